@@ -1,0 +1,123 @@
+//! Who is calling and what they may do: argon2id passwords, opaque bearer tokens, TOTP, login
+//! throttling, client-certificate identities, and the one table of role permissions.
+
+pub mod password;
+pub mod service;
+pub mod token;
+pub mod totp;
+
+pub use service::{AuthError, AuthService, IssuedToken, LoginRequest, NewAccountRequest};
+
+use serde::{Deserialize, Serialize};
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Center,
+    Supervisor,
+    Expert,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Center, Role::Supervisor, Role::Expert];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Center => "center",
+            Role::Supervisor => "supervisor",
+            Role::Expert => "expert",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|role| role.as_str() == text)
+    }
+
+    /// Roles whose misuse harms others most carry a second factor (DESIGN.md §1).
+    pub fn requires_totp(self) -> bool {
+        matches!(self, Role::Admin | Role::Supervisor)
+    }
+}
+
+/// Everything a caller can ask to do. Every route names exactly one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Own account, own session: every role.
+    Session,
+    /// Create, list, disable accounts and revoke their tokens.
+    ManageAccounts,
+    /// Read the audit log, its proofs and checkpoints.
+    ReadAudit,
+}
+
+/// The single place that says which role may do what.
+pub fn permits(role: Role, permission: Permission) -> bool {
+    use Permission::*;
+    use Role::*;
+    match permission {
+        Session => true,
+        ManageAccounts => role == Admin,
+        ReadAudit => matches!(role, Admin | Supervisor),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    BearerToken,
+    ClientCertificate,
+}
+
+/// An authenticated caller. Carries the token digest (never the token) so logout can revoke it.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub account_id: String,
+    pub username: String,
+    pub role: Role,
+    pub center_name: Option<String>,
+    pub region_code: Option<String>,
+    pub method: AuthMethod,
+    pub token_digest: Option<[u8; 32]>,
+}
+
+impl Principal {
+    pub fn require(&self, permission: Permission) -> Result<(), AuthError> {
+        if permits(self.role, permission) {
+            Ok(())
+        } else {
+            Err(AuthError::Forbidden)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_admins_manage_accounts_and_only_admins_and_supervisors_read_the_audit_log() {
+        for role in Role::ALL {
+            assert!(permits(role, Permission::Session));
+            assert_eq!(
+                permits(role, Permission::ManageAccounts),
+                role == Role::Admin
+            );
+            assert_eq!(
+                permits(role, Permission::ReadAudit),
+                matches!(role, Role::Admin | Role::Supervisor)
+            );
+        }
+    }
+
+    #[test]
+    fn role_names_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+}

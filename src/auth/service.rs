@@ -1,0 +1,474 @@
+//! The login, token and account workflows over the store.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use governor::clock::{Clock as _, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use secrecy::{ExposeSecret, SecretString};
+use zeroize::Zeroizing;
+
+use super::password::{self, PasswordError, PasswordHasher};
+use super::token::{self, BearerToken};
+use super::{AuthMethod, Principal, Role, totp};
+use crate::clock::{Millis, SharedClock};
+use crate::config::AuthSettings;
+use crate::crypto::{KeyRing, Rng, sha256};
+use crate::store::accounts::{AccountRow, NewAccount};
+use crate::store::{Store, StoreError, Tx};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// One answer for unknown user, wrong password, missing or wrong TOTP and disabled account,
+    /// so that none of them can be told apart.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("the token has expired or been revoked")]
+    TokenEnded,
+    #[error("client certificate is not registered to an account")]
+    UnknownCertificate,
+    #[error("not permitted for this role")]
+    Forbidden,
+    #[error("too many attempts; retry after {0:?}")]
+    Throttled(Duration),
+    #[error("{field}: {problem}")]
+    InvalidInput {
+        field: &'static str,
+        problem: String,
+    },
+    #[error("an account named {0:?} already exists")]
+    UsernameTaken(String),
+    #[error("no account named {0:?}")]
+    NoSuchAccount(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+    #[error("sealing failed")]
+    Sealing,
+}
+
+pub struct LoginRequest {
+    pub username: String,
+    pub password: SecretString,
+    pub totp: Option<String>,
+    pub address: Option<IpAddr>,
+}
+
+pub struct IssuedToken {
+    pub token: BearerToken,
+    pub expires_at: Millis,
+    pub principal: Principal,
+}
+
+pub struct NewAccountRequest {
+    pub username: String,
+    pub role: Role,
+    pub password: SecretString,
+    pub center_name: Option<String>,
+    pub region_code: Option<String>,
+}
+
+/// What account creation hands back once: the TOTP secret to enrol, for roles that need one.
+pub struct CreatedAccount {
+    pub account_id: String,
+    pub totp_secret: Option<Zeroizing<Vec<u8>>>,
+}
+
+pub struct AuthService {
+    store: Store,
+    clock: SharedClock,
+    rng: Rng,
+    keys: Arc<KeyRing>,
+    hasher: PasswordHasher,
+    settings: AuthSettings,
+    address_limiter: DefaultKeyedRateLimiter<IpAddr>,
+}
+
+pub const MAX_USERNAME_CHARS: usize = 64;
+
+impl AuthService {
+    pub fn new(
+        store: Store,
+        clock: SharedClock,
+        rng: Rng,
+        keys: Arc<KeyRing>,
+        settings: AuthSettings,
+    ) -> Result<Self, AuthError> {
+        let hasher = PasswordHasher::new(
+            settings.argon2_memory_kib,
+            settings.argon2_iterations,
+            settings.argon2_parallelism,
+            &rng,
+        )?;
+        let per_minute =
+            NonZeroU32::new(settings.address_attempts_per_minute).unwrap_or(NonZeroU32::MIN);
+        Ok(Self {
+            store,
+            clock,
+            rng,
+            keys,
+            hasher,
+            address_limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            settings,
+        })
+    }
+
+    pub async fn login(&self, request: LoginRequest) -> Result<IssuedToken, AuthError> {
+        validate_username(&request.username)?;
+        if request.password.expose_secret().len() > password::MAX_PASSWORD_BYTES {
+            return Err(AuthError::InvalidInput {
+                field: "password",
+                problem: format!("must be at most {} bytes", password::MAX_PASSWORD_BYTES),
+            });
+        }
+        if let Some(address) = request.address {
+            if let Err(not_until) = self.address_limiter.check_key(&address) {
+                return Err(AuthError::Throttled(
+                    not_until.wait_time_from(DefaultClock::default().now()),
+                ));
+            }
+        }
+        let now = self.clock.now_millis();
+        let window = self.settings.account_failure_window_secs * 1000;
+        let subject = throttle_subject(&request.username);
+
+        let mut tx = self.store.read().await?;
+        let (failures, window_start) = tx.login_failures(&subject, now, window).await?;
+        let account = tx.account_by_username(&request.username).await?;
+        tx.rollback().await?;
+        if failures >= i64::from(self.settings.account_failure_limit) {
+            let retry =
+                Duration::from_millis(u64::try_from(window_start + window - now).unwrap_or(1000));
+            return Err(AuthError::Throttled(retry.max(Duration::from_secs(1))));
+        }
+
+        let password_ok = self
+            .hasher
+            .verify(
+                request.password,
+                account.as_ref().map(|a| a.password_hash.clone()),
+            )
+            .await?;
+        let mut tx = self.store.write().await?;
+        let accepted = match account {
+            Some(account) if password_ok && !account.disabled => self
+                .second_factor_ok(&mut tx, &account, request.totp.as_deref(), now)
+                .await?
+                .then_some(account),
+            _ => None,
+        };
+        let Some(account) = accepted else {
+            tx.record_login_failure(&subject, now, window).await?;
+            tx.commit().await?;
+            return Err(AuthError::InvalidCredentials);
+        };
+        tx.clear_login_failures(&subject).await?;
+        let token = BearerToken::generate(&self.rng).map_err(|_| AuthError::Sealing)?;
+        let expires_at = now + self.settings.token_absolute_hours * 3_600_000;
+        tx.insert_token(&token.digest(), &account.id, now, expires_at)
+            .await?;
+        tx.commit().await?;
+        let principal = principal_from(account, AuthMethod::BearerToken, Some(token.digest()))?;
+        tracing::info!(account_id = %principal.account_id, role = principal.role.as_str(), "login");
+        Ok(IssuedToken {
+            token,
+            expires_at,
+            principal,
+        })
+    }
+
+    async fn second_factor_ok(
+        &self,
+        tx: &mut Tx,
+        account: &AccountRow,
+        code: Option<&str>,
+        now: Millis,
+    ) -> Result<bool, AuthError> {
+        let role = Role::parse(&account.role).ok_or_else(|| corrupt("role"))?;
+        let Some(sealed) = &account.totp_sealed else {
+            // A role that needs TOTP but has none enrolled cannot log in at all.
+            return Ok(!role.requires_totp());
+        };
+        let Some(code) = code else { return Ok(false) };
+        let secret = self
+            .keys
+            .open(&totp_context(&account.id), sealed)
+            .map_err(|_| AuthError::Sealing)?;
+        match totp::matching_step(&secret, code, now) {
+            Some(step) => Ok(tx.advance_totp_step(&account.id, step).await?),
+            None => Ok(false),
+        }
+    }
+
+    /// Resolves a bearer token, enforcing idle and absolute expiry, revocation and disabling.
+    pub async fn authenticate_token(&self, presented: &str) -> Result<Principal, AuthError> {
+        if !token::looks_like_token(presented) {
+            return Err(AuthError::TokenEnded);
+        }
+        let digest = token::digest_of(presented);
+        let now = self.clock.now_millis();
+        let idle = self.settings.token_idle_minutes * 60_000;
+        let mut tx = self.store.read().await?;
+        let row = tx.token(&digest).await?.ok_or(AuthError::TokenEnded)?;
+        if row.revoked_at.is_some() || now >= row.expires_at || now - row.last_used_at > idle {
+            return Err(AuthError::TokenEnded);
+        }
+        let account = tx
+            .account_by_id(&row.account_id)
+            .await?
+            .ok_or(AuthError::TokenEnded)?;
+        tx.rollback().await?;
+        if account.disabled {
+            return Err(AuthError::TokenEnded);
+        }
+        // Refreshing the idle timer at most every few seconds keeps reads from becoming writes.
+        if now - row.last_used_at > 5_000 {
+            let mut tx = self.store.write().await?;
+            tx.touch_token(&digest, now).await?;
+            tx.commit().await?;
+        }
+        principal_from(account, AuthMethod::BearerToken, Some(digest))
+    }
+
+    /// Resolves a verified client certificate (SHA-256 of its DER) to its center account.
+    pub async fn authenticate_certificate(
+        &self,
+        fingerprint: &[u8; 32],
+    ) -> Result<Principal, AuthError> {
+        let mut tx = self.store.read().await?;
+        let account = tx.account_by_certificate(&hex::encode(fingerprint)).await?;
+        tx.rollback().await?;
+        match account {
+            Some(account) if !account.disabled && account.role == Role::Center.as_str() => {
+                principal_from(account, AuthMethod::ClientCertificate, None)
+            }
+            _ => Err(AuthError::UnknownCertificate),
+        }
+    }
+
+    pub async fn logout(&self, principal: &Principal) -> Result<(), AuthError> {
+        if let Some(digest) = principal.token_digest {
+            let mut tx = self.store.write().await?;
+            tx.revoke_token(&digest, self.clock.now_millis()).await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    pub async fn create_account(
+        &self,
+        request: NewAccountRequest,
+    ) -> Result<CreatedAccount, AuthError> {
+        validate_username(&request.username)?;
+        password::check_new_password(request.password.expose_secret()).map_err(|problem| {
+            AuthError::InvalidInput {
+                field: "password",
+                problem,
+            }
+        })?;
+        match (request.role, &request.center_name, &request.region_code) {
+            (Role::Center, Some(name), Some(region)) => {
+                validate_center_name(name)?;
+                validate_region_code(region)?;
+            }
+            (Role::Center, _, _) => {
+                return Err(AuthError::InvalidInput {
+                    field: "center",
+                    problem: "a center account needs a center name and a region code".into(),
+                });
+            }
+            (_, None, None) => {}
+            _ => {
+                return Err(AuthError::InvalidInput {
+                    field: "center",
+                    problem: "only center accounts have a center name and region".into(),
+                });
+            }
+        }
+        let account_id = uuid::Uuid::now_v7().to_string();
+        let hash = self.hasher.hash(request.password, &self.rng).await?;
+        let totp_secret = if request.role.requires_totp() {
+            Some(Zeroizing::new(
+                self.rng
+                    .bytes::<{ totp::SECRET_BYTES }>()
+                    .map_err(|_| AuthError::Sealing)?
+                    .to_vec(),
+            ))
+        } else {
+            None
+        };
+        let totp_sealed = match &totp_secret {
+            Some(secret) => Some(
+                self.keys
+                    .seal(&self.rng, &totp_context(&account_id), secret)
+                    .map_err(|_| AuthError::Sealing)?,
+            ),
+            None => None,
+        };
+        let mut tx = self.store.write().await?;
+        tx.insert_account(&NewAccount {
+            id: &account_id,
+            username: &request.username,
+            role: request.role.as_str(),
+            password_hash: &hash,
+            totp_sealed: totp_sealed.as_deref(),
+            center_name: request.center_name.as_deref(),
+            region_code: request.region_code.as_deref(),
+            created_at: self.clock.now_millis(),
+        })
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => AuthError::UsernameTaken(request.username.clone()),
+            other => other.into(),
+        })?;
+        tx.commit().await?;
+        Ok(CreatedAccount {
+            account_id,
+            totp_secret,
+        })
+    }
+
+    /// Disabling ends every token of the account at once.
+    pub async fn set_disabled(&self, username: &str, disabled: bool) -> Result<(), AuthError> {
+        let mut tx = self.store.write().await?;
+        if !tx.set_account_disabled(username, disabled).await? {
+            return Err(AuthError::NoSuchAccount(username.into()));
+        }
+        if disabled {
+            let account = tx
+                .account_by_username(username)
+                .await?
+                .ok_or_else(|| corrupt("account"))?;
+            tx.revoke_tokens_of_account(&account.id, self.clock.now_millis())
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn revoke_all_tokens(&self, username: &str) -> Result<u64, AuthError> {
+        let mut tx = self.store.write().await?;
+        let account = tx
+            .account_by_username(username)
+            .await?
+            .ok_or_else(|| AuthError::NoSuchAccount(username.into()))?;
+        let revoked = tx
+            .revoke_tokens_of_account(&account.id, self.clock.now_millis())
+            .await?;
+        tx.commit().await?;
+        Ok(revoked)
+    }
+
+    pub async fn bind_certificate(
+        &self,
+        username: &str,
+        fingerprint: &[u8; 32],
+    ) -> Result<(), AuthError> {
+        let mut tx = self.store.write().await?;
+        if !tx
+            .bind_client_certificate(username, &hex::encode(fingerprint))
+            .await?
+        {
+            return Err(AuthError::NoSuchAccount(username.into()));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn principal_from(
+    account: AccountRow,
+    method: AuthMethod,
+    token_digest: Option<[u8; 32]>,
+) -> Result<Principal, AuthError> {
+    Ok(Principal {
+        role: Role::parse(&account.role).ok_or_else(|| corrupt("role"))?,
+        account_id: account.id,
+        username: account.username,
+        center_name: account.center_name,
+        region_code: account.region_code,
+        method,
+        token_digest,
+    })
+}
+
+fn corrupt(what: &str) -> AuthError {
+    AuthError::Store(StoreError::Corrupt(format!("account {what} is not valid")))
+}
+
+fn totp_context(account_id: &str) -> String {
+    format!("account/{account_id}/totp")
+}
+
+/// Throttle state is keyed by a hash so that mistyped passwords entered as usernames are not
+/// stored in clear.
+fn throttle_subject(username: &str) -> String {
+    hex::encode(sha256(username.to_lowercase().as_bytes()))
+}
+
+pub fn validate_username(username: &str) -> Result<(), AuthError> {
+    let chars = username.chars().count();
+    let ok = (3..=MAX_USERNAME_CHARS).contains(&chars)
+        && username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(AuthError::InvalidInput {
+            field: "username",
+            problem: format!(
+                "must be 3 to {MAX_USERNAME_CHARS} characters of letters, digits, '.', '_' or '-'"
+            ),
+        })
+    }
+}
+
+fn validate_center_name(name: &str) -> Result<(), AuthError> {
+    let chars = name.trim().chars().count();
+    if (1..=100).contains(&chars) && !name.chars().any(char::is_control) {
+        Ok(())
+    } else {
+        Err(AuthError::InvalidInput {
+            field: "center_name",
+            problem: "must be 1 to 100 printable characters".into(),
+        })
+    }
+}
+
+/// A six-digit administrative division code (GB/T 2260), e.g. 420100 for Wuhan.
+pub fn validate_region_code(code: &str) -> Result<(), AuthError> {
+    if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(AuthError::InvalidInput {
+            field: "region_code",
+            problem: "must be a six-digit administrative division code such as 420100".into(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_restricted_to_a_safe_alphabet() {
+        assert!(validate_username("center.wuhan-01").is_ok());
+        for bad in ["ab", "has space", "名字名字", &"x".repeat(65), "a\nb"] {
+            assert!(validate_username(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn region_codes_are_six_digits() {
+        assert!(validate_region_code("420100").is_ok());
+        assert!(validate_region_code("4201").is_err());
+        assert!(validate_region_code("42010x").is_err());
+    }
+}

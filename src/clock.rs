@@ -1,0 +1,54 @@
+//! Time is injected so that expiry, throttling and audit timestamps are deterministic in tests.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use chrono::{DateTime, Utc};
+
+/// Milliseconds since the Unix epoch, UTC: the one time representation stored by both backends.
+pub type Millis = i64;
+
+pub trait Clock: Send + Sync + 'static {
+    fn now_millis(&self) -> Millis;
+
+    fn now(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(self.now_millis()).unwrap_or_default()
+    }
+}
+
+pub type SharedClock = Arc<dyn Clock>;
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_millis(&self) -> Millis {
+        Utc::now().timestamp_millis()
+    }
+}
+
+/// A clock that tests move by hand; shared so the test and the server see the same time.
+#[derive(Clone)]
+pub struct ManualClock(Arc<AtomicI64>);
+
+impl ManualClock {
+    pub fn starting_at(millis: Millis) -> Self {
+        Self(Arc::new(AtomicI64::new(millis)))
+    }
+
+    pub fn advance(&self, by: std::time::Duration) {
+        let step = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        self.0.fetch_add(step, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_millis(&self) -> Millis {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+pub fn to_rfc3339(millis: Millis) -> String {
+    DateTime::from_timestamp_millis(millis)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

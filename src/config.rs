@@ -1,0 +1,433 @@
+//! Typed settings: built-in defaults, then a TOML file (`--config` or `SEALDRAW_CONFIG`), then
+//! environment overrides `SEALDRAW__SECTION__KEY`. Secrets are wrapped so that `Debug` and logs
+//! show them redacted. Switches that weaken security are named `danger_*`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    #[default]
+    Production,
+    /// Generates development certificates and keys on first start and prints a bootstrap admin
+    /// credential. Never for real data.
+    Dev,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub profile: Profile,
+    pub data_dir: PathBuf,
+    pub server: ServerSettings,
+    pub tls: TlsSettings,
+    pub database: DatabaseSettings,
+    pub keys: KeySettings,
+    pub auth: AuthSettings,
+    pub telemetry: TelemetrySettings,
+    pub audit: AuditSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    pub address: String,
+    /// Worker threads; 0 means one per core.
+    pub workers: usize,
+    pub max_body_bytes: usize,
+    /// Whole-request deadline, from the first byte to the response.
+    pub request_timeout_secs: u64,
+    /// Time allowed for a client to send its request head (cuts off slow-header clients).
+    pub client_header_timeout_secs: u64,
+    pub keep_alive_secs: u64,
+    pub max_connections: usize,
+    pub shutdown_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsSettings {
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    /// Refuse TLS 1.2 clients.
+    pub tls13_only: bool,
+    /// PEM bundle of the CAs that issue trading-center client certificates. Enables mutual TLS.
+    pub client_ca: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    /// `sqlite://PATH` (default, under the data directory) or `postgres://…`.
+    pub url: Option<SecretString>,
+    pub max_connections: u32,
+    pub acquire_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeySettings {
+    /// Key file made by `sealdraw keys init`. Keep it off the database's disks and backups.
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthSettings {
+    pub token_idle_minutes: i64,
+    pub token_absolute_hours: i64,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    /// Failed logins allowed per username within the window before 429.
+    pub account_failure_limit: u32,
+    pub account_failure_window_secs: i64,
+    /// Login attempts allowed per client address per minute.
+    pub address_attempts_per_minute: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelemetrySettings {
+    /// `json` (default) or `pretty`.
+    pub log_format: String,
+    pub log_filter: String,
+    /// Prometheus scrape address; empty disables metrics.
+    pub metrics_address: String,
+    /// Allows the metrics listener on a non-loopback address.
+    pub danger_metrics_on_public_address: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditSettings {
+    /// The checkpoint origin line: names this deployment's log, e.g. `sealdraw.hubei.gov.cn/log`.
+    pub origin: String,
+    pub checkpoint_interval_secs: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            profile: Profile::Production,
+            data_dir: PathBuf::from("data"),
+            server: ServerSettings::default(),
+            tls: TlsSettings::default(),
+            database: DatabaseSettings::default(),
+            keys: KeySettings::default(),
+            auth: AuthSettings::default(),
+            telemetry: TelemetrySettings::default(),
+            audit: AuditSettings::default(),
+        }
+    }
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            address: "127.0.0.1:8443".into(),
+            workers: 0,
+            max_body_bytes: 256 * 1024,
+            request_timeout_secs: 30,
+            client_header_timeout_secs: 5,
+            keep_alive_secs: 30,
+            max_connections: 10_000,
+            shutdown_timeout_secs: 30,
+        }
+    }
+}
+
+impl Default for TlsSettings {
+    fn default() -> Self {
+        Self {
+            cert: None,
+            key: None,
+            tls13_only: false,
+            client_ca: None,
+        }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: None,
+            max_connections: 16,
+            acquire_timeout_secs: 5,
+        }
+    }
+}
+
+impl Default for KeySettings {
+    fn default() -> Self {
+        Self { file: None }
+    }
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            token_idle_minutes: 30,
+            token_absolute_hours: 12,
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+            account_failure_limit: 5,
+            account_failure_window_secs: 15 * 60,
+            address_attempts_per_minute: 30,
+        }
+    }
+}
+
+impl Default for TelemetrySettings {
+    fn default() -> Self {
+        Self {
+            log_format: "json".into(),
+            log_filter: "info".into(),
+            metrics_address: "127.0.0.1:9464".into(),
+            danger_metrics_on_public_address: false,
+        }
+    }
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        Self {
+            origin: "sealdraw.example/log".into(),
+            checkpoint_interval_secs: 5,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read settings: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("settings are not valid:\n  - {}", .0.join("\n  - "))]
+    Invalid(Vec<String>),
+}
+
+/// The minimum the argon2id parameters may be lowered to (OWASP's recommended floor).
+pub const ARGON2_MIN_MEMORY_KIB: u32 = 19 * 1024;
+pub const ARGON2_MIN_ITERATIONS: u32 = 2;
+
+impl Settings {
+    /// Defaults, then the file (if any), then `SEALDRAW__…` variables.
+    pub fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
+        let mut builder = config::Config::builder();
+        if let Some(file) = file {
+            builder = builder.add_source(config::File::from(file).required(true));
+        }
+        builder = builder.add_source(
+            config::Environment::with_prefix("SEALDRAW")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true),
+        );
+        let settings: Settings = builder.build()?.try_deserialize()?;
+        Ok(settings)
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database.url {
+            Some(url) => url.expose_secret().to_owned(),
+            None => format!("sqlite://{}", self.data_dir.join("sealdraw.db").display()),
+        }
+    }
+
+    pub fn key_file(&self) -> PathBuf {
+        self.keys
+            .file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("keys.json"))
+    }
+
+    /// Where certificates come from: configured paths, or the dev profile's generated ones.
+    pub fn certificate_paths(&self) -> Option<(PathBuf, PathBuf)> {
+        match (&self.tls.cert, &self.tls.key, self.profile) {
+            (Some(cert), Some(key), _) => Some((cert.clone(), key.clone())),
+            (None, None, Profile::Dev) => Some((
+                PathBuf::from("certs/dev/server.pem"),
+                PathBuf::from("certs/dev/server-key.pem"),
+            )),
+            _ => None,
+        }
+    }
+
+    /// Only what `migrate` needs.
+    pub fn validate_database(&self) -> Result<(), SettingsError> {
+        let url = self.database_url();
+        if url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://")
+        {
+            Ok(())
+        } else {
+            Err(SettingsError::Invalid(vec![
+                "database.url must start with sqlite: or postgres://".into(),
+            ]))
+        }
+    }
+
+    /// Every problem at once, each naming the setting and what is expected.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let mut problems = Vec::new();
+        if self.server.address.parse::<SocketAddr>().is_err() {
+            problems.push(format!(
+                "server.address {:?} is not an IP:port address",
+                self.server.address
+            ));
+        }
+        for (name, value) in [
+            ("server.max_body_bytes", self.server.max_body_bytes as u64),
+            (
+                "server.request_timeout_secs",
+                self.server.request_timeout_secs,
+            ),
+            (
+                "server.client_header_timeout_secs",
+                self.server.client_header_timeout_secs,
+            ),
+            ("server.max_connections", self.server.max_connections as u64),
+            (
+                "database.max_connections",
+                u64::from(self.database.max_connections),
+            ),
+            (
+                "audit.checkpoint_interval_secs",
+                self.audit.checkpoint_interval_secs,
+            ),
+        ] {
+            if value == 0 {
+                problems.push(format!("{name} must be greater than 0"));
+            }
+        }
+        match (&self.tls.cert, &self.tls.key) {
+            (Some(_), None) | (None, Some(_)) => {
+                problems.push("tls.cert and tls.key must be set together".into())
+            }
+            (None, None) if self.profile == Profile::Production => problems.push(
+                "tls.cert and tls.key are required (only profile = \"dev\" generates certificates)"
+                    .into(),
+            ),
+            _ => {}
+        }
+        if self.profile == Profile::Production {
+            for (name, path) in [("tls.cert", &self.tls.cert), ("tls.key", &self.tls.key)] {
+                if let Some(path) = path {
+                    if !path.is_file() {
+                        problems.push(format!("{name}: {} does not exist", path.display()));
+                    }
+                }
+            }
+        }
+        if let Some(ca) = &self.tls.client_ca {
+            if !ca.is_file() {
+                problems.push(format!("tls.client_ca: {} does not exist", ca.display()));
+            }
+        }
+        let url = self.database_url();
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            problems.push("database.url must start with sqlite: or postgres://".into());
+        }
+        if self.auth.argon2_memory_kib < ARGON2_MIN_MEMORY_KIB {
+            problems.push(format!(
+                "auth.argon2_memory_kib must be at least {ARGON2_MIN_MEMORY_KIB}"
+            ));
+        }
+        if self.auth.argon2_iterations < ARGON2_MIN_ITERATIONS {
+            problems.push(format!(
+                "auth.argon2_iterations must be at least {ARGON2_MIN_ITERATIONS}"
+            ));
+        }
+        if self.auth.argon2_parallelism == 0 {
+            problems.push("auth.argon2_parallelism must be at least 1".into());
+        }
+        if self.auth.token_idle_minutes <= 0 || self.auth.token_absolute_hours <= 0 {
+            problems.push("auth token lifetimes must be positive".into());
+        }
+        if self.auth.account_failure_limit == 0 || self.auth.address_attempts_per_minute == 0 {
+            problems.push("auth throttling limits must be at least 1".into());
+        }
+        if !matches!(self.telemetry.log_format.as_str(), "json" | "pretty") {
+            problems.push("telemetry.log_format must be \"json\" or \"pretty\"".into());
+        }
+        if !self.telemetry.metrics_address.is_empty() {
+            match self.telemetry.metrics_address.parse::<SocketAddr>() {
+                Err(_) => problems.push(format!(
+                    "telemetry.metrics_address {:?} is not an IP:port address",
+                    self.telemetry.metrics_address
+                )),
+                Ok(addr)
+                    if !addr.ip().is_loopback()
+                        && !self.telemetry.danger_metrics_on_public_address =>
+                {
+                    problems.push(
+                        "telemetry.metrics_address must be a loopback address (metrics are not \
+                         authenticated); set telemetry.danger_metrics_on_public_address to override"
+                            .into(),
+                    )
+                }
+                Ok(_) => {}
+            }
+        }
+        if self.audit.origin.trim().is_empty() || self.audit.origin.contains(['\n', '+', ' ']) {
+            problems.push(
+                "audit.origin must be a non-empty single word without '+' (e.g. host/log)".into(),
+            );
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(SettingsError::Invalid(problems))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_for_the_dev_profile_but_production_needs_certificates() {
+        let mut settings = Settings::default();
+        let err = settings.validate().unwrap_err().to_string();
+        assert!(err.contains("tls.cert and tls.key are required"), "{err}");
+        settings.profile = Profile::Dev;
+        settings.validate().unwrap();
+    }
+
+    #[test]
+    fn every_problem_is_reported_by_name() {
+        let mut settings = Settings {
+            profile: Profile::Dev,
+            ..Settings::default()
+        };
+        settings.server.address = "nonsense".into();
+        settings.auth.argon2_memory_kib = 1024;
+        settings.telemetry.metrics_address = "0.0.0.0:9000".into();
+        let err = settings.validate().unwrap_err().to_string();
+        assert!(err.contains("server.address"), "{err}");
+        assert!(err.contains("argon2_memory_kib"), "{err}");
+        assert!(err.contains("danger_metrics_on_public_address"), "{err}");
+    }
+
+    #[test]
+    fn database_password_is_redacted_in_debug_output() {
+        let settings = Settings {
+            database: DatabaseSettings {
+                url: Some(SecretString::from("postgres://u:hunter2@db/x")),
+                ..DatabaseSettings::default()
+            },
+            ..Settings::default()
+        };
+        assert!(!format!("{settings:?}").contains("hunter2"));
+    }
+}

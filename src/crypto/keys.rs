@@ -1,0 +1,292 @@
+//! The key ring: every long-lived key the server holds, loaded from one key file that lives
+//! outside the database (a stolen database or backup must not carry its own keys). Production
+//! deployments put an HSM or KMS behind this same type.
+
+use std::io::Write;
+use std::path::Path;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use super::seal::{SealError, SealingKey};
+use super::{Rng, SecretBytes, Suite};
+
+const FORMAT: &str = "sealdraw-keys/v1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyFileError {
+    #[error("key file {path} cannot be read: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("key file {path} cannot be written: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("key file {0} already exists; refusing to overwrite keys")]
+    Exists(String),
+    #[error("key file is not valid: {0}")]
+    Invalid(String),
+    #[error("randomness unavailable")]
+    Randomness,
+}
+
+pub struct KeyRing {
+    suite: Suite,
+    sealing: Vec<SealingKey>,
+    active_sealing: usize,
+    index_key: SecretBytes,
+    token_key: SecretBytes,
+    log_signing: Vec<LogSigningSeed>,
+}
+
+/// The 32-byte Ed25519 seed of a log signing key; the audit module turns it into a signer.
+pub struct LogSigningSeed {
+    pub id: String,
+    pub seed: SecretBytes,
+    pub active: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyFile {
+    format: String,
+    suite: Suite,
+    sealing: Vec<KeyFileEntry>,
+    active_sealing: String,
+    index_key: Zeroizing<String>,
+    token_key: Zeroizing<String>,
+    log_signing: Vec<KeyFileLogKey>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyFileEntry {
+    id: String,
+    key: Zeroizing<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyFileLogKey {
+    id: String,
+    seed: Zeroizing<String>,
+    active: bool,
+}
+
+impl KeyRing {
+    /// Creates a new key file; refuses to replace an existing one, since losing the sealing key
+    /// makes every sealed record unreadable.
+    pub fn init_file(path: &Path, rng: &Rng, created_at: &str) -> Result<(), KeyFileError> {
+        if path.exists() {
+            return Err(KeyFileError::Exists(path.display().to_string()));
+        }
+        let stamp: String = created_at
+            .chars()
+            .filter(char::is_ascii_digit)
+            .take(8)
+            .collect();
+        let fresh = |rng: &Rng| -> Result<Zeroizing<String>, KeyFileError> {
+            let bytes = Zeroizing::new(rng.bytes::<32>().map_err(|_| KeyFileError::Randomness)?);
+            Ok(Zeroizing::new(B64.encode(*bytes)))
+        };
+        let suffix = hex::encode(rng.bytes::<3>().map_err(|_| KeyFileError::Randomness)?);
+        let sealing_id = format!("seal-{stamp}-{suffix}");
+        let file = KeyFile {
+            format: FORMAT.into(),
+            suite: Suite::Intl2024,
+            sealing: vec![KeyFileEntry {
+                id: sealing_id.clone(),
+                key: fresh(rng)?,
+            }],
+            active_sealing: sealing_id,
+            index_key: fresh(rng)?,
+            token_key: fresh(rng)?,
+            log_signing: vec![KeyFileLogKey {
+                id: format!("log-{stamp}-{suffix}"),
+                seed: fresh(rng)?,
+                active: true,
+            }],
+        };
+        write_private_file(path, &file)
+    }
+
+    pub fn load(path: &Path) -> Result<Self, KeyFileError> {
+        let text =
+            Zeroizing::new(
+                std::fs::read_to_string(path).map_err(|source| KeyFileError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })?,
+            );
+        let file: KeyFile =
+            serde_json::from_str(&text).map_err(|e| KeyFileError::Invalid(e.to_string()))?;
+        Self::from_file(file)
+    }
+
+    fn from_file(file: KeyFile) -> Result<Self, KeyFileError> {
+        if file.format != FORMAT {
+            return Err(KeyFileError::Invalid(format!(
+                "format {:?} is not {FORMAT}",
+                file.format
+            )));
+        }
+        let mut sealing = Vec::with_capacity(file.sealing.len());
+        for entry in &file.sealing {
+            let key = decode_key(&entry.key, &entry.id)?;
+            sealing.push(SealingKey::new(entry.id.clone(), &key));
+        }
+        let active_sealing = sealing
+            .iter()
+            .position(|k| k.id == file.active_sealing)
+            .ok_or_else(|| {
+                KeyFileError::Invalid(format!(
+                    "active sealing key {:?} is not in the file",
+                    file.active_sealing
+                ))
+            })?;
+        let log_signing = file
+            .log_signing
+            .iter()
+            .map(|k| {
+                Ok(LogSigningSeed {
+                    id: k.id.clone(),
+                    seed: SecretBytes::new(decode_key(&k.seed, &k.id)?.to_vec()),
+                    active: k.active,
+                })
+            })
+            .collect::<Result<Vec<_>, KeyFileError>>()?;
+        if !log_signing.iter().any(|k| k.active) {
+            return Err(KeyFileError::Invalid("no active log signing key".into()));
+        }
+        Ok(Self {
+            suite: file.suite,
+            sealing,
+            active_sealing,
+            index_key: SecretBytes::new(decode_key(&file.index_key, "index_key")?.to_vec()),
+            token_key: SecretBytes::new(decode_key(&file.token_key, "token_key")?.to_vec()),
+            log_signing,
+        })
+    }
+
+    pub fn suite(&self) -> Suite {
+        self.suite
+    }
+
+    pub fn active_sealing_key(&self) -> &SealingKey {
+        &self.sealing[self.active_sealing]
+    }
+
+    pub fn seal(&self, rng: &Rng, context: &str, plaintext: &[u8]) -> Result<Vec<u8>, SealError> {
+        self.active_sealing_key().seal(rng, context, plaintext)
+    }
+
+    /// Opens with whichever key the ciphertext names, so values sealed before a rotation still
+    /// open while they are being re-sealed.
+    pub fn open(&self, context: &str, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, SealError> {
+        let parts = super::seal::SealedParts::parse(sealed)?;
+        let key = self
+            .sealing
+            .iter()
+            .find(|k| k.id == parts.key_id)
+            .ok_or_else(|| SealError::UnknownKey(parts.key_id.to_owned()))?;
+        key.open(context, sealed)
+    }
+
+    /// HMAC under the blind-index key, for matching values without decrypting them.
+    pub fn blind_index(&self, domain: &str, normalised: &str) -> [u8; 32] {
+        super::hmac_sha256(
+            self.index_key.expose(),
+            &[domain.as_bytes(), b"\0", normalised.as_bytes()],
+        )
+    }
+
+    /// HMAC under the token key, for pseudonymous tokens.
+    pub fn token_mac(&self, parts: &[&[u8]]) -> [u8; 32] {
+        super::hmac_sha256(self.token_key.expose(), parts)
+    }
+
+    pub fn log_signing_seeds(&self) -> &[LogSigningSeed] {
+        &self.log_signing
+    }
+}
+
+fn decode_key(encoded: &str, name: &str) -> Result<Zeroizing<[u8; 32]>, KeyFileError> {
+    let bytes = Zeroizing::new(
+        B64.decode(encoded.as_bytes())
+            .map_err(|_| KeyFileError::Invalid(format!("key {name} is not base64")))?,
+    );
+    let mut key = Zeroizing::new([0u8; 32]);
+    if bytes.len() != 32 {
+        return Err(KeyFileError::Invalid(format!("key {name} is not 32 bytes")));
+    }
+    key.copy_from_slice(&bytes);
+    Ok(key)
+}
+
+fn write_private_file(path: &Path, file: &KeyFile) -> Result<(), KeyFileError> {
+    let write_err = |source| KeyFileError::Write {
+        path: path.display().to_string(),
+        source,
+    };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(write_err)?;
+    }
+    let text = Zeroizing::new(
+        serde_json::to_string_pretty(file).map_err(|e| KeyFileError::Invalid(e.to_string()))?,
+    );
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut handle = options.open(path).map_err(write_err)?;
+    handle.write_all(text.as_bytes()).map_err(write_err)?;
+    handle.sync_all().map_err(write_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_key_file_loads_seals_and_is_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys.json");
+        let rng = Rng::danger_deterministic(b"keys");
+        KeyRing::init_file(&path, &rng, "2026-11-25T00:00:00Z").unwrap();
+        let ring = KeyRing::load(&path).unwrap();
+        let sealed = ring.seal(&rng, "ctx", b"x").unwrap();
+        assert_eq!(&*ring.open("ctx", &sealed).unwrap(), b"x");
+        assert!(matches!(
+            KeyRing::init_file(&path, &rng, "2026-11-25T00:00:00Z"),
+            Err(KeyFileError::Exists(_))
+        ));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "key file must not be readable by others");
+        }
+    }
+
+    #[test]
+    fn a_key_file_with_a_missing_active_key_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys.json");
+        let rng = Rng::danger_deterministic(b"keys");
+        KeyRing::init_file(&path, &rng, "2026").unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        json["active_sealing"] = "nope".into();
+        std::fs::write(&path, json.to_string()).unwrap();
+        let err = KeyRing::load(&path).err().unwrap().to_string();
+        assert!(err.contains("active sealing key"), "{err}");
+    }
+}

@@ -1,0 +1,84 @@
+//! The only module that touches key material: randomness, hashing, sealing (AES-256-GCM with key
+//! ids), HMAC and signing keys. Everything above it sees opaque handles, never raw keys.
+//!
+//! Primitives are grouped behind [`Suite`] so a national-crypto suite (SM2/SM3/SM4) can be added
+//! beside the international one without touching callers.
+
+pub mod keys;
+pub mod rng;
+pub mod seal;
+
+pub use keys::KeyRing;
+pub use rng::Rng;
+
+use ring::{digest, hmac};
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+/// The cipher suites a deployment can run. Only the international suite exists today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Suite {
+    /// Ed25519, AES-256-GCM, HMAC-SHA256, SHA-256.
+    Intl2024,
+}
+
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest::digest(&digest::SHA256, data).as_ref());
+    out
+}
+
+pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    let key = hmac::Key::new(hmac::HMAC_SHA256, key);
+    let mut ctx = hmac::Context::with_key(&key);
+    for part in parts {
+        ctx.update(part);
+    }
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ctx.sign().as_ref());
+    out
+}
+
+/// Comparison whose duration does not depend on where the inputs first differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Bytes that must never be printed and are wiped when dropped. Deliberately has no `Debug`,
+/// `Display` or `Serialize`.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct SecretBytes(Vec<u8>);
+
+impl SecretBytes {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hmac_matches_rfc4231_case_2() {
+        let mac = hmac_sha256(b"Jefe", &[b"what do ya want ", b"for nothing?"]);
+        assert_eq!(
+            hex::encode(mac),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn constant_time_eq_compares_content_and_length() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+    }
+}

@@ -1,0 +1,163 @@
+//! Account administration (admin only).
+
+use actix_web::{HttpResponse, get, post, web};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{AppState, problem::ApiError};
+use crate::auth::{NewAccountRequest, Permission, Principal, Role, totp};
+use crate::clock::to_rfc3339;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAccountBody {
+    pub username: String,
+    pub role: Role,
+    #[schema(value_type = String, format = Password)]
+    pub password: SecretString,
+    pub center_name: Option<String>,
+    pub region_code: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedAccountResponse {
+    pub account_id: String,
+    /// For roles that require TOTP: the base32 secret to enrol, shown this once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub totp_secret: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AccountSummary {
+    pub account_id: String,
+    pub username: String,
+    pub role: String,
+    pub center_name: Option<String>,
+    pub region_code: Option<String>,
+    pub disabled: bool,
+    pub created_at: String,
+}
+
+type Problem = super::problem::Problem;
+
+/// All accounts (no secrets).
+#[utoipa::path(
+    responses((status = 200, body = Vec<AccountSummary>), (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/accounts")]
+pub async fn list(
+    state: web::Data<AppState>,
+    principal: Principal,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ManageAccounts)?;
+    let mut tx = state.store.read().await?;
+    let accounts = tx.list_accounts().await?;
+    tx.rollback().await?;
+    let summaries: Vec<AccountSummary> = accounts
+        .into_iter()
+        .map(|a| AccountSummary {
+            account_id: a.id,
+            username: a.username,
+            role: a.role,
+            center_name: a.center_name,
+            region_code: a.region_code,
+            disabled: a.disabled,
+            created_at: to_rfc3339(a.created_at),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(summaries))
+}
+
+/// Create an account.
+#[utoipa::path(
+    request_body = NewAccountBody,
+    responses(
+        (status = 201, body = CreatedAccountResponse),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/accounts")]
+pub async fn create(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: web::Json<NewAccountBody>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ManageAccounts)?;
+    let body = body.into_inner();
+    let created = state
+        .auth
+        .create_account(NewAccountRequest {
+            username: body.username,
+            role: body.role,
+            password: body.password,
+            center_name: body.center_name,
+            region_code: body.region_code,
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(CreatedAccountResponse {
+        account_id: created.account_id,
+        totp_secret: created
+            .totp_secret
+            .map(|secret| totp::base32_secret(&secret).to_string()),
+    }))
+}
+
+/// Disable an account; all its tokens end at once.
+#[utoipa::path(
+    params(("username" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/accounts/{username}/disable")]
+pub async fn disable(
+    state: web::Data<AppState>,
+    principal: Principal,
+    username: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ManageAccounts)?;
+    state.auth.set_disabled(&username, true).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Enable a disabled account.
+#[utoipa::path(
+    params(("username" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/accounts/{username}/enable")]
+pub async fn enable(
+    state: web::Data<AppState>,
+    principal: Principal,
+    username: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ManageAccounts)?;
+    state.auth.set_disabled(&username, false).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Revoked {
+    pub revoked: u64,
+}
+
+/// End every token of an account at once.
+#[utoipa::path(
+    params(("username" = String, Path)),
+    responses((status = 200, body = Revoked), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/accounts/{username}/revoke-tokens")]
+pub async fn revoke_tokens(
+    state: web::Data<AppState>,
+    principal: Principal,
+    username: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ManageAccounts)?;
+    let revoked = state.auth.revoke_all_tokens(&username).await?;
+    Ok(HttpResponse::Ok().json(Revoked { revoked }))
+}

@@ -1,0 +1,28 @@
+//! sealdraw: the province's expert draw and remote evaluation coordination server.
+//!
+//! The module tree is the architecture (see `docs/ARCHITECTURE.md` and `SECURITY.md`):
+//!
+//! | module      | owns |
+//! |-------------|------|
+//! | [`config`]    | typed settings: defaults → TOML → `SEALDRAW__…` env; redacted secrets |
+//! | [`startup`]   | `Application::build(settings, clock, rng)`, binding, `run_until_stopped` |
+//! | [`tls`]       | rustls server config (ring), client certificates → center identity |
+//! | [`telemetry`] | JSON logs, request ids, metrics on a loopback listener |
+//! | [`clock`]     | the injected clock |
+//! | [`crypto`]    | the only code that touches key material: CSPRNG, sealing, HMAC, keys |
+//! | [`auth`]      | argon2id passwords, tokens, TOTP, throttling, the role table |
+//! | [`store`]     | the only code that knows SQL: SQLite and PostgreSQL behind one interface |
+//! | [`http`]      | routes, problem+json errors, security headers, OpenAPI |
+//! | [`cli`]       | the `sealdraw` subcommands |
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod http;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+pub mod tls;

@@ -1,0 +1,303 @@
+//! Building and running the application: `Application::build(settings, clock, rng)` binds the
+//! listener (port 0 in tests) and `run_until_stopped` serves until SIGTERM/SIGINT or a stop.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use secrecy::SecretString;
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+use zeroize::Zeroizing;
+
+use crate::auth::{AuthService, NewAccountRequest, Role, totp};
+use crate::clock::SharedClock;
+use crate::config::{Profile, Settings};
+use crate::crypto::{KeyRing, Rng};
+use crate::http::{self, AppState, PeerCertificate};
+use crate::store::{ConnectOptions, Store};
+use crate::tls::{self, TlsOptions};
+
+pub struct Application {
+    address: SocketAddr,
+    metrics_address: Option<SocketAddr>,
+    server: Server,
+    metrics: Option<Server>,
+    state: web::Data<AppState>,
+    bootstrap: Option<BootstrapAdmin>,
+}
+
+/// The one-time admin credential the dev profile creates on an empty database. No `Debug`.
+pub struct BootstrapAdmin {
+    pub username: String,
+    pub password: Zeroizing<String>,
+    pub totp_secret: Zeroizing<Vec<u8>>,
+}
+
+/// Where the dev profile keeps generated certificates.
+pub const DEV_CERT_DIR: &str = "certs/dev";
+
+impl Application {
+    pub async fn build(settings: Settings, clock: SharedClock, rng: Rng) -> anyhow::Result<Self> {
+        if settings.profile == Profile::Dev {
+            prepare_dev_profile(&settings, &rng, &clock)?;
+        }
+        settings.validate()?;
+        let keys = Arc::new(load_keys(&settings)?);
+        let store = connect_store(&settings).await?;
+        let auth = AuthService::new(
+            store.clone(),
+            clock.clone(),
+            rng.clone(),
+            keys.clone(),
+            settings.auth.clone(),
+        )?;
+
+        let bootstrap = if settings.profile == Profile::Dev {
+            bootstrap_admin(&store, &auth, &rng).await?
+        } else {
+            None
+        };
+
+        let (cert, key) = settings
+            .certificate_paths()
+            .context("tls.cert and tls.key are required")?;
+        let tls_config = tls::server_config(&TlsOptions {
+            cert: &cert,
+            key: &key,
+            tls13_only: settings.tls.tls13_only,
+            client_ca: settings.tls.client_ca.as_deref(),
+        })?;
+
+        let state = web::Data::new(AppState {
+            store,
+            auth,
+            clock,
+            rng,
+            keys,
+            request_timeout: Duration::from_secs(settings.server.request_timeout_secs),
+            max_body_bytes: settings.server.max_body_bytes,
+        });
+        let server_state = state.clone();
+        let max_body = settings.server.max_body_bytes;
+        let mut http_server = HttpServer::new(move || {
+            let (app, api) = App::new()
+                .into_utoipa_app()
+                .openapi(http::ApiDoc::openapi())
+                .app_data(server_state.clone())
+                .app_data(http::json_config(max_body))
+                .app_data(web::PayloadConfig::new(max_body))
+                .configure(http::configure)
+                .split_for_parts();
+            let api = web::Data::new(api);
+            app.app_data(api)
+                .route("/openapi.json", web::get().to(openapi_document))
+                .default_service(web::to(http::not_found))
+                .wrap(actix_web::middleware::from_fn(http::request_id::middleware))
+                .wrap(http::security_headers())
+        })
+        .on_connect(record_peer_certificate)
+        .client_request_timeout(Duration::from_secs(
+            settings.server.client_header_timeout_secs,
+        ))
+        .client_disconnect_timeout(Duration::from_secs(2))
+        .tls_handshake_timeout(Duration::from_secs(
+            settings.server.client_header_timeout_secs,
+        ))
+        .keep_alive(Duration::from_secs(settings.server.keep_alive_secs))
+        .max_connections(settings.server.max_connections)
+        .shutdown_timeout(settings.server.shutdown_timeout_secs);
+        if settings.server.workers > 0 {
+            http_server = http_server.workers(settings.server.workers);
+        }
+        let http_server = http_server
+            .bind_rustls_0_23(&settings.server.address, tls_config)
+            .with_context(|| format!("cannot listen on {}", settings.server.address))?;
+        let address = http_server.addrs()[0];
+        let server = http_server.run();
+
+        let (metrics_address, metrics) = if settings.telemetry.metrics_address.is_empty() {
+            (None, None)
+        } else {
+            let (bound, server) =
+                crate::telemetry::metrics_server(&settings.telemetry.metrics_address)
+                    .with_context(|| {
+                        format!(
+                            "cannot listen on {} for metrics",
+                            settings.telemetry.metrics_address
+                        )
+                    })?;
+            (Some(bound), Some(server))
+        };
+        tracing::info!(%address, profile = ?settings.profile, backend = ?state.store.backend(), "listening");
+        Ok(Self {
+            address,
+            metrics_address,
+            server,
+            metrics,
+            state,
+            bootstrap,
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics_address
+    }
+
+    /// Stops the server gracefully (in-flight requests finish), as SIGTERM does.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    pub fn take_bootstrap_admin(&mut self) -> Option<BootstrapAdmin> {
+        self.bootstrap.take()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let metrics = self.metrics.map(|server| {
+            let handle = server.handle();
+            tokio::spawn(server);
+            handle
+        });
+        // actix handles SIGTERM and SIGINT: stop accepting, finish in-flight requests.
+        let result = self.server.await;
+        if let Some(metrics) = metrics {
+            metrics.stop(true).await;
+        }
+        self.state.store.close().await;
+        tracing::info!("stopped");
+        result
+    }
+}
+
+async fn openapi_document(api: web::Data<utoipa::openapi::OpenApi>) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().json(api.get_ref())
+}
+
+fn record_peer_certificate(
+    connection: &dyn std::any::Any,
+    extensions: &mut actix_web::dev::Extensions,
+) {
+    type TlsStream = actix_tls::accept::rustls_0_23::TlsStream<actix_web::rt::net::TcpStream>;
+    if let Some(stream) = connection.downcast_ref::<TlsStream>() {
+        let (_, session) = stream.get_ref();
+        // rustls only reaches here after the chain verified against the client CA.
+        if let Some(leaf) = session.peer_certificates().and_then(|chain| chain.first()) {
+            extensions.insert(PeerCertificate(tls::certificate_fingerprint(leaf.as_ref())));
+        }
+    }
+}
+
+pub fn load_keys(settings: &Settings) -> anyhow::Result<KeyRing> {
+    let path = settings.key_file();
+    KeyRing::load(&path).with_context(|| {
+        format!(
+            "cannot load keys from {} (create them with `sealdraw keys init`)",
+            path.display()
+        )
+    })
+}
+
+pub async fn connect_store(settings: &Settings) -> anyhow::Result<Store> {
+    let store = Store::connect(
+        &settings.database_url(),
+        &ConnectOptions {
+            max_connections: settings.database.max_connections,
+            acquire_timeout: Duration::from_secs(settings.database.acquire_timeout_secs),
+        },
+    )
+    .await
+    .context("cannot connect to the database")?;
+    store
+        .migrate()
+        .await
+        .context("cannot apply database migrations")?;
+    Ok(store)
+}
+
+/// The dev profile makes what a newcomer lacks: certificates and a key file. It never replaces
+/// ones that exist.
+fn prepare_dev_profile(settings: &Settings, rng: &Rng, clock: &SharedClock) -> anyhow::Result<()> {
+    if settings.tls.cert.is_none() && !Path::new(DEV_CERT_DIR).join("server.pem").exists() {
+        tls::dev::generate(Path::new(DEV_CERT_DIR), &["dev-center"]).map_err(anyhow::Error::msg)?;
+        tracing::warn!(dir = DEV_CERT_DIR, "generated development certificates");
+    }
+    let key_file = settings.key_file();
+    if !key_file.exists() {
+        KeyRing::init_file(
+            &key_file,
+            rng,
+            &crate::clock::to_rfc3339(clock.now_millis()),
+        )?;
+        tracing::warn!(file = %key_file.display(), "generated development keys");
+    }
+    Ok(())
+}
+
+async fn bootstrap_admin(
+    store: &Store,
+    auth: &AuthService,
+    rng: &Rng,
+) -> anyhow::Result<Option<BootstrapAdmin>> {
+    let mut tx = store.read().await?;
+    let admins = tx.count_accounts_with_role(Role::Admin.as_str()).await?;
+    tx.rollback().await?;
+    if admins > 0 {
+        return Ok(None);
+    }
+    use base64::Engine;
+    let password =
+        Zeroizing::new(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rng.bytes::<18>()?));
+    let created = auth
+        .create_account(NewAccountRequest {
+            username: "admin".into(),
+            role: Role::Admin,
+            password: SecretString::from(password.as_str()),
+            center_name: None,
+            region_code: None,
+        })
+        .await?;
+    Ok(Some(BootstrapAdmin {
+        username: "admin".into(),
+        password,
+        totp_secret: created
+            .totp_secret
+            .context("admin accounts always get a TOTP secret")?,
+    }))
+}
+
+/// What the dev profile prints once: where to connect and how to log in.
+pub fn print_dev_banner(address: SocketAddr, bootstrap: Option<&BootstrapAdmin>) {
+    println!();
+    println!("sealdraw is running with the DEVELOPMENT profile (never use it for real data).");
+    println!("  URL:      https://{address}");
+    println!("  Trust CA: {DEV_CERT_DIR}/ca.pem");
+    println!("  Try:      curl --cacert {DEV_CERT_DIR}/ca.pem https://{address}/healthz");
+    if let Some(admin) = bootstrap {
+        println!("  Bootstrap admin (shown once; store it now):");
+        println!("    username:    {}", admin.username);
+        println!("    password:    {}", admin.password.as_str());
+        println!(
+            "    TOTP secret: {}",
+            totp::base32_secret(&admin.totp_secret).as_str()
+        );
+        if let Some(uri) =
+            totp::provisioning_uri(&admin.totp_secret, "sealdraw-dev", &admin.username)
+        {
+            println!("    TOTP URI:    {}", uri.as_str());
+        }
+    }
+    println!();
+}

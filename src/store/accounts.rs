@@ -1,0 +1,278 @@
+//! Accounts, bearer tokens and login throttling.
+
+use super::{StoreError, Tx, conflict_as, on_conn};
+use crate::clock::Millis;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AccountRow {
+    pub id: String,
+    pub username: String,
+    pub role: String,
+    pub password_hash: String,
+    pub totp_sealed: Option<Vec<u8>>,
+    pub totp_last_step: i64,
+    pub center_name: Option<String>,
+    pub region_code: Option<String>,
+    pub client_cert_sha256: Option<String>,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+pub struct NewAccount<'a> {
+    pub id: &'a str,
+    pub username: &'a str,
+    pub role: &'a str,
+    pub password_hash: &'a str,
+    pub totp_sealed: Option<&'a [u8]>,
+    pub center_name: Option<&'a str>,
+    pub region_code: Option<&'a str>,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TokenRow {
+    pub account_id: String,
+    pub last_used_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+const ACCOUNT_COLUMNS: &str = "id, username, role, password_hash, totp_sealed, totp_last_step, \
+     center_name, region_code, client_cert_sha256, disabled, created_at";
+
+impl Tx {
+    pub async fn insert_account(&mut self, account: &NewAccount<'_>) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO accounts (id, username, role, password_hash, totp_sealed, center_name, \
+             region_code, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(account.id)
+        .bind(account.username)
+        .bind(account.role)
+        .bind(account.password_hash)
+        .bind(account.totp_sealed)
+        .bind(account.center_name)
+        .bind(account.region_code)
+        .bind(account.created_at)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))
+        .map_err(conflict_as("username"))?;
+        Ok(())
+    }
+
+    pub async fn account_by_username(
+        &mut self,
+        username: &str,
+    ) -> Result<Option<AccountRow>, StoreError> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username = $1");
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, AccountRow>(&sql)
+            .bind(username)
+            .fetch_optional(conn)
+            .await)?)
+    }
+
+    pub async fn account_by_id(&mut self, id: &str) -> Result<Option<AccountRow>, StoreError> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, AccountRow>(&sql)
+            .bind(id)
+            .fetch_optional(conn)
+            .await)?)
+    }
+
+    pub async fn account_by_certificate(
+        &mut self,
+        fingerprint_hex: &str,
+    ) -> Result<Option<AccountRow>, StoreError> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE client_cert_sha256 = $1");
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, AccountRow>(&sql)
+            .bind(fingerprint_hex)
+            .fetch_optional(conn)
+            .await)?)
+    }
+
+    pub async fn count_accounts_with_role(&mut self, role: &str) -> Result<i64, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM accounts WHERE role = $1")
+            .bind(role)
+            .fetch_one(conn)
+            .await)?)
+    }
+
+    /// Returns whether an account with that username exists.
+    pub async fn set_account_disabled(
+        &mut self,
+        username: &str,
+        disabled: bool,
+    ) -> Result<bool, StoreError> {
+        let result = on_conn!(self, conn => sqlx::query(
+            "UPDATE accounts SET disabled = $1 WHERE username = $2")
+            .bind(disabled)
+            .bind(username)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(result == 1)
+    }
+
+    pub async fn bind_client_certificate(
+        &mut self,
+        username: &str,
+        fingerprint_hex: &str,
+    ) -> Result<bool, StoreError> {
+        let result = on_conn!(self, conn => sqlx::query(
+            "UPDATE accounts SET client_cert_sha256 = $1 WHERE username = $2 AND role = 'center'")
+            .bind(fingerprint_hex)
+            .bind(username)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))
+        .map_err(conflict_as("client certificate"))?;
+        Ok(result == 1)
+    }
+
+    /// Accepts a TOTP time step only if it is later than any accepted before, atomically, so a
+    /// code observed in transit cannot be replayed even by a concurrent request.
+    pub async fn advance_totp_step(
+        &mut self,
+        account_id: &str,
+        step: i64,
+    ) -> Result<bool, StoreError> {
+        let result = on_conn!(self, conn => sqlx::query(
+            "UPDATE accounts SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1")
+            .bind(step)
+            .bind(account_id)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(result == 1)
+    }
+
+    pub async fn insert_token(
+        &mut self,
+        token_hash: &[u8],
+        account_id: &str,
+        now: Millis,
+        expires_at: Millis,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO auth_tokens (token_hash, account_id, created_at, last_used_at, expires_at) \
+             VALUES ($1, $2, $3, $3, $4)")
+            .bind(token_hash)
+            .bind(account_id)
+            .bind(now)
+            .bind(expires_at)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn token(&mut self, token_hash: &[u8]) -> Result<Option<TokenRow>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, TokenRow>(
+            "SELECT account_id, last_used_at, expires_at, revoked_at FROM auth_tokens \
+             WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(conn)
+            .await)?)
+    }
+
+    pub async fn touch_token(&mut self, token_hash: &[u8], now: Millis) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "UPDATE auth_tokens SET last_used_at = $1 WHERE token_hash = $2")
+            .bind(now)
+            .bind(token_hash)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn revoke_token(
+        &mut self,
+        token_hash: &[u8],
+        now: Millis,
+    ) -> Result<bool, StoreError> {
+        let result = on_conn!(self, conn => sqlx::query(
+            "UPDATE auth_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(token_hash)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(result == 1)
+    }
+
+    pub async fn revoke_tokens_of_account(
+        &mut self,
+        account_id: &str,
+        now: Millis,
+    ) -> Result<u64, StoreError> {
+        let result = on_conn!(self, conn => sqlx::query(
+            "UPDATE auth_tokens SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(account_id)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(result)
+    }
+
+    /// Failures recorded for `subject` in the window that is still open at `now`.
+    pub async fn login_failures(
+        &mut self,
+        subject: &str,
+        now: Millis,
+        window: Millis,
+    ) -> Result<(i64, Millis), StoreError> {
+        let row = on_conn!(self, conn => sqlx::query_as::<_, (i64, i64)>(
+            "SELECT failures, window_started_at FROM login_throttle WHERE subject = $1")
+            .bind(subject)
+            .fetch_optional(conn)
+            .await)?;
+        Ok(match row {
+            Some((failures, started)) if now - started < window => (failures, started),
+            _ => (0, now),
+        })
+    }
+
+    pub async fn record_login_failure(
+        &mut self,
+        subject: &str,
+        now: Millis,
+        window: Millis,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO login_throttle (subject, failures, window_started_at) VALUES ($1, 1, $2) \
+             ON CONFLICT (subject) DO UPDATE SET \
+               failures = CASE WHEN $2 - login_throttle.window_started_at >= $3 THEN 1 \
+                               ELSE login_throttle.failures + 1 END, \
+               window_started_at = CASE WHEN $2 - login_throttle.window_started_at >= $3 THEN $2 \
+                               ELSE login_throttle.window_started_at END")
+            .bind(subject)
+            .bind(now)
+            .bind(window)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn clear_login_failures(&mut self, subject: &str) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query("DELETE FROM login_throttle WHERE subject = $1")
+            .bind(subject)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}
+
+impl Tx {
+    pub async fn list_accounts(&mut self) -> Result<Vec<AccountRow>, StoreError> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY created_at, username");
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, AccountRow>(&sql)
+            .fetch_all(conn)
+            .await)?)
+    }
+}
