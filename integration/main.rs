@@ -1,1 +1,7 @@
+//! The integration suite: every test spawns the real server on port 0 over real TLS, with a
+//! fresh database (SQLite by default; PostgreSQL when `TEST_DATABASE_URL` names a server), a
+//! CA made at test time, and real clients that trust only that CA.
 
+mod helpers;
+
+mod foundation;

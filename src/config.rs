@@ -48,7 +48,7 @@ pub struct ServerSettings {
     pub shutdown_timeout_secs: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TlsSettings {
     pub cert: Option<PathBuf>,
@@ -68,7 +68,7 @@ pub struct DatabaseSettings {
     pub acquire_timeout_secs: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct KeySettings {
     /// Key file made by `sealdraw keys init`. Keep it off the database's disks and backups.
@@ -141,17 +141,6 @@ impl Default for ServerSettings {
     }
 }
 
-impl Default for TlsSettings {
-    fn default() -> Self {
-        Self {
-            cert: None,
-            key: None,
-            tls13_only: false,
-            client_ca: None,
-        }
-    }
-}
-
 impl Default for DatabaseSettings {
     fn default() -> Self {
         Self {
@@ -159,12 +148,6 @@ impl Default for DatabaseSettings {
             max_connections: 16,
             acquire_timeout_secs: 5,
         }
-    }
-}
-
-impl Default for KeySettings {
-    fn default() -> Self {
-        Self { file: None }
     }
 }
 

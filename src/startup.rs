@@ -161,6 +161,11 @@ impl Application {
         self.server.handle()
     }
 
+    /// The shared handles, for in-process callers such as tests and benchmarks.
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
     pub fn take_bootstrap_admin(&mut self) -> Option<BootstrapAdmin> {
         self.bootstrap.take()
     }

@@ -1,0 +1,345 @@
+//! `spawn_app()` and typed helpers for the endpoints.
+#![allow(dead_code, reason = "shared by every test module; each uses a different subset")]
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use reqwest::{Response, StatusCode};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+use sealdraw::auth::{NewAccountRequest, Role, totp};
+use sealdraw::clock::{Clock, ManualClock};
+use sealdraw::config::{Profile, Settings};
+use sealdraw::crypto::{KeyRing, Rng};
+use sealdraw::startup::Application;
+use sealdraw::tls::dev::{self, DevCertificates};
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Everything the server logged in this test process, for checking that no secret leaks.
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&log_buffer().lock().unwrap()).into_owned()
+}
+
+fn log_buffer() -> &'static Arc<Mutex<Vec<u8>>> {
+    static BUFFER: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    BUFFER.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let writer = buffer.clone();
+        sealdraw::telemetry::init_logging(
+            "debug,sqlx=warn,rustls=info,actix_server=warn",
+            "json",
+            move || LogWriter(writer.clone()),
+        );
+        buffer
+    })
+}
+
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl Write for LogWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(data);
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub metrics_address: Option<std::net::SocketAddr>,
+    pub client: reqwest::Client,
+    pub clock: ManualClock,
+    pub certs: DevCertificates,
+    /// Certificates from a CA the server does not trust.
+    pub foreign_certs: DevCertificates,
+    pub settings: Settings,
+    pub state: actix_web::web::Data<sealdraw::http::AppState>,
+    pub handle: actix_web::dev::ServerHandle,
+    pub database_url: String,
+    pub dir: TempDir,
+}
+
+pub struct TestOptions {
+    pub mutual_tls: bool,
+    pub tls13_only: bool,
+    pub customise: Box<dyn FnOnce(&mut Settings)>,
+}
+
+impl Default for TestOptions {
+    fn default() -> Self {
+        Self {
+            mutual_tls: false,
+            tls13_only: false,
+            customise: Box::new(|_| {}),
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(TestOptions::default()).await
+}
+
+pub async fn spawn_app_with(options: TestOptions) -> TestApp {
+    log_buffer();
+    let dir = tempfile::tempdir().unwrap();
+    let certs = dev::generate(&dir.path().join("certs"), &["center-a", "center-b"]).unwrap();
+    let foreign_certs = dev::generate(&dir.path().join("foreign"), &["intruder"]).unwrap();
+    let key_file = dir.path().join("keys.json");
+    let rng = Rng::danger_deterministic(dir.path().to_string_lossy().as_bytes());
+    KeyRing::init_file(&key_file, &rng, "2026-11-25T00:00:00Z").unwrap();
+
+    let database_url = fresh_database_url(&dir).await;
+    let mut settings = Settings {
+        profile: Profile::Production,
+        data_dir: dir.path().to_path_buf(),
+        ..Settings::default()
+    };
+    settings.server.address = "127.0.0.1:0".into();
+    settings.server.workers = 2;
+    settings.telemetry.metrics_address = "127.0.0.1:0".into();
+    settings.tls.cert = Some(certs.server_cert());
+    settings.tls.key = Some(certs.server_key());
+    settings.tls.tls13_only = options.tls13_only;
+    settings.tls.client_ca = options.mutual_tls.then(|| certs.ca());
+    settings.keys.file = Some(key_file);
+    settings.database.url = Some(SecretString::from(database_url.clone()));
+    (options.customise)(&mut settings);
+
+    let clock = ManualClock::starting_at(chrono::Utc::now().timestamp_millis());
+    let application = Application::build(settings.clone(), Arc::new(clock.clone()), rng)
+        .await
+        .unwrap();
+    let port = application.port();
+    let state = application.state();
+    let handle = application.handle();
+    let metrics_address = application.metrics_address();
+    tokio::spawn(application.run_until_stopped());
+
+    let client = client_builder(&certs, None).build().unwrap();
+    TestApp {
+        address: format!("https://localhost:{port}"),
+        port,
+        metrics_address,
+        client,
+        clock,
+        certs,
+        foreign_certs,
+        settings,
+        state,
+        handle,
+        database_url,
+        dir,
+    }
+}
+
+/// A rustls client trusting only the test CA, optionally presenting a client certificate.
+pub fn rustls_client_config(
+    ca: &PathBuf,
+    identity: Option<(&PathBuf, &PathBuf)>,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> rustls::ClientConfig {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(ca).unwrap() {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(sealdraw::tls::provider())
+        .with_protocol_versions(versions)
+        .unwrap()
+        .with_root_certificates(roots);
+    match identity {
+        Some((cert, key)) => {
+            let chain = CertificateDer::pem_file_iter(cert)
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            builder
+                .with_client_auth_cert(chain, PrivateKeyDer::from_pem_file(key).unwrap())
+                .unwrap()
+        }
+        None => builder.with_no_client_auth(),
+    }
+}
+
+pub fn client_builder(
+    certs: &DevCertificates,
+    identity: Option<(&PathBuf, &PathBuf)>,
+) -> reqwest::ClientBuilder {
+    let config = rustls_client_config(
+        &certs.ca(),
+        identity,
+        &[&rustls::version::TLS12, &rustls::version::TLS13],
+    );
+    reqwest::Client::builder()
+        .use_preconfigured_tls(config)
+        .timeout(Duration::from_secs(30))
+}
+
+async fn fresh_database_url(dir: &TempDir) -> String {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(server_url) if !server_url.is_empty() => {
+            use sqlx::Connection;
+            let name = format!("sealdraw_test_{}", uuid::Uuid::new_v4().simple());
+            let mut admin = sqlx::PgConnection::connect(&server_url).await.unwrap();
+            sqlx::Executor::execute(&mut admin, format!("CREATE DATABASE {name}").as_str())
+                .await
+                .unwrap();
+            let base = server_url
+                .rsplit_once('/')
+                .map(|(base, _)| base)
+                .unwrap_or(&server_url);
+            format!("{base}/{name}")
+        }
+        _ => format!("sqlite://{}", dir.path().join("test.db").display()),
+    }
+}
+
+pub fn is_postgres() -> bool {
+    std::env::var("TEST_DATABASE_URL").is_ok_and(|url| !url.is_empty())
+}
+
+pub struct TestAccount {
+    pub username: String,
+    pub role: Role,
+    pub totp_secret: Option<Vec<u8>>,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn create_account(&self, username: &str, role: Role) -> TestAccount {
+        let (center_name, region_code) = match role {
+            Role::Center => (
+                Some(format!("{username} trading center")),
+                Some("420100".to_owned()),
+            ),
+            _ => (None, None),
+        };
+        let created = self
+            .state
+            .auth
+            .create_account(NewAccountRequest {
+                username: username.into(),
+                role,
+                password: SecretString::from(PASSWORD),
+                center_name,
+                region_code,
+            })
+            .await
+            .unwrap();
+        TestAccount {
+            username: username.into(),
+            role,
+            totp_secret: created.totp_secret.map(|secret| secret.to_vec()),
+        }
+    }
+
+    /// A TOTP code for the account that has not been used yet (each 30 s step is single-use).
+    pub fn fresh_totp(&self, account: &TestAccount) -> Option<String> {
+        let secret = account.totp_secret.as_ref()?;
+        self.clock.advance(Duration::from_secs(31));
+        totp::current_code(secret, self.clock.now_millis())
+    }
+
+    pub async fn post_login(&self, body: &Value) -> Response {
+        self.client
+            .post(self.url("/api/v1/auth/login"))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Logs in and returns the bearer token.
+    pub async fn login(&self, account: &TestAccount) -> String {
+        let body = json!({"username": account.username, "password": PASSWORD, "totp": self.fresh_totp(account)});
+        let response = self.post_login(&body).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "login of {} failed",
+            account.username
+        );
+        response.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub async fn account_with_token(&self, username: &str, role: Role) -> (TestAccount, String) {
+        let account = self.create_account(username, role).await;
+        let token = self.login(&account).await;
+        (account, token)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        let mut request = self.client.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
+        let mut request = self.client.post(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap()
+    }
+}
+
+/// Asserts an RFC 9457 problem with the given status and returns its body.
+pub async fn assert_problem(response: Response, status: StatusCode) -> Value {
+    assert_eq!(response.status(), status, "unexpected status");
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status.as_u16());
+    assert_eq!(body["request_id"], request_id.as_str());
+    assert!(
+        body["type"]
+            .as_str()
+            .unwrap()
+            .starts_with("urn:sealdraw:problem:")
+    );
+    assert!(!body["detail"].as_str().unwrap().is_empty());
+    body
+}
+
+pub fn assert_security_headers(response: &Response) {
+    let headers = response.headers();
+    assert!(
+        headers["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age=")
+    );
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    assert_eq!(headers["cache-control"], "no-store");
+}
