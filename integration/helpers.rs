@@ -1,5 +1,8 @@
 //! `spawn_app()` and typed helpers for the endpoints.
-#![allow(dead_code, reason = "shared by every test module; each uses a different subset")]
+#![allow(
+    dead_code,
+    reason = "shared by every test module; each uses a different subset"
+)]
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -229,13 +232,16 @@ impl TestApp {
         let created = self
             .state
             .auth
-            .create_account(NewAccountRequest {
-                username: username.into(),
-                role,
-                password: SecretString::from(PASSWORD),
-                center_name,
-                region_code,
-            })
+            .create_account(
+                NewAccountRequest {
+                    username: username.into(),
+                    role,
+                    password: SecretString::from(PASSWORD),
+                    center_name,
+                    region_code,
+                },
+                sealdraw::audit::Actor::System,
+            )
             .await
             .unwrap();
         TestAccount {

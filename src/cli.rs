@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use secrecy::SecretString;
 use zeroize::Zeroizing;
 
+use crate::audit::Actor;
 use crate::auth::{AuthService, NewAccountRequest, Role, totp};
 use crate::clock::{Clock, SharedClock, SystemClock, to_rfc3339};
 use crate::config::{Profile, Settings};
@@ -178,13 +179,16 @@ async fn user(settings: Settings, command: UserCommand) -> anyhow::Result<()> {
         UserCommand::Add(add) => {
             let password = read_password()?;
             let created = auth
-                .create_account(NewAccountRequest {
-                    username: add.username.clone(),
-                    role: add.role,
-                    password: SecretString::from(password.as_str()),
-                    center_name: add.center,
-                    region_code: add.region,
-                })
+                .create_account(
+                    NewAccountRequest {
+                        username: add.username.clone(),
+                        role: add.role,
+                        password: SecretString::from(password.as_str()),
+                        center_name: add.center,
+                        region_code: add.region,
+                    },
+                    Actor::CommandLine,
+                )
                 .await?;
             println!(
                 "created {} account {:?} ({})",
@@ -203,16 +207,19 @@ async fn user(settings: Settings, command: UserCommand) -> anyhow::Result<()> {
             }
         }
         UserCommand::Disable { username } => {
-            auth.set_disabled(&username, true).await?;
+            auth.set_disabled(&username, true, Actor::CommandLine)
+                .await?;
             println!("disabled {username:?}; its tokens have ended");
         }
         UserCommand::Enable { username } => {
-            auth.set_disabled(&username, false).await?;
+            auth.set_disabled(&username, false, Actor::CommandLine)
+                .await?;
             println!("enabled {username:?}");
         }
         UserCommand::BindCert { username, cert } => {
             let fingerprint = crate::tls::fingerprint_of_pem_file(&cert)?;
-            auth.bind_certificate(&username, &fingerprint).await?;
+            auth.bind_certificate(&username, &fingerprint, Actor::CommandLine)
+                .await?;
             println!(
                 "bound certificate {} to {username:?}",
                 hex::encode(fingerprint)

@@ -16,6 +16,7 @@
 //! | [`cli`]       | the `sealdraw` subcommands |
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod clock;

@@ -14,6 +14,7 @@ use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use zeroize::Zeroizing;
 
+use crate::audit::AuditLog;
 use crate::auth::{AuthService, NewAccountRequest, Role, totp};
 use crate::clock::SharedClock;
 use crate::config::{Profile, Settings};
@@ -29,6 +30,7 @@ pub struct Application {
     metrics: Option<Server>,
     state: web::Data<AppState>,
     bootstrap: Option<BootstrapAdmin>,
+    checkpoint_interval: Duration,
 }
 
 /// The one-time admin credential the dev profile creates on an empty database. No `Debug`.
@@ -56,6 +58,12 @@ impl Application {
             keys.clone(),
             settings.auth.clone(),
         )?;
+        let audit = Arc::new(AuditLog::new(
+            store.clone(),
+            clock.clone(),
+            &keys,
+            &settings.audit.origin,
+        )?);
 
         let bootstrap = if settings.profile == Profile::Dev {
             bootstrap_admin(&store, &auth, &rng).await?
@@ -76,6 +84,7 @@ impl Application {
         let state = web::Data::new(AppState {
             store,
             auth,
+            audit,
             clock,
             rng,
             keys,
@@ -141,6 +150,7 @@ impl Application {
             metrics,
             state,
             bootstrap,
+            checkpoint_interval: Duration::from_secs(settings.audit.checkpoint_interval_secs),
         })
     }
 
@@ -176,10 +186,23 @@ impl Application {
             tokio::spawn(server);
             handle
         });
+        let (stop_background, stopped) = tokio::sync::watch::channel(false);
+        let checkpointer = tokio::spawn(
+            self.state
+                .audit
+                .clone()
+                .run_checkpointer(self.checkpoint_interval, stopped),
+        );
         // actix handles SIGTERM and SIGINT: stop accepting, finish in-flight requests.
         let result = self.server.await;
         if let Some(metrics) = metrics {
             metrics.stop(true).await;
+        }
+        // Sign what the last requests appended before closing the store.
+        let _ = stop_background.send(true);
+        let _ = checkpointer.await;
+        if let Err(error) = self.state.audit.checkpoint_now().await {
+            tracing::error!(%error, "could not sign the final audit checkpoint");
         }
         self.state.store.close().await;
         tracing::info!("stopped");
@@ -266,13 +289,16 @@ async fn bootstrap_admin(
     let password =
         Zeroizing::new(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rng.bytes::<18>()?));
     let created = auth
-        .create_account(NewAccountRequest {
-            username: "admin".into(),
-            role: Role::Admin,
-            password: SecretString::from(password.as_str()),
-            center_name: None,
-            region_code: None,
-        })
+        .create_account(
+            NewAccountRequest {
+                username: "admin".into(),
+                role: Role::Admin,
+                password: SecretString::from(password.as_str()),
+                center_name: None,
+                region_code: None,
+            },
+            crate::audit::Actor::System,
+        )
         .await?;
     Ok(Some(BootstrapAdmin {
         username: "admin".into(),

@@ -13,6 +13,7 @@ use zeroize::Zeroizing;
 use super::password::{self, PasswordError, PasswordHasher};
 use super::token::{self, BearerToken};
 use super::{AuthMethod, Principal, Role, totp};
+use crate::audit::{self, Actor, AuditEntry};
 use crate::clock::{Millis, SharedClock};
 use crate::config::AuthSettings;
 use crate::crypto::{KeyRing, Rng, sha256};
@@ -50,6 +51,8 @@ pub enum AuthError {
     Password(#[from] PasswordError),
     #[error("sealing failed")]
     Sealing,
+    #[error(transparent)]
+    Audit(#[from] audit::AuditError),
 }
 
 pub struct LoginRequest {
@@ -172,8 +175,13 @@ impl AuthService {
         let expires_at = now + self.settings.token_absolute_hours * 3_600_000;
         tx.insert_token(&token.digest(), &account.id, now, expires_at)
             .await?;
-        tx.commit().await?;
         let principal = principal_from(account, AuthMethod::BearerToken, Some(token.digest()))?;
+        if principal.role.requires_totp() {
+            // Privileged sessions are part of the record; the login fails if it cannot be logged.
+            let entry = AuditEntry::new("auth.login", now, Actor::of(&principal));
+            audit::append(&mut tx, &entry).await?;
+        }
+        tx.commit().await?;
         tracing::info!(account_id = %principal.account_id, role = principal.role.as_str(), "login");
         Ok(IssuedToken {
             token,
@@ -263,6 +271,7 @@ impl AuthService {
     pub async fn create_account(
         &self,
         request: NewAccountRequest,
+        actor: Actor,
     ) -> Result<CreatedAccount, AuthError> {
         validate_username(&request.username)?;
         password::check_new_password(request.password.expose_secret()).map_err(|problem| {
@@ -310,6 +319,7 @@ impl AuthService {
             ),
             None => None,
         };
+        let now = self.clock.now_millis();
         let mut tx = self.store.write().await?;
         tx.insert_account(&NewAccount {
             id: &account_id,
@@ -319,13 +329,20 @@ impl AuthService {
             totp_sealed: totp_sealed.as_deref(),
             center_name: request.center_name.as_deref(),
             region_code: request.region_code.as_deref(),
-            created_at: self.clock.now_millis(),
+            created_at: now,
         })
         .await
         .map_err(|e| match e {
             StoreError::Conflict(_) => AuthError::UsernameTaken(request.username.clone()),
             other => other.into(),
         })?;
+        let mut entry = AuditEntry::new("account.created", now, actor)
+            .reference("account", account_id.as_str())
+            .data("role", request.role.as_str());
+        if let Some(region) = &request.region_code {
+            entry = entry.data("region_code", region);
+        }
+        audit::append(&mut tx, &entry).await?;
         tx.commit().await?;
         Ok(CreatedAccount {
             account_id,
@@ -334,32 +351,47 @@ impl AuthService {
     }
 
     /// Disabling ends every token of the account at once.
-    pub async fn set_disabled(&self, username: &str, disabled: bool) -> Result<(), AuthError> {
+    pub async fn set_disabled(
+        &self,
+        username: &str,
+        disabled: bool,
+        actor: Actor,
+    ) -> Result<(), AuthError> {
+        let now = self.clock.now_millis();
         let mut tx = self.store.write().await?;
         if !tx.set_account_disabled(username, disabled).await? {
             return Err(AuthError::NoSuchAccount(username.into()));
         }
+        let account = tx
+            .account_by_username(username)
+            .await?
+            .ok_or_else(|| corrupt("account"))?;
         if disabled {
-            let account = tx
-                .account_by_username(username)
-                .await?
-                .ok_or_else(|| corrupt("account"))?;
-            tx.revoke_tokens_of_account(&account.id, self.clock.now_millis())
-                .await?;
+            tx.revoke_tokens_of_account(&account.id, now).await?;
         }
+        let kind = if disabled {
+            "account.disabled"
+        } else {
+            "account.enabled"
+        };
+        let entry = AuditEntry::new(kind, now, actor).reference("account", account.id);
+        audit::append(&mut tx, &entry).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    pub async fn revoke_all_tokens(&self, username: &str) -> Result<u64, AuthError> {
+    pub async fn revoke_all_tokens(&self, username: &str, actor: Actor) -> Result<u64, AuthError> {
+        let now = self.clock.now_millis();
         let mut tx = self.store.write().await?;
         let account = tx
             .account_by_username(username)
             .await?
             .ok_or_else(|| AuthError::NoSuchAccount(username.into()))?;
-        let revoked = tx
-            .revoke_tokens_of_account(&account.id, self.clock.now_millis())
-            .await?;
+        let revoked = tx.revoke_tokens_of_account(&account.id, now).await?;
+        let entry = AuditEntry::new("account.tokens_revoked", now, actor)
+            .reference("account", account.id)
+            .data("revoked", revoked);
+        audit::append(&mut tx, &entry).await?;
         tx.commit().await?;
         Ok(revoked)
     }
@@ -368,7 +400,9 @@ impl AuthService {
         &self,
         username: &str,
         fingerprint: &[u8; 32],
+        actor: Actor,
     ) -> Result<(), AuthError> {
+        let now = self.clock.now_millis();
         let mut tx = self.store.write().await?;
         if !tx
             .bind_client_certificate(username, &hex::encode(fingerprint))
@@ -376,6 +410,14 @@ impl AuthService {
         {
             return Err(AuthError::NoSuchAccount(username.into()));
         }
+        let account = tx
+            .account_by_username(username)
+            .await?
+            .ok_or_else(|| corrupt("account"))?;
+        let entry = AuditEntry::new("account.certificate_bound", now, actor)
+            .reference("account", account.id)
+            .data("certificate_sha256", hex::encode(fingerprint));
+        audit::append(&mut tx, &entry).await?;
         tx.commit().await?;
         Ok(())
     }

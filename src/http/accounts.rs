@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{AppState, problem::ApiError};
+use crate::audit::Actor;
 use crate::auth::{NewAccountRequest, Permission, Principal, Role, totp};
 use crate::clock::to_rfc3339;
 
@@ -90,13 +91,16 @@ pub async fn create(
     let body = body.into_inner();
     let created = state
         .auth
-        .create_account(NewAccountRequest {
-            username: body.username,
-            role: body.role,
-            password: body.password,
-            center_name: body.center_name,
-            region_code: body.region_code,
-        })
+        .create_account(
+            NewAccountRequest {
+                username: body.username,
+                role: body.role,
+                password: body.password,
+                center_name: body.center_name,
+                region_code: body.region_code,
+            },
+            Actor::of(&principal),
+        )
         .await?;
     Ok(HttpResponse::Created().json(CreatedAccountResponse {
         account_id: created.account_id,
@@ -119,7 +123,10 @@ pub async fn disable(
     username: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::ManageAccounts)?;
-    state.auth.set_disabled(&username, true).await?;
+    state
+        .auth
+        .set_disabled(&username, true, Actor::of(&principal))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -136,7 +143,10 @@ pub async fn enable(
     username: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::ManageAccounts)?;
-    state.auth.set_disabled(&username, false).await?;
+    state
+        .auth
+        .set_disabled(&username, false, Actor::of(&principal))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -158,6 +168,9 @@ pub async fn revoke_tokens(
     username: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::ManageAccounts)?;
-    let revoked = state.auth.revoke_all_tokens(&username).await?;
+    let revoked = state
+        .auth
+        .revoke_all_tokens(&username, Actor::of(&principal))
+        .await?;
     Ok(HttpResponse::Ok().json(Revoked { revoked }))
 }

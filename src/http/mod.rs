@@ -6,6 +6,7 @@
 //! and cannot miss a route.
 
 pub mod accounts;
+pub mod audit;
 pub mod extract;
 pub mod health;
 pub mod problem;
@@ -23,6 +24,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub use extract::PeerCertificate;
 pub use problem::ApiError;
 
+use crate::audit::AuditLog;
 use crate::auth::AuthService;
 use crate::clock::SharedClock;
 use crate::crypto::{KeyRing, Rng};
@@ -32,6 +34,7 @@ use crate::store::Store;
 pub struct AppState {
     pub store: Store,
     pub auth: AuthService,
+    pub audit: Arc<AuditLog>,
     pub clock: SharedClock,
     pub rng: Rng,
     pub keys: Arc<KeyRing>,
@@ -75,7 +78,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(accounts::create)
         .service(accounts::disable)
         .service(accounts::enable)
-        .service(accounts::revoke_tokens);
+        .service(accounts::revoke_tokens)
+        .service(audit::latest_checkpoint)
+        .service(audit::sign_checkpoint_now)
+        .service(audit::key)
+        .service(audit::entry_by_index)
+        .service(audit::proof_file)
+        .service(audit::consistency_proof)
+        .service(audit::tile);
 }
 
 /// Sent on every response, errors included.

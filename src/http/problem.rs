@@ -16,8 +16,12 @@ use crate::store::StoreError;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// Boxed so that `Result<T, ApiError>` stays small on the happy path.
 #[derive(Debug)]
-pub struct ApiError {
+pub struct ApiError(Box<Details>);
+
+#[derive(Debug)]
+struct Details {
     status: StatusCode,
     slug: &'static str,
     title: &'static str,
@@ -52,7 +56,7 @@ impl ApiError {
         title: &'static str,
         detail: impl Into<String>,
     ) -> Self {
-        Self {
+        Self(Box::new(Details {
             status,
             slug,
             title,
@@ -61,21 +65,34 @@ impl ApiError {
             retry_after: None,
             cause: None,
             request_id: request_id::current(),
-        }
+        }))
+    }
+
+    fn with_field(mut self, field: Option<String>) -> Self {
+        self.0.field = field;
+        self
+    }
+
+    fn with_retry_after(mut self, wait: Duration) -> Self {
+        self.0.retry_after = Some(wait);
+        self
+    }
+
+    fn with_cause(mut self, cause: String) -> Self {
+        self.0.cause = Some(cause);
+        self
     }
 
     pub fn bad_request(field: impl Into<String>, detail: impl Into<String>) -> Self {
         let field = field.into();
         let detail = format!("{field}: {}", detail.into());
-        Self {
-            field: Some(field),
-            ..Self::new(
-                StatusCode::BAD_REQUEST,
-                "invalid-request",
-                "Invalid request",
-                detail,
-            )
-        }
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-request",
+            "Invalid request",
+            detail,
+        )
+        .with_field(Some(field))
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {
@@ -93,15 +110,13 @@ impl ApiError {
 
     /// A failure on our side: the client learns only that it happened and its request id.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
-        Self {
-            cause: Some(cause.to_string()),
-            ..Self::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Internal error",
-                "the server could not complete the request; quote the request id to the operator",
-            )
-        }
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            "the server could not complete the request; quote the request id to the operator",
+        )
+        .with_cause(cause.to_string())
     }
 
     pub fn unavailable(detail: impl Into<String>) -> Self {
@@ -114,41 +129,48 @@ impl ApiError {
     }
 
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 }
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.slug, self.detail)
+        write!(
+            f,
+            "{} {}: {}",
+            self.0.status.as_u16(),
+            self.0.slug,
+            self.0.detail
+        )
     }
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     fn error_response(&self) -> HttpResponse {
         let request_id = self
+            .0
             .request_id
             .clone()
             .or_else(request_id::current)
             .unwrap_or_default();
-        if let Some(cause) = &self.cause {
-            tracing::error!(request_id = %request_id, problem = self.slug, cause = %cause, "request failed");
+        if let Some(cause) = &self.0.cause {
+            tracing::error!(request_id = %request_id, problem = self.0.slug, cause = %cause, "request failed");
         } else {
-            tracing::info!(request_id = %request_id, problem = self.slug, status = self.status.as_u16(), "request refused");
+            tracing::info!(request_id = %request_id, problem = self.0.slug, status = self.0.status.as_u16(), "request refused");
         }
         let body = Problem {
-            kind: format!("urn:sealdraw:problem:{}", self.slug),
-            title: self.title.into(),
-            status: self.status.as_u16(),
-            detail: self.detail.clone(),
-            field: self.field.clone(),
+            kind: format!("urn:sealdraw:problem:{}", self.0.slug),
+            title: self.0.title.into(),
+            status: self.0.status.as_u16(),
+            detail: self.0.detail.clone(),
+            field: self.0.field.clone(),
             request_id: request_id.clone(),
         };
-        let mut response = HttpResponse::build(self.status);
+        let mut response = HttpResponse::build(self.0.status);
         for (name, value) in super::SECURITY_HEADERS {
             response.insert_header((*name, *value));
         }
@@ -156,10 +178,10 @@ impl ResponseError for ApiError {
             response.insert_header((request_id::HEADER, value));
         }
         response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
-        if let Some(wait) = self.retry_after {
+        if let Some(wait) = self.0.retry_after {
             response.insert_header((header::RETRY_AFTER, wait.as_secs().max(1).to_string()));
         }
-        if self.status == StatusCode::UNAUTHORIZED {
+        if self.0.status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
         }
         // Serialising a struct of strings and integers cannot fail.
@@ -198,15 +220,13 @@ impl From<AuthError> for ApiError {
                 "Forbidden",
                 "your role may not do this",
             ),
-            Throttled(wait) => Self {
-                retry_after: Some(wait),
-                ..Self::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "throttled",
-                    "Too many attempts",
-                    format!("too many attempts; retry after {} s", wait.as_secs().max(1)),
-                )
-            },
+            Throttled(wait) => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "throttled",
+                "Too many attempts",
+                format!("too many attempts; retry after {} s", wait.as_secs().max(1)),
+            )
+            .with_retry_after(wait),
             InvalidInput { field, problem } => Self::bad_request(field, problem),
             UsernameTaken(name) => Self::new(
                 StatusCode::CONFLICT,
@@ -218,6 +238,7 @@ impl From<AuthError> for ApiError {
             Store(e) => e.into(),
             Password(e) => Self::internal(e),
             Sealing => Self::internal("sealing failed"),
+            Audit(e) => e.into(),
         }
     }
 }
@@ -265,15 +286,13 @@ pub fn json_error(error: actix_web::error::JsonPayloadError) -> ApiError {
                     .nth(200)
                     .map_or(message.len(), |(i, _)| i),
             );
-            ApiError {
-                field,
-                ..ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid-json",
-                    "Invalid JSON body",
-                    message,
-                )
-            }
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-json",
+                "Invalid JSON body",
+                message,
+            )
+            .with_field(field)
         }
         E::Payload(_) | E::Serialize(_) | _ => ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -290,4 +309,21 @@ fn field_of(message: &str) -> Option<String> {
     let end = start + message[start..].find('`')?;
     let field = &message[start..end];
     (field.len() <= 64).then(|| field.to_owned())
+}
+
+impl From<crate::audit::AuditError> for ApiError {
+    fn from(error: crate::audit::AuditError) -> Self {
+        use crate::audit::AuditError::*;
+        match error {
+            NoSuchEntry(index) => Self::not_found(format!("no audit entry at index {index}")),
+            OutOfRange(detail) => Self::new(
+                StatusCode::NOT_FOUND,
+                "out-of-range",
+                "Out of range",
+                detail,
+            ),
+            Store(e) => e.into(),
+            other => Self::internal(other),
+        }
+    }
 }

@@ -4,6 +4,7 @@
 //! Each backend owns its migrations (`migrations/sqlite`, `migrations/postgres`).
 
 pub mod accounts;
+pub mod audit;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -1,0 +1,1 @@
+//! Offline export and verification (see `sealdraw audit`).

@@ -1,0 +1,23 @@
+//! The signed audit trail: a transparency log in the public C2SP formats (signed-note,
+//! tlog-checkpoint, tlog-tiles, tlog-proof, tlog-cosignature, tlog-witness) with RFC 6962
+//! hashing, so that a supervisor trusts mathematics, not the operator.
+//!
+//! - [`merkle`], [`note`], [`checkpoint`], [`tiles`], [`proof`]: the pure core (no I/O).
+//! - [`entry`]: canonical JSON entries.
+//! - [`log`]: appending inside the action's own transaction, signing checkpoints, serving
+//!   proofs and tiles from stored hashes.
+//! - [`export`]: the offline export and verifier.
+
+#![forbid(unsafe_code)]
+
+pub mod checkpoint;
+pub mod entry;
+pub mod export;
+pub mod log;
+pub mod merkle;
+pub mod note;
+pub mod proof;
+pub mod tiles;
+
+pub use entry::{Actor, AuditEntry};
+pub use log::{AuditError, AuditLog, append};

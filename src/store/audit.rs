@@ -1,0 +1,243 @@
+//! The audit log's tables: entries, Merkle nodes, the head row and signed checkpoints.
+
+use std::collections::HashMap;
+
+use super::{StoreError, Tx, on_conn};
+use crate::clock::Millis;
+
+pub type NodeId = (u8, u64);
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CheckpointRow {
+    pub size: i64,
+    pub root: Vec<u8>,
+    pub note: String,
+    pub signed_at: i64,
+}
+
+fn to_i64(value: u64) -> Result<i64, StoreError> {
+    i64::try_from(value).map_err(|_| StoreError::Corrupt("log index exceeds 2^63".into()))
+}
+
+impl Tx {
+    /// Reads the head row, locking it until the transaction ends so appends are serialised
+    /// across connections and instances. SQLite's `BEGIN IMMEDIATE` already holds the database
+    /// write lock; PostgreSQL needs the row lock.
+    pub async fn lock_audit_head(&mut self) -> Result<Vec<u8>, StoreError> {
+        Ok(match self {
+            Tx::Sqlite(tx) => {
+                sqlx::query_scalar::<_, Vec<u8>>("SELECT frontier FROM audit_head WHERE id = 1")
+                    .fetch_one(&mut **tx)
+                    .await?
+            }
+            Tx::Postgres(tx) => {
+                sqlx::query_scalar::<_, Vec<u8>>(
+                    "SELECT frontier FROM audit_head WHERE id = 1 FOR UPDATE",
+                )
+                .fetch_one(&mut **tx)
+                .await?
+            }
+        })
+    }
+
+    pub async fn audit_head(&mut self) -> Result<Vec<u8>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_scalar::<_, Vec<u8>>(
+            "SELECT frontier FROM audit_head WHERE id = 1")
+            .fetch_one(conn)
+            .await)?)
+    }
+
+    pub async fn set_audit_head(&mut self, frontier: &[u8]) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query("UPDATE audit_head SET frontier = $1 WHERE id = 1")
+            .bind(frontier)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn insert_audit_entry(
+        &mut self,
+        index: u64,
+        entry: &[u8],
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let index = to_i64(index)?;
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO audit_entries (idx, entry, created_at) VALUES ($1, $2, $3)")
+            .bind(index)
+            .bind(entry)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Inserts nodes in one statement per call; an append completes one to ~log n nodes.
+    pub async fn insert_audit_nodes(
+        &mut self,
+        nodes: &[(u8, u64, [u8; 32])],
+    ) -> Result<(), StoreError> {
+        for chunk in nodes.chunks(200) {
+            let mut sql = String::from("INSERT INTO audit_nodes (level, idx, hash) VALUES ");
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3));
+            }
+            on_conn!(self, conn => {
+                let mut query = sqlx::query(&sql);
+                for (level, index, hash) in chunk {
+                    query = query.bind(i32::from(*level)).bind(to_i64(*index)?).bind(hash.to_vec());
+                }
+                query.execute(conn).await.map(|r| r.rows_affected())
+            })?;
+        }
+        Ok(())
+    }
+
+    pub async fn audit_nodes(
+        &mut self,
+        needs: &[NodeId],
+    ) -> Result<HashMap<NodeId, [u8; 32]>, StoreError> {
+        let mut found = HashMap::with_capacity(needs.len());
+        for chunk in needs.chunks(200) {
+            let mut sql = String::from("SELECT level, idx, hash FROM audit_nodes WHERE ");
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push_str(" OR ");
+                }
+                sql.push_str(&format!(
+                    "(level = ${} AND idx = ${})",
+                    2 * i + 1,
+                    2 * i + 2
+                ));
+            }
+            let rows = on_conn!(self, conn => {
+                let mut query = sqlx::query_as::<_, (i32, i64, Vec<u8>)>(&sql);
+                for (level, index) in chunk {
+                    query = query.bind(i32::from(*level)).bind(to_i64(*index)?);
+                }
+                query.fetch_all(conn).await
+            })?;
+            for (level, index, hash) in rows {
+                found.insert(node_id(level, index)?, to_hash(&hash)?);
+            }
+        }
+        Ok(found)
+    }
+
+    /// The nodes of one level in `[start, end)`, as hash tiles need.
+    pub async fn audit_node_range(
+        &mut self,
+        level: u8,
+        start: u64,
+        end: u64,
+    ) -> Result<HashMap<NodeId, [u8; 32]>, StoreError> {
+        let rows = on_conn!(self, conn => sqlx::query_as::<_, (i32, i64, Vec<u8>)>(
+            "SELECT level, idx, hash FROM audit_nodes WHERE level = $1 AND idx >= $2 AND idx < $3")
+            .bind(i32::from(level))
+            .bind(to_i64(start)?)
+            .bind(to_i64(end)?)
+            .fetch_all(conn)
+            .await)?;
+        rows.into_iter()
+            .map(|(level, index, hash)| Ok((node_id(level, index)?, to_hash(&hash)?)))
+            .collect()
+    }
+
+    pub async fn audit_entries(
+        &mut self,
+        start: u64,
+        end: u64,
+    ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let rows = on_conn!(self, conn => sqlx::query_as::<_, (i64, Vec<u8>)>(
+            "SELECT idx, entry FROM audit_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx")
+            .bind(to_i64(start)?)
+            .bind(to_i64(end)?)
+            .fetch_all(conn)
+            .await)?;
+        rows.into_iter()
+            .map(|(index, entry)| {
+                Ok((
+                    u64::try_from(index).map_err(|_| corrupt("negative index"))?,
+                    entry,
+                ))
+            })
+            .collect()
+    }
+
+    pub async fn latest_audit_checkpoint(&mut self) -> Result<Option<CheckpointRow>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, CheckpointRow>(
+            "SELECT size, root, note, signed_at FROM audit_checkpoints ORDER BY size DESC LIMIT 1")
+            .fetch_optional(conn)
+            .await)?)
+    }
+
+    pub async fn audit_checkpoint_at(
+        &mut self,
+        size: u64,
+    ) -> Result<Option<CheckpointRow>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, CheckpointRow>(
+            "SELECT size, root, note, signed_at FROM audit_checkpoints WHERE size = $1")
+            .bind(to_i64(size)?)
+            .fetch_optional(conn)
+            .await)?)
+    }
+
+    /// Records a signed checkpoint; another instance may have signed the same size first, in
+    /// which case theirs stands (both sign the same tree).
+    pub async fn insert_audit_checkpoint(
+        &mut self,
+        size: u64,
+        root: &[u8; 32],
+        note: &str,
+        now: Millis,
+    ) -> Result<bool, StoreError> {
+        let inserted = on_conn!(self, conn => sqlx::query(
+            "INSERT INTO audit_checkpoints (size, root, note, signed_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (size) DO NOTHING")
+            .bind(to_i64(size)?)
+            .bind(root.to_vec())
+            .bind(note)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(inserted == 1)
+    }
+
+    /// Replaces the note of a checkpoint with one carrying more (witness) signatures.
+    pub async fn update_audit_checkpoint_note(
+        &mut self,
+        size: u64,
+        note: &str,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query("UPDATE audit_checkpoints SET note = $1 WHERE size = $2")
+            .bind(note)
+            .bind(to_i64(size)?)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}
+
+fn node_id(level: i32, index: i64) -> Result<NodeId, StoreError> {
+    Ok((
+        u8::try_from(level).map_err(|_| corrupt("node level out of range"))?,
+        u64::try_from(index).map_err(|_| corrupt("negative node index"))?,
+    ))
+}
+
+fn to_hash(bytes: &[u8]) -> Result<[u8; 32], StoreError> {
+    bytes
+        .try_into()
+        .map_err(|_| corrupt("stored hash is not 32 bytes"))
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Corrupt(what.into())
+}
