@@ -65,3 +65,291 @@ async fn account_changes_are_logged_and_provable_against_a_signed_checkpoint() {
     let missing = app.get("/api/v1/audit/entries/999", Some(&admin)).await;
     assert_problem(missing, StatusCode::NOT_FOUND).await;
 }
+
+/// Makes `count` audited actions: accounts created by an admin.
+async fn make_entries(app: &TestApp, admin: &str, count: usize) {
+    for i in 0..count {
+        let response = app
+            .post(
+                "/api/v1/accounts",
+                Some(admin),
+                &json!({"username": format!("expert.{i:03}"), "role": "expert", "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+}
+
+async fn execute(app: &TestApp, sql: &str) {
+    use sqlx::Connection;
+    if is_postgres() {
+        let mut connection = sqlx::PgConnection::connect(&app.database_url)
+            .await
+            .unwrap();
+        sqlx::Executor::execute(&mut connection, sql).await.unwrap();
+    } else {
+        let mut connection = sqlx::SqliteConnection::connect(&app.database_url)
+            .await
+            .unwrap();
+        sqlx::Executor::execute(&mut connection, sql).await.unwrap();
+    }
+}
+
+async fn overwrite_entry(app: &TestApp, index: i64, entry: &[u8]) {
+    use sqlx::Connection;
+    let sql = "UPDATE audit_entries SET entry = $1 WHERE idx = $2";
+    let updated = if is_postgres() {
+        let mut connection = sqlx::PgConnection::connect(&app.database_url)
+            .await
+            .unwrap();
+        sqlx::query(sql)
+            .bind(entry)
+            .bind(index)
+            .execute(&mut connection)
+            .await
+            .unwrap()
+            .rows_affected()
+    } else {
+        let mut connection = sqlx::SqliteConnection::connect(&app.database_url)
+            .await
+            .unwrap();
+        sqlx::query(sql)
+            .bind(entry)
+            .bind(index)
+            .execute(&mut connection)
+            .await
+            .unwrap()
+            .rows_affected()
+    };
+    assert_eq!(updated, 1);
+}
+
+fn export(app: &TestApp, name: &str) -> std::path::PathBuf {
+    let out = app.dir.path().join(name);
+    let output = run_cli(
+        app,
+        &["audit", "export", "--out", out.to_str().unwrap()],
+        None,
+    );
+    assert!(
+        output.status.success(),
+        "export failed: {}",
+        stdout_of(&output)
+    );
+    out
+}
+
+fn verify(app: &TestApp, dir: &std::path::Path, key: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["audit", "verify", dir.to_str().unwrap(), "--key", key];
+    args.extend_from_slice(extra);
+    run_cli(app, &args, None)
+}
+
+#[tokio::test]
+async fn an_export_verifies_offline_and_one_changed_byte_is_named_by_index() {
+    let app = spawn_app().await;
+    let (_, admin) = app.account_with_token("admin.one", Role::Admin).await;
+    make_entries(&app, &admin, 40).await;
+    let key = log_key(&app, &admin).await.to_string();
+
+    let good = export(&app, "good");
+    let output = verify(&app, &good, &key, &[]);
+    assert!(output.status.success(), "{}", stdout_of(&output));
+    assert!(
+        stdout_of(&output).contains("42 entries"),
+        "{}",
+        stdout_of(&output)
+    );
+    let python = run_python_verifier(&["verify-dir", good.to_str().unwrap(), "--key", &key]);
+    assert!(
+        python.status.success(),
+        "python verifier: {}",
+        stdout_of(&python)
+    );
+
+    // Someone with database access edits one byte of entry 17 after it was checkpointed.
+    let mut entry = text(&app, "/api/v1/audit/entries/17", &admin)
+        .await
+        .into_bytes();
+    entry[2] ^= 0x01;
+    overwrite_entry(&app, 17, &entry).await;
+    let tampered = export(&app, "tampered");
+    let output = verify(&app, &tampered, &key, &[]);
+    assert!(!output.status.success());
+    assert!(
+        stdout_of(&output).contains("entry 17 does not match"),
+        "{}",
+        stdout_of(&output)
+    );
+    let python = run_python_verifier(&["verify-dir", tampered.to_str().unwrap(), "--key", &key]);
+    assert!(!python.status.success());
+    assert!(
+        stdout_of(&python).contains("entry 17"),
+        "python verifier: {}",
+        stdout_of(&python)
+    );
+}
+
+#[tokio::test]
+async fn a_checkpoint_signed_by_another_key_is_rejected() {
+    let app = spawn_app().await;
+    let (_, admin) = app.account_with_token("admin.one", Role::Admin).await;
+    make_entries(&app, &admin, 3).await;
+    let dir = export(&app, "export");
+    let stranger =
+        sealdraw::audit::note::NoteSigner::from_seed(&app.settings.audit.origin, &[9; 32])
+            .unwrap()
+            .verifier()
+            .to_string();
+    let output = verify(&app, &dir, &stranger, &[]);
+    assert!(!output.status.success());
+    assert!(
+        stdout_of(&output).contains("checkpoint"),
+        "{}",
+        stdout_of(&output)
+    );
+    let python = run_python_verifier(&["verify-dir", dir.to_str().unwrap(), "--key", &stranger]);
+    assert!(
+        !python.status.success(),
+        "python accepted a foreign key: {}",
+        stdout_of(&python)
+    );
+}
+
+#[tokio::test]
+async fn deleting_the_newest_entries_is_detected_by_a_saved_checkpoint() {
+    let app = spawn_app().await;
+    let (_, admin) = app.account_with_token("admin.one", Role::Admin).await;
+    make_entries(&app, &admin, 10).await;
+    let saved = app.dir.path().join("saved-checkpoint");
+    let checkpoint = app
+        .post("/api/v1/audit/checkpoint", Some(&admin), &json!({}))
+        .await
+        .text()
+        .await
+        .unwrap();
+    std::fs::write(&saved, &checkpoint).unwrap();
+    let key = log_key(&app, &admin).await.to_string();
+
+    // Roll the log back to 8 entries: entries, nodes, checkpoints and the head row.
+    let mut tree = sealdraw::audit::merkle::MemoryTree::new();
+    for index in 0..8 {
+        let entry = app
+            .get(&format!("/api/v1/audit/entries/{index}"), Some(&admin))
+            .await
+            .bytes()
+            .await
+            .unwrap();
+        tree.append(&entry).unwrap();
+    }
+    let head = hex_literal(&tree.frontier().to_bytes());
+    execute(&app, "DELETE FROM audit_entries WHERE idx >= 8").await;
+    execute(
+        &app,
+        "DELETE FROM audit_nodes WHERE (idx + 1) * (1 << level) > 8",
+    )
+    .await;
+    execute(&app, "DELETE FROM audit_checkpoints WHERE size > 8").await;
+    execute(
+        &app,
+        &format!("UPDATE audit_head SET frontier = {head} WHERE id = 1"),
+    )
+    .await;
+
+    let dir = export(&app, "rolled-back");
+    let alone = verify(&app, &dir, &key, &[]);
+    assert!(
+        alone.status.success(),
+        "the shrunk log is self-consistent: {}",
+        stdout_of(&alone)
+    );
+    let output = verify(&app, &dir, &key, &["--since", saved.to_str().unwrap()]);
+    assert!(!output.status.success());
+    assert!(
+        stdout_of(&output).contains("the log shrank"),
+        "{}",
+        stdout_of(&output)
+    );
+}
+
+#[tokio::test]
+async fn a_proof_file_verifies_offline_and_in_the_independent_verifier() {
+    let app = spawn_app().await;
+    let (_, admin) = app.account_with_token("admin.one", Role::Admin).await;
+    make_entries(&app, &admin, 5).await;
+    let key = log_key(&app, &admin).await.to_string();
+    let proof_path = app.dir.path().join("entry-3.proof");
+    let entry_path = app.dir.path().join("entry-3.json");
+    std::fs::write(
+        &proof_path,
+        text(&app, "/api/v1/audit/proof/3", &admin).await,
+    )
+    .unwrap();
+    std::fs::write(
+        &entry_path,
+        text(&app, "/api/v1/audit/entries/3", &admin).await,
+    )
+    .unwrap();
+
+    let output = run_cli(
+        &app,
+        &[
+            "audit",
+            "verify-proof",
+            proof_path.to_str().unwrap(),
+            "--key",
+            &key,
+        ],
+        None,
+    );
+    assert!(output.status.success(), "{}", stdout_of(&output));
+    assert!(stdout_of(&output).contains("entry 3 is in the log"));
+    let python = run_python_verifier(&[
+        "verify-proof",
+        proof_path.to_str().unwrap(),
+        "--entry",
+        entry_path.to_str().unwrap(),
+        "--key",
+        &key,
+    ]);
+    assert!(
+        python.status.success(),
+        "python verifier: {}",
+        stdout_of(&python)
+    );
+
+    let mut forged = std::fs::read(&entry_path).unwrap();
+    forged[5] ^= 1;
+    std::fs::write(&entry_path, forged).unwrap();
+    let output = run_cli(
+        &app,
+        &[
+            "audit",
+            "verify-proof",
+            proof_path.to_str().unwrap(),
+            "--key",
+            &key,
+            "--entry",
+            entry_path.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(!output.status.success());
+    let python = run_python_verifier(&[
+        "verify-proof",
+        proof_path.to_str().unwrap(),
+        "--entry",
+        entry_path.to_str().unwrap(),
+        "--key",
+        &key,
+    ]);
+    assert!(!python.status.success());
+}
+
+fn hex_literal(bytes: &[u8]) -> String {
+    if is_postgres() {
+        format!("'\\x{}'::bytea", hex::encode(bytes))
+    } else {
+        format!("X'{}'", hex::encode(bytes))
+    }
+}

@@ -349,3 +349,52 @@ pub fn assert_security_headers(response: &Response) {
     assert_eq!(headers["referrer-policy"], "no-referrer");
     assert_eq!(headers["cache-control"], "no-store");
 }
+
+/// Runs the real `sealdraw` binary against this test's database and key file.
+pub fn run_cli(app: &TestApp, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sealdraw"))
+        .args(args)
+        .env("SEALDRAW__DATABASE__URL", &app.database_url)
+        .env(
+            "SEALDRAW__KEYS__FILE",
+            app.settings.keys.file.as_ref().unwrap(),
+        )
+        .env("SEALDRAW__AUDIT__ORIGIN", &app.settings.audit.origin)
+        .env("SEALDRAW__DATA_DIR", app.dir.path())
+        .env("SEALDRAW__TLS__CERT", app.certs.server_cert())
+        .env("SEALDRAW__TLS__KEY", app.certs.server_key())
+        .env_remove("SEALDRAW_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+/// The independent Python verifier (written from the specifications, not from our code).
+pub fn run_python_verifier(args: &[&str]) -> std::process::Output {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/integration/verifier/verify_log.py"
+    );
+    std::process::Command::new("python3")
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+pub fn stdout_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
+}

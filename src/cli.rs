@@ -9,7 +9,8 @@ use clap::{Args, Parser, Subcommand};
 use secrecy::SecretString;
 use zeroize::Zeroizing;
 
-use crate::audit::Actor;
+use crate::audit::note::{CosignatureVerifier, NoteVerifier, WitnessPolicy};
+use crate::audit::{Actor, AuditLog, export};
 use crate::auth::{AuthService, NewAccountRequest, Role, totp};
 use crate::clock::{Clock, SharedClock, SystemClock, to_rfc3339};
 use crate::config::{Profile, Settings};
@@ -56,6 +57,87 @@ enum Command {
     /// Manage the key file.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The audit log: its key, export, and offline verification.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Print the log's verifier key(s) in signed-note vkey form.
+    Key,
+    /// Sign pending entries, then write the checkpoint, keys, tiles and entry bundles to a directory.
+    Export {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Verify an export offline, trusting only the given log key (and witnesses).
+    Verify {
+        dir: PathBuf,
+        #[command(flatten)]
+        trust: TrustArgs,
+        /// A checkpoint saved earlier; the export must extend it (repeatable).
+        #[arg(long = "since")]
+        since: Vec<PathBuf>,
+    },
+    /// Verify a tlog-proof file offline.
+    VerifyProof {
+        file: PathBuf,
+        #[command(flatten)]
+        trust: TrustArgs,
+        /// The entry's bytes; by default the entry carried in the proof.
+        #[arg(long)]
+        entry: Option<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+struct TrustArgs {
+    /// The log's verifier key (vkey text, or a file holding it); repeat during a key rotation.
+    #[arg(long = "key", required = true)]
+    keys: Vec<String>,
+    /// A witness's cosignature verifier key (vkey text or file); repeatable.
+    #[arg(long = "witness")]
+    witnesses: Vec<String>,
+    /// How many of the witnesses must have cosigned.
+    #[arg(long, default_value_t = 0)]
+    quorum: usize,
+}
+
+impl TrustArgs {
+    fn log_keys(&self) -> anyhow::Result<Vec<NoteVerifier>> {
+        self.keys
+            .iter()
+            .map(|key| Ok(vkey_text(key)?.parse()?))
+            .collect()
+    }
+
+    fn policy(&self) -> anyhow::Result<Option<WitnessPolicy>> {
+        if self.quorum == 0 {
+            return Ok(None);
+        }
+        let witnesses = self
+            .witnesses
+            .iter()
+            .map(|key| Ok(vkey_text(key)?.parse::<CosignatureVerifier>()?))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(Some(WitnessPolicy::new(witnesses, self.quorum)?))
+    }
+}
+
+/// A vkey given inline or as a file holding it on its first line.
+fn vkey_text(argument: &str) -> anyhow::Result<String> {
+    let path = std::path::Path::new(argument);
+    if path.is_file() {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read {argument}"))?;
+        return text
+            .lines()
+            .next()
+            .map(str::to_owned)
+            .with_context(|| format!("{argument} is empty"));
+    }
+    Ok(argument.to_owned())
 }
 
 #[derive(Subcommand)]
@@ -145,6 +227,7 @@ pub fn run() -> anyhow::Result<()> {
             println!("  CA to trust: {}", certificates.ca().display());
             Ok(())
         }
+        Command::Audit(command) => runtime.block_on(audit(settings, command)),
         Command::Keys(KeysCommand::Init { file }) => {
             let path = file.unwrap_or_else(|| settings.key_file());
             KeyRing::init_file(&path, &Rng::system(), &to_rfc3339(SystemClock.now_millis()))?;
@@ -166,6 +249,68 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         startup::print_dev_banner(application.address(), bootstrap.as_ref());
     }
     application.run_until_stopped().await?;
+    Ok(())
+}
+
+async fn audit(settings: Settings, command: AuditCommand) -> anyhow::Result<()> {
+    match command {
+        AuditCommand::Key => {
+            let keys = startup::load_keys(&settings)?;
+            let store = startup::connect_store(&settings).await?;
+            let log = AuditLog::new(store, Arc::new(SystemClock), &keys, &settings.audit.origin)?;
+            print!("{}", log.vkeys());
+        }
+        AuditCommand::Export { out } => {
+            let keys = startup::load_keys(&settings)?;
+            let store = startup::connect_store(&settings).await?;
+            let log = AuditLog::new(store, Arc::new(SystemClock), &keys, &settings.audit.origin)?;
+            let summary = export::export(&log, &out).await?;
+            println!(
+                "exported {} entries ({} files) to {}",
+                summary.size,
+                summary.files,
+                out.display()
+            );
+        }
+        AuditCommand::Verify { dir, trust, since } => {
+            let saved = since
+                .iter()
+                .map(|path| {
+                    std::fs::read_to_string(path)
+                        .with_context(|| format!("cannot read {}", path.display()))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let report =
+                export::verify_dir(&dir, &trust.log_keys()?, trust.policy()?.as_ref(), &saved)?;
+            println!(
+                "OK: {} entries and {} hash tiles verify against the signed checkpoint (size {}, {} witness cosignatures){}",
+                report.entries,
+                report.hash_tiles,
+                report.size,
+                report.witnesses,
+                if report.extends.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; it extends the saved checkpoints of sizes {:?}",
+                        report.extends
+                    )
+                }
+            );
+        }
+        AuditCommand::VerifyProof { file, trust, entry } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let entry = entry
+                .map(|path| {
+                    std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))
+                })
+                .transpose()?;
+            let (index, size, _) =
+                export::verify_proof_file(&text, &trust.log_keys()?, trust.policy()?, entry)?;
+            println!("OK: entry {index} is in the log of size {size} signed by the given key");
+        }
+    }
     Ok(())
 }
 

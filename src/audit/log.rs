@@ -209,9 +209,15 @@ impl AuditLog {
         let mut tx = self.store.read().await?;
         let needs = merkle::inclusion_proof_needs(index, checkpoint.size)?;
         let stored = tx.audit_nodes(&needs).await?;
+        let entry = tx
+            .audit_entries(index, index + 1)
+            .await?
+            .pop()
+            .map(|(_, entry)| entry);
         tx.rollback().await?;
         let proof = TlogProof {
-            extra: None,
+            // The entry travels with its proof, so the file alone is enough to verify it.
+            extra: entry,
             index,
             inclusion_proof: merkle::inclusion_proof(index, checkpoint.size, &stored)?,
             checkpoint: checkpoint.note,
@@ -241,11 +247,15 @@ impl AuditLog {
     /// A hash tile or entry bundle, served only within the latest signed checkpoint.
     pub async fn tile(&self, path: &TilePath) -> Result<Vec<u8>, AuditError> {
         let latest = self.latest_checkpoint().await?;
+        self.tile_within(path, latest.size).await
+    }
+
+    /// A hash tile or entry bundle of the tree of `size` leaves.
+    pub async fn tile_within(&self, path: &TilePath, size: u64) -> Result<Vec<u8>, AuditError> {
         let (_, end) = path.leaf_range();
-        if end > latest.size {
+        if end > size {
             return Err(AuditError::OutOfRange(format!(
-                "{path} reaches past the latest checkpoint (size {})",
-                latest.size
+                "{path} reaches past the latest checkpoint (size {size})"
             )));
         }
         let mut tx = self.store.read().await?;
