@@ -73,7 +73,7 @@ async fn make_entries(app: &TestApp, admin: &str, count: usize) {
             .post(
                 "/api/v1/accounts",
                 Some(admin),
-                &json!({"username": format!("expert.{i:03}"), "role": "expert", "password": PASSWORD}),
+                &json!({"username": format!("expert.{i}.{}", uuid::Uuid::new_v4().simple()), "role": "expert", "password": PASSWORD}),
             )
             .await;
         assert_eq!(response.status(), StatusCode::CREATED);
@@ -352,4 +352,74 @@ fn hex_literal(bytes: &[u8]) -> String {
     } else {
         format!("X'{}'", hex::encode(bytes))
     }
+}
+
+#[tokio::test]
+async fn a_rotated_log_key_signs_beside_the_old_one_until_retired_and_each_step_is_logged() {
+    use sealdraw::audit::AuditLog;
+    use sealdraw::audit::checkpoint::open_checkpoint;
+    use sealdraw::crypto::KeyRing;
+
+    let app = spawn_app().await;
+    let (_, admin) = app.account_with_token("admin.one", Role::Admin).await;
+    let old_key = log_key(&app, &admin).await;
+    let key_file = app.settings.keys.file.clone().unwrap();
+    let old_id = KeyRing::load(&key_file).unwrap().log_signing_seeds()[0]
+        .id
+        .clone();
+
+    let output = run_cli(&app, &["keys", "rotate-log"], None);
+    assert!(output.status.success(), "{}", stdout_of(&output));
+    // What a restarted server would sign with.
+    let log_with = |keys: &KeyRing| {
+        AuditLog::new(
+            app.state.store.clone(),
+            std::sync::Arc::new(app.clock.clone()),
+            keys,
+            &app.settings.audit.origin,
+        )
+        .unwrap()
+    };
+    let rotated = log_with(&KeyRing::load(&key_file).unwrap());
+    let keys: Vec<NoteVerifier> = rotated.verifiers().to_vec();
+    assert_eq!(keys.len(), 2);
+    let new_key = keys
+        .into_iter()
+        .find(|k| k.to_string() != old_key.to_string())
+        .unwrap();
+
+    make_entries(&app, &admin, 1).await;
+    let signed = rotated.checkpoint_now().await.unwrap();
+    let origin = &app.settings.audit.origin;
+    open_checkpoint(&signed.note, origin, std::slice::from_ref(&old_key), None)
+        .expect("old key still verifies");
+    open_checkpoint(&signed.note, origin, std::slice::from_ref(&new_key), None)
+        .expect("new key verifies");
+
+    let mut logged = Vec::new();
+    for index in 0..signed.size {
+        let entry: Value = serde_json::from_slice(&rotated.entry(index).await.unwrap()).unwrap();
+        if entry["type"].as_str().unwrap().starts_with("keys.") {
+            logged.push(entry);
+        }
+    }
+    assert_eq!(logged.len(), 1);
+    assert_eq!(logged[0]["type"], "keys.log_key_added");
+    assert!(
+        logged[0]["data"]["signing_keys"]
+            .to_string()
+            .contains(&new_key.to_string())
+    );
+
+    let output = run_cli(&app, &["keys", "retire-log", &old_id], None);
+    assert!(output.status.success(), "{}", stdout_of(&output));
+    let retired = log_with(&KeyRing::load(&key_file).unwrap());
+    make_entries(&app, &admin, 1).await;
+    let signed = retired.checkpoint_now().await.unwrap();
+    assert!(open_checkpoint(&signed.note, origin, std::slice::from_ref(&old_key), None).is_err());
+    open_checkpoint(&signed.note, origin, std::slice::from_ref(&new_key), None).unwrap();
+    let last: Value =
+        serde_json::from_slice(&retired.entry(signed.size - 2).await.unwrap()).unwrap();
+    assert_eq!(last["type"], "keys.log_key_retired");
+    assert_eq!(last["data"]["key_id"], old_id.as_str());
 }

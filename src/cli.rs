@@ -177,6 +177,10 @@ enum KeysCommand {
         #[arg(long)]
         file: Option<PathBuf>,
     },
+    /// Start a log key rotation: a new key signs beside the current one (restart to apply).
+    RotateLog,
+    /// End a rotation: the named log key stops signing (restart to apply).
+    RetireLog { id: String },
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -228,6 +232,10 @@ pub fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Audit(command) => runtime.block_on(audit(settings, command)),
+        Command::Keys(KeysCommand::RotateLog) => runtime.block_on(rotate_log_key(settings, None)),
+        Command::Keys(KeysCommand::RetireLog { id }) => {
+            runtime.block_on(rotate_log_key(settings, Some(id)))
+        }
         Command::Keys(KeysCommand::Init { file }) => {
             let path = file.unwrap_or_else(|| settings.key_file());
             KeyRing::init_file(&path, &Rng::system(), &to_rfc3339(SystemClock.now_millis()))?;
@@ -249,6 +257,48 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         startup::print_dev_banner(application.address(), bootstrap.as_ref());
     }
     application.run_until_stopped().await?;
+    Ok(())
+}
+
+/// Adds a log key (`retire` = None) or retires one, and records the change in the log itself,
+/// signed by the keys in force before the change, so verifiers learn the new key from a
+/// record they already trust.
+async fn rotate_log_key(settings: Settings, retire: Option<String>) -> anyhow::Result<()> {
+    let path = settings.key_file();
+    let clock = SystemClock;
+    let store = startup::connect_store(&settings).await?;
+    let before = AuditLog::new(
+        store.clone(),
+        Arc::new(SystemClock),
+        &startup::load_keys(&settings)?,
+        &settings.audit.origin,
+    )?;
+    let (kind, id) = match retire {
+        None => (
+            "keys.log_key_added",
+            KeyRing::add_log_key(&path, &Rng::system(), &to_rfc3339(clock.now_millis()))?,
+        ),
+        Some(id) => {
+            KeyRing::retire_log_key(&path, &id)?;
+            ("keys.log_key_retired", id)
+        }
+    };
+    let after = AuditLog::new(
+        store.clone(),
+        Arc::new(SystemClock),
+        &startup::load_keys(&settings)?,
+        &settings.audit.origin,
+    )?;
+    let mut tx = store.write().await?;
+    let entry = crate::audit::AuditEntry::new(kind, clock.now_millis(), Actor::CommandLine)
+        .data("key_id", &id)
+        .data("signing_keys", after.vkeys().lines().collect::<Vec<_>>());
+    crate::audit::append(&mut tx, &entry).await?;
+    tx.commit().await?;
+    before.checkpoint_now().await?;
+    println!("{kind}: {id}. The log now signs with:");
+    print!("{}", after.vkeys());
+    println!("Restart the servers to apply; publish the new key to supervisors and witnesses.");
     Ok(())
 }
 

@@ -116,16 +116,50 @@ impl KeyRing {
     }
 
     pub fn load(path: &Path) -> Result<Self, KeyFileError> {
-        let text =
-            Zeroizing::new(
-                std::fs::read_to_string(path).map_err(|source| KeyFileError::Read {
-                    path: path.display().to_string(),
-                    source,
-                })?,
-            );
-        let file: KeyFile =
-            serde_json::from_str(&text).map_err(|e| KeyFileError::Invalid(e.to_string()))?;
-        Self::from_file(file)
+        Self::from_file(read_key_file(path)?)
+    }
+
+    /// Starts a log key rotation: adds a new active log signing key beside the current ones,
+    /// so checkpoints carry both signatures until the old key is retired. Returns the new id.
+    pub fn add_log_key(path: &Path, rng: &Rng, created_at: &str) -> Result<String, KeyFileError> {
+        let mut file = read_key_file(path)?;
+        let stamp: String = created_at
+            .chars()
+            .filter(char::is_ascii_digit)
+            .take(8)
+            .collect();
+        let suffix = hex::encode(rng.bytes::<3>().map_err(|_| KeyFileError::Randomness)?);
+        let id = format!("log-{stamp}-{suffix}");
+        let seed = Zeroizing::new(rng.bytes::<32>().map_err(|_| KeyFileError::Randomness)?);
+        file.log_signing.push(KeyFileLogKey {
+            id: id.clone(),
+            seed: Zeroizing::new(B64.encode(*seed)),
+            active: true,
+        });
+        replace_private_file(path, &file)?;
+        Ok(id)
+    }
+
+    /// Ends a rotation: the key stops signing. Refuses to retire the last active key.
+    pub fn retire_log_key(path: &Path, id: &str) -> Result<(), KeyFileError> {
+        let mut file = read_key_file(path)?;
+        let active_others = file
+            .log_signing
+            .iter()
+            .filter(|k| k.active && k.id != id)
+            .count();
+        let key = file
+            .log_signing
+            .iter_mut()
+            .find(|k| k.id == id && k.active)
+            .ok_or_else(|| KeyFileError::Invalid(format!("no active log key {id:?}")))?;
+        if active_others == 0 {
+            return Err(KeyFileError::Invalid(format!(
+                "{id:?} is the only active log key; add its successor first"
+            )));
+        }
+        key.active = false;
+        replace_private_file(path, &file)
     }
 
     fn from_file(file: KeyFile) -> Result<Self, KeyFileError> {
@@ -228,6 +262,29 @@ fn decode_key(encoded: &str, name: &str) -> Result<Zeroizing<[u8; 32]>, KeyFileE
     Ok(key)
 }
 
+fn read_key_file(path: &Path) -> Result<KeyFile, KeyFileError> {
+    let text =
+        Zeroizing::new(
+            std::fs::read_to_string(path).map_err(|source| KeyFileError::Read {
+                path: path.display().to_string(),
+                source,
+            })?,
+        );
+    serde_json::from_str(&text).map_err(|e| KeyFileError::Invalid(e.to_string()))
+}
+
+/// Writes beside the file and renames over it, so a crash leaves the old or the new file,
+/// never a torn one.
+fn replace_private_file(path: &Path, file: &KeyFile) -> Result<(), KeyFileError> {
+    let staging = path.with_extension("new");
+    let _ = std::fs::remove_file(&staging);
+    write_private_file(&staging, file)?;
+    std::fs::rename(&staging, path).map_err(|source| KeyFileError::Write {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
 fn write_private_file(path: &Path, file: &KeyFile) -> Result<(), KeyFileError> {
     let write_err = |source| KeyFileError::Write {
         path: path.display().to_string(),
@@ -273,6 +330,41 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o077, 0, "key file must not be readable by others");
+        }
+    }
+
+    #[test]
+    fn log_keys_rotate_with_an_overlap_and_the_last_one_cannot_be_retired() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys.json");
+        let rng = Rng::danger_deterministic(b"keys");
+        KeyRing::init_file(&path, &rng, "2026").unwrap();
+        let old = KeyRing::load(&path).unwrap().log_signing_seeds()[0]
+            .id
+            .clone();
+        let new = KeyRing::add_log_key(&path, &rng, "2027").unwrap();
+        let ring = KeyRing::load(&path).unwrap();
+        assert_eq!(
+            ring.log_signing_seeds().iter().filter(|k| k.active).count(),
+            2
+        );
+        KeyRing::retire_log_key(&path, &old).unwrap();
+        let ring = KeyRing::load(&path).unwrap();
+        let active: Vec<_> = ring
+            .log_signing_seeds()
+            .iter()
+            .filter(|k| k.active)
+            .map(|k| k.id.clone())
+            .collect();
+        assert_eq!(active, [new.clone()]);
+        assert!(KeyRing::retire_log_key(&path, &new).is_err());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o077,
+                0
+            );
         }
     }
 
