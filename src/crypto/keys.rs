@@ -356,7 +356,7 @@ mod tests {
             .filter(|k| k.active)
             .map(|k| k.id.clone())
             .collect();
-        assert_eq!(active, [new.clone()]);
+        assert_eq!(active, std::slice::from_ref(&new));
         assert!(KeyRing::retire_log_key(&path, &new).is_err());
         #[cfg(unix)]
         {
