@@ -423,3 +423,96 @@ async fn a_rotated_log_key_signs_beside_the_old_one_until_retired_and_each_step_
     assert_eq!(last["type"], "keys.log_key_retired");
     assert_eq!(last["data"]["key_id"], old_id.as_str());
 }
+
+#[tokio::test]
+async fn an_action_whose_entry_cannot_be_written_fails_and_leaves_nothing_behind() {
+    let app = spawn_app().await;
+    let (_, admin) = app.account_with_token("admin.one", Role::Admin).await;
+    let before: Value = app
+        .get("/api/v1/accounts", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    execute(
+        &app,
+        "ALTER TABLE audit_entries RENAME TO audit_entries_unavailable",
+    )
+    .await;
+    let refused = app
+        .post(
+            "/api/v1/accounts",
+            Some(&admin),
+            &json!({"username": "never.created", "role": "expert", "password": PASSWORD}),
+        )
+        .await;
+    let problem = assert_problem(refused, StatusCode::INTERNAL_SERVER_ERROR).await;
+    assert!(
+        !problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("audit_entries"),
+        "internal text leaked"
+    );
+    execute(
+        &app,
+        "ALTER TABLE audit_entries_unavailable RENAME TO audit_entries",
+    )
+    .await;
+
+    let after: Value = app
+        .get("/api/v1/accounts", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        before, after,
+        "the account was created without its audit entry"
+    );
+    let retried = app
+        .post(
+            "/api/v1/accounts",
+            Some(&admin),
+            &json!({"username": "never.created", "role": "expert", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(retried.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn the_log_refuses_to_sign_a_tree_inconsistent_with_its_last_checkpoint() {
+    let app = spawn_app().await;
+    let (_, admin) = app.account_with_token("admin.one", Role::Admin).await;
+    make_entries(&app, &admin, 5).await;
+    let signed = app
+        .post("/api/v1/audit/checkpoint", Some(&admin), &json!({}))
+        .await
+        .text()
+        .await
+        .unwrap();
+
+    // Rewrite history: a head row describing a different tree of a larger size.
+    let mut forged = sealdraw::audit::merkle::MemoryTree::new();
+    for i in 0..9 {
+        forged.append(format!("forged {i}").as_bytes()).unwrap();
+    }
+    let head = hex_literal(&forged.frontier().to_bytes());
+    execute(
+        &app,
+        &format!("UPDATE audit_head SET frontier = {head} WHERE id = 1"),
+    )
+    .await;
+
+    let refused = app
+        .post("/api/v1/audit/checkpoint", Some(&admin), &json!({}))
+        .await;
+    assert_problem(refused, StatusCode::INTERNAL_SERVER_ERROR).await;
+    let latest = text(&app, "/api/v1/audit/checkpoint", &admin).await;
+    assert_eq!(
+        latest, signed,
+        "a checkpoint of the rewritten tree was signed"
+    );
+    assert!(captured_logs().contains("refusing to sign"));
+}
