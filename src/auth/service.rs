@@ -94,6 +94,8 @@ pub struct AuthService {
 
 pub const MAX_USERNAME_CHARS: usize = 64;
 
+const ADDRESS_LIMITER_PRUNE_AT: usize = 10_000;
+
 impl AuthService {
     pub fn new(
         store: Store,
@@ -130,6 +132,11 @@ impl AuthService {
             });
         }
         if let Some(address) = request.address {
+            // Forget addresses whose allowance has fully refilled, so a scan from many
+            // addresses cannot grow this map without bound.
+            if self.address_limiter.len() > ADDRESS_LIMITER_PRUNE_AT {
+                self.address_limiter.retain_recent();
+            }
             if let Err(not_until) = self.address_limiter.check_key(&address) {
                 return Err(AuthError::Throttled(
                     not_until.wait_time_from(DefaultClock::default().now()),
