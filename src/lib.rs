@@ -23,6 +23,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod http;
+pub mod pool;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
