@@ -1,6 +1,7 @@
 //! Sealing: AES-256-GCM with a fresh random nonce per value. The associated data binds each
-//! ciphertext to where it lives (for example `user/<id>/totp`), so a ciphertext copied to another
-//! row or field fails to open. Every ciphertext names its key id so keys can be rotated.
+//! ciphertext to where it lives (for example `account/<id>/totp`) and to the id of the key that
+//! sealed it, so a ciphertext copied to another row or field, or relabelled with another key
+//! id, fails to open. Every ciphertext names its key id so keys can be rotated.
 //!
 //! Layout: `0x01 ‖ key id length (1 byte) ‖ key id ‖ nonce (12) ‖ ciphertext ‖ tag (16)`.
 
@@ -48,7 +49,7 @@ impl SealingKey {
         self.key
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce_bytes),
-                Aad::from(context.as_bytes()),
+                Aad::from(associated_data(context, &self.id)),
                 &mut in_out,
             )
             .map_err(|_| SealError::Malformed)?;
@@ -72,7 +73,7 @@ impl SealingKey {
             .key
             .open_in_place(
                 Nonce::assume_unique_for_key(parts.nonce),
-                Aad::from(context.as_bytes()),
+                Aad::from(associated_data(context, &self.id)),
                 &mut in_out,
             )
             .map_err(|_| SealError::DoesNotOpen)?
@@ -80,6 +81,15 @@ impl SealingKey {
         in_out.truncate(plain_len);
         Ok(in_out)
     }
+}
+
+/// `context ‖ 0x00 ‖ key id`: the zero byte keeps (context, key id) pairs unambiguous.
+fn associated_data(context: &str, key_id: &str) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(context.len() + 1 + key_id.len());
+    aad.extend_from_slice(context.as_bytes());
+    aad.push(0);
+    aad.extend_from_slice(key_id.as_bytes());
+    aad
 }
 
 pub struct SealedParts<'a> {
@@ -135,6 +145,18 @@ mod tests {
         assert_eq!(
             key("k2", 7).open("user/1/totp", &sealed),
             Err(SealError::UnknownKey("k1".into()))
+        );
+    }
+
+    #[test]
+    fn relabelling_a_ciphertext_with_another_key_id_fails_even_under_the_same_key_bytes() {
+        let rng = Rng::danger_deterministic(b"seal");
+        let sealed = key("k1", 7).seal(&rng, "ctx", b"value").unwrap();
+        let mut relabelled = sealed.clone();
+        relabelled[3] = b'2'; // the id "k1" starts at byte 2
+        assert_eq!(
+            key("k2", 7).open("ctx", &relabelled),
+            Err(SealError::DoesNotOpen)
         );
     }
 
