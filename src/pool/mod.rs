@@ -1,4 +1,8 @@
 //! The province's expert pool (一个库): expert records whose identities are sealed, import,
 //! demo data, role-specific views and the dual-controlled unseal workflow.
 
+pub mod import;
+pub mod service;
 pub mod validate;
+
+pub use service::{PoolError, PoolService};

@@ -66,6 +66,30 @@ pub fn id_check_character(bytes: &[u8]) -> u8 {
     ID_CHECK[(sum % 11) as usize]
 }
 
+/// Appends the check character to 17 digits: for synthetic (demo and test) ID numbers.
+pub fn complete_id_number(first_17_digits: &str) -> String {
+    let check = id_check_character(first_17_digits.as_bytes());
+    format!("{first_17_digits}{}", char::from(check))
+}
+
+/// Appends the check character to 17 characters of a credit code: for synthetic data.
+pub fn complete_credit_code(first_17: &str) -> Option<String> {
+    let positions: Option<Vec<u32>> = first_17
+        .chars()
+        .map(|c| CREDIT_CHARSET.find(c).map(|p| p as u32))
+        .collect();
+    let positions = positions.filter(|p| p.len() == 17)?;
+    let sum: u32 = positions
+        .iter()
+        .zip(CREDIT_WEIGHTS)
+        .map(|(p, w)| p * w)
+        .sum();
+    let check = CREDIT_CHARSET
+        .chars()
+        .nth(((31 - sum % 31) % 31) as usize)?;
+    Some(format!("{first_17}{check}"))
+}
+
 impl Phone {
     pub fn parse(text: &str) -> Result<Self, String> {
         let mut digits: Zeroizing<String> =

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod pool;
 
 use std::str::FromStr;
 use std::time::Duration;

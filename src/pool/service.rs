@@ -1,0 +1,264 @@
+//! Pool workflows over the store.
+//!
+//! Sealing is two-level: each record has its own 256-bit data key, sealed under the master
+//! sealing key from the key file; the record's fields are sealed under the data key. Every
+//! ciphertext's associated data names the record, the field and the key id, so a value moved to
+//! another record or field does not open. Rotating the master key re-seals only data keys.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use super::import::ExpertInput;
+use crate::audit::{self, Actor, AuditEntry};
+use crate::clock::SharedClock;
+use crate::crypto::seal::{SealError, SealingKey};
+use crate::crypto::{KeyRing, Rng, sha256};
+use crate::store::pool::{NewExpert, OrganisationTie};
+use crate::store::{Store, StoreError, Tx};
+
+/// The fields that only an approved unseal can read.
+pub const SEALED_FIELDS: [&str; 6] = [
+    "name",
+    "id_number",
+    "phone",
+    "email",
+    "employer",
+    "employer_history",
+];
+
+const DATA_KEY_ID: &str = "record-1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum PoolError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Audit(#[from] audit::AuditError),
+    #[error("sealing failed: {0}")]
+    Sealing(#[from] SealError),
+    #[error("randomness unavailable")]
+    Randomness,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ImportSummary {
+    pub rows: usize,
+    pub inserted: usize,
+    pub updated: usize,
+}
+
+pub struct PoolService {
+    store: Store,
+    clock: SharedClock,
+    rng: Rng,
+    keys: Arc<KeyRing>,
+}
+
+impl PoolService {
+    pub fn new(store: Store, clock: SharedClock, rng: Rng, keys: Arc<KeyRing>) -> Self {
+        Self {
+            store,
+            clock,
+            rng,
+            keys,
+        }
+    }
+
+    /// Seeds the bundled sample classification if no classification has been loaded.
+    pub async fn ensure_classification(&self) -> Result<(), PoolError> {
+        let mut tx = self.store.write().await?;
+        if tx.specialty_codes().await?.is_empty() {
+            tx.replace_specialty_codes(&sample_classification(), false)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn known_specialties(&self) -> Result<HashSet<String>, PoolError> {
+        let mut tx = self.store.read().await?;
+        let codes = tx.specialty_codes().await?;
+        tx.rollback().await?;
+        Ok(codes.into_iter().map(|(code, _, _)| code).collect())
+    }
+
+    /// Writes validated rows in one transaction with one audit entry: all or nothing.
+    /// A person already in the pool (same ID number, matched by blind index) is updated.
+    pub async fn import(
+        &self,
+        experts: Vec<ExpertInput>,
+        source: &[u8],
+        actor: Actor,
+    ) -> Result<ImportSummary, PoolError> {
+        let now = self.clock.now_millis();
+        let mut tx = self.store.write().await?;
+        let (mut inserted, mut updated) = (0, 0);
+        for expert in &experts {
+            if self.write_expert(&mut tx, expert, now).await? {
+                inserted += 1;
+            } else {
+                updated += 1;
+            }
+        }
+        let entry = AuditEntry::new("pool.imported", now, actor)
+            .data("rows", experts.len())
+            .data("inserted", inserted)
+            .data("updated", updated)
+            // The file's hash lets an auditor match the entry to the file the center keeps.
+            .data("file_sha256", hex::encode(sha256(source)));
+        audit::append(&mut tx, &entry).await?;
+        tx.commit().await?;
+        tracing::info!(rows = experts.len(), inserted, updated, "pool import");
+        Ok(ImportSummary {
+            rows: experts.len(),
+            inserted,
+            updated,
+        })
+    }
+
+    /// Returns whether the record is new.
+    async fn write_expert(
+        &self,
+        tx: &mut Tx,
+        expert: &ExpertInput,
+        now: i64,
+    ) -> Result<bool, PoolError> {
+        let id_index = self
+            .keys
+            .blind_index("id_number", expert.id_number.normalised());
+        let phone_index = self.keys.blind_index("phone", expert.phone.normalised());
+        let existing = tx.expert_by_id_number_index(&id_index).await?;
+        let is_new = existing.is_none();
+        let (expert_id, data_key) = match existing {
+            Some(row) => {
+                let key = self.keys.open(&data_key_context(&row.id), &row.data_key)?;
+                (row.id, key)
+            }
+            None => {
+                let id = uuid::Uuid::now_v7().to_string();
+                let key = Zeroizing::new(
+                    self.rng
+                        .bytes::<32>()
+                        .map_err(|_| PoolError::Randomness)?
+                        .to_vec(),
+                );
+                (id, key)
+            }
+        };
+        let sealed_data_key =
+            self.keys
+                .seal(&self.rng, &data_key_context(&expert_id), &data_key)?;
+        let record = NewExpert {
+            id: &expert_id,
+            id_number_index: &id_index,
+            phone_index: &phone_index,
+            data_key: &sealed_data_key,
+            region_code: &expert.region_code,
+            title_level: expert.title_level,
+            years_in_field: expert.years_in_field,
+            birth_year: expert.birth_year,
+            now,
+        };
+        if is_new {
+            tx.insert_expert(&record).await?;
+        } else {
+            tx.update_expert_attributes(&record).await?;
+        }
+        let field_key = SealingKey::new(DATA_KEY_ID.into(), &to_array(&data_key));
+        for (field, value) in sealed_values(expert) {
+            let ciphertext = field_key.seal(
+                &self.rng,
+                &field_context(&expert_id, field),
+                value.as_bytes(),
+            )?;
+            tx.upsert_sealed_field(&expert_id, field, &ciphertext)
+                .await?;
+        }
+        tx.replace_expert_specialties(&expert_id, &expert.specialties)
+            .await?;
+        let employer_index = self
+            .keys
+            .blind_index("credit_code", expert.employer_credit_code.as_str());
+        let past: Vec<([u8; 32], String, String)> = expert
+            .past_employers
+            .iter()
+            .map(|p| {
+                (
+                    self.keys.blind_index("credit_code", p.credit_code.as_str()),
+                    p.from.to_string(),
+                    p.to.to_string(),
+                )
+            })
+            .collect();
+        let mut ties = vec![OrganisationTie {
+            org_index: &employer_index,
+            relation: "employer",
+            from_date: None,
+            to_date: None,
+        }];
+        ties.extend(past.iter().map(|(index, from, to)| OrganisationTie {
+            org_index: index,
+            relation: "past_employer",
+            from_date: Some(from.clone()),
+            to_date: Some(to.clone()),
+        }));
+        tx.replace_expert_organisations(&expert_id, &ties).await?;
+        Ok(is_new)
+    }
+}
+
+fn sealed_values(expert: &ExpertInput) -> Vec<(&'static str, Zeroizing<String>)> {
+    let employer = serde_json::json!({"name": expert.employer.as_str(), "credit_code": expert.employer_credit_code.as_str()});
+    let history: Vec<serde_json::Value> = expert
+        .past_employers
+        .iter()
+        .map(|p| serde_json::json!({"credit_code": p.credit_code.as_str(), "from": p.from.to_string(), "to": p.to.to_string()}))
+        .collect();
+    let mut values = vec![
+        ("name", expert.name.clone()),
+        (
+            "id_number",
+            Zeroizing::new(expert.id_number.normalised().to_owned()),
+        ),
+        (
+            "phone",
+            Zeroizing::new(expert.phone.normalised().to_owned()),
+        ),
+        ("employer", Zeroizing::new(employer.to_string())),
+        (
+            "employer_history",
+            Zeroizing::new(serde_json::Value::Array(history).to_string()),
+        ),
+    ];
+    if let Some(email) = &expert.email {
+        values.push(("email", email.clone()));
+    }
+    values
+}
+
+fn to_array(key: &Zeroizing<Vec<u8>>) -> Zeroizing<[u8; 32]> {
+    let mut array = Zeroizing::new([0u8; 32]);
+    let len = key.len().min(32);
+    array[..len].copy_from_slice(&key[..len]);
+    array
+}
+
+pub fn data_key_context(expert_id: &str) -> String {
+    format!("expert/{expert_id}/data-key")
+}
+
+pub fn field_context(expert_id: &str, field: &str) -> String {
+    format!("expert/{expert_id}/{field}")
+}
+
+fn sample_classification() -> Vec<(String, String)> {
+    include_str!("data/specialties-sample.csv")
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_once(','))
+        .map(|(code, name)| (code.to_owned(), name.to_owned()))
+        .collect()
+}

@@ -1,0 +1,195 @@
+//! The expert pool's tables.
+
+use super::{StoreError, Tx, on_conn};
+use crate::clock::Millis;
+
+pub struct NewExpert<'a> {
+    pub id: &'a str,
+    pub id_number_index: &'a [u8],
+    pub phone_index: &'a [u8],
+    pub data_key: &'a [u8],
+    pub region_code: &'a str,
+    pub title_level: i32,
+    pub years_in_field: i32,
+    pub birth_year: i32,
+    pub now: Millis,
+}
+
+pub struct OrganisationTie<'a> {
+    pub org_index: &'a [u8],
+    pub relation: &'a str,
+    pub from_date: Option<String>,
+    pub to_date: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExpertKeyRow {
+    pub id: String,
+    pub data_key: Vec<u8>,
+}
+
+impl Tx {
+    pub async fn specialty_codes(&mut self) -> Result<Vec<(String, String, bool)>, StoreError> {
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, (String, String, bool)>(
+            "SELECT code, name, official FROM specialty_codes ORDER BY code")
+            .fetch_all(conn)
+            .await)?,
+        )
+    }
+
+    pub async fn replace_specialty_codes(
+        &mut self,
+        codes: &[(String, String)],
+        official: bool,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query("DELETE FROM specialty_codes").execute(conn).await.map(|r| r.rows_affected()))?;
+        for (code, name) in codes {
+            on_conn!(self, conn => sqlx::query(
+                "INSERT INTO specialty_codes (code, name, official) VALUES ($1, $2, $3)")
+                .bind(code)
+                .bind(name)
+                .bind(official)
+                .execute(conn)
+                .await
+                .map(|r| r.rows_affected()))?;
+        }
+        Ok(())
+    }
+
+    /// The record's id and sealed data key, found by the blind index of its ID number.
+    pub async fn expert_by_id_number_index(
+        &mut self,
+        index: &[u8],
+    ) -> Result<Option<ExpertKeyRow>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, ExpertKeyRow>(
+            "SELECT id, data_key FROM experts WHERE id_number_index = $1")
+            .bind(index)
+            .fetch_optional(conn)
+            .await)?)
+    }
+
+    pub async fn insert_expert(&mut self, expert: &NewExpert<'_>) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO experts (id, id_number_index, phone_index, data_key, region_code, title_level, \
+             years_in_field, birth_year, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)")
+            .bind(expert.id)
+            .bind(expert.id_number_index)
+            .bind(expert.phone_index)
+            .bind(expert.data_key)
+            .bind(expert.region_code)
+            .bind(expert.title_level)
+            .bind(expert.years_in_field)
+            .bind(expert.birth_year)
+            .bind(expert.now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))
+        .map_err(super::conflict_as("ID number"))?;
+        Ok(())
+    }
+
+    /// Updates the clear attributes an import carries; status and counters are kept.
+    pub async fn update_expert_attributes(
+        &mut self,
+        expert: &NewExpert<'_>,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "UPDATE experts SET phone_index = $2, region_code = $3, title_level = $4, \
+             years_in_field = $5, birth_year = $6, updated_at = $7 WHERE id = $1")
+            .bind(expert.id)
+            .bind(expert.phone_index)
+            .bind(expert.region_code)
+            .bind(expert.title_level)
+            .bind(expert.years_in_field)
+            .bind(expert.birth_year)
+            .bind(expert.now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn replace_expert_specialties(
+        &mut self,
+        expert_id: &str,
+        codes: &[String],
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query("DELETE FROM expert_specialties WHERE expert_id = $1")
+            .bind(expert_id).execute(conn).await.map(|r| r.rows_affected()))?;
+        for code in codes {
+            on_conn!(self, conn => sqlx::query(
+                "INSERT INTO expert_specialties (expert_id, code) VALUES ($1, $2)")
+                .bind(expert_id)
+                .bind(code)
+                .execute(conn)
+                .await
+                .map(|r| r.rows_affected()))?;
+        }
+        Ok(())
+    }
+
+    pub async fn upsert_sealed_field(
+        &mut self,
+        expert_id: &str,
+        field: &str,
+        ciphertext: &[u8],
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO expert_sealed_fields (expert_id, field, ciphertext) VALUES ($1, $2, $3) \
+             ON CONFLICT (expert_id, field) DO UPDATE SET ciphertext = excluded.ciphertext")
+            .bind(expert_id)
+            .bind(field)
+            .bind(ciphertext)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn sealed_field(
+        &mut self,
+        expert_id: &str,
+        field: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_scalar::<_, Vec<u8>>(
+            "SELECT ciphertext FROM expert_sealed_fields WHERE expert_id = $1 AND field = $2")
+            .bind(expert_id)
+            .bind(field)
+            .fetch_optional(conn)
+            .await)?)
+    }
+
+    pub async fn replace_expert_organisations(
+        &mut self,
+        expert_id: &str,
+        ties: &[OrganisationTie<'_>],
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "DELETE FROM expert_organisations WHERE expert_id = $1 AND relation <> 'relative'")
+            .bind(expert_id).execute(conn).await.map(|r| r.rows_affected()))?;
+        for tie in ties {
+            on_conn!(self, conn => sqlx::query(
+                "INSERT INTO expert_organisations (expert_id, org_index, relation, from_date, to_date) \
+                 VALUES ($1, $2, $3, $4, $5)")
+                .bind(expert_id)
+                .bind(tie.org_index)
+                .bind(tie.relation)
+                .bind(tie.from_date.as_deref())
+                .bind(tie.to_date.as_deref())
+                .execute(conn)
+                .await
+                .map(|r| r.rows_affected()))?;
+        }
+        Ok(())
+    }
+
+    pub async fn count_experts(&mut self) -> Result<i64, StoreError> {
+        Ok(
+            on_conn!(self, conn => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM experts")
+            .fetch_one(conn)
+            .await)?,
+        )
+    }
+}
