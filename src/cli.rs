@@ -15,6 +15,8 @@ use crate::auth::{AuthService, NewAccountRequest, Role, totp};
 use crate::clock::{Clock, SharedClock, SystemClock, to_rfc3339};
 use crate::config::{Profile, Settings};
 use crate::crypto::{KeyRing, Rng};
+use crate::pool::PoolService;
+use crate::pool::import::{self, Format};
 use crate::startup::{self, Application};
 
 #[derive(Parser)]
@@ -60,6 +62,22 @@ enum Command {
     /// The audit log: its key, export, and offline verification.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The expert pool.
+    #[command(subcommand)]
+    Pool(PoolCommand),
+}
+
+#[derive(Subcommand)]
+enum PoolCommand {
+    /// Import experts from a CSV (header row) or JSON Lines file; all or nothing.
+    Import {
+        file: PathBuf,
+        /// csv or jsonl; by default from the file name.
+        #[arg(long)]
+        format: Option<String>,
+    },
+    /// Load the official specialty classification (CSV: code,name), replacing the sample.
+    Codes { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -232,6 +250,7 @@ pub fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Audit(command) => runtime.block_on(audit(settings, command)),
+        Command::Pool(command) => runtime.block_on(pool(settings, command)),
         Command::Keys(KeysCommand::RotateLog) => runtime.block_on(rotate_log_key(settings, None)),
         Command::Keys(KeysCommand::RetireLog { id }) => {
             runtime.block_on(rotate_log_key(settings, Some(id)))
@@ -299,6 +318,79 @@ async fn rotate_log_key(settings: Settings, retire: Option<String>) -> anyhow::R
     println!("{kind}: {id}. The log now signs with:");
     print!("{}", after.vkeys());
     println!("Restart the servers to apply; publish the new key to supervisors and witnesses.");
+    Ok(())
+}
+
+async fn pool(settings: Settings, command: PoolCommand) -> anyhow::Result<()> {
+    let keys = Arc::new(startup::load_keys(&settings)?);
+    let store = startup::connect_store(&settings).await?;
+    let pool = PoolService::new(store.clone(), Arc::new(SystemClock), Rng::system(), keys);
+    pool.ensure_classification().await?;
+    match command {
+        PoolCommand::Import { file, format } => {
+            let hint = format.map_or_else(|| file.display().to_string(), |f| format!(".{f}"));
+            let format = Format::guess(&hint).context("say --format csv or --format jsonl")?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let known = pool.known_specialties().await?;
+            match import::parse_file(&bytes, format, &known) {
+                Ok(experts) => {
+                    let summary = pool.import(experts, &bytes, Actor::CommandLine).await?;
+                    println!(
+                        "imported {} rows: {} new experts, {} updated",
+                        summary.rows, summary.inserted, summary.updated
+                    );
+                }
+                Err(problems) => {
+                    for problem in &problems {
+                        eprintln!(
+                            "line {}{}: {}",
+                            problem.line,
+                            problem
+                                .field
+                                .as_deref()
+                                .map(|f| format!(", {f}"))
+                                .unwrap_or_default(),
+                            problem.problem
+                        );
+                    }
+                    bail!("{} problem(s); nothing was imported", problems.len());
+                }
+            }
+        }
+        PoolCommand::Codes { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let mut codes = Vec::new();
+            for (index, line) in text
+                .lines()
+                .enumerate()
+                .skip(1)
+                .filter(|(_, l)| !l.trim().is_empty())
+            {
+                let (code, name) = line
+                    .split_once(',')
+                    .with_context(|| format!("line {}: expected code,name", index + 1))?;
+                let code = crate::pool::validate::parse_specialty(code)
+                    .map_err(|e| anyhow::anyhow!("line {}: {e}", index + 1))?;
+                codes.push((code, name.trim().to_owned()));
+            }
+            let mut tx = store.write().await?;
+            tx.replace_specialty_codes(&codes, true).await?;
+            let entry = crate::audit::AuditEntry::new(
+                "pool.classification_loaded",
+                SystemClock.now_millis(),
+                Actor::CommandLine,
+            )
+            .data("codes", codes.len());
+            crate::audit::append(&mut tx, &entry).await?;
+            tx.commit().await?;
+            println!(
+                "loaded {} specialty codes as the official classification",
+                codes.len()
+            );
+        }
+    }
     Ok(())
 }
 

@@ -20,6 +20,7 @@ use crate::clock::SharedClock;
 use crate::config::{Profile, Settings};
 use crate::crypto::{KeyRing, Rng};
 use crate::http::{self, AppState, PeerCertificate};
+use crate::pool::PoolService;
 use crate::store::{ConnectOptions, Store};
 use crate::tls::{self, TlsOptions};
 
@@ -81,10 +82,13 @@ impl Application {
             client_ca: settings.tls.client_ca.as_deref(),
         })?;
 
+        let pool = PoolService::new(store.clone(), clock.clone(), rng.clone(), keys.clone());
+        pool.ensure_classification().await?;
         let state = web::Data::new(AppState {
             store,
             auth,
             audit,
+            pool,
             clock,
             rng,
             keys,

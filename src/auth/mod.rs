@@ -52,6 +52,12 @@ pub enum Permission {
     ManageAccounts,
     /// Read the audit log, its proofs and checkpoints.
     ReadAudit,
+    /// Import experts and load the specialty classification.
+    ManagePool,
+    /// See experts' clear attributes and status (never sealed fields).
+    ReadExpertRecords,
+    /// See counts and aggregates of the pool (never a record).
+    ReadPoolStatistics,
 }
 
 /// The single place that says which role may do what.
@@ -62,6 +68,9 @@ pub fn permits(role: Role, permission: Permission) -> bool {
         Session => true,
         ManageAccounts => role == Admin,
         ReadAudit => matches!(role, Admin | Supervisor),
+        ManagePool => role == Admin,
+        ReadExpertRecords => matches!(role, Admin | Supervisor),
+        ReadPoolStatistics => matches!(role, Admin | Supervisor | Center),
     }
 }
 
@@ -111,6 +120,14 @@ mod tests {
                 matches!(role, Role::Admin | Role::Supervisor)
             );
         }
+    }
+
+    #[test]
+    fn centers_see_pool_statistics_but_never_expert_records() {
+        assert!(permits(Role::Center, Permission::ReadPoolStatistics));
+        assert!(!permits(Role::Center, Permission::ReadExpertRecords));
+        assert!(!permits(Role::Expert, Permission::ReadPoolStatistics));
+        assert!(!permits(Role::Supervisor, Permission::ManagePool));
     }
 
     #[test]

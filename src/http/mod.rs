@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod experts;
 pub mod extract;
 pub mod health;
 pub mod problem;
@@ -28,6 +29,7 @@ use crate::audit::AuditLog;
 use crate::auth::AuthService;
 use crate::clock::SharedClock;
 use crate::crypto::{KeyRing, Rng};
+use crate::pool::PoolService;
 use crate::store::Store;
 
 /// Shared by every worker. Holds handles, never global state.
@@ -35,6 +37,7 @@ pub struct AppState {
     pub store: Store,
     pub auth: AuthService,
     pub audit: Arc<AuditLog>,
+    pub pool: PoolService,
     pub clock: SharedClock,
     pub rng: Rng,
     pub keys: Arc<KeyRing>,
@@ -85,7 +88,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(audit::entry_by_index)
         .service(audit::proof_file)
         .service(audit::consistency_proof)
-        .service(audit::tile);
+        .service(audit::tile)
+        .service(experts::import_experts)
+        .service(experts::list_experts)
+        .service(experts::expert)
+        .service(experts::statistics);
 }
 
 /// Sent on every response, errors included.

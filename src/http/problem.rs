@@ -32,6 +32,8 @@ struct Details {
     cause: Option<String>,
     /// Captured when the error is made, while the request's scope is still current.
     request_id: Option<String>,
+    /// Itemised problems (e.g. one per bad line of an import), sent as `problems`.
+    problems: Option<serde_json::Value>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -47,6 +49,10 @@ pub struct Problem {
     pub field: Option<String>,
     /// Quote this when reporting a problem; it finds the request in the server's logs.
     pub request_id: String,
+    /// Itemised problems where there are several, e.g. `[{"line": 7, "field": "phone", "problem": "…"}]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub problems: Option<serde_json::Value>,
 }
 
 impl ApiError {
@@ -65,6 +71,7 @@ impl ApiError {
             retry_after: None,
             cause: None,
             request_id: request_id::current(),
+            problems: None,
         }))
     }
 
@@ -75,6 +82,11 @@ impl ApiError {
 
     fn with_retry_after(mut self, wait: Duration) -> Self {
         self.0.retry_after = Some(wait);
+        self
+    }
+
+    pub fn with_problems(mut self, problems: impl Serialize) -> Self {
+        self.0.problems = serde_json::to_value(problems).ok();
         self
     }
 
@@ -169,6 +181,7 @@ impl ResponseError for ApiError {
             detail: self.0.detail.clone(),
             field: self.0.field.clone(),
             request_id: request_id.clone(),
+            problems: self.0.problems.clone(),
         };
         let mut response = HttpResponse::build(self.0.status);
         for (name, value) in super::SECURITY_HEADERS {
@@ -323,6 +336,16 @@ impl From<crate::audit::AuditError> for ApiError {
                 detail,
             ),
             Store(e) => e.into(),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<crate::pool::PoolError> for ApiError {
+    fn from(error: crate::pool::PoolError) -> Self {
+        match error {
+            crate::pool::PoolError::Store(e) => e.into(),
+            crate::pool::PoolError::Audit(e) => e.into(),
             other => Self::internal(other),
         }
     }

@@ -193,3 +193,87 @@ impl Tx {
         )
     }
 }
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExpertRow {
+    pub id: String,
+    pub region_code: String,
+    pub title_level: i32,
+    pub years_in_field: i32,
+    pub birth_year: i32,
+    pub tier: i32,
+    pub status: String,
+    pub suspended_until: Option<i64>,
+    pub credit_score: i32,
+    pub draws: i32,
+    pub attendances: i32,
+    pub declines: i32,
+    pub no_shows: i32,
+}
+
+const EXPERT_COLUMNS: &str = "id, region_code, title_level, years_in_field, birth_year, tier, status, \
+     suspended_until, credit_score, draws, attendances, declines, no_shows";
+
+impl Tx {
+    /// One page of experts by id, optionally in a region or under a specialty prefix.
+    pub async fn list_experts(
+        &mut self,
+        region: Option<&str>,
+        specialty_prefix: Option<&str>,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<ExpertRow>, StoreError> {
+        let sql = format!(
+            "SELECT {EXPERT_COLUMNS} FROM experts e WHERE ($1 IS NULL OR region_code = $1) \
+             AND ($2 IS NULL OR EXISTS (SELECT 1 FROM expert_specialties s WHERE s.expert_id = e.id \
+                  AND s.code LIKE $2 || '%')) \
+             AND ($3 IS NULL OR id > $3) ORDER BY id LIMIT $4"
+        );
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, ExpertRow>(&sql)
+            .bind(region)
+            .bind(specialty_prefix)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(conn)
+            .await)?)
+    }
+
+    pub async fn expert(&mut self, id: &str) -> Result<Option<ExpertRow>, StoreError> {
+        let sql = format!("SELECT {EXPERT_COLUMNS} FROM experts WHERE id = $1");
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, ExpertRow>(&sql)
+            .bind(id)
+            .fetch_optional(conn)
+            .await)?)
+    }
+
+    pub async fn expert_specialties(&mut self, id: &str) -> Result<Vec<String>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_scalar::<_, String>(
+            "SELECT code FROM expert_specialties WHERE expert_id = $1 ORDER BY code")
+            .bind(id)
+            .fetch_all(conn)
+            .await)?)
+    }
+
+    /// (group, status, count) for the pool's aggregate view.
+    pub async fn expert_counts_by_region(
+        &mut self,
+    ) -> Result<Vec<(String, String, i64)>, StoreError> {
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, (String, String, i64)>(
+            "SELECT region_code, status, COUNT(*) FROM experts GROUP BY region_code, status \
+             ORDER BY region_code, status")
+            .fetch_all(conn)
+            .await)?,
+        )
+    }
+
+    pub async fn expert_counts_by_top_specialty(
+        &mut self,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, (String, i64)>(
+            "SELECT SUBSTR(code, 1, 3) AS class, COUNT(DISTINCT expert_id) FROM expert_specialties \
+             WHERE LENGTH(code) >= 3 GROUP BY SUBSTR(code, 1, 3) ORDER BY class")
+            .fetch_all(conn)
+            .await)?)
+    }
+}

@@ -1,0 +1,311 @@
+//! The expert pool: import, sealed identities, role views.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::*;
+use sealdraw::auth::Role;
+use sealdraw::pool::validate::{complete_credit_code, complete_id_number};
+
+pub const CSV_HEADER: &str = "name,id_number,phone,email,employer,employer_credit_code,specialties,region,title,years,birth_year,past_employers";
+
+/// Known people, so the test can search storage and logs for their identities.
+pub struct Person {
+    pub name: String,
+    pub id_number: String,
+    pub phone: String,
+}
+
+pub fn people(count: u32, seed: u32) -> Vec<Person> {
+    (0..count)
+        .map(|i| Person {
+            name: format!("秘密专家{seed}号{i}"),
+            id_number: complete_id_number(&format!(
+                "42010619{:02}0101{:03}",
+                50 + (i % 20),
+                i % 1000
+            )),
+            phone: format!("139{seed:02}{i:06}"),
+        })
+        .collect()
+}
+
+pub fn csv(people: &[Person]) -> String {
+    let employer = complete_credit_code("91420100MA4K00001").unwrap();
+    let past = complete_credit_code("91420100MA4K00002").unwrap();
+    let mut text = format!("{CSV_HEADER}\n");
+    for person in people {
+        let birth_year = &person.id_number[6..10];
+        text.push_str(&format!(
+            "{},{},{},x{}@example.cn,武汉某建设集团,{employer},A0101;C0101,420100,正高级,15,{birth_year},{past}:2016-01-01:2021-12-31\n",
+            person.name, person.id_number, person.phone, person.phone
+        ));
+    }
+    text
+}
+
+pub async fn import(
+    app: &TestApp,
+    token: &str,
+    body: String,
+    content_type: &str,
+) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/experts/import"))
+        .bearer_auth(token)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn total(app: &TestApp, token: &str) -> i64 {
+    let statistics: Value = app
+        .get("/api/v1/pool/statistics", Some(token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    statistics["total"].as_i64().unwrap()
+}
+
+/// Everything the database holds, as the bytes a stolen file or backup would show.
+async fn raw_database(app: &TestApp) -> Vec<u8> {
+    if is_postgres() {
+        let pg_dump = std::fs::read_dir("/usr/lib/postgresql")
+            .unwrap()
+            .map(|e| e.unwrap().path().join("bin/pg_dump"))
+            .max()
+            .unwrap();
+        let output = std::process::Command::new(pg_dump)
+            .arg(&app.database_url)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "pg_dump: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output.stdout
+    } else {
+        let path = app.database_url.trim_start_matches("sqlite://").to_owned();
+        let mut bytes = std::fs::read(&path).unwrap();
+        for suffix in ["-wal", "-shm"] {
+            if let Ok(more) = std::fs::read(format!("{path}{suffix}")) {
+                bytes.extend(more);
+            }
+        }
+        bytes
+    }
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle.as_bytes())
+}
+
+#[tokio::test]
+async fn imported_identities_are_nowhere_in_the_database_the_logs_or_any_role_view() {
+    let app = spawn_app().await;
+    let (_, admin) = app.account_with_token("admin.one", Role::Admin).await;
+    let (_, supervisor) = app
+        .account_with_token("supervisor.one", Role::Supervisor)
+        .await;
+    let (_, center) = app.account_with_token("center.one", Role::Center).await;
+    let known = people(30, 1);
+
+    let response = import(&app, &admin, csv(&known), "text/csv").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let summary: Value = response.json().await.unwrap();
+    assert_eq!(summary["inserted"], 30);
+
+    let admin_view = app
+        .get("/api/v1/experts?limit=100", Some(&admin))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let supervisor_view = app
+        .get("/api/v1/experts?specialty=A01", Some(&supervisor))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let listed: Value = serde_json::from_str(&admin_view).unwrap();
+    assert_eq!(listed["experts"].as_array().unwrap().len(), 30);
+    let one_id = listed["experts"][0]["expert_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let one = app
+        .get(&format!("/api/v1/experts/{one_id}"), Some(&supervisor))
+        .await
+        .text()
+        .await
+        .unwrap();
+
+    let database = raw_database(&app).await;
+    let logs = captured_logs();
+    for person in &known {
+        for secret in [&person.name, &person.id_number, &person.phone] {
+            assert!(
+                !contains(&database, secret),
+                "the database holds {secret} in clear"
+            );
+            assert!(!logs.contains(secret.as_str()), "the logs hold an identity");
+            for view in [&admin_view, &supervisor_view, &one] {
+                assert!(!view.contains(secret.as_str()), "a view showed an identity");
+            }
+        }
+    }
+
+    for path in ["/api/v1/experts", &format!("/api/v1/experts/{one_id}")] {
+        let refused = app.get(path, Some(&center)).await;
+        assert_problem(refused, StatusCode::FORBIDDEN).await;
+    }
+    assert_eq!(total(&app, &center).await, 30, "centers see counts");
+}
+
+#[tokio::test]
+async fn re_importing_a_person_updates_the_record_instead_of_duplicating_it() {
+    let app = spawn_app().await;
+    let (_, admin) = app.account_with_token("admin.one", Role::Admin).await;
+    let known = people(5, 2);
+    assert_eq!(
+        import(&app, &admin, csv(&known), "text/csv").await.status(),
+        StatusCode::OK
+    );
+    let again = csv(&known).replace(",15,", ",16,");
+    let summary: Value = import(&app, &admin, again, "text/csv")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (summary["inserted"].as_i64(), summary["updated"].as_i64()),
+        (Some(0), Some(5))
+    );
+    assert_eq!(total(&app, &admin).await, 5);
+    let listed: Value = app
+        .get("/api/v1/experts", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        listed["experts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["years_in_field"] == 16)
+    );
+}
+
+#[tokio::test]
+async fn a_bad_file_is_reported_by_line_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let (_, admin) = app.account_with_token("admin.one", Role::Admin).await;
+    let known = people(4, 3);
+    let mut text = csv(&known);
+    text = text.replacen(
+        &known[1].id_number,
+        &format!("{}0", &known[1].id_number[..17]),
+        1,
+    );
+    text = text.replacen("A0101;C0101", "Z9901", 1);
+    let entries_before = app
+        .post(
+            "/api/v1/audit/checkpoint",
+            Some(&admin),
+            &serde_json::json!({}),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+
+    let response = import(&app, &admin, text, "text/csv").await;
+    let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let problems = problem["problems"].as_array().unwrap();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p["line"] == 2 && p["field"] == "specialties"),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p["line"] == 3 && p["field"] == "id_number"),
+        "{problems:?}"
+    );
+    assert_eq!(total(&app, &admin).await, 0);
+    let entries_after = app
+        .post(
+            "/api/v1/audit/checkpoint",
+            Some(&admin),
+            &serde_json::json!({}),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        entries_before, entries_after,
+        "a refused import reached the audit log"
+    );
+
+    for (body, content_type, expected) in [
+        (String::new(), "text/csv", StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            "name,phone\nx,y\n".to_owned(),
+            "text/csv",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            csv(&known),
+            "application/pdf",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            "{not json".to_owned(),
+            "application/x-ndjson",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        assert_problem(import(&app, &admin, body, content_type).await, expected).await;
+    }
+    assert_eq!(total(&app, &admin).await, 0);
+}
+
+#[tokio::test]
+async fn only_admins_import_and_the_command_line_import_works_too() {
+    let app = spawn_app().await;
+    let (_, supervisor) = app
+        .account_with_token("supervisor.one", Role::Supervisor)
+        .await;
+    let known = people(3, 4);
+    assert_problem(
+        import(&app, &supervisor, csv(&known), "text/csv").await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+
+    let file = app.dir.path().join("experts.csv");
+    std::fs::write(&file, csv(&known)).unwrap();
+    let output = run_cli(&app, &["pool", "import", file.to_str().unwrap()], None);
+    assert!(output.status.success(), "{}", stdout_of(&output));
+    assert!(stdout_of(&output).contains("3 new experts"));
+    assert_eq!(total(&app, &supervisor).await, 3);
+
+    std::fs::write(&file, csv(&known).replacen(",420100,", ",999999,", 1)).unwrap();
+    let output = run_cli(&app, &["pool", "import", file.to_str().unwrap()], None);
+    assert!(!output.status.success());
+    assert!(
+        stdout_of(&output).contains("line 2, region"),
+        "{}",
+        stdout_of(&output)
+    );
+}

@@ -1,0 +1,275 @@
+//! The expert pool over HTTPS. No route here returns a sealed field: identities leave the
+//! server only through an approved unseal.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{AppState, problem::ApiError};
+use crate::audit::Actor;
+use crate::auth::{Permission, Principal};
+use crate::pool::import::{self, Format};
+use crate::pool::validate::parse_specialty;
+
+type Problem = super::problem::Problem;
+
+/// Import files may be far larger than ordinary request bodies.
+pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
+
+#[derive(Serialize, ToSchema)]
+pub struct ExpertView {
+    pub expert_id: String,
+    pub region_code: String,
+    pub specialties: Vec<String>,
+    /// 1 中级, 2 副高级, 3 正高级.
+    pub title_level: i32,
+    pub years_in_field: i32,
+    pub birth_year: i32,
+    pub tier: i32,
+    pub status: String,
+    pub credit_score: i32,
+    pub draws: i32,
+    pub attendances: i32,
+    pub declines: i32,
+    pub no_shows: i32,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Six-digit region code.
+    pub region: Option<String>,
+    /// Specialty code prefix, e.g. A01.
+    pub specialty: Option<String>,
+    /// Continue after this expert id (from the previous page's `next`).
+    pub after: Option<String>,
+    /// Page size, 1–100 (default 50).
+    pub limit: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ExpertPage {
+    pub experts: Vec<ExpertView>,
+    /// Pass as `after` to get the next page; absent on the last page.
+    pub next: Option<String>,
+}
+
+/// Import experts from CSV (`text/csv`) or JSON Lines (`application/x-ndjson`). All rows are
+/// validated first; on any problem nothing is written and every bad line is listed.
+#[utoipa::path(
+    request_body(content = String, content_type = "text/csv", description = "CSV with a header row, or JSON Lines"),
+    responses(
+        (status = 200, body = crate::pool::service::ImportSummary),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "problems lists each bad line and field"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/experts/import")]
+pub async fn import_experts(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    mut payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ManagePool)?;
+    let content_type = request
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let format = Format::guess(content_type).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported media type",
+            "send the file as text/csv or application/x-ndjson (JSON Lines)",
+        )
+    })?;
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|_| ApiError::bad_request("body", "the upload was interrupted"))?;
+        if body.len() + chunk.len() > MAX_IMPORT_BYTES {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body-too-large",
+                "Import file too large",
+                format!("import files are limited to {MAX_IMPORT_BYTES} bytes; split the file"),
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let known = state.pool.known_specialties().await?;
+    let experts = match import::parse_file(&body, format, &known) {
+        Ok(experts) => experts,
+        Err(problems) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-import",
+                "Import refused",
+                format!(
+                    "{} problem(s) in the file; nothing was imported",
+                    problems.len()
+                ),
+            )
+            .with_problems(problems));
+        }
+    };
+    let summary = state
+        .pool
+        .import(experts, &body, Actor::of(&principal))
+        .await?;
+    Ok(HttpResponse::Ok().json(summary))
+}
+
+/// Experts' clear attributes and status, a page at a time (admins and supervisors).
+#[utoipa::path(
+    params(ListQuery),
+    responses((status = 200, body = ExpertPage), (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/experts")]
+pub async fn list_experts(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ReadExpertRecords)?;
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::bad_request("limit", "must be from 1 to 100"));
+    }
+    let specialty = query
+        .specialty
+        .as_deref()
+        .map(parse_specialty)
+        .transpose()
+        .map_err(|problem| ApiError::bad_request("specialty", problem))?;
+    if let Some(region) = &query.region {
+        crate::auth::service::validate_region_code(region)?;
+    }
+    let mut tx = state.store.read().await?;
+    let rows = tx
+        .list_experts(
+            query.region.as_deref(),
+            specialty.as_deref(),
+            query.after.as_deref(),
+            limit,
+        )
+        .await?;
+    let mut experts = Vec::with_capacity(rows.len());
+    for row in rows {
+        let specialties = tx.expert_specialties(&row.id).await?;
+        experts.push(view(row, specialties));
+    }
+    tx.rollback().await?;
+    let next = (experts.len() as i64 == limit)
+        .then(|| experts.last().map(|e| e.expert_id.clone()))
+        .flatten();
+    Ok(HttpResponse::Ok().json(ExpertPage { experts, next }))
+}
+
+/// One expert's clear attributes and status (admins and supervisors).
+#[utoipa::path(
+    params(("expert_id" = String, Path)),
+    responses((status = 200, body = ExpertView), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/experts/{expert_id}")]
+pub async fn expert(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ReadExpertRecords)?;
+    let mut tx = state.store.read().await?;
+    let row = tx
+        .expert(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such expert"))?;
+    let specialties = tx.expert_specialties(&row.id).await?;
+    tx.rollback().await?;
+    Ok(HttpResponse::Ok().json(view(row, specialties)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RegionCount {
+    pub region_code: String,
+    pub status: String,
+    pub experts: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SpecialtyCount {
+    /// The first two levels of the code, e.g. A01.
+    pub specialty_class: String,
+    pub experts: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PoolStatistics {
+    pub total: i64,
+    pub by_region: Vec<RegionCount>,
+    pub by_specialty_class: Vec<SpecialtyCount>,
+}
+
+/// Counts of the pool (trading centers, supervisors, admins): never a record.
+#[utoipa::path(
+    responses((status = 200, body = PoolStatistics), (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/pool/statistics")]
+pub async fn statistics(
+    state: web::Data<AppState>,
+    principal: Principal,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ReadPoolStatistics)?;
+    let mut tx = state.store.read().await?;
+    let total = tx.count_experts().await?;
+    let by_region = tx
+        .expert_counts_by_region()
+        .await?
+        .into_iter()
+        .map(|(region_code, status, experts)| RegionCount {
+            region_code,
+            status,
+            experts,
+        })
+        .collect();
+    let by_specialty_class = tx
+        .expert_counts_by_top_specialty()
+        .await?
+        .into_iter()
+        .map(|(specialty_class, experts)| SpecialtyCount {
+            specialty_class,
+            experts,
+        })
+        .collect();
+    tx.rollback().await?;
+    Ok(HttpResponse::Ok().json(PoolStatistics {
+        total,
+        by_region,
+        by_specialty_class,
+    }))
+}
+
+fn view(row: crate::store::pool::ExpertRow, specialties: Vec<String>) -> ExpertView {
+    ExpertView {
+        expert_id: row.id,
+        region_code: row.region_code,
+        specialties,
+        title_level: row.title_level,
+        years_in_field: row.years_in_field,
+        birth_year: row.birth_year,
+        tier: row.tier,
+        status: row.status,
+        credit_score: row.credit_score,
+        draws: row.draws,
+        attendances: row.attendances,
+        declines: row.declines,
+        no_shows: row.no_shows,
+    }
+}
