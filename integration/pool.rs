@@ -309,3 +309,229 @@ async fn only_admins_import_and_the_command_line_import_works_too() {
         stdout_of(&output)
     );
 }
+
+#[tokio::test]
+async fn sealed_fields_open_only_with_a_second_supervisors_approval_and_only_inside_the_window() {
+    let app = spawn_app().await;
+    let (_, admin) = app.account_with_token("admin.one", Role::Admin).await;
+    let (_, requester) = app
+        .account_with_token("supervisor.a", Role::Supervisor)
+        .await;
+    let (_, approver) = app
+        .account_with_token("supervisor.b", Role::Supervisor)
+        .await;
+    let known = people(3, 5);
+    assert_eq!(
+        import(&app, &admin, csv(&known), "text/csv").await.status(),
+        StatusCode::OK
+    );
+    let listed: Value = app
+        .get("/api/v1/experts", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let expert_id = listed["experts"][0]["expert_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let ask = serde_json::json!({
+        "expert_ids": [expert_id], "fields": ["name", "phone"],
+        "reason": "复核第3标段评标专家回避情况", "valid_minutes": 10
+    });
+    let created = app
+        .post("/api/v1/unseal-requests", Some(&requester), &ask)
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let request_id = created.json::<Value>().await.unwrap()["request_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let read_path = format!("/api/v1/unseal-requests/{request_id}/fields");
+    let approve_path = format!("/api/v1/unseal-requests/{request_id}/approve");
+
+    assert_problem(
+        app.get(&read_path, Some(&requester)).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let own = assert_problem(
+        app.post(&approve_path, Some(&requester), &serde_json::json!({}))
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_eq!(own["type"], "urn:sealdraw:problem:dual-control");
+    assert_problem(
+        app.post(&approve_path, Some(&admin), &serde_json::json!({}))
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+
+    assert_eq!(
+        app.post(&approve_path, Some(&approver), &serde_json::json!({}))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_problem(
+        app.post(&approve_path, Some(&approver), &serde_json::json!({}))
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_problem(
+        app.get(&read_path, Some(&approver)).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+
+    let opened: Value = app
+        .get(&read_path, Some(&requester))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let fields = &opened[0]["fields"];
+    let person = known
+        .iter()
+        .find(|p| fields["name"] == p.name.as_str())
+        .expect("a known name");
+    assert_eq!(fields["phone"], person.phone.as_str());
+    assert!(
+        fields.get("id_number").is_none(),
+        "a field that was not approved was opened"
+    );
+
+    app.clock.advance(std::time::Duration::from_secs(11 * 60));
+    let closed = assert_problem(
+        app.get(&read_path, Some(&requester)).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert!(closed["detail"].as_str().unwrap().contains("window"));
+
+    // Every step is in the log, and no step names the person.
+    let checkpoint = app
+        .post(
+            "/api/v1/audit/checkpoint",
+            Some(&admin),
+            &serde_json::json!({}),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    let size: u64 = checkpoint.lines().nth(1).unwrap().parse().unwrap();
+    let mut kinds = Vec::new();
+    for index in 0..size {
+        let entry = app
+            .get(&format!("/api/v1/audit/entries/{index}"), Some(&admin))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            !entry.contains(&person.name)
+                && !entry.contains(&person.phone)
+                && !entry.contains(&expert_id)
+        );
+        let entry: Value = serde_json::from_str(&entry).unwrap();
+        if entry["refs"]["unseal_request"] == request_id.as_str() {
+            kinds.push(entry["type"].as_str().unwrap().to_owned());
+        }
+    }
+    assert_eq!(
+        kinds,
+        ["unseal.requested", "unseal.approved", "unseal.read"]
+    );
+}
+
+#[tokio::test]
+async fn a_refused_unseal_never_opens_and_bulk_or_malformed_requests_are_refused() {
+    let app = spawn_app().await;
+    let (_, admin) = app.account_with_token("admin.one", Role::Admin).await;
+    let (_, other) = app
+        .account_with_token("supervisor.b", Role::Supervisor)
+        .await;
+    let known = people(12, 6);
+    assert_eq!(
+        import(&app, &admin, csv(&known), "text/csv").await.status(),
+        StatusCode::OK
+    );
+    let listed: Value = app
+        .get("/api/v1/experts", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<String> = listed["experts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["expert_id"].as_str().unwrap().to_owned())
+        .collect();
+
+    let ask = |ids: &[String], fields: Value| serde_json::json!({"expert_ids": ids, "fields": fields, "reason": "核查专家身份信息一致性", "valid_minutes": 5});
+    let bulk = app
+        .post(
+            "/api/v1/unseal-requests",
+            Some(&admin),
+            &ask(&ids[..11], serde_json::json!(["name"])),
+        )
+        .await;
+    assert_eq!(
+        assert_problem(bulk, StatusCode::BAD_REQUEST).await["field"],
+        "expert_ids"
+    );
+    let bad_field = app
+        .post(
+            "/api/v1/unseal-requests",
+            Some(&admin),
+            &ask(&ids[..1], serde_json::json!(["password"])),
+        )
+        .await;
+    assert_eq!(
+        assert_problem(bad_field, StatusCode::BAD_REQUEST).await["field"],
+        "fields"
+    );
+    let unknown = app
+        .post(
+            "/api/v1/unseal-requests",
+            Some(&admin),
+            &ask(&["nobody".to_owned()], serde_json::json!(["name"])),
+        )
+        .await;
+    assert_problem(unknown, StatusCode::BAD_REQUEST).await;
+
+    let created: Value = app
+        .post(
+            "/api/v1/unseal-requests",
+            Some(&admin),
+            &ask(&ids[..1], serde_json::json!(["name"])),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let request_id = created["request_id"].as_str().unwrap();
+    let refused = app
+        .post(
+            &format!("/api/v1/unseal-requests/{request_id}/refuse"),
+            Some(&other),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::OK);
+    assert_problem(
+        app.get(
+            &format!("/api/v1/unseal-requests/{request_id}/fields"),
+            Some(&admin),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+}

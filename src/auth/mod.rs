@@ -58,6 +58,10 @@ pub enum Permission {
     ReadExpertRecords,
     /// See counts and aggregates of the pool (never a record).
     ReadPoolStatistics,
+    /// Ask to unseal named fields of named experts, and read them once approved.
+    RequestUnseal,
+    /// Approve or refuse someone else's unseal request (the second person of dual control).
+    DecideUnseal,
 }
 
 /// The single place that says which role may do what.
@@ -71,6 +75,8 @@ pub fn permits(role: Role, permission: Permission) -> bool {
         ManagePool => role == Admin,
         ReadExpertRecords => matches!(role, Admin | Supervisor),
         ReadPoolStatistics => matches!(role, Admin | Supervisor | Center),
+        RequestUnseal => matches!(role, Admin | Supervisor),
+        DecideUnseal => role == Supervisor,
     }
 }
 

@@ -13,6 +13,7 @@ pub mod health;
 pub mod problem;
 pub mod request_id;
 pub mod session;
+pub mod unseal;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -92,7 +93,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(experts::import_experts)
         .service(experts::list_experts)
         .service(experts::expert)
-        .service(experts::statistics);
+        .service(experts::statistics)
+        .service(unseal::create)
+        .service(unseal::list)
+        .service(unseal::approve)
+        .service(unseal::refuse)
+        .service(unseal::read);
 }
 
 /// Sent on every response, errors included.

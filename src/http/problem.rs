@@ -350,3 +350,26 @@ impl From<crate::pool::PoolError> for ApiError {
         }
     }
 }
+
+impl From<crate::pool::unseal::UnsealError> for ApiError {
+    fn from(error: crate::pool::unseal::UnsealError) -> Self {
+        use crate::pool::unseal::UnsealError::*;
+        let refuse =
+            |slug, detail: String| Self::new(StatusCode::FORBIDDEN, slug, "Forbidden", detail);
+        match error {
+            Invalid { field, problem } => Self::bad_request(field, problem),
+            NotFound => Self::not_found("no such unseal request"),
+            AlreadyDecided => Self::new(
+                StatusCode::CONFLICT,
+                "already-decided",
+                "Conflict",
+                error.to_string(),
+            ),
+            SameOrWrongDecider => refuse("dual-control", error.to_string()),
+            NotRequester | NotApproved | WindowClosed => {
+                refuse("unseal-not-permitted", error.to_string())
+            }
+            Pool(e) => e.into(),
+        }
+    }
+}

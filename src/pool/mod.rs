@@ -3,6 +3,7 @@
 
 pub mod import;
 pub mod service;
+pub mod unseal;
 pub mod validate;
 
 pub use service::{PoolError, PoolService};

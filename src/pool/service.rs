@@ -67,6 +67,28 @@ impl PoolService {
         }
     }
 
+    pub(super) fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    pub(super) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub(super) fn keys(&self) -> &KeyRing {
+        &self.keys
+    }
+
+    /// The record's field key, opened from its sealed data key.
+    pub(super) fn open_data_key(
+        &self,
+        expert_id: &str,
+        sealed: &[u8],
+    ) -> Result<SealingKey, PoolError> {
+        let key = self.keys.open(&data_key_context(expert_id), sealed)?;
+        Ok(SealingKey::new(DATA_KEY_ID.into(), &to_array(&key)))
+    }
+
     /// Seeds the bundled sample classification if no classification has been loaded.
     pub async fn ensure_classification(&self) -> Result<(), PoolError> {
         let mut tx = self.store.write().await?;

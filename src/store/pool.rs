@@ -277,3 +277,93 @@ impl Tx {
             .await)?)
     }
 }
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UnsealRow {
+    pub id: String,
+    pub requester_id: String,
+    pub reason: String,
+    pub expert_ids: String,
+    pub fields: String,
+    pub valid_minutes: i32,
+    pub status: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<i64>,
+    pub valid_until: Option<i64>,
+    pub created_at: i64,
+}
+
+const UNSEAL_COLUMNS: &str = "id, requester_id, reason, expert_ids, fields, valid_minutes, status, \
+     decided_by, decided_at, valid_until, created_at";
+
+impl Tx {
+    pub async fn insert_unseal_request(&mut self, row: &UnsealRow) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO unseal_requests (id, requester_id, reason, expert_ids, fields, valid_minutes, \
+             status, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7)")
+            .bind(&row.id)
+            .bind(&row.requester_id)
+            .bind(&row.reason)
+            .bind(&row.expert_ids)
+            .bind(&row.fields)
+            .bind(row.valid_minutes)
+            .bind(row.created_at)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn unseal_request(&mut self, id: &str) -> Result<Option<UnsealRow>, StoreError> {
+        let sql = format!("SELECT {UNSEAL_COLUMNS} FROM unseal_requests WHERE id = $1");
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, UnsealRow>(&sql)
+            .bind(id)
+            .fetch_optional(conn)
+            .await)?)
+    }
+
+    pub async fn unseal_requests(&mut self, limit: i64) -> Result<Vec<UnsealRow>, StoreError> {
+        let sql = format!(
+            "SELECT {UNSEAL_COLUMNS} FROM unseal_requests ORDER BY created_at DESC LIMIT $1"
+        );
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, UnsealRow>(&sql)
+            .bind(limit)
+            .fetch_all(conn)
+            .await)?)
+    }
+
+    /// Decides a pending request; returns false if it was no longer pending (decided by
+    /// someone else meanwhile), so a request is decided exactly once.
+    pub async fn decide_unseal_request(
+        &mut self,
+        id: &str,
+        status: &str,
+        decided_by: &str,
+        now: Millis,
+        valid_until: Option<Millis>,
+    ) -> Result<bool, StoreError> {
+        let updated = on_conn!(self, conn => sqlx::query(
+            "UPDATE unseal_requests SET status = $2, decided_by = $3, decided_at = $4, valid_until = $5 \
+             WHERE id = $1 AND status = 'pending'")
+            .bind(id)
+            .bind(status)
+            .bind(decided_by)
+            .bind(now)
+            .bind(valid_until)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(updated == 1)
+    }
+
+    pub async fn expert_data_key(
+        &mut self,
+        expert_id: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_scalar::<_, Vec<u8>>(
+            "SELECT data_key FROM experts WHERE id = $1")
+            .bind(expert_id)
+            .fetch_optional(conn)
+            .await)?)
+    }
+}

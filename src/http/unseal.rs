@@ -1,0 +1,115 @@
+//! Unseal requests: dual control over sealed identities.
+
+use actix_web::{HttpResponse, get, post, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::{AppState, problem::ApiError};
+use crate::auth::{Permission, Principal};
+use crate::pool::unseal::UnsealRequestView;
+
+type Problem = super::problem::Problem;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUnsealRequest {
+    /// 1 to 10 expert ids.
+    pub expert_ids: Vec<String>,
+    /// Any of name, id_number, phone, email, employer, employer_history.
+    pub fields: Vec<String>,
+    /// Why, in 10 to 500 characters; kept with the request, committed to in the audit log.
+    pub reason: String,
+    /// How long after approval the requester may read (1 to 1440 minutes).
+    pub valid_minutes: i32,
+}
+
+/// Ask to unseal fields of named experts. Someone else must approve.
+#[utoipa::path(
+    request_body = NewUnsealRequest,
+    responses((status = 201, body = UnsealRequestView), (status = 400, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/unseal-requests")]
+pub async fn create(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: web::Json<NewUnsealRequest>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::RequestUnseal)?;
+    let body = body.into_inner();
+    let request = state
+        .pool
+        .request_unseal(
+            &principal,
+            body.expert_ids,
+            body.fields,
+            body.reason,
+            body.valid_minutes,
+        )
+        .await?;
+    Ok(HttpResponse::Created().json(request))
+}
+
+/// Recent unseal requests, newest first.
+#[utoipa::path(
+    responses((status = 200, body = Vec<UnsealRequestView>), (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/unseal-requests")]
+pub async fn list(
+    state: web::Data<AppState>,
+    principal: Principal,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::RequestUnseal)?;
+    Ok(HttpResponse::Ok().json(state.pool.unseal_requests(200).await?))
+}
+
+/// Approve a request made by someone else (supervisors only).
+#[utoipa::path(
+    params(("request_id" = String, Path)),
+    responses((status = 200, body = UnsealRequestView), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/unseal-requests/{request_id}/approve")]
+pub async fn approve(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::DecideUnseal)?;
+    Ok(HttpResponse::Ok().json(state.pool.decide_unseal(&principal, &id, true).await?))
+}
+
+/// Refuse a request made by someone else (supervisors only).
+#[utoipa::path(
+    params(("request_id" = String, Path)),
+    responses((status = 200, body = UnsealRequestView), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/unseal-requests/{request_id}/refuse")]
+pub async fn refuse(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::DecideUnseal)?;
+    Ok(HttpResponse::Ok().json(state.pool.decide_unseal(&principal, &id, false).await?))
+}
+
+/// The unsealed fields, for the requester of an approved request inside its window. Each read
+/// is an audit entry.
+#[utoipa::path(
+    params(("request_id" = String, Path)),
+    responses((status = 200, description = "[{expert_id, fields: {field: value}}]"), (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/unseal-requests/{request_id}/fields")]
+pub async fn read(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::RequestUnseal)?;
+    let records = state.pool.read_unsealed(&principal, &id).await?;
+    Ok(HttpResponse::Ok().json(records))
+}

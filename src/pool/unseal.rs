@@ -1,0 +1,298 @@
+//! Unsealing: the only way to read a sealed field. A supervisor or admin asks (which experts,
+//! which fields, why, for how long); a second, different supervisor approves or refuses; only
+//! the requester can then read, only those fields, only until the window closes. Each step is
+//! an audit entry naming experts by stable pseudonym, never by identity.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use super::service::{PoolError, PoolService, SEALED_FIELDS, field_context};
+use crate::audit::{self, Actor, AuditEntry};
+use crate::auth::{Principal, Role};
+use crate::store::pool::UnsealRow;
+
+pub const MAX_EXPERTS_PER_REQUEST: usize = 10;
+pub const MAX_VALID_MINUTES: i32 = 24 * 60;
+
+#[derive(Debug, thiserror::Error)]
+pub enum UnsealError {
+    #[error("{field}: {problem}")]
+    Invalid {
+        field: &'static str,
+        problem: String,
+    },
+    #[error("no such unseal request")]
+    NotFound,
+    #[error("only a supervisor other than the requester may decide this request")]
+    SameOrWrongDecider,
+    #[error("the request has already been decided")]
+    AlreadyDecided,
+    #[error("only the requester may read an unsealed request")]
+    NotRequester,
+    #[error("the request has not been approved")]
+    NotApproved,
+    #[error("the request's window has closed")]
+    WindowClosed,
+    #[error(transparent)]
+    Pool(#[from] PoolError),
+}
+
+impl From<crate::store::StoreError> for UnsealError {
+    fn from(error: crate::store::StoreError) -> Self {
+        Self::Pool(error.into())
+    }
+}
+
+impl From<audit::AuditError> for UnsealError {
+    fn from(error: audit::AuditError) -> Self {
+        Self::Pool(error.into())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UnsealRequestView {
+    pub request_id: String,
+    pub requester_id: String,
+    pub reason: String,
+    pub expert_ids: Vec<String>,
+    pub fields: Vec<String>,
+    pub valid_minutes: i32,
+    /// pending, approved or refused.
+    pub status: String,
+    pub decided_by: Option<String>,
+    pub valid_until: Option<String>,
+}
+
+/// One expert's unsealed fields. Deliberately without `Debug`.
+#[derive(Serialize)]
+pub struct UnsealedRecord {
+    pub expert_id: String,
+    pub fields: BTreeMap<String, String>,
+}
+
+impl PoolService {
+    pub async fn request_unseal(
+        &self,
+        requester: &Principal,
+        expert_ids: Vec<String>,
+        fields: Vec<String>,
+        reason: String,
+        valid_minutes: i32,
+    ) -> Result<UnsealRequestView, UnsealError> {
+        if expert_ids.is_empty() || expert_ids.len() > MAX_EXPERTS_PER_REQUEST {
+            return Err(invalid(
+                "expert_ids",
+                format!(
+                    "name 1 to {MAX_EXPERTS_PER_REQUEST} experts; bulk unsealing is not offered"
+                ),
+            ));
+        }
+        let mut unique = expert_ids.clone();
+        unique.sort();
+        unique.dedup();
+        if unique.len() != expert_ids.len() {
+            return Err(invalid("expert_ids", "names an expert twice".into()));
+        }
+        if fields.is_empty() || fields.iter().any(|f| !SEALED_FIELDS.contains(&f.as_str())) {
+            return Err(invalid(
+                "fields",
+                format!("name one or more of {}", SEALED_FIELDS.join(", ")),
+            ));
+        }
+        let reason_chars = reason.trim().chars().count();
+        if !(10..=500).contains(&reason_chars) || reason.chars().any(char::is_control) {
+            return Err(invalid(
+                "reason",
+                "give a reason of 10 to 500 printable characters".into(),
+            ));
+        }
+        if !(1..=MAX_VALID_MINUTES).contains(&valid_minutes) {
+            return Err(invalid(
+                "valid_minutes",
+                format!("must be from 1 to {MAX_VALID_MINUTES}"),
+            ));
+        }
+        let now = self.clock().now_millis();
+        let row = UnsealRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            requester_id: requester.account_id.clone(),
+            reason: reason.trim().to_owned(),
+            expert_ids: serde_json::to_string(&expert_ids).unwrap_or_default(),
+            fields: serde_json::to_string(&fields).unwrap_or_default(),
+            valid_minutes,
+            status: "pending".into(),
+            decided_by: None,
+            decided_at: None,
+            valid_until: None,
+            created_at: now,
+        };
+        let mut tx = self.store().write().await?;
+        for id in &expert_ids {
+            if tx.expert_data_key(id).await?.is_none() {
+                return Err(invalid("expert_ids", format!("{id:?} is not an expert")));
+            }
+        }
+        tx.insert_unseal_request(&row).await?;
+        let entry = AuditEntry::new("unseal.requested", now, Actor::of(requester))
+            .reference("unseal_request", row.id.as_str())
+            .data("experts", self.pseudonyms(&expert_ids))
+            .data("fields", &fields)
+            .data("valid_minutes", valid_minutes)
+            // The reason is free text a person typed; the log keeps its commitment, the
+            // request row keeps the text.
+            .data(
+                "reason_sha256",
+                hex::encode(crate::crypto::sha256(row.reason.as_bytes())),
+            );
+        audit::append(&mut tx, &entry).await?;
+        tx.commit().await?;
+        view(row)
+    }
+
+    pub async fn decide_unseal(
+        &self,
+        decider: &Principal,
+        request_id: &str,
+        approve: bool,
+    ) -> Result<UnsealRequestView, UnsealError> {
+        let now = self.clock().now_millis();
+        let mut tx = self.store().write().await?;
+        let row = tx
+            .unseal_request(request_id)
+            .await?
+            .ok_or(UnsealError::NotFound)?;
+        if decider.role != Role::Supervisor || decider.account_id == row.requester_id {
+            return Err(UnsealError::SameOrWrongDecider);
+        }
+        let (status, valid_until) = if approve {
+            (
+                "approved",
+                Some(now + i64::from(row.valid_minutes) * 60_000),
+            )
+        } else {
+            ("refused", None)
+        };
+        if !tx
+            .decide_unseal_request(request_id, status, &decider.account_id, now, valid_until)
+            .await?
+        {
+            return Err(UnsealError::AlreadyDecided);
+        }
+        let kind = if approve {
+            "unseal.approved"
+        } else {
+            "unseal.refused"
+        };
+        audit::append(
+            &mut tx,
+            &AuditEntry::new(kind, now, Actor::of(decider)).reference("unseal_request", request_id),
+        )
+        .await?;
+        let decided = tx
+            .unseal_request(request_id)
+            .await?
+            .ok_or(UnsealError::NotFound)?;
+        tx.commit().await?;
+        view(decided)
+    }
+
+    pub async fn unseal_requests(&self, limit: i64) -> Result<Vec<UnsealRequestView>, UnsealError> {
+        let mut tx = self.store().read().await?;
+        let rows = tx.unseal_requests(limit).await?;
+        tx.rollback().await?;
+        rows.into_iter().map(view).collect()
+    }
+
+    /// Opens the approved fields for the requester, inside the window, and records the read.
+    pub async fn read_unsealed(
+        &self,
+        reader: &Principal,
+        request_id: &str,
+    ) -> Result<Vec<UnsealedRecord>, UnsealError> {
+        let now = self.clock().now_millis();
+        let mut tx = self.store().write().await?;
+        let row = tx
+            .unseal_request(request_id)
+            .await?
+            .ok_or(UnsealError::NotFound)?;
+        if row.requester_id != reader.account_id {
+            return Err(UnsealError::NotRequester);
+        }
+        if row.status != "approved" {
+            return Err(UnsealError::NotApproved);
+        }
+        if row.valid_until.is_none_or(|until| now >= until) {
+            return Err(UnsealError::WindowClosed);
+        }
+        let (expert_ids, fields) = parse_lists(&row)?;
+        let mut records = Vec::with_capacity(expert_ids.len());
+        for expert_id in &expert_ids {
+            let sealed_key = tx
+                .expert_data_key(expert_id)
+                .await?
+                .ok_or(UnsealError::NotFound)?;
+            let field_key = self.open_data_key(expert_id, &sealed_key)?;
+            let mut opened = BTreeMap::new();
+            for field in &fields {
+                if let Some(ciphertext) = tx.sealed_field(expert_id, field).await? {
+                    let plain = field_key
+                        .open(&field_context(expert_id, field), &ciphertext)
+                        .map_err(PoolError::from)?;
+                    let text = Zeroizing::new(String::from_utf8_lossy(&plain).into_owned());
+                    opened.insert(field.clone(), text.to_string());
+                }
+            }
+            records.push(UnsealedRecord {
+                expert_id: expert_id.clone(),
+                fields: opened,
+            });
+        }
+        let entry = AuditEntry::new("unseal.read", now, Actor::of(reader))
+            .reference("unseal_request", request_id)
+            .data("experts", self.pseudonyms(&expert_ids))
+            .data("fields", &fields);
+        audit::append(&mut tx, &entry).await?;
+        tx.commit().await?;
+        Ok(records)
+    }
+
+    /// Stable supervisor pseudonyms (DESIGN §3): the same expert always maps to the same value,
+    /// which does not reveal the expert id or identity.
+    pub fn pseudonyms(&self, expert_ids: &[String]) -> Vec<String> {
+        expert_ids
+            .iter()
+            .map(|id| hex::encode(&self.keys().token_mac(&[b"pseudonym", id.as_bytes()])[..16]))
+            .collect()
+    }
+}
+
+fn invalid(field: &'static str, problem: String) -> UnsealError {
+    UnsealError::Invalid { field, problem }
+}
+
+fn parse_lists(row: &UnsealRow) -> Result<(Vec<String>, Vec<String>), UnsealError> {
+    let corrupt = |_| {
+        UnsealError::Pool(crate::store::StoreError::Corrupt("unseal request lists".into()).into())
+    };
+    Ok((
+        serde_json::from_str(&row.expert_ids).map_err(corrupt)?,
+        serde_json::from_str(&row.fields).map_err(corrupt)?,
+    ))
+}
+
+fn view(row: UnsealRow) -> Result<UnsealRequestView, UnsealError> {
+    let (expert_ids, fields) = parse_lists(&row)?;
+    Ok(UnsealRequestView {
+        request_id: row.id,
+        requester_id: row.requester_id,
+        reason: row.reason,
+        expert_ids,
+        fields,
+        valid_minutes: row.valid_minutes,
+        status: row.status,
+        decided_by: row.decided_by,
+        valid_until: row.valid_until.map(crate::clock::to_rfc3339),
+    })
+}
