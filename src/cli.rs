@@ -78,6 +78,11 @@ enum PoolCommand {
     },
     /// Load the official specialty classification (CSV: code,name), replacing the sample.
     Codes { file: PathBuf },
+    /// Add a synthetic demonstration pool (never for real use).
+    Demo {
+        #[arg(long, default_value_t = 12_000)]
+        count: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -357,6 +362,13 @@ async fn pool(settings: Settings, command: PoolCommand) -> anyhow::Result<()> {
                     bail!("{} problem(s); nothing was imported", problems.len());
                 }
             }
+        }
+        PoolCommand::Demo { count } => {
+            let summary = pool.seed_demo(&Rng::system(), count).await?;
+            println!(
+                "added a synthetic pool: {} new experts, {} updated",
+                summary.inserted, summary.updated
+            );
         }
         PoolCommand::Codes { file } => {
             let text = std::fs::read_to_string(&file)

@@ -41,6 +41,9 @@ pub struct BootstrapAdmin {
     pub totp_secret: Zeroizing<Vec<u8>>,
 }
 
+/// The size of the synthetic pool the dev profile seeds into an empty database.
+pub const DEMO_POOL_SIZE: usize = 12_000;
+
 /// Where the dev profile keeps generated certificates.
 pub const DEV_CERT_DIR: &str = "certs/dev";
 
@@ -84,6 +87,15 @@ impl Application {
 
         let pool = PoolService::new(store.clone(), clock.clone(), rng.clone(), keys.clone());
         pool.ensure_classification().await?;
+        if settings.profile == Profile::Dev && pool.is_empty().await? {
+            let started = std::time::Instant::now();
+            let summary = pool.seed_demo(&rng, DEMO_POOL_SIZE).await?;
+            tracing::warn!(
+                experts = summary.inserted,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "seeded a synthetic demo pool"
+            );
+        }
         let state = web::Data::new(AppState {
             store,
             auth,

@@ -1,6 +1,7 @@
 //! The province's expert pool (一个库): expert records whose identities are sealed, import,
 //! demo data, role-specific views and the dual-controlled unseal workflow.
 
+pub mod demo;
 pub mod import;
 pub mod service;
 pub mod unseal;

@@ -107,6 +107,28 @@ impl PoolService {
         Ok(codes.into_iter().map(|(code, _, _)| code).collect())
     }
 
+    /// Adds `count` synthetic experts (see [`super::demo`]), numbered after those present.
+    pub async fn seed_demo(&self, rng: &Rng, count: usize) -> Result<ImportSummary, PoolError> {
+        let mut tx = self.store.read().await?;
+        let present = tx.count_experts().await?;
+        tx.rollback().await?;
+        let experts = super::demo::generate(rng, count, usize::try_from(present).unwrap_or(0))
+            .map_err(|_| PoolError::Randomness)?;
+        self.import(
+            experts,
+            format!("synthetic demo pool of {count}").as_bytes(),
+            Actor::System,
+        )
+        .await
+    }
+
+    pub async fn is_empty(&self) -> Result<bool, PoolError> {
+        let mut tx = self.store.read().await?;
+        let count = tx.count_experts().await?;
+        tx.rollback().await?;
+        Ok(count == 0)
+    }
+
     /// Writes validated rows in one transaction with one audit entry: all or nothing.
     /// A person already in the pool (same ID number, matched by blind index) is updated.
     pub async fn import(
