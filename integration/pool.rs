@@ -535,3 +535,182 @@ async fn a_refused_unseal_never_opens_and_bulk_or_malformed_requests_are_refused
     )
     .await;
 }
+
+async fn sealed_key_ids(app: &TestApp, sql: &str) -> Vec<String> {
+    use sqlx::Connection;
+    let blobs: Vec<Vec<u8>> = if is_postgres() {
+        let mut connection = sqlx::PgConnection::connect(&app.database_url)
+            .await
+            .unwrap();
+        sqlx::query_scalar(sql)
+            .fetch_all(&mut connection)
+            .await
+            .unwrap()
+    } else {
+        let mut connection = sqlx::SqliteConnection::connect(&app.database_url)
+            .await
+            .unwrap();
+        sqlx::query_scalar(sql)
+            .fetch_all(&mut connection)
+            .await
+            .unwrap()
+    };
+    blobs
+        .iter()
+        .map(|blob| {
+            sealdraw::crypto::seal::SealedParts::parse(blob)
+                .ok()
+                .unwrap()
+                .key_id
+                .to_owned()
+        })
+        .collect()
+}
+
+async fn unseal_names(
+    app: &TestApp,
+    requester: &str,
+    approver: &str,
+    expert_id: &str,
+) -> reqwest::Response {
+    let ask = serde_json::json!({"expert_ids": [expert_id], "fields": ["name"], "reason": "核查专家身份信息一致性", "valid_minutes": 5});
+    let created: Value = app
+        .post("/api/v1/unseal-requests", Some(requester), &ask)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = created["request_id"].as_str().unwrap();
+    let approved = app
+        .post(
+            &format!("/api/v1/unseal-requests/{id}/approve"),
+            Some(approver),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(approved.status(), StatusCode::OK);
+    app.get(
+        &format!("/api/v1/unseal-requests/{id}/fields"),
+        Some(requester),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn after_a_master_key_rotation_every_record_still_opens_and_nothing_remains_under_the_old_key()
+ {
+    let app = spawn_app().await;
+    let (_, admin) = app.account_with_token("admin.one", Role::Admin).await;
+    let (_, requester) = app
+        .account_with_token("supervisor.a", Role::Supervisor)
+        .await;
+    let (approver_account, approver) = app
+        .account_with_token("supervisor.b", Role::Supervisor)
+        .await;
+    let known = people(6, 7);
+    assert_eq!(
+        import(&app, &admin, csv(&known), "text/csv").await.status(),
+        StatusCode::OK
+    );
+    let before = sealed_key_ids(&app, "SELECT data_key FROM experts").await;
+
+    let output = run_cli(&app, &["keys", "rotate"], None);
+    assert!(output.status.success(), "{}", stdout_of(&output));
+
+    let data_keys = sealed_key_ids(&app, "SELECT data_key FROM experts").await;
+    let totp = sealed_key_ids(
+        &app,
+        "SELECT totp_sealed FROM accounts WHERE totp_sealed IS NOT NULL",
+    )
+    .await;
+    assert_eq!(data_keys.len(), 6);
+    assert!(
+        data_keys.iter().chain(&totp).all(|id| *id != before[0]),
+        "a value remains under the old key"
+    );
+
+    // The running server follows the rotation: every record opens, supervisors still log in.
+    let listed: Value = app
+        .get("/api/v1/experts", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    for expert in listed["experts"].as_array().unwrap() {
+        let opened = unseal_names(
+            &app,
+            &requester,
+            &approver,
+            expert["expert_id"].as_str().unwrap(),
+        )
+        .await;
+        assert_eq!(opened.status(), StatusCode::OK);
+        let opened: Value = opened.json().await.unwrap();
+        assert!(
+            known
+                .iter()
+                .any(|p| opened[0]["fields"]["name"] == p.name.as_str())
+        );
+    }
+    app.login(&approver_account).await;
+}
+
+#[tokio::test]
+async fn a_sealed_value_copied_to_another_record_does_not_open() {
+    let app = spawn_app().await;
+    let (_, admin) = app.account_with_token("admin.one", Role::Admin).await;
+    let (_, requester) = app
+        .account_with_token("supervisor.a", Role::Supervisor)
+        .await;
+    let (_, approver) = app
+        .account_with_token("supervisor.b", Role::Supervisor)
+        .await;
+    assert_eq!(
+        import(&app, &admin, csv(&people(2, 8)), "text/csv")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let listed: Value = app
+        .get("/api/v1/experts", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (a, b) = (
+        listed["experts"][0]["expert_id"].as_str().unwrap(),
+        listed["experts"][1]["expert_id"].as_str().unwrap(),
+    );
+
+    // A database insider moves expert A's sealed name onto expert B.
+    use sqlx::Connection;
+    let sql = "UPDATE expert_sealed_fields SET ciphertext = (SELECT ciphertext FROM expert_sealed_fields \
+               WHERE expert_id = $1 AND field = 'name') WHERE expert_id = $2 AND field = 'name'";
+    if is_postgres() {
+        let mut connection = sqlx::PgConnection::connect(&app.database_url)
+            .await
+            .unwrap();
+        sqlx::query(sql)
+            .bind(a)
+            .bind(b)
+            .execute(&mut connection)
+            .await
+            .unwrap();
+    } else {
+        let mut connection = sqlx::SqliteConnection::connect(&app.database_url)
+            .await
+            .unwrap();
+        sqlx::query(sql)
+            .bind(a)
+            .bind(b)
+            .execute(&mut connection)
+            .await
+            .unwrap();
+    }
+    let moved = unseal_names(&app, &requester, &approver, b).await;
+    assert_problem(moved, StatusCode::INTERNAL_SERVER_ERROR).await;
+    assert_eq!(
+        unseal_names(&app, &requester, &approver, a).await.status(),
+        StatusCode::OK
+    );
+}

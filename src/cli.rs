@@ -200,6 +200,9 @@ enum KeysCommand {
         #[arg(long)]
         file: Option<PathBuf>,
     },
+    /// Rotate the master sealing key while servers run: a new key becomes active and every
+    /// value sealed under an older one is re-sealed.
+    Rotate,
     /// Start a log key rotation: a new key signs beside the current one (restart to apply).
     RotateLog,
     /// End a rotation: the named log key stops signing (restart to apply).
@@ -256,6 +259,7 @@ pub fn run() -> anyhow::Result<()> {
         }
         Command::Audit(command) => runtime.block_on(audit(settings, command)),
         Command::Pool(command) => runtime.block_on(pool(settings, command)),
+        Command::Keys(KeysCommand::Rotate) => runtime.block_on(rotate_sealing_key(settings)),
         Command::Keys(KeysCommand::RotateLog) => runtime.block_on(rotate_log_key(settings, None)),
         Command::Keys(KeysCommand::RetireLog { id }) => {
             runtime.block_on(rotate_log_key(settings, Some(id)))
@@ -281,6 +285,34 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         startup::print_dev_banner(application.address(), bootstrap.as_ref());
     }
     application.run_until_stopped().await?;
+    Ok(())
+}
+
+async fn rotate_sealing_key(settings: Settings) -> anyhow::Result<()> {
+    let path = settings.key_file();
+    let store = startup::connect_store(&settings).await?;
+    let rng = Rng::system();
+    let id = KeyRing::add_sealing_key(&path, &rng, &to_rfc3339(SystemClock.now_millis()))?;
+    let keys = startup::load_keys(&settings)?;
+    let mut resealed = crate::crypto::rotation::reseal_all(&store, &keys, &rng).await?;
+    // Running servers notice the new key file within RELOAD_CHECK_INTERVAL; anything they
+    // sealed under the old key before that is caught by a second pass.
+    tokio::time::sleep(
+        crate::crypto::keys::RELOAD_CHECK_INTERVAL + std::time::Duration::from_secs(1),
+    )
+    .await;
+    resealed += crate::crypto::rotation::reseal_all(&store, &keys, &rng).await?;
+    let mut tx = store.write().await?;
+    let entry = crate::audit::AuditEntry::new(
+        "keys.sealing_rotated",
+        SystemClock.now_millis(),
+        Actor::CommandLine,
+    )
+    .data("key_id", &id)
+    .data("resealed", resealed);
+    crate::audit::append(&mut tx, &entry).await?;
+    tx.commit().await?;
+    println!("sealing key {id} is active; re-sealed {resealed} values under it");
     Ok(())
 }
 

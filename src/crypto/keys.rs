@@ -3,7 +3,9 @@
 //! deployments put an HSM or KMS behind this same type.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -37,12 +39,23 @@ pub enum KeyFileError {
 
 pub struct KeyRing {
     suite: Suite,
-    sealing: Vec<SealingKey>,
-    active_sealing: usize,
+    /// Reloadable, so running servers follow a sealing-key rotation without a restart.
+    sealing: RwLock<SealingKeys>,
+    /// Where the ring came from, and when it was last compared with the file.
+    source: Option<PathBuf>,
+    last_checked: Mutex<Option<Instant>>,
     index_key: SecretBytes,
     token_key: SecretBytes,
     log_signing: Vec<LogSigningSeed>,
 }
+
+struct SealingKeys {
+    keys: Vec<Arc<SealingKey>>,
+    active: usize,
+}
+
+/// How often sealing may notice a rotated key file.
+pub const RELOAD_CHECK_INTERVAL: Duration = Duration::from_secs(5);
 
 /// The 32-byte Ed25519 seed of a log signing key; the audit module turns it into a signer.
 pub struct LogSigningSeed {
@@ -116,7 +129,72 @@ impl KeyRing {
     }
 
     pub fn load(path: &Path) -> Result<Self, KeyFileError> {
-        Self::from_file(read_key_file(path)?)
+        let mut ring = Self::from_file(read_key_file(path)?)?;
+        ring.source = Some(path.to_path_buf());
+        Ok(ring)
+    }
+
+    /// Starts a sealing-key rotation: a new master key becomes active for new values; the old
+    /// ones stay so existing values open until they are re-sealed. Returns the new key id.
+    pub fn add_sealing_key(
+        path: &Path,
+        rng: &Rng,
+        created_at: &str,
+    ) -> Result<String, KeyFileError> {
+        let mut file = read_key_file(path)?;
+        let stamp: String = created_at
+            .chars()
+            .filter(char::is_ascii_digit)
+            .take(8)
+            .collect();
+        let suffix = hex::encode(rng.bytes::<3>().map_err(|_| KeyFileError::Randomness)?);
+        let id = format!("seal-{stamp}-{suffix}");
+        let key = Zeroizing::new(rng.bytes::<32>().map_err(|_| KeyFileError::Randomness)?);
+        file.sealing.push(KeyFileEntry {
+            id: id.clone(),
+            key: Zeroizing::new(B64.encode(*key)),
+        });
+        file.active_sealing = id.clone();
+        replace_private_file(path, &file)?;
+        Ok(id)
+    }
+
+    /// Re-reads the sealing keys from the key file.
+    pub fn reload_sealing_keys(&self) -> Result<(), KeyFileError> {
+        let Some(path) = &self.source else {
+            return Ok(());
+        };
+        let fresh = Self::from_file(read_key_file(path)?)?;
+        let keys = fresh
+            .sealing
+            .into_inner()
+            .map_err(|_| KeyFileError::Invalid("key ring lock poisoned".into()))?;
+        *self
+            .sealing
+            .write()
+            .map_err(|_| KeyFileError::Invalid("key ring lock poisoned".into()))? = keys;
+        Ok(())
+    }
+
+    fn reload_now_and_then(&self) {
+        let Ok(mut last) = self.last_checked.lock() else {
+            return;
+        };
+        if last.is_some_and(|at| at.elapsed() < RELOAD_CHECK_INTERVAL) {
+            return;
+        }
+        *last = Some(Instant::now());
+        if let Err(error) = self.reload_sealing_keys() {
+            tracing::error!(%error, "cannot reload the key file; sealing with the keys already loaded");
+        }
+    }
+
+    fn sealing_key(&self, id: Option<&str>) -> Option<Arc<SealingKey>> {
+        let keys = self.sealing.read().ok()?;
+        match id {
+            Some(id) => keys.keys.iter().find(|k| k.id == id).cloned(),
+            None => keys.keys.get(keys.active).cloned(),
+        }
     }
 
     /// Starts a log key rotation: adds a new active log signing key beside the current ones,
@@ -172,7 +250,7 @@ impl KeyRing {
         let mut sealing = Vec::with_capacity(file.sealing.len());
         for entry in &file.sealing {
             let key = decode_key(&entry.key, &entry.id)?;
-            sealing.push(SealingKey::new(entry.id.clone(), &key));
+            sealing.push(Arc::new(SealingKey::new(entry.id.clone(), &key)));
         }
         let active_sealing = sealing
             .iter()
@@ -199,8 +277,12 @@ impl KeyRing {
         }
         Ok(Self {
             suite: file.suite,
-            sealing,
-            active_sealing,
+            sealing: RwLock::new(SealingKeys {
+                keys: sealing,
+                active: active_sealing,
+            }),
+            source: None,
+            last_checked: Mutex::new(None),
             index_key: SecretBytes::new(decode_key(&file.index_key, "index_key")?.to_vec()),
             token_key: SecretBytes::new(decode_key(&file.token_key, "token_key")?.to_vec()),
             log_signing,
@@ -211,23 +293,36 @@ impl KeyRing {
         self.suite
     }
 
-    pub fn active_sealing_key(&self) -> &SealingKey {
-        &self.sealing[self.active_sealing]
+    pub fn active_sealing_key_id(&self) -> String {
+        self.sealing_key(None)
+            .map(|k| k.id.clone())
+            .unwrap_or_default()
     }
 
+    /// Seals under the active master key (after noticing a rotation, at most every few seconds).
     pub fn seal(&self, rng: &Rng, context: &str, plaintext: &[u8]) -> Result<Vec<u8>, SealError> {
-        self.active_sealing_key().seal(rng, context, plaintext)
+        self.reload_now_and_then();
+        let key = self
+            .sealing_key(None)
+            .ok_or_else(|| SealError::UnknownKey("active".into()))?;
+        key.seal(rng, context, plaintext)
     }
 
     /// Opens with whichever key the ciphertext names, so values sealed before a rotation still
     /// open while they are being re-sealed.
     pub fn open(&self, context: &str, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, SealError> {
         let parts = super::seal::SealedParts::parse(sealed)?;
-        let key = self
-            .sealing
-            .iter()
-            .find(|k| k.id == parts.key_id)
-            .ok_or_else(|| SealError::UnknownKey(parts.key_id.to_owned()))?;
+        let key = match self.sealing_key(Some(parts.key_id)) {
+            Some(key) => key,
+            // Sealed by another instance after a rotation this one has not loaded yet.
+            None => {
+                if let Err(error) = self.reload_sealing_keys() {
+                    tracing::error!(%error, "cannot reload the key file");
+                }
+                self.sealing_key(Some(parts.key_id))
+                    .ok_or_else(|| SealError::UnknownKey(parts.key_id.to_owned()))?
+            }
+        };
         key.open(context, sealed)
     }
 

@@ -6,6 +6,7 @@
 
 pub mod keys;
 pub mod rng;
+pub mod rotation;
 pub mod seal;
 
 pub use keys::KeyRing;

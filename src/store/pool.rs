@@ -367,3 +367,62 @@ impl Tx {
             .await)?)
     }
 }
+
+/// Values sealed directly under a master key, by table: what a master-key rotation re-seals.
+#[derive(Debug, Clone, Copy)]
+pub enum MasterSealed {
+    ExpertDataKeys,
+    AccountTotpSecrets,
+}
+
+impl MasterSealed {
+    fn select(self) -> &'static str {
+        match self {
+            Self::ExpertDataKeys => {
+                "SELECT id, data_key FROM experts WHERE id > $1 ORDER BY id LIMIT $2"
+            }
+            Self::AccountTotpSecrets => {
+                "SELECT id, totp_sealed FROM accounts WHERE id > $1 AND totp_sealed IS NOT NULL ORDER BY id LIMIT $2"
+            }
+        }
+    }
+
+    fn update(self) -> &'static str {
+        match self {
+            Self::ExpertDataKeys => "UPDATE experts SET data_key = $2 WHERE id = $1",
+            Self::AccountTotpSecrets => "UPDATE accounts SET totp_sealed = $2 WHERE id = $1",
+        }
+    }
+}
+
+impl Tx {
+    pub async fn master_sealed_page(
+        &mut self,
+        kind: MasterSealed,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, (String, Vec<u8>)>(kind.select())
+            .bind(after)
+            .bind(limit)
+            .fetch_all(conn)
+            .await)?,
+        )
+    }
+
+    pub async fn set_master_sealed(
+        &mut self,
+        kind: MasterSealed,
+        id: &str,
+        sealed: &[u8],
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(kind.update())
+            .bind(id)
+            .bind(sealed)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}
