@@ -1,12 +1,15 @@
 //! `spawn_app()` and typed helpers for the endpoints.
-#![allow(dead_code, reason = "shared by every test module; each uses a different subset")]
+#![allow(
+    dead_code,
+    reason = "shared by every test module; each uses a different subset"
+)]
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use reqwest::{Response, StatusCode};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -298,7 +301,76 @@ impl TestApp {
         }
         request.send().await.unwrap()
     }
+
+    /// A request to build by hand (raw bodies, other methods, other headers).
+    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let request = self.client.request(method, self.url(path));
+        match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    pub async fn attempt_login(
+        &self,
+        username: &str,
+        password: &str,
+        totp: Option<&str>,
+    ) -> Response {
+        self.post_login(&json!({"username": username, "password": password, "totp": totp}))
+            .await
+    }
+
+    /// The current TOTP code, without moving the clock (so it may already have been used).
+    pub fn current_totp(&self, account: &TestAccount) -> String {
+        let secret = account.totp_secret.as_ref().expect("account has TOTP");
+        totp::current_code(secret, self.clock.now_millis()).unwrap()
+    }
+
+    /// A well-formed code that the account's authenticator does not show now, nor one step
+    /// before or after (the drift the server allows).
+    pub fn wrong_totp(&self, account: &TestAccount) -> String {
+        let secret = account.totp_secret.as_ref().expect("account has TOTP");
+        let now = self.clock.now_millis();
+        let near: Vec<String> = [-30_000, 0, 30_000]
+            .into_iter()
+            .map(|offset| totp::current_code(secret, now + offset).unwrap())
+            .collect();
+        (0..)
+            .map(|n: u32| format!("{n:06}"))
+            .find(|code| !near.contains(code))
+            .unwrap()
+    }
+
+    /// The usernames the account list shows, as an admin sees them.
+    pub async fn usernames(&self, admin_token: &str) -> Vec<String> {
+        let response = self.get("/api/v1/accounts", Some(admin_token)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let accounts: Vec<Value> = response.json().await.unwrap();
+        accounts
+            .iter()
+            .map(|account| account["username"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// A client trusting the test CA, speaking only `versions`, optionally presenting a
+    /// client certificate.
+    pub fn client_with(
+        &self,
+        identity: Option<(&PathBuf, &PathBuf)>,
+        versions: &[&'static rustls::SupportedProtocolVersion],
+    ) -> reqwest::Client {
+        let config = rustls_client_config(&self.certs.ca(), identity, versions);
+        reqwest::Client::builder()
+            .use_preconfigured_tls(config)
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap()
+    }
 }
+
+pub const ALL_VERSIONS: &[&rustls::SupportedProtocolVersion] =
+    &[&rustls::version::TLS12, &rustls::version::TLS13];
 
 /// Asserts an RFC 9457 problem with the given status and returns its body.
 pub async fn assert_problem(response: Response, status: StatusCode) -> Value {
@@ -342,4 +414,38 @@ pub fn assert_security_headers(response: &Response) {
     );
     assert_eq!(headers["referrer-policy"], "no-referrer");
     assert_eq!(headers["cache-control"], "no-store");
+}
+
+pub type RawTlsStream = rustls::StreamOwned<rustls::ClientConnection, std::net::TcpStream>;
+
+impl TestApp {
+    /// A blocking TLS connection with its handshake completed, for writing requests byte by
+    /// byte. Call it from `spawn_blocking`.
+    pub fn raw_tls_connection(&self) -> RawTlsStream {
+        let config = rustls_client_config(&self.certs.ca(), None, ALL_VERSIONS);
+        let connection =
+            rustls::ClientConnection::new(Arc::new(config), "localhost".try_into().unwrap())
+                .unwrap();
+        let tcp = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut stream = rustls::StreamOwned::new(connection, tcp);
+        while stream.conn.is_handshaking() {
+            stream.conn.complete_io(&mut stream.sock).unwrap();
+        }
+        stream
+    }
+}
+
+/// Everything the peer sends until it closes (with or without a TLS close_notify).
+pub fn read_until_closed(stream: &mut impl std::io::Read) -> Vec<u8> {
+    let mut received = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        match stream.read(&mut chunk) {
+            Ok(0) => return received,
+            Ok(n) => received.extend_from_slice(&chunk[..n]),
+            Err(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => return received,
+            Err(error) => panic!("reading failed after {} bytes: {error}", received.len()),
+        }
+    }
 }
