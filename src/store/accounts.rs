@@ -226,7 +226,8 @@ impl Tx {
         window: Millis,
     ) -> Result<(i64, Millis), StoreError> {
         let row = on_conn!(self, conn => sqlx::query_as::<_, (i64, i64)>(
-            "SELECT failures, window_started_at FROM login_throttle WHERE subject = $1")
+            "SELECT CAST(failures AS BIGINT), window_started_at FROM login_throttle \
+             WHERE subject = $1")
             .bind(subject)
             .fetch_optional(conn)
             .await)?;
