@@ -137,11 +137,13 @@ impl AuthService {
         let window = self.settings.account_failure_window_secs * 1000;
         let subject = throttle_subject(&request.username);
 
-        let mut tx = self.store.read().await?;
-        let (failures, window_start) = tx.login_failures(&subject, now, window).await?;
+        // The attempt is counted before the password is checked, so that concurrent guesses
+        // cannot all pass the limit check before any of them is recorded; success clears it.
+        let mut tx = self.store.write().await?;
+        let (attempts, window_start) = tx.count_login_attempt(&subject, now, window).await?;
         let account = tx.account_by_username(&request.username).await?;
-        tx.rollback().await?;
-        if failures >= i64::from(self.settings.account_failure_limit) {
+        tx.commit().await?;
+        if attempts > i64::from(self.settings.account_failure_limit) {
             let retry =
                 Duration::from_millis(u64::try_from(window_start + window - now).unwrap_or(1000));
             return Err(AuthError::Throttled(retry.max(Duration::from_secs(1))));
@@ -163,8 +165,8 @@ impl AuthService {
             _ => None,
         };
         let Some(account) = accepted else {
-            tx.record_login_failure(&subject, now, window).await?;
-            tx.commit().await?;
+            // Nothing to keep: the attempt was counted above.
+            tx.rollback().await?;
             return Err(AuthError::InvalidCredentials);
         };
         tx.clear_login_failures(&subject).await?;
