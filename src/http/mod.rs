@@ -12,11 +12,16 @@ pub mod problem;
 pub mod request_id;
 pub mod session;
 
+use std::cell::Cell;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::middleware::DefaultHeaders;
-use actix_web::web;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::ConnectionType;
+use actix_web::middleware::{DefaultHeaders, Next};
+use actix_web::{HttpMessage as _, web};
 use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -102,6 +107,41 @@ pub fn security_headers() -> DefaultHeaders {
             headers.add((*name, *value))
         })
 }
+
+/// actix closes a connection whose request body was left unread (a request refused before
+/// its body was needed, or a body sent to a route that takes none) without saying so, and a
+/// client that reuses the connection then fails its next request. Saying `Connection: close`
+/// on such a response lets the client open a new connection instead.
+pub async fn close_after_unread_body(
+    mut request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    use futures_util::StreamExt as _;
+
+    let payload = request.take_payload();
+    let read_to_end = Rc::new(Cell::new(matches!(payload, Payload::None)));
+    if !read_to_end.get() {
+        let mark = read_to_end.clone();
+        let end = futures_util::stream::poll_fn(move |_| {
+            mark.set(true);
+            std::task::Poll::Ready(None)
+        });
+        let stream: BodyStream = Box::pin(payload.chain(end));
+        request.set_payload(Payload::from(stream));
+    }
+    let mut response = next.call(request).await?;
+    if !read_to_end.get() {
+        response
+            .response_mut()
+            .head_mut()
+            .set_connection_type(ConnectionType::Close);
+    }
+    Ok(response)
+}
+
+type BodyStream = std::pin::Pin<
+    Box<dyn futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>>>,
+>;
 
 /// JSON bodies: size limit, and parse errors reported as problems naming what is wrong.
 pub fn json_config(limit: usize) -> web::JsonConfig {
