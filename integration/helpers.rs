@@ -68,11 +68,31 @@ pub struct TestApp {
     pub handle: actix_web::dev::ServerHandle,
     pub database_url: String,
     pub dir: TempDir,
+    _cpu: CpuShare,
+}
+
+/// Tests that measure time run alone in this process: every other test holds the CPU lock
+/// shared while its app lives. (So a test must not spawn a second app while it holds one.)
+enum CpuShare {
+    Shared(tokio::sync::OwnedRwLockReadGuard<()>),
+    Exclusive(tokio::sync::OwnedRwLockWriteGuard<()>),
+}
+
+async fn cpu_share(exclusive: bool) -> CpuShare {
+    static LOCK: OnceLock<Arc<tokio::sync::RwLock<()>>> = OnceLock::new();
+    let lock = LOCK.get_or_init(Default::default).clone();
+    if exclusive {
+        CpuShare::Exclusive(lock.write_owned().await)
+    } else {
+        CpuShare::Shared(lock.read_owned().await)
+    }
 }
 
 pub struct TestOptions {
     pub mutual_tls: bool,
     pub tls13_only: bool,
+    /// Run while no other test of this process runs (for timing measurements).
+    pub measures_time: bool,
     pub customise: Box<dyn FnOnce(&mut Settings)>,
 }
 
@@ -81,6 +101,7 @@ impl Default for TestOptions {
         Self {
             mutual_tls: false,
             tls13_only: false,
+            measures_time: false,
             customise: Box::new(|_| {}),
         }
     }
@@ -91,6 +112,7 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(options: TestOptions) -> TestApp {
+    let cpu = cpu_share(options.measures_time).await;
     log_buffer();
     let dir = tempfile::tempdir().unwrap();
     let certs = dev::generate(&dir.path().join("certs"), &["center-a", "center-b"]).unwrap();
@@ -140,6 +162,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         handle,
         database_url,
         dir,
+        _cpu: cpu,
     }
 }
 

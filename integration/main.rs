@@ -4,5 +4,6 @@
 
 mod helpers;
 
+mod accounts;
 mod foundation;
 mod tls;
