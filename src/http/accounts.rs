@@ -5,7 +5,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{AppState, problem::ApiError};
+use super::{AppState, extract::Json, problem::ApiError};
 use crate::auth::{NewAccountRequest, Permission, Principal, Role, totp};
 use crate::clock::to_rfc3339;
 
@@ -84,7 +84,7 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     principal: Principal,
-    body: web::Json<NewAccountBody>,
+    body: Json<NewAccountBody>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::ManageAccounts)?;
     let body = body.into_inner();

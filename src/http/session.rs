@@ -5,7 +5,11 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{AppState, extract::client_address, problem::ApiError};
+use super::{
+    AppState,
+    extract::{Json, client_address},
+    problem::ApiError,
+};
 use crate::auth::{AuthMethod, LoginRequest, Permission, Principal, Role};
 use crate::clock::to_rfc3339;
 
@@ -53,7 +57,7 @@ pub struct Me {
 pub async fn login(
     request: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<LoginBody>,
+    body: Json<LoginBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     if let Some(code) = &body.totp {
