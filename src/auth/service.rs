@@ -278,16 +278,24 @@ impl AuthService {
                 validate_center_name(name)?;
                 validate_region_code(region)?;
             }
-            (Role::Center, _, _) => {
+            (Role::Center, name, _) => {
                 return Err(AuthError::InvalidInput {
-                    field: "center",
+                    field: if name.is_none() {
+                        "center_name"
+                    } else {
+                        "region_code"
+                    },
                     problem: "a center account needs a center name and a region code".into(),
                 });
             }
             (_, None, None) => {}
-            _ => {
+            (_, name, _) => {
                 return Err(AuthError::InvalidInput {
-                    field: "center",
+                    field: if name.is_some() {
+                        "center_name"
+                    } else {
+                        "region_code"
+                    },
                     problem: "only center accounts have a center name and region".into(),
                 });
             }
