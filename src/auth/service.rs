@@ -345,6 +345,7 @@ impl AuthService {
 
     /// Disabling ends every token of the account at once.
     pub async fn set_disabled(&self, username: &str, disabled: bool) -> Result<(), AuthError> {
+        could_exist(username)?;
         let mut tx = self.store.write().await?;
         if !tx.set_account_disabled(username, disabled).await? {
             return Err(AuthError::NoSuchAccount(username.into()));
@@ -362,6 +363,7 @@ impl AuthService {
     }
 
     pub async fn revoke_all_tokens(&self, username: &str) -> Result<u64, AuthError> {
+        could_exist(username)?;
         let mut tx = self.store.write().await?;
         let account = tx
             .account_by_username(username)
@@ -379,6 +381,7 @@ impl AuthService {
         username: &str,
         fingerprint: &[u8; 32],
     ) -> Result<(), AuthError> {
+        could_exist(username)?;
         let mut tx = self.store.write().await?;
         if !tx
             .bind_client_certificate(username, &hex::encode(fingerprint))
@@ -419,6 +422,12 @@ fn totp_context(account_id: &str) -> String {
 /// stored in clear.
 fn throttle_subject(username: &str) -> String {
     hex::encode(sha256(username.to_lowercase().as_bytes()))
+}
+
+/// A name that could never have been created names no account. Checking that first also keeps
+/// bytes PostgreSQL refuses in text (NUL) away from the store.
+fn could_exist(username: &str) -> Result<(), AuthError> {
+    validate_username(username).map_err(|_| AuthError::NoSuchAccount(username.into()))
 }
 
 pub fn validate_username(username: &str) -> Result<(), AuthError> {
