@@ -97,9 +97,7 @@ impl Application {
             app.app_data(api)
                 .route("/openapi.json", web::get().to(openapi_document))
                 .default_service(web::to(http::not_found))
-                .wrap(actix_web::middleware::from_fn(
-                    http::close_after_unread_body,
-                ))
+                .wrap(actix_web::middleware::from_fn(http::drain_unread_body))
                 .wrap(actix_web::middleware::from_fn(http::request_id::middleware))
                 .wrap(http::security_headers())
         })

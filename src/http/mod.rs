@@ -12,9 +12,10 @@ pub mod problem;
 pub mod request_id;
 pub mod session;
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use actix_web::body::MessageBody;
@@ -108,29 +109,49 @@ pub fn security_headers() -> DefaultHeaders {
         })
 }
 
-/// actix closes a connection whose request body was left unread (a request refused before
-/// its body was needed, or a body sent to a route that takes none) without saying so, and a
-/// client that reuses the connection then fails its next request. Saying `Connection: close`
-/// on such a response lets the client open a new connection instead.
-pub async fn close_after_unread_body(
+/// How much of an unread request body is read and discarded, as a multiple of the body limit.
+pub const DRAIN_FACTOR: usize = 4;
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A request answered without its whole body being read (refused before the body was needed,
+/// too large, or sent to a route that takes none): actix would then close the connection with
+/// the rest of the body unread, without saying so. The kernel resets such a connection, so a
+/// client still sending may never see the answer (a 413 arrives as a broken pipe), and a
+/// client that reuses the connection fails its next request. So the rest of the body is read
+/// and discarded before answering, within a bound; past it, the answer says
+/// `Connection: close`.
+pub async fn drain_unread_body(
     mut request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    use futures_util::StreamExt as _;
-
     let payload = request.take_payload();
-    let read_to_end = Rc::new(Cell::new(matches!(payload, Payload::None)));
-    if !read_to_end.get() {
-        let mark = read_to_end.clone();
-        let end = futures_util::stream::poll_fn(move |_| {
-            mark.set(true);
-            std::task::Poll::Ready(None)
-        });
-        let stream: BodyStream = Box::pin(payload.chain(end));
-        request.set_payload(Payload::from(stream));
+    if matches!(payload, Payload::None) {
+        return next.call(request).await;
     }
+    let bound = request
+        .app_data::<web::Data<AppState>>()
+        .map_or(0, |state| state.max_body_bytes.saturating_mul(DRAIN_FACTOR));
+    let declared = request
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<usize>().ok());
+    let body = Rc::new(RefCell::new(SharedBody {
+        payload,
+        state: BodyState::Reading,
+    }));
+    let handler_side = body.clone();
+    let stream: BodyStream = Box::pin(futures_util::stream::poll_fn(move |cx| {
+        handler_side.borrow_mut().poll_chunk(cx)
+    }));
+    request.set_payload(Payload::from(stream));
+
     let mut response = next.call(request).await?;
-    if !read_to_end.get() {
+    let drained = declared.is_none_or(|length| length <= bound)
+        && tokio::time::timeout(DRAIN_TIMEOUT, drain(&body, bound))
+            .await
+            .unwrap_or(false);
+    if !drained {
         response
             .response_mut()
             .head_mut()
@@ -142,6 +163,50 @@ pub async fn close_after_unread_body(
 type BodyStream = std::pin::Pin<
     Box<dyn futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>>>,
 >;
+
+/// The request body, shared by the handler (which may read some or all of it) and the drain.
+struct SharedBody {
+    payload: Payload,
+    state: BodyState,
+}
+
+#[derive(PartialEq)]
+enum BodyState {
+    Reading,
+    Ended,
+    Failed,
+}
+
+impl SharedBody {
+    fn poll_chunk(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> Poll<Option<Result<web::Bytes, actix_web::error::PayloadError>>> {
+        use futures_util::StreamExt as _;
+        if self.state != BodyState::Reading {
+            return Poll::Ready(None);
+        }
+        let chunk = self.payload.poll_next_unpin(cx);
+        match &chunk {
+            Poll::Ready(None) => self.state = BodyState::Ended,
+            Poll::Ready(Some(Err(_))) => self.state = BodyState::Failed,
+            _ => {}
+        }
+        chunk
+    }
+}
+
+/// Reads what is left of the body, at most `bound` bytes; true if it ended cleanly.
+async fn drain(body: &RefCell<SharedBody>, bound: usize) -> bool {
+    let mut left = bound;
+    loop {
+        match futures_util::future::poll_fn(|cx| body.borrow_mut().poll_chunk(cx)).await {
+            None => return body.borrow().state == BodyState::Ended,
+            Some(Ok(chunk)) if chunk.len() <= left => left -= chunk.len(),
+            Some(_) => return false,
+        }
+    }
+}
 
 /// JSON bodies: size limit, and parse errors reported as problems naming what is wrong.
 pub fn json_config(limit: usize) -> web::JsonConfig {
