@@ -40,3 +40,25 @@ async fn unknown_fields_are_refused_naming_the_field() {
     let problem = assert_problem(response, StatusCode::BAD_REQUEST).await;
     assert_eq!(problem["field"], "admin");
 }
+
+#[tokio::test]
+async fn a_request_refused_before_its_body_is_read_does_not_break_the_next_one() {
+    let app = spawn_app().await;
+    // Large enough to arrive in several reads, within the body limit.
+    let body = json!({"username": "new.user", "role": "expert", "password": "x".repeat(100_000)});
+    for _ in 0..20 {
+        // Refused for the missing token before the body is read.
+        let response = app.post("/api/v1/accounts", None, &body).await;
+        assert_problem(response, StatusCode::UNAUTHORIZED).await;
+        let response = app
+            .request(reqwest::Method::GET, "/healthz", None)
+            .send()
+            .await;
+        assert_eq!(
+            response
+                .expect("the next request on the client failed")
+                .status(),
+            StatusCode::OK
+        );
+    }
+}

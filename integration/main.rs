@@ -6,4 +6,5 @@ mod helpers;
 
 mod accounts;
 mod foundation;
+mod input;
 mod tls;
