@@ -126,12 +126,12 @@ impl AuthService {
                 problem: format!("must be at most {} bytes", password::MAX_PASSWORD_BYTES),
             });
         }
-        if let Some(address) = request.address {
-            if let Err(not_until) = self.address_limiter.check_key(&address) {
-                return Err(AuthError::Throttled(
-                    not_until.wait_time_from(DefaultClock::default().now()),
-                ));
-            }
+        if let Some(address) = request.address
+            && let Err(not_until) = self.address_limiter.check_key(&address)
+        {
+            return Err(AuthError::Throttled(
+                not_until.wait_time_from(DefaultClock::default().now()),
+            ));
         }
         let now = self.clock.now_millis();
         let window = self.settings.account_failure_window_secs * 1000;

@@ -60,10 +60,10 @@ pub async fn login(
     body: Json<LoginBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    if let Some(code) = &body.totp {
-        if code.len() > 16 {
-            return Err(ApiError::bad_request("totp", "must be a six-digit code"));
-        }
+    if let Some(code) = &body.totp
+        && code.len() > 16
+    {
+        return Err(ApiError::bad_request("totp", "must be a six-digit code"));
     }
     let issued = state
         .auth
