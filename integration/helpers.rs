@@ -443,19 +443,99 @@ pub type RawTlsStream = rustls::StreamOwned<rustls::ClientConnection, std::net::
 
 impl TestApp {
     /// A blocking TLS connection with its handshake completed, for writing requests byte by
-    /// byte. Call it from `spawn_blocking`.
-    pub fn raw_tls_connection(&self) -> RawTlsStream {
-        let config = rustls_client_config(&self.certs.ca(), None, ALL_VERSIONS);
-        let connection =
-            rustls::ClientConnection::new(Arc::new(config), "localhost".try_into().unwrap())
+    /// byte. Blocking I/O belongs in `spawn_blocking`: the test's runtime also drives the
+    /// server's first database connections.
+    pub async fn raw_tls_connection(&self) -> RawTlsStream {
+        let (ca, port) = (self.certs.ca(), self.port);
+        tokio::task::spawn_blocking(move || {
+            let config = rustls_client_config(&ca, None, ALL_VERSIONS);
+            let connection =
+                rustls::ClientConnection::new(Arc::new(config), "localhost".try_into().unwrap())
+                    .unwrap();
+            let tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            let mut stream = rustls::StreamOwned::new(connection, tcp);
+            while stream.conn.is_handshaking() {
+                stream.conn.complete_io(&mut stream.sock).unwrap();
+            }
+            stream
+        })
+        .await
+        .unwrap()
+    }
+}
+
+/// Writes `bytes` and then reads until the server closes, off the async runtime.
+pub async fn send_and_read_until_closed(mut stream: RawTlsStream, bytes: Vec<u8>) -> Vec<u8> {
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        stream.write_all(&bytes).unwrap();
+        stream.flush().unwrap();
+        read_until_closed(&mut stream)
+    })
+    .await
+    .unwrap()
+}
+
+/// Makes the store unreachable until `end`: on SQLite another connection holds the write lock
+/// (readiness needs a write transaction); on PostgreSQL the database stops accepting
+/// connections and the server's are terminated.
+pub struct StoreOutage(Outage);
+
+enum Outage {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres {
+        admin: sqlx::PgConnection,
+        database: String,
+    },
+}
+
+impl TestApp {
+    pub async fn break_store(&self) -> StoreOutage {
+        use sqlx::{Connection, Executor};
+        if !is_postgres() {
+            let mut holder = sqlx::SqliteConnection::connect(&self.database_url)
+                .await
                 .unwrap();
-        let tcp = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let mut stream = rustls::StreamOwned::new(connection, tcp);
-        while stream.conn.is_handshaking() {
-            stream.conn.complete_io(&mut stream.sock).unwrap();
+            holder.execute("BEGIN IMMEDIATE").await.unwrap();
+            return StoreOutage(Outage::Sqlite(holder));
         }
-        stream
+        let server_url = std::env::var("TEST_DATABASE_URL").unwrap();
+        let mut admin = sqlx::PgConnection::connect(&server_url).await.unwrap();
+        let database = self.database_url.rsplit('/').next().unwrap().to_owned();
+        admin
+            .execute(format!("ALTER DATABASE {database} ALLOW_CONNECTIONS false").as_str())
+            .await
+            .unwrap();
+        sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind(&database)
+        .execute(&mut admin)
+        .await
+        .unwrap();
+        StoreOutage(Outage::Postgres { admin, database })
+    }
+}
+
+impl StoreOutage {
+    pub async fn end(self) {
+        use sqlx::Executor;
+        match self.0 {
+            Outage::Sqlite(mut holder) => {
+                holder.execute("COMMIT").await.unwrap();
+            }
+            Outage::Postgres {
+                mut admin,
+                database,
+            } => {
+                admin
+                    .execute(format!("ALTER DATABASE {database} ALLOW_CONNECTIONS true").as_str())
+                    .await
+                    .unwrap();
+            }
+        }
     }
 }
 

@@ -86,14 +86,8 @@ async fn plain_http_on_the_tls_port_gets_no_http_answer() {
     );
 
     // The very same bytes inside TLS are answered, so the refusal is about the missing TLS.
-    let reply = tokio::task::spawn_blocking(move || {
-        use std::io::Write;
-        let mut stream = app.raw_tls_connection();
-        stream.write_all(HTTP_REQUEST).unwrap();
-        read_until_closed(&mut stream)
-    })
-    .await
-    .unwrap();
+    let stream = app.raw_tls_connection().await;
+    let reply = send_and_read_until_closed(stream, HTTP_REQUEST.to_vec()).await;
     assert!(
         String::from_utf8_lossy(&reply).starts_with("HTTP/1.1 200"),
         "{:?}",
