@@ -7,7 +7,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-use sealdraw::auth::Role;
+use sealdraw::auth::{Role, totp};
+use sealdraw::clock::Clock;
 
 #[tokio::test]
 async fn health_is_served_over_tls_with_security_headers() {
@@ -322,4 +323,126 @@ async fn graceful_shutdown_finishes_the_request_in_flight_then_refuses_connectio
         .unwrap();
     let refused = app.request(Method::GET, "/healthz", None).send().await;
     assert!(refused.is_err(), "served after stopping");
+}
+
+#[tokio::test]
+async fn no_password_token_or_totp_secret_reaches_the_logs() {
+    let app = spawn_app().await;
+    let admin = app.create_account("admin.logs", Role::Admin).await;
+    let unique = uuid::Uuid::new_v4().simple().to_string();
+    let passwords = [
+        format!("supervisor passphrase {unique}"),
+        format!("expert passphrase {unique}"),
+        format!("wrong guess {unique}"),
+        format!("unknown user's guess {unique}"),
+    ];
+    let mut secrets: Vec<String> = vec![PASSWORD.to_owned()];
+    secrets.extend(passwords.iter().cloned());
+    let mut codes = Vec::new();
+    let raw_secret = admin.totp_secret.clone().unwrap();
+    secrets.push(totp::base32_secret(&raw_secret).to_string());
+    secrets.push(hex::encode(&raw_secret));
+
+    let code = app.fresh_totp(&admin).unwrap();
+    codes.push(code.clone());
+    let response = app.attempt_login("admin.logs", PASSWORD, Some(&code)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let admin_token = response.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    secrets.push(admin_token.clone());
+
+    // The admin creates a supervisor and an expert through the API.
+    let mut supervisor_secret = String::new();
+    for (username, role, password) in [
+        ("supervisor.logs", "supervisor", &passwords[0]),
+        ("expert.logs", "expert", &passwords[1]),
+    ] {
+        let body = json!({"username": username, "role": role, "password": password});
+        let response = app
+            .post("/api/v1/accounts", Some(&admin_token), &body)
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let created: Value = response.json().await.unwrap();
+        if let Some(secret) = created["totp_secret"].as_str() {
+            supervisor_secret = secret.to_owned();
+            secrets.push(secret.to_owned());
+        }
+    }
+    let supervisor_raw = totp_rs::Secret::Encoded(supervisor_secret)
+        .to_bytes()
+        .unwrap();
+    secrets.push(hex::encode(&supervisor_raw));
+
+    // Logins that succeed, and ones that fail in every way.
+    app.clock.advance(Duration::from_secs(31));
+    let code = totp::current_code(&supervisor_raw, app.clock.now_millis()).unwrap();
+    codes.push(code.clone());
+    let response = app
+        .attempt_login("supervisor.logs", &passwords[0], Some(&code))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let supervisor_token = response.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let response = app.attempt_login("expert.logs", &passwords[1], None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let expert_token = response.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    secrets.extend([supervisor_token.clone(), expert_token.clone()]);
+
+    let supervisor = TestAccount {
+        username: "supervisor.logs".into(),
+        role: Role::Supervisor,
+        totp_secret: Some(supervisor_raw.clone()),
+    };
+    let wrong_code = app.wrong_totp(&supervisor);
+    codes.push(wrong_code.clone());
+    for (username, password, code) in [
+        ("expert.logs", passwords[2].as_str(), None),
+        ("nobody.logs", passwords[3].as_str(), None),
+        (
+            "supervisor.logs",
+            passwords[0].as_str(),
+            Some(wrong_code.as_str()),
+        ),
+    ] {
+        let response = app.attempt_login(username, password, code).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    for token in [&admin_token, &supervisor_token, &expert_token] {
+        assert_eq!(
+            app.get("/api/v1/me", Some(token)).await.status(),
+            StatusCode::OK
+        );
+    }
+    let response = app
+        .post("/api/v1/auth/logout", Some(&expert_token), &json!({}))
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+
+    let logs = captured_logs();
+    // The logs did record these requests, so their silence about secrets means something.
+    assert!(logs.contains("\"message\":\"login\""), "no login logged");
+    assert!(logs.contains("invalid-credentials"), "no refusal logged");
+    for secret in &secrets {
+        assert!(!logs.contains(secret.as_str()), "a secret reached the logs");
+    }
+    for code in &codes {
+        for form in [
+            format!("\"{code}\""),
+            format!("={code}"),
+            format!(": {code}"),
+        ] {
+            assert!(!logs.contains(&form), "a TOTP code reached the logs");
+        }
+    }
+    assert!(
+        !logs.contains("$argon2"),
+        "a password hash reached the logs"
+    );
 }

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod accounts;
+mod cli;
 mod foundation;
 mod input;
 mod tls;
