@@ -1,10 +1,14 @@
 //! The hardened HTTPS service: TLS, accounts, tokens, errors, headers, readiness.
 
-use reqwest::StatusCode;
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-use sealdraw::auth::Role;
+use sealdraw::auth::{Role, totp};
+use sealdraw::clock::Clock;
 
 #[tokio::test]
 async fn health_is_served_over_tls_with_security_headers() {
@@ -39,4 +43,427 @@ async fn unknown_fields_are_refused_naming_the_field() {
         .await;
     let problem = assert_problem(response, StatusCode::BAD_REQUEST).await;
     assert_eq!(problem["field"], "admin");
+}
+
+#[tokio::test]
+async fn a_request_refused_before_its_body_is_read_does_not_break_the_next_one() {
+    let app = spawn_app().await;
+    // Large enough to arrive in several reads, within the body limit.
+    let body = json!({"username": "new.user", "role": "expert", "password": "x".repeat(100_000)});
+    for _ in 0..20 {
+        // Refused for the missing token before the body is read.
+        let response = app.post("/api/v1/accounts", None, &body).await;
+        assert_problem(response, StatusCode::UNAUTHORIZED).await;
+        let response = app.request(Method::GET, "/healthz", None).send().await;
+        assert_eq!(
+            response
+                .expect("the next request on the client failed")
+                .status(),
+            StatusCode::OK
+        );
+    }
+}
+
+#[tokio::test]
+async fn security_headers_are_on_successes_and_on_every_kind_of_error() {
+    let app = spawn_app().await;
+    let (_, expert) = app.account_with_token("expert.hdr", Role::Expert).await;
+    let oversize = "x".repeat(app.settings.server.max_body_bytes + 1);
+    let login = "/api/v1/auth/login";
+    let requests = [
+        (app.request(Method::GET, "/healthz", None), StatusCode::OK),
+        (
+            app.request(Method::GET, "/api/v1/me", Some(&expert)),
+            StatusCode::OK,
+        ),
+        (
+            app.request(Method::POST, login, None)
+                .header("content-type", "application/json")
+                .body("{"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            app.request(Method::GET, "/api/v1/me", None),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            app.request(Method::GET, "/api/v1/accounts", Some(&expert)),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            app.request(Method::GET, "/no/such/thing", None),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            app.request(Method::POST, login, None)
+                .header("content-type", "application/json")
+                .body(oversize),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        (
+            app.request(Method::POST, login, None)
+                .header("content-type", "text/plain")
+                .body("{}"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+    ];
+    for (request, status) in requests {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), status);
+        assert_security_headers(&response);
+        assert_eq!(response.headers()["x-frame-options"], "DENY");
+        assert!(response.headers().contains_key("x-request-id"));
+        if !status.is_success() {
+            assert_problem(response, status).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn unknown_paths_and_methods_get_a_404_problem() {
+    let app = spawn_app().await;
+    let (_, admin) = app.account_with_token("admin.404", Role::Admin).await;
+    for (method, path) in [
+        (Method::GET, "/"),
+        (Method::GET, "/api/v1/nothing"),
+        (Method::GET, "/api/v2/me"),
+        (Method::GET, "/metrics"),
+        (Method::GET, "/api/v1/accounts/admin.404"),
+        (Method::DELETE, "/api/v1/accounts"),
+        (Method::PUT, "/api/v1/me"),
+        (Method::GET, "/api/v1/auth/login"),
+    ] {
+        let response = app
+            .request(method.clone(), path, Some(&admin))
+            .send()
+            .await
+            .unwrap();
+        assert_security_headers(&response);
+        let problem = assert_problem(response, StatusCode::NOT_FOUND).await;
+        assert_eq!(
+            problem["type"], "urn:sealdraw:problem:not-found",
+            "{method} {path}"
+        );
+    }
+}
+
+/// Every operation the API has; the OpenAPI document must list exactly these.
+const OPERATIONS: &[(&str, &str)] = &[
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("post", "/api/v1/auth/login"),
+    ("post", "/api/v1/auth/logout"),
+    ("get", "/api/v1/me"),
+    ("get", "/api/v1/accounts"),
+    ("post", "/api/v1/accounts"),
+    ("post", "/api/v1/accounts/{username}/disable"),
+    ("post", "/api/v1/accounts/{username}/enable"),
+    ("post", "/api/v1/accounts/{username}/revoke-tokens"),
+    ("get", "/api/v1/audit/checkpoint"),
+    ("post", "/api/v1/audit/checkpoint"),
+    ("get", "/api/v1/audit/key"),
+    ("get", "/api/v1/audit/entries/{index}"),
+    ("get", "/api/v1/audit/proof/{index}"),
+    ("get", "/api/v1/audit/consistency"),
+    ("get", "/api/v1/audit/{path}"),
+    ("post", "/api/v1/experts/import"),
+    ("get", "/api/v1/experts"),
+    ("get", "/api/v1/experts/{expert_id}"),
+    ("get", "/api/v1/pool/statistics"),
+    ("post", "/api/v1/unseal-requests"),
+    ("get", "/api/v1/unseal-requests"),
+    ("post", "/api/v1/unseal-requests/{request_id}/approve"),
+    ("post", "/api/v1/unseal-requests/{request_id}/refuse"),
+    ("get", "/api/v1/unseal-requests/{request_id}/fields"),
+];
+
+#[tokio::test]
+async fn the_openapi_document_lists_exactly_the_live_operations() {
+    let app = spawn_app().await;
+    let response = app.get("/openapi.json", None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_security_headers(&response);
+    let document: Value = response.json().await.unwrap();
+    assert!(
+        document["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        document["openapi"]
+    );
+    const METHODS: [&str; 8] = [
+        "get", "put", "post", "delete", "options", "head", "patch", "trace",
+    ];
+    let listed: BTreeSet<(String, String)> = document["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .filter(|key| METHODS.contains(&key.as_str()))
+                .map(move |method| (method.clone(), path.clone()))
+        })
+        .collect();
+    let expected: BTreeSet<(String, String)> = OPERATIONS
+        .iter()
+        .map(|(method, path)| (method.to_string(), path.to_string()))
+        .collect();
+    assert_eq!(listed, expected);
+    assert!(document["components"]["securitySchemes"]["bearer"].is_object());
+
+    for (method, path) in OPERATIONS {
+        let path = path
+            .replace("{username}", "someone")
+            .replace("{index}", "0")
+            .replace("{expert_id}", "someone")
+            .replace("{request_id}", "someone")
+            .replace("{path}", "tile/0/000");
+        let response = app
+            .request(method.to_uppercase().parse().unwrap(), &path, None)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        assert!(
+            status != StatusCode::NOT_FOUND && !status.is_server_error(),
+            "{method} {path} answered {status}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn readiness_follows_the_store_down_and_back_up() {
+    let app = spawn_app().await;
+    let account = app.create_account("expert.ready", Role::Expert).await;
+    let response = app.get("/readyz", None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.json::<Value>().await.unwrap()["status"], "ready");
+
+    let outage = app.break_store().await;
+    let response = app.get("/readyz", None).await;
+    assert_security_headers(&response);
+    let problem = assert_problem(response, StatusCode::SERVICE_UNAVAILABLE).await;
+    assert_eq!(problem["type"], "urn:sealdraw:problem:unavailable");
+    // Liveness does not depend on the store.
+    assert_eq!(app.get("/healthz", None).await.status(), StatusCode::OK);
+
+    outage.end().await;
+    let response = app.get("/readyz", None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    // And the store really serves again: a login writes a token.
+    let token = app.login(&account).await;
+    assert_eq!(
+        app.get("/api/v1/me", Some(&token)).await.status(),
+        StatusCode::OK
+    );
+}
+
+/// The value of one Prometheus sample line, or 0 if absent.
+fn sample(metrics: &str, prefix: &str, labels: &[&str]) -> f64 {
+    metrics
+        .lines()
+        .filter(|line| line.starts_with(prefix) && labels.iter().all(|l| line.contains(l)))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[tokio::test]
+async fn metrics_are_served_on_loopback_only_and_not_on_the_tls_port() {
+    let app = spawn_app().await;
+    let metrics_address = app.metrics_address.expect("metrics are enabled");
+    assert!(metrics_address.ip().is_loopback());
+    let plain = reqwest::Client::new();
+    let scrape = async || {
+        let response = plain
+            .get(format!("http://{metrics_address}/metrics"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        response.text().await.unwrap()
+    };
+    let labels = [r#"route="/healthz""#, r#"status="200""#];
+    let before = sample(&scrape().await, "http_requests_total{", &labels);
+    for _ in 0..3 {
+        assert_eq!(app.get("/healthz", None).await.status(), StatusCode::OK);
+    }
+    let after = sample(&scrape().await, "http_requests_total{", &labels);
+    assert!(after >= before + 3.0, "{before} -> {after}");
+
+    let response = app.get("/metrics", None).await;
+    assert_problem(response, StatusCode::NOT_FOUND).await;
+}
+
+#[tokio::test]
+async fn graceful_shutdown_finishes_the_request_in_flight_then_refuses_connections() {
+    let app = spawn_app().await;
+    app.create_account("expert.late", Role::Expert).await;
+    // A login whose body is half sent when the server is told to stop.
+    let body = json!({"username": "expert.late", "password": PASSWORD}).to_string();
+    let head = format!(
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let (first, rest) = body.split_at(body.len() / 2);
+    let (first, rest) = (format!("{head}{first}"), rest.as_bytes().to_vec());
+    let mut in_flight = app.raw_tls_connection().await;
+    in_flight = tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        in_flight.write_all(first.as_bytes()).unwrap();
+        in_flight.flush().unwrap();
+        in_flight
+    })
+    .await
+    .unwrap();
+
+    let stopped = tokio::spawn(app.handle.stop(true));
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+        .await
+        .is_ok()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still accepting connections"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        !stopped.is_finished(),
+        "stopped before the request in flight finished"
+    );
+
+    let reply = send_and_read_until_closed(in_flight, rest).await;
+    let reply = String::from_utf8_lossy(&reply);
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    assert!(reply.contains("\"token\":\"sdt_"), "{reply}");
+    tokio::time::timeout(Duration::from_secs(10), stopped)
+        .await
+        .expect("the server did not finish stopping")
+        .unwrap();
+    let refused = app.request(Method::GET, "/healthz", None).send().await;
+    assert!(refused.is_err(), "served after stopping");
+}
+
+#[tokio::test]
+async fn no_password_token_or_totp_secret_reaches_the_logs() {
+    let app = spawn_app().await;
+    let admin = app.create_account("admin.logs", Role::Admin).await;
+    let unique = uuid::Uuid::new_v4().simple().to_string();
+    let passwords = [
+        format!("supervisor passphrase {unique}"),
+        format!("expert passphrase {unique}"),
+        format!("wrong guess {unique}"),
+        format!("unknown user's guess {unique}"),
+    ];
+    let mut secrets: Vec<String> = vec![PASSWORD.to_owned()];
+    secrets.extend(passwords.iter().cloned());
+    let mut codes = Vec::new();
+    let raw_secret = admin.totp_secret.clone().unwrap();
+    secrets.push(totp::base32_secret(&raw_secret).to_string());
+    secrets.push(hex::encode(&raw_secret));
+
+    let code = app.fresh_totp(&admin).unwrap();
+    codes.push(code.clone());
+    let response = app.attempt_login("admin.logs", PASSWORD, Some(&code)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let admin_token = response.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    secrets.push(admin_token.clone());
+
+    // The admin creates a supervisor and an expert through the API.
+    let mut supervisor_secret = String::new();
+    for (username, role, password) in [
+        ("supervisor.logs", "supervisor", &passwords[0]),
+        ("expert.logs", "expert", &passwords[1]),
+    ] {
+        let body = json!({"username": username, "role": role, "password": password});
+        let response = app
+            .post("/api/v1/accounts", Some(&admin_token), &body)
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let created: Value = response.json().await.unwrap();
+        if let Some(secret) = created["totp_secret"].as_str() {
+            supervisor_secret = secret.to_owned();
+            secrets.push(secret.to_owned());
+        }
+    }
+    let supervisor_raw = totp_rs::Secret::Encoded(supervisor_secret)
+        .to_bytes()
+        .unwrap();
+    secrets.push(hex::encode(&supervisor_raw));
+
+    // Logins that succeed, and ones that fail in every way.
+    app.clock.advance(Duration::from_secs(31));
+    let code = totp::current_code(&supervisor_raw, app.clock.now_millis()).unwrap();
+    codes.push(code.clone());
+    let response = app
+        .attempt_login("supervisor.logs", &passwords[0], Some(&code))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let supervisor_token = response.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let response = app.attempt_login("expert.logs", &passwords[1], None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let expert_token = response.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    secrets.extend([supervisor_token.clone(), expert_token.clone()]);
+
+    let supervisor = TestAccount {
+        username: "supervisor.logs".into(),
+        role: Role::Supervisor,
+        totp_secret: Some(supervisor_raw.clone()),
+    };
+    let wrong_code = app.wrong_totp(&supervisor);
+    codes.push(wrong_code.clone());
+    for (username, password, code) in [
+        ("expert.logs", passwords[2].as_str(), None),
+        ("nobody.logs", passwords[3].as_str(), None),
+        (
+            "supervisor.logs",
+            passwords[0].as_str(),
+            Some(wrong_code.as_str()),
+        ),
+    ] {
+        let response = app.attempt_login(username, password, code).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    for token in [&admin_token, &supervisor_token, &expert_token] {
+        assert_eq!(
+            app.get("/api/v1/me", Some(token)).await.status(),
+            StatusCode::OK
+        );
+    }
+    let response = app
+        .post("/api/v1/auth/logout", Some(&expert_token), &json!({}))
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+
+    let logs = captured_logs();
+    // The logs did record these requests, so their silence about secrets means something.
+    assert!(logs.contains("\"message\":\"login\""), "no login logged");
+    assert!(logs.contains("invalid-credentials"), "no refusal logged");
+    for secret in &secrets {
+        assert!(!logs.contains(secret.as_str()), "a secret reached the logs");
+    }
+    for code in &codes {
+        for form in [
+            format!("\"{code}\""),
+            format!("={code}"),
+            format!(": {code}"),
+        ] {
+            assert!(!logs.contains(&form), "a TOTP code reached the logs");
+        }
+    }
+    assert!(
+        !logs.contains("$argon2"),
+        "a password hash reached the logs"
+    );
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use reqwest::{Response, StatusCode};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -68,11 +68,31 @@ pub struct TestApp {
     pub handle: actix_web::dev::ServerHandle,
     pub database_url: String,
     pub dir: TempDir,
+    _cpu: CpuShare,
+}
+
+/// Tests that measure time run alone in this process: every other test holds the CPU lock
+/// shared while its app lives. (So a test must not spawn a second app while it holds one.)
+enum CpuShare {
+    Shared(tokio::sync::OwnedRwLockReadGuard<()>),
+    Exclusive(tokio::sync::OwnedRwLockWriteGuard<()>),
+}
+
+async fn cpu_share(exclusive: bool) -> CpuShare {
+    static LOCK: OnceLock<Arc<tokio::sync::RwLock<()>>> = OnceLock::new();
+    let lock = LOCK.get_or_init(Default::default).clone();
+    if exclusive {
+        CpuShare::Exclusive(lock.write_owned().await)
+    } else {
+        CpuShare::Shared(lock.read_owned().await)
+    }
 }
 
 pub struct TestOptions {
     pub mutual_tls: bool,
     pub tls13_only: bool,
+    /// Run while no other test of this process runs (for timing measurements).
+    pub measures_time: bool,
     pub customise: Box<dyn FnOnce(&mut Settings)>,
 }
 
@@ -81,6 +101,7 @@ impl Default for TestOptions {
         Self {
             mutual_tls: false,
             tls13_only: false,
+            measures_time: false,
             customise: Box::new(|_| {}),
         }
     }
@@ -91,6 +112,7 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(options: TestOptions) -> TestApp {
+    let cpu = cpu_share(options.measures_time).await;
     log_buffer();
     let dir = tempfile::tempdir().unwrap();
     let certs = dev::generate(&dir.path().join("certs"), &["center-a", "center-b"]).unwrap();
@@ -140,6 +162,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         handle,
         database_url,
         dir,
+        _cpu: cpu,
     }
 }
 
@@ -304,7 +327,76 @@ impl TestApp {
         }
         request.send().await.unwrap()
     }
+
+    /// A request to build by hand (raw bodies, other methods, other headers).
+    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let request = self.client.request(method, self.url(path));
+        match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    pub async fn attempt_login(
+        &self,
+        username: &str,
+        password: &str,
+        totp: Option<&str>,
+    ) -> Response {
+        self.post_login(&json!({"username": username, "password": password, "totp": totp}))
+            .await
+    }
+
+    /// The current TOTP code, without moving the clock (so it may already have been used).
+    pub fn current_totp(&self, account: &TestAccount) -> String {
+        let secret = account.totp_secret.as_ref().expect("account has TOTP");
+        totp::current_code(secret, self.clock.now_millis()).unwrap()
+    }
+
+    /// A well-formed code that the account's authenticator does not show now, nor one step
+    /// before or after (the drift the server allows).
+    pub fn wrong_totp(&self, account: &TestAccount) -> String {
+        let secret = account.totp_secret.as_ref().expect("account has TOTP");
+        let now = self.clock.now_millis();
+        let near: Vec<String> = [-30_000, 0, 30_000]
+            .into_iter()
+            .map(|offset| totp::current_code(secret, now + offset).unwrap())
+            .collect();
+        (0..)
+            .map(|n: u32| format!("{n:06}"))
+            .find(|code| !near.contains(code))
+            .unwrap()
+    }
+
+    /// The usernames the account list shows, as an admin sees them.
+    pub async fn usernames(&self, admin_token: &str) -> Vec<String> {
+        let response = self.get("/api/v1/accounts", Some(admin_token)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let accounts: Vec<Value> = response.json().await.unwrap();
+        accounts
+            .iter()
+            .map(|account| account["username"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// A client trusting the test CA, speaking only `versions`, optionally presenting a
+    /// client certificate.
+    pub fn client_with(
+        &self,
+        identity: Option<(&PathBuf, &PathBuf)>,
+        versions: &[&'static rustls::SupportedProtocolVersion],
+    ) -> reqwest::Client {
+        let config = rustls_client_config(&self.certs.ca(), identity, versions);
+        reqwest::Client::builder()
+            .use_preconfigured_tls(config)
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap()
+    }
 }
+
+pub const ALL_VERSIONS: &[&rustls::SupportedProtocolVersion] =
+    &[&rustls::version::TLS12, &rustls::version::TLS13];
 
 /// Asserts an RFC 9457 problem with the given status and returns its body.
 pub async fn assert_problem(response: Response, status: StatusCode) -> Value {
@@ -397,4 +489,118 @@ pub fn run_python_verifier(args: &[&str]) -> std::process::Output {
 
 pub fn stdout_of(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
+}
+
+pub type RawTlsStream = rustls::StreamOwned<rustls::ClientConnection, std::net::TcpStream>;
+
+impl TestApp {
+    /// A blocking TLS connection with its handshake completed, for writing requests byte by
+    /// byte. Blocking I/O belongs in `spawn_blocking`: the test's runtime also drives the
+    /// server's first database connections.
+    pub async fn raw_tls_connection(&self) -> RawTlsStream {
+        let (ca, port) = (self.certs.ca(), self.port);
+        tokio::task::spawn_blocking(move || {
+            let config = rustls_client_config(&ca, None, ALL_VERSIONS);
+            let connection =
+                rustls::ClientConnection::new(Arc::new(config), "localhost".try_into().unwrap())
+                    .unwrap();
+            let tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            let mut stream = rustls::StreamOwned::new(connection, tcp);
+            while stream.conn.is_handshaking() {
+                stream.conn.complete_io(&mut stream.sock).unwrap();
+            }
+            stream
+        })
+        .await
+        .unwrap()
+    }
+}
+
+/// Writes `bytes` and then reads until the server closes, off the async runtime.
+pub async fn send_and_read_until_closed(mut stream: RawTlsStream, bytes: Vec<u8>) -> Vec<u8> {
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        stream.write_all(&bytes).unwrap();
+        stream.flush().unwrap();
+        read_until_closed(&mut stream)
+    })
+    .await
+    .unwrap()
+}
+
+/// Makes the store unreachable until `end`: on SQLite another connection holds the write lock
+/// (readiness needs a write transaction); on PostgreSQL the database stops accepting
+/// connections and the server's are terminated.
+pub struct StoreOutage(Outage);
+
+enum Outage {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres {
+        admin: sqlx::PgConnection,
+        database: String,
+    },
+}
+
+impl TestApp {
+    pub async fn break_store(&self) -> StoreOutage {
+        use sqlx::{Connection, Executor};
+        if !is_postgres() {
+            let mut holder = sqlx::SqliteConnection::connect(&self.database_url)
+                .await
+                .unwrap();
+            holder.execute("BEGIN IMMEDIATE").await.unwrap();
+            return StoreOutage(Outage::Sqlite(holder));
+        }
+        let server_url = std::env::var("TEST_DATABASE_URL").unwrap();
+        let mut admin = sqlx::PgConnection::connect(&server_url).await.unwrap();
+        let database = self.database_url.rsplit('/').next().unwrap().to_owned();
+        admin
+            .execute(format!("ALTER DATABASE {database} ALLOW_CONNECTIONS false").as_str())
+            .await
+            .unwrap();
+        sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind(&database)
+        .execute(&mut admin)
+        .await
+        .unwrap();
+        StoreOutage(Outage::Postgres { admin, database })
+    }
+}
+
+impl StoreOutage {
+    pub async fn end(self) {
+        use sqlx::Executor;
+        match self.0 {
+            Outage::Sqlite(mut holder) => {
+                holder.execute("COMMIT").await.unwrap();
+            }
+            Outage::Postgres {
+                mut admin,
+                database,
+            } => {
+                admin
+                    .execute(format!("ALTER DATABASE {database} ALLOW_CONNECTIONS true").as_str())
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+}
+
+/// Everything the peer sends until it closes (with or without a TLS close_notify).
+pub fn read_until_closed(stream: &mut impl std::io::Read) -> Vec<u8> {
+    let mut received = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        match stream.read(&mut chunk) {
+            Ok(0) => return received,
+            Ok(n) => received.extend_from_slice(&chunk[..n]),
+            Err(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => return received,
+            Err(error) => panic!("reading failed after {} bytes: {error}", received.len()),
+        }
+    }
 }

@@ -4,6 +4,11 @@
 
 mod helpers;
 
+mod accounts;
 mod audit;
+mod cli;
 mod foundation;
+mod input;
+mod permissions;
 mod pool;
+mod tls;

@@ -301,17 +301,17 @@ impl Settings {
         }
         if self.profile == Profile::Production {
             for (name, path) in [("tls.cert", &self.tls.cert), ("tls.key", &self.tls.key)] {
-                if let Some(path) = path {
-                    if !path.is_file() {
-                        problems.push(format!("{name}: {} does not exist", path.display()));
-                    }
+                if let Some(path) = path
+                    && !path.is_file()
+                {
+                    problems.push(format!("{name}: {} does not exist", path.display()));
                 }
             }
         }
-        if let Some(ca) = &self.tls.client_ca {
-            if !ca.is_file() {
-                problems.push(format!("tls.client_ca: {} does not exist", ca.display()));
-            }
+        if let Some(ca) = &self.tls.client_ca
+            && !ca.is_file()
+        {
+            problems.push(format!("tls.client_ca: {} does not exist", ca.display()));
         }
         let url = self.database_url();
         if !(url.starts_with("sqlite:")

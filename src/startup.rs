@@ -116,12 +116,14 @@ impl Application {
                 .app_data(server_state.clone())
                 .app_data(http::json_config(max_body))
                 .app_data(web::PayloadConfig::new(max_body))
+                .app_data(http::query_config())
                 .configure(http::configure)
                 .split_for_parts();
             let api = web::Data::new(api);
             app.app_data(api)
                 .route("/openapi.json", web::get().to(openapi_document))
                 .default_service(web::to(http::not_found))
+                .wrap(actix_web::middleware::from_fn(http::drain_unread_body))
                 .wrap(actix_web::middleware::from_fn(http::request_id::middleware))
                 .wrap(http::security_headers())
         })

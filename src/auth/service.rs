@@ -147,11 +147,13 @@ impl AuthService {
         let window = self.settings.account_failure_window_secs * 1000;
         let subject = throttle_subject(&request.username);
 
-        let mut tx = self.store.read().await?;
-        let (failures, window_start) = tx.login_failures(&subject, now, window).await?;
+        // The attempt is counted before the password is checked, so that concurrent guesses
+        // cannot all pass the limit check before any of them is recorded; success clears it.
+        let mut tx = self.store.write().await?;
+        let (attempts, window_start) = tx.count_login_attempt(&subject, now, window).await?;
         let account = tx.account_by_username(&request.username).await?;
-        tx.rollback().await?;
-        if failures >= i64::from(self.settings.account_failure_limit) {
+        tx.commit().await?;
+        if attempts > i64::from(self.settings.account_failure_limit) {
             let retry =
                 Duration::from_millis(u64::try_from(window_start + window - now).unwrap_or(1000));
             return Err(AuthError::Throttled(retry.max(Duration::from_secs(1))));
@@ -173,8 +175,8 @@ impl AuthService {
             _ => None,
         };
         let Some(account) = accepted else {
-            tx.record_login_failure(&subject, now, window).await?;
-            tx.commit().await?;
+            // Nothing to keep: the attempt was counted above.
+            tx.rollback().await?;
             return Err(AuthError::InvalidCredentials);
         };
         tx.clear_login_failures(&subject).await?;
@@ -292,16 +294,24 @@ impl AuthService {
                 validate_center_name(name)?;
                 validate_region_code(region)?;
             }
-            (Role::Center, _, _) => {
+            (Role::Center, name, _) => {
                 return Err(AuthError::InvalidInput {
-                    field: "center",
+                    field: if name.is_none() {
+                        "center_name"
+                    } else {
+                        "region_code"
+                    },
                     problem: "a center account needs a center name and a region code".into(),
                 });
             }
             (_, None, None) => {}
-            _ => {
+            (_, name, _) => {
                 return Err(AuthError::InvalidInput {
-                    field: "center",
+                    field: if name.is_some() {
+                        "center_name"
+                    } else {
+                        "region_code"
+                    },
                     problem: "only center accounts have a center name and region".into(),
                 });
             }
@@ -365,6 +375,7 @@ impl AuthService {
         actor: Actor,
     ) -> Result<(), AuthError> {
         let now = self.clock.now_millis();
+        could_exist(username)?;
         let mut tx = self.store.write().await?;
         if !tx.set_account_disabled(username, disabled).await? {
             return Err(AuthError::NoSuchAccount(username.into()));
@@ -389,6 +400,7 @@ impl AuthService {
 
     pub async fn revoke_all_tokens(&self, username: &str, actor: Actor) -> Result<u64, AuthError> {
         let now = self.clock.now_millis();
+        could_exist(username)?;
         let mut tx = self.store.write().await?;
         let account = tx
             .account_by_username(username)
@@ -410,6 +422,7 @@ impl AuthService {
         actor: Actor,
     ) -> Result<(), AuthError> {
         let now = self.clock.now_millis();
+        could_exist(username)?;
         let mut tx = self.store.write().await?;
         if !tx
             .bind_client_certificate(username, &hex::encode(fingerprint))
@@ -458,6 +471,12 @@ fn totp_context(account_id: &str) -> String {
 /// stored in clear.
 fn throttle_subject(username: &str) -> String {
     hex::encode(sha256(username.to_lowercase().as_bytes()))
+}
+
+/// A name that could never have been created names no account. Checking that first also keeps
+/// bytes PostgreSQL refuses in text (NUL) away from the store.
+fn could_exist(username: &str) -> Result<(), AuthError> {
+    validate_username(username).map_err(|_| AuthError::NoSuchAccount(username.into()))
 }
 
 pub fn validate_username(username: &str) -> Result<(), AuthError> {

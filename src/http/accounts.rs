@@ -5,9 +5,10 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{AppState, problem::ApiError};
+use super::extract::{Authorized, Checked, may};
+use super::{AppState, extract::Json, problem::ApiError};
 use crate::audit::Actor;
-use crate::auth::{NewAccountRequest, Permission, Principal, Role, totp};
+use crate::auth::{NewAccountRequest, Role, totp};
 use crate::clock::to_rfc3339;
 
 #[derive(Deserialize, ToSchema)]
@@ -50,9 +51,8 @@ type Problem = super::problem::Problem;
 #[get("/api/v1/accounts")]
 pub async fn list(
     state: web::Data<AppState>,
-    principal: Principal,
+    _: Authorized<may::ManageAccounts>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ManageAccounts)?;
     let mut tx = state.store.read().await?;
     let accounts = tx.list_accounts().await?;
     tx.rollback().await?;
@@ -84,10 +84,12 @@ pub async fn list(
 #[post("/api/v1/accounts")]
 pub async fn create(
     state: web::Data<AppState>,
-    principal: Principal,
-    body: web::Json<NewAccountBody>,
+    Checked {
+        principal,
+        input: body,
+        ..
+    }: Checked<may::ManageAccounts, Json<NewAccountBody>>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ManageAccounts)?;
     let body = body.into_inner();
     let created = state
         .auth
@@ -119,10 +121,9 @@ pub async fn create(
 #[post("/api/v1/accounts/{username}/disable")]
 pub async fn disable(
     state: web::Data<AppState>,
-    principal: Principal,
+    Authorized { principal, .. }: Authorized<may::ManageAccounts>,
     username: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ManageAccounts)?;
     state
         .auth
         .set_disabled(&username, true, Actor::of(&principal))
@@ -139,10 +140,9 @@ pub async fn disable(
 #[post("/api/v1/accounts/{username}/enable")]
 pub async fn enable(
     state: web::Data<AppState>,
-    principal: Principal,
+    Authorized { principal, .. }: Authorized<may::ManageAccounts>,
     username: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ManageAccounts)?;
     state
         .auth
         .set_disabled(&username, false, Actor::of(&principal))
@@ -164,10 +164,9 @@ pub struct Revoked {
 #[post("/api/v1/accounts/{username}/revoke-tokens")]
 pub async fn revoke_tokens(
     state: web::Data<AppState>,
-    principal: Principal,
+    Authorized { principal, .. }: Authorized<may::ManageAccounts>,
     username: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ManageAccounts)?;
     let revoked = state
         .auth
         .revoke_all_tokens(&username, Actor::of(&principal))

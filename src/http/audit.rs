@@ -5,10 +5,10 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::extract::{Authorized, Checked, may};
 use super::{AppState, problem::ApiError};
 use crate::audit::log::encode_hashes;
 use crate::audit::tiles::TilePath;
-use crate::auth::{Permission, Principal};
 
 type Problem = super::problem::Problem;
 
@@ -22,9 +22,8 @@ const NOTE: &str = "text/plain; charset=utf-8";
 #[get("/api/v1/audit/checkpoint")]
 pub async fn latest_checkpoint(
     state: web::Data<AppState>,
-    principal: Principal,
+    _: Authorized<may::ReadAudit>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ReadAudit)?;
     let signed = state.audit.latest_checkpoint().await?;
     Ok(HttpResponse::Ok().content_type(NOTE).body(signed.note))
 }
@@ -37,9 +36,8 @@ pub async fn latest_checkpoint(
 #[post("/api/v1/audit/checkpoint")]
 pub async fn sign_checkpoint_now(
     state: web::Data<AppState>,
-    principal: Principal,
+    _: Authorized<may::ReadAudit>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ReadAudit)?;
     let signed = state.audit.checkpoint_now().await?;
     Ok(HttpResponse::Ok().content_type(NOTE).body(signed.note))
 }
@@ -52,9 +50,8 @@ pub async fn sign_checkpoint_now(
 #[get("/api/v1/audit/key")]
 pub async fn key(
     state: web::Data<AppState>,
-    principal: Principal,
+    _: Authorized<may::ReadAudit>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ReadAudit)?;
     Ok(HttpResponse::Ok()
         .content_type(NOTE)
         .body(state.audit.vkeys()))
@@ -69,10 +66,9 @@ pub async fn key(
 #[get("/api/v1/audit/entries/{index}")]
 pub async fn entry_by_index(
     state: web::Data<AppState>,
-    principal: Principal,
+    _: Authorized<may::ReadAudit>,
     index: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ReadAudit)?;
     let index = parse_index(&index, "index")?;
     let entry = state.audit.entry(index).await?;
     Ok(HttpResponse::Ok()
@@ -89,10 +85,9 @@ pub async fn entry_by_index(
 #[get("/api/v1/audit/proof/{index}")]
 pub async fn proof_file(
     state: web::Data<AppState>,
-    principal: Principal,
+    _: Authorized<may::ReadAudit>,
     index: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ReadAudit)?;
     let index = parse_index(&index, "index")?;
     let file = state.audit.proof_file(index).await?;
     Ok(HttpResponse::Ok().content_type(NOTE).body(file))
@@ -124,10 +119,8 @@ pub struct ConsistencyProof {
 #[get("/api/v1/audit/consistency")]
 pub async fn consistency_proof(
     state: web::Data<AppState>,
-    principal: Principal,
-    query: web::Query<ConsistencyQuery>,
+    Checked { input: query, .. }: Checked<may::ReadAudit, web::Query<ConsistencyQuery>>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ReadAudit)?;
     let old = parse_index(&query.old, "old")?;
     let new = parse_index(&query.new, "new")?;
     if old > new {
@@ -150,10 +143,9 @@ pub async fn consistency_proof(
 #[get("/api/v1/audit/{path:tile/.+}")]
 pub async fn tile(
     state: web::Data<AppState>,
-    principal: Principal,
+    _: Authorized<may::ReadAudit>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ReadAudit)?;
     let tile: TilePath = path.parse().map_err(|e: crate::audit::tiles::TileError| {
         ApiError::not_found(format!("not a tile path: {e}"))
     })?;

@@ -7,9 +7,9 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::extract::{Authorized, Checked, may};
 use super::{AppState, problem::ApiError};
 use crate::audit::Actor;
-use crate::auth::{Permission, Principal};
 use crate::pool::import::{self, Format};
 use crate::pool::validate::parse_specialty;
 
@@ -71,10 +71,9 @@ pub struct ExpertPage {
 pub async fn import_experts(
     request: HttpRequest,
     state: web::Data<AppState>,
-    principal: Principal,
+    Authorized { principal, .. }: Authorized<may::ManagePool>,
     mut payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ManagePool)?;
     let content_type = request
         .headers()
         .get("content-type")
@@ -134,10 +133,8 @@ pub async fn import_experts(
 #[get("/api/v1/experts")]
 pub async fn list_experts(
     state: web::Data<AppState>,
-    principal: Principal,
-    query: web::Query<ListQuery>,
+    Checked { input: query, .. }: Checked<may::ReadExpertRecords, web::Query<ListQuery>>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ReadExpertRecords)?;
     let limit = query.limit.unwrap_or(50);
     if !(1..=100).contains(&limit) {
         return Err(ApiError::bad_request("limit", "must be from 1 to 100"));
@@ -181,10 +178,9 @@ pub async fn list_experts(
 #[get("/api/v1/experts/{expert_id}")]
 pub async fn expert(
     state: web::Data<AppState>,
-    principal: Principal,
+    _: Authorized<may::ReadExpertRecords>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ReadExpertRecords)?;
     let mut tx = state.store.read().await?;
     let row = tx
         .expert(&id)
@@ -224,9 +220,8 @@ pub struct PoolStatistics {
 #[get("/api/v1/pool/statistics")]
 pub async fn statistics(
     state: web::Data<AppState>,
-    principal: Principal,
+    _: Authorized<may::ReadPoolStatistics>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ReadPoolStatistics)?;
     let mut tx = state.store.read().await?;
     let total = tx.count_experts().await?;
     let by_region = tx

@@ -5,7 +5,7 @@ use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header, web};
 
-use super::{AppState, problem::ApiError};
+use super::{AppState, problem, problem::ApiError};
 use crate::auth::{AuthError, Principal};
 
 /// SHA-256 of the DER of a client certificate that rustls verified against the configured
@@ -54,6 +54,54 @@ impl FromRequest for Principal {
     }
 }
 
+/// A JSON request body. Like `web::Json`, but a refusal names the field at fault by its path:
+/// serde_json alone says which value had the wrong type, not where it was.
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        use actix_web::mime;
+        let is_json = matches!(
+            request.mime_type(),
+            Ok(Some(kind)) if kind.subtype() == mime::JSON || kind.suffix() == Some(mime::JSON)
+        );
+        let limit = request
+            .app_data::<web::Data<AppState>>()
+            .map(|state| state.max_body_bytes);
+        // Reads up to the `web::PayloadConfig` limit; not polled at all for a wrong type.
+        let body = web::Bytes::from_request(request, payload);
+        Box::pin(async move {
+            if !is_json {
+                return Err(problem::unsupported_media_type());
+            }
+            let bytes = body.await.map_err(|error| {
+                match (error.as_error::<actix_web::error::PayloadError>(), limit) {
+                    (Some(actix_web::error::PayloadError::Overflow), Some(limit)) => {
+                        problem::body_too_large(limit)
+                    }
+                    _ => problem::unreadable_body(),
+                }
+            })?;
+            let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+            let value = serde_path_to_error::deserialize(&mut deserializer)
+                .map_err(|error| problem::json_parse_error(error.inner(), Some(error.path())))?;
+            deserializer
+                .end()
+                .map_err(|error| problem::json_parse_error(&error, None))?;
+            Ok(Json(value))
+        })
+    }
+}
+
 pub fn client_address(request: &HttpRequest) -> Option<std::net::IpAddr> {
     request.peer_addr().map(|address| address.ip())
 }
@@ -61,4 +109,89 @@ pub fn client_address(request: &HttpRequest) -> Option<std::net::IpAddr> {
 /// Marks a request as authenticated for the access log, without the credential.
 pub fn note_principal(request: &HttpRequest, principal: &Principal) {
     request.extensions_mut().insert(principal.role);
+}
+
+/// What a route requires; one marker type per [`Permission`](crate::auth::Permission).
+pub trait Requires {
+    const PERMISSION: crate::auth::Permission;
+}
+
+/// The markers: `Authorized<may::ReadAudit>` in a handler's arguments.
+pub mod may {
+    macro_rules! markers {
+        ($($name:ident),* $(,)?) => {$(
+            pub struct $name;
+            impl super::Requires for $name {
+                const PERMISSION: crate::auth::Permission = crate::auth::Permission::$name;
+            }
+        )*};
+    }
+    markers!(
+        Session,
+        ManageAccounts,
+        ReadAudit,
+        ManagePool,
+        ReadExpertRecords,
+        ReadPoolStatistics,
+        RequestUnseal,
+        DecideUnseal
+    );
+}
+
+/// An authenticated caller whose role holds `P`'s permission. As an extractor it runs before
+/// any body is parsed, so a caller without the role learns nothing about the body's rules.
+pub struct Authorized<P> {
+    pub principal: Principal,
+    permission: std::marker::PhantomData<P>,
+}
+
+impl<P: Requires + 'static> FromRequest for Authorized<P> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let principal = Principal::from_request(request, payload);
+        Box::pin(async move {
+            let principal = principal.await?;
+            principal.require(P::PERMISSION)?;
+            Ok(Self {
+                principal,
+                permission: std::marker::PhantomData,
+            })
+        })
+    }
+}
+
+/// The permission check, and only then the body or query `T`: `Checked<may::X, Json<Body>>`.
+/// (actix runs a handler's extractors side by side and answers with the first that fails,
+/// so a separate body extractor could answer 400 to a caller who should get 403.)
+pub struct Checked<P, T> {
+    pub principal: Principal,
+    pub input: T,
+    permission: std::marker::PhantomData<P>,
+}
+
+impl<P: Requires + 'static, T: FromRequest + 'static> FromRequest for Checked<P, T>
+where
+    T::Error: Into<actix_web::Error>,
+{
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let request = request.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let principal = Principal::from_request(&request, &mut Payload::None).await?;
+            principal.require(P::PERMISSION).map_err(ApiError::from)?;
+            let input = T::from_request(&request, &mut payload)
+                .await
+                .map_err(Into::into)?;
+            Ok(Self {
+                principal,
+                input,
+                permission: std::marker::PhantomData,
+            })
+        })
+    }
 }

@@ -15,11 +15,17 @@ pub mod request_id;
 pub mod session;
 pub mod unseal;
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
-use actix_web::middleware::DefaultHeaders;
-use actix_web::web;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::ConnectionType;
+use actix_web::middleware::{DefaultHeaders, Next};
+use actix_web::{HttpMessage as _, web};
 use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -126,11 +132,121 @@ pub fn security_headers() -> DefaultHeaders {
         })
 }
 
+/// How much of an unread request body is read and discarded, as a multiple of the body limit.
+pub const DRAIN_FACTOR: usize = 4;
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A request answered without its whole body being read (refused before the body was needed,
+/// too large, or sent to a route that takes none): actix would then close the connection with
+/// the rest of the body unread, without saying so. The kernel resets such a connection, so a
+/// client still sending may never see the answer (a 413 arrives as a broken pipe), and a
+/// client that reuses the connection fails its next request. So the rest of the body is read
+/// and discarded before answering, within a bound; past it, the answer says
+/// `Connection: close`.
+pub async fn drain_unread_body(
+    mut request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let payload = request.take_payload();
+    if matches!(payload, Payload::None) {
+        return next.call(request).await;
+    }
+    let bound = request
+        .app_data::<web::Data<AppState>>()
+        .map_or(0, |state| state.max_body_bytes.saturating_mul(DRAIN_FACTOR));
+    let declared = request
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<usize>().ok());
+    let body = Rc::new(RefCell::new(SharedBody {
+        payload,
+        state: BodyState::Reading,
+    }));
+    let handler_side = body.clone();
+    let stream: BodyStream = Box::pin(futures_util::stream::poll_fn(move |cx| {
+        handler_side.borrow_mut().poll_chunk(cx)
+    }));
+    request.set_payload(Payload::from(stream));
+
+    let mut response = next.call(request).await?;
+    let drained = declared.is_none_or(|length| length <= bound)
+        && tokio::time::timeout(DRAIN_TIMEOUT, drain(&body, bound))
+            .await
+            .unwrap_or(false);
+    if !drained {
+        response
+            .response_mut()
+            .head_mut()
+            .set_connection_type(ConnectionType::Close);
+    }
+    Ok(response)
+}
+
+type BodyStream = std::pin::Pin<
+    Box<dyn futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>>>,
+>;
+
+/// The request body, shared by the handler (which may read some or all of it) and the drain.
+struct SharedBody {
+    payload: Payload,
+    state: BodyState,
+}
+
+#[derive(PartialEq)]
+enum BodyState {
+    Reading,
+    Ended,
+    Failed,
+}
+
+impl SharedBody {
+    fn poll_chunk(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> Poll<Option<Result<web::Bytes, actix_web::error::PayloadError>>> {
+        use futures_util::StreamExt as _;
+        if self.state != BodyState::Reading {
+            return Poll::Ready(None);
+        }
+        let chunk = self.payload.poll_next_unpin(cx);
+        match &chunk {
+            Poll::Ready(None) => self.state = BodyState::Ended,
+            Poll::Ready(Some(Err(_))) => self.state = BodyState::Failed,
+            _ => {}
+        }
+        chunk
+    }
+}
+
+/// Reads what is left of the body, at most `bound` bytes; true if it ended cleanly.
+async fn drain(body: &RefCell<SharedBody>, bound: usize) -> bool {
+    let mut left = bound;
+    loop {
+        match futures_util::future::poll_fn(|cx| body.borrow_mut().poll_chunk(cx)).await {
+            None => return body.borrow().state == BodyState::Ended,
+            Some(Ok(chunk)) if chunk.len() <= left => left -= chunk.len(),
+            Some(_) => return false,
+        }
+    }
+}
+
 /// JSON bodies: size limit, and parse errors reported as problems naming what is wrong.
 pub fn json_config(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(limit)
         .error_handler(|error, _request| problem::json_error(error).into())
+}
+
+/// Query strings: a refusal is a problem naming what was wrong, like bodies.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|error, _request| {
+        let detail = match &error {
+            actix_web::error::QueryPayloadError::Deserialize(e) => e.to_string(),
+            _ => "the query string could not be read".to_owned(),
+        };
+        ApiError::bad_request("query", detail).into()
+    })
 }
 
 pub async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {

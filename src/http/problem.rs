@@ -278,49 +278,80 @@ impl From<StoreError> for ApiError {
 pub fn json_error(error: actix_web::error::JsonPayloadError) -> ApiError {
     use actix_web::error::JsonPayloadError as E;
     match error {
-        E::OverflowKnownLength { limit, .. } | E::Overflow { limit } => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body-too-large",
-            "Request body too large",
-            format!("the request body exceeds the limit of {limit} bytes"),
-        ),
-        E::ContentType => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-            "Unsupported media type",
-            "the request body must be sent as Content-Type: application/json",
-        ),
-        E::Deserialize(e) => {
-            let field = field_of(&e.to_string());
-            let mut message = e.to_string();
-            message.truncate(
-                message
-                    .char_indices()
-                    .nth(200)
-                    .map_or(message.len(), |(i, _)| i),
-            );
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid-json",
-                "Invalid JSON body",
-                message,
-            )
-            .with_field(field)
-        }
-        E::Payload(_) | E::Serialize(_) | _ => ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid-body",
-            "Invalid request body",
-            "the request body could not be read",
-        ),
+        E::OverflowKnownLength { limit, .. } | E::Overflow { limit } => body_too_large(limit),
+        E::ContentType => unsupported_media_type(),
+        E::Deserialize(e) => invalid_json(&e, None),
+        E::Payload(_) | E::Serialize(_) | _ => unreadable_body(),
     }
 }
 
-/// serde names the offending field in back-quotes (`unknown field `x``, `missing field `y``).
-fn field_of(message: &str) -> Option<String> {
-    let start = message.find('`')? + 1;
-    let end = start + message[start..].find('`')?;
-    let field = &message[start..end];
+/// A body that did not parse into the expected type, naming the field at fault by its path.
+pub fn json_parse_error(
+    error: &serde_json::Error,
+    path: Option<&serde_path_to_error::Path>,
+) -> ApiError {
+    let field = path
+        .map(ToString::to_string)
+        // Only paths that start at a key of the body object name a field: "." is the body
+        // itself, "[0]" an element of a body sent as an array, "?" a key not yet read.
+        .filter(|path| {
+            path != "." && !path.starts_with('[') && !path.contains('?') && path.len() <= 64
+        });
+    invalid_json(error, field)
+}
+
+pub fn body_too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body-too-large",
+        "Request body too large",
+        format!("the request body exceeds the limit of {limit} bytes"),
+    )
+}
+
+pub fn unsupported_media_type() -> ApiError {
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported-media-type",
+        "Unsupported media type",
+        "the request body must be sent as Content-Type: application/json",
+    )
+}
+
+pub fn unreadable_body() -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid-body",
+        "Invalid request body",
+        "the request body could not be read",
+    )
+}
+
+fn invalid_json(error: &serde_json::Error, field: Option<String>) -> ApiError {
+    let mut message = error.to_string();
+    message.truncate(
+        message
+            .char_indices()
+            .nth(200)
+            .map_or(message.len(), |(i, _)| i),
+    );
+    let field = field.or_else(|| field_named_in(&message));
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid-json",
+        "Invalid JSON body",
+        message,
+    )
+    .with_field(field)
+}
+
+/// serde names a field in back-quotes in these messages only; in others (`invalid type:
+/// integer `5``) the back-quotes hold the client's value, which is no field name.
+fn field_named_in(message: &str) -> Option<String> {
+    let rest = ["unknown field `", "missing field `", "duplicate field `"]
+        .iter()
+        .find_map(|prefix| message.strip_prefix(prefix))?;
+    let field = &rest[..rest.find('`')?];
     (field.len() <= 64).then(|| field.to_owned())
 }
 

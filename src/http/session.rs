@@ -5,8 +5,13 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{AppState, extract::client_address, problem::ApiError};
-use crate::auth::{AuthMethod, LoginRequest, Permission, Principal, Role};
+use super::extract::{Authorized, may};
+use super::{
+    AppState,
+    extract::{Json, client_address},
+    problem::ApiError,
+};
+use crate::auth::{AuthMethod, LoginRequest, Role};
 use crate::clock::to_rfc3339;
 
 #[derive(Deserialize, ToSchema)]
@@ -53,13 +58,13 @@ pub struct Me {
 pub async fn login(
     request: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<LoginBody>,
+    body: Json<LoginBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    if let Some(code) = &body.totp {
-        if code.len() > 16 {
-            return Err(ApiError::bad_request("totp", "must be a six-digit code"));
-        }
+    if let Some(code) = &body.totp
+        && code.len() > 16
+    {
+        return Err(ApiError::bad_request("totp", "must be a six-digit code"));
     }
     let issued = state
         .auth
@@ -84,9 +89,8 @@ pub async fn login(
 #[post("/api/v1/auth/logout")]
 pub async fn logout(
     state: web::Data<AppState>,
-    principal: Principal,
+    Authorized { principal, .. }: Authorized<may::Session>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::Session)?;
     state.auth.logout(&principal).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -97,8 +101,9 @@ pub async fn logout(
     security(("bearer" = []))
 )]
 #[get("/api/v1/me")]
-pub async fn me(principal: Principal) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::Session)?;
+pub async fn me(
+    Authorized { principal, .. }: Authorized<may::Session>,
+) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(Me {
         account_id: principal.account_id,
         username: principal.username,

@@ -4,8 +4,8 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use super::extract::{Authorized, Checked, Json, may};
 use super::{AppState, problem::ApiError};
-use crate::auth::{Permission, Principal};
 use crate::pool::unseal::UnsealRequestView;
 
 type Problem = super::problem::Problem;
@@ -32,10 +32,12 @@ pub struct NewUnsealRequest {
 #[post("/api/v1/unseal-requests")]
 pub async fn create(
     state: web::Data<AppState>,
-    principal: Principal,
-    body: web::Json<NewUnsealRequest>,
+    Checked {
+        principal,
+        input: body,
+        ..
+    }: Checked<may::RequestUnseal, Json<NewUnsealRequest>>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::RequestUnseal)?;
     let body = body.into_inner();
     let request = state
         .pool
@@ -58,9 +60,8 @@ pub async fn create(
 #[get("/api/v1/unseal-requests")]
 pub async fn list(
     state: web::Data<AppState>,
-    principal: Principal,
+    _: Authorized<may::RequestUnseal>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::RequestUnseal)?;
     Ok(HttpResponse::Ok().json(state.pool.unseal_requests(200).await?))
 }
 
@@ -73,10 +74,9 @@ pub async fn list(
 #[post("/api/v1/unseal-requests/{request_id}/approve")]
 pub async fn approve(
     state: web::Data<AppState>,
-    principal: Principal,
+    Authorized { principal, .. }: Authorized<may::DecideUnseal>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::DecideUnseal)?;
     Ok(HttpResponse::Ok().json(state.pool.decide_unseal(&principal, &id, true).await?))
 }
 
@@ -89,10 +89,9 @@ pub async fn approve(
 #[post("/api/v1/unseal-requests/{request_id}/refuse")]
 pub async fn refuse(
     state: web::Data<AppState>,
-    principal: Principal,
+    Authorized { principal, .. }: Authorized<may::DecideUnseal>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::DecideUnseal)?;
     Ok(HttpResponse::Ok().json(state.pool.decide_unseal(&principal, &id, false).await?))
 }
 
@@ -106,10 +105,9 @@ pub async fn refuse(
 #[get("/api/v1/unseal-requests/{request_id}/fields")]
 pub async fn read(
     state: web::Data<AppState>,
-    principal: Principal,
+    Authorized { principal, .. }: Authorized<may::RequestUnseal>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::RequestUnseal)?;
     let records = state.pool.read_unsealed(&principal, &id).await?;
     Ok(HttpResponse::Ok().json(records))
 }

@@ -314,13 +314,13 @@ fn validate_row(
         "birth_year",
         birth_year.as_ref().map(|_| ()).map_err(Clone::clone),
     );
-    if let (Ok(id), Ok(year)) = (&id_number, &birth_year) {
-        if id.birth_year() as i32 != *year {
-            check(
-                "birth_year",
-                Err("does not match the birth date in the ID number".into()),
-            );
-        }
+    if let (Ok(id), Ok(year)) = (&id_number, &birth_year)
+        && id.birth_year() as i32 != *year
+    {
+        check(
+            "birth_year",
+            Err("does not match the birth date in the ID number".into()),
+        );
     }
     let past = parse_past_employers(value("past_employers"));
     check(

@@ -218,44 +218,29 @@ impl Tx {
         Ok(result)
     }
 
-    /// Failures recorded for `subject` in the window that is still open at `now`.
-    pub async fn login_failures(
+    /// Counts one more login attempt for `subject` in its open window (a new window if the last
+    /// one has closed) and returns the attempts counted so far and when the window started.
+    /// One statement, so that concurrent attempts each see their own count and none can slip
+    /// under the limit together.
+    pub async fn count_login_attempt(
         &mut self,
         subject: &str,
         now: Millis,
         window: Millis,
     ) -> Result<(i64, Millis), StoreError> {
-        let row = on_conn!(self, conn => sqlx::query_as::<_, (i64, i64)>(
-            "SELECT failures, window_started_at FROM login_throttle WHERE subject = $1")
-            .bind(subject)
-            .fetch_optional(conn)
-            .await)?;
-        Ok(match row {
-            Some((failures, started)) if now - started < window => (failures, started),
-            _ => (0, now),
-        })
-    }
-
-    pub async fn record_login_failure(
-        &mut self,
-        subject: &str,
-        now: Millis,
-        window: Millis,
-    ) -> Result<(), StoreError> {
-        on_conn!(self, conn => sqlx::query(
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, (i64, i64)>(
             "INSERT INTO login_throttle (subject, failures, window_started_at) VALUES ($1, 1, $2) \
              ON CONFLICT (subject) DO UPDATE SET \
                failures = CASE WHEN $2 - login_throttle.window_started_at >= $3 THEN 1 \
                                ELSE login_throttle.failures + 1 END, \
                window_started_at = CASE WHEN $2 - login_throttle.window_started_at >= $3 THEN $2 \
-                               ELSE login_throttle.window_started_at END")
+                               ELSE login_throttle.window_started_at END \
+             RETURNING CAST(failures AS BIGINT), window_started_at")
             .bind(subject)
             .bind(now)
             .bind(window)
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(())
+            .fetch_one(conn)
+            .await)?)
     }
 
     pub async fn clear_login_failures(&mut self, subject: &str) -> Result<(), StoreError> {

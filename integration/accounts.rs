@@ -1,0 +1,611 @@
+//! Logging in, how tokens end, second factors, throttling, and which role may call which route.
+
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+use sealdraw::auth::Role;
+use sealdraw::clock::Clock;
+
+/// A problem body with its per-request parts removed, for comparing two refusals.
+async fn problem_without_request_id(response: Response, status: StatusCode) -> Value {
+    assert_eq!(response.headers()["www-authenticate"], "Bearer");
+    let mut problem = assert_problem(response, status).await;
+    problem.as_object_mut().unwrap().remove("request_id");
+    problem
+}
+
+fn retry_after(response: &Response) -> u64 {
+    response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+#[tokio::test]
+async fn every_role_logs_in_and_sees_its_own_account() {
+    let app = spawn_app().await;
+    for role in Role::ALL {
+        let username = format!("{}.one", role.as_str());
+        let account = app.create_account(&username, role).await;
+        let totp = app.fresh_totp(&account);
+        assert_eq!(totp.is_some(), role.requires_totp());
+        let logged_in_at = app.clock.now_millis();
+        let response = app
+            .attempt_login(&username, PASSWORD, totp.as_deref())
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "{username}");
+        assert_security_headers(&response);
+        let body: Value = response.json().await.unwrap();
+        let expires_at = chrono::DateTime::parse_from_rfc3339(body["expires_at"].as_str().unwrap())
+            .unwrap()
+            .timestamp_millis();
+        assert_eq!(
+            expires_at,
+            logged_in_at + app.settings.auth.token_absolute_hours * 3_600_000
+        );
+        let token = body["token"].as_str().unwrap();
+
+        let response = app.get("/api/v1/me", Some(token)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let me: Value = response.json().await.unwrap();
+        assert_eq!(me["username"], username.as_str());
+        assert_eq!(me["role"], role.as_str());
+        assert_eq!(me["authenticated_by"], "bearer_token");
+    }
+}
+
+#[tokio::test]
+async fn unknown_users_wrong_passwords_and_wrong_second_factors_get_the_same_answer() {
+    let app = spawn_app().await;
+    app.create_account("expert.wang", Role::Expert).await;
+    app.create_account("expert.off", Role::Expert).await;
+    app.state
+        .auth
+        .set_disabled("expert.off", true, sealdraw::audit::Actor::System)
+        .await
+        .unwrap();
+    let supervisor = app
+        .create_account("supervisor.zhao", Role::Supervisor)
+        .await;
+    let wrong_code = app.wrong_totp(&supervisor);
+
+    let reference = problem_without_request_id(
+        app.attempt_login("nobody.here", PASSWORD, None).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert_eq!(
+        reference["type"],
+        "urn:sealdraw:problem:invalid-credentials"
+    );
+    for (what, response) in [
+        (
+            "wrong password",
+            app.attempt_login("expert.wang", "not the password at all", None)
+                .await,
+        ),
+        (
+            "disabled account",
+            app.attempt_login("expert.off", PASSWORD, None).await,
+        ),
+        (
+            "missing TOTP",
+            app.attempt_login("supervisor.zhao", PASSWORD, None).await,
+        ),
+        (
+            "wrong TOTP",
+            app.attempt_login("supervisor.zhao", PASSWORD, Some(&wrong_code))
+                .await,
+        ),
+    ] {
+        let problem = problem_without_request_id(response, StatusCode::UNAUTHORIZED).await;
+        assert_eq!(problem, reference, "{what} differs from an unknown user");
+    }
+}
+
+#[tokio::test]
+async fn unknown_users_and_wrong_passwords_take_the_same_time() {
+    let app = spawn_app_with(TestOptions {
+        customise: Box::new(|settings| {
+            settings.auth.account_failure_limit = 1000;
+            settings.auth.address_attempts_per_minute = 1000;
+        }),
+        measures_time: true,
+        ..TestOptions::default()
+    })
+    .await;
+    app.create_account("expert.timing", Role::Expert).await;
+    let attempt = async |username: &str| {
+        let started = Instant::now();
+        let response = app.attempt_login(username, "a wrong password", None).await;
+        let elapsed = started.elapsed();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        elapsed
+    };
+    // Warm up connections, the blocking pool and its allocations.
+    for _ in 0..3 {
+        attempt("nobody.timing").await;
+        attempt("expert.timing").await;
+    }
+    // A real difference (say, no hash for unknown users) shows in every round; a burst of
+    // other work on the machine skews one round at most.
+    let mut rounds = Vec::new();
+    for _ in 0..3 {
+        let (mut unknown, mut wrong) = (Vec::new(), Vec::new());
+        // Alternating in the order unknown, wrong, wrong, unknown, so that neither kind always
+        // follows the other (the server's threads take turns, and they do not all run alike).
+        for i in 0..15 {
+            if i % 2 == 0 {
+                unknown.push(attempt("nobody.timing").await);
+                wrong.push(attempt("expert.timing").await);
+            } else {
+                wrong.push(attempt("expert.timing").await);
+                unknown.push(attempt("nobody.timing").await);
+            }
+        }
+        let (unknown, wrong) = (median(unknown), median(wrong));
+
+        let (slower, faster) = (unknown.max(wrong), unknown.min(wrong));
+        if (slower - faster).as_secs_f64() <= 0.2 * slower.as_secs_f64() {
+            return;
+        }
+        rounds.push((unknown, wrong));
+    }
+    panic!("median times (unknown user, wrong password) differ by more than 20%: {rounds:?}");
+}
+
+#[tokio::test]
+async fn a_token_ends_after_the_idle_period_and_use_keeps_it_alive() {
+    let app = spawn_app().await;
+    let idle = Duration::from_secs(app.settings.auth.token_idle_minutes as u64 * 60);
+    let (_, token) = app.account_with_token("expert.idle", Role::Expert).await;
+    for _ in 0..3 {
+        app.clock.advance(idle - Duration::from_secs(60));
+        let response = app.get("/api/v1/me", Some(&token)).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "used in time, still valid"
+        );
+    }
+    app.clock.advance(idle + Duration::from_secs(1));
+    let problem = assert_problem(
+        app.get("/api/v1/me", Some(&token)).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert_eq!(problem["type"], "urn:sealdraw:problem:token-ended");
+}
+
+#[tokio::test]
+async fn a_token_ends_at_its_absolute_lifetime_even_while_in_use() {
+    let app = spawn_app().await;
+    let absolute = Duration::from_secs(app.settings.auth.token_absolute_hours as u64 * 3600);
+    let step = Duration::from_secs(app.settings.auth.token_idle_minutes as u64 * 60 / 2);
+    let (_, token) = app.account_with_token("expert.long", Role::Expert).await;
+    let mut elapsed = Duration::ZERO;
+    while elapsed + step < absolute {
+        app.clock.advance(step);
+        elapsed += step;
+        let response = app.get("/api/v1/me", Some(&token)).await;
+        assert_eq!(response.status(), StatusCode::OK, "after {elapsed:?}");
+    }
+    app.clock.advance(absolute - elapsed);
+    let problem = assert_problem(
+        app.get("/api/v1/me", Some(&token)).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert_eq!(problem["type"], "urn:sealdraw:problem:token-ended");
+}
+
+#[tokio::test]
+async fn logout_ends_the_presented_token_and_no_other() {
+    let app = spawn_app().await;
+    let (account, token) = app.account_with_token("expert.out", Role::Expert).await;
+    let other = app.login(&account).await;
+
+    let response = app
+        .post("/api/v1/auth/logout", Some(&token), &json!({}))
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_security_headers(&response);
+
+    let problem = assert_problem(
+        app.get("/api/v1/me", Some(&token)).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert_eq!(problem["type"], "urn:sealdraw:problem:token-ended");
+    let again = app
+        .post("/api/v1/auth/logout", Some(&token), &json!({}))
+        .await;
+    assert_problem(again, StatusCode::UNAUTHORIZED).await;
+    let response = app.get("/api/v1/me", Some(&other)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_admin_revokes_every_token_of_an_account() {
+    let app = spawn_app().await;
+    let (_, admin) = app.account_with_token("admin.chen", Role::Admin).await;
+    let (expert, first) = app.account_with_token("expert.rev", Role::Expert).await;
+    let second = app.login(&expert).await;
+
+    let response = app
+        .post(
+            "/api/v1/accounts/expert.rev/revoke-tokens",
+            Some(&admin),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"revoked": 2})
+    );
+    for token in [&first, &second] {
+        let problem = assert_problem(
+            app.get("/api/v1/me", Some(token)).await,
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+        assert_eq!(problem["type"], "urn:sealdraw:problem:token-ended");
+    }
+    // Revocation is not disabling: the expert logs in again, and the admin's token lives on.
+    let fresh = app.login(&expert).await;
+    assert_eq!(
+        app.get("/api/v1/me", Some(&fresh)).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get("/api/v1/me", Some(&admin)).await.status(),
+        StatusCode::OK
+    );
+
+    let response = app
+        .post(
+            "/api/v1/accounts/nobody.here/revoke-tokens",
+            Some(&admin),
+            &json!({}),
+        )
+        .await;
+    assert_problem(response, StatusCode::NOT_FOUND).await;
+}
+
+#[tokio::test]
+async fn disabling_ends_tokens_and_blocks_login_until_enabled() {
+    let app = spawn_app().await;
+    let (_, admin) = app.account_with_token("admin.chen", Role::Admin).await;
+    let (expert, token) = app.account_with_token("expert.dis", Role::Expert).await;
+
+    let response = app
+        .post(
+            "/api/v1/accounts/expert.dis/disable",
+            Some(&admin),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let problem = assert_problem(
+        app.get("/api/v1/me", Some(&token)).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert_eq!(problem["type"], "urn:sealdraw:problem:token-ended");
+    let refused = app.attempt_login("expert.dis", PASSWORD, None).await;
+    let problem = assert_problem(refused, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(problem["type"], "urn:sealdraw:problem:invalid-credentials");
+    let listed: Vec<Value> = app
+        .get("/api/v1/accounts", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let listed = listed
+        .iter()
+        .find(|a| a["username"] == "expert.dis")
+        .unwrap();
+    assert_eq!(listed["disabled"], true);
+
+    let response = app
+        .post(
+            "/api/v1/accounts/expert.dis/enable",
+            Some(&admin),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let fresh = app.login(&expert).await;
+    assert_eq!(
+        app.get("/api/v1/me", Some(&fresh)).await.status(),
+        StatusCode::OK
+    );
+    // Enabling does not bring back the tokens that disabling ended.
+    assert_problem(
+        app.get("/api/v1/me", Some(&token)).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+
+    for action in ["disable", "enable"] {
+        let path = format!("/api/v1/accounts/nobody.here/{action}");
+        assert_problem(
+            app.post(&path, Some(&admin), &json!({})).await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn supervisors_and_admins_need_a_fresh_totp_code() {
+    let app = spawn_app().await;
+    for role in [Role::Supervisor, Role::Admin] {
+        let username = format!("{}.totp", role.as_str());
+        let account = app.create_account(&username, role).await;
+
+        let missing = app.attempt_login(&username, PASSWORD, None).await;
+        assert_problem(missing, StatusCode::UNAUTHORIZED).await;
+        let wrong_code = app.wrong_totp(&account);
+        let wrong = app
+            .attempt_login(&username, PASSWORD, Some(&wrong_code))
+            .await;
+        assert_problem(wrong, StatusCode::UNAUTHORIZED).await;
+        let code = app.fresh_totp(&account).unwrap();
+        let right = app.attempt_login(&username, PASSWORD, Some(&code)).await;
+        assert_eq!(right.status(), StatusCode::OK, "{username}");
+        let replayed = app.attempt_login(&username, PASSWORD, Some(&code)).await;
+        let problem = assert_problem(replayed, StatusCode::UNAUTHORIZED).await;
+        assert_eq!(problem["type"], "urn:sealdraw:problem:invalid-credentials");
+        // The code of the next step works again: a replay refusal is not a lock-out.
+        let next = app.fresh_totp(&account).unwrap();
+        let response = app.attempt_login(&username, PASSWORD, Some(&next)).await;
+        assert_eq!(response.status(), StatusCode::OK, "{username}");
+    }
+}
+
+#[tokio::test]
+async fn after_too_many_failures_even_the_right_password_waits_for_the_window() {
+    let app = spawn_app().await;
+    let limit = app.settings.auth.account_failure_limit;
+    let window = app.settings.auth.account_failure_window_secs as u64;
+    app.create_account("expert.guess", Role::Expert).await;
+    for _ in 0..limit {
+        let response = app
+            .attempt_login("expert.guess", "a wrong guess", None)
+            .await;
+        assert_problem(response, StatusCode::UNAUTHORIZED).await;
+    }
+    let response = app.attempt_login("expert.guess", PASSWORD, None).await;
+    let first_wait = retry_after(&response);
+    assert!((1..=window).contains(&first_wait), "{first_wait}");
+    let problem = assert_problem(response, StatusCode::TOO_MANY_REQUESTS).await;
+    assert_eq!(problem["type"], "urn:sealdraw:problem:throttled");
+
+    app.clock.advance(Duration::from_secs(window / 2));
+    let response = app.attempt_login("expert.guess", PASSWORD, None).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(retry_after(&response) < first_wait);
+
+    app.clock.advance(Duration::from_secs(window));
+    let response = app.attempt_login("expert.guess", PASSWORD, None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn throttling_answers_the_same_for_a_username_that_does_not_exist() {
+    let app = spawn_app().await;
+    let limit = app.settings.auth.account_failure_limit;
+    app.create_account("expert.real", Role::Expert).await;
+    for _ in 0..limit {
+        for username in ["expert.real", "expert.ghost"] {
+            let response = app.attempt_login(username, "a wrong guess", None).await;
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        }
+    }
+    let real = app.attempt_login("expert.real", PASSWORD, None).await;
+    let ghost = app.attempt_login("expert.ghost", PASSWORD, None).await;
+    assert_eq!(retry_after(&real), retry_after(&ghost));
+    let mut real = assert_problem(real, StatusCode::TOO_MANY_REQUESTS).await;
+    let mut ghost = assert_problem(ghost, StatusCode::TOO_MANY_REQUESTS).await;
+    real.as_object_mut().unwrap().remove("request_id");
+    ghost.as_object_mut().unwrap().remove("request_id");
+    assert_eq!(real, ghost);
+}
+
+#[tokio::test]
+async fn concurrent_guesses_get_no_more_tries_than_the_limit() {
+    let app = spawn_app_with(TestOptions {
+        customise: Box::new(|settings| settings.auth.address_attempts_per_minute = 1000),
+        ..TestOptions::default()
+    })
+    .await;
+    let limit = app.settings.auth.account_failure_limit as usize;
+    app.create_account("expert.race", Role::Expert).await;
+    let passwords: Vec<String> = (0..4 * limit).map(|i| format!("wrong guess {i}")).collect();
+    let guesses = passwords
+        .iter()
+        .map(|password| app.attempt_login("expert.race", password, None));
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(guesses)
+        .await
+        .iter()
+        .map(Response::status)
+        .collect();
+    let judged = statuses
+        .iter()
+        .filter(|&&status| status == StatusCode::UNAUTHORIZED)
+        .count();
+    let throttled = statuses
+        .iter()
+        .filter(|&&status| status == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(judged + throttled, statuses.len(), "{statuses:?}");
+    assert!(
+        judged <= limit,
+        "{judged} passwords were checked, more than the limit of {limit}"
+    );
+}
+
+#[tokio::test]
+async fn too_many_attempts_from_one_address_get_429_with_retry_after() {
+    let app = spawn_app_with(TestOptions {
+        customise: Box::new(|settings| settings.auth.address_attempts_per_minute = 3),
+        ..TestOptions::default()
+    })
+    .await;
+    app.create_account("expert.addr", Role::Expert).await;
+    // Different usernames each time, so only the address can be the reason.
+    for i in 0..3 {
+        let response = app
+            .attempt_login(&format!("nobody.{i}"), "a wrong guess", None)
+            .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let response = app.attempt_login("expert.addr", PASSWORD, None).await;
+    let wait = retry_after(&response);
+    assert!((1..=60).contains(&wait), "{wait}");
+    let problem = assert_problem(response, StatusCode::TOO_MANY_REQUESTS).await;
+    assert_eq!(problem["type"], "urn:sealdraw:problem:throttled");
+}
+
+/// Every protected route, what it needs, and what success looks like.
+struct ProtectedRoute {
+    method: Method,
+    path: &'static str,
+    admin_only: bool,
+    success: StatusCode,
+}
+
+const PROTECTED_ROUTES: &[(&str, &str, bool, u16)] = &[
+    ("GET", "/api/v1/me", false, 200),
+    ("POST", "/api/v1/auth/logout", false, 204),
+    ("GET", "/api/v1/accounts", true, 200),
+    ("POST", "/api/v1/accounts", true, 201),
+    ("POST", "/api/v1/accounts/target.user/disable", true, 204),
+    ("POST", "/api/v1/accounts/target.user/enable", true, 204),
+    (
+        "POST",
+        "/api/v1/accounts/target.user/revoke-tokens",
+        true,
+        200,
+    ),
+];
+
+fn protected_routes() -> impl Iterator<Item = ProtectedRoute> {
+    PROTECTED_ROUTES
+        .iter()
+        .map(|&(method, path, admin_only, success)| ProtectedRoute {
+            method: method.parse().unwrap(),
+            path,
+            admin_only,
+            success: StatusCode::from_u16(success).unwrap(),
+        })
+}
+
+/// What an admin sees of all accounts, to show that a refused call changed nothing.
+async fn accounts_snapshot(app: &TestApp, admin_token: &str) -> Value {
+    let response = app.get("/api/v1/accounts", Some(admin_token)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn each_protected_route_needs_a_token_and_a_role_that_is_granted_it() {
+    let app = spawn_app().await;
+    // Admin last, so the refused calls of the others run against unchanged state.
+    let roles = [Role::Center, Role::Supervisor, Role::Expert, Role::Admin];
+    let mut accounts = Vec::new();
+    for role in roles {
+        let (account, token) = app
+            .account_with_token(&format!("{}.matrix", role.as_str()), role)
+            .await;
+        accounts.push((account, token));
+    }
+    let admin_token = accounts[3].1.clone();
+    let target = app.create_account("target.user", Role::Expert).await;
+
+    for route in protected_routes() {
+        let body = |role: &str| json!({"username": format!("new.{role}"), "role": "expert", "password": PASSWORD});
+        let unauthenticated = app
+            .request(route.method.clone(), route.path, None)
+            .json(&body("anonymous"))
+            .send()
+            .await
+            .unwrap();
+        assert_security_headers(&unauthenticated);
+        let problem = assert_problem(unauthenticated, StatusCode::UNAUTHORIZED).await;
+        assert_eq!(
+            problem["type"], "urn:sealdraw:problem:unauthenticated",
+            "{} {}",
+            route.method, route.path
+        );
+
+        // Enabling is only visible on a disabled account; everything else starts from an
+        // enabled target holding a live token.
+        let enabling = route.path.ends_with("/enable");
+        app.state
+            .auth
+            .set_disabled(&target.username, enabling, sealdraw::audit::Actor::System)
+            .await
+            .unwrap();
+        let target_token = if enabling {
+            None
+        } else {
+            Some(app.login(&target).await)
+        };
+        for (account, token) in &accounts {
+            // Logging out ends the token, so it gets one of its own.
+            let token = if route.path == "/api/v1/auth/logout" {
+                app.login(account).await
+            } else {
+                token.clone()
+            };
+            let before = accounts_snapshot(&app, &admin_token).await;
+            let response = app
+                .request(route.method.clone(), route.path, Some(&token))
+                .json(&body(account.role.as_str()))
+                .send()
+                .await
+                .unwrap();
+            let granted = !route.admin_only || account.role == Role::Admin;
+            let what = format!("{} {} as {:?}", route.method, route.path, account.role);
+            assert_security_headers(&response);
+            if granted {
+                assert_eq!(response.status(), route.success, "{what}");
+                continue;
+            }
+            let problem = assert_problem(response, StatusCode::FORBIDDEN).await;
+            assert_eq!(problem["type"], "urn:sealdraw:problem:forbidden", "{what}");
+            assert_eq!(
+                accounts_snapshot(&app, &admin_token).await,
+                before,
+                "{what} changed accounts"
+            );
+            if let Some(target_token) = &target_token {
+                assert_eq!(
+                    app.get("/api/v1/me", Some(target_token)).await.status(),
+                    StatusCode::OK,
+                    "{what} ended the target's token"
+                );
+            }
+        }
+    }
+    // Only the admin's creation happened.
+    let usernames = app.usernames(&admin_token).await;
+    assert!(usernames.contains(&"new.admin".to_owned()));
+    assert!(
+        !usernames
+            .iter()
+            .any(|u| u.starts_with("new.") && u != "new.admin")
+    );
+}

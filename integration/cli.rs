@@ -1,0 +1,272 @@
+//! The `sealdraw` binary's operational subcommands, run as an operator would, against the
+//! test's own database, keys and certificates.
+
+use std::path::Path;
+use std::process::{Output, Stdio};
+
+use reqwest::StatusCode;
+use tokio::io::AsyncWriteExt;
+use tokio::process::Command;
+
+use crate::helpers::*;
+use sealdraw::auth::{Role, totp};
+use sealdraw::clock::Clock;
+
+/// The binary with a clean environment, pointed at the test's database, keys and certificates.
+fn sealdraw(app: &TestApp) -> Command {
+    let mut command = bare_sealdraw(app.dir.path());
+    command
+        .env("SEALDRAW__DATABASE__URL", &app.database_url)
+        .env(
+            "SEALDRAW__KEYS__FILE",
+            app.settings.keys.file.as_ref().unwrap(),
+        )
+        .env("SEALDRAW__TLS__CERT", app.certs.server_cert())
+        .env("SEALDRAW__TLS__KEY", app.certs.server_key());
+    command
+}
+
+fn bare_sealdraw(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sealdraw"));
+    command
+        .env_clear()
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    command
+}
+
+async fn run(command: &mut Command, stdin: Option<&str>) -> Output {
+    if stdin.is_some() {
+        command.stdin(Stdio::piped());
+    }
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        let mut pipe = child.stdin.take().unwrap();
+        // A command that refuses its arguments exits without reading: a broken pipe is fine.
+        let _ = pipe.write_all(input.as_bytes()).await;
+    }
+    tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("sealdraw did not finish")
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+async fn account_exists(app: &TestApp, username: &str) -> bool {
+    let mut tx = app.state.store.read().await.unwrap();
+    let account = tx.account_by_username(username).await.unwrap();
+    tx.rollback().await.unwrap();
+    account.is_some()
+}
+
+#[tokio::test]
+async fn user_add_reads_the_password_from_stdin_prints_a_totp_secret_and_the_account_logs_in() {
+    let app = spawn_app().await;
+    let password = "a supervisor's own passphrase";
+    let output = run(
+        sealdraw(&app).args([
+            "user",
+            "add",
+            "--role",
+            "supervisor",
+            "--username",
+            "cli.zhou",
+        ]),
+        Some(&format!("{password}\n")),
+    )
+    .await;
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(!stdout.contains(password) && !stderr.contains(password));
+
+    // The base32 secret is on the line after the heading; the otpauth URI carries it too.
+    let lines: Vec<&str> = stdout.lines().collect();
+    let heading = lines
+        .iter()
+        .position(|line| line.starts_with("TOTP secret"))
+        .unwrap_or_else(|| panic!("no TOTP secret printed: {stdout}"));
+    let secret = lines[heading + 1].trim();
+    assert!(stdout.contains(&format!("secret={secret}")), "{stdout}");
+    let secret = totp_rs::Secret::Encoded(secret.to_owned())
+        .to_bytes()
+        .unwrap();
+
+    let code = totp::current_code(&secret, app.clock.now_millis()).unwrap();
+    let response = app.attempt_login("cli.zhou", password, Some(&code)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let token = response.json::<serde_json::Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let me: serde_json::Value = app
+        .get("/api/v1/me", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["role"], "supervisor");
+}
+
+#[tokio::test]
+async fn user_add_takes_no_password_from_arguments_and_none_from_empty_stdin() {
+    let app = spawn_app().await;
+    let output = run(
+        sealdraw(&app).args([
+            "user",
+            "add",
+            "--role",
+            "expert",
+            "--username",
+            "cli.argv",
+            "--password",
+            "a password in argv",
+        ]),
+        Some("a password on stdin\n"),
+    )
+    .await;
+    assert!(!output.status.success());
+    assert!(text(&output.stderr).contains("--password"));
+    assert!(!account_exists(&app, "cli.argv").await);
+
+    let output = run(
+        sealdraw(&app).args(["user", "add", "--role", "expert", "--username", "cli.empty"]),
+        Some(""),
+    )
+    .await;
+    assert!(!output.status.success());
+    assert!(text(&output.stderr).contains("no password"));
+    assert!(!account_exists(&app, "cli.empty").await);
+}
+
+#[tokio::test]
+async fn user_disable_ends_the_accounts_tokens_and_enable_lets_it_log_in_again() {
+    let app = spawn_app().await;
+    let (expert, token) = app.account_with_token("cli.expert", Role::Expert).await;
+    assert_eq!(
+        app.get("/api/v1/me", Some(&token)).await.status(),
+        StatusCode::OK
+    );
+
+    let output = run(sealdraw(&app).args(["user", "disable", "cli.expert"]), None).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let problem = assert_problem(
+        app.get("/api/v1/me", Some(&token)).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert_eq!(problem["type"], "urn:sealdraw:problem:token-ended");
+    let refused = app.attempt_login("cli.expert", PASSWORD, None).await;
+    assert_problem(refused, StatusCode::UNAUTHORIZED).await;
+
+    let output = run(sealdraw(&app).args(["user", "enable", "cli.expert"]), None).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    app.login(&expert).await;
+
+    let output = run(
+        sealdraw(&app).args(["user", "disable", "nobody.here"]),
+        None,
+    )
+    .await;
+    assert!(!output.status.success());
+}
+
+#[tokio::test]
+async fn check_config_names_each_broken_setting_and_fails() {
+    let app = spawn_app().await;
+    let output = run(sealdraw(&app).arg("check-config"), None).await;
+    assert!(
+        output.status.success(),
+        "the test's own settings are valid: {}",
+        text(&output.stderr)
+    );
+
+    for (variable, value, named) in [
+        ("SEALDRAW__SERVER__ADDRESS", "nonsense", "server.address"),
+        (
+            "SEALDRAW__AUTH__ARGON2_MEMORY_KIB",
+            "1024",
+            "auth.argon2_memory_kib",
+        ),
+        (
+            "SEALDRAW__TELEMETRY__METRICS_ADDRESS",
+            "0.0.0.0:9464",
+            "telemetry.metrics_address",
+        ),
+        ("SEALDRAW__TLS__CERT", "/nonexistent/server.pem", "tls.cert"),
+        ("SEALDRAW__SERVER__ADRESS", "127.0.0.1:8443", "adress"),
+    ] {
+        let output = run(
+            sealdraw(&app).arg("check-config").env(variable, value),
+            None,
+        )
+        .await;
+        let stderr = text(&output.stderr);
+        assert!(!output.status.success(), "{variable}={value} passed");
+        assert!(stderr.contains(named), "{variable}={value}: {stderr}");
+    }
+}
+
+#[tokio::test]
+async fn dev_certs_writes_a_ca_and_a_server_certificate_with_a_private_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("certs");
+    let output = run(
+        bare_sealdraw(dir.path()).args(["dev-certs", "--out", out.to_str().unwrap()]),
+        None,
+    )
+    .await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    for file in ["ca.pem", "server.pem", "server-key.pem"] {
+        assert!(out.join(file).is_file(), "{file} missing");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(out.join("server-key.pem"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "server key mode {mode:o}");
+    }
+
+    // The files belong together: the server certificate verifies for localhost against the
+    // CA, and the key is the certificate's.
+    use rustls::client::danger::ServerCertVerifier;
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_file(out.join("ca.pem")).unwrap())
+        .unwrap();
+    let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(
+        roots.into(),
+        sealdraw::tls::provider(),
+    )
+    .build()
+    .unwrap();
+    let server = CertificateDer::from_pem_file(out.join("server.pem")).unwrap();
+    verifier
+        .verify_server_cert(
+            &server,
+            &[],
+            &ServerName::try_from("localhost").unwrap(),
+            &[],
+            UnixTime::now(),
+        )
+        .unwrap();
+    sealdraw::tls::server_config(&sealdraw::tls::TlsOptions {
+        cert: &out.join("server.pem"),
+        key: &out.join("server-key.pem"),
+        tls13_only: false,
+        client_ca: None,
+    })
+    .unwrap();
+}

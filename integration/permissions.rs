@@ -1,0 +1,102 @@
+//! Who may call what, for the audit, pool and unseal routes: 401 without a token, 403 for a
+//! role not granted, and the route's own answer for a granted role.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::*;
+use sealdraw::auth::Role;
+
+use Role::{Admin, Center, Expert, Supervisor};
+
+/// (method, path, granted roles, the status a granted role gets with this request).
+const ROUTES: &[(&str, &str, &[Role], u16)] = &[
+    ("GET", "/api/v1/audit/checkpoint", &[Admin, Supervisor], 200),
+    (
+        "POST",
+        "/api/v1/audit/checkpoint",
+        &[Admin, Supervisor],
+        200,
+    ),
+    ("GET", "/api/v1/audit/key", &[Admin, Supervisor], 200),
+    ("GET", "/api/v1/audit/entries/0", &[Admin, Supervisor], 200),
+    ("GET", "/api/v1/audit/proof/0", &[Admin, Supervisor], 200),
+    (
+        "GET",
+        "/api/v1/audit/consistency?old=1&new=2",
+        &[Admin, Supervisor],
+        200,
+    ),
+    (
+        "GET",
+        "/api/v1/audit/tile/entries/000.p/1",
+        &[Admin, Supervisor],
+        200,
+    ),
+    ("POST", "/api/v1/experts/import", &[Admin], 422),
+    ("GET", "/api/v1/experts", &[Admin, Supervisor], 200),
+    ("GET", "/api/v1/experts/nobody", &[Admin, Supervisor], 404),
+    (
+        "GET",
+        "/api/v1/pool/statistics",
+        &[Admin, Supervisor, Center],
+        200,
+    ),
+    ("GET", "/api/v1/unseal-requests", &[Admin, Supervisor], 200),
+    ("POST", "/api/v1/unseal-requests", &[Admin, Supervisor], 400),
+    (
+        "POST",
+        "/api/v1/unseal-requests/nothing/approve",
+        &[Supervisor],
+        404,
+    ),
+    (
+        "POST",
+        "/api/v1/unseal-requests/nothing/refuse",
+        &[Supervisor],
+        404,
+    ),
+    (
+        "GET",
+        "/api/v1/unseal-requests/nothing/fields",
+        &[Admin, Supervisor],
+        404,
+    ),
+];
+
+#[tokio::test]
+async fn audit_pool_and_unseal_routes_answer_only_the_roles_granted_them() {
+    let app = spawn_app().await;
+    let mut callers = Vec::new();
+    for role in [Admin, Supervisor, Center, Expert] {
+        let (_, token) = app
+            .account_with_token(&format!("{}.grid", role.as_str()), role)
+            .await;
+        callers.push((role, token));
+    }
+    for &(method, path, granted, success) in ROUTES {
+        let method: Method = method.parse().unwrap();
+        let send = |token: Option<&str>| {
+            let mut request = app.request(method.clone(), path, token);
+            if path.ends_with("/import") {
+                request = request.header("content-type", "text/csv").body("");
+            } else if method == Method::POST {
+                request = request.json(&json!({}));
+            }
+            request.send()
+        };
+        let anonymous = send(None).await.unwrap();
+        assert_problem(anonymous, StatusCode::UNAUTHORIZED).await;
+        for (role, token) in &callers {
+            let response = send(Some(token)).await.unwrap();
+            let what = format!("{method} {path} as {role:?}");
+            assert_security_headers(&response);
+            if granted.contains(role) {
+                assert_eq!(response.status().as_u16(), success, "{what}");
+            } else {
+                let problem = assert_problem(response, StatusCode::FORBIDDEN).await;
+                assert_eq!(problem["type"], "urn:sealdraw:problem:forbidden", "{what}");
+            }
+        }
+    }
+}

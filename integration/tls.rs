@@ -1,0 +1,255 @@
+//! The one listener speaks TLS 1.2+ (or 1.3 alone) and nothing else; client certificates from
+//! the configured CA identify trading centers.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::helpers::*;
+use sealdraw::auth::Role;
+
+const HTTP_REQUEST: &[u8] =
+    b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+
+/// Sends `bytes` over plain TCP and returns what the server sends back before it closes, or
+/// the first `enough` bytes.
+async fn raw_tcp_exchange(app: &TestApp, bytes: &[u8], enough: usize) -> Vec<u8> {
+    let mut stream = TcpStream::connect(("127.0.0.1", app.port)).await.unwrap();
+    stream.write_all(bytes).await.unwrap();
+    let mut reply = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut chunk = [0u8; 4096];
+        loop {
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => reply.extend_from_slice(&chunk[..n]),
+            }
+            if reply.len() >= enough {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "the server neither answered nor closed");
+    reply
+}
+
+/// A ClientHello record offering only `legacy_version` (no supported_versions extension) and
+/// ECDHE suites the server's ECDSA certificate could use.
+fn client_hello(legacy_version: [u8; 2], signature_algorithms: bool) -> Vec<u8> {
+    fn extension(out: &mut Vec<u8>, kind: u16, data: &[u8]) {
+        out.extend(kind.to_be_bytes());
+        out.extend((data.len() as u16).to_be_bytes());
+        out.extend(data);
+    }
+    let mut hello = Vec::new();
+    hello.extend(legacy_version);
+    hello.extend([0x5a; 32]); // random
+    hello.push(0); // no session id
+    let suites: [u16; 6] = [0xc02b, 0xc02f, 0xc009, 0xc013, 0xc00a, 0xc014];
+    hello.extend(((suites.len() * 2) as u16).to_be_bytes());
+    for suite in suites {
+        hello.extend(suite.to_be_bytes());
+    }
+    hello.extend([1, 0]); // compression: null only
+    let mut extensions = Vec::new();
+    // supported_groups: x25519, secp256r1; ec_point_formats: uncompressed.
+    extension(&mut extensions, 0x000a, &[0, 4, 0x00, 0x1d, 0x00, 0x17]);
+    extension(&mut extensions, 0x000b, &[1, 0]);
+    if signature_algorithms {
+        // ecdsa_secp256r1_sha256, rsa_pss_rsae_sha256, rsa_pkcs1_sha256 (a TLS 1.2 extension).
+        extension(&mut extensions, 0x000d, &[0, 6, 4, 3, 8, 4, 4, 1]);
+    }
+    hello.extend((extensions.len() as u16).to_be_bytes());
+    hello.extend(extensions);
+
+    let mut handshake = vec![0x01]; // client_hello
+    handshake.extend(&(hello.len() as u32).to_be_bytes()[1..]);
+    handshake.extend(hello);
+    let mut record = vec![0x16, 0x03, 0x01]; // handshake record
+    record.extend((handshake.len() as u16).to_be_bytes());
+    record.extend(handshake);
+    record
+}
+
+#[tokio::test]
+async fn plain_http_on_the_tls_port_gets_no_http_answer() {
+    let app = spawn_app().await;
+    let reply = raw_tcp_exchange(&app, HTTP_REQUEST, usize::MAX).await;
+    assert!(
+        !String::from_utf8_lossy(&reply).contains("HTTP/"),
+        "plain HTTP was answered: {:?}",
+        String::from_utf8_lossy(&reply)
+    );
+
+    // The very same bytes inside TLS are answered, so the refusal is about the missing TLS.
+    let stream = app.raw_tls_connection().await;
+    let reply = send_and_read_until_closed(stream, HTTP_REQUEST.to_vec()).await;
+    assert!(
+        String::from_utf8_lossy(&reply).starts_with("HTTP/1.1 200"),
+        "{:?}",
+        String::from_utf8_lossy(&reply)
+    );
+}
+
+#[tokio::test]
+async fn a_tls_1_1_client_is_refused_with_an_alert_and_never_a_server_hello() {
+    let app = spawn_app().await;
+    let reply = raw_tcp_exchange(&app, &client_hello([0x03, 0x02], false), usize::MAX).await;
+    // Nothing, or only alert records (content type 0x15): never a handshake (0x16).
+    let mut rest = reply.as_slice();
+    while let [content_type, _, _, high, low, tail @ ..] = rest {
+        assert_eq!(
+            *content_type, 0x15,
+            "expected only alerts, got {reply:02x?}"
+        );
+        let length = usize::from(u16::from_be_bytes([*high, *low]));
+        rest = tail.get(length..).unwrap_or_default();
+    }
+    assert!(rest.is_empty(), "a partial record came back: {reply:02x?}");
+
+    // The same hello claiming TLS 1.2 gets a ServerHello, so the refusal is about the version.
+    let reply = raw_tcp_exchange(&app, &client_hello([0x03, 0x03], true), 11).await;
+    assert!(reply.len() > 11, "{reply:02x?}");
+    assert_eq!(reply[0], 0x16, "handshake record");
+    assert_eq!(reply[5], 0x02, "server_hello");
+    assert_eq!(&reply[9..11], &[0x03, 0x03], "TLS 1.2 chosen");
+}
+
+#[tokio::test]
+async fn a_tls_1_2_client_is_served_by_default() {
+    let app = spawn_app().await;
+    let client = app.client_with(None, &[&rustls::version::TLS12]);
+    let response = client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn with_tls13_only_a_tls_1_2_client_is_refused_while_tls_1_3_works() {
+    let app = spawn_app_with(TestOptions {
+        tls13_only: true,
+        ..TestOptions::default()
+    })
+    .await;
+    let tls12 = app.client_with(None, &[&rustls::version::TLS12]);
+    let refused = tls12.get(app.url("/healthz")).send().await;
+    assert!(refused.is_err(), "a TLS 1.2 client was served");
+
+    let tls13 = app.client_with(None, &[&rustls::version::TLS13]);
+    let response = tls13.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+fn mutual_tls() -> TestOptions {
+    TestOptions {
+        mutual_tls: true,
+        ..TestOptions::default()
+    }
+}
+
+#[tokio::test]
+async fn a_client_certificate_from_an_untrusted_ca_is_refused_at_the_handshake() {
+    let app = spawn_app_with(mutual_tls()).await;
+    let (cert, key) = (
+        app.foreign_certs.client_cert("intruder"),
+        app.foreign_certs.client_key("intruder"),
+    );
+    for version in [&rustls::version::TLS12, &rustls::version::TLS13] {
+        let intruder = app.client_with(Some((&cert, &key)), &[version]);
+        let refused = intruder.get(app.url("/healthz")).send().await;
+        assert!(
+            refused.is_err(),
+            "an untrusted certificate was accepted over {version:?}"
+        );
+    }
+
+    // The same client set-up with a trusted certificate connects.
+    let (cert, key) = (
+        app.certs.client_cert("center-a"),
+        app.certs.client_key("center-a"),
+    );
+    let trusted = app.client_with(Some((&cert, &key)), ALL_VERSIONS);
+    let response = trusted.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_registered_client_certificate_authenticates_its_center() {
+    let app = spawn_app_with(mutual_tls()).await;
+    app.create_account("center-a", Role::Center).await;
+    let cert = app.certs.client_cert("center-a");
+    let fingerprint = sealdraw::tls::fingerprint_of_pem_file(&cert).unwrap();
+    app.state
+        .auth
+        .bind_certificate("center-a", &fingerprint, sealdraw::audit::Actor::System)
+        .await
+        .unwrap();
+
+    let client = app.client_with(
+        Some((&cert, &app.certs.client_key("center-a"))),
+        ALL_VERSIONS,
+    );
+    let response = client.get(app.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_security_headers(&response);
+    let me: Value = response.json().await.unwrap();
+    assert_eq!(me["username"], "center-a");
+    assert_eq!(me["role"], "center");
+    assert_eq!(me["authenticated_by"], "client_certificate");
+
+    // A certificate stands for its center alone: it cannot lend itself to another's token.
+    let (_, expert_token) = app.account_with_token("expert.li", Role::Expert).await;
+    let response = client
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&expert_token)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, StatusCode::FORBIDDEN).await;
+
+    // A disabled center's certificate no longer authenticates.
+    app.state
+        .auth
+        .set_disabled("center-a", true, sealdraw::audit::Actor::System)
+        .await
+        .unwrap();
+    let response = client.get(app.url("/api/v1/me")).send().await.unwrap();
+    let problem = assert_problem(response, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(problem["type"], "urn:sealdraw:problem:unknown-certificate");
+}
+
+#[tokio::test]
+async fn a_trusted_but_unregistered_certificate_gets_unknown_certificate() {
+    let app = spawn_app_with(mutual_tls()).await;
+    // center-b has an account, but its certificate was never bound to it.
+    app.create_account("center-b", Role::Center).await;
+    let client = app.client_with(
+        Some((
+            &app.certs.client_cert("center-b"),
+            &app.certs.client_key("center-b"),
+        )),
+        ALL_VERSIONS,
+    );
+    let response = client.get(app.url("/api/v1/me")).send().await.unwrap();
+    assert_security_headers(&response);
+    let problem = assert_problem(response, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(problem["type"], "urn:sealdraw:problem:unknown-certificate");
+}
+
+#[tokio::test]
+async fn without_a_certificate_a_client_still_logs_in_with_a_password_under_mutual_tls() {
+    let app = spawn_app_with(mutual_tls()).await;
+    let (_, token) = app.account_with_token("center-a", Role::Center).await;
+    let response = app.get("/api/v1/me", Some(&token)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let me: Value = response.json().await.unwrap();
+    assert_eq!(me["username"], "center-a");
+    assert_eq!(me["authenticated_by"], "bearer_token");
+
+    let response = app.get("/api/v1/me", None).await;
+    let problem = assert_problem(response, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(problem["type"], "urn:sealdraw:problem:unauthenticated");
+}
