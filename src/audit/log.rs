@@ -265,6 +265,14 @@ impl AuditLog {
                     )
                     .increment(1);
                     witness.set_last_failure(Some(self.clock.now_millis()));
+                    if matches!(error, SubmitError::Refused { status: 422, .. }) {
+                        tracing::error!(
+                            witness = witness.name(),
+                            size = checkpoint.size,
+                            "a witness found the audit checkpoint inconsistent with one it \
+                             cosigned earlier: the log's history has been changed"
+                        );
+                    }
                     tracing::warn!(
                         witness = witness.name(),
                         size = checkpoint.size,

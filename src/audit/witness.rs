@@ -531,9 +531,15 @@ impl WitnessServer {
 async fn add_checkpoint_route(witness: web::Data<Witness>, body: web::Bytes) -> HttpResponse {
     match witness.add_checkpoint(&body).await {
         Ok(cosignatures) => HttpResponse::Ok().content_type(TEXT).body(cosignatures),
-        Err(AddCheckpointError::Conflict { size }) => HttpResponse::Conflict()
-            .content_type(SIZE_CONTENT_TYPE)
-            .body(format!("{size}\n")),
+        Err(AddCheckpointError::Conflict { size }) => {
+            tracing::info!(
+                size,
+                "add-checkpoint refused: the old size is not the cosigned size"
+            );
+            HttpResponse::Conflict()
+                .content_type(SIZE_CONTENT_TYPE)
+                .body(format!("{size}\n"))
+        }
         Err(error) if error.status().is_server_error() => {
             tracing::error!(%error, "add-checkpoint failed");
             HttpResponse::InternalServerError()
