@@ -282,6 +282,17 @@ enum WitnessCommand {
     },
     /// Serve POST /add-checkpoint over HTTPS until SIGTERM or SIGINT.
     Serve(WitnessServe),
+    /// Print the latest checkpoint cosigned for each log, with this witness's cosignature, to
+    /// compare with the checkpoint the log serves.
+    Show {
+        #[arg(
+            long,
+            env = "SEALDRAW_WITNESS_DATABASE",
+            hide_env_values = true,
+            default_value = "sqlite://witness.db"
+        )]
+        database: String,
+    },
 }
 
 #[derive(Args)]
@@ -340,6 +351,28 @@ fn witness(
             );
             Ok(())
         }
+        WitnessCommand::Show { database } => runtime.block_on(async move {
+            let store = crate::store::Store::connect(
+                &database,
+                &crate::store::ConnectOptions {
+                    max_connections: 1,
+                    acquire_timeout: std::time::Duration::from_secs(5),
+                },
+            )
+            .await
+            .context("cannot open the witness database")?;
+            let states = crate::audit::witness::stored_states(&store).await?;
+            if states.is_empty() {
+                eprintln!("this witness has not cosigned any checkpoint yet");
+            }
+            for (origin, state) in states {
+                println!("# {origin}: cosigned tree size {}", state.size);
+                print!("{}", state.note);
+                println!();
+            }
+            store.close().await;
+            Ok(())
+        }),
         WitnessCommand::Serve(serve) => {
             crate::telemetry::init_logging(
                 &settings.telemetry.log_filter,

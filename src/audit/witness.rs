@@ -14,7 +14,6 @@
 //!   them. [`super::log::AuditLog`] decides what to submit and keeps the cosignatures.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -397,18 +396,34 @@ impl Witness {
         let mut tx = self.store.read().await?;
         let row = tx.witness_state(origin).await?;
         tx.rollback().await?;
-        row.map(|row| {
-            Ok(WitnessState {
-                size: u64::try_from(row.size)
-                    .map_err(|_| StoreError::Corrupt("negative witness state size".into()))?,
-                root: row.root.as_slice().try_into().map_err(|_| {
-                    StoreError::Corrupt("witness state root is not 32 bytes".into())
-                })?,
-                note: row.note,
-            })
-        })
-        .transpose()
+        row.map(WitnessState::from_row).transpose()
     }
+}
+
+impl WitnessState {
+    fn from_row(row: crate::store::audit::WitnessStateRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            size: u64::try_from(row.size)
+                .map_err(|_| StoreError::Corrupt("negative witness state size".into()))?,
+            root: row
+                .root
+                .as_slice()
+                .try_into()
+                .map_err(|_| StoreError::Corrupt("witness state root is not 32 bytes".into()))?,
+            note: row.note,
+        })
+    }
+}
+
+/// Every log a witness database holds a cosigned checkpoint for, by origin: what the
+/// supervisory body compares with the checkpoint the log serves (`sealdraw witness show`).
+pub async fn stored_states(store: &Store) -> Result<Vec<(String, WitnessState)>, StoreError> {
+    let mut tx = store.read().await?;
+    let rows = tx.witness_states().await?;
+    tx.rollback().await?;
+    rows.into_iter()
+        .map(|(origin, row)| Ok((origin, WitnessState::from_row(row)?)))
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -781,22 +796,6 @@ impl WitnessPool {
             ));
         }
         Ok(cosignatures)
-    }
-}
-
-impl fmt::Debug for WitnessPool {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WitnessPool")
-            .field(
-                "witnesses",
-                &self
-                    .witnesses
-                    .iter()
-                    .map(|w| w.verifier.to_string())
-                    .collect::<Vec<_>>(),
-            )
-            .field("quorum", &self.quorum)
-            .finish()
     }
 }
 

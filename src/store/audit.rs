@@ -312,6 +312,18 @@ impl Tx {
             .await)?)
     }
 
+    /// Every log the witness has cosigned for, by origin.
+    pub async fn witness_states(&mut self) -> Result<Vec<(String, WitnessStateRow)>, StoreError> {
+        let rows = on_conn!(self, conn => sqlx::query_as::<_, (String, i64, Vec<u8>, String)>(
+            "SELECT origin, size, root, note FROM witness_state ORDER BY origin")
+            .fetch_all(conn)
+            .await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(origin, size, root, note)| (origin, WitnessStateRow { size, root, note }))
+            .collect())
+    }
+
     /// Replaces the witness's state for `origin`; the row must have been locked by
     /// [`Tx::lock_witness_state`] in this transaction.
     pub async fn set_witness_state(
