@@ -509,6 +509,7 @@ impl WitnessServer {
         let http_server = http_server
             .bind_rustls_0_23(&settings.listen, tls_config)
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        // Cannot panic: a successful bind has at least one address.
         let address = http_server.addrs()[0];
         tracing::info!(%address, witness = %witness.verifier(), "witness listening");
         Ok(Self {
