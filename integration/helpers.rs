@@ -28,6 +28,11 @@ pub fn captured_logs() -> String {
     String::from_utf8_lossy(&log_buffer().lock().unwrap()).into_owned()
 }
 
+/// Installs the capturing log subscriber, for tests that start servers other than the app.
+pub fn init_logs() {
+    log_buffer();
+}
+
 fn log_buffer() -> &'static Arc<Mutex<Vec<u8>>> {
     static BUFFER: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
     BUFFER.get_or_init(|| {
@@ -211,6 +216,12 @@ pub fn client_builder(
 }
 
 async fn fresh_database_url(dir: &TempDir) -> String {
+    fresh_database_url_in(dir.path(), "test.db").await
+}
+
+/// A new empty database: a PostgreSQL database of its own when `TEST_DATABASE_URL` names a
+/// server, else the SQLite file `sqlite_file` in `dir`.
+pub async fn fresh_database_url_in(dir: &std::path::Path, sqlite_file: &str) -> String {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(server_url) if !server_url.is_empty() => {
             use sqlx::Connection;
@@ -225,7 +236,7 @@ async fn fresh_database_url(dir: &TempDir) -> String {
                 .unwrap_or(&server_url);
             format!("{base}/{name}")
         }
-        _ => format!("sqlite://{}", dir.path().join("test.db").display()),
+        _ => format!("sqlite://{}", dir.join(sqlite_file).display()),
     }
 }
 

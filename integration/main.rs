@@ -12,3 +12,4 @@ mod input;
 mod permissions;
 mod pool;
 mod tls;
+mod witness;

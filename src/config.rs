@@ -108,6 +108,29 @@ pub struct AuditSettings {
     /// The checkpoint origin line: names this deployment's log, e.g. `sealdraw.hubei.gov.cn/log`.
     pub origin: String,
     pub checkpoint_interval_secs: u64,
+    /// Witnesses (c2sp.org/tlog-witness) every new checkpoint is submitted to, typically run by
+    /// independent supervisory bodies.
+    pub witnesses: Vec<WitnessSettings>,
+    /// Cosignatures a checkpoint needs to satisfy verifiers' policy. Below it the log still
+    /// signs and serves checkpoints, and warns.
+    pub witness_quorum: usize,
+    /// PEM bundle of the CA(s) that issue the witnesses' HTTPS certificates; the only roots the
+    /// witness client trusts. Required when witnesses are configured.
+    pub witness_ca: Option<PathBuf>,
+    /// How long one witness may take to answer before the log gives up on it for this checkpoint.
+    pub witness_timeout_secs: u64,
+}
+
+/// One witness: `{ name = "…", url = "https://…", vkey = "…" }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WitnessSettings {
+    /// The witness's key name, as in its vkey.
+    pub name: String,
+    /// Its submission prefix: `add-checkpoint` is posted to `<url>/add-checkpoint`.
+    pub url: String,
+    /// Its cosignature verifier key (type 0x04), as `sealdraw witness key` prints it.
+    pub vkey: String,
 }
 
 impl Default for Settings {
@@ -182,6 +205,10 @@ impl Default for AuditSettings {
         Self {
             origin: "sealdraw.example/log".into(),
             checkpoint_interval_secs: 5,
+            witnesses: Vec::new(),
+            witness_quorum: 0,
+            witness_ca: None,
+            witness_timeout_secs: 5,
         }
     }
 }
@@ -366,10 +393,75 @@ impl Settings {
                 "audit.origin must be a non-empty single word without '+' (e.g. host/log)".into(),
             );
         }
+        self.audit.validate_witnesses(&mut problems);
         if problems.is_empty() {
             Ok(())
         } else {
             Err(SettingsError::Invalid(problems))
+        }
+    }
+}
+
+impl AuditSettings {
+    fn validate_witnesses(&self, problems: &mut Vec<String>) {
+        use crate::audit::note::CosignatureVerifier;
+        let mut verifiers: Vec<CosignatureVerifier> = Vec::new();
+        for (position, witness) in self.witnesses.iter().enumerate() {
+            let at = format!("audit.witnesses[{position}] ({})", witness.name);
+            match witness.vkey.parse::<CosignatureVerifier>() {
+                Err(e) => problems.push(format!(
+                    "{at}: vkey is not a cosignature/v1 verifier key (type 0x04): {e}"
+                )),
+                Ok(verifier) if verifier.name() != witness.name => problems.push(format!(
+                    "{at}: name must equal the vkey's key name {:?}",
+                    verifier.name()
+                )),
+                Ok(verifier) => {
+                    // One key counted under two names would fill two quorum places.
+                    if verifiers.iter().any(|v| {
+                        v.public_key() == verifier.public_key() || v.name() == verifier.name()
+                    }) {
+                        problems.push(format!(
+                            "{at}: the same witness name or key is listed twice"
+                        ));
+                    }
+                    verifiers.push(verifier);
+                }
+            }
+            match reqwest::Url::parse(&witness.url) {
+                Ok(url)
+                    if url.scheme() == "https"
+                        && url.host().is_some()
+                        && url.query().is_none()
+                        && url.fragment().is_none() => {}
+                _ => problems.push(format!(
+                    "{at}: url {:?} must be an https:// URL without query or fragment",
+                    witness.url
+                )),
+            }
+        }
+        if self.witness_quorum > self.witnesses.len() {
+            problems.push(format!(
+                "audit.witness_quorum {} exceeds the {} configured witnesses",
+                self.witness_quorum,
+                self.witnesses.len()
+            ));
+        }
+        if !self.witnesses.is_empty() {
+            match &self.witness_ca {
+                None => problems.push(
+                    "audit.witness_ca is required when witnesses are configured (the PEM CA \
+                     bundle that issues their HTTPS certificates)"
+                        .into(),
+                ),
+                Some(ca) if !ca.is_file() => {
+                    problems.push(format!("audit.witness_ca: {} does not exist", ca.display()))
+                }
+                Some(_) => {}
+            }
+            if self.witness_timeout_secs == 0 {
+                problems.push("audit.witness_timeout_secs must be greater than 0".into());
+            }
         }
     }
 }
@@ -400,6 +492,53 @@ mod tests {
         assert!(err.contains("server.address"), "{err}");
         assert!(err.contains("argon2_memory_kib"), "{err}");
         assert!(err.contains("danger_metrics_on_public_address"), "{err}");
+    }
+
+    #[test]
+    fn witness_settings_are_checked() {
+        let vkey = crate::audit::note::CosignatureSigner::from_seed("w1.example", &[3; 32])
+            .unwrap()
+            .verifier()
+            .to_string();
+        let witness = |name: &str, url: &str, vkey: &str| WitnessSettings {
+            name: name.into(),
+            url: url.into(),
+            vkey: vkey.into(),
+        };
+        let mut settings = Settings {
+            profile: Profile::Dev,
+            ..Settings::default()
+        };
+        settings.audit.witnesses = vec![
+            witness("w1.example", "https://w1.example/witness", &vkey),
+            witness("w2.example", "http://w2.example", &vkey),
+            witness(
+                "w3.example",
+                "https://w3.example",
+                "w3.example+00000000+AAAA",
+            ),
+        ];
+        settings.audit.witness_quorum = 4;
+        let err = settings.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("audit.witnesses[1] (w2.example): name must equal"),
+            "{err}"
+        );
+        assert!(err.contains("must be an https:// URL"), "{err}");
+        assert!(
+            err.contains("audit.witnesses[2] (w3.example): vkey"),
+            "{err}"
+        );
+        assert!(err.contains("witness_quorum 4 exceeds"), "{err}");
+        assert!(err.contains("audit.witness_ca is required"), "{err}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, "").unwrap();
+        settings.audit.witnesses.truncate(1);
+        settings.audit.witness_quorum = 1;
+        settings.audit.witness_ca = Some(ca);
+        settings.validate().unwrap();
     }
 
     #[test]

@@ -15,6 +15,7 @@ use utoipa_actix_web::AppExt;
 use zeroize::Zeroizing;
 
 use crate::audit::AuditLog;
+use crate::audit::witness::WitnessPool;
 use crate::auth::{AuthService, NewAccountRequest, Role, totp};
 use crate::clock::SharedClock;
 use crate::config::{Profile, Settings};
@@ -62,12 +63,10 @@ impl Application {
             keys.clone(),
             settings.auth.clone(),
         )?;
-        let audit = Arc::new(AuditLog::new(
-            store.clone(),
-            clock.clone(),
-            &keys,
-            &settings.audit.origin,
-        )?);
+        let audit = Arc::new(
+            AuditLog::new(store.clone(), clock.clone(), &keys, &settings.audit.origin)?
+                .with_witnesses(WitnessPool::from_settings(&settings.audit)?),
+        );
 
         let bootstrap = if settings.profile == Profile::Dev {
             bootstrap_admin(&store, &auth, &rng).await?

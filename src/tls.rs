@@ -10,7 +10,7 @@ use rustls::crypto::{CryptoProvider, ring as ring_provider};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
-use rustls::{RootCertStore, ServerConfig};
+use rustls::{ClientConfig, RootCertStore, ServerConfig};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
@@ -73,6 +73,22 @@ pub fn server_config(options: &TlsOptions<'_>) -> Result<ServerConfig, TlsError>
         .map_err(|e| TlsError::Config(e.to_string()))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
+}
+
+/// A client configuration for calls the server makes itself (to witnesses): the same provider
+/// and protocol versions as the listener, trusting only the CAs in the PEM bundle `ca`.
+pub fn client_config(ca: &Path) -> Result<ClientConfig, TlsError> {
+    let mut roots = RootCertStore::empty();
+    for certificate in read_certificates(ca, "CA bundle")? {
+        roots
+            .add(certificate)
+            .map_err(|e| TlsError::Config(e.to_string()))?;
+    }
+    Ok(ClientConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS12, &rustls::version::TLS13])
+        .map_err(|e| TlsError::Config(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
 }
 
 fn read_certificates(

@@ -2,7 +2,8 @@
 //!
 //! Appending happens inside the caller's transaction ([`append`]): an action and its entry
 //! commit together or not at all. Signing happens afterwards, from committed state only, and
-//! never produces a checkpoint inconsistent with the last one signed.
+//! never produces a checkpoint inconsistent with the last one signed. Each new checkpoint is then
+//! submitted to the configured witnesses, whose cosignatures are added to the stored note.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,9 +14,10 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use super::checkpoint::{Checkpoint, sign_checkpoint};
 use super::entry::{AuditEntry, EntryError};
 use super::merkle::{self, Frontier, Hash, MerkleError};
-use super::note::{NoteSigner, NoteVerifier};
+use super::note::{Note, NoteSignature, NoteSigner, NoteVerifier};
 use super::proof::TlogProof;
 use super::tiles::{self, TileKind, TilePath};
+use super::witness::{AddCheckpointRequest, RemoteWitness, SubmitError, WitnessPool};
 use crate::clock::SharedClock;
 use crate::crypto::KeyRing;
 use crate::store::{Store, StoreError, Tx};
@@ -68,9 +70,14 @@ pub struct AuditLog {
     signers: Vec<NoteSigner>,
     verifiers: Vec<NoteVerifier>,
     /// One signer at a time in this process; other instances are reconciled by the table's
-    /// primary key.
+    /// primary key. Also keeps submissions to witnesses in tree-size order.
     signing: tokio::sync::Mutex<()>,
+    witnesses: Option<WitnessPool>,
 }
+
+/// A witness that failed is asked again about an unchanged checkpoint only after this long, so
+/// an unreachable witness does not slow every checkpoint request down by its timeout.
+const WITNESS_RETRY_MILLIS: i64 = 60_000;
 
 impl AuditLog {
     /// Every active log key signs; during a rotation the old and new keys both do.
@@ -95,7 +102,14 @@ impl AuditLog {
             signers,
             verifiers,
             signing: tokio::sync::Mutex::new(()),
+            witnesses: None,
         })
+    }
+
+    /// Submits every new checkpoint to these witnesses (see [`AuditLog::checkpoint_now`]).
+    pub fn with_witnesses(mut self, witnesses: Option<WitnessPool>) -> Self {
+        self.witnesses = witnesses;
+        self
     }
 
     pub fn origin(&self) -> &str {
@@ -113,6 +127,13 @@ impl AuditLog {
 
     /// Signs a checkpoint for the committed tree if it has grown since the last one, after
     /// checking that the new tree extends the last signed one; returns the latest checkpoint.
+    ///
+    /// With witnesses configured, a new checkpoint is then submitted to all of them at once,
+    /// each bounded by the witness timeout, and their verified cosignatures are added to the
+    /// stored note. An unchanged checkpoint is resubmitted to witnesses that have not cosigned
+    /// it, at most once a minute each. Witnesses never stop the log: without a quorum the
+    /// checkpoint is stored and served all the same, with a warning, and verifiers holding a
+    /// witness policy refuse it. Appending never waits for any of this.
     pub async fn checkpoint_now(&self) -> Result<SignedCheckpoint, AuditError> {
         let _signing = self.signing.lock().await;
         let mut tx = self.store.read().await?;
@@ -123,7 +144,7 @@ impl AuditLog {
             let latest = to_signed(latest)?;
             if latest.size == size {
                 tx.rollback().await?;
-                return Ok(latest);
+                return Ok(self.resubmit_to_witnesses(latest).await);
             }
             if latest.size > size {
                 return Err(AuditError::Inconsistent(format!(
@@ -152,6 +173,10 @@ impl AuditLog {
             ));
         }
         tx.rollback().await?;
+        let previous_size = latest.as_ref().map_or(Ok(0), |row| {
+            u64::try_from(row.size)
+                .map_err(|_| StoreError::Corrupt("negative checkpoint size".into()))
+        })?;
 
         let checkpoint = Checkpoint::new(self.origin.clone(), size, root);
         let signer_refs: Vec<&NoteSigner> = self.signers.iter().collect();
@@ -167,7 +192,208 @@ impl AuditLog {
         tx.commit().await?;
         metrics::gauge!("audit_checkpoint_size").set(size as f64);
         tracing::info!(size, "signed audit checkpoint");
-        to_signed(&stored)
+        let signed = to_signed(&stored)?;
+        Ok(match &self.witnesses {
+            Some(pool) => {
+                let everyone: Vec<&RemoteWitness> = pool.witnesses().iter().collect();
+                self.gather_cosignatures(pool, signed, previous_size, &everyone)
+                    .await
+            }
+            None => signed,
+        })
+    }
+
+    /// Asks the witnesses whose cosignature `latest` lacks, unless they failed recently.
+    async fn resubmit_to_witnesses(&self, latest: SignedCheckpoint) -> SignedCheckpoint {
+        let Some(pool) = &self.witnesses else {
+            return latest;
+        };
+        let Ok(note) = Note::parse(&latest.note) else {
+            return latest;
+        };
+        let now = self.clock.now_millis();
+        let missing: Vec<&RemoteWitness> = pool
+            .witnesses()
+            .iter()
+            .filter(|w| !WitnessPool::has_cosigned(w, &note))
+            .filter(|w| {
+                w.last_failure()
+                    .is_none_or(|at| now.saturating_sub(at) >= WITNESS_RETRY_MILLIS)
+            })
+            .collect();
+        if missing.is_empty() {
+            return latest;
+        }
+        // Without a better guess, old size 0 makes a witness answer 409 with its own size.
+        self.gather_cosignatures(pool, latest, 0, &missing).await
+    }
+
+    /// Submits `checkpoint` to `witnesses` concurrently, adds the verified cosignatures to the
+    /// stored note and returns the checkpoint as now stored. Failures are logged and counted.
+    async fn gather_cosignatures(
+        &self,
+        pool: &WitnessPool,
+        checkpoint: SignedCheckpoint,
+        previous_size: u64,
+        witnesses: &[&RemoteWitness],
+    ) -> SignedCheckpoint {
+        let submissions = witnesses.iter().map(|witness| {
+            let checkpoint = &checkpoint;
+            async move {
+                let outcome = tokio::time::timeout(
+                    pool.timeout(),
+                    self.submit_to_witness(pool, witness, checkpoint, previous_size),
+                )
+                .await
+                .unwrap_or(Err(SubmitError::Timeout(pool.timeout())));
+                (*witness, outcome)
+            }
+        });
+        let mut cosignatures = Vec::new();
+        for (witness, outcome) in futures_util::future::join_all(submissions).await {
+            match outcome {
+                Ok(lines) => {
+                    metrics::counter!("audit_witness_cosignatures_total", "witness" => witness.name().to_owned())
+                        .increment(1);
+                    witness.set_last_failure(None);
+                    cosignatures.extend(lines);
+                }
+                Err(error) => {
+                    metrics::counter!(
+                        "audit_witness_failures_total",
+                        "witness" => witness.name().to_owned(),
+                        "reason" => error.label()
+                    )
+                    .increment(1);
+                    witness.set_last_failure(Some(self.clock.now_millis()));
+                    if matches!(error, SubmitError::Refused { status: 422, .. }) {
+                        tracing::error!(
+                            witness = witness.name(),
+                            size = checkpoint.size,
+                            "a witness found the audit checkpoint inconsistent with one it \
+                             cosigned earlier: the log's history has been changed"
+                        );
+                    }
+                    tracing::warn!(
+                        witness = witness.name(),
+                        size = checkpoint.size,
+                        %error,
+                        "witness did not cosign the audit checkpoint"
+                    );
+                }
+            }
+        }
+        let stored = if cosignatures.is_empty() {
+            checkpoint
+        } else {
+            match self.add_cosignatures(checkpoint.size, &cosignatures).await {
+                Ok(stored) => stored,
+                Err(error) => {
+                    tracing::error!(%error, size = checkpoint.size, "could not store witness cosignatures");
+                    checkpoint
+                }
+            }
+        };
+        let cosigned = Note::parse(&stored.note).map_or(0, |note| {
+            pool.witnesses()
+                .iter()
+                .filter(|w| WitnessPool::has_cosigned(w, &note))
+                .count()
+        });
+        metrics::gauge!("audit_checkpoint_witnesses").set(cosigned as f64);
+        if cosigned < pool.quorum() {
+            metrics::counter!("audit_witness_quorum_missed_total").increment(1);
+            tracing::warn!(
+                size = stored.size,
+                cosigned,
+                quorum = pool.quorum(),
+                "the audit checkpoint lacks its witness quorum; verifiers with a witness policy \
+                 will refuse it until witnesses cosign a later one"
+            );
+        }
+        stored
+    }
+
+    /// One witness: `old` is the size it is known to hold, else the previous checkpoint's; a
+    /// 409 names the witness's size, and one retry proves consistency from there.
+    async fn submit_to_witness(
+        &self,
+        pool: &WitnessPool,
+        witness: &RemoteWitness,
+        checkpoint: &SignedCheckpoint,
+        previous_size: u64,
+    ) -> Result<Vec<NoteSignature>, SubmitError> {
+        let size = checkpoint.size;
+        let mut old = witness
+            .known_size()
+            .filter(|known| *known <= size)
+            .unwrap_or(previous_size.min(size));
+        let mut retried = false;
+        loop {
+            // Not `consistency_proof`: that may sign a checkpoint, which waits for this lock.
+            let proof = self
+                .stored_consistency_proof(old, size)
+                .await
+                .map_err(|e| SubmitError::Local(e.to_string()))?;
+            let request = AddCheckpointRequest {
+                old_size: old,
+                proof,
+                checkpoint: checkpoint.note.clone(),
+            };
+            match pool.add_checkpoint(witness, &request).await {
+                Ok(cosignatures) => {
+                    witness.set_known_size(size);
+                    return Ok(cosignatures);
+                }
+                Err(SubmitError::Conflict { size: theirs }) => {
+                    witness.set_known_size(theirs);
+                    if theirs > size {
+                        tracing::error!(
+                            witness = witness.name(),
+                            witness_size = theirs,
+                            size,
+                            "a witness has cosigned a larger tree than the log holds: entries \
+                             were removed from the log"
+                        );
+                    }
+                    if retried || theirs == old || theirs > size {
+                        return Err(SubmitError::Conflict { size: theirs });
+                    }
+                    retried = true;
+                    old = theirs;
+                }
+                Err(other) => return Err(other),
+            }
+        }
+    }
+
+    /// Adds cosignature lines to a stored checkpoint's note, replacing older ones by the same
+    /// witness. The row lock keeps concurrent instances from dropping each other's lines.
+    async fn add_cosignatures(
+        &self,
+        size: u64,
+        cosignatures: &[NoteSignature],
+    ) -> Result<SignedCheckpoint, AuditError> {
+        let mut tx = self.store.write().await?;
+        let row = tx
+            .lock_audit_checkpoint_at(size)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("checkpoint {size} vanished")))?;
+        let mut note = Note::parse(&row.note)
+            .map_err(|e| StoreError::Corrupt(format!("stored checkpoint note: {e}")))?;
+        for cosignature in cosignatures {
+            note.signatures
+                .retain(|s| !(s.name == cosignature.name && s.key_id == cosignature.key_id));
+            note.signatures.push(cosignature.clone());
+        }
+        let text = note
+            .format()
+            .map_err(|e| AuditError::Signing(e.to_string()))?;
+        tx.update_audit_checkpoint_note(size, &text).await?;
+        tx.commit().await?;
+        let mut signed = to_signed(&row)?;
+        signed.note = text;
+        Ok(signed)
     }
 
     /// The latest signed checkpoint, signing the first one if there is none yet.
@@ -237,6 +463,11 @@ impl AuditLog {
                 latest.size
             )));
         }
+        self.stored_consistency_proof(old, new).await
+    }
+
+    /// A consistency proof from stored nodes, without range checks against checkpoints.
+    async fn stored_consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, AuditError> {
         let mut tx = self.store.read().await?;
         let stored = tx
             .audit_nodes(&merkle::consistency_proof_needs(old, new)?)

@@ -7,6 +7,8 @@
 //! - [`log`]: appending inside the action's own transaction, signing checkpoints, serving
 //!   proofs and tiles from stored hashes.
 //! - [`export`]: the offline export and verifier.
+//! - [`witness`]: tlog-witness, both sides: the witness server an independent body runs, and
+//!   the log's submissions to witnesses.
 
 #![forbid(unsafe_code)]
 
@@ -18,6 +20,7 @@ pub mod merkle;
 pub mod note;
 pub mod proof;
 pub mod tiles;
+pub mod witness;
 
 pub use entry::{Actor, AuditEntry};
 pub use log::{AuditError, AuditLog, append};

@@ -8,6 +8,7 @@ pub mod keys;
 pub mod rng;
 pub mod rotation;
 pub mod seal;
+pub mod witness_key;
 
 pub use keys::KeyRing;
 pub use rng::Rng;

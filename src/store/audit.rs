@@ -1,4 +1,5 @@
-//! The audit log's tables: entries, Merkle nodes, the head row and signed checkpoints.
+//! The audit log's tables: entries, Merkle nodes, the head row and signed checkpoints; and the
+//! witness's one table, the latest checkpoint it cosigned per log origin.
 
 use std::collections::HashMap;
 
@@ -13,6 +14,14 @@ pub struct CheckpointRow {
     pub root: Vec<u8>,
     pub note: String,
     pub signed_at: i64,
+}
+
+/// What a witness last cosigned for one log.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct WitnessStateRow {
+    pub size: i64,
+    pub root: Vec<u8>,
+    pub note: String,
 }
 
 fn to_i64(value: u64) -> Result<i64, StoreError> {
@@ -221,6 +230,121 @@ impl Tx {
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Reads a checkpoint for replacing its note, locking the row until the transaction ends so
+    /// that two instances adding cosignatures do not drop each other's.
+    pub async fn lock_audit_checkpoint_at(
+        &mut self,
+        size: u64,
+    ) -> Result<Option<CheckpointRow>, StoreError> {
+        let size = to_i64(size)?;
+        Ok(match self {
+            Tx::Sqlite(tx) => {
+                sqlx::query_as::<_, CheckpointRow>(
+                    "SELECT size, root, note, signed_at FROM audit_checkpoints WHERE size = $1",
+                )
+                .bind(size)
+                .fetch_optional(&mut **tx)
+                .await?
+            }
+            Tx::Postgres(tx) => {
+                sqlx::query_as::<_, CheckpointRow>(
+                    "SELECT size, root, note, signed_at FROM audit_checkpoints WHERE size = $1 \
+                     FOR UPDATE",
+                )
+                .bind(size)
+                .fetch_optional(&mut **tx)
+                .await?
+            }
+        })
+    }
+
+    /// The witness's state for `origin`, locked until the transaction ends: checking a request
+    /// against it and storing the new state must be one atomic step (tlog-witness), or two
+    /// requests could roll the state back. A log never seen gets the row `(0, empty_root, "")`
+    /// inserted first, so that PostgreSQL has a row to lock; it persists only if the
+    /// transaction commits, which it does only after a successful cosigning that replaces it.
+    /// SQLite's `BEGIN IMMEDIATE` already holds the database write lock.
+    pub async fn lock_witness_state(
+        &mut self,
+        origin: &str,
+        empty_root: &[u8; 32],
+    ) -> Result<WitnessStateRow, StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO witness_state (origin, size, root, note) VALUES ($1, 0, $2, '') \
+             ON CONFLICT (origin) DO NOTHING")
+            .bind(origin)
+            .bind(empty_root.to_vec())
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(match self {
+            Tx::Sqlite(tx) => {
+                sqlx::query_as::<_, WitnessStateRow>(
+                    "SELECT size, root, note FROM witness_state WHERE origin = $1",
+                )
+                .bind(origin)
+                .fetch_one(&mut **tx)
+                .await?
+            }
+            Tx::Postgres(tx) => {
+                sqlx::query_as::<_, WitnessStateRow>(
+                    "SELECT size, root, note FROM witness_state WHERE origin = $1 FOR UPDATE",
+                )
+                .bind(origin)
+                .fetch_one(&mut **tx)
+                .await?
+            }
+        })
+    }
+
+    /// The witness's state for `origin` without locking it, if it ever cosigned for that log.
+    pub async fn witness_state(
+        &mut self,
+        origin: &str,
+    ) -> Result<Option<WitnessStateRow>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, WitnessStateRow>(
+            "SELECT size, root, note FROM witness_state WHERE origin = $1")
+            .bind(origin)
+            .fetch_optional(conn)
+            .await)?)
+    }
+
+    /// Every log the witness has cosigned for, by origin.
+    pub async fn witness_states(&mut self) -> Result<Vec<(String, WitnessStateRow)>, StoreError> {
+        let rows = on_conn!(self, conn => sqlx::query_as::<_, (String, i64, Vec<u8>, String)>(
+            "SELECT origin, size, root, note FROM witness_state ORDER BY origin")
+            .fetch_all(conn)
+            .await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(origin, size, root, note)| (origin, WitnessStateRow { size, root, note }))
+            .collect())
+    }
+
+    /// Replaces the witness's state for `origin`; the row must have been locked by
+    /// [`Tx::lock_witness_state`] in this transaction.
+    pub async fn set_witness_state(
+        &mut self,
+        origin: &str,
+        size: u64,
+        root: &[u8; 32],
+        note: &str,
+    ) -> Result<(), StoreError> {
+        let updated = on_conn!(self, conn => sqlx::query(
+            "UPDATE witness_state SET size = $1, root = $2, note = $3 WHERE origin = $4")
+            .bind(to_i64(size)?)
+            .bind(root.to_vec())
+            .bind(note)
+            .bind(origin)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if updated != 1 {
+            return Err(corrupt("the witness state row vanished while locked"));
+        }
         Ok(())
     }
 }

@@ -1,0 +1,160 @@
+//! The witness's own key file: one Ed25519 seed, for `sealdraw witness`. It is separate from the
+//! server's key ring because a witness is run by a different body (a supervisor), on a different
+//! machine, and must never share a key with the log it watches.
+
+use std::io::Write;
+use std::path::Path;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use super::keys::KeyFileError;
+use super::{Rng, SecretBytes};
+
+const FORMAT: &str = "sealdraw-witness-key/v1";
+const SEED_LEN: usize = 32;
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WitnessKeyFile {
+    format: String,
+    /// Base64 of the 32-byte Ed25519 seed (RFC 8032 private key).
+    seed: Zeroizing<String>,
+}
+
+/// Creates a new witness key file (mode 0600) and returns its seed. Refuses to replace an
+/// existing file: a witness that loses its key loses its identity, and every verifier's policy
+/// names that key.
+pub fn init_witness_seed(path: &Path, rng: &Rng) -> Result<SecretBytes, KeyFileError> {
+    let write_err = |source| KeyFileError::Write {
+        path: path.display().to_string(),
+        source,
+    };
+    if path.exists() {
+        return Err(KeyFileError::Exists(path.display().to_string()));
+    }
+    let seed = Zeroizing::new(
+        rng.bytes::<SEED_LEN>()
+            .map_err(|_| KeyFileError::Randomness)?,
+    );
+    let file = WitnessKeyFile {
+        format: FORMAT.into(),
+        seed: Zeroizing::new(B64.encode(*seed)),
+    };
+    let text = Zeroizing::new(
+        serde_json::to_string_pretty(&file).map_err(|e| KeyFileError::Invalid(e.to_string()))?,
+    );
+    if let Some(parent) = path.parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).map_err(write_err)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    // `create_new` also closes the race with another process creating the file meanwhile.
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut handle = options.open(path).map_err(|source| match source.kind() {
+        std::io::ErrorKind::AlreadyExists => KeyFileError::Exists(path.display().to_string()),
+        _ => write_err(source),
+    })?;
+    handle.write_all(text.as_bytes()).map_err(write_err)?;
+    handle.write_all(b"\n").map_err(write_err)?;
+    handle.sync_all().map_err(write_err)?;
+    Ok(SecretBytes::new(seed.to_vec()))
+}
+
+/// Reads the seed from a file made by [`init_witness_seed`].
+pub fn load_witness_seed(path: &Path) -> Result<SecretBytes, KeyFileError> {
+    let text =
+        Zeroizing::new(
+            std::fs::read_to_string(path).map_err(|source| KeyFileError::Read {
+                path: path.display().to_string(),
+                source,
+            })?,
+        );
+    // serde's messages quote the offending input, which could be the seed: say less.
+    let file: WitnessKeyFile = serde_json::from_str(&text).map_err(|_| {
+        KeyFileError::Invalid(format!(
+            "{} is not a witness key file ({FORMAT})",
+            path.display()
+        ))
+    })?;
+    if file.format != FORMAT {
+        return Err(KeyFileError::Invalid(format!(
+            "format {:?} is not {FORMAT}",
+            file.format
+        )));
+    }
+    let seed = Zeroizing::new(
+        B64.decode(file.seed.as_bytes())
+            .map_err(|_| KeyFileError::Invalid("the witness seed is not base64".into()))?,
+    );
+    if seed.len() != SEED_LEN {
+        return Err(KeyFileError::Invalid(format!(
+            "the witness seed is not {SEED_LEN} bytes"
+        )));
+    }
+    Ok(SecretBytes::new(seed.to_vec()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_witness_key_file_is_private_loads_back_and_is_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("witness.key");
+        let rng = Rng::danger_deterministic(b"witness");
+        let created = init_witness_seed(&path, &rng).unwrap();
+        let loaded = load_witness_seed(&path).unwrap();
+        assert_eq!(created.expose(), loaded.expose());
+        assert!(matches!(
+            init_witness_seed(&path, &rng),
+            Err(KeyFileError::Exists(_))
+        ));
+        assert_eq!(load_witness_seed(&path).unwrap().expose(), loaded.expose());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(
+                mode & 0o077,
+                0,
+                "witness key must not be readable by others"
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_witness_key_files_are_refused_without_echoing_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("witness.key");
+        for (text, why) in [
+            ("not json at all AAAAsecret", "not JSON"),
+            (r#"{"format":"other","seed":"AAAA"}"#, "wrong format"),
+            (
+                r#"{"format":"sealdraw-witness-key/v1","seed":"AAAA"}"#,
+                "short seed",
+            ),
+            (
+                r#"{"format":"sealdraw-witness-key/v1","seed":"!!"}"#,
+                "not base64",
+            ),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let error = load_witness_seed(&path).err().expect(why).to_string();
+            assert!(!error.contains("AAAAsecret"), "{why}: {error}");
+        }
+        assert!(matches!(
+            load_witness_seed(&dir.path().join("missing")),
+            Err(KeyFileError::Read { .. })
+        ));
+    }
+}
