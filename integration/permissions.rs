@@ -80,7 +80,7 @@ async fn audit_pool_and_unseal_routes_answer_only_the_roles_granted_them() {
             let mut request = app.request(method.clone(), path, token);
             if path.ends_with("/import") {
                 request = request.header("content-type", "text/csv").body("");
-            } else if method == Method::POST {
+            } else if method == Method::POST || method == Method::PATCH {
                 request = request.json(&json!({}));
             }
             request.send()

@@ -714,3 +714,178 @@ async fn a_sealed_value_copied_to_another_record_does_not_open() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn an_expert_activates_an_issued_login_and_keeps_their_own_record_up_to_date() {
+    let app = spawn_app().await;
+    let (_, admin) = app.account_with_token("admin.one", Role::Admin).await;
+    let (_, supervisor) = app
+        .account_with_token("supervisor.one", Role::Supervisor)
+        .await;
+    let known = people(2, 9);
+    assert_eq!(
+        import(&app, &admin, csv(&known), "text/csv").await.status(),
+        StatusCode::OK
+    );
+    let listed: Value = app
+        .get("/api/v1/experts", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let expert_id = listed["experts"][0]["expert_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let other_id = listed["experts"][1]["expert_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let issued = app
+        .post(
+            &format!("/api/v1/experts/{expert_id}/login"),
+            Some(&admin),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(issued.status(), StatusCode::CREATED);
+    let issued: Value = issued.json().await.unwrap();
+    let username = issued["username"].as_str().unwrap().to_owned();
+    let code = issued["activation_code"].as_str().unwrap().to_owned();
+    assert!(
+        known
+            .iter()
+            .all(|p| !username.contains(&p.name) && !username.contains(&p.id_number))
+    );
+    let again = app
+        .post(
+            &format!("/api/v1/experts/{expert_id}/login"),
+            Some(&admin),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_problem(again, StatusCode::CONFLICT).await;
+
+    // Nobody can log in before activation, and a wrong code is refused like a wrong password.
+    let before = app
+        .post_login(&serde_json::json!({"username": username, "password": PASSWORD}))
+        .await;
+    assert_problem(before, StatusCode::UNAUTHORIZED).await;
+    let activate =
+        |code: &str| serde_json::json!({"username": username, "code": code, "password": PASSWORD});
+    assert_problem(
+        app.post(
+            "/api/v1/auth/activate",
+            None,
+            &activate("wrongcode00000000"),
+        )
+        .await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert_eq!(
+        app.post("/api/v1/auth/activate", None, &activate(&code))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_problem(
+        app.post("/api/v1/auth/activate", None, &activate(&code))
+            .await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+
+    let login = app
+        .post_login(&serde_json::json!({"username": username, "password": PASSWORD}))
+        .await;
+    assert_eq!(login.status(), StatusCode::OK);
+    let expert: String = login.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let own: Value = app
+        .get("/api/v1/me/expert", Some(&expert))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let person = known
+        .iter()
+        .find(|p| own["identity"]["name"] == p.name.as_str())
+        .expect("own name");
+    assert_eq!(own["identity"]["phone"], person.phone.as_str());
+    assert!(
+        own["identity"].get("id_number").is_none(),
+        "the ID number is not part of the self view"
+    );
+
+    let relative = complete_credit_code("91420100MA4K00009").unwrap();
+    let changes = serde_json::json!({
+        "phone": "13712345678", "email": "new@example.cn",
+        "leave": [{"from": "2026-12-01", "to": "2026-12-10"}],
+        "relatives_employers": [relative]
+    });
+    let updated = app
+        .request(reqwest::Method::PATCH, "/api/v1/me/expert", Some(&expert))
+        .json(&changes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(updated.status(), StatusCode::OK);
+    let updated: Value = updated.json().await.unwrap();
+    assert_eq!(updated["identity"]["phone"], "13712345678");
+    assert_eq!(updated["leave"][0]["to"], "2026-12-10");
+    assert!(
+        updated["identity"]["relatives_employers"]
+            .as_str()
+            .unwrap()
+            .contains(&relative)
+    );
+
+    let bad = app
+        .request(reqwest::Method::PATCH, "/api/v1/me/expert", Some(&expert))
+        .json(&serde_json::json!({"phone": "12"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        assert_problem(bad, StatusCode::BAD_REQUEST).await["field"],
+        "phone"
+    );
+    let sneaky = app
+        .request(reqwest::Method::PATCH, "/api/v1/me/expert", Some(&expert))
+        .json(&serde_json::json!({"region": "420500"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(sneaky, StatusCode::BAD_REQUEST).await;
+    assert_problem(
+        app.get("/api/v1/me/expert", Some(&supervisor)).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+
+    // An unused code expires.
+    let issued: Value = app
+        .post(
+            &format!("/api/v1/experts/{other_id}/login"),
+            Some(&admin),
+            &serde_json::json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    app.clock
+        .advance(std::time::Duration::from_secs(8 * 24 * 3600));
+    let late = serde_json::json!({"username": issued["username"], "code": issued["activation_code"], "password": PASSWORD});
+    assert_problem(
+        app.post("/api/v1/auth/activate", None, &late).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert!(!captured_logs().contains(issued["activation_code"].as_str().unwrap()));
+    assert!(!captured_logs().contains("13712345678"));
+}

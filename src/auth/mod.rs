@@ -62,6 +62,8 @@ pub enum Permission {
     RequestUnseal,
     /// Approve or refuse someone else's unseal request (the second person of dual control).
     DecideUnseal,
+    /// See and edit one's own expert record.
+    OwnExpertRecord,
 }
 
 /// The single place that says which role may do what.
@@ -77,6 +79,7 @@ pub fn permits(role: Role, permission: Permission) -> bool {
         ReadPoolStatistics => matches!(role, Admin | Supervisor | Center),
         RequestUnseal => matches!(role, Admin | Supervisor),
         DecideUnseal => role == Supervisor,
+        OwnExpertRecord => role == Expert,
     }
 }
 

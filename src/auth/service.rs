@@ -94,6 +94,17 @@ pub struct AuthService {
 
 pub const MAX_USERNAME_CHARS: usize = 64;
 
+/// How long an expert has to activate an issued login.
+pub const ACTIVATION_VALIDITY_MILLIS: i64 = 7 * 24 * 3_600_000;
+
+/// An expert login as issued: shown once to the admin, who passes it on. No `Debug`.
+pub struct IssuedActivation {
+    pub account_id: String,
+    pub username: String,
+    pub code: Zeroizing<String>,
+    pub expires_at: Millis,
+}
+
 const ADDRESS_LIMITER_PRUNE_AT: usize = 10_000;
 
 impl AuthService {
@@ -365,6 +376,97 @@ impl AuthService {
             account_id,
             totp_secret,
         })
+    }
+
+    /// Creates an expert login whose username is random (never the expert's name or ID number)
+    /// and whose password nobody knows until the expert activates it with the one-time code.
+    pub async fn issue_expert_login(&self, actor: Actor) -> Result<IssuedActivation, AuthError> {
+        let random = |bytes: usize| -> Result<String, AuthError> {
+            let mut buffer = vec![0u8; bytes];
+            self.rng.fill(&mut buffer).map_err(|_| AuthError::Sealing)?;
+            Ok(totp::base32_secret(&buffer).to_lowercase())
+        };
+        let username = format!("expert-{}", random(5)?);
+        let unknowable = Zeroizing::new(format!("{}{}", random(20)?, random(20)?));
+        let created = self
+            .create_account(
+                NewAccountRequest {
+                    username: username.clone(),
+                    role: Role::Expert,
+                    password: SecretString::from(unknowable.as_str()),
+                    center_name: None,
+                    region_code: None,
+                },
+                actor,
+            )
+            .await?;
+        let code = Zeroizing::new(random(10)?);
+        let expires_at = self.clock.now_millis() + ACTIVATION_VALIDITY_MILLIS;
+        let mut tx = self.store.write().await?;
+        tx.set_activation(&created.account_id, &sha256(code.as_bytes()), expires_at)
+            .await?;
+        tx.commit().await?;
+        Ok(IssuedActivation {
+            account_id: created.account_id,
+            username,
+            code,
+            expires_at,
+        })
+    }
+
+    /// The expert chooses a password with the one-time code. Any mismatch gets the same answer.
+    pub async fn activate(
+        &self,
+        username: &str,
+        code: &str,
+        password: SecretString,
+        address: Option<IpAddr>,
+    ) -> Result<(), AuthError> {
+        validate_username(username)?;
+        password::check_new_password(password.expose_secret()).map_err(|problem| {
+            AuthError::InvalidInput {
+                field: "password",
+                problem,
+            }
+        })?;
+        if let Some(address) = address
+            && let Err(not_until) = self.address_limiter.check_key(&address)
+        {
+            return Err(AuthError::Throttled(
+                not_until.wait_time_from(DefaultClock::default().now()),
+            ));
+        }
+        let now = self.clock.now_millis();
+        let presented = sha256(code.trim().to_lowercase().as_bytes());
+        let mut tx = self.store.read().await?;
+        let pending = tx.activation(username).await?;
+        tx.rollback().await?;
+        let Some((account_id, Some(expected), Some(expires_at))) = pending else {
+            return Err(AuthError::InvalidCredentials);
+        };
+        if now >= expires_at || !crate::crypto::constant_time_eq(&presented, &expected) {
+            return Err(AuthError::InvalidCredentials);
+        }
+        let hash = self.hasher.hash(password, &self.rng).await?;
+        let mut tx = self.store.write().await?;
+        if !tx
+            .complete_activation(&account_id, &expected, &hash)
+            .await?
+        {
+            return Err(AuthError::InvalidCredentials);
+        }
+        let entry = AuditEntry::new(
+            "account.activated",
+            now,
+            Actor::Account {
+                id: account_id.clone(),
+                role: Role::Expert,
+            },
+        )
+        .reference("account", account_id.as_str());
+        audit::append(&mut tx, &entry).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Disabling ends every token of the account at once.

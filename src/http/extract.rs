@@ -134,7 +134,8 @@ pub mod may {
         ReadExpertRecords,
         ReadPoolStatistics,
         RequestUnseal,
-        DecideUnseal
+        DecideUnseal,
+        OwnExpertRecord
     );
 }
 

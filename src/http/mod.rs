@@ -10,6 +10,7 @@ pub mod audit;
 pub mod experts;
 pub mod extract;
 pub mod health;
+pub mod own_record;
 pub mod problem;
 pub mod request_id;
 pub mod session;
@@ -104,7 +105,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(unseal::list)
         .service(unseal::approve)
         .service(unseal::refuse)
-        .service(unseal::read);
+        .service(unseal::read)
+        .service(own_record::issue_login)
+        .service(own_record::activate)
+        .service(own_record::own_record)
+        .service(own_record::update_own_record);
 }
 
 /// Sent on every response, errors included.

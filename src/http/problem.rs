@@ -404,3 +404,21 @@ impl From<crate::pool::unseal::UnsealError> for ApiError {
         }
     }
 }
+
+impl From<crate::pool::own_record::OwnRecordError> for ApiError {
+    fn from(error: crate::pool::own_record::OwnRecordError) -> Self {
+        use crate::pool::own_record::OwnRecordError::*;
+        match error {
+            NotLinked => Self::not_found("this account is not linked to an expert record"),
+            NoSuchExpert => Self::not_found("no such expert"),
+            AlreadyLinked => Self::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "Conflict",
+                "that expert already has a login",
+            ),
+            Invalid { field, problem } => Self::bad_request(field, problem),
+            Pool(e) => e.into(),
+        }
+    }
+}

@@ -3,6 +3,7 @@
 
 pub mod demo;
 pub mod import;
+pub mod own_record;
 pub mod service;
 pub mod unseal;
 pub mod validate;

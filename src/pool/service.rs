@@ -75,6 +75,10 @@ impl PoolService {
         &self.store
     }
 
+    pub(super) fn rng(&self) -> &Rng {
+        &self.rng
+    }
+
     pub(super) fn keys(&self) -> &KeyRing {
         &self.keys
     }

@@ -426,3 +426,184 @@ impl Tx {
         Ok(())
     }
 }
+
+impl Tx {
+    pub async fn expert_account(
+        &mut self,
+        expert_id: &str,
+    ) -> Result<Option<Option<String>>, StoreError> {
+        Ok(
+            on_conn!(self, conn => sqlx::query_scalar::<_, Option<String>>(
+            "SELECT account_id FROM experts WHERE id = $1")
+            .bind(expert_id)
+            .fetch_optional(conn)
+            .await)?,
+        )
+    }
+
+    pub async fn link_expert_account(
+        &mut self,
+        expert_id: &str,
+        account_id: &str,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query("UPDATE experts SET account_id = $2 WHERE id = $1")
+            .bind(expert_id)
+            .bind(account_id)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn expert_of_account(
+        &mut self,
+        account_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_scalar::<_, String>(
+            "SELECT id FROM experts WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_optional(conn)
+            .await)?)
+    }
+
+    pub async fn set_activation(
+        &mut self,
+        account_id: &str,
+        code_hash: &[u8],
+        expires_at: Millis,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "UPDATE accounts SET activation_code_hash = $2, activation_expires_at = $3 WHERE id = $1")
+            .bind(account_id)
+            .bind(code_hash)
+            .bind(expires_at)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn activation(
+        &mut self,
+        username: &str,
+    ) -> Result<Option<(String, Option<Vec<u8>>, Option<i64>)>, StoreError> {
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, (String, Option<Vec<u8>>, Option<i64>)>(
+            "SELECT id, activation_code_hash, activation_expires_at FROM accounts WHERE username = $1")
+            .bind(username)
+            .fetch_optional(conn)
+            .await)?,
+        )
+    }
+
+    /// Sets the password and spends the code, only if the code is still the one presented.
+    pub async fn complete_activation(
+        &mut self,
+        account_id: &str,
+        code_hash: &[u8],
+        password_hash: &str,
+    ) -> Result<bool, StoreError> {
+        let updated = on_conn!(self, conn => sqlx::query(
+            "UPDATE accounts SET password_hash = $3, activation_code_hash = NULL, activation_expires_at = NULL \
+             WHERE id = $1 AND activation_code_hash = $2")
+            .bind(account_id)
+            .bind(code_hash)
+            .bind(password_hash)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(updated == 1)
+    }
+
+    pub async fn replace_expert_leave(
+        &mut self,
+        expert_id: &str,
+        periods: &[(Millis, Millis)],
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query("DELETE FROM expert_leave WHERE expert_id = $1")
+            .bind(expert_id).execute(conn).await.map(|r| r.rows_affected()))?;
+        for (from, to) in periods {
+            on_conn!(self, conn => sqlx::query(
+                "INSERT INTO expert_leave (expert_id, from_at, to_at) VALUES ($1, $2, $3)")
+                .bind(expert_id)
+                .bind(from)
+                .bind(to)
+                .execute(conn)
+                .await
+                .map(|r| r.rows_affected()))?;
+        }
+        Ok(())
+    }
+
+    pub async fn expert_leave(
+        &mut self,
+        expert_id: &str,
+    ) -> Result<Vec<(Millis, Millis)>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, (i64, i64)>(
+            "SELECT from_at, to_at FROM expert_leave WHERE expert_id = $1 ORDER BY from_at")
+            .bind(expert_id)
+            .fetch_all(conn)
+            .await)?)
+    }
+
+    pub async fn replace_expert_relatives(
+        &mut self,
+        expert_id: &str,
+        org_indexes: &[[u8; 32]],
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "DELETE FROM expert_organisations WHERE expert_id = $1 AND relation = 'relative'")
+            .bind(expert_id).execute(conn).await.map(|r| r.rows_affected()))?;
+        for index in org_indexes {
+            on_conn!(self, conn => sqlx::query(
+                "INSERT INTO expert_organisations (expert_id, org_index, relation) VALUES ($1, $2, 'relative')")
+                .bind(expert_id)
+                .bind(index.as_slice())
+                .execute(conn)
+                .await
+                .map(|r| r.rows_affected()))?;
+        }
+        Ok(())
+    }
+
+    pub async fn set_expert_phone_index(
+        &mut self,
+        expert_id: &str,
+        phone_index: &[u8],
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query("UPDATE experts SET phone_index = $2, updated_at = $3 WHERE id = $1")
+            .bind(expert_id)
+            .bind(phone_index)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}
+
+impl Tx {
+    pub async fn replace_expert_past_employers(
+        &mut self,
+        expert_id: &str,
+        periods: &[([u8; 32], String, String)],
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "DELETE FROM expert_organisations WHERE expert_id = $1 AND relation = 'past_employer'")
+            .bind(expert_id).execute(conn).await.map(|r| r.rows_affected()))?;
+        for (index, from, to) in periods {
+            on_conn!(self, conn => sqlx::query(
+                "INSERT INTO expert_organisations (expert_id, org_index, relation, from_date, to_date) \
+                 VALUES ($1, $2, 'past_employer', $3, $4)")
+                .bind(expert_id)
+                .bind(index.as_slice())
+                .bind(from)
+                .bind(to)
+                .execute(conn)
+                .await
+                .map(|r| r.rows_affected()))?;
+        }
+        Ok(())
+    }
+}
