@@ -234,13 +234,13 @@ impl PoolService {
             })
             .transpose()
             .map_err(|problem| invalid("employer_history", problem))?;
-        if let Some(leave) = &changes.leave {
-            if leave.len() > 50 || leave.iter().any(|p| p.from > p.to) {
-                return Err(invalid(
-                    "leave",
-                    "give at most 50 periods, each ending on or after its first day".into(),
-                ));
-            }
+        if let Some(leave) = &changes.leave
+            && (leave.len() > 50 || leave.iter().any(|p| p.from > p.to))
+        {
+            return Err(invalid(
+                "leave",
+                "give at most 50 periods, each ending on or after its first day".into(),
+            ));
         }
         for (name, list) in [
             ("relatives_employers", relatives.as_ref().map(Vec::len)),
