@@ -825,7 +825,8 @@ async fn an_expert_activates_an_issued_login_and_keeps_their_own_record_up_to_da
     let changes = serde_json::json!({
         "phone": "13712345678", "email": "new@example.cn",
         "leave": [{"from": "2026-12-01", "to": "2026-12-10"}],
-        "relatives_employers": [relative]
+        "relatives_employers": [relative],
+        "address": "武汉市江岸区示例路1号", "bank_account": "6222 0202 0000 1234 567"
     });
     let updated = app
         .request(reqwest::Method::PATCH, "/api/v1/me/expert", Some(&expert))

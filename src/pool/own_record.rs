@@ -79,6 +79,10 @@ pub struct OwnRecordChanges {
     /// Unified social credit codes of relatives' employers (for conflict-of-interest avoidance).
     pub relatives_employers: Option<Vec<String>>,
     pub employer_history: Option<Vec<EmploymentPeriod>>,
+    /// Postal address, up to 200 characters.
+    pub address: Option<String>,
+    /// Bank account number for evaluation fees: 12 to 30 digits.
+    pub bank_account: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -234,6 +238,24 @@ impl PoolService {
             })
             .transpose()
             .map_err(|problem| invalid("employer_history", problem))?;
+        if let Some(address) = &changes.address {
+            let chars = address.trim().chars().count();
+            if !(1..=200).contains(&chars) || address.chars().any(char::is_control) {
+                return Err(invalid(
+                    "address",
+                    "must be 1 to 200 printable characters".into(),
+                ));
+            }
+        }
+        let bank_account: Option<String> = changes
+            .bank_account
+            .as_ref()
+            .map(|a| a.chars().filter(|c| *c != ' ').collect());
+        if let Some(account) = &bank_account
+            && (!(12..=30).contains(&account.len()) || !account.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(invalid("bank_account", "must be 12 to 30 digits".into()));
+        }
         if let Some(leave) = &changes.leave
             && (leave.len() > 50 || leave.iter().any(|p| p.from > p.to))
         {
@@ -298,6 +320,12 @@ impl PoolService {
                 "employer_history",
                 serde_json::Value::Array(list).to_string(),
             )?);
+        }
+        if let Some(address) = &changes.address {
+            sealed.push(seal("address", address.trim().to_owned())?);
+        }
+        if let Some(account) = bank_account {
+            sealed.push(seal("bank_account", account)?);
         }
         if changes.leave.is_some() {
             changed.push("leave");
