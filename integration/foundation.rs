@@ -176,6 +176,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/unseal-requests/{request_id}/refuse"),
     ("get", "/api/v1/unseal-requests/{request_id}/fields"),
     ("post", "/api/v1/experts/{expert_id}/login"),
+    ("post", "/api/v1/experts/{expert_id}/status"),
     ("post", "/api/v1/auth/activate"),
     ("get", "/api/v1/me/expert"),
     ("patch", "/api/v1/me/expert"),

@@ -268,3 +268,52 @@ fn view(row: crate::store::pool::ExpertRow, specialties: Vec<String>) -> ExpertV
         no_shows: row.no_shows,
     }
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChange {
+    pub status: crate::pool::own_record::ExpertStatus,
+    /// Last day of a suspension (YYYY-MM-DD); only with status suspended.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub suspended_until: Option<chrono::NaiveDate>,
+    /// Why, as a short code (penalty, credit_score, request, age, …); recorded in the audit log.
+    pub reason_code: String,
+}
+
+/// Suspend, retire, remove or reinstate an expert (admin).
+#[utoipa::path(
+    params(("expert_id" = String, Path)),
+    request_body = StatusChange,
+    responses((status = 200, body = ExpertView), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/experts/{expert_id}/status")]
+pub async fn set_status(
+    state: web::Data<AppState>,
+    Checked {
+        principal,
+        input: change,
+        ..
+    }: Checked<may::ManagePool, super::extract::Json<StatusChange>>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let change = change.into_inner();
+    state
+        .pool
+        .set_status(
+            &principal,
+            &id,
+            change.status,
+            change.suspended_until,
+            &change.reason_code,
+        )
+        .await?;
+    let mut tx = state.store.read().await?;
+    let row = tx
+        .expert(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such expert"))?;
+    let specialties = tx.expert_specialties(&row.id).await?;
+    tx.rollback().await?;
+    Ok(HttpResponse::Ok().json(view(row, specialties)))
+}

@@ -101,6 +101,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(experts::list_experts)
         .service(experts::expert)
         .service(experts::statistics)
+        .service(experts::set_status)
         .service(unseal::create)
         .service(unseal::list)
         .service(unseal::approve)

@@ -395,3 +395,69 @@ fn day_of(millis: i64) -> NaiveDate {
     chrono::DateTime::from_timestamp_millis(millis + 8 * 3_600_000)
         .map_or_else(NaiveDate::default, |t| t.date_naive())
 }
+
+/// An expert's standing in the pool, set by an admin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ExpertStatus {
+    Active,
+    /// Not drawn until `suspended_until`.
+    Suspended,
+    Retired,
+    Removed,
+}
+
+impl PoolService {
+    pub async fn set_status(
+        &self,
+        actor: &Principal,
+        expert_id: &str,
+        status: ExpertStatus,
+        suspended_until: Option<NaiveDate>,
+        reason_code: &str,
+    ) -> Result<(), OwnRecordError> {
+        let until = match (status, suspended_until) {
+            (ExpertStatus::Suspended, Some(day)) => Some(start_of(day) + 86_400_000),
+            (ExpertStatus::Suspended, None) => {
+                return Err(invalid(
+                    "suspended_until",
+                    "a suspension needs an end date".into(),
+                ));
+            }
+            (_, Some(_)) => {
+                return Err(invalid(
+                    "suspended_until",
+                    "only a suspension has an end date".into(),
+                ));
+            }
+            (_, None) => None,
+        };
+        if reason_code.is_empty()
+            || reason_code.len() > 40
+            || !reason_code
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'_')
+        {
+            return Err(invalid(
+                "reason_code",
+                "must be a short code such as penalty, credit_score, request, age".into(),
+            ));
+        }
+        let name = serde_json::to_value(status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let now = self.clock().now_millis();
+        let mut tx = self.store().write().await?;
+        if !tx.set_expert_status(expert_id, &name, until, now).await? {
+            return Err(OwnRecordError::NoSuchExpert);
+        }
+        let entry = AuditEntry::new("expert.status_changed", now, Actor::of(actor))
+            .data("expert", self.pseudonyms(&[expert_id.to_owned()]))
+            .data("status", &name)
+            .data("reason_code", reason_code);
+        audit::append(&mut tx, &entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -607,3 +607,24 @@ impl Tx {
         Ok(())
     }
 }
+
+impl Tx {
+    pub async fn set_expert_status(
+        &mut self,
+        expert_id: &str,
+        status: &str,
+        suspended_until: Option<Millis>,
+        now: Millis,
+    ) -> Result<bool, StoreError> {
+        let updated = on_conn!(self, conn => sqlx::query(
+            "UPDATE experts SET status = $2, suspended_until = $3, updated_at = $4 WHERE id = $1")
+            .bind(expert_id)
+            .bind(status)
+            .bind(suspended_until)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(updated == 1)
+    }
+}
