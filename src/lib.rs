@@ -12,6 +12,8 @@
 //! | [`crypto`]    | the only code that touches key material: CSPRNG, sealing, HMAC, keys |
 //! | [`auth`]      | argon2id passwords, tokens, TOTP, throttling, the role table |
 //! | [`store`]     | the only code that knows SQL: SQLite and PostgreSQL behind one interface |
+//! | [`audit`]     | the transparency log: entries, Merkle tree, checkpoints, tiles, proofs, witnesses |
+//! | [`pool`]      | the expert pool: sealed records, import, demo data, views, dual-controlled unseal |
 //! | [`http`]      | routes, problem+json errors, security headers, OpenAPI |
 //! | [`cli`]       | the `sealdraw` subcommands |
 #![forbid(unsafe_code)]
