@@ -181,14 +181,7 @@ pub async fn expert(
     _: Authorized<may::ReadExpertRecords>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut tx = state.store.read().await?;
-    let row = tx
-        .expert(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such expert"))?;
-    let specialties = tx.expert_specialties(&row.id).await?;
-    tx.rollback().await?;
-    Ok(HttpResponse::Ok().json(view(row, specialties)))
+    Ok(HttpResponse::Ok().json(load_view(&state, &id).await?))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -251,6 +244,17 @@ pub async fn statistics(
     }))
 }
 
+async fn load_view(state: &AppState, id: &str) -> Result<ExpertView, ApiError> {
+    let mut tx = state.store.read().await?;
+    let row = tx
+        .expert(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such expert"))?;
+    let specialties = tx.expert_specialties(&row.id).await?;
+    tx.rollback().await?;
+    Ok(view(row, specialties))
+}
+
 fn view(row: crate::store::pool::ExpertRow, specialties: Vec<String>) -> ExpertView {
     ExpertView {
         expert_id: row.id,
@@ -308,12 +312,5 @@ pub async fn set_status(
             &change.reason_code,
         )
         .await?;
-    let mut tx = state.store.read().await?;
-    let row = tx
-        .expert(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such expert"))?;
-    let specialties = tx.expert_specialties(&row.id).await?;
-    tx.rollback().await?;
-    Ok(HttpResponse::Ok().json(view(row, specialties)))
+    Ok(HttpResponse::Ok().json(load_view(&state, &id).await?))
 }

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroizing;
 
 use super::service::{PoolError, PoolService, field_context};
 use super::validate::{CreditCode, Phone, parse_email};
@@ -152,21 +151,10 @@ impl PoolService {
             .await?
             .ok_or(OwnRecordError::NotLinked)?;
         let specialties = tx.expert_specialties(&expert_id).await?;
-        let sealed_key = tx
-            .expert_data_key(&expert_id)
+        let identity = self
+            .open_fields(&mut tx, &expert_id, &OWNER_READABLE)
             .await?
             .ok_or(OwnRecordError::NotLinked)?;
-        let field_key = self.open_data_key(&expert_id, &sealed_key)?;
-        let mut identity = BTreeMap::new();
-        for field in OWNER_READABLE {
-            if let Some(ciphertext) = tx.sealed_field(&expert_id, field).await? {
-                let plain = field_key.open(&field_context(&expert_id, field), &ciphertext)?;
-                identity.insert(
-                    field.to_owned(),
-                    Zeroizing::new(String::from_utf8_lossy(&plain).into_owned()).to_string(),
-                );
-            }
-        }
         let leave = tx
             .expert_leave(&expert_id)
             .await?

@@ -83,6 +83,31 @@ impl PoolService {
         &self.keys
     }
 
+    /// Opens the named sealed fields of one record inside `tx`; absent fields are skipped. The
+    /// caller is responsible for having authorised and for recording the read.
+    pub(super) async fn open_fields(
+        &self,
+        tx: &mut Tx,
+        expert_id: &str,
+        fields: &[&str],
+    ) -> Result<Option<std::collections::BTreeMap<String, String>>, PoolError> {
+        let Some(sealed_key) = tx.expert_data_key(expert_id).await? else {
+            return Ok(None);
+        };
+        let field_key = self.open_data_key(expert_id, &sealed_key)?;
+        let mut opened = std::collections::BTreeMap::new();
+        for field in fields {
+            if let Some(ciphertext) = tx.sealed_field(expert_id, field).await? {
+                let plain = field_key.open(&field_context(expert_id, field), &ciphertext)?;
+                opened.insert(
+                    (*field).to_owned(),
+                    String::from_utf8_lossy(&plain).into_owned(),
+                );
+            }
+        }
+        Ok(Some(opened))
+    }
+
     /// The record's field key, opened from its sealed data key.
     pub(super) fn open_data_key(
         &self,

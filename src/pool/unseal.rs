@@ -6,9 +6,8 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use zeroize::Zeroizing;
 
-use super::service::{PoolError, PoolService, SEALED_FIELDS, field_context};
+use super::service::{PoolError, PoolService, SEALED_FIELDS};
 use crate::audit::{self, Actor, AuditEntry};
 use crate::auth::{Principal, Role};
 use crate::store::pool::UnsealRow;
@@ -228,22 +227,12 @@ impl PoolService {
         }
         let (expert_ids, fields) = parse_lists(&row)?;
         let mut records = Vec::with_capacity(expert_ids.len());
+        let field_names: Vec<&str> = fields.iter().map(String::as_str).collect();
         for expert_id in &expert_ids {
-            let sealed_key = tx
-                .expert_data_key(expert_id)
+            let opened = self
+                .open_fields(&mut tx, expert_id, &field_names)
                 .await?
                 .ok_or(UnsealError::NotFound)?;
-            let field_key = self.open_data_key(expert_id, &sealed_key)?;
-            let mut opened = BTreeMap::new();
-            for field in &fields {
-                if let Some(ciphertext) = tx.sealed_field(expert_id, field).await? {
-                    let plain = field_key
-                        .open(&field_context(expert_id, field), &ciphertext)
-                        .map_err(PoolError::from)?;
-                    let text = Zeroizing::new(String::from_utf8_lossy(&plain).into_owned());
-                    opened.insert(field.clone(), text.to_string());
-                }
-            }
             records.push(UnsealedRecord {
                 expert_id: expert_id.clone(),
                 fields: opened,
