@@ -542,6 +542,24 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_example_configuration_loads_and_states_the_defaults() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/sealdraw.example.toml");
+        let mut loaded = Settings::load(Some(Path::new(path))).unwrap();
+        let defaults = Settings::default();
+        assert_eq!(loaded.server.address, defaults.server.address);
+        assert_eq!(
+            loaded.auth.argon2_memory_kib,
+            defaults.auth.argon2_memory_kib
+        );
+        assert_eq!(
+            loaded.audit.checkpoint_interval_secs,
+            defaults.audit.checkpoint_interval_secs
+        );
+        loaded.profile = Profile::Dev;
+        loaded.validate().unwrap();
+    }
+
+    #[test]
     fn database_password_is_redacted_in_debug_output() {
         let settings = Settings {
             database: DatabaseSettings {
