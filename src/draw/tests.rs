@@ -407,6 +407,10 @@ fn selection_is_uniform_chi_square() {
         .iter()
         .map(|&o| (f64::from(o) - expected_first).powi(2) / expected_first)
         .sum();
+    eprintln!(
+        "χ²(29): selection {statistic:.2}, first place {statistic_first:.2}; \
+         critical {CRITICAL_29_P001} at p = 0.001"
+    );
     assert!(
         statistic_first < CRITICAL_29_P001,
         "first-place counts {first:?}: χ² = {statistic_first:.2}"
@@ -715,6 +719,20 @@ fn the_python_verifier_recomputes_every_vector() {
     assert!(output.status.success(), "{out}");
     let count = vector_inputs().len();
     assert!(out.contains(&format!("OK {count} vectors")), "{out}");
+
+    // And it notices a vector that disagrees with the inputs.
+    let mut vectors: Value = serde_json::from_slice(&std::fs::read(VECTORS_PATH).unwrap()).unwrap();
+    vectors["vectors"][1]["expected"]["seed"] = json!(hex::encode([0u8; 32]));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vectors.json");
+    std::fs::write(&path, serde_json::to_vec(&vectors).unwrap()).unwrap();
+    let output = python(&["vectors", path.to_str().unwrap()]);
+    let out = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    assert!(
+        out.starts_with("MISMATCH vectors[1].expected.seed: "),
+        "{out}"
+    );
 }
 
 #[test]
