@@ -29,6 +29,7 @@ TAG_SEED = b"sealdraw-draw-v1/seed"
 TAG_RANK = b"sealdraw-draw-v1/rank"
 MAX_CONTRIBUTIONS = 16
 MAX_CONTRIBUTION_LEN = 1024
+MAX_INTENT_LEN = 65535
 U32_MAX = 2**32 - 1
 U64_MAX = 2**64 - 1
 
@@ -330,6 +331,8 @@ def verify_record(record: dict) -> tuple[bytes, list]:
     check_strata(record["min_multiple"], shapes)
     if secret_commitment(record["secret"]) != record["secret_commitment"]:
         raise mismatch("secret_commitment", "is not H(secret)")
+    if len(canonical_json(intent_of(record))) > MAX_INTENT_LEN:
+        raise malformed("$", f"the intent's canonical JSON is over {MAX_INTENT_LEN} bytes")
     digest = intent_hash(intent_of(record))
     if digest != record["intent_hash"]:
         raise mismatch("intent_hash", f"recomputed {digest.hex()}")
