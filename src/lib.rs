@@ -11,6 +11,7 @@
 //! | [`clock`]     | the injected clock |
 //! | [`crypto`]    | the only code that touches key material: CSPRNG, sealing, HMAC, keys |
 //! | [`auth`]      | argon2id passwords, tokens, TOTP, throttling, the role table |
+//! | [`draw`]      | the verifiable draw's pure core: tokens, intent, seed, ranking, verifier |
 //! | [`store`]     | the only code that knows SQL: SQLite and PostgreSQL behind one interface |
 //! | [`audit`]     | the transparency log: entries, Merkle tree, checkpoints, tiles, proofs, witnesses |
 //! | [`pool`]      | the expert pool: sealed records, import, demo data, views, dual-controlled unseal |
@@ -24,6 +25,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod draw;
 pub mod http;
 pub mod pool;
 pub mod startup;

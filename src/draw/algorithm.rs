@@ -1,0 +1,207 @@
+//! The byte level of `sealdraw-draw-v1`, in the order `docs/DRAW-SPEC.md` gives it: encodings,
+//! tags, the token, the secret commitment, the eligible-set root, the seed, the ranking and the
+//! rules for strata. Every function here is pure; the spec and this file should read side by side.
+
+use crate::audit::merkle::{self, Frontier, Hash};
+use crate::crypto::{hmac_sha256, sha256};
+
+use super::DrawToken;
+
+/// The algorithm id every intent and verification record names.
+pub const ALGORITHM_ID: &str = "sealdraw-draw-v1";
+
+/// Domain-separation tags. Each is the first field of the input it separates, so no input of
+/// one kind can be read as an input of another.
+pub const TOKEN_TAG: &str = "sealdraw-draw-v1/token";
+pub const SECRET_COMMITMENT_TAG: &str = "sealdraw-draw-v1/secret-commitment";
+pub const SEED_TAG: &str = "sealdraw-draw-v1/seed";
+pub const RANK_TAG: &str = "sealdraw-draw-v1/rank";
+
+/// The spec's `lp`/`u64` encoder: byte strings as `u64be(len) ‖ bytes`, integers as `u64be`.
+/// Every message starts with its tag, so the encoding of a message is injective.
+struct Message(Vec<u8>);
+
+impl Message {
+    fn tagged(tag: &str) -> Self {
+        let mut message = Self(Vec::with_capacity(128));
+        message.bytes(tag.as_bytes());
+        message
+    }
+
+    fn bytes(&mut self, bytes: &[u8]) -> &mut Self {
+        // usize is at most 64 bits on every target Rust supports, so the cast is lossless.
+        self.integer(bytes.len() as u64);
+        self.0.extend_from_slice(bytes);
+        self
+    }
+
+    fn integer(&mut self, value: u64) -> &mut Self {
+        self.0.extend_from_slice(&value.to_be_bytes());
+        self
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// `HMAC-SHA256(token_key, lp(TOKEN_TAG) ‖ lp(draw_id) ‖ lp(expert_id))`.
+pub fn token(token_key: &[u8], draw_id: &str, expert_id: &str) -> [u8; 32] {
+    let mut message = Message::tagged(TOKEN_TAG);
+    message
+        .bytes(draw_id.as_bytes())
+        .bytes(expert_id.as_bytes());
+    hmac_sha256(token_key, &[message.as_slice()])
+}
+
+/// `H(s) = SHA-256(lp(SECRET_COMMITMENT_TAG) ‖ lp(s))`.
+pub fn secret_commitment(secret: &[u8; 32]) -> [u8; 32] {
+    let mut message = Message::tagged(SECRET_COMMITMENT_TAG);
+    message.bytes(secret);
+    sha256(message.as_slice())
+}
+
+/// RFC 6962 Merkle Tree Hash over the tokens in the order given (callers pass them sorted
+/// bytewise); each leaf is the 32 raw token bytes, hashed as `SHA-256(0x00 ‖ token)`.
+pub fn eligible_root<'a>(sorted_tokens: impl IntoIterator<Item = &'a DrawToken>) -> Hash {
+    let mut frontier = Frontier::new();
+    for token in sorted_tokens {
+        // A frontier refuses to grow only beyond u64::MAX leaves, far past any token list that
+        // fits in memory; were it ever to refuse, the root would differ and verification fail.
+        let _ = frontier.append(merkle::leaf_hash(token.as_bytes()));
+    }
+    frontier.root()
+}
+
+/// `seed = HMAC-SHA256(s, lp(SEED_TAG) ‖ lp(intent_hash) ‖ u64(n) ‖ lp(c_1) ‖ … ‖ lp(c_n))`.
+pub fn seed(secret: &[u8; 32], intent_hash: &Hash, contributions: &[&[u8]]) -> [u8; 32] {
+    let mut message = Message::tagged(SEED_TAG);
+    message.bytes(intent_hash);
+    message.integer(contributions.len() as u64);
+    for contribution in contributions {
+        message.bytes(contribution);
+    }
+    hmac_sha256(secret, &[message.as_slice()])
+}
+
+/// `score = HMAC-SHA256(seed, lp(RANK_TAG) ‖ u64(stratum_index) ‖ lp(token))`.
+pub fn rank_score(seed: &[u8; 32], stratum_index: u64, token: &DrawToken) -> [u8; 32] {
+    let mut message = Message::tagged(RANK_TAG);
+    message.integer(stratum_index).bytes(token.as_bytes());
+    hmac_sha256(seed, &[message.as_slice()])
+}
+
+/// The tokens ordered by `(score, token)` ascending, both compared as unsigned bytes.
+pub fn rank<'a>(
+    seed: &[u8; 32],
+    stratum_index: u64,
+    tokens: impl IntoIterator<Item = &'a DrawToken>,
+) -> Vec<DrawToken> {
+    order_by_score(tokens, |token| rank_score(seed, stratum_index, token))
+}
+
+/// Sorting by score with ties broken by the token bytes, so the order is total and never
+/// depends on the order of the input. Separate from [`rank`] so tests can force ties.
+pub(super) fn order_by_score<'a>(
+    tokens: impl IntoIterator<Item = &'a DrawToken>,
+    score: impl Fn(&DrawToken) -> [u8; 32],
+) -> Vec<DrawToken> {
+    let mut scored: Vec<([u8; 32], DrawToken)> = tokens
+        .into_iter()
+        .map(|token| (score(token), *token))
+        .collect();
+    scored.sort_unstable();
+    scored.into_iter().map(|(_, token)| token).collect()
+}
+
+/// Drawn and reserve tokens of one stratum.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StratumResult {
+    pub drawn: Vec<DrawToken>,
+    pub reserves: Vec<DrawToken>,
+}
+
+/// Strata are processed in request order. Stratum `j` ranks its eligible tokens, skips every
+/// token drawn or reserved by strata `0..j`, then takes the first `k` as drawn and the next `m`
+/// as reserves in rank order. `strata` is `(k, m, eligible tokens)` per stratum.
+pub fn select(seed: &[u8; 32], strata: &[(u32, u32, &[DrawToken])]) -> Vec<StratumResult> {
+    let mut taken = std::collections::BTreeSet::new();
+    let mut results = Vec::with_capacity(strata.len());
+    for (index, &(k, m, tokens)) in strata.iter().enumerate() {
+        let mut order = rank(seed, index as u64, tokens)
+            .into_iter()
+            .filter(|token| !taken.contains(token));
+        let drawn: Vec<DrawToken> = order.by_ref().take(k as usize).collect();
+        let reserves: Vec<DrawToken> = order.take(m as usize).collect();
+        taken.extend(drawn.iter().chain(&reserves).copied());
+        results.push(StratumResult { drawn, reserves });
+    }
+    results
+}
+
+/// Why a stratum may not be drawn; see [`check_strata`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StratumRefusal {
+    #[error(
+        "stratum {stratum}: {eligible} eligible, fewer than {multiple} × (k {k} + m {m}) = {required}"
+    )]
+    BelowMinimum {
+        stratum: usize,
+        eligible: u64,
+        k: u32,
+        m: u32,
+        multiple: u32,
+        required: u64,
+    },
+    #[error(
+        "stratum {stratum}: {eligible} eligible, of whom {shared} are also eligible in earlier \
+         strata that take up to {taken_before}; fewer than k + m = {needed} might remain"
+    )]
+    MayRunShort {
+        stratum: usize,
+        eligible: u64,
+        shared: u64,
+        taken_before: u64,
+        needed: u64,
+    },
+}
+
+/// The rules checked before any randomness exists, on `(k, m, sorted eligible tokens)` per
+/// stratum: (1) `eligible ≥ multiple × (k + m)`; (2) even if earlier strata took every token
+/// they could from this one, `k + m` remain, so a draw never fails once its seed is known.
+pub fn check_strata(
+    multiple: u32,
+    strata: &[(u32, u32, &[DrawToken])],
+) -> Result<(), StratumRefusal> {
+    let mut earlier = std::collections::BTreeSet::new();
+    let mut taken_before: u64 = 0;
+    for (stratum, &(k, m, tokens)) in strata.iter().enumerate() {
+        let eligible = tokens.len() as u64;
+        let needed = u64::from(k) + u64::from(m);
+        let required = u64::from(multiple) * needed;
+        if eligible < required {
+            return Err(StratumRefusal::BelowMinimum {
+                stratum,
+                eligible,
+                k,
+                m,
+                multiple,
+                required,
+            });
+        }
+        let shared = tokens.iter().filter(|t| earlier.contains(*t)).count() as u64;
+        if eligible - shared.min(taken_before) < needed {
+            return Err(StratumRefusal::MayRunShort {
+                stratum,
+                eligible,
+                shared,
+                taken_before,
+                needed,
+            });
+        }
+        earlier.extend(tokens.iter().copied());
+        taken_before += needed;
+    }
+    Ok(())
+}

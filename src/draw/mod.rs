@@ -1,0 +1,736 @@
+//! The verifiable draw's pure core (`docs/DRAW-SPEC.md`, DESIGN §5): tokens, the intent
+//! commitment, the seed, the ranking, the minimum-eligible rule, and the offline verifier. No
+//! database, no HTTP, no clock: callers bring the eligible tokens, the key bytes, the secret and
+//! the contributions, and store what comes out.
+//!
+//! Life of a draw:
+//! 1. [`DrawPlan::new`] checks the strata and builds the [`DrawIntent`] (log it, with its
+//!    [`DrawIntent::hash`], before any contribution is accepted; keep the [`ServerSecret`] sealed).
+//! 2. [`DrawPlan::execute`] takes the secret and the contributions in order and ranks.
+//! 3. [`VerificationRecord::new`] assembles what is published with `s` revealed; anyone can run
+//!    [`verify`] on it (or `integration/verifier/draw_verify.py`, written from the spec).
+
+pub mod algorithm;
+
+use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::audit::entry::{EntryError, canonical_json};
+use crate::audit::merkle::{self, Hash};
+use crate::crypto::{Rng, constant_time_eq, rng::RandomnessUnavailable};
+
+pub use algorithm::{ALGORITHM_ID, StratumRefusal, StratumResult};
+
+/// At most this many strata in one draw (keeps the intent well inside one audit entry).
+pub const MAX_STRATA: usize = 16;
+/// At most this many specialty prefixes per stratum, each at most [`MAX_PREFIX_LEN`] bytes.
+pub const MAX_PREFIXES: usize = 32;
+pub const MAX_PREFIX_LEN: usize = 64;
+/// A draw id is 1 to this many bytes of UTF-8.
+pub const MAX_DRAW_ID_LEN: usize = 128;
+/// At most this many contributions, each 1 to [`MAX_CONTRIBUTION_LEN`] bytes.
+pub const MAX_CONTRIBUTIONS: usize = 16;
+pub const MAX_CONTRIBUTION_LEN: usize = 1024;
+
+/// A per-draw pseudonym for an expert: `HMAC-SHA256(token_key, tag ‖ draw_id ‖ expert_id)`,
+/// length-prefixed (spec §2). Tokens of one expert in two draws are unlinkable without the key.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DrawToken([u8; 32]);
+
+impl DrawToken {
+    /// `token_key` is the token key's bytes from the key ring; nothing else may be passed.
+    pub fn derive(token_key: &[u8], draw_id: &str, expert_id: &str) -> Self {
+        Self(algorithm::token(token_key, draw_id, expert_id))
+    }
+
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+}
+
+/// Tokens are pseudonyms meant for the log, so printing them is safe.
+impl std::fmt::Debug for DrawToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DrawToken({})", self.to_hex())
+    }
+}
+
+impl Serialize for DrawToken {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for DrawToken {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        hex32::deserialize(deserializer).map(Self)
+    }
+}
+
+/// The server's 256-bit draw secret `s`: committed in the intent as `H(s)`, revealed with the
+/// result. Never printed; wiped when dropped.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct ServerSecret([u8; 32]);
+
+impl ServerSecret {
+    pub fn generate(rng: &Rng) -> Result<Self, RandomnessUnavailable> {
+        rng.bytes().map(Self)
+    }
+
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    pub fn expose(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// `H(s)` (spec §3).
+    pub fn commitment(&self) -> [u8; 32] {
+        algorithm::secret_commitment(&self.0)
+    }
+}
+
+impl std::fmt::Debug for ServerSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServerSecret(<hidden>)")
+    }
+}
+
+/// Random bytes a center, a supervisor or a beacon sent after seeing the intent.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Contribution(Vec<u8>);
+
+impl Contribution {
+    pub fn new(bytes: Vec<u8>) -> Result<Self, DrawError> {
+        if bytes.is_empty() || bytes.len() > MAX_CONTRIBUTION_LEN {
+            return Err(DrawError::ContributionLength(bytes.len()));
+        }
+        Ok(Self(bytes))
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Contribution {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Contribution({})", hex::encode(&self.0))
+    }
+}
+
+/// One group of the committee: experts whose specialty starts with one of the prefixes, `k`
+/// drawn and `m` ordered reserves. Prefixes are kept sorted and unique (their canonical form).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stratum {
+    specialty_prefixes: Vec<String>,
+    k: u32,
+    m: u32,
+}
+
+impl Stratum {
+    pub fn new(mut specialty_prefixes: Vec<String>, k: u32, m: u32) -> Result<Self, DrawError> {
+        specialty_prefixes.sort_unstable();
+        specialty_prefixes.dedup();
+        if specialty_prefixes.is_empty() || specialty_prefixes.len() > MAX_PREFIXES {
+            return Err(DrawError::Prefixes("between 1 and 32 prefixes are needed"));
+        }
+        if specialty_prefixes
+            .iter()
+            .any(|p| p.is_empty() || p.len() > MAX_PREFIX_LEN)
+        {
+            return Err(DrawError::Prefixes("each prefix is 1 to 64 bytes"));
+        }
+        if k == 0 {
+            return Err(DrawError::NothingToDraw);
+        }
+        Ok(Self {
+            specialty_prefixes,
+            k,
+            m,
+        })
+    }
+
+    pub fn specialty_prefixes(&self) -> &[String] {
+        &self.specialty_prefixes
+    }
+
+    pub fn k(&self) -> u32 {
+        self.k
+    }
+
+    pub fn m(&self) -> u32 {
+        self.m
+    }
+}
+
+/// A stratum's eligible tokens, sorted bytewise and unique.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EligibleSet(Vec<DrawToken>);
+
+impl EligibleSet {
+    pub fn new(mut tokens: Vec<DrawToken>) -> Result<Self, DrawError> {
+        tokens.sort_unstable();
+        if let Some(pair) = tokens.windows(2).find(|pair| pair[0] == pair[1]) {
+            return Err(DrawError::DuplicateToken(pair[0]));
+        }
+        Ok(Self(tokens))
+    }
+
+    pub fn tokens(&self) -> &[DrawToken] {
+        &self.0
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// RFC 6962 root over the sorted tokens (spec §4).
+    pub fn root(&self) -> Hash {
+        algorithm::eligible_root(&self.0)
+    }
+}
+
+/// What a caller asks for. `filter_sha256` is the SHA-256 of the canonical filter (the filter
+/// module owns its canonical form); `pool_snapshot` names the pool state the eligible sets were
+/// computed from (e.g. the audit log's size and root at that moment).
+#[derive(Debug, Clone)]
+pub struct DrawRequest {
+    pub draw_id: String,
+    pub pool_snapshot: String,
+    pub filter_sha256: [u8; 32],
+    pub min_multiple: u32,
+    pub strata: Vec<(Stratum, EligibleSet)>,
+}
+
+/// The committed intent of one stratum.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StratumIntent {
+    pub prefixes: Vec<String>,
+    pub k: u32,
+    pub m: u32,
+    pub eligible_count: u64,
+    #[serde(with = "hex32")]
+    pub eligible_root: Hash,
+}
+
+/// The intent: logged before any randomness exists. Its canonical JSON (spec §5) is hashed as an
+/// RFC 6962 leaf into the seed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrawIntent {
+    pub algorithm: String,
+    pub draw_id: String,
+    pub pool_snapshot: String,
+    #[serde(with = "hex32")]
+    pub filter_sha256: [u8; 32],
+    pub min_multiple: u32,
+    #[serde(with = "hex32")]
+    pub secret_commitment: [u8; 32],
+    pub strata: Vec<StratumIntent>,
+}
+
+impl DrawIntent {
+    /// Canonical JSON: sorted keys, no whitespace, integers only (the audit log's form).
+    pub fn canonical_bytes(&self) -> Result<Vec<u8>, EntryError> {
+        // Serialising plain strings, integers and hex into a Value cannot fail; a Null would
+        // hash to a different intent and fail verification rather than pass silently.
+        canonical_json(&serde_json::to_value(self).unwrap_or_default())
+    }
+
+    /// `intent_hash = SHA-256(0x00 ‖ canonical JSON)`, the RFC 6962 leaf hash.
+    pub fn hash(&self) -> Result<Hash, EntryError> {
+        Ok(merkle::leaf_hash(&self.canonical_bytes()?))
+    }
+}
+
+/// Why a draw cannot be planned or executed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DrawError {
+    #[error("a draw needs 1 to {MAX_STRATA} strata")]
+    StrataCount,
+    #[error("a draw id is 1 to {MAX_DRAW_ID_LEN} bytes")]
+    DrawId,
+    #[error("the minimum multiple must be at least 1")]
+    MinMultiple,
+    #[error("stratum prefixes: {0}")]
+    Prefixes(&'static str),
+    #[error("a stratum must draw at least one expert")]
+    NothingToDraw,
+    #[error("token {0:?} is listed twice")]
+    DuplicateToken(DrawToken),
+    #[error(transparent)]
+    Refused(#[from] StratumRefusal),
+    #[error("the intent does not fit in one audit entry: {0}")]
+    IntentTooLarge(String),
+    #[error("a contribution is 1 to {MAX_CONTRIBUTION_LEN} bytes, not {0}")]
+    ContributionLength(usize),
+    #[error("at most {MAX_CONTRIBUTIONS} contributions, not {0}")]
+    TooManyContributions(usize),
+    #[error("the secret does not match the intent's commitment")]
+    SecretMismatch,
+}
+
+/// An intent and the eligible sets it commits to: what the server keeps from intent to result.
+#[derive(Debug, Clone)]
+pub struct DrawPlan {
+    intent: DrawIntent,
+    intent_hash: Hash,
+    eligible: Vec<EligibleSet>,
+}
+
+impl DrawPlan {
+    /// Checks the request (including the minimum-eligible rule, spec §8) and commits to `s`.
+    pub fn new(request: DrawRequest, secret: &ServerSecret) -> Result<Self, DrawError> {
+        if request.strata.is_empty() || request.strata.len() > MAX_STRATA {
+            return Err(DrawError::StrataCount);
+        }
+        if request.draw_id.is_empty() || request.draw_id.len() > MAX_DRAW_ID_LEN {
+            return Err(DrawError::DrawId);
+        }
+        if request.min_multiple == 0 {
+            return Err(DrawError::MinMultiple);
+        }
+        let shapes: Vec<(u32, u32, &[DrawToken])> = request
+            .strata
+            .iter()
+            .map(|(stratum, set)| (stratum.k, stratum.m, set.tokens()))
+            .collect();
+        algorithm::check_strata(request.min_multiple, &shapes)?;
+        let strata = request
+            .strata
+            .iter()
+            .map(|(stratum, set)| StratumIntent {
+                prefixes: stratum.specialty_prefixes.clone(),
+                k: stratum.k,
+                m: stratum.m,
+                eligible_count: set.len() as u64,
+                eligible_root: set.root(),
+            })
+            .collect();
+        let intent = DrawIntent {
+            algorithm: ALGORITHM_ID.to_owned(),
+            draw_id: request.draw_id,
+            pool_snapshot: request.pool_snapshot,
+            filter_sha256: request.filter_sha256,
+            min_multiple: request.min_multiple,
+            secret_commitment: secret.commitment(),
+            strata,
+        };
+        let intent_hash = intent
+            .hash()
+            .map_err(|error| DrawError::IntentTooLarge(error.to_string()))?;
+        let eligible = request.strata.into_iter().map(|(_, set)| set).collect();
+        Ok(Self {
+            intent,
+            intent_hash,
+            eligible,
+        })
+    }
+
+    pub fn intent(&self) -> &DrawIntent {
+        &self.intent
+    }
+
+    pub fn intent_hash(&self) -> Hash {
+        self.intent_hash
+    }
+
+    pub fn eligible(&self) -> &[EligibleSet] {
+        &self.eligible
+    }
+
+    /// The result: the seed from `s` and the contributions in the order they are logged, then
+    /// the ranking of every stratum. Deterministic; there is no other source of randomness.
+    pub fn execute(
+        &self,
+        secret: &ServerSecret,
+        contributions: &[Contribution],
+    ) -> Result<DrawOutcome, DrawError> {
+        if !constant_time_eq(&secret.commitment(), &self.intent.secret_commitment) {
+            return Err(DrawError::SecretMismatch);
+        }
+        if contributions.len() > MAX_CONTRIBUTIONS {
+            return Err(DrawError::TooManyContributions(contributions.len()));
+        }
+        let parts: Vec<&[u8]> = contributions.iter().map(Contribution::as_bytes).collect();
+        let seed = algorithm::seed(secret.expose(), &self.intent_hash, &parts);
+        let shapes: Vec<(u32, u32, &[DrawToken])> = self
+            .intent
+            .strata
+            .iter()
+            .zip(&self.eligible)
+            .map(|(stratum, set)| (stratum.k, stratum.m, set.tokens()))
+            .collect();
+        Ok(DrawOutcome {
+            seed,
+            strata: algorithm::select(&seed, &shapes),
+        })
+    }
+}
+
+/// The seed and, per stratum in request order, the drawn and reserve tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DrawOutcome {
+    pub seed: [u8; 32],
+    pub strata: Vec<StratumResult>,
+}
+
+/// One stratum as published: its intent plus the eligible tokens behind the root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordStratum {
+    pub prefixes: Vec<String>,
+    pub k: u32,
+    pub m: u32,
+    pub eligible_count: u64,
+    #[serde(with = "hex32")]
+    pub eligible_root: Hash,
+    pub tokens: Vec<DrawToken>,
+}
+
+/// Everything needed to check a draw offline, as claimed by whoever publishes it (spec §9).
+/// Parsing checks only the shape; [`verify`] recomputes everything else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerificationRecord {
+    pub algorithm: String,
+    pub draw_id: String,
+    pub pool_snapshot: String,
+    #[serde(with = "hex32")]
+    pub filter_sha256: [u8; 32],
+    pub min_multiple: u32,
+    #[serde(with = "hex32")]
+    pub secret_commitment: [u8; 32],
+    pub strata: Vec<RecordStratum>,
+    #[serde(with = "hex32")]
+    pub intent_hash: Hash,
+    #[serde(with = "hex_list")]
+    pub contributions: Vec<Vec<u8>>,
+    #[serde(with = "hex32")]
+    pub secret: [u8; 32],
+    #[serde(with = "hex32")]
+    pub seed: [u8; 32],
+    pub result: Vec<StratumResult>,
+}
+
+impl VerificationRecord {
+    /// The record of an executed plan, with `s` revealed.
+    pub fn new(
+        plan: &DrawPlan,
+        secret: &ServerSecret,
+        contributions: &[Contribution],
+        outcome: &DrawOutcome,
+    ) -> Self {
+        let intent = &plan.intent;
+        Self {
+            algorithm: intent.algorithm.clone(),
+            draw_id: intent.draw_id.clone(),
+            pool_snapshot: intent.pool_snapshot.clone(),
+            filter_sha256: intent.filter_sha256,
+            min_multiple: intent.min_multiple,
+            secret_commitment: intent.secret_commitment,
+            strata: intent
+                .strata
+                .iter()
+                .zip(&plan.eligible)
+                .map(|(stratum, set)| RecordStratum {
+                    prefixes: stratum.prefixes.clone(),
+                    k: stratum.k,
+                    m: stratum.m,
+                    eligible_count: stratum.eligible_count,
+                    eligible_root: stratum.eligible_root,
+                    tokens: set.tokens().to_vec(),
+                })
+                .collect(),
+            intent_hash: plan.intent_hash,
+            contributions: contributions.iter().map(|c| c.0.clone()).collect(),
+            secret: *secret.expose(),
+            seed: outcome.seed,
+            result: outcome.strata.clone(),
+        }
+    }
+
+    pub fn from_json(bytes: &[u8]) -> Result<Self, VerifyError> {
+        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+            VerifyError::Malformed {
+                field: error.path().to_string(),
+                detail: error.inner().to_string(),
+            }
+        })
+    }
+
+    /// The intent this record claims, rebuilt from its fields.
+    pub fn intent(&self) -> DrawIntent {
+        DrawIntent {
+            algorithm: self.algorithm.clone(),
+            draw_id: self.draw_id.clone(),
+            pool_snapshot: self.pool_snapshot.clone(),
+            filter_sha256: self.filter_sha256,
+            min_multiple: self.min_multiple,
+            secret_commitment: self.secret_commitment,
+            strata: self
+                .strata
+                .iter()
+                .map(|s| StratumIntent {
+                    prefixes: s.prefixes.clone(),
+                    k: s.k,
+                    m: s.m,
+                    eligible_count: s.eligible_count,
+                    eligible_root: s.eligible_root,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The first thing in a record that is wrong, named by its JSON path (spec §9 lists the order).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    #[error("MALFORMED {field}: {detail}")]
+    Malformed { field: String, detail: String },
+    #[error("MISMATCH {field}: {detail}")]
+    Mismatch { field: String, detail: String },
+}
+
+impl VerifyError {
+    pub fn field(&self) -> &str {
+        match self {
+            Self::Malformed { field, .. } | Self::Mismatch { field, .. } => field,
+        }
+    }
+
+    fn malformed(field: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self::Malformed {
+            field: field.into(),
+            detail: detail.into(),
+        }
+    }
+
+    fn mismatch(field: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self::Mismatch {
+            field: field.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+/// Recomputes everything a record claims, in the spec's order, and names the first mismatch.
+/// On success returns the recomputed outcome (equal to the claimed one).
+pub fn verify(record: &VerificationRecord) -> Result<DrawOutcome, VerifyError> {
+    if record.algorithm != ALGORITHM_ID {
+        return Err(VerifyError::mismatch(
+            "algorithm",
+            format!("expected {ALGORITHM_ID:?}"),
+        ));
+    }
+    if record.min_multiple == 0 {
+        return Err(VerifyError::malformed("min_multiple", "must be at least 1"));
+    }
+    if record.strata.is_empty() {
+        return Err(VerifyError::malformed("strata", "no strata"));
+    }
+    for (i, stratum) in record.strata.iter().enumerate() {
+        if stratum.k == 0 {
+            return Err(VerifyError::malformed(
+                format!("strata[{i}].k"),
+                "must be at least 1",
+            ));
+        }
+        if stratum.prefixes.is_empty()
+            || stratum.prefixes.iter().any(String::is_empty)
+            || stratum.prefixes.windows(2).any(|p| p[0] >= p[1])
+        {
+            return Err(VerifyError::malformed(
+                format!("strata[{i}].prefixes"),
+                "must be non-empty strings in strictly ascending order",
+            ));
+        }
+        if let Some(at) = stratum.tokens.windows(2).position(|p| p[0] >= p[1]) {
+            return Err(VerifyError::malformed(
+                format!("strata[{i}].tokens[{}]", at + 1),
+                "tokens must be in strictly ascending byte order",
+            ));
+        }
+        let count = stratum.tokens.len() as u64;
+        if stratum.eligible_count != count {
+            return Err(VerifyError::mismatch(
+                format!("strata[{i}].eligible_count"),
+                format!("claims {}, tokens list {count}", stratum.eligible_count),
+            ));
+        }
+        if algorithm::eligible_root(&stratum.tokens) != stratum.eligible_root {
+            return Err(VerifyError::mismatch(
+                format!("strata[{i}].eligible_root"),
+                "is not the Merkle root of the tokens",
+            ));
+        }
+    }
+    let shapes: Vec<(u32, u32, &[DrawToken])> = record
+        .strata
+        .iter()
+        .map(|s| (s.k, s.m, s.tokens.as_slice()))
+        .collect();
+    if let Err(refusal) = algorithm::check_strata(record.min_multiple, &shapes) {
+        let stratum = match &refusal {
+            StratumRefusal::BelowMinimum { stratum, .. }
+            | StratumRefusal::MayRunShort { stratum, .. } => *stratum,
+        };
+        return Err(VerifyError::mismatch(
+            format!("strata[{stratum}]"),
+            refusal.to_string(),
+        ));
+    }
+    if algorithm::secret_commitment(&record.secret) != record.secret_commitment {
+        return Err(VerifyError::mismatch(
+            "secret_commitment",
+            "is not H(secret)",
+        ));
+    }
+    let intent_hash = record
+        .intent()
+        .hash()
+        .map_err(|error| VerifyError::malformed("$", error.to_string()))?;
+    if intent_hash != record.intent_hash {
+        return Err(VerifyError::mismatch(
+            "intent_hash",
+            format!("recomputed {}", hex::encode(intent_hash)),
+        ));
+    }
+    if record.contributions.len() > MAX_CONTRIBUTIONS {
+        return Err(VerifyError::malformed(
+            "contributions",
+            format!("more than {MAX_CONTRIBUTIONS}"),
+        ));
+    }
+    if let Some(i) = record
+        .contributions
+        .iter()
+        .position(|c| c.is_empty() || c.len() > MAX_CONTRIBUTION_LEN)
+    {
+        return Err(VerifyError::malformed(
+            format!("contributions[{i}]"),
+            format!("must be 1 to {MAX_CONTRIBUTION_LEN} bytes"),
+        ));
+    }
+    let parts: Vec<&[u8]> = record.contributions.iter().map(Vec::as_slice).collect();
+    let seed = algorithm::seed(&record.secret, &intent_hash, &parts);
+    if seed != record.seed {
+        return Err(VerifyError::mismatch(
+            "seed",
+            format!("recomputed {}", hex::encode(seed)),
+        ));
+    }
+    let strata = algorithm::select(&seed, &shapes);
+    if record.result.len() != strata.len() {
+        return Err(VerifyError::mismatch(
+            "result",
+            format!(
+                "{} strata in result, {} drawn",
+                record.result.len(),
+                strata.len()
+            ),
+        ));
+    }
+    for (i, (claimed, expected)) in record.result.iter().zip(&strata).enumerate() {
+        compare_list(
+            &format!("result[{i}].drawn"),
+            &claimed.drawn,
+            &expected.drawn,
+        )?;
+        compare_list(
+            &format!("result[{i}].reserves"),
+            &claimed.reserves,
+            &expected.reserves,
+        )?;
+    }
+    Ok(DrawOutcome { seed, strata })
+}
+
+fn compare_list(
+    field: &str,
+    claimed: &[DrawToken],
+    expected: &[DrawToken],
+) -> Result<(), VerifyError> {
+    if let Some(at) = claimed.iter().zip(expected).position(|(c, e)| c != e) {
+        return Err(VerifyError::mismatch(
+            format!("{field}[{at}]"),
+            format!("recomputed {}", expected[at].to_hex()),
+        ));
+    }
+    if claimed.len() != expected.len() {
+        return Err(VerifyError::mismatch(
+            field,
+            format!("{} tokens, recomputed {}", claimed.len(), expected.len()),
+        ));
+    }
+    Ok(())
+}
+
+/// `[u8; 32]` as 64 lowercase hex digits.
+mod hex32 {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8; 32], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&hex::encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<[u8; 32], D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let mut out = [0u8; 32];
+        super::decode_lower_hex(&text, &mut out).map_err(D::Error::custom)?;
+        Ok(out)
+    }
+}
+
+/// A list of byte strings, each as lowercase hex.
+mod hex_list {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error, ser::SerializeSeq};
+
+    pub fn serialize<S: Serializer>(items: &[Vec<u8>], serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(items.len()))?;
+        for item in items {
+            seq.serialize_element(&hex::encode(item))?;
+        }
+        seq.end()
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<Vec<u8>>, D::Error> {
+        Vec::<String>::deserialize(deserializer)?
+            .iter()
+            .map(|text| {
+                let mut out = vec![0u8; text.len() / 2];
+                super::decode_lower_hex(text, &mut out).map(|()| out)
+            })
+            .collect::<Result<_, _>>()
+            .map_err(D::Error::custom)
+    }
+}
+
+/// Lowercase hex only, so every byte string has exactly one spelling in a record.
+fn decode_lower_hex(text: &str, out: &mut [u8]) -> Result<(), String> {
+    if text.len() != out.len() * 2 || text.bytes().any(|b| b.is_ascii_uppercase()) {
+        return Err(format!("expected {} lowercase hex digits", out.len() * 2));
+    }
+    hex::decode_to_slice(text, out).map_err(|error| error.to_string())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,765 @@
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value, json};
+
+use super::algorithm::{self, order_by_score, rank, rank_score};
+use super::*;
+use crate::crypto::sha256;
+
+const TOKEN_KEY: [u8; 32] = [7; 32];
+
+fn experts(range: std::ops::Range<u32>) -> Vec<String> {
+    range.map(|i| format!("expert-{i:03}")).collect()
+}
+
+fn eligible(draw_id: &str, ids: &[String]) -> EligibleSet {
+    EligibleSet::new(
+        ids.iter()
+            .map(|id| DrawToken::derive(&TOKEN_KEY, draw_id, id))
+            .collect(),
+    )
+    .unwrap()
+}
+
+fn request(draw_id: &str, strata: Vec<(Vec<&str>, u32, u32, Vec<String>)>) -> DrawRequest {
+    DrawRequest {
+        draw_id: draw_id.to_owned(),
+        pool_snapshot: "pool@1".to_owned(),
+        filter_sha256: sha256(b"filter"),
+        min_multiple: 3,
+        strata: strata
+            .into_iter()
+            .map(|(prefixes, k, m, ids)| {
+                let prefixes = prefixes.into_iter().map(str::to_owned).collect();
+                (
+                    Stratum::new(prefixes, k, m).unwrap(),
+                    eligible(draw_id, &ids),
+                )
+            })
+            .collect(),
+    }
+}
+
+fn thirty() -> DrawRequest {
+    request("draw-1", vec![(vec!["A01"], 5, 2, experts(0..30))])
+}
+
+fn secret(byte: u8) -> ServerSecret {
+    ServerSecret::from_bytes([byte; 32])
+}
+
+fn contributions(items: &[&[u8]]) -> Vec<Contribution> {
+    items
+        .iter()
+        .map(|c| Contribution::new(c.to_vec()).unwrap())
+        .collect()
+}
+
+fn run(request: DrawRequest, s: &ServerSecret, c: &[Contribution]) -> DrawOutcome {
+    DrawPlan::new(request, s).unwrap().execute(s, c).unwrap()
+}
+
+#[test]
+fn the_same_inputs_give_the_same_result() {
+    let c = contributions(&[b"center", b"supervisor"]);
+    let a = run(thirty(), &secret(1), &c);
+    let b = run(thirty(), &secret(1), &c);
+    assert_eq!(a, b);
+    assert_eq!(a.strata[0].drawn.len(), 5);
+    assert_eq!(a.strata[0].reserves.len(), 2);
+}
+
+#[test]
+fn every_input_changes_the_seed_and_the_outcome() {
+    let c = contributions(&[b"center", b"supervisor"]);
+    let base = run(thirty(), &secret(1), &c);
+    let mut variants = vec![
+        (
+            "contribution",
+            run(
+                thirty(),
+                &secret(1),
+                &contributions(&[b"center", b"supervisoR"]),
+            ),
+        ),
+        (
+            "contribution order",
+            run(
+                thirty(),
+                &secret(1),
+                &contributions(&[b"supervisor", b"center"]),
+            ),
+        ),
+        (
+            "contribution split",
+            run(
+                thirty(),
+                &secret(1),
+                &contributions(&[b"centers", b"upervisor"]),
+            ),
+        ),
+        ("no contributions", run(thirty(), &secret(1), &[])),
+        ("secret", run(thirty(), &secret(2), &c)),
+    ];
+    let mut filter = thirty();
+    filter.filter_sha256[0] ^= 1;
+    variants.push(("filter hash", run(filter, &secret(1), &c)));
+    let mut token = thirty();
+    let mut tokens = token.strata[0].1.tokens().to_vec();
+    tokens[17] = DrawToken::derive(&TOKEN_KEY, "draw-1", "someone-else");
+    token.strata[0].1 = EligibleSet::new(tokens).unwrap();
+    variants.push(("one eligible token", run(token, &secret(1), &c)));
+    let mut snapshot = thirty();
+    snapshot.pool_snapshot.push('!');
+    variants.push(("pool snapshot", run(snapshot, &secret(1), &c)));
+    let mut multiple = thirty();
+    multiple.min_multiple = 2;
+    variants.push(("min multiple", run(multiple, &secret(1), &c)));
+    let k = request("draw-1", vec![(vec!["A01"], 4, 2, experts(0..30))]);
+    variants.push(("k", run(k, &secret(1), &c)));
+    let prefix = request("draw-1", vec![(vec!["A02"], 5, 2, experts(0..30))]);
+    variants.push(("prefix", run(prefix, &secret(1), &c)));
+    let draw_id = request("draw-2", vec![(vec!["A01"], 5, 2, experts(0..30))]);
+    variants.push(("draw id", run(draw_id, &secret(1), &c)));
+
+    for (what, outcome) in &variants {
+        assert_ne!(outcome.seed, base.seed, "{what} left the seed unchanged");
+        assert_ne!(
+            outcome.strata[0].drawn, base.strata[0].drawn,
+            "{what} left the drawn list unchanged"
+        );
+    }
+    let seeds: BTreeSet<_> = variants.iter().map(|(_, o)| o.seed).collect();
+    assert_eq!(seeds.len(), variants.len());
+}
+
+#[test]
+fn reserves_are_the_next_m_in_rank_order() {
+    let s = secret(3);
+    let plan = DrawPlan::new(thirty(), &s).unwrap();
+    let outcome = plan.execute(&s, &contributions(&[b"x"])).unwrap();
+    let order = rank(&outcome.seed, 0, plan.eligible()[0].tokens());
+    assert_eq!(outcome.strata[0].drawn, order[..5]);
+    assert_eq!(outcome.strata[0].reserves, order[5..7]);
+    let scores: Vec<_> = order
+        .iter()
+        .map(|t| rank_score(&outcome.seed, 0, t))
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] < w[1]));
+}
+
+#[test]
+fn ranking_ignores_the_order_tokens_are_given_in() {
+    let set = eligible("d", &experts(0..30));
+    let seed = [9; 32];
+    let mut reversed = set.tokens().to_vec();
+    reversed.reverse();
+    assert_eq!(rank(&seed, 0, set.tokens()), rank(&seed, 0, &reversed));
+}
+
+#[test]
+fn ties_are_broken_by_token_bytes() {
+    let tokens: Vec<DrawToken> = [5u8, 1, 9, 3]
+        .iter()
+        .map(|&b| DrawToken::from_bytes([b; 32]))
+        .collect();
+    let same = order_by_score(&tokens, |_| [0; 32]);
+    let bytes: Vec<u8> = same.iter().map(|t| t.as_bytes()[0]).collect();
+    assert_eq!(bytes, [1, 3, 5, 9]);
+    // Scores first: 9 and 1 score low, then ties within each score broken by token bytes.
+    let split = order_by_score(&tokens, |t| {
+        [u8::from(!matches!(t.as_bytes()[0], 9 | 1)); 32]
+    });
+    let bytes: Vec<u8> = split.iter().map(|t| t.as_bytes()[0]).collect();
+    assert_eq!(bytes, [1, 9, 3, 5]);
+}
+
+#[test]
+fn a_stratum_below_the_minimum_is_refused_with_its_numbers() {
+    let small = request(
+        "d",
+        vec![
+            (vec!["A"], 1, 0, experts(0..3)),
+            (vec!["B"], 5, 2, experts(100..120)),
+        ],
+    );
+    let error = DrawPlan::new(small, &secret(1)).unwrap_err();
+    assert_eq!(
+        error,
+        DrawError::Refused(StratumRefusal::BelowMinimum {
+            stratum: 1,
+            eligible: 20,
+            k: 5,
+            m: 2,
+            multiple: 3,
+            required: 21,
+        })
+    );
+    assert!(
+        error.to_string().contains("stratum 1: 20 eligible"),
+        "{error}"
+    );
+}
+
+#[test]
+fn k_plus_m_above_the_eligible_count_is_refused_even_with_multiple_one() {
+    let mut tight = request("d", vec![(vec!["A"], 5, 0, experts(0..15))]);
+    tight.strata[0].0 = Stratum::new(vec!["A".into()], 5, 1).unwrap();
+    tight.strata[0].1 = eligible("d", &experts(0..5));
+    tight.min_multiple = 1;
+    assert!(matches!(
+        DrawPlan::new(tight.clone(), &secret(1)),
+        Err(DrawError::Refused(StratumRefusal::BelowMinimum {
+            eligible: 5,
+            required: 6,
+            ..
+        }))
+    ));
+    tight.strata[0].0 = Stratum::new(vec!["A".into()], 5, 0).unwrap();
+    let outcome = run(tight, &secret(1), &[]);
+    assert_eq!(outcome.strata[0].drawn.len(), 5);
+}
+
+#[test]
+fn strata_never_share_an_expert() {
+    // Experts 10..15 are eligible in both strata.
+    let req = request(
+        "d",
+        vec![
+            (vec!["B01", "B02"], 3, 1, experts(0..15)),
+            (vec!["B0203"], 2, 2, experts(10..25)),
+        ],
+    );
+    for byte in 0..200u8 {
+        let s = secret(byte);
+        let plan = DrawPlan::new(req.clone(), &s).unwrap();
+        let outcome = plan.execute(&s, &[]).unwrap();
+        let first: BTreeSet<_> = outcome.strata[0]
+            .drawn
+            .iter()
+            .chain(&outcome.strata[0].reserves)
+            .collect();
+        let second: Vec<_> = outcome.strata[1]
+            .drawn
+            .iter()
+            .chain(&outcome.strata[1].reserves)
+            .copied()
+            .collect();
+        assert!(second.iter().all(|t| !first.contains(t)));
+        let expected: Vec<_> = rank(&outcome.seed, 1, plan.eligible()[1].tokens())
+            .into_iter()
+            .filter(|t| !first.contains(t))
+            .take(4)
+            .collect();
+        assert_eq!(second, expected);
+    }
+}
+
+#[test]
+fn a_stratum_that_earlier_strata_could_exhaust_is_refused() {
+    let mut req = request(
+        "d",
+        vec![
+            (vec!["A"], 3, 1, experts(0..12)),
+            (vec!["A"], 3, 0, experts(0..12)),
+        ],
+    );
+    req.min_multiple = 1;
+    // Twelve shared, but the first stratum takes at most four: eight remain for three.
+    assert!(DrawPlan::new(req.clone(), &secret(1)).is_ok());
+    req.strata[1].1 = eligible("d", &experts(0..6));
+    assert!(matches!(
+        DrawPlan::new(req, &secret(1)),
+        Err(DrawError::Refused(StratumRefusal::MayRunShort {
+            stratum: 1,
+            eligible: 6,
+            shared: 6,
+            taken_before: 4,
+            needed: 3,
+        }))
+    ));
+}
+
+#[test]
+fn invalid_requests_are_refused() {
+    assert_eq!(
+        Stratum::new(vec![], 1, 0).unwrap_err(),
+        DrawError::Prefixes("between 1 and 32 prefixes are needed")
+    );
+    assert!(Stratum::new(vec![String::new()], 1, 0).is_err());
+    assert_eq!(
+        Stratum::new(vec!["A".into()], 0, 3).unwrap_err(),
+        DrawError::NothingToDraw
+    );
+    let normalised = Stratum::new(vec!["B".into(), "A".into(), "B".into()], 1, 0).unwrap();
+    assert_eq!(normalised.specialty_prefixes(), ["A", "B"]);
+    let token = DrawToken::from_bytes([1; 32]);
+    assert_eq!(
+        EligibleSet::new(vec![token, token]).unwrap_err(),
+        DrawError::DuplicateToken(token)
+    );
+    assert!(Contribution::new(vec![]).is_err());
+    assert!(Contribution::new(vec![0; MAX_CONTRIBUTION_LEN + 1]).is_err());
+    let mut no_multiple = thirty();
+    no_multiple.min_multiple = 0;
+    assert_eq!(
+        DrawPlan::new(no_multiple, &secret(1)).unwrap_err(),
+        DrawError::MinMultiple
+    );
+    let mut none = thirty();
+    none.strata.clear();
+    assert_eq!(
+        DrawPlan::new(none, &secret(1)).unwrap_err(),
+        DrawError::StrataCount
+    );
+    let plan = DrawPlan::new(thirty(), &secret(1)).unwrap();
+    assert_eq!(
+        plan.execute(&secret(2), &[]).unwrap_err(),
+        DrawError::SecretMismatch
+    );
+    let many = contributions(&[&b"c"[..]; MAX_CONTRIBUTIONS + 1]);
+    assert_eq!(
+        plan.execute(&secret(1), &many).unwrap_err(),
+        DrawError::TooManyContributions(MAX_CONTRIBUTIONS + 1)
+    );
+}
+
+#[test]
+fn encodings_are_unambiguous() {
+    let a = DrawToken::derive(&TOKEN_KEY, "ab", "c");
+    let b = DrawToken::derive(&TOKEN_KEY, "a", "bc");
+    assert_ne!(a, b);
+    // The pseudonym MAC under the same key has a different first field.
+    let pseudonym = crate::crypto::hmac_sha256(&TOKEN_KEY, &[b"pseudonym", b"c"]);
+    assert_ne!(
+        DrawToken::derive(&TOKEN_KEY, "", "c").as_bytes(),
+        &pseudonym
+    );
+    let s = [1; 32];
+    let h = [2; 32];
+    let seeds: BTreeSet<_> = [
+        vec![],
+        vec![&b"abc"[..]],
+        vec![&b"ab"[..], &b"c"[..]],
+        vec![&b"a"[..], &b"bc"[..]],
+        vec![&b"a"[..], &b"b"[..], &b"c"[..]],
+    ]
+    .iter()
+    .map(|parts| algorithm::seed(&s, &h, parts))
+    .collect();
+    assert_eq!(seeds.len(), 5);
+}
+
+#[test]
+fn secrets_and_contributions_do_not_print_secrets() {
+    assert_eq!(format!("{:?}", secret(0xab)), "ServerSecret(<hidden>)");
+    assert!(!format!("{:?}", secret(0xab)).contains("ab"));
+}
+
+/// Over a few thousand seeds, how often each of 30 tokens is drawn with k = 5 must look uniform.
+/// Each draw picks a k-subset, so counts are negatively correlated: the covariance of the count
+/// vector over N draws is N·p(1−p)·n/(n−1)·(I − J/n) with p = k/n. Dividing the squared
+/// deviations by N·p(1−p)·n/(n−1) gives a statistic that is χ² with n − 1 degrees of freedom.
+#[test]
+fn selection_is_uniform_chi_square() {
+    const DRAWS: u32 = 4000;
+    const N: usize = 30;
+    const K: u32 = 5;
+    // χ²(29) upper 0.001 quantile.
+    const CRITICAL_29_P001: f64 = 58.301;
+    let s = secret(42);
+    let plan = DrawPlan::new(
+        request("fair", vec![(vec!["A"], K, 0, experts(0..N as u32))]),
+        &s,
+    )
+    .unwrap();
+    let index: BTreeMap<DrawToken, usize> = plan.eligible()[0]
+        .tokens()
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (*t, i))
+        .collect();
+    let mut drawn = [0u32; N];
+    let mut first = [0u32; N];
+    for i in 0..DRAWS {
+        let c = contributions(&[&i.to_be_bytes()]);
+        let outcome = plan.execute(&s, &c).unwrap();
+        for token in &outcome.strata[0].drawn {
+            drawn[index[token]] += 1;
+        }
+        first[index[&outcome.strata[0].drawn[0]]] += 1;
+    }
+    let n = N as f64;
+    let p = f64::from(K) / n;
+    let expected = f64::from(DRAWS) * p;
+    let scale = f64::from(DRAWS) * p * (1.0 - p) * n / (n - 1.0);
+    let statistic: f64 = drawn
+        .iter()
+        .map(|&o| (f64::from(o) - expected).powi(2) / scale)
+        .sum();
+    assert!(
+        statistic < CRITICAL_29_P001,
+        "selection counts {drawn:?}: χ² = {statistic:.2} ≥ {CRITICAL_29_P001}"
+    );
+    // The top-ranked position alone is a plain multinomial over 30 cells.
+    let expected_first = f64::from(DRAWS) / n;
+    let statistic_first: f64 = first
+        .iter()
+        .map(|&o| (f64::from(o) - expected_first).powi(2) / expected_first)
+        .sum();
+    eprintln!(
+        "χ²(29): selection {statistic:.2}, first place {statistic_first:.2}; \
+         critical {CRITICAL_29_P001} at p = 0.001"
+    );
+    assert!(
+        statistic_first < CRITICAL_29_P001,
+        "first-place counts {first:?}: χ² = {statistic_first:.2}"
+    );
+}
+
+// ---- verification records ----
+
+fn sample_record() -> VerificationRecord {
+    let s = secret(5);
+    let req = request(
+        "d",
+        vec![
+            (vec!["B01", "B02"], 3, 1, experts(0..15)),
+            (vec!["B0203"], 2, 2, experts(10..25)),
+        ],
+    );
+    let plan = DrawPlan::new(req, &s).unwrap();
+    let c = contributions(&[b"center", b"supervisor"]);
+    let outcome = plan.execute(&s, &c).unwrap();
+    VerificationRecord::new(&plan, &s, &c, &outcome)
+}
+
+#[test]
+fn a_record_verifies_and_round_trips_through_json() {
+    let record = sample_record();
+    let outcome = verify(&record).unwrap();
+    assert_eq!(outcome.seed, record.seed);
+    let bytes = serde_json::to_vec(&record).unwrap();
+    assert_eq!(VerificationRecord::from_json(&bytes).unwrap(), record);
+}
+
+/// Each tampering and the field the verifier must name first.
+type Tampering = Box<dyn Fn(&mut VerificationRecord)>;
+
+fn tamperings() -> Vec<(&'static str, Tampering)> {
+    vec![
+        ("contributions", Box::new(|r| r.contributions[0][0] ^= 1)),
+        ("secret", Box::new(|r| r.secret[0] ^= 1)),
+        ("filter_sha256", Box::new(|r| r.filter_sha256[0] ^= 1)),
+        (
+            "one eligible token",
+            Box::new(|r| {
+                let tokens = &mut r.strata[1].tokens;
+                tokens[3] = DrawToken::from_bytes([0xff; 32]);
+                tokens.sort_unstable();
+            }),
+        ),
+        (
+            "eligible token and root",
+            Box::new(|r| {
+                r.strata[0].tokens[0] = DrawToken::from_bytes([0; 32]);
+                r.strata[0].eligible_root = algorithm::eligible_root(&r.strata[0].tokens);
+            }),
+        ),
+        ("drawn", Box::new(|r| r.result[1].drawn.swap(0, 1))),
+        (
+            "reserves",
+            Box::new(|r| {
+                let reserve = r.result[0].reserves.remove(0);
+                r.result[0].drawn.push(reserve);
+            }),
+        ),
+        ("k", Box::new(|r| r.strata[0].k += 1)),
+        (
+            "unsorted tokens",
+            Box::new(|r| r.strata[0].tokens.swap(0, 1)),
+        ),
+        ("algorithm", Box::new(|r| r.algorithm.push('2'))),
+    ]
+}
+
+const TAMPERED_FIELDS: [&str; 10] = [
+    "seed",
+    "secret_commitment",
+    "intent_hash",
+    "strata[1].eligible_root",
+    "intent_hash",
+    "result[1].drawn[0]",
+    "result[0].drawn",
+    "intent_hash",
+    "strata[0].tokens[1]",
+    "algorithm",
+];
+
+#[test]
+fn verification_names_the_first_mismatch() {
+    for ((what, tamper), field) in tamperings().into_iter().zip(TAMPERED_FIELDS) {
+        let mut record = sample_record();
+        tamper(&mut record);
+        let error = verify(&record).unwrap_err();
+        assert_eq!(error.field(), field, "{what}: {error}");
+    }
+}
+
+#[test]
+fn malformed_records_name_the_field() {
+    let mut value = serde_json::to_value(sample_record()).unwrap();
+    value["strata"][0]["tokens"][2] = json!("ABCD");
+    let error = VerificationRecord::from_json(value.to_string().as_bytes()).unwrap_err();
+    assert_eq!(error.field(), "strata[0].tokens[2]", "{error}");
+    let mut value = serde_json::to_value(sample_record()).unwrap();
+    value["extra"] = json!(1);
+    assert!(VerificationRecord::from_json(value.to_string().as_bytes()).is_err());
+}
+
+// ---- test vectors (docs/DRAW-SPEC.md §11, integration/verifier/draw-vectors.json) ----
+
+struct VectorInput {
+    name: &'static str,
+    token_key: [u8; 32],
+    draw_id: &'static str,
+    pool_snapshot: &'static str,
+    filter: &'static str,
+    min_multiple: u32,
+    strata: Vec<(Vec<&'static str>, u32, u32, Vec<String>)>,
+    secret: [u8; 32],
+    contributions: Vec<Vec<u8>>,
+}
+
+fn counting(start: u8) -> [u8; 32] {
+    std::array::from_fn(|i| start.wrapping_add(i as u8))
+}
+
+fn vector_inputs() -> Vec<VectorInput> {
+    let ids = |prefix: &str, range: std::ops::RangeInclusive<u32>| -> Vec<String> {
+        range.map(|i| format!("{prefix}{i:02}")).collect()
+    };
+    vec![
+        VectorInput {
+            name: "one stratum, center and supervisor contributions",
+            token_key: counting(0x00),
+            draw_id: "draw-0001",
+            pool_snapshot: "audit:42:root",
+            filter: r#"{"prefixes":["A01"]}"#,
+            min_multiple: 3,
+            strata: vec![(vec!["A01"], 2, 1, ids("expert-", 1..=12))],
+            secret: counting(0x40),
+            contributions: vec![counting(0x80).to_vec(), counting(0xc0)[..16].to_vec()],
+        },
+        VectorInput {
+            name: "two overlapping strata, UTF-8 draw id, no contributions",
+            token_key: counting(0x00),
+            draw_id: "抽取-2025-0002",
+            pool_snapshot: "专家库@7",
+            filter: r#"{"prefixes":[["B01","B02"],["B0203"]]}"#,
+            min_multiple: 3,
+            strata: vec![
+                (vec!["B02", "B01"], 3, 1, ids("e", 1..=15)),
+                (vec!["B0203"], 2, 2, ids("e", 4..=18)),
+            ],
+            secret: counting(0x20),
+            contributions: vec![],
+        },
+        VectorInput {
+            name: "three short contributions, k = 1, m = 0",
+            token_key: [0xaa; 32],
+            draw_id: "d",
+            pool_snapshot: "",
+            filter: "{}",
+            min_multiple: 3,
+            strata: vec![(vec!["C"], 1, 0, ids("x", 1..=3))],
+            secret: [0x55; 32],
+            contributions: vec![vec![0x01], vec![0x02, 0x03], vec![0x04; 32]],
+        },
+    ]
+}
+
+fn hex_list(tokens: &[DrawToken]) -> Vec<String> {
+    tokens.iter().map(DrawToken::to_hex).collect()
+}
+
+fn vectors() -> Value {
+    let vectors: Vec<Value> = vector_inputs()
+        .into_iter()
+        .map(|v| {
+            let token_of = |id: &str| DrawToken::derive(&v.token_key, v.draw_id, id);
+            let mut names = BTreeMap::new();
+            let strata = v
+                .strata
+                .iter()
+                .map(|(prefixes, k, m, ids)| {
+                    for id in ids {
+                        names.insert(token_of(id), id.clone());
+                    }
+                    let set = EligibleSet::new(ids.iter().map(|id| token_of(id)).collect());
+                    let prefixes = prefixes.iter().map(|p| (*p).to_owned()).collect();
+                    (Stratum::new(prefixes, *k, *m).unwrap(), set.unwrap())
+                })
+                .collect();
+            let s = ServerSecret::from_bytes(v.secret);
+            let request = DrawRequest {
+                draw_id: v.draw_id.to_owned(),
+                pool_snapshot: v.pool_snapshot.to_owned(),
+                filter_sha256: sha256(v.filter.as_bytes()),
+                min_multiple: v.min_multiple,
+                strata,
+            };
+            let plan = DrawPlan::new(request, &s).unwrap();
+            let c: Vec<Contribution> = v
+                .contributions
+                .iter()
+                .map(|c| Contribution::new(c.clone()).unwrap())
+                .collect();
+            let outcome = plan.execute(&s, &c).unwrap();
+            let record = VerificationRecord::new(&plan, &s, &c, &outcome);
+            verify(&record).unwrap();
+            let named = |tokens: &[DrawToken]| -> Vec<String> {
+                tokens.iter().map(|t| names[t].clone()).collect()
+            };
+            json!({
+                "name": v.name,
+                "inputs": {
+                    "token_key": hex::encode(v.token_key),
+                    "draw_id": v.draw_id,
+                    "pool_snapshot": v.pool_snapshot,
+                    "filter_canonical": v.filter,
+                    "min_multiple": v.min_multiple,
+                    "strata": v.strata.iter().map(|(prefixes, k, m, ids)| json!({
+                        "prefixes": prefixes, "k": k, "m": m, "expert_ids": ids,
+                    })).collect::<Vec<_>>(),
+                    "secret": hex::encode(v.secret),
+                    "contributions": v.contributions.iter().map(hex::encode).collect::<Vec<_>>(),
+                },
+                "expected": {
+                    "tokens": names.iter().map(|(t, id)| (id.clone(), json!(t.to_hex())))
+                        .collect::<serde_json::Map<_, _>>(),
+                    "filter_sha256": hex::encode(plan.intent().filter_sha256),
+                    "eligible_roots": plan.intent().strata.iter()
+                        .map(|s| hex::encode(s.eligible_root)).collect::<Vec<_>>(),
+                    "secret_commitment": hex::encode(plan.intent().secret_commitment),
+                    "intent_json": String::from_utf8(plan.intent().canonical_bytes().unwrap()).unwrap(),
+                    "intent_hash": hex::encode(plan.intent_hash()),
+                    "seed": hex::encode(outcome.seed),
+                    "ranking": plan.eligible().iter().enumerate().map(|(i, set)| {
+                        rank(&outcome.seed, i as u64, set.tokens()).iter().map(|t| json!({
+                            "token": t.to_hex(),
+                            "score": hex::encode(rank_score(&outcome.seed, i as u64, t)),
+                        })).collect::<Vec<_>>()
+                    }).collect::<Vec<_>>(),
+                    "result": outcome.strata.iter().map(|r| json!({
+                        "drawn": hex_list(&r.drawn), "reserves": hex_list(&r.reserves),
+                    })).collect::<Vec<_>>(),
+                    "result_experts": outcome.strata.iter().map(|r| json!({
+                        "drawn": named(&r.drawn), "reserves": named(&r.reserves),
+                    })).collect::<Vec<_>>(),
+                },
+                "record": record,
+            })
+        })
+        .collect();
+    json!({
+        "algorithm": ALGORITHM_ID,
+        "spec": "docs/DRAW-SPEC.md",
+        "vectors": vectors,
+    })
+}
+
+const VECTORS_PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/integration/verifier/draw-vectors.json"
+);
+const PYTHON_VERIFIER: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/integration/verifier/draw_verify.py"
+);
+
+/// Set `SEALDRAW_WRITE_DRAW_VECTORS=1` to regenerate the file after a deliberate change.
+#[test]
+fn the_vectors_file_is_what_the_code_computes() {
+    let computed = vectors();
+    if std::env::var_os("SEALDRAW_WRITE_DRAW_VECTORS").is_some() {
+        let text = serde_json::to_string_pretty(&computed).unwrap() + "\n";
+        std::fs::write(VECTORS_PATH, text).unwrap();
+    }
+    let stored: Value = serde_json::from_slice(&std::fs::read(VECTORS_PATH).unwrap()).unwrap();
+    // Not assert_eq: the whole file in a failure message hides the point.
+    assert!(
+        stored == computed,
+        "{VECTORS_PATH} differs from what the code computes; after a deliberate change, \
+         regenerate it with SEALDRAW_WRITE_DRAW_VECTORS=1 and update docs/DRAW-SPEC.md"
+    );
+}
+
+fn python(args: &[&str]) -> std::process::Output {
+    match std::process::Command::new("python3")
+        .arg(PYTHON_VERIFIER)
+        .args(args)
+        .output()
+    {
+        Ok(output) => output,
+        Err(error) => panic!(
+            "python3 is needed to run the independent draw verifier ({PYTHON_VERIFIER}): {error}"
+        ),
+    }
+}
+
+fn text(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
+}
+
+#[test]
+fn the_python_verifier_recomputes_every_vector() {
+    let output = python(&["vectors", VECTORS_PATH]);
+    let out = text(&output);
+    assert!(output.status.success(), "{out}");
+    let count = vector_inputs().len();
+    assert!(out.contains(&format!("OK {count} vectors")), "{out}");
+
+    // And it notices a vector that disagrees with the inputs.
+    let mut vectors: Value = serde_json::from_slice(&std::fs::read(VECTORS_PATH).unwrap()).unwrap();
+    vectors["vectors"][1]["expected"]["seed"] = json!(hex::encode([0u8; 32]));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vectors.json");
+    std::fs::write(&path, serde_json::to_vec(&vectors).unwrap()).unwrap();
+    let output = python(&["vectors", path.to_str().unwrap()]);
+    let out = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    assert!(
+        out.starts_with("MISMATCH vectors[1].expected.seed: "),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_python_verifier_names_the_same_mismatch_as_rust() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("record.json");
+    let path_text = path.to_str().unwrap();
+
+    std::fs::write(&path, serde_json::to_vec(&sample_record()).unwrap()).unwrap();
+    let output = python(&["record", path_text]);
+    assert!(output.status.success(), "{}", text(&output));
+
+    for ((what, tamper), field) in tamperings().into_iter().zip(TAMPERED_FIELDS) {
+        let mut record = sample_record();
+        tamper(&mut record);
+        let rust = verify(&record).unwrap_err();
+        std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
+        let output = python(&["record", path_text]);
+        let out = text(&output);
+        assert_eq!(output.status.code(), Some(1), "{what}: {out}");
+        let kind = match rust {
+            VerifyError::Malformed { .. } => "MALFORMED",
+            VerifyError::Mismatch { .. } => "MISMATCH",
+        };
+        assert!(
+            out.starts_with(&format!("{kind} {field}: ")),
+            "{what}: python said {out:?}, rust said {rust}"
+        );
+    }
+}
