@@ -15,6 +15,7 @@
 //! | [`store`]     | the only code that knows SQL: SQLite and PostgreSQL behind one interface |
 //! | [`audit`]     | the transparency log: entries, Merkle tree, checkpoints, tiles, proofs, witnesses |
 //! | [`pool`]      | the expert pool: sealed records, import, demo data, views, dual-controlled unseal |
+//! | [`draw`]      | the verifiable draw's pure core: tokens, intent, seed, ranking, verification |
 //! | [`http`]      | routes, problem+json errors, security headers, OpenAPI |
 //! | [`cli`]       | the `sealdraw` subcommands |
 #![forbid(unsafe_code)]
