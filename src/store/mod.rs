@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod scratch;
 
 use std::str::FromStr;
 use std::time::Duration;
