@@ -1088,12 +1088,15 @@ impl Report<'_> {
             "## 2. Append throughput with checkpointing\n\n\
              {} realistic entries (~{} bytes of canonical JSON) per run through `audit::append` in \
              write transactions of B entries, a checkpointer calling `checkpoint_now` every {} s, \
-             timed until the final checkpoint is signed. A fresh database per B.\n",
+             timed until the final checkpoint is signed (the checkpointer's first tick is at the \
+             start, as in the server, so a run shorter than {} s has only the final one). A fresh \
+             database per B.\n",
             self.options.entries,
             EntryFactory::new(Arc::new(SystemClock))
                 .next_entry()
                 .canonical_bytes()
                 .map_or(0, |bytes| bytes.len()),
+            CHECKPOINT_INTERVAL.as_secs(),
             CHECKPOINT_INTERVAL.as_secs()
         );
         let _ = writeln!(

@@ -330,7 +330,7 @@ enum BenchCommand {
 #[derive(Args)]
 struct AuditBenchArgs {
     /// Entries appended per timed run, for each group-commit size B = 1, 16, 128.
-    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..))]
     entries: u64,
     /// Timed runs per figure; the report gives medians.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
