@@ -68,6 +68,9 @@ enum Command {
     /// Run a witness (c2sp.org/tlog-witness) for an independent body, or manage its key.
     #[command(subcommand)]
     Witness(WitnessCommand),
+    /// Reproducible benchmarks; they print a Markdown report.
+    #[command(subcommand)]
+    Bench(BenchCommand),
 }
 
 #[derive(Subcommand)]
@@ -267,6 +270,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Keys(KeysCommand::RetireLog { id }) => {
             runtime.block_on(rotate_log_key(settings, Some(id)))
         }
+        Command::Bench(command) => runtime.block_on(bench(settings, command)),
         Command::Keys(KeysCommand::Init { file }) => {
             let path = file.unwrap_or_else(|| settings.key_file());
             KeyRing::init_file(&path, &Rng::system(), &to_rfc3339(SystemClock.now_millis()))?;
@@ -501,6 +505,118 @@ async fn audit(settings: Settings, command: AuditCommand) -> anyhow::Result<()> 
             println!("OK: entry {index} is in the log of size {size} signed by the given key");
         }
     }
+    Ok(())
+}
+
+// `sealdraw bench`: arguments and dispatch; the measurements live in `crate::bench`.
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// The audit log: raw hash/signature/fsync limits, append throughput with checkpointing,
+    /// offline verification of a large export, and proof sizes.
+    Audit(AuditBenchArgs),
+    /// The expert pool: import of 12,000 and 100,000 synthetic experts beside the raw cost of
+    /// the sealing and blind-index cryptography each row needs.
+    Pool(PoolBenchArgs),
+}
+
+#[derive(Args)]
+struct PoolBenchArgs {
+    /// Pool sizes to import, comma-separated.
+    #[arg(long, value_delimiter = ',', default_values_t = crate::bench::pool::DEFAULT_SIZES)]
+    sizes: Vec<usize>,
+    /// Timed runs per size; the report gives medians.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
+    runs: u64,
+    /// Also measure on PostgreSQL: a server URL; a fresh database is created per run and dropped.
+    #[arg(long, env = "SEALDRAW_BENCH_POSTGRES")]
+    postgres: Option<String>,
+    /// Where scratch databases go (default: the system temporary directory).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct AuditBenchArgs {
+    /// Entries appended per timed run, for each group-commit size B = 1, 16, 128.
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..))]
+    entries: u64,
+    /// Timed runs per figure; the report gives medians.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    runs: u64,
+    /// Also measure on PostgreSQL: a server URL; a fresh database is created there and dropped.
+    #[arg(long, env = "SEALDRAW_BENCH_POSTGRES")]
+    postgres: Option<String>,
+    /// Skip filling, exporting and verifying the large log (the slowest part).
+    #[arg(long)]
+    skip_verify: bool,
+    /// Entries in the log that is exported and verified.
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(2..))]
+    verify_entries: u64,
+    /// Where scratch databases and the export go (default: the system temporary directory);
+    /// its filesystem decides what a durable commit costs.
+    #[arg(long)]
+    dir: Option<PathBuf>,
+}
+
+async fn bench(settings: Settings, command: BenchCommand) -> anyhow::Result<()> {
+    let args = match command {
+        BenchCommand::Audit(args) => args,
+        BenchCommand::Pool(args) => return bench_pool(args).await,
+    };
+    let mut reproduce = format!(
+        "sealdraw bench audit --entries {} --runs {} --verify-entries {}",
+        args.entries, args.runs, args.verify_entries
+    );
+    if let Some(url) = &args.postgres {
+        reproduce.push_str(&format!(
+            " --postgres {}",
+            crate::bench::redact_password(url)
+        ));
+    }
+    if args.skip_verify {
+        reproduce.push_str(" --skip-verify");
+    }
+    if let Some(dir) = &args.dir {
+        reproduce.push_str(&format!(" --dir {}", dir.display()));
+    }
+    let options = crate::bench::AuditBenchOptions {
+        entries: args.entries,
+        runs: args.runs,
+        postgres: args.postgres,
+        skip_verify: args.skip_verify,
+        verify_entries: args.verify_entries,
+        dir: args.dir.unwrap_or_else(std::env::temp_dir),
+        origin: settings.audit.origin.clone(),
+        max_connections: settings.database.max_connections,
+        acquire_timeout: std::time::Duration::from_secs(settings.database.acquire_timeout_secs),
+        command: reproduce,
+    };
+    print!("{}", crate::bench::audit(&options).await?);
+    Ok(())
+}
+
+async fn bench_pool(args: PoolBenchArgs) -> anyhow::Result<()> {
+    let sizes: Vec<String> = args.sizes.iter().map(usize::to_string).collect();
+    let mut reproduce = format!(
+        "sealdraw bench pool --sizes {} --runs {}",
+        sizes.join(","),
+        args.runs
+    );
+    if let Some(url) = &args.postgres {
+        reproduce.push_str(&format!(
+            " --postgres {}",
+            crate::bench::redact_password(url)
+        ));
+    }
+    let options = crate::bench::PoolBenchOptions {
+        sizes: args.sizes,
+        runs: args.runs,
+        postgres: args.postgres,
+        dir: args.dir.unwrap_or_else(std::env::temp_dir),
+        command: reproduce,
+    };
+    print!("{}", crate::bench::pool(&options).await?);
     Ok(())
 }
 

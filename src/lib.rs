@@ -18,10 +18,12 @@
 //! | [`draw`]      | the verifiable draw's pure core: tokens, intent, seed, ranking, verification |
 //! | [`http`]      | routes, problem+json errors, security headers, OpenAPI |
 //! | [`cli`]       | the `sealdraw` subcommands |
+//! | [`bench`]     | `sealdraw bench`: reproducible measurements beside the machine's raw limits |
 #![forbid(unsafe_code)]
 
 pub mod audit;
 pub mod auth;
+pub mod bench;
 pub mod cli;
 pub mod clock;
 pub mod config;

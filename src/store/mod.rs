@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod pool;
+pub mod scratch;
 
 use std::str::FromStr;
 use std::time::Duration;

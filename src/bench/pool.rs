@@ -1,0 +1,199 @@
+//! `sealdraw bench pool`: importing the expert pool, measured beside the raw cost of the
+//! cryptography every row needs, on SQLite and (if asked) PostgreSQL.
+//!
+//! Each run imports a synthetic pool (the demo generator, not timed) into a fresh database
+//! through the real [`PoolService::import`]: validation already done, then per row one data key
+//! sealed under the master key, six or seven fields sealed under the data key, four blind
+//! indexes, and the rows written in one transaction with one audit entry.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+use super::audit::{MachineFacts, Samples, ScratchDir, ops_per_sec, read_loadavg, thousands};
+use crate::audit::Actor;
+use crate::clock::{SharedClock, SystemClock, to_rfc3339};
+use crate::crypto::seal::SealingKey;
+use crate::crypto::{KeyRing, Rng, hmac_sha256};
+use crate::pool::{PoolService, demo};
+use crate::store::scratch::ScratchDatabase;
+use crate::store::{ConnectOptions, Store};
+
+/// The sizes: today's pool and the pool the design must carry.
+pub const DEFAULT_SIZES: [usize; 2] = [12_000, 100_000];
+
+pub struct PoolBenchOptions {
+    pub sizes: Vec<usize>,
+    pub runs: u64,
+    pub postgres: Option<String>,
+    pub dir: PathBuf,
+    pub command: String,
+}
+
+struct Row {
+    backend: &'static str,
+    size: usize,
+    seconds: Samples,
+}
+
+pub async fn pool(options: &PoolBenchOptions) -> anyhow::Result<String> {
+    let started = Instant::now();
+    let clock: SharedClock = Arc::new(SystemClock);
+    let started_at = to_rfc3339(clock.now_millis());
+    let scratch = ScratchDir::create(&options.dir)?;
+    let machine = MachineFacts::collect(scratch.path());
+    if cfg!(debug_assertions) {
+        eprintln!("warning: this is an unoptimised build; build with --release for real numbers");
+    }
+    eprintln!("raw limits");
+    let window = Duration::from_millis(400);
+    let key = SealingKey::new("bench".into(), &[7; 32]);
+    let rng = Rng::danger_deterministic(b"sealdraw bench pool");
+    let seal_rate = Samples::collect(options.runs.max(3), || {
+        ops_per_sec(window, || {
+            let _ = key.seal(
+                &rng,
+                "expert/01234567-89ab-cdef-0123-456789abcdef/name",
+                b"0123456789abcdef0123456789abcdef",
+            );
+        })
+    });
+    let hmac_rate = Samples::collect(options.runs.max(3), || {
+        ops_per_sec(window, || {
+            let _ = hmac_sha256(
+                b"0123456789abcdef0123456789abcdef",
+                &[b"id_number\0", b"42010619700101001X"],
+            );
+        })
+    });
+    // Per row: 1 data-key seal + up to 7 field seals, 4 blind indexes.
+    let crypto_floor_rows = 1.0 / (8.0 / seal_rate.median() + 4.0 / hmac_rate.median());
+
+    let key_file = scratch.path().join("keys.json");
+    KeyRing::init_file(&key_file, &rng, &started_at)?;
+    let keys = Arc::new(KeyRing::load(&key_file)?);
+    let mut rows = Vec::new();
+    let mut targets: Vec<(&'static str, Option<&str>)> = vec![("SQLite", None)];
+    if let Some(url) = options.postgres.as_deref() {
+        targets.push(("PostgreSQL", Some(url)));
+    }
+    for (backend, server_url) in targets {
+        for &size in &options.sizes {
+            let experts_rng = Rng::danger_deterministic(format!("pool {size}").as_bytes());
+            let mut seconds = Vec::new();
+            for run in 0..options.runs {
+                eprintln!("{backend}: importing {size} experts, run {}", run + 1);
+                let label = format!("pool_{size}_{run}");
+                let (url, database) = match server_url {
+                    None => (
+                        format!(
+                            "sqlite://{}",
+                            scratch.path().join(format!("{label}.db")).display()
+                        ),
+                        None,
+                    ),
+                    Some(server_url) => {
+                        let name = format!("sealdraw_bench_{}_{label}", std::process::id());
+                        let database = ScratchDatabase::create(server_url, &name)
+                            .await
+                            .context("cannot create a scratch database")?;
+                        (database.url().to_owned(), Some(database))
+                    }
+                };
+                let store = Store::connect(
+                    &url,
+                    &ConnectOptions {
+                        max_connections: 4,
+                        acquire_timeout: Duration::from_secs(30),
+                    },
+                )
+                .await?;
+                store.migrate().await?;
+                let service =
+                    PoolService::new(store.clone(), clock.clone(), rng.clone(), keys.clone());
+                service.ensure_classification().await?;
+                let experts = demo::generate(&experts_rng, size, 0)
+                    .map_err(|_| anyhow::anyhow!("randomness unavailable"))?;
+                let timer = Instant::now();
+                let summary = service.import(experts, b"bench", Actor::System).await?;
+                seconds.push(timer.elapsed().as_secs_f64());
+                anyhow::ensure!(
+                    summary.inserted == size,
+                    "imported {} of {size}",
+                    summary.inserted
+                );
+                store.close().await;
+                if let Some(database) = database {
+                    database.danger_drop().await?;
+                }
+            }
+            rows.push(Row {
+                backend,
+                size,
+                seconds: Samples(seconds),
+            });
+        }
+    }
+
+    let mut out = String::new();
+    let _ = writeln!(out, "## Pool import (`sealdraw bench pool`)\n");
+    let _ = writeln!(out, "Command: `{}`  ", options.command);
+    let _ = writeln!(
+        out,
+        "Started {started_at}, took {:.0} s. Machine: {} ({} cores, {}), {}, build {}; load before {} after {}.\n",
+        started.elapsed().as_secs_f64(),
+        machine.cpu,
+        machine.nproc,
+        machine.memory,
+        machine.rustc,
+        machine.build,
+        machine.load_before,
+        read_loadavg()
+    );
+    let _ = writeln!(
+        out,
+        "| raw limit (one thread, ring) | median | min–max |\n|---|---:|---:|"
+    );
+    let _ = writeln!(
+        out,
+        "| AES-256-GCM seal, 32-byte value | {}/s | {}–{} |",
+        thousands(seal_rate.median()),
+        thousands(seal_rate.min()),
+        thousands(seal_rate.max())
+    );
+    let _ = writeln!(
+        out,
+        "| HMAC-SHA256, blind index | {}/s | {}–{} |",
+        thousands(hmac_rate.median()),
+        thousands(hmac_rate.min()),
+        thousands(hmac_rate.max())
+    );
+    let _ = writeln!(
+        out,
+        "| ⇒ crypto floor per row (8 seals + 4 HMACs) | {} rows/s | |\n",
+        thousands(crypto_floor_rows)
+    );
+    let _ = writeln!(
+        out,
+        "| backend | experts | median time | min–max | rows/s (median) | share of crypto floor |\n|---|---:|---:|---:|---:|---:|"
+    );
+    for row in &rows {
+        let median = row.seconds.median();
+        let rate = row.size as f64 / median;
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.2} s | {:.2}–{:.2} s | {} | {:.0}% |",
+            row.backend,
+            thousands(row.size as f64),
+            median,
+            row.seconds.min(),
+            row.seconds.max(),
+            thousands(rate),
+            100.0 * rate / crypto_floor_rows
+        );
+    }
+    Ok(out)
+}
