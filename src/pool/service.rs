@@ -241,16 +241,17 @@ impl PoolService {
             tx.update_expert_attributes(&record).await?;
         }
         let field_key = SealingKey::new(DATA_KEY_ID.into(), &to_array(&data_key));
+        let mut sealed = Vec::with_capacity(SEALED_FIELDS.len());
         for (field, value) in sealed_values(expert) {
             let ciphertext = field_key.seal(
                 &self.rng,
                 &field_context(&expert_id, field),
                 value.as_bytes(),
             )?;
-            tx.upsert_sealed_field(&expert_id, field, &ciphertext)
-                .await?;
+            sealed.push((field, ciphertext));
         }
-        tx.replace_expert_specialties(&expert_id, &expert.specialties)
+        tx.upsert_sealed_fields(&expert_id, &sealed).await?;
+        tx.replace_expert_specialties(&expert_id, &expert.specialties, is_new)
             .await?;
         let employer_index = self
             .keys
@@ -278,7 +279,8 @@ impl PoolService {
             from_date: Some(from.clone()),
             to_date: Some(to.clone()),
         }));
-        tx.replace_expert_organisations(&expert_id, &ties).await?;
+        tx.replace_expert_organisations(&expert_id, &ties, is_new)
+            .await?;
         Ok(is_new)
     }
 }

@@ -89,13 +89,10 @@ impl Tx {
         nodes: &[(u8, u64, [u8; 32])],
     ) -> Result<(), StoreError> {
         for chunk in nodes.chunks(200) {
-            let mut sql = String::from("INSERT INTO audit_nodes (level, idx, hash) VALUES ");
-            for i in 0..chunk.len() {
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3));
-            }
+            let sql = format!(
+                "INSERT INTO audit_nodes (level, idx, hash) VALUES {}",
+                super::values_placeholders(chunk.len(), 3)
+            );
             on_conn!(self, conn => {
                 let mut query = sqlx::query(&sql);
                 for (level, index, hash) in chunk {

@@ -111,22 +111,31 @@ impl Tx {
         Ok(())
     }
 
+    /// Sets an expert's specialty codes; `fresh` records have none to delete.
     pub async fn replace_expert_specialties(
         &mut self,
         expert_id: &str,
         codes: &[String],
+        fresh: bool,
     ) -> Result<(), StoreError> {
-        on_conn!(self, conn => sqlx::query("DELETE FROM expert_specialties WHERE expert_id = $1")
-            .bind(expert_id).execute(conn).await.map(|r| r.rows_affected()))?;
-        for code in codes {
-            on_conn!(self, conn => sqlx::query(
-                "INSERT INTO expert_specialties (expert_id, code) VALUES ($1, $2)")
-                .bind(expert_id)
-                .bind(code)
-                .execute(conn)
-                .await
-                .map(|r| r.rows_affected()))?;
+        if !fresh {
+            on_conn!(self, conn => sqlx::query("DELETE FROM expert_specialties WHERE expert_id = $1")
+                .bind(expert_id).execute(conn).await.map(|r| r.rows_affected()))?;
         }
+        if codes.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "INSERT INTO expert_specialties (expert_id, code) VALUES {}",
+            super::values_placeholders(codes.len(), 2)
+        );
+        on_conn!(self, conn => {
+            let mut query = sqlx::query(&sql);
+            for code in codes {
+                query = query.bind(expert_id).bind(code);
+            }
+            query.execute(conn).await.map(|r| r.rows_affected())
+        })?;
         Ok(())
     }
 
@@ -136,15 +145,31 @@ impl Tx {
         field: &str,
         ciphertext: &[u8],
     ) -> Result<(), StoreError> {
-        on_conn!(self, conn => sqlx::query(
-            "INSERT INTO expert_sealed_fields (expert_id, field, ciphertext) VALUES ($1, $2, $3) \
-             ON CONFLICT (expert_id, field) DO UPDATE SET ciphertext = excluded.ciphertext")
-            .bind(expert_id)
-            .bind(field)
-            .bind(ciphertext)
-            .execute(conn)
+        self.upsert_sealed_fields(expert_id, &[(field, ciphertext.to_vec())])
             .await
-            .map(|r| r.rows_affected()))?;
+    }
+
+    /// Writes several sealed fields of one record in one statement.
+    pub async fn upsert_sealed_fields(
+        &mut self,
+        expert_id: &str,
+        fields: &[(&str, Vec<u8>)],
+    ) -> Result<(), StoreError> {
+        if fields.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "INSERT INTO expert_sealed_fields (expert_id, field, ciphertext) VALUES {} \
+             ON CONFLICT (expert_id, field) DO UPDATE SET ciphertext = excluded.ciphertext",
+            super::values_placeholders(fields.len(), 3)
+        );
+        on_conn!(self, conn => {
+            let mut query = sqlx::query(&sql);
+            for (field, ciphertext) in fields {
+                query = query.bind(expert_id).bind(*field).bind(ciphertext.as_slice());
+            }
+            query.execute(conn).await.map(|r| r.rows_affected())
+        })?;
         Ok(())
     }
 
@@ -161,27 +186,38 @@ impl Tx {
             .await)?)
     }
 
+    /// Sets an expert's employer ties (declared relatives' employers are kept); `fresh`
+    /// records have none to delete.
     pub async fn replace_expert_organisations(
         &mut self,
         expert_id: &str,
         ties: &[OrganisationTie<'_>],
+        fresh: bool,
     ) -> Result<(), StoreError> {
-        on_conn!(self, conn => sqlx::query(
-            "DELETE FROM expert_organisations WHERE expert_id = $1 AND relation <> 'relative'")
-            .bind(expert_id).execute(conn).await.map(|r| r.rows_affected()))?;
-        for tie in ties {
+        if !fresh {
             on_conn!(self, conn => sqlx::query(
-                "INSERT INTO expert_organisations (expert_id, org_index, relation, from_date, to_date) \
-                 VALUES ($1, $2, $3, $4, $5)")
-                .bind(expert_id)
-                .bind(tie.org_index)
-                .bind(tie.relation)
-                .bind(tie.from_date.as_deref())
-                .bind(tie.to_date.as_deref())
-                .execute(conn)
-                .await
-                .map(|r| r.rows_affected()))?;
+                "DELETE FROM expert_organisations WHERE expert_id = $1 AND relation <> 'relative'")
+                .bind(expert_id).execute(conn).await.map(|r| r.rows_affected()))?;
         }
+        if ties.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "INSERT INTO expert_organisations (expert_id, org_index, relation, from_date, to_date) VALUES {}",
+            super::values_placeholders(ties.len(), 5)
+        );
+        on_conn!(self, conn => {
+            let mut query = sqlx::query(&sql);
+            for tie in ties {
+                query = query
+                    .bind(expert_id)
+                    .bind(tie.org_index)
+                    .bind(tie.relation)
+                    .bind(tie.from_date.as_deref())
+                    .bind(tie.to_date.as_deref());
+            }
+            query.execute(conn).await.map(|r| r.rows_affected())
+        })?;
         Ok(())
     }
 
