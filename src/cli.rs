@@ -331,12 +331,7 @@ async fn rotate_log_key(settings: Settings, retire: Option<String>) -> anyhow::R
     let path = settings.key_file();
     let clock = SystemClock;
     let store = startup::connect_store(&settings).await?;
-    let before = AuditLog::new(
-        store.clone(),
-        Arc::new(SystemClock),
-        &startup::load_keys(&settings)?,
-        &settings.audit.origin,
-    )?;
+    let before = command_line_log(&settings, &store)?;
     let (kind, id) = match retire {
         None => (
             "keys.log_key_added",
@@ -347,12 +342,7 @@ async fn rotate_log_key(settings: Settings, retire: Option<String>) -> anyhow::R
             ("keys.log_key_retired", id)
         }
     };
-    let after = AuditLog::new(
-        store.clone(),
-        Arc::new(SystemClock),
-        &startup::load_keys(&settings)?,
-        &settings.audit.origin,
-    )?;
+    let after = command_line_log(&settings, &store)?;
     let mut tx = store.write().await?;
     let entry = crate::audit::AuditEntry::new(kind, clock.now_millis(), Actor::CommandLine)
         .data("key_id", &id)
@@ -446,18 +436,26 @@ async fn pool(settings: Settings, command: PoolCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The audit log as the command line appends to and signs it, with the keys the key file holds
+/// now (which is what matters around a rotation).
+fn command_line_log(settings: &Settings, store: &crate::store::Store) -> anyhow::Result<AuditLog> {
+    let keys = startup::load_keys(settings)?;
+    Ok(AuditLog::new(
+        store.clone(),
+        Arc::new(SystemClock),
+        &keys,
+        &settings.audit.origin,
+    )?)
+}
+
 async fn audit(settings: Settings, command: AuditCommand) -> anyhow::Result<()> {
     match command {
         AuditCommand::Key => {
-            let keys = startup::load_keys(&settings)?;
-            let store = startup::connect_store(&settings).await?;
-            let log = AuditLog::new(store, Arc::new(SystemClock), &keys, &settings.audit.origin)?;
+            let log = command_line_log(&settings, &startup::connect_store(&settings).await?)?;
             print!("{}", log.vkeys());
         }
         AuditCommand::Export { out } => {
-            let keys = startup::load_keys(&settings)?;
-            let store = startup::connect_store(&settings).await?;
-            let log = AuditLog::new(store, Arc::new(SystemClock), &keys, &settings.audit.origin)?;
+            let log = command_line_log(&settings, &startup::connect_store(&settings).await?)?;
             let summary = export::export(&log, &out).await?;
             println!(
                 "exported {} entries ({} files) to {}",

@@ -142,18 +142,7 @@ impl AuthService {
                 problem: format!("must be at most {} bytes", password::MAX_PASSWORD_BYTES),
             });
         }
-        if let Some(address) = request.address {
-            // Forget addresses whose allowance has fully refilled, so a scan from many
-            // addresses cannot grow this map without bound.
-            if self.address_limiter.len() > ADDRESS_LIMITER_PRUNE_AT {
-                self.address_limiter.retain_recent();
-            }
-            if let Err(not_until) = self.address_limiter.check_key(&address) {
-                return Err(AuthError::Throttled(
-                    not_until.wait_time_from(DefaultClock::default().now()),
-                ));
-            }
-        }
+        self.check_address(request.address)?;
         let now = self.clock.now_millis();
         let window = self.settings.account_failure_window_secs * 1000;
         let subject = throttle_subject(&request.username);
@@ -208,6 +197,23 @@ impl AuthService {
             expires_at,
             principal,
         })
+    }
+
+    /// Counts an attempt from `address` (login or activation) against its per-minute allowance.
+    fn check_address(&self, address: Option<IpAddr>) -> Result<(), AuthError> {
+        let Some(address) = address else {
+            return Ok(());
+        };
+        // Forget addresses whose allowance has fully refilled, so a scan from many addresses
+        // cannot grow this map without bound.
+        if self.address_limiter.len() > ADDRESS_LIMITER_PRUNE_AT {
+            self.address_limiter.retain_recent();
+        }
+        self.address_limiter
+            .check_key(&address)
+            .map_err(|not_until| {
+                AuthError::Throttled(not_until.wait_time_from(DefaultClock::default().now()))
+            })
     }
 
     async fn second_factor_ok(
@@ -429,13 +435,7 @@ impl AuthService {
                 problem,
             }
         })?;
-        if let Some(address) = address
-            && let Err(not_until) = self.address_limiter.check_key(&address)
-        {
-            return Err(AuthError::Throttled(
-                not_until.wait_time_from(DefaultClock::default().now()),
-            ));
-        }
+        self.check_address(address)?;
         let now = self.clock.now_millis();
         let presented = sha256(code.trim().to_lowercase().as_bytes());
         let mut tx = self.store.read().await?;

@@ -98,17 +98,11 @@ impl KeyRing {
         if path.exists() {
             return Err(KeyFileError::Exists(path.display().to_string()));
         }
-        let stamp: String = created_at
-            .chars()
-            .filter(char::is_ascii_digit)
-            .take(8)
-            .collect();
         let fresh = |rng: &Rng| -> Result<Zeroizing<String>, KeyFileError> {
             let bytes = Zeroizing::new(rng.bytes::<32>().map_err(|_| KeyFileError::Randomness)?);
             Ok(Zeroizing::new(B64.encode(*bytes)))
         };
-        let suffix = hex::encode(rng.bytes::<3>().map_err(|_| KeyFileError::Randomness)?);
-        let sealing_id = format!("seal-{stamp}-{suffix}");
+        let sealing_id = new_key_id("seal", rng, created_at)?;
         let file = KeyFile {
             format: FORMAT.into(),
             suite: Suite::Intl2024,
@@ -120,7 +114,7 @@ impl KeyRing {
             index_key: fresh(rng)?,
             token_key: fresh(rng)?,
             log_signing: vec![KeyFileLogKey {
-                id: format!("log-{stamp}-{suffix}"),
+                id: new_key_id("log", rng, created_at)?,
                 seed: fresh(rng)?,
                 active: true,
             }],
@@ -142,13 +136,7 @@ impl KeyRing {
         created_at: &str,
     ) -> Result<String, KeyFileError> {
         let mut file = read_key_file(path)?;
-        let stamp: String = created_at
-            .chars()
-            .filter(char::is_ascii_digit)
-            .take(8)
-            .collect();
-        let suffix = hex::encode(rng.bytes::<3>().map_err(|_| KeyFileError::Randomness)?);
-        let id = format!("seal-{stamp}-{suffix}");
+        let id = new_key_id("seal", rng, created_at)?;
         let key = Zeroizing::new(rng.bytes::<32>().map_err(|_| KeyFileError::Randomness)?);
         file.sealing.push(KeyFileEntry {
             id: id.clone(),
@@ -201,13 +189,7 @@ impl KeyRing {
     /// so checkpoints carry both signatures until the old key is retired. Returns the new id.
     pub fn add_log_key(path: &Path, rng: &Rng, created_at: &str) -> Result<String, KeyFileError> {
         let mut file = read_key_file(path)?;
-        let stamp: String = created_at
-            .chars()
-            .filter(char::is_ascii_digit)
-            .take(8)
-            .collect();
-        let suffix = hex::encode(rng.bytes::<3>().map_err(|_| KeyFileError::Randomness)?);
-        let id = format!("log-{stamp}-{suffix}");
+        let id = new_key_id("log", rng, created_at)?;
         let seed = Zeroizing::new(rng.bytes::<32>().map_err(|_| KeyFileError::Randomness)?);
         file.log_signing.push(KeyFileLogKey {
             id: id.clone(),
@@ -355,6 +337,18 @@ fn decode_key(encoded: &str, name: &str) -> Result<Zeroizing<[u8; 32]>, KeyFileE
     }
     key.copy_from_slice(&bytes);
     Ok(key)
+}
+
+/// `<prefix>-<YYYYMMDD>-<6 hex>`: sortable by creation day, unique in practice, and telling the
+/// operator which key a ciphertext or signature names.
+fn new_key_id(prefix: &str, rng: &Rng, created_at: &str) -> Result<String, KeyFileError> {
+    let day: String = created_at
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(8)
+        .collect();
+    let suffix = hex::encode(rng.bytes::<3>().map_err(|_| KeyFileError::Randomness)?);
+    Ok(format!("{prefix}-{day}-{suffix}"))
 }
 
 fn read_key_file(path: &Path) -> Result<KeyFile, KeyFileError> {

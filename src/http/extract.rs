@@ -106,11 +106,6 @@ pub fn client_address(request: &HttpRequest) -> Option<std::net::IpAddr> {
     request.peer_addr().map(|address| address.ip())
 }
 
-/// Marks a request as authenticated for the access log, without the credential.
-pub fn note_principal(request: &HttpRequest, principal: &Principal) {
-    request.extensions_mut().insert(principal.role);
-}
-
 /// What a route requires; one marker type per [`Permission`](crate::auth::Permission).
 pub trait Requires {
     const PERMISSION: crate::auth::Permission;
