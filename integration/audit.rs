@@ -516,3 +516,28 @@ async fn the_log_refuses_to_sign_a_tree_inconsistent_with_its_last_checkpoint() 
     );
     assert!(captured_logs().contains("refusing to sign"));
 }
+
+#[tokio::test]
+async fn pending_entries_are_signed_by_the_server_within_the_checkpoint_interval() {
+    let app = spawn_app_with(TestOptions {
+        customise: Box::new(|settings| settings.audit.checkpoint_interval_secs = 1),
+        ..TestOptions::default()
+    })
+    .await;
+    let (_, admin) = app.account_with_token("admin.one", Role::Admin).await;
+    let size_of = |note: &str| note.lines().nth(1).unwrap().parse::<u64>().unwrap();
+    let first = size_of(&text(&app, "/api/v1/audit/checkpoint", &admin).await);
+    make_entries(&app, &admin, 3).await;
+
+    // Nobody asks for a checkpoint: only the server's own checkpointer can sign these.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut latest = first;
+    while latest < first + 3 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        latest = size_of(&text(&app, "/api/v1/audit/checkpoint", &admin).await);
+    }
+    assert!(
+        latest >= first + 3,
+        "the pending entries were not signed within the interval ({first} → {latest})"
+    );
+}
