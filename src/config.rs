@@ -30,6 +30,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub telemetry: TelemetrySettings,
     pub audit: AuditSettings,
+    pub draw: DrawSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -121,6 +122,48 @@ pub struct AuditSettings {
     pub witness_timeout_secs: u64,
 }
 
+/// The draw's rules (DESIGN §5). Every value here is committed, through the filter hash or the
+/// intent, in each draw that used it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DrawSettings {
+    /// A stratum needs at least this multiple of k + m eligible experts, or the draw is refused:
+    /// narrowing conditions until few remain is naming experts indirectly.
+    pub min_eligible_multiple: u32,
+    /// A draw is accepted at most this long before the evaluation starts…
+    pub earliest_hours_before: i64,
+    /// …and at least this long before (linked replacement draws are exempt: a seat must be filled).
+    pub latest_minutes_before: i64,
+    /// How long contributions are accepted after the intent; then the draw runs with what came.
+    pub contribution_timeout_secs: i64,
+    /// When true the draw waits for a supervisor's contribution (or the timeout) even after the
+    /// center has contributed; when false the center's contribution completes the draw at once.
+    pub await_supervisor: bool,
+    /// Experts this old or older in the evaluation year are not drawn.
+    pub age_limit_years: i32,
+    /// A past employer counts as a conflict if the tie ended within this many years.
+    pub avoidance_years: i32,
+    /// At most this many seats in the rolling window; 0 turns the cap off.
+    pub frequency_cap: u32,
+    pub frequency_window_days: i64,
+}
+
+impl Default for DrawSettings {
+    fn default() -> Self {
+        Self {
+            min_eligible_multiple: 3,
+            earliest_hours_before: 24,
+            latest_minutes_before: 30,
+            contribution_timeout_secs: 120,
+            await_supervisor: false,
+            age_limit_years: 70,
+            avoidance_years: 3,
+            frequency_cap: 8,
+            frequency_window_days: 30,
+        }
+    }
+}
+
 /// One witness: `{ name = "…", url = "https://…", vkey = "…" }`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -145,6 +188,7 @@ impl Default for Settings {
             auth: AuthSettings::default(),
             telemetry: TelemetrySettings::default(),
             audit: AuditSettings::default(),
+            draw: DrawSettings::default(),
         }
     }
 }
@@ -394,10 +438,41 @@ impl Settings {
             );
         }
         self.audit.validate_witnesses(&mut problems);
+        self.draw.validate(&mut problems);
         if problems.is_empty() {
             Ok(())
         } else {
             Err(SettingsError::Invalid(problems))
+        }
+    }
+}
+
+impl DrawSettings {
+    fn validate(&self, problems: &mut Vec<String>) {
+        if self.min_eligible_multiple == 0 {
+            problems.push("draw.min_eligible_multiple must be at least 1".into());
+        }
+        if self.latest_minutes_before < 0
+            || self.earliest_hours_before <= 0
+            || self.latest_minutes_before >= self.earliest_hours_before * 60
+        {
+            problems.push(
+                "draw.latest_minutes_before must be at least 0 and less than \
+                 draw.earliest_hours_before (which must be positive)"
+                    .into(),
+            );
+        }
+        if !(1..=3600).contains(&self.contribution_timeout_secs) {
+            problems.push("draw.contribution_timeout_secs must be from 1 to 3600".into());
+        }
+        if !(18..=120).contains(&self.age_limit_years) {
+            problems.push("draw.age_limit_years must be from 18 to 120".into());
+        }
+        if !(0..=50).contains(&self.avoidance_years) {
+            problems.push("draw.avoidance_years must be from 0 to 50".into());
+        }
+        if !(1..=3660).contains(&self.frequency_window_days) {
+            problems.push("draw.frequency_window_days must be from 1 to 3660".into());
         }
     }
 }

@@ -20,6 +20,7 @@ use crate::auth::{AuthService, NewAccountRequest, Role, totp};
 use crate::clock::SharedClock;
 use crate::config::{Profile, Settings};
 use crate::crypto::{KeyRing, Rng};
+use crate::draw::service::DrawService;
 use crate::http::{self, AppState, PeerCertificate};
 use crate::pool::PoolService;
 use crate::store::{ConnectOptions, Store};
@@ -95,11 +96,20 @@ impl Application {
                 "seeded a synthetic demo pool"
             );
         }
+        let draws = Arc::new(DrawService::new(
+            store.clone(),
+            clock.clone(),
+            rng.clone(),
+            keys.clone(),
+            audit.clone(),
+            settings.draw.clone(),
+        ));
         let state = web::Data::new(AppState {
             store,
             auth,
             audit,
             pool,
+            draws,
             clock,
             rng,
             keys,
@@ -208,7 +218,13 @@ impl Application {
             self.state
                 .audit
                 .clone()
-                .run_checkpointer(self.checkpoint_interval, stopped),
+                .run_checkpointer(self.checkpoint_interval, stopped.clone()),
+        );
+        let draw_executor = tokio::spawn(
+            self.state
+                .draws
+                .clone()
+                .run_executor(Duration::from_secs(1), stopped),
         );
         // actix handles SIGTERM and SIGINT: stop accepting, finish in-flight requests.
         let result = self.server.await;
@@ -218,6 +234,7 @@ impl Application {
         // Sign what the last requests appended before closing the store.
         let _ = stop_background.send(true);
         let _ = checkpointer.await;
+        let _ = draw_executor.await;
         if let Err(error) = self.state.audit.checkpoint_now().await {
             tracing::error!(%error, "could not sign the final audit checkpoint");
         }

@@ -64,6 +64,14 @@ pub enum Permission {
     DecideUnseal,
     /// See and edit one's own expert record.
     OwnExpertRecord,
+    /// Ask for a draw (and record replacements in one's own draws).
+    RequestDraw,
+    /// Send random bytes to a draw after its intent (its center, or a supervisor).
+    ContributeEntropy,
+    /// See draws' progress and verification records: one's own as a center, all as a supervisor.
+    ViewDraws,
+    /// Reports over all draws, such as per-expert draw frequency.
+    ReadDrawReports,
 }
 
 /// The single place that says which role may do what.
@@ -80,6 +88,9 @@ pub fn permits(role: Role, permission: Permission) -> bool {
         RequestUnseal => matches!(role, Admin | Supervisor),
         DecideUnseal => role == Supervisor,
         OwnExpertRecord => role == Expert,
+        RequestDraw => role == Center,
+        ContributeEntropy | ViewDraws => matches!(role, Center | Supervisor),
+        ReadDrawReports => role == Supervisor,
     }
 }
 

@@ -321,6 +321,12 @@ impl KeyRing {
         super::hmac_sha256(self.token_key.expose(), parts)
     }
 
+    /// An expert's stable supervisor pseudonym (DESIGN §3): the same expert always maps to the
+    /// same value, which reveals neither the expert id nor the identity.
+    pub fn expert_pseudonym(&self, expert_id: &str) -> String {
+        hex::encode(&self.token_mac(&[b"pseudonym", expert_id.as_bytes()])[..16])
+    }
+
     pub fn log_signing_seeds(&self) -> &[LogSigningSeed] {
         &self.log_signing
     }

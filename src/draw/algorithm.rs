@@ -47,11 +47,16 @@ impl Message {
 
 /// `HMAC-SHA256(token_key, lp(TOKEN_TAG) ‖ lp(draw_id) ‖ lp(expert_id))`.
 pub fn token(token_key: &[u8], draw_id: &str, expert_id: &str) -> [u8; 32] {
+    hmac_sha256(token_key, &[&token_message(draw_id, expert_id)])
+}
+
+/// The message a token is the HMAC of, for callers that hold the key behind an interface.
+pub fn token_message(draw_id: &str, expert_id: &str) -> Vec<u8> {
     let mut message = Message::tagged(TOKEN_TAG);
     message
         .bytes(draw_id.as_bytes())
         .bytes(expert_id.as_bytes());
-    hmac_sha256(token_key, &[message.as_slice()])
+    message.0
 }
 
 /// `H(s) = SHA-256(lp(SECRET_COMMITMENT_TAG) ‖ lp(s))`.

@@ -11,6 +11,9 @@
 //!    [`verify`] on it (or `integration/verifier/draw_verify.py`, written from the spec).
 
 pub mod algorithm;
+pub mod filter;
+pub mod published;
+pub mod service;
 
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -43,8 +46,20 @@ impl DrawToken {
         Self(algorithm::token(token_key, draw_id, expert_id))
     }
 
+    /// The same token, computed with the token key where it lives (the key ring).
+    pub fn derive_with_keys(keys: &crate::crypto::KeyRing, draw_id: &str, expert_id: &str) -> Self {
+        Self(keys.token_mac(&[&algorithm::token_message(draw_id, expert_id)]))
+    }
+
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
         Self(bytes)
+    }
+
+    /// Lowercase hex of exactly 32 bytes, the only spelling a record uses.
+    pub fn from_hex(text: &str) -> Result<Self, String> {
+        let mut out = [0u8; 32];
+        decode_lower_hex(text, &mut out)?;
+        Ok(Self(out))
     }
 
     pub fn as_bytes(&self) -> &[u8; 32] {
@@ -283,6 +298,8 @@ pub enum DrawError {
     TooManyContributions(usize),
     #[error("the secret does not match the intent's commitment")]
     SecretMismatch,
+    #[error("the stored eligible sets are not the ones the intent committed to")]
+    EligibleSetMismatch,
 }
 
 /// An intent and the eligible sets it commits to: what the server keeps from intent to result.
@@ -335,6 +352,26 @@ impl DrawPlan {
             .hash()
             .map_err(|error| DrawError::IntentTooLarge(error.to_string()))?;
         let eligible = request.strata.into_iter().map(|(_, set)| set).collect();
+        Ok(Self {
+            intent,
+            intent_hash,
+            eligible,
+        })
+    }
+
+    /// A plan rebuilt from a stored intent and its eligible sets, checking that each set is the
+    /// one the intent committed to.
+    pub fn from_parts(intent: DrawIntent, eligible: Vec<EligibleSet>) -> Result<Self, DrawError> {
+        if intent.strata.len() != eligible.len()
+            || intent.strata.iter().zip(&eligible).any(|(s, set)| {
+                s.eligible_count != set.len() as u64 || s.eligible_root != set.root()
+            })
+        {
+            return Err(DrawError::EligibleSetMismatch);
+        }
+        let intent_hash = intent
+            .hash()
+            .map_err(|error| DrawError::IntentTooLarge(error.to_string()))?;
         Ok(Self {
             intent,
             intent_hash,

@@ -314,3 +314,52 @@ pub async fn set_status(
         .await?;
     Ok(HttpResponse::Ok().json(load_view(&state, &id).await?))
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PenaltyBody {
+    /// A short lowercase code, e.g. `bid_rigging`, `absence`, `misconduct`.
+    pub reason_code: String,
+    /// Last day the penalty is in force (YYYY-MM-DD); omitted for an indefinite penalty.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub until: Option<chrono::NaiveDate>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PenaltyRecorded {
+    pub penalty_id: String,
+}
+
+/// Record a penalty (违规记录) on an expert (admin). While in force, the expert is not drawn.
+#[utoipa::path(
+    params(("expert_id" = String, Path)),
+    request_body = PenaltyBody,
+    responses((status = 201, body = PenaltyRecorded), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/experts/{expert_id}/penalties")]
+pub async fn record_penalty(
+    state: web::Data<AppState>,
+    Checked {
+        principal,
+        input: body,
+        ..
+    }: Checked<may::ManagePool, super::extract::Json<PenaltyBody>>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let until = body.until.map(|day| {
+        // In force through the whole of its last day (UTC+8, the province's day).
+        day.and_hms_opt(0, 0, 0)
+            .unwrap_or_default()
+            .and_utc()
+            .timestamp_millis()
+            + 86_400_000
+            - 8 * 3_600_000
+    });
+    let penalty_id = state
+        .draws
+        .record_penalty(&principal, &id, &body.reason_code, until)
+        .await?;
+    Ok(HttpResponse::Created().json(PenaltyRecorded { penalty_id }))
+}

@@ -130,7 +130,11 @@ pub mod may {
         ReadPoolStatistics,
         RequestUnseal,
         DecideUnseal,
-        OwnExpertRecord
+        OwnExpertRecord,
+        RequestDraw,
+        ContributeEntropy,
+        ViewDraws,
+        ReadDrawReports
     );
 }
 

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod draws;
 pub mod experts;
 pub mod extract;
 pub mod health;
@@ -37,6 +38,7 @@ use crate::audit::AuditLog;
 use crate::auth::AuthService;
 use crate::clock::SharedClock;
 use crate::crypto::{KeyRing, Rng};
+use crate::draw::service::DrawService;
 use crate::pool::PoolService;
 use crate::store::Store;
 
@@ -46,6 +48,7 @@ pub struct AppState {
     pub auth: AuthService,
     pub audit: Arc<AuditLog>,
     pub pool: PoolService,
+    pub draws: Arc<DrawService>,
     pub clock: SharedClock,
     pub rng: Rng,
     pub keys: Arc<KeyRing>,
@@ -110,7 +113,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(own_record::issue_login)
         .service(own_record::activate)
         .service(own_record::own_record)
-        .service(own_record::update_own_record);
+        .service(own_record::update_own_record)
+        .service(experts::record_penalty)
+        .service(draws::create)
+        .service(draws::list)
+        .service(draws::show)
+        .service(draws::contribute)
+        .service(draws::replace)
+        .service(draws::record)
+        .service(draws::frequency_report);
 }
 
 /// Sent on every response, errors included.

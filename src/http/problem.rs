@@ -422,3 +422,45 @@ impl From<crate::pool::own_record::OwnRecordError> for ApiError {
         }
     }
 }
+
+impl From<crate::draw::service::DrawServiceError> for ApiError {
+    fn from(error: crate::draw::service::DrawServiceError) -> Self {
+        use crate::draw::service::DrawServiceError::*;
+        let conflict =
+            |slug, detail: String| Self::new(StatusCode::CONFLICT, slug, "Conflict", detail);
+        match error {
+            Invalid { field, problem } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-draw-request",
+                "Invalid draw request",
+                format!("{field}: {problem}"),
+            )
+            .with_field(Some(field)),
+            Timing(detail) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "outside-draw-window",
+                "Outside the draw window",
+                detail,
+            )
+            .with_field(Some("evaluation_start".into())),
+            Refused { refusal, strata } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "eligible-set-too-small",
+                "Too few eligible experts",
+                format!("{refusal}; nothing was drawn"),
+            )
+            .with_field(Some("strata".into()))
+            .with_problems(strata),
+            NotFound => Self::not_found("no such draw"),
+            NoSuchExpert => Self::not_found("no such expert"),
+            AlreadyContributed => conflict("already-contributed", error.to_string()),
+            ContributionsClosed => conflict("contributions-closed", error.to_string()),
+            NotDrawn => conflict("not-drawn", error.to_string()),
+            NotSeated(_) => conflict("not-seated", error.to_string()),
+            Store(e) => e.into(),
+            Audit(e) => e.into(),
+            Randomness => Self::unavailable("randomness is unavailable; retry shortly"),
+            other => Self::internal(other),
+        }
+    }
+}

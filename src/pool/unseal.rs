@@ -252,7 +252,7 @@ impl PoolService {
     pub fn pseudonyms(&self, expert_ids: &[String]) -> Vec<String> {
         expert_ids
             .iter()
-            .map(|id| hex::encode(&self.keys().token_mac(&[b"pseudonym", id.as_bytes()])[..16]))
+            .map(|id| self.keys().expert_pseudonym(id))
             .collect()
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod draws;
 pub mod pool;
 pub mod scratch;
 
@@ -128,6 +129,18 @@ impl Store {
         Ok(match self {
             Self::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
             Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// A read-only transaction that sees one consistent state of every table for its whole
+    /// life (SQLite's read transactions already do; PostgreSQL needs REPEATABLE READ).
+    pub async fn snapshot(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Self::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Self::Postgres(pool) => Tx::Postgres(
+                pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?,
+            ),
         })
     }
 

@@ -1,0 +1,472 @@
+//! The draw's filter: its canonical form (whose SHA-256 the intent commits to) and the pool
+//! rules, as pure functions over plain values. The store supplies the facts (who is on leave,
+//! who is tied to an avoided organisation, …); these functions decide, and count every
+//! exclusion under one reason code so the center sees why without seeing who.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::audit::entry::{EntryError, canonical_json};
+use crate::clock::Millis;
+use crate::crypto::sha256;
+
+pub const FILTER_VERSION: &str = "sealdraw-filter-v1";
+
+/// How the evaluation is held; cross-site sessions draw from outside the project's region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EvaluationMode {
+    OnSite,
+    CrossSite,
+    Distributed,
+}
+
+impl EvaluationMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OnSite => "on_site",
+            Self::CrossSite => "cross_site",
+            Self::Distributed => "distributed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "on_site" => Some(Self::OnSite),
+            "cross_site" => Some(Self::CrossSite),
+            "distributed" => Some(Self::Distributed),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilterStratum {
+    pub prefixes: Vec<String>,
+    pub k: u32,
+    pub m: u32,
+}
+
+/// An avoided organisation: the name is recorded as given; matching is by credit code.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AvoidedOrganisation {
+    pub credit_code: String,
+    pub name: String,
+}
+
+/// An expert excluded by a token from an earlier draw (e.g. a recusal).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExcludedToken {
+    pub draw_id: String,
+    pub token: String,
+}
+
+/// The pool rules in force, copied from the settings so the filter hash commits to them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolRules {
+    pub age_limit_years: i32,
+    pub avoidance_years: i32,
+    pub frequency_cap: u32,
+    pub frequency_window_days: i64,
+}
+
+/// Everything that decides who is eligible. Lists are sorted and deduplicated by
+/// [`DrawFilter::normalise`], so equal filters have equal bytes. The salt makes the hash
+/// reveal nothing about the (guessable) bidders behind it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrawFilter {
+    pub version: String,
+    pub salt: String,
+    pub evaluation_start: Millis,
+    pub evaluation_minutes: u32,
+    pub mode: EvaluationMode,
+    pub strata: Vec<FilterStratum>,
+    pub avoid_organisations: Vec<AvoidedOrganisation>,
+    pub exclude_tokens: Vec<ExcludedToken>,
+    pub regions_exclude: Vec<String>,
+    pub regions_require: Vec<String>,
+    pub rules: PoolRules,
+}
+
+impl DrawFilter {
+    pub fn normalise(&mut self) {
+        for stratum in &mut self.strata {
+            stratum.prefixes.sort_unstable();
+            stratum.prefixes.dedup();
+        }
+        self.avoid_organisations.sort_unstable();
+        self.avoid_organisations
+            .dedup_by(|a, b| a.credit_code == b.credit_code);
+        self.exclude_tokens.sort_unstable();
+        self.exclude_tokens.dedup();
+        for list in [&mut self.regions_exclude, &mut self.regions_require] {
+            list.sort_unstable();
+            list.dedup();
+        }
+    }
+
+    /// Canonical JSON (the audit log's form).
+    pub fn canonical_bytes(&self) -> Result<Vec<u8>, EntryError> {
+        // Serialising strings, integers and lists cannot fail; a Null would hash differently
+        // and be caught when the filter is re-applied.
+        canonical_json(&serde_json::to_value(self).unwrap_or_default())
+    }
+
+    pub fn sha256(&self) -> Result<[u8; 32], EntryError> {
+        Ok(sha256(&self.canonical_bytes()?))
+    }
+
+    pub fn evaluation_end(&self) -> Millis {
+        self.evaluation_start + i64::from(self.evaluation_minutes) * 60_000
+    }
+}
+
+/// Why an expert under a stratum's specialties was not eligible, checked in this order; each
+/// expert is counted under the first that applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Exclusion {
+    NotActive,
+    Suspended,
+    AgeLimit,
+    Penalty,
+    OnLeave,
+    AvoidedOrganisation,
+    ExcludedByToken,
+    Region,
+    FrequencyCap,
+}
+
+impl Exclusion {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::NotActive => "not_active",
+            Self::Suspended => "suspended",
+            Self::AgeLimit => "age_limit",
+            Self::Penalty => "penalty",
+            Self::OnLeave => "on_leave",
+            Self::AvoidedOrganisation => "avoided_organisation",
+            Self::ExcludedByToken => "excluded_by_token",
+            Self::Region => "region",
+            Self::FrequencyCap => "frequency_cap",
+        }
+    }
+}
+
+/// An expert as the rules see them.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub expert_id: String,
+    pub status: String,
+    pub suspended_until: Option<Millis>,
+    pub birth_year: i32,
+    pub region_code: String,
+    pub specialties: Vec<String>,
+}
+
+/// Facts from the store about the candidates, by expert id.
+#[derive(Debug, Default)]
+pub struct PoolFacts {
+    pub on_leave: HashSet<String>,
+    pub penalised: HashSet<String>,
+    pub conflicted: HashSet<String>,
+    pub excluded: HashSet<String>,
+    pub over_cap: HashSet<String>,
+}
+
+/// Whether a tie to an avoided organisation is a conflict at the evaluation date: a current
+/// employer or a relative's employer always is; a past employer is when the tie ended within
+/// `years` before the evaluation (or its end is unknown).
+pub fn tie_is_conflict(
+    relation: &str,
+    to_date: Option<&str>,
+    evaluation_date: NaiveDate,
+    years: i32,
+) -> bool {
+    if relation != "past_employer" {
+        return true;
+    }
+    let Some(ended) = to_date.and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()) else {
+        return true;
+    };
+    let horizon = evaluation_date
+        .with_year(evaluation_date.year() - years)
+        // 29 February minus whole years lands on 28 February.
+        .or_else(|| {
+            evaluation_date
+                .pred_opt()
+                .and_then(|d| d.with_year(d.year() - years))
+        })
+        .unwrap_or(NaiveDate::MIN);
+    ended >= horizon
+}
+
+/// The first rule that excludes `candidate`, or `None` when eligible.
+pub fn first_exclusion(
+    candidate: &Candidate,
+    facts: &PoolFacts,
+    filter: &DrawFilter,
+    evaluation_year: i32,
+) -> Option<Exclusion> {
+    let id = candidate.expert_id.as_str();
+    if candidate.status == "suspended"
+        || candidate
+            .suspended_until
+            .is_some_and(|until| until > filter.evaluation_start)
+    {
+        return Some(Exclusion::Suspended);
+    }
+    if candidate.status != "active" {
+        return Some(Exclusion::NotActive);
+    }
+    if evaluation_year - candidate.birth_year >= filter.rules.age_limit_years {
+        return Some(Exclusion::AgeLimit);
+    }
+    if facts.penalised.contains(id) {
+        return Some(Exclusion::Penalty);
+    }
+    if facts.on_leave.contains(id) {
+        return Some(Exclusion::OnLeave);
+    }
+    if facts.conflicted.contains(id) {
+        return Some(Exclusion::AvoidedOrganisation);
+    }
+    if facts.excluded.contains(id) {
+        return Some(Exclusion::ExcludedByToken);
+    }
+    let region = candidate.region_code.as_str();
+    if filter
+        .regions_exclude
+        .iter()
+        .any(|prefix| region.starts_with(prefix.as_str()))
+        || (!filter.regions_require.is_empty()
+            && !filter
+                .regions_require
+                .iter()
+                .any(|prefix| region.starts_with(prefix.as_str())))
+    {
+        return Some(Exclusion::Region);
+    }
+    if facts.over_cap.contains(id) {
+        return Some(Exclusion::FrequencyCap);
+    }
+    None
+}
+
+/// One stratum after the rules: eligible expert ids and exclusion counts by reason code.
+#[derive(Debug, Clone, Default)]
+pub struct StratumEligibility {
+    pub eligible: Vec<String>,
+    pub matched: u64,
+    pub excluded: BTreeMap<&'static str, u64>,
+}
+
+/// Applies the rules to every stratum. `candidates` holds each expert once with all their
+/// specialties that fall under any requested prefix.
+pub fn apply(
+    candidates: &HashMap<String, Candidate>,
+    facts: &PoolFacts,
+    filter: &DrawFilter,
+    evaluation_year: i32,
+) -> Vec<StratumEligibility> {
+    let verdicts: HashMap<&str, Option<Exclusion>> = candidates
+        .values()
+        .map(|c| {
+            (
+                c.expert_id.as_str(),
+                first_exclusion(c, facts, filter, evaluation_year),
+            )
+        })
+        .collect();
+    filter
+        .strata
+        .iter()
+        .map(|stratum| {
+            let mut out = StratumEligibility::default();
+            for candidate in candidates.values() {
+                let matches = candidate.specialties.iter().any(|code| {
+                    stratum
+                        .prefixes
+                        .iter()
+                        .any(|prefix| code.starts_with(prefix.as_str()))
+                });
+                if !matches {
+                    continue;
+                }
+                out.matched += 1;
+                match verdicts
+                    .get(candidate.expert_id.as_str())
+                    .copied()
+                    .flatten()
+                {
+                    None => out.eligible.push(candidate.expert_id.clone()),
+                    Some(reason) => *out.excluded.entry(reason.code()).or_default() += 1,
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filter() -> DrawFilter {
+        DrawFilter {
+            version: FILTER_VERSION.into(),
+            salt: "00".repeat(32),
+            evaluation_start: 1_800_000_000_000,
+            evaluation_minutes: 240,
+            mode: EvaluationMode::OnSite,
+            strata: vec![FilterStratum {
+                prefixes: vec!["A01".into()],
+                k: 1,
+                m: 0,
+            }],
+            avoid_organisations: vec![],
+            exclude_tokens: vec![],
+            regions_exclude: vec![],
+            regions_require: vec![],
+            rules: PoolRules {
+                age_limit_years: 70,
+                avoidance_years: 3,
+                frequency_cap: 0,
+                frequency_window_days: 30,
+            },
+        }
+    }
+
+    fn candidate(id: &str) -> Candidate {
+        Candidate {
+            expert_id: id.into(),
+            status: "active".into(),
+            suspended_until: None,
+            birth_year: 1970,
+            region_code: "420102".into(),
+            specialties: vec!["A0101".into()],
+        }
+    }
+
+    fn date(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn each_rule_excludes_under_its_own_code() {
+        let f = filter();
+        let facts = PoolFacts {
+            on_leave: HashSet::from(["leave".to_owned()]),
+            penalised: HashSet::from(["penalty".to_owned()]),
+            conflicted: HashSet::from(["conflict".to_owned()]),
+            excluded: HashSet::from(["token".to_owned()]),
+            over_cap: HashSet::from(["cap".to_owned()]),
+        };
+        let check = |c: Candidate, f: &DrawFilter| first_exclusion(&c, &facts, f, 2027);
+        assert_eq!(check(candidate("ok"), &f), None);
+        assert_eq!(check(candidate("leave"), &f), Some(Exclusion::OnLeave));
+        assert_eq!(check(candidate("penalty"), &f), Some(Exclusion::Penalty));
+        assert_eq!(
+            check(candidate("conflict"), &f),
+            Some(Exclusion::AvoidedOrganisation)
+        );
+        assert_eq!(
+            check(candidate("token"), &f),
+            Some(Exclusion::ExcludedByToken)
+        );
+        assert_eq!(check(candidate("cap"), &f), Some(Exclusion::FrequencyCap));
+        let retired = Candidate {
+            status: "retired".into(),
+            ..candidate("r")
+        };
+        assert_eq!(check(retired, &f), Some(Exclusion::NotActive));
+        let suspended_later = Candidate {
+            suspended_until: Some(f.evaluation_start + 1),
+            ..candidate("s")
+        };
+        assert_eq!(check(suspended_later, &f), Some(Exclusion::Suspended));
+        let suspension_over = Candidate {
+            suspended_until: Some(f.evaluation_start),
+            ..candidate("s")
+        };
+        assert_eq!(check(suspension_over, &f), None);
+        let old = Candidate {
+            birth_year: 1957,
+            ..candidate("o")
+        };
+        assert_eq!(check(old, &f), Some(Exclusion::AgeLimit));
+        let just_under = Candidate {
+            birth_year: 1958,
+            ..candidate("y")
+        };
+        assert_eq!(check(just_under, &f), None);
+        let mut regional = f.clone();
+        regional.regions_exclude = vec!["4201".into()];
+        assert_eq!(check(candidate("x"), &regional), Some(Exclusion::Region));
+        let mut required = f.clone();
+        required.regions_require = vec!["4205".into()];
+        assert_eq!(check(candidate("x"), &required), Some(Exclusion::Region));
+        required.regions_require.push("42".into());
+        assert_eq!(check(candidate("x"), &required), None);
+    }
+
+    #[test]
+    fn past_employers_conflict_only_within_the_avoidance_years() {
+        let day = date("2027-03-15");
+        assert!(tie_is_conflict("employer", None, day, 3));
+        assert!(tie_is_conflict("relative", None, day, 3));
+        assert!(tie_is_conflict("past_employer", None, day, 3));
+        assert!(tie_is_conflict("past_employer", Some("2024-03-15"), day, 3));
+        assert!(!tie_is_conflict(
+            "past_employer",
+            Some("2024-03-14"),
+            day,
+            3
+        ));
+        assert!(tie_is_conflict(
+            "past_employer",
+            Some("2025-02-28"),
+            date("2028-02-29"),
+            3
+        ));
+    }
+
+    #[test]
+    fn counts_name_reasons_per_stratum_and_equal_filters_hash_equally() {
+        let mut f = filter();
+        f.strata.push(FilterStratum {
+            prefixes: vec!["B".into()],
+            k: 1,
+            m: 0,
+        });
+        let mut candidates = HashMap::new();
+        for (id, code) in [("a", "A0101"), ("b", "A0102"), ("c", "B01"), ("d", "C01")] {
+            let mut c = candidate(id);
+            c.specialties = vec![code.into()];
+            candidates.insert(id.to_owned(), c);
+        }
+        let facts = PoolFacts {
+            on_leave: HashSet::from(["b".to_owned()]),
+            ..PoolFacts::default()
+        };
+        let strata = apply(&candidates, &facts, &f, 2027);
+        assert_eq!(strata[0].eligible, vec!["a".to_owned()]);
+        assert_eq!(strata[0].matched, 2);
+        assert_eq!(strata[0].excluded.get("on_leave"), Some(&1));
+        assert_eq!(strata[1].eligible, vec!["c".to_owned()]);
+
+        let mut shuffled = f.clone();
+        shuffled.regions_exclude = vec!["4202".into(), "4201".into(), "4202".into()];
+        f.regions_exclude = vec!["4201".into(), "4202".into()];
+        shuffled.normalise();
+        assert_eq!(shuffled.sha256().unwrap(), f.sha256().unwrap());
+        shuffled.salt = "11".repeat(32);
+        assert_ne!(shuffled.sha256().unwrap(), f.sha256().unwrap());
+    }
+}

@@ -1,0 +1,290 @@
+//! Draws: the intent, contributions, the result, replacements, the verification record, and
+//! the supervisors' frequency report. Handlers parse and authorise; `draw::service` does the rest.
+
+use actix_web::{HttpResponse, get, post, web};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::extract::{Authorized, Checked, Json, may};
+use super::{AppState, problem::ApiError};
+use crate::draw::filter::{AvoidedOrganisation, EvaluationMode, ExcludedToken, FilterStratum};
+use crate::draw::published::PublishedRecord;
+use crate::draw::service::{CreatedDraw, DrawView, FrequencyReport, NewDraw, ReplacementOutcome};
+
+type Problem = super::problem::Problem;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StratumBody {
+    /// Specialty codes from the classification (e.g. `A01`, `A0102`); an expert qualifies with
+    /// any specialty under any of them.
+    pub specialty_prefixes: Vec<String>,
+    /// Experts to draw (k).
+    pub count: u32,
+    /// Ordered reserves (m) that fill vacated seats in rank order.
+    pub reserves: u32,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationBody {
+    pub name: String,
+    /// The 18-character unified social credit code (统一社会信用代码).
+    pub credit_code: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExcludedExpertBody {
+    /// One of your earlier draws.
+    pub draw_id: String,
+    /// The expert's token in that draw (64 lowercase hex digits).
+    pub token: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DrawRequestBody {
+    pub tender_reference: String,
+    pub tender_name: String,
+    /// RFC 3339, e.g. `2026-11-26T09:00:00+08:00`; within the configured window from now.
+    pub evaluation_start: String,
+    pub evaluation_minutes: u32,
+    pub mode: EvaluationMode,
+    /// The project's region code (cross-site draws exclude it; defaults to the center's region).
+    #[serde(default)]
+    pub project_region: Option<String>,
+    pub strata: Vec<StratumBody>,
+    /// Tenderer, bidders, agency: experts tied to them (now, within the avoidance years, or
+    /// through a declared relative) are not drawn.
+    #[serde(default)]
+    pub avoid_organisations: Vec<OrganisationBody>,
+    /// Experts excluded by their token in one of your earlier draws (e.g. after a recusal).
+    #[serde(default)]
+    pub exclude_experts: Vec<ExcludedExpertBody>,
+    /// Region code prefixes whose experts are not drawn.
+    #[serde(default)]
+    pub regions_exclude: Vec<String>,
+    /// If not empty, only experts in these region code prefixes are drawn.
+    #[serde(default)]
+    pub regions_require: Vec<String>,
+}
+
+/// Ask for a draw. Logs the intent (committing to the eligible sets and to the server's secret)
+/// before any randomness exists; answers with the intent and its inclusion proof.
+#[utoipa::path(
+    request_body = DrawRequestBody,
+    responses(
+        (status = 201, body = CreatedDraw),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "invalid request, outside the timing window, or too few eligible experts (nothing drawn)"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/draws")]
+pub async fn create(
+    state: web::Data<AppState>,
+    Checked {
+        principal,
+        input: body,
+        ..
+    }: Checked<may::RequestDraw, Json<DrawRequestBody>>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let evaluation_start = chrono::DateTime::parse_from_rfc3339(&body.evaluation_start)
+        .map_err(|_| {
+            ApiError::bad_request(
+                "evaluation_start",
+                "must be an RFC 3339 time such as 2026-11-26T09:00:00+08:00",
+            )
+        })?
+        .timestamp_millis();
+    let request = NewDraw {
+        tender_reference: body.tender_reference,
+        tender_name: body.tender_name,
+        evaluation_start,
+        evaluation_minutes: body.evaluation_minutes,
+        mode: body.mode,
+        project_region: body.project_region,
+        strata: body
+            .strata
+            .into_iter()
+            .map(|s| FilterStratum {
+                prefixes: s.specialty_prefixes,
+                k: s.count,
+                m: s.reserves,
+            })
+            .collect(),
+        avoid_organisations: body
+            .avoid_organisations
+            .into_iter()
+            .map(|o| AvoidedOrganisation {
+                credit_code: o.credit_code,
+                name: o.name,
+            })
+            .collect(),
+        exclude_tokens: body
+            .exclude_experts
+            .into_iter()
+            .map(|e| ExcludedToken {
+                draw_id: e.draw_id,
+                token: e.token,
+            })
+            .collect(),
+        regions_exclude: body.regions_exclude,
+        regions_require: body.regions_require,
+    };
+    let created = state.draws.create(&principal, request).await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// 1 to 200, default 50.
+    pub limit: Option<i64>,
+}
+
+/// Draws, newest first: a center's own, or all for a supervisor.
+#[utoipa::path(
+    params(ListQuery),
+    responses((status = 200, body = Vec<DrawView>), (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/draws")]
+pub async fn list(
+    state: web::Data<AppState>,
+    Checked {
+        principal,
+        input: query,
+        ..
+    }: Checked<may::ViewDraws, web::Query<ListQuery>>,
+) -> Result<HttpResponse, ApiError> {
+    let views = state
+        .draws
+        .list(&principal, query.limit.unwrap_or(50))
+        .await?;
+    Ok(HttpResponse::Ok().json(views))
+}
+
+/// One draw: status, exclusion counts, contributions, seats by token and progress.
+#[utoipa::path(
+    params(("draw_id" = String, Path)),
+    responses((status = 200, body = DrawView), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/draws/{draw_id}")]
+pub async fn show(
+    state: web::Data<AppState>,
+    Authorized { principal, .. }: Authorized<may::ViewDraws>,
+    draw_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.draws.view(&principal, &draw_id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EntropyBody {
+    /// 16 to 1024 random bytes from your own CSPRNG, as hex.
+    pub entropy: String,
+}
+
+/// Contribute randomness after seeing the intent (the draw's center or a supervisor, once each).
+#[utoipa::path(
+    params(("draw_id" = String, Path)),
+    request_body = EntropyBody,
+    responses((status = 200, body = DrawView), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/draws/{draw_id}/entropy")]
+pub async fn contribute(
+    state: web::Data<AppState>,
+    Checked {
+        principal,
+        input: body,
+        ..
+    }: Checked<may::ContributeEntropy, Json<EntropyBody>>,
+    draw_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let bytes = hex::decode(body.into_inner().entropy.trim())
+        .map_err(|_| ApiError::bad_request("entropy", "must be hex digits"))?;
+    let view = state.draws.contribute(&principal, &draw_id, bytes).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplacementBody {
+    /// The token of the seat to vacate.
+    pub token: String,
+    /// declined, no_answer, recused or withdrew.
+    pub reason: String,
+}
+
+/// Vacate a seat (补抽): the stratum's next reserve in rank order takes it; when none is left, a
+/// linked draw is started for the seat.
+#[utoipa::path(
+    params(("draw_id" = String, Path)),
+    request_body = ReplacementBody,
+    responses((status = 200, body = ReplacementOutcome), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/draws/{draw_id}/replacements")]
+pub async fn replace(
+    state: web::Data<AppState>,
+    Checked {
+        principal,
+        input: body,
+        ..
+    }: Checked<may::RequestDraw, Json<ReplacementBody>>,
+    draw_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let outcome = state
+        .draws
+        .replace(&principal, &draw_id, &body.token, &body.reason)
+        .await?;
+    Ok(HttpResponse::Ok().json(outcome))
+}
+
+/// The self-contained verification record: recompute it offline with `sealdraw draw verify`
+/// and the log's public key (docs/DRAW-SPEC.md).
+#[utoipa::path(
+    params(("draw_id" = String, Path)),
+    responses((status = 200, body = Object), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/draws/{draw_id}/record")]
+pub async fn record(
+    state: web::Data<AppState>,
+    Authorized { principal, .. }: Authorized<may::ViewDraws>,
+    draw_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let record: PublishedRecord = state.draws.record(&principal, &draw_id).await?;
+    Ok(HttpResponse::Ok().json(record))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct FrequencyQuery {
+    /// The rolling window in days (default: the frequency cap's window).
+    pub days: Option<i64>,
+}
+
+/// Seats per expert over a rolling window, under stable pseudonyms, and their spread.
+#[utoipa::path(
+    params(FrequencyQuery),
+    responses((status = 200, body = FrequencyReport), (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/reports/draw-frequency")]
+pub async fn frequency_report(
+    state: web::Data<AppState>,
+    Checked {
+        principal,
+        input: query,
+        ..
+    }: Checked<may::ReadDrawReports, web::Query<FrequencyQuery>>,
+) -> Result<HttpResponse, ApiError> {
+    let report = state.draws.frequency_report(&principal, query.days).await?;
+    Ok(HttpResponse::Ok().json(report))
+}

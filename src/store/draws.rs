@@ -1,0 +1,573 @@
+//! The draw tables, and the pool reads a draw's filter needs.
+
+use super::{StoreError, Tx, on_conn, values_placeholders};
+use crate::clock::Millis;
+
+/// One (expert, specialty) pair under a requested prefix, with what the pool rules look at.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CandidateRow {
+    pub id: String,
+    pub status: String,
+    pub suspended_until: Option<i64>,
+    pub birth_year: i32,
+    pub region_code: String,
+    pub code: String,
+}
+
+/// A tie between an expert and one of the avoided organisations.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TieRow {
+    pub expert_id: String,
+    pub relation: String,
+    pub to_date: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DrawRow {
+    pub id: String,
+    pub center_id: String,
+    pub parent_draw_id: Option<String>,
+    pub link_reason: Option<String>,
+    pub tender_reference: String,
+    pub tender_name: String,
+    pub mode: String,
+    pub evaluation_start: i64,
+    pub evaluation_minutes: i32,
+    pub status: String,
+    pub filter_json: String,
+    pub exclusions_json: String,
+    pub intent_json: String,
+    pub intent_hash: Vec<u8>,
+    pub intent_index: i64,
+    pub sealed_secret: Vec<u8>,
+    pub contribution_deadline: i64,
+    pub secret: Option<Vec<u8>>,
+    pub seed: Option<Vec<u8>>,
+    pub result_index: Option<i64>,
+    pub created_at: i64,
+    pub executed_at: Option<i64>,
+}
+
+const DRAW_COLUMNS: &str = "id, center_id, parent_draw_id, link_reason, tender_reference, \
+     tender_name, mode, evaluation_start, evaluation_minutes, status, filter_json, \
+     exclusions_json, intent_json, intent_hash, intent_index, sealed_secret, \
+     contribution_deadline, secret, seed, result_index, created_at, executed_at";
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StratumRow {
+    pub stratum: i32,
+    pub prefixes: String,
+    pub k: i32,
+    pub m: i32,
+    pub eligible_count: i64,
+    pub eligible_root: Vec<u8>,
+    pub tokens: Vec<u8>,
+    pub sealed_members: Vec<u8>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ContributionRow {
+    pub position: i32,
+    pub contributor_id: String,
+    pub role: String,
+    pub bytes: Vec<u8>,
+    pub received_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CandidateSeatRow {
+    pub stratum: i32,
+    pub rank: i32,
+    pub token: Vec<u8>,
+    pub sealed_expert: Vec<u8>,
+    pub state: String,
+    pub replaced_reason: Option<String>,
+    pub replaced_at: Option<i64>,
+    pub replaced_index: Option<i64>,
+    pub seated_at: Option<i64>,
+}
+
+const SEAT_COLUMNS: &str = "stratum, rank, token, sealed_expert, state, replaced_reason, \
+     replaced_at, replaced_index, seated_at";
+
+/// A candidate row to insert when a draw is executed.
+pub struct NewCandidate {
+    pub stratum: i32,
+    pub rank: i32,
+    pub token: Vec<u8>,
+    pub sealed_expert: Vec<u8>,
+    pub seated: bool,
+}
+
+impl Tx {
+    /// Every (expert, specialty) pair whose code starts with one of `prefixes`, whatever the
+    /// expert's status: the rules, not the query, decide eligibility so exclusions can be counted.
+    /// Prefixes are validated specialty codes (letters and digits), never LIKE wildcards.
+    pub async fn draw_candidates_under(
+        &mut self,
+        prefixes: &[String],
+    ) -> Result<Vec<CandidateRow>, StoreError> {
+        if prefixes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let conditions: Vec<String> = (1..=prefixes.len())
+            .map(|n| format!("s.code LIKE ${n} || '%'"))
+            .collect();
+        let sql = format!(
+            "SELECT e.id, e.status, e.suspended_until, e.birth_year, e.region_code, s.code \
+             FROM expert_specialties s JOIN experts e ON e.id = s.expert_id WHERE {}",
+            conditions.join(" OR ")
+        );
+        on_conn!(self, conn => {
+            let mut query = sqlx::query_as::<_, CandidateRow>(&sql);
+            for prefix in prefixes {
+                query = query.bind(prefix);
+            }
+            Ok(query.fetch_all(conn).await?)
+        })
+    }
+
+    /// Experts with leave overlapping `[from, to)`.
+    pub async fn experts_on_leave(
+        &mut self,
+        from: Millis,
+        to: Millis,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_scalar::<_, String>(
+            "SELECT DISTINCT expert_id FROM expert_leave WHERE from_at < $2 AND to_at > $1")
+            .bind(from)
+            .bind(to)
+            .fetch_all(conn)
+            .await)?)
+    }
+
+    /// Experts with a penalty in force at `at`.
+    pub async fn experts_penalised(&mut self, at: Millis) -> Result<Vec<String>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_scalar::<_, String>(
+            "SELECT DISTINCT expert_id FROM expert_penalties \
+             WHERE imposed_at <= $1 AND (until_at IS NULL OR until_at > $1)")
+            .bind(at)
+            .fetch_all(conn)
+            .await)?)
+    }
+
+    /// Ties of any expert to any of the organisations (by blind index).
+    pub async fn organisation_ties(
+        &mut self,
+        org_indexes: &[[u8; 32]],
+    ) -> Result<Vec<TieRow>, StoreError> {
+        if org_indexes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (1..=org_indexes.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT expert_id, relation, to_date FROM expert_organisations WHERE org_index IN ({})",
+            placeholders.join(", ")
+        );
+        on_conn!(self, conn => {
+            let mut query = sqlx::query_as::<_, TieRow>(&sql);
+            for index in org_indexes {
+                query = query.bind(index.as_slice());
+            }
+            Ok(query.fetch_all(conn).await?)
+        })
+    }
+
+    /// Seats per expert since `since_day` (days since the epoch), for those with at least `min`.
+    pub async fn selection_counts(
+        &mut self,
+        since_day: i64,
+        min: i64,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, (String, i64)>(
+            "SELECT expert_id, COUNT(*) FROM expert_selections WHERE day >= $1 \
+             GROUP BY expert_id HAVING COUNT(*) >= $2")
+            .bind(since_day)
+            .bind(min)
+            .fetch_all(conn)
+            .await)?)
+    }
+
+    pub async fn insert_selections(
+        &mut self,
+        expert_ids: &[String],
+        day: i64,
+    ) -> Result<(), StoreError> {
+        if expert_ids.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "INSERT INTO expert_selections (expert_id, day) VALUES {}",
+            values_placeholders(expert_ids.len(), 2)
+        );
+        on_conn!(self, conn => {
+            let mut query = sqlx::query(&sql);
+            for id in expert_ids {
+                query = query.bind(id).bind(day);
+            }
+            query.execute(conn).await?;
+        });
+        let placeholders: Vec<String> = (1..=expert_ids.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "UPDATE experts SET draws = draws + 1 WHERE id IN ({})",
+            placeholders.join(", ")
+        );
+        on_conn!(self, conn => {
+            let mut query = sqlx::query(&sql);
+            for id in expert_ids {
+                query = query.bind(id);
+            }
+            query.execute(conn).await?;
+        });
+        Ok(())
+    }
+
+    pub async fn insert_penalty(
+        &mut self,
+        id: &str,
+        expert_id: &str,
+        reason_code: &str,
+        imposed_at: Millis,
+        until_at: Option<Millis>,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO expert_penalties (id, expert_id, reason_code, imposed_at, until_at) \
+             VALUES ($1, $2, $3, $4, $5)")
+            .bind(id)
+            .bind(expert_id)
+            .bind(reason_code)
+            .bind(imposed_at)
+            .bind(until_at)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn insert_draw(&mut self, row: &DrawRow) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO draws ({DRAW_COLUMNS}) VALUES {}",
+            values_placeholders(1, 22)
+        );
+        on_conn!(self, conn => sqlx::query(&sql)
+            .bind(&row.id)
+            .bind(&row.center_id)
+            .bind(&row.parent_draw_id)
+            .bind(&row.link_reason)
+            .bind(&row.tender_reference)
+            .bind(&row.tender_name)
+            .bind(&row.mode)
+            .bind(row.evaluation_start)
+            .bind(row.evaluation_minutes)
+            .bind(&row.status)
+            .bind(&row.filter_json)
+            .bind(&row.exclusions_json)
+            .bind(&row.intent_json)
+            .bind(&row.intent_hash)
+            .bind(row.intent_index)
+            .bind(&row.sealed_secret)
+            .bind(row.contribution_deadline)
+            .bind(&row.secret)
+            .bind(&row.seed)
+            .bind(row.result_index)
+            .bind(row.created_at)
+            .bind(row.executed_at)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn insert_draw_strata(
+        &mut self,
+        draw_id: &str,
+        strata: &[StratumRow],
+    ) -> Result<(), StoreError> {
+        for stratum in strata {
+            on_conn!(self, conn => sqlx::query(
+                "INSERT INTO draw_strata (draw_id, stratum, prefixes, k, m, eligible_count, \
+                 eligible_root, tokens, sealed_members) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                .bind(draw_id)
+                .bind(stratum.stratum)
+                .bind(&stratum.prefixes)
+                .bind(stratum.k)
+                .bind(stratum.m)
+                .bind(stratum.eligible_count)
+                .bind(&stratum.eligible_root)
+                .bind(&stratum.tokens)
+                .bind(&stratum.sealed_members)
+                .execute(conn)
+                .await
+                .map(|r| r.rows_affected()))?;
+        }
+        Ok(())
+    }
+
+    pub async fn draw(&mut self, id: &str) -> Result<Option<DrawRow>, StoreError> {
+        let sql = format!("SELECT {DRAW_COLUMNS} FROM draws WHERE id = $1");
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, DrawRow>(&sql)
+            .bind(id)
+            .fetch_optional(conn)
+            .await)?)
+    }
+
+    /// Newest first; only `center_id`'s when given.
+    pub async fn draws(
+        &mut self,
+        center_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<DrawRow>, StoreError> {
+        let sql = format!(
+            "SELECT {DRAW_COLUMNS} FROM draws WHERE ($1 IS NULL OR center_id = $1) \
+             ORDER BY created_at DESC, id DESC LIMIT $2"
+        );
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, DrawRow>(&sql)
+            .bind(center_id)
+            .bind(limit)
+            .fetch_all(conn)
+            .await)?)
+    }
+
+    pub async fn linked_draw_ids(&mut self, parent: &str) -> Result<Vec<String>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_scalar::<_, String>(
+            "SELECT id FROM draws WHERE parent_draw_id = $1 ORDER BY created_at, id")
+            .bind(parent)
+            .fetch_all(conn)
+            .await)?)
+    }
+
+    /// Draws whose contribution window has closed without a result.
+    pub async fn overdue_draws(
+        &mut self,
+        now: Millis,
+        limit: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_scalar::<_, String>(
+            "SELECT id FROM draws WHERE status = 'awaiting_entropy' AND contribution_deadline <= $1 \
+             ORDER BY contribution_deadline LIMIT $2")
+            .bind(now)
+            .bind(limit)
+            .fetch_all(conn)
+            .await)?)
+    }
+
+    pub async fn draw_strata(&mut self, draw_id: &str) -> Result<Vec<StratumRow>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, StratumRow>(
+            "SELECT stratum, prefixes, k, m, eligible_count, eligible_root, tokens, sealed_members \
+             FROM draw_strata WHERE draw_id = $1 ORDER BY stratum")
+            .bind(draw_id)
+            .fetch_all(conn)
+            .await)?)
+    }
+
+    pub async fn insert_contribution(
+        &mut self,
+        draw_id: &str,
+        contribution: &ContributionRow,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO draw_contributions (draw_id, position, contributor_id, role, bytes, \
+             received_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(draw_id)
+            .bind(contribution.position)
+            .bind(&contribution.contributor_id)
+            .bind(&contribution.role)
+            .bind(&contribution.bytes)
+            .bind(contribution.received_at)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))
+        .map_err(super::conflict_as("contributor for this draw"))?;
+        Ok(())
+    }
+
+    pub async fn contributions(
+        &mut self,
+        draw_id: &str,
+    ) -> Result<Vec<ContributionRow>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, ContributionRow>(
+            "SELECT position, contributor_id, role, bytes, received_at FROM draw_contributions \
+             WHERE draw_id = $1 ORDER BY position")
+            .bind(draw_id)
+            .fetch_all(conn)
+            .await)?)
+    }
+
+    /// Moves a draw from awaiting entropy to drawn. False when it was not awaiting (someone
+    /// else executed it first): the caller must then do nothing, which is what makes a draw
+    /// impossible to execute twice, on one instance or several.
+    pub async fn claim_draw_for_execution(
+        &mut self,
+        id: &str,
+        now: Millis,
+    ) -> Result<bool, StoreError> {
+        let affected = on_conn!(self, conn => sqlx::query(
+            "UPDATE draws SET status = 'drawn', executed_at = $2 \
+             WHERE id = $1 AND status = 'awaiting_entropy'")
+            .bind(id)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(affected == 1)
+    }
+
+    pub async fn set_draw_result(
+        &mut self,
+        id: &str,
+        secret: &[u8],
+        seed: &[u8],
+        result_index: i64,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "UPDATE draws SET secret = $2, seed = $3, result_index = $4 WHERE id = $1")
+            .bind(id)
+            .bind(secret)
+            .bind(seed)
+            .bind(result_index)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn insert_candidates(
+        &mut self,
+        draw_id: &str,
+        candidates: &[NewCandidate],
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        if candidates.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "INSERT INTO draw_candidates (draw_id, stratum, rank, token, sealed_expert, state, \
+             seated_at) VALUES {}",
+            values_placeholders(candidates.len(), 7)
+        );
+        on_conn!(self, conn => {
+            let mut query = sqlx::query(&sql);
+            for candidate in candidates {
+                query = query
+                    .bind(draw_id)
+                    .bind(candidate.stratum)
+                    .bind(candidate.rank)
+                    .bind(&candidate.token)
+                    .bind(&candidate.sealed_expert)
+                    .bind(if candidate.seated { "seated" } else { "reserve" })
+                    .bind(candidate.seated.then_some(now));
+            }
+            query.execute(conn).await?;
+        });
+        Ok(())
+    }
+
+    pub async fn draw_seats(&mut self, draw_id: &str) -> Result<Vec<CandidateSeatRow>, StoreError> {
+        let sql = format!(
+            "SELECT {SEAT_COLUMNS} FROM draw_candidates WHERE draw_id = $1 ORDER BY stratum, rank"
+        );
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, CandidateSeatRow>(&sql)
+            .bind(draw_id)
+            .fetch_all(conn)
+            .await)?,
+        )
+    }
+
+    pub async fn draw_seat(
+        &mut self,
+        draw_id: &str,
+        token: &[u8],
+    ) -> Result<Option<CandidateSeatRow>, StoreError> {
+        let sql =
+            format!("SELECT {SEAT_COLUMNS} FROM draw_candidates WHERE draw_id = $1 AND token = $2");
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, CandidateSeatRow>(&sql)
+            .bind(draw_id)
+            .bind(token)
+            .fetch_optional(conn)
+            .await)?,
+        )
+    }
+
+    /// Marks a seated or confirmed candidate replaced. False if it was not (a concurrent
+    /// replacement got there first).
+    pub async fn mark_seat_replaced(
+        &mut self,
+        draw_id: &str,
+        token: &[u8],
+        reason: &str,
+        now: Millis,
+    ) -> Result<bool, StoreError> {
+        let affected = on_conn!(self, conn => sqlx::query(
+            "UPDATE draw_candidates SET state = 'replaced', replaced_reason = $3, replaced_at = $4 \
+             WHERE draw_id = $1 AND token = $2 AND state IN ('seated', 'confirmed')")
+            .bind(draw_id)
+            .bind(token)
+            .bind(reason)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(affected == 1)
+    }
+
+    pub async fn set_replacement_index(
+        &mut self,
+        draw_id: &str,
+        token: &[u8],
+        index: i64,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "UPDATE draw_candidates SET replaced_index = $3 WHERE draw_id = $1 AND token = $2")
+            .bind(draw_id)
+            .bind(token)
+            .bind(index)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Seats the stratum's first unused reserve in rank order, if any.
+    pub async fn seat_next_reserve(
+        &mut self,
+        draw_id: &str,
+        stratum: i32,
+        now: Millis,
+    ) -> Result<Option<CandidateSeatRow>, StoreError> {
+        let sql = format!(
+            "SELECT {SEAT_COLUMNS} FROM draw_candidates WHERE draw_id = $1 AND stratum = $2 \
+             AND state = 'reserve' ORDER BY rank LIMIT 1"
+        );
+        let next = on_conn!(self, conn => sqlx::query_as::<_, CandidateSeatRow>(&sql)
+            .bind(draw_id)
+            .bind(stratum)
+            .fetch_optional(conn)
+            .await)?;
+        let Some(mut next) = next else {
+            return Ok(None);
+        };
+        on_conn!(self, conn => sqlx::query(
+            "UPDATE draw_candidates SET state = 'seated', seated_at = $4 \
+             WHERE draw_id = $1 AND stratum = $2 AND rank = $3")
+            .bind(draw_id)
+            .bind(stratum)
+            .bind(next.rank)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        next.state = "seated".into();
+        next.seated_at = Some(now);
+        Ok(Some(next))
+    }
+
+    /// Per expert, seats since `since_day`: the frequency report's raw counts.
+    pub async fn selections_since(
+        &mut self,
+        since_day: i64,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        self.selection_counts(since_day, 1).await
+    }
+}
