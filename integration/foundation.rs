@@ -180,6 +180,14 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/auth/activate"),
     ("get", "/api/v1/me/expert"),
     ("patch", "/api/v1/me/expert"),
+    ("post", "/api/v1/experts/{expert_id}/penalties"),
+    ("post", "/api/v1/draws"),
+    ("get", "/api/v1/draws"),
+    ("get", "/api/v1/draws/{draw_id}"),
+    ("post", "/api/v1/draws/{draw_id}/entropy"),
+    ("post", "/api/v1/draws/{draw_id}/replacements"),
+    ("get", "/api/v1/draws/{draw_id}/record"),
+    ("get", "/api/v1/reports/draw-frequency"),
 ];
 
 #[tokio::test]
@@ -222,6 +230,7 @@ async fn the_openapi_document_lists_exactly_the_live_operations() {
             .replace("{index}", "0")
             .replace("{expert_id}", "someone")
             .replace("{request_id}", "someone")
+            .replace("{draw_id}", "someone")
             .replace("{path}", "tile/0/000");
         let response = app
             .request(method.to_uppercase().parse().unwrap(), &path, None)

@@ -62,6 +62,14 @@ const ROUTES: &[(&str, &str, &[Role], u16)] = &[
         &[Admin, Supervisor],
         404,
     ),
+    ("POST", "/api/v1/experts/nobody/penalties", &[Admin], 400),
+    ("POST", "/api/v1/draws", &[Center], 400),
+    ("GET", "/api/v1/draws", &[Center, Supervisor], 200),
+    ("GET", "/api/v1/draws/nothing", &[Center, Supervisor], 404),
+    ("POST", "/api/v1/draws/nothing/entropy", &[Center, Supervisor], 400),
+    ("POST", "/api/v1/draws/nothing/replacements", &[Center], 400),
+    ("GET", "/api/v1/draws/nothing/record", &[Center, Supervisor], 404),
+    ("GET", "/api/v1/reports/draw-frequency", &[Supervisor], 200),
 ];
 
 #[tokio::test]
