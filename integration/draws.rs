@@ -257,13 +257,29 @@ async fn vacated_seats_take_reserves_in_rank_order_then_start_a_linked_draw() {
         async move { app.post(&path, Some(&center), &body).await }
     };
 
-    let first: Value = replace(seated[0].clone(), "declined").await.json().await.unwrap();
+    let first: Value = replace(seated[0].clone(), "declined")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(first["successor"], reserves[0].as_str());
-    let second: Value = replace(reserves[0].clone(), "no_answer").await.json().await.unwrap();
+    let second: Value = replace(reserves[0].clone(), "no_answer")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(second["successor"], reserves[1].as_str());
     // A replaced seat cannot be replaced again; a reserve is not a seat.
-    assert_problem(replace(seated[0].clone(), "recused").await, StatusCode::CONFLICT).await;
-    let third: Value = replace(seated[1].clone(), "recused").await.json().await.unwrap();
+    assert_problem(
+        replace(seated[0].clone(), "recused").await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    let third: Value = replace(seated[1].clone(), "recused")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(third["successor"], Value::Null);
     let linked = third["linked_draw"].as_str().unwrap();
 
@@ -288,4 +304,30 @@ async fn vacated_seats_take_reserves_in_rank_order_then_start_a_linked_draw() {
         .unwrap();
     assert_eq!(record["replacement_proofs"].as_array().unwrap().len(), 3);
     let _ = &fx.admin;
+}
+
+#[tokio::test]
+async fn a_supervisor_recheck_rederives_the_committed_sets_from_their_sealed_members() {
+    let fx = DrawFixture::new(&experts(24, "C0101")).await;
+    let body = fx.request(json!([{ "specialty_prefixes": ["C01"], "count": 2, "reserves": 1 }]));
+    let created = fx.create_ok(&body).await;
+    let id = created["draw_id"].as_str().unwrap();
+    let path = format!("/api/v1/draws/{id}/recheck");
+    assert_problem(
+        fx.app.post(&path, Some(&fx.center), &json!({})).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let report: Value = fx
+        .app
+        .post(&path, Some(&fx.supervisor), &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["filter_matches_commitment"], true);
+    assert_eq!(report["strata"][0]["committed"], 24);
+    assert_eq!(report["strata"][0]["members_match_committed_root"], true);
+    assert_eq!(report["strata"][0]["no_longer_eligible"], 0);
+    assert_eq!(report["strata"][0]["newly_eligible"], 0);
 }

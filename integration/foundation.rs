@@ -187,6 +187,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/draws/{draw_id}/entropy"),
     ("post", "/api/v1/draws/{draw_id}/replacements"),
     ("get", "/api/v1/draws/{draw_id}/record"),
+    ("post", "/api/v1/draws/{draw_id}/recheck"),
     ("get", "/api/v1/reports/draw-frequency"),
 ];
 

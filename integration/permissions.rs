@@ -66,9 +66,20 @@ const ROUTES: &[(&str, &str, &[Role], u16)] = &[
     ("POST", "/api/v1/draws", &[Center], 400),
     ("GET", "/api/v1/draws", &[Center, Supervisor], 200),
     ("GET", "/api/v1/draws/nothing", &[Center, Supervisor], 404),
-    ("POST", "/api/v1/draws/nothing/entropy", &[Center, Supervisor], 400),
+    (
+        "POST",
+        "/api/v1/draws/nothing/entropy",
+        &[Center, Supervisor],
+        400,
+    ),
     ("POST", "/api/v1/draws/nothing/replacements", &[Center], 400),
-    ("GET", "/api/v1/draws/nothing/record", &[Center, Supervisor], 404),
+    (
+        "GET",
+        "/api/v1/draws/nothing/record",
+        &[Center, Supervisor],
+        404,
+    ),
+    ("POST", "/api/v1/draws/nothing/recheck", &[Supervisor], 404),
     ("GET", "/api/v1/reports/draw-frequency", &[Supervisor], 200),
 ];
 

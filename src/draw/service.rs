@@ -223,6 +223,31 @@ pub struct FrequencyReport {
     pub histogram: BTreeMap<u64, u64>,
 }
 
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RecheckStratum {
+    pub stratum: usize,
+    pub committed: u64,
+    /// The sealed members re-derive exactly the committed tokens and Merkle root.
+    pub members_match_committed_root: bool,
+    /// The same filter applied to the pool as it is now.
+    pub eligible_today: u64,
+    /// Committed members the rules exclude today (pool changes since, including the draw's
+    /// own seats counting towards the frequency cap).
+    pub no_longer_eligible: u64,
+    /// Experts the rules admit today who were not in the committed set.
+    pub newly_eligible: u64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RecheckReport {
+    pub draw_id: String,
+    /// The stored filter hashes to the intent's `filter_sha256`.
+    pub filter_matches_commitment: bool,
+    pub snapshot_at_intent: String,
+    pub snapshot_now: String,
+    pub strata: Vec<RecheckStratum>,
+}
+
 pub struct DrawService {
     store: Store,
     clock: SharedClock,
@@ -1282,6 +1307,75 @@ impl DrawService {
             result_proof,
             replacement_proofs,
         ))
+    }
+
+    /// A supervisor's check of the committed eligible sets: the sealed members behind each
+    /// stratum must re-derive exactly the committed tokens and root, and the filter re-applied
+    /// to today's pool is compared with them. Answers counts only; the check is logged.
+    pub async fn recheck(
+        &self,
+        supervisor: &Principal,
+        draw_id: &str,
+    ) -> Result<RecheckReport, DrawServiceError> {
+        let mut tx = self.store.read().await?;
+        let draw = self.visible_draw(&mut tx, supervisor, draw_id).await?;
+        let strata = tx.draw_strata(draw_id).await?;
+        tx.rollback().await?;
+        let filter: DrawFilter = serde_json::from_str(&draw.filter_json).map_err(corrupt)?;
+        let filter_matches = filter.sha256().map_err(corrupt)?.to_vec()
+            == serde_json::from_str::<DrawIntent>(&draw.intent_json)
+                .map_err(corrupt)?
+                .filter_sha256
+                .to_vec();
+        let (snapshot, now) = self.eligibility(&draw.center_id, &filter).await?;
+        let mut report_strata = Vec::with_capacity(strata.len());
+        for (stratum, today) in strata.iter().zip(now) {
+            let opened = self.keys.open(
+                &members_context(draw_id, stratum.stratum as usize),
+                &stratum.sealed_members,
+            )?;
+            let members: Vec<String> = serde_json::from_slice(&opened).map_err(corrupt)?;
+            let mut rederived: Vec<DrawToken> = members
+                .iter()
+                .map(|id| DrawToken::derive_with_keys(&self.keys, draw_id, id))
+                .collect();
+            rederived.sort_unstable();
+            let committed = stratum_tokens(&stratum.tokens)?;
+            let root_matches = rederived == committed
+                && EligibleSet::new(rederived)
+                    .map(|set| set.root().to_vec() == stratum.eligible_root)
+                    .unwrap_or(false);
+            let committed_ids: HashSet<&String> = members.iter().collect();
+            let today_ids: HashSet<&String> = today.eligible.iter().collect();
+            report_strata.push(RecheckStratum {
+                stratum: stratum.stratum as usize,
+                committed: members.len() as u64,
+                members_match_committed_root: root_matches,
+                eligible_today: today_ids.len() as u64,
+                no_longer_eligible: committed_ids.difference(&today_ids).count() as u64,
+                newly_eligible: today_ids.difference(&committed_ids).count() as u64,
+            });
+        }
+        let intent: DrawIntent = serde_json::from_str(&draw.intent_json).map_err(corrupt)?;
+        let report = RecheckReport {
+            draw_id: draw_id.to_owned(),
+            filter_matches_commitment: filter_matches,
+            snapshot_at_intent: intent.pool_snapshot,
+            snapshot_now: snapshot,
+            strata: report_strata,
+        };
+        let now = self.clock.now_millis();
+        let mut tx = self.store.write().await?;
+        let entry = AuditEntry::new("draw.recheck", now, Actor::of(supervisor))
+            .reference("draw", draw_id)
+            .data(
+                "filter_matches_commitment",
+                report.filter_matches_commitment,
+            )
+            .data("strata", &report.strata);
+        audit::append(&mut tx, &entry).await?;
+        tx.commit().await?;
+        Ok(report)
     }
 
     /// Per-expert seats in the window under stable pseudonyms, and their spread. Viewing it is

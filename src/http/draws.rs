@@ -9,7 +9,9 @@ use super::extract::{Authorized, Checked, Json, may};
 use super::{AppState, problem::ApiError};
 use crate::draw::filter::{AvoidedOrganisation, EvaluationMode, ExcludedToken, FilterStratum};
 use crate::draw::published::PublishedRecord;
-use crate::draw::service::{CreatedDraw, DrawView, FrequencyReport, NewDraw, ReplacementOutcome};
+use crate::draw::service::{
+    CreatedDraw, DrawView, FrequencyReport, NewDraw, RecheckReport, ReplacementOutcome,
+};
 
 type Problem = super::problem::Problem;
 
@@ -287,4 +289,20 @@ pub async fn frequency_report(
 ) -> Result<HttpResponse, ApiError> {
     let report = state.draws.frequency_report(&principal, query.days).await?;
     Ok(HttpResponse::Ok().json(report))
+}
+
+/// Re-derive a draw's committed eligible sets from their sealed members and compare them with
+/// the filter applied to today's pool (supervisors; logged). Answers counts only.
+#[utoipa::path(
+    params(("draw_id" = String, Path)),
+    responses((status = 200, body = RecheckReport), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/draws/{draw_id}/recheck")]
+pub async fn recheck(
+    state: web::Data<AppState>,
+    Authorized { principal, .. }: Authorized<may::ReadDrawReports>,
+    draw_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.draws.recheck(&principal, &draw_id).await?))
 }

@@ -121,6 +121,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(draws::contribute)
         .service(draws::replace)
         .service(draws::record)
+        .service(draws::recheck)
         .service(draws::frequency_report);
 }
 
