@@ -11,11 +11,10 @@
 //! | [`clock`]     | the injected clock |
 //! | [`crypto`]    | the only code that touches key material: CSPRNG, sealing, HMAC, keys |
 //! | [`auth`]      | argon2id passwords, tokens, TOTP, throttling, the role table |
-//! | [`draw`]      | the verifiable draw's pure core: tokens, intent, seed, ranking, verifier |
 //! | [`store`]     | the only code that knows SQL: SQLite and PostgreSQL behind one interface |
 //! | [`audit`]     | the transparency log: entries, Merkle tree, checkpoints, tiles, proofs, witnesses |
 //! | [`pool`]      | the expert pool: sealed records, import, demo data, views, dual-controlled unseal |
-//! | [`draw`]      | the verifiable draw's pure core: tokens, intent, seed, ranking, verification |
+//! | [`draw`]      | the verifiable draw: pool rules, commit → contribute → result, replacements, records |
 //! | [`http`]      | routes, problem+json errors, security headers, OpenAPI |
 //! | [`cli`]       | the `sealdraw` subcommands |
 //! | [`bench`]     | `sealdraw bench`: reproducible measurements beside the machine's raw limits |
