@@ -11,6 +11,7 @@
 //!    [`verify`] on it (or `integration/verifier/draw_verify.py`, written from the spec).
 
 pub mod algorithm;
+pub mod published;
 
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
