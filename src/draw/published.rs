@@ -163,13 +163,21 @@ pub fn verify_published(
         },
     })?;
 
+    // A key given twice (inline and in a key file) would make the note verifier refuse the
+    // keys as ambiguous; it is the same trust, so keep one copy.
+    let mut log_keys: Vec<NoteVerifier> = Vec::with_capacity(verifiers.len());
+    for key in verifiers {
+        if !log_keys.contains(key) {
+            log_keys.push(key.clone());
+        }
+    }
     let trust = LogTrust {
         // Without a key no signature can verify, so the empty origin is never compared.
         origin: verifiers
             .first()
             .map(|key| key.name().to_owned())
             .unwrap_or_default(),
-        log_keys: verifiers.to_vec(),
+        log_keys,
         witnesses: None,
     };
     let intent = open_entry("intent_proof".to_owned(), &record.intent_proof, &trust)?;

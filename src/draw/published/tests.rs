@@ -154,6 +154,8 @@ fn a_published_record_verifies_and_round_trips() {
     // A rotation: the new key listed first, the signing one second.
     let other = NoteSigner::from_seed(ORIGIN, &[10; 32]).unwrap();
     verify_published(&record, &[other.verifier(), log_key().verifier()]).unwrap();
+    // The same key twice (inline and from a key file) is still one trusted key.
+    verify_published(&record, &[log_key().verifier(), log_key().verifier()]).unwrap();
     // No replacements at all is a complete record too.
     verify_sample(&publish(sample_draw(), Vec::new())).unwrap();
 }
