@@ -866,6 +866,9 @@ def open_entry(field: str, text: str, keys: list[VerifierKey]) -> dict:
     except ProofSyntax as error:
         raise malformed(field, str(error)) from None
     raw = proof["extra"]
+    if len(raw) > MAX_INTENT_LEN:
+        # The log's entry bundles carry at most 65,535 bytes per entry.
+        raise malformed(field, f"the entry is over {MAX_INTENT_LEN} bytes")
     try:
         entry = strict_json(raw)
         canonical = canonical_json(entry)

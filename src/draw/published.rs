@@ -293,7 +293,9 @@ fn open_entry(field: String, text: &str, trust: &LogTrust) -> Result<LoggedEntry
     })?;
     // One spelling per entry: a verifier in another language then reads the same values
     // (no duplicate keys, no floats, no alternative escapes) from the bytes the log signed.
-    if canonical_json(&value).ok().as_deref() != Some(entry.as_slice()) {
+    let canonical = canonical_json(&value)
+        .map_err(|error| VerifyError::malformed(field.clone(), error.to_string()))?;
+    if canonical != *entry {
         return Err(VerifyError::malformed(
             field,
             "the entry is not canonical JSON",
