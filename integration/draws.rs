@@ -235,6 +235,7 @@ async fn a_draw_commits_its_intent_then_draws_from_the_contributions_and_verifie
     assert_eq!(outcome.strata[0].drawn.len(), 3);
     let drawn: Vec<String> = outcome.strata[0].drawn.iter().map(|t| t.to_hex()).collect();
     assert_eq!(drawn, tokens(&view, "seated"));
+    assert_live_record_verifies(&fx, &record, "0 replacements");
 
     // Nothing that names an expert reaches the center.
     let text = serde_json::to_string(&view).unwrap();
@@ -303,7 +304,41 @@ async fn vacated_seats_take_reserves_in_rank_order_then_start_a_linked_draw() {
         .await
         .unwrap();
     assert_eq!(record["replacement_proofs"].as_array().unwrap().len(), 3);
+    assert_live_record_verifies(&fx, &record, "3 replacements");
     let _ = &fx.admin;
+}
+
+/// A record served by the live server passes both offline verifiers with only the log's key,
+/// and a record with one contribution byte changed passes neither.
+pub fn assert_live_record_verifies(fx: &DrawFixture, record: &Value, expect: &str) {
+    use crate::draw_record::{python, sealdraw, text};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("record.json");
+    std::fs::write(&path, serde_json::to_vec(record).unwrap()).unwrap();
+    let vkeys = fx.app.state.audit.vkeys();
+    let vkey = vkeys.lines().next().unwrap();
+    let path = path.to_str().unwrap();
+    let output = sealdraw(&["draw", "verify", path, "--vkey", vkey], None);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(text(&output).contains(expect), "{}", text(&output));
+    let output = python(&["published", path, vkey]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(text(&output).contains(expect), "{}", text(&output));
+
+    let mut tampered = record.clone();
+    let seed = tampered["draw"]["seed"].as_str().unwrap().to_owned();
+    let flipped = if seed.starts_with('0') { "1" } else { "0" };
+    tampered["draw"]["seed"] = Value::String(format!("{flipped}{}", &seed[1..]));
+    let bad = dir.path().join("tampered.json");
+    std::fs::write(&bad, serde_json::to_vec(&tampered).unwrap()).unwrap();
+    let bad = bad.to_str().unwrap();
+    for output in [
+        sealdraw(&["draw", "verify", bad, "--vkey", vkey], None),
+        python(&["published", bad, vkey]),
+    ] {
+        assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+        assert!(text(&output).contains("draw.seed"), "{}", text(&output));
+    }
 }
 
 #[tokio::test]

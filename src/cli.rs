@@ -2,6 +2,7 @@
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
@@ -71,6 +72,9 @@ enum Command {
     /// Reproducible benchmarks; they print a Markdown report.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Draws: offline verification of a published draw record.
+    #[command(subcommand)]
+    Draw(DrawCommand),
 }
 
 #[derive(Subcommand)]
@@ -215,13 +219,22 @@ enum KeysCommand {
     RetireLog { id: String },
 }
 
-pub fn run() -> anyhow::Result<()> {
+/// Exit status of `sealdraw draw verify` when the record cannot be read or a key is unusable,
+/// as opposed to 1 for a record that fails verification.
+const EXIT_UNUSABLE_INPUT: u8 = 2;
+
+pub fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
+    // A draw is verified by people without a server, its settings or its keys.
+    let command = match cli.command {
+        Command::Draw(command) => return Ok(draw(command)),
+        other => other,
+    };
     let mut settings = Settings::load(cli.config.as_deref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    match cli.command {
+    let finished = match command {
         Command::Serve { dev } => {
             if dev {
                 settings.profile = Profile::Dev;
@@ -281,7 +294,10 @@ pub fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Witness(command) => witness(settings, command, &runtime),
-    }
+        // Dispatched above, before the settings are loaded.
+        Command::Draw(command) => return Ok(draw(command)),
+    };
+    finished.map(|()| ExitCode::SUCCESS)
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
@@ -847,4 +863,94 @@ fn witness(
             })
         }
     }
+}
+
+// `sealdraw draw …`: offline, so it needs neither settings nor a database nor the key file.
+
+#[derive(Subcommand)]
+enum DrawCommand {
+    /// Verify a published draw record (GET /api/v1/draws/{id}/record) against the audit log's
+    /// verifier key(s): the draw itself (DRAW-SPEC §9) and the log proofs of its intent, result
+    /// and replacements (§9a). Exit 0 verified, 1 verification failed, 2 unusable input.
+    Verify {
+        /// The record's JSON file; `-` reads standard input.
+        record: PathBuf,
+        /// A log verifier key (vkey text, or a file holding it); repeat during a key rotation.
+        #[arg(long = "vkey")]
+        vkeys: Vec<String>,
+        /// A file of log verifier keys, one per line, as `sealdraw audit key` prints them.
+        #[arg(long = "vkey-file")]
+        vkey_files: Vec<PathBuf>,
+    },
+}
+
+fn draw(command: DrawCommand) -> ExitCode {
+    let DrawCommand::Verify {
+        record,
+        vkeys,
+        vkey_files,
+    } = command;
+    let input = read_record(&record).and_then(|bytes| {
+        // Not JSON at all is unusable input (exit 2), like an unreadable file; a JSON record
+        // of the wrong shape is a verification failure naming its field (exit 1).
+        serde_json::from_slice::<serde_json::Value>(&bytes)
+            .with_context(|| format!("{} is not JSON", record.display()))?;
+        Ok((bytes, draw_vkeys(&vkeys, &vkey_files)?))
+    });
+    let (bytes, verifiers) = match input {
+        Ok(input) => input,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            return ExitCode::from(EXIT_UNUSABLE_INPUT);
+        }
+    };
+    let verified = crate::draw::published::PublishedRecord::from_json(&bytes)
+        .and_then(|record| crate::draw::published::verify_published(&record, &verifiers));
+    match verified {
+        Ok(summary) => {
+            println!("{summary}");
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            eprintln!("{failure}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn read_record(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+            .context("cannot read the record from standard input")?;
+        return Ok(bytes);
+    }
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn draw_vkeys(vkeys: &[String], files: &[PathBuf]) -> anyhow::Result<Vec<NoteVerifier>> {
+    let mut texts = vkeys
+        .iter()
+        .map(|key| vkey_text(key))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    for file in files {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        texts.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|line| !line.is_empty())
+                .map(str::to_owned),
+        );
+    }
+    if texts.is_empty() {
+        bail!("no log verifier key: give --vkey VKEY or --vkey-file FILE");
+    }
+    texts
+        .iter()
+        .map(|text| {
+            text.parse()
+                .with_context(|| format!("unusable verifier key {text:?}"))
+        })
+        .collect()
 }

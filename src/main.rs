@@ -2,7 +2,7 @@
 
 fn main() -> std::process::ExitCode {
     match sealdraw::cli::run() {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
             std::process::ExitCode::FAILURE

@@ -15,7 +15,7 @@ use super::filter::{
 use super::{
     Contribution, DrawError, DrawIntent, DrawPlan, DrawRequest, DrawToken, EligibleSet,
     MAX_CONTRIBUTION_LEN, MAX_CONTRIBUTIONS, MAX_STRATA, ServerSecret, Stratum, StratumRefusal,
-    VerificationRecord,
+    VerificationRecord, published,
 };
 use crate::audit::{self, Actor, AuditEntry, AuditLog};
 use crate::auth::{Principal, Role};
@@ -592,9 +592,7 @@ impl DrawService {
             });
         }
         let deadline = now + self.settings.contribution_timeout_secs * 1000;
-        let mut entry = AuditEntry::new("draw.intent", now, actor)
-            .reference("draw", &draw_id)
-            .data("intent", plan.intent())
+        let mut entry = published::intent_entry(plan.intent(), now, actor)
             .data("tender_reference", &header.tender_reference)
             .data("mode", filter.mode.as_str())
             .data("evaluation_start", to_rfc3339(filter.evaluation_start))
@@ -920,20 +918,7 @@ impl DrawService {
         tx.insert_selections(&seated, now.div_euclid(DAY_MILLIS))
             .await?;
         let record = VerificationRecord::new(&plan, &secret, &contributions, &outcome);
-        let entry = AuditEntry::new("draw.result", now, actor)
-            .reference("draw", draw_id)
-            .data("intent_hash", hex::encode(record.intent_hash))
-            .data("secret", hex::encode(record.secret))
-            .data(
-                "contributions",
-                record
-                    .contributions
-                    .iter()
-                    .map(hex::encode)
-                    .collect::<Vec<_>>(),
-            )
-            .data("seed", hex::encode(record.seed))
-            .data("result", &record.result);
+        let entry = published::result_entry(&record, now, actor);
         let index = audit::append(&mut tx, &entry).await?;
         tx.set_draw_result(draw_id, secret.expose(), &outcome.seed, index as i64)
             .await?;
@@ -1033,12 +1018,19 @@ impl DrawService {
                 .await?;
         }
         let successor_hex = successor.as_ref().map(|s| hex::encode(&s.token));
-        let entry = AuditEntry::new("draw.replacement", now, actor.clone())
-            .reference("draw", draw_id)
-            .data("stratum", seat.stratum)
-            .data("replaced", token.to_hex())
-            .data("reason", reason)
-            .data("successor", &successor_hex);
+        let successor_token = successor
+            .as_ref()
+            .map(|next| seat_token(&next.token))
+            .transpose()?;
+        let entry = published::replacement_entry(
+            draw_id,
+            seat.stratum as usize,
+            &token,
+            reason,
+            successor_token.as_ref(),
+            now,
+            actor.clone(),
+        );
         let index = audit::append(&mut tx, &entry).await?;
         tx.set_replacement_index(draw_id, token.as_bytes(), index as i64)
             .await?;
