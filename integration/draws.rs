@@ -366,3 +366,48 @@ async fn a_supervisor_recheck_rederives_the_committed_sets_from_their_sealed_mem
     assert_eq!(report["strata"][0]["no_longer_eligible"], 0);
     assert_eq!(report["strata"][0]["newly_eligible"], 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_client_contributes_from_its_own_csprng() {
+    let fx = DrawFixture::new(&experts(20, "A0201")).await;
+    let body = fx.request(json!([{ "specialty_prefixes": ["A02"], "count": 2, "reserves": 1 }]));
+    let created = fx.create_ok(&body).await;
+    let id = created["draw_id"].as_str().unwrap().to_owned();
+    let run = |token: Option<String>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_sealdraw"));
+        command
+            .args([
+                "draw",
+                "contribute",
+                &id,
+                "--server",
+                &fx.app.address,
+                "--ca",
+            ])
+            .arg(fx.app.certs.ca())
+            .env_remove("SEALDRAW_TOKEN");
+        if let Some(token) = token {
+            command.env("SEALDRAW_TOKEN", token);
+        }
+        command.output().unwrap()
+    };
+    let without_token = tokio::task::block_in_place(|| run(None));
+    assert!(!without_token.status.success());
+    assert!(String::from_utf8_lossy(&without_token.stderr).contains("SEALDRAW_TOKEN"));
+
+    let output = tokio::task::block_in_place(|| run(Some(fx.center.clone())));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("status drawn"), "{stdout}");
+    let view = fx.view(&id).await;
+    assert_eq!(view["contributions"][0]["role"], "center");
+    assert_eq!(tokens(&view, "seated").len(), 2);
+    // A second contribution from the same account is refused, and says why.
+    let again = tokio::task::block_in_place(|| run(Some(fx.center.clone())));
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("409"));
+}

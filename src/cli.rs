@@ -882,14 +882,45 @@ enum DrawCommand {
         #[arg(long = "vkey-file")]
         vkey_files: Vec<PathBuf>,
     },
+    /// Contribute randomness to a draw from this machine's CSPRNG (the draw's center, or a
+    /// supervisor). The bearer token is read from the SEALDRAW_TOKEN environment variable, never
+    /// from the command line, where other users could see it.
+    Contribute {
+        /// The draw's id.
+        draw_id: String,
+        /// The server, e.g. https://sealdraw.example:8443
+        #[arg(long)]
+        server: String,
+        /// PEM bundle of the CA(s) that issue the server's certificate: the only roots trusted.
+        #[arg(long)]
+        ca: PathBuf,
+    },
 }
 
 fn draw(command: DrawCommand) -> ExitCode {
-    let DrawCommand::Verify {
-        record,
-        vkeys,
-        vkey_files,
-    } = command;
+    let (record, vkeys, vkey_files) = match command {
+        DrawCommand::Verify {
+            record,
+            vkeys,
+            vkey_files,
+        } => (record, vkeys, vkey_files),
+        DrawCommand::Contribute {
+            draw_id,
+            server,
+            ca,
+        } => {
+            return match contribute(&draw_id, &server, &ca) {
+                Ok(summary) => {
+                    println!("{summary}");
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("error: {error:#}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+    };
     let input = read_record(&record).and_then(|bytes| {
         // Not JSON at all is unusable input (exit 2), like an unreadable file; a JSON record
         // of the wrong shape is a verification failure naming its field (exit 1).
@@ -916,6 +947,65 @@ fn draw(command: DrawCommand) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// 32 bytes from the operating system's generator, sent as hex; answers a one-line summary.
+fn contribute(draw_id: &str, server: &str, ca: &std::path::Path) -> anyhow::Result<String> {
+    let token = Zeroizing::new(
+        std::env::var("SEALDRAW_TOKEN")
+            .context("set SEALDRAW_TOKEN to your bearer token (from POST /api/v1/auth/login)")?,
+    );
+    if draw_id.is_empty()
+        || !draw_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        bail!("{draw_id:?} is not a draw id");
+    }
+    let entropy = Rng::system()
+        .bytes::<32>()
+        .map_err(|_| anyhow::anyhow!("the operating system's random generator failed"))?;
+    let client = reqwest::Client::builder()
+        .use_preconfigured_tls(crate::tls::client_config(ca)?)
+        .https_only(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .context("cannot build the HTTPS client")?;
+    let url = format!(
+        "{}/api/v1/draws/{draw_id}/entropy",
+        server.trim_end_matches('/')
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (status, body) = runtime.block_on(async {
+        let response = client
+            .post(&url)
+            .bearer_auth(token.as_str())
+            .json(&serde_json::json!({ "entropy": hex::encode(entropy) }))
+            .send()
+            .await
+            .with_context(|| format!("cannot reach {server}"))?;
+        let status = response.status();
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        anyhow::Ok((status, body))
+    })?;
+    if !status.is_success() {
+        bail!(
+            "{status}: {}",
+            body["detail"]
+                .as_str()
+                .unwrap_or("the server refused the contribution")
+        );
+    }
+    let seats = body["seats"].as_array().map_or(0, Vec::len);
+    Ok(format!(
+        "contributed 32 random bytes to draw {draw_id}: status {}, {} contribution(s), {seats} \
+         candidate seat(s)",
+        body["status"].as_str().unwrap_or("?"),
+        body["contributions"].as_array().map_or(0, Vec::len),
+    ))
 }
 
 fn read_record(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
