@@ -411,3 +411,27 @@ async fn the_command_line_client_contributes_from_its_own_csprng() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("409"));
 }
+
+#[tokio::test]
+async fn concurrent_replacements_never_seat_the_same_reserve_twice() {
+    let fx = DrawFixture::new(&experts(40, "B0201")).await;
+    let body = fx.request(json!([{ "specialty_prefixes": ["B02"], "count": 4, "reserves": 4 }]));
+    let view = fx.drawn(&body).await;
+    let id = view["draw_id"].as_str().unwrap();
+    let path = format!("/api/v1/draws/{id}/replacements");
+    let requests = tokens(&view, "seated").into_iter().map(|token| {
+        let body = json!({ "token": token, "reason": "declined" });
+        let (app, path, center) = (&fx.app, path.clone(), fx.center.clone());
+        async move { app.post(&path, Some(&center), &body).await }
+    });
+    let mut successors = Vec::new();
+    for response in futures_util::future::join_all(requests).await {
+        assert_eq!(response.status(), StatusCode::OK);
+        let outcome: Value = response.json().await.unwrap();
+        successors.push(outcome["successor"].as_str().unwrap().to_owned());
+    }
+    let mut expected = tokens(&view, "reserve");
+    successors.sort();
+    expected.sort();
+    assert_eq!(successors, expected, "each reserve seated exactly once");
+}

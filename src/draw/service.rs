@@ -790,6 +790,7 @@ impl DrawService {
             Contribution::new(bytes).map_err(|e| invalid("entropy", e.to_string()))?;
         let now = self.clock.now_millis();
         let mut tx = self.store.write().await?;
+        tx.lock_draw(draw_id).await?;
         let draw = self.visible_draw(&mut tx, who, draw_id).await?;
         if draw.status != "awaiting_entropy" {
             return Err(DrawServiceError::ContributionsClosed);
@@ -991,6 +992,7 @@ impl DrawService {
     ) -> Result<ReplacementOutcome, DrawServiceError> {
         let now = self.clock.now_millis();
         let mut tx = self.store.write().await?;
+        tx.lock_draw(draw_id).await?;
         let draw = match who {
             Some(who) => self.visible_draw(&mut tx, who, draw_id).await?,
             None => tx.draw(draw_id).await?.ok_or(DrawServiceError::NotFound)?,

@@ -303,6 +303,19 @@ impl Tx {
         Ok(())
     }
 
+    /// Serialises writers of one draw (contributions, replacements) until the transaction ends.
+    /// SQLite's `BEGIN IMMEDIATE` already holds the database's write lock; PostgreSQL needs the
+    /// row lock, or two replacements could seat the same reserve.
+    pub async fn lock_draw(&mut self, id: &str) -> Result<(), StoreError> {
+        if let Tx::Postgres(tx) = self {
+            sqlx::query("SELECT id FROM draws WHERE id = $1 FOR UPDATE")
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
     pub async fn draw(&mut self, id: &str) -> Result<Option<DrawRow>, StoreError> {
         let sql = format!("SELECT {DRAW_COLUMNS} FROM draws WHERE id = $1");
         Ok(on_conn!(self, conn => sqlx::query_as::<_, DrawRow>(&sql)
