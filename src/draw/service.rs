@@ -257,6 +257,13 @@ pub struct DrawService {
     settings: DrawSettings,
 }
 
+/// A replacement written but not yet followed up (see [`DrawService::after_replacement`]).
+pub struct PendingReplacement {
+    outcome: ReplacementOutcome,
+    /// The draw, stratum and actor for a linked draw, when the stratum's reserves ran out.
+    exhausted: Option<(DrawRow, usize, Actor)>,
+}
+
 /// What a draw row carries besides its filter.
 struct DrawHeader {
     center_id: String,
@@ -990,7 +997,6 @@ impl DrawService {
         token: DrawToken,
         reason: &str,
     ) -> Result<ReplacementOutcome, DrawServiceError> {
-        let now = self.clock.now_millis();
         let mut tx = self.store.write().await?;
         tx.lock_draw(draw_id).await?;
         let draw = match who {
@@ -1000,6 +1006,26 @@ impl DrawService {
         if who.is_some_and(|p| p.role != Role::Center) {
             return Err(DrawServiceError::NotFound);
         }
+        let pending = self
+            .replace_in(&mut tx, &draw, token, reason, actor)
+            .await?;
+        tx.commit().await?;
+        self.after_replacement(pending).await
+    }
+
+    /// The replacement's writes, inside the caller's transaction (which must hold the draw's
+    /// lock, [`Tx::lock_draw`]): the seat is vacated, the stratum's next reserve seated, and the
+    /// entry logged. Hand the result to [`Self::after_replacement`] once committed.
+    pub async fn replace_in(
+        &self,
+        tx: &mut Tx,
+        draw: &DrawRow,
+        token: DrawToken,
+        reason: &str,
+        actor: Actor,
+    ) -> Result<PendingReplacement, DrawServiceError> {
+        let now = self.clock.now_millis();
+        let draw_id = draw.id.as_str();
         if draw.status != "drawn" {
             return Err(DrawServiceError::NotDrawn);
         }
@@ -1019,7 +1045,6 @@ impl DrawService {
             tx.insert_selections(&[expert], now.div_euclid(DAY_MILLIS))
                 .await?;
         }
-        let successor_hex = successor.as_ref().map(|s| hex::encode(&s.token));
         let successor_token = successor
             .as_ref()
             .map(|next| seat_token(&next.token))
@@ -1033,20 +1058,33 @@ impl DrawService {
             now,
             actor.clone(),
         );
-        let index = audit::append(&mut tx, &entry).await?;
+        let index = audit::append(tx, &entry).await?;
         tx.set_replacement_index(draw_id, token.as_bytes(), index as i64)
             .await?;
-        tx.commit().await?;
-        let mut outcome = ReplacementOutcome {
-            replaced: token.to_hex(),
-            reason: reason.to_owned(),
-            successor: successor_hex,
-            linked_draw: None,
-            linked_draw_refused: None,
-        };
-        if successor.is_none() {
+        Ok(PendingReplacement {
+            outcome: ReplacementOutcome {
+                replaced: token.to_hex(),
+                reason: reason.to_owned(),
+                successor: successor_token.map(|t| t.to_hex()),
+                linked_draw: None,
+                linked_draw_refused: None,
+            },
+            exhausted: successor_token
+                .is_none()
+                .then(|| (draw.clone(), seat.stratum as usize, actor)),
+        })
+    }
+
+    /// After the replacement committed: when the stratum had no reserve left, start the linked
+    /// draw for the seat (its own transaction, its own intent).
+    pub async fn after_replacement(
+        &self,
+        pending: PendingReplacement,
+    ) -> Result<ReplacementOutcome, DrawServiceError> {
+        let mut outcome = pending.outcome;
+        if let Some((draw, stratum, actor)) = pending.exhausted {
             match self
-                .start_linked_draw(&draw, seat.stratum as usize, reason, actor)
+                .start_linked_draw(&draw, stratum, &outcome.reason, actor)
                 .await
             {
                 Ok(linked) => outcome.linked_draw = Some(linked.id),
