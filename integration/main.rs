@@ -11,6 +11,7 @@ mod draw_record;
 mod draws;
 mod foundation;
 mod input;
+mod invitations;
 mod permissions;
 mod pool;
 mod tls;

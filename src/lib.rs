@@ -29,6 +29,7 @@ pub mod config;
 pub mod crypto;
 pub mod draw;
 pub mod http;
+pub mod notify;
 pub mod pool;
 pub mod startup;
 pub mod store;

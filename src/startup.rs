@@ -21,6 +21,7 @@ use crate::clock::SharedClock;
 use crate::config::{Profile, Settings};
 use crate::crypto::{KeyRing, Rng};
 use crate::draw::service::DrawService;
+use crate::notify::invitations::{InvitationPolicy, InvitationService};
 use crate::http::{self, AppState, PeerCertificate};
 use crate::pool::PoolService;
 use crate::store::{ConnectOptions, Store};
@@ -103,6 +104,18 @@ impl Application {
             keys.clone(),
             audit.clone(),
             settings.draw.clone(),
+            InvitationPolicy {
+                answer_minutes: 15,
+                hotline: "12345".into(),
+            },
+        ));
+        let invitations = Arc::new(InvitationService::new(
+            store.clone(),
+            clock.clone(),
+            rng.clone(),
+            keys.clone(),
+            draws.clone(),
+            None,
         ));
         let state = web::Data::new(AppState {
             store,
@@ -110,6 +123,7 @@ impl Application {
             audit,
             pool,
             draws,
+            invitations,
             clock,
             rng,
             keys,
@@ -224,7 +238,13 @@ impl Application {
             self.state
                 .draws
                 .clone()
-                .run_executor(Duration::from_secs(1), stopped),
+                .run_executor(Duration::from_secs(1), stopped.clone()),
+        );
+        let invitation_deadlines = tokio::spawn(
+            self.state
+                .invitations
+                .clone()
+                .run_deadlines(Duration::from_secs(1), stopped),
         );
         // actix handles SIGTERM and SIGINT: stop accepting, finish in-flight requests.
         let result = self.server.await;
@@ -235,6 +255,7 @@ impl Application {
         let _ = stop_background.send(true);
         let _ = checkpointer.await;
         let _ = draw_executor.await;
+        let _ = invitation_deadlines.await;
         if let Err(error) = self.state.audit.checkpoint_now().await {
             tracing::error!(%error, "could not sign the final audit checkpoint");
         }

@@ -72,6 +72,10 @@ pub enum Permission {
     ViewDraws,
     /// Reports over all draws, such as per-expert draw frequency.
     ReadDrawReports,
+    /// See and answer one's own invitations.
+    AnswerInvitations,
+    /// Approve releasing a draw's committee list (the second person of a publish act).
+    ApprovePublication,
 }
 
 /// The single place that says which role may do what.
@@ -91,6 +95,8 @@ pub fn permits(role: Role, permission: Permission) -> bool {
         RequestDraw => role == Center,
         ContributeEntropy | ViewDraws => matches!(role, Center | Supervisor),
         ReadDrawReports => role == Supervisor,
+        AnswerInvitations => role == Expert,
+        ApprovePublication => role == Supervisor,
     }
 }
 

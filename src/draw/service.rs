@@ -25,6 +25,7 @@ use crate::crypto::seal::SealError;
 use crate::crypto::{KeyRing, Rng, sha256};
 use crate::pool::validate::{CreditCode, parse_specialty};
 use crate::store::draws::{CandidateSeatRow, ContributionRow, DrawRow, NewCandidate, StratumRow};
+use crate::notify::invitations::{self, InvitationError, InvitationPolicy};
 use crate::store::{Store, StoreError, Tx};
 
 const DAY_MILLIS: i64 = 86_400_000;
@@ -249,6 +250,7 @@ pub struct RecheckReport {
 }
 
 pub struct DrawService {
+    invitations: InvitationPolicy,
     store: Store,
     clock: SharedClock,
     rng: Rng,
@@ -281,8 +283,10 @@ impl DrawService {
         keys: Arc<KeyRing>,
         audit: Arc<AuditLog>,
         settings: DrawSettings,
+        invitations: InvitationPolicy,
     ) -> Self {
         Self {
+            invitations,
             store,
             clock,
             rng,
@@ -891,6 +895,7 @@ impl DrawService {
         let outcome = plan.execute(&secret, &contributions)?;
         let mut candidates = Vec::new();
         let mut seated = Vec::new();
+        let mut invited = Vec::new();
         for (i, result) in outcome.strata.iter().enumerate() {
             let set = &plan.eligible()[i];
             let ranked = result
@@ -919,12 +924,16 @@ impl DrawService {
                 });
                 if is_drawn {
                     seated.push(expert_id.clone());
+                    invited.push((*token, expert_id.clone()));
                 }
             }
         }
         tx.insert_candidates(draw_id, &candidates, now).await?;
         tx.insert_selections(&seated, now.div_euclid(DAY_MILLIS))
             .await?;
+        for (token, expert_id) in &invited {
+            self.invite(&mut tx, &draw, token, expert_id, now).await?;
+        }
         let record = VerificationRecord::new(&plan, &secret, &contributions, &outcome);
         let entry = published::result_entry(&record, now, actor);
         let index = audit::append(&mut tx, &entry).await?;
@@ -933,6 +942,35 @@ impl DrawService {
         tx.commit().await?;
         metrics::counter!("sealdraw_draws_executed_total").increment(1);
         Ok(true)
+    }
+
+    async fn invite(
+        &self,
+        tx: &mut Tx,
+        draw: &DrawRow,
+        token: &DrawToken,
+        expert_id: &str,
+        now: Millis,
+    ) -> Result<(), DrawServiceError> {
+        invitations::invite(
+            tx,
+            &self.keys,
+            &self.rng,
+            &self.invitations,
+            now,
+            draw,
+            token,
+            expert_id,
+        )
+        .await
+        .map(drop)
+        .map_err(|error| match error {
+            InvitationError::Store(e) => DrawServiceError::Store(e),
+            InvitationError::Audit(e) => DrawServiceError::Audit(e),
+            InvitationError::Sealing(e) => DrawServiceError::Sealing(e),
+            InvitationError::Randomness => DrawServiceError::Randomness,
+            other => corrupt(other),
+        })
     }
 
     /// Executes every draw whose contribution window has closed. Returns how many it ran.
@@ -1039,10 +1077,26 @@ impl DrawService {
         {
             return Err(DrawServiceError::NotSeated(token.to_hex()));
         }
+        if let Some(invitation) = tx.invitation_for_seat(draw_id, token.as_bytes()).await?
+            && invitation.state == "pending"
+        {
+            // The center vacated a seat whose expert has not answered: the answer is moot.
+            let withdrawn = crate::store::invitations::Answer {
+                state: "withdrawn",
+                channel: "replacement",
+                decline_reason: None,
+                sealed_relationship: None,
+                sealed_join_code: None,
+                at: now,
+            };
+            tx.settle_invitation(&invitation.id, &withdrawn).await?;
+        }
         let successor = tx.seat_next_reserve(draw_id, seat.stratum, now).await?;
         if let Some(next) = &successor {
             let expert = self.open_seat_expert(draw_id, next)?;
-            tx.insert_selections(&[expert], now.div_euclid(DAY_MILLIS))
+            tx.insert_selections(std::slice::from_ref(&expert), now.div_euclid(DAY_MILLIS))
+                .await?;
+            self.invite(tx, draw, &seat_token(&next.token)?, &expert, now)
                 .await?;
         }
         let successor_token = successor

@@ -134,7 +134,9 @@ pub mod may {
         RequestDraw,
         ContributeEntropy,
         ViewDraws,
-        ReadDrawReports
+        ReadDrawReports,
+        AnswerInvitations,
+        ApprovePublication
     );
 }
 

@@ -11,6 +11,7 @@ pub mod draws;
 pub mod experts;
 pub mod extract;
 pub mod health;
+pub mod invitations;
 pub mod own_record;
 pub mod problem;
 pub mod request_id;
@@ -39,6 +40,7 @@ use crate::auth::AuthService;
 use crate::clock::SharedClock;
 use crate::crypto::{KeyRing, Rng};
 use crate::draw::service::DrawService;
+use crate::notify::invitations::InvitationService;
 use crate::pool::PoolService;
 use crate::store::Store;
 
@@ -49,6 +51,7 @@ pub struct AppState {
     pub audit: Arc<AuditLog>,
     pub pool: PoolService,
     pub draws: Arc<DrawService>,
+    pub invitations: Arc<InvitationService>,
     pub clock: SharedClock,
     pub rng: Rng,
     pub keys: Arc<KeyRing>,
@@ -122,7 +125,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(draws::replace)
         .service(draws::record)
         .service(draws::recheck)
-        .service(draws::frequency_report);
+        .service(draws::frequency_report)
+        .service(invitations::mine)
+        .service(invitations::answer)
+        .service(invitations::gateway_answer)
+        .service(invitations::request_publication)
+        .service(invitations::approve_publication)
+        .service(invitations::committee);
 }
 
 /// Sent on every response, errors included.

@@ -464,3 +464,43 @@ impl From<crate::draw::service::DrawServiceError> for ApiError {
         }
     }
 }
+
+impl From<crate::notify::invitations::InvitationError> for ApiError {
+    fn from(error: crate::notify::invitations::InvitationError) -> Self {
+        use crate::notify::invitations::InvitationError::*;
+        let conflict =
+            |slug, detail: String| Self::new(StatusCode::CONFLICT, slug, "Conflict", detail);
+        let unauthorised = |slug, detail: String| {
+            Self::new(StatusCode::UNAUTHORIZED, slug, "Not authentic", detail)
+        };
+        match error {
+            Invalid { field, problem } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-answer",
+                "Invalid request",
+                format!("{field}: {problem}"),
+            )
+            .with_field(Some(field.to_owned())),
+            NotFound => Self::not_found("no such invitation"),
+            NoSuchDraw => Self::not_found("no such draw"),
+            Settled => conflict("already-answered", error.to_string()),
+            Late => conflict("answer-too-late", error.to_string()),
+            Incomplete => conflict("committee-incomplete", error.to_string()),
+            AlreadyApproved => conflict("already-approved", error.to_string()),
+            NotPublished => Self::new(
+                StatusCode::FORBIDDEN,
+                "not-published",
+                "Forbidden",
+                error.to_string(),
+            ),
+            Forged => unauthorised("bad-signature", error.to_string()),
+            Stale => unauthorised("stale-callback", error.to_string()),
+            NoGateway => Self::not_found("gateway callbacks are not configured"),
+            Draw(e) => e.into(),
+            Store(e) => e.into(),
+            Audit(e) => e.into(),
+            Randomness => Self::unavailable("randomness is unavailable; retry shortly"),
+            other => Self::internal(other),
+        }
+    }
+}

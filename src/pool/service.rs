@@ -85,7 +85,7 @@ impl PoolService {
 
     /// Opens the named sealed fields of one record inside `tx`; absent fields are skipped. The
     /// caller is responsible for having authorised and for recording the read.
-    pub(super) async fn open_fields(
+    pub(crate) async fn open_fields(
         &self,
         tx: &mut Tx,
         expert_id: &str,

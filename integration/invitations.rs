@@ -1,0 +1,182 @@
+//! Invitations to drawn experts: answers in the app and through the gateway, deadlines that
+//! hand the seat to the next reserve, and the committee list's publish act.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::draws::{DrawFixture, experts, tokens};
+use crate::helpers::*;
+
+/// Every expert in the pool with a login: (expert id, bearer token).
+async fn expert_logins(fx: &DrawFixture) -> Vec<(String, String)> {
+    let listed: Value = fx
+        .app
+        .get("/api/v1/experts?limit=200", Some(&fx.admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut logins = Vec::new();
+    for expert in listed["experts"].as_array().unwrap() {
+        let id = expert["expert_id"].as_str().unwrap().to_owned();
+        let issued: Value = fx
+            .app
+            .post(&format!("/api/v1/experts/{id}/login"), Some(&fx.admin), &json!({}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let username = issued["username"].as_str().unwrap().to_owned();
+        let activate = json!({
+            "username": username,
+            "code": issued["activation_code"],
+            "password": PASSWORD,
+        });
+        let response = fx.app.post("/api/v1/auth/activate", None, &activate).await;
+        assert_eq!(response.status(), StatusCode::NO_CONTENT);
+        let login: Value = fx
+            .app
+            .post_login(&json!({ "username": username, "password": PASSWORD }))
+            .await
+            .json()
+            .await
+            .unwrap();
+        logins.push((id, login["token"].as_str().unwrap().to_owned()));
+    }
+    logins
+}
+
+/// (expert token, invitation) for every expert with an invitation in `state`.
+async fn invited(fx: &DrawFixture, logins: &[(String, String)], state: &str) -> Vec<(String, Value)> {
+    let mut found = Vec::new();
+    for (_, token) in logins {
+        let mine: Value = fx
+            .app
+            .get("/api/v1/me/invitations", Some(token))
+            .await
+            .json()
+            .await
+            .unwrap();
+        for invitation in mine.as_array().unwrap() {
+            if invitation["state"] == state {
+                found.push((token.clone(), invitation.clone()));
+            }
+        }
+    }
+    found
+}
+
+async fn answer(fx: &DrawFixture, token: &str, invitation: &Value, body: Value) -> reqwest::Response {
+    let id = invitation["invitation_id"].as_str().unwrap();
+    fx.app
+        .post(&format!("/api/v1/invitations/{id}/answer"), Some(token), &body)
+        .await
+}
+
+#[tokio::test]
+async fn drawn_experts_accept_or_decline_and_silence_hands_the_seat_to_the_next_reserve() {
+    let fx = DrawFixture::new(&experts(12, "A0301")).await;
+    let logins = expert_logins(&fx).await;
+    let mut body = fx.request(json!([{ "specialty_prefixes": ["A03"], "count": 2, "reserves": 2 }]));
+    body["mode"] = json!("distributed");
+    let view = fx.drawn(&body).await;
+    let id = view["draw_id"].as_str().unwrap().to_owned();
+
+    let pending = invited(&fx, &logins, "pending").await;
+    assert_eq!(pending.len(), 2, "each drawn expert, and only they, is invited");
+    for (_, invitation) in &pending {
+        // Nothing about the tender before accepting.
+        assert_eq!(invitation["tender_name"], Value::Null);
+        assert_eq!(invitation["evaluation_start"], Value::Null);
+        assert_eq!(invitation["session_join_code"], Value::Null);
+    }
+    let (first_token, first) = &pending[0];
+    let (second_token, second) = &pending[1];
+
+    // Someone else's invitation does not exist for another expert.
+    let stranger = &logins.iter().find(|(_, t)| t != first_token && t != second_token).unwrap().1;
+    assert_problem(answer(&fx, stranger, first, json!({"accept": true})).await, StatusCode::NOT_FOUND).await;
+
+    let accepted = answer(&fx, first_token, first, json!({"accept": true})).await;
+    assert_eq!(accepted.status(), StatusCode::OK);
+    let accepted: Value = accepted.json().await.unwrap();
+    assert_eq!(accepted["state"], "accepted");
+    assert_eq!(accepted["tender_name"], "某医院门诊楼建设工程施工");
+    assert!(accepted["session_join_code"].as_str().unwrap().len() >= 8);
+    assert_problem(answer(&fx, first_token, first, json!({"accept": false, "reason": "other"})).await, StatusCode::CONFLICT).await;
+
+    // A conflict of interest must say what the relationship is.
+    let bare = answer(&fx, second_token, second, json!({"accept": false, "reason": "conflict_of_interest"})).await;
+    let problem = assert_problem(bare, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(problem["field"], "relationship");
+    let declined = answer(
+        &fx,
+        second_token,
+        second,
+        json!({"accept": false, "reason": "conflict_of_interest", "relationship": "配偶在投标单位任职"}),
+    )
+    .await;
+    assert_eq!(declined.status(), StatusCode::OK);
+
+    let view = fx.view(&id).await;
+    assert_eq!(view["progress"][0]["confirmed"], 1);
+    assert_eq!(view["progress"][0]["replaced"], 1);
+    assert_eq!(view["progress"][0]["pending"], 1);
+    assert_eq!(view["progress"][0]["reserves_left"], 1);
+    let reserves = tokens(&view, "reserve");
+
+    // The successor is invited; silence past the deadline counts as a decline.
+    let successor = invited(&fx, &logins, "pending").await;
+    assert_eq!(successor.len(), 1);
+    fx.app.clock.advance(std::time::Duration::from_secs(15 * 60 + 1));
+    let expired = fx.app.state.invitations.expire_overdue().await.unwrap();
+    assert_eq!(expired, 1);
+    let view = fx.view(&id).await;
+    assert_eq!(view["progress"][0]["replaced"], 2);
+    assert_eq!(view["progress"][0]["pending"], 1);
+    assert_eq!(view["progress"][0]["reserves_left"], 0);
+    assert_eq!(tokens(&view, "seated"), reserves, "the last reserve, in rank order");
+    let late = answer(&fx, &successor[0].0, &successor[0].1, json!({"accept": true})).await;
+    assert_problem(late, StatusCode::CONFLICT).await;
+
+    let (last_token, last) = &invited(&fx, &logins, "pending").await[0];
+    assert_eq!(answer(&fx, last_token, last, json!({"accept": true})).await.status(), StatusCode::OK);
+    let view = fx.view(&id).await;
+    assert_eq!(view["complete"], true);
+
+    // The committee list stays sealed until a supervisor approves its publication.
+    let committee = format!("/api/v1/draws/{id}/committee");
+    assert_problem(fx.app.get(&committee, Some(&fx.center)).await, StatusCode::FORBIDDEN).await;
+    let request = fx
+        .app
+        .post(&format!("/api/v1/draws/{id}/publication"), Some(&fx.center), &json!({"reason": "中标候选人公示需要公布评标委员会名单"}))
+        .await;
+    assert_eq!(request.status(), StatusCode::CREATED);
+    assert_problem(fx.app.get(&committee, Some(&fx.center)).await, StatusCode::FORBIDDEN).await;
+    let approve = fx
+        .app
+        .post(&format!("/api/v1/draws/{id}/publication/approve"), Some(&fx.supervisor), &json!({}))
+        .await;
+    assert_eq!(approve.status(), StatusCode::OK);
+    let members: Value = fx.app.get(&committee, Some(&fx.center)).await.json().await.unwrap();
+    assert_eq!(members.as_array().unwrap().len(), 2);
+    assert!(members[0]["name"].as_str().unwrap().starts_with("专家"));
+}
+
+#[tokio::test]
+async fn a_committee_list_cannot_be_published_before_every_seat_is_confirmed() {
+    let fx = DrawFixture::new(&experts(12, "A0302")).await;
+    let body = fx.request(json!([{ "specialty_prefixes": ["A03"], "count": 2, "reserves": 2 }]));
+    let view = fx.drawn(&body).await;
+    let id = view["draw_id"].as_str().unwrap();
+    let request = fx
+        .app
+        .post(&format!("/api/v1/draws/{id}/publication"), Some(&fx.center), &json!({"reason": "中标候选人公示需要公布评标委员会名单"}))
+        .await;
+    assert_problem(request, StatusCode::CONFLICT).await;
+    let approve = fx
+        .app
+        .post(&format!("/api/v1/draws/{id}/publication/approve"), Some(&fx.supervisor), &json!({}))
+        .await;
+    assert_problem(approve, StatusCode::FORBIDDEN).await;
+}

@@ -1,0 +1,33 @@
+-- Invitations: one per seated candidate of a draw, answered by the expert (in the app or by
+-- keypad through the gateway) before a deadline. Nothing here names the expert in clear: the
+-- expert tag is an HMAC under the token key, so only the server can find an expert's own
+-- invitations, and a stolen database cannot join them to the pool.
+CREATE TABLE invitations (
+    id                  TEXT PRIMARY KEY,
+    draw_id             TEXT NOT NULL REFERENCES draws (id),
+    token               BYTEA NOT NULL,
+    expert_tag          BYTEA NOT NULL,
+    state               TEXT NOT NULL
+                        CHECK (state IN ('pending', 'accepted', 'declined', 'expired', 'withdrawn')),
+    code_index          BYTEA NOT NULL UNIQUE,
+    deadline            BIGINT NOT NULL,
+    answered_at         BIGINT,
+    channel             TEXT,
+    decline_reason      TEXT,
+    sealed_relationship BYTEA,
+    sealed_join_code    BYTEA,
+    created_at          BIGINT NOT NULL,
+    UNIQUE (draw_id, token)
+);
+CREATE INDEX invitations_by_expert ON invitations (expert_tag, created_at);
+CREATE INDEX invitations_due ON invitations (state, deadline);
+
+-- The committee list stays sealed until a supervisor approves its publication.
+CREATE TABLE draw_publications (
+    draw_id      TEXT PRIMARY KEY REFERENCES draws (id),
+    requested_by TEXT NOT NULL REFERENCES accounts (id),
+    requested_at BIGINT NOT NULL,
+    reason       TEXT NOT NULL,
+    approved_by  TEXT REFERENCES accounts (id),
+    approved_at  BIGINT
+);

@@ -1,0 +1,787 @@
+//! Invitations: every seated candidate of a draw is invited through the outbox, answers yes or
+//! no (in the app, or by keypad through the gateway with a one-time code) before a deadline, and
+//! silence counts as a decline. A decline is filled from the reserves in the same transaction
+//! (the draw's replacement rule). Only after accepting does an expert see the tender, the time
+//! and — for remote sessions — a join code. The committee list is released only by a publish
+//! act a supervisor approves.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::audit::{self, Actor, AuditEntry};
+use crate::auth::{Principal, Role};
+use crate::clock::{Millis, SharedClock, to_rfc3339};
+use crate::crypto::seal::SealError;
+use crate::crypto::{KeyRing, Rng, constant_time_eq, hmac_sha256};
+use crate::draw::DrawToken;
+use crate::draw::service::{DrawService, DrawServiceError, PendingReplacement};
+use crate::pool::PoolService;
+use crate::store::draws::DrawRow;
+use crate::store::invitations::{Answer, InvitationRow};
+use crate::store::{Store, StoreError, Tx};
+
+/// Why an expert declines.
+pub const DECLINE_REASONS: [&str; 4] = ["leave", "conflict_of_interest", "illness", "other"];
+/// A gateway callback's timestamp may be this far from the server's clock.
+pub const CALLBACK_WINDOW_SECS: i64 = 300;
+pub const TIMESTAMP_HEADER: &str = "x-sealdraw-timestamp";
+pub const SIGNATURE_HEADER: &str = "x-sealdraw-signature";
+
+/// What an invitation says and how long it stays open.
+#[derive(Debug, Clone)]
+pub struct InvitationPolicy {
+    pub answer_minutes: i64,
+    pub hotline: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InvitationError {
+    #[error("{field}: {problem}")]
+    Invalid {
+        field: &'static str,
+        problem: String,
+    },
+    #[error("no such invitation")]
+    NotFound,
+    #[error("the invitation has already been answered or has expired")]
+    Settled,
+    #[error("the reply deadline has passed; the seat goes to the next reserve")]
+    Late,
+    #[error("the gateway callback is not authentic")]
+    Forged,
+    #[error("the gateway callback is outside the accepted time window")]
+    Stale,
+    #[error("gateway callbacks are not configured")]
+    NoGateway,
+    #[error("no such draw")]
+    NoSuchDraw,
+    #[error("the committee is not complete: every seat must be confirmed first")]
+    Incomplete,
+    #[error("publication of this draw's committee has not been approved")]
+    NotPublished,
+    #[error("the publication has already been approved")]
+    AlreadyApproved,
+    #[error(transparent)]
+    Draw(#[from] DrawServiceError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Audit(#[from] audit::AuditError),
+    #[error("sealing failed: {0}")]
+    Sealing(#[from] SealError),
+    #[error("randomness unavailable")]
+    Randomness,
+    #[error("stored invitation is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+fn corrupt(what: impl std::fmt::Display) -> InvitationError {
+    InvitationError::Corrupt(what.to_string())
+}
+
+/// The tag that finds an expert's own invitations without naming them in the database.
+pub fn expert_tag(keys: &KeyRing, expert_id: &str) -> [u8; 32] {
+    keys.token_mac(&[b"invitee\0", expert_id.as_bytes()])
+}
+
+fn code_index(keys: &KeyRing, code: &str) -> [u8; 32] {
+    keys.blind_index("answer_code", code)
+}
+
+/// Eight decimal digits, uniformly: 4.2e9 is a multiple of 1e8, so rejecting above it leaves
+/// no modulo bias.
+fn one_time_code(rng: &Rng) -> Result<String, InvitationError> {
+    loop {
+        let value = u32::from_be_bytes(rng.bytes::<4>().map_err(|_| InvitationError::Randomness)?);
+        if value < 4_200_000_000 {
+            return Ok(format!("{:08}", value % 100_000_000));
+        }
+    }
+}
+
+/// A time as the province reads it (UTC+8), for messages.
+fn local(millis: Millis) -> String {
+    let time = chrono::DateTime::from_timestamp_millis(millis).unwrap_or_default();
+    match chrono::FixedOffset::east_opt(8 * 3600) {
+        Some(beijing) => time.with_timezone(&beijing).format("%Y-%m-%d %H:%M").to_string(),
+        None => time.format("%Y-%m-%d %H:%M UTC").to_string(),
+    }
+}
+
+/// Invites the expert behind a newly seated token, inside the caller's transaction: the
+/// invitation row, its outbox message and the audit entry commit together with the seat.
+#[allow(clippy::too_many_arguments)]
+pub async fn invite(
+    tx: &mut Tx,
+    keys: &KeyRing,
+    rng: &Rng,
+    policy: &InvitationPolicy,
+    now: Millis,
+    draw: &DrawRow,
+    token: &DrawToken,
+    expert_id: &str,
+) -> Result<String, InvitationError> {
+    let id = uuid::Uuid::now_v7().to_string();
+    let deadline = now + policy.answer_minutes * 60_000;
+    let mut attempts = 0;
+    let code = loop {
+        let code = one_time_code(rng)?;
+        let row = InvitationRow {
+            id: id.clone(),
+            draw_id: draw.id.clone(),
+            token: token.as_bytes().to_vec(),
+            expert_tag: expert_tag(keys, expert_id).to_vec(),
+            state: "pending".into(),
+            code_index: code_index(keys, &code).to_vec(),
+            deadline,
+            answered_at: None,
+            channel: None,
+            decline_reason: None,
+            sealed_relationship: None,
+            sealed_join_code: None,
+            created_at: now,
+        };
+        match tx.insert_invitation(&row).await {
+            Ok(()) => break code,
+            // Another open invitation holds the same code (about one in 1e8 per pair): draw again.
+            Err(StoreError::Conflict(_)) if attempts < 5 => attempts += 1,
+            Err(other) => return Err(other.into()),
+        }
+    };
+    let report_from = draw.evaluation_start - 30 * 60_000;
+    let params = BTreeMap::from([
+        ("code".to_owned(), code),
+        ("reply_deadline".to_owned(), local(deadline)),
+        (
+            "report_window".to_owned(),
+            format!("{} – {}", local(report_from), local(draw.evaluation_start)),
+        ),
+        ("hotline".to_owned(), policy.hotline.clone()),
+    ]);
+    super::outbox::enqueue(
+        tx,
+        keys,
+        rng,
+        now,
+        &super::outbox::NewNotification {
+            expert_id: expert_id.to_owned(),
+            template: "invitation".into(),
+            params,
+            subject_kind: "invitation".into(),
+            subject_id: id.clone(),
+        },
+    )
+    .await
+    .map_err(|error| corrupt(format!("cannot queue the invitation: {error}")))?;
+    let entry = AuditEntry::new("notify.invitation", now, Actor::System)
+        .reference("draw", &draw.id)
+        .reference("invitation", &id)
+        .data("token", token.to_hex())
+        .data("deadline", to_rfc3339(deadline));
+    audit::append(tx, &entry).await?;
+    Ok(id)
+}
+
+/// An invitation as its expert sees it: the tender only once accepted.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct InvitationView {
+    pub invitation_id: String,
+    /// pending, accepted, declined, expired or withdrawn.
+    pub state: String,
+    pub reply_deadline: String,
+    pub answered_at: Option<String>,
+    pub decline_reason: Option<String>,
+    /// Only after accepting.
+    pub tender_reference: Option<String>,
+    pub tender_name: Option<String>,
+    pub evaluation_start: Option<String>,
+    pub evaluation_minutes: Option<u32>,
+    pub mode: Option<String>,
+    /// For remote sessions, only after accepting: present it when joining the session.
+    pub session_join_code: Option<String>,
+}
+
+/// A confirmed member as the published committee list names them.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CommitteeMember {
+    pub stratum: usize,
+    pub token: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PublicationView {
+    pub draw_id: String,
+    pub requested_by: String,
+    pub requested_at: String,
+    pub reason: String,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<String>,
+}
+
+/// A keypad answer relayed by the gateway.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayAnswer {
+    /// The eight-digit one-time code from the message.
+    pub code: String,
+    /// "1" accepts, "2" declines.
+    pub digit: String,
+    /// With a decline: "1" leave, "2" conflict of interest, "3" illness, "4" other.
+    #[serde(default)]
+    pub reason_digit: Option<String>,
+}
+
+pub struct InvitationService {
+    store: Store,
+    clock: SharedClock,
+    rng: Rng,
+    keys: Arc<KeyRing>,
+    draws: Arc<DrawService>,
+    gateway_secret: Option<secrecy::SecretString>,
+}
+
+impl InvitationService {
+    pub fn new(
+        store: Store,
+        clock: SharedClock,
+        rng: Rng,
+        keys: Arc<KeyRing>,
+        draws: Arc<DrawService>,
+        gateway_secret: Option<secrecy::SecretString>,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            rng,
+            keys,
+            draws,
+            gateway_secret,
+        }
+    }
+
+    async fn own_tag(&self, tx: &mut Tx, expert: &Principal) -> Result<[u8; 32], InvitationError> {
+        let expert_id = tx
+            .expert_of_account(&expert.account_id)
+            .await?
+            .ok_or(InvitationError::NotFound)?;
+        Ok(expert_tag(&self.keys, &expert_id))
+    }
+
+    /// The expert's own invitations, newest first.
+    pub async fn mine(&self, expert: &Principal) -> Result<Vec<InvitationView>, InvitationError> {
+        let mut tx = self.store.read().await?;
+        let tag = self.own_tag(&mut tx, expert).await?;
+        let rows = tx.invitations_of(&tag, 50).await?;
+        let mut views = Vec::with_capacity(rows.len());
+        for row in rows {
+            let draw = tx
+                .draw(&row.draw_id)
+                .await?
+                .ok_or_else(|| corrupt("invitation without its draw"))?;
+            views.push(self.view(row, &draw)?);
+        }
+        tx.rollback().await?;
+        Ok(views)
+    }
+
+    fn view(&self, row: InvitationRow, draw: &DrawRow) -> Result<InvitationView, InvitationError> {
+        let accepted = row.state == "accepted";
+        let join_code = match (&row.sealed_join_code, accepted) {
+            (Some(sealed), true) => Some(
+                String::from_utf8(
+                    self.keys
+                        .open(&join_code_context(&row.id), sealed)?
+                        .to_vec(),
+                )
+                .map_err(corrupt)?,
+            ),
+            _ => None,
+        };
+        Ok(InvitationView {
+            reply_deadline: to_rfc3339(row.deadline),
+            answered_at: row.answered_at.map(to_rfc3339),
+            decline_reason: row.decline_reason,
+            tender_reference: accepted.then(|| draw.tender_reference.clone()),
+            tender_name: accepted.then(|| draw.tender_name.clone()),
+            evaluation_start: accepted.then(|| to_rfc3339(draw.evaluation_start)),
+            evaluation_minutes: accepted.then_some(draw.evaluation_minutes as u32),
+            mode: accepted.then(|| draw.mode.clone()),
+            session_join_code: join_code,
+            state: row.state,
+            invitation_id: row.id,
+        })
+    }
+
+    /// The expert answers in the app.
+    pub async fn answer(
+        &self,
+        expert: &Principal,
+        invitation_id: &str,
+        accept: bool,
+        reason: Option<&str>,
+        relationship: Option<&str>,
+    ) -> Result<InvitationView, InvitationError> {
+        let decline = validate_decline(accept, reason, relationship)?;
+        let mut tx = self.store.write().await?;
+        let tag = self.own_tag(&mut tx, expert).await?;
+        let row = tx
+            .invitation(invitation_id)
+            .await?
+            .filter(|row| constant_time_eq(&row.expert_tag, &tag))
+            .ok_or(InvitationError::NotFound)?;
+        let (view, pending) = self
+            .settle(tx, row, decline, "app", Actor::of(expert))
+            .await?;
+        if let Some(pending) = pending {
+            self.draws.after_replacement(pending).await?;
+        }
+        Ok(view)
+    }
+
+    /// The gateway relays a keypad answer: authenticated by the shared HMAC key over the
+    /// timestamp and the body, refused outside the time window, each code good once.
+    pub async fn gateway_answer(
+        &self,
+        timestamp: Option<&str>,
+        signature: Option<&str>,
+        body: &[u8],
+    ) -> Result<(), InvitationError> {
+        let secret = self
+            .gateway_secret
+            .as_ref()
+            .ok_or(InvitationError::NoGateway)?;
+        let (Some(timestamp), Some(signature)) = (timestamp, signature) else {
+            return Err(InvitationError::Forged);
+        };
+        let expected = hmac_sha256(
+            secrecy::ExposeSecret::expose_secret(secret).as_bytes(),
+            &[timestamp.as_bytes(), b".", body],
+        );
+        let presented = hex::decode(signature.trim()).map_err(|_| InvitationError::Forged)?;
+        if !constant_time_eq(&expected, &presented) {
+            return Err(InvitationError::Forged);
+        }
+        let seconds: i64 = timestamp.trim().parse().map_err(|_| InvitationError::Forged)?;
+        let now_seconds = self.clock.now_millis().div_euclid(1000);
+        if (now_seconds - seconds).abs() > CALLBACK_WINDOW_SECS {
+            return Err(InvitationError::Stale);
+        }
+        let answer: GatewayAnswer = serde_json::from_slice(body).map_err(|error| {
+            InvitationError::Invalid {
+                field: "body",
+                problem: format!("not a gateway answer: {error}"),
+            }
+        })?;
+        let (accept, reason) = match (answer.digit.as_str(), answer.reason_digit.as_deref()) {
+            ("1", _) => (true, None),
+            ("2", None) => (false, Some("other")),
+            ("2", Some(digit)) => (
+                false,
+                Some(match digit {
+                    "1" => "leave",
+                    "2" => "conflict_of_interest",
+                    "3" => "illness",
+                    _ => "other",
+                }),
+            ),
+            _ => {
+                return Err(InvitationError::Invalid {
+                    field: "digit",
+                    problem: "must be 1 (accept) or 2 (decline)".into(),
+                });
+            }
+        };
+        if answer.code.len() != 8 || !answer.code.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(InvitationError::Invalid {
+                field: "code",
+                problem: "must be the eight-digit code from the message".into(),
+            });
+        }
+        let decline = match (accept, reason) {
+            (true, _) => None,
+            (false, reason) => Some((reason.unwrap_or("other").to_owned(), None)),
+        };
+        let mut tx = self.store.write().await?;
+        let row = tx
+            .invitation_by_code(&code_index(&self.keys, &answer.code))
+            .await?
+            .ok_or(InvitationError::NotFound)?;
+        let (_, pending) = self
+            .settle(tx, row, decline, "gateway", Actor::System)
+            .await?;
+        if let Some(pending) = pending {
+            self.draws.after_replacement(pending).await?;
+        }
+        Ok(())
+    }
+
+    /// Settles a pending invitation and commits: an acceptance confirms the seat; a decline
+    /// vacates it for the next reserve in the same transaction.
+    async fn settle(
+        &self,
+        mut tx: Tx,
+        row: InvitationRow,
+        decline: Option<(String, Option<String>)>,
+        channel: &str,
+        actor: Actor,
+    ) -> Result<(InvitationView, Option<PendingReplacement>), InvitationError> {
+        let now = self.clock.now_millis();
+        tx.lock_draw(&row.draw_id).await?;
+        let draw = tx
+            .draw(&row.draw_id)
+            .await?
+            .ok_or_else(|| corrupt("invitation without its draw"))?;
+        // Re-read under the draw's lock: a concurrent answer or the deadline may have settled it.
+        let row = tx
+            .invitation(&row.id)
+            .await?
+            .ok_or(InvitationError::NotFound)?;
+        if row.state != "pending" {
+            return Err(InvitationError::Settled);
+        }
+        if now >= row.deadline {
+            return Err(InvitationError::Late);
+        }
+        let token = seat_token(&row.token)?;
+        let (state, pending) = match &decline {
+            None => {
+                if !tx.confirm_seat(&row.draw_id, &row.token).await? {
+                    return Err(InvitationError::Settled);
+                }
+                ("accepted", None)
+            }
+            Some(_) => {
+                let pending = self
+                    .draws
+                    .replace_in(&mut tx, &draw, token, "declined", actor.clone())
+                    .await?;
+                ("declined", Some(pending))
+            }
+        };
+        let remote = draw.mode != "on_site";
+        let join_code = if state == "accepted" && remote {
+            let code = hex::encode(self.rng.bytes::<5>().map_err(|_| InvitationError::Randomness)?);
+            Some(
+                self.keys
+                    .seal(&self.rng, &join_code_context(&row.id), code.as_bytes())?,
+            )
+        } else {
+            None
+        };
+        let relationship = match &decline {
+            Some((_, Some(relationship))) => Some(self.keys.seal(
+                &self.rng,
+                &relationship_context(&row.id),
+                relationship.as_bytes(),
+            )?),
+            _ => None,
+        };
+        let answer = Answer {
+            state,
+            channel,
+            decline_reason: decline.as_ref().map(|(reason, _)| reason.as_str()),
+            sealed_relationship: relationship.as_deref(),
+            sealed_join_code: join_code.as_deref(),
+            at: now,
+        };
+        if !tx.settle_invitation(&row.id, &answer).await? {
+            return Err(InvitationError::Settled);
+        }
+        let mut entry = AuditEntry::new("notify.answer", now, actor)
+            .reference("draw", &row.draw_id)
+            .reference("invitation", &row.id)
+            .data("token", token.to_hex())
+            .data("answer", state)
+            .data("channel", channel);
+        if let Some((reason, relationship)) = &decline {
+            entry = entry
+                .data("reason", reason)
+                .data("relationship_declared", relationship.is_some());
+        }
+        audit::append(&mut tx, &entry).await?;
+        let updated = tx
+            .invitation(&row.id)
+            .await?
+            .ok_or(InvitationError::NotFound)?;
+        tx.commit().await?;
+        Ok((self.view(updated, &draw)?, pending))
+    }
+
+    /// Every pending invitation past its deadline counts as a decline ("no_answer") and its seat
+    /// goes to the next reserve. Returns how many expired.
+    pub async fn expire_overdue(&self) -> Result<usize, InvitationError> {
+        let now = self.clock.now_millis();
+        let mut tx = self.store.read().await?;
+        let overdue = tx.overdue_invitations(now, 100).await?;
+        tx.rollback().await?;
+        let mut expired = 0;
+        for (id, draw_id) in overdue {
+            let mut tx = self.store.write().await?;
+            tx.lock_draw(&draw_id).await?;
+            let Some(row) = tx.invitation(&id).await? else {
+                continue;
+            };
+            if row.state != "pending" || row.deadline > now {
+                continue;
+            }
+            let draw = tx
+                .draw(&draw_id)
+                .await?
+                .ok_or_else(|| corrupt("invitation without its draw"))?;
+            let answer = Answer {
+                state: "expired",
+                channel: "deadline",
+                decline_reason: None,
+                sealed_relationship: None,
+                sealed_join_code: None,
+                at: now,
+            };
+            tx.settle_invitation(&id, &answer).await?;
+            let token = seat_token(&row.token)?;
+            let entry = AuditEntry::new("notify.expired", now, Actor::System)
+                .reference("draw", &draw_id)
+                .reference("invitation", &id)
+                .data("token", token.to_hex());
+            audit::append(&mut tx, &entry).await?;
+            let pending = self
+                .draws
+                .replace_in(&mut tx, &draw, token, "no_answer", Actor::System)
+                .await?;
+            tx.commit().await?;
+            self.draws.after_replacement(pending).await?;
+            expired += 1;
+        }
+        Ok(expired)
+    }
+
+    pub async fn run_deadlines(
+        self: Arc<Self>,
+        interval: std::time::Duration,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = stop.changed() => return,
+            }
+            if let Err(error) = self.expire_overdue().await {
+                tracing::error!(%error, "expiring overdue invitations failed");
+            }
+        }
+    }
+
+    /// The owning center asks to publish the committee list (for the result announcement).
+    pub async fn request_publication(
+        &self,
+        center: &Principal,
+        draw_id: &str,
+        reason: &str,
+    ) -> Result<PublicationView, InvitationError> {
+        let length = reason.trim().chars().count();
+        if !(10..=500).contains(&length) {
+            return Err(InvitationError::Invalid {
+                field: "reason",
+                problem: "must be 10 to 500 characters".into(),
+            });
+        }
+        let now = self.clock.now_millis();
+        let mut tx = self.store.write().await?;
+        tx.lock_draw(draw_id).await?;
+        let draw = tx
+            .draw(draw_id)
+            .await?
+            .filter(|d| d.center_id == center.account_id)
+            .ok_or(InvitationError::NoSuchDraw)?;
+        let seats = tx.draw_seats(draw_id).await?;
+        let strata = tx.draw_strata(draw_id).await?;
+        let complete = draw.status == "drawn"
+            && strata.iter().all(|s| {
+                seats
+                    .iter()
+                    .filter(|seat| seat.stratum == s.stratum && seat.state == "confirmed")
+                    .count()
+                    == s.k as usize
+            });
+        if !complete {
+            return Err(InvitationError::Incomplete);
+        }
+        tx.request_publication(draw_id, &center.account_id, reason.trim(), now)
+            .await?;
+        let entry = AuditEntry::new("draw.publication_requested", now, Actor::of(center))
+            .reference("draw", draw_id)
+            .data("reason", reason.trim());
+        audit::append(&mut tx, &entry).await?;
+        let row = tx
+            .publication(draw_id)
+            .await?
+            .ok_or_else(|| corrupt("publication vanished"))?;
+        tx.commit().await?;
+        Ok(publication_view(row))
+    }
+
+    /// A supervisor approves the publication.
+    pub async fn approve_publication(
+        &self,
+        supervisor: &Principal,
+        draw_id: &str,
+    ) -> Result<PublicationView, InvitationError> {
+        let now = self.clock.now_millis();
+        let mut tx = self.store.write().await?;
+        tx.lock_draw(draw_id).await?;
+        let row = tx
+            .publication(draw_id)
+            .await?
+            .ok_or(InvitationError::NotPublished)?;
+        if !tx
+            .approve_publication(draw_id, &supervisor.account_id, now)
+            .await?
+        {
+            return Err(InvitationError::AlreadyApproved);
+        }
+        let entry = AuditEntry::new("draw.publication_approved", now, Actor::of(supervisor))
+            .reference("draw", draw_id)
+            .data("requested_by", &row.requested_by);
+        audit::append(&mut tx, &entry).await?;
+        let row = tx
+            .publication(draw_id)
+            .await?
+            .ok_or_else(|| corrupt("publication vanished"))?;
+        tx.commit().await?;
+        Ok(publication_view(row))
+    }
+
+    /// The published committee: confirmed members' names, after approval only; each read is
+    /// logged.
+    pub async fn committee(
+        &self,
+        pool: &PoolService,
+        who: &Principal,
+        draw_id: &str,
+    ) -> Result<Vec<CommitteeMember>, InvitationError> {
+        let now = self.clock.now_millis();
+        let mut tx = self.store.write().await?;
+        let draw = tx
+            .draw(draw_id)
+            .await?
+            .filter(|d| who.role == Role::Supervisor || d.center_id == who.account_id)
+            .ok_or(InvitationError::NoSuchDraw)?;
+        let approved = tx
+            .publication(&draw.id)
+            .await?
+            .is_some_and(|p| p.approved_by.is_some());
+        if !approved {
+            return Err(InvitationError::NotPublished);
+        }
+        let mut members = Vec::new();
+        for seat in tx.draw_seats(draw_id).await? {
+            if seat.state != "confirmed" {
+                continue;
+            }
+            let token = seat_token(&seat.token)?;
+            let expert_id = String::from_utf8(
+                self.keys
+                    .open(
+                        &format!("draw-candidate:{draw_id}:{}", token.to_hex()),
+                        &seat.sealed_expert,
+                    )?
+                    .to_vec(),
+            )
+            .map_err(corrupt)?;
+            let fields = pool
+                .open_fields(&mut tx, &expert_id, &["name"])
+                .await
+                .map_err(|error| corrupt(error))?
+                .ok_or_else(|| corrupt("a committee member is not in the pool"))?;
+            members.push(CommitteeMember {
+                stratum: seat.stratum as usize,
+                token: token.to_hex(),
+                name: fields.get("name").cloned().unwrap_or_default(),
+            });
+        }
+        let entry = AuditEntry::new("draw.committee_read", now, Actor::of(who))
+            .reference("draw", draw_id)
+            .data("members", members.len());
+        audit::append(&mut tx, &entry).await?;
+        tx.commit().await?;
+        Ok(members)
+    }
+}
+
+/// A decline's reason and declared relationship, checked.
+fn validate_decline(
+    accept: bool,
+    reason: Option<&str>,
+    relationship: Option<&str>,
+) -> Result<Option<(String, Option<String>)>, InvitationError> {
+    if accept {
+        if reason.is_some() || relationship.is_some() {
+            return Err(InvitationError::Invalid {
+                field: "reason",
+                problem: "only a decline gives a reason".into(),
+            });
+        }
+        return Ok(None);
+    }
+    let reason = reason.ok_or(InvitationError::Invalid {
+        field: "reason",
+        problem: format!("a decline needs one of {}", DECLINE_REASONS.join(", ")),
+    })?;
+    if !DECLINE_REASONS.contains(&reason) {
+        return Err(InvitationError::Invalid {
+            field: "reason",
+            problem: format!("must be one of {}", DECLINE_REASONS.join(", ")),
+        });
+    }
+    let relationship = match (reason, relationship.map(str::trim)) {
+        ("conflict_of_interest", Some(text))
+            if (2..=200).contains(&text.chars().count()) && !text.chars().any(char::is_control) =>
+        {
+            Some(text.to_owned())
+        }
+        ("conflict_of_interest", _) => {
+            return Err(InvitationError::Invalid {
+                field: "relationship",
+                problem: "a conflict of interest needs the declared relationship (2 to 200 \
+                          characters)"
+                    .into(),
+            });
+        }
+        (_, Some(_)) => {
+            return Err(InvitationError::Invalid {
+                field: "relationship",
+                problem: "only a conflict of interest declares a relationship".into(),
+            });
+        }
+        (_, None) => None,
+    };
+    Ok(Some((reason.to_owned(), relationship)))
+}
+
+fn seat_token(bytes: &[u8]) -> Result<DrawToken, InvitationError> {
+    let array: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| corrupt("a stored token is not 32 bytes"))?;
+    Ok(DrawToken::from_bytes(array))
+}
+
+fn join_code_context(invitation_id: &str) -> String {
+    format!("invitation-join-code:{invitation_id}")
+}
+
+fn relationship_context(invitation_id: &str) -> String {
+    format!("invitation-relationship:{invitation_id}")
+}
+
+fn publication_view(row: crate::store::invitations::PublicationRow) -> PublicationView {
+    PublicationView {
+        draw_id: row.draw_id,
+        requested_by: row.requested_by,
+        requested_at: to_rfc3339(row.requested_at),
+        reason: row.reason,
+        approved_by: row.approved_by,
+        approved_at: row.approved_at.map(to_rfc3339),
+    }
+}

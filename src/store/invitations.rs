@@ -1,0 +1,221 @@
+//! Invitations to drawn experts, and committee-list publications.
+
+use super::{StoreError, Tx, on_conn};
+use crate::clock::Millis;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InvitationRow {
+    pub id: String,
+    pub draw_id: String,
+    pub token: Vec<u8>,
+    pub expert_tag: Vec<u8>,
+    pub state: String,
+    pub code_index: Vec<u8>,
+    pub deadline: i64,
+    pub answered_at: Option<i64>,
+    pub channel: Option<String>,
+    pub decline_reason: Option<String>,
+    pub sealed_relationship: Option<Vec<u8>>,
+    pub sealed_join_code: Option<Vec<u8>>,
+    pub created_at: i64,
+}
+
+const COLUMNS: &str = "id, draw_id, token, expert_tag, state, code_index, deadline, answered_at, \
+     channel, decline_reason, sealed_relationship, sealed_join_code, created_at";
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PublicationRow {
+    pub draw_id: String,
+    pub requested_by: String,
+    pub requested_at: i64,
+    pub reason: String,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<i64>,
+}
+
+/// How an invitation was settled.
+pub struct Answer<'a> {
+    pub state: &'a str,
+    pub channel: &'a str,
+    pub decline_reason: Option<&'a str>,
+    pub sealed_relationship: Option<&'a [u8]>,
+    pub sealed_join_code: Option<&'a [u8]>,
+    pub at: Millis,
+}
+
+impl Tx {
+    pub async fn insert_invitation(&mut self, row: &InvitationRow) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO invitations ({COLUMNS}) VALUES {}",
+            super::values_placeholders(1, 13)
+        );
+        on_conn!(self, conn => sqlx::query(&sql)
+            .bind(&row.id)
+            .bind(&row.draw_id)
+            .bind(&row.token)
+            .bind(&row.expert_tag)
+            .bind(&row.state)
+            .bind(&row.code_index)
+            .bind(row.deadline)
+            .bind(row.answered_at)
+            .bind(&row.channel)
+            .bind(&row.decline_reason)
+            .bind(&row.sealed_relationship)
+            .bind(&row.sealed_join_code)
+            .bind(row.created_at)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))
+        .map_err(super::conflict_as("one-time code"))?;
+        Ok(())
+    }
+
+    pub async fn invitation(&mut self, id: &str) -> Result<Option<InvitationRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM invitations WHERE id = $1");
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, InvitationRow>(&sql)
+            .bind(id)
+            .fetch_optional(conn)
+            .await)?)
+    }
+
+    pub async fn invitation_by_code(
+        &mut self,
+        code_index: &[u8],
+    ) -> Result<Option<InvitationRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM invitations WHERE code_index = $1");
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, InvitationRow>(&sql)
+            .bind(code_index)
+            .fetch_optional(conn)
+            .await)?)
+    }
+
+    pub async fn invitation_for_seat(
+        &mut self,
+        draw_id: &str,
+        token: &[u8],
+    ) -> Result<Option<InvitationRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM invitations WHERE draw_id = $1 AND token = $2");
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, InvitationRow>(&sql)
+            .bind(draw_id)
+            .bind(token)
+            .fetch_optional(conn)
+            .await)?)
+    }
+
+    /// Newest first.
+    pub async fn invitations_of(
+        &mut self,
+        expert_tag: &[u8],
+        limit: i64,
+    ) -> Result<Vec<InvitationRow>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM invitations WHERE expert_tag = $1 \
+             ORDER BY created_at DESC, id DESC LIMIT $2"
+        );
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, InvitationRow>(&sql)
+            .bind(expert_tag)
+            .bind(limit)
+            .fetch_all(conn)
+            .await)?)
+    }
+
+    /// Pending invitations whose deadline has passed: (id, draw id).
+    pub async fn overdue_invitations(
+        &mut self,
+        now: Millis,
+        limit: i64,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, (String, String)>(
+            "SELECT id, draw_id FROM invitations WHERE state = 'pending' AND deadline <= $1 \
+             ORDER BY deadline LIMIT $2")
+            .bind(now)
+            .bind(limit)
+            .fetch_all(conn)
+            .await)?)
+    }
+
+    /// Settles a pending invitation. False if it was no longer pending.
+    pub async fn settle_invitation(
+        &mut self,
+        id: &str,
+        answer: &Answer<'_>,
+    ) -> Result<bool, StoreError> {
+        let affected = on_conn!(self, conn => sqlx::query(
+            "UPDATE invitations SET state = $2, channel = $3, decline_reason = $4, \
+             sealed_relationship = $5, sealed_join_code = $6, answered_at = $7 \
+             WHERE id = $1 AND state = 'pending'")
+            .bind(id)
+            .bind(answer.state)
+            .bind(answer.channel)
+            .bind(answer.decline_reason)
+            .bind(answer.sealed_relationship)
+            .bind(answer.sealed_join_code)
+            .bind(answer.at)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(affected == 1)
+    }
+
+    /// A seated candidate becomes confirmed. False if it was not seated.
+    pub async fn confirm_seat(&mut self, draw_id: &str, token: &[u8]) -> Result<bool, StoreError> {
+        let affected = on_conn!(self, conn => sqlx::query(
+            "UPDATE draw_candidates SET state = 'confirmed' \
+             WHERE draw_id = $1 AND token = $2 AND state = 'seated'")
+            .bind(draw_id)
+            .bind(token)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(affected == 1)
+    }
+
+    pub async fn publication(&mut self, draw_id: &str) -> Result<Option<PublicationRow>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, PublicationRow>(
+            "SELECT draw_id, requested_by, requested_at, reason, approved_by, approved_at \
+             FROM draw_publications WHERE draw_id = $1")
+            .bind(draw_id)
+            .fetch_optional(conn)
+            .await)?)
+    }
+
+    pub async fn request_publication(
+        &mut self,
+        draw_id: &str,
+        requested_by: &str,
+        reason: &str,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO draw_publications (draw_id, requested_by, requested_at, reason) \
+             VALUES ($1, $2, $3, $4)")
+            .bind(draw_id)
+            .bind(requested_by)
+            .bind(now)
+            .bind(reason)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))
+        .map_err(super::conflict_as("publication request for this draw"))?;
+        Ok(())
+    }
+
+    /// False if already approved.
+    pub async fn approve_publication(
+        &mut self,
+        draw_id: &str,
+        approved_by: &str,
+        now: Millis,
+    ) -> Result<bool, StoreError> {
+        let affected = on_conn!(self, conn => sqlx::query(
+            "UPDATE draw_publications SET approved_by = $2, approved_at = $3 \
+             WHERE draw_id = $1 AND approved_by IS NULL")
+            .bind(draw_id)
+            .bind(approved_by)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(affected == 1)
+    }
+}
