@@ -257,13 +257,29 @@ async fn vacated_seats_take_reserves_in_rank_order_then_start_a_linked_draw() {
         async move { app.post(&path, Some(&center), &body).await }
     };
 
-    let first: Value = replace(seated[0].clone(), "declined").await.json().await.unwrap();
+    let first: Value = replace(seated[0].clone(), "declined")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(first["successor"], reserves[0].as_str());
-    let second: Value = replace(reserves[0].clone(), "no_answer").await.json().await.unwrap();
+    let second: Value = replace(reserves[0].clone(), "no_answer")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(second["successor"], reserves[1].as_str());
     // A replaced seat cannot be replaced again; a reserve is not a seat.
-    assert_problem(replace(seated[0].clone(), "recused").await, StatusCode::CONFLICT).await;
-    let third: Value = replace(seated[1].clone(), "recused").await.json().await.unwrap();
+    assert_problem(
+        replace(seated[0].clone(), "recused").await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    let third: Value = replace(seated[1].clone(), "recused")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(third["successor"], Value::Null);
     let linked = third["linked_draw"].as_str().unwrap();
 
