@@ -28,6 +28,8 @@ use crate::store::draws::{CandidateSeatRow, ContributionRow, DrawRow, NewCandida
 use crate::store::{Store, StoreError, Tx};
 
 const DAY_MILLIS: i64 = 86_400_000;
+/// China Standard Time, the province's calendar: UTC+8, no daylight saving.
+const CHINA_OFFSET_MILLIS: i64 = 8 * 3_600_000;
 /// The smallest contribution accepted from a client: below 128 bits it would not be
 /// randomness worth the name (the spec allows 1 byte; the API is stricter).
 pub const MIN_CONTRIBUTION_LEN: usize = 16;
@@ -639,7 +641,9 @@ impl DrawService {
     ) -> Result<(String, Vec<filter::StratumEligibility>), DrawServiceError> {
         let start = filter.evaluation_start;
         let end = filter.evaluation_end();
-        let evaluation_day = DateTime::from_timestamp_millis(start)
+        // The province's calendar (UTC+8), as for leave and penalties: an evaluation at 00:30
+        // on 1 January is in the new year for the age limit and the avoidance years.
+        let evaluation_day = DateTime::from_timestamp_millis(start + CHINA_OFFSET_MILLIS)
             .ok_or_else(|| invalid("evaluation_start", "is out of range"))?
             .date_naive();
         let mut tx = self.store.snapshot().await?;
