@@ -1190,6 +1190,15 @@ async fn bad_draw_requests_get_a_clear_4xx_and_create_nothing() {
             Some("exclude_experts[0].token"),
         ),
         (
+            "NUL in draw id",
+            with(
+                good.clone(),
+                "exclude_experts",
+                json!([{"draw_id": "\u{0}", "token": "ab".repeat(32)}]),
+            ),
+            Some("exclude_experts[0].draw_id"),
+        ),
+        (
             "empty draw id",
             with(
                 good.clone(),
@@ -1338,6 +1347,7 @@ async fn bad_draw_requests_get_a_clear_4xx_and_create_nothing() {
     assert_eq!(draw_ids(&fx, &fx.center).await, vec![id.clone()]);
     for path in [
         "/api/v1/draws/%00".to_owned(),
+        "/api/v1/draws/%00/record".to_owned(),
         format!("/api/v1/draws/{}", "x".repeat(300)),
         "/api/v1/reports/draw-frequency?days=0".to_owned(),
         "/api/v1/reports/draw-frequency?days=abc".to_owned(),
@@ -1345,6 +1355,19 @@ async fn bad_draw_requests_get_a_clear_4xx_and_create_nothing() {
     ] {
         let response = fx.app.get(&path, Some(&fx.supervisor)).await;
         assert_client_error(response, None, &path).await;
+    }
+    for (path, body) in [
+        (
+            "/api/v1/draws/%00/entropy",
+            json!({"entropy": "ab".repeat(16)}),
+        ),
+        (
+            "/api/v1/draws/%00/replacements",
+            json!({"token": seat, "reason": "declined"}),
+        ),
+    ] {
+        let response = fx.app.post(path, Some(&fx.center), &body).await;
+        assert_problem(response, StatusCode::NOT_FOUND).await;
     }
 }
 

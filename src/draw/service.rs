@@ -390,7 +390,7 @@ impl DrawService {
             ));
         }
         for (i, excluded) in request.exclude_tokens.iter().enumerate() {
-            if excluded.draw_id.is_empty() || excluded.draw_id.len() > super::MAX_DRAW_ID_LEN {
+            if !is_draw_id(&excluded.draw_id) {
                 return Err(invalid(
                     format!("exclude_experts[{i}].draw_id"),
                     "is not a draw id",
@@ -1093,6 +1093,9 @@ impl DrawService {
         who: &Principal,
         draw_id: &str,
     ) -> Result<DrawRow, DrawServiceError> {
+        if !is_draw_id(draw_id) {
+            return Err(DrawServiceError::NotFound);
+        }
         let draw = tx.draw(draw_id).await?.ok_or(DrawServiceError::NotFound)?;
         match who.role {
             Role::Supervisor => Ok(draw),
@@ -1386,6 +1389,12 @@ impl DrawService {
         tx.commit().await?;
         Ok(id)
     }
+}
+
+/// Whether `text` could name a draw at all. Anything else (a NUL byte, which PostgreSQL
+/// refuses in text, or other control characters) is no draw, answered without a query.
+fn is_draw_id(text: &str) -> bool {
+    !text.is_empty() && text.len() <= super::MAX_DRAW_ID_LEN && !text.chars().any(char::is_control)
 }
 
 fn contributor_role(who: &Principal, draw: &DrawRow) -> &'static str {
