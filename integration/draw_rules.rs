@@ -865,7 +865,7 @@ async fn concurrent_contributions_all_enter_the_seed_or_are_refused() {
     // The center's contribution completes the draw while the supervisor's arrives: the
     // supervisor's must either be in the seed or be refused, never recorded after the result.
     let fx = DrawFixture::new(&experts(20, "A0101")).await;
-    for round in 0..6 {
+    for round in 0..10 {
         let created = fx.create_ok(&one_stratum(&fx, 1, 0)).await;
         let id = created["draw_id"].as_str().unwrap().to_owned();
         let (center_hex, supervisor_hex) = (format!("{round:02}").repeat(32), "5a".repeat(32));

@@ -780,6 +780,10 @@ impl DrawService {
             self.execute(draw_id, Actor::System).await?;
             return Err(DrawServiceError::ContributionsClosed);
         }
+        // Executed since the read above: the result must not change under its contributions.
+        if !tx.lock_draw_awaiting_entropy(draw_id).await? {
+            return Err(DrawServiceError::ContributionsClosed);
+        }
         let existing = tx.contributions(draw_id).await?;
         if existing.iter().any(|c| c.contributor_id == who.account_id) {
             return Err(DrawServiceError::AlreadyContributed);

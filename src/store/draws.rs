@@ -393,6 +393,21 @@ impl Tx {
             .await)?)
     }
 
+    /// Locks the draw's row for the rest of the transaction if it still awaits entropy; false
+    /// when it no longer does. A contribution takes this lock before it reads the earlier
+    /// contributions, so contributions are numbered one at a time and none can be inserted
+    /// after the draw's execution has read them (on PostgreSQL, whose write transactions do
+    /// not exclude each other as SQLite's do).
+    pub async fn lock_draw_awaiting_entropy(&mut self, id: &str) -> Result<bool, StoreError> {
+        let affected = on_conn!(self, conn => sqlx::query(
+            "UPDATE draws SET status = status WHERE id = $1 AND status = 'awaiting_entropy'")
+            .bind(id)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(affected == 1)
+    }
+
     /// Moves a draw from awaiting entropy to drawn. False when it was not awaiting (someone
     /// else executed it first): the caller must then do nothing, which is what makes a draw
     /// impossible to execute twice, on one instance or several.
