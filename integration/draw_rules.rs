@@ -1504,3 +1504,42 @@ async fn the_evaluation_year_is_the_provinces_year_not_utcs() {
     assert_eq!(excluded(&created, 0), counts(&[("age_limit", 1)]));
     assert_eq!(eligible(&created, 0), 10);
 }
+
+#[tokio::test]
+async fn simultaneous_replacements_take_distinct_reserves_in_rank_order() {
+    let fx = DrawFixture::new(&experts(30, "A0101")).await;
+    for _ in 0..3 {
+        let view = fx.drawn(&one_stratum(&fx, 4, 4)).await;
+        let id = view["draw_id"].as_str().unwrap().to_owned();
+        let seated = tokens(&view, "seated");
+        let reserves = tokens(&view, "reserve");
+        let path = format!("/api/v1/draws/{id}/replacements");
+        let bodies: Vec<Value> = seated
+            .iter()
+            .map(|token| json!({"token": token, "reason": "declined"}))
+            .collect();
+        let responses = futures_util::future::join_all(
+            bodies
+                .iter()
+                .map(|body| fx.app.post(&path, Some(&fx.center), body)),
+        )
+        .await;
+        let mut successors = Vec::new();
+        for response in responses {
+            assert_eq!(response.status(), StatusCode::OK);
+            let outcome: Value = response.json().await.unwrap();
+            successors.push(outcome["successor"].as_str().unwrap().to_owned());
+        }
+        successors.sort();
+        let mut expected = reserves.clone();
+        expected.sort();
+        assert_eq!(
+            successors, expected,
+            "two vacated seats took the same reserve"
+        );
+        let after = fx.view(&id).await;
+        assert_eq!(tokens(&after, "seated").len(), 4);
+        assert_eq!(after["progress"][0]["replaced"], 4);
+        assert_eq!(after["progress"][0]["reserves_left"], 0);
+    }
+}
