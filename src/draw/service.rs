@@ -1136,7 +1136,16 @@ impl DrawService {
         let rows = tx.draws(center, limit.clamp(1, 200)).await?;
         tx.rollback().await?;
         let mut views = Vec::with_capacity(rows.len());
-        for row in rows {
+        for mut row in rows {
+            // As in `view`: an overdue draw is executed before anyone sees it.
+            if row.status == "awaiting_entropy"
+                && self.clock.now_millis() >= row.contribution_deadline
+            {
+                self.execute(&row.id, Actor::System).await?;
+                let mut tx = self.store.read().await?;
+                row = tx.draw(&row.id).await?.ok_or(DrawServiceError::NotFound)?;
+                tx.rollback().await?;
+            }
             views.push(self.view_row(row).await?);
         }
         Ok(views)
