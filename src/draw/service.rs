@@ -1384,6 +1384,10 @@ impl DrawService {
         if until.is_some_and(|until| until <= now) {
             return Err(invalid("until", "must be in the future"));
         }
+        // Not an id at all (a NUL byte is refused by PostgreSQL): no such expert, no query.
+        if expert_id.is_empty() || expert_id.len() > 64 || expert_id.chars().any(char::is_control) {
+            return Err(DrawServiceError::NoSuchExpert);
+        }
         let mut tx = self.store.write().await?;
         if tx.expert(expert_id).await?.is_none() {
             return Err(DrawServiceError::NoSuchExpert);
