@@ -304,6 +304,16 @@ async fn penalties_in_force_and_indefinite_penalties_exclude_under_penalty() {
         json!({"reason_code": "bid_rigging"}),
     )
     .await;
+    // An id that is no id (a NUL byte) is no such expert, not a database error.
+    let nul = fx
+        .app
+        .post(
+            "/api/v1/experts/%00/penalties",
+            Some(&fx.admin),
+            &json!({"reason_code": "absence"}),
+        )
+        .await;
+    assert_problem(nul, StatusCode::NOT_FOUND).await;
     // A penalty that would already be over is refused.
     let past = day_in_china(now(&fx) - 2 * DAY).to_string();
     let refused = fx
