@@ -8,6 +8,7 @@ mod accounts;
 mod audit;
 mod cli;
 mod draw_record;
+mod draw_rules;
 mod draws;
 mod foundation;
 mod input;
