@@ -74,7 +74,7 @@ impl NotifyService {
         let mut lost_claims = 0;
         while round.attempts() < MAX_PER_ROUND {
             match self.claim_next().await? {
-                ClaimResult::Claimed(claim) => self.deliver(claim, &mut round).await?,
+                ClaimResult::Claimed(claim) => self.deliver(*claim, &mut round).await?,
                 ClaimResult::Lost if lost_claims < MAX_LOST_CLAIMS => lost_claims += 1,
                 ClaimResult::Lost | ClaimResult::NoneDue => break,
             }
@@ -109,7 +109,7 @@ impl NotifyService {
         }
         tx.commit().await?;
         let attempt = row.attempts + 1;
-        Ok(ClaimResult::Claimed(Claim { row, attempt }))
+        Ok(ClaimResult::Claimed(Box::new(Claim { row, attempt })))
     }
 
     async fn deliver(&self, claim: Claim, round: &mut DeliveryRound) -> Result<(), NotifyError> {
@@ -239,7 +239,7 @@ impl NotifyService {
 }
 
 enum ClaimResult {
-    Claimed(Claim),
+    Claimed(Box<Claim>),
     Lost,
     NoneDue,
 }
