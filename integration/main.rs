@@ -10,6 +10,7 @@ mod cli;
 mod draws;
 mod foundation;
 mod input;
+mod notify;
 mod permissions;
 mod pool;
 mod tls;
