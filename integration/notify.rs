@@ -669,6 +669,53 @@ async fn enqueue_refuses_unknown_recipients_and_malformed_parameters_without_wri
     );
 }
 
+#[tokio::test]
+async fn a_master_key_rotation_reseals_pending_notifications_which_still_deliver() {
+    let platform = spawn_platform().await;
+    let app = spawn_notifying_app(&platform, |settings| {
+        settings.notify.poll_interval_ms = 3_600_000;
+    })
+    .await;
+    let experts = pool_of(&app, 1, 81).await;
+    let id = enqueue(&app, &invitation(&experts[0].1, &code_for(0))).await;
+    let before = sealed_key_ids(&app).await;
+
+    let output = run_cli(&app, &["keys", "rotate"], None);
+    assert!(output.status.success(), "{}", stdout_of(&output));
+    let after = sealed_key_ids(&app).await;
+    assert_eq!(after.len(), 2);
+    assert!(
+        after.iter().all(|key| !before.contains(key)),
+        "an outbox value remains under the old key"
+    );
+
+    let round = app.state.notify.deliver_due().await.unwrap();
+    assert_eq!(round.delivered, 1);
+    assert_eq!(outbox_row(&app, &id).await.state, "delivered");
+    let body = &platform.bodies()[0];
+    assert_eq!(body["phone"], experts[0].0.phone.as_str());
+    assert_eq!(body["params"]["code"], code_for(0).as_str());
+    platform.handle.stop(false).await;
+}
+
+/// The key ids the outbox's sealed values name.
+async fn sealed_key_ids(app: &TestApp) -> Vec<String> {
+    let sql = "SELECT sealed_recipient FROM outbox UNION ALL SELECT sealed_params FROM outbox";
+    let blobs: Vec<Vec<u8>> = match &app.state.store {
+        Store::Sqlite(pool) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
+        Store::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
+    };
+    blobs
+        .iter()
+        .map(|blob| {
+            sealdraw::crypto::seal::SealedParts::parse(blob)
+                .unwrap()
+                .key_id
+                .to_owned()
+        })
+        .collect()
+}
+
 // ---------------------------------------------------------------------------------------------
 // Restarts and crashes
 // ---------------------------------------------------------------------------------------------
