@@ -84,16 +84,18 @@ impl NotifyService {
 
     async fn claim_next(&self) -> Result<ClaimResult, NotifyError> {
         let now = self.clock.now_millis();
-        let mut tx = self.store.write().await?;
-        let Some(row) = tx.next_due_outbox(now).await? else {
-            tx.rollback().await?;
+        // Look in a read transaction first: an idle worker takes no write lock (SQLite has one
+        // for the whole database). The conditional claim below makes the look-up's staleness
+        // harmless.
+        let mut tx = self.store.read().await?;
+        let due = tx.next_due_outbox(now).await?;
+        tx.rollback().await?;
+        let Some(row) = due else {
             return Ok(ClaimResult::NoneDue);
         };
+        let mut tx = self.store.write().await?;
         let lease_until = now.saturating_add(secs_to_millis(self.settings.lease_secs));
-        if !tx
-            .claim_outbox(&row.id, row.attempts, now, lease_until)
-            .await?
-        {
+        if !tx.claim_outbox(&row, now, lease_until).await? {
             tx.rollback().await?;
             return Ok(ClaimResult::Lost);
         }

@@ -70,24 +70,25 @@ impl Tx {
             .await)?)
     }
 
-    /// Claims `id` until `lease_until` and counts the attempt, only if it is still due and still
-    /// at `attempts` (nobody claimed it since it was read). Returns whether this caller won.
+    /// Claims `seen.id` until `lease_until` and counts the attempt, only if it is still due and
+    /// unchanged since it was read as `seen` (same attempts, same lease). Returns whether this
+    /// caller won.
     pub async fn claim_outbox(
         &mut self,
-        id: &str,
-        attempts: i32,
+        seen: &OutboxRow,
         now: Millis,
         lease_until: Millis,
     ) -> Result<bool, StoreError> {
         let sql = format!(
             "UPDATE outbox SET attempts = attempts + 1, lease_until = $2 \
-             WHERE id = $3 AND attempts = $4 AND {DUE}"
+             WHERE id = $3 AND attempts = $4 AND COALESCE(lease_until, -1) = $5 AND {DUE}"
         );
         let changed = on_conn!(self, conn => sqlx::query(&sql)
             .bind(now)
             .bind(lease_until)
-            .bind(id)
-            .bind(attempts)
+            .bind(&seen.id)
+            .bind(seen.attempts)
+            .bind(seen.lease_until.unwrap_or(-1))
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;
