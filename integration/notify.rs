@@ -432,6 +432,8 @@ async fn a_queued_invitation_reaches_the_platform_signed_carrying_the_phone_and_
         assert_eq!(delivered[0]["data"]["attempt"], 1);
         assert_eq!(delivered[0]["data"]["gateway"], "webhook");
     }
+    // The worker did log its work (so the check below is not vacuous), without the secrets.
+    assert!(captured_logs().contains("notification delivered"));
     let mut secrets: Vec<String> = experts.iter().map(|(p, _)| p.phone.clone()).collect();
     secrets.extend((0..experts.len()).map(code_for));
     assert_no_secrets_leaked(&app, &secrets).await;
