@@ -12,6 +12,7 @@ mod draw_rules;
 mod draws;
 mod foundation;
 mod input;
+mod notify;
 mod permissions;
 mod pool;
 mod tls;

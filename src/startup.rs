@@ -22,6 +22,7 @@ use crate::config::{Profile, Settings};
 use crate::crypto::{KeyRing, Rng};
 use crate::draw::service::DrawService;
 use crate::http::{self, AppState, PeerCertificate};
+use crate::notify::NotifyService;
 use crate::pool::PoolService;
 use crate::store::{ConnectOptions, Store};
 use crate::tls::{self, TlsOptions};
@@ -34,6 +35,7 @@ pub struct Application {
     state: web::Data<AppState>,
     bootstrap: Option<BootstrapAdmin>,
     checkpoint_interval: Duration,
+    notify_interval: Duration,
 }
 
 /// The one-time admin credential the dev profile creates on an empty database. No `Debug`.
@@ -104,12 +106,21 @@ impl Application {
             audit.clone(),
             settings.draw.clone(),
         ));
+        let notify = Arc::new(NotifyService::new(
+            store.clone(),
+            clock.clone(),
+            rng.clone(),
+            keys.clone(),
+            &settings.notify,
+            &settings.data_dir,
+        )?);
         let state = web::Data::new(AppState {
             store,
             auth,
             audit,
             pool,
             draws,
+            notify,
             clock,
             rng,
             keys,
@@ -178,6 +189,7 @@ impl Application {
             state,
             bootstrap,
             checkpoint_interval: Duration::from_secs(settings.audit.checkpoint_interval_secs),
+            notify_interval: Duration::from_millis(settings.notify.poll_interval_ms),
         })
     }
 
@@ -224,7 +236,13 @@ impl Application {
             self.state
                 .draws
                 .clone()
-                .run_executor(Duration::from_secs(1), stopped),
+                .run_executor(Duration::from_secs(1), stopped.clone()),
+        );
+        let notifier = tokio::spawn(
+            self.state
+                .notify
+                .clone()
+                .run_worker(self.notify_interval, stopped),
         );
         // actix handles SIGTERM and SIGINT: stop accepting, finish in-flight requests.
         let result = self.server.await;
@@ -235,6 +253,7 @@ impl Application {
         let _ = stop_background.send(true);
         let _ = checkpointer.await;
         let _ = draw_executor.await;
+        let _ = notifier.await;
         if let Err(error) = self.state.audit.checkpoint_now().await {
             tracing::error!(%error, "could not sign the final audit checkpoint");
         }

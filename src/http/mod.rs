@@ -39,6 +39,7 @@ use crate::auth::AuthService;
 use crate::clock::SharedClock;
 use crate::crypto::{KeyRing, Rng};
 use crate::draw::service::DrawService;
+use crate::notify::NotifyService;
 use crate::pool::PoolService;
 use crate::store::Store;
 
@@ -49,6 +50,7 @@ pub struct AppState {
     pub audit: Arc<AuditLog>,
     pub pool: PoolService,
     pub draws: Arc<DrawService>,
+    pub notify: Arc<NotifyService>,
     pub clock: SharedClock,
     pub rng: Rng,
     pub keys: Arc<KeyRing>,

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod draws;
+pub mod outbox;
 pub mod pool;
 pub mod scratch;
 
