@@ -189,6 +189,12 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/draws/{draw_id}/record"),
     ("post", "/api/v1/draws/{draw_id}/recheck"),
     ("get", "/api/v1/reports/draw-frequency"),
+    ("get", "/api/v1/me/invitations"),
+    ("post", "/api/v1/invitations/{invitation_id}/answer"),
+    ("post", "/api/v1/gateway/answers"),
+    ("post", "/api/v1/draws/{draw_id}/publication"),
+    ("post", "/api/v1/draws/{draw_id}/publication/approve"),
+    ("get", "/api/v1/draws/{draw_id}/committee"),
 ];
 
 #[tokio::test]
@@ -232,6 +238,7 @@ async fn the_openapi_document_lists_exactly_the_live_operations() {
             .replace("{expert_id}", "someone")
             .replace("{request_id}", "someone")
             .replace("{draw_id}", "someone")
+            .replace("{invitation_id}", "someone")
             .replace("{path}", "tile/0/000");
         let response = app
             .request(method.to_uppercase().parse().unwrap(), &path, None)

@@ -73,6 +73,8 @@ pub struct TestApp {
     pub handle: actix_web::dev::ServerHandle,
     pub database_url: String,
     pub dir: TempDir,
+    /// The server's `run_until_stopped`, to wait for a complete stop.
+    pub running: tokio::task::JoinHandle<std::io::Result<()>>,
     _cpu: CpuShare,
 }
 
@@ -151,7 +153,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     let state = application.state();
     let handle = application.handle();
     let metrics_address = application.metrics_address();
-    tokio::spawn(application.run_until_stopped());
+    let running = tokio::spawn(application.run_until_stopped());
 
     let client = client_builder(&certs, None).build().unwrap();
     TestApp {
@@ -167,7 +169,60 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         handle,
         database_url,
         dir,
+        running,
         _cpu: cpu,
+    }
+}
+
+impl TestApp {
+    /// Stops this server as SIGTERM does (background work in flight is dropped, as in a crash
+    /// of that task) and waits until it has closed its store, then starts a new server on the
+    /// same database, key file, certificates and clock: a restart. `customise` adjusts the
+    /// settings of the new server.
+    pub async fn restart(self, customise: impl FnOnce(&mut Settings)) -> TestApp {
+        self.handle.stop(false).await;
+        self.running.await.unwrap().unwrap();
+        let mut settings = self.settings.clone();
+        customise(&mut settings);
+        // A fresh seed: replaying the first server's randomness would reuse sealing nonces.
+        static RESTARTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let restart = RESTARTS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let rng = Rng::danger_deterministic(
+            format!("{} restart {restart}", self.dir.path().display()).as_bytes(),
+        );
+        let application = Application::build(settings.clone(), Arc::new(self.clock.clone()), rng)
+            .await
+            .unwrap();
+        let port = application.port();
+        let state = application.state();
+        let handle = application.handle();
+        let metrics_address = application.metrics_address();
+        let running = tokio::spawn(application.run_until_stopped());
+        TestApp {
+            address: format!("https://localhost:{port}"),
+            port,
+            metrics_address,
+            client: self.client,
+            clock: self.clock,
+            certs: self.certs,
+            foreign_certs: self.foreign_certs,
+            settings,
+            state,
+            handle,
+            database_url: self.database_url,
+            dir: self.dir,
+            running,
+            _cpu: self._cpu,
+        }
+    }
+
+    /// Stops this server and waits until it has closed its store, keeping its files (for a
+    /// process that takes over the database, such as a `sealdraw serve` child).
+    pub async fn stop(&self) {
+        self.handle.stop(false).await;
+        while !self.running.is_finished() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 }
 

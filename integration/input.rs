@@ -313,11 +313,16 @@ async fn malformed_credentials_and_paths_get_4xx_problems() {
     }
     let long_name = "u".repeat(5_000);
     for action in ["disable", "enable", "revoke-tokens"] {
-        for name in [long_name.as_str(), "nul%00name", "%ff%fe", "..%2F..%2Fetc"] {
+        for name in [long_name.as_str(), "%ff%fe", "..%2F..%2Fetc"] {
             let path = format!("/api/v1/accounts/{name}/{action}");
             let response = app.request(Method::POST, &path, Some(&admin)).send().await;
             let problem = assert_problem(response.unwrap(), StatusCode::NOT_FOUND).await;
             assert_eq!(problem["type"], "urn:sealdraw:problem:not-found", "{path}");
         }
+        // A NUL byte is refused for what it is, before any route sees it.
+        let path = format!("/api/v1/accounts/nul%00name/{action}");
+        let response = app.request(Method::POST, &path, Some(&admin)).send().await;
+        let problem = assert_problem(response.unwrap(), StatusCode::BAD_REQUEST).await;
+        assert_eq!(problem["field"], "path", "{path}");
     }
 }

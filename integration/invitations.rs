@@ -11,7 +11,7 @@ use crate::helpers::*;
 async fn expert_logins(fx: &DrawFixture) -> Vec<(String, String)> {
     let listed: Value = fx
         .app
-        .get("/api/v1/experts?limit=200", Some(&fx.admin))
+        .get("/api/v1/experts?limit=100", Some(&fx.admin))
         .await
         .json()
         .await
@@ -21,7 +21,11 @@ async fn expert_logins(fx: &DrawFixture) -> Vec<(String, String)> {
         let id = expert["expert_id"].as_str().unwrap().to_owned();
         let issued: Value = fx
             .app
-            .post(&format!("/api/v1/experts/{id}/login"), Some(&fx.admin), &json!({}))
+            .post(
+                &format!("/api/v1/experts/{id}/login"),
+                Some(&fx.admin),
+                &json!({}),
+            )
             .await
             .json()
             .await
@@ -47,7 +51,11 @@ async fn expert_logins(fx: &DrawFixture) -> Vec<(String, String)> {
 }
 
 /// (expert token, invitation) for every expert with an invitation in `state`.
-async fn invited(fx: &DrawFixture, logins: &[(String, String)], state: &str) -> Vec<(String, Value)> {
+async fn invited(
+    fx: &DrawFixture,
+    logins: &[(String, String)],
+    state: &str,
+) -> Vec<(String, Value)> {
     let mut found = Vec::new();
     for (_, token) in logins {
         let mine: Value = fx
@@ -66,10 +74,19 @@ async fn invited(fx: &DrawFixture, logins: &[(String, String)], state: &str) -> 
     found
 }
 
-async fn answer(fx: &DrawFixture, token: &str, invitation: &Value, body: Value) -> reqwest::Response {
+async fn answer(
+    fx: &DrawFixture,
+    token: &str,
+    invitation: &Value,
+    body: Value,
+) -> reqwest::Response {
     let id = invitation["invitation_id"].as_str().unwrap();
     fx.app
-        .post(&format!("/api/v1/invitations/{id}/answer"), Some(token), &body)
+        .post(
+            &format!("/api/v1/invitations/{id}/answer"),
+            Some(token),
+            &body,
+        )
         .await
 }
 
@@ -77,13 +94,18 @@ async fn answer(fx: &DrawFixture, token: &str, invitation: &Value, body: Value) 
 async fn drawn_experts_accept_or_decline_and_silence_hands_the_seat_to_the_next_reserve() {
     let fx = DrawFixture::new(&experts(12, "A0301")).await;
     let logins = expert_logins(&fx).await;
-    let mut body = fx.request(json!([{ "specialty_prefixes": ["A03"], "count": 2, "reserves": 2 }]));
+    let mut body =
+        fx.request(json!([{ "specialty_prefixes": ["A03"], "count": 2, "reserves": 2 }]));
     body["mode"] = json!("distributed");
     let view = fx.drawn(&body).await;
     let id = view["draw_id"].as_str().unwrap().to_owned();
 
     let pending = invited(&fx, &logins, "pending").await;
-    assert_eq!(pending.len(), 2, "each drawn expert, and only they, is invited");
+    assert_eq!(
+        pending.len(),
+        2,
+        "each drawn expert, and only they, is invited"
+    );
     for (_, invitation) in &pending {
         // Nothing about the tender before accepting.
         assert_eq!(invitation["tender_name"], Value::Null);
@@ -94,8 +116,16 @@ async fn drawn_experts_accept_or_decline_and_silence_hands_the_seat_to_the_next_
     let (second_token, second) = &pending[1];
 
     // Someone else's invitation does not exist for another expert.
-    let stranger = &logins.iter().find(|(_, t)| t != first_token && t != second_token).unwrap().1;
-    assert_problem(answer(&fx, stranger, first, json!({"accept": true})).await, StatusCode::NOT_FOUND).await;
+    let stranger = &logins
+        .iter()
+        .find(|(_, t)| t != first_token && t != second_token)
+        .unwrap()
+        .1;
+    assert_problem(
+        answer(&fx, stranger, first, json!({"accept": true})).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
 
     let accepted = answer(&fx, first_token, first, json!({"accept": true})).await;
     assert_eq!(accepted.status(), StatusCode::OK);
@@ -103,10 +133,26 @@ async fn drawn_experts_accept_or_decline_and_silence_hands_the_seat_to_the_next_
     assert_eq!(accepted["state"], "accepted");
     assert_eq!(accepted["tender_name"], "某医院门诊楼建设工程施工");
     assert!(accepted["session_join_code"].as_str().unwrap().len() >= 8);
-    assert_problem(answer(&fx, first_token, first, json!({"accept": false, "reason": "other"})).await, StatusCode::CONFLICT).await;
+    assert_problem(
+        answer(
+            &fx,
+            first_token,
+            first,
+            json!({"accept": false, "reason": "other"}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
 
     // A conflict of interest must say what the relationship is.
-    let bare = answer(&fx, second_token, second, json!({"accept": false, "reason": "conflict_of_interest"})).await;
+    let bare = answer(
+        &fx,
+        second_token,
+        second,
+        json!({"accept": false, "reason": "conflict_of_interest"}),
+    )
+    .await;
     let problem = assert_problem(bare, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(problem["field"], "relationship");
     let declined = answer(
@@ -116,7 +162,12 @@ async fn drawn_experts_accept_or_decline_and_silence_hands_the_seat_to_the_next_
         json!({"accept": false, "reason": "conflict_of_interest", "relationship": "配偶在投标单位任职"}),
     )
     .await;
-    assert_eq!(declined.status(), StatusCode::OK);
+    assert_eq!(
+        declined.status(),
+        StatusCode::OK,
+        "{}",
+        declined.text().await.unwrap()
+    );
 
     let view = fx.view(&id).await;
     assert_eq!(view["progress"][0]["confirmed"], 1);
@@ -128,37 +179,77 @@ async fn drawn_experts_accept_or_decline_and_silence_hands_the_seat_to_the_next_
     // The successor is invited; silence past the deadline counts as a decline.
     let successor = invited(&fx, &logins, "pending").await;
     assert_eq!(successor.len(), 1);
-    fx.app.clock.advance(std::time::Duration::from_secs(15 * 60 + 1));
+    fx.app
+        .clock
+        .advance(std::time::Duration::from_secs(15 * 60 + 1));
     let expired = fx.app.state.invitations.expire_overdue().await.unwrap();
     assert_eq!(expired, 1);
     let view = fx.view(&id).await;
     assert_eq!(view["progress"][0]["replaced"], 2);
     assert_eq!(view["progress"][0]["pending"], 1);
     assert_eq!(view["progress"][0]["reserves_left"], 0);
-    assert_eq!(tokens(&view, "seated"), reserves, "the last reserve, in rank order");
-    let late = answer(&fx, &successor[0].0, &successor[0].1, json!({"accept": true})).await;
+    assert_eq!(
+        tokens(&view, "seated"),
+        reserves,
+        "the last reserve, in rank order"
+    );
+    let late = answer(
+        &fx,
+        &successor[0].0,
+        &successor[0].1,
+        json!({"accept": true}),
+    )
+    .await;
     assert_problem(late, StatusCode::CONFLICT).await;
 
     let (last_token, last) = &invited(&fx, &logins, "pending").await[0];
-    assert_eq!(answer(&fx, last_token, last, json!({"accept": true})).await.status(), StatusCode::OK);
+    let last_answer = answer(&fx, last_token, last, json!({"accept": true})).await;
+    assert_eq!(
+        last_answer.status(),
+        StatusCode::OK,
+        "{}",
+        last_answer.text().await.unwrap()
+    );
     let view = fx.view(&id).await;
     assert_eq!(view["complete"], true);
 
     // The committee list stays sealed until a supervisor approves its publication.
     let committee = format!("/api/v1/draws/{id}/committee");
-    assert_problem(fx.app.get(&committee, Some(&fx.center)).await, StatusCode::FORBIDDEN).await;
+    assert_problem(
+        fx.app.get(&committee, Some(&fx.center)).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
     let request = fx
         .app
-        .post(&format!("/api/v1/draws/{id}/publication"), Some(&fx.center), &json!({"reason": "中标候选人公示需要公布评标委员会名单"}))
+        .post(
+            &format!("/api/v1/draws/{id}/publication"),
+            Some(&fx.center),
+            &json!({"reason": "中标候选人公示需要公布评标委员会名单"}),
+        )
         .await;
     assert_eq!(request.status(), StatusCode::CREATED);
-    assert_problem(fx.app.get(&committee, Some(&fx.center)).await, StatusCode::FORBIDDEN).await;
+    assert_problem(
+        fx.app.get(&committee, Some(&fx.center)).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
     let approve = fx
         .app
-        .post(&format!("/api/v1/draws/{id}/publication/approve"), Some(&fx.supervisor), &json!({}))
+        .post(
+            &format!("/api/v1/draws/{id}/publication/approve"),
+            Some(&fx.supervisor),
+            &json!({}),
+        )
         .await;
     assert_eq!(approve.status(), StatusCode::OK);
-    let members: Value = fx.app.get(&committee, Some(&fx.center)).await.json().await.unwrap();
+    let members: Value = fx
+        .app
+        .get(&committee, Some(&fx.center))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(members.as_array().unwrap().len(), 2);
     assert!(members[0]["name"].as_str().unwrap().starts_with("专家"));
 }
@@ -171,12 +262,118 @@ async fn a_committee_list_cannot_be_published_before_every_seat_is_confirmed() {
     let id = view["draw_id"].as_str().unwrap();
     let request = fx
         .app
-        .post(&format!("/api/v1/draws/{id}/publication"), Some(&fx.center), &json!({"reason": "中标候选人公示需要公布评标委员会名单"}))
+        .post(
+            &format!("/api/v1/draws/{id}/publication"),
+            Some(&fx.center),
+            &json!({"reason": "中标候选人公示需要公布评标委员会名单"}),
+        )
         .await;
     assert_problem(request, StatusCode::CONFLICT).await;
     let approve = fx
         .app
-        .post(&format!("/api/v1/draws/{id}/publication/approve"), Some(&fx.supervisor), &json!({}))
+        .post(
+            &format!("/api/v1/draws/{id}/publication/approve"),
+            Some(&fx.supervisor),
+            &json!({}),
+        )
         .await;
     assert_problem(approve, StatusCode::FORBIDDEN).await;
+}
+
+const GATEWAY_SECRET: &str = "a shared gateway secret of at least 32 bytes";
+
+/// The invitations the `log` gateway wrote: (one-time code, the whole line).
+async fn delivered_invitations(fx: &DrawFixture) -> Vec<(String, Value)> {
+    fx.app.state.notify.deliver_due().await.unwrap();
+    let text = std::fs::read_to_string(fx.app.dir.path().join("notifications.jsonl")).unwrap();
+    text.lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .filter(|line| line["template"] == "expert-invitation")
+        .map(|line| (line["params"]["code"].as_str().unwrap().to_owned(), line))
+        .collect()
+}
+
+async fn keypad(fx: &DrawFixture, body: &Value, secret: &str, timestamp: i64) -> reqwest::Response {
+    let body = serde_json::to_vec(body).unwrap();
+    let timestamp = timestamp.to_string();
+    let signature = sealdraw::notify::gateway::signature(secret.as_bytes(), &timestamp, &body);
+    fx.app
+        .client
+        .post(fx.app.url("/api/v1/gateway/answers"))
+        .header("content-type", "application/json")
+        .header("x-sealdraw-timestamp", timestamp)
+        .header("x-sealdraw-signature", signature)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn keypad_answers_arrive_signed_once_and_in_time_or_not_at_all() {
+    let fx = DrawFixture::with(&experts(12, "B0301"), |settings| {
+        settings.notify.webhook_secret = Some(GATEWAY_SECRET.to_owned().into());
+    })
+    .await;
+    let body = fx.request(json!([{ "specialty_prefixes": ["B03"], "count": 2, "reserves": 2 }]));
+    let view = fx.drawn(&body).await;
+    let id = view["draw_id"].as_str().unwrap().to_owned();
+    let messages = delivered_invitations(&fx).await;
+    assert_eq!(messages.len(), 2);
+    for (_, line) in &messages {
+        // The message says when to answer and whom to call, never what or where.
+        let params: Vec<&str> = line["params"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            params,
+            ["code", "hotline", "reply_deadline", "report_window"]
+        );
+        let text = line.to_string();
+        assert!(!text.contains("HBGG") && !text.contains("医院") && !text.contains(&id));
+    }
+    let now = sealdraw::clock::Clock::now_millis(&fx.app.clock) / 1000;
+    let (accept_code, _) = &messages[0];
+    let (decline_code, _) = &messages[1];
+    let accept = json!({ "code": accept_code, "digit": "1" });
+
+    let forged = keypad(&fx, &accept, "not the shared secret, but just as long", now).await;
+    assert_problem(forged, StatusCode::UNAUTHORIZED).await;
+    let stale = keypad(&fx, &accept, GATEWAY_SECRET, now - 301).await;
+    assert_problem(stale, StatusCode::UNAUTHORIZED).await;
+    let unknown = keypad(
+        &fx,
+        &json!({ "code": "00000000", "digit": "1" }),
+        GATEWAY_SECRET,
+        now,
+    )
+    .await;
+    assert_problem(unknown, StatusCode::NOT_FOUND).await;
+    assert_eq!(
+        fx.view(&id).await["progress"][0]["confirmed"],
+        0,
+        "nothing refused changed anything"
+    );
+
+    assert_eq!(
+        keypad(&fx, &accept, GATEWAY_SECRET, now).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let replayed = keypad(&fx, &accept, GATEWAY_SECRET, now).await;
+    assert_problem(replayed, StatusCode::CONFLICT).await;
+    let decline = json!({ "code": decline_code, "digit": "2", "reason_digit": "3" });
+    assert_eq!(
+        keypad(&fx, &decline, GATEWAY_SECRET, now).await.status(),
+        StatusCode::NO_CONTENT
+    );
+
+    let view = fx.view(&id).await;
+    assert_eq!(view["progress"][0]["confirmed"], 1);
+    assert_eq!(view["progress"][0]["replaced"], 1);
+    assert_eq!(view["progress"][0]["pending"], 1);
+    // The reserve now seated has been sent its own invitation.
+    assert_eq!(delivered_invitations(&fx).await.len(), 3);
 }

@@ -81,6 +81,20 @@ const ROUTES: &[(&str, &str, &[Role], u16)] = &[
     ),
     ("POST", "/api/v1/draws/nothing/recheck", &[Supervisor], 404),
     ("GET", "/api/v1/reports/draw-frequency", &[Supervisor], 200),
+    ("POST", "/api/v1/invitations/nothing/answer", &[Expert], 400),
+    ("POST", "/api/v1/draws/nothing/publication", &[Center], 400),
+    (
+        "POST",
+        "/api/v1/draws/nothing/publication/approve",
+        &[Supervisor],
+        403,
+    ),
+    (
+        "GET",
+        "/api/v1/draws/nothing/committee",
+        &[Center, Supervisor],
+        404,
+    ),
 ];
 
 #[tokio::test]

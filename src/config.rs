@@ -31,6 +31,7 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     pub audit: AuditSettings,
     pub draw: DrawSettings,
+    pub notify: NotifySettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -164,6 +165,147 @@ impl Default for DrawSettings {
     }
 }
 
+/// Which gateway delivers notifications.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum NotifyGateway {
+    /// Development: appends each message as a JSON line to a file, the phone number masked.
+    #[default]
+    Log,
+    /// HTTPS POST of signed JSON to the province's voice/SMS platform.
+    Webhook,
+}
+
+/// Notifying experts (docs/NOTIFY.md): the outbox's delivery worker and its gateway.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotifySettings {
+    pub gateway: NotifyGateway,
+    /// Where the `log` gateway appends; default `data_dir/notifications.jsonl`.
+    pub log_file: Option<PathBuf>,
+    /// The platform's endpoint; `https://` only.
+    pub webhook_url: Option<String>,
+    /// The HMAC-SHA256 key shared with the platform (at least 32 bytes).
+    pub webhook_secret: Option<SecretString>,
+    /// PEM bundle of the CA(s) that issue the platform's HTTPS certificate; the only roots the
+    /// webhook client trusts.
+    pub webhook_ca: Option<PathBuf>,
+    /// How long one delivery may take before it counts as failed and is retried.
+    pub timeout_secs: u64,
+    /// Attempts before a notification is given up as `failed`.
+    pub max_attempts: u32,
+    /// The first retry waits this long; each further one twice as long…
+    pub backoff_base_ms: u64,
+    /// …but never longer than this.
+    pub backoff_cap_secs: u64,
+    /// A worker's claim on a notification while it sends. A crashed worker's claim expires
+    /// after this, and another worker (or the restarted one) sends again with the same
+    /// idempotency key. Must exceed `timeout_secs`.
+    pub lease_secs: u64,
+    /// How often the worker looks for notifications that are due.
+    pub poll_interval_ms: u64,
+    /// How long an invited expert has to answer.
+    pub answer_deadline_minutes: i64,
+    /// The help line given in every message (template parameter `hotline`); empty for none.
+    pub hotline: String,
+}
+
+impl Default for NotifySettings {
+    fn default() -> Self {
+        Self {
+            gateway: NotifyGateway::Log,
+            log_file: None,
+            webhook_url: None,
+            webhook_secret: None,
+            webhook_ca: None,
+            timeout_secs: 10,
+            max_attempts: 10,
+            backoff_base_ms: 1_000,
+            backoff_cap_secs: 300,
+            lease_secs: 60,
+            poll_interval_ms: 1_000,
+            answer_deadline_minutes: 15,
+            hotline: String::new(),
+        }
+    }
+}
+
+/// The shortest webhook secret accepted: 256 bits, as much as the HMAC's output.
+pub const WEBHOOK_SECRET_MIN_BYTES: usize = 32;
+
+impl NotifySettings {
+    /// Where the `log` gateway writes.
+    pub fn log_path(&self, data_dir: &Path) -> PathBuf {
+        self.log_file
+            .clone()
+            .unwrap_or_else(|| data_dir.join("notifications.jsonl"))
+    }
+
+    fn validate(&self, problems: &mut Vec<String>) {
+        if self.gateway == NotifyGateway::Webhook {
+            match self.webhook_url.as_deref().map(reqwest::Url::parse) {
+                None => problems
+                    .push("notify.webhook_url is required with gateway = \"webhook\"".into()),
+                Some(Ok(url))
+                    if url.scheme() == "https"
+                        && url.host().is_some()
+                        && url.username().is_empty()
+                        && url.password().is_none()
+                        && url.fragment().is_none() => {}
+                Some(_) => problems.push(
+                    "notify.webhook_url must be an https:// URL without credentials or fragment"
+                        .into(),
+                ),
+            }
+            match &self.webhook_secret {
+                Some(secret) if secret.expose_secret().len() >= WEBHOOK_SECRET_MIN_BYTES => {}
+                _ => problems.push(format!(
+                    "notify.webhook_secret is required with gateway = \"webhook\" and must be \
+                     at least {WEBHOOK_SECRET_MIN_BYTES} bytes"
+                )),
+            }
+            match &self.webhook_ca {
+                None => problems.push(
+                    "notify.webhook_ca is required with gateway = \"webhook\" (the PEM CA \
+                     bundle that issues the platform's HTTPS certificate)"
+                        .into(),
+                ),
+                Some(ca) if !ca.is_file() => problems.push(format!(
+                    "notify.webhook_ca: {} does not exist",
+                    ca.display()
+                )),
+                Some(_) => {}
+            }
+        }
+        for (name, value) in [
+            ("notify.timeout_secs", self.timeout_secs),
+            ("notify.max_attempts", u64::from(self.max_attempts)),
+            ("notify.backoff_base_ms", self.backoff_base_ms),
+            ("notify.backoff_cap_secs", self.backoff_cap_secs),
+            ("notify.poll_interval_ms", self.poll_interval_ms),
+        ] {
+            if value == 0 {
+                problems.push(format!("{name} must be greater than 0"));
+            }
+        }
+        if self.lease_secs <= self.timeout_secs {
+            problems.push(
+                "notify.lease_secs must exceed notify.timeout_secs (a claim must outlive the \
+                 delivery it covers)"
+                    .into(),
+            );
+        }
+        if !(1..=24 * 60).contains(&self.answer_deadline_minutes) {
+            problems.push("notify.answer_deadline_minutes must be from 1 to 1440".into());
+        }
+        if self.hotline.chars().count() > 32 || self.hotline.chars().any(char::is_control) {
+            problems.push(
+                "notify.hotline must be at most 32 characters without control characters".into(),
+            );
+        }
+    }
+}
+
 /// One witness: `{ name = "…", url = "https://…", vkey = "…" }`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -189,6 +331,7 @@ impl Default for Settings {
             telemetry: TelemetrySettings::default(),
             audit: AuditSettings::default(),
             draw: DrawSettings::default(),
+            notify: NotifySettings::default(),
         }
     }
 }
@@ -439,6 +582,7 @@ impl Settings {
         }
         self.audit.validate_witnesses(&mut problems);
         self.draw.validate(&mut problems);
+        self.notify.validate(&mut problems);
         if problems.is_empty() {
             Ok(())
         } else {
@@ -617,6 +761,44 @@ mod tests {
     }
 
     #[test]
+    fn notify_webhook_settings_are_checked() {
+        let mut settings = Settings {
+            profile: Profile::Dev,
+            ..Settings::default()
+        };
+        settings.notify.gateway = NotifyGateway::Webhook;
+        settings.notify.lease_secs = settings.notify.timeout_secs;
+        settings.notify.max_attempts = 0;
+        let err = settings.validate().unwrap_err().to_string();
+        assert!(err.contains("notify.webhook_url is required"), "{err}");
+        assert!(err.contains("notify.webhook_secret is required"), "{err}");
+        assert!(err.contains("notify.webhook_ca is required"), "{err}");
+        assert!(err.contains("notify.lease_secs must exceed"), "{err}");
+        assert!(err.contains("notify.max_attempts must be greater"), "{err}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, "").unwrap();
+        settings.notify.lease_secs = 60;
+        settings.notify.max_attempts = 5;
+        settings.notify.webhook_url = Some("http://sms.example/send".into());
+        settings.notify.webhook_secret = Some(SecretString::from("short"));
+        settings.notify.webhook_ca = Some(ca);
+        let err = settings.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("notify.webhook_url must be an https://"),
+            "{err}"
+        );
+        assert!(err.contains("at least 32 bytes"), "{err}");
+        assert!(!err.contains("short"), "{err}");
+
+        settings.notify.webhook_url = Some("https://sms.example/send".into());
+        settings.notify.webhook_secret = Some(SecretString::from("s".repeat(32)));
+        settings.validate().unwrap();
+        assert!(!format!("{settings:?}").contains(&"s".repeat(32)));
+    }
+
+    #[test]
     fn the_shipped_example_configuration_loads_and_states_the_defaults() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/sealdraw.example.toml");
         let mut loaded = Settings::load(Some(Path::new(path))).unwrap();
@@ -629,6 +811,12 @@ mod tests {
         assert_eq!(
             loaded.audit.checkpoint_interval_secs,
             defaults.audit.checkpoint_interval_secs
+        );
+        assert_eq!(loaded.notify.gateway, defaults.notify.gateway);
+        assert_eq!(loaded.notify.max_attempts, defaults.notify.max_attempts);
+        assert_eq!(
+            loaded.notify.answer_deadline_minutes,
+            defaults.notify.answer_deadline_minutes
         );
         loaded.profile = Profile::Dev;
         loaded.validate().unwrap();

@@ -21,8 +21,9 @@ use crate::clock::SharedClock;
 use crate::config::{Profile, Settings};
 use crate::crypto::{KeyRing, Rng};
 use crate::draw::service::DrawService;
-use crate::notify::invitations::{InvitationPolicy, InvitationService};
 use crate::http::{self, AppState, PeerCertificate};
+use crate::notify::NotifyService;
+use crate::notify::invitations::{InvitationPolicy, InvitationService};
 use crate::pool::PoolService;
 use crate::store::{ConnectOptions, Store};
 use crate::tls::{self, TlsOptions};
@@ -35,6 +36,7 @@ pub struct Application {
     state: web::Data<AppState>,
     bootstrap: Option<BootstrapAdmin>,
     checkpoint_interval: Duration,
+    notify_interval: Duration,
 }
 
 /// The one-time admin credential the dev profile creates on an empty database. No `Debug`.
@@ -105,8 +107,8 @@ impl Application {
             audit.clone(),
             settings.draw.clone(),
             InvitationPolicy {
-                answer_minutes: 15,
-                hotline: "12345".into(),
+                answer_minutes: settings.notify.answer_deadline_minutes,
+                hotline: settings.notify.hotline.clone(),
             },
         ));
         let invitations = Arc::new(InvitationService::new(
@@ -115,8 +117,16 @@ impl Application {
             rng.clone(),
             keys.clone(),
             draws.clone(),
-            None,
+            settings.notify.webhook_secret.clone(),
         ));
+        let notify = Arc::new(NotifyService::new(
+            store.clone(),
+            clock.clone(),
+            rng.clone(),
+            keys.clone(),
+            &settings.notify,
+            &settings.data_dir,
+        )?);
         let state = web::Data::new(AppState {
             store,
             auth,
@@ -124,6 +134,7 @@ impl Application {
             pool,
             draws,
             invitations,
+            notify,
             clock,
             rng,
             keys,
@@ -192,6 +203,7 @@ impl Application {
             state,
             bootstrap,
             checkpoint_interval: Duration::from_secs(settings.audit.checkpoint_interval_secs),
+            notify_interval: Duration::from_millis(settings.notify.poll_interval_ms),
         })
     }
 
@@ -244,7 +256,13 @@ impl Application {
             self.state
                 .invitations
                 .clone()
-                .run_deadlines(Duration::from_secs(1), stopped),
+                .run_deadlines(Duration::from_secs(1), stopped.clone()),
+        );
+        let notifier = tokio::spawn(
+            self.state
+                .notify
+                .clone()
+                .run_worker(self.notify_interval, stopped),
         );
         // actix handles SIGTERM and SIGINT: stop accepting, finish in-flight requests.
         let result = self.server.await;
@@ -256,6 +274,7 @@ impl Application {
         let _ = checkpointer.await;
         let _ = draw_executor.await;
         let _ = invitation_deadlines.await;
+        let _ = notifier.await;
         if let Err(error) = self.state.audit.checkpoint_now().await {
             tracing::error!(%error, "could not sign the final audit checkpoint");
         }

@@ -22,9 +22,11 @@ pub enum RotationError {
 pub async fn reseal_all(store: &Store, keys: &KeyRing, rng: &Rng) -> Result<u64, RotationError> {
     let active = keys.active_sealing_key_id();
     let mut resealed = 0;
-    for (kind, context) in [
-        (MasterSealed::ExpertDataKeys, "data-key"),
-        (MasterSealed::AccountTotpSecrets, "totp"),
+    for kind in [
+        MasterSealed::ExpertDataKeys,
+        MasterSealed::AccountTotpSecrets,
+        MasterSealed::OutboxRecipients,
+        MasterSealed::OutboxParams,
     ] {
         let mut after = String::new();
         loop {
@@ -37,8 +39,10 @@ pub async fn reseal_all(store: &Store, keys: &KeyRing, rng: &Rng) -> Result<u64,
                     continue;
                 }
                 let context = match kind {
-                    MasterSealed::ExpertDataKeys => format!("expert/{id}/{context}"),
-                    MasterSealed::AccountTotpSecrets => format!("account/{id}/{context}"),
+                    MasterSealed::ExpertDataKeys => format!("expert/{id}/data-key"),
+                    MasterSealed::AccountTotpSecrets => format!("account/{id}/totp"),
+                    MasterSealed::OutboxRecipients => crate::notify::outbox::recipient_context(id),
+                    MasterSealed::OutboxParams => crate::notify::outbox::params_context(id),
                 };
                 let plain = keys.open(&context, sealed)?;
                 tx.set_master_sealed(kind, id, &keys.seal(rng, &context, &plain)?)

@@ -215,14 +215,17 @@ pub fn first_exclusion(
     evaluation_year: i32,
 ) -> Option<Exclusion> {
     let id = candidate.expert_id.as_str();
-    if candidate.status == "suspended"
-        || candidate
-            .suspended_until
-            .is_some_and(|until| until > filter.evaluation_start)
-    {
+    // A suspension lasts until its end: nothing resets the status when it lapses, so a
+    // suspended expert whose suspension ends before the evaluation is active again for it.
+    let suspended = candidate
+        .suspended_until
+        .map_or(candidate.status == "suspended", |until| {
+            until > filter.evaluation_start
+        });
+    if suspended {
         return Some(Exclusion::Suspended);
     }
-    if candidate.status != "active" {
+    if candidate.status != "active" && candidate.status != "suspended" {
         return Some(Exclusion::NotActive);
     }
     if evaluation_year - candidate.birth_year >= filter.rules.age_limit_years {
@@ -396,6 +399,17 @@ mod tests {
             ..candidate("s")
         };
         assert_eq!(check(suspension_over, &f), None);
+        let lapsed = Candidate {
+            status: "suspended".into(),
+            suspended_until: Some(f.evaluation_start - 1),
+            ..candidate("s")
+        };
+        assert_eq!(check(lapsed, &f), None);
+        let open_ended = Candidate {
+            status: "suspended".into(),
+            ..candidate("s")
+        };
+        assert_eq!(check(open_ended, &f), Some(Exclusion::Suspended));
         let old = Candidate {
             birth_year: 1957,
             ..candidate("o")

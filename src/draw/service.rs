@@ -23,12 +23,14 @@ use crate::clock::{Millis, SharedClock, to_rfc3339};
 use crate::config::DrawSettings;
 use crate::crypto::seal::SealError;
 use crate::crypto::{KeyRing, Rng, sha256};
+use crate::notify::invitations::{self, InvitationError, InvitationPolicy};
 use crate::pool::validate::{CreditCode, parse_specialty};
 use crate::store::draws::{CandidateSeatRow, ContributionRow, DrawRow, NewCandidate, StratumRow};
-use crate::notify::invitations::{self, InvitationError, InvitationPolicy};
 use crate::store::{Store, StoreError, Tx};
 
 const DAY_MILLIS: i64 = 86_400_000;
+/// China Standard Time, the province's calendar: UTC+8, no daylight saving.
+const CHINA_OFFSET_MILLIS: i64 = 8 * 3_600_000;
 /// The smallest contribution accepted from a client: below 128 bits it would not be
 /// randomness worth the name (the spec allows 1 byte; the API is stricter).
 pub const MIN_CONTRIBUTION_LEN: usize = 16;
@@ -424,7 +426,7 @@ impl DrawService {
             ));
         }
         for (i, excluded) in request.exclude_tokens.iter().enumerate() {
-            if excluded.draw_id.is_empty() || excluded.draw_id.len() > super::MAX_DRAW_ID_LEN {
+            if !is_draw_id(&excluded.draw_id) {
                 return Err(invalid(
                     format!("exclude_experts[{i}].draw_id"),
                     "is not a draw id",
@@ -673,7 +675,9 @@ impl DrawService {
     ) -> Result<(String, Vec<filter::StratumEligibility>), DrawServiceError> {
         let start = filter.evaluation_start;
         let end = filter.evaluation_end();
-        let evaluation_day = DateTime::from_timestamp_millis(start)
+        // The province's calendar (UTC+8), as for leave and penalties: an evaluation at 00:30
+        // on 1 January is in the new year for the age limit and the avoidance years.
+        let evaluation_day = DateTime::from_timestamp_millis(start + CHINA_OFFSET_MILLIS)
             .ok_or_else(|| invalid("evaluation_start", "is out of range"))?
             .date_naive();
         let mut tx = self.store.snapshot().await?;
@@ -801,7 +805,7 @@ impl DrawService {
             Contribution::new(bytes).map_err(|e| invalid("entropy", e.to_string()))?;
         let now = self.clock.now_millis();
         let mut tx = self.store.write().await?;
-        tx.lock_draw(draw_id).await?;
+        lock_draw(&mut tx, draw_id).await?;
         let draw = self.visible_draw(&mut tx, who, draw_id).await?;
         if draw.status != "awaiting_entropy" {
             return Err(DrawServiceError::ContributionsClosed);
@@ -1036,7 +1040,7 @@ impl DrawService {
         reason: &str,
     ) -> Result<ReplacementOutcome, DrawServiceError> {
         let mut tx = self.store.write().await?;
-        tx.lock_draw(draw_id).await?;
+        lock_draw(&mut tx, draw_id).await?;
         let draw = match who {
             Some(who) => self.visible_draw(&mut tx, who, draw_id).await?,
             None => tx.draw(draw_id).await?.ok_or(DrawServiceError::NotFound)?,
@@ -1200,6 +1204,9 @@ impl DrawService {
         who: &Principal,
         draw_id: &str,
     ) -> Result<DrawRow, DrawServiceError> {
+        if !is_draw_id(draw_id) {
+            return Err(DrawServiceError::NotFound);
+        }
         let draw = tx.draw(draw_id).await?.ok_or(DrawServiceError::NotFound)?;
         match who.role {
             Role::Supervisor => Ok(draw),
@@ -1236,7 +1243,16 @@ impl DrawService {
         let rows = tx.draws(center, limit.clamp(1, 200)).await?;
         tx.rollback().await?;
         let mut views = Vec::with_capacity(rows.len());
-        for row in rows {
+        for mut row in rows {
+            // As in `view`: an overdue draw is executed before anyone sees it.
+            if row.status == "awaiting_entropy"
+                && self.clock.now_millis() >= row.contribution_deadline
+            {
+                self.execute(&row.id, Actor::System).await?;
+                let mut tx = self.store.read().await?;
+                row = tx.draw(&row.id).await?.ok_or(DrawServiceError::NotFound)?;
+                tx.rollback().await?;
+            }
             views.push(self.view_row(row).await?);
         }
         Ok(views)
@@ -1544,6 +1560,10 @@ impl DrawService {
         if until.is_some_and(|until| until <= now) {
             return Err(invalid("until", "must be in the future"));
         }
+        // Not an id at all (a NUL byte is refused by PostgreSQL): no such expert, no query.
+        if expert_id.is_empty() || expert_id.len() > 64 || expert_id.chars().any(char::is_control) {
+            return Err(DrawServiceError::NoSuchExpert);
+        }
         let mut tx = self.store.write().await?;
         if tx.expert(expert_id).await?.is_none() {
             return Err(DrawServiceError::NoSuchExpert);
@@ -1562,6 +1582,20 @@ impl DrawService {
         tx.commit().await?;
         Ok(id)
     }
+}
+
+/// Takes the draw's lock ([`Tx::lock_draw`]) for an id from a request.
+async fn lock_draw(tx: &mut Tx, draw_id: &str) -> Result<(), DrawServiceError> {
+    if !is_draw_id(draw_id) {
+        return Err(DrawServiceError::NotFound);
+    }
+    Ok(tx.lock_draw(draw_id).await?)
+}
+
+/// Whether `text` could name a draw at all. Anything else (a NUL byte, which PostgreSQL
+/// refuses in text, or other control characters) is no draw, answered without a query.
+fn is_draw_id(text: &str) -> bool {
+    !text.is_empty() && text.len() <= super::MAX_DRAW_ID_LEN && !text.chars().any(char::is_control)
 }
 
 fn contributor_role(who: &Principal, draw: &DrawRow) -> &'static str {

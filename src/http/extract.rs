@@ -97,8 +97,57 @@ impl<T: serde::de::DeserializeOwned + 'static> FromRequest for Json<T> {
             deserializer
                 .end()
                 .map_err(|error| problem::json_parse_error(&error, None))?;
+            // PostgreSQL cannot store NUL in text, and no field of ours has a use for one.
+            if contains_escaped_nul(&bytes)
+                && let Some(field) = serde_json::from_slice(&bytes)
+                    .ok()
+                    .and_then(|json| nul_string_path(&json, String::new()))
+            {
+                return Err(ApiError::bad_request(
+                    field,
+                    "may not contain the NUL character (\\u0000)",
+                ));
+            }
             Ok(Json(value))
         })
+    }
+}
+
+/// Whether JSON text holds a `\u0000` escape (raw NUL bytes are not valid JSON at all): the
+/// escape counts when an odd number of backslashes precede `u0000`.
+fn contains_escaped_nul(bytes: &[u8]) -> bool {
+    bytes.windows(5).enumerate().any(|(at, window)| {
+        window == b"u0000"
+            && bytes[..at]
+                .iter()
+                .rev()
+                .take_while(|&&b| b == b'\\')
+                .count()
+                % 2
+                == 1
+    })
+}
+
+/// The JSON path (`a.b[2]`) of the first string holding a NUL character.
+fn nul_string_path(value: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value;
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        Value::String(text) if text.contains('\0') => Some(path),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_string_path(item, format!("{path}[{i}]"))),
+        Value::Object(fields) => fields
+            .iter()
+            .find_map(|(key, item)| nul_string_path(item, join(key))),
+        _ => None,
     }
 }
 
@@ -195,5 +244,26 @@ where
                 permission: std::marker::PhantomData,
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escaped_nul_is_found_only_where_it_is_an_escape() {
+        assert!(super::contains_escaped_nul(br#"{"a":"x\u0000"}"#));
+        assert!(super::contains_escaped_nul(br#"{"a":"\\\u0000"}"#));
+        assert!(!super::contains_escaped_nul(br#"{"a":"\\u0000"}"#));
+        assert!(!super::contains_escaped_nul(br#"{"a":"u0000"}"#));
+    }
+
+    #[test]
+    fn the_nul_is_named_by_its_path() {
+        let json: serde_json::Value =
+            serde_json::from_str(r#"{"a":[{"b":"ok"},{"b":"x\u0000"}]}"#).unwrap();
+        assert_eq!(
+            super::nul_string_path(&json, String::new()).as_deref(),
+            Some("a[1].b")
+        );
     }
 }

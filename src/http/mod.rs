@@ -40,6 +40,7 @@ use crate::auth::AuthService;
 use crate::clock::SharedClock;
 use crate::crypto::{KeyRing, Rng};
 use crate::draw::service::DrawService;
+use crate::notify::NotifyService;
 use crate::notify::invitations::InvitationService;
 use crate::pool::PoolService;
 use crate::store::Store;
@@ -52,6 +53,7 @@ pub struct AppState {
     pub pool: PoolService,
     pub draws: Arc<DrawService>,
     pub invitations: Arc<InvitationService>,
+    pub notify: Arc<NotifyService>,
     pub clock: SharedClock,
     pub rng: Rng,
     pub keys: Arc<KeyRing>,

@@ -495,7 +495,8 @@ impl From<crate::notify::invitations::InvitationError> for ApiError {
             ),
             Forged => unauthorised("bad-signature", error.to_string()),
             Stale => unauthorised("stale-callback", error.to_string()),
-            NoGateway => Self::not_found("gateway callbacks are not configured"),
+            // No shared secret, so no callback can be authentic.
+            NoGateway => unauthorised("gateway-not-configured", error.to_string()),
             Draw(e) => e.into(),
             Store(e) => e.into(),
             Audit(e) => e.into(),

@@ -36,8 +36,21 @@ pub async fn middleware(
         .unwrap_or(std::time::Duration::from_secs(30));
     let span = tracing::info_span!("http", request_id = %id, method = %method, route = %route);
     let started = Instant::now();
+    // PostgreSQL cannot store NUL in text, and no path or query of ours has a use for one.
+    let has_nul = request
+        .uri()
+        .to_string()
+        .to_ascii_lowercase()
+        .contains("%00");
     let outcome = REQUEST_ID
         .scope(id.clone(), async move {
+            if has_nul {
+                return Err(super::problem::ApiError::bad_request(
+                    "path",
+                    "paths and query strings may not contain a NUL byte (%00)",
+                )
+                .into());
+            }
             match tokio::time::timeout(timeout, next.call(request)).await {
                 Ok(result) => result,
                 // Built inside the scope, so the problem quotes the request id; it carries the

@@ -5,7 +5,6 @@
 //! and — for remote sessions — a join code. The committee list is released only by a publish
 //! act a supervisor approves.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -14,7 +13,7 @@ use crate::audit::{self, Actor, AuditEntry};
 use crate::auth::{Principal, Role};
 use crate::clock::{Millis, SharedClock, to_rfc3339};
 use crate::crypto::seal::SealError;
-use crate::crypto::{KeyRing, Rng, constant_time_eq, hmac_sha256};
+use crate::crypto::{KeyRing, Rng, constant_time_eq};
 use crate::draw::DrawToken;
 use crate::draw::service::{DrawService, DrawServiceError, PendingReplacement};
 use crate::pool::PoolService;
@@ -22,12 +21,14 @@ use crate::store::draws::DrawRow;
 use crate::store::invitations::{Answer, InvitationRow};
 use crate::store::{Store, StoreError, Tx};
 
+/// The platform's template for an invitation: code, reply deadline, report window, hotline.
+pub const INVITATION_TEMPLATE: &str = "expert-invitation";
+
 /// Why an expert declines.
 pub const DECLINE_REASONS: [&str; 4] = ["leave", "conflict_of_interest", "illness", "other"];
 /// A gateway callback's timestamp may be this far from the server's clock.
 pub const CALLBACK_WINDOW_SECS: i64 = 300;
-pub const TIMESTAMP_HEADER: &str = "x-sealdraw-timestamp";
-pub const SIGNATURE_HEADER: &str = "x-sealdraw-signature";
+pub use super::gateway::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
 
 /// What an invitation says and how long it stays open.
 #[derive(Debug, Clone)]
@@ -105,7 +106,10 @@ fn one_time_code(rng: &Rng) -> Result<String, InvitationError> {
 fn local(millis: Millis) -> String {
     let time = chrono::DateTime::from_timestamp_millis(millis).unwrap_or_default();
     match chrono::FixedOffset::east_opt(8 * 3600) {
-        Some(beijing) => time.with_timezone(&beijing).format("%Y-%m-%d %H:%M").to_string(),
+        Some(beijing) => time
+            .with_timezone(&beijing)
+            .format("%Y-%m-%d %H:%M")
+            .to_string(),
         None => time.format("%Y-%m-%d %H:%M UTC").to_string(),
     }
 }
@@ -151,15 +155,14 @@ pub async fn invite(
         }
     };
     let report_from = draw.evaluation_start - 30 * 60_000;
-    let params = BTreeMap::from([
-        ("code".to_owned(), code),
-        ("reply_deadline".to_owned(), local(deadline)),
-        (
-            "report_window".to_owned(),
+    let params = super::TemplateParams::new()
+        .with("code", code)
+        .with("reply_deadline", local(deadline))
+        .with(
+            "report_window",
             format!("{} – {}", local(report_from), local(draw.evaluation_start)),
-        ),
-        ("hotline".to_owned(), policy.hotline.clone()),
-    ]);
+        )
+        .with("hotline", policy.hotline.clone());
     super::outbox::enqueue(
         tx,
         keys,
@@ -167,14 +170,20 @@ pub async fn invite(
         now,
         &super::outbox::NewNotification {
             expert_id: expert_id.to_owned(),
-            template: "invitation".into(),
+            template: INVITATION_TEMPLATE,
             params,
-            subject_kind: "invitation".into(),
+            subject_kind: "invitation",
             subject_id: id.clone(),
         },
     )
     .await
-    .map_err(|error| corrupt(format!("cannot queue the invitation: {error}")))?;
+    .map_err(|error| match error {
+        super::NotifyError::Store(e) => InvitationError::Store(e),
+        super::NotifyError::Audit(e) => InvitationError::Audit(e),
+        super::NotifyError::Sealing(e) => InvitationError::Sealing(e),
+        super::NotifyError::Randomness => InvitationError::Randomness,
+        other => corrupt(format!("cannot queue the invitation: {other}")),
+    })?;
     let entry = AuditEntry::new("notify.invitation", now, Actor::System)
         .reference("draw", &draw.id)
         .reference("invitation", &id)
@@ -356,25 +365,28 @@ impl InvitationService {
         let (Some(timestamp), Some(signature)) = (timestamp, signature) else {
             return Err(InvitationError::Forged);
         };
-        let expected = hmac_sha256(
+        // The same scheme the server signs its own webhook calls with (docs/NOTIFY.md).
+        let expected = super::gateway::signature(
             secrecy::ExposeSecret::expose_secret(secret).as_bytes(),
-            &[timestamp.as_bytes(), b".", body],
+            timestamp,
+            body,
         );
-        let presented = hex::decode(signature.trim()).map_err(|_| InvitationError::Forged)?;
-        if !constant_time_eq(&expected, &presented) {
+        if !constant_time_eq(expected.as_bytes(), signature.trim().as_bytes()) {
             return Err(InvitationError::Forged);
         }
-        let seconds: i64 = timestamp.trim().parse().map_err(|_| InvitationError::Forged)?;
+        let seconds: i64 = timestamp
+            .trim()
+            .parse()
+            .map_err(|_| InvitationError::Forged)?;
         let now_seconds = self.clock.now_millis().div_euclid(1000);
         if (now_seconds - seconds).abs() > CALLBACK_WINDOW_SECS {
             return Err(InvitationError::Stale);
         }
-        let answer: GatewayAnswer = serde_json::from_slice(body).map_err(|error| {
-            InvitationError::Invalid {
+        let answer: GatewayAnswer =
+            serde_json::from_slice(body).map_err(|error| InvitationError::Invalid {
                 field: "body",
                 problem: format!("not a gateway answer: {error}"),
-            }
-        })?;
+            })?;
         let (accept, reason) = match (answer.digit.as_str(), answer.reason_digit.as_deref()) {
             ("1", _) => (true, None),
             ("2", None) => (false, Some("other")),
@@ -446,24 +458,18 @@ impl InvitationService {
             return Err(InvitationError::Late);
         }
         let token = seat_token(&row.token)?;
-        let (state, pending) = match &decline {
-            None => {
-                if !tx.confirm_seat(&row.draw_id, &row.token).await? {
-                    return Err(InvitationError::Settled);
-                }
-                ("accepted", None)
-            }
-            Some(_) => {
-                let pending = self
-                    .draws
-                    .replace_in(&mut tx, &draw, token, "declined", actor.clone())
-                    .await?;
-                ("declined", Some(pending))
-            }
+        let state = if decline.is_none() {
+            "accepted"
+        } else {
+            "declined"
         };
         let remote = draw.mode != "on_site";
         let join_code = if state == "accepted" && remote {
-            let code = hex::encode(self.rng.bytes::<5>().map_err(|_| InvitationError::Randomness)?);
+            let code = hex::encode(
+                self.rng
+                    .bytes::<5>()
+                    .map_err(|_| InvitationError::Randomness)?,
+            );
             Some(
                 self.keys
                     .seal(&self.rng, &join_code_context(&row.id), code.as_bytes())?,
@@ -487,9 +493,22 @@ impl InvitationService {
             sealed_join_code: join_code.as_deref(),
             at: now,
         };
+        // Settled first, so the replacement below finds no pending invitation to withdraw.
         if !tx.settle_invitation(&row.id, &answer).await? {
             return Err(InvitationError::Settled);
         }
+        let pending = if decline.is_none() {
+            if !tx.confirm_seat(&row.draw_id, &row.token).await? {
+                return Err(InvitationError::Settled);
+            }
+            None
+        } else {
+            Some(
+                self.draws
+                    .replace_in(&mut tx, &draw, token, "declined", actor.clone())
+                    .await?,
+            )
+        };
         let mut entry = AuditEntry::new("notify.answer", now, actor)
             .reference("draw", &row.draw_id)
             .reference("invitation", &row.id)
@@ -693,7 +712,7 @@ impl InvitationService {
             let fields = pool
                 .open_fields(&mut tx, &expert_id, &["name"])
                 .await
-                .map_err(|error| corrupt(error))?
+                .map_err(corrupt)?
                 .ok_or_else(|| corrupt("a committee member is not in the pool"))?;
             members.push(CommitteeMember {
                 stratum: seat.stratum as usize,

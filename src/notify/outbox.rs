@@ -1,24 +1,143 @@
-//! TEMPORARY (branch notify-invitations only): replaced by the real outbox from notify-outbox.
-use std::collections::BTreeMap;
+//! Writing notifications: one outbox row per message, inside the transaction of the action that
+//! causes it, with its `notify.queued` audit entry.
 
+use zeroize::Zeroizing;
+
+use super::{NotifyError, TemplateParams, is_identifier, is_template_id};
+use crate::audit::{self, Actor, AuditEntry};
 use crate::clock::Millis;
 use crate::crypto::{KeyRing, Rng};
 use crate::store::Tx;
+use crate::store::outbox::NewOutboxRow;
 
+/// A message to one expert. No `Debug`: the parameters may hold a one-time code.
 pub struct NewNotification {
+    /// The recipient's pool record; its phone number is looked up only when the message is sent.
     pub expert_id: String,
-    pub template: String,
-    pub params: BTreeMap<String, String>,
-    pub subject_kind: String,
+    /// The platform's template id, e.g. `expert-invitation` (a-z, 0-9, `_`, `-`, `.`).
+    pub template: &'static str,
+    pub params: TemplateParams,
+    /// What the message is about, for joining later, e.g. `("invitation", invitation id)`.
+    /// The kind is a-z, 0-9 and `_`; the id at most 64 characters.
+    pub subject_kind: &'static str,
     pub subject_id: String,
 }
 
+/// Writes `notification` to the outbox inside `tx` and appends `notify.queued` (naming the
+/// outbox id, template and subject only). The caller commits; the worker delivers after that.
+/// Returns the outbox id, which is also the idempotency key the gateway sees.
 pub async fn enqueue(
-    _tx: &mut Tx,
-    _keys: &KeyRing,
-    _rng: &Rng,
-    _now: Millis,
-    _n: &NewNotification,
-) -> Result<String, String> {
-    Ok(String::new())
+    tx: &mut Tx,
+    keys: &KeyRing,
+    rng: &Rng,
+    now: Millis,
+    notification: &NewNotification,
+) -> Result<String, NotifyError> {
+    check(notification)?;
+    if tx.expert_data_key(&notification.expert_id).await?.is_none() {
+        return Err(NotifyError::Invalid(
+            "the recipient is not in the pool".into(),
+        ));
+    }
+    let id = new_id(rng, now)?;
+    let sealed_recipient = keys.seal(
+        rng,
+        &recipient_context(&id),
+        notification.expert_id.as_bytes(),
+    )?;
+    let params = Zeroizing::new(
+        serde_json::to_vec(notification.params.as_map())
+            .map_err(|_| NotifyError::Invalid("template parameters".into()))?,
+    );
+    let sealed_params = keys.seal(rng, &params_context(&id), &params)?;
+    tx.insert_outbox(&NewOutboxRow {
+        id: &id,
+        sealed_recipient: &sealed_recipient,
+        template: notification.template,
+        sealed_params: &sealed_params,
+        subject_kind: notification.subject_kind,
+        subject_id: &notification.subject_id,
+        now,
+    })
+    .await?;
+    let entry = AuditEntry::new("notify.queued", now, Actor::System)
+        .reference("outbox", id.clone())
+        .reference(notification.subject_kind, notification.subject_id.clone())
+        .data("template", notification.template);
+    audit::append(tx, &entry).await?;
+    metrics::counter!("notify_queued_total").increment(1);
+    Ok(id)
+}
+
+fn check(notification: &NewNotification) -> Result<(), NotifyError> {
+    let invalid = |message: &str| Err(NotifyError::Invalid(message.into()));
+    if !is_template_id(notification.template) {
+        return invalid("template must be 1–64 characters of a-z, 0-9, _, - and .");
+    }
+    if !is_identifier(notification.subject_kind, 32) || notification.subject_kind == "outbox" {
+        return invalid("subject_kind must be 1–32 characters of a-z, 0-9 and _, not \"outbox\"");
+    }
+    let subject_id = &notification.subject_id;
+    if subject_id.is_empty()
+        || subject_id.len() > 64
+        || !subject_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return invalid("subject_id must be 1–64 characters of letters, digits, - and _");
+    }
+    if notification.expert_id.is_empty() || notification.expert_id.len() > 64 {
+        return invalid("expert_id must be a pool record id");
+    }
+    match notification.params.problem() {
+        Some(problem) => Err(NotifyError::Invalid(problem)),
+        None => Ok(()),
+    }
+}
+
+/// A UUIDv7 from the injected clock and randomness.
+fn new_id(rng: &Rng, now: Millis) -> Result<String, NotifyError> {
+    let random = rng.bytes::<10>().map_err(|_| NotifyError::Randomness)?;
+    let millis = u64::try_from(now).unwrap_or(0);
+    Ok(uuid::Builder::from_unix_timestamp_millis(millis, &random)
+        .into_uuid()
+        .to_string())
+}
+
+/// Sealing contexts: a sealed value moved to another row or column does not open.
+pub(crate) fn recipient_context(id: &str) -> String {
+    format!("outbox-recipient:{id}")
+}
+
+pub(crate) fn params_context(id: &str) -> String {
+    format!("outbox-params:{id}")
+}
+
+/// Opens a row's sealed parameters.
+pub(crate) fn open_params(
+    keys: &KeyRing,
+    id: &str,
+    sealed: &[u8],
+) -> Result<TemplateParams, NotifyError> {
+    let plain = keys.open(&params_context(id), sealed)?;
+    let map = serde_json::from_slice(&plain).map_err(|_| {
+        NotifyError::Store(crate::store::StoreError::Corrupt(
+            "sealed outbox parameters are not a JSON object of strings".into(),
+        ))
+    })?;
+    Ok(TemplateParams(map))
+}
+
+/// Opens a row's sealed recipient (an expert id).
+pub(crate) fn open_recipient(
+    keys: &KeyRing,
+    id: &str,
+    sealed: &[u8],
+) -> Result<String, NotifyError> {
+    let plain = keys.open(&recipient_context(id), sealed)?;
+    String::from_utf8(plain.to_vec()).map_err(|_| {
+        NotifyError::Store(crate::store::StoreError::Corrupt(
+            "a sealed outbox recipient is not UTF-8".into(),
+        ))
+    })
 }

@@ -108,6 +108,31 @@ impl PoolService {
         Ok(Some(opened))
     }
 
+    /// The expert's phone number, for the notification worker only, just before it sends
+    /// (docs/NOTIFY.md). `None` when the record or its phone is gone. The delivery's own audit
+    /// entry records the use; the number never leaves the returned value's zeroised memory
+    /// except into the gateway's request.
+    pub(crate) async fn phone_for_delivery(
+        &self,
+        expert_id: &str,
+    ) -> Result<Option<Zeroizing<String>>, PoolError> {
+        let mut tx = self.store.read().await?;
+        let sealed_key = tx.expert_data_key(expert_id).await?;
+        let ciphertext = tx.sealed_field(expert_id, "phone").await?;
+        tx.rollback().await?;
+        let (Some(sealed_key), Some(ciphertext)) = (sealed_key, ciphertext) else {
+            return Ok(None);
+        };
+        let field_key = self.open_data_key(expert_id, &sealed_key)?;
+        let plain = field_key.open(&field_context(expert_id, "phone"), &ciphertext)?;
+        match std::str::from_utf8(&plain) {
+            Ok(phone) => Ok(Some(Zeroizing::new(phone.to_owned()))),
+            Err(_) => Err(PoolError::Store(StoreError::Corrupt(
+                "a sealed phone number is not UTF-8".into(),
+            ))),
+        }
+    }
+
     /// The record's field key, opened from its sealed data key.
     pub(super) fn open_data_key(
         &self,

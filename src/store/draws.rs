@@ -303,9 +303,11 @@ impl Tx {
         Ok(())
     }
 
-    /// Serialises writers of one draw (contributions, replacements) until the transaction ends.
-    /// SQLite's `BEGIN IMMEDIATE` already holds the database's write lock; PostgreSQL needs the
-    /// row lock, or two replacements could seat the same reserve.
+    /// Serialises writers of one draw (contributions, replacements, execution's readers) until
+    /// the transaction ends. SQLite's `BEGIN IMMEDIATE` already holds the database's write lock;
+    /// PostgreSQL needs the row lock, or two replacements could seat the same reserve, and a
+    /// contribution could be inserted after execution read the contributions (the published
+    /// record would then not verify). Statements after the lock see the latest committed row.
     pub async fn lock_draw(&mut self, id: &str) -> Result<(), StoreError> {
         if let Tx::Postgres(tx) = self {
             sqlx::query("SELECT id FROM draws WHERE id = $1 FOR UPDATE")
@@ -553,27 +555,33 @@ impl Tx {
             "SELECT {SEAT_COLUMNS} FROM draw_candidates WHERE draw_id = $1 AND stratum = $2 \
              AND state = 'reserve' ORDER BY rank LIMIT 1"
         );
-        let next = on_conn!(self, conn => sqlx::query_as::<_, CandidateSeatRow>(&sql)
-            .bind(draw_id)
-            .bind(stratum)
-            .fetch_optional(conn)
-            .await)?;
-        let Some(mut next) = next else {
-            return Ok(None);
-        };
-        on_conn!(self, conn => sqlx::query(
-            "UPDATE draw_candidates SET state = 'seated', seated_at = $4 \
-             WHERE draw_id = $1 AND stratum = $2 AND rank = $3")
-            .bind(draw_id)
-            .bind(stratum)
-            .bind(next.rank)
-            .bind(now)
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected()))?;
-        next.state = "seated".into();
-        next.seated_at = Some(now);
-        Ok(Some(next))
+        // The update takes the reserve only if it still is one: on PostgreSQL a concurrent
+        // replacement may have seated it since the select, and then the next one is taken.
+        loop {
+            let next = on_conn!(self, conn => sqlx::query_as::<_, CandidateSeatRow>(&sql)
+                .bind(draw_id)
+                .bind(stratum)
+                .fetch_optional(conn)
+                .await)?;
+            let Some(mut next) = next else {
+                return Ok(None);
+            };
+            let taken = on_conn!(self, conn => sqlx::query(
+                "UPDATE draw_candidates SET state = 'seated', seated_at = $4 \
+                 WHERE draw_id = $1 AND stratum = $2 AND rank = $3 AND state = 'reserve'")
+                .bind(draw_id)
+                .bind(stratum)
+                .bind(next.rank)
+                .bind(now)
+                .execute(conn)
+                .await
+                .map(|r| r.rows_affected()))?;
+            if taken == 1 {
+                next.state = "seated".into();
+                next.seated_at = Some(now);
+                return Ok(Some(next));
+            }
+        }
     }
 
     /// Per expert, seats since `since_day`: the frequency report's raw counts.

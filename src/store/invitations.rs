@@ -72,10 +72,12 @@ impl Tx {
 
     pub async fn invitation(&mut self, id: &str) -> Result<Option<InvitationRow>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM invitations WHERE id = $1");
-        Ok(on_conn!(self, conn => sqlx::query_as::<_, InvitationRow>(&sql)
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, InvitationRow>(&sql)
             .bind(id)
             .fetch_optional(conn)
-            .await)?)
+            .await)?,
+        )
     }
 
     pub async fn invitation_by_code(
@@ -83,10 +85,12 @@ impl Tx {
         code_index: &[u8],
     ) -> Result<Option<InvitationRow>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM invitations WHERE code_index = $1");
-        Ok(on_conn!(self, conn => sqlx::query_as::<_, InvitationRow>(&sql)
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, InvitationRow>(&sql)
             .bind(code_index)
             .fetch_optional(conn)
-            .await)?)
+            .await)?,
+        )
     }
 
     pub async fn invitation_for_seat(
@@ -95,11 +99,13 @@ impl Tx {
         token: &[u8],
     ) -> Result<Option<InvitationRow>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM invitations WHERE draw_id = $1 AND token = $2");
-        Ok(on_conn!(self, conn => sqlx::query_as::<_, InvitationRow>(&sql)
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, InvitationRow>(&sql)
             .bind(draw_id)
             .bind(token)
             .fetch_optional(conn)
-            .await)?)
+            .await)?,
+        )
     }
 
     /// Newest first.
@@ -112,11 +118,13 @@ impl Tx {
             "SELECT {COLUMNS} FROM invitations WHERE expert_tag = $1 \
              ORDER BY created_at DESC, id DESC LIMIT $2"
         );
-        Ok(on_conn!(self, conn => sqlx::query_as::<_, InvitationRow>(&sql)
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, InvitationRow>(&sql)
             .bind(expert_tag)
             .bind(limit)
             .fetch_all(conn)
-            .await)?)
+            .await)?,
+        )
     }
 
     /// Pending invitations whose deadline has passed: (id, draw id).
@@ -125,13 +133,15 @@ impl Tx {
         now: Millis,
         limit: i64,
     ) -> Result<Vec<(String, String)>, StoreError> {
-        Ok(on_conn!(self, conn => sqlx::query_as::<_, (String, String)>(
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, (String, String)>(
             "SELECT id, draw_id FROM invitations WHERE state = 'pending' AND deadline <= $1 \
              ORDER BY deadline LIMIT $2")
             .bind(now)
             .bind(limit)
             .fetch_all(conn)
-            .await)?)
+            .await)?,
+        )
     }
 
     /// Settles a pending invitation. False if it was no longer pending.
@@ -170,7 +180,10 @@ impl Tx {
         Ok(affected == 1)
     }
 
-    pub async fn publication(&mut self, draw_id: &str) -> Result<Option<PublicationRow>, StoreError> {
+    pub async fn publication(
+        &mut self,
+        draw_id: &str,
+    ) -> Result<Option<PublicationRow>, StoreError> {
         Ok(on_conn!(self, conn => sqlx::query_as::<_, PublicationRow>(
             "SELECT draw_id, requested_by, requested_at, reason, approved_by, approved_at \
              FROM draw_publications WHERE draw_id = $1")

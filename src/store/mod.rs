@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod audit;
 pub mod draws;
 pub mod invitations;
+pub mod outbox;
 pub mod pool;
 pub mod scratch;
 

@@ -409,6 +409,9 @@ impl Tx {
 pub enum MasterSealed {
     ExpertDataKeys,
     AccountTotpSecrets,
+    /// The notification outbox's sealed recipients and parameters (`notify`).
+    OutboxRecipients,
+    OutboxParams,
 }
 
 impl MasterSealed {
@@ -420,6 +423,12 @@ impl MasterSealed {
             Self::AccountTotpSecrets => {
                 "SELECT id, totp_sealed FROM accounts WHERE id > $1 AND totp_sealed IS NOT NULL ORDER BY id LIMIT $2"
             }
+            Self::OutboxRecipients => {
+                "SELECT id, sealed_recipient FROM outbox WHERE id > $1 ORDER BY id LIMIT $2"
+            }
+            Self::OutboxParams => {
+                "SELECT id, sealed_params FROM outbox WHERE id > $1 ORDER BY id LIMIT $2"
+            }
         }
     }
 
@@ -427,6 +436,8 @@ impl MasterSealed {
         match self {
             Self::ExpertDataKeys => "UPDATE experts SET data_key = $2 WHERE id = $1",
             Self::AccountTotpSecrets => "UPDATE accounts SET totp_sealed = $2 WHERE id = $1",
+            Self::OutboxRecipients => "UPDATE outbox SET sealed_recipient = $2 WHERE id = $1",
+            Self::OutboxParams => "UPDATE outbox SET sealed_params = $2 WHERE id = $1",
         }
     }
 }

@@ -1,0 +1,287 @@
+//! The delivery worker. Each instance of the server runs one; they share the outbox.
+//!
+//! A row is claimed with a conditional update that sets a lease and counts the attempt, in a
+//! transaction of its own that commits before anything is sent. Only one worker's update can
+//! match (the condition names the attempt count it read), so two instances never send the same
+//! notification at once; a worker that dies while sending leaves a lease that expires, and the
+//! next claim sends again with the same idempotency key. The outcome is recorded in a second
+//! transaction, conditional on the claim still being this worker's, with its audit entry.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::gateway::{Message, SendError, short};
+use super::outbox::{open_params, open_recipient};
+use super::{NotifyError, NotifyService};
+use crate::audit::{self, Actor, AuditEntry};
+use crate::clock::{Millis, to_rfc3339};
+use crate::store::outbox::OutboxRow;
+
+/// At most this many claims per round, so one round cannot starve shutdown checks.
+const MAX_PER_ROUND: u32 = 100;
+/// Claims lost to another worker before a round gives up (it tries again next round).
+const MAX_LOST_CLAIMS: u32 = 10;
+
+/// What one round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryRound {
+    pub delivered: u32,
+    pub retried: u32,
+    pub failed: u32,
+    /// Outcomes not recorded because another worker had taken the row over.
+    pub lost: u32,
+}
+
+impl DeliveryRound {
+    pub fn attempts(&self) -> u32 {
+        self.delivered + self.retried + self.failed + self.lost
+    }
+}
+
+/// A claimed row: this worker may send it until `lease_until`.
+struct Claim {
+    row: OutboxRow,
+    attempt: i32,
+}
+
+impl NotifyService {
+    /// Delivers what is due every `interval` until `stop` changes. Stopping in the middle of a
+    /// send drops it, as a crash would; the lease covers that.
+    pub async fn run_worker(
+        self: Arc<Self>,
+        interval: Duration,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        loop {
+            tokio::select! {
+                result = self.deliver_due() => {
+                    if let Err(error) = result {
+                        tracing::error!(%error, "notification delivery round failed");
+                    }
+                }
+                _ = stop.changed() => return,
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+
+    /// One round: claims and sends due notifications one at a time until none is due.
+    pub async fn deliver_due(&self) -> Result<DeliveryRound, NotifyError> {
+        let mut round = DeliveryRound::default();
+        let mut lost_claims = 0;
+        while round.attempts() < MAX_PER_ROUND {
+            match self.claim_next().await? {
+                ClaimResult::Claimed(claim) => self.deliver(*claim, &mut round).await?,
+                ClaimResult::Lost if lost_claims < MAX_LOST_CLAIMS => lost_claims += 1,
+                ClaimResult::Lost | ClaimResult::NoneDue => break,
+            }
+        }
+        Ok(round)
+    }
+
+    async fn claim_next(&self) -> Result<ClaimResult, NotifyError> {
+        let now = self.clock.now_millis();
+        // Look in a read transaction first: an idle worker takes no write lock (SQLite has one
+        // for the whole database). The conditional claim below makes the look-up's staleness
+        // harmless.
+        let mut tx = self.store.read().await?;
+        let due = tx.next_due_outbox(now).await?;
+        tx.rollback().await?;
+        let Some(row) = due else {
+            return Ok(ClaimResult::NoneDue);
+        };
+        let mut tx = self.store.write().await?;
+        let lease_until = now.saturating_add(secs_to_millis(self.settings.lease_secs));
+        if !tx.claim_outbox(&row, now, lease_until).await? {
+            tx.rollback().await?;
+            return Ok(ClaimResult::Lost);
+        }
+        if row.lease_until.is_some() {
+            // The previous attempt's worker stopped (crash, kill, shutdown) before recording an
+            // outcome: the platform may or may not have the message; the idempotency key makes
+            // the next send safe either way.
+            let entry = AuditEntry::new("notify.attempt_interrupted", now, Actor::System)
+                .reference("outbox", row.id.clone())
+                .data("attempt", row.attempts);
+            audit::append(&mut tx, &entry).await?;
+            metrics::counter!("notify_interrupted_total").increment(1);
+        }
+        tx.commit().await?;
+        let attempt = row.attempts + 1;
+        Ok(ClaimResult::Claimed(Box::new(Claim { row, attempt })))
+    }
+
+    async fn deliver(&self, claim: Claim, round: &mut DeliveryRound) -> Result<(), NotifyError> {
+        let outcome = match self.prepare(&claim.row).await {
+            Ok(message) => self.gateway.send(&message, self.clock.now_millis()).await,
+            Err(error) => Err(error),
+        };
+        self.record(&claim, outcome, round).await
+    }
+
+    /// Opens the recipient and parameters and, last, the phone number.
+    async fn prepare(&self, row: &OutboxRow) -> Result<Message, SendError> {
+        let local = |what: &str, error: NotifyError| {
+            tracing::error!(outbox = %row.id, %error, "cannot prepare a notification: {what}");
+            SendError::Retry(format!("local: cannot open the {what}"))
+        };
+        let expert_id = open_recipient(&self.keys, &row.id, &row.sealed_recipient)
+            .map_err(|e| local("recipient", e))?;
+        let mut params = open_params(&self.keys, &row.id, &row.sealed_params)
+            .map_err(|e| local("parameters", e))?;
+        if !self.settings.hotline.is_empty() && params.get("hotline").is_none() {
+            params.insert("hotline", self.settings.hotline.clone());
+        }
+        let phone = self
+            .pool
+            .phone_for_delivery(&expert_id)
+            .await
+            .map_err(|e| local("phone number", e.into()))?
+            .ok_or_else(|| SendError::Permanent("the recipient has no phone number".into()))?;
+        Ok(Message {
+            id: row.id.clone(),
+            phone,
+            template: row.template.clone(),
+            params,
+        })
+    }
+
+    async fn record(
+        &self,
+        claim: &Claim,
+        outcome: Result<(), SendError>,
+        round: &mut DeliveryRound,
+    ) -> Result<(), NotifyError> {
+        let Claim { row, attempt } = claim;
+        let attempt = *attempt;
+        let now = self.clock.now_millis();
+        let gateway = self.gateway.name();
+        let mut tx = self.store.write().await?;
+        let (recorded, entry) = match &outcome {
+            Ok(()) => (
+                tx.mark_outbox_delivered(&row.id, attempt, now).await?,
+                AuditEntry::new("notify.delivered", now, Actor::System)
+                    .data("attempt", attempt)
+                    .data("gateway", gateway),
+            ),
+            Err(error) => {
+                let reason = short(error.reason());
+                let retry_at = match error {
+                    SendError::Retry(_) if attempt < self.max_attempts() => {
+                        Some(now.saturating_add(self.backoff(attempt)))
+                    }
+                    _ => None,
+                };
+                let recorded = tx
+                    .mark_outbox_attempt_failed(&row.id, attempt, &reason, retry_at)
+                    .await?;
+                let entry = match retry_at {
+                    Some(at) => AuditEntry::new("notify.attempt_failed", now, Actor::System)
+                        .data("next_attempt_at", to_rfc3339(at)),
+                    None => AuditEntry::new("notify.failed", now, Actor::System),
+                };
+                (
+                    recorded,
+                    entry
+                        .data("attempt", attempt)
+                        .data("gateway", gateway)
+                        .data("reason", reason),
+                )
+            }
+        };
+        if !recorded {
+            // Our lease expired and another worker claimed the row; its outcome will be
+            // recorded. The platform deduplicates the two sends by the idempotency key.
+            tx.rollback().await?;
+            tracing::warn!(outbox = %row.id, attempt, "lost the claim on a notification before recording its outcome");
+            metrics::counter!("notify_lost_claims_total").increment(1);
+            round.lost += 1;
+            return Ok(());
+        }
+        let entry = entry
+            .reference("outbox", row.id.clone())
+            .reference(&row.subject_kind, row.subject_id.clone());
+        audit::append(&mut tx, &entry).await?;
+        tx.commit().await?;
+        match entry.kind() {
+            "notify.delivered" => {
+                tracing::info!(outbox = %row.id, attempt, gateway, "notification delivered");
+                metrics::counter!("notify_delivered_total", "gateway" => gateway).increment(1);
+                round.delivered += 1;
+            }
+            "notify.attempt_failed" => {
+                tracing::warn!(outbox = %row.id, attempt, gateway, reason = %outcome_reason(&outcome), "notification attempt failed; will retry");
+                metrics::counter!("notify_retries_total", "gateway" => gateway).increment(1);
+                round.retried += 1;
+            }
+            _ => {
+                tracing::error!(outbox = %row.id, attempt, gateway, reason = %outcome_reason(&outcome), "notification failed; giving up");
+                metrics::counter!("notify_failed_total", "gateway" => gateway).increment(1);
+                round.failed += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn max_attempts(&self) -> i32 {
+        i32::try_from(self.settings.max_attempts).unwrap_or(i32::MAX)
+    }
+
+    /// The wait after failed attempt `attempt` (1-based): base · 2^(attempt−1), capped.
+    pub fn backoff(&self, attempt: i32) -> Millis {
+        backoff(
+            self.settings.backoff_base_ms,
+            self.settings.backoff_cap_secs,
+            attempt,
+        )
+    }
+}
+
+enum ClaimResult {
+    Claimed(Box<Claim>),
+    Lost,
+    NoneDue,
+}
+
+fn outcome_reason(outcome: &Result<(), SendError>) -> String {
+    match outcome {
+        Ok(()) => String::new(),
+        Err(error) => short(error.reason()),
+    }
+}
+
+fn secs_to_millis(secs: u64) -> Millis {
+    i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+}
+
+fn backoff(base_ms: u64, cap_secs: u64, attempt: i32) -> Millis {
+    let cap = cap_secs.saturating_mul(1000);
+    let doublings = u32::try_from(attempt.saturating_sub(1).max(0)).unwrap_or(0);
+    let delay = match 1u64.checked_shl(doublings) {
+        Some(factor) if doublings < 64 => base_ms.saturating_mul(factor),
+        _ => cap,
+    };
+    i64::try_from(delay.min(cap)).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+
+    #[test]
+    fn backoff_doubles_from_the_base_up_to_the_cap() {
+        let delays: Vec<i64> = (1..=11).map(|n| backoff(1_000, 300, n)).collect();
+        assert_eq!(
+            delays,
+            [
+                1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 64_000, 128_000, 256_000, 300_000,
+                300_000
+            ]
+        );
+        assert_eq!(backoff(1_000, 300, 200), 300_000);
+        assert_eq!(backoff(1_000, 300, 0), 1_000);
+    }
+}

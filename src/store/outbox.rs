@@ -1,0 +1,174 @@
+//! The notification outbox (`notify`): rows written inside other actions' transactions, claimed
+//! by delivery workers with a lease, and closed as delivered or failed.
+
+use super::{StoreError, Tx, on_conn};
+use crate::clock::Millis;
+
+/// A row to insert; the recipient and the parameters are already sealed.
+pub struct NewOutboxRow<'a> {
+    pub id: &'a str,
+    pub sealed_recipient: &'a [u8],
+    pub template: &'a str,
+    pub sealed_params: &'a [u8],
+    pub subject_kind: &'a str,
+    pub subject_id: &'a str,
+    pub now: Millis,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxRow {
+    pub id: String,
+    pub sealed_recipient: Vec<u8>,
+    pub template: String,
+    pub sealed_params: Vec<u8>,
+    pub subject_kind: String,
+    pub subject_id: String,
+    pub state: String,
+    pub attempts: i32,
+    pub next_attempt_at: i64,
+    pub lease_until: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub delivered_at: Option<i64>,
+}
+
+const COLUMNS: &str = "id, sealed_recipient, template, sealed_params, subject_kind, subject_id, \
+     state, attempts, next_attempt_at, lease_until, last_error, created_at, delivered_at";
+
+/// Pending, due, and not held by a live claim.
+const DUE: &str = "state = 'pending' AND next_attempt_at <= $1 \
+     AND (lease_until IS NULL OR lease_until <= $1)";
+
+impl Tx {
+    pub async fn insert_outbox(&mut self, row: &NewOutboxRow<'_>) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO outbox (id, sealed_recipient, template, sealed_params, subject_kind, \
+             subject_id, state, attempts, next_attempt_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7)")
+            .bind(row.id)
+            .bind(row.sealed_recipient)
+            .bind(row.template)
+            .bind(row.sealed_params)
+            .bind(row.subject_kind)
+            .bind(row.subject_id)
+            .bind(row.now)
+            .execute(conn)
+            .await
+            .map_err(super::conflict_as("outbox id"))
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// The first row due at `now`, oldest first (a candidate to claim; not yet claimed).
+    pub async fn next_due_outbox(&mut self, now: Millis) -> Result<Option<OutboxRow>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM outbox WHERE {DUE} ORDER BY next_attempt_at, id LIMIT 1"
+        );
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, OutboxRow>(&sql)
+            .bind(now)
+            .fetch_optional(conn)
+            .await)?)
+    }
+
+    /// Claims `seen.id` until `lease_until` and counts the attempt, only if it is still due and
+    /// unchanged since it was read as `seen` (same attempts, same lease). Returns whether this
+    /// caller won.
+    pub async fn claim_outbox(
+        &mut self,
+        seen: &OutboxRow,
+        now: Millis,
+        lease_until: Millis,
+    ) -> Result<bool, StoreError> {
+        let sql = format!(
+            "UPDATE outbox SET attempts = attempts + 1, lease_until = $2 \
+             WHERE id = $3 AND attempts = $4 AND COALESCE(lease_until, -1) = $5 AND {DUE}"
+        );
+        let changed = on_conn!(self, conn => sqlx::query(&sql)
+            .bind(now)
+            .bind(lease_until)
+            .bind(&seen.id)
+            .bind(seen.attempts)
+            .bind(seen.lease_until.unwrap_or(-1))
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(changed == 1)
+    }
+
+    /// Closes attempt `attempt` as accepted by the gateway. False if the claim was lost.
+    pub async fn mark_outbox_delivered(
+        &mut self,
+        id: &str,
+        attempt: i32,
+        now: Millis,
+    ) -> Result<bool, StoreError> {
+        let changed = on_conn!(self, conn => sqlx::query(
+            "UPDATE outbox SET state = 'delivered', delivered_at = $1, lease_until = NULL, \
+             last_error = NULL WHERE id = $2 AND attempts = $3 AND state = 'pending'")
+            .bind(now)
+            .bind(id)
+            .bind(attempt)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(changed == 1)
+    }
+
+    /// Closes attempt `attempt` as failed: retried at `next_attempt_at`, or, when that is
+    /// `None`, given up (`failed`). False if the claim was lost.
+    pub async fn mark_outbox_attempt_failed(
+        &mut self,
+        id: &str,
+        attempt: i32,
+        reason: &str,
+        next_attempt_at: Option<Millis>,
+    ) -> Result<bool, StoreError> {
+        let changed = match next_attempt_at {
+            Some(at) => on_conn!(self, conn => sqlx::query(
+                "UPDATE outbox SET next_attempt_at = $1, lease_until = NULL, last_error = $2 \
+                 WHERE id = $3 AND attempts = $4 AND state = 'pending'")
+                .bind(at)
+                .bind(reason)
+                .bind(id)
+                .bind(attempt)
+                .execute(conn)
+                .await
+                .map(|r| r.rows_affected()))?,
+            None => on_conn!(self, conn => sqlx::query(
+                "UPDATE outbox SET state = 'failed', lease_until = NULL, last_error = $1 \
+                 WHERE id = $2 AND attempts = $3 AND state = 'pending'")
+                .bind(reason)
+                .bind(id)
+                .bind(attempt)
+                .execute(conn)
+                .await
+                .map(|r| r.rows_affected()))?,
+        };
+        Ok(changed == 1)
+    }
+
+    pub async fn outbox_row(&mut self, id: &str) -> Result<Option<OutboxRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM outbox WHERE id = $1");
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, OutboxRow>(&sql)
+            .bind(id)
+            .fetch_optional(conn)
+            .await)?)
+    }
+
+    /// The rows written for one subject (e.g. one invitation), oldest first.
+    pub async fn outbox_for_subject(
+        &mut self,
+        subject_kind: &str,
+        subject_id: &str,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM outbox WHERE subject_kind = $1 AND subject_id = $2 \
+             ORDER BY created_at, id"
+        );
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, OutboxRow>(&sql)
+            .bind(subject_kind)
+            .bind(subject_id)
+            .fetch_all(conn)
+            .await)?)
+    }
+}
