@@ -377,3 +377,35 @@ async fn keypad_answers_arrive_signed_once_and_in_time_or_not_at_all() {
     // The reserve now seated has been sent its own invitation.
     assert_eq!(delivered_invitations(&fx).await.len(), 3);
 }
+
+#[tokio::test]
+async fn a_decline_with_no_reserve_left_starts_a_linked_draw_whose_expert_is_invited_in_turn() {
+    let fx = DrawFixture::new(&experts(6, "C0201")).await;
+    let logins = expert_logins(&fx).await;
+    let body = fx.request(json!([{ "specialty_prefixes": ["C02"], "count": 1, "reserves": 0 }]));
+    let view = fx.drawn(&body).await;
+    let id = view["draw_id"].as_str().unwrap().to_owned();
+    let pending = invited(&fx, &logins, "pending").await;
+    assert_eq!(pending.len(), 1);
+    let (token, invitation) = &pending[0];
+    let declined = answer(
+        &fx,
+        token,
+        invitation,
+        json!({"accept": false, "reason": "illness"}),
+    )
+    .await;
+    assert_eq!(declined.status(), StatusCode::OK);
+
+    let view = fx.view(&id).await;
+    let linked = view["linked_draws"][0].as_str().unwrap().to_owned();
+    let linked_view = fx.view(&linked).await;
+    assert_eq!(linked_view["link_reason"], "declined");
+    assert_eq!(linked_view["strata"][0]["excluded"]["excluded_by_token"], 1);
+    // Nobody contributes: the window closes and the server draws; the new expert is invited.
+    fx.app.clock.advance(std::time::Duration::from_secs(121));
+    assert_eq!(fx.view(&linked).await["status"], "drawn");
+    let pending = invited(&fx, &logins, "pending").await;
+    assert_eq!(pending.len(), 1);
+    assert_ne!(&pending[0].0, token, "the decliner is not drawn again");
+}
