@@ -532,6 +532,32 @@ enum BenchCommand {
     /// The expert pool: import of 12,000 and 100,000 synthetic experts beside the raw cost of
     /// the sealing and blind-index cryptography each row needs.
     Pool(PoolBenchArgs),
+    /// Whole draws over HTTPS (intent + the center's entropy) against a 12,000-expert demo
+    /// pool at 1, 8 and 32 concurrent clients, beside the in-process filter-and-rank cost.
+    Draw(DrawBenchArgs),
+}
+
+#[derive(Args)]
+struct DrawBenchArgs {
+    /// Experts in the synthetic demo pool each run seeds.
+    #[arg(long, default_value_t = crate::bench::draw::DEFAULT_EXPERTS)]
+    experts: usize,
+    /// Concurrent clients to measure, comma-separated.
+    #[arg(long, value_delimiter = ',', default_values_t = crate::bench::draw::DEFAULT_CLIENTS)]
+    clients: Vec<usize>,
+    /// Timed draws per client count and run.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
+    draws: u64,
+    /// Timed runs (each on a fresh server and database); the report gives medians.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
+    runs: u64,
+    /// Also measure on PostgreSQL: a server URL; a fresh database is created per run and dropped.
+    #[arg(long, env = "SEALDRAW_BENCH_POSTGRES")]
+    postgres: Option<String>,
+    /// Where scratch databases, keys and certificates go (default: the system temporary
+    /// directory).
+    #[arg(long)]
+    dir: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -577,6 +603,7 @@ async fn bench(settings: Settings, command: BenchCommand) -> anyhow::Result<()> 
     let args = match command {
         BenchCommand::Audit(args) => args,
         BenchCommand::Pool(args) => return bench_pool(args).await,
+        BenchCommand::Draw(args) => return bench_draw(args).await,
     };
     let mut reproduce = format!(
         "sealdraw bench audit --entries {} --runs {} --verify-entries {}",
@@ -607,6 +634,38 @@ async fn bench(settings: Settings, command: BenchCommand) -> anyhow::Result<()> 
         command: reproduce,
     };
     print!("{}", crate::bench::audit(&options).await?);
+    Ok(())
+}
+
+async fn bench_draw(args: DrawBenchArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !args.clients.is_empty() && !args.clients.contains(&0),
+        "--clients needs one or more counts of at least 1"
+    );
+    let clients: Vec<String> = args.clients.iter().map(usize::to_string).collect();
+    let mut reproduce = format!(
+        "sealdraw bench draw --experts {} --clients {} --draws {} --runs {}",
+        args.experts,
+        clients.join(","),
+        args.draws,
+        args.runs
+    );
+    if let Some(url) = &args.postgres {
+        reproduce.push_str(&format!(
+            " --postgres {}",
+            crate::bench::redact_password(url)
+        ));
+    }
+    let options = crate::bench::DrawBenchOptions {
+        experts: args.experts,
+        clients: args.clients,
+        draws: args.draws,
+        runs: args.runs,
+        postgres: args.postgres,
+        dir: args.dir.unwrap_or_else(std::env::temp_dir),
+        command: reproduce,
+    };
+    print!("{}", crate::bench::draw(&options).await?);
     Ok(())
 }
 

@@ -3,7 +3,9 @@
 //! commands, not timed tests.
 
 pub mod audit;
+pub mod draw;
 pub mod pool;
 
 pub use audit::{AuditBenchOptions, audit, redact_password};
+pub use draw::{DrawBenchOptions, draw};
 pub use pool::{PoolBenchOptions, pool};

@@ -1,4 +1,4 @@
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Value, json};
 
@@ -415,6 +415,224 @@ fn selection_is_uniform_chi_square() {
         statistic_first < CRITICAL_29_P001,
         "first-place counts {first:?}: χ² = {statistic_first:.2}"
     );
+}
+
+// ---- chi-square p-values, for the fairness tests below ----
+
+/// `ln Γ(x)` for `x > 0`: Lanczos approximation (g = 7, nine coefficients), relative error
+/// below 1e-13 over the arguments used here, with the reflection formula below ½.
+fn ln_gamma(x: f64) -> f64 {
+    const G: f64 = 7.0;
+    const C: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        let pi = std::f64::consts::PI;
+        return (pi / (pi * x).sin()).ln() - ln_gamma(1.0 - x);
+    }
+    let x = x - 1.0;
+    let t = x + G + 0.5;
+    let sum = C[1..]
+        .iter()
+        .enumerate()
+        .fold(C[0], |acc, (i, c)| acc + c / (x + i as f64 + 1.0));
+    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + sum.ln()
+}
+
+/// The regularised upper incomplete gamma function `Q(a, x) = Γ(a, x) / Γ(a)` (Numerical
+/// Recipes §6.2): the power series of `P = 1 − Q` below `x = a + 1`, where it converges fast,
+/// and Lentz's continued fraction for `Q` above it. Both run to a relative step of 1e-15.
+fn upper_regularised_gamma(a: f64, x: f64) -> f64 {
+    assert!(a > 0.0 && x >= 0.0, "Q({a}, {x}) is outside its domain");
+    if x == 0.0 {
+        return 1.0;
+    }
+    let log_prefix = a * x.ln() - x - ln_gamma(a);
+    if x < a + 1.0 {
+        let (mut term, mut sum, mut n) = (1.0 / a, 1.0 / a, a);
+        for _ in 0..10_000 {
+            n += 1.0;
+            term *= x / n;
+            sum += term;
+            if term.abs() < sum.abs() * 1e-15 {
+                break;
+            }
+        }
+        1.0 - sum * log_prefix.exp()
+    } else {
+        const TINY: f64 = 1e-300;
+        let mut b = x + 1.0 - a;
+        let mut c = 1.0 / TINY;
+        let mut d = 1.0 / b;
+        let mut h = d;
+        for i in 1..10_000 {
+            let an = -f64::from(i) * (f64::from(i) - a);
+            b += 2.0;
+            d = an * d + b;
+            if d.abs() < TINY {
+                d = TINY;
+            }
+            c = b + an / c;
+            if c.abs() < TINY {
+                c = TINY;
+            }
+            d = 1.0 / d;
+            let step = d * c;
+            h *= step;
+            if (step - 1.0).abs() < 1e-15 {
+                break;
+            }
+        }
+        h * log_prefix.exp()
+    }
+}
+
+/// `P(χ²(df) ≥ statistic)`, the chi-square test's upper-tail p-value.
+fn chi_square_p_value(statistic: f64, df: u32) -> f64 {
+    upper_regularised_gamma(f64::from(df) / 2.0, statistic / 2.0)
+}
+
+#[test]
+fn chi_square_p_values_match_known_values() {
+    // Reference values: closed forms (odd df via erfc, even df via the finite Poisson sum
+    // e^{-x/2} Σ_{i<df/2} (x/2)^i / i!) evaluated in double precision, and textbook quantiles.
+    let cases = [
+        (3.841_458_820_694_124, 1, 0.05),
+        (6.634_896_601_021_214, 1, 0.01),
+        (7.814_727_903_251_178, 3, 0.05),
+        (2.0, 2, 0.367_879_441_171_442_33),
+        (0.001, 2, 0.999_500_124_979_169_3),
+        (10.0, 10, 0.440_493_285_065_212_4),
+        (30.0, 58, 0.999_139_277_294_393_6),
+        (58.0, 58, 0.475_301_728_142_541_2),
+        (90.0, 58, 0.004_496_845_800_934_31),
+        (300.0, 100, 7.412_100_857_322_877e-22),
+    ];
+    for (statistic, df, expected) in cases {
+        let p = chi_square_p_value(statistic, df);
+        assert!(
+            ((p - expected) / expected).abs() < 1e-9,
+            "P(χ²({df}) ≥ {statistic}) = {p:e}, expected {expected:e}"
+        );
+    }
+    // The table's 0.001 critical value for 29 degrees of freedom (given to 3 decimals).
+    assert!((chi_square_p_value(58.301, 29) - 0.001).abs() < 1e-5);
+    assert_eq!(chi_square_p_value(0.0, 7), 1.0);
+    assert!((ln_gamma(0.5) - std::f64::consts::PI.sqrt().ln()).abs() < 1e-13);
+    assert!((ln_gamma(10.0) - 362_880f64.ln()).abs() < 1e-12);
+}
+
+/// Pearson's statistic for counts against equal expected cells.
+fn pearson_uniform(counts: &[u32]) -> f64 {
+    let expected = f64::from(counts.iter().sum::<u32>()) / counts.len() as f64;
+    counts
+        .iter()
+        .map(|&o| (f64::from(o) - expected).powi(2) / expected)
+        .sum()
+}
+
+/// One stratum of 60 experts drawn 5,000 times under distinct draw ids (so every draw has new
+/// tokens, a new intent and a new seed), as the server does it. Each expert's selection count
+/// must fit the uniform expectation: k = 5 of 60 per draw, so E = 5,000 · 5/60 ≈ 417.
+/// A k-subset's counts are negatively correlated (covariance N·p(1−p)·n/(n−1)·(I − J/n), p =
+/// k/n), so the squared deviations are divided by N·p(1−p)·n/(n−1) instead of E: the statistic
+/// is then χ² with n − 1 = 59 degrees of freedom. Failing at p ≤ 0.001 is a 1-in-1,000 event
+/// for a fair draw — and the inputs are fixed, so this test's outcome never changes.
+#[test]
+fn selection_counts_over_many_draws_fit_the_uniform_expectation() {
+    const DRAWS: u32 = 5_000;
+    const N: usize = 60;
+    const K: u32 = 5;
+    let ids = experts(0..N as u32);
+    let s = secret(9);
+    let mut drawn = [0u32; N];
+    for i in 0..DRAWS {
+        let draw_id = format!("fairness-{i}");
+        let by_token: HashMap<DrawToken, usize> = ids
+            .iter()
+            .enumerate()
+            .map(|(e, id)| (DrawToken::derive(&TOKEN_KEY, &draw_id, id), e))
+            .collect();
+        let outcome = run(
+            request(&draw_id, vec![(vec!["A01"], K, 0, ids.clone())]),
+            &s,
+            &contributions(&[&i.to_be_bytes(), b"center entropy"]),
+        );
+        assert_eq!(outcome.strata[0].drawn.len(), K as usize);
+        assert!(outcome.strata[0].reserves.is_empty());
+        for token in &outcome.strata[0].drawn {
+            drawn[by_token[token]] += 1;
+        }
+    }
+    let n = N as f64;
+    let p = f64::from(K) / n;
+    let expected = f64::from(DRAWS) * p;
+    assert_eq!(drawn.iter().sum::<u32>(), DRAWS * K);
+    let scale = f64::from(DRAWS) * p * (1.0 - p) * n / (n - 1.0);
+    let statistic: f64 = drawn
+        .iter()
+        .map(|&o| (f64::from(o) - expected).powi(2) / scale)
+        .sum();
+    let p_value = chi_square_p_value(statistic, N as u32 - 1);
+    eprintln!(
+        "selections of 60 experts over {DRAWS} draws: min {} max {} (E {expected:.1}); \
+         χ²(59) = {statistic:.2}, p = {p_value:.4}",
+        drawn.iter().min().unwrap(),
+        drawn.iter().max().unwrap()
+    );
+    assert!(
+        p_value > 0.001,
+        "selection counts {drawn:?}: χ²(59) = {statistic:.2}, p = {p_value:e}"
+    );
+}
+
+/// The first reserve is the (k+1)-th of the ranking in every draw, and over 5,000 draws it is
+/// each of the 60 experts equally often, and sits at each position of the sorted eligible list
+/// (i.e. at each token rank, low bytes to high) equally often: a plain multinomial, χ²(59).
+#[test]
+fn the_first_reserve_is_uniform_over_experts_and_token_positions() {
+    const DRAWS: u32 = 5_000;
+    const N: usize = 60;
+    const K: u32 = 5;
+    let ids = experts(0..N as u32);
+    let s = secret(10);
+    let mut by_expert = [0u32; N];
+    let mut by_position = [0u32; N];
+    for i in 0..DRAWS {
+        let draw_id = format!("reserve-{i}");
+        let req = request(&draw_id, vec![(vec!["A01"], K, 1, ids.clone())]);
+        let plan = DrawPlan::new(req, &s).unwrap();
+        let c = contributions(&[&i.to_be_bytes()]);
+        let outcome = plan.execute(&s, &c).unwrap();
+        let reserve = outcome.strata[0].reserves[0];
+        let sorted = plan.eligible()[0].tokens();
+        let ranking = rank(&outcome.seed, 0, sorted);
+        assert_eq!(ranking[K as usize], reserve, "draw {i}");
+        assert_eq!(&ranking[..K as usize], outcome.strata[0].drawn.as_slice());
+        by_position[sorted.binary_search(&reserve).unwrap()] += 1;
+        let expert = ids
+            .iter()
+            .position(|id| DrawToken::derive(&TOKEN_KEY, &draw_id, id) == reserve)
+            .unwrap();
+        by_expert[expert] += 1;
+    }
+    for (what, counts) in [("expert", &by_expert), ("token position", &by_position)] {
+        let statistic = pearson_uniform(counts);
+        let p_value = chi_square_p_value(statistic, N as u32 - 1);
+        eprintln!("first reserve by {what}: χ²(59) = {statistic:.2}, p = {p_value:.4}");
+        assert!(
+            p_value > 0.001,
+            "first reserve by {what} {counts:?}: χ²(59) = {statistic:.2}, p = {p_value:e}"
+        );
+    }
 }
 
 // ---- verification records ----

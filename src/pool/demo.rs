@@ -164,7 +164,9 @@ pub fn generate(
     Ok(experts)
 }
 
-fn demo_credit_code(region: &str, serial: usize) -> Result<CreditCode, RandomnessUnavailable> {
+/// The credit code the generator gives employers: region and serial (0–399 current
+/// employers, 400–799 past employers), e.g. for choosing avoided organisations that match.
+pub fn demo_credit_code(region: &str, serial: usize) -> Result<CreditCode, RandomnessUnavailable> {
     let code =
         complete_credit_code(&format!("91{region}MA4K{serial:05}")).ok_or(RandomnessUnavailable)?;
     CreditCode::parse(&code).map_err(|_| RandomnessUnavailable)
