@@ -435,3 +435,44 @@ async fn concurrent_replacements_never_seat_the_same_reserve_twice() {
     expected.sort();
     assert_eq!(successors, expected, "each reserve seated exactly once");
 }
+
+#[tokio::test]
+async fn a_pool_change_between_two_draws_is_seen_by_the_second() {
+    let fx = DrawFixture::new(&experts(20, "C0101")).await;
+    let body = fx.request(json!([{ "specialty_prefixes": ["C01"], "count": 2, "reserves": 1 }]));
+    let first = fx.create_ok(&body).await;
+    assert_eq!(first["strata"][0]["eligible"], 20);
+    let listed: Value = fx
+        .app
+        .get("/api/v1/experts", Some(&fx.admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let expert = listed["experts"][0]["expert_id"].as_str().unwrap();
+    let retired = fx
+        .app
+        .post(
+            &format!("/api/v1/experts/{expert}/status"),
+            Some(&fx.admin),
+            &json!({ "status": "retired", "reason_code": "age" }),
+        )
+        .await;
+    assert_eq!(retired.status(), StatusCode::OK);
+    // Re-importing one more expert changes the pool too.
+    let response = fx
+        .app
+        .client
+        .post(fx.app.url("/api/v1/experts/import"))
+        .bearer_auth(&fx.admin)
+        .header("content-type", "text/csv")
+        .body(pool_csv(&experts(1, "C0102"), 7))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let second = fx.create_ok(&body).await;
+    assert_eq!(second["strata"][0]["eligible"], 20);
+    assert_eq!(second["strata"][0]["matched"], 21);
+    assert_eq!(second["strata"][0]["excluded"]["not_active"], 1);
+}

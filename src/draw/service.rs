@@ -253,6 +253,8 @@ pub struct RecheckReport {
 
 pub struct DrawService {
     invitations: InvitationPolicy,
+    /// The pool version and the candidates read at it (see `pool_candidates`).
+    pool_cache: std::sync::Mutex<Option<(i64, Arc<HashMap<String, Candidate>>)>>,
     store: Store,
     clock: SharedClock,
     rng: Rng,
@@ -289,6 +291,7 @@ impl DrawService {
     ) -> Self {
         Self {
             invitations,
+            pool_cache: std::sync::Mutex::new(None),
             store,
             clock,
             rng,
@@ -684,28 +687,7 @@ impl DrawService {
         let head = tx.audit_head().await?;
         let frontier = crate::audit::merkle::Frontier::from_bytes(&head).map_err(corrupt)?;
         let snapshot = format!("{}:{}", frontier.size(), hex::encode(frontier.root()));
-        let prefixes: Vec<String> = filter
-            .strata
-            .iter()
-            .flat_map(|s| s.prefixes.iter().cloned())
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let mut candidates: HashMap<String, Candidate> = HashMap::new();
-        for row in tx.draw_candidates_under(&prefixes).await? {
-            candidates
-                .entry(row.id.clone())
-                .or_insert_with(|| Candidate {
-                    expert_id: row.id,
-                    status: row.status,
-                    suspended_until: row.suspended_until,
-                    birth_year: row.birth_year,
-                    region_code: row.region_code,
-                    specialties: Vec::new(),
-                })
-                .specialties
-                .push(row.code);
-        }
+        let candidates = self.pool_candidates(&mut tx).await?;
         let org_indexes: Vec<[u8; 32]> = filter
             .avoid_organisations
             .iter()
@@ -770,6 +752,41 @@ impl DrawService {
             snapshot,
             filter::apply(&candidates, &facts, filter, evaluation_day.year()),
         ))
+    }
+
+    /// The pool's draw-relevant rows as of `tx`'s snapshot: this instance's copy when the pool
+    /// version read in the same snapshot says it is current, else read afresh and kept. Reading
+    /// every row per draw cost more than all the draw's arithmetic (BENCHMARKS.md, Draws).
+    async fn pool_candidates(
+        &self,
+        tx: &mut Tx,
+    ) -> Result<Arc<HashMap<String, Candidate>>, DrawServiceError> {
+        let version = tx.pool_version().await?;
+        if let Some((cached, candidates)) =
+            &*self.pool_cache.lock().unwrap_or_else(|e| e.into_inner())
+            && *cached == version
+        {
+            return Ok(candidates.clone());
+        }
+        let mut candidates: HashMap<String, Candidate> = HashMap::new();
+        for row in tx.all_draw_candidates().await? {
+            candidates
+                .entry(row.id.clone())
+                .or_insert_with(|| Candidate {
+                    expert_id: row.id,
+                    status: row.status,
+                    suspended_until: row.suspended_until,
+                    birth_year: row.birth_year,
+                    region_code: row.region_code,
+                    specialties: Vec::new(),
+                })
+                .specialties
+                .push(row.code);
+        }
+        let candidates = Arc::new(candidates);
+        *self.pool_cache.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((version, candidates.clone()));
+        Ok(candidates)
     }
 
     fn open_seat_expert(

@@ -100,6 +100,15 @@ pub struct NewCandidate {
 }
 
 impl Tx {
+    /// Every (expert, specialty) pair of the pool, for the in-memory copy draws filter over.
+    pub async fn all_draw_candidates(&mut self) -> Result<Vec<CandidateRow>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, CandidateRow>(
+            "SELECT e.id, e.status, e.suspended_until, e.birth_year, e.region_code, s.code \
+             FROM expert_specialties s JOIN experts e ON e.id = s.expert_id")
+            .fetch_all(conn)
+            .await)?)
+    }
+
     /// Every (expert, specialty) pair whose code starts with one of `prefixes`, whatever the
     /// expert's status: the rules, not the query, decide eligibility so exclusions can be counted.
     /// Prefixes are validated specialty codes (letters and digits), never LIKE wildcards.

@@ -29,6 +29,23 @@ pub struct ExpertKeyRow {
 }
 
 impl Tx {
+    /// Marks the pool's draw-relevant rows (experts' status, dates, region, specialties) as
+    /// changed: every writer of those rows calls this in its transaction.
+    pub async fn bump_pool_version(&mut self) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query("UPDATE pool_state SET version = version + 1 WHERE id = 1")
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn pool_version(&mut self) -> Result<i64, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_scalar::<_, i64>(
+            "SELECT version FROM pool_state WHERE id = 1")
+            .fetch_one(conn)
+            .await)?)
+    }
+
     pub async fn specialty_codes(&mut self) -> Result<Vec<(String, String, bool)>, StoreError> {
         Ok(
             on_conn!(self, conn => sqlx::query_as::<_, (String, String, bool)>(
@@ -87,7 +104,7 @@ impl Tx {
             .await
             .map(|r| r.rows_affected()))
         .map_err(super::conflict_as("ID number"))?;
-        Ok(())
+        self.bump_pool_version().await
     }
 
     /// Updates the clear attributes an import carries; status and counters are kept.
@@ -108,7 +125,7 @@ impl Tx {
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;
-        Ok(())
+        self.bump_pool_version().await
     }
 
     /// Sets an expert's specialty codes; `fresh` records have none to delete.
@@ -118,6 +135,7 @@ impl Tx {
         codes: &[String],
         fresh: bool,
     ) -> Result<(), StoreError> {
+        self.bump_pool_version().await?;
         if !fresh {
             on_conn!(self, conn => sqlx::query("DELETE FROM expert_specialties WHERE expert_id = $1")
                 .bind(expert_id).execute(conn).await.map(|r| r.rows_affected()))?;
@@ -672,6 +690,7 @@ impl Tx {
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;
+        self.bump_pool_version().await?;
         Ok(updated == 1)
     }
 }
