@@ -254,7 +254,7 @@ pub struct RecheckReport {
 pub struct DrawService {
     invitations: InvitationPolicy,
     /// The pool version and the candidates read at it (see `pool_candidates`).
-    pool_cache: std::sync::Mutex<Option<(i64, Arc<HashMap<String, Candidate>>)>>,
+    pool_cache: std::sync::Mutex<Option<(i64, PoolCandidates)>>,
     store: Store,
     clock: SharedClock,
     rng: Rng,
@@ -262,6 +262,9 @@ pub struct DrawService {
     audit: Arc<AuditLog>,
     settings: DrawSettings,
 }
+
+/// Every expert of the pool as the draw's rules see them, by expert id.
+type PoolCandidates = Arc<HashMap<String, Candidate>>;
 
 /// A replacement written but not yet followed up (see [`DrawService::after_replacement`]).
 pub struct PendingReplacement {
@@ -757,10 +760,7 @@ impl DrawService {
     /// The pool's draw-relevant rows as of `tx`'s snapshot: this instance's copy when the pool
     /// version read in the same snapshot says it is current, else read afresh and kept. Reading
     /// every row per draw cost more than all the draw's arithmetic (BENCHMARKS.md, Draws).
-    async fn pool_candidates(
-        &self,
-        tx: &mut Tx,
-    ) -> Result<Arc<HashMap<String, Candidate>>, DrawServiceError> {
+    async fn pool_candidates(&self, tx: &mut Tx) -> Result<PoolCandidates, DrawServiceError> {
         let version = tx.pool_version().await?;
         if let Some((cached, candidates)) =
             &*self.pool_cache.lock().unwrap_or_else(|e| e.into_inner())
@@ -768,21 +768,7 @@ impl DrawService {
         {
             return Ok(candidates.clone());
         }
-        let mut candidates: HashMap<String, Candidate> = HashMap::new();
-        for row in tx.all_draw_candidates().await? {
-            candidates
-                .entry(row.id.clone())
-                .or_insert_with(|| Candidate {
-                    expert_id: row.id,
-                    status: row.status,
-                    suspended_until: row.suspended_until,
-                    birth_year: row.birth_year,
-                    region_code: row.region_code,
-                    specialties: Vec::new(),
-                })
-                .specialties
-                .push(row.code);
-        }
+        let candidates = candidates_from_rows(tx.all_draw_candidates().await?);
         let candidates = Arc::new(candidates);
         *self.pool_cache.lock().unwrap_or_else(|e| e.into_inner()) =
             Some((version, candidates.clone()));
@@ -1599,6 +1585,28 @@ impl DrawService {
         tx.commit().await?;
         Ok(id)
     }
+}
+
+/// The pool's (expert, specialty) rows gathered per expert, as the rules take them.
+pub fn candidates_from_rows(
+    rows: Vec<crate::store::draws::CandidateRow>,
+) -> HashMap<String, Candidate> {
+    let mut candidates: HashMap<String, Candidate> = HashMap::new();
+    for row in rows {
+        candidates
+            .entry(row.id.clone())
+            .or_insert_with(|| Candidate {
+                expert_id: row.id,
+                status: row.status,
+                suspended_until: row.suspended_until,
+                birth_year: row.birth_year,
+                region_code: row.region_code,
+                specialties: Vec::new(),
+            })
+            .specialties
+            .push(row.code);
+    }
+    candidates
 }
 
 /// Takes the draw's lock ([`Tx::lock_draw`]) for an id from a request.

@@ -109,33 +109,6 @@ impl Tx {
             .await)?)
     }
 
-    /// Every (expert, specialty) pair whose code starts with one of `prefixes`, whatever the
-    /// expert's status: the rules, not the query, decide eligibility so exclusions can be counted.
-    /// Prefixes are validated specialty codes (letters and digits), never LIKE wildcards.
-    pub async fn draw_candidates_under(
-        &mut self,
-        prefixes: &[String],
-    ) -> Result<Vec<CandidateRow>, StoreError> {
-        if prefixes.is_empty() {
-            return Ok(Vec::new());
-        }
-        let conditions: Vec<String> = (1..=prefixes.len())
-            .map(|n| format!("s.code LIKE ${n} || '%'"))
-            .collect();
-        let sql = format!(
-            "SELECT e.id, e.status, e.suspended_until, e.birth_year, e.region_code, s.code \
-             FROM expert_specialties s JOIN experts e ON e.id = s.expert_id WHERE {}",
-            conditions.join(" OR ")
-        );
-        on_conn!(self, conn => {
-            let mut query = sqlx::query_as::<_, CandidateRow>(&sql);
-            for prefix in prefixes {
-                query = query.bind(prefix);
-            }
-            Ok(query.fetch_all(conn).await?)
-        })
-    }
-
     /// Experts with leave overlapping `[from, to)`.
     pub async fn experts_on_leave(
         &mut self,
