@@ -476,3 +476,49 @@ async fn a_pool_change_between_two_draws_is_seen_by_the_second() {
     assert_eq!(second["strata"][0]["matched"], 21);
     assert_eq!(second["strata"][0]["excluded"]["not_active"], 1);
 }
+
+#[tokio::test]
+async fn concurrent_centers_draw_from_overlapping_strata_without_a_single_failure() {
+    let fx = DrawFixture::new(&experts(60, "A0101")).await;
+    let body = fx.request(json!([
+        { "specialty_prefixes": ["A01"], "count": 3, "reserves": 2 },
+        { "specialty_prefixes": ["A0101"], "count": 3, "reserves": 2 }
+    ]));
+    let clients = (0..8).map(|_| {
+        let (fx, body) = (&fx, body.clone());
+        async move {
+            for _ in 0..3 {
+                let created = fx.create(&body).await;
+                assert_eq!(created.status(), StatusCode::CREATED);
+                let created: Value = created.json().await.unwrap();
+                let response = fx
+                    .contribute(&fx.center, created["draw_id"].as_str().unwrap())
+                    .await;
+                let status = response.status();
+                assert_eq!(
+                    status,
+                    StatusCode::OK,
+                    "{}\n{}",
+                    response.text().await.unwrap(),
+                    captured_logs()
+                );
+            }
+        }
+    });
+    futures_util::future::join_all(clients).await;
+    let listed: Value = fx
+        .app
+        .get("/api/v1/draws?limit=100", Some(&fx.center))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 24);
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["status"] == "drawn")
+    );
+}

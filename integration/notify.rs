@@ -328,7 +328,7 @@ async fn wait_for_calls(platform: &Platform, count: usize) {
 async fn audit_entries(app: &TestApp) -> Vec<Value> {
     let sql = "SELECT entry FROM audit_entries ORDER BY idx";
     let raw: Vec<Vec<u8>> = match &app.state.store {
-        Store::Sqlite(pool) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
+        Store::Sqlite(pool, _) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
         Store::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
     };
     raw.iter()
@@ -704,7 +704,7 @@ async fn a_master_key_rotation_reseals_pending_notifications_which_still_deliver
 async fn sealed_key_ids(app: &TestApp) -> Vec<String> {
     let sql = "SELECT sealed_recipient FROM outbox UNION ALL SELECT sealed_params FROM outbox";
     let blobs: Vec<Vec<u8>> = match &app.state.store {
-        Store::Sqlite(pool) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
+        Store::Sqlite(pool, _) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
         Store::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
     };
     blobs

@@ -490,7 +490,7 @@ async fn rewind_log(store: &Store, size: u64) {
     }
     for (sql, binds) in statements {
         match store {
-            Store::Sqlite(pool) => {
+            Store::Sqlite(pool, _) => {
                 let mut query = sqlx::query(&sql);
                 for bind in binds {
                     query = query.bind(bind);

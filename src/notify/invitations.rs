@@ -560,15 +560,17 @@ impl InvitationService {
             };
             tx.settle_invitation(&id, &answer).await?;
             let token = seat_token(&row.token)?;
+            // The replacement (which updates pool rows) before the log entry (which locks the
+            // log's head), in the order every other writer takes those locks.
+            let pending = self
+                .draws
+                .replace_in(&mut tx, &draw, token, "no_answer", Actor::System)
+                .await?;
             let entry = AuditEntry::new("notify.expired", now, Actor::System)
                 .reference("draw", &draw_id)
                 .reference("invitation", &id)
                 .data("token", token.to_hex());
             audit::append(&mut tx, &entry).await?;
-            let pending = self
-                .draws
-                .replace_in(&mut tx, &draw, token, "no_answer", Actor::System)
-                .await?;
             tx.commit().await?;
             self.draws.after_replacement(pending).await?;
             expired += 1;

@@ -189,18 +189,18 @@ impl Tx {
             }
             query.execute(conn).await?;
         });
-        let placeholders: Vec<String> = (1..=expert_ids.len()).map(|n| format!("${n}")).collect();
-        let sql = format!(
-            "UPDATE experts SET draws = draws + 1 WHERE id IN ({})",
-            placeholders.join(", ")
-        );
-        on_conn!(self, conn => {
-            let mut query = sqlx::query(&sql);
-            for id in expert_ids {
-                query = query.bind(id);
-            }
-            query.execute(conn).await?;
-        });
+        // One row at a time in id order: concurrent draws that seat the same experts then
+        // take their row locks in the same order and cannot deadlock (PostgreSQL did, with
+        // one `IN (…)` update per draw).
+        let mut sorted: Vec<&String> = expert_ids.iter().collect();
+        sorted.sort_unstable();
+        for id in sorted {
+            on_conn!(self, conn => sqlx::query("UPDATE experts SET draws = draws + 1 WHERE id = $1")
+                .bind(id)
+                .execute(conn)
+                .await
+                .map(|r| r.rows_affected()))?;
+        }
         Ok(())
     }
 

@@ -40,14 +40,52 @@ pub enum Backend {
 
 #[derive(Clone)]
 pub enum Store {
-    Sqlite(SqlitePool),
+    Sqlite(SqlitePool, WriterQueue),
     Postgres(PgPool),
 }
 
+/// SQLite has one writer at a time. Writers of this process wait for it here, in arrival
+/// order, instead of in SQLite's busy handler, which polls with sleeps of up to 100 ms and
+/// turned a few queued writers into tail latencies of seconds (BENCHMARKS.md, Draws).
+#[derive(Clone, Default)]
+pub struct WriterQueue(std::sync::Arc<tokio::sync::Mutex<()>>);
+
+/// How long a writer waits for its turn; the same bound as SQLite's own busy timeout.
+const WRITER_WAIT: Duration = Duration::from_secs(5);
+
 /// A transaction on either backend. Dropping it without `commit` rolls it back.
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(SqliteTx),
     Postgres(Transaction<'static, Postgres>),
+}
+
+/// A SQLite transaction, holding this process's writer turn when it writes.
+pub struct SqliteTx {
+    transaction: Transaction<'static, Sqlite>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl std::ops::Deref for SqliteTx {
+    type Target = sqlx::SqliteConnection;
+
+    fn deref(&self) -> &Self::Target {
+        &self.transaction
+    }
+}
+
+impl std::ops::DerefMut for SqliteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.transaction
+    }
+}
+
+impl SqliteTx {
+    fn reading(transaction: Transaction<'static, Sqlite>) -> Self {
+        Self {
+            transaction,
+            _turn: None,
+        }
+    }
 }
 
 /// Runs the same query code on whichever backend a transaction belongs to.
@@ -99,19 +137,19 @@ impl Store {
             .acquire_timeout(options.acquire_timeout)
             .connect_with(connect)
             .await?;
-        Ok(Self::Sqlite(pool))
+        Ok(Self::Sqlite(pool, WriterQueue::default()))
     }
 
     pub fn backend(&self) -> Backend {
         match self {
-            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Sqlite(..) => Backend::Sqlite,
             Self::Postgres(_) => Backend::Postgres,
         }
     }
 
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {
-            Self::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Self::Sqlite(pool, _) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
             Self::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
         Ok(())
@@ -121,7 +159,15 @@ impl Store {
     /// so that two writers never deadlock upgrading read locks.
     pub async fn write(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Self::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Self::Sqlite(pool, queue) => {
+                let turn = tokio::time::timeout(WRITER_WAIT, queue.0.clone().lock_owned())
+                    .await
+                    .map_err(|_| StoreError::Database(sqlx::Error::PoolTimedOut))?;
+                Tx::Sqlite(SqliteTx {
+                    transaction: pool.begin_with("BEGIN IMMEDIATE").await?,
+                    _turn: Some(turn),
+                })
+            }
             Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
@@ -129,7 +175,7 @@ impl Store {
     /// A transaction that only reads: a consistent snapshot that does not block writers.
     pub async fn read(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Self::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Self::Sqlite(pool, _) => Tx::Sqlite(SqliteTx::reading(pool.begin().await?)),
             Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
@@ -138,7 +184,7 @@ impl Store {
     /// life (SQLite's read transactions already do; PostgreSQL needs REPEATABLE READ).
     pub async fn snapshot(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Self::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Self::Sqlite(pool, _) => Tx::Sqlite(SqliteTx::reading(pool.begin().await?)),
             Self::Postgres(pool) => Tx::Postgres(
                 pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     .await?,
@@ -155,7 +201,7 @@ impl Store {
 
     pub async fn close(&self) {
         match self {
-            Self::Sqlite(pool) => pool.close().await,
+            Self::Sqlite(pool, _) => pool.close().await,
             Self::Postgres(pool) => pool.close().await,
         }
     }
@@ -164,7 +210,7 @@ impl Store {
 impl Tx {
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
-            Self::Sqlite(t) => t.commit().await?,
+            Self::Sqlite(t) => t.transaction.commit().await?,
             Self::Postgres(t) => t.commit().await?,
         }
         Ok(())
@@ -172,7 +218,7 @@ impl Tx {
 
     pub async fn rollback(self) -> Result<(), StoreError> {
         match self {
-            Self::Sqlite(t) => t.rollback().await?,
+            Self::Sqlite(t) => t.transaction.rollback().await?,
             Self::Postgres(t) => t.rollback().await?,
         }
         Ok(())

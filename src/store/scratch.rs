@@ -74,7 +74,7 @@ impl Store {
     pub async fn durability_settings(&self) -> Result<Vec<(String, String)>, StoreError> {
         let mut facts = Vec::new();
         match self {
-            Self::Sqlite(pool) => {
+            Self::Sqlite(pool, _) => {
                 let version: String = sqlx::query_scalar("SELECT sqlite_version()")
                     .fetch_one(pool)
                     .await?;
