@@ -15,7 +15,7 @@
 //! | [`audit`]     | the transparency log: entries, Merkle tree, checkpoints, tiles, proofs, witnesses |
 //! | [`pool`]      | the expert pool: sealed records, import, demo data, views, dual-controlled unseal |
 //! | [`draw`]      | the verifiable draw: pool rules, commit → contribute → result, replacements, records |
-//! | [`notify`]    | notifying experts: the transactional outbox, gateways, the delivery worker |
+//! | [`notify`]    | reaching experts: outbox, gateways, delivery worker, invitations, answers, deadlines |
 //! | [`http`]      | routes, problem+json errors, security headers, OpenAPI |
 //! | [`cli`]       | the `sealdraw` subcommands |
 //! | [`bench`]     | `sealdraw bench`: reproducible measurements beside the machine's raw limits |
