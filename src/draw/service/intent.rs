@@ -1,0 +1,548 @@
+//! Step 1, the intent: the request checked, the pool read at one snapshot through the rules,
+//! the eligible sets and `H(s)` committed and logged before any randomness exists. Also the
+//! penalties the rules read.
+
+use super::*;
+
+impl DrawService {
+    /// Step 1: validate, filter the pool at one snapshot, commit to `s`, log the intent.
+    pub async fn create(
+        &self,
+        center: &Principal,
+        request: NewDraw,
+    ) -> Result<CreatedDraw, DrawServiceError> {
+        let now = self.clock.now_millis();
+        self.check_timing(request.evaluation_start, now)?;
+        let header = DrawHeader {
+            center_id: center.account_id.clone(),
+            tender_reference: request.tender_reference.trim().to_owned(),
+            tender_name: request.tender_name.trim().to_owned(),
+            parent: None,
+        };
+        let filter = self.filter_for(center, request).await?;
+        let row = self
+            .commit_intent(header, Actor::of(center), filter)
+            .await?;
+        let intent_proof = self.audit.proof_file(row.intent_index as u64).await?;
+        let draw = self.view_row(row).await?;
+        Ok(CreatedDraw { draw, intent_proof })
+    }
+
+    fn check_timing(&self, start: Millis, now: Millis) -> Result<(), DrawServiceError> {
+        let earliest = now + self.settings.latest_minutes_before * 60_000;
+        let latest = now + self.settings.earliest_hours_before * 3_600_000;
+        if start < earliest {
+            return Err(DrawServiceError::Timing(format!(
+                "the evaluation must start at least {} minutes after the draw (no earlier than {})",
+                self.settings.latest_minutes_before,
+                to_rfc3339(earliest)
+            )));
+        }
+        if start > latest {
+            return Err(DrawServiceError::Timing(format!(
+                "a draw is accepted at most {} hours before the evaluation starts (no later than {})",
+                self.settings.earliest_hours_before,
+                to_rfc3339(latest)
+            )));
+        }
+        Ok(())
+    }
+
+    async fn filter_for(
+        &self,
+        center: &Principal,
+        request: NewDraw,
+    ) -> Result<DrawFilter, DrawServiceError> {
+        let text = |field: &str, value: &str, max: usize| {
+            let length = value.trim().chars().count();
+            if length == 0 || length > max || value.chars().any(char::is_control) {
+                Err(invalid(
+                    field,
+                    format!("must be 1 to {max} characters, no control characters"),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        text("tender_reference", &request.tender_reference, 100)?;
+        text("tender_name", &request.tender_name, 200)?;
+        if !(30..=7 * 24 * 60).contains(&request.evaluation_minutes) {
+            return Err(invalid(
+                "evaluation_minutes",
+                "must be from 30 to 10080 (one week)",
+            ));
+        }
+        if request.strata.is_empty() || request.strata.len() > MAX_STRATA {
+            return Err(invalid(
+                "strata",
+                format!("must hold 1 to {MAX_STRATA} strata"),
+            ));
+        }
+        let known = self.known_specialties().await?;
+        for (i, stratum) in request.strata.iter().enumerate() {
+            if !(1..=MAX_SEATS_PER_STRATUM).contains(&stratum.k) {
+                return Err(invalid(
+                    format!("strata[{i}].count"),
+                    format!("must be from 1 to {MAX_SEATS_PER_STRATUM}"),
+                ));
+            }
+            if stratum.m > MAX_SEATS_PER_STRATUM {
+                return Err(invalid(
+                    format!("strata[{i}].reserves"),
+                    format!("must be from 0 to {MAX_SEATS_PER_STRATUM}"),
+                ));
+            }
+            if stratum.prefixes.is_empty() || stratum.prefixes.len() > crate::draw::MAX_PREFIXES {
+                return Err(invalid(
+                    format!("strata[{i}].specialty_prefixes"),
+                    "must hold 1 to 32 specialty codes",
+                ));
+            }
+            for (j, prefix) in stratum.prefixes.iter().enumerate() {
+                let field = format!("strata[{i}].specialty_prefixes[{j}]");
+                let code = parse_specialty(prefix).map_err(|problem| invalid(&field, problem))?;
+                if code != *prefix {
+                    return Err(invalid(field, "must be written in capitals, e.g. A01"));
+                }
+                if !known.contains(&code) {
+                    return Err(invalid(field, "is not in the specialty classification"));
+                }
+            }
+        }
+        if request.avoid_organisations.len() > MAX_AVOIDED_ORGANISATIONS {
+            return Err(invalid(
+                "avoid_organisations",
+                format!("at most {MAX_AVOIDED_ORGANISATIONS} organisations"),
+            ));
+        }
+        let mut avoid = Vec::with_capacity(request.avoid_organisations.len());
+        for (i, org) in request.avoid_organisations.iter().enumerate() {
+            text(&format!("avoid_organisations[{i}].name"), &org.name, 200)?;
+            let code = CreditCode::parse(&org.credit_code).map_err(|problem| {
+                invalid(format!("avoid_organisations[{i}].credit_code"), problem)
+            })?;
+            avoid.push(AvoidedOrganisation {
+                credit_code: code.as_str().to_owned(),
+                name: org.name.trim().to_owned(),
+            });
+        }
+        if request.exclude_tokens.len() > MAX_EXCLUDED_TOKENS {
+            return Err(invalid(
+                "exclude_experts",
+                format!("at most {MAX_EXCLUDED_TOKENS} tokens"),
+            ));
+        }
+        for (i, excluded) in request.exclude_tokens.iter().enumerate() {
+            if !is_draw_id(&excluded.draw_id) {
+                return Err(invalid(
+                    format!("exclude_experts[{i}].draw_id"),
+                    "is not a draw id",
+                ));
+            }
+            DrawToken::from_hex(&excluded.token)
+                .map_err(|problem| invalid(format!("exclude_experts[{i}].token"), problem))?;
+        }
+        let region = |field: String, code: &str| {
+            let ok = (2..=6).contains(&code.len())
+                && code.len().is_multiple_of(2)
+                && code.bytes().all(|b| b.is_ascii_digit());
+            if ok {
+                Ok(code.to_owned())
+            } else {
+                Err(invalid(
+                    field,
+                    "must be a region code prefix of 2, 4 or 6 digits, e.g. 42 or 4201",
+                ))
+            }
+        };
+        let mut regions_exclude = Vec::new();
+        for (i, code) in request.regions_exclude.iter().enumerate() {
+            regions_exclude.push(region(format!("regions_exclude[{i}]"), code)?);
+        }
+        let mut regions_require = Vec::new();
+        for (i, code) in request.regions_require.iter().enumerate() {
+            regions_require.push(region(format!("regions_require[{i}]"), code)?);
+        }
+        if request.mode == EvaluationMode::CrossSite {
+            // Cross-site evaluation exists to bring experts from elsewhere: the project's own
+            // region is excluded, from the request or else the center's registered region.
+            let project = request
+                .project_region
+                .clone()
+                .or_else(|| center.region_code.clone())
+                .ok_or_else(|| {
+                    invalid(
+                        "project_region",
+                        "a cross-site draw needs the project's region (4 or 6 digits)",
+                    )
+                })?;
+            let project = region("project_region".into(), &project)?;
+            if project.len() < 4 {
+                return Err(invalid(
+                    "project_region",
+                    "must name a city or county (4 or 6 digits), not the whole province",
+                ));
+            }
+            // A city-level prefix: the county codes of a city share its first four digits.
+            regions_exclude.push(project.chars().take(4).collect());
+        } else if let Some(project) = &request.project_region {
+            region("project_region".into(), project)?;
+        }
+        let salt = self
+            .rng
+            .bytes::<32>()
+            .map_err(|_| DrawServiceError::Randomness)?;
+        let mut filter = DrawFilter {
+            version: FILTER_VERSION.into(),
+            salt: hex::encode(salt),
+            evaluation_start: request.evaluation_start,
+            evaluation_minutes: request.evaluation_minutes,
+            mode: request.mode,
+            strata: request.strata,
+            avoid_organisations: avoid,
+            exclude_tokens: request.exclude_tokens,
+            regions_exclude,
+            regions_require,
+            rules: self.rules(),
+        };
+        filter.normalise();
+        Ok(filter)
+    }
+
+    pub(super) fn rules(&self) -> PoolRules {
+        PoolRules {
+            age_limit_years: self.settings.age_limit_years,
+            avoidance_years: self.settings.avoidance_years,
+            frequency_cap: self.settings.frequency_cap,
+            frequency_window_days: self.settings.frequency_window_days,
+        }
+    }
+
+    async fn known_specialties(&self) -> Result<HashSet<String>, DrawServiceError> {
+        let mut tx = self.store.read().await?;
+        let codes = tx.specialty_codes().await?;
+        tx.rollback().await?;
+        Ok(codes.into_iter().map(|(code, _, _)| code).collect())
+    }
+
+    /// Reads the pool at one snapshot, applies the filter, seals the eligible members and `s`,
+    /// and logs the intent. Refuses, writing nothing, when a stratum is too small.
+    pub(super) async fn commit_intent(
+        &self,
+        header: DrawHeader,
+        actor: Actor,
+        filter: DrawFilter,
+    ) -> Result<DrawRow, DrawServiceError> {
+        let now = self.clock.now_millis();
+        let draw_id = uuid::Uuid::now_v7().to_string();
+        let (snapshot, eligibility) = self.eligibility(&header.center_id, &filter).await?;
+        let summaries: Vec<StratumSummary> = filter
+            .strata
+            .iter()
+            .zip(&eligibility)
+            .enumerate()
+            .map(|(i, (stratum, found))| StratumSummary {
+                stratum: i,
+                specialty_prefixes: stratum.prefixes.clone(),
+                k: stratum.k,
+                m: stratum.m,
+                matched: found.matched,
+                eligible: found.eligible.len() as u64,
+                excluded: found
+                    .excluded
+                    .iter()
+                    .map(|(code, count)| ((*code).to_owned(), *count))
+                    .collect(),
+            })
+            .collect();
+        let mut strata = Vec::with_capacity(filter.strata.len());
+        let mut members_by_stratum = Vec::with_capacity(filter.strata.len());
+        for (stratum, found) in filter.strata.iter().zip(eligibility) {
+            let mut pairs: Vec<(DrawToken, String)> = found
+                .eligible
+                .into_iter()
+                .map(|id| (DrawToken::derive_with_keys(&self.keys, &draw_id, &id), id))
+                .collect();
+            pairs.sort_unstable_by_key(|a| a.0);
+            let (tokens, members): (Vec<DrawToken>, Vec<String>) = pairs.into_iter().unzip();
+            let set = EligibleSet::new(tokens).map_err(corrupt)?;
+            strata.push((
+                Stratum::new(stratum.prefixes.clone(), stratum.k, stratum.m)
+                    .map_err(|e| invalid("strata", e.to_string()))?,
+                set,
+            ));
+            members_by_stratum.push(members);
+        }
+        let filter_sha256 = filter.sha256().map_err(corrupt)?;
+        let secret = ServerSecret::generate(&self.rng).map_err(|_| DrawServiceError::Randomness)?;
+        let plan = DrawPlan::new(
+            DrawRequest {
+                draw_id: draw_id.clone(),
+                pool_snapshot: snapshot,
+                filter_sha256,
+                min_multiple: self.settings.min_eligible_multiple,
+                strata,
+            },
+            &secret,
+        )
+        .map_err(|error| match error {
+            DrawError::Refused(refusal) => DrawServiceError::Refused {
+                refusal,
+                strata: summaries.clone(),
+            },
+            other => corrupt(other),
+        })?;
+        let mut stratum_rows = Vec::with_capacity(members_by_stratum.len());
+        for (i, (members, set)) in members_by_stratum.iter().zip(plan.eligible()).enumerate() {
+            let members_json = serde_json::to_vec(members).map_err(corrupt)?;
+            let stratum = &plan.intent().strata[i];
+            stratum_rows.push(StratumRow {
+                stratum: i as i32,
+                prefixes: serde_json::to_string(&stratum.prefixes).map_err(corrupt)?,
+                k: stratum.k as i32,
+                m: stratum.m as i32,
+                eligible_count: set.len() as i64,
+                eligible_root: stratum.eligible_root.to_vec(),
+                tokens: set.tokens().iter().flat_map(|t| *t.as_bytes()).collect(),
+                sealed_members: self.keys.seal(
+                    &self.rng,
+                    &members_context(&draw_id, i),
+                    &members_json,
+                )?,
+            });
+        }
+        let deadline = now + self.settings.contribution_timeout_secs * 1000;
+        let mut entry = published::intent_entry(plan.intent(), now, actor)
+            .data("tender_reference", &header.tender_reference)
+            .data("mode", filter.mode.as_str())
+            .data("evaluation_start", to_rfc3339(filter.evaluation_start))
+            .data("contribution_deadline", to_rfc3339(deadline))
+            .data("exclusions", &summaries);
+        if let Some((parent, reason)) = &header.parent {
+            entry = entry
+                .reference("parent_draw", parent)
+                .data("link_reason", reason);
+        }
+        let sealed_secret =
+            self.keys
+                .seal(&self.rng, &secret_context(&draw_id), secret.expose())?;
+        let filter_json =
+            String::from_utf8(filter.canonical_bytes().map_err(corrupt)?).map_err(corrupt)?;
+        let (parent_draw_id, link_reason) = header.parent.unzip();
+        let row = DrawRow {
+            id: draw_id.clone(),
+            center_id: header.center_id,
+            parent_draw_id,
+            link_reason,
+            tender_reference: header.tender_reference,
+            tender_name: header.tender_name,
+            mode: filter.mode.as_str().to_owned(),
+            evaluation_start: filter.evaluation_start,
+            evaluation_minutes: filter.evaluation_minutes as i32,
+            status: "awaiting_entropy".into(),
+            filter_json,
+            exclusions_json: serde_json::to_string(&summaries).map_err(corrupt)?,
+            intent_json: String::from_utf8(plan.intent().canonical_bytes().map_err(corrupt)?)
+                .map_err(corrupt)?,
+            intent_hash: plan.intent_hash().to_vec(),
+            intent_index: 0,
+            sealed_secret,
+            contribution_deadline: deadline,
+            secret: None,
+            seed: None,
+            result_index: None,
+            created_at: now,
+            executed_at: None,
+        };
+        self.write_intent(row, entry, &stratum_rows).await
+    }
+
+    async fn write_intent(
+        &self,
+        row: DrawRow,
+        entry: AuditEntry,
+        strata: &[StratumRow],
+    ) -> Result<DrawRow, DrawServiceError> {
+        let mut row = row;
+        let mut tx = self.store.write().await?;
+        row.intent_index = audit::append(&mut tx, &entry).await? as i64;
+        tx.insert_draw(&row).await?;
+        tx.insert_draw_strata(&row.id, strata).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// The pool at one consistent snapshot, through the rules. Returns the snapshot's name (the
+    /// audit log's size and root then: every pool change is logged, so it names the pool state)
+    /// and each stratum's eligible experts.
+    pub(super) async fn eligibility(
+        &self,
+        center_id: &str,
+        filter: &DrawFilter,
+    ) -> Result<(String, Vec<filter::StratumEligibility>), DrawServiceError> {
+        let start = filter.evaluation_start;
+        let end = filter.evaluation_end();
+        // The province's calendar (UTC+8), as for leave and penalties: an evaluation at 00:30
+        // on 1 January is in the new year for the age limit and the avoidance years.
+        let evaluation_day = DateTime::from_timestamp_millis(start + CHINA_OFFSET_MILLIS)
+            .ok_or_else(|| invalid("evaluation_start", "is out of range"))?
+            .date_naive();
+        let mut tx = self.store.snapshot().await?;
+        let head = tx.audit_head().await?;
+        let frontier = crate::audit::merkle::Frontier::from_bytes(&head).map_err(corrupt)?;
+        let snapshot = format!("{}:{}", frontier.size(), hex::encode(frontier.root()));
+        let candidates = self.pool_candidates(&mut tx).await?;
+        let org_indexes: Vec<[u8; 32]> = filter
+            .avoid_organisations
+            .iter()
+            .map(|org| self.keys.blind_index("credit_code", &org.credit_code))
+            .collect();
+        let conflicted = tx
+            .organisation_ties(&org_indexes)
+            .await?
+            .into_iter()
+            .filter(|tie| {
+                filter::tie_is_conflict(
+                    &tie.relation,
+                    tie.to_date.as_deref(),
+                    evaluation_day,
+                    filter.rules.avoidance_years,
+                )
+            })
+            .map(|tie| tie.expert_id)
+            .collect();
+        let over_cap = if filter.rules.frequency_cap == 0 {
+            HashSet::new()
+        } else {
+            let today = self.clock.now_millis().div_euclid(DAY_MILLIS);
+            tx.selection_counts(
+                today - filter.rules.frequency_window_days + 1,
+                i64::from(filter.rules.frequency_cap),
+            )
+            .await?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect()
+        };
+        let mut excluded = HashSet::new();
+        for (i, wanted) in filter.exclude_tokens.iter().enumerate() {
+            let field = || format!("exclude_experts[{i}]");
+            let unknown = || {
+                invalid(
+                    field(),
+                    "is not a drawn or reserve token of one of your draws",
+                )
+            };
+            let draw = tx.draw(&wanted.draw_id).await?.ok_or_else(unknown)?;
+            if draw.center_id != center_id {
+                return Err(unknown());
+            }
+            let token = DrawToken::from_hex(&wanted.token).map_err(|p| invalid(field(), p))?;
+            let seat = tx
+                .draw_seat(&wanted.draw_id, token.as_bytes())
+                .await?
+                .ok_or_else(unknown)?;
+            excluded.insert(self.open_seat_expert(&wanted.draw_id, &seat)?);
+        }
+        let facts = PoolFacts {
+            on_leave: tx.experts_on_leave(start, end).await?.into_iter().collect(),
+            penalised: tx.experts_penalised(start).await?.into_iter().collect(),
+            conflicted,
+            excluded,
+            over_cap,
+        };
+        tx.rollback().await?;
+        Ok((
+            snapshot,
+            filter::apply(&candidates, &facts, filter, evaluation_day.year()),
+        ))
+    }
+
+    /// The pool's draw-relevant rows as of `tx`'s snapshot: this instance's copy when the pool
+    /// version read in the same snapshot says it is current, else read afresh and kept. Reading
+    /// every row per draw cost more than all the draw's arithmetic (BENCHMARKS.md, Draws).
+    async fn pool_candidates(
+        &self,
+        tx: &mut Tx,
+    ) -> Result<PoolCandidates, DrawServiceError> {
+        let version = tx.pool_version().await?;
+        if let Some((cached, candidates)) =
+            &*self.pool_cache.lock().unwrap_or_else(|e| e.into_inner())
+            && *cached == version
+        {
+            return Ok(candidates.clone());
+        }
+        let candidates = candidates_from_rows(tx.all_draw_candidates().await?);
+        let candidates = Arc::new(candidates);
+        *self.pool_cache.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((version, candidates.clone()));
+        Ok(candidates)
+    }
+
+    /// Records a penalty (违规记录) against an expert; while it is in force the expert is not drawn.
+    pub async fn record_penalty(
+        &self,
+        admin: &Principal,
+        expert_id: &str,
+        reason_code: &str,
+        until: Option<Millis>,
+    ) -> Result<String, DrawServiceError> {
+        let code_ok = (2..=32).contains(&reason_code.len())
+            && reason_code
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'_');
+        if !code_ok {
+            return Err(invalid(
+                "reason_code",
+                "must be a short lowercase code such as bid_rigging or absence",
+            ));
+        }
+        let now = self.clock.now_millis();
+        if until.is_some_and(|until| until <= now) {
+            return Err(invalid("until", "must be in the future"));
+        }
+        // Not an id at all (a NUL byte is refused by PostgreSQL): no such expert, no query.
+        if expert_id.is_empty() || expert_id.len() > 64 || expert_id.chars().any(char::is_control) {
+            return Err(DrawServiceError::NoSuchExpert);
+        }
+        let mut tx = self.store.write().await?;
+        if tx.expert(expert_id).await?.is_none() {
+            return Err(DrawServiceError::NoSuchExpert);
+        }
+        let id = uuid::Uuid::now_v7().to_string();
+        tx.insert_penalty(&id, expert_id, reason_code, now, until)
+            .await?;
+        let mut entry = AuditEntry::new("expert.penalty", now, Actor::of(admin))
+            .reference("penalty", &id)
+            .data("expert", self.keys.expert_pseudonym(expert_id))
+            .data("reason_code", reason_code);
+        if let Some(until) = until {
+            entry = entry.data("until", to_rfc3339(until));
+        }
+        audit::append(&mut tx, &entry).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+}
+
+/// The pool's (expert, specialty) rows gathered per expert, as the rules take them.
+pub fn candidates_from_rows(
+    rows: Vec<crate::store::draws::CandidateRow>,
+) -> HashMap<String, Candidate> {
+    let mut candidates: HashMap<String, Candidate> = HashMap::new();
+    for row in rows {
+        candidates
+            .entry(row.id.clone())
+            .or_insert_with(|| Candidate {
+                expert_id: row.id,
+                status: row.status,
+                suspended_until: row.suspended_until,
+                birth_year: row.birth_year,
+                region_code: row.region_code,
+                specialties: Vec::new(),
+            })
+            .specialties
+            .push(row.code);
+    }
+    candidates
+}

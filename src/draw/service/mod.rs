@@ -1,0 +1,395 @@
+//! The draw protocol over the store and the audit log: intent → contributions → result →
+//! replacements (DESIGN §5, `docs/DRAW-SPEC.md`). Every step appends its audit entry in the
+//! transaction that makes it; nothing here names an expert except inside sealed values.
+
+mod intent;
+mod replacement;
+mod result;
+mod views;
+
+pub use intent::candidates_from_rows;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike};
+use serde::Serialize;
+
+use super::filter::{
+    self, AvoidedOrganisation, Candidate, DrawFilter, EvaluationMode, ExcludedToken,
+    FILTER_VERSION, FilterStratum, PoolFacts, PoolRules,
+};
+use super::{
+    Contribution, DrawError, DrawIntent, DrawPlan, DrawRequest, DrawToken, EligibleSet,
+    MAX_CONTRIBUTION_LEN, MAX_CONTRIBUTIONS, MAX_STRATA, ServerSecret, Stratum, StratumRefusal,
+    VerificationRecord, published,
+};
+use crate::audit::{self, Actor, AuditEntry, AuditLog};
+use crate::auth::{Principal, Role};
+use crate::clock::{Millis, SharedClock, to_rfc3339};
+use crate::config::DrawSettings;
+use crate::crypto::seal::SealError;
+use crate::crypto::{KeyRing, Rng, sha256};
+use crate::notify::invitations::{self, InvitationError, InvitationPolicy};
+use crate::pool::validate::{CreditCode, parse_specialty};
+use crate::store::draws::{CandidateSeatRow, ContributionRow, DrawRow, NewCandidate, StratumRow};
+use crate::store::{Store, StoreError, Tx};
+
+const DAY_MILLIS: i64 = 86_400_000;
+/// China Standard Time, the province's calendar: UTC+8, no daylight saving.
+const CHINA_OFFSET_MILLIS: i64 = 8 * 3_600_000;
+/// The smallest contribution accepted from a client: below 128 bits it would not be
+/// randomness worth the name (the spec allows 1 byte; the API is stricter).
+pub const MIN_CONTRIBUTION_LEN: usize = 16;
+pub const MAX_SEATS_PER_STRATUM: u32 = 50;
+pub const MAX_AVOIDED_ORGANISATIONS: usize = 200;
+pub const MAX_EXCLUDED_TOKENS: usize = 200;
+
+/// Why a seat was vacated.
+pub const REPLACEMENT_REASONS: [&str; 4] = ["declined", "no_answer", "recused", "withdrew"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum DrawServiceError {
+    #[error("{field}: {problem}")]
+    Invalid { field: String, problem: String },
+    #[error("evaluation_start: {0}")]
+    Timing(String),
+    #[error("{refusal}")]
+    Refused {
+        refusal: StratumRefusal,
+        strata: Vec<StratumSummary>,
+    },
+    #[error("no such draw")]
+    NotFound,
+    #[error("no such expert")]
+    NoSuchExpert,
+    #[error("this account has already contributed to the draw")]
+    AlreadyContributed,
+    #[error("the draw no longer accepts contributions: its result has been drawn")]
+    ContributionsClosed,
+    #[error("the draw has no result yet")]
+    NotDrawn,
+    #[error("token {0} is not a seated member of this draw")]
+    NotSeated(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Audit(#[from] audit::AuditError),
+    #[error("sealing failed: {0}")]
+    Sealing(#[from] SealError),
+    #[error("randomness unavailable")]
+    Randomness,
+    #[error("stored draw is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+impl From<DrawError> for DrawServiceError {
+    fn from(error: DrawError) -> Self {
+        match error {
+            DrawError::Refused(refusal) => Self::Refused {
+                refusal,
+                strata: Vec::new(),
+            },
+            other => Self::Corrupt(other.to_string()),
+        }
+    }
+}
+
+fn invalid(field: impl Into<String>, problem: impl Into<String>) -> DrawServiceError {
+    DrawServiceError::Invalid {
+        field: field.into(),
+        problem: problem.into(),
+    }
+}
+
+fn corrupt(what: impl std::fmt::Display) -> DrawServiceError {
+    DrawServiceError::Corrupt(what.to_string())
+}
+
+/// A center's request, as parsed from the API.
+#[derive(Debug, Clone)]
+pub struct NewDraw {
+    pub tender_reference: String,
+    pub tender_name: String,
+    pub evaluation_start: Millis,
+    pub evaluation_minutes: u32,
+    pub mode: EvaluationMode,
+    pub project_region: Option<String>,
+    pub strata: Vec<FilterStratum>,
+    pub avoid_organisations: Vec<AvoidedOrganisation>,
+    pub exclude_tokens: Vec<ExcludedToken>,
+    pub regions_exclude: Vec<String>,
+    pub regions_require: Vec<String>,
+}
+
+/// Per stratum, what the center may see: counts, never who.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct StratumSummary {
+    pub stratum: usize,
+    pub specialty_prefixes: Vec<String>,
+    pub k: u32,
+    pub m: u32,
+    /// Experts with a specialty under the prefixes.
+    pub matched: u64,
+    pub eligible: u64,
+    /// Exclusions by reason code; each expert counted once, under the first rule that applies.
+    #[schema(value_type = Object)]
+    pub excluded: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SeatView {
+    pub token: String,
+    pub stratum: usize,
+    /// Position in the stratum's ranking: 0..k-1 were drawn, k.. are reserves.
+    pub rank: u32,
+    /// seated (awaiting confirmation), confirmed, replaced, or reserve (unused).
+    pub state: String,
+    pub replaced_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StratumProgress {
+    pub stratum: usize,
+    pub confirmed: u32,
+    pub pending: u32,
+    pub replaced: u32,
+    pub reserves_left: u32,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ContributionView {
+    pub position: u32,
+    pub role: String,
+    pub received_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DrawView {
+    pub draw_id: String,
+    /// awaiting_entropy, then drawn.
+    pub status: String,
+    pub tender_reference: String,
+    pub tender_name: String,
+    pub mode: EvaluationMode,
+    pub evaluation_start: String,
+    pub evaluation_minutes: u32,
+    pub parent_draw_id: Option<String>,
+    pub link_reason: Option<String>,
+    pub linked_draws: Vec<String>,
+    #[schema(value_type = Object)]
+    pub intent: DrawIntent,
+    pub intent_index: u64,
+    pub contribution_deadline: String,
+    pub contributions: Vec<ContributionView>,
+    pub strata: Vec<StratumSummary>,
+    pub result_index: Option<u64>,
+    pub seats: Vec<SeatView>,
+    pub progress: Vec<StratumProgress>,
+    /// True when every seat of every stratum is confirmed.
+    pub complete: bool,
+}
+
+/// The answer to a new draw: its view and the proof that its intent is in the signed log.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CreatedDraw {
+    #[serde(flatten)]
+    pub draw: DrawView,
+    /// A c2sp.org/tlog-proof of the intent entry, with the signed checkpoint covering it.
+    pub intent_proof: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReplacementOutcome {
+    pub replaced: String,
+    pub reason: String,
+    /// The reserve now seated, or none when the stratum's reserves are used up.
+    pub successor: Option<String>,
+    /// The linked draw started because reserves ran out.
+    pub linked_draw: Option<String>,
+    /// Why no linked draw could be started (e.g. too few eligible experts remain).
+    pub linked_draw_refused: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FrequencyEntry {
+    pub pseudonym: String,
+    pub seats: u64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FrequencyReport {
+    pub window_days: i64,
+    pub since: String,
+    pub experts: Vec<FrequencyEntry>,
+    pub experts_with_seats: u64,
+    pub total_seats: u64,
+    pub min: u64,
+    pub max: u64,
+    pub mean: String,
+    pub standard_deviation: String,
+    /// Seats → how many experts had that many.
+    #[schema(value_type = Object)]
+    pub histogram: BTreeMap<u64, u64>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RecheckStratum {
+    pub stratum: usize,
+    pub committed: u64,
+    /// The sealed members re-derive exactly the committed tokens and Merkle root.
+    pub members_match_committed_root: bool,
+    /// The same filter applied to the pool as it is now.
+    pub eligible_today: u64,
+    /// Committed members the rules exclude today (pool changes since, including the draw's
+    /// own seats counting towards the frequency cap).
+    pub no_longer_eligible: u64,
+    /// Experts the rules admit today who were not in the committed set.
+    pub newly_eligible: u64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RecheckReport {
+    pub draw_id: String,
+    /// The stored filter hashes to the intent's `filter_sha256`.
+    pub filter_matches_commitment: bool,
+    pub snapshot_at_intent: String,
+    pub snapshot_now: String,
+    pub strata: Vec<RecheckStratum>,
+}
+
+pub struct DrawService {
+    invitations: InvitationPolicy,
+    /// The pool version and the candidates read at it (see `pool_candidates`).
+    pool_cache: std::sync::Mutex<Option<(i64, PoolCandidates)>>,
+    store: Store,
+    clock: SharedClock,
+    rng: Rng,
+    keys: Arc<KeyRing>,
+    audit: Arc<AuditLog>,
+    settings: DrawSettings,
+}
+
+/// Every expert of the pool as the draw's rules see them, by expert id.
+type PoolCandidates = Arc<HashMap<String, Candidate>>;
+
+/// A replacement written but not yet followed up (see [`DrawService::after_replacement`]).
+pub struct PendingReplacement {
+    outcome: ReplacementOutcome,
+    /// The draw, stratum and actor for a linked draw, when the stratum's reserves ran out.
+    exhausted: Option<(DrawRow, usize, Actor)>,
+}
+
+/// What a draw row carries besides its filter.
+struct DrawHeader {
+    center_id: String,
+    tender_reference: String,
+    tender_name: String,
+    /// The draw this one replaces seats of, and why.
+    parent: Option<(String, String)>,
+}
+
+impl DrawService {
+    pub fn new(
+        store: Store,
+        clock: SharedClock,
+        rng: Rng,
+        keys: Arc<KeyRing>,
+        audit: Arc<AuditLog>,
+        settings: DrawSettings,
+        invitations: InvitationPolicy,
+    ) -> Self {
+        Self {
+            invitations,
+            pool_cache: std::sync::Mutex::new(None),
+            store,
+            clock,
+            rng,
+            keys,
+            audit,
+            settings,
+        }
+    }
+
+    /// A center sees only its own draws; supervisors see all. Anything else is "no such draw",
+    /// so a center cannot even learn that another center's draw exists.
+    async fn visible_draw(
+        &self,
+        tx: &mut Tx,
+        who: &Principal,
+        draw_id: &str,
+    ) -> Result<DrawRow, DrawServiceError> {
+        if !is_draw_id(draw_id) {
+            return Err(DrawServiceError::NotFound);
+        }
+        let draw = tx.draw(draw_id).await?.ok_or(DrawServiceError::NotFound)?;
+        match who.role {
+            Role::Supervisor => Ok(draw),
+            Role::Center if draw.center_id == who.account_id => Ok(draw),
+            _ => Err(DrawServiceError::NotFound),
+        }
+    }
+
+    fn open_seat_expert(
+        &self,
+        draw_id: &str,
+        seat: &CandidateSeatRow,
+    ) -> Result<String, DrawServiceError> {
+        let opened = self.keys.open(
+            &candidate_context(draw_id, &hex::encode(&seat.token)),
+            &seat.sealed_expert,
+        )?;
+        String::from_utf8(opened.to_vec()).map_err(corrupt)
+    }
+}
+
+/// Takes the draw's lock ([`Tx::lock_draw`]) for an id from a request.
+async fn lock_draw(tx: &mut Tx, draw_id: &str) -> Result<(), DrawServiceError> {
+    if !is_draw_id(draw_id) {
+        return Err(DrawServiceError::NotFound);
+    }
+    Ok(tx.lock_draw(draw_id).await?)
+}
+
+/// Whether `text` could name a draw at all. Anything else (a NUL byte, which PostgreSQL
+/// refuses in text, or other control characters) is no draw, answered without a query.
+fn is_draw_id(text: &str) -> bool {
+    !text.is_empty() && text.len() <= super::MAX_DRAW_ID_LEN && !text.chars().any(char::is_control)
+}
+
+fn contributor_role(who: &Principal, draw: &DrawRow) -> &'static str {
+    if who.role == Role::Center && who.account_id == draw.center_id {
+        "center"
+    } else {
+        "supervisor"
+    }
+}
+
+fn secret_context(draw_id: &str) -> String {
+    format!("draw-secret:{draw_id}")
+}
+
+fn members_context(draw_id: &str, stratum: usize) -> String {
+    format!("draw-members:{draw_id}:{stratum}")
+}
+
+fn candidate_context(draw_id: &str, token_hex: &str) -> String {
+    format!("draw-candidate:{draw_id}:{token_hex}")
+}
+
+fn seat_token(bytes: &[u8]) -> Result<DrawToken, DrawServiceError> {
+    Ok(DrawToken::from_bytes(to_hash(bytes)?))
+}
+
+fn to_hash(bytes: &[u8]) -> Result<[u8; 32], DrawServiceError> {
+    bytes
+        .try_into()
+        .map_err(|_| corrupt("a stored hash is not 32 bytes"))
+}
+
+fn stratum_tokens(bytes: &[u8]) -> Result<Vec<DrawToken>, DrawServiceError> {
+    if !bytes.len().is_multiple_of(32) {
+        return Err(corrupt("stored tokens are not whole 32-byte values"));
+    }
+    bytes.chunks_exact(32).map(seat_token).collect()
+}

@@ -1,0 +1,232 @@
+//! Steps 2 and 3: contributions while the window is open, then the result, executed exactly
+//! once, with every seated expert invited in the same transaction.
+
+use super::*;
+
+impl DrawService {
+    /// Step 2: one contribution per account, center or supervisor, while the window is open.
+    pub async fn contribute(
+        &self,
+        who: &Principal,
+        draw_id: &str,
+        bytes: Vec<u8>,
+    ) -> Result<DrawView, DrawServiceError> {
+        if !(MIN_CONTRIBUTION_LEN..=MAX_CONTRIBUTION_LEN).contains(&bytes.len()) {
+            return Err(invalid(
+                "entropy",
+                format!(
+                    "must be {MIN_CONTRIBUTION_LEN} to {MAX_CONTRIBUTION_LEN} random bytes, \
+                     not {}",
+                    bytes.len()
+                ),
+            ));
+        }
+        let contribution =
+            Contribution::new(bytes).map_err(|e| invalid("entropy", e.to_string()))?;
+        let now = self.clock.now_millis();
+        let mut tx = self.store.write().await?;
+        lock_draw(&mut tx, draw_id).await?;
+        let draw = self.visible_draw(&mut tx, who, draw_id).await?;
+        if draw.status != "awaiting_entropy" {
+            return Err(DrawServiceError::ContributionsClosed);
+        }
+        if now >= draw.contribution_deadline {
+            tx.rollback().await?;
+            self.execute(draw_id, Actor::System).await?;
+            return Err(DrawServiceError::ContributionsClosed);
+        }
+        let existing = tx.contributions(draw_id).await?;
+        if existing.iter().any(|c| c.contributor_id == who.account_id) {
+            return Err(DrawServiceError::AlreadyContributed);
+        }
+        if existing.len() >= MAX_CONTRIBUTIONS {
+            return Err(DrawServiceError::ContributionsClosed);
+        }
+        let role = contributor_role(who, &draw);
+        let position = existing.len() as i32;
+        tx.insert_contribution(
+            draw_id,
+            &ContributionRow {
+                position,
+                contributor_id: who.account_id.clone(),
+                role: role.to_owned(),
+                bytes: contribution.as_bytes().to_vec(),
+                received_at: now,
+            },
+        )
+        .await?;
+        // The bytes are revealed with the result; until then the log commits to them.
+        let entry = AuditEntry::new("draw.contribution", now, Actor::of(who))
+            .reference("draw", draw_id)
+            .data("position", position)
+            .data("role", role)
+            .data("sha256", hex::encode(sha256(contribution.as_bytes())));
+        audit::append(&mut tx, &entry).await?;
+        tx.commit().await?;
+        let roles: HashSet<&str> = existing
+            .iter()
+            .map(|c| c.role.as_str())
+            .chain([role])
+            .collect();
+        let ready = roles.contains("center")
+            && (!self.settings.await_supervisor || roles.contains("supervisor"));
+        if ready {
+            self.execute(draw_id, Actor::of(who)).await?;
+        }
+        self.view(who, draw_id).await
+    }
+
+    /// Step 3: the result. Idempotent: returns false when the draw had already been executed,
+    /// by this or another instance, and changes nothing.
+    pub async fn execute(&self, draw_id: &str, actor: Actor) -> Result<bool, DrawServiceError> {
+        let now = self.clock.now_millis();
+        let mut tx = self.store.write().await?;
+        if !tx.claim_draw_for_execution(draw_id, now).await? {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        let draw = tx.draw(draw_id).await?.ok_or(DrawServiceError::NotFound)?;
+        let strata = tx.draw_strata(draw_id).await?;
+        let contributions = tx.contributions(draw_id).await?;
+        let intent: DrawIntent = serde_json::from_str(&draw.intent_json).map_err(corrupt)?;
+        let mut eligible = Vec::with_capacity(strata.len());
+        let mut members = Vec::with_capacity(strata.len());
+        for stratum in &strata {
+            let tokens = stratum_tokens(&stratum.tokens)?;
+            eligible.push(EligibleSet::new(tokens).map_err(corrupt)?);
+            let opened = self.keys.open(
+                &members_context(draw_id, stratum.stratum as usize),
+                &stratum.sealed_members,
+            )?;
+            let ids: Vec<String> = serde_json::from_slice(&opened).map_err(corrupt)?;
+            members.push(ids);
+        }
+        let plan = DrawPlan::from_parts(intent, eligible)?;
+        let secret_bytes = self
+            .keys
+            .open(&secret_context(draw_id), &draw.sealed_secret)?;
+        let secret = ServerSecret::from_bytes(
+            secret_bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| corrupt("sealed secret is not 32 bytes"))?,
+        );
+        let contributions: Vec<Contribution> = contributions
+            .iter()
+            .map(|c| Contribution::new(c.bytes.clone()))
+            .collect::<Result<_, _>>()
+            .map_err(corrupt)?;
+        let outcome = plan.execute(&secret, &contributions)?;
+        let mut candidates = Vec::new();
+        let mut seated = Vec::new();
+        let mut invited = Vec::new();
+        for (i, result) in outcome.strata.iter().enumerate() {
+            let set = &plan.eligible()[i];
+            let ranked = result
+                .drawn
+                .iter()
+                .map(|t| (t, true))
+                .chain(result.reserves.iter().map(|t| (t, false)));
+            for (rank, (token, is_drawn)) in ranked.enumerate() {
+                let position = set
+                    .tokens()
+                    .binary_search(token)
+                    .map_err(|_| corrupt("a drawn token is not in its eligible set"))?;
+                let expert_id = members[i]
+                    .get(position)
+                    .ok_or_else(|| corrupt("sealed members do not match the tokens"))?;
+                candidates.push(NewCandidate {
+                    stratum: i as i32,
+                    rank: rank as i32,
+                    token: token.as_bytes().to_vec(),
+                    sealed_expert: self.keys.seal(
+                        &self.rng,
+                        &candidate_context(draw_id, &token.to_hex()),
+                        expert_id.as_bytes(),
+                    )?,
+                    seated: is_drawn,
+                });
+                if is_drawn {
+                    seated.push(expert_id.clone());
+                    invited.push((*token, expert_id.clone()));
+                }
+            }
+        }
+        tx.insert_candidates(draw_id, &candidates, now).await?;
+        tx.insert_selections(&seated, now.div_euclid(DAY_MILLIS))
+            .await?;
+        for (token, expert_id) in &invited {
+            self.invite(&mut tx, &draw, token, expert_id, now).await?;
+        }
+        let record = VerificationRecord::new(&plan, &secret, &contributions, &outcome);
+        let entry = published::result_entry(&record, now, actor);
+        let index = audit::append(&mut tx, &entry).await?;
+        tx.set_draw_result(draw_id, secret.expose(), &outcome.seed, index as i64)
+            .await?;
+        tx.commit().await?;
+        metrics::counter!("sealdraw_draws_executed_total").increment(1);
+        Ok(true)
+    }
+
+    pub(super) async fn invite(
+        &self,
+        tx: &mut Tx,
+        draw: &DrawRow,
+        token: &DrawToken,
+        expert_id: &str,
+        now: Millis,
+    ) -> Result<(), DrawServiceError> {
+        invitations::invite(
+            tx,
+            &self.keys,
+            &self.rng,
+            &self.invitations,
+            now,
+            draw,
+            token,
+            expert_id,
+        )
+        .await
+        .map(drop)
+        .map_err(|error| match error {
+            InvitationError::Store(e) => DrawServiceError::Store(e),
+            InvitationError::Audit(e) => DrawServiceError::Audit(e),
+            InvitationError::Sealing(e) => DrawServiceError::Sealing(e),
+            InvitationError::Randomness => DrawServiceError::Randomness,
+            other => corrupt(other),
+        })
+    }
+
+    /// Executes every draw whose contribution window has closed. Returns how many it ran.
+    pub async fn execute_overdue(&self) -> Result<usize, DrawServiceError> {
+        let now = self.clock.now_millis();
+        let mut tx = self.store.read().await?;
+        let overdue = tx.overdue_draws(now, 100).await?;
+        tx.rollback().await?;
+        let mut executed = 0;
+        for id in overdue {
+            if self.execute(&id, Actor::System).await? {
+                executed += 1;
+            }
+        }
+        Ok(executed)
+    }
+
+    /// Runs [`Self::execute_overdue`] every `interval` until `stop` turns true, so a draw whose
+    /// contributors stay silent still gets its result (a draw is never abandoned).
+    pub async fn run_executor(
+        self: Arc<Self>,
+        interval: std::time::Duration,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = stop.changed() => return,
+            }
+            if let Err(error) = self.execute_overdue().await {
+                tracing::error!(%error, "executing overdue draws failed");
+            }
+        }
+    }
+}

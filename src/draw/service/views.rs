@@ -1,0 +1,329 @@
+//! What people read: a draw's view and list, the published record, a supervisor's recheck of
+//! the committed eligible sets, and the frequency report.
+
+use super::*;
+
+impl DrawService {
+    /// The draw as its center or a supervisor sees it. A draw whose window has closed is
+    /// executed first, so nobody ever sees an overdue draw still waiting.
+    pub async fn view(&self, who: &Principal, draw_id: &str) -> Result<DrawView, DrawServiceError> {
+        let mut tx = self.store.read().await?;
+        let mut draw = self.visible_draw(&mut tx, who, draw_id).await?;
+        tx.rollback().await?;
+        if draw.status == "awaiting_entropy"
+            && self.clock.now_millis() >= draw.contribution_deadline
+        {
+            self.execute(draw_id, Actor::System).await?;
+            let mut tx = self.store.read().await?;
+            draw = tx.draw(draw_id).await?.ok_or(DrawServiceError::NotFound)?;
+            tx.rollback().await?;
+        }
+        self.view_row(draw).await
+    }
+
+    /// Newest first: a center's own draws, or every draw for a supervisor.
+    pub async fn list(
+        &self,
+        who: &Principal,
+        limit: i64,
+    ) -> Result<Vec<DrawView>, DrawServiceError> {
+        let center = (who.role != Role::Supervisor).then_some(who.account_id.as_str());
+        let mut tx = self.store.read().await?;
+        let rows = tx.draws(center, limit.clamp(1, 200)).await?;
+        tx.rollback().await?;
+        let mut views = Vec::with_capacity(rows.len());
+        for mut row in rows {
+            // As in `view`: an overdue draw is executed before anyone sees it.
+            if row.status == "awaiting_entropy"
+                && self.clock.now_millis() >= row.contribution_deadline
+            {
+                self.execute(&row.id, Actor::System).await?;
+                let mut tx = self.store.read().await?;
+                row = tx.draw(&row.id).await?.ok_or(DrawServiceError::NotFound)?;
+                tx.rollback().await?;
+            }
+            views.push(self.view_row(row).await?);
+        }
+        Ok(views)
+    }
+
+    pub(super) async fn view_row(&self, draw: DrawRow) -> Result<DrawView, DrawServiceError> {
+        let mut tx = self.store.read().await?;
+        let contributions = tx.contributions(&draw.id).await?;
+        let seats = tx.draw_seats(&draw.id).await?;
+        let linked_draws = tx.linked_draw_ids(&draw.id).await?;
+        tx.rollback().await?;
+        let intent: DrawIntent = serde_json::from_str(&draw.intent_json).map_err(corrupt)?;
+        let strata: Vec<StratumSummary> =
+            serde_json::from_str(&draw.exclusions_json).map_err(corrupt)?;
+        let mut progress: Vec<StratumProgress> = (0..strata.len())
+            .map(|stratum| StratumProgress {
+                stratum,
+                confirmed: 0,
+                pending: 0,
+                replaced: 0,
+                reserves_left: 0,
+            })
+            .collect();
+        for seat in &seats {
+            if let Some(p) = progress.get_mut(seat.stratum as usize) {
+                match seat.state.as_str() {
+                    "confirmed" => p.confirmed += 1,
+                    "seated" => p.pending += 1,
+                    "replaced" => p.replaced += 1,
+                    _ => p.reserves_left += 1,
+                }
+            }
+        }
+        let complete = draw.status == "drawn"
+            && progress
+                .iter()
+                .zip(&strata)
+                .all(|(p, s)| p.confirmed == s.k);
+        Ok(DrawView {
+            status: draw.status,
+            tender_reference: draw.tender_reference,
+            tender_name: draw.tender_name,
+            mode: EvaluationMode::parse(&draw.mode).ok_or_else(|| corrupt("draw mode"))?,
+            evaluation_start: to_rfc3339(draw.evaluation_start),
+            evaluation_minutes: draw.evaluation_minutes as u32,
+            parent_draw_id: draw.parent_draw_id,
+            link_reason: draw.link_reason,
+            linked_draws,
+            intent,
+            intent_index: draw.intent_index as u64,
+            contribution_deadline: to_rfc3339(draw.contribution_deadline),
+            contributions: contributions
+                .into_iter()
+                .map(|c| ContributionView {
+                    position: c.position as u32,
+                    role: c.role,
+                    received_at: to_rfc3339(c.received_at),
+                })
+                .collect(),
+            strata,
+            result_index: draw.result_index.map(|i| i as u64),
+            seats: seats
+                .into_iter()
+                .map(|seat| SeatView {
+                    token: hex::encode(&seat.token),
+                    stratum: seat.stratum as usize,
+                    rank: seat.rank as u32,
+                    state: seat.state,
+                    replaced_reason: seat.replaced_reason,
+                })
+                .collect(),
+            progress,
+            complete,
+            draw_id: draw.id,
+        })
+    }
+
+    /// The self-contained verification record: the draw recomputable from its fields, and
+    /// inclusion proofs of its intent, result and replacement entries under a signed checkpoint.
+    pub async fn record(
+        &self,
+        who: &Principal,
+        draw_id: &str,
+    ) -> Result<crate::draw::published::PublishedRecord, DrawServiceError> {
+        let view = self.view(who, draw_id).await?;
+        let mut tx = self.store.read().await?;
+        let draw = tx.draw(draw_id).await?.ok_or(DrawServiceError::NotFound)?;
+        let strata = tx.draw_strata(draw_id).await?;
+        let contributions = tx.contributions(draw_id).await?;
+        let seats = tx.draw_seats(draw_id).await?;
+        tx.rollback().await?;
+        let (Some(secret), Some(seed), Some(result_index)) =
+            (draw.secret, draw.seed, draw.result_index)
+        else {
+            return Err(DrawServiceError::NotDrawn);
+        };
+        let intent = view.intent;
+        let mut record_strata = Vec::with_capacity(strata.len());
+        let mut result = Vec::with_capacity(strata.len());
+        for (stratum, committed) in strata.iter().zip(&intent.strata) {
+            record_strata.push(crate::draw::RecordStratum {
+                prefixes: committed.prefixes.clone(),
+                k: committed.k,
+                m: committed.m,
+                eligible_count: committed.eligible_count,
+                eligible_root: committed.eligible_root,
+                tokens: stratum_tokens(&stratum.tokens)?,
+            });
+            let ranked: Vec<DrawToken> = seats
+                .iter()
+                .filter(|seat| seat.stratum == stratum.stratum)
+                .map(|seat| seat_token(&seat.token))
+                .collect::<Result<_, _>>()?;
+            let k = (committed.k as usize).min(ranked.len());
+            result.push(crate::draw::StratumResult {
+                drawn: ranked[..k].to_vec(),
+                reserves: ranked[k..].to_vec(),
+            });
+        }
+        let record = VerificationRecord {
+            algorithm: intent.algorithm.clone(),
+            draw_id: intent.draw_id.clone(),
+            pool_snapshot: intent.pool_snapshot.clone(),
+            filter_sha256: intent.filter_sha256,
+            min_multiple: intent.min_multiple,
+            secret_commitment: intent.secret_commitment,
+            strata: record_strata,
+            intent_hash: to_hash(&draw.intent_hash)?,
+            contributions: contributions.into_iter().map(|c| c.bytes).collect(),
+            secret: to_hash(&secret)?,
+            seed: to_hash(&seed)?,
+            result,
+        };
+        let mut replacement_indexes: Vec<u64> = seats
+            .iter()
+            .filter_map(|seat| seat.replaced_index.map(|i| i as u64))
+            .collect();
+        replacement_indexes.sort_unstable();
+        let last = replacement_indexes
+            .last()
+            .copied()
+            .unwrap_or(result_index as u64);
+        // One checkpoint covering everything, so the proofs agree with each other.
+        self.audit.checkpoint_covering(last).await?;
+        let intent_proof = self.audit.proof_file(draw.intent_index as u64).await?;
+        let result_proof = self.audit.proof_file(result_index as u64).await?;
+        let mut replacement_proofs = Vec::with_capacity(replacement_indexes.len());
+        for index in replacement_indexes {
+            replacement_proofs.push(self.audit.proof_file(index).await?);
+        }
+        Ok(crate::draw::published::PublishedRecord::new(
+            record,
+            intent_proof,
+            result_proof,
+            replacement_proofs,
+        ))
+    }
+
+    /// A supervisor's check of the committed eligible sets: the sealed members behind each
+    /// stratum must re-derive exactly the committed tokens and root, and the filter re-applied
+    /// to today's pool is compared with them. Answers counts only; the check is logged.
+    pub async fn recheck(
+        &self,
+        supervisor: &Principal,
+        draw_id: &str,
+    ) -> Result<RecheckReport, DrawServiceError> {
+        let mut tx = self.store.read().await?;
+        let draw = self.visible_draw(&mut tx, supervisor, draw_id).await?;
+        let strata = tx.draw_strata(draw_id).await?;
+        tx.rollback().await?;
+        let filter: DrawFilter = serde_json::from_str(&draw.filter_json).map_err(corrupt)?;
+        let filter_matches = filter.sha256().map_err(corrupt)?.to_vec()
+            == serde_json::from_str::<DrawIntent>(&draw.intent_json)
+                .map_err(corrupt)?
+                .filter_sha256
+                .to_vec();
+        let (snapshot, now) = self.eligibility(&draw.center_id, &filter).await?;
+        let mut report_strata = Vec::with_capacity(strata.len());
+        for (stratum, today) in strata.iter().zip(now) {
+            let opened = self.keys.open(
+                &members_context(draw_id, stratum.stratum as usize),
+                &stratum.sealed_members,
+            )?;
+            let members: Vec<String> = serde_json::from_slice(&opened).map_err(corrupt)?;
+            let mut rederived: Vec<DrawToken> = members
+                .iter()
+                .map(|id| DrawToken::derive_with_keys(&self.keys, draw_id, id))
+                .collect();
+            rederived.sort_unstable();
+            let committed = stratum_tokens(&stratum.tokens)?;
+            let root_matches = rederived == committed
+                && EligibleSet::new(rederived)
+                    .map(|set| set.root().to_vec() == stratum.eligible_root)
+                    .unwrap_or(false);
+            let committed_ids: HashSet<&String> = members.iter().collect();
+            let today_ids: HashSet<&String> = today.eligible.iter().collect();
+            report_strata.push(RecheckStratum {
+                stratum: stratum.stratum as usize,
+                committed: members.len() as u64,
+                members_match_committed_root: root_matches,
+                eligible_today: today_ids.len() as u64,
+                no_longer_eligible: committed_ids.difference(&today_ids).count() as u64,
+                newly_eligible: today_ids.difference(&committed_ids).count() as u64,
+            });
+        }
+        let intent: DrawIntent = serde_json::from_str(&draw.intent_json).map_err(corrupt)?;
+        let report = RecheckReport {
+            draw_id: draw_id.to_owned(),
+            filter_matches_commitment: filter_matches,
+            snapshot_at_intent: intent.pool_snapshot,
+            snapshot_now: snapshot,
+            strata: report_strata,
+        };
+        let now = self.clock.now_millis();
+        let mut tx = self.store.write().await?;
+        let entry = AuditEntry::new("draw.recheck", now, Actor::of(supervisor))
+            .reference("draw", draw_id)
+            .data(
+                "filter_matches_commitment",
+                report.filter_matches_commitment,
+            )
+            .data("strata", &report.strata);
+        audit::append(&mut tx, &entry).await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    /// Per-expert seats in the window under stable pseudonyms, and their spread. Viewing it is
+    /// itself logged.
+    pub async fn frequency_report(
+        &self,
+        who: &Principal,
+        window_days: Option<i64>,
+    ) -> Result<FrequencyReport, DrawServiceError> {
+        let window_days = window_days.unwrap_or(self.settings.frequency_window_days);
+        if !(1..=3660).contains(&window_days) {
+            return Err(invalid("days", "must be from 1 to 3660"));
+        }
+        let now = self.clock.now_millis();
+        let since_day = now.div_euclid(DAY_MILLIS) - window_days + 1;
+        let mut tx = self.store.write().await?;
+        let counts = tx.selections_since(since_day).await?;
+        let entry = AuditEntry::new("report.draw_frequency", now, Actor::of(who))
+            .data("window_days", window_days)
+            .data("experts", counts.len());
+        audit::append(&mut tx, &entry).await?;
+        tx.commit().await?;
+        let mut experts: Vec<FrequencyEntry> = counts
+            .into_iter()
+            .map(|(id, seats)| FrequencyEntry {
+                pseudonym: self.keys.expert_pseudonym(&id),
+                seats: seats.max(0) as u64,
+            })
+            .collect();
+        experts.sort_unstable_by(|a, b| b.seats.cmp(&a.seats).then(a.pseudonym.cmp(&b.pseudonym)));
+        let n = experts.len() as u64;
+        let total: u64 = experts.iter().map(|e| e.seats).sum();
+        let mean = if n == 0 { 0.0 } else { total as f64 / n as f64 };
+        let variance = if n == 0 {
+            0.0
+        } else {
+            experts
+                .iter()
+                .map(|e| (e.seats as f64 - mean).powi(2))
+                .sum::<f64>()
+                / n as f64
+        };
+        let mut histogram = BTreeMap::new();
+        for e in &experts {
+            *histogram.entry(e.seats).or_default() += 1;
+        }
+        Ok(FrequencyReport {
+            window_days,
+            since: to_rfc3339(since_day * DAY_MILLIS),
+            experts_with_seats: n,
+            total_seats: total,
+            min: experts.iter().map(|e| e.seats).min().unwrap_or(0),
+            max: experts.iter().map(|e| e.seats).max().unwrap_or(0),
+            mean: format!("{mean:.3}"),
+            standard_deviation: format!("{:.3}", variance.sqrt()),
+            histogram,
+            experts,
+        })
+    }
+}
