@@ -13,7 +13,6 @@
 //! [`filter::apply`], one token per eligible expert, [`DrawPlan::new`] and
 //! [`DrawPlan::execute`] — what no store, network or sealing could make cheaper.
 
-use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -569,25 +568,9 @@ async fn in_process_floor(state: &AppState, draws: u64) -> anyhow::Result<Floor>
         .date_naive();
     let mut tx = state.store.snapshot().await?;
     let candidates = crate::draw::service::candidates_from_rows(tx.all_draw_candidates().await?);
-    let org_indexes: Vec<[u8; 32]> = filter
-        .avoid_organisations
-        .iter()
-        .map(|org| state.keys.blind_index("credit_code", &org.credit_code))
-        .collect();
-    let conflicted: HashSet<String> = tx
-        .organisation_ties(&org_indexes)
-        .await?
-        .into_iter()
-        .filter(|tie| {
-            filter::tie_is_conflict(
-                &tie.relation,
-                tie.to_date.as_deref(),
-                evaluation_day,
-                filter.rules.avoidance_years,
-            )
-        })
-        .map(|tie| tie.expert_id)
-        .collect();
+    let conflicted =
+        crate::draw::service::conflicted_experts(&mut tx, &state.keys, &filter, evaluation_day)
+            .await?;
     tx.rollback().await?;
     ensure!(
         !conflicted.is_empty(),

@@ -578,20 +578,17 @@ impl InvitationService {
         Ok(expired)
     }
 
+    /// Runs [`Self::expire_overdue`] every `interval` until `stop` turns true.
     pub async fn run_deadlines(
         self: Arc<Self>,
         interval: std::time::Duration,
-        mut stop: tokio::sync::watch::Receiver<bool>,
+        stop: tokio::sync::watch::Receiver<bool>,
     ) {
-        loop {
-            tokio::select! {
-                _ = tokio::time::sleep(interval) => {}
-                _ = stop.changed() => return,
-            }
-            if let Err(error) = self.expire_overdue().await {
-                tracing::error!(%error, "expiring overdue invitations failed");
-            }
-        }
+        crate::startup::every(interval, stop, "expiring overdue invitations", move || {
+            let this = self.clone();
+            async move { this.expire_overdue().await.map(drop) }
+        })
+        .await
     }
 
     /// The owning center asks to publish the committee list (for the result announcement).

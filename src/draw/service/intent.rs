@@ -392,25 +392,7 @@ impl DrawService {
         let frontier = crate::audit::merkle::Frontier::from_bytes(&head).map_err(corrupt)?;
         let snapshot = format!("{}:{}", frontier.size(), hex::encode(frontier.root()));
         let candidates = self.pool_candidates(&mut tx).await?;
-        let org_indexes: Vec<[u8; 32]> = filter
-            .avoid_organisations
-            .iter()
-            .map(|org| self.keys.blind_index("credit_code", &org.credit_code))
-            .collect();
-        let conflicted = tx
-            .organisation_ties(&org_indexes)
-            .await?
-            .into_iter()
-            .filter(|tie| {
-                filter::tie_is_conflict(
-                    &tie.relation,
-                    tie.to_date.as_deref(),
-                    evaluation_day,
-                    filter.rules.avoidance_years,
-                )
-            })
-            .map(|tie| tie.expert_id)
-            .collect();
+        let conflicted = conflicted_experts(&mut tx, &self.keys, filter, evaluation_day).await?;
         let over_cap = if filter.rules.frequency_cap == 0 {
             HashSet::new()
         } else {
@@ -461,10 +443,7 @@ impl DrawService {
     /// The pool's draw-relevant rows as of `tx`'s snapshot: this instance's copy when the pool
     /// version read in the same snapshot says it is current, else read afresh and kept. Reading
     /// every row per draw cost more than all the draw's arithmetic (BENCHMARKS.md, Draws).
-    async fn pool_candidates(
-        &self,
-        tx: &mut Tx,
-    ) -> Result<PoolCandidates, DrawServiceError> {
+    async fn pool_candidates(&self, tx: &mut Tx) -> Result<PoolCandidates, DrawServiceError> {
         let version = tx.pool_version().await?;
         if let Some((cached, candidates)) =
             &*self.pool_cache.lock().unwrap_or_else(|e| e.into_inner())
@@ -545,4 +524,33 @@ pub fn candidates_from_rows(
             .push(row.code);
     }
     candidates
+}
+
+/// Experts tied to one of the filter's avoided organisations in a way the rules count as a
+/// conflict at the evaluation date (matched by blind index; nothing is decrypted).
+pub async fn conflicted_experts(
+    tx: &mut Tx,
+    keys: &KeyRing,
+    filter: &DrawFilter,
+    evaluation_day: chrono::NaiveDate,
+) -> Result<HashSet<String>, StoreError> {
+    let org_indexes: Vec<[u8; 32]> = filter
+        .avoid_organisations
+        .iter()
+        .map(|org| keys.blind_index("credit_code", &org.credit_code))
+        .collect();
+    Ok(tx
+        .organisation_ties(&org_indexes)
+        .await?
+        .into_iter()
+        .filter(|tie| {
+            filter::tie_is_conflict(
+                &tie.relation,
+                tie.to_date.as_deref(),
+                evaluation_day,
+                filter.rules.avoidance_years,
+            )
+        })
+        .map(|tie| tie.expert_id)
+        .collect())
 }

@@ -7,7 +7,7 @@ mod replacement;
 mod result;
 mod views;
 
-pub use intent::candidates_from_rows;
+pub use intent::{candidates_from_rows, conflicted_experts};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;

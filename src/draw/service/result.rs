@@ -217,16 +217,12 @@ impl DrawService {
     pub async fn run_executor(
         self: Arc<Self>,
         interval: std::time::Duration,
-        mut stop: tokio::sync::watch::Receiver<bool>,
+        stop: tokio::sync::watch::Receiver<bool>,
     ) {
-        loop {
-            tokio::select! {
-                _ = tokio::time::sleep(interval) => {}
-                _ = stop.changed() => return,
-            }
-            if let Err(error) = self.execute_overdue().await {
-                tracing::error!(%error, "executing overdue draws failed");
-            }
-        }
+        crate::startup::every(interval, stop, "executing overdue draws", move || {
+            let this = self.clone();
+            async move { this.execute_overdue().await.map(drop) }
+        })
+        .await
     }
 }
