@@ -124,6 +124,7 @@ impl DrawFixture {
         json!({
             "tender_reference": "HBGG-2026-0001",
             "tender_name": "某医院门诊楼建设工程施工",
+            "venue": "武汉市公共资源交易中心 3 号评标室",
             "evaluation_start": self.start_in_two_hours(),
             "evaluation_minutes": 240,
             "mode": "on_site",

@@ -97,6 +97,7 @@ async fn drawn_experts_accept_or_decline_and_silence_hands_the_seat_to_the_next_
     let mut body =
         fx.request(json!([{ "specialty_prefixes": ["A03"], "count": 2, "reserves": 2 }]));
     body["mode"] = json!("distributed");
+    body.as_object_mut().unwrap().remove("venue");
     let view = fx.drawn(&body).await;
     let id = view["draw_id"].as_str().unwrap().to_owned();
 
@@ -109,6 +110,7 @@ async fn drawn_experts_accept_or_decline_and_silence_hands_the_seat_to_the_next_
     for (_, invitation) in &pending {
         // Nothing about the tender before accepting.
         assert_eq!(invitation["tender_name"], Value::Null);
+        assert_eq!(invitation["venue"], Value::Null);
         assert_eq!(invitation["evaluation_start"], Value::Null);
         assert_eq!(invitation["session_join_code"], Value::Null);
     }
@@ -132,6 +134,11 @@ async fn drawn_experts_accept_or_decline_and_silence_hands_the_seat_to_the_next_
     let accepted: Value = accepted.json().await.unwrap();
     assert_eq!(accepted["state"], "accepted");
     assert_eq!(accepted["tender_name"], "某医院门诊楼建设工程施工");
+    assert_eq!(
+        accepted["venue"],
+        Value::Null,
+        "a distributed evaluation has no venue"
+    );
     assert!(accepted["session_join_code"].as_str().unwrap().len() >= 8);
     assert_problem(
         answer(
@@ -408,4 +415,34 @@ async fn a_decline_with_no_reserve_left_starts_a_linked_draw_whose_expert_is_inv
     let pending = invited(&fx, &logins, "pending").await;
     assert_eq!(pending.len(), 1);
     assert_ne!(&pending[0].0, token, "the decliner is not drawn again");
+}
+
+#[tokio::test]
+async fn the_venue_is_required_where_there_is_one_and_shown_only_after_accepting() {
+    let fx = DrawFixture::new(&experts(12, "A0401")).await;
+    let mut body =
+        fx.request(json!([{ "specialty_prefixes": ["A04"], "count": 1, "reserves": 1 }]));
+    let venue = body.as_object_mut().unwrap().remove("venue").unwrap();
+    let problem = assert_problem(fx.create(&body).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(problem["field"], "venue");
+    body["venue"] = venue.clone();
+    body["mode"] = json!("distributed");
+    let problem = assert_problem(fx.create(&body).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(problem["field"], "venue");
+    body["mode"] = json!("on_site");
+    let logins = expert_logins(&fx).await;
+    fx.drawn(&body).await;
+    let (token, invitation) = &invited(&fx, &logins, "pending").await[0];
+    assert_eq!(invitation["venue"], Value::Null);
+    let accepted: Value = answer(&fx, token, invitation, json!({"accept": true}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(accepted["venue"], venue);
+    assert_eq!(
+        accepted["session_join_code"],
+        Value::Null,
+        "on site: no remote session to join"
+    );
 }

@@ -8,6 +8,7 @@ CREATE TABLE draws (
     link_reason           TEXT,
     tender_reference      TEXT NOT NULL,
     tender_name           TEXT NOT NULL,
+    venue                 TEXT,
     mode                  TEXT NOT NULL CHECK (mode IN ('on_site', 'cross_site', 'distributed')),
     evaluation_start      BIGINT NOT NULL,
     evaluation_minutes    INTEGER NOT NULL,

@@ -468,6 +468,7 @@ fn request_body() -> Value {
     json!({
         "tender_reference": "BENCH-2026-0001",
         "tender_name": "基准测试工程",
+        "venue": "基准测试评标室",
         "evaluation_start": to_rfc3339(start),
         "evaluation_minutes": 240,
         "mode": "on_site",

@@ -49,6 +49,10 @@ pub struct ExcludedExpertBody {
 pub struct DrawRequestBody {
     pub tender_reference: String,
     pub tender_name: String,
+    /// Where the committee reports (the main venue, 主场); omitted for a distributed evaluation.
+    /// Experts see it only after accepting.
+    #[serde(default)]
+    pub venue: Option<String>,
     /// RFC 3339, e.g. `2026-11-26T09:00:00+08:00`; within the configured window from now.
     pub evaluation_start: String,
     pub evaluation_minutes: u32,
@@ -103,6 +107,7 @@ pub async fn create(
     let request = NewDraw {
         tender_reference: body.tender_reference,
         tender_name: body.tender_name,
+        venue: body.venue,
         evaluation_start,
         evaluation_minutes: body.evaluation_minutes,
         mode: body.mode,

@@ -205,6 +205,7 @@ pub struct InvitationView {
     /// Only after accepting.
     pub tender_reference: Option<String>,
     pub tender_name: Option<String>,
+    pub venue: Option<String>,
     pub evaluation_start: Option<String>,
     pub evaluation_minutes: Option<u32>,
     pub mode: Option<String>,
@@ -315,6 +316,7 @@ impl InvitationService {
             decline_reason: row.decline_reason,
             tender_reference: accepted.then(|| draw.tender_reference.clone()),
             tender_name: accepted.then(|| draw.tender_name.clone()),
+            venue: if accepted { draw.venue.clone() } else { None },
             evaluation_start: accepted.then(|| to_rfc3339(draw.evaluation_start)),
             evaluation_minutes: accepted.then_some(draw.evaluation_minutes as u32),
             mode: accepted.then(|| draw.mode.clone()),

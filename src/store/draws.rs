@@ -30,6 +30,7 @@ pub struct DrawRow {
     pub link_reason: Option<String>,
     pub tender_reference: String,
     pub tender_name: String,
+    pub venue: Option<String>,
     pub mode: String,
     pub evaluation_start: i64,
     pub evaluation_minutes: i32,
@@ -49,7 +50,7 @@ pub struct DrawRow {
 }
 
 const DRAW_COLUMNS: &str = "id, center_id, parent_draw_id, link_reason, tender_reference, \
-     tender_name, mode, evaluation_start, evaluation_minutes, status, filter_json, \
+     tender_name, venue, mode, evaluation_start, evaluation_minutes, status, filter_json, \
      exclusions_json, intent_json, intent_hash, intent_index, sealed_secret, \
      contribution_deadline, secret, seed, result_index, created_at, executed_at";
 
@@ -229,7 +230,7 @@ impl Tx {
     pub async fn insert_draw(&mut self, row: &DrawRow) -> Result<(), StoreError> {
         let sql = format!(
             "INSERT INTO draws ({DRAW_COLUMNS}) VALUES {}",
-            values_placeholders(1, 22)
+            values_placeholders(1, 23)
         );
         on_conn!(self, conn => sqlx::query(&sql)
             .bind(&row.id)
@@ -238,6 +239,7 @@ impl Tx {
             .bind(&row.link_reason)
             .bind(&row.tender_reference)
             .bind(&row.tender_name)
+            .bind(&row.venue)
             .bind(&row.mode)
             .bind(row.evaluation_start)
             .bind(row.evaluation_minutes)

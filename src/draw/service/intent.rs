@@ -17,6 +17,7 @@ impl DrawService {
             center_id: center.account_id.clone(),
             tender_reference: request.tender_reference.trim().to_owned(),
             tender_name: request.tender_name.trim().to_owned(),
+            venue: request.venue.as_deref().map(str::trim).map(str::to_owned),
             parent: None,
         };
         let filter = self.filter_for(center, request).await?;
@@ -66,6 +67,22 @@ impl DrawService {
         };
         text("tender_reference", &request.tender_reference, 100)?;
         text("tender_name", &request.tender_name, 200)?;
+        match (&request.venue, request.mode) {
+            (Some(_), EvaluationMode::Distributed) => {
+                return Err(invalid(
+                    "venue",
+                    "a distributed evaluation has no venue: every expert sits at their own seat",
+                ));
+            }
+            (Some(venue), _) => text("venue", venue, 200)?,
+            (None, EvaluationMode::Distributed) => {}
+            (None, _) => {
+                return Err(invalid(
+                    "venue",
+                    "where the committee reports (the main venue) is needed unless distributed",
+                ));
+            }
+        }
         if !(30..=7 * 24 * 60).contains(&request.evaluation_minutes) {
             return Err(invalid(
                 "evaluation_minutes",
@@ -336,6 +353,7 @@ impl DrawService {
             link_reason,
             tender_reference: header.tender_reference,
             tender_name: header.tender_name,
+            venue: header.venue,
             mode: filter.mode.as_str().to_owned(),
             evaluation_start: filter.evaluation_start,
             evaluation_minutes: filter.evaluation_minutes as i32,

@@ -111,6 +111,8 @@ fn corrupt(what: impl std::fmt::Display) -> DrawServiceError {
 pub struct NewDraw {
     pub tender_reference: String,
     pub tender_name: String,
+    /// Where the committee reports (the main venue); none for a distributed evaluation.
+    pub venue: Option<String>,
     pub evaluation_start: Millis,
     pub evaluation_minutes: u32,
     pub mode: EvaluationMode,
@@ -171,6 +173,7 @@ pub struct DrawView {
     pub status: String,
     pub tender_reference: String,
     pub tender_name: String,
+    pub venue: Option<String>,
     pub mode: EvaluationMode,
     pub evaluation_start: String,
     pub evaluation_minutes: u32,
@@ -285,6 +288,7 @@ struct DrawHeader {
     center_id: String,
     tender_reference: String,
     tender_name: String,
+    venue: Option<String>,
     /// The draw this one replaces seats of, and why.
     parent: Option<(String, String)>,
 }

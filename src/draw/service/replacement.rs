@@ -185,6 +185,7 @@ impl DrawService {
             center_id: parent.center_id.clone(),
             tender_reference: parent.tender_reference.clone(),
             tender_name: parent.tender_name.clone(),
+            venue: parent.venue.clone(),
             parent: Some((parent.id.clone(), reason.to_owned())),
         };
         self.commit_intent(header, actor, filter).await

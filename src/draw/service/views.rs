@@ -84,6 +84,7 @@ impl DrawService {
             status: draw.status,
             tender_reference: draw.tender_reference,
             tender_name: draw.tender_name,
+            venue: draw.venue,
             mode: EvaluationMode::parse(&draw.mode).ok_or_else(|| corrupt("draw mode"))?,
             evaluation_start: to_rfc3339(draw.evaluation_start),
             evaluation_minutes: draw.evaluation_minutes as u32,
