@@ -278,43 +278,36 @@ pub fn apply(
     filter: &DrawFilter,
     evaluation_year: i32,
 ) -> Vec<StratumEligibility> {
-    let verdicts: HashMap<&str, Option<Exclusion>> = candidates
-        .values()
-        .map(|c| {
-            (
-                c.expert_id.as_str(),
-                first_exclusion(c, facts, filter, evaluation_year),
-            )
-        })
-        .collect();
-    filter
+    let mut strata: Vec<StratumEligibility> = filter
         .strata
         .iter()
-        .map(|stratum| {
-            let mut out = StratumEligibility::default();
-            for candidate in candidates.values() {
-                let matches = candidate.specialties.iter().any(|code| {
-                    stratum
-                        .prefixes
-                        .iter()
-                        .any(|prefix| code.starts_with(prefix.as_str()))
-                });
-                if !matches {
-                    continue;
-                }
-                out.matched += 1;
-                match verdicts
-                    .get(candidate.expert_id.as_str())
-                    .copied()
-                    .flatten()
-                {
-                    None => out.eligible.push(candidate.expert_id.clone()),
-                    Some(reason) => *out.excluded.entry(reason.code()).or_default() += 1,
-                }
+        .map(|_| StratumEligibility::default())
+        .collect();
+    // One pass over the pool: the rules run once per expert, and only for experts under some
+    // stratum's specialties.
+    for candidate in candidates.values() {
+        let mut verdict = None;
+        for (stratum, out) in filter.strata.iter().zip(strata.iter_mut()) {
+            let matches = candidate.specialties.iter().any(|code| {
+                stratum
+                    .prefixes
+                    .iter()
+                    .any(|prefix| code.starts_with(prefix.as_str()))
+            });
+            if !matches {
+                continue;
             }
-            out
-        })
-        .collect()
+            let exclusion = *verdict.get_or_insert_with(|| {
+                first_exclusion(candidate, facts, filter, evaluation_year)
+            });
+            out.matched += 1;
+            match exclusion {
+                None => out.eligible.push(candidate.expert_id.clone()),
+                Some(reason) => *out.excluded.entry(reason.code()).or_default() += 1,
+            }
+        }
+    }
+    strata
 }
 
 #[cfg(test)]
