@@ -643,12 +643,13 @@ async fn the_frequency_cap_excludes_exactly_those_seated_and_reserves_are_consum
         .collect();
     assert_eq!(ranks, vec![0, 1, 2, 3, 4]);
     for (vacated, expected) in [(&seated[2], &reserves[0]), (&seated[0], &reserves[1])] {
+        fx.confirm_all(id).await;
         let response = fx
             .app
             .post(
                 &format!("/api/v1/draws/{id}/replacements"),
                 Some(&fx.center),
-                &json!({"token": vacated, "reason": "declined"}),
+                &json!({"token": vacated, "reason": "withdrew"}),
             )
             .await;
         assert_eq!(response.status(), StatusCode::OK);
@@ -994,7 +995,7 @@ async fn only_centers_ask_for_draws_and_a_center_never_sees_another_centers_draw
     }
     let attempt = contribute_hex(&fx, &other, &id, &"44".repeat(16)).await;
     assert_problem(attempt, StatusCode::NOT_FOUND).await;
-    let replacement = json!({"token": seat, "reason": "declined"});
+    let replacement = json!({"token": seat, "reason": "recused"});
     let path = format!("/api/v1/draws/{id}/replacements");
     assert_problem(
         fx.app.post(&path, Some(&other), &replacement).await,
@@ -1325,12 +1326,12 @@ async fn bad_draw_requests_get_a_clear_4xx_and_create_nothing() {
     for (what, body, field) in [
         (
             "bad token",
-            json!({"token": "xyz", "reason": "declined"}),
+            json!({"token": "xyz", "reason": "recused"}),
             Some("token"),
         ),
         (
             "short token",
-            json!({"token": "ab".repeat(16), "reason": "declined"}),
+            json!({"token": "ab".repeat(16), "reason": "recused"}),
             Some("token"),
         ),
         (
@@ -1358,7 +1359,7 @@ async fn bad_draw_requests_get_a_clear_4xx_and_create_nothing() {
         .post(
             &path,
             Some(&fx.center),
-            &json!({"token": "00".repeat(32), "reason": "declined"}),
+            &json!({"token": "00".repeat(32), "reason": "recused"}),
         )
         .await;
     assert_problem(unknown, StatusCode::CONFLICT).await;
@@ -1386,7 +1387,7 @@ async fn bad_draw_requests_get_a_clear_4xx_and_create_nothing() {
         ),
         (
             "/api/v1/draws/%00/replacements",
-            json!({"token": seat, "reason": "declined"}),
+            json!({"token": seat, "reason": "recused"}),
         ),
     ] {
         let response = fx.app.post(path, Some(&fx.center), &body).await;
@@ -1414,6 +1415,7 @@ async fn no_expert_identity_reaches_the_logs_or_any_center_visible_answer() {
     let path = format!("/api/v1/draws/{id}/replacements");
     let mut visible = vec![view.to_string()];
     for seat in &seated {
+        fx.confirm_all(&id).await;
         let response = fx
             .app
             .post(
@@ -1425,12 +1427,13 @@ async fn no_expert_identity_reaches_the_logs_or_any_center_visible_answer() {
         assert_eq!(response.status(), StatusCode::OK);
         visible.push(response.text().await.unwrap());
     }
+    fx.confirm_all(&id).await;
     let replaced = fx
         .app
         .post(
             &path,
             Some(&fx.center),
-            &json!({"token": tokens(&fx.view(&id).await, "seated")[0], "reason": "declined"}),
+            &json!({"token": tokens(&fx.view(&id).await, "confirmed")[0], "reason": "withdrew"}),
         )
         .await;
     let replaced: Value = replaced.json().await.unwrap();
@@ -1540,9 +1543,10 @@ async fn simultaneous_replacements_take_distinct_reserves_in_rank_order() {
         let seated = tokens(&view, "seated");
         let reserves = tokens(&view, "reserve");
         let path = format!("/api/v1/draws/{id}/replacements");
+        fx.confirm_all(&id).await;
         let bodies: Vec<Value> = seated
             .iter()
-            .map(|token| json!({"token": token, "reason": "declined"}))
+            .map(|token| json!({"token": token, "reason": "withdrew"}))
             .collect();
         let responses = futures_util::future::join_all(
             bodies

@@ -166,6 +166,19 @@ impl DrawFixture {
         view
     }
 
+    /// Every seat of the draw that awaits its expert's answer becomes confirmed, as if each had
+    /// accepted (the answers themselves are tested in invitations.rs): a center vacates only
+    /// confirmed seats.
+    pub async fn confirm_all(&self, id: &str) {
+        let mut tx = self.app.state.store.write().await.unwrap();
+        for seat in tx.draw_seats(id).await.unwrap() {
+            if seat.state == "seated" {
+                tx.confirm_seat(id, &seat.token).await.unwrap();
+            }
+        }
+        tx.commit().await.unwrap();
+    }
+
     pub async fn view(&self, id: &str) -> Value {
         let response = self
             .app
@@ -254,18 +267,21 @@ async fn vacated_seats_take_reserves_in_rank_order_then_start_a_linked_draw() {
     let replace = |token: String, reason: &'static str| {
         let path = format!("/api/v1/draws/{id}/replacements");
         let body = json!({ "token": token, "reason": reason });
-        let app = &fx.app;
+        let (app, fx) = (&fx.app, &fx);
         let center = fx.center.clone();
-        async move { app.post(&path, Some(&center), &body).await }
+        async move {
+            fx.confirm_all(id).await;
+            app.post(&path, Some(&center), &body).await
+        }
     };
 
-    let first: Value = replace(seated[0].clone(), "declined")
+    let first: Value = replace(seated[0].clone(), "withdrew")
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(first["successor"], reserves[0].as_str());
-    let second: Value = replace(reserves[0].clone(), "no_answer")
+    let second: Value = replace(reserves[0].clone(), "recused")
         .await
         .json()
         .await
@@ -291,6 +307,7 @@ async fn vacated_seats_take_reserves_in_rank_order_then_start_a_linked_draw() {
     let linked_view = fx.view(linked).await;
     assert_eq!(linked_view["parent_draw_id"], id);
     assert_eq!(linked_view["link_reason"], "recused");
+    assert_eq!(linked_view["parent_draw_id"], id);
     // Everyone the first draw drew or held in reserve is out of the linked draw.
     assert_eq!(linked_view["strata"][0]["eligible"], 26);
     assert_eq!(linked_view["strata"][0]["excluded"]["excluded_by_token"], 4);
@@ -420,8 +437,9 @@ async fn concurrent_replacements_never_seat_the_same_reserve_twice() {
     let view = fx.drawn(&body).await;
     let id = view["draw_id"].as_str().unwrap();
     let path = format!("/api/v1/draws/{id}/replacements");
+    fx.confirm_all(id).await;
     let requests = tokens(&view, "seated").into_iter().map(|token| {
-        let body = json!({ "token": token, "reason": "declined" });
+        let body = json!({ "token": token, "reason": "withdrew" });
         let (app, path, center) = (&fx.app, path.clone(), fx.center.clone());
         async move { app.post(&path, Some(&center), &body).await }
     });
@@ -522,4 +540,174 @@ async fn concurrent_centers_draw_from_overlapping_strata_without_a_single_failur
             .iter()
             .all(|d| d["status"] == "drawn")
     );
+}
+
+#[tokio::test]
+async fn a_center_vacates_only_confirmed_seats_for_a_recusal_or_withdrawal_never_a_decline() {
+    // Tokens outlive the evaluation here, so the refusal after it is the rule, not a login.
+    let fx = DrawFixture::with(&experts(20, "A0102"), |settings| {
+        settings.auth.token_idle_minutes = 24 * 60;
+    })
+    .await;
+    let body = fx.request(json!([{ "specialty_prefixes": ["A01"], "count": 2, "reserves": 1 }]));
+    let view = fx.drawn(&body).await;
+    let id = view["draw_id"].as_str().unwrap();
+    let seat = tokens(&view, "seated")[0].clone();
+    let path = format!("/api/v1/draws/{id}/replacements");
+    // Declines and silence come from the experts, never from the center.
+    for reason in ["declined", "no_answer"] {
+        let response = fx
+            .app
+            .post(
+                &path,
+                Some(&fx.center),
+                &json!({"token": seat, "reason": reason}),
+            )
+            .await;
+        let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(problem["field"], "reason");
+    }
+    // A seat whose expert has not accepted cannot be vacated by the center.
+    let response = fx
+        .app
+        .post(
+            &path,
+            Some(&fx.center),
+            &json!({"token": seat, "reason": "recused"}),
+        )
+        .await;
+    assert_problem(response, StatusCode::CONFLICT).await;
+    fx.confirm_all(id).await;
+    // After the evaluation, the committee is fixed.
+    fx.app
+        .clock
+        .advance(std::time::Duration::from_secs(2 * 3600 + 240 * 60));
+    let response = fx
+        .app
+        .post(
+            &path,
+            Some(&fx.center),
+            &json!({"token": seat, "reason": "recused"}),
+        )
+        .await;
+    assert_problem(response, StatusCode::CONFLICT).await;
+    assert_eq!(fx.view(id).await["seats"], {
+        let mut seats = view["seats"].clone();
+        for s in seats.as_array_mut().unwrap() {
+            if s["state"] == "seated" {
+                s["state"] = json!("confirmed");
+            }
+        }
+        seats
+    });
+}
+
+#[tokio::test]
+async fn linked_draws_of_one_family_never_seat_the_same_expert_twice() {
+    // k = 2, m = 0: both seats vacated one after the other, each by a linked draw.
+    let fx = DrawFixture::new(&experts(9, "A0103")).await;
+    let body = fx.request(json!([{ "specialty_prefixes": ["A01"], "count": 2, "reserves": 0 }]));
+    let view = fx.drawn(&body).await;
+    let id = view["draw_id"].as_str().unwrap().to_owned();
+    fx.confirm_all(&id).await;
+    let path = format!("/api/v1/draws/{id}/replacements");
+    let mut linked = Vec::new();
+    for seat in tokens(&view, "seated") {
+        let outcome: Value = fx
+            .app
+            .post(
+                &path,
+                Some(&fx.center),
+                &json!({"token": seat, "reason": "withdrew"}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let child = outcome["linked_draw"].as_str().unwrap().to_owned();
+        let response = fx.contribute(&fx.center, &child).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        linked.push(child);
+    }
+    // The second linked draw excludes the first one's seat as well as the root's two.
+    let second = fx.view(&linked[1]).await;
+    assert_eq!(second["parent_draw_id"], id.as_str());
+    assert_eq!(second["strata"][0]["excluded"]["excluded_by_token"], 3);
+    let mut everyone = experts_of(&fx, &id).await;
+    everyone.extend(experts_of(&fx, &linked[0]).await);
+    everyone.extend(experts_of(&fx, &linked[1]).await);
+    let distinct: std::collections::BTreeSet<_> = everyone.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        everyone.len(),
+        "an expert holds two seats of one committee"
+    );
+    // Confirming the linked draws' seats completes the root's committee.
+    assert_eq!(fx.view(&id).await["complete"], false);
+    for child in &linked {
+        fx.confirm_all(child).await;
+    }
+    assert_eq!(fx.view(&id).await["complete"], true);
+}
+
+#[tokio::test]
+async fn a_seat_marked_for_a_linked_draw_gets_one_even_if_the_first_attempt_never_ran() {
+    let fx = DrawFixture::new(&experts(9, "A010101")).await;
+    let body = fx.request(json!([{ "specialty_prefixes": ["A01"], "count": 1, "reserves": 0 }]));
+    let view = fx.drawn(&body).await;
+    let id = view["draw_id"].as_str().unwrap().to_owned();
+    let seat = tokens(&view, "seated")[0].clone();
+    // The replacement's transaction alone, as if the process stopped right after its commit.
+    let mut tx = fx.app.state.store.write().await.unwrap();
+    let draw = tx.draw(&id).await.unwrap().unwrap();
+    let token = sealdraw::draw::DrawToken::from_hex(&seat).unwrap();
+    let pending = fx
+        .app
+        .state
+        .draws
+        .replace_in(
+            &mut tx,
+            &draw,
+            token,
+            "no_answer",
+            sealdraw::audit::Actor::System,
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    drop(pending);
+    assert!(
+        fx.view(&id).await["linked_draws"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // The periodic task finds the marked seat and starts its linked draw, once.
+    assert_eq!(fx.app.state.draws.start_pending_links().await.unwrap(), 1);
+    assert_eq!(fx.app.state.draws.start_pending_links().await.unwrap(), 0);
+    assert_eq!(
+        fx.view(&id).await["linked_draws"].as_array().unwrap().len(),
+        1
+    );
+}
+
+/// The expert ids behind a draw's candidate seats, opened from their sealed values.
+async fn experts_of(fx: &DrawFixture, draw: &str) -> Vec<String> {
+    let mut tx = fx.app.state.store.read().await.unwrap();
+    let seats = tx.draw_seats(draw).await.unwrap();
+    tx.rollback().await.unwrap();
+    seats
+        .iter()
+        .map(|seat| {
+            let token = hex::encode(&seat.token);
+            let context = format!("draw-candidate:{draw}:{token}");
+            let opened = fx
+                .app
+                .state
+                .keys
+                .open(&context, &seat.sealed_expert)
+                .unwrap();
+            String::from_utf8(opened.to_vec()).unwrap()
+        })
+        .collect()
 }

@@ -303,7 +303,8 @@ async fn delivered_invitations(fx: &DrawFixture) -> Vec<(String, Value)> {
 async fn keypad(fx: &DrawFixture, body: &Value, secret: &str, timestamp: i64) -> reqwest::Response {
     let body = serde_json::to_vec(body).unwrap();
     let timestamp = timestamp.to_string();
-    let signature = sealdraw::notify::gateway::signature(secret.as_bytes(), &timestamp, &body);
+    let signature =
+        sealdraw::notify::gateway::callback_signature(secret.as_bytes(), &timestamp, &body);
     fx.app
         .client
         .post(fx.app.url("/api/v1/gateway/answers"))

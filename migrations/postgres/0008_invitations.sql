@@ -9,7 +9,7 @@ CREATE TABLE invitations (
     expert_tag          BYTEA NOT NULL,
     state               TEXT NOT NULL
                         CHECK (state IN ('pending', 'accepted', 'declined', 'expired', 'withdrawn')),
-    code_index          BYTEA NOT NULL UNIQUE,
+    code_index          BYTEA NOT NULL,
     deadline            BIGINT NOT NULL,
     answered_at         BIGINT,
     channel             TEXT,
@@ -21,6 +21,9 @@ CREATE TABLE invitations (
 );
 CREATE INDEX invitations_by_expert ON invitations (expert_tag, created_at);
 CREATE INDEX invitations_due ON invitations (state, deadline);
+-- A one-time code is unique among open invitations; old codes may recur over the years.
+CREATE UNIQUE INDEX invitations_open_code ON invitations (code_index) WHERE state = 'pending';
+CREATE INDEX invitations_by_code ON invitations (code_index);
 
 -- The committee list stays sealed until a supervisor approves its publication.
 CREATE TABLE draw_publications (

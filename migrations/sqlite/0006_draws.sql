@@ -5,6 +5,7 @@ CREATE TABLE draws (
     id                    TEXT PRIMARY KEY,
     center_id             TEXT NOT NULL REFERENCES accounts (id),
     parent_draw_id        TEXT REFERENCES draws (id),
+    parent_stratum        INTEGER,
     link_reason           TEXT,
     tender_reference      TEXT NOT NULL,
     tender_name           TEXT NOT NULL,
@@ -70,6 +71,9 @@ CREATE TABLE draw_candidates (
     replaced_reason TEXT,
     replaced_at    BIGINT,
     replaced_index BIGINT,
+    -- A vacated seat with no reserve left: a linked draw is pending, started, or was refused.
+    link_state     TEXT CHECK (link_state IN ('pending', 'started', 'refused')),
+    linked_draw_id TEXT,
     seated_at      BIGINT,
     PRIMARY KEY (draw_id, stratum, rank),
     UNIQUE (draw_id, token)
@@ -81,6 +85,8 @@ CREATE TABLE expert_selections (
     expert_id TEXT NOT NULL REFERENCES experts (id),
     day       BIGINT NOT NULL
 );
+CREATE INDEX draw_candidates_link_pending ON draw_candidates (link_state);
+
 CREATE INDEX expert_selections_by_day ON expert_selections (day, expert_id);
 
 -- Penalties on record (违规记录): a penalty in force at the evaluation start excludes the expert.

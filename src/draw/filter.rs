@@ -297,9 +297,8 @@ pub fn apply(
             if !matches {
                 continue;
             }
-            let exclusion = *verdict.get_or_insert_with(|| {
-                first_exclusion(candidate, facts, filter, evaluation_year)
-            });
+            let exclusion = *verdict
+                .get_or_insert_with(|| first_exclusion(candidate, facts, filter, evaluation_year));
             out.matched += 1;
             match exclusion {
                 None => out.eligible.push(candidate.expert_id.clone()),

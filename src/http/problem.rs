@@ -457,6 +457,8 @@ impl From<crate::draw::service::DrawServiceError> for ApiError {
             ContributionsClosed => conflict("contributions-closed", error.to_string()),
             NotDrawn => conflict("not-drawn", error.to_string()),
             NotSeated(_) => conflict("not-seated", error.to_string()),
+            NotConfirmed(_) => conflict("not-confirmed", error.to_string()),
+            EvaluationOver => conflict("evaluation-over", error.to_string()),
             Store(e) => e.into(),
             Audit(e) => e.into(),
             Randomness => Self::unavailable("randomness is unavailable; retry shortly"),

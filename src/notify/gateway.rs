@@ -147,6 +147,12 @@ pub fn signature(secret: &[u8], timestamp: &str, body: &[u8]) -> String {
     ))
 }
 
+/// The signature the platform puts on a callback to us (a keypad answer): the same HMAC, over
+/// `"callback." timestamp "." body`, so no message we sign can be replayed back to us as one.
+pub fn callback_signature(secret: &[u8], timestamp: &str, body: &[u8]) -> String {
+    signature(secret, &format!("callback.{timestamp}"), body)
+}
+
 async fn send_webhook(
     client: &reqwest::Client,
     url: &reqwest::Url,

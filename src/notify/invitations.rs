@@ -129,31 +129,28 @@ pub async fn invite(
 ) -> Result<String, InvitationError> {
     let id = uuid::Uuid::now_v7().to_string();
     let deadline = now + policy.answer_minutes * 60_000;
-    let mut attempts = 0;
-    let code = loop {
-        let code = one_time_code(rng)?;
-        let row = InvitationRow {
-            id: id.clone(),
-            draw_id: draw.id.clone(),
-            token: token.as_bytes().to_vec(),
-            expert_tag: expert_tag(keys, expert_id).to_vec(),
-            state: "pending".into(),
-            code_index: code_index(keys, &code).to_vec(),
-            deadline,
-            answered_at: None,
-            channel: None,
-            decline_reason: None,
-            sealed_relationship: None,
-            sealed_join_code: None,
-            created_at: now,
-        };
-        match tx.insert_invitation(&row).await {
-            Ok(()) => break code,
-            // Another open invitation holds the same code (about one in 1e8 per pair): draw again.
-            Err(StoreError::Conflict(_)) if attempts < 5 => attempts += 1,
-            Err(other) => return Err(other.into()),
-        }
+    // A code unique among open invitations, checked before the insert: on PostgreSQL a unique
+    // violation would abort the whole transaction (the draw's result with it).
+    let mut code = one_time_code(rng)?;
+    while tx.open_code_in_use(&code_index(keys, &code)).await? {
+        code = one_time_code(rng)?;
+    }
+    let row = InvitationRow {
+        id: id.clone(),
+        draw_id: draw.id.clone(),
+        token: token.as_bytes().to_vec(),
+        expert_tag: expert_tag(keys, expert_id).to_vec(),
+        state: "pending".into(),
+        code_index: code_index(keys, &code).to_vec(),
+        deadline,
+        answered_at: None,
+        channel: None,
+        decline_reason: None,
+        sealed_relationship: None,
+        sealed_join_code: None,
+        created_at: now,
     };
+    tx.insert_invitation(&row).await?;
     let report_from = draw.evaluation_start - 30 * 60_000;
     let params = super::TemplateParams::new()
         .with("code", code)
@@ -367,8 +364,8 @@ impl InvitationService {
         let (Some(timestamp), Some(signature)) = (timestamp, signature) else {
             return Err(InvitationError::Forged);
         };
-        // The same scheme the server signs its own webhook calls with (docs/NOTIFY.md).
-        let expected = super::gateway::signature(
+        // The webhook's scheme with a direction label (docs/NOTIFY.md).
+        let expected = super::gateway::callback_signature(
             secrecy::ExposeSecret::expose_secret(secret).as_bytes(),
             timestamp,
             body,
@@ -540,44 +537,62 @@ impl InvitationService {
         tx.rollback().await?;
         let mut expired = 0;
         for (id, draw_id) in overdue {
-            let mut tx = self.store.write().await?;
-            tx.lock_draw(&draw_id).await?;
-            let Some(row) = tx.invitation(&id).await? else {
-                continue;
-            };
-            if row.state != "pending" || row.deadline > now {
-                continue;
+            // One invitation that fails must not hold up the others behind it.
+            match self.expire_one(&id, &draw_id, now).await {
+                Ok(true) => expired += 1,
+                Ok(false) => {}
+                Err(error) => {
+                    tracing::error!(%error, invitation = %id, "expiring an invitation failed");
+                }
             }
-            let draw = tx
-                .draw(&draw_id)
-                .await?
-                .ok_or_else(|| corrupt("invitation without its draw"))?;
-            let answer = Answer {
-                state: "expired",
-                channel: "deadline",
-                decline_reason: None,
-                sealed_relationship: None,
-                sealed_join_code: None,
-                at: now,
-            };
-            tx.settle_invitation(&id, &answer).await?;
-            let token = seat_token(&row.token)?;
-            // The replacement (which updates pool rows) before the log entry (which locks the
-            // log's head), in the order every other writer takes those locks.
-            let pending = self
-                .draws
-                .replace_in(&mut tx, &draw, token, "no_answer", Actor::System)
-                .await?;
-            let entry = AuditEntry::new("notify.expired", now, Actor::System)
-                .reference("draw", &draw_id)
-                .reference("invitation", &id)
-                .data("token", token.to_hex());
-            audit::append(&mut tx, &entry).await?;
-            tx.commit().await?;
-            self.draws.after_replacement(pending).await?;
-            expired += 1;
         }
         Ok(expired)
+    }
+
+    /// Expires one overdue invitation and hands its seat to the next reserve; false if it was
+    /// settled meanwhile.
+    async fn expire_one(
+        &self,
+        id: &str,
+        draw_id: &str,
+        now: Millis,
+    ) -> Result<bool, InvitationError> {
+        let mut tx = self.store.write().await?;
+        tx.lock_draw(draw_id).await?;
+        let Some(row) = tx.invitation(id).await? else {
+            return Ok(false);
+        };
+        if row.state != "pending" || row.deadline > now {
+            return Ok(false);
+        }
+        let draw = tx
+            .draw(draw_id)
+            .await?
+            .ok_or_else(|| corrupt("invitation without its draw"))?;
+        let answer = Answer {
+            state: "expired",
+            channel: "deadline",
+            decline_reason: None,
+            sealed_relationship: None,
+            sealed_join_code: None,
+            at: now,
+        };
+        tx.settle_invitation(id, &answer).await?;
+        let token = seat_token(&row.token)?;
+        // The replacement (which updates pool rows) before the log entry (which locks the
+        // log's head), in the order every other writer takes those locks.
+        let pending = self
+            .draws
+            .replace_in(&mut tx, &draw, token, "no_answer", Actor::System)
+            .await?;
+        let entry = AuditEntry::new("notify.expired", now, Actor::System)
+            .reference("draw", draw_id)
+            .reference("invitation", id)
+            .data("token", token.to_hex());
+        audit::append(&mut tx, &entry).await?;
+        tx.commit().await?;
+        self.draws.after_replacement(pending).await?;
+        Ok(true)
     }
 
     /// Runs [`Self::expire_overdue`] every `interval` until `stop` turns true.
@@ -615,17 +630,14 @@ impl InvitationService {
             .await?
             .filter(|d| d.center_id == center.account_id)
             .ok_or(InvitationError::NoSuchDraw)?;
-        let seats = tx.draw_seats(draw_id).await?;
-        let strata = tx.draw_strata(draw_id).await?;
-        let complete = draw.status == "drawn"
-            && strata.iter().all(|s| {
-                seats
-                    .iter()
-                    .filter(|seat| seat.stratum == s.stratum && seat.state == "confirmed")
-                    .count()
-                    == s.k as usize
+        if draw.parent_draw_id.is_some() {
+            return Err(InvitationError::Invalid {
+                field: "draw_id",
+                problem: "publish the draw the center asked for; its linked draws are part of it"
+                    .into(),
             });
-        if !complete {
+        }
+        if !crate::draw::service::committee_complete(&mut tx, &draw).await? {
             return Err(InvitationError::Incomplete);
         }
         tx.request_publication(draw_id, &center.account_id, reason.trim(), now)
@@ -696,7 +708,19 @@ impl InvitationService {
             return Err(InvitationError::NotPublished);
         }
         let mut members = Vec::new();
-        for seat in tx.draw_seats(draw_id).await? {
+        // The root's seats, then each linked draw's, which fill seats of the root's strata.
+        let mut family = vec![(draw.id.clone(), None)];
+        for linked in tx.linked_draw_ids(&draw.id).await? {
+            let stratum = tx.draw(&linked).await?.and_then(|d| d.parent_stratum);
+            family.push((linked, stratum));
+        }
+        let mut seats = Vec::new();
+        for (member, stratum) in &family {
+            for seat in tx.draw_seats(member).await? {
+                seats.push((member.clone(), stratum.unwrap_or(seat.stratum), seat));
+            }
+        }
+        for (member, stratum, seat) in seats {
             if seat.state != "confirmed" {
                 continue;
             }
@@ -704,7 +728,7 @@ impl InvitationService {
             let expert_id = String::from_utf8(
                 self.keys
                     .open(
-                        &format!("draw-candidate:{draw_id}:{}", token.to_hex()),
+                        &format!("draw-candidate:{member}:{}", token.to_hex()),
                         &seat.sealed_expert,
                     )?
                     .to_vec(),
@@ -716,7 +740,7 @@ impl InvitationService {
                 .map_err(corrupt)?
                 .ok_or_else(|| corrupt("a committee member is not in the pool"))?;
             members.push(CommitteeMember {
-                stratum: seat.stratum as usize,
+                stratum: stratum as usize,
                 token: token.to_hex(),
                 name: fields.get("name").cloned().unwrap_or_default(),
             });

@@ -27,6 +27,8 @@ pub struct DrawRow {
     pub id: String,
     pub center_id: String,
     pub parent_draw_id: Option<String>,
+    /// The parent's stratum this linked draw fills a seat of.
+    pub parent_stratum: Option<i32>,
     pub link_reason: Option<String>,
     pub tender_reference: String,
     pub tender_name: String,
@@ -49,7 +51,7 @@ pub struct DrawRow {
     pub executed_at: Option<i64>,
 }
 
-const DRAW_COLUMNS: &str = "id, center_id, parent_draw_id, link_reason, tender_reference, \
+const DRAW_COLUMNS: &str = "id, center_id, parent_draw_id, parent_stratum, link_reason, tender_reference, \
      tender_name, venue, mode, evaluation_start, evaluation_minutes, status, filter_json, \
      exclusions_json, intent_json, intent_hash, intent_index, sealed_secret, \
      contribution_deadline, secret, seed, result_index, created_at, executed_at";
@@ -86,10 +88,12 @@ pub struct CandidateSeatRow {
     pub replaced_at: Option<i64>,
     pub replaced_index: Option<i64>,
     pub seated_at: Option<i64>,
+    pub link_state: Option<String>,
+    pub linked_draw_id: Option<String>,
 }
 
 const SEAT_COLUMNS: &str = "stratum, rank, token, sealed_expert, state, replaced_reason, \
-     replaced_at, replaced_index, seated_at";
+     replaced_at, replaced_index, seated_at, link_state, linked_draw_id";
 
 /// A candidate row to insert when a draw is executed.
 pub struct NewCandidate {
@@ -230,12 +234,13 @@ impl Tx {
     pub async fn insert_draw(&mut self, row: &DrawRow) -> Result<(), StoreError> {
         let sql = format!(
             "INSERT INTO draws ({DRAW_COLUMNS}) VALUES {}",
-            values_placeholders(1, 23)
+            values_placeholders(1, 24)
         );
         on_conn!(self, conn => sqlx::query(&sql)
             .bind(&row.id)
             .bind(&row.center_id)
             .bind(&row.parent_draw_id)
+            .bind(row.parent_stratum)
             .bind(&row.link_reason)
             .bind(&row.tender_reference)
             .bind(&row.tender_name)
@@ -574,5 +579,74 @@ impl Tx {
         since_day: i64,
     ) -> Result<Vec<(String, i64)>, StoreError> {
         self.selection_counts(since_day, 1).await
+    }
+
+    /// Marks a vacated seat as waiting for a linked draw, in the replacement's transaction, so
+    /// the seat is filled even if the process stops before the linked draw starts.
+    pub async fn mark_link_pending(
+        &mut self,
+        draw_id: &str,
+        token: &[u8],
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "UPDATE draw_candidates SET link_state = 'pending' WHERE draw_id = $1 AND token = $2")
+            .bind(draw_id)
+            .bind(token)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Seats waiting for a linked draw: (draw id, token).
+    pub async fn pending_links(
+        &mut self,
+        limit: i64,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, (String, Vec<u8>)>(
+            "SELECT draw_id, token FROM draw_candidates WHERE link_state = 'pending' \
+             ORDER BY replaced_at LIMIT $1")
+            .bind(limit)
+            .fetch_all(conn)
+            .await)?,
+        )
+    }
+
+    /// Settles a pending link (started with its draw, or refused). False if it was no longer
+    /// pending: another instance got there first, and the caller must write nothing.
+    pub async fn settle_link(
+        &mut self,
+        draw_id: &str,
+        token: &[u8],
+        state: &str,
+        linked_draw_id: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let affected = on_conn!(self, conn => sqlx::query(
+            "UPDATE draw_candidates SET link_state = $3, linked_draw_id = $4 \
+             WHERE draw_id = $1 AND token = $2 AND link_state = 'pending'")
+            .bind(draw_id)
+            .bind(token)
+            .bind(state)
+            .bind(linked_draw_id)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(affected == 1)
+    }
+
+    /// A root draw's committee across its family: per root stratum, the confirmed seats of the
+    /// root and of every linked draw that fills a seat of that stratum.
+    pub async fn family_confirmed(&mut self, root_id: &str) -> Result<Vec<(i32, i64)>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, (i32, i64)>(
+            "SELECT stratum, COUNT(*) FROM draw_candidates \
+             WHERE draw_id = $1 AND state = 'confirmed' GROUP BY stratum \
+             UNION ALL \
+             SELECT d.parent_stratum, COUNT(*) FROM draw_candidates c \
+             JOIN draws d ON d.id = c.draw_id \
+             WHERE d.parent_draw_id = $1 AND c.state = 'confirmed' GROUP BY d.parent_stratum")
+            .bind(root_id)
+            .fetch_all(conn)
+            .await)?)
     }
 }

@@ -84,13 +84,48 @@ impl Tx {
         &mut self,
         code_index: &[u8],
     ) -> Result<Option<InvitationRow>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM invitations WHERE code_index = $1");
+        // An open invitation first; else the newest that used the code (a replayed answer).
+        let sql = format!(
+            "SELECT {COLUMNS} FROM invitations WHERE code_index = $1 \
+             ORDER BY CASE WHEN state = 'pending' THEN 0 ELSE 1 END, created_at DESC LIMIT 1"
+        );
         Ok(
             on_conn!(self, conn => sqlx::query_as::<_, InvitationRow>(&sql)
             .bind(code_index)
             .fetch_optional(conn)
             .await)?,
         )
+    }
+
+    /// Whether an open invitation already uses this code.
+    pub async fn open_code_in_use(&mut self, code_index: &[u8]) -> Result<bool, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM invitations WHERE code_index = $1 AND state = 'pending'")
+            .bind(code_index)
+            .fetch_one(conn)
+            .await)?
+            > 0)
+    }
+
+    /// Withdraws a seat's invitation, whether pending or accepted: the seat is gone, so is
+    /// any tender detail and join code its expert could see.
+    pub async fn withdraw_invitation(
+        &mut self,
+        draw_id: &str,
+        token: &[u8],
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "UPDATE invitations SET state = 'withdrawn', channel = COALESCE(channel, 'replacement'), \
+             sealed_join_code = NULL, answered_at = COALESCE(answered_at, $3) \
+             WHERE draw_id = $1 AND token = $2 AND state IN ('pending', 'accepted')")
+            .bind(draw_id)
+            .bind(token)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
     }
 
     pub async fn invitation_for_seat(

@@ -87,6 +87,8 @@ impl Tx {
     }
 
     pub async fn insert_expert(&mut self, expert: &NewExpert<'_>) -> Result<(), StoreError> {
+        // The version row first, as every pool writer does, so writers lock in one order.
+        self.bump_pool_version().await?;
         on_conn!(self, conn => sqlx::query(
             "INSERT INTO experts (id, id_number_index, phone_index, data_key, region_code, title_level, \
              years_in_field, birth_year, created_at, updated_at) \
@@ -104,7 +106,7 @@ impl Tx {
             .await
             .map(|r| r.rows_affected()))
         .map_err(super::conflict_as("ID number"))?;
-        self.bump_pool_version().await
+        Ok(())
     }
 
     /// Updates the clear attributes an import carries; status and counters are kept.
@@ -112,6 +114,8 @@ impl Tx {
         &mut self,
         expert: &NewExpert<'_>,
     ) -> Result<(), StoreError> {
+        // The version row first, as every pool writer does, so writers lock in one order.
+        self.bump_pool_version().await?;
         on_conn!(self, conn => sqlx::query(
             "UPDATE experts SET phone_index = $2, region_code = $3, title_level = $4, \
              years_in_field = $5, birth_year = $6, updated_at = $7 WHERE id = $1")
@@ -125,7 +129,7 @@ impl Tx {
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;
-        self.bump_pool_version().await
+        Ok(())
     }
 
     /// Sets an expert's specialty codes; `fresh` records have none to delete.
@@ -135,6 +139,7 @@ impl Tx {
         codes: &[String],
         fresh: bool,
     ) -> Result<(), StoreError> {
+        // The version row first, as every pool writer does, so writers lock in one order.
         self.bump_pool_version().await?;
         if !fresh {
             on_conn!(self, conn => sqlx::query("DELETE FROM expert_specialties WHERE expert_id = $1")
@@ -681,6 +686,8 @@ impl Tx {
         suspended_until: Option<Millis>,
         now: Millis,
     ) -> Result<bool, StoreError> {
+        // The version row first, as every pool writer does, so writers lock in one order.
+        self.bump_pool_version().await?;
         let updated = on_conn!(self, conn => sqlx::query(
             "UPDATE experts SET status = $2, suspended_until = $3, updated_at = $4 WHERE id = $1")
             .bind(expert_id)
@@ -690,7 +697,6 @@ impl Tx {
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;
-        self.bump_pool_version().await?;
         Ok(updated == 1)
     }
 }

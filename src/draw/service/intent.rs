@@ -335,22 +335,23 @@ impl DrawService {
             .data("evaluation_start", to_rfc3339(filter.evaluation_start))
             .data("contribution_deadline", to_rfc3339(deadline))
             .data("exclusions", &summaries);
-        if let Some((parent, reason)) = &header.parent {
+        if let Some(link) = &header.parent {
             entry = entry
-                .reference("parent_draw", parent)
-                .data("link_reason", reason);
+                .reference("parent_draw", &link.root_id)
+                .data("parent_stratum", link.root_stratum)
+                .data("link_reason", &link.reason);
         }
         let sealed_secret =
             self.keys
                 .seal(&self.rng, &secret_context(&draw_id), secret.expose())?;
         let filter_json =
             String::from_utf8(filter.canonical_bytes().map_err(corrupt)?).map_err(corrupt)?;
-        let (parent_draw_id, link_reason) = header.parent.unzip();
         let row = DrawRow {
             id: draw_id.clone(),
             center_id: header.center_id,
-            parent_draw_id,
-            link_reason,
+            parent_draw_id: header.parent.as_ref().map(|l| l.root_id.clone()),
+            parent_stratum: header.parent.as_ref().map(|l| l.root_stratum),
+            link_reason: header.parent.as_ref().map(|l| l.reason.clone()),
             tender_reference: header.tender_reference,
             tender_name: header.tender_name,
             venue: header.venue,
@@ -372,7 +373,8 @@ impl DrawService {
             created_at: now,
             executed_at: None,
         };
-        self.write_intent(row, entry, &stratum_rows).await
+        self.write_intent(row, entry, &stratum_rows, header.parent.as_ref())
+            .await
     }
 
     async fn write_intent(
@@ -380,9 +382,22 @@ impl DrawService {
         row: DrawRow,
         entry: AuditEntry,
         strata: &[StratumRow],
+        link: Option<&ParentLink>,
     ) -> Result<DrawRow, DrawServiceError> {
         let mut row = row;
         let mut tx = self.store.write().await?;
+        if let Some(link) = link
+            && !tx
+                .settle_link(
+                    &link.source_draw_id,
+                    &link.source_token,
+                    "started",
+                    Some(&row.id),
+                )
+                .await?
+        {
+            return Err(DrawServiceError::LinkTaken);
+        }
         row.intent_index = audit::append(&mut tx, &entry).await? as i64;
         tx.insert_draw(&row).await?;
         tx.insert_draw_strata(&row.id, strata).await?;

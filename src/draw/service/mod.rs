@@ -45,8 +45,8 @@ pub const MAX_SEATS_PER_STRATUM: u32 = 50;
 pub const MAX_AVOIDED_ORGANISATIONS: usize = 200;
 pub const MAX_EXCLUDED_TOKENS: usize = 200;
 
-/// Why a seat was vacated.
-pub const REPLACEMENT_REASONS: [&str; 4] = ["declined", "no_answer", "recused", "withdrew"];
+/// Why a center may vacate a confirmed seat (declines and silence come from the experts).
+pub const CENTER_REPLACEMENT_REASONS: [&str; 2] = ["recused", "withdrew"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum DrawServiceError {
@@ -71,6 +71,10 @@ pub enum DrawServiceError {
     NotDrawn,
     #[error("token {0} is not a seated member of this draw")]
     NotSeated(String),
+    #[error("token {0} is not a confirmed member: only a confirmed member recuses or withdraws")]
+    NotConfirmed(String),
+    #[error("the evaluation is over; its committee can no longer change")]
+    EvaluationOver,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -81,6 +85,9 @@ pub enum DrawServiceError {
     Randomness,
     #[error("stored draw is inconsistent: {0}")]
     Corrupt(String),
+    /// Another instance started the linked draw for this seat first.
+    #[error("the linked draw for this seat has already been started")]
+    LinkTaken,
 }
 
 impl From<DrawError> for DrawServiceError {
@@ -279,8 +286,20 @@ type PoolCandidates = Arc<HashMap<String, Candidate>>;
 /// A replacement written but not yet followed up (see [`DrawService::after_replacement`]).
 pub struct PendingReplacement {
     outcome: ReplacementOutcome,
-    /// The draw, stratum and actor for a linked draw, when the stratum's reserves ran out.
-    exhausted: Option<(DrawRow, usize, Actor)>,
+    /// The vacated seat (draw id, token) and actor, when the stratum's reserves ran out: the
+    /// seat is marked for a linked draw in the replacement's transaction.
+    exhausted: Option<(String, DrawToken, Actor)>,
+}
+
+/// A linked draw's place in its family: every linked draw hangs off the root draw (the one the
+/// center asked for) and fills a seat of one of the root's strata.
+struct ParentLink {
+    root_id: String,
+    root_stratum: i32,
+    reason: String,
+    /// The vacated seat whose pending link this draw settles.
+    source_draw_id: String,
+    source_token: Vec<u8>,
 }
 
 /// What a draw row carries besides its filter.
@@ -289,8 +308,8 @@ struct DrawHeader {
     tender_reference: String,
     tender_name: String,
     venue: Option<String>,
-    /// The draw this one replaces seats of, and why.
-    parent: Option<(String, String)>,
+    /// For a linked draw: the family it belongs to and the seat it fills.
+    parent: Option<ParentLink>,
 }
 
 impl DrawService {
@@ -345,6 +364,33 @@ impl DrawService {
         )?;
         String::from_utf8(opened.to_vec()).map_err(corrupt)
     }
+}
+
+/// Whether a root draw's committee is complete: every seat of every stratum confirmed, counting
+/// the seats linked draws filled. A linked draw is complete when its own seat is.
+pub async fn committee_complete(tx: &mut Tx, draw: &DrawRow) -> Result<bool, DrawServiceError> {
+    if draw.status != "drawn" {
+        return Ok(false);
+    }
+    let strata = tx.draw_strata(&draw.id).await?;
+    let confirmed: Vec<(i32, i64)> = if draw.parent_draw_id.is_none() {
+        tx.family_confirmed(&draw.id).await?
+    } else {
+        tx.draw_seats(&draw.id)
+            .await?
+            .iter()
+            .filter(|seat| seat.state == "confirmed")
+            .map(|seat| (seat.stratum, 1))
+            .collect()
+    };
+    Ok(strata.iter().all(|s| {
+        confirmed
+            .iter()
+            .filter(|(stratum, _)| *stratum == s.stratum)
+            .map(|(_, count)| count)
+            .sum::<i64>()
+            == i64::from(s.k)
+    }))
 }
 
 /// Takes the draw's lock ([`Tx::lock_draw`]) for an id from a request.

@@ -4,8 +4,10 @@
 use super::*;
 
 impl DrawService {
-    /// Step 4: a seat is vacated (decline, no answer, recusal) and filled by the stratum's next
-    /// reserve in rank order; when none is left, a linked draw is started for it.
+    /// Step 4, as the center records it: a confirmed member recused or withdrew (declines and
+    /// silence come from the experts' answers and deadlines, never from the center, so a center
+    /// cannot vacate seats until it likes the committee). The seat is filled by the stratum's
+    /// next reserve in rank order; when none is left, a linked draw is started for it.
     pub async fn replace(
         &self,
         who: &Principal,
@@ -13,10 +15,14 @@ impl DrawService {
         token_hex: &str,
         reason: &str,
     ) -> Result<ReplacementOutcome, DrawServiceError> {
-        if !REPLACEMENT_REASONS.contains(&reason) {
+        if !CENTER_REPLACEMENT_REASONS.contains(&reason) {
             return Err(invalid(
                 "reason",
-                format!("must be one of {}", REPLACEMENT_REASONS.join(", ")),
+                format!(
+                    "must be one of {} (declines and missed deadlines are recorded from the \
+                     experts' own answers)",
+                    CENTER_REPLACEMENT_REASONS.join(", ")
+                ),
             ));
         }
         let token = DrawToken::from_hex(token_hex).map_err(|p| invalid("token", p))?;
@@ -39,8 +45,22 @@ impl DrawService {
             Some(who) => self.visible_draw(&mut tx, who, draw_id).await?,
             None => tx.draw(draw_id).await?.ok_or(DrawServiceError::NotFound)?,
         };
-        if who.is_some_and(|p| p.role != Role::Center) {
-            return Err(DrawServiceError::NotFound);
+        if let Some(who) = who {
+            if who.role != Role::Center {
+                return Err(DrawServiceError::NotFound);
+            }
+            let seat = tx
+                .draw_seat(draw_id, token.as_bytes())
+                .await?
+                .ok_or_else(|| DrawServiceError::NotSeated(token.to_hex()))?;
+            if seat.state != "confirmed" {
+                return Err(DrawServiceError::NotConfirmed(token.to_hex()));
+            }
+            let now = self.clock.now_millis();
+            let end = draw.evaluation_start + i64::from(draw.evaluation_minutes) * 60_000;
+            if now >= end {
+                return Err(DrawServiceError::EvaluationOver);
+            }
         }
         let pending = self
             .replace_in(&mut tx, &draw, token, reason, actor)
@@ -75,20 +95,8 @@ impl DrawService {
         {
             return Err(DrawServiceError::NotSeated(token.to_hex()));
         }
-        if let Some(invitation) = tx.invitation_for_seat(draw_id, token.as_bytes()).await?
-            && invitation.state == "pending"
-        {
-            // The center vacated a seat whose expert has not answered: the answer is moot.
-            let withdrawn = crate::store::invitations::Answer {
-                state: "withdrawn",
-                channel: "replacement",
-                decline_reason: None,
-                sealed_relationship: None,
-                sealed_join_code: None,
-                at: now,
-            };
-            tx.settle_invitation(&invitation.id, &withdrawn).await?;
-        }
+        tx.withdraw_invitation(draw_id, token.as_bytes(), now)
+            .await?;
         let successor = tx.seat_next_reserve(draw_id, seat.stratum, now).await?;
         if let Some(next) = &successor {
             let expert = self.open_seat_expert(draw_id, next)?;
@@ -113,6 +121,9 @@ impl DrawService {
         let index = audit::append(tx, &entry).await?;
         tx.set_replacement_index(draw_id, token.as_bytes(), index as i64)
             .await?;
+        if successor_token.is_none() {
+            tx.mark_link_pending(draw_id, token.as_bytes()).await?;
+        }
         Ok(PendingReplacement {
             outcome: ReplacementOutcome {
                 replaced: token.to_hex(),
@@ -123,45 +134,93 @@ impl DrawService {
             },
             exhausted: successor_token
                 .is_none()
-                .then(|| (draw.clone(), seat.stratum as usize, actor)),
+                .then(|| (draw.id.clone(), token, actor)),
         })
     }
 
     /// After the replacement committed: when the stratum had no reserve left, start the linked
-    /// draw for the seat (its own transaction, its own intent).
+    /// draw for the seat (its own transaction, its own intent). A failure here is logged, not
+    /// returned: the seat stays marked and the periodic task starts the draw.
     pub async fn after_replacement(
         &self,
         pending: PendingReplacement,
     ) -> Result<ReplacementOutcome, DrawServiceError> {
         let mut outcome = pending.outcome;
-        if let Some((draw, stratum, actor)) = pending.exhausted {
-            match self
-                .start_linked_draw(&draw, stratum, &outcome.reason, actor)
-                .await
-            {
-                Ok(linked) => outcome.linked_draw = Some(linked.id),
-                Err(DrawServiceError::Refused { refusal, .. }) => {
-                    outcome.linked_draw_refused = Some(refusal.to_string());
+        if let Some((draw_id, token, actor)) = pending.exhausted {
+            match self.start_linked_draw(&draw_id, &token, actor).await {
+                Ok(LinkOutcome::Started(id)) => outcome.linked_draw = Some(id),
+                Ok(LinkOutcome::Refused(why)) => outcome.linked_draw_refused = Some(why),
+                Ok(LinkOutcome::AlreadySettled) => {}
+                Err(error) => {
+                    tracing::error!(%error, "starting a linked draw failed; it will be retried");
                 }
-                Err(other) => return Err(other),
             }
         }
         Ok(outcome)
     }
 
-    /// A new draw for one seat of `stratum`, with the parent's filter, excluding everyone the
-    /// parent drew or held in reserve. Exempt from the timing window: the seat must be filled.
+    /// Starts the linked draws of every seat still waiting for one (after a crash or a failure
+    /// right after its replacement). Returns how many were settled.
+    pub async fn start_pending_links(&self) -> Result<usize, DrawServiceError> {
+        let mut tx = self.store.read().await?;
+        let pending = tx.pending_links(100).await?;
+        tx.rollback().await?;
+        let mut settled = 0;
+        for (draw_id, token) in pending {
+            let token = seat_token(&token)?;
+            match self
+                .start_linked_draw(&draw_id, &token, Actor::System)
+                .await
+            {
+                Ok(LinkOutcome::AlreadySettled) => {}
+                Ok(_) => settled += 1,
+                Err(error) => tracing::error!(%error, "starting a pending linked draw failed"),
+            }
+        }
+        Ok(settled)
+    }
+
+    /// A new draw for the vacated seat: the root draw's filter for the seat's stratum with one
+    /// seat, excluding everyone the whole family (the root and every linked draw) drew or held
+    /// in reserve, so one expert never holds two seats. Exempt from the timing window: the seat
+    /// must be filled. A refusal (too few eligible experts) is settled and logged.
     async fn start_linked_draw(
         &self,
-        parent: &DrawRow,
-        stratum: usize,
-        reason: &str,
+        draw_id: &str,
+        token: &DrawToken,
         actor: Actor,
-    ) -> Result<DrawRow, DrawServiceError> {
-        let mut filter: DrawFilter = serde_json::from_str(&parent.filter_json).map_err(corrupt)?;
+    ) -> Result<LinkOutcome, DrawServiceError> {
+        let mut tx = self.store.read().await?;
+        let vacated = tx.draw(draw_id).await?.ok_or(DrawServiceError::NotFound)?;
+        let seat = tx
+            .draw_seat(draw_id, token.as_bytes())
+            .await?
+            .ok_or_else(|| corrupt("a pending link without its seat"))?;
+        if seat.link_state.as_deref() != Some("pending") {
+            return Ok(LinkOutcome::AlreadySettled);
+        }
+        let (root_id, root_stratum) = match (&vacated.parent_draw_id, vacated.parent_stratum) {
+            (Some(root), Some(stratum)) => (root.clone(), stratum),
+            _ => (vacated.id.clone(), seat.stratum),
+        };
+        let root = tx.draw(&root_id).await?.ok_or(DrawServiceError::NotFound)?;
+        let mut family = vec![root.id.clone()];
+        family.extend(tx.linked_draw_ids(&root.id).await?);
+        let mut excluded = Vec::new();
+        for member in &family {
+            for family_seat in tx.draw_seats(member).await? {
+                excluded.push(ExcludedToken {
+                    draw_id: member.clone(),
+                    token: hex::encode(&family_seat.token),
+                });
+            }
+        }
+        tx.rollback().await?;
+        let reason = seat.replaced_reason.clone().unwrap_or_default();
+        let mut filter: DrawFilter = serde_json::from_str(&root.filter_json).map_err(corrupt)?;
         let source = filter
             .strata
-            .get(stratum)
+            .get(root_stratum as usize)
             .cloned()
             .ok_or_else(|| corrupt("replacement stratum outside the filter"))?;
         filter.strata = vec![FilterStratum { k: 1, ..source }];
@@ -171,23 +230,52 @@ impl DrawService {
                 .map_err(|_| DrawServiceError::Randomness)?,
         );
         filter.rules = self.rules();
-        let mut tx = self.store.read().await?;
-        let seats = tx.draw_seats(&parent.id).await?;
-        tx.rollback().await?;
-        filter
-            .exclude_tokens
-            .extend(seats.iter().map(|seat| ExcludedToken {
-                draw_id: parent.id.clone(),
-                token: hex::encode(&seat.token),
-            }));
+        filter.exclude_tokens.extend(excluded);
         filter.normalise();
         let header = DrawHeader {
-            center_id: parent.center_id.clone(),
-            tender_reference: parent.tender_reference.clone(),
-            tender_name: parent.tender_name.clone(),
-            venue: parent.venue.clone(),
-            parent: Some((parent.id.clone(), reason.to_owned())),
+            center_id: root.center_id.clone(),
+            tender_reference: root.tender_reference.clone(),
+            tender_name: root.tender_name.clone(),
+            venue: root.venue.clone(),
+            parent: Some(ParentLink {
+                root_id: root.id.clone(),
+                root_stratum,
+                reason,
+                source_draw_id: draw_id.to_owned(),
+                source_token: token.as_bytes().to_vec(),
+            }),
         };
-        self.commit_intent(header, actor, filter).await
+        match self.commit_intent(header, actor.clone(), filter).await {
+            Ok(linked) => Ok(LinkOutcome::Started(linked.id)),
+            Err(DrawServiceError::LinkTaken) => Ok(LinkOutcome::AlreadySettled),
+            Err(DrawServiceError::Refused { refusal, .. }) => {
+                let why = refusal.to_string();
+                let now = self.clock.now_millis();
+                let mut tx = self.store.write().await?;
+                if !tx
+                    .settle_link(draw_id, token.as_bytes(), "refused", None)
+                    .await?
+                {
+                    return Ok(LinkOutcome::AlreadySettled);
+                }
+                let entry = AuditEntry::new("draw.link_refused", now, actor)
+                    .reference("draw", draw_id)
+                    .reference("root_draw", &root.id)
+                    .data("token", token.to_hex())
+                    .data("stratum", root_stratum)
+                    .data("refusal", &why);
+                audit::append(&mut tx, &entry).await?;
+                tx.commit().await?;
+                Ok(LinkOutcome::Refused(why))
+            }
+            Err(other) => Err(other),
+        }
     }
+}
+
+/// What became of a vacated seat's linked draw.
+enum LinkOutcome {
+    Started(String),
+    Refused(String),
+    AlreadySettled,
 }

@@ -205,15 +205,21 @@ impl DrawService {
         tx.rollback().await?;
         let mut executed = 0;
         for id in overdue {
-            if self.execute(&id, Actor::System).await? {
-                executed += 1;
+            // One draw that fails must not hold up the others behind it.
+            match self.execute(&id, Actor::System).await {
+                Ok(true) => executed += 1,
+                Ok(false) => {}
+                Err(error) => {
+                    tracing::error!(%error, draw = %id, "executing an overdue draw failed")
+                }
             }
         }
         Ok(executed)
     }
 
-    /// Runs [`Self::execute_overdue`] every `interval` until `stop` turns true, so a draw whose
-    /// contributors stay silent still gets its result (a draw is never abandoned).
+    /// Runs [`Self::execute_overdue`] and [`Self::start_pending_links`] every `interval` until
+    /// `stop` turns true, so a draw whose contributors stay silent still gets its result and a
+    /// seat whose reserves ran out still gets its linked draw (nothing is ever abandoned).
     pub async fn run_executor(
         self: Arc<Self>,
         interval: std::time::Duration,
@@ -221,7 +227,10 @@ impl DrawService {
     ) {
         crate::startup::every(interval, stop, "executing overdue draws", move || {
             let this = self.clone();
-            async move { this.execute_overdue().await.map(drop) }
+            async move {
+                this.execute_overdue().await?;
+                this.start_pending_links().await.map(drop)
+            }
         })
         .await
     }

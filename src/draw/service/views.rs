@@ -75,11 +75,9 @@ impl DrawService {
                 }
             }
         }
-        let complete = draw.status == "drawn"
-            && progress
-                .iter()
-                .zip(&strata)
-                .all(|(p, s)| p.confirmed == s.k);
+        let mut tx = self.store.read().await?;
+        let complete = committee_complete(&mut tx, &draw).await?;
+        tx.rollback().await?;
         Ok(DrawView {
             status: draw.status,
             tender_reference: draw.tender_reference,
