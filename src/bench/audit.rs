@@ -891,6 +891,28 @@ impl MachineFacts {
             load_before: read_loadavg(),
         }
     }
+
+    /// The report's opening lines: title, command, when, how long, and on what machine.
+    pub(super) fn report_header(
+        &self,
+        title: &str,
+        command: &str,
+        started_at: &str,
+        elapsed: std::time::Duration,
+    ) -> String {
+        format!(
+            "## {title}\n\nCommand: `{command}`  \nStarted {started_at}, took {:.0} s. Machine: {} \
+             ({} cores, {}), {}, build {}; load before {} after {}.\n\n",
+            elapsed.as_secs_f64(),
+            self.cpu,
+            self.nproc,
+            self.memory,
+            self.rustc,
+            self.build,
+            self.load_before,
+            read_loadavg()
+        )
+    }
 }
 
 pub(super) fn read_loadavg() -> String {

@@ -24,7 +24,7 @@ use chrono::Datelike;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
-use super::audit::{MachineFacts, Samples, ScratchDir, read_loadavg, thousands};
+use super::audit::{MachineFacts, Samples, ScratchDir, thousands};
 use crate::audit::Actor;
 use crate::auth::{NewAccountRequest, Role, service::LoginRequest};
 use crate::clock::{Clock, SharedClock, SystemClock, to_rfc3339};
@@ -172,20 +172,12 @@ pub async fn draw(options: &DrawBenchOptions) -> anyhow::Result<String> {
     let floor = Samples(floor_ms);
 
     let mut out = String::new();
-    let _ = writeln!(out, "## Draws (`sealdraw bench draw`)\n");
-    let _ = writeln!(out, "Command: `{}`  ", options.command);
-    let _ = writeln!(
-        out,
-        "Started {started_at}, took {:.0} s. Machine: {} ({} cores, {}), {}, build {}; load before {} after {}.\n",
-        started.elapsed().as_secs_f64(),
-        machine.cpu,
-        machine.nproc,
-        machine.memory,
-        machine.rustc,
-        machine.build,
-        machine.load_before,
-        read_loadavg()
-    );
+    out.push_str(&machine.report_header(
+        "Draws (`sealdraw bench draw`)",
+        &options.command,
+        &started_at,
+        started.elapsed(),
+    ));
     let _ = writeln!(
         out,
         "Each draw: `POST /api/v1/draws` with {} strata ({} with k = {K}, m = {M}) and {AVOIDED} avoided \

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use super::audit::{MachineFacts, Samples, ScratchDir, ops_per_sec, read_loadavg, thousands};
+use super::audit::{MachineFacts, Samples, ScratchDir, ops_per_sec, thousands};
 use crate::audit::Actor;
 use crate::clock::{SharedClock, SystemClock, to_rfc3339};
 use crate::crypto::seal::SealingKey;
@@ -139,20 +139,12 @@ pub async fn pool(options: &PoolBenchOptions) -> anyhow::Result<String> {
     }
 
     let mut out = String::new();
-    let _ = writeln!(out, "## Pool import (`sealdraw bench pool`)\n");
-    let _ = writeln!(out, "Command: `{}`  ", options.command);
-    let _ = writeln!(
-        out,
-        "Started {started_at}, took {:.0} s. Machine: {} ({} cores, {}), {}, build {}; load before {} after {}.\n",
-        started.elapsed().as_secs_f64(),
-        machine.cpu,
-        machine.nproc,
-        machine.memory,
-        machine.rustc,
-        machine.build,
-        machine.load_before,
-        read_loadavg()
-    );
+    out.push_str(&machine.report_header(
+        "Pool import (`sealdraw bench pool`)",
+        &options.command,
+        &started_at,
+        started.elapsed(),
+    ));
     let _ = writeln!(
         out,
         "| raw limit (one thread, ring) | median | min–max |\n|---|---:|---:|"
