@@ -447,3 +447,44 @@ async fn the_venue_is_required_where_there_is_one_and_shown_only_after_accepting
         "on site: no remote session to join"
     );
 }
+
+#[tokio::test]
+async fn a_member_vacated_after_accepting_no_longer_sees_the_tender_or_the_join_code() {
+    let fx = DrawFixture::new(&experts(12, "B0101")).await;
+    let logins = expert_logins(&fx).await;
+    let mut body =
+        fx.request(json!([{ "specialty_prefixes": ["B01"], "count": 1, "reserves": 1 }]));
+    body["mode"] = json!("cross_site");
+    body["project_region"] = json!("420500");
+    let view = fx.drawn(&body).await;
+    let id = view["draw_id"].as_str().unwrap().to_owned();
+    let (token, invitation) = invited(&fx, &logins, "pending").await.remove(0);
+    let accepted: Value = answer(&fx, &token, &invitation, json!({"accept": true}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(accepted["session_join_code"].is_string());
+    let seat = tokens(&fx.view(&id).await, "confirmed")[0].clone();
+    let response = fx
+        .app
+        .post(
+            &format!("/api/v1/draws/{id}/replacements"),
+            Some(&fx.center),
+            &json!({"token": seat, "reason": "recused"}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let mine: Value = fx
+        .app
+        .get("/api/v1/me/invitations", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let withdrawn = &mine[0];
+    assert_eq!(withdrawn["state"], "withdrawn");
+    assert_eq!(withdrawn["tender_name"], Value::Null);
+    assert_eq!(withdrawn["venue"], Value::Null);
+    assert_eq!(withdrawn["session_join_code"], Value::Null);
+}
