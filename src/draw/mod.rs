@@ -55,6 +55,11 @@ impl DrawToken {
         Self(bytes)
     }
 
+    /// A token as stored (a byte column); `None` unless exactly 32 bytes.
+    pub fn from_slice(bytes: &[u8]) -> Option<Self> {
+        bytes.try_into().ok().map(Self)
+    }
+
     /// Lowercase hex of exactly 32 bytes, the only spelling a record uses.
     pub fn from_hex(text: &str) -> Result<Self, String> {
         let mut out = [0u8; 32];

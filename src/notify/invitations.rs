@@ -725,15 +725,7 @@ impl InvitationService {
                 continue;
             }
             let token = seat_token(&seat.token)?;
-            let expert_id = String::from_utf8(
-                self.keys
-                    .open(
-                        &format!("draw-candidate:{member}:{}", token.to_hex()),
-                        &seat.sealed_expert,
-                    )?
-                    .to_vec(),
-            )
-            .map_err(corrupt)?;
+            let expert_id = self.draws.open_seat_expert(&member, &seat)?;
             let fields = pool
                 .open_fields(&mut tx, &expert_id, &["name"])
                 .await
@@ -805,10 +797,7 @@ fn validate_decline(
 }
 
 fn seat_token(bytes: &[u8]) -> Result<DrawToken, InvitationError> {
-    let array: [u8; 32] = bytes
-        .try_into()
-        .map_err(|_| corrupt("a stored token is not 32 bytes"))?;
-    Ok(DrawToken::from_bytes(array))
+    DrawToken::from_slice(bytes).ok_or_else(|| corrupt("a stored token is not 32 bytes"))
 }
 
 fn join_code_context(invitation_id: &str) -> String {

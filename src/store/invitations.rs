@@ -128,21 +128,6 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn invitation_for_seat(
-        &mut self,
-        draw_id: &str,
-        token: &[u8],
-    ) -> Result<Option<InvitationRow>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM invitations WHERE draw_id = $1 AND token = $2");
-        Ok(
-            on_conn!(self, conn => sqlx::query_as::<_, InvitationRow>(&sql)
-            .bind(draw_id)
-            .bind(token)
-            .fetch_optional(conn)
-            .await)?,
-        )
-    }
-
     /// Newest first.
     pub async fn invitations_of(
         &mut self,
