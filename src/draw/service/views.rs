@@ -52,6 +52,8 @@ impl DrawService {
         let contributions = tx.contributions(&draw.id).await?;
         let seats = tx.draw_seats(&draw.id).await?;
         let linked_draws = tx.linked_draw_ids(&draw.id).await?;
+        // In the same snapshot as the seats, so `complete` and `progress` always agree.
+        let complete = committee_complete(&mut tx, &draw).await?;
         tx.rollback().await?;
         let intent: DrawIntent = serde_json::from_str(&draw.intent_json).map_err(corrupt)?;
         let strata: Vec<StratumSummary> =
@@ -75,9 +77,6 @@ impl DrawService {
                 }
             }
         }
-        let mut tx = self.store.read().await?;
-        let complete = committee_complete(&mut tx, &draw).await?;
-        tx.rollback().await?;
         Ok(DrawView {
             status: draw.status,
             tender_reference: draw.tender_reference,
