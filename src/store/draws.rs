@@ -160,7 +160,8 @@ impl Tx {
         })
     }
 
-    /// Seats per expert since `since_day` (days since the epoch), for those with at least `min`.
+    /// Seats per expert since `since_day` (days since the epoch), for those with at least `min`
+    /// (the frequency cap asks with the cap; the frequency report with 1).
     pub async fn selection_counts(
         &mut self,
         since_day: i64,
@@ -571,14 +572,6 @@ impl Tx {
                 return Ok(Some(next));
             }
         }
-    }
-
-    /// Per expert, seats since `since_day`: the frequency report's raw counts.
-    pub async fn selections_since(
-        &mut self,
-        since_day: i64,
-    ) -> Result<Vec<(String, i64)>, StoreError> {
-        self.selection_counts(since_day, 1).await
     }
 
     /// Marks a vacated seat as waiting for a linked draw, in the replacement's transaction, so

@@ -281,7 +281,7 @@ impl DrawService {
         let now = self.clock.now_millis();
         let since_day = now.div_euclid(DAY_MILLIS) - window_days + 1;
         let mut tx = self.store.write().await?;
-        let counts = tx.selections_since(since_day).await?;
+        let counts = tx.selection_counts(since_day, 1).await?;
         let entry = AuditEntry::new("report.draw_frequency", now, Actor::of(who))
             .data("window_days", window_days)
             .data("experts", counts.len());
