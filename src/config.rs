@@ -32,6 +32,7 @@ pub struct Settings {
     pub audit: AuditSettings,
     pub draw: DrawSettings,
     pub notify: NotifySettings,
+    pub session: SessionSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -306,6 +307,115 @@ impl NotifySettings {
     }
 }
 
+/// Evaluation sessions over websockets (docs/SESSIONS.md, docs/PROTOCOL.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionSettings {
+    /// How long a websocket ticket is valid (single use).
+    pub ticket_secs: i64,
+    /// Origins (`https://host[:port]`) whose pages may open session websockets. A request
+    /// without an Origin header (a non-browser client) is accepted on its ticket alone.
+    pub allowed_origins: Vec<String>,
+    /// The server pings every connection this often…
+    pub heartbeat_secs: u64,
+    /// …and closes one it has heard nothing from (not even a pong) for this long.
+    pub idle_timeout_secs: u64,
+    /// The largest frame a client may send.
+    pub max_frame_bytes: usize,
+    /// Frames per second a client may send on average, and in a burst; a flood is cut off.
+    pub messages_per_second: u32,
+    pub message_burst: u32,
+    /// Events queued for one connection before it counts as too slow and is cut off.
+    pub outbound_queue: usize,
+    /// A frame that cannot be written to the socket within this time cuts the connection.
+    pub send_timeout_secs: u64,
+    /// A sheet deviates when its total is further than this from the median (percent).
+    pub deviation_percent: u32,
+    /// The credit score is the mean of the expert's last `credit_window` ratings, once there
+    /// are at least `credit_minimum_ratings`; below `credit_suspend_below` (0–100) the expert
+    /// is suspended from draws for `credit_suspension_days`.
+    pub credit_window: i64,
+    pub credit_minimum_ratings: usize,
+    pub credit_suspend_below: i64,
+    pub credit_suspension_days: i64,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            ticket_secs: 30,
+            allowed_origins: Vec::new(),
+            heartbeat_secs: 15,
+            idle_timeout_secs: 45,
+            max_frame_bytes: 16 * 1024,
+            messages_per_second: 20,
+            message_burst: 40,
+            outbound_queue: 256,
+            send_timeout_secs: 10,
+            deviation_percent: 20,
+            credit_window: 10,
+            credit_minimum_ratings: 3,
+            credit_suspend_below: 40,
+            credit_suspension_days: 180,
+        }
+    }
+}
+
+impl SessionSettings {
+    fn validate(&self, problems: &mut Vec<String>) {
+        if !(5..=300).contains(&self.ticket_secs) {
+            problems.push("session.ticket_secs must be from 5 to 300".into());
+        }
+        for origin in &self.allowed_origins {
+            let parsed = reqwest::Url::parse(origin);
+            let canonical = parsed
+                .as_ref()
+                .map(|url| url.origin().ascii_serialization())
+                .unwrap_or_default();
+            if canonical != *origin || !origin.starts_with("https://") {
+                problems.push(format!(
+                    "session.allowed_origins: {origin} must be an https origin such as \
+                     https://console.example.gov.cn (no path, no trailing slash)"
+                ));
+            }
+        }
+        for (name, value) in [
+            ("session.heartbeat_secs", self.heartbeat_secs),
+            ("session.idle_timeout_secs", self.idle_timeout_secs),
+            ("session.send_timeout_secs", self.send_timeout_secs),
+            (
+                "session.messages_per_second",
+                u64::from(self.messages_per_second),
+            ),
+            ("session.message_burst", u64::from(self.message_burst)),
+            ("session.outbound_queue", self.outbound_queue as u64),
+        ] {
+            if value == 0 {
+                problems.push(format!("{name} must be greater than 0"));
+            }
+        }
+        if self.idle_timeout_secs <= self.heartbeat_secs {
+            problems.push("session.idle_timeout_secs must exceed session.heartbeat_secs".into());
+        }
+        if !(1024..=1024 * 1024).contains(&self.max_frame_bytes) {
+            problems.push("session.max_frame_bytes must be from 1024 to 1048576".into());
+        }
+        if !(1..=100).contains(&self.deviation_percent) {
+            problems.push("session.deviation_percent must be from 1 to 100".into());
+        }
+        if self.credit_window < 1 || self.credit_minimum_ratings < 1 {
+            problems
+                .push("session.credit_window and credit_minimum_ratings must be at least 1".into());
+        }
+        if !(0..=100).contains(&self.credit_suspend_below) || self.credit_suspension_days < 1 {
+            problems.push(
+                "session.credit_suspend_below must be 0-100 and credit_suspension_days at least 1"
+                    .into(),
+            );
+        }
+    }
+}
+
 /// One witness: `{ name = "…", url = "https://…", vkey = "…" }`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -332,6 +442,7 @@ impl Default for Settings {
             audit: AuditSettings::default(),
             draw: DrawSettings::default(),
             notify: NotifySettings::default(),
+            session: SessionSettings::default(),
         }
     }
 }
@@ -583,6 +694,7 @@ impl Settings {
         self.audit.validate_witnesses(&mut problems);
         self.draw.validate(&mut problems);
         self.notify.validate(&mut problems);
+        self.session.validate(&mut problems);
         if problems.is_empty() {
             Ok(())
         } else {

@@ -16,6 +16,7 @@
 //! | [`pool`]      | the expert pool: sealed records, import, demo data, views, dual-controlled unseal |
 //! | [`draw`]      | the verifiable draw: pool rules, commit → contribute → result, replacements, records |
 //! | [`notify`]    | reaching experts: outbox, gateways, delivery worker, invitations, answers, deadlines |
+//! | [`session`]   | evaluation sessions: venues, seats, phases, sheets, signatures, the websocket hub |
 //! | [`http`]      | routes, problem+json errors, security headers, OpenAPI |
 //! | [`cli`]       | the `sealdraw` subcommands |
 //! | [`bench`]     | `sealdraw bench`: reproducible measurements beside the machine's raw limits |
@@ -32,6 +33,7 @@ pub mod draw;
 pub mod http;
 pub mod notify;
 pub mod pool;
+pub mod session;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

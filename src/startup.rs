@@ -25,6 +25,7 @@ use crate::http::{self, AppState, PeerCertificate};
 use crate::notify::NotifyService;
 use crate::notify::invitations::{InvitationPolicy, InvitationService};
 use crate::pool::PoolService;
+use crate::session::{Hub, SessionService};
 use crate::store::{ConnectOptions, Store};
 use crate::tls::{self, TlsOptions};
 
@@ -127,6 +128,16 @@ impl Application {
             &settings.notify,
             &settings.data_dir,
         )?);
+        let hub = Arc::new(Hub::new(store.clone(), settings.session.outbound_queue));
+        let sessions = Arc::new(SessionService::new(
+            store.clone(),
+            clock.clone(),
+            rng.clone(),
+            keys.clone(),
+            draws.clone(),
+            hub,
+            settings.session.clone(),
+        ));
         let state = web::Data::new(AppState {
             store,
             auth,
@@ -135,6 +146,7 @@ impl Application {
             draws,
             invitations,
             notify,
+            sessions,
             clock,
             rng,
             keys,
@@ -252,6 +264,8 @@ impl Application {
                 .clone()
                 .run_executor(Duration::from_secs(1), stopped.clone()),
         );
+        let session_listener =
+            tokio::spawn(self.state.sessions.hub().clone().listen(stopped.clone()));
         let invitation_deadlines = tokio::spawn(
             self.state
                 .invitations
@@ -274,6 +288,7 @@ impl Application {
         let _ = checkpointer.await;
         let _ = draw_executor.await;
         let _ = invitation_deadlines.await;
+        let _ = session_listener.await;
         let _ = notifier.await;
         if let Err(error) = self.state.audit.checkpoint_now().await {
             tracing::error!(%error, "could not sign the final audit checkpoint");

@@ -76,6 +76,12 @@ pub enum Permission {
     AnswerInvitations,
     /// Approve releasing a draw's committee list (the second person of a publish act).
     ApprovePublication,
+    /// Open an evaluation session for one's own completed draw (its host).
+    HostSessions,
+    /// See and join the sessions one takes part in (host, operator, supervisor, member).
+    JoinSessions,
+    /// Rate members' conduct after a session one hosted or supervised.
+    RateConduct,
 }
 
 /// The single place that says which role may do what.
@@ -97,6 +103,9 @@ pub fn permits(role: Role, permission: Permission) -> bool {
         ReadDrawReports => role == Supervisor,
         AnswerInvitations => role == Expert,
         ApprovePublication => role == Supervisor,
+        HostSessions => role == Center,
+        JoinSessions => matches!(role, Center | Supervisor | Expert),
+        RateConduct => matches!(role, Center | Supervisor),
     }
 }
 

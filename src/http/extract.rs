@@ -185,7 +185,10 @@ pub mod may {
         ViewDraws,
         ReadDrawReports,
         AnswerInvitations,
-        ApprovePublication
+        ApprovePublication,
+        HostSessions,
+        JoinSessions,
+        RateConduct
     );
 }
 

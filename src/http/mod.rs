@@ -16,6 +16,7 @@ pub mod own_record;
 pub mod problem;
 pub mod request_id;
 pub mod session;
+pub mod sessions;
 pub mod unseal;
 
 use std::cell::RefCell;
@@ -54,6 +55,7 @@ pub struct AppState {
     pub draws: Arc<DrawService>,
     pub invitations: Arc<InvitationService>,
     pub notify: Arc<NotifyService>,
+    pub sessions: Arc<crate::session::SessionService>,
     pub clock: SharedClock,
     pub rng: Rng,
     pub keys: Arc<KeyRing>,
@@ -133,7 +135,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(invitations::gateway_answer)
         .service(invitations::request_publication)
         .service(invitations::approve_publication)
-        .service(invitations::committee);
+        .service(invitations::committee)
+        .service(sessions::create)
+        .service(sessions::list)
+        .service(sessions::show)
+        .service(sessions::contribute)
+        .service(sessions::ticket)
+        .service(sessions::report)
+        .service(sessions::rate)
+        .service(sessions::connect);
 }
 
 /// Sent on every response, errors included.

@@ -507,3 +507,41 @@ impl From<crate::notify::invitations::InvitationError> for ApiError {
         }
     }
 }
+
+impl From<crate::session::SessionError> for ApiError {
+    fn from(error: crate::session::SessionError) -> Self {
+        use crate::session::SessionError::*;
+        let conflict =
+            |slug, detail: String| Self::new(StatusCode::CONFLICT, slug, "Conflict", detail);
+        match error {
+            Invalid { field, problem } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-session-request",
+                "Invalid session request",
+                format!("{field}: {problem}"),
+            )
+            .with_field(Some(field)),
+            NotFound => Self::not_found("no such session"),
+            NoSuchDraw => Self::not_found("no such draw"),
+            Forbidden(detail) => Self::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail),
+            Conflict(detail) => conflict("conflict", detail),
+            WrongPhase { .. } => conflict("wrong-phase", error.to_string()),
+            Preconditions { ref missing, .. } => {
+                let missing = missing.clone();
+                conflict("precondition-failed", error.to_string()).with_problems(missing)
+            }
+            BadTicket(detail) => Self::unauthenticated(detail),
+            WrongJoinCode => Self::new(
+                StatusCode::FORBIDDEN,
+                "wrong-join-code",
+                "Forbidden",
+                error.to_string(),
+            ),
+            Draw(e) => e.into(),
+            Store(e) => e.into(),
+            Audit(e) => e.into(),
+            Randomness => Self::unavailable("randomness is unavailable; retry shortly"),
+            other => Self::internal(other),
+        }
+    }
+}

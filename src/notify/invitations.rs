@@ -800,7 +800,7 @@ fn seat_token(bytes: &[u8]) -> Result<DrawToken, InvitationError> {
     DrawToken::from_slice(bytes).ok_or_else(|| corrupt("a stored token is not 32 bytes"))
 }
 
-fn join_code_context(invitation_id: &str) -> String {
+pub(crate) fn join_code_context(invitation_id: &str) -> String {
     format!("invitation-join-code:{invitation_id}")
 }
 

@@ -10,6 +10,7 @@ pub mod invitations;
 pub mod outbox;
 pub mod pool;
 pub mod scratch;
+pub mod sessions;
 
 use std::str::FromStr;
 use std::time::Duration;

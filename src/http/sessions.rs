@@ -1,0 +1,227 @@
+//! Evaluation sessions over HTTPS (create, view, entropy for the seat assignment, tickets,
+//! report, ratings) and the websocket they run on.
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::extract::{Authorized, Checked, Json, may};
+use super::{AppState, problem::ApiError};
+use crate::session::rules::Rating;
+use crate::session::{IssuedTicket, NewSession, SessionView};
+
+type Problem = super::problem::Problem;
+
+/// Opens the evaluation session of a completed draw (its center becomes the host).
+#[utoipa::path(
+    request_body = NewSession,
+    responses((status = 201, body = SessionView), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/sessions")]
+pub async fn create(
+    state: web::Data<AppState>,
+    Checked {
+        principal,
+        input: body,
+        ..
+    }: Checked<may::HostSessions, Json<NewSession>>,
+) -> Result<HttpResponse, ApiError> {
+    let view = state.sessions.create(&principal, body.into_inner()).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("location", format!("/api/v1/sessions/{}", view.session_id)))
+        .json(view))
+}
+
+/// Sessions the caller takes part in (as host, operator, supervisor or member), newest first.
+#[utoipa::path(
+    responses((status = 200, body = Vec<SessionView>), (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/sessions")]
+pub async fn list(
+    state: web::Data<AppState>,
+    Authorized { principal, .. }: Authorized<may::JoinSessions>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.sessions.list(&principal).await?))
+}
+
+/// One session: phase, venues, seats ("Expert n"), chair, report digest.
+#[utoipa::path(
+    params(("session_id" = String, Path)),
+    responses((status = 200, body = SessionView), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/sessions/{session_id}")]
+pub async fn show(
+    state: web::Data<AppState>,
+    Authorized { principal, .. }: Authorized<may::JoinSessions>,
+    session_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.sessions.view(&principal, &session_id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionEntropyBody {
+    /// 16 to 1024 random bytes from your own CSPRNG, as hex.
+    pub entropy: String,
+}
+
+/// Adds randomness to a random seat assignment before check-in reveals it (the host and the
+/// session's supervisors, once each).
+#[utoipa::path(
+    params(("session_id" = String, Path)),
+    request_body = SessionEntropyBody,
+    responses((status = 200, body = Object), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/sessions/{session_id}/entropy")]
+pub async fn contribute(
+    state: web::Data<AppState>,
+    Checked {
+        principal,
+        input: body,
+        ..
+    }: Checked<may::ContributeEntropy, Json<SessionEntropyBody>>,
+    session_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let bytes = hex::decode(body.into_inner().entropy.trim())
+        .map_err(|_| ApiError::bad_request("entropy", "must be hex digits"))?;
+    let position = state
+        .sessions
+        .contribute(&principal, &session_id, &bytes)
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"position": position})))
+}
+
+/// A single-use ticket to open the session's websocket, valid for 30 s.
+#[utoipa::path(
+    params(("session_id" = String, Path)),
+    responses((status = 200, body = IssuedTicket), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/sessions/{session_id}/ticket")]
+pub async fn ticket(
+    state: web::Data<AppState>,
+    Authorized { principal, .. }: Authorized<may::JoinSessions>,
+    session_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.sessions.ticket(&principal, &session_id).await?))
+}
+
+/// The evaluation report: the draft from the signing phase, the signed report once closed.
+#[utoipa::path(
+    params(("session_id" = String, Path)),
+    responses((status = 200, body = Object), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/sessions/{session_id}/report")]
+pub async fn report(
+    state: web::Data<AppState>,
+    Authorized { principal, .. }: Authorized<may::JoinSessions>,
+    session_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.sessions.report_of(&principal, &session_id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RatingBody {
+    /// The seat number ("Expert n") rated.
+    pub seat: u32,
+    /// 1 (poor) to 5 (exemplary).
+    pub punctuality: u8,
+    pub diligence: u8,
+    pub discipline: u8,
+}
+
+/// After closing, the host or a supervisor rates a member's conduct (once per seat).
+#[utoipa::path(
+    params(("session_id" = String, Path)),
+    request_body = RatingBody,
+    responses((status = 201, body = Object), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/sessions/{session_id}/ratings")]
+pub async fn rate(
+    state: web::Data<AppState>,
+    Checked {
+        principal,
+        input: body,
+        ..
+    }: Checked<may::RateConduct, Json<RatingBody>>,
+    session_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let rating = Rating {
+        punctuality: body.punctuality,
+        diligence: body.diligence,
+        discipline: body.discipline,
+    };
+    let result = state
+        .sessions
+        .rate(&principal, &session_id, body.seat, rating)
+        .await?;
+    Ok(HttpResponse::Created().json(result))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectQuery {
+    /// The single-use ticket from `POST …/ticket`.
+    pub ticket: String,
+    /// The last event number the client has seen; events after it are replayed first.
+    #[serde(default)]
+    pub after: i64,
+}
+
+/// The session's websocket (protocol in docs/PROTOCOL.md). Authenticated by the ticket; a
+/// browser's Origin must be on the allow-list.
+#[utoipa::path(
+    params(("session_id" = String, Path), ConnectQuery),
+    responses((status = 101, description = "Switching to the websocket protocol"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
+)]
+#[get("/api/v1/sessions/{session_id}/ws")]
+pub async fn connect(
+    request: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    session_id: web::Path<String>,
+    query: web::Query<ConnectQuery>,
+) -> Result<HttpResponse, actix_web::Error> {
+    if let Some(origin) = request.headers().get("origin") {
+        let allowed = origin.to_str().is_ok_and(|origin| {
+            state
+                .sessions
+                .settings()
+                .allowed_origins
+                .iter()
+                .any(|a| a == origin)
+        });
+        if !allowed {
+            return Err(ApiError::new(
+                actix_web::http::StatusCode::FORBIDDEN,
+                "origin-not-allowed",
+                "Forbidden",
+                "this page's origin may not open session websockets",
+            )
+            .into());
+        }
+    }
+    if query.after < 0 {
+        return Err(ApiError::bad_request("after", "must not be negative").into());
+    }
+    let member = state
+        .sessions
+        .redeem(&session_id, &query.ticket)
+        .await
+        .map_err(ApiError::from)?;
+    let (response, socket, stream) = actix_ws::handle(&request, payload)?;
+    let sessions = state.sessions.clone();
+    let after = query.after;
+    actix_web::rt::spawn(crate::session::connection::run(
+        sessions, member, after, socket, stream,
+    ));
+    Ok(response)
+}

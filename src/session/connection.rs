@@ -1,0 +1,276 @@
+//! One websocket connection: welcome, the backlog after the client's last event, then live
+//! events, requests and heartbeats until either side stops. The connection leaves the hub
+//! when this loop ends (a send to a dead actix-ws session can still report success, so the
+//! receive side is what decides).
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use actix_ws::{CloseCode, CloseReason, Message, ProtocolError};
+
+use super::protocol::{self, PROTOCOL_VERSION, ServerFrame};
+use super::{Member, SessionService};
+
+/// Events replayed per read of the table while catching up.
+const BACKLOG_BATCH: i64 = 500;
+
+/// Why the server ends a connection: the code sent in the error frame, the close code, and
+/// the reason.
+struct Ending {
+    code: &'static str,
+    close: CloseCode,
+    detail: String,
+    field: Option<String>,
+}
+
+impl Ending {
+    fn new(code: &'static str, close: CloseCode, detail: impl Into<String>) -> Self {
+        Self {
+            code,
+            close,
+            detail: detail.into(),
+            field: None,
+        }
+    }
+}
+
+/// Runs the connection to its end.
+pub async fn run(
+    sessions: Arc<SessionService>,
+    member: Member,
+    after: i64,
+    mut socket: actix_ws::Session,
+    stream: actix_ws::MessageStream,
+) {
+    let settings = sessions.settings().clone();
+    let mut stream = stream.max_frame_size(settings.max_frame_bytes);
+    let send_timeout = Duration::from_secs(settings.send_timeout_secs);
+    let ending = serve(
+        &sessions,
+        &member,
+        after,
+        &mut socket,
+        &mut stream,
+        send_timeout,
+    )
+    .await;
+    if let Some(ending) = &ending {
+        let frame = ServerFrame::Error {
+            v: PROTOCOL_VERSION,
+            code: ending.code.into(),
+            detail: ending.detail.clone(),
+            field: ending.field.clone(),
+        };
+        let _ = tokio::time::timeout(send_timeout, socket.text(frame.to_text())).await;
+        tracing::info!(session = %member.session_id, role = member.role.name(), reason = ending.code, "session connection closed by the server");
+    }
+    let reason = ending.map(|e| CloseReason {
+        code: e.close,
+        description: Some(e.code.into()),
+    });
+    let _ = tokio::time::timeout(send_timeout, socket.close(reason)).await;
+    if let Err(error) = sessions.presence(&member, false).await {
+        tracing::warn!(error = %error, "could not record a disconnection");
+    }
+}
+
+/// The connection's life; `Some` when the server ends it, `None` when the client did.
+async fn serve(
+    sessions: &Arc<SessionService>,
+    member: &Member,
+    after: i64,
+    socket: &mut actix_ws::Session,
+    stream: &mut actix_ws::MessageStream,
+    send_timeout: Duration,
+) -> Option<Ending> {
+    let settings = sessions.settings().clone();
+    let mut subscription = match sessions
+        .hub()
+        .subscribe(&member.session_id, member.role)
+        .await
+    {
+        Ok(subscription) => subscription,
+        Err(error) => {
+            tracing::error!(error = %error, "cannot subscribe a connection");
+            return Some(Ending::new(
+                "unavailable",
+                CloseCode::Error,
+                "the server cannot follow the session now; reconnect",
+            ));
+        }
+    };
+    let (phase, last_seq) = match sessions.welcome(member).await {
+        Ok(welcome) => welcome,
+        Err(error) => {
+            tracing::error!(error = %error, "cannot read the session for a welcome");
+            return Some(Ending::new(
+                "unavailable",
+                CloseCode::Error,
+                "the session cannot be read now; reconnect",
+            ));
+        }
+    };
+    let welcome = ServerFrame::Welcome {
+        v: PROTOCOL_VERSION,
+        session_id: member.session_id.clone(),
+        role: member.role.name().into(),
+        seat: member.role.seat(),
+        phase,
+        last_seq,
+    };
+    if send(socket, welcome.to_text(), send_timeout).await.is_err() {
+        return None;
+    }
+    if let Err(error) = sessions.presence(member, true).await {
+        tracing::warn!(error = %error, "could not record a connection");
+    }
+    // Catch up from the table; live events already sent are skipped by number.
+    let mut sent_upto = after.max(0);
+    loop {
+        let (events, scanned) = match sessions
+            .events_after(member, sent_upto, BACKLOG_BATCH)
+            .await
+        {
+            Ok(batch) => batch,
+            Err(error) => {
+                tracing::error!(error = %error, "cannot read a session's backlog");
+                return Some(Ending::new(
+                    "unavailable",
+                    CloseCode::Error,
+                    "the session's events cannot be read now; reconnect",
+                ));
+            }
+        };
+        for event in events {
+            if let Err(error) = send(socket, event.frame.to_string(), send_timeout).await {
+                return ended(error, send_timeout);
+            }
+        }
+        let done = scanned == sent_upto;
+        sent_upto = scanned;
+        if done {
+            break;
+        }
+    }
+
+    let quota = governor::Quota::per_second(nonzero(settings.messages_per_second))
+        .allow_burst(nonzero(settings.message_burst));
+    let limiter = governor::RateLimiter::direct(quota);
+    let idle_timeout = Duration::from_secs(settings.idle_timeout_secs);
+    let mut heartbeat = tokio::time::interval(Duration::from_secs(settings.heartbeat_secs));
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut heard = Instant::now();
+    loop {
+        tokio::select! {
+            incoming = stream.recv() => {
+                heard = Instant::now();
+                let message = match incoming {
+                    None => return None,
+                    Some(Ok(message)) => message,
+                    Some(Err(ProtocolError::Overflow)) => {
+                        return Some(Ending::new("frame-too-large", CloseCode::Size, format!("frames are limited to {} bytes", settings.max_frame_bytes)));
+                    }
+                    Some(Err(error)) => {
+                        return Some(Ending::new("protocol-error", CloseCode::Protocol, format!("websocket protocol error: {error}")));
+                    }
+                };
+                match message {
+                    Message::Text(text) => {
+                        if limiter.check().is_err() {
+                            return Some(Ending::new("flood", CloseCode::Policy, format!("more than {} frames per second", settings.messages_per_second)));
+                        }
+                        let frame = match protocol::parse_frame(&text) {
+                            Ok(frame) => frame,
+                            Err(error) => {
+                                let mut ending = Ending::new("malformed-frame", CloseCode::Invalid, format!("{}: {}", error.field, error.detail));
+                                ending.field = Some(error.field);
+                                return Some(ending);
+                            }
+                        };
+                        let reply = sessions.handle(member, frame).await;
+                        if let Err(error) = send(socket, reply.to_text(), send_timeout).await {
+                            return ended(error, send_timeout);
+                        }
+                    }
+                    Message::Binary(_) => {
+                        return Some(Ending::new("binary-frame", CloseCode::Unsupported, "the protocol uses JSON text frames only"));
+                    }
+                    Message::Continuation(_) => {
+                        return Some(Ending::new("fragmented-frame", CloseCode::Unsupported, "send each request in one frame"));
+                    }
+                    Message::Ping(bytes) => {
+                        if limiter.check().is_err() {
+                            return Some(Ending::new("flood", CloseCode::Policy, format!("more than {} frames per second", settings.messages_per_second)));
+                        }
+                        if socket.pong(&bytes).await.is_err() {
+                            return None;
+                        }
+                    }
+                    Message::Pong(_) | Message::Nop => {}
+                    Message::Close(_) => return None,
+                }
+            }
+            event = subscription.events.recv() => {
+                let Some(event) = event else {
+                    if subscription.lagged.load(Ordering::SeqCst) {
+                        return Some(Ending::new("too-slow", CloseCode::Again, format!("the connection fell {} events behind; reconnect and resume from your last event", settings.outbound_queue)));
+                    }
+                    return None;
+                };
+                if event.seq <= sent_upto {
+                    continue;
+                }
+                sent_upto = event.seq;
+                if let Err(error) = send(socket, event.frame.to_string(), send_timeout).await {
+                    return ended(error, send_timeout);
+                }
+            }
+            _ = heartbeat.tick() => {
+                if heard.elapsed() >= idle_timeout {
+                    return Some(Ending::new("heartbeat-timeout", CloseCode::Away, format!("nothing heard for {} s", idle_timeout.as_secs())));
+                }
+                if socket.ping(b"sealdraw").await.is_err() {
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+enum SendError {
+    Closed,
+    TimedOut,
+}
+
+async fn send(
+    socket: &mut actix_ws::Session,
+    text: String,
+    timeout: Duration,
+) -> Result<(), SendError> {
+    match tokio::time::timeout(timeout, socket.text(text)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(SendError::Closed),
+        Err(_) => Err(SendError::TimedOut),
+    }
+}
+
+/// A failed send: a closed socket ends quietly; one that would not take a frame in time is
+/// a reader too slow to keep.
+fn ended(error: SendError, timeout: Duration) -> Option<Ending> {
+    match error {
+        SendError::Closed => None,
+        SendError::TimedOut => Some(Ending::new(
+            "too-slow",
+            CloseCode::Again,
+            format!(
+                "a frame could not be delivered within {} s",
+                timeout.as_secs()
+            ),
+        )),
+    }
+}
+
+fn nonzero(value: u32) -> std::num::NonZeroU32 {
+    std::num::NonZeroU32::new(value).unwrap_or(std::num::NonZeroU32::MIN)
+}

@@ -1,0 +1,291 @@
+//! Fan-out of session events to this instance's connections. Events are never handed over in
+//! memory: a writer commits them to `session_events` and wakes the hub ([`Hub::publish`]), which
+//! reads what is new from the table once per session and offers each event to every
+//! connection entitled to it. On PostgreSQL other instances' commits wake it too, through
+//! `LISTEN sealdraw_session_events` ([`Hub::listen`]), so experts connected to different
+//! instances share one session.
+//!
+//! Each connection has a bounded queue. A connection whose queue is full is cut off (it can
+//! resume from its last event) rather than slowing the others or growing memory.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use tokio::sync::mpsc;
+
+use super::{SessionRole, StoredEvent};
+use crate::store::sessions::EventRow;
+use crate::store::{Store, StoreError};
+
+/// Events read from the table per round trip.
+const FETCH_BATCH: i64 = 500;
+
+pub struct Hub {
+    store: Store,
+    queue: usize,
+    channels: std::sync::Mutex<HashMap<String, Arc<Channel>>>,
+    next_id: AtomicU64,
+}
+
+struct Channel {
+    /// The newest event this instance has offered its subscribers; `None` until the first
+    /// subscriber reads where the session stands.
+    delivered: tokio::sync::Mutex<Option<i64>>,
+    subscribers: std::sync::Mutex<Vec<Subscriber>>,
+}
+
+struct Subscriber {
+    id: u64,
+    role: SessionRole,
+    sender: mpsc::Sender<StoredEvent>,
+    lagged: Arc<AtomicBool>,
+}
+
+/// A connection's place in the hub; leaving it (dropping) unsubscribes.
+pub struct Subscription {
+    pub events: mpsc::Receiver<StoredEvent>,
+    /// Set when the hub cut this subscriber off for falling behind.
+    pub lagged: Arc<AtomicBool>,
+    hub: Arc<Hub>,
+    session_id: String,
+    id: u64,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.hub.unsubscribe(&self.session_id, self.id);
+    }
+}
+
+impl Hub {
+    pub fn new(store: Store, queue: usize) -> Self {
+        Self {
+            store,
+            queue: queue.max(1),
+            channels: std::sync::Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    /// Connections this instance holds.
+    pub fn connections(&self) -> usize {
+        self.lock_channels()
+            .values()
+            .map(|c| lock(&c.subscribers).len())
+            .sum()
+    }
+
+    fn lock_channels(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Channel>>> {
+        // A panic while holding the lock leaves plain data behind; keep serving.
+        self.channels
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Subscribes a connection to a session's live events, from the session's current end:
+    /// the connection reads its backlog from the table itself (and drops live events it has
+    /// already sent by their numbers).
+    pub async fn subscribe(
+        self: &Arc<Self>,
+        session_id: &str,
+        role: SessionRole,
+    ) -> Result<Subscription, StoreError> {
+        let channel = self
+            .lock_channels()
+            .entry(session_id.to_owned())
+            .or_insert_with(|| {
+                Arc::new(Channel {
+                    delivered: tokio::sync::Mutex::new(None),
+                    subscribers: std::sync::Mutex::new(Vec::new()),
+                })
+            })
+            .clone();
+        let (sender, events) = mpsc::channel(self.queue);
+        let lagged = Arc::new(AtomicBool::new(false));
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        {
+            let mut delivered = channel.delivered.lock().await;
+            if delivered.is_none() {
+                let mut tx = self.store.read().await?;
+                let last = tx
+                    .session(session_id)
+                    .await?
+                    .map_or(0, |row| row.next_seq - 1);
+                tx.rollback().await?;
+                *delivered = Some(last);
+            }
+            lock(&channel.subscribers).push(Subscriber {
+                id,
+                role,
+                sender,
+                lagged: lagged.clone(),
+            });
+        }
+        metrics::gauge!("session_connections").increment(1.0);
+        Ok(Subscription {
+            events,
+            lagged,
+            hub: self.clone(),
+            session_id: session_id.to_owned(),
+            id,
+        })
+    }
+
+    fn unsubscribe(&self, session_id: &str, id: u64) {
+        let mut channels = self.lock_channels();
+        if let Some(channel) = channels.get(session_id) {
+            let mut subscribers = lock(&channel.subscribers);
+            let before = subscribers.len();
+            subscribers.retain(|s| s.id != id);
+            if subscribers.len() < before {
+                metrics::gauge!("session_connections").decrement(1.0);
+            }
+            if subscribers.is_empty() {
+                drop(subscribers);
+                channels.remove(session_id);
+            }
+        }
+    }
+
+    /// Offers a session's new events to its subscribers here. Cheap when nobody here follows
+    /// the session. Errors are logged: the events stay in the table, and the next wake or a
+    /// reconnect delivers them.
+    pub async fn publish(&self, session_id: &str) {
+        let Some(channel) = self.lock_channels().get(session_id).cloned() else {
+            return;
+        };
+        if let Err(error) = self.deliver(session_id, &channel).await {
+            tracing::warn!(error = %error, session = %session_id, "session events not fanned out");
+        }
+    }
+
+    async fn deliver(&self, session_id: &str, channel: &Channel) -> Result<(), StoreError> {
+        let mut delivered = channel.delivered.lock().await;
+        let Some(mut cursor) = *delivered else {
+            return Ok(());
+        };
+        loop {
+            let mut tx = self.store.read().await?;
+            let rows = tx
+                .session_events_after(session_id, cursor, FETCH_BATCH)
+                .await?;
+            tx.rollback().await?;
+            let fetched = rows.len() as i64;
+            for row in rows {
+                cursor = row.seq;
+                let event = stored_event(row);
+                let mut subscribers = lock(&channel.subscribers);
+                subscribers.retain(|subscriber| {
+                    if !subscriber.role.sees(&event.audience) {
+                        return true;
+                    }
+                    match subscriber.sender.try_send(event.clone()) {
+                        Ok(()) => true,
+                        Err(mpsc::error::TrySendError::Full(_)) => {
+                            subscriber.lagged.store(true, Ordering::SeqCst);
+                            metrics::counter!("session_connections_cut_slow_total").increment(1);
+                            metrics::gauge!("session_connections").decrement(1.0);
+                            false
+                        }
+                        Err(mpsc::error::TrySendError::Closed(_)) => {
+                            metrics::gauge!("session_connections").decrement(1.0);
+                            false
+                        }
+                    }
+                });
+            }
+            *delivered = Some(cursor);
+            if fetched < FETCH_BATCH {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Follows other instances' session events (PostgreSQL only; a SQLite server is one
+    /// instance). Reconnects after a lost connection and then re-reads every followed session,
+    /// since notifications sent meanwhile are lost.
+    pub async fn listen(self: Arc<Self>, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let Store::Postgres(pool) = &self.store else {
+            return;
+        };
+        let pool = pool.clone();
+        loop {
+            let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
+                Ok(listener) => listener,
+                Err(error) => {
+                    tracing::warn!(error = %error, "cannot listen for session events; retrying");
+                    if wait_or_stop(&mut stop, std::time::Duration::from_secs(1)).await {
+                        return;
+                    }
+                    continue;
+                }
+            };
+            if let Err(error) = listener.listen("sealdraw_session_events").await {
+                tracing::warn!(error = %error, "cannot listen for session events; retrying");
+                continue;
+            }
+            let followed: Vec<String> = self.lock_channels().keys().cloned().collect();
+            for session_id in followed {
+                self.publish(&session_id).await;
+            }
+            loop {
+                tokio::select! {
+                    notification = listener.recv() => match notification {
+                        Ok(notification) => {
+                            let session_id = notification
+                                .payload()
+                                .split(' ')
+                                .next()
+                                .unwrap_or_default()
+                                .to_owned();
+                            self.publish(&session_id).await;
+                        }
+                        Err(error) => {
+                            tracing::warn!(error = %error, "session event listener lost; reconnecting");
+                            break;
+                        }
+                    },
+                    _ = stop.changed() => return,
+                }
+            }
+        }
+    }
+}
+
+/// True if stopped while waiting.
+async fn wait_or_stop(
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+    wait: std::time::Duration,
+) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(wait) => false,
+        _ = stop.changed() => true,
+    }
+}
+
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// An event row as the frame clients receive. The body is stored as JSON text and goes out
+/// as it is, so serialising an event costs one string per event, not one per connection.
+pub fn stored_event(row: EventRow) -> StoredEvent {
+    let kind = serde_json::Value::String(row.kind).to_string();
+    let at = crate::clock::to_rfc3339(row.at);
+    let frame = format!(
+        "{{\"type\":\"event\",\"v\":{},\"seq\":{},\"at\":\"{}\",\"kind\":{},\"data\":{}}}",
+        super::protocol::PROTOCOL_VERSION,
+        row.seq,
+        at,
+        kind,
+        row.body
+    );
+    StoredEvent {
+        seq: row.seq,
+        audience: row.audience,
+        frame: frame.into(),
+    }
+}

@@ -1,0 +1,346 @@
+//! Evaluation sessions (DESIGN §6, docs/SESSIONS.md, docs/PROTOCOL.md): a confirmed committee
+//! evaluates at a main venue with sub-venues in other cities, or each expert at their own seat.
+//! The server coordinates it over websockets: seats, phases and their preconditions, hidden
+//! score sheets, clarifications, warnings, replacements, signatures, and ratings afterwards.
+//! Every step is a numbered session event (persisted before it is sent, so clients resume and
+//! instances share sessions) and an audit entry in the same transaction.
+//!
+//! Experts appear as "Expert n" and their draw token; no message, event or entry names them.
+
+pub mod client;
+pub mod connection;
+pub mod hub;
+pub mod protocol;
+pub mod rules;
+mod service;
+
+pub use hub::Hub;
+pub use service::SessionService;
+
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{self, Actor};
+use crate::auth::Role;
+use crate::crypto::seal::SealError;
+use crate::draw::service::DrawServiceError;
+use crate::store::StoreError;
+use rules::{Criterion, Missing, Phase};
+
+/// Who someone is within one session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionRole {
+    /// The main venue's operator: the center that asked for the draw.
+    Host,
+    /// A sub-venue's operator (another trading center), by venue number.
+    Operator(u32),
+    Supervisor,
+    /// A member of the committee, by seat number ("Expert n").
+    Expert(u32),
+}
+
+impl SessionRole {
+    pub fn name(self) -> &'static str {
+        match self {
+            SessionRole::Host => "host",
+            SessionRole::Operator(_) => "operator",
+            SessionRole::Supervisor => "supervisor",
+            SessionRole::Expert(_) => "expert",
+        }
+    }
+
+    pub fn seat(self) -> Option<u32> {
+        match self {
+            SessionRole::Expert(seat) => Some(seat),
+            _ => None,
+        }
+    }
+
+    /// Whether an event for `audience` reaches this role. An audience is a comma-separated
+    /// list of `all`, `staff` (host, operators, supervisors), `supervisors` and `seat:N`.
+    pub fn sees(self, audience: &str) -> bool {
+        audience.split(',').any(|part| match part {
+            "all" => true,
+            "staff" => !matches!(self, SessionRole::Expert(_)),
+            "supervisors" => self == SessionRole::Supervisor,
+            other => match (other.strip_prefix("seat:"), self) {
+                (Some(number), SessionRole::Expert(seat)) => number == seat.to_string(),
+                _ => false,
+            },
+        })
+    }
+
+    /// How the role appears to others ("Expert 3", "host", "operator of venue 2").
+    pub fn label(self) -> String {
+        match self {
+            SessionRole::Host => "host".into(),
+            SessionRole::Operator(venue) => format!("operator of venue {venue}"),
+            SessionRole::Supervisor => "supervisor".into(),
+            SessionRole::Expert(seat) => seat_label(seat),
+        }
+    }
+}
+
+pub fn seat_label(seat: u32) -> String {
+    format!("Expert {seat}")
+}
+
+/// A connected (or ticketed) participant.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub session_id: String,
+    pub account_id: String,
+    pub role: SessionRole,
+}
+
+impl Member {
+    pub fn actor(&self) -> Actor {
+        Actor::Account {
+            id: self.account_id.clone(),
+            role: match self.role {
+                SessionRole::Host | SessionRole::Operator(_) => Role::Center,
+                SessionRole::Supervisor => Role::Supervisor,
+                SessionRole::Expert(_) => Role::Expert,
+            },
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("{field}: {problem}")]
+    Invalid { field: String, problem: String },
+    #[error("no such session")]
+    NotFound,
+    #[error("no such draw")]
+    NoSuchDraw,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the session is in {phase}: {detail}")]
+    WrongPhase { phase: &'static str, detail: String },
+    #[error("the move to {to} is not possible yet: {}", summary(.missing))]
+    Preconditions {
+        to: &'static str,
+        missing: Vec<Missing>,
+    },
+    #[error("{0}")]
+    BadTicket(&'static str),
+    #[error("the join code is wrong")]
+    WrongJoinCode,
+    #[error(transparent)]
+    Draw(#[from] DrawServiceError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Audit(#[from] audit::AuditError),
+    #[error("sealing failed: {0}")]
+    Sealing(#[from] SealError),
+    #[error("randomness unavailable")]
+    Randomness,
+    #[error("stored session is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+fn summary(missing: &[Missing]) -> String {
+    missing
+        .iter()
+        .map(|m| {
+            if m.seats.is_empty() {
+                m.detail.clone()
+            } else {
+                let seats: Vec<String> = m.seats.iter().map(|s| seat_label(*s)).collect();
+                format!("{} ({})", m.detail, seats.join(", "))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl SessionError {
+    /// The stable code a websocket reply and a problem document carry.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SessionError::Invalid { .. } => "invalid-request",
+            SessionError::NotFound => "no-such-session",
+            SessionError::NoSuchDraw => "no-such-draw",
+            SessionError::Forbidden(_) => "forbidden",
+            SessionError::Conflict(_) => "conflict",
+            SessionError::WrongPhase { .. } => "wrong-phase",
+            SessionError::Preconditions { .. } => "precondition-failed",
+            SessionError::BadTicket(_) => "bad-ticket",
+            SessionError::WrongJoinCode => "wrong-join-code",
+            SessionError::Draw(_) => "draw-refused",
+            SessionError::Randomness => "unavailable",
+            _ => "internal-error",
+        }
+    }
+
+    /// Whether the error is the server's fault (logged with its cause, answered opaquely).
+    pub fn is_internal(&self) -> bool {
+        matches!(
+            self,
+            SessionError::Store(_)
+                | SessionError::Audit(_)
+                | SessionError::Sealing(_)
+                | SessionError::Corrupt(_)
+                | SessionError::Randomness
+        ) || matches!(
+            self,
+            SessionError::Draw(
+                DrawServiceError::Store(_)
+                    | DrawServiceError::Audit(_)
+                    | DrawServiceError::Sealing(_)
+                    | DrawServiceError::Corrupt(_)
+                    | DrawServiceError::Randomness
+            )
+        )
+    }
+
+    pub fn field(&self) -> Option<String> {
+        match self {
+            SessionError::Invalid { field, .. } => Some(field.clone()),
+            SessionError::WrongJoinCode => Some("join_code".into()),
+            _ => None,
+        }
+    }
+}
+
+fn invalid(field: impl Into<String>, problem: impl Into<String>) -> SessionError {
+    SessionError::Invalid {
+        field: field.into(),
+        problem: problem.into(),
+    }
+}
+
+fn corrupt(what: impl std::fmt::Display) -> SessionError {
+    SessionError::Corrupt(what.to_string())
+}
+
+/// A venue as the request names it: the first is the main venue (operated by the host).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewVenue {
+    pub name: String,
+    /// The username of the trading center that operates a sub-venue; the main venue's
+    /// operator is the host and may be omitted.
+    #[serde(default)]
+    pub operator: Option<String>,
+    pub seats: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Assignment {
+    /// Seats are placed across venues by commit-then-reveal randomness.
+    Random,
+    /// Seats fill the venues in order (Expert 1.. at the main venue first).
+    InOrder,
+    /// A distributed session has no venues.
+    None,
+}
+
+impl Assignment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Assignment::Random => "random",
+            Assignment::InOrder => "in_order",
+            Assignment::None => "none",
+        }
+    }
+}
+
+/// A center's request for a session, as parsed from the API.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSession {
+    /// The completed root draw whose committee evaluates.
+    pub draw_id: String,
+    /// Cross-site: the main venue first, then at least one sub-venue. Distributed: none.
+    #[serde(default)]
+    pub venues: Vec<NewVenue>,
+    /// Usernames of the supervisors attached to the session (at least one).
+    pub supervisors: Vec<String>,
+    /// The bidders' labels, as the evaluation refers to them.
+    pub bidders: Vec<String>,
+    #[schema(value_type = Vec<Object>)]
+    pub criteria: Vec<Criterion>,
+    /// Cross-site: random (default) or in_order.
+    #[serde(default)]
+    pub assignment: Option<Assignment>,
+    /// A sheet deviates when its total is further than this percentage from the median.
+    #[serde(default)]
+    pub deviation_percent: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct VenueView {
+    pub venue: u32,
+    pub name: String,
+    pub seats: u32,
+    pub main: bool,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SessionSeatView {
+    pub seat: u32,
+    /// "Expert n".
+    pub label: String,
+    pub venue: Option<u32>,
+    /// active, or void once its member was replaced.
+    pub state: String,
+    pub void_reason: Option<String>,
+    /// The draw still holds the member as confirmed (a successor awaits acceptance until then).
+    pub confirmed: bool,
+    pub checked_in: bool,
+    pub declared: bool,
+    pub signed: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SessionView {
+    pub session_id: String,
+    pub draw_id: String,
+    pub mode: String,
+    pub phase: Phase,
+    pub assignment: String,
+    /// For a random assignment: the commitment to the server's secret (hex), published at
+    /// creation; the secret is revealed in the seat-assignment audit entry.
+    pub assignment_commitment: Option<String>,
+    pub contributions: u32,
+    pub venues: Vec<VenueView>,
+    pub supervisors: u32,
+    pub committee_size: u32,
+    pub seats: Vec<SessionSeatView>,
+    pub chair: Option<u32>,
+    pub bidders: Vec<String>,
+    #[schema(value_type = Vec<Object>)]
+    pub criteria: Vec<Criterion>,
+    pub deviation_percent: u32,
+    /// The report's SHA-256 once it is ready to sign, and as signed once closed.
+    pub report_sha256: Option<String>,
+    /// The caller's own role and seat in the session.
+    pub your_role: String,
+    pub your_seat: Option<u32>,
+    /// The newest event number.
+    pub last_seq: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct IssuedTicket {
+    /// Present as `?ticket=` when opening the websocket; single use, valid for `expires_in` s.
+    pub ticket: String,
+    pub expires_in: i64,
+    pub role: String,
+    pub seat: Option<u32>,
+    /// The websocket path to open with the ticket.
+    pub path: String,
+}
+
+/// A session event as sent and stored.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub audience: String,
+    pub frame: std::sync::Arc<str>,
+}

@@ -1,0 +1,244 @@
+//! The websocket protocol, version 1 (docs/PROTOCOL.md): JSON text frames. A client sends
+//! requests `{"v": 1, "id": "<its own id>", "type": "…", …}`; the server answers each with a
+//! `reply` carrying the same id, and sends numbered `event`s that every client of the session
+//! entitled to them receives in order.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::rules::Phase;
+
+pub const PROTOCOL_VERSION: u32 = 1;
+/// A client request id: 1 to 64 of `A–Z a–z 0–9 - _ . :`. Retrying with the same id is safe.
+pub const MAX_REQUEST_ID_LEN: usize = 64;
+
+/// What a client may ask, by `type`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Request {
+    /// An expert checks in at their seat with the session join code from their invitation.
+    CheckIn { join_code: String },
+    /// An expert declares whether they have a conflict of interest. A conflict recuses them:
+    /// the seat goes to the next reserve.
+    Declare { conflict: bool },
+    /// An expert votes for a chair (by seat number).
+    Vote { seat: u32 },
+    /// An expert's score sheet for one bidder (points per criterion, at most two decimals).
+    SubmitSheet {
+        bidder: String,
+        scores: BTreeMap<String, serde_json::Number>,
+        #[serde(default)]
+        comment: Option<String>,
+    },
+    /// An expert asks for a bidder's clarification; it goes out once a supervisor approves.
+    RequestClarification { bidder: String, question: String },
+    /// A supervisor approves or refuses a clarification request.
+    DecideClarification { number: u32, approve: bool },
+    /// A supervisor's warning, shown to everyone in the session.
+    Warn { text: String },
+    /// The host moves the session to the next phase.
+    Advance { to: Phase },
+    /// The host records that a member recused or left; the seat goes to the next reserve.
+    Replace { seat: u32, reason: String },
+    /// An expert signs the report (by its SHA-256), or dissents with written reasons.
+    Sign {
+        report_sha256: String,
+        agree: bool,
+        #[serde(default)]
+        reasons: Option<String>,
+    },
+}
+
+impl Request {
+    /// Requests that change nothing are not remembered for idempotency.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Request::CheckIn { .. } => "check_in",
+            Request::Declare { .. } => "declare",
+            Request::Vote { .. } => "vote",
+            Request::SubmitSheet { .. } => "submit_sheet",
+            Request::RequestClarification { .. } => "request_clarification",
+            Request::DecideClarification { .. } => "decide_clarification",
+            Request::Warn { .. } => "warn",
+            Request::Advance { .. } => "advance",
+            Request::Replace { .. } => "replace",
+            Request::Sign { .. } => "sign",
+        }
+    }
+}
+
+/// A parsed client frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientFrame {
+    pub id: String,
+    pub request: Request,
+}
+
+/// Why a frame is refused, with the field at fault; the connection answers and is closed,
+/// because a client that sends such frames is broken or hostile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameError {
+    pub field: String,
+    pub detail: String,
+}
+
+/// Parses a text frame: a JSON object with `v` = 1, a request `id`, and a request by `type`.
+pub fn parse_frame(text: &str) -> Result<ClientFrame, FrameError> {
+    let fail = |field: &str, detail: String| FrameError {
+        field: field.into(),
+        detail,
+    };
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| fail("frame", format!("not JSON: {e}")))?;
+    let serde_json::Value::Object(mut object) = value else {
+        return Err(fail("frame", "must be a JSON object".into()));
+    };
+    match object.remove("v") {
+        Some(serde_json::Value::Number(n)) if n.as_u64() == Some(u64::from(PROTOCOL_VERSION)) => {}
+        Some(_) => {
+            return Err(fail(
+                "v",
+                format!("this server speaks protocol version {PROTOCOL_VERSION}"),
+            ));
+        }
+        None => return Err(fail("v", "missing (the protocol version, 1)".into())),
+    }
+    let id = match object.remove("id") {
+        Some(serde_json::Value::String(id)) if valid_request_id(&id) => id,
+        Some(_) => {
+            return Err(fail(
+                "id",
+                format!("must be 1 to {MAX_REQUEST_ID_LEN} characters of A-Z a-z 0-9 - _ . :"),
+            ));
+        }
+        None => {
+            return Err(fail(
+                "id",
+                "missing (a request id of the client's choosing)".into(),
+            ));
+        }
+    };
+    let request: Request = serde_path_to_error::deserialize(serde_json::Value::Object(object))
+        .map_err(|e| {
+            let path = e.path().to_string();
+            let field = if path == "." { "type".to_owned() } else { path };
+            fail(&field, e.into_inner().to_string())
+        })?;
+    Ok(ClientFrame { id, request })
+}
+
+fn valid_request_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_REQUEST_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+/// What the server sends.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    /// First frame of every connection.
+    Welcome {
+        v: u32,
+        session_id: String,
+        /// host, operator, supervisor or expert.
+        role: String,
+        /// "Expert n" for an expert; never a name.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        seat: Option<u32>,
+        phase: Phase,
+        /// The newest event number of the session when this connection started; events after
+        /// the client's `after` up to it are replayed first.
+        last_seq: i64,
+    },
+    /// A numbered session event. `seq` grows by one per session event; a client sees the
+    /// events meant for it, so its numbers can have gaps, never repeats.
+    Event {
+        v: u32,
+        seq: i64,
+        at: String,
+        kind: String,
+        data: serde_json::Value,
+    },
+    /// The answer to a request, by the request's id.
+    Reply {
+        v: u32,
+        id: String,
+        ok: bool,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        result: Option<serde_json::Value>,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        error: Option<ReplyError>,
+    },
+    /// The server is closing this connection, and why (sent before the close frame).
+    Error {
+        v: u32,
+        code: String,
+        detail: String,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        field: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ReplyError {
+    /// A stable code, e.g. `precondition-failed`, `wrong-phase`, `invalid-request`.
+    pub code: String,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub field: Option<String>,
+    /// For a refused phase move: every unmet precondition and the seats concerned.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub missing: Option<serde_json::Value>,
+}
+
+impl ServerFrame {
+    pub fn to_text(&self) -> String {
+        // Serialising these plain types cannot fail: no maps with non-string keys, no floats
+        // other than the JSON numbers they were parsed from.
+        serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_well_formed_frame_parses() {
+        let frame = parse_frame(r#"{"v":1,"id":"r-1","type":"vote","seat":3}"#).unwrap();
+        assert_eq!(frame.id, "r-1");
+        assert_eq!(frame.request, Request::Vote { seat: 3 });
+        let frame =
+            parse_frame(r#"{"v":1,"id":"a","type":"advance","to":"chair_election"}"#).unwrap();
+        assert_eq!(
+            frame.request,
+            Request::Advance {
+                to: Phase::ChairElection
+            }
+        );
+    }
+
+    #[test]
+    fn bad_frames_name_what_is_wrong() {
+        let field = |text: &str| parse_frame(text).unwrap_err().field;
+        assert_eq!(field("garbage"), "frame");
+        assert_eq!(field("[1,2]"), "frame");
+        assert_eq!(field(r#"{"id":"a","type":"vote","seat":1}"#), "v");
+        assert_eq!(field(r#"{"v":2,"id":"a","type":"vote","seat":1}"#), "v");
+        assert_eq!(field(r#"{"v":1,"type":"vote","seat":1}"#), "id");
+        assert_eq!(field(r#"{"v":1,"id":"a b","type":"vote","seat":1}"#), "id");
+        assert_eq!(
+            field(r#"{"v":1,"id":"a","type":"vote","seat":"x"}"#),
+            "seat"
+        );
+        assert_eq!(field(r#"{"v":1,"id":"a","type":"dance"}"#), "type");
+        assert_eq!(
+            field(r#"{"v":1,"id":"a","type":"vote","seat":1,"extra":true}"#),
+            "type"
+        );
+    }
+}

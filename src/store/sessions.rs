@@ -1,0 +1,851 @@
+//! Evaluation sessions: venues, seats, sheets, clarifications, numbered events, tickets and
+//! ratings.
+
+use super::{StoreError, Tx, conflict_as, on_conn, values_placeholders};
+use crate::clock::Millis;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRow {
+    pub id: String,
+    pub draw_id: String,
+    pub center_id: String,
+    pub mode: String,
+    pub phase: String,
+    pub assignment: String,
+    pub sealed_secret: Option<Vec<u8>>,
+    pub secret_commitment: Option<Vec<u8>>,
+    pub bidders_json: String,
+    pub criteria_json: String,
+    pub deviation_percent: i32,
+    pub chair_seat: Option<i32>,
+    pub report_json: Option<String>,
+    pub report_sha256: Option<Vec<u8>>,
+    pub next_seq: i64,
+    pub created_at: i64,
+    pub closed_at: Option<i64>,
+}
+
+const SESSION_COLUMNS: &str = "id, draw_id, center_id, mode, phase, assignment, sealed_secret, \
+     secret_commitment, bidders_json, criteria_json, deviation_percent, chair_seat, report_json, \
+     report_sha256, next_seq, created_at, closed_at";
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct VenueRow {
+    pub venue: i32,
+    pub name: String,
+    pub operator_id: String,
+    pub seats: i32,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SeatRow {
+    pub seat: i32,
+    pub draw_id: String,
+    pub token: Vec<u8>,
+    pub venue: Option<i32>,
+    pub state: String,
+    pub void_reason: Option<String>,
+    pub checked_in_at: Option<i64>,
+    pub declared_at: Option<i64>,
+    pub vote: Option<i32>,
+    pub signature: Option<String>,
+    pub dissent_reasons: Option<String>,
+    pub signed_at: Option<i64>,
+}
+
+const SEAT_COLUMNS: &str = "seat, draw_id, token, venue, state, void_reason, checked_in_at, \
+     declared_at, vote, signature, dissent_reasons, signed_at";
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SheetRow {
+    pub seat: i32,
+    pub bidder: String,
+    pub sheet_json: String,
+    pub state: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClarificationRow {
+    pub number: i32,
+    pub seat: i32,
+    pub bidder: String,
+    pub question: String,
+    pub state: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventRow {
+    pub seq: i64,
+    pub audience: String,
+    pub kind: String,
+    pub body: String,
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TicketRow {
+    pub session_id: String,
+    pub account_id: String,
+    pub role: String,
+    pub seat: Option<i32>,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+/// A seat's recorded act (see [`Tx::set_seat_act`]).
+pub enum SeatAct<'a> {
+    CheckedIn,
+    Declared,
+    Vote(i32),
+    Signed {
+        signature: &'a str,
+        reasons: Option<&'a str>,
+    },
+}
+
+impl Tx {
+    pub async fn insert_session(&mut self, row: &SessionRow) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES {}",
+            values_placeholders(1, 17)
+        );
+        on_conn!(self, conn => sqlx::query(&sql)
+            .bind(&row.id)
+            .bind(&row.draw_id)
+            .bind(&row.center_id)
+            .bind(&row.mode)
+            .bind(&row.phase)
+            .bind(&row.assignment)
+            .bind(&row.sealed_secret)
+            .bind(&row.secret_commitment)
+            .bind(&row.bidders_json)
+            .bind(&row.criteria_json)
+            .bind(row.deviation_percent)
+            .bind(row.chair_seat)
+            .bind(&row.report_json)
+            .bind(&row.report_sha256)
+            .bind(row.next_seq)
+            .bind(row.created_at)
+            .bind(row.closed_at)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))
+        .map_err(conflict_as("draw"))?;
+        Ok(())
+    }
+
+    pub async fn session(&mut self, id: &str) -> Result<Option<SessionRow>, StoreError> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1");
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, SessionRow>(&sql)
+            .bind(id)
+            .fetch_optional(conn)
+            .await)?)
+    }
+
+    pub async fn session_of_draw(&mut self, draw_id: &str) -> Result<Option<String>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_scalar::<_, String>(
+            "SELECT id FROM sessions WHERE draw_id = $1")
+            .bind(draw_id)
+            .fetch_optional(conn)
+            .await)?)
+    }
+
+    /// Serialises writers of one session, like [`Tx::lock_draw`]: SQLite's writer already holds
+    /// the database; PostgreSQL takes the session row, so two instances cannot number two
+    /// events alike or move a phase twice.
+    pub async fn lock_session(&mut self, id: &str) -> Result<(), StoreError> {
+        if let Tx::Postgres(tx) = self {
+            sqlx::query("SELECT id FROM sessions WHERE id = $1 FOR UPDATE")
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Sessions an account takes part in as host, venue operator or supervisor, newest first.
+    pub async fn sessions_of_account(
+        &mut self,
+        account_id: &str,
+        limit: i64,
+    ) -> Result<Vec<SessionRow>, StoreError> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE center_id = $1 \
+             OR id IN (SELECT session_id FROM session_venues WHERE operator_id = $1) \
+             OR id IN (SELECT session_id FROM session_supervisors WHERE account_id = $1) \
+             ORDER BY created_at DESC LIMIT $2"
+        );
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, SessionRow>(&sql)
+            .bind(account_id)
+            .bind(limit)
+            .fetch_all(conn)
+            .await)?)
+    }
+
+    pub async fn set_session_phase(&mut self, id: &str, phase: &str) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query("UPDATE sessions SET phase = $2 WHERE id = $1")
+            .bind(id)
+            .bind(phase)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn set_session_chair(
+        &mut self,
+        id: &str,
+        seat: Option<i32>,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query("UPDATE sessions SET chair_seat = $2 WHERE id = $1")
+            .bind(id)
+            .bind(seat)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// The report as signed (at the move to signing, `closed_at` none) or as closed.
+    pub async fn set_session_report(
+        &mut self,
+        id: &str,
+        report_json: &str,
+        sha256: &[u8],
+        closed_at: Option<Millis>,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "UPDATE sessions SET report_json = $2, report_sha256 = $3, closed_at = $4 WHERE id = $1")
+            .bind(id)
+            .bind(report_json)
+            .bind(sha256)
+            .bind(closed_at)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn insert_session_venues(
+        &mut self,
+        session_id: &str,
+        venues: &[VenueRow],
+    ) -> Result<(), StoreError> {
+        for venue in venues {
+            on_conn!(self, conn => sqlx::query(
+                "INSERT INTO session_venues (session_id, venue, name, operator_id, seats) \
+                 VALUES ($1, $2, $3, $4, $5)")
+                .bind(session_id)
+                .bind(venue.venue)
+                .bind(&venue.name)
+                .bind(&venue.operator_id)
+                .bind(venue.seats)
+                .execute(conn)
+                .await
+                .map(|r| r.rows_affected()))?;
+        }
+        Ok(())
+    }
+
+    pub async fn session_venues(&mut self, session_id: &str) -> Result<Vec<VenueRow>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, VenueRow>(
+            "SELECT venue, name, operator_id, seats FROM session_venues \
+             WHERE session_id = $1 ORDER BY venue")
+            .bind(session_id)
+            .fetch_all(conn)
+            .await)?)
+    }
+
+    pub async fn insert_session_supervisor(
+        &mut self,
+        session_id: &str,
+        account_id: &str,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO session_supervisors (session_id, account_id) VALUES ($1, $2)")
+            .bind(session_id)
+            .bind(account_id)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn session_supervisors(
+        &mut self,
+        session_id: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_scalar::<_, String>(
+            "SELECT account_id FROM session_supervisors WHERE session_id = $1 ORDER BY account_id")
+            .bind(session_id)
+            .fetch_all(conn)
+            .await)?)
+    }
+
+    /// Appends a contribution to a random seat assignment; `Conflict` if the account already
+    /// contributed.
+    pub async fn insert_session_contribution(
+        &mut self,
+        session_id: &str,
+        contributor_id: &str,
+        role: &str,
+        bytes: &[u8],
+        now: Millis,
+    ) -> Result<i32, StoreError> {
+        let position = on_conn!(self, conn => sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM session_contributions WHERE session_id = $1")
+            .bind(session_id)
+            .fetch_one(conn)
+            .await)? as i32
+            + 1;
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO session_contributions \
+             (session_id, position, contributor_id, role, bytes, received_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(session_id)
+            .bind(position)
+            .bind(contributor_id)
+            .bind(role)
+            .bind(bytes)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))
+        .map_err(conflict_as("contributor"))?;
+        Ok(position)
+    }
+
+    /// (contributor account, role, bytes) in the order received.
+    pub async fn session_contributions(
+        &mut self,
+        session_id: &str,
+    ) -> Result<Vec<(String, String, Vec<u8>)>, StoreError> {
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, (String, String, Vec<u8>)>(
+            "SELECT contributor_id, role, bytes FROM session_contributions \
+             WHERE session_id = $1 ORDER BY position")
+            .bind(session_id)
+            .fetch_all(conn)
+            .await)?,
+        )
+    }
+
+    pub async fn insert_session_seat(
+        &mut self,
+        session_id: &str,
+        seat: i32,
+        draw_id: &str,
+        token: &[u8],
+        venue: Option<i32>,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO session_seats (session_id, seat, draw_id, token, venue, state, added_at) \
+             VALUES ($1, $2, $3, $4, $5, 'active', $6)")
+            .bind(session_id)
+            .bind(seat)
+            .bind(draw_id)
+            .bind(token)
+            .bind(venue)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn session_seats(&mut self, session_id: &str) -> Result<Vec<SeatRow>, StoreError> {
+        let sql =
+            format!("SELECT {SEAT_COLUMNS} FROM session_seats WHERE session_id = $1 ORDER BY seat");
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, SeatRow>(&sql)
+            .bind(session_id)
+            .fetch_all(conn)
+            .await)?)
+    }
+
+    pub async fn set_seat_venue(
+        &mut self,
+        session_id: &str,
+        seat: i32,
+        venue: i32,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "UPDATE session_seats SET venue = $3 WHERE session_id = $1 AND seat = $2")
+            .bind(session_id)
+            .bind(seat)
+            .bind(venue)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Records an act of an active seat.
+    pub async fn set_seat_act(
+        &mut self,
+        session_id: &str,
+        seat: i32,
+        act: SeatAct<'_>,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        const WHERE: &str = "WHERE session_id = $1 AND seat = $2 AND state = 'active'";
+        let column = match act {
+            SeatAct::CheckedIn => "checked_in_at",
+            SeatAct::Declared => "declared_at",
+            SeatAct::Vote(choice) => {
+                let sql = format!("UPDATE session_seats SET vote = $3 {WHERE}");
+                on_conn!(self, conn => sqlx::query(&sql)
+                    .bind(session_id)
+                    .bind(seat)
+                    .bind(choice)
+                    .execute(conn)
+                    .await
+                    .map(|r| r.rows_affected()))?;
+                return Ok(());
+            }
+            SeatAct::Signed { signature, reasons } => {
+                let sql = format!(
+                    "UPDATE session_seats SET signature = $3, dissent_reasons = $4, \
+                     signed_at = $5 {WHERE}"
+                );
+                on_conn!(self, conn => sqlx::query(&sql)
+                    .bind(session_id)
+                    .bind(seat)
+                    .bind(signature)
+                    .bind(reasons)
+                    .bind(now)
+                    .execute(conn)
+                    .await
+                    .map(|r| r.rows_affected()))?;
+                return Ok(());
+            }
+        };
+        let sql = format!("UPDATE session_seats SET {column} = $3 {WHERE}");
+        on_conn!(self, conn => sqlx::query(&sql)
+            .bind(session_id)
+            .bind(seat)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Voids a seat: its member was replaced, so their conclusions (sheets, vote, signature)
+    /// no longer count. False if it was already void.
+    pub async fn void_session_seat(
+        &mut self,
+        session_id: &str,
+        seat: i32,
+        reason: &str,
+        now: Millis,
+    ) -> Result<bool, StoreError> {
+        let affected = on_conn!(self, conn => sqlx::query(
+            "UPDATE session_seats SET state = 'void', void_reason = $3, voided_at = $4 \
+             WHERE session_id = $1 AND seat = $2 AND state = 'active'")
+            .bind(session_id)
+            .bind(seat)
+            .bind(reason)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        on_conn!(self, conn => sqlx::query(
+            "UPDATE session_sheets SET state = 'void' WHERE session_id = $1 AND seat = $2")
+            .bind(session_id)
+            .bind(seat)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(affected == 1)
+    }
+
+    /// Clears every signature: the report they were given to no longer stands.
+    pub async fn clear_session_signatures(&mut self, session_id: &str) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "UPDATE session_seats SET signature = NULL, dissent_reasons = NULL, signed_at = NULL \
+             WHERE session_id = $1")
+            .bind(session_id)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        on_conn!(self, conn => sqlx::query(
+            "UPDATE sessions SET report_json = NULL, report_sha256 = NULL WHERE id = $1")
+            .bind(session_id)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// A seat's sheet for a bidder: inserted, or replaced while the evaluation is open.
+    pub async fn upsert_sheet(
+        &mut self,
+        session_id: &str,
+        seat: i32,
+        bidder: &str,
+        sheet_json: &str,
+        total_centi: i64,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO session_sheets \
+             (session_id, seat, bidder, sheet_json, total_centi, state, submitted_at) \
+             VALUES ($1, $2, $3, $4, $5, 'live', $6) \
+             ON CONFLICT (session_id, seat, bidder) DO UPDATE SET \
+             sheet_json = excluded.sheet_json, total_centi = excluded.total_centi, \
+             submitted_at = excluded.submitted_at")
+            .bind(session_id)
+            .bind(seat)
+            .bind(bidder)
+            .bind(sheet_json)
+            .bind(total_centi)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn session_sheets(&mut self, session_id: &str) -> Result<Vec<SheetRow>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, SheetRow>(
+            "SELECT seat, bidder, sheet_json, state FROM session_sheets \
+             WHERE session_id = $1 ORDER BY seat, bidder")
+            .bind(session_id)
+            .fetch_all(conn)
+            .await)?)
+    }
+
+    pub async fn insert_clarification(
+        &mut self,
+        session_id: &str,
+        seat: i32,
+        bidder: &str,
+        question: &str,
+        now: Millis,
+    ) -> Result<i32, StoreError> {
+        let number = on_conn!(self, conn => sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM session_clarifications WHERE session_id = $1")
+            .bind(session_id)
+            .fetch_one(conn)
+            .await)? as i32
+            + 1;
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO session_clarifications \
+             (session_id, number, seat, bidder, question, state, created_at) \
+             VALUES ($1, $2, $3, $4, $5, 'pending', $6)")
+            .bind(session_id)
+            .bind(number)
+            .bind(seat)
+            .bind(bidder)
+            .bind(question)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(number)
+    }
+
+    pub async fn clarification(
+        &mut self,
+        session_id: &str,
+        number: i32,
+    ) -> Result<Option<ClarificationRow>, StoreError> {
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, ClarificationRow>(
+            "SELECT number, seat, bidder, question, state FROM session_clarifications \
+             WHERE session_id = $1 AND number = $2")
+            .bind(session_id)
+            .bind(number)
+            .fetch_optional(conn)
+            .await)?,
+        )
+    }
+
+    /// Decides a pending clarification request; false if it was no longer pending.
+    pub async fn decide_clarification(
+        &mut self,
+        session_id: &str,
+        number: i32,
+        state: &str,
+        decided_by: &str,
+        now: Millis,
+    ) -> Result<bool, StoreError> {
+        let affected = on_conn!(self, conn => sqlx::query(
+            "UPDATE session_clarifications SET state = $3, decided_by = $4, decided_at = $5 \
+             WHERE session_id = $1 AND number = $2 AND state = 'pending'")
+            .bind(session_id)
+            .bind(number)
+            .bind(state)
+            .bind(decided_by)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(affected == 1)
+    }
+
+    /// Appends an event with the session's next number. The caller holds the session's lock.
+    pub async fn append_session_event(
+        &mut self,
+        session_id: &str,
+        audience: &str,
+        kind: &str,
+        body: &str,
+        now: Millis,
+    ) -> Result<i64, StoreError> {
+        let seq = on_conn!(self, conn => sqlx::query_scalar::<_, i64>(
+            "UPDATE sessions SET next_seq = next_seq + 1 WHERE id = $1 RETURNING next_seq - 1")
+            .bind(session_id)
+            .fetch_one(conn)
+            .await)?;
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO session_events (session_id, seq, audience, kind, body, at) \
+             VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(session_id)
+            .bind(seq)
+            .bind(audience)
+            .bind(kind)
+            .bind(body)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if let Tx::Postgres(tx) = self {
+            // Delivered at commit, to every instance listening: they read the event from the
+            // table (the payload only says where to look).
+            sqlx::query("SELECT pg_notify('sealdraw_session_events', $1)")
+                .bind(format!("{session_id} {seq}"))
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(seq)
+    }
+
+    /// Events after `after`, in order, at most `limit`.
+    pub async fn session_events_after(
+        &mut self,
+        session_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<EventRow>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, EventRow>(
+            "SELECT seq, audience, kind, body, at FROM session_events \
+             WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3")
+            .bind(session_id)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(conn)
+            .await)?)
+    }
+
+    /// The stored answer to a client request already applied, if any.
+    pub async fn session_request_reply(
+        &mut self,
+        session_id: &str,
+        account_id: &str,
+        request_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_scalar::<_, String>(
+            "SELECT reply FROM session_requests \
+             WHERE session_id = $1 AND account_id = $2 AND request_id = $3")
+            .bind(session_id)
+            .bind(account_id)
+            .bind(request_id)
+            .fetch_optional(conn)
+            .await)?)
+    }
+
+    pub async fn insert_session_request(
+        &mut self,
+        session_id: &str,
+        account_id: &str,
+        request_id: &str,
+        reply: &str,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO session_requests (session_id, account_id, request_id, reply, at) \
+             VALUES ($1, $2, $3, $4, $5)")
+            .bind(session_id)
+            .bind(account_id)
+            .bind(request_id)
+            .bind(reply)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn insert_session_ticket(
+        &mut self,
+        ticket_hash: &[u8],
+        ticket: &TicketRow,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO session_tickets \
+             (ticket_hash, session_id, account_id, role, seat, expires_at, used_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, NULL)")
+            .bind(ticket_hash)
+            .bind(&ticket.session_id)
+            .bind(&ticket.account_id)
+            .bind(&ticket.role)
+            .bind(ticket.seat)
+            .bind(ticket.expires_at)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Marks a ticket used and returns it as it was before: the caller checks `used_at` and
+    /// `expires_at`. The update is one statement, so two connections cannot both use it.
+    pub async fn use_session_ticket(
+        &mut self,
+        ticket_hash: &[u8],
+        now: Millis,
+    ) -> Result<Option<TicketRow>, StoreError> {
+        let before = on_conn!(self, conn => sqlx::query_as::<_, TicketRow>(
+            "SELECT session_id, account_id, role, seat, expires_at, used_at \
+             FROM session_tickets WHERE ticket_hash = $1")
+            .bind(ticket_hash)
+            .fetch_optional(conn)
+            .await)?;
+        let Some(mut ticket) = before else {
+            return Ok(None);
+        };
+        let affected = on_conn!(self, conn => sqlx::query(
+            "UPDATE session_tickets SET used_at = $2 WHERE ticket_hash = $1 AND used_at IS NULL")
+            .bind(ticket_hash)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if affected == 0 && ticket.used_at.is_none() {
+            ticket.used_at = Some(now);
+        }
+        Ok(Some(ticket))
+    }
+
+    /// Tickets expired before `before`: kept no longer than they could matter.
+    pub async fn delete_expired_tickets(&mut self, before: Millis) -> Result<u64, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query(
+            "DELETE FROM session_tickets WHERE expires_at < $1")
+            .bind(before)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?)
+    }
+
+    pub async fn insert_rating(
+        &mut self,
+        session_id: &str,
+        seat: i32,
+        rater_id: &str,
+        scores: [i32; 3],
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO session_ratings \
+             (session_id, seat, rater_id, punctuality, diligence, discipline, rated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(session_id)
+            .bind(seat)
+            .bind(rater_id)
+            .bind(scores[0])
+            .bind(scores[1])
+            .bind(scores[2])
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))
+        .map_err(conflict_as("rater and seat"))?;
+        Ok(())
+    }
+
+    pub async fn insert_conduct(
+        &mut self,
+        expert_id: &str,
+        points: i64,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO expert_conduct (expert_id, points, rated_at) VALUES ($1, $2, $3)")
+            .bind(expert_id)
+            .bind(points)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// An expert's most recent conduct points, newest first.
+    pub async fn recent_conduct(
+        &mut self,
+        expert_id: &str,
+        limit: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_scalar::<_, i64>(
+            "SELECT points FROM expert_conduct WHERE expert_id = $1 \
+             ORDER BY rated_at DESC LIMIT $2")
+            .bind(expert_id)
+            .bind(limit)
+            .fetch_all(conn)
+            .await)?)
+    }
+
+    /// Every seated, confirmed or replaced seat of a root draw's family (the root and its
+    /// linked draws): (draw id, token, state, root stratum), in draw then rank order.
+    pub async fn family_seats(
+        &mut self,
+        root_id: &str,
+    ) -> Result<Vec<(String, Vec<u8>, String, i32)>, StoreError> {
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, (String, Vec<u8>, String, i32)>(
+            "SELECT c.draw_id, c.token, c.state, COALESCE(d.parent_stratum, c.stratum) \
+             FROM draw_candidates c JOIN draws d ON d.id = c.draw_id \
+             WHERE (d.id = $1 OR d.parent_draw_id = $1) \
+             AND c.state IN ('seated', 'confirmed', 'replaced') \
+             ORDER BY d.created_at, c.draw_id, c.stratum, c.rank")
+            .bind(root_id)
+            .fetch_all(conn)
+            .await)?,
+        )
+    }
+
+    /// The accepted invitation of a seat: its id and sealed join code.
+    pub async fn accepted_invitation(
+        &mut self,
+        draw_id: &str,
+        token: &[u8],
+    ) -> Result<Option<(String, Option<Vec<u8>>)>, StoreError> {
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, (String, Option<Vec<u8>>)>(
+            "SELECT id, sealed_join_code FROM invitations \
+             WHERE draw_id = $1 AND token = $2 AND state = 'accepted'")
+            .bind(draw_id)
+            .bind(token)
+            .fetch_optional(conn)
+            .await)?,
+        )
+    }
+
+    /// Root draws in which an expert (by invitation tag) accepted a seat, newest first.
+    pub async fn accepted_root_draws(
+        &mut self,
+        expert_tag: &[u8],
+        limit: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_scalar::<_, String>(
+            "SELECT COALESCE(d.parent_draw_id, d.id) FROM invitations i \
+             JOIN draws d ON d.id = i.draw_id \
+             WHERE i.expert_tag = $1 AND i.state = 'accepted' \
+             ORDER BY i.created_at DESC LIMIT $2")
+            .bind(expert_tag)
+            .bind(limit)
+            .fetch_all(conn)
+            .await)?)
+    }
+}
