@@ -8,7 +8,7 @@ use crate::draws::{DrawFixture, experts, tokens};
 use crate::helpers::*;
 
 /// Every expert in the pool with a login: (expert id, bearer token).
-async fn expert_logins(fx: &DrawFixture) -> Vec<(String, String)> {
+pub(crate) async fn expert_logins(fx: &DrawFixture) -> Vec<(String, String)> {
     let listed: Value = fx
         .app
         .get("/api/v1/experts?limit=100", Some(&fx.admin))
@@ -51,7 +51,7 @@ async fn expert_logins(fx: &DrawFixture) -> Vec<(String, String)> {
 }
 
 /// (expert token, invitation) for every expert with an invitation in `state`.
-async fn invited(
+pub(crate) async fn invited(
     fx: &DrawFixture,
     logins: &[(String, String)],
     state: &str,
@@ -74,7 +74,7 @@ async fn invited(
     found
 }
 
-async fn answer(
+pub(crate) async fn answer(
     fx: &DrawFixture,
     token: &str,
     invitation: &Value,

@@ -19,3 +19,4 @@ mod permissions;
 mod pool;
 mod tls;
 mod witness;
+mod sessions;

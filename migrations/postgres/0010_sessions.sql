@@ -141,7 +141,7 @@ CREATE TABLE session_ratings (
 -- names the expert but not the session, so the table does not link experts to tenders.
 CREATE TABLE expert_conduct (
     expert_id TEXT NOT NULL REFERENCES experts (id),
-    points    INTEGER NOT NULL,
+    points    BIGINT NOT NULL,
     rated_at  BIGINT NOT NULL
 );
 CREATE INDEX expert_conduct_by_expert ON expert_conduct (expert_id, rated_at);

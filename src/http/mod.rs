@@ -186,6 +186,10 @@ pub async fn drain_unread_body(
     mut request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    // A websocket upgrade's "body" is the socket itself, for the connection to read.
+    if request.head().upgrade() {
+        return next.call(request).await;
+    }
     let payload = request.take_payload();
     if matches!(payload, Payload::None) {
         return next.call(request).await;

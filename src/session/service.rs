@@ -212,16 +212,6 @@ impl SessionService {
                  distributed) evaluations",
             ));
         }
-        if !committee_complete(&mut tx, &draw).await? {
-            return Err(SessionError::Conflict(
-                "the committee is not complete: every seat must be confirmed first".into(),
-            ));
-        }
-        if tx.session_of_draw(&draw.id).await?.is_some() {
-            return Err(SessionError::Conflict(
-                "the draw already has a session".into(),
-            ));
-        }
         let committee_size: usize = tx
             .draw_strata(&draw.id)
             .await?
@@ -259,6 +249,17 @@ impl SessionService {
             .validate_venues(&mut tx, host, &mode, &request.venues, committee_size)
             .await?;
         let supervisors = validate_supervisors(&mut tx, &request.supervisors).await?;
+
+        if !committee_complete(&mut tx, &draw).await? {
+            return Err(SessionError::Conflict(
+                "the committee is not complete: every seat must be confirmed first".into(),
+            ));
+        }
+        if tx.session_of_draw(&draw.id).await?.is_some() {
+            return Err(SessionError::Conflict(
+                "the draw already has a session".into(),
+            ));
+        }
 
         let id = uuid::Uuid::now_v7().to_string();
         let (sealed_secret, commitment) = if assignment == Assignment::Random {
@@ -1149,10 +1150,12 @@ impl SessionService {
                 "votes are cast in the chair election",
             ));
         }
-        if loaded.row.chair_seat.is_some() {
+        let row = self.active_seat(loaded, seat)?.clone();
+        // Votes may change until a member has a majority; after that a late vote is recorded
+        // but decides nothing.
+        if loaded.row.chair_seat.is_some() && row.vote.is_some() {
             return Err(SessionError::Conflict("a chair has been elected".into()));
         }
-        let row = self.active_seat(loaded, seat)?.clone();
         if row.declared_at.is_none() {
             return Err(SessionError::Conflict(
                 "declare (no conflict of interest) before voting".into(),
@@ -1192,7 +1195,7 @@ impl SessionService {
             )
             .await?;
         let (chair, cast) = rules::elect_chair(&loaded.facts().seats);
-        if let Some(chair) = chair {
+        if let Some(chair) = chair.filter(|_| loaded.row.chair_seat.is_none()) {
             writer
                 .tx
                 .set_session_chair(&loaded.row.id, Some(chair as i32))
@@ -1218,7 +1221,7 @@ impl SessionService {
                 )
                 .await?;
         }
-        Ok(json!({"chair": chair}))
+        Ok(json!({"chair": loaded.row.chair_seat}))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1670,12 +1673,8 @@ impl SessionService {
             .replace_in(writer.tx, &draw, token, reason, actor.clone())
             .await?;
         pending.push(replacement);
-        if let Some(state) = loaded
-            .family
-            .get_mut(&(row.draw_id.clone(), row.token.clone()))
-        {
-            *state = "replaced".into();
-        }
+        // The draw has vacated the seat and seated its successor: read the family anew.
+        loaded.family = family_states(writer.tx, &loaded.row.draw_id).await?;
         self.void_seat(writer, loaded, seat, reason, actor).await?;
         // The successor (if the stratum had a reserve) joins as a new seat.
         self.sync_seats(writer, loaded).await?;
@@ -2096,12 +2095,7 @@ async fn load(tx: &mut Tx, session_id: &str) -> Result<Loaded, SessionError> {
     let venues = tx.session_venues(session_id).await?;
     let supervisors = tx.session_supervisors(session_id).await?;
     let seats = tx.session_seats(session_id).await?;
-    let family = tx
-        .family_seats(&row.draw_id)
-        .await?
-        .into_iter()
-        .map(|(draw_id, token, state, _)| ((draw_id, token), state))
-        .collect();
+    let family = family_states(tx, &row.draw_id).await?;
     let committee_size = tx
         .draw_strata(&row.draw_id)
         .await?
@@ -2129,6 +2123,19 @@ async fn load(tx: &mut Tx, session_id: &str) -> Result<Loaded, SessionError> {
         committee_size,
         sheets,
     })
+}
+
+/// The draw family's seat states by (draw id, token).
+async fn family_states(
+    tx: &mut Tx,
+    root_id: &str,
+) -> Result<HashMap<(String, Vec<u8>), String>, SessionError> {
+    Ok(tx
+        .family_seats(root_id)
+        .await?
+        .into_iter()
+        .map(|(draw_id, token, state, _)| ((draw_id, token), state))
+        .collect())
 }
 
 fn parse_phase(text: &str) -> Result<Phase, SessionError> {
