@@ -56,6 +56,17 @@ pub struct Endpoint {
     pub origin: Option<String>,
 }
 
+/// What [`SessionClient::next_incoming`] received.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Incoming {
+    Event(Event),
+    /// The answer to the request with this id.
+    Reply {
+        id: String,
+        outcome: Result<Value, ReplyError>,
+    },
+}
+
 pub struct SessionClient {
     socket: WebSocketStream<TlsStream<TcpStream>>,
     pub session_id: String,
@@ -183,18 +194,7 @@ impl SessionClient {
                     result,
                     error,
                     ..
-                } if reply_id == id => {
-                    return Ok(if ok {
-                        Ok(result.unwrap_or(Value::Null))
-                    } else {
-                        Err(error.unwrap_or(ReplyError {
-                            code: "unknown".into(),
-                            detail: String::new(),
-                            field: None,
-                            missing: None,
-                        }))
-                    });
-                }
+                } if reply_id == id => return Ok(reply_outcome(ok, result, error)),
                 _ => continue,
             }
         }
@@ -219,6 +219,30 @@ impl SessionClient {
                 return Ok(event);
             }
             self.next_frame(timeout).await?;
+        }
+    }
+
+    /// The next event or reply, in the order they arrived (events already received first). For
+    /// a client that reads its user's input while it listens, sending with
+    /// [`SessionClient::send_text`]: [`SessionClient::request`] would hold it until the reply.
+    pub async fn next_incoming(&mut self, timeout: Duration) -> Result<Incoming, ClientError> {
+        loop {
+            if let Some(event) = self.events.pop_front() {
+                return Ok(Incoming::Event(event));
+            }
+            if let ServerFrame::Reply {
+                id,
+                ok,
+                result,
+                error,
+                ..
+            } = self.next_frame(timeout).await?
+            {
+                return Ok(Incoming::Reply {
+                    id,
+                    outcome: reply_outcome(ok, result, error),
+                });
+            }
         }
     }
 
@@ -333,5 +357,22 @@ impl SessionClient {
                 other => return Ok(other),
             }
         }
+    }
+}
+
+fn reply_outcome(
+    ok: bool,
+    result: Option<Value>,
+    error: Option<ReplyError>,
+) -> Result<Value, ReplyError> {
+    if ok {
+        Ok(result.unwrap_or(Value::Null))
+    } else {
+        Err(error.unwrap_or(ReplyError {
+            code: "unknown".into(),
+            detail: String::new(),
+            field: None,
+            missing: None,
+        }))
     }
 }
