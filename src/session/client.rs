@@ -78,6 +78,10 @@ pub struct SessionClient {
     /// The newest event number received; resume from here.
     pub last_seq: i64,
     events: VecDeque<Event>,
+    /// The server keeps each answered request id of an account for the whole session and
+    /// answers a repeated id from that record without applying the request, so ids must not
+    /// repeat across connections: each connection numbers its requests under its own prefix.
+    request_prefix: String,
     next_request: u64,
     /// The server's last error frame, if it ended the connection.
     pub server_error: Option<(String, String)>,
@@ -138,6 +142,7 @@ impl SessionClient {
             last_seq_at_welcome: 0,
             last_seq: after,
             events: VecDeque::new(),
+            request_prefix: uuid::Uuid::new_v4().simple().to_string()[..12].to_owned(),
             next_request: 1,
             server_error: None,
         };
@@ -170,7 +175,7 @@ impl SessionClient {
         &mut self,
         request: &Request,
     ) -> Result<Result<Value, ReplyError>, ClientError> {
-        let id = format!("r{}", self.next_request);
+        let id = format!("r-{}-{}", self.request_prefix, self.next_request);
         self.next_request += 1;
         self.request_with_id(&id, request).await
     }
