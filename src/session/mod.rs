@@ -8,6 +8,7 @@
 //! Experts appear as "Expert n" and their draw token; no message, event or entry names them.
 
 pub mod client;
+pub mod commands;
 pub mod connection;
 pub mod hub;
 pub mod protocol;
