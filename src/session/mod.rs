@@ -10,6 +10,7 @@
 pub mod client;
 pub mod commands;
 pub mod connection;
+pub mod console;
 pub mod hub;
 pub mod protocol;
 pub mod rules;
