@@ -75,6 +75,37 @@ enum Command {
     /// Draws: offline verification of a published draw record.
     #[command(subcommand)]
     Draw(DrawCommand),
+    /// Take part in an evaluation session from a terminal or a script (experts, venue
+    /// operators, hosts, supervisors). The bearer token is read from SEALDRAW_TOKEN, never from
+    /// the command line, where other users could see it. Prints one JSON object per line.
+    Client(ClientArgs),
+}
+
+#[derive(Args)]
+struct ClientArgs {
+    /// The server, e.g. https://sealdraw.example:8443
+    #[arg(long)]
+    server: String,
+    /// PEM bundle of the CA(s) that issue the server's certificate: then the only roots
+    /// trusted. Without it, the platform's roots.
+    #[arg(long)]
+    ca: Option<PathBuf>,
+    /// The session's id.
+    #[arg(long)]
+    session: String,
+    /// Resume after this event number (events after it are replayed first).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(i64).range(0..))]
+    after: i64,
+    /// An Origin header to send (only needed where the server checks one).
+    #[arg(long)]
+    origin: Option<String>,
+    /// Run the commands of this file, each after the previous one is answered (as with
+    /// standard input that is not a terminal).
+    #[arg(long)]
+    script: Option<PathBuf>,
+    /// With a script: exit with status 1 at the first refused request or bad line.
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Subcommand)]
@@ -226,8 +257,10 @@ const EXIT_UNUSABLE_INPUT: u8 = 2;
 pub fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     // A draw is verified by people without a server, its settings or its keys.
+    // …and a session participant runs a client, not a server.
     let command = match cli.command {
         Command::Draw(command) => return Ok(draw(command)),
+        Command::Client(args) => return client(args),
         other => other,
     };
     let mut settings = Settings::load(cli.config.as_deref())?;
@@ -296,6 +329,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Witness(command) => witness(settings, command, &runtime),
         // Dispatched above, before the settings are loaded.
         Command::Draw(command) => return Ok(draw(command)),
+        Command::Client(args) => return client(args),
     };
     finished.map(|()| ExitCode::SUCCESS)
 }
@@ -922,6 +956,25 @@ fn witness(
             })
         }
     }
+}
+
+fn client(args: ClientArgs) -> anyhow::Result<ExitCode> {
+    let token = Zeroizing::new(
+        std::env::var("SEALDRAW_TOKEN")
+            .context("set SEALDRAW_TOKEN to your bearer token (from POST /api/v1/auth/login)")?,
+    );
+    crate::session::console::run(
+        crate::session::console::Options {
+            server: args.server,
+            ca: args.ca,
+            session: args.session,
+            after: args.after,
+            origin: args.origin,
+            script: args.script,
+            strict: args.strict,
+        },
+        token,
+    )
 }
 
 // `sealdraw draw …`: offline, so it needs neither settings nor a database nor the key file.

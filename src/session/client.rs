@@ -56,6 +56,17 @@ pub struct Endpoint {
     pub origin: Option<String>,
 }
 
+/// What [`SessionClient::next_incoming`] received.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Incoming {
+    Event(Event),
+    /// The answer to the request with this id.
+    Reply {
+        id: String,
+        outcome: Result<Value, ReplyError>,
+    },
+}
+
 pub struct SessionClient {
     socket: WebSocketStream<TlsStream<TcpStream>>,
     pub session_id: String,
@@ -67,6 +78,10 @@ pub struct SessionClient {
     /// The newest event number received; resume from here.
     pub last_seq: i64,
     events: VecDeque<Event>,
+    /// The server keeps each answered request id of an account for the whole session and
+    /// answers a repeated id from that record without applying the request, so ids must not
+    /// repeat across connections: each connection numbers its requests under its own prefix.
+    request_prefix: String,
     next_request: u64,
     /// The server's last error frame, if it ended the connection.
     pub server_error: Option<(String, String)>,
@@ -127,6 +142,7 @@ impl SessionClient {
             last_seq_at_welcome: 0,
             last_seq: after,
             events: VecDeque::new(),
+            request_prefix: uuid::Uuid::new_v4().simple().to_string()[..12].to_owned(),
             next_request: 1,
             server_error: None,
         };
@@ -159,7 +175,7 @@ impl SessionClient {
         &mut self,
         request: &Request,
     ) -> Result<Result<Value, ReplyError>, ClientError> {
-        let id = format!("r{}", self.next_request);
+        let id = format!("r-{}-{}", self.request_prefix, self.next_request);
         self.next_request += 1;
         self.request_with_id(&id, request).await
     }
@@ -183,18 +199,7 @@ impl SessionClient {
                     result,
                     error,
                     ..
-                } if reply_id == id => {
-                    return Ok(if ok {
-                        Ok(result.unwrap_or(Value::Null))
-                    } else {
-                        Err(error.unwrap_or(ReplyError {
-                            code: "unknown".into(),
-                            detail: String::new(),
-                            field: None,
-                            missing: None,
-                        }))
-                    });
-                }
+                } if reply_id == id => return Ok(reply_outcome(ok, result, error)),
                 _ => continue,
             }
         }
@@ -219,6 +224,30 @@ impl SessionClient {
                 return Ok(event);
             }
             self.next_frame(timeout).await?;
+        }
+    }
+
+    /// The next event or reply, in the order they arrived (events already received first). For
+    /// a client that reads its user's input while it listens, sending with
+    /// [`SessionClient::send_text`]: [`SessionClient::request`] would hold it until the reply.
+    pub async fn next_incoming(&mut self, timeout: Duration) -> Result<Incoming, ClientError> {
+        loop {
+            if let Some(event) = self.events.pop_front() {
+                return Ok(Incoming::Event(event));
+            }
+            if let ServerFrame::Reply {
+                id,
+                ok,
+                result,
+                error,
+                ..
+            } = self.next_frame(timeout).await?
+            {
+                return Ok(Incoming::Reply {
+                    id,
+                    outcome: reply_outcome(ok, result, error),
+                });
+            }
         }
     }
 
@@ -333,5 +362,22 @@ impl SessionClient {
                 other => return Ok(other),
             }
         }
+    }
+}
+
+fn reply_outcome(
+    ok: bool,
+    result: Option<Value>,
+    error: Option<ReplyError>,
+) -> Result<Value, ReplyError> {
+    if ok {
+        Ok(result.unwrap_or(Value::Null))
+    } else {
+        Err(error.unwrap_or(ReplyError {
+            code: "unknown".into(),
+            detail: String::new(),
+            field: None,
+            missing: None,
+        }))
     }
 }

@@ -8,7 +8,9 @@
 //! Experts appear as "Expert n" and their draw token; no message, event or entry names them.
 
 pub mod client;
+pub mod commands;
 pub mod connection;
+pub mod console;
 pub mod hub;
 pub mod protocol;
 pub mod rules;
