@@ -17,6 +17,6 @@ mod invitations;
 mod notify;
 mod permissions;
 mod pool;
+mod sessions;
 mod tls;
 mod witness;
-mod sessions;

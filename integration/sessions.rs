@@ -71,7 +71,9 @@ impl Committee {
         })
         .await;
         let logins = expert_logins(&fx).await;
-        let mut body = fx.request(json!([{ "specialty_prefixes": ["A03"], "count": size, "reserves": reserves }]));
+        let mut body = fx.request(
+            json!([{ "specialty_prefixes": ["A03"], "count": size, "reserves": reserves }]),
+        );
         let mut session = bidders_and_criteria();
         session["supervisors"] = json!(["supervisor"]);
         let mut operators = Vec::new();
@@ -109,8 +111,16 @@ impl Committee {
         }
         assert_eq!(members.len(), size);
         session["draw_id"] = json!(draw_id);
-        let response = fx.app.post("/api/v1/sessions", Some(&fx.center), &session).await;
-        assert_eq!(response.status(), StatusCode::CREATED, "{}", response.text().await.unwrap());
+        let response = fx
+            .app
+            .post("/api/v1/sessions", Some(&fx.center), &session)
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "{}",
+            response.text().await.unwrap()
+        );
         let created: Value = response.json().await.unwrap();
         let session_id = created["session_id"].as_str().unwrap().to_owned();
         let endpoint = Endpoint {
@@ -147,7 +157,12 @@ impl Committee {
 
     pub async fn connect_after(&self, bearer: &str, after: i64) -> SessionClient {
         let response = self.ticket(bearer).await;
-        assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap());
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "{}",
+            response.text().await.unwrap()
+        );
         let ticket: Value = response.json().await.unwrap();
         SessionClient::connect(
             &self.endpoint,
@@ -167,7 +182,10 @@ impl Committee {
         let response = self
             .fx
             .app
-            .get(&format!("/api/v1/sessions/{}", self.session_id), Some(bearer))
+            .get(
+                &format!("/api/v1/sessions/{}", self.session_id),
+                Some(bearer),
+            )
             .await;
         assert_eq!(response.status(), StatusCode::OK);
         response.json().await.unwrap()
@@ -290,7 +308,13 @@ async fn run_to_signed_report(committee: &Committee, clients: &mut Clients) -> S
     clients.score_all().await;
 
     // A supervisor's warning reaches everyone; a clarification goes out once approved.
-    ok(&mut clients.supervisor, Request::Warn { text: "请勿讨论投标人背景".into() }).await;
+    ok(
+        &mut clients.supervisor,
+        Request::Warn {
+            text: "请勿讨论投标人背景".into(),
+        },
+    )
+    .await;
     let (asker, (asking, _)) = clients.experts.iter_mut().next().unwrap();
     let asker = *asker;
     let number = ok(
@@ -303,7 +327,14 @@ async fn run_to_signed_report(committee: &Committee, clients: &mut Clients) -> S
     .await["number"]
         .as_u64()
         .unwrap() as u32;
-    ok(&mut clients.supervisor, Request::DecideClarification { number, approve: true }).await;
+    ok(
+        &mut clients.supervisor,
+        Request::DecideClarification {
+            number,
+            approve: true,
+        },
+    )
+    .await;
 
     advance(&mut clients.host, Phase::Summary).await;
     advance(&mut clients.host, Phase::Signing).await;
@@ -316,7 +347,10 @@ async fn run_to_signed_report(committee: &Committee, clients: &mut Clients) -> S
     // Each member signs what they were sent; the last one dissents with reasons.
     let last = *clients.experts.keys().last().unwrap();
     for (seat, (client, _)) in clients.experts.iter_mut() {
-        let mine = client.wait_for("report_ready", |_| true, WAIT).await.unwrap();
+        let mine = client
+            .wait_for("report_ready", |_| true, WAIT)
+            .await
+            .unwrap();
         assert_eq!(mine.data["report_sha256"], draft.as_str());
         let request = if *seat == last {
             Request::Sign {
@@ -335,7 +369,10 @@ async fn run_to_signed_report(committee: &Committee, clients: &mut Clients) -> S
     }
     let closed = advance(&mut clients.host, Phase::Closed).await;
     let digest = closed["report_sha256"].as_str().unwrap().to_owned();
-    assert_ne!(digest, draft, "the signed report adds the signatures to the draft");
+    assert_ne!(
+        digest, draft,
+        "the signed report adds the signatures to the draft"
+    );
 
     // Every client sees the close; replayed from the start, each role's history holds the
     // warning and the approved clarification, in order and once.
@@ -344,7 +381,11 @@ async fn run_to_signed_report(committee: &Committee, clients: &mut Clients) -> S
         assert_eq!(end.data["report_sha256"], digest.as_str());
     }
     let (_, some_member) = clients.experts.values().next().unwrap();
-    for bearer in [&committee.fx.center, &committee.fx.supervisor, &some_member.bearer] {
+    for bearer in [
+        &committee.fx.center,
+        &committee.fx.supervisor,
+        &some_member.bearer,
+    ] {
         let mut replay = committee.connect(bearer).await;
         let mut history = Vec::new();
         loop {
@@ -356,7 +397,10 @@ async fn run_to_signed_report(committee: &Committee, clients: &mut Clients) -> S
             }
         }
         let seqs: Vec<i64> = history.iter().map(|e| e.seq).collect();
-        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "in order, once: {seqs:?}");
+        assert!(
+            seqs.windows(2).all(|w| w[0] < w[1]),
+            "in order, once: {seqs:?}"
+        );
         let warnings: Vec<&Event> = history.iter().filter(|e| e.kind == "warning").collect();
         assert_eq!(warnings.len(), 1);
         assert_eq!(warnings[0].data["text"], "请勿讨论投标人背景");
@@ -389,7 +433,12 @@ async fn run_to_signed_report(committee: &Committee, clients: &mut Clients) -> S
     let seats = report["report"]["seats"].as_array().unwrap();
     let dissent = seats.iter().find(|s| s["seat"] == last).unwrap();
     assert_eq!(dissent["signature"], "dissent");
-    assert!(dissent["dissent_reasons"].as_str().unwrap().contains("第 5 条"));
+    assert!(
+        dissent["dissent_reasons"]
+            .as_str()
+            .unwrap()
+            .contains("第 5 条")
+    );
     assert_eq!(report["report"]["draft_sha256"], draft.as_str());
     assert_eq!(report["report"]["chair"], chair);
 
@@ -429,7 +478,10 @@ pub async fn audit_entries(fx: &DrawFixture) -> Vec<Value> {
     for index in 0.. {
         let response = fx
             .app
-            .get(&format!("/api/v1/audit/entries/{index}"), Some(&fx.supervisor))
+            .get(
+                &format!("/api/v1/audit/entries/{index}"),
+                Some(&fx.supervisor),
+            )
             .await;
         if response.status() == StatusCode::NOT_FOUND {
             break;
@@ -456,8 +508,16 @@ async fn a_five_member_cross_site_session_over_three_venues_runs_from_check_in_t
     assert_eq!(view["phase"], "scheduled");
     assert_eq!(view["assignment"], "random");
     assert_eq!(view["venues"].as_array().unwrap().len(), 3);
-    let labels: Vec<&str> = view["seats"].as_array().unwrap().iter().map(|s| s["label"].as_str().unwrap()).collect();
-    assert_eq!(labels, ["Expert 1", "Expert 2", "Expert 3", "Expert 4", "Expert 5"]);
+    let labels: Vec<&str> = view["seats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        labels,
+        ["Expert 1", "Expert 2", "Expert 3", "Expert 4", "Expert 5"]
+    );
     let commitment = view["assignment_commitment"].as_str().unwrap().to_owned();
 
     // Host and supervisor contribute to the random seat assignment before it is revealed.
@@ -481,10 +541,16 @@ async fn a_five_member_cross_site_session_over_three_venues_runs_from_check_in_t
     // The seats went to the three venues within their capacities, and the placement is
     // recomputable from the audit entry alone (secret, contributions, seed).
     let entries = audit_entries(&committee.fx).await;
-    let assigned = entries.iter().find(|e| e["type"] == "session.seats_assigned").unwrap();
+    let assigned = entries
+        .iter()
+        .find(|e| e["type"] == "session.seats_assigned")
+        .unwrap();
     let secret = hex::decode(assigned["data"]["secret"].as_str().unwrap()).unwrap();
     assert_eq!(
-        hex::encode(sealdraw::session::rules::assignment_commitment(&committee.session_id, &secret)),
+        hex::encode(sealdraw::session::rules::assignment_commitment(
+            &committee.session_id,
+            &secret
+        )),
         commitment
     );
     let contributions: Vec<Vec<u8>> = assigned["data"]["contributions"]
@@ -494,7 +560,8 @@ async fn a_five_member_cross_site_session_over_three_venues_runs_from_check_in_t
         .map(|c| hex::decode(c.as_str().unwrap()).unwrap())
         .collect();
     assert_eq!(contributions.len(), 2);
-    let seed = sealdraw::session::rules::assignment_seed(&committee.session_id, &secret, &contributions);
+    let seed =
+        sealdraw::session::rules::assignment_seed(&committee.session_id, &secret, &contributions);
     let placement = sealdraw::session::rules::assign_venues(&seed, 5, &[2, 2, 2]).unwrap();
     let recorded: Vec<u64> = assigned["data"]["placement"]
         .as_array()
@@ -502,7 +569,10 @@ async fn a_five_member_cross_site_session_over_three_venues_runs_from_check_in_t
         .iter()
         .map(|p| p["venue"].as_u64().unwrap())
         .collect();
-    assert_eq!(recorded, placement.iter().map(|v| u64::from(*v)).collect::<Vec<_>>());
+    assert_eq!(
+        recorded,
+        placement.iter().map(|v| u64::from(*v)).collect::<Vec<_>>()
+    );
     let mut per_venue = [0; 3];
     for venue in &placement {
         per_venue[*venue as usize] += 1;
@@ -518,17 +588,32 @@ async fn a_five_member_cross_site_session_over_three_venues_runs_from_check_in_t
 
     // After closing, host and supervisor rate each member's conduct, once each.
     let rate = |bearer: &str, seat: u32, score: u8| {
-        let body = json!({"seat": seat, "punctuality": score, "diligence": score, "discipline": score});
+        let body =
+            json!({"seat": seat, "punctuality": score, "diligence": score, "discipline": score});
         let path = format!("/api/v1/sessions/{}/ratings", committee.session_id);
         let app = &committee.fx.app;
         let bearer = bearer.to_owned();
         async move { app.post(&path, Some(&bearer), &body).await }
     };
-    assert_eq!(rate(&committee.fx.center, 1, 5).await.status(), StatusCode::CREATED);
-    assert_eq!(rate(&committee.fx.supervisor, 1, 4).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        rate(&committee.fx.center, 1, 5).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        rate(&committee.fx.supervisor, 1, 4).await.status(),
+        StatusCode::CREATED
+    );
     assert_problem(rate(&committee.fx.center, 1, 5).await, StatusCode::CONFLICT).await;
-    assert_problem(rate(&committee.fx.center, 2, 9).await, StatusCode::UNPROCESSABLE_ENTITY).await;
-    assert_problem(rate(&committee.operators[0], 2, 3).await, StatusCode::FORBIDDEN).await;
+    assert_problem(
+        rate(&committee.fx.center, 2, 9).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_problem(
+        rate(&committee.operators[0], 2, 3).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -563,28 +648,51 @@ async fn a_refused_move_names_every_unmet_precondition_and_the_seats_concerned()
     let host = &mut clients.host;
 
     // Phases go one step at a time, and only the host moves them.
-    let skipped = refused(host, Request::Advance { to: Phase::Evaluation }).await;
+    let skipped = refused(
+        host,
+        Request::Advance {
+            to: Phase::Evaluation,
+        },
+    )
+    .await;
     assert_eq!(skipped.code, "wrong-phase");
     assert!(skipped.detail.contains("check_in"), "{}", skipped.detail);
     let (_, (expert, member)) = clients.experts.iter_mut().next().unwrap();
     let forbidden = refused(expert, Request::Advance { to: Phase::CheckIn }).await;
     assert_eq!(forbidden.code, "forbidden");
     // Not before check-in opens.
-    let early = refused(expert, Request::CheckIn { join_code: member.join_code.clone() }).await;
+    let early = refused(
+        expert,
+        Request::CheckIn {
+            join_code: member.join_code.clone(),
+        },
+    )
+    .await;
     assert_eq!(early.code, "wrong-phase");
 
     advance(&mut clients.host, Phase::CheckIn).await;
     // Two members check in; the move names the other three.
     let mut checked = Vec::new();
     for (seat, (client, member)) in clients.experts.iter_mut().take(2) {
-        ok(client, Request::CheckIn { join_code: member.join_code.clone() }).await;
+        ok(
+            client,
+            Request::CheckIn {
+                join_code: member.join_code.clone(),
+            },
+        )
+        .await;
         checked.push(*seat);
     }
     let missing = refused(&mut clients.host, Request::Advance { to: Phase::Recusal }).await;
     assert_eq!(missing.code, "precondition-failed");
     let list = missing.missing.unwrap();
     assert_eq!(list[0]["code"], "not-checked-in");
-    let absent: BTreeSet<u64> = list[0]["seats"].as_array().unwrap().iter().map(|s| s.as_u64().unwrap()).collect();
+    let absent: BTreeSet<u64> = list[0]["seats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_u64().unwrap())
+        .collect();
     let expected: BTreeSet<u64> = clients
         .experts
         .keys()
@@ -596,7 +704,13 @@ async fn a_refused_move_names_every_unmet_precondition_and_the_seats_concerned()
 
     clients.check_in_all().await;
     advance(&mut clients.host, Phase::Recusal).await;
-    let missing = refused(&mut clients.host, Request::Advance { to: Phase::ChairElection }).await;
+    let missing = refused(
+        &mut clients.host,
+        Request::Advance {
+            to: Phase::ChairElection,
+        },
+    )
+    .await;
     assert_eq!(missing.missing.unwrap()[0]["code"], "not-declared");
     clients.declare_all().await;
     advance(&mut clients.host, Phase::ChairElection).await;
@@ -605,7 +719,13 @@ async fn a_refused_move_names_every_unmet_precondition_and_the_seats_concerned()
     for (i, (client, _)) in clients.experts.values_mut().enumerate() {
         ok(client, Request::Vote { seat: seats[i % 3] }).await;
     }
-    let missing = refused(&mut clients.host, Request::Advance { to: Phase::Evaluation }).await;
+    let missing = refused(
+        &mut clients.host,
+        Request::Advance {
+            to: Phase::Evaluation,
+        },
+    )
+    .await;
     assert_eq!(missing.missing.unwrap()[0]["code"], "no-chair");
     // A member changes their vote: seat 0 gets a majority.
     let (_, (client, _)) = clients.experts.iter_mut().nth(1).unwrap();
@@ -621,17 +741,45 @@ async fn a_refused_move_names_every_unmet_precondition_and_the_seats_concerned()
     let missing = refused(&mut clients.host, Request::Advance { to: Phase::Summary }).await;
     let list = missing.missing.unwrap();
     assert_eq!(list[0]["code"], "sheets-missing");
-    assert_eq!(list[0]["seats"].as_array().unwrap().len(), 5, "every seat lacks a sheet for Bidder B");
+    assert_eq!(
+        list[0]["seats"].as_array().unwrap().len(),
+        5,
+        "every seat lacks a sheet for Bidder B"
+    );
     clients.score_all().await;
     advance(&mut clients.host, Phase::Summary).await;
     let signing = advance(&mut clients.host, Phase::Signing).await;
     let draft = signing["report_sha256"].as_str().unwrap().to_owned();
     let (_, (first, _)) = clients.experts.iter_mut().next().unwrap();
-    let wrong = refused(first, Request::Sign { report_sha256: "00".repeat(32), agree: true, reasons: None }).await;
+    let wrong = refused(
+        first,
+        Request::Sign {
+            report_sha256: "00".repeat(32),
+            agree: true,
+            reasons: None,
+        },
+    )
+    .await;
     assert_eq!(wrong.field.as_deref(), Some("report_sha256"));
-    let terse = refused(first, Request::Sign { report_sha256: draft.clone(), agree: false, reasons: None }).await;
+    let terse = refused(
+        first,
+        Request::Sign {
+            report_sha256: draft.clone(),
+            agree: false,
+            reasons: None,
+        },
+    )
+    .await;
     assert_eq!(terse.field.as_deref(), Some("reasons"));
-    ok(first, Request::Sign { report_sha256: draft, agree: true, reasons: None }).await;
+    ok(
+        first,
+        Request::Sign {
+            report_sha256: draft,
+            agree: true,
+            reasons: None,
+        },
+    )
+    .await;
     let missing = refused(&mut clients.host, Request::Advance { to: Phase::Closed }).await;
     let list = missing.missing.unwrap();
     assert_eq!(list[0]["code"], "not-signed");
@@ -640,7 +788,7 @@ async fn a_refused_move_names_every_unmet_precondition_and_the_seats_concerned()
 
 #[tokio::test]
 async fn a_member_who_leaves_mid_evaluation_is_replaced_from_the_reserves_and_their_sheets_are_void()
-{
+ {
     let committee = Committee::new(Mode::Distributed, 5, 2).await;
     let mut clients = committee.everyone().await;
     advance(&mut clients.host, Phase::CheckIn).await;
@@ -655,44 +803,104 @@ async fn a_member_who_leaves_mid_evaluation_is_replaced_from_the_reserves_and_th
 
     // The member of the last seat leaves; the host records it.
     let leaving = *clients.experts.keys().last().unwrap();
-    let replaced = ok(&mut clients.host, Request::Replace { seat: leaving, reason: "withdrew".into() }).await;
+    let replaced = ok(
+        &mut clients.host,
+        Request::Replace {
+            seat: leaving,
+            reason: "withdrew".into(),
+        },
+    )
+    .await;
     assert_eq!(replaced["vacated"], leaving);
     let successor_seat = replaced["successor_seat"].as_u64().unwrap() as u32;
-    assert_eq!(successor_seat, 6, "the successor takes the next seat number");
-    let vacated = clients.host.wait_for("seat_vacated", |_| true, WAIT).await.unwrap();
+    assert_eq!(
+        successor_seat, 6,
+        "the successor takes the next seat number"
+    );
+    let vacated = clients
+        .host
+        .wait_for("seat_vacated", |_| true, WAIT)
+        .await
+        .unwrap();
     assert_eq!(vacated.data["seat"], leaving);
     assert_eq!(vacated.data["voided_sheets"], 2);
-    clients.host.wait_for("seat_added", |d| d["seat"] == successor_seat, WAIT).await.unwrap();
+    clients
+        .host
+        .wait_for("seat_added", |d| d["seat"] == successor_seat, WAIT)
+        .await
+        .unwrap();
     let (mut gone, _) = clients.experts.remove(&leaving).unwrap();
     let void = refused(&mut gone, sheet("Bidder A", "1", "1")).await;
     assert_eq!(void.code, "forbidden");
 
     // Without the successor the summary cannot open.
     let missing = refused(&mut clients.host, Request::Advance { to: Phase::Summary }).await;
-    let codes: Vec<&str> = missing.missing.as_ref().unwrap().as_array().unwrap().iter().map(|m| m["code"].as_str().unwrap()).collect();
+    let codes: Vec<&str> = missing
+        .missing
+        .as_ref()
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["code"].as_str().unwrap())
+        .collect();
     assert!(codes.contains(&"replacement-pending"), "{codes:?}");
 
     // The reserve is invited, accepts, joins with their own join code, and evaluates afresh.
-    let (bearer, invitation) = invited(&committee.fx, &committee.logins, "pending").await.remove(0);
-    let accepted: Value = answer(&committee.fx, &bearer, &invitation, json!({"accept": true})).await.json().await.unwrap();
+    let (bearer, invitation) = invited(&committee.fx, &committee.logins, "pending")
+        .await
+        .remove(0);
+    let accepted: Value = answer(&committee.fx, &bearer, &invitation, json!({"accept": true}))
+        .await
+        .json()
+        .await
+        .unwrap();
     let mut successor = committee.connect(&bearer).await;
     assert_eq!(successor.seat, Some(successor_seat));
-    ok(&mut successor, Request::CheckIn { join_code: accepted["session_join_code"].as_str().unwrap().into() }).await;
+    ok(
+        &mut successor,
+        Request::CheckIn {
+            join_code: accepted["session_join_code"].as_str().unwrap().into(),
+        },
+    )
+    .await;
     ok(&mut successor, Request::Declare { conflict: false }).await;
     ok(&mut successor, sheet("Bidder A", "10", "10")).await;
     ok(&mut successor, sheet("Bidder B", "45", "35.25")).await;
     advance(&mut clients.host, Phase::Summary).await;
-    let revealed = successor.wait_for("sheets_revealed", |_| true, WAIT).await.unwrap();
+    let revealed = successor
+        .wait_for("sheets_revealed", |_| true, WAIT)
+        .await
+        .unwrap();
     let bidder_a = &revealed.data["bidders"][0];
-    let seats: Vec<u64> = bidder_a["sheets"].as_array().unwrap().iter().map(|s| s["seat"].as_u64().unwrap()).collect();
-    assert!(!seats.contains(&u64::from(leaving)), "the replaced member's sheet is void");
+    let seats: Vec<u64> = bidder_a["sheets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["seat"].as_u64().unwrap())
+        .collect();
+    assert!(
+        !seats.contains(&u64::from(leaving)),
+        "the replaced member's sheet is void"
+    );
     assert!(seats.contains(&u64::from(successor_seat)));
     assert_eq!(seats.len(), 5);
     // The successor's low score strays from the median and is flagged.
-    let flagged: Vec<u64> = bidder_a["sheets"].as_array().unwrap().iter().filter(|s| s["deviates"] == true).map(|s| s["seat"].as_u64().unwrap()).collect();
+    let flagged: Vec<u64> = bidder_a["sheets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["deviates"] == true)
+        .map(|s| s["seat"].as_u64().unwrap())
+        .collect();
     assert_eq!(flagged, [u64::from(successor_seat)]);
     let view = committee.view(&committee.fx.supervisor).await;
-    let old = view["seats"].as_array().unwrap().iter().find(|s| s["seat"] == leaving).unwrap();
+    let old = view["seats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["seat"] == leaving)
+        .unwrap();
     assert_eq!(old["state"], "void");
     assert_eq!(old["void_reason"], "withdrew");
 }
@@ -708,14 +916,29 @@ async fn a_member_who_declares_a_conflict_is_recused_and_a_reserve_takes_the_sea
     let seat = *seat;
     let recused = ok(client, Request::Declare { conflict: true }).await;
     assert_eq!(recused["recused"], true);
-    let vacated = clients.supervisor.wait_for("seat_vacated", |_| true, WAIT).await.unwrap();
+    let vacated = clients
+        .supervisor
+        .wait_for("seat_vacated", |_| true, WAIT)
+        .await
+        .unwrap();
     assert_eq!(vacated.data["seat"], seat);
     assert_eq!(vacated.data["reason"], "recused");
     let draw: Value = committee.fx.view(&committee.draw_id).await;
-    let replaced: Vec<&Value> = draw["seats"].as_array().unwrap().iter().filter(|s| s["state"] == "replaced").collect();
+    let replaced: Vec<&Value> = draw["seats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["state"] == "replaced")
+        .collect();
     assert_eq!(replaced.len(), 1);
     assert_eq!(replaced[0]["replaced_reason"], "recused");
-    assert_eq!(invited(&committee.fx, &committee.logins, "pending").await.len(), 1, "the reserve is invited");
+    assert_eq!(
+        invited(&committee.fx, &committee.logins, "pending")
+            .await
+            .len(),
+        1,
+        "the reserve is invited"
+    );
 }
 
 #[tokio::test]
@@ -732,22 +955,57 @@ async fn a_hidden_sheet_is_invisible_to_other_experts_until_the_evaluation_close
     advance(&mut clients.host, Phase::Evaluation).await;
     let seats: Vec<u32> = clients.experts.keys().copied().collect();
     let (author, other) = (seats[0], seats[1]);
-    ok(&mut clients.experts.get_mut(&author).unwrap().0, sheet("Bidder A", "57.75", "31")).await;
+    ok(
+        &mut clients.experts.get_mut(&author).unwrap().0,
+        sheet("Bidder A", "57.75", "31"),
+    )
+    .await;
     // The author gets their sheet back; the other expert only learns that it is in.
-    let own = clients.experts.get_mut(&author).unwrap().0.wait_for("sheet_recorded", |_| true, WAIT).await.unwrap();
+    let own = clients
+        .experts
+        .get_mut(&author)
+        .unwrap()
+        .0
+        .wait_for("sheet_recorded", |_| true, WAIT)
+        .await
+        .unwrap();
     assert_eq!(own.data["sheet"]["total_centi"], 8875);
     let theirs = &mut clients.experts.get_mut(&other).unwrap().0;
-    let submitted = theirs.wait_for("sheet_submitted", |d| d["seat"] == author, WAIT).await.unwrap();
-    assert!(!submitted.data.to_string().contains("5775"), "{}", submitted.data);
+    let submitted = theirs
+        .wait_for("sheet_submitted", |d| d["seat"] == author, WAIT)
+        .await
+        .unwrap();
+    assert!(
+        !submitted.data.to_string().contains("5775"),
+        "{}",
+        submitted.data
+    );
     // Nothing else about the sheet reaches the other expert (read until a later marker).
-    ok(&mut clients.supervisor, Request::Warn { text: "marker".into() }).await;
+    ok(
+        &mut clients.supervisor,
+        Request::Warn {
+            text: "marker".into(),
+        },
+    )
+    .await;
     let theirs = &mut clients.experts.get_mut(&other).unwrap().0;
     theirs.wait_for("warning", |_| true, WAIT).await.unwrap();
     let mut seen = theirs.drain_events();
     // A reconnect from the start replays nothing hidden either.
-    let mut replay = committee.connect_after(&clients.experts[&other].1.bearer, 0).await;
-    ok(&mut clients.supervisor, Request::Warn { text: "marker 2".into() }).await;
-    replay.wait_for("warning", |d| d["text"] == "marker 2", WAIT).await.unwrap();
+    let mut replay = committee
+        .connect_after(&clients.experts[&other].1.bearer, 0)
+        .await;
+    ok(
+        &mut clients.supervisor,
+        Request::Warn {
+            text: "marker 2".into(),
+        },
+    )
+    .await;
+    replay
+        .wait_for("warning", |d| d["text"] == "marker 2", WAIT)
+        .await
+        .unwrap();
     seen.extend(replay.drain_events());
     for event in &seen {
         assert_ne!(event.kind, "sheet_recorded");
@@ -757,8 +1015,16 @@ async fn a_hidden_sheet_is_invisible_to_other_experts_until_the_evaluation_close
     clients.score_all().await;
     advance(&mut clients.host, Phase::Summary).await;
     let theirs = &mut clients.experts.get_mut(&other).unwrap().0;
-    let revealed = theirs.wait_for("sheets_revealed", |_| true, WAIT).await.unwrap();
-    assert!(revealed.data.to_string().contains(&format!("\"seat\":{author}")));
+    let revealed = theirs
+        .wait_for("sheets_revealed", |_| true, WAIT)
+        .await
+        .unwrap();
+    assert!(
+        revealed
+            .data
+            .to_string()
+            .contains(&format!("\"seat\":{author}"))
+    );
 }
 
 #[tokio::test]
@@ -772,7 +1038,9 @@ async fn tickets_are_single_use_and_short_lived_origins_are_checked_and_join_cod
     let path = issued["path"].as_str().unwrap();
     let ticket = issued["ticket"].as_str().unwrap();
     assert_eq!(issued["expires_in"], 30);
-    let client = SessionClient::connect(&committee.endpoint, path, ticket, 0).await.unwrap();
+    let client = SessionClient::connect(&committee.endpoint, path, ticket, 0)
+        .await
+        .unwrap();
     client.close().await;
     // Used once: refused.
     match SessionClient::connect(&committee.endpoint, path, ticket, 0).await {
@@ -785,7 +1053,14 @@ async fn tickets_are_single_use_and_short_lived_origins_are_checked_and_join_cod
     // Expired after 30 s.
     let issued: Value = committee.ticket(&member.bearer).await.json().await.unwrap();
     committee.fx.app.clock.advance(Duration::from_secs(31));
-    match SessionClient::connect(&committee.endpoint, path, issued["ticket"].as_str().unwrap(), 0).await {
+    match SessionClient::connect(
+        &committee.endpoint,
+        path,
+        issued["ticket"].as_str().unwrap(),
+        0,
+    )
+    .await
+    {
         Err(ClientError::Refused { status, body }) => {
             assert_eq!(status, 401);
             assert!(body.contains("expired"), "{body}");
@@ -793,7 +1068,14 @@ async fn tickets_are_single_use_and_short_lived_origins_are_checked_and_join_cod
         other => panic!("an expired ticket was not refused: {:?}", other.err()),
     }
     // A made-up ticket, and one for another session's path.
-    match SessionClient::connect(&committee.endpoint, path, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 0).await {
+    match SessionClient::connect(
+        &committee.endpoint,
+        path,
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        0,
+    )
+    .await
+    {
         Err(ClientError::Refused { status, .. }) => assert_eq!(status, 401),
         other => panic!("a forged ticket was not refused: {:?}", other.err()),
     }
@@ -811,17 +1093,40 @@ async fn tickets_are_single_use_and_short_lived_origins_are_checked_and_join_cod
     let issued: Value = committee.ticket(&member.bearer).await.json().await.unwrap();
     let mut console = committee.endpoint.clone();
     console.origin = Some("https://console.example.gov.cn".into());
-    let mut client = SessionClient::connect(&console, path, issued["ticket"].as_str().unwrap(), 0).await.unwrap();
+    let mut client = SessionClient::connect(&console, path, issued["ticket"].as_str().unwrap(), 0)
+        .await
+        .unwrap();
     // A wrong join code is refused; the right one checks in.
     let mut host = committee.connect(&committee.fx.center).await;
     advance(&mut host, Phase::CheckIn).await;
-    let wrong = refused(&mut client, Request::CheckIn { join_code: "0000000000".into() }).await;
+    let wrong = refused(
+        &mut client,
+        Request::CheckIn {
+            join_code: "0000000000".into(),
+        },
+    )
+    .await;
     assert_eq!(wrong.code, "wrong-join-code");
     assert_eq!(wrong.field.as_deref(), Some("join_code"));
     let other_code = committee.members[1].join_code.clone();
-    let stolen = refused(&mut client, Request::CheckIn { join_code: other_code }).await;
-    assert_eq!(stolen.code, "wrong-join-code", "another member's code is not this seat's");
-    ok(&mut client, Request::CheckIn { join_code: member.join_code.clone() }).await;
+    let stolen = refused(
+        &mut client,
+        Request::CheckIn {
+            join_code: other_code,
+        },
+    )
+    .await;
+    assert_eq!(
+        stolen.code, "wrong-join-code",
+        "another member's code is not this seat's"
+    );
+    ok(
+        &mut client,
+        Request::CheckIn {
+            join_code: member.join_code.clone(),
+        },
+    )
+    .await;
     // Someone outside the session gets no ticket, and learns nothing of it.
     let stranger = committee
         .logins
@@ -830,33 +1135,58 @@ async fn tickets_are_single_use_and_short_lived_origins_are_checked_and_join_cod
         .find(|b| !committee.members.iter().any(|m| &m.bearer == *b))
         .unwrap();
     assert_problem(committee.ticket(stranger).await, StatusCode::NOT_FOUND).await;
-    let (_, other_center) = committee.fx.app.account_with_token("other-center", Role::Center).await;
+    let (_, other_center) = committee
+        .fx
+        .app
+        .account_with_token("other-center", Role::Center)
+        .await;
     assert_problem(committee.ticket(&other_center).await, StatusCode::NOT_FOUND).await;
 }
 
 #[tokio::test]
 async fn a_client_that_sends_garbage_oversize_frames_or_floods_is_cut_off_without_disturbing_the_others()
-{
+ {
     let committee = Committee::new(Mode::Distributed, 5, 1).await;
     let mut host = committee.connect(&committee.fx.center).await;
     let mut watcher = committee.connect(&committee.fx.supervisor).await;
 
     let mut garbage = committee.connect(&committee.members[0].bearer).await;
     garbage.send_text("{this is not json".into()).await.unwrap();
-    assert_eq!(garbage.closed_by_server(WAIT).await.unwrap().as_deref(), Some("malformed-frame"));
+    assert_eq!(
+        garbage.closed_by_server(WAIT).await.unwrap().as_deref(),
+        Some("malformed-frame")
+    );
 
     let mut wrong_shape = committee.connect(&committee.members[0].bearer).await;
-    wrong_shape.send_text(r#"{"v":1,"id":"x","type":"vote","seat":"one"}"#.into()).await.unwrap();
-    assert_eq!(wrong_shape.closed_by_server(WAIT).await.unwrap().as_deref(), Some("malformed-frame"));
+    wrong_shape
+        .send_text(r#"{"v":1,"id":"x","type":"vote","seat":"one"}"#.into())
+        .await
+        .unwrap();
+    assert_eq!(
+        wrong_shape.closed_by_server(WAIT).await.unwrap().as_deref(),
+        Some("malformed-frame")
+    );
 
     let mut binary = committee.connect(&committee.members[1].bearer).await;
-    binary.send_message(Message::binary(vec![0u8, 159, 146, 150])).await.unwrap();
-    assert_eq!(binary.closed_by_server(WAIT).await.unwrap().as_deref(), Some("binary-frame"));
+    binary
+        .send_message(Message::binary(vec![0u8, 159, 146, 150]))
+        .await
+        .unwrap();
+    assert_eq!(
+        binary.closed_by_server(WAIT).await.unwrap().as_deref(),
+        Some("binary-frame")
+    );
 
     let mut oversize = committee.connect(&committee.members[2].bearer).await;
-    let huge = format!(r#"{{"v":1,"id":"big","type":"warn","text":"{}"}}"#, "x".repeat(64 * 1024));
+    let huge = format!(
+        r#"{{"v":1,"id":"big","type":"warn","text":"{}"}}"#,
+        "x".repeat(64 * 1024)
+    );
     let _ = oversize.send_text(huge).await;
-    assert_eq!(oversize.closed_by_server(WAIT).await.unwrap().as_deref(), Some("frame-too-large"));
+    assert_eq!(
+        oversize.closed_by_server(WAIT).await.unwrap().as_deref(),
+        Some("frame-too-large")
+    );
 
     let mut flood = committee.connect(&committee.members[3].bearer).await;
     for i in 0..200 {
@@ -865,17 +1195,33 @@ async fn a_client_that_sends_garbage_oversize_frames_or_floods_is_cut_off_withou
             break;
         }
     }
-    assert_eq!(flood.closed_by_server(WAIT).await.unwrap().as_deref(), Some("flood"));
+    assert_eq!(
+        flood.closed_by_server(WAIT).await.unwrap().as_deref(),
+        Some("flood")
+    );
 
     // The others are undisturbed: the host still moves the session and everyone sees it.
     advance(&mut host, Phase::CheckIn).await;
-    let moved = watcher.wait_for("phase_changed", |d| d["to"] == "check_in", WAIT).await.unwrap();
+    let moved = watcher
+        .wait_for("phase_changed", |d| d["to"] == "check_in", WAIT)
+        .await
+        .unwrap();
     assert!(moved.seq > 0);
     // Nothing the misbehaving clients sent was applied.
     let view = committee.view(&committee.fx.center).await;
-    assert!(view["seats"].as_array().unwrap().iter().all(|s| s["checked_in"] == false));
+    assert!(
+        view["seats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["checked_in"] == false)
+    );
     let entries = audit_entries(&committee.fx).await;
-    assert!(!entries.iter().any(|e| e["type"] == "session.warning" || e["type"] == "session.vote"));
+    assert!(
+        !entries
+            .iter()
+            .any(|e| e["type"] == "session.warning" || e["type"] == "session.vote")
+    );
 }
 
 #[tokio::test]
@@ -884,7 +1230,10 @@ async fn a_reconnecting_client_receives_every_missed_event_once_in_order_and_ret
     let mut host = committee.connect(&committee.fx.center).await;
     let mut supervisor = committee.connect(&committee.fx.supervisor).await;
     ok(&mut supervisor, Request::Warn { text: "one".into() }).await;
-    let first = host.wait_for("warning", |d| d["text"] == "one", WAIT).await.unwrap();
+    let first = host
+        .wait_for("warning", |d| d["text"] == "one", WAIT)
+        .await
+        .unwrap();
     let resume_from = host.last_seq;
     assert!(resume_from >= first.seq);
     host.close().await;
@@ -892,13 +1241,24 @@ async fn a_reconnecting_client_receives_every_missed_event_once_in_order_and_ret
     let mut other_host_tab = committee.connect(&committee.fx.center).await;
     advance(&mut other_host_tab, Phase::CheckIn).await;
     ok(&mut supervisor, Request::Warn { text: "two".into() }).await;
-    ok(&mut supervisor, Request::Warn { text: "three".into() }).await;
-    let mut resumed = committee.connect_after(&committee.fx.center, resume_from).await;
+    ok(
+        &mut supervisor,
+        Request::Warn {
+            text: "three".into(),
+        },
+    )
+    .await;
+    let mut resumed = committee
+        .connect_after(&committee.fx.center, resume_from)
+        .await;
     let mut kinds = Vec::new();
     loop {
         let event = resumed.next_event(WAIT).await.unwrap();
         assert!(event.seq > resume_from, "event {} repeated", event.seq);
-        kinds.push((event.kind.clone(), event.data["text"].as_str().map(str::to_owned)));
+        kinds.push((
+            event.kind.clone(),
+            event.data["text"].as_str().map(str::to_owned),
+        ));
         if event.data["text"] == "three" {
             break;
         }
@@ -908,11 +1268,44 @@ async fn a_reconnecting_client_receives_every_missed_event_once_in_order_and_ret
     assert!(kinds.iter().any(|(k, _)| k == "phase_changed"));
 
     // A retried request (same id) gets the same answer and is applied once.
-    let request = Request::Warn { text: "retried".into() };
-    let a = supervisor.request_with_id("warn-7", &request).await.unwrap().unwrap();
-    let b = supervisor.request_with_id("warn-7", &request).await.unwrap().unwrap();
+    let request = Request::Warn {
+        text: "retried".into(),
+    };
+    let a = supervisor
+        .request_with_id("warn-7", &request)
+        .await
+        .unwrap()
+        .unwrap();
+    let b = supervisor
+        .request_with_id("warn-7", &request)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(a, b);
-    ok(&mut supervisor, Request::Warn { text: "after".into() }).await;
+    // The same id for another request is refused, not answered as if applied.
+    let reused = supervisor
+        .request_with_id(
+            "warn-7",
+            &Request::Warn {
+                text: "something else".into(),
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(reused.code, "conflict");
+    assert!(
+        reused.detail.contains("different request"),
+        "{}",
+        reused.detail
+    );
+    ok(
+        &mut supervisor,
+        Request::Warn {
+            text: "after".into(),
+        },
+    )
+    .await;
     let mut retried = 0;
     loop {
         let event = resumed.next_event(WAIT).await.unwrap();
@@ -934,38 +1327,83 @@ async fn a_session_is_opened_only_by_its_center_for_a_complete_remote_committee(
     body["supervisors"] = json!(["supervisor"]);
     body["draw_id"] = json!(committee.draw_id);
     // One session per draw.
-    assert_problem(fx.app.post("/api/v1/sessions", Some(&fx.center), &body).await, StatusCode::CONFLICT).await;
+    assert_problem(
+        fx.app
+            .post("/api/v1/sessions", Some(&fx.center), &body)
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
     // Another center's draw does not exist for this center.
-    let (_, other) = fx.app.account_with_token("other-center", Role::Center).await;
-    assert_problem(fx.app.post("/api/v1/sessions", Some(&other), &body).await, StatusCode::NOT_FOUND).await;
+    let (_, other) = fx
+        .app
+        .account_with_token("other-center", Role::Center)
+        .await;
+    assert_problem(
+        fx.app.post("/api/v1/sessions", Some(&other), &body).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
     // Only centers open sessions.
-    assert_problem(fx.app.post("/api/v1/sessions", Some(&fx.supervisor), &body).await, StatusCode::FORBIDDEN).await;
+    assert_problem(
+        fx.app
+            .post("/api/v1/sessions", Some(&fx.supervisor), &body)
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
     // Bad input is named.
     for (field, value, named) in [
         ("supervisors", json!([]), "supervisors"),
         ("supervisors", json!(["nobody"]), "supervisors[0]"),
         ("bidders", json!(["A", "A"]), "bidders[1]"),
-        ("criteria", json!([{"name": "x", "max_points": 0}]), "criteria[0].max_points"),
+        (
+            "criteria",
+            json!([{"name": "x", "max_points": 0}]),
+            "criteria[0].max_points",
+        ),
         ("venues", json!([{"name": "主场", "seats": 5}]), "venues"),
         ("deviation_percent", json!(0), "deviation_percent"),
     ] {
         let mut bad = body.clone();
         bad[field] = value;
-        let problem = assert_problem(fx.app.post("/api/v1/sessions", Some(&fx.center), &bad).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let problem = assert_problem(
+            fx.app
+                .post("/api/v1/sessions", Some(&fx.center), &bad)
+                .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
         assert_eq!(problem["field"], named, "{problem}");
     }
     let mut wrong_type = body.clone();
     wrong_type["bidders"] = json!("Bidder A");
-    let problem = assert_problem(fx.app.post("/api/v1/sessions", Some(&fx.center), &wrong_type).await, StatusCode::BAD_REQUEST).await;
+    let problem = assert_problem(
+        fx.app
+            .post("/api/v1/sessions", Some(&fx.center), &wrong_type)
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     assert_eq!(problem["field"], "bidders", "{problem}");
 
     // A draw whose committee is not yet confirmed has no session.
-    let mut request = fx.request(json!([{ "specialty_prefixes": ["A03"], "count": 5, "reserves": 0 }]));
+    let mut request =
+        fx.request(json!([{ "specialty_prefixes": ["A03"], "count": 5, "reserves": 0 }]));
     request["mode"] = json!("distributed");
     request.as_object_mut().unwrap().remove("venue");
     let pending = fx.drawn(&request).await;
     let mut early = body.clone();
     early["draw_id"] = pending["draw_id"].clone();
-    let problem = assert_problem(fx.app.post("/api/v1/sessions", Some(&fx.center), &early).await, StatusCode::CONFLICT).await;
-    assert!(problem["detail"].as_str().unwrap().contains("not complete"), "{problem}");
+    let problem = assert_problem(
+        fx.app
+            .post("/api/v1/sessions", Some(&fx.center), &early)
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("not complete"),
+        "{problem}"
+    );
 }

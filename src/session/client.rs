@@ -95,10 +95,17 @@ impl SessionClient {
         ticket: &str,
         after: i64,
     ) -> Result<Self, ClientError> {
-        let url = format!(
-            "wss://{}{}?ticket={}&after={}",
-            endpoint.server_name, path, ticket, after
-        );
+        let port = endpoint
+            .address
+            .rsplit_once(':')
+            .map(|(_, port)| port)
+            .ok_or_else(|| ClientError::Connect("the address needs a port".into()))?;
+        let host = if endpoint.server_name.contains(':') {
+            format!("[{}]", endpoint.server_name)
+        } else {
+            endpoint.server_name.clone()
+        };
+        let url = format!("wss://{host}:{port}{path}?ticket={ticket}&after={after}");
         let mut request = url
             .as_str()
             .into_client_request()
@@ -186,11 +193,10 @@ impl SessionClient {
         id: &str,
         request: &Request,
     ) -> Result<Result<Value, ReplyError>, ClientError> {
-        let mut frame =
-            serde_json::to_value(request).map_err(|e| ClientError::Protocol(e.to_string()))?;
-        frame["v"] = PROTOCOL_VERSION.into();
-        frame["id"] = id.into();
-        self.send_text(frame.to_string()).await?;
+        let mut frame = request.to_wire();
+        frame.insert("v".into(), PROTOCOL_VERSION.into());
+        frame.insert("id".into(), id.into());
+        self.send_text(Value::Object(frame).to_string()).await?;
         loop {
             match self.next_frame(Duration::from_secs(30)).await? {
                 ServerFrame::Reply {

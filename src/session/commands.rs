@@ -39,9 +39,7 @@ impl Outgoing {
     }
 
     fn from_request(request: Request) -> Result<Self, CommandError> {
-        let Ok(Value::Object(mut frame)) = serde_json::to_value(&request) else {
-            return Err(CommandError("the request cannot be written as JSON".into()));
-        };
+        let mut frame = request.to_wire();
         frame.insert("v".into(), PROTOCOL_VERSION.into());
         Ok(Self {
             request,

@@ -91,38 +91,55 @@ impl Hub {
         session_id: &str,
         role: SessionRole,
     ) -> Result<Subscription, StoreError> {
-        let channel = self
-            .lock_channels()
-            .entry(session_id.to_owned())
-            .or_insert_with(|| {
-                Arc::new(Channel {
-                    delivered: tokio::sync::Mutex::new(None),
-                    subscribers: std::sync::Mutex::new(Vec::new()),
-                })
-            })
-            .clone();
         let (sender, events) = mpsc::channel(self.queue);
         let lagged = Arc::new(AtomicBool::new(false));
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        {
-            let mut delivered = channel.delivered.lock().await;
-            if delivered.is_none() {
-                let mut tx = self.store.read().await?;
-                let last = tx
-                    .session(session_id)
-                    .await?
-                    .map_or(0, |row| row.next_seq - 1);
-                tx.rollback().await?;
-                *delivered = Some(last);
-            }
+        // Joined under the map's lock, so the channel cannot be dropped as empty between
+        // finding it and joining it.
+        let channel = {
+            let mut channels = self.lock_channels();
+            let channel = channels
+                .entry(session_id.to_owned())
+                .or_insert_with(|| {
+                    Arc::new(Channel {
+                        delivered: tokio::sync::Mutex::new(None),
+                        subscribers: std::sync::Mutex::new(Vec::new()),
+                    })
+                })
+                .clone();
             lock(&channel.subscribers).push(Subscriber {
                 id,
                 role,
                 sender,
                 lagged: lagged.clone(),
             });
+            metrics::gauge!("session_connections").increment(1.0);
+            channel
+        };
+        // Until the channel knows where the session stands it delivers nothing; what is
+        // committed before this read is the connection's backlog, anything later is live.
+        let mut delivered = channel.delivered.lock().await;
+        if delivered.is_none() {
+            let last = async {
+                let mut tx = self.store.read().await?;
+                let last = tx
+                    .session(session_id)
+                    .await?
+                    .map_or(0, |row| row.next_seq - 1);
+                tx.rollback().await?;
+                Ok::<_, StoreError>(last)
+            }
+            .await;
+            match last {
+                Ok(last) => *delivered = Some(last),
+                Err(error) => {
+                    drop(delivered);
+                    self.unsubscribe(session_id, id);
+                    return Err(error);
+                }
+            }
         }
-        metrics::gauge!("session_connections").increment(1.0);
+        drop(delivered);
         Ok(Subscription {
             events,
             lagged,
@@ -223,6 +240,9 @@ impl Hub {
             };
             if let Err(error) = listener.listen("sealdraw_session_events").await {
                 tracing::warn!(error = %error, "cannot listen for session events; retrying");
+                if wait_or_stop(&mut stop, std::time::Duration::from_secs(1)).await {
+                    return;
+                }
                 continue;
             }
             let followed: Vec<String> = self.lock_channels().keys().cloned().collect();

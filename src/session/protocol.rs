@@ -14,8 +14,11 @@ pub const PROTOCOL_VERSION: u32 = 1;
 pub const MAX_REQUEST_ID_LEN: usize = 64;
 
 /// What a client may ask, by `type`.
+/// On the wire a request is one object whose `type` names the variant (`{"type": "vote",
+/// "seat": 3}`); in code it is externally tagged (`{"vote": {"seat": 3}}`), so that a refused
+/// field is reported by its name, which serde loses for internally tagged enums.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Request {
     /// An expert checks in at their seat with the session join code from their invitation.
     CheckIn { join_code: String },
@@ -51,7 +54,20 @@ pub enum Request {
 }
 
 impl Request {
-    /// Requests that change nothing are not remembered for idempotency.
+    /// The request as a wire object: `type` and the variant's fields (no `v`, no `id`).
+    pub fn to_wire(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut wire = serde_json::Map::new();
+        wire.insert("type".into(), self.kind().into());
+        if let Ok(serde_json::Value::Object(tagged)) = serde_json::to_value(self)
+            && let Some(serde_json::Value::Object(fields)) =
+                tagged.into_iter().next().map(|(_, v)| v)
+        {
+            wire.extend(fields);
+        }
+        wire
+    }
+
+    /// The name of the request's type on the wire.
     pub fn kind(&self) -> &'static str {
         match self {
             Request::CheckIn { .. } => "check_in",
@@ -119,12 +135,33 @@ pub fn parse_frame(text: &str) -> Result<ClientFrame, FrameError> {
             ));
         }
     };
-    let request: Request = serde_path_to_error::deserialize(serde_json::Value::Object(object))
-        .map_err(|e| {
-            let path = e.path().to_string();
-            let field = if path == "." { "type".to_owned() } else { path };
-            fail(&field, e.into_inner().to_string())
-        })?;
+    let kind = match object.remove("type") {
+        Some(serde_json::Value::String(kind)) => kind,
+        Some(_) => return Err(fail("type", "must be a string naming the request".into())),
+        None => return Err(fail("type", "missing (the request's type)".into())),
+    };
+    let tagged = serde_json::Value::Object(serde_json::Map::from_iter([(
+        kind.clone(),
+        serde_json::Value::Object(object),
+    )]));
+    let request: Request = serde_path_to_error::deserialize(tagged).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.into_inner().to_string();
+        let field = match path.strip_prefix(&format!("{kind}.")) {
+            Some(inner) => inner.to_owned(),
+            // An unknown type, or an unknown or missing field of a known one.
+            None if message.starts_with("unknown variant") => "type".to_owned(),
+            None => message
+                .split('`')
+                .nth(1)
+                .filter(|_| {
+                    message.starts_with("unknown field") || message.starts_with("missing field")
+                })
+                .unwrap_or("type")
+                .to_owned(),
+        };
+        fail(&field, message)
+    })?;
     Ok(ClientFrame { id, request })
 }
 
@@ -236,9 +273,31 @@ mod tests {
             "seat"
         );
         assert_eq!(field(r#"{"v":1,"id":"a","type":"dance"}"#), "type");
+        assert_eq!(field(r#"{"v":1,"id":"a","seat":1}"#), "type");
+        assert_eq!(field(r#"{"v":1,"id":"a","type":"vote"}"#), "seat");
         assert_eq!(
             field(r#"{"v":1,"id":"a","type":"vote","seat":1,"extra":true}"#),
-            "type"
+            "extra"
         );
+        assert_eq!(
+            field(r#"{"v":1,"id":"a","type":"submit_sheet","bidder":"A","scores":{"x":"high"}}"#),
+            "scores.x"
+        );
+    }
+
+    #[test]
+    fn a_request_goes_out_as_it_comes_in() {
+        let request = Request::Sign {
+            report_sha256: "ab".into(),
+            agree: false,
+            reasons: Some("because".into()),
+        };
+        let mut wire = request.to_wire();
+        assert_eq!(wire["type"], "sign");
+        assert_eq!(wire["agree"], false);
+        wire.insert("v".into(), 1.into());
+        wire.insert("id".into(), "x".into());
+        let text = serde_json::Value::Object(wire).to_string();
+        assert_eq!(parse_frame(&text).unwrap().request, request);
     }
 }

@@ -847,6 +847,13 @@ impl SessionService {
 
     async fn apply(&self, member: &Member, frame: ClientFrame) -> Result<Value, SessionError> {
         let now = self.clock.now_millis();
+        // A retry repeats the same request; the same id with another request is a client bug
+        // that must not be answered as if it had been applied.
+        let request_digest = hex::encode(sha256(
+            Value::Object(frame.request.to_wire())
+                .to_string()
+                .as_bytes(),
+        ));
         let mut tx = self.store.write().await?;
         tx.lock_session(&member.session_id).await?;
         if let Some(reply) = tx
@@ -854,7 +861,14 @@ impl SessionService {
             .await?
         {
             tx.rollback().await?;
-            return serde_json::from_str(&reply).map_err(corrupt);
+            let stored: Value = serde_json::from_str(&reply).map_err(corrupt)?;
+            if stored["request_sha256"] != request_digest.as_str() {
+                return Err(SessionError::Conflict(format!(
+                    "request id {} was already used for a different request; use a new id",
+                    frame.id
+                )));
+            }
+            return Ok(stored["result"].clone());
         }
         let mut loaded = load(&mut tx, &member.session_id).await?;
         let mut writer = Writer {
@@ -883,7 +897,9 @@ impl SessionService {
                 return Err(error);
             }
         };
-        let reply = serde_json::to_string(&result).map_err(corrupt)?;
+        let reply =
+            serde_json::to_string(&json!({"request_sha256": request_digest, "result": result}))
+                .map_err(corrupt)?;
         tx.insert_session_request(
             &member.session_id,
             &member.account_id,

@@ -98,7 +98,10 @@ fn the_phases_run_in_the_statutes_order_and_closed_has_no_next() {
     );
     for pair in Phase::ALL.windows(2) {
         assert_eq!(pair[0].next(), Some(pair[1]));
-        assert!(pair[0] < pair[1], "the order of the enum is the order of the phases");
+        assert!(
+            pair[0] < pair[1],
+            "the order of the enum is the order of the phases"
+        );
     }
     assert_eq!(Phase::Closed.next(), None);
 }
@@ -127,7 +130,12 @@ fn a_complete_session_may_take_every_step_forward() {
 #[test]
 fn moving_back_skipping_a_phase_or_staying_is_refused_naming_the_next_phase() {
     let facts = session(Phase::Evaluation);
-    for to in [Phase::Recusal, Phase::Signing, Phase::Evaluation, Phase::Closed] {
+    for to in [
+        Phase::Recusal,
+        Phase::Signing,
+        Phase::Evaluation,
+        Phase::Closed,
+    ] {
         assert_eq!(
             check_move(&facts, to),
             Err(MoveError::NotNext {
@@ -479,13 +487,7 @@ fn a_chair_needs_a_strict_majority_of_the_active_committee() {
 #[test]
 fn a_replaced_members_vote_does_not_count() {
     // Seats 6 and 7 were replaced; had their votes counted, Expert 2 would have 4 of 5.
-    let mut seats = ballots(&[
-        (1, Some(2)),
-        (2, Some(2)),
-        (3, None),
-        (4, None),
-        (5, None),
-    ]);
+    let mut seats = ballots(&[(1, Some(2)), (2, Some(2)), (3, None), (4, None), (5, None)]);
     seats.push(SeatFacts {
         vote: Some(2),
         ..void(6)
@@ -614,7 +616,13 @@ fn every_criterion_must_be_scored_and_no_other() {
 
 #[test]
 fn a_score_runs_from_zero_to_the_criterions_maximum() {
-    assert!(sheet("Bidder A", r#"{"technical": 60, "price": 30, "service": 10}"#).is_ok());
+    assert!(
+        sheet(
+            "Bidder A",
+            r#"{"technical": 60, "price": 30, "service": 10}"#
+        )
+        .is_ok()
+    );
     assert!(sheet("Bidder A", r#"{"technical": 0, "price": 0, "service": 0}"#).is_ok());
     for (json, field) in [
         (
@@ -645,7 +653,10 @@ fn a_score_has_at_most_two_decimals() {
             r#"{{"technical": {text}, "price": 1, "service": 1}}"#
         ));
         assert_eq!(field, "scores.technical", "{text}");
-        assert_eq!(problem, "must be a number with at most two decimals", "{text}");
+        assert_eq!(
+            problem, "must be a number with at most two decimals",
+            "{text}"
+        );
     }
     // A whole number too large for hundredths is refused, not wrapped.
     assert_eq!(
@@ -657,17 +668,22 @@ fn a_score_has_at_most_two_decimals() {
 #[test]
 fn a_comment_is_trimmed_dropped_when_empty_and_checked_as_text() {
     let full = scores(r#"{"technical": 1, "price": 1, "service": 1}"#);
-    let with = |comment: &str| {
-        validate_sheet(&bidders(), &criteria(), "Bidder A", &full, Some(comment))
-    };
+    let with =
+        |comment: &str| validate_sheet(&bidders(), &criteria(), "Bidder A", &full, Some(comment));
     assert_eq!(
-        with("  solid method statement \n").unwrap().comment.as_deref(),
+        with("  solid method statement \n")
+            .unwrap()
+            .comment
+            .as_deref(),
         Some("solid method statement")
     );
     assert_eq!(with("   ").unwrap().comment, None);
     assert_eq!(with("bad\u{7}bell").unwrap_err().0, "comment");
     assert_eq!(
-        with(&"长".repeat(MAX_TEXT_CHARS)).unwrap().comment.map(|c| c.chars().count()),
+        with(&"长".repeat(MAX_TEXT_CHARS))
+            .unwrap()
+            .comment
+            .map(|c| c.chars().count()),
         Some(MAX_TEXT_CHARS)
     );
     assert_eq!(
@@ -737,7 +753,11 @@ fn totals(bidder: &str, totals: &[(u32, i64)]) -> Vec<(u32, ScoreSheet)> {
 }
 
 fn flags(summary: &BidderSummary) -> Vec<(u32, bool)> {
-    summary.sheets.iter().map(|s| (s.seat, s.deviates)).collect()
+    summary
+        .sheets
+        .iter()
+        .map(|s| (s.seat, s.deviates))
+        .collect()
 }
 
 #[test]
@@ -798,7 +818,11 @@ fn the_summary_keeps_the_bidders_order_sorts_sheets_by_seat_and_never_mixes_bidd
     let mut sheets = totals("Bidder B", &[(5, 100), (1, 300), (3, 200)]);
     sheets.extend(totals("Bidder A", &[(2, 9_000), (4, 9_000)]));
     let summary = summarise(
-        &["Bidder B".to_owned(), "Bidder A".to_owned(), "Bidder Z".to_owned()],
+        &[
+            "Bidder B".to_owned(),
+            "Bidder A".to_owned(),
+            "Bidder Z".to_owned(),
+        ],
         &sheets,
         20,
     );
@@ -838,6 +862,78 @@ fn a_summary_sheet_serialises_flat_with_its_seat_and_flag() {
 fn the_report_digest_is_the_sha_256_of_its_canonical_bytes() {
     let bytes = br#"{"format":"sealdraw-session-report-v1"}"#;
     assert_eq!(report_digest(bytes), sha256(bytes));
+}
+
+#[test]
+fn the_example_report_in_the_protocol_document_hashes_to_its_published_digest() {
+    // docs/PROTOCOL.md §10.3, built the way the service builds a draft; the digest was
+    // computed with Python's json.dumps(sort_keys=True) and hashlib.
+    let tokens = [
+        "0a2c6950b509f06c2116f9f397bbfd56cfd4bd2e125ac3871e34a5719a3515ac",
+        "3df0ad03bd7d1d9cc9ecaba98bfb76b1b50ed9798f27aee2968d163c2db7370d",
+        "69da0659b05be01ed440e33cac212f953a74410746f72819b82b1521398d083b",
+        "7d1e32446cb094d805d647ebec806f9924d757ee4f79525661dcfc6236cef80d",
+        "9fb12e65a49b20de65a5e20badad3e43246bd06dfd3059d264bb9a5c840d9d3e",
+    ];
+    let venues = [0, 1, 1, 2, 2];
+    let seats: Vec<serde_json::Value> = (0..5)
+        .map(|i| {
+            serde_json::json!({"seat": i + 1, "label": format!("Expert {}", i + 1),
+                "token": tokens[i], "venue": venues[i], "state": "active"})
+        })
+        .collect();
+    let points: [[(i64, i64, i64); 2]; 5] = [
+        [(5250, 2800, 900), (4500, 2650, 800)],
+        [(5000, 2750, 850), (4400, 2700, 800)],
+        [(5400, 2800, 900), (4050, 2600, 750)],
+        [(5100, 2850, 900), (4600, 2600, 800)],
+        [(3800, 2000, 600), (4300, 2700, 800)],
+    ];
+    let mut sheets = Vec::new();
+    for (seat, row) in points.iter().enumerate() {
+        for (bidder, (technical, price, service)) in BIDDERS.iter().zip(row) {
+            let comment = (seat == 4 && *bidder == "Bidder A")
+                .then(|| "the method statement has no safety plan".to_owned());
+            sheets.push((
+                seat as u32 + 1,
+                ScoreSheet {
+                    bidder: (*bidder).to_owned(),
+                    scores_centi: BTreeMap::from([
+                        ("technical".to_owned(), *technical),
+                        ("price".to_owned(), *price),
+                        ("service".to_owned(), *service),
+                    ]),
+                    total_centi: technical + price + service,
+                    comment,
+                },
+            ));
+        }
+    }
+    let summary = summarise(&bidders(), &sheets, 20);
+    assert_eq!(summary[0].median_total_centi, 8850);
+    assert_eq!(
+        flags(&summary[0]),
+        [(1, false), (2, false), (3, false), (4, false), (5, true)]
+    );
+    let draft = serde_json::json!({
+        "format": "sealdraw-session-report-v1",
+        "session_id": "0190f1e2-7c3a-7000-8000-00000000a001",
+        "draw_id": "0190f1d0-5b2e-7000-8000-0000000000d1",
+        "mode": "cross_site",
+        "venues": [{"venue": 0, "name": "武汉主场"}, {"venue": 1, "name": "宜昌副场"},
+                   {"venue": 2, "name": "襄阳副场"}],
+        "chair": 2,
+        "bidders": BIDDERS,
+        "criteria": criteria(),
+        "deviation_percent": 20,
+        "seats": seats,
+        "summary": summary,
+    });
+    let bytes = crate::audit::entry::canonical_json(&draft).unwrap();
+    assert_eq!(
+        hex::encode(report_digest(&bytes)),
+        "1270401a679f12edebcb7861ed65238ec0db8b8a16df537bac50ea1919e24d61"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -880,7 +976,10 @@ fn the_commitment_and_the_seed_match_the_independent_vector() {
 #[test]
 fn the_placement_matches_the_independent_vector() {
     let seed = hex32("61b77bca993bbf827f1e83a196368bcaffea89b632a25dc758bc5b0b715e6815");
-    assert_eq!(assign_venues(&seed, 5, &[2, 3, 2]), Some(vec![0, 1, 1, 2, 2]));
+    assert_eq!(
+        assign_venues(&seed, 5, &[2, 3, 2]),
+        Some(vec![0, 1, 1, 2, 2])
+    );
     assert_eq!(
         assign_venues(&seed, 7, &[1; 7]),
         Some(vec![0, 3, 2, 5, 6, 4, 1])
@@ -909,7 +1008,10 @@ fn the_seed_stream_matches_the_independent_vector() {
 fn the_commitment_binds_the_session_and_the_secret() {
     let secret = vector_secret();
     let commitment = assignment_commitment(VECTOR_SESSION, &secret);
-    assert_ne!(assignment_commitment("another-session", &secret), commitment);
+    assert_ne!(
+        assignment_commitment("another-session", &secret),
+        commitment
+    );
     let mut other = secret.clone();
     other[31] ^= 1;
     assert_ne!(assignment_commitment(VECTOR_SESSION, &other), commitment);
@@ -921,12 +1023,19 @@ fn the_commitment_binds_the_session_and_the_secret() {
 fn every_input_of_the_seed_changes_it_and_boundaries_between_contributions_count() {
     let secret = vector_secret();
     let seed = |session: &str, secret: &[u8], contributions: &[&str]| {
-        let owned: Vec<Vec<u8>> = contributions.iter().map(|c| c.as_bytes().to_vec()).collect();
+        let owned: Vec<Vec<u8>> = contributions
+            .iter()
+            .map(|c| c.as_bytes().to_vec())
+            .collect();
         assignment_seed(session, secret, &owned)
     };
     let base = seed(VECTOR_SESSION, &secret, &["ab", "c"]);
     let variants = [
-        seed("0190f1e2-7c3a-7000-8000-00000000a002", &secret, &["ab", "c"]),
+        seed(
+            "0190f1e2-7c3a-7000-8000-00000000a002",
+            &secret,
+            &["ab", "c"],
+        ),
         seed(VECTOR_SESSION, &[0; 32], &["ab", "c"]),
         seed(VECTOR_SESSION, &secret, &["a", "bc"]),
         seed(VECTOR_SESSION, &secret, &["c", "ab"]),
@@ -940,7 +1049,6 @@ fn every_input_of_the_seed_changes_it_and_boundaries_between_contributions_count
     }
     assert_eq!(seed(VECTOR_SESSION, &secret, &["ab", "c"]), base);
 }
-
 
 /// A fixed list of seeds, as unrelated to each other as SHA-256 makes them.
 fn seeds(count: u32) -> impl Iterator<Item = [u8; 32]> {
@@ -1141,7 +1249,15 @@ fn an_audience_is_matched_word_for_word() {
     assert!(!three.sees("seat:03"));
     assert!(!three.sees("seat:"));
     // Unknown or misspelt words reach nobody rather than everybody.
-    for audience in ["", "experts", "All", " all", "staff ", "seat:3 ", "operator:2"] {
+    for audience in [
+        "",
+        "experts",
+        "All",
+        " all",
+        "staff ",
+        "seat:3 ",
+        "operator:2",
+    ] {
         assert!(!three.sees(audience), "{audience:?}");
         assert!(!SessionRole::Host.sees(audience), "{audience:?}");
         assert!(!SessionRole::Operator(2).sees(audience), "{audience:?}");
