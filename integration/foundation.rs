@@ -195,6 +195,14 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/draws/{draw_id}/publication"),
     ("post", "/api/v1/draws/{draw_id}/publication/approve"),
     ("get", "/api/v1/draws/{draw_id}/committee"),
+    ("post", "/api/v1/sessions"),
+    ("get", "/api/v1/sessions"),
+    ("get", "/api/v1/sessions/{session_id}"),
+    ("post", "/api/v1/sessions/{session_id}/entropy"),
+    ("post", "/api/v1/sessions/{session_id}/ticket"),
+    ("get", "/api/v1/sessions/{session_id}/report"),
+    ("post", "/api/v1/sessions/{session_id}/ratings"),
+    ("get", "/api/v1/sessions/{session_id}/ws"),
 ];
 
 #[tokio::test]
@@ -239,6 +247,7 @@ async fn the_openapi_document_lists_exactly_the_live_operations() {
             .replace("{request_id}", "someone")
             .replace("{draw_id}", "someone")
             .replace("{invitation_id}", "someone")
+            .replace("{session_id}", "someone")
             .replace("{path}", "tile/0/000");
         let response = app
             .request(method.to_uppercase().parse().unwrap(), &path, None)

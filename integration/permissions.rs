@@ -95,6 +95,43 @@ const ROUTES: &[(&str, &str, &[Role], u16)] = &[
         &[Center, Supervisor],
         404,
     ),
+    ("POST", "/api/v1/sessions", &[Center], 400),
+    (
+        "GET",
+        "/api/v1/sessions",
+        &[Center, Supervisor, Expert],
+        200,
+    ),
+    (
+        "GET",
+        "/api/v1/sessions/nothing",
+        &[Center, Supervisor, Expert],
+        404,
+    ),
+    (
+        "POST",
+        "/api/v1/sessions/nothing/entropy",
+        &[Center, Supervisor],
+        400,
+    ),
+    (
+        "POST",
+        "/api/v1/sessions/nothing/ticket",
+        &[Center, Supervisor, Expert],
+        404,
+    ),
+    (
+        "GET",
+        "/api/v1/sessions/nothing/report",
+        &[Center, Supervisor, Expert],
+        404,
+    ),
+    (
+        "POST",
+        "/api/v1/sessions/nothing/ratings",
+        &[Center, Supervisor],
+        400,
+    ),
 ];
 
 #[tokio::test]

@@ -1141,6 +1141,12 @@ async fn tickets_are_single_use_and_short_lived_origins_are_checked_and_join_cod
         .account_with_token("other-center", Role::Center)
         .await;
     assert_problem(committee.ticket(&other_center).await, StatusCode::NOT_FOUND).await;
+    // Neither tickets nor join codes reach the logs (the ticket rides in the query string).
+    let logs = captured_logs();
+    assert!(!logs.contains(ticket), "a ticket was logged");
+    for member in &committee.members {
+        assert!(!logs.contains(&member.join_code), "a join code was logged");
+    }
 }
 
 #[tokio::test]

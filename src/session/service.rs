@@ -1240,7 +1240,10 @@ impl SessionService {
         Ok(json!({"chair": loaded.row.chair_seat}))
     }
 
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one request's fields, passed as they were parsed"
+    )]
     async fn submit_sheet(
         &self,
         writer: &mut Writer<'_>,
@@ -1410,7 +1413,10 @@ impl SessionService {
         Ok(json!({"number": number, "state": state}))
     }
 
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one request's fields, passed as they were parsed"
+    )]
     async fn sign(
         &self,
         writer: &mut Writer<'_>,
