@@ -226,6 +226,45 @@ impl TestApp {
     }
 }
 
+/// A second server on the same database, key file, certificates and clock: another instance
+/// behind the load balancer. It takes no CPU share of its own (the first instance's covers the
+/// test).
+pub struct Instance {
+    pub port: u16,
+    pub state: actix_web::web::Data<sealdraw::http::AppState>,
+    pub handle: actix_web::dev::ServerHandle,
+    pub running: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl TestApp {
+    pub async fn another_instance(&self) -> Instance {
+        static INSTANCES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = INSTANCES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let rng = Rng::danger_deterministic(
+            format!("{} instance {n}", self.dir.path().display()).as_bytes(),
+        );
+        let application =
+            Application::build(self.settings.clone(), Arc::new(self.clock.clone()), rng)
+                .await
+                .unwrap();
+        Instance {
+            port: application.port(),
+            state: application.state(),
+            handle: application.handle(),
+            running: tokio::spawn(application.run_until_stopped()),
+        }
+    }
+}
+
+impl Instance {
+    /// Stops the instance without letting its connections finish, as a crash or a killed
+    /// process would, and waits until it has stopped.
+    pub async fn kill(self) {
+        self.handle.stop(false).await;
+        let _ = self.running.await;
+    }
+}
+
 /// A rustls client trusting only the test CA, optionally presenting a client certificate.
 pub fn rustls_client_config(
     ca: &PathBuf,

@@ -156,6 +156,16 @@ impl Committee {
     }
 
     pub async fn connect_after(&self, bearer: &str, after: i64) -> SessionClient {
+        self.connect_to(self.fx.app.port, bearer, after).await
+    }
+
+    /// Connects to the instance listening on `port` (tickets come from the first instance:
+    /// they are in the shared database).
+    pub async fn connect_to(&self, port: u16, bearer: &str, after: i64) -> SessionClient {
+        let endpoint = Endpoint {
+            address: format!("127.0.0.1:{port}"),
+            ..self.endpoint.clone()
+        };
         let response = self.ticket(bearer).await;
         assert_eq!(
             response.status(),
@@ -165,7 +175,7 @@ impl Committee {
         );
         let ticket: Value = response.json().await.unwrap();
         SessionClient::connect(
-            &self.endpoint,
+            &endpoint,
             ticket["path"].as_str().unwrap(),
             ticket["ticket"].as_str().unwrap(),
             after,
@@ -287,7 +297,7 @@ impl Clients {
 }
 
 /// Runs a whole session, asserting what each step shows; returns the closed report's digest.
-async fn run_to_signed_report(committee: &Committee, clients: &mut Clients) -> String {
+pub async fn run_to_signed_report(committee: &Committee, clients: &mut Clients) -> String {
     let host = &mut clients.host;
     advance(host, Phase::CheckIn).await;
     clients.check_in_all().await;
@@ -493,7 +503,7 @@ pub async fn audit_entries(fx: &DrawFixture) -> Vec<Value> {
 }
 
 /// No frame a participant received names an expert (the test pool's names start "专家").
-fn assert_no_names(events: &[Event]) {
+pub fn assert_no_names(events: &[Event]) {
     for event in events {
         let text = event.data.to_string();
         assert!(!text.contains("专家"), "an event names an expert: {text}");

@@ -329,6 +329,10 @@ pub struct SessionSettings {
     pub outbound_queue: usize,
     /// A frame that cannot be written to the socket within this time cuts the connection.
     pub send_timeout_secs: u64,
+    /// How often an instance checks the sessions it follows for events other instances wrote
+    /// (PostgreSQL also notifies at once; the poll covers notifications lost in a reconnect,
+    /// and is how instances sharing one SQLite file see each other).
+    pub poll_interval_ms: u64,
     /// A sheet deviates when its total is further than this from the median (percent).
     pub deviation_percent: u32,
     /// The credit score is the mean of the expert's last `credit_window` ratings, once there
@@ -352,6 +356,7 @@ impl Default for SessionSettings {
             message_burst: 40,
             outbound_queue: 256,
             send_timeout_secs: 10,
+            poll_interval_ms: 1_000,
             deviation_percent: 20,
             credit_window: 10,
             credit_minimum_ratings: 3,
@@ -383,6 +388,7 @@ impl SessionSettings {
             ("session.heartbeat_secs", self.heartbeat_secs),
             ("session.idle_timeout_secs", self.idle_timeout_secs),
             ("session.send_timeout_secs", self.send_timeout_secs),
+            ("session.poll_interval_ms", self.poll_interval_ms),
             (
                 "session.messages_per_second",
                 u64::from(self.messages_per_second),

@@ -38,6 +38,7 @@ pub struct Application {
     bootstrap: Option<BootstrapAdmin>,
     checkpoint_interval: Duration,
     notify_interval: Duration,
+    session_poll: Duration,
 }
 
 /// The one-time admin credential the dev profile creates on an empty database. No `Debug`.
@@ -216,6 +217,7 @@ impl Application {
             bootstrap,
             checkpoint_interval: Duration::from_secs(settings.audit.checkpoint_interval_secs),
             notify_interval: Duration::from_millis(settings.notify.poll_interval_ms),
+            session_poll: Duration::from_millis(settings.session.poll_interval_ms),
         })
     }
 
@@ -265,7 +267,13 @@ impl Application {
                 .run_executor(Duration::from_secs(1), stopped.clone()),
         );
         let session_listener =
-            tokio::spawn(self.state.sessions.hub().clone().listen(stopped.clone()));
+            tokio::spawn(
+            self.state
+                .sessions
+                .hub()
+                .clone()
+                .listen(self.session_poll, stopped.clone()),
+        );
         let invitation_deadlines = tokio::spawn(
             self.state
                 .invitations

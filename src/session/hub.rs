@@ -32,6 +32,8 @@ struct Channel {
     /// The newest event this instance has offered its subscribers; `None` until the first
     /// subscriber reads where the session stands.
     delivered: tokio::sync::Mutex<Option<i64>>,
+    /// The same number, readable without waiting for a delivery in progress (for the poll).
+    offered: std::sync::atomic::AtomicI64,
     subscribers: std::sync::Mutex<Vec<Subscriber>>,
 }
 
@@ -103,6 +105,7 @@ impl Hub {
                 .or_insert_with(|| {
                     Arc::new(Channel {
                         delivered: tokio::sync::Mutex::new(None),
+                        offered: std::sync::atomic::AtomicI64::new(i64::MAX),
                         subscribers: std::sync::Mutex::new(Vec::new()),
                     })
                 })
@@ -131,7 +134,10 @@ impl Hub {
             }
             .await;
             match last {
-                Ok(last) => *delivered = Some(last),
+                Ok(last) => {
+                    *delivered = Some(last);
+                    channel.offered.store(last, Ordering::SeqCst);
+                }
                 Err(error) => {
                     drop(delivered);
                     self.unsubscribe(session_id, id);
@@ -213,74 +219,120 @@ impl Hub {
                 });
             }
             *delivered = Some(cursor);
+            channel.offered.store(cursor, Ordering::SeqCst);
             if fetched < FETCH_BATCH {
                 return Ok(());
             }
         }
     }
 
-    /// Follows other instances' session events (PostgreSQL only; a SQLite server is one
-    /// instance). Reconnects after a lost connection and then re-reads every followed session,
-    /// since notifications sent meanwhile are lost.
-    pub async fn listen(self: Arc<Self>, mut stop: tokio::sync::watch::Receiver<bool>) {
-        let Store::Postgres(pool) = &self.store else {
-            return;
+    /// Follows other instances' session events: on PostgreSQL through `LISTEN` (at once), and
+    /// on every backend by a light poll every `poll` (one query for all followed sessions), which
+    /// also covers notifications lost while the listener reconnects.
+    pub async fn listen(
+        self: Arc<Self>,
+        poll: std::time::Duration,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let pool = match &self.store {
+            Store::Postgres(pool) => Some(pool.clone()),
+            Store::Sqlite(..) => None,
         };
-        let pool = pool.clone();
+        let mut listener: Option<sqlx::postgres::PgListener> = None;
+        let mut ticker = tokio::time::interval(poll);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
-                Ok(listener) => listener,
-                Err(error) => {
-                    tracing::warn!(error = %error, "cannot listen for session events; retrying");
-                    if wait_or_stop(&mut stop, std::time::Duration::from_secs(1)).await {
-                        return;
-                    }
-                    continue;
+            if listener.is_none()
+                && let Some(pool) = &pool
+            {
+                // A failure is retried at the next tick, not in a loop.
+                listener = connect_listener(pool).await;
+                if listener.is_some() {
+                    self.publish_followed().await;
                 }
-            };
-            if let Err(error) = listener.listen("sealdraw_session_events").await {
-                tracing::warn!(error = %error, "cannot listen for session events; retrying");
-                if wait_or_stop(&mut stop, std::time::Duration::from_secs(1)).await {
+            }
+            tokio::select! {
+                notification = next_notification(&mut listener) => match notification {
+                    Ok(notification) => {
+                        let session_id = notification
+                            .payload()
+                            .split(' ')
+                            .next()
+                            .unwrap_or_default()
+                            .to_owned();
+                        self.publish(&session_id).await;
+                    }
+                    Err(error) => {
+                        tracing::warn!(error = %error, "session event listener lost; reconnecting");
+                        listener = None;
+                    }
+                },
+                _ = ticker.tick() => self.publish_followed().await,
+                _ = stop.changed() => return,
+            }
+        }
+    }
+
+    /// Publishes every followed session whose newest event this instance has not offered.
+    async fn publish_followed(&self) {
+        let followed: Vec<(String, i64)> = self
+            .lock_channels()
+            .iter()
+            .map(|(id, channel)| (id.clone(), channel.offered.load(Ordering::SeqCst)))
+            .collect();
+        for chunk in followed.chunks(500) {
+            let ids: Vec<String> = chunk.iter().map(|(id, _)| id.clone()).collect();
+            let heads = async {
+                let mut tx = self.store.read().await?;
+                let heads = tx.session_heads(&ids).await?;
+                tx.rollback().await?;
+                Ok::<_, StoreError>(heads)
+            }
+            .await;
+            let heads = match heads {
+                Ok(heads) => heads,
+                Err(error) => {
+                    tracing::warn!(error = %error, "cannot poll followed sessions");
                     return;
                 }
-                continue;
-            }
-            let followed: Vec<String> = self.lock_channels().keys().cloned().collect();
-            for session_id in followed {
-                self.publish(&session_id).await;
-            }
-            loop {
-                tokio::select! {
-                    notification = listener.recv() => match notification {
-                        Ok(notification) => {
-                            let session_id = notification
-                                .payload()
-                                .split(' ')
-                                .next()
-                                .unwrap_or_default()
-                                .to_owned();
-                            self.publish(&session_id).await;
-                        }
-                        Err(error) => {
-                            tracing::warn!(error = %error, "session event listener lost; reconnecting");
-                            break;
-                        }
-                    },
-                    _ = stop.changed() => return,
+            };
+            for (id, newest) in heads {
+                let offered = chunk
+                    .iter()
+                    .find(|(followed, _)| *followed == id)
+                    .map_or(0, |(_, offered)| *offered);
+                if newest > offered {
+                    self.publish(&id).await;
                 }
             }
         }
     }
 }
 
-/// True if stopped while waiting.
-async fn wait_or_stop(
-    stop: &mut tokio::sync::watch::Receiver<bool>,
-    wait: std::time::Duration,
-) -> bool {
-    tokio::select! {
-        _ = tokio::time::sleep(wait) => false,
-        _ = stop.changed() => true,
+async fn connect_listener(pool: &sqlx::PgPool) -> Option<sqlx::postgres::PgListener> {
+    let mut listener = match sqlx::postgres::PgListener::connect_with(pool).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            tracing::warn!(error = %error, "cannot listen for session events; retrying");
+            return None;
+        }
+    };
+    match listener.listen("sealdraw_session_events").await {
+        Ok(()) => Some(listener),
+        Err(error) => {
+            tracing::warn!(error = %error, "cannot listen for session events; retrying");
+            None
+        }
+    }
+}
+
+/// The next notification, or never when there is no listener (SQLite, or reconnecting).
+async fn next_notification(
+    listener: &mut Option<sqlx::postgres::PgListener>,
+) -> Result<sqlx::postgres::PgNotification, sqlx::Error> {
+    match listener {
+        Some(listener) => listener.recv().await,
+        None => std::future::pending().await,
     }
 }
 

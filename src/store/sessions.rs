@@ -622,6 +622,25 @@ impl Tx {
         Ok(seq)
     }
 
+    /// The newest event number of each named session.
+    pub async fn session_heads(&mut self, ids: &[String]) -> Result<Vec<(String, i64)>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT id, next_seq - 1 FROM sessions WHERE id IN ({})",
+            placeholders.join(", ")
+        );
+        on_conn!(self, conn => {
+            let mut query = sqlx::query_as::<_, (String, i64)>(&sql);
+            for id in ids {
+                query = query.bind(id);
+            }
+            Ok(query.fetch_all(conn).await?)
+        })
+    }
+
     /// Events after `after`, in order, at most `limit`.
     pub async fn session_events_after(
         &mut self,

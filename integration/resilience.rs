@@ -1,0 +1,344 @@
+//! Sessions on bad networks and several servers: connections cut at random points resume with
+//! no gap and no repeat, silent connections are closed and shown disconnected, a slow reader is
+//! cut off without slowing the others, two instances on one database share a session, and a
+//! killed instance's clients finish the session on the other.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sealdraw::session::client::SessionClient;
+use sealdraw::session::protocol::Request;
+use sealdraw::session::rules::Phase;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+use crate::sessions::{
+    Clients, Committee, Mode, advance, assert_no_names, ok, run_to_signed_report,
+};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// A small deterministic generator, so a failure replays the same cut points.
+struct Cuts(u64);
+
+impl Cuts {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % below
+    }
+}
+
+#[tokio::test]
+async fn connections_cut_at_random_points_resume_with_no_gap_and_no_repeat() {
+    let committee = Committee::new(Mode::Distributed, 5, 1).await;
+    let mut supervisor = committee.connect(&committee.fx.supervisor).await;
+    let member = committee.members[0].bearer.clone();
+    let mut reader = committee.connect(&member).await;
+    let mut cuts = Cuts(0x5eed_d4a3);
+    let mut received: Vec<(i64, String)> = Vec::new();
+    const WARNINGS: usize = 60;
+    let mut sent = 0;
+    while received.iter().filter(|(_, t)| t.starts_with("w")).count() < WARNINGS {
+        // The supervisor posts a few warnings; the reader reads some of what is waiting and
+        // then its connection is cut without a close frame (dropped), at a random point.
+        for _ in 0..cuts.next(4) + 1 {
+            if sent < WARNINGS {
+                ok(&mut supervisor, Request::Warn { text: format!("w{sent:03}") }).await;
+                sent += 1;
+            }
+        }
+        for _ in 0..cuts.next(5) {
+            match reader.next_event(Duration::from_millis(300)).await {
+                Ok(event) => {
+                    if let Some(text) = event.data["text"].as_str() {
+                        received.push((event.seq, text.to_owned()));
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        let resume_from = reader.last_seq;
+        drop(reader);
+        reader = committee.connect_after(&member, resume_from).await;
+        if sent == WARNINGS {
+            // Drain what is left on the last connection.
+            while let Ok(event) = reader.next_event(Duration::from_millis(500)).await {
+                if let Some(text) = event.data["text"].as_str() {
+                    received.push((event.seq, text.to_owned()));
+                }
+            }
+        }
+    }
+    let texts: Vec<String> = received.iter().map(|(_, t)| t.clone()).collect();
+    let expected: Vec<String> = (0..WARNINGS).map(|i| format!("w{i:03}")).collect();
+    assert_eq!(texts, expected, "every warning once, in order");
+    assert!(received.windows(2).all(|w| w[0].0 < w[1].0));
+}
+
+#[tokio::test]
+async fn a_silent_connection_is_closed_and_its_seat_shown_disconnected_to_host_and_supervisors() {
+    let committee = Committee::with(Mode::Distributed, 5, 1, |settings| {
+        settings.session.heartbeat_secs = 1;
+        settings.session.idle_timeout_secs = 3;
+    })
+    .await;
+    let mut supervisor = committee.connect(&committee.fx.supervisor).await;
+    // This member's client stops reading (a sleeping laptop): it answers no ping.
+    let mut sleeper = committee.connect(&committee.members[0].bearer).await;
+    let seat = sleeper.seat.unwrap();
+    let started = Instant::now();
+    let gone = supervisor
+        .wait_for(
+            "presence",
+            |d| d["seat"] == seat && d["connected"] == false,
+            WAIT,
+        )
+        .await
+        .unwrap();
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_secs(2), "closed after {waited:?}");
+    assert_eq!(gone.data["who"], format!("Expert {seat}"));
+    // Meanwhile the supervisor, who answers pings by reading, stayed connected throughout.
+    ok(&mut supervisor, Request::Warn { text: "still here".into() }).await;
+    // The sleeper wakes: the server has closed its connection; it reconnects and resumes.
+    assert!(sleeper.closed_by_server(WAIT).await.is_ok());
+    let mut back = committee
+        .connect_after(&committee.members[0].bearer, sleeper.last_seq)
+        .await;
+    back.wait_for("warning", |d| d["text"] == "still here", WAIT)
+        .await
+        .unwrap();
+    supervisor
+        .wait_for("presence", |d| d["seat"] == seat && d["connected"] == true, WAIT)
+        .await
+        .unwrap();
+}
+
+/// A websocket client that reads nothing after the handshake, with a tiny receive buffer so
+/// that the server's writes back up quickly.
+async fn stalled_reader(committee: &Committee, bearer: &str) -> impl Sized {
+    let response = committee.ticket(bearer).await;
+    let ticket: Value = response.json().await.unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let tcp = socket
+        .connect(format!("127.0.0.1:{}", committee.fx.app.port).parse().unwrap())
+        .await
+        .unwrap();
+    let tls = tokio_rustls::TlsConnector::from(committee.endpoint.tls.clone())
+        .connect("localhost".try_into().unwrap(), tcp)
+        .await
+        .unwrap();
+    let url = format!(
+        "wss://localhost:{}{}?ticket={}",
+        committee.fx.app.port,
+        ticket["path"].as_str().unwrap(),
+        ticket["ticket"].as_str().unwrap()
+    );
+    let (socket, _) = tokio_tungstenite::client_async(url, tls).await.unwrap();
+    socket
+}
+
+#[tokio::test]
+async fn a_slow_reader_is_cut_off_while_the_others_keep_normal_latency() {
+    let committee = Committee::with(Mode::Distributed, 5, 1, |settings| {
+        settings.session.outbound_queue = 16;
+        settings.session.send_timeout_secs = 1;
+    })
+    .await;
+    let mut supervisor = committee.connect(&committee.fx.supervisor).await;
+    let mut host = committee.connect(&committee.fx.center).await;
+    let mut reader = committee.connect(&committee.members[1].bearer).await;
+    let slow_bearer = committee.members[0].bearer.clone();
+    let slow = stalled_reader(&committee, &slow_bearer).await;
+    let slow_seat = committee.view(&slow_bearer).await["your_seat"].as_u64().unwrap();
+    // Large warnings until the stalled reader is cut off; the attentive reader's latency is
+    // measured all along.
+    let text = "请".repeat(1_900);
+    let mut latencies = Vec::new();
+    let mut cut = false;
+    for i in 0..400 {
+        let started = Instant::now();
+        ok(&mut supervisor, Request::Warn { text: format!("{i} {text}") }).await;
+        let marker = format!("{i} ");
+        reader
+            .wait_for("warning", |d| d["text"].as_str().unwrap().starts_with(&marker), WAIT)
+            .await
+            .unwrap();
+        latencies.push(started.elapsed());
+        let _ = reader.drain_events();
+        if let Ok(Ok(event)) = tokio::time::timeout(Duration::from_millis(1), host.next_event(WAIT)).await
+            && event.kind == "presence"
+            && event.data["seat"] == slow_seat
+            && event.data["connected"] == false
+        {
+            cut = true;
+            break;
+        }
+    }
+    if !cut {
+        host.wait_for(
+            "presence",
+            |d| d["seat"] == slow_seat && d["connected"] == false,
+            WAIT,
+        )
+        .await
+        .expect("the stalled reader is cut off");
+    }
+    drop(slow);
+    latencies.sort();
+    let median = latencies[latencies.len() / 2];
+    let p90 = latencies[latencies.len() * 9 / 10];
+    assert!(
+        median < Duration::from_millis(500) && p90 < Duration::from_secs(2),
+        "the attentive reader waited: median {median:?}, p90 {p90:?}"
+    );
+    // Cut off, the slow member resumes on a new connection and misses nothing.
+    let mut resumed = committee.connect_after(&slow_bearer, 0).await;
+    ok(&mut supervisor, Request::Warn { text: "last".into() }).await;
+    let mut warnings = 0;
+    loop {
+        let event = resumed.next_event(WAIT).await.unwrap();
+        if event.kind == "warning" {
+            warnings += 1;
+            if event.data["text"] == "last" {
+                break;
+            }
+        }
+    }
+    assert_eq!(warnings, latencies.len() + 1);
+}
+
+/// Host and supervisor on the first instance, the members alternately on both.
+async fn split_clients(committee: &Committee, second_port: u16) -> Clients {
+    let host = committee.connect(&committee.fx.center).await;
+    let supervisor = committee.connect_to(second_port, &committee.fx.supervisor, 0).await;
+    let mut experts = std::collections::BTreeMap::new();
+    for (i, member) in committee.members.iter().enumerate() {
+        let port = if i % 2 == 0 { second_port } else { committee.fx.app.port };
+        let client = committee.connect_to(port, &member.bearer, 0).await;
+        experts.insert(client.seat.unwrap(), (client, member.clone()));
+    }
+    Clients {
+        host,
+        supervisor,
+        experts,
+    }
+}
+
+#[tokio::test]
+async fn two_instances_on_one_database_share_a_session_with_the_experts_split_between_them() {
+    let committee = Committee::with(Mode::Distributed, 5, 1, |settings| {
+        // How an instance on SQLite sees the other's events; PostgreSQL also notifies.
+        settings.session.poll_interval_ms = 100;
+    })
+    .await;
+    let second = committee.fx.app.another_instance().await;
+    let mut clients = split_clients(&committee, second.port).await;
+    run_to_signed_report(&committee, &mut clients).await;
+    for client in clients.all_clients() {
+        assert_no_names(&client.drain_events());
+    }
+    second.kill().await;
+}
+
+#[tokio::test]
+async fn an_instance_killed_mid_session_loses_nothing_and_its_clients_finish_on_the_other() {
+    let committee = Committee::with(Mode::Distributed, 5, 1, |settings| {
+        settings.session.poll_interval_ms = 100;
+    })
+    .await;
+    let second = committee.fx.app.another_instance().await;
+    let mut clients = split_clients(&committee, second.port).await;
+    advance(&mut clients.host, Phase::CheckIn).await;
+    clients.check_in_all().await;
+    advance(&mut clients.host, Phase::Recusal).await;
+    // The second instance dies (an update, a crash) with half the committee on it.
+    second.kill().await;
+    // Its clients notice, and reconnect to the first instance where they left off.
+    let mut histories: std::collections::BTreeMap<u32, Vec<i64>> = Default::default();
+    for (seat, (client, member)) in clients.experts.iter_mut() {
+        let mut seen: Vec<i64> = Vec::new();
+        loop {
+            match client.next_event(Duration::from_millis(200)).await {
+                Ok(event) => seen.push(event.seq),
+                Err(_) => break,
+            }
+        }
+        let last = client.last_seq;
+        let alive = ok_or_dead(client).await;
+        if !alive {
+            let fresh = committee.connect_after(&member.bearer, last).await;
+            *client = fresh;
+        }
+        histories.insert(*seat, seen);
+    }
+    let supervisor_last = clients.supervisor.last_seq;
+    clients.supervisor = committee
+        .connect_after(&committee.fx.supervisor, supervisor_last)
+        .await;
+    // The session goes on to its end on the remaining instance.
+    clients.declare_all().await;
+    advance(&mut clients.host, Phase::ChairElection).await;
+    let chair = *clients.experts.keys().next().unwrap();
+    clients.elect(chair).await;
+    advance(&mut clients.host, Phase::Evaluation).await;
+    clients.score_all().await;
+    advance(&mut clients.host, Phase::Summary).await;
+    let signing = advance(&mut clients.host, Phase::Signing).await;
+    let draft = signing["report_sha256"].as_str().unwrap().to_owned();
+    for (client, _) in clients.experts.values_mut() {
+        ok(
+            client,
+            Request::Sign {
+                report_sha256: draft.clone(),
+                agree: true,
+                reasons: None,
+            },
+        )
+        .await;
+    }
+    let closed = advance(&mut clients.host, Phase::Closed).await;
+    // Each member's events across both connections are exactly what a fresh replay shows.
+    for (seat, (client, member)) in clients.experts.iter_mut() {
+        let mut seen = histories.remove(seat).unwrap();
+        loop {
+            let event = client.next_event(WAIT).await.unwrap();
+            seen.push(event.seq);
+            if event.kind == "closed" {
+                assert_eq!(event.data["report_sha256"], closed["report_sha256"]);
+                break;
+            }
+        }
+        let mut replay = committee.connect(&member.bearer).await;
+        let mut all = Vec::new();
+        loop {
+            let event = replay.next_event(WAIT).await.unwrap();
+            all.push(event.seq);
+            if event.kind == "closed" {
+                break;
+            }
+        }
+        // What this client saw before the first read above was consumed by earlier waits;
+        // compare the tail that follows the first event it recorded.
+        let first = *seen.first().unwrap_or(&0);
+        let tail: Vec<i64> = all.into_iter().filter(|s| *s >= first).collect();
+        assert_eq!(seen, tail, "Expert {seat}: no gap, no repeat");
+    }
+    let _ = json!({});
+    let _ = Arc::new(());
+}
+
+/// Whether the client's connection still works (a harmless request is answered).
+async fn ok_or_dead(client: &mut SessionClient) -> bool {
+    matches!(
+        tokio::time::timeout(
+            Duration::from_secs(5),
+            client.request(&Request::Vote { seat: 0 })
+        )
+        .await,
+        Ok(Ok(_))
+    )
+}
