@@ -17,6 +17,7 @@ mod invitations;
 mod notify;
 mod permissions;
 mod pool;
+mod resilience;
 mod sessions;
 mod tls;
 mod witness;

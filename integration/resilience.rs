@@ -3,15 +3,14 @@
 //! cut off without slowing the others, two instances on one database share a session, and a
 //! killed instance's clients finish the session on the other.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sealdraw::session::client::SessionClient;
 use sealdraw::session::protocol::Request;
 use sealdraw::session::rules::Phase;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::helpers::*;
+use crate::helpers::is_postgres;
 use crate::sessions::{
     Clients, Committee, Mode, advance, assert_no_names, ok, run_to_signed_report,
 };
@@ -45,7 +44,13 @@ async fn connections_cut_at_random_points_resume_with_no_gap_and_no_repeat() {
         // then its connection is cut without a close frame (dropped), at a random point.
         for _ in 0..cuts.next(4) + 1 {
             if sent < WARNINGS {
-                ok(&mut supervisor, Request::Warn { text: format!("w{sent:03}") }).await;
+                ok(
+                    &mut supervisor,
+                    Request::Warn {
+                        text: format!("w{sent:03}"),
+                    },
+                )
+                .await;
                 sent += 1;
             }
         }
@@ -101,7 +106,13 @@ async fn a_silent_connection_is_closed_and_its_seat_shown_disconnected_to_host_a
     assert!(waited >= Duration::from_secs(2), "closed after {waited:?}");
     assert_eq!(gone.data["who"], format!("Expert {seat}"));
     // Meanwhile the supervisor, who answers pings by reading, stayed connected throughout.
-    ok(&mut supervisor, Request::Warn { text: "still here".into() }).await;
+    ok(
+        &mut supervisor,
+        Request::Warn {
+            text: "still here".into(),
+        },
+    )
+    .await;
     // The sleeper wakes: the server has closed its connection; it reconnects and resumes.
     assert!(sleeper.closed_by_server(WAIT).await.is_ok());
     let mut back = committee
@@ -111,7 +122,11 @@ async fn a_silent_connection_is_closed_and_its_seat_shown_disconnected_to_host_a
         .await
         .unwrap();
     supervisor
-        .wait_for("presence", |d| d["seat"] == seat && d["connected"] == true, WAIT)
+        .wait_for(
+            "presence",
+            |d| d["seat"] == seat && d["connected"] == true,
+            WAIT,
+        )
         .await
         .unwrap();
 }
@@ -124,7 +139,11 @@ async fn stalled_reader(committee: &Committee, bearer: &str) -> impl Sized {
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.set_recv_buffer_size(4096).unwrap();
     let tcp = socket
-        .connect(format!("127.0.0.1:{}", committee.fx.app.port).parse().unwrap())
+        .connect(
+            format!("127.0.0.1:{}", committee.fx.app.port)
+                .parse()
+                .unwrap(),
+        )
         .await
         .unwrap();
     let tls = tokio_rustls::TlsConnector::from(committee.endpoint.tls.clone())
@@ -141,63 +160,113 @@ async fn stalled_reader(committee: &Committee, bearer: &str) -> impl Sized {
     socket
 }
 
+/// The time from a warning's request to an attentive member receiving it, `n` times.
+async fn fan_out_latencies(
+    supervisor: &mut SessionClient,
+    reader: &mut SessionClient,
+    label: &str,
+    n: usize,
+) -> Vec<Duration> {
+    let mut latencies = Vec::new();
+    for i in 0..n {
+        let marker = format!("{label} {i}");
+        let started = Instant::now();
+        ok(
+            supervisor,
+            Request::Warn {
+                text: marker.clone(),
+            },
+        )
+        .await;
+        reader
+            .wait_for("warning", |d| d["text"] == marker.as_str(), WAIT)
+            .await
+            .unwrap();
+        latencies.push(started.elapsed());
+    }
+    latencies.sort();
+    latencies
+}
+
 #[tokio::test]
 async fn a_slow_reader_is_cut_off_while_the_others_keep_normal_latency() {
     let committee = Committee::with(Mode::Distributed, 5, 1, |settings| {
         settings.session.outbound_queue = 16;
         settings.session.send_timeout_secs = 1;
+        // The supervisor below posts warnings as fast as it can.
+        settings.session.messages_per_second = 10_000;
+        settings.session.message_burst = 10_000;
     })
     .await;
     let mut supervisor = committee.connect(&committee.fx.supervisor).await;
-    let mut host = committee.connect(&committee.fx.center).await;
     let mut reader = committee.connect(&committee.members[1].bearer).await;
+    let before = fan_out_latencies(&mut supervisor, &mut reader, "before", 10).await;
+
     let slow_bearer = committee.members[0].bearer.clone();
     let slow = stalled_reader(&committee, &slow_bearer).await;
-    let slow_seat = committee.view(&slow_bearer).await["your_seat"].as_u64().unwrap();
-    // Large warnings until the stalled reader is cut off; the attentive reader's latency is
-    // measured all along.
-    let text = "请".repeat(1_900);
-    let mut latencies = Vec::new();
-    let mut cut = false;
-    for i in 0..400 {
-        let started = Instant::now();
-        ok(&mut supervisor, Request::Warn { text: format!("{i} {text}") }).await;
-        let marker = format!("{i} ");
-        reader
-            .wait_for("warning", |d| d["text"].as_str().unwrap().starts_with(&marker), WAIT)
-            .await
-            .unwrap();
-        latencies.push(started.elapsed());
-        let _ = reader.drain_events();
-        if let Ok(Ok(event)) = tokio::time::timeout(Duration::from_millis(1), host.next_event(WAIT)).await
-            && event.kind == "presence"
-            && event.data["seat"] == slow_seat
-            && event.data["connected"] == false
-        {
-            cut = true;
-            break;
+    let slow_seat = committee.view(&slow_bearer).await["your_seat"]
+        .as_u64()
+        .unwrap();
+    // A flood of large warnings (the socket's buffers hold megabytes before a reader that
+    // reads nothing blocks the server's writes); the attentive member reads all along.
+    const FLOOD: usize = 800;
+    let reading = tokio::spawn(async move {
+        let mut received = 0;
+        loop {
+            let event = reader.next_event(WAIT).await.unwrap();
+            if event.kind == "warning" {
+                received += 1;
+                if event.data["text"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&format!("{} ", FLOOD - 1))
+                {
+                    return (reader, received);
+                }
+            }
         }
+    });
+    let text = "请".repeat(1_990);
+    for i in 0..FLOOD {
+        ok(
+            &mut supervisor,
+            Request::Warn {
+                text: format!("{i} {text}"),
+            },
+        )
+        .await;
     }
-    if !cut {
-        host.wait_for(
+    let (mut reader, received) = reading.await.unwrap();
+    assert_eq!(
+        received, FLOOD,
+        "the attentive member received every warning"
+    );
+    let cut = supervisor
+        .wait_for(
             "presence",
             |d| d["seat"] == slow_seat && d["connected"] == false,
             WAIT,
         )
         .await
         .expect("the stalled reader is cut off");
-    }
+    assert!(cut.seq > 0);
     drop(slow);
-    latencies.sort();
-    let median = latencies[latencies.len() / 2];
-    let p90 = latencies[latencies.len() * 9 / 10];
+    let _ = supervisor.drain_events();
+    let after = fan_out_latencies(&mut supervisor, &mut reader, "after", 10).await;
+    let (before, after) = (before[before.len() / 2], after[after.len() / 2]);
     assert!(
-        median < Duration::from_millis(500) && p90 < Duration::from_secs(2),
-        "the attentive reader waited: median {median:?}, p90 {p90:?}"
+        after <= before * 3 + Duration::from_millis(100),
+        "the attentive member's latency went from {before:?} to {after:?}"
     );
     // Cut off, the slow member resumes on a new connection and misses nothing.
     let mut resumed = committee.connect_after(&slow_bearer, 0).await;
-    ok(&mut supervisor, Request::Warn { text: "last".into() }).await;
+    ok(
+        &mut supervisor,
+        Request::Warn {
+            text: "last".into(),
+        },
+    )
+    .await;
     let mut warnings = 0;
     loop {
         let event = resumed.next_event(WAIT).await.unwrap();
@@ -208,16 +277,22 @@ async fn a_slow_reader_is_cut_off_while_the_others_keep_normal_latency() {
             }
         }
     }
-    assert_eq!(warnings, latencies.len() + 1);
+    assert_eq!(warnings, 10 + FLOOD + 10 + 1);
 }
 
 /// Host and supervisor on the first instance, the members alternately on both.
 async fn split_clients(committee: &Committee, second_port: u16) -> Clients {
     let host = committee.connect(&committee.fx.center).await;
-    let supervisor = committee.connect_to(second_port, &committee.fx.supervisor, 0).await;
+    let supervisor = committee
+        .connect_to(second_port, &committee.fx.supervisor, 0)
+        .await;
     let mut experts = std::collections::BTreeMap::new();
     for (i, member) in committee.members.iter().enumerate() {
-        let port = if i % 2 == 0 { second_port } else { committee.fx.app.port };
+        let port = if i % 2 == 0 {
+            second_port
+        } else {
+            committee.fx.app.port
+        };
         let client = committee.connect_to(port, &member.bearer, 0).await;
         experts.insert(client.seat.unwrap(), (client, member.clone()));
     }
@@ -231,8 +306,9 @@ async fn split_clients(committee: &Committee, second_port: u16) -> Clients {
 #[tokio::test]
 async fn two_instances_on_one_database_share_a_session_with_the_experts_split_between_them() {
     let committee = Committee::with(Mode::Distributed, 5, 1, |settings| {
-        // How an instance on SQLite sees the other's events; PostgreSQL also notifies.
-        settings.session.poll_interval_ms = 100;
+        // On PostgreSQL, LISTEN/NOTIFY alone must carry the events across (the poll is slower
+        // than the test's waits); instances on one SQLite file see each other by the poll.
+        settings.session.poll_interval_ms = if is_postgres() { 60_000 } else { 100 };
     })
     .await;
     let second = committee.fx.app.another_instance().await;
@@ -327,8 +403,6 @@ async fn an_instance_killed_mid_session_loses_nothing_and_its_clients_finish_on_
         let tail: Vec<i64> = all.into_iter().filter(|s| *s >= first).collect();
         assert_eq!(seen, tail, "Expert {seat}: no gap, no repeat");
     }
-    let _ = json!({});
-    let _ = Arc::new(());
 }
 
 /// Whether the client's connection still works (a harmless request is answered).

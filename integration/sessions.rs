@@ -839,9 +839,17 @@ async fn a_member_who_leaves_mid_evaluation_is_replaced_from_the_reserves_and_th
         .wait_for("seat_added", |d| d["seat"] == successor_seat, WAIT)
         .await
         .unwrap();
-    let (mut gone, _) = clients.experts.remove(&leaving).unwrap();
-    let void = refused(&mut gone, sheet("Bidder A", "1", "1")).await;
-    assert_eq!(void.code, "forbidden");
+    // The replaced member's connection ends, and they cannot rejoin.
+    let (mut gone, gone_member) = clients.experts.remove(&leaving).unwrap();
+    assert_eq!(
+        gone.closed_by_server(WAIT).await.unwrap().as_deref(),
+        Some("seat-vacated")
+    );
+    assert_problem(
+        committee.ticket(&gone_member.bearer).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
 
     // Without the successor the summary cannot open.
     let missing = refused(&mut clients.host, Request::Advance { to: Phase::Summary }).await;

@@ -266,8 +266,7 @@ impl Application {
                 .clone()
                 .run_executor(Duration::from_secs(1), stopped.clone()),
         );
-        let session_listener =
-            tokio::spawn(
+        let session_listener = tokio::spawn(
             self.state
                 .sessions
                 .hub()

@@ -95,7 +95,8 @@ pub async fn contribute(
     Ok(HttpResponse::Ok().json(serde_json::json!({"position": position})))
 }
 
-/// A single-use ticket to open the session's websocket, valid for 30 s.
+/// A single-use ticket to open the session's websocket, valid for `session.ticket_secs` (30 s
+/// by default).
 #[utoipa::path(
     params(("session_id" = String, Path)),
     responses((status = 200, body = IssuedTicket), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
@@ -212,12 +213,13 @@ pub async fn connect(
     if query.after < 0 {
         return Err(ApiError::bad_request("after", "must not be negative").into());
     }
+    // The handshake is checked before the ticket is spent, so a failed upgrade costs none.
+    let (response, socket, stream) = actix_ws::handle(&request, payload)?;
     let member = state
         .sessions
         .redeem(&session_id, &query.ticket)
         .await
         .map_err(ApiError::from)?;
-    let (response, socket, stream) = actix_ws::handle(&request, payload)?;
     let sessions = state.sessions.clone();
     let after = query.after;
     actix_web::rt::spawn(crate::session::connection::run(

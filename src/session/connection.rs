@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use actix_ws::{CloseCode, CloseReason, Message, ProtocolError};
 
 use super::protocol::{self, PROTOCOL_VERSION, ServerFrame};
-use super::{Member, SessionService};
+use super::{Member, SessionService, hub};
 
 /// Events replayed per read of the table while catching up.
 const BACKLOG_BATCH: i64 = 500;
@@ -46,6 +46,7 @@ pub async fn run(
     let settings = sessions.settings().clone();
     let mut stream = stream.max_frame_size(settings.max_frame_bytes);
     let send_timeout = Duration::from_secs(settings.send_timeout_secs);
+    let mut announced = false;
     let ending = serve(
         &sessions,
         &member,
@@ -53,6 +54,7 @@ pub async fn run(
         &mut socket,
         &mut stream,
         send_timeout,
+        &mut announced,
     )
     .await;
     if let Some(ending) = &ending {
@@ -70,7 +72,8 @@ pub async fn run(
         description: Some(e.code.into()),
     });
     let _ = tokio::time::timeout(send_timeout, socket.close(reason)).await;
-    if let Err(error) = sessions.presence(&member, false).await {
+    // Only a connection the others were told of is announced as gone.
+    if announced && let Err(error) = sessions.presence(&member, false).await {
         tracing::warn!(error = %error, "could not record a disconnection");
     }
 }
@@ -83,6 +86,7 @@ async fn serve(
     socket: &mut actix_ws::Session,
     stream: &mut actix_ws::MessageStream,
     send_timeout: Duration,
+    announced: &mut bool,
 ) -> Option<Ending> {
     let settings = sessions.settings().clone();
     let mut subscription = match sessions
@@ -122,8 +126,9 @@ async fn serve(
     if send(socket, welcome.to_text(), send_timeout).await.is_err() {
         return None;
     }
-    if let Err(error) = sessions.presence(member, true).await {
-        tracing::warn!(error = %error, "could not record a connection");
+    match sessions.presence(member, true).await {
+        Ok(()) => *announced = true,
+        Err(error) => tracing::warn!(error = %error, "could not record a connection"),
     }
     // Catch up from the table; live events already sent are skipped by number.
     let mut sent_upto = after.max(0);
@@ -213,10 +218,11 @@ async fn serve(
             }
             event = subscription.events.recv() => {
                 let Some(event) = event else {
-                    if subscription.lagged.load(Ordering::SeqCst) {
-                        return Some(Ending::new("too-slow", CloseCode::Again, format!("the connection fell {} events behind; reconnect and resume from your last event", settings.outbound_queue)));
-                    }
-                    return None;
+                    return match subscription.cut.load(Ordering::SeqCst) {
+                        hub::CUT_SLOW => Some(Ending::new("too-slow", CloseCode::Again, format!("the connection fell {} events behind; reconnect and resume from your last event", settings.outbound_queue))),
+                        hub::CUT_VACATED => Some(Ending::new("seat-vacated", CloseCode::Policy, "your seat was vacated; a replaced member's conclusions are void")),
+                        _ => Some(Ending::new("unavailable", CloseCode::Again, "the server stopped following the session; reconnect")),
+                    };
                 };
                 if event.seq <= sent_upto {
                     continue;

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 use tokio::sync::mpsc;
 
@@ -41,14 +41,21 @@ struct Subscriber {
     id: u64,
     role: SessionRole,
     sender: mpsc::Sender<StoredEvent>,
-    lagged: Arc<AtomicBool>,
+    cut: Arc<AtomicU8>,
 }
+
+/// Why the hub let a connection go ([`Subscription::cut`]).
+pub const NOT_CUT: u8 = 0;
+/// Its queue was full: it reads too slowly.
+pub const CUT_SLOW: u8 = 1;
+/// Its seat was vacated: a replaced member follows the session no further.
+pub const CUT_VACATED: u8 = 2;
 
 /// A connection's place in the hub; leaving it (dropping) unsubscribes.
 pub struct Subscription {
     pub events: mpsc::Receiver<StoredEvent>,
-    /// Set when the hub cut this subscriber off for falling behind.
-    pub lagged: Arc<AtomicBool>,
+    /// Why the hub let this subscriber go, once its events end ([`CUT_SLOW`], [`CUT_VACATED`]).
+    pub cut: Arc<AtomicU8>,
     hub: Arc<Hub>,
     session_id: String,
     id: u64,
@@ -94,7 +101,7 @@ impl Hub {
         role: SessionRole,
     ) -> Result<Subscription, StoreError> {
         let (sender, events) = mpsc::channel(self.queue);
-        let lagged = Arc::new(AtomicBool::new(false));
+        let cut = Arc::new(AtomicU8::new(NOT_CUT));
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         // Joined under the map's lock, so the channel cannot be dropped as empty between
         // finding it and joining it.
@@ -114,7 +121,7 @@ impl Hub {
                 id,
                 role,
                 sender,
-                lagged: lagged.clone(),
+                cut: cut.clone(),
             });
             metrics::gauge!("session_connections").increment(1.0);
             channel
@@ -148,7 +155,7 @@ impl Hub {
         drop(delivered);
         Ok(Subscription {
             events,
-            lagged,
+            cut,
             hub: self.clone(),
             session_id: session_id.to_owned(),
             id,
@@ -197,6 +204,12 @@ impl Hub {
             let fetched = rows.len() as i64;
             for row in rows {
                 cursor = row.seq;
+                // A vacated seat's member gets the event that says so, and nothing after it.
+                let vacated = (row.kind == "seat_vacated")
+                    .then(|| serde_json::from_str::<serde_json::Value>(&row.body).ok())
+                    .flatten()
+                    .and_then(|body| body["seat"].as_u64())
+                    .map(|seat| SessionRole::Expert(seat as u32));
                 let event = stored_event(row);
                 let mut subscribers = lock(&channel.subscribers);
                 subscribers.retain(|subscriber| {
@@ -204,9 +217,14 @@ impl Hub {
                         return true;
                     }
                     match subscriber.sender.try_send(event.clone()) {
+                        Ok(()) if vacated == Some(subscriber.role) => {
+                            subscriber.cut.store(CUT_VACATED, Ordering::SeqCst);
+                            metrics::gauge!("session_connections").decrement(1.0);
+                            false
+                        }
                         Ok(()) => true,
                         Err(mpsc::error::TrySendError::Full(_)) => {
-                            subscriber.lagged.store(true, Ordering::SeqCst);
+                            subscriber.cut.store(CUT_SLOW, Ordering::SeqCst);
                             metrics::counter!("session_connections_cut_slow_total").increment(1);
                             metrics::gauge!("session_connections").decrement(1.0);
                             false

@@ -136,9 +136,9 @@ impl Missing {
 /// Why a move is refused outright (not a precondition that can still be met).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoveError {
-    #[error("the session is closed")]
+    #[error("a closed session stays closed")]
     Closed,
-    #[error("the session is in {from}; the next phase is {next}, not {to}")]
+    #[error("its next phase is {next}, not {to}")]
     NotNext {
         from: &'static str,
         next: &'static str,
@@ -225,7 +225,11 @@ pub fn check_move(facts: &SessionFacts, to: Phase) -> Result<Vec<Missing>, MoveE
                 "no member has a majority of the committee's votes ({votes} of {} cast)",
                 active.len()
             ),
-            seats_where(&active, |s| s.vote.is_none()),
+            // Members without a vote that counts: none cast, or cast for a vacated seat.
+            seats_where(&active, |s| {
+                s.vote
+                    .is_none_or(|choice| !active.iter().any(|a| a.seat == choice))
+            }),
         ));
     }
     if to >= Phase::Summary {

@@ -57,6 +57,8 @@ struct Loaded {
     committee_size: usize,
     /// Live sheets by seat.
     sheets: BTreeMap<i32, Vec<ScoreSheet>>,
+    /// Entropy contributions received for a random seat assignment.
+    contributions: usize,
 }
 
 impl Loaded {
@@ -319,6 +321,7 @@ impl SessionService {
         };
         let venue_data: Vec<Value> = venues
             .iter()
+            .filter(|v| v.seats > 0)
             .map(|v| json!({"venue": v.venue, "name": v.name, "seats": v.seats}))
             .collect();
         writer
@@ -347,6 +350,7 @@ impl SessionService {
                 "venues",
                 venues
                     .iter()
+                    .filter(|v| v.seats > 0)
                     .map(|v| json!({"venue": v.venue, "name": v.name, "operator": v.operator_id, "seats": v.seats}))
                     .collect::<Vec<_>>(),
             )
@@ -600,7 +604,7 @@ impl SessionService {
             phase: loaded.phase,
             assignment: loaded.row.assignment.clone(),
             assignment_commitment: loaded.row.secret_commitment.as_ref().map(hex::encode),
-            contributions: 0,
+            contributions: loaded.contributions as u32,
             venues: loaded
                 .venues
                 .iter()
@@ -751,8 +755,21 @@ impl SessionService {
             tx.commit().await?;
             return Err(SessionError::BadTicket("the ticket has expired"));
         }
-        tx.commit().await?;
         let seat = row.seat.map(|s| s as u32).unwrap_or_default();
+        // A seat vacated since the ticket was minted no longer joins.
+        if row.role == "expert"
+            && !tx
+                .session_seats(session_id)
+                .await?
+                .iter()
+                .any(|s| s.seat as u32 == seat && s.state == "active")
+        {
+            tx.commit().await?;
+            return Err(SessionError::Forbidden(
+                "the seat has been vacated; a replaced member does not rejoin".into(),
+            ));
+        }
+        tx.commit().await?;
         let role = match row.role.as_str() {
             "host" => SessionRole::Host,
             "operator" => SessionRole::Operator(seat),
@@ -1302,7 +1319,7 @@ impl SessionService {
                 AuditEntry::new("session.sheet", writer.now, member.actor())
                     .data("seat", seat)
                     .data("bidder", &sheet.bidder)
-                    .data("sha256", hex::encode(sha256(sheet_json.as_bytes()))),
+                    .data("sha256", hex::encode(sha256(&sheet_digest_input(&sheet)?))),
             )
             .await?;
         Ok(json!({"bidder": sheet.bidder, "total_centi": sheet.total_centi}))
@@ -1365,6 +1382,12 @@ impl SessionService {
         number: u32,
         approve: bool,
     ) -> Result<Value, SessionError> {
+        if loaded.phase != Phase::Evaluation {
+            return Err(wrong_phase(
+                loaded.phase,
+                "clarifications are decided during the evaluation",
+            ));
+        }
         let Some(request) = writer
             .tx
             .clarification(&loaded.row.id, number as i32)
@@ -1698,13 +1721,12 @@ impl SessionService {
         // The draw has vacated the seat and seated its successor: read the family anew.
         loaded.family = family_states(writer.tx, &loaded.row.draw_id).await?;
         self.void_seat(writer, loaded, seat, reason, actor).await?;
-        // The successor (if the stratum had a reserve) joins as a new seat.
+        // The successor (if the stratum had a reserve) joins as a new seat; with none left a
+        // linked draw is started after commit, and its member joins when seated.
+        let before = loaded.seats.len();
         self.sync_seats(writer, loaded).await?;
-        let added = loaded
-            .seats
-            .last()
-            .map(|s| s.seat as u32)
-            .filter(|s| *s != seat);
+        let added = loaded.seats.get(before).map(|s| s.seat as u32);
+
         Ok(json!({"vacated": seat, "successor_seat": added}))
     }
 
@@ -2072,7 +2094,14 @@ impl SessionService {
             )
             .await?;
         let suspended = match credit {
-            Some(score) if score < self.settings.credit_suspend_below => {
+            // One running suspension at a time: further low ratings do not stack penalties.
+            Some(score)
+                if score < self.settings.credit_suspend_below
+                    && !writer
+                        .tx
+                        .has_running_penalty(&expert_id, "low_credit", now)
+                        .await? =>
+            {
                 let until = now + self.settings.credit_suspension_days * 86_400_000;
                 let penalty_id = uuid::Uuid::now_v7().to_string();
                 writer
@@ -2133,7 +2162,9 @@ async fn load(tx: &mut Tx, session_id: &str) -> Result<Loaded, SessionError> {
                 .push(serde_json::from_str(&sheet.sheet_json).map_err(corrupt)?);
         }
     }
+    let contributions = tx.session_contributions(session_id).await?.len();
     Ok(Loaded {
+        contributions,
         bidders: serde_json::from_str(&row.bidders_json).map_err(corrupt)?,
         criteria: serde_json::from_str(&row.criteria_json).map_err(corrupt)?,
         row,
@@ -2158,6 +2189,12 @@ async fn family_states(
         .into_iter()
         .map(|(draw_id, token, state, _)| ((draw_id, token), state))
         .collect())
+}
+
+/// A sheet as its audit entry commits to it: canonical JSON (RFC 8785), as reports are.
+fn sheet_digest_input(sheet: &ScoreSheet) -> Result<Vec<u8>, SessionError> {
+    let value = serde_json::to_value(sheet).map_err(corrupt)?;
+    crate::audit::entry::canonical_json(&value).map_err(corrupt)
 }
 
 fn parse_phase(text: &str) -> Result<Phase, SessionError> {

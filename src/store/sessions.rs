@@ -623,7 +623,10 @@ impl Tx {
     }
 
     /// The newest event number of each named session.
-    pub async fn session_heads(&mut self, ids: &[String]) -> Result<Vec<(String, i64)>, StoreError> {
+    pub async fn session_heads(
+        &mut self,
+        ids: &[String],
+    ) -> Result<Vec<(String, i64)>, StoreError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -798,6 +801,24 @@ impl Tx {
             .await
             .map(|r| r.rows_affected()))?;
         Ok(())
+    }
+
+    /// Whether the expert has a penalty for `reason` running at `now`.
+    pub async fn has_running_penalty(
+        &mut self,
+        expert_id: &str,
+        reason: &str,
+        now: Millis,
+    ) -> Result<bool, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM expert_penalties WHERE expert_id = $1 AND reason_code = $2 \
+             AND imposed_at <= $3 AND (until_at IS NULL OR until_at > $3)")
+            .bind(expert_id)
+            .bind(reason)
+            .bind(now)
+            .fetch_one(conn)
+            .await)?
+            > 0)
     }
 
     /// An expert's most recent conduct points, newest first.
