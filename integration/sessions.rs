@@ -628,7 +628,11 @@ async fn a_five_member_cross_site_session_over_three_venues_runs_from_check_in_t
 
 #[tokio::test]
 async fn a_seven_member_distributed_session_runs_from_check_in_to_a_signed_report() {
-    let committee = Committee::new(Mode::Distributed, 7, 1).await;
+    let committee = Committee::with(Mode::Distributed, 7, 1, |settings| {
+        settings.session.credit_minimum_ratings = 1;
+        settings.session.credit_suspend_below = 50;
+    })
+    .await;
     let view = committee.view(&committee.fx.center).await;
     assert_eq!(view["mode"], "distributed");
     assert_eq!(view["assignment"], "none");
@@ -649,6 +653,52 @@ async fn a_seven_member_distributed_session_runs_from_check_in_to_a_signed_repor
     assert_eq!(mine[0]["phase"], "closed");
     assert_eq!(mine[0]["your_role"], "expert");
     assert!(mine[0]["your_seat"].is_u64());
+
+    // Poor conduct ratings bring a member's credit score below the threshold: suspended from
+    // draws (once, however many raters agree), which the next draw's rules apply.
+    let seat = mine[0]["your_seat"].as_u64().unwrap();
+    let path = format!("/api/v1/sessions/{}/ratings", committee.session_id);
+    let poor = json!({"seat": seat, "punctuality": 1, "diligence": 2, "discipline": 1});
+    let rated: Value = committee
+        .fx
+        .app
+        .post(&path, Some(&committee.fx.center), &poor)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rated["suspended"], true, "{rated}");
+    let rated: Value = committee
+        .fx
+        .app
+        .post(&path, Some(&committee.fx.supervisor), &poor)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rated["suspended"], false, "already suspended: {rated}");
+    let mut next = committee
+        .fx
+        .request(json!([{ "specialty_prefixes": ["A03"], "count": 1, "reserves": 0 }]));
+    next["mode"] = json!("distributed");
+    next.as_object_mut().unwrap().remove("venue");
+    let created = committee.fx.create_ok(&next).await;
+    assert_eq!(
+        created["strata"][0]["excluded"]["penalty"], 1,
+        "{}",
+        created["strata"][0]
+    );
+    let entries = audit_entries(&committee.fx).await;
+    let penalties: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["type"] == "expert.penalty")
+        .collect();
+    assert_eq!(penalties.len(), 1);
+    assert_eq!(penalties[0]["data"]["reason_code"], "low_credit");
+    assert!(
+        !penalties[0].to_string().contains(&committee.session_id),
+        "the penalty does not name the session"
+    );
 }
 
 #[tokio::test]
