@@ -337,11 +337,8 @@ async fn an_instance_killed_mid_session_loses_nothing_and_its_clients_finish_on_
     let mut histories: std::collections::BTreeMap<u32, Vec<i64>> = Default::default();
     for (seat, (client, member)) in clients.experts.iter_mut() {
         let mut seen: Vec<i64> = Vec::new();
-        loop {
-            match client.next_event(Duration::from_millis(200)).await {
-                Ok(event) => seen.push(event.seq),
-                Err(_) => break,
-            }
+        while let Ok(event) = client.next_event(Duration::from_millis(200)).await {
+            seen.push(event.seq);
         }
         let last = client.last_seq;
         let alive = ok_or_dead(client).await;
@@ -415,4 +412,71 @@ async fn ok_or_dead(client: &mut SessionClient) -> bool {
         .await,
         Ok(Ok(_))
     )
+}
+
+#[tokio::test]
+async fn the_same_move_sent_through_two_instances_at_once_happens_exactly_once() {
+    let committee = Committee::with(Mode::Distributed, 5, 2, |settings| {
+        settings.session.poll_interval_ms = 100;
+    })
+    .await;
+    let second = committee.fx.app.another_instance().await;
+    let mut first_tab = committee.connect(&committee.fx.center).await;
+    let mut second_tab = committee
+        .connect_to(second.port, &committee.fx.center, 0)
+        .await;
+    let mut watcher = committee.connect(&committee.fx.supervisor).await;
+    // Two host tabs on two instances press "open check-in" at the same moment.
+    let (a, b) = tokio::join!(
+        first_tab.request(&Request::Advance { to: Phase::CheckIn }),
+        second_tab.request(&Request::Advance { to: Phase::CheckIn }),
+    );
+    let outcomes = [a.unwrap(), b.unwrap()];
+    assert_eq!(
+        outcomes.iter().filter(|o| o.is_ok()).count(),
+        1,
+        "{outcomes:?}"
+    );
+    let refused = outcomes.iter().find_map(|o| o.as_ref().err()).unwrap();
+    assert_eq!(refused.code, "wrong-phase");
+    // And both record the same member leaving at once: one replacement, one reserve seated.
+    let mut clients = split_clients(&committee, second.port).await;
+    clients.check_in_all().await;
+    let seat = *clients.experts.keys().next().unwrap();
+    let replace = Request::Replace {
+        seat,
+        reason: "withdrew".into(),
+    };
+    let (a, b) = tokio::join!(first_tab.request(&replace), second_tab.request(&replace));
+    let outcomes = [a.unwrap(), b.unwrap()];
+    assert_eq!(
+        outcomes.iter().filter(|o| o.is_ok()).count(),
+        1,
+        "{outcomes:?}"
+    );
+    let draw = committee.fx.view(&committee.draw_id).await;
+    let states: Vec<&str> = draw["seats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states.iter().filter(|s| **s == "replaced").count(),
+        1,
+        "{states:?}"
+    );
+    assert_eq!(
+        states.iter().filter(|s| **s == "reserve").count(),
+        1,
+        "{states:?}"
+    );
+    let mut moves = 0;
+    let mut vacated = 0;
+    while let Ok(event) = watcher.next_event(Duration::from_millis(500)).await {
+        moves += usize::from(event.kind == "phase_changed");
+        vacated += usize::from(event.kind == "seat_vacated");
+    }
+    assert_eq!((moves, vacated), (1, 1));
+    second.kill().await;
 }

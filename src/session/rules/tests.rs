@@ -148,7 +148,7 @@ fn moving_back_skipping_a_phase_or_staying_is_refused_naming_the_next_phase() {
     let refused = check_move(&session(Phase::Scheduled), Phase::Recusal).unwrap_err();
     assert_eq!(
         refused.to_string(),
-        "the session is in scheduled; the next phase is check_in, not recusal"
+        "its next phase is check_in, not recusal"
     );
 }
 
