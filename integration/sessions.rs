@@ -261,7 +261,7 @@ impl Clients {
             ok(
                 client,
                 Request::CheckIn {
-                    join_code: member.join_code.clone(),
+                    join_code: member.join_code.clone().into(),
                 },
             )
             .await;
@@ -724,7 +724,7 @@ async fn a_refused_move_names_every_unmet_precondition_and_the_seats_concerned()
     let early = refused(
         expert,
         Request::CheckIn {
-            join_code: member.join_code.clone(),
+            join_code: member.join_code.clone().into(),
         },
     )
     .await;
@@ -737,7 +737,7 @@ async fn a_refused_move_names_every_unmet_precondition_and_the_seats_concerned()
         ok(
             client,
             Request::CheckIn {
-                join_code: member.join_code.clone(),
+                join_code: member.join_code.clone().into(),
             },
         )
         .await;
@@ -1180,7 +1180,7 @@ async fn tickets_are_single_use_and_short_lived_origins_are_checked_and_join_cod
     let stolen = refused(
         &mut client,
         Request::CheckIn {
-            join_code: other_code,
+            join_code: other_code.into(),
         },
     )
     .await;
@@ -1191,7 +1191,7 @@ async fn tickets_are_single_use_and_short_lived_origins_are_checked_and_join_cod
     ok(
         &mut client,
         Request::CheckIn {
-            join_code: member.join_code.clone(),
+            join_code: member.join_code.clone().into(),
         },
     )
     .await;

@@ -328,10 +328,12 @@ pub struct SessionView {
     pub last_seq: i64,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// A ticket as issued. No `Debug`: the ticket is a credential until used.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct IssuedTicket {
     /// Present as `?ticket=` when opening the websocket; single use, valid for `expires_in` s.
-    pub ticket: String,
+    #[schema(value_type = String)]
+    pub ticket: zeroize::Zeroizing<String>,
     pub expires_in: i64,
     pub role: String,
     pub seat: Option<u32>,

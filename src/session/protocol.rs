@@ -21,7 +21,7 @@ pub const MAX_REQUEST_ID_LEN: usize = 64;
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Request {
     /// An expert checks in at their seat with the session join code from their invitation.
-    CheckIn { join_code: String },
+    CheckIn { join_code: JoinCode },
     /// An expert declares whether they have a conflict of interest. A conflict recuses them:
     /// the seat goes to the next reserve.
     Declare { conflict: bool },
@@ -81,6 +81,36 @@ impl Request {
             Request::Replace { .. } => "replace",
             Request::Sign { .. } => "sign",
         }
+    }
+}
+
+/// The one-time code an accepted expert presents at check-in: a secret, so it never prints
+/// and its memory is wiped when dropped.
+#[derive(Clone, PartialEq, Deserialize, Serialize)]
+#[serde(transparent)]
+pub struct JoinCode(zeroize::Zeroizing<String>);
+
+impl JoinCode {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for JoinCode {
+    fn from(code: String) -> Self {
+        Self(zeroize::Zeroizing::new(code))
+    }
+}
+
+impl From<&str> for JoinCode {
+    fn from(code: &str) -> Self {
+        Self::from(code.to_owned())
+    }
+}
+
+impl std::fmt::Debug for JoinCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JoinCode(<hidden>)")
     }
 }
 

@@ -704,8 +704,11 @@ impl SessionService {
             .rng
             .bytes::<32>()
             .map_err(|_| SessionError::Randomness)?;
-        let text =
-            base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, ticket);
+        let ticket = zeroize::Zeroizing::new(ticket);
+        let text = zeroize::Zeroizing::new(base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            ticket.as_slice(),
+        ));
         tx.insert_session_ticket(
             &sha256(text.as_bytes()),
             &TicketRow {
@@ -951,7 +954,7 @@ impl SessionService {
         }
         match (request, member.role) {
             (Request::CheckIn { join_code }, SessionRole::Expert(seat)) => {
-                self.check_in(writer, loaded, member, seat, &join_code)
+                self.check_in(writer, loaded, member, seat, join_code.expose())
                     .await
             }
             (Request::Declare { conflict }, SessionRole::Expert(seat)) => {

@@ -150,7 +150,26 @@ impl DrawService {
             match self.start_linked_draw(&draw_id, &token, actor).await {
                 Ok(LinkOutcome::Started(id)) => outcome.linked_draw = Some(id),
                 Ok(LinkOutcome::Refused(why)) => outcome.linked_draw_refused = Some(why),
-                Ok(LinkOutcome::AlreadySettled) => {}
+                // The periodic task (or another instance) settled it between our commit and
+                // now: report what it did, as if we had.
+                Ok(LinkOutcome::AlreadySettled) => {
+                    let mut tx = self.store.read().await?;
+                    let seat = tx.draw_seat(&draw_id, token.as_bytes()).await?;
+                    tx.rollback().await?;
+                    if let Some(seat) = seat {
+                        match seat.link_state.as_deref() {
+                            Some("started") => outcome.linked_draw = seat.linked_draw_id,
+                            Some("refused") => {
+                                outcome.linked_draw_refused = Some(
+                                    "refused: too few eligible experts remain (see the \
+                                     draw.link_refused audit entry)"
+                                        .into(),
+                                );
+                            }
+                            _ => {}
+                        }
+                    }
+                }
                 Err(error) => {
                     tracing::error!(%error, "starting a linked draw failed; it will be retried");
                 }
