@@ -1,0 +1,158 @@
+//! Who may connect, and how: single-use tickets, their redemption at the websocket, the
+//! welcome, and presence for the host and supervisors.
+
+use super::*;
+
+impl SessionService {
+    /// Mints a single-use websocket ticket for a participant.
+    pub async fn ticket(
+        &self,
+        who: &Principal,
+        session_id: &str,
+    ) -> Result<IssuedTicket, SessionError> {
+        if !is_session_id(session_id) {
+            return Err(SessionError::NotFound);
+        }
+        let now = self.clock.now_millis();
+        let mut tx = self.store.write().await?;
+        tx.lock_session(session_id).await?;
+        let mut loaded = load(&mut tx, session_id).await?;
+        let mut writer = Writer {
+            tx: &mut tx,
+            session_id: session_id.into(),
+            now,
+            wrote_events: false,
+        };
+        // A successor seated since the last act joins the session now, so it can connect.
+        self.sync_seats(&mut writer, &mut loaded).await?;
+        let wrote = writer.wrote_events;
+        let role = self.role_of(&mut tx, &loaded, who).await?;
+        if let SessionRole::Expert(seat) = role
+            && loaded.seat(seat).is_some_and(|s| !loaded.confirmed(s))
+        {
+            return Err(SessionError::Forbidden(
+                "accept the invitation before joining the session".into(),
+            ));
+        }
+        let ticket = self
+            .rng
+            .bytes::<32>()
+            .map_err(|_| SessionError::Randomness)?;
+        let ticket = zeroize::Zeroizing::new(ticket);
+        let text = zeroize::Zeroizing::new(base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            ticket.as_slice(),
+        ));
+        tx.insert_session_ticket(
+            &sha256(text.as_bytes()),
+            &TicketRow {
+                session_id: session_id.into(),
+                account_id: who.account_id.clone(),
+                role: role.name().into(),
+                seat: match role {
+                    SessionRole::Expert(seat) | SessionRole::Operator(seat) => Some(seat as i32),
+                    _ => None,
+                },
+                expires_at: now + self.settings.ticket_secs * 1000,
+                used_at: None,
+            },
+        )
+        .await?;
+        // Spent tickets are worth nothing; keep the table small.
+        tx.delete_expired_tickets(now - 3_600_000).await?;
+        tx.commit().await?;
+        if wrote {
+            self.hub.publish(session_id).await;
+        }
+        Ok(IssuedTicket {
+            ticket: text,
+            expires_in: self.settings.ticket_secs,
+            role: role.name().into(),
+            seat: role.seat(),
+            path: format!("/api/v1/sessions/{session_id}/ws"),
+        })
+    }
+
+    /// Redeems a ticket for the websocket of `session_id`: once, before it expires.
+    pub async fn redeem(&self, session_id: &str, ticket: &str) -> Result<Member, SessionError> {
+        if ticket.is_empty() || ticket.len() > 64 {
+            return Err(SessionError::BadTicket("the ticket is not valid"));
+        }
+        let now = self.clock.now_millis();
+        let mut tx = self.store.write().await?;
+        let row = tx
+            .use_session_ticket(&sha256(ticket.as_bytes()), now)
+            .await?
+            .filter(|row| row.session_id == session_id)
+            .ok_or(SessionError::BadTicket("the ticket is not valid"))?;
+        if row.used_at.is_some() {
+            return Err(SessionError::BadTicket("the ticket has already been used"));
+        }
+        if now >= row.expires_at {
+            tx.commit().await?;
+            return Err(SessionError::BadTicket("the ticket has expired"));
+        }
+        let seat = row.seat.map(|s| s as u32).unwrap_or_default();
+        // A seat vacated since the ticket was minted no longer joins.
+        if row.role == "expert"
+            && !tx
+                .session_seats(session_id)
+                .await?
+                .iter()
+                .any(|s| s.seat as u32 == seat && s.state == "active")
+        {
+            tx.commit().await?;
+            return Err(SessionError::Forbidden(
+                "the seat has been vacated; a replaced member does not rejoin".into(),
+            ));
+        }
+        tx.commit().await?;
+        let role = match row.role.as_str() {
+            "host" => SessionRole::Host,
+            "operator" => SessionRole::Operator(seat),
+            "supervisor" => SessionRole::Supervisor,
+            "expert" => SessionRole::Expert(seat),
+            other => return Err(corrupt(format!("ticket role {other}"))),
+        };
+        Ok(Member {
+            session_id: session_id.into(),
+            account_id: row.account_id,
+            role,
+        })
+    }
+
+    /// The phase and newest event number, for a connection's welcome.
+    pub async fn welcome(&self, member: &Member) -> Result<(Phase, i64), SessionError> {
+        let mut tx = self.store.read().await?;
+        let row = tx
+            .session(&member.session_id)
+            .await?
+            .ok_or(SessionError::NotFound)?;
+        tx.rollback().await?;
+        Ok((parse_phase(&row.phase)?, row.next_seq - 1))
+    }
+
+    /// Records that a participant connected or left, for the host and supervisors.
+    pub async fn presence(&self, member: &Member, connected: bool) -> Result<(), SessionError> {
+        let now = self.clock.now_millis();
+        let mut tx = self.store.write().await?;
+        tx.lock_session(&member.session_id).await?;
+        let mut writer = Writer {
+            tx: &mut tx,
+            session_id: member.session_id.clone(),
+            now,
+            wrote_events: false,
+        };
+        writer
+            .event(
+                "staff",
+                "presence",
+                json!({"who": member.role.label(), "role": member.role.name(),
+                       "seat": member.role.seat(), "connected": connected}),
+            )
+            .await?;
+        tx.commit().await?;
+        self.hub.publish(&member.session_id).await;
+        Ok(())
+    }
+}

@@ -1,0 +1,467 @@
+//! What members and supervisors do in a session: check-in with the join code, declarations,
+//! the chair vote, score sheets, clarifications, warnings' companions, and signatures.
+
+use super::*;
+
+impl SessionService {
+    pub(super) async fn check_in(
+        &self,
+        writer: &mut Writer<'_>,
+        loaded: &mut Loaded,
+        member: &Member,
+        seat: u32,
+        join_code: &str,
+    ) -> Result<Value, SessionError> {
+        if loaded.phase == Phase::Scheduled {
+            return Err(wrong_phase(loaded.phase, "check-in has not opened yet"));
+        }
+        let row = self.active_seat(loaded, seat)?.clone();
+        let (invitation_id, sealed) = writer
+            .tx
+            .accepted_invitation(&row.draw_id, &row.token)
+            .await?
+            .ok_or_else(|| {
+                SessionError::Forbidden("the seat's invitation is not accepted".into())
+            })?;
+        let sealed = sealed.ok_or_else(|| corrupt("an accepted remote seat has no join code"))?;
+        let expected = self.keys.open(
+            &crate::notify::invitations::join_code_context(&invitation_id),
+            &sealed,
+        )?;
+        if join_code.len() > 64
+            || !constant_time_eq(expected.as_slice(), join_code.trim().as_bytes())
+        {
+            return Err(SessionError::WrongJoinCode);
+        }
+        if row.checked_in_at.is_some() {
+            return Ok(json!({"seat": seat, "already_checked_in": true}));
+        }
+        writer
+            .tx
+            .set_seat_act(&loaded.row.id, seat as i32, SeatAct::CheckedIn, writer.now)
+            .await?;
+        let venue = row.venue;
+        writer
+            .event(
+                "all",
+                "checked_in",
+                json!({"seat": seat, "label": seat_label(seat), "venue": venue}),
+            )
+            .await?;
+        writer
+            .audit(
+                AuditEntry::new("session.checked_in", writer.now, member.actor())
+                    .data("seat", seat)
+                    .data("token", hex::encode(&row.token)),
+            )
+            .await?;
+        Ok(json!({"seat": seat}))
+    }
+
+    pub(super) async fn declare(
+        &self,
+        writer: &mut Writer<'_>,
+        loaded: &mut Loaded,
+        member: &Member,
+        seat: u32,
+        conflict: bool,
+        pending: &mut Vec<PendingReplacement>,
+    ) -> Result<Value, SessionError> {
+        if loaded.phase < Phase::Recusal {
+            return Err(wrong_phase(
+                loaded.phase,
+                "declarations open after check-in",
+            ));
+        }
+        let row = self.active_seat(loaded, seat)?.clone();
+        if row.checked_in_at.is_none() {
+            return Err(SessionError::Conflict("check in first".into()));
+        }
+        if row.declared_at.is_some() {
+            return Err(SessionError::Conflict(
+                "this seat has already declared".into(),
+            ));
+        }
+        if conflict {
+            writer
+                .audit(
+                    AuditEntry::new("session.declared", writer.now, member.actor())
+                        .data("seat", seat)
+                        .data("conflict", true),
+                )
+                .await?;
+            let result = self
+                .vacate(writer, loaded, member.actor(), seat, "recused", pending)
+                .await?;
+            return Ok(json!({"recused": true, "replacement": result}));
+        }
+        writer
+            .tx
+            .set_seat_act(&loaded.row.id, seat as i32, SeatAct::Declared, writer.now)
+            .await?;
+        writer
+            .event("all", "declared", json!({"seat": seat, "conflict": false}))
+            .await?;
+        writer
+            .audit(
+                AuditEntry::new("session.declared", writer.now, member.actor())
+                    .data("seat", seat)
+                    .data("conflict", false),
+            )
+            .await?;
+        Ok(json!({"recused": false}))
+    }
+
+    pub(super) async fn vote(
+        &self,
+        writer: &mut Writer<'_>,
+        loaded: &mut Loaded,
+        member: &Member,
+        seat: u32,
+        choice: u32,
+    ) -> Result<Value, SessionError> {
+        if loaded.phase < Phase::ChairElection || loaded.phase > Phase::Evaluation {
+            return Err(wrong_phase(
+                loaded.phase,
+                "votes are cast in the chair election",
+            ));
+        }
+        let row = self.active_seat(loaded, seat)?.clone();
+        // Votes may change until a member has a majority; after that a late vote is recorded
+        // but decides nothing.
+        if loaded.row.chair_seat.is_some() && row.vote.is_some() {
+            return Err(SessionError::Conflict("a chair has been elected".into()));
+        }
+        if row.declared_at.is_none() {
+            return Err(SessionError::Conflict(
+                "declare (no conflict of interest) before voting".into(),
+            ));
+        }
+        if !loaded
+            .seat(choice)
+            .is_some_and(|s| s.state == "active" && loaded.confirmed(s))
+        {
+            return Err(invalid(
+                "seat",
+                "vote for an active member of the committee",
+            ));
+        }
+        writer
+            .tx
+            .set_seat_act(
+                &loaded.row.id,
+                seat as i32,
+                SeatAct::Vote(choice as i32),
+                writer.now,
+            )
+            .await?;
+        if let Some(s) = loaded.seats.iter_mut().find(|s| s.seat as u32 == seat) {
+            s.vote = Some(choice as i32);
+        }
+        // The ballot stays secret: others learn that a vote was cast, and the tally once a
+        // member has a majority.
+        writer
+            .event("all", "vote_cast", json!({"seat": seat}))
+            .await?;
+        writer
+            .audit(
+                AuditEntry::new("session.vote", writer.now, member.actor())
+                    .data("seat", seat)
+                    .data("for", choice),
+            )
+            .await?;
+        let (chair, cast) = rules::elect_chair(&loaded.facts().seats);
+        if let Some(chair) = chair.filter(|_| loaded.row.chair_seat.is_none()) {
+            writer
+                .tx
+                .set_session_chair(&loaded.row.id, Some(chair as i32))
+                .await?;
+            loaded.row.chair_seat = Some(chair as i32);
+            let votes = loaded
+                .active_seats()
+                .filter(|s| s.vote == Some(chair as i32))
+                .count();
+            writer
+                .event(
+                    "all",
+                    "chair_elected",
+                    json!({"seat": chair, "label": seat_label(chair), "votes": votes, "cast": cast}),
+                )
+                .await?;
+            writer
+                .audit(
+                    AuditEntry::new("session.chair_elected", writer.now, Actor::System)
+                        .data("seat", chair)
+                        .data("votes", votes)
+                        .data("cast", cast),
+                )
+                .await?;
+        }
+        Ok(json!({"chair": loaded.row.chair_seat}))
+    }
+
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one request's fields, passed as they were parsed"
+    )]
+    pub(super) async fn submit_sheet(
+        &self,
+        writer: &mut Writer<'_>,
+        loaded: &mut Loaded,
+        member: &Member,
+        seat: u32,
+        bidder: &str,
+        scores: &BTreeMap<String, serde_json::Number>,
+        comment: Option<&str>,
+    ) -> Result<Value, SessionError> {
+        if loaded.phase != Phase::Evaluation {
+            return Err(wrong_phase(
+                loaded.phase,
+                "score sheets are submitted during the evaluation",
+            ));
+        }
+        let row = self.active_seat(loaded, seat)?.clone();
+        if row.declared_at.is_none() {
+            return Err(SessionError::Conflict(
+                "declare (no conflict of interest) before scoring".into(),
+            ));
+        }
+        let sheet =
+            rules::validate_sheet(&loaded.bidders, &loaded.criteria, bidder, scores, comment)
+                .map_err(|(f, p)| invalid(f, p))?;
+        let sheet_json = serde_json::to_string(&sheet).map_err(corrupt)?;
+        writer
+            .tx
+            .upsert_sheet(
+                &loaded.row.id,
+                seat as i32,
+                &sheet.bidder,
+                &sheet_json,
+                sheet.total_centi,
+                writer.now,
+            )
+            .await?;
+        // Others learn only that the sheet is in; its content goes to its author alone until
+        // the evaluation closes.
+        writer
+            .event(
+                "all",
+                "sheet_submitted",
+                json!({"seat": seat, "bidder": sheet.bidder}),
+            )
+            .await?;
+        writer
+            .event(
+                &format!("seat:{seat}"),
+                "sheet_recorded",
+                json!({"seat": seat, "sheet": sheet}),
+            )
+            .await?;
+        writer
+            .audit(
+                AuditEntry::new("session.sheet", writer.now, member.actor())
+                    .data("seat", seat)
+                    .data("bidder", &sheet.bidder)
+                    .data("sha256", hex::encode(sha256(&sheet_digest_input(&sheet)?))),
+            )
+            .await?;
+        Ok(json!({"bidder": sheet.bidder, "total_centi": sheet.total_centi}))
+    }
+
+    pub(super) async fn request_clarification(
+        &self,
+        writer: &mut Writer<'_>,
+        loaded: &mut Loaded,
+        member: &Member,
+        seat: u32,
+        bidder: &str,
+        question: &str,
+    ) -> Result<Value, SessionError> {
+        if loaded.phase != Phase::Evaluation {
+            return Err(wrong_phase(
+                loaded.phase,
+                "clarifications are asked during the evaluation",
+            ));
+        }
+        self.active_seat(loaded, seat)?;
+        if !loaded.bidders.iter().any(|b| b == bidder) {
+            return Err(invalid("bidder", "not a bidder of this session"));
+        }
+        rules::check_text("question", question, rules::MAX_TEXT_CHARS)
+            .map_err(|(f, p)| invalid(f, p))?;
+        let question = question.trim();
+        let number = writer
+            .tx
+            .insert_clarification(&loaded.row.id, seat as i32, bidder, question, writer.now)
+            .await?;
+        writer
+            .event(
+                &format!("staff,seat:{seat}"),
+                "clarification_requested",
+                json!({"number": number, "seat": seat, "bidder": bidder, "question": question}),
+            )
+            .await?;
+        writer
+            .audit(
+                AuditEntry::new(
+                    "session.clarification_requested",
+                    writer.now,
+                    member.actor(),
+                )
+                .data("number", number)
+                .data("seat", seat)
+                .data("bidder", bidder)
+                .data("sha256", hex::encode(sha256(question.as_bytes()))),
+            )
+            .await?;
+        Ok(json!({"number": number, "state": "pending"}))
+    }
+
+    pub(super) async fn decide_clarification(
+        &self,
+        writer: &mut Writer<'_>,
+        loaded: &mut Loaded,
+        member: &Member,
+        number: u32,
+        approve: bool,
+    ) -> Result<Value, SessionError> {
+        if loaded.phase != Phase::Evaluation {
+            return Err(wrong_phase(
+                loaded.phase,
+                "clarifications are decided during the evaluation",
+            ));
+        }
+        let Some(request) = writer
+            .tx
+            .clarification(&loaded.row.id, number as i32)
+            .await?
+        else {
+            return Err(invalid("number", "no such clarification request"));
+        };
+        let state = if approve { "approved" } else { "refused" };
+        if !writer
+            .tx
+            .decide_clarification(
+                &loaded.row.id,
+                number as i32,
+                state,
+                &member.account_id,
+                writer.now,
+            )
+            .await?
+        {
+            return Err(SessionError::Conflict(format!(
+                "clarification {number} has already been decided ({})",
+                request.state
+            )));
+        }
+        // An approved request goes out: everyone sees it (the host relays it to the bidder).
+        let audience = if approve {
+            "all".to_owned()
+        } else {
+            format!("staff,seat:{}", request.seat)
+        };
+        writer
+            .event(
+                &audience,
+                "clarification_decided",
+                json!({"number": number, "state": state, "seat": request.seat,
+                       "bidder": request.bidder, "question": request.question}),
+            )
+            .await?;
+        writer
+            .audit(
+                AuditEntry::new("session.clarification_decided", writer.now, member.actor())
+                    .data("number", number)
+                    .data("state", state),
+            )
+            .await?;
+        Ok(json!({"number": number, "state": state}))
+    }
+
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one request's fields, passed as they were parsed"
+    )]
+    pub(super) async fn sign(
+        &self,
+        writer: &mut Writer<'_>,
+        loaded: &mut Loaded,
+        member: &Member,
+        seat: u32,
+        report_sha256: &str,
+        agree: bool,
+        reasons: Option<&str>,
+    ) -> Result<Value, SessionError> {
+        if loaded.phase != Phase::Signing {
+            return Err(wrong_phase(
+                loaded.phase,
+                "the report is signed in the signing phase",
+            ));
+        }
+        let row = self.active_seat(loaded, seat)?.clone();
+        let current = loaded
+            .row
+            .report_sha256
+            .as_ref()
+            .map(hex::encode)
+            .ok_or_else(|| corrupt("signing without a report"))?;
+        if report_sha256 != current {
+            return Err(invalid(
+                "report_sha256",
+                format!("is not the report's SHA-256 ({current}); sign the report you were sent"),
+            ));
+        }
+        if row.signature.is_some() {
+            return Err(SessionError::Conflict(
+                "this seat has already signed".into(),
+            ));
+        }
+        let reasons = reasons.map(str::trim).filter(|r| !r.is_empty());
+        let (signature, reasons) = match (agree, reasons) {
+            (true, None) => ("agree", None),
+            (true, Some(_)) => {
+                return Err(invalid("reasons", "only a dissent gives reasons"));
+            }
+            (false, None) => {
+                return Err(invalid("reasons", "a dissent needs written reasons"));
+            }
+            (false, Some(reasons)) => {
+                rules::check_text("reasons", reasons, rules::MAX_TEXT_CHARS)
+                    .map_err(|(f, p)| invalid(f, p))?;
+                if reasons.chars().count() < rules::MIN_DISSENT_CHARS {
+                    return Err(invalid(
+                        "reasons",
+                        format!("must be at least {} characters", rules::MIN_DISSENT_CHARS),
+                    ));
+                }
+                ("dissent", Some(reasons))
+            }
+        };
+        writer
+            .tx
+            .set_seat_act(
+                &loaded.row.id,
+                seat as i32,
+                SeatAct::Signed { signature, reasons },
+                writer.now,
+            )
+            .await?;
+        writer
+            .event(
+                "all",
+                "signed",
+                json!({"seat": seat, "signature": signature, "reasons": reasons}),
+            )
+            .await?;
+        let mut entry = AuditEntry::new("session.signature", writer.now, member.actor())
+            .data("seat", seat)
+            .data("report_sha256", &current)
+            .data("signature", signature);
+        if let Some(reasons) = reasons {
+            entry = entry.data("reasons_sha256", hex::encode(sha256(reasons.as_bytes())));
+        }
+        writer.audit(entry).await?;
+        Ok(json!({"signature": signature}))
+    }
+}

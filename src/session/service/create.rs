@@ -1,0 +1,454 @@
+//! Opening a session for a completed draw: its venues, supervisors, bidders and criteria, and
+//! the commitment of a random seat assignment, with the contributions taken before check-in.
+
+use super::*;
+
+impl SessionService {
+    /// A center opens a session for its completed draw.
+    pub async fn create(
+        &self,
+        host: &Principal,
+        request: NewSession,
+    ) -> Result<SessionView, SessionError> {
+        let now = self.clock.now_millis();
+        let mut tx = self.store.write().await?;
+        if request.draw_id.is_empty()
+            || request.draw_id.len() > crate::draw::MAX_DRAW_ID_LEN
+            || request.draw_id.chars().any(char::is_control)
+        {
+            return Err(SessionError::NoSuchDraw);
+        }
+        tx.lock_draw(&request.draw_id).await?;
+        let draw = tx
+            .draw(&request.draw_id)
+            .await?
+            .filter(|d| d.center_id == host.account_id)
+            .ok_or(SessionError::NoSuchDraw)?;
+        if draw.parent_draw_id.is_some() {
+            return Err(invalid(
+                "draw_id",
+                "name the draw the center asked for; its linked draws are part of it",
+            ));
+        }
+        let mode = draw.mode.clone();
+        if mode == "on_site" {
+            return Err(invalid(
+                "draw_id",
+                "the draw is for an on-site evaluation; sessions coordinate remote (cross_site or \
+                 distributed) evaluations",
+            ));
+        }
+        let committee_size: usize = tx
+            .draw_strata(&draw.id)
+            .await?
+            .iter()
+            .map(|s| s.k.max(0) as usize)
+            .sum();
+        rules::committee_composition(committee_size, 0)
+            .map_err(|problem| invalid("draw_id", problem))?;
+
+        let (bidders, criteria) = validate_subject(&request.bidders, &request.criteria)?;
+        let deviation_percent = request
+            .deviation_percent
+            .unwrap_or(self.settings.deviation_percent);
+        if !(1..=100).contains(&deviation_percent) {
+            return Err(invalid("deviation_percent", "must be from 1 to 100"));
+        }
+        let assignment = match (mode.as_str(), request.assignment) {
+            ("distributed", None | Some(Assignment::None)) => Assignment::None,
+            ("distributed", Some(_)) => {
+                return Err(invalid(
+                    "assignment",
+                    "a distributed session has no venues to assign",
+                ));
+            }
+            (_, None) => Assignment::Random,
+            (_, Some(Assignment::None)) => {
+                return Err(invalid(
+                    "assignment",
+                    "a cross-site session assigns seats: random or in_order",
+                ));
+            }
+            (_, Some(other)) => other,
+        };
+        let venues = self
+            .validate_venues(&mut tx, host, &mode, &request.venues, committee_size)
+            .await?;
+        let supervisors = validate_supervisors(&mut tx, &request.supervisors).await?;
+
+        if !committee_complete(&mut tx, &draw).await? {
+            return Err(SessionError::Conflict(
+                "the committee is not complete: every seat must be confirmed first".into(),
+            ));
+        }
+        if tx.session_of_draw(&draw.id).await?.is_some() {
+            return Err(SessionError::Conflict(
+                "the draw already has a session".into(),
+            ));
+        }
+
+        let id = uuid::Uuid::now_v7().to_string();
+        let (sealed_secret, commitment) = if assignment == Assignment::Random {
+            let secret = self
+                .rng
+                .bytes::<32>()
+                .map_err(|_| SessionError::Randomness)?;
+            let commitment = rules::assignment_commitment(&id, &secret);
+            let sealed = self.keys.seal(&self.rng, &secret_context(&id), &secret)?;
+            (Some(sealed), Some(commitment.to_vec()))
+        } else {
+            (None, None)
+        };
+        let row = SessionRow {
+            id: id.clone(),
+            draw_id: draw.id.clone(),
+            center_id: host.account_id.clone(),
+            mode: mode.clone(),
+            phase: Phase::Scheduled.as_str().into(),
+            assignment: assignment.as_str().into(),
+            sealed_secret,
+            secret_commitment: commitment.clone(),
+            bidders_json: serde_json::to_string(&bidders).map_err(corrupt)?,
+            criteria_json: serde_json::to_string(&criteria).map_err(corrupt)?,
+            deviation_percent: deviation_percent as i32,
+            chair_seat: None,
+            report_json: None,
+            report_sha256: None,
+            next_seq: 1,
+            created_at: now,
+            closed_at: None,
+        };
+        tx.insert_session(&row).await?;
+        tx.insert_session_venues(&id, &venues).await?;
+        for supervisor in &supervisors {
+            tx.insert_session_supervisor(&id, supervisor).await?;
+        }
+        // Seats are numbered in token order: tokens are pseudorandom, so "Expert n" says
+        // nothing about stratum or rank.
+        let mut members: Vec<(String, Vec<u8>)> = tx
+            .family_seats(&draw.id)
+            .await?
+            .into_iter()
+            .filter(|(_, _, state, _)| state == "confirmed")
+            .map(|(draw_id, token, _, _)| (draw_id, token))
+            .collect();
+        members.sort_by(|a, b| a.1.cmp(&b.1));
+        for (number, (draw_id, token)) in members.iter().enumerate() {
+            tx.insert_session_seat(&id, number as i32 + 1, draw_id, token, None, now)
+                .await?;
+        }
+        let mut writer = Writer {
+            tx: &mut tx,
+            session_id: id.clone(),
+            now,
+            wrote_events: false,
+        };
+        let venue_data: Vec<Value> = venues
+            .iter()
+            .filter(|v| v.seats > 0)
+            .map(|v| json!({"venue": v.venue, "name": v.name, "seats": v.seats}))
+            .collect();
+        writer
+            .event(
+                "all",
+                "session_created",
+                json!({
+                    "mode": mode,
+                    "seats": members.len(),
+                    "venues": venue_data,
+                    "bidders": bidders,
+                    "criteria": criteria,
+                    "assignment": assignment.as_str(),
+                }),
+            )
+            .await?;
+        let mut entry = AuditEntry::new("session.created", now, Actor::of(host))
+            .reference("draw", &draw.id)
+            .data("mode", &mode)
+            .data("seats", members.len())
+            .data(
+                "tokens",
+                members.iter().map(|(_, t)| hex::encode(t)).collect::<Vec<_>>(),
+            )
+            .data(
+                "venues",
+                venues
+                    .iter()
+                    .filter(|v| v.seats > 0)
+                    .map(|v| json!({"venue": v.venue, "name": v.name, "operator": v.operator_id, "seats": v.seats}))
+                    .collect::<Vec<_>>(),
+            )
+            .data("supervisors", &supervisors)
+            .data("bidders", &bidders)
+            .data("criteria", &criteria)
+            .data("deviation_percent", deviation_percent)
+            .data("assignment", assignment.as_str());
+        if let Some(commitment) = &commitment {
+            entry = entry.data("assignment_commitment", hex::encode(commitment));
+        }
+        writer.audit(entry).await?;
+        let loaded = load(&mut tx, &id).await?;
+        let view = self.view_of(&loaded, SessionRole::Host);
+        tx.commit().await?;
+        self.hub.publish(&id).await;
+        Ok(view)
+    }
+
+    pub(super) async fn validate_venues(
+        &self,
+        tx: &mut Tx,
+        host: &Principal,
+        mode: &str,
+        venues: &[crate::session::NewVenue],
+        committee_size: usize,
+    ) -> Result<Vec<VenueRow>, SessionError> {
+        if mode == "distributed" {
+            if !venues.is_empty() {
+                return Err(invalid(
+                    "venues",
+                    "a distributed session has no venues: every expert is at their own seat",
+                ));
+            }
+            return Ok(vec![VenueRow {
+                venue: 0,
+                name: "host".into(),
+                operator_id: host.account_id.clone(),
+                seats: 0,
+            }]);
+        }
+        if venues.len() < 2 || venues.len() > MAX_VENUES {
+            return Err(invalid(
+                "venues",
+                format!(
+                    "a cross-site session has a main venue and 1 to {} sub-venues",
+                    MAX_VENUES - 1
+                ),
+            ));
+        }
+        let mut rows = Vec::with_capacity(venues.len());
+        let mut operators = BTreeSet::new();
+        let mut names = BTreeSet::new();
+        for (index, venue) in venues.iter().enumerate() {
+            let field = |name: &str| format!("venues[{index}].{name}");
+            rules::check_text(&field("name"), &venue.name, rules::MAX_LABEL_CHARS)
+                .map_err(|(f, p)| invalid(f, p))?;
+            if !names.insert(venue.name.trim().to_owned()) {
+                return Err(invalid(field("name"), "venue names must differ"));
+            }
+            if !(1..=MAX_VENUE_SEATS).contains(&venue.seats) {
+                return Err(invalid(
+                    field("seats"),
+                    format!("must be from 1 to {MAX_VENUE_SEATS}"),
+                ));
+            }
+            let operator_id = match (index, venue.operator.as_deref()) {
+                (0, None) => host.account_id.clone(),
+                (_, None) => {
+                    return Err(invalid(
+                        field("operator"),
+                        "a sub-venue names the trading center that operates it",
+                    ));
+                }
+                (_, Some(username)) => {
+                    let account = tx
+                        .account_by_username(username)
+                        .await?
+                        .filter(|a| a.role == Role::Center.as_str() && !a.disabled)
+                        .ok_or_else(|| {
+                            invalid(
+                                field("operator"),
+                                "no active trading-center account has this username",
+                            )
+                        })?;
+                    if index == 0 && account.id != host.account_id {
+                        return Err(invalid(
+                            field("operator"),
+                            "the main venue is operated by the host (the draw's center)",
+                        ));
+                    }
+                    account.id
+                }
+            };
+            if index > 0
+                && (operator_id == host.account_id || !operators.insert(operator_id.clone()))
+            {
+                return Err(invalid(
+                    field("operator"),
+                    "each sub-venue is operated by a different center than the host's",
+                ));
+            }
+            rows.push(VenueRow {
+                venue: index as i32,
+                name: venue.name.trim().to_owned(),
+                operator_id,
+                seats: venue.seats as i32,
+            });
+        }
+        let capacity: u32 = venues.iter().map(|v| v.seats).sum();
+        if (capacity as usize) < committee_size {
+            return Err(invalid(
+                "venues",
+                format!("the venues seat {capacity}; the committee has {committee_size} members"),
+            ));
+        }
+        Ok(rows)
+    }
+
+    /// The host or an attached supervisor adds entropy to a random seat assignment, before
+    /// check-in reveals it.
+    pub async fn contribute(
+        &self,
+        who: &Principal,
+        session_id: &str,
+        bytes: &[u8],
+    ) -> Result<u32, SessionError> {
+        if !(crate::draw::service::MIN_CONTRIBUTION_LEN..=crate::draw::MAX_CONTRIBUTION_LEN)
+            .contains(&bytes.len())
+        {
+            return Err(invalid(
+                "bytes",
+                format!(
+                    "must be {} to {} bytes",
+                    crate::draw::service::MIN_CONTRIBUTION_LEN,
+                    crate::draw::MAX_CONTRIBUTION_LEN
+                ),
+            ));
+        }
+        let now = self.clock.now_millis();
+        let mut tx = self.store.write().await?;
+        let loaded = self.locked(&mut tx, session_id).await?;
+        let role = staff_role(&loaded, who).ok_or(SessionError::NotFound)?;
+        if !matches!(role, SessionRole::Host | SessionRole::Supervisor) {
+            return Err(SessionError::Forbidden(
+                "only the host and the session's supervisors contribute".into(),
+            ));
+        }
+        if loaded.row.assignment != "random" {
+            return Err(SessionError::Conflict(
+                "the session's seats are not assigned at random".into(),
+            ));
+        }
+        if loaded.phase != Phase::Scheduled {
+            return Err(SessionError::WrongPhase {
+                phase: loaded.phase.as_str(),
+                detail: "contributions close when check-in opens".into(),
+            });
+        }
+        let position = tx
+            .insert_session_contribution(session_id, &who.account_id, role.name(), bytes, now)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => {
+                    SessionError::Conflict("this account has already contributed".into())
+                }
+                other => other.into(),
+            })?;
+        let mut writer = Writer {
+            tx: &mut tx,
+            session_id: session_id.into(),
+            now,
+            wrote_events: false,
+        };
+        writer
+            .event(
+                "all",
+                "contribution",
+                json!({"position": position, "role": role.name()}),
+            )
+            .await?;
+        writer
+            .audit(
+                AuditEntry::new("session.contribution", now, Actor::of(who))
+                    .data("position", position)
+                    .data("role", role.name())
+                    .data("sha256", hex::encode(sha256(bytes))),
+            )
+            .await?;
+        tx.commit().await?;
+        self.hub.publish(session_id).await;
+        Ok(position as u32)
+    }
+}
+
+fn validate_subject(
+    bidders: &[String],
+    criteria: &[Criterion],
+) -> Result<(Vec<String>, Vec<Criterion>), SessionError> {
+    if bidders.is_empty() || bidders.len() > rules::MAX_BIDDERS {
+        return Err(invalid(
+            "bidders",
+            format!("name 1 to {} bidders", rules::MAX_BIDDERS),
+        ));
+    }
+    let mut seen = BTreeSet::new();
+    let mut clean_bidders = Vec::new();
+    for (index, bidder) in bidders.iter().enumerate() {
+        rules::check_text(&format!("bidders[{index}]"), bidder, rules::MAX_LABEL_CHARS)
+            .map_err(|(f, p)| invalid(f, p))?;
+        if !seen.insert(bidder.trim().to_owned()) {
+            return Err(invalid(format!("bidders[{index}]"), "bidders must differ"));
+        }
+        clean_bidders.push(bidder.trim().to_owned());
+    }
+    if criteria.is_empty() || criteria.len() > rules::MAX_CRITERIA {
+        return Err(invalid(
+            "criteria",
+            format!("name 1 to {} criteria", rules::MAX_CRITERIA),
+        ));
+    }
+    let mut seen = BTreeSet::new();
+    let mut clean_criteria = Vec::new();
+    for (index, criterion) in criteria.iter().enumerate() {
+        let field = format!("criteria[{index}].name");
+        rules::check_text(&field, &criterion.name, rules::MAX_LABEL_CHARS)
+            .map_err(|(f, p)| invalid(f, p))?;
+        let name = criterion.name.trim().to_owned();
+        if name.contains('.') {
+            return Err(invalid(field, "must not contain '.'"));
+        }
+        if !seen.insert(name.clone()) {
+            return Err(invalid(field, "criteria must differ"));
+        }
+        if !(1..=rules::MAX_CRITERION_POINTS).contains(&criterion.max_points) {
+            return Err(invalid(
+                format!("criteria[{index}].max_points"),
+                format!("must be from 1 to {}", rules::MAX_CRITERION_POINTS),
+            ));
+        }
+        clean_criteria.push(Criterion {
+            name,
+            max_points: criterion.max_points,
+        });
+    }
+    Ok((clean_bidders, clean_criteria))
+}
+
+async fn validate_supervisors(
+    tx: &mut Tx,
+    usernames: &[String],
+) -> Result<Vec<String>, SessionError> {
+    if usernames.is_empty() || usernames.len() > MAX_SUPERVISORS {
+        return Err(invalid(
+            "supervisors",
+            format!("attach 1 to {MAX_SUPERVISORS} supervisors"),
+        ));
+    }
+    let mut ids = Vec::new();
+    for (index, username) in usernames.iter().enumerate() {
+        let account = tx
+            .account_by_username(username)
+            .await?
+            .filter(|a| a.role == Role::Supervisor.as_str() && !a.disabled)
+            .ok_or_else(|| {
+                invalid(
+                    format!("supervisors[{index}]"),
+                    "no active supervisor account has this username",
+                )
+            })?;
+        if ids.contains(&account.id) {
+            return Err(invalid(format!("supervisors[{index}]"), "named twice"));
+        }
+        ids.push(account.id);
+    }
+    Ok(ids)
+}

@@ -1,0 +1,682 @@
+//! The session's operations over the store and the audit log. Each runs in one transaction
+//! that holds the session's lock, writes its numbered events and its audit entries, and only
+//! then wakes the hub, which reads the events back from the table and fans them out.
+
+mod access;
+mod acts;
+mod create;
+mod phases;
+mod ratings;
+mod seats;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use super::protocol::{ClientFrame, Request, ServerFrame};
+use super::rules::{
+    self, Criterion, Phase, Rating, ScoreSheet, SeatFacts, SessionFacts, Signature,
+};
+use super::{
+    Assignment, Hub, IssuedTicket, Member, NewSession, SessionError, SessionRole, SessionSeatView,
+    SessionView, VenueView, corrupt, invalid, seat_label,
+};
+use crate::audit::{self, Actor, AuditEntry};
+use crate::auth::{Principal, Role};
+use crate::clock::{Millis, SharedClock, to_rfc3339};
+use crate::config::SessionSettings;
+use crate::crypto::{KeyRing, Rng, constant_time_eq, sha256};
+use crate::draw::DrawToken;
+use crate::draw::service::{DrawService, PendingReplacement, committee_complete};
+use crate::notify::invitations::expert_tag;
+use crate::store::sessions::{SeatAct, SeatRow, SessionRow, TicketRow, VenueRow};
+use crate::store::{Store, StoreError, Tx};
+
+/// Seats a venue may have.
+const MAX_VENUE_SEATS: u32 = 50;
+const MAX_VENUES: usize = 20;
+const MAX_SUPERVISORS: usize = 10;
+/// Why a host may vacate a seat mid-session.
+pub const HOST_REPLACEMENT_REASONS: [&str; 2] = ["recused", "withdrew"];
+
+pub struct SessionService {
+    store: Store,
+    clock: SharedClock,
+    rng: Rng,
+    keys: Arc<KeyRing>,
+    draws: Arc<DrawService>,
+    hub: Arc<Hub>,
+    settings: SessionSettings,
+}
+
+/// A session with everything a decision needs, read under its lock.
+struct Loaded {
+    row: SessionRow,
+    phase: Phase,
+    venues: Vec<VenueRow>,
+    supervisors: Vec<String>,
+    seats: Vec<SeatRow>,
+    /// The draw family's seat states by (draw id, token).
+    family: HashMap<(String, Vec<u8>), String>,
+    bidders: Vec<String>,
+    criteria: Vec<Criterion>,
+    committee_size: usize,
+    /// Live sheets by seat.
+    sheets: BTreeMap<i32, Vec<ScoreSheet>>,
+    /// Entropy contributions received for a random seat assignment.
+    contributions: usize,
+}
+
+impl Loaded {
+    fn seat(&self, seat: u32) -> Option<&SeatRow> {
+        self.seats.iter().find(|s| s.seat as u32 == seat)
+    }
+
+    fn active_seats(&self) -> impl Iterator<Item = &SeatRow> {
+        self.seats.iter().filter(|s| s.state == "active")
+    }
+
+    fn confirmed(&self, seat: &SeatRow) -> bool {
+        self.family
+            .get(&(seat.draw_id.clone(), seat.token.clone()))
+            .is_some_and(|state| state == "confirmed")
+    }
+
+    fn facts(&self) -> SessionFacts {
+        SessionFacts {
+            phase: self.phase,
+            committee_size: self.committee_size,
+            non_expert_members: 0,
+            seats: self
+                .seats
+                .iter()
+                .map(|seat| SeatFacts {
+                    seat: seat.seat as u32,
+                    active: seat.state == "active",
+                    confirmed: self.confirmed(seat),
+                    checked_in: seat.checked_in_at.is_some(),
+                    declared_no_conflict: seat.declared_at.is_some(),
+                    vote: seat.vote.map(|v| v as u32),
+                    sheets: self
+                        .sheets
+                        .get(&seat.seat)
+                        .map(|sheets| sheets.iter().map(|s| s.bidder.clone()).collect())
+                        .unwrap_or_default(),
+                    signature: match (seat.signature.as_deref(), &seat.dissent_reasons) {
+                        (Some("agree"), _) => Some(Signature::Agree),
+                        (Some(_), Some(reasons)) => Some(Signature::Dissent {
+                            reasons: reasons.clone(),
+                        }),
+                        _ => None,
+                    },
+                })
+                .collect(),
+            chair: self.row.chair_seat.map(|c| c as u32),
+            bidders: self.bidders.clone(),
+            assignment_needs_entropy: false,
+        }
+    }
+
+    /// Who may see events meant for the committee as it is now: staff and the active seats.
+    fn committee_audience(&self) -> String {
+        let mut audience = String::from("staff");
+        for seat in self.active_seats() {
+            audience.push_str(&format!(",seat:{}", seat.seat));
+        }
+        audience
+    }
+}
+
+/// Writes a session's events and audit entries inside its transaction.
+struct Writer<'a> {
+    tx: &'a mut Tx,
+    session_id: String,
+    now: Millis,
+    wrote_events: bool,
+}
+
+impl Writer<'_> {
+    async fn event(
+        &mut self,
+        audience: &str,
+        kind: &str,
+        data: Value,
+    ) -> Result<i64, SessionError> {
+        let body = serde_json::to_string(&data).map_err(corrupt)?;
+        let seq = self
+            .tx
+            .append_session_event(&self.session_id, audience, kind, &body, self.now)
+            .await?;
+        self.wrote_events = true;
+        Ok(seq)
+    }
+
+    async fn audit(&mut self, entry: AuditEntry) -> Result<(), SessionError> {
+        audit::append(self.tx, &entry.reference("session", &self.session_id)).await?;
+        Ok(())
+    }
+}
+
+impl SessionService {
+    pub fn new(
+        store: Store,
+        clock: SharedClock,
+        rng: Rng,
+        keys: Arc<KeyRing>,
+        draws: Arc<DrawService>,
+        hub: Arc<Hub>,
+        settings: SessionSettings,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            rng,
+            keys,
+            draws,
+            hub,
+            settings,
+        }
+    }
+
+    pub fn hub(&self) -> &Arc<Hub> {
+        &self.hub
+    }
+
+    pub fn settings(&self) -> &SessionSettings {
+        &self.settings
+    }
+
+    /// The session as the caller may see it.
+    pub async fn view(
+        &self,
+        who: &Principal,
+        session_id: &str,
+    ) -> Result<SessionView, SessionError> {
+        let mut tx = self.store.read().await?;
+        if !is_session_id(session_id) {
+            return Err(SessionError::NotFound);
+        }
+        let loaded = load(&mut tx, session_id).await?;
+        let role = self.role_of(&mut tx, &loaded, who).await?;
+        tx.rollback().await?;
+        Ok(self.view_of(&loaded, role))
+    }
+
+    /// Sessions the caller takes part in, newest first.
+    pub async fn list(&self, who: &Principal) -> Result<Vec<SessionView>, SessionError> {
+        let mut tx = self.store.read().await?;
+        let ids: Vec<String> = if who.role == Role::Expert {
+            let Some(expert_id) = tx.expert_of_account(&who.account_id).await? else {
+                return Ok(Vec::new());
+            };
+            let tag = expert_tag(&self.keys, &expert_id);
+            let mut ids = Vec::new();
+            for root in tx.accepted_root_draws(&tag, 50).await? {
+                if let Some(id) = tx.session_of_draw(&root).await?
+                    && !ids.contains(&id)
+                {
+                    ids.push(id);
+                }
+            }
+            ids
+        } else {
+            tx.sessions_of_account(&who.account_id, 50)
+                .await?
+                .into_iter()
+                .map(|row| row.id)
+                .collect()
+        };
+        let mut views = Vec::new();
+        for id in ids {
+            let loaded = load(&mut tx, &id).await?;
+            if let Ok(role) = self.role_of(&mut tx, &loaded, who).await {
+                views.push(self.view_of(&loaded, role));
+            }
+        }
+        tx.rollback().await?;
+        Ok(views)
+    }
+
+    fn view_of(&self, loaded: &Loaded, role: SessionRole) -> SessionView {
+        SessionView {
+            session_id: loaded.row.id.clone(),
+            draw_id: loaded.row.draw_id.clone(),
+            mode: loaded.row.mode.clone(),
+            phase: loaded.phase,
+            assignment: loaded.row.assignment.clone(),
+            assignment_commitment: loaded.row.secret_commitment.as_ref().map(hex::encode),
+            contributions: loaded.contributions as u32,
+            venues: loaded
+                .venues
+                .iter()
+                .filter(|v| v.seats > 0)
+                .map(|v| VenueView {
+                    venue: v.venue as u32,
+                    name: v.name.clone(),
+                    seats: v.seats as u32,
+                    main: v.venue == 0,
+                })
+                .collect(),
+            supervisors: loaded.supervisors.len() as u32,
+            committee_size: loaded.committee_size as u32,
+            seats: loaded
+                .seats
+                .iter()
+                .map(|seat| SessionSeatView {
+                    seat: seat.seat as u32,
+                    label: seat_label(seat.seat as u32),
+                    venue: seat.venue.map(|v| v as u32),
+                    state: seat.state.clone(),
+                    void_reason: seat.void_reason.clone(),
+                    confirmed: loaded.confirmed(seat),
+                    checked_in: seat.checked_in_at.is_some(),
+                    declared: seat.declared_at.is_some(),
+                    signed: seat.signature.clone(),
+                })
+                .collect(),
+            chair: loaded.row.chair_seat.map(|c| c as u32),
+            bidders: loaded.bidders.clone(),
+            criteria: loaded.criteria.clone(),
+            deviation_percent: loaded.row.deviation_percent as u32,
+            report_sha256: loaded.row.report_sha256.as_ref().map(hex::encode),
+            your_role: role.name().into(),
+            your_seat: role.seat(),
+            last_seq: loaded.row.next_seq - 1,
+        }
+    }
+
+    /// The caller's role in a session; experts by their seat's token. Anyone else: not found.
+    async fn role_of(
+        &self,
+        tx: &mut Tx,
+        loaded: &Loaded,
+        who: &Principal,
+    ) -> Result<SessionRole, SessionError> {
+        if who.role == Role::Expert {
+            let expert_id = tx
+                .expert_of_account(&who.account_id)
+                .await?
+                .ok_or(SessionError::NotFound)?;
+            // The newest active seat whose token is this expert's in its draw.
+            return loaded
+                .active_seats()
+                .filter(|seat| {
+                    DrawToken::derive_with_keys(&self.keys, &seat.draw_id, &expert_id).as_bytes()
+                        == seat.token.as_slice()
+                })
+                .map(|seat| SessionRole::Expert(seat.seat as u32))
+                .last()
+                .ok_or(SessionError::NotFound);
+        }
+        staff_role(loaded, who).ok_or(SessionError::NotFound)
+    }
+
+    /// Handles one request from a connected participant and returns the reply frame. A request
+    /// id already answered gets the stored answer again: retries never apply twice.
+    pub async fn handle(&self, member: &Member, frame: ClientFrame) -> ServerFrame {
+        let id = frame.id.clone();
+        match self.apply(member, frame).await {
+            Ok(result) => ServerFrame::Reply {
+                v: super::protocol::PROTOCOL_VERSION,
+                id,
+                ok: true,
+                result: Some(result),
+                error: None,
+            },
+            Err(error) => {
+                if error.is_internal() {
+                    tracing::error!(error = %error, session = %member.session_id, "session request failed");
+                }
+                let detail = if error.is_internal() {
+                    "the server could not complete the request; retry with the same id".into()
+                } else {
+                    error.to_string()
+                };
+                let missing = match &error {
+                    SessionError::Preconditions { missing, .. } => {
+                        serde_json::to_value(missing).ok()
+                    }
+                    _ => None,
+                };
+                ServerFrame::Reply {
+                    v: super::protocol::PROTOCOL_VERSION,
+                    id,
+                    ok: false,
+                    result: None,
+                    error: Some(super::protocol::ReplyError {
+                        code: error.code().into(),
+                        detail,
+                        field: error.field(),
+                        missing,
+                    }),
+                }
+            }
+        }
+    }
+
+    async fn apply(&self, member: &Member, frame: ClientFrame) -> Result<Value, SessionError> {
+        let now = self.clock.now_millis();
+        // A retry repeats the same request; the same id with another request is a client bug
+        // that must not be answered as if it had been applied.
+        let request_digest = hex::encode(sha256(
+            Value::Object(frame.request.to_wire())
+                .to_string()
+                .as_bytes(),
+        ));
+        let mut tx = self.store.write().await?;
+        tx.lock_session(&member.session_id).await?;
+        if let Some(reply) = tx
+            .session_request_reply(&member.session_id, &member.account_id, &frame.id)
+            .await?
+        {
+            tx.rollback().await?;
+            let stored: Value = serde_json::from_str(&reply).map_err(corrupt)?;
+            if stored["request_sha256"] != request_digest.as_str() {
+                return Err(SessionError::Conflict(format!(
+                    "request id {} was already used for a different request; use a new id",
+                    frame.id
+                )));
+            }
+            return Ok(stored["result"].clone());
+        }
+        let mut loaded = load(&mut tx, &member.session_id).await?;
+        let mut writer = Writer {
+            tx: &mut tx,
+            session_id: member.session_id.clone(),
+            now,
+            wrote_events: false,
+        };
+        self.sync_seats(&mut writer, &mut loaded).await?;
+        let mut pending = Vec::new();
+        let result = self
+            .dispatch(
+                &mut writer,
+                &mut loaded,
+                member,
+                frame.request,
+                &mut pending,
+            )
+            .await;
+        let result = match result {
+            Ok(result) => result,
+            Err(error) => {
+                // Nothing the refused request wrote may remain (the seat sync is redone by the
+                // next request that succeeds).
+                tx.rollback().await?;
+                return Err(error);
+            }
+        };
+        let reply =
+            serde_json::to_string(&json!({"request_sha256": request_digest, "result": result}))
+                .map_err(corrupt)?;
+        tx.insert_session_request(
+            &member.session_id,
+            &member.account_id,
+            &frame.id,
+            &reply,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.hub.publish(&member.session_id).await;
+        for replacement in pending {
+            // Reserves ran out: a linked draw fills the seat (its failure is logged by the draw
+            // service and shown in the draw's view; the session waits for the seat).
+            if let Err(error) = self.draws.after_replacement(replacement).await {
+                tracing::warn!(error = %error, "linked draw for a session seat could not start");
+            }
+        }
+        Ok(result)
+    }
+
+    async fn dispatch(
+        &self,
+        writer: &mut Writer<'_>,
+        loaded: &mut Loaded,
+        member: &Member,
+        request: Request,
+        pending: &mut Vec<PendingReplacement>,
+    ) -> Result<Value, SessionError> {
+        let phase = loaded.phase;
+        if phase == Phase::Closed {
+            return Err(wrong_phase(phase, "the session is closed"));
+        }
+        match (request, member.role) {
+            (Request::CheckIn { join_code }, SessionRole::Expert(seat)) => {
+                self.check_in(writer, loaded, member, seat, join_code.expose())
+                    .await
+            }
+            (Request::Declare { conflict }, SessionRole::Expert(seat)) => {
+                self.declare(writer, loaded, member, seat, conflict, pending)
+                    .await
+            }
+            (Request::Vote { seat: choice }, SessionRole::Expert(seat)) => {
+                self.vote(writer, loaded, member, seat, choice).await
+            }
+            (
+                Request::SubmitSheet {
+                    bidder,
+                    scores,
+                    comment,
+                },
+                SessionRole::Expert(seat),
+            ) => {
+                self.submit_sheet(
+                    writer,
+                    loaded,
+                    member,
+                    seat,
+                    &bidder,
+                    &scores,
+                    comment.as_deref(),
+                )
+                .await
+            }
+            (Request::RequestClarification { bidder, question }, SessionRole::Expert(seat)) => {
+                self.request_clarification(writer, loaded, member, seat, &bidder, &question)
+                    .await
+            }
+            (Request::DecideClarification { number, approve }, SessionRole::Supervisor) => {
+                self.decide_clarification(writer, loaded, member, number, approve)
+                    .await
+            }
+            (Request::Warn { text }, SessionRole::Supervisor) => {
+                rules::check_text("text", &text, rules::MAX_TEXT_CHARS)
+                    .map_err(|(f, p)| invalid(f, p))?;
+                let text = text.trim().to_owned();
+                writer
+                    .event("all", "warning", json!({"text": text}))
+                    .await?;
+                writer
+                    .audit(
+                        AuditEntry::new("session.warning", writer.now, member.actor())
+                            .data("sha256", hex::encode(sha256(text.as_bytes()))),
+                    )
+                    .await?;
+                Ok(json!({}))
+            }
+            (Request::Advance { to }, SessionRole::Host) => {
+                self.advance(writer, loaded, member, to).await
+            }
+            (Request::Replace { seat, reason }, SessionRole::Host) => {
+                if !HOST_REPLACEMENT_REASONS.contains(&reason.as_str()) {
+                    return Err(invalid(
+                        "reason",
+                        format!("must be one of {}", HOST_REPLACEMENT_REASONS.join(", ")),
+                    ));
+                }
+                if phase == Phase::Scheduled {
+                    return Err(wrong_phase(
+                        phase,
+                        "before check-in, vacate a seat through the draw",
+                    ));
+                }
+                self.vacate(writer, loaded, member.actor(), seat, &reason, pending)
+                    .await
+            }
+            (
+                Request::Sign {
+                    report_sha256,
+                    agree,
+                    reasons,
+                },
+                SessionRole::Expert(seat),
+            ) => {
+                self.sign(
+                    writer,
+                    loaded,
+                    member,
+                    seat,
+                    &report_sha256,
+                    agree,
+                    reasons.as_deref(),
+                )
+                .await
+            }
+            (request, role) => Err(SessionError::Forbidden(format!(
+                "a session's {} cannot {}",
+                role.name(),
+                request.kind().replace('_', " ")
+            ))),
+        }
+    }
+
+    fn active_seat<'a>(&self, loaded: &'a Loaded, seat: u32) -> Result<&'a SeatRow, SessionError> {
+        loaded
+            .seat(seat)
+            .filter(|s| s.state == "active")
+            .ok_or_else(|| {
+                SessionError::Forbidden(format!(
+                    "{} has been replaced; its conclusions are void",
+                    seat_label(seat)
+                ))
+            })
+    }
+
+    /// Events after `after` that `member` may see, in order, at most `limit`.
+    pub async fn events_after(
+        &self,
+        member: &Member,
+        after: i64,
+        limit: i64,
+    ) -> Result<(Vec<super::StoredEvent>, i64), SessionError> {
+        let mut tx = self.store.read().await?;
+        let rows = tx
+            .session_events_after(&member.session_id, after, limit)
+            .await?;
+        tx.rollback().await?;
+        let last = rows.last().map_or(after, |r| r.seq);
+        Ok((
+            rows.into_iter()
+                .filter(|row| member.role.sees(&row.audience))
+                .map(super::hub::stored_event)
+                .collect(),
+            last,
+        ))
+    }
+
+    /// Loads a session for a write, under its lock.
+    async fn locked(&self, tx: &mut Tx, session_id: &str) -> Result<Loaded, SessionError> {
+        if !is_session_id(session_id) {
+            return Err(SessionError::NotFound);
+        }
+        tx.lock_session(session_id).await?;
+        load(tx, session_id).await
+    }
+}
+
+async fn load(tx: &mut Tx, session_id: &str) -> Result<Loaded, SessionError> {
+    let row = tx
+        .session(session_id)
+        .await?
+        .ok_or(SessionError::NotFound)?;
+    let phase = parse_phase(&row.phase)?;
+    let venues = tx.session_venues(session_id).await?;
+    let supervisors = tx.session_supervisors(session_id).await?;
+    let seats = tx.session_seats(session_id).await?;
+    let family = family_states(tx, &row.draw_id).await?;
+    let committee_size = tx
+        .draw_strata(&row.draw_id)
+        .await?
+        .iter()
+        .map(|s| s.k.max(0) as usize)
+        .sum();
+    let mut sheets: BTreeMap<i32, Vec<ScoreSheet>> = BTreeMap::new();
+    for sheet in tx.session_sheets(session_id).await? {
+        if sheet.state == "live" {
+            sheets
+                .entry(sheet.seat)
+                .or_default()
+                .push(serde_json::from_str(&sheet.sheet_json).map_err(corrupt)?);
+        }
+    }
+    let contributions = tx.session_contributions(session_id).await?.len();
+    Ok(Loaded {
+        contributions,
+        bidders: serde_json::from_str(&row.bidders_json).map_err(corrupt)?,
+        criteria: serde_json::from_str(&row.criteria_json).map_err(corrupt)?,
+        row,
+        phase,
+        venues,
+        supervisors,
+        seats,
+        family,
+        committee_size,
+        sheets,
+    })
+}
+
+/// The draw family's seat states by (draw id, token).
+async fn family_states(
+    tx: &mut Tx,
+    root_id: &str,
+) -> Result<HashMap<(String, Vec<u8>), String>, SessionError> {
+    Ok(tx
+        .family_seats(root_id)
+        .await?
+        .into_iter()
+        .map(|(draw_id, token, state, _)| ((draw_id, token), state))
+        .collect())
+}
+
+/// A sheet as its audit entry commits to it: canonical JSON (RFC 8785), as reports are.
+fn sheet_digest_input(sheet: &ScoreSheet) -> Result<Vec<u8>, SessionError> {
+    let value = serde_json::to_value(sheet).map_err(corrupt)?;
+    crate::audit::entry::canonical_json(&value).map_err(corrupt)
+}
+
+fn parse_phase(text: &str) -> Result<Phase, SessionError> {
+    Phase::parse(text).ok_or_else(|| corrupt(format!("unknown phase {text}")))
+}
+
+fn wrong_phase(phase: Phase, detail: &str) -> SessionError {
+    SessionError::WrongPhase {
+        phase: phase.as_str(),
+        detail: detail.into(),
+    }
+}
+
+/// The role of a non-expert account: host, a sub-venue's operator, or an attached supervisor.
+fn staff_role(loaded: &Loaded, who: &Principal) -> Option<SessionRole> {
+    match who.role {
+        Role::Center if who.account_id == loaded.row.center_id => Some(SessionRole::Host),
+        Role::Center => loaded
+            .venues
+            .iter()
+            .find(|v| v.venue > 0 && v.operator_id == who.account_id)
+            .map(|v| SessionRole::Operator(v.venue as u32)),
+        Role::Supervisor if loaded.supervisors.contains(&who.account_id) => {
+            Some(SessionRole::Supervisor)
+        }
+        _ => None,
+    }
+}
+
+fn is_session_id(text: &str) -> bool {
+    !text.is_empty() && text.len() <= 64 && !text.chars().any(char::is_control)
+}
+
+fn secret_context(session_id: &str) -> String {
+    format!("session-assignment-secret:{session_id}")
+}

@@ -1,0 +1,265 @@
+//! Phase moves and what each produces: the seat assignment at check-in, the revealed sheets and
+//! their summary, the report to sign, and the signed report the closing entry commits to.
+
+use super::*;
+
+impl SessionService {
+    pub(super) async fn advance(
+        &self,
+        writer: &mut Writer<'_>,
+        loaded: &mut Loaded,
+        member: &Member,
+        to: Phase,
+    ) -> Result<Value, SessionError> {
+        let mut facts = loaded.facts();
+        if to == Phase::CheckIn && loaded.row.assignment == "random" {
+            facts.assignment_needs_entropy = writer
+                .tx
+                .session_contributions(&loaded.row.id)
+                .await?
+                .is_empty();
+        }
+        let missing = rules::check_move(&facts, to).map_err(|e| SessionError::WrongPhase {
+            phase: loaded.phase.as_str(),
+            detail: e.to_string(),
+        })?;
+        if !missing.is_empty() {
+            return Err(SessionError::Preconditions {
+                to: to.as_str(),
+                missing,
+            });
+        }
+        let from = loaded.phase;
+        let mut result = json!({"from": from.as_str(), "to": to.as_str()});
+        match to {
+            Phase::CheckIn => self.assign_seats(writer, loaded).await?,
+            Phase::Summary => {
+                let summary = self.summary(loaded);
+                let audience = loaded.committee_audience();
+                writer
+                    .event(&audience, "sheets_revealed", json!({"bidders": summary}))
+                    .await?;
+            }
+            Phase::Signing => {
+                let report = self.report(loaded, false);
+                let bytes = crate::audit::entry::canonical_json(&report).map_err(corrupt)?;
+                let digest = rules::report_digest(&bytes);
+                let text = String::from_utf8(bytes).map_err(corrupt)?;
+                writer
+                    .tx
+                    .set_session_report(&loaded.row.id, &text, &digest, None)
+                    .await?;
+                loaded.row.report_sha256 = Some(digest.to_vec());
+                let audience = loaded.committee_audience();
+                writer
+                    .event(
+                        &audience,
+                        "report_ready",
+                        json!({"report_sha256": hex::encode(digest), "report": report}),
+                    )
+                    .await?;
+                result["report_sha256"] = json!(hex::encode(digest));
+            }
+            Phase::Closed => {
+                let report = self.report(loaded, true);
+                let bytes = crate::audit::entry::canonical_json(&report).map_err(corrupt)?;
+                let digest = rules::report_digest(&bytes);
+                let text = String::from_utf8(bytes).map_err(corrupt)?;
+                let draft = loaded
+                    .row
+                    .report_sha256
+                    .as_ref()
+                    .map(hex::encode)
+                    .unwrap_or_default();
+                writer
+                    .tx
+                    .set_session_report(&loaded.row.id, &text, &digest, Some(writer.now))
+                    .await?;
+                writer
+                    .event(
+                        "all",
+                        "closed",
+                        json!({"report_sha256": hex::encode(digest), "signed_report_of": draft}),
+                    )
+                    .await?;
+                writer
+                    .audit(
+                        AuditEntry::new("session.closed", writer.now, member.actor())
+                            .reference("draw", &loaded.row.draw_id)
+                            .data("report_sha256", hex::encode(digest))
+                            .data("draft_sha256", draft),
+                    )
+                    .await?;
+                result["report_sha256"] = json!(hex::encode(digest));
+            }
+            _ => {}
+        }
+        writer
+            .tx
+            .set_session_phase(&loaded.row.id, to.as_str())
+            .await?;
+        loaded.phase = to;
+        writer
+            .event(
+                "all",
+                "phase_changed",
+                json!({"from": from.as_str(), "to": to.as_str()}),
+            )
+            .await?;
+        writer
+            .audit(
+                AuditEntry::new("session.phase", writer.now, member.actor())
+                    .data("from", from.as_str())
+                    .data("to", to.as_str()),
+            )
+            .await?;
+        Ok(result)
+    }
+
+    /// Check-in opens: seats are placed in venues (random: the committed secret is revealed and
+    /// mixed with the contributions; the entry carries everything needed to recompute it).
+    pub(super) async fn assign_seats(
+        &self,
+        writer: &mut Writer<'_>,
+        loaded: &mut Loaded,
+    ) -> Result<(), SessionError> {
+        if loaded.row.mode == "distributed" {
+            return Ok(());
+        }
+        let active: Vec<u32> = loaded.active_seats().map(|s| s.seat as u32).collect();
+        let capacities: Vec<u32> = loaded.venues.iter().map(|v| v.seats as u32).collect();
+        let mut entry = AuditEntry::new("session.seats_assigned", writer.now, Actor::System)
+            .data("assignment", &loaded.row.assignment);
+        let placement = if loaded.row.assignment == "random" {
+            let sealed = loaded
+                .row
+                .sealed_secret
+                .as_ref()
+                .ok_or_else(|| corrupt("a random assignment without its secret"))?;
+            let secret = self.keys.open(&secret_context(&loaded.row.id), sealed)?;
+            let contributions: Vec<Vec<u8>> = writer
+                .tx
+                .session_contributions(&loaded.row.id)
+                .await?
+                .into_iter()
+                .map(|(_, _, bytes)| bytes)
+                .collect();
+            let seed = rules::assignment_seed(&loaded.row.id, &secret, &contributions);
+            entry = entry
+                .data("secret", hex::encode(secret.as_slice()))
+                .data(
+                    "contributions",
+                    contributions.iter().map(hex::encode).collect::<Vec<_>>(),
+                )
+                .data("seed", hex::encode(seed));
+            rules::assign_venues(&seed, active.len(), &capacities)
+        } else {
+            rules::assign_in_order(active.len(), &capacities)
+        }
+        .ok_or_else(|| corrupt("the venues seat fewer than the committee"))?;
+        let mut assigned = Vec::new();
+        for (seat, venue) in active.iter().zip(&placement) {
+            writer
+                .tx
+                .set_seat_venue(&loaded.row.id, *seat as i32, *venue as i32)
+                .await?;
+            if let Some(row) = loaded.seats.iter_mut().find(|s| s.seat as u32 == *seat) {
+                row.venue = Some(*venue as i32);
+            }
+            assigned.push(json!({"seat": seat, "venue": venue}));
+        }
+        writer
+            .event("all", "seats_assigned", json!({"seats": assigned}))
+            .await?;
+        writer.audit(entry.data("placement", &assigned)).await?;
+        Ok(())
+    }
+
+    pub(super) fn summary(&self, loaded: &Loaded) -> Vec<rules::BidderSummary> {
+        let sheets: Vec<(u32, ScoreSheet)> = loaded
+            .sheets
+            .iter()
+            .filter(|(seat, _)| {
+                loaded
+                    .seat(**seat as u32)
+                    .is_some_and(|s| s.state == "active")
+            })
+            .flat_map(|(seat, sheets)| sheets.iter().map(move |s| (*seat as u32, s.clone())))
+            .collect();
+        rules::summarise(
+            &loaded.bidders,
+            &sheets,
+            loaded.row.deviation_percent as u32,
+        )
+    }
+
+    /// The evaluation report: committee, chair, every live sheet with the summary, void seats;
+    /// with `signed`, every member's signature or dissent and the draft it signed.
+    pub(super) fn report(&self, loaded: &Loaded, signed: bool) -> Value {
+        let seats: Vec<Value> = loaded
+            .seats
+            .iter()
+            .map(|s| {
+                let mut seat = json!({
+                    "seat": s.seat,
+                    "label": seat_label(s.seat as u32),
+                    "token": hex::encode(&s.token),
+                    "venue": s.venue,
+                    "state": s.state,
+                });
+                if s.state == "void" {
+                    seat["void_reason"] = json!(s.void_reason);
+                }
+                if signed && s.state == "active" {
+                    seat["signature"] = json!(s.signature);
+                    if let Some(reasons) = &s.dissent_reasons {
+                        seat["dissent_reasons"] = json!(reasons);
+                    }
+                }
+                seat
+            })
+            .collect();
+        let mut report = json!({
+            "format": "sealdraw-session-report-v1",
+            "session_id": loaded.row.id,
+            "draw_id": loaded.row.draw_id,
+            "mode": loaded.row.mode,
+            "venues": loaded.venues.iter().filter(|v| v.seats > 0).map(|v| json!({"venue": v.venue, "name": v.name})).collect::<Vec<_>>(),
+            "chair": loaded.row.chair_seat,
+            "bidders": loaded.bidders,
+            "criteria": loaded.criteria,
+            "deviation_percent": loaded.row.deviation_percent,
+            "seats": seats,
+            "summary": self.summary(loaded),
+        });
+        if signed {
+            report["draft_sha256"] = json!(loaded.row.report_sha256.as_ref().map(hex::encode));
+        }
+        report
+    }
+
+    /// The report, to the committee, the host, operators and supervisors, once it exists.
+    pub async fn report_of(
+        &self,
+        who: &Principal,
+        session_id: &str,
+    ) -> Result<Value, SessionError> {
+        if !is_session_id(session_id) {
+            return Err(SessionError::NotFound);
+        }
+        let mut tx = self.store.read().await?;
+        let loaded = load(&mut tx, session_id).await?;
+        self.role_of(&mut tx, &loaded, who).await?;
+        tx.rollback().await?;
+        let text = loaded.row.report_json.clone().ok_or_else(|| {
+            SessionError::Conflict("the report is made when the session reaches signing".into())
+        })?;
+        let report: Value = serde_json::from_str(&text).map_err(corrupt)?;
+        Ok(json!({
+            "phase": loaded.phase,
+            "report_sha256": loaded.row.report_sha256.as_ref().map(hex::encode),
+            "final": loaded.phase == Phase::Closed,
+            "report": report,
+        }))
+    }
+}

@@ -1,0 +1,116 @@
+//! Conduct ratings after the close, and the credit score they feed.
+
+use super::*;
+
+impl SessionService {
+    /// After closing, the host and the session's supervisors rate a member's conduct once
+    /// each. Ratings feed the expert's credit score; a score below the configured threshold
+    /// suspends the expert from draws (a penalty the pool rules apply).
+    pub async fn rate(
+        &self,
+        who: &Principal,
+        session_id: &str,
+        seat: u32,
+        rating: Rating,
+    ) -> Result<Value, SessionError> {
+        rating.validate().map_err(|(f, p)| invalid(f, p))?;
+        if !is_session_id(session_id) {
+            return Err(SessionError::NotFound);
+        }
+        let now = self.clock.now_millis();
+        let mut tx = self.store.write().await?;
+        let loaded = self.locked(&mut tx, session_id).await?;
+        let role = staff_role(&loaded, who).ok_or(SessionError::NotFound)?;
+        if !matches!(role, SessionRole::Host | SessionRole::Supervisor) {
+            return Err(SessionError::Forbidden(
+                "the host and the session's supervisors rate members".into(),
+            ));
+        }
+        if loaded.phase != Phase::Closed {
+            return Err(wrong_phase(
+                loaded.phase,
+                "members are rated after the session closes",
+            ));
+        }
+        let row = loaded
+            .seat(seat)
+            .filter(|s| s.checked_in_at.is_some())
+            .ok_or_else(|| invalid("seat", "no member served in this seat"))?
+            .clone();
+        tx.insert_rating(
+            session_id,
+            seat as i32,
+            &who.account_id,
+            [
+                i32::from(rating.punctuality),
+                i32::from(rating.diligence),
+                i32::from(rating.discipline),
+            ],
+            now,
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => {
+                SessionError::Conflict("you have already rated this seat".into())
+            }
+            other => other.into(),
+        })?;
+        let candidate = tx
+            .draw_seat(&row.draw_id, &row.token)
+            .await?
+            .ok_or_else(|| corrupt("a session seat without its draw seat"))?;
+        let expert_id = self.draws.open_seat_expert(&row.draw_id, &candidate)?;
+        tx.insert_conduct(&expert_id, rating.points(), now).await?;
+        let recent = tx
+            .recent_conduct(&expert_id, self.settings.credit_window)
+            .await?;
+        let credit = rules::credit_score(&recent, self.settings.credit_minimum_ratings);
+        let mut writer = Writer {
+            tx: &mut tx,
+            session_id: session_id.into(),
+            now,
+            wrote_events: false,
+        };
+        writer
+            .audit(
+                AuditEntry::new("session.rating", now, Actor::of(who))
+                    .data("seat", seat)
+                    .data("punctuality", rating.punctuality)
+                    .data("diligence", rating.diligence)
+                    .data("discipline", rating.discipline),
+            )
+            .await?;
+        let suspended = match credit {
+            // One running suspension at a time: further low ratings do not stack penalties.
+            Some(score)
+                if score < self.settings.credit_suspend_below
+                    && !writer
+                        .tx
+                        .has_running_penalty(&expert_id, "low_credit", now)
+                        .await? =>
+            {
+                let until = now + self.settings.credit_suspension_days * 86_400_000;
+                let penalty_id = uuid::Uuid::now_v7().to_string();
+                writer
+                    .tx
+                    .insert_penalty(&penalty_id, &expert_id, "low_credit", now, Some(until))
+                    .await?;
+                writer.tx.bump_pool_version().await?;
+                audit::append(
+                    writer.tx,
+                    &AuditEntry::new("expert.penalty", now, Actor::System)
+                        .reference("penalty", &penalty_id)
+                        .data("expert", self.keys.expert_pseudonym(&expert_id))
+                        .data("reason_code", "low_credit")
+                        .data("credit_score", score)
+                        .data("until", to_rfc3339(until)),
+                )
+                .await?;
+                true
+            }
+            _ => false,
+        };
+        tx.commit().await?;
+        Ok(json!({"seat": seat, "points": rating.points(), "suspended": suspended}))
+    }
+}
