@@ -63,7 +63,8 @@ commands (one per line; replies and events are printed as JSON lines):
   declare no-conflict | conflict     declare a conflict of interest (a conflict recuses you)
   vote SEAT                          vote for a chair by seat number
   score BIDDER name=value… [-- comment]
-                                     submit a score sheet for a bidder
+                                     submit a score sheet for a bidder; quote a name
+                                     with spaces: score \"Bidder A\" price=30
   clarify BIDDER question…           ask a bidder for a clarification (a supervisor approves)
   approve N | refuse N               decide clarification request N (supervisors)
   warn text…                         post a warning everyone sees (supervisors)
@@ -104,9 +105,10 @@ pub fn parse(line: &str) -> Result<Command, CommandError> {
         },
         "score" => score(rest)?,
         "clarify" => {
-            let (bidder, question) = split_word(rest);
+            const USAGE: &str = "usage: clarify BIDDER question…";
+            let (bidder, question) = split_name(rest, USAGE)?;
             if bidder.is_empty() || question.is_empty() {
-                return fail("usage: clarify BIDDER question…");
+                return fail(USAGE);
             }
             Request::RequestClarification {
                 bidder: bidder.into(),
@@ -214,10 +216,11 @@ fn score(rest: &str) -> Result<Request, CommandError> {
         Some((sheet, comment)) => (sheet, Some(comment.to_owned())),
         None => (rest, None),
     };
-    let mut words = sheet.split_whitespace();
-    let Some(bidder) = words.next() else {
+    let (bidder, sheet) = split_name(sheet, USAGE)?;
+    if bidder.is_empty() {
         return fail(USAGE);
-    };
+    }
+    let words = sheet.split_whitespace();
     let mut scores = BTreeMap::new();
     for word in words {
         let Some((name, value)) = word.split_once('=') else {
@@ -270,6 +273,22 @@ fn split_comment(text: &str) -> Option<(&str, &str)> {
         from = at + 2;
     }
     None
+}
+
+/// A name and the rest of the line: the first word, or the text between double quotes when
+/// the name has spaces (bidders are named as in their tenders, `"Bidder A"`).
+fn split_name<'a>(text: &'a str, usage: &str) -> Result<(&'a str, &'a str), CommandError> {
+    let text = text.trim();
+    let Some(quoted) = text.strip_prefix('"') else {
+        return Ok(split_word(text));
+    };
+    let Some((name, rest)) = quoted.split_once('"') else {
+        return fail(format!("a quoted name needs its closing \"; {usage}"));
+    };
+    if !rest.is_empty() && !rest.starts_with(char::is_whitespace) {
+        return fail(format!("put a space after the quoted name; {usage}"));
+    }
+    Ok((name.trim(), rest.trim()))
 }
 
 /// The first word and the rest of the line, trimmed.
@@ -345,6 +364,32 @@ mod tests {
         assert_eq!(scores["technical"].as_f64(), Some(55.5));
         assert_eq!(scores["price"].as_u64(), Some(30));
         assert_eq!(comment.as_deref(), Some("good"));
+    }
+
+    #[test]
+    fn a_bidder_named_with_spaces_is_quoted() {
+        let Request::SubmitSheet {
+            bidder,
+            scores,
+            comment,
+        } = request(r#"score "Bidder A" technical=55.5 -- as "agreed""#)
+        else {
+            panic!("not a sheet");
+        };
+        assert_eq!(bidder, "Bidder A");
+        assert_eq!(scores["technical"].as_f64(), Some(55.5));
+        assert_eq!(comment.as_deref(), Some(r#"as "agreed""#));
+        assert_eq!(
+            request(r#"clarify  "武汉 建设集团"  工期？"#),
+            Request::RequestClarification {
+                bidder: "武汉 建设集团".into(),
+                question: "工期？".into()
+            }
+        );
+        assert!(error(r#"score "Bidder A technical=1"#).contains("closing"));
+        assert!(error(r#"score "Bidder A"technical=1"#).contains("space after"));
+        assert!(error(r#"score "" technical=1"#).contains("usage"));
+        assert!(error(r#"clarify "Bidder B""#).contains("usage"));
     }
 
     #[test]
