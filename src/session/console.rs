@@ -129,6 +129,8 @@ impl Console {
                             emit(&json!({"type": "client_error", "code": "invalid-command",
                                          "line": line_number, "detail": error.0}))?;
                             if self.strict {
+                                eprintln!("stopped (--strict): line {line_number} is not a command: {}", error.0);
+                                self.client.close().await;
                                 return Ok(ExitCode::FAILURE);
                             }
                         }
@@ -144,13 +146,17 @@ impl Console {
                     })?,
                     Ok(Incoming::Reply { id, outcome }) => {
                         self.pending.retain(|(pending, _)| *pending != id);
-                        let refused = outcome.is_err();
                         let (ok, result, error) = match outcome {
                             Ok(result) => (true, Some(result), None),
                             Err(error) => (false, None, Some(error)),
                         };
+                        let refusal = error
+                            .as_ref()
+                            .map(|e| format!("request {id} was refused: {}: {}", e.code, e.detail));
                         emit(&ServerFrame::Reply { v: PROTOCOL_VERSION, id, ok, result, error })?;
-                        if refused && self.strict {
+                        if let Some(refusal) = refusal.filter(|_| self.strict) {
+                            eprintln!("stopped (--strict): {refusal}");
+                            self.client.close().await;
                             return Ok(ExitCode::FAILURE);
                         }
                     }
@@ -198,6 +204,12 @@ impl Console {
                 })?
             }
             _ => emit(&json!({"type": "disconnected", "detail": error.to_string()}))?,
+        }
+        // A replaced member does not rejoin: the server refuses their tickets.
+        if let ClientError::Closed { code, detail } = &error
+            && code == "seat-vacated"
+        {
+            bail!("the server ended the session for this seat: {detail}");
         }
         let after = self.client.last_seq;
         let mut tries = 0;
