@@ -18,6 +18,7 @@ mod notify;
 mod permissions;
 mod pool;
 mod resilience;
+mod session_client;
 mod sessions;
 mod tls;
 mod witness;
