@@ -1,6 +1,6 @@
 //! `sealdraw client` end to end: one member of a distributed committee takes part through the
 //! real binary in script mode, a run per phase resuming with `--after`, while the host and the
-//! other members use the library client. What the binary prints is parsed as the JSON lines it
+//! other members use the library client; and a member whose seat is vacated is stopped. What the binary prints is parsed as the JSON lines it
 //! promises; what it did is checked in the session as the host sees it.
 
 use std::collections::BTreeMap;
@@ -470,4 +470,92 @@ async fn a_member_takes_part_through_sealdraw_client_from_check_in_to_signing() 
             "closed"
         ]
     );
+}
+
+#[tokio::test]
+async fn a_member_whose_seat_is_vacated_is_told_and_the_client_stops_without_retrying() {
+    use tokio::io::AsyncBufReadExt;
+    let committee = Committee::new(Mode::Distributed, 5, 1).await;
+    let member = committee.members[0].clone();
+    let mut host = committee.connect(&committee.fx.center).await;
+    advance(&mut host, Phase::CheckIn).await;
+
+    // The member follows the session with their input open (a pipe: nothing typed yet).
+    let app = &committee.fx.app;
+    let ca = app.certs.ca();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sealdraw"))
+        .args(["client", "--server", &app.address, "--ca"])
+        .arg(&ca)
+        .args(["--session", &committee.session_id])
+        .env_clear()
+        .env("SEALDRAW_TOKEN", &member.bearer)
+        .current_dir(app.dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let input = child.stdin.take().unwrap();
+    let mut stdout = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let welcome: Value = serde_json::from_str(&stdout.next_line().await.unwrap().unwrap()).unwrap();
+    assert_eq!(welcome["type"], "welcome");
+    let seat = welcome["seat"].as_u64().unwrap() as u32;
+
+    // The host records that the member withdrew.
+    let replaced = ok(
+        &mut host,
+        Request::Replace {
+            seat,
+            reason: "withdrew".into(),
+        },
+    )
+    .await;
+    assert_eq!(replaced["vacated"], seat);
+
+    // The client prints the vacancy and the server's reason, and stops at once: no retries.
+    let started = std::time::Instant::now();
+    let mut lines = Vec::new();
+    while let Some(line) = tokio::time::timeout(WAIT, stdout.next_line())
+        .await
+        .expect("the client did not stop")
+        .unwrap()
+    {
+        lines.push(serde_json::from_str::<Value>(&line).unwrap());
+    }
+    let output = tokio::time::timeout(WAIT, child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    drop(input);
+    assert!(!output.status.success());
+    assert!(started.elapsed() < Duration::from_secs(5), "it retried");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("ended the session for this seat") && !stderr.contains("reconnecting"),
+        "{stderr}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["kind"] == "seat_vacated" && l["data"]["seat"] == seat),
+        "{lines:?}"
+    );
+    let last = lines.last().unwrap();
+    assert_eq!(last["type"], "error", "{lines:?}");
+    assert_eq!(last["code"], "seat-vacated");
+
+    // Running it again is refused at the ticket, with the server's reason.
+    let output = Command::new(env!("CARGO_BIN_EXE_sealdraw"))
+        .args(["client", "--server", &app.address, "--ca"])
+        .arg(&ca)
+        .args(["--session", &committee.session_id, "--script", "/dev/null"])
+        .env_clear()
+        .env("SEALDRAW_TOKEN", &member.bearer)
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("refused a ticket: 404"), "{stderr}");
 }
