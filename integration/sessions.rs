@@ -1391,6 +1391,7 @@ async fn a_reconnecting_client_receives_every_missed_event_once_in_order_and_ret
         }
     }
     assert_eq!(retried, 1);
+    assert!(resumed.synced, "the replay ended with a synced frame");
 }
 
 #[tokio::test]

@@ -85,6 +85,8 @@ pub struct SessionClient {
     next_request: u64,
     /// The server's last error frame, if it ended the connection.
     pub server_error: Option<(String, String)>,
+    /// Whether the replay of missed events has ended (the server's `synced` frame arrived).
+    pub synced: bool,
 }
 
 impl SessionClient {
@@ -152,6 +154,7 @@ impl SessionClient {
             request_prefix: uuid::Uuid::new_v4().simple().to_string()[..12].to_owned(),
             next_request: 1,
             server_error: None,
+            synced: false,
         };
         match client.next_frame(Duration::from_secs(10)).await? {
             ServerFrame::Welcome {
@@ -364,6 +367,10 @@ impl SessionClient {
                 }
                 ServerFrame::Error { code, detail, .. } => {
                     self.server_error = Some((code, detail));
+                }
+                synced @ ServerFrame::Synced { .. } => {
+                    self.synced = true;
+                    return Ok(synced);
                 }
                 other => return Ok(other),
             }

@@ -158,6 +158,13 @@ async fn serve(
             break;
         }
     }
+    let synced = ServerFrame::Synced {
+        v: PROTOCOL_VERSION,
+        last_seq: sent_upto,
+    };
+    if let Err(error) = send(socket, synced.to_text(), send_timeout).await {
+        return ended(error, send_timeout);
+    }
 
     let quota = governor::Quota::per_second(nonzero(settings.messages_per_second))
         .allow_burst(nonzero(settings.message_burst));

@@ -230,6 +230,9 @@ pub enum ServerFrame {
         kind: String,
         data: serde_json::Value,
     },
+    /// Sent once after the replay of missed events: everything up to `last_seq` that this
+    /// connection may see has been sent; what follows is live.
+    Synced { v: u32, last_seq: i64 },
     /// The answer to a request, by the request's id.
     Reply {
         v: u32,
