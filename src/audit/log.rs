@@ -40,16 +40,23 @@ pub enum AuditError {
     Signing(String),
 }
 
-/// Appends `entry` within `tx` and returns its index. The head row lock serialises appenders,
-/// so indexes are dense and the tree cannot fork.
+/// Appends `entry` within `tx` and returns its index. The head row lock, taken at a
+/// transaction's first append and held until it ends, serialises appenders, so indexes are
+/// dense and the tree cannot fork. The rows are written when `tx` commits, all of a
+/// transaction's entries together (`store::audit::PendingAudit`).
 pub async fn append(tx: &mut Tx, entry: &AuditEntry) -> Result<u64, AuditError> {
     let bytes = entry.canonical_bytes()?;
-    let mut frontier = Frontier::from_bytes(&tx.lock_audit_head().await?)?;
+    let head = match &tx.pending_audit().head {
+        Some(head) => head.clone(),
+        None => tx.lock_audit_head().await?,
+    };
+    let mut frontier = Frontier::from_bytes(&head)?;
     let index = frontier.size();
     let nodes = frontier.append(merkle::leaf_hash(&bytes))?;
-    tx.insert_audit_entry(index, &bytes, entry.time()).await?;
-    tx.insert_audit_nodes(&nodes).await?;
-    tx.set_audit_head(&frontier.to_bytes()).await?;
+    let pending = tx.pending_audit();
+    pending.entries.push((index, bytes, entry.time()));
+    pending.nodes.extend(nodes);
+    pending.head = Some(frontier.to_bytes());
     metrics::counter!("audit_entries_appended_total", "type" => entry.kind()).increment(1);
     Ok(index)
 }
