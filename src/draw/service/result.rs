@@ -110,9 +110,17 @@ impl DrawService {
             .await?;
         tx.insert_selections(&ranked.seated, now.div_euclid(DAY_MILLIS))
             .await?;
-        for (token, expert_id) in &ranked.invited {
-            self.invite(&mut tx, &draw, token, expert_id, now).await?;
-        }
+        invitations::invite_all(
+            &mut tx,
+            &self.keys,
+            &self.rng,
+            &self.invitations,
+            now,
+            &draw,
+            &ranked.invited,
+        )
+        .await
+        .map_err(invitation_error)?;
         let entry = published::result_entry(&ranked.record, now, actor);
         let index = audit::append(&mut tx, &entry).await?;
         tx.set_draw_result(
@@ -227,13 +235,7 @@ impl DrawService {
         )
         .await
         .map(drop)
-        .map_err(|error| match error {
-            InvitationError::Store(e) => DrawServiceError::Store(e),
-            InvitationError::Audit(e) => DrawServiceError::Audit(e),
-            InvitationError::Sealing(e) => DrawServiceError::Sealing(e),
-            InvitationError::Randomness => DrawServiceError::Randomness,
-            other => corrupt(other),
-        })
+        .map_err(invitation_error)
     }
 
     /// Executes every draw whose contribution window has closed. Returns how many it ran.
@@ -284,6 +286,16 @@ struct Ranked {
     seated: Vec<String>,
     /// Each drawn token with its expert, to invite.
     invited: Vec<(DrawToken, String)>,
+}
+
+fn invitation_error(error: InvitationError) -> DrawServiceError {
+    match error {
+        InvitationError::Store(e) => DrawServiceError::Store(e),
+        InvitationError::Audit(e) => DrawServiceError::Audit(e),
+        InvitationError::Sealing(e) => DrawServiceError::Sealing(e),
+        InvitationError::Randomness => DrawServiceError::Randomness,
+        other => corrupt(other),
+    }
 }
 
 /// Whether two reads of a draw's contributions list the same bytes in the same order.
