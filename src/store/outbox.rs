@@ -82,14 +82,19 @@ impl Tx {
         Ok(())
     }
 
-    /// The first row due at `now`, oldest first (a candidate to claim; not yet claimed).
-    pub async fn next_due_outbox(&mut self, now: Millis) -> Result<Option<OutboxRow>, StoreError> {
+    /// The first `limit` rows due at `now`, oldest first (candidates to claim; not yet claimed).
+    pub async fn due_outbox(
+        &mut self,
+        now: Millis,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM outbox WHERE {DUE} ORDER BY next_attempt_at, id LIMIT 1"
+            "SELECT {COLUMNS} FROM outbox WHERE {DUE} ORDER BY next_attempt_at, id LIMIT $2"
         );
         Ok(on_conn!(self, conn => sqlx::query_as::<_, OutboxRow>(&sql)
             .bind(now)
-            .fetch_optional(conn)
+            .bind(i64::from(limit))
+            .fetch_all(conn)
             .await)?)
     }
 
