@@ -40,16 +40,23 @@ pub enum AuditError {
     Signing(String),
 }
 
-/// Appends `entry` within `tx` and returns its index. The head row lock serialises appenders,
-/// so indexes are dense and the tree cannot fork.
+/// Appends `entry` within `tx` and returns its index. The head row lock, taken at a
+/// transaction's first append and held until it ends, serialises appenders, so indexes are
+/// dense and the tree cannot fork. The rows are written when `tx` commits, all of a
+/// transaction's entries together (`store::audit::PendingAudit`).
 pub async fn append(tx: &mut Tx, entry: &AuditEntry) -> Result<u64, AuditError> {
     let bytes = entry.canonical_bytes()?;
-    let mut frontier = Frontier::from_bytes(&tx.lock_audit_head().await?)?;
+    let head = match &tx.pending_audit().head {
+        Some(head) => head.clone(),
+        None => tx.lock_audit_head().await?,
+    };
+    let mut frontier = Frontier::from_bytes(&head)?;
     let index = frontier.size();
     let nodes = frontier.append(merkle::leaf_hash(&bytes))?;
-    tx.insert_audit_entry(index, &bytes, entry.time()).await?;
-    tx.insert_audit_nodes(&nodes).await?;
-    tx.set_audit_head(&frontier.to_bytes()).await?;
+    let pending = tx.pending_audit();
+    pending.entries.push((index, bytes, entry.time()));
+    pending.nodes.extend(nodes);
+    pending.head = Some(frontier.to_bytes());
     metrics::counter!("audit_entries_appended_total", "type" => entry.kind()).increment(1);
     Ok(index)
 }
@@ -135,7 +142,15 @@ impl AuditLog {
     /// checkpoint is stored and served all the same, with a warning, and verifiers holding a
     /// witness policy refuse it. Appending never waits for any of this.
     pub async fn checkpoint_now(&self) -> Result<SignedCheckpoint, AuditError> {
-        let _signing = self.signing.lock().await;
+        let signing = self.signing.lock().await;
+        self.checkpoint_while_signing(&signing).await
+    }
+
+    /// [`Self::checkpoint_now`] for a caller that holds the signing lock (the guard proves it).
+    async fn checkpoint_while_signing(
+        &self,
+        _signing: &tokio::sync::MutexGuard<'_, ()>,
+    ) -> Result<SignedCheckpoint, AuditError> {
         let mut tx = self.store.read().await?;
         let frontier = Frontier::from_bytes(&tx.audit_head().await?)?;
         let latest = tx.latest_audit_checkpoint().await?;
@@ -408,12 +423,28 @@ impl AuditLog {
     }
 
     /// A checkpoint that covers `index`, signing a new one if the latest does not.
+    ///
+    /// Concurrent callers share signatures: a checkpoint covers the whole committed tree, so a
+    /// caller that waited for the signing lock looks again first, and finds its entry under the
+    /// checkpoint the previous holder signed whenever that entry had committed by then. Under
+    /// load one signature (and one write transaction) serves every draw created meanwhile,
+    /// instead of one each, queued behind each other (BENCHMARKS.md, Draws).
     pub async fn checkpoint_covering(&self, index: u64) -> Result<SignedCheckpoint, AuditError> {
         let latest = self.latest_checkpoint().await?;
         if index < latest.size {
             return Ok(latest);
         }
-        let fresh = self.checkpoint_now().await?;
+        let signing = self.signing.lock().await;
+        let mut tx = self.store.read().await?;
+        let latest = tx.latest_audit_checkpoint().await?;
+        tx.rollback().await?;
+        if let Some(latest) = latest.as_ref().map(to_signed).transpose()?
+            && index < latest.size
+        {
+            return Ok(latest);
+        }
+        let fresh = self.checkpoint_while_signing(&signing).await?;
+        drop(signing);
         if index < fresh.size {
             Ok(fresh)
         } else {

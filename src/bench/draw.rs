@@ -585,6 +585,7 @@ async fn in_process_floor(state: &AppState, draws: u64) -> anyhow::Result<Floor>
         let eligibility = filter::apply(&candidates, &facts, &filter, evaluation_day.year());
         let applied = timer.elapsed();
         let mut strata = Vec::with_capacity(eligibility.len());
+        let deriver = DrawToken::deriver(&state.keys, &draw_id);
         eligible_total = 0;
         matched = 0;
         for (stratum, found) in filter.strata.iter().zip(eligibility) {
@@ -593,7 +594,7 @@ async fn in_process_floor(state: &AppState, draws: u64) -> anyhow::Result<Floor>
             let mut pairs: Vec<(DrawToken, String)> = found
                 .eligible
                 .into_iter()
-                .map(|id| (DrawToken::derive_with_keys(&state.keys, &draw_id, &id), id))
+                .map(|id| (deriver.token(&id), id))
                 .collect();
             pairs.sort_unstable_by_key(|a| a.0);
             let tokens = pairs.into_iter().map(|(token, _)| token).collect();

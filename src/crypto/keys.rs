@@ -321,6 +321,11 @@ impl KeyRing {
         super::hmac_sha256(self.token_key.expose(), parts)
     }
 
+    /// HMAC under the token key of many messages starting with `prefix` (see [`HmacPrefix`]).
+    pub fn token_macs(&self, prefix: &[u8]) -> super::HmacPrefix {
+        super::HmacPrefix::new(self.token_key.expose(), prefix)
+    }
+
     /// An expert's stable supervisor pseudonym (DESIGN §3): the same expert always maps to the
     /// same value, which reveals neither the expert id nor the identity.
     pub fn expert_pseudonym(&self, expert_id: &str) -> String {

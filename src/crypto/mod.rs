@@ -41,6 +41,33 @@ pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
     out
 }
 
+/// HMAC-SHA256 under one key over many messages that start with the same bytes: the key
+/// schedule and the common prefix are absorbed once, so each message costs only the blocks of
+/// its own tail. A draw computes thousands of such MACs (a token per eligible expert, a score
+/// per eligible token) and building the key per call was most of their cost (BENCHMARKS.md,
+/// Draws). `mac(parts)` equals [`hmac_sha256`]`(key, [prefix, parts…])`.
+#[derive(Clone)]
+pub struct HmacPrefix(hmac::Context);
+
+impl HmacPrefix {
+    pub fn new(key: &[u8], prefix: &[u8]) -> Self {
+        let key = hmac::Key::new(hmac::HMAC_SHA256, key);
+        let mut context = hmac::Context::with_key(&key);
+        context.update(prefix);
+        Self(context)
+    }
+
+    pub fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
+        let mut context = self.0.clone();
+        for part in parts {
+            context.update(part);
+        }
+        let mut out = [0u8; 32];
+        out.copy_from_slice(context.sign().as_ref());
+        out
+    }
+}
+
 /// Comparison whose duration does not depend on where the inputs first differ.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {

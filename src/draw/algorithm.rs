@@ -2,8 +2,8 @@
 //! tags, the token, the secret commitment, the eligible-set root, the seed, the ranking and the
 //! rules for strata. Every function here is pure; the spec and this file should read side by side.
 
-use crate::audit::merkle::{self, Frontier, Hash};
-use crate::crypto::{hmac_sha256, sha256};
+use crate::audit::merkle::{self, Hash};
+use crate::crypto::{HmacPrefix, hmac_sha256, sha256};
 
 use super::DrawToken;
 
@@ -52,11 +52,26 @@ pub fn token(token_key: &[u8], draw_id: &str, expert_id: &str) -> [u8; 32] {
 
 /// The message a token is the HMAC of, for callers that hold the key behind an interface.
 pub fn token_message(draw_id: &str, expert_id: &str) -> Vec<u8> {
-    let mut message = Message::tagged(TOKEN_TAG);
+    let mut message = token_prefix(draw_id);
+    message.extend_from_slice(&(expert_id.len() as u64).to_be_bytes());
+    message.extend_from_slice(expert_id.as_bytes());
     message
-        .bytes(draw_id.as_bytes())
-        .bytes(expert_id.as_bytes());
+}
+
+/// The part of a token's message every expert of one draw shares: `lp(TOKEN_TAG) ‖ lp(draw_id)`.
+pub fn token_prefix(draw_id: &str) -> Vec<u8> {
+    let mut message = Message::tagged(TOKEN_TAG);
+    message.bytes(draw_id.as_bytes());
     message.0
+}
+
+/// A token from a MAC that has absorbed the token key and [`token_prefix`]`(draw_id)`: the
+/// rest of the message is `lp(expert_id)`. Equal to [`token`] for the same key and draw.
+pub fn token_after_prefix(macs: &HmacPrefix, expert_id: &str) -> [u8; 32] {
+    macs.mac(&[
+        &(expert_id.len() as u64).to_be_bytes(),
+        expert_id.as_bytes(),
+    ])
 }
 
 /// `H(s) = SHA-256(lp(SECRET_COMMITMENT_TAG) ‖ lp(s))`.
@@ -69,13 +84,12 @@ pub fn secret_commitment(secret: &[u8; 32]) -> [u8; 32] {
 /// RFC 6962 Merkle Tree Hash over the tokens in the order given (callers pass them sorted
 /// bytewise); each leaf is the 32 raw token bytes, hashed as `SHA-256(0x00 ‖ token)`.
 pub fn eligible_root<'a>(sorted_tokens: impl IntoIterator<Item = &'a DrawToken>) -> Hash {
-    let mut frontier = Frontier::new();
-    for token in sorted_tokens {
-        // A frontier refuses to grow only beyond u64::MAX leaves, far past any token list that
-        // fits in memory; were it ever to refuse, the root would differ and verification fail.
-        let _ = frontier.append(merkle::leaf_hash(token.as_bytes()));
-    }
-    frontier.root()
+    merkle::root_of_leaves(
+        sorted_tokens
+            .into_iter()
+            .map(|token| merkle::leaf_hash(token.as_bytes()))
+            .collect(),
+    )
 }
 
 /// `seed = HMAC-SHA256(s, lp(SEED_TAG) ‖ lp(intent_hash) ‖ u64(n) ‖ lp(c_1) ‖ … ‖ lp(c_n))`.
@@ -96,13 +110,19 @@ pub fn rank_score(seed: &[u8; 32], stratum_index: u64, token: &DrawToken) -> [u8
     hmac_sha256(seed, &[message.as_slice()])
 }
 
-/// The tokens ordered by `(score, token)` ascending, both compared as unsigned bytes.
+/// The tokens ordered by `(score, token)` ascending, both compared as unsigned bytes. The
+/// scores are [`rank_score`]'s, with the seed's key schedule and the message's common part
+/// (`lp(RANK_TAG) ‖ u64(stratum_index)`) absorbed once per stratum.
 pub fn rank<'a>(
     seed: &[u8; 32],
     stratum_index: u64,
     tokens: impl IntoIterator<Item = &'a DrawToken>,
 ) -> Vec<DrawToken> {
-    order_by_score(tokens, |token| rank_score(seed, stratum_index, token))
+    let mut prefix = Message::tagged(RANK_TAG);
+    prefix.integer(stratum_index);
+    let macs = HmacPrefix::new(seed, prefix.as_slice());
+    let token_len = (DrawToken::LEN as u64).to_be_bytes();
+    order_by_score(tokens, |token| macs.mac(&[&token_len, token.as_bytes()]))
 }
 
 /// Sorting by score with ties broken by the token bytes, so the order is total and never
@@ -175,11 +195,15 @@ pub enum StratumRefusal {
 /// The rules checked before any randomness exists, on `(k, m, sorted eligible tokens)` per
 /// stratum: (1) `eligible ≥ multiple × (k + m)`; (2) even if earlier strata took every token
 /// they could from this one, `k + m` remain, so a draw never fails once its seed is known.
+///
+/// Each stratum's tokens must be sorted bytewise without duplicates (as an [`super::EligibleSet`]
+/// and a verified record hold them): the sets are compared by merging, in linear time.
 pub fn check_strata(
     multiple: u32,
     strata: &[(u32, u32, &[DrawToken])],
 ) -> Result<(), StratumRefusal> {
-    let mut earlier = std::collections::BTreeSet::new();
+    // The union of the earlier strata's sets, sorted.
+    let mut earlier: Vec<DrawToken> = Vec::new();
     let mut taken_before: u64 = 0;
     for (stratum, &(k, m, tokens)) in strata.iter().enumerate() {
         let eligible = tokens.len() as u64;
@@ -195,7 +219,7 @@ pub fn check_strata(
                 required,
             });
         }
-        let shared = tokens.iter().filter(|t| earlier.contains(*t)).count() as u64;
+        let shared = count_shared(&earlier, tokens);
         if eligible - shared.min(taken_before) < needed {
             return Err(StratumRefusal::MayRunShort {
                 stratum,
@@ -205,8 +229,51 @@ pub fn check_strata(
                 needed,
             });
         }
-        earlier.extend(tokens.iter().copied());
+        earlier = sorted_union(&earlier, tokens);
         taken_before += needed;
     }
     Ok(())
+}
+
+/// How many tokens two sorted, duplicate-free lists have in common.
+fn count_shared(a: &[DrawToken], b: &[DrawToken]) -> u64 {
+    let (mut i, mut j, mut shared) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                shared += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    shared
+}
+
+/// The sorted, duplicate-free union of two sorted, duplicate-free lists.
+fn sorted_union(a: &[DrawToken], b: &[DrawToken]) -> Vec<DrawToken> {
+    let mut union = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => {
+                union.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                union.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                union.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    union.extend_from_slice(&a[i..]);
+    union.extend_from_slice(&b[j..]);
+    union
 }

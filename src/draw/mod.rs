@@ -41,6 +41,9 @@ pub const MAX_CONTRIBUTION_LEN: usize = 1024;
 pub struct DrawToken([u8; 32]);
 
 impl DrawToken {
+    /// A token's length in bytes.
+    pub const LEN: usize = 32;
+
     /// `token_key` is the token key's bytes from the key ring; nothing else may be passed.
     pub fn derive(token_key: &[u8], draw_id: &str, expert_id: &str) -> Self {
         Self(algorithm::token(token_key, draw_id, expert_id))
@@ -49,6 +52,12 @@ impl DrawToken {
     /// The same token, computed with the token key where it lives (the key ring).
     pub fn derive_with_keys(keys: &crate::crypto::KeyRing, draw_id: &str, expert_id: &str) -> Self {
         Self(keys.token_mac(&[&algorithm::token_message(draw_id, expert_id)]))
+    }
+
+    /// A deriver of many tokens of one draw: the same tokens as [`Self::derive_with_keys`],
+    /// with the key schedule and the draw's part of the message computed once.
+    pub fn deriver(keys: &crate::crypto::KeyRing, draw_id: &str) -> TokenDeriver {
+        TokenDeriver(keys.token_macs(&algorithm::token_prefix(draw_id)))
     }
 
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
@@ -73,6 +82,15 @@ impl DrawToken {
 
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
+    }
+}
+
+/// Derives the tokens of one draw (see [`DrawToken::deriver`]).
+pub struct TokenDeriver(crate::crypto::HmacPrefix);
+
+impl TokenDeriver {
+    pub fn token(&self, expert_id: &str) -> DrawToken {
+        DrawToken(algorithm::token_after_prefix(&self.0, expert_id))
     }
 }
 

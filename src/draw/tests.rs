@@ -60,6 +60,26 @@ fn run(request: DrawRequest, s: &ServerSecret, c: &[Contribution]) -> DrawOutcom
 }
 
 #[test]
+fn tokens_and_scores_from_an_absorbed_prefix_are_the_one_call_ones() {
+    for draw_id in ["draw-0001", "抽取-2025-0002", ""] {
+        let macs = crate::crypto::HmacPrefix::new(&TOKEN_KEY, &algorithm::token_prefix(draw_id));
+        for expert in experts(0..40).iter().chain([&String::new()]) {
+            assert_eq!(
+                algorithm::token_after_prefix(&macs, expert),
+                algorithm::token(&TOKEN_KEY, draw_id, expert)
+            );
+        }
+    }
+    let tokens = eligible("draw-0001", &experts(0..200));
+    for (stratum, seed) in [(0, [1u8; 32]), (1, [2; 32]), (u64::MAX, [3; 32])] {
+        assert_eq!(
+            rank(&seed, stratum, tokens.tokens()),
+            order_by_score(tokens.tokens(), |t| rank_score(&seed, stratum, t))
+        );
+    }
+}
+
+#[test]
 fn the_same_inputs_give_the_same_result() {
     let c = contributions(&[b"center", b"supervisor"]);
     let a = run(thirty(), &secret(1), &c);

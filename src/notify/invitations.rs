@@ -127,67 +127,118 @@ pub async fn invite(
     token: &DrawToken,
     expert_id: &str,
 ) -> Result<String, InvitationError> {
-    let id = uuid::Uuid::now_v7().to_string();
+    let seat = [(*token, expert_id.to_owned())];
+    let mut ids = invite_all(tx, keys, rng, policy, now, draw, &seat).await?;
+    ids.pop()
+        .ok_or_else(|| corrupt("an invitation was not written"))
+}
+
+/// [`invite`] for every seat of a draw's result at once: the codes checked, the recipients
+/// looked up and the invitation and outbox rows written in one statement each, instead of
+/// four per seat. The audit entries are those of one-at-a-time invitations, in the same order
+/// (each seat's `notify.queued`, then its `notify.invitation`). Returns the invitation ids.
+pub async fn invite_all(
+    tx: &mut Tx,
+    keys: &KeyRing,
+    rng: &Rng,
+    policy: &InvitationPolicy,
+    now: Millis,
+    draw: &DrawRow,
+    seats: &[(DrawToken, String)],
+) -> Result<Vec<String>, InvitationError> {
     let deadline = now + policy.answer_minutes * 60_000;
-    // A code unique among open invitations, checked before the insert: on PostgreSQL a unique
-    // violation would abort the whole transaction (the draw's result with it).
-    let mut code = one_time_code(rng)?;
-    while tx.open_code_in_use(&code_index(keys, &code)).await? {
-        code = one_time_code(rng)?;
-    }
-    let row = InvitationRow {
-        id: id.clone(),
-        draw_id: draw.id.clone(),
-        token: token.as_bytes().to_vec(),
-        expert_tag: expert_tag(keys, expert_id).to_vec(),
-        state: "pending".into(),
-        code_index: code_index(keys, &code).to_vec(),
-        deadline,
-        answered_at: None,
-        channel: None,
-        decline_reason: None,
-        sealed_relationship: None,
-        sealed_join_code: None,
-        created_at: now,
-    };
-    tx.insert_invitation(&row).await?;
+    let codes = unused_codes(tx, keys, rng, seats.len()).await?;
     let report_from = draw.evaluation_start - 30 * 60_000;
-    let params = super::TemplateParams::new()
-        .with("code", code)
-        .with("reply_deadline", local(deadline))
-        .with(
-            "report_window",
-            format!("{} – {}", local(report_from), local(draw.evaluation_start)),
-        )
-        .with("hotline", policy.hotline.clone());
-    super::outbox::enqueue(
-        tx,
-        keys,
-        rng,
-        now,
-        &super::outbox::NewNotification {
-            expert_id: expert_id.to_owned(),
+    let mut rows = Vec::with_capacity(seats.len());
+    let mut notifications = Vec::with_capacity(seats.len());
+    for ((token, expert_id), code) in seats.iter().zip(codes) {
+        let id = uuid::Uuid::now_v7().to_string();
+        rows.push(InvitationRow {
+            id: id.clone(),
+            draw_id: draw.id.clone(),
+            token: token.as_bytes().to_vec(),
+            expert_tag: expert_tag(keys, expert_id).to_vec(),
+            state: "pending".into(),
+            code_index: code_index(keys, &code).to_vec(),
+            deadline,
+            answered_at: None,
+            channel: None,
+            decline_reason: None,
+            sealed_relationship: None,
+            sealed_join_code: None,
+            created_at: now,
+        });
+        let params = super::TemplateParams::new()
+            .with("code", code)
+            .with("reply_deadline", local(deadline))
+            .with(
+                "report_window",
+                format!("{} – {}", local(report_from), local(draw.evaluation_start)),
+            )
+            .with("hotline", policy.hotline.clone());
+        notifications.push(super::outbox::NewNotification {
+            expert_id: expert_id.clone(),
             template: INVITATION_TEMPLATE,
             params,
             subject_kind: "invitation",
-            subject_id: id.clone(),
-        },
-    )
-    .await
-    .map_err(|error| match error {
+            subject_id: id,
+        });
+    }
+    let queue_error = |error| match error {
         super::NotifyError::Store(e) => InvitationError::Store(e),
         super::NotifyError::Audit(e) => InvitationError::Audit(e),
         super::NotifyError::Sealing(e) => InvitationError::Sealing(e),
         super::NotifyError::Randomness => InvitationError::Randomness,
         other => corrupt(format!("cannot queue the invitation: {other}")),
-    })?;
-    let entry = AuditEntry::new("notify.invitation", now, Actor::System)
-        .reference("draw", &draw.id)
-        .reference("invitation", &id)
-        .data("token", token.to_hex())
-        .data("deadline", to_rfc3339(deadline));
-    audit::append(tx, &entry).await?;
-    Ok(id)
+    };
+    let queued = super::outbox::seal_all(tx, keys, rng, now, &notifications)
+        .await
+        .map_err(queue_error)?;
+    tx.insert_invitations(&rows).await?;
+    super::outbox::insert_all(tx, &queued)
+        .await
+        .map_err(queue_error)?;
+    for ((row, (token, _)), queued) in rows.iter().zip(seats).zip(&queued) {
+        audit::append(tx, &queued.entry).await?;
+        metrics::counter!("notify_queued_total").increment(1);
+        let entry = AuditEntry::new("notify.invitation", now, Actor::System)
+            .reference("draw", &draw.id)
+            .reference("invitation", &row.id)
+            .data("token", token.to_hex())
+            .data("deadline", to_rfc3339(deadline));
+        audit::append(tx, &entry).await?;
+    }
+    Ok(rows.into_iter().map(|row| row.id).collect())
+}
+
+/// `count` one-time codes, distinct and unique among open invitations, checked before the
+/// insert: on PostgreSQL a unique violation would abort the whole transaction (the draw's
+/// result with it).
+async fn unused_codes(
+    tx: &mut Tx,
+    keys: &KeyRing,
+    rng: &Rng,
+    count: usize,
+) -> Result<Vec<String>, InvitationError> {
+    let mut codes = Vec::with_capacity(count);
+    for _ in 0..count {
+        codes.push(one_time_code(rng)?);
+    }
+    loop {
+        let indexes: Vec<Vec<u8>> = codes.iter().map(|c| code_index(keys, c).to_vec()).collect();
+        let in_use = tx.open_codes_in_use(&indexes).await?;
+        let mut clash = false;
+        for i in 0..codes.len() {
+            let repeated = codes[..i].contains(&codes[i]);
+            if repeated || in_use.contains(&indexes[i]) {
+                codes[i] = one_time_code(rng)?;
+                clash = true;
+            }
+        }
+        if !clash {
+            return Ok(codes);
+        }
+    }
 }
 
 /// An invitation as its expert sees it: the tender only once accepted.

@@ -33,40 +33,97 @@ pub async fn enqueue(
     now: Millis,
     notification: &NewNotification,
 ) -> Result<String, NotifyError> {
-    check(notification)?;
-    if tx.expert_data_key(&notification.expert_id).await?.is_none() {
+    let mut queued = seal_all(tx, keys, rng, now, std::slice::from_ref(notification)).await?;
+    insert_all(tx, &queued).await?;
+    let queued = queued
+        .pop()
+        .ok_or(NotifyError::Invalid("nothing queued".into()))?;
+    audit::append(tx, &queued.entry).await?;
+    metrics::counter!("notify_queued_total").increment(1);
+    Ok(queued.id)
+}
+
+/// A notification checked and sealed, not yet written: its row and its `notify.queued` entry,
+/// which the caller appends (in the order its own entries need) after [`insert_all`].
+pub(crate) struct Queued {
+    pub id: String,
+    sealed_recipient: Vec<u8>,
+    template: &'static str,
+    sealed_params: Vec<u8>,
+    subject_kind: &'static str,
+    subject_id: String,
+    now: Millis,
+    pub entry: AuditEntry,
+}
+
+/// Checks and seals `notifications`, looking their recipients up in one query.
+pub(crate) async fn seal_all(
+    tx: &mut Tx,
+    keys: &KeyRing,
+    rng: &Rng,
+    now: Millis,
+    notifications: &[NewNotification],
+) -> Result<Vec<Queued>, NotifyError> {
+    for notification in notifications {
+        check(notification)?;
+    }
+    let recipients: Vec<&str> = notifications.iter().map(|n| n.expert_id.as_str()).collect();
+    let in_pool = tx.experts_in_pool(&recipients).await?;
+    if recipients
+        .iter()
+        .any(|id| !in_pool.iter().any(|found| found == id))
+    {
         return Err(NotifyError::Invalid(
             "the recipient is not in the pool".into(),
         ));
     }
-    let id = new_id(rng, now)?;
-    let sealed_recipient = keys.seal(
-        rng,
-        &recipient_context(&id),
-        notification.expert_id.as_bytes(),
-    )?;
-    let params = Zeroizing::new(
-        serde_json::to_vec(notification.params.as_map())
-            .map_err(|_| NotifyError::Invalid("template parameters".into()))?,
-    );
-    let sealed_params = keys.seal(rng, &params_context(&id), &params)?;
-    tx.insert_outbox(&NewOutboxRow {
-        id: &id,
-        sealed_recipient: &sealed_recipient,
-        template: notification.template,
-        sealed_params: &sealed_params,
-        subject_kind: notification.subject_kind,
-        subject_id: &notification.subject_id,
-        now,
-    })
-    .await?;
-    let entry = AuditEntry::new("notify.queued", now, Actor::System)
-        .reference("outbox", id.clone())
-        .reference(notification.subject_kind, notification.subject_id.clone())
-        .data("template", notification.template);
-    audit::append(tx, &entry).await?;
-    metrics::counter!("notify_queued_total").increment(1);
-    Ok(id)
+    let mut queued = Vec::with_capacity(notifications.len());
+    for notification in notifications {
+        let id = new_id(rng, now)?;
+        let sealed_recipient = keys.seal(
+            rng,
+            &recipient_context(&id),
+            notification.expert_id.as_bytes(),
+        )?;
+        let params = Zeroizing::new(
+            serde_json::to_vec(notification.params.as_map())
+                .map_err(|_| NotifyError::Invalid("template parameters".into()))?,
+        );
+        let sealed_params = keys.seal(rng, &params_context(&id), &params)?;
+        let entry = AuditEntry::new("notify.queued", now, Actor::System)
+            .reference("outbox", id.clone())
+            .reference(notification.subject_kind, notification.subject_id.clone())
+            .data("template", notification.template);
+        queued.push(Queued {
+            id,
+            sealed_recipient,
+            template: notification.template,
+            sealed_params,
+            subject_kind: notification.subject_kind,
+            subject_id: notification.subject_id.clone(),
+            now,
+            entry,
+        });
+    }
+    Ok(queued)
+}
+
+/// Writes the rows of [`seal_all`]'s notifications, in one statement.
+pub(crate) async fn insert_all(tx: &mut Tx, queued: &[Queued]) -> Result<(), NotifyError> {
+    let rows: Vec<NewOutboxRow> = queued
+        .iter()
+        .map(|q| NewOutboxRow {
+            id: &q.id,
+            sealed_recipient: &q.sealed_recipient,
+            template: q.template,
+            sealed_params: &q.sealed_params,
+            subject_kind: q.subject_kind,
+            subject_id: &q.subject_id,
+            now: q.now,
+        })
+        .collect();
+    tx.insert_outbox(&rows).await?;
+    Ok(())
 }
 
 fn check(notification: &NewNotification) -> Result<(), NotifyError> {

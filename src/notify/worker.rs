@@ -21,6 +21,8 @@ use crate::store::outbox::OutboxRow;
 const MAX_PER_ROUND: u32 = 100;
 /// Claims lost to another worker before a round gives up (it tries again next round).
 const MAX_LOST_CLAIMS: u32 = 10;
+/// At most this many claims per write transaction.
+const MAX_BATCH: u32 = 16;
 
 /// What one round did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -68,58 +70,91 @@ impl NotifyService {
         }
     }
 
-    /// One round: claims and sends due notifications one at a time until none is due.
+    /// One round: claims due notifications a few at a time, sends them one by one, and records
+    /// their outcomes, until none is due.
+    ///
+    /// A batch is claimed in one write transaction and its outcomes recorded in another, so a
+    /// committee's nine invitations take a few turns at the database writer (SQLite has one
+    /// for the whole database) instead of two each. A batch is small enough to be sent within
+    /// one lease even if every send takes its whole timeout, so a live claim never expires
+    /// while its message waits behind the others.
     pub async fn deliver_due(&self) -> Result<DeliveryRound, NotifyError> {
         let mut round = DeliveryRound::default();
         let mut lost_claims = 0;
         while round.attempts() < MAX_PER_ROUND {
-            match self.claim_next().await? {
-                ClaimResult::Claimed(claim) => self.deliver(*claim, &mut round).await?,
-                ClaimResult::Lost if lost_claims < MAX_LOST_CLAIMS => lost_claims += 1,
-                ClaimResult::Lost | ClaimResult::NoneDue => break,
+            let limit = self.batch_size().min(MAX_PER_ROUND - round.attempts());
+            let (claims, lost) = self.claim_due(limit).await?;
+            if claims.is_empty() {
+                if lost > 0 && lost_claims < MAX_LOST_CLAIMS {
+                    lost_claims += lost;
+                    continue;
+                }
+                break;
             }
+            lost_claims += lost;
+            let mut outcomes = Vec::with_capacity(claims.len());
+            for claim in claims {
+                let outcome = match self.prepare(&claim.row).await {
+                    Ok(message) => self.gateway.send(&message, self.clock.now_millis()).await,
+                    Err(error) => Err(error),
+                };
+                outcomes.push((claim, outcome));
+            }
+            self.record(&outcomes, &mut round).await?;
         }
         Ok(round)
     }
 
-    async fn claim_next(&self) -> Result<ClaimResult, NotifyError> {
-        let now = self.clock.now_millis();
-        // Look in a read transaction first: an idle worker takes no write lock (SQLite has one
-        // for the whole database). The conditional claim below makes the look-up's staleness
-        // harmless.
-        let mut tx = self.store.read().await?;
-        let due = tx.next_due_outbox(now).await?;
-        tx.rollback().await?;
-        let Some(row) = due else {
-            return Ok(ClaimResult::NoneDue);
-        };
-        let mut tx = self.store.write().await?;
-        let lease_until = now.saturating_add(secs_to_millis(self.settings.lease_secs));
-        if !tx.claim_outbox(&row, now, lease_until).await? {
-            tx.rollback().await?;
-            return Ok(ClaimResult::Lost);
-        }
-        if row.lease_until.is_some() {
-            // The previous attempt's worker stopped (crash, kill, shutdown) before recording an
-            // outcome: the platform may or may not have the message; the idempotency key makes
-            // the next send safe either way.
-            let entry = AuditEntry::new("notify.attempt_interrupted", now, Actor::System)
-                .reference("outbox", row.id.clone())
-                .data("attempt", row.attempts);
-            audit::append(&mut tx, &entry).await?;
-            metrics::counter!("notify_interrupted_total").increment(1);
-        }
-        tx.commit().await?;
-        let attempt = row.attempts + 1;
-        Ok(ClaimResult::Claimed(Box::new(Claim { row, attempt })))
+    /// How many notifications one claim covers: as many as can be sent within a lease.
+    fn batch_size(&self) -> u32 {
+        let sends = self
+            .settings
+            .lease_secs
+            .saturating_sub(1)
+            .checked_div(self.settings.timeout_secs)
+            .unwrap_or(1);
+        u32::try_from(sends)
+            .unwrap_or(MAX_BATCH)
+            .clamp(1, MAX_BATCH)
     }
 
-    async fn deliver(&self, claim: Claim, round: &mut DeliveryRound) -> Result<(), NotifyError> {
-        let outcome = match self.prepare(&claim.row).await {
-            Ok(message) => self.gateway.send(&message, self.clock.now_millis()).await,
-            Err(error) => Err(error),
-        };
-        self.record(&claim, outcome, round).await
+    /// Claims up to `limit` due notifications; returns them and how many claims were lost to
+    /// another worker.
+    async fn claim_due(&self, limit: u32) -> Result<(Vec<Claim>, u32), NotifyError> {
+        let now = self.clock.now_millis();
+        // Look in a read transaction first: an idle worker takes no write lock (SQLite has one
+        // for the whole database). The conditional claims below make the look-up's staleness
+        // harmless.
+        let mut tx = self.store.read().await?;
+        let due = tx.due_outbox(now, limit).await?;
+        tx.rollback().await?;
+        if due.is_empty() {
+            return Ok((Vec::new(), 0));
+        }
+        let mut tx = self.store.write().await?;
+        let lease_until = now.saturating_add(secs_to_millis(self.settings.lease_secs));
+        let mut claims = Vec::with_capacity(due.len());
+        let mut lost = 0;
+        for row in due {
+            if !tx.claim_outbox(&row, now, lease_until).await? {
+                lost += 1;
+                continue;
+            }
+            if row.lease_until.is_some() {
+                // The previous attempt's worker stopped (crash, kill, shutdown) before recording
+                // an outcome: the platform may or may not have the message; the idempotency key
+                // makes the next send safe either way.
+                let entry = AuditEntry::new("notify.attempt_interrupted", now, Actor::System)
+                    .reference("outbox", row.id.clone())
+                    .data("attempt", row.attempts);
+                audit::append(&mut tx, &entry).await?;
+                metrics::counter!("notify_interrupted_total").increment(1);
+            }
+            let attempt = row.attempts + 1;
+            claims.push(Claim { row, attempt });
+        }
+        tx.commit().await?;
+        Ok((claims, lost))
     }
 
     /// Opens the recipient and parameters and, last, the phone number.
@@ -149,78 +184,84 @@ impl NotifyService {
         })
     }
 
+    /// Records the outcomes of one batch in one transaction, each only if its claim is still
+    /// this worker's.
     async fn record(
         &self,
-        claim: &Claim,
-        outcome: Result<(), SendError>,
+        outcomes: &[(Claim, Result<(), SendError>)],
         round: &mut DeliveryRound,
     ) -> Result<(), NotifyError> {
-        let Claim { row, attempt } = claim;
-        let attempt = *attempt;
         let now = self.clock.now_millis();
         let gateway = self.gateway.name();
         let mut tx = self.store.write().await?;
-        let (recorded, entry) = match &outcome {
-            Ok(()) => (
-                tx.mark_outbox_delivered(&row.id, attempt, now).await?,
-                AuditEntry::new("notify.delivered", now, Actor::System)
-                    .data("attempt", attempt)
-                    .data("gateway", gateway),
-            ),
-            Err(error) => {
-                let reason = short(error.reason());
-                let retry_at = match error {
-                    SendError::Retry(_) if attempt < self.max_attempts() => {
-                        Some(now.saturating_add(self.backoff(attempt)))
-                    }
-                    _ => None,
-                };
-                let recorded = tx
-                    .mark_outbox_attempt_failed(&row.id, attempt, &reason, retry_at)
-                    .await?;
-                let entry = match retry_at {
-                    Some(at) => AuditEntry::new("notify.attempt_failed", now, Actor::System)
-                        .data("next_attempt_at", to_rfc3339(at)),
-                    None => AuditEntry::new("notify.failed", now, Actor::System),
-                };
-                (
-                    recorded,
-                    entry
+        let mut recorded = Vec::with_capacity(outcomes.len());
+        for (claim, outcome) in outcomes {
+            let Claim { row, attempt } = claim;
+            let attempt = *attempt;
+            let (kept, entry) = match outcome {
+                Ok(()) => (
+                    tx.mark_outbox_delivered(&row.id, attempt, now).await?,
+                    AuditEntry::new("notify.delivered", now, Actor::System)
                         .data("attempt", attempt)
-                        .data("gateway", gateway)
-                        .data("reason", reason),
-                )
+                        .data("gateway", gateway),
+                ),
+                Err(error) => {
+                    let reason = short(error.reason());
+                    let retry_at = match error {
+                        SendError::Retry(_) if attempt < self.max_attempts() => {
+                            Some(now.saturating_add(self.backoff(attempt)))
+                        }
+                        _ => None,
+                    };
+                    let kept = tx
+                        .mark_outbox_attempt_failed(&row.id, attempt, &reason, retry_at)
+                        .await?;
+                    let entry = match retry_at {
+                        Some(at) => AuditEntry::new("notify.attempt_failed", now, Actor::System)
+                            .data("next_attempt_at", to_rfc3339(at)),
+                        None => AuditEntry::new("notify.failed", now, Actor::System),
+                    };
+                    (
+                        kept,
+                        entry
+                            .data("attempt", attempt)
+                            .data("gateway", gateway)
+                            .data("reason", reason),
+                    )
+                }
+            };
+            if !kept {
+                // Our lease expired and another worker claimed the row; its outcome will be
+                // recorded. The platform deduplicates the two sends by the idempotency key.
+                tracing::warn!(outbox = %row.id, attempt, "lost the claim on a notification before recording its outcome");
+                metrics::counter!("notify_lost_claims_total").increment(1);
+                round.lost += 1;
+                continue;
             }
-        };
-        if !recorded {
-            // Our lease expired and another worker claimed the row; its outcome will be
-            // recorded. The platform deduplicates the two sends by the idempotency key.
-            tx.rollback().await?;
-            tracing::warn!(outbox = %row.id, attempt, "lost the claim on a notification before recording its outcome");
-            metrics::counter!("notify_lost_claims_total").increment(1);
-            round.lost += 1;
-            return Ok(());
+            let entry = entry
+                .reference("outbox", row.id.clone())
+                .reference(&row.subject_kind, row.subject_id.clone());
+            audit::append(&mut tx, &entry).await?;
+            recorded.push((row, attempt, entry.kind(), outcome));
         }
-        let entry = entry
-            .reference("outbox", row.id.clone())
-            .reference(&row.subject_kind, row.subject_id.clone());
-        audit::append(&mut tx, &entry).await?;
         tx.commit().await?;
-        match entry.kind() {
-            "notify.delivered" => {
-                tracing::info!(outbox = %row.id, attempt, gateway, "notification delivered");
-                metrics::counter!("notify_delivered_total", "gateway" => gateway).increment(1);
-                round.delivered += 1;
-            }
-            "notify.attempt_failed" => {
-                tracing::warn!(outbox = %row.id, attempt, gateway, reason = %outcome_reason(&outcome), "notification attempt failed; will retry");
-                metrics::counter!("notify_retries_total", "gateway" => gateway).increment(1);
-                round.retried += 1;
-            }
-            _ => {
-                tracing::error!(outbox = %row.id, attempt, gateway, reason = %outcome_reason(&outcome), "notification failed; giving up");
-                metrics::counter!("notify_failed_total", "gateway" => gateway).increment(1);
-                round.failed += 1;
+        for (row, attempt, kind, outcome) in recorded {
+            match kind {
+                "notify.delivered" => {
+                    tracing::info!(outbox = %row.id, attempt, gateway, "notification delivered");
+                    metrics::counter!("notify_delivered_total", "gateway" => gateway).increment(1);
+                    round.delivered += 1;
+                }
+                "notify.attempt_failed" => {
+                    tracing::warn!(outbox = %row.id, attempt, gateway, reason = %outcome_reason(outcome), "notification attempt failed; will retry");
+                    metrics::counter!("notify_retries_total", "gateway" => gateway).increment(1);
+                    round.retried += 1;
+                }
+                _ => {
+                    tracing::error!(outbox = %row.id, attempt, gateway, reason = %outcome_reason(outcome), "notification failed; giving up");
+                    metrics::counter!("notify_failed_total", "gateway" => gateway).increment(1);
+                    round.failed += 1;
+                }
             }
         }
         Ok(())
@@ -238,12 +279,6 @@ impl NotifyService {
             attempt,
         )
     }
-}
-
-enum ClaimResult {
-    Claimed(Box<Claim>),
-    Lost,
-    NoneDue,
 }
 
 fn outcome_reason(outcome: &Result<(), SendError>) -> String {

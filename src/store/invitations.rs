@@ -44,29 +44,35 @@ pub struct Answer<'a> {
 }
 
 impl Tx {
-    pub async fn insert_invitation(&mut self, row: &InvitationRow) -> Result<(), StoreError> {
-        let sql = format!(
-            "INSERT INTO invitations ({COLUMNS}) VALUES {}",
-            super::values_placeholders(1, 13)
-        );
-        on_conn!(self, conn => sqlx::query(&sql)
-            .bind(&row.id)
-            .bind(&row.draw_id)
-            .bind(&row.token)
-            .bind(&row.expert_tag)
-            .bind(&row.state)
-            .bind(&row.code_index)
-            .bind(row.deadline)
-            .bind(row.answered_at)
-            .bind(&row.channel)
-            .bind(&row.decline_reason)
-            .bind(&row.sealed_relationship)
-            .bind(&row.sealed_join_code)
-            .bind(row.created_at)
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected()))
-        .map_err(super::conflict_as("one-time code"))?;
+    /// Inserts invitations in one statement per 50 (a draw's result invites every seat).
+    pub async fn insert_invitations(&mut self, rows: &[InvitationRow]) -> Result<(), StoreError> {
+        for chunk in rows.chunks(50) {
+            let sql = format!(
+                "INSERT INTO invitations ({COLUMNS}) VALUES {}",
+                super::values_placeholders(chunk.len(), 13)
+            );
+            on_conn!(self, conn => {
+                let mut query = sqlx::query(&sql);
+                for row in chunk {
+                    query = query
+                        .bind(&row.id)
+                        .bind(&row.draw_id)
+                        .bind(&row.token)
+                        .bind(&row.expert_tag)
+                        .bind(&row.state)
+                        .bind(&row.code_index)
+                        .bind(row.deadline)
+                        .bind(row.answered_at)
+                        .bind(&row.channel)
+                        .bind(&row.decline_reason)
+                        .bind(&row.sealed_relationship)
+                        .bind(&row.sealed_join_code)
+                        .bind(row.created_at);
+                }
+                query.execute(conn).await.map(|r| r.rows_affected())
+            })
+            .map_err(super::conflict_as("one-time code"))?;
+        }
         Ok(())
     }
 
@@ -97,14 +103,29 @@ impl Tx {
         )
     }
 
-    /// Whether an open invitation already uses this code.
-    pub async fn open_code_in_use(&mut self, code_index: &[u8]) -> Result<bool, StoreError> {
-        Ok(on_conn!(self, conn => sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM invitations WHERE code_index = $1 AND state = 'pending'")
-            .bind(code_index)
-            .fetch_one(conn)
-            .await)?
-            > 0)
+    /// Which of these codes (by blind index) an open invitation already uses.
+    pub async fn open_codes_in_use(
+        &mut self,
+        code_indexes: &[Vec<u8>],
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut used = Vec::new();
+        for chunk in code_indexes.chunks(200) {
+            let sql = format!(
+                "SELECT code_index FROM invitations WHERE state = 'pending' AND code_index IN ({})",
+                (1..=chunk.len())
+                    .map(|i| format!("${i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            used.extend(on_conn!(self, conn => {
+                let mut query = sqlx::query_scalar::<_, Vec<u8>>(&sql);
+                for index in chunk {
+                    query = query.bind(index);
+                }
+                query.fetch_all(conn).await
+            })?);
+        }
+        Ok(used)
     }
 
     /// Withdraws a seat's invitation, whether pending or accepted: the seat is gone, so is

@@ -54,16 +54,47 @@ pub struct WriterQueue(std::sync::Arc<tokio::sync::Mutex<()>>);
 /// How long a writer waits for its turn; the same bound as SQLite's own busy timeout.
 const WRITER_WAIT: Duration = Duration::from_secs(5);
 
-/// A transaction on either backend. Dropping it without `commit` rolls it back.
+/// A transaction on either backend. Dropping it without `commit` rolls it back, with the
+/// audit entries appended in it (see [`audit::PendingAudit`]).
 pub enum Tx {
     Sqlite(SqliteTx),
-    Postgres(Transaction<'static, Postgres>),
+    Postgres(PgTx),
 }
 
 /// A SQLite transaction, holding this process's writer turn when it writes.
 pub struct SqliteTx {
     transaction: Transaction<'static, Sqlite>,
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    pending_audit: audit::PendingAudit,
+}
+
+/// A PostgreSQL transaction.
+pub struct PgTx {
+    transaction: Transaction<'static, Postgres>,
+    pending_audit: audit::PendingAudit,
+}
+
+impl PgTx {
+    fn new(transaction: Transaction<'static, Postgres>) -> Self {
+        Self {
+            transaction,
+            pending_audit: audit::PendingAudit::default(),
+        }
+    }
+}
+
+impl std::ops::Deref for PgTx {
+    type Target = sqlx::PgConnection;
+
+    fn deref(&self) -> &Self::Target {
+        &self.transaction
+    }
+}
+
+impl std::ops::DerefMut for PgTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.transaction
+    }
 }
 
 impl std::ops::Deref for SqliteTx {
@@ -85,6 +116,7 @@ impl SqliteTx {
         Self {
             transaction,
             _turn: None,
+            pending_audit: audit::PendingAudit::default(),
         }
     }
 }
@@ -167,9 +199,10 @@ impl Store {
                 Tx::Sqlite(SqliteTx {
                     transaction: pool.begin_with("BEGIN IMMEDIATE").await?,
                     _turn: Some(turn),
+                    pending_audit: audit::PendingAudit::default(),
                 })
             }
-            Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Self::Postgres(pool) => Tx::Postgres(PgTx::new(pool.begin().await?)),
         })
     }
 
@@ -177,7 +210,7 @@ impl Store {
     pub async fn read(&self) -> Result<Tx, StoreError> {
         Ok(match self {
             Self::Sqlite(pool, _) => Tx::Sqlite(SqliteTx::reading(pool.begin().await?)),
-            Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Self::Postgres(pool) => Tx::Postgres(PgTx::new(pool.begin().await?)),
         })
     }
 
@@ -186,10 +219,10 @@ impl Store {
     pub async fn snapshot(&self) -> Result<Tx, StoreError> {
         Ok(match self {
             Self::Sqlite(pool, _) => Tx::Sqlite(SqliteTx::reading(pool.begin().await?)),
-            Self::Postgres(pool) => Tx::Postgres(
+            Self::Postgres(pool) => Tx::Postgres(PgTx::new(
                 pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     .await?,
-            ),
+            )),
         })
     }
 
@@ -209,10 +242,12 @@ impl Store {
 }
 
 impl Tx {
-    pub async fn commit(self) -> Result<(), StoreError> {
+    /// Writes the audit entries appended in this transaction, then commits.
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        self.write_pending_audit().await?;
         match self {
             Self::Sqlite(t) => t.transaction.commit().await?,
-            Self::Postgres(t) => t.commit().await?,
+            Self::Postgres(t) => t.transaction.commit().await?,
         }
         Ok(())
     }
@@ -220,7 +255,7 @@ impl Tx {
     pub async fn rollback(self) -> Result<(), StoreError> {
         match self {
             Self::Sqlite(t) => t.transaction.rollback().await?,
-            Self::Postgres(t) => t.rollback().await?,
+            Self::Postgres(t) => t.transaction.rollback().await?,
         }
         Ok(())
     }

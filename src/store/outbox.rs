@@ -35,38 +35,66 @@ pub struct OutboxRow {
 const COLUMNS: &str = "id, sealed_recipient, template, sealed_params, subject_kind, subject_id, \
      state, attempts, next_attempt_at, lease_until, last_error, created_at, delivered_at";
 
+/// `VALUES` for `rows` new rows: eight bound columns each, then `'pending', 0`.
+fn pending_values(rows: usize) -> String {
+    (0..rows)
+        .map(|row| {
+            let columns: Vec<String> = (1..=8).map(|c| format!("${}", row * 8 + c)).collect();
+            format!("({}, 'pending', 0)", columns.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Pending, due, and not held by a live claim.
 const DUE: &str = "state = 'pending' AND next_attempt_at <= $1 \
      AND (lease_until IS NULL OR lease_until <= $1)";
 
 impl Tx {
-    pub async fn insert_outbox(&mut self, row: &NewOutboxRow<'_>) -> Result<(), StoreError> {
-        on_conn!(self, conn => sqlx::query(
-            "INSERT INTO outbox (id, sealed_recipient, template, sealed_params, subject_kind, \
-             subject_id, state, attempts, next_attempt_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7)")
-            .bind(row.id)
-            .bind(row.sealed_recipient)
-            .bind(row.template)
-            .bind(row.sealed_params)
-            .bind(row.subject_kind)
-            .bind(row.subject_id)
-            .bind(row.now)
-            .execute(conn)
-            .await
-            .map_err(super::conflict_as("outbox id"))
-            .map(|r| r.rows_affected()))?;
+    /// Inserts pending rows in one statement per 50.
+    pub async fn insert_outbox(&mut self, rows: &[NewOutboxRow<'_>]) -> Result<(), StoreError> {
+        for chunk in rows.chunks(50) {
+            let sql = format!(
+                "INSERT INTO outbox (id, sealed_recipient, template, sealed_params, subject_kind, \
+                 subject_id, next_attempt_at, created_at, state, attempts) VALUES {}",
+                pending_values(chunk.len())
+            );
+            on_conn!(self, conn => {
+                let mut query = sqlx::query(&sql);
+                for row in chunk {
+                    query = query
+                        .bind(row.id)
+                        .bind(row.sealed_recipient)
+                        .bind(row.template)
+                        .bind(row.sealed_params)
+                        .bind(row.subject_kind)
+                        .bind(row.subject_id)
+                        .bind(row.now)
+                        .bind(row.now);
+                }
+                query
+                    .execute(conn)
+                    .await
+                    .map_err(super::conflict_as("outbox id"))
+                    .map(|r| r.rows_affected())
+            })?;
+        }
         Ok(())
     }
 
-    /// The first row due at `now`, oldest first (a candidate to claim; not yet claimed).
-    pub async fn next_due_outbox(&mut self, now: Millis) -> Result<Option<OutboxRow>, StoreError> {
+    /// The first `limit` rows due at `now`, oldest first (candidates to claim; not yet claimed).
+    pub async fn due_outbox(
+        &mut self,
+        now: Millis,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM outbox WHERE {DUE} ORDER BY next_attempt_at, id LIMIT 1"
+            "SELECT {COLUMNS} FROM outbox WHERE {DUE} ORDER BY next_attempt_at, id LIMIT $2"
         );
         Ok(on_conn!(self, conn => sqlx::query_as::<_, OutboxRow>(&sql)
             .bind(now)
-            .fetch_optional(conn)
+            .bind(i64::from(limit))
+            .fetch_all(conn)
             .await)?)
     }
 

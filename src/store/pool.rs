@@ -415,6 +415,28 @@ impl Tx {
         Ok(updated == 1)
     }
 
+    /// Which of these ids are pool records.
+    pub async fn experts_in_pool(&mut self, ids: &[&str]) -> Result<Vec<String>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in ids.chunks(200) {
+            let sql = format!(
+                "SELECT id FROM experts WHERE id IN ({})",
+                (1..=chunk.len())
+                    .map(|i| format!("${i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            found.extend(on_conn!(self, conn => {
+                let mut query = sqlx::query_scalar::<_, String>(&sql);
+                for id in chunk {
+                    query = query.bind(*id);
+                }
+                query.fetch_all(conn).await
+            })?);
+        }
+        Ok(found)
+    }
+
     pub async fn expert_data_key(
         &mut self,
         expert_id: &str,

@@ -274,11 +274,12 @@ impl DrawService {
             .collect();
         let mut strata = Vec::with_capacity(filter.strata.len());
         let mut members_by_stratum = Vec::with_capacity(filter.strata.len());
+        let tokens = DrawToken::deriver(&self.keys, &draw_id);
         for (stratum, found) in filter.strata.iter().zip(eligibility) {
             let mut pairs: Vec<(DrawToken, String)> = found
                 .eligible
                 .into_iter()
-                .map(|id| (DrawToken::derive_with_keys(&self.keys, &draw_id, &id), id))
+                .map(|id| (tokens.token(&id), id))
                 .collect();
             pairs.sort_unstable_by_key(|a| a.0);
             let (tokens, members): (Vec<DrawToken>, Vec<String>) = pairs.into_iter().unzip();

@@ -78,20 +78,75 @@ impl DrawService {
 
     /// Step 3: the result. Idempotent: returns false when the draw had already been executed,
     /// by this or another instance, and changes nothing.
+    ///
+    /// The ranking is computed before the write transaction: it is milliseconds of CPU (Merkle
+    /// roots, one HMAC per eligible token), and on SQLite every writer of the database would
+    /// wait behind it. It depends only on what the intent fixed and on the contributions, and
+    /// the claim closes the contributions, so they are read again under the claim: one that
+    /// arrived in between means ranking again, inside.
     pub async fn execute(&self, draw_id: &str, actor: Actor) -> Result<bool, DrawServiceError> {
         let now = self.clock.now_millis();
+        let mut tx = self.store.read().await?;
+        let draw = tx.draw(draw_id).await?.ok_or(DrawServiceError::NotFound)?;
+        if draw.status != "awaiting_entropy" {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        let strata = tx.draw_strata(draw_id).await?;
+        let read = tx.contributions(draw_id).await?;
+        tx.rollback().await?;
+        let mut ranked = self.rank(&draw, &strata, &read)?;
+
         let mut tx = self.store.write().await?;
         if !tx.claim_draw_for_execution(draw_id, now).await? {
             tx.rollback().await?;
             return Ok(false);
         }
-        let draw = tx.draw(draw_id).await?.ok_or(DrawServiceError::NotFound)?;
-        let strata = tx.draw_strata(draw_id).await?;
         let contributions = tx.contributions(draw_id).await?;
+        if !same_contributions(&contributions, &read) {
+            ranked = self.rank(&draw, &strata, &contributions)?;
+        }
+        tx.insert_candidates(draw_id, &ranked.candidates, now)
+            .await?;
+        tx.insert_selections(&ranked.seated, now.div_euclid(DAY_MILLIS))
+            .await?;
+        invitations::invite_all(
+            &mut tx,
+            &self.keys,
+            &self.rng,
+            &self.invitations,
+            now,
+            &draw,
+            &ranked.invited,
+        )
+        .await
+        .map_err(invitation_error)?;
+        let entry = published::result_entry(&ranked.record, now, actor);
+        let index = audit::append(&mut tx, &entry).await?;
+        tx.set_draw_result(
+            draw_id,
+            &ranked.record.secret,
+            &ranked.record.seed,
+            index as i64,
+        )
+        .await?;
+        tx.commit().await?;
+        metrics::counter!("sealdraw_draws_executed_total").increment(1);
+        Ok(true)
+    }
+
+    /// The result of `draw` with these contributions, and the rows that record it: no store.
+    fn rank(
+        &self,
+        draw: &DrawRow,
+        strata: &[StratumRow],
+        contributions: &[ContributionRow],
+    ) -> Result<Ranked, DrawServiceError> {
+        let draw_id = draw.id.as_str();
         let intent: DrawIntent = serde_json::from_str(&draw.intent_json).map_err(corrupt)?;
         let mut eligible = Vec::with_capacity(strata.len());
         let mut members = Vec::with_capacity(strata.len());
-        for stratum in &strata {
+        for stratum in strata {
             let tokens = stratum_tokens(&stratum.tokens)?;
             eligible.push(EligibleSet::new(tokens).map_err(corrupt)?);
             let opened = self.keys.open(
@@ -152,20 +207,12 @@ impl DrawService {
                 }
             }
         }
-        tx.insert_candidates(draw_id, &candidates, now).await?;
-        tx.insert_selections(&seated, now.div_euclid(DAY_MILLIS))
-            .await?;
-        for (token, expert_id) in &invited {
-            self.invite(&mut tx, &draw, token, expert_id, now).await?;
-        }
-        let record = VerificationRecord::new(&plan, &secret, &contributions, &outcome);
-        let entry = published::result_entry(&record, now, actor);
-        let index = audit::append(&mut tx, &entry).await?;
-        tx.set_draw_result(draw_id, secret.expose(), &outcome.seed, index as i64)
-            .await?;
-        tx.commit().await?;
-        metrics::counter!("sealdraw_draws_executed_total").increment(1);
-        Ok(true)
+        Ok(Ranked {
+            record: VerificationRecord::new(&plan, &secret, &contributions, &outcome),
+            candidates,
+            seated,
+            invited,
+        })
     }
 
     pub(super) async fn invite(
@@ -188,13 +235,7 @@ impl DrawService {
         )
         .await
         .map(drop)
-        .map_err(|error| match error {
-            InvitationError::Store(e) => DrawServiceError::Store(e),
-            InvitationError::Audit(e) => DrawServiceError::Audit(e),
-            InvitationError::Sealing(e) => DrawServiceError::Sealing(e),
-            InvitationError::Randomness => DrawServiceError::Randomness,
-            other => corrupt(other),
-        })
+        .map_err(invitation_error)
     }
 
     /// Executes every draw whose contribution window has closed. Returns how many it ran.
@@ -234,4 +275,33 @@ impl DrawService {
         })
         .await
     }
+}
+
+/// A draw's result, computed and sealed, ready to be written.
+struct Ranked {
+    /// The §9 record, `s` revealed: what the result entry logs.
+    record: VerificationRecord,
+    candidates: Vec<NewCandidate>,
+    /// Drawn experts' ids, for the frequency cap's counts.
+    seated: Vec<String>,
+    /// Each drawn token with its expert, to invite.
+    invited: Vec<(DrawToken, String)>,
+}
+
+fn invitation_error(error: InvitationError) -> DrawServiceError {
+    match error {
+        InvitationError::Store(e) => DrawServiceError::Store(e),
+        InvitationError::Audit(e) => DrawServiceError::Audit(e),
+        InvitationError::Sealing(e) => DrawServiceError::Sealing(e),
+        InvitationError::Randomness => DrawServiceError::Randomness,
+        other => corrupt(other),
+    }
+}
+
+/// Whether two reads of a draw's contributions list the same bytes in the same order.
+fn same_contributions(a: &[ContributionRow], b: &[ContributionRow]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x.position == y.position && x.bytes == y.bytes)
 }

@@ -224,10 +224,8 @@ impl DrawService {
                 &stratum.sealed_members,
             )?;
             let members: Vec<String> = serde_json::from_slice(&opened).map_err(corrupt)?;
-            let mut rederived: Vec<DrawToken> = members
-                .iter()
-                .map(|id| DrawToken::derive_with_keys(&self.keys, draw_id, id))
-                .collect();
+            let tokens = DrawToken::deriver(&self.keys, draw_id);
+            let mut rederived: Vec<DrawToken> = members.iter().map(|id| tokens.token(id)).collect();
             rederived.sort_unstable();
             let committed = stratum_tokens(&stratum.tokens)?;
             let root_matches = rederived == committed
