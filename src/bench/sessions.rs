@@ -92,14 +92,28 @@ struct Figures {
     rss_before_mib: Vec<f64>,
     rss_idle_mib: Vec<f64>,
     connect_per_sec: Vec<f64>,
-    paced_p50: Vec<f64>,
-    paced_p99: Vec<f64>,
-    paced_cross_p99: Vec<f64>,
-    flood_p50: Vec<f64>,
-    flood_p99: Vec<f64>,
-    events_per_sec: Vec<f64>,
-    deliveries_per_sec: Vec<f64>,
+    paced: Vec<Phase>,
+    flood: Vec<Phase>,
     lost: Vec<f64>,
+}
+
+/// One measured phase of one run.
+#[derive(Default)]
+struct Phase {
+    /// Fan-out latency over every delivery, and split by where the receiver was.
+    p50_ms: f64,
+    p99_ms: f64,
+    same_p99_ms: f64,
+    cross_p99_ms: f64,
+    /// The supervisors' request round trips (send → reply; the server replies after the
+    /// commit and after offering the event to this instance's subscribers).
+    request_p50_ms: f64,
+    request_p99_ms: f64,
+    /// Events applied and deliveries received per second, within the phase's window.
+    events_per_sec: f64,
+    deliveries_per_sec: f64,
+    /// Deliveries received ÷ (events applied × other members), after the drain.
+    received_ratio: f64,
 }
 
 /// One received event: when it was sent and received (µs since the run's clock base), and
@@ -208,10 +222,11 @@ pub async fn sessions(options: &SessionsBenchOptions) -> anyhow::Result<String> 
         out,
         "{} connections: {sessions} sessions × {} members (a supervisor who sends, a host, {} \
          experts), every one its own TCP + TLS 1.3 + websocket connection from `SessionClient`, \
-         opened {CONNECT_CONCURRENCY} at a time. Paced: {PACED_RATE} `warn` requests/s spread \
-         over the sessions for {PACED_SECS} s; throughput: every supervisor sends back to back \
+         opened {CONNECT_CONCURRENCY} at a time; with two instances a session's members \
+         alternate between them. Paced: {PACED_RATE} `warn` requests/s, each from the next \
+         session in turn, for {PACED_SECS} s; throughput: every supervisor sends back to back \
          for {FLOOD_SECS} s. Latency is per delivery (each other member of the session), from \
-         before the request is sent to the event's arrival. Medians of {} runs (min–max in \
+         just before the request is sent to the event's arrival. Medians of {} runs (min–max in \
          brackets).\n",
         thousands(connections as f64),
         options.sessions_of,
@@ -221,56 +236,154 @@ pub async fn sessions(options: &SessionsBenchOptions) -> anyhow::Result<String> 
     let _ = writeln!(
         out,
         "Raw loopback round trip, same run ({ECHO_ROUNDS} echoes of {ECHO_BYTES} bytes on one \
-         connection to 127.0.0.1): TLS 1.3 p50 {tls_p50:.0} µs, p99 {tls_p99:.0} µs; plain TCP p50 \
-         {tcp_p50:.0} µs.\n"
+         connection to 127.0.0.1): TLS 1.3 p50 {tls_p50:.0} µs, p99 {tls_p99:.0} µs; plain TCP \
+         p50 {tcp_p50:.0} µs.\n"
     );
-    let _ = writeln!(
-        out,
-        "| layout | server RSS before → idle | per idle connection | connects/s | paced p50 | paced p99 | p99 ÷ raw TLS p99 | throughput p50 / p99 | events/s | deliveries/s | connections lost |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-    );
-    for (layout, f) in layouts.iter().zip(&figures) {
-        let m = |v: &Vec<f64>| Samples(v.clone());
-        let cross = if layout.instances > 1 {
+    let _ = write!(out, "| figure |");
+    for layout in &layouts {
+        let _ = write!(out, " {} |", layout.name);
+    }
+    let _ = write!(out, "\n|---|");
+    for _ in &layouts {
+        let _ = write!(out, "---:|");
+    }
+    let _ = writeln!(out);
+    let ranged = |values: Vec<f64>, digits: usize, unit: &str| {
+        let samples = Samples(values);
+        if samples.0.len() > 1 {
             format!(
-                " (across instances {:.1} ms)",
-                m(&f.paced_cross_p99).median()
+                "{:.digits$}{unit} ({:.digits$}–{:.digits$})",
+                samples.median(),
+                samples.min(),
+                samples.max()
             )
         } else {
-            String::new()
-        };
-        let _ = writeln!(
-            out,
-            "| {} | {:.0} → {:.0} MiB | {:.1} KiB ({:.1}–{:.1}) | {:.0} | {:.1} ms ({:.1}–{:.1}) | {:.1} ms ({:.1}–{:.1}){cross} | {:.0}× | {:.0} / {:.0} ms | {:.0} ({:.0}–{:.0}) | {:.0} | {:.0} |",
-            layout.name,
-            m(&f.rss_before_mib).median(),
-            m(&f.rss_idle_mib).median(),
-            m(&f.kib_per_connection).median(),
-            m(&f.kib_per_connection).min(),
-            m(&f.kib_per_connection).max(),
-            m(&f.connect_per_sec).median(),
-            m(&f.paced_p50).median(),
-            m(&f.paced_p50).min(),
-            m(&f.paced_p50).max(),
-            m(&f.paced_p99).median(),
-            m(&f.paced_p99).min(),
-            m(&f.paced_p99).max(),
-            m(&f.paced_p99).median() * 1e3 / tls_p99,
-            m(&f.flood_p50).median(),
-            m(&f.flood_p99).median(),
-            m(&f.events_per_sec).median(),
-            m(&f.events_per_sec).min(),
-            m(&f.events_per_sec).max(),
-            m(&f.deliveries_per_sec).median(),
-            m(&f.lost).max(),
-        );
+            format!("{:.digits$}{unit}", samples.median())
+        }
+    };
+    type Row<'a> = (&'a str, Box<dyn Fn(&Layout, &Figures) -> String + 'a>);
+    let phase = |phases: &[Phase], pick: fn(&Phase) -> f64| -> Vec<f64> {
+        phases.iter().map(pick).collect()
+    };
+    let rows: Vec<Row<'_>> = vec![
+        (
+            "server RSS at start → all connections idle",
+            Box::new(|_, f| {
+                format!(
+                    "{:.0} → {:.0} MiB",
+                    Samples(f.rss_before_mib.clone()).median(),
+                    Samples(f.rss_idle_mib.clone()).median()
+                )
+            }),
+        ),
+        (
+            "**server memory per idle connection** (target ≤ 64 KiB)",
+            Box::new(|_, f| ranged(f.kib_per_connection.clone(), 1, " KiB")),
+        ),
+        (
+            "connections opened per second (ticket redeemed, presence recorded)",
+            Box::new(|_, f| ranged(f.connect_per_sec.clone(), 0, "")),
+        ),
+        (
+            "paced: request round trip p50 / p99",
+            Box::new(|_, f| {
+                format!(
+                    "{:.1} / {:.1} ms",
+                    Samples(phase(&f.paced, |p| p.request_p50_ms)).median(),
+                    Samples(phase(&f.paced, |p| p.request_p99_ms)).median()
+                )
+            }),
+        ),
+        (
+            "paced: fan-out p50",
+            Box::new(|_, f| ranged(phase(&f.paced, |p| p.p50_ms), 1, " ms")),
+        ),
+        (
+            "**paced: fan-out p99** (target < 100 ms)",
+            Box::new(|_, f| ranged(phase(&f.paced, |p| p.p99_ms), 1, " ms")),
+        ),
+        (
+            "paced: fan-out p99, receiver on the sender's instance / the other",
+            Box::new(|layout, f| {
+                if layout.instances > 1 {
+                    format!(
+                        "{:.1} / {:.1} ms",
+                        Samples(phase(&f.paced, |p| p.same_p99_ms)).median(),
+                        Samples(phase(&f.paced, |p| p.cross_p99_ms)).median()
+                    )
+                } else {
+                    "—".into()
+                }
+            }),
+        ),
+        (
+            "paced: fan-out p50 ÷ raw TLS round trip p50",
+            Box::new(move |_, f| {
+                format!(
+                    "{:.0}×",
+                    Samples(phase(&f.paced, |p| p.p50_ms)).median() * 1e3 / tls_p50
+                )
+            }),
+        ),
+        (
+            "throughput: events/s applied",
+            Box::new(|_, f| ranged(phase(&f.flood, |p| p.events_per_sec), 0, "")),
+        ),
+        (
+            "throughput: deliveries/s received",
+            Box::new(|_, f| ranged(phase(&f.flood, |p| p.deliveries_per_sec), 0, "")),
+        ),
+        (
+            "throughput: fan-out p50 / p99",
+            Box::new(|_, f| {
+                format!(
+                    "{:.0} / {:.0} ms",
+                    Samples(phase(&f.flood, |p| p.p50_ms)).median(),
+                    Samples(phase(&f.flood, |p| p.p99_ms)).median()
+                )
+            }),
+        ),
+        (
+            "throughput: request round trip p50 / p99",
+            Box::new(|_, f| {
+                format!(
+                    "{:.0} / {:.0} ms",
+                    Samples(phase(&f.flood, |p| p.request_p50_ms)).median(),
+                    Samples(phase(&f.flood, |p| p.request_p99_ms)).median()
+                )
+            }),
+        ),
+        (
+            "deliveries received ÷ expected, paced / throughput (lowest run)",
+            Box::new(|_, f| {
+                format!(
+                    "{:.1} % / {:.1} %",
+                    Samples(phase(&f.paced, |p| p.received_ratio)).min() * 100.0,
+                    Samples(phase(&f.flood, |p| p.received_ratio)).min() * 100.0
+                )
+            }),
+        ),
+        (
+            "connections lost (most in a run)",
+            Box::new(|_, f| format!("{:.0}", Samples(f.lost.clone()).max())),
+        ),
+    ];
+    for (name, cell) in &rows {
+        let _ = write!(out, "| {name} |");
+        for (layout, f) in layouts.iter().zip(&figures) {
+            let _ = write!(out, " {} |", cell(layout, f));
+        }
+        let _ = writeln!(out);
     }
     let _ = writeln!(out);
     for (layout, f) in layouts.iter().zip(&figures) {
         let kib = Samples(f.kib_per_connection.clone()).median();
-        let p99 = Samples(f.paced_p99.clone()).median();
+        let p99 = Samples(phase(&f.paced, |p| p.p99_ms)).median();
         let _ = writeln!(
             out,
-            "- {}: memory ≤ {TARGET_KIB_PER_CONNECTION:.0} KiB per idle connection: {kib:.1} KiB, **{}**; p99 fan-out < {TARGET_P99_MS:.0} ms at {} connections (paced): {p99:.1} ms, **{}**.",
+            "- {}: memory ≤ {TARGET_KIB_PER_CONNECTION:.0} KiB per idle connection: {kib:.1} KiB, \
+             **{}**; p99 fan-out < {TARGET_P99_MS:.0} ms at {} connections (paced): {p99:.1} ms, \
+             **{}**.",
             layout.name,
             if kib <= TARGET_KIB_PER_CONNECTION {
                 "met"
@@ -400,9 +513,15 @@ impl Cluster {
             }
             children.push(command.spawn().context("cannot start a server")?);
             ports.push(port);
-        }
-        for &port in &ports {
-            wait_ready(port, certs).await?;
+            // One at a time: two instances starting together on a fresh PostgreSQL database
+            // both seed the sample classification and one fails (`specialty_codes_pkey`).
+            let log = dir.join(format!("instance-{instance}.log"));
+            wait_ready(port, certs).await.with_context(|| {
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                let start = text.len().saturating_sub(2000);
+                let tail = text.get(start..).unwrap_or(&text);
+                format!("instance {instance}; the end of its log:\n{tail}")
+            })?;
         }
         // Let start-up work (migrations, the first checkpoint) settle before the baseline.
         tokio::time::sleep(Duration::from_secs(2)).await;
@@ -436,6 +555,7 @@ impl Cluster {
         let instances = self.ports.len();
         let base = Instant::now();
         let deliveries = Arc::new(std::sync::Mutex::new(Vec::<Delivery>::new()));
+        let requests = Arc::new(std::sync::Mutex::new(Vec::<Delivery>::new()));
         let lost = Arc::new(AtomicU64::new(0));
         let sent = Arc::new(AtomicU64::new(0));
         let (stop_tx, stop_rx) = watch::channel(false);
@@ -489,6 +609,7 @@ impl Cluster {
                     stop_rx.clone(),
                     base,
                     sent.clone(),
+                    requests.clone(),
                     lost.clone(),
                 )));
             } else {
@@ -523,30 +644,28 @@ impl Cluster {
             .push(connections as f64 / connect_secs);
 
         // Paced: PACED_RATE events per second, each from the next session in turn.
+        let others = (self.seats.len() / self.sessions - 1) as f64;
         take(&deliveries);
+        take(&requests);
+        let sent_before = sent.load(Ordering::Relaxed);
+        let window_start = base.elapsed().as_micros() as u64;
         let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / PACED_RATE));
         for n in 0..(PACED_RATE * PACED_SECS) as usize {
             tick.tick().await;
             // A sender still busy with its previous event skips this one.
             let _ = senders[n % senders.len()].try_send(Command::One);
         }
-        tokio::time::sleep(Duration::from_secs(3)).await;
-        let paced = take(&deliveries);
-        let mut all: Vec<f64> = paced.iter().map(Delivery::latency_ms).collect();
-        let mut cross: Vec<f64> = paced
-            .iter()
-            .filter(|d| d.cross)
-            .map(Delivery::latency_ms)
-            .collect();
-        let (p50, p99) = (percentile(&mut all, 0.50), percentile(&mut all, 0.99));
-        let cross_p99 = percentile(&mut cross, 0.99);
-        eprintln!(
-            "  paced: {} deliveries, p50 {p50:.1} ms, p99 {p99:.1} ms (across instances p99 {cross_p99:.1} ms)",
-            paced.len()
+        let window_end = base.elapsed().as_micros() as u64;
+        let events = drained(&sent, sent_before, &deliveries).await;
+        let paced = Phase::of(
+            take(&deliveries),
+            take(&requests),
+            events,
+            others,
+            (window_start, window_end),
         );
-        figures.paced_p50.push(p50);
-        figures.paced_p99.push(p99);
-        figures.paced_cross_p99.push(cross_p99);
+        eprintln!("  paced: {paced}");
+        figures.paced.push(paced);
 
         // Throughput: every supervisor sends back to back until the deadline.
         let sent_before = sent.load(Ordering::Relaxed);
@@ -557,27 +676,16 @@ impl Cluster {
         }
         tokio::time::sleep_until(deadline.into()).await;
         let window_end = base.elapsed().as_micros() as u64;
-        let events = sent.load(Ordering::Relaxed) - sent_before;
-        tokio::time::sleep(Duration::from_secs(5)).await;
-        let flood = take(&deliveries);
-        let window_secs = (window_end - window_start) as f64 / 1e6;
-        let in_window = flood
-            .iter()
-            .filter(|d| d.received_us >= window_start && d.received_us <= window_end)
-            .count();
-        let mut all: Vec<f64> = flood.iter().map(Delivery::latency_ms).collect();
-        let (p50, p99) = (percentile(&mut all, 0.50), percentile(&mut all, 0.99));
-        eprintln!(
-            "  throughput: {:.0} events/s, {:.0} deliveries/s, p50 {p50:.1} ms, p99 {p99:.1} ms",
-            events as f64 / window_secs,
-            in_window as f64 / window_secs
+        let events = drained(&sent, sent_before, &deliveries).await;
+        let flood = Phase::of(
+            take(&deliveries),
+            take(&requests),
+            events,
+            others,
+            (window_start, window_end),
         );
-        figures.flood_p50.push(p50);
-        figures.flood_p99.push(p99);
-        figures.events_per_sec.push(events as f64 / window_secs);
-        figures
-            .deliveries_per_sec
-            .push(in_window as f64 / window_secs);
+        eprintln!("  throughput: {flood}");
+        figures.flood.push(flood);
 
         let _ = stop_tx.send(true);
         for task in tasks {
@@ -597,6 +705,87 @@ enum Command {
     One,
     /// Send events back to back until then.
     Until(Instant),
+}
+
+/// Waits until the senders are idle and no delivery has arrived for a second (at most 60 s);
+/// returns the events applied since `sent_before`.
+async fn drained(
+    sent: &AtomicU64,
+    sent_before: u64,
+    deliveries: &std::sync::Mutex<Vec<Delivery>>,
+) -> u64 {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut last = (u64::MAX, usize::MAX);
+    while Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = (
+            sent.load(Ordering::Relaxed),
+            deliveries
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .len(),
+        );
+        if now == last {
+            break;
+        }
+        last = now;
+    }
+    sent.load(Ordering::Relaxed) - sent_before
+}
+
+impl Phase {
+    /// `requests` holds each request's send and reply times.
+    fn of(
+        deliveries: Vec<Delivery>,
+        requests: Vec<Delivery>,
+        events: u64,
+        others: f64,
+        (start, end): (u64, u64),
+    ) -> Self {
+        let latencies = |filter: &dyn Fn(&Delivery) -> bool| -> Vec<f64> {
+            deliveries
+                .iter()
+                .filter(|d| filter(d))
+                .map(Delivery::latency_ms)
+                .collect()
+        };
+        let mut all = latencies(&|_| true);
+        let mut same = latencies(&|d| !d.cross);
+        let mut cross = latencies(&|d| d.cross);
+        let mut request: Vec<f64> = requests.iter().map(Delivery::latency_ms).collect();
+        let window = (end - start) as f64 / 1e6;
+        let in_window = |d: &&Delivery| d.received_us >= start && d.received_us <= end;
+        Self {
+            p50_ms: percentile(&mut all, 0.50),
+            p99_ms: percentile(&mut all, 0.99),
+            same_p99_ms: percentile(&mut same, 0.99),
+            cross_p99_ms: percentile(&mut cross, 0.99),
+            request_p50_ms: percentile(&mut request, 0.50),
+            request_p99_ms: percentile(&mut request, 0.99),
+            events_per_sec: requests.iter().filter(in_window).count() as f64 / window,
+            deliveries_per_sec: deliveries.iter().filter(in_window).count() as f64 / window,
+            received_ratio: deliveries.len() as f64 / (events as f64 * others),
+        }
+    }
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "fan-out p50 {:.1} ms p99 {:.1} ms (same instance p99 {:.1}, other {:.1}); request p50 \
+             {:.1} ms p99 {:.1} ms; {:.0} events/s, {:.0} deliveries/s; {:.1} % received",
+            self.p50_ms,
+            self.p99_ms,
+            self.same_p99_ms,
+            self.cross_p99_ms,
+            self.request_p50_ms,
+            self.request_p99_ms,
+            self.events_per_sec,
+            self.deliveries_per_sec,
+            self.received_ratio * 100.0
+        )
+    }
 }
 
 impl Delivery {
@@ -622,27 +811,40 @@ async fn run_sender(
     mut stop: watch::Receiver<bool>,
     base: Instant,
     sent: Arc<AtomicU64>,
+    requests: Arc<std::sync::Mutex<Vec<Delivery>>>,
     lost: Arc<AtomicU64>,
 ) {
+    // One request; false (and the connection counted as lost) if it failed.
+    let send_one = async |client: &mut SessionClient| {
+        let sent_us = base.elapsed().as_micros() as u64;
+        if !warn(client, instance, sent_us).await {
+            lost.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        sent.fetch_add(1, Ordering::Relaxed);
+        requests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(Delivery {
+                sent_us,
+                received_us: base.elapsed().as_micros() as u64,
+                cross: false,
+            });
+        true
+    };
     loop {
         tokio::select! {
             _ = stop.changed() => break,
             command = commands.recv() => match command {
                 None => break,
                 Some(Command::One) => {
-                    if warn(&mut client, instance, base).await {
-                        sent.fetch_add(1, Ordering::Relaxed);
-                    } else {
-                        lost.fetch_add(1, Ordering::Relaxed);
+                    if !send_one(&mut client).await {
                         break;
                     }
                 }
                 Some(Command::Until(deadline)) => {
                     while Instant::now() < deadline {
-                        if warn(&mut client, instance, base).await {
-                            sent.fetch_add(1, Ordering::Relaxed);
-                        } else {
-                            lost.fetch_add(1, Ordering::Relaxed);
+                        if !send_one(&mut client).await {
                             return;
                         }
                     }
@@ -660,8 +862,8 @@ async fn run_sender(
 }
 
 /// One `warn` request carrying its sender's instance and send time; true if it was applied.
-async fn warn(client: &mut SessionClient, instance: usize, base: Instant) -> bool {
-    let text = format!("bench {instance} {}", base.elapsed().as_micros());
+async fn warn(client: &mut SessionClient, instance: usize, sent_us: u64) -> bool {
+    let text = format!("bench {instance} {sent_us}");
     let outcome = client.request(&Request::Warn { text }).await;
     client.drain_events();
     matches!(outcome, Ok(Ok(_)))
