@@ -569,6 +569,32 @@ enum BenchCommand {
     /// Whole draws over HTTPS (intent + the center's entropy) against a 12,000-expert demo
     /// pool at 1, 8 and 32 concurrent clients, beside the in-process filter-and-rank cost.
     Draw(DrawBenchArgs),
+    /// Thousands of concurrent session websockets over TLS against `serve` child processes:
+    /// server memory per idle connection, fan-out latency and events/s, on one instance and
+    /// (with --postgres) two, beside a raw loopback round trip.
+    Sessions(SessionsBenchArgs),
+}
+
+#[derive(Args)]
+struct SessionsBenchArgs {
+    /// Concurrent websocket connections (rounded down to whole sessions). Needs about as many
+    /// open files beyond the default: run `ulimit -n $(ulimit -Hn)` first.
+    #[arg(long, default_value_t = crate::bench::sessions::DEFAULT_CONNECTIONS)]
+    connections: usize,
+    /// Members per session (a supervisor who sends, a host, and experts): at least 2.
+    #[arg(long, default_value_t = crate::bench::sessions::DEFAULT_SESSIONS_OF, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(2..))]
+    sessions_of: usize,
+    /// Also measure on PostgreSQL, with one and with two instances: a server URL; a fresh
+    /// database is created per run and dropped.
+    #[arg(long, env = "SEALDRAW_BENCH_POSTGRES")]
+    postgres: Option<String>,
+    /// Runs (each on fresh servers and databases); the report gives medians.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
+    runs: u64,
+    /// Where scratch databases, keys, certificates and server logs go (default: the system
+    /// temporary directory).
+    #[arg(long)]
+    dir: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -638,6 +664,7 @@ async fn bench(settings: Settings, command: BenchCommand) -> anyhow::Result<()> 
         BenchCommand::Audit(args) => args,
         BenchCommand::Pool(args) => return bench_pool(args).await,
         BenchCommand::Draw(args) => return bench_draw(args).await,
+        BenchCommand::Sessions(args) => return bench_sessions(args).await,
     };
     let mut reproduce = format!(
         "sealdraw bench audit --entries {} --runs {} --verify-entries {}",
@@ -700,6 +727,29 @@ async fn bench_draw(args: DrawBenchArgs) -> anyhow::Result<()> {
         command: reproduce,
     };
     print!("{}", crate::bench::draw(&options).await?);
+    Ok(())
+}
+
+async fn bench_sessions(args: SessionsBenchArgs) -> anyhow::Result<()> {
+    let mut reproduce = format!(
+        "sealdraw bench sessions --connections {} --sessions-of {} --runs {}",
+        args.connections, args.sessions_of, args.runs
+    );
+    if let Some(url) = &args.postgres {
+        reproduce.push_str(&format!(
+            " --postgres {}",
+            crate::bench::redact_password(url)
+        ));
+    }
+    let options = crate::bench::SessionsBenchOptions {
+        connections: args.connections,
+        sessions_of: args.sessions_of,
+        postgres: args.postgres,
+        runs: args.runs,
+        dir: args.dir.unwrap_or_else(std::env::temp_dir),
+        command: reproduce,
+    };
+    print!("{}", crate::bench::sessions(&options).await?);
     Ok(())
 }
 

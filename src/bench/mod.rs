@@ -5,7 +5,9 @@
 pub mod audit;
 pub mod draw;
 pub mod pool;
+pub mod sessions;
 
 pub use audit::{AuditBenchOptions, audit, redact_password};
 pub use draw::{DrawBenchOptions, draw};
 pub use pool::{PoolBenchOptions, pool};
+pub use sessions::{SessionsBenchOptions, sessions};
