@@ -278,7 +278,10 @@ impl Hub {
                             .next()
                             .unwrap_or_default()
                             .to_owned();
-                        self.publish(&session_id).await;
+                        // Each session's delivery on its own task: a busy instance's
+                        // notifications would otherwise wait for one another's reads.
+                        let hub = self.clone();
+                        tokio::spawn(async move { hub.publish(&session_id).await });
                     }
                     Err(error) => {
                         tracing::warn!(error = %error, "session event listener lost; reconnecting");
