@@ -804,6 +804,10 @@ fn take(deliveries: &std::sync::Mutex<Vec<Delivery>>) -> Vec<Delivery> {
 
 /// The supervisor of a session: sends `warn` requests when told, and otherwise keeps reading
 /// (so heartbeats are answered and its own events do not pile up).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one task's connection, its commands and the shared counters it reports into"
+)]
 async fn run_sender(
     mut client: SessionClient,
     instance: usize,
