@@ -289,6 +289,19 @@ impl Clients {
         }
     }
 
+    /// Check-in, declarations and a chair (the first seat), up to an open evaluation.
+    pub async fn open_evaluation(&mut self) -> u32 {
+        advance(&mut self.host, Phase::CheckIn).await;
+        self.check_in_all().await;
+        advance(&mut self.host, Phase::Recusal).await;
+        self.declare_all().await;
+        advance(&mut self.host, Phase::ChairElection).await;
+        let chair = *self.experts.keys().next().unwrap();
+        self.elect(chair).await;
+        advance(&mut self.host, Phase::Evaluation).await;
+        chair
+    }
+
     pub fn all_clients(&mut self) -> Vec<&mut SessionClient> {
         let mut all: Vec<&mut SessionClient> = vec![&mut self.host, &mut self.supervisor];
         all.extend(self.experts.values_mut().map(|(c, _)| c));
@@ -851,14 +864,7 @@ async fn a_member_who_leaves_mid_evaluation_is_replaced_from_the_reserves_and_th
  {
     let committee = Committee::new(Mode::Distributed, 5, 2).await;
     let mut clients = committee.everyone().await;
-    advance(&mut clients.host, Phase::CheckIn).await;
-    clients.check_in_all().await;
-    advance(&mut clients.host, Phase::Recusal).await;
-    clients.declare_all().await;
-    advance(&mut clients.host, Phase::ChairElection).await;
-    let chair = *clients.experts.keys().next().unwrap();
-    clients.elect(chair).await;
-    advance(&mut clients.host, Phase::Evaluation).await;
+    clients.open_evaluation().await;
     clients.score_all().await;
 
     // The member of the last seat leaves; the host records it.
@@ -1013,14 +1019,7 @@ async fn a_member_who_declares_a_conflict_is_recused_and_a_reserve_takes_the_sea
 async fn a_hidden_sheet_is_invisible_to_other_experts_until_the_evaluation_closes() {
     let committee = Committee::new(Mode::Distributed, 5, 1).await;
     let mut clients = committee.everyone().await;
-    advance(&mut clients.host, Phase::CheckIn).await;
-    clients.check_in_all().await;
-    advance(&mut clients.host, Phase::Recusal).await;
-    clients.declare_all().await;
-    advance(&mut clients.host, Phase::ChairElection).await;
-    let chair = *clients.experts.keys().next().unwrap();
-    clients.elect(chair).await;
-    advance(&mut clients.host, Phase::Evaluation).await;
+    clients.open_evaluation().await;
     let seats: Vec<u32> = clients.experts.keys().copied().collect();
     let (author, other) = (seats[0], seats[1]);
     ok(

@@ -670,12 +670,7 @@ async fn bench(settings: Settings, command: BenchCommand) -> anyhow::Result<()> 
         "sealdraw bench audit --entries {} --runs {} --verify-entries {}",
         args.entries, args.runs, args.verify_entries
     );
-    if let Some(url) = &args.postgres {
-        reproduce.push_str(&format!(
-            " --postgres {}",
-            crate::bench::redact_password(url)
-        ));
-    }
+    push_postgres(&mut reproduce, args.postgres.as_deref());
     if args.skip_verify {
         reproduce.push_str(" --skip-verify");
     }
@@ -711,12 +706,7 @@ async fn bench_draw(args: DrawBenchArgs) -> anyhow::Result<()> {
         args.draws,
         args.runs
     );
-    if let Some(url) = &args.postgres {
-        reproduce.push_str(&format!(
-            " --postgres {}",
-            crate::bench::redact_password(url)
-        ));
-    }
+    push_postgres(&mut reproduce, args.postgres.as_deref());
     let options = crate::bench::DrawBenchOptions {
         experts: args.experts,
         clients: args.clients,
@@ -735,12 +725,7 @@ async fn bench_sessions(args: SessionsBenchArgs) -> anyhow::Result<()> {
         "sealdraw bench sessions --connections {} --sessions-of {} --runs {}",
         args.connections, args.sessions_of, args.runs
     );
-    if let Some(url) = &args.postgres {
-        reproduce.push_str(&format!(
-            " --postgres {}",
-            crate::bench::redact_password(url)
-        ));
-    }
+    push_postgres(&mut reproduce, args.postgres.as_deref());
     let options = crate::bench::SessionsBenchOptions {
         connections: args.connections,
         sessions_of: args.sessions_of,
@@ -753,6 +738,16 @@ async fn bench_sessions(args: SessionsBenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The `--postgres` part of a benchmark's reproduce line, without the URL's password.
+fn push_postgres(reproduce: &mut String, postgres: Option<&str>) {
+    if let Some(url) = postgres {
+        reproduce.push_str(&format!(
+            " --postgres {}",
+            crate::bench::redact_password(url)
+        ));
+    }
+}
+
 async fn bench_pool(args: PoolBenchArgs) -> anyhow::Result<()> {
     let sizes: Vec<String> = args.sizes.iter().map(usize::to_string).collect();
     let mut reproduce = format!(
@@ -760,12 +755,7 @@ async fn bench_pool(args: PoolBenchArgs) -> anyhow::Result<()> {
         sizes.join(","),
         args.runs
     );
-    if let Some(url) = &args.postgres {
-        reproduce.push_str(&format!(
-            " --postgres {}",
-            crate::bench::redact_password(url)
-        ));
-    }
+    push_postgres(&mut reproduce, args.postgres.as_deref());
     let options = crate::bench::PoolBenchOptions {
         sizes: args.sizes,
         runs: args.runs,
