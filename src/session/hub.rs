@@ -26,6 +26,8 @@ pub struct Hub {
     queue: usize,
     channels: std::sync::Mutex<HashMap<String, Arc<Channel>>>,
     next_id: AtomicU64,
+    /// A poll of the followed sessions is running (polls never overlap).
+    polling: std::sync::atomic::AtomicBool,
 }
 
 struct Channel {
@@ -74,6 +76,7 @@ impl Hub {
             queue: queue.max(1),
             channels: std::sync::Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
+            polling: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -288,14 +291,25 @@ impl Hub {
                         listener = None;
                     }
                 },
-                _ = ticker.tick() => self.publish_followed().await,
+                // The poll runs beside the listener, never in its way: a poll that finds
+                // every session behind (a busy instance) would otherwise hold notifications.
+                _ = ticker.tick() => {
+                    if !self.polling.swap(true, Ordering::SeqCst) {
+                        let hub = self.clone();
+                        tokio::spawn(async move {
+                            hub.publish_followed().await;
+                            hub.polling.store(false, Ordering::SeqCst);
+                        });
+                    }
+                }
                 _ = stop.changed() => return,
             }
         }
     }
 
     /// Publishes every followed session whose newest event this instance has not offered.
-    async fn publish_followed(&self) {
+    async fn publish_followed(self: &Arc<Self>) {
+        let mut behind = Vec::new();
         let followed: Vec<(String, i64)> = self
             .lock_channels()
             .iter()
@@ -323,9 +337,19 @@ impl Hub {
                     .find(|(followed, _)| *followed == id)
                     .map_or(0, |(_, offered)| *offered);
                 if newest > offered {
-                    self.publish(&id).await;
+                    behind.push(id);
                 }
             }
+        }
+        let deliveries: Vec<_> = behind
+            .into_iter()
+            .map(|id| {
+                let hub = self.clone();
+                tokio::spawn(async move { hub.publish(&id).await })
+            })
+            .collect();
+        for delivery in deliveries {
+            let _ = delivery.await;
         }
     }
 }
