@@ -1047,6 +1047,36 @@ async fn a_hidden_sheet_is_invisible_to_other_experts_until_the_evaluation_close
         "{}",
         submitted.data
     );
+    // A clarification the supervisor refuses never goes out: the asker and the staff see it,
+    // the other experts do not (checked with the rest of their events below).
+    let asking = &mut clients.experts.get_mut(&author).unwrap().0;
+    let number = ok(
+        asking,
+        Request::RequestClarification {
+            bidder: "Bidder A".into(),
+            question: "请说明报价依据".into(),
+        },
+    )
+    .await["number"]
+        .as_u64()
+        .unwrap() as u32;
+    ok(
+        &mut clients.supervisor,
+        Request::DecideClarification {
+            number,
+            approve: false,
+        },
+    )
+    .await;
+    let decided = clients
+        .experts
+        .get_mut(&author)
+        .unwrap()
+        .0
+        .wait_for("clarification_decided", |d| d["number"] == number, WAIT)
+        .await
+        .unwrap();
+    assert_eq!(decided.data["state"], "refused");
     // Nothing else about the sheet reaches the other expert (read until a later marker).
     ok(
         &mut clients.supervisor,
@@ -1077,8 +1107,15 @@ async fn a_hidden_sheet_is_invisible_to_other_experts_until_the_evaluation_close
     for event in &seen {
         assert_ne!(event.kind, "sheet_recorded");
         assert!(!event.data.to_string().contains("8875"), "{:?}", event);
+        assert!(!event.kind.starts_with("clarification"), "{:?}", event);
     }
     // The supervisor does not see it before the close either; after it, everyone does.
+    let supervised = clients.supervisor.drain_events();
+    assert!(supervised.iter().any(|e| e.kind == "sheet_submitted"));
+    for event in &supervised {
+        assert_ne!(event.kind, "sheet_recorded");
+        assert!(!event.data.to_string().contains("8875"), "{:?}", event);
+    }
     clients.score_all().await;
     advance(&mut clients.host, Phase::Summary).await;
     let theirs = &mut clients.experts.get_mut(&other).unwrap().0;

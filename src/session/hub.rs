@@ -331,12 +331,10 @@ impl Hub {
                     return;
                 }
             };
+            let offered: HashMap<&str, i64> =
+                chunk.iter().map(|(id, seq)| (id.as_str(), *seq)).collect();
             for (id, newest) in heads {
-                let offered = chunk
-                    .iter()
-                    .find(|(followed, _)| *followed == id)
-                    .map_or(0, |(_, offered)| *offered);
-                if newest > offered {
+                if newest > offered.get(id.as_str()).copied().unwrap_or(0) {
                     behind.push(id);
                 }
             }

@@ -405,7 +405,7 @@ async fn lock_draw(tx: &mut Tx, draw_id: &str) -> Result<(), DrawServiceError> {
 
 /// Whether `text` could name a draw at all. Anything else (a NUL byte, which PostgreSQL
 /// refuses in text, or other control characters) is no draw, answered without a query.
-fn is_draw_id(text: &str) -> bool {
+pub(crate) fn is_draw_id(text: &str) -> bool {
     !text.is_empty() && text.len() <= super::MAX_DRAW_ID_LEN && !text.chars().any(char::is_control)
 }
 

@@ -17,12 +17,7 @@ impl SessionService {
         let mut tx = self.store.write().await?;
         tx.lock_session(session_id).await?;
         let mut loaded = load(&mut tx, session_id).await?;
-        let mut writer = Writer {
-            tx: &mut tx,
-            session_id: session_id.into(),
-            now,
-            wrote_events: false,
-        };
+        let mut writer = Writer::new(&mut tx, session_id, now);
         // A successor seated since the last act joins the session now, so it can connect.
         self.sync_seats(&mut writer, &mut loaded).await?;
         let wrote = writer.wrote_events;
@@ -137,12 +132,7 @@ impl SessionService {
         let now = self.clock.now_millis();
         let mut tx = self.store.write().await?;
         tx.lock_session(&member.session_id).await?;
-        let mut writer = Writer {
-            tx: &mut tx,
-            session_id: member.session_id.clone(),
-            now,
-            wrote_events: false,
-        };
+        let mut writer = Writer::new(&mut tx, &member.session_id, now);
         writer
             .event(
                 "staff",

@@ -12,10 +12,7 @@ impl SessionService {
     ) -> Result<SessionView, SessionError> {
         let now = self.clock.now_millis();
         let mut tx = self.store.write().await?;
-        if request.draw_id.is_empty()
-            || request.draw_id.len() > crate::draw::MAX_DRAW_ID_LEN
-            || request.draw_id.chars().any(char::is_control)
-        {
+        if !crate::draw::service::is_draw_id(&request.draw_id) {
             return Err(SessionError::NoSuchDraw);
         }
         tx.lock_draw(&request.draw_id).await?;
@@ -137,12 +134,7 @@ impl SessionService {
             tx.insert_session_seat(&id, number as i32 + 1, draw_id, token, None, now)
                 .await?;
         }
-        let mut writer = Writer {
-            tx: &mut tx,
-            session_id: id.clone(),
-            now,
-            wrote_events: false,
-        };
+        let mut writer = Writer::new(&mut tx, &id, now);
         let venue_data: Vec<Value> = venues
             .iter()
             .filter(|v| v.seats > 0)
@@ -343,12 +335,7 @@ impl SessionService {
                 }
                 other => other.into(),
             })?;
-        let mut writer = Writer {
-            tx: &mut tx,
-            session_id: session_id.into(),
-            now,
-            wrote_events: false,
-        };
+        let mut writer = Writer::new(&mut tx, session_id, now);
         writer
             .event(
                 "all",

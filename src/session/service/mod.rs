@@ -136,7 +136,16 @@ struct Writer<'a> {
     wrote_events: bool,
 }
 
-impl Writer<'_> {
+impl<'a> Writer<'a> {
+    fn new(tx: &'a mut Tx, session_id: &str, now: Millis) -> Self {
+        Self {
+            tx,
+            session_id: session_id.to_owned(),
+            now,
+            wrote_events: false,
+        }
+    }
+
     async fn event(
         &mut self,
         audience: &str,
@@ -381,12 +390,7 @@ impl SessionService {
             return Ok(stored["result"].clone());
         }
         let mut loaded = load(&mut tx, &member.session_id).await?;
-        let mut writer = Writer {
-            tx: &mut tx,
-            session_id: member.session_id.clone(),
-            now,
-            wrote_events: false,
-        };
+        let mut writer = Writer::new(&mut tx, &member.session_id, now);
         self.sync_seats(&mut writer, &mut loaded).await?;
         let mut pending = Vec::new();
         let result = self

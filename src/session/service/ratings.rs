@@ -65,12 +65,7 @@ impl SessionService {
             .recent_conduct(&expert_id, self.settings.credit_window)
             .await?;
         let credit = rules::credit_score(&recent, self.settings.credit_minimum_ratings);
-        let mut writer = Writer {
-            tx: &mut tx,
-            session_id: session_id.into(),
-            now,
-            wrote_events: false,
-        };
+        let mut writer = Writer::new(&mut tx, session_id, now);
         writer
             .audit(
                 AuditEntry::new("session.rating", now, Actor::of(who))
