@@ -80,14 +80,6 @@ impl Hub {
         }
     }
 
-    /// Connections this instance holds.
-    pub fn connections(&self) -> usize {
-        self.lock_channels()
-            .values()
-            .map(|c| lock(&c.subscribers).len())
-            .sum()
-    }
-
     fn lock_channels(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Channel>>> {
         // A panic while holding the lock leaves plain data behind; keep serving.
         self.channels
