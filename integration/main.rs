@@ -9,6 +9,7 @@ mod accounts;
 mod audit;
 mod cli;
 mod console;
+mod console_assets;
 mod draw_fairness;
 mod draw_record;
 mod draw_rules;

@@ -18,6 +18,7 @@
 //! | [`notify`]    | reaching experts: outbox, gateways, delivery worker, invitations, answers, deadlines |
 //! | [`session`]   | evaluation sessions: venues, seats, phases, sheets, signatures, the websocket hub |
 //! | [`http`]      | routes, problem+json errors, security headers, OpenAPI |
+//! | [`console`]   | the web console: embedded ES modules and their content security policy |
 //! | [`cli`]       | the `sealdraw` subcommands |
 //! | [`bench`]     | `sealdraw bench`: reproducible measurements beside the machine's raw limits |
 #![forbid(unsafe_code)]
@@ -28,6 +29,7 @@ pub mod bench;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod crypto;
 pub mod draw;
 pub mod http;

@@ -169,6 +169,7 @@ impl Application {
             let api = web::Data::new(api);
             app.app_data(api)
                 .route("/openapi.json", web::get().to(openapi_document))
+                .configure(crate::console::configure)
                 .default_service(web::to(http::not_found))
                 .wrap(actix_web::middleware::from_fn(http::drain_unread_body))
                 .wrap(actix_web::middleware::from_fn(http::request_id::middleware))

@@ -178,7 +178,7 @@ pub struct ConnectQuery {
 }
 
 /// The session's websocket (protocol in docs/PROTOCOL.md). Authenticated by the ticket; a
-/// browser's Origin must be on the allow-list.
+/// browser's Origin must be this server's own (the console) or on the allow-list.
 #[utoipa::path(
     params(("session_id" = String, Path), ConnectQuery),
     responses((status = 101, description = "Switching to the websocket protocol"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
@@ -193,12 +193,13 @@ pub async fn connect(
 ) -> Result<HttpResponse, actix_web::Error> {
     if let Some(origin) = request.headers().get("origin") {
         let allowed = origin.to_str().is_ok_and(|origin| {
-            state
-                .sessions
-                .settings()
-                .allowed_origins
-                .iter()
-                .any(|a| a == origin)
+            is_same_origin(&request, origin)
+                || state
+                    .sessions
+                    .settings()
+                    .allowed_origins
+                    .iter()
+                    .any(|a| a == origin)
         });
         if !allowed {
             return Err(ApiError::new(
@@ -226,4 +227,14 @@ pub async fn connect(
         sessions, member, after, socket, stream,
     ));
     Ok(response)
+}
+
+/// The console served by this server: the page's origin is the host the browser connected to.
+/// Browsers set both headers themselves, so a page elsewhere cannot claim this origin.
+fn is_same_origin(request: &HttpRequest, origin: &str) -> bool {
+    request
+        .headers()
+        .get(actix_web::http::header::HOST)
+        .and_then(|host| host.to_str().ok())
+        .is_some_and(|host| origin.strip_prefix("https://") == Some(host))
 }

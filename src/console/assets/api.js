@@ -1,0 +1,92 @@
+// The console's only way to the server: the public API with a bearer token, which lives in
+// sessionStorage so it ends with the tab (shared office computers) and is never in a cookie
+// (so no other site can make the browser use it).
+
+import { t } from './i18n.js';
+
+const TOKEN_KEY = 'sealdraw.token';
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem.detail || problem.title || `HTTP ${status}`);
+    this.status = status;
+    this.type = problem.type;
+    this.title = problem.title;
+    this.detail = problem.detail;
+    this.field = problem.field;
+    this.problems = problem.problems;
+    this.requestId = problem.request_id;
+  }
+
+  /** The problem's stable slug, e.g. "not-found" from "urn:sealdraw:problem:not-found". */
+  get code() {
+    return (this.type || '').split(':').pop();
+  }
+}
+
+export function hasToken() {
+  return Boolean(sessionStorage.getItem(TOKEN_KEY));
+}
+
+export function setToken(token) {
+  sessionStorage.setItem(TOKEN_KEY, token);
+}
+
+export function clearToken() {
+  sessionStorage.removeItem(TOKEN_KEY);
+}
+
+/**
+ * request('POST', '/api/v1/draws', body) → parsed JSON, text (for text/plain answers) or null
+ * (204). Throws ApiError with the problem's fields. A 401 on an authenticated request means the
+ * token ended: the app is told (event "sealdraw:expired") and asks for the password again.
+ */
+export async function request(method, path, body, { headers = {}, raw = false } = {}) {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  const init = { method, headers: { accept: 'application/json, text/plain', ...headers }, cache: 'no-store', credentials: 'omit' };
+  if (token) init.headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) {
+    if (typeof body === 'string' || body instanceof Blob) {
+      init.body = body;
+    } else {
+      init.body = JSON.stringify(body);
+      init.headers['content-type'] = 'application/json';
+    }
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, { title: t('common.error'), detail: t('common.network') });
+  }
+  if (response.status === 401 && token) {
+    window.dispatchEvent(new CustomEvent('sealdraw:expired'));
+  }
+  if (!response.ok) {
+    let problem = { title: `HTTP ${response.status}` };
+    try {
+      problem = await response.json();
+    } catch {
+      // Not a problem document (e.g. a proxy's page): the status says enough.
+    }
+    throw new ApiError(response.status, problem);
+  }
+  if (raw) return response;
+  if (response.status === 204) return null;
+  const type = response.headers.get('content-type') || '';
+  return type.includes('json') ? response.json() : response.text();
+}
+
+export const get = (path, options) => request('GET', path, undefined, options);
+export const post = (path, body, options) => request('POST', path, body ?? {}, options);
+export const patch = (path, body, options) => request('PATCH', path, body, options);
+
+/** Query string from an object, skipping empty values. */
+export function query(params) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== '') search.set(key, value);
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}

@@ -1,0 +1,1 @@
+// Transparency-log verification in the browser (signed notes, checkpoints, inclusion proofs).

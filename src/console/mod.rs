@@ -1,0 +1,178 @@
+//! The web console: one page of ES modules for experts, trading centers, supervisors and
+//! admins, embedded in the binary and served over the same TLS listener as the API.
+//!
+//! Government networks are closed, so nothing is fetched from elsewhere: no CDN, no web font,
+//! no build step. The console talks only to the public API (`/api/v1/…`) with the same bearer
+//! tokens as any other client; it has no privileges of its own.
+
+use std::sync::LazyLock;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+/// The console's own policy, stricter than a browser's defaults where it matters: scripts and
+/// styles only from this origin and never inline, no frames, no plugins, no forms posted
+/// anywhere, and Trusted Types so that no code path can assign markup to the DOM.
+/// `connect-src 'self'` also covers the session websocket on the same host.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
+     style-src 'self'; img-src 'self' data:; connect-src 'self'; manifest-src 'self'; \
+     frame-ancestors 'none'; base-uri 'none'; form-action 'none'; \
+     require-trusted-types-for 'script'; trusted-types 'none'";
+
+struct Asset {
+    name: &'static str,
+    content_type: &'static str,
+    bytes: &'static [u8],
+}
+
+macro_rules! assets {
+    ($(($name:literal, $type:expr)),* $(,)?) => {
+        &[$(Asset {
+            name: $name,
+            content_type: $type,
+            bytes: include_bytes!(concat!("assets/", $name)),
+        }),*]
+    };
+}
+
+const JS: &str = "text/javascript; charset=utf-8";
+
+static ASSETS: &[Asset] = assets![
+    ("index.html", "text/html; charset=utf-8"),
+    ("style.css", "text/css; charset=utf-8"),
+    ("favicon.svg", "image/svg+xml"),
+    ("app.js", JS),
+    ("api.js", JS),
+    ("dom.js", JS),
+    ("i18n.js", JS),
+    ("expert.js", JS),
+    ("session.js", JS),
+    ("center.js", JS),
+    ("supervisor.js", JS),
+    ("audit.js", JS),
+    ("tlog.js", JS),
+    ("admin.js", JS),
+];
+
+/// Content hashes, computed once: the browser revalidates on every load (`no-cache`) and gets
+/// a 304 until the binary changes, so an upgrade is never mixed with cached old modules.
+static ETAGS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    ASSETS
+        .iter()
+        .map(|asset| {
+            let digest = ring::digest::digest(&ring::digest::SHA256, asset.bytes);
+            format!("\"{}\"", hex::encode(&digest.as_ref()[..12]))
+        })
+        .collect()
+});
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(to_console))
+        .route("/console", web::get().to(to_console))
+        .route("/console/", web::get().to(index))
+        .route("/console/{file}", web::get().to(asset));
+}
+
+async fn to_console() -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/console/"))
+        .finish()
+}
+
+async fn index(request: HttpRequest) -> HttpResponse {
+    serve(&request, "index.html")
+}
+
+async fn asset(request: HttpRequest, file: web::Path<String>) -> HttpResponse {
+    serve(&request, &file)
+}
+
+fn serve(request: &HttpRequest, name: &str) -> HttpResponse {
+    let Some(position) = ASSETS.iter().position(|asset| asset.name == name) else {
+        return actix_web::ResponseError::error_response(&crate::http::ApiError::not_found(
+            "no such console file",
+        ));
+    };
+    let asset = &ASSETS[position];
+    if let Some(bytes) = dev_override(name) {
+        return HttpResponse::Ok()
+            .insert_header((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+            .content_type(asset.content_type)
+            .body(bytes);
+    }
+    let etag = &ETAGS[position];
+    let unchanged = request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|value| value.as_bytes() == etag.as_bytes());
+    let mut response = if unchanged {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header((header::ETAG, etag.as_str()));
+    if unchanged {
+        return response.finish();
+    }
+    response.content_type(asset.content_type).body(asset.bytes)
+}
+
+/// Debug builds only: `SEALDRAW_CONSOLE_DIR=src/console/assets` serves the files from disk so
+/// that editing the console needs no rebuild. Release builds always serve the embedded copy.
+#[cfg(debug_assertions)]
+fn dev_override(name: &str) -> Option<Vec<u8>> {
+    let directory = std::env::var_os("SEALDRAW_CONSOLE_DIR")?;
+    std::fs::read(std::path::Path::new(&directory).join(name)).ok()
+}
+
+#[cfg(not(debug_assertions))]
+fn dev_override(_name: &str) -> Option<Vec<u8>> {
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_asset_is_named_once_and_has_a_distinct_etag() {
+        let mut names: Vec<_> = ASSETS.iter().map(|asset| asset.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ASSETS.len());
+        assert_eq!(ETAGS.len(), ASSETS.len());
+        assert!(ETAGS.iter().all(|etag| etag.len() == 26));
+    }
+
+    #[test]
+    fn no_asset_carries_inline_script_or_markup_sinks() {
+        for asset in ASSETS {
+            let text = std::str::from_utf8(asset.bytes).expect("assets are UTF-8 text");
+            for forbidden in [
+                "innerHTML",
+                "outerHTML",
+                "insertAdjacentHTML",
+                "eval(",
+                "document.write",
+                "onclick=",
+                "style=\"",
+            ] {
+                assert!(
+                    !text.contains(forbidden),
+                    "{} contains {forbidden}",
+                    asset.name
+                );
+            }
+            // The SVG namespace is a name, not a place anything is fetched from.
+            let text = text.replace("http://www.w3.org/2000/svg", "");
+            assert!(
+                !text.contains("http://") && !text.contains("https://"),
+                "{} names another origin",
+                asset.name
+            );
+        }
+    }
+}
