@@ -1,5 +1,7 @@
 //! The web console, end to end in headless Chromium against the real server (see `browser.rs`).
 
+use sealdraw::auth::Role;
+
 use crate::browser::{Browser, Impostor};
 use crate::helpers::spawn_app;
 
@@ -31,4 +33,27 @@ async fn the_browser_trusts_only_the_test_server() {
         0,
         "the browser sent the impostor a request"
     );
+}
+
+#[tokio::test]
+async fn the_harness_logs_in_through_the_console_form() {
+    let app = spawn_app().await;
+    let admin = app.create_account("console-admin", Role::Admin).await;
+    let browser = Browser::start(&app).await;
+
+    browser.open("/console/").await;
+    browser.wait_for("#login-form").await;
+    browser.screenshot("login").await;
+    browser.login(&app, &admin).await;
+
+    assert_eq!(browser.text("#whoami").await, "console-admin");
+    browser.wait_for("nav a[data-route]").await;
+    browser.screenshot("admin-home").await;
+    let errors: Vec<String> = browser
+        .console_log()
+        .await
+        .into_iter()
+        .filter(|entry| entry.starts_with("SEVERE"))
+        .collect();
+    assert!(errors.is_empty(), "the console logged errors: {errors:#?}");
 }
