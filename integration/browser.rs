@@ -64,8 +64,7 @@ impl Browser {
             "--window-size=1366,768".to_owned(),
             format!("--user-data-dir={}", profile.path().display()),
             // Accepts a chain holding this key despite the unknown CA, and nothing else: unlike
-            // --ignore-certificate-errors, a different certificate is still refused. (Chromium
-            // honours it only together with --user-data-dir.)
+            // --ignore-certificate-errors, a different certificate is still refused.
             format!(
                 "--ignore-certificate-errors-spki-list={}",
                 spki_sha256(cert_pem)
