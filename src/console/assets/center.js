@@ -44,6 +44,7 @@ export const strings = {
     'center.new.strata': '专业与人数',
     'center.new.stratum': '第 {n} 组',
     'center.new.specialties': '专业（按《评标专家专业分类标准》选择，可多选）',
+    'center.new.filter': '按代码或名称查找专业',
     'center.new.count': '抽取人数',
     'center.new.reserves': '候补人数',
     'center.new.add_stratum': '增加一组专业',
@@ -57,7 +58,7 @@ export const strings = {
     'center.new.chosen': '已选：{codes}',
     'center.new.none_chosen': '尚未选择专业',
     'center.check.required': '必填',
-    'center.check.code': '统一社会信用代码为 18 位数字或大写字母',
+    'center.check.code': '统一社会信用代码为 18 位数字或大写字母，且末位校验码须正确',
     'center.check.count': '至少 1 人',
     'center.check.specialty': '请至少选择一个专业',
     'center.check.fix': '请先更正标出的字段。',
@@ -154,6 +155,7 @@ export const strings = {
     'center.new.strata': 'Specialties and numbers',
     'center.new.stratum': 'Group {n}',
     'center.new.specialties': 'Specialties (from the classification; choose one or more)',
+    'center.new.filter': 'Find a specialty by code or name',
     'center.new.count': 'Experts to draw',
     'center.new.reserves': 'Reserves',
     'center.new.add_stratum': 'Add a specialty group',
@@ -167,7 +169,7 @@ export const strings = {
     'center.new.chosen': 'Chosen: {codes}',
     'center.new.none_chosen': 'No specialty chosen yet',
     'center.check.required': 'Required',
-    'center.check.code': 'A unified social credit code is 18 digits or capital letters',
+    'center.check.code': 'A unified social credit code is 18 digits or capital letters with a correct check character',
     'center.check.count': 'At least 1',
     'center.check.specialty': 'Choose at least one specialty',
     'center.check.fix': 'Please correct the marked fields first.',
@@ -238,7 +240,15 @@ export const strings = {
 };
 
 const MODES = ['on_site', 'cross_site', 'distributed'];
-const CREDIT_CODE = /^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$/;
+const CREDIT_CHARS = '0123456789ABCDEFGHJKLMNPQRTUWXY';
+const CREDIT_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+
+/** A unified social credit code with its GB 32100 check character. */
+function validCreditCode(code) {
+  if (!/^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$/.test(code)) return false;
+  const sum = CREDIT_WEIGHTS.reduce((total, weight, i) => total + CREDIT_CHARS.indexOf(code[i]) * weight, 0);
+  return CREDIT_CHARS[(31 - (sum % 31)) % 31] === code[17];
+}
 
 function statusBadge(status) {
   const tone = status === 'drawn' ? 'good' : 'warn';
@@ -260,6 +270,8 @@ function check(control, message) {
     return true;
   }
   control.setAttribute('aria-invalid', 'true');
+  // Corrected fields stop looking wrong at once; the next submission checks them again.
+  control.addEventListener('input', () => check(control, null), { once: true });
   control.setAttribute('aria-errormessage', id);
   control.insertAdjacentElement('afterend', h('span', { id, class: 'hint error-text', role: 'alert' }, message));
   return false;
@@ -290,24 +302,64 @@ async function renderDraws(ctx) {
 
 // ---- the request form --------------------------------------------------------------------------
 
-/** The classification as a tree of <details>, each code a checkbox; returns node and getter. */
+/**
+ * The classification as a tree: each code with children is a <details> whose summary names it
+ * and whose body starts with its own checkbox (choosing a code chooses everything under it);
+ * a filter box opens the branches that match. Returns the node and a getter of chosen codes.
+ */
 function specialtyTree(codes, prefix) {
   const chosen = new Set();
   const summary = h('p', { class: 'hint', 'aria-live': 'polite' }, t('center.new.none_chosen'));
-  const update = () => replace(summary, chosen.size ? t('center.new.chosen', { codes: [...chosen].sort().join(', ') }) : t('center.new.none_chosen'));
-  const children = (parent) => codes.filter((c) => c.code.length > parent.length && c.code.startsWith(parent)
+  const update = () => {
+    summary.classList.remove('error-text');
+    summary.removeAttribute('role');
+    replace(summary, chosen.size ? t('center.new.chosen', { codes: [...chosen].sort().join(', ') }) : t('center.new.none_chosen'));
+  };
+  const childrenOf = (parent) => codes.filter((c) => c.code.length > parent.length && c.code.startsWith(parent)
     && !codes.some((o) => o.code.length > parent.length && o.code.length < c.code.length && c.code.startsWith(o.code)));
+  const items = [];
   const node = (entry) => {
     const box = h('input', { type: 'checkbox', id: `spec-${prefix}-${entry.code}`, value: entry.code });
     box.addEventListener('change', () => { if (box.checked) chosen.add(entry.code); else chosen.delete(entry.code); update(); });
-    const label = h('label', { for: box.id }, h('code', {}, entry.code), ' ', entry.name);
-    const kids = children(entry.code);
-    if (!kids.length) return h('li', {}, box, ' ', label);
-    return h('li', {}, h('details', {}, h('summary', {}, box, ' ', label), h('ul', { class: 'tree' }, kids.map(node))));
+    const choice = h('span', { class: 'choice' }, box, ' ', h('label', { for: box.id }, h('code', {}, entry.code), ' ', entry.name));
+    const kids = childrenOf(entry.code);
+    let item;
+    if (!kids.length) {
+      item = h('li', {}, choice);
+    } else {
+      const details = h('details', {}, h('summary', { id: `spec-${prefix}-${entry.code}-summary` }, h('code', {}, entry.code), ' ', entry.name),
+        choice, h('ul', { class: 'tree' }, kids.map(node)));
+      item = h('li', {}, details);
+    }
+    items.push({ entry, item });
+    return item;
   };
   const roots = codes.filter((c) => c.code.length === 1);
   const tree = h('ul', { class: 'tree', role: 'group', 'aria-label': t('center.new.specialties') }, roots.map(node));
-  return { node: h('div', { class: 'spec-tree' }, tree, summary), chosen: () => [...chosen].sort() };
+  const filter = h('input', { id: `spec-${prefix}-filter`, type: 'search', autocomplete: 'off' });
+  filter.addEventListener('input', () => {
+    const needle = filter.value.trim().toLowerCase();
+    for (const { entry, item } of items) {
+      const matches = !needle || entry.code.toLowerCase().startsWith(needle) || entry.name.toLowerCase().includes(needle)
+        || items.some((o) => o.entry.code.startsWith(entry.code) && o.entry.code !== entry.code
+          && (o.entry.code.toLowerCase().startsWith(needle) || o.entry.name.toLowerCase().includes(needle)));
+      item.hidden = !matches;
+      const details = item.querySelector(':scope > details');
+      if (details && needle) details.open = matches;
+    }
+  });
+  return {
+    node: h('div', {}, field(t('center.new.filter'), filter), h('div', { class: 'spec-tree' }, tree), summary),
+    chosen: () => [...chosen].sort(),
+    /** Says so beside the tree when nothing is chosen; returns whether something is. */
+    require() {
+      if (chosen.size) return true;
+      summary.classList.add('error-text');
+      summary.setAttribute('role', 'alert');
+      replace(summary, t('center.check.specialty'));
+      return false;
+    },
+  };
 }
 
 function renderDrawForm(ctx, codes) {
@@ -360,16 +412,16 @@ function renderDrawForm(ctx, codes) {
     let ok = true;
     ok = check(reference, reference.value.trim() ? null : t('center.check.required')) && ok;
     ok = check(name, name.value.trim() ? null : t('center.check.required')) && ok;
+    ok = check(venue, mode.value === 'distributed' || venue.value.trim() ? null : t('center.check.required')) && ok;
     ok = check(start, start.value ? null : t('center.check.required')) && ok;
     ok = check(region, !region.value || /^\d{6}$/.test(region.value) ? null : t('center.new.region_hint')) && ok;
     for (const s of strata) {
       ok = check(s.count, Number(s.count.value) >= 1 ? null : t('center.check.count')) && ok;
-      const first = s.box.querySelector('input[type=checkbox]');
-      if (first) ok = check(first, s.tree.chosen().length ? null : t('center.check.specialty')) && ok;
+      ok = s.tree.require() && ok;
     }
     for (const a of avoided) {
       ok = check(a.orgName, a.orgName.value.trim() ? null : t('center.check.required')) && ok;
-      ok = check(a.orgCode, CREDIT_CODE.test(a.orgCode.value.trim()) ? null : t('center.check.code')) && ok;
+      ok = check(a.orgCode, validCreditCode(a.orgCode.value.trim()) ? null : t('center.check.code')) && ok;
     }
     return ok;
   };
