@@ -236,7 +236,7 @@ function verdictNode(id, verdict, okKey, extraVars = {}) {
 
 const noKeyVerdict = () => ({ ok: false, code: 'no-key', checked: {} });
 
-async function renderLog() {
+async function renderLog(ctx) {
   // --- pinned key ---------------------------------------------------------------------------
   const keyInput = h('input', { id: 'pinned-key', class: 'mono', autocomplete: 'off', spellcheck: 'false', value: pinnedKeyText() });
   const keyInfo = h('div', { id: 'pinned-key-info', 'aria-live': 'polite' });
@@ -452,7 +452,7 @@ async function renderLog() {
     { slot: checkpointSlot, kind: '', id: 'checkpoint-sign' });
 
   // --- draw record --------------------------------------------------------------------------
-  const recordId = h('input', { id: 'record-draw-id', autocomplete: 'off', spellcheck: 'false', class: 'mono', size: 40 });
+  const recordId = h('input', { id: 'record-draw-id', autocomplete: 'off', spellcheck: 'false', class: 'mono', size: 40, value: ctx.params.draw || '' });
   const recordResult = h('div', { id: 'record-result-slot', 'aria-live': 'polite' });
   const recordProofs = h('div', { id: 'record-proofs' });
   const recordSlot = errorSlot();
@@ -520,6 +520,9 @@ async function renderLog() {
   } catch (error) {
     initialSlot.show(error);
   }
+
+  // Arriving from the overview's "verify record" link: check that draw straight away.
+  if (ctx.params.draw && pinnedKeyText()) setTimeout(() => verifyRecordButton.click(), 0);
 
   return h('div', { class: 'audit' },
     h('h1', {}, t('audit.heading')),
