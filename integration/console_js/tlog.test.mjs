@@ -14,6 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+// Node 18 has WebCrypto (with Ed25519) but not yet as the global the browser code uses.
+if (!globalThis.crypto) globalThis.crypto = (await import('node:crypto')).webcrypto;
+
 const here = (name) => fileURLToPath(new URL(name, import.meta.url));
 const copyDir = mkdtempSync(join(tmpdir(), 'sealdraw-tlog-'));
 copyFileSync(here('../../src/console/assets/tlog.js'), join(copyDir, 'tlog.mjs'));
