@@ -7,6 +7,7 @@ mod helpers;
 mod accounts;
 mod audit;
 mod cli;
+mod console_assets;
 mod console_js;
 mod draw_fairness;
 mod draw_record;
