@@ -19,7 +19,12 @@ fn the_console_javascript_unit_tests_pass_under_node() {
     assert!(!files.is_empty(), "no *.test.mjs files in {directory:?}");
 
     // Files rather than the directory: newer Node versions read `--test` arguments as globs.
-    let output = match Command::new("node").arg("--test").args(&files).current_dir(root).output() {
+    let output = match Command::new("node")
+        .arg("--test")
+        .args(&files)
+        .current_dir(root)
+        .output()
+    {
         Ok(output) => output,
         Err(error) => panic!(
             "the console's JavaScript tests need Node.js 18 or later on PATH (apt install nodejs): {error}"
@@ -38,5 +43,8 @@ fn the_console_javascript_unit_tests_pass_under_node() {
         .find_map(|line| line.strip_prefix("# pass "))
         .and_then(|n| n.trim().parse::<u32>().ok())
         .unwrap_or(0);
-    assert!(passed >= 10, "expected the tlog.js tests to run, got:\n{stdout}");
+    assert!(
+        passed >= 10,
+        "expected the tlog.js tests to run, got:\n{stdout}"
+    );
 }
