@@ -1,11 +1,12 @@
 //! The web console, end to end in headless Chromium against the real server (see `browser.rs`).
 
+use base64::Engine;
 use sealdraw::auth::Role;
 use serde_json::{Value, json};
 
 use crate::browser::{Browser, Impostor};
 use crate::draws::{DrawFixture, experts};
-use crate::helpers::spawn_app;
+use crate::helpers::{TestAccount, spawn_app};
 use crate::invitations::{answer, expert_logins, invited};
 
 #[tokio::test]
@@ -357,7 +358,9 @@ async fn the_language_switch_and_a_token_ending_mid_work_keep_what_was_typed() {
         .await;
     browser.fill("#draw-reference", "XYGG-2026-0078").await;
     browser.fill("#draw-name", "某道路工程").await;
-    browser.fill("#draw-venue", "襄阳市公共资源交易中心 2 号评标室").await;
+    browser
+        .fill("#draw-venue", "襄阳市公共资源交易中心 2 号评标室")
+        .await;
     browser.fill("#spec-1-filter", "A03").await;
     browser.click("#spec-1-A03").await;
     browser.fill("#stratum-1-count", "1").await;
@@ -442,4 +445,414 @@ async fn assert_no_console_errors(browser: &Browser) {
         .filter(|entry| entry.starts_with("SEVERE") && !entry.contains("status of 4"))
         .collect();
     assert!(errors.is_empty(), "the console logged errors: {errors:#?}");
+}
+
+// --- supervisor: the audit view, the frequency chart, unseal approval -------------------------
+
+/// A supervisor account for the browser, on a fixture whose pool and draws exist.
+async fn supervisor_in_browser(fx: &DrawFixture, username: &str) -> (TestAccount, Browser) {
+    let account = fx.app.create_account(username, Role::Supervisor).await;
+    let browser = Browser::start(&fx.app).await;
+    browser.login(&fx.app, &account).await;
+    // English, so that assertions read like the verdicts a supervisor sees; the choice is kept.
+    browser.click("#lang-switch").await;
+    browser.wait_for_text("#lang-switch", "中文").await;
+    (account, browser)
+}
+
+/// A verifier key of the same name as the log's but another Ed25519 key, in vkey form.
+fn impostor_vkey(name: &str) -> String {
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = ring::signature::Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+    let pair = ring::signature::Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+    let mut data = vec![0x01];
+    data.extend_from_slice(ring::signature::KeyPair::public_key(&pair).as_ref());
+    let mut hashed = format!("{name}\n").into_bytes();
+    hashed.extend_from_slice(&data);
+    let id = &sealdraw::crypto::sha256(&hashed)[..4];
+    format!(
+        "{name}+{}+{}",
+        hex::encode(id),
+        base64::engine::general_purpose::STANDARD.encode(&data)
+    )
+}
+
+/// Replaces the text of a textarea as typing would (an `input` event follows), changing one
+/// character of the line selected by `line_js` (a JS predicate over `(line, index)`).
+async fn alter_one_character(browser: &Browser, textarea: &str, line_js: &str) -> String {
+    let script = format!(
+        "const area = document.querySelector('{textarea}');
+         const lines = area.value.split('\\n');
+         const at = lines.findIndex({line_js});
+         if (at < 0) return null;
+         const line = lines[at];
+         const position = Math.floor(line.length / 2);
+         const c = line[position];
+         lines[at] = line.slice(0, position) + (c === 'A' ? 'B' : 'A') + line.slice(position + 1);
+         area.value = lines.join('\\n');
+         area.dispatchEvent(new Event('input', {{ bubbles: true }}));
+         return lines[at];"
+    );
+    let altered = browser.execute(&script).await;
+    altered
+        .as_str()
+        .unwrap_or_else(|| panic!("no line of {textarea} matched {line_js}"))
+        .to_owned()
+}
+
+/// Puts `text` in a textarea as pasting would (an `input` event follows).
+async fn paste(browser: &Browser, css: &str, text: &str) {
+    let script = format!(
+        "const area = document.querySelector('{css}'); area.value = {};
+         area.dispatchEvent(new Event('input', {{ bubbles: true }}));",
+        serde_json::Value::from(text)
+    );
+    browser.execute(&script).await;
+}
+
+async fn textarea_value(browser: &Browser, css: &str) -> String {
+    browser
+        .execute(&format!("return document.querySelector('{css}').value;"))
+        .await
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_supervisor_verifies_an_entry_in_the_browser_against_the_pinned_key_and_sees_tampering_rejected()
+ {
+    let fx = DrawFixture::new(&experts(12, "A0101")).await;
+    let drawn = fx
+        .drawn(&fx.request(json!([{ "specialty_prefixes": ["A01"], "count": 3, "reserves": 1 }])))
+        .await;
+    let index = drawn["result_index"].as_u64().unwrap();
+    // Out of band: the deployment publishes the log's verifier key (`sealdraw audit key`).
+    let vkey = fx.app.state.audit.vkeys().trim().to_owned();
+    let (name, rest) = vkey.split_once('+').unwrap();
+    let key_id = &rest[..8];
+    let (_, browser) = supervisor_in_browser(&fx, "auditor").await;
+    browser.open("/console/#/audit/log").await;
+
+    // Nothing verifies before a key is pinned, and the server's key is never used instead.
+    browser
+        .wait_for_text("#pinned-key-info", "No key pinned")
+        .await;
+    browser.fill("#entry-index", &index.to_string()).await;
+    browser.click("#fetch-proof").await;
+    browser.wait_for("#verify-result[data-code='no-key']").await;
+
+    // A key whose id does not match its name and public key is refused at pinning.
+    let wrong_id = format!(
+        "{name}+{}{}",
+        if key_id == "00000000" {
+            "00000001"
+        } else {
+            "00000000"
+        },
+        &rest[8..]
+    );
+    browser.fill("#pinned-key", &wrong_id).await;
+    browser.click("#pin-key").await;
+    browser
+        .wait_for_text("[role='alert']", "key id does not match")
+        .await;
+    browser
+        .wait_for_text("#pinned-key-info", "No key pinned")
+        .await;
+
+    // A well-formed key of another signer pins, and then nothing the log signed verifies.
+    let impostor = impostor_vkey(name);
+    browser.fill("#pinned-key", &impostor).await;
+    browser.click("#pin-key").await;
+    browser.wait_for_text("#pinned-key-info", "Pinned: ").await;
+    browser.click("#verify-proof").await;
+    let refused = browser
+        .wait_for_text("#verify-result.error", "No signature by the pinned key")
+        .await;
+    assert!(refused.contains(name), "{refused}");
+    browser.click("#checkpoint-verify").await;
+    browser
+        .wait_for("#checkpoint-verdict.error[data-code='no-signature']")
+        .await;
+
+    // The right key: the entry's proof verifies in the browser, naming what it checked.
+    browser.fill("#pinned-key", &vkey).await;
+    browser.click("#pin-key").await;
+    browser
+        .wait_for_text(
+            "#pinned-key-info",
+            &format!("Pinned: {name}, key id {key_id}"),
+        )
+        .await;
+    browser.fill("#entry-index", &index.to_string()).await;
+    browser.click("#fetch-proof").await;
+    let verdict = browser
+        .wait_for_text("#verify-result.ok", "Verified in this browser")
+        .await;
+    let proof = textarea_value(&browser, "#proof-text").await;
+    let size: u64 = proof
+        .split("\n\n")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(size > index);
+    assert!(
+        verdict.contains(&format!(
+            "entry {index} is in log {name} at tree size {size}."
+        )),
+        "{verdict}"
+    );
+    assert!(
+        verdict.contains(key_id) && verdict.contains(&format!("entry {index} shown above")),
+        "{verdict}"
+    );
+    let role = browser
+        .execute("return document.querySelector('#verify-result').getAttribute('role');")
+        .await;
+    assert_eq!(role, "status");
+    // The entry shown is the draw's result, byte for byte as served.
+    let shown = browser.text("#entry-detail pre").await;
+    assert!(
+        shown.contains("\"type\":\"draw.result\"")
+            && shown.contains(drawn["draw_id"].as_str().unwrap())
+    );
+    browser.screenshot("audit-entry-verified").await;
+
+    // One character of one proof hash altered: the path no longer reaches the signed root.
+    let index_line = format!("index {index}");
+    alter_one_character(
+        &browser,
+        "#proof-text",
+        &format!("(l, i, all) => i === all.indexOf('{index_line}') + 1"),
+    )
+    .await;
+    // Editing the proof withdraws the earlier verdict at once.
+    assert_eq!(
+        browser
+            .execute("return document.querySelector('#verify-result');")
+            .await,
+        serde_json::Value::Null
+    );
+    browser.click("#verify-proof").await;
+    let mismatch = browser
+        .wait_for_text("#verify-result.error", "Root mismatch")
+        .await;
+    assert!(mismatch.contains(&size.to_string()), "{mismatch}");
+    let role = browser
+        .execute("return document.querySelector('#verify-result').getAttribute('role');")
+        .await;
+    assert_eq!(role, "alert");
+    browser.screenshot("audit-proof-root-mismatch").await;
+
+    // The proof as served again, then its checkpoint's signature altered: refused.
+    paste(&browser, "#proof-text", &proof).await;
+    browser.click("#verify-proof").await;
+    browser.wait_for("#verify-result.ok").await;
+    alter_one_character(&browser, "#proof-text", "(l) => l.startsWith('\u{2014} ')").await;
+    browser.click("#verify-proof").await;
+    browser
+        .wait_for_text(
+            "#verify-result.error[data-code='bad-signature']",
+            "Bad signature",
+        )
+        .await;
+
+    // The latest checkpoint: verifies as served, refused once its signature is altered.
+    browser.click("#checkpoint-verify").await;
+    browser
+        .wait_for_text("#checkpoint-verdict.ok", "is signed by the pinned key")
+        .await;
+    alter_one_character(
+        &browser,
+        "#checkpoint-text",
+        "(l) => l.startsWith('\u{2014} ')",
+    )
+    .await;
+    browser.click("#checkpoint-verify").await;
+    browser
+        .wait_for_text("#checkpoint-verdict.error", "Bad signature")
+        .await;
+    browser.screenshot("audit-checkpoint-bad-signature").await;
+
+    // The draw record: every proof verified in the browser, each entry naming the draw.
+    let draw_id = drawn["draw_id"].as_str().unwrap();
+    browser.fill("#record-draw-id", draw_id).await;
+    browser.click("#verify-record").await;
+    browser
+        .wait_for_text(
+            "#record-result.ok",
+            &format!("all 2 proofs of draw {draw_id}"),
+        )
+        .await;
+    browser.screenshot("audit-draw-record-verified").await;
+
+    let problems: Vec<String> = browser
+        .console_log()
+        .await
+        .into_iter()
+        .filter(|line| line.starts_with("SEVERE"))
+        .collect();
+    assert!(problems.is_empty(), "{problems:?}");
+}
+
+#[tokio::test]
+async fn the_frequency_chart_shows_one_bar_per_seat_count_after_draws() {
+    let fx = DrawFixture::new(&experts(10, "A0101")).await;
+    for _ in 0..4 {
+        fx.drawn(
+            &fx.request(json!([{ "specialty_prefixes": ["A01"], "count": 3, "reserves": 0 }])),
+        )
+        .await;
+    }
+    let (_, browser) = supervisor_in_browser(&fx, "watcher").await;
+    browser.open("/console/#/supervisor/frequency").await;
+    browser.fill("#frequency-days", "30").await;
+    browser.click("#frequency-load").await;
+    browser.wait_for("#frequency-chart rect.bar").await;
+
+    // What the server reports, read the way the API gives it to a supervisor.
+    let report: serde_json::Value = fx
+        .app
+        .get(
+            "/api/v1/reports/draw-frequency?days=30",
+            Some(&fx.supervisor),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["total_seats"], 12);
+    let bars = browser
+        .execute(
+            "return [...document.querySelectorAll('#frequency-chart rect.bar')].map(b =>
+               [Number(b.dataset.seats), Number(b.dataset.experts), Number(b.getAttribute('height'))]);",
+        )
+        .await;
+    let bars = bars.as_array().unwrap();
+    assert_eq!(bars.len() as u64, report["max"].as_u64().unwrap());
+    let mut experts_drawn = 0;
+    for bar in bars {
+        let seats = bar[0].as_u64().unwrap();
+        let experts = bar[1].as_u64().unwrap();
+        let expected = report["histogram"][seats.to_string()].as_u64().unwrap_or(0);
+        assert_eq!(experts, expected, "bar for {seats} seat(s)");
+        assert_eq!(bar[2].as_f64().unwrap() > 0.0, experts > 0);
+        experts_drawn += experts;
+    }
+    assert_eq!(
+        experts_drawn,
+        report["experts_with_seats"].as_u64().unwrap()
+    );
+    let figures = browser.text("#frequency-figures").await;
+    assert!(
+        figures.contains(report["mean"].as_str().unwrap()),
+        "{figures}"
+    );
+    assert!(
+        figures.contains(report["standard_deviation"].as_str().unwrap()),
+        "{figures}"
+    );
+    // The same numbers as a table for screen readers, and the chart is labelled.
+    let rows = browser
+        .execute("return document.querySelectorAll('#frequency-output table')[0].tBodies[0].rows.length;")
+        .await;
+    assert_eq!(rows.as_u64().unwrap(), bars.len() as u64);
+    let label = browser
+        .execute("return document.getElementById(document.querySelector('#frequency-chart').getAttribute('aria-labelledby')).textContent;")
+        .await;
+    assert_eq!(label, "Seats per expert over the last 30 days");
+    browser.screenshot("supervisor-frequency").await;
+}
+
+#[tokio::test]
+async fn a_second_supervisor_approves_and_refuses_unseal_requests_in_the_console() {
+    let fx = DrawFixture::new(&experts(12, "A0101")).await;
+    fx.drawn(&fx.request(json!([{ "specialty_prefixes": ["A01"], "count": 3, "reserves": 1 }])))
+        .await;
+    let listed: serde_json::Value = fx
+        .app
+        .get("/api/v1/experts?limit=2", Some(&fx.admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let expert = listed["experts"][0]["expert_id"].as_str().unwrap();
+    let mut requests = Vec::new();
+    for reason in ["核查投诉所涉专家身份一", "核查投诉所涉专家身份二"] {
+        let created: serde_json::Value = fx
+            .app
+            .post(
+                "/api/v1/unseal-requests",
+                Some(&fx.supervisor),
+                &json!({"expert_ids": [expert], "fields": ["name", "phone"], "reason": reason, "valid_minutes": 30}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        requests.push(created["request_id"].as_str().unwrap().to_owned());
+    }
+    let (approver, browser) = supervisor_in_browser(&fx, "second-pair").await;
+    browser.open("/console/#/supervisor/overview").await;
+    // The live view shows the draw with its confirmation progress.
+    browser
+        .wait_for_text("#draws", "0/3 confirmed, 3 awaiting")
+        .await;
+
+    let (approve, refuse) = (&requests[0], &requests[1]);
+    browser.click(&format!("#unseal-approve-{approve}")).await;
+    browser
+        .wait_for_text(
+            &format!("#unseal-{approve} .warning"),
+            "unseal name、phone of 1 expert(s)",
+        )
+        .await;
+    browser
+        .screenshot("supervisor-overview-confirm-unseal")
+        .await;
+    browser.click(&format!("#unseal-confirm-{approve}")).await;
+    browser.wait_for_text("#unseal-decided", "approved").await;
+    browser.click(&format!("#unseal-refuse-{refuse}")).await;
+    browser.wait_for_text("#unseal-decided", "refused").await;
+    browser
+        .wait_for_text("#unseal-pending", "No request awaits a decision")
+        .await;
+    browser.screenshot("supervisor-overview").await;
+
+    // The decisions are the server's state, taken by the account in the browser.
+    let token = fx.app.login(&approver).await;
+    let me: serde_json::Value = fx
+        .app
+        .get("/api/v1/me", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let all: serde_json::Value = fx
+        .app
+        .get("/api/v1/unseal-requests", Some(&fx.supervisor))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let state_of = |id: &str| {
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["request_id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let approved = state_of(approve);
+    assert_eq!(approved["status"], "approved");
+    assert_eq!(approved["decided_by"], me["account_id"]);
+    assert!(approved["valid_until"].is_string());
+    let refused = state_of(refuse);
+    assert_eq!(refused["status"], "refused");
+    assert_eq!(refused["decided_by"], me["account_id"]);
 }

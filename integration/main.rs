@@ -10,6 +10,7 @@ mod audit;
 mod cli;
 mod console;
 mod console_assets;
+mod console_js;
 mod draw_fairness;
 mod draw_record;
 mod draw_rules;

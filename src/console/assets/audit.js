@@ -1,17 +1,574 @@
-// Placeholder: this screen is being built.
+// The audit view (supervisors, admins): the log's latest checkpoint, its entries, and for any
+// entry, pasted proof or draw record a check done IN THIS BROWSER (tlog.js, WebCrypto) against a
+// verifier key the supervisor pinned from an out-of-band source. The server's own key is shown
+// only beside the pinned one, labelled as the server's claim, and is never used to verify.
+//
+// Stable ids (tests drive these):
+//   #pinned-key #pin-key #unpin-key #pinned-key-info #show-server-key #server-key
+//   #checkpoint-text #checkpoint-refresh #checkpoint-sign #checkpoint-verify
+//   #checkpoint-verdict (the verdict, class ok/error) #checkpoint-summary #checkpoint-size
+//   #checkpoint-origin #checkpoint-witnesses
+//   #entries #entries-newer #entries-older #entry-index #fetch-proof #entry-detail
+//   #verify-entry-<i> (per row)
+//   #proof-text #proof-entry #proof-forget-entry #verify-proof
+//   #verify-result (the verdict, class ok/error, data-code = tlog.js failure code or "ok")
+//   #record-draw-id #verify-record #record-result (overall verdict) #record-proofs
+//   #load-record-proof-<n>
 
-import { h } from './dom.js';
-import { t } from './i18n.js';
+import * as api from './api.js';
+import { h, replace, field, errorSlot, action, table, section } from './dom.js';
+import { t, formatTime } from './i18n.js';
+import * as tlog from './tlog.js';
+
+// The pinned key is public (a verifier key), so localStorage is fine and lets it outlive the tab.
+const PINNED_KEY = 'sealdraw.audit.pinnedKey';
+const PAGE = 15;
 
 export const strings = {
-  zh: { 'audit.nav.log': '审计日志' },
-  en: { 'audit.nav.log': 'Audit log' },
+  zh: {
+    'audit.nav.log': '审计日志',
+    'audit.heading': '审计日志（在本浏览器中验证）',
+    'audit.intro': '验证在您的浏览器中完成：检查点的 Ed25519 签名和包含证明都只用您固定的日志公钥核对，不依赖服务器的回答。',
+    'audit.key.heading': '固定的日志公钥',
+    'audit.key.label': '日志验证公钥（从部署公布的配置等服务器之外的渠道获得）',
+    'audit.key.hint': '格式：名称+密钥编号+base64，一行。保存在本浏览器中（公钥不是秘密）。',
+    'audit.key.pin': '固定此公钥',
+    'audit.key.unpin': '取消固定',
+    'audit.key.pinned': '已固定：{name}，密钥编号 {id}',
+    'audit.key.none': '尚未固定公钥：固定之前无法验证。',
+    'audit.key.bad': '这不是有效的验证公钥：',
+    'audit.key.server_show': '显示服务器声称的公钥（仅供对照）',
+    'audit.key.server_claim': '服务器声称的公钥 —— 不可作为信任依据，仅供与固定公钥对照：',
+    'audit.key.server_same': '与固定公钥一致。',
+    'audit.key.server_differs': '与固定公钥不同！请通过其他渠道核实。',
+    'audit.cp.heading': '最新检查点',
+    'audit.cp.text': '签名检查点（可编辑）',
+    'audit.cp.refresh': '获取最新检查点',
+    'audit.cp.sign': '立即为待签条目签署检查点',
+    'audit.cp.verify': '验证签名',
+    'audit.cp.origin': '来源（origin）',
+    'audit.cp.size': '树大小',
+    'audit.cp.root': '根哈希',
+    'audit.cp.signatures': '签名',
+    'audit.cp.witnesses': '见证方联署签名数',
+    'audit.cp.sig_pinned': '固定公钥',
+    'audit.cp.sig_other': '其他密钥（见证方或轮换中的日志密钥，此处不验证）',
+    'audit.cp.unreadable': '无法解析检查点：',
+    'audit.entries.heading': '条目（最新在前）',
+    'audit.entries.index': '序号',
+    'audit.entries.type': '类型',
+    'audit.entries.time': '时间',
+    'audit.entries.actor': '操作者',
+    'audit.entries.refs': '关联',
+    'audit.entries.verify': '验证',
+    'audit.entries.verify_label': '验证条目 {i}',
+    'audit.entries.newer': '较新',
+    'audit.entries.older': '较旧',
+    'audit.entries.range': '第 {from}–{to} 条，共 {size} 条已签署',
+    'audit.entries.open_label': '条目序号',
+    'audit.entries.fetch_proof': '获取证明并验证',
+    'audit.entries.shown': '条目 {i}（服务器提供的原始字节）',
+    'audit.entries.empty': '日志中还没有已签署的条目。',
+    'audit.proof.heading': '验证包含证明',
+    'audit.proof.text': 'tlog-proof 证明文件（可粘贴任何证明，例如抽取记录中的证明）',
+    'audit.proof.verify': '验证证明',
+    'audit.proof.bound': '将与上方显示的条目 {i} 逐字节比对。',
+    'audit.proof.unbound': '将验证证明自带的条目（extra 数据）。',
+    'audit.proof.forget': '改为验证证明自带的条目',
+    'audit.v.ok_proof': '已在本浏览器中验证：条目 {index} 包含在日志 {origin} 中，树大小 {size}。',
+    'audit.v.ok_checkpoint': '已在本浏览器中验证：日志 {origin} 树大小 {size} 的检查点由固定公钥签署。',
+    'audit.v.no-key': '请先固定日志公钥。',
+    'audit.v.bad-key': '固定的公钥无效。',
+    'audit.v.malformed': '格式错误，无法验证。',
+    'audit.v.no-signature': '没有固定公钥的签名。',
+    'audit.v.bad-signature': '签名无效：检查点被改动过，或不是固定公钥签署的。',
+    'audit.v.wrong-origin': '检查点属于另一个日志。',
+    'audit.v.index-outside-tree': '条目序号超出已签署的树。',
+    'audit.v.wrong-index': '证明针对的是另一个条目。',
+    'audit.v.entry-mismatch': '证明携带的条目与显示的条目不同。',
+    'audit.v.root-mismatch': '根哈希不匹配：包含证明不能得出已签署的根（条目或证明哈希被改动过）。',
+    'audit.v.unsupported': '此浏览器不支持 Ed25519 验证，请使用最新浏览器或离线验证工具。',
+    'audit.v.detail': '技术细节',
+    'audit.v.key': '公钥',
+    'audit.v.index': '条目序号',
+    'audit.v.entry': '核对的条目',
+    'audit.v.entry_given': '上方显示的条目 {i}',
+    'audit.v.entry_extra': '证明自带的条目',
+    'audit.v.pinned_sigs': '固定公钥的有效签名',
+    'audit.rec.heading': '验证抽取记录',
+    'audit.rec.id': '抽取编号',
+    'audit.rec.verify': '获取记录并验证全部证明',
+    'audit.rec.which': '证明',
+    'audit.rec.intent': '抽取意图',
+    'audit.rec.result': '抽取结果',
+    'audit.rec.replacement': '补抽 {n}',
+    'audit.rec.verdict': '结论',
+    'audit.rec.refs': '条目关联本抽取',
+    'audit.rec.load': '放入证明框',
+    'audit.rec.load_label': '把{which}的证明放入证明框',
+    'audit.rec.ok': '已在本浏览器中验证抽取 {id} 的全部 {n} 个证明，每个条目都关联本抽取。',
+    'audit.rec.failed': '抽取 {id} 的记录未通过验证：{n} 个证明有问题。',
+    'audit.rec.wrong_type': '条目类型为 {type}，应为 {expected}',
+    'audit.rec.wrong_draw': '条目关联的抽取为 {draw}',
+    'audit.rec.offline': '重新计算种子和排序请使用离线工具：sealdraw draw verify。',
+  },
+  en: {
+    'audit.nav.log': 'Audit log',
+    'audit.heading': 'Audit log (verified in this browser)',
+    'audit.intro': "Verification happens in your browser: the checkpoint's Ed25519 signature and the inclusion proofs are checked only against the log key you pinned, not on the server's word.",
+    'audit.key.heading': 'Pinned log key',
+    'audit.key.label': "The log's verifier key (obtained out of band, e.g. from the deployment's published configuration)",
+    'audit.key.hint': 'Form: name+keyid+base64, one line. Kept in this browser (a public key is not a secret).',
+    'audit.key.pin': 'Pin this key',
+    'audit.key.unpin': 'Unpin',
+    'audit.key.pinned': 'Pinned: {name}, key id {id}',
+    'audit.key.none': 'No key pinned: nothing can be verified until one is.',
+    'audit.key.bad': 'This is not a valid verifier key: ',
+    'audit.key.server_show': "Show the server's key (for comparison only)",
+    'audit.key.server_claim': "The server's claim — not a basis for trust, shown only to compare with the pinned key:",
+    'audit.key.server_same': 'Same as the pinned key.',
+    'audit.key.server_differs': 'Differs from the pinned key! Check through another channel.',
+    'audit.cp.heading': 'Latest checkpoint',
+    'audit.cp.text': 'Signed checkpoint (editable)',
+    'audit.cp.refresh': 'Fetch the latest checkpoint',
+    'audit.cp.sign': 'Sign pending entries now',
+    'audit.cp.verify': 'Verify signature',
+    'audit.cp.origin': 'Origin',
+    'audit.cp.size': 'Tree size',
+    'audit.cp.root': 'Root hash',
+    'audit.cp.signatures': 'Signatures',
+    'audit.cp.witnesses': 'Witness cosignatures',
+    'audit.cp.sig_pinned': 'pinned key',
+    'audit.cp.sig_other': 'other key (a witness or a rotating log key; not checked here)',
+    'audit.cp.unreadable': 'The checkpoint cannot be read: ',
+    'audit.entries.heading': 'Entries (newest first)',
+    'audit.entries.index': 'Index',
+    'audit.entries.type': 'Type',
+    'audit.entries.time': 'Time',
+    'audit.entries.actor': 'Actor',
+    'audit.entries.refs': 'Refers to',
+    'audit.entries.verify': 'Verify',
+    'audit.entries.verify_label': 'Verify entry {i}',
+    'audit.entries.newer': 'Newer',
+    'audit.entries.older': 'Older',
+    'audit.entries.range': 'Entries {from}–{to} of {size} signed',
+    'audit.entries.open_label': 'Entry index',
+    'audit.entries.fetch_proof': 'Fetch proof and verify',
+    'audit.entries.shown': 'Entry {i} (the bytes the server served)',
+    'audit.entries.empty': 'The log has no signed entries yet.',
+    'audit.proof.heading': 'Verify an inclusion proof',
+    'audit.proof.text': 'tlog-proof file (paste any proof, e.g. one from a draw record)',
+    'audit.proof.verify': 'Verify proof',
+    'audit.proof.bound': 'It will be compared byte for byte with entry {i} shown above.',
+    'audit.proof.unbound': 'The entry carried in the proof (its extra data) will be verified.',
+    'audit.proof.forget': "Verify the proof's own entry instead",
+    'audit.v.ok_proof': 'Verified in this browser: entry {index} is in log {origin} at tree size {size}.',
+    'audit.v.ok_checkpoint': 'Verified in this browser: the checkpoint of {origin} at tree size {size} is signed by the pinned key.',
+    'audit.v.no-key': "Pin the log's key first.",
+    'audit.v.bad-key': 'The pinned key is not valid.',
+    'audit.v.malformed': 'Malformed: it cannot be verified.',
+    'audit.v.no-signature': 'No signature by the pinned key.',
+    'audit.v.bad-signature': 'Bad signature: the checkpoint was altered or not signed by the pinned key.',
+    'audit.v.wrong-origin': 'The checkpoint is for another log.',
+    'audit.v.index-outside-tree': 'The entry index is outside the signed tree.',
+    'audit.v.wrong-index': 'The proof is for another entry.',
+    'audit.v.entry-mismatch': 'The proof carries a different entry from the one shown.',
+    'audit.v.root-mismatch': 'Root mismatch: the inclusion proof does not lead to the signed root (the entry or a proof hash was altered).',
+    'audit.v.unsupported': 'This browser cannot verify Ed25519; use a current browser or the offline verifier.',
+    'audit.v.detail': 'Technical detail',
+    'audit.v.key': 'Key',
+    'audit.v.index': 'Entry index',
+    'audit.v.entry': 'Entry checked',
+    'audit.v.entry_given': 'entry {i} shown above',
+    'audit.v.entry_extra': 'the entry carried in the proof',
+    'audit.v.pinned_sigs': 'Valid signatures by the pinned key',
+    'audit.rec.heading': 'Verify a draw record',
+    'audit.rec.id': 'Draw id',
+    'audit.rec.verify': 'Fetch the record and verify every proof',
+    'audit.rec.which': 'Proof',
+    'audit.rec.intent': 'Intent',
+    'audit.rec.result': 'Result',
+    'audit.rec.replacement': 'Replacement {n}',
+    'audit.rec.verdict': 'Verdict',
+    'audit.rec.refs': 'Entry refers to this draw',
+    'audit.rec.load': 'Put in the proof box',
+    'audit.rec.load_label': 'Put the {which} proof in the proof box',
+    'audit.rec.ok': 'Verified in this browser: all {n} proofs of draw {id}, each entry referring to this draw.',
+    'audit.rec.failed': 'The record of draw {id} did not verify: {n} proof(s) failed.',
+    'audit.rec.wrong_type': 'the entry type is {type}, expected {expected}',
+    'audit.rec.wrong_draw': 'the entry refers to draw {draw}',
+    'audit.rec.offline': 'To recompute the seed and the ranking, use the offline tool: sealdraw draw verify.',
+  },
 };
 
 export const views = {
   'audit/log': {
-    roles: ["supervisor", "admin"],
+    roles: ['supervisor', 'admin'],
     nav: 'audit.nav.log',
-    render: async () => h('h1', {}, t('audit.nav.log')),
+    render: renderLog,
   },
 };
+
+function pinnedKeyText() {
+  return localStorage.getItem(PINNED_KEY) || '';
+}
+
+/** The verdict box: class ok/error, role status/alert, headline, then what was checked. */
+function verdictNode(id, verdict, okKey, extraVars = {}) {
+  const c = verdict.checked || {};
+  const vars = { index: c.index ?? '', origin: c.origin ?? '', size: c.size ?? '', ...extraVars };
+  const headline = verdict.ok ? t(okKey, vars) : t(`audit.v.${verdict.code}`);
+  const rows = [];
+  const add = (label, value) => { if (value !== undefined && value !== null && value !== '') rows.push(h('dt', {}, label), h('dd', {}, value)); };
+  add(t('audit.cp.origin'), c.origin);
+  add(t('audit.cp.size'), c.size !== undefined ? String(c.size) : undefined);
+  add(t('audit.cp.root'), c.root ? h('code', {}, c.root) : undefined);
+  add(t('audit.v.key'), c.keyName ? h('span', {}, c.keyName, ' ', h('code', {}, c.keyId)) : undefined);
+  add(t('audit.v.index'), c.index !== undefined ? String(c.index) : undefined);
+  if (c.entrySource) add(t('audit.v.entry'), c.entrySource === 'given' ? t('audit.v.entry_given', { i: String(c.index) }) : t('audit.v.entry_extra'));
+  add(t('audit.v.pinned_sigs'), c.signatures !== undefined ? String(c.signatures) : undefined);
+  if (!verdict.ok && verdict.message) add(t('audit.v.detail'), verdict.message);
+  return h('div', {
+    id, class: verdict.ok ? 'ok verdict' : 'error verdict', role: verdict.ok ? 'status' : 'alert',
+    'data-code': verdict.code,
+  }, h('strong', {}, headline), rows.length ? h('dl', { class: 'facts' }, rows) : null);
+}
+
+const noKeyVerdict = () => ({ ok: false, code: 'no-key', checked: {} });
+
+async function renderLog(ctx) {
+  // --- pinned key ---------------------------------------------------------------------------
+  const keyInput = h('input', { id: 'pinned-key', class: 'mono', autocomplete: 'off', spellcheck: 'false', value: pinnedKeyText() });
+  const keyInfo = h('div', { id: 'pinned-key-info', 'aria-live': 'polite' });
+  const serverKey = h('div', { id: 'server-key', 'aria-live': 'polite' });
+  const keySlot = errorSlot();
+
+  async function showPinned() {
+    const text = pinnedKeyText();
+    if (!text) {
+      replace(keyInfo, h('p', { class: 'warning' }, t('audit.key.none')));
+      return;
+    }
+    try {
+      const key = await tlog.parseVerifierKey(text);
+      replace(keyInfo, h('p', { class: 'ok' }, t('audit.key.pinned', { name: key.name, id: key.keyIdHex })));
+    } catch (error) {
+      replace(keyInfo, h('p', { class: 'error', role: 'alert' }, t('audit.key.bad'), error.message));
+    }
+  }
+
+  const pinButton = action(t('audit.key.pin'), async () => {
+    let key;
+    try {
+      key = await tlog.parseVerifierKey(keyInput.value);
+    } catch (error) {
+      keyInput.setAttribute('aria-invalid', 'true');
+      throw new Error(t('audit.key.bad') + error.message);
+    }
+    keyInput.removeAttribute('aria-invalid');
+    keyInput.value = key.text;
+    localStorage.setItem(PINNED_KEY, key.text);
+    await showPinned();
+    clearVerdicts();
+    summarise();
+  }, { slot: keySlot, id: 'pin-key' });
+
+  const unpinButton = action(t('audit.key.unpin'), async () => {
+    localStorage.removeItem(PINNED_KEY);
+    keyInput.value = '';
+    await showPinned();
+    clearVerdicts();
+    summarise();
+  }, { kind: 'link', id: 'unpin-key' });
+
+  const serverKeyButton = action(t('audit.key.server_show'), async () => {
+    const text = String(await api.get('/api/v1/audit/key')).trim();
+    const pinned = pinnedKeyText();
+    const lines = text.split('\n').filter(Boolean);
+    replace(serverKey, h('div', { class: 'claim' },
+      h('p', {}, h('strong', {}, t('audit.key.server_claim'))),
+      lines.map((line) => h('p', { class: 'mono' }, line)),
+      pinned ? h('p', { class: lines.includes(pinned) ? 'muted' : 'warning' },
+        t(lines.includes(pinned) ? 'audit.key.server_same' : 'audit.key.server_differs')) : null));
+  }, { kind: '', id: 'show-server-key' });
+
+  // --- checkpoint ---------------------------------------------------------------------------
+  const checkpointText = h('textarea', { id: 'checkpoint-text', rows: 6, spellcheck: 'false', class: 'mono' });
+  const checkpointSummary = h('div', { id: 'checkpoint-summary' });
+  const checkpointResult = h('div', { id: 'checkpoint-result' });
+  const checkpointSlot = errorSlot();
+  let signedSize = 0;
+
+  function summarise() {
+    replace(checkpointResult);
+    let parsed;
+    try {
+      parsed = tlog.readSignedCheckpoint(checkpointText.value);
+    } catch (error) {
+      replace(checkpointSummary, h('p', { class: 'error' }, t('audit.cp.unreadable'), error.message));
+      return null;
+    }
+    const { note, checkpoint } = parsed;
+    const logSignatures = note.signatures.filter((s) => s.name === checkpoint.origin);
+    const witnesses = note.signatures.length - logSignatures.length;
+    const pinnedName = pinnedKeyText().split('+')[0];
+    const pinnedId = pinnedKeyText().split('+')[1];
+    replace(checkpointSummary, h('dl', { class: 'facts' },
+      h('dt', {}, t('audit.cp.origin')), h('dd', { id: 'checkpoint-origin' }, checkpoint.origin),
+      h('dt', {}, t('audit.cp.size')), h('dd', { id: 'checkpoint-size' }, String(checkpoint.size)),
+      h('dt', {}, t('audit.cp.root')), h('dd', {}, h('code', {}, checkpoint.rootBase64)),
+      h('dt', {}, t('audit.cp.signatures')), h('dd', {}, h('ul', { class: 'plain' }, note.signatures.map((s) => h('li', {},
+        s.name, ' ', h('code', {}, s.keyIdHex), ' — ',
+        s.name === pinnedName && s.keyIdHex === pinnedId ? t('audit.cp.sig_pinned') : t('audit.cp.sig_other'))))),
+      h('dt', {}, t('audit.cp.witnesses')), h('dd', { id: 'checkpoint-witnesses' }, String(witnesses))));
+    return checkpoint;
+  }
+
+  async function loadCheckpoint(method = 'GET') {
+    const text = await api.request(method, '/api/v1/audit/checkpoint', method === 'POST' ? {} : undefined);
+    checkpointText.value = String(text);
+    const checkpoint = summarise();
+    if (checkpoint) signedSize = Number(checkpoint.size);
+  }
+
+  checkpointText.addEventListener('input', summarise);
+
+  const checkpointVerify = action(t('audit.cp.verify'), async () => {
+    const key = pinnedKeyText();
+    const verdict = key ? await tlog.verifyCheckpoint(checkpointText.value, key) : noKeyVerdict();
+    replace(checkpointResult, verdictNode('checkpoint-verdict', verdict, 'audit.v.ok_checkpoint'));
+  }, { slot: checkpointSlot, id: 'checkpoint-verify' });
+
+  // --- proof box ----------------------------------------------------------------------------
+  const proofText = h('textarea', { id: 'proof-text', rows: 12, spellcheck: 'false', class: 'mono' });
+  const proofEntry = h('div', { id: 'proof-entry' });
+  const verifyResult = h('div', { id: 'verify-result-slot', 'aria-live': 'polite' });
+  const proofSlot = errorSlot();
+  let bound = null; // { index, bytes }: the entry shown, which the proof must carry
+
+  function showBinding() {
+    replace(proofEntry, bound
+      ? h('p', { class: 'muted' }, t('audit.proof.bound', { i: bound.index }), ' ',
+        h('button', { type: 'button', class: 'link', id: 'proof-forget-entry', on: { click: () => { bound = null; showBinding(); replace(verifyResult); } } }, t('audit.proof.forget')))
+      : h('p', { class: 'muted' }, t('audit.proof.unbound')));
+  }
+
+  function clearVerdicts() {
+    replace(verifyResult);
+    replace(checkpointResult);
+  }
+
+  // Editing the proof makes any earlier verdict stale: it must not stay next to other text.
+  proofText.addEventListener('input', () => replace(verifyResult));
+
+  async function verifyProofText() {
+    const key = pinnedKeyText();
+    const verdict = key
+      ? await tlog.verifyProof(proofText.value, key, bound ? { entry: bound.bytes, index: bound.index } : {})
+      : noKeyVerdict();
+    replace(verifyResult, verdictNode('verify-result', verdict, 'audit.v.ok_proof'));
+    return verdict;
+  }
+
+  const verifyProofButton = action(t('audit.proof.verify'), verifyProofText, { slot: proofSlot, id: 'verify-proof' });
+
+  // --- entries ------------------------------------------------------------------------------
+  const entriesNode = h('div', { id: 'entries' });
+  const entryDetail = h('div', { id: 'entry-detail' });
+  const entryIndex = h('input', { id: 'entry-index', type: 'number', min: 0, step: 1, inputmode: 'numeric' });
+  const entrySlot = errorSlot();
+  let newest = null; // index of the newest entry on the page
+
+  async function entryBytes(index) {
+    const response = await api.request('GET', `/api/v1/audit/entries/${index}`, undefined, { raw: true });
+    return new Uint8Array(await response.arrayBuffer());
+  }
+
+  function decode(bytes) {
+    try {
+      return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    } catch {
+      return null;
+    }
+  }
+
+  /** Shows entry `index`, fetches its proof into the box and verifies it against that entry. */
+  async function openAndVerify(index) {
+    const bytes = await entryBytes(index);
+    replace(entryDetail, h('h3', {}, t('audit.entries.shown', { i: index })),
+      h('pre', { class: 'mono entry', tabindex: 0 }, new TextDecoder().decode(bytes)));
+    bound = { index, bytes };
+    showBinding();
+    proofText.value = String(await api.get(`/api/v1/audit/proof/${index}`));
+    await verifyProofText();
+    verifyResult.scrollIntoView?.({ block: 'nearest' });
+  }
+
+  const fetchProofButton = action(t('audit.entries.fetch_proof'), async () => {
+    const value = entryIndex.value.trim();
+    if (!/^(0|[1-9][0-9]*)$/.test(value)) {
+      entryIndex.setAttribute('aria-invalid', 'true');
+      throw new Error(t('audit.entries.open_label'));
+    }
+    entryIndex.removeAttribute('aria-invalid');
+    await openAndVerify(Number(value));
+  }, { slot: entrySlot, id: 'fetch-proof' });
+
+  async function loadEntries() {
+    if (!signedSize) {
+      replace(entriesNode, h('p', { class: 'muted' }, t('audit.entries.empty')));
+      return;
+    }
+    if (newest === null || newest >= signedSize) newest = signedSize - 1;
+    const indexes = [];
+    for (let i = newest; i >= 0 && i > newest - PAGE; i -= 1) indexes.push(i);
+    const rows = await Promise.all(indexes.map(async (index) => ({ index, entry: decode(await entryBytes(index)) })));
+    const oldest = indexes[indexes.length - 1];
+    replace(entriesNode,
+      h('p', { class: 'muted' }, t('audit.entries.range', { from: oldest, to: newest, size: signedSize })),
+      table([
+        { label: t('audit.entries.index'), value: (r) => String(r.index) },
+        { label: t('audit.entries.type'), value: (r) => h('code', {}, r.entry?.type ?? '?') },
+        { label: t('audit.entries.time'), value: (r) => formatTime(r.entry?.time) },
+        { label: t('audit.entries.actor'), value: (r) => actorText(r.entry?.actor) },
+        { label: t('audit.entries.refs'), value: (r) => refsText(r.entry?.refs) },
+        {
+          label: t('common.actions'),
+          value: (r) => action(t('audit.entries.verify'), () => openAndVerify(r.index), {
+            kind: '', id: `verify-entry-${r.index}`, attrs: { 'aria-label': t('audit.entries.verify_label', { i: r.index }) },
+          }),
+        },
+      ], rows, { caption: t('audit.entries.heading') }),
+      h('div', { class: 'buttons' },
+        action(t('audit.entries.newer'), async () => { newest = Math.min(signedSize - 1, newest + PAGE); await loadEntries(); },
+          { kind: '', id: 'entries-newer', attrs: { disabled: newest >= signedSize - 1 } }),
+        action(t('audit.entries.older'), async () => { newest = Math.max(0, newest - PAGE); await loadEntries(); },
+          { kind: '', id: 'entries-older', attrs: { disabled: oldest <= 0 } })));
+  }
+
+  const refreshButton = action(t('audit.cp.refresh'), async () => { await loadCheckpoint(); newest = null; await loadEntries(); },
+    { slot: checkpointSlot, kind: '', id: 'checkpoint-refresh' });
+  const signButton = action(t('audit.cp.sign'), async () => { await loadCheckpoint('POST'); newest = null; await loadEntries(); },
+    { slot: checkpointSlot, kind: '', id: 'checkpoint-sign' });
+
+  // --- draw record --------------------------------------------------------------------------
+  const recordId = h('input', { id: 'record-draw-id', autocomplete: 'off', spellcheck: 'false', class: 'mono', size: 40, value: ctx.params.draw || '' });
+  const recordResult = h('div', { id: 'record-result-slot', 'aria-live': 'polite' });
+  const recordProofs = h('div', { id: 'record-proofs' });
+  const recordSlot = errorSlot();
+
+  const verifyRecordButton = action(t('audit.rec.verify'), async () => {
+    replace(recordResult);
+    replace(recordProofs);
+    const id = recordId.value.trim();
+    if (!id) {
+      recordId.setAttribute('aria-invalid', 'true');
+      throw new Error(t('audit.rec.id'));
+    }
+    recordId.removeAttribute('aria-invalid');
+    const key = pinnedKeyText();
+    if (!key) {
+      replace(recordResult, verdictNode('record-result', noKeyVerdict(), ''));
+      return;
+    }
+    const record = await api.get(`/api/v1/draws/${encodeURIComponent(id)}/record`);
+    const proofs = [
+      { which: t('audit.rec.intent'), text: record.intent_proof, type: 'draw.intent' },
+      { which: t('audit.rec.result'), text: record.result_proof, type: 'draw.result' },
+      ...(record.replacement_proofs || []).map((text, n) => ({ which: t('audit.rec.replacement', { n: n + 1 }), text, type: 'draw.replacement' })),
+    ].filter((p) => typeof p.text === 'string');
+    const checked = await Promise.all(proofs.map(async (p) => {
+      const verdict = await tlog.verifyProof(p.text, key);
+      const problems = [];
+      if (verdict.ok) {
+        const entry = decode(verdict.checked.entry);
+        if (entry?.type !== p.type) problems.push(t('audit.rec.wrong_type', { type: entry?.type ?? '?', expected: p.type }));
+        if (entry?.refs?.draw !== id) problems.push(t('audit.rec.wrong_draw', { draw: entry?.refs?.draw ?? '—' }));
+      }
+      return { ...p, verdict, problems, ok: verdict.ok && problems.length === 0 };
+    }));
+    const failed = checked.filter((c) => !c.ok).length;
+    replace(recordProofs, table([
+      { label: t('audit.rec.which'), value: (c) => c.which },
+      { label: t('audit.v.index'), value: (c) => (c.verdict.checked.index !== undefined ? String(c.verdict.checked.index) : '') },
+      { label: t('audit.cp.size'), value: (c) => (c.verdict.checked.size !== undefined ? String(c.verdict.checked.size) : '') },
+      {
+        label: t('audit.rec.verdict'),
+        value: (c) => h('span', { class: c.ok ? 'badge good' : 'badge bad' },
+          c.verdict.ok ? (c.problems.length ? c.problems.join('; ') : '✓ ' + t('audit.rec.refs')) : t(`audit.v.${c.verdict.code}`)),
+      },
+      {
+        label: t('common.actions'),
+        value: (c) => h('button', {
+          type: 'button', id: `load-record-proof-${checked.indexOf(c)}`, 'aria-label': t('audit.rec.load_label', { which: c.which }),
+          on: { click: () => { proofText.value = c.text; bound = null; showBinding(); replace(verifyResult); proofText.focus(); } },
+        }, t('audit.rec.load')),
+      },
+    ], checked));
+    replace(recordResult, h('div', {
+      id: 'record-result', class: failed ? 'error' : 'ok', role: failed ? 'alert' : 'status',
+    }, failed ? t('audit.rec.failed', { id, n: failed }) : t('audit.rec.ok', { id, n: checked.length })));
+  }, { slot: recordSlot, id: 'verify-record' });
+
+  // --- page ---------------------------------------------------------------------------------
+  await showPinned();
+  showBinding();
+  const initialSlot = errorSlot();
+  try {
+    await loadCheckpoint();
+    await loadEntries();
+  } catch (error) {
+    initialSlot.show(error);
+  }
+
+  // Arriving from the overview's "verify record" link: check that draw straight away.
+  if (ctx.params.draw && pinnedKeyText()) setTimeout(() => verifyRecordButton.click(), 0);
+
+  return h('div', { class: 'audit' },
+    h('h1', {}, t('audit.heading')),
+    h('p', { class: 'muted' }, t('audit.intro')),
+    initialSlot.node,
+    h('div', { class: 'columns' },
+      section(t('audit.key.heading'),
+        field(t('audit.key.label'), keyInput, t('audit.key.hint')),
+        keySlot.node,
+        h('div', { class: 'buttons' }, pinButton, unpinButton),
+        keyInfo,
+        h('div', { class: 'buttons' }, serverKeyButton),
+        serverKey),
+      section(t('audit.cp.heading'),
+        checkpointSummary,
+        field(t('audit.cp.text'), checkpointText),
+        checkpointSlot.node,
+        h('div', { class: 'buttons' }, checkpointVerify, refreshButton, signButton),
+        checkpointResult)),
+    section(t('audit.entries.heading'),
+      h('div', { class: 'inline' }, field(t('audit.entries.open_label'), entryIndex), fetchProofButton),
+      entrySlot.node,
+      entriesNode),
+    h('section', { class: 'card', id: 'proof-section' },
+      h('h2', {}, t('audit.proof.heading')),
+      entryDetail,
+      field(t('audit.proof.text'), proofText),
+      proofEntry,
+      proofSlot.node,
+      h('div', { class: 'buttons' }, verifyProofButton),
+      verifyResult),
+    section(t('audit.rec.heading'),
+      h('div', { class: 'inline' }, field(t('audit.rec.id'), recordId), verifyRecordButton),
+      recordSlot.node,
+      recordResult,
+      recordProofs,
+      h('p', { class: 'muted' }, t('audit.rec.offline'))));
+}
+
+function actorText(actor) {
+  if (!actor) return '';
+  if (actor.system) return actor.system;
+  return `${actor.role ?? ''} ${actor.account ? actor.account.slice(0, 13) + '…' : ''}`.trim();
+}
+
+function refsText(refs) {
+  if (!refs) return '';
+  return Object.entries(refs).map(([k, v]) => `${k}: ${String(v).slice(0, 13)}${String(v).length > 13 ? '…' : ''}`).join(', ');
+}
