@@ -224,6 +224,15 @@ export const strings = {
     'session.who.host': '主持方',
     'session.who.supervisor': '监督',
     'session.who.operator': '副场 {venue}',
+    'session.missing.assignment-entropy': '席位随机分配尚未收到随机数',
+    'session.missing.replacement-pending': '候补专家尚未接受邀请',
+    'session.missing.seats-vacant': '有席位尚无确认的委员',
+    'session.missing.committee-composition': '委员会组成不符合要求（至少 5 人、单数、专家不少于三分之二）',
+    'session.missing.not-checked-in': '尚未签到',
+    'session.missing.not-declared': '尚未作回避声明',
+    'session.missing.no-chair': '尚未选出主任委员；尚未投票',
+    'session.missing.sheets-missing': '评分表未交齐',
+    'session.missing.not-signed': '尚未签署或提出不同意见',
   },
   en: {
     'session.nav.list': 'Evaluation sessions',
@@ -416,6 +425,15 @@ export const strings = {
     'session.who.host': 'Host',
     'session.who.supervisor': 'Supervisor',
     'session.who.operator': 'Sub-venue {venue}',
+    'session.missing.assignment-entropy': 'no randomness contributed for the seat assignment yet',
+    'session.missing.replacement-pending': 'a successor has not accepted their invitation yet',
+    'session.missing.seats-vacant': 'some seats have no confirmed member',
+    'session.missing.committee-composition': 'the committee is not composed as required (at least 5, odd, two thirds experts)',
+    'session.missing.not-checked-in': 'not checked in',
+    'session.missing.not-declared': 'no declaration yet',
+    'session.missing.no-chair': 'no chair elected; not voted',
+    'session.missing.sheets-missing': 'score sheets missing',
+    'session.missing.not-signed': 'neither signed nor dissented',
   },
 };
 
@@ -991,7 +1009,7 @@ class Room {
       });
     }
     const rows = [...this.seats.values()].sort((a, b) => a.seat - b.seat);
-    const node = h('table', { id: 'committee' },
+    const node = h('table', { id: 'committee', class: 'compact' },
       h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c.label)))),
       h('tbody', {}, rows.map((s) => h('tr', {
         id: `seat-${s.seat}`, 'data-state': s.state,
@@ -1156,8 +1174,11 @@ class Room {
     return h('div', { class: 'error', role: 'alert' },
       h('strong', {}, t('session.host.problems')),
       missing.length
-        ? h('ul', {}, missing.map((m) => h('li', { 'data-code': m.code },
-          m.detail, m.seats && m.seats.length ? `：${m.seats.map(seatLabel).join('、')}` : '')))
+        ? h('ul', {}, missing.map((m) => {
+          const key = `session.missing.${m.code}`;
+          const text = t(key) === key ? m.detail : t(key);
+          return h('li', { 'data-code': m.code }, text, m.seats && m.seats.length ? `：${m.seats.map(seatLabel).join('、')}` : '');
+        }))
         : h('p', {}, error.detail));
   }
 
@@ -1376,6 +1397,7 @@ class Room {
     return h('div', { class: 'panel' },
       h('h3', {}, t('session.sign.heading')),
       h('p', {}, t('session.report.sha'), ': ', h('code', {}, sha)),
+      h('p', { class: verified ? 'ok' : 'error' }, verified ? t('session.report.verified') : t('session.report.mismatch')),
       h('div', { class: 'buttons' }, sign),
       h('fieldset', { class: 'decline' },
         h('legend', {}, t('session.sign.dissent_heading')),
