@@ -124,7 +124,8 @@ async fn unknown_paths_and_methods_get_a_404_problem() {
     let app = spawn_app().await;
     let (_, admin) = app.account_with_token("admin.404", Role::Admin).await;
     for (method, path) in [
-        (Method::GET, "/"),
+        (Method::POST, "/"),
+        (Method::GET, "/console/missing.js"),
         (Method::GET, "/api/v1/nothing"),
         (Method::GET, "/api/v2/me"),
         (Method::GET, "/metrics"),
@@ -170,6 +171,8 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/experts"),
     ("get", "/api/v1/experts/{expert_id}"),
     ("get", "/api/v1/pool/statistics"),
+    ("get", "/api/v1/specialties"),
+    ("get", "/api/v1/keys"),
     ("post", "/api/v1/unseal-requests"),
     ("get", "/api/v1/unseal-requests"),
     ("post", "/api/v1/unseal-requests/{request_id}/approve"),

@@ -2,11 +2,14 @@
 //! fresh database (SQLite by default; PostgreSQL when `TEST_DATABASE_URL` names a server), a
 //! CA made at test time, and real clients that trust only that CA.
 
+mod browser;
 mod helpers;
 
 mod accounts;
 mod audit;
 mod cli;
+mod console;
+mod console_assets;
 mod draw_fairness;
 mod draw_record;
 mod draw_rules;

@@ -1194,6 +1194,25 @@ async fn tickets_are_single_use_and_short_lived_origins_are_checked_and_join_cod
         }
         other => panic!("a foreign origin was not refused: {:?}", other.err()),
     }
+    // The console this server serves: its origin is the host the browser connected to, and is
+    // accepted without being on the list; plain http on that host is another origin.
+    let port = committee.endpoint.address.rsplit_once(':').unwrap().1;
+    let own_origin = format!("https://{}:{port}", committee.endpoint.server_name);
+    let issued: Value = committee.ticket(&member.bearer).await.json().await.unwrap();
+    let mut same_origin = committee.endpoint.clone();
+    same_origin.origin = Some(own_origin.clone());
+    SessionClient::connect(&same_origin, path, issued["ticket"].as_str().unwrap(), 0)
+        .await
+        .unwrap()
+        .close()
+        .await;
+    let issued: Value = committee.ticket(&member.bearer).await.json().await.unwrap();
+    let mut insecure = committee.endpoint.clone();
+    insecure.origin = Some(own_origin.replacen("https", "http", 1));
+    match SessionClient::connect(&insecure, path, issued["ticket"].as_str().unwrap(), 0).await {
+        Err(ClientError::Refused { status, .. }) => assert_eq!(status, 403),
+        other => panic!("an http origin was not refused: {:?}", other.err()),
+    }
     let issued: Value = committee.ticket(&member.bearer).await.json().await.unwrap();
     let mut console = committee.endpoint.clone();
     console.origin = Some("https://console.example.gov.cn".into());

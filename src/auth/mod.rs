@@ -50,7 +50,7 @@ pub enum Permission {
     Session,
     /// Create, list, disable accounts and revoke their tokens.
     ManageAccounts,
-    /// Read the audit log, its proofs and checkpoints.
+    /// Read the audit log, its proofs and checkpoints, and which keys are in force.
     ReadAudit,
     /// Import experts and load the specialty classification.
     ManagePool,

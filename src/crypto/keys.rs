@@ -281,6 +281,14 @@ impl KeyRing {
             .unwrap_or_default()
     }
 
+    /// Every sealing key the ring can open with, oldest first (ids only).
+    pub fn sealing_key_ids(&self) -> Vec<String> {
+        self.sealing
+            .read()
+            .map(|keys| keys.keys.iter().map(|k| k.id.clone()).collect())
+            .unwrap_or_default()
+    }
+
     /// Seals under the active master key (after noticing a rotation, at most every few seconds).
     pub fn seal(&self, rng: &Rng, context: &str, plaintext: &[u8]) -> Result<Vec<u8>, SealError> {
         self.reload_now_and_then();

@@ -244,6 +244,40 @@ pub async fn statistics(
     }))
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct Specialty {
+    /// A, A01, A0101 or A010101: each level extends its parent's code.
+    pub code: String,
+    pub name: String,
+    /// False for the bundled sample classification (development and tests).
+    pub official: bool,
+}
+
+/// The specialty classification, in code order, for choosing a draw's strata.
+#[utoipa::path(
+    responses((status = 200, body = Vec<Specialty>), (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/specialties")]
+pub async fn specialty_classification(
+    state: web::Data<AppState>,
+    _: Authorized<may::ReadPoolStatistics>,
+) -> Result<HttpResponse, ApiError> {
+    let mut tx = state.store.read().await?;
+    let codes = tx.specialty_codes().await?;
+    tx.rollback().await?;
+    Ok(HttpResponse::Ok().json(
+        codes
+            .into_iter()
+            .map(|(code, name, official)| Specialty {
+                code,
+                name,
+                official,
+            })
+            .collect::<Vec<_>>(),
+    ))
+}
+
 async fn load_view(state: &AppState, id: &str) -> Result<ExpertView, ApiError> {
     let mut tx = state.store.read().await?;
     let row = tx

@@ -12,6 +12,7 @@ pub mod experts;
 pub mod extract;
 pub mod health;
 pub mod invitations;
+pub mod keys;
 pub mod own_record;
 pub mod problem;
 pub mod request_id;
@@ -111,6 +112,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(experts::list_experts)
         .service(experts::expert)
         .service(experts::statistics)
+        .service(experts::specialty_classification)
+        .service(keys::status)
         .service(experts::set_status)
         .service(unseal::create)
         .service(unseal::list)

@@ -1,17 +1,662 @@
-// Placeholder: this screen is being built.
+// Trading-center screens: ask for a draw, contribute randomness, follow confirmations, open an
+// evaluation session. Hosting the session itself is the session screen (session.js).
+//
+// Ids for tests: draw form #draw-form, #draw-reference, #draw-name, #draw-mode, #draw-venue,
+// #draw-start, #draw-minutes, #draw-region, stratum n: #stratum-n-count, #stratum-n-reserves,
+// specialty checkboxes #spec-n-<CODE>, #add-stratum, avoided organisation n: #avoid-n-name,
+// #avoid-n-code, #add-avoid, #draw-submit. Draw page: #draw-status, #contribute-entropy,
+// #draw-progress, #download-record, #open-session-form. Session form: #session-form,
+// #venue-n-name, #venue-n-operator, #venue-n-seats, #add-venue, #session-supervisors,
+// #session-bidders, criterion n: #criterion-n-name, #criterion-n-points, #add-criterion,
+// #session-assignment, #session-deviation, #session-submit.
 
-import { h } from './dom.js';
-import { t } from './i18n.js';
+import * as api from './api.js';
+import { h, replace, field, errorSlot, action, table, toast, section, randomHex } from './dom.js';
+import { t, formatTime } from './i18n.js';
 
 export const strings = {
-  zh: { 'center.nav.draws': '抽取' },
-  en: { 'center.nav.draws': 'Draws' },
+  zh: {
+    'center.nav.draws': '抽取记录',
+    'center.nav.new': '申请抽取',
+    'center.draws.heading': '本中心的抽取',
+    'center.draws.new': '申请新的抽取',
+    'center.col.reference': '项目编号',
+    'center.col.name': '项目名称',
+    'center.col.mode': '评标方式',
+    'center.col.start': '评标开始',
+    'center.col.progress': '确认进度',
+    'center.mode.on_site': '现场评标',
+    'center.mode.cross_site': '远程异地评标（主场＋副场）',
+    'center.mode.distributed': '分散评标（各自席位）',
+    'center.status.awaiting_entropy': '等待随机数',
+    'center.status.drawn': '已抽取',
+    'center.new.heading': '申请抽取评标专家',
+    'center.new.tender': '项目',
+    'center.new.reference': '项目编号',
+    'center.new.name': '项目名称',
+    'center.new.mode': '评标方式',
+    'center.new.venue': '评标地点（主场）',
+    'center.new.venue_hint': '专家接受邀请后才能看到。',
+    'center.new.start': '评标开始时间（北京时间）',
+    'center.new.minutes': '评标时长（分钟）',
+    'center.new.region': '项目所在地区代码（可选）',
+    'center.new.region_hint': '6 位行政区划代码；默认为本中心所在地区。异地评标不抽取本地区专家。',
+    'center.new.strata': '专业与人数',
+    'center.new.stratum': '第 {n} 组',
+    'center.new.specialties': '专业（按《评标专家专业分类标准》选择，可多选）',
+    'center.new.filter': '按代码或名称查找专业',
+    'center.new.count': '抽取人数',
+    'center.new.reserves': '候补人数',
+    'center.new.add_stratum': '增加一组专业',
+    'center.new.remove': '删除',
+    'center.new.avoid': '回避单位（招标人、投标人、代理机构）',
+    'center.new.avoid_hint': '与这些单位有关联的专家（现任职、回避年限内曾任职或申报的亲属关系）不会被抽取。',
+    'center.new.org_name': '单位名称',
+    'center.new.org_code': '统一社会信用代码',
+    'center.new.add_avoid': '增加回避单位',
+    'center.new.submit': '提交抽取申请',
+    'center.new.chosen': '已选：{codes}',
+    'center.new.none_chosen': '尚未选择专业',
+    'center.check.required': '必填',
+    'center.check.code': '统一社会信用代码为 18 位数字或大写字母，且末位校验码须正确',
+    'center.check.count': '至少 1 人',
+    'center.check.specialty': '请至少选择一个专业',
+    'center.check.fix': '请先更正标出的字段。',
+    'center.exclusion.not_active': '非在库状态',
+    'center.exclusion.suspended': '暂停',
+    'center.exclusion.age_limit': '超龄',
+    'center.exclusion.penalty': '处罚期内',
+    'center.exclusion.on_leave': '请假',
+    'center.exclusion.avoided_organisation': '回避单位',
+    'center.exclusion.excluded_by_token': '指定排除',
+    'center.exclusion.region': '地区限制',
+    'center.exclusion.frequency_cap': '抽中频次上限',
+    'center.draw.group': '组',
+    'center.draw.heading': '抽取 {reference}',
+    'center.draw.status': '状态',
+    'center.draw.intent': '抽取意向已写入审计日志（第 {index} 条）。',
+    'center.draw.eligible': '第 {n} 组：{prefixes}，符合条件 {eligible} 人（专业匹配 {matched} 人），抽取 {k} 人，候补 {m} 人',
+    'center.draw.excluded': '排除：{reasons}',
+    'center.draw.entropy': '贡献随机数',
+    'center.draw.entropy_text': '抽取结果由服务器的承诺秘密与各方贡献的随机数共同决定，任何一方都无法单独操纵。本浏览器将用其密码学安全随机数生成器产生 32 字节随机数并提交。截止时间：{deadline}。',
+    'center.draw.contribute': '从本浏览器贡献随机数',
+    'center.draw.contributed': '已贡献随机数。',
+    'center.draw.contributions': '已收到的随机数贡献',
+    'center.draw.progress': '确认进度',
+    'center.draw.stratum_progress': '第 {n} 组：已确认 {confirmed}/{k}，待答复 {pending}，已替换 {replaced}，剩余候补 {reserves}',
+    'center.draw.complete': '全部席位已确认。',
+    'center.draw.seats': '席位（以代号显示，不含姓名）',
+    'center.draw.token': '代号',
+    'center.draw.rank': '排名',
+    'center.draw.state': '状态',
+    'center.seat.seated': '待确认',
+    'center.seat.confirmed': '已确认',
+    'center.seat.replaced': '已替换',
+    'center.seat.reserve': '候补',
+    'center.draw.vacate': '空出席位',
+    'center.draw.reason': '原因',
+    'center.reason.no_answer': '未答复',
+    'center.reason.withdrew': '退出',
+    'center.reason.declined': '拒绝',
+    'center.reason.recused': '回避',
+    'center.draw.vacated': '席位已空出，由候补递补。',
+    'center.draw.record': '下载核验记录',
+    'center.draw.record_hint': '监督人员可用 sealdraw draw verify 离线复核抽取。',
+    'center.draw.open_session': '为本次抽取创建评标会议',
+    'center.draw.linked': '关联抽取',
+    'center.session.heading': '创建评标会议',
+    'center.session.for_draw': '抽取：{reference}',
+    'center.session.venues': '评标场地',
+    'center.session.venue': '场地 {n}',
+    'center.session.main': '主场（本中心主持）',
+    'center.session.venue_name': '场地名称',
+    'center.session.operator': '副场运营中心的用户名',
+    'center.session.seats': '席位数',
+    'center.session.add_venue': '增加副场',
+    'center.session.supervisors': '监督人员用户名（用逗号分隔）',
+    'center.session.bidders': '投标人（每行一个）',
+    'center.session.criteria': '评分项',
+    'center.session.criterion_name': '评分项名称',
+    'center.session.max_points': '最高分',
+    'center.session.add_criterion': '增加评分项',
+    'center.session.assignment': '专家分配到场地的方式',
+    'center.session.random': '随机分配（承诺－揭示）',
+    'center.session.in_order': '按席位顺序',
+    'center.session.deviation': '偏离提示阈值（%）',
+    'center.session.submit': '创建评标会议',
+    'center.session.seat_total': '各场地席位合计须等于委员会人数 {n}。',
+  },
+  en: {
+    'center.nav.draws': 'Draws',
+    'center.nav.new': 'Request a draw',
+    'center.draws.heading': 'This center’s draws',
+    'center.draws.new': 'Request a new draw',
+    'center.col.reference': 'Tender reference',
+    'center.col.name': 'Tender',
+    'center.col.mode': 'Evaluation',
+    'center.col.start': 'Starts',
+    'center.col.progress': 'Confirmed',
+    'center.mode.on_site': 'On site',
+    'center.mode.cross_site': 'Remote cross-site (main venue + sub-venues)',
+    'center.mode.distributed': 'Distributed (each expert at their own seat)',
+    'center.status.awaiting_entropy': 'Awaiting randomness',
+    'center.status.drawn': 'Drawn',
+    'center.new.heading': 'Request a draw of evaluation experts',
+    'center.new.tender': 'Tender',
+    'center.new.reference': 'Tender reference',
+    'center.new.name': 'Tender name',
+    'center.new.mode': 'Evaluation mode',
+    'center.new.venue': 'Venue (main venue)',
+    'center.new.venue_hint': 'Experts see it only after accepting.',
+    'center.new.start': 'Evaluation starts (Beijing time)',
+    'center.new.minutes': 'Duration (minutes)',
+    'center.new.region': 'Project region code (optional)',
+    'center.new.region_hint': 'Six-digit administrative code; defaults to this center’s region. Cross-site draws exclude that region’s experts.',
+    'center.new.strata': 'Specialties and numbers',
+    'center.new.stratum': 'Group {n}',
+    'center.new.specialties': 'Specialties (from the classification; choose one or more)',
+    'center.new.filter': 'Find a specialty by code or name',
+    'center.new.count': 'Experts to draw',
+    'center.new.reserves': 'Reserves',
+    'center.new.add_stratum': 'Add a specialty group',
+    'center.new.remove': 'Remove',
+    'center.new.avoid': 'Organisations to avoid (tenderer, bidders, agency)',
+    'center.new.avoid_hint': 'Experts tied to them (employed now, within the avoidance years, or through a declared relative) are not drawn.',
+    'center.new.org_name': 'Organisation',
+    'center.new.org_code': 'Unified social credit code',
+    'center.new.add_avoid': 'Add an organisation',
+    'center.new.submit': 'Submit the draw request',
+    'center.new.chosen': 'Chosen: {codes}',
+    'center.new.none_chosen': 'No specialty chosen yet',
+    'center.check.required': 'Required',
+    'center.check.code': 'A unified social credit code is 18 digits or capital letters with a correct check character',
+    'center.check.count': 'At least 1',
+    'center.check.specialty': 'Choose at least one specialty',
+    'center.check.fix': 'Please correct the marked fields first.',
+    'center.exclusion.not_active': 'not active',
+    'center.exclusion.suspended': 'suspended',
+    'center.exclusion.age_limit': 'over the age limit',
+    'center.exclusion.penalty': 'under a penalty',
+    'center.exclusion.on_leave': 'on leave',
+    'center.exclusion.avoided_organisation': 'tied to an avoided organisation',
+    'center.exclusion.excluded_by_token': 'excluded by token',
+    'center.exclusion.region': 'region rules',
+    'center.exclusion.frequency_cap': 'frequency cap',
+    'center.draw.group': 'Group',
+    'center.draw.heading': 'Draw {reference}',
+    'center.draw.status': 'Status',
+    'center.draw.intent': 'The draw’s intent is in the audit log (entry {index}).',
+    'center.draw.eligible': 'Group {n}: {prefixes}, {eligible} eligible ({matched} with the specialty), drawing {k} with {m} reserves',
+    'center.draw.excluded': 'Excluded: {reasons}',
+    'center.draw.entropy': 'Contribute randomness',
+    'center.draw.entropy_text': 'The result depends on the server’s committed secret and every party’s random contribution, so no single party can steer it. This browser generates 32 bytes with its cryptographic random generator and sends them. Deadline: {deadline}.',
+    'center.draw.contribute': 'Contribute randomness from this browser',
+    'center.draw.contributed': 'Randomness contributed.',
+    'center.draw.contributions': 'Contributions received',
+    'center.draw.progress': 'Confirmations',
+    'center.draw.stratum_progress': 'Group {n}: {confirmed}/{k} confirmed, {pending} awaiting an answer, {replaced} replaced, {reserves} reserves left',
+    'center.draw.complete': 'Every seat is confirmed.',
+    'center.draw.seats': 'Seats (by token; no names)',
+    'center.draw.token': 'Token',
+    'center.draw.rank': 'Rank',
+    'center.draw.state': 'State',
+    'center.seat.seated': 'Awaiting confirmation',
+    'center.seat.confirmed': 'Confirmed',
+    'center.seat.replaced': 'Replaced',
+    'center.seat.reserve': 'Reserve',
+    'center.draw.vacate': 'Vacate the seat',
+    'center.draw.reason': 'Reason',
+    'center.reason.no_answer': 'No answer',
+    'center.reason.withdrew': 'Withdrew',
+    'center.reason.declined': 'Declined',
+    'center.reason.recused': 'Recused',
+    'center.draw.vacated': 'The seat was vacated; the next reserve takes it.',
+    'center.draw.record': 'Download the verification record',
+    'center.draw.record_hint': 'Supervisors re-derive the draw offline with sealdraw draw verify.',
+    'center.draw.open_session': 'Open an evaluation session for this draw',
+    'center.draw.linked': 'Linked draws',
+    'center.session.heading': 'Open an evaluation session',
+    'center.session.for_draw': 'Draw: {reference}',
+    'center.session.venues': 'Venues',
+    'center.session.venue': 'Venue {n}',
+    'center.session.main': 'Main venue (hosted by this center)',
+    'center.session.venue_name': 'Venue name',
+    'center.session.operator': 'Username of the center operating this sub-venue',
+    'center.session.seats': 'Seats',
+    'center.session.add_venue': 'Add a sub-venue',
+    'center.session.supervisors': 'Supervisors’ usernames (comma separated)',
+    'center.session.bidders': 'Bidders (one per line)',
+    'center.session.criteria': 'Scoring criteria',
+    'center.session.criterion_name': 'Criterion',
+    'center.session.max_points': 'Maximum points',
+    'center.session.add_criterion': 'Add a criterion',
+    'center.session.assignment': 'How experts are placed in venues',
+    'center.session.random': 'Random (commit, then reveal)',
+    'center.session.in_order': 'In seat order',
+    'center.session.deviation': 'Deviation warning threshold (%)',
+    'center.session.submit': 'Open the session',
+    'center.session.seat_total': 'The venues’ seats must add up to the committee size, {n}.',
+  },
 };
 
+const MODES = ['on_site', 'cross_site', 'distributed'];
+const CREDIT_CHARS = '0123456789ABCDEFGHJKLMNPQRTUWXY';
+const CREDIT_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+
+/** A unified social credit code with its GB 32100 check character. */
+function validCreditCode(code) {
+  if (!/^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$/.test(code)) return false;
+  const sum = CREDIT_WEIGHTS.reduce((total, weight, i) => total + CREDIT_CHARS.indexOf(code[i]) * weight, 0);
+  return CREDIT_CHARS[(31 - (sum % 31)) % 31] === code[17];
+}
+
+function statusBadge(status) {
+  const tone = status === 'drawn' ? 'good' : 'warn';
+  return h('span', { class: `badge ${tone}` }, t(`center.status.${status}`));
+}
+
+function confirmedOf(draw) {
+  const k = draw.strata.reduce((sum, s) => sum + s.k, 0);
+  const confirmed = draw.progress.reduce((sum, p) => sum + p.confirmed, 0);
+  return { k, confirmed };
+}
+
+/** Marks a control invalid with a message (or clears it); returns whether it was valid. */
+function check(control, message) {
+  const id = `${control.id}-error`;
+  document.getElementById(id)?.remove();
+  if (!message) {
+    control.removeAttribute('aria-invalid');
+    return true;
+  }
+  control.setAttribute('aria-invalid', 'true');
+  // Corrected fields stop looking wrong at once; the next submission checks them again.
+  control.addEventListener('input', () => check(control, null), { once: true });
+  control.setAttribute('aria-errormessage', id);
+  control.insertAdjacentElement('afterend', h('span', { id, class: 'hint error-text', role: 'alert' }, message));
+  return false;
+}
+
+// ---- the list ----------------------------------------------------------------------------------
+
+async function renderDraws(ctx) {
+  const body = h('div');
+  const refresh = async () => {
+    const draws = await api.get('/api/v1/draws?limit=100');
+    replace(body, table([
+      { label: t('center.col.reference'), value: (d) => h('a', { href: `#/center/draw?id=${encodeURIComponent(d.draw_id)}` }, d.tender_reference) },
+      { label: t('center.col.name'), value: (d) => d.tender_name },
+      { label: t('center.col.mode'), value: (d) => t(`center.mode.${d.mode}`) },
+      { label: t('center.col.start'), value: (d) => formatTime(d.evaluation_start) },
+      { label: t('common.status'), value: (d) => statusBadge(d.status) },
+      { label: t('center.col.progress'), value: (d) => { const p = confirmedOf(d); return `${p.confirmed}/${p.k}`; } },
+    ], draws.filter((d) => !d.parent_draw_id)));
+  };
+  await refresh();
+  ctx.every(10000, () => refresh().catch(() => {}));
+  return h('div', {},
+    h('h1', {}, t('center.draws.heading')),
+    h('div', { class: 'buttons' }, h('a', { href: '#/center/draw-new', class: 'button-link' }, t('center.draws.new'))),
+    section(t('center.draws.heading'), body));
+}
+
+// ---- the request form --------------------------------------------------------------------------
+
+/**
+ * The classification as a tree: each code with children is a <details> whose summary names it
+ * and whose body starts with its own checkbox (choosing a code chooses everything under it);
+ * a filter box opens the branches that match. Returns the node and a getter of chosen codes.
+ */
+function specialtyTree(codes, prefix) {
+  const chosen = new Set();
+  const summary = h('p', { class: 'hint', 'aria-live': 'polite' }, t('center.new.none_chosen'));
+  const update = () => {
+    summary.classList.remove('error-text');
+    summary.removeAttribute('role');
+    replace(summary, chosen.size ? t('center.new.chosen', { codes: [...chosen].sort().join(', ') }) : t('center.new.none_chosen'));
+  };
+  const childrenOf = (parent) => codes.filter((c) => c.code.length > parent.length && c.code.startsWith(parent)
+    && !codes.some((o) => o.code.length > parent.length && o.code.length < c.code.length && c.code.startsWith(o.code)));
+  const items = [];
+  const node = (entry) => {
+    const box = h('input', { type: 'checkbox', id: `spec-${prefix}-${entry.code}`, value: entry.code });
+    box.addEventListener('change', () => { if (box.checked) chosen.add(entry.code); else chosen.delete(entry.code); update(); });
+    const choice = h('span', { class: 'choice' }, box, ' ', h('label', { for: box.id }, h('code', {}, entry.code), ' ', entry.name));
+    const kids = childrenOf(entry.code);
+    let item;
+    if (!kids.length) {
+      item = h('li', {}, choice);
+    } else {
+      const details = h('details', {}, h('summary', { id: `spec-${prefix}-${entry.code}-summary` }, h('code', {}, entry.code), ' ', entry.name),
+        choice, h('ul', { class: 'tree' }, kids.map(node)));
+      item = h('li', {}, details);
+    }
+    items.push({ entry, item });
+    return item;
+  };
+  const roots = codes.filter((c) => c.code.length === 1);
+  const tree = h('ul', { class: 'tree', role: 'group', 'aria-label': t('center.new.specialties') }, roots.map(node));
+  const filter = h('input', { id: `spec-${prefix}-filter`, type: 'search', autocomplete: 'off' });
+  filter.addEventListener('input', () => {
+    const needle = filter.value.trim().toLowerCase();
+    for (const { entry, item } of items) {
+      const matches = !needle || entry.code.toLowerCase().startsWith(needle) || entry.name.toLowerCase().includes(needle)
+        || items.some((o) => o.entry.code.startsWith(entry.code) && o.entry.code !== entry.code
+          && (o.entry.code.toLowerCase().startsWith(needle) || o.entry.name.toLowerCase().includes(needle)));
+      item.hidden = !matches;
+      const details = item.querySelector(':scope > details');
+      if (details && needle) details.open = matches;
+    }
+  });
+  return {
+    node: h('div', {}, field(t('center.new.filter'), filter), h('div', { class: 'spec-tree' }, tree), summary),
+    chosen: () => [...chosen].sort(),
+    /** Says so beside the tree when nothing is chosen; returns whether something is. */
+    require() {
+      if (chosen.size) return true;
+      summary.classList.add('error-text');
+      summary.setAttribute('role', 'alert');
+      replace(summary, t('center.check.specialty'));
+      return false;
+    },
+  };
+}
+
+function renderDrawForm(ctx, codes) {
+  const slot = errorSlot();
+  const reference = h('input', { id: 'draw-reference', required: true, maxlength: 64 });
+  const name = h('input', { id: 'draw-name', required: true, maxlength: 200 });
+  const mode = h('select', { id: 'draw-mode' }, MODES.map((m) => h('option', { value: m }, t(`center.mode.${m}`))));
+  const venue = h('input', { id: 'draw-venue', maxlength: 200 });
+  const venueField = field(t('center.new.venue'), venue, t('center.new.venue_hint'));
+  mode.addEventListener('change', () => { venueField.hidden = mode.value === 'distributed'; });
+  const start = h('input', { id: 'draw-start', type: 'datetime-local', required: true });
+  const tomorrow = new Date(Date.now() + 24 * 3600 * 1000 + 8 * 3600 * 1000);
+  start.value = `${tomorrow.toISOString().slice(0, 10)}T09:00`;
+  const minutes = h('input', { id: 'draw-minutes', type: 'number', min: 30, max: 1440, value: '240' });
+  const region = h('input', { id: 'draw-region', inputmode: 'numeric', maxlength: 6, pattern: '[0-9]{6}' });
+
+  const strata = [];
+  const strataList = h('div');
+  const addStratum = () => {
+    const n = strata.length + 1;
+    const tree = specialtyTree(codes, n);
+    const count = h('input', { id: `stratum-${n}-count`, type: 'number', min: 1, max: 99, value: '5' });
+    const reserves = h('input', { id: `stratum-${n}-reserves`, type: 'number', min: 0, max: 99, value: '2' });
+    const box = h('fieldset', { class: 'card' }, h('legend', {}, t('center.new.stratum', { n })),
+      h('p', { class: 'field-label' }, t('center.new.specialties')), tree.node,
+      h('div', { class: 'inline' }, field(t('center.new.count'), count), field(t('center.new.reserves'), reserves)));
+    const entry = { tree, count, reserves, box };
+    if (n > 1) {
+      box.append(h('button', { type: 'button', class: 'danger', on: { click: () => { strata.splice(strata.indexOf(entry), 1); box.remove(); } } }, t('center.new.remove')));
+    }
+    strata.push(entry);
+    strataList.append(box);
+  };
+  addStratum();
+
+  const avoided = [];
+  const avoidList = h('div');
+  const addAvoid = () => {
+    const n = avoided.length + 1;
+    const orgName = h('input', { id: `avoid-${n}-name`, maxlength: 200 });
+    const orgCode = h('input', { id: `avoid-${n}-code`, maxlength: 18, autocapitalize: 'characters' });
+    const row = h('div', { class: 'inline' }, field(t('center.new.org_name'), orgName), field(t('center.new.org_code'), orgCode));
+    const entry = { orgName, orgCode, row };
+    row.append(h('button', { type: 'button', class: 'danger', on: { click: () => { avoided.splice(avoided.indexOf(entry), 1); row.remove(); } } }, t('center.new.remove')));
+    avoided.push(entry);
+    avoidList.append(row);
+  };
+
+  const validate = () => {
+    let ok = true;
+    ok = check(reference, reference.value.trim() ? null : t('center.check.required')) && ok;
+    ok = check(name, name.value.trim() ? null : t('center.check.required')) && ok;
+    ok = check(venue, mode.value === 'distributed' || venue.value.trim() ? null : t('center.check.required')) && ok;
+    ok = check(start, start.value ? null : t('center.check.required')) && ok;
+    ok = check(region, !region.value || /^\d{6}$/.test(region.value) ? null : t('center.new.region_hint')) && ok;
+    for (const s of strata) {
+      ok = check(s.count, Number(s.count.value) >= 1 ? null : t('center.check.count')) && ok;
+      ok = s.tree.require() && ok;
+    }
+    for (const a of avoided) {
+      ok = check(a.orgName, a.orgName.value.trim() ? null : t('center.check.required')) && ok;
+      ok = check(a.orgCode, validCreditCode(a.orgCode.value.trim()) ? null : t('center.check.code')) && ok;
+    }
+    return ok;
+  };
+
+  const submit = action(t('center.new.submit'), async () => {
+    if (!validate()) throw new Error(t('center.check.fix'));
+    const body = {
+      tender_reference: reference.value.trim(),
+      tender_name: name.value.trim(),
+      evaluation_start: `${start.value.length === 16 ? `${start.value}:00` : start.value}+08:00`,
+      evaluation_minutes: Number(minutes.value),
+      mode: mode.value,
+      strata: strata.map((s) => ({ specialty_prefixes: s.tree.chosen(), count: Number(s.count.value), reserves: Number(s.reserves.value) })),
+      avoid_organisations: avoided.map((a) => ({ name: a.orgName.value.trim(), credit_code: a.orgCode.value.trim() })),
+    };
+    if (mode.value !== 'distributed' && venue.value.trim()) body.venue = venue.value.trim();
+    if (region.value) body.project_region = region.value;
+    const created = await api.post('/api/v1/draws', body);
+    toast(t('center.draw.intent', { index: created.intent_index }));
+    ctx.go('center/draw', { id: created.draw_id });
+  }, { slot, id: 'draw-submit', type: 'submit' });
+
+  return h('form', { id: 'draw-form', novalidate: true },
+    h('h1', {}, t('center.new.heading')),
+    h('fieldset', { class: 'card' }, h('legend', {}, t('center.new.tender')),
+      h('div', { class: 'columns' },
+        h('div', {}, field(t('center.new.reference'), reference), field(t('center.new.name'), name), field(t('center.new.mode'), mode), venueField),
+        h('div', {}, field(t('center.new.start'), start), field(t('center.new.minutes'), minutes), field(t('center.new.region'), region, t('center.new.region_hint'))))),
+    h('h2', {}, t('center.new.strata')),
+    strataList,
+    h('div', { class: 'buttons' }, h('button', { type: 'button', id: 'add-stratum', on: { click: addStratum } }, t('center.new.add_stratum'))),
+    h('fieldset', { class: 'card' }, h('legend', {}, t('center.new.avoid')),
+      h('p', { class: 'hint' }, t('center.new.avoid_hint')), avoidList,
+      h('button', { type: 'button', id: 'add-avoid', on: { click: addAvoid } }, t('center.new.add_avoid'))),
+    slot.node,
+    h('div', { class: 'buttons' }, submit));
+}
+
+// ---- one draw ----------------------------------------------------------------------------------
+
+function download(name, text) {
+  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+  const link = h('a', { href: url, download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+async function renderDraw(ctx) {
+  const id = ctx.params.id;
+  const page = h('div');
+  const slot = errorSlot();
+  const refresh = async () => {
+    const draw = await api.get(`/api/v1/draws/${encodeURIComponent(id)}`);
+    replace(page, drawPage(ctx, draw, slot, refresh));
+    return draw;
+  };
+  const draw = await refresh();
+  if (!draw.complete) ctx.every(4000, () => refresh().catch((error) => slot.show(error)));
+  return h('div', {}, slot.node, page);
+}
+
+function drawPage(ctx, draw, slot, refresh) {
+  const remote = draw.mode !== 'on_site';
+  const intent = section(t('center.draw.status'),
+    h('p', {}, h('span', { id: 'draw-status' }, statusBadge(draw.status)), ' ', t(`center.mode.${draw.mode}`), ' · ', formatTime(draw.evaluation_start)),
+    h('p', { class: 'muted' }, t('center.draw.intent', { index: draw.intent_index })),
+    h('ul', {}, draw.strata.map((s) => h('li', {},
+      t('center.draw.eligible', { n: s.stratum + 1, prefixes: s.specialty_prefixes.join(', '), eligible: s.eligible, matched: s.matched, k: s.k, m: s.m }),
+      Object.keys(s.excluded).length ? h('div', { class: 'hint' }, t('center.draw.excluded', { reasons: Object.entries(s.excluded).map(([r, n]) => `${t(`center.exclusion.${r}`)} ${n}`).join(', ') })) : null))));
+
+  const contributions = draw.contributions.length
+    ? h('ul', {}, draw.contributions.map((c) => h('li', {}, `#${c.position} ${c.role} — ${formatTime(c.received_at)}`)))
+    : h('p', { class: 'muted' }, t('common.none'));
+  const entropy = draw.status === 'awaiting_entropy'
+    ? section(t('center.draw.entropy'),
+      h('p', {}, t('center.draw.entropy_text', { deadline: formatTime(draw.contribution_deadline) })),
+      action(t('center.draw.contribute'), async () => {
+        await api.post(`/api/v1/draws/${encodeURIComponent(draw.draw_id)}/entropy`, { entropy: randomHex(32) });
+        toast(t('center.draw.contributed'));
+        await refresh();
+      }, { slot, id: 'contribute-entropy' }),
+      h('h3', {}, t('center.draw.contributions')), contributions)
+    : null;
+
+  let progress = null;
+  let seats = null;
+  if (draw.status === 'drawn') {
+    progress = section(t('center.draw.progress'),
+      h('div', { id: 'draw-progress' },
+        draw.progress.map((p) => {
+          const k = draw.strata[p.stratum]?.k ?? 0;
+          return h('div', { class: 'field' },
+            h('span', {}, t('center.draw.stratum_progress', { n: p.stratum + 1, confirmed: p.confirmed, k, pending: p.pending, replaced: p.replaced, reserves: p.reserves_left })),
+            h('progress', { max: k || 1, value: p.confirmed, 'aria-label': t('center.draw.progress') }));
+        }),
+        draw.complete ? h('p', { class: 'ok', role: 'status' }, t('center.draw.complete')) : null),
+      draw.linked_draws.length ? h('p', {}, t('center.draw.linked'), ': ', draw.linked_draws.map((l) => h('a', { href: `#/center/draw?id=${encodeURIComponent(l)}` }, l, ' '))) : null);
+    seats = section(t('center.draw.seats'), table([
+      { label: t('center.draw.token'), value: (s) => h('code', { title: s.token }, `${s.token.slice(0, 12)}…`) },
+      { label: t('center.draw.group'), value: (s) => String(s.stratum + 1) },
+      { label: t('center.draw.rank'), value: (s) => String(s.rank + 1) },
+      { label: t('center.draw.state'), value: (s) => t(`center.seat.${s.state}`) + (s.replaced_reason ? ` (${t(`center.reason.${s.replaced_reason}`)})` : '') },
+      { label: t('common.actions'), value: (s) => (s.state === 'seated' || s.state === 'confirmed') ? vacateControl(draw, s, slot, refresh) : '' },
+    ], draw.seats.filter((s) => s.state !== 'reserve')));
+  }
+
+  const tools = draw.status === 'drawn'
+    ? section(t('center.draw.record'),
+      h('p', { class: 'hint' }, t('center.draw.record_hint')),
+      h('div', { class: 'buttons' },
+        action(t('center.draw.record'), async () => {
+          const record = await api.get(`/api/v1/draws/${encodeURIComponent(draw.draw_id)}/record`);
+          download(`draw-${draw.draw_id}.json`, JSON.stringify(record, null, 2));
+        }, { slot, id: 'download-record', kind: '' }),
+        remote && draw.complete && !draw.parent_draw_id
+          ? h('button', { type: 'button', id: 'open-session-form', class: 'primary', on: { click: () => ctx.go('center/session-new', { draw: draw.draw_id }) } }, t('center.draw.open_session'))
+          : null))
+    : null;
+
+  return h('div', {},
+    h('h1', {}, t('center.draw.heading', { reference: draw.tender_reference }), ' ', h('span', { class: 'muted' }, draw.tender_name)),
+    h('div', { class: 'columns' }, intent, entropy || progress),
+    entropy ? progress : null, seats, tools);
+}
+
+function vacateControl(draw, seat, slot, refresh) {
+  const reason = h('select', { 'aria-label': t('center.draw.reason') },
+    ['no_answer', 'withdrew', 'declined', 'recused'].map((r) => h('option', { value: r }, t(`center.reason.${r}`))));
+  return h('span', { class: 'inline' }, reason, action(t('center.draw.vacate'), async () => {
+    await api.post(`/api/v1/draws/${encodeURIComponent(draw.draw_id)}/replacements`, { token: seat.token, reason: reason.value });
+    toast(t('center.draw.vacated'));
+    await refresh();
+  }, { slot, kind: 'danger' }));
+}
+
+// ---- a session for a draw ----------------------------------------------------------------------
+
+function renderSessionForm(ctx, draw) {
+  const slot = errorSlot();
+  const size = draw.strata.reduce((sum, s) => sum + s.k, 0);
+  const crossSite = draw.mode === 'cross_site';
+  const venues = [];
+  const venueList = h('div');
+  const addVenue = () => {
+    const n = venues.length + 1;
+    const name = h('input', { id: `venue-${n}-name`, maxlength: 200, value: n === 1 ? (draw.venue || '') : '' });
+    const operator = h('input', { id: `venue-${n}-operator`, autocomplete: 'off' });
+    const seats = h('input', { id: `venue-${n}-seats`, type: 'number', min: 1, max: 99, value: '1' });
+    const box = h('fieldset', { class: 'card' }, h('legend', {}, n === 1 ? t('center.session.main') : t('center.session.venue', { n })),
+      h('div', { class: 'inline' }, field(t('center.session.venue_name'), name), n === 1 ? null : field(t('center.session.operator'), operator), field(t('center.session.seats'), seats)));
+    const entry = { name, operator, seats, main: n === 1 };
+    if (n > 2) box.append(h('button', { type: 'button', class: 'danger', on: { click: () => { venues.splice(venues.indexOf(entry), 1); box.remove(); } } }, t('center.new.remove')));
+    venues.push(entry);
+    venueList.append(box);
+  };
+  if (crossSite) { addVenue(); addVenue(); }
+  const supervisors = h('input', { id: 'session-supervisors', autocomplete: 'off' });
+  const bidders = h('textarea', { id: 'session-bidders', rows: 4 });
+  const criteria = [];
+  const criteriaList = h('div');
+  const addCriterion = (nameText = '', points = '') => {
+    const n = criteria.length + 1;
+    const name = h('input', { id: `criterion-${n}-name`, maxlength: 100, value: nameText });
+    const max = h('input', { id: `criterion-${n}-points`, type: 'number', min: 1, max: 100, value: String(points) });
+    const row = h('div', { class: 'inline' }, field(t('center.session.criterion_name'), name), field(t('center.session.max_points'), max));
+    const entry = { name, max };
+    row.append(h('button', { type: 'button', class: 'danger', on: { click: () => { criteria.splice(criteria.indexOf(entry), 1); row.remove(); } } }, t('center.new.remove')));
+    criteria.push(entry);
+    criteriaList.append(row);
+  };
+  addCriterion();
+  const assignment = h('select', { id: 'session-assignment' },
+    h('option', { value: 'random' }, t('center.session.random')), h('option', { value: 'in_order' }, t('center.session.in_order')));
+  const deviation = h('input', { id: 'session-deviation', type: 'number', min: 1, max: 100, value: '20' });
+
+  const submit = action(t('center.session.submit'), async () => {
+    let ok = true;
+    if (crossSite) {
+      const total = venues.reduce((sum, v) => sum + Number(v.seats.value || 0), 0);
+      for (const v of venues) ok = check(v.name, v.name.value.trim() ? null : t('center.check.required')) && ok;
+      for (const v of venues.slice(1)) ok = check(v.operator, v.operator.value.trim() ? null : t('center.check.required')) && ok;
+      ok = check(venues[0].seats, total === size ? null : t('center.session.seat_total', { n: size })) && ok;
+    }
+    ok = check(supervisors, supervisors.value.trim() ? null : t('center.check.required')) && ok;
+    ok = check(bidders, bidders.value.trim() ? null : t('center.check.required')) && ok;
+    for (const c of criteria) {
+      ok = check(c.name, c.name.value.trim() ? null : t('center.check.required')) && ok;
+      ok = check(c.max, Number(c.max.value) >= 1 ? null : t('center.check.count')) && ok;
+    }
+    if (!ok) throw new Error(t('center.check.fix'));
+    const body = {
+      draw_id: draw.draw_id,
+      supervisors: supervisors.value.split(/[,，\s]+/).map((s) => s.trim()).filter(Boolean),
+      bidders: bidders.value.split('\n').map((s) => s.trim()).filter(Boolean),
+      criteria: criteria.map((c) => ({ name: c.name.value.trim(), max_points: Number(c.max.value) })),
+      deviation_percent: Number(deviation.value),
+    };
+    if (crossSite) {
+      body.venues = venues.map((v) => (v.main
+        ? { name: v.name.value.trim(), seats: Number(v.seats.value) }
+        : { name: v.name.value.trim(), operator: v.operator.value.trim(), seats: Number(v.seats.value) }));
+      body.assignment = assignment.value;
+    }
+    const created = await api.post('/api/v1/sessions', body);
+    ctx.go('session/room', { id: created.session_id });
+  }, { slot, id: 'session-submit', type: 'submit' });
+
+  return h('form', { id: 'session-form', novalidate: true },
+    h('h1', {}, t('center.session.heading')),
+    h('p', {}, t('center.session.for_draw', { reference: draw.tender_reference }), ' — ', t(`center.mode.${draw.mode}`)),
+    crossSite ? h('section', {}, h('h2', {}, t('center.session.venues')), h('p', { class: 'hint' }, t('center.session.seat_total', { n: size })), venueList,
+      h('button', { type: 'button', id: 'add-venue', on: { click: addVenue } }, t('center.session.add_venue')),
+      field(t('center.session.assignment'), assignment)) : null,
+    h('section', { class: 'card' },
+      field(t('center.session.supervisors'), supervisors),
+      field(t('center.session.bidders'), bidders),
+      h('h3', {}, t('center.session.criteria')), criteriaList,
+      h('button', { type: 'button', id: 'add-criterion', on: { click: () => addCriterion() } }, t('center.session.add_criterion')),
+      field(t('center.session.deviation'), deviation)),
+    slot.node,
+    h('div', { class: 'buttons' }, submit));
+}
+
 export const views = {
-  'center/draws': {
-    roles: ["center"],
-    nav: 'center.nav.draws',
-    render: async () => h('h1', {}, t('center.nav.draws')),
+  'center/draws': { roles: ['center'], nav: 'center.nav.draws', render: renderDraws },
+  'center/draw-new': {
+    roles: ['center'],
+    nav: 'center.nav.new',
+    render: async (ctx) => renderDrawForm(ctx, await api.get('/api/v1/specialties')),
+  },
+  'center/draw': { roles: ['center'], render: renderDraw },
+  'center/session-new': {
+    roles: ['center'],
+    render: async (ctx) => renderSessionForm(ctx, await api.get(`/api/v1/draws/${encodeURIComponent(ctx.params.draw)}`)),
   },
 };

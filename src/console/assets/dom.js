@@ -78,10 +78,17 @@ export function errorBox(error) {
   if (error.field) extra.push(h('div', {}, t('common.field'), ': ', h('code', {}, error.field)));
   if (Array.isArray(error.problems)) {
     extra.push(h('ul', { class: 'problems' }, error.problems.slice(0, 200).map((p) =>
-      h('li', {}, p.line !== undefined ? `${t('common.line')} ${p.line}: ` : '', p.field ? `${p.field} — ` : '', p.problem || JSON.stringify(p)))));
+      h('li', {}, p.line !== undefined ? `${t('common.line')} ${p.line}: ` : '', p.field ? `${p.field} — ` : '', p.problem || describe(p)))));
   }
   if (error.requestId) extra.push(h('div', { class: 'muted' }, t('common.request_id'), ': ', h('code', {}, error.requestId)));
   return h('div', { class: 'error', role: 'alert' }, h('strong', {}, error.title || t('common.error')), ' ', lines.join(' '), extra);
+}
+
+/** An itemised problem without a sentence, e.g. a stratum's counts: "eligible: 3, k: 5". */
+function describe(item) {
+  return Object.entries(item)
+    .map(([key, value]) => `${key}: ${typeof value === 'object' ? JSON.stringify(value) : value}`)
+    .join(', ');
 }
 
 /** An error slot that a form can fill and clear. */

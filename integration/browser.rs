@@ -1,0 +1,534 @@
+//! `Browser`: a headless Chromium, driven through its own chromedriver, that trusts the test
+//! server's certificate and no other. The console's end-to-end tests run in it.
+//!
+//! The helpers find elements by CSS selector and wait (up to [`TIMEOUT`]) for them to be
+//! visible, because the console renders after its API calls answer; a helper that gives up
+//! panics with the page's URL, its visible text and the browser's console log. A second user is
+//! a second `Browser`.
+#![allow(
+    dead_code,
+    reason = "the console's scenario tests each use a different subset"
+)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Once};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use fantoccini::elements::Element;
+use fantoccini::error::{CmdError, ErrorStatus};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+use crate::helpers::{PASSWORD, TestAccount, TestApp};
+
+/// How long a helper waits for the page before it fails the test.
+pub const TIMEOUT: Duration = Duration::from_secs(15);
+const POLL: Duration = Duration::from_millis(100);
+
+pub struct Browser {
+    client: Client,
+    base: String,
+    /// Chromedriver hands each log entry out once; kept for later calls and failure messages.
+    log: Mutex<Vec<String>>,
+    driver: Driver,
+    // Declared after `driver`: Chromium must have quit before its profile is deleted.
+    _profile: TempDir,
+}
+
+impl Browser {
+    /// A fresh Chromium (empty profile) whose relative URLs are on `app`.
+    pub async fn start(app: &TestApp) -> Browser {
+        Browser::trusting(
+            &app.certs.server_cert(),
+            format!("https://127.0.0.1:{}", app.port),
+        )
+        .await
+    }
+
+    /// A fresh Chromium that accepts only the certificate in `cert_pem`, with relative URLs on
+    /// `base`.
+    pub async fn trusting(cert_pem: &Path, base: String) -> Browser {
+        let driver = Driver::start().await;
+        let profile = tempfile::tempdir().unwrap();
+        let args = [
+            "--headless".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--window-size=1366,768".to_owned(),
+            format!("--user-data-dir={}", profile.path().display()),
+            // Accepts a chain holding this key despite the unknown CA, and nothing else: unlike
+            // --ignore-certificate-errors, a different certificate is still refused.
+            format!(
+                "--ignore-certificate-errors-spki-list={}",
+                spki_sha256(cert_pem)
+            ),
+        ];
+        let capabilities = serde_json::from_value(json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {"args": args},
+            "goog:loggingPrefs": {"browser": "ALL"},
+        }))
+        .unwrap();
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&driver.url)
+            .await
+            .unwrap_or_else(|error| panic!("Chromium did not start: {error}\n{}", driver.output()));
+        Browser {
+            client,
+            base,
+            log: Mutex::default(),
+            driver,
+            _profile: profile,
+        }
+    }
+
+    /// Navigates to `path` on the test server (e.g. `/console/`) and waits for the page's load.
+    pub async fn open(&self, path: &str) {
+        let url = format!("{}{path}", self.base);
+        if let Err(error) = self.client.goto(&url).await {
+            panic!("{}", self.failure(&format!("opening {url}: {error}")).await);
+        }
+    }
+
+    /// Replaces the text of the input or textarea that `css` selects.
+    pub async fn fill(&self, css: &str, text: &str) {
+        self.until(&format!("`{css}` to take input"), async || {
+            let element = self.client.find(Locator::Css(css)).await?;
+            element.clear().await?;
+            element.send_keys(text).await?;
+            Ok(Some(()))
+        })
+        .await
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.until(&format!("`{css}` to be clickable"), async || {
+            self.client.find(Locator::Css(css)).await?.click().await?;
+            Ok(Some(()))
+        })
+        .await
+    }
+
+    /// Chooses the option whose value is `value` in the select element that `css` selects.
+    pub async fn select(&self, css: &str, value: &str) {
+        self.until(&format!("option `{value}` of `{css}`"), async || {
+            let element = self.client.find(Locator::Css(css)).await?;
+            element.select_by_value(value).await?;
+            Ok(Some(()))
+        })
+        .await
+    }
+
+    /// The visible text of the first visible element that `css` selects.
+    pub async fn text(&self, css: &str) -> String {
+        self.wait_for(css).await.text().await.unwrap()
+    }
+
+    /// The first visible element that `css` selects.
+    pub async fn wait_for(&self, css: &str) -> Element {
+        self.until(&format!("a visible `{css}`"), async || {
+            for element in self.client.find_all(Locator::Css(css)).await? {
+                if element.is_displayed().await? {
+                    return Ok(Some(element));
+                }
+            }
+            Ok(None)
+        })
+        .await
+    }
+
+    /// The visible text of the first element that `css` selects and whose text contains
+    /// `needle` (e.g. one of several `[role="alert"]`).
+    pub async fn wait_for_text(&self, css: &str, needle: &str) -> String {
+        self.until(&format!("`{css}` to show {needle:?}"), async || {
+            for element in self.client.find_all(Locator::Css(css)).await? {
+                let text = element.text().await?;
+                if text.contains(needle) {
+                    return Ok(Some(text));
+                }
+            }
+            Ok(None)
+        })
+        .await
+    }
+
+    /// Saves a PNG of the window as `<name>.png` in the screenshot directory and returns its
+    /// path.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        assert!(
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+            "a screenshot name is a plain file stem, not {name:?}"
+        );
+        let png = self.client.screenshot().await.unwrap();
+        save_screenshot(name, &png)
+    }
+
+    /// Runs `js` as the body of a function in the page and returns what it returns. For what no
+    /// user action expresses; WebDriver scripts are not subject to the page's CSP.
+    pub async fn execute(&self, js: &str) -> Value {
+        match self.client.execute(js, Vec::new()).await {
+            Ok(value) => value,
+            Err(error) => panic!("{}", self.failure(&format!("script failed: {error}")).await),
+        }
+    }
+
+    pub async fn current_url(&self) -> String {
+        self.client.current_url().await.unwrap().to_string()
+    }
+
+    /// What the pages logged (console messages, CSP violations, failed loads) since this
+    /// browser started, one `LEVEL message` an entry.
+    pub async fn console_log(&self) -> Vec<String> {
+        let session = self.client.session_id().await.unwrap().unwrap();
+        let entries: Value = reqwest::Client::new()
+            .post(format!("{}/session/{session}/se/log", self.driver.url))
+            .json(&json!({"type": "browser"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let new = entries["value"]
+            .as_array()
+            .unwrap_or_else(|| panic!("chromedriver gave no browser log: {entries}"))
+            .iter()
+            .map(|entry| {
+                let level = entry["level"].as_str().unwrap_or("?");
+                let message = entry["message"].as_str().unwrap_or("");
+                format!("{level} {message}")
+            });
+        let mut log = self.log.lock().unwrap();
+        log.extend(new);
+        log.clone()
+    }
+
+    /// The WebDriver client itself, for what the helpers do not cover (and for expecting a
+    /// navigation to fail).
+    pub fn webdriver(&self) -> &Client {
+        &self.client
+    }
+
+    /// Logs `account` in through the console's login form and waits for the header to name it.
+    pub async fn login(&self, app: &TestApp, account: &TestAccount) {
+        self.open("/console/").await;
+        self.fill("#login-username", &account.username).await;
+        self.fill("#login-password", PASSWORD).await;
+        if let Some(code) = app.fresh_totp(account) {
+            self.fill("#login-totp", &code).await;
+        }
+        self.click("#login-submit").await;
+        self.wait_for_text("#whoami", &account.username).await;
+    }
+
+    /// Retries `attempt` until it yields a value, treating the errors of a page still
+    /// rendering (no such element yet, a stale or covered one) as "not yet".
+    async fn until<T>(
+        &self,
+        what: &str,
+        mut attempt: impl AsyncFnMut() -> Result<Option<T>, CmdError>,
+    ) -> T {
+        let deadline = Instant::now() + TIMEOUT;
+        let mut last_error = None;
+        loop {
+            match attempt().await {
+                Ok(Some(value)) => return value,
+                Ok(None) => {}
+                Err(error) if is_transient(&error) => last_error = Some(error),
+                Err(error) => panic!("{}", self.failure(&format!("{what}: {error}")).await),
+            }
+            if Instant::now() >= deadline {
+                let cause = last_error
+                    .map(|error| format!(" (last: {error})"))
+                    .unwrap_or_default();
+                let problem = format!("waited {TIMEOUT:?} for {what}{cause}");
+                panic!("{}", self.failure(&problem).await);
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// `problem` with what the browser shows, for a failing test's message; also saves a
+    /// screenshot named after the test.
+    async fn failure(&self, problem: &str) -> String {
+        let url = match self.client.current_url().await {
+            Ok(url) => url.to_string(),
+            Err(error) => format!("unknown ({error})"),
+        };
+        let script = "return document.body ? document.body.innerText : ''";
+        let text = match self.client.execute(script, Vec::new()).await {
+            Ok(Value::String(text)) => truncated(text.trim(), 4000),
+            Ok(other) => format!("unreadable ({other})"),
+            Err(error) => format!("unreadable ({error})"),
+        };
+        let log = self.console_log().await.join("\n");
+        let test = std::thread::current()
+            .name()
+            .unwrap_or("unnamed")
+            .replace("::", "-");
+        let name: String = format!("FAILED-{test}")
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        let screenshot = match self.client.screenshot().await {
+            Ok(png) => save_screenshot(&name, &png).display().to_string(),
+            Err(error) => format!("none ({error})"),
+        };
+        format!(
+            "{problem}\nURL: {url}\nscreenshot: {screenshot}\npage text:\n{text}\n\
+             browser console:\n{log}"
+        )
+    }
+}
+
+fn is_transient(error: &CmdError) -> bool {
+    matches!(
+        error,
+        CmdError::Standard(webdriver) if matches!(
+            webdriver.error,
+            ErrorStatus::NoSuchElement
+                | ErrorStatus::StaleElementReference
+                | ErrorStatus::ElementNotInteractable
+                | ErrorStatus::ElementClickIntercepted
+                | ErrorStatus::InvalidElementState
+        )
+    )
+}
+
+fn truncated(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((end, _)) => format!("{}… ({} more characters)", &text[..end], text[end..].len()),
+        None => text.to_owned(),
+    }
+}
+
+/// The base64 SHA-256 of the certificate's SubjectPublicKeyInfo, as Chromium's
+/// `--ignore-certificate-errors-spki-list` takes it.
+fn spki_sha256(cert_pem: &Path) -> String {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let der = CertificateDer::from_pem_file(cert_pem).unwrap();
+    let cert = webpki::EndEntityCert::try_from(&der).unwrap();
+    let digest = sealdraw::crypto::sha256(cert.subject_public_key_info().as_ref());
+    base64::engine::general_purpose::STANDARD.encode(digest)
+}
+
+fn save_screenshot(name: &str, png: &[u8]) -> PathBuf {
+    let dir = screenshot_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    static ANNOUNCED: Once = Once::new();
+    ANNOUNCED.call_once(|| println!("screenshots are saved in {}", dir.display()));
+    let path = dir.join(format!("{name}.png"));
+    std::fs::write(&path, png).unwrap();
+    path
+}
+
+/// `$SEALDRAW_SCREENSHOTS`, else `console-screenshots` in the target directory.
+fn screenshot_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("SEALDRAW_SCREENSHOTS").filter(|dir| !dir.is_empty()) {
+        return dir.into();
+    }
+    // The test binary is <target>/<profile>/deps/integration-<hash>.
+    let exe = std::env::current_exe().unwrap();
+    let target = exe
+        .ancestors()
+        .nth(3)
+        .expect("test binary inside a target directory");
+    target.join("console-screenshots")
+}
+
+/// A chromedriver child process, with Chromium under it.
+struct Driver {
+    child: Child,
+    url: String,
+    output: Arc<Mutex<String>>,
+}
+
+impl Driver {
+    async fn start() -> Driver {
+        // Port 0: chromedriver binds a free port itself and prints it, so no other test can
+        // take the port between our choosing it and chromedriver binding it.
+        let mut child = Command::new("chromedriver")
+            .arg("--port=0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|error| {
+                panic!("cannot run chromedriver ({error}): install Debian's chromium-driver")
+            });
+        let output = Arc::new(Mutex::new(String::new()));
+        let (port_tx, port_rx) = tokio::sync::oneshot::channel();
+        collect_lines(child.stderr.take().unwrap(), output.clone(), None);
+        collect_lines(child.stdout.take().unwrap(), output.clone(), Some(port_tx));
+        let mut driver = Driver {
+            child,
+            url: String::new(),
+            output,
+        };
+        let port = match tokio::time::timeout(TIMEOUT, port_rx).await {
+            Ok(Ok(port)) => port,
+            _ => panic!("chromedriver did not start:\n{}", driver.output()),
+        };
+        driver.url = format!("http://127.0.0.1:{port}");
+        driver.wait_until_ready().await;
+        driver
+    }
+
+    async fn wait_until_ready(&self) {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let status = client.get(format!("{}/status", self.url)).send().await;
+            if let Ok(response) = status {
+                let body: Value = response.json().await.unwrap_or_default();
+                if body["value"]["ready"] == true {
+                    return;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not become ready:\n{}",
+                self.output()
+            );
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    fn output(&self) -> String {
+        self.output.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // Killing chromedriver alone would orphan Chromium: asked to shut down, it quits the
+        // browsers it started first. Blocking is fine here, the test is over.
+        if !self.url.is_empty() {
+            let _ = request_shutdown(&self.url["http://".len()..]);
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn request_shutdown(host: &str) -> std::io::Result<()> {
+    let mut stream = TcpStream::connect(host)?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(
+        stream,
+        "GET /shutdown HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut reply = Vec::new();
+    stream.read_to_end(&mut reply)?;
+    Ok(())
+}
+
+/// Appends what `pipe` says to `output` on a thread of its own (chromedriver would block on a
+/// full pipe), sending the port once chromedriver reports it.
+fn collect_lines(
+    pipe: impl Read + Send + 'static,
+    output: Arc<Mutex<String>>,
+    mut port: Option<tokio::sync::oneshot::Sender<u16>>,
+) {
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines() {
+            let Ok(line) = line else { return };
+            let reported = line
+                .split_once("started successfully on port ")
+                .and_then(|(_, rest)| rest.trim_end_matches('.').parse().ok());
+            if let Some(found) = reported
+                && let Some(sender) = port.take()
+            {
+                let _ = sender.send(found);
+            }
+            let mut output = output.lock().unwrap();
+            output.push_str(&line);
+            output.push('\n');
+        }
+    });
+}
+
+/// A TLS server on loopback with a self-signed certificate of its own, for proving that the
+/// browser refuses any certificate but the test server's.
+pub struct Impostor {
+    pub url: String,
+    answered: Arc<AtomicUsize>,
+}
+
+impl Impostor {
+    pub async fn start() -> Impostor {
+        use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+        let certified =
+            rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])
+                .unwrap();
+        let key = PrivatePkcs8KeyDer::from(certified.key_pair.serialize_der());
+        let config = rustls::ServerConfig::builder_with_provider(sealdraw::tls::provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![certified.cert.der().clone()],
+                PrivateKeyDer::Pkcs8(key),
+            )
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!(
+            "https://127.0.0.1:{}/",
+            listener.local_addr().unwrap().port()
+        );
+        let answered = Arc::new(AtomicUsize::new(0));
+        let count = answered.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    return;
+                };
+                let (acceptor, count) = (acceptor.clone(), count.clone());
+                tokio::spawn(async move {
+                    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                    let Ok(mut tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let mut request = [0; 4096];
+                    let _ = tls.read(&mut request).await;
+                    let page = "<p>impostor</p>";
+                    let reply = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\n\
+                         connection: close\r\n\r\n{page}",
+                        page.len()
+                    );
+                    if tls.write_all(reply.as_bytes()).await.is_ok() {
+                        count.fetch_add(1, Ordering::SeqCst);
+                    }
+                    let _ = tls.shutdown().await;
+                });
+            }
+        });
+        Impostor { url, answered }
+    }
+
+    /// How many requests got the impostor's page.
+    pub fn answered(&self) -> usize {
+        self.answered.load(Ordering::SeqCst)
+    }
+}

@@ -1,0 +1,177 @@
+//! The console's files as the server sends them (the screens themselves are driven in a real
+//! browser by `console`), and the two reference endpoints the console added.
+
+use reqwest::{Method, StatusCode};
+use sealdraw::auth::Role;
+use serde_json::Value;
+
+use crate::helpers::{assert_security_headers, spawn_app};
+
+#[tokio::test]
+async fn the_console_is_served_with_its_own_strict_policy_and_revalidated_by_hash() {
+    let app = spawn_app().await;
+
+    let root = app.get("/", None).await;
+    assert_eq!(root.status(), StatusCode::OK);
+    assert!(root.url().path().ends_with("/console/"), "{}", root.url());
+
+    let page = app.get("/console/", None).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for directive in [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+        "require-trusted-types-for 'script'",
+    ] {
+        assert!(policy.contains(directive), "{directive} missing: {policy}");
+    }
+    assert!(!policy.contains("unsafe"), "{policy}");
+    assert_eq!(page.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(page.headers()["x-frame-options"], "DENY");
+    assert_eq!(page.headers()["cache-control"], "no-cache");
+    let etag = page.headers()["etag"].to_str().unwrap().to_owned();
+    let html = page.text().await.unwrap();
+    assert!(html.contains(r#"<script type="module" src="/console/app.js">"#));
+    // No inline script or style: the policy would block them, so none may be relied on.
+    assert_eq!(html.matches("<script").count(), 1, "{html}");
+    assert!(
+        !html.contains("<style") && !html.contains("style="),
+        "{html}"
+    );
+
+    let unchanged = app
+        .request(Method::GET, "/console/", None)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unchanged.status(), StatusCode::NOT_MODIFIED);
+    let changed = app
+        .request(Method::GET, "/console/", None)
+        .header("if-none-match", "\"something-else\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), StatusCode::OK);
+
+    let script = app.get("/console/app.js", None).await;
+    assert_eq!(script.status(), StatusCode::OK);
+    assert_eq!(
+        script.headers()["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+    assert_ne!(script.headers()["etag"].to_str().unwrap(), etag);
+    assert!(script.text().await.unwrap().contains("import"));
+
+    for missing in [
+        "/console/nothing.js",
+        "/console/..%2FCargo.toml",
+        "/console/%2e%2e/Cargo.toml",
+    ] {
+        let response = app.get(missing, None).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{missing}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json",
+            "{missing}"
+        );
+    }
+
+    // The API keeps its own, stricter policy: it serves no documents at all.
+    let api = app.get("/healthz", None).await;
+    assert_security_headers(&api);
+    assert!(
+        !api.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("script-src")
+    );
+}
+
+#[tokio::test]
+async fn centers_read_the_specialty_tree_and_staff_read_which_keys_are_in_force() {
+    let app = spawn_app().await;
+    let (_, center) = app.account_with_token("center.tree", Role::Center).await;
+    let (_, supervisor) = app
+        .account_with_token("supervisor.keys", Role::Supervisor)
+        .await;
+
+    let response = app.get("/api/v1/specialties", Some(&center)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let codes: Vec<Value> = response.json().await.unwrap();
+    assert!(codes.len() > 10, "{codes:?}");
+    let names: Vec<&str> = codes.iter().map(|c| c["code"].as_str().unwrap()).collect();
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    assert_eq!(
+        names, sorted,
+        "in code order, so parents come before children"
+    );
+    for code in &names {
+        // A is a root; A01's parent is A; A0101's is A01; A010101's is A0101.
+        let parent = match code.len() {
+            1 => continue,
+            3 => &code[..1],
+            length => &code[..length - 2],
+        };
+        assert!(names.contains(&parent), "{code} has no parent in the tree");
+    }
+    assert!(
+        codes
+            .iter()
+            .all(|c| !c["name"].as_str().unwrap().is_empty())
+    );
+
+    let note = app
+        .request(Method::POST, "/api/v1/audit/checkpoint", Some(&supervisor))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let signed_size: u64 = note.lines().nth(1).unwrap().parse().unwrap();
+    assert!(signed_size > 0);
+    let response = app.get("/api/v1/keys", Some(&supervisor)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let status: Value = response.json().await.unwrap();
+    let active = status["active_sealing_key"].as_str().unwrap();
+    assert!(!active.is_empty());
+    assert!(
+        status["sealing_keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|id| id == active)
+    );
+    let vkey = app
+        .get("/api/v1/audit/key", Some(&supervisor))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let listed: Vec<&str> = status["log"]["verifier_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(listed, vkey.lines().collect::<Vec<_>>());
+    assert_eq!(status["log"]["checkpoint_size"], signed_size);
+    assert_eq!(status["log"]["checkpoint_cosignatures"], 0);
+    assert!(
+        status["log"]["signing_keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k["active"] == true && k.as_object().unwrap().len() == 2),
+        "ids and state only: {status}"
+    );
+}
