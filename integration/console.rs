@@ -856,3 +856,585 @@ async fn a_second_supervisor_approves_and_refuses_unseal_requests_in_the_console
     assert_eq!(refused["status"], "refused");
     assert_eq!(refused["decided_by"], me["account_id"]);
 }
+
+// ---- The expert's screens and the session room (expert.js, session.js) ----
+
+mod session_room {
+    use reqwest::StatusCode;
+    use sealdraw::auth::Role;
+    use sealdraw::session::client::{Endpoint, SessionClient};
+    use sealdraw::session::protocol::Request;
+    use serde_json::{Value, json};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use crate::browser::Browser;
+    use crate::draws::{DrawFixture, experts};
+    use crate::helpers::{PASSWORD, TestAccount, rustls_client_config};
+    use crate::invitations::{answer, invited};
+    use crate::sessions::{bidders_and_criteria, ok, sheet};
+
+    /// An expert with a login: the username the browser types, and a bearer token for the API.
+    struct ExpertLogin {
+        username: String,
+        token: String,
+    }
+
+    /// Issues and activates a login for every expert in the pool.
+    async fn expert_logins(fx: &DrawFixture) -> Vec<ExpertLogin> {
+        let listed: Value = fx
+            .app
+            .get("/api/v1/experts?limit=100", Some(&fx.admin))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let mut logins = Vec::new();
+        for expert in listed["experts"].as_array().unwrap() {
+            let id = expert["expert_id"].as_str().unwrap();
+            let issued: Value = fx
+                .app
+                .post(
+                    &format!("/api/v1/experts/{id}/login"),
+                    Some(&fx.admin),
+                    &json!({}),
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            let username = issued["username"].as_str().unwrap().to_owned();
+            let activate = json!({"username": username, "code": issued["activation_code"], "password": PASSWORD});
+            let response = fx.app.post("/api/v1/auth/activate", None, &activate).await;
+            assert_eq!(response.status(), StatusCode::NO_CONTENT);
+            let login: Value = fx
+                .app
+                .post_login(&json!({"username": username, "password": PASSWORD}))
+                .await
+                .json()
+                .await
+                .unwrap();
+            let token = login["token"].as_str().unwrap().to_owned();
+            logins.push(ExpertLogin { username, token });
+        }
+        logins
+    }
+
+    /// A TCP relay in front of the server: it can drop every connection through it and refuse
+    /// new ones for a while, which is a network outage as the browser behind it sees one.
+    struct Relay {
+        port: u16,
+        cut: Arc<tokio::sync::watch::Sender<u64>>,
+        up: Arc<AtomicBool>,
+    }
+
+    impl Relay {
+        async fn start(target: u16) -> Relay {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let cut = Arc::new(tokio::sync::watch::channel(0u64).0);
+            let up = Arc::new(AtomicBool::new(true));
+            let (cuts, open) = (cut.clone(), up.clone());
+            tokio::spawn(async move {
+                while let Ok((mut inbound, _)) = listener.accept().await {
+                    if !open.load(Ordering::SeqCst) {
+                        continue; // dropped: the connection closes at once
+                    }
+                    let mut cut = cuts.subscribe();
+                    tokio::spawn(async move {
+                        let Ok(mut outbound) =
+                            tokio::net::TcpStream::connect(("127.0.0.1", target)).await
+                        else {
+                            return;
+                        };
+                        tokio::select! {
+                            _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                            _ = cut.changed() => {}
+                        }
+                    });
+                }
+            });
+            Relay { port, cut, up }
+        }
+
+        fn outage_begins(&self) {
+            self.up.store(false, Ordering::SeqCst);
+            self.cut.send_modify(|n| *n += 1);
+        }
+
+        fn outage_ends(&self) {
+            self.up.store(true, Ordering::SeqCst);
+        }
+    }
+
+    async fn connect(fx: &DrawFixture, session_id: &str, bearer: &str) -> SessionClient {
+        let endpoint = Endpoint {
+            address: format!("127.0.0.1:{}", fx.app.port),
+            server_name: "localhost".into(),
+            tls: Arc::new(rustls_client_config(
+                &fx.app.certs.ca(),
+                None,
+                &[&rustls::version::TLS13],
+            )),
+            origin: None,
+        };
+        let response = fx
+            .app
+            .post(
+                &format!("/api/v1/sessions/{session_id}/ticket"),
+                Some(bearer),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let ticket: Value = response.json().await.unwrap();
+        SessionClient::connect(
+            &endpoint,
+            ticket["path"].as_str().unwrap(),
+            ticket["ticket"].as_str().unwrap(),
+            0,
+        )
+        .await
+        .unwrap()
+    }
+
+    /// The sequence numbers of the room's event log, newest first, as the page shows them.
+    async fn shown_seqs(browser: &Browser) -> Vec<i64> {
+        let seqs = browser
+            .execute("return [...document.querySelectorAll('#event-log li')].map((li) => Number(li.dataset.seq));")
+            .await;
+        seqs.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_i64().unwrap())
+            .collect()
+    }
+
+    /// Sets a date input as a date picker would (typing into one depends on the locale).
+    async fn set_date(browser: &Browser, css: &str, day: &str) {
+        browser.wait_for(css).await;
+        browser
+            .execute(&format!(
+                "const e = document.querySelector('{css}'); e.value = '{day}'; e.dispatchEvent(new Event('input', {{ bubbles: true }}));"
+            ))
+            .await;
+    }
+
+    /// The issue's main scenario: an expert, in a browser, keeps their record, accepts the
+    /// invitation, joins the session with its join code, declares, votes, scores (through a
+    /// network outage) and signs, while the host moves the phases in a second browser and a
+    /// supervisor watches, approves a clarification and warns in a third; the other four
+    /// members are session clients.
+    #[tokio::test]
+    async fn an_expert_joins_declares_votes_scores_and_signs_in_the_browser_while_a_host_and_a_supervisor_follow_live()
+     {
+        let fx = DrawFixture::with(&experts(15, "A0301"), |settings| {
+            settings.auth.address_attempts_per_minute = 10_000;
+        })
+        .await;
+        let logins = expert_logins(&fx).await;
+        for name in ["center-b", "center-c"] {
+            fx.app.create_account(name, Role::Center).await;
+        }
+        let watcher = fx
+            .app
+            .create_account("supervisor-web", Role::Supervisor)
+            .await;
+        let mut body =
+            fx.request(json!([{ "specialty_prefixes": ["A03"], "count": 5, "reserves": 0 }]));
+        body["mode"] = json!("cross_site");
+        body["project_region"] = json!("420500");
+        let draw_id = fx.drawn(&body).await["draw_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let tokens: Vec<(String, String)> = logins
+            .iter()
+            .map(|l| (String::new(), l.token.clone()))
+            .collect();
+        let pending = invited(&fx, &tokens, "pending").await;
+        assert_eq!(pending.len(), 5);
+        let (web_token, web_invitation) = pending[0].clone();
+        let web = logins.iter().find(|l| l.token == web_token).unwrap();
+        let mut others = Vec::new();
+        for (bearer, invitation) in &pending[1..] {
+            let accepted: Value = answer(&fx, bearer, invitation, json!({"accept": true}))
+                .await
+                .json()
+                .await
+                .unwrap();
+            others.push((
+                bearer.clone(),
+                accepted["session_join_code"].as_str().unwrap().to_owned(),
+            ));
+        }
+
+        // The expert's browser reaches the server through a relay the test can cut.
+        let relay = Relay::start(fx.app.port).await;
+        let expert = Browser::trusting(
+            &fx.app.certs.server_cert(),
+            format!("https://127.0.0.1:{}", relay.port),
+        )
+        .await;
+        expert.open("/console/").await;
+        expert.fill("#login-username", &web.username).await;
+        expert.fill("#login-password", PASSWORD).await;
+        expert.click("#login-submit").await;
+        expert.wait_for_text("#whoami", &web.username).await;
+
+        // Own record: a wrong phone and a wrong credit code are marked before anything is sent.
+        expert.open("/console/#/expert/record").await;
+        expert.fill("#record-phone", "1234").await;
+        expert.click("#relative-add").await;
+        expert.fill("#relative-0", "91420100MA4K12345A").await;
+        expert.click("#leave-add").await;
+        set_date(&expert, "#leave-from-0", "2027-01-10").await;
+        set_date(&expert, "#leave-to-0", "2027-01-20").await;
+        expert.click("#record-save").await;
+        expert.wait_for("#record-phone[aria-invalid='true']").await;
+        expert.wait_for("#relative-0[aria-invalid='true']").await;
+        expert.wait_for("#record-phone-error").await;
+        expert.fill("#record-phone", "13912345678").await;
+        expert.fill("#relative-0", "91420100MA4K12345K").await;
+        expert.click("#history-add").await;
+        expert.fill("#history-code-0", "914201061775803154").await;
+        set_date(&expert, "#history-from-0", "2015-03-01").await;
+        set_date(&expert, "#history-to-0", "2020-06-30").await;
+        expert.screenshot("expert-record").await;
+        expert.click("#record-save").await;
+        expert.wait_for_text("#toast", "已保存").await;
+        let record: Value = fx
+            .app
+            .get("/api/v1/me/expert", Some(&web.token))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(record["identity"]["phone"], "13912345678");
+        assert_eq!(
+            record["leave"],
+            json!([{"from": "2027-01-10", "to": "2027-01-20"}])
+        );
+        assert!(
+            record["identity"]["relatives_employers"]
+                .as_str()
+                .unwrap()
+                .contains("91420100MA4K12345K")
+        );
+        assert!(
+            record["identity"]["employer_history"]
+                .as_str()
+                .unwrap()
+                .contains("914201061775803154")
+        );
+
+        // The invitation: accepted in the browser, which then shows the join code.
+        let invitation_id = web_invitation["invitation_id"].as_str().unwrap().to_owned();
+        expert.open("/console/#/expert/invitations").await;
+        expert.click(&format!("#accept-{invitation_id}")).await;
+        let join_code = expert.text(&format!("#join-code-{invitation_id}")).await;
+        assert_eq!(join_code.len(), 10, "{join_code}");
+        expert
+            .wait_for(&format!(
+                "#invitation-{invitation_id}[data-state='accepted']"
+            ))
+            .await;
+        expert.screenshot("expert-invitation-accepted").await;
+        let mine: Value = fx
+            .app
+            .get("/api/v1/me/invitations", Some(&web.token))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(mine[0]["state"], "accepted");
+        assert_eq!(mine[0]["session_join_code"], join_code.as_str());
+
+        // The host creates the session; the supervisor "supervisor-web" is attached.
+        let mut session = bidders_and_criteria();
+        session["draw_id"] = json!(draw_id);
+        session["supervisors"] = json!(["supervisor", "supervisor-web"]);
+        session["venues"] = json!([
+            {"name": "襄阳市公共资源交易中心 主场", "seats": 2},
+            {"name": "武汉 副场", "operator": "center-b", "seats": 2},
+            {"name": "宜昌 副场", "operator": "center-c", "seats": 2},
+        ]);
+        let response = fx
+            .app
+            .post("/api/v1/sessions", Some(&fx.center), &session)
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let session_id = response.json::<Value>().await.unwrap()["session_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let room = format!("/console/#/session/room?id={session_id}");
+        let my_seat = fx
+            .app
+            .get(&format!("/api/v1/sessions/{session_id}"), Some(&web.token))
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()["your_seat"]
+            .as_u64()
+            .unwrap();
+
+        let host = Browser::start(&fx.app).await;
+        let center = TestAccount {
+            username: "center".into(),
+            role: Role::Center,
+            totp_secret: None,
+        };
+        host.login(&fx.app, &center).await;
+        host.open(&room).await;
+        host.wait_for("#connection-state[data-state='connected']")
+            .await;
+        let supervisor = Browser::start(&fx.app).await;
+        supervisor.login(&fx.app, &watcher).await;
+        supervisor.open("/console/#/session/list").await;
+        supervisor.click(&format!("#open-{session_id}")).await;
+        supervisor
+            .wait_for("#connection-state[data-state='connected']")
+            .await;
+
+        // Scheduled: the host adds randomness for the seat assignment and opens check-in.
+        host.click("#contribute-entropy").await;
+        host.wait_for_text("#toast", "随机数").await;
+        host.click("#next-phase[data-to='check_in']").await;
+        host.wait_for("#phase[data-phase='check_in']").await;
+
+        // The expert opens the session from the list and checks in with the join code; a
+        // wrong one is refused first.
+        expert.open("/console/#/session/list").await;
+        expert.click(&format!("#open-{session_id}")).await;
+        expert
+            .wait_for("#connection-state[data-state='connected']")
+            .await;
+        expert.fill("#join-code", "zz").await;
+        expert.click("#check-in").await;
+        expert.wait_for("#join-code[aria-invalid='true']").await;
+        expert.screenshot("session-check-in").await;
+        expert.fill("#join-code", "0000000000").await;
+        expert.click("#check-in").await;
+        expert.wait_for_text("[role='alert']", "加入码不正确").await;
+        expert.fill("#join-code", &join_code).await;
+        expert.click("#check-in").await;
+        expert.wait_for_text("#actions-region", "您已签到").await;
+        host.wait_for(&format!("#seat-{my_seat} [class='badge good']"))
+            .await;
+
+        // Too early: the host is told which seats have not checked in.
+        let mut clients = Vec::new();
+        for (bearer, code) in &others {
+            let client = connect(&fx, &session_id, bearer).await;
+            clients.push((client, code.clone()));
+        }
+        host.click("#next-phase[data-to='recusal']").await;
+        let problems = host
+            .text("#advance-problems li[data-code='not-checked-in']")
+            .await;
+        for (client, _) in &clients {
+            assert!(
+                problems.contains(&format!("专家 {}", client.seat.unwrap())),
+                "{problems}"
+            );
+        }
+        host.screenshot("host-refused-move").await;
+        for (client, code) in clients.iter_mut() {
+            ok(
+                client,
+                Request::CheckIn {
+                    join_code: code.clone().into(),
+                },
+            )
+            .await;
+        }
+        host.click("#next-phase[data-to='recusal']").await;
+        host.wait_for("#phase[data-phase='recusal']").await;
+
+        // Declarations, then the chair election (everyone votes for the lowest seat).
+        expert.click("#declare-none").await;
+        expert
+            .wait_for_text("#actions-region", "您已声明无利害关系")
+            .await;
+        for (client, _) in clients.iter_mut() {
+            ok(client, Request::Declare { conflict: false }).await;
+        }
+        host.click("#next-phase[data-to='chair_election']").await;
+        let chair = clients
+            .iter()
+            .map(|(c, _)| c.seat.unwrap())
+            .chain([my_seat as u32])
+            .min()
+            .unwrap();
+        expert.select("#vote-seat", &chair.to_string()).await;
+        expert.click("#vote-submit").await;
+        for (client, _) in clients.iter_mut().take(2) {
+            ok(client, Request::Vote { seat: chair }).await;
+        }
+        expert
+            .wait_for_text("#chair", &format!("专家 {chair}"))
+            .await;
+        host.click("#next-phase[data-to='evaluation']").await;
+
+        // Scoring: a score over the criterion's maximum is refused on the page.
+        expert.fill("#score-0-0", "61").await;
+        expert.fill("#score-0-1", "30").await;
+        expert.click("#sheet-submit-0").await;
+        expert.wait_for("#score-0-0[aria-invalid='true']").await;
+        expert.fill("#score-0-0", "52.5").await;
+        expert.click("#sheet-submit-0").await;
+        expert
+            .wait_for("#sheet-status-0[data-recorded='true']")
+            .await;
+        assert!(expert.text("#sheet-status-0").await.contains("82.50"));
+        // A clarification request, approved by the supervisor in their browser.
+        expert.click("#clarify-panel > summary").await;
+        expert
+            .fill("#clarify-question", "请澄清第 3.2 节的工期安排")
+            .await;
+        expert.click("#clarify-submit").await;
+        supervisor.click("#clarification-1-approve").await;
+        expert
+            .wait_for("#clarification-1[data-state='approved']")
+            .await;
+        supervisor.fill("#warn-text", "请勿讨论投标人背景").await;
+        supervisor.click("#warn-submit").await;
+        expert
+            .wait_for_text("#warnings", "请勿讨论投标人背景")
+            .await;
+        expert.screenshot("session-scoring").await;
+        supervisor
+            .wait_for(&format!("#seat-{my_seat}[data-connected='true']"))
+            .await;
+        supervisor.screenshot("supervisor-session").await;
+
+        // The network drops: the page says so, and a sheet submitted meanwhile waits.
+        let before = shown_seqs(&expert).await;
+        relay.outage_begins();
+        expert
+            .wait_for("#connection-state[data-state='reconnecting']")
+            .await;
+        expert.fill("#score-1-0", "45").await;
+        expert.fill("#score-1-1", "35.25").await;
+        expert.click("#sheet-submit-1").await;
+        for (client, _) in clients.iter_mut() {
+            let technical = format!("{}.5", 40 + client.seat.unwrap());
+            ok(client, sheet("Bidder A", &technical, "30")).await;
+            ok(client, sheet("Bidder B", "45", "35.25")).await;
+        }
+        expert.screenshot("session-reconnecting").await;
+        relay.outage_ends();
+        expert
+            .wait_for("#connection-state[data-state='connected']")
+            .await;
+        expert
+            .wait_for("#sheet-status-1[data-recorded='true']")
+            .await;
+        let others_seats: Vec<u32> = clients.iter().map(|(c, _)| c.seat.unwrap()).collect();
+        for seat in &others_seats {
+            expert
+                .wait_for_text(
+                    "#event-log",
+                    &format!("专家 {seat} 已提交对 Bidder B 的评分表"),
+                )
+                .await;
+        }
+        let after = shown_seqs(&expert).await;
+        let mut unique = after.clone();
+        unique.dedup();
+        assert_eq!(unique, after, "no event twice");
+        assert!(
+            after.windows(2).all(|w| w[0] > w[1]),
+            "newest first, in order: {after:?}"
+        );
+        assert!(after.len() > before.len());
+        // The language switch redraws the room without a new connection.
+        expert.click("#lang-switch").await;
+        expert.wait_for_text("#connection-state", "Connected").await;
+        assert_eq!(shown_seqs(&expert).await, after);
+        expert.click("#lang-switch").await;
+
+        // Summary and signing.
+        host.click("#next-phase[data-to='summary']").await;
+        expert.wait_for("#summary").await;
+        host.click("#next-phase[data-to='signing']").await;
+        expert
+            .wait_for("#report-verified[data-verified='true']")
+            .await;
+        expert.fill("#dissent-reasons", "太短").await;
+        expert.click("#dissent-submit").await;
+        expert
+            .wait_for("#dissent-reasons[aria-invalid='true']")
+            .await;
+        expert.screenshot("session-signing").await;
+        expert.click("#sign-report").await;
+        expert
+            .wait_for("#my-signature[data-signature='agree']")
+            .await;
+        let draft = expert.text("#report-sha256").await;
+        for (client, _) in clients.iter_mut() {
+            ok(
+                client,
+                Request::Sign {
+                    report_sha256: draft.clone(),
+                    agree: true,
+                    reasons: None,
+                },
+            )
+            .await;
+        }
+        host.wait_for_text(&format!("#seat-{my_seat}"), "同意")
+            .await;
+        host.screenshot("host-session-signing").await;
+        host.click("#next-phase[data-to='closed']").await;
+        expert.wait_for("#phase[data-phase='closed']").await;
+        supervisor.wait_for("#final-report-sha256").await;
+
+        // The server's record: the report is signed by the browser expert's seat.
+        let report: Value = fx
+            .app
+            .get(
+                &format!("/api/v1/sessions/{session_id}/report"),
+                Some(&fx.supervisor),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(report["final"], true);
+        assert_eq!(report["report"]["draft_sha256"], draft.as_str());
+        assert_eq!(report["report"]["chair"], chair);
+        let seats = report["report"]["seats"].as_array().unwrap();
+        let signed = seats.iter().find(|s| s["seat"] == my_seat).unwrap();
+        assert_eq!(signed["signature"], "agree");
+        let summary = report["report"]["summary"].as_array().unwrap();
+        let mine_b = summary[1]["sheets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["seat"] == my_seat)
+            .unwrap();
+        assert_eq!(
+            mine_b["total_centi"], 8025,
+            "the sheet sent during the outage, once"
+        );
+        let mine_a = summary[0]["sheets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["seat"] == my_seat)
+            .unwrap();
+        assert_eq!(mine_a["total_centi"], 8250);
+        // Nothing the pages logged is an error (CSP, Trusted Types, script failures).
+        for browser in [&expert, &host, &supervisor] {
+            let log = browser.console_log().await;
+            assert!(
+                !log.iter().any(|line| line.starts_with("SEVERE")
+                    && !line.contains("ERR_")
+                    && !line.contains("/ws?")),
+                "{log:#?}"
+            );
+        }
+    }
+}
