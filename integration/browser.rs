@@ -171,7 +171,29 @@ impl Browser {
             "a screenshot name is a plain file stem, not {name:?}"
         );
         let png = self.client.screenshot().await.unwrap();
-        save_screenshot(name, &png)
+        let path = save_screenshot(name, &png);
+        self.assert_accessible(name).await;
+        path
+    }
+
+    /// What a screen reader and a keyboard need from every screen the tests photograph: each
+    /// form control has a name (a label, `aria-label` or `aria-labelledby`), each button and
+    /// link has text, each image an `alt`, ids are unique (labels and `aria-*` point at them),
+    /// and the document says its language.
+    pub async fn assert_accessible(&self, screen: &str) {
+        let problems = self.execute(ACCESSIBILITY_CHECK).await;
+        let problems: Vec<&str> = problems
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(
+            problems.is_empty(),
+            "{}",
+            self.failure(&format!("screen {screen}: {problems:#?}"))
+                .await
+        );
     }
 
     /// Runs `js` as the body of a function in the page and returns what it returns. For what no
@@ -532,3 +554,32 @@ impl Impostor {
         self.answered.load(Ordering::SeqCst)
     }
 }
+
+const ACCESSIBILITY_CHECK: &str = r#"
+const problems = [];
+const describe = (el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.name ? '[name=' + el.name + ']' : ''}`;
+for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+  const named = (el.labels && el.labels.length) || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby');
+  if (!named) problems.push(`no label: ${describe(el)}`);
+}
+for (const el of document.querySelectorAll('button, a[href], summary')) {
+  if (!(el.textContent.trim() || el.getAttribute('aria-label'))) problems.push(`no text: ${describe(el)}`);
+}
+for (const el of document.querySelectorAll('img')) {
+  if (!el.hasAttribute('alt')) problems.push(`no alt: ${describe(el)}`);
+}
+const seen = new Set();
+for (const el of document.querySelectorAll('[id]')) {
+  if (seen.has(el.id)) problems.push(`duplicate id: ${el.id}`);
+  seen.add(el.id);
+}
+for (const attribute of ['aria-describedby', 'aria-labelledby', 'aria-errormessage']) {
+  for (const el of document.querySelectorAll(`[${attribute}]`)) {
+    for (const id of el.getAttribute(attribute).split(/\s+/)) {
+      if (id && !document.getElementById(id)) problems.push(`${attribute} names no element: ${describe(el)} → ${id}`);
+    }
+  }
+}
+if (!document.documentElement.lang) problems.push('the document has no lang');
+return problems;
+"#;

@@ -1438,3 +1438,63 @@ mod session_room {
         }
     }
 }
+
+#[tokio::test]
+async fn the_keyboard_alone_logs_in_and_follows_the_menu() {
+    let app = spawn_app().await;
+    let admin = app.create_account("keyboard-admin", Role::Admin).await;
+    let browser = Browser::start(&app).await;
+    browser.open("/console/").await;
+    browser.wait_for("#login-form").await;
+    // From the top of the page: the skip link, the language switch, then the form.
+    press(&browser, "\u{E004}".into()).await;
+    assert_eq!(
+        browser.execute("return document.activeElement.id;").await,
+        "skip-link"
+    );
+    press(&browser, "\u{E004}\u{E004}".into()).await;
+    assert_eq!(
+        browser.execute("return document.activeElement.id;").await,
+        "login-username"
+    );
+    press(
+        &browser,
+        format!("keyboard-admin\u{E004}{}\u{E004}", crate::helpers::PASSWORD),
+    )
+    .await;
+    press(
+        &browser,
+        format!("{}\u{E007}", app.fresh_totp(&admin).unwrap()),
+    )
+    .await;
+    browser.wait_for_text("#whoami", "keyboard-admin").await;
+
+    // The menu is reachable by Tab and followed with Enter.
+    browser
+        .execute("document.getElementById('skip-link').focus();")
+        .await;
+    let mut reached = None;
+    for _ in 0..10 {
+        press(&browser, "\u{E004}".into()).await;
+        let route = browser
+            .execute("return document.activeElement.dataset.route || null;")
+            .await;
+        if route == "admin/accounts" {
+            reached = Some(route);
+            break;
+        }
+    }
+    assert!(
+        reached.is_some(),
+        "Tab never reached the accounts menu entry"
+    );
+    press(&browser, "\u{E007}".into()).await;
+    browser.wait_for("#account-username").await;
+    assert!(browser.current_url().await.ends_with("#/admin/accounts"));
+}
+
+/// Types into whatever has the keyboard focus, as a user at the keyboard would.
+async fn press(browser: &Browser, keys: String) {
+    let focused = browser.webdriver().active_element().await.unwrap();
+    focused.send_keys(&keys).await.unwrap();
+}

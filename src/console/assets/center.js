@@ -267,6 +267,7 @@ function check(control, message) {
   document.getElementById(id)?.remove();
   if (!message) {
     control.removeAttribute('aria-invalid');
+    control.removeAttribute('aria-errormessage');
     return true;
   }
   control.setAttribute('aria-invalid', 'true');
