@@ -871,54 +871,8 @@ mod session_room {
     use crate::browser::Browser;
     use crate::draws::{DrawFixture, experts};
     use crate::helpers::{PASSWORD, TestAccount, rustls_client_config};
-    use crate::invitations::{answer, invited};
+    use crate::invitations::{answer, expert_accounts, invited};
     use crate::sessions::{bidders_and_criteria, ok, sheet};
-
-    /// An expert with a login: the username the browser types, and a bearer token for the API.
-    struct ExpertLogin {
-        username: String,
-        token: String,
-    }
-
-    /// Issues and activates a login for every expert in the pool.
-    async fn expert_logins(fx: &DrawFixture) -> Vec<ExpertLogin> {
-        let listed: Value = fx
-            .app
-            .get("/api/v1/experts?limit=100", Some(&fx.admin))
-            .await
-            .json()
-            .await
-            .unwrap();
-        let mut logins = Vec::new();
-        for expert in listed["experts"].as_array().unwrap() {
-            let id = expert["expert_id"].as_str().unwrap();
-            let issued: Value = fx
-                .app
-                .post(
-                    &format!("/api/v1/experts/{id}/login"),
-                    Some(&fx.admin),
-                    &json!({}),
-                )
-                .await
-                .json()
-                .await
-                .unwrap();
-            let username = issued["username"].as_str().unwrap().to_owned();
-            let activate = json!({"username": username, "code": issued["activation_code"], "password": PASSWORD});
-            let response = fx.app.post("/api/v1/auth/activate", None, &activate).await;
-            assert_eq!(response.status(), StatusCode::NO_CONTENT);
-            let login: Value = fx
-                .app
-                .post_login(&json!({"username": username, "password": PASSWORD}))
-                .await
-                .json()
-                .await
-                .unwrap();
-            let token = login["token"].as_str().unwrap().to_owned();
-            logins.push(ExpertLogin { username, token });
-        }
-        logins
-    }
 
     /// A TCP relay in front of the server: it can drop every connection through it and refuse
     /// new ones for a while, which is a network outage as the browser behind it sees one.
@@ -1032,7 +986,7 @@ mod session_room {
             settings.auth.address_attempts_per_minute = 10_000;
         })
         .await;
-        let logins = expert_logins(&fx).await;
+        let logins = expert_accounts(&fx).await;
         for name in ["center-b", "center-c"] {
             fx.app.create_account(name, Role::Center).await;
         }

@@ -7,8 +7,24 @@ use serde_json::{Value, json};
 use crate::draws::{DrawFixture, experts, tokens};
 use crate::helpers::*;
 
+/// An expert with an activated login: the username a person types, and a bearer token.
+pub(crate) struct ExpertLogin {
+    pub expert_id: String,
+    pub username: String,
+    pub token: String,
+}
+
 /// Every expert in the pool with a login: (expert id, bearer token).
 pub(crate) async fn expert_logins(fx: &DrawFixture) -> Vec<(String, String)> {
+    expert_accounts(fx)
+        .await
+        .into_iter()
+        .map(|login| (login.expert_id, login.token))
+        .collect()
+}
+
+/// Issues and activates a login for every expert in the pool (at most 100).
+pub(crate) async fn expert_accounts(fx: &DrawFixture) -> Vec<ExpertLogin> {
     let listed: Value = fx
         .app
         .get("/api/v1/experts?limit=100", Some(&fx.admin))
@@ -45,7 +61,11 @@ pub(crate) async fn expert_logins(fx: &DrawFixture) -> Vec<(String, String)> {
             .json()
             .await
             .unwrap();
-        logins.push((id, login["token"].as_str().unwrap().to_owned()));
+        logins.push(ExpertLogin {
+            expert_id: id,
+            username,
+            token: login["token"].as_str().unwrap().to_owned(),
+        });
     }
     logins
 }

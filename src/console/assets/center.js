@@ -11,7 +11,7 @@
 // #session-assignment, #session-deviation, #session-submit.
 
 import * as api from './api.js';
-import { h, replace, field, errorSlot, action, table, toast, section, randomHex } from './dom.js';
+import { h, replace, field, errorSlot, action, table, toast, section, randomHex, markInvalid } from './dom.js';
 import { t, formatTime } from './i18n.js';
 
 export const strings = {
@@ -261,23 +261,6 @@ function confirmedOf(draw) {
   return { k, confirmed };
 }
 
-/** Marks a control invalid with a message (or clears it); returns whether it was valid. */
-function check(control, message) {
-  const id = `${control.id}-error`;
-  document.getElementById(id)?.remove();
-  if (!message) {
-    control.removeAttribute('aria-invalid');
-    control.removeAttribute('aria-errormessage');
-    return true;
-  }
-  control.setAttribute('aria-invalid', 'true');
-  // Corrected fields stop looking wrong at once; the next submission checks them again.
-  control.addEventListener('input', () => check(control, null), { once: true });
-  control.setAttribute('aria-errormessage', id);
-  control.insertAdjacentElement('afterend', h('span', { id, class: 'hint error-text', role: 'alert' }, message));
-  return false;
-}
-
 // ---- the list ----------------------------------------------------------------------------------
 
 async function renderDraws(ctx) {
@@ -411,18 +394,18 @@ function renderDrawForm(ctx, codes) {
 
   const validate = () => {
     let ok = true;
-    ok = check(reference, reference.value.trim() ? null : t('center.check.required')) && ok;
-    ok = check(name, name.value.trim() ? null : t('center.check.required')) && ok;
-    ok = check(venue, mode.value === 'distributed' || venue.value.trim() ? null : t('center.check.required')) && ok;
-    ok = check(start, start.value ? null : t('center.check.required')) && ok;
-    ok = check(region, !region.value || /^\d{6}$/.test(region.value) ? null : t('center.new.region_hint')) && ok;
+    ok = markInvalid(reference, reference.value.trim() ? null : t('center.check.required')) && ok;
+    ok = markInvalid(name, name.value.trim() ? null : t('center.check.required')) && ok;
+    ok = markInvalid(venue, mode.value === 'distributed' || venue.value.trim() ? null : t('center.check.required')) && ok;
+    ok = markInvalid(start, start.value ? null : t('center.check.required')) && ok;
+    ok = markInvalid(region, !region.value || /^\d{6}$/.test(region.value) ? null : t('center.new.region_hint')) && ok;
     for (const s of strata) {
-      ok = check(s.count, Number(s.count.value) >= 1 ? null : t('center.check.count')) && ok;
+      ok = markInvalid(s.count, Number(s.count.value) >= 1 ? null : t('center.check.count')) && ok;
       ok = s.tree.require() && ok;
     }
     for (const a of avoided) {
-      ok = check(a.orgName, a.orgName.value.trim() ? null : t('center.check.required')) && ok;
-      ok = check(a.orgCode, validCreditCode(a.orgCode.value.trim()) ? null : t('center.check.code')) && ok;
+      ok = markInvalid(a.orgName, a.orgName.value.trim() ? null : t('center.check.required')) && ok;
+      ok = markInvalid(a.orgCode, validCreditCode(a.orgCode.value.trim()) ? null : t('center.check.code')) && ok;
     }
     return ok;
   };
@@ -604,15 +587,15 @@ function renderSessionForm(ctx, draw) {
     let ok = true;
     if (crossSite) {
       const total = venues.reduce((sum, v) => sum + Number(v.seats.value || 0), 0);
-      for (const v of venues) ok = check(v.name, v.name.value.trim() ? null : t('center.check.required')) && ok;
-      for (const v of venues.slice(1)) ok = check(v.operator, v.operator.value.trim() ? null : t('center.check.required')) && ok;
-      ok = check(venues[0].seats, total === size ? null : t('center.session.seat_total', { n: size })) && ok;
+      for (const v of venues) ok = markInvalid(v.name, v.name.value.trim() ? null : t('center.check.required')) && ok;
+      for (const v of venues.slice(1)) ok = markInvalid(v.operator, v.operator.value.trim() ? null : t('center.check.required')) && ok;
+      ok = markInvalid(venues[0].seats, total === size ? null : t('center.session.seat_total', { n: size })) && ok;
     }
-    ok = check(supervisors, supervisors.value.trim() ? null : t('center.check.required')) && ok;
-    ok = check(bidders, bidders.value.trim() ? null : t('center.check.required')) && ok;
+    ok = markInvalid(supervisors, supervisors.value.trim() ? null : t('center.check.required')) && ok;
+    ok = markInvalid(bidders, bidders.value.trim() ? null : t('center.check.required')) && ok;
     for (const c of criteria) {
-      ok = check(c.name, c.name.value.trim() ? null : t('center.check.required')) && ok;
-      ok = check(c.max, Number(c.max.value) >= 1 ? null : t('center.check.count')) && ok;
+      ok = markInvalid(c.name, c.name.value.trim() ? null : t('center.check.required')) && ok;
+      ok = markInvalid(c.max, Number(c.max.value) >= 1 ? null : t('center.check.count')) && ok;
     }
     if (!ok) throw new Error(t('center.check.fix'));
     const body = {

@@ -84,6 +84,28 @@ export function errorBox(error) {
   return h('div', { class: 'error', role: 'alert' }, h('strong', {}, error.title || t('common.error')), ' ', lines.join(' '), extra);
 }
 
+/**
+ * Marks a control invalid with a message tied to it (`aria-invalid`, `aria-describedby`), or
+ * clears the mark; returns whether the control is valid. A corrected control stops looking wrong
+ * as soon as it is edited; the next submission checks it again.
+ */
+export function markInvalid(control, message) {
+  const messageId = `${control.id}-error`;
+  document.getElementById(messageId)?.remove();
+  const described = (control.getAttribute('aria-describedby') || '').split(' ').filter((id) => id && id !== messageId);
+  if (message) {
+    control.setAttribute('aria-invalid', 'true');
+    described.push(messageId);
+    control.insertAdjacentElement('afterend', h('span', { class: 'field-error', id: messageId, role: 'alert' }, message));
+    control.addEventListener('input', () => markInvalid(control, null), { once: true });
+  } else {
+    control.removeAttribute('aria-invalid');
+  }
+  if (described.length) control.setAttribute('aria-describedby', described.join(' '));
+  else control.removeAttribute('aria-describedby');
+  return !message;
+}
+
 /** An itemised problem without a sentence, e.g. a stratum's counts: "eligible: 3, k: 5". */
 function describe(item) {
   return Object.entries(item)

@@ -11,7 +11,7 @@
 //                #to-sessions
 
 import * as api from './api.js';
-import { h, replace, field, errorSlot, action, toast, section } from './dom.js';
+import { h, replace, field, errorSlot, action, toast, section, markInvalid } from './dom.js';
 import { t, formatTime } from './i18n.js';
 
 export const strings = {
@@ -204,22 +204,6 @@ function validEmail(text) {
     && !/\s/.test(email);
 }
 
-/** Marks a control invalid with a message tied to it, or clears the mark. */
-function mark(control, message) {
-  const messageId = `${control.id}-error`;
-  document.getElementById(messageId)?.remove();
-  const described = (control.getAttribute('aria-describedby') || '').split(' ').filter((id) => id && id !== messageId);
-  if (message) {
-    control.setAttribute('aria-invalid', 'true');
-    described.push(messageId);
-    control.insertAdjacentElement('afterend', h('span', { class: 'field-error', id: messageId }, message));
-  } else {
-    control.removeAttribute('aria-invalid');
-  }
-  if (described.length) control.setAttribute('aria-describedby', described.join(' '));
-  else control.removeAttribute('aria-describedby');
-}
-
 // ---- The record ----
 
 function parseList(text) {
@@ -317,7 +301,7 @@ async function renderRecord() {
   function validate() {
     let ok = true;
     const check = (control, message) => {
-      mark(control, message);
+      markInvalid(control, message);
       if (message) ok = false;
     };
     check(phone, phone.value.trim() && !validPhone(phone.value) ? t('expert.invalid.phone') : null);
@@ -355,7 +339,7 @@ async function renderRecord() {
       leave: 'leave-add', relatives_employers: 'relative-add', employer_history: 'history-add',
     }[error.field]);
     if (control) {
-      mark(control, error.detail);
+      markInvalid(control, error.detail);
       control.focus();
     }
   }
@@ -472,16 +456,16 @@ function invitationCard(invitation, redraw) {
     relationshipField.hidden = true;
     reason.addEventListener('change', () => {
       relationshipField.hidden = reason.value !== 'conflict_of_interest';
-      mark(reason, null);
+      markInvalid(reason, null);
     });
     const decline = action(t('expert.inv.decline'), async () => {
-      mark(reason, reason.value ? null : t('expert.inv.need_reason'));
+      markInvalid(reason, reason.value ? null : t('expert.inv.need_reason'));
       if (!reason.value) { reason.focus(); return; }
       const body = { accept: false, reason: reason.value };
       if (reason.value === 'conflict_of_interest') {
         const text = relationship.value.trim();
         const length = Array.from(text).length;
-        mark(relationship, length >= 2 && length <= 200 ? null : t('expert.inv.need_relationship'));
+        markInvalid(relationship, length >= 2 && length <= 200 ? null : t('expert.inv.need_relationship'));
         if (length < 2 || length > 200) { relationship.focus(); return; }
         body.relationship = text;
       }
@@ -489,8 +473,8 @@ function invitationCard(invitation, redraw) {
       try {
         view = await api.post(`/api/v1/invitations/${encodeURIComponent(id)}/answer`, body);
       } catch (error) {
-        if (error.field === 'reason') mark(reason, error.detail);
-        if (error.field === 'relationship') mark(relationship, error.detail);
+        if (error.field === 'reason') markInvalid(reason, error.detail);
+        if (error.field === 'relationship') markInvalid(relationship, error.detail);
         throw error;
       }
       toast(t('expert.inv.declined'));

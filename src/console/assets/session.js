@@ -29,7 +29,7 @@
 //              #contribute-entropy
 
 import * as api from './api.js';
-import { h, replace, field, errorSlot, action, table, toast, randomHex } from './dom.js';
+import { h, replace, field, errorSlot, action, table, toast, randomHex, markInvalid } from './dom.js';
 import { t, formatTime } from './i18n.js';
 
 export const strings = {
@@ -1422,21 +1422,6 @@ export function parseScore(text, max) {
   if (!/^[0-9]{1,4}(\.[0-9]{1,2})?$/.test(value)) return null;
   const number = Number(value);
   return number >= 0 && number <= max ? number : null;
-}
-
-function markInvalid(control, message) {
-  const messageId = `${control.id}-error`;
-  document.getElementById(messageId)?.remove();
-  const described = (control.getAttribute('aria-describedby') || '').split(' ').filter((id) => id && id !== messageId);
-  if (message) {
-    control.setAttribute('aria-invalid', 'true');
-    described.push(messageId);
-    control.insertAdjacentElement('afterend', h('span', { class: 'field-error', id: messageId }, message));
-  } else {
-    control.removeAttribute('aria-invalid');
-  }
-  if (described.length) control.setAttribute('aria-describedby', described.join(' '));
-  else control.removeAttribute('aria-describedby');
 }
 
 /** What the user has typed or ticked, and where the focus is, by element id. */
