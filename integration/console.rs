@@ -862,7 +862,7 @@ async fn a_second_supervisor_approves_and_refuses_unseal_requests_in_the_console
 mod session_room {
     use reqwest::StatusCode;
     use sealdraw::auth::Role;
-    use sealdraw::session::client::{Endpoint, SessionClient};
+    use sealdraw::session::client::SessionClient;
     use sealdraw::session::protocol::Request;
     use serde_json::{Value, json};
     use std::sync::Arc;
@@ -870,7 +870,7 @@ mod session_room {
 
     use crate::browser::Browser;
     use crate::draws::{DrawFixture, experts};
-    use crate::helpers::{PASSWORD, TestAccount, rustls_client_config};
+    use crate::helpers::{PASSWORD, TestAccount};
     use crate::invitations::{answer, expert_accounts, invited};
     use crate::sessions::{bidders_and_criteria, ok, sheet};
 
@@ -922,16 +922,7 @@ mod session_room {
     }
 
     async fn connect(fx: &DrawFixture, session_id: &str, bearer: &str) -> SessionClient {
-        let endpoint = Endpoint {
-            address: format!("127.0.0.1:{}", fx.app.port),
-            server_name: "localhost".into(),
-            tls: Arc::new(rustls_client_config(
-                &fx.app.certs.ca(),
-                None,
-                &[&rustls::version::TLS13],
-            )),
-            origin: None,
-        };
+        let endpoint = fx.app.session_endpoint();
         let response = fx
             .app
             .post(

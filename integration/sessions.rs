@@ -4,7 +4,6 @@
 //! and Origin checks, and clients that misbehave.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -123,16 +122,7 @@ impl Committee {
         );
         let created: Value = response.json().await.unwrap();
         let session_id = created["session_id"].as_str().unwrap().to_owned();
-        let endpoint = Endpoint {
-            address: format!("127.0.0.1:{}", fx.app.port),
-            server_name: "localhost".into(),
-            tls: Arc::new(rustls_client_config(
-                &fx.app.certs.ca(),
-                None,
-                &[&rustls::version::TLS13],
-            )),
-            origin: None,
-        };
+        let endpoint = fx.app.session_endpoint();
         Self {
             fx,
             draw_id,
