@@ -229,6 +229,121 @@ async fn a_center_requests_a_draw_contributes_randomness_watches_confirmations_a
 }
 
 #[tokio::test]
+async fn a_center_opens_a_cross_site_session_across_three_venues() {
+    let fx = DrawFixture::with(&experts(18, "A0301"), |settings| {
+        settings.auth.address_attempts_per_minute = 10_000;
+    })
+    .await;
+    for operator in ["center-b", "center-c"] {
+        fx.app.account_with_token(operator, Role::Center).await;
+    }
+    let logins = expert_logins(&fx).await;
+    let mut body = fx.request(json!([{"specialty_prefixes": ["A03"], "count": 5, "reserves": 1}]));
+    body["mode"] = json!("cross_site");
+    body["project_region"] = json!("420500");
+    let draw_id = fx.drawn(&body).await["draw_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (bearer, invitation) in invited(&fx, &logins, "pending").await {
+        assert_eq!(
+            answer(&fx, &bearer, &invitation, json!({"accept": true}))
+                .await
+                .status(),
+            200
+        );
+    }
+
+    let browser = Browser::start(&fx.app).await;
+    browser
+        .login(&fx.app, &account("center", Role::Center))
+        .await;
+    browser
+        .open(&format!("/console/#/center/draw?id={draw_id}"))
+        .await;
+    browser.click("#open-session-form").await;
+    // The main venue is the draw's; two sub-venues run by other centers.
+    browser.wait_for("#venue-1-name").await;
+    let main = browser
+        .execute("return document.querySelector('#venue-1-name').value;")
+        .await;
+    assert_eq!(main, body["venue"]);
+    browser.fill("#venue-1-seats", "1").await;
+    browser.fill("#venue-2-name", "武汉 副场").await;
+    browser.fill("#venue-2-operator", "center-b").await;
+    browser.fill("#venue-2-seats", "2").await;
+    browser.fill("#session-supervisors", "supervisor").await;
+    browser.fill("#session-bidders", "甲公司\n乙公司").await;
+    browser.fill("#criterion-1-name", "综合评分").await;
+    browser.fill("#criterion-1-points", "100").await;
+    // Three seats for a committee of five: refused in the browser.
+    browser.click("#session-submit").await;
+    browser
+        .wait_for_text("[role=alert]", "不得少于委员会人数 5")
+        .await;
+    browser.click("#add-venue").await;
+    browser.fill("#venue-3-name", "宜昌 副场").await;
+    browser.fill("#venue-3-operator", "center-c").await;
+    browser.fill("#venue-3-seats", "3").await;
+    browser.screenshot("center-cross-site-session-form").await;
+    browser.click("#session-submit").await;
+    eventually(
+        &browser,
+        "the session screen to open",
+        "location.hash.startsWith('#/session/room')",
+    )
+    .await;
+
+    let sessions: Value = fx
+        .app
+        .get("/api/v1/sessions", Some(&fx.center))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let session_id = sessions[0]["session_id"].as_str().unwrap();
+    let view: Value = fx
+        .app
+        .get(&format!("/api/v1/sessions/{session_id}"), Some(&fx.center))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let venues: Vec<(String, u64, bool)> = view["venues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["name"].as_str().unwrap().to_owned(),
+                v["seats"].as_u64().unwrap(),
+                v["main"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        venues,
+        [
+            (main.as_str().unwrap().to_owned(), 1, true),
+            ("武汉 副场".to_owned(), 2, false),
+            ("宜昌 副场".to_owned(), 3, false),
+        ]
+    );
+    assert_eq!(view["bidders"], json!(["甲公司", "乙公司"]));
+    // The sub-venue operators can follow the session they run.
+    let operator = fx.app.login(&account("center-b", Role::Center)).await;
+    let theirs: Value = fx
+        .app
+        .get("/api/v1/sessions", Some(&operator))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(theirs[0]["session_id"], session_id);
+    assert_no_console_errors(&browser).await;
+}
+
+#[tokio::test]
 async fn an_admin_imports_with_line_errors_manages_accounts_and_reads_key_status() {
     let app = spawn_app().await;
     let admin = app.create_account("console-admin", Role::Admin).await;

@@ -111,7 +111,7 @@ export const strings = {
     'center.session.main': '主场（本中心主持）',
     'center.session.venue_name': '场地名称',
     'center.session.operator': '副场运营中心的用户名',
-    'center.session.seats': '席位数',
+    'center.session.seats': '席位数（容量）',
     'center.session.add_venue': '增加副场',
     'center.session.supervisors': '监督人员用户名（用逗号分隔）',
     'center.session.bidders': '投标人（每行一个）',
@@ -124,7 +124,7 @@ export const strings = {
     'center.session.in_order': '按席位顺序',
     'center.session.deviation': '偏离提示阈值（%）',
     'center.session.submit': '创建评标会议',
-    'center.session.seat_total': '各场地席位合计须等于委员会人数 {n}。',
+    'center.session.seat_total': '各场地席位数合计不得少于委员会人数 {n}；随机分配时，专家在这些席位中随机就座。',
   },
   en: {
     'center.nav.draws': 'Draws',
@@ -222,7 +222,7 @@ export const strings = {
     'center.session.main': 'Main venue (hosted by this center)',
     'center.session.venue_name': 'Venue name',
     'center.session.operator': 'Username of the center operating this sub-venue',
-    'center.session.seats': 'Seats',
+    'center.session.seats': 'Seats (capacity)',
     'center.session.add_venue': 'Add a sub-venue',
     'center.session.supervisors': 'Supervisors’ usernames (comma separated)',
     'center.session.bidders': 'Bidders (one per line)',
@@ -235,7 +235,7 @@ export const strings = {
     'center.session.in_order': 'In seat order',
     'center.session.deviation': 'Deviation warning threshold (%)',
     'center.session.submit': 'Open the session',
-    'center.session.seat_total': 'The venues’ seats must add up to the committee size, {n}.',
+    'center.session.seat_total': 'The venues’ seats must add up to at least the committee size, {n}; with random placement the experts are placed among these seats at random.',
   },
 };
 
@@ -589,7 +589,7 @@ function renderSessionForm(ctx, draw) {
       const total = venues.reduce((sum, v) => sum + Number(v.seats.value || 0), 0);
       for (const v of venues) ok = markInvalid(v.name, v.name.value.trim() ? null : t('center.check.required')) && ok;
       for (const v of venues.slice(1)) ok = markInvalid(v.operator, v.operator.value.trim() ? null : t('center.check.required')) && ok;
-      ok = markInvalid(venues[0].seats, total === size ? null : t('center.session.seat_total', { n: size })) && ok;
+      ok = markInvalid(venues[0].seats, total >= size ? null : t('center.session.seat_total', { n: size })) && ok;
     }
     ok = markInvalid(supervisors, supervisors.value.trim() ? null : t('center.check.required')) && ok;
     ok = markInvalid(bidders, bidders.value.trim() ? null : t('center.check.required')) && ok;
