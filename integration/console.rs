@@ -1,4 +1,5 @@
-//! The web console, end to end in headless Chromium against the real server (see `browser.rs`).
+//! The web console, end to end in headless Chromium against the real server (see `browser.rs`),
+//! and one smoke test of it in headless Firefox.
 
 use base64::Engine;
 use sealdraw::auth::Role;
