@@ -1,5 +1,7 @@
 //! `Browser`: a headless Chromium, driven through its own chromedriver, that trusts the test
-//! server's certificate and no other. The console's end-to-end tests run in it.
+//! server's certificate and no other. The console's end-to-end tests run in it; one smoke test
+//! runs in a headless Firefox driven through geckodriver ([`Browser::firefox`]), which likewise
+//! accepts the test server's certificate alone.
 //!
 //! The helpers find elements by CSS selector and wait (up to [`TIMEOUT`]) for them to be
 //! visible, because the console renders after its API calls answer; a helper that gives up
@@ -18,7 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
+use base64::Engine as _;
 use fantoccini::elements::Element;
 use fantoccini::error::{CmdError, ErrorStatus};
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -37,7 +39,7 @@ pub struct Browser {
     /// Chromedriver hands each log entry out once; kept for later calls and failure messages.
     log: Mutex<Vec<String>>,
     driver: Driver,
-    // Declared after `driver`: Chromium must have quit before its profile is deleted.
+    // Declared after `driver`: the browser must have quit before its profile is deleted.
     _profile: TempDir,
 }
 
@@ -54,7 +56,7 @@ impl Browser {
     /// A fresh Chromium that accepts only the certificate in `cert_pem`, with relative URLs on
     /// `base`.
     pub async fn trusting(cert_pem: &Path, base: String) -> Browser {
-        let driver = Driver::start().await;
+        let driver = Driver::start(Engine::Chromium).await;
         let profile = tempfile::tempdir().unwrap();
         let args = [
             "--headless".to_owned(),
@@ -76,11 +78,73 @@ impl Browser {
             "goog:loggingPrefs": {"browser": "ALL"},
         }))
         .unwrap();
+        Browser::connect(driver, capabilities, base, profile).await
+    }
+
+    /// A fresh headless Firefox (empty profile) whose relative URLs are on `app`, and which
+    /// accepts the test server's certificate at the test server's address and nothing else.
+    ///
+    /// Firefox has no switch like Chromium's SPKI list, and trusting the test CA would need
+    /// NSS's certutil to write the profile's certificate database. Instead the profile starts
+    /// with the file in which Firefox keeps the exceptions a user adds on its certificate warning
+    /// page: one entry, for this host and port, naming the SHA-256 fingerprint of the server's
+    /// certificate. `acceptInsecureCerts` stays false, so any other certificate is refused.
+    pub async fn firefox(app: &TestApp) -> Browser {
+        let driver = Driver::start(Engine::Firefox).await;
+        let profile = tempfile::tempdir().unwrap();
+        let host_port = format!("127.0.0.1:{}", app.port);
+        std::fs::write(
+            profile.path().join("cert_override.txt"),
+            certificate_exception(&host_port, &app.certs.server_cert()),
+        )
+        .unwrap();
+        let mut options = json!({
+            "args": [
+                "-headless",
+                "-width=1366",
+                "-height=768",
+                "-profile",
+                profile.path(),
+            ],
+        });
+        // Debian installs Firefox as `firefox-esr` (its `firefox` is a wrapper script);
+        // geckodriver itself looks for `firefox`.
+        if let Some(binary) = on_path("firefox-esr") {
+            options["binary"] = json!(binary);
+        }
+        let capabilities = serde_json::from_value(json!({
+            "browserName": "firefox",
+            "acceptInsecureCerts": false,
+            "moz:firefoxOptions": options,
+        }))
+        .unwrap();
+        Browser::connect(
+            driver,
+            capabilities,
+            format!("https://{host_port}"),
+            profile,
+        )
+        .await
+    }
+
+    async fn connect(
+        mut driver: Driver,
+        capabilities: serde_json::Map<String, Value>,
+        base: String,
+        profile: TempDir,
+    ) -> Browser {
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(capabilities)
             .connect(&driver.url)
             .await
-            .unwrap_or_else(|error| panic!("Chromium did not start: {error}\n{}", driver.output()));
+            .unwrap_or_else(|error| {
+                panic!(
+                    "{:?} did not start: {error}\n{}",
+                    driver.engine,
+                    driver.output()
+                )
+            });
+        driver.session = client.session_id().await.unwrap();
         Browser {
             client,
             base,
@@ -211,7 +275,14 @@ impl Browser {
 
     /// What the pages logged (console messages, CSP violations, failed loads) since this
     /// browser started, one `LEVEL message` an entry.
+    ///
+    /// Always empty in Firefox: geckodriver has no log endpoint (Firefox reports console
+    /// messages over WebDriver BiDi only, which fantoccini does not speak), so the Firefox test
+    /// asserts outcomes on the page instead.
     pub async fn console_log(&self) -> Vec<String> {
+        if self.driver.engine == Engine::Firefox {
+            return Vec::new();
+        }
         let session = self.client.session_id().await.unwrap().unwrap();
         let entries: Value = reqwest::Client::new()
             .post(format!("{}/session/{session}/se/log", self.driver.url))
@@ -335,6 +406,32 @@ fn truncated(text: &str, max_chars: usize) -> String {
     }
 }
 
+/// A `cert_override.txt` (the profile file of Firefox's certificate exceptions) accepting the
+/// certificate in `cert_pem` at `host_port` alone. Each line is `host:port:` (then the origin
+/// attributes, empty for ordinary pages), a tab, the SHA-256 algorithm's OID, a tab, and the
+/// certificate's SHA-256 fingerprint in colon-separated upper-case hex, as Firefox writes it.
+fn certificate_exception(host_port: &str, cert_pem: &Path) -> String {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let der = CertificateDer::from_pem_file(cert_pem).unwrap();
+    let fingerprint = sealdraw::crypto::sha256(der.as_ref())
+        .iter()
+        .map(|byte| format!("{byte:02X}"))
+        .collect::<Vec<_>>()
+        .join(":");
+    format!(
+        "# PSM Certificate Override Settings file\n\
+         {host_port}:\tOID.2.16.840.1.101.3.4.2.1\t{fingerprint}\t\n"
+    )
+}
+
+/// The first `name` in a directory of `$PATH`.
+fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file())
+}
+
 /// The base64 SHA-256 of the certificate's SubjectPublicKeyInfo, as Chromium's
 /// `--ignore-certificate-errors-spki-list` takes it.
 fn spki_sha256(cert_pem: &Path) -> String {
@@ -370,38 +467,55 @@ fn screenshot_dir() -> PathBuf {
     target.join("console-screenshots")
 }
 
-/// A chromedriver child process, with Chromium under it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Engine {
+    Chromium,
+    Firefox,
+}
+
+/// A WebDriver server child process (chromedriver or geckodriver), with its browser under it.
 struct Driver {
+    engine: Engine,
     child: Child,
     url: String,
+    /// The WebDriver session, once the browser has started.
+    session: Option<String>,
     output: Arc<Mutex<String>>,
 }
 
 impl Driver {
-    async fn start() -> Driver {
-        // Port 0: chromedriver binds a free port itself and prints it, so no other test can
-        // take the port between our choosing it and chromedriver binding it.
-        let mut child = Command::new("chromedriver")
+    async fn start(engine: Engine) -> Driver {
+        let (program, install) = match engine {
+            Engine::Chromium => ("chromedriver", "install Debian's chromium-driver"),
+            Engine::Firefox => (
+                "geckodriver",
+                "install it with `cargo install --locked geckodriver` (.ci/run pins the \
+                 version) and put cargo's bin directory on PATH, and install Debian's firefox-esr",
+            ),
+        };
+        // Port 0: the driver binds a free port itself and prints it, so no other test can take
+        // the port between our choosing it and the driver binding it.
+        let mut child = Command::new(program)
             .arg("--port=0")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|error| {
-                panic!("cannot run chromedriver ({error}): install Debian's chromium-driver")
-            });
+            .unwrap_or_else(|error| panic!("cannot run {program} ({error}): {install}"));
         let output = Arc::new(Mutex::new(String::new()));
         let (port_tx, port_rx) = tokio::sync::oneshot::channel();
         collect_lines(child.stderr.take().unwrap(), output.clone(), None);
         collect_lines(child.stdout.take().unwrap(), output.clone(), Some(port_tx));
         let mut driver = Driver {
+            engine,
             child,
             url: String::new(),
+            session: None,
             output,
         };
         let port = match tokio::time::timeout(TIMEOUT, port_rx).await {
             Ok(Ok(port)) => port,
-            _ => panic!("chromedriver did not start:\n{}", driver.output()),
+            _ => panic!("{program} did not start:\n{}", driver.output()),
         };
         driver.url = format!("http://127.0.0.1:{port}");
         driver.wait_until_ready().await;
@@ -421,7 +535,8 @@ impl Driver {
             }
             assert!(
                 Instant::now() < deadline,
-                "chromedriver did not become ready:\n{}",
+                "{:?}'s driver did not become ready:\n{}",
+                self.engine,
                 self.output()
             );
             tokio::time::sleep(POLL).await;
@@ -435,37 +550,56 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        // Killing chromedriver alone would orphan Chromium: asked to shut down, it quits the
-        // browsers it started first. Blocking is fine here, the test is over.
+        // Killing the driver alone would orphan its browser. Blocking is fine here, the test
+        // is over (or failing).
         if !self.url.is_empty() {
-            let _ = request_shutdown(&self.url["http://".len()..]);
-        }
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
+            let host = &self.url["http://".len()..];
+            match (self.engine, &self.session) {
+                // Asked to shut down, chromedriver quits the browsers it started first, then
+                // exits.
+                (Engine::Chromium, _) => {
+                    let _ = request(host, "GET", "/shutdown");
+                }
+                // geckodriver has no shutdown command; ending the session makes it quit
+                // Firefox and answer once Firefox has exited (if the client's own goodbye got
+                // there first, this waits behind it).
+                (Engine::Firefox, Some(session)) => {
+                    let _ = request(host, "DELETE", &format!("/session/{session}"));
+                }
+                (Engine::Firefox, None) => {}
             }
-            std::thread::sleep(Duration::from_millis(50));
+        }
+        // chromedriver exits by itself once its browsers have quit; geckodriver never does.
+        if self.engine == Engine::Chromium {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
 
-fn request_shutdown(host: &str) -> std::io::Result<()> {
+/// Sends a bodiless HTTP/1.1 request and waits (up to 30 s) for the whole answer.
+fn request(host: &str, method: &str, path: &str) -> std::io::Result<()> {
     let mut stream = TcpStream::connect(host)?;
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     write!(
         stream,
-        "GET /shutdown HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\n\
+         Connection: close\r\n\r\n"
     )?;
     let mut reply = Vec::new();
     stream.read_to_end(&mut reply)?;
     Ok(())
 }
 
-/// Appends what `pipe` says to `output` on a thread of its own (chromedriver would block on a
-/// full pipe), sending the port once chromedriver reports it.
+/// Appends what `pipe` says to `output` on a thread of its own (a driver would block on a full
+/// pipe), sending the port once the driver reports it.
 fn collect_lines(
     pipe: impl Read + Send + 'static,
     output: Arc<Mutex<String>>,
@@ -474,10 +608,7 @@ fn collect_lines(
     std::thread::spawn(move || {
         for line in BufReader::new(pipe).lines() {
             let Ok(line) = line else { return };
-            let reported = line
-                .split_once("started successfully on port ")
-                .and_then(|(_, rest)| rest.trim_end_matches('.').parse().ok());
-            if let Some(found) = reported
+            if let Some(found) = reported_port(&line)
                 && let Some(sender) = port.take()
             {
                 let _ = sender.send(found);
@@ -487,6 +618,16 @@ fn collect_lines(
             output.push('\n');
         }
     });
+}
+
+/// The port in chromedriver's "… started successfully on port 41235." or geckodriver's
+/// "… Listening on 127.0.0.1:41235".
+fn reported_port(line: &str) -> Option<u16> {
+    if let Some((_, rest)) = line.split_once("started successfully on port ") {
+        return rest.trim_end_matches('.').parse().ok();
+    }
+    let (_, rest) = line.split_once("Listening on 127.0.0.1:")?;
+    rest.trim().parse().ok()
 }
 
 /// A TLS server on loopback with a self-signed certificate of its own, for proving that the
