@@ -887,10 +887,12 @@ async fn the_frequency_chart_shows_one_bar_per_seat_count_after_draws() {
 }
 
 #[tokio::test]
-async fn a_second_supervisor_approves_and_refuses_unseal_requests_in_the_console() {
+async fn a_second_supervisor_approves_unseal_requests_and_publications_in_the_console() {
     let fx = DrawFixture::new(&experts(12, "A0101")).await;
-    fx.drawn(&fx.request(json!([{ "specialty_prefixes": ["A01"], "count": 3, "reserves": 1 }])))
+    let drawn = fx
+        .drawn(&fx.request(json!([{ "specialty_prefixes": ["A01"], "count": 3, "reserves": 1 }])))
         .await;
+    let draw_id = drawn["draw_id"].as_str().unwrap();
     let listed: serde_json::Value = fx
         .app
         .get("/api/v1/experts?limit=2", Some(&fx.admin))
@@ -972,6 +974,41 @@ async fn a_second_supervisor_approves_and_refuses_unseal_requests_in_the_console
     let refused = state_of(refuse);
     assert_eq!(refused["status"], "refused");
     assert_eq!(refused["decided_by"], me["account_id"]);
+
+    // The center asks to publish the committee list; the request appears in the same live view
+    // with its reason, and is approved there.
+    let committee = format!("/api/v1/draws/{draw_id}/committee");
+    fx.confirm_all(draw_id).await;
+    let asked = fx
+        .app
+        .post(
+            &format!("/api/v1/draws/{draw_id}/publication"),
+            Some(&fx.center),
+            &json!({"reason": "中标候选人公示需要公布评标委员会名单"}),
+        )
+        .await;
+    assert_eq!(asked.status(), 201);
+    assert_eq!(fx.app.get(&committee, Some(&fx.center)).await.status(), 403);
+    browser
+        .wait_for_text("#publications", "中标候选人公示需要公布评标委员会名单")
+        .await;
+    browser
+        .click(&format!("#publication-approve-{draw_id}"))
+        .await;
+    browser
+        .wait_for_text("#publication-result", "approved")
+        .await;
+    browser.wait_for_text("#publications", "Approved (").await;
+    browser.screenshot("supervisor-publication-approved").await;
+    assert_eq!(fx.app.get(&committee, Some(&fx.center)).await.status(), 200);
+    let publications: serde_json::Value = fx
+        .app
+        .get("/api/v1/publications", Some(&fx.supervisor))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(publications[0]["approved_by"], me["account_id"]);
 }
 
 // ---- The expert's screens and the session room (expert.js, session.js) ----

@@ -197,6 +197,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/gateway/answers"),
     ("post", "/api/v1/draws/{draw_id}/publication"),
     ("post", "/api/v1/draws/{draw_id}/publication/approve"),
+    ("get", "/api/v1/publications"),
     ("get", "/api/v1/draws/{draw_id}/committee"),
     ("post", "/api/v1/sessions"),
     ("get", "/api/v1/sessions"),

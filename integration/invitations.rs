@@ -261,6 +261,18 @@ async fn drawn_experts_accept_or_decline_and_silence_hands_the_seat_to_the_next_
         StatusCode::FORBIDDEN,
     )
     .await;
+    // Supervisors find it among the requests awaiting them, with its reason.
+    let listed: Value = fx
+        .app
+        .get("/api/v1/publications", Some(&fx.supervisor))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["draw_id"], id);
+    assert_eq!(listed[0]["reason"], "中标候选人公示需要公布评标委员会名单");
+    assert!(listed[0]["approved_by"].is_null());
     let approve = fx
         .app
         .post(
@@ -270,6 +282,14 @@ async fn drawn_experts_accept_or_decline_and_silence_hands_the_seat_to_the_next_
         )
         .await;
     assert_eq!(approve.status(), StatusCode::OK);
+    let listed: Value = fx
+        .app
+        .get("/api/v1/publications", Some(&fx.supervisor))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(listed[0]["approved_by"].is_string(), "{listed}");
     let members: Value = fx
         .app
         .get(&committee, Some(&fx.center))

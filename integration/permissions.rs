@@ -90,6 +90,7 @@ const ROUTES: &[(&str, &str, &[Role], u16)] = &[
     ("GET", "/api/v1/reports/draw-frequency", &[Supervisor], 200),
     ("POST", "/api/v1/invitations/nothing/answer", &[Expert], 400),
     ("POST", "/api/v1/draws/nothing/publication", &[Center], 400),
+    ("GET", "/api/v1/publications", &[Supervisor], 200),
     (
         "POST",
         "/api/v1/draws/nothing/publication/approve",

@@ -128,6 +128,19 @@ pub async fn request_publication(
     Ok(HttpResponse::Created().json(view))
 }
 
+/// Requests to publish committee lists, those awaiting approval first (supervisors).
+#[utoipa::path(
+    responses((status = 200, body = Vec<PublicationView>), (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/publications")]
+pub async fn publications(
+    state: web::Data<AppState>,
+    _: Authorized<may::ApprovePublication>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.invitations.publications().await?))
+}
+
 /// Approve publishing the committee list (supervisors).
 #[utoipa::path(
     params(("draw_id" = String, Path)),

@@ -137,6 +137,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(invitations::answer)
         .service(invitations::gateway_answer)
         .service(invitations::request_publication)
+        .service(invitations::publications)
         .service(invitations::approve_publication)
         .service(invitations::committee)
         .service(sessions::create)

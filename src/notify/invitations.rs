@@ -706,6 +706,14 @@ impl InvitationService {
     }
 
     /// A supervisor approves the publication.
+    /// Publication requests for supervisors to decide: pending ones first.
+    pub async fn publications(&self) -> Result<Vec<PublicationView>, InvitationError> {
+        let mut tx = self.store.read().await?;
+        let rows = tx.publications(200).await?;
+        tx.rollback().await?;
+        Ok(rows.into_iter().map(publication_view).collect())
+    }
+
     pub async fn approve_publication(
         &self,
         supervisor: &Principal,

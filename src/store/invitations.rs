@@ -233,6 +233,18 @@ impl Tx {
             .await)?)
     }
 
+    /// Publication requests, those awaiting a supervisor first, newest first.
+    pub async fn publications(&mut self, limit: i64) -> Result<Vec<PublicationRow>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, PublicationRow>(
+            "SELECT draw_id, requested_by, requested_at, reason, approved_by, approved_at \
+             FROM draw_publications \
+             ORDER BY CASE WHEN approved_by IS NULL THEN 0 ELSE 1 END, requested_at DESC, draw_id \
+             LIMIT $1")
+            .bind(limit)
+            .fetch_all(conn)
+            .await)?)
+    }
+
     pub async fn request_publication(
         &mut self,
         draw_id: &str,

@@ -4,7 +4,7 @@
 // Stable ids (tests drive these):
 //   overview:  #overview-updated #draws #sessions #unseal-pending #unseal-decided
 //              #unseal-approve-<request_id> #unseal-confirm-<request_id> #unseal-cancel-<request_id>
-//              #unseal-refuse-<request_id> #publication-draw-id #approve-publication
+//              #unseal-refuse-<request_id> #publications #publication-approve-<draw_id>
 //              #publication-result
 //   frequency: #frequency-days #frequency-load #frequency-figures #frequency-chart (svg; one
 //              rect.bar per seat count) #frequency-table #frequency-experts
@@ -70,9 +70,14 @@ export const strings = {
     'supervisor.field.employer': '工作单位',
     'supervisor.field.employer_history': '工作经历',
     'supervisor.pub.heading': '批准公布评标委员会名单',
-    'supervisor.pub.hint': '交易中心申请公布后，输入该抽取的编号批准（系统暂不提供待批准申请的列表）。',
-    'supervisor.pub.draw': '抽取编号',
+    'supervisor.pub.hint': '交易中心申请公布评标委员会名单后，由监督人员批准；批准后交易中心可查看名单（每次查看均记入审计日志）。',
+    'supervisor.pub.draw': '抽取',
+    'supervisor.pub.reason': '申请理由',
+    'supervisor.pub.requested': '申请时间',
     'supervisor.pub.approve': '批准公布',
+    'supervisor.pub.approve_label': '批准公布抽取 {draw} 的名单',
+    'supervisor.pub.approved_at': '已批准（{time}）',
+    'supervisor.pub.none': '没有待批准的公布申请。',
     'supervisor.pub.done': '已批准公布抽取 {id} 的名单（申请理由：{reason}）。',
     'supervisor.freq.heading': '专家抽取频次报告',
     'supervisor.freq.days': '统计天数（1–3660）',
@@ -150,9 +155,14 @@ export const strings = {
     'supervisor.field.employer': 'employer',
     'supervisor.field.employer_history': 'employer history',
     'supervisor.pub.heading': 'Approve publishing a committee list',
-    'supervisor.pub.hint': 'After the trading center asks to publish, enter the draw id to approve (pending requests cannot be listed yet).',
-    'supervisor.pub.draw': 'Draw id',
+    'supervisor.pub.hint': 'A trading center asks to publish a committee list; a supervisor approves it, after which the center may read the list (each reading is an audit entry).',
+    'supervisor.pub.draw': 'Draw',
+    'supervisor.pub.reason': 'Reason given',
+    'supervisor.pub.requested': 'Requested',
     'supervisor.pub.approve': 'Approve publication',
+    'supervisor.pub.approve_label': 'Approve publishing the list of draw {draw}',
+    'supervisor.pub.approved_at': 'Approved ({time})',
+    'supervisor.pub.none': 'No publication awaits approval.',
     'supervisor.pub.done': 'Publication of draw {id} approved (reason given: {reason}).',
     'supervisor.freq.heading': 'Draw frequency report',
     'supervisor.freq.days': 'Window in days (1–3660)',
@@ -301,6 +311,27 @@ async function renderOverview(ctx) {
     ], requests.filter((r) => r.status !== 'pending').slice(0, 20));
   }
 
+  const publicationsNode = h('div', { id: 'publications' });
+  const publicationResult = h('div', { id: 'publication-result', 'aria-live': 'polite' });
+  const publicationSlot = errorSlot();
+
+  function publicationsTable(publications, draws) {
+    const reference = (id) => draws.find((d) => d.draw_id === id)?.tender_reference || short(id);
+    return table([
+      { label: t('supervisor.pub.draw'), value: (p) => h('span', { title: p.draw_id }, reference(p.draw_id)) },
+      { label: t('supervisor.pub.reason'), value: (p) => p.reason },
+      { label: t('supervisor.pub.requested'), value: (p) => formatTime(p.requested_at) },
+      { label: t('common.actions'), value: (p) => (p.approved_by
+        ? h('span', { class: 'badge good' }, t('supervisor.pub.approved_at', { time: formatTime(p.approved_at) }))
+        : action(t('supervisor.pub.approve'), async () => {
+          replace(publicationResult);
+          const view = await api.post(`/api/v1/draws/${encodeURIComponent(p.draw_id)}/publication/approve`);
+          replace(publicationResult, h('p', { class: 'ok', role: 'status' }, t('supervisor.pub.done', { id: reference(view.draw_id), reason: view.reason })));
+          await refresh(true);
+        }, { slot: publicationSlot, id: `publication-approve-${p.draw_id}`, attrs: { 'aria-label': t('supervisor.pub.approve_label', { draw: reference(p.draw_id) }) } })) },
+    ], publications.slice(0, 20), { empty: t('supervisor.pub.none') });
+  }
+
   function show(node, key, data, build) {
     const json = JSON.stringify(data);
     if (last[key] === json) return;
@@ -311,15 +342,17 @@ async function renderOverview(ctx) {
   async function refresh(force = false) {
     if (force) for (const key of Object.keys(last)) delete last[key];
     try {
-      const [draws, sessions, requests] = await Promise.all([
+      const [draws, sessions, requests, publications] = await Promise.all([
         api.get('/api/v1/draws?limit=50'),
         api.get('/api/v1/sessions'),
         api.get('/api/v1/unseal-requests'),
+        api.get('/api/v1/publications'),
       ]);
       show(drawsNode, 'draws', draws, drawsTable);
       show(sessionsNode, 'sessions', sessions, sessionsTable);
       show(pendingNode, 'pending', { requests, confirming }, () => pendingTable(requests));
       show(decidedNode, 'decided', requests, decidedTable);
+      show(publicationsNode, 'publications', { publications, draws }, () => publicationsTable(publications, draws));
       replace(updated, t('supervisor.overview.updated', { time: formatTime(new Date().toISOString()) }));
     } catch (error) {
       if (error.status === 401) return; // the shell asks for the password again
@@ -330,18 +363,6 @@ async function renderOverview(ctx) {
   await refresh();
   ctx.every(REFRESH_MS, () => refresh());
 
-  const publicationId = h('input', { id: 'publication-draw-id', class: 'mono', autocomplete: 'off', spellcheck: 'false', size: 40 });
-  const publicationResult = h('div', { id: 'publication-result', 'aria-live': 'polite' });
-  const publicationSlot = errorSlot();
-  const approvePublication = action(t('supervisor.pub.approve'), async () => {
-    replace(publicationResult);
-    const id = publicationId.value.trim();
-    if (!id) { publicationId.setAttribute('aria-invalid', 'true'); publicationId.focus(); return; }
-    publicationId.removeAttribute('aria-invalid');
-    const view = await api.post(`/api/v1/draws/${encodeURIComponent(id)}/publication/approve`);
-    replace(publicationResult, h('p', { class: 'ok', role: 'status' }, t('supervisor.pub.done', { id: view.draw_id, reason: view.reason })));
-  }, { slot: publicationSlot, id: 'approve-publication' });
-
   return h('div', { class: 'supervisor' },
     h('h1', {}, t('supervisor.overview.heading')),
     updated,
@@ -349,8 +370,7 @@ async function renderOverview(ctx) {
       section(t('supervisor.unseal.heading'), unsealSlot.node, pendingNode),
       section(t('supervisor.pub.heading'),
         h('p', { class: 'muted' }, t('supervisor.pub.hint')),
-        h('div', { class: 'inline' }, field(t('supervisor.pub.draw'), publicationId), approvePublication),
-        publicationSlot.node, publicationResult)),
+        publicationSlot.node, publicationResult, publicationsNode)),
     section(t('supervisor.draws.heading'), drawsNode),
     section(t('supervisor.sessions.heading'), sessionsNode),
     section(t('supervisor.unseal.decided'), decidedNode));
