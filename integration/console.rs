@@ -936,8 +936,30 @@ async fn a_second_supervisor_approves_unseal_requests_and_publications_in_the_co
         .await;
     browser.click(&format!("#unseal-confirm-{approve}")).await;
     browser.wait_for_text("#unseal-decided", "approved").await;
+    // A refusal says why: too short is refused in the page, then the reason goes with it.
     browser.click(&format!("#unseal-refuse-{refuse}")).await;
+    browser
+        .fill(&format!("#unseal-refuse-reason-{refuse}"), "不同意")
+        .await;
+    browser
+        .click(&format!("#unseal-refuse-confirm-{refuse}"))
+        .await;
+    browser
+        .wait_for_text("[role=alert]", "at least 10 characters")
+        .await;
+    browser
+        .fill(
+            &format!("#unseal-refuse-reason-{refuse}"),
+            "投诉材料不足以支持查看专家身份",
+        )
+        .await;
+    browser
+        .click(&format!("#unseal-refuse-confirm-{refuse}"))
+        .await;
     browser.wait_for_text("#unseal-decided", "refused").await;
+    browser
+        .wait_for_text("#unseal-decided", "投诉材料不足以支持查看专家身份")
+        .await;
     browser
         .wait_for_text("#unseal-pending", "No request awaits a decision")
         .await;
@@ -974,6 +996,7 @@ async fn a_second_supervisor_approves_unseal_requests_and_publications_in_the_co
     let refused = state_of(refuse);
     assert_eq!(refused["status"], "refused");
     assert_eq!(refused["decided_by"], me["account_id"]);
+    assert_eq!(refused["decision_reason"], "投诉材料不足以支持查看专家身份");
 
     // The center asks to publish the committee list; the request appears in the same live view
     // with its reason, and is approved there.

@@ -159,15 +159,6 @@ async fn update_own_record(fx: &DrawFixture, expert: &str, changes: Value) {
     );
 }
 
-/// Every audit entry so far, parsed.
-async fn audit_entries(app: &TestApp) -> Vec<Value> {
-    let mut entries = Vec::new();
-    while let Ok(bytes) = app.state.audit.entry(entries.len() as u64).await {
-        entries.push(serde_json::from_slice(&bytes).unwrap());
-    }
-    entries
-}
-
 fn entries_of<'a>(entries: &'a [Value], kind: &str, draw: Option<&str>) -> Vec<&'a Value> {
     entries
         .iter()
@@ -670,7 +661,7 @@ async fn a_stratum_below_the_minimum_multiple_is_refused_and_nothing_is_written(
     pool.push(in_region("420500"));
     pool.extend((0..4).map(|_| Expert::plain("B0101")));
     let fx = DrawFixture::new(&pool).await;
-    let entries_before = audit_entries(&fx.app).await.len();
+    let entries_before = fx.app.audit_entries().await.len();
 
     // k + m = 4 needs 12 of the 9.
     let problem = assert_problem(
@@ -707,7 +698,7 @@ async fn a_stratum_below_the_minimum_multiple_is_refused_and_nothing_is_written(
 
     assert!(draw_ids(&fx, &fx.center).await.is_empty());
     assert!(draw_ids(&fx, &fx.supervisor).await.is_empty());
-    let entries = audit_entries(&fx.app).await;
+    let entries = fx.app.audit_entries().await;
     assert_eq!(entries.len(), entries_before, "a refusal wrote to the log");
     assert!(entries_of(&entries, "draw.intent", None).is_empty());
 
@@ -789,7 +780,7 @@ async fn without_contributions_the_draw_proceeds_at_the_deadline_and_late_ones_a
     let record = record(&fx, &fx.center, id).await;
     assert_eq!(record["draw"]["contributions"], json!([]));
     assert_eq!(verified_drawn(&record)[0], tokens(&view, "seated"));
-    let entries = audit_entries(&fx.app).await;
+    let entries = fx.app.audit_entries().await;
     let results = entries_of(&entries, "draw.result", Some(id));
     assert_eq!(results.len(), 1);
     assert!(entries_of(&entries, "draw.contribution", Some(id)).is_empty());
@@ -878,7 +869,7 @@ async fn a_draw_is_executed_exactly_once_under_concurrent_requests_after_its_dea
         assert_problem(response, StatusCode::CONFLICT).await;
     }
     assert!(seen.windows(2).all(|w| w[0] == w[1]), "views disagree");
-    let entries = audit_entries(&fx.app).await;
+    let entries = fx.app.audit_entries().await;
     assert_eq!(entries_of(&entries, "draw.result", Some(&id)).len(), 1);
     assert!(entries_of(&entries, "draw.contribution", Some(&id)).is_empty());
     assert_eq!(fx.app.state.draws.execute_overdue().await.unwrap(), 0);
@@ -910,7 +901,7 @@ async fn concurrent_contributions_all_enter_the_seed_or_are_refused() {
             "{supervisor_status}"
         );
         let record = record(&fx, &fx.center, &id).await;
-        let entries = audit_entries(&fx.app).await;
+        let entries = fx.app.audit_entries().await;
         let result = entries_of(&entries, "draw.result", Some(&id));
         assert_eq!(result.len(), 1);
         assert_eq!(
@@ -1051,7 +1042,7 @@ async fn assert_client_error(response: reqwest::Response, field: Option<&str>, w
 #[tokio::test]
 async fn bad_draw_requests_get_a_clear_4xx_and_create_nothing() {
     let fx = DrawFixture::new(&experts(12, "A0101")).await;
-    let entries_before = audit_entries(&fx.app).await.len();
+    let entries_before = fx.app.audit_entries().await.len();
     let good = one_stratum(&fx, 1, 0);
     let stratum = |prefix: &str, count: Value, reserves: Value| {
         with(
@@ -1275,7 +1266,7 @@ async fn bad_draw_requests_get_a_clear_4xx_and_create_nothing() {
     assert_client_error(response, Some("tender_name"), "long name").await;
 
     assert!(draw_ids(&fx, &fx.center).await.is_empty());
-    let entries = audit_entries(&fx.app).await;
+    let entries = fx.app.audit_entries().await;
     assert_eq!(entries.len(), entries_before, "bad input wrote to the log");
 
     // Contributions and replacements against a real draw.
@@ -1480,7 +1471,7 @@ async fn no_expert_identity_reaches_the_logs_or_any_center_visible_answer() {
         }
     }
     // The audit log names seats by token and experts by pseudonym only.
-    for entry in audit_entries(&fx.app).await {
+    for entry in fx.app.audit_entries().await {
         let text = entry.to_string();
         for secret in &secrets {
             assert!(!text.contains(secret));

@@ -359,6 +359,15 @@ impl TestApp {
         }
     }
 
+    /// Every committed audit entry so far, parsed, in log order.
+    pub async fn audit_entries(&self) -> Vec<Value> {
+        let mut entries = Vec::new();
+        while let Ok(bytes) = self.state.audit.entry(entries.len() as u64).await {
+            entries.push(serde_json::from_slice(&bytes).unwrap());
+        }
+        entries
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -324,18 +324,6 @@ async fn wait_for_calls(platform: &Platform, count: usize) {
     );
 }
 
-/// Every audit entry, parsed.
-async fn audit_entries(app: &TestApp) -> Vec<Value> {
-    let sql = "SELECT entry FROM audit_entries ORDER BY idx";
-    let raw: Vec<Vec<u8>> = match &app.state.store {
-        Store::Sqlite(pool, _) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
-        Store::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
-    };
-    raw.iter()
-        .map(|bytes| serde_json::from_slice(bytes).unwrap())
-        .collect()
-}
-
 fn entries_of<'a>(entries: &'a [Value], kind: &str, outbox_id: &str) -> Vec<&'a Value> {
     entries
         .iter()
@@ -346,7 +334,8 @@ fn entries_of<'a>(entries: &'a [Value], kind: &str, outbox_id: &str) -> Vec<&'a 
 /// No phone number or code anywhere in the captured logs or any audit entry.
 async fn assert_no_secrets_leaked(app: &TestApp, secrets: &[String]) {
     let logs = captured_logs();
-    let audit: Vec<String> = audit_entries(app)
+    let audit: Vec<String> = app
+        .audit_entries()
         .await
         .iter()
         .map(Value::to_string)
@@ -421,7 +410,7 @@ async fn a_queued_invitation_reaches_the_platform_signed_carrying_the_phone_and_
     }
     assert!(platform.sent().values().all(|&count| count == 1));
 
-    let entries = audit_entries(&app).await;
+    let entries = app.audit_entries().await;
     for id in &ids {
         let queued = entries_of(&entries, "notify.queued", id);
         assert_eq!(queued.len(), 1);
@@ -472,7 +461,7 @@ async fn failed_attempts_are_retried_with_exponential_backoff_under_the_same_key
     assert_eq!(platform.sent()[&id], 1);
     assert!(platform.all_signed());
 
-    let entries = audit_entries(&app).await;
+    let entries = app.audit_entries().await;
     let failed = entries_of(&entries, "notify.attempt_failed", &id);
     assert_eq!(failed.len(), 3);
     for (n, entry) in failed.iter().enumerate() {
@@ -509,7 +498,7 @@ async fn a_refusal_by_the_platform_is_permanent_and_ends_failed_with_an_audit_en
     );
     assert!(platform.sent().is_empty());
 
-    let entries = audit_entries(&app).await;
+    let entries = app.audit_entries().await;
     let failed = entries_of(&entries, "notify.failed", &id);
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0]["data"]["reason"], "refused with status 400");
@@ -534,7 +523,7 @@ async fn a_notification_that_keeps_failing_is_given_up_after_max_attempts() {
     app.clock.advance(Duration::from_secs(1));
     let row = wait_for_row(&app, &id, |r| r.state == "failed").await;
     assert_eq!(row.attempts, 2);
-    let entries = audit_entries(&app).await;
+    let entries = app.audit_entries().await;
     assert_eq!(entries_of(&entries, "notify.attempt_failed", &id).len(), 1);
     let failed = entries_of(&entries, "notify.failed", &id);
     assert_eq!(failed.len(), 1);
@@ -619,7 +608,7 @@ async fn the_log_gateway_appends_one_line_per_message_with_the_phone_masked() {
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    let entries = audit_entries(&app).await;
+    let entries = app.audit_entries().await;
     assert_eq!(
         entries_of(&entries, "notify.delivered", &ids[0])[0]["data"]["gateway"],
         "log"
@@ -664,7 +653,7 @@ async fn enqueue_refuses_unknown_recipients_and_malformed_parameters_without_wri
     );
     tx.rollback().await.unwrap();
     assert!(
-        audit_entries(&app)
+        app.audit_entries()
             .await
             .iter()
             .all(|e| e["type"] != "notify.queued")
@@ -779,7 +768,7 @@ async fn a_crash_during_delivery_ends_with_one_delivery_after_the_lease_expires(
     assert_eq!(platform.sent()[&id], 1, "but delivered to the phone once");
     assert!(platform.all_signed());
 
-    let entries = audit_entries(&app).await;
+    let entries = app.audit_entries().await;
     let interrupted = entries_of(&entries, "notify.attempt_interrupted", &id);
     assert_eq!(interrupted.len(), 1);
     assert_eq!(interrupted[0]["data"]["attempt"], 1);
@@ -866,7 +855,7 @@ async fn kill_9_of_a_serving_process_during_delivery_ends_with_one_delivery() {
     assert_eq!(platform.calls_for(&id), 2);
     assert_eq!(platform.sent()[&id], 1, "exactly one accepted delivery");
     assert!(platform.all_signed());
-    let entries = audit_entries(&app).await;
+    let entries = app.audit_entries().await;
     assert_eq!(
         entries_of(&entries, "notify.attempt_interrupted", &id).len(),
         1

@@ -61,7 +61,7 @@ const ROUTES: &[(&str, &str, &[Role], u16)] = &[
         "POST",
         "/api/v1/unseal-requests/nothing/refuse",
         &[Supervisor],
-        404,
+        400,
     ),
     (
         "GET",

@@ -524,7 +524,49 @@ async fn a_refused_unseal_never_opens_and_bulk_or_malformed_requests_are_refused
             &serde_json::json!({}),
         )
         .await;
+    // A refusal says why: without a reason nothing is decided.
+    let problem = assert_problem(refused, StatusCode::BAD_REQUEST).await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("reason"),
+        "{problem}"
+    );
+    let short = app
+        .post(
+            &format!("/api/v1/unseal-requests/{request_id}/refuse"),
+            Some(&other),
+            &serde_json::json!({"reason": "no"}),
+        )
+        .await;
+    assert_eq!(
+        assert_problem(short, StatusCode::BAD_REQUEST).await["field"],
+        "reason"
+    );
+    let refused = app
+        .post(
+            &format!("/api/v1/unseal-requests/{request_id}/refuse"),
+            Some(&other),
+            &serde_json::json!({"reason": "投诉材料不足以支持查看身份"}),
+        )
+        .await;
     assert_eq!(refused.status(), StatusCode::OK);
+    let decided: Value = refused.json().await.unwrap();
+    assert_eq!(decided["status"], "refused");
+    assert_eq!(decided["decision_reason"], "投诉材料不足以支持查看身份");
+    // The log commits to the reason without holding its text.
+    let entries: Vec<Value> = app
+        .audit_entries()
+        .await
+        .into_iter()
+        .filter(|entry| entry["type"] == "unseal.refused")
+        .collect();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        entries[0]["data"]["reason_sha256"],
+        hex::encode(sealdraw::crypto::sha256(
+            "投诉材料不足以支持查看身份".as_bytes()
+        ))
+    );
+    assert!(!entries[0].to_string().contains("投诉材料"));
     assert_problem(
         app.get(
             &format!("/api/v1/unseal-requests/{request_id}/fields"),

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use super::extract::{Authorized, Checked, Json, may};
 use super::{AppState, problem::ApiError};
-use crate::pool::unseal::UnsealRequestView;
+use crate::pool::unseal::{Decision, UnsealRequestView};
 
 type Problem = super::problem::Problem;
 
@@ -77,22 +77,51 @@ pub async fn approve(
     Authorized { principal, .. }: Authorized<may::DecideUnseal>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(state.pool.decide_unseal(&principal, &id, true).await?))
+    Ok(HttpResponse::Ok().json(
+        state
+            .pool
+            .decide_unseal(&principal, &id, Decision::Approve)
+            .await?,
+    ))
 }
 
-/// Refuse a request made by someone else (supervisors only).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Refusal {
+    /// Why (10 to 500 characters); the requester sees it, the audit log keeps its SHA-256.
+    pub reason: String,
+}
+
+/// Refuse a request made by someone else, saying why (supervisors only).
 #[utoipa::path(
     params(("request_id" = String, Path)),
+    request_body = Refusal,
     responses((status = 200, body = UnsealRequestView), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []))
 )]
 #[post("/api/v1/unseal-requests/{request_id}/refuse")]
 pub async fn refuse(
     state: web::Data<AppState>,
-    Authorized { principal, .. }: Authorized<may::DecideUnseal>,
+    Checked {
+        principal,
+        input: refusal,
+        ..
+    }: Checked<may::DecideUnseal, Json<Refusal>>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(state.pool.decide_unseal(&principal, &id, false).await?))
+    let refusal = refusal.into_inner();
+    Ok(HttpResponse::Ok().json(
+        state
+            .pool
+            .decide_unseal(
+                &principal,
+                &id,
+                Decision::Refuse {
+                    reason: &refusal.reason,
+                },
+            )
+            .await?,
+    ))
 }
 
 /// The unsealed fields, for the requester of an approved request inside its window. Each read

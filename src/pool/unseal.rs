@@ -62,6 +62,27 @@ pub struct UnsealRequestView {
     pub status: String,
     pub decided_by: Option<String>,
     pub valid_until: Option<String>,
+    /// Why it was refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision_reason: Option<String>,
+}
+
+/// A supervisor's decision on someone else's unseal request.
+pub enum Decision<'a> {
+    Approve,
+    Refuse { reason: &'a str },
+}
+
+/// A reason a person gives for a dual-control act: 10 to 500 printable characters.
+fn check_reason(reason: &str) -> Result<(), UnsealError> {
+    let reason_chars = reason.trim().chars().count();
+    if !(10..=500).contains(&reason_chars) || reason.chars().any(char::is_control) {
+        return Err(invalid(
+            "reason",
+            "give a reason of 10 to 500 printable characters".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// One expert's unsealed fields. Deliberately without `Debug`.
@@ -100,13 +121,7 @@ impl PoolService {
                 format!("name one or more of {}", SEALED_FIELDS.join(", ")),
             ));
         }
-        let reason_chars = reason.trim().chars().count();
-        if !(10..=500).contains(&reason_chars) || reason.chars().any(char::is_control) {
-            return Err(invalid(
-                "reason",
-                "give a reason of 10 to 500 printable characters".into(),
-            ));
-        }
+        check_reason(&reason)?;
         if !(1..=MAX_VALID_MINUTES).contains(&valid_minutes) {
             return Err(invalid(
                 "valid_minutes",
@@ -126,6 +141,7 @@ impl PoolService {
             decided_at: None,
             valid_until: None,
             created_at: now,
+            decision_reason: None,
         };
         let mut tx = self.store().write().await?;
         for id in &expert_ids {
@@ -150,12 +166,21 @@ impl PoolService {
         view(row)
     }
 
+    /// Approves (`Decision::Approve`) or refuses with a reason (`Decision::Refuse`).
     pub async fn decide_unseal(
         &self,
         decider: &Principal,
         request_id: &str,
-        approve: bool,
+        decision: Decision<'_>,
     ) -> Result<UnsealRequestView, UnsealError> {
+        let refusal = match decision {
+            Decision::Approve => None,
+            Decision::Refuse { reason } => {
+                check_reason(reason)?;
+                Some(reason.trim())
+            }
+        };
+        let approve = refusal.is_none();
         let now = self.clock().now_millis();
         let mut tx = self.store().write().await?;
         let row = tx
@@ -174,7 +199,14 @@ impl PoolService {
             ("refused", None)
         };
         if !tx
-            .decide_unseal_request(request_id, status, &decider.account_id, now, valid_until)
+            .decide_unseal_request(
+                request_id,
+                status,
+                &decider.account_id,
+                now,
+                valid_until,
+                refusal,
+            )
             .await?
         {
             return Err(UnsealError::AlreadyDecided);
@@ -184,11 +216,16 @@ impl PoolService {
         } else {
             "unseal.refused"
         };
-        audit::append(
-            &mut tx,
-            &AuditEntry::new(kind, now, Actor::of(decider)).reference("unseal_request", request_id),
-        )
-        .await?;
+        let mut entry =
+            AuditEntry::new(kind, now, Actor::of(decider)).reference("unseal_request", request_id);
+        if let Some(reason) = refusal {
+            // Free text a person typed: the log commits to it, the request row keeps it.
+            entry = entry.data(
+                "reason_sha256",
+                hex::encode(crate::crypto::sha256(reason.as_bytes())),
+            );
+        }
+        audit::append(&mut tx, &entry).await?;
         let decided = tx
             .unseal_request(request_id)
             .await?
@@ -283,5 +320,6 @@ fn view(row: UnsealRow) -> Result<UnsealRequestView, UnsealError> {
         status: row.status,
         decided_by: row.decided_by,
         valid_until: row.valid_until.map(crate::clock::to_rfc3339),
+        decision_reason: row.decision_reason,
     })
 }

@@ -350,10 +350,11 @@ pub struct UnsealRow {
     pub decided_at: Option<i64>,
     pub valid_until: Option<i64>,
     pub created_at: i64,
+    pub decision_reason: Option<String>,
 }
 
 const UNSEAL_COLUMNS: &str = "id, requester_id, reason, expert_ids, fields, valid_minutes, status, \
-     decided_by, decided_at, valid_until, created_at";
+     decided_by, decided_at, valid_until, created_at, decision_reason";
 
 impl Tx {
     pub async fn insert_unseal_request(&mut self, row: &UnsealRow) -> Result<(), StoreError> {
@@ -400,15 +401,17 @@ impl Tx {
         decided_by: &str,
         now: Millis,
         valid_until: Option<Millis>,
+        decision_reason: Option<&str>,
     ) -> Result<bool, StoreError> {
         let updated = on_conn!(self, conn => sqlx::query(
-            "UPDATE unseal_requests SET status = $2, decided_by = $3, decided_at = $4, valid_until = $5 \
-             WHERE id = $1 AND status = 'pending'")
+            "UPDATE unseal_requests SET status = $2, decided_by = $3, decided_at = $4, \
+             valid_until = $5, decision_reason = $6 WHERE id = $1 AND status = 'pending'")
             .bind(id)
             .bind(status)
             .bind(decided_by)
             .bind(now)
             .bind(valid_until)
+            .bind(decision_reason)
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;

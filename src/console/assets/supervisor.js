@@ -4,13 +4,14 @@
 // Stable ids (tests drive these):
 //   overview:  #overview-updated #draws #sessions #unseal-pending #unseal-decided
 //              #unseal-approve-<request_id> #unseal-confirm-<request_id> #unseal-cancel-<request_id>
-//              #unseal-refuse-<request_id> #publications #publication-approve-<draw_id>
+//              #unseal-refuse-<request_id> #unseal-refuse-reason-<request_id>
+//              #unseal-refuse-confirm-<request_id> #publications #publication-approve-<draw_id>
 //              #publication-result
 //   frequency: #frequency-days #frequency-load #frequency-figures #frequency-chart (svg; one
 //              rect.bar per seat count) #frequency-table #frequency-experts
 
 import * as api from './api.js';
-import { h, replace, field, errorSlot, action, table, section, toast } from './dom.js';
+import { h, replace, field, errorSlot, action, table, section, toast, markInvalid } from './dom.js';
 import { t, formatTime } from './i18n.js';
 
 const REFRESH_MS = 5000;
@@ -55,6 +56,10 @@ export const strings = {
     'supervisor.unseal.approve_label': '批准解密申请 {id}',
     'supervisor.unseal.refuse': '拒绝',
     'supervisor.unseal.refuse_label': '拒绝解密申请 {id}',
+    'supervisor.unseal.refusal_reason': '拒绝理由',
+    'supervisor.unseal.refusal_hint': '10 至 500 个字；申请人可以看到，审计日志记录其摘要。',
+    'supervisor.unseal.refusal_short': '请写明拒绝理由（至少 10 个字）。',
+    'supervisor.unseal.refuse_confirm': '确认拒绝',
     'supervisor.unseal.confirm': '确认批准：在 {minutes} 分钟内向申请人解密 {n} 名专家的 {fields}',
     'supervisor.unseal.confirm_button': '确认批准',
     'supervisor.unseal.approved': '已批准解密申请。',
@@ -140,6 +145,10 @@ export const strings = {
     'supervisor.unseal.approve_label': 'Approve unseal request {id}',
     'supervisor.unseal.refuse': 'Refuse',
     'supervisor.unseal.refuse_label': 'Refuse unseal request {id}',
+    'supervisor.unseal.refusal_reason': 'Reason for refusing',
+    'supervisor.unseal.refusal_hint': '10 to 500 characters; the requester sees it, the audit log keeps its digest.',
+    'supervisor.unseal.refusal_short': 'Say why (at least 10 characters).',
+    'supervisor.unseal.refuse_confirm': 'Refuse',
     'supervisor.unseal.confirm': 'Confirm: unseal {fields} of {n} expert(s) to the requester for {minutes} minutes',
     'supervisor.unseal.confirm_button': 'Confirm approval',
     'supervisor.unseal.approved': 'The unseal request is approved.',
@@ -207,6 +216,8 @@ async function renderOverview(ctx) {
   const decidedNode = h('div', { id: 'unseal-decided' });
   const unsealSlot = errorSlot();
   let confirming = null; // the request id whose approval awaits confirmation
+  let refusing = null; // the request id whose refusal is being explained
+  let refusalText = ''; // kept across the live redraws while the supervisor types
   const last = {}; // JSON of what each part shows: unchanged data is not redrawn (keeps focus)
 
   function drawsTable(draws) {
@@ -283,6 +294,24 @@ async function renderOverview(ctx) {
               await refresh(true);
             }, { slot: unsealSlot, id: `unseal-confirm-${r.request_id}` }),
             h('button', { type: 'button', id: `unseal-cancel-${r.request_id}`, on: { click: () => { confirming = null; refresh(true); } } }, t('common.cancel'))));
+      } else if (refusing === r.request_id) {
+        const reason = h('textarea', {
+          id: `unseal-refuse-reason-${r.request_id}`, rows: 3, maxlength: 500, value: refusalText,
+          on: { input: (event) => { refusalText = event.target.value; } },
+        });
+        controls = h('div', { class: 'warning', role: 'group', 'aria-label': t('supervisor.unseal.refuse_label', { id: short(r.request_id) }) },
+          field(t('supervisor.unseal.refusal_reason'), reason, t('supervisor.unseal.refusal_hint')),
+          h('div', { class: 'buttons' },
+            action(t('supervisor.unseal.refuse_confirm'), async () => {
+              const text = reason.value.trim();
+              if (!markInvalid(reason, [...text].length >= 10 ? null : t('supervisor.unseal.refusal_short'))) return;
+              await api.post(`/api/v1/unseal-requests/${encodeURIComponent(r.request_id)}/refuse`, { reason: text });
+              refusing = null;
+              refusalText = '';
+              toast(t('supervisor.unseal.refused'));
+              await refresh(true);
+            }, { slot: unsealSlot, kind: 'danger', id: `unseal-refuse-confirm-${r.request_id}` }),
+            h('button', { type: 'button', id: `unseal-refuse-cancel-${r.request_id}`, on: { click: () => { refusing = null; refusalText = ''; refresh(true); } } }, t('common.cancel'))));
       } else {
         controls = h('div', { class: 'buttons' },
           h('button', {
@@ -290,11 +319,11 @@ async function renderOverview(ctx) {
             'aria-label': t('supervisor.unseal.approve_label', { id: short(r.request_id) }),
             on: { click: () => { confirming = r.request_id; refresh(true).then(() => document.getElementById(`unseal-confirm-${r.request_id}`)?.focus()); } },
           }, t('supervisor.unseal.approve')),
-          action(t('supervisor.unseal.refuse'), async () => {
-            await api.post(`/api/v1/unseal-requests/${encodeURIComponent(r.request_id)}/refuse`);
-            toast(t('supervisor.unseal.refused'));
-            await refresh(true);
-          }, { slot: unsealSlot, kind: 'danger', id: `unseal-refuse-${r.request_id}`, attrs: { 'aria-label': t('supervisor.unseal.refuse_label', { id: short(r.request_id) }) } }));
+          h('button', {
+            type: 'button', class: 'danger', id: `unseal-refuse-${r.request_id}`,
+            'aria-label': t('supervisor.unseal.refuse_label', { id: short(r.request_id) }),
+            on: { click: () => { refusing = r.request_id; confirming = null; refresh(true).then(() => document.getElementById(`unseal-refuse-reason-${r.request_id}`)?.focus()); } },
+          }, t('supervisor.unseal.refuse')));
       }
       return h('li', { class: 'card request', id: `unseal-${r.request_id}` }, facts, controls);
     }));
@@ -307,6 +336,7 @@ async function renderOverview(ctx) {
       { label: t('supervisor.unseal.fields'), value: (r) => fieldsText(r.fields) },
       { label: t('supervisor.unseal.status'), value: (r) => h('span', { class: `badge ${r.status === 'approved' ? 'warn' : ''}`, 'data-status': r.status }, t(`supervisor.unseal.status.${r.status}`)) },
       { label: t('supervisor.unseal.decided_by'), value: (r) => h('code', { title: r.decided_by || '' }, short(r.decided_by)) },
+      { label: t('supervisor.unseal.refusal_reason'), value: (r) => r.decision_reason || '' },
       { label: t('supervisor.unseal.valid_until'), value: (r) => formatTime(r.valid_until) },
     ], requests.filter((r) => r.status !== 'pending').slice(0, 20));
   }
@@ -350,7 +380,7 @@ async function renderOverview(ctx) {
       ]);
       show(drawsNode, 'draws', draws, drawsTable);
       show(sessionsNode, 'sessions', sessions, sessionsTable);
-      show(pendingNode, 'pending', { requests, confirming }, () => pendingTable(requests));
+      show(pendingNode, 'pending', { requests, confirming, refusing }, () => pendingTable(requests));
       show(decidedNode, 'decided', requests, decidedTable);
       show(publicationsNode, 'publications', { publications, draws }, () => publicationsTable(publications, draws));
       replace(updated, t('supervisor.overview.updated', { time: formatTime(new Date().toISOString()) }));
