@@ -346,6 +346,76 @@ async fn a_center_opens_a_cross_site_session_across_three_venues() {
 }
 
 #[tokio::test]
+async fn an_expert_declines_for_a_conflict_of_interest_and_the_next_reserve_is_invited() {
+    let fx = DrawFixture::with(&experts(12, "A0301"), |settings| {
+        settings.auth.address_attempts_per_minute = 10_000;
+    })
+    .await;
+    let accounts = crate::invitations::expert_accounts(&fx).await;
+    let logins: Vec<(String, String)> = accounts
+        .iter()
+        .map(|login| (login.expert_id.clone(), login.token.clone()))
+        .collect();
+    let drawn = fx
+        .drawn(&fx.request(json!([{"specialty_prefixes": ["A03"], "count": 2, "reserves": 2}])))
+        .await;
+    let draw_id = drawn["draw_id"].as_str().unwrap();
+    let (token, invitation) = invited(&fx, &logins, "pending").await.remove(0);
+    let expert = accounts.iter().find(|login| login.token == token).unwrap();
+    let id = invitation["invitation_id"].as_str().unwrap();
+
+    let browser = Browser::start(&fx.app).await;
+    browser
+        .login(&fx.app, &account(&expert.username, Role::Expert))
+        .await;
+    // No reason chosen, then a conflict without the relationship: both refused in the page.
+    browser.click(&format!("#decline-{id}")).await;
+    browser.wait_for_text("[role=alert]", "请选择").await;
+    browser
+        .select(&format!("#decline-reason-{id}"), "conflict_of_interest")
+        .await;
+    browser.click(&format!("#decline-{id}")).await;
+    browser
+        .wait_for(&format!("#decline-relationship-{id}[aria-invalid=true]"))
+        .await;
+    browser
+        .fill(&format!("#decline-relationship-{id}"), "配偶在投标单位任职")
+        .await;
+    browser.screenshot("expert-invitation-decline").await;
+    browser.click(&format!("#decline-{id}")).await;
+    browser
+        .wait_for(&format!("#invitation-{id}[data-state=declined]"))
+        .await;
+
+    // The server recorded it: the seat went to the first reserve, who is now invited.
+    let view: Value = fx
+        .app
+        .get(&format!("/api/v1/draws/{draw_id}"), Some(&fx.center))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["progress"][0]["replaced"], 1);
+    assert_eq!(view["progress"][0]["pending"], 2);
+    assert_eq!(view["progress"][0]["reserves_left"], 1);
+    let mine: Value = fx
+        .app
+        .get("/api/v1/me/invitations", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let declined = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["invitation_id"] == id)
+        .unwrap();
+    assert_eq!(declined["state"], "declined");
+    assert_no_console_errors(&browser).await;
+}
+
+#[tokio::test]
 async fn an_admin_imports_with_line_errors_manages_accounts_and_reads_key_status() {
     let app = spawn_app().await;
     let admin = app.create_account("console-admin", Role::Admin).await;
