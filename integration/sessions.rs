@@ -520,6 +520,19 @@ async fn a_five_member_cross_site_session_over_three_venues_runs_from_check_in_t
     let view = committee.view(&committee.fx.center).await;
     assert_eq!(view["phase"], "scheduled");
     assert_eq!(view["assignment"], "random");
+    // Each member's accepted invitation now leads to the session.
+    for member in &committee.members {
+        let mine: Value = committee
+            .fx
+            .app
+            .get("/api/v1/me/invitations", Some(&member.bearer))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(mine[0]["state"], "accepted");
+        assert_eq!(mine[0]["session_id"], committee.session_id.as_str());
+    }
     assert_eq!(view["venues"].as_array().unwrap().len(), 3);
     let labels: Vec<&str> = view["seats"]
         .as_array()

@@ -259,6 +259,9 @@ pub struct InvitationView {
     pub mode: Option<String>,
     /// For remote sessions, only after accepting: present it when joining the session.
     pub session_join_code: Option<String>,
+    /// The evaluation session, once accepted and once the center has opened it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
 }
 
 /// A confirmed member as the published committee list names them.
@@ -339,7 +342,16 @@ impl InvitationService {
                 .draw(&row.draw_id)
                 .await?
                 .ok_or_else(|| corrupt("invitation without its draw"))?;
-            views.push(self.view(row, &draw)?);
+            // A linked draw's members sit in the session of the draw the center asked for.
+            let session_id = if row.state == "accepted" {
+                let root = draw.parent_draw_id.as_deref().unwrap_or(&draw.id);
+                tx.session_of_draw(root).await?
+            } else {
+                None
+            };
+            let mut view = self.view(row, &draw)?;
+            view.session_id = session_id;
+            views.push(view);
         }
         tx.rollback().await?;
         Ok(views)
@@ -369,6 +381,7 @@ impl InvitationService {
             evaluation_minutes: accepted.then_some(draw.evaluation_minutes as u32),
             mode: accepted.then(|| draw.mode.clone()),
             session_join_code: join_code,
+            session_id: None,
             state: row.state,
             invitation_id: row.id,
         })

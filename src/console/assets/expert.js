@@ -8,7 +8,7 @@
 //                #history-from-N #history-to-N #history-remove-N #record-save #record-form
 //   invitations: #invitations, per invitation ID: #invitation-ID (data-state), #accept-ID,
 //                #decline-reason-ID, #decline-relationship-ID, #decline-ID, #join-code-ID,
-//                #to-sessions
+//                #to-sessions (before the session is opened), #enter-session-ID (after)
 
 import * as api from './api.js';
 import { h, replace, field, errorSlot, action, toast, section, markInvalid } from './dom.js';
@@ -92,6 +92,7 @@ export const strings = {
     'expert.inv.join_code': '评标会议加入码',
     'expert.inv.join_code_note': '进入评标会议签到时需要输入此加入码。请勿告诉任何人，也不要拍照或转发。',
     'expert.inv.to_sessions': '前往我的评标会议',
+    'expert.inv.enter_session': '进入评标会议',
     'expert.inv.reason_shown': '谢绝原因',
   },
   en: {
@@ -171,6 +172,7 @@ export const strings = {
     'expert.inv.join_code': 'Session join code',
     'expert.inv.join_code_note': 'You type this code when you check in to the evaluation session. Keep it private: do not tell anyone, photograph or forward it.',
     'expert.inv.to_sessions': 'Go to my evaluation sessions',
+    'expert.inv.enter_session': 'Enter the evaluation session',
     'expert.inv.reason_shown': 'Reason',
   },
 };
@@ -438,7 +440,9 @@ function invitationCard(invitation, redraw) {
       h('div', { class: 'join-code-label' }, t('expert.inv.join_code')),
       h('div', { class: 'join-code', id: `join-code-${id}`, lang: 'en' }, invitation.session_join_code),
       h('p', { class: 'warning' }, t('expert.inv.join_code_note')),
-      h('a', { href: '#/session/list', id: 'to-sessions' }, t('expert.inv.to_sessions'))));
+      invitation.session_id
+        ? h('a', { href: `#/session/room?id=${encodeURIComponent(invitation.session_id)}`, id: `enter-session-${id}`, class: 'button-link' }, t('expert.inv.enter_session'))
+        : h('a', { href: '#/session/list', id: 'to-sessions' }, t('expert.inv.to_sessions'))));
   }
   if (state === 'pending') {
     parts.push(h('p', { class: 'muted' }, t('expert.inv.hidden')));
