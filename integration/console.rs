@@ -572,6 +572,10 @@ async fn the_language_switch_and_a_token_ending_mid_work_keep_what_was_typed() {
     browser
         .wait_for_text("#relogin [role=alert]", "登录已过期")
         .await;
+    // The server's problem, headlined in the reader's language (its detail stays as sent).
+    browser
+        .wait_for_text(".error[role=alert]", "登录已失效，请重新登录")
+        .await;
     browser.screenshot("relogin").await;
     browser
         .fill("#relogin-password", crate::helpers::PASSWORD)

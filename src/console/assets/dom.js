@@ -2,7 +2,7 @@
 // attribute, so nothing the server or a user sends can become script (the CSP's Trusted Types
 // would refuse it anyway).
 
-import { t } from './i18n.js';
+import { t, has } from './i18n.js';
 
 let nextId = 0;
 
@@ -81,7 +81,9 @@ export function errorBox(error) {
       h('li', {}, p.line !== undefined ? `${t('common.line')} ${p.line}: ` : '', p.field ? `${p.field} — ` : '', p.problem || describe(p)))));
   }
   if (error.requestId) extra.push(h('div', { class: 'muted' }, t('common.request_id'), ': ', h('code', {}, error.requestId)));
-  return h('div', { class: 'error', role: 'alert' }, h('strong', {}, error.title || t('common.error')), ' ', lines.join(' '), extra);
+  // The server's titles are English; a known problem type gets the reader's language.
+  const headline = error.code && has(`problem.${error.code}`) ? t(`problem.${error.code}`) : error.title || t('common.error');
+  return h('div', { class: 'error', role: 'alert' }, h('strong', {}, headline), ' ', lines.join(' '), extra);
 }
 
 /**

@@ -25,6 +25,11 @@ export function onLangChange(listener) {
   listeners.push(listener);
 }
 
+/** Whether the current language (or English) has this key. */
+export function has(key) {
+  return key in tables[current] || key in tables.en;
+}
+
 /** t('draw.count', { n: 3 }) → the current language's text with {n} filled in. */
 export function t(key, vars) {
   const text = tables[current][key] ?? tables.en[key] ?? key;
@@ -92,6 +97,51 @@ register({
     'common.status': '状态',
     'common.actions': '操作',
     'common.network': '无法连接服务器，请检查网络后重试。',
+    // Headlines for the server's problem types (its detail text stays as sent, in English).
+    'problem.already-answered': '该邀请已答复',
+    'problem.already-approved': '已经批准过',
+    'problem.already-contributed': '已经贡献过随机数',
+    'problem.already-decided': '该申请已有决定',
+    'problem.answer-too-late': '答复已超过截止时间',
+    'problem.bad-signature': '签名无效',
+    'problem.body-too-large': '提交的内容过大',
+    'problem.committee-incomplete': '评标委员会尚未全部确认',
+    'problem.conflict': '与当前状态冲突',
+    'problem.contributions-closed': '随机数贡献已截止',
+    'problem.dual-control': '需要另一位监督人员决定',
+    'problem.eligible-set-too-small': '符合条件的专家人数不足，未进行抽取',
+    'problem.evaluation-over': '评标已结束',
+    'problem.forbidden': '您的账户无权进行此操作',
+    'problem.gateway-not-configured': '未配置通知网关',
+    'problem.internal': '服务器内部错误',
+    'problem.invalid-answer': '答复内容有误',
+    'problem.invalid-body': '提交的内容有误',
+    'problem.invalid-credentials': '用户名、密码或动态验证码不正确',
+    'problem.invalid-draw-request': '抽取申请有误',
+    'problem.invalid-import': '导入文件有误，未写入任何数据',
+    'problem.invalid-json': '提交的内容格式有误',
+    'problem.invalid-request': '请求有误',
+    'problem.invalid-session-request': '评标会议设置有误',
+    'problem.not-confirmed': '席位尚未确认',
+    'problem.not-drawn': '尚未完成抽取',
+    'problem.not-found': '找不到该对象',
+    'problem.not-published': '名单尚未获准公布',
+    'problem.not-seated': '不是该席位的成员',
+    'problem.origin-not-allowed': '此页面来源不允许连接评标会议',
+    'problem.out-of-range': '数值超出范围',
+    'problem.outside-draw-window': '评标时间不在允许的范围内',
+    'problem.precondition-failed': '条件尚未满足',
+    'problem.stale-callback': '回调已过期',
+    'problem.throttled': '尝试次数过多，请稍后再试',
+    'problem.timeout': '服务器处理超时，请重试',
+    'problem.token-ended': '登录已失效，请重新登录',
+    'problem.unauthenticated': '请先登录',
+    'problem.unavailable': '服务暂不可用，请稍后再试',
+    'problem.unknown-certificate': '客户端证书未登记',
+    'problem.unseal-not-permitted': '无权查看解密内容',
+    'problem.unsupported-media-type': '文件类型不受支持',
+    'problem.wrong-join-code': '加入码不正确',
+    'problem.wrong-phase': '当前阶段不能进行此操作',
   },
   en: {
     'app.title': 'Expert draw and remote evaluation',
