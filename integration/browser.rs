@@ -484,7 +484,25 @@ struct Driver {
 }
 
 impl Driver {
+    /// Starts the driver, again if it does not report its port: once, in a run beside a full
+    /// build on this 2-core machine, chromedriver gave no port within half a second while every
+    /// later start (dozens) worked. What each failed start said and how it ended go into the
+    /// panic, so a persistent cause still fails the test with its evidence.
     async fn start(engine: Engine) -> Driver {
+        let mut failures = Vec::new();
+        for _ in 0..3 {
+            match Driver::try_start(engine).await {
+                Ok(driver) => return driver,
+                Err(said) => failures.push(said),
+            }
+        }
+        panic!(
+            "{engine:?}'s WebDriver server did not start:\n{}",
+            failures.join("\n---\n")
+        )
+    }
+
+    async fn try_start(engine: Engine) -> Result<Driver, String> {
         let (program, install) = match engine {
             Engine::Chromium => ("chromedriver", "install Debian's chromium-driver"),
             Engine::Firefox => (
@@ -515,11 +533,18 @@ impl Driver {
         };
         let port = match tokio::time::timeout(TIMEOUT, port_rx).await {
             Ok(Ok(port)) => port,
-            _ => panic!("{program} did not start:\n{}", driver.output()),
+            Ok(Err(_)) => {
+                let status = driver.child.wait().ok();
+                return Err(format!(
+                    "{program} exited ({status:?}) before reporting its port:\n{}",
+                    driver.output()
+                ));
+            }
+            Err(_) => return Err(format!("{program} did not start:\n{}", driver.output())),
         };
         driver.url = format!("http://127.0.0.1:{port}");
         driver.wait_until_ready().await;
-        driver
+        Ok(driver)
     }
 
     async fn wait_until_ready(&self) {

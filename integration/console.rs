@@ -134,13 +134,7 @@ async fn a_center_requests_a_draw_contributes_randomness_watches_confirmations_a
         )
         .await;
     browser.screenshot("center-draw-request").await;
-    let draws: Value = fx
-        .app
-        .get("/api/v1/draws", Some(&fx.center))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let draws = fx.app.get_json("/api/v1/draws", Some(&fx.center)).await;
     assert_eq!(
         draws.as_array().unwrap().len(),
         0,
@@ -152,13 +146,7 @@ async fn a_center_requests_a_draw_contributes_randomness_watches_confirmations_a
     browser.wait_for_text("#draw-status", "等待随机数").await;
     browser.click("#contribute-entropy").await;
     browser.wait_for_text("#draw-status", "已抽取").await;
-    let draws: Value = fx
-        .app
-        .get("/api/v1/draws", Some(&fx.center))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let draws = fx.app.get_json("/api/v1/draws", Some(&fx.center)).await;
     let draw = &draws[0];
     assert_eq!(draw["tender_reference"], "XYGG-2026-0042");
     assert_eq!(draw["strata"][0]["specialty_prefixes"], json!(["A03"]));
@@ -196,13 +184,7 @@ async fn a_center_requests_a_draw_contributes_randomness_watches_confirmations_a
         "location.hash.startsWith('#/session/room')",
     )
     .await;
-    let sessions: Value = fx
-        .app
-        .get("/api/v1/sessions", Some(&fx.center))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let sessions = fx.app.get_json("/api/v1/sessions", Some(&fx.center)).await;
     let session = sessions
         .as_array()
         .unwrap()
@@ -215,13 +197,10 @@ async fn a_center_requests_a_draw_contributes_randomness_watches_confirmations_a
         shown.contains(&format!("session/room?id={session_id}")),
         "{shown}"
     );
-    let view: Value = fx
+    let view = fx
         .app
-        .get(&format!("/api/v1/sessions/{session_id}"), Some(&fx.center))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/sessions/{session_id}"), Some(&fx.center))
+        .await;
     assert_eq!(
         view["bidders"],
         json!(["甲建设集团", "乙路桥公司", "丙市政公司"])
@@ -296,21 +275,12 @@ async fn a_center_opens_a_cross_site_session_across_three_venues() {
     )
     .await;
 
-    let sessions: Value = fx
-        .app
-        .get("/api/v1/sessions", Some(&fx.center))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let sessions = fx.app.get_json("/api/v1/sessions", Some(&fx.center)).await;
     let session_id = sessions[0]["session_id"].as_str().unwrap();
-    let view: Value = fx
+    let view = fx
         .app
-        .get(&format!("/api/v1/sessions/{session_id}"), Some(&fx.center))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/sessions/{session_id}"), Some(&fx.center))
+        .await;
     let venues: Vec<(String, u64, bool)> = view["venues"]
         .as_array()
         .unwrap()
@@ -334,13 +304,7 @@ async fn a_center_opens_a_cross_site_session_across_three_venues() {
     assert_eq!(view["bidders"], json!(["甲公司", "乙公司"]));
     // The sub-venue operators can follow the session they run.
     let operator = fx.app.login(&account("center-b", Role::Center)).await;
-    let theirs: Value = fx
-        .app
-        .get("/api/v1/sessions", Some(&operator))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let theirs = fx.app.get_json("/api/v1/sessions", Some(&operator)).await;
     assert_eq!(theirs[0]["session_id"], session_id);
     assert_no_console_errors(&browser).await;
 }
@@ -388,23 +352,17 @@ async fn an_expert_declines_for_a_conflict_of_interest_and_the_next_reserve_is_i
         .await;
 
     // The server recorded it: the seat went to the first reserve, who is now invited.
-    let view: Value = fx
+    let view = fx
         .app
-        .get(&format!("/api/v1/draws/{draw_id}"), Some(&fx.center))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/draws/{draw_id}"), Some(&fx.center))
+        .await;
     assert_eq!(view["progress"][0]["replaced"], 1);
     assert_eq!(view["progress"][0]["pending"], 2);
     assert_eq!(view["progress"][0]["reserves_left"], 1);
-    let mine: Value = fx
+    let mine = fx
         .app
-        .get("/api/v1/me/invitations", Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/me/invitations", Some(&token))
+        .await;
     let declined = mine
         .as_array()
         .unwrap()
@@ -451,12 +409,9 @@ async fn an_admin_imports_with_line_errors_manages_accounts_and_reads_key_status
         "{problems}"
     );
     browser.screenshot("admin-import-refused").await;
-    let pool: Value = app
-        .get("/api/v1/pool/statistics", Some(&supervisor))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let pool = app
+        .get_json("/api/v1/pool/statistics", Some(&supervisor))
+        .await;
     assert_eq!(pool["total"], 0, "a refused import wrote rows");
 
     // The good rows alone import.
@@ -601,13 +556,7 @@ async fn the_language_switch_and_a_token_ending_mid_work_keep_what_was_typed() {
     browser.wait_for_text("#draw-status", "等待随机数").await;
     // (The fixture's own token was revoked with the browser's.)
     let center = fx.app.login(&account("center", Role::Center)).await;
-    let draws: Value = fx
-        .app
-        .get("/api/v1/draws", Some(&center))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let draws = fx.app.get_json("/api/v1/draws", Some(&center)).await;
     assert_eq!(draws[0]["tender_reference"], "XYGG-2026-0078");
 }
 
@@ -907,16 +856,13 @@ async fn the_frequency_chart_shows_one_bar_per_seat_count_after_draws() {
     browser.wait_for("#frequency-chart rect.bar").await;
 
     // What the server reports, read the way the API gives it to a supervisor.
-    let report: serde_json::Value = fx
+    let report = fx
         .app
-        .get(
+        .get_json(
             "/api/v1/reports/draw-frequency?days=30",
             Some(&fx.supervisor),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(report["total_seats"], 12);
     let bars = browser
         .execute(
@@ -967,13 +913,10 @@ async fn a_second_supervisor_approves_unseal_requests_and_publications_in_the_co
         .drawn(&fx.request(json!([{ "specialty_prefixes": ["A01"], "count": 3, "reserves": 1 }])))
         .await;
     let draw_id = drawn["draw_id"].as_str().unwrap();
-    let listed: serde_json::Value = fx
+    let listed = fx
         .app
-        .get("/api/v1/experts?limit=2", Some(&fx.admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/experts?limit=2", Some(&fx.admin))
+        .await;
     let expert = listed["experts"][0]["expert_id"].as_str().unwrap();
     let mut requests = Vec::new();
     for reason in ["核查投诉所涉专家身份一", "核查投诉所涉专家身份二"] {
@@ -1041,20 +984,11 @@ async fn a_second_supervisor_approves_unseal_requests_and_publications_in_the_co
 
     // The decisions are the server's state, taken by the account in the browser.
     let token = fx.app.login(&approver).await;
-    let me: serde_json::Value = fx
+    let me = fx.app.get_json("/api/v1/me", Some(&token)).await;
+    let all = fx
         .app
-        .get("/api/v1/me", Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let all: serde_json::Value = fx
-        .app
-        .get("/api/v1/unseal-requests", Some(&fx.supervisor))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/unseal-requests", Some(&fx.supervisor))
+        .await;
     let state_of = |id: &str| {
         all.as_array()
             .unwrap()
@@ -1098,13 +1032,10 @@ async fn a_second_supervisor_approves_unseal_requests_and_publications_in_the_co
     browser.wait_for_text("#publications", "Approved (").await;
     browser.screenshot("supervisor-publication-approved").await;
     assert_eq!(fx.app.get(&committee, Some(&fx.center)).await.status(), 200);
-    let publications: serde_json::Value = fx
+    let publications = fx
         .app
-        .get("/api/v1/publications", Some(&fx.supervisor))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/publications", Some(&fx.supervisor))
+        .await;
     assert_eq!(publications[0]["approved_by"], me["account_id"]);
 }
 
@@ -1299,13 +1230,7 @@ mod session_room {
         expert.screenshot("expert-record").await;
         expert.click("#record-save").await;
         expert.wait_for_text("#toast", "已保存").await;
-        let record: Value = fx
-            .app
-            .get("/api/v1/me/expert", Some(&web.token))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let record = fx.app.get_json("/api/v1/me/expert", Some(&web.token)).await;
         assert_eq!(record["identity"]["phone"], "13912345678");
         assert_eq!(
             record["leave"],
@@ -1336,13 +1261,10 @@ mod session_room {
             ))
             .await;
         expert.screenshot("expert-invitation-accepted").await;
-        let mine: Value = fx
+        let mine = fx
             .app
-            .get("/api/v1/me/invitations", Some(&web.token))
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json("/api/v1/me/invitations", Some(&web.token))
+            .await;
         assert_eq!(mine[0]["state"], "accepted");
         assert_eq!(mine[0]["session_join_code"], join_code.as_str());
 
@@ -1588,16 +1510,13 @@ mod session_room {
         supervisor.wait_for("#final-report-sha256").await;
 
         // The server's record: the report is signed by the browser expert's seat.
-        let report: Value = fx
+        let report = fx
             .app
-            .get(
+            .get_json(
                 &format!("/api/v1/sessions/{session_id}/report"),
                 Some(&fx.supervisor),
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(report["final"], true);
         assert_eq!(report["report"]["draft_sha256"], draft.as_str());
         assert_eq!(report["report"]["chair"], chair);
@@ -1752,16 +1671,13 @@ async fn the_console_works_in_firefox() {
         .create_account("firefox-auditor", Role::Supervisor)
         .await;
     browser.login(&fx.app, &supervisor).await;
-    let draw: Value = fx
+    let draw = fx
         .app
-        .get(
+        .get_json(
             &format!("/api/v1/draws/{}", committee.draw_id),
             Some(&fx.center),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let index = draw["result_index"]
         .as_u64()
         .unwrap_or_else(|| panic!("no result index: {draw}"));

@@ -448,6 +448,15 @@ impl TestApp {
         request.send().await.unwrap()
     }
 
+    /// A GET that must succeed, as JSON.
+    pub async fn get_json(&self, path: &str, token: Option<&str>) -> Value {
+        let response = self.get(path, token).await;
+        let status = response.status();
+        let body = response.text().await.unwrap();
+        assert!(status.is_success(), "GET {path} answered {status}: {body}");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
+    }
+
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
         let mut request = self.client.post(self.url(path)).json(body);
         if let Some(token) = token {
