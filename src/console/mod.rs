@@ -5,6 +5,7 @@
 //! no build step. The console talks only to the public API (`/api/v1/…`) with the same bearer
 //! tokens as any other client; it has no privileges of its own.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use actix_web::http::header;
@@ -56,15 +57,13 @@ static ASSETS: &[Asset] = assets![
 
 /// Content hashes, computed once: the browser revalidates on every load (`no-cache`) and gets
 /// a 304 until the binary changes, so an upgrade is never mixed with cached old modules.
-static ETAGS: LazyLock<Vec<String>> = LazyLock::new(|| {
-    ASSETS
-        .iter()
-        .map(|asset| {
-            let digest = ring::digest::digest(&ring::digest::SHA256, asset.bytes);
-            format!("\"{}\"", hex::encode(&digest.as_ref()[..12]))
-        })
-        .collect()
-});
+static ETAGS: LazyLock<Vec<String>> =
+    LazyLock::new(|| ASSETS.iter().map(|asset| etag_of(asset.bytes)).collect());
+
+fn etag_of(bytes: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
+    format!("\"{}\"", hex::encode(&digest.as_ref()[..12]))
+}
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(to_console))
@@ -94,13 +93,17 @@ fn serve(request: &HttpRequest, name: &str) -> HttpResponse {
         ));
     };
     let asset = &ASSETS[position];
-    if let Some(bytes) = dev_override(name) {
-        return HttpResponse::Ok()
-            .insert_header((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
-            .content_type(asset.content_type)
-            .body(bytes);
-    }
-    let etag = &ETAGS[position];
+    // A file edited on disk (debug builds) is revalidated by its own hash, like the embedded one.
+    let (bytes, etag) = match dev_override(name) {
+        Some(bytes) => {
+            let etag = etag_of(&bytes);
+            (Cow::Owned(bytes), Cow::Owned(etag))
+        }
+        None => (
+            Cow::Borrowed(asset.bytes),
+            Cow::Borrowed(ETAGS[position].as_str()),
+        ),
+    };
     let unchanged = request
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -113,11 +116,14 @@ fn serve(request: &HttpRequest, name: &str) -> HttpResponse {
     response
         .insert_header((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .insert_header((header::ETAG, etag.as_str()));
+        .insert_header((header::ETAG, etag.as_ref()));
     if unchanged {
         return response.finish();
     }
-    response.content_type(asset.content_type).body(asset.bytes)
+    match bytes {
+        Cow::Borrowed(bytes) => response.content_type(asset.content_type).body(bytes),
+        Cow::Owned(bytes) => response.content_type(asset.content_type).body(bytes),
+    }
 }
 
 /// Debug builds only: `SEALDRAW_CONSOLE_DIR=src/console/assets` serves the files from disk so
