@@ -45,6 +45,7 @@ static ASSETS: &[Asset] = assets![
     ("app.js", JS),
     ("api.js", JS),
     ("dom.js", JS),
+    ("validate.js", JS),
     ("i18n.js", JS),
     ("expert.js", JS),
     ("session.js", JS),

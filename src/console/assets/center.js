@@ -13,6 +13,7 @@
 import * as api from './api.js';
 import { h, replace, field, errorSlot, action, table, toast, section, randomHex, markInvalid } from './dom.js';
 import { t, formatTime } from './i18n.js';
+import { validCreditCode } from './validate.js';
 
 export const strings = {
   zh: {
@@ -240,16 +241,6 @@ export const strings = {
 };
 
 const MODES = ['on_site', 'cross_site', 'distributed'];
-const CREDIT_CHARS = '0123456789ABCDEFGHJKLMNPQRTUWXY';
-const CREDIT_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
-
-/** A unified social credit code with its GB 32100 check character. */
-function validCreditCode(code) {
-  if (!/^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$/.test(code)) return false;
-  const sum = CREDIT_WEIGHTS.reduce((total, weight, i) => total + CREDIT_CHARS.indexOf(code[i]) * weight, 0);
-  return CREDIT_CHARS[(31 - (sum % 31)) % 31] === code[17];
-}
-
 function statusBadge(status) {
   const tone = status === 'drawn' ? 'good' : 'warn';
   return h('span', { class: `badge ${tone}` }, t(`center.status.${status}`));

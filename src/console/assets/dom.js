@@ -3,6 +3,7 @@
 // would refuse it anyway).
 
 import { t, has } from './i18n.js';
+import { hex } from './tlog.js';
 
 let nextId = 0;
 
@@ -177,5 +178,5 @@ export function section(title, ...children) {
 export function randomHex(bytes) {
   const buffer = new Uint8Array(bytes);
   crypto.getRandomValues(buffer);
-  return Array.from(buffer, (b) => b.toString(16).padStart(2, '0')).join('');
+  return hex(buffer);
 }

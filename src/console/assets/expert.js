@@ -13,6 +13,7 @@
 import * as api from './api.js';
 import { h, replace, field, errorSlot, action, toast, section, markInvalid } from './dom.js';
 import { t, formatTime } from './i18n.js';
+import { validCreditCode } from './validate.js';
 
 export const strings = {
   zh: {
@@ -178,19 +179,6 @@ export const strings = {
 };
 
 // ---- Validation shared with the server's rules (src/pool/validate.rs) ----
-
-const CREDIT_CHARSET = '0123456789ABCDEFGHJKLMNPQRTUWXY';
-const CREDIT_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
-
-/** GB 32100: 18 characters of the charset, the last a check character. */
-export function validCreditCode(text) {
-  const code = text.trim().toUpperCase();
-  if (code.length !== 18) return false;
-  const positions = Array.from(code, (c) => CREDIT_CHARSET.indexOf(c));
-  if (positions.some((p) => p < 0)) return false;
-  const sum = positions.slice(0, 17).reduce((acc, p, i) => acc + p * CREDIT_WEIGHTS[i], 0);
-  return positions[17] === (31 - (sum % 31)) % 31;
-}
 
 function validPhone(text) {
   let digits = text.replace(/[ -]/g, '');

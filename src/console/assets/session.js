@@ -31,6 +31,7 @@
 import * as api from './api.js';
 import { h, replace, field, errorSlot, action, table, toast, randomHex, markInvalid } from './dom.js';
 import { t, formatTime } from './i18n.js';
+import { hex, sha256 } from './tlog.js';
 
 export const strings = {
   zh: {
@@ -489,7 +490,7 @@ function compareUtf8(a, b) {
 }
 
 /** The audit log's canonical JSON: sorted keys, no whitespace, integers only. */
-export function canonicalJson(value) {
+function canonicalJson(value) {
   if (value === null) return 'null';
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (typeof value === 'number') {
@@ -500,11 +501,6 @@ export function canonicalJson(value) {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   const keys = Object.keys(value).sort(compareUtf8);
   return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`).join(',')}}`;
-}
-
-async function sha256Hex(text) {
-  const digest = await crypto.subtle.digest('SHA-256', encoder.encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 // ---- The room ----
@@ -853,7 +849,7 @@ class Room {
 
   async verifyReport(report) {
     try {
-      report.verified = (await sha256Hex(canonicalJson(report.report))) === report.sha;
+      report.verified = hex(await sha256(encoder.encode(canonicalJson(report.report)))) === report.sha;
     } catch {
       report.verified = false;
     }

@@ -103,7 +103,7 @@ function equalBytes(a, b) {
   return diff === 0;
 }
 
-async function sha256(bytes) {
+export async function sha256(bytes) {
   return new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
 }
 
