@@ -262,13 +262,10 @@ async fn drawn_experts_accept_or_decline_and_silence_hands_the_seat_to_the_next_
     )
     .await;
     // Supervisors find it among the requests awaiting them, with its reason.
-    let listed: Value = fx
+    let listed = fx
         .app
-        .get("/api/v1/publications", Some(&fx.supervisor))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/publications", Some(&fx.supervisor))
+        .await;
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert_eq!(listed[0]["draw_id"], id);
     assert_eq!(listed[0]["reason"], "中标候选人公示需要公布评标委员会名单");
@@ -282,13 +279,10 @@ async fn drawn_experts_accept_or_decline_and_silence_hands_the_seat_to_the_next_
         )
         .await;
     assert_eq!(approve.status(), StatusCode::OK);
-    let listed: Value = fx
+    let listed = fx
         .app
-        .get("/api/v1/publications", Some(&fx.supervisor))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/publications", Some(&fx.supervisor))
+        .await;
     assert!(listed[0]["approved_by"].is_string(), "{listed}");
     let members: Value = fx
         .app

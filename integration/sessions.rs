@@ -522,14 +522,11 @@ async fn a_five_member_cross_site_session_over_three_venues_runs_from_check_in_t
     assert_eq!(view["assignment"], "random");
     // Each member's accepted invitation now leads to the session.
     for member in &committee.members {
-        let mine: Value = committee
+        let mine = committee
             .fx
             .app
-            .get("/api/v1/me/invitations", Some(&member.bearer))
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json("/api/v1/me/invitations", Some(&member.bearer))
+            .await;
         assert_eq!(mine[0]["state"], "accepted");
         assert_eq!(mine[0]["session_id"], committee.session_id.as_str());
     }
