@@ -243,7 +243,8 @@ impl Browser {
     /// What a screen reader and a keyboard need from every screen the tests photograph: each
     /// form control has a name (a label, `aria-label` or `aria-labelledby`), each button and
     /// link has text, each image an `alt`, ids are unique (labels and `aria-*` point at them),
-    /// and the document says its language.
+    /// and the document says its language; and at the window's width (1366 pixels) nothing
+    /// scrolls sideways.
     pub async fn assert_accessible(&self, screen: &str) {
         let problems = self.execute(ACCESSIBILITY_CHECK).await;
         let problems: Vec<&str> = problems
@@ -747,5 +748,8 @@ for (const attribute of ['aria-describedby', 'aria-labelledby', 'aria-errormessa
   }
 }
 if (!document.documentElement.lang) problems.push('the document has no lang');
+// 1366 pixels wide is the laptop the console is made for: nothing may need sideways scrolling.
+const root = document.documentElement;
+if (root.scrollWidth > root.clientWidth + 1) problems.push(`the page scrolls sideways: ${root.scrollWidth}px in ${root.clientWidth}px`);
 return problems;
 "#;
