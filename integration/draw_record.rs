@@ -59,6 +59,9 @@ fn draw() -> VerificationRecord {
                 eligible(10..20),
             ),
         ],
+        // A v1 draw: what the server made before families were chained (spec §12).
+        tender_sha256: None,
+        family: None,
     };
     let secret = ServerSecret::from_bytes([6; 32]);
     let plan = DrawPlan::new(request, &secret).unwrap();

@@ -69,6 +69,8 @@ pub struct DrawFixture {
     pub center: String,
     pub supervisor: String,
     pub admin: String,
+    /// Each request names a tender of its own: a tender is drawn once.
+    tenders: std::sync::atomic::AtomicU32,
 }
 
 impl DrawFixture {
@@ -111,6 +113,7 @@ impl DrawFixture {
             center,
             supervisor,
             admin,
+            tenders: std::sync::atomic::AtomicU32::new(1),
         }
     }
 
@@ -120,9 +123,13 @@ impl DrawFixture {
         sealdraw::clock::to_rfc3339(now + 2 * 3_600_000)
     }
 
+    /// A request for a tender not drawn before (HBGG-2026-0001, then -0002, …).
     pub fn request(&self, strata: Value) -> Value {
+        let tender = self
+            .tenders
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         json!({
-            "tender_reference": "HBGG-2026-0001",
+            "tender_reference": format!("HBGG-2026-{tender:04}"),
             "tender_name": "某医院门诊楼建设工程施工",
             "venue": "武汉市公共资源交易中心 3 号评标室",
             "evaluation_start": self.start_in_two_hours(),

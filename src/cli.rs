@@ -1087,8 +1087,8 @@ fn draw(command: DrawCommand) -> ExitCode {
             return ExitCode::from(EXIT_UNUSABLE_INPUT);
         }
     };
-    let verified = crate::draw::published::PublishedRecord::from_json(&bytes)
-        .and_then(|record| crate::draw::published::verify_published(&record, &verifiers));
+    let verified = crate::draw::published::AnyRecord::from_json(&bytes)
+        .and_then(|record| record.verify(&verifiers));
     match verified {
         Ok(summary) => {
             println!("{summary}");

@@ -61,6 +61,18 @@ pub async fn append(tx: &mut Tx, entry: &AuditEntry) -> Result<u64, AuditError> 
     Ok(index)
 }
 
+/// Takes the log's writer order now, as the first append would: until the transaction ends,
+/// no other transaction can append, on any instance. A caller that must read what the last
+/// writer committed before deciding what to append (a draw family's newest entry) holds it
+/// first, so that reading and appending happen in the log's one order.
+pub async fn hold(tx: &mut Tx) -> Result<(), AuditError> {
+    if tx.pending_audit().head.is_none() {
+        let head = tx.lock_audit_head().await?;
+        tx.pending_audit().head = Some(head);
+    }
+    Ok(())
+}
+
 /// A signed checkpoint as stored.
 #[derive(Debug, Clone)]
 pub struct SignedCheckpoint {
@@ -125,6 +137,20 @@ impl AuditLog {
 
     pub fn verifiers(&self) -> &[NoteVerifier] {
         &self.verifiers
+    }
+
+    /// Signs a statement about the log's contents that is not a checkpoint (a draw family's
+    /// head, docs/DRAW-SPEC.md §9b) with every active log key. A statement's first line names
+    /// its kind; a checkpoint's is the origin, so one that began with the origin is refused and
+    /// the two can never be taken for each other.
+    pub fn sign_statement(&self, text: &str) -> Result<String, AuditError> {
+        if text.split('\n').next() == Some(self.origin.as_str()) {
+            return Err(AuditError::Signing(
+                "a statement may not begin like a checkpoint (with the log's origin)".into(),
+            ));
+        }
+        let signers: Vec<&NoteSigner> = self.signers.iter().collect();
+        crate::audit::note::sign(text, &signers).map_err(|e| AuditError::Signing(e.to_string()))
     }
 
     /// The verifier keys in signed-note vkey form, one per line.
@@ -464,6 +490,19 @@ impl AuditLog {
     /// A tlog-proof file for the entry at `index` against a checkpoint that covers it.
     pub async fn proof_file(&self, index: u64) -> Result<String, AuditError> {
         let checkpoint = self.checkpoint_covering(index).await?;
+        self.proof_file_under(index, &checkpoint).await
+    }
+
+    /// A proof file of entry `index` under a given checkpoint (one of this log's, covering
+    /// the entry): several proofs under one checkpoint agree with each other by construction.
+    pub async fn proof_file_under(
+        &self,
+        index: u64,
+        checkpoint: &SignedCheckpoint,
+    ) -> Result<String, AuditError> {
+        if index >= checkpoint.size {
+            return Err(AuditError::NoSuchEntry(index));
+        }
         let mut tx = self.store.read().await?;
         let needs = merkle::inclusion_proof_needs(index, checkpoint.size)?;
         let stored = tx.audit_nodes(&needs).await?;
@@ -478,7 +517,7 @@ impl AuditLog {
             extra: entry,
             index,
             inclusion_proof: merkle::inclusion_proof(index, checkpoint.size, &stored)?,
-            checkpoint: checkpoint.note,
+            checkpoint: checkpoint.note.clone(),
         };
         proof
             .format()

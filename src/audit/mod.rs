@@ -23,4 +23,4 @@ pub mod tiles;
 pub mod witness;
 
 pub use entry::{Actor, AuditEntry};
-pub use log::{AuditError, AuditLog, append};
+pub use log::{AuditError, AuditLog, append, hold};

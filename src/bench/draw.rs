@@ -611,6 +611,8 @@ async fn in_process_floor(state: &AppState, draws: u64) -> anyhow::Result<Floor>
                 filter_sha256: filter.sha256()?,
                 min_multiple: settings.min_eligible_multiple,
                 strata,
+                tender_sha256: Some(crate::draw::algorithm::tender_commitment("BENCH", "")),
+                family: None,
             },
             &secret,
         )?;

@@ -982,6 +982,10 @@ async fn seed(store: &Store, sessions: usize, sessions_of: usize) -> anyhow::Res
             result_index: None,
             created_at: now,
             executed_at: Some(now),
+            spec_version: 1,
+            lot: String::new(),
+            tender_key: None,
+            family_excluded: None,
         })
         .await?;
         let session_id = uuid::Uuid::now_v7().to_string();

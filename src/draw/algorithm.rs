@@ -1,14 +1,19 @@
-//! The byte level of `sealdraw-draw-v1`, in the order `docs/DRAW-SPEC.md` gives it: encodings,
-//! tags, the token, the secret commitment, the eligible-set root, the seed, the ranking and the
-//! rules for strata. Every function here is pure; the spec and this file should read side by side.
+//! The byte level of `sealdraw-draw-v1` and `-v2`, in the order `docs/DRAW-SPEC.md` gives it:
+//! encodings, tags, the token, the tender commitment, the secret commitment, the eligible-set
+//! root, the seed, the ranking and the rules for strata. Every function here is pure; the spec
+//! and this file should read side by side.
 
 use crate::audit::merkle::{self, Hash};
 use crate::crypto::{HmacPrefix, hmac_sha256, sha256};
 
 use super::DrawToken;
 
-/// The algorithm id every intent and verification record names.
-pub const ALGORITHM_ID: &str = "sealdraw-draw-v1";
+/// The algorithm id of draws made before the intent committed to its tender and family
+/// (spec §12): still verified, no longer made.
+pub const ALGORITHM_V1: &str = "sealdraw-draw-v1";
+/// The algorithm id of every draw made now: v1's computation, with an intent that also commits
+/// to the tender and, for a linked draw, to its family (spec §5).
+pub const ALGORITHM_ID: &str = "sealdraw-draw-v2";
 
 /// Domain-separation tags. Each is the first field of the input it separates, so no input of
 /// one kind can be read as an input of another.
@@ -16,6 +21,13 @@ pub const TOKEN_TAG: &str = "sealdraw-draw-v1/token";
 pub const SECRET_COMMITMENT_TAG: &str = "sealdraw-draw-v1/secret-commitment";
 pub const SEED_TAG: &str = "sealdraw-draw-v1/seed";
 pub const RANK_TAG: &str = "sealdraw-draw-v1/rank";
+/// v2 adds one input kind; the computation tags above stay as v1 named them (they name the
+/// computation, which did not change).
+pub const TENDER_TAG: &str = "sealdraw-draw-v2/tender";
+
+/// The longest tender reference and lot the server accepts, in characters (spec §5).
+pub const MAX_TENDER_REFERENCE_CHARS: usize = 100;
+pub const MAX_LOT_CHARS: usize = 50;
 
 /// The spec's `lp`/`u64` encoder: byte strings as `u64be(len) ‖ bytes`, integers as `u64be`.
 /// Every message starts with its tag, so the encoding of a message is injective.
@@ -72,6 +84,31 @@ pub fn token_after_prefix(macs: &HmacPrefix, expert_id: &str) -> [u8; 32] {
         &(expert_id.len() as u64).to_be_bytes(),
         expert_id.as_bytes(),
     ])
+}
+
+/// A tender reference (or lot) in the one spelling that names it (spec §5): full-width ASCII
+/// forms (U+FF01–U+FF5E) become ASCII, every whitespace character is dropped, ASCII letters
+/// become capitals. So `hbgg-2026-0001`, ` HBGG-2026-0001 ` and `ＨＢＧＧ－２０２６－０００１`
+/// are one tender, and a re-draw cannot hide behind a different spelling.
+pub fn tender_key(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match u32::from(c) {
+            full @ 0xFF01..=0xFF5E => char::from_u32(full - 0xFEE0).unwrap_or(c),
+            _ => c,
+        })
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+/// `SHA-256(lp(TENDER_TAG) ‖ lp(tender_key(reference)) ‖ lp(tender_key(lot)))`: what a v2
+/// intent commits to, and the key that makes a tender's root draw unique.
+pub fn tender_commitment(reference: &str, lot: &str) -> [u8; 32] {
+    let mut message = Message::tagged(TENDER_TAG);
+    message
+        .bytes(tender_key(reference).as_bytes())
+        .bytes(tender_key(lot).as_bytes());
+    sha256(message.as_slice())
 }
 
 /// `H(s) = SHA-256(lp(SECRET_COMMITMENT_TAG) ‖ lp(s))`.

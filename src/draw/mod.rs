@@ -22,7 +22,7 @@ use crate::audit::entry::{EntryError, canonical_json};
 use crate::audit::merkle::{self, Hash};
 use crate::crypto::{Rng, constant_time_eq, rng::RandomnessUnavailable};
 
-pub use algorithm::{ALGORITHM_ID, StratumRefusal, StratumResult};
+pub use algorithm::{ALGORITHM_ID, ALGORITHM_V1, StratumRefusal, StratumResult};
 
 /// At most this many strata in one draw (keeps the intent well inside one audit entry).
 pub const MAX_STRATA: usize = 16;
@@ -252,6 +252,70 @@ pub struct DrawRequest {
     pub filter_sha256: [u8; 32],
     pub min_multiple: u32,
     pub strata: Vec<(Stratum, EligibleSet)>,
+    /// `None` plans a v1 intent (a linked draw of a family whose root is v1); `Some` plans v2.
+    pub tender_sha256: Option<[u8; 32]>,
+    /// For a linked draw (v2 only): its family and the family's tokens it must not draw.
+    pub family: Option<FamilyRequest>,
+}
+
+/// A linked draw's tie to its family, as the caller knows it when planning.
+#[derive(Debug, Clone)]
+pub struct FamilyRequest {
+    pub root_draw_id: String,
+    pub root_intent_hash: Hash,
+    pub root_stratum: u32,
+    pub vacated_draw_id: String,
+    pub vacated_token: DrawToken,
+    /// Every token the family drew or holds in reserve: none of them may be eligible again.
+    pub excluded: EligibleSet,
+}
+
+/// A linked draw's family, as its v2 intent commits to it (spec §5): the root draw and its
+/// intent, the root's stratum and the vacated seat this draw fills, and a Merkle root over the
+/// family's tokens it excluded (the same tokens as the root's: one family, one token domain).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FamilyLink {
+    pub root_draw_id: String,
+    #[serde(with = "hex32")]
+    pub root_intent_hash: Hash,
+    pub root_stratum: u32,
+    pub vacated_draw_id: String,
+    pub vacated_token: DrawToken,
+    pub excluded_count: u64,
+    #[serde(with = "hex32")]
+    pub excluded_root: Hash,
+}
+
+/// [`FamilyLink`] as a record publishes it: with the excluded tokens behind the root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordFamily {
+    pub root_draw_id: String,
+    #[serde(with = "hex32")]
+    pub root_intent_hash: Hash,
+    pub root_stratum: u32,
+    pub vacated_draw_id: String,
+    pub vacated_token: DrawToken,
+    pub excluded_count: u64,
+    #[serde(with = "hex32")]
+    pub excluded_root: Hash,
+    /// Sorted bytewise, as eligible tokens are.
+    pub excluded: Vec<DrawToken>,
+}
+
+impl RecordFamily {
+    pub fn link(&self) -> FamilyLink {
+        FamilyLink {
+            root_draw_id: self.root_draw_id.clone(),
+            root_intent_hash: self.root_intent_hash,
+            root_stratum: self.root_stratum,
+            vacated_draw_id: self.vacated_draw_id.clone(),
+            vacated_token: self.vacated_token,
+            excluded_count: self.excluded_count,
+            excluded_root: self.excluded_root,
+        }
+    }
 }
 
 /// The committed intent of one stratum.
@@ -280,6 +344,21 @@ pub struct DrawIntent {
     #[serde(with = "hex32")]
     pub secret_commitment: [u8; 32],
     pub strata: Vec<StratumIntent>,
+    /// v2: the tender this draw is for (spec §5). Absent in v1.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "present::serialize_hex32",
+        deserialize_with = "present::hex32"
+    )]
+    pub tender_sha256: Option<[u8; 32]>,
+    /// v2, linked draws only: the family the draw belongs to. Absent otherwise, never null.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present::value"
+    )]
+    pub family: Option<FamilyLink>,
 }
 
 impl DrawIntent {
@@ -323,6 +402,10 @@ pub enum DrawError {
     SecretMismatch,
     #[error("the stored eligible sets are not the ones the intent committed to")]
     EligibleSetMismatch,
+    #[error("only a v2 intent (one that names its tender) can name a family")]
+    FamilyNeedsV2,
+    #[error("token {0:?} is excluded by the family but eligible")]
+    ExcludedTokenEligible(DrawToken),
 }
 
 /// An intent and the eligible sets it commits to: what the server keeps from intent to result.
@@ -331,6 +414,8 @@ pub struct DrawPlan {
     intent: DrawIntent,
     intent_hash: Hash,
     eligible: Vec<EligibleSet>,
+    /// A linked draw's excluded family tokens (empty otherwise).
+    excluded: Vec<DrawToken>,
 }
 
 impl DrawPlan {
@@ -351,6 +436,18 @@ impl DrawPlan {
             .map(|(stratum, set)| (stratum.k, stratum.m, set.tokens()))
             .collect();
         algorithm::check_strata(request.min_multiple, &shapes)?;
+        if request.family.is_some() && request.tender_sha256.is_none() {
+            return Err(DrawError::FamilyNeedsV2);
+        }
+        if let Some(family) = &request.family
+            && let Some(token) = request.strata.iter().find_map(|(_, set)| {
+                set.tokens()
+                    .iter()
+                    .find(|t| family.excluded.tokens().binary_search(t).is_ok())
+            })
+        {
+            return Err(DrawError::ExcludedTokenEligible(*token));
+        }
         let strata = request
             .strata
             .iter()
@@ -362,14 +459,29 @@ impl DrawPlan {
                 eligible_root: set.root(),
             })
             .collect();
+        let family = request.family.as_ref().map(|family| FamilyLink {
+            root_draw_id: family.root_draw_id.clone(),
+            root_intent_hash: family.root_intent_hash,
+            root_stratum: family.root_stratum,
+            vacated_draw_id: family.vacated_draw_id.clone(),
+            vacated_token: family.vacated_token,
+            excluded_count: family.excluded.len() as u64,
+            excluded_root: family.excluded.root(),
+        });
         let intent = DrawIntent {
-            algorithm: ALGORITHM_ID.to_owned(),
+            algorithm: match request.tender_sha256 {
+                Some(_) => ALGORITHM_ID,
+                None => ALGORITHM_V1,
+            }
+            .to_owned(),
             draw_id: request.draw_id,
             pool_snapshot: request.pool_snapshot,
             filter_sha256: request.filter_sha256,
             min_multiple: request.min_multiple,
             secret_commitment: secret.commitment(),
             strata,
+            tender_sha256: request.tender_sha256,
+            family,
         };
         let intent_hash = intent
             .hash()
@@ -379,17 +491,36 @@ impl DrawPlan {
             intent,
             intent_hash,
             eligible,
+            excluded: request
+                .family
+                .map(|family| family.excluded.0)
+                .unwrap_or_default(),
         })
     }
 
-    /// A plan rebuilt from a stored intent and its eligible sets, checking that each set is the
-    /// one the intent committed to.
-    pub fn from_parts(intent: DrawIntent, eligible: Vec<EligibleSet>) -> Result<Self, DrawError> {
+    /// A plan rebuilt from a stored intent, its eligible sets and (for a linked draw) the
+    /// family tokens it excluded, checking each against what the intent committed to.
+    pub fn from_parts(
+        intent: DrawIntent,
+        eligible: Vec<EligibleSet>,
+        excluded: Vec<DrawToken>,
+    ) -> Result<Self, DrawError> {
         if intent.strata.len() != eligible.len()
             || intent.strata.iter().zip(&eligible).any(|(s, set)| {
                 s.eligible_count != set.len() as u64 || s.eligible_root != set.root()
             })
         {
+            return Err(DrawError::EligibleSetMismatch);
+        }
+        let excluded = EligibleSet::new(excluded)?;
+        let excluded_matches = match &intent.family {
+            Some(family) => {
+                family.excluded_count == excluded.len() as u64
+                    && family.excluded_root == excluded.root()
+            }
+            None => excluded.is_empty(),
+        };
+        if !excluded_matches {
             return Err(DrawError::EligibleSetMismatch);
         }
         let intent_hash = intent
@@ -399,6 +530,7 @@ impl DrawPlan {
             intent,
             intent_hash,
             eligible,
+            excluded: excluded.0,
         })
     }
 
@@ -486,6 +618,21 @@ pub struct VerificationRecord {
     #[serde(with = "hex32")]
     pub seed: [u8; 32],
     pub result: Vec<StratumResult>,
+    /// v2: as in the intent. Absent in v1.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "present::serialize_hex32",
+        deserialize_with = "present::hex32"
+    )]
+    pub tender_sha256: Option<[u8; 32]>,
+    /// v2, linked draws only: as in the intent, with the excluded tokens themselves.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present::value"
+    )]
+    pub family: Option<RecordFamily>,
 }
 
 impl VerificationRecord {
@@ -522,6 +669,17 @@ impl VerificationRecord {
             secret: *secret.expose(),
             seed: outcome.seed,
             result: outcome.strata.clone(),
+            tender_sha256: intent.tender_sha256,
+            family: intent.family.as_ref().map(|family| RecordFamily {
+                root_draw_id: family.root_draw_id.clone(),
+                root_intent_hash: family.root_intent_hash,
+                root_stratum: family.root_stratum,
+                vacated_draw_id: family.vacated_draw_id.clone(),
+                vacated_token: family.vacated_token,
+                excluded_count: family.excluded_count,
+                excluded_root: family.excluded_root,
+                excluded: plan.excluded.clone(),
+            }),
         }
     }
 
@@ -555,6 +713,8 @@ impl VerificationRecord {
                     eligible_root: s.eligible_root,
                 })
                 .collect(),
+            tender_sha256: self.tender_sha256,
+            family: self.family.as_ref().map(RecordFamily::link),
         }
     }
 }
@@ -569,6 +729,29 @@ pub enum VerifyError {
 }
 
 impl VerifyError {
+    /// The same failure with its field as a path inside `prefix` (`$` becomes `prefix`).
+    pub fn within(self, prefix: &str) -> Self {
+        let nest = |field: String| {
+            if field == "$" {
+                prefix.to_owned()
+            } else if field.starts_with('[') {
+                format!("{prefix}{field}")
+            } else {
+                format!("{prefix}.{field}")
+            }
+        };
+        match self {
+            Self::Malformed { field, detail } => Self::Malformed {
+                field: nest(field),
+                detail,
+            },
+            Self::Mismatch { field, detail } => Self::Mismatch {
+                field: nest(field),
+                detail,
+            },
+        }
+    }
+
     pub fn field(&self) -> &str {
         match self {
             Self::Malformed { field, .. } | Self::Mismatch { field, .. } => field,
@@ -593,11 +776,33 @@ impl VerifyError {
 /// Recomputes everything a record claims, in the spec's order, and names the first mismatch.
 /// On success returns the recomputed outcome (equal to the claimed one).
 pub fn verify(record: &VerificationRecord) -> Result<DrawOutcome, VerifyError> {
-    if record.algorithm != ALGORITHM_ID {
-        return Err(VerifyError::mismatch(
-            "algorithm",
-            format!("expected {ALGORITHM_ID:?}"),
-        ));
+    match (record.algorithm.as_str(), &record.tender_sha256) {
+        (ALGORITHM_V1, None) if record.family.is_none() => {}
+        (ALGORITHM_V1, Some(_)) => {
+            return Err(VerifyError::malformed(
+                "tender_sha256",
+                "a sealdraw-draw-v1 record has no tender_sha256",
+            ));
+        }
+        (ALGORITHM_V1, None) => {
+            return Err(VerifyError::malformed(
+                "family",
+                "a sealdraw-draw-v1 record has no family",
+            ));
+        }
+        (ALGORITHM_ID, Some(_)) => {}
+        (ALGORITHM_ID, None) => {
+            return Err(VerifyError::malformed(
+                "tender_sha256",
+                "a sealdraw-draw-v2 record needs tender_sha256",
+            ));
+        }
+        _ => {
+            return Err(VerifyError::mismatch(
+                "algorithm",
+                format!("expected {ALGORITHM_ID:?} or {ALGORITHM_V1:?}"),
+            ));
+        }
     }
     if record.min_multiple == 0 {
         return Err(VerifyError::malformed("min_multiple", "must be at least 1"));
@@ -640,6 +845,9 @@ pub fn verify(record: &VerificationRecord) -> Result<DrawOutcome, VerifyError> {
                 "is not the Merkle root of the tokens",
             ));
         }
+    }
+    if let Some(family) = &record.family {
+        verify_family_exclusion(record, family)?;
     }
     let shapes: Vec<(u32, u32, &[DrawToken])> = record
         .strata
@@ -722,6 +930,46 @@ pub fn verify(record: &VerificationRecord) -> Result<DrawOutcome, VerifyError> {
     Ok(DrawOutcome { seed, strata })
 }
 
+/// Check 5 of spec §9 for a linked draw: the excluded tokens are well formed, are what the
+/// intent committed to, and none of them is eligible in any stratum.
+fn verify_family_exclusion(
+    record: &VerificationRecord,
+    family: &RecordFamily,
+) -> Result<(), VerifyError> {
+    if let Some(at) = family.excluded.windows(2).position(|p| p[0] >= p[1]) {
+        return Err(VerifyError::malformed(
+            format!("family.excluded[{}]", at + 1),
+            "tokens must be in strictly ascending byte order",
+        ));
+    }
+    let count = family.excluded.len() as u64;
+    if family.excluded_count != count {
+        return Err(VerifyError::mismatch(
+            "family.excluded_count",
+            format!("claims {}, excluded lists {count}", family.excluded_count),
+        ));
+    }
+    if algorithm::eligible_root(&family.excluded) != family.excluded_root {
+        return Err(VerifyError::mismatch(
+            "family.excluded_root",
+            "is not the Merkle root of the excluded tokens",
+        ));
+    }
+    for (i, stratum) in record.strata.iter().enumerate() {
+        if let Some(j) = stratum
+            .tokens
+            .iter()
+            .position(|t| family.excluded.binary_search(t).is_ok())
+        {
+            return Err(VerifyError::mismatch(
+                format!("strata[{i}].tokens[{j}]"),
+                "is one of the family's excluded tokens",
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn compare_list(
     field: &str,
     claimed: &[DrawToken],
@@ -755,6 +1003,32 @@ mod hex32 {
         let mut out = [0u8; 32];
         super::decode_lower_hex(&text, &mut out).map_err(D::Error::custom)?;
         Ok(out)
+    }
+}
+
+/// Optional fields that are either absent or a value, never `null`: a v2 field spelled `null`
+/// would otherwise read as absent and a record would have two spellings.
+mod present {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize_hex32<S: Serializer>(
+        bytes: &Option<[u8; 32]>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match bytes {
+            Some(bytes) => super::hex32::serialize(bytes, serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn hex32<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<[u8; 32]>, D::Error> {
+        super::hex32::deserialize(deserializer).map(Some)
+    }
+
+    pub fn value<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        deserializer: D,
+    ) -> Result<Option<T>, D::Error> {
+        T::deserialize(deserializer).map(Some)
     }
 }
 

@@ -20,6 +20,8 @@ pub const PUBLISHED_FORMAT: &str = "sealdraw-draw-record-v1";
 pub const INTENT_ENTRY: &str = "draw.intent";
 pub const RESULT_ENTRY: &str = "draw.result";
 pub const REPLACEMENT_ENTRY: &str = "draw.replacement";
+pub const CONTRIBUTION_ENTRY: &str = "draw.contribution";
+pub const LINK_REFUSED_ENTRY: &str = "draw.link_refused";
 
 /// What `GET /api/v1/draws/{id}/record` returns. Each proof is a c2sp.org/tlog-proof text
 /// whose extra data is the exact canonical bytes of the audit entry it proves.
@@ -60,6 +62,44 @@ impl PublishedRecord {
                 detail: error.inner().to_string(),
             }
         })
+    }
+}
+
+/// A published record of either format, told apart by its `format` field: what
+/// `GET /api/v1/draws/{id}/record` answers and `sealdraw draw verify` reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum AnyRecord {
+    /// A draw made before families were chained (spec §9a).
+    V1(PublishedRecord),
+    /// A draw family (spec §9b).
+    Family(family::FamilyRecord),
+}
+
+impl AnyRecord {
+    /// Parses the shape of whichever format the record names.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, VerifyError> {
+        #[derive(Deserialize)]
+        struct Format {
+            format: Option<Value>,
+        }
+        let format = serde_json::from_slice::<Format>(bytes)
+            .ok()
+            .and_then(|f| f.format);
+        match format {
+            Some(Value::String(name)) if name == family::FAMILY_FORMAT => {
+                family::FamilyRecord::from_json(bytes).map(Self::Family)
+            }
+            _ => PublishedRecord::from_json(bytes).map(Self::V1),
+        }
+    }
+
+    /// Verifies the record; on success, the one line a verifier prints.
+    pub fn verify(&self, verifiers: &[NoteVerifier]) -> Result<String, VerifyError> {
+        match self {
+            Self::V1(record) => verify_published(record, verifiers).map(|s| s.to_string()),
+            Self::Family(record) => family::verify_family(record, verifiers).map(|s| s.to_string()),
+        }
     }
 }
 
@@ -152,34 +192,22 @@ pub fn verify_published(
             format!("expected {PUBLISHED_FORMAT:?}"),
         ));
     }
-    super::verify(&record.draw).map_err(|error| match error {
-        VerifyError::Malformed { field, detail } => VerifyError::Malformed {
-            field: within_draw(&field),
-            detail,
-        },
-        VerifyError::Mismatch { field, detail } => VerifyError::Mismatch {
-            field: within_draw(&field),
-            detail,
-        },
-    })?;
-
-    // A key given twice (inline and in a key file) would make the note verifier refuse the
-    // keys as ambiguous; it is the same trust, so keep one copy.
-    let mut log_keys: Vec<NoteVerifier> = Vec::with_capacity(verifiers.len());
-    for key in verifiers {
-        if !log_keys.contains(key) {
-            log_keys.push(key.clone());
-        }
+    // A v2 draw is published only in its family's record, whose chain proves it complete;
+    // wrapped in this format it would escape that check.
+    if record.draw.algorithm != super::ALGORITHM_V1 {
+        return Err(VerifyError::mismatch(
+            "draw.algorithm",
+            format!(
+                "a {PUBLISHED_FORMAT} record holds a {:?} draw; later draws are published \
+                 as {}",
+                super::ALGORITHM_V1,
+                family::FAMILY_FORMAT
+            ),
+        ));
     }
-    let trust = LogTrust {
-        // Without a key no signature can verify, so the empty origin is never compared.
-        origin: verifiers
-            .first()
-            .map(|key| key.name().to_owned())
-            .unwrap_or_default(),
-        log_keys,
-        witnesses: None,
-    };
+    super::verify(&record.draw).map_err(|error| error.within("draw"))?;
+
+    let trust = log_trust(verifiers);
     let intent = open_entry("intent_proof".to_owned(), &record.intent_proof, &trust)?;
     let result = open_entry("result_proof".to_owned(), &record.result_proof, &trust)?;
     let replacements = record
@@ -211,12 +239,25 @@ pub fn verify_published(
     })
 }
 
-/// A §9 field path as a path inside the published record.
-fn within_draw(field: &str) -> String {
-    if field == "$" {
-        "draw".to_owned()
-    } else {
-        format!("draw.{field}")
+/// The log's keys as a verifier trusts them: the first key's name is the origin every
+/// checkpoint must carry (spec §9a).
+fn log_trust(verifiers: &[NoteVerifier]) -> LogTrust {
+    // A key given twice (inline and in a key file) would make the note verifier refuse the
+    // keys as ambiguous; it is the same trust, so keep one copy.
+    let mut log_keys: Vec<NoteVerifier> = Vec::with_capacity(verifiers.len());
+    for key in verifiers {
+        if !log_keys.contains(key) {
+            log_keys.push(key.clone());
+        }
+    }
+    LogTrust {
+        // Without a key no signature can verify, so the empty origin is never compared.
+        origin: verifiers
+            .first()
+            .map(|key| key.name().to_owned())
+            .unwrap_or_default(),
+        log_keys,
+        witnesses: None,
     }
 }
 
@@ -226,7 +267,11 @@ struct LoggedEntry {
     field: String,
     index: u64,
     checkpoint_size: u64,
+    checkpoint_root: merkle::Hash,
+    /// The entry's RFC 6962 leaf hash, which the next entry of a family names.
+    leaf: merkle::Hash,
     kind: String,
+    actor: Value,
     refs: Map<String, Value>,
     data: Map<String, Value>,
 }
@@ -304,6 +349,7 @@ fn open_entry(field: String, text: &str, trust: &LogTrust) -> Result<LoggedEntry
     let Value::Object(mut object) = value else {
         return Err(VerifyError::malformed(field, "the entry is not an object"));
     };
+    let actor = object.remove("actor").unwrap_or(Value::Null);
     let (Some(Value::String(kind)), Some(Value::Object(refs)), Some(Value::Object(data))) = (
         object.remove("type"),
         object.remove("refs"),
@@ -314,11 +360,15 @@ fn open_entry(field: String, text: &str, trust: &LogTrust) -> Result<LoggedEntry
             "the entry needs a string type and objects refs and data",
         ));
     };
+    let checkpoint = verified.checkpoint().checkpoint();
     Ok(LoggedEntry {
         field,
         index: verified.index(),
-        checkpoint_size: verified.checkpoint().checkpoint().size,
+        checkpoint_size: checkpoint.size,
+        checkpoint_root: checkpoint.root,
+        leaf: merkle::leaf_hash(entry),
         kind,
+        actor,
         refs,
         data,
     })
@@ -432,6 +482,8 @@ fn check_replacements(
     }
     Ok(())
 }
+
+pub mod family;
 
 #[cfg(test)]
 mod tests;

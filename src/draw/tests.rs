@@ -37,6 +37,8 @@ fn request(draw_id: &str, strata: Vec<(Vec<&str>, u32, u32, Vec<String>)>) -> Dr
                 )
             })
             .collect(),
+        tender_sha256: None,
+        family: None,
     }
 }
 
@@ -846,6 +848,8 @@ fn vectors() -> Value {
                 filter_sha256: sha256(v.filter.as_bytes()),
                 min_multiple: v.min_multiple,
                 strata,
+                tender_sha256: None,
+                family: None,
             };
             let plan = DrawPlan::new(request, &s).unwrap();
             let c: Vec<Contribution> = v
@@ -901,7 +905,7 @@ fn vectors() -> Value {
         })
         .collect();
     json!({
-        "algorithm": ALGORITHM_ID,
+        "algorithm": ALGORITHM_V1,
         "spec": "docs/DRAW-SPEC.md",
         "vectors": vectors,
     })
@@ -1000,4 +1004,22 @@ fn the_python_verifier_names_the_same_mismatch_as_rust() {
             "{what}: python said {out:?}, rust said {rust}"
         );
     }
+}
+
+#[test]
+fn a_v2_intent_spells_its_tender_in_hex_and_reads_back_as_written() {
+    let mut request = thirty();
+    request.tender_sha256 = Some([9; 32]);
+    let plan = DrawPlan::new(request, &ServerSecret::from_bytes([1; 32])).unwrap();
+    assert_eq!(plan.intent().algorithm, ALGORITHM_ID);
+    let text = String::from_utf8(plan.intent().canonical_bytes().unwrap()).unwrap();
+    assert!(
+        text.ends_with(&format!(r#","tender_sha256":"{}"}}"#, "09".repeat(32))),
+        "{text}"
+    );
+    let back: DrawIntent = serde_json::from_str(&text).unwrap();
+    assert_eq!(&back, plan.intent());
+    // Absent is the only spelling of "no family": null is refused, not read as absent.
+    let with_null = text.replace(r#","tender_sha256""#, r#","family":null,"tender_sha256""#);
+    assert!(serde_json::from_str::<DrawIntent>(&with_null).is_err());
 }

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::extract::{Authorized, Checked, Json, may};
 use super::{AppState, problem::ApiError};
 use crate::draw::filter::{AvoidedOrganisation, EvaluationMode, ExcludedToken, FilterStratum};
-use crate::draw::published::PublishedRecord;
+use crate::draw::published::AnyRecord;
 use crate::draw::service::{
     CreatedDraw, DrawView, FrequencyReport, NewDraw, RecheckReport, ReplacementOutcome,
 };
@@ -47,7 +47,12 @@ pub struct ExcludedExpertBody {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DrawRequestBody {
+    /// The tender's reference (招标编号). A tender (with its lot) has one draw: a second
+    /// request for it is refused with 409, whoever makes it.
     pub tender_reference: String,
+    /// The lot (标段) when the tender has several, each evaluated by its own committee.
+    #[serde(default)]
+    pub lot: Option<String>,
     pub tender_name: String,
     /// Where the committee reports (the main venue, 主场); omitted for a distributed evaluation.
     /// Experts see it only after accepting.
@@ -82,6 +87,7 @@ pub struct DrawRequestBody {
     request_body = DrawRequestBody,
     responses(
         (status = 201, body = CreatedDraw),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the tender (reference and lot) already has its draw (nothing drawn)"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "invalid request, outside the timing window, or too few eligible experts (nothing drawn)"),
     ),
     security(("bearer" = []))
@@ -106,6 +112,7 @@ pub async fn create(
         .timestamp_millis();
     let request = NewDraw {
         tender_reference: body.tender_reference,
+        lot: body.lot.unwrap_or_default(),
         tender_name: body.tender_name,
         venue: body.venue,
         evaluation_start,
@@ -266,7 +273,7 @@ pub async fn record(
     Authorized { principal, .. }: Authorized<may::ViewDraws>,
     draw_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let record: PublishedRecord = state.draws.record(&principal, &draw_id).await?;
+    let record: AnyRecord = state.draws.record(&principal, &draw_id).await?;
     Ok(HttpResponse::Ok().json(record))
 }
 

@@ -459,6 +459,9 @@ impl From<crate::draw::service::DrawServiceError> for ApiError {
             NotSeated(_) => conflict("not-seated", error.to_string()),
             NotConfirmed(_) => conflict("not-confirmed", error.to_string()),
             EvaluationOver => conflict("evaluation-over", error.to_string()),
+            TenderTaken(detail) => {
+                conflict("tender-already-drawn", detail).with_field(Some("tender_reference".into()))
+            }
             Store(e) => e.into(),
             Audit(e) => e.into(),
             Randomness => Self::unavailable("randomness is unavailable; retry shortly"),

@@ -1,6 +1,6 @@
 //! The draw tables, and the pool reads a draw's filter needs.
 
-use super::{StoreError, Tx, on_conn, values_placeholders};
+use super::{StoreError, Tx, conflict_as, on_conn, values_placeholders};
 use crate::clock::Millis;
 
 /// One (expert, specialty) pair under a requested prefix, with what the pool rules look at.
@@ -49,12 +49,45 @@ pub struct DrawRow {
     pub result_index: Option<i64>,
     pub created_at: i64,
     pub executed_at: Option<i64>,
+    /// 1 for draws made before families were chained (intent `sealdraw-draw-v1`), 2 after.
+    pub spec_version: i32,
+    pub lot: String,
+    /// Hex of the v2 intent's tender commitment; `None` for v1 rows.
+    pub tender_key: Option<String>,
+    /// A v2 linked draw's excluded family tokens, 32 bytes each, sorted.
+    pub family_excluded: Option<Vec<u8>>,
+}
+
+impl DrawRow {
+    /// The root of this draw's family: itself, or the draw it is linked to.
+    pub fn root_id(&self) -> &str {
+        self.parent_draw_id.as_deref().unwrap_or(&self.id)
+    }
 }
 
 const DRAW_COLUMNS: &str = "id, center_id, parent_draw_id, parent_stratum, link_reason, tender_reference, \
      tender_name, venue, mode, evaluation_start, evaluation_minutes, status, filter_json, \
      exclusions_json, intent_json, intent_hash, intent_index, sealed_secret, \
-     contribution_deadline, secret, seed, result_index, created_at, executed_at";
+     contribution_deadline, secret, seed, result_index, created_at, executed_at, spec_version, \
+     lot, tender_key, family_excluded";
+
+/// See [`Tx::family_state`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FamilyState {
+    pub draws: i64,
+    pub awaiting: i64,
+    pub candidates: i64,
+}
+
+/// One audit entry of a v2 draw family, in log order.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FamilyEntryRow {
+    pub seq: i64,
+    pub draw_id: String,
+    pub kind: String,
+    pub log_index: i64,
+    pub leaf: Vec<u8>,
+}
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StratumRow {
@@ -235,7 +268,7 @@ impl Tx {
     pub async fn insert_draw(&mut self, row: &DrawRow) -> Result<(), StoreError> {
         let sql = format!(
             "INSERT INTO draws ({DRAW_COLUMNS}) VALUES {}",
-            values_placeholders(1, 24)
+            values_placeholders(1, 28)
         );
         on_conn!(self, conn => sqlx::query(&sql)
             .bind(&row.id)
@@ -262,10 +295,103 @@ impl Tx {
             .bind(row.result_index)
             .bind(row.created_at)
             .bind(row.executed_at)
+            .bind(row.spec_version)
+            .bind(&row.lot)
+            .bind(&row.tender_key)
+            .bind(&row.family_excluded)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))
+        .map_err(conflict_as("tender"))?;
+        Ok(())
+    }
+
+    /// The root draw already made for a tender: by its v2 key, or (for draws made before
+    /// keys existed) by the reference as it was stored, for a tender without lots.
+    pub async fn root_draw_for_tender(
+        &mut self,
+        tender_key: &str,
+        legacy_reference: Option<&str>,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_scalar::<_, String>(
+            "SELECT id FROM draws WHERE parent_draw_id IS NULL \
+             AND (tender_key = $1 OR (tender_key IS NULL AND $2 IS NOT NULL \
+                  AND tender_reference = $2)) \
+             ORDER BY created_at LIMIT 1")
+            .bind(tender_key)
+            .bind(legacy_reference)
+            .fetch_optional(conn)
+            .await)?)
+    }
+
+    /// A v2 family's entries so far, in order.
+    pub async fn family_entries(
+        &mut self,
+        root_id: &str,
+    ) -> Result<Vec<FamilyEntryRow>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, FamilyEntryRow>(
+            "SELECT seq, draw_id, kind, log_index, leaf FROM draw_family_entries \
+             WHERE root_draw_id = $1 ORDER BY seq")
+            .bind(root_id)
+            .fetch_all(conn)
+            .await)?)
+    }
+
+    /// The newest entry of a v2 family: its seq and leaf hash.
+    pub async fn family_head(
+        &mut self,
+        root_id: &str,
+    ) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, (i64, Vec<u8>)>(
+            "SELECT seq, leaf FROM draw_family_entries WHERE root_draw_id = $1 \
+             ORDER BY seq DESC LIMIT 1")
+            .bind(root_id)
+            .fetch_optional(conn)
+            .await)?)
+    }
+
+    pub async fn insert_family_entry(
+        &mut self,
+        root_id: &str,
+        entry: &FamilyEntryRow,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO draw_family_entries (root_draw_id, seq, draw_id, kind, log_index, leaf) \
+             VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(root_id)
+            .bind(entry.seq)
+            .bind(&entry.draw_id)
+            .bind(&entry.kind)
+            .bind(entry.log_index)
+            .bind(&entry.leaf)
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;
         Ok(())
+    }
+
+    /// What a linked draw's exclusions depend on, for one family: how many of its draws wait
+    /// for their result, and how many draws and candidates it has. A linked draw is planned
+    /// from one reading and written only if a second reading, under the family's writer
+    /// order, is the same with nothing waiting.
+    pub async fn family_state(&mut self, root_id: &str) -> Result<FamilyState, StoreError> {
+        let (draws, awaiting) = on_conn!(self, conn => sqlx::query_as::<_, (i64, i64)>(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'awaiting_entropy' THEN 1 ELSE 0 END), 0) \
+             FROM draws WHERE id = $1 OR parent_draw_id = $1")
+            .bind(root_id)
+            .fetch_one(conn)
+            .await)?;
+        let candidates = on_conn!(self, conn => sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM draw_candidates c JOIN draws d ON d.id = c.draw_id \
+             WHERE d.id = $1 OR d.parent_draw_id = $1")
+            .bind(root_id)
+            .fetch_one(conn)
+            .await)?;
+        Ok(FamilyState {
+            draws,
+            awaiting,
+            candidates,
+        })
     }
 
     pub async fn insert_draw_strata(

@@ -34,6 +34,8 @@ fn sample_draw() -> VerificationRecord {
                 tokens(10..16),
             ),
         ],
+        tender_sha256: None,
+        family: None,
     };
     let secret = ServerSecret::from_bytes([5; 32]);
     let plan = DrawPlan::new(request, &secret).unwrap();

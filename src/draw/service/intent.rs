@@ -16,11 +16,15 @@ impl DrawService {
         let header = DrawHeader {
             center_id: center.account_id.clone(),
             tender_reference: request.tender_reference.trim().to_owned(),
+            lot: request.lot.trim().to_owned(),
             tender_name: request.tender_name.trim().to_owned(),
             venue: request.venue.as_deref().map(str::trim).map(str::to_owned),
             parent: None,
         };
         let filter = self.filter_for(center, request).await?;
+        // Before the pool is read: a tender that has its draw gets the answer at once. The
+        // unique index decides races (two requests at once, two instances) at the write.
+        self.check_tender_free(center, &header).await?;
         let row = self
             .commit_intent(header, Actor::of(center), filter)
             .await?;
@@ -65,7 +69,14 @@ impl DrawService {
                 Ok(())
             }
         };
-        text("tender_reference", &request.tender_reference, 100)?;
+        text(
+            "tender_reference",
+            &request.tender_reference,
+            algorithm::MAX_TENDER_REFERENCE_CHARS,
+        )?;
+        if !request.lot.trim().is_empty() {
+            text("lot", &request.lot, algorithm::MAX_LOT_CHARS)?;
+        }
         text("tender_name", &request.tender_name, 200)?;
         match (&request.venue, request.mode) {
             (Some(_), EvaluationMode::Distributed) => {
@@ -235,6 +246,37 @@ impl DrawService {
         }
     }
 
+    /// Refuses a second root draw for a tender (spec §5: one tender and lot, one root draw).
+    /// Only the center that made the first learns which draw it is.
+    async fn check_tender_free(
+        &self,
+        center: &Principal,
+        header: &DrawHeader,
+    ) -> Result<(), DrawServiceError> {
+        let key = hex::encode(algorithm::tender_commitment(
+            &header.tender_reference,
+            &header.lot,
+        ));
+        let legacy = header
+            .lot
+            .is_empty()
+            .then_some(header.tender_reference.as_str());
+        let mut tx = self.store.read().await?;
+        let existing = tx.root_draw_for_tender(&key, legacy).await?;
+        let owner = match &existing {
+            Some(id) => tx.draw(id).await?.map(|draw| draw.center_id),
+            None => None,
+        };
+        tx.rollback().await?;
+        match existing {
+            Some(id) if owner.as_deref() == Some(center.account_id.as_str()) => {
+                Err(tender_taken(Some(&id)))
+            }
+            Some(_) => Err(tender_taken(None)),
+            None => Ok(()),
+        }
+    }
+
     async fn known_specialties(&self) -> Result<HashSet<String>, DrawServiceError> {
         let mut tx = self.store.read().await?;
         let codes = tx.specialty_codes().await?;
@@ -274,7 +316,14 @@ impl DrawService {
             .collect();
         let mut strata = Vec::with_capacity(filter.strata.len());
         let mut members_by_stratum = Vec::with_capacity(filter.strata.len());
-        let tokens = DrawToken::deriver(&self.keys, &draw_id);
+        let spec_version = header.parent.as_ref().map_or(2, |link| link.spec_version);
+        // Spec §4: a v2 linked draw derives its tokens under its root's id, so the family's
+        // tokens it excluded are comparable with its own.
+        let token_domain = match &header.parent {
+            Some(link) if spec_version >= 2 => link.root_id.as_str(),
+            _ => draw_id.as_str(),
+        };
+        let tokens = DrawToken::deriver(&self.keys, token_domain);
         for (stratum, found) in filter.strata.iter().zip(eligibility) {
             let mut pairs: Vec<(DrawToken, String)> = found
                 .eligible
@@ -293,6 +342,19 @@ impl DrawService {
         }
         let filter_sha256 = filter.sha256().map_err(corrupt)?;
         let secret = ServerSecret::generate(&self.rng).map_err(|_| DrawServiceError::Randomness)?;
+        let tender_sha256 = (spec_version >= 2)
+            .then(|| algorithm::tender_commitment(&header.tender_reference, &header.lot));
+        let family = match &header.parent {
+            Some(link) if spec_version >= 2 => Some(FamilyRequest {
+                root_draw_id: link.root_id.clone(),
+                root_intent_hash: link.root_intent_hash,
+                root_stratum: link.root_stratum as u32,
+                vacated_draw_id: link.source_draw_id.clone(),
+                vacated_token: seat_token(&link.source_token)?,
+                excluded: EligibleSet::new(link.excluded.clone()).map_err(corrupt)?,
+            }),
+            _ => None,
+        };
         let plan = DrawPlan::new(
             DrawRequest {
                 draw_id: draw_id.clone(),
@@ -300,6 +362,8 @@ impl DrawService {
                 filter_sha256,
                 min_multiple: self.settings.min_eligible_multiple,
                 strata,
+                tender_sha256,
+                family,
             },
             &secret,
         )
@@ -332,6 +396,7 @@ impl DrawService {
         let deadline = now + self.settings.contribution_timeout_secs * 1000;
         let mut entry = published::intent_entry(plan.intent(), now, actor)
             .data("tender_reference", &header.tender_reference)
+            .data("lot", &header.lot)
             .data("mode", filter.mode.as_str())
             .data("evaluation_start", to_rfc3339(filter.evaluation_start))
             .data("contribution_deadline", to_rfc3339(deadline))
@@ -373,6 +438,16 @@ impl DrawService {
             result_index: None,
             created_at: now,
             executed_at: None,
+            spec_version,
+            lot: header.lot,
+            tender_key: tender_sha256
+                .filter(|_| header.parent.is_none())
+                .map(hex::encode),
+            family_excluded: header
+                .parent
+                .as_ref()
+                .filter(|_| spec_version >= 2)
+                .map(|link| link.excluded.iter().flat_map(|t| *t.as_bytes()).collect()),
         };
         self.write_intent(row, entry, &stratum_rows, header.parent.as_ref())
             .await
@@ -387,8 +462,8 @@ impl DrawService {
     ) -> Result<DrawRow, DrawServiceError> {
         let mut row = row;
         let mut tx = self.store.write().await?;
-        if let Some(link) = link
-            && !tx
+        if let Some(link) = link {
+            if !tx
                 .settle_link(
                     &link.source_draw_id,
                     &link.source_token,
@@ -396,12 +471,30 @@ impl DrawService {
                     Some(&row.id),
                 )
                 .await?
-        {
-            return Err(DrawServiceError::LinkTaken);
+            {
+                return Err(DrawServiceError::LinkTaken);
+            }
+            // In the log's writer order, so that no other draw of the family can be written
+            // or drawn between this reading and this draw's commit, on any instance.
+            audit::hold(&mut tx).await?;
+            let now = tx.family_state(&link.root_id).await?;
+            if now != link.family_state || now.awaiting > 0 {
+                return Err(DrawServiceError::FamilyBusy);
+            }
         }
-        row.intent_index = audit::append(&mut tx, &entry).await? as i64;
-        tx.insert_draw(&row).await?;
-        tx.insert_draw_strata(&row.id, strata).await?;
+        if row.spec_version < 2 {
+            row.intent_index = audit::append(&mut tx, &entry).await? as i64;
+            tx.insert_draw(&row).await.map_err(tender_conflict)?;
+            tx.insert_draw_strata(&row.id, strata).await?;
+        } else {
+            let root = row.root_id().to_owned();
+            let (entry, seq) = chain_family_entry(&mut tx, &root, entry).await?;
+            let index = audit::append(&mut tx, &entry).await?;
+            row.intent_index = index as i64;
+            tx.insert_draw(&row).await.map_err(tender_conflict)?;
+            tx.insert_draw_strata(&row.id, strata).await?;
+            record_family_entry(&mut tx, &root, &row.id, &entry, seq, index).await?;
+        }
         tx.commit().await?;
         Ok(row)
     }
@@ -535,6 +628,27 @@ impl DrawService {
         audit::append(&mut tx, &entry).await?;
         tx.commit().await?;
         Ok(id)
+    }
+}
+
+fn tender_taken(own_draw: Option<&str>) -> DrawServiceError {
+    DrawServiceError::TenderTaken(match own_draw {
+        Some(id) => format!(
+            "this tender (reference and lot) already has its draw, {id}: a tender is drawn \
+             once; vacated seats are filled from its reserves and linked draws"
+        ),
+        None => "this tender (reference and lot) already has its draw, made by another \
+                 trading center: a tender is drawn once"
+            .to_owned(),
+    })
+}
+
+/// Two requests for one tender raced past [`DrawService::check_tender_free`]: the unique
+/// index let one through.
+fn tender_conflict(error: StoreError) -> DrawServiceError {
+    match error {
+        StoreError::Conflict("tender") => tender_taken(None),
+        other => other.into(),
     }
 }
 

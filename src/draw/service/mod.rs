@@ -21,8 +21,8 @@ use super::filter::{
 };
 use super::{
     Contribution, DrawError, DrawIntent, DrawPlan, DrawRequest, DrawToken, EligibleSet,
-    MAX_CONTRIBUTION_LEN, MAX_CONTRIBUTIONS, MAX_STRATA, ServerSecret, Stratum, StratumRefusal,
-    VerificationRecord, published,
+    FamilyRequest, MAX_CONTRIBUTION_LEN, MAX_CONTRIBUTIONS, MAX_STRATA, ServerSecret, Stratum,
+    StratumRefusal, VerificationRecord, algorithm, published,
 };
 use crate::audit::{self, Actor, AuditEntry, AuditLog};
 use crate::auth::{Principal, Role};
@@ -47,6 +47,9 @@ pub const MAX_EXCLUDED_TOKENS: usize = 200;
 
 /// Why a center may vacate a confirmed seat (declines and silence come from the experts).
 pub const CENTER_REPLACEMENT_REASONS: [&str; 2] = ["recused", "withdrew"];
+/// Every reason a seat can be vacated for: the closed list a replacement entry's `reason` is
+/// drawn from (spec §9b), so that a record shows a legitimate cause for each vacancy.
+pub const VACANCY_REASONS: [&str; 4] = ["declined", "no_answer", "recused", "withdrew"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum DrawServiceError {
@@ -88,6 +91,13 @@ pub enum DrawServiceError {
     /// Another instance started the linked draw for this seat first.
     #[error("the linked draw for this seat has already been started")]
     LinkTaken,
+    /// The tender already has its root draw: a second one would be a re-roll.
+    #[error("{0}")]
+    TenderTaken(String),
+    /// Another linked draw of the family waits for its result, or the family changed while
+    /// this one was planned: it is planned again once that one is drawn.
+    #[error("another linked draw of this family is being drawn; this seat's draw follows it")]
+    FamilyBusy,
 }
 
 impl From<DrawError> for DrawServiceError {
@@ -117,6 +127,8 @@ fn corrupt(what: impl std::fmt::Display) -> DrawServiceError {
 #[derive(Debug, Clone)]
 pub struct NewDraw {
     pub tender_reference: String,
+    /// The lot (标段) when a tender has several, each with its own committee; empty otherwise.
+    pub lot: String,
     pub tender_name: String,
     /// Where the committee reports (the main venue); none for a distributed evaluation.
     pub venue: Option<String>,
@@ -219,6 +231,9 @@ pub struct ReplacementOutcome {
     pub linked_draw: Option<String>,
     /// Why no linked draw could be started (e.g. too few eligible experts remain).
     pub linked_draw_refused: Option<String>,
+    /// The seat's linked draw waits for another linked draw of the family to be drawn first
+    /// (two drawn at once could seat one expert twice); it starts as soon as that one is.
+    pub linked_draw_queued: bool,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -300,12 +315,22 @@ struct ParentLink {
     /// The vacated seat whose pending link this draw settles.
     source_draw_id: String,
     source_token: Vec<u8>,
+    /// The root's spec version: a linked draw follows its root's (one family, one format).
+    spec_version: i32,
+    /// For a v2 family: the root's intent hash and every token the family drew or holds in
+    /// reserve, which this draw must not draw again.
+    root_intent_hash: [u8; 32],
+    excluded: Vec<DrawToken>,
+    /// The family as it was read when the exclusions were: the draw is written only if it is
+    /// still so, with no other draw of the family waiting for its result.
+    family_state: crate::store::draws::FamilyState,
 }
 
 /// What a draw row carries besides its filter.
 struct DrawHeader {
     center_id: String,
     tender_reference: String,
+    lot: String,
     tender_name: String,
     venue: Option<String>,
     /// For a linked draw: the family it belongs to and the seat it fills.
@@ -393,6 +418,97 @@ pub async fn committee_complete(tx: &mut Tx, draw: &DrawRow) -> Result<bool, Dra
             .sum::<i64>()
             == i64::from(s.k)
     }))
+}
+
+/// Appends one of a draw's audit entries. A v2 family's entries are chained (spec §9b): each
+/// names the family, its number in the family and the leaf hash of the family's previous
+/// entry, and is listed in `draw_family_entries`, so the published record can prove it holds
+/// every one of them. The log's writer order is taken first, so the family's newest entry read
+/// here is the newest there is, on every instance. A v1 draw's entries are appended as before.
+async fn append_draw_entry(
+    tx: &mut Tx,
+    draw: &DrawRow,
+    entry: AuditEntry,
+) -> Result<u64, DrawServiceError> {
+    if draw.spec_version < 2 {
+        return Ok(audit::append(tx, &entry).await?);
+    }
+    let (entry, seq) = chain_family_entry(tx, draw.root_id(), entry).await?;
+    let index = audit::append(tx, &entry).await?;
+    record_family_entry(tx, draw.root_id(), &draw.id, &entry, seq, index).await?;
+    Ok(index)
+}
+
+/// The entry with its `data.family` link, and its number in the family.
+async fn chain_family_entry(
+    tx: &mut Tx,
+    root_id: &str,
+    entry: AuditEntry,
+) -> Result<(AuditEntry, i64), DrawServiceError> {
+    audit::hold(tx).await?;
+    let (seq, prev) = match tx.family_head(root_id).await? {
+        Some((seq, leaf)) => (seq + 1, Some(hex::encode(leaf))),
+        None => (0, None),
+    };
+    let link = serde_json::json!({"root": root_id, "seq": seq, "prev": prev});
+    Ok((entry.data("family", link), seq))
+}
+
+async fn record_family_entry(
+    tx: &mut Tx,
+    root_id: &str,
+    draw_id: &str,
+    entry: &AuditEntry,
+    seq: i64,
+    index: u64,
+) -> Result<(), DrawServiceError> {
+    let leaf = crate::audit::merkle::leaf_hash(&entry.canonical_bytes().map_err(corrupt)?);
+    tx.insert_family_entry(
+        root_id,
+        &crate::store::draws::FamilyEntryRow {
+            seq,
+            draw_id: draw_id.to_owned(),
+            kind: entry.kind().to_owned(),
+            log_index: index as i64,
+            leaf: leaf.to_vec(),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The id a draw's tokens are derived under (spec §4): a v2 family shares its root's, so the
+/// same expert has the same token in every draw of one family and a linked draw can prove it
+/// excluded the family's experts; a v1 draw used its own.
+pub fn token_domain(draw: &DrawRow) -> &str {
+    if draw.spec_version >= 2 {
+        draw.root_id()
+    } else {
+        &draw.id
+    }
+}
+
+/// Whether `token` is this expert's in draw `draw_id` of the family rooted at `root_id`,
+/// without reading the draw: a v2 draw's token is derived under the root's id, a v1 draw's
+/// under its own (spec §4), and an HMAC under one cannot equal another expert's under the
+/// other except with negligible probability, so either match names the expert.
+pub fn is_experts_token(
+    keys: &KeyRing,
+    root_id: &str,
+    draw_id: &str,
+    expert_id: &str,
+    token: &[u8],
+) -> bool {
+    let mut domains = vec![draw_id];
+    if root_id != draw_id {
+        domains.push(root_id);
+    }
+    domains.into_iter().any(|domain| {
+        crate::crypto::constant_time_eq(
+            DrawToken::derive_with_keys(keys, domain, expert_id).as_bytes(),
+            token,
+        )
+    })
 }
 
 /// Takes the draw's lock ([`Tx::lock_draw`]) for an id from a request.

@@ -85,6 +85,14 @@ impl DrawService {
         if draw.status != "drawn" {
             return Err(DrawServiceError::NotDrawn);
         }
+        // The record names a legitimate cause for every vacancy (spec §9b): a reason outside
+        // the closed list is a bug in the caller, refused before anything is written.
+        if !VACANCY_REASONS.contains(&reason) {
+            return Err(invalid(
+                "reason",
+                format!("must be one of {}", VACANCY_REASONS.join(", ")),
+            ));
+        }
         let seat = tx
             .draw_seat(draw_id, token.as_bytes())
             .await?
@@ -118,7 +126,7 @@ impl DrawService {
             now,
             actor.clone(),
         );
-        let index = audit::append(tx, &entry).await?;
+        let index = append_draw_entry(tx, draw, entry).await?;
         tx.set_replacement_index(draw_id, token.as_bytes(), index as i64)
             .await?;
         if successor_token.is_none() {
@@ -131,6 +139,7 @@ impl DrawService {
                 successor: successor_token.map(|t| t.to_hex()),
                 linked_draw: None,
                 linked_draw_refused: None,
+                linked_draw_queued: false,
             },
             exhausted: successor_token
                 .is_none()
@@ -150,6 +159,7 @@ impl DrawService {
             match self.start_linked_draw(&draw_id, &token, actor).await {
                 Ok(LinkOutcome::Started(id)) => outcome.linked_draw = Some(id),
                 Ok(LinkOutcome::Refused(why)) => outcome.linked_draw_refused = Some(why),
+                Ok(LinkOutcome::Queued) => outcome.linked_draw_queued = true,
                 // The periodic task (or another instance) settled it between our commit and
                 // now: report what it did, as if we had.
                 Ok(LinkOutcome::AlreadySettled) => {
@@ -191,7 +201,7 @@ impl DrawService {
                 .start_linked_draw(&draw_id, &token, Actor::System)
                 .await
             {
-                Ok(LinkOutcome::AlreadySettled) => {}
+                Ok(LinkOutcome::AlreadySettled | LinkOutcome::Queued) => {}
                 Ok(_) => settled += 1,
                 Err(error) => tracing::error!(%error, "starting a pending linked draw failed"),
             }
@@ -203,6 +213,12 @@ impl DrawService {
     /// seat, excluding everyone the whole family (the root and every linked draw) drew or held
     /// in reserve, so one expert never holds two seats. Exempt from the timing window: the seat
     /// must be filled. A refusal (too few eligible experts) is settled and logged.
+    ///
+    /// One linked draw of a family is drawn at a time: the exclusions are read at one family
+    /// state, and the draw is written only if, in the log's writer order, the family is still
+    /// in that state with no other draw awaiting its result. Otherwise the seat stays pending
+    /// and is started again once the draw ahead of it has its result (two linked draws in
+    /// flight at once could not exclude each other's picks, which are not known yet).
     async fn start_linked_draw(
         &self,
         draw_id: &str,
@@ -223,15 +239,22 @@ impl DrawService {
             _ => (vacated.id.clone(), seat.stratum),
         };
         let root = tx.draw(&root_id).await?.ok_or(DrawServiceError::NotFound)?;
+        let family_state = tx.family_state(&root.id).await?;
+        if family_state.awaiting > 0 {
+            tx.rollback().await?;
+            return Ok(LinkOutcome::Queued);
+        }
         let mut family = vec![root.id.clone()];
         family.extend(tx.linked_draw_ids(&root.id).await?);
         let mut excluded = Vec::new();
+        let mut family_tokens = Vec::new();
         for member in &family {
             for family_seat in tx.draw_seats(member).await? {
                 excluded.push(ExcludedToken {
                     draw_id: member.clone(),
                     token: hex::encode(&family_seat.token),
                 });
+                family_tokens.push(seat_token(&family_seat.token)?);
             }
         }
         tx.rollback().await?;
@@ -254,6 +277,7 @@ impl DrawService {
         let header = DrawHeader {
             center_id: root.center_id.clone(),
             tender_reference: root.tender_reference.clone(),
+            lot: root.lot.clone(),
             tender_name: root.tender_name.clone(),
             venue: root.venue.clone(),
             parent: Some(ParentLink {
@@ -262,11 +286,16 @@ impl DrawService {
                 reason,
                 source_draw_id: draw_id.to_owned(),
                 source_token: token.as_bytes().to_vec(),
+                spec_version: root.spec_version,
+                root_intent_hash: to_hash(&root.intent_hash)?,
+                excluded: family_tokens,
+                family_state,
             }),
         };
         match self.commit_intent(header, actor.clone(), filter).await {
             Ok(linked) => Ok(LinkOutcome::Started(linked.id)),
             Err(DrawServiceError::LinkTaken) => Ok(LinkOutcome::AlreadySettled),
+            Err(DrawServiceError::FamilyBusy) => Ok(LinkOutcome::Queued),
             Err(DrawServiceError::Refused { refusal, .. }) => {
                 let why = refusal.to_string();
                 let now = self.clock.now_millis();
@@ -277,13 +306,13 @@ impl DrawService {
                 {
                     return Ok(LinkOutcome::AlreadySettled);
                 }
-                let entry = AuditEntry::new("draw.link_refused", now, actor)
+                let entry = AuditEntry::new(published::LINK_REFUSED_ENTRY, now, actor)
                     .reference("draw", draw_id)
                     .reference("root_draw", &root.id)
                     .data("token", token.to_hex())
                     .data("stratum", root_stratum)
                     .data("refusal", &why);
-                audit::append(&mut tx, &entry).await?;
+                append_draw_entry(&mut tx, &vacated, entry).await?;
                 tx.commit().await?;
                 Ok(LinkOutcome::Refused(why))
             }
@@ -297,4 +326,6 @@ enum LinkOutcome {
     Started(String),
     Refused(String),
     AlreadySettled,
+    /// Another linked draw of the family goes first; this one starts after its result.
+    Queued,
 }

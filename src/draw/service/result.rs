@@ -56,12 +56,12 @@ impl DrawService {
         )
         .await?;
         // The bytes are revealed with the result; until then the log commits to them.
-        let entry = AuditEntry::new("draw.contribution", now, Actor::of(who))
+        let entry = AuditEntry::new(published::CONTRIBUTION_ENTRY, now, Actor::of(who))
             .reference("draw", draw_id)
             .data("position", position)
             .data("role", role)
             .data("sha256", hex::encode(sha256(contribution.as_bytes())));
-        audit::append(&mut tx, &entry).await?;
+        append_draw_entry(&mut tx, &draw, entry).await?;
         tx.commit().await?;
         let roles: HashSet<&str> = existing
             .iter()
@@ -122,7 +122,7 @@ impl DrawService {
         .await
         .map_err(invitation_error)?;
         let entry = published::result_entry(&ranked.record, now, actor);
-        let index = audit::append(&mut tx, &entry).await?;
+        let index = append_draw_entry(&mut tx, &draw, entry).await?;
         tx.set_draw_result(
             draw_id,
             &ranked.record.secret,
@@ -132,6 +132,11 @@ impl DrawService {
         .await?;
         tx.commit().await?;
         metrics::counter!("sealdraw_draws_executed_total").increment(1);
+        // A linked draw of the family may have been queued behind this one: with this result
+        // known, its exclusions can be read. A failure leaves it to the periodic task.
+        if let Err(error) = self.start_pending_links().await {
+            tracing::error!(%error, "starting queued linked draws failed; they will be retried");
+        }
         Ok(true)
     }
 
@@ -156,7 +161,8 @@ impl DrawService {
             let ids: Vec<String> = serde_json::from_slice(&opened).map_err(corrupt)?;
             members.push(ids);
         }
-        let plan = DrawPlan::from_parts(intent, eligible)?;
+        let excluded = stratum_tokens(draw.family_excluded.as_deref().unwrap_or_default())?;
+        let plan = DrawPlan::from_parts(intent, eligible, excluded)?;
         let secret_bytes = self
             .keys
             .open(&secret_context(draw_id), &draw.sealed_secret)?;

@@ -117,26 +117,153 @@ impl DrawService {
         })
     }
 
-    /// The self-contained verification record: the draw recomputable from its fields, and
-    /// inclusion proofs of its intent, result and replacement entries under a signed checkpoint.
+    /// The self-contained verification record. For a draw made since families were chained
+    /// (spec §9b): the whole family — every draw's §9 record, a proof of every entry the
+    /// family wrote, and the log's signed statement of its newest entry, all under one
+    /// checkpoint. For an older draw: the draw alone with its intent, result and replacement
+    /// proofs (spec §9a).
     pub async fn record(
         &self,
         who: &Principal,
         draw_id: &str,
-    ) -> Result<crate::draw::published::PublishedRecord, DrawServiceError> {
-        let view = self.view(who, draw_id).await?;
+    ) -> Result<published::AnyRecord, DrawServiceError> {
+        self.view(who, draw_id).await?;
         let mut tx = self.store.read().await?;
         let draw = tx.draw(draw_id).await?.ok_or(DrawServiceError::NotFound)?;
-        let strata = tx.draw_strata(draw_id).await?;
-        let contributions = tx.contributions(draw_id).await?;
+        let root = match &draw.parent_draw_id {
+            Some(root) if draw.spec_version >= 2 => {
+                tx.draw(root).await?.ok_or(DrawServiceError::NotFound)?
+            }
+            _ => draw.clone(),
+        };
+        tx.rollback().await?;
+        if root.result_index.is_none() {
+            return Err(DrawServiceError::NotDrawn);
+        }
+        if draw.spec_version >= 2 {
+            return Ok(published::AnyRecord::Family(
+                self.family_record(&root).await?,
+            ));
+        }
+        let record = self.verification_record(&draw).await?;
+        let mut tx = self.store.read().await?;
         let seats = tx.draw_seats(draw_id).await?;
         tx.rollback().await?;
-        let (Some(secret), Some(seed), Some(result_index)) =
-            (draw.secret, draw.seed, draw.result_index)
-        else {
+        let result_index = draw.result_index.unwrap_or_default() as u64;
+        let mut replacement_indexes: Vec<u64> = seats
+            .iter()
+            .filter_map(|seat| seat.replaced_index.map(|i| i as u64))
+            .collect();
+        replacement_indexes.sort_unstable();
+        let last = replacement_indexes.last().copied().unwrap_or(result_index);
+        // One checkpoint covering everything, so the proofs agree with each other.
+        let checkpoint = self.audit.checkpoint_covering(last).await?;
+        let intent_proof = self
+            .audit
+            .proof_file_under(draw.intent_index as u64, &checkpoint)
+            .await?;
+        let result_proof = self
+            .audit
+            .proof_file_under(result_index, &checkpoint)
+            .await?;
+        let mut replacement_proofs = Vec::with_capacity(replacement_indexes.len());
+        for index in replacement_indexes {
+            replacement_proofs.push(self.audit.proof_file_under(index, &checkpoint).await?);
+        }
+        Ok(published::AnyRecord::V1(published::PublishedRecord::new(
+            record,
+            intent_proof,
+            result_proof,
+            replacement_proofs,
+        )))
+    }
+
+    /// A family's record (spec §9b). The checkpoint is fixed first and the family's entries
+    /// read after it, keeping those below its size: the head then speaks of exactly the
+    /// family's entries in that tree, even while new ones are being appended.
+    async fn family_record(
+        &self,
+        root: &DrawRow,
+    ) -> Result<published::family::FamilyRecord, DrawServiceError> {
+        let mut tx = self.store.read().await?;
+        let newest = tx
+            .family_head(&root.id)
+            .await?
+            .ok_or_else(|| corrupt("a v2 draw without family entries"))?;
+        let newest_index = tx
+            .family_entries(&root.id)
+            .await?
+            .into_iter()
+            .find(|entry| entry.seq == newest.0)
+            .map(|entry| entry.log_index as u64)
+            .ok_or_else(|| corrupt("the family's newest entry vanished"))?;
+        tx.rollback().await?;
+        let checkpoint = self.audit.checkpoint_covering(newest_index).await?;
+
+        let mut tx = self.store.read().await?;
+        let entries: Vec<_> = tx
+            .family_entries(&root.id)
+            .await?
+            .into_iter()
+            .filter(|entry| (entry.log_index as u64) < checkpoint.size)
+            .collect();
+        let mut members = vec![root.clone()];
+        for id in tx.linked_draw_ids(&root.id).await? {
+            members.push(tx.draw(&id).await?.ok_or(DrawServiceError::NotFound)?);
+        }
+        tx.rollback().await?;
+        let mut draws = Vec::with_capacity(members.len());
+        for member in &members {
+            if member
+                .result_index
+                .is_some_and(|index| (index as u64) < checkpoint.size)
+            {
+                draws.push(self.verification_record(member).await?);
+            }
+        }
+        let mut proofs = Vec::with_capacity(entries.len());
+        for entry in &entries {
+            proofs.push(
+                self.audit
+                    .proof_file_under(entry.log_index as u64, &checkpoint)
+                    .await?,
+            );
+        }
+        let last = entries
+            .last()
+            .ok_or_else(|| corrupt("a v2 family without entries"))?;
+        let head = published::family::FamilyHead {
+            origin: self.audit.origin().to_owned(),
+            root_draw_id: root.id.clone(),
+            entries: entries.len() as u64,
+            last_index: last.log_index as u64,
+            last_leaf: to_hash(&last.leaf)?,
+            checkpoint_size: checkpoint.size,
+            checkpoint_root: checkpoint.root,
+        };
+        Ok(published::family::FamilyRecord {
+            format: published::family::FAMILY_FORMAT.to_owned(),
+            root_draw_id: root.id.clone(),
+            draws,
+            entries: proofs,
+            head: self.audit.sign_statement(&head.to_text())?,
+        })
+    }
+
+    /// A drawn draw's §9 record, rebuilt from what the store kept.
+    async fn verification_record(
+        &self,
+        draw: &DrawRow,
+    ) -> Result<VerificationRecord, DrawServiceError> {
+        let mut tx = self.store.read().await?;
+        let strata = tx.draw_strata(&draw.id).await?;
+        let contributions = tx.contributions(&draw.id).await?;
+        let seats = tx.draw_seats(&draw.id).await?;
+        tx.rollback().await?;
+        let (Some(secret), Some(seed)) = (&draw.secret, &draw.seed) else {
             return Err(DrawServiceError::NotDrawn);
         };
-        let intent = view.intent;
+        let intent: DrawIntent = serde_json::from_str(&draw.intent_json).map_err(corrupt)?;
         let mut record_strata = Vec::with_capacity(strata.len());
         let mut result = Vec::with_capacity(strata.len());
         for (stratum, committed) in strata.iter().zip(&intent.strata) {
@@ -159,7 +286,8 @@ impl DrawService {
                 reserves: ranked[k..].to_vec(),
             });
         }
-        let record = VerificationRecord {
+        let excluded = stratum_tokens(draw.family_excluded.as_deref().unwrap_or_default())?;
+        Ok(VerificationRecord {
             algorithm: intent.algorithm.clone(),
             draw_id: intent.draw_id.clone(),
             pool_snapshot: intent.pool_snapshot.clone(),
@@ -169,33 +297,21 @@ impl DrawService {
             strata: record_strata,
             intent_hash: to_hash(&draw.intent_hash)?,
             contributions: contributions.into_iter().map(|c| c.bytes).collect(),
-            secret: to_hash(&secret)?,
-            seed: to_hash(&seed)?,
+            secret: to_hash(secret)?,
+            seed: to_hash(seed)?,
             result,
-        };
-        let mut replacement_indexes: Vec<u64> = seats
-            .iter()
-            .filter_map(|seat| seat.replaced_index.map(|i| i as u64))
-            .collect();
-        replacement_indexes.sort_unstable();
-        let last = replacement_indexes
-            .last()
-            .copied()
-            .unwrap_or(result_index as u64);
-        // One checkpoint covering everything, so the proofs agree with each other.
-        self.audit.checkpoint_covering(last).await?;
-        let intent_proof = self.audit.proof_file(draw.intent_index as u64).await?;
-        let result_proof = self.audit.proof_file(result_index as u64).await?;
-        let mut replacement_proofs = Vec::with_capacity(replacement_indexes.len());
-        for index in replacement_indexes {
-            replacement_proofs.push(self.audit.proof_file(index).await?);
-        }
-        Ok(crate::draw::published::PublishedRecord::new(
-            record,
-            intent_proof,
-            result_proof,
-            replacement_proofs,
-        ))
+            tender_sha256: intent.tender_sha256,
+            family: intent.family.map(|family| crate::draw::RecordFamily {
+                root_draw_id: family.root_draw_id,
+                root_intent_hash: family.root_intent_hash,
+                root_stratum: family.root_stratum,
+                vacated_draw_id: family.vacated_draw_id,
+                vacated_token: family.vacated_token,
+                excluded_count: family.excluded_count,
+                excluded_root: family.excluded_root,
+                excluded,
+            }),
+        })
     }
 
     /// A supervisor's check of the committed eligible sets: the sealed members behind each
@@ -224,7 +340,7 @@ impl DrawService {
                 &stratum.sealed_members,
             )?;
             let members: Vec<String> = serde_json::from_slice(&opened).map_err(corrupt)?;
-            let tokens = DrawToken::deriver(&self.keys, draw_id);
+            let tokens = DrawToken::deriver(&self.keys, token_domain(&draw));
             let mut rederived: Vec<DrawToken> = members.iter().map(|id| tokens.token(id)).collect();
             rederived.sort_unstable();
             let committed = stratum_tokens(&stratum.tokens)?;

@@ -311,8 +311,13 @@ impl SessionService {
             return loaded
                 .active_seats()
                 .filter(|seat| {
-                    DrawToken::derive_with_keys(&self.keys, &seat.draw_id, &expert_id).as_bytes()
-                        == seat.token.as_slice()
+                    crate::draw::service::is_experts_token(
+                        &self.keys,
+                        &loaded.row.draw_id,
+                        &seat.draw_id,
+                        &expert_id,
+                        &seat.token,
+                    )
                 })
                 .map(|seat| SessionRole::Expert(seat.seat as u32))
                 .last()
