@@ -819,14 +819,15 @@ async fn a_supervisor_verifies_an_entry_in_the_browser_against_the_pinned_key_an
         .await;
     browser.screenshot("audit-checkpoint-bad-signature").await;
 
-    // The draw record: every proof verified in the browser, each entry naming the draw.
+    // The draw record: every entry of the family (intent, the center's contribution, result)
+    // verified in the browser, chained, and counted by the signed head.
     let draw_id = drawn["draw_id"].as_str().unwrap();
     browser.fill("#record-draw-id", draw_id).await;
     browser.click("#verify-record").await;
     browser
         .wait_for_text(
             "#record-result.ok",
-            &format!("all 2 proofs of draw {draw_id}"),
+            &format!("all 3 entries of the draw family of {draw_id}"),
         )
         .await;
     browser.screenshot("audit-draw-record-verified").await;

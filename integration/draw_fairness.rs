@@ -34,7 +34,7 @@ async fn with_the_frequency_cap_on_repeated_draws_spread_seats_evenly_and_the_re
     .await;
     let body = fx.request(json!([{ "specialty_prefixes": ["A01"], "count": K, "reserves": 0 }]));
     for draw in 0..DRAWS {
-        let view = fx.drawn(&body).await;
+        let view = fx.drawn(&fx.fresh(&body)).await;
         assert_eq!(tokens(&view, "seated").len(), K as usize);
         // Everyone at the cap is out, and the center sees only how many.
         let excluded = view["strata"][0]["excluded"]["frequency_cap"]

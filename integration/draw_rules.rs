@@ -197,7 +197,7 @@ async fn record(fx: &DrawFixture, token: &str, id: &str) -> Value {
 
 fn verified_drawn(record: &Value) -> Vec<Vec<String>> {
     let draw: sealdraw::draw::VerificationRecord =
-        serde_json::from_value(record["draw"].clone()).unwrap();
+        serde_json::from_value(record["draws"][0].clone()).unwrap();
     let outcome = sealdraw::draw::verify(&draw).unwrap();
     outcome
         .strata
@@ -606,7 +606,7 @@ async fn region_rules_exclude_under_region() {
         .await;
     assert_eq!(excluded(&created, 0), counts(&[("region", 4)]));
     assert_eq!(created["mode"], "cross_site");
-    let created = fx.create_ok(&cross).await;
+    let created = fx.create_ok(&fx.fresh(&cross)).await;
     assert_eq!(excluded(&created, 0), counts(&[("region", 6)]));
     let province = with(cross, "project_region", json!("42"));
     let problem =
@@ -778,7 +778,7 @@ async fn without_contributions_the_draw_proceeds_at_the_deadline_and_late_ones_a
     assert_problem(late, StatusCode::CONFLICT).await;
 
     let record = record(&fx, &fx.center, id).await;
-    assert_eq!(record["draw"]["contributions"], json!([]));
+    assert_eq!(record["draws"][0]["contributions"], json!([]));
     assert_eq!(verified_drawn(&record)[0], tokens(&view, "seated"));
     let entries = fx.app.audit_entries().await;
     let results = entries_of(&entries, "draw.result", Some(id));
@@ -811,7 +811,7 @@ async fn awaiting_the_supervisor_the_center_alone_does_not_complete_the_draw() {
     assert_eq!(roles, ["center", "supervisor"]);
     let record = record(&fx, &fx.center, id).await;
     assert_eq!(
-        record["draw"]["contributions"],
+        record["draws"][0]["contributions"],
         json!([center_hex, supervisor_hex])
     );
     assert_eq!(verified_drawn(&record)[0], tokens(&view, "seated"));
@@ -861,7 +861,7 @@ async fn a_draw_is_executed_exactly_once_under_concurrent_requests_after_its_dea
     for response in records {
         assert_eq!(response.status(), StatusCode::OK);
         let record: Value = response.json().await.unwrap();
-        assert_eq!(record["draw"]["contributions"], json!([]));
+        assert_eq!(record["draws"][0]["contributions"], json!([]));
         let drawn = verified_drawn(&record);
         assert_eq!(drawn[0].len(), 3);
     }
@@ -905,7 +905,7 @@ async fn concurrent_contributions_all_enter_the_seed_or_are_refused() {
         let result = entries_of(&entries, "draw.result", Some(&id));
         assert_eq!(result.len(), 1);
         assert_eq!(
-            record["draw"]["contributions"], result[0]["data"]["contributions"],
+            record["draws"][0]["contributions"], result[0]["data"]["contributions"],
             "round {round}: the record's contributions differ from those the result used"
         );
         verified_drawn(&record);

@@ -139,6 +139,16 @@ impl DrawFixture {
         })
     }
 
+    /// The same request for a tender not drawn before: a test that draws the same thing twice.
+    pub fn fresh(&self, body: &Value) -> Value {
+        let mut body = body.clone();
+        let tender = self
+            .tenders
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        body["tender_reference"] = json!(format!("HBGG-2026-{tender:04}"));
+        body
+    }
+
     pub async fn create(&self, body: &Value) -> reqwest::Response {
         self.app
             .post("/api/v1/draws", Some(&self.center), body)
@@ -250,8 +260,10 @@ async fn a_draw_commits_its_intent_then_draws_from_the_contributions_and_verifie
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     let record: Value = response.json().await.unwrap();
+    assert_eq!(record["format"], "sealdraw-draw-record-v2");
+    assert_eq!(record["root_draw_id"], id);
     let draw: sealdraw::draw::VerificationRecord =
-        serde_json::from_value(record["draw"].clone()).unwrap();
+        serde_json::from_value(record["draws"][0].clone()).unwrap();
     let outcome = sealdraw::draw::verify(&draw).unwrap();
     assert_eq!(outcome.strata[0].drawn.len(), 3);
     let drawn: Vec<String> = outcome.strata[0].drawn.iter().map(|t| t.to_hex()).collect();
@@ -328,8 +340,14 @@ async fn vacated_seats_take_reserves_in_rank_order_then_start_a_linked_draw() {
         .json()
         .await
         .unwrap();
-    assert_eq!(record["replacement_proofs"].as_array().unwrap().len(), 3);
+    // The family's one record: the root's result, and the linked draw's intent with it.
+    assert_eq!(record["draws"].as_array().unwrap().len(), 1);
     assert_live_record_verifies(&fx, &record, "3 replacements");
+    assert_live_record_verifies(
+        &fx,
+        &record,
+        &format!("linked draw {linked} awaiting its result"),
+    );
     let _ = &fx.admin;
 }
 
@@ -351,9 +369,9 @@ pub fn assert_live_record_verifies(fx: &DrawFixture, record: &Value, expect: &st
     assert!(text(&output).contains(expect), "{}", text(&output));
 
     let mut tampered = record.clone();
-    let seed = tampered["draw"]["seed"].as_str().unwrap().to_owned();
+    let seed = tampered["draws"][0]["seed"].as_str().unwrap().to_owned();
     let flipped = if seed.starts_with('0') { "1" } else { "0" };
-    tampered["draw"]["seed"] = Value::String(format!("{flipped}{}", &seed[1..]));
+    tampered["draws"][0]["seed"] = Value::String(format!("{flipped}{}", &seed[1..]));
     let bad = dir.path().join("tampered.json");
     std::fs::write(&bad, serde_json::to_vec(&tampered).unwrap()).unwrap();
     let bad = bad.to_str().unwrap();
@@ -362,7 +380,7 @@ pub fn assert_live_record_verifies(fx: &DrawFixture, record: &Value, expect: &st
         python(&["published", bad, vkey]),
     ] {
         assert_eq!(output.status.code(), Some(1), "{}", text(&output));
-        assert!(text(&output).contains("draw.seed"), "{}", text(&output));
+        assert!(text(&output).contains("draws[0].seed"), "{}", text(&output));
     }
 }
 
@@ -466,7 +484,7 @@ async fn concurrent_replacements_never_seat_the_same_reserve_twice() {
 async fn a_pool_change_between_two_draws_is_seen_by_the_second() {
     let fx = DrawFixture::new(&experts(20, "C0101")).await;
     let body = fx.request(json!([{ "specialty_prefixes": ["C01"], "count": 2, "reserves": 1 }]));
-    let first = fx.create_ok(&body).await;
+    let first = fx.create_ok(&fx.fresh(&body)).await;
     assert_eq!(first["strata"][0]["eligible"], 20);
     let listed: Value = fx
         .app
@@ -497,7 +515,7 @@ async fn a_pool_change_between_two_draws_is_seen_by_the_second() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let second = fx.create_ok(&body).await;
+    let second = fx.create_ok(&fx.fresh(&body)).await;
     assert_eq!(second["strata"][0]["eligible"], 20);
     assert_eq!(second["strata"][0]["matched"], 21);
     assert_eq!(second["strata"][0]["excluded"]["not_active"], 1);
@@ -514,7 +532,7 @@ async fn concurrent_centers_draw_from_overlapping_strata_without_a_single_failur
         let (fx, body) = (&fx, body.clone());
         async move {
             for _ in 0..3 {
-                let created = fx.create(&body).await;
+                let created = fx.create(&fx.fresh(&body)).await;
                 assert_eq!(created.status(), StatusCode::CREATED);
                 let created: Value = created.json().await.unwrap();
                 let response = fx

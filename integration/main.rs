@@ -12,6 +12,7 @@ mod console;
 mod console_assets;
 mod console_js;
 mod draw_fairness;
+mod draw_integrity;
 mod draw_record;
 mod draw_rules;
 mod draws;

@@ -144,6 +144,14 @@ enum AuditCommand {
         #[arg(long = "since")]
         since: Vec<PathBuf>,
     },
+    /// Verify an export, then review every draw in it: tenders with more than one root draw,
+    /// root draws without their result, and broken chains of draw-family entries. Exits 1 when
+    /// it finds any (docs/DRAW-SPEC.md §9b).
+    Draws {
+        dir: PathBuf,
+        #[command(flatten)]
+        trust: TrustArgs,
+    },
     /// Verify a tlog-proof file offline.
     VerifyProof {
         file: PathBuf,
@@ -539,6 +547,16 @@ async fn audit(settings: Settings, command: AuditCommand) -> anyhow::Result<()> 
                     )
                 }
             );
+        }
+        AuditCommand::Draws { dir, trust } => {
+            let report =
+                export::verify_dir(&dir, &trust.log_keys()?, trust.policy()?.as_ref(), &[])?;
+            let entries = export::read_entries(&dir, report.size)?;
+            let review = crate::draw::log_review::review(&entries);
+            println!("{review}");
+            if !review.is_clean() {
+                anyhow::bail!("the review of the log's draws found the problems listed above");
+            }
         }
         AuditCommand::VerifyProof { file, trust, entry } => {
             let text = std::fs::read_to_string(&file)

@@ -119,6 +119,19 @@ pub fn verify_dir(
     })
 }
 
+/// Every entry of a verified export (call [`verify_dir`] first: this only reads), in log order.
+pub fn read_entries(dir: &Path, size: u64) -> Result<Vec<Vec<u8>>, ExportError> {
+    let mut entries = Vec::with_capacity(usize::try_from(size).unwrap_or_default());
+    for bundle in entry_bundles_for_tree(size) {
+        let path = dir.join(bundle.to_string());
+        let bytes = std::fs::read(&path).map_err(|source| ExportError::Read { path, source })?;
+        let decoded =
+            decode_entry_bundle(&bytes).map_err(|e| ExportError::Checkpoint(e.to_string()))?;
+        entries.extend(decoded.into_iter().map(<[u8]>::to_vec));
+    }
+    Ok(entries)
+}
+
 /// Verifies a tlog-proof file. The entry comes from `--entry` or from the proof's extra data
 /// (where the server puts it); either way it is the proof that makes it trustworthy.
 pub fn verify_proof_file(

@@ -12,8 +12,10 @@
 
 pub mod algorithm;
 pub mod filter;
+pub mod log_review;
 pub mod published;
 pub mod service;
+pub mod shape;
 
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -683,14 +685,10 @@ impl VerificationRecord {
         }
     }
 
+    /// Stage 1 of spec §9 (the shape walk), then the typed record.
     pub fn from_json(bytes: &[u8]) -> Result<Self, VerifyError> {
-        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-            VerifyError::Malformed {
-                field: error.path().to_string(),
-                detail: error.inner().to_string(),
-            }
-        })
+        shape::check(bytes, &shape::RECORD)?;
+        from_shaped_json(bytes)
     }
 
     /// The intent this record claims, rebuilt from its fields.
@@ -717,6 +715,14 @@ impl VerificationRecord {
             family: self.family.as_ref().map(RecordFamily::link),
         }
     }
+}
+
+/// A document that passed its shape walk, as its typed value. Every type the walk accepts is
+/// one the types read, so a failure here is a gap between the two, reported at `$`.
+pub(crate) fn from_shaped_json<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+) -> Result<T, VerifyError> {
+    serde_json::from_slice(bytes).map_err(|error| VerifyError::malformed("$", error.to_string()))
 }
 
 /// The first thing in a record that is wrong, named by its JSON path (spec §9 lists the order).
@@ -758,7 +764,7 @@ impl VerifyError {
         }
     }
 
-    fn malformed(field: impl Into<String>, detail: impl Into<String>) -> Self {
+    pub(crate) fn malformed(field: impl Into<String>, detail: impl Into<String>) -> Self {
         Self::Malformed {
             field: field.into(),
             detail: detail.into(),
@@ -804,11 +810,20 @@ pub fn verify(record: &VerificationRecord) -> Result<DrawOutcome, VerifyError> {
             ));
         }
     }
+    if record.draw_id.is_empty() || record.draw_id.len() > MAX_DRAW_ID_LEN {
+        return Err(VerifyError::malformed(
+            "draw_id",
+            format!("must be 1 to {MAX_DRAW_ID_LEN} bytes"),
+        ));
+    }
     if record.min_multiple == 0 {
         return Err(VerifyError::malformed("min_multiple", "must be at least 1"));
     }
-    if record.strata.is_empty() {
-        return Err(VerifyError::malformed("strata", "no strata"));
+    if record.strata.is_empty() || record.strata.len() > MAX_STRATA {
+        return Err(VerifyError::malformed(
+            "strata",
+            format!("must hold 1 to {MAX_STRATA} strata"),
+        ));
     }
     for (i, stratum) in record.strata.iter().enumerate() {
         if stratum.k == 0 {
@@ -818,12 +833,19 @@ pub fn verify(record: &VerificationRecord) -> Result<DrawOutcome, VerifyError> {
             ));
         }
         if stratum.prefixes.is_empty()
-            || stratum.prefixes.iter().any(String::is_empty)
+            || stratum.prefixes.len() > MAX_PREFIXES
+            || stratum
+                .prefixes
+                .iter()
+                .any(|p| p.is_empty() || p.len() > MAX_PREFIX_LEN)
             || stratum.prefixes.windows(2).any(|p| p[0] >= p[1])
         {
             return Err(VerifyError::malformed(
                 format!("strata[{i}].prefixes"),
-                "must be non-empty strings in strictly ascending order",
+                format!(
+                    "must be 1 to {MAX_PREFIXES} strings of 1 to {MAX_PREFIX_LEN} bytes in \
+                     strictly ascending order"
+                ),
             ));
         }
         if let Some(at) = stratum.tokens.windows(2).position(|p| p[0] >= p[1]) {

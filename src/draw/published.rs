@@ -52,16 +52,11 @@ impl PublishedRecord {
         }
     }
 
-    /// Parses the shape only, naming a malformed field by its JSON path (e.g.
-    /// `draw.strata[0].tokens[2]`); [`verify_published`] checks everything else.
+    /// Parses the shape only (spec §9's stage 1), naming a malformed field by its JSON path
+    /// (e.g. `draw.strata[0].tokens[2]`); [`verify_published`] checks everything else.
     pub fn from_json(bytes: &[u8]) -> Result<Self, VerifyError> {
-        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-            VerifyError::Malformed {
-                field: error.path().to_string(),
-                detail: error.inner().to_string(),
-            }
-        })
+        super::shape::check(bytes, &super::shape::PUBLISHED_V1)?;
+        super::from_shaped_json(bytes)
     }
 }
 
@@ -71,7 +66,7 @@ impl PublishedRecord {
 #[serde(untagged)]
 pub enum AnyRecord {
     /// A draw made before families were chained (spec §9a).
-    V1(PublishedRecord),
+    V1(Box<PublishedRecord>),
     /// A draw family (spec §9b).
     Family(family::FamilyRecord),
 }
@@ -90,7 +85,7 @@ impl AnyRecord {
             Some(Value::String(name)) if name == family::FAMILY_FORMAT => {
                 family::FamilyRecord::from_json(bytes).map(Self::Family)
             }
-            _ => PublishedRecord::from_json(bytes).map(Self::V1),
+            _ => PublishedRecord::from_json(bytes).map(|record| Self::V1(Box::new(record))),
         }
     }
 

@@ -424,12 +424,24 @@ impl Tx {
     /// PostgreSQL needs the row lock, or two replacements could seat the same reserve, and a
     /// contribution could be inserted after execution read the contributions (the published
     /// record would then not verify). Statements after the lock see the latest committed row.
+    ///
+    /// The log's writer order (the audit head's lock) is taken first. Every draw writer
+    /// appends to the log, and a transaction holding the head must never wait for a draw row
+    /// that another holds while waiting for the head (a linked draw's insert takes a key-share
+    /// lock on its root's row): taking the head before any draw row makes that cycle
+    /// impossible, as on SQLite, where one writer holds the whole database.
     pub async fn lock_draw(&mut self, id: &str) -> Result<(), StoreError> {
-        if let Tx::Postgres(tx) = self {
-            sqlx::query("SELECT id FROM draws WHERE id = $1 FOR UPDATE")
-                .bind(id)
-                .fetch_optional(&mut **tx)
-                .await?;
+        if let Tx::Postgres(_) = self {
+            if self.pending_audit().head.is_none() {
+                let head = self.lock_audit_head().await?;
+                self.pending_audit().head = Some(head);
+            }
+            if let Tx::Postgres(tx) = self {
+                sqlx::query("SELECT id FROM draws WHERE id = $1 FOR UPDATE")
+                    .bind(id)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            }
         }
         Ok(())
     }

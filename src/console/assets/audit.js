@@ -111,6 +111,14 @@ export const strings = {
     'audit.rec.wrong_type': '条目类型为 {type}，应为 {expected}',
     'audit.rec.wrong_draw': '条目关联的抽取为 {draw}',
     'audit.rec.offline': '重新计算种子和排序请使用离线工具：sealdraw draw verify。',
+    'audit.rec.contribution': '随机数贡献',
+    'audit.rec.link_refused': '补抽未能进行',
+    'audit.rec.head': '抽取家族的签名状态',
+    'audit.rec.chain': '条目链完整',
+    'audit.rec.chain_broken': '条目链断开：{detail}',
+    'audit.rec.head_mismatch': '签名状态与记录不符：{detail}',
+    'audit.rec.head_ok': '共 {n} 个条目，最新条目 {index}',
+    'audit.rec.family_ok': '已在本浏览器中验证抽取 {id} 所在抽取家族的全部 {n} 个条目，签名状态证明没有遗漏。',
   },
   en: {
     'audit.nav.log': 'Audit log',
@@ -198,6 +206,14 @@ export const strings = {
     'audit.rec.wrong_type': 'the entry type is {type}, expected {expected}',
     'audit.rec.wrong_draw': 'the entry refers to draw {draw}',
     'audit.rec.offline': 'To recompute the seed and the ranking, use the offline tool: sealdraw draw verify.',
+    'audit.rec.contribution': 'Contribution',
+    'audit.rec.link_refused': 'Linked draw refused',
+    'audit.rec.head': 'Signed state of the draw family',
+    'audit.rec.chain': 'Chain of entries unbroken',
+    'audit.rec.chain_broken': 'the chain of entries is broken: {detail}',
+    'audit.rec.head_mismatch': 'the signed state does not match the record: {detail}',
+    'audit.rec.head_ok': '{n} entries, the newest at {index}',
+    'audit.rec.family_ok': 'Verified in this browser: all {n} entries of the draw family of {id}, none left out (the signed state says so).',
   },
 };
 
@@ -472,12 +488,42 @@ async function renderLog(ctx) {
       return;
     }
     const record = await api.get(`/api/v1/draws/${encodeURIComponent(id)}/record`);
+    const checked = record.format === 'sealdraw-draw-record-v2'
+      ? await checkFamily(record, key)
+      : await checkSingle(record, key, id);
+    const failed = checked.filter((c) => !c.ok).length;
+    replace(recordProofs, table([
+      { label: t('audit.rec.which'), value: (c) => c.which },
+      { label: t('audit.v.index'), value: (c) => (c.verdict.checked.index !== undefined ? String(c.verdict.checked.index) : '') },
+      { label: t('audit.cp.size'), value: (c) => (c.verdict.checked.size !== undefined ? String(c.verdict.checked.size) : '') },
+      {
+        label: t('audit.rec.verdict'),
+        value: (c) => h('span', { class: c.ok ? 'badge good' : 'badge bad' },
+          c.verdict.ok ? (c.problems.length ? c.problems.join('; ') : '✓ ' + (c.summary ?? t('audit.rec.refs'))) : t(`audit.v.${c.verdict.code}`)),
+      },
+      {
+        label: t('common.actions'),
+        value: (c) => c.note ? '' : h('button', {
+          type: 'button', id: `load-record-proof-${checked.indexOf(c)}`, 'aria-label': t('audit.rec.load_label', { which: c.which }),
+          on: { click: () => { proofText.value = c.text; bound = null; showBinding(); replace(verifyResult); proofText.focus(); } },
+        }, t('audit.rec.load')),
+      },
+    ], checked));
+    const family = record.format === 'sealdraw-draw-record-v2';
+    const ok = family ? t('audit.rec.family_ok', { id, n: checked.length - 1 }) : t('audit.rec.ok', { id, n: checked.length });
+    replace(recordResult, h('div', {
+      id: 'record-result', class: failed ? 'error' : 'ok', role: failed ? 'alert' : 'status',
+    }, failed ? t('audit.rec.failed', { id, n: failed }) : ok));
+  }, { slot: recordSlot, id: 'verify-record' });
+
+  /** A record of a draw made before families (docs/DRAW-SPEC.md §9a): its named proofs. */
+  async function checkSingle(record, key, id) {
     const proofs = [
       { which: t('audit.rec.intent'), text: record.intent_proof, type: 'draw.intent' },
       { which: t('audit.rec.result'), text: record.result_proof, type: 'draw.result' },
       ...(record.replacement_proofs || []).map((text, n) => ({ which: t('audit.rec.replacement', { n: n + 1 }), text, type: 'draw.replacement' })),
     ].filter((p) => typeof p.text === 'string');
-    const checked = await Promise.all(proofs.map(async (p) => {
+    return Promise.all(proofs.map(async (p) => {
       const verdict = await tlog.verifyProof(p.text, key);
       const problems = [];
       if (verdict.ok) {
@@ -487,28 +533,58 @@ async function renderLog(ctx) {
       }
       return { ...p, verdict, problems, ok: verdict.ok && problems.length === 0 };
     }));
-    const failed = checked.filter((c) => !c.ok).length;
-    replace(recordProofs, table([
-      { label: t('audit.rec.which'), value: (c) => c.which },
-      { label: t('audit.v.index'), value: (c) => (c.verdict.checked.index !== undefined ? String(c.verdict.checked.index) : '') },
-      { label: t('audit.cp.size'), value: (c) => (c.verdict.checked.size !== undefined ? String(c.verdict.checked.size) : '') },
-      {
-        label: t('audit.rec.verdict'),
-        value: (c) => h('span', { class: c.ok ? 'badge good' : 'badge bad' },
-          c.verdict.ok ? (c.problems.length ? c.problems.join('; ') : '✓ ' + t('audit.rec.refs')) : t(`audit.v.${c.verdict.code}`)),
-      },
-      {
-        label: t('common.actions'),
-        value: (c) => h('button', {
-          type: 'button', id: `load-record-proof-${checked.indexOf(c)}`, 'aria-label': t('audit.rec.load_label', { which: c.which }),
-          on: { click: () => { proofText.value = c.text; bound = null; showBinding(); replace(verifyResult); proofText.focus(); } },
-        }, t('audit.rec.load')),
-      },
-    ], checked));
-    replace(recordResult, h('div', {
-      id: 'record-result', class: failed ? 'error' : 'ok', role: failed ? 'alert' : 'status',
-    }, failed ? t('audit.rec.failed', { id, n: failed }) : t('audit.rec.ok', { id, n: checked.length })));
-  }, { slot: recordSlot, id: 'verify-record' });
+  }
+
+  /**
+   * A draw family's record (docs/DRAW-SPEC.md §9b): every entry's proof, the chain that links
+   * each entry to the one before, and the signed head that says how many there are — so an
+   * entry left out anywhere shows. The replay of seats and the seeds stay with the offline tool.
+   */
+  async function checkFamily(record, key) {
+    const labels = {
+      'draw.intent': t('audit.rec.intent'), 'draw.contribution': t('audit.rec.contribution'),
+      'draw.result': t('audit.rec.result'), 'draw.replacement': t('audit.rec.replacement', { n: '' }).trim(),
+      'draw.link_refused': t('audit.rec.link_refused'),
+    };
+    const head = await tlog.verifyFamilyHead(record.head, key);
+    const rows = await Promise.all((record.entries || []).map(async (text) => ({ text, verdict: await tlog.verifyProof(text, key) })));
+    let previous = null;
+    for (const [i, row] of rows.entries()) {
+      const entry = row.verdict.ok ? decode(row.verdict.checked.entry) : null;
+      const draw = entry?.refs?.draw;
+      row.which = `${labels[entry?.type] ?? entry?.type ?? '?'}${draw && draw !== record.root_draw_id ? ` · ${draw.slice(-8)}` : ''}`;
+      row.problems = [];
+      if (row.verdict.ok) {
+        const link = entry?.data?.family;
+        const leaf = tlog.hex(await tlog.leafHash(row.verdict.checked.entry));
+        const expectedPrev = previous ? previous.leaf : null;
+        if (link?.root !== record.root_draw_id || link?.seq !== i || (link?.prev ?? null) !== expectedPrev) {
+          row.problems.push(t('audit.rec.chain_broken', { detail: `#${i}` }));
+        } else if (previous && row.verdict.checked.index <= previous.index) {
+          row.problems.push(t('audit.rec.chain_broken', { detail: `#${i}` }));
+        }
+        if (head.ok && row.verdict.checked.size !== head.checked.size) {
+          row.problems.push(t('audit.rec.head_mismatch', { detail: `#${i}` }));
+        }
+        previous = { leaf, index: row.verdict.checked.index };
+      }
+      row.ok = row.verdict.ok && row.problems.length === 0;
+      if (row.ok) row.summary = t('audit.rec.chain');
+    }
+    const headRow = { which: t('audit.rec.head'), text: record.head, verdict: head, problems: [], note: true };
+    if (head.ok) {
+      const last = rows[rows.length - 1];
+      const lastLeaf = last?.verdict.ok ? tlog.base64Encode(await tlog.leafHash(last.verdict.checked.entry)) : null;
+      if (head.checked.rootDraw !== record.root_draw_id) headRow.problems.push(t('audit.rec.head_mismatch', { detail: head.checked.rootDraw }));
+      if (head.checked.entries !== BigInt(rows.length)) headRow.problems.push(t('audit.rec.head_mismatch', { detail: `${head.checked.entries} ≠ ${rows.length}` }));
+      if (!last || head.checked.lastIndex !== last.verdict.checked.index || head.checked.lastLeaf !== lastLeaf) {
+        headRow.problems.push(t('audit.rec.head_mismatch', { detail: String(head.checked.lastIndex) }));
+      }
+      if (!headRow.problems.length) headRow.summary = t('audit.rec.head_ok', { n: String(head.checked.entries), index: String(head.checked.lastIndex) });
+    }
+    headRow.ok = head.ok && headRow.problems.length === 0;
+    return [...rows, headRow];
+  }
 
   // --- page ---------------------------------------------------------------------------------
   await showPinned();

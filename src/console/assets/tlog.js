@@ -24,6 +24,9 @@ const MAX_SIGNATURES = 100;
 const PROOF_HEADER = 'c2sp.org/tlog-proof@v1';
 const LIMIT_64 = 1n << 64n;
 
+/** The first line of a draw family's head note (docs/DRAW-SPEC.md §9b). */
+export const FAMILY_HEAD_KIND = 'sealdraw draw-family head v1';
+
 export class TlogError extends Error {
   constructor(code, message) {
     super(message);
@@ -302,6 +305,39 @@ export async function verifyCheckpoint(checkpointText, pinnedKeyText, { origin }
     const expected = origin ?? key.name;
     if (checkpoint.origin !== expected) fail('wrong-origin', `the checkpoint is for origin "${checkpoint.origin}", expected "${expected}"`);
     return { ok: true, code: 'ok', message: `checkpoint of ${checkpoint.origin} at tree size ${checkpoint.size} signed by ${key.name}`, checked };
+  } catch (error) {
+    return verdictOf(error, checked);
+  }
+}
+
+/**
+ * Verifies a draw family's head (docs/DRAW-SPEC.md §9b): a note signed by the pinned key whose
+ * eight text lines state the family's root draw, its number of entries, its newest entry (log
+ * index and leaf hash) and the checkpoint (size and root) they are under. `checked` gains
+ * rootDraw, entries, lastIndex, lastLeaf (base64), size (BigInt), root (base64).
+ */
+export async function verifyFamilyHead(headText, pinnedKeyText) {
+  const checked = {};
+  try {
+    const key = await parseVerifierKey(pinnedKeyText);
+    const note = parseNote(headText, 'family head');
+    if (!note.text.endsWith('\n')) fail('malformed', 'the family head does not end with a newline');
+    const lines = note.text.slice(0, -1).split('\n');
+    if (lines.length !== 8 || lines[0] !== FAMILY_HEAD_KIND) fail('malformed', 'this is not a draw family head');
+    const [, origin, rootDraw, entries, lastIndex, lastLeaf, size, root] = lines;
+    Object.assign(checked, {
+      rootDraw,
+      entries: strictDecimal(entries, 'the number of entries'),
+      lastIndex: strictDecimal(lastIndex, 'the newest entry index'),
+      lastLeaf,
+      size: strictDecimal(size, 'the tree size'),
+      root,
+    });
+    if (strictBase64(lastLeaf, 'the newest leaf hash').length !== HASH_SIZE) fail('malformed', 'the newest leaf hash is not 32 bytes');
+    if (strictBase64(root, 'the root hash').length !== HASH_SIZE) fail('malformed', 'the root hash is not 32 bytes');
+    checked.signatures = await verifyNoteSignatures(note, key, 'family head');
+    if (origin !== key.name) fail('wrong-origin', `the family head is for origin "${origin}", expected "${key.name}"`);
+    return { ok: true, code: 'ok', message: `family ${rootDraw}: ${entries} entries under tree size ${size}`, checked };
   } catch (error) {
     return verdictOf(error, checked);
   }

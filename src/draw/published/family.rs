@@ -47,15 +47,10 @@ pub struct FamilyRecord {
 }
 
 impl FamilyRecord {
-    /// Parses the shape only, naming a malformed field by its JSON path.
+    /// Parses the shape only (spec §9's stage 1), naming a malformed field by its JSON path.
     pub fn from_json(bytes: &[u8]) -> Result<Self, VerifyError> {
-        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-            VerifyError::Malformed {
-                field: error.path().to_string(),
-                detail: error.inner().to_string(),
-            }
-        })
+        crate::draw::shape::check(bytes, &crate::draw::shape::FAMILY_RECORD)?;
+        crate::draw::from_shaped_json(bytes)
     }
 }
 

@@ -463,6 +463,10 @@ impl DrawService {
         let mut row = row;
         let mut tx = self.store.write().await?;
         if let Some(link) = link {
+            // The log's writer order first (as `Tx::lock_draw` takes it, before any row of a
+            // draw): no other draw of the family can then be written or drawn between this
+            // reading and this draw's commit, on any instance.
+            audit::hold(&mut tx).await?;
             if !tx
                 .settle_link(
                     &link.source_draw_id,
@@ -474,9 +478,6 @@ impl DrawService {
             {
                 return Err(DrawServiceError::LinkTaken);
             }
-            // In the log's writer order, so that no other draw of the family can be written
-            // or drawn between this reading and this draw's commit, on any instance.
-            audit::hold(&mut tx).await?;
             let now = tx.family_state(&link.root_id).await?;
             if now != link.family_state || now.awaiting > 0 {
                 return Err(DrawServiceError::FamilyBusy);

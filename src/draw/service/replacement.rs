@@ -258,6 +258,8 @@ impl DrawService {
             }
         }
         tx.rollback().await?;
+        // Sorted bytewise, as the intent's root and the stored list both take them.
+        family_tokens.sort_unstable();
         let reason = seat.replaced_reason.clone().unwrap_or_default();
         let mut filter: DrawFilter = serde_json::from_str(&root.filter_json).map_err(corrupt)?;
         let source = filter

@@ -170,11 +170,8 @@ impl DrawService {
         for index in replacement_indexes {
             replacement_proofs.push(self.audit.proof_file_under(index, &checkpoint).await?);
         }
-        Ok(published::AnyRecord::V1(published::PublishedRecord::new(
-            record,
-            intent_proof,
-            result_proof,
-            replacement_proofs,
+        Ok(published::AnyRecord::V1(Box::new(
+            published::PublishedRecord::new(record, intent_proof, result_proof, replacement_proofs),
         )))
     }
 
