@@ -302,6 +302,7 @@ impl DrawService {
                 let why = refusal.to_string();
                 let now = self.clock.now_millis();
                 let mut tx = self.store.write().await?;
+                tx.lock_draw(draw_id).await?;
                 if !tx
                     .settle_link(draw_id, token.as_bytes(), "refused", None)
                     .await?

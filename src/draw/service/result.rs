@@ -98,6 +98,8 @@ impl DrawService {
         let mut ranked = self.rank(&draw, &strata, &read)?;
 
         let mut tx = self.store.write().await?;
+        // The log's writer order, then the draw's row, as every draw writer takes them.
+        tx.lock_draw(draw_id).await?;
         if !tx.claim_draw_for_execution(draw_id, now).await? {
             tx.rollback().await?;
             return Ok(false);
