@@ -769,6 +769,16 @@ struct VectorInput {
     strata: Vec<(Vec<&'static str>, u32, u32, Vec<String>)>,
     secret: [u8; 32],
     contributions: Vec<Vec<u8>>,
+    /// v2: the tender's reference and lot as a center typed them (v1 vectors have none).
+    tender: Option<(&'static str, &'static str)>,
+    /// v2 linked draws: the family's root (an earlier vector) and the root's stratum whose first
+    /// drawn seat it fills; it excludes everyone the root drew or reserved.
+    linked: Option<LinkedInput>,
+}
+
+struct LinkedInput {
+    root: usize,
+    root_stratum: u32,
 }
 
 fn counting(start: u8) -> [u8; 32] {
@@ -790,6 +800,8 @@ fn vector_inputs() -> Vec<VectorInput> {
             strata: vec![(vec!["A01"], 2, 1, ids("expert-", 1..=12))],
             secret: counting(0x40),
             contributions: vec![counting(0x80).to_vec(), counting(0xc0)[..16].to_vec()],
+            tender: None,
+            linked: None,
         },
         VectorInput {
             name: "two overlapping strata, UTF-8 draw id, no contributions",
@@ -804,6 +816,8 @@ fn vector_inputs() -> Vec<VectorInput> {
             ],
             secret: counting(0x20),
             contributions: vec![],
+            tender: None,
+            linked: None,
         },
         VectorInput {
             name: "three short contributions, k = 1, m = 0",
@@ -815,6 +829,37 @@ fn vector_inputs() -> Vec<VectorInput> {
             strata: vec![(vec!["C"], 1, 0, ids("x", 1..=3))],
             secret: [0x55; 32],
             contributions: vec![vec![0x01], vec![0x02, 0x03], vec![0x04; 32]],
+            tender: None,
+            linked: None,
+        },
+        VectorInput {
+            name: "v2 root draw: the tender committed, its reference typed loosely",
+            token_key: counting(0x00),
+            draw_id: "draw-0004",
+            pool_snapshot: "audit:99:root",
+            filter: r#"{"prefixes":["D01"]}"#,
+            min_multiple: 3,
+            strata: vec![(vec!["D01"], 2, 1, ids("f", 1..=12))],
+            secret: counting(0x60),
+            contributions: vec![counting(0x90).to_vec()],
+            tender: Some((" hbgg-2026-0004 ", "第１标段")),
+            linked: None,
+        },
+        VectorInput {
+            name: "v2 linked draw of vector 4: the family's tokens excluded, tokens under the root's id",
+            token_key: counting(0x00),
+            draw_id: "draw-0005",
+            pool_snapshot: "audit:120:root",
+            filter: r#"{"prefixes":["D01"],"linked":true}"#,
+            min_multiple: 3,
+            strata: vec![(vec!["D01"], 1, 0, ids("f", 1..=12))],
+            secret: counting(0x70),
+            contributions: vec![counting(0xa0).to_vec()],
+            tender: Some((" hbgg-2026-0004 ", "第１标段")),
+            linked: Some(LinkedInput {
+                root: 3,
+                root_stratum: 0,
+            }),
         },
     ]
 }
@@ -824,88 +869,152 @@ fn hex_list(tokens: &[DrawToken]) -> Vec<String> {
 }
 
 fn vectors() -> Value {
-    let vectors: Vec<Value> = vector_inputs()
-        .into_iter()
-        .map(|v| {
-            let token_of = |id: &str| DrawToken::derive(&v.token_key, v.draw_id, id);
-            let mut names = BTreeMap::new();
-            let strata = v
-                .strata
-                .iter()
-                .map(|(prefixes, k, m, ids)| {
-                    for id in ids {
-                        names.insert(token_of(id), id.clone());
-                    }
-                    let set = EligibleSet::new(ids.iter().map(|id| token_of(id)).collect());
-                    let prefixes = prefixes.iter().map(|p| (*p).to_owned()).collect();
-                    (Stratum::new(prefixes, *k, *m).unwrap(), set.unwrap())
-                })
-                .collect();
-            let s = ServerSecret::from_bytes(v.secret);
-            let request = DrawRequest {
-                draw_id: v.draw_id.to_owned(),
-                pool_snapshot: v.pool_snapshot.to_owned(),
-                filter_sha256: sha256(v.filter.as_bytes()),
-                min_multiple: v.min_multiple,
-                strata,
-                tender_sha256: None,
-                family: None,
-            };
-            let plan = DrawPlan::new(request, &s).unwrap();
-            let c: Vec<Contribution> = v
-                .contributions
-                .iter()
-                .map(|c| Contribution::new(c.clone()).unwrap())
-                .collect();
-            let outcome = plan.execute(&s, &c).unwrap();
-            let record = VerificationRecord::new(&plan, &s, &c, &outcome);
-            verify(&record).unwrap();
-            let named = |tokens: &[DrawToken]| -> Vec<String> {
-                tokens.iter().map(|t| names[t].clone()).collect()
-            };
-            json!({
-                "name": v.name,
-                "inputs": {
-                    "token_key": hex::encode(v.token_key),
-                    "draw_id": v.draw_id,
-                    "pool_snapshot": v.pool_snapshot,
-                    "filter_canonical": v.filter,
-                    "min_multiple": v.min_multiple,
-                    "strata": v.strata.iter().map(|(prefixes, k, m, ids)| json!({
-                        "prefixes": prefixes, "k": k, "m": m, "expert_ids": ids,
-                    })).collect::<Vec<_>>(),
-                    "secret": hex::encode(v.secret),
-                    "contributions": v.contributions.iter().map(hex::encode).collect::<Vec<_>>(),
-                },
-                "expected": {
-                    "tokens": names.iter().map(|(t, id)| (id.clone(), json!(t.to_hex())))
-                        .collect::<serde_json::Map<_, _>>(),
-                    "filter_sha256": hex::encode(plan.intent().filter_sha256),
-                    "eligible_roots": plan.intent().strata.iter()
-                        .map(|s| hex::encode(s.eligible_root)).collect::<Vec<_>>(),
-                    "secret_commitment": hex::encode(plan.intent().secret_commitment),
-                    "intent_json": String::from_utf8(plan.intent().canonical_bytes().unwrap()).unwrap(),
-                    "intent_hash": hex::encode(plan.intent_hash()),
-                    "seed": hex::encode(outcome.seed),
-                    "ranking": plan.eligible().iter().enumerate().map(|(i, set)| {
-                        rank(&outcome.seed, i as u64, set.tokens()).iter().map(|t| json!({
-                            "token": t.to_hex(),
-                            "score": hex::encode(rank_score(&outcome.seed, i as u64, t)),
-                        })).collect::<Vec<_>>()
-                    }).collect::<Vec<_>>(),
-                    "result": outcome.strata.iter().map(|r| json!({
-                        "drawn": hex_list(&r.drawn), "reserves": hex_list(&r.reserves),
-                    })).collect::<Vec<_>>(),
-                    "result_experts": outcome.strata.iter().map(|r| json!({
-                        "drawn": named(&r.drawn), "reserves": named(&r.reserves),
-                    })).collect::<Vec<_>>(),
-                },
-                "record": record,
+    // Each vector's plan and outcome, for the linked vectors that name an earlier one as root.
+    let mut computed: Vec<(DrawPlan, DrawOutcome, &'static str)> = Vec::new();
+    let mut vectors: Vec<Value> = Vec::new();
+    for v in vector_inputs() {
+        // A linked draw's tokens are under its root's id (spec §4); the root's drawn and
+        // reserve tokens are the family's, excluded from its eligible set.
+        let (domain, family, excluded_ids) = match &v.linked {
+            Some(link) => {
+                let (root_plan, root_outcome, root_id) = &computed[link.root];
+                let root_input = &vector_inputs()[link.root];
+                let name_of = |t: &DrawToken| {
+                    root_input.strata[..]
+                        .iter()
+                        .flat_map(|(_, _, _, ids)| ids)
+                        .find(|id| DrawToken::derive(&v.token_key, root_id, id) == *t)
+                        .unwrap()
+                        .clone()
+                };
+                let taken: Vec<DrawToken> = root_outcome
+                    .strata
+                    .iter()
+                    .flat_map(|s| s.drawn.iter().chain(&s.reserves).copied())
+                    .collect();
+                let excluded_ids: Vec<String> = taken.iter().map(name_of).collect();
+                let vacated = root_outcome.strata[link.root_stratum as usize].drawn[0];
+                let family = FamilyRequest {
+                    root_draw_id: (*root_id).to_owned(),
+                    root_intent_hash: root_plan.intent_hash(),
+                    root_stratum: link.root_stratum,
+                    vacated_draw_id: (*root_id).to_owned(),
+                    vacated_token: vacated,
+                    excluded: EligibleSet::new(taken).unwrap(),
+                };
+                (*root_id, Some((family, name_of(&vacated))), excluded_ids)
+            }
+            None => (v.draw_id, None, Vec::new()),
+        };
+        let token_of = |id: &str| DrawToken::derive(&v.token_key, domain, id);
+        let mut names = BTreeMap::new();
+        let strata = v
+            .strata
+            .iter()
+            .map(|(prefixes, k, m, ids)| {
+                let eligible: Vec<DrawToken> = ids
+                    .iter()
+                    .filter(|id| !excluded_ids.contains(id))
+                    .map(|id| token_of(id))
+                    .collect();
+                for id in ids {
+                    names.insert(token_of(id), id.clone());
+                }
+                let prefixes = prefixes.iter().map(|p| (*p).to_owned()).collect();
+                (
+                    Stratum::new(prefixes, *k, *m).unwrap(),
+                    EligibleSet::new(eligible).unwrap(),
+                )
             })
-        })
-        .collect();
+            .collect();
+        let s = ServerSecret::from_bytes(v.secret);
+        let tender_sha256 = v
+            .tender
+            .map(|(reference, lot)| algorithm::tender_commitment(reference, lot));
+        let request = DrawRequest {
+            draw_id: v.draw_id.to_owned(),
+            pool_snapshot: v.pool_snapshot.to_owned(),
+            filter_sha256: sha256(v.filter.as_bytes()),
+            min_multiple: v.min_multiple,
+            strata,
+            tender_sha256,
+            family: family.as_ref().map(|(family, _)| family.clone()),
+        };
+        let plan = DrawPlan::new(request, &s).unwrap();
+        let c: Vec<Contribution> = v
+            .contributions
+            .iter()
+            .map(|c| Contribution::new(c.clone()).unwrap())
+            .collect();
+        let outcome = plan.execute(&s, &c).unwrap();
+        let record = VerificationRecord::new(&plan, &s, &c, &outcome);
+        verify(&record).unwrap();
+        let named = |tokens: &[DrawToken]| -> Vec<String> {
+            tokens.iter().map(|t| names[t].clone()).collect()
+        };
+        let mut inputs = json!({
+            "token_key": hex::encode(v.token_key),
+            "draw_id": v.draw_id,
+            "pool_snapshot": v.pool_snapshot,
+            "filter_canonical": v.filter,
+            "min_multiple": v.min_multiple,
+            "strata": v.strata.iter().map(|(prefixes, k, m, ids)| json!({
+                "prefixes": prefixes, "k": k, "m": m,
+                "expert_ids": ids.iter().filter(|id| !excluded_ids.contains(id)).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "secret": hex::encode(v.secret),
+            "contributions": v.contributions.iter().map(hex::encode).collect::<Vec<_>>(),
+        });
+        if let Some((reference, lot)) = v.tender {
+            inputs["tender"] = json!({"reference": reference, "lot": lot});
+        }
+        if let Some((family, vacated_expert)) = &family {
+            inputs["token_domain"] = json!(domain);
+            inputs["family"] = json!({
+                "root_draw_id": family.root_draw_id,
+                "root_intent_hash": hex::encode(family.root_intent_hash),
+                "root_stratum": family.root_stratum,
+                "vacated_draw_id": family.vacated_draw_id,
+                "vacated_expert_id": vacated_expert,
+                "excluded_expert_ids": excluded_ids,
+            });
+        }
+        let mut expected = json!({
+            "tokens": names.iter().map(|(t, id)| (id.clone(), json!(t.to_hex())))
+                .collect::<serde_json::Map<_, _>>(),
+            "filter_sha256": hex::encode(plan.intent().filter_sha256),
+            "eligible_roots": plan.intent().strata.iter()
+                .map(|s| hex::encode(s.eligible_root)).collect::<Vec<_>>(),
+            "secret_commitment": hex::encode(plan.intent().secret_commitment),
+            "intent_json": String::from_utf8(plan.intent().canonical_bytes().unwrap()).unwrap(),
+            "intent_hash": hex::encode(plan.intent_hash()),
+            "seed": hex::encode(outcome.seed),
+            "ranking": plan.eligible().iter().enumerate().map(|(i, set)| {
+                rank(&outcome.seed, i as u64, set.tokens()).iter().map(|t| json!({
+                    "token": t.to_hex(),
+                    "score": hex::encode(rank_score(&outcome.seed, i as u64, t)),
+                })).collect::<Vec<_>>()
+            }).collect::<Vec<_>>(),
+            "result": outcome.strata.iter().map(|r| json!({
+                "drawn": hex_list(&r.drawn), "reserves": hex_list(&r.reserves),
+            })).collect::<Vec<_>>(),
+            "result_experts": outcome.strata.iter().map(|r| json!({
+                "drawn": named(&r.drawn), "reserves": named(&r.reserves),
+            })).collect::<Vec<_>>(),
+        });
+        if let Some(tender) = tender_sha256 {
+            expected["tender_sha256"] = json!(hex::encode(tender));
+        }
+        vectors.push(json!({
+            "name": v.name,
+            "algorithm": plan.intent().algorithm,
+            "inputs": inputs,
+            "expected": expected,
+            "record": record,
+        }));
+        computed.push((plan, outcome, v.draw_id));
+    }
     json!({
-        "algorithm": ALGORITHM_V1,
         "spec": "docs/DRAW-SPEC.md",
         "vectors": vectors,
     })
