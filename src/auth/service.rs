@@ -200,7 +200,8 @@ impl AuthService {
         };
         let (attempts, window_start) = tx.count_login_attempt(&name, now, window).await?;
         let known_address = source.last_success_at > 0
-            && now - source.last_success_at < self.settings.known_address_days * 86_400_000;
+            && now - source.last_success_at
+                < self.settings.known_address_days.saturating_mul(86_400_000);
         let code_required =
             attempts > i64::from(self.settings.account_failures_per_window) && !known_address;
         if code_required && request.totp.is_none() {
@@ -246,7 +247,8 @@ impl AuthService {
                 last_failure_at: now,
                 last_success_at: source.last_success_at,
             };
-            tx.set_login_source(&source_subject, &failed, now + self.failure_delay(failures))
+            let retry_at = now.saturating_add(failure_delay(&self.settings, failures));
+            tx.set_login_source(&source_subject, &failed, retry_at)
                 .await?;
             tx.commit().await?;
             return Err(AuthError::InvalidCredentials);
@@ -275,23 +277,6 @@ impl AuthService {
             expires_at,
             principal,
         })
-    }
-
-    /// How long an address waits after its `failures`-th failure in a row: nothing for the
-    /// first few, then `failure_delay_secs`, doubling with each further failure up to the
-    /// maximum (exponential back-off).
-    fn failure_delay(&self, failures: i64) -> Millis {
-        let beyond = failures - i64::from(self.settings.failures_before_delay);
-        if beyond < 0 {
-            return 0;
-        }
-        let doublings = u32::try_from(beyond).unwrap_or(u32::MAX).min(40);
-        let delay = self
-            .settings
-            .failure_delay_secs
-            .saturating_mul(1 << doublings)
-            .min(self.settings.max_failure_delay_secs);
-        i64::try_from(delay).unwrap_or(i64::MAX / 2_000) * 1000
     }
 
     /// The throttle's key for a username from all addresses.
@@ -702,6 +687,24 @@ fn totp_context(account_id: &str) -> String {
     format!("account/{account_id}/totp")
 }
 
+/// How long an address waits after its `failures`-th failure in a row: nothing for the first
+/// few, then `failure_delay_secs`, doubling with each further failure up to the maximum
+/// (exponential back-off).
+fn failure_delay(settings: &AuthSettings, failures: i64) -> Millis {
+    let beyond = failures - i64::from(settings.failures_before_delay);
+    if beyond < 0 {
+        return 0;
+    }
+    let doublings = u32::try_from(beyond).unwrap_or(u32::MAX).min(40);
+    let delay = settings
+        .failure_delay_secs
+        .saturating_mul(1 << doublings)
+        .min(settings.max_failure_delay_secs);
+    i64::try_from(delay)
+        .unwrap_or(i64::MAX)
+        .saturating_mul(1000)
+}
+
 fn throttled(wait: Millis) -> AuthError {
     AuthError::Throttled(
         Duration::from_millis(u64::try_from(wait).unwrap_or(0)).max(Duration::from_secs(1)),
@@ -783,6 +786,31 @@ mod tests {
         for bad in ["ab", "has space", "名字名字", &"x".repeat(65), "a\nb"] {
             assert!(validate_username(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn waits_start_after_the_free_failures_double_and_stop_at_the_maximum() {
+        let settings = AuthSettings::default();
+        let delays: Vec<Millis> = (1..=17).map(|f| failure_delay(&settings, f)).collect();
+        assert_eq!(
+            delays,
+            [
+                0, 0, 0, 0, 1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 64_000, 128_000, 256_000,
+                512_000, 900_000, 900_000, 900_000
+            ]
+        );
+        assert_eq!(failure_delay(&settings, i64::MAX), 900_000);
+    }
+
+    #[test]
+    fn an_ipv6_client_counts_by_its_64_and_a_mapped_ipv4_one_by_its_address() {
+        let network = |text: &str| client_network(text.parse().unwrap()).to_string();
+        assert_eq!(
+            network("2001:db8:1:2:aaaa:bbbb:cccc:dddd"),
+            "2001:db8:1:2::"
+        );
+        assert_eq!(network("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(network("192.0.2.7"), "192.0.2.7");
     }
 
     #[test]
