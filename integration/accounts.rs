@@ -116,7 +116,8 @@ async fn unknown_users_wrong_passwords_and_wrong_second_factors_get_the_same_ans
 async fn unknown_users_and_wrong_passwords_take_the_same_time() {
     let app = spawn_app_with(TestOptions {
         customise: Box::new(|settings| {
-            settings.auth.account_failure_limit = 1000;
+            settings.auth.failures_before_delay = 1000;
+            settings.auth.account_failures_per_window = 1000;
             settings.auth.address_attempts_per_minute = 1000;
         }),
         measures_time: true,
@@ -374,38 +375,187 @@ async fn supervisors_and_admins_need_a_fresh_totp_code() {
     }
 }
 
+/// Fails `count` logins of `username` from `client`, waiting out every delay on the way.
+async fn fail_logins(app: &TestApp, client: &reqwest::Client, username: &str, count: usize) {
+    let mut failed = 0;
+    while failed < count {
+        let response = app
+            .attempt_login_from(client, username, &format!("wrong guess {failed}"), None)
+            .await;
+        match response.status() {
+            StatusCode::UNAUTHORIZED => failed += 1,
+            StatusCode::TOO_MANY_REQUESTS => app
+                .clock
+                .advance(Duration::from_secs(retry_after(&response))),
+            other => panic!("a wrong guess got {other}"),
+        }
+    }
+}
+
 #[tokio::test]
-async fn after_too_many_failures_even_the_right_password_waits_for_the_window() {
+async fn an_attacker_at_one_address_cannot_stop_the_owner_at_another() {
     let app = spawn_app().await;
-    let limit = app.settings.auth.account_failure_limit;
-    let window = app.settings.auth.account_failure_window_secs as u64;
+    let owner = app.create_account("expert.owner", Role::Expert).await;
+    let attacker = app.client_from("127.0.0.2");
+    // Far past the five failures that used to lock the username for 15 minutes.
+    fail_logins(&app, &attacker, "expert.owner", 12).await;
+    let still_waiting = app
+        .attempt_login_from(&attacker, "expert.owner", PASSWORD, None)
+        .await;
+    assert_problem(still_waiting, StatusCode::TOO_MANY_REQUESTS).await;
+
+    let response = app
+        .attempt_login_from(
+            &app.client_from("127.0.0.1"),
+            "expert.owner",
+            PASSWORD,
+            None,
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "the owner was locked out"
+    );
+    // And the owner's login did not free the attacker.
+    let response = app
+        .attempt_login_from(&attacker, "expert.owner", PASSWORD, None)
+        .await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    drop(owner);
+}
+
+#[tokio::test]
+async fn the_same_address_waits_twice_as_long_after_each_further_failure() {
+    let app = spawn_app().await;
+    let free = app.settings.auth.failures_before_delay as usize;
+    let first = app.settings.auth.failure_delay_secs;
     app.create_account("expert.guess", Role::Expert).await;
-    for _ in 0..limit {
+    for _ in 0..free {
         let response = app
             .attempt_login("expert.guess", "a wrong guess", None)
             .await;
         assert_problem(response, StatusCode::UNAUTHORIZED).await;
     }
-    let response = app.attempt_login("expert.guess", PASSWORD, None).await;
-    let first_wait = retry_after(&response);
-    assert!((1..=window).contains(&first_wait), "{first_wait}");
-    let problem = assert_problem(response, StatusCode::TOO_MANY_REQUESTS).await;
-    assert_eq!(problem["type"], "urn:sealdraw:problem:throttled");
+    let mut waits = Vec::new();
+    for _ in 0..5 {
+        // Until the wait is over, not even the right password is checked.
+        let response = app.attempt_login("expert.guess", PASSWORD, None).await;
+        let wait = retry_after(&response);
+        let problem = assert_problem(response, StatusCode::TOO_MANY_REQUESTS).await;
+        assert_eq!(problem["type"], "urn:sealdraw:problem:throttled");
+        waits.push(wait);
+        app.clock.advance(Duration::from_secs(wait));
+        let response = app
+            .attempt_login("expert.guess", "another wrong guess", None)
+            .await;
+        assert_problem(response, StatusCode::UNAUTHORIZED).await;
+    }
+    assert_eq!(
+        waits,
+        [first, 2 * first, 4 * first, 8 * first, 16 * first],
+        "exponential back-off"
+    );
 
-    app.clock.advance(Duration::from_secs(window / 2));
+    app.clock.advance(Duration::from_secs(32 * first));
     let response = app.attempt_login("expert.guess", PASSWORD, None).await;
-    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert!(retry_after(&response) < first_wait);
+    assert_eq!(response.status(), StatusCode::OK);
+    // A success starts the address afresh.
+    for _ in 0..free {
+        let response = app
+            .attempt_login("expert.guess", "a wrong guess", None)
+            .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+}
 
-    app.clock.advance(Duration::from_secs(window));
-    let response = app.attempt_login("expert.guess", PASSWORD, None).await;
+#[tokio::test]
+async fn under_attack_from_many_addresses_the_owner_still_gets_in_with_a_one_time_code_or_from_a_known_address()
+ {
+    let app = spawn_app_with(TestOptions {
+        customise: Box::new(|settings| {
+            settings.auth.failures_before_delay = 2;
+            settings.auth.account_failures_per_window = 6;
+        }),
+        ..TestOptions::default()
+    })
+    .await;
+    let admin = app.create_account("admin.target", Role::Admin).await;
+    let expert = app.create_account("expert.target", Role::Expert).await;
+    let home = app.client_from("127.0.0.1");
+    let response = app
+        .attempt_login_from(&home, "expert.target", PASSWORD, None)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    // Three addresses spend each username's budget for the window.
+    for attacker in ["127.0.0.2", "127.0.0.3", "127.0.0.4"] {
+        let attacker = app.client_from(attacker);
+        for username in ["admin.target", "expert.target", "nobody.target"] {
+            fail_logins(&app, &attacker, username, 2).await;
+        }
+    }
+
+    // From an address the account has never logged in from, only a one-time code is judged;
+    // a name that does not exist is answered alike.
+    let elsewhere = app.client_from("127.0.0.5");
+    let real = app
+        .attempt_login_from(&elsewhere, "expert.target", PASSWORD, None)
+        .await;
+    let ghost = app
+        .attempt_login_from(&elsewhere, "nobody.target", PASSWORD, None)
+        .await;
+    assert_eq!(retry_after(&real), retry_after(&ghost));
+    let mut real = assert_problem(real, StatusCode::TOO_MANY_REQUESTS).await;
+    let mut ghost = assert_problem(ghost, StatusCode::TOO_MANY_REQUESTS).await;
+    real.as_object_mut().unwrap().remove("request_id");
+    ghost.as_object_mut().unwrap().remove("request_id");
+    assert_eq!(real, ghost);
+    let admin_no_code = app
+        .attempt_login_from(&elsewhere, "admin.target", PASSWORD, None)
+        .await;
+    assert_eq!(admin_no_code.status(), StatusCode::TOO_MANY_REQUESTS);
+
+    // The admin with password and a valid one-time code, from that same address.
+    let code = app.fresh_totp(&admin).unwrap();
+    let response = app
+        .attempt_login_from(&elsewhere, "admin.target", PASSWORD, Some(&code))
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "password and TOTP were refused"
+    );
+    // A code does not make a password-only account's password enough from elsewhere.
+    let response = app
+        .attempt_login_from(&elsewhere, "expert.target", PASSWORD, Some("123456"))
+        .await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    // The expert from the address they logged in from before.
+    let response = app
+        .attempt_login_from(&home, "expert.target", PASSWORD, None)
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "the known address was refused"
+    );
+    drop(expert);
+
+    // When the window has passed, every address is judged again.
+    app.clock.advance(Duration::from_secs(
+        app.settings.auth.failure_window_secs as u64,
+    ));
+    let response = app
+        .attempt_login_from(&elsewhere, "expert.target", PASSWORD, None)
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
 }
 
 #[tokio::test]
 async fn throttling_answers_the_same_for_a_username_that_does_not_exist() {
     let app = spawn_app().await;
-    let limit = app.settings.auth.account_failure_limit;
+    let limit = app.settings.auth.failures_before_delay;
     app.create_account("expert.real", Role::Expert).await;
     for _ in 0..limit {
         for username in ["expert.real", "expert.ghost"] {
@@ -430,7 +580,7 @@ async fn concurrent_guesses_get_no_more_tries_than_the_limit() {
         ..TestOptions::default()
     })
     .await;
-    let limit = app.settings.auth.account_failure_limit as usize;
+    let limit = app.settings.auth.failures_before_delay as usize;
     app.create_account("expert.race", Role::Expert).await;
     let passwords: Vec<String> = (0..4 * limit).map(|i| format!("wrong guess {i}")).collect();
     let guesses = passwords
@@ -608,4 +758,168 @@ async fn each_protected_route_needs_a_token_and_a_role_that_is_granted_it() {
             .iter()
             .any(|u| u.starts_with("new.") && u != "new.admin")
     );
+}
+
+async fn enabled_admins(app: &TestApp) -> i64 {
+    let mut tx = app.state.store.read().await.unwrap();
+    let count = tx.count_enabled_admins().await.unwrap();
+    tx.rollback().await.unwrap();
+    count
+}
+
+#[tokio::test]
+async fn no_admin_disables_their_own_account_and_nobody_the_last_enabled_admin() {
+    let app = spawn_app().await;
+    let (_, first) = app.account_with_token("admin.first", Role::Admin).await;
+    let (second_account, second) = app.account_with_token("admin.second", Role::Admin).await;
+    let disable = async |token: &str, username: &str| {
+        app.post(
+            &format!("/api/v1/accounts/{username}/disable"),
+            Some(token),
+            &json!({}),
+        )
+        .await
+    };
+
+    let problem = assert_problem(disable(&first, "admin.first").await, StatusCode::CONFLICT).await;
+    assert_eq!(problem["type"], "urn:sealdraw:problem:own-account");
+    assert_eq!(
+        app.get("/api/v1/me", Some(&first)).await.status(),
+        StatusCode::OK
+    );
+
+    assert_eq!(
+        disable(&first, "admin.second").await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_problem(
+        disable(&second, "admin.first").await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    // The command line cannot disable the one admin left either.
+    let output = run_cli(&app, &["user", "disable", "admin.first"], None);
+    assert!(!output.status.success());
+    assert!(
+        stdout_of(&output).contains("last enabled admin"),
+        "{}",
+        stdout_of(&output)
+    );
+    let refused = app
+        .state
+        .auth
+        .set_disabled("admin.first", true, sealdraw::audit::Actor::System)
+        .await;
+    assert!(matches!(refused, Err(sealdraw::auth::AuthError::LastAdmin)));
+    assert_eq!(enabled_admins(&app).await, 1);
+    assert_eq!(
+        app.get("/api/v1/me", Some(&first)).await.status(),
+        StatusCode::OK
+    );
+
+    // Two admins disabling each other at the same moment leave one of them enabled.
+    let response = app
+        .post(
+            "/api/v1/accounts/admin.second/enable",
+            Some(&first),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let second = app.login(&second_account).await;
+    let (one, other) = tokio::join!(
+        disable(&first, "admin.second"),
+        disable(&second, "admin.first")
+    );
+    let mut statuses = [one.status().as_u16(), other.status().as_u16()];
+    statuses.sort();
+    // The loser is refused as the last admin, or finds its own token already ended.
+    assert!(
+        statuses == [204, 401] || statuses == [204, 409],
+        "{statuses:?}"
+    );
+    assert_eq!(enabled_admins(&app).await, 1);
+}
+
+#[tokio::test]
+async fn weak_passwords_are_refused_naming_the_rule_wherever_a_password_is_set() {
+    let app = spawn_app().await;
+    let (_, admin) = app.account_with_token("admin.pw", Role::Admin).await;
+    let weak = [
+        ("aaaaaaaaaaaa", "repeating"),
+        ("abcdefghijklmn", "counting"),
+        ("Qwerty123456", "commonly used"),
+        ("1q2w3e4r5t6y", "commonly used"),
+    ];
+    let refused = async |response: Response, rule: &str| {
+        let problem = assert_problem(response, StatusCode::BAD_REQUEST).await;
+        assert_eq!(problem["field"], "password");
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(detail.contains(rule), "{detail} does not name {rule:?}");
+    };
+
+    // An admin creating an account.
+    for (password, rule) in weak
+        .iter()
+        .copied()
+        .chain([("Expert.Weak-2026!", "username")])
+    {
+        let body = json!({"username": "expert.weak", "role": "expert", "password": password});
+        refused(
+            app.post("/api/v1/accounts", Some(&admin), &body).await,
+            rule,
+        )
+        .await;
+    }
+    assert!(
+        !app.usernames(&admin)
+            .await
+            .contains(&"expert.weak".to_owned())
+    );
+
+    // An expert activating an issued login.
+    let issued = app
+        .state
+        .auth
+        .issue_expert_login(sealdraw::audit::Actor::System)
+        .await
+        .unwrap();
+    let own_name = format!("my name is {} ok", issued.username.to_uppercase());
+    for (password, rule) in weak
+        .iter()
+        .copied()
+        .chain([(own_name.as_str(), "username")])
+    {
+        let body = json!({"username": issued.username, "code": issued.code.as_str(), "password": password});
+        refused(app.post("/api/v1/auth/activate", None, &body).await, rule).await;
+    }
+    let body =
+        json!({"username": issued.username, "code": issued.code.as_str(), "password": PASSWORD});
+    let response = app.post("/api/v1/auth/activate", None, &body).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::NO_CONTENT,
+        "the code was spent by a refusal"
+    );
+
+    // An operator at the command line.
+    let output = run_cli(
+        &app,
+        &[
+            "user",
+            "add",
+            "--role",
+            "supervisor",
+            "--username",
+            "cli.weak",
+        ],
+        Some("qwerty123456\n"),
+    );
+    assert!(!output.status.success());
+    assert!(
+        stdout_of(&output).contains("commonly used"),
+        "{}",
+        stdout_of(&output)
+    );
+    assert!(!app.usernames(&admin).await.contains(&"cli.weak".to_owned()));
 }

@@ -502,3 +502,269 @@ async fn no_password_token_or_totp_secret_reaches_the_logs() {
         "a password hash reached the logs"
     );
 }
+
+/// The header lines of a raw HTTP/1.1 answer, names lower-cased.
+fn raw_head(reply: &[u8]) -> (String, Vec<(String, String)>) {
+    let text = String::from_utf8_lossy(reply);
+    let head = text.split("\r\n\r\n").next().unwrap();
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap().to_owned();
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_lowercase(), value.trim().to_owned()))
+        .collect();
+    (status, headers)
+}
+
+fn assert_raw_security_headers(status: &str, headers: &[(String, String)]) {
+    for (name, value) in sealdraw::http::SECURITY_HEADERS {
+        assert!(
+            headers.iter().any(|(n, v)| n == name && v == value),
+            "{status}: no {name}: {value} in {headers:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn too_large_header_blocks_and_too_slow_requests_are_answered_with_the_security_headers() {
+    let app = spawn_app_with(TestOptions {
+        customise: Box::new(|settings| settings.server.client_header_timeout_secs = 1),
+        ..TestOptions::default()
+    })
+    .await;
+
+    let mut request = String::from("GET /healthz HTTP/1.1\r\nHost: localhost\r\n");
+    for i in 0..200 {
+        request.push_str(&format!("X-Filler-{i}: {}\r\n", "x".repeat(20)));
+    }
+    request.push_str("\r\n");
+    let reply =
+        send_and_read_until_closed(app.raw_tls_connection().await, request.into_bytes()).await;
+    let (status, headers) = raw_head(&reply);
+    assert!(status.starts_with("HTTP/1.1 431"), "{status}");
+    assert_raw_security_headers(&status, &headers);
+
+    // A request head that never ends: the server answers when its header timeout passes.
+    let partial = b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n".to_vec();
+    let reply = send_and_read_until_closed(app.raw_tls_connection().await, partial).await;
+    let (status, headers) = raw_head(&reply);
+    assert!(status.starts_with("HTTP/1.1 408"), "{status}");
+    assert_raw_security_headers(&status, &headers);
+
+    // A head that does not parse gets them too.
+    let garbage = b"GET /healthz HTTP/1.1\r\nHost localhost\r\n\r\n".to_vec();
+    let reply = send_and_read_until_closed(app.raw_tls_connection().await, garbage).await;
+    let (status, headers) = raw_head(&reply);
+    assert!(status.starts_with("HTTP/1.1 400"), "{status}");
+    assert_raw_security_headers(&status, &headers);
+}
+
+/// The query parameters of each operation that has some (all of them GETs).
+const QUERY_PARAMETERS: &[(&str, &[&str])] = &[
+    ("/api/v1/audit/consistency", &["old", "new"]),
+    ("/api/v1/draws", &["limit"]),
+    ("/api/v1/reports/draw-frequency", &["days"]),
+    (
+        "/api/v1/experts",
+        &["region", "specialty", "after", "limit"],
+    ),
+    ("/api/v1/sessions/{session_id}/ws", &["ticket", "after"]),
+];
+
+#[tokio::test]
+async fn openapi_path_parameters_are_in_their_path_and_query_parameters_in_the_query() {
+    let app = spawn_app().await;
+    let document = app.get_json("/openapi.json", None).await;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        let template: BTreeSet<&str> = path
+            .split('/')
+            .filter_map(|part| part.strip_prefix('{')?.strip_suffix('}'))
+            .collect();
+        for (method, operation) in item.as_object().unwrap() {
+            let parameters = operation["parameters"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let located = |place: &str| -> BTreeSet<String> {
+                parameters
+                    .iter()
+                    .filter(|p| p["in"] == place)
+                    .map(|p| p["name"].as_str().unwrap().to_owned())
+                    .collect()
+            };
+            let in_path = located("path");
+            let template: BTreeSet<String> = template.iter().map(|s| s.to_string()).collect();
+            assert_eq!(in_path, template, "{method} {path}: path parameters");
+            let expected: BTreeSet<String> = QUERY_PARAMETERS
+                .iter()
+                .filter(|(p, _)| p == path && method == "get")
+                .flat_map(|(_, names)| names.iter().map(|n| n.to_string()))
+                .collect();
+            assert_eq!(
+                located("query"),
+                expected,
+                "{method} {path}: query parameters"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_matched_whatever_its_case() {
+    let app = spawn_app().await;
+    let (_, token) = app.account_with_token("expert.case", Role::Expert).await;
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        for separator in [" ", "   "] {
+            let response = app
+                .request(Method::GET, "/api/v1/me", None)
+                .header("authorization", format!("{scheme}{separator}{token}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK, "{scheme:?}{separator:?}");
+        }
+    }
+    for refused in [
+        format!("Basic {token}"),
+        format!("Bearer{token}"),
+        "Bearer ".into(),
+    ] {
+        let response = app
+            .request(Method::GET, "/api/v1/me", None)
+            .header("authorization", refused.as_str())
+            .send()
+            .await
+            .unwrap();
+        assert_problem(response, StatusCode::UNAUTHORIZED).await;
+    }
+}
+
+#[tokio::test]
+async fn head_answers_like_get_on_every_path_without_a_body() {
+    let app = spawn_app().await;
+    let (_, token) = app
+        .account_with_token("supervisor.head", Role::Supervisor)
+        .await;
+    let no_redirects = client_builder(&app.certs, None)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut paths: Vec<String> = OPERATIONS
+        .iter()
+        .filter(|(method, _)| *method == "get")
+        .map(|(_, path)| {
+            path.replace("{index}", "0")
+                .replace("{path}", "tile/0/000")
+                .replace(['{', '}'], "")
+        })
+        .collect();
+    paths.extend(
+        [
+            "/",
+            "/console",
+            "/console/",
+            "/console/app.js",
+            "/openapi.json",
+            "/no/such/thing",
+        ]
+        .map(String::from),
+    );
+    for path in &paths {
+        for bearer in [None, Some(token.as_str())] {
+            let send = async |method: Method| {
+                let mut request = no_redirects.request(method, app.url(path));
+                if let Some(token) = bearer {
+                    request = request.bearer_auth(token);
+                }
+                request.send().await.unwrap()
+            };
+            let get = send(Method::GET).await;
+            let head = send(Method::HEAD).await;
+            let what = format!("HEAD {path} with token: {}", bearer.is_some());
+            assert_eq!(head.status(), get.status(), "{what}");
+            for (name, value) in get.headers() {
+                if !["date", "x-request-id"].contains(&name.as_str()) {
+                    assert_eq!(head.headers().get(name), Some(value), "{what}: {name}");
+                }
+            }
+            assert!(
+                head.headers().contains_key("x-content-type-options"),
+                "{what}"
+            );
+            assert!(head.bytes().await.unwrap().is_empty(), "{what}: a body");
+        }
+    }
+}
+
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_directory_and_the_sqlite_files_are_readable_by_the_server_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    // On either backend: these are the files a SQLite deployment keeps.
+    let app = spawn_app_with(TestOptions {
+        customise: Box::new(|settings| {
+            let data = settings.data_dir.join("fresh").join("data");
+            settings.database.url = Some(secrecy::SecretString::from(format!(
+                "sqlite://{}",
+                data.join("sealdraw.db").display()
+            )));
+            settings.data_dir = data;
+        }),
+        ..TestOptions::default()
+    })
+    .await;
+    // A write, so the write-ahead log and its index exist.
+    app.create_account("expert.files", Role::Expert).await;
+    let data = app.settings.data_dir.clone();
+    assert_eq!(mode(&data), 0o700, "data directory");
+    assert_eq!(mode(data.parent().unwrap()), 0o700, "its new parent");
+    for file in ["sealdraw.db", "sealdraw.db-wal", "sealdraw.db-shm"] {
+        assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+    }
+    app.stop().await;
+
+    // Files an older version left readable to all are narrowed when the store opens them.
+    for file in ["sealdraw.db", "sealdraw.db-wal", "sealdraw.db-shm"] {
+        let path = data.join(file);
+        if path.exists() {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+    }
+    let url = format!("sqlite://{}", data.join("sealdraw.db").display());
+    let options = sealdraw::store::ConnectOptions {
+        max_connections: 1,
+        acquire_timeout: Duration::from_secs(5),
+    };
+    let store = sealdraw::store::Store::connect(&url, &options)
+        .await
+        .unwrap();
+    store.ping().await.unwrap();
+    for file in ["sealdraw.db", "sealdraw.db-wal", "sealdraw.db-shm"] {
+        let path = data.join(file);
+        if path.exists() {
+            assert_eq!(mode(&path), 0o600, "{file} after reopening");
+        }
+    }
+    store.close().await;
+
+    // The key file's directory, when `keys init` makes it.
+    let key_dir = app.dir.path().join("new-keys").join("dir");
+    sealdraw::crypto::KeyRing::init_file(
+        &key_dir.join("keys.json"),
+        &sealdraw::crypto::Rng::danger_deterministic(b"modes"),
+        "2026-11-25T00:00:00Z",
+    )
+    .unwrap();
+    assert_eq!(mode(&key_dir), 0o700);
+    assert_eq!(mode(&key_dir.join("keys.json")), 0o600);
+}

@@ -122,8 +122,9 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     let cpu = cpu_share(options.measures_time).await;
     log_buffer();
     let dir = tempfile::tempdir().unwrap();
-    let certs = dev::generate(&dir.path().join("certs"), &["center-a", "center-b"]).unwrap();
-    let foreign_certs = dev::generate(&dir.path().join("foreign"), &["intruder"]).unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    let certs = dev::generate(&dir.path().join("certs"), &["center-a", "center-b"], now).unwrap();
+    let foreign_certs = dev::generate(&dir.path().join("foreign"), &["intruder"], now).unwrap();
     let key_file = dir.path().join("keys.json");
     let rng = Rng::danger_deterministic(dir.path().to_string_lossy().as_bytes());
     KeyRing::init_file(&key_file, &rng, "2026-11-25T00:00:00Z").unwrap();
@@ -145,7 +146,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     settings.database.url = Some(SecretString::from(database_url.clone()));
     (options.customise)(&mut settings);
 
-    let clock = ManualClock::starting_at(chrono::Utc::now().timestamp_millis());
+    let clock = ManualClock::starting_at(now);
     let application = Application::build(settings.clone(), Arc::new(clock.clone()), rng)
         .await
         .unwrap();
@@ -482,6 +483,30 @@ impl TestApp {
     ) -> Response {
         self.post_login(&json!({"username": username, "password": password, "totp": totp}))
             .await
+    }
+
+    /// A client whose connections come from `address` (anywhere in 127.0.0.0/8): another
+    /// computer, as the server's throttles see it.
+    pub fn client_from(&self, address: &str) -> reqwest::Client {
+        client_builder(&self.certs, None)
+            .local_address(address.parse::<std::net::IpAddr>().unwrap())
+            .build()
+            .unwrap()
+    }
+
+    pub async fn attempt_login_from(
+        &self,
+        client: &reqwest::Client,
+        username: &str,
+        password: &str,
+        totp: Option<&str>,
+    ) -> Response {
+        client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({"username": username, "password": password, "totp": totp}))
+            .send()
+            .await
+            .unwrap()
     }
 
     /// The current TOTP code, without moving the clock (so it may already have been used).

@@ -326,3 +326,181 @@ async fn malformed_credentials_and_paths_get_4xx_problems() {
         assert_eq!(problem["field"], "path", "{path}");
     }
 }
+
+/// Asserts a refusal naming `field` and the code point `code` ("U+202E").
+async fn assert_character_refused(
+    response: reqwest::Response,
+    status: StatusCode,
+    field: &str,
+    code: &str,
+) {
+    let problem = assert_problem(response, status).await;
+    assert_eq!(problem["field"], field, "{problem}");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(code),
+        "{field}: {detail} does not name {code}"
+    );
+}
+
+#[tokio::test]
+async fn invisible_and_direction_changing_characters_are_refused_in_every_text_field() {
+    use crate::draws::{DrawFixture, experts};
+    let fx = DrawFixture::with(&experts(15, "A0301"), |settings| {
+        // Fifteen experts activate and log in from the test's one address.
+        settings.auth.address_attempts_per_minute = 10_000;
+    })
+    .await;
+    let app = &fx.app;
+    let entries_before = app.audit_entries().await.len();
+
+    let account = json!({"username": "center.rlo", "role": "center", "password": PASSWORD,
+        "center_name": "武汉\u{202E}中心", "region_code": "420100"});
+    let response = app
+        .post("/api/v1/accounts", Some(&fx.admin), &account)
+        .await;
+    assert_character_refused(response, StatusCode::BAD_REQUEST, "center_name", "U+202E").await;
+
+    let good = fx.request(json!([{ "specialty_prefixes": ["A03"], "count": 1, "reserves": 0 }]));
+    let with = |key: &str, value: Value| {
+        let mut body = good.clone();
+        body[key] = value;
+        body
+    };
+    for (body, field, code) in [
+        (
+            with("tender_name", json!("某医院\u{200B}工程")),
+            "tender_name",
+            "U+200B",
+        ),
+        (
+            with("tender_reference", json!("\u{FEFF}HBGG-1")),
+            "tender_reference",
+            "U+FEFF",
+        ),
+        (
+            with("venue", json!("\u{2066}评标室\u{2069}")),
+            "venue",
+            "U+2066",
+        ),
+        (
+            with(
+                "avoid_organisations",
+                json!([{"name": "某\u{00AD}公司", "credit_code": crate::draws::credit_code("91420100MA4K00001")}]),
+            ),
+            "avoid_organisations[0].name",
+            "U+00AD",
+        ),
+    ] {
+        let response = fx.create(&body).await;
+        assert_character_refused(response, StatusCode::UNPROCESSABLE_ENTITY, field, code).await;
+    }
+
+    let unseal = json!({"expert_ids": ["someone"], "fields": ["phone"], "valid_minutes": 30,
+        "reason": "为核实回避关系\u{200F}需要电话"});
+    let response = app
+        .post("/api/v1/unseal-requests", Some(&fx.supervisor), &unseal)
+        .await;
+    assert_character_refused(response, StatusCode::BAD_REQUEST, "reason", "U+200F").await;
+
+    let publication = json!({"reason": "结果公示需要公布名单\u{2060}"});
+    let response = app
+        .post(
+            "/api/v1/draws/someone/publication",
+            Some(&fx.center),
+            &publication,
+        )
+        .await;
+    assert_character_refused(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "reason",
+        "U+2060",
+    )
+    .await;
+
+    assert_eq!(
+        app.audit_entries().await.len(),
+        entries_before,
+        "a refusal wrote to the log"
+    );
+
+    let (_, expert) = crate::invitations::expert_logins(&fx).await.remove(0);
+    let entries_before = app.audit_entries().await.len();
+    let response = app
+        .request(Method::PATCH, "/api/v1/me/expert", Some(&expert))
+        .json(&json!({"address": "武汉市\u{200D}洪山区"}))
+        .send()
+        .await
+        .unwrap();
+    assert_character_refused(response, StatusCode::BAD_REQUEST, "address", "U+200D").await;
+    let response = app
+        .request(Method::PATCH, "/api/v1/me/expert", Some(&expert))
+        .json(&json!({"email": "li\u{200B}@example.cn"}))
+        .send()
+        .await
+        .unwrap();
+    assert_character_refused(response, StatusCode::BAD_REQUEST, "email", "U+200B").await;
+    assert_eq!(
+        app.audit_entries().await.len(),
+        entries_before,
+        "a refusal wrote to the log"
+    );
+
+    // A distributed draw of five, for a session.
+    let mut body =
+        fx.request(json!([{ "specialty_prefixes": ["A03"], "count": 5, "reserves": 0 }]));
+    body["mode"] = json!("distributed");
+    body.as_object_mut().unwrap().remove("venue");
+    let draw = fx.drawn(&body).await;
+    let entries_before = app.audit_entries().await.len();
+    let session = |bidders: Value, criterion: &str| {
+        json!({"draw_id": draw["draw_id"], "supervisors": ["supervisor"], "bidders": bidders,
+            "criteria": [{"name": criterion, "max_points": 100}]})
+    };
+    for (body, field, code) in [
+        (
+            session(json!(["Bidder A", "Bidder\u{202E}B"]), "technical"),
+            "bidders[1]",
+            "U+202E",
+        ),
+        (
+            session(json!(["Bidder A"]), "tech\u{FEFF}nical"),
+            "criteria[0].name",
+            "U+FEFF",
+        ),
+    ] {
+        let response = app.post("/api/v1/sessions", Some(&fx.center), &body).await;
+        assert_character_refused(response, StatusCode::UNPROCESSABLE_ENTITY, field, code).await;
+    }
+
+    assert_eq!(
+        app.audit_entries().await.len(),
+        entries_before,
+        "a refusal wrote to the log"
+    );
+}
+
+#[tokio::test]
+async fn a_pool_import_names_the_line_the_field_and_the_refused_character() {
+    let app = spawn_app().await;
+    let (_, admin) = app.account_with_token("admin.import", Role::Admin).await;
+    let people = crate::pool::people(3, 7);
+    let file = crate::pool::csv(&people)
+        .replacen(&people[1].name, &format!("{}\u{202E}", people[1].name), 1)
+        .replacen("武汉某建设集团", "武汉\u{200B}某建设集团", 1);
+    let response = crate::pool::import(&app, &admin, file, "text/csv").await;
+    let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let problems = problem["problems"].as_array().unwrap();
+    let named = |line: u64, field: &str, code: &str| {
+        problems.iter().any(|p| {
+            p["line"] == line
+                && p["field"] == field
+                && p["problem"].as_str().unwrap().contains(code)
+        })
+    };
+    assert!(named(2, "employer", "U+200B"), "{problems:?}");
+    assert!(named(3, "name", "U+202E"), "{problems:?}");
+    let listed = app.get_json("/api/v1/experts", Some(&admin)).await;
+    assert!(listed["experts"].as_array().unwrap().is_empty());
+}

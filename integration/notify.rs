@@ -134,7 +134,12 @@ async fn receive(
 async fn spawn_platform() -> Platform {
     init_logs();
     let dir = tempfile::tempdir().unwrap();
-    let certs = dev::generate(&dir.path().join("platform-certs"), &[]).unwrap();
+    let certs = dev::generate(
+        &dir.path().join("platform-certs"),
+        &[],
+        chrono::Utc::now().timestamp_millis(),
+    )
+    .unwrap();
     let tls = sealdraw::tls::server_config(&TlsOptions {
         cert: &certs.server_cert(),
         key: &certs.server_key(),

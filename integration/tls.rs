@@ -253,3 +253,216 @@ async fn without_a_certificate_a_client_still_logs_in_with_a_password_under_mutu
     let problem = assert_problem(response, StatusCode::UNAUTHORIZED).await;
     assert_eq!(problem["type"], "urn:sealdraw:problem:unauthenticated");
 }
+
+const DAY: i64 = 86_400_000;
+
+/// Verifies `leaf` against `ca` as rustls-webpki does for a client at `at`: chain, validity,
+/// key usage, and for a server certificate its names.
+fn verify_leaf(
+    ca: &std::path::Path,
+    leaf: &std::path::Path,
+    server: bool,
+    at: i64,
+) -> Result<(), String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+    let ca = CertificateDer::from_pem_file(ca).unwrap();
+    let leaf = CertificateDer::from_pem_file(leaf).unwrap();
+    let anchor = webpki::anchor_from_trusted_cert(&ca).map_err(|e| e.to_string())?;
+    let end_entity = webpki::EndEntityCert::try_from(&leaf).map_err(|e| e.to_string())?;
+    let usage = if server {
+        webpki::KeyUsage::server_auth()
+    } else {
+        webpki::KeyUsage::client_auth()
+    };
+    end_entity
+        .verify_for_usage(
+            sealdraw::tls::provider()
+                .signature_verification_algorithms
+                .all,
+            &[anchor],
+            &[],
+            UnixTime::since_unix_epoch(Duration::from_millis(at as u64)),
+            usage,
+            None,
+            None,
+        )
+        .map_err(|e| e.to_string())?;
+    if server {
+        for name in ["localhost", "127.0.0.1", "::1"] {
+            end_entity
+                .verify_is_valid_for_subject_name(&ServerName::try_from(name).unwrap())
+                .map_err(|e| format!("{name}: {e}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// `openssl verify -x509_strict` at `at`, where openssl is installed.
+fn openssl_verify(
+    ca: &std::path::Path,
+    leaf: &std::path::Path,
+    purpose: &str,
+    at: i64,
+) -> Option<String> {
+    let output = std::process::Command::new("openssl")
+        .arg("verify")
+        .args([
+            "-x509_strict",
+            "-purpose",
+            purpose,
+            "-attime",
+            &(at / 1000).to_string(),
+        ])
+        .arg("-CAfile")
+        .arg(ca)
+        .arg(leaf)
+        .output()
+        .ok()?;
+    Some(
+        String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr),
+    )
+}
+
+fn openssl_text(cert: &std::path::Path) -> Option<String> {
+    let output = std::process::Command::new("openssl")
+        .args(["x509", "-noout", "-text", "-in"])
+        .arg(cert)
+        .output()
+        .ok()?;
+    Some(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+fn lifetime_days(cert: &std::path::Path, now: i64) -> i64 {
+    use rustls::pki_types::pem::PemObject;
+    let der = rustls::pki_types::CertificateDer::from_pem_file(cert).unwrap();
+    let (not_before, not_after) = sealdraw::tls::dev::der_validity(&der).unwrap();
+    assert!(not_before <= now, "not yet valid");
+    (not_after - now) / DAY
+}
+
+#[tokio::test]
+async fn development_certificates_pass_strict_path_validation() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    let certs = sealdraw::tls::dev::generate(dir.path(), &["center-a"], now).unwrap();
+    let client = certs.client_cert("center-a");
+    verify_leaf(&certs.ca(), &certs.server_cert(), true, now).unwrap();
+    verify_leaf(&certs.ca(), &client, false, now).unwrap();
+    assert!(
+        verify_leaf(&certs.ca(), &client, true, now).is_err(),
+        "a client certificate serves as a server's"
+    );
+    // A year for the leaves (what browsers accept), a little more for the CA.
+    assert!((364..=366).contains(&lifetime_days(&certs.server_cert(), now)));
+    assert!((364..=366).contains(&lifetime_days(&client, now)));
+    assert!((729..=731).contains(&lifetime_days(&certs.ca(), now)));
+    assert!(verify_leaf(&certs.ca(), &certs.server_cert(), true, now + 367 * DAY).is_err());
+
+    let Some(server_text) = openssl_text(&certs.server_cert()) else {
+        eprintln!("openssl is not installed; strict checks by rustls-webpki only");
+        return;
+    };
+    for (leaf, purpose) in [
+        (certs.server_cert(), "sslserver"),
+        (client.clone(), "sslclient"),
+    ] {
+        let verdict = openssl_verify(&certs.ca(), &leaf, purpose, now).unwrap();
+        assert!(verdict.trim_end().ends_with(": OK"), "{purpose}: {verdict}");
+    }
+    for extension in [
+        "X509v3 Authority Key Identifier",
+        "X509v3 Subject Key Identifier",
+        "X509v3 Key Usage: critical",
+        "Digital Signature",
+        "TLS Web Server Authentication",
+        "CA:FALSE",
+    ] {
+        assert!(
+            server_text.contains(extension),
+            "server: no {extension}\n{server_text}"
+        );
+    }
+    let ca_text = openssl_text(&certs.ca()).unwrap();
+    for extension in [
+        "X509v3 Basic Constraints: critical",
+        "CA:TRUE",
+        "Certificate Sign, CRL Sign",
+        "X509v3 Subject Key Identifier",
+    ] {
+        assert!(ca_text.contains(extension), "CA: no {extension}\n{ca_text}");
+    }
+}
+
+#[tokio::test]
+async fn development_certificates_are_renewed_before_they_end_and_when_they_fail_the_checks() {
+    use sealdraw::tls::dev::{self, Renewal};
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path().join("dev");
+    let names = ["dev-center"];
+    let now = chrono::Utc::now().timestamp_millis();
+    let read = |file: &str| std::fs::read(dir.join(file)).unwrap();
+
+    let (certs, renewal) = dev::ensure(&dir, &names, now).unwrap();
+    assert_eq!(renewal, Renewal::All);
+    let (ca, server) = (read("ca.pem"), read("server.pem"));
+    let (_, renewal) = dev::ensure(&dir, &names, now + 100 * DAY).unwrap();
+    assert_eq!(renewal, Renewal::Kept);
+    assert_eq!(
+        (read("ca.pem"), read("server.pem")),
+        (ca.clone(), server.clone())
+    );
+
+    // Less than 30 days left: new leaves under the CA already trusted.
+    let later = now + (dev::LEAF_DAYS - 20) * DAY;
+    let (_, renewal) = dev::ensure(&dir, &names, later).unwrap();
+    assert_eq!(renewal, Renewal::Leaves);
+    assert_eq!(read("ca.pem"), ca);
+    assert_ne!(read("server.pem"), server);
+    verify_leaf(&certs.ca(), &certs.server_cert(), true, later + 300 * DAY).unwrap();
+    verify_leaf(&certs.ca(), &certs.client_cert("dev-center"), false, later).unwrap();
+    if let Some(verdict) = openssl_verify(&certs.ca(), &certs.server_cert(), "sslserver", later) {
+        assert!(verdict.trim_end().ends_with(": OK"), "{verdict}");
+    }
+
+    // The CA itself nears its end: everything is made anew.
+    let much_later = now + (dev::CA_DAYS - 20) * DAY;
+    let (_, renewal) = dev::ensure(&dir, &names, much_later).unwrap();
+    assert_eq!(renewal, Renewal::All);
+    assert_ne!(read("ca.pem"), ca);
+    verify_leaf(&certs.ca(), &certs.server_cert(), true, much_later).unwrap();
+
+    // A leaf of the kind made before (valid 1975–4096, no key identifiers), chaining to the CA.
+    let ca_key = rcgen::KeyPair::from_pem(&String::from_utf8(read("ca-key.pem")).unwrap()).unwrap();
+    let mut issuer = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    issuer
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "sealdraw development CA");
+    issuer.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let issuer = issuer.self_signed(&ca_key).unwrap();
+    let old_key = rcgen::KeyPair::generate().unwrap();
+    let mut old =
+        rcgen::CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into(), "::1".into()])
+            .unwrap();
+    old.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    let old = old.signed_by(&old_key, &issuer, &ca_key).unwrap();
+    std::fs::write(certs.server_cert(), old.pem()).unwrap();
+    verify_leaf(&certs.ca(), &certs.server_cert(), true, much_later).unwrap();
+    let (_, renewal) = dev::ensure(&dir, &names, much_later).unwrap();
+    assert_eq!(renewal, Renewal::Leaves);
+    assert!(lifetime_days(&certs.server_cert(), much_later) <= dev::LEAF_DAYS + 1);
+
+    // Garbage, and a directory the previous version wrote (no CA key): renewed.
+    std::fs::write(certs.server_cert(), "not a certificate").unwrap();
+    assert_eq!(
+        dev::ensure(&dir, &names, much_later).unwrap().1,
+        Renewal::Leaves
+    );
+    std::fs::remove_file(certs.ca_key()).unwrap();
+    assert_eq!(
+        dev::ensure(&dir, &names, much_later).unwrap().1,
+        Renewal::All
+    );
+    verify_leaf(&certs.ca(), &certs.server_cert(), true, much_later).unwrap();
+}

@@ -238,7 +238,12 @@ async fn sign(app: &TestApp) -> SignedCheckpoint {
 }
 
 fn witness_certs(dir: &TempDir) -> DevCertificates {
-    dev::generate(&dir.path().join("witness-certs"), &[]).unwrap()
+    dev::generate(
+        &dir.path().join("witness-certs"),
+        &[],
+        chrono::Utc::now().timestamp_millis(),
+    )
+    .unwrap()
 }
 
 #[tokio::test]

@@ -308,8 +308,8 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::User(command) => runtime.block_on(user(settings, command)),
         Command::DevCerts { out, clients } => {
             let names: Vec<&str> = clients.iter().map(String::as_str).collect();
-            let certificates =
-                crate::tls::dev::generate(&out, &names).map_err(anyhow::Error::msg)?;
+            let certificates = crate::tls::dev::generate(&out, &names, SystemClock.now_millis())
+                .map_err(anyhow::Error::msg)?;
             println!(
                 "wrote development certificates to {}",
                 certificates.dir.display()
@@ -473,6 +473,8 @@ async fn pool(settings: Settings, command: PoolCommand) -> anyhow::Result<()> {
                     .with_context(|| format!("line {}: expected code,name", index + 1))?;
                 let code = crate::pool::validate::parse_specialty(code)
                     .map_err(|e| anyhow::anyhow!("line {}: {e}", index + 1))?;
+                crate::text::check(name, crate::text::Lines::One)
+                    .map_err(|e| anyhow::anyhow!("line {}: the name {e}", index + 1))?;
                 codes.push((code, name.trim().to_owned()));
             }
             let mut tx = store.write().await?;

@@ -86,10 +86,22 @@ pub struct AuthSettings {
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
-    /// Failed logins allowed per username within the window before 429.
-    pub account_failure_limit: u32,
-    pub account_failure_window_secs: i64,
-    /// Login attempts allowed per client address per minute.
+    /// Failed logins of one username from one client address (an IPv6 /64) before each further
+    /// attempt from there waits (429 with `Retry-After`).
+    pub failures_before_delay: u32,
+    /// The first wait; each further failure from that address doubles it.
+    pub failure_delay_secs: u64,
+    pub max_failure_delay_secs: u64,
+    /// Failed logins of one username from all addresses within `failure_window_secs` beyond which
+    /// an attempt is judged only from an address that has logged in to the account within
+    /// `known_address_days`, or with a one-time code (an account without TOTP then waits for
+    /// the window to pass). OWASP ASVS 2.2.1: at most 100 failures an hour per account.
+    pub account_failures_per_window: u32,
+    /// How long failures count: the window of the per-username budget, and the quiet time after
+    /// which an address starts again without delays.
+    pub failure_window_secs: i64,
+    pub known_address_days: i64,
+    /// Login attempts allowed per client address per minute, whatever the username.
     pub address_attempts_per_minute: u32,
 }
 
@@ -486,8 +498,12 @@ impl Default for AuthSettings {
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
             argon2_parallelism: 1,
-            account_failure_limit: 5,
-            account_failure_window_secs: 15 * 60,
+            failures_before_delay: 5,
+            failure_delay_secs: 1,
+            max_failure_delay_secs: 15 * 60,
+            account_failures_per_window: 100,
+            failure_window_secs: 3600,
+            known_address_days: 90,
             address_attempts_per_minute: 30,
         }
     }
@@ -667,8 +683,22 @@ impl Settings {
         if self.auth.token_idle_minutes <= 0 || self.auth.token_absolute_hours <= 0 {
             problems.push("auth token lifetimes must be positive".into());
         }
-        if self.auth.account_failure_limit == 0 || self.auth.address_attempts_per_minute == 0 {
+        if self.auth.failures_before_delay == 0
+            || self.auth.account_failures_per_window == 0
+            || self.auth.address_attempts_per_minute == 0
+        {
             problems.push("auth throttling limits must be at least 1".into());
+        }
+        if self.auth.failure_delay_secs == 0
+            || self.auth.max_failure_delay_secs < self.auth.failure_delay_secs
+            || self.auth.failure_window_secs <= 0
+            || self.auth.known_address_days < 0
+        {
+            problems.push(
+                "auth.failure_delay_secs must be at least 1 and at most max_failure_delay_secs, \
+                 failure_window_secs positive and known_address_days not negative"
+                    .into(),
+            );
         }
         if !matches!(self.telemetry.log_format.as_str(), "json" | "pretty") {
             problems.push("telemetry.log_format must be \"json\" or \"pretty\"".into());

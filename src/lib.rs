@@ -14,10 +14,12 @@
 //! | [`store`]     | the only code that knows SQL: SQLite and PostgreSQL behind one interface |
 //! | [`audit`]     | the transparency log: entries, Merkle tree, checkpoints, tiles, proofs, witnesses |
 //! | [`pool`]      | the expert pool: sealed records, import, demo data, views, dual-controlled unseal |
+//! | [`private_files`] | the data directory (0700) and the files only the server may read (0600) |
 //! | [`draw`]      | the verifiable draw: pool rules, commit → contribute → result, replacements, records |
 //! | [`notify`]    | reaching experts: outbox, gateways, delivery worker, invitations, answers, deadlines |
 //! | [`session`]   | evaluation sessions: venues, seats, phases, sheets, signatures, the websocket hub |
 //! | [`http`]      | routes, problem+json errors, security headers, OpenAPI |
+//! | [`text`]      | the one rule for the characters of typed text (names, references, reasons) |
 //! | [`console`]   | the web console: embedded ES modules and their content security policy |
 //! | [`cli`]       | the `sealdraw` subcommands |
 //! | [`bench`]     | `sealdraw bench`: reproducible measurements beside the machine's raw limits |
@@ -35,8 +37,10 @@ pub mod draw;
 pub mod http;
 pub mod notify;
 pub mod pool;
+pub mod private_files;
 pub mod session;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod text;
 pub mod tls;

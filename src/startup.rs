@@ -6,8 +6,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::{Server, ServerHandle};
-use actix_web::{App, HttpServer, web};
+use actix_service::{IntoServiceFactory as _, ServiceFactory, ServiceFactoryExt as _, map_config};
+use actix_web::dev::{Server, ServerHandle, fn_service};
+use actix_web::{App, web};
 use anyhow::Context;
 use secrecy::SecretString;
 use utoipa::OpenApi;
@@ -18,9 +19,10 @@ use crate::audit::AuditLog;
 use crate::audit::witness::WitnessPool;
 use crate::auth::{AuthService, NewAccountRequest, Role, totp};
 use crate::clock::SharedClock;
-use crate::config::{Profile, Settings};
+use crate::config::{Profile, ServerSettings, Settings};
 use crate::crypto::{KeyRing, Rng};
 use crate::draw::service::DrawService;
+use crate::http::secured_stream::SecuredStream;
 use crate::http::{self, AppState, PeerCertificate};
 use crate::notify::NotifyService;
 use crate::notify::invitations::{InvitationPolicy, InvitationService};
@@ -154,46 +156,11 @@ impl Application {
             request_timeout: Duration::from_secs(settings.server.request_timeout_secs),
             max_body_bytes: settings.server.max_body_bytes,
         });
-        let server_state = state.clone();
-        let max_body = settings.server.max_body_bytes;
-        let mut http_server = HttpServer::new(move || {
-            let (app, api) = App::new()
-                .into_utoipa_app()
-                .openapi(http::ApiDoc::openapi())
-                .app_data(server_state.clone())
-                .app_data(http::json_config(max_body))
-                .app_data(web::PayloadConfig::new(max_body))
-                .app_data(http::query_config())
-                .configure(http::configure)
-                .split_for_parts();
-            let api = web::Data::new(api);
-            app.app_data(api)
-                .route("/openapi.json", web::get().to(openapi_document))
-                .configure(crate::console::configure)
-                .default_service(web::to(http::not_found))
-                .wrap(actix_web::middleware::from_fn(http::drain_unread_body))
-                .wrap(actix_web::middleware::from_fn(http::request_id::middleware))
-                .wrap(http::security_headers())
-        })
-        .on_connect(record_peer_certificate)
-        .client_request_timeout(Duration::from_secs(
-            settings.server.client_header_timeout_secs,
-        ))
-        .client_disconnect_timeout(Duration::from_secs(2))
-        .tls_handshake_timeout(Duration::from_secs(
-            settings.server.client_header_timeout_secs,
-        ))
-        .keep_alive(Duration::from_secs(settings.server.keep_alive_secs))
-        .max_connections(settings.server.max_connections)
-        .shutdown_timeout(settings.server.shutdown_timeout_secs);
-        if settings.server.workers > 0 {
-            http_server = http_server.workers(settings.server.workers);
-        }
-        let http_server = http_server
-            .bind_rustls_0_23(&settings.server.address, tls_config)
+        let listeners = bind(&settings.server.address)
+            .await
             .with_context(|| format!("cannot listen on {}", settings.server.address))?;
-        let address = http_server.addrs()[0];
-        let server = http_server.run();
+        let address = listeners[0].local_addr()?;
+        let server = https_server(listeners, tls_config, state.clone(), &settings.server)?;
 
         let (metrics_address, metrics) = if settings.telemetry.metrics_address.is_empty() {
             (None, None)
@@ -311,17 +278,120 @@ async fn openapi_document(api: web::Data<utoipa::openapi::OpenApi>) -> actix_web
     actix_web::HttpResponse::Ok().json(api.get_ref())
 }
 
+/// Listening sockets for every address `address` resolves to, as actix's `HttpServer::bind`
+/// makes them (address reuse, a backlog of 1024).
+async fn bind(address: &str) -> anyhow::Result<Vec<std::net::TcpListener>> {
+    let mut listeners = Vec::new();
+    for resolved in tokio::net::lookup_host(address).await? {
+        let socket = if resolved.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        socket.bind(resolved)?;
+        listeners.push(socket.listen(1024)?.into_std()?);
+    }
+    anyhow::ensure!(!listeners.is_empty(), "{address} resolves to no address");
+    Ok(listeners)
+}
+
+type TlsStream = actix_tls::accept::rustls_0_23::TlsStream<actix_web::rt::net::TcpStream>;
+
+/// The HTTPS server, assembled as actix-web's `HttpServer::bind_rustls_0_23` does but with
+/// [`SecuredStream`] between TLS and HTTP, so that the answers actix-http writes by itself
+/// (408, 431, 400) carry the security headers too.
+fn https_server(
+    listeners: Vec<std::net::TcpListener>,
+    tls_config: rustls::ServerConfig,
+    state: web::Data<AppState>,
+    server: &ServerSettings,
+) -> anyhow::Result<Server> {
+    let mut acceptor = actix_tls::accept::rustls_0_23::Acceptor::new(tls_config);
+    acceptor.set_handshake_timeout(Duration::from_secs(server.client_header_timeout_secs));
+    let header_timeout = Duration::from_secs(server.client_header_timeout_secs);
+    let keep_alive = Duration::from_secs(server.keep_alive_secs);
+    let max_body = server.max_body_bytes;
+    let mut builder = actix_server::Server::build()
+        .max_concurrent_connections(server.max_connections)
+        .shutdown_timeout(server.shutdown_timeout_secs);
+    if server.workers > 0 {
+        builder = builder.workers(server.workers);
+    }
+    for listener in listeners {
+        let local = listener.local_addr()?;
+        let (acceptor, state) = (acceptor.clone(), state.clone());
+        builder = builder.listen("sealdraw-https", listener, move || {
+            let app = map_config(
+                application(state.clone(), max_body)
+                    .into_factory()
+                    .map_err(|error| error.error_response()),
+                // `AppConfig::new` is private to actix-web; this is the constructor its own
+                // test server uses, and the only one that says the connection is secure.
+                move |_| actix_web::dev::AppConfig::__priv_test_new(true, local.to_string(), local),
+            );
+            let http = actix_http::HttpService::build()
+                .keep_alive(keep_alive)
+                .client_request_timeout(header_timeout)
+                .client_disconnect_timeout(Duration::from_secs(2))
+                .on_connect_ext(record_peer_certificate)
+                .h1(app)
+                .map_err(|_| ());
+            acceptor
+                .clone()
+                // A failed or slow handshake ends that connection and nothing else.
+                .map_err(|_| ())
+                .and_then(fn_service(|stream: TlsStream| async move {
+                    let peer = stream.get_ref().0.peer_addr().ok();
+                    Ok::<_, ()>((SecuredStream::new(stream), peer))
+                }))
+                .and_then(http)
+        })?;
+    }
+    Ok(builder.run())
+}
+
+/// The application: routes, their configuration and the middleware every request passes.
+fn application(
+    state: web::Data<AppState>,
+    max_body: usize,
+) -> App<
+    impl ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, api) = App::new()
+        .into_utoipa_app()
+        .openapi(http::ApiDoc::openapi())
+        .app_data(state)
+        .app_data(http::json_config(max_body))
+        .app_data(web::PayloadConfig::new(max_body))
+        .app_data(http::query_config())
+        .configure(http::configure)
+        .split_for_parts();
+    let api = web::Data::new(api);
+    app.app_data(api)
+        .route("/openapi.json", web::get().to(openapi_document))
+        .configure(crate::console::configure)
+        .default_service(web::to(http::not_found))
+        .wrap(actix_web::middleware::from_fn(http::head_as_get))
+        .wrap(actix_web::middleware::from_fn(http::drain_unread_body))
+        .wrap(actix_web::middleware::from_fn(http::request_id::middleware))
+        .wrap(http::security_headers())
+}
+
 fn record_peer_certificate(
-    connection: &dyn std::any::Any,
+    stream: &SecuredStream<TlsStream>,
     extensions: &mut actix_web::dev::Extensions,
 ) {
-    type TlsStream = actix_tls::accept::rustls_0_23::TlsStream<actix_web::rt::net::TcpStream>;
-    if let Some(stream) = connection.downcast_ref::<TlsStream>() {
-        let (_, session) = stream.get_ref();
-        // rustls only reaches here after the chain verified against the client CA.
-        if let Some(leaf) = session.peer_certificates().and_then(|chain| chain.first()) {
-            extensions.insert(PeerCertificate(tls::certificate_fingerprint(leaf.as_ref())));
-        }
+    let (_, session) = stream.get_ref().get_ref();
+    // rustls only reaches here after the chain verified against the client CA.
+    if let Some(leaf) = session.peer_certificates().and_then(|chain| chain.first()) {
+        extensions.insert(PeerCertificate(tls::certificate_fingerprint(leaf.as_ref())));
     }
 }
 
@@ -353,11 +423,23 @@ pub async fn connect_store(settings: &Settings) -> anyhow::Result<Store> {
 }
 
 /// The dev profile makes what a newcomer lacks: certificates and a key file. It never replaces
-/// ones that exist.
+/// a key file; certificates it renews when they near their end or would fail a strict client.
 fn prepare_dev_profile(settings: &Settings, rng: &Rng, clock: &SharedClock) -> anyhow::Result<()> {
-    if settings.tls.cert.is_none() && !Path::new(DEV_CERT_DIR).join("server.pem").exists() {
-        tls::dev::generate(Path::new(DEV_CERT_DIR), &["dev-center"]).map_err(anyhow::Error::msg)?;
-        tracing::warn!(dir = DEV_CERT_DIR, "generated development certificates");
+    if settings.tls.cert.is_none() {
+        let (_, renewal) =
+            tls::dev::ensure(Path::new(DEV_CERT_DIR), &["dev-center"], clock.now_millis())
+                .map_err(anyhow::Error::msg)?;
+        match renewal {
+            tls::dev::Renewal::Kept => {}
+            tls::dev::Renewal::Leaves => tracing::warn!(
+                dir = DEV_CERT_DIR,
+                "renewed the development server and client certificates under the same CA"
+            ),
+            tls::dev::Renewal::All => tracing::warn!(
+                dir = DEV_CERT_DIR,
+                "generated a development CA and certificates; trust the new ca.pem"
+            ),
+        }
     }
     let key_file = settings.key_file();
     if !key_file.exists() {
@@ -383,8 +465,15 @@ async fn bootstrap_admin(
         return Ok(None);
     }
     use base64::Engine;
-    let password =
-        Zeroizing::new(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rng.bytes::<18>()?));
+    let password = loop {
+        let candidate = Zeroizing::new(
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rng.bytes::<18>()?),
+        );
+        // The password rules hold for this one too; about one in a million contains "admin".
+        if crate::auth::password::check_new_password(&candidate, "admin").is_ok() {
+            break candidate;
+        }
+    };
     let created = auth
         .create_account(
             NewAccountRequest {

@@ -3,8 +3,12 @@
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
 use secrecy::{ExposeSecret, SecretString};
 use tracing::Instrument;
+use zeroize::Zeroizing;
 
 use crate::crypto::Rng;
 
@@ -90,8 +94,11 @@ fn hash_with(params: &Params, rng: &Rng, password: &[u8]) -> Result<String, Pass
         .map_err(|e| PasswordError::Parameters(e.to_string()))
 }
 
-/// Rules for passwords chosen by people; the server never sees them again in clear.
-pub fn check_new_password(password: &str) -> Result<(), String> {
+/// Rules for passwords chosen by people (NIST SP 800-63B §3.1.1.2, OWASP ASVS V2.1): long
+/// enough, and none that an attacker tries first: a commonly used password, one that contains
+/// the account's username, or one made by repeating or counting characters. The server never
+/// sees them again in clear.
+pub fn check_new_password(password: &str, username: &str) -> Result<(), String> {
     let chars = password.chars().count();
     if chars < MIN_NEW_PASSWORD_CHARS {
         return Err(format!(
@@ -103,7 +110,48 @@ pub fn check_new_password(password: &str) -> Result<(), String> {
             "password must be at most {MAX_PASSWORD_BYTES} bytes"
         ));
     }
+    let folded = Zeroizing::new(password.to_lowercase());
+    if !username.is_empty() && folded.contains(&username.to_lowercase()) {
+        return Err("password must not contain the username".into());
+    }
+    if common_passwords().contains(folded.trim()) {
+        return Err("password is one of the most commonly used passwords; choose another".into());
+    }
+    if is_repetitive_or_sequential(&folded) {
+        return Err(
+            "password must not be made by repeating or counting characters (like aaaaaaaaaaaa, \
+             abcabcabcabc or 123456789abc)"
+                .into(),
+        );
+    }
     Ok(())
+}
+
+/// The 20,000 passwords found most often in breached password lists, lower-cased (Royce
+/// Williams's list as Django ships it; source and licence in `data/README.md`).
+fn common_passwords() -> &'static HashSet<&'static str> {
+    static LIST: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    LIST.get_or_init(|| include_str!("data/common-passwords.txt").lines().collect())
+}
+
+/// Few distinct characters (`aaaaaaaaaaab`), a shorter string repeated (`abcabcabcabc`,
+/// `passwordpassword`) or one run of consecutive characters (`abcdefghijkl`, `987654321098`
+/// is not: it wraps).
+fn is_repetitive_or_sequential(folded: &str) -> bool {
+    let chars: Vec<char> = folded.chars().collect();
+    let distinct: HashSet<char> = chars.iter().copied().collect();
+    if distinct.len() < 5 {
+        return true;
+    }
+    let repeated = (1..=chars.len() / 2).any(|unit| {
+        chars.len().is_multiple_of(unit) && chars.chunks(unit).all(|chunk| chunk == &chars[..unit])
+    });
+    let steps: Vec<i64> = chars
+        .windows(2)
+        .map(|pair| i64::from(u32::from(pair[1])) - i64::from(u32::from(pair[0])))
+        .collect();
+    let counting = steps.iter().all(|&step| step == 1) || steps.iter().all(|&step| step == -1);
+    repeated || counting
 }
 
 #[cfg(test)]
@@ -147,7 +195,47 @@ mod tests {
 
     #[test]
     fn new_passwords_must_be_long_enough() {
-        assert!(check_new_password("short").is_err());
-        assert!(check_new_password("long enough pass").is_ok());
+        assert!(check_new_password("short", "expert.li").is_err());
+        assert!(check_new_password("long enough pass", "expert.li").is_ok());
+    }
+
+    #[test]
+    fn common_repetitive_and_sequential_passwords_and_the_username_are_refused() {
+        for (password, rule) in [
+            ("aaaaaaaaaaaa", "repeating"),
+            ("aaaaaaaaaaab", "repeating"),
+            ("abcabcabcabc", "repeating"),
+            ("PasswordPassword", "repeating"),
+            ("abcdefghijklm", "counting"),
+            ("9876543210/.", "counting"),
+            ("qwertyuiop[]", "commonly used"),
+            ("QWERTY123456", "commonly used"),
+            ("1q2w3e4r5t6y", "commonly used"),
+            ("my-expert.li-pass", "username"),
+            ("MY-EXPERT.LI-PASS", "username"),
+        ] {
+            let problem = check_new_password(password, "expert.li").unwrap_err();
+            assert!(problem.contains(rule), "{password}: {problem}");
+        }
+        for fine in [
+            "correct horse battery staple",
+            "1234abcd5678efgh",
+            "expert li sings at dawn",
+        ] {
+            assert_eq!(check_new_password(fine, "expert.li"), Ok(()), "{fine}");
+        }
+    }
+
+    #[test]
+    fn the_shipped_list_holds_the_common_passwords_lower_cased() {
+        let list = common_passwords();
+        assert_eq!(list.len(), 19_640);
+        for common in ["123456", "password", "iloveyou", "qwertyuiop"] {
+            assert!(list.contains(common), "{common}");
+        }
+        assert!(
+            list.iter()
+                .all(|p| *p == p.to_lowercase() && *p == p.trim())
+        );
     }
 }

@@ -5,8 +5,9 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use governor::clock::{Clock as _, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::middleware::NoOpMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
@@ -17,8 +18,9 @@ use crate::audit::{self, Actor, AuditEntry};
 use crate::clock::{Millis, SharedClock};
 use crate::config::AuthSettings;
 use crate::crypto::{KeyRing, Rng, sha256};
-use crate::store::accounts::{AccountRow, NewAccount};
+use crate::store::accounts::{AccountRow, LoginSource, NewAccount};
 use crate::store::{Store, StoreError, Tx};
+use crate::text::{self, Lines};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -36,6 +38,10 @@ pub enum AuthError {
     Forbidden,
     #[error("too many attempts; retry after {0:?}")]
     Throttled(Duration),
+    #[error("an admin cannot disable their own account")]
+    DisablingSelf,
+    #[error("the last enabled admin account cannot be disabled")]
+    LastAdmin,
     #[error("{field}: {problem}")]
     InvalidInput {
         field: &'static str,
@@ -89,7 +95,23 @@ pub struct AuthService {
     keys: Arc<KeyRing>,
     hasher: PasswordHasher,
     settings: AuthSettings,
-    address_limiter: DefaultKeyedRateLimiter<IpAddr>,
+    address_limiter: AddressLimiter,
+}
+
+type AddressLimiter =
+    RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, InjectedClock, NoOpMiddleware<Duration>>;
+
+/// The injected clock as governor's time source, so that the per-address allowance refills by
+/// the same time as everything else (and tests move it by hand).
+#[derive(Clone)]
+struct InjectedClock(SharedClock);
+
+impl governor::clock::Clock for InjectedClock {
+    type Instant = Duration;
+
+    fn now(&self) -> Duration {
+        Duration::from_millis(u64::try_from(self.0.now_millis()).unwrap_or(0))
+    }
 }
 
 pub const MAX_USERNAME_CHARS: usize = 64;
@@ -107,6 +129,10 @@ pub struct IssuedActivation {
 
 const ADDRESS_LIMITER_PRUNE_AT: usize = 10_000;
 
+/// How long a claimed attempt holds its address while the password is checked; a crash in
+/// between costs that address no more than this.
+const LOGIN_CLAIM_MILLIS: i64 = 10_000;
+
 impl AuthService {
     pub fn new(
         store: Store,
@@ -123,17 +149,28 @@ impl AuthService {
         )?;
         let per_minute =
             NonZeroU32::new(settings.address_attempts_per_minute).unwrap_or(NonZeroU32::MIN);
+        let address_limiter = RateLimiter::new(
+            Quota::per_minute(per_minute),
+            DefaultKeyedStateStore::default(),
+            InjectedClock(clock.clone()),
+        );
         Ok(Self {
             store,
             clock,
             rng,
             keys,
             hasher,
-            address_limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            address_limiter,
             settings,
         })
     }
 
+    /// Throttled three ways, none of which lets a guesser lock the owner out (OWASP ASVS 2.2.1):
+    /// per username and address, failures make only that address wait, longer each time; per
+    /// username from all addresses, past a budget an attempt is judged only from an address the
+    /// account has logged in from before, or with a one-time code; per address, an allowance
+    /// whatever the username. Throttle state is keyed by blind indexes and treats names that
+    /// exist and names that do not alike.
     pub async fn login(&self, request: LoginRequest) -> Result<IssuedToken, AuthError> {
         validate_username(&request.username)?;
         if request.password.expose_secret().len() > password::MAX_PASSWORD_BYTES {
@@ -144,20 +181,39 @@ impl AuthService {
         }
         self.check_address(request.address)?;
         let now = self.clock.now_millis();
-        let window = self.settings.account_failure_window_secs * 1000;
-        let subject = throttle_subject(&request.username);
+        let window = self.settings.failure_window_secs * 1000;
+        let name = self.name_subject(&request.username);
+        let source_subject = self.source_subject(&request.username, request.address);
 
-        // The attempt is counted before the password is checked, so that concurrent guesses
-        // cannot all pass the limit check before any of them is recorded; success clears it.
+        // Both counts are taken before the password is checked, so that concurrent guesses
+        // cannot all pass the checks before any of them is recorded.
         let mut tx = self.store.write().await?;
-        let (attempts, window_start) = tx.count_login_attempt(&subject, now, window).await?;
+        let source = match tx
+            .claim_login_attempt(&source_subject, now, now + LOGIN_CLAIM_MILLIS)
+            .await?
+        {
+            Ok(source) => source,
+            Err(blocked_until) => {
+                tx.rollback().await?;
+                return Err(throttled(blocked_until - now));
+            }
+        };
+        let (attempts, window_start) = tx.count_login_attempt(&name, now, window).await?;
+        let known_address = source.last_success_at > 0
+            && now - source.last_success_at
+                < self.settings.known_address_days.saturating_mul(86_400_000);
+        let code_required =
+            attempts > i64::from(self.settings.account_failures_per_window) && !known_address;
+        if code_required && request.totp.is_none() {
+            // Not judged, so neither counted nor held: the same address may try again at once
+            // with a one-time code.
+            tx.uncount_login_attempt(&name).await?;
+            tx.set_login_source(&source_subject, &source, 0).await?;
+            tx.commit().await?;
+            return Err(throttled(window_start + window - now));
+        }
         let account = tx.account_by_username(&request.username).await?;
         tx.commit().await?;
-        if attempts > i64::from(self.settings.account_failure_limit) {
-            let retry =
-                Duration::from_millis(u64::try_from(window_start + window - now).unwrap_or(1000));
-            return Err(AuthError::Throttled(retry.max(Duration::from_secs(1))));
-        }
 
         let password_ok = self
             .hasher
@@ -169,17 +225,41 @@ impl AuthService {
         let mut tx = self.store.write().await?;
         let accepted = match account {
             Some(account) if password_ok && !account.disabled => self
-                .second_factor_ok(&mut tx, &account, request.totp.as_deref(), now)
+                .second_factor_ok(
+                    &mut tx,
+                    &account,
+                    request.totp.as_deref(),
+                    code_required,
+                    now,
+                )
                 .await?
                 .then_some(account),
             _ => None,
         };
         let Some(account) = accepted else {
-            // Nothing to keep: the attempt was counted above.
-            tx.rollback().await?;
+            let failures = if now - source.last_failure_at >= window {
+                1
+            } else {
+                source.failures + 1
+            };
+            let failed = LoginSource {
+                failures,
+                last_failure_at: now,
+                last_success_at: source.last_success_at,
+            };
+            let retry_at = now.saturating_add(failure_delay(&self.settings, failures));
+            tx.set_login_source(&source_subject, &failed, retry_at)
+                .await?;
+            tx.commit().await?;
             return Err(AuthError::InvalidCredentials);
         };
-        tx.clear_login_failures(&subject).await?;
+        let succeeded = LoginSource {
+            failures: 0,
+            last_failure_at: 0,
+            last_success_at: now,
+        };
+        tx.set_login_source(&source_subject, &succeeded, 0).await?;
+        tx.uncount_login_attempt(&name).await?;
         let token = BearerToken::generate(&self.rng).map_err(|_| AuthError::Sealing)?;
         let expires_at = now + self.settings.token_absolute_hours * 3_600_000;
         tx.insert_token(&token.digest(), &account.id, now, expires_at)
@@ -199,6 +279,24 @@ impl AuthService {
         })
     }
 
+    /// The throttle's key for a username from all addresses.
+    fn name_subject(&self, username: &str) -> String {
+        hex::encode(
+            self.keys
+                .blind_index("login-name", &username.to_lowercase()),
+        )
+    }
+
+    /// The throttle's key for a username from one client network.
+    fn source_subject(&self, username: &str, address: Option<IpAddr>) -> String {
+        let network =
+            address.map_or_else(|| "unknown".to_owned(), |a| client_network(a).to_string());
+        hex::encode(self.keys.blind_index(
+            "login-source",
+            &format!("{}\n{network}", username.to_lowercase()),
+        ))
+    }
+
     /// Counts an attempt from `address` (login or activation) against its per-minute allowance.
     fn check_address(&self, address: Option<IpAddr>) -> Result<(), AuthError> {
         let Some(address) = address else {
@@ -209,24 +307,29 @@ impl AuthService {
         if self.address_limiter.len() > ADDRESS_LIMITER_PRUNE_AT {
             self.address_limiter.retain_recent();
         }
+        let network = client_network(address);
         self.address_limiter
-            .check_key(&address)
+            .check_key(&network)
             .map_err(|not_until| {
-                AuthError::Throttled(not_until.wait_time_from(DefaultClock::default().now()))
+                let now = governor::clock::Clock::now(&InjectedClock(self.clock.clone()));
+                AuthError::Throttled(not_until.wait_time_from(now).max(Duration::from_secs(1)))
             })
     }
 
+    /// `required`: a one-time code is needed even if the role does not need one (the username
+    /// is under attack and the address is not known to the account).
     async fn second_factor_ok(
         &self,
         tx: &mut Tx,
         account: &AccountRow,
         code: Option<&str>,
+        required: bool,
         now: Millis,
     ) -> Result<bool, AuthError> {
         let role = Role::parse(&account.role).ok_or_else(|| corrupt("role"))?;
         let Some(sealed) = &account.totp_sealed else {
             // A role that needs TOTP but has none enrolled cannot log in at all.
-            return Ok(!role.requires_totp());
+            return Ok(!role.requires_totp() && !required);
         };
         let Some(code) = code else { return Ok(false) };
         let secret = self
@@ -300,12 +403,12 @@ impl AuthService {
         actor: Actor,
     ) -> Result<CreatedAccount, AuthError> {
         validate_username(&request.username)?;
-        password::check_new_password(request.password.expose_secret()).map_err(|problem| {
-            AuthError::InvalidInput {
+        password::check_new_password(request.password.expose_secret(), &request.username).map_err(
+            |problem| AuthError::InvalidInput {
                 field: "password",
                 problem,
-            }
-        })?;
+            },
+        )?;
         match (request.role, &request.center_name, &request.region_code) {
             (Role::Center, Some(name), Some(region)) => {
                 validate_center_name(name)?;
@@ -429,7 +532,7 @@ impl AuthService {
         address: Option<IpAddr>,
     ) -> Result<(), AuthError> {
         validate_username(username)?;
-        password::check_new_password(password.expose_secret()).map_err(|problem| {
+        password::check_new_password(password.expose_secret(), username).map_err(|problem| {
             AuthError::InvalidInput {
                 field: "password",
                 problem,
@@ -469,7 +572,10 @@ impl AuthService {
         Ok(())
     }
 
-    /// Disabling ends every token of the account at once.
+    /// Disabling ends every token of the account at once. An admin may not disable their own
+    /// account, and nobody (the command line included) the last enabled admin: accounts are
+    /// managed only by admins, so that would leave nobody to manage them. (No route changes a
+    /// role, so demotion cannot leave no admin either.)
     pub async fn set_disabled(
         &self,
         username: &str,
@@ -479,13 +585,25 @@ impl AuthService {
         let now = self.clock.now_millis();
         could_exist(username)?;
         let mut tx = self.store.write().await?;
-        if !tx.set_account_disabled(username, disabled).await? {
-            return Err(AuthError::NoSuchAccount(username.into()));
-        }
+        tx.lock_admin_accounts().await?;
         let account = tx
             .account_by_username(username)
             .await?
-            .ok_or_else(|| corrupt("account"))?;
+            .ok_or_else(|| AuthError::NoSuchAccount(username.into()))?;
+        if disabled {
+            if matches!(&actor, Actor::Account { id, .. } if *id == account.id) {
+                return Err(AuthError::DisablingSelf);
+            }
+            if account.role == Role::Admin.as_str()
+                && !account.disabled
+                && tx.count_enabled_admins().await? <= 1
+            {
+                return Err(AuthError::LastAdmin);
+            }
+        }
+        if !tx.set_account_disabled(username, disabled).await? {
+            return Err(corrupt("account"));
+        }
         if disabled {
             tx.revoke_tokens_of_account(&account.id, now).await?;
         }
@@ -569,10 +687,44 @@ fn totp_context(account_id: &str) -> String {
     format!("account/{account_id}/totp")
 }
 
-/// Throttle state is keyed by a hash so that mistyped passwords entered as usernames are not
-/// stored in clear.
-fn throttle_subject(username: &str) -> String {
-    hex::encode(sha256(username.to_lowercase().as_bytes()))
+/// How long an address waits after its `failures`-th failure in a row: nothing for the first
+/// few, then `failure_delay_secs`, doubling with each further failure up to the maximum
+/// (exponential back-off).
+fn failure_delay(settings: &AuthSettings, failures: i64) -> Millis {
+    let beyond = failures - i64::from(settings.failures_before_delay);
+    if beyond < 0 {
+        return 0;
+    }
+    let doublings = u32::try_from(beyond).unwrap_or(u32::MAX).min(40);
+    let delay = settings
+        .failure_delay_secs
+        .saturating_mul(1 << doublings)
+        .min(settings.max_failure_delay_secs);
+    i64::try_from(delay)
+        .unwrap_or(i64::MAX)
+        .saturating_mul(1000)
+}
+
+fn throttled(wait: Millis) -> AuthError {
+    AuthError::Throttled(
+        Duration::from_millis(u64::try_from(wait).unwrap_or(0)).max(Duration::from_secs(1)),
+    )
+}
+
+/// Who an address stands for when counting attempts: itself for IPv4, its /64 for IPv6 (one
+/// customer network, whose other addresses are free to the same client).
+fn client_network(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(_) => address,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let mut segments = v6.segments();
+                segments[4..].fill(0);
+                IpAddr::V6(segments.into())
+            }
+        },
+    }
 }
 
 /// A name that could never have been created names no account. Checking that first also keeps
@@ -600,14 +752,15 @@ pub fn validate_username(username: &str) -> Result<(), AuthError> {
 }
 
 fn validate_center_name(name: &str) -> Result<(), AuthError> {
-    let chars = name.trim().chars().count();
-    if (1..=100).contains(&chars) && !name.chars().any(char::is_control) {
+    let invalid = |problem| AuthError::InvalidInput {
+        field: "center_name",
+        problem,
+    };
+    text::check(name, Lines::One).map_err(invalid)?;
+    if (1..=100).contains(&name.trim().chars().count()) {
         Ok(())
     } else {
-        Err(AuthError::InvalidInput {
-            field: "center_name",
-            problem: "must be 1 to 100 printable characters".into(),
-        })
+        Err(invalid("must be 1 to 100 characters".into()))
     }
 }
 
@@ -633,6 +786,31 @@ mod tests {
         for bad in ["ab", "has space", "名字名字", &"x".repeat(65), "a\nb"] {
             assert!(validate_username(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn waits_start_after_the_free_failures_double_and_stop_at_the_maximum() {
+        let settings = AuthSettings::default();
+        let delays: Vec<Millis> = (1..=17).map(|f| failure_delay(&settings, f)).collect();
+        assert_eq!(
+            delays,
+            [
+                0, 0, 0, 0, 1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 64_000, 128_000, 256_000,
+                512_000, 900_000, 900_000, 900_000
+            ]
+        );
+        assert_eq!(failure_delay(&settings, i64::MAX), 900_000);
+    }
+
+    #[test]
+    fn an_ipv6_client_counts_by_its_64_and_a_mapped_ipv4_one_by_its_address() {
+        let network = |text: &str| client_network(text.parse().unwrap()).to_string();
+        assert_eq!(
+            network("2001:db8:1:2:aaaa:bbbb:cccc:dddd"),
+            "2001:db8:1:2::"
+        );
+        assert_eq!(network("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(network("192.0.2.7"), "192.0.2.7");
     }
 
     #[test]

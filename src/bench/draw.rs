@@ -89,7 +89,7 @@ pub async fn draw(options: &DrawBenchOptions) -> anyhow::Result<String> {
     if cfg!(debug_assertions) {
         eprintln!("warning: this is an unoptimised build; build with --release for real numbers");
     }
-    let certs = crate::tls::dev::generate(&scratch.path().join("certs"), &[])
+    let certs = crate::tls::dev::generate(&scratch.path().join("certs"), &[], clock.now_millis())
         .map_err(anyhow::Error::msg)?;
     let tls = crate::tls::client_config(&certs.ca())?;
 

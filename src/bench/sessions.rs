@@ -150,8 +150,9 @@ pub async fn sessions(options: &SessionsBenchOptions) -> anyhow::Result<String> 
         eprintln!("warning: this is an unoptimised build; build with --release for real numbers");
     }
     let exe = std::env::current_exe().context("cannot find this program to run its server")?;
-    let certs = crate::tls::dev::generate(&scratch.path().join("certs"), &[])
-        .map_err(anyhow::Error::msg)?;
+    let certs =
+        crate::tls::dev::generate(&scratch.path().join("certs"), &[], SystemClock.now_millis())
+            .map_err(anyhow::Error::msg)?;
     let tls = Arc::new(crate::tls::client_config(&certs.ca())?);
 
     let mut layouts = vec![Layout {

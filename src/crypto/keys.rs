@@ -399,7 +399,7 @@ fn write_private_file(path: &Path, file: &KeyFile) -> Result<(), KeyFileError> {
         source,
     };
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(write_err)?;
+        crate::private_files::create_dir_all(parent).map_err(write_err)?;
     }
     let text = Zeroizing::new(
         serde_json::to_string_pretty(file).map_err(|e| KeyFileError::Invalid(e.to_string()))?,

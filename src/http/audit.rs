@@ -95,6 +95,7 @@ pub async fn proof_file(
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ConsistencyQuery {
     /// The older tree size.
     pub old: String,

@@ -153,6 +153,7 @@ pub async fn create(
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// 1 to 200, default 50.
     pub limit: Option<i64>,
@@ -279,6 +280,7 @@ pub async fn record(
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct FrequencyQuery {
     /// The rolling window in days (default: the frequency cap's window).
     pub days: Option<i64>,

@@ -38,6 +38,7 @@ pub struct ExpertView {
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Six-digit region code.
     pub region: Option<String>,

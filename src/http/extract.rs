@@ -24,7 +24,7 @@ impl FromRequest for Principal {
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
-            .map(|value| value.strip_prefix("Bearer ").map(str::to_owned));
+            .map(|value| bearer_token(value).map(str::to_owned));
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let principal = match (certificate, bearer) {
@@ -151,6 +151,14 @@ fn nul_string_path(value: &serde_json::Value, path: String) -> Option<String> {
     }
 }
 
+/// The token of an `Authorization: Bearer <token>` value. The scheme is case-insensitive and
+/// followed by one or more spaces (RFC 9110 §11.1, §11.4).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim_start_matches(' ');
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 pub fn client_address(request: &HttpRequest) -> Option<std::net::IpAddr> {
     request.peer_addr().map(|address| address.ip())
 }
@@ -258,6 +266,22 @@ mod tests {
         assert!(super::contains_escaped_nul(br#"{"a":"\\\u0000"}"#));
         assert!(!super::contains_escaped_nul(br#"{"a":"\\u0000"}"#));
         assert!(!super::contains_escaped_nul(br#"{"a":"u0000"}"#));
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_read_whatever_its_case() {
+        for value in ["Bearer sdt_x", "bearer sdt_x", "BEARER   sdt_x"] {
+            assert_eq!(super::bearer_token(value), Some("sdt_x"), "{value}");
+        }
+        for value in [
+            "Basic sdt_x",
+            "Bearersdt_x",
+            "Bearer ",
+            "Bearer",
+            "Bear sdt_x",
+        ] {
+            assert_eq!(super::bearer_token(value), None, "{value}");
+        }
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod keys;
 pub mod own_record;
 pub mod problem;
 pub mod request_id;
+pub mod secured_stream;
 pub mod session;
 pub mod sessions;
 pub mod unseal;
@@ -173,6 +174,19 @@ pub fn security_headers() -> DefaultHeaders {
         .fold(DefaultHeaders::new(), |headers, (name, value)| {
             headers.add((*name, *value))
         })
+}
+
+/// HEAD is answered as GET would be, without the body (RFC 9110 §9.3.2): routes are registered
+/// for GET, so a HEAD request is routed as one. actix-http's codec remembers that the request
+/// was HEAD and writes the answer's head alone, with the length the body would have.
+pub async fn head_as_get(
+    mut request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if request.method() == actix_web::http::Method::HEAD {
+        request.head_mut().method = actix_web::http::Method::GET;
+    }
+    next.call(request).await
 }
 
 /// How much of an unread request body is read and discarded, as a multiple of the body limit.

@@ -241,6 +241,18 @@ impl From<AuthError> for ApiError {
             )
             .with_retry_after(wait),
             InvalidInput { field, problem } => Self::bad_request(field, problem),
+            DisablingSelf => Self::new(
+                StatusCode::CONFLICT,
+                "own-account",
+                "Conflict",
+                "an admin cannot disable their own account; another admin must do it",
+            ),
+            LastAdmin => Self::new(
+                StatusCode::CONFLICT,
+                "last-admin",
+                "Conflict",
+                "this is the last enabled admin account; enable or create another admin first",
+            ),
             UsernameTaken(name) => Self::new(
                 StatusCode::CONFLICT,
                 "conflict",

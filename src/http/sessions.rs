@@ -169,6 +169,7 @@ pub async fn rate(
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ConnectQuery {
     /// The single-use ticket from `POST …/ticket`.
     pub ticket: String,

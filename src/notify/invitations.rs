@@ -679,6 +679,12 @@ impl InvitationService {
         draw_id: &str,
         reason: &str,
     ) -> Result<PublicationView, InvitationError> {
+        crate::text::check(reason, crate::text::Lines::One).map_err(|problem| {
+            InvitationError::Invalid {
+                field: "reason",
+                problem,
+            }
+        })?;
         let length = reason.trim().chars().count();
         if !(10..=500).contains(&length) {
             return Err(InvitationError::Invalid {
@@ -843,10 +849,16 @@ fn validate_decline(
             problem: format!("must be one of {}", DECLINE_REASONS.join(", ")),
         });
     }
+    if let Some(text) = relationship {
+        crate::text::check(text, crate::text::Lines::One).map_err(|problem| {
+            InvitationError::Invalid {
+                field: "relationship",
+                problem,
+            }
+        })?;
+    }
     let relationship = match (reason, relationship.map(str::trim)) {
-        ("conflict_of_interest", Some(text))
-            if (2..=200).contains(&text.chars().count()) && !text.chars().any(char::is_control) =>
-        {
+        ("conflict_of_interest", Some(text)) if (2..=200).contains(&text.chars().count()) => {
             Some(text.to_owned())
         }
         ("conflict_of_interest", _) => {

@@ -379,11 +379,12 @@ fn problem(line: usize, field: Option<&str>, message: &str) -> ImportProblem {
 }
 
 fn text_field(text: &str, max_chars: usize) -> Result<(), String> {
+    crate::text::check(text, crate::text::Lines::One)?;
     let chars = text.chars().count();
     if chars == 0 {
         Err("is required".into())
-    } else if chars > max_chars || text.chars().any(char::is_control) {
-        Err(format!("must be at most {max_chars} printable characters"))
+    } else if chars > max_chars {
+        Err(format!("must be at most {max_chars} characters"))
     } else {
         Ok(())
     }

@@ -227,12 +227,10 @@ impl PoolService {
             .transpose()
             .map_err(|problem| invalid("employer_history", problem))?;
         if let Some(address) = &changes.address {
-            let chars = address.trim().chars().count();
-            if !(1..=200).contains(&chars) || address.chars().any(char::is_control) {
-                return Err(invalid(
-                    "address",
-                    "must be 1 to 200 printable characters".into(),
-                ));
+            crate::text::check(address, crate::text::Lines::One)
+                .map_err(|problem| invalid("address", problem))?;
+            if !(1..=200).contains(&address.trim().chars().count()) {
+                return Err(invalid("address", "must be 1 to 200 characters".into()));
             }
         }
         let bank_account: Option<String> = changes

@@ -73,13 +73,14 @@ pub enum Decision<'a> {
     Refuse { reason: &'a str },
 }
 
-/// A reason a person gives for a dual-control act: 10 to 500 printable characters.
+/// A reason a person gives for a dual-control act: 10 to 500 characters on one line.
 fn check_reason(reason: &str) -> Result<(), UnsealError> {
-    let reason_chars = reason.trim().chars().count();
-    if !(10..=500).contains(&reason_chars) || reason.chars().any(char::is_control) {
+    crate::text::check(reason, crate::text::Lines::One)
+        .map_err(|problem| invalid("reason", problem))?;
+    if !(10..=500).contains(&reason.trim().chars().count()) {
         return Err(invalid(
             "reason",
-            "give a reason of 10 to 500 printable characters".into(),
+            "give a reason of 10 to 500 characters".into(),
         ));
     }
     Ok(())

@@ -162,6 +162,7 @@ pub fn parse_specialty(text: &str) -> Result<String, String> {
 
 pub fn parse_email(text: &str) -> Result<String, String> {
     let email = text.trim();
+    crate::text::check(email, crate::text::Lines::One)?;
     let valid = email.len() <= 254
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()

@@ -411,7 +411,8 @@ fn to_centi(number: &serde_json::Number) -> Option<i64> {
     Some(if negative { -magnitude } else { magnitude })
 }
 
-/// A label or free text: trimmed, not empty, within `max` characters, no control characters.
+/// A label or free text: trimmed, not empty, within `max` characters, its characters allowed
+/// by [`crate::text::check`] (newlines and tabs included).
 pub fn check_text(field: &str, text: &str, max: usize) -> Result<(), (String, String)> {
     if text.trim().is_empty() {
         return Err((field.into(), "must not be empty".into()));
@@ -419,13 +420,7 @@ pub fn check_text(field: &str, text: &str, max: usize) -> Result<(), (String, St
     if text.chars().count() > max {
         return Err((field.into(), format!("must be at most {max} characters")));
     }
-    if text
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        return Err((field.into(), "must not contain control characters".into()));
-    }
-    Ok(())
+    crate::text::check(text, crate::text::Lines::Many).map_err(|problem| (field.into(), problem))
 }
 
 /// One sheet as the summary shows it, flagged when its total strays from the committee's

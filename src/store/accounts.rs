@@ -29,6 +29,16 @@ pub struct NewAccount<'a> {
     pub created_at: Millis,
 }
 
+/// What the throttle knows of one username at one client address.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LoginSource {
+    /// Failures since the last success, or since a quiet window.
+    pub failures: i64,
+    pub last_failure_at: Millis,
+    /// 0 if the account was never logged in to from this address.
+    pub last_success_at: Millis,
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TokenRow {
     pub account_id: String,
@@ -97,6 +107,25 @@ impl Tx {
             .bind(role)
             .fetch_one(conn)
             .await)?)
+    }
+
+    pub async fn count_enabled_admins(&mut self) -> Result<i64, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM accounts WHERE role = 'admin' AND NOT disabled")
+            .fetch_one(conn)
+            .await)?)
+    }
+
+    /// Serialises the transactions that disable accounts, so that two admins disabling each
+    /// other at the same moment cannot both see the other still enabled (SQLite's single
+    /// writer already does).
+    pub async fn lock_admin_accounts(&mut self) -> Result<(), StoreError> {
+        if let Tx::Postgres(tx) = self {
+            sqlx::query("SELECT id FROM accounts WHERE role = 'admin' FOR UPDATE")
+                .fetch_all(&mut **tx)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Returns whether an account with that username exists.
@@ -243,9 +272,73 @@ impl Tx {
             .await)?)
     }
 
-    pub async fn clear_login_failures(&mut self, subject: &str) -> Result<(), StoreError> {
-        on_conn!(self, conn => sqlx::query("DELETE FROM login_throttle WHERE subject = $1")
+    /// Takes back one attempt counted by [`Self::count_login_attempt`] that turned out not to be
+    /// a failure (it succeeded, or was never judged).
+    pub async fn uncount_login_attempt(&mut self, subject: &str) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "UPDATE login_throttle SET failures = failures - 1 WHERE subject = $1 AND failures > 0")
             .bind(subject)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Claims the next login attempt of one username from one address, unless that address must
+    /// still wait: `Ok` with what is known of the address, its attempt now held until
+    /// `hold_until` (one guess in flight per address; [`Self::set_login_source`] ends the hold),
+    /// or `Err` with the time it may try again.
+    pub async fn claim_login_attempt(
+        &mut self,
+        subject: &str,
+        now: Millis,
+        hold_until: Millis,
+    ) -> Result<Result<LoginSource, Millis>, StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO login_sources \
+               (subject, failures, last_failure_at, blocked_until, last_success_at) \
+             VALUES ($1, 0, 0, 0, 0) ON CONFLICT (subject) DO NOTHING")
+            .bind(subject)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        // A concurrent claim of the same row waits for this one's commit and then no longer
+        // matches `blocked_until <= now` (PostgreSQL re-checks the condition on the new row).
+        let claimed = on_conn!(self, conn => sqlx::query_as::<_, LoginSource>(
+            "UPDATE login_sources SET blocked_until = $3 \
+             WHERE subject = $1 AND blocked_until <= $2 \
+             RETURNING CAST(failures AS BIGINT) AS failures, last_failure_at, last_success_at")
+            .bind(subject)
+            .bind(now)
+            .bind(hold_until)
+            .fetch_optional(conn)
+            .await)?;
+        if let Some(source) = claimed {
+            return Ok(Ok(source));
+        }
+        let blocked_until = on_conn!(self, conn => sqlx::query_scalar::<_, i64>(
+            "SELECT blocked_until FROM login_sources WHERE subject = $1")
+            .bind(subject)
+            .fetch_one(conn)
+            .await)?;
+        Ok(Err(blocked_until))
+    }
+
+    /// Records the outcome of a claimed attempt (and so ends its hold).
+    pub async fn set_login_source(
+        &mut self,
+        subject: &str,
+        source: &LoginSource,
+        blocked_until: Millis,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "UPDATE login_sources SET failures = $2, last_failure_at = $3, blocked_until = $4, \
+             last_success_at = $5 WHERE subject = $1")
+            .bind(subject)
+            .bind(source.failures)
+            .bind(source.last_failure_at)
+            .bind(blocked_until)
+            .bind(source.last_success_at)
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;

@@ -160,16 +160,24 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
-        if let Some(parent) = connect.get_filename().parent()
-            && !parent.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(parent).map_err(|e| StoreError::Database(e.into()))?;
+        let file = connect.get_filename().to_path_buf();
+        let on_disk = file.as_os_str() != ":memory:" && !file.as_os_str().is_empty();
+        if on_disk {
+            prepare_private_database(&file).map_err(|e| StoreError::Database(e.into()))?;
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
             .connect_with(connect)
             .await?;
+        if on_disk {
+            // SQLite gives its -wal and -shm files the database file's mode; this covers ones
+            // made otherwise (by the sqlite3 shell, say) while the server was not running.
+            for companion in companions(&file) {
+                crate::private_files::restrict(&companion)
+                    .map_err(|e| StoreError::Database(e.into()))?;
+            }
+        }
         Ok(Self::Sqlite(pool, WriterQueue::default()))
     }
 
@@ -259,6 +267,29 @@ impl Tx {
         }
         Ok(())
     }
+}
+
+/// The database file and its directory, readable by the server's account only (sqlx leaves
+/// them to SQLite, which creates files 0644 under the usual umask): the directory 0700 if it is
+/// made here, the file and any companions left from before 0600.
+fn prepare_private_database(file: &std::path::Path) -> std::io::Result<()> {
+    if let Some(parent) = file.parent() {
+        crate::private_files::create_dir_all(parent)?;
+    }
+    crate::private_files::create_file(file)?;
+    for companion in companions(file) {
+        crate::private_files::restrict(&companion)?;
+    }
+    Ok(())
+}
+
+/// The files SQLite keeps beside a database: the write-ahead log, its index, a rollback journal.
+fn companions(file: &std::path::Path) -> [std::path::PathBuf; 3] {
+    ["-wal", "-shm", "-journal"].map(|suffix| {
+        let mut name = file.as_os_str().to_owned();
+        name.push(suffix);
+        name.into()
+    })
 }
 
 /// `($1, $2), ($3, $4), …` for a multi-row `VALUES` of `rows` rows of `columns` columns: one

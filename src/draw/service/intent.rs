@@ -59,12 +59,11 @@ impl DrawService {
         request: NewDraw,
     ) -> Result<DrawFilter, DrawServiceError> {
         let text = |field: &str, value: &str, max: usize| {
+            crate::text::check(value, crate::text::Lines::One)
+                .map_err(|problem| invalid(field, problem))?;
             let length = value.trim().chars().count();
-            if length == 0 || length > max || value.chars().any(char::is_control) {
-                Err(invalid(
-                    field,
-                    format!("must be 1 to {max} characters, no control characters"),
-                ))
+            if length == 0 || length > max {
+                Err(invalid(field, format!("must be 1 to {max} characters")))
             } else {
                 Ok(())
             }

@@ -706,7 +706,17 @@ fn text_is_counted_in_characters_and_may_hold_newlines_and_tabs() {
     );
     assert_eq!(
         check_text("text", "a\u{0}b", 100),
-        Err(("text".into(), "must not contain control characters".into()))
+        Err((
+            "text".into(),
+            "must not contain U+0000 (a control character)".into()
+        ))
+    );
+    assert_eq!(
+        check_text("name", "Bidder\u{202E}A", 100),
+        Err((
+            "name".into(),
+            "must not contain U+202E (a character that changes the direction of text)".into()
+        ))
     );
     assert!(check_text("text", "a\rb", 100).is_err());
 }
