@@ -25,4 +25,5 @@ mod resilience;
 mod session_client;
 mod sessions;
 mod tls;
+mod websockets;
 mod witness;
