@@ -80,21 +80,6 @@ async fn make_entries(app: &TestApp, admin: &str, count: usize) {
     }
 }
 
-async fn execute(app: &TestApp, sql: &str) {
-    use sqlx::Connection;
-    if is_postgres() {
-        let mut connection = sqlx::PgConnection::connect(&app.database_url)
-            .await
-            .unwrap();
-        sqlx::Executor::execute(&mut connection, sql).await.unwrap();
-    } else {
-        let mut connection = sqlx::SqliteConnection::connect(&app.database_url)
-            .await
-            .unwrap();
-        sqlx::Executor::execute(&mut connection, sql).await.unwrap();
-    }
-}
-
 async fn overwrite_entry(app: &TestApp, index: i64, entry: &[u8]) {
     use sqlx::Connection;
     let sql = "UPDATE audit_entries SET entry = $1 WHERE idx = $2";
@@ -243,17 +228,15 @@ async fn deleting_the_newest_entries_is_detected_by_a_saved_checkpoint() {
         tree.append(&entry).unwrap();
     }
     let head = hex_literal(&tree.frontier().to_bytes());
-    execute(&app, "DELETE FROM audit_entries WHERE idx >= 8").await;
-    execute(
-        &app,
-        "DELETE FROM audit_nodes WHERE (idx + 1) * (1 << level) > 8",
-    )
-    .await;
-    execute(&app, "DELETE FROM audit_checkpoints WHERE size > 8").await;
-    execute(
-        &app,
-        &format!("UPDATE audit_head SET frontier = {head} WHERE id = 1"),
-    )
+    app.execute_sql("DELETE FROM audit_entries WHERE idx >= 8")
+        .await;
+    app.execute_sql("DELETE FROM audit_nodes WHERE (idx + 1) * (1 << level) > 8")
+        .await;
+    app.execute_sql("DELETE FROM audit_checkpoints WHERE size > 8")
+        .await;
+    app.execute_sql(&format!(
+        "UPDATE audit_head SET frontier = {head} WHERE id = 1"
+    ))
     .await;
 
     let dir = export(&app, "rolled-back");
@@ -435,11 +418,8 @@ async fn an_action_whose_entry_cannot_be_written_fails_and_leaves_nothing_behind
         .await
         .unwrap();
 
-    execute(
-        &app,
-        "ALTER TABLE audit_entries RENAME TO audit_entries_unavailable",
-    )
-    .await;
+    app.execute_sql("ALTER TABLE audit_entries RENAME TO audit_entries_unavailable")
+        .await;
     let refused = app
         .post(
             "/api/v1/accounts",
@@ -455,11 +435,8 @@ async fn an_action_whose_entry_cannot_be_written_fails_and_leaves_nothing_behind
             .contains("audit_entries"),
         "internal text leaked"
     );
-    execute(
-        &app,
-        "ALTER TABLE audit_entries_unavailable RENAME TO audit_entries",
-    )
-    .await;
+    app.execute_sql("ALTER TABLE audit_entries_unavailable RENAME TO audit_entries")
+        .await;
 
     let after: Value = app
         .get("/api/v1/accounts", Some(&admin))
@@ -499,10 +476,9 @@ async fn the_log_refuses_to_sign_a_tree_inconsistent_with_its_last_checkpoint() 
         forged.append(format!("forged {i}").as_bytes()).unwrap();
     }
     let head = hex_literal(&forged.frontier().to_bytes());
-    execute(
-        &app,
-        &format!("UPDATE audit_head SET frontier = {head} WHERE id = 1"),
-    )
+    app.execute_sql(&format!(
+        "UPDATE audit_head SET frontier = {head} WHERE id = 1"
+    ))
     .await;
 
     let refused = app

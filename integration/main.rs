@@ -24,5 +24,6 @@ mod pool;
 mod resilience;
 mod session_client;
 mod sessions;
+mod storage;
 mod tls;
 mod witness;

@@ -153,6 +153,7 @@ impl Application {
             keys,
             request_timeout: Duration::from_secs(settings.server.request_timeout_secs),
             max_body_bytes: settings.server.max_body_bytes,
+            readiness: http::health::Readiness::default(),
         });
         let server_state = state.clone();
         let max_body = settings.server.max_body_bytes;
