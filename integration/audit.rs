@@ -256,6 +256,68 @@ async fn deleting_the_newest_entries_is_detected_by_a_saved_checkpoint() {
 }
 
 #[tokio::test]
+async fn a_log_that_grew_within_its_last_tile_verifies_since_an_earlier_checkpoint() {
+    let app = spawn_app().await;
+    let (_, admin) = app.account_with_token("admin.one", Role::Admin).await;
+    make_entries(&app, &admin, 10).await;
+    let saved = app.dir.path().join("saved-checkpoint");
+    let checkpoint = app
+        .post("/api/v1/audit/checkpoint", Some(&admin), &json!({}))
+        .await
+        .text()
+        .await
+        .unwrap();
+    std::fs::write(&saved, &checkpoint).unwrap();
+    let saved_size: u64 = checkpoint.lines().nth(1).unwrap().parse().unwrap();
+    let key = log_key(&app, &admin).await.to_string();
+    // The log grows, its newest entries still in the same (partial) 256-entry tile.
+    make_entries(&app, &admin, 20).await;
+    let dir = export(&app, "grown");
+    let since = ["--since", saved.to_str().unwrap()];
+
+    let output = verify(&app, &dir, &key, &since);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout_of(&output));
+    assert!(
+        stdout_of(&output).contains(&format!(
+            "extends the saved checkpoints of sizes [{saved_size}]"
+        )),
+        "{}",
+        stdout_of(&output)
+    );
+
+    // A file the verifier cannot read is "cannot verify" (exit 2), naming it, not tampering.
+    let bundle = std::fs::read_dir(dir.join("tile/entries/000.p"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let bytes = std::fs::read(&bundle).unwrap();
+    std::fs::remove_file(&bundle).unwrap();
+    let output = verify(&app, &dir, &key, &since);
+    assert_eq!(output.status.code(), Some(2), "{}", stdout_of(&output));
+    let said = stdout_of(&output);
+    assert!(said.contains("cannot verify"), "{said}");
+    assert!(said.contains(bundle.to_str().unwrap()), "{said}");
+    assert!(
+        !said.contains("rewritten") && !said.contains("does not match"),
+        "{said}"
+    );
+
+    // A changed byte is a verification failure (exit 1).
+    let mut tampered = bytes;
+    tampered[4] ^= 1;
+    std::fs::write(&bundle, tampered).unwrap();
+    let output = verify(&app, &dir, &key, &since);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout_of(&output));
+    assert!(
+        stdout_of(&output).contains("does not match"),
+        "{}",
+        stdout_of(&output)
+    );
+}
+
+#[tokio::test]
 async fn a_proof_file_verifies_offline_and_in_the_independent_verifier() {
     let app = spawn_app().await;
     let (_, admin) = app.account_with_token("admin.one", Role::Admin).await;
