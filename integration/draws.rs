@@ -168,7 +168,8 @@ impl DrawFixture {
 
     /// Every seat of the draw that awaits its expert's answer becomes confirmed, as if each had
     /// accepted (the answers themselves are tested in invitations.rs): a center vacates only
-    /// confirmed seats.
+    /// confirmed seats. Their invitations are accepted too, so that no deadline passing later
+    /// hands a confirmed seat on.
     pub async fn confirm_all(&self, id: &str) {
         let mut tx = self.app.state.store.write().await.unwrap();
         for seat in tx.draw_seats(id).await.unwrap() {
@@ -177,6 +178,12 @@ impl DrawFixture {
             }
         }
         tx.commit().await.unwrap();
+        self.app
+            .execute_sql(&format!(
+                "UPDATE invitations SET state = 'accepted', channel = 'app', \
+                 answered_at = created_at WHERE draw_id = '{id}' AND state = 'pending'"
+            ))
+            .await;
     }
 
     pub async fn view(&self, id: &str) -> Value {

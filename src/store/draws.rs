@@ -51,6 +51,13 @@ pub struct DrawRow {
     pub executed_at: Option<i64>,
 }
 
+impl DrawRow {
+    /// When the evaluation the draw is for is due to end.
+    pub fn evaluation_end(&self) -> i64 {
+        self.evaluation_start + i64::from(self.evaluation_minutes) * 60_000
+    }
+}
+
 const DRAW_COLUMNS: &str = "id, center_id, parent_draw_id, parent_stratum, link_reason, tender_reference, \
      tender_name, venue, mode, evaluation_start, evaluation_minutes, status, filter_json, \
      exclusions_json, intent_json, intent_hash, intent_index, sealed_secret, \
