@@ -113,6 +113,11 @@ impl Application {
                 hotline: settings.notify.hotline.clone(),
             },
         ));
+        // A draw completed by a contribution just before the last stop is executed now, before
+        // anyone is served, rather than when its window closes.
+        if let Err(error) = draws.execute_ready().await {
+            tracing::error!(%error, "executing ready draws at start-up failed");
+        }
         let invitations = Arc::new(InvitationService::new(
             store.clone(),
             clock.clone(),

@@ -348,6 +348,21 @@ impl Tx {
             .await)?)
     }
 
+    /// `(draw id, contributor role)` of every contribution to a draw still without a result,
+    /// grouped by draw. Few draws await contributions at a time, each with at most a handful.
+    pub async fn contributors_of_awaiting_draws(
+        &mut self,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, (String, String)>(
+            "SELECT c.draw_id, c.role FROM draw_contributions c \
+             JOIN draws d ON d.id = c.draw_id WHERE d.status = 'awaiting_entropy' \
+             ORDER BY c.draw_id, c.position")
+            .fetch_all(conn)
+            .await)?,
+        )
+    }
+
     /// Draws whose contribution window has closed without a result.
     pub async fn overdue_draws(
         &mut self,
