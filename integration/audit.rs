@@ -80,21 +80,6 @@ async fn make_entries(app: &TestApp, admin: &str, count: usize) {
     }
 }
 
-async fn execute(app: &TestApp, sql: &str) {
-    use sqlx::Connection;
-    if is_postgres() {
-        let mut connection = sqlx::PgConnection::connect(&app.database_url)
-            .await
-            .unwrap();
-        sqlx::Executor::execute(&mut connection, sql).await.unwrap();
-    } else {
-        let mut connection = sqlx::SqliteConnection::connect(&app.database_url)
-            .await
-            .unwrap();
-        sqlx::Executor::execute(&mut connection, sql).await.unwrap();
-    }
-}
-
 async fn overwrite_entry(app: &TestApp, index: i64, entry: &[u8]) {
     use sqlx::Connection;
     let sql = "UPDATE audit_entries SET entry = $1 WHERE idx = $2";
@@ -243,17 +228,15 @@ async fn deleting_the_newest_entries_is_detected_by_a_saved_checkpoint() {
         tree.append(&entry).unwrap();
     }
     let head = hex_literal(&tree.frontier().to_bytes());
-    execute(&app, "DELETE FROM audit_entries WHERE idx >= 8").await;
-    execute(
-        &app,
-        "DELETE FROM audit_nodes WHERE (idx + 1) * (1 << level) > 8",
-    )
-    .await;
-    execute(&app, "DELETE FROM audit_checkpoints WHERE size > 8").await;
-    execute(
-        &app,
-        &format!("UPDATE audit_head SET frontier = {head} WHERE id = 1"),
-    )
+    app.execute_sql("DELETE FROM audit_entries WHERE idx >= 8")
+        .await;
+    app.execute_sql("DELETE FROM audit_nodes WHERE (idx + 1) * (1 << level) > 8")
+        .await;
+    app.execute_sql("DELETE FROM audit_checkpoints WHERE size > 8")
+        .await;
+    app.execute_sql(&format!(
+        "UPDATE audit_head SET frontier = {head} WHERE id = 1"
+    ))
     .await;
 
     let dir = export(&app, "rolled-back");
@@ -267,6 +250,68 @@ async fn deleting_the_newest_entries_is_detected_by_a_saved_checkpoint() {
     assert!(!output.status.success());
     assert!(
         stdout_of(&output).contains("the log shrank"),
+        "{}",
+        stdout_of(&output)
+    );
+}
+
+#[tokio::test]
+async fn a_log_that_grew_within_its_last_tile_verifies_since_an_earlier_checkpoint() {
+    let app = spawn_app().await;
+    let (_, admin) = app.account_with_token("admin.one", Role::Admin).await;
+    make_entries(&app, &admin, 10).await;
+    let saved = app.dir.path().join("saved-checkpoint");
+    let checkpoint = app
+        .post("/api/v1/audit/checkpoint", Some(&admin), &json!({}))
+        .await
+        .text()
+        .await
+        .unwrap();
+    std::fs::write(&saved, &checkpoint).unwrap();
+    let saved_size: u64 = checkpoint.lines().nth(1).unwrap().parse().unwrap();
+    let key = log_key(&app, &admin).await.to_string();
+    // The log grows, its newest entries still in the same (partial) 256-entry tile.
+    make_entries(&app, &admin, 20).await;
+    let dir = export(&app, "grown");
+    let since = ["--since", saved.to_str().unwrap()];
+
+    let output = verify(&app, &dir, &key, &since);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout_of(&output));
+    assert!(
+        stdout_of(&output).contains(&format!(
+            "extends the saved checkpoints of sizes [{saved_size}]"
+        )),
+        "{}",
+        stdout_of(&output)
+    );
+
+    // A file the verifier cannot read is "cannot verify" (exit 2), naming it, not tampering.
+    let bundle = std::fs::read_dir(dir.join("tile/entries/000.p"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let bytes = std::fs::read(&bundle).unwrap();
+    std::fs::remove_file(&bundle).unwrap();
+    let output = verify(&app, &dir, &key, &since);
+    assert_eq!(output.status.code(), Some(2), "{}", stdout_of(&output));
+    let said = stdout_of(&output);
+    assert!(said.contains("cannot verify"), "{said}");
+    assert!(said.contains(bundle.to_str().unwrap()), "{said}");
+    assert!(
+        !said.contains("rewritten") && !said.contains("does not match"),
+        "{said}"
+    );
+
+    // A changed byte is a verification failure (exit 1).
+    let mut tampered = bytes;
+    tampered[4] ^= 1;
+    std::fs::write(&bundle, tampered).unwrap();
+    let output = verify(&app, &dir, &key, &since);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout_of(&output));
+    assert!(
+        stdout_of(&output).contains("does not match"),
         "{}",
         stdout_of(&output)
     );
@@ -435,11 +480,8 @@ async fn an_action_whose_entry_cannot_be_written_fails_and_leaves_nothing_behind
         .await
         .unwrap();
 
-    execute(
-        &app,
-        "ALTER TABLE audit_entries RENAME TO audit_entries_unavailable",
-    )
-    .await;
+    app.execute_sql("ALTER TABLE audit_entries RENAME TO audit_entries_unavailable")
+        .await;
     let refused = app
         .post(
             "/api/v1/accounts",
@@ -455,11 +497,8 @@ async fn an_action_whose_entry_cannot_be_written_fails_and_leaves_nothing_behind
             .contains("audit_entries"),
         "internal text leaked"
     );
-    execute(
-        &app,
-        "ALTER TABLE audit_entries_unavailable RENAME TO audit_entries",
-    )
-    .await;
+    app.execute_sql("ALTER TABLE audit_entries_unavailable RENAME TO audit_entries")
+        .await;
 
     let after: Value = app
         .get("/api/v1/accounts", Some(&admin))
@@ -499,10 +538,9 @@ async fn the_log_refuses_to_sign_a_tree_inconsistent_with_its_last_checkpoint() 
         forged.append(format!("forged {i}").as_bytes()).unwrap();
     }
     let head = hex_literal(&forged.frontier().to_bytes());
-    execute(
-        &app,
-        &format!("UPDATE audit_head SET frontier = {head} WHERE id = 1"),
-    )
+    app.execute_sql(&format!(
+        "UPDATE audit_head SET frontier = {head} WHERE id = 1"
+    ))
     .await;
 
     let refused = app

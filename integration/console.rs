@@ -909,7 +909,12 @@ async fn the_frequency_chart_shows_one_bar_per_seat_count_after_draws() {
 
 #[tokio::test]
 async fn a_second_supervisor_approves_unseal_requests_and_publications_in_the_console() {
-    let fx = DrawFixture::new(&experts(12, "A0101")).await;
+    // Tokens outlive the evaluation window, which passes before the list is published.
+    let fx = DrawFixture::with(
+        &experts(12, "A0101"),
+        crate::invitations::outlive_the_evaluation,
+    )
+    .await;
     let drawn = fx
         .drawn(&fx.request(json!([{ "specialty_prefixes": ["A01"], "count": 3, "reserves": 1 }])))
         .await;
@@ -1011,6 +1016,9 @@ async fn a_second_supervisor_approves_unseal_requests_and_publications_in_the_co
     // with its reason, and is approved there.
     let committee = format!("/api/v1/draws/{draw_id}/committee");
     fx.confirm_all(draw_id).await;
+    // The list is confidential until the evaluation is over: for this on-site draw, the end of
+    // its evaluation window.
+    crate::invitations::past_the_evaluation_window(&fx, &drawn).await;
     let asked = fx
         .app
         .post(

@@ -146,6 +146,14 @@ impl DrawFixture {
         })
     }
 
+    /// The same fixture on a server started again over the same database and keys.
+    pub async fn restart(self) -> Self {
+        Self {
+            app: self.app.restart(|_| {}).await,
+            ..self
+        }
+    }
+
     /// The same request for a tender not drawn before: a test that draws the same thing twice.
     pub fn fresh(&self, body: &Value) -> Value {
         let mut body = body.clone();
@@ -192,7 +200,8 @@ impl DrawFixture {
 
     /// Every seat of the draw that awaits its expert's answer becomes confirmed, as if each had
     /// accepted (the answers themselves are tested in invitations.rs): a center vacates only
-    /// confirmed seats.
+    /// confirmed seats. Their invitations are accepted too, so that no deadline passing later
+    /// hands a confirmed seat on.
     pub async fn confirm_all(&self, id: &str) {
         let mut tx = self.app.state.store.write().await.unwrap();
         for seat in tx.draw_seats(id).await.unwrap() {
@@ -201,6 +210,12 @@ impl DrawFixture {
             }
         }
         tx.commit().await.unwrap();
+        self.app
+            .execute_sql(&format!(
+                "UPDATE invitations SET state = 'accepted', channel = 'app', \
+                 answered_at = created_at WHERE draw_id = '{id}' AND state = 'pending'"
+            ))
+            .await;
     }
 
     pub async fn view(&self, id: &str) -> Value {
@@ -721,6 +736,64 @@ async fn a_seat_marked_for_a_linked_draw_gets_one_even_if_the_first_attempt_neve
         fx.view(&id).await["linked_draws"].as_array().unwrap().len(),
         1
     );
+}
+
+#[tokio::test]
+async fn a_draw_whose_execution_failed_after_its_last_contribution_is_executed_at_start_up() {
+    let fx = DrawFixture::new(&experts(9, "A010101")).await;
+    let body = fx.request(json!([{ "specialty_prefixes": ["A01"], "count": 1, "reserves": 1 }]));
+    let id = fx.create_ok(&body).await["draw_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The center's contribution commits; writing the result right after it fails (a disk
+    // error, or the process stopping at that moment).
+    fx.app
+        .execute_sql(if is_postgres() {
+            "CREATE FUNCTION failing_disk() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN RAISE EXCEPTION 'could not extend file: No space left on device' \
+             USING ERRCODE = '53100'; END $$; \
+             CREATE TRIGGER failing_disk BEFORE INSERT ON draw_candidates \
+             FOR EACH STATEMENT EXECUTE FUNCTION failing_disk();"
+        } else {
+            "CREATE TRIGGER failing_disk BEFORE INSERT ON draw_candidates \
+             BEGIN SELECT RAISE(ROLLBACK, 'database or disk is full'); END;"
+        })
+        .await;
+    let contributed = fx.contribute(&fx.center, &id).await;
+    assert!(contributed.status().is_server_error());
+    let view = fx.view(&id).await;
+    assert_eq!(view["status"], "awaiting_entropy");
+    assert_eq!(view["contributions"].as_array().unwrap().len(), 1);
+
+    fx.app.stop().await;
+    fx.app
+        .execute_sql(if is_postgres() {
+            "DROP TRIGGER failing_disk ON draw_candidates; DROP FUNCTION failing_disk();"
+        } else {
+            "DROP TRIGGER failing_disk;"
+        })
+        .await;
+    let fx = fx.restart().await;
+    // Executed by the new server as it started, long before the contribution window closes.
+    let view = fx.view(&id).await;
+    assert_eq!(view["status"], "drawn", "{view}");
+    assert!(
+        sealdraw::clock::Clock::now_millis(&fx.app.clock)
+            < chrono::DateTime::parse_from_rfc3339(view["contribution_deadline"].as_str().unwrap())
+                .unwrap()
+                .timestamp_millis()
+    );
+    assert_eq!(tokens(&view, "seated").len(), 1);
+    let results: Vec<Value> = fx
+        .app
+        .audit_entries()
+        .await
+        .into_iter()
+        .filter(|entry| entry["type"] == "draw.result")
+        .collect();
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0]["actor"], json!({"system": "server"}));
 }
 
 /// The expert ids behind a draw's candidate seats, opened from their sealed values.

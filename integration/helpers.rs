@@ -787,6 +787,58 @@ impl StoreOutage {
     }
 }
 
+impl TestApp {
+    /// Runs `sql` (one or more statements) on this test's database over a connection of its own.
+    pub async fn execute_sql(&self, sql: &str) {
+        use sqlx::Connection;
+        if is_postgres() {
+            let mut connection = sqlx::PgConnection::connect(&self.database_url)
+                .await
+                .unwrap();
+            sqlx::Executor::execute(&mut connection, sql).await.unwrap();
+        } else {
+            let mut connection = sqlx::SqliteConnection::connect(&self.database_url)
+                .await
+                .unwrap();
+            sqlx::Executor::execute(&mut connection, sql).await.unwrap();
+        }
+    }
+
+    /// Makes every write of an audit entry fail as a failing disk does, until
+    /// [`WriteFault::heal`]. On SQLite the error also rolls the whole transaction back, which
+    /// is what SQLite itself does after an I/O error or a full disk (the client's `ROLLBACK`
+    /// then fails: "no transaction is active"); on PostgreSQL it is SQLSTATE 58030, `io_error`.
+    pub async fn fail_writes(&self) -> WriteFault {
+        let sql = if is_postgres() {
+            "CREATE FUNCTION injected_io_error() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN RAISE EXCEPTION 'could not write block: Input/output error' \
+             USING ERRCODE = '58030'; END $$; \
+             CREATE TRIGGER injected_io_error BEFORE INSERT ON audit_entries \
+             FOR EACH STATEMENT EXECUTE FUNCTION injected_io_error();"
+        } else {
+            "CREATE TRIGGER injected_io_error BEFORE INSERT ON audit_entries \
+             BEGIN SELECT RAISE(ROLLBACK, 'disk I/O error'); END;"
+        };
+        self.execute_sql(sql).await;
+        WriteFault
+    }
+}
+
+/// Writes failing until healed (see [`TestApp::fail_writes`]).
+#[must_use = "heal the fault"]
+pub struct WriteFault;
+
+impl WriteFault {
+    pub async fn heal(self, app: &TestApp) {
+        app.execute_sql(if is_postgres() {
+            "DROP TRIGGER injected_io_error ON audit_entries; DROP FUNCTION injected_io_error();"
+        } else {
+            "DROP TRIGGER injected_io_error;"
+        })
+        .await;
+    }
+}
+
 /// Everything the peer sends until it closes (with or without a TLS close_notify).
 pub fn read_until_closed(stream: &mut impl std::io::Read) -> Vec<u8> {
     let mut received = Vec::new();

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use crate::draws::{DrawFixture, experts, tokens};
 use crate::helpers::*;
+use crate::sessions::{Committee, Mode, run_to_signed_report};
 
 /// An expert with an activated login: the username a person types, and a bearer token.
 pub(crate) struct ExpertLogin {
@@ -112,7 +113,8 @@ pub(crate) async fn answer(
 
 #[tokio::test]
 async fn drawn_experts_accept_or_decline_and_silence_hands_the_seat_to_the_next_reserve() {
-    let fx = DrawFixture::new(&experts(12, "A0301")).await;
+    // Tokens outlive the evaluation window, which passes before the list is published.
+    let fx = DrawFixture::with(&experts(12, "A0301"), outlive_the_evaluation).await;
     let logins = expert_logins(&fx).await;
     let mut body =
         fx.request(json!([{ "specialty_prefixes": ["A03"], "count": 2, "reserves": 2 }]));
@@ -240,6 +242,8 @@ async fn drawn_experts_accept_or_decline_and_silence_hands_the_seat_to_the_next_
     let view = fx.view(&id).await;
     assert_eq!(view["complete"], true);
 
+    // The evaluation (this draw has no session) is over once its window has ended.
+    past_the_evaluation_window(&fx, &view).await;
     // The committee list stays sealed until a supervisor approves its publication.
     let committee = format!("/api/v1/draws/{id}/committee");
     assert_problem(
@@ -293,6 +297,147 @@ async fn drawn_experts_accept_or_decline_and_silence_hands_the_seat_to_the_next_
         .unwrap();
     assert_eq!(members.as_array().unwrap().len(), 2);
     assert!(members[0]["name"].as_str().unwrap().starts_with("专家"));
+}
+
+/// Keeps test tokens valid across an evaluation window (the default idle timeout is 30 minutes).
+pub(crate) fn outlive_the_evaluation(settings: &mut sealdraw::config::Settings) {
+    settings.auth.token_idle_minutes = 24 * 60;
+}
+
+/// The end of a draw's evaluation window, from its view.
+fn evaluation_end(view: &Value) -> i64 {
+    let start = chrono::DateTime::parse_from_rfc3339(view["evaluation_start"].as_str().unwrap())
+        .unwrap()
+        .timestamp_millis();
+    start + view["evaluation_minutes"].as_i64().unwrap() * 60_000
+}
+
+/// Moves the clock to the end of the draw's evaluation window.
+pub(crate) async fn past_the_evaluation_window(fx: &DrawFixture, view: &Value) {
+    let now = sealdraw::clock::Clock::now_millis(&fx.app.clock);
+    let end = evaluation_end(view);
+    if end > now {
+        fx.app
+            .clock
+            .advance(std::time::Duration::from_millis((end - now) as u64));
+    }
+}
+
+async fn request_publication(fx: &DrawFixture, id: &str) -> reqwest::Response {
+    fx.app
+        .post(
+            &format!("/api/v1/draws/{id}/publication"),
+            Some(&fx.center),
+            &json!({"reason": "中标候选人公示需要公布评标委员会名单"}),
+        )
+        .await
+}
+
+async fn approve_publication(fx: &DrawFixture, id: &str) -> reqwest::Response {
+    fx.app
+        .post(
+            &format!("/api/v1/draws/{id}/publication/approve"),
+            Some(&fx.supervisor),
+            &json!({}),
+        )
+        .await
+}
+
+async fn assert_not_yet_publishable(response: reqwest::Response, when: &str) {
+    let problem = assert_problem(response, StatusCode::CONFLICT).await;
+    assert_eq!(
+        problem["type"],
+        "urn:sealdraw:problem:evaluation-not-closed"
+    );
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("confidential until the evaluation has closed"),
+        "{detail}"
+    );
+    assert!(detail.contains(when), "{detail} does not say {when}");
+}
+
+#[tokio::test]
+async fn an_on_site_committee_list_is_published_only_once_its_evaluation_window_has_ended() {
+    let fx = DrawFixture::with(&experts(12, "A0302"), outlive_the_evaluation).await;
+    let body = fx.request(json!([{ "specialty_prefixes": ["A03"], "count": 2, "reserves": 1 }]));
+    let view = fx.drawn(&body).await;
+    assert_eq!(view["mode"], "on_site");
+    let id = view["draw_id"].as_str().unwrap();
+    fx.confirm_all(id).await;
+    let end = sealdraw::clock::to_rfc3339(evaluation_end(&view));
+
+    assert_not_yet_publishable(request_publication(&fx, id).await, &end).await;
+    // A minute before the window ends the evaluation may still be going on.
+    let now = sealdraw::clock::Clock::now_millis(&fx.app.clock);
+    let minute_before = (evaluation_end(&view) - now - 60_000) as u64;
+    fx.app
+        .clock
+        .advance(std::time::Duration::from_millis(minute_before));
+    assert_not_yet_publishable(request_publication(&fx, id).await, &end).await;
+    fx.app.clock.advance(std::time::Duration::from_secs(60));
+    let requested = request_publication(&fx, id).await;
+    assert_eq!(
+        requested.status(),
+        StatusCode::CREATED,
+        "{}",
+        requested.text().await.unwrap()
+    );
+    assert_eq!(approve_publication(&fx, id).await.status(), StatusCode::OK);
+    let members = fx
+        .app
+        .get_json(&format!("/api/v1/draws/{id}/committee"), Some(&fx.center))
+        .await;
+    assert_eq!(members.as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_session_committee_list_is_published_only_once_its_session_has_closed() {
+    let committee = Committee::new(Mode::Distributed, 5, 1).await;
+    let (fx, id) = (&committee.fx, committee.draw_id.as_str());
+    assert_eq!(fx.view(id).await["complete"], true);
+    let waiting_for = format!(
+        "once evaluation session {} has closed",
+        committee.session_id
+    );
+    assert_not_yet_publishable(request_publication(fx, id).await, &waiting_for).await;
+
+    // An approval recorded before publication waited for the evaluation opens nothing early.
+    let center = fx.app.get_json("/api/v1/me", Some(&fx.center)).await;
+    let supervisor = fx.app.get_json("/api/v1/me", Some(&fx.supervisor)).await;
+    fx.app
+        .execute_sql(&format!(
+            "INSERT INTO draw_publications \
+             (draw_id, requested_by, requested_at, reason, approved_by, approved_at) \
+             VALUES ('{id}', '{}', 0, 'approved early', '{}', 0)",
+            center["account_id"].as_str().unwrap(),
+            supervisor["account_id"].as_str().unwrap(),
+        ))
+        .await;
+    let committee_list = format!("/api/v1/draws/{id}/committee");
+    assert_not_yet_publishable(
+        fx.app.get(&committee_list, Some(&fx.center)).await,
+        &waiting_for,
+    )
+    .await;
+    fx.app
+        .execute_sql(&format!(
+            "DELETE FROM draw_publications WHERE draw_id = '{id}'"
+        ))
+        .await;
+
+    let mut clients = committee.everyone().await;
+    run_to_signed_report(&committee, &mut clients).await;
+    let requested = request_publication(fx, id).await;
+    assert_eq!(
+        requested.status(),
+        StatusCode::CREATED,
+        "{}",
+        requested.text().await.unwrap()
+    );
+    assert_eq!(approve_publication(fx, id).await.status(), StatusCode::OK);
+    let members = fx.app.get_json(&committee_list, Some(&fx.center)).await;
+    assert_eq!(members.as_array().unwrap().len(), 5);
 }
 
 #[tokio::test]

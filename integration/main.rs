@@ -25,6 +25,7 @@ mod pool;
 mod resilience;
 mod session_client;
 mod sessions;
+mod storage;
 mod tls;
 mod websockets;
 mod witness;

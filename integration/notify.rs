@@ -698,8 +698,8 @@ async fn a_master_key_rotation_reseals_pending_notifications_which_still_deliver
 async fn sealed_key_ids(app: &TestApp) -> Vec<String> {
     let sql = "SELECT sealed_recipient FROM outbox UNION ALL SELECT sealed_params FROM outbox";
     let blobs: Vec<Vec<u8>> = match &app.state.store {
-        Store::Sqlite(pool, _) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
-        Store::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
+        Store::Sqlite(pool, ..) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
+        Store::Postgres(pool, _) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
     };
     blobs
         .iter()

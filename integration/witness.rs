@@ -495,14 +495,14 @@ async fn rewind_log(store: &Store, size: u64) {
     }
     for (sql, binds) in statements {
         match store {
-            Store::Sqlite(pool, _) => {
+            Store::Sqlite(pool, ..) => {
                 let mut query = sqlx::query(&sql);
                 for bind in binds {
                     query = query.bind(bind);
                 }
                 query.execute(pool).await.unwrap();
             }
-            Store::Postgres(pool) => {
+            Store::Postgres(pool, _) => {
                 let mut query = sqlx::query(&sql);
                 for bind in binds {
                     query = query.bind(bind);

@@ -135,7 +135,9 @@ enum AuditCommand {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Verify an export offline, trusting only the given log key (and witnesses).
+    /// Verify an export offline, trusting only the given log key (and witnesses). Exit 0
+    /// verified, 1 verification failed, 2 cannot verify (a file missing or unreadable, a key
+    /// unusable).
     Verify {
         dir: PathBuf,
         #[command(flatten)]
@@ -258,8 +260,8 @@ enum KeysCommand {
     RetireLog { id: String },
 }
 
-/// Exit status of `sealdraw draw verify` when the record cannot be read or a key is unusable,
-/// as opposed to 1 for a record that fails verification.
+/// Exit status of `sealdraw draw verify` and `sealdraw audit verify` when the input cannot be
+/// read or a key is unusable, as opposed to 1 for input that fails verification.
 const EXIT_UNUSABLE_INPUT: u8 = 2;
 
 pub fn run() -> anyhow::Result<ExitCode> {
@@ -317,7 +319,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
             println!("  CA to trust: {}", certificates.ca().display());
             Ok(())
         }
-        Command::Audit(command) => runtime.block_on(audit(settings, command)),
+        Command::Audit(command) => return runtime.block_on(audit(settings, command)),
         Command::Pool(command) => runtime.block_on(pool(settings, command)),
         Command::Keys(KeysCommand::Rotate) => runtime.block_on(rotate_sealing_key(settings)),
         Command::Keys(KeysCommand::RotateLog) => runtime.block_on(rotate_log_key(settings, None)),
@@ -508,7 +510,7 @@ fn command_line_log(settings: &Settings, store: &crate::store::Store) -> anyhow:
     )?)
 }
 
-async fn audit(settings: Settings, command: AuditCommand) -> anyhow::Result<()> {
+async fn audit(settings: Settings, command: AuditCommand) -> anyhow::Result<ExitCode> {
     match command {
         AuditCommand::Key => {
             let log = command_line_log(&settings, &startup::connect_store(&settings).await?)?;
@@ -525,30 +527,7 @@ async fn audit(settings: Settings, command: AuditCommand) -> anyhow::Result<()> 
             );
         }
         AuditCommand::Verify { dir, trust, since } => {
-            let saved = since
-                .iter()
-                .map(|path| {
-                    std::fs::read_to_string(path)
-                        .with_context(|| format!("cannot read {}", path.display()))
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            let report =
-                export::verify_dir(&dir, &trust.log_keys()?, trust.policy()?.as_ref(), &saved)?;
-            println!(
-                "OK: {} entries and {} hash tiles verify against the signed checkpoint (size {}, {} witness cosignatures){}",
-                report.entries,
-                report.hash_tiles,
-                report.size,
-                report.witnesses,
-                if report.extends.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        "; it extends the saved checkpoints of sizes {:?}",
-                        report.extends
-                    )
-                }
-            );
+            return Ok(audit_verify(&dir, &trust, &since));
         }
         AuditCommand::Draws { dir, trust } => {
             let report =
@@ -573,7 +552,60 @@ async fn audit(settings: Settings, command: AuditCommand) -> anyhow::Result<()> 
             println!("OK: entry {index} is in the log of size {size} signed by the given key");
         }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `sealdraw audit verify`. Exit 0 verified; 1 verification failed (an altered entry or tile, a
+/// bad signature, a log that shrank or was rewritten); 2 cannot verify (a file missing or
+/// unreadable, a key unusable), which says nothing either way.
+fn audit_verify(dir: &std::path::Path, trust: &TrustArgs, since: &[PathBuf]) -> ExitCode {
+    let inputs = || -> anyhow::Result<_> {
+        let saved = since
+            .iter()
+            .map(|path| {
+                std::fs::read_to_string(path).map_err(|source| export::ExportError::Read {
+                    path: path.clone(),
+                    source,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((saved, trust.log_keys()?, trust.policy()?))
+    };
+    let verified = inputs().and_then(|(saved, keys, policy)| {
+        Ok(export::verify_dir(dir, &keys, policy.as_ref(), &saved)?)
+    });
+    match verified {
+        Ok(report) => {
+            println!(
+                "OK: {} entries and {} hash tiles verify against the signed checkpoint (size {}, {} witness cosignatures){}",
+                report.entries,
+                report.hash_tiles,
+                report.size,
+                report.witnesses,
+                if report.extends.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; it extends the saved checkpoints of sizes {:?}",
+                        report.extends
+                    )
+                }
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error)
+            if error
+                .downcast_ref::<export::ExportError>()
+                .is_none_or(export::ExportError::is_unreadable) =>
+        {
+            eprintln!("cannot verify: {error:#}");
+            ExitCode::from(EXIT_UNUSABLE_INPUT)
+        }
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 // `sealdraw bench`: arguments and dispatch; the measurements live in `crate::bench`.

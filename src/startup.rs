@@ -141,6 +141,11 @@ impl Application {
                 hotline: settings.notify.hotline.clone(),
             },
         ));
+        // A draw completed by a contribution just before the last stop is executed now, before
+        // anyone is served, rather than when its window closes.
+        if let Err(error) = draws.execute_ready().await {
+            tracing::error!(%error, "executing ready draws at start-up failed");
+        }
         let invitations = Arc::new(InvitationService::new(
             store.clone(),
             clock.clone(),
@@ -185,6 +190,7 @@ impl Application {
             keys,
             request_timeout: Duration::from_secs(settings.server.request_timeout_secs),
             max_body_bytes: settings.server.max_body_bytes,
+            readiness: http::health::Readiness::default(),
         });
         let listeners = match listener {
             Some(listener) => vec![listener],

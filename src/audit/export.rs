@@ -4,11 +4,11 @@
 //! An export is a directory in the tlog-tiles layout — `checkpoint`, `key`, `tile/<L>/<N>…` hash
 //! tiles and `tile/entries/<N>…` entry bundles — so any tlog-tiles client can read it too.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use super::checkpoint::open_checkpoint;
 use super::log::{AuditError, AuditLog};
-use super::merkle::{self, Frontier};
 use super::note::{NoteVerifier, WitnessPolicy};
 use super::proof::{LogTrust, TlogProof};
 use super::tiles::{
@@ -24,6 +24,8 @@ pub enum ExportError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// A file that is missing or unreadable: the export cannot be verified, which says nothing
+    /// about whether it was tampered with.
     #[error("cannot read {path}: {source}")]
     Read {
         path: PathBuf,
@@ -41,6 +43,14 @@ pub enum ExportError {
     Forked(u64),
     #[error("proof: {0}")]
     Proof(String),
+}
+
+impl ExportError {
+    /// Whether the export could not be checked at all (a file missing or unreadable), as
+    /// opposed to checked and found wrong.
+    pub fn is_unreadable(&self) -> bool {
+        matches!(self, Self::Read { .. })
+    }
 }
 
 #[derive(Debug)]
@@ -92,9 +102,7 @@ pub fn verify_dir(
     let checkpoint = open_checkpoint(&note, &origin, log_keys, witnesses)
         .map_err(|e| ExportError::Checkpoint(e.to_string()))?;
     let (size, root) = (checkpoint.checkpoint().size, checkpoint.checkpoint().root);
-    let fetch = |path: &TilePath| std::fs::read(dir.join(path.to_string())).ok();
-    let verified = tiles::verify_tiles(size, &root, fetch)?;
-    let mut extends = Vec::new();
+    let mut saved_trees = Vec::new();
     for saved in saved_checkpoints {
         let saved = open_checkpoint(saved, &origin, log_keys, None)
             .map_err(|e| ExportError::Checkpoint(format!("saved checkpoint: {e}")))?;
@@ -105,10 +113,28 @@ pub fn verify_dir(
                 exported: size,
             });
         }
-        if root_of_prefix(dir, saved.size)? != saved.root {
-            return Err(ExportError::Forked(saved.size));
+        saved_trees.push((saved.size, saved.root));
+    }
+    let prefixes: BTreeSet<u64> = saved_trees.iter().map(|(size, _)| *size).collect();
+    let mut unreadable = None;
+    let fetch = |tile: &TilePath| {
+        let path = dir.join(tile.to_string());
+        std::fs::read(&path)
+            .map_err(|source| unreadable = Some(ExportError::Read { path, source }))
+            .ok()
+    };
+    let verified = tiles::verify_tiles_and_prefixes(size, &root, &prefixes, fetch);
+    let (verified, prefix_roots) = match (verified, unreadable) {
+        (Ok(verified), _) => verified,
+        (Err(tiles::TileVerifyError::Missing(_)), Some(unreadable)) => return Err(unreadable),
+        (Err(error), _) => return Err(error.into()),
+    };
+    let mut extends = Vec::new();
+    for (saved_size, saved_root) in saved_trees {
+        if prefix_roots.get(&saved_size) != Some(&saved_root) {
+            return Err(ExportError::Forked(saved_size));
         }
-        extends.push(saved.size);
+        extends.push(saved_size);
     }
     Ok(VerifyReport {
         size,
@@ -168,32 +194,6 @@ fn origin_of(log_keys: &[NoteVerifier]) -> Result<String, ExportError> {
         .ok_or_else(|| ExportError::Checkpoint("no log key given".into()))
 }
 
-fn root_of_prefix(dir: &Path, size: u64) -> Result<merkle::Hash, ExportError> {
-    let mut frontier = Frontier::new();
-    for bundle in entry_bundles_for_tree(size) {
-        let path = dir.join(bundle.to_string());
-        // A bundle of the export's own tree may be wider than the prefix needs.
-        let bytes = std::fs::read(&path).or_else(|_| {
-            let full = TilePath::entries(bundle.index(), tiles::TILE_WIDTH)
-                .map_err(|e| ExportError::Checkpoint(e.to_string()))?;
-            std::fs::read(dir.join(full.to_string()))
-                .map_err(|source| ExportError::Read { path, source })
-        });
-        let bytes = match bytes {
-            Ok(bytes) => bytes,
-            Err(_) => return Err(ExportError::Forked(size)),
-        };
-        let entries =
-            decode_entry_bundle(&bytes).map_err(|e| ExportError::Checkpoint(e.to_string()))?;
-        for entry in entries.into_iter().take(usize::from(bundle.width())) {
-            frontier
-                .append(merkle::leaf_hash(entry))
-                .map_err(|e| ExportError::Checkpoint(e.to_string()))?;
-        }
-    }
-    Ok(frontier.root())
-}
-
 fn write(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
     let error = |source| ExportError::Write {
         path: path.to_path_buf(),
@@ -210,4 +210,189 @@ fn read_text(path: &Path) -> Result<String, ExportError> {
         path: path.to_path_buf(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::audit::checkpoint::{Checkpoint, sign_checkpoint};
+    use crate::audit::merkle::MemoryTree;
+    use crate::audit::note::NoteSigner;
+    use crate::audit::tiles::{build_hash_tile, encode_entry_bundle, tile_needs};
+
+    const ORIGIN: &str = "sealdraw.test/log";
+
+    /// A log of `entries` entries kept in memory, signing checkpoints of any of its sizes.
+    struct Log {
+        signer: NoteSigner,
+        entries: Vec<Vec<u8>>,
+        tree: MemoryTree,
+    }
+
+    impl Log {
+        fn new(entries: u64, seed: u8) -> Self {
+            let mut log = Self {
+                signer: NoteSigner::from_seed(ORIGIN, &[7; 32]).unwrap(),
+                entries: Vec::new(),
+                tree: MemoryTree::new(),
+            };
+            for index in 0..entries {
+                let entry = format!("entry {index} of log {seed}").into_bytes();
+                log.tree.append(&entry).unwrap();
+                log.entries.push(entry);
+            }
+            log
+        }
+
+        fn keys(&self) -> Vec<NoteVerifier> {
+            vec![self.signer.verifier()]
+        }
+
+        fn checkpoint(&self, size: u64) -> String {
+            let root = self.tree.root_at(size).unwrap();
+            sign_checkpoint(&Checkpoint::new(ORIGIN, size, root), &[&self.signer]).unwrap()
+        }
+
+        /// Writes the export of the whole log, as `export` does, into a fresh directory.
+        fn export(&self) -> tempfile::TempDir {
+            let dir = tempfile::tempdir().unwrap();
+            let size = self.entries.len() as u64;
+            write(
+                &dir.path().join("checkpoint"),
+                self.checkpoint(size).as_bytes(),
+            )
+            .unwrap();
+            for tile in hash_tiles_for_tree(size) {
+                let stored = self.tree.lookup(&tile_needs(&tile).unwrap());
+                let bytes = build_hash_tile(&tile, &stored).unwrap();
+                write(&dir.path().join(tile.to_string()), &bytes).unwrap();
+            }
+            for bundle in entry_bundles_for_tree(size) {
+                let (start, end) = bundle.leaf_range();
+                let entries = &self.entries[start as usize..end as usize];
+                let bytes = encode_entry_bundle(entries.iter().map(Vec::as_slice)).unwrap();
+                write(&dir.path().join(bundle.to_string()), &bytes).unwrap();
+            }
+            dir
+        }
+
+        fn verify_since(&self, dir: &Path, saved: &[u64]) -> Result<VerifyReport, ExportError> {
+            let saved: Vec<String> = saved.iter().map(|&size| self.checkpoint(size)).collect();
+            verify_dir(dir, &self.keys(), None, &saved)
+        }
+    }
+
+    #[test]
+    fn a_log_that_grew_within_its_last_tile_extends_its_earlier_checkpoints() {
+        // The sizes of the review's report.
+        for (old, new) in [(52, 83), (2_881, 2_884)] {
+            let log = Log::new(new, 0);
+            let export = log.export();
+            let report = log.verify_since(export.path(), &[old]).unwrap();
+            assert_eq!(report.extends, vec![old]);
+        }
+    }
+
+    #[test]
+    fn every_pair_of_sizes_up_to_three_hundred_verifies() {
+        // Checkpoints are signed once per size; each export is checked against all earlier ones.
+        let log = Log::new(300, 0);
+        let checkpoints: Vec<String> = (0..=300).map(|size| log.checkpoint(size)).collect();
+        for new in 0..=300_u64 {
+            let grown = Log::new(new, 0);
+            let export = grown.export();
+            let saved = &checkpoints[..=new as usize];
+            let report = verify_dir(export.path(), &log.keys(), None, saved)
+                .unwrap_or_else(|error| panic!("size {new}: {error}"));
+            assert_eq!(report.extends, (0..=new).collect::<Vec<_>>());
+        }
+    }
+
+    /// Earlier sizes near the interesting places: the same tile as `new`, tile boundaries, the
+    /// start, anywhere.
+    fn earlier_sizes(new: u64) -> Vec<u64> {
+        let tile = u64::from(tiles::TILE_WIDTH);
+        let start_of_last_tile = new / tile * tile;
+        let mut sizes = vec![0, 1, new, new.saturating_sub(1), start_of_last_tile];
+        sizes.extend([start_of_last_tile + 1, start_of_last_tile.saturating_sub(1)]);
+        sizes.extend([tile - 1, tile, tile + 1]);
+        sizes.retain(|&size| size <= new);
+        sizes
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn a_grown_log_verifies_since_any_earlier_size(
+            new in 257_u64..5_000,
+            fraction in 0.0_f64..=1.0,
+        ) {
+            let log = Log::new(new, 0);
+            let export = log.export();
+            let mut saved = earlier_sizes(new);
+            saved.push((new as f64 * fraction) as u64);
+            let report = log.verify_since(export.path(), &saved);
+            prop_assert!(report.is_ok(), "{new} since {saved:?}: {report:?}");
+            let mut extends = report.unwrap().extends;
+            extends.sort_unstable();
+            saved.sort_unstable();
+            prop_assert_eq!(extends, saved);
+        }
+
+        #[test]
+        fn a_rewritten_history_is_detected_at_any_size(
+            new in 1_u64..1_000,
+            fraction in 0.0_f64..=1.0,
+        ) {
+            let old = ((new as f64 * fraction) as u64).max(1);
+            // Another history, signed with the same key: what an operator could produce.
+            let other = Log::new(old, 1);
+            let log = Log::new(new, 0);
+            let export = log.export();
+            let result = verify_dir(export.path(), &log.keys(), None, &[other.checkpoint(old)]);
+            prop_assert!(
+                matches!(result, Err(ExportError::Forked(size)) if size == old),
+                "{new} since a rewritten {old}: {result:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_missing_file_cannot_be_verified_and_is_named_rather_than_called_tampering() {
+        let log = Log::new(83, 0);
+        let export = log.export();
+        let missing = export.path().join("tile/entries/000.p/83");
+        std::fs::remove_file(&missing).unwrap();
+        let error = log.verify_since(export.path(), &[52]).unwrap_err();
+        assert!(error.is_unreadable(), "{error}");
+        assert!(matches!(&error, ExportError::Read { path, .. } if *path == missing));
+        assert!(
+            error.to_string().contains("tile/entries/000.p/83"),
+            "{error}"
+        );
+
+        std::fs::remove_file(export.path().join("checkpoint")).unwrap();
+        let error = log.verify_since(export.path(), &[]).unwrap_err();
+        assert!(error.is_unreadable(), "{error}");
+    }
+
+    #[test]
+    fn a_log_that_shrank_is_still_reported_as_such() {
+        let log = Log::new(40, 0);
+        let export = Log::new(30, 0).export();
+        let error = log.verify_since(export.path(), &[40]).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                ExportError::Shrunk {
+                    saved: 40,
+                    exported: 30
+                }
+            ),
+            "{error}"
+        );
+    }
 }

@@ -6,6 +6,7 @@
 //! hashes of Merkle level `8·L`, so every tile hash is a node of the stored
 //! hash model in `merkle` and tiles are built by plain lookups.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
@@ -347,9 +348,22 @@ fn describe_disagreement(entry: Option<u64>, tile: Option<(TilePath, u16)>) -> S
 pub fn verify_tiles(
     size: u64,
     root: &Hash,
-    mut fetch: impl FnMut(&TilePath) -> Option<Vec<u8>>,
+    fetch: impl FnMut(&TilePath) -> Option<Vec<u8>>,
 ) -> Result<TileVerification, TileVerifyError> {
-    let mut check = ExportCheck::new(size);
+    verify_tiles_and_prefixes(size, root, &BTreeSet::new(), fetch).map(|(verified, _)| verified)
+}
+
+/// [`verify_tiles`], which also returns the root of the tree's first `n` entries for every `n`
+/// in `prefixes` up to `size`, computed in the same pass from the same verified entries: what
+/// shows that the tree extends an earlier checkpoint of size `n`. A prefix may end anywhere,
+/// inside a bundle the tree holds only partly as well.
+pub fn verify_tiles_and_prefixes(
+    size: u64,
+    root: &Hash,
+    prefixes: &BTreeSet<u64>,
+    mut fetch: impl FnMut(&TilePath) -> Option<Vec<u8>>,
+) -> Result<(TileVerification, BTreeMap<u64, Hash>), TileVerifyError> {
+    let mut check = ExportCheck::new(size, prefixes);
     for bundle in entry_bundles_for_tree(size) {
         let bundle_bytes = fetch(&bundle).ok_or(TileVerifyError::Missing(bundle))?;
         let entries =
@@ -406,6 +420,9 @@ struct ExportCheck {
     tiles_tree: Option<Frontier>,
     /// The tile currently being compared at each tile level above 0.
     open_tiles: Vec<Option<(TilePath, Vec<u8>)>>,
+    /// Sizes whose root is wanted, and the roots found so far.
+    prefixes: BTreeSet<u64>,
+    prefix_roots: BTreeMap<u64, Hash>,
     first_entry_mismatch: Option<(u64, TilePath)>,
     first_tile_mismatch: Option<(TilePath, u16)>,
     entry_bundles: u64,
@@ -413,12 +430,20 @@ struct ExportCheck {
 }
 
 impl ExportCheck {
-    fn new(size: u64) -> Self {
+    fn new(size: u64, prefixes: &BTreeSet<u64>) -> Self {
+        let entries_tree = Frontier::new();
+        let prefix_roots = prefixes
+            .contains(&0)
+            .then(|| (0, entries_tree.root()))
+            .into_iter()
+            .collect();
         Self {
             size,
-            entries_tree: Frontier::new(),
+            entries_tree,
             tiles_tree: None,
             open_tiles: vec![None; usize::from(MAX_TILE_LEVEL) + 1],
+            prefixes: prefixes.clone(),
+            prefix_roots,
             first_entry_mismatch: None,
             first_tile_mismatch: None,
             entry_bundles: 0,
@@ -449,6 +474,10 @@ impl ExportCheck {
                 self.first_tile_mismatch
                     .get_or_insert((tile, (index % u64::from(TILE_WIDTH)) as u16));
             }
+        }
+        let appended = self.entries_tree.size();
+        if self.prefixes.contains(&appended) {
+            self.prefix_roots.insert(appended, self.entries_tree.root());
         }
         Ok(())
     }
@@ -496,17 +525,23 @@ impl ExportCheck {
         Ok((tile, published))
     }
 
-    fn finish(self, root: &Hash) -> Result<TileVerification, TileVerifyError> {
+    /// The verification, and the prefix roots, which the entries' reproducing the checkpoint
+    /// root makes trustworthy.
+    fn finish(
+        self,
+        root: &Hash,
+    ) -> Result<(TileVerification, BTreeMap<u64, Hash>), TileVerifyError> {
         let entries_root = self.entries_tree.root();
         if entries_root == *root {
             if let Some((path, position)) = self.first_tile_mismatch {
                 return Err(TileVerifyError::TileMismatch { path, position });
             }
-            return Ok(TileVerification {
+            let verified = TileVerification {
                 entries: self.size,
                 entry_bundles: self.entry_bundles,
                 hash_tiles: self.hash_tiles,
-            });
+            };
+            return Ok((verified, self.prefix_roots));
         }
         let tiles_root = self
             .tiles_tree

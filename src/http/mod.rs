@@ -63,6 +63,7 @@ pub struct AppState {
     pub keys: Arc<KeyRing>,
     pub request_timeout: Duration,
     pub max_body_bytes: usize,
+    pub readiness: health::Readiness,
 }
 
 #[derive(OpenApi)]

@@ -504,6 +504,7 @@ impl From<crate::notify::invitations::InvitationError> for ApiError {
             Late => conflict("answer-too-late", error.to_string()),
             Incomplete => conflict("committee-incomplete", error.to_string()),
             AlreadyApproved => conflict("already-approved", error.to_string()),
+            EvaluationNotClosed(_) => conflict("evaluation-not-closed", error.to_string()),
             NotPublished => Self::new(
                 StatusCode::FORBIDDEN,
                 "not-published",

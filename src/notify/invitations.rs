@@ -17,6 +17,7 @@ use crate::crypto::{KeyRing, Rng, constant_time_eq};
 use crate::draw::DrawToken;
 use crate::draw::service::{DrawService, DrawServiceError, PendingReplacement};
 use crate::pool::PoolService;
+use crate::session::rules::Phase;
 use crate::store::draws::DrawRow;
 use crate::store::invitations::{Answer, InvitationRow};
 use crate::store::{Store, StoreError, Tx};
@@ -64,6 +65,12 @@ pub enum InvitationError {
     NotPublished,
     #[error("the publication has already been approved")]
     AlreadyApproved,
+    /// The committee list stays confidential until the evaluation's result is decided; the
+    /// text says when publication becomes possible.
+    #[error(
+        "the committee list stays confidential until the evaluation has closed (招标投标法 §37); {0}"
+    )]
+    EvaluationNotClosed(String),
     #[error(transparent)]
     Draw(#[from] DrawServiceError),
     #[error(transparent)]
@@ -710,6 +717,7 @@ impl InvitationService {
         if !crate::draw::service::committee_complete(&mut tx, &draw).await? {
             return Err(InvitationError::Incomplete);
         }
+        evaluation_closed(&mut tx, &draw, now).await?;
         tx.request_publication(draw_id, &center.account_id, reason.trim(), now)
             .await?;
         let entry = AuditEntry::new("draw.publication_requested", now, Actor::of(center))
@@ -745,6 +753,11 @@ impl InvitationService {
             .publication(draw_id)
             .await?
             .ok_or(InvitationError::NotPublished)?;
+        let draw = tx
+            .draw(draw_id)
+            .await?
+            .ok_or_else(|| corrupt("a publication without its draw"))?;
+        evaluation_closed(&mut tx, &draw, now).await?;
         if !tx
             .approve_publication(draw_id, &supervisor.account_id, now)
             .await?
@@ -785,6 +798,8 @@ impl InvitationService {
         if !approved {
             return Err(InvitationError::NotPublished);
         }
+        // Approvals given before publication waited for the evaluation do not release it early.
+        evaluation_closed(&mut tx, &draw, now).await?;
         let mut members = Vec::new();
         // The root's seats, then each linked draw's, which fill seats of the root's strata.
         let mut family = vec![(draw.id.clone(), None)];
@@ -822,6 +837,39 @@ impl InvitationService {
         tx.commit().await?;
         Ok(members)
     }
+}
+
+/// Refuses to release the committee list before the result is decided (招标投标法 §37: the
+/// list is confidential until then): once the draw's evaluation session has closed, or — for a
+/// draw evaluated without a session, such as on site, whose result sealdraw does not record —
+/// once its evaluation window has ended.
+async fn evaluation_closed(
+    tx: &mut Tx,
+    draw: &DrawRow,
+    now: Millis,
+) -> Result<(), InvitationError> {
+    let Some(session_id) = tx.session_of_draw(&draw.id).await? else {
+        let end = draw.evaluation_end();
+        if now >= end {
+            return Ok(());
+        }
+        return Err(InvitationError::EvaluationNotClosed(format!(
+            "publication becomes possible at the end of the evaluation window, {}",
+            to_rfc3339(end)
+        )));
+    };
+    let session = tx
+        .session(&session_id)
+        .await?
+        .ok_or_else(|| corrupt("a draw's session vanished"))?;
+    if session.phase == Phase::Closed.as_str() {
+        return Ok(());
+    }
+    Err(InvitationError::EvaluationNotClosed(format!(
+        "publication becomes possible once evaluation session {session_id} has closed (it is now \
+         in phase {})",
+        session.phase
+    )))
 }
 
 /// A decline's reason and declared relationship, checked.

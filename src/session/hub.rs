@@ -325,7 +325,7 @@ impl Hub {
         mut stop: tokio::sync::watch::Receiver<bool>,
     ) {
         let pool = match &self.store {
-            Store::Postgres(pool) => Some(pool.clone()),
+            Store::Postgres(pool, _) => Some(pool.clone()),
             Store::Sqlite(..) => None,
         };
         let mut listener: Option<sqlx::postgres::PgListener> = None;

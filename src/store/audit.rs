@@ -80,6 +80,26 @@ impl Tx {
         Ok(())
     }
 
+    /// The readiness probe's placeholder entry (see [`super::Store::probe_writes`]): index -1,
+    /// which no log index can be, written only inside the probe's own transaction.
+    pub(super) async fn insert_probe_entry(&mut self) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO audit_entries (idx, entry, created_at) VALUES (-1, $1, 0)")
+            .bind(Vec::<u8>::new())
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub(super) async fn delete_probe_entry(&mut self) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query("DELETE FROM audit_entries WHERE idx = -1")
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
     /// The audit rows this transaction has appended so far.
     pub fn pending_audit(&mut self) -> &mut PendingAudit {
         match self {

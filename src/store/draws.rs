@@ -65,6 +65,13 @@ impl DrawRow {
     }
 }
 
+impl DrawRow {
+    /// When the evaluation the draw is for is due to end.
+    pub fn evaluation_end(&self) -> i64 {
+        self.evaluation_start + i64::from(self.evaluation_minutes) * 60_000
+    }
+}
+
 const DRAW_COLUMNS: &str = "id, center_id, parent_draw_id, parent_stratum, link_reason, tender_reference, \
      tender_name, venue, mode, evaluation_start, evaluation_minutes, status, filter_json, \
      exclusions_json, intent_json, intent_hash, intent_index, sealed_secret, \
@@ -477,6 +484,21 @@ impl Tx {
             .bind(parent)
             .fetch_all(conn)
             .await)?)
+    }
+
+    /// `(draw id, contributor role)` of every contribution to a draw still without a result,
+    /// grouped by draw. Few draws await contributions at a time, each with at most a handful.
+    pub async fn contributors_of_awaiting_draws(
+        &mut self,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, (String, String)>(
+            "SELECT c.draw_id, c.role FROM draw_contributions c \
+             JOIN draws d ON d.id = c.draw_id WHERE d.status = 'awaiting_entropy' \
+             ORDER BY c.draw_id, c.position")
+            .fetch_all(conn)
+            .await)?,
+        )
     }
 
     /// Draws whose contribution window has closed without a result.

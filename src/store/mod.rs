@@ -41,8 +41,8 @@ pub enum Backend {
 
 #[derive(Clone)]
 pub enum Store {
-    Sqlite(SqlitePool, WriterQueue),
-    Postgres(PgPool),
+    Sqlite(SqlitePool, WriterQueue, WriteHealth),
+    Postgres(PgPool, WriteHealth),
 }
 
 /// SQLite has one writer at a time. Writers of this process wait for it here, in arrival
@@ -53,6 +53,30 @@ pub struct WriterQueue(std::sync::Arc<tokio::sync::Mutex<()>>);
 
 /// How long a writer waits for its turn; the same bound as SQLite's own busy timeout.
 const WRITER_WAIT: Duration = Duration::from_secs(5);
+
+/// Whether the last write transaction failed to commit. Readiness needs to know: a probe that
+/// rolls back cannot see a failing commit, since SQLite writes nothing to disk before COMMIT.
+#[derive(Clone, Default)]
+pub struct WriteHealth(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl WriteHealth {
+    fn record(&self, committed: bool) {
+        let was_failing = self
+            .0
+            .swap(!committed, std::sync::atomic::Ordering::Relaxed);
+        match (was_failing, committed) {
+            (false, false) => {
+                tracing::warn!("a database write failed to commit; readiness now needs a commit")
+            }
+            (true, true) => tracing::info!("database writes commit again"),
+            _ => {}
+        }
+    }
+
+    fn commit_failed(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
 
 /// A transaction on either backend. Dropping it without `commit` rolls it back, with the
 /// audit entries appended in it (see [`audit::PendingAudit`]).
@@ -65,19 +89,24 @@ pub enum Tx {
 pub struct SqliteTx {
     transaction: Transaction<'static, Sqlite>,
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    /// Where a write transaction reports whether it committed; `None` for reads.
+    health: Option<WriteHealth>,
     pending_audit: audit::PendingAudit,
 }
 
 /// A PostgreSQL transaction.
 pub struct PgTx {
     transaction: Transaction<'static, Postgres>,
+    /// Where a write transaction reports whether it committed; `None` for reads.
+    health: Option<WriteHealth>,
     pending_audit: audit::PendingAudit,
 }
 
 impl PgTx {
-    fn new(transaction: Transaction<'static, Postgres>) -> Self {
+    fn new(transaction: Transaction<'static, Postgres>, health: Option<WriteHealth>) -> Self {
         Self {
             transaction,
+            health,
             pending_audit: audit::PendingAudit::default(),
         }
     }
@@ -116,6 +145,7 @@ impl SqliteTx {
         Self {
             transaction,
             _turn: None,
+            health: None,
             pending_audit: audit::PendingAudit::default(),
         }
     }
@@ -151,7 +181,7 @@ impl Store {
                 .acquire_timeout(options.acquire_timeout)
                 .connect(url)
                 .await?;
-            return Ok(Self::Postgres(pool));
+            return Ok(Self::Postgres(pool, WriteHealth::default()));
         }
         let connect = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
@@ -168,6 +198,14 @@ impl Store {
         let pool = SqlitePoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
+            .after_release(|connection, _| {
+                Box::pin(async move {
+                    // The connection's worker runs the rollback of a dropped transaction after
+                    // the drop; a ping queued behind it waits until it has run.
+                    sqlx::Connection::ping(connection).await?;
+                    Ok(fit_for_reuse(connection))
+                })
+            })
             .connect_with(connect)
             .await?;
         if on_disk {
@@ -178,20 +216,30 @@ impl Store {
                     .map_err(|e| StoreError::Database(e.into()))?;
             }
         }
-        Ok(Self::Sqlite(pool, WriterQueue::default()))
+        Ok(Self::Sqlite(
+            pool,
+            WriterQueue::default(),
+            WriteHealth::default(),
+        ))
     }
 
     pub fn backend(&self) -> Backend {
         match self {
             Self::Sqlite(..) => Backend::Sqlite,
-            Self::Postgres(_) => Backend::Postgres,
+            Self::Postgres(..) => Backend::Postgres,
+        }
+    }
+
+    fn health(&self) -> &WriteHealth {
+        match self {
+            Self::Sqlite(_, _, health) | Self::Postgres(_, health) => health,
         }
     }
 
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {
-            Self::Sqlite(pool, _) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
-            Self::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+            Self::Sqlite(pool, ..) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Self::Postgres(pool, _) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
         Ok(())
     }
@@ -200,25 +248,28 @@ impl Store {
     /// so that two writers never deadlock upgrading read locks.
     pub async fn write(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Self::Sqlite(pool, queue) => {
+            Self::Sqlite(pool, queue, health) => {
                 let turn = tokio::time::timeout(WRITER_WAIT, queue.0.clone().lock_owned())
                     .await
                     .map_err(|_| StoreError::Database(sqlx::Error::PoolTimedOut))?;
                 Tx::Sqlite(SqliteTx {
                     transaction: pool.begin_with("BEGIN IMMEDIATE").await?,
                     _turn: Some(turn),
+                    health: Some(health.clone()),
                     pending_audit: audit::PendingAudit::default(),
                 })
             }
-            Self::Postgres(pool) => Tx::Postgres(PgTx::new(pool.begin().await?)),
+            Self::Postgres(pool, health) => {
+                Tx::Postgres(PgTx::new(pool.begin().await?, Some(health.clone())))
+            }
         })
     }
 
     /// A transaction that only reads: a consistent snapshot that does not block writers.
     pub async fn read(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Self::Sqlite(pool, _) => Tx::Sqlite(SqliteTx::reading(pool.begin().await?)),
-            Self::Postgres(pool) => Tx::Postgres(PgTx::new(pool.begin().await?)),
+            Self::Sqlite(pool, ..) => Tx::Sqlite(SqliteTx::reading(pool.begin().await?)),
+            Self::Postgres(pool, _) => Tx::Postgres(PgTx::new(pool.begin().await?, None)),
         })
     }
 
@@ -226,38 +277,75 @@ impl Store {
     /// life (SQLite's read transactions already do; PostgreSQL needs REPEATABLE READ).
     pub async fn snapshot(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Self::Sqlite(pool, _) => Tx::Sqlite(SqliteTx::reading(pool.begin().await?)),
-            Self::Postgres(pool) => Tx::Postgres(PgTx::new(
+            Self::Sqlite(pool, ..) => Tx::Sqlite(SqliteTx::reading(pool.begin().await?)),
+            Self::Postgres(pool, _) => Tx::Postgres(PgTx::new(
                 pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     .await?,
+                None,
             )),
         })
     }
 
-    /// Readiness: the store answers and accepts a write transaction.
-    pub async fn ping(&self) -> Result<(), StoreError> {
+    /// Readiness: whether an action could be written now. Every action appends to the audit
+    /// log, so the probe does what an append does — takes the write lock and the log's head
+    /// and inserts an entry (a placeholder at index -1, which no reader ever sees) — and rolls
+    /// back. After a failed commit that is not enough: only a commit reaches the disk, so the
+    /// probe then deletes its placeholder and commits, and a commit that works clears the
+    /// failure.
+    pub async fn probe_writes(&self) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        on_conn!(&mut tx, conn => sqlx::query("SELECT 1").execute(conn).await.map(|r| r.rows_affected()))?;
-        tx.rollback().await
+        tx.lock_audit_head().await?;
+        tx.insert_probe_entry().await?;
+        if self.health().commit_failed() {
+            tx.delete_probe_entry().await?;
+            tx.commit().await
+        } else {
+            tx.rollback().await
+        }
     }
 
     pub async fn close(&self) {
         match self {
-            Self::Sqlite(pool, _) => pool.close().await,
-            Self::Postgres(pool) => pool.close().await,
+            Self::Sqlite(pool, ..) => pool.close().await,
+            Self::Postgres(pool, _) => pool.close().await,
         }
     }
 }
 
+/// Whether a SQLite connection coming back to the pool may serve again. SQLite rolls a
+/// transaction back by itself when a write fails with an I/O error or a full disk; sqlx's
+/// `ROLLBACK` then fails ("no transaction is active") and sqlx keeps counting the connection as
+/// inside a transaction, so every later `BEGIN IMMEDIATE` on it would be refused
+/// (`InvalidSavePointStatement`) until a restart. Such a connection is closed and the pool opens
+/// a fresh one. (sqlx's PostgreSQL side counts a dropped transaction closed as soon as it queues
+/// the `ROLLBACK`, so its connections cannot get stuck this way.)
+fn fit_for_reuse(connection: &sqlx::SqliteConnection) -> bool {
+    let fit = !sqlx::Connection::is_in_transaction(connection);
+    if !fit {
+        tracing::warn!("discarding a database connection left inside a failed transaction");
+    }
+    fit
+}
+
 impl Tx {
-    /// Writes the audit entries appended in this transaction, then commits.
+    /// Writes the audit entries appended in this transaction, then commits. A write
+    /// transaction reports the outcome to its store's [`WriteHealth`].
     pub async fn commit(mut self) -> Result<(), StoreError> {
-        self.write_pending_audit().await?;
-        match self {
-            Self::Sqlite(t) => t.transaction.commit().await?,
-            Self::Postgres(t) => t.transaction.commit().await?,
+        let written = self.write_pending_audit().await;
+        let (committed, health) = match self {
+            Self::Sqlite(t) => match written {
+                Ok(()) => (t.transaction.commit().await.map_err(Into::into), t.health),
+                Err(error) => (Err(error), t.health),
+            },
+            Self::Postgres(t) => match written {
+                Ok(()) => (t.transaction.commit().await.map_err(Into::into), t.health),
+                Err(error) => (Err(error), t.health),
+            },
+        };
+        if let Some(health) = health {
+            health.record(committed.is_ok());
         }
-        Ok(())
+        committed
     }
 
     pub async fn rollback(self) -> Result<(), StoreError> {
@@ -340,6 +428,54 @@ mod tests {
             "($1, $2, $3), ($4, $5, $6)"
         );
         assert_eq!(super::values_placeholders(1, 1), "($1)");
+    }
+
+    async fn sqlite_store(dir: &tempfile::TempDir) -> super::Store {
+        let url = format!("sqlite://{}", dir.path().join("store.db").display());
+        let options = super::ConnectOptions {
+            max_connections: 2,
+            acquire_timeout: std::time::Duration::from_secs(5),
+        };
+        let store = super::Store::connect(&url, &options).await.unwrap();
+        store.migrate().await.unwrap();
+        store
+    }
+
+    async fn execute(store: &super::Store, sql: &str) {
+        let super::Store::Sqlite(pool, ..) = store else {
+            unreachable!("a SQLite store")
+        };
+        sqlx::Executor::execute(pool, sql).await.unwrap();
+    }
+
+    /// SQL cannot make a SQLite COMMIT fail (the integration suite does it on PostgreSQL), so
+    /// the failure is recorded as `Tx::commit` records one.
+    #[tokio::test]
+    async fn after_a_failed_commit_readiness_commits_its_probe_and_a_working_commit_clears_the_failure()
+     {
+        let dir = tempfile::tempdir().unwrap();
+        let store = sqlite_store(&dir).await;
+        store.probe_writes().await.unwrap();
+        store.health().record(false);
+        // The disk still fails: SQLite rolls the transaction back on the first write.
+        execute(
+            &store,
+            "CREATE TRIGGER failing_disk BEFORE INSERT ON audit_entries \
+             BEGIN SELECT RAISE(ROLLBACK, 'disk I/O error'); END;",
+        )
+        .await;
+        assert!(store.probe_writes().await.is_err());
+        assert!(store.health().commit_failed());
+
+        execute(&store, "DROP TRIGGER failing_disk").await;
+        store.probe_writes().await.unwrap();
+        assert!(!store.health().commit_failed());
+        let mut tx = store.read().await.unwrap();
+        let left: i64 = on_conn!(&mut tx, conn => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_entries").fetch_one(conn).await)
+        .unwrap();
+        assert_eq!(left, 0, "the probe left an entry behind");
+        assert_eq!(tx.audit_head().await.unwrap(), vec![0; 8]);
     }
 
     #[test]

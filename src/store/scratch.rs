@@ -74,7 +74,7 @@ impl Store {
     pub async fn durability_settings(&self) -> Result<Vec<(String, String)>, StoreError> {
         let mut facts = Vec::new();
         match self {
-            Self::Sqlite(pool, _) => {
+            Self::Sqlite(pool, ..) => {
                 let version: String = sqlx::query_scalar("SELECT sqlite_version()")
                     .fetch_one(pool)
                     .await?;
@@ -95,7 +95,7 @@ impl Store {
                 facts.push(("journal_mode".into(), journal));
                 facts.push(("synchronous".into(), synchronous));
             }
-            Self::Postgres(pool) => {
+            Self::Postgres(pool, _) => {
                 for setting in [
                     "server_version",
                     "fsync",

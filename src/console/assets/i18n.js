@@ -110,6 +110,7 @@ register({
     'problem.contributions-closed': '随机数贡献已截止',
     'problem.dual-control': '需要另一位监督人员决定',
     'problem.eligible-set-too-small': '符合条件的专家人数不足，未进行抽取',
+    'problem.evaluation-not-closed': '评标结束前名单保密，暂不能公布',
     'problem.evaluation-over': '评标已结束',
     'problem.forbidden': '您的账户无权进行此操作',
     'problem.gateway-not-configured': '未配置通知网关',

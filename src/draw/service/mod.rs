@@ -525,6 +525,16 @@ pub(crate) fn is_draw_id(text: &str) -> bool {
     !text.is_empty() && text.len() <= super::MAX_DRAW_ID_LEN && !text.chars().any(char::is_control)
 }
 
+/// Whether contributions from these roles complete a draw: the center's, and a supervisor's
+/// too where `draw.await_supervisor` asks for one. The draw is executed as soon as they do.
+fn contributions_complete<'a>(
+    roles: impl IntoIterator<Item = &'a str>,
+    await_supervisor: bool,
+) -> bool {
+    let roles: HashSet<&str> = roles.into_iter().collect();
+    roles.contains("center") && (!await_supervisor || roles.contains("supervisor"))
+}
+
 fn contributor_role(who: &Principal, draw: &DrawRow) -> &'static str {
     if who.role == Role::Center && who.account_id == draw.center_id {
         "center"
@@ -560,4 +570,18 @@ fn stratum_tokens(bytes: &[u8]) -> Result<Vec<DrawToken>, DrawServiceError> {
         return Err(corrupt("stored tokens are not whole 32-byte values"));
     }
     bytes.chunks_exact(32).map(seat_token).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contributions_complete;
+
+    #[test]
+    fn the_centers_contribution_completes_a_draw_and_a_supervisors_too_when_awaited() {
+        assert!(contributions_complete(["center"], false));
+        assert!(!contributions_complete(["center"], true));
+        assert!(contributions_complete(["supervisor", "center"], true));
+        assert!(!contributions_complete(["supervisor"], false));
+        assert!(!contributions_complete([], false));
+    }
 }

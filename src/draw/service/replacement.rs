@@ -57,8 +57,7 @@ impl DrawService {
                 return Err(DrawServiceError::NotConfirmed(token.to_hex()));
             }
             let now = self.clock.now_millis();
-            let end = draw.evaluation_start + i64::from(draw.evaluation_minutes) * 60_000;
-            if now >= end {
+            if now >= draw.evaluation_end() {
                 return Err(DrawServiceError::EvaluationOver);
             }
         }

@@ -63,14 +63,8 @@ impl DrawService {
             .data("sha256", hex::encode(sha256(contribution.as_bytes())));
         append_draw_entry(&mut tx, &draw, entry).await?;
         tx.commit().await?;
-        let roles: HashSet<&str> = existing
-            .iter()
-            .map(|c| c.role.as_str())
-            .chain([role])
-            .collect();
-        let ready = roles.contains("center")
-            && (!self.settings.await_supervisor || roles.contains("supervisor"));
-        if ready {
+        let roles = existing.iter().map(|c| c.role.as_str()).chain([role]);
+        if contributions_complete(roles, self.settings.await_supervisor) {
             self.execute(draw_id, Actor::of(who)).await?;
         }
         self.view(who, draw_id).await
@@ -246,28 +240,60 @@ impl DrawService {
         .map_err(invitation_error)
     }
 
+    /// Executes every draw whose contributions are complete but which has no result: the
+    /// contribution that completed it commits before the execution, which a crash or a failed
+    /// write can then prevent, and such a draw need not wait for its window to close. Start-up
+    /// and the periodic executor run this. Returns how many it ran.
+    pub async fn execute_ready(&self) -> Result<usize, DrawServiceError> {
+        let mut tx = self.store.read().await?;
+        let contributors = tx.contributors_of_awaiting_draws().await?;
+        tx.rollback().await?;
+        let mut roles: Vec<(String, Vec<String>)> = Vec::new();
+        for (draw_id, role) in contributors {
+            match roles.last_mut() {
+                Some((last, of_last)) if *last == draw_id => of_last.push(role),
+                _ => roles.push((draw_id, vec![role])),
+            }
+        }
+        let ready = roles.into_iter().filter(|(_, roles)| {
+            contributions_complete(
+                roles.iter().map(String::as_str),
+                self.settings.await_supervisor,
+            )
+        });
+        self.execute_each(ready.map(|(draw_id, _)| draw_id), "a ready")
+            .await
+    }
+
     /// Executes every draw whose contribution window has closed. Returns how many it ran.
     pub async fn execute_overdue(&self) -> Result<usize, DrawServiceError> {
         let now = self.clock.now_millis();
         let mut tx = self.store.read().await?;
         let overdue = tx.overdue_draws(now, 100).await?;
         tx.rollback().await?;
+        self.execute_each(overdue, "an overdue").await
+    }
+
+    async fn execute_each(
+        &self,
+        draw_ids: impl IntoIterator<Item = String>,
+        which: &str,
+    ) -> Result<usize, DrawServiceError> {
         let mut executed = 0;
-        for id in overdue {
+        for id in draw_ids {
             // One draw that fails must not hold up the others behind it.
             match self.execute(&id, Actor::System).await {
                 Ok(true) => executed += 1,
                 Ok(false) => {}
-                Err(error) => {
-                    tracing::error!(%error, draw = %id, "executing an overdue draw failed")
-                }
+                Err(error) => tracing::error!(%error, draw = %id, "executing {which} draw failed"),
             }
         }
         Ok(executed)
     }
 
-    /// Runs [`Self::execute_overdue`] and [`Self::start_pending_links`] every `interval` until
-    /// `stop` turns true, so a draw whose contributors stay silent still gets its result and a
+    /// Runs [`Self::execute_ready`], [`Self::execute_overdue`] and [`Self::start_pending_links`]
+    /// every `interval` until `stop` turns true, so a draw whose contributors stay silent still
+    /// gets its result, one whose execution failed gets it as soon as writes work again, and a
     /// seat whose reserves ran out still gets its linked draw (nothing is ever abandoned).
     pub async fn run_executor(
         self: Arc<Self>,
@@ -277,6 +303,7 @@ impl DrawService {
         crate::startup::every(interval, stop, "executing overdue draws", move || {
             let this = self.clone();
             async move {
+                this.execute_ready().await?;
                 this.execute_overdue().await?;
                 this.start_pending_links().await.map(drop)
             }
