@@ -1,6 +1,9 @@
 //! The console's files as the server sends them (the screens themselves are driven in a real
 //! browser by `console`), and the two reference endpoints the console added.
 
+use std::collections::BTreeSet;
+use std::path::Path;
+
 use reqwest::{Method, StatusCode};
 use sealdraw::auth::Role;
 use serde_json::Value;
@@ -74,6 +77,10 @@ async fn the_console_is_served_with_its_own_strict_policy_and_revalidated_by_has
         "/console/nothing.js",
         "/console/..%2FCargo.toml",
         "/console/%2e%2e/Cargo.toml",
+        // Modules sit in folders, but only the table's exact names are served.
+        "/console/session/",
+        "/console/session/..%2Fapp.js",
+        "/console/strings/..%2F..%2F..%2FCargo.toml",
     ] {
         let response = app.get(missing, None).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{missing}");
@@ -93,6 +100,81 @@ async fn the_console_is_served_with_its_own_strict_policy_and_revalidated_by_has
             .unwrap()
             .contains("script-src")
     );
+}
+
+/// The browser loads the console as a graph of modules from `app.js`: every one must be served
+/// as JavaScript under the console's policy, wherever it sits (`session/`, `strings/`), and every
+/// module in the sources must be part of that graph (none unserved, none dead).
+#[tokio::test]
+async fn every_module_the_console_imports_is_served_and_every_module_is_imported() {
+    let app = spawn_app().await;
+    let mut reached = BTreeSet::new();
+    let mut queue = vec![String::from("app.js")];
+    while let Some(module) = queue.pop() {
+        if !reached.insert(module.clone()) {
+            continue;
+        }
+        let response = app.get(&format!("/console/{module}"), None).await;
+        assert_eq!(response.status(), StatusCode::OK, "{module}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "text/javascript; charset=utf-8",
+            "{module}"
+        );
+        assert_eq!(
+            response.headers()["content-security-policy"],
+            sealdraw::console::CONTENT_SECURITY_POLICY,
+            "{module}"
+        );
+        let source = response.text().await.unwrap();
+        queue.extend(imports(&source).map(|specifier| resolve(&module, specifier)));
+    }
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/console/assets");
+    let mut on_disk = BTreeSet::new();
+    let mut folders = vec![root.clone()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "js") {
+                let name = path.strip_prefix(&root).unwrap();
+                on_disk.insert(name.to_string_lossy().into_owned());
+            }
+        }
+    }
+    assert_eq!(reached, on_disk);
+}
+
+/// The specifiers of a module's static `import … from '…'` and `export … from '…'` lines (the
+/// console has no other kind).
+fn imports(source: &str) -> impl Iterator<Item = &str> {
+    source
+        .lines()
+        .filter(|line| line.starts_with("import ") || line.starts_with("export "))
+        .filter_map(|line| line.split_once(" from '"))
+        .filter_map(|(_, rest)| rest.split_once('\''))
+        .map(|(specifier, _)| specifier)
+}
+
+/// `../api.js` imported by `session/room.js` is `api.js`.
+fn resolve(module: &str, specifier: &str) -> String {
+    let mut parts: Vec<&str> = module.split('/').collect();
+    parts.pop();
+    for part in specifier.split('/') {
+        match part {
+            "." => {}
+            ".." => {
+                assert!(
+                    parts.pop().is_some(),
+                    "{specifier} leaves the console, from {module}"
+                );
+            }
+            name => parts.push(name),
+        }
+    }
+    parts.join("/")
 }
 
 #[tokio::test]

@@ -1,7 +1,9 @@
 //! The console's JavaScript unit tests (`integration/console_js/*.test.mjs`, run by Node's own
 //! test runner): the in-browser log verifier `tlog.js` against vectors a real log served and
-//! tampered variants of them. Node is required, not optional: a missing `node` fails the test
-//! rather than skipping it, so the browser-side verifier is never silently untested.
+//! tampered variants of them, and the session room's state (`session/state.js`) frame by frame
+//! and event by event, held to the kinds docs/PROTOCOL.md documents. Node is required, not
+//! optional: a missing `node` fails the test rather than skipping it, so the browser-side code
+//! is never silently untested.
 
 use std::path::Path;
 use std::process::Command;
@@ -45,6 +47,6 @@ fn the_console_javascript_unit_tests_pass_under_node() {
         .unwrap_or(0);
     assert!(
         passed >= 10,
-        "expected the tlog.js tests to run, got:\n{stdout}"
+        "expected the console's JavaScript tests to run, got:\n{stdout}"
     );
 }

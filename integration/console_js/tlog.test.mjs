@@ -3,25 +3,15 @@
 // vectors/ were served by a real sealdraw (proofs, entries, checkpoint, the log's verifier key);
 // every tampered variant is made here from them. Notes signed by keys made in the test cover
 // what the real log key cannot be asked to sign (another origin, witness lines).
-//
-// tlog.js is imported from a copy named .mjs, so that Node treats it as an ES module without a
-// package.json beside the served assets.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
-// Node 18 has WebCrypto (with Ed25519) but not yet as the global the browser code uses.
-if (!globalThis.crypto) globalThis.crypto = (await import('node:crypto')).webcrypto;
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { importAsset } from './assets.mjs';
 
 const here = (name) => fileURLToPath(new URL(name, import.meta.url));
-const copyDir = mkdtempSync(join(tmpdir(), 'sealdraw-tlog-'));
-copyFileSync(here('../../src/console/assets/tlog.js'), join(copyDir, 'tlog.mjs'));
-const tlog = await import(pathToFileURL(join(copyDir, 'tlog.mjs')).href);
-rmSync(copyDir, { recursive: true });
+const tlog = await importAsset('tlog.js');
 
 const vector = (name) => readFileSync(here(`vectors/${name}`), 'utf8');
 const vectorBytes = (name) => new Uint8Array(readFileSync(here(`vectors/${name}`)));

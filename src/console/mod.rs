@@ -49,11 +49,27 @@ static ASSETS: &[Asset] = assets![
     ("i18n.js", JS),
     ("expert.js", JS),
     ("session.js", JS),
+    ("session/room.js", JS),
+    ("session/connection.js", JS),
+    ("session/state.js", JS),
+    ("session/labels.js", JS),
+    ("session/report-digest.js", JS),
+    ("session/shared-panels.js", JS),
+    ("session/expert-panel.js", JS),
+    ("session/host-panel.js", JS),
+    ("session/supervisor-panel.js", JS),
     ("center.js", JS),
     ("supervisor.js", JS),
     ("audit.js", JS),
     ("tlog.js", JS),
     ("admin.js", JS),
+    ("strings/app.js", JS),
+    ("strings/expert.js", JS),
+    ("strings/session.js", JS),
+    ("strings/center.js", JS),
+    ("strings/supervisor.js", JS),
+    ("strings/audit.js", JS),
+    ("strings/admin.js", JS),
 ];
 
 /// Content hashes, computed once: the browser revalidates on every load (`no-cache`) and gets
@@ -70,7 +86,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(to_console))
         .route("/console", web::get().to(to_console))
         .route("/console/", web::get().to(index))
-        .route("/console/{file}", web::get().to(asset));
+        // A path, not one segment: modules sit in folders (`session/`, `strings/`). Only names in
+        // the table are served, so no path can reach anything else.
+        .route("/console/{file:.+}", web::get().to(asset));
 }
 
 async fn to_console() -> HttpResponse {
@@ -152,6 +170,30 @@ mod tests {
         assert_eq!(names.len(), ASSETS.len());
         assert_eq!(ETAGS.len(), ASSETS.len());
         assert!(ETAGS.iter().all(|etag| etag.len() == 26));
+    }
+
+    /// A file in `assets/` that the table does not list is a 404 in the browser, and a module
+    /// that fails to load stops the whole console; a listed file that is gone fails the build.
+    #[test]
+    fn the_table_lists_every_file_in_the_assets_folder() {
+        fn files(root: &std::path::Path, folder: &std::path::Path, found: &mut Vec<String>) {
+            for entry in std::fs::read_dir(folder).expect("the assets folder is readable") {
+                let path = entry.expect("a readable folder entry").path();
+                if path.is_dir() {
+                    files(root, &path, found);
+                } else {
+                    let name = path.strip_prefix(root).expect("a path under the root");
+                    found.push(name.to_string_lossy().into_owned());
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/console/assets");
+        let mut on_disk = Vec::new();
+        files(&root, &root, &mut on_disk);
+        on_disk.sort_unstable();
+        let mut listed: Vec<String> = ASSETS.iter().map(|asset| asset.name.to_owned()).collect();
+        listed.sort_unstable();
+        assert_eq!(listed, on_disk);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 // The console's shell: login, the header, the role's navigation and a hash router over the
 // views that each screen module exports.
 //
-// A screen module exports `strings` ({ zh, en }) and `views`:
+// A screen module exports `strings` ({ zh, en }, re-exported from its table in strings/) and
+// `views`:
 //   { 'module/name': { roles: ['expert'], nav: 'i18n.key' | undefined, render: async (ctx) => Node } }
 // `ctx` gives the signed-in account (`me`), the route's parameters (`params`), `go(route,
 // params)`, `every(ms, fn)` for live refreshes and `onLeave(fn)` for cleanup; both end when the

@@ -1,0 +1,226 @@
+// The session room's actions for an expert, phase by phase: check in with the join code,
+// declare no conflict (or recuse), vote for the chair, fill a score sheet per bidder (each
+// score checked against its criterion's maximum before sending), ask for a clarification, and
+// sign the report, but only once this browser has matched it to its digest, or dissent with
+// reasons.
+
+import { h, field, errorSlot, action, toast, markInvalid } from '../dom.js';
+import { t } from '../i18n.js';
+import { seatLabel, points } from './labels.js';
+
+export function expertPanel(room) {
+  const { state } = room;
+  const me = state.mySeat ? state.seats.get(state.mySeat) : null;
+  if (state.vacated || (me && me.state === 'void')) return h('p', { class: 'error' }, t('session.vacated'));
+  if (state.phase === 'closed') return h('p', { class: 'ok' }, t('session.closed_note'));
+  if (state.phase === 'scheduled') return h('p', { class: 'muted' }, t('session.wait.scheduled'));
+  if (!me) return h('p', { class: 'muted' }, t('session.wait.generic'));
+  if (!me.checkedIn) return checkInPanel(room);
+  const parts = [h('p', { class: 'ok' }, t('session.checkin.done'))];
+  if (state.phase === 'check_in') {
+    parts.push(h('p', { class: 'muted' }, t('session.wait.generic')));
+    return parts;
+  }
+  if (!me.declared) {
+    parts.push(declarePanel(room));
+    return parts;
+  }
+  parts.push(h('p', { class: 'ok' }, t('session.declare.done')));
+  if (state.phase === 'recusal') parts.push(h('p', { class: 'muted' }, t('session.wait.generic')));
+  if (state.phase === 'chair_election' || state.phase === 'evaluation') parts.push(votePanel(room, me));
+  if (state.phase === 'evaluation') parts.push(sheetsPanel(room), clarifyPanel(room));
+  if (state.phase === 'summary') parts.push(h('p', { class: 'muted' }, t('session.wait.summary')));
+  if (state.phase === 'signing') parts.push(signPanel(room, me));
+  return parts;
+}
+
+function checkInPanel(room) {
+  const slot = errorSlot();
+  const code = h('input', { id: 'join-code', autocomplete: 'off', spellcheck: 'false', maxlength: 32, class: 'mono', inputmode: 'latin' });
+  return h('form', { class: 'panel', novalidate: true },
+    h('h3', {}, t('session.checkin.heading')),
+    field(t('session.checkin.code'), code, t('session.checkin.hint')),
+    action(t('session.checkin.submit'), async () => {
+      const value = code.value.trim().toLowerCase();
+      const valid = /^[0-9a-f]{10}$/.test(value);
+      markInvalid(code, valid ? null : t('session.checkin.invalid'));
+      if (!valid) { code.focus(); return; }
+      try {
+        await room.send('check_in', { join_code: value });
+      } catch (error) {
+        if (error.code === 'wrong-join-code') markInvalid(code, error.title);
+        throw error;
+      }
+      code.value = '';
+    }, { slot, id: 'check-in', type: 'submit' }),
+    slot.node);
+}
+
+function declarePanel(room) {
+  const slot = errorSlot();
+  const confirm = h('input', { type: 'checkbox', id: 'declare-conflict-confirm' });
+  const conflict = action(t('session.declare.conflict'), async () => {
+    if (!confirm.checked) return;
+    await room.send('declare', { conflict: true });
+  }, { slot, id: 'declare-conflict', kind: 'danger' });
+  conflict.disabled = true;
+  confirm.addEventListener('change', () => { conflict.disabled = !confirm.checked; });
+  return h('div', { class: 'panel' },
+    h('h3', {}, t('session.declare.heading')),
+    h('p', {}, t('session.declare.text')),
+    h('div', { class: 'buttons' }, action(t('session.declare.none'), async () => {
+      await room.send('declare', { conflict: false });
+    }, { slot, id: 'declare-none' })),
+    h('fieldset', { class: 'decline' },
+      h('legend', {}, t('session.declare.conflict')),
+      h('label', { class: 'check' }, confirm, ' ', t('session.declare.conflict_confirm')),
+      h('p', { class: 'hint' }, t('session.declare.conflict_note')),
+      conflict),
+    slot.node);
+}
+
+function votePanel(room, me) {
+  const { state } = room;
+  if (state.chair) return h('p', { class: 'ok', id: 'vote-result' }, t('session.vote.elected', { label: seatLabel(state.chair) }));
+  const slot = errorSlot();
+  const candidates = [...state.seats.values()].filter((s) => s.state === 'active' && s.confirmed).sort((a, b) => a.seat - b.seat);
+  const select = h('select', { id: 'vote-seat' },
+    h('option', { value: '' }, t('expert.inv.reason.choose')),
+    candidates.map((s) => h('option', { value: s.seat, selected: state.myVote === s.seat }, `${seatLabel(s.seat)}${s.seat === state.mySeat ? t('session.mine') : ''}`)));
+  const status = state.myVote
+    ? h('p', { class: 'ok' }, t('session.vote.yours', { label: seatLabel(state.myVote) }))
+    : me.voted ? h('p', { class: 'ok' }, t('session.vote.voted')) : null;
+  return h('div', { class: 'panel' },
+    h('h3', {}, t('session.vote.heading')),
+    status,
+    h('div', { class: 'inline' }, field(t('session.vote.seat'), select),
+      action(t('session.vote.submit'), async () => {
+        const seat = Number(select.value);
+        markInvalid(select, seat ? null : t('session.vote.choose'));
+        if (!seat) return;
+        // The reply records the vote in the room's state (state.js), which redraws this panel.
+        await room.send('vote', { seat });
+      }, { slot, id: 'vote-submit' })),
+    slot.node);
+}
+
+function sheetsPanel(room) {
+  const { bidders, criteria } = room.state.view;
+  return h('div', { class: 'panel' },
+    h('h3', {}, t('session.score.heading')),
+    bidders.map((bidder, b) => {
+      const recorded = room.state.mySheets.get(bidder);
+      const slot = errorSlot();
+      const inputs = criteria.map((criterion, c) => h('input', {
+        id: `score-${b}-${c}`, inputmode: 'decimal', autocomplete: 'off', class: 'score',
+        value: recorded ? points(recorded.scores_centi?.[criterion.name] ?? 0) : '',
+      }));
+      const comment = h('textarea', { id: `comment-${b}`, rows: 2, maxlength: 2000, value: recorded?.comment || '' });
+      return h('fieldset', { class: 'sheet', id: `sheet-${b}` },
+        h('legend', {}, bidder),
+        h('div', { class: 'inline' }, criteria.map((criterion, c) => field(t('session.score.range', { name: criterion.name, max: criterion.max_points }), inputs[c]))),
+        field(t('session.score.comment'), comment),
+        h('div', { class: 'buttons' },
+          action(t(recorded ? 'session.score.resubmit' : 'session.score.submit', { bidder }), async () => {
+            const scores = {};
+            let valid = true;
+            criteria.forEach((criterion, c) => {
+              const value = parseScore(inputs[c].value, criterion.max_points);
+              markInvalid(inputs[c], value === null ? t('session.score.invalid', { max: criterion.max_points }) : null);
+              if (value === null) valid = false;
+              else scores[criterion.name] = value;
+            });
+            const text = comment.value.trim();
+            const tooLong = Array.from(text).length > 2000;
+            markInvalid(comment, tooLong ? t('session.score.comment_long') : null);
+            if (!valid || tooLong) {
+              slot.show({ title: t('common.error'), detail: t('session.score.fix') });
+              return;
+            }
+            const request = { bidder, scores };
+            if (text) request.comment = text;
+            try {
+              await room.send('submit_sheet', request);
+            } catch (error) {
+              const at = String(error.field || '').match(/^scores\.(.+)$/);
+              const index = at ? criteria.findIndex((c) => c.name === at[1]) : -1;
+              if (index >= 0) markInvalid(inputs[index], error.detail);
+              if (error.field === 'comment') markInvalid(comment, error.detail);
+              throw error;
+            }
+            toast(t('session.score.sent'));
+          }, { slot, id: `sheet-submit-${b}` }),
+          h('span', { id: `sheet-status-${b}`, class: recorded ? 'badge good' : 'muted', 'data-recorded': recorded ? 'true' : 'false' },
+            recorded ? t('session.score.recorded', { total: points(recorded.total_centi) }) : t('session.score.not_yet'))),
+        slot.node);
+    }));
+}
+
+/** A score as the protocol takes it: 0 to max with at most two decimals, else null. */
+function parseScore(text, max) {
+  const value = String(text).trim();
+  if (!/^[0-9]{1,4}(\.[0-9]{1,2})?$/.test(value)) return null;
+  const number = Number(value);
+  return number >= 0 && number <= max ? number : null;
+}
+
+function clarifyPanel(room) {
+  const slot = errorSlot();
+  const bidder = h('select', { id: 'clarify-bidder' }, room.state.view.bidders.map((b) => h('option', { value: b }, b)));
+  const question = h('textarea', { id: 'clarify-question', rows: 2, maxlength: 2000 });
+  return h('details', { class: 'panel', id: 'clarify-panel' },
+    h('summary', {}, t('session.clarify.heading')),
+    field(t('session.clarify.bidder'), bidder),
+    field(t('session.clarify.question'), question),
+    action(t('session.clarify.submit'), async () => {
+      const text = question.value.trim();
+      markInvalid(question, text ? null : t('session.clarify.empty'));
+      if (!text) return;
+      await room.send('request_clarification', { bidder: bidder.value, question: text });
+      question.value = '';
+      toast(t('session.clarify.sent'));
+    }, { slot, id: 'clarify-submit' }),
+    slot.node);
+}
+
+function signPanel(room, me) {
+  const { report } = room.state;
+  if (me.signed) {
+    return h('p', { class: 'ok', id: 'my-signature', 'data-signature': me.signed },
+      me.signed === 'agree' ? t('session.sign.done.agree') : t('session.sign.done.dissent', { reasons: me.reasons || '' }));
+  }
+  if (!report) return h('p', { class: 'muted' }, t('session.report.checking'));
+  const slot = errorSlot();
+  const verified = report.verified === true;
+  const sha = report.sha;
+  const reasons = h('textarea', { id: 'dissent-reasons', rows: 3, maxlength: 2000 });
+  const sign = action(t('session.sign.agree'), async () => {
+    await room.send('sign', { report_sha256: sha, agree: true });
+  }, { slot, id: 'sign-report' });
+  const dissent = action(t('session.sign.dissent'), async () => {
+    const text = reasons.value.trim();
+    const length = Array.from(text).length;
+    const ok = length >= 10 && length <= 2000;
+    markInvalid(reasons, ok ? null : t('session.sign.reasons_short'));
+    if (!ok) { reasons.focus(); return; }
+    try {
+      await room.send('sign', { report_sha256: sha, agree: false, reasons: text });
+    } catch (error) {
+      if (error.field === 'reasons') markInvalid(reasons, error.detail);
+      throw error;
+    }
+  }, { slot, id: 'dissent-submit', kind: 'danger' });
+  // Only a report this computer has matched to its digest is signed.
+  sign.disabled = !verified;
+  dissent.disabled = !verified;
+  return h('div', { class: 'panel' },
+    h('h3', {}, t('session.sign.heading')),
+    h('p', {}, t('session.report.sha'), ': ', h('code', {}, sha)),
+    h('p', { class: verified ? 'ok' : 'error' }, verified ? t('session.report.verified') : t('session.report.mismatch')),
+    h('div', { class: 'buttons' }, sign),
+    h('fieldset', { class: 'decline' },
+      h('legend', {}, t('session.sign.dissent_heading')),
+      field(t('session.sign.reasons'), reasons),
+      dissent),
+    slot.node);
+}
