@@ -21,6 +21,7 @@ mod invitations;
 mod notify;
 mod permissions;
 mod pool;
+mod record_vectors;
 mod resilience;
 mod session_client;
 mod sessions;
