@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import json
@@ -739,6 +740,8 @@ def ed25519_public_key(secret: bytes) -> bytes:
     return ed_encode_point(ed_multiply(int.from_bytes(h, "little"), ED_B))
 
 
+# A record's proofs usually share one checkpoint; its signature is checked once.
+@functools.lru_cache(maxsize=64)
 def ed25519_verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
     """Section 5.1.7."""
     if len(public_key) != 32 or len(signature) != 64:
