@@ -245,6 +245,10 @@ STRING, U32, U64, HEX32, HEX = "string", "u32", "u64", "hex32", "hex"
 INTEGER_MAXIMA = {U32: U32_MAX, U64: U64_MAX}
 
 
+# The third item of a member, which may then be absent (it is required without one).
+OPTIONAL = False
+
+
 def obj(*members) -> tuple:
     return ("object", [(m[0], m[1], len(m) < 3 or m[2]) for m in members])
 
@@ -253,7 +257,6 @@ def arr(item) -> tuple:
     return ("array", item)
 
 
-OPTIONAL = False
 STRATUM_SCHEMA = obj(
     ("prefixes", arr(STRING)),
     ("k", U32),
