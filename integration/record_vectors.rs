@@ -588,9 +588,15 @@ fn generate() -> Vectors {
         files: BTreeMap::new(),
         cases: Vec::new(),
     };
-    let key = vkey();
+    let good = v1_cases(&mut v);
+    shape_cases(&mut v, &good);
+    family_cases(&mut v);
+    v
+}
 
-    // v1 records (§9a), and the §9 shape and value rules seen through them.
+/// v1 records (§9a): what verifies, the keys, the draw id's limit. Returns the good record.
+fn v1_cases(v: &mut Vectors) -> Value {
+    let key = vkey();
     let (good, summary) = v1_published(v1_draw("抽取-9"), false);
     let good_text = pretty(&good);
     v.add(
@@ -643,6 +649,12 @@ fn generate() -> Vectors {
         "MALFORMED $",
     );
 
+    good
+}
+
+/// The §9 shape walk and limits, seen through the good v1 record.
+fn shape_cases(v: &mut Vectors, good: &Value) {
+    let good_text = pretty(good);
     // Two shape faults: min_multiple (5th in §9's order) is a string, intent_hash (8th) is
     // uppercase. Written alphabetically, intent_hash comes first; the walk names min_multiple.
     let upper = good["draw"]["intent_hash"].as_str().unwrap().to_uppercase();
@@ -771,8 +783,11 @@ fn generate() -> Vectors {
         1,
         "MALFORMED draw.tender_sha256",
     );
+}
 
-    // Families (§9b).
+/// Family records (§9b).
+fn family_cases(v: &mut Vectors) {
+    let key = vkey();
     let honest = history(&Flaws::default());
     let log = FamilyLog::new(chain(&honest.entries), None);
     let both = [&honest.root, &honest.linked];
@@ -948,7 +963,6 @@ fn generate() -> Vectors {
         1,
         "MISMATCH draw.algorithm",
     );
-    v
 }
 
 const WRITE: &str = "SEALDRAW_WRITE_RECORD_VECTORS";
