@@ -1018,7 +1018,7 @@ fn the_record_vectors_are_what_the_generator_writes() {
         let name = path.file_name().unwrap().to_str().unwrap().to_owned();
         stored.insert(name, std::fs::read_to_string(&path).unwrap());
     }
-    let differing: Vec<&String> = expected
+    let differing: std::collections::BTreeSet<&String> = expected
         .keys()
         .chain(stored.keys())
         .filter(|name| expected.get(*name) != stored.get(*name))
