@@ -13,7 +13,7 @@
 //! others read the directory it rewrites). The expected lines are written from the spec, never taken from a verifier's output,
 //! and both verifiers run every case: `sealdraw draw verify` and `draw_verify.py published`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Output;
 
@@ -1018,7 +1018,7 @@ fn the_record_vectors_are_what_the_generator_writes() {
         let name = path.file_name().unwrap().to_str().unwrap().to_owned();
         stored.insert(name, std::fs::read_to_string(&path).unwrap());
     }
-    let differing: std::collections::BTreeSet<&String> = expected
+    let differing: BTreeSet<&String> = expected
         .keys()
         .chain(stored.keys())
         .filter(|name| expected.get(*name) != stored.get(*name))
