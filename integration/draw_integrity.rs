@@ -309,10 +309,28 @@ fn verify_both(fx: &DrawFixture, record: &Value) -> Result<String, String> {
         python.status.code(),
         "rust: {rust_line}\npython: {python_line}"
     );
-    assert_eq!(rust_line.trim(), python_line.trim());
+    // A failure's detail after `: ` is each verifier's own words (DRAW-SPEC §11); the kind and
+    // the field it names must agree, and a success line is the same line.
+    let named = |line: &str| {
+        line.trim()
+            .split(": ")
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    };
     match rust.status.code() {
-        Some(0) => Ok(rust_line),
-        _ => Err(rust_line),
+        Some(0) => {
+            assert_eq!(rust_line.trim(), python_line.trim());
+            Ok(rust_line)
+        }
+        _ => {
+            assert_eq!(
+                named(&rust_line),
+                named(&python_line),
+                "python: {python_line}"
+            );
+            Err(rust_line)
+        }
     }
 }
 

@@ -22,6 +22,7 @@ mod invitations;
 mod notify;
 mod permissions;
 mod pool;
+mod record_vectors;
 mod resilience;
 mod session_client;
 mod sessions;

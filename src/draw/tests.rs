@@ -917,7 +917,7 @@ fn vectors() -> Value {
                     .filter(|id| !excluded_ids.contains(id))
                     .map(|id| token_of(id))
                     .collect();
-                for id in ids {
+                for id in ids.iter().filter(|id| !excluded_ids.contains(id)) {
                     names.insert(token_of(id), id.clone());
                 }
                 let prefixes = prefixes.iter().map(|p| (*p).to_owned()).collect();

@@ -327,15 +327,17 @@ fn check_chain(entries: &[LoggedEntry], root: &str) -> Result<(), VerifyError> {
             .data_field("family")?
             .as_object()
             .ok_or_else(|| entry.malformed("data.family is not an object"))?;
-        let (Some(Value::String(named_root)), Some(named_seq), Some(prev)) =
-            (link.get("root"), link.get("seq"), link.get("prev"))
-        else {
-            return Err(entry.malformed("data.family needs root, seq and prev"));
+        // The members are the shape (MALFORMED); their values, of whatever type, are checked
+        // (MISMATCH), as spec §9b check 5 says.
+        let (Some(named_root), Some(named_seq), Some(prev), 3) = (
+            link.get("root"),
+            link.get("seq"),
+            link.get("prev"),
+            link.len(),
+        ) else {
+            return Err(entry.malformed("data.family must hold exactly root, seq and prev"));
         };
-        if link.len() != 3 {
-            return Err(entry.malformed("data.family has fields besides root, seq and prev"));
-        }
-        if named_root != root {
+        if named_root.as_str() != Some(root) {
             return Err(entry.mismatch(format!("data.family.root is not {root:?}")));
         }
         if named_seq.as_u64() != Some(seq as u64) {
@@ -365,6 +367,17 @@ fn check_chain(entries: &[LoggedEntry], root: &str) -> Result<(), VerifyError> {
         previous = Some(entry);
     }
     Ok(())
+}
+
+/// A token field of an entry's data: a token, `null`, or MALFORMED.
+fn token_field(entry: &LoggedEntry, name: &str) -> Result<Option<DrawToken>, VerifyError> {
+    match entry.data_field(name)? {
+        Value::Null => Ok(None),
+        Value::String(text) => DrawToken::from_hex(text)
+            .map(Some)
+            .map_err(|problem| entry.malformed(format!("data.{name}: {problem}"))),
+        _ => Err(entry.malformed(format!("data.{name} is neither a string nor null"))),
+    }
 }
 
 /// Where a seat of one of the root's strata is held: by which draw's stratum and token.
@@ -423,6 +436,8 @@ impl<'a> Replay<'a> {
     }
 
     fn apply(&mut self, entry: &LoggedEntry) -> Result<(), VerifyError> {
+        // Spec §9b check 6: an entry's `refs.draw` and the `data` fields its type reads are
+        // read first (a missing or mistyped one is MALFORMED), then checked (MISMATCH).
         let draw_id = entry
             .refs
             .get("draw")
@@ -430,22 +445,77 @@ impl<'a> Replay<'a> {
             .ok_or_else(|| entry.malformed("the entry has no refs.draw"))?
             .to_owned();
         match entry.kind.as_str() {
-            INTENT_ENTRY => self.intent(entry, draw_id),
-            CONTRIBUTION_ENTRY => self.contribution(entry, &draw_id),
-            RESULT_ENTRY => self.result(entry, &draw_id),
-            REPLACEMENT_ENTRY => self.replacement(entry, &draw_id),
-            LINK_REFUSED_ENTRY => self.link_refused(entry, &draw_id),
+            INTENT_ENTRY => {
+                let logged = entry.data_field("intent")?;
+                let intent: DrawIntent = serde_json::from_value(logged.clone())
+                    .map_err(|error| entry.malformed(format!("data.intent: {error}")))?;
+                let bytes = crate::audit::entry::canonical_json(logged)
+                    .map_err(|error| entry.malformed(error.to_string()))?;
+                self.intent(entry, draw_id, intent, merkle::leaf_hash(&bytes))
+            }
+            CONTRIBUTION_ENTRY => {
+                let position = entry.data_field("position")?.as_u64().ok_or_else(|| {
+                    entry.malformed("data.position is not a non-negative integer")
+                })?;
+                let role = entry
+                    .data_field("role")?
+                    .as_str()
+                    .ok_or_else(|| entry.malformed("data.role is not a string"))?
+                    .to_owned();
+                let sha = entry
+                    .data_field("sha256")?
+                    .as_str()
+                    .filter(|text| {
+                        text.len() == 64
+                            && text
+                                .bytes()
+                                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                    })
+                    .ok_or_else(|| entry.malformed("data.sha256 is not 64 lowercase hex digits"))?
+                    .to_owned();
+                self.contribution(entry, &draw_id, position, &role, sha)
+            }
+            RESULT_ENTRY => {
+                for name in ["intent_hash", "secret", "contributions", "seed", "result"] {
+                    entry.data_field(name)?;
+                }
+                self.result(entry, &draw_id)
+            }
+            REPLACEMENT_ENTRY => {
+                let stratum = entry
+                    .data_field("stratum")?
+                    .as_u64()
+                    .ok_or_else(|| entry.malformed("data.stratum is not a non-negative integer"))?;
+                let replaced = token_field(entry, "replaced")?
+                    .ok_or_else(|| entry.malformed("data.replaced is null"))?;
+                let successor = token_field(entry, "successor")?;
+                let reason = entry
+                    .data_field("reason")?
+                    .as_str()
+                    .ok_or_else(|| entry.malformed("data.reason is not a string"))?
+                    .to_owned();
+                self.replacement(entry, &draw_id, stratum, replaced, successor, &reason)
+            }
+            LINK_REFUSED_ENTRY => {
+                let token = token_field(entry, "token")?
+                    .ok_or_else(|| entry.malformed("data.token is null"))?;
+                let stratum = entry
+                    .data_field("stratum")?
+                    .as_u64()
+                    .ok_or_else(|| entry.malformed("data.stratum is not a non-negative integer"))?;
+                self.link_refused(entry, &draw_id, token, stratum)
+            }
             other => Err(entry.mismatch(format!("{other:?} is not an entry of a draw family"))),
         }
     }
 
-    fn intent(&mut self, entry: &LoggedEntry, draw_id: String) -> Result<(), VerifyError> {
-        let logged = entry.data_field("intent")?;
-        let intent: DrawIntent = serde_json::from_value(logged.clone())
-            .map_err(|error| entry.malformed(format!("data.intent: {error}")))?;
-        let bytes = crate::audit::entry::canonical_json(logged)
-            .map_err(|error| entry.malformed(error.to_string()))?;
-        let hash = merkle::leaf_hash(&bytes);
+    fn intent(
+        &mut self,
+        entry: &LoggedEntry,
+        draw_id: String,
+        intent: DrawIntent,
+        hash: Hash,
+    ) -> Result<(), VerifyError> {
         if intent.draw_id != draw_id || self.intents.contains_key(&draw_id) {
             return Err(entry.mismatch(format!(
                 "the intent of draw {draw_id:?} is not its first and only one"
@@ -478,6 +548,11 @@ impl<'a> Replay<'a> {
                 || family.root_intent_hash != root.intent_hash
             {
                 return Err(entry.mismatch("the linked draw names another root draw"));
+            }
+            // A linked draw fills one seat: one stratum, one drawn.
+            if intent.strata.len() != 1 || intent.strata[0].k != 1 {
+                return Err(entry
+                    .mismatch("a linked draw's intent must have one stratum drawing one expert"));
             }
             if let Some(waiting) = &self.awaiting {
                 return Err(entry.mismatch(format!(
@@ -516,25 +591,20 @@ impl<'a> Replay<'a> {
         Ok(())
     }
 
-    fn contribution(&mut self, entry: &LoggedEntry, draw_id: &str) -> Result<(), VerifyError> {
+    fn contribution(
+        &mut self,
+        entry: &LoggedEntry,
+        draw_id: &str,
+        position: u64,
+        role: &str,
+        sha: String,
+    ) -> Result<(), VerifyError> {
         if self.intents.get(draw_id) != Some(&false) {
             return Err(entry.mismatch(format!(
                 "a contribution to draw {draw_id:?} outside its window (before its intent or \
                  after its result)"
             )));
         }
-        let position = entry
-            .data_field("position")?
-            .as_u64()
-            .ok_or_else(|| entry.malformed("data.position is not a non-negative integer"))?;
-        let role = entry
-            .data_field("role")?
-            .as_str()
-            .ok_or_else(|| entry.malformed("data.role is not a string"))?;
-        let sha = entry
-            .data_field("sha256")?
-            .as_str()
-            .ok_or_else(|| entry.malformed("data.sha256 is not a string"))?;
         let logged = self.contributions.entry(draw_id.to_owned()).or_default();
         if position != logged.len() as u64 {
             return Err(entry.mismatch(format!(
@@ -554,7 +624,7 @@ impl<'a> Replay<'a> {
             "supervisor" => self.by_supervisors += 1,
             _ => return Err(entry.mismatch(format!("{role:?} may not contribute"))),
         }
-        logged.push(sha.to_owned());
+        logged.push(sha);
         Ok(())
     }
 
@@ -627,7 +697,15 @@ impl<'a> Replay<'a> {
         Ok(())
     }
 
-    fn replacement(&mut self, entry: &LoggedEntry, draw_id: &str) -> Result<(), VerifyError> {
+    fn replacement(
+        &mut self,
+        entry: &LoggedEntry,
+        draw_id: &str,
+        stratum: u64,
+        replaced: DrawToken,
+        successor: Option<DrawToken>,
+        reason: &str,
+    ) -> Result<(), VerifyError> {
         let record = match self.intents.get(draw_id) {
             Some(true) => self.draw_record(draw_id),
             _ => None,
@@ -637,10 +715,6 @@ impl<'a> Replay<'a> {
                 "a replacement in draw {draw_id:?} before its result"
             ))
         })?;
-        let stratum = entry
-            .data_field("stratum")?
-            .as_u64()
-            .ok_or_else(|| entry.malformed("data.stratum is not a non-negative integer"))?;
         let Some(stratum) = usize::try_from(stratum)
             .ok()
             .filter(|&s| s < record.result.len())
@@ -649,22 +723,6 @@ impl<'a> Replay<'a> {
                 "data.stratum {stratum} is not a stratum of draw {draw_id:?}"
             )));
         };
-        let token = |name: &str| -> Result<Option<DrawToken>, VerifyError> {
-            match entry.data_field(name)? {
-                Value::Null => Ok(None),
-                Value::String(text) => DrawToken::from_hex(text)
-                    .map(Some)
-                    .map_err(|problem| entry.malformed(format!("data.{name}: {problem}"))),
-                _ => Err(entry.malformed(format!("data.{name} is neither a string nor null"))),
-            }
-        };
-        let replaced =
-            token("replaced")?.ok_or_else(|| entry.malformed("data.replaced is null"))?;
-        let successor = token("successor")?;
-        let reason = entry
-            .data_field("reason")?
-            .as_str()
-            .ok_or_else(|| entry.malformed("data.reason is not a string"))?;
         if !VACANCY_REASONS.contains(&reason) {
             return Err(entry.mismatch(format!(
                 "data.reason {reason:?} is not one of {}",
@@ -714,18 +772,24 @@ impl<'a> Replay<'a> {
         Ok(())
     }
 
-    fn link_refused(&mut self, entry: &LoggedEntry, draw_id: &str) -> Result<(), VerifyError> {
-        let token = entry
-            .data_field("token")?
-            .as_str()
-            .and_then(|text| DrawToken::from_hex(text).ok())
-            .ok_or_else(|| entry.malformed("data.token is not a token"))?;
+    fn link_refused(
+        &mut self,
+        entry: &LoggedEntry,
+        draw_id: &str,
+        token: DrawToken,
+        stratum: u64,
+    ) -> Result<(), VerifyError> {
         let Some(at) = self
             .vacancies
             .iter()
-            .position(|(draw, vacated, _)| draw == draw_id && *vacated == token)
+            .position(|(draw, vacated, root_stratum)| {
+                draw == draw_id && *vacated == token && *root_stratum as u64 == stratum
+            })
         else {
-            return Err(entry.mismatch("the refused link is not a vacancy awaiting a linked draw"));
+            return Err(entry.mismatch(
+                "the refused link is not a vacancy (draw, token and stratum) awaiting a linked \
+                 draw",
+            ));
         };
         self.vacancies.remove(at);
         Ok(())
