@@ -947,8 +947,10 @@ fn witness(
         WitnessCommand::Init { key, name } => {
             // Check the name before a key file exists that could not be used with it.
             CosignatureVerifier::new(&name, [0; 32])?;
-            let seed = witness_key::init_witness_seed(&key, &Rng::system())?;
-            let signer = CosignatureSigner::from_seed(&name, seed.expose())?;
+            let signer = CosignatureSigner::new(
+                &name,
+                witness_key::init_witness_key(&key, &Rng::system())?,
+            )?;
             eprintln!(
                 "created witness key {} (mode 0600); keep a copy offline: a lost key is a new \
                  witness that every policy must be changed to trust",
@@ -958,11 +960,8 @@ fn witness(
             Ok(())
         }
         WitnessCommand::Key { key, name } => {
-            let seed = witness_key::load_witness_seed(&key)?;
-            println!(
-                "{}",
-                CosignatureSigner::from_seed(&name, seed.expose())?.verifier()
-            );
+            let signer = CosignatureSigner::new(&name, witness_key::load_witness_key(&key)?)?;
+            println!("{}", signer.verifier());
             Ok(())
         }
         WitnessCommand::Show { database } => runtime.block_on(async move {
@@ -993,9 +992,8 @@ fn witness(
                 &settings.telemetry.log_format,
                 std::io::stdout,
             );
-            let seed = witness_key::load_witness_seed(&serve.key)?;
-            let signer = CosignatureSigner::from_seed(&serve.name, seed.expose())?;
-            drop(seed);
+            let signer =
+                CosignatureSigner::new(&serve.name, witness_key::load_witness_key(&serve.key)?)?;
             let clock: SharedClock = Arc::new(SystemClock);
             runtime.block_on(async move {
                 let server = WitnessServer::build(

@@ -863,7 +863,8 @@ mod tests {
 
     #[test]
     fn witness_settings_are_checked() {
-        let vkey = crate::audit::note::CosignatureSigner::from_seed("w1.example", &[3; 32])
+        let key = crate::crypto::Ed25519Signer::from_seed(&[3; 32]).unwrap();
+        let vkey = crate::audit::note::CosignatureSigner::new("w1.example", key)
             .unwrap()
             .verifier()
             .to_string();

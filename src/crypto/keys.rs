@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::seal::{SealError, SealingKey};
-use super::{Rng, SecretBytes, Suite};
+use super::{Ed25519Signer, Rng, SecretBytes, Suite};
 
 const FORMAT: &str = "sealdraw-keys/v1";
 
@@ -46,7 +46,7 @@ pub struct KeyRing {
     last_checked: Mutex<Option<Instant>>,
     index_key: SecretBytes,
     token_key: SecretBytes,
-    log_signing: Vec<LogSigningSeed>,
+    log_signing: Vec<LogKey>,
 }
 
 struct SealingKeys {
@@ -57,11 +57,12 @@ struct SealingKeys {
 /// How often sealing may notice a rotated key file.
 pub const RELOAD_CHECK_INTERVAL: Duration = Duration::from_secs(5);
 
-/// The 32-byte Ed25519 seed of a log signing key; the audit module turns it into a signer.
-pub struct LogSigningSeed {
+/// A log signing key as the key file lists it. Its seed stays inside the signer: the log signs
+/// through [`LogKey::signer`] and never sees the key itself.
+pub struct LogKey {
     pub id: String,
-    pub seed: SecretBytes,
     pub active: bool,
+    pub signer: Arc<Ed25519Signer>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -247,10 +248,12 @@ impl KeyRing {
             .log_signing
             .iter()
             .map(|k| {
-                Ok(LogSigningSeed {
+                let signer = Ed25519Signer::from_seed(&*decode_key(&k.seed, &k.id)?)
+                    .map_err(|e| KeyFileError::Invalid(format!("log key {}: {e}", k.id)))?;
+                Ok(LogKey {
                     id: k.id.clone(),
-                    seed: SecretBytes::new(decode_key(&k.seed, &k.id)?.to_vec()),
                     active: k.active,
+                    signer: Arc::new(signer),
                 })
             })
             .collect::<Result<Vec<_>, KeyFileError>>()?;
@@ -340,7 +343,8 @@ impl KeyRing {
         hex::encode(&self.token_mac(&[b"pseudonym", expert_id.as_bytes()])[..16])
     }
 
-    pub fn log_signing_seeds(&self) -> &[LogSigningSeed] {
+    /// Every log key in the file, retired ones included (they no longer sign).
+    pub fn log_keys(&self) -> &[LogKey] {
         &self.log_signing
     }
 }
@@ -447,19 +451,14 @@ mod tests {
         let path = dir.path().join("keys.json");
         let rng = Rng::danger_deterministic(b"keys");
         KeyRing::init_file(&path, &rng, "2026").unwrap();
-        let old = KeyRing::load(&path).unwrap().log_signing_seeds()[0]
-            .id
-            .clone();
+        let old = KeyRing::load(&path).unwrap().log_keys()[0].id.clone();
         let new = KeyRing::add_log_key(&path, &rng, "2027").unwrap();
         let ring = KeyRing::load(&path).unwrap();
-        assert_eq!(
-            ring.log_signing_seeds().iter().filter(|k| k.active).count(),
-            2
-        );
+        assert_eq!(ring.log_keys().iter().filter(|k| k.active).count(), 2);
         KeyRing::retire_log_key(&path, &old).unwrap();
         let ring = KeyRing::load(&path).unwrap();
         let active: Vec<_> = ring
-            .log_signing_seeds()
+            .log_keys()
             .iter()
             .filter(|k| k.active)
             .map(|k| k.id.clone())
