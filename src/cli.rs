@@ -360,14 +360,14 @@ async fn rotate_sealing_key(settings: Settings) -> anyhow::Result<()> {
     let rng = Rng::system();
     let id = KeyRing::add_sealing_key(&path, &rng, &to_rfc3339(SystemClock.now_millis()))?;
     let keys = startup::load_keys(&settings)?;
-    let mut resealed = crate::crypto::rotation::reseal_all(&store, &keys, &rng).await?;
+    let mut resealed = crate::rotation::reseal_all(&store, &keys, &rng).await?;
     // Running servers notice the new key file within RELOAD_CHECK_INTERVAL; anything they
     // sealed under the old key before that is caught by a second pass.
     tokio::time::sleep(
         crate::crypto::keys::RELOAD_CHECK_INTERVAL + std::time::Duration::from_secs(1),
     )
     .await;
-    resealed += crate::crypto::rotation::reseal_all(&store, &keys, &rng).await?;
+    resealed += crate::rotation::reseal_all(&store, &keys, &rng).await?;
     let mut tx = store.write().await?;
     let entry = crate::audit::AuditEntry::new(
         "keys.sealing_rotated",

@@ -15,6 +15,7 @@
 //! | [`audit`]     | the transparency log: entries, Merkle tree, checkpoints, tiles, proofs, witnesses |
 //! | [`pool`]      | the expert pool: sealed records, import, demo data, views, dual-controlled unseal |
 //! | [`private_files`] | the data directory (0700) and the files only the server may read (0600) |
+//! | [`rotation`]  | sealing-key rotation over the stored values (the walk; `crypto` re-seals) |
 //! | [`draw`]      | the verifiable draw: pool rules, commit → contribute → result, replacements, records |
 //! | [`notify`]    | reaching experts: outbox, gateways, delivery worker, invitations, answers, deadlines |
 //! | [`session`]   | evaluation sessions: venues, seats, phases, sheets, signatures, the websocket hub |
@@ -38,6 +39,7 @@ pub mod http;
 pub mod notify;
 pub mod pool;
 pub mod private_files;
+pub mod rotation;
 pub mod session;
 pub mod startup;
 pub mod store;

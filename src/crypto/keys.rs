@@ -319,6 +319,22 @@ impl KeyRing {
         key.open(context, sealed)
     }
 
+    /// One step of a sealing-key rotation: a value sealed under an older master key, sealed
+    /// again for the same `context` under the active one; `None` if it is under the active key
+    /// already. Walking the stored values is the caller's part (`rotation::reseal_all`).
+    pub fn reseal(
+        &self,
+        rng: &Rng,
+        context: &str,
+        sealed: &[u8],
+    ) -> Result<Option<Vec<u8>>, SealError> {
+        if super::seal::SealedParts::parse(sealed)?.key_id == self.active_sealing_key_id() {
+            return Ok(None);
+        }
+        let plain = self.open(context, sealed)?;
+        self.seal(rng, context, &plain).map(Some)
+    }
+
     /// HMAC under the blind-index key, for matching values without decrypting them.
     pub fn blind_index(&self, domain: &str, normalised: &str) -> [u8; 32] {
         super::hmac_sha256(
@@ -473,6 +489,49 @@ mod tests {
                 0
             );
         }
+    }
+
+    #[test]
+    fn reseal_moves_a_value_to_the_active_key_once_and_keeps_its_context() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys.json");
+        let rng = Rng::danger_deterministic(b"keys");
+        KeyRing::init_file(&path, &rng, "2026").unwrap();
+        let before = KeyRing::load(&path).unwrap();
+        let old_id = before.active_sealing_key_id();
+        let sealed = before.seal(&rng, "expert/1/data-key", b"data key").unwrap();
+        let new_id = KeyRing::add_sealing_key(&path, &rng, "2027").unwrap();
+        let after = KeyRing::load(&path).unwrap();
+
+        let resealed = after
+            .reseal(&rng, "expert/1/data-key", &sealed)
+            .unwrap()
+            .expect("a value under the old key is re-sealed");
+        assert_eq!(
+            super::super::seal::SealedParts::parse(&resealed)
+                .unwrap()
+                .key_id,
+            new_id
+        );
+        assert_ne!(new_id, old_id);
+        assert_eq!(
+            &*after.open("expert/1/data-key", &resealed).unwrap(),
+            b"data key"
+        );
+        assert_eq!(
+            after.open("expert/2/data-key", &resealed),
+            Err(SealError::DoesNotOpen)
+        );
+        assert_eq!(
+            after.reseal(&rng, "expert/1/data-key", &resealed),
+            Ok(None),
+            "a value under the active key is left alone"
+        );
+        assert_eq!(
+            after.reseal(&rng, "expert/2/data-key", &sealed),
+            Err(SealError::DoesNotOpen),
+            "a value sealed for another place is not re-sealed for this one"
+        );
     }
 
     #[test]

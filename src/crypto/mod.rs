@@ -6,7 +6,6 @@
 
 pub mod keys;
 pub mod rng;
-pub mod rotation;
 pub mod seal;
 pub mod signing;
 pub mod witness_key;
