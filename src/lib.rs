@@ -20,6 +20,7 @@
 //! | [`notify`]    | reaching experts: outbox, gateways, delivery worker, invitations, answers, deadlines |
 //! | [`session`]   | evaluation sessions: venues, seats, phases, sheets, signatures, the websocket hub |
 //! | [`http`]      | routes, problem+json errors, security headers, OpenAPI |
+//! | [`tasks`]     | the loop of the periodic background tasks (overdue draws, invitation deadlines) |
 //! | [`text`]      | the one rule for the characters of typed text (names, references, reasons) |
 //! | [`console`]   | the web console: embedded ES modules and their content security policy |
 //! | [`cli`]       | the `sealdraw` subcommands |
@@ -43,6 +44,7 @@ pub mod rotation;
 pub mod session;
 pub mod startup;
 pub mod store;
+pub mod tasks;
 pub mod telemetry;
 pub mod text;
 pub mod tls;

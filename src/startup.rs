@@ -518,26 +518,3 @@ pub fn print_dev_banner(address: SocketAddr, bootstrap: Option<&BootstrapAdmin>)
     }
     println!();
 }
-
-/// Runs `round` every `interval` until `stop` turns true; a failed round is logged and the next
-/// one comes as usual (the background tasks that execute overdue draws and expire invitations).
-pub(crate) async fn every<F, Fut, E>(
-    interval: Duration,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-    what: &'static str,
-    mut round: F,
-) where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<(), E>>,
-    E: std::fmt::Display,
-{
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = stop.changed() => return,
-        }
-        if let Err(error) = round().await {
-            tracing::error!(%error, "{what} failed");
-        }
-    }
-}

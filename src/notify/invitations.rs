@@ -665,7 +665,7 @@ impl InvitationService {
         interval: std::time::Duration,
         stop: tokio::sync::watch::Receiver<bool>,
     ) {
-        crate::startup::every(interval, stop, "expiring overdue invitations", move || {
+        crate::tasks::every(interval, stop, "expiring overdue invitations", move || {
             let this = self.clone();
             async move { this.expire_overdue().await.map(drop) }
         })
