@@ -19,7 +19,8 @@
 //! | [`draw`]      | the verifiable draw: pool rules, commit → contribute → result, replacements, records |
 //! | [`notify`]    | reaching experts: outbox, gateways, delivery worker, invitations, answers, deadlines |
 //! | [`session`]   | evaluation sessions: venues, seats, phases, sheets, signatures, the websocket hub |
-//! | [`http`]      | routes, problem+json errors, security headers, OpenAPI |
+//! | [`web`]       | what both HTTPS servers share: security headers, request ids and deadlines, problem+json |
+//! | [`http`]      | routes, domain errors as problems, body limits, OpenAPI |
 //! | [`tasks`]     | the loop of the periodic background tasks (overdue draws, invitation deadlines) |
 //! | [`text`]      | the one rule for the characters of typed text (names, references, reasons) |
 //! | [`console`]   | the web console: embedded ES modules and their content security policy |
@@ -48,3 +49,4 @@ pub mod tasks;
 pub mod telemetry;
 pub mod text;
 pub mod tls;
+pub mod web;

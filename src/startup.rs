@@ -30,6 +30,7 @@ use crate::pool::PoolService;
 use crate::session::{Hub, SessionService};
 use crate::store::{ConnectOptions, Store};
 use crate::tls::{self, TlsOptions};
+use crate::web::RequestDeadline;
 
 pub struct Application {
     address: SocketAddr,
@@ -153,7 +154,6 @@ impl Application {
             clock,
             rng,
             keys,
-            request_timeout: Duration::from_secs(settings.server.request_timeout_secs),
             max_body_bytes: settings.server.max_body_bytes,
         });
         let listeners = bind(&settings.server.address)
@@ -312,6 +312,7 @@ fn https_server(
     let header_timeout = Duration::from_secs(server.client_header_timeout_secs);
     let keep_alive = Duration::from_secs(server.keep_alive_secs);
     let max_body = server.max_body_bytes;
+    let deadline = RequestDeadline(Duration::from_secs(server.request_timeout_secs));
     let mut builder = actix_server::Server::build()
         .max_concurrent_connections(server.max_connections)
         .shutdown_timeout(server.shutdown_timeout_secs);
@@ -323,7 +324,7 @@ fn https_server(
         let (acceptor, state) = (acceptor.clone(), state.clone());
         builder = builder.listen("sealdraw-https", listener, move || {
             let app = map_config(
-                application(state.clone(), max_body)
+                application(state.clone(), max_body, deadline)
                     .into_factory()
                     .map_err(|error| error.error_response()),
                 // `AppConfig::new` is private to actix-web; this is the constructor its own
@@ -355,6 +356,7 @@ fn https_server(
 fn application(
     state: web::Data<AppState>,
     max_body: usize,
+    deadline: RequestDeadline,
 ) -> App<
     impl ServiceFactory<
         actix_web::dev::ServiceRequest,
@@ -368,6 +370,7 @@ fn application(
         .into_utoipa_app()
         .openapi(http::ApiDoc::openapi())
         .app_data(state)
+        .app_data(deadline)
         .app_data(http::json_config(max_body))
         .app_data(web::PayloadConfig::new(max_body))
         .app_data(http::query_config())
@@ -380,8 +383,10 @@ fn application(
         .default_service(web::to(http::not_found))
         .wrap(actix_web::middleware::from_fn(http::head_as_get))
         .wrap(actix_web::middleware::from_fn(http::drain_unread_body))
-        .wrap(actix_web::middleware::from_fn(http::request_id::middleware))
-        .wrap(http::security_headers())
+        .wrap(actix_web::middleware::from_fn(
+            crate::web::request_id::middleware,
+        ))
+        .wrap(crate::web::security_headers())
 }
 
 fn record_peer_certificate(
