@@ -116,7 +116,10 @@ fn local(millis: Millis) -> String {
 
 /// Invites the expert behind a newly seated token, inside the caller's transaction: the
 /// invitation row, its outbox message and the audit entry commit together with the seat.
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "invite_all's arguments for a single seat: the transaction, its handles, the seat"
+)]
 pub async fn invite(
     tx: &mut Tx,
     keys: &KeyRing,
