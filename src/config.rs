@@ -863,10 +863,8 @@ mod tests {
 
     #[test]
     fn witness_settings_are_checked() {
-        let key = crate::crypto::Ed25519Signer::from_seed(&[3; 32]).unwrap();
-        let vkey = crate::audit::note::CosignatureSigner::new("w1.example", key)
+        let vkey = crate::audit::note::CosignatureVerifier::new("w1.example", [3; 32])
             .unwrap()
-            .verifier()
             .to_string();
         let witness = |name: &str, url: &str, vkey: &str| WitnessSettings {
             name: name.into(),

@@ -31,6 +31,8 @@
 pub mod audit;
 pub mod auth;
 pub mod bench;
+#[cfg(test)]
+mod boundaries;
 pub mod cli;
 pub mod clock;
 pub mod config;
