@@ -25,6 +25,7 @@ mod draws;
 mod foundation;
 mod input;
 mod invitations;
+mod migrations;
 mod notify;
 mod permissions;
 mod pool;
