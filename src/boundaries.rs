@@ -9,111 +9,37 @@ use std::path::{Path, PathBuf};
 
 /// Which of the crate's modules each module may use, besides itself. Every module has a row:
 /// a new module fails this check until its place in the map is decided here.
+#[rustfmt::skip] // a table, one module a line
 const MAY_USE: &[(&str, &[&str])] = &[
     // Foundations: plain values and the process's own resources.
-    ("clock", &[]),
-    ("text", &[]),
+    ("clock",         &[]),
+    ("text",          &[]),
     ("private_files", &[]),
-    ("telemetry", &[]),
-    ("tasks", &[]),
-    ("web", &[]),
-    ("boundaries", &[]),
+    ("telemetry",     &[]),
+    ("tasks",         &[]),
+    ("web",           &[]),
+    ("boundaries",    &[]),
     // Key material, and the only code that knows SQL.
-    ("crypto", &["private_files"]),
-    ("store", &["clock", "private_files"]),
-    ("tls", &["clock", "crypto"]),
+    ("crypto",        &["private_files"]),
+    ("store",         &["clock", "private_files"]),
+    ("tls",           &["clock", "crypto"]),
     // Settings check witness keys with the pure signed-note core (`audit::note`).
-    ("config", &["audit"]),
+    ("config",        &["audit"]),
     // The domain: below the surfaces, never reaching up into them.
-    (
-        "auth",
-        &["audit", "clock", "config", "crypto", "store", "text"],
-    ),
-    (
-        "audit",
-        &["auth", "clock", "config", "crypto", "store", "tls", "web"],
-    ),
-    (
-        "pool",
-        &["audit", "auth", "clock", "crypto", "store", "text"],
-    ),
-    (
-        "draw",
-        &[
-            "audit", "auth", "clock", "config", "crypto", "pool", "store", "tasks", "text",
-        ],
-    ),
-    (
-        "notify",
-        &[
-            "audit", "auth", "clock", "config", "crypto", "draw", "pool", "store", "tasks", "text",
-            "tls",
-        ],
-    ),
-    (
-        "session",
-        &[
-            "audit", "auth", "clock", "config", "crypto", "draw", "notify", "store", "text", "tls",
-        ],
-    ),
-    ("rotation", &["auth", "crypto", "notify", "pool", "store"]),
-    // The surfaces, the assembly and the tools.
-    (
-        "http",
-        &[
-            "audit", "auth", "clock", "config", "crypto", "draw", "notify", "pool", "session",
-            "store", "text", "web",
-        ],
-    ),
-    ("console", &["web"]),
-    (
-        "startup",
-        &[
-            "audit",
-            "auth",
-            "clock",
-            "config",
-            "console",
-            "crypto",
-            "draw",
-            "http",
-            "notify",
-            "pool",
-            "session",
-            "store",
-            "tasks",
-            "telemetry",
-            "tls",
-            "web",
-        ],
-    ),
-    (
-        "bench",
-        &[
-            "audit", "auth", "clock", "config", "crypto", "draw", "http", "pool", "session",
-            "startup", "store", "tls",
-        ],
-    ),
-    (
-        "cli",
-        &[
-            "audit",
-            "auth",
-            "bench",
-            "clock",
-            "config",
-            "crypto",
-            "draw",
-            "pool",
-            "rotation",
-            "session",
-            "startup",
-            "store",
-            "telemetry",
-            "text",
-            "tls",
-        ],
-    ),
+    ("auth",          &["audit", "clock", "config", "crypto", "store", "text"]),
+    ("audit",         &["auth", "clock", "config", "crypto", "store", "tls", "web"]),
+    ("pool",          &["audit", "auth", "clock", "crypto", "store", "text"]),
+    ("draw",          &["audit", "auth", "clock", "config", "crypto", "pool", "store", "tasks", "text"]),
+    ("notify",        &["audit", "auth", "clock", "config", "crypto", "draw", "pool", "store", "tasks", "text", "tls"]),
+    ("session",       &["audit", "auth", "clock", "config", "crypto", "draw", "notify", "store", "text", "tls"]),
+    ("rotation",      &["auth", "crypto", "notify", "pool", "store"]),
+    // The surfaces.
+    ("http",          &["audit", "auth", "clock", "config", "crypto", "draw", "notify", "pool", "session", "store", "text", "web"]),
+    ("console",       &["web"]),
+    // The assembly and the tools sit on top: each may use everything below it.
+    ("startup",       &["audit", "auth", "clock", "config", "console", "crypto", "draw", "http", "notify", "pool", "private_files", "rotation", "session", "store", "tasks", "telemetry", "text", "tls", "web"]),
+    ("bench",         &["audit", "auth", "clock", "config", "console", "crypto", "draw", "http", "notify", "pool", "private_files", "rotation", "session", "startup", "store", "tasks", "telemetry", "text", "tls", "web"]),
+    ("cli",           &["audit", "auth", "bench", "clock", "config", "console", "crypto", "draw", "http", "notify", "pool", "private_files", "rotation", "session", "startup", "store", "tasks", "telemetry", "text", "tls", "web"]),
 ];
 
 /// Crates that belong to one module: no other module may name them.

@@ -1,15 +1,16 @@
 //! sealdraw: the province's expert draw and remote evaluation coordination server.
 //!
-//! The module tree is the architecture (see `docs/ARCHITECTURE.md` and `SECURITY.md`):
+//! The module tree is the architecture (see `docs/ARCHITECTURE.md` and `SECURITY.md`); which
+//! module may use which is checked by the unit tests (`boundaries`):
 //!
 //! | module      | owns |
 //! |-------------|------|
 //! | [`config`]    | typed settings: defaults → TOML → `SEALDRAW__…` env; redacted secrets |
 //! | [`startup`]   | `Application::build(settings, clock, rng)`, binding, `run_until_stopped` |
 //! | [`tls`]       | rustls server config (ring), client certificates → center identity |
-//! | [`telemetry`] | JSON logs, request ids, metrics on a loopback listener |
+//! | [`telemetry`] | JSON logs, metrics on a loopback listener |
 //! | [`clock`]     | the injected clock |
-//! | [`crypto`]    | the only code that touches key material: CSPRNG, sealing, HMAC, keys |
+//! | [`crypto`]    | the only code that touches key material: CSPRNG, sealing, HMAC, keys, signing |
 //! | [`auth`]      | argon2id passwords, tokens, TOTP, throttling, the role table |
 //! | [`store`]     | the only code that knows SQL: SQLite and PostgreSQL behind one interface |
 //! | [`audit`]     | the transparency log: entries, Merkle tree, checkpoints, tiles, proofs, witnesses |
