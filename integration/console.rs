@@ -1066,8 +1066,9 @@ mod session_room {
     }
 
     impl Relay {
-        async fn start(target: u16) -> Relay {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        /// Relays what reaches `listener` (bound before the server, whose settings name the
+        /// relay's origin) to the server on `target`.
+        fn start(listener: tokio::net::TcpListener, target: u16) -> Relay {
             let port = listener.local_addr().unwrap().port();
             let cut = Arc::new(tokio::sync::watch::channel(0u64).0);
             let up = Arc::new(AtomicBool::new(true));
@@ -1156,8 +1157,16 @@ mod session_room {
     #[tokio::test]
     async fn an_expert_joins_declares_votes_scores_and_signs_in_the_browser_while_a_host_and_a_supervisor_follow_live()
      {
-        let fx = DrawFixture::with(&experts(15, "A0301"), |settings| {
+        // The expert's browser reaches the server through a relay the test can cut; the
+        // console's origin there is the relay's.
+        let relay_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let relay_port = relay_listener.local_addr().unwrap().port();
+        let fx = DrawFixture::with(&experts(15, "A0301"), move |settings| {
             settings.auth.address_attempts_per_minute = 10_000;
+            settings
+                .session
+                .allowed_origins
+                .push(format!("https://127.0.0.1:{relay_port}"));
         })
         .await;
         let logins = expert_accounts(&fx).await;
@@ -1197,8 +1206,7 @@ mod session_room {
             ));
         }
 
-        // The expert's browser reaches the server through a relay the test can cut.
-        let relay = Relay::start(fx.app.port).await;
+        let relay = Relay::start(relay_listener, fx.app.port);
         let expert = Browser::trusting(
             &fx.app.certs.server_cert(),
             format!("https://127.0.0.1:{}", relay.port),

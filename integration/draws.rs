@@ -82,11 +82,18 @@ impl DrawFixture {
         experts: &[Expert],
         customise: impl FnOnce(&mut sealdraw::config::Settings) + 'static,
     ) -> Self {
-        let app = spawn_app_with(TestOptions {
-            customise: Box::new(customise),
-            ..TestOptions::default()
-        })
-        .await;
+        Self::with_options(
+            experts,
+            TestOptions {
+                customise: Box::new(customise),
+                ..TestOptions::default()
+            },
+        )
+        .await
+    }
+
+    pub async fn with_options(experts: &[Expert], options: TestOptions) -> Self {
+        let app = spawn_app_with(options).await;
         let (_, admin) = app.account_with_token("admin", Role::Admin).await;
         let (_, center) = app.account_with_token("center", Role::Center).await;
         let (_, supervisor) = app.account_with_token("supervisor", Role::Supervisor).await;

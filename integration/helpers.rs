@@ -147,12 +147,18 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     settings.tls.client_ca = options.mutual_tls.then(|| certs.ca());
     settings.keys.file = Some(key_file);
     settings.database.url = Some(SecretString::from(database_url.clone()));
+    // Bound first, so that the console it serves can be listed (as a deployment lists its
+    // console's origin); a test may replace the list.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    settings.session.allowed_origins = console_origins(port).to_vec();
     (options.customise)(&mut settings);
 
     let clock = ManualClock::starting_at(now);
-    let application = Application::build(settings.clone(), Arc::new(clock.clone()), rng)
-        .await
-        .unwrap();
+    let application =
+        Application::build_on(settings.clone(), listener, Arc::new(clock.clone()), rng)
+            .await
+            .unwrap();
     let port = application.port();
     let state = application.state();
     let handle = application.handle();
@@ -178,6 +184,14 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     }
 }
 
+/// The origins under which a browser reaches the console of the test server on `port`.
+pub fn console_origins(port: u16) -> [String; 2] {
+    [
+        format!("https://127.0.0.1:{port}"),
+        format!("https://localhost:{port}"),
+    ]
+}
+
 impl TestApp {
     /// Stops this server as SIGTERM does (background work in flight is dropped, as in a crash
     /// of that task) and waits until it has closed its store, then starts a new server on the
@@ -187,6 +201,21 @@ impl TestApp {
         self.handle.stop(false).await;
         self.running.await.unwrap().unwrap();
         let mut settings = self.settings.clone();
+        // The new server listens on a new port: its console's origins replace the old ones.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let new_port = listener.local_addr().unwrap().port();
+        let old_origins = console_origins(self.port);
+        let listed = settings.session.allowed_origins.len();
+        settings
+            .session
+            .allowed_origins
+            .retain(|origin| !old_origins.contains(origin));
+        if settings.session.allowed_origins.len() < listed {
+            settings
+                .session
+                .allowed_origins
+                .extend(console_origins(new_port));
+        }
         customise(&mut settings);
         // A fresh seed: replaying the first server's randomness would reuse sealing nonces.
         static RESTARTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -194,9 +223,14 @@ impl TestApp {
         let rng = Rng::danger_deterministic(
             format!("{} restart {restart}", self.dir.path().display()).as_bytes(),
         );
-        let application = Application::build(settings.clone(), Arc::new(self.clock.clone()), rng)
-            .await
-            .unwrap();
+        let application = Application::build_on(
+            settings.clone(),
+            listener,
+            Arc::new(self.clock.clone()),
+            rng,
+        )
+        .await
+        .unwrap();
         let port = application.port();
         let state = application.state();
         let handle = application.handle();

@@ -33,4 +33,5 @@ mod resilience;
 mod session_client;
 mod sessions;
 mod tls;
+mod websockets;
 mod witness;

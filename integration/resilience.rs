@@ -1,14 +1,17 @@
 //! Sessions on bad networks and several servers: connections cut at random points resume with
-//! no gap and no repeat, silent connections are closed and shown disconnected, a slow reader is
-//! cut off without slowing the others, two instances on one database share a session, and a
-//! killed instance's clients finish the session on the other.
+//! no gap and no repeat, silent connections are closed and shown disconnected, a reader that
+//! pauses catches up on its own connection, one that stops reading is cut off without slowing
+//! the others, two instances on one database share a session, and a killed instance's clients
+//! finish the session on the other.
 
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt;
 use sealdraw::session::client::SessionClient;
 use sealdraw::session::protocol::Request;
 use sealdraw::session::rules::Phase;
 use serde_json::Value;
+use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::is_postgres;
 use crate::sessions::{
@@ -131,9 +134,12 @@ async fn a_silent_connection_is_closed_and_its_seat_shown_disconnected_to_host_a
         .unwrap();
 }
 
-/// A websocket client that reads nothing after the handshake, with a tiny receive buffer so
-/// that the server's writes back up quickly.
-async fn stalled_reader(committee: &Committee, bearer: &str) -> impl Sized {
+type RawSocket =
+    tokio_tungstenite::WebSocketStream<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>;
+
+/// A websocket client with a tiny receive buffer, so that the server's writes back up quickly
+/// while it reads nothing.
+async fn small_buffered_socket(committee: &Committee, bearer: &str) -> RawSocket {
     let response = committee.ticket(bearer).await;
     let ticket: Value = response.json().await.unwrap();
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
@@ -191,8 +197,11 @@ async fn fan_out_latencies(
 #[tokio::test]
 async fn a_slow_reader_is_cut_off_while_the_others_keep_normal_latency() {
     let committee = Committee::with(Mode::Distributed, 5, 1, |settings| {
+        // A small queue: a reader that falls behind it catches up from the table on its own
+        // connection (on a busy machine the attentive one below may), and only a socket that
+        // takes no frame for the grace period is cut off (the stalled one below).
         settings.session.outbound_queue = 16;
-        settings.session.send_timeout_secs = 1;
+        settings.session.send_timeout_secs = 2;
         // The supervisor below posts warnings as fast as it can.
         settings.session.messages_per_second = 10_000;
         settings.session.message_burst = 10_000;
@@ -203,7 +212,7 @@ async fn a_slow_reader_is_cut_off_while_the_others_keep_normal_latency() {
     let before = fan_out_latencies(&mut supervisor, &mut reader, "before", 10).await;
 
     let slow_bearer = committee.members[0].bearer.clone();
-    let slow = stalled_reader(&committee, &slow_bearer).await;
+    let slow = small_buffered_socket(&committee, &slow_bearer).await;
     let slow_seat = committee.view(&slow_bearer).await["your_seat"]
         .as_u64()
         .unwrap();
@@ -278,6 +287,64 @@ async fn a_slow_reader_is_cut_off_while_the_others_keep_normal_latency() {
         }
     }
     assert_eq!(warnings, 10 + FLOOD + 10 + 1);
+}
+
+#[tokio::test]
+async fn a_reader_that_stops_reading_for_a_while_catches_up_on_the_same_connection() {
+    let committee = Committee::with(Mode::Distributed, 5, 1, |settings| {
+        settings.session.outbound_queue = 16;
+        settings.session.messages_per_second = 10_000;
+        settings.session.message_burst = 10_000;
+        // The pause below (as long as the flood takes) stays well inside this grace period.
+        settings.session.send_timeout_secs = 120;
+    })
+    .await;
+    let mut supervisor = committee.connect(&committee.fx.supervisor).await;
+    // A phone in a tunnel: it reads nothing while megabytes of warnings are sent, far more than
+    // its queue and both sockets' buffers hold, then reads again.
+    let mut paused = small_buffered_socket(&committee, &committee.members[0].bearer).await;
+    const FLOOD: usize = 1_200;
+    let text = "请".repeat(1_990);
+    for i in 0..FLOOD {
+        ok(
+            &mut supervisor,
+            Request::Warn {
+                text: format!("{i} {text}"),
+            },
+        )
+        .await;
+    }
+    let mut warnings = Vec::new();
+    let mut last_seq = 0;
+    while warnings.len() < FLOOD {
+        let message = tokio::time::timeout(WAIT, paused.next())
+            .await
+            .expect("the paused reader received nothing more")
+            .expect("the server closed the paused reader's connection")
+            .unwrap();
+        let Message::Text(frame) = message else {
+            continue;
+        };
+        let frame: Value = serde_json::from_str(frame.as_str()).unwrap();
+        assert_ne!(
+            frame["type"], "error",
+            "the paused reader was cut off: {frame}"
+        );
+        if frame["type"] == "event" {
+            let seq = frame["seq"].as_i64().unwrap();
+            assert!(seq > last_seq, "event {seq} after {last_seq}");
+            last_seq = seq;
+            if frame["kind"] == "warning" {
+                let text = frame["data"]["text"].as_str().unwrap();
+                warnings.push(text.split(' ').next().unwrap().parse::<usize>().unwrap());
+            }
+        }
+    }
+    assert_eq!(
+        warnings,
+        (0..FLOOD).collect::<Vec<_>>(),
+        "every warning once, in order"
+    );
 }
 
 /// Host and supervisor on the first instance, the members alternately on both.

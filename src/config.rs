@@ -332,14 +332,20 @@ pub struct SessionSettings {
     pub heartbeat_secs: u64,
     /// …and closes one it has heard nothing from (not even a pong) for this long.
     pub idle_timeout_secs: u64,
-    /// The largest frame a client may send.
+    /// The largest frame a client may send (refused by its declared length).
     pub max_frame_bytes: usize,
+    /// Websocket connections one account may hold open on one instance at a time (tabs,
+    /// devices); an upgrade beyond them is refused (429) without spending its ticket.
+    pub max_connections_per_account: usize,
     /// Frames per second a client may send on average, and in a burst; a flood is cut off.
     pub messages_per_second: u32,
     pub message_burst: u32,
-    /// Events queued for one connection before it counts as too slow and is cut off.
+    /// Events, and bytes of them, queued for one connection. What does not fit the connection
+    /// reads from the table once it has sent its queue, so these bound memory, not patience.
     pub outbound_queue: usize,
-    /// A frame that cannot be written to the socket within this time cuts the connection.
+    pub outbound_queue_bytes: usize,
+    /// The grace period of a slow reader: a connection whose socket takes no frame for this
+    /// long is cut off (`too-slow`) and resumes on a new one.
     pub send_timeout_secs: u64,
     /// How often an instance checks the sessions it follows for events other instances wrote
     /// (PostgreSQL also notifies at once; the poll covers notifications lost in a reconnect,
@@ -364,9 +370,11 @@ impl Default for SessionSettings {
             heartbeat_secs: 15,
             idle_timeout_secs: 45,
             max_frame_bytes: 16 * 1024,
+            max_connections_per_account: 8,
             messages_per_second: 20,
             message_burst: 40,
             outbound_queue: 256,
+            outbound_queue_bytes: 1024 * 1024,
             send_timeout_secs: 10,
             poll_interval_ms: 1_000,
             deviation_percent: 20,
@@ -407,6 +415,14 @@ impl SessionSettings {
             ),
             ("session.message_burst", u64::from(self.message_burst)),
             ("session.outbound_queue", self.outbound_queue as u64),
+            (
+                "session.outbound_queue_bytes",
+                self.outbound_queue_bytes as u64,
+            ),
+            (
+                "session.max_connections_per_account",
+                self.max_connections_per_account as u64,
+            ),
         ] {
             if value == 0 {
                 problems.push(format!("{name} must be greater than 0"));

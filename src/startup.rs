@@ -58,9 +58,35 @@ pub const DEMO_POOL_SIZE: usize = 12_000;
 pub const DEV_CERT_DIR: &str = "certs/dev";
 
 impl Application {
+    /// Builds the application listening on `server.address`.
     pub async fn build(settings: Settings, clock: SharedClock, rng: Rng) -> anyhow::Result<Self> {
+        Self::build_listening(settings, None, clock, rng).await
+    }
+
+    /// The same on a listener bound beforehand, for a caller whose settings depend on the port
+    /// (the tests list their console's origin, which includes it, in
+    /// `session.allowed_origins`).
+    pub async fn build_on(
+        settings: Settings,
+        listener: std::net::TcpListener,
+        clock: SharedClock,
+        rng: Rng,
+    ) -> anyhow::Result<Self> {
+        Self::build_listening(settings, Some(listener), clock, rng).await
+    }
+
+    async fn build_listening(
+        mut settings: Settings,
+        listener: Option<std::net::TcpListener>,
+        clock: SharedClock,
+        rng: Rng,
+    ) -> anyhow::Result<Self> {
         if settings.profile == Profile::Dev {
             prepare_dev_profile(&settings, &rng, &clock)?;
+            // The dev profile's console is the one it serves; production names its console's
+            // origin in the settings like any other.
+            let own = dev_console_origins(&settings.server.address);
+            settings.session.allowed_origins.extend(own);
         }
         settings.validate()?;
         let keys = Arc::new(load_keys(&settings)?);
@@ -132,7 +158,11 @@ impl Application {
             &settings.notify,
             &settings.data_dir,
         )?);
-        let hub = Arc::new(Hub::new(store.clone(), settings.session.outbound_queue));
+        let hub = Arc::new(Hub::new(
+            store.clone(),
+            settings.session.outbound_queue,
+            settings.session.outbound_queue_bytes,
+        ));
         let sessions = Arc::new(SessionService::new(
             store.clone(),
             clock.clone(),
@@ -156,9 +186,12 @@ impl Application {
             keys,
             max_body_bytes: settings.server.max_body_bytes,
         });
-        let listeners = bind(&settings.server.address)
-            .await
-            .with_context(|| format!("cannot listen on {}", settings.server.address))?;
+        let listeners = match listener {
+            Some(listener) => vec![listener],
+            None => bind(&settings.server.address)
+                .await
+                .with_context(|| format!("cannot listen on {}", settings.server.address))?,
+        };
         let address = listeners[0].local_addr()?;
         let server = https_server(listeners, tls_config, state.clone(), &settings.server)?;
 
@@ -458,6 +491,31 @@ fn prepare_dev_profile(settings: &Settings, rng: &Rng, clock: &SharedClock) -> a
     Ok(())
 }
 
+/// The origins of the console the dev profile serves at `address`, as a browser on this
+/// machine names them (none for port 0, which is known only once bound).
+fn dev_console_origins(address: &str) -> Vec<String> {
+    let Ok(address) = address.parse::<SocketAddr>() else {
+        return Vec::new();
+    };
+    if address.port() == 0 {
+        return Vec::new();
+    }
+    let mut hosts = match address.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => vec!["127.0.0.1".to_owned()],
+        ip if ip.is_unspecified() => vec!["[::1]".to_owned()],
+        std::net::IpAddr::V4(ip) => vec![ip.to_string()],
+        std::net::IpAddr::V6(ip) => vec![format!("[{ip}]")],
+    };
+    if address.ip().is_loopback() || address.ip().is_unspecified() {
+        hosts.push("localhost".into());
+    }
+    hosts
+        .iter()
+        .filter_map(|host| reqwest::Url::parse(&format!("https://{host}:{}", address.port())).ok())
+        .map(|url| url.origin().ascii_serialization())
+        .collect()
+}
+
 async fn bootstrap_admin(
     store: &Store,
     auth: &AuthService,
@@ -522,4 +580,31 @@ pub fn print_dev_banner(address: SocketAddr, bootstrap: Option<&BootstrapAdmin>)
         }
     }
     println!();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dev_console_is_allowed_under_the_names_a_local_browser_uses() {
+        assert_eq!(
+            dev_console_origins("127.0.0.1:8443"),
+            ["https://127.0.0.1:8443", "https://localhost:8443"]
+        );
+        assert_eq!(
+            dev_console_origins("0.0.0.0:443"),
+            ["https://127.0.0.1", "https://localhost"]
+        );
+        assert_eq!(
+            dev_console_origins("[::1]:8443"),
+            ["https://[::1]:8443", "https://localhost:8443"]
+        );
+        assert_eq!(
+            dev_console_origins("192.0.2.7:8443"),
+            ["https://192.0.2.7:8443"]
+        );
+        assert!(dev_console_origins("127.0.0.1:0").is_empty());
+        assert!(dev_console_origins("sealdraw.example:8443").is_empty());
+    }
 }

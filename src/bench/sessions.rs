@@ -494,7 +494,7 @@ impl Cluster {
             let config = dir.join(format!("instance-{instance}.toml"));
             std::fs::write(
                 &config,
-                instance_config(&dir, &url, &key_file, certs, port, instance),
+                instance_config(&dir, &url, &key_file, certs, port, instance, sessions),
             )?;
             let log = std::fs::File::create(dir.join(format!("instance-{instance}.log")))?;
             let mut command = tokio::process::Command::new(exe);
@@ -1056,7 +1056,9 @@ async fn seed(store: &Store, sessions: usize, sessions_of: usize) -> anyhow::Res
 }
 
 /// An instance's settings file: production profile, the run's certificates and key file, its
-/// own port, logs at warn, no metrics listener (two instances would fight over its port).
+/// own port, logs at warn, no metrics listener (two instances would fight over its port). The
+/// seeded accounts each hold one connection in every one of the `sessions`, so the
+/// per-account connection cap is raised to that.
 fn instance_config(
     dir: &Path,
     url: &str,
@@ -1064,17 +1066,20 @@ fn instance_config(
     certs: &crate::tls::dev::DevCertificates,
     port: u16,
     instance: usize,
+    sessions: usize,
 ) -> String {
     let quoted = |path: &Path| toml_string(&path.display().to_string());
     format!(
         "profile = \"production\"\ndata_dir = {}\n\n[server]\naddress = \"127.0.0.1:{port}\"\n\n\
          [tls]\ncert = {}\nkey = {}\n\n[keys]\nfile = {}\n\n[database]\nurl = {}\n\n\
-         [telemetry]\nmetrics_address = \"\"\nlog_filter = \"warn\"\n",
+         [telemetry]\nmetrics_address = \"\"\nlog_filter = \"warn\"\n\n\
+         [session]\nmax_connections_per_account = {}\n",
         quoted(&dir.join(format!("data-{instance}"))),
         quoted(&certs.server_cert()),
         quoted(&certs.server_key()),
         quoted(key_file),
         toml_string(url),
+        sessions.max(1),
     )
 }
 
@@ -1241,6 +1246,7 @@ mod tests {
             &certs,
             4443,
             1,
+            1_000,
         );
         let file = std::env::temp_dir().join(format!("sealdraw-bench-{}.toml", std::process::id()));
         std::fs::write(&file, text).unwrap();
@@ -1250,5 +1256,6 @@ mod tests {
         assert_eq!(settings.server.address, "127.0.0.1:4443");
         assert!(settings.telemetry.metrics_address.is_empty());
         assert_eq!(settings.key_file(), dir.join("keys.json"));
+        assert_eq!(settings.session.max_connections_per_account, 1_000);
     }
 }

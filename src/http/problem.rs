@@ -351,6 +351,12 @@ impl From<crate::session::SessionError> for ApiError {
                 conflict("precondition-failed", error.to_string()).with_problems(missing)
             }
             BadTicket(detail) => Self::unauthenticated(detail),
+            TooManyConnections { .. } => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-connections",
+                "Too many connections",
+                error.to_string(),
+            ),
             WrongJoinCode => Self::new(
                 StatusCode::FORBIDDEN,
                 "wrong-join-code",

@@ -1,12 +1,13 @@
 //! Evaluation sessions over HTTPS (create, view, entropy for the seat assignment, tickets,
 //! report, ratings) and the websocket they run on.
 
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::extract::{Authorized, Checked, Json, may};
 use super::{AppState, problem::ApiError};
+use crate::session::frame_limit::FrameLimit;
 use crate::session::rules::Rating;
 use crate::session::{IssuedTicket, NewSession, SessionView};
 
@@ -179,10 +180,10 @@ pub struct ConnectQuery {
 }
 
 /// The session's websocket (protocol in docs/PROTOCOL.md). Authenticated by the ticket; a
-/// browser's Origin must be this server's own (the console) or on the allow-list.
+/// browser's Origin must be on `session.allowed_origins`.
 #[utoipa::path(
     params(("session_id" = String, Path), ConnectQuery),
-    responses((status = 101, description = "Switching to the websocket protocol"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
+    responses((status = 101, description = "Switching to the websocket protocol"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
 )]
 #[get("/api/v1/sessions/{session_id}/ws")]
 pub async fn connect(
@@ -192,15 +193,16 @@ pub async fn connect(
     session_id: web::Path<String>,
     query: web::Query<ConnectQuery>,
 ) -> Result<HttpResponse, actix_web::Error> {
+    // Only the configured list counts. The Host header says which name the client used, not
+    // who wrote the page: a server's own console is listed like any other.
     if let Some(origin) = request.headers().get("origin") {
         let allowed = origin.to_str().is_ok_and(|origin| {
-            is_same_origin(&request, origin)
-                || state
-                    .sessions
-                    .settings()
-                    .allowed_origins
-                    .iter()
-                    .any(|a| a == origin)
+            state
+                .sessions
+                .settings()
+                .allowed_origins
+                .iter()
+                .any(|a| a == origin)
         });
         if !allowed {
             return Err(ApiError::new(
@@ -215,27 +217,32 @@ pub async fn connect(
     if query.after < 0 {
         return Err(ApiError::bad_request("after", "must not be negative").into());
     }
+    // Frames are refused by their declared length before their payload is buffered
+    // (session::frame_limit explains why actix-ws's own limit is not enough).
+    let limited = FrameLimit::new(
+        payload.into_inner(),
+        state.sessions.settings().max_frame_bytes,
+    );
+    let payload = web::Payload::from_request(
+        &request,
+        &mut actix_web::dev::Payload::Stream {
+            payload: Box::pin(limited),
+        },
+    )
+    .await?;
     // The handshake is checked before the ticket is spent, so a failed upgrade costs none.
     let (response, socket, stream) = actix_ws::handle(&request, payload)?;
-    let member = state
+    let (member, slot) = state
         .sessions
         .redeem(&session_id, &query.ticket)
         .await
         .map_err(ApiError::from)?;
     let sessions = state.sessions.clone();
     let after = query.after;
-    actix_web::rt::spawn(crate::session::connection::run(
-        sessions, member, after, socket, stream,
-    ));
+    actix_web::rt::spawn(async move {
+        crate::session::connection::run(sessions, member, after, socket, stream).await;
+        // The account's slot is free once the connection has ended.
+        drop(slot);
+    });
     Ok(response)
-}
-
-/// The console served by this server: the page's origin is the host the browser connected to.
-/// Browsers set both headers themselves, so a page elsewhere cannot claim this origin.
-fn is_same_origin(request: &HttpRequest, origin: &str) -> bool {
-    request
-        .headers()
-        .get(actix_web::http::header::HOST)
-        .and_then(|host| host.to_str().ok())
-        .is_some_and(|host| origin.strip_prefix("https://") == Some(host))
 }

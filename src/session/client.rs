@@ -305,8 +305,17 @@ impl SessionClient {
         }
     }
 
+    /// Closes the connection as RFC 6455 asks: a close frame, then reading until the server's
+    /// answering close (for a few seconds at most). Dropping the socket with frames unread
+    /// would reset the connection instead, which the server notices only at its next heartbeat.
     pub async fn close(mut self) {
-        let _ = self.socket.close(None).await;
+        if self.socket.close(None).await.is_err() {
+            return;
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(5), async {
+            while let Some(Ok(_)) = self.socket.next().await {}
+        })
+        .await;
     }
 
     /// Reads one frame; events are queued, replies and welcomes returned.

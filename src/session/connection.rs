@@ -4,15 +4,14 @@
 //! receive side is what decides).
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use actix_ws::{CloseCode, CloseReason, Message, ProtocolError};
 
 use super::protocol::{self, PROTOCOL_VERSION, ServerFrame};
-use super::{Member, SessionService, hub};
+use super::{Member, SessionService, frame_limit, hub};
 
-/// Events replayed per read of the table while catching up.
+/// Events read from the table at a time while catching up.
 const BACKLOG_BATCH: i64 = 500;
 
 /// Why the server ends a connection: the code sent in the error frame, the close code, and
@@ -67,6 +66,9 @@ pub async fn run(
         let _ = tokio::time::timeout(send_timeout, socket.text(frame.to_text())).await;
         tracing::info!(session = %member.session_id, role = member.role.name(), reason = ending.code, "session connection closed by the server");
     }
+    // While a clone of the session lives the response goes on, so the connection stays open
+    // after the close frame until the client has answered it (below).
+    let lingering = ending.is_some().then(|| socket.clone());
     let reason = ending.map(|e| CloseReason {
         code: e.close,
         description: Some(e.code.into()),
@@ -76,6 +78,28 @@ pub async fn run(
     if announced && let Err(error) = sessions.presence(&member, false).await {
         tracing::warn!(error = %error, "could not record a disconnection");
     }
+    if let Some(lingering) = lingering {
+        linger(&mut stream).await;
+        drop(lingering);
+    }
+}
+
+/// How long a connection the server ended waits for the client to answer its close.
+const LINGER: Duration = Duration::from_secs(2);
+
+/// Reads (and drops) what the client still sends until it answers the close or hangs up,
+/// for at most [`LINGER`]. Closing with the client's bytes unread would reset the connection,
+/// and a reset can destroy the error and close frames before the client reads them: a client
+/// cut off mid-frame (one too large, say) would never learn why.
+async fn linger(stream: &mut actix_ws::MessageStream) {
+    let _ = tokio::time::timeout(LINGER, async {
+        while let Some(message) = stream.recv().await {
+            if matches!(message, Ok(Message::Close(_))) {
+                return;
+            }
+        }
+    })
+    .await;
 }
 
 /// The connection's life; `Some` when the server ends it, `None` when the client did.
@@ -132,31 +156,8 @@ async fn serve(
     }
     // Catch up from the table; live events already sent are skipped by number.
     let mut sent_upto = after.max(0);
-    loop {
-        let (events, scanned) = match sessions
-            .events_after(member, sent_upto, BACKLOG_BATCH)
-            .await
-        {
-            Ok(batch) => batch,
-            Err(error) => {
-                tracing::error!(error = %error, "cannot read a session's backlog");
-                return Some(Ending::new(
-                    "unavailable",
-                    CloseCode::Error,
-                    "the session's events cannot be read now; reconnect",
-                ));
-            }
-        };
-        for event in events {
-            if let Err(error) = send(socket, event.frame.to_string(), send_timeout).await {
-                return ended(error, send_timeout);
-            }
-        }
-        let done = scanned == sent_upto;
-        sent_upto = scanned;
-        if done {
-            break;
-        }
+    if let Err(ending) = replay(sessions, member, socket, &mut sent_upto, send_timeout).await {
+        return ending;
     }
     let synced = ServerFrame::Synced {
         v: PROTOCOL_VERSION,
@@ -180,7 +181,7 @@ async fn serve(
                 let message = match incoming {
                     None => return None,
                     Some(Ok(message)) => message,
-                    Some(Err(ProtocolError::Overflow)) => {
+                    Some(Err(error)) if matches!(error, ProtocolError::Overflow) || frame_limit::is_refusal(&error) => {
                         return Some(Ending::new("frame-too-large", CloseCode::Size, format!("frames are limited to {} bytes", settings.max_frame_bytes)));
                     }
                     Some(Err(error)) => {
@@ -223,22 +224,26 @@ async fn serve(
                     Message::Close(_) => return None,
                 }
             }
-            event = subscription.events.recv() => {
-                let Some(event) = event else {
-                    return match subscription.cut.load(Ordering::SeqCst) {
-                        hub::CUT_SLOW => Some(Ending::new("too-slow", CloseCode::Again, format!("the connection fell {} events behind; reconnect and resume from your last event", settings.outbound_queue))),
-                        hub::CUT_VACATED => Some(Ending::new("seat-vacated", CloseCode::Policy, "your seat was vacated; a replaced member's conclusions are void")),
-                        _ => Some(Ending::new("unavailable", CloseCode::Again, "the server stopped following the session; reconnect")),
-                    };
-                };
-                if event.seq <= sent_upto {
-                    continue;
+            live = subscription.next() => match live {
+                hub::Live::Event(event) => {
+                    if event.seq <= sent_upto {
+                        continue;
+                    }
+                    sent_upto = event.seq;
+                    if let Err(error) = send(socket, event.frame.to_string(), send_timeout).await {
+                        return ended(error, send_timeout);
+                    }
                 }
-                sent_upto = event.seq;
-                if let Err(error) = send(socket, event.frame.to_string(), send_timeout).await {
-                    return ended(error, send_timeout);
+                hub::Live::Behind => {
+                    if let Err(ending) = replay(sessions, member, socket, &mut sent_upto, send_timeout).await {
+                        return ending;
+                    }
                 }
-            }
+                hub::Live::Vacated => return Some(seat_vacated()),
+                hub::Live::Ended => {
+                    return Some(Ending::new("unavailable", CloseCode::Again, "the server stopped following the session; reconnect"));
+                }
+            },
             _ = heartbeat.tick() => {
                 if heard.elapsed() >= idle_timeout {
                     return Some(Ending::new("heartbeat-timeout", CloseCode::Away, format!("nothing heard for {} s", idle_timeout.as_secs())));
@@ -249,6 +254,52 @@ async fn serve(
             }
         }
     }
+}
+
+/// Sends the events after `sent_upto` that the member may see, from the table: the backlog of
+/// a new connection, and what a connection that fell behind missed. `Err` carries how the
+/// connection ends (after the event that vacates the member's seat, it does).
+async fn replay(
+    sessions: &Arc<SessionService>,
+    member: &Member,
+    socket: &mut actix_ws::Session,
+    sent_upto: &mut i64,
+    send_timeout: Duration,
+) -> Result<(), Option<Ending>> {
+    loop {
+        let read = sessions
+            .events_after(member, *sent_upto, BACKLOG_BATCH)
+            .await
+            .map_err(|error| {
+                tracing::error!(error = %error, "cannot read a session's events");
+                Some(Ending::new(
+                    "unavailable",
+                    CloseCode::Error,
+                    "the session's events cannot be read now; reconnect",
+                ))
+            })?;
+        for event in read.events {
+            send(socket, event.frame.to_string(), send_timeout)
+                .await
+                .map_err(|error| ended(error, send_timeout))?;
+        }
+        if read.vacated {
+            return Err(Some(seat_vacated()));
+        }
+        let done = read.last == *sent_upto;
+        *sent_upto = read.last;
+        if done {
+            return Ok(());
+        }
+    }
+}
+
+fn seat_vacated() -> Ending {
+    Ending::new(
+        "seat-vacated",
+        CloseCode::Policy,
+        "your seat was vacated; a replaced member's conclusions are void",
+    )
 }
 
 enum SendError {
@@ -273,14 +324,17 @@ async fn send(
 fn ended(error: SendError, timeout: Duration) -> Option<Ending> {
     match error {
         SendError::Closed => None,
-        SendError::TimedOut => Some(Ending::new(
-            "too-slow",
-            CloseCode::Again,
-            format!(
-                "a frame could not be delivered within {} s",
-                timeout.as_secs()
-            ),
-        )),
+        SendError::TimedOut => {
+            metrics::counter!("session_connections_cut_slow_total").increment(1);
+            Some(Ending::new(
+                "too-slow",
+                CloseCode::Again,
+                format!(
+                    "the connection took no frame for {} s; reconnect and resume from your last event",
+                    timeout.as_secs()
+                ),
+            ))
+        }
     }
 }
 

@@ -5,14 +5,19 @@
 //! `LISTEN sealdraw_session_events` ([`Hub::listen`]), so experts connected to different
 //! instances share one session.
 //!
-//! Each connection has a bounded queue. A connection whose queue is full is cut off (it can
-//! resume from its last event) rather than slowing the others or growing memory.
+//! Each connection has a queue bounded in events (`session.outbound_queue`) and in bytes
+//! (`session.outbound_queue_bytes`). An event that does not fit is not queued, and neither is
+//! any later one until the connection has caught up: the connection is marked
+//! [`Live::Behind`] and reads what it missed from the table, as a reconnecting client would,
+//! but on the same connection. So a reader that is slow for a moment (a phone between cells)
+//! costs no more memory than its queue and is not cut off; what ends a connection that reads
+//! nothing is the send deadline (`session.send_timeout_secs`) in `connection`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 use super::{SessionRole, StoredEvent};
 use crate::store::sessions::EventRow;
@@ -24,6 +29,7 @@ const FETCH_BATCH: i64 = 500;
 pub struct Hub {
     store: Store,
     queue: usize,
+    queue_bytes: usize,
     channels: std::sync::Mutex<HashMap<String, Arc<Channel>>>,
     next_id: AtomicU64,
     /// A poll of the followed sessions is running (polls never overlap).
@@ -43,24 +49,67 @@ struct Subscriber {
     id: u64,
     role: SessionRole,
     sender: mpsc::Sender<StoredEvent>,
-    cut: Arc<AtomicU8>,
+    lane: Arc<Lane>,
 }
 
-/// Why the hub let a connection go ([`Subscription::cut`]).
-pub const NOT_CUT: u8 = 0;
-/// Its queue was full: it reads too slowly.
-pub const CUT_SLOW: u8 = 1;
-/// Its seat was vacated: a replaced member follows the session no further.
-pub const CUT_VACATED: u8 = 2;
+/// What the hub and one connection share besides the queue itself.
+struct Lane {
+    /// Events were left out of the queue; the connection reads them from the table.
+    behind: AtomicBool,
+    /// Bytes of the frames waiting in the queue.
+    queued_bytes: AtomicUsize,
+    /// The member's seat was vacated, and the hub has let the connection go.
+    vacated: AtomicBool,
+    /// Wakes a connection that fell behind while its queue was empty.
+    fell_behind: Notify,
+}
+
+/// What a connection does next ([`Subscription::next`]).
+pub enum Live {
+    /// Send this event (unless it was already sent from the table).
+    Event(StoredEvent),
+    /// Events were left out of the queue: send those after the last one sent from the table,
+    /// then carry on with the queue.
+    Behind,
+    /// The member's seat was vacated, and the event that says so has been sent.
+    Vacated,
+    /// The hub stopped following the session.
+    Ended,
+}
 
 /// A connection's place in the hub; leaving it (dropping) unsubscribes.
 pub struct Subscription {
-    pub events: mpsc::Receiver<StoredEvent>,
-    /// Why the hub let this subscriber go, once its events end ([`CUT_SLOW`], [`CUT_VACATED`]).
-    pub cut: Arc<AtomicU8>,
+    events: mpsc::Receiver<StoredEvent>,
+    lane: Arc<Lane>,
     hub: Arc<Hub>,
     session_id: String,
     id: u64,
+}
+
+impl Subscription {
+    /// Waits for what the connection must do next. Cancel-safe: dropping the future loses
+    /// nothing (the queue and the flag keep their state), so it can race other work.
+    pub async fn next(&mut self) -> Live {
+        loop {
+            if self.lane.behind.swap(false, Ordering::SeqCst) {
+                return Live::Behind;
+            }
+            tokio::select! {
+                event = self.events.recv() => match event {
+                    Some(event) => {
+                        self.lane.queued_bytes.fetch_sub(event.frame.len(), Ordering::SeqCst);
+                        return Live::Event(event);
+                    }
+                    // Let go: first what was left out (checked above), then the reason.
+                    None if self.lane.behind.load(Ordering::SeqCst) => {}
+                    None if self.lane.vacated.load(Ordering::SeqCst) => return Live::Vacated,
+                    None => return Live::Ended,
+                },
+                // The flag, checked above, says whether anything was left out.
+                () = self.lane.fell_behind.notified() => {}
+            }
+        }
+    }
 }
 
 impl Drop for Subscription {
@@ -70,10 +119,11 @@ impl Drop for Subscription {
 }
 
 impl Hub {
-    pub fn new(store: Store, queue: usize) -> Self {
+    pub fn new(store: Store, queue: usize, queue_bytes: usize) -> Self {
         Self {
             store,
             queue: queue.max(1),
+            queue_bytes,
             channels: std::sync::Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
             polling: std::sync::atomic::AtomicBool::new(false),
@@ -96,7 +146,12 @@ impl Hub {
         role: SessionRole,
     ) -> Result<Subscription, StoreError> {
         let (sender, events) = mpsc::channel(self.queue);
-        let cut = Arc::new(AtomicU8::new(NOT_CUT));
+        let lane = Arc::new(Lane {
+            behind: AtomicBool::new(false),
+            queued_bytes: AtomicUsize::new(0),
+            vacated: AtomicBool::new(false),
+            fell_behind: Notify::new(),
+        });
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         // Joined under the map's lock, so the channel cannot be dropped as empty between
         // finding it and joining it.
@@ -116,7 +171,7 @@ impl Hub {
                 id,
                 role,
                 sender,
-                cut: cut.clone(),
+                lane: lane.clone(),
             });
             metrics::gauge!("session_connections").increment(1.0);
             channel
@@ -150,7 +205,7 @@ impl Hub {
         drop(delivered);
         Ok(Subscription {
             events,
-            cut,
+            lane,
             hub: self.clone(),
             session_id: session_id.to_owned(),
             id,
@@ -200,41 +255,63 @@ impl Hub {
             for row in rows {
                 cursor = row.seq;
                 // A vacated seat's member gets the event that says so, and nothing after it.
-                let vacated = (row.kind == "seat_vacated")
-                    .then(|| serde_json::from_str::<serde_json::Value>(&row.body).ok())
-                    .flatten()
-                    .and_then(|body| body["seat"].as_u64())
-                    .map(|seat| SessionRole::Expert(seat as u32));
+                let vacated = vacated_seat(&row).map(SessionRole::Expert);
                 let event = stored_event(row);
                 let mut subscribers = lock(&channel.subscribers);
                 subscribers.retain(|subscriber| {
                     if !subscriber.role.sees(&event.audience) {
                         return true;
                     }
-                    match subscriber.sender.try_send(event.clone()) {
-                        Ok(()) if vacated == Some(subscriber.role) => {
-                            subscriber.cut.store(CUT_VACATED, Ordering::SeqCst);
-                            metrics::gauge!("session_connections").decrement(1.0);
-                            false
-                        }
-                        Ok(()) => true,
-                        Err(mpsc::error::TrySendError::Full(_)) => {
-                            subscriber.cut.store(CUT_SLOW, Ordering::SeqCst);
-                            metrics::counter!("session_connections_cut_slow_total").increment(1);
-                            metrics::gauge!("session_connections").decrement(1.0);
-                            false
-                        }
-                        Err(mpsc::error::TrySendError::Closed(_)) => {
-                            metrics::gauge!("session_connections").decrement(1.0);
-                            false
-                        }
+                    let vacates = vacated == Some(subscriber.role);
+                    if vacates {
+                        subscriber.lane.vacated.store(true, Ordering::SeqCst);
                     }
+                    let gone = match self.offer(subscriber, &event) {
+                        Offered::Queued => false,
+                        Offered::LeftOut => {
+                            if !subscriber.lane.behind.swap(true, Ordering::SeqCst) {
+                                metrics::counter!("session_connections_fell_behind_total")
+                                    .increment(1);
+                            }
+                            subscriber.lane.fell_behind.notify_one();
+                            false
+                        }
+                        Offered::Gone => true,
+                    };
+                    let stays = !gone && !vacates;
+                    if !stays {
+                        metrics::gauge!("session_connections").decrement(1.0);
+                    }
+                    stays
                 });
             }
             *delivered = Some(cursor);
             channel.offered.store(cursor, Ordering::SeqCst);
             if fetched < FETCH_BATCH {
                 return Ok(());
+            }
+        }
+    }
+
+    /// Queues `event` for one subscriber if it fits: the queue has room in events and bytes
+    /// (a lone event always fits), and the subscriber is not behind (it will read this event
+    /// from the table with the ones it missed before it).
+    fn offer(&self, subscriber: &Subscriber, event: &StoredEvent) -> Offered {
+        let lane = &subscriber.lane;
+        let size = event.frame.len();
+        let queued = lane.queued_bytes.load(Ordering::SeqCst);
+        if lane.behind.load(Ordering::SeqCst) || (queued > 0 && queued + size > self.queue_bytes) {
+            return Offered::LeftOut;
+        }
+        lane.queued_bytes.fetch_add(size, Ordering::SeqCst);
+        match subscriber.sender.try_send(event.clone()) {
+            Ok(()) => Offered::Queued,
+            Err(error) => {
+                lane.queued_bytes.fetch_sub(size, Ordering::SeqCst);
+                match error {
+                    mpsc::error::TrySendError::Full(_) => Offered::LeftOut,
+                    mpsc::error::TrySendError::Closed(_) => Offered::Gone,
+                }
             }
         }
     }
@@ -371,10 +448,27 @@ async fn next_notification(
     }
 }
 
+enum Offered {
+    Queued,
+    /// Not queued: the connection reads it from the table.
+    LeftOut,
+    /// The connection has ended.
+    Gone,
+}
+
 fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The seat an event vacates (its `seat_vacated`), whose member receives nothing after it.
+pub fn vacated_seat(row: &EventRow) -> Option<u32> {
+    (row.kind == "seat_vacated")
+        .then(|| serde_json::from_str::<serde_json::Value>(&row.body).ok())
+        .flatten()
+        .and_then(|body| body["seat"].as_u64())
+        .and_then(|seat| u32::try_from(seat).ok())
 }
 
 /// An event row as the frame clients receive. The body is stored as JSON text and goes out

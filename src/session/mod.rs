@@ -11,10 +11,12 @@ pub mod client;
 pub mod commands;
 pub mod connection;
 pub mod console;
+pub mod frame_limit;
 pub mod hub;
 pub mod protocol;
 pub mod rules;
 mod service;
+pub mod slots;
 
 pub use hub::Hub;
 pub use service::SessionService;
@@ -128,6 +130,11 @@ pub enum SessionError {
     },
     #[error("{0}")]
     BadTicket(&'static str),
+    #[error(
+        "this account already has {per_account} session connections open on this server; \
+         close one (another tab or device) first"
+    )]
+    TooManyConnections { per_account: usize },
     #[error("the join code is wrong")]
     WrongJoinCode,
     #[error(transparent)]
@@ -171,6 +178,7 @@ impl SessionError {
             SessionError::WrongPhase { .. } => "wrong-phase",
             SessionError::Preconditions { .. } => "precondition-failed",
             SessionError::BadTicket(_) => "bad-ticket",
+            SessionError::TooManyConnections { .. } => "too-many-connections",
             SessionError::WrongJoinCode => "wrong-join-code",
             SessionError::Draw(_) => "draw-refused",
             SessionError::Randomness => "unavailable",

@@ -721,22 +721,27 @@ impl Tx {
         Ok(())
     }
 
-    /// Marks a ticket used and returns it as it was before: the caller checks `used_at` and
-    /// `expires_at`. The update is one statement, so two connections cannot both use it.
-    pub async fn use_session_ticket(
+    /// A ticket as stored, used or not: the caller checks `used_at` and `expires_at` before
+    /// spending it.
+    pub async fn session_ticket(
         &mut self,
         ticket_hash: &[u8],
-        now: Millis,
     ) -> Result<Option<TicketRow>, StoreError> {
-        let before = on_conn!(self, conn => sqlx::query_as::<_, TicketRow>(
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, TicketRow>(
             "SELECT session_id, account_id, role, seat, expires_at, used_at \
              FROM session_tickets WHERE ticket_hash = $1")
             .bind(ticket_hash)
             .fetch_optional(conn)
-            .await)?;
-        let Some(mut ticket) = before else {
-            return Ok(None);
-        };
+            .await)?)
+    }
+
+    /// Marks a ticket used; `false` when it already was. The update is one conditional
+    /// statement, so two connections cannot both spend it.
+    pub async fn spend_session_ticket(
+        &mut self,
+        ticket_hash: &[u8],
+        now: Millis,
+    ) -> Result<bool, StoreError> {
         let affected = on_conn!(self, conn => sqlx::query(
             "UPDATE session_tickets SET used_at = $2 WHERE ticket_hash = $1 AND used_at IS NULL")
             .bind(ticket_hash)
@@ -744,10 +749,7 @@ impl Tx {
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;
-        if affected == 0 && ticket.used_at.is_none() {
-            ticket.used_at = Some(now);
-        }
-        Ok(Some(ticket))
+        Ok(affected == 1)
     }
 
     /// Tickets expired before `before`: kept no longer than they could matter.

@@ -137,6 +137,7 @@ register({
     'problem.throttled': '尝试次数过多，请稍后再试',
     'problem.timeout': '服务器处理超时，请重试',
     'problem.token-ended': '登录已失效，请重新登录',
+    'problem.too-many-connections': '此账户打开的评标会议连接过多，请先关闭其他窗口或设备',
     'problem.unauthenticated': '请先登录',
     'problem.unavailable': '服务暂不可用，请稍后再试',
     'problem.unknown-certificate': '客户端证书未登记',

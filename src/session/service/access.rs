@@ -68,15 +68,22 @@ impl SessionService {
         })
     }
 
-    /// Redeems a ticket for the websocket of `session_id`: once, before it expires.
-    pub async fn redeem(&self, session_id: &str, ticket: &str) -> Result<Member, SessionError> {
+    /// Redeems a ticket for the websocket of `session_id`: once, before it expires, and only
+    /// while its account holds fewer than `max_connections_per_account` connections here. The
+    /// slot it returns is the connection's; a ticket refused for want of a slot is not spent.
+    pub async fn redeem(
+        &self,
+        session_id: &str,
+        ticket: &str,
+    ) -> Result<(Member, ConnectionSlot), SessionError> {
         if ticket.is_empty() || ticket.len() > 64 {
             return Err(SessionError::BadTicket("the ticket is not valid"));
         }
+        let hash = sha256(ticket.as_bytes());
         let now = self.clock.now_millis();
         let mut tx = self.store.write().await?;
         let row = tx
-            .use_session_ticket(&sha256(ticket.as_bytes()), now)
+            .session_ticket(&hash)
             .await?
             .filter(|row| row.session_id == session_id)
             .ok_or(SessionError::BadTicket("the ticket is not valid"))?;
@@ -84,6 +91,7 @@ impl SessionService {
             return Err(SessionError::BadTicket("the ticket has already been used"));
         }
         if now >= row.expires_at {
+            tx.spend_session_ticket(&hash, now).await?;
             tx.commit().await?;
             return Err(SessionError::BadTicket("the ticket has expired"));
         }
@@ -96,12 +104,12 @@ impl SessionService {
                 .iter()
                 .any(|s| s.seat as u32 == seat && s.state == "active")
         {
+            tx.spend_session_ticket(&hash, now).await?;
             tx.commit().await?;
             return Err(SessionError::Forbidden(
                 "the seat has been vacated; a replaced member does not rejoin".into(),
             ));
         }
-        tx.commit().await?;
         let role = match row.role.as_str() {
             "host" => SessionRole::Host,
             "operator" => SessionRole::Operator(seat),
@@ -109,11 +117,23 @@ impl SessionService {
             "expert" => SessionRole::Expert(seat),
             other => return Err(corrupt(format!("ticket role {other}"))),
         };
-        Ok(Member {
+        // Taken before the ticket is spent, and given back (dropped) if spending fails.
+        let slot = self.slots.take(&row.account_id).ok_or_else(|| {
+            metrics::counter!("session_connections_refused_over_cap_total").increment(1);
+            SessionError::TooManyConnections {
+                per_account: self.slots.per_account(),
+            }
+        })?;
+        if !tx.spend_session_ticket(&hash, now).await? {
+            return Err(SessionError::BadTicket("the ticket has already been used"));
+        }
+        tx.commit().await?;
+        let member = Member {
             session_id: session_id.into(),
             account_id: row.account_id,
             role,
-        })
+        };
+        Ok((member, slot))
     }
 
     /// The phase and newest event number, for a connection's welcome.

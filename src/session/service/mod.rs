@@ -18,6 +18,7 @@ use super::protocol::{ClientFrame, Request, ServerFrame};
 use super::rules::{
     self, Criterion, Phase, Rating, ScoreSheet, SeatFacts, SessionFacts, Signature,
 };
+use super::slots::{ConnectionSlot, ConnectionSlots};
 use super::{
     Assignment, Hub, IssuedTicket, Member, NewSession, SessionError, SessionRole, SessionSeatView,
     SessionView, VenueView, corrupt, invalid, seat_label,
@@ -47,7 +48,17 @@ pub struct SessionService {
     keys: Arc<KeyRing>,
     draws: Arc<DrawService>,
     hub: Arc<Hub>,
+    slots: ConnectionSlots,
     settings: SessionSettings,
+}
+
+/// What [`SessionService::events_after`] read.
+pub struct EventsAfter {
+    pub events: Vec<super::StoredEvent>,
+    /// The number of the last event read, seen by the member or not.
+    pub last: i64,
+    /// The last event read vacated the member's seat.
+    pub vacated: bool,
 }
 
 /// A session with everything a decision needs, read under its lock.
@@ -184,6 +195,7 @@ impl SessionService {
             keys,
             draws,
             hub,
+            slots: ConnectionSlots::new(settings.max_connections_per_account),
             settings,
         }
     }
@@ -563,26 +575,36 @@ impl SessionService {
             })
     }
 
-    /// Events after `after` that `member` may see, in order, at most `limit`.
+    /// Events after `after` that `member` may see, in order, from at most `limit` rows, and
+    /// the number of the last row read. The rows end at the event that vacates the member's
+    /// seat, if there is one: that is the last event the member receives.
     pub async fn events_after(
         &self,
         member: &Member,
         after: i64,
         limit: i64,
-    ) -> Result<(Vec<super::StoredEvent>, i64), SessionError> {
+    ) -> Result<EventsAfter, SessionError> {
         let mut tx = self.store.read().await?;
-        let rows = tx
+        let mut rows = tx
             .session_events_after(&member.session_id, after, limit)
             .await?;
         tx.rollback().await?;
+        let vacating = rows.iter().position(|row| {
+            member.role.seat().is_some() && super::hub::vacated_seat(row) == member.role.seat()
+        });
+        if let Some(vacating) = vacating {
+            rows.truncate(vacating + 1);
+        }
         let last = rows.last().map_or(after, |r| r.seq);
-        Ok((
-            rows.into_iter()
+        Ok(EventsAfter {
+            events: rows
+                .into_iter()
                 .filter(|row| member.role.sees(&row.audience))
                 .map(super::hub::stored_event)
                 .collect(),
             last,
-        ))
+            vacated: vacating.is_some(),
+        })
     }
 
     /// Loads a session for a write, under its lock.
