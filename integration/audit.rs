@@ -181,11 +181,13 @@ async fn a_checkpoint_signed_by_another_key_is_rejected() {
     let (_, admin) = app.account_with_token("admin.one", Role::Admin).await;
     make_entries(&app, &admin, 3).await;
     let dir = export(&app, "export");
-    let stranger =
-        sealdraw::audit::note::NoteSigner::from_seed(&app.settings.audit.origin, &[9; 32])
-            .unwrap()
-            .verifier()
-            .to_string();
+    let stranger = sealdraw::audit::note::NoteSigner::new(
+        &app.settings.audit.origin,
+        sealdraw::crypto::Ed25519Signer::from_seed(&[9; 32]).unwrap(),
+    )
+    .unwrap()
+    .verifier()
+    .to_string();
     let output = verify(&app, &dir, &stranger, &[]);
     assert!(!output.status.success());
     assert!(
@@ -409,9 +411,7 @@ async fn a_rotated_log_key_signs_beside_the_old_one_until_retired_and_each_step_
     let (_, admin) = app.account_with_token("admin.one", Role::Admin).await;
     let old_key = log_key(&app, &admin).await;
     let key_file = app.settings.keys.file.clone().unwrap();
-    let old_id = KeyRing::load(&key_file).unwrap().log_signing_seeds()[0]
-        .id
-        .clone();
+    let old_id = KeyRing::load(&key_file).unwrap().log_keys()[0].id.clone();
 
     let output = run_cli(&app, &["keys", "rotate-log"], None);
     assert!(output.status.success(), "{}", stdout_of(&output));

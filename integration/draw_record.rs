@@ -28,7 +28,11 @@ const VERIFIER: &str = concat!(
 );
 
 fn log_key() -> NoteSigner {
-    NoteSigner::from_seed(ORIGIN, &[21; 32]).unwrap()
+    NoteSigner::new(
+        ORIGIN,
+        sealdraw::crypto::Ed25519Signer::from_seed(&[21; 32]).unwrap(),
+    )
+    .unwrap()
 }
 
 fn vkey() -> String {
@@ -206,7 +210,12 @@ fn both_verifiers_accept_a_published_record() {
 
     // The keys as `sealdraw audit key` prints them (one per line; here a rotation's two), and
     // the record from standard input.
-    let other = NoteSigner::from_seed(ORIGIN, &[22; 32]).unwrap().verifier();
+    let other = NoteSigner::new(
+        ORIGIN,
+        sealdraw::crypto::Ed25519Signer::from_seed(&[22; 32]).unwrap(),
+    )
+    .unwrap()
+    .verifier();
     let keys = dir.path().join("log.vkeys");
     std::fs::write(&keys, format!("{}\n{other}\n", vkey())).unwrap();
     let bytes = std::fs::read(&path).unwrap();
@@ -274,7 +283,12 @@ type Tamper = Box<dyn Fn(&mut Value)>;
 fn tamperings() -> Vec<(&'static str, Tamper, Option<String>, &'static str)> {
     let d = draw();
     let (s0, s1) = (d.result[0].clone(), d.result[1].clone());
-    let stranger = NoteSigner::from_seed(ORIGIN, &[23; 32]).unwrap().verifier();
+    let stranger = NoteSigner::new(
+        ORIGIN,
+        sealdraw::crypto::Ed25519Signer::from_seed(&[23; 32]).unwrap(),
+    )
+    .unwrap()
+    .verifier();
     vec![
         (
             "format",

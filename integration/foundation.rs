@@ -65,6 +65,41 @@ async fn a_request_refused_before_its_body_is_read_does_not_break_the_next_one()
 }
 
 #[tokio::test]
+async fn a_request_past_the_configured_deadline_is_answered_503_and_writes_nothing() {
+    let app = spawn_app_with(TestOptions {
+        customise: Box::new(|settings| settings.server.request_timeout_secs = 1),
+        ..TestOptions::default()
+    })
+    .await;
+    let (_, admin) = app.account_with_token("admin.deadline", Role::Admin).await;
+    // Holding the log's writer order keeps any request that appends an entry waiting, on
+    // either backend, until this transaction ends.
+    let mut writer = app.state.store.write().await.unwrap();
+    sealdraw::audit::hold(&mut writer).await.unwrap();
+    let body = json!({"username": "late.user", "role": "expert", "password": PASSWORD});
+    let response = tokio::time::timeout(
+        Duration::from_secs(20),
+        app.post("/api/v1/accounts", Some(&admin), &body),
+    )
+    .await
+    .expect("the configured one-second deadline did not cut the request short");
+    writer.rollback().await.unwrap();
+    let problem = assert_problem(response, StatusCode::SERVICE_UNAVAILABLE).await;
+    assert_eq!(problem["type"], "urn:sealdraw:problem:timeout");
+    assert_eq!(problem["detail"], "the request did not complete within 1 s");
+    let accounts: Value = app
+        .get("/api/v1/accounts", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        !accounts.to_string().contains("late.user"),
+        "the request cut short left its account behind: {accounts}"
+    );
+}
+
+#[tokio::test]
 async fn security_headers_are_on_successes_and_on_every_kind_of_error() {
     let app = spawn_app().await;
     let (_, expert) = app.account_with_token("expert.hdr", Role::Expert).await;
@@ -520,7 +555,7 @@ fn raw_head(reply: &[u8]) -> (String, Vec<(String, String)>) {
 }
 
 fn assert_raw_security_headers(status: &str, headers: &[(String, String)]) {
-    for (name, value) in sealdraw::http::SECURITY_HEADERS {
+    for (name, value) in sealdraw::web::SECURITY_HEADERS {
         assert!(
             headers.iter().any(|(n, v)| n == name && v == value),
             "{status}: no {name}: {value} in {headers:?}"

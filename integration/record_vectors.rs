@@ -50,7 +50,13 @@ const LINKED: &str = "d-1002";
 /// checks that a verifier splits a vkey at its first two `+` only (DRAW-SPEC §9a).
 fn log_key() -> NoteSigner {
     (0u8..=255)
-        .map(|seed| NoteSigner::from_seed(ORIGIN, &[seed; 32]).unwrap())
+        .map(|seed| {
+            NoteSigner::new(
+                ORIGIN,
+                sealdraw::crypto::Ed25519Signer::from_seed(&[seed; 32]).unwrap(),
+            )
+            .unwrap()
+        })
         .find(|key| {
             let vkey = key.verifier().to_string();
             vkey.splitn(3, '+').nth(2).unwrap().contains('+')

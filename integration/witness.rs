@@ -22,7 +22,7 @@ use sealdraw::audit::{Actor, AuditEntry};
 use sealdraw::auth::Role;
 use sealdraw::clock::{Clock, ManualClock};
 use sealdraw::config::WitnessSettings;
-use sealdraw::crypto::witness_key::{init_witness_seed, load_witness_seed};
+use sealdraw::crypto::witness_key::{init_witness_key, load_witness_key};
 use sealdraw::crypto::{KeyRing, Rng};
 use sealdraw::store::Store;
 use sealdraw::tls::dev::{self, DevCertificates};
@@ -72,7 +72,7 @@ async fn spawn_witness(certs: &DevCertificates, name: &str, logs: Vec<TrustedLog
     init_logs();
     let dir = tempfile::tempdir().unwrap();
     let key = dir.path().join("witness.key");
-    init_witness_seed(&key, &Rng::danger_deterministic(name.as_bytes())).unwrap();
+    init_witness_key(&key, &Rng::danger_deterministic(name.as_bytes())).unwrap();
     let database_url = fresh_database_url_in(dir.path(), "witness.db").await;
     let tls = (certs.server_cert(), certs.server_key());
     let running = start_witness("127.0.0.1:0", name, &key, &database_url, &tls, &logs).await;
@@ -107,8 +107,9 @@ async fn start_witness(
     (cert, tls_key): &(PathBuf, PathBuf),
     logs: &[TrustedLog],
 ) -> RunningWitness {
-    let seed = load_witness_seed(key).unwrap();
-    let signer = sealdraw::audit::note::CosignatureSigner::from_seed(name, seed.expose()).unwrap();
+    let signer =
+        sealdraw::audit::note::CosignatureSigner::new(name, load_witness_key(key).unwrap())
+            .unwrap();
     let verifier = signer.verifier();
     let clock = ManualClock::starting_at(chrono::Utc::now().timestamp_millis());
     let server = WitnessServer::build(
@@ -176,7 +177,7 @@ impl LogKeys {
     /// The log's own signing key, as someone holding the key file (an insider) has it.
     fn signer(&self) -> NoteSigner {
         let ring = KeyRing::load(&self.file).unwrap();
-        NoteSigner::from_seed(ORIGIN, ring.log_signing_seeds()[0].seed.expose()).unwrap()
+        NoteSigner::new(ORIGIN, ring.log_keys()[0].signer.clone()).unwrap()
     }
 
     fn verifier(&self) -> NoteVerifier {
@@ -526,7 +527,11 @@ async fn rewind_log(store: &Store, size: u64) {
 async fn a_checkpoint_signed_by_another_key_is_refused_by_the_witness_and_by_verifiers() {
     let shared = tempfile::tempdir().unwrap();
     let certs = witness_certs(&shared);
-    let log = NoteSigner::from_seed(ORIGIN, &[1; 32]).unwrap();
+    let log = NoteSigner::new(
+        ORIGIN,
+        sealdraw::crypto::Ed25519Signer::from_seed(&[1; 32]).unwrap(),
+    )
+    .unwrap();
     let witness = spawn_witness(
         &certs,
         "w1.supervisor.example",
@@ -551,7 +556,11 @@ async fn a_checkpoint_signed_by_another_key_is_refused_by_the_witness_and_by_ver
     };
 
     // Same origin and key name, another key: an impostor.
-    let impostor = NoteSigner::from_seed(ORIGIN, &[2; 32]).unwrap();
+    let impostor = NoteSigner::new(
+        ORIGIN,
+        sealdraw::crypto::Ed25519Signer::from_seed(&[2; 32]).unwrap(),
+    )
+    .unwrap();
     let forged = sign_checkpoint(&checkpoint, &[&impostor]).unwrap();
     let response = witness.post(body(forged.clone())).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
@@ -574,7 +583,11 @@ async fn a_checkpoint_signed_by_another_key_is_refused_by_the_witness_and_by_ver
     let other = Checkpoint::new("other.example/log", 5, tree.root());
     let other = sign_checkpoint(
         &other,
-        &[&NoteSigner::from_seed("other.example/log", &[1; 32]).unwrap()],
+        &[&NoteSigner::new(
+            "other.example/log",
+            sealdraw::crypto::Ed25519Signer::from_seed(&[1; 32]).unwrap(),
+        )
+        .unwrap()],
     )
     .unwrap();
     assert_eq!(
@@ -597,7 +610,11 @@ async fn a_checkpoint_signed_by_another_key_is_refused_by_the_witness_and_by_ver
 async fn garbage_bodies_get_400_and_never_500() {
     let shared = tempfile::tempdir().unwrap();
     let certs = witness_certs(&shared);
-    let log = NoteSigner::from_seed(ORIGIN, &[1; 32]).unwrap();
+    let log = NoteSigner::new(
+        ORIGIN,
+        sealdraw::crypto::Ed25519Signer::from_seed(&[1; 32]).unwrap(),
+    )
+    .unwrap();
     let witness = spawn_witness(
         &certs,
         "w1.supervisor.example",
@@ -692,7 +709,11 @@ async fn garbage_bodies_get_400_and_never_500() {
 async fn concurrent_submissions_cannot_roll_a_witness_back() {
     let shared = tempfile::tempdir().unwrap();
     let certs = witness_certs(&shared);
-    let log = NoteSigner::from_seed(ORIGIN, &[1; 32]).unwrap();
+    let log = NoteSigner::new(
+        ORIGIN,
+        sealdraw::crypto::Ed25519Signer::from_seed(&[1; 32]).unwrap(),
+    )
+    .unwrap();
     let witness = spawn_witness(
         &certs,
         "w1.supervisor.example",

@@ -362,14 +362,14 @@ async fn rotate_sealing_key(settings: Settings) -> anyhow::Result<()> {
     let rng = Rng::system();
     let id = KeyRing::add_sealing_key(&path, &rng, &to_rfc3339(SystemClock.now_millis()))?;
     let keys = startup::load_keys(&settings)?;
-    let mut resealed = crate::crypto::rotation::reseal_all(&store, &keys, &rng).await?;
+    let mut resealed = crate::rotation::reseal_all(&store, &keys, &rng).await?;
     // Running servers notice the new key file within RELOAD_CHECK_INTERVAL; anything they
     // sealed under the old key before that is caught by a second pass.
     tokio::time::sleep(
         crate::crypto::keys::RELOAD_CHECK_INTERVAL + std::time::Duration::from_secs(1),
     )
     .await;
-    resealed += crate::crypto::rotation::reseal_all(&store, &keys, &rng).await?;
+    resealed += crate::rotation::reseal_all(&store, &keys, &rng).await?;
     let mut tx = store.write().await?;
     let entry = crate::audit::AuditEntry::new(
         "keys.sealing_rotated",
@@ -979,8 +979,10 @@ fn witness(
         WitnessCommand::Init { key, name } => {
             // Check the name before a key file exists that could not be used with it.
             CosignatureVerifier::new(&name, [0; 32])?;
-            let seed = witness_key::init_witness_seed(&key, &Rng::system())?;
-            let signer = CosignatureSigner::from_seed(&name, seed.expose())?;
+            let signer = CosignatureSigner::new(
+                &name,
+                witness_key::init_witness_key(&key, &Rng::system())?,
+            )?;
             eprintln!(
                 "created witness key {} (mode 0600); keep a copy offline: a lost key is a new \
                  witness that every policy must be changed to trust",
@@ -990,11 +992,8 @@ fn witness(
             Ok(())
         }
         WitnessCommand::Key { key, name } => {
-            let seed = witness_key::load_witness_seed(&key)?;
-            println!(
-                "{}",
-                CosignatureSigner::from_seed(&name, seed.expose())?.verifier()
-            );
+            let signer = CosignatureSigner::new(&name, witness_key::load_witness_key(&key)?)?;
+            println!("{}", signer.verifier());
             Ok(())
         }
         WitnessCommand::Show { database } => runtime.block_on(async move {
@@ -1025,9 +1024,8 @@ fn witness(
                 &settings.telemetry.log_format,
                 std::io::stdout,
             );
-            let seed = witness_key::load_witness_seed(&serve.key)?;
-            let signer = CosignatureSigner::from_seed(&serve.name, seed.expose())?;
-            drop(seed);
+            let signer =
+                CosignatureSigner::new(&serve.name, witness_key::load_witness_key(&serve.key)?)?;
             let clock: SharedClock = Arc::new(SystemClock);
             runtime.block_on(async move {
                 let server = WitnessServer::build(

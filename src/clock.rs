@@ -21,6 +21,10 @@ pub type SharedClock = Arc<dyn Clock>;
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the production clock: the one reader of the wall clock behind the Clock handle"
+    )]
     fn now_millis(&self) -> Millis {
         Utc::now().timestamp_millis()
     }

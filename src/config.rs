@@ -879,9 +879,8 @@ mod tests {
 
     #[test]
     fn witness_settings_are_checked() {
-        let vkey = crate::audit::note::CosignatureSigner::from_seed("w1.example", &[3; 32])
+        let vkey = crate::audit::note::CosignatureVerifier::new("w1.example", [3; 32])
             .unwrap()
-            .verifier()
             .to_string();
         let witness = |name: &str, url: &str, vkey: &str| WitnessSettings {
             name: name.into(),

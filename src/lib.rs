@@ -1,24 +1,28 @@
 //! sealdraw: the province's expert draw and remote evaluation coordination server.
 //!
-//! The module tree is the architecture (see `docs/ARCHITECTURE.md` and `SECURITY.md`):
+//! The module tree is the architecture (see `docs/ARCHITECTURE.md` and `SECURITY.md`); which
+//! module may use which is checked by the unit tests (`boundaries`):
 //!
 //! | module      | owns |
 //! |-------------|------|
 //! | [`config`]    | typed settings: defaults → TOML → `SEALDRAW__…` env; redacted secrets |
 //! | [`startup`]   | `Application::build(settings, clock, rng)`, binding, `run_until_stopped` |
 //! | [`tls`]       | rustls server config (ring), client certificates → center identity |
-//! | [`telemetry`] | JSON logs, request ids, metrics on a loopback listener |
+//! | [`telemetry`] | JSON logs, metrics on a loopback listener |
 //! | [`clock`]     | the injected clock |
-//! | [`crypto`]    | the only code that touches key material: CSPRNG, sealing, HMAC, keys |
+//! | [`crypto`]    | the only code that touches key material: CSPRNG, sealing, HMAC, keys, signing |
 //! | [`auth`]      | argon2id passwords, tokens, TOTP, throttling, the role table |
 //! | [`store`]     | the only code that knows SQL: SQLite and PostgreSQL behind one interface |
 //! | [`audit`]     | the transparency log: entries, Merkle tree, checkpoints, tiles, proofs, witnesses |
 //! | [`pool`]      | the expert pool: sealed records, import, demo data, views, dual-controlled unseal |
 //! | [`private_files`] | the data directory (0700) and the files only the server may read (0600) |
+//! | [`rotation`]  | sealing-key rotation over the stored values (the walk; `crypto` re-seals) |
 //! | [`draw`]      | the verifiable draw: pool rules, commit → contribute → result, replacements, records |
 //! | [`notify`]    | reaching experts: outbox, gateways, delivery worker, invitations, answers, deadlines |
 //! | [`session`]   | evaluation sessions: venues, seats, phases, sheets, signatures, the websocket hub |
-//! | [`http`]      | routes, problem+json errors, security headers, OpenAPI |
+//! | [`web`]       | what both HTTPS servers share: security headers, request ids and deadlines, problem+json |
+//! | [`http`]      | routes, domain errors as problems, body limits, OpenAPI |
+//! | [`tasks`]     | the loop of the periodic background tasks (overdue draws, invitation deadlines) |
 //! | [`text`]      | the one rule for the characters of typed text (names, references, reasons) |
 //! | [`console`]   | the web console: embedded ES modules and their content security policy |
 //! | [`cli`]       | the `sealdraw` subcommands |
@@ -28,6 +32,8 @@
 pub mod audit;
 pub mod auth;
 pub mod bench;
+#[cfg(test)]
+mod boundaries;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -38,9 +44,12 @@ pub mod http;
 pub mod notify;
 pub mod pool;
 pub mod private_files;
+pub mod rotation;
 pub mod session;
 pub mod startup;
 pub mod store;
+pub mod tasks;
 pub mod telemetry;
 pub mod text;
 pub mod tls;
+pub mod web;

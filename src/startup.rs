@@ -30,6 +30,7 @@ use crate::pool::PoolService;
 use crate::session::{Hub, SessionService};
 use crate::store::{ConnectOptions, Store};
 use crate::tls::{self, TlsOptions};
+use crate::web::RequestDeadline;
 
 pub struct Application {
     address: SocketAddr,
@@ -188,7 +189,6 @@ impl Application {
             clock,
             rng,
             keys,
-            request_timeout: Duration::from_secs(settings.server.request_timeout_secs),
             max_body_bytes: settings.server.max_body_bytes,
             readiness: http::health::Readiness::default(),
         });
@@ -351,6 +351,7 @@ fn https_server(
     let header_timeout = Duration::from_secs(server.client_header_timeout_secs);
     let keep_alive = Duration::from_secs(server.keep_alive_secs);
     let max_body = server.max_body_bytes;
+    let deadline = RequestDeadline(Duration::from_secs(server.request_timeout_secs));
     let mut builder = actix_server::Server::build()
         .max_concurrent_connections(server.max_connections)
         .shutdown_timeout(server.shutdown_timeout_secs);
@@ -362,7 +363,7 @@ fn https_server(
         let (acceptor, state) = (acceptor.clone(), state.clone());
         builder = builder.listen("sealdraw-https", listener, move || {
             let app = map_config(
-                application(state.clone(), max_body)
+                application(state.clone(), max_body, deadline)
                     .into_factory()
                     .map_err(|error| error.error_response()),
                 // `AppConfig::new` is private to actix-web; this is the constructor its own
@@ -394,6 +395,7 @@ fn https_server(
 fn application(
     state: web::Data<AppState>,
     max_body: usize,
+    deadline: RequestDeadline,
 ) -> App<
     impl ServiceFactory<
         actix_web::dev::ServiceRequest,
@@ -407,6 +409,7 @@ fn application(
         .into_utoipa_app()
         .openapi(http::ApiDoc::openapi())
         .app_data(state)
+        .app_data(deadline)
         .app_data(http::json_config(max_body))
         .app_data(web::PayloadConfig::new(max_body))
         .app_data(http::query_config())
@@ -419,8 +422,10 @@ fn application(
         .default_service(web::to(http::not_found))
         .wrap(actix_web::middleware::from_fn(http::head_as_get))
         .wrap(actix_web::middleware::from_fn(http::drain_unread_body))
-        .wrap(actix_web::middleware::from_fn(http::request_id::middleware))
-        .wrap(http::security_headers())
+        .wrap(actix_web::middleware::from_fn(
+            crate::web::request_id::middleware,
+        ))
+        .wrap(crate::web::security_headers())
 }
 
 fn record_peer_certificate(
@@ -581,29 +586,6 @@ pub fn print_dev_banner(address: SocketAddr, bootstrap: Option<&BootstrapAdmin>)
         }
     }
     println!();
-}
-
-/// Runs `round` every `interval` until `stop` turns true; a failed round is logged and the next
-/// one comes as usual (the background tasks that execute overdue draws and expire invitations).
-pub(crate) async fn every<F, Fut, E>(
-    interval: Duration,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-    what: &'static str,
-    mut round: F,
-) where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<(), E>>,
-    E: std::fmt::Display,
-{
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = stop.changed() => return,
-        }
-        if let Err(error) = round().await {
-            tracing::error!(%error, "{what} failed");
-        }
-    }
 }
 
 #[cfg(test)]

@@ -187,7 +187,7 @@ pub mod dev {
         let certificates = DevCertificates {
             dir: dir.to_path_buf(),
         };
-        let ca_key = KeyPair::generate().map_err(err)?;
+        let ca_key = fresh_key()?;
         let ca = ca_params(now)?.self_signed(&ca_key).map_err(err)?;
         write(&certificates.ca(), &ca.pem(), false)?;
         write(&certificates.ca_key(), &ca_key.serialize_pem(), true)?;
@@ -223,6 +223,16 @@ pub mod dev {
         }
         issue_leaves(&certificates, &ca, &ca_key, client_names, now)?;
         Ok((certificates, Renewal::Leaves))
+    }
+
+    /// A fresh P-256 key (rcgen's default).
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "rcgen makes keys only from ring's system generator, not from crypto::Rng; \
+                  development certificates are never used in production (SECURITY.md §6)"
+    )]
+    fn fresh_key() -> Result<KeyPair, String> {
+        KeyPair::generate().map_err(err)
     }
 
     fn err(error: rcgen::Error) -> String {
@@ -287,7 +297,7 @@ pub mod dev {
         client_names: &[&str],
         now: Millis,
     ) -> Result<(), String> {
-        let server_key = KeyPair::generate().map_err(err)?;
+        let server_key = fresh_key()?;
         let server = leaf_params(
             SERVER_NAMES.map(String::from).to_vec(),
             "localhost",
@@ -303,7 +313,7 @@ pub mod dev {
             true,
         )?;
         for name in client_names {
-            let client_key = KeyPair::generate().map_err(err)?;
+            let client_key = fresh_key()?;
             let client = leaf_params(Vec::new(), name, ExtendedKeyUsagePurpose::ClientAuth, now)?
                 .signed_by(&client_key, ca, ca_key)
                 .map_err(err)?;

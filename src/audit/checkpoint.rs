@@ -186,7 +186,11 @@ mod tests {
         "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
 
     fn log_signer() -> NoteSigner {
-        NoteSigner::from_seed("sealdraw.example/log", &[7; 32]).unwrap()
+        NoteSigner::new(
+            "sealdraw.example/log",
+            crate::crypto::Ed25519Signer::from_seed(&[7; 32]).unwrap(),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -261,7 +265,11 @@ mod tests {
             open_checkpoint(&signed, "sealdraw.example/other", &keys, None),
             Err(CheckpointError::WrongOrigin { .. })
         ));
-        let stranger = NoteSigner::from_seed("sealdraw.example/log", &[8; 32]).unwrap();
+        let stranger = NoteSigner::new(
+            "sealdraw.example/log",
+            crate::crypto::Ed25519Signer::from_seed(&[8; 32]).unwrap(),
+        )
+        .unwrap();
         assert!(matches!(
             open_checkpoint(
                 &signed,
@@ -272,7 +280,11 @@ mod tests {
             Err(CheckpointError::Note(NoteError::NoTrustedSignature))
         ));
 
-        let witness = CosignatureSigner::from_seed("w.example", &[9; 32]).unwrap();
+        let witness = CosignatureSigner::new(
+            "w.example",
+            crate::crypto::Ed25519Signer::from_seed(&[9; 32]).unwrap(),
+        )
+        .unwrap();
         let policy = WitnessPolicy::new(vec![witness.verifier()], 1).unwrap();
         assert!(matches!(
             open_checkpoint(&signed, "sealdraw.example/log", &keys, Some(&policy)),

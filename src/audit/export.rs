@@ -234,7 +234,11 @@ mod tests {
     impl Log {
         fn new(entries: u64, seed: u8) -> Self {
             let mut log = Self {
-                signer: NoteSigner::from_seed(ORIGIN, &[7; 32]).unwrap(),
+                signer: NoteSigner::new(
+                    ORIGIN,
+                    crate::crypto::Ed25519Signer::from_seed(&[7; 32]).unwrap(),
+                )
+                .unwrap(),
                 entries: Vec::new(),
                 tree: MemoryTree::new(),
             };

@@ -107,9 +107,9 @@ impl AuditLog {
         origin: &str,
     ) -> Result<Self, AuditError> {
         let mut signers = Vec::new();
-        for seed in keys.log_signing_seeds().iter().filter(|seed| seed.active) {
+        for key in keys.log_keys().iter().filter(|key| key.active) {
             signers.push(
-                NoteSigner::from_seed(origin, seed.seed.expose())
+                NoteSigner::new(origin, key.signer.clone())
                     .map_err(|e| AuditError::Signing(e.to_string()))?,
             );
         }

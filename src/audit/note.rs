@@ -8,11 +8,14 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use ring::digest;
-use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
+use ring::signature::{ED25519, UnparsedPublicKey};
+
+use crate::crypto::signing::{ED25519_PUBLIC_KEY_LEN, ED25519_SIGNATURE_LEN, Ed25519Signer};
 
 /// The spec requires accepting at least 16 signatures and warns that
 /// post-quantum ones approach 5 kB; these bounds leave ample room for that
@@ -27,9 +30,6 @@ pub const ALGORITHM_COSIGNATURE_V1: u8 = 0x04;
 
 /// U+2014 EM DASH and a space start every signature line.
 const SIGNATURE_LINE_PREFIX: &str = "\u{2014} ";
-const ED25519_PUBLIC_KEY_LEN: usize = 32;
-const ED25519_SIGNATURE_LEN: usize = 64;
-const ED25519_SEED_LEN: usize = 32;
 const KEY_ID_LEN: usize = 4;
 const TIMESTAMP_LEN: usize = 8;
 /// tlog-cosignature: a timestamp "MUST NOT exceed 2^63 - 1".
@@ -58,8 +58,6 @@ pub enum NoteError {
     InvalidKeyName(String),
     #[error("malformed verifier key: {0}")]
     MalformedVerifierKey(&'static str),
-    #[error("invalid signing key")]
-    InvalidSigningKey,
     #[error("at least one signer is required")]
     NoSigners,
     #[error("signature by {name} (key id {}) does not verify", hex_key_id(key_id))]
@@ -249,26 +247,17 @@ pub fn open(input: &str, verifiers: &[NoteVerifier]) -> Result<VerifiedNote, Not
     Ok(VerifiedNote { note, verified_by })
 }
 
-/// A log signing key (Ed25519, signature type 0x01). Deliberately neither
-/// `Debug` nor `Display` nor `Clone`, so the private key cannot leak into
-/// logs or be copied around.
+/// A log signing key (Ed25519, signature type 0x01) under its key name: the
+/// private key stays in `crypto` ([`Ed25519Signer`]), which signs for it.
+/// Deliberately neither `Debug` nor `Display` nor `Clone`.
 pub struct NoteSigner {
     key: SigningKey,
 }
 
 impl NoteSigner {
-    /// From the 32-byte Ed25519 seed (RFC 8032 private key).
-    pub fn from_seed(name: &str, seed: &[u8]) -> Result<Self, NoteError> {
+    pub fn new(name: &str, key: impl Into<Arc<Ed25519Signer>>) -> Result<Self, NoteError> {
         Ok(Self {
-            key: SigningKey::from_seed(name, ALGORITHM_ED25519, seed)?,
-        })
-    }
-
-    /// From a PKCS#8 v1 or v2 Ed25519 private key (DER), as written by
-    /// `openssl genpkey -algorithm ed25519 -outform DER`.
-    pub fn from_pkcs8(name: &str, pkcs8: &[u8]) -> Result<Self, NoteError> {
-        Ok(Self {
-            key: SigningKey::from_pkcs8(name, ALGORITHM_ED25519, pkcs8)?,
+            key: SigningKey::new(name, ALGORITHM_ED25519, key.into())?,
         })
     }
 
@@ -352,15 +341,9 @@ pub struct CosignatureSigner {
 }
 
 impl CosignatureSigner {
-    pub fn from_seed(name: &str, seed: &[u8]) -> Result<Self, NoteError> {
+    pub fn new(name: &str, key: impl Into<Arc<Ed25519Signer>>) -> Result<Self, NoteError> {
         Ok(Self {
-            key: SigningKey::from_seed(name, ALGORITHM_COSIGNATURE_V1, seed)?,
-        })
-    }
-
-    pub fn from_pkcs8(name: &str, pkcs8: &[u8]) -> Result<Self, NoteError> {
-        Ok(Self {
-            key: SigningKey::from_pkcs8(name, ALGORITHM_COSIGNATURE_V1, pkcs8)?,
+            key: SigningKey::new(name, ALGORITHM_COSIGNATURE_V1, key.into())?,
         })
     }
 
@@ -384,10 +367,10 @@ impl CosignatureSigner {
     pub fn cosign(&self, text: &str, timestamp: u64) -> Result<NoteSignature, NoteError> {
         check_text(text)?;
         let message = cosigned_message(text, timestamp)?;
-        let signature = self.key.key_pair.sign(&message);
+        let signature = self.key.signer.sign(&message);
         let mut sig = Vec::with_capacity(TIMESTAMP_LEN + ED25519_SIGNATURE_LEN);
         sig.extend_from_slice(&timestamp.to_be_bytes());
-        sig.extend_from_slice(signature.as_ref());
+        sig.extend_from_slice(&signature);
         Ok(NoteSignature {
             name: self.key.identity.name.clone(),
             key_id: self.key.identity.key_id,
@@ -607,46 +590,28 @@ fn key_id(name: &str, algorithm: u8, public_key: &[u8]) -> KeyId {
     id
 }
 
+/// A key name and signature type bound to a signer: what both kinds of note
+/// signer share.
 struct SigningKey {
     identity: KeyIdentity,
-    key_pair: Ed25519KeyPair,
+    signer: Arc<Ed25519Signer>,
 }
 
 impl SigningKey {
-    fn from_seed(name: &str, algorithm: u8, seed: &[u8]) -> Result<Self, NoteError> {
-        if seed.len() != ED25519_SEED_LEN {
-            return Err(NoteError::InvalidSigningKey);
-        }
-        let key_pair =
-            Ed25519KeyPair::from_seed_unchecked(seed).map_err(|_| NoteError::InvalidSigningKey)?;
-        Self::new(name, algorithm, key_pair)
-    }
-
-    fn from_pkcs8(name: &str, algorithm: u8, pkcs8: &[u8]) -> Result<Self, NoteError> {
-        // v1 documents (what OpenSSL writes) carry no public key to check;
-        // v2 documents do, and ring checks it against the private key.
-        let key_pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(pkcs8)
-            .map_err(|_| NoteError::InvalidSigningKey)?;
-        Self::new(name, algorithm, key_pair)
-    }
-
-    fn new(name: &str, algorithm: u8, key_pair: Ed25519KeyPair) -> Result<Self, NoteError> {
-        let identity = KeyIdentity::new(name, algorithm, key_pair.public_key().as_ref())?;
-        Ok(Self { identity, key_pair })
+    fn new(name: &str, algorithm: u8, signer: Arc<Ed25519Signer>) -> Result<Self, NoteError> {
+        let identity = KeyIdentity::new(name, algorithm, &signer.public_key())?;
+        Ok(Self { identity, signer })
     }
 
     fn public_key(&self) -> [u8; ED25519_PUBLIC_KEY_LEN] {
-        let mut public_key = [0u8; ED25519_PUBLIC_KEY_LEN];
-        // Cannot panic: ring's Ed25519 public keys are always 32 bytes.
-        public_key.copy_from_slice(self.key_pair.public_key().as_ref());
-        public_key
+        self.signer.public_key()
     }
 
     fn signature(&self, text: &[u8]) -> NoteSignature {
         NoteSignature {
             name: self.identity.name.clone(),
             key_id: self.identity.key_id,
-            sig: self.key_pair.sign(text).as_ref().to_vec(),
+            sig: self.signer.sign(text).to_vec(),
         }
     }
 }
@@ -839,15 +804,19 @@ U7WM79jrzyhGZ5/GUBTpM7NzwdyfFx61t3RovgcC4Ro=
     fn peter_signer() -> NoteSigner {
         let key_data = BASE64.decode(PETER_SKEY_DATA).unwrap();
         assert_eq!(key_data[0], ALGORITHM_ED25519);
-        NoteSigner::from_seed("PeterNeumann", &key_data[1..]).unwrap()
+        NoteSigner::new("PeterNeumann", key(&key_data[1..])).unwrap()
+    }
+
+    fn key(seed: &[u8]) -> Ed25519Signer {
+        Ed25519Signer::from_seed(seed).unwrap()
     }
 
     fn signer(name: &str, seed_byte: u8) -> NoteSigner {
-        NoteSigner::from_seed(name, &[seed_byte; 32]).unwrap()
+        NoteSigner::new(name, key(&[seed_byte; 32])).unwrap()
     }
 
     fn witness(name: &str, seed_byte: u8) -> CosignatureSigner {
-        CosignatureSigner::from_seed(name, &[seed_byte; 32]).unwrap()
+        CosignatureSigner::new(name, key(&[seed_byte; 32])).unwrap()
     }
 
     fn witness_policy(vkeys: &[&str], quorum: usize) -> WitnessPolicy {
@@ -1072,32 +1041,9 @@ U7WM79jrzyhGZ5/GUBTpM7NzwdyfFx61t3RovgcC4Ro=
             Err(NoteError::ControlCharacter)
         );
         assert_eq!(sign("x\n", &[]), Err(NoteError::NoSigners));
-        assert!(NoteSigner::from_seed("bad name", &[1; 32]).is_err());
-        assert!(NoteSigner::from_seed("name", &[1; 31]).is_err());
-        assert!(NoteSigner::from_seed("", &[1; 32]).is_err());
-    }
-
-    #[test]
-    fn pkcs8_keys_match_their_seed() {
-        let seed = [9u8; 32];
-        // PKCS#8 v1 as OpenSSL writes it: the algorithm id and the seed.
-        let mut v1 = vec![
-            0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22,
-            0x04, 0x20,
-        ];
-        v1.extend_from_slice(&seed);
-        let from_v1 = NoteSigner::from_pkcs8("k", &v1).unwrap();
-        assert_eq!(
-            from_v1.verifier(),
-            NoteSigner::from_seed("k", &seed).unwrap().verifier()
-        );
-
-        let rng = ring::rand::SystemRandom::new();
-        let v2 = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
-        let from_v2 = NoteSigner::from_pkcs8("k", v2.as_ref()).unwrap();
-        let note = sign("x\n", &[&from_v2]).unwrap();
-        assert!(open(&note, &[from_v2.verifier()]).is_ok());
-        assert!(NoteSigner::from_pkcs8("k", &v1[..20]).is_err());
+        assert!(NoteSigner::new("bad name", key(&[1; 32])).is_err());
+        assert!(Ed25519Signer::from_seed(&[1; 31]).is_err());
+        assert!(NoteSigner::new("", key(&[1; 32])).is_err());
     }
 
     #[test]

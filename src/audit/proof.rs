@@ -224,8 +224,16 @@ mod tests {
     }
 
     fn fixture(index: u64, size: u64) -> Fixture {
-        let log = NoteSigner::from_seed(ORIGIN, &[1; 32]).unwrap();
-        let witness = CosignatureSigner::from_seed("witness.example", &[2; 32]).unwrap();
+        let log = NoteSigner::new(
+            ORIGIN,
+            crate::crypto::Ed25519Signer::from_seed(&[1; 32]).unwrap(),
+        )
+        .unwrap();
+        let witness = CosignatureSigner::new(
+            "witness.example",
+            crate::crypto::Ed25519Signer::from_seed(&[2; 32]).unwrap(),
+        )
+        .unwrap();
         let mut tree = MemoryTree::new();
         for i in 0..size {
             tree.append(&entry(i)).unwrap();
@@ -309,7 +317,11 @@ mod tests {
             proof.verify_entry(&entry(42), &other_log),
             Err(ProofError::Checkpoint(CheckpointError::WrongOrigin { .. }))
         ));
-        let stranger = NoteSigner::from_seed(ORIGIN, &[3; 32]).unwrap();
+        let stranger = NoteSigner::new(
+            ORIGIN,
+            crate::crypto::Ed25519Signer::from_seed(&[3; 32]).unwrap(),
+        )
+        .unwrap();
         let wrong_key = LogTrust {
             log_keys: vec![stranger.verifier()],
             ..trust.clone()

@@ -443,8 +443,9 @@ pub struct WitnessServerSettings {
     pub workers: usize,
 }
 
-/// `POST /add-checkpoint` over HTTPS, built like [`crate::startup::Application`]: `build` binds
-/// (port 0 in tests), `run_until_stopped` serves until SIGTERM/SIGINT or a stop.
+/// `POST /add-checkpoint` over HTTPS, built like the API server's `Application`: `build` binds
+/// (port 0 in tests), `run_until_stopped` serves until SIGTERM/SIGINT or a stop. It shares the
+/// API server's middleware ([`crate::web`]).
 pub struct WitnessServer {
     address: SocketAddr,
     server: Server,
@@ -493,9 +494,9 @@ impl WitnessServer {
                 .route("/add-checkpoint", web::post().to(add_checkpoint_route))
                 .default_service(web::to(not_found))
                 .wrap(actix_web::middleware::from_fn(
-                    crate::http::request_id::middleware,
+                    crate::web::request_id::middleware,
                 ))
-                .wrap(crate::http::security_headers())
+                .wrap(crate::web::security_headers())
         })
         .client_request_timeout(Duration::from_secs(5))
         .client_disconnect_timeout(Duration::from_secs(2))

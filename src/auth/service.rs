@@ -683,7 +683,7 @@ fn corrupt(what: &str) -> AuthError {
     AuthError::Store(StoreError::Corrupt(format!("account {what} is not valid")))
 }
 
-fn totp_context(account_id: &str) -> String {
+pub(crate) fn totp_context(account_id: &str) -> String {
     format!("account/{account_id}/totp")
 }
 

@@ -107,7 +107,7 @@ async fn asset(request: HttpRequest, file: web::Path<String>) -> HttpResponse {
 
 fn serve(request: &HttpRequest, name: &str) -> HttpResponse {
     let Some(position) = ASSETS.iter().position(|asset| asset.name == name) else {
-        return actix_web::ResponseError::error_response(&crate::http::ApiError::not_found(
+        return actix_web::ResponseError::error_response(&crate::web::ApiError::not_found(
             "no such console file",
         ));
     };

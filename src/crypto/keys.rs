@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::seal::{SealError, SealingKey};
-use super::{Rng, SecretBytes, Suite};
+use super::{Ed25519Signer, Rng, SecretBytes, Suite};
 
 const FORMAT: &str = "sealdraw-keys/v1";
 
@@ -46,7 +46,7 @@ pub struct KeyRing {
     last_checked: Mutex<Option<Instant>>,
     index_key: SecretBytes,
     token_key: SecretBytes,
-    log_signing: Vec<LogSigningSeed>,
+    log_signing: Vec<LogKey>,
 }
 
 struct SealingKeys {
@@ -57,11 +57,12 @@ struct SealingKeys {
 /// How often sealing may notice a rotated key file.
 pub const RELOAD_CHECK_INTERVAL: Duration = Duration::from_secs(5);
 
-/// The 32-byte Ed25519 seed of a log signing key; the audit module turns it into a signer.
-pub struct LogSigningSeed {
+/// A log signing key as the key file lists it. Its seed stays inside the signer: the log signs
+/// through [`LogKey::signer`] and never sees the key itself.
+pub struct LogKey {
     pub id: String,
-    pub seed: SecretBytes,
     pub active: bool,
+    pub signer: Arc<Ed25519Signer>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -247,10 +248,12 @@ impl KeyRing {
             .log_signing
             .iter()
             .map(|k| {
-                Ok(LogSigningSeed {
+                let signer = Ed25519Signer::from_seed(&*decode_key(&k.seed, &k.id)?)
+                    .map_err(|e| KeyFileError::Invalid(format!("log key {}: {e}", k.id)))?;
+                Ok(LogKey {
                     id: k.id.clone(),
-                    seed: SecretBytes::new(decode_key(&k.seed, &k.id)?.to_vec()),
                     active: k.active,
+                    signer: Arc::new(signer),
                 })
             })
             .collect::<Result<Vec<_>, KeyFileError>>()?;
@@ -316,6 +319,22 @@ impl KeyRing {
         key.open(context, sealed)
     }
 
+    /// One step of a sealing-key rotation: a value sealed under an older master key, sealed
+    /// again for the same `context` under the active one; `None` if it is under the active key
+    /// already. Walking the stored values is the caller's part (`rotation::reseal_all`).
+    pub fn reseal(
+        &self,
+        rng: &Rng,
+        context: &str,
+        sealed: &[u8],
+    ) -> Result<Option<Vec<u8>>, SealError> {
+        if super::seal::SealedParts::parse(sealed)?.key_id == self.active_sealing_key_id() {
+            return Ok(None);
+        }
+        let plain = self.open(context, sealed)?;
+        self.seal(rng, context, &plain).map(Some)
+    }
+
     /// HMAC under the blind-index key, for matching values without decrypting them.
     pub fn blind_index(&self, domain: &str, normalised: &str) -> [u8; 32] {
         super::hmac_sha256(
@@ -340,7 +359,8 @@ impl KeyRing {
         hex::encode(&self.token_mac(&[b"pseudonym", expert_id.as_bytes()])[..16])
     }
 
-    pub fn log_signing_seeds(&self) -> &[LogSigningSeed] {
+    /// Every log key in the file, retired ones included (they no longer sign).
+    pub fn log_keys(&self) -> &[LogKey] {
         &self.log_signing
     }
 }
@@ -447,19 +467,14 @@ mod tests {
         let path = dir.path().join("keys.json");
         let rng = Rng::danger_deterministic(b"keys");
         KeyRing::init_file(&path, &rng, "2026").unwrap();
-        let old = KeyRing::load(&path).unwrap().log_signing_seeds()[0]
-            .id
-            .clone();
+        let old = KeyRing::load(&path).unwrap().log_keys()[0].id.clone();
         let new = KeyRing::add_log_key(&path, &rng, "2027").unwrap();
         let ring = KeyRing::load(&path).unwrap();
-        assert_eq!(
-            ring.log_signing_seeds().iter().filter(|k| k.active).count(),
-            2
-        );
+        assert_eq!(ring.log_keys().iter().filter(|k| k.active).count(), 2);
         KeyRing::retire_log_key(&path, &old).unwrap();
         let ring = KeyRing::load(&path).unwrap();
         let active: Vec<_> = ring
-            .log_signing_seeds()
+            .log_keys()
             .iter()
             .filter(|k| k.active)
             .map(|k| k.id.clone())
@@ -474,6 +489,49 @@ mod tests {
                 0
             );
         }
+    }
+
+    #[test]
+    fn reseal_moves_a_value_to_the_active_key_once_and_keeps_its_context() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys.json");
+        let rng = Rng::danger_deterministic(b"keys");
+        KeyRing::init_file(&path, &rng, "2026").unwrap();
+        let before = KeyRing::load(&path).unwrap();
+        let old_id = before.active_sealing_key_id();
+        let sealed = before.seal(&rng, "expert/1/data-key", b"data key").unwrap();
+        let new_id = KeyRing::add_sealing_key(&path, &rng, "2027").unwrap();
+        let after = KeyRing::load(&path).unwrap();
+
+        let resealed = after
+            .reseal(&rng, "expert/1/data-key", &sealed)
+            .unwrap()
+            .expect("a value under the old key is re-sealed");
+        assert_eq!(
+            super::super::seal::SealedParts::parse(&resealed)
+                .unwrap()
+                .key_id,
+            new_id
+        );
+        assert_ne!(new_id, old_id);
+        assert_eq!(
+            &*after.open("expert/1/data-key", &resealed).unwrap(),
+            b"data key"
+        );
+        assert_eq!(
+            after.open("expert/2/data-key", &resealed),
+            Err(SealError::DoesNotOpen)
+        );
+        assert_eq!(
+            after.reseal(&rng, "expert/1/data-key", &resealed),
+            Ok(None),
+            "a value under the active key is left alone"
+        );
+        assert_eq!(
+            after.reseal(&rng, "expert/2/data-key", &sealed),
+            Err(SealError::DoesNotOpen),
+            "a value sealed for another place is not re-sealed for this one"
+        );
     }
 
     #[test]

@@ -6,12 +6,13 @@
 
 pub mod keys;
 pub mod rng;
-pub mod rotation;
 pub mod seal;
+pub mod signing;
 pub mod witness_key;
 
 pub use keys::KeyRing;
 pub use rng::Rng;
+pub use signing::Ed25519Signer;
 
 use ring::{digest, hmac};
 use zeroize::{Zeroize, ZeroizeOnDrop};

@@ -19,6 +19,10 @@ pub struct RandomnessUnavailable;
 pub struct Rng(Arc<dyn RandomSource>);
 
 impl Rng {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the CSPRNG handle: the one place that creates the operating system's generator"
+    )]
     pub fn system() -> Self {
         Self(Arc::new(
             SystemRandomSource(ring::rand::SystemRandom::new()),

@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::keys::KeyFileError;
-use super::{Rng, SecretBytes};
+use super::{Ed25519Signer, Rng};
 
 const FORMAT: &str = "sealdraw-witness-key/v1";
-const SEED_LEN: usize = 32;
+const SEED_LEN: usize = super::signing::ED25519_SEED_LEN;
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,10 +24,10 @@ struct WitnessKeyFile {
     seed: Zeroizing<String>,
 }
 
-/// Creates a new witness key file (mode 0600) and returns its seed. Refuses to replace an
+/// Creates a new witness key file (mode 0600) and returns its key. Refuses to replace an
 /// existing file: a witness that loses its key loses its identity, and every verifier's policy
 /// names that key.
-pub fn init_witness_seed(path: &Path, rng: &Rng) -> Result<SecretBytes, KeyFileError> {
+pub fn init_witness_key(path: &Path, rng: &Rng) -> Result<Ed25519Signer, KeyFileError> {
     let write_err = |source| KeyFileError::Write {
         path: path.display().to_string(),
         source,
@@ -66,11 +66,11 @@ pub fn init_witness_seed(path: &Path, rng: &Rng) -> Result<SecretBytes, KeyFileE
     handle.write_all(text.as_bytes()).map_err(write_err)?;
     handle.write_all(b"\n").map_err(write_err)?;
     handle.sync_all().map_err(write_err)?;
-    Ok(SecretBytes::new(seed.to_vec()))
+    signer(&*seed)
 }
 
-/// Reads the seed from a file made by [`init_witness_seed`].
-pub fn load_witness_seed(path: &Path) -> Result<SecretBytes, KeyFileError> {
+/// Reads the key from a file made by [`init_witness_key`].
+pub fn load_witness_key(path: &Path) -> Result<Ed25519Signer, KeyFileError> {
     let text =
         Zeroizing::new(
             std::fs::read_to_string(path).map_err(|source| KeyFileError::Read {
@@ -100,7 +100,12 @@ pub fn load_witness_seed(path: &Path) -> Result<SecretBytes, KeyFileError> {
             "the witness seed is not {SEED_LEN} bytes"
         )));
     }
-    Ok(SecretBytes::new(seed.to_vec()))
+    signer(&seed)
+}
+
+fn signer(seed: &[u8]) -> Result<Ed25519Signer, KeyFileError> {
+    Ed25519Signer::from_seed(seed)
+        .map_err(|e| KeyFileError::Invalid(format!("the witness seed: {e}")))
 }
 
 #[cfg(test)]
@@ -112,14 +117,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("witness.key");
         let rng = Rng::danger_deterministic(b"witness");
-        let created = init_witness_seed(&path, &rng).unwrap();
-        let loaded = load_witness_seed(&path).unwrap();
-        assert_eq!(created.expose(), loaded.expose());
+        let created = init_witness_key(&path, &rng).unwrap();
+        let loaded = load_witness_key(&path).unwrap();
+        assert_eq!(created.public_key(), loaded.public_key());
+        assert_eq!(created.sign(b"m"), loaded.sign(b"m"));
         assert!(matches!(
-            init_witness_seed(&path, &rng),
+            init_witness_key(&path, &rng),
             Err(KeyFileError::Exists(_))
         ));
-        assert_eq!(load_witness_seed(&path).unwrap().expose(), loaded.expose());
+        assert_eq!(
+            load_witness_key(&path).unwrap().public_key(),
+            loaded.public_key()
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -149,11 +158,11 @@ mod tests {
             ),
         ] {
             std::fs::write(&path, text).unwrap();
-            let error = load_witness_seed(&path).err().expect(why).to_string();
+            let error = load_witness_key(&path).err().expect(why).to_string();
             assert!(!error.contains("AAAAsecret"), "{why}: {error}");
         }
         assert!(matches!(
-            load_witness_seed(&dir.path().join("missing")),
+            load_witness_key(&dir.path().join("missing")),
             Err(KeyFileError::Read { .. })
         ));
     }

@@ -74,11 +74,11 @@ pub async fn status(
             checkpoint_cosignatures: cosignatures,
             signing_keys: state
                 .keys
-                .log_signing_seeds()
+                .log_keys()
                 .iter()
-                .map(|seed| LogSigningKey {
-                    id: seed.id.clone(),
-                    active: seed.active,
+                .map(|key| LogSigningKey {
+                    id: key.id.clone(),
+                    active: key.active,
                 })
                 .collect(),
             verifier_keys,

@@ -1,5 +1,6 @@
-//! The HTTPS surface: routes by resource, the problem+json error type, security headers,
-//! request ids and the OpenAPI document.
+//! The HTTPS surface: routes by resource, how domain errors become problems, the request
+//! body's limits and the OpenAPI document. What every HTTPS server of ours shares (security
+//! headers, request ids and deadlines, the problem type) is in [`crate::web`].
 //!
 //! Every route is registered through `utoipa_actix_web` with `.service()` of a handler that
 //! carries `#[utoipa::path]`, so the OpenAPI document is generated from the same registration
@@ -15,7 +16,6 @@ pub mod invitations;
 pub mod keys;
 pub mod own_record;
 pub mod problem;
-pub mod request_id;
 pub mod secured_stream;
 pub mod session;
 pub mod sessions;
@@ -30,7 +30,7 @@ use std::time::Duration;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::ConnectionType;
-use actix_web::middleware::{DefaultHeaders, Next};
+use actix_web::middleware::Next;
 use actix_web::{HttpMessage as _, web};
 use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -61,7 +61,6 @@ pub struct AppState {
     pub clock: SharedClock,
     pub rng: Rng,
     pub keys: Arc<KeyRing>,
-    pub request_timeout: Duration,
     pub max_body_bytes: usize,
     pub readiness: health::Readiness,
 }
@@ -150,31 +149,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(sessions::report)
         .service(sessions::rate)
         .service(sessions::connect);
-}
-
-/// Sent on every response, errors included.
-pub const SECURITY_HEADERS: &[(&str, &str)] = &[
-    (
-        "strict-transport-security",
-        "max-age=63072000; includeSubDomains",
-    ),
-    ("x-content-type-options", "nosniff"),
-    (
-        "content-security-policy",
-        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
-    ),
-    ("referrer-policy", "no-referrer"),
-    ("x-frame-options", "DENY"),
-    ("cross-origin-resource-policy", "same-origin"),
-    ("cache-control", "no-store"),
-];
-
-pub fn security_headers() -> DefaultHeaders {
-    SECURITY_HEADERS
-        .iter()
-        .fold(DefaultHeaders::new(), |headers, (name, value)| {
-            headers.add((*name, *value))
-        })
 }
 
 /// HEAD is answered as GET would be, without the body (RFC 9110 §9.3.2): routes are registered

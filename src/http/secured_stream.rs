@@ -4,7 +4,7 @@
 //! is too slow, `431` when it is too large, `400` when it does not parse. They carried no
 //! security headers. This stream, between TLS and actix-http, adds them: such an answer is
 //! always the last thing written on its connection, a bare head with no body, and the only
-//! head without the headers [`super::security_headers`] puts on every application response.
+//! head without the headers [`crate::web::security_headers`] puts on every application response.
 
 use std::io;
 use std::pin::Pin;
@@ -12,7 +12,7 @@ use std::task::{Context, Poll, ready};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-/// A connection's byte stream that adds [`super::SECURITY_HEADERS`] to bare answers.
+/// A connection's byte stream that adds [`crate::web::SECURITY_HEADERS`] to bare answers.
 pub struct SecuredStream<T> {
     inner: T,
     /// A rewritten answer not yet fully written to `inner`.
@@ -113,7 +113,7 @@ fn with_security_headers(buf: &[u8]) -> Option<Vec<u8>> {
     }
     let mut secured = Vec::with_capacity(buf.len() + 512);
     secured.extend_from_slice(&buf[..buf.len() - 2]);
-    for (name, value) in super::SECURITY_HEADERS {
+    for (name, value) in crate::web::SECURITY_HEADERS {
         secured.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
     }
     secured.extend_from_slice(b"\r\n");
@@ -135,7 +135,7 @@ mod tests {
             "{secured}"
         );
         assert_eq!(secured.matches("\r\n\r\n").count(), 1);
-        for (name, value) in crate::http::SECURITY_HEADERS {
+        for (name, value) in crate::web::SECURITY_HEADERS {
             assert!(
                 secured.contains(&format!("\r\n{name}: {value}\r\n")),
                 "{name}"

@@ -123,7 +123,10 @@ fn local(millis: Millis) -> String {
 
 /// Invites the expert behind a newly seated token, inside the caller's transaction: the
 /// invitation row, its outbox message and the audit entry commit together with the seat.
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "invite_all's arguments for a single seat: the transaction, its handles, the seat"
+)]
 pub async fn invite(
     tx: &mut Tx,
     keys: &KeyRing,
@@ -672,7 +675,7 @@ impl InvitationService {
         interval: std::time::Duration,
         stop: tokio::sync::watch::Receiver<bool>,
     ) {
-        crate::startup::every(interval, stop, "expiring overdue invitations", move || {
+        crate::tasks::every(interval, stop, "expiring overdue invitations", move || {
             let this = self.clone();
             async move { this.expire_overdue().await.map(drop) }
         })

@@ -10,7 +10,11 @@ const ORIGIN: &str = "sealdraw.example/log";
 const TIME: Millis = 1_764_000_000_000;
 
 fn log_key() -> NoteSigner {
-    NoteSigner::from_seed(ORIGIN, &[9; 32]).unwrap()
+    NoteSigner::new(
+        ORIGIN,
+        crate::crypto::Ed25519Signer::from_seed(&[9; 32]).unwrap(),
+    )
+    .unwrap()
 }
 
 fn sample_draw() -> VerificationRecord {
@@ -154,7 +158,11 @@ fn a_published_record_verifies_and_round_trips() {
     let json = serde_json::to_vec(&record).unwrap();
     assert_eq!(PublishedRecord::from_json(&json).unwrap(), record);
     // A rotation: the new key listed first, the signing one second.
-    let other = NoteSigner::from_seed(ORIGIN, &[10; 32]).unwrap();
+    let other = NoteSigner::new(
+        ORIGIN,
+        crate::crypto::Ed25519Signer::from_seed(&[10; 32]).unwrap(),
+    )
+    .unwrap();
     verify_published(&record, &[other.verifier(), log_key().verifier()]).unwrap();
     // The same key twice (inline and from a key file) is still one trusted key.
     verify_published(&record, &[log_key().verifier(), log_key().verifier()]).unwrap();
@@ -229,7 +237,11 @@ fn malformed_proofs_are_named() {
 #[test]
 fn a_checkpoint_not_signed_by_the_given_key_fails() {
     let record = sample();
-    let stranger = NoteSigner::from_seed(ORIGIN, &[11; 32]).unwrap();
+    let stranger = NoteSigner::new(
+        ORIGIN,
+        crate::crypto::Ed25519Signer::from_seed(&[11; 32]).unwrap(),
+    )
+    .unwrap();
     let error = verify_published(&record, &[stranger.verifier()]).unwrap_err();
     assert!(
         error.to_string().starts_with("MISMATCH intent_proof:")
@@ -246,7 +258,11 @@ fn a_checkpoint_not_signed_by_the_given_key_fails() {
     record.result_proof = proofs[1].clone();
     fails_at(&record, "MISMATCH result_proof:", "trusted key");
     // And a key for another log (another origin) is not this log's key.
-    let elsewhere = NoteSigner::from_seed("other.example/log", &[9; 32]).unwrap();
+    let elsewhere = NoteSigner::new(
+        "other.example/log",
+        crate::crypto::Ed25519Signer::from_seed(&[9; 32]).unwrap(),
+    )
+    .unwrap();
     let error = verify_published(&sample(), &[elsewhere.verifier()]).unwrap_err();
     assert!(
         error.to_string().starts_with("MISMATCH intent_proof:"),

@@ -300,7 +300,7 @@ impl DrawService {
         interval: std::time::Duration,
         stop: tokio::sync::watch::Receiver<bool>,
     ) {
-        crate::startup::every(interval, stop, "executing overdue draws", move || {
+        crate::tasks::every(interval, stop, "executing overdue draws", move || {
             let this = self.clone();
             async move {
                 this.execute_ready().await?;

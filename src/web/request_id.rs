@@ -1,13 +1,22 @@
 //! A request id per request: in a task-local so any error built while handling the request can
 //! quote it, in the tracing span so every log line carries it, and in `X-Request-Id`.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use tracing::Instrument;
+
+use super::ApiError;
+
+/// How long a request may take before it is answered 503, as the server's application data;
+/// without it, [`DEFAULT_DEADLINE`].
+#[derive(Debug, Clone, Copy)]
+pub struct RequestDeadline(pub Duration);
+
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
 
 tokio::task_local! {
     static REQUEST_ID: String;
@@ -31,9 +40,8 @@ pub async fn middleware(
         .match_pattern()
         .unwrap_or_else(|| "unmatched".into());
     let timeout = request
-        .app_data::<actix_web::web::Data<super::AppState>>()
-        .map(|state| state.request_timeout)
-        .unwrap_or(std::time::Duration::from_secs(30));
+        .app_data::<RequestDeadline>()
+        .map_or(DEFAULT_DEADLINE, |deadline| deadline.0);
     let span = tracing::info_span!("http", request_id = %id, method = %method, route = %route);
     let started = Instant::now();
     // PostgreSQL cannot store NUL in text, and no path or query of ours has a use for one.
@@ -45,7 +53,7 @@ pub async fn middleware(
     let outcome = REQUEST_ID
         .scope(id.clone(), async move {
             if has_nul {
-                return Err(super::problem::ApiError::bad_request(
+                return Err(ApiError::bad_request(
                     "path",
                     "paths and query strings may not contain a NUL byte (%00)",
                 )
@@ -55,7 +63,7 @@ pub async fn middleware(
                 Ok(result) => result,
                 // Built inside the scope, so the problem quotes the request id; it carries the
                 // security headers itself because outer middleware does not see errors.
-                Err(_elapsed) => Err(super::problem::ApiError::new(
+                Err(_elapsed) => Err(ApiError::new(
                     actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
                     "timeout",
                     "Request took too long",

@@ -1,10 +1,13 @@
 //! Master sealing-key rotation while servers run: a new key becomes active, then every value
-//! sealed directly under a master key (records' data keys, TOTP secrets) is re-sealed under it
-//! in small transactions. Servers notice the new key file within seconds, and open values under
-//! either key meanwhile.
+//! sealed directly under a master key (records' data keys, TOTP secrets, the outbox's sealed
+//! recipients and parameters) is re-sealed under it in small transactions. Servers notice the
+//! new key file within seconds, and open values under either key meanwhile.
+//!
+//! `crypto` re-seals one value ([`KeyRing::reseal`]); this module walks the tables and names
+//! each value's sealing context, which the module that sealed it owns.
 
-use super::seal::SealedParts;
-use super::{KeyRing, Rng};
+use crate::crypto::seal::SealError;
+use crate::crypto::{KeyRing, Rng};
 use crate::store::pool::MasterSealed;
 use crate::store::{Store, StoreError};
 
@@ -15,12 +18,11 @@ pub enum RotationError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("a sealed value does not open: {0}")]
-    Seal(#[from] super::seal::SealError),
+    Seal(#[from] SealError),
 }
 
 /// Re-seals every master-sealed value not yet under the active key; returns how many.
 pub async fn reseal_all(store: &Store, keys: &KeyRing, rng: &Rng) -> Result<u64, RotationError> {
-    let active = keys.active_sealing_key_id();
     let mut resealed = 0;
     for kind in [
         MasterSealed::ExpertDataKeys,
@@ -35,19 +37,16 @@ pub async fn reseal_all(store: &Store, keys: &KeyRing, rng: &Rng) -> Result<u64,
             let Some((last, _)) = page.last() else { break };
             after = last.clone();
             for (id, sealed) in &page {
-                if SealedParts::parse(sealed)?.key_id == active {
-                    continue;
-                }
                 let context = match kind {
-                    MasterSealed::ExpertDataKeys => format!("expert/{id}/data-key"),
-                    MasterSealed::AccountTotpSecrets => format!("account/{id}/totp"),
+                    MasterSealed::ExpertDataKeys => crate::pool::service::data_key_context(id),
+                    MasterSealed::AccountTotpSecrets => crate::auth::service::totp_context(id),
                     MasterSealed::OutboxRecipients => crate::notify::outbox::recipient_context(id),
                     MasterSealed::OutboxParams => crate::notify::outbox::params_context(id),
                 };
-                let plain = keys.open(&context, sealed)?;
-                tx.set_master_sealed(kind, id, &keys.seal(rng, &context, &plain)?)
-                    .await?;
-                resealed += 1;
+                if let Some(again) = keys.reseal(rng, &context, sealed)? {
+                    tx.set_master_sealed(kind, id, &again).await?;
+                    resealed += 1;
+                }
             }
             tx.commit().await?;
         }

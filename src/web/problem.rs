@@ -1,0 +1,201 @@
+//! The one error type of our HTTPS servers. Every failure becomes an RFC 9457
+//! `application/problem+json` body with a stable type, a human-readable detail that never
+//! carries internal text, and the request id that ties it to the server's logs, where the whole
+//! cause chain is written. How each domain error maps to a problem is `http::problem`'s part.
+
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use super::request_id;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Boxed so that `Result<T, ApiError>` stays small on the happy path.
+#[derive(Debug)]
+pub struct ApiError(Box<Details>);
+
+#[derive(Debug)]
+struct Details {
+    status: StatusCode,
+    slug: &'static str,
+    title: &'static str,
+    detail: String,
+    field: Option<String>,
+    retry_after: Option<Duration>,
+    /// Logged, never sent.
+    cause: Option<String>,
+    /// Captured when the error is made, while the request's scope is still current.
+    request_id: Option<String>,
+    /// Itemised problems (e.g. one per bad line of an import), sent as `problems`.
+    problems: Option<serde_json::Value>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URN naming the kind of problem, stable across releases.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The request field at fault, where there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Quote this when reporting a problem; it finds the request in the server's logs.
+    pub request_id: String,
+    /// Itemised problems where there are several, e.g. `[{"line": 7, "field": "phone", "problem": "…"}]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub problems: Option<serde_json::Value>,
+}
+
+impl ApiError {
+    pub fn new(
+        status: StatusCode,
+        slug: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self(Box::new(Details {
+            status,
+            slug,
+            title,
+            detail: detail.into(),
+            field: None,
+            retry_after: None,
+            cause: None,
+            request_id: request_id::current(),
+            problems: None,
+        }))
+    }
+
+    pub fn with_field(mut self, field: Option<String>) -> Self {
+        self.0.field = field;
+        self
+    }
+
+    pub fn with_retry_after(mut self, wait: Duration) -> Self {
+        self.0.retry_after = Some(wait);
+        self
+    }
+
+    pub fn with_problems(mut self, problems: impl Serialize) -> Self {
+        self.0.problems = serde_json::to_value(problems).ok();
+        self
+    }
+
+    fn with_cause(mut self, cause: String) -> Self {
+        self.0.cause = Some(cause);
+        self
+    }
+
+    pub fn bad_request(field: impl Into<String>, detail: impl Into<String>) -> Self {
+        let field = field.into();
+        let detail = format!("{field}: {}", detail.into());
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-request",
+            "Invalid request",
+            detail,
+        )
+        .with_field(Some(field))
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
+    }
+
+    pub fn unauthenticated(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "Authentication required",
+            detail,
+        )
+    }
+
+    /// A failure on our side: the client learns only that it happened and its request id.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            "the server could not complete the request; quote the request id to the operator",
+        )
+        .with_cause(cause.to_string())
+    }
+
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Service unavailable",
+            detail,
+        )
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.0.status
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.0.status.as_u16(),
+            self.0.slug,
+            self.0.detail
+        )
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let request_id = self
+            .0
+            .request_id
+            .clone()
+            .or_else(request_id::current)
+            .unwrap_or_default();
+        if let Some(cause) = &self.0.cause {
+            tracing::error!(request_id = %request_id, problem = self.0.slug, cause = %cause, "request failed");
+        } else {
+            tracing::info!(request_id = %request_id, problem = self.0.slug, status = self.0.status.as_u16(), "request refused");
+        }
+        let body = Problem {
+            kind: format!("urn:sealdraw:problem:{}", self.0.slug),
+            title: self.0.title.into(),
+            status: self.0.status.as_u16(),
+            detail: self.0.detail.clone(),
+            field: self.0.field.clone(),
+            request_id: request_id.clone(),
+            problems: self.0.problems.clone(),
+        };
+        let mut response = HttpResponse::build(self.0.status);
+        for (name, value) in super::SECURITY_HEADERS {
+            response.insert_header((*name, *value));
+        }
+        if let Ok(value) = HeaderValue::from_str(&request_id) {
+            response.insert_header((request_id::HEADER, value));
+        }
+        response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        if let Some(wait) = self.0.retry_after {
+            response.insert_header((header::RETRY_AFTER, wait.as_secs().max(1).to_string()));
+        }
+        if self.0.status == StatusCode::UNAUTHORIZED {
+            response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        // Serialising a struct of strings and integers cannot fail.
+        response.body(serde_json::to_vec(&body).unwrap_or_default())
+    }
+}
