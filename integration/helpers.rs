@@ -51,7 +51,10 @@ struct LogWriter(Arc<Mutex<Vec<u8>>>);
 
 impl Write for LogWriter {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(data); if std::env::var_os("DEBUG_LOGS").is_some() { std::io::stderr().write_all(data).ok(); }
+        self.0.lock().unwrap().extend_from_slice(data);
+        if std::env::var_os("DEBUG_LOGS").is_some() {
+            std::io::stderr().write_all(data).ok();
+        }
         Ok(data.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {

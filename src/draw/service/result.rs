@@ -27,7 +27,7 @@ impl DrawService {
         let mut tx = self.store.write().await?;
         lock_draw(&mut tx, draw_id).await?;
         let draw = self.visible_draw(&mut tx, who, draw_id).await?;
-        if draw.status != "awaiting_entropy" {
+        if draw.status != DrawStatus::AwaitingEntropy {
             return Err(DrawServiceError::ContributionsClosed);
         }
         if now >= draw.contribution_deadline {
@@ -49,7 +49,7 @@ impl DrawService {
             &ContributionRow {
                 position,
                 contributor_id: who.account_id.clone(),
-                role: role.to_owned(),
+                role,
                 bytes: contribution.as_bytes().to_vec(),
                 received_at: now,
             },
@@ -59,17 +59,14 @@ impl DrawService {
         let entry = AuditEntry::new(published::CONTRIBUTION_ENTRY, now, Actor::of(who))
             .reference("draw", draw_id)
             .data("position", position)
-            .data("role", role)
+            .data("role", role.as_str())
             .data("sha256", hex::encode(sha256(contribution.as_bytes())));
         append_draw_entry(&mut tx, &draw, entry).await?;
         tx.commit().await?;
-        let roles: HashSet<&str> = existing
-            .iter()
-            .map(|c| c.role.as_str())
-            .chain([role])
-            .collect();
-        let ready = roles.contains("center")
-            && (!self.settings.await_supervisor || roles.contains("supervisor"));
+        let roles: HashSet<ContributorRole> =
+            existing.iter().map(|c| c.role).chain([role]).collect();
+        let ready = roles.contains(&ContributorRole::Center)
+            && (!self.settings.await_supervisor || roles.contains(&ContributorRole::Supervisor));
         if ready {
             self.execute(draw_id, Actor::of(who)).await?;
         }
@@ -88,7 +85,7 @@ impl DrawService {
         let now = self.clock.now_millis();
         let mut tx = self.store.read().await?;
         let draw = tx.draw(draw_id).await?.ok_or(DrawServiceError::NotFound)?;
-        if draw.status != "awaiting_entropy" {
+        if draw.status != DrawStatus::AwaitingEntropy {
             tx.rollback().await?;
             return Ok(false);
         }
