@@ -205,7 +205,7 @@ impl DrawFixture {
     pub async fn confirm_all(&self, id: &str) {
         let mut tx = self.app.state.store.write().await.unwrap();
         for seat in tx.draw_seats(id).await.unwrap() {
-            if seat.state == "seated" {
+            if seat.state == sealdraw::draw::CandidateState::Seated {
                 tx.confirm_seat(id, &seat.token).await.unwrap();
             }
         }
@@ -716,7 +716,7 @@ async fn a_seat_marked_for_a_linked_draw_gets_one_even_if_the_first_attempt_neve
             &mut tx,
             &draw,
             token,
-            "no_answer",
+            sealdraw::draw::VacancyReason::NoAnswer,
             sealdraw::audit::Actor::System,
         )
         .await

@@ -528,7 +528,7 @@ async fn bootstrap_admin(
     rng: &Rng,
 ) -> anyhow::Result<Option<BootstrapAdmin>> {
     let mut tx = store.read().await?;
-    let admins = tx.count_accounts_with_role(Role::Admin.as_str()).await?;
+    let admins = tx.count_accounts_with_role(Role::Admin).await?;
     tx.rollback().await?;
     if admins > 0 {
         return Ok(None);

@@ -10,33 +10,20 @@ pub use service::{AuthError, AuthService, IssuedToken, LoginRequest, NewAccountR
 
 use serde::{Deserialize, Serialize};
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, clap::ValueEnum,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Admin,
-    Center,
-    Supervisor,
-    Expert,
+crate::store::text_enum::text_enum! {
+    #[derive(
+        Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, clap::ValueEnum,
+    )]
+    #[serde(rename_all = "lowercase")]
+    pub enum Role {
+        Admin = "admin",
+        Center = "center",
+        Supervisor = "supervisor",
+        Expert = "expert",
+    }
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Admin, Role::Center, Role::Supervisor, Role::Expert];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Center => "center",
-            Role::Supervisor => "supervisor",
-            Role::Expert => "expert",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|role| role.as_str() == text)
-    }
-
     /// Roles whose misuse harms others most carry a second factor (DESIGN.md §1).
     pub fn requires_totp(self) -> bool {
         matches!(self, Role::Admin | Role::Supervisor)
@@ -171,5 +158,6 @@ mod tests {
             assert_eq!(Role::parse(role.as_str()), Some(role));
         }
         assert_eq!(Role::parse("root"), None);
+        crate::store::text_enum::assert_serde_is_text::<Role>();
     }
 }

@@ -326,7 +326,7 @@ impl AuthService {
         required: bool,
         now: Millis,
     ) -> Result<bool, AuthError> {
-        let role = Role::parse(&account.role).ok_or_else(|| corrupt("role"))?;
+        let role = account.role;
         let Some(sealed) = &account.totp_sealed else {
             // A role that needs TOTP but has none enrolled cannot log in at all.
             return Ok(!role.requires_totp() && !required);
@@ -381,7 +381,7 @@ impl AuthService {
         let account = tx.account_by_certificate(&hex::encode(fingerprint)).await?;
         tx.rollback().await?;
         match account {
-            Some(account) if !account.disabled && account.role == Role::Center.as_str() => {
+            Some(account) if !account.disabled && account.role == Role::Center => {
                 principal_from(account, AuthMethod::ClientCertificate, None)
             }
             _ => Err(AuthError::UnknownCertificate),
@@ -461,7 +461,7 @@ impl AuthService {
         tx.insert_account(&NewAccount {
             id: &account_id,
             username: &request.username,
-            role: request.role.as_str(),
+            role: request.role,
             password_hash: &hash,
             totp_sealed: totp_sealed.as_deref(),
             center_name: request.center_name.as_deref(),
@@ -594,7 +594,7 @@ impl AuthService {
             if matches!(&actor, Actor::Account { id, .. } if *id == account.id) {
                 return Err(AuthError::DisablingSelf);
             }
-            if account.role == Role::Admin.as_str()
+            if account.role == Role::Admin
                 && !account.disabled
                 && tx.count_enabled_admins().await? <= 1
             {
@@ -669,7 +669,7 @@ fn principal_from(
     token_digest: Option<[u8; 32]>,
 ) -> Result<Principal, AuthError> {
     Ok(Principal {
-        role: Role::parse(&account.role).ok_or_else(|| corrupt("role"))?,
+        role: account.role,
         account_id: account.id,
         username: account.username,
         center_name: account.center_name,

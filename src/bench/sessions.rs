@@ -40,10 +40,14 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{Semaphore, mpsc, watch};
 
 use super::audit::{MachineFacts, Samples, ScratchDir, thousands};
+use crate::auth::Role;
 use crate::clock::{Clock, SystemClock, to_rfc3339};
 use crate::crypto::{Rng, sha256};
+use crate::draw::DrawStatus;
+use crate::draw::filter::EvaluationMode;
 use crate::session::client::{Endpoint, SessionClient};
 use crate::session::protocol::Request;
+use crate::session::{Assignment, RoleName, SessionMode};
 use crate::store::accounts::NewAccount;
 use crate::store::draws::DrawRow;
 use crate::store::scratch::ScratchDatabase;
@@ -931,26 +935,26 @@ async fn seed(store: &Store, sessions: usize, sessions_of: usize) -> anyhow::Res
         .map(|_| uuid::Uuid::now_v7().to_string())
         .collect();
     let mut accounts = vec![
-        (center_id.clone(), "bench-center".to_owned(), "center"),
+        (center_id.clone(), "bench-center".to_owned(), Role::Center),
         (
             supervisor_id.clone(),
             "bench-supervisor".to_owned(),
-            "supervisor",
+            Role::Supervisor,
         ),
     ];
     for (n, id) in experts.iter().enumerate() {
-        accounts.push((id.clone(), format!("bench-expert-{}", n + 1), "expert"));
+        accounts.push((id.clone(), format!("bench-expert-{}", n + 1), Role::Expert));
     }
     for (id, username, role) in &accounts {
         tx.insert_account(&NewAccount {
             id,
             username,
-            role,
+            role: *role,
             // Not a hash: nobody logs in to these accounts.
             password_hash: "!bench",
             totp_sealed: None,
-            center_name: (*role == "center").then_some("bench center"),
-            region_code: (*role == "center").then_some("420100"),
+            center_name: (*role == Role::Center).then_some("bench center"),
+            region_code: (*role == Role::Center).then_some("420100"),
             created_at: now,
         })
         .await?;
@@ -967,10 +971,10 @@ async fn seed(store: &Store, sessions: usize, sessions_of: usize) -> anyhow::Res
             tender_reference: format!("BENCH-{session}"),
             tender_name: "bench".into(),
             venue: None,
-            mode: "distributed".into(),
+            mode: EvaluationMode::Distributed,
             evaluation_start: now,
             evaluation_minutes: 240,
-            status: "drawn".into(),
+            status: DrawStatus::Drawn,
             filter_json: "{}".into(),
             exclusions_json: "[]".into(),
             intent_json: "{}".into(),
@@ -994,9 +998,9 @@ async fn seed(store: &Store, sessions: usize, sessions_of: usize) -> anyhow::Res
             id: session_id.clone(),
             draw_id: draw_id.clone(),
             center_id: center_id.clone(),
-            mode: "distributed".into(),
-            phase: "scheduled".into(),
-            assignment: "none".into(),
+            mode: SessionMode::Distributed,
+            phase: crate::session::rules::Phase::Scheduled,
+            assignment: Assignment::None,
             sealed_secret: None,
             secret_commitment: None,
             bidders_json: json!(["bidder A"]).to_string(),
@@ -1022,9 +1026,9 @@ async fn seed(store: &Store, sessions: usize, sessions_of: usize) -> anyhow::Res
         // Member 0 is the supervisor (who sends), 1 the host, then the experts by seat.
         for member in 0..sessions_of {
             let (account_id, role, seat) = match member {
-                0 => (supervisor_id.clone(), "supervisor", None),
-                1 => (center_id.clone(), "host", None),
-                n => (experts[n - 2].clone(), "expert", Some(n as i32 - 1)),
+                0 => (supervisor_id.clone(), RoleName::Supervisor, None),
+                1 => (center_id.clone(), RoleName::Host, None),
+                n => (experts[n - 2].clone(), RoleName::Expert, Some(n as i32 - 1)),
             };
             let ticket = rng
                 .bytes::<32>()
@@ -1036,7 +1040,7 @@ async fn seed(store: &Store, sessions: usize, sessions_of: usize) -> anyhow::Res
                 &TicketRow {
                     session_id: session_id.clone(),
                     account_id,
-                    role: role.into(),
+                    role,
                     seat,
                     expires_at: now + 3_600_000,
                     used_at: None,

@@ -11,34 +11,19 @@ use serde::{Deserialize, Serialize};
 use crate::audit::entry::{EntryError, canonical_json};
 use crate::clock::Millis;
 use crate::crypto::sha256;
+use crate::pool::Relation;
+use crate::pool::own_record::ExpertStatus;
 
 pub const FILTER_VERSION: &str = "sealdraw-filter-v1";
 
-/// How the evaluation is held; cross-site sessions draw from outside the project's region.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum EvaluationMode {
-    OnSite,
-    CrossSite,
-    Distributed,
-}
-
-impl EvaluationMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::OnSite => "on_site",
-            Self::CrossSite => "cross_site",
-            Self::Distributed => "distributed",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "on_site" => Some(Self::OnSite),
-            "cross_site" => Some(Self::CrossSite),
-            "distributed" => Some(Self::Distributed),
-            _ => None,
-        }
+crate::store::text_enum::text_enum! {
+    /// How the evaluation is held; cross-site sessions draw from outside the project's region.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum EvaluationMode {
+        OnSite = "on_site",
+        CrossSite = "cross_site",
+        Distributed = "distributed",
     }
 }
 
@@ -163,7 +148,7 @@ impl Exclusion {
 #[derive(Debug, Clone)]
 pub struct Candidate {
     pub expert_id: String,
-    pub status: String,
+    pub status: ExpertStatus,
     pub suspended_until: Option<Millis>,
     pub birth_year: i32,
     pub region_code: String,
@@ -184,12 +169,12 @@ pub struct PoolFacts {
 /// employer or a relative's employer always is; a past employer is when the tie ended within
 /// `years` before the evaluation (or its end is unknown).
 pub fn tie_is_conflict(
-    relation: &str,
+    relation: Relation,
     to_date: Option<&str>,
     evaluation_date: NaiveDate,
     years: i32,
 ) -> bool {
-    if relation != "past_employer" {
+    if relation != Relation::PastEmployer {
         return true;
     }
     let Some(ended) = to_date.and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()) else {
@@ -219,13 +204,16 @@ pub fn first_exclusion(
     // suspended expert whose suspension ends before the evaluation is active again for it.
     let suspended = candidate
         .suspended_until
-        .map_or(candidate.status == "suspended", |until| {
+        .map_or(candidate.status == ExpertStatus::Suspended, |until| {
             until > filter.evaluation_start
         });
     if suspended {
         return Some(Exclusion::Suspended);
     }
-    if candidate.status != "active" && candidate.status != "suspended" {
+    if !matches!(
+        candidate.status,
+        ExpertStatus::Active | ExpertStatus::Suspended
+    ) {
         return Some(Exclusion::NotActive);
     }
     if evaluation_year - candidate.birth_year >= filter.rules.age_limit_years {
@@ -341,7 +329,7 @@ mod tests {
     fn candidate(id: &str) -> Candidate {
         Candidate {
             expert_id: id.into(),
-            status: "active".into(),
+            status: ExpertStatus::Active,
             suspended_until: None,
             birth_year: 1970,
             region_code: "420102".into(),
@@ -377,7 +365,7 @@ mod tests {
         );
         assert_eq!(check(candidate("cap"), &f), Some(Exclusion::FrequencyCap));
         let retired = Candidate {
-            status: "retired".into(),
+            status: ExpertStatus::Retired,
             ..candidate("r")
         };
         assert_eq!(check(retired, &f), Some(Exclusion::NotActive));
@@ -392,13 +380,13 @@ mod tests {
         };
         assert_eq!(check(suspension_over, &f), None);
         let lapsed = Candidate {
-            status: "suspended".into(),
+            status: ExpertStatus::Suspended,
             suspended_until: Some(f.evaluation_start - 1),
             ..candidate("s")
         };
         assert_eq!(check(lapsed, &f), None);
         let open_ended = Candidate {
-            status: "suspended".into(),
+            status: ExpertStatus::Suspended,
             ..candidate("s")
         };
         assert_eq!(check(open_ended, &f), Some(Exclusion::Suspended));
@@ -425,18 +413,23 @@ mod tests {
     #[test]
     fn past_employers_conflict_only_within_the_avoidance_years() {
         let day = date("2027-03-15");
-        assert!(tie_is_conflict("employer", None, day, 3));
-        assert!(tie_is_conflict("relative", None, day, 3));
-        assert!(tie_is_conflict("past_employer", None, day, 3));
-        assert!(tie_is_conflict("past_employer", Some("2024-03-15"), day, 3));
+        assert!(tie_is_conflict(Relation::Employer, None, day, 3));
+        assert!(tie_is_conflict(Relation::Relative, None, day, 3));
+        assert!(tie_is_conflict(Relation::PastEmployer, None, day, 3));
+        assert!(tie_is_conflict(
+            Relation::PastEmployer,
+            Some("2024-03-15"),
+            day,
+            3
+        ));
         assert!(!tie_is_conflict(
-            "past_employer",
+            Relation::PastEmployer,
             Some("2024-03-14"),
             day,
             3
         ));
         assert!(tie_is_conflict(
-            "past_employer",
+            Relation::PastEmployer,
             Some("2025-02-28"),
             date("2028-02-29"),
             3

@@ -16,6 +16,7 @@ pub mod log_review;
 pub mod published;
 pub mod service;
 pub mod shape;
+pub mod states;
 
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -25,6 +26,7 @@ use crate::audit::merkle::{self, Hash};
 use crate::crypto::{Rng, constant_time_eq, rng::RandomnessUnavailable};
 
 pub use algorithm::{ALGORITHM_ID, ALGORITHM_V1, StratumRefusal, StratumResult};
+pub use states::{CandidateState, ContributorRole, DrawStatus, LinkState, VacancyReason};
 
 /// At most this many strata in one draw (keeps the intent well inside one audit entry).
 pub const MAX_STRATA: usize = 16;

@@ -34,7 +34,8 @@ pub struct CreatedAccountResponse {
 pub struct AccountSummary {
     pub account_id: String,
     pub username: String,
-    pub role: String,
+    #[schema(value_type = String)]
+    pub role: Role,
     pub center_name: Option<String>,
     pub region_code: Option<String>,
     pub disabled: bool,

@@ -11,6 +11,7 @@ use super::extract::{Authorized, Checked, may};
 use super::{AppState, problem::ApiError};
 use crate::audit::Actor;
 use crate::pool::import::{self, Format};
+use crate::pool::own_record::ExpertStatus;
 use crate::pool::validate::parse_specialty;
 
 type Problem = super::problem::Problem;
@@ -28,7 +29,8 @@ pub struct ExpertView {
     pub years_in_field: i32,
     pub birth_year: i32,
     pub tier: i32,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: ExpertStatus,
     pub credit_score: i32,
     pub draws: i32,
     pub attendances: i32,
@@ -188,7 +190,8 @@ pub async fn expert(
 #[derive(Serialize, ToSchema)]
 pub struct RegionCount {
     pub region_code: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: ExpertStatus,
     pub experts: i64,
 }
 

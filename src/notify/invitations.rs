@@ -14,19 +14,20 @@ use crate::auth::{Principal, Role};
 use crate::clock::{Millis, SharedClock, to_rfc3339};
 use crate::crypto::seal::SealError;
 use crate::crypto::{KeyRing, Rng, constant_time_eq};
-use crate::draw::DrawToken;
+use crate::draw::filter::EvaluationMode;
 use crate::draw::service::{DrawService, DrawServiceError, PendingReplacement};
+use crate::draw::{CandidateState, DrawToken, VacancyReason};
 use crate::pool::PoolService;
 use crate::session::rules::Phase;
 use crate::store::draws::DrawRow;
 use crate::store::invitations::{Answer, InvitationRow};
 use crate::store::{Store, StoreError, Tx};
 
+use super::{DeclineReason, InvitationState};
+
 /// The platform's template for an invitation: code, reply deadline, report window, hotline.
 pub const INVITATION_TEMPLATE: &str = "expert-invitation";
 
-/// Why an expert declines.
-pub const DECLINE_REASONS: [&str; 4] = ["leave", "conflict_of_interest", "illness", "other"];
 /// A gateway callback's timestamp may be this far from the server's clock.
 pub const CALLBACK_WINDOW_SECS: i64 = 300;
 pub use super::gateway::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
@@ -168,7 +169,7 @@ pub async fn invite_all(
             draw_id: draw.id.clone(),
             token: token.as_bytes().to_vec(),
             expert_tag: expert_tag(keys, expert_id).to_vec(),
-            state: "pending".into(),
+            state: InvitationState::Pending,
             code_index: code_index(keys, &code).to_vec(),
             deadline,
             answered_at: None,
@@ -256,17 +257,20 @@ async fn unused_codes(
 pub struct InvitationView {
     pub invitation_id: String,
     /// pending, accepted, declined, expired or withdrawn.
-    pub state: String,
+    #[schema(value_type = String)]
+    pub state: InvitationState,
     pub reply_deadline: String,
     pub answered_at: Option<String>,
-    pub decline_reason: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub decline_reason: Option<DeclineReason>,
     /// Only after accepting.
     pub tender_reference: Option<String>,
     pub tender_name: Option<String>,
     pub venue: Option<String>,
     pub evaluation_start: Option<String>,
     pub evaluation_minutes: Option<u32>,
-    pub mode: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub mode: Option<EvaluationMode>,
     /// For remote sessions, only after accepting: present it when joining the session.
     pub session_join_code: Option<String>,
     /// The evaluation session, once accepted and once the center has opened it.
@@ -353,7 +357,7 @@ impl InvitationService {
                 .await?
                 .ok_or_else(|| corrupt("invitation without its draw"))?;
             // A linked draw's members sit in the session of the draw the center asked for.
-            let session_id = if row.state == "accepted" {
+            let session_id = if row.state == InvitationState::Accepted {
                 let root = draw.parent_draw_id.as_deref().unwrap_or(&draw.id);
                 tx.session_of_draw(root).await?
             } else {
@@ -368,7 +372,7 @@ impl InvitationService {
     }
 
     fn view(&self, row: InvitationRow, draw: &DrawRow) -> Result<InvitationView, InvitationError> {
-        let accepted = row.state == "accepted";
+        let accepted = row.state == InvitationState::Accepted;
         let join_code = match (&row.sealed_join_code, accepted) {
             (Some(sealed), true) => Some(
                 String::from_utf8(
@@ -389,7 +393,7 @@ impl InvitationService {
             venue: if accepted { draw.venue.clone() } else { None },
             evaluation_start: accepted.then(|| to_rfc3339(draw.evaluation_start)),
             evaluation_minutes: accepted.then_some(draw.evaluation_minutes as u32),
-            mode: accepted.then(|| draw.mode.clone()),
+            mode: accepted.then_some(draw.mode),
             session_join_code: join_code,
             session_id: None,
             state: row.state,
@@ -462,14 +466,14 @@ impl InvitationService {
             })?;
         let (accept, reason) = match (answer.digit.as_str(), answer.reason_digit.as_deref()) {
             ("1", _) => (true, None),
-            ("2", None) => (false, Some("other")),
+            ("2", None) => (false, Some(DeclineReason::Other)),
             ("2", Some(digit)) => (
                 false,
                 Some(match digit {
-                    "1" => "leave",
-                    "2" => "conflict_of_interest",
-                    "3" => "illness",
-                    _ => "other",
+                    "1" => DeclineReason::Leave,
+                    "2" => DeclineReason::ConflictOfInterest,
+                    "3" => DeclineReason::Illness,
+                    _ => DeclineReason::Other,
                 }),
             ),
             _ => {
@@ -487,7 +491,7 @@ impl InvitationService {
         }
         let decline = match (accept, reason) {
             (true, _) => None,
-            (false, reason) => Some((reason.unwrap_or("other").to_owned(), None)),
+            (false, reason) => Some((reason.unwrap_or(DeclineReason::Other), None)),
         };
         let mut tx = self.store.write().await?;
         let row = tx
@@ -509,7 +513,7 @@ impl InvitationService {
         &self,
         mut tx: Tx,
         row: InvitationRow,
-        decline: Option<(String, Option<String>)>,
+        decline: Option<(DeclineReason, Option<String>)>,
         channel: &str,
         actor: Actor,
     ) -> Result<(InvitationView, Option<PendingReplacement>), InvitationError> {
@@ -524,7 +528,7 @@ impl InvitationService {
             .invitation(&row.id)
             .await?
             .ok_or(InvitationError::NotFound)?;
-        if row.state != "pending" {
+        if row.state != InvitationState::Pending {
             return Err(InvitationError::Settled);
         }
         if now >= row.deadline {
@@ -532,12 +536,12 @@ impl InvitationService {
         }
         let token = seat_token(&row.token)?;
         let state = if decline.is_none() {
-            "accepted"
+            InvitationState::Accepted
         } else {
-            "declined"
+            InvitationState::Declined
         };
-        let remote = draw.mode != "on_site";
-        let join_code = if state == "accepted" && remote {
+        let remote = draw.mode != EvaluationMode::OnSite;
+        let join_code = if state == InvitationState::Accepted && remote {
             let code = hex::encode(
                 self.rng
                     .bytes::<5>()
@@ -561,7 +565,7 @@ impl InvitationService {
         let answer = Answer {
             state,
             channel,
-            decline_reason: decline.as_ref().map(|(reason, _)| reason.as_str()),
+            decline_reason: decline.as_ref().map(|(reason, _)| *reason),
             sealed_relationship: relationship.as_deref(),
             sealed_join_code: join_code.as_deref(),
             at: now,
@@ -578,7 +582,13 @@ impl InvitationService {
         } else {
             Some(
                 self.draws
-                    .replace_in(&mut tx, &draw, token, "declined", actor.clone())
+                    .replace_in(
+                        &mut tx,
+                        &draw,
+                        token,
+                        VacancyReason::Declined,
+                        actor.clone(),
+                    )
                     .await?,
             )
         };
@@ -586,11 +596,11 @@ impl InvitationService {
             .reference("draw", &row.draw_id)
             .reference("invitation", &row.id)
             .data("token", token.to_hex())
-            .data("answer", state)
+            .data("answer", state.as_str())
             .data("channel", channel);
         if let Some((reason, relationship)) = &decline {
             entry = entry
-                .data("reason", reason)
+                .data("reason", reason.as_str())
                 .data("relationship_declared", relationship.is_some());
         }
         audit::append(&mut tx, &entry).await?;
@@ -636,7 +646,7 @@ impl InvitationService {
         let Some(row) = tx.invitation(id).await? else {
             return Ok(false);
         };
-        if row.state != "pending" || row.deadline > now {
+        if row.state != InvitationState::Pending || row.deadline > now {
             return Ok(false);
         }
         let draw = tx
@@ -644,7 +654,7 @@ impl InvitationService {
             .await?
             .ok_or_else(|| corrupt("invitation without its draw"))?;
         let answer = Answer {
-            state: "expired",
+            state: InvitationState::Expired,
             channel: "deadline",
             decline_reason: None,
             sealed_relationship: None,
@@ -657,7 +667,13 @@ impl InvitationService {
         // log's head), in the order every other writer takes those locks.
         let pending = self
             .draws
-            .replace_in(&mut tx, &draw, token, "no_answer", Actor::System)
+            .replace_in(
+                &mut tx,
+                &draw,
+                token,
+                VacancyReason::NoAnswer,
+                Actor::System,
+            )
             .await?;
         let entry = AuditEntry::new("notify.expired", now, Actor::System)
             .reference("draw", draw_id)
@@ -817,7 +833,7 @@ impl InvitationService {
             }
         }
         for (member, stratum, seat) in seats {
-            if seat.state != "confirmed" {
+            if seat.state != CandidateState::Confirmed {
                 continue;
             }
             let token = seat_token(&seat.token)?;
@@ -865,7 +881,7 @@ async fn evaluation_closed(
         .session(&session_id)
         .await?
         .ok_or_else(|| corrupt("a draw's session vanished"))?;
-    if session.phase == Phase::Closed.as_str() {
+    if session.phase == Phase::Closed {
         return Ok(());
     }
     Err(InvitationError::EvaluationNotClosed(format!(
@@ -880,7 +896,7 @@ fn validate_decline(
     accept: bool,
     reason: Option<&str>,
     relationship: Option<&str>,
-) -> Result<Option<(String, Option<String>)>, InvitationError> {
+) -> Result<Option<(DeclineReason, Option<String>)>, InvitationError> {
     if accept {
         if reason.is_some() || relationship.is_some() {
             return Err(InvitationError::Invalid {
@@ -892,14 +908,14 @@ fn validate_decline(
     }
     let reason = reason.ok_or(InvitationError::Invalid {
         field: "reason",
-        problem: format!("a decline needs one of {}", DECLINE_REASONS.join(", ")),
+        problem: format!("a decline needs one of {}", DeclineReason::NAMES.join(", ")),
     })?;
-    if !DECLINE_REASONS.contains(&reason) {
+    let Some(reason) = DeclineReason::parse(reason) else {
         return Err(InvitationError::Invalid {
             field: "reason",
-            problem: format!("must be one of {}", DECLINE_REASONS.join(", ")),
+            problem: format!("must be one of {}", DeclineReason::NAMES.join(", ")),
         });
-    }
+    };
     if let Some(text) = relationship {
         crate::text::check(text, crate::text::Lines::One).map_err(|problem| {
             InvitationError::Invalid {
@@ -909,10 +925,12 @@ fn validate_decline(
         })?;
     }
     let relationship = match (reason, relationship.map(str::trim)) {
-        ("conflict_of_interest", Some(text)) if (2..=200).contains(&text.chars().count()) => {
+        (DeclineReason::ConflictOfInterest, Some(text))
+            if (2..=200).contains(&text.chars().count()) =>
+        {
             Some(text.to_owned())
         }
-        ("conflict_of_interest", _) => {
+        (DeclineReason::ConflictOfInterest, _) => {
             return Err(InvitationError::Invalid {
                 field: "relationship",
                 problem: "a conflict of interest needs the declared relationship (2 to 200 \
@@ -928,7 +946,7 @@ fn validate_decline(
         }
         (_, None) => None,
     };
-    Ok(Some((reason.to_owned(), relationship)))
+    Ok(Some((reason, relationship)))
 }
 
 fn seat_token(bytes: &[u8]) -> Result<DrawToken, InvitationError> {

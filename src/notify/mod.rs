@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
 use crate::audit::AuditError;
@@ -35,6 +36,34 @@ use crate::store::{Store, StoreError};
 pub use gateway::Gateway;
 pub use outbox::{NewNotification, enqueue};
 pub use worker::DeliveryRound;
+
+crate::store::text_enum::text_enum! {
+    /// Where an invitation stands. It is answered once: pending until the expert accepts or
+    /// declines, or its deadline passes; a seat vacated meanwhile withdraws it.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum InvitationState {
+        Pending = "pending",
+        Accepted = "accepted",
+        Declined = "declined",
+        /// The deadline passed without an answer (the seat's vacancy is `no_answer`).
+        Expired = "expired",
+        Withdrawn = "withdrawn",
+    }
+}
+
+crate::store::text_enum::text_enum! {
+    /// Why an expert declines an invitation.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum DeclineReason {
+        Leave = "leave",
+        /// Declared with the relationship, which is kept sealed.
+        ConflictOfInterest = "conflict_of_interest",
+        Illness = "illness",
+        Other = "other",
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {
@@ -226,5 +255,15 @@ mod tests {
         assert!(!is_template_id(""));
         assert!(is_identifier("report_window", 32));
         assert!(!is_identifier("report-window", 32));
+    }
+
+    #[test]
+    fn invitation_states_and_decline_reasons_serialise_as_their_stored_text() {
+        crate::store::text_enum::assert_serde_is_text::<InvitationState>();
+        crate::store::text_enum::assert_serde_is_text::<DeclineReason>();
+        assert_eq!(
+            DeclineReason::NAMES.join(", "),
+            "leave, conflict_of_interest, illness, other"
+        );
     }
 }

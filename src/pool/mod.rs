@@ -9,3 +9,19 @@ pub mod unseal;
 pub mod validate;
 
 pub use service::{PoolError, PoolService};
+
+use serde::{Deserialize, Serialize};
+
+crate::store::text_enum::text_enum! {
+    /// How an expert is tied to an organisation, for the draw's avoidance rule.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Relation {
+        /// The current employer, from the pool record.
+        Employer = "employer",
+        /// An earlier employer, with the period (the rule looks back a few years).
+        PastEmployer = "past_employer",
+        /// A relative's employer, as the expert declared it.
+        Relative = "relative",
+    }
+}

@@ -89,7 +89,8 @@ pub struct OwnRecord {
     pub expert_id: String,
     pub region_code: String,
     pub specialties: Vec<String>,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: ExpertStatus,
     /// The sealed fields, opened for their owner.
     #[schema(value_type = Object)]
     pub identity: BTreeMap<String, String>,
@@ -382,15 +383,17 @@ fn day_of(millis: i64) -> NaiveDate {
         .map_or_else(NaiveDate::default, |t| t.date_naive())
 }
 
-/// An expert's standing in the pool, set by an admin.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ExpertStatus {
-    Active,
-    /// Not drawn until `suspended_until`.
-    Suspended,
-    Retired,
-    Removed,
+crate::store::text_enum::text_enum! {
+    /// An expert's standing in the pool, set by an admin.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+    #[serde(rename_all = "lowercase")]
+    pub enum ExpertStatus {
+        Active = "active",
+        /// Not drawn until `suspended_until`.
+        Suspended = "suspended",
+        Retired = "retired",
+        Removed = "removed",
+    }
 }
 
 impl PoolService {
@@ -429,18 +432,14 @@ impl PoolService {
                 "must be a short code such as penalty, credit_score, request, age".into(),
             ));
         }
-        let name = serde_json::to_value(status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
         let now = self.clock().now_millis();
         let mut tx = self.store().write().await?;
-        if !tx.set_expert_status(expert_id, &name, until, now).await? {
+        if !tx.set_expert_status(expert_id, status, until, now).await? {
             return Err(OwnRecordError::NoSuchExpert);
         }
         let entry = AuditEntry::new("expert.status_changed", now, Actor::of(actor))
             .data("expert", self.pseudonyms(&[expert_id.to_owned()]))
-            .data("status", &name)
+            .data("status", status.as_str())
             .data("reason_code", reason_code);
         audit::append(&mut tx, &entry).await?;
         tx.commit().await?;

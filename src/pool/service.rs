@@ -294,13 +294,13 @@ impl PoolService {
             .collect();
         let mut ties = vec![OrganisationTie {
             org_index: &employer_index,
-            relation: "employer",
+            relation: super::Relation::Employer,
             from_date: None,
             to_date: None,
         }];
         ties.extend(past.iter().map(|(index, from, to)| OrganisationTie {
             org_index: index,
-            relation: "past_employer",
+            relation: super::Relation::PastEmployer,
             from_date: Some(from.clone()),
             to_date: Some(to.clone()),
         }));

@@ -59,12 +59,24 @@ pub struct UnsealRequestView {
     pub fields: Vec<String>,
     pub valid_minutes: i32,
     /// pending, approved or refused.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: UnsealStatus,
     pub decided_by: Option<String>,
     pub valid_until: Option<String>,
     /// Why it was refused.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decision_reason: Option<String>,
+}
+
+crate::store::text_enum::text_enum! {
+    /// Where an unseal request stands: decided once, by a supervisor other than its requester.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum UnsealStatus {
+        Pending = "pending",
+        Approved = "approved",
+        Refused = "refused",
+    }
 }
 
 /// A supervisor's decision on someone else's unseal request.
@@ -137,7 +149,7 @@ impl PoolService {
             expert_ids: serde_json::to_string(&expert_ids).unwrap_or_default(),
             fields: serde_json::to_string(&fields).unwrap_or_default(),
             valid_minutes,
-            status: "pending".into(),
+            status: UnsealStatus::Pending,
             decided_by: None,
             decided_at: None,
             valid_until: None,
@@ -193,11 +205,11 @@ impl PoolService {
         }
         let (status, valid_until) = if approve {
             (
-                "approved",
+                UnsealStatus::Approved,
                 Some(now + i64::from(row.valid_minutes) * 60_000),
             )
         } else {
-            ("refused", None)
+            (UnsealStatus::Refused, None)
         };
         if !tx
             .decide_unseal_request(
@@ -257,7 +269,7 @@ impl PoolService {
         if row.requester_id != reader.account_id {
             return Err(UnsealError::NotRequester);
         }
-        if row.status != "approved" {
+        if row.status != UnsealStatus::Approved {
             return Err(UnsealError::NotApproved);
         }
         if row.valid_until.is_none_or(|until| now >= until) {

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use super::protocol::{self, PROTOCOL_VERSION, Request};
 use super::rules::Phase;
-use super::service::HOST_REPLACEMENT_REASONS;
+use crate::draw::VacancyReason;
 
 /// What one input line asks for.
 #[derive(Debug, Clone, PartialEq)]
@@ -143,10 +143,10 @@ pub fn parse(line: &str) -> Result<Command, CommandError> {
             if seat.is_empty() || reason.is_empty() || !extra.is_empty() {
                 return fail("usage: replace SEAT recused|withdrew");
             }
-            if !HOST_REPLACEMENT_REASONS.contains(&reason) {
+            if VacancyReason::recorded_by_staff(reason).is_none() {
                 return fail(format!(
                     "{reason:?} is not a reason; say {}",
-                    HOST_REPLACEMENT_REASONS.join(" or ")
+                    VacancyReason::staff_names(" or ")
                 ));
             }
             Request::Replace {

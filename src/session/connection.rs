@@ -64,7 +64,7 @@ pub async fn run(
             field: ending.field.clone(),
         };
         let _ = tokio::time::timeout(send_timeout, socket.text(frame.to_text())).await;
-        tracing::info!(session = %member.session_id, role = member.role.name(), reason = ending.code, "session connection closed by the server");
+        tracing::info!(session = %member.session_id, role = member.role.name().as_str(), reason = ending.code, "session connection closed by the server");
     }
     // While a clone of the session lives the response goes on, so the connection stays open
     // after the close frame until the client has answered it (below).
@@ -142,7 +142,7 @@ async fn serve(
     let welcome = ServerFrame::Welcome {
         v: PROTOCOL_VERSION,
         session_id: member.session_id.clone(),
-        role: member.role.name().into(),
+        role: member.role.name().as_str().into(),
         seat: member.role.seat(),
         phase,
         last_seq,

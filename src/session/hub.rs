@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use tokio::sync::{Notify, mpsc};
 
-use super::{SessionRole, StoredEvent};
+use super::{EventKind, SessionRole, StoredEvent};
 use crate::store::sessions::EventRow;
 use crate::store::{Store, StoreError};
 
@@ -464,17 +464,21 @@ fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// The seat an event vacates (its `seat_vacated`), whose member receives nothing after it.
 pub fn vacated_seat(row: &EventRow) -> Option<u32> {
-    (row.kind == "seat_vacated")
-        .then(|| serde_json::from_str::<serde_json::Value>(&row.body).ok())
+    /// What is read of a `seat_vacated` event's data.
+    #[derive(serde::Deserialize)]
+    struct Vacated {
+        seat: u32,
+    }
+    (row.kind == EventKind::SeatVacated)
+        .then(|| serde_json::from_str::<Vacated>(&row.body).ok())
         .flatten()
-        .and_then(|body| body["seat"].as_u64())
-        .and_then(|seat| u32::try_from(seat).ok())
+        .map(|vacated| vacated.seat)
 }
 
 /// An event row as the frame clients receive. The body is stored as JSON text and goes out
 /// as it is, so serialising an event costs one string per event, not one per connection.
 pub fn stored_event(row: EventRow) -> StoredEvent {
-    let kind = serde_json::Value::String(row.kind).to_string();
+    let kind = serde_json::Value::from(row.kind.as_str()).to_string();
     let at = crate::clock::to_rfc3339(row.at);
     let frame = format!(
         "{{\"type\":\"event\",\"v\":{},\"seq\":{},\"at\":\"{}\",\"kind\":{},\"data\":{}}}",

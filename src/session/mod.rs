@@ -11,15 +11,22 @@ pub mod client;
 pub mod commands;
 pub mod connection;
 pub mod console;
+pub mod events;
 pub mod frame_limit;
 pub mod hub;
 pub mod protocol;
 pub mod rules;
 mod service;
 pub mod slots;
+pub mod states;
 
+pub use events::{Audience, EventKind, SessionEvent};
 pub use hub::Hub;
 pub use service::SessionService;
+pub use states::{
+    Assignment, ClarificationState, RoleName, SeatState, SessionMode, SheetState, SignatureKind,
+    VoidReason,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -43,12 +50,12 @@ pub enum SessionRole {
 }
 
 impl SessionRole {
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> RoleName {
         match self {
-            SessionRole::Host => "host",
-            SessionRole::Operator(_) => "operator",
-            SessionRole::Supervisor => "supervisor",
-            SessionRole::Expert(_) => "expert",
+            SessionRole::Host => RoleName::Host,
+            SessionRole::Operator(_) => RoleName::Operator,
+            SessionRole::Supervisor => RoleName::Supervisor,
+            SessionRole::Expert(_) => RoleName::Expert,
         }
     }
 
@@ -59,18 +66,18 @@ impl SessionRole {
         }
     }
 
-    /// Whether an event for `audience` reaches this role. An audience is a comma-separated
-    /// list of `all`, `staff` (host, operators, supervisors), `supervisors` and `seat:N`.
-    pub fn sees(self, audience: &str) -> bool {
-        audience.split(',').any(|part| match part {
-            "all" => true,
-            "staff" => !matches!(self, SessionRole::Expert(_)),
-            "supervisors" => self == SessionRole::Supervisor,
-            other => match (other.strip_prefix("seat:"), self) {
-                (Some(number), SessionRole::Expert(seat)) => number == seat.to_string(),
-                _ => false,
-            },
-        })
+    /// Whether an event for `audience` reaches this role: staff are the host, the operators
+    /// and the supervisors.
+    pub fn sees(self, audience: &Audience) -> bool {
+        audience
+            .recipients()
+            .iter()
+            .any(|recipient| match recipient {
+                events::Recipient::All => true,
+                events::Recipient::Staff => !matches!(self, SessionRole::Expert(_)),
+                events::Recipient::Supervisors => self == SessionRole::Supervisor,
+                events::Recipient::Seat(seat) => self == SessionRole::Expert(*seat),
+            })
     }
 
     /// How the role appears to others ("Expert 3", "host", "operator of venue 2").
@@ -239,27 +246,6 @@ pub struct NewVenue {
     pub seats: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Assignment {
-    /// Seats are placed across venues by commit-then-reveal randomness.
-    Random,
-    /// Seats fill the venues in order (Expert 1.. at the main venue first).
-    InOrder,
-    /// A distributed session has no venues.
-    None,
-}
-
-impl Assignment {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Assignment::Random => "random",
-            Assignment::InOrder => "in_order",
-            Assignment::None => "none",
-        }
-    }
-}
-
 /// A center's request for a session, as parsed from the API.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -298,22 +284,27 @@ pub struct SessionSeatView {
     pub label: String,
     pub venue: Option<u32>,
     /// active, or void once its member was replaced.
-    pub state: String,
-    pub void_reason: Option<String>,
+    #[schema(value_type = String)]
+    pub state: SeatState,
+    #[schema(value_type = Option<String>)]
+    pub void_reason: Option<VoidReason>,
     /// The draw still holds the member as confirmed (a successor awaits acceptance until then).
     pub confirmed: bool,
     pub checked_in: bool,
     pub declared: bool,
-    pub signed: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub signed: Option<SignatureKind>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SessionView {
     pub session_id: String,
     pub draw_id: String,
-    pub mode: String,
+    #[schema(value_type = String)]
+    pub mode: SessionMode,
     pub phase: Phase,
-    pub assignment: String,
+    #[schema(value_type = String)]
+    pub assignment: Assignment,
     /// For a random assignment: the commitment to the server's secret (hex), published at
     /// creation; the secret is revealed in the seat-assignment audit entry.
     pub assignment_commitment: Option<String>,
@@ -330,7 +321,8 @@ pub struct SessionView {
     /// The report's SHA-256 once it is ready to sign, and as signed once closed.
     pub report_sha256: Option<String>,
     /// The caller's own role and seat in the session.
-    pub your_role: String,
+    #[schema(value_type = String)]
+    pub your_role: RoleName,
     pub your_seat: Option<u32>,
     /// The newest event number.
     pub last_seq: i64,
@@ -343,7 +335,8 @@ pub struct IssuedTicket {
     #[schema(value_type = String)]
     pub ticket: zeroize::Zeroizing<String>,
     pub expires_in: i64,
-    pub role: String,
+    #[schema(value_type = String)]
+    pub role: RoleName,
     pub seat: Option<u32>,
     /// The websocket path to open with the ticket.
     pub path: String,
@@ -353,6 +346,6 @@ pub struct IssuedTicket {
 #[derive(Debug, Clone)]
 pub struct StoredEvent {
     pub seq: i64,
-    pub audience: String,
+    pub audience: Audience,
     pub frame: std::sync::Arc<str>,
 }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::rules::Phase;
+use super::states::{ClarificationState, SignatureKind};
 
 pub const PROTOCOL_VERSION: u32 = 1;
 /// A client request id: 1 to 64 of `A–Z a–z 0–9 - _ . :`. Retrying with the same id is safe.
@@ -265,6 +266,54 @@ pub struct ReplyError {
     pub missing: Option<serde_json::Value>,
 }
 
+/// What an applied request answers: the `result` of its `reply`, by request (docs/PROTOCOL.md
+/// §3.1). It is sent, and kept for retries, as the JSON object of the variant's fields.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Outcome {
+    /// `check_in`: the seat, and whether it had already checked in.
+    CheckedIn {
+        seat: u32,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        already_checked_in: bool,
+    },
+    /// `declare`: a conflict recuses the member and refills the seat.
+    Declared {
+        recused: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        replacement: Option<Vacancy>,
+    },
+    /// `vote`: the chair, once one is elected.
+    Voted { chair: Option<u32> },
+    /// `submit_sheet`: the sheet's total as validated.
+    SheetRecorded { bidder: String, total_centi: i64 },
+    /// `request_clarification` and `decide_clarification`.
+    Clarification {
+        number: u32,
+        state: ClarificationState,
+    },
+    /// `warn`: nothing to say (`{}`).
+    Warned {},
+    /// `advance`: the move, with the report's digest into signing and closed.
+    Advanced {
+        from: Phase,
+        to: Phase,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        report_sha256: Option<String>,
+    },
+    /// `replace`.
+    Replaced(Vacancy),
+    /// `sign`.
+    Signed { signature: SignatureKind },
+}
+
+/// A vacated seat and the seat its successor took: none while a linked draw fills it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Vacancy {
+    pub vacated: u32,
+    pub successor_seat: Option<u32>,
+}
+
 impl ServerFrame {
     pub fn to_text(&self) -> String {
         // Serialising these plain types cannot fail: no maps with non-string keys, no floats
@@ -275,7 +324,10 @@ impl ServerFrame {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
+    use crate::session::EventKind;
 
     #[test]
     fn a_well_formed_frame_parses() {
@@ -332,5 +384,151 @@ mod tests {
         wire.insert("id".into(), "x".into());
         let text = serde_json::Value::Object(wire).to_string();
         assert_eq!(parse_frame(&text).unwrap().request, request);
+    }
+
+    #[test]
+    fn each_reply_carries_the_result_the_protocol_documents() {
+        let text = |outcome: Outcome| serde_json::to_value(outcome).unwrap().to_string();
+        let vacancy = Vacancy {
+            vacated: 3,
+            successor_seat: Some(6),
+        };
+        let cases = [
+            (
+                Outcome::CheckedIn {
+                    seat: 3,
+                    already_checked_in: false,
+                },
+                r#"{"seat":3}"#,
+            ),
+            (
+                Outcome::CheckedIn {
+                    seat: 3,
+                    already_checked_in: true,
+                },
+                r#"{"already_checked_in":true,"seat":3}"#,
+            ),
+            (
+                Outcome::Declared {
+                    recused: false,
+                    replacement: None,
+                },
+                r#"{"recused":false}"#,
+            ),
+            (
+                Outcome::Declared {
+                    recused: true,
+                    replacement: Some(vacancy.clone()),
+                },
+                r#"{"recused":true,"replacement":{"successor_seat":6,"vacated":3}}"#,
+            ),
+            (Outcome::Voted { chair: None }, r#"{"chair":null}"#),
+            (Outcome::Voted { chair: Some(2) }, r#"{"chair":2}"#),
+            (
+                Outcome::SheetRecorded {
+                    bidder: "Bidder A".into(),
+                    total_centi: 8950,
+                },
+                r#"{"bidder":"Bidder A","total_centi":8950}"#,
+            ),
+            (
+                Outcome::Clarification {
+                    number: 1,
+                    state: ClarificationState::Pending,
+                },
+                r#"{"number":1,"state":"pending"}"#,
+            ),
+            (Outcome::Warned {}, "{}"),
+            (
+                Outcome::Advanced {
+                    from: Phase::Recusal,
+                    to: Phase::ChairElection,
+                    report_sha256: None,
+                },
+                r#"{"from":"recusal","to":"chair_election"}"#,
+            ),
+            (
+                Outcome::Advanced {
+                    from: Phase::Summary,
+                    to: Phase::Signing,
+                    report_sha256: Some("1270".into()),
+                },
+                r#"{"from":"summary","report_sha256":"1270","to":"signing"}"#,
+            ),
+            (
+                Outcome::Replaced(Vacancy {
+                    vacated: 3,
+                    successor_seat: None,
+                }),
+                r#"{"successor_seat":null,"vacated":3}"#,
+            ),
+            (
+                Outcome::Signed {
+                    signature: SignatureKind::Dissent,
+                },
+                r#"{"signature":"dissent"}"#,
+            ),
+        ];
+        for (outcome, expected) in cases {
+            assert_eq!(text(outcome), expected);
+        }
+    }
+
+    /// The first cells of the table in `## {section}…` whose header's first cell is `header`:
+    /// what the protocol document lists.
+    fn documented(section: &str, header: &str) -> BTreeSet<String> {
+        let document = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/PROTOCOL.md"));
+        let start = document
+            .find(&format!("\n## {section}"))
+            .unwrap_or_else(|| panic!("PROTOCOL.md has no section {section}"));
+        let body = &document[start + 1..];
+        let body = &body[..body.find("\n## ").unwrap_or(body.len())];
+        let first_cell = |line: &str| {
+            line.split('|')
+                .nth(1)
+                .map(|cell| cell.trim().trim_matches('`').to_owned())
+        };
+        let lines: Vec<&str> = body.lines().collect();
+        let table = lines
+            .windows(2)
+            .position(|pair| {
+                first_cell(pair[0]).as_deref() == Some(header) && pair[1].starts_with("|---")
+            })
+            .unwrap_or_else(|| panic!("section {section} has no table of {header}"));
+        lines[table + 2..]
+            .iter()
+            .take_while(|line| line.starts_with('|'))
+            .filter_map(|line| first_cell(line))
+            .collect()
+    }
+
+    /// The variants serde names when it refuses an unknown one.
+    fn variants(refusal: &str) -> BTreeSet<String> {
+        let (_, list) = refusal
+            .split_once("expected one of ")
+            .unwrap_or_else(|| panic!("not an unknown-variant refusal: {refusal}"));
+        list.split(", ")
+            .map(|name| name.trim_matches('`').to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn the_protocol_document_lists_exactly_the_frames_requests_and_event_kinds_there_are() {
+        let server_frames = variants(
+            &serde_json::from_value::<ServerFrame>(serde_json::json!({"type": "?"}))
+                .unwrap_err()
+                .to_string(),
+        );
+        assert_eq!(documented("2. Frames", "type"), server_frames);
+
+        let requests = variants(
+            &parse_frame(r#"{"v":1,"id":"a","type":"?"}"#)
+                .unwrap_err()
+                .detail,
+        );
+        assert_eq!(documented("3. Requests", "type"), requests);
+
+        let kinds: BTreeSet<String> = EventKind::NAMES.iter().map(|k| k.to_string()).collect();
+        assert_eq!(documented("4. Events", "kind"), kinds);
     }
 }

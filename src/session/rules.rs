@@ -21,52 +21,26 @@ pub const MIN_DISSENT_CHARS: usize = 10;
 /// The highest a criterion may be worth, in points.
 pub const MAX_CRITERION_POINTS: u32 = 1_000;
 
-/// The phases, in the only order a session moves through them.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Phase {
-    /// Created; seats not yet assigned to venues. Entropy for a random assignment is taken now.
-    Scheduled,
-    CheckIn,
-    Recusal,
-    ChairElection,
-    Evaluation,
-    Summary,
-    Signing,
-    Closed,
+crate::store::text_enum::text_enum! {
+    /// The phases, in the only order a session moves through them.
+    #[derive(
+        Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+    )]
+    #[serde(rename_all = "snake_case")]
+    pub enum Phase {
+        /// Created; seats not yet assigned to venues. Entropy for a random assignment is taken now.
+        Scheduled = "scheduled",
+        CheckIn = "check_in",
+        Recusal = "recusal",
+        ChairElection = "chair_election",
+        Evaluation = "evaluation",
+        Summary = "summary",
+        Signing = "signing",
+        Closed = "closed",
+    }
 }
 
 impl Phase {
-    pub const ALL: [Phase; 8] = [
-        Phase::Scheduled,
-        Phase::CheckIn,
-        Phase::Recusal,
-        Phase::ChairElection,
-        Phase::Evaluation,
-        Phase::Summary,
-        Phase::Signing,
-        Phase::Closed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Phase::Scheduled => "scheduled",
-            Phase::CheckIn => "check_in",
-            Phase::Recusal => "recusal",
-            Phase::ChairElection => "chair_election",
-            Phase::Evaluation => "evaluation",
-            Phase::Summary => "summary",
-            Phase::Signing => "signing",
-            Phase::Closed => "closed",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|phase| phase.as_str() == text)
-    }
-
     /// The phase a host may move to from this one; none once closed.
     pub fn next(self) -> Option<Self> {
         let position = Self::ALL.iter().position(|phase| *phase == self)?;

@@ -1,13 +1,14 @@
 //! Accounts, bearer tokens and login throttling.
 
 use super::{StoreError, Tx, conflict_as, on_conn};
+use crate::auth::Role;
 use crate::clock::Millis;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AccountRow {
     pub id: String,
     pub username: String,
-    pub role: String,
+    pub role: Role,
     pub password_hash: String,
     pub totp_sealed: Option<Vec<u8>>,
     pub totp_last_step: i64,
@@ -21,7 +22,7 @@ pub struct AccountRow {
 pub struct NewAccount<'a> {
     pub id: &'a str,
     pub username: &'a str,
-    pub role: &'a str,
+    pub role: Role,
     pub password_hash: &'a str,
     pub totp_sealed: Option<&'a [u8]>,
     pub center_name: Option<&'a str>,
@@ -101,7 +102,7 @@ impl Tx {
             .await)?)
     }
 
-    pub async fn count_accounts_with_role(&mut self, role: &str) -> Result<i64, StoreError> {
+    pub async fn count_accounts_with_role(&mut self, role: Role) -> Result<i64, StoreError> {
         Ok(on_conn!(self, conn => sqlx::query_scalar::<_, i64>(
             "SELECT COUNT(*) FROM accounts WHERE role = $1")
             .bind(role)

@@ -2,12 +2,16 @@
 
 use super::{StoreError, Tx, conflict_as, on_conn, values_placeholders};
 use crate::clock::Millis;
+use crate::draw::filter::EvaluationMode;
+use crate::draw::{CandidateState, ContributorRole, DrawStatus, LinkState, VacancyReason};
+use crate::pool::Relation;
+use crate::pool::own_record::ExpertStatus;
 
 /// One (expert, specialty) pair under a requested prefix, with what the pool rules look at.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CandidateRow {
     pub id: String,
-    pub status: String,
+    pub status: ExpertStatus,
     pub suspended_until: Option<i64>,
     pub birth_year: i32,
     pub region_code: String,
@@ -18,7 +22,7 @@ pub struct CandidateRow {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TieRow {
     pub expert_id: String,
-    pub relation: String,
+    pub relation: Relation,
     pub to_date: Option<String>,
 }
 
@@ -29,14 +33,14 @@ pub struct DrawRow {
     pub parent_draw_id: Option<String>,
     /// The parent's stratum this linked draw fills a seat of.
     pub parent_stratum: Option<i32>,
-    pub link_reason: Option<String>,
+    pub link_reason: Option<VacancyReason>,
     pub tender_reference: String,
     pub tender_name: String,
     pub venue: Option<String>,
-    pub mode: String,
+    pub mode: EvaluationMode,
     pub evaluation_start: i64,
     pub evaluation_minutes: i32,
-    pub status: String,
+    pub status: DrawStatus,
     pub filter_json: String,
     pub exclusions_json: String,
     pub intent_json: String,
@@ -112,7 +116,7 @@ pub struct StratumRow {
 pub struct ContributionRow {
     pub position: i32,
     pub contributor_id: String,
-    pub role: String,
+    pub role: ContributorRole,
     pub bytes: Vec<u8>,
     pub received_at: i64,
 }
@@ -123,12 +127,12 @@ pub struct CandidateSeatRow {
     pub rank: i32,
     pub token: Vec<u8>,
     pub sealed_expert: Vec<u8>,
-    pub state: String,
-    pub replaced_reason: Option<String>,
+    pub state: CandidateState,
+    pub replaced_reason: Option<VacancyReason>,
     pub replaced_at: Option<i64>,
     pub replaced_index: Option<i64>,
     pub seated_at: Option<i64>,
-    pub link_state: Option<String>,
+    pub link_state: Option<LinkState>,
     pub linked_draw_id: Option<String>,
 }
 
@@ -282,14 +286,14 @@ impl Tx {
             .bind(&row.center_id)
             .bind(&row.parent_draw_id)
             .bind(row.parent_stratum)
-            .bind(&row.link_reason)
+            .bind(row.link_reason)
             .bind(&row.tender_reference)
             .bind(&row.tender_name)
             .bind(&row.venue)
-            .bind(&row.mode)
+            .bind(row.mode)
             .bind(row.evaluation_start)
             .bind(row.evaluation_minutes)
-            .bind(&row.status)
+            .bind(row.status)
             .bind(&row.filter_json)
             .bind(&row.exclusions_json)
             .bind(&row.intent_json)
@@ -490,9 +494,9 @@ impl Tx {
     /// grouped by draw. Few draws await contributions at a time, each with at most a handful.
     pub async fn contributors_of_awaiting_draws(
         &mut self,
-    ) -> Result<Vec<(String, String)>, StoreError> {
+    ) -> Result<Vec<(String, ContributorRole)>, StoreError> {
         Ok(
-            on_conn!(self, conn => sqlx::query_as::<_, (String, String)>(
+            on_conn!(self, conn => sqlx::query_as::<_, (String, ContributorRole)>(
             "SELECT c.draw_id, c.role FROM draw_contributions c \
              JOIN draws d ON d.id = c.draw_id WHERE d.status = 'awaiting_entropy' \
              ORDER BY c.draw_id, c.position")
@@ -536,7 +540,7 @@ impl Tx {
             .bind(draw_id)
             .bind(contribution.position)
             .bind(&contribution.contributor_id)
-            .bind(&contribution.role)
+            .bind(contribution.role)
             .bind(&contribution.bytes)
             .bind(contribution.received_at)
             .execute(conn)
@@ -619,7 +623,11 @@ impl Tx {
                     .bind(candidate.rank)
                     .bind(&candidate.token)
                     .bind(&candidate.sealed_expert)
-                    .bind(if candidate.seated { "seated" } else { "reserve" })
+                    .bind(if candidate.seated {
+                        CandidateState::Seated
+                    } else {
+                        CandidateState::Reserve
+                    })
                     .bind(candidate.seated.then_some(now));
             }
             query.execute(conn).await?;
@@ -661,7 +669,7 @@ impl Tx {
         &mut self,
         draw_id: &str,
         token: &[u8],
-        reason: &str,
+        reason: VacancyReason,
         now: Millis,
     ) -> Result<bool, StoreError> {
         let affected = on_conn!(self, conn => sqlx::query(
@@ -727,7 +735,7 @@ impl Tx {
                 .await
                 .map(|r| r.rows_affected()))?;
             if taken == 1 {
-                next.state = "seated".into();
+                next.state = CandidateState::Seated;
                 next.seated_at = Some(now);
                 return Ok(Some(next));
             }
@@ -772,7 +780,7 @@ impl Tx {
         &mut self,
         draw_id: &str,
         token: &[u8],
-        state: &str,
+        state: LinkState,
         linked_draw_id: Option<&str>,
     ) -> Result<bool, StoreError> {
         let affected = on_conn!(self, conn => sqlx::query(

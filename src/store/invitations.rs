@@ -2,6 +2,7 @@
 
 use super::{StoreError, Tx, on_conn};
 use crate::clock::Millis;
+use crate::notify::{DeclineReason, InvitationState};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct InvitationRow {
@@ -9,12 +10,12 @@ pub struct InvitationRow {
     pub draw_id: String,
     pub token: Vec<u8>,
     pub expert_tag: Vec<u8>,
-    pub state: String,
+    pub state: InvitationState,
     pub code_index: Vec<u8>,
     pub deadline: i64,
     pub answered_at: Option<i64>,
     pub channel: Option<String>,
-    pub decline_reason: Option<String>,
+    pub decline_reason: Option<DeclineReason>,
     pub sealed_relationship: Option<Vec<u8>>,
     pub sealed_join_code: Option<Vec<u8>>,
     pub created_at: i64,
@@ -35,9 +36,9 @@ pub struct PublicationRow {
 
 /// How an invitation was settled.
 pub struct Answer<'a> {
-    pub state: &'a str,
+    pub state: InvitationState,
     pub channel: &'a str,
-    pub decline_reason: Option<&'a str>,
+    pub decline_reason: Option<DeclineReason>,
     pub sealed_relationship: Option<&'a [u8]>,
     pub sealed_join_code: Option<&'a [u8]>,
     pub at: Millis,
@@ -59,12 +60,12 @@ impl Tx {
                         .bind(&row.draw_id)
                         .bind(&row.token)
                         .bind(&row.expert_tag)
-                        .bind(&row.state)
+                        .bind(row.state)
                         .bind(&row.code_index)
                         .bind(row.deadline)
                         .bind(row.answered_at)
                         .bind(&row.channel)
-                        .bind(&row.decline_reason)
+                        .bind(row.decline_reason)
                         .bind(&row.sealed_relationship)
                         .bind(&row.sealed_join_code)
                         .bind(row.created_at);

@@ -11,6 +11,7 @@ pub mod outbox;
 pub mod pool;
 pub mod scratch;
 pub mod sessions;
+pub mod text_enum;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -26,11 +27,22 @@ pub enum StoreError {
     #[error("a record with the same {0} already exists")]
     Conflict(&'static str),
     #[error("database error")]
-    Database(#[from] sqlx::Error),
+    Database(#[source] sqlx::Error),
     #[error("migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+}
+
+/// A column that does not decode (a state's text that is none of its variants, say) is corrupt
+/// data, not a database failure.
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::ColumnDecode { .. } => StoreError::Corrupt(error.to_string()),
+            other => StoreError::Database(other),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

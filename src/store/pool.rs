@@ -2,6 +2,9 @@
 
 use super::{StoreError, Tx, on_conn};
 use crate::clock::Millis;
+use crate::pool::Relation;
+use crate::pool::own_record::ExpertStatus;
+use crate::pool::unseal::UnsealStatus;
 
 pub struct NewExpert<'a> {
     pub id: &'a str,
@@ -17,7 +20,7 @@ pub struct NewExpert<'a> {
 
 pub struct OrganisationTie<'a> {
     pub org_index: &'a [u8],
-    pub relation: &'a str,
+    pub relation: Relation,
     pub from_date: Option<String>,
     pub to_date: Option<String>,
 }
@@ -261,7 +264,7 @@ pub struct ExpertRow {
     pub years_in_field: i32,
     pub birth_year: i32,
     pub tier: i32,
-    pub status: String,
+    pub status: ExpertStatus,
     pub suspended_until: Option<i64>,
     pub credit_score: i32,
     pub draws: i32,
@@ -316,9 +319,9 @@ impl Tx {
     /// (group, status, count) for the pool's aggregate view.
     pub async fn expert_counts_by_region(
         &mut self,
-    ) -> Result<Vec<(String, String, i64)>, StoreError> {
+    ) -> Result<Vec<(String, ExpertStatus, i64)>, StoreError> {
         Ok(
-            on_conn!(self, conn => sqlx::query_as::<_, (String, String, i64)>(
+            on_conn!(self, conn => sqlx::query_as::<_, (String, ExpertStatus, i64)>(
             "SELECT region_code, status, COUNT(*) FROM experts GROUP BY region_code, status \
              ORDER BY region_code, status")
             .fetch_all(conn)
@@ -345,7 +348,7 @@ pub struct UnsealRow {
     pub expert_ids: String,
     pub fields: String,
     pub valid_minutes: i32,
-    pub status: String,
+    pub status: UnsealStatus,
     pub decided_by: Option<String>,
     pub decided_at: Option<i64>,
     pub valid_until: Option<i64>,
@@ -397,7 +400,7 @@ impl Tx {
     pub async fn decide_unseal_request(
         &mut self,
         id: &str,
-        status: &str,
+        status: UnsealStatus,
         decided_by: &str,
         now: Millis,
         valid_until: Option<Millis>,
@@ -707,7 +710,7 @@ impl Tx {
     pub async fn set_expert_status(
         &mut self,
         expert_id: &str,
-        status: &str,
+        status: ExpertStatus,
         suspended_until: Option<Millis>,
         now: Millis,
     ) -> Result<bool, StoreError> {

@@ -3,15 +3,21 @@
 
 use super::{StoreError, Tx, conflict_as, on_conn, values_placeholders};
 use crate::clock::Millis;
+use crate::draw::CandidateState;
+use crate::session::rules::Phase;
+use crate::session::{
+    Assignment, Audience, ClarificationState, EventKind, RoleName, SeatState, SessionMode,
+    SheetState, SignatureKind, VoidReason,
+};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionRow {
     pub id: String,
     pub draw_id: String,
     pub center_id: String,
-    pub mode: String,
-    pub phase: String,
-    pub assignment: String,
+    pub mode: SessionMode,
+    pub phase: Phase,
+    pub assignment: Assignment,
     pub sealed_secret: Option<Vec<u8>>,
     pub secret_commitment: Option<Vec<u8>>,
     pub bidders_json: String,
@@ -43,12 +49,12 @@ pub struct SeatRow {
     pub draw_id: String,
     pub token: Vec<u8>,
     pub venue: Option<i32>,
-    pub state: String,
-    pub void_reason: Option<String>,
+    pub state: SeatState,
+    pub void_reason: Option<VoidReason>,
     pub checked_in_at: Option<i64>,
     pub declared_at: Option<i64>,
     pub vote: Option<i32>,
-    pub signature: Option<String>,
+    pub signature: Option<SignatureKind>,
     pub dissent_reasons: Option<String>,
     pub signed_at: Option<i64>,
 }
@@ -61,7 +67,7 @@ pub struct SheetRow {
     pub seat: i32,
     pub bidder: String,
     pub sheet_json: String,
-    pub state: String,
+    pub state: SheetState,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -70,14 +76,14 @@ pub struct ClarificationRow {
     pub seat: i32,
     pub bidder: String,
     pub question: String,
-    pub state: String,
+    pub state: ClarificationState,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EventRow {
     pub seq: i64,
-    pub audience: String,
-    pub kind: String,
+    pub audience: Audience,
+    pub kind: EventKind,
     pub body: String,
     pub at: i64,
 }
@@ -86,7 +92,7 @@ pub struct EventRow {
 pub struct TicketRow {
     pub session_id: String,
     pub account_id: String,
-    pub role: String,
+    pub role: RoleName,
     pub seat: Option<i32>,
     pub expires_at: i64,
     pub used_at: Option<i64>,
@@ -98,7 +104,7 @@ pub enum SeatAct<'a> {
     Declared,
     Vote(i32),
     Signed {
-        signature: &'a str,
+        signature: SignatureKind,
         reasons: Option<&'a str>,
     },
 }
@@ -113,9 +119,9 @@ impl Tx {
             .bind(&row.id)
             .bind(&row.draw_id)
             .bind(&row.center_id)
-            .bind(&row.mode)
-            .bind(&row.phase)
-            .bind(&row.assignment)
+            .bind(row.mode)
+            .bind(row.phase)
+            .bind(row.assignment)
             .bind(&row.sealed_secret)
             .bind(&row.secret_commitment)
             .bind(&row.bidders_json)
@@ -182,7 +188,7 @@ impl Tx {
             .await)?)
     }
 
-    pub async fn set_session_phase(&mut self, id: &str, phase: &str) -> Result<(), StoreError> {
+    pub async fn set_session_phase(&mut self, id: &str, phase: Phase) -> Result<(), StoreError> {
         on_conn!(self, conn => sqlx::query("UPDATE sessions SET phase = $2 WHERE id = $1")
             .bind(id)
             .bind(phase)
@@ -288,7 +294,7 @@ impl Tx {
         &mut self,
         session_id: &str,
         contributor_id: &str,
-        role: &str,
+        role: RoleName,
         bytes: &[u8],
         now: Millis,
     ) -> Result<i32, StoreError> {
@@ -319,9 +325,9 @@ impl Tx {
     pub async fn session_contributions(
         &mut self,
         session_id: &str,
-    ) -> Result<Vec<(String, String, Vec<u8>)>, StoreError> {
+    ) -> Result<Vec<(String, RoleName, Vec<u8>)>, StoreError> {
         Ok(
-            on_conn!(self, conn => sqlx::query_as::<_, (String, String, Vec<u8>)>(
+            on_conn!(self, conn => sqlx::query_as::<_, (String, RoleName, Vec<u8>)>(
             "SELECT contributor_id, role, bytes FROM session_contributions \
              WHERE session_id = $1 ORDER BY position")
             .bind(session_id)
@@ -437,7 +443,7 @@ impl Tx {
         &mut self,
         session_id: &str,
         seat: i32,
-        reason: &str,
+        reason: VoidReason,
         now: Millis,
     ) -> Result<bool, StoreError> {
         let affected = on_conn!(self, conn => sqlx::query(
@@ -567,7 +573,7 @@ impl Tx {
         &mut self,
         session_id: &str,
         number: i32,
-        state: &str,
+        state: ClarificationState,
         decided_by: &str,
         now: Millis,
     ) -> Result<bool, StoreError> {
@@ -589,8 +595,8 @@ impl Tx {
     pub async fn append_session_event(
         &mut self,
         session_id: &str,
-        audience: &str,
-        kind: &str,
+        audience: &Audience,
+        kind: EventKind,
         body: &str,
         now: Millis,
     ) -> Result<i64, StoreError> {
@@ -712,7 +718,7 @@ impl Tx {
             .bind(ticket_hash)
             .bind(&ticket.session_id)
             .bind(&ticket.account_id)
-            .bind(&ticket.role)
+            .bind(ticket.role)
             .bind(ticket.seat)
             .bind(ticket.expires_at)
             .execute(conn)
@@ -843,9 +849,9 @@ impl Tx {
     pub async fn family_seats(
         &mut self,
         root_id: &str,
-    ) -> Result<Vec<(String, Vec<u8>, String, i32)>, StoreError> {
+    ) -> Result<Vec<(String, Vec<u8>, CandidateState, i32)>, StoreError> {
         Ok(
-            on_conn!(self, conn => sqlx::query_as::<_, (String, Vec<u8>, String, i32)>(
+            on_conn!(self, conn => sqlx::query_as::<_, (String, Vec<u8>, CandidateState, i32)>(
             "SELECT c.draw_id, c.token, c.state, COALESCE(d.parent_stratum, c.stratum) \
              FROM draw_candidates c JOIN draws d ON d.id = c.draw_id \
              WHERE (d.id = $1 OR d.parent_draw_id = $1) \

@@ -17,10 +17,10 @@ use super::{
 };
 use crate::audit::merkle::{self, Hash};
 use crate::audit::note::{self, NoteVerifier};
-use crate::draw::service::VACANCY_REASONS;
 use crate::draw::{
     ALGORITHM_ID, DrawIntent, DrawToken, VerificationRecord, VerifyError, algorithm, verify,
 };
+use crate::draw::{ContributorRole, VacancyReason};
 
 /// The `format` a family record names.
 pub const FAMILY_FORMAT: &str = "sealdraw-draw-record-v2";
@@ -619,10 +619,10 @@ impl<'a> Replay<'a> {
                 entry.actor
             )));
         }
-        match role {
-            "center" => self.by_center += 1,
-            "supervisor" => self.by_supervisors += 1,
-            _ => return Err(entry.mismatch(format!("{role:?} may not contribute"))),
+        match ContributorRole::parse(role) {
+            Some(ContributorRole::Center) => self.by_center += 1,
+            Some(ContributorRole::Supervisor) => self.by_supervisors += 1,
+            None => return Err(entry.mismatch(format!("{role:?} may not contribute"))),
         }
         logged.push(sha);
         Ok(())
@@ -723,10 +723,10 @@ impl<'a> Replay<'a> {
                 "data.stratum {stratum} is not a stratum of draw {draw_id:?}"
             )));
         };
-        if !VACANCY_REASONS.contains(&reason) {
+        if VacancyReason::parse(reason).is_none() {
             return Err(entry.mismatch(format!(
                 "data.reason {reason:?} is not one of {}",
-                VACANCY_REASONS.join(", ")
+                VacancyReason::NAMES.join(", ")
             )));
         }
         let root_stratum = match &record.family {

@@ -404,7 +404,7 @@ impl DrawService {
             entry = entry
                 .reference("parent_draw", &link.root_id)
                 .data("parent_stratum", link.root_stratum)
-                .data("link_reason", &link.reason);
+                .data("link_reason", link.reason.as_str());
         }
         let sealed_secret =
             self.keys
@@ -416,14 +416,14 @@ impl DrawService {
             center_id: header.center_id,
             parent_draw_id: header.parent.as_ref().map(|l| l.root_id.clone()),
             parent_stratum: header.parent.as_ref().map(|l| l.root_stratum),
-            link_reason: header.parent.as_ref().map(|l| l.reason.clone()),
+            link_reason: header.parent.as_ref().map(|l| l.reason),
             tender_reference: header.tender_reference,
             tender_name: header.tender_name,
             venue: header.venue,
-            mode: filter.mode.as_str().to_owned(),
+            mode: filter.mode,
             evaluation_start: filter.evaluation_start,
             evaluation_minutes: filter.evaluation_minutes as i32,
-            status: "awaiting_entropy".into(),
+            status: DrawStatus::AwaitingEntropy,
             filter_json,
             exclusions_json: serde_json::to_string(&summaries).map_err(corrupt)?,
             intent_json: String::from_utf8(plan.intent().canonical_bytes().map_err(corrupt)?)
@@ -470,7 +470,7 @@ impl DrawService {
                 .settle_link(
                     &link.source_draw_id,
                     &link.source_token,
-                    "started",
+                    LinkState::Started,
                     Some(&row.id),
                 )
                 .await?
@@ -693,7 +693,7 @@ pub async fn conflicted_experts(
         .into_iter()
         .filter(|tie| {
             filter::tie_is_conflict(
-                &tie.relation,
+                tie.relation,
                 tie.to_date.as_deref(),
                 evaluation_day,
                 filter.rules.avoidance_years,

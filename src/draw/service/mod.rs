@@ -20,9 +20,10 @@ use super::filter::{
     FILTER_VERSION, FilterStratum, PoolFacts, PoolRules,
 };
 use super::{
-    Contribution, DrawError, DrawIntent, DrawPlan, DrawRequest, DrawToken, EligibleSet,
-    FamilyRequest, MAX_CONTRIBUTION_LEN, MAX_CONTRIBUTIONS, MAX_STRATA, ServerSecret, Stratum,
-    StratumRefusal, VerificationRecord, algorithm, published,
+    CandidateState, Contribution, ContributorRole, DrawError, DrawIntent, DrawPlan, DrawRequest,
+    DrawStatus, DrawToken, EligibleSet, FamilyRequest, LinkState, MAX_CONTRIBUTION_LEN,
+    MAX_CONTRIBUTIONS, MAX_STRATA, ServerSecret, Stratum, StratumRefusal, VacancyReason,
+    VerificationRecord, algorithm, published,
 };
 use crate::audit::{self, Actor, AuditEntry, AuditLog};
 use crate::auth::{Principal, Role};
@@ -44,12 +45,6 @@ pub const MIN_CONTRIBUTION_LEN: usize = 16;
 pub const MAX_SEATS_PER_STRATUM: u32 = 50;
 pub const MAX_AVOIDED_ORGANISATIONS: usize = 200;
 pub const MAX_EXCLUDED_TOKENS: usize = 200;
-
-/// Why a center may vacate a confirmed seat (declines and silence come from the experts).
-pub const CENTER_REPLACEMENT_REASONS: [&str; 2] = ["recused", "withdrew"];
-/// Every reason a seat can be vacated for: the closed list a replacement entry's `reason` is
-/// drawn from (spec §9b), so that a record shows a legitimate cause for each vacancy.
-pub const VACANCY_REASONS: [&str; 4] = ["declined", "no_answer", "recused", "withdrew"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum DrawServiceError {
@@ -165,8 +160,10 @@ pub struct SeatView {
     /// Position in the stratum's ranking: 0..k-1 were drawn, k.. are reserves.
     pub rank: u32,
     /// seated (awaiting confirmation), confirmed, replaced, or reserve (unused).
-    pub state: String,
-    pub replaced_reason: Option<String>,
+    #[schema(value_type = String)]
+    pub state: CandidateState,
+    #[schema(value_type = Option<String>)]
+    pub replaced_reason: Option<VacancyReason>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -181,7 +178,8 @@ pub struct StratumProgress {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ContributionView {
     pub position: u32,
-    pub role: String,
+    #[schema(value_type = String)]
+    pub role: ContributorRole,
     pub received_at: String,
 }
 
@@ -189,7 +187,8 @@ pub struct ContributionView {
 pub struct DrawView {
     pub draw_id: String,
     /// awaiting_entropy, then drawn.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: DrawStatus,
     pub tender_reference: String,
     pub tender_name: String,
     pub venue: Option<String>,
@@ -197,7 +196,8 @@ pub struct DrawView {
     pub evaluation_start: String,
     pub evaluation_minutes: u32,
     pub parent_draw_id: Option<String>,
-    pub link_reason: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub link_reason: Option<VacancyReason>,
     pub linked_draws: Vec<String>,
     #[schema(value_type = Object)]
     pub intent: DrawIntent,
@@ -224,7 +224,8 @@ pub struct CreatedDraw {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReplacementOutcome {
     pub replaced: String,
-    pub reason: String,
+    #[schema(value_type = String)]
+    pub reason: VacancyReason,
     /// The reserve now seated, or none when the stratum's reserves are used up.
     pub successor: Option<String>,
     /// The linked draw started because reserves ran out.
@@ -311,7 +312,7 @@ pub struct PendingReplacement {
 struct ParentLink {
     root_id: String,
     root_stratum: i32,
-    reason: String,
+    reason: VacancyReason,
     /// The vacated seat whose pending link this draw settles.
     source_draw_id: String,
     source_token: Vec<u8>,
@@ -396,7 +397,7 @@ impl DrawService {
 /// Whether a root draw's committee is complete: every seat of every stratum confirmed, counting
 /// the seats linked draws filled. A linked draw is complete when its own seat is.
 pub async fn committee_complete(tx: &mut Tx, draw: &DrawRow) -> Result<bool, DrawServiceError> {
-    if draw.status != "drawn" {
+    if draw.status != DrawStatus::Drawn {
         return Ok(false);
     }
     let strata = tx.draw_strata(&draw.id).await?;
@@ -406,7 +407,7 @@ pub async fn committee_complete(tx: &mut Tx, draw: &DrawRow) -> Result<bool, Dra
         tx.draw_seats(&draw.id)
             .await?
             .iter()
-            .filter(|seat| seat.state == "confirmed")
+            .filter(|seat| seat.state == CandidateState::Confirmed)
             .map(|seat| (seat.stratum, 1))
             .collect()
     };
@@ -527,19 +528,20 @@ pub(crate) fn is_draw_id(text: &str) -> bool {
 
 /// Whether contributions from these roles complete a draw: the center's, and a supervisor's
 /// too where `draw.await_supervisor` asks for one. The draw is executed as soon as they do.
-fn contributions_complete<'a>(
-    roles: impl IntoIterator<Item = &'a str>,
+fn contributions_complete(
+    roles: impl IntoIterator<Item = ContributorRole>,
     await_supervisor: bool,
 ) -> bool {
-    let roles: HashSet<&str> = roles.into_iter().collect();
-    roles.contains("center") && (!await_supervisor || roles.contains("supervisor"))
+    let roles: HashSet<ContributorRole> = roles.into_iter().collect();
+    roles.contains(&ContributorRole::Center)
+        && (!await_supervisor || roles.contains(&ContributorRole::Supervisor))
 }
 
-fn contributor_role(who: &Principal, draw: &DrawRow) -> &'static str {
+fn contributor_role(who: &Principal, draw: &DrawRow) -> ContributorRole {
     if who.role == Role::Center && who.account_id == draw.center_id {
-        "center"
+        ContributorRole::Center
     } else {
-        "supervisor"
+        ContributorRole::Supervisor
     }
 }
 
@@ -575,13 +577,14 @@ fn stratum_tokens(bytes: &[u8]) -> Result<Vec<DrawToken>, DrawServiceError> {
 #[cfg(test)]
 mod tests {
     use super::contributions_complete;
+    use crate::draw::ContributorRole::{Center, Supervisor};
 
     #[test]
     fn the_centers_contribution_completes_a_draw_and_a_supervisors_too_when_awaited() {
-        assert!(contributions_complete(["center"], false));
-        assert!(!contributions_complete(["center"], true));
-        assert!(contributions_complete(["supervisor", "center"], true));
-        assert!(!contributions_complete(["supervisor"], false));
+        assert!(contributions_complete([Center], false));
+        assert!(!contributions_complete([Center], true));
+        assert!(contributions_complete([Supervisor, Center], true));
+        assert!(!contributions_complete([Supervisor], false));
         assert!(!contributions_complete([], false));
     }
 }

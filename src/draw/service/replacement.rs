@@ -15,16 +15,16 @@ impl DrawService {
         token_hex: &str,
         reason: &str,
     ) -> Result<ReplacementOutcome, DrawServiceError> {
-        if !CENTER_REPLACEMENT_REASONS.contains(&reason) {
+        let Some(reason) = VacancyReason::recorded_by_staff(reason) else {
             return Err(invalid(
                 "reason",
                 format!(
                     "must be one of {} (declines and missed deadlines are recorded from the \
                      experts' own answers)",
-                    CENTER_REPLACEMENT_REASONS.join(", ")
+                    VacancyReason::staff_names(", ")
                 ),
             ));
-        }
+        };
         let token = DrawToken::from_hex(token_hex).map_err(|p| invalid("token", p))?;
         self.replace_as(Some(who), Actor::of(who), draw_id, token, reason)
             .await
@@ -37,7 +37,7 @@ impl DrawService {
         actor: Actor,
         draw_id: &str,
         token: DrawToken,
-        reason: &str,
+        reason: VacancyReason,
     ) -> Result<ReplacementOutcome, DrawServiceError> {
         let mut tx = self.store.write().await?;
         lock_draw(&mut tx, draw_id).await?;
@@ -53,7 +53,7 @@ impl DrawService {
                 .draw_seat(draw_id, token.as_bytes())
                 .await?
                 .ok_or_else(|| DrawServiceError::NotSeated(token.to_hex()))?;
-            if seat.state != "confirmed" {
+            if seat.state != CandidateState::Confirmed {
                 return Err(DrawServiceError::NotConfirmed(token.to_hex()));
             }
             let now = self.clock.now_millis();
@@ -76,21 +76,13 @@ impl DrawService {
         tx: &mut Tx,
         draw: &DrawRow,
         token: DrawToken,
-        reason: &str,
+        reason: VacancyReason,
         actor: Actor,
     ) -> Result<PendingReplacement, DrawServiceError> {
         let now = self.clock.now_millis();
         let draw_id = draw.id.as_str();
-        if draw.status != "drawn" {
+        if draw.status != DrawStatus::Drawn {
             return Err(DrawServiceError::NotDrawn);
-        }
-        // The record names a legitimate cause for every vacancy (spec §9b): a reason outside
-        // the closed list is a bug in the caller, refused before anything is written.
-        if !VACANCY_REASONS.contains(&reason) {
-            return Err(invalid(
-                "reason",
-                format!("must be one of {}", VACANCY_REASONS.join(", ")),
-            ));
         }
         let seat = tx
             .draw_seat(draw_id, token.as_bytes())
@@ -120,7 +112,7 @@ impl DrawService {
             draw_id,
             seat.stratum as usize,
             &token,
-            reason,
+            reason.as_str(),
             successor_token.as_ref(),
             now,
             actor.clone(),
@@ -134,7 +126,7 @@ impl DrawService {
         Ok(PendingReplacement {
             outcome: ReplacementOutcome {
                 replaced: token.to_hex(),
-                reason: reason.to_owned(),
+                reason,
                 successor: successor_token.map(|t| t.to_hex()),
                 linked_draw: None,
                 linked_draw_refused: None,
@@ -166,16 +158,16 @@ impl DrawService {
                     let seat = tx.draw_seat(&draw_id, token.as_bytes()).await?;
                     tx.rollback().await?;
                     if let Some(seat) = seat {
-                        match seat.link_state.as_deref() {
-                            Some("started") => outcome.linked_draw = seat.linked_draw_id,
-                            Some("refused") => {
+                        match seat.link_state {
+                            Some(LinkState::Started) => outcome.linked_draw = seat.linked_draw_id,
+                            Some(LinkState::Refused) => {
                                 outcome.linked_draw_refused = Some(
                                     "refused: too few eligible experts remain (see the \
                                      draw.link_refused audit entry)"
                                         .into(),
                                 );
                             }
-                            _ => {}
+                            Some(LinkState::Pending) | None => {}
                         }
                     }
                 }
@@ -230,7 +222,7 @@ impl DrawService {
             .draw_seat(draw_id, token.as_bytes())
             .await?
             .ok_or_else(|| corrupt("a pending link without its seat"))?;
-        if seat.link_state.as_deref() != Some("pending") {
+        if seat.link_state != Some(LinkState::Pending) {
             return Ok(LinkOutcome::AlreadySettled);
         }
         let (root_id, root_stratum) = match (&vacated.parent_draw_id, vacated.parent_stratum) {
@@ -259,7 +251,9 @@ impl DrawService {
         tx.rollback().await?;
         // Sorted bytewise, as the intent's root and the stored list both take them.
         family_tokens.sort_unstable();
-        let reason = seat.replaced_reason.clone().unwrap_or_default();
+        let reason = seat
+            .replaced_reason
+            .ok_or_else(|| corrupt("a vacated seat without its reason"))?;
         let mut filter: DrawFilter = serde_json::from_str(&root.filter_json).map_err(corrupt)?;
         let source = filter
             .strata
@@ -303,7 +297,7 @@ impl DrawService {
                 let mut tx = self.store.write().await?;
                 tx.lock_draw(draw_id).await?;
                 if !tx
-                    .settle_link(draw_id, token.as_bytes(), "refused", None)
+                    .settle_link(draw_id, token.as_bytes(), LinkState::Refused, None)
                     .await?
                 {
                     return Ok(LinkOutcome::AlreadySettled);

@@ -27,7 +27,7 @@ impl DrawService {
         let mut tx = self.store.write().await?;
         lock_draw(&mut tx, draw_id).await?;
         let draw = self.visible_draw(&mut tx, who, draw_id).await?;
-        if draw.status != "awaiting_entropy" {
+        if draw.status != DrawStatus::AwaitingEntropy {
             return Err(DrawServiceError::ContributionsClosed);
         }
         if now >= draw.contribution_deadline {
@@ -49,7 +49,7 @@ impl DrawService {
             &ContributionRow {
                 position,
                 contributor_id: who.account_id.clone(),
-                role: role.to_owned(),
+                role,
                 bytes: contribution.as_bytes().to_vec(),
                 received_at: now,
             },
@@ -59,11 +59,11 @@ impl DrawService {
         let entry = AuditEntry::new(published::CONTRIBUTION_ENTRY, now, Actor::of(who))
             .reference("draw", draw_id)
             .data("position", position)
-            .data("role", role)
+            .data("role", role.as_str())
             .data("sha256", hex::encode(sha256(contribution.as_bytes())));
         append_draw_entry(&mut tx, &draw, entry).await?;
         tx.commit().await?;
-        let roles = existing.iter().map(|c| c.role.as_str()).chain([role]);
+        let roles = existing.iter().map(|c| c.role).chain([role]);
         if contributions_complete(roles, self.settings.await_supervisor) {
             self.execute(draw_id, Actor::of(who)).await?;
         }
@@ -82,7 +82,7 @@ impl DrawService {
         let now = self.clock.now_millis();
         let mut tx = self.store.read().await?;
         let draw = tx.draw(draw_id).await?.ok_or(DrawServiceError::NotFound)?;
-        if draw.status != "awaiting_entropy" {
+        if draw.status != DrawStatus::AwaitingEntropy {
             tx.rollback().await?;
             return Ok(false);
         }
@@ -248,7 +248,7 @@ impl DrawService {
         let mut tx = self.store.read().await?;
         let contributors = tx.contributors_of_awaiting_draws().await?;
         tx.rollback().await?;
-        let mut roles: Vec<(String, Vec<String>)> = Vec::new();
+        let mut roles: Vec<(String, Vec<ContributorRole>)> = Vec::new();
         for (draw_id, role) in contributors {
             match roles.last_mut() {
                 Some((last, of_last)) if *last == draw_id => of_last.push(role),
@@ -256,10 +256,7 @@ impl DrawService {
             }
         }
         let ready = roles.into_iter().filter(|(_, roles)| {
-            contributions_complete(
-                roles.iter().map(String::as_str),
-                self.settings.await_supervisor,
-            )
+            contributions_complete(roles.iter().copied(), self.settings.await_supervisor)
         });
         self.execute_each(ready.map(|(draw_id, _)| draw_id), "a ready")
             .await

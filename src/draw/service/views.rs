@@ -10,7 +10,7 @@ impl DrawService {
         let mut tx = self.store.read().await?;
         let mut draw = self.visible_draw(&mut tx, who, draw_id).await?;
         tx.rollback().await?;
-        if draw.status == "awaiting_entropy"
+        if draw.status == DrawStatus::AwaitingEntropy
             && self.clock.now_millis() >= draw.contribution_deadline
         {
             self.execute(draw_id, Actor::System).await?;
@@ -34,7 +34,7 @@ impl DrawService {
         let mut views = Vec::with_capacity(rows.len());
         for mut row in rows {
             // As in `view`: an overdue draw is executed before anyone sees it.
-            if row.status == "awaiting_entropy"
+            if row.status == DrawStatus::AwaitingEntropy
                 && self.clock.now_millis() >= row.contribution_deadline
             {
                 self.execute(&row.id, Actor::System).await?;
@@ -69,11 +69,11 @@ impl DrawService {
             .collect();
         for seat in &seats {
             if let Some(p) = progress.get_mut(seat.stratum as usize) {
-                match seat.state.as_str() {
-                    "confirmed" => p.confirmed += 1,
-                    "seated" => p.pending += 1,
-                    "replaced" => p.replaced += 1,
-                    _ => p.reserves_left += 1,
+                match seat.state {
+                    CandidateState::Confirmed => p.confirmed += 1,
+                    CandidateState::Seated => p.pending += 1,
+                    CandidateState::Replaced => p.replaced += 1,
+                    CandidateState::Reserve => p.reserves_left += 1,
                 }
             }
         }
@@ -82,7 +82,7 @@ impl DrawService {
             tender_reference: draw.tender_reference,
             tender_name: draw.tender_name,
             venue: draw.venue,
-            mode: EvaluationMode::parse(&draw.mode).ok_or_else(|| corrupt("draw mode"))?,
+            mode: draw.mode,
             evaluation_start: to_rfc3339(draw.evaluation_start),
             evaluation_minutes: draw.evaluation_minutes as u32,
             parent_draw_id: draw.parent_draw_id,

@@ -43,7 +43,7 @@ impl SessionService {
             &TicketRow {
                 session_id: session_id.into(),
                 account_id: who.account_id.clone(),
-                role: role.name().into(),
+                role: role.name(),
                 seat: match role {
                     SessionRole::Expert(seat) | SessionRole::Operator(seat) => Some(seat as i32),
                     _ => None,
@@ -62,7 +62,7 @@ impl SessionService {
         Ok(IssuedTicket {
             ticket: text,
             expires_in: self.settings.ticket_secs,
-            role: role.name().into(),
+            role: role.name(),
             seat: role.seat(),
             path: format!("/api/v1/sessions/{session_id}/ws"),
         })
@@ -96,13 +96,19 @@ impl SessionService {
             return Err(SessionError::BadTicket("the ticket has expired"));
         }
         let seat = row.seat.map(|s| s as u32).unwrap_or_default();
+        let role = match row.role {
+            RoleName::Host => SessionRole::Host,
+            RoleName::Operator => SessionRole::Operator(seat),
+            RoleName::Supervisor => SessionRole::Supervisor,
+            RoleName::Expert => SessionRole::Expert(seat),
+        };
         // A seat vacated since the ticket was minted no longer joins.
-        if row.role == "expert"
+        if role == SessionRole::Expert(seat)
             && !tx
                 .session_seats(session_id)
                 .await?
                 .iter()
-                .any(|s| s.seat as u32 == seat && s.state == "active")
+                .any(|s| s.seat as u32 == seat && s.state == SeatState::Active)
         {
             tx.spend_session_ticket(&hash, now).await?;
             tx.commit().await?;
@@ -110,13 +116,6 @@ impl SessionService {
                 "the seat has been vacated; a replaced member does not rejoin".into(),
             ));
         }
-        let role = match row.role.as_str() {
-            "host" => SessionRole::Host,
-            "operator" => SessionRole::Operator(seat),
-            "supervisor" => SessionRole::Supervisor,
-            "expert" => SessionRole::Expert(seat),
-            other => return Err(corrupt(format!("ticket role {other}"))),
-        };
         // Taken before the ticket is spent, and given back (dropped) if spending fails.
         let slot = self.slots.take(&row.account_id).ok_or_else(|| {
             metrics::counter!("session_connections_refused_over_cap_total").increment(1);
@@ -144,7 +143,7 @@ impl SessionService {
             .await?
             .ok_or(SessionError::NotFound)?;
         tx.rollback().await?;
-        Ok((parse_phase(&row.phase)?, row.next_seq - 1))
+        Ok((row.phase, row.next_seq - 1))
     }
 
     /// Records that a participant connected or left, for the host and supervisors.
@@ -155,10 +154,13 @@ impl SessionService {
         let mut writer = Writer::new(&mut tx, &member.session_id, now);
         writer
             .event(
-                "staff",
-                "presence",
-                json!({"who": member.role.label(), "role": member.role.name(),
-                       "seat": member.role.seat(), "connected": connected}),
+                &Audience::staff(),
+                SessionEvent::Presence {
+                    who: member.role.label(),
+                    role: member.role.name(),
+                    seat: member.role.seat(),
+                    connected,
+                },
             )
             .await?;
         tx.commit().await?;

@@ -11,7 +11,7 @@ impl SessionService {
         member: &Member,
         seat: u32,
         join_code: &str,
-    ) -> Result<Value, SessionError> {
+    ) -> Result<Outcome, SessionError> {
         if loaded.phase == Phase::Scheduled {
             return Err(wrong_phase(loaded.phase, "check-in has not opened yet"));
         }
@@ -34,18 +34,23 @@ impl SessionService {
             return Err(SessionError::WrongJoinCode);
         }
         if row.checked_in_at.is_some() {
-            return Ok(json!({"seat": seat, "already_checked_in": true}));
+            return Ok(Outcome::CheckedIn {
+                seat,
+                already_checked_in: true,
+            });
         }
         writer
             .tx
             .set_seat_act(&loaded.row.id, seat as i32, SeatAct::CheckedIn, writer.now)
             .await?;
-        let venue = row.venue;
         writer
             .event(
-                "all",
-                "checked_in",
-                json!({"seat": seat, "label": seat_label(seat), "venue": venue}),
+                &Audience::all(),
+                SessionEvent::CheckedIn {
+                    seat,
+                    label: seat_label(seat),
+                    venue: row.venue,
+                },
             )
             .await?;
         writer
@@ -55,7 +60,10 @@ impl SessionService {
                     .data("token", hex::encode(&row.token)),
             )
             .await?;
-        Ok(json!({"seat": seat}))
+        Ok(Outcome::CheckedIn {
+            seat,
+            already_checked_in: false,
+        })
     }
 
     pub(super) async fn declare(
@@ -66,7 +74,7 @@ impl SessionService {
         seat: u32,
         conflict: bool,
         pending: &mut Vec<PendingReplacement>,
-    ) -> Result<Value, SessionError> {
+    ) -> Result<Outcome, SessionError> {
         if loaded.phase < Phase::Recusal {
             return Err(wrong_phase(
                 loaded.phase,
@@ -90,17 +98,33 @@ impl SessionService {
                         .data("conflict", true),
                 )
                 .await?;
-            let result = self
-                .vacate(writer, loaded, member.actor(), seat, "recused", pending)
+            let replacement = self
+                .vacate(
+                    writer,
+                    loaded,
+                    member.actor(),
+                    seat,
+                    VacancyReason::Recused,
+                    pending,
+                )
                 .await?;
-            return Ok(json!({"recused": true, "replacement": result}));
+            return Ok(Outcome::Declared {
+                recused: true,
+                replacement: Some(replacement),
+            });
         }
         writer
             .tx
             .set_seat_act(&loaded.row.id, seat as i32, SeatAct::Declared, writer.now)
             .await?;
         writer
-            .event("all", "declared", json!({"seat": seat, "conflict": false}))
+            .event(
+                &Audience::all(),
+                SessionEvent::Declared {
+                    seat,
+                    conflict: false,
+                },
+            )
             .await?;
         writer
             .audit(
@@ -109,7 +133,10 @@ impl SessionService {
                     .data("conflict", false),
             )
             .await?;
-        Ok(json!({"recused": false}))
+        Ok(Outcome::Declared {
+            recused: false,
+            replacement: None,
+        })
     }
 
     pub(super) async fn vote(
@@ -119,7 +146,7 @@ impl SessionService {
         member: &Member,
         seat: u32,
         choice: u32,
-    ) -> Result<Value, SessionError> {
+    ) -> Result<Outcome, SessionError> {
         if loaded.phase < Phase::ChairElection || loaded.phase > Phase::Evaluation {
             return Err(wrong_phase(
                 loaded.phase,
@@ -139,7 +166,7 @@ impl SessionService {
         }
         if !loaded
             .seat(choice)
-            .is_some_and(|s| s.state == "active" && loaded.confirmed(s))
+            .is_some_and(|s| s.state == SeatState::Active && loaded.confirmed(s))
         {
             return Err(invalid(
                 "seat",
@@ -161,7 +188,7 @@ impl SessionService {
         // The ballot stays secret: others learn that a vote was cast, and the tally once a
         // member has a majority.
         writer
-            .event("all", "vote_cast", json!({"seat": seat}))
+            .event(&Audience::all(), SessionEvent::VoteCast { seat })
             .await?;
         writer
             .audit(
@@ -183,9 +210,13 @@ impl SessionService {
                 .count();
             writer
                 .event(
-                    "all",
-                    "chair_elected",
-                    json!({"seat": chair, "label": seat_label(chair), "votes": votes, "cast": cast}),
+                    &Audience::all(),
+                    SessionEvent::ChairElected {
+                        seat: chair,
+                        label: seat_label(chair),
+                        votes,
+                        cast,
+                    },
                 )
                 .await?;
             writer
@@ -197,7 +228,9 @@ impl SessionService {
                 )
                 .await?;
         }
-        Ok(json!({"chair": loaded.row.chair_seat}))
+        Ok(Outcome::Voted {
+            chair: loaded.row.chair_seat.map(|chair| chair as u32),
+        })
     }
 
     #[expect(
@@ -213,7 +246,7 @@ impl SessionService {
         bidder: &str,
         scores: &BTreeMap<String, serde_json::Number>,
         comment: Option<&str>,
-    ) -> Result<Value, SessionError> {
+    ) -> Result<Outcome, SessionError> {
         if loaded.phase != Phase::Evaluation {
             return Err(wrong_phase(
                 loaded.phase,
@@ -245,16 +278,20 @@ impl SessionService {
         // the evaluation closes.
         writer
             .event(
-                "all",
-                "sheet_submitted",
-                json!({"seat": seat, "bidder": sheet.bidder}),
+                &Audience::all(),
+                SessionEvent::SheetSubmitted {
+                    seat,
+                    bidder: sheet.bidder.clone(),
+                },
             )
             .await?;
         writer
             .event(
-                &format!("seat:{seat}"),
-                "sheet_recorded",
-                json!({"seat": seat, "sheet": sheet}),
+                &Audience::seat(seat),
+                SessionEvent::SheetRecorded {
+                    seat,
+                    sheet: sheet.clone(),
+                },
             )
             .await?;
         writer
@@ -265,7 +302,10 @@ impl SessionService {
                     .data("sha256", hex::encode(sha256(&sheet_digest_input(&sheet)?))),
             )
             .await?;
-        Ok(json!({"bidder": sheet.bidder, "total_centi": sheet.total_centi}))
+        Ok(Outcome::SheetRecorded {
+            bidder: sheet.bidder,
+            total_centi: sheet.total_centi,
+        })
     }
 
     pub(super) async fn request_clarification(
@@ -276,7 +316,7 @@ impl SessionService {
         seat: u32,
         bidder: &str,
         question: &str,
-    ) -> Result<Value, SessionError> {
+    ) -> Result<Outcome, SessionError> {
         if loaded.phase != Phase::Evaluation {
             return Err(wrong_phase(
                 loaded.phase,
@@ -296,9 +336,13 @@ impl SessionService {
             .await?;
         writer
             .event(
-                &format!("staff,seat:{seat}"),
-                "clarification_requested",
-                json!({"number": number, "seat": seat, "bidder": bidder, "question": question}),
+                &Audience::staff_and([seat]),
+                SessionEvent::ClarificationRequested {
+                    number,
+                    seat,
+                    bidder: bidder.to_owned(),
+                    question: question.to_owned(),
+                },
             )
             .await?;
         writer
@@ -314,7 +358,10 @@ impl SessionService {
                 .data("sha256", hex::encode(sha256(question.as_bytes()))),
             )
             .await?;
-        Ok(json!({"number": number, "state": "pending"}))
+        Ok(Outcome::Clarification {
+            number: number as u32,
+            state: ClarificationState::Pending,
+        })
     }
 
     pub(super) async fn decide_clarification(
@@ -324,7 +371,7 @@ impl SessionService {
         member: &Member,
         number: u32,
         approve: bool,
-    ) -> Result<Value, SessionError> {
+    ) -> Result<Outcome, SessionError> {
         if loaded.phase != Phase::Evaluation {
             return Err(wrong_phase(
                 loaded.phase,
@@ -338,7 +385,11 @@ impl SessionService {
         else {
             return Err(invalid("number", "no such clarification request"));
         };
-        let state = if approve { "approved" } else { "refused" };
+        let state = if approve {
+            ClarificationState::Approved
+        } else {
+            ClarificationState::Refused
+        };
         if !writer
             .tx
             .decide_clarification(
@@ -357,26 +408,30 @@ impl SessionService {
         }
         // An approved request goes out: everyone sees it (the host relays it to the bidder).
         let audience = if approve {
-            "all".to_owned()
+            Audience::all()
         } else {
-            format!("staff,seat:{}", request.seat)
+            Audience::staff_and([request.seat as u32])
         };
         writer
             .event(
                 &audience,
-                "clarification_decided",
-                json!({"number": number, "state": state, "seat": request.seat,
-                       "bidder": request.bidder, "question": request.question}),
+                SessionEvent::ClarificationDecided {
+                    number,
+                    state,
+                    seat: request.seat,
+                    bidder: request.bidder,
+                    question: request.question,
+                },
             )
             .await?;
         writer
             .audit(
                 AuditEntry::new("session.clarification_decided", writer.now, member.actor())
                     .data("number", number)
-                    .data("state", state),
+                    .data("state", state.as_str()),
             )
             .await?;
-        Ok(json!({"number": number, "state": state}))
+        Ok(Outcome::Clarification { number, state })
     }
 
     #[expect(
@@ -392,7 +447,7 @@ impl SessionService {
         report_sha256: &str,
         agree: bool,
         reasons: Option<&str>,
-    ) -> Result<Value, SessionError> {
+    ) -> Result<Outcome, SessionError> {
         if loaded.phase != Phase::Signing {
             return Err(wrong_phase(
                 loaded.phase,
@@ -419,7 +474,7 @@ impl SessionService {
         }
         let reasons = reasons.map(str::trim).filter(|r| !r.is_empty());
         let (signature, reasons) = match (agree, reasons) {
-            (true, None) => ("agree", None),
+            (true, None) => (SignatureKind::Agree, None),
             (true, Some(_)) => {
                 return Err(invalid("reasons", "only a dissent gives reasons"));
             }
@@ -435,7 +490,7 @@ impl SessionService {
                         format!("must be at least {} characters", rules::MIN_DISSENT_CHARS),
                     ));
                 }
-                ("dissent", Some(reasons))
+                (SignatureKind::Dissent, Some(reasons))
             }
         };
         writer
@@ -449,19 +504,22 @@ impl SessionService {
             .await?;
         writer
             .event(
-                "all",
-                "signed",
-                json!({"seat": seat, "signature": signature, "reasons": reasons}),
+                &Audience::all(),
+                SessionEvent::Signed {
+                    seat,
+                    signature,
+                    reasons: reasons.map(str::to_owned),
+                },
             )
             .await?;
         let mut entry = AuditEntry::new("session.signature", writer.now, member.actor())
             .data("seat", seat)
             .data("report_sha256", &current)
-            .data("signature", signature);
+            .data("signature", signature.as_str());
         if let Some(reasons) = reasons {
             entry = entry.data("reasons_sha256", hex::encode(sha256(reasons.as_bytes())));
         }
         writer.audit(entry).await?;
-        Ok(json!({"signature": signature}))
+        Ok(Outcome::Signed { signature })
     }
 }

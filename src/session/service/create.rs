@@ -27,14 +27,13 @@ impl SessionService {
                 "name the draw the center asked for; its linked draws are part of it",
             ));
         }
-        let mode = draw.mode.clone();
-        if mode == "on_site" {
+        let Some(mode) = SessionMode::of(draw.mode) else {
             return Err(invalid(
                 "draw_id",
                 "the draw is for an on-site evaluation; sessions coordinate remote (cross_site or \
                  distributed) evaluations",
             ));
-        }
+        };
         let committee_size: usize = tx
             .draw_strata(&draw.id)
             .await?
@@ -51,9 +50,9 @@ impl SessionService {
         if !(1..=100).contains(&deviation_percent) {
             return Err(invalid("deviation_percent", "must be from 1 to 100"));
         }
-        let assignment = match (mode.as_str(), request.assignment) {
-            ("distributed", None | Some(Assignment::None)) => Assignment::None,
-            ("distributed", Some(_)) => {
+        let assignment = match (mode, request.assignment) {
+            (SessionMode::Distributed, None | Some(Assignment::None)) => Assignment::None,
+            (SessionMode::Distributed, Some(_)) => {
                 return Err(invalid(
                     "assignment",
                     "a distributed session has no venues to assign",
@@ -69,7 +68,7 @@ impl SessionService {
             (_, Some(other)) => other,
         };
         let venues = self
-            .validate_venues(&mut tx, host, &mode, &request.venues, committee_size)
+            .validate_venues(&mut tx, host, mode, &request.venues, committee_size)
             .await?;
         let supervisors = validate_supervisors(&mut tx, &request.supervisors).await?;
 
@@ -100,9 +99,9 @@ impl SessionService {
             id: id.clone(),
             draw_id: draw.id.clone(),
             center_id: host.account_id.clone(),
-            mode: mode.clone(),
-            phase: Phase::Scheduled.as_str().into(),
-            assignment: assignment.as_str().into(),
+            mode,
+            phase: Phase::Scheduled,
+            assignment,
             sealed_secret,
             secret_commitment: commitment.clone(),
             bidders_json: serde_json::to_string(&bidders).map_err(corrupt)?,
@@ -126,7 +125,7 @@ impl SessionService {
             .family_seats(&draw.id)
             .await?
             .into_iter()
-            .filter(|(_, _, state, _)| state == "confirmed")
+            .filter(|(_, _, state, _)| *state == CandidateState::Confirmed)
             .map(|(draw_id, token, _, _)| (draw_id, token))
             .collect();
         members.sort_by(|a, b| a.1.cmp(&b.1));
@@ -135,28 +134,31 @@ impl SessionService {
                 .await?;
         }
         let mut writer = Writer::new(&mut tx, &id, now);
-        let venue_data: Vec<Value> = venues
+        let venue_seats: Vec<VenueSeats> = venues
             .iter()
             .filter(|v| v.seats > 0)
-            .map(|v| json!({"venue": v.venue, "name": v.name, "seats": v.seats}))
+            .map(|v| VenueSeats {
+                venue: v.venue,
+                name: v.name.clone(),
+                seats: v.seats,
+            })
             .collect();
         writer
             .event(
-                "all",
-                "session_created",
-                json!({
-                    "mode": mode,
-                    "seats": members.len(),
-                    "venues": venue_data,
-                    "bidders": bidders,
-                    "criteria": criteria,
-                    "assignment": assignment.as_str(),
-                }),
+                &Audience::all(),
+                SessionEvent::SessionCreated {
+                    mode,
+                    seats: members.len(),
+                    venues: venue_seats,
+                    bidders: bidders.clone(),
+                    criteria: criteria.clone(),
+                    assignment,
+                },
             )
             .await?;
         let mut entry = AuditEntry::new("session.created", now, Actor::of(host))
             .reference("draw", &draw.id)
-            .data("mode", &mode)
+            .data("mode", mode.as_str())
             .data("seats", members.len())
             .data(
                 "tokens",
@@ -190,11 +192,11 @@ impl SessionService {
         &self,
         tx: &mut Tx,
         host: &Principal,
-        mode: &str,
+        mode: SessionMode,
         venues: &[crate::session::NewVenue],
         committee_size: usize,
     ) -> Result<Vec<VenueRow>, SessionError> {
-        if mode == "distributed" {
+        if mode == SessionMode::Distributed {
             if !venues.is_empty() {
                 return Err(invalid(
                     "venues",
@@ -245,7 +247,7 @@ impl SessionService {
                     let account = tx
                         .account_by_username(username)
                         .await?
-                        .filter(|a| a.role == Role::Center.as_str() && !a.disabled)
+                        .filter(|a| a.role == Role::Center && !a.disabled)
                         .ok_or_else(|| {
                             invalid(
                                 field("operator"),
@@ -315,7 +317,7 @@ impl SessionService {
                 "only the host and the session's supervisors contribute".into(),
             ));
         }
-        if loaded.row.assignment != "random" {
+        if loaded.row.assignment != Assignment::Random {
             return Err(SessionError::Conflict(
                 "the session's seats are not assigned at random".into(),
             ));
@@ -338,16 +340,18 @@ impl SessionService {
         let mut writer = Writer::new(&mut tx, session_id, now);
         writer
             .event(
-                "all",
-                "contribution",
-                json!({"position": position, "role": role.name()}),
+                &Audience::all(),
+                SessionEvent::Contribution {
+                    position,
+                    role: role.name(),
+                },
             )
             .await?;
         writer
             .audit(
                 AuditEntry::new("session.contribution", now, Actor::of(who))
                     .data("position", position)
-                    .data("role", role.name())
+                    .data("role", role.name().as_str())
                     .data("sha256", hex::encode(sha256(bytes))),
             )
             .await?;
@@ -425,7 +429,7 @@ async fn validate_supervisors(
         let account = tx
             .account_by_username(username)
             .await?
-            .filter(|a| a.role == Role::Supervisor.as_str() && !a.disabled)
+            .filter(|a| a.role == Role::Supervisor && !a.disabled)
             .ok_or_else(|| {
                 invalid(
                     format!("supervisors[{index}]"),

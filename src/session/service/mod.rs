@@ -12,24 +12,27 @@ mod seats;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::protocol::{ClientFrame, Request, ServerFrame};
+use super::events::{Audience, EventKind, Placement, SessionEvent, VenueSeats};
+use super::protocol::{ClientFrame, Outcome, Request, ServerFrame, Vacancy};
 use super::rules::{
     self, Criterion, Phase, Rating, ScoreSheet, SeatFacts, SessionFacts, Signature,
 };
 use super::slots::{ConnectionSlot, ConnectionSlots};
 use super::{
-    Assignment, Hub, IssuedTicket, Member, NewSession, SessionError, SessionRole, SessionSeatView,
-    SessionView, VenueView, corrupt, invalid, seat_label,
+    Assignment, ClarificationState, Hub, IssuedTicket, Member, NewSession, RoleName, SeatState,
+    SessionError, SessionMode, SessionRole, SessionSeatView, SessionView, SheetState,
+    SignatureKind, VenueView, VoidReason, corrupt, invalid, seat_label,
 };
 use crate::audit::{self, Actor, AuditEntry};
 use crate::auth::{Principal, Role};
 use crate::clock::{Millis, SharedClock, to_rfc3339};
 use crate::config::SessionSettings;
 use crate::crypto::{KeyRing, Rng, constant_time_eq, sha256};
-use crate::draw::DrawToken;
 use crate::draw::service::{DrawService, PendingReplacement, committee_complete};
+use crate::draw::{CandidateState, DrawToken, VacancyReason};
 use crate::notify::invitations::expert_tag;
 use crate::store::sessions::{SeatAct, SeatRow, SessionRow, TicketRow, VenueRow};
 use crate::store::{Store, StoreError, Tx};
@@ -38,8 +41,6 @@ use crate::store::{Store, StoreError, Tx};
 const MAX_VENUE_SEATS: u32 = 50;
 const MAX_VENUES: usize = 20;
 const MAX_SUPERVISORS: usize = 10;
-/// Why a host may vacate a seat mid-session.
-pub const HOST_REPLACEMENT_REASONS: [&str; 2] = ["recused", "withdrew"];
 
 pub struct SessionService {
     store: Store,
@@ -50,6 +51,13 @@ pub struct SessionService {
     hub: Arc<Hub>,
     slots: ConnectionSlots,
     settings: SessionSettings,
+}
+
+/// A request's answer as kept for its retries: bound to the request it answered.
+#[derive(Serialize, Deserialize)]
+struct StoredReply<R> {
+    request_sha256: String,
+    result: R,
 }
 
 /// What [`SessionService::events_after`] read.
@@ -69,7 +77,7 @@ struct Loaded {
     supervisors: Vec<String>,
     seats: Vec<SeatRow>,
     /// The draw family's seat states by (draw id, token).
-    family: HashMap<(String, Vec<u8>), String>,
+    family: HashMap<(String, Vec<u8>), CandidateState>,
     bidders: Vec<String>,
     criteria: Vec<Criterion>,
     committee_size: usize,
@@ -85,13 +93,13 @@ impl Loaded {
     }
 
     fn active_seats(&self) -> impl Iterator<Item = &SeatRow> {
-        self.seats.iter().filter(|s| s.state == "active")
+        self.seats.iter().filter(|s| s.state == SeatState::Active)
     }
 
     fn confirmed(&self, seat: &SeatRow) -> bool {
         self.family
             .get(&(seat.draw_id.clone(), seat.token.clone()))
-            .is_some_and(|state| state == "confirmed")
+            .is_some_and(|state| *state == CandidateState::Confirmed)
     }
 
     fn facts(&self) -> SessionFacts {
@@ -104,7 +112,7 @@ impl Loaded {
                 .iter()
                 .map(|seat| SeatFacts {
                     seat: seat.seat as u32,
-                    active: seat.state == "active",
+                    active: seat.state == SeatState::Active,
                     confirmed: self.confirmed(seat),
                     checked_in: seat.checked_in_at.is_some(),
                     declared_no_conflict: seat.declared_at.is_some(),
@@ -114,9 +122,9 @@ impl Loaded {
                         .get(&seat.seat)
                         .map(|sheets| sheets.iter().map(|s| s.bidder.clone()).collect())
                         .unwrap_or_default(),
-                    signature: match (seat.signature.as_deref(), &seat.dissent_reasons) {
-                        (Some("agree"), _) => Some(Signature::Agree),
-                        (Some(_), Some(reasons)) => Some(Signature::Dissent {
+                    signature: match (seat.signature, &seat.dissent_reasons) {
+                        (Some(SignatureKind::Agree), _) => Some(Signature::Agree),
+                        (Some(SignatureKind::Dissent), Some(reasons)) => Some(Signature::Dissent {
                             reasons: reasons.clone(),
                         }),
                         _ => None,
@@ -130,12 +138,8 @@ impl Loaded {
     }
 
     /// Who may see events meant for the committee as it is now: staff and the active seats.
-    fn committee_audience(&self) -> String {
-        let mut audience = String::from("staff");
-        for seat in self.active_seats() {
-            audience.push_str(&format!(",seat:{}", seat.seat));
-        }
-        audience
+    fn committee_audience(&self) -> Audience {
+        Audience::staff_and(self.active_seats().map(|seat| seat.seat as u32))
     }
 }
 
@@ -159,14 +163,13 @@ impl<'a> Writer<'a> {
 
     async fn event(
         &mut self,
-        audience: &str,
-        kind: &str,
-        data: Value,
+        audience: &Audience,
+        event: SessionEvent,
     ) -> Result<i64, SessionError> {
-        let body = serde_json::to_string(&data).map_err(corrupt)?;
+        let body = event.data_json().map_err(corrupt)?;
         let seq = self
             .tx
-            .append_session_event(&self.session_id, audience, kind, &body, self.now)
+            .append_session_event(&self.session_id, audience, event.kind(), &body, self.now)
             .await?;
         self.wrote_events = true;
         Ok(seq)
@@ -263,9 +266,9 @@ impl SessionService {
         SessionView {
             session_id: loaded.row.id.clone(),
             draw_id: loaded.row.draw_id.clone(),
-            mode: loaded.row.mode.clone(),
+            mode: loaded.row.mode,
             phase: loaded.phase,
-            assignment: loaded.row.assignment.clone(),
+            assignment: loaded.row.assignment,
             assignment_commitment: loaded.row.secret_commitment.as_ref().map(hex::encode),
             contributions: loaded.contributions as u32,
             venues: loaded
@@ -288,12 +291,12 @@ impl SessionService {
                     seat: seat.seat as u32,
                     label: seat_label(seat.seat as u32),
                     venue: seat.venue.map(|v| v as u32),
-                    state: seat.state.clone(),
-                    void_reason: seat.void_reason.clone(),
+                    state: seat.state,
+                    void_reason: seat.void_reason,
                     confirmed: loaded.confirmed(seat),
                     checked_in: seat.checked_in_at.is_some(),
                     declared: seat.declared_at.is_some(),
-                    signed: seat.signature.clone(),
+                    signed: seat.signature,
                 })
                 .collect(),
             chair: loaded.row.chair_seat.map(|c| c as u32),
@@ -301,7 +304,7 @@ impl SessionService {
             criteria: loaded.criteria.clone(),
             deviation_percent: loaded.row.deviation_percent as u32,
             report_sha256: loaded.row.report_sha256.as_ref().map(hex::encode),
-            your_role: role.name().into(),
+            your_role: role.name(),
             your_seat: role.seat(),
             last_seq: loaded.row.next_seq - 1,
         }
@@ -397,14 +400,14 @@ impl SessionService {
             .await?
         {
             tx.rollback().await?;
-            let stored: Value = serde_json::from_str(&reply).map_err(corrupt)?;
-            if stored["request_sha256"] != request_digest.as_str() {
+            let stored: StoredReply<Value> = serde_json::from_str(&reply).map_err(corrupt)?;
+            if stored.request_sha256 != request_digest {
                 return Err(SessionError::Conflict(format!(
                     "request id {} was already used for a different request; use a new id",
                     frame.id
                 )));
             }
-            return Ok(stored["result"].clone());
+            return Ok(stored.result);
         }
         let mut loaded = load(&mut tx, &member.session_id).await?;
         let mut writer = Writer::new(&mut tx, &member.session_id, now);
@@ -419,7 +422,8 @@ impl SessionService {
                 &mut pending,
             )
             .await;
-        let result = match result {
+        let result = match result.and_then(|outcome| serde_json::to_value(outcome).map_err(corrupt))
+        {
             Ok(result) => result,
             Err(error) => {
                 // Nothing the refused request wrote may remain (the seat sync is redone by the
@@ -428,9 +432,11 @@ impl SessionService {
                 return Err(error);
             }
         };
-        let reply =
-            serde_json::to_string(&json!({"request_sha256": request_digest, "result": result}))
-                .map_err(corrupt)?;
+        let reply = serde_json::to_string(&StoredReply {
+            request_sha256: request_digest,
+            result: &result,
+        })
+        .map_err(corrupt)?;
         tx.insert_session_request(
             &member.session_id,
             &member.account_id,
@@ -458,7 +464,7 @@ impl SessionService {
         member: &Member,
         request: Request,
         pending: &mut Vec<PendingReplacement>,
-    ) -> Result<Value, SessionError> {
+    ) -> Result<Outcome, SessionError> {
         let phase = loaded.phase;
         if phase == Phase::Closed {
             return Err(wrong_phase(phase, "the session is closed"));
@@ -506,35 +512,37 @@ impl SessionService {
                 rules::check_text("text", &text, rules::MAX_TEXT_CHARS)
                     .map_err(|(f, p)| invalid(f, p))?;
                 let text = text.trim().to_owned();
+                let sha256 = hex::encode(sha256(text.as_bytes()));
                 writer
-                    .event("all", "warning", json!({"text": text}))
+                    .event(&Audience::all(), SessionEvent::Warning { text })
                     .await?;
                 writer
                     .audit(
                         AuditEntry::new("session.warning", writer.now, member.actor())
-                            .data("sha256", hex::encode(sha256(text.as_bytes()))),
+                            .data("sha256", sha256),
                     )
                     .await?;
-                Ok(json!({}))
+                Ok(Outcome::Warned {})
             }
             (Request::Advance { to }, SessionRole::Host) => {
                 self.advance(writer, loaded, member, to).await
             }
             (Request::Replace { seat, reason }, SessionRole::Host) => {
-                if !HOST_REPLACEMENT_REASONS.contains(&reason.as_str()) {
+                let Some(reason) = VacancyReason::recorded_by_staff(&reason) else {
                     return Err(invalid(
                         "reason",
-                        format!("must be one of {}", HOST_REPLACEMENT_REASONS.join(", ")),
+                        format!("must be one of {}", VacancyReason::staff_names(", ")),
                     ));
-                }
+                };
                 if phase == Phase::Scheduled {
                     return Err(wrong_phase(
                         phase,
                         "before check-in, vacate a seat through the draw",
                     ));
                 }
-                self.vacate(writer, loaded, member.actor(), seat, &reason, pending)
+                self.vacate(writer, loaded, member.actor(), seat, reason, pending)
                     .await
+                    .map(Outcome::Replaced)
             }
             (
                 Request::Sign {
@@ -566,7 +574,7 @@ impl SessionService {
     fn active_seat<'a>(&self, loaded: &'a Loaded, seat: u32) -> Result<&'a SeatRow, SessionError> {
         loaded
             .seat(seat)
-            .filter(|s| s.state == "active")
+            .filter(|s| s.state == SeatState::Active)
             .ok_or_else(|| {
                 SessionError::Forbidden(format!(
                     "{} has been replaced; its conclusions are void",
@@ -622,7 +630,7 @@ async fn load(tx: &mut Tx, session_id: &str) -> Result<Loaded, SessionError> {
         .session(session_id)
         .await?
         .ok_or(SessionError::NotFound)?;
-    let phase = parse_phase(&row.phase)?;
+    let phase = row.phase;
     let venues = tx.session_venues(session_id).await?;
     let supervisors = tx.session_supervisors(session_id).await?;
     let seats = tx.session_seats(session_id).await?;
@@ -635,7 +643,7 @@ async fn load(tx: &mut Tx, session_id: &str) -> Result<Loaded, SessionError> {
         .sum();
     let mut sheets: BTreeMap<i32, Vec<ScoreSheet>> = BTreeMap::new();
     for sheet in tx.session_sheets(session_id).await? {
-        if sheet.state == "live" {
+        if sheet.state == SheetState::Live {
             sheets
                 .entry(sheet.seat)
                 .or_default()
@@ -662,7 +670,7 @@ async fn load(tx: &mut Tx, session_id: &str) -> Result<Loaded, SessionError> {
 async fn family_states(
     tx: &mut Tx,
     root_id: &str,
-) -> Result<HashMap<(String, Vec<u8>), String>, SessionError> {
+) -> Result<HashMap<(String, Vec<u8>), CandidateState>, SessionError> {
     Ok(tx
         .family_seats(root_id)
         .await?
@@ -675,10 +683,6 @@ async fn family_states(
 fn sheet_digest_input(sheet: &ScoreSheet) -> Result<Vec<u8>, SessionError> {
     let value = serde_json::to_value(sheet).map_err(corrupt)?;
     crate::audit::entry::canonical_json(&value).map_err(corrupt)
-}
-
-fn parse_phase(text: &str) -> Result<Phase, SessionError> {
-    Phase::parse(text).ok_or_else(|| corrupt(format!("unknown phase {text}")))
 }
 
 fn wrong_phase(phase: Phase, detail: &str) -> SessionError {

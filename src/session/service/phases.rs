@@ -10,9 +10,9 @@ impl SessionService {
         loaded: &mut Loaded,
         member: &Member,
         to: Phase,
-    ) -> Result<Value, SessionError> {
+    ) -> Result<Outcome, SessionError> {
         let mut facts = loaded.facts();
-        if to == Phase::CheckIn && loaded.row.assignment == "random" {
+        if to == Phase::CheckIn && loaded.row.assignment == Assignment::Random {
             facts.assignment_needs_entropy = writer
                 .tx
                 .session_contributions(&loaded.row.id)
@@ -30,14 +30,14 @@ impl SessionService {
             });
         }
         let from = loaded.phase;
-        let mut result = json!({"from": from.as_str(), "to": to.as_str()});
+        let mut report_sha256 = None;
         match to {
             Phase::CheckIn => self.assign_seats(writer, loaded).await?,
             Phase::Summary => {
                 let summary = self.summary(loaded);
                 let audience = loaded.committee_audience();
                 writer
-                    .event(&audience, "sheets_revealed", json!({"bidders": summary}))
+                    .event(&audience, SessionEvent::SheetsRevealed { bidders: summary })
                     .await?;
             }
             Phase::Signing => {
@@ -54,11 +54,13 @@ impl SessionService {
                 writer
                     .event(
                         &audience,
-                        "report_ready",
-                        json!({"report_sha256": hex::encode(digest), "report": report}),
+                        SessionEvent::ReportReady {
+                            report_sha256: hex::encode(digest),
+                            report,
+                        },
                     )
                     .await?;
-                result["report_sha256"] = json!(hex::encode(digest));
+                report_sha256 = Some(hex::encode(digest));
             }
             Phase::Closed => {
                 let report = self.report(loaded, true);
@@ -77,9 +79,11 @@ impl SessionService {
                     .await?;
                 writer
                     .event(
-                        "all",
-                        "closed",
-                        json!({"report_sha256": hex::encode(digest), "signed_report_of": draft}),
+                        &Audience::all(),
+                        SessionEvent::Closed {
+                            report_sha256: hex::encode(digest),
+                            signed_report_of: draft.clone(),
+                        },
                     )
                     .await?;
                 writer
@@ -90,20 +94,20 @@ impl SessionService {
                             .data("draft_sha256", draft),
                     )
                     .await?;
-                result["report_sha256"] = json!(hex::encode(digest));
+                report_sha256 = Some(hex::encode(digest));
             }
             _ => {}
         }
-        writer
-            .tx
-            .set_session_phase(&loaded.row.id, to.as_str())
-            .await?;
+        writer.tx.set_session_phase(&loaded.row.id, to).await?;
         loaded.phase = to;
         writer
             .event(
-                "all",
-                "phase_changed",
-                json!({"from": from.as_str(), "to": to.as_str()}),
+                &Audience::all(),
+                SessionEvent::PhaseChanged {
+                    from,
+                    to,
+                    reason: None,
+                },
             )
             .await?;
         writer
@@ -113,7 +117,11 @@ impl SessionService {
                     .data("to", to.as_str()),
             )
             .await?;
-        Ok(result)
+        Ok(Outcome::Advanced {
+            from,
+            to,
+            report_sha256,
+        })
     }
 
     /// Check-in opens: seats are placed in venues (random: the committed secret is revealed and
@@ -123,14 +131,14 @@ impl SessionService {
         writer: &mut Writer<'_>,
         loaded: &mut Loaded,
     ) -> Result<(), SessionError> {
-        if loaded.row.mode == "distributed" {
+        if loaded.row.mode == SessionMode::Distributed {
             return Ok(());
         }
         let active: Vec<u32> = loaded.active_seats().map(|s| s.seat as u32).collect();
         let capacities: Vec<u32> = loaded.venues.iter().map(|v| v.seats as u32).collect();
         let mut entry = AuditEntry::new("session.seats_assigned", writer.now, Actor::System)
-            .data("assignment", &loaded.row.assignment);
-        let placement = if loaded.row.assignment == "random" {
+            .data("assignment", loaded.row.assignment.as_str());
+        let placement = if loaded.row.assignment == Assignment::Random {
             let sealed = loaded
                 .row
                 .sealed_secret
@@ -166,12 +174,19 @@ impl SessionService {
             if let Some(row) = loaded.seats.iter_mut().find(|s| s.seat as u32 == *seat) {
                 row.venue = Some(*venue as i32);
             }
-            assigned.push(json!({"seat": seat, "venue": venue}));
+            assigned.push(Placement {
+                seat: *seat,
+                venue: *venue,
+            });
         }
+        let entry = entry.data("placement", &assigned);
         writer
-            .event("all", "seats_assigned", json!({"seats": assigned}))
+            .event(
+                &Audience::all(),
+                SessionEvent::SeatsAssigned { seats: assigned },
+            )
             .await?;
-        writer.audit(entry.data("placement", &assigned)).await?;
+        writer.audit(entry).await?;
         Ok(())
     }
 
@@ -182,7 +197,7 @@ impl SessionService {
             .filter(|(seat, _)| {
                 loaded
                     .seat(**seat as u32)
-                    .is_some_and(|s| s.state == "active")
+                    .is_some_and(|s| s.state == SeatState::Active)
             })
             .flat_map(|(seat, sheets)| sheets.iter().map(move |s| (*seat as u32, s.clone())))
             .collect();
@@ -207,10 +222,10 @@ impl SessionService {
                     "venue": s.venue,
                     "state": s.state,
                 });
-                if s.state == "void" {
+                if s.state == SeatState::Void {
                     seat["void_reason"] = json!(s.void_reason);
                 }
-                if signed && s.state == "active" {
+                if signed && s.state == SeatState::Active {
                     seat["signature"] = json!(s.signature);
                     if let Some(reasons) = &s.dissent_reasons {
                         seat["dissent_reasons"] = json!(reasons);

@@ -13,9 +13,9 @@ impl SessionService {
         loaded: &mut Loaded,
         actor: Actor,
         seat: u32,
-        reason: &str,
+        reason: VacancyReason,
         pending: &mut Vec<PendingReplacement>,
-    ) -> Result<Value, SessionError> {
+    ) -> Result<Vacancy, SessionError> {
         let row = self.active_seat(loaded, seat)?.clone();
         writer.tx.lock_draw(&row.draw_id).await?;
         let draw = writer
@@ -31,14 +31,18 @@ impl SessionService {
         pending.push(replacement);
         // The draw has vacated the seat and seated its successor: read the family anew.
         loaded.family = family_states(writer.tx, &loaded.row.draw_id).await?;
-        self.void_seat(writer, loaded, seat, reason, actor).await?;
+        self.void_seat(writer, loaded, seat, reason.into(), actor)
+            .await?;
         // The successor (if the stratum had a reserve) joins as a new seat; with none left a
         // linked draw is started after commit, and its member joins when seated.
         let before = loaded.seats.len();
         self.sync_seats(writer, loaded).await?;
         let added = loaded.seats.get(before).map(|s| s.seat as u32);
 
-        Ok(json!({"vacated": seat, "successor_seat": added}))
+        Ok(Vacancy {
+            vacated: seat,
+            successor_seat: added,
+        })
     }
 
     pub(super) async fn void_seat(
@@ -46,7 +50,7 @@ impl SessionService {
         writer: &mut Writer<'_>,
         loaded: &mut Loaded,
         seat: u32,
-        reason: &str,
+        reason: VoidReason,
         actor: Actor,
     ) -> Result<(), SessionError> {
         if !writer
@@ -61,15 +65,19 @@ impl SessionService {
             .map(|s| hex::encode(&s.token))
             .unwrap_or_default();
         if let Some(row) = loaded.seats.iter_mut().find(|s| s.seat as u32 == seat) {
-            row.state = "void".into();
-            row.void_reason = Some(reason.into());
+            row.state = SeatState::Void;
+            row.void_reason = Some(reason);
         }
         let voided_sheets = loaded.sheets.remove(&(seat as i32)).map_or(0, |s| s.len());
         writer
             .event(
-                "all",
-                "seat_vacated",
-                json!({"seat": seat, "label": seat_label(seat), "reason": reason, "voided_sheets": voided_sheets}),
+                &Audience::all(),
+                SessionEvent::SeatVacated {
+                    seat,
+                    label: seat_label(seat),
+                    reason,
+                    voided_sheets,
+                },
             )
             .await?;
         writer
@@ -77,7 +85,7 @@ impl SessionService {
                 AuditEntry::new("session.seat_vacated", writer.now, actor)
                     .data("seat", seat)
                     .data("token", token)
-                    .data("reason", reason)
+                    .data("reason", reason.as_str())
                     .data("voided_sheets", voided_sheets),
             )
             .await?;
@@ -85,7 +93,7 @@ impl SessionService {
             writer.tx.set_session_chair(&loaded.row.id, None).await?;
             loaded.row.chair_seat = None;
             writer
-                .event("all", "chair_vacated", json!({"seat": seat}))
+                .event(&Audience::all(), SessionEvent::ChairVacated { seat })
                 .await?;
         }
         if loaded.phase >= Phase::Summary && loaded.phase < Phase::Closed {
@@ -98,23 +106,28 @@ impl SessionService {
             writer.tx.clear_session_signatures(&loaded.row.id).await?;
             writer
                 .tx
-                .set_session_phase(&loaded.row.id, Phase::Evaluation.as_str())
+                .set_session_phase(&loaded.row.id, Phase::Evaluation)
                 .await?;
             loaded.phase = Phase::Evaluation;
             writer
                 .event(
-                    "all",
-                    "phase_changed",
-                    json!({"from": from.as_str(), "to": "evaluation",
-                           "reason": format!("{} was replaced; the successor evaluates afresh", seat_label(seat))}),
+                    &Audience::all(),
+                    SessionEvent::PhaseChanged {
+                        from,
+                        to: Phase::Evaluation,
+                        reason: Some(format!(
+                            "{} was replaced; the successor evaluates afresh",
+                            seat_label(seat)
+                        )),
+                    },
                 )
                 .await?;
             writer
                 .audit(
                     AuditEntry::new("session.phase", writer.now, Actor::System)
                         .data("from", from.as_str())
-                        .data("to", "evaluation")
-                        .data("reason", "seat_vacated"),
+                        .data("to", Phase::Evaluation.as_str())
+                        .data("reason", EventKind::SeatVacated.as_str()),
                 )
                 .await?;
         }
@@ -137,12 +150,12 @@ impl SessionService {
                 loaded
                     .family
                     .get(&(s.draw_id.clone(), s.token.clone()))
-                    .is_some_and(|state| state == "replaced")
+                    .is_some_and(|state| *state == CandidateState::Replaced)
             })
             .map(|s| s.seat as u32)
             .collect();
         for seat in replaced {
-            self.void_seat(writer, loaded, seat, "replaced", Actor::System)
+            self.void_seat(writer, loaded, seat, VoidReason::Replaced, Actor::System)
                 .await?;
         }
         let known: BTreeSet<(String, Vec<u8>)> = loaded
@@ -153,13 +166,15 @@ impl SessionService {
         let mut newcomers: Vec<(String, Vec<u8>)> = loaded
             .family
             .iter()
-            .filter(|(key, state)| state.as_str() != "replaced" && !known.contains(*key))
+            .filter(|(key, state)| **state != CandidateState::Replaced && !known.contains(*key))
             .map(|(key, _)| key.clone())
             .collect();
         newcomers.sort();
         for (draw_id, token) in newcomers {
             let seat = loaded.seats.iter().map(|s| s.seat).max().unwrap_or(0) + 1;
-            let venue = if loaded.phase == Phase::Scheduled || loaded.row.mode == "distributed" {
+            let venue = if loaded.phase == Phase::Scheduled
+                || loaded.row.mode == SessionMode::Distributed
+            {
                 None
             } else {
                 Some(self.roomiest_venue(loaded))
@@ -173,7 +188,7 @@ impl SessionService {
                 draw_id: draw_id.clone(),
                 token: token.clone(),
                 venue,
-                state: "active".into(),
+                state: SeatState::Active,
                 void_reason: None,
                 checked_in_at: None,
                 declared_at: None,
@@ -184,9 +199,12 @@ impl SessionService {
             });
             writer
                 .event(
-                    "all",
-                    "seat_added",
-                    json!({"seat": seat, "label": seat_label(seat as u32), "venue": venue}),
+                    &Audience::all(),
+                    SessionEvent::SeatAdded {
+                        seat,
+                        label: seat_label(seat as u32),
+                        venue,
+                    },
                 )
                 .await?;
             writer

@@ -1,0 +1,169 @@
+//! What a session and its seats, sheets and clarifications are in: the states the session
+//! tables keep as text, parsed where their rows are read (`store::text_enum`). The phase is the
+//! rules' [`super::rules::Phase`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::draw::VacancyReason;
+use crate::draw::filter::EvaluationMode;
+use crate::store::text_enum::text_enum;
+
+text_enum! {
+    /// How a session's committee sits: the draw's mode, remote ones only.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum SessionMode {
+        /// A main venue and sub-venues in other cities.
+        CrossSite = "cross_site",
+        /// Every expert at their own seat.
+        Distributed = "distributed",
+    }
+}
+
+impl SessionMode {
+    /// The session mode of a draw's evaluation; none for an on-site one, which a session does
+    /// not coordinate.
+    pub fn of(mode: EvaluationMode) -> Option<Self> {
+        match mode {
+            EvaluationMode::OnSite => None,
+            EvaluationMode::CrossSite => Some(Self::CrossSite),
+            EvaluationMode::Distributed => Some(Self::Distributed),
+        }
+    }
+}
+
+text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Assignment {
+        /// Seats are placed across venues by commit-then-reveal randomness.
+        Random = "random",
+        /// Seats fill the venues in order (Expert 1.. at the main venue first).
+        InOrder = "in_order",
+        /// A distributed session has no venues.
+        None = "none",
+    }
+}
+
+text_enum! {
+    /// A session role without its seat or venue: what tickets keep and frames name.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum RoleName {
+        Host = "host",
+        Operator = "operator",
+        Supervisor = "supervisor",
+        Expert = "expert",
+    }
+}
+
+text_enum! {
+    /// A seat is active until its member is replaced; then it is void, with its conclusions.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum SeatState {
+        Active = "active",
+        Void = "void",
+    }
+}
+
+text_enum! {
+    /// Why a seat is void.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum VoidReason {
+        /// The member declared a conflict, or the host recorded a recusal.
+        Recused = "recused",
+        /// The host recorded that the member left.
+        Withdrew = "withdrew",
+        /// The draw vacated the seat another way (a decline, a missed deadline, or the center
+        /// through the draw).
+        Replaced = "replaced",
+    }
+}
+
+impl From<VacancyReason> for VoidReason {
+    fn from(reason: VacancyReason) -> Self {
+        match reason {
+            VacancyReason::Recused => Self::Recused,
+            VacancyReason::Withdrew => Self::Withdrew,
+            VacancyReason::Declined | VacancyReason::NoAnswer => Self::Replaced,
+        }
+    }
+}
+
+text_enum! {
+    /// A live sheet counts; a void one was its replaced member's.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum SheetState {
+        Live = "live",
+        Void = "void",
+    }
+}
+
+text_enum! {
+    /// A clarification request, decided once by a supervisor.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ClarificationState {
+        Pending = "pending",
+        Approved = "approved",
+        Refused = "refused",
+    }
+}
+
+text_enum! {
+    /// How a member signed the report.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum SignatureKind {
+        Agree = "agree",
+        /// With written reasons.
+        Dissent = "dissent",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::text_enum::assert_serde_is_text;
+
+    #[test]
+    fn session_states_serialise_as_their_stored_text() {
+        assert_serde_is_text::<SessionMode>();
+        assert_serde_is_text::<Assignment>();
+        assert_serde_is_text::<RoleName>();
+        assert_serde_is_text::<SeatState>();
+        assert_serde_is_text::<VoidReason>();
+        assert_serde_is_text::<SheetState>();
+        assert_serde_is_text::<ClarificationState>();
+        assert_serde_is_text::<SignatureKind>();
+        assert_serde_is_text::<super::super::rules::Phase>();
+    }
+
+    #[test]
+    fn a_vacancy_the_session_did_not_record_voids_the_seat_as_replaced() {
+        assert_eq!(
+            VoidReason::from(VacancyReason::Recused),
+            VoidReason::Recused
+        );
+        assert_eq!(
+            VoidReason::from(VacancyReason::Withdrew),
+            VoidReason::Withdrew
+        );
+        assert_eq!(
+            VoidReason::from(VacancyReason::Declined),
+            VoidReason::Replaced
+        );
+        assert_eq!(
+            VoidReason::from(VacancyReason::NoAnswer),
+            VoidReason::Replaced
+        );
+        assert_eq!(
+            SessionMode::of(EvaluationMode::CrossSite),
+            Some(SessionMode::CrossSite)
+        );
+        assert_eq!(SessionMode::of(EvaluationMode::OnSite), None);
+    }
+}
