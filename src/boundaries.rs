@@ -56,8 +56,6 @@ const KNOWN_EXCEPTIONS: &[(&str, &str)] = &[
     // The PostgreSQL `LISTEN` side of session events (`PgListener` and the channel name
     // `sealdraw_session_events`) belongs in `store`, beside the `pg_notify` that writes them.
     ("session::hub", "sqlx"),
-    // A pool timeout is recognised by sqlx's error; `store` should name that fault itself.
-    ("http::problem", "sqlx"),
     // Publication asks whether the draw's evaluation session has closed; it moves out of
     // `notify` into a module that may use `session`.
     ("notify::invitations", "session::rules"),

@@ -82,7 +82,7 @@ impl From<StoreError> for ApiError {
                 "Conflict",
                 format!("a record with the same {what} already exists"),
             ),
-            StoreError::Database(sqlx::Error::PoolTimedOut) => {
+            StoreError::Unavailable => {
                 Self::unavailable("the database is not reachable; retry shortly")
             }
             other => Self::internal(format!("{other}: {:?}", other)),
