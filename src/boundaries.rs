@@ -53,9 +53,6 @@ const KNOWN_EXCEPTIONS: &[(&str, &str)] = &[
     // the draw's transaction, and invitations call back into `draw::service` for
     // replacements and the committee.
     ("draw::service", "notify::invitations"),
-    // The PostgreSQL `LISTEN` side of session events (`PgListener` and the channel name
-    // `sealdraw_session_events`) belongs in `store`, beside the `pg_notify` that writes them.
-    ("session::hub", "sqlx"),
     // Publication asks whether the draw's evaluation session has closed; it moves out of
     // `notify` into a module that may use `session`.
     ("notify::invitations", "session::rules"),
