@@ -27,6 +27,7 @@ use crate::http::{self, AppState, PeerCertificate};
 use crate::notify::NotifyService;
 use crate::notify::invitations::{InvitationPolicy, InvitationService};
 use crate::pool::PoolService;
+use crate::publication::PublicationService;
 use crate::session::{Hub, SessionService};
 use crate::store::{ConnectOptions, Store};
 use crate::tls::{self, TlsOptions};
@@ -155,6 +156,11 @@ impl Application {
             draws.clone(),
             settings.notify.webhook_secret.clone(),
         ));
+        let publications = Arc::new(PublicationService::new(
+            store.clone(),
+            clock.clone(),
+            draws.clone(),
+        ));
         let notify = Arc::new(NotifyService::new(
             store.clone(),
             clock.clone(),
@@ -184,6 +190,7 @@ impl Application {
             pool,
             draws,
             invitations,
+            publications,
             notify,
             sessions,
             clock,
