@@ -25,7 +25,7 @@ use crate::draw::service::DrawService;
 use crate::http::secured_stream::SecuredStream;
 use crate::http::{self, AppState, PeerCertificate};
 use crate::notify::NotifyService;
-use crate::notify::invitations::{InvitationPolicy, InvitationService};
+use crate::notify::invitations::{InvitationPolicy, InvitationService, Inviter};
 use crate::pool::PoolService;
 use crate::publication::PublicationService;
 use crate::session::{Hub, SessionService};
@@ -138,10 +138,14 @@ impl Application {
             keys.clone(),
             audit.clone(),
             settings.draw.clone(),
-            InvitationPolicy {
-                answer_minutes: settings.notify.answer_deadline_minutes,
-                hotline: settings.notify.hotline.clone(),
-            },
+            Arc::new(Inviter::new(
+                keys.clone(),
+                rng.clone(),
+                InvitationPolicy {
+                    answer_minutes: settings.notify.answer_deadline_minutes,
+                    hotline: settings.notify.hotline.clone(),
+                },
+            )),
         ));
         // A draw completed by a contribution just before the last stop is executed now, before
         // anyone is served, rather than when its window closes.

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use futures_util::future::BoxFuture;
 use serde::Serialize;
 
 use crate::audit::{self, Actor, AuditEntry};
@@ -14,7 +15,7 @@ use crate::clock::{Millis, SharedClock, to_rfc3339};
 use crate::crypto::seal::SealError;
 use crate::crypto::{KeyRing, Rng, constant_time_eq};
 use crate::draw::filter::EvaluationMode;
-use crate::draw::service::{DrawService, DrawServiceError, PendingReplacement};
+use crate::draw::service::{DrawService, DrawServiceError, PendingReplacement, SeatedHook};
 use crate::draw::{DrawToken, VacancyReason};
 use crate::store::draws::DrawRow;
 use crate::store::invitations::{Answer, InvitationRow};
@@ -203,6 +204,48 @@ pub async fn invite_all(
         audit::append(tx, &entry).await?;
     }
     Ok(rows.into_iter().map(|row| row.id).collect())
+}
+
+/// Invites the experts a draw seats, in the draw's own transaction: the draw's
+/// [`SeatedHook`], so the draw need not know how its experts are told.
+pub struct Inviter {
+    keys: Arc<KeyRing>,
+    rng: Rng,
+    policy: InvitationPolicy,
+}
+
+impl Inviter {
+    pub fn new(keys: Arc<KeyRing>, rng: Rng, policy: InvitationPolicy) -> Self {
+        Self { keys, rng, policy }
+    }
+}
+
+impl SeatedHook for Inviter {
+    fn seated<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        draw: &'a DrawRow,
+        seats: &'a [(DrawToken, String)],
+        now: Millis,
+    ) -> BoxFuture<'a, Result<(), DrawServiceError>> {
+        Box::pin(async move {
+            invite_all(tx, &self.keys, &self.rng, &self.policy, now, draw, seats)
+                .await
+                .map(drop)
+                .map_err(as_draw_error)
+        })
+    }
+}
+
+/// An invitation that could not be written fails the draw's step with it.
+fn as_draw_error(error: InvitationError) -> DrawServiceError {
+    match error {
+        InvitationError::Store(e) => DrawServiceError::Store(e),
+        InvitationError::Audit(e) => DrawServiceError::Audit(e),
+        InvitationError::Sealing(e) => DrawServiceError::Sealing(e),
+        InvitationError::Randomness => DrawServiceError::Randomness,
+        other => DrawServiceError::Corrupt(other.to_string()),
+    }
 }
 
 /// `count` one-time codes, distinct and unique among open invitations, checked before the
