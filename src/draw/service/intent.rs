@@ -2,7 +2,33 @@
 //! the eligible sets and `H(s)` committed and logged before any randomness exists. Also the
 //! penalties the rules read.
 
-use super::*;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike};
+
+use crate::audit::{self, Actor, AuditEntry};
+use crate::auth::Principal;
+use crate::clock::{Millis, to_rfc3339};
+use crate::crypto::KeyRing;
+use crate::draw::filter::{
+    AvoidedOrganisation, Candidate, DrawFilter, EvaluationMode, FILTER_VERSION, PoolFacts,
+    PoolRules,
+};
+use crate::draw::{
+    DrawError, DrawPlan, DrawRequest, DrawStatus, DrawToken, EligibleSet, FamilyRequest, LinkState,
+    MAX_STRATA, ServerSecret, Stratum, algorithm, filter, published,
+};
+use crate::pool::validate::{CreditCode, parse_specialty};
+use crate::store::draws::{DrawRow, StratumRow};
+use crate::store::{StoreError, Tx};
+
+use super::{
+    CHINA_OFFSET_MILLIS, CreatedDraw, DAY_MILLIS, DrawHeader, DrawService, DrawServiceError,
+    MAX_AVOIDED_ORGANISATIONS, MAX_EXCLUDED_TOKENS, MAX_SEATS_PER_STRATUM, NewDraw, ParentLink,
+    PoolCandidates, StratumSummary, chain_family_entry, corrupt, invalid, is_draw_id,
+    members_context, record_family_entry, seat_token, secret_context,
+};
 
 impl DrawService {
     /// Step 1: validate, filter the pool at one snapshot, commit to `s`, log the intent.
