@@ -17,6 +17,7 @@ use crate::session::rules::Phase;
 use crate::store::draws::DrawRow;
 use crate::store::invitations::PublicationRow;
 use crate::store::{Store, StoreError, Tx};
+use crate::text::{BoundedText, Lines};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublicationError {
@@ -93,19 +94,12 @@ impl PublicationService {
         draw_id: &str,
         reason: &str,
     ) -> Result<PublicationView, PublicationError> {
-        crate::text::check(reason, crate::text::Lines::One).map_err(|problem| {
+        let reason = BoundedText::parse(reason, Lines::One, 10..=500).map_err(|problem| {
             PublicationError::Invalid {
                 field: "reason",
-                problem,
+                problem: problem.into(),
             }
         })?;
-        let length = reason.trim().chars().count();
-        if !(10..=500).contains(&length) {
-            return Err(PublicationError::Invalid {
-                field: "reason",
-                problem: "must be 10 to 500 characters".into(),
-            });
-        }
         let now = self.clock.now_millis();
         let mut tx = self.store.write().await?;
         tx.lock_draw(draw_id).await?;
@@ -125,11 +119,11 @@ impl PublicationService {
             return Err(PublicationError::Incomplete);
         }
         evaluation_closed(&mut tx, &draw, now).await?;
-        tx.request_publication(draw_id, &center.account_id, reason.trim(), now)
+        tx.request_publication(draw_id, &center.account_id, reason.as_str(), now)
             .await?;
         let entry = AuditEntry::new("draw.publication_requested", now, Actor::of(center))
             .reference("draw", draw_id)
-            .data("reason", reason.trim());
+            .data("reason", reason.as_str());
         audit::append(&mut tx, &entry).await?;
         let row = tx
             .publication(draw_id)

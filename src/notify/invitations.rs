@@ -20,6 +20,7 @@ use crate::draw::{DrawToken, VacancyReason};
 use crate::store::draws::DrawRow;
 use crate::store::invitations::{Answer, InvitationRow};
 use crate::store::{Store, StoreError, Tx};
+use crate::text::{BoundedText, Lines, TextProblem};
 
 use super::{DeclineReason, InvitationState};
 
@@ -732,20 +733,18 @@ fn validate_decline(
             problem: format!("must be one of {}", DeclineReason::NAMES.join(", ")),
         });
     };
-    if let Some(text) = relationship {
-        crate::text::check(text, crate::text::Lines::One).map_err(|problem| {
-            InvitationError::Invalid {
+    let relationship = match relationship.map(|text| BoundedText::parse(text, Lines::One, 2..=200))
+    {
+        Some(Err(TextProblem::Character(problem))) => {
+            return Err(InvitationError::Invalid {
                 field: "relationship",
                 problem,
-            }
-        })?;
-    }
-    let relationship = match (reason, relationship.map(str::trim)) {
-        (DeclineReason::ConflictOfInterest, Some(text))
-            if (2..=200).contains(&text.chars().count()) =>
-        {
-            Some(text.to_owned())
+            });
         }
+        parsed => parsed,
+    };
+    let relationship = match (reason, relationship) {
+        (DeclineReason::ConflictOfInterest, Some(Ok(text))) => Some(text.into_string()),
         (DeclineReason::ConflictOfInterest, _) => {
             return Err(InvitationError::Invalid {
                 field: "relationship",

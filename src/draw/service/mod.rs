@@ -2,6 +2,7 @@
 //! replacements (DESIGN §5, `docs/DRAW-SPEC.md`). Every step appends its audit entry in the
 //! transaction that makes it; nothing here names an expert except inside sealed values.
 
+mod checks;
 mod intent;
 mod replacement;
 mod result;
