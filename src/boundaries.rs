@@ -47,9 +47,9 @@ const MAY_USE: &[(&str, &[&str])] = &[
 /// Crates that belong to one module: no other module may name them.
 const OWNED_CRATES: &[(&str, &str)] = &[("sqlx", "store")];
 
-/// Known exceptions, to remove (issue 23). Each lets code under the module path on the left
-/// name paths starting with the right. An exception that nothing needs any more fails the
-/// check, so the list can only shrink.
+/// Known exceptions (none since issue 23 removed the last four). Each would let code under the
+/// module path on the left name paths starting with the right. An exception that nothing needs
+/// any more fails the check, so the list can only shrink.
 const KNOWN_EXCEPTIONS: &[(&str, &str)] = &[];
 
 /// One path in code: where it is, the module it is in, and what it names.
