@@ -19,6 +19,7 @@
 //! | [`rotation`]  | sealing-key rotation over the stored values (the walk; `crypto` re-seals) |
 //! | [`draw`]      | the verifiable draw: pool rules, commit → contribute → result, replacements, records |
 //! | [`notify`]    | reaching experts: outbox, gateways, delivery worker, invitations, answers, deadlines |
+//! | [`publication`] | the committee list's release (公示): request, approval, the logged read |
 //! | [`session`]   | evaluation sessions: venues, seats, phases, sheets, signatures, the websocket hub |
 //! | [`web`]       | what both HTTPS servers share: security headers, request ids and deadlines, problem+json |
 //! | [`http`]      | routes, domain errors as problems, body limits, OpenAPI |
@@ -44,6 +45,7 @@ pub mod http;
 pub mod notify;
 pub mod pool;
 pub mod private_files;
+pub mod publication;
 pub mod rotation;
 pub mod session;
 pub mod startup;

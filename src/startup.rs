@@ -25,8 +25,9 @@ use crate::draw::service::DrawService;
 use crate::http::secured_stream::SecuredStream;
 use crate::http::{self, AppState, PeerCertificate};
 use crate::notify::NotifyService;
-use crate::notify::invitations::{InvitationPolicy, InvitationService};
+use crate::notify::invitations::{InvitationPolicy, InvitationService, Inviter};
 use crate::pool::PoolService;
+use crate::publication::PublicationService;
 use crate::session::{Hub, SessionService};
 use crate::store::{ConnectOptions, Store};
 use crate::tls::{self, TlsOptions};
@@ -137,10 +138,14 @@ impl Application {
             keys.clone(),
             audit.clone(),
             settings.draw.clone(),
-            InvitationPolicy {
-                answer_minutes: settings.notify.answer_deadline_minutes,
-                hotline: settings.notify.hotline.clone(),
-            },
+            Arc::new(Inviter::new(
+                keys.clone(),
+                rng.clone(),
+                InvitationPolicy {
+                    answer_minutes: settings.notify.answer_deadline_minutes,
+                    hotline: settings.notify.hotline.clone(),
+                },
+            )),
         ));
         // A draw completed by a contribution just before the last stop is executed now, before
         // anyone is served, rather than when its window closes.
@@ -154,6 +159,11 @@ impl Application {
             keys.clone(),
             draws.clone(),
             settings.notify.webhook_secret.clone(),
+        ));
+        let publications = Arc::new(PublicationService::new(
+            store.clone(),
+            clock.clone(),
+            draws.clone(),
         ));
         let notify = Arc::new(NotifyService::new(
             store.clone(),
@@ -184,6 +194,7 @@ impl Application {
             pool,
             draws,
             invitations,
+            publications,
             notify,
             sessions,
             clock,

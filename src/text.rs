@@ -8,6 +8,8 @@
 //! to match itself). Nobody types them on purpose into a tender name or an employer, and
 //! the people who read such text here (supervisors, committee members) must see what is stored.
 
+use std::ops::RangeInclusive;
+
 /// Whether a text may span lines: a question or a dissent may hold newlines and tabs; a name
 /// or a reference may not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +27,72 @@ pub fn check(text: &str, lines: Lines) -> Result<(), String> {
     {
         None => Ok(()),
         Some((c, kind)) => Err(format!("must not contain U+{:04X} ({kind})", u32::from(c))),
+    }
+}
+
+/// Text a person typed, checked once: its characters by [`check`], its length within bounds.
+/// The length is counted in characters of the trimmed text, which is what it holds: the text
+/// as it will be stored and shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoundedText(String);
+
+/// Why a text is not a [`BoundedText`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextProblem {
+    /// A refused character; the problem names it (see [`check`]).
+    Character(String),
+    /// Too short or too long: `chars` is the trimmed text's length (0 for a blank text).
+    Length {
+        min: usize,
+        max: usize,
+        chars: usize,
+    },
+}
+
+impl std::fmt::Display for TextProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Character(problem) => f.write_str(problem),
+            Self::Length { min, max, .. } => write!(f, "must be {min} to {max} characters"),
+        }
+    }
+}
+
+impl From<TextProblem> for String {
+    fn from(problem: TextProblem) -> Self {
+        problem.to_string()
+    }
+}
+
+impl BoundedText {
+    /// `text` trimmed, if every character of it is allowed and the trimmed text has a length
+    /// in `chars`. The characters are checked first, so a refused one is named even in a text
+    /// of the wrong length.
+    pub fn parse(
+        text: &str,
+        lines: Lines,
+        chars: RangeInclusive<usize>,
+    ) -> Result<Self, TextProblem> {
+        check(text, lines).map_err(TextProblem::Character)?;
+        let trimmed = text.trim();
+        let length = trimmed.chars().count();
+        if chars.contains(&length) {
+            Ok(Self(trimmed.to_owned()))
+        } else {
+            Err(TextProblem::Length {
+                min: *chars.start(),
+                max: *chars.end(),
+                chars: length,
+            })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
     }
 }
 
@@ -126,6 +194,30 @@ mod tests {
         ] {
             assert_eq!(check(text, Lines::One), Ok(()), "{text}");
         }
+    }
+
+    #[test]
+    fn bounded_text_is_trimmed_counted_in_characters_and_checked_once() {
+        let text = BoundedText::parse("  第2标段 ", Lines::One, 1..=4).unwrap();
+        assert_eq!(text.as_str(), "第2标段");
+        assert_eq!(
+            BoundedText::parse("   ", Lines::One, 1..=4),
+            Err(TextProblem::Length {
+                min: 1,
+                max: 4,
+                chars: 0
+            })
+        );
+        let long = BoundedText::parse("第2标段x", Lines::One, 1..=4).unwrap_err();
+        assert_eq!(long.to_string(), "must be 1 to 4 characters");
+        // The character rule first, whatever the length.
+        let refused = BoundedText::parse("a\u{202E}bcdef", Lines::One, 1..=4).unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "must not contain U+202E (a character that changes the direction of text)"
+        );
+        assert!(BoundedText::parse("a\nb", Lines::One, 1..=4).is_err());
+        assert!(BoundedText::parse("a\nb", Lines::Many, 1..=4).is_ok());
     }
 
     #[test]

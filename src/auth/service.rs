@@ -20,7 +20,7 @@ use crate::config::AuthSettings;
 use crate::crypto::{KeyRing, Rng, sha256};
 use crate::store::accounts::{AccountRow, LoginSource, NewAccount};
 use crate::store::{Store, StoreError, Tx};
-use crate::text::{self, Lines};
+use crate::text::{BoundedText, Lines};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -756,12 +756,9 @@ fn validate_center_name(name: &str) -> Result<(), AuthError> {
         field: "center_name",
         problem,
     };
-    text::check(name, Lines::One).map_err(invalid)?;
-    if (1..=100).contains(&name.trim().chars().count()) {
-        Ok(())
-    } else {
-        Err(invalid("must be 1 to 100 characters".into()))
-    }
+    BoundedText::parse(name, Lines::One, 1..=100)
+        .map(drop)
+        .map_err(|problem| invalid(problem.into()))
 }
 
 /// A six-digit administrative division code (GB/T 2260), e.g. 420100 for Wuhan.

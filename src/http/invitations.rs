@@ -1,5 +1,5 @@
 //! Invitations and their answers, the gateway's keypad callback, and the committee list's
-//! publish act.
+//! publish act (`publication`).
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
@@ -8,9 +8,9 @@ use utoipa::ToSchema;
 use super::extract::{Authorized, Checked, Json, may};
 use super::{AppState, problem::ApiError};
 use crate::notify::invitations::{
-    CommitteeMember, GatewayAnswer, InvitationView, PublicationView, SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
+    GatewayAnswer, InvitationView, SIGNATURE_HEADER, TIMESTAMP_HEADER,
 };
+use crate::publication::{CommitteeMember, PublicationView};
 
 type Problem = super::problem::Problem;
 
@@ -122,7 +122,7 @@ pub async fn request_publication(
     draw_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let view = state
-        .invitations
+        .publications
         .request_publication(&principal, &draw_id, &body.into_inner().reason)
         .await?;
     Ok(HttpResponse::Created().json(view))
@@ -138,7 +138,7 @@ pub async fn publications(
     state: web::Data<AppState>,
     _: Authorized<may::ApprovePublication>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(state.invitations.publications().await?))
+    Ok(HttpResponse::Ok().json(state.publications.list().await?))
 }
 
 /// Approve publishing the committee list (supervisors).
@@ -154,7 +154,7 @@ pub async fn approve_publication(
     draw_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let view = state
-        .invitations
+        .publications
         .approve_publication(&principal, &draw_id)
         .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -173,7 +173,7 @@ pub async fn committee(
     draw_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let members = state
-        .invitations
+        .publications
         .committee(&state.pool, &principal, &draw_id)
         .await?;
     Ok(HttpResponse::Ok().json(members))

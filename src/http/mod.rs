@@ -56,6 +56,7 @@ pub struct AppState {
     pub pool: PoolService,
     pub draws: Arc<DrawService>,
     pub invitations: Arc<InvitationService>,
+    pub publications: Arc<crate::publication::PublicationService>,
     pub notify: Arc<NotifyService>,
     pub sessions: Arc<crate::session::SessionService>,
     pub clock: SharedClock,

@@ -82,7 +82,7 @@ impl From<StoreError> for ApiError {
                 "Conflict",
                 format!("a record with the same {what} already exists"),
             ),
-            StoreError::Database(sqlx::Error::PoolTimedOut) => {
+            StoreError::Unavailable => {
                 Self::unavailable("the database is not reachable; retry shortly")
             }
             other => Self::internal(format!("{other}: {:?}", other)),
@@ -304,9 +304,36 @@ impl From<crate::notify::invitations::InvitationError> for ApiError {
             )
             .with_field(Some(field.to_owned())),
             NotFound => Self::not_found("no such invitation"),
-            NoSuchDraw => Self::not_found("no such draw"),
             Settled => conflict("already-answered", error.to_string()),
             Late => conflict("answer-too-late", error.to_string()),
+            Forged => unauthorised("bad-signature", error.to_string()),
+            Stale => unauthorised("stale-callback", error.to_string()),
+            // No shared secret, so no callback can be authentic.
+            NoGateway => unauthorised("gateway-not-configured", error.to_string()),
+            Draw(e) => e.into(),
+            Store(e) => e.into(),
+            Audit(e) => e.into(),
+            Randomness => Self::unavailable("randomness is unavailable; retry shortly"),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<crate::publication::PublicationError> for ApiError {
+    fn from(error: crate::publication::PublicationError) -> Self {
+        use crate::publication::PublicationError::*;
+        let conflict =
+            |slug, detail: String| Self::new(StatusCode::CONFLICT, slug, "Conflict", detail);
+        match error {
+            // The slug publication shared with invitations' answers when it lived beside them.
+            Invalid { field, problem } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-answer",
+                "Invalid request",
+                format!("{field}: {problem}"),
+            )
+            .with_field(Some(field.to_owned())),
+            NoSuchDraw => Self::not_found("no such draw"),
             Incomplete => conflict("committee-incomplete", error.to_string()),
             AlreadyApproved => conflict("already-approved", error.to_string()),
             EvaluationNotClosed(_) => conflict("evaluation-not-closed", error.to_string()),
@@ -316,14 +343,9 @@ impl From<crate::notify::invitations::InvitationError> for ApiError {
                 "Forbidden",
                 error.to_string(),
             ),
-            Forged => unauthorised("bad-signature", error.to_string()),
-            Stale => unauthorised("stale-callback", error.to_string()),
-            // No shared secret, so no callback can be authentic.
-            NoGateway => unauthorised("gateway-not-configured", error.to_string()),
             Draw(e) => e.into(),
             Store(e) => e.into(),
             Audit(e) => e.into(),
-            Randomness => Self::unavailable("randomness is unavailable; retry shortly"),
             other => Self::internal(other),
         }
     }

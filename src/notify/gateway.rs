@@ -276,7 +276,7 @@ pub fn mask_phone(phone: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::{mask_phone, signature};
 
     #[test]
     fn phones_are_masked_but_for_the_last_four_digits() {

@@ -2,26 +2,25 @@
 //! no (in the app, or by keypad through the gateway with a one-time code) before a deadline, and
 //! silence counts as a decline. A decline is filled from the reserves in the same transaction
 //! (the draw's replacement rule). Only after accepting does an expert see the tender, the time
-//! and — for remote sessions — a join code. The committee list is released only by a publish
-//! act a supervisor approves.
+//! and — for remote sessions — a join code. (The committee list is released by `publication`.)
 
 use std::sync::Arc;
 
+use futures_util::future::BoxFuture;
 use serde::Serialize;
 
 use crate::audit::{self, Actor, AuditEntry};
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::clock::{Millis, SharedClock, to_rfc3339};
 use crate::crypto::seal::SealError;
 use crate::crypto::{KeyRing, Rng, constant_time_eq};
 use crate::draw::filter::EvaluationMode;
-use crate::draw::service::{DrawService, DrawServiceError, PendingReplacement};
-use crate::draw::{CandidateState, DrawToken, VacancyReason};
-use crate::pool::PoolService;
-use crate::session::rules::Phase;
+use crate::draw::service::{DrawService, DrawServiceError, PendingReplacement, SeatedHook};
+use crate::draw::{DrawToken, VacancyReason};
 use crate::store::draws::DrawRow;
 use crate::store::invitations::{Answer, InvitationRow};
 use crate::store::{Store, StoreError, Tx};
+use crate::text::{BoundedText, Lines, TextProblem};
 
 use super::{DeclineReason, InvitationState};
 
@@ -58,20 +57,6 @@ pub enum InvitationError {
     Stale,
     #[error("gateway callbacks are not configured")]
     NoGateway,
-    #[error("no such draw")]
-    NoSuchDraw,
-    #[error("the committee is not complete: every seat must be confirmed first")]
-    Incomplete,
-    #[error("publication of this draw's committee has not been approved")]
-    NotPublished,
-    #[error("the publication has already been approved")]
-    AlreadyApproved,
-    /// The committee list stays confidential until the evaluation's result is decided; the
-    /// text says when publication becomes possible.
-    #[error(
-        "the committee list stays confidential until the evaluation has closed (招标投标法 §37); {0}"
-    )]
-    EvaluationNotClosed(String),
     #[error(transparent)]
     Draw(#[from] DrawServiceError),
     #[error(transparent)]
@@ -222,6 +207,48 @@ pub async fn invite_all(
     Ok(rows.into_iter().map(|row| row.id).collect())
 }
 
+/// Invites the experts a draw seats, in the draw's own transaction: the draw's
+/// [`SeatedHook`], so the draw need not know how its experts are told.
+pub struct Inviter {
+    keys: Arc<KeyRing>,
+    rng: Rng,
+    policy: InvitationPolicy,
+}
+
+impl Inviter {
+    pub fn new(keys: Arc<KeyRing>, rng: Rng, policy: InvitationPolicy) -> Self {
+        Self { keys, rng, policy }
+    }
+}
+
+impl SeatedHook for Inviter {
+    fn seated<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        draw: &'a DrawRow,
+        seats: &'a [(DrawToken, String)],
+        now: Millis,
+    ) -> BoxFuture<'a, Result<(), DrawServiceError>> {
+        Box::pin(async move {
+            invite_all(tx, &self.keys, &self.rng, &self.policy, now, draw, seats)
+                .await
+                .map(drop)
+                .map_err(as_draw_error)
+        })
+    }
+}
+
+/// An invitation that could not be written fails the draw's step with it.
+fn as_draw_error(error: InvitationError) -> DrawServiceError {
+    match error {
+        InvitationError::Store(e) => DrawServiceError::Store(e),
+        InvitationError::Audit(e) => DrawServiceError::Audit(e),
+        InvitationError::Sealing(e) => DrawServiceError::Sealing(e),
+        InvitationError::Randomness => DrawServiceError::Randomness,
+        other => DrawServiceError::Corrupt(other.to_string()),
+    }
+}
+
 /// `count` one-time codes, distinct and unique among open invitations, checked before the
 /// insert: on PostgreSQL a unique violation would abort the whole transaction (the draw's
 /// result with it).
@@ -276,24 +303,6 @@ pub struct InvitationView {
     /// The evaluation session, once accepted and once the center has opened it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
-}
-
-/// A confirmed member as the published committee list names them.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct CommitteeMember {
-    pub stratum: usize,
-    pub token: String,
-    pub name: String,
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct PublicationView {
-    pub draw_id: String,
-    pub requested_by: String,
-    pub requested_at: String,
-    pub reason: String,
-    pub approved_by: Option<String>,
-    pub approved_at: Option<String>,
 }
 
 /// A keypad answer relayed by the gateway.
@@ -697,198 +706,6 @@ impl InvitationService {
         })
         .await
     }
-
-    /// The owning center asks to publish the committee list (for the result announcement).
-    pub async fn request_publication(
-        &self,
-        center: &Principal,
-        draw_id: &str,
-        reason: &str,
-    ) -> Result<PublicationView, InvitationError> {
-        crate::text::check(reason, crate::text::Lines::One).map_err(|problem| {
-            InvitationError::Invalid {
-                field: "reason",
-                problem,
-            }
-        })?;
-        let length = reason.trim().chars().count();
-        if !(10..=500).contains(&length) {
-            return Err(InvitationError::Invalid {
-                field: "reason",
-                problem: "must be 10 to 500 characters".into(),
-            });
-        }
-        let now = self.clock.now_millis();
-        let mut tx = self.store.write().await?;
-        tx.lock_draw(draw_id).await?;
-        let draw = tx
-            .draw(draw_id)
-            .await?
-            .filter(|d| d.center_id == center.account_id)
-            .ok_or(InvitationError::NoSuchDraw)?;
-        if draw.parent_draw_id.is_some() {
-            return Err(InvitationError::Invalid {
-                field: "draw_id",
-                problem: "publish the draw the center asked for; its linked draws are part of it"
-                    .into(),
-            });
-        }
-        if !crate::draw::service::committee_complete(&mut tx, &draw).await? {
-            return Err(InvitationError::Incomplete);
-        }
-        evaluation_closed(&mut tx, &draw, now).await?;
-        tx.request_publication(draw_id, &center.account_id, reason.trim(), now)
-            .await?;
-        let entry = AuditEntry::new("draw.publication_requested", now, Actor::of(center))
-            .reference("draw", draw_id)
-            .data("reason", reason.trim());
-        audit::append(&mut tx, &entry).await?;
-        let row = tx
-            .publication(draw_id)
-            .await?
-            .ok_or_else(|| corrupt("publication vanished"))?;
-        tx.commit().await?;
-        Ok(publication_view(row))
-    }
-
-    /// A supervisor approves the publication.
-    /// Publication requests for supervisors to decide: pending ones first.
-    pub async fn publications(&self) -> Result<Vec<PublicationView>, InvitationError> {
-        let mut tx = self.store.read().await?;
-        let rows = tx.publications(200).await?;
-        tx.rollback().await?;
-        Ok(rows.into_iter().map(publication_view).collect())
-    }
-
-    pub async fn approve_publication(
-        &self,
-        supervisor: &Principal,
-        draw_id: &str,
-    ) -> Result<PublicationView, InvitationError> {
-        let now = self.clock.now_millis();
-        let mut tx = self.store.write().await?;
-        tx.lock_draw(draw_id).await?;
-        let row = tx
-            .publication(draw_id)
-            .await?
-            .ok_or(InvitationError::NotPublished)?;
-        let draw = tx
-            .draw(draw_id)
-            .await?
-            .ok_or_else(|| corrupt("a publication without its draw"))?;
-        evaluation_closed(&mut tx, &draw, now).await?;
-        if !tx
-            .approve_publication(draw_id, &supervisor.account_id, now)
-            .await?
-        {
-            return Err(InvitationError::AlreadyApproved);
-        }
-        let entry = AuditEntry::new("draw.publication_approved", now, Actor::of(supervisor))
-            .reference("draw", draw_id)
-            .data("requested_by", &row.requested_by);
-        audit::append(&mut tx, &entry).await?;
-        let row = tx
-            .publication(draw_id)
-            .await?
-            .ok_or_else(|| corrupt("publication vanished"))?;
-        tx.commit().await?;
-        Ok(publication_view(row))
-    }
-
-    /// The published committee: confirmed members' names, after approval only; each read is
-    /// logged.
-    pub async fn committee(
-        &self,
-        pool: &PoolService,
-        who: &Principal,
-        draw_id: &str,
-    ) -> Result<Vec<CommitteeMember>, InvitationError> {
-        let now = self.clock.now_millis();
-        let mut tx = self.store.write().await?;
-        let draw = tx
-            .draw(draw_id)
-            .await?
-            .filter(|d| who.role == Role::Supervisor || d.center_id == who.account_id)
-            .ok_or(InvitationError::NoSuchDraw)?;
-        let approved = tx
-            .publication(&draw.id)
-            .await?
-            .is_some_and(|p| p.approved_by.is_some());
-        if !approved {
-            return Err(InvitationError::NotPublished);
-        }
-        // Approvals given before publication waited for the evaluation do not release it early.
-        evaluation_closed(&mut tx, &draw, now).await?;
-        let mut members = Vec::new();
-        // The root's seats, then each linked draw's, which fill seats of the root's strata.
-        let mut family = vec![(draw.id.clone(), None)];
-        for linked in tx.linked_draw_ids(&draw.id).await? {
-            let stratum = tx.draw(&linked).await?.and_then(|d| d.parent_stratum);
-            family.push((linked, stratum));
-        }
-        let mut seats = Vec::new();
-        for (member, stratum) in &family {
-            for seat in tx.draw_seats(member).await? {
-                seats.push((member.clone(), stratum.unwrap_or(seat.stratum), seat));
-            }
-        }
-        for (member, stratum, seat) in seats {
-            if seat.state != CandidateState::Confirmed {
-                continue;
-            }
-            let token = seat_token(&seat.token)?;
-            let expert_id = self.draws.open_seat_expert(&member, &seat)?;
-            let fields = pool
-                .open_fields(&mut tx, &expert_id, &["name"])
-                .await
-                .map_err(corrupt)?
-                .ok_or_else(|| corrupt("a committee member is not in the pool"))?;
-            members.push(CommitteeMember {
-                stratum: stratum as usize,
-                token: token.to_hex(),
-                name: fields.get("name").cloned().unwrap_or_default(),
-            });
-        }
-        let entry = AuditEntry::new("draw.committee_read", now, Actor::of(who))
-            .reference("draw", draw_id)
-            .data("members", members.len());
-        audit::append(&mut tx, &entry).await?;
-        tx.commit().await?;
-        Ok(members)
-    }
-}
-
-/// Refuses to release the committee list before the result is decided (招标投标法 §37: the
-/// list is confidential until then): once the draw's evaluation session has closed, or — for a
-/// draw evaluated without a session, such as on site, whose result sealdraw does not record —
-/// once its evaluation window has ended.
-async fn evaluation_closed(
-    tx: &mut Tx,
-    draw: &DrawRow,
-    now: Millis,
-) -> Result<(), InvitationError> {
-    let Some(session_id) = tx.session_of_draw(&draw.id).await? else {
-        let end = draw.evaluation_end();
-        if now >= end {
-            return Ok(());
-        }
-        return Err(InvitationError::EvaluationNotClosed(format!(
-            "publication becomes possible at the end of the evaluation window, {}",
-            to_rfc3339(end)
-        )));
-    };
-    let session = tx
-        .session(&session_id)
-        .await?
-        .ok_or_else(|| corrupt("a draw's session vanished"))?;
-    if session.phase == Phase::Closed {
-        return Ok(());
-    }
-    Err(InvitationError::EvaluationNotClosed(format!(
-        "publication becomes possible once evaluation session {session_id} has closed (it is now \
-         in phase {})",
-        session.phase
-    )))
 }
 
 /// A decline's reason and declared relationship, checked.
@@ -916,20 +733,18 @@ fn validate_decline(
             problem: format!("must be one of {}", DeclineReason::NAMES.join(", ")),
         });
     };
-    if let Some(text) = relationship {
-        crate::text::check(text, crate::text::Lines::One).map_err(|problem| {
-            InvitationError::Invalid {
+    let relationship = match relationship.map(|text| BoundedText::parse(text, Lines::One, 2..=200))
+    {
+        Some(Err(TextProblem::Character(problem))) => {
+            return Err(InvitationError::Invalid {
                 field: "relationship",
                 problem,
-            }
-        })?;
-    }
-    let relationship = match (reason, relationship.map(str::trim)) {
-        (DeclineReason::ConflictOfInterest, Some(text))
-            if (2..=200).contains(&text.chars().count()) =>
-        {
-            Some(text.to_owned())
+            });
         }
+        parsed => parsed,
+    };
+    let relationship = match (reason, relationship) {
+        (DeclineReason::ConflictOfInterest, Some(Ok(text))) => Some(text.into_string()),
         (DeclineReason::ConflictOfInterest, _) => {
             return Err(InvitationError::Invalid {
                 field: "relationship",
@@ -959,15 +774,4 @@ pub(crate) fn join_code_context(invitation_id: &str) -> String {
 
 fn relationship_context(invitation_id: &str) -> String {
     format!("invitation-relationship:{invitation_id}")
-}
-
-fn publication_view(row: crate::store::invitations::PublicationRow) -> PublicationView {
-    PublicationView {
-        draw_id: row.draw_id,
-        requested_by: row.requested_by,
-        requested_at: to_rfc3339(row.requested_at),
-        reason: row.reason,
-        approved_by: row.approved_by,
-        approved_at: row.approved_at.map(to_rfc3339),
-    }
 }

@@ -225,7 +225,7 @@ impl NotifyService {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::{DeclineReason, InvitationState, TemplateParams, is_identifier, is_template_id};
 
     #[test]
     fn parameter_problems_name_the_parameter_but_never_the_value() {

@@ -9,6 +9,7 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 use super::validate::{CreditCode, IdNumber, Phone, parse_email, parse_region, parse_specialty};
+use crate::text::{BoundedText, Lines, TextProblem};
 
 pub const REQUIRED_COLUMNS: [&str; 11] = [
     "name",
@@ -378,15 +379,13 @@ fn problem(line: usize, field: Option<&str>, message: &str) -> ImportProblem {
     }
 }
 
+/// A required field of one line (already trimmed, as [`validate_row`] reads every field).
 fn text_field(text: &str, max_chars: usize) -> Result<(), String> {
-    crate::text::check(text, crate::text::Lines::One)?;
-    let chars = text.chars().count();
-    if chars == 0 {
-        Err("is required".into())
-    } else if chars > max_chars {
-        Err(format!("must be at most {max_chars} characters"))
-    } else {
-        Ok(())
+    match BoundedText::parse(text, Lines::One, 1..=max_chars) {
+        Ok(_) => Ok(()),
+        Err(TextProblem::Character(problem)) => Err(problem),
+        Err(TextProblem::Length { chars: 0, .. }) => Err("is required".into()),
+        Err(TextProblem::Length { .. }) => Err(format!("must be at most {max_chars} characters")),
     }
 }
 

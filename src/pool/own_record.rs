@@ -11,6 +11,9 @@ use super::service::{PoolError, PoolService, field_context};
 use super::validate::{CreditCode, Phone, parse_email};
 use crate::audit::{self, Actor, AuditEntry};
 use crate::auth::Principal;
+use crate::clock::Millis;
+use crate::store::Tx;
+use crate::text::{BoundedText, Lines};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OwnRecordError {
@@ -181,85 +184,16 @@ impl PoolService {
         })
     }
 
+    /// The expert changes their own record: every field is parsed first ([`CheckedChanges`]),
+    /// then the changed ones are sealed, their blind indexes and lists replaced, and the
+    /// change logged, naming the fields changed and nothing of their values.
     pub async fn update_own_record(
         &self,
         owner: &Principal,
         changes: OwnRecordChanges,
     ) -> Result<OwnRecord, OwnRecordError> {
         let now = self.clock().now_millis();
-        let phone = changes
-            .phone
-            .as_deref()
-            .map(Phone::parse)
-            .transpose()
-            .map_err(|problem| invalid("phone", problem))?;
-        let email = changes
-            .email
-            .as_deref()
-            .map(parse_email)
-            .transpose()
-            .map_err(|problem| invalid("email", problem))?;
-        let relatives = changes
-            .relatives_employers
-            .as_ref()
-            .map(|codes| {
-                codes
-                    .iter()
-                    .map(|c| CreditCode::parse(c))
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .transpose()
-            .map_err(|problem| invalid("relatives_employers", problem))?;
-        let history = changes
-            .employer_history
-            .as_ref()
-            .map(|periods| {
-                periods
-                    .iter()
-                    .map(|p| {
-                        let code = CreditCode::parse(&p.credit_code)?;
-                        if p.from > p.to {
-                            return Err("a period ends before it starts".to_owned());
-                        }
-                        Ok((code, p.from, p.to))
-                    })
-                    .collect::<Result<Vec<_>, String>>()
-            })
-            .transpose()
-            .map_err(|problem| invalid("employer_history", problem))?;
-        if let Some(address) = &changes.address {
-            crate::text::check(address, crate::text::Lines::One)
-                .map_err(|problem| invalid("address", problem))?;
-            if !(1..=200).contains(&address.trim().chars().count()) {
-                return Err(invalid("address", "must be 1 to 200 characters".into()));
-            }
-        }
-        let bank_account: Option<String> = changes
-            .bank_account
-            .as_ref()
-            .map(|a| a.chars().filter(|c| *c != ' ').collect());
-        if let Some(account) = &bank_account
-            && (!(12..=30).contains(&account.len()) || !account.bytes().all(|b| b.is_ascii_digit()))
-        {
-            return Err(invalid("bank_account", "must be 12 to 30 digits".into()));
-        }
-        if let Some(leave) = &changes.leave
-            && (leave.len() > 50 || leave.iter().any(|p| p.from > p.to))
-        {
-            return Err(invalid(
-                "leave",
-                "give at most 50 periods, each ending on or after its first day".into(),
-            ));
-        }
-        for (name, list) in [
-            ("relatives_employers", relatives.as_ref().map(Vec::len)),
-            ("employer_history", history.as_ref().map(Vec::len)),
-        ] {
-            if list.is_some_and(|n| n > 50) {
-                return Err(invalid(name, "give at most 50 entries".into()));
-            }
-        }
-
+        let changes = CheckedChanges::parse(changes)?;
         let mut tx = self.store().write().await?;
         let expert_id = tx
             .expert_of_account(&owner.account_id)
@@ -271,48 +205,14 @@ impl PoolService {
             .ok_or(OwnRecordError::NotLinked)?;
         let field_key = self.open_data_key(&expert_id, &sealed_key)?;
         let mut changed = Vec::new();
-        let mut seal = |field: &'static str,
-                        value: String|
-         -> Result<(&'static str, Vec<u8>), OwnRecordError> {
-            changed.push(field);
-            Ok((
-                field,
-                field_key.seal(
-                    self.rng(),
-                    &field_context(&expert_id, field),
-                    value.as_bytes(),
-                )?,
-            ))
-        };
         let mut sealed = Vec::new();
-        if let Some(phone) = &phone {
-            sealed.push(seal("phone", phone.normalised().to_owned())?);
-        }
-        if let Some(email) = email {
-            sealed.push(seal("email", email)?);
-        }
-        if let Some(codes) = &relatives {
-            let list: Vec<&str> = codes.iter().map(CreditCode::as_str).collect();
-            sealed.push(seal(
-                "relatives_employers",
-                serde_json::to_string(&list).unwrap_or_default(),
-            )?);
-        }
-        if let Some(history) = &history {
-            let list: Vec<serde_json::Value> = history
-                .iter()
-                .map(|(code, from, to)| serde_json::json!({"credit_code": code.as_str(), "from": from.to_string(), "to": to.to_string()}))
-                .collect();
-            sealed.push(seal(
-                "employer_history",
-                serde_json::Value::Array(list).to_string(),
-            )?);
-        }
-        if let Some(address) = &changes.address {
-            sealed.push(seal("address", address.trim().to_owned())?);
-        }
-        if let Some(account) = bank_account {
-            sealed.push(seal("bank_account", account)?);
+        for (field, value) in changes.sealed_values() {
+            changed.push(field);
+            let context = field_context(&expert_id, field);
+            sealed.push((
+                field,
+                field_key.seal(self.rng(), &context, value.as_bytes())?,
+            ));
         }
         if changes.leave.is_some() {
             changed.push("leave");
@@ -321,50 +221,197 @@ impl PoolService {
             tx.upsert_sealed_field(&expert_id, field, ciphertext)
                 .await?;
         }
-        if let Some(phone) = &phone {
-            tx.set_expert_phone_index(
-                &expert_id,
-                &self.keys().blind_index("phone", phone.normalised()),
-                now,
-            )
+        self.write_own_indexes(&mut tx, &expert_id, &changes, now)
             .await?;
-        }
-        if let Some(codes) = &relatives {
-            let indexes: Vec<[u8; 32]> = codes
-                .iter()
-                .map(|c| self.keys().blind_index("credit_code", c.as_str()))
-                .collect();
-            tx.replace_expert_relatives(&expert_id, &indexes).await?;
-        }
-        if let Some(history) = &history {
-            tx.replace_expert_past_employers(
-                &expert_id,
-                &history
-                    .iter()
-                    .map(|(code, from, to)| {
-                        (
-                            self.keys().blind_index("credit_code", code.as_str()),
-                            from.to_string(),
-                            to.to_string(),
-                        )
-                    })
-                    .collect::<Vec<_>>(),
-            )
-            .await?;
-        }
-        if let Some(leave) = &changes.leave {
-            let periods: Vec<(i64, i64)> = leave
-                .iter()
-                .map(|p| (start_of(p.from), start_of(p.to) + 86_400_000))
-                .collect();
-            tx.replace_expert_leave(&expert_id, &periods).await?;
-        }
         let entry = AuditEntry::new("expert.own_record_updated", now, Actor::of(owner))
             .data("fields", &changed);
         audit::append(&mut tx, &entry).await?;
         tx.commit().await?;
         self.own_record(owner).await
     }
+
+    /// What the changes mean besides their sealed values: the phone's blind index, the
+    /// relatives' and past employers' indexes the avoidance rules match, the leave periods.
+    async fn write_own_indexes(
+        &self,
+        tx: &mut Tx,
+        expert_id: &str,
+        changes: &CheckedChanges,
+        now: Millis,
+    ) -> Result<(), OwnRecordError> {
+        let credit_index =
+            |code: &CreditCode| self.keys().blind_index("credit_code", code.as_str());
+        if let Some(phone) = &changes.phone {
+            let index = self.keys().blind_index("phone", phone.normalised());
+            tx.set_expert_phone_index(expert_id, &index, now).await?;
+        }
+        if let Some(codes) = &changes.relatives {
+            let indexes: Vec<[u8; 32]> = codes.iter().map(credit_index).collect();
+            tx.replace_expert_relatives(expert_id, &indexes).await?;
+        }
+        if let Some(history) = &changes.history {
+            let periods: Vec<_> = history
+                .iter()
+                .map(|(code, from, to)| (credit_index(code), from.to_string(), to.to_string()))
+                .collect();
+            tx.replace_expert_past_employers(expert_id, &periods)
+                .await?;
+        }
+        if let Some(leave) = &changes.leave {
+            let periods: Vec<(i64, i64)> = leave
+                .iter()
+                .map(|p| (start_of(p.from), start_of(p.to) + 86_400_000))
+                .collect();
+            tx.replace_expert_leave(expert_id, &periods).await?;
+        }
+        Ok(())
+    }
+}
+
+/// At most this many leave periods, relatives' employers or past employers.
+const MAX_LIST_ENTRIES: usize = 50;
+
+/// An own-record update with every field parsed; `None` leaves a field as it is.
+struct CheckedChanges {
+    phone: Option<Phone>,
+    email: Option<String>,
+    relatives: Option<Vec<CreditCode>>,
+    /// Past employers with the first and last day of each period.
+    history: Option<Vec<(CreditCode, NaiveDate, NaiveDate)>>,
+    address: Option<BoundedText>,
+    /// Digits only.
+    bank_account: Option<String>,
+    leave: Option<Vec<LeavePeriod>>,
+}
+
+impl CheckedChanges {
+    /// Parses each field in turn; the first problem is the answer, naming its field.
+    fn parse(changes: OwnRecordChanges) -> Result<Self, OwnRecordError> {
+        fn field<T, U>(
+            name: &'static str,
+            value: Option<T>,
+            parse: impl FnOnce(T) -> Result<U, String>,
+        ) -> Result<Option<U>, OwnRecordError> {
+            value
+                .map(parse)
+                .transpose()
+                .map_err(|problem| invalid(name, problem))
+        }
+        let phone = field("phone", changes.phone.as_deref(), Phone::parse)?;
+        let email = field("email", changes.email.as_deref(), parse_email)?;
+        let relatives = field(
+            "relatives_employers",
+            changes.relatives_employers.as_deref(),
+            parse_credit_codes,
+        )?;
+        let history = field(
+            "employer_history",
+            changes.employer_history.as_deref(),
+            parse_employment,
+        )?;
+        let address = field("address", changes.address.as_deref(), |address| {
+            Ok(BoundedText::parse(address, Lines::One, 1..=200)?)
+        })?;
+        let bank_account = field(
+            "bank_account",
+            changes.bank_account.as_deref(),
+            parse_bank_account,
+        )?;
+        let leave = field("leave", changes.leave, parse_leave)?;
+        for (name, entries) in [
+            ("relatives_employers", relatives.as_ref().map(Vec::len)),
+            ("employer_history", history.as_ref().map(Vec::len)),
+        ] {
+            if entries.is_some_and(|n| n > MAX_LIST_ENTRIES) {
+                return Err(invalid(name, "give at most 50 entries".into()));
+            }
+        }
+        Ok(Self {
+            phone,
+            email,
+            relatives,
+            history,
+            address,
+            bank_account,
+            leave,
+        })
+    }
+
+    /// The sealed fields that change, with their new plaintext, in the order the log names
+    /// them.
+    fn sealed_values(&self) -> Vec<(&'static str, String)> {
+        let mut values = Vec::new();
+        if let Some(phone) = &self.phone {
+            values.push(("phone", phone.normalised().to_owned()));
+        }
+        if let Some(email) = &self.email {
+            values.push(("email", email.clone()));
+        }
+        if let Some(codes) = &self.relatives {
+            let list: Vec<&str> = codes.iter().map(CreditCode::as_str).collect();
+            let json = serde_json::to_string(&list).unwrap_or_default();
+            values.push(("relatives_employers", json));
+        }
+        if let Some(history) = &self.history {
+            let list: Vec<serde_json::Value> = history
+                .iter()
+                .map(|(code, from, to)| {
+                    serde_json::json!({
+                        "credit_code": code.as_str(),
+                        "from": from.to_string(),
+                        "to": to.to_string(),
+                    })
+                })
+                .collect();
+            values.push((
+                "employer_history",
+                serde_json::Value::Array(list).to_string(),
+            ));
+        }
+        if let Some(address) = &self.address {
+            values.push(("address", address.as_str().to_owned()));
+        }
+        if let Some(account) = &self.bank_account {
+            values.push(("bank_account", account.clone()));
+        }
+        values
+    }
+}
+
+fn parse_credit_codes(codes: &[String]) -> Result<Vec<CreditCode>, String> {
+    codes.iter().map(|code| CreditCode::parse(code)).collect()
+}
+
+fn parse_employment(
+    periods: &[EmploymentPeriod],
+) -> Result<Vec<(CreditCode, NaiveDate, NaiveDate)>, String> {
+    periods
+        .iter()
+        .map(|period| {
+            let code = CreditCode::parse(&period.credit_code)?;
+            if period.from > period.to {
+                return Err("a period ends before it starts".to_owned());
+            }
+            Ok((code, period.from, period.to))
+        })
+        .collect()
+}
+
+/// An account number for evaluation fees: 12 to 30 digits, spaces dropped.
+fn parse_bank_account(text: &str) -> Result<String, String> {
+    let account: String = text.chars().filter(|c| *c != ' ').collect();
+    if (12..=30).contains(&account.len()) && account.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(account)
+    } else {
+        Err("must be 12 to 30 digits".into())
+    }
+}
+
+fn parse_leave(periods: Vec<LeavePeriod>) -> Result<Vec<LeavePeriod>, String> {
+    if periods.len() > MAX_LIST_ENTRIES || periods.iter().any(|p| p.from > p.to) {
+        return Err("give at most 50 periods, each ending on or after its first day".into());
+    }
+    Ok(periods)
 }
 
 fn invalid(field: &'static str, problem: String) -> OwnRecordError {

@@ -11,6 +11,7 @@ use super::service::{PoolError, PoolService, SEALED_FIELDS};
 use crate::audit::{self, Actor, AuditEntry};
 use crate::auth::{Principal, Role};
 use crate::store::pool::UnsealRow;
+use crate::text::{BoundedText, Lines, TextProblem};
 
 pub const MAX_EXPERTS_PER_REQUEST: usize = 10;
 pub const MAX_VALID_MINUTES: i32 = 24 * 60;
@@ -87,15 +88,14 @@ pub enum Decision<'a> {
 
 /// A reason a person gives for a dual-control act: 10 to 500 characters on one line.
 fn check_reason(reason: &str) -> Result<(), UnsealError> {
-    crate::text::check(reason, crate::text::Lines::One)
-        .map_err(|problem| invalid("reason", problem))?;
-    if !(10..=500).contains(&reason.trim().chars().count()) {
-        return Err(invalid(
+    match BoundedText::parse(reason, Lines::One, 10..=500) {
+        Ok(_) => Ok(()),
+        Err(TextProblem::Character(problem)) => Err(invalid("reason", problem)),
+        Err(TextProblem::Length { .. }) => Err(invalid(
             "reason",
             "give a reason of 10 to 500 characters".into(),
-        ));
+        )),
     }
-    Ok(())
 }
 
 /// One expert's unsealed fields. Deliberately without `Debug`.

@@ -1,9 +1,9 @@
 //! Fan-out of session events to this instance's connections. Events are never handed over in
 //! memory: a writer commits them to `session_events` and wakes the hub ([`Hub::publish`]), which
 //! reads what is new from the table once per session and offers each event to every
-//! connection entitled to it. On PostgreSQL other instances' commits wake it too, through
-//! `LISTEN sealdraw_session_events` ([`Hub::listen`]), so experts connected to different
-//! instances share one session.
+//! connection entitled to it. Other instances' commits wake it too, where the store carries
+//! them between processes (PostgreSQL's `LISTEN`, [`Hub::listen`]), so experts connected to
+//! different instances share one session.
 //!
 //! Each connection has a queue bounded in events (`session.outbound_queue`) and in bytes
 //! (`session.outbound_queue_bytes`). An event that does not fit is not queued, and neither is
@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use tokio::sync::{Notify, mpsc};
 
 use super::{EventKind, SessionRole, StoredEvent};
-use crate::store::sessions::EventRow;
+use crate::store::sessions::{EventRow, SessionEventListener};
 use crate::store::{Store, StoreError};
 
 /// Events read from the table per round trip.
@@ -324,39 +324,35 @@ impl Hub {
         poll: std::time::Duration,
         mut stop: tokio::sync::watch::Receiver<bool>,
     ) {
-        let pool = match &self.store {
-            Store::Postgres(pool, _) => Some(pool.clone()),
-            Store::Sqlite(..) => None,
-        };
-        let mut listener: Option<sqlx::postgres::PgListener> = None;
+        // Until the store says its backend has no other instances to hear (SQLite).
+        let mut listens = true;
+        let mut listener: Option<SessionEventListener> = None;
         let mut ticker = tokio::time::interval(poll);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            if listener.is_none()
-                && let Some(pool) = &pool
-            {
+            if listens && listener.is_none() {
                 // A failure is retried at the next tick, not in a loop.
-                listener = connect_listener(pool).await;
-                if listener.is_some() {
-                    self.publish_followed().await;
+                match self.store.listen_session_events().await {
+                    Ok(Some(connected)) => {
+                        listener = Some(connected);
+                        self.publish_followed().await;
+                    }
+                    Ok(None) => listens = false,
+                    Err(error) => {
+                        tracing::warn!(error = ?error, "cannot listen for session events; retrying");
+                    }
                 }
             }
             tokio::select! {
-                notification = next_notification(&mut listener) => match notification {
-                    Ok(notification) => {
-                        let session_id = notification
-                            .payload()
-                            .split(' ')
-                            .next()
-                            .unwrap_or_default()
-                            .to_owned();
+                woken = next_wake(&mut listener) => match woken {
+                    Ok(session_id) => {
                         // Each session's delivery on its own task: a busy instance's
                         // notifications would otherwise wait for one another's reads.
                         let hub = self.clone();
                         tokio::spawn(async move { hub.publish(&session_id).await });
                     }
                     Err(error) => {
-                        tracing::warn!(error = %error, "session event listener lost; reconnecting");
+                        tracing::warn!(error = ?error, "session event listener lost; reconnecting");
                         listener = None;
                     }
                 },
@@ -421,29 +417,11 @@ impl Hub {
     }
 }
 
-async fn connect_listener(pool: &sqlx::PgPool) -> Option<sqlx::postgres::PgListener> {
-    let mut listener = match sqlx::postgres::PgListener::connect_with(pool).await {
-        Ok(listener) => listener,
-        Err(error) => {
-            tracing::warn!(error = %error, "cannot listen for session events; retrying");
-            return None;
-        }
-    };
-    match listener.listen("sealdraw_session_events").await {
-        Ok(()) => Some(listener),
-        Err(error) => {
-            tracing::warn!(error = %error, "cannot listen for session events; retrying");
-            None
-        }
-    }
-}
-
-/// The next notification, or never when there is no listener (SQLite, or reconnecting).
-async fn next_notification(
-    listener: &mut Option<sqlx::postgres::PgListener>,
-) -> Result<sqlx::postgres::PgNotification, sqlx::Error> {
+/// The next session another instance woke, or never when there is no listener (SQLite, or
+/// reconnecting).
+async fn next_wake(listener: &mut Option<SessionEventListener>) -> Result<String, StoreError> {
     match listener {
-        Some(listener) => listener.recv().await,
+        Some(listener) => listener.next().await,
         None => std::future::pending().await,
     }
 }

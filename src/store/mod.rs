@@ -28,6 +28,10 @@ pub enum StoreError {
     Conflict(&'static str),
     #[error("database error")]
     Database(#[source] sqlx::Error),
+    /// No connection (or, on SQLite, no turn to write) within the wait: the database is busy
+    /// or not reachable, and a retry may succeed.
+    #[error("the database did not answer in time")]
+    Unavailable,
     #[error("migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is inconsistent: {0}")]
@@ -40,6 +44,7 @@ impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
         match error {
             sqlx::Error::ColumnDecode { .. } => StoreError::Corrupt(error.to_string()),
+            sqlx::Error::PoolTimedOut => StoreError::Unavailable,
             other => StoreError::Database(other),
         }
     }
@@ -263,7 +268,7 @@ impl Store {
             Self::Sqlite(pool, queue, health) => {
                 let turn = tokio::time::timeout(WRITER_WAIT, queue.0.clone().lock_owned())
                     .await
-                    .map_err(|_| StoreError::Database(sqlx::Error::PoolTimedOut))?;
+                    .map_err(|_| StoreError::Unavailable)?;
                 Tx::Sqlite(SqliteTx {
                     transaction: pool.begin_with("BEGIN IMMEDIATE").await?,
                     _turn: Some(turn),
@@ -417,7 +422,7 @@ pub(crate) fn values_placeholders(rows: usize, columns: usize) -> String {
 pub(crate) fn conflict_as(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |error| match &error {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what),
-        _ => StoreError::Database(error),
+        _ => error.into(),
     }
 }
 
@@ -431,6 +436,22 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .filter(|name| name.ends_with(".sql"))
             .collect()
+    }
+
+    #[test]
+    fn a_pool_timeout_is_the_store_being_unavailable_not_a_database_error() {
+        assert!(matches!(
+            super::StoreError::from(sqlx::Error::PoolTimedOut),
+            super::StoreError::Unavailable
+        ));
+        assert!(matches!(
+            super::conflict_as("name")(sqlx::Error::PoolTimedOut),
+            super::StoreError::Unavailable
+        ));
+        assert!(matches!(
+            super::StoreError::from(sqlx::Error::RowNotFound),
+            super::StoreError::Database(_)
+        ));
     }
 
     #[test]

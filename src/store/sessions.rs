@@ -1,7 +1,7 @@
 //! Evaluation sessions: venues, seats, sheets, clarifications, numbered events, tickets and
 //! ratings.
 
-use super::{StoreError, Tx, conflict_as, on_conn, values_placeholders};
+use super::{Store, StoreError, Tx, conflict_as, on_conn, values_placeholders};
 use crate::clock::Millis;
 use crate::draw::CandidateState;
 use crate::session::rules::Phase;
@@ -9,6 +9,39 @@ use crate::session::{
     Assignment, Audience, ClarificationState, EventKind, RoleName, SeatState, SessionMode,
     SheetState, SignatureKind, VoidReason,
 };
+
+/// The PostgreSQL channel on which a committed session event wakes every instance; its payload
+/// is `"<session id> <seq>"` and says only where to look ([`Tx::append_session_event`]).
+const SESSION_EVENTS_CHANNEL: &str = "sealdraw_session_events";
+
+/// Hears other instances' session events as they commit, where the backend carries them
+/// between processes (PostgreSQL's `LISTEN`).
+pub struct SessionEventListener(sqlx::postgres::PgListener);
+
+impl SessionEventListener {
+    /// The next session that has a new event (read the events themselves from the table). An
+    /// error means the listener is lost: what was sent until a new one listens is not heard.
+    pub async fn next(&mut self) -> Result<String, StoreError> {
+        let notification = self.0.recv().await?;
+        let session_id = notification.payload().split(' ').next().unwrap_or_default();
+        Ok(session_id.to_owned())
+    }
+}
+
+impl Store {
+    /// Listens for the session events other instances commit; `None` when the backend has no
+    /// other instances to hear (SQLite: one process writes them all and wakes its own hub).
+    pub async fn listen_session_events(&self) -> Result<Option<SessionEventListener>, StoreError> {
+        match self {
+            Store::Sqlite(..) => Ok(None),
+            Store::Postgres(pool, _) => {
+                let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+                listener.listen(SESSION_EVENTS_CHANNEL).await?;
+                Ok(Some(SessionEventListener(listener)))
+            }
+        }
+    }
+}
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionRow {
@@ -620,7 +653,8 @@ impl Tx {
         if let Tx::Postgres(tx) = self {
             // Delivered at commit, to every instance listening: they read the event from the
             // table (the payload only says where to look).
-            sqlx::query("SELECT pg_notify('sealdraw_session_events', $1)")
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(SESSION_EVENTS_CHANNEL)
                 .bind(format!("{session_id} {seq}"))
                 .execute(&mut **tx)
                 .await?;

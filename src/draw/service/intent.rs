@@ -2,7 +2,28 @@
 //! the eligible sets and `H(s)` committed and logged before any randomness exists. Also the
 //! penalties the rules read.
 
-use super::*;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike};
+
+use crate::audit::{self, Actor, AuditEntry};
+use crate::auth::Principal;
+use crate::clock::{Millis, to_rfc3339};
+use crate::crypto::KeyRing;
+use crate::draw::filter::{Candidate, DrawFilter, FILTER_VERSION, PoolFacts, PoolRules};
+use crate::draw::{
+    DrawError, DrawPlan, DrawRequest, DrawStatus, DrawToken, EligibleSet, FamilyRequest, LinkState,
+    ServerSecret, Stratum, algorithm, filter, published,
+};
+use crate::store::draws::{DrawRow, StratumRow};
+use crate::store::{StoreError, Tx};
+
+use super::{
+    CHINA_OFFSET_MILLIS, CreatedDraw, DAY_MILLIS, DrawHeader, DrawService, DrawServiceError,
+    NewDraw, ParentLink, PoolCandidates, StratumSummary, chain_family_entry, checks, corrupt,
+    invalid, members_context, record_family_entry, seat_token, secret_context,
+};
 
 impl DrawService {
     /// Step 1: validate, filter the pool at one snapshot, commit to `s`, log the intent.
@@ -53,167 +74,30 @@ impl DrawService {
         Ok(())
     }
 
+    /// The center's request as the canonical filter: each part parsed in turn (`checks`),
+    /// in the order its problems are reported, the classification read only once the strata
+    /// are known to be worth checking.
     async fn filter_for(
         &self,
         center: &Principal,
         request: NewDraw,
     ) -> Result<DrawFilter, DrawServiceError> {
-        let text = |field: &str, value: &str, max: usize| {
-            crate::text::check(value, crate::text::Lines::One)
-                .map_err(|problem| invalid(field, problem))?;
-            let length = value.trim().chars().count();
-            if length == 0 || length > max {
-                Err(invalid(field, format!("must be 1 to {max} characters")))
-            } else {
-                Ok(())
-            }
-        };
-        text(
-            "tender_reference",
-            &request.tender_reference,
-            algorithm::MAX_TENDER_REFERENCE_CHARS,
-        )?;
-        if !request.lot.trim().is_empty() {
-            text("lot", &request.lot, algorithm::MAX_LOT_CHARS)?;
-        }
-        text("tender_name", &request.tender_name, 200)?;
-        match (&request.venue, request.mode) {
-            (Some(_), EvaluationMode::Distributed) => {
-                return Err(invalid(
-                    "venue",
-                    "a distributed evaluation has no venue: every expert sits at their own seat",
-                ));
-            }
-            (Some(venue), _) => text("venue", venue, 200)?,
-            (None, EvaluationMode::Distributed) => {}
-            (None, _) => {
-                return Err(invalid(
-                    "venue",
-                    "where the committee reports (the main venue) is needed unless distributed",
-                ));
-            }
-        }
-        if !(30..=7 * 24 * 60).contains(&request.evaluation_minutes) {
-            return Err(invalid(
-                "evaluation_minutes",
-                "must be from 30 to 10080 (one week)",
-            ));
-        }
-        if request.strata.is_empty() || request.strata.len() > MAX_STRATA {
-            return Err(invalid(
-                "strata",
-                format!("must hold 1 to {MAX_STRATA} strata"),
-            ));
-        }
+        checks::check_labels(&request)?;
+        checks::check_evaluation_minutes(request.evaluation_minutes)?;
+        checks::check_strata_count(&request.strata)?;
         let known = self.known_specialties().await?;
-        for (i, stratum) in request.strata.iter().enumerate() {
-            if !(1..=MAX_SEATS_PER_STRATUM).contains(&stratum.k) {
-                return Err(invalid(
-                    format!("strata[{i}].count"),
-                    format!("must be from 1 to {MAX_SEATS_PER_STRATUM}"),
-                ));
-            }
-            if stratum.m > MAX_SEATS_PER_STRATUM {
-                return Err(invalid(
-                    format!("strata[{i}].reserves"),
-                    format!("must be from 0 to {MAX_SEATS_PER_STRATUM}"),
-                ));
-            }
-            if stratum.prefixes.is_empty() || stratum.prefixes.len() > crate::draw::MAX_PREFIXES {
-                return Err(invalid(
-                    format!("strata[{i}].specialty_prefixes"),
-                    "must hold 1 to 32 specialty codes",
-                ));
-            }
-            for (j, prefix) in stratum.prefixes.iter().enumerate() {
-                let field = format!("strata[{i}].specialty_prefixes[{j}]");
-                let code = parse_specialty(prefix).map_err(|problem| invalid(&field, problem))?;
-                if code != *prefix {
-                    return Err(invalid(field, "must be written in capitals, e.g. A01"));
-                }
-                if !known.contains(&code) {
-                    return Err(invalid(field, "is not in the specialty classification"));
-                }
-            }
-        }
-        if request.avoid_organisations.len() > MAX_AVOIDED_ORGANISATIONS {
-            return Err(invalid(
-                "avoid_organisations",
-                format!("at most {MAX_AVOIDED_ORGANISATIONS} organisations"),
-            ));
-        }
-        let mut avoid = Vec::with_capacity(request.avoid_organisations.len());
-        for (i, org) in request.avoid_organisations.iter().enumerate() {
-            text(&format!("avoid_organisations[{i}].name"), &org.name, 200)?;
-            let code = CreditCode::parse(&org.credit_code).map_err(|problem| {
-                invalid(format!("avoid_organisations[{i}].credit_code"), problem)
-            })?;
-            avoid.push(AvoidedOrganisation {
-                credit_code: code.as_str().to_owned(),
-                name: org.name.trim().to_owned(),
-            });
-        }
-        if request.exclude_tokens.len() > MAX_EXCLUDED_TOKENS {
-            return Err(invalid(
-                "exclude_experts",
-                format!("at most {MAX_EXCLUDED_TOKENS} tokens"),
-            ));
-        }
-        for (i, excluded) in request.exclude_tokens.iter().enumerate() {
-            if !is_draw_id(&excluded.draw_id) {
-                return Err(invalid(
-                    format!("exclude_experts[{i}].draw_id"),
-                    "is not a draw id",
-                ));
-            }
-            DrawToken::from_hex(&excluded.token)
-                .map_err(|problem| invalid(format!("exclude_experts[{i}].token"), problem))?;
-        }
-        let region = |field: String, code: &str| {
-            let ok = (2..=6).contains(&code.len())
-                && code.len().is_multiple_of(2)
-                && code.bytes().all(|b| b.is_ascii_digit());
-            if ok {
-                Ok(code.to_owned())
-            } else {
-                Err(invalid(
-                    field,
-                    "must be a region code prefix of 2, 4 or 6 digits, e.g. 42 or 4201",
-                ))
-            }
-        };
-        let mut regions_exclude = Vec::new();
-        for (i, code) in request.regions_exclude.iter().enumerate() {
-            regions_exclude.push(region(format!("regions_exclude[{i}]"), code)?);
-        }
-        let mut regions_require = Vec::new();
-        for (i, code) in request.regions_require.iter().enumerate() {
-            regions_require.push(region(format!("regions_require[{i}]"), code)?);
-        }
-        if request.mode == EvaluationMode::CrossSite {
-            // Cross-site evaluation exists to bring experts from elsewhere: the project's own
-            // region is excluded, from the request or else the center's registered region.
-            let project = request
-                .project_region
-                .clone()
-                .or_else(|| center.region_code.clone())
-                .ok_or_else(|| {
-                    invalid(
-                        "project_region",
-                        "a cross-site draw needs the project's region (4 or 6 digits)",
-                    )
-                })?;
-            let project = region("project_region".into(), &project)?;
-            if project.len() < 4 {
-                return Err(invalid(
-                    "project_region",
-                    "must name a city or county (4 or 6 digits), not the whole province",
-                ));
-            }
-            // A city-level prefix: the county codes of a city share its first four digits.
-            regions_exclude.push(project.chars().take(4).collect());
-        } else if let Some(project) = &request.project_region {
-            region("project_region".into(), project)?;
+        checks::check_strata(&request.strata, &known)?;
+        let avoid = checks::avoided_organisations(&request.avoid_organisations)?;
+        checks::check_excluded_tokens(&request.exclude_tokens)?;
+        let mut regions_exclude =
+            checks::region_prefixes("regions_exclude", &request.regions_exclude)?;
+        let regions_require = checks::region_prefixes("regions_require", &request.regions_require)?;
+        if let Some(project) = checks::project_exclusion(
+            request.mode,
+            request.project_region.as_deref(),
+            center.region_code.as_deref(),
+        )? {
+            regions_exclude.push(project);
         }
         let salt = self
             .rng

@@ -2,6 +2,7 @@
 //! replacements (DESIGN §5, `docs/DRAW-SPEC.md`). Every step appends its audit entry in the
 //! transaction that makes it; nothing here names an expert except inside sealed values.
 
+mod checks;
 mod intent;
 mod replacement;
 mod result;
@@ -12,28 +13,21 @@ pub use intent::{candidates_from_rows, conflicted_experts};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike};
+use futures_util::future::BoxFuture;
 use serde::Serialize;
 
-use super::filter::{
-    self, AvoidedOrganisation, Candidate, DrawFilter, EvaluationMode, ExcludedToken,
-    FILTER_VERSION, FilterStratum, PoolFacts, PoolRules,
-};
+use super::filter::{AvoidedOrganisation, Candidate, EvaluationMode, ExcludedToken, FilterStratum};
 use super::{
-    CandidateState, Contribution, ContributorRole, DrawError, DrawIntent, DrawPlan, DrawRequest,
-    DrawStatus, DrawToken, EligibleSet, FamilyRequest, LinkState, MAX_CONTRIBUTION_LEN,
-    MAX_CONTRIBUTIONS, MAX_STRATA, ServerSecret, Stratum, StratumRefusal, VacancyReason,
-    VerificationRecord, algorithm, published,
+    CandidateState, ContributorRole, DrawError, DrawIntent, DrawStatus, DrawToken, StratumRefusal,
+    VacancyReason,
 };
 use crate::audit::{self, Actor, AuditEntry, AuditLog};
 use crate::auth::{Principal, Role};
-use crate::clock::{Millis, SharedClock, to_rfc3339};
+use crate::clock::{Millis, SharedClock};
 use crate::config::DrawSettings;
 use crate::crypto::seal::SealError;
-use crate::crypto::{KeyRing, Rng, sha256};
-use crate::notify::invitations::{self, InvitationError, InvitationPolicy};
-use crate::pool::validate::{CreditCode, parse_specialty};
-use crate::store::draws::{CandidateSeatRow, ContributionRow, DrawRow, NewCandidate, StratumRow};
+use crate::crypto::{KeyRing, Rng};
+use crate::store::draws::{CandidateSeatRow, DrawRow};
 use crate::store::{Store, StoreError, Tx};
 
 const DAY_MILLIS: i64 = 86_400_000;
@@ -284,8 +278,25 @@ pub struct RecheckReport {
     pub strata: Vec<RecheckStratum>,
 }
 
+/// What follows when a draw seats experts, inside the transaction that seats them: the
+/// result's drawn experts, and each reserve that fills a vacated seat. Notification implements
+/// it (`notify::invitations::Inviter`, which invites each of them), so that the draw does not
+/// depend on who it tells: its writes are done in the caller's transaction, and their audit
+/// entries come before the draw's own entry for the result or the replacement, as the record
+/// and its verifiers expect.
+pub trait SeatedHook: Send + Sync {
+    /// `seats` are the newly seated tokens with their experts, in rank order.
+    fn seated<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        draw: &'a DrawRow,
+        seats: &'a [(DrawToken, String)],
+        now: Millis,
+    ) -> BoxFuture<'a, Result<(), DrawServiceError>>;
+}
+
 pub struct DrawService {
-    invitations: InvitationPolicy,
+    on_seated: Arc<dyn SeatedHook>,
     /// The pool version and the candidates read at it (see `pool_candidates`).
     pool_cache: std::sync::Mutex<Option<(i64, PoolCandidates)>>,
     store: Store,
@@ -346,10 +357,10 @@ impl DrawService {
         keys: Arc<KeyRing>,
         audit: Arc<AuditLog>,
         settings: DrawSettings,
-        invitations: InvitationPolicy,
+        on_seated: Arc<dyn SeatedHook>,
     ) -> Self {
         Self {
-            invitations,
+            on_seated,
             pool_cache: std::sync::Mutex::new(None),
             store,
             clock,

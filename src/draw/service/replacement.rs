@@ -1,7 +1,17 @@
 //! Step 4, replacements (补抽): a vacated seat takes the stratum's next reserve in rank order;
 //! with none left, a linked draw runs the whole protocol for the seat.
 
-use super::*;
+use crate::audit::{Actor, AuditEntry};
+use crate::auth::{Principal, Role};
+use crate::draw::filter::{DrawFilter, ExcludedToken, FilterStratum};
+use crate::draw::{CandidateState, DrawStatus, DrawToken, LinkState, VacancyReason, published};
+use crate::store::Tx;
+use crate::store::draws::DrawRow;
+
+use super::{
+    DAY_MILLIS, DrawHeader, DrawService, DrawServiceError, ParentLink, PendingReplacement,
+    ReplacementOutcome, append_draw_entry, corrupt, invalid, lock_draw, seat_token, to_hash,
+};
 
 impl DrawService {
     /// Step 4, as the center records it: a confirmed member recused or withdrew (declines and
@@ -101,8 +111,8 @@ impl DrawService {
             let expert = self.open_seat_expert(draw_id, next)?;
             tx.insert_selections(std::slice::from_ref(&expert), now.div_euclid(DAY_MILLIS))
                 .await?;
-            self.invite(tx, draw, &seat_token(&next.token)?, &expert, now)
-                .await?;
+            let seat = [(seat_token(&next.token)?, expert)];
+            self.on_seated.seated(tx, draw, &seat, now).await?;
         }
         let successor_token = successor
             .as_ref()

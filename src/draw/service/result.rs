@@ -1,7 +1,23 @@
 //! Steps 2 and 3: contributions while the window is open, then the result, executed exactly
-//! once, with every seated expert invited in the same transaction.
+//! once, with every seated expert handed to the [`SeatedHook`] (invited) in the same
+//! transaction.
 
-use super::*;
+use std::sync::Arc;
+
+use crate::audit::{Actor, AuditEntry};
+use crate::auth::Principal;
+use crate::crypto::sha256;
+use crate::draw::{
+    Contribution, ContributorRole, DrawIntent, DrawPlan, DrawStatus, DrawToken, EligibleSet,
+    MAX_CONTRIBUTION_LEN, MAX_CONTRIBUTIONS, ServerSecret, VerificationRecord, published,
+};
+use crate::store::draws::{ContributionRow, DrawRow, NewCandidate, StratumRow};
+
+use super::{
+    DAY_MILLIS, DrawService, DrawServiceError, DrawView, MIN_CONTRIBUTION_LEN, append_draw_entry,
+    candidate_context, contributions_complete, contributor_role, corrupt, invalid, lock_draw,
+    members_context, secret_context, stratum_tokens,
+};
 
 impl DrawService {
     /// Step 2: one contribution per account, center or supervisor, while the window is open.
@@ -106,17 +122,9 @@ impl DrawService {
             .await?;
         tx.insert_selections(&ranked.seated, now.div_euclid(DAY_MILLIS))
             .await?;
-        invitations::invite_all(
-            &mut tx,
-            &self.keys,
-            &self.rng,
-            &self.invitations,
-            now,
-            &draw,
-            &ranked.invited,
-        )
-        .await
-        .map_err(invitation_error)?;
+        self.on_seated
+            .seated(&mut tx, &draw, &ranked.newly_seated, now)
+            .await?;
         let entry = published::result_entry(&ranked.record, now, actor);
         let index = append_draw_entry(&mut tx, &draw, entry).await?;
         tx.set_draw_result(
@@ -176,7 +184,7 @@ impl DrawService {
         let outcome = plan.execute(&secret, &contributions)?;
         let mut candidates = Vec::new();
         let mut seated = Vec::new();
-        let mut invited = Vec::new();
+        let mut newly_seated = Vec::new();
         for (i, result) in outcome.strata.iter().enumerate() {
             let set = &plan.eligible()[i];
             let ranked = result
@@ -205,7 +213,7 @@ impl DrawService {
                 });
                 if is_drawn {
                     seated.push(expert_id.clone());
-                    invited.push((*token, expert_id.clone()));
+                    newly_seated.push((*token, expert_id.clone()));
                 }
             }
         }
@@ -213,31 +221,8 @@ impl DrawService {
             record: VerificationRecord::new(&plan, &secret, &contributions, &outcome),
             candidates,
             seated,
-            invited,
+            newly_seated,
         })
-    }
-
-    pub(super) async fn invite(
-        &self,
-        tx: &mut Tx,
-        draw: &DrawRow,
-        token: &DrawToken,
-        expert_id: &str,
-        now: Millis,
-    ) -> Result<(), DrawServiceError> {
-        invitations::invite(
-            tx,
-            &self.keys,
-            &self.rng,
-            &self.invitations,
-            now,
-            draw,
-            token,
-            expert_id,
-        )
-        .await
-        .map(drop)
-        .map_err(invitation_error)
     }
 
     /// Executes every draw whose contributions are complete but which has no result: the
@@ -316,18 +301,8 @@ struct Ranked {
     candidates: Vec<NewCandidate>,
     /// Drawn experts' ids, for the frequency cap's counts.
     seated: Vec<String>,
-    /// Each drawn token with its expert, to invite.
-    invited: Vec<(DrawToken, String)>,
-}
-
-fn invitation_error(error: InvitationError) -> DrawServiceError {
-    match error {
-        InvitationError::Store(e) => DrawServiceError::Store(e),
-        InvitationError::Audit(e) => DrawServiceError::Audit(e),
-        InvitationError::Sealing(e) => DrawServiceError::Sealing(e),
-        InvitationError::Randomness => DrawServiceError::Randomness,
-        other => corrupt(other),
-    }
+    /// Each drawn token with its expert, for the [`SeatedHook`].
+    newly_seated: Vec<(DrawToken, String)>,
 }
 
 /// Whether two reads of a draw's contributions list the same bytes in the same order.

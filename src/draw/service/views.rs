@@ -1,7 +1,23 @@
 //! What people read: a draw's view and list, the published record, a supervisor's recheck of
 //! the committed eligible sets, and the frequency report.
 
-use super::*;
+use std::collections::{BTreeMap, HashSet};
+
+use crate::audit::{self, Actor, AuditEntry};
+use crate::auth::{Principal, Role};
+use crate::clock::to_rfc3339;
+use crate::draw::filter::DrawFilter;
+use crate::draw::{
+    CandidateState, DrawIntent, DrawStatus, DrawToken, EligibleSet, VerificationRecord, published,
+};
+use crate::store::draws::DrawRow;
+
+use super::{
+    ContributionView, DAY_MILLIS, DrawService, DrawServiceError, DrawView, FrequencyEntry,
+    FrequencyReport, RecheckReport, RecheckStratum, SeatView, StratumProgress, StratumSummary,
+    committee_complete, corrupt, invalid, members_context, seat_token, stratum_tokens, to_hash,
+    token_domain,
+};
 
 impl DrawService {
     /// The draw as its center or a supervisor sees it. A draw whose window has closed is

@@ -1,0 +1,210 @@
+//! A center's request for a draw, checked part by part before it becomes the canonical filter
+//! (`intent`). Each function parses one part and names the field at fault; none reads the store.
+
+use std::collections::HashSet;
+
+use crate::draw::filter::{AvoidedOrganisation, EvaluationMode, ExcludedToken, FilterStratum};
+use crate::draw::{DrawToken, MAX_PREFIXES, MAX_STRATA, algorithm};
+use crate::pool::validate::{CreditCode, parse_specialty};
+use crate::text::{BoundedText, Lines};
+
+use super::{
+    DrawServiceError, MAX_AVOIDED_ORGANISATIONS, MAX_EXCLUDED_TOKENS, MAX_SEATS_PER_STRATUM,
+    NewDraw, invalid, is_draw_id,
+};
+
+/// A label of one line, 1 to `max` characters once trimmed.
+fn label(field: &str, value: &str, max: usize) -> Result<BoundedText, DrawServiceError> {
+    BoundedText::parse(value, Lines::One, 1..=max).map_err(|problem| invalid(field, problem))
+}
+
+/// The tender's reference, lot and name, and the venue, which a distributed evaluation has
+/// none of and every other needs.
+pub(super) fn check_labels(request: &NewDraw) -> Result<(), DrawServiceError> {
+    label(
+        "tender_reference",
+        &request.tender_reference,
+        algorithm::MAX_TENDER_REFERENCE_CHARS,
+    )?;
+    if !request.lot.trim().is_empty() {
+        label("lot", &request.lot, algorithm::MAX_LOT_CHARS)?;
+    }
+    label("tender_name", &request.tender_name, 200)?;
+    match (&request.venue, request.mode) {
+        (Some(_), EvaluationMode::Distributed) => Err(invalid(
+            "venue",
+            "a distributed evaluation has no venue: every expert sits at their own seat",
+        )),
+        (Some(venue), _) => label("venue", venue, 200).map(drop),
+        (None, EvaluationMode::Distributed) => Ok(()),
+        (None, _) => Err(invalid(
+            "venue",
+            "where the committee reports (the main venue) is needed unless distributed",
+        )),
+    }
+}
+
+pub(super) fn check_evaluation_minutes(minutes: u32) -> Result<(), DrawServiceError> {
+    if (30..=7 * 24 * 60).contains(&minutes) {
+        Ok(())
+    } else {
+        Err(invalid(
+            "evaluation_minutes",
+            "must be from 30 to 10080 (one week)",
+        ))
+    }
+}
+
+pub(super) fn check_strata_count(strata: &[FilterStratum]) -> Result<(), DrawServiceError> {
+    if strata.is_empty() || strata.len() > MAX_STRATA {
+        return Err(invalid(
+            "strata",
+            format!("must hold 1 to {MAX_STRATA} strata"),
+        ));
+    }
+    Ok(())
+}
+
+/// Each stratum's seats, reserves and specialty prefixes, which must be codes of the
+/// classification (`known`) written as it writes them.
+pub(super) fn check_strata(
+    strata: &[FilterStratum],
+    known: &HashSet<String>,
+) -> Result<(), DrawServiceError> {
+    for (i, stratum) in strata.iter().enumerate() {
+        if !(1..=MAX_SEATS_PER_STRATUM).contains(&stratum.k) {
+            return Err(invalid(
+                format!("strata[{i}].count"),
+                format!("must be from 1 to {MAX_SEATS_PER_STRATUM}"),
+            ));
+        }
+        if stratum.m > MAX_SEATS_PER_STRATUM {
+            return Err(invalid(
+                format!("strata[{i}].reserves"),
+                format!("must be from 0 to {MAX_SEATS_PER_STRATUM}"),
+            ));
+        }
+        if stratum.prefixes.is_empty() || stratum.prefixes.len() > MAX_PREFIXES {
+            return Err(invalid(
+                format!("strata[{i}].specialty_prefixes"),
+                "must hold 1 to 32 specialty codes",
+            ));
+        }
+        for (j, prefix) in stratum.prefixes.iter().enumerate() {
+            let field = format!("strata[{i}].specialty_prefixes[{j}]");
+            let code = parse_specialty(prefix).map_err(|problem| invalid(&field, problem))?;
+            if code != *prefix {
+                return Err(invalid(field, "must be written in capitals, e.g. A01"));
+            }
+            if !known.contains(&code) {
+                return Err(invalid(field, "is not in the specialty classification"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The organisations to avoid, each with its name (trimmed) and its normalised credit code.
+pub(super) fn avoided_organisations(
+    organisations: &[AvoidedOrganisation],
+) -> Result<Vec<AvoidedOrganisation>, DrawServiceError> {
+    if organisations.len() > MAX_AVOIDED_ORGANISATIONS {
+        return Err(invalid(
+            "avoid_organisations",
+            format!("at most {MAX_AVOIDED_ORGANISATIONS} organisations"),
+        ));
+    }
+    organisations
+        .iter()
+        .enumerate()
+        .map(|(i, org)| {
+            let name = label(&format!("avoid_organisations[{i}].name"), &org.name, 200)?;
+            let code = CreditCode::parse(&org.credit_code).map_err(|problem| {
+                invalid(format!("avoid_organisations[{i}].credit_code"), problem)
+            })?;
+            Ok(AvoidedOrganisation {
+                credit_code: code.as_str().to_owned(),
+                name: name.into_string(),
+            })
+        })
+        .collect()
+}
+
+/// Experts excluded by their token in an earlier draw: a draw id and a token each.
+pub(super) fn check_excluded_tokens(excluded: &[ExcludedToken]) -> Result<(), DrawServiceError> {
+    if excluded.len() > MAX_EXCLUDED_TOKENS {
+        return Err(invalid(
+            "exclude_experts",
+            format!("at most {MAX_EXCLUDED_TOKENS} tokens"),
+        ));
+    }
+    for (i, excluded) in excluded.iter().enumerate() {
+        if !is_draw_id(&excluded.draw_id) {
+            return Err(invalid(
+                format!("exclude_experts[{i}].draw_id"),
+                "is not a draw id",
+            ));
+        }
+        DrawToken::from_hex(&excluded.token)
+            .map_err(|problem| invalid(format!("exclude_experts[{i}].token"), problem))?;
+    }
+    Ok(())
+}
+
+/// A region code prefix (GB/T 2260): the province (2 digits), a city (4) or a county (6).
+fn region_prefix(field: String, code: &str) -> Result<String, DrawServiceError> {
+    let ok = (2..=6).contains(&code.len())
+        && code.len().is_multiple_of(2)
+        && code.bytes().all(|b| b.is_ascii_digit());
+    if ok {
+        Ok(code.to_owned())
+    } else {
+        Err(invalid(
+            field,
+            "must be a region code prefix of 2, 4 or 6 digits, e.g. 42 or 4201",
+        ))
+    }
+}
+
+/// A list of region prefixes, each named by its place in `field`.
+pub(super) fn region_prefixes(
+    field: &str,
+    codes: &[String],
+) -> Result<Vec<String>, DrawServiceError> {
+    codes
+        .iter()
+        .enumerate()
+        .map(|(i, code)| region_prefix(format!("{field}[{i}]"), code))
+        .collect()
+}
+
+/// The region a cross-site draw must exclude: the project's city (a four-digit prefix, which
+/// the city's counties share), from the request or else the center's registered region. Other
+/// modes exclude nothing, but a project region they give must still be one.
+pub(super) fn project_exclusion(
+    mode: EvaluationMode,
+    project_region: Option<&str>,
+    center_region: Option<&str>,
+) -> Result<Option<String>, DrawServiceError> {
+    if mode != EvaluationMode::CrossSite {
+        if let Some(project) = project_region {
+            region_prefix("project_region".into(), project)?;
+        }
+        return Ok(None);
+    }
+    // Cross-site evaluation exists to bring experts from elsewhere.
+    let project = project_region.or(center_region).ok_or_else(|| {
+        invalid(
+            "project_region",
+            "a cross-site draw needs the project's region (4 or 6 digits)",
+        )
+    })?;
+    let project = region_prefix("project_region".into(), project)?;
+    if project.len() < 4 {
+        return Err(invalid(
+            "project_region",
+            "must name a city or county (4 or 6 digits), not the whole province",
+        ));
+    }
+    Ok(Some(project.chars().take(4).collect()))
+}
