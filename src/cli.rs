@@ -1053,8 +1053,8 @@ fn client(args: ClientArgs) -> anyhow::Result<ExitCode> {
         std::env::var("SEALDRAW_TOKEN")
             .context("set SEALDRAW_TOKEN to your bearer token (from POST /api/v1/auth/login)")?,
     );
-    crate::session::console::run(
-        crate::session::console::Options {
+    crate::terminal::participant::run(
+        crate::terminal::participant::Options {
             server: args.server,
             ca: args.ca,
             session: args.session,
