@@ -25,7 +25,7 @@
 //! | [`tasks`]     | the loop of the periodic background tasks (overdue draws, invitation deadlines) |
 //! | [`text`]      | the one rule for the characters of typed text (names, references, reasons) |
 //! | [`console`]   | the web console: embedded ES modules and their content security policy |
-//! | [`terminal`]  | the session client and `sealdraw client`: the participant's side, outside the server |
+//! | [`terminal`]  | the participant's side, outside the server: the session client, `sealdraw client`, entropy |
 //! | [`cli`]       | the `sealdraw` subcommands |
 //! | [`bench`]     | `sealdraw bench`: reproducible measurements beside the machine's raw limits |
 #![forbid(unsafe_code)]
