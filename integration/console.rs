@@ -1053,8 +1053,8 @@ async fn a_second_supervisor_approves_unseal_requests_and_publications_in_the_co
 mod session_room {
     use reqwest::StatusCode;
     use sealdraw::auth::Role;
-    use sealdraw::session::client::SessionClient;
     use sealdraw::session::protocol::Request;
+    use sealdraw::terminal::client::SessionClient;
     use serde_json::{Value, json};
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};

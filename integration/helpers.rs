@@ -384,8 +384,8 @@ pub struct TestAccount {
 
 impl TestApp {
     /// Where a session client reaches this server: TLS 1.3, trusting the test CA, no Origin.
-    pub fn session_endpoint(&self) -> sealdraw::session::client::Endpoint {
-        sealdraw::session::client::Endpoint {
+    pub fn session_endpoint(&self) -> sealdraw::terminal::client::Endpoint {
+        sealdraw::terminal::client::Endpoint {
             address: format!("127.0.0.1:{}", self.port),
             server_name: "localhost".into(),
             tls: std::sync::Arc::new(rustls_client_config(

@@ -7,9 +7,9 @@
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use sealdraw::session::client::SessionClient;
 use sealdraw::session::protocol::Request;
 use sealdraw::session::rules::Phase;
+use sealdraw::terminal::client::SessionClient;
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
 

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use sealdraw::auth::Role;
-use sealdraw::session::client::{ClientError, Endpoint, Event, SessionClient};
 use sealdraw::session::protocol::{ReplyError, Request};
 use sealdraw::session::rules::Phase;
+use sealdraw::terminal::client::{ClientError, Endpoint, Event, SessionClient};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 

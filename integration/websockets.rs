@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use sealdraw::session::client::{ClientError, SessionClient};
+use sealdraw::terminal::client::{ClientError, SessionClient};
 use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
@@ -198,7 +198,7 @@ async fn a_frame_declaring_a_gigabyte_is_refused_at_its_header_and_what_follows_
 /// Opens the websocket with a ticket already minted, keeping the refusal as a value.
 async fn open_with(
     committee: &Committee,
-    endpoint: &sealdraw::session::client::Endpoint,
+    endpoint: &sealdraw::terminal::client::Endpoint,
     ticket: &Value,
 ) -> Result<SessionClient, ClientError> {
     SessionClient::connect(

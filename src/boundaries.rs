@@ -40,8 +40,11 @@ const MAY_USE: &[(&str, &[&str])] = &[
     ("console",       &["web"]),
     // The assembly and the tools sit on top: each may use everything below it.
     ("startup",       &["audit", "auth", "clock", "config", "console", "crypto", "draw", "http", "notify", "pool", "private_files", "publication", "rotation", "session", "store", "tasks", "telemetry", "text", "tls", "web"]),
-    ("bench",         &["audit", "auth", "clock", "config", "console", "crypto", "draw", "http", "notify", "pool", "private_files", "publication", "rotation", "session", "startup", "store", "tasks", "telemetry", "text", "tls", "web"]),
-    ("cli",           &["audit", "auth", "bench", "clock", "config", "console", "crypto", "draw", "http", "notify", "pool", "private_files", "publication", "rotation", "session", "startup", "store", "tasks", "telemetry", "text", "tls", "web"]),
+    // The participant's side of a session, outside the server: it speaks the server's
+    // protocol (`session::protocol`) and nothing of the server uses it.
+    ("terminal",      &["crypto", "draw", "session", "tls"]),
+    ("bench",         &["audit", "auth", "clock", "config", "console", "crypto", "draw", "http", "notify", "pool", "private_files", "publication", "rotation", "session", "startup", "store", "tasks", "telemetry", "terminal", "text", "tls", "web"]),
+    ("cli",           &["audit", "auth", "bench", "clock", "config", "console", "crypto", "draw", "http", "notify", "pool", "private_files", "publication", "rotation", "session", "startup", "store", "tasks", "telemetry", "terminal", "text", "tls", "web"]),
 ];
 
 /// Crates that belong to one module: no other module may name them.

@@ -20,12 +20,13 @@
 //! | [`draw`]      | the verifiable draw: pool rules, commit → contribute → result, replacements, records |
 //! | [`notify`]    | reaching experts: outbox, gateways, delivery worker, invitations, answers, deadlines |
 //! | [`publication`] | the committee list's release (公示): request, approval, the logged read |
-//! | [`session`]   | evaluation sessions: venues, seats, phases, sheets, signatures, the websocket hub |
+//! | [`session`]   | evaluation sessions: venues, seats, phases, sheets, signatures, the protocol, the websocket hub |
 //! | [`web`]       | what both HTTPS servers share: security headers, request ids and deadlines, problem+json |
 //! | [`http`]      | routes, domain errors as problems, body limits, OpenAPI |
 //! | [`tasks`]     | the loop of the periodic background tasks (overdue draws, invitation deadlines) |
 //! | [`text`]      | the one rule for the characters of typed text (names, references, reasons) |
 //! | [`console`]   | the web console: embedded ES modules and their content security policy |
+//! | [`terminal`]  | the participant's side, outside the server: the session client, `sealdraw client`, entropy |
 //! | [`cli`]       | the `sealdraw` subcommands |
 //! | [`bench`]     | `sealdraw bench`: reproducible measurements beside the machine's raw limits |
 #![forbid(unsafe_code)]
@@ -52,6 +53,7 @@ pub mod startup;
 pub mod store;
 pub mod tasks;
 pub mod telemetry;
+pub mod terminal;
 pub mod text;
 pub mod tls;
 pub mod web;

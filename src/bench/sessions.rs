@@ -45,7 +45,6 @@ use crate::clock::{Clock, SystemClock, to_rfc3339};
 use crate::crypto::{Rng, sha256};
 use crate::draw::DrawStatus;
 use crate::draw::filter::EvaluationMode;
-use crate::session::client::{Endpoint, SessionClient};
 use crate::session::protocol::Request;
 use crate::session::{Assignment, RoleName, SessionMode};
 use crate::store::accounts::NewAccount;
@@ -53,6 +52,7 @@ use crate::store::draws::DrawRow;
 use crate::store::scratch::ScratchDatabase;
 use crate::store::sessions::{SessionRow, TicketRow};
 use crate::store::{ConnectOptions, Store};
+use crate::terminal::client::{Endpoint, SessionClient};
 
 pub const DEFAULT_CONNECTIONS: usize = 5_000;
 pub const DEFAULT_SESSIONS_OF: usize = 5;

@@ -14,10 +14,10 @@ pub mod extract;
 pub mod health;
 pub mod invitations;
 pub mod keys;
+pub mod login;
 pub mod own_record;
 pub mod problem;
 pub mod secured_stream;
-pub mod session;
 pub mod sessions;
 pub mod unseal;
 
@@ -95,9 +95,9 @@ impl utoipa::Modify for BearerScheme {
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
-        .service(session::login)
-        .service(session::logout)
-        .service(session::me)
+        .service(login::login)
+        .service(login::logout)
+        .service(login::me)
         .service(accounts::list)
         .service(accounts::create)
         .service(accounts::disable)

@@ -7,10 +7,7 @@
 //!
 //! Experts appear as "Expert n" and their draw token; no message, event or entry names them.
 
-pub mod client;
-pub mod commands;
 pub mod connection;
-pub mod console;
 pub mod events;
 pub mod frame_limit;
 pub mod hub;

@@ -1,7 +1,14 @@
 //! Who may connect, and how: single-use tickets, their redemption at the websocket, the
 //! welcome, and presence for the host and supervisors.
 
-use super::*;
+use super::{SessionService, Writer, is_session_id, load};
+use crate::auth::Principal;
+use crate::crypto::sha256;
+use crate::session::events::{Audience, SessionEvent};
+use crate::session::rules::Phase;
+use crate::session::slots::ConnectionSlot;
+use crate::session::{IssuedTicket, Member, RoleName, SeatState, SessionError, SessionRole};
+use crate::store::sessions::TicketRow;
 
 impl SessionService {
     /// Mints a single-use websocket ticket for a participant.

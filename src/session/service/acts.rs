@@ -1,7 +1,21 @@
 //! What members and supervisors do in a session: check-in with the join code, declarations,
 //! the chair vote, score sheets, clarifications, warnings' companions, and signatures.
 
-use super::*;
+use std::collections::BTreeMap;
+
+use super::{Loaded, SessionService, Writer, sheet_digest_input, wrong_phase};
+use crate::audit::{Actor, AuditEntry};
+use crate::crypto::{constant_time_eq, sha256};
+use crate::draw::VacancyReason;
+use crate::draw::service::PendingReplacement;
+use crate::session::events::{Audience, SessionEvent};
+use crate::session::protocol::Outcome;
+use crate::session::rules::{self, Phase};
+use crate::session::{
+    ClarificationState, Member, SeatState, SessionError, SignatureKind, corrupt, invalid,
+    seat_label,
+};
+use crate::store::sessions::SeatAct;
 
 impl SessionService {
     pub(super) async fn check_in(

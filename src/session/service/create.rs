@@ -1,7 +1,26 @@
 //! Opening a session for a completed draw: its venues, supervisors, bidders and criteria, and
 //! the commitment of a random seat assignment, with the contributions taken before check-in.
 
-use super::*;
+use std::collections::BTreeSet;
+
+use serde_json::json;
+
+use super::{
+    MAX_SUPERVISORS, MAX_VENUE_SEATS, MAX_VENUES, SessionService, Writer, load, secret_context,
+    staff_role,
+};
+use crate::audit::{Actor, AuditEntry};
+use crate::auth::{Principal, Role};
+use crate::crypto::sha256;
+use crate::draw::CandidateState;
+use crate::draw::service::committee_complete;
+use crate::session::events::{Audience, SessionEvent, VenueSeats};
+use crate::session::rules::{self, Criterion, Phase};
+use crate::session::{
+    Assignment, NewSession, SessionError, SessionMode, SessionRole, SessionView, corrupt, invalid,
+};
+use crate::store::sessions::{SessionRow, VenueRow};
+use crate::store::{StoreError, Tx};
 
 impl SessionService {
     /// A center opens a session for its completed draw.

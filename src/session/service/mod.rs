@@ -9,33 +9,30 @@ mod phases;
 mod ratings;
 mod seats;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::events::{Audience, EventKind, Placement, SessionEvent, VenueSeats};
-use super::protocol::{ClientFrame, Outcome, Request, ServerFrame, Vacancy};
-use super::rules::{
-    self, Criterion, Phase, Rating, ScoreSheet, SeatFacts, SessionFacts, Signature,
-};
-use super::slots::{ConnectionSlot, ConnectionSlots};
+use super::events::{Audience, SessionEvent};
+use super::protocol::{ClientFrame, Outcome, Request, ServerFrame};
+use super::rules::{self, Criterion, Phase, ScoreSheet, SeatFacts, SessionFacts, Signature};
+use super::slots::ConnectionSlots;
 use super::{
-    Assignment, ClarificationState, Hub, IssuedTicket, Member, NewSession, RoleName, SeatState,
-    SessionError, SessionMode, SessionRole, SessionSeatView, SessionView, SheetState,
-    SignatureKind, VenueView, VoidReason, corrupt, invalid, seat_label,
+    Hub, Member, SeatState, SessionError, SessionRole, SessionSeatView, SessionView, SheetState,
+    SignatureKind, VenueView, corrupt, invalid, seat_label,
 };
-use crate::audit::{self, Actor, AuditEntry};
+use crate::audit::{self, AuditEntry};
 use crate::auth::{Principal, Role};
-use crate::clock::{Millis, SharedClock, to_rfc3339};
+use crate::clock::{Millis, SharedClock};
 use crate::config::SessionSettings;
-use crate::crypto::{KeyRing, Rng, constant_time_eq, sha256};
-use crate::draw::service::{DrawService, PendingReplacement, committee_complete};
-use crate::draw::{CandidateState, DrawToken, VacancyReason};
+use crate::crypto::{KeyRing, Rng, sha256};
+use crate::draw::service::{DrawService, PendingReplacement};
+use crate::draw::{CandidateState, VacancyReason};
 use crate::notify::invitations::expert_tag;
-use crate::store::sessions::{SeatAct, SeatRow, SessionRow, TicketRow, VenueRow};
-use crate::store::{Store, StoreError, Tx};
+use crate::store::sessions::{SeatRow, SessionRow, VenueRow};
+use crate::store::{Store, Tx};
 
 /// Seats a venue may have.
 const MAX_VENUE_SEATS: u32 = 50;

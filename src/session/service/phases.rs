@@ -1,7 +1,17 @@
 //! Phase moves and what each produces: the seat assignment at check-in, the revealed sheets and
 //! their summary, the report to sign, and the signed report the closing entry commits to.
 
-use super::*;
+use serde_json::{Value, json};
+
+use super::{Loaded, SessionService, Writer, is_session_id, load, secret_context};
+use crate::audit::{Actor, AuditEntry};
+use crate::auth::Principal;
+use crate::session::events::{Audience, Placement, SessionEvent};
+use crate::session::protocol::Outcome;
+use crate::session::rules::{self, Phase, ScoreSheet};
+use crate::session::{
+    Assignment, Member, SeatState, SessionError, SessionMode, corrupt, seat_label,
+};
 
 impl SessionService {
     pub(super) async fn advance(

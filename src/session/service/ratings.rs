@@ -1,6 +1,14 @@
 //! Conduct ratings after the close, and the credit score they feed.
 
-use super::*;
+use serde_json::{Value, json};
+
+use super::{SessionService, Writer, is_session_id, staff_role, wrong_phase};
+use crate::audit::{self, Actor, AuditEntry};
+use crate::auth::Principal;
+use crate::clock::to_rfc3339;
+use crate::session::rules::{self, Phase, Rating};
+use crate::session::{SessionError, SessionRole, corrupt, invalid};
+use crate::store::StoreError;
 
 impl SessionService {
     /// After closing, the host and the session's supervisors rate a member's conduct once

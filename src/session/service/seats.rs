@@ -1,7 +1,17 @@
 //! Seats that change hands: a recusal or departure vacates a seat through the draw's
 //! replacement rule, voids the member's conclusions, and seats the successor.
 
-use super::*;
+use std::collections::BTreeSet;
+
+use super::{Loaded, SessionService, Writer, family_states};
+use crate::audit::{Actor, AuditEntry};
+use crate::draw::service::PendingReplacement;
+use crate::draw::{CandidateState, DrawToken, VacancyReason};
+use crate::session::events::{Audience, EventKind, SessionEvent};
+use crate::session::protocol::Vacancy;
+use crate::session::rules::Phase;
+use crate::session::{SeatState, SessionError, SessionMode, VoidReason, corrupt, seat_label};
+use crate::store::sessions::SeatRow;
 
 impl SessionService {
     /// Vacates a seat (recusal or departure): the draw seats the next reserve (or starts a

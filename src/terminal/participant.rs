@@ -1,4 +1,4 @@
-//! `sealdraw client`: a participant's console for a session. It asks the server for a ticket
+//! `sealdraw client`: a participant's terminal for a session. It asks the server for a ticket
 //! over HTTPS with the user's bearer token, opens the session's websocket with
 //! [`SessionClient`], and then reads commands ([`super::commands`]) while printing everything
 //! that arrives. Standard output carries one JSON object per line (the welcome, events,
@@ -22,8 +22,8 @@ use zeroize::Zeroizing;
 
 use super::client::{ClientError, Endpoint, Incoming, SessionClient};
 use super::commands::{self, Command};
-use super::protocol::{PROTOCOL_VERSION, ServerFrame};
 use crate::crypto::Rng;
+use crate::session::protocol::{PROTOCOL_VERSION, ServerFrame};
 
 /// What `sealdraw client` was asked to do.
 pub struct Options {

@@ -1,4 +1,5 @@
-//! Logging in and out, and who am I.
+//! Logging in and out (bearer tokens), and who am I. Evaluation sessions are
+//! [`super::sessions`].
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use secrecy::SecretString;

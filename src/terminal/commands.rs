@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::protocol::{self, PROTOCOL_VERSION, Request};
-use super::rules::Phase;
 use crate::draw::VacancyReason;
+use crate::session::protocol::{self, PROTOCOL_VERSION, Request};
+use crate::session::rules::Phase;
 
 /// What one input line asks for.
 #[derive(Debug, Clone, PartialEq)]

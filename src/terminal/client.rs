@@ -16,8 +16,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 
-use super::protocol::{PROTOCOL_VERSION, ReplyError, Request, ServerFrame};
-use super::rules::Phase;
+use crate::session::protocol::{PROTOCOL_VERSION, ReplyError, Request, ServerFrame};
+use crate::session::rules::Phase;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {

@@ -1,0 +1,107 @@
+//! `sealdraw keys …`: the key file made, and its sealing and log keys rotated while servers run.
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+
+use super::Installation;
+use super::audit::command_line_log;
+use crate::audit::Actor;
+use crate::clock::{Clock, SystemClock, to_rfc3339};
+use crate::config::Settings;
+use crate::crypto::{KeyRing, Rng};
+use crate::startup;
+
+#[derive(Subcommand)]
+pub(super) enum KeysCommand {
+    /// Create a new key file (refuses to overwrite one).
+    Init {
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+    /// Rotate the master sealing key while servers run: a new key becomes active and every
+    /// value sealed under an older one is re-sealed.
+    Rotate,
+    /// Start a log key rotation: a new key signs beside the current one (restart to apply).
+    RotateLog,
+    /// End a rotation: the named log key stops signing (restart to apply).
+    RetireLog { id: String },
+}
+
+pub(super) fn run(installation: Installation, command: KeysCommand) -> anyhow::Result<()> {
+    let Installation { settings, runtime } = installation;
+    match command {
+        KeysCommand::Init { file } => {
+            let path = file.unwrap_or_else(|| settings.key_file());
+            KeyRing::init_file(&path, &Rng::system(), &to_rfc3339(SystemClock.now_millis()))?;
+            println!(
+                "created key file {} (mode 0600); keep it away from database backups",
+                path.display()
+            );
+            Ok(())
+        }
+        KeysCommand::Rotate => runtime.block_on(rotate_sealing_key(settings)),
+        KeysCommand::RotateLog => runtime.block_on(rotate_log_key(settings, None)),
+        KeysCommand::RetireLog { id } => runtime.block_on(rotate_log_key(settings, Some(id))),
+    }
+}
+
+async fn rotate_sealing_key(settings: Settings) -> anyhow::Result<()> {
+    let path = settings.key_file();
+    let store = startup::connect_store(&settings).await?;
+    let rng = Rng::system();
+    let id = KeyRing::add_sealing_key(&path, &rng, &to_rfc3339(SystemClock.now_millis()))?;
+    let keys = startup::load_keys(&settings)?;
+    let mut resealed = crate::rotation::reseal_all(&store, &keys, &rng).await?;
+    // Running servers notice the new key file within RELOAD_CHECK_INTERVAL; anything they
+    // sealed under the old key before that is caught by a second pass.
+    tokio::time::sleep(
+        crate::crypto::keys::RELOAD_CHECK_INTERVAL + std::time::Duration::from_secs(1),
+    )
+    .await;
+    resealed += crate::rotation::reseal_all(&store, &keys, &rng).await?;
+    let mut tx = store.write().await?;
+    let entry = crate::audit::AuditEntry::new(
+        "keys.sealing_rotated",
+        SystemClock.now_millis(),
+        Actor::CommandLine,
+    )
+    .data("key_id", &id)
+    .data("resealed", resealed);
+    crate::audit::append(&mut tx, &entry).await?;
+    tx.commit().await?;
+    println!("sealing key {id} is active; re-sealed {resealed} values under it");
+    Ok(())
+}
+
+/// Adds a log key (`retire` = None) or retires one, and records the change in the log itself,
+/// signed by the keys in force before the change, so verifiers learn the new key from a
+/// record they already trust.
+async fn rotate_log_key(settings: Settings, retire: Option<String>) -> anyhow::Result<()> {
+    let path = settings.key_file();
+    let clock = SystemClock;
+    let store = startup::connect_store(&settings).await?;
+    let before = command_line_log(&settings, &store)?;
+    let (kind, id) = match retire {
+        None => (
+            "keys.log_key_added",
+            KeyRing::add_log_key(&path, &Rng::system(), &to_rfc3339(clock.now_millis()))?,
+        ),
+        Some(id) => {
+            KeyRing::retire_log_key(&path, &id)?;
+            ("keys.log_key_retired", id)
+        }
+    };
+    let after = command_line_log(&settings, &store)?;
+    let mut tx = store.write().await?;
+    let entry = crate::audit::AuditEntry::new(kind, clock.now_millis(), Actor::CommandLine)
+        .data("key_id", &id)
+        .data("signing_keys", after.vkeys().lines().collect::<Vec<_>>());
+    crate::audit::append(&mut tx, &entry).await?;
+    tx.commit().await?;
+    before.checkpoint_now().await?;
+    println!("{kind}: {id}. The log now signs with:");
+    print!("{}", after.vkeys());
+    println!("Restart the servers to apply; publish the new key to supervisors and witnesses.");
+    Ok(())
+}
