@@ -47,12 +47,14 @@ fn log_buffer() -> &'static Arc<Mutex<Vec<u8>>> {
     })
 }
 
+/// Keeps the server's logs for `captured_logs`. Set `SEALDRAW_TEST_LOGS` (to anything) to also
+/// copy them to stderr, where the test runner shows them for a failing test.
 struct LogWriter(Arc<Mutex<Vec<u8>>>);
 
 impl Write for LogWriter {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
         self.0.lock().unwrap().extend_from_slice(data);
-        if std::env::var_os("DEBUG_LOGS").is_some() {
+        if std::env::var_os("SEALDRAW_TEST_LOGS").is_some() {
             std::io::stderr().write_all(data).ok();
         }
         Ok(data.len())
