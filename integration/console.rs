@@ -1063,7 +1063,7 @@ mod session_room {
     use crate::draws::{DrawFixture, experts};
     use crate::helpers::{PASSWORD, TestAccount};
     use crate::invitations::{answer, expert_accounts, invited};
-    use crate::sessions::{bidders_and_criteria, ok, sheet};
+    use crate::sessions::{all_agree, bidders_and_criteria, ok, sheet};
 
     /// A TCP relay in front of the server: it can drop every connection through it and refuse
     /// new ones for a while, which is a network outage as the browser behind it sees one.
@@ -1508,17 +1508,7 @@ mod session_room {
             .wait_for("#my-signature[data-signature='agree']")
             .await;
         let draft = expert.text("#report-sha256").await;
-        for (client, _) in clients.iter_mut() {
-            ok(
-                client,
-                Request::Sign {
-                    report_sha256: draft.clone(),
-                    agree: true,
-                    reasons: None,
-                },
-            )
-            .await;
-        }
+        all_agree(clients.iter_mut().map(|(c, _)| c), &draft).await;
         host.wait_for_text(&format!("#seat-{my_seat}"), "同意")
             .await;
         host.screenshot("host-session-signing").await;
