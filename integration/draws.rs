@@ -748,16 +748,13 @@ async fn a_draw_whose_execution_failed_after_its_last_contribution_is_executed_a
         .to_owned();
     // The center's contribution commits; writing the result right after it fails (a disk
     // error, or the process stopping at that moment).
-    fx.app
-        .execute_sql(if is_postgres() {
-            "CREATE FUNCTION failing_disk() RETURNS trigger LANGUAGE plpgsql AS $$ \
-             BEGIN RAISE EXCEPTION 'could not extend file: No space left on device' \
-             USING ERRCODE = '53100'; END $$; \
-             CREATE TRIGGER failing_disk BEFORE INSERT ON draw_candidates \
-             FOR EACH STATEMENT EXECUTE FUNCTION failing_disk();"
-        } else {
-            "CREATE TRIGGER failing_disk BEFORE INSERT ON draw_candidates \
-             BEGIN SELECT RAISE(ROLLBACK, 'database or disk is full'); END;"
+    let full_disk = fx
+        .app
+        .fail_inserts(WriteFault {
+            table: "draw_candidates",
+            trigger: "failing_disk",
+            postgres: ("53100", "could not extend file: No space left on device"),
+            sqlite: "database or disk is full",
         })
         .await;
     let contributed = fx.contribute(&fx.center, &id).await;
@@ -767,13 +764,7 @@ async fn a_draw_whose_execution_failed_after_its_last_contribution_is_executed_a
     assert_eq!(view["contributions"].as_array().unwrap().len(), 1);
 
     fx.app.stop().await;
-    fx.app
-        .execute_sql(if is_postgres() {
-            "DROP TRIGGER failing_disk ON draw_candidates; DROP FUNCTION failing_disk();"
-        } else {
-            "DROP TRIGGER failing_disk;"
-        })
-        .await;
+    full_disk.heal(&fx.app).await;
     let fx = fx.restart().await;
     // Executed by the new server as it started, long before the contribution window closes.
     let view = fx.view(&id).await;
