@@ -306,16 +306,7 @@ async fn disabling_ends_tokens_and_blocks_login_until_enabled() {
     let refused = app.attempt_login("expert.dis", PASSWORD, None).await;
     let problem = assert_problem(refused, StatusCode::UNAUTHORIZED).await;
     assert_eq!(problem["type"], "urn:sealdraw:problem:invalid-credentials");
-    let listed: Vec<Value> = app
-        .get("/api/v1/accounts", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let listed = listed
-        .iter()
-        .find(|a| a["username"] == "expert.dis")
-        .unwrap();
+    let listed = app.listed_account(&admin, "expert.dis").await;
     assert_eq!(listed["disabled"], true);
 
     let response = app

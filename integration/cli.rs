@@ -106,12 +106,7 @@ async fn user_add_reads_the_password_from_stdin_prints_a_totp_secret_and_the_acc
         .as_str()
         .unwrap()
         .to_owned();
-    let me: serde_json::Value = app
-        .get("/api/v1/me", Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: serde_json::Value = app.get_json("/api/v1/me", Some(&token)).await;
     assert_eq!(me["role"], "supervisor");
 }
 

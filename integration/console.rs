@@ -3,7 +3,7 @@
 
 use base64::Engine;
 use sealdraw::auth::Role;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::browser::{Browser, Impostor};
 use crate::draws::{DrawFixture, experts};
@@ -437,29 +437,15 @@ async fn an_admin_imports_with_line_errors_manages_accounts_and_reads_key_status
     browser.click("#disable-supervisor\\.new").await;
     browser.wait_for("#enable-supervisor\\.new").await;
     browser.screenshot("admin-accounts").await;
-    let accounts: Value = app
-        .get("/api/v1/accounts", Some(&app.login(&admin).await))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let new = accounts
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["username"] == "supervisor.new")
-        .unwrap();
+    let new = app
+        .listed_account(&app.login(&admin).await, "supervisor.new")
+        .await;
     assert_eq!(new["role"], "supervisor");
     assert_eq!(new["disabled"], true);
 
     // Key status: the verifier key the server publishes, and no key material.
     browser.click(r#"nav a[data-route="admin/keys"]"#).await;
-    let vkey = app
-        .get("/api/v1/audit/key", Some(&supervisor))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let vkey = app.get_text("/api/v1/audit/key", Some(&supervisor)).await;
     let shown = browser.wait_for_text("#key-status", vkey.trim()).await;
     assert!(shown.contains("intl2024"), "{shown}");
     browser.screenshot("admin-keys").await;

@@ -357,11 +357,8 @@ async fn vacated_seats_take_reserves_in_rank_order_then_start_a_linked_draw() {
     // The published record carries the replacements, in log order.
     let record: Value = fx
         .app
-        .get(&format!("/api/v1/draws/{id}/record"), Some(&fx.center))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/draws/{id}/record"), Some(&fx.center))
+        .await;
     // The family's one record: the root's result, and the linked draw's intent with it.
     assert_eq!(record["draws"].as_array().unwrap().len(), 1);
     assert_live_record_verifies(&fx, &record, "3 replacements");
@@ -508,13 +505,7 @@ async fn a_pool_change_between_two_draws_is_seen_by_the_second() {
     let body = fx.request(json!([{ "specialty_prefixes": ["C01"], "count": 2, "reserves": 1 }]));
     let first = fx.create_ok(&fx.fresh(&body)).await;
     assert_eq!(first["strata"][0]["eligible"], 20);
-    let listed: Value = fx
-        .app
-        .get("/api/v1/experts", Some(&fx.admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = fx.app.get_json("/api/v1/experts", Some(&fx.admin)).await;
     let expert = listed["experts"][0]["expert_id"].as_str().unwrap();
     let retired = fx
         .app
@@ -574,11 +565,8 @@ async fn concurrent_centers_draw_from_overlapping_strata_without_a_single_failur
     futures_util::future::join_all(clients).await;
     let listed: Value = fx
         .app
-        .get("/api/v1/draws?limit=100", Some(&fx.center))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/draws?limit=100", Some(&fx.center))
+        .await;
     assert_eq!(listed.as_array().unwrap().len(), 24);
     assert!(
         listed

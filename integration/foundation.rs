@@ -87,12 +87,7 @@ async fn a_request_past_the_configured_deadline_is_answered_503_and_writes_nothi
     let problem = assert_problem(response, StatusCode::SERVICE_UNAVAILABLE).await;
     assert_eq!(problem["type"], "urn:sealdraw:problem:timeout");
     assert_eq!(problem["detail"], "the request did not complete within 1 s");
-    let accounts: Value = app
-        .get("/api/v1/accounts", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let accounts: Value = app.get_json("/api/v1/accounts", Some(&admin)).await;
     assert!(
         !accounts.to_string().contains("late.user"),
         "the request cut short left its account behind: {accounts}"

@@ -499,12 +499,19 @@ impl TestApp {
     }
 
     /// A GET that must succeed, as JSON.
+    /// The body of a GET that must succeed, parsed.
     pub async fn get_json(&self, path: &str, token: Option<&str>) -> Value {
+        let body = self.get_text(path, token).await;
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
+    }
+
+    /// The body of a GET that must succeed.
+    pub async fn get_text(&self, path: &str, token: Option<&str>) -> String {
         let response = self.get(path, token).await;
         let status = response.status();
         let body = response.text().await.unwrap();
         assert!(status.is_success(), "GET {path} answered {status}: {body}");
-        serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
+        body
     }
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
@@ -577,6 +584,15 @@ impl TestApp {
             .map(|n: u32| format!("{n:06}"))
             .find(|code| !near.contains(code))
             .unwrap()
+    }
+
+    /// The account list's row for `username`, as an admin sees it.
+    pub async fn listed_account(&self, admin_token: &str, username: &str) -> Value {
+        let accounts = self.get_json("/api/v1/accounts", Some(admin_token)).await;
+        let rows = accounts.as_array().unwrap();
+        let row = rows.iter().find(|a| a["username"] == username);
+        row.unwrap_or_else(|| panic!("{username} is not in the account list"))
+            .clone()
     }
 
     /// The usernames the account list shows, as an admin sees them.

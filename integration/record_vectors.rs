@@ -1196,11 +1196,8 @@ async fn both_verifiers_accept_the_family_record_the_server_serves() {
     // Any draw of the family answers with the whole family.
     let record: Value = fx
         .app
-        .get(&format!("/api/v1/draws/{linked}/record"), Some(&fx.center))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/draws/{linked}/record"), Some(&fx.center))
+        .await;
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("family.json");

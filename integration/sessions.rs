@@ -701,11 +701,8 @@ async fn a_seven_member_distributed_session_runs_from_check_in_to_a_signed_repor
     let mine: Value = committee
         .fx
         .app
-        .get("/api/v1/sessions", Some(&member.bearer))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/sessions", Some(&member.bearer))
+        .await;
     assert_eq!(mine.as_array().unwrap().len(), 1);
     assert_eq!(mine[0]["phase"], "closed");
     assert_eq!(mine[0]["your_role"], "expert");
