@@ -187,6 +187,14 @@ impl DrawFixture {
             .await
     }
 
+    /// A fixture over `pool` with one draw of `strata` (for a fresh tender) made and drawn:
+    /// the fixture and the drawn draw's view.
+    pub async fn with_a_drawn(pool: &[Expert], strata: Value) -> (Self, Value) {
+        let fx = Self::new(pool).await;
+        let view = fx.drawn(&fx.request(strata)).await;
+        (fx, view)
+    }
+
     /// Creates a draw and completes it with the center's contribution.
     pub async fn drawn(&self, body: &Value) -> Value {
         let created = self.create_ok(body).await;
@@ -299,9 +307,11 @@ async fn a_draw_commits_its_intent_then_draws_from_the_contributions_and_verifie
 
 #[tokio::test]
 async fn vacated_seats_take_reserves_in_rank_order_then_start_a_linked_draw() {
-    let fx = DrawFixture::new(&experts(30, "B0101")).await;
-    let body = fx.request(json!([{ "specialty_prefixes": ["B01"], "count": 2, "reserves": 2 }]));
-    let view = fx.drawn(&body).await;
+    let (fx, view) = DrawFixture::with_a_drawn(
+        &experts(30, "B0101"),
+        json!([{ "specialty_prefixes": ["B01"], "count": 2, "reserves": 2 }]),
+    )
+    .await;
     let id = view["draw_id"].as_str().unwrap();
     let seated = tokens(&view, "seated");
     let reserves = tokens(&view, "reserve");
@@ -476,9 +486,11 @@ async fn the_command_line_client_contributes_from_its_own_csprng() {
 
 #[tokio::test]
 async fn concurrent_replacements_never_seat_the_same_reserve_twice() {
-    let fx = DrawFixture::new(&experts(40, "B0201")).await;
-    let body = fx.request(json!([{ "specialty_prefixes": ["B02"], "count": 4, "reserves": 4 }]));
-    let view = fx.drawn(&body).await;
+    let (fx, view) = DrawFixture::with_a_drawn(
+        &experts(40, "B0201"),
+        json!([{ "specialty_prefixes": ["B02"], "count": 4, "reserves": 4 }]),
+    )
+    .await;
     let id = view["draw_id"].as_str().unwrap();
     let path = format!("/api/v1/draws/{id}/replacements");
     fx.confirm_all(id).await;
@@ -640,9 +652,11 @@ async fn a_center_vacates_only_confirmed_seats_for_a_recusal_or_withdrawal_never
 #[tokio::test]
 async fn linked_draws_of_one_family_never_seat_the_same_expert_twice() {
     // k = 2, m = 0: both seats vacated one after the other, each by a linked draw.
-    let fx = DrawFixture::new(&experts(9, "A0103")).await;
-    let body = fx.request(json!([{ "specialty_prefixes": ["A01"], "count": 2, "reserves": 0 }]));
-    let view = fx.drawn(&body).await;
+    let (fx, view) = DrawFixture::with_a_drawn(
+        &experts(9, "A0103"),
+        json!([{ "specialty_prefixes": ["A01"], "count": 2, "reserves": 0 }]),
+    )
+    .await;
     let id = view["draw_id"].as_str().unwrap().to_owned();
     fx.confirm_all(&id).await;
     let path = format!("/api/v1/draws/{id}/replacements");
@@ -687,9 +701,11 @@ async fn linked_draws_of_one_family_never_seat_the_same_expert_twice() {
 
 #[tokio::test]
 async fn a_seat_marked_for_a_linked_draw_gets_one_even_if_the_first_attempt_never_ran() {
-    let fx = DrawFixture::new(&experts(9, "A010101")).await;
-    let body = fx.request(json!([{ "specialty_prefixes": ["A01"], "count": 1, "reserves": 0 }]));
-    let view = fx.drawn(&body).await;
+    let (fx, view) = DrawFixture::with_a_drawn(
+        &experts(9, "A010101"),
+        json!([{ "specialty_prefixes": ["A01"], "count": 1, "reserves": 0 }]),
+    )
+    .await;
     let id = view["draw_id"].as_str().unwrap().to_owned();
     let seat = tokens(&view, "seated")[0].clone();
     // The replacement's transaction alone, as if the process stopped right after its commit.
@@ -764,13 +780,7 @@ async fn a_draw_whose_execution_failed_after_its_last_contribution_is_executed_a
                 .timestamp_millis()
     );
     assert_eq!(tokens(&view, "seated").len(), 1);
-    let results: Vec<Value> = fx
-        .app
-        .audit_entries()
-        .await
-        .into_iter()
-        .filter(|entry| entry["type"] == "draw.result")
-        .collect();
+    let results = fx.app.audit_entries_of("draw.result").await;
     assert_eq!(results.len(), 1);
     assert_eq!(results[0]["actor"], json!({"system": "server"}));
 }

@@ -418,6 +418,13 @@ impl TestApp {
         entries
     }
 
+    /// Every audit entry of type `kind`, parsed.
+    pub async fn audit_entries_of(&self, kind: &str) -> Vec<Value> {
+        let mut entries = self.audit_entries().await;
+        entries.retain(|entry| entry["type"] == kind);
+        entries
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
@@ -584,6 +591,20 @@ impl TestApp {
             .map(|n: u32| format!("{n:06}"))
             .find(|code| !near.contains(code))
             .unwrap()
+    }
+
+    /// Who the server says the bearer of `token` is (`GET /api/v1/me`, which must answer 200).
+    pub async fn me(&self, token: &str) -> Value {
+        let response = self.get("/api/v1/me", Some(token)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
+    /// Asserts that `token` no longer authenticates: 401 with the token-ended problem.
+    pub async fn assert_token_ended(&self, token: &str) {
+        let response = self.get("/api/v1/me", Some(token)).await;
+        let problem = assert_problem(response, StatusCode::UNAUTHORIZED).await;
+        assert_eq!(problem["type"], "urn:sealdraw:problem:token-ended");
     }
 
     /// The account list's row for `username`, as an admin sees it.

@@ -427,9 +427,11 @@ async fn a_session_committee_list_is_published_only_once_its_session_has_closed(
 
 #[tokio::test]
 async fn a_committee_list_cannot_be_published_before_every_seat_is_confirmed() {
-    let fx = DrawFixture::new(&experts(12, "A0302")).await;
-    let body = fx.request(json!([{ "specialty_prefixes": ["A03"], "count": 2, "reserves": 2 }]));
-    let view = fx.drawn(&body).await;
+    let (fx, view) = DrawFixture::with_a_drawn(
+        &experts(12, "A0302"),
+        json!([{ "specialty_prefixes": ["A03"], "count": 2, "reserves": 2 }]),
+    )
+    .await;
     let id = view["draw_id"].as_str().unwrap();
     let request = fx
         .app

@@ -516,12 +516,7 @@ async fn a_refused_unseal_never_opens_and_bulk_or_malformed_requests_are_refused
     assert_eq!(decided["status"], "refused");
     assert_eq!(decided["decision_reason"], "投诉材料不足以支持查看身份");
     // The log commits to the reason without holding its text.
-    let entries: Vec<Value> = app
-        .audit_entries()
-        .await
-        .into_iter()
-        .filter(|entry| entry["type"] == "unseal.refused")
-        .collect();
+    let entries = app.audit_entries_of("unseal.refused").await;
     assert_eq!(entries.len(), 1);
     assert_eq!(
         entries[0]["data"]["reason_sha256"],

@@ -1173,9 +1173,11 @@ fn the_python_record_command_verifies_each_draw_of_a_family_record() {
 #[tokio::test]
 async fn both_verifiers_accept_the_family_record_the_server_serves() {
     use crate::draws::{DrawFixture, experts, tokens};
-    let fx = DrawFixture::new(&experts(20, "A0101")).await;
-    let body = fx.request(json!([{ "specialty_prefixes": ["A01"], "count": 5, "reserves": 0 }]));
-    let view = fx.drawn(&body).await;
+    let (fx, view) = DrawFixture::with_a_drawn(
+        &experts(20, "A0101"),
+        json!([{ "specialty_prefixes": ["A01"], "count": 5, "reserves": 0 }]),
+    )
+    .await;
     let id = view["draw_id"].as_str().unwrap();
     fx.confirm_all(id).await;
     let seat = tokens(&view, "seated")[0].clone();
