@@ -54,9 +54,7 @@ async fn every_role_logs_in_and_sees_its_own_account() {
         );
         let token = body["token"].as_str().unwrap();
 
-        let response = app.get("/api/v1/me", Some(token)).await;
-        assert_eq!(response.status(), StatusCode::OK);
-        let me: Value = response.json().await.unwrap();
+        let me = app.me(token).await;
         assert_eq!(me["username"], username.as_str());
         assert_eq!(me["role"], role.as_str());
         assert_eq!(me["authenticated_by"], "bearer_token");
@@ -179,12 +177,7 @@ async fn a_token_ends_after_the_idle_period_and_use_keeps_it_alive() {
         );
     }
     app.clock.advance(idle + Duration::from_secs(1));
-    let problem = assert_problem(
-        app.get("/api/v1/me", Some(&token)).await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
-    assert_eq!(problem["type"], "urn:sealdraw:problem:token-ended");
+    app.assert_token_ended(&token).await;
 }
 
 #[tokio::test]
@@ -201,12 +194,7 @@ async fn a_token_ends_at_its_absolute_lifetime_even_while_in_use() {
         assert_eq!(response.status(), StatusCode::OK, "after {elapsed:?}");
     }
     app.clock.advance(absolute - elapsed);
-    let problem = assert_problem(
-        app.get("/api/v1/me", Some(&token)).await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
-    assert_eq!(problem["type"], "urn:sealdraw:problem:token-ended");
+    app.assert_token_ended(&token).await;
 }
 
 #[tokio::test]
@@ -221,12 +209,7 @@ async fn logout_ends_the_presented_token_and_no_other() {
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_security_headers(&response);
 
-    let problem = assert_problem(
-        app.get("/api/v1/me", Some(&token)).await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
-    assert_eq!(problem["type"], "urn:sealdraw:problem:token-ended");
+    app.assert_token_ended(&token).await;
     let again = app
         .post("/api/v1/auth/logout", Some(&token), &json!({}))
         .await;
@@ -255,12 +238,7 @@ async fn an_admin_revokes_every_token_of_an_account() {
         json!({"revoked": 2})
     );
     for token in [&first, &second] {
-        let problem = assert_problem(
-            app.get("/api/v1/me", Some(token)).await,
-            StatusCode::UNAUTHORIZED,
-        )
-        .await;
-        assert_eq!(problem["type"], "urn:sealdraw:problem:token-ended");
+        app.assert_token_ended(token).await;
     }
     // Revocation is not disabling: the expert logs in again, and the admin's token lives on.
     let fresh = app.login(&expert).await;
@@ -297,25 +275,11 @@ async fn disabling_ends_tokens_and_blocks_login_until_enabled() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    let problem = assert_problem(
-        app.get("/api/v1/me", Some(&token)).await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
-    assert_eq!(problem["type"], "urn:sealdraw:problem:token-ended");
+    app.assert_token_ended(&token).await;
     let refused = app.attempt_login("expert.dis", PASSWORD, None).await;
     let problem = assert_problem(refused, StatusCode::UNAUTHORIZED).await;
     assert_eq!(problem["type"], "urn:sealdraw:problem:invalid-credentials");
-    let listed: Vec<Value> = app
-        .get("/api/v1/accounts", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let listed = listed
-        .iter()
-        .find(|a| a["username"] == "expert.dis")
-        .unwrap();
+    let listed = app.listed_account(&admin, "expert.dis").await;
     assert_eq!(listed["disabled"], true);
 
     let response = app

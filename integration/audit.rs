@@ -473,12 +473,7 @@ async fn a_rotated_log_key_signs_beside_the_old_one_until_retired_and_each_step_
 async fn an_action_whose_entry_cannot_be_written_fails_and_leaves_nothing_behind() {
     let app = spawn_app().await;
     let (_, admin) = app.account_with_token("admin.one", Role::Admin).await;
-    let before: Value = app
-        .get("/api/v1/accounts", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let before: Value = app.get_json("/api/v1/accounts", Some(&admin)).await;
 
     app.execute_sql("ALTER TABLE audit_entries RENAME TO audit_entries_unavailable")
         .await;
@@ -500,12 +495,7 @@ async fn an_action_whose_entry_cannot_be_written_fails_and_leaves_nothing_behind
     app.execute_sql("ALTER TABLE audit_entries_unavailable RENAME TO audit_entries")
         .await;
 
-    let after: Value = app
-        .get("/api/v1/accounts", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let after: Value = app.get_json("/api/v1/accounts", Some(&admin)).await;
     assert_eq!(
         before, after,
         "the account was created without its audit entry"

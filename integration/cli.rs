@@ -106,12 +106,7 @@ async fn user_add_reads_the_password_from_stdin_prints_a_totp_secret_and_the_acc
         .as_str()
         .unwrap()
         .to_owned();
-    let me: serde_json::Value = app
-        .get("/api/v1/me", Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: serde_json::Value = app.get_json("/api/v1/me", Some(&token)).await;
     assert_eq!(me["role"], "supervisor");
 }
 
@@ -157,12 +152,7 @@ async fn user_disable_ends_the_accounts_tokens_and_enable_lets_it_log_in_again()
 
     let output = run(sealdraw(&app).args(["user", "disable", "cli.expert"]), None).await;
     assert!(output.status.success(), "{}", text(&output.stderr));
-    let problem = assert_problem(
-        app.get("/api/v1/me", Some(&token)).await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
-    assert_eq!(problem["type"], "urn:sealdraw:problem:token-ended");
+    app.assert_token_ended(&token).await;
     let refused = app.attempt_login("cli.expert", PASSWORD, None).await;
     assert_problem(refused, StatusCode::UNAUTHORIZED).await;
 

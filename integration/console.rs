@@ -3,7 +3,7 @@
 
 use base64::Engine;
 use sealdraw::auth::Role;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::browser::{Browser, Impostor};
 use crate::draws::{DrawFixture, experts};
@@ -437,29 +437,15 @@ async fn an_admin_imports_with_line_errors_manages_accounts_and_reads_key_status
     browser.click("#disable-supervisor\\.new").await;
     browser.wait_for("#enable-supervisor\\.new").await;
     browser.screenshot("admin-accounts").await;
-    let accounts: Value = app
-        .get("/api/v1/accounts", Some(&app.login(&admin).await))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let new = accounts
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["username"] == "supervisor.new")
-        .unwrap();
+    let new = app
+        .listed_account(&app.login(&admin).await, "supervisor.new")
+        .await;
     assert_eq!(new["role"], "supervisor");
     assert_eq!(new["disabled"], true);
 
     // Key status: the verifier key the server publishes, and no key material.
     browser.click(r#"nav a[data-route="admin/keys"]"#).await;
-    let vkey = app
-        .get("/api/v1/audit/key", Some(&supervisor))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let vkey = app.get_text("/api/v1/audit/key", Some(&supervisor)).await;
     let shown = browser.wait_for_text("#key-status", vkey.trim()).await;
     assert!(shown.contains("intl2024"), "{shown}");
     browser.screenshot("admin-keys").await;
@@ -1063,7 +1049,7 @@ mod session_room {
     use crate::draws::{DrawFixture, experts};
     use crate::helpers::{PASSWORD, TestAccount};
     use crate::invitations::{answer, expert_accounts, invited};
-    use crate::sessions::{bidders_and_criteria, ok, sheet};
+    use crate::sessions::{all_agree, bidders_and_criteria, ok, sheet};
 
     /// A TCP relay in front of the server: it can drop every connection through it and refuse
     /// new ones for a while, which is a network outage as the browser behind it sees one.
@@ -1508,17 +1494,7 @@ mod session_room {
             .wait_for("#my-signature[data-signature='agree']")
             .await;
         let draft = expert.text("#report-sha256").await;
-        for (client, _) in clients.iter_mut() {
-            ok(
-                client,
-                Request::Sign {
-                    report_sha256: draft.clone(),
-                    agree: true,
-                    reasons: None,
-                },
-            )
-            .await;
-        }
+        all_agree(clients.iter_mut().map(|(c, _)| c), &draft).await;
         host.wait_for_text(&format!("#seat-{my_seat}"), "同意")
             .await;
         host.screenshot("host-session-signing").await;

@@ -233,12 +233,7 @@ async fn centers_read_the_specialty_tree_and_staff_read_which_keys_are_in_force(
             .iter()
             .any(|id| id == active)
     );
-    let vkey = app
-        .get("/api/v1/audit/key", Some(&supervisor))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let vkey = app.get_text("/api/v1/audit/key", Some(&supervisor)).await;
     let listed: Vec<&str> = status["log"]["verifier_keys"]
         .as_array()
         .unwrap()

@@ -93,11 +93,8 @@ async fn with_the_frequency_cap_on_repeated_draws_spread_seats_evenly_and_the_re
     // They are the experts' seat counts, and nothing in the report names an expert.
     let pool: Value = fx
         .app
-        .get("/api/v1/experts?limit=100", Some(&fx.admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/experts?limit=100", Some(&fx.admin))
+        .await;
     let pool = pool["experts"].as_array().unwrap();
     assert_eq!(pool.len(), EXPERTS);
     for expert in pool {

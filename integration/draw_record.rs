@@ -228,27 +228,22 @@ fn both_verifiers_accept_a_published_record() {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
 }
 
+/// Both verifiers, given the record file `path` and the log's key, exit 2: unusable input.
+fn assert_both_refuse_the_file(path: &std::path::Path) {
+    let path = path.to_str().unwrap();
+    let output = sealdraw(&["draw", "verify", path, "--vkey", &vkey()], None);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert_eq!(python(&["published", path, &vkey()]).status.code(), Some(2));
+}
+
 #[test]
 fn unusable_input_exits_2() {
     let dir = tempfile::tempdir().unwrap();
-    let missing = dir.path().join("missing.json");
-    let missing = missing.to_str().unwrap();
-    let output = sealdraw(&["draw", "verify", missing, "--vkey", &vkey()], None);
-    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
-    assert_eq!(
-        python(&["published", missing, &vkey()]).status.code(),
-        Some(2)
-    );
+    assert_both_refuse_the_file(&dir.path().join("missing.json"));
 
     let not_json = dir.path().join("record.json");
     std::fs::write(&not_json, b"{\"format\":").unwrap();
-    let not_json = not_json.to_str().unwrap();
-    let output = sealdraw(&["draw", "verify", not_json, "--vkey", &vkey()], None);
-    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
-    assert_eq!(
-        python(&["published", not_json, &vkey()]).status.code(),
-        Some(2)
-    );
+    assert_both_refuse_the_file(&not_json);
 
     let path = write(dir.path(), "good.json", &good_record());
     let output = sealdraw(&["draw", "verify", &path, "--vkey", "not+a+key"], None);

@@ -757,13 +757,7 @@ async fn without_contributions_the_draw_proceeds_at_the_deadline_and_late_ones_a
     assert_eq!(fx.view(id).await["status"], "awaiting_entropy");
     fx.app.clock.advance(std::time::Duration::from_secs(2));
     // Listed or viewed, an overdue draw is shown with its result, never still waiting.
-    let listed: Vec<Value> = fx
-        .app
-        .get("/api/v1/draws", Some(&fx.center))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed = fx.app.get_json("/api/v1/draws", Some(&fx.center)).await;
     assert_eq!(listed[0]["status"], "drawn");
     let view = fx.view(id).await;
     assert_eq!(listed[0]["seats"], view["seats"]);

@@ -187,6 +187,14 @@ impl DrawFixture {
             .await
     }
 
+    /// A fixture over `pool` with one draw of `strata` (for a fresh tender) made and drawn:
+    /// the fixture and the drawn draw's view.
+    pub async fn with_a_drawn(pool: &[Expert], strata: Value) -> (Self, Value) {
+        let fx = Self::new(pool).await;
+        let view = fx.drawn(&fx.request(strata)).await;
+        (fx, view)
+    }
+
     /// Creates a draw and completes it with the center's contribution.
     pub async fn drawn(&self, body: &Value) -> Value {
         let created = self.create_ok(body).await;
@@ -299,9 +307,11 @@ async fn a_draw_commits_its_intent_then_draws_from_the_contributions_and_verifie
 
 #[tokio::test]
 async fn vacated_seats_take_reserves_in_rank_order_then_start_a_linked_draw() {
-    let fx = DrawFixture::new(&experts(30, "B0101")).await;
-    let body = fx.request(json!([{ "specialty_prefixes": ["B01"], "count": 2, "reserves": 2 }]));
-    let view = fx.drawn(&body).await;
+    let (fx, view) = DrawFixture::with_a_drawn(
+        &experts(30, "B0101"),
+        json!([{ "specialty_prefixes": ["B01"], "count": 2, "reserves": 2 }]),
+    )
+    .await;
     let id = view["draw_id"].as_str().unwrap();
     let seated = tokens(&view, "seated");
     let reserves = tokens(&view, "reserve");
@@ -357,11 +367,8 @@ async fn vacated_seats_take_reserves_in_rank_order_then_start_a_linked_draw() {
     // The published record carries the replacements, in log order.
     let record: Value = fx
         .app
-        .get(&format!("/api/v1/draws/{id}/record"), Some(&fx.center))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/draws/{id}/record"), Some(&fx.center))
+        .await;
     // The family's one record: the root's result, and the linked draw's intent with it.
     assert_eq!(record["draws"].as_array().unwrap().len(), 1);
     assert_live_record_verifies(&fx, &record, "3 replacements");
@@ -479,9 +486,11 @@ async fn the_command_line_client_contributes_from_its_own_csprng() {
 
 #[tokio::test]
 async fn concurrent_replacements_never_seat_the_same_reserve_twice() {
-    let fx = DrawFixture::new(&experts(40, "B0201")).await;
-    let body = fx.request(json!([{ "specialty_prefixes": ["B02"], "count": 4, "reserves": 4 }]));
-    let view = fx.drawn(&body).await;
+    let (fx, view) = DrawFixture::with_a_drawn(
+        &experts(40, "B0201"),
+        json!([{ "specialty_prefixes": ["B02"], "count": 4, "reserves": 4 }]),
+    )
+    .await;
     let id = view["draw_id"].as_str().unwrap();
     let path = format!("/api/v1/draws/{id}/replacements");
     fx.confirm_all(id).await;
@@ -508,13 +517,7 @@ async fn a_pool_change_between_two_draws_is_seen_by_the_second() {
     let body = fx.request(json!([{ "specialty_prefixes": ["C01"], "count": 2, "reserves": 1 }]));
     let first = fx.create_ok(&fx.fresh(&body)).await;
     assert_eq!(first["strata"][0]["eligible"], 20);
-    let listed: Value = fx
-        .app
-        .get("/api/v1/experts", Some(&fx.admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = fx.app.get_json("/api/v1/experts", Some(&fx.admin)).await;
     let expert = listed["experts"][0]["expert_id"].as_str().unwrap();
     let retired = fx
         .app
@@ -574,11 +577,8 @@ async fn concurrent_centers_draw_from_overlapping_strata_without_a_single_failur
     futures_util::future::join_all(clients).await;
     let listed: Value = fx
         .app
-        .get("/api/v1/draws?limit=100", Some(&fx.center))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/draws?limit=100", Some(&fx.center))
+        .await;
     assert_eq!(listed.as_array().unwrap().len(), 24);
     assert!(
         listed
@@ -652,9 +652,11 @@ async fn a_center_vacates_only_confirmed_seats_for_a_recusal_or_withdrawal_never
 #[tokio::test]
 async fn linked_draws_of_one_family_never_seat_the_same_expert_twice() {
     // k = 2, m = 0: both seats vacated one after the other, each by a linked draw.
-    let fx = DrawFixture::new(&experts(9, "A0103")).await;
-    let body = fx.request(json!([{ "specialty_prefixes": ["A01"], "count": 2, "reserves": 0 }]));
-    let view = fx.drawn(&body).await;
+    let (fx, view) = DrawFixture::with_a_drawn(
+        &experts(9, "A0103"),
+        json!([{ "specialty_prefixes": ["A01"], "count": 2, "reserves": 0 }]),
+    )
+    .await;
     let id = view["draw_id"].as_str().unwrap().to_owned();
     fx.confirm_all(&id).await;
     let path = format!("/api/v1/draws/{id}/replacements");
@@ -699,9 +701,11 @@ async fn linked_draws_of_one_family_never_seat_the_same_expert_twice() {
 
 #[tokio::test]
 async fn a_seat_marked_for_a_linked_draw_gets_one_even_if_the_first_attempt_never_ran() {
-    let fx = DrawFixture::new(&experts(9, "A010101")).await;
-    let body = fx.request(json!([{ "specialty_prefixes": ["A01"], "count": 1, "reserves": 0 }]));
-    let view = fx.drawn(&body).await;
+    let (fx, view) = DrawFixture::with_a_drawn(
+        &experts(9, "A010101"),
+        json!([{ "specialty_prefixes": ["A01"], "count": 1, "reserves": 0 }]),
+    )
+    .await;
     let id = view["draw_id"].as_str().unwrap().to_owned();
     let seat = tokens(&view, "seated")[0].clone();
     // The replacement's transaction alone, as if the process stopped right after its commit.
@@ -748,16 +752,13 @@ async fn a_draw_whose_execution_failed_after_its_last_contribution_is_executed_a
         .to_owned();
     // The center's contribution commits; writing the result right after it fails (a disk
     // error, or the process stopping at that moment).
-    fx.app
-        .execute_sql(if is_postgres() {
-            "CREATE FUNCTION failing_disk() RETURNS trigger LANGUAGE plpgsql AS $$ \
-             BEGIN RAISE EXCEPTION 'could not extend file: No space left on device' \
-             USING ERRCODE = '53100'; END $$; \
-             CREATE TRIGGER failing_disk BEFORE INSERT ON draw_candidates \
-             FOR EACH STATEMENT EXECUTE FUNCTION failing_disk();"
-        } else {
-            "CREATE TRIGGER failing_disk BEFORE INSERT ON draw_candidates \
-             BEGIN SELECT RAISE(ROLLBACK, 'database or disk is full'); END;"
+    let full_disk = fx
+        .app
+        .fail_inserts(WriteFault {
+            table: "draw_candidates",
+            trigger: "failing_disk",
+            postgres: ("53100", "could not extend file: No space left on device"),
+            sqlite: "database or disk is full",
         })
         .await;
     let contributed = fx.contribute(&fx.center, &id).await;
@@ -767,13 +768,7 @@ async fn a_draw_whose_execution_failed_after_its_last_contribution_is_executed_a
     assert_eq!(view["contributions"].as_array().unwrap().len(), 1);
 
     fx.app.stop().await;
-    fx.app
-        .execute_sql(if is_postgres() {
-            "DROP TRIGGER failing_disk ON draw_candidates; DROP FUNCTION failing_disk();"
-        } else {
-            "DROP TRIGGER failing_disk;"
-        })
-        .await;
+    full_disk.heal(&fx.app).await;
     let fx = fx.restart().await;
     // Executed by the new server as it started, long before the contribution window closes.
     let view = fx.view(&id).await;
@@ -785,13 +780,7 @@ async fn a_draw_whose_execution_failed_after_its_last_contribution_is_executed_a
                 .timestamp_millis()
     );
     assert_eq!(tokens(&view, "seated").len(), 1);
-    let results: Vec<Value> = fx
-        .app
-        .audit_entries()
-        .await
-        .into_iter()
-        .filter(|entry| entry["type"] == "draw.result")
-        .collect();
+    let results = fx.app.audit_entries_of("draw.result").await;
     assert_eq!(results.len(), 1);
     assert_eq!(results[0]["actor"], json!({"system": "server"}));
 }

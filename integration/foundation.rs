@@ -23,9 +23,7 @@ async fn health_is_served_over_tls_with_security_headers() {
 async fn an_operator_logs_in_and_sees_their_account() {
     let app = spawn_app().await;
     let (_, token) = app.account_with_token("center.wuhan", Role::Center).await;
-    let response = app.get("/api/v1/me", Some(&token)).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let me: Value = response.json().await.unwrap();
+    let me = app.me(&token).await;
     assert_eq!(me["username"], "center.wuhan");
     assert_eq!(me["role"], "center");
     assert_eq!(me["region_code"], "420100");
@@ -87,12 +85,7 @@ async fn a_request_past_the_configured_deadline_is_answered_503_and_writes_nothi
     let problem = assert_problem(response, StatusCode::SERVICE_UNAVAILABLE).await;
     assert_eq!(problem["type"], "urn:sealdraw:problem:timeout");
     assert_eq!(problem["detail"], "the request did not complete within 1 s");
-    let accounts: Value = app
-        .get("/api/v1/accounts", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let accounts: Value = app.get_json("/api/v1/accounts", Some(&admin)).await;
     assert!(
         !accounts.to_string().contains("late.user"),
         "the request cut short left its account behind: {accounts}"

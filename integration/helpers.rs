@@ -47,12 +47,14 @@ fn log_buffer() -> &'static Arc<Mutex<Vec<u8>>> {
     })
 }
 
+/// Keeps the server's logs for `captured_logs`. Set `SEALDRAW_TEST_LOGS` (to anything) to also
+/// copy them to stderr, where the test runner shows them for a failing test.
 struct LogWriter(Arc<Mutex<Vec<u8>>>);
 
 impl Write for LogWriter {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
         self.0.lock().unwrap().extend_from_slice(data);
-        if std::env::var_os("DEBUG_LOGS").is_some() {
+        if std::env::var_os("SEALDRAW_TEST_LOGS").is_some() {
             std::io::stderr().write_all(data).ok();
         }
         Ok(data.len())
@@ -155,15 +157,13 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     (options.customise)(&mut settings);
 
     let clock = ManualClock::starting_at(now);
-    let application =
-        Application::build_on(settings.clone(), listener, Arc::new(clock.clone()), rng)
-            .await
-            .unwrap();
-    let port = application.port();
-    let state = application.state();
-    let handle = application.handle();
-    let metrics_address = application.metrics_address();
-    let running = tokio::spawn(application.run_until_stopped());
+    let Server {
+        port,
+        state,
+        handle,
+        metrics_address,
+        running,
+    } = Server::start(&settings, listener, &clock, rng).await;
 
     let client = client_builder(&certs, None).build().unwrap();
     TestApp {
@@ -181,6 +181,36 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         dir,
         running,
         _cpu: cpu,
+    }
+}
+
+/// A server started on `listener`: what a [`TestApp`] keeps of it.
+struct Server {
+    port: u16,
+    state: actix_web::web::Data<sealdraw::http::AppState>,
+    handle: actix_web::dev::ServerHandle,
+    metrics_address: Option<std::net::SocketAddr>,
+    running: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    async fn start(
+        settings: &Settings,
+        listener: std::net::TcpListener,
+        clock: &ManualClock,
+        rng: Rng,
+    ) -> Self {
+        let application =
+            Application::build_on(settings.clone(), listener, Arc::new(clock.clone()), rng)
+                .await
+                .unwrap();
+        Self {
+            port: application.port(),
+            state: application.state(),
+            handle: application.handle(),
+            metrics_address: application.metrics_address(),
+            running: tokio::spawn(application.run_until_stopped()),
+        }
     }
 }
 
@@ -223,34 +253,16 @@ impl TestApp {
         let rng = Rng::danger_deterministic(
             format!("{} restart {restart}", self.dir.path().display()).as_bytes(),
         );
-        let application = Application::build_on(
-            settings.clone(),
-            listener,
-            Arc::new(self.clock.clone()),
-            rng,
-        )
-        .await
-        .unwrap();
-        let port = application.port();
-        let state = application.state();
-        let handle = application.handle();
-        let metrics_address = application.metrics_address();
-        let running = tokio::spawn(application.run_until_stopped());
+        let server = Server::start(&settings, listener, &self.clock, rng).await;
         TestApp {
-            address: format!("https://localhost:{port}"),
-            port,
-            metrics_address,
-            client: self.client,
-            clock: self.clock,
-            certs: self.certs,
-            foreign_certs: self.foreign_certs,
+            address: format!("https://localhost:{}", server.port),
+            port: server.port,
+            metrics_address: server.metrics_address,
             settings,
-            state,
-            handle,
-            database_url: self.database_url,
-            dir: self.dir,
-            running,
-            _cpu: self._cpu,
+            state: server.state,
+            handle: server.handle,
+            running: server.running,
+            ..self
         }
     }
 
@@ -406,6 +418,13 @@ impl TestApp {
         entries
     }
 
+    /// Every audit entry of type `kind`, parsed.
+    pub async fn audit_entries_of(&self, kind: &str) -> Vec<Value> {
+        let mut entries = self.audit_entries().await;
+        entries.retain(|entry| entry["type"] == kind);
+        entries
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
@@ -487,12 +506,19 @@ impl TestApp {
     }
 
     /// A GET that must succeed, as JSON.
+    /// The body of a GET that must succeed, parsed.
     pub async fn get_json(&self, path: &str, token: Option<&str>) -> Value {
+        let body = self.get_text(path, token).await;
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
+    }
+
+    /// The body of a GET that must succeed.
+    pub async fn get_text(&self, path: &str, token: Option<&str>) -> String {
         let response = self.get(path, token).await;
         let status = response.status();
         let body = response.text().await.unwrap();
         assert!(status.is_success(), "GET {path} answered {status}: {body}");
-        serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
+        body
     }
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
@@ -567,6 +593,29 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Who the server says the bearer of `token` is (`GET /api/v1/me`, which must answer 200).
+    pub async fn me(&self, token: &str) -> Value {
+        let response = self.get("/api/v1/me", Some(token)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
+    /// Asserts that `token` no longer authenticates: 401 with the token-ended problem.
+    pub async fn assert_token_ended(&self, token: &str) {
+        let response = self.get("/api/v1/me", Some(token)).await;
+        let problem = assert_problem(response, StatusCode::UNAUTHORIZED).await;
+        assert_eq!(problem["type"], "urn:sealdraw:problem:token-ended");
+    }
+
+    /// The account list's row for `username`, as an admin sees it.
+    pub async fn listed_account(&self, admin_token: &str, username: &str) -> Value {
+        let accounts = self.get_json("/api/v1/accounts", Some(admin_token)).await;
+        let rows = accounts.as_array().unwrap();
+        let row = rows.iter().find(|a| a["username"] == username);
+        row.unwrap_or_else(|| panic!("{username} is not in the account list"))
+            .clone()
+    }
+
     /// The usernames the account list shows, as an admin sees them.
     pub async fn usernames(&self, admin_token: &str) -> Vec<String> {
         let response = self.get("/api/v1/accounts", Some(admin_token)).await;
@@ -623,39 +672,40 @@ pub async fn assert_problem(response: Response, status: StatusCode) -> Value {
 }
 
 pub fn assert_security_headers(response: &Response) {
-    let headers = response.headers();
-    assert!(
-        headers["strict-transport-security"]
-            .to_str()
-            .unwrap()
-            .starts_with("max-age=")
-    );
-    assert_eq!(headers["x-content-type-options"], "nosniff");
-    assert!(
-        headers["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .contains("default-src 'none'")
-    );
-    assert_eq!(headers["referrer-policy"], "no-referrer");
-    assert_eq!(headers["cache-control"], "no-store");
+    let header = |name: &str| response.headers()[name].to_str().unwrap().to_owned();
+    assert!(header("strict-transport-security").starts_with("max-age="));
+    assert_eq!(header("x-content-type-options"), "nosniff");
+    assert!(header("content-security-policy").contains("default-src 'none'"));
+    assert_eq!(header("referrer-policy"), "no-referrer");
+    assert_eq!(header("cache-control"), "no-store");
+}
+
+impl TestApp {
+    /// The `sealdraw` binary as an operator runs it next to this server: on its database, key
+    /// file, audit origin, data directory and certificates, with no configuration file.
+    pub fn sealdraw_command(&self) -> std::process::Command {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_sealdraw"));
+        command
+            .env("SEALDRAW__DATABASE__URL", &self.database_url)
+            .env(
+                "SEALDRAW__KEYS__FILE",
+                self.settings.keys.file.as_ref().unwrap(),
+            )
+            .env("SEALDRAW__AUDIT__ORIGIN", &self.settings.audit.origin)
+            .env("SEALDRAW__DATA_DIR", self.dir.path())
+            .env("SEALDRAW__TLS__CERT", self.certs.server_cert())
+            .env("SEALDRAW__TLS__KEY", self.certs.server_key())
+            .env_remove("SEALDRAW_CONFIG");
+        command
+    }
 }
 
 /// Runs the real `sealdraw` binary against this test's database and key file.
 pub fn run_cli(app: &TestApp, args: &[&str], stdin: Option<&str>) -> std::process::Output {
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sealdraw"))
+    use std::process::Stdio;
+    let mut child = app
+        .sealdraw_command()
         .args(args)
-        .env("SEALDRAW__DATABASE__URL", &app.database_url)
-        .env(
-            "SEALDRAW__KEYS__FILE",
-            app.settings.keys.file.as_ref().unwrap(),
-        )
-        .env("SEALDRAW__AUDIT__ORIGIN", &app.settings.audit.origin)
-        .env("SEALDRAW__DATA_DIR", app.dir.path())
-        .env("SEALDRAW__TLS__CERT", app.certs.server_cert())
-        .env("SEALDRAW__TLS__KEY", app.certs.server_key())
-        .env_remove("SEALDRAW_CONFIG")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -812,31 +862,60 @@ impl TestApp {
     /// is what SQLite itself does after an I/O error or a full disk (the client's `ROLLBACK`
     /// then fails: "no transaction is active"); on PostgreSQL it is SQLSTATE 58030, `io_error`.
     pub async fn fail_writes(&self) -> WriteFault {
-        let sql = if is_postgres() {
-            "CREATE FUNCTION injected_io_error() RETURNS trigger LANGUAGE plpgsql AS $$ \
-             BEGIN RAISE EXCEPTION 'could not write block: Input/output error' \
-             USING ERRCODE = '58030'; END $$; \
-             CREATE TRIGGER injected_io_error BEFORE INSERT ON audit_entries \
-             FOR EACH STATEMENT EXECUTE FUNCTION injected_io_error();"
+        self.fail_inserts(WriteFault {
+            table: "audit_entries",
+            trigger: "injected_io_error",
+            postgres: ("58030", "could not write block: Input/output error"),
+            sqlite: "disk I/O error",
+        })
+        .await
+    }
+
+    /// Installs `fault`: every insert into its table fails, with its error, until healed.
+    pub async fn fail_inserts(&self, fault: WriteFault) -> WriteFault {
+        let WriteFault {
+            table,
+            trigger,
+            postgres: (sqlstate, message),
+            sqlite,
+        } = fault;
+        self.execute_sql(&if is_postgres() {
+            format!(
+                "CREATE FUNCTION {trigger}() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                 BEGIN RAISE EXCEPTION '{message}' \
+                 USING ERRCODE = '{sqlstate}'; END $$; \
+                 CREATE TRIGGER {trigger} BEFORE INSERT ON {table} \
+                 FOR EACH STATEMENT EXECUTE FUNCTION {trigger}();"
+            )
         } else {
-            "CREATE TRIGGER injected_io_error BEFORE INSERT ON audit_entries \
-             BEGIN SELECT RAISE(ROLLBACK, 'disk I/O error'); END;"
-        };
-        self.execute_sql(sql).await;
-        WriteFault
+            format!(
+                "CREATE TRIGGER {trigger} BEFORE INSERT ON {table} \
+                 BEGIN SELECT RAISE(ROLLBACK, '{sqlite}'); END;"
+            )
+        })
+        .await;
+        fault
     }
 }
 
-/// Writes failing until healed (see [`TestApp::fail_writes`]).
+/// Inserts into `table` failing, through a trigger named `trigger`, as a failing disk makes them
+/// fail on each backend: PostgreSQL's (SQLSTATE, message), SQLite's message; until healed (see
+/// [`TestApp::fail_inserts`]).
 #[must_use = "heal the fault"]
-pub struct WriteFault;
+pub struct WriteFault {
+    pub table: &'static str,
+    pub trigger: &'static str,
+    pub postgres: (&'static str, &'static str),
+    pub sqlite: &'static str,
+}
 
 impl WriteFault {
     pub async fn heal(self, app: &TestApp) {
-        app.execute_sql(if is_postgres() {
-            "DROP TRIGGER injected_io_error ON audit_entries; DROP FUNCTION injected_io_error();"
+        let Self { table, trigger, .. } = self;
+        app.execute_sql(&if is_postgres() {
+            format!("DROP TRIGGER {trigger} ON {table}; DROP FUNCTION {trigger}();")
         } else {
-            "DROP TRIGGER injected_io_error;"
+            format!("DROP TRIGGER {trigger};")
         })
         .await;
     }

@@ -28,11 +28,8 @@ pub(crate) async fn expert_logins(fx: &DrawFixture) -> Vec<(String, String)> {
 pub(crate) async fn expert_accounts(fx: &DrawFixture) -> Vec<ExpertLogin> {
     let listed: Value = fx
         .app
-        .get("/api/v1/experts?limit=100", Some(&fx.admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/experts?limit=100", Some(&fx.admin))
+        .await;
     let mut logins = Vec::new();
     for expert in listed["experts"].as_array().unwrap() {
         let id = expert["expert_id"].as_str().unwrap().to_owned();
@@ -79,13 +76,7 @@ pub(crate) async fn invited(
 ) -> Vec<(String, Value)> {
     let mut found = Vec::new();
     for (_, token) in logins {
-        let mine: Value = fx
-            .app
-            .get("/api/v1/me/invitations", Some(token))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let mine: Value = fx.app.get_json("/api/v1/me/invitations", Some(token)).await;
         for invitation in mine.as_array().unwrap() {
             if invitation["state"] == state {
                 found.push((token.clone(), invitation.clone()));
@@ -288,13 +279,7 @@ async fn drawn_experts_accept_or_decline_and_silence_hands_the_seat_to_the_next_
         .get_json("/api/v1/publications", Some(&fx.supervisor))
         .await;
     assert!(listed[0]["approved_by"].is_string(), "{listed}");
-    let members: Value = fx
-        .app
-        .get(&committee, Some(&fx.center))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let members: Value = fx.app.get_json(&committee, Some(&fx.center)).await;
     assert_eq!(members.as_array().unwrap().len(), 2);
     assert!(members[0]["name"].as_str().unwrap().starts_with("专家"));
 }
@@ -442,9 +427,11 @@ async fn a_session_committee_list_is_published_only_once_its_session_has_closed(
 
 #[tokio::test]
 async fn a_committee_list_cannot_be_published_before_every_seat_is_confirmed() {
-    let fx = DrawFixture::new(&experts(12, "A0302")).await;
-    let body = fx.request(json!([{ "specialty_prefixes": ["A03"], "count": 2, "reserves": 2 }]));
-    let view = fx.drawn(&body).await;
+    let (fx, view) = DrawFixture::with_a_drawn(
+        &experts(12, "A0302"),
+        json!([{ "specialty_prefixes": ["A03"], "count": 2, "reserves": 2 }]),
+    )
+    .await;
     let id = view["draw_id"].as_str().unwrap();
     let request = fx
         .app
@@ -656,11 +643,8 @@ async fn a_member_vacated_after_accepting_no_longer_sees_the_tender_or_the_join_
     assert_eq!(response.status(), StatusCode::OK);
     let mine: Value = fx
         .app
-        .get("/api/v1/me/invitations", Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/me/invitations", Some(&token))
+        .await;
     let withdrawn = &mine[0];
     assert_eq!(withdrawn["state"], "withdrawn");
     assert_eq!(withdrawn["tender_name"], Value::Null);

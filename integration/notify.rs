@@ -788,19 +788,10 @@ async fn a_crash_during_delivery_ends_with_one_delivery_after_the_lease_expires(
 /// `sealdraw serve` as a separate process on the app's database and key file, delivering to
 /// `platform`, its output in `log`.
 fn spawn_server_process(app: &TestApp, platform: &Platform, log: &Path) -> std::process::Child {
-    use std::process::{Command, Stdio};
+    use std::process::Stdio;
     let output = std::fs::File::create(log).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_sealdraw"))
+    app.sealdraw_command()
         .arg("serve")
-        .env("SEALDRAW__DATABASE__URL", &app.database_url)
-        .env(
-            "SEALDRAW__KEYS__FILE",
-            app.settings.keys.file.as_ref().unwrap(),
-        )
-        .env("SEALDRAW__AUDIT__ORIGIN", &app.settings.audit.origin)
-        .env("SEALDRAW__DATA_DIR", app.dir.path())
-        .env("SEALDRAW__TLS__CERT", app.certs.server_cert())
-        .env("SEALDRAW__TLS__KEY", app.certs.server_key())
         .env("SEALDRAW__SERVER__ADDRESS", "127.0.0.1:0")
         .env("SEALDRAW__SERVER__WORKERS", "1")
         .env("SEALDRAW__TELEMETRY__METRICS_ADDRESS", "")
@@ -812,7 +803,6 @@ fn spawn_server_process(app: &TestApp, platform: &Platform, log: &Path) -> std::
         .env("SEALDRAW__NOTIFY__POLL_INTERVAL_MS", "50")
         .env("SEALDRAW__NOTIFY__TIMEOUT_SECS", "30")
         .env("SEALDRAW__NOTIFY__LEASE_SECS", "60")
-        .env_remove("SEALDRAW_CONFIG")
         .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .stdout(output.try_clone().unwrap())

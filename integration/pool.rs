@@ -61,12 +61,7 @@ pub async fn import(
 }
 
 async fn total(app: &TestApp, token: &str) -> i64 {
-    let statistics: Value = app
-        .get("/api/v1/pool/statistics", Some(token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let statistics: Value = app.get_json("/api/v1/pool/statistics", Some(token)).await;
     statistics["total"].as_i64().unwrap()
 }
 
@@ -122,17 +117,11 @@ async fn imported_identities_are_nowhere_in_the_database_the_logs_or_any_role_vi
     assert_eq!(summary["inserted"], 30);
 
     let admin_view = app
-        .get("/api/v1/experts?limit=100", Some(&admin))
-        .await
-        .text()
-        .await
-        .unwrap();
+        .get_text("/api/v1/experts?limit=100", Some(&admin))
+        .await;
     let supervisor_view = app
-        .get("/api/v1/experts?specialty=A01", Some(&supervisor))
-        .await
-        .text()
-        .await
-        .unwrap();
+        .get_text("/api/v1/experts?specialty=A01", Some(&supervisor))
+        .await;
     let listed: Value = serde_json::from_str(&admin_view).unwrap();
     assert_eq!(listed["experts"].as_array().unwrap().len(), 30);
     let one_id = listed["experts"][0]["expert_id"]
@@ -140,11 +129,8 @@ async fn imported_identities_are_nowhere_in_the_database_the_logs_or_any_role_vi
         .unwrap()
         .to_owned();
     let one = app
-        .get(&format!("/api/v1/experts/{one_id}"), Some(&supervisor))
-        .await
-        .text()
-        .await
-        .unwrap();
+        .get_text(&format!("/api/v1/experts/{one_id}"), Some(&supervisor))
+        .await;
 
     let database = raw_database(&app).await;
     let logs = captured_logs();
@@ -188,12 +174,7 @@ async fn re_importing_a_person_updates_the_record_instead_of_duplicating_it() {
         (Some(0), Some(5))
     );
     assert_eq!(total(&app, &admin).await, 5);
-    let listed: Value = app
-        .get("/api/v1/experts", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = app.get_json("/api/v1/experts", Some(&admin)).await;
     assert!(
         listed["experts"]
             .as_array()
@@ -325,12 +306,7 @@ async fn sealed_fields_open_only_with_a_second_supervisors_approval_and_only_ins
         import(&app, &admin, csv(&known), "text/csv").await.status(),
         StatusCode::OK
     );
-    let listed: Value = app
-        .get("/api/v1/experts", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = app.get_json("/api/v1/experts", Some(&admin)).await;
     let expert_id = listed["experts"][0]["expert_id"]
         .as_str()
         .unwrap()
@@ -388,12 +364,7 @@ async fn sealed_fields_open_only_with_a_second_supervisors_approval_and_only_ins
     )
     .await;
 
-    let opened: Value = app
-        .get(&read_path, Some(&requester))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let opened: Value = app.get_json(&read_path, Some(&requester)).await;
     let fields = &opened[0]["fields"];
     let person = known
         .iter()
@@ -428,11 +399,8 @@ async fn sealed_fields_open_only_with_a_second_supervisors_approval_and_only_ins
     let mut kinds = Vec::new();
     for index in 0..size {
         let entry = app
-            .get(&format!("/api/v1/audit/entries/{index}"), Some(&admin))
-            .await
-            .text()
-            .await
-            .unwrap();
+            .get_text(&format!("/api/v1/audit/entries/{index}"), Some(&admin))
+            .await;
         assert!(
             !entry.contains(&person.name)
                 && !entry.contains(&person.phone)
@@ -461,12 +429,7 @@ async fn a_refused_unseal_never_opens_and_bulk_or_malformed_requests_are_refused
         import(&app, &admin, csv(&known), "text/csv").await.status(),
         StatusCode::OK
     );
-    let listed: Value = app
-        .get("/api/v1/experts", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = app.get_json("/api/v1/experts", Some(&admin)).await;
     let ids: Vec<String> = listed["experts"]
         .as_array()
         .unwrap()
@@ -553,12 +516,7 @@ async fn a_refused_unseal_never_opens_and_bulk_or_malformed_requests_are_refused
     assert_eq!(decided["status"], "refused");
     assert_eq!(decided["decision_reason"], "投诉材料不足以支持查看身份");
     // The log commits to the reason without holding its text.
-    let entries: Vec<Value> = app
-        .audit_entries()
-        .await
-        .into_iter()
-        .filter(|entry| entry["type"] == "unseal.refused")
-        .collect();
+    let entries = app.audit_entries_of("unseal.refused").await;
     assert_eq!(entries.len(), 1);
     assert_eq!(
         entries[0]["data"]["reason_sha256"],
@@ -672,12 +630,7 @@ async fn after_a_master_key_rotation_every_record_still_opens_and_nothing_remain
     );
 
     // The running server follows the rotation: every record opens, supervisors still log in.
-    let listed: Value = app
-        .get("/api/v1/experts", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = app.get_json("/api/v1/experts", Some(&admin)).await;
     for expert in listed["experts"].as_array().unwrap() {
         let opened = unseal_names(
             &app,
@@ -713,12 +666,7 @@ async fn a_sealed_value_copied_to_another_record_does_not_open() {
             .status(),
         StatusCode::OK
     );
-    let listed: Value = app
-        .get("/api/v1/experts", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = app.get_json("/api/v1/experts", Some(&admin)).await;
     let (a, b) = (
         listed["experts"][0]["expert_id"].as_str().unwrap(),
         listed["experts"][1]["expert_id"].as_str().unwrap(),
@@ -769,12 +717,7 @@ async fn an_expert_activates_an_issued_login_and_keeps_their_own_record_up_to_da
         import(&app, &admin, csv(&known), "text/csv").await.status(),
         StatusCode::OK
     );
-    let listed: Value = app
-        .get("/api/v1/experts", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = app.get_json("/api/v1/experts", Some(&admin)).await;
     let expert_id = listed["experts"][0]["expert_id"]
         .as_str()
         .unwrap()
@@ -847,12 +790,7 @@ async fn an_expert_activates_an_issued_login_and_keeps_their_own_record_up_to_da
         .as_str()
         .unwrap()
         .to_owned();
-    let own: Value = app
-        .get("/api/v1/me/expert", Some(&expert))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let own: Value = app.get_json("/api/v1/me/expert", Some(&expert)).await;
     let person = known
         .iter()
         .find(|p| own["identity"]["name"] == p.name.as_str())

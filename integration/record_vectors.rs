@@ -1173,9 +1173,11 @@ fn the_python_record_command_verifies_each_draw_of_a_family_record() {
 #[tokio::test]
 async fn both_verifiers_accept_the_family_record_the_server_serves() {
     use crate::draws::{DrawFixture, experts, tokens};
-    let fx = DrawFixture::new(&experts(20, "A0101")).await;
-    let body = fx.request(json!([{ "specialty_prefixes": ["A01"], "count": 5, "reserves": 0 }]));
-    let view = fx.drawn(&body).await;
+    let (fx, view) = DrawFixture::with_a_drawn(
+        &experts(20, "A0101"),
+        json!([{ "specialty_prefixes": ["A01"], "count": 5, "reserves": 0 }]),
+    )
+    .await;
     let id = view["draw_id"].as_str().unwrap();
     fx.confirm_all(id).await;
     let seat = tokens(&view, "seated")[0].clone();
@@ -1196,11 +1198,8 @@ async fn both_verifiers_accept_the_family_record_the_server_serves() {
     // Any draw of the family answers with the whole family.
     let record: Value = fx
         .app
-        .get(&format!("/api/v1/draws/{linked}/record"), Some(&fx.center))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/draws/{linked}/record"), Some(&fx.center))
+        .await;
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("family.json");

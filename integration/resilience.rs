@@ -13,9 +13,10 @@ use sealdraw::terminal::client::SessionClient;
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::is_postgres;
+use crate::helpers::{Instance, is_postgres};
 use crate::sessions::{
-    Clients, Committee, Mode, advance, assert_no_names, ok, run_to_signed_report,
+    Clients, Committee, Mode, advance, all_agree, assert_no_names, presence_change,
+    run_to_signed_report, warn,
 };
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -47,13 +48,7 @@ async fn connections_cut_at_random_points_resume_with_no_gap_and_no_repeat() {
         // then its connection is cut without a close frame (dropped), at a random point.
         for _ in 0..cuts.next(4) + 1 {
             if sent < WARNINGS {
-                ok(
-                    &mut supervisor,
-                    Request::Warn {
-                        text: format!("w{sent:03}"),
-                    },
-                )
-                .await;
+                warn(&mut supervisor, format!("w{sent:03}")).await;
                 sent += 1;
             }
         }
@@ -97,25 +92,12 @@ async fn a_silent_connection_is_closed_and_its_seat_shown_disconnected_to_host_a
     let mut sleeper = committee.connect(&committee.members[0].bearer).await;
     let seat = sleeper.seat.unwrap();
     let started = Instant::now();
-    let gone = supervisor
-        .wait_for(
-            "presence",
-            |d| d["seat"] == seat && d["connected"] == false,
-            WAIT,
-        )
-        .await
-        .unwrap();
+    let gone = presence_change(&mut supervisor, seat, false).await.unwrap();
     let waited = started.elapsed();
     assert!(waited >= Duration::from_secs(2), "closed after {waited:?}");
     assert_eq!(gone.data["who"], format!("Expert {seat}"));
     // Meanwhile the supervisor, who answers pings by reading, stayed connected throughout.
-    ok(
-        &mut supervisor,
-        Request::Warn {
-            text: "still here".into(),
-        },
-    )
-    .await;
+    warn(&mut supervisor, "still here").await;
     // The sleeper wakes: the server has closed its connection; it reconnects and resumes.
     assert!(sleeper.closed_by_server(WAIT).await.is_ok());
     let mut back = committee
@@ -124,14 +106,7 @@ async fn a_silent_connection_is_closed_and_its_seat_shown_disconnected_to_host_a
     back.wait_for("warning", |d| d["text"] == "still here", WAIT)
         .await
         .unwrap();
-    supervisor
-        .wait_for(
-            "presence",
-            |d| d["seat"] == seat && d["connected"] == true,
-            WAIT,
-        )
-        .await
-        .unwrap();
+    presence_change(&mut supervisor, seat, true).await.unwrap();
 }
 
 type RawSocket =
@@ -177,13 +152,7 @@ async fn fan_out_latencies(
     for i in 0..n {
         let marker = format!("{label} {i}");
         let started = Instant::now();
-        ok(
-            supervisor,
-            Request::Warn {
-                text: marker.clone(),
-            },
-        )
-        .await;
+        warn(supervisor, marker.clone()).await;
         reader
             .wait_for("warning", |d| d["text"] == marker.as_str(), WAIT)
             .await
@@ -194,19 +163,25 @@ async fn fan_out_latencies(
     latencies
 }
 
-#[tokio::test]
-async fn a_slow_reader_is_cut_off_while_the_others_keep_normal_latency() {
-    let committee = Committee::with(Mode::Distributed, 5, 1, |settings| {
-        // A small queue: a reader that falls behind it catches up from the table on its own
-        // connection (on a busy machine the attentive one below may), and only a socket that
-        // takes no frame for the grace period is cut off (the stalled one below).
+/// A five-member distributed session for floods of warnings: the supervisor may post them as
+/// fast as it can, and each connection has a small queue. A reader that falls behind its queue
+/// catches up from the table on its own connection; only a socket that takes no frame for
+/// `send_timeout_secs` is cut off.
+async fn committee_for_floods(send_timeout_secs: u64) -> Committee {
+    Committee::with(Mode::Distributed, 5, 1, move |settings| {
         settings.session.outbound_queue = 16;
-        settings.session.send_timeout_secs = 2;
-        // The supervisor below posts warnings as fast as it can.
+        settings.session.send_timeout_secs = send_timeout_secs;
         settings.session.messages_per_second = 10_000;
         settings.session.message_burst = 10_000;
     })
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn a_slow_reader_is_cut_off_while_the_others_keep_normal_latency() {
+    // On a busy machine the attentive reader below may fall behind its queue; the stalled one
+    // is cut off after the grace period.
+    let committee = committee_for_floods(2).await;
     let mut supervisor = committee.connect(&committee.fx.supervisor).await;
     let mut reader = committee.connect(&committee.members[1].bearer).await;
     let before = fan_out_latencies(&mut supervisor, &mut reader, "before", 10).await;
@@ -237,25 +212,14 @@ async fn a_slow_reader_is_cut_off_while_the_others_keep_normal_latency() {
     });
     let text = "请".repeat(1_990);
     for i in 0..FLOOD {
-        ok(
-            &mut supervisor,
-            Request::Warn {
-                text: format!("{i} {text}"),
-            },
-        )
-        .await;
+        warn(&mut supervisor, format!("{i} {text}")).await;
     }
     let (mut reader, received) = reading.await.unwrap();
     assert_eq!(
         received, FLOOD,
         "the attentive member received every warning"
     );
-    let cut = supervisor
-        .wait_for(
-            "presence",
-            |d| d["seat"] == slow_seat && d["connected"] == false,
-            WAIT,
-        )
+    let cut = presence_change(&mut supervisor, slow_seat, false)
         .await
         .expect("the stalled reader is cut off");
     assert!(cut.seq > 0);
@@ -269,13 +233,7 @@ async fn a_slow_reader_is_cut_off_while_the_others_keep_normal_latency() {
     );
     // Cut off, the slow member resumes on a new connection and misses nothing.
     let mut resumed = committee.connect_after(&slow_bearer, 0).await;
-    ok(
-        &mut supervisor,
-        Request::Warn {
-            text: "last".into(),
-        },
-    )
-    .await;
+    warn(&mut supervisor, "last").await;
     let mut warnings = 0;
     loop {
         let event = resumed.next_event(WAIT).await.unwrap();
@@ -291,14 +249,8 @@ async fn a_slow_reader_is_cut_off_while_the_others_keep_normal_latency() {
 
 #[tokio::test]
 async fn a_reader_that_stops_reading_for_a_while_catches_up_on_the_same_connection() {
-    let committee = Committee::with(Mode::Distributed, 5, 1, |settings| {
-        settings.session.outbound_queue = 16;
-        settings.session.messages_per_second = 10_000;
-        settings.session.message_burst = 10_000;
-        // The pause below (as long as the flood takes) stays well inside this grace period.
-        settings.session.send_timeout_secs = 120;
-    })
-    .await;
+    // The pause below (as long as the flood takes) stays well inside this grace period.
+    let committee = committee_for_floods(120).await;
     let mut supervisor = committee.connect(&committee.fx.supervisor).await;
     // A phone in a tunnel: it reads nothing while megabytes of warnings are sent, far more than
     // its queue and both sockets' buffers hold, then reads again.
@@ -306,13 +258,7 @@ async fn a_reader_that_stops_reading_for_a_while_catches_up_on_the_same_connecti
     const FLOOD: usize = 1_200;
     let text = "请".repeat(1_990);
     for i in 0..FLOOD {
-        ok(
-            &mut supervisor,
-            Request::Warn {
-                text: format!("{i} {text}"),
-            },
-        )
-        .await;
+        warn(&mut supervisor, format!("{i} {text}")).await;
     }
     let mut warnings = Vec::new();
     let mut last_seq = 0;
@@ -387,13 +333,20 @@ async fn two_instances_on_one_database_share_a_session_with_the_experts_split_be
     second.kill().await;
 }
 
-#[tokio::test]
-async fn an_instance_killed_mid_session_loses_nothing_and_its_clients_finish_on_the_other() {
-    let committee = Committee::with(Mode::Distributed, 5, 1, |settings| {
+/// A five-member distributed session with `reserves`, and a second instance on the same
+/// database; both poll it for the other's events every 100 ms.
+async fn committee_on_two_instances(reserves: usize) -> (Committee, Instance) {
+    let committee = Committee::with(Mode::Distributed, 5, reserves, |settings| {
         settings.session.poll_interval_ms = 100;
     })
     .await;
     let second = committee.fx.app.another_instance().await;
+    (committee, second)
+}
+
+#[tokio::test]
+async fn an_instance_killed_mid_session_loses_nothing_and_its_clients_finish_on_the_other() {
+    let (committee, second) = committee_on_two_instances(1).await;
     let mut clients = split_clients(&committee, second.port).await;
     advance(&mut clients.host, Phase::CheckIn).await;
     clients.check_in_all().await;
@@ -429,17 +382,7 @@ async fn an_instance_killed_mid_session_loses_nothing_and_its_clients_finish_on_
     advance(&mut clients.host, Phase::Summary).await;
     let signing = advance(&mut clients.host, Phase::Signing).await;
     let draft = signing["report_sha256"].as_str().unwrap().to_owned();
-    for (client, _) in clients.experts.values_mut() {
-        ok(
-            client,
-            Request::Sign {
-                report_sha256: draft.clone(),
-                agree: true,
-                reasons: None,
-            },
-        )
-        .await;
-    }
+    all_agree(clients.experts.values_mut().map(|(c, _)| c), &draft).await;
     let closed = advance(&mut clients.host, Phase::Closed).await;
     // Each member's events across both connections are exactly what a fresh replay shows.
     for (seat, (client, member)) in clients.experts.iter_mut() {
@@ -483,11 +426,7 @@ async fn ok_or_dead(client: &mut SessionClient) -> bool {
 
 #[tokio::test]
 async fn the_same_move_sent_through_two_instances_at_once_happens_exactly_once() {
-    let committee = Committee::with(Mode::Distributed, 5, 2, |settings| {
-        settings.session.poll_interval_ms = 100;
-    })
-    .await;
-    let second = committee.fx.app.another_instance().await;
+    let (committee, second) = committee_on_two_instances(2).await;
     let mut first_tab = committee.connect(&committee.fx.center).await;
     let mut second_tab = committee
         .connect_to(second.port, &committee.fx.center, 0)

@@ -15,7 +15,7 @@ use tokio::process::Command;
 use sealdraw::session::protocol::Request;
 use sealdraw::session::rules::Phase;
 
-use crate::sessions::{Clients, Committee, Member, Mode, advance, ok};
+use crate::sessions::{Clients, Committee, Member, Mode, advance, all_agree, ok};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -398,17 +398,7 @@ async fn a_member_takes_part_through_sealdraw_client_from_check_in_to_signing() 
 
     // The others sign and the host closes: the report holds the CLI member's sheets and
     // signature.
-    for (client, _) in others.experts.values_mut() {
-        ok(
-            client,
-            Request::Sign {
-                report_sha256: draft.clone(),
-                agree: true,
-                reasons: None,
-            },
-        )
-        .await;
-    }
+    all_agree(others.experts.values_mut().map(|(c, _)| c), &draft).await;
     let closed = advance(&mut others.host, Phase::Closed).await;
     let response = committee
         .fx

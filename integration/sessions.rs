@@ -261,6 +261,39 @@ pub async fn advance(host: &mut SessionClient, to: Phase) -> Value {
     ok(host, Request::Advance { to }).await
 }
 
+/// A supervisor's warning to the room, which must be accepted.
+pub async fn warn(supervisor: &mut SessionClient, text: impl Into<String>) -> Value {
+    ok(supervisor, Request::Warn { text: text.into() }).await
+}
+
+/// Each of `signers` signs the report `report_sha256` and agrees with it.
+pub async fn all_agree(signers: impl IntoIterator<Item = &mut SessionClient>, report_sha256: &str) {
+    for signer in signers {
+        let request = Request::Sign {
+            report_sha256: report_sha256.to_owned(),
+            agree: true,
+            reasons: None,
+        };
+        ok(signer, request).await;
+    }
+}
+
+/// Waits until `watcher` is told that `seat` connected (or, with `connected` false, left).
+pub async fn presence_change(
+    watcher: &mut SessionClient,
+    seat: impl Into<u64>,
+    connected: bool,
+) -> Result<Event, ClientError> {
+    let seat = seat.into();
+    watcher
+        .wait_for(
+            "presence",
+            |d| d["seat"] == seat && d["connected"] == connected,
+            WAIT,
+        )
+        .await
+}
+
 impl Clients {
     /// Every member checks in with their join code.
     pub async fn check_in_all(&mut self) {
@@ -338,13 +371,7 @@ pub async fn run_to_signed_report(committee: &Committee, clients: &mut Clients) 
     clients.score_all().await;
 
     // A supervisor's warning reaches everyone; a clarification goes out once approved.
-    ok(
-        &mut clients.supervisor,
-        Request::Warn {
-            text: "请勿讨论投标人背景".into(),
-        },
-    )
-    .await;
+    warn(&mut clients.supervisor, "请勿讨论投标人背景").await;
     let (asker, (asking, _)) = clients.experts.iter_mut().next().unwrap();
     let asker = *asker;
     let number = ok(
@@ -674,11 +701,8 @@ async fn a_seven_member_distributed_session_runs_from_check_in_to_a_signed_repor
     let mine: Value = committee
         .fx
         .app
-        .get("/api/v1/sessions", Some(&member.bearer))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/sessions", Some(&member.bearer))
+        .await;
     assert_eq!(mine.as_array().unwrap().len(), 1);
     assert_eq!(mine[0]["phase"], "closed");
     assert_eq!(mine[0]["your_role"], "expert");
@@ -1095,13 +1119,7 @@ async fn a_hidden_sheet_is_invisible_to_other_experts_until_the_evaluation_close
         .unwrap();
     assert_eq!(decided.data["state"], "refused");
     // Nothing else about the sheet reaches the other expert (read until a later marker).
-    ok(
-        &mut clients.supervisor,
-        Request::Warn {
-            text: "marker".into(),
-        },
-    )
-    .await;
+    warn(&mut clients.supervisor, "marker").await;
     let theirs = &mut clients.experts.get_mut(&other).unwrap().0;
     theirs.wait_for("warning", |_| true, WAIT).await.unwrap();
     let mut seen = theirs.drain_events();
@@ -1109,13 +1127,7 @@ async fn a_hidden_sheet_is_invisible_to_other_experts_until_the_evaluation_close
     let mut replay = committee
         .connect_after(&clients.experts[&other].1.bearer, 0)
         .await;
-    ok(
-        &mut clients.supervisor,
-        Request::Warn {
-            text: "marker 2".into(),
-        },
-    )
-    .await;
+    warn(&mut clients.supervisor, "marker 2").await;
     replay
         .wait_for("warning", |d| d["text"] == "marker 2", WAIT)
         .await
@@ -1366,7 +1378,7 @@ async fn a_reconnecting_client_receives_every_missed_event_once_in_order_and_ret
     let committee = Committee::new(Mode::Distributed, 5, 1).await;
     let mut host = committee.connect(&committee.fx.center).await;
     let mut supervisor = committee.connect(&committee.fx.supervisor).await;
-    ok(&mut supervisor, Request::Warn { text: "one".into() }).await;
+    warn(&mut supervisor, "one").await;
     let first = host
         .wait_for("warning", |d| d["text"] == "one", WAIT)
         .await
@@ -1377,14 +1389,8 @@ async fn a_reconnecting_client_receives_every_missed_event_once_in_order_and_ret
     // Meanwhile: a phase move and two warnings.
     let mut other_host_tab = committee.connect(&committee.fx.center).await;
     advance(&mut other_host_tab, Phase::CheckIn).await;
-    ok(&mut supervisor, Request::Warn { text: "two".into() }).await;
-    ok(
-        &mut supervisor,
-        Request::Warn {
-            text: "three".into(),
-        },
-    )
-    .await;
+    warn(&mut supervisor, "two").await;
+    warn(&mut supervisor, "three").await;
     let mut resumed = committee
         .connect_after(&committee.fx.center, resume_from)
         .await;
@@ -1436,13 +1442,7 @@ async fn a_reconnecting_client_receives_every_missed_event_once_in_order_and_ret
         "{}",
         reused.detail
     );
-    ok(
-        &mut supervisor,
-        Request::Warn {
-            text: "after".into(),
-        },
-    )
-    .await;
+    warn(&mut supervisor, "after").await;
     let mut retried = 0;
     loop {
         let event = resumed.next_event(WAIT).await.unwrap();

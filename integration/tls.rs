@@ -243,9 +243,7 @@ async fn a_trusted_but_unregistered_certificate_gets_unknown_certificate() {
 async fn without_a_certificate_a_client_still_logs_in_with_a_password_under_mutual_tls() {
     let app = spawn_app_with(mutual_tls()).await;
     let (_, token) = app.account_with_token("center-a", Role::Center).await;
-    let response = app.get("/api/v1/me", Some(&token)).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let me: Value = response.json().await.unwrap();
+    let me = app.me(&token).await;
     assert_eq!(me["username"], "center-a");
     assert_eq!(me["authenticated_by"], "bearer_token");
 

@@ -11,7 +11,7 @@ use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::TestOptions;
-use crate::sessions::{Committee, Mode, ok};
+use crate::sessions::{Committee, Mode, warn};
 
 const WAIT: Duration = Duration::from_secs(20);
 const MIB: usize = 1024 * 1024;
@@ -182,13 +182,7 @@ async fn a_frame_declaring_a_gigabyte_is_refused_at_its_header_and_what_follows_
     // The other participants are undisturbed.
     let mut supervisor = committee.connect(&committee.fx.supervisor).await;
     let mut member = committee.connect(&committee.members[1].bearer).await;
-    ok(
-        &mut supervisor,
-        sealdraw::session::protocol::Request::Warn {
-            text: "still here".into(),
-        },
-    )
-    .await;
+    warn(&mut supervisor, "still here").await;
     member
         .wait_for("warning", |d| d["text"] == "still here", WAIT)
         .await

@@ -72,14 +72,13 @@ pub struct AuditBenchOptions {
 
 /// Runs the whole benchmark and returns the Markdown report.
 pub async fn audit(options: &AuditBenchOptions) -> anyhow::Result<String> {
-    let started = Instant::now();
-    let clock: SharedClock = Arc::new(SystemClock);
-    let started_at = to_rfc3339(clock.now_millis());
-    let scratch = ScratchDir::create(&options.dir)?;
-    let machine = MachineFacts::collect(scratch.path());
-    if cfg!(debug_assertions) {
-        eprintln!("warning: this is an unoptimised build; build with --release for real numbers");
-    }
+    let BenchStart {
+        started,
+        started_at,
+        scratch,
+        machine,
+        clock,
+    } = BenchStart::begin(&options.dir)?;
 
     progress("raw limits");
     let raw = RawLimits::measure(options.runs, RAW_WINDOW, scratch.path())?;
@@ -848,6 +847,43 @@ fn largest_power_of_two_below(n: u64) -> u64 {
 // Machine facts, statistics, scratch space, the report
 // ---------------------------------------------------------------------------------------------
 
+/// What every benchmark starts with: when it started, for the report, a scratch directory of its
+/// own and the facts of the machine it runs on (collected before any load).
+pub(super) struct BenchStart {
+    pub(super) started: Instant,
+    pub(super) started_at: String,
+    pub(super) scratch: ScratchDir,
+    pub(super) machine: MachineFacts,
+    pub(super) clock: SharedClock,
+}
+
+impl BenchStart {
+    pub(super) fn begin(parent: &Path) -> anyhow::Result<Self> {
+        let started = Instant::now();
+        let started_at = to_rfc3339(SystemClock.now_millis());
+        let scratch = ScratchDir::create(parent)?;
+        let machine = MachineFacts::collect(scratch.path());
+        if cfg!(debug_assertions) {
+            eprintln!(
+                "warning: this is an unoptimised build; build with --release for real numbers"
+            );
+        }
+        Ok(Self {
+            started,
+            started_at,
+            scratch,
+            machine,
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    /// The report's opening lines (see [`MachineFacts::report_header`]), timed until now.
+    pub(super) fn report_header(&self, title: &str, command: &str) -> String {
+        self.machine
+            .report_header(title, command, &self.started_at, self.started.elapsed())
+    }
+}
+
 pub(super) struct MachineFacts {
     pub(super) cpu: String,
     pub(super) nproc: usize,
@@ -973,6 +1009,52 @@ impl Samples {
     pub(super) fn max(&self) -> f64 {
         self.sorted().last().copied().unwrap_or(f64::NAN)
     }
+
+    /// The median, min and max as [`thousands`], for a report's row.
+    pub(super) fn in_thousands(&self) -> [String; 3] {
+        [self.median(), self.min(), self.max()].map(thousands)
+    }
+}
+
+/// A fresh database for one measurement: the SQLite file `sqlite_file`, or with `server_url` a
+/// scratch database named after `label` on that PostgreSQL server. Returns its URL and, for
+/// PostgreSQL, the database to drop when done.
+pub(super) async fn fresh_database(
+    server_url: Option<&str>,
+    sqlite_file: &Path,
+    label: &str,
+) -> anyhow::Result<(String, Option<ScratchDatabase>)> {
+    Ok(match server_url {
+        None => (format!("sqlite://{}", sqlite_file.display()), None),
+        Some(server_url) => {
+            let name = format!("sealdraw_bench_{}_{label}", std::process::id());
+            let database = ScratchDatabase::create(server_url, &name)
+                .await
+                .context("cannot create a scratch database")?;
+            (database.url().to_owned(), Some(database))
+        }
+    })
+}
+
+/// A store on `url` with the schema in place, for seeding or measuring.
+pub(super) async fn migrated_store(url: &str, max_connections: u32) -> anyhow::Result<Store> {
+    let connect = ConnectOptions {
+        max_connections,
+        acquire_timeout: Duration::from_secs(30),
+    };
+    let store = Store::connect(url, &connect).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// Nearest-rank percentile, in the unit of `values`; NaN when empty.
+pub(super) fn percentile(values: &mut [f64], q: f64) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    values.sort_by(f64::total_cmp);
+    let rank = (q * values.len() as f64).ceil() as usize;
+    values[rank.clamp(1, values.len()) - 1]
 }
 
 /// A directory of its own under `parent`, removed with everything in it when dropped.
@@ -1250,13 +1332,8 @@ impl Report<'_> {
 }
 
 fn row_rate(out: &mut String, what: &str, samples: &Samples, unit: &str) {
-    let _ = writeln!(
-        out,
-        "| {what} | {} {unit} | {} – {} |",
-        thousands(samples.median()),
-        thousands(samples.min()),
-        thousands(samples.max())
-    );
+    let [median, min, max] = samples.in_thousands();
+    let _ = writeln!(out, "| {what} | {median} {unit} | {min} – {max} |");
 }
 
 /// `1234567.8` as `1,234,568`; NaN and infinities as they are.

@@ -24,7 +24,7 @@ use chrono::Datelike;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
-use super::audit::{MachineFacts, Samples, ScratchDir, thousands};
+use super::audit::{BenchStart, Samples, fresh_database, percentile, thousands};
 use crate::audit::Actor;
 use crate::auth::{NewAccountRequest, Role, service::LoginRequest};
 use crate::clock::{Clock, SharedClock, SystemClock, to_rfc3339};
@@ -81,16 +81,13 @@ struct Level {
 }
 
 pub async fn draw(options: &DrawBenchOptions) -> anyhow::Result<String> {
-    let started = Instant::now();
-    let clock: SharedClock = Arc::new(SystemClock);
-    let started_at = to_rfc3339(clock.now_millis());
-    let scratch = ScratchDir::create(&options.dir)?;
-    let machine = MachineFacts::collect(scratch.path());
-    if cfg!(debug_assertions) {
-        eprintln!("warning: this is an unoptimised build; build with --release for real numbers");
-    }
-    let certs = crate::tls::dev::generate(&scratch.path().join("certs"), &[], clock.now_millis())
-        .map_err(anyhow::Error::msg)?;
+    let start = BenchStart::begin(&options.dir)?;
+    let certs = crate::tls::dev::generate(
+        &start.scratch.path().join("certs"),
+        &[],
+        start.clock.now_millis(),
+    )
+    .map_err(anyhow::Error::msg)?;
     let tls = crate::tls::client_config(&certs.ca())?;
 
     let mut targets: Vec<(&'static str, Option<&str>)> = vec![("SQLite", None)];
@@ -123,9 +120,14 @@ pub async fn draw(options: &DrawBenchOptions) -> anyhow::Result<String> {
                 run + 1,
                 options.experts
             );
-            let server =
-                BenchServer::start(scratch.path(), &label, server_url, &certs, options.experts)
-                    .await?;
+            let server = BenchServer::start(
+                start.scratch.path(),
+                &label,
+                server_url,
+                &certs,
+                options.experts,
+            )
+            .await?;
             if backend == "SQLite" {
                 let floor = in_process_floor(&server.state, options.draws.min(50)).await?;
                 eprintln!(
@@ -172,12 +174,7 @@ pub async fn draw(options: &DrawBenchOptions) -> anyhow::Result<String> {
     let floor = Samples(floor_ms);
 
     let mut out = String::new();
-    out.push_str(&machine.report_header(
-        "Draws (`sealdraw bench draw`)",
-        &options.command,
-        &started_at,
-        started.elapsed(),
-    ));
+    out.push_str(&start.report_header("Draws (`sealdraw bench draw`)", &options.command));
     let _ = writeln!(
         out,
         "Each draw: `POST /api/v1/draws` with {} strata ({} with k = {K}, m = {M}) and {AVOIDED} avoided \
@@ -299,19 +296,7 @@ impl BenchServer {
         let rng = Rng::system();
         let key_file = dir.join("keys.json");
         KeyRing::init_file(&key_file, &rng, &to_rfc3339(SystemClock.now_millis()))?;
-        let (url, database) = match server_url {
-            None => (
-                format!("sqlite://{}", dir.join("sealdraw.db").display()),
-                None,
-            ),
-            Some(server_url) => {
-                let name = format!("sealdraw_bench_{}_{label}", std::process::id());
-                let database = ScratchDatabase::create(server_url, &name)
-                    .await
-                    .context("cannot create a scratch database")?;
-                (database.url().to_owned(), Some(database))
-            }
-        };
+        let (url, database) = fresh_database(server_url, &dir.join("sealdraw.db"), label).await?;
         let mut settings = Settings {
             profile: Profile::Production,
             data_dir: dir.clone(),
@@ -427,16 +412,6 @@ impl BenchServer {
             entropy_p50_ms: percentile(&mut entropy, 0.50),
         })
     }
-}
-
-/// Nearest-rank percentile, in milliseconds (the input is in milliseconds).
-fn percentile(values: &mut [f64], q: f64) -> f64 {
-    if values.is_empty() {
-        return f64::NAN;
-    }
-    values.sort_by(f64::total_cmp);
-    let rank = (q * values.len() as f64).ceil() as usize;
-    values[rank.clamp(1, values.len()) - 1]
 }
 
 /// The avoided organisations: credit codes the demo generator gives current employers

@@ -11,16 +11,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
-
-use super::audit::{MachineFacts, Samples, ScratchDir, ops_per_sec, thousands};
+use super::audit::{BenchStart, Samples, fresh_database, migrated_store, ops_per_sec, thousands};
 use crate::audit::Actor;
-use crate::clock::{SharedClock, SystemClock, to_rfc3339};
 use crate::crypto::seal::SealingKey;
 use crate::crypto::{KeyRing, Rng, hmac_sha256};
 use crate::pool::{PoolService, demo};
-use crate::store::scratch::ScratchDatabase;
-use crate::store::{ConnectOptions, Store};
 
 /// The sizes: today's pool and the pool the design must carry.
 pub const DEFAULT_SIZES: [usize; 2] = [12_000, 100_000];
@@ -40,14 +35,7 @@ struct Row {
 }
 
 pub async fn pool(options: &PoolBenchOptions) -> anyhow::Result<String> {
-    let started = Instant::now();
-    let clock: SharedClock = Arc::new(SystemClock);
-    let started_at = to_rfc3339(clock.now_millis());
-    let scratch = ScratchDir::create(&options.dir)?;
-    let machine = MachineFacts::collect(scratch.path());
-    if cfg!(debug_assertions) {
-        eprintln!("warning: this is an unoptimised build; build with --release for real numbers");
-    }
+    let start = BenchStart::begin(&options.dir)?;
     eprintln!("raw limits");
     let window = Duration::from_millis(400);
     let key = SealingKey::new("bench".into(), &[7; 32]);
@@ -72,8 +60,8 @@ pub async fn pool(options: &PoolBenchOptions) -> anyhow::Result<String> {
     // Per row: 1 data-key seal + up to 7 field seals, 4 blind indexes.
     let crypto_floor_rows = 1.0 / (8.0 / seal_rate.median() + 4.0 / hmac_rate.median());
 
-    let key_file = scratch.path().join("keys.json");
-    KeyRing::init_file(&key_file, &rng, &started_at)?;
+    let key_file = start.scratch.path().join("keys.json");
+    KeyRing::init_file(&key_file, &rng, &start.started_at)?;
     let keys = Arc::new(KeyRing::load(&key_file)?);
     let mut rows = Vec::new();
     let mut targets: Vec<(&'static str, Option<&str>)> = vec![("SQLite", None)];
@@ -87,33 +75,15 @@ pub async fn pool(options: &PoolBenchOptions) -> anyhow::Result<String> {
             for run in 0..options.runs {
                 eprintln!("{backend}: importing {size} experts, run {}", run + 1);
                 let label = format!("pool_{size}_{run}");
-                let (url, database) = match server_url {
-                    None => (
-                        format!(
-                            "sqlite://{}",
-                            scratch.path().join(format!("{label}.db")).display()
-                        ),
-                        None,
-                    ),
-                    Some(server_url) => {
-                        let name = format!("sealdraw_bench_{}_{label}", std::process::id());
-                        let database = ScratchDatabase::create(server_url, &name)
-                            .await
-                            .context("cannot create a scratch database")?;
-                        (database.url().to_owned(), Some(database))
-                    }
-                };
-                let store = Store::connect(
-                    &url,
-                    &ConnectOptions {
-                        max_connections: 4,
-                        acquire_timeout: Duration::from_secs(30),
-                    },
-                )
-                .await?;
-                store.migrate().await?;
-                let service =
-                    PoolService::new(store.clone(), clock.clone(), rng.clone(), keys.clone());
+                let sqlite_file = start.scratch.path().join(format!("{label}.db"));
+                let (url, database) = fresh_database(server_url, &sqlite_file, &label).await?;
+                let store = migrated_store(&url, 4).await?;
+                let service = PoolService::new(
+                    store.clone(),
+                    start.clock.clone(),
+                    rng.clone(),
+                    keys.clone(),
+                );
                 service.ensure_classification().await?;
                 let experts = demo::generate(&experts_rng, size, 0)
                     .map_err(|_| anyhow::anyhow!("randomness unavailable"))?;
@@ -139,29 +109,20 @@ pub async fn pool(options: &PoolBenchOptions) -> anyhow::Result<String> {
     }
 
     let mut out = String::new();
-    out.push_str(&machine.report_header(
-        "Pool import (`sealdraw bench pool`)",
-        &options.command,
-        &started_at,
-        started.elapsed(),
-    ));
+    out.push_str(&start.report_header("Pool import (`sealdraw bench pool`)", &options.command));
     let _ = writeln!(
         out,
         "| raw limit (one thread, ring) | median | min–max |\n|---|---:|---:|"
     );
+    let [median, min, max] = seal_rate.in_thousands();
     let _ = writeln!(
         out,
-        "| AES-256-GCM seal, 32-byte value | {}/s | {}–{} |",
-        thousands(seal_rate.median()),
-        thousands(seal_rate.min()),
-        thousands(seal_rate.max())
+        "| AES-256-GCM seal, 32-byte value | {median}/s | {min}–{max} |"
     );
+    let [median, min, max] = hmac_rate.in_thousands();
     let _ = writeln!(
         out,
-        "| HMAC-SHA256, blind index | {}/s | {}–{} |",
-        thousands(hmac_rate.median()),
-        thousands(hmac_rate.min()),
-        thousands(hmac_rate.max())
+        "| HMAC-SHA256, blind index | {median}/s | {min}–{max} |"
     );
     let _ = writeln!(
         out,

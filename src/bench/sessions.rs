@@ -39,19 +39,19 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{Semaphore, mpsc, watch};
 
-use super::audit::{MachineFacts, Samples, ScratchDir, thousands};
+use super::audit::{BenchStart, Samples, fresh_database, migrated_store, percentile, thousands};
 use crate::auth::Role;
-use crate::clock::{Clock, SystemClock, to_rfc3339};
+use crate::clock::{Clock, SystemClock};
 use crate::crypto::{Rng, sha256};
 use crate::draw::DrawStatus;
 use crate::draw::filter::EvaluationMode;
 use crate::session::protocol::Request;
 use crate::session::{Assignment, RoleName, SessionMode};
+use crate::store::Store;
 use crate::store::accounts::NewAccount;
 use crate::store::draws::DrawRow;
 use crate::store::scratch::ScratchDatabase;
 use crate::store::sessions::{SessionRow, TicketRow};
-use crate::store::{ConnectOptions, Store};
 use crate::terminal::client::{Endpoint, SessionClient};
 
 pub const DEFAULT_CONNECTIONS: usize = 5_000;
@@ -146,13 +146,8 @@ pub async fn sessions(options: &SessionsBenchOptions) -> anyhow::Result<String> 
     let sessions = options.connections / options.sessions_of;
     let connections = sessions * options.sessions_of;
     check_open_files(connections)?;
-    let started = Instant::now();
-    let started_at = to_rfc3339(SystemClock.now_millis());
-    let scratch = ScratchDir::create(&options.dir)?;
-    let machine = MachineFacts::collect(scratch.path());
-    if cfg!(debug_assertions) {
-        eprintln!("warning: this is an unoptimised build; build with --release for real numbers");
-    }
+    let start = BenchStart::begin(&options.dir)?;
+    let scratch = &start.scratch;
     let exe = std::env::current_exe().context("cannot find this program to run its server")?;
     let certs =
         crate::tls::dev::generate(&scratch.path().join("certs"), &[], SystemClock.now_millis())
@@ -214,12 +209,7 @@ pub async fn sessions(options: &SessionsBenchOptions) -> anyhow::Result<String> 
     }
 
     let mut out = String::new();
-    out.push_str(&machine.report_header(
-        "Sessions (`sealdraw bench sessions`)",
-        &options.command,
-        &started_at,
-        started.elapsed(),
-    ));
+    out.push_str(&start.report_header("Sessions (`sealdraw bench sessions`)", &options.command));
     let tls_p50 = Samples(loopback.0).median();
     let tls_p99 = Samples(loopback.1).median();
     let tcp_p50 = Samples(loopback.2).median();
@@ -455,20 +445,12 @@ impl Cluster {
     ) -> anyhow::Result<Self> {
         let dir = scratch.join(label);
         std::fs::create_dir_all(&dir)?;
-        let (url, database) = match (layout.postgres, postgres) {
-            (false, _) => (
-                format!("sqlite://{}", dir.join("sealdraw.db").display()),
-                None,
-            ),
-            (true, Some(server_url)) => {
-                let name = format!("sealdraw_bench_{}_{label}", std::process::id());
-                let database = ScratchDatabase::create(server_url, &name)
-                    .await
-                    .context("cannot create a scratch database")?;
-                (database.url().to_owned(), Some(database))
-            }
+        let server_url = match (layout.postgres, postgres) {
+            (false, _) => None,
+            (true, Some(server_url)) => Some(server_url),
             (true, None) => bail!("a PostgreSQL layout needs --postgres"),
         };
+        let (url, database) = fresh_database(server_url, &dir.join("sealdraw.db"), label).await?;
         let key_file = dir.join("keys.json");
         let status = tokio::process::Command::new(exe)
             .args(["keys", "init", "--file"])
@@ -479,15 +461,7 @@ impl Cluster {
         ensure!(status.success(), "`sealdraw keys init` failed: {status}");
 
         eprintln!("  seeding {sessions} sessions of {sessions_of}");
-        let store = Store::connect(
-            &url,
-            &ConnectOptions {
-                max_connections: 2,
-                acquire_timeout: Duration::from_secs(30),
-            },
-        )
-        .await?;
-        store.migrate().await?;
+        let store = migrated_store(&url, 2).await?;
         let seats = seed(&store, sessions, sessions_of).await?;
         store.close().await;
 
@@ -1221,16 +1195,6 @@ async fn round_trips<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
     }
     stream.shutdown().await?;
     Ok(times)
-}
-
-/// Nearest-rank percentile; NaN when empty.
-fn percentile(values: &mut [f64], q: f64) -> f64 {
-    if values.is_empty() {
-        return f64::NAN;
-    }
-    values.sort_by(f64::total_cmp);
-    let rank = (q * values.len() as f64).ceil() as usize;
-    values[rank.clamp(1, values.len()) - 1]
 }
 
 #[cfg(test)]
