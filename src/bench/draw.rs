@@ -430,10 +430,15 @@ fn avoided_organisations() -> Vec<AvoidedOrganisation> {
         .collect()
 }
 
+/// Tenders drawn so far in this process: a tender is drawn once (DRAW-SPEC §5), so every timed
+/// draw is a new tender.
+static TENDERS_DRAWN: AtomicU64 = AtomicU64::new(0);
+
 fn request_body() -> Value {
     let start = SystemClock.now_millis() + 2 * 3_600_000;
+    let tender = TENDERS_DRAWN.fetch_add(1, Ordering::Relaxed) + 1;
     json!({
-        "tender_reference": "BENCH-2026-0001",
+        "tender_reference": format!("BENCH-2026-{tender:06}"),
         "tender_name": "基准测试工程",
         "venue": "基准测试评标室",
         "evaluation_start": to_rfc3339(start),
@@ -710,4 +715,21 @@ async fn server_spans(
             median(proof),
         ),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::request_body;
+
+    #[test]
+    fn every_timed_draw_is_a_new_tender() {
+        let first = request_body();
+        let second = request_body();
+        assert_ne!(first["tender_reference"], second["tender_reference"]);
+        assert!(
+            first["tender_reference"]
+                .as_str()
+                .is_some_and(|reference| reference.starts_with("BENCH-2026-"))
+        );
+    }
 }
