@@ -72,7 +72,7 @@ pub struct TestApp {
     /// Certificates from a CA the server does not trust.
     pub foreign_certs: DevCertificates,
     pub settings: Settings,
-    pub state: actix_web::web::Data<sealdraw::http::AppState>,
+    pub state: ServerState,
     pub handle: actix_web::dev::ServerHandle,
     pub database_url: String,
     pub dir: TempDir,
@@ -160,7 +160,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
             .await
             .unwrap();
     let port = application.port();
-    let state = application.state();
+    let state = ServerState::of(&application);
     let handle = application.handle();
     let metrics_address = application.metrics_address();
     let running = tokio::spawn(application.run_until_stopped());
@@ -232,7 +232,7 @@ impl TestApp {
         .await
         .unwrap();
         let port = application.port();
-        let state = application.state();
+        let state = ServerState::of(&application);
         let handle = application.handle();
         let metrics_address = application.metrics_address();
         let running = tokio::spawn(application.run_until_stopped());
@@ -269,7 +269,7 @@ impl TestApp {
 /// test).
 pub struct Instance {
     pub port: u16,
-    pub state: actix_web::web::Data<sealdraw::http::AppState>,
+    pub state: ServerState,
     pub handle: actix_web::dev::ServerHandle,
     pub running: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -287,7 +287,7 @@ impl TestApp {
                 .unwrap();
         Instance {
             port: application.port(),
-            state: application.state(),
+            state: ServerState::of(&application),
             handle: application.handle(),
             running: tokio::spawn(application.run_until_stopped()),
         }
@@ -853,5 +853,34 @@ pub fn read_until_closed(stream: &mut impl std::io::Read) -> Vec<u8> {
             Err(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => return received,
             Err(error) => panic!("reading failed after {} bytes: {error}", received.len()),
         }
+    }
+}
+
+/// The server's services (`AppState`, through `Deref`) and, for the tests that reach below
+/// them (arranging rows, reading what was stored), the handles the services were built from.
+pub struct ServerState {
+    services: actix_web::web::Data<sealdraw::http::AppState>,
+    pub store: sealdraw::store::Store,
+    pub keys: Arc<KeyRing>,
+    pub rng: Rng,
+}
+
+impl ServerState {
+    fn of(application: &Application) -> Self {
+        let deps = application.deps();
+        Self {
+            services: application.state(),
+            store: deps.store,
+            keys: deps.keys,
+            rng: deps.rng,
+        }
+    }
+}
+
+impl std::ops::Deref for ServerState {
+    type Target = sealdraw::http::AppState;
+
+    fn deref(&self) -> &Self::Target {
+        &self.services
     }
 }

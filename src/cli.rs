@@ -16,6 +16,7 @@ use crate::auth::{AuthService, NewAccountRequest, Role, totp};
 use crate::clock::{Clock, SharedClock, SystemClock, to_rfc3339};
 use crate::config::{Profile, Settings};
 use crate::crypto::{KeyRing, Rng};
+use crate::deps::Deps;
 use crate::pool::PoolService;
 use crate::pool::import::{self, Format};
 use crate::startup::{self, Application};
@@ -419,7 +420,12 @@ async fn rotate_log_key(settings: Settings, retire: Option<String>) -> anyhow::R
 async fn pool(settings: Settings, command: PoolCommand) -> anyhow::Result<()> {
     let keys = Arc::new(startup::load_keys(&settings)?);
     let store = startup::connect_store(&settings).await?;
-    let pool = PoolService::new(store.clone(), Arc::new(SystemClock), Rng::system(), keys);
+    let pool = PoolService::new(&Deps {
+        store: store.clone(),
+        clock: Arc::new(SystemClock),
+        rng: Rng::system(),
+        keys,
+    });
     pool.ensure_classification().await?;
     match command {
         PoolCommand::Import { file, format } => {
@@ -824,7 +830,13 @@ async fn user(settings: Settings, command: UserCommand) -> anyhow::Result<()> {
     let rng = Rng::system();
     let keys = Arc::new(startup::load_keys(&settings)?);
     let store = startup::connect_store(&settings).await?;
-    let auth = AuthService::new(store, clock, rng, keys, settings.auth.clone())?;
+    let deps = Deps {
+        store,
+        clock,
+        rng,
+        keys,
+    };
+    let auth = AuthService::new(&deps, settings.auth.clone())?;
     match command {
         UserCommand::Add(add) => {
             let password = read_password()?;

@@ -18,6 +18,7 @@ use crate::audit::Actor;
 use crate::clock::{SharedClock, SystemClock, to_rfc3339};
 use crate::crypto::seal::SealingKey;
 use crate::crypto::{KeyRing, Rng, hmac_sha256};
+use crate::deps::Deps;
 use crate::pool::{PoolService, demo};
 use crate::store::scratch::ScratchDatabase;
 use crate::store::{ConnectOptions, Store};
@@ -112,8 +113,12 @@ pub async fn pool(options: &PoolBenchOptions) -> anyhow::Result<String> {
                 )
                 .await?;
                 store.migrate().await?;
-                let service =
-                    PoolService::new(store.clone(), clock.clone(), rng.clone(), keys.clone());
+                let service = PoolService::new(&Deps {
+                    store: store.clone(),
+                    clock: clock.clone(),
+                    rng: rng.clone(),
+                    keys: keys.clone(),
+                });
                 service.ensure_classification().await?;
                 let experts = demo::generate(&experts_rng, size, 0)
                     .map_err(|_| anyhow::anyhow!("randomness unavailable"))?;

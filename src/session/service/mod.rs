@@ -31,6 +31,7 @@ use crate::auth::{Principal, Role};
 use crate::clock::{Millis, SharedClock, to_rfc3339};
 use crate::config::SessionSettings;
 use crate::crypto::{KeyRing, Rng, constant_time_eq, sha256};
+use crate::deps::Deps;
 use crate::draw::service::{DrawService, PendingReplacement, committee_complete};
 use crate::draw::{CandidateState, DrawToken, VacancyReason};
 use crate::notify::invitations::expert_tag;
@@ -183,14 +184,17 @@ impl<'a> Writer<'a> {
 
 impl SessionService {
     pub fn new(
-        store: Store,
-        clock: SharedClock,
-        rng: Rng,
-        keys: Arc<KeyRing>,
+        deps: &Deps,
         draws: Arc<DrawService>,
         hub: Arc<Hub>,
         settings: SessionSettings,
     ) -> Self {
+        let Deps {
+            store,
+            clock,
+            rng,
+            keys,
+        } = deps.clone();
         Self {
             store,
             clock,
