@@ -74,7 +74,7 @@ pub struct TestApp {
     /// Certificates from a CA the server does not trust.
     pub foreign_certs: DevCertificates,
     pub settings: Settings,
-    pub state: actix_web::web::Data<sealdraw::http::AppState>,
+    pub state: ServerState,
     pub handle: actix_web::dev::ServerHandle,
     pub database_url: String,
     pub dir: TempDir,
@@ -187,7 +187,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
 /// A server started on `listener`: what a [`TestApp`] keeps of it.
 struct Server {
     port: u16,
-    state: actix_web::web::Data<sealdraw::http::AppState>,
+    state: ServerState,
     handle: actix_web::dev::ServerHandle,
     metrics_address: Option<std::net::SocketAddr>,
     running: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -206,7 +206,7 @@ impl Server {
                 .unwrap();
         Self {
             port: application.port(),
-            state: application.state(),
+            state: ServerState::of(&application),
             handle: application.handle(),
             metrics_address: application.metrics_address(),
             running: tokio::spawn(application.run_until_stopped()),
@@ -281,7 +281,7 @@ impl TestApp {
 /// test).
 pub struct Instance {
     pub port: u16,
-    pub state: actix_web::web::Data<sealdraw::http::AppState>,
+    pub state: ServerState,
     pub handle: actix_web::dev::ServerHandle,
     pub running: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -299,7 +299,7 @@ impl TestApp {
                 .unwrap();
         Instance {
             port: application.port(),
-            state: application.state(),
+            state: ServerState::of(&application),
             handle: application.handle(),
             running: tokio::spawn(application.run_until_stopped()),
         }
@@ -932,5 +932,34 @@ pub fn read_until_closed(stream: &mut impl std::io::Read) -> Vec<u8> {
             Err(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => return received,
             Err(error) => panic!("reading failed after {} bytes: {error}", received.len()),
         }
+    }
+}
+
+/// The server's services (`AppState`, through `Deref`) and, for the tests that reach below
+/// them (arranging rows, reading what was stored), the handles the services were built from.
+pub struct ServerState {
+    services: actix_web::web::Data<sealdraw::http::AppState>,
+    pub store: sealdraw::store::Store,
+    pub keys: Arc<KeyRing>,
+    pub rng: Rng,
+}
+
+impl ServerState {
+    fn of(application: &Application) -> Self {
+        let deps = application.deps();
+        Self {
+            services: application.state(),
+            store: deps.store,
+            keys: deps.keys,
+            rng: deps.rng,
+        }
+    }
+}
+
+impl std::ops::Deref for ServerState {
+    type Target = sealdraw::http::AppState;
+
+    fn deref(&self) -> &Self::Target {
+        &self.services
     }
 }

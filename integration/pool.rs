@@ -870,3 +870,85 @@ async fn an_expert_activates_an_issued_login_and_keeps_their_own_record_up_to_da
     assert!(!captured_logs().contains(issued["activation_code"].as_str().unwrap()));
     assert!(!captured_logs().contains("13712345678"));
 }
+
+#[tokio::test]
+async fn the_experts_listing_pages_through_many_experts_each_with_its_own_specialties() {
+    let app = spawn_app().await;
+    let (_, admin) = app.account_with_token("admin.one", Role::Admin).await;
+    let known = people(120, 7);
+    // Three kinds of expert, so that a page mixing them shows whether each expert's codes are
+    // its own (the listing reads every expert's codes in one query, not one query each).
+    let specialties_of = |i: usize| ["A0101", "A0101;C0101", "C0101"][i % 3];
+    let mut text = format!("{CSV_HEADER}\n");
+    for (i, person) in known.iter().enumerate() {
+        let line = csv(std::slice::from_ref(person));
+        let row = line.lines().nth(1).unwrap();
+        text.push_str(&row.replacen("A0101;C0101", specialties_of(i), 1));
+        text.push('\n');
+    }
+    let response = import(&app, &admin, text, "text/csv").await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let mut listed = Vec::new();
+    let mut after: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let path = match &after {
+            Some(id) => format!("/api/v1/experts?limit=50&after={id}"),
+            None => "/api/v1/experts?limit=50".to_owned(),
+        };
+        let page: Value = app.get(&path, Some(&admin)).await.json().await.unwrap();
+        pages += 1;
+        listed.extend(page["experts"].as_array().unwrap().iter().cloned());
+        match page["next"].as_str() {
+            Some(next) => after = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!((pages, listed.len()), (3, 120));
+    let ids: Vec<&str> = listed
+        .iter()
+        .map(|e| e["expert_id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.windows(2).all(|pair| pair[0] < pair[1]),
+        "not in id order"
+    );
+    let mut kinds = std::collections::BTreeMap::new();
+    for expert in &listed {
+        let id = expert["expert_id"].as_str().unwrap();
+        let one: Value = app
+            .get(&format!("/api/v1/experts/{id}"), Some(&admin))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(expert, &one, "the listing and the expert's own view differ");
+        *kinds.entry(expert["specialties"].to_string()).or_insert(0) += 1;
+    }
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        [
+            (r#"["A0101","C0101"]"#.to_owned(), 40),
+            (r#"["A0101"]"#.to_owned(), 40),
+            (r#"["C0101"]"#.to_owned(), 40),
+        ]
+    );
+
+    // Filtered by a specialty, an expert still shows all of its codes.
+    let filtered: Value = app
+        .get("/api/v1/experts?specialty=C01&limit=100", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let filtered = filtered["experts"].as_array().unwrap();
+    assert_eq!(filtered.len(), 80);
+    assert_eq!(
+        filtered
+            .iter()
+            .filter(|e| e["specialties"].as_array().unwrap().len() == 2)
+            .count(),
+        40
+    );
+}

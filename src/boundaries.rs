@@ -23,28 +23,30 @@ const MAY_USE: &[(&str, &[&str])] = &[
     ("crypto",        &["private_files"]),
     ("store",         &["clock", "private_files"]),
     ("tls",           &["clock", "crypto"]),
+    // The handles every domain service is built from.
+    ("deps",          &["clock", "crypto", "store"]),
     // Settings check witness keys with the pure signed-note core (`audit::note`).
     ("config",        &["audit"]),
     // The domain: below the surfaces, never reaching up into them.
-    ("auth",          &["audit", "clock", "config", "crypto", "store", "text"]),
-    ("audit",         &["auth", "clock", "config", "crypto", "store", "tls", "web"]),
-    ("pool",          &["audit", "auth", "clock", "crypto", "store", "text"]),
-    ("draw",          &["audit", "auth", "clock", "config", "crypto", "pool", "store", "tasks", "text"]),
-    ("notify",        &["audit", "auth", "clock", "config", "crypto", "draw", "pool", "store", "tasks", "text", "tls"]),
-    ("session",       &["audit", "auth", "clock", "config", "crypto", "draw", "notify", "store", "text", "tls"]),
+    ("auth",          &["audit", "clock", "config", "crypto", "deps", "store", "text"]),
+    ("audit",         &["auth", "clock", "config", "crypto", "deps", "store", "tls", "web"]),
+    ("pool",          &["audit", "auth", "clock", "crypto", "deps", "store", "text"]),
+    ("draw",          &["audit", "auth", "clock", "config", "crypto", "deps", "pool", "store", "tasks", "text"]),
+    ("notify",        &["audit", "auth", "clock", "config", "crypto", "deps", "draw", "pool", "store", "tasks", "text", "tls"]),
+    ("session",       &["audit", "auth", "clock", "config", "crypto", "deps", "draw", "notify", "store", "text", "tls"]),
     // Releasing a committee list waits for its evaluation session to close.
-    ("publication",   &["audit", "auth", "clock", "draw", "pool", "session", "store", "text"]),
-    ("rotation",      &["auth", "crypto", "notify", "pool", "store"]),
+    ("publication",   &["audit", "auth", "clock", "deps", "draw", "pool", "session", "store", "text"]),
+    ("rotation",      &["auth", "crypto", "deps", "notify", "pool", "store"]),
     // The surfaces.
     ("http",          &["audit", "auth", "clock", "config", "crypto", "draw", "notify", "pool", "publication", "session", "store", "text", "web"]),
     ("console",       &["web"]),
     // The assembly and the tools sit on top: each may use everything below it.
-    ("startup",       &["audit", "auth", "clock", "config", "console", "crypto", "draw", "http", "notify", "pool", "private_files", "publication", "rotation", "session", "store", "tasks", "telemetry", "text", "tls", "web"]),
+    ("startup",       &["audit", "auth", "clock", "config", "console", "crypto", "deps", "draw", "http", "notify", "pool", "private_files", "publication", "rotation", "session", "store", "tasks", "telemetry", "text", "tls", "web"]),
     // The participant's side of a session, outside the server: it speaks the server's
     // protocol (`session::protocol`) and nothing of the server uses it.
     ("terminal",      &["crypto", "draw", "session", "tls"]),
-    ("bench",         &["audit", "auth", "clock", "config", "console", "crypto", "draw", "http", "notify", "pool", "private_files", "publication", "rotation", "session", "startup", "store", "tasks", "telemetry", "terminal", "text", "tls", "web"]),
-    ("cli",           &["audit", "auth", "bench", "clock", "config", "console", "crypto", "draw", "http", "notify", "pool", "private_files", "publication", "rotation", "session", "startup", "store", "tasks", "telemetry", "terminal", "text", "tls", "web"]),
+    ("bench",         &["audit", "auth", "clock", "config", "console", "crypto", "deps", "draw", "http", "notify", "pool", "private_files", "publication", "rotation", "session", "startup", "store", "tasks", "telemetry", "terminal", "text", "tls", "web"]),
+    ("cli",           &["audit", "auth", "bench", "clock", "config", "console", "crypto", "deps", "draw", "http", "notify", "pool", "private_files", "publication", "rotation", "session", "startup", "store", "tasks", "telemetry", "terminal", "text", "tls", "web"]),
 ];
 
 /// Crates that belong to one module: no other module may name them.

@@ -10,6 +10,7 @@
 //! | [`tls`]       | rustls server config (ring), client certificates → center identity |
 //! | [`telemetry`] | JSON logs, metrics on a loopback listener |
 //! | [`clock`]     | the injected clock |
+//! | [`deps`]      | `Deps`: the store, clock, randomness and keys every domain service is built from |
 //! | [`crypto`]    | the only code that touches key material: CSPRNG, sealing, HMAC, keys, signing |
 //! | [`auth`]      | argon2id passwords, tokens, TOTP, throttling, the role table |
 //! | [`store`]     | the only code that knows SQL: SQLite and PostgreSQL behind one interface |
@@ -41,6 +42,7 @@ pub mod clock;
 pub mod config;
 pub mod console;
 pub mod crypto;
+pub mod deps;
 pub mod draw;
 pub mod http;
 pub mod notify;

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::audit::{self, Actor, AuditEntry};
 use crate::auth::{Principal, Role};
 use crate::clock::{Millis, SharedClock, to_rfc3339};
+use crate::deps::Deps;
 use crate::draw::service::{DrawService, DrawServiceError, committee_complete};
 use crate::draw::{CandidateState, DrawToken};
 use crate::pool::PoolService;
@@ -79,10 +80,10 @@ pub struct PublicationService {
 }
 
 impl PublicationService {
-    pub fn new(store: Store, clock: SharedClock, draws: Arc<DrawService>) -> Self {
+    pub fn new(deps: &Deps, draws: Arc<DrawService>) -> Self {
         Self {
-            store,
-            clock,
+            store: deps.store.clone(),
+            clock: deps.clock.clone(),
             draws,
         }
     }

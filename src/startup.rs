@@ -20,7 +20,8 @@ use crate::audit::witness::WitnessPool;
 use crate::auth::{AuthService, NewAccountRequest, Role, totp};
 use crate::clock::SharedClock;
 use crate::config::{Profile, ServerSettings, Settings};
-use crate::crypto::{KeyRing, Rng};
+use crate::crypto::{KeyInventory, KeyRing, Rng};
+use crate::deps::Deps;
 use crate::draw::service::DrawService;
 use crate::http::secured_stream::SecuredStream;
 use crate::http::{self, AppState, PeerCertificate};
@@ -39,6 +40,9 @@ pub struct Application {
     server: Server,
     metrics: Option<Server>,
     state: web::Data<AppState>,
+    /// The handles the services were built from: the store is closed at the stop, and
+    /// in-process callers (tests, benchmarks) reach below the services through them.
+    deps: Deps,
     bootstrap: Option<BootstrapAdmin>,
     checkpoint_interval: Duration,
     notify_interval: Duration,
@@ -90,22 +94,25 @@ impl Application {
             settings.session.allowed_origins.extend(own);
         }
         settings.validate()?;
-        let keys = Arc::new(load_keys(&settings)?);
-        let store = connect_store(&settings).await?;
-        let auth = AuthService::new(
-            store.clone(),
-            clock.clone(),
-            rng.clone(),
-            keys.clone(),
-            settings.auth.clone(),
-        )?;
+        let deps = Deps {
+            store: connect_store(&settings).await?,
+            clock,
+            rng,
+            keys: Arc::new(load_keys(&settings)?),
+        };
+        let auth = AuthService::new(&deps, settings.auth.clone())?;
         let audit = Arc::new(
-            AuditLog::new(store.clone(), clock.clone(), &keys, &settings.audit.origin)?
-                .with_witnesses(WitnessPool::from_settings(&settings.audit)?),
+            AuditLog::new(
+                deps.store.clone(),
+                deps.clock.clone(),
+                &deps.keys,
+                &settings.audit.origin,
+            )?
+            .with_witnesses(WitnessPool::from_settings(&settings.audit)?),
         );
 
         let bootstrap = if settings.profile == Profile::Dev {
-            bootstrap_admin(&store, &auth, &rng).await?
+            bootstrap_admin(&deps, &auth).await?
         } else {
             None
         };
@@ -120,32 +127,29 @@ impl Application {
             client_ca: settings.tls.client_ca.as_deref(),
         })?;
 
-        let pool = PoolService::new(store.clone(), clock.clone(), rng.clone(), keys.clone());
+        let pool = PoolService::new(&deps);
         pool.ensure_classification().await?;
         if settings.profile == Profile::Dev && pool.is_empty().await? {
             let started = std::time::Instant::now();
-            let summary = pool.seed_demo(&rng, DEMO_POOL_SIZE).await?;
+            let summary = pool.seed_demo(&deps.rng, DEMO_POOL_SIZE).await?;
             tracing::warn!(
                 experts = summary.inserted,
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "seeded a synthetic demo pool"
             );
         }
+        let inviter = Inviter::new(
+            &deps,
+            InvitationPolicy {
+                answer_minutes: settings.notify.answer_deadline_minutes,
+                hotline: settings.notify.hotline.clone(),
+            },
+        );
         let draws = Arc::new(DrawService::new(
-            store.clone(),
-            clock.clone(),
-            rng.clone(),
-            keys.clone(),
+            &deps,
             audit.clone(),
             settings.draw.clone(),
-            Arc::new(Inviter::new(
-                keys.clone(),
-                rng.clone(),
-                InvitationPolicy {
-                    answer_minutes: settings.notify.answer_deadline_minutes,
-                    hotline: settings.notify.hotline.clone(),
-                },
-            )),
+            Arc::new(inviter),
         ));
         // A draw completed by a contribution just before the last stop is executed now, before
         // anyone is served, rather than when its window closes.
@@ -153,42 +157,28 @@ impl Application {
             tracing::error!(%error, "executing ready draws at start-up failed");
         }
         let invitations = Arc::new(InvitationService::new(
-            store.clone(),
-            clock.clone(),
-            rng.clone(),
-            keys.clone(),
+            &deps,
             draws.clone(),
             settings.notify.webhook_secret.clone(),
         ));
-        let publications = Arc::new(PublicationService::new(
-            store.clone(),
-            clock.clone(),
-            draws.clone(),
-        ));
+        let publications = Arc::new(PublicationService::new(&deps, draws.clone()));
         let notify = Arc::new(NotifyService::new(
-            store.clone(),
-            clock.clone(),
-            rng.clone(),
-            keys.clone(),
+            &deps,
             &settings.notify,
             &settings.data_dir,
         )?);
         let hub = Arc::new(Hub::new(
-            store.clone(),
+            deps.store.clone(),
             settings.session.outbound_queue,
             settings.session.outbound_queue_bytes,
         ));
         let sessions = Arc::new(SessionService::new(
-            store.clone(),
-            clock.clone(),
-            rng.clone(),
-            keys.clone(),
+            &deps,
             draws.clone(),
             hub,
             settings.session.clone(),
         ));
         let state = web::Data::new(AppState {
-            store,
             auth,
             audit,
             pool,
@@ -197,11 +187,9 @@ impl Application {
             publications,
             notify,
             sessions,
-            clock,
-            rng,
-            keys,
+            key_inventory: KeyInventory::new(deps.keys.clone()),
             max_body_bytes: settings.server.max_body_bytes,
-            readiness: http::health::Readiness::default(),
+            readiness: http::health::Readiness::new(deps.store.clone(), deps.clock.clone()),
         });
         let listeners = match listener {
             Some(listener) => vec![listener],
@@ -225,13 +213,14 @@ impl Application {
                     })?;
             (Some(bound), Some(server))
         };
-        tracing::info!(%address, profile = ?settings.profile, backend = ?state.store.backend(), "listening");
+        tracing::info!(%address, profile = ?settings.profile, backend = ?deps.store.backend(), "listening");
         Ok(Self {
             address,
             metrics_address,
             server,
             metrics,
             state,
+            deps,
             bootstrap,
             checkpoint_interval: Duration::from_secs(settings.audit.checkpoint_interval_secs),
             notify_interval: Duration::from_millis(settings.notify.poll_interval_ms),
@@ -256,9 +245,14 @@ impl Application {
         self.server.handle()
     }
 
-    /// The shared handles, for in-process callers such as tests and benchmarks.
+    /// The services, for in-process callers such as tests and benchmarks.
     pub fn state(&self) -> web::Data<AppState> {
         self.state.clone()
+    }
+
+    /// The handles below the services, for in-process callers such as tests and benchmarks.
+    pub fn deps(&self) -> Deps {
+        self.deps.clone()
     }
 
     pub fn take_bootstrap_admin(&mut self) -> Option<BootstrapAdmin> {
@@ -318,7 +312,7 @@ impl Application {
         if let Err(error) = self.state.audit.checkpoint_now().await {
             tracing::error!(%error, "could not sign the final audit checkpoint");
         }
-        self.state.store.close().await;
+        self.deps.store.close().await;
         tracing::info!("stopped");
         result
     }
@@ -534,11 +528,11 @@ fn dev_console_origins(address: &str) -> Vec<String> {
 }
 
 async fn bootstrap_admin(
-    store: &Store,
+    deps: &Deps,
     auth: &AuthService,
-    rng: &Rng,
 ) -> anyhow::Result<Option<BootstrapAdmin>> {
-    let mut tx = store.read().await?;
+    let rng = &deps.rng;
+    let mut tx = deps.store.read().await?;
     let admins = tx.count_accounts_with_role(Role::Admin).await?;
     tx.rollback().await?;
     if admins > 0 {

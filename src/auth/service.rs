@@ -18,6 +18,7 @@ use crate::audit::{self, Actor, AuditEntry};
 use crate::clock::{Millis, SharedClock};
 use crate::config::AuthSettings;
 use crate::crypto::{KeyRing, Rng, sha256};
+use crate::deps::Deps;
 use crate::store::accounts::{AccountRow, LoginSource, NewAccount};
 use crate::store::{Store, StoreError, Tx};
 use crate::text::{BoundedText, Lines};
@@ -127,6 +128,17 @@ pub struct IssuedActivation {
     pub expires_at: Millis,
 }
 
+/// An account as the administrators' list shows it: what it is, never how it logs in.
+pub struct AccountListing {
+    pub id: String,
+    pub username: String,
+    pub role: Role,
+    pub center_name: Option<String>,
+    pub region_code: Option<String>,
+    pub disabled: bool,
+    pub created_at: Millis,
+}
+
 const ADDRESS_LIMITER_PRUNE_AT: usize = 10_000;
 
 /// How long a claimed attempt holds its address while the password is checked; a crash in
@@ -134,13 +146,13 @@ const ADDRESS_LIMITER_PRUNE_AT: usize = 10_000;
 const LOGIN_CLAIM_MILLIS: i64 = 10_000;
 
 impl AuthService {
-    pub fn new(
-        store: Store,
-        clock: SharedClock,
-        rng: Rng,
-        keys: Arc<KeyRing>,
-        settings: AuthSettings,
-    ) -> Result<Self, AuthError> {
+    pub fn new(deps: &Deps, settings: AuthSettings) -> Result<Self, AuthError> {
+        let Deps {
+            store,
+            clock,
+            rng,
+            keys,
+        } = deps.clone();
         let hasher = PasswordHasher::new(
             settings.argon2_memory_kib,
             settings.argon2_iterations,
@@ -395,6 +407,26 @@ impl AuthService {
             tx.commit().await?;
         }
         Ok(())
+    }
+
+    /// Every account, oldest first, for the administrators' list: no password hash, no TOTP
+    /// secret.
+    pub async fn list_accounts(&self) -> Result<Vec<AccountListing>, StoreError> {
+        let mut tx = self.store.read().await?;
+        let accounts = tx.list_accounts().await?;
+        tx.rollback().await?;
+        Ok(accounts
+            .into_iter()
+            .map(|account| AccountListing {
+                id: account.id,
+                username: account.username,
+                role: account.role,
+                center_name: account.center_name,
+                region_code: account.region_code,
+                disabled: account.disabled,
+                created_at: account.created_at,
+            })
+            .collect())
     }
 
     pub async fn create_account(

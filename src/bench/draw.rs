@@ -30,6 +30,7 @@ use crate::auth::{NewAccountRequest, Role, service::LoginRequest};
 use crate::clock::{Clock, SharedClock, SystemClock, to_rfc3339};
 use crate::config::{Profile, Settings};
 use crate::crypto::{KeyRing, Rng};
+use crate::deps::Deps;
 use crate::draw::filter::{
     self, AvoidedOrganisation, DrawFilter, EvaluationMode, FILTER_VERSION, FilterStratum,
     PoolFacts, PoolRules,
@@ -129,7 +130,7 @@ pub async fn draw(options: &DrawBenchOptions) -> anyhow::Result<String> {
             )
             .await?;
             if backend == "SQLite" {
-                let floor = in_process_floor(&server.state, options.draws.min(50)).await?;
+                let floor = in_process_floor(&server.deps, options.draws.min(50)).await?;
                 eprintln!(
                     "in-process floor: {:.2} ms per draw {:?} ({} of {} eligible)",
                     floor.total_ms, floor.parts_ms, floor.eligible, floor.matched
@@ -139,7 +140,7 @@ pub async fn draw(options: &DrawBenchOptions) -> anyhow::Result<String> {
                     all.push(part);
                 }
                 floor_eligible = (floor.eligible, floor.matched);
-                for (name, ms) in server_spans(&server.state, 20).await? {
+                for (name, ms) in server_spans(&server.state, &server.deps, 20).await? {
                     eprintln!("  span {name}: {ms:.2} ms");
                     match spans.iter_mut().find(|(n, _)| *n == name) {
                         Some((_, all)) => all.push(ms),
@@ -268,6 +269,8 @@ pub async fn draw(options: &DrawBenchOptions) -> anyhow::Result<String> {
 /// The real server on a scratch database, with a seeded pool and a logged-in center.
 struct BenchServer {
     state: actix_web::web::Data<AppState>,
+    /// The handles below the services, for the steps timed in process.
+    deps: Deps,
     handle: actix_web::dev::ServerHandle,
     running: tokio::task::JoinHandle<std::io::Result<()>>,
     base: String,
@@ -313,6 +316,7 @@ impl BenchServer {
         let clock: SharedClock = Arc::new(SystemClock);
         let application = Application::build(settings, clock, rng.clone()).await?;
         let state = application.state();
+        let deps = application.deps();
         let pool_rng = Rng::danger_deterministic(b"sealdraw bench draw pool");
         let summary = state.pool.seed_demo(&pool_rng, experts).await?;
         ensure!(
@@ -347,6 +351,7 @@ impl BenchServer {
         let running = tokio::spawn(application.run_until_stopped());
         Ok(Self {
             state,
+            deps,
             handle,
             running,
             base,
@@ -508,7 +513,7 @@ struct Floor {
 }
 
 /// The pure part of a draw over the server's pool, read into memory first (not timed).
-async fn in_process_floor(state: &AppState, draws: u64) -> anyhow::Result<Floor> {
+async fn in_process_floor(deps: &Deps, draws: u64) -> anyhow::Result<Floor> {
     let now = SystemClock.now_millis();
     let settings = crate::config::DrawSettings::default();
     let filter = DrawFilter {
@@ -539,10 +544,10 @@ async fn in_process_floor(state: &AppState, draws: u64) -> anyhow::Result<Floor>
     let evaluation_day = chrono::DateTime::from_timestamp_millis(filter.evaluation_start)
         .context("evaluation start out of range")?
         .date_naive();
-    let mut tx = state.store.snapshot().await?;
+    let mut tx = deps.store.snapshot().await?;
     let candidates = crate::draw::service::candidates_from_rows(tx.all_draw_candidates().await?);
     let conflicted =
-        crate::draw::service::conflicted_experts(&mut tx, &state.keys, &filter, evaluation_day)
+        crate::draw::service::conflicted_experts(&mut tx, &deps.keys, &filter, evaluation_day)
             .await?;
     tx.rollback().await?;
     ensure!(
@@ -565,7 +570,7 @@ async fn in_process_floor(state: &AppState, draws: u64) -> anyhow::Result<Floor>
         let eligibility = filter::apply(&candidates, &facts, &filter, evaluation_day.year());
         let applied = timer.elapsed();
         let mut strata = Vec::with_capacity(eligibility.len());
-        let deriver = DrawToken::deriver(&state.keys, &draw_id);
+        let deriver = DrawToken::deriver(&deps.keys, &draw_id);
         eligible_total = 0;
         matched = 0;
         for (stratum, found) in filter.strata.iter().zip(eligibility) {
@@ -619,11 +624,12 @@ async fn in_process_floor(state: &AppState, draws: u64) -> anyhow::Result<Floor>
 /// concurrency) over the server's store: medians over `iterations`.
 async fn server_spans(
     state: &AppState,
+    deps: &Deps,
     iterations: usize,
 ) -> anyhow::Result<Vec<(&'static str, f64)>> {
     let org_indexes: Vec<[u8; 32]> = avoided_organisations()
         .iter()
-        .map(|org| state.keys.blind_index("credit_code", &org.credit_code))
+        .map(|org| deps.keys.blind_index("credit_code", &org.credit_code))
         .collect();
     let now = SystemClock.now_millis();
     let mut read = Vec::new();
@@ -638,13 +644,13 @@ async fn server_spans(
     let mut candidate_rows = 0;
     for i in 0..iterations {
         let timer = Instant::now();
-        let mut tx = state.store.read().await?;
+        let mut tx = deps.store.read().await?;
         let _ = tx.specialty_codes().await?;
         tx.rollback().await?;
         codes.push(timer.elapsed().as_secs_f64() * 1e3);
 
         let timer = Instant::now();
-        let mut tx = state.store.snapshot().await?;
+        let mut tx = deps.store.snapshot().await?;
         let _ = tx.audit_head().await?;
         let before = timer.elapsed();
         // What a draw reads when its instance's copy of the pool is current.
@@ -671,12 +677,12 @@ async fn server_spans(
         for chunk in ids.chunks(per_stratum.max(1)).take(STRATA.len()) {
             let json = serde_json::to_vec(chunk)?;
             members_len = json.len();
-            let _ = state.keys.seal(&state.rng, &format!("bench:{i}"), &json)?;
+            let _ = deps.keys.seal(&deps.rng, &format!("bench:{i}"), &json)?;
         }
         seal.push(timer.elapsed().as_secs_f64() * 1e3);
 
         let timer = Instant::now();
-        let mut tx = state.store.write().await?;
+        let mut tx = deps.store.write().await?;
         let entry = crate::audit::AuditEntry::new("bench.draw_intent", now, Actor::System)
             .data("padding", "x".repeat(1500));
         let index = crate::audit::append(&mut tx, &entry).await?;

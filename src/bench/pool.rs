@@ -15,6 +15,7 @@ use super::audit::{BenchStart, Samples, fresh_database, migrated_store, ops_per_
 use crate::audit::Actor;
 use crate::crypto::seal::SealingKey;
 use crate::crypto::{KeyRing, Rng, hmac_sha256};
+use crate::deps::Deps;
 use crate::pool::{PoolService, demo};
 
 /// The sizes: today's pool and the pool the design must carry.
@@ -78,12 +79,12 @@ pub async fn pool(options: &PoolBenchOptions) -> anyhow::Result<String> {
                 let sqlite_file = start.scratch.path().join(format!("{label}.db"));
                 let (url, database) = fresh_database(server_url, &sqlite_file, &label).await?;
                 let store = migrated_store(&url, 4).await?;
-                let service = PoolService::new(
-                    store.clone(),
-                    start.clock.clone(),
-                    rng.clone(),
-                    keys.clone(),
-                );
+                let service = PoolService::new(&Deps {
+                    store: store.clone(),
+                    clock: start.clock.clone(),
+                    rng: rng.clone(),
+                    keys: keys.clone(),
+                });
                 service.ensure_classification().await?;
                 let experts = demo::generate(&experts_rng, size, 0)
                     .map_err(|_| anyhow::anyhow!("randomness unavailable"))?;

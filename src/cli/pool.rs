@@ -12,6 +12,7 @@ use crate::audit::Actor;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::crypto::Rng;
+use crate::deps::Deps;
 use crate::pool::PoolService;
 use crate::pool::import::{self, Format};
 use crate::startup;
@@ -42,7 +43,12 @@ pub(super) fn run(installation: Installation, command: PoolCommand) -> anyhow::R
 async fn pool(settings: Settings, command: PoolCommand) -> anyhow::Result<()> {
     let keys = Arc::new(startup::load_keys(&settings)?);
     let store = startup::connect_store(&settings).await?;
-    let pool = PoolService::new(store.clone(), Arc::new(SystemClock), Rng::system(), keys);
+    let pool = PoolService::new(&Deps {
+        store: store.clone(),
+        clock: Arc::new(SystemClock),
+        rng: Rng::system(),
+        keys,
+    });
     pool.ensure_classification().await?;
     match command {
         PoolCommand::Import { file, format } => {

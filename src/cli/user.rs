@@ -16,6 +16,7 @@ use crate::auth::{AuthService, NewAccountRequest, Role, totp};
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::crypto::Rng;
+use crate::deps::Deps;
 use crate::startup;
 
 #[derive(Subcommand)]
@@ -58,7 +59,13 @@ async fn user(settings: Settings, command: UserCommand) -> anyhow::Result<()> {
     let rng = Rng::system();
     let keys = Arc::new(startup::load_keys(&settings)?);
     let store = startup::connect_store(&settings).await?;
-    let auth = AuthService::new(store, clock, rng, keys, settings.auth.clone())?;
+    let deps = Deps {
+        store,
+        clock,
+        rng,
+        keys,
+    };
+    let auth = AuthService::new(&deps, settings.auth.clone())?;
     match command {
         UserCommand::Add(add) => {
             let password = read_password()?;

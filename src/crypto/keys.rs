@@ -365,6 +365,44 @@ impl KeyRing {
     }
 }
 
+/// Which keys a ring holds, by id: what administrators and supervisors may see. No key
+/// material.
+pub struct KeyIds {
+    pub suite: Suite,
+    /// The master key new values are sealed under.
+    pub active_sealing_key: String,
+    /// Every sealing key the ring can still open with.
+    pub sealing_keys: Vec<String>,
+    /// Every log key's id, and whether it still signs.
+    pub log_keys: Vec<(String, bool)>,
+}
+
+/// A handle on the key ring that tells which keys it holds and nothing else: what the HTTPS
+/// surface holds instead of the ring. Read on each call, since the sealing keys can be
+/// reloaded from the file while the server runs.
+#[derive(Clone)]
+pub struct KeyInventory(Arc<KeyRing>);
+
+impl KeyInventory {
+    pub fn new(keys: Arc<KeyRing>) -> Self {
+        Self(keys)
+    }
+
+    pub fn ids(&self) -> KeyIds {
+        let keys = &self.0;
+        KeyIds {
+            suite: keys.suite(),
+            active_sealing_key: keys.active_sealing_key_id(),
+            sealing_keys: keys.sealing_key_ids(),
+            log_keys: keys
+                .log_keys()
+                .iter()
+                .map(|key| (key.id.clone(), key.active))
+                .collect(),
+        }
+    }
+}
+
 fn decode_key(encoded: &str, name: &str) -> Result<Zeroizing<[u8; 32]>, KeyFileError> {
     let bytes = Zeroizing::new(
         B64.decode(encoded.as_bytes())

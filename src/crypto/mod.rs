@@ -10,7 +10,7 @@ pub mod seal;
 pub mod signing;
 pub mod witness_key;
 
-pub use keys::KeyRing;
+pub use keys::{KeyInventory, KeyRing};
 pub use rng::Rng;
 pub use signing::Ed25519Signer;
 

@@ -54,9 +54,7 @@ pub async fn list(
     state: web::Data<AppState>,
     _: Authorized<may::ManageAccounts>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut tx = state.store.read().await?;
-    let accounts = tx.list_accounts().await?;
-    tx.rollback().await?;
+    let accounts = state.auth.list_accounts().await?;
     let summaries: Vec<AccountSummary> = accounts
         .into_iter()
         .map(|a| AccountSummary {

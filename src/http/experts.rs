@@ -12,6 +12,7 @@ use super::{AppState, problem::ApiError};
 use crate::audit::Actor;
 use crate::pool::import::{self, Format};
 use crate::pool::own_record::ExpertStatus;
+use crate::pool::service::ExpertAttributes;
 use crate::pool::validate::parse_specialty;
 
 type Problem = super::problem::Problem;
@@ -151,21 +152,18 @@ pub async fn list_experts(
     if let Some(region) = &query.region {
         crate::auth::service::validate_region_code(region)?;
     }
-    let mut tx = state.store.read().await?;
-    let rows = tx
-        .list_experts(
+    let experts: Vec<ExpertView> = state
+        .pool
+        .expert_page(
             query.region.as_deref(),
             specialty.as_deref(),
             query.after.as_deref(),
             limit,
         )
-        .await?;
-    let mut experts = Vec::with_capacity(rows.len());
-    for row in rows {
-        let specialties = tx.expert_specialties(&row.id).await?;
-        experts.push(view(row, specialties));
-    }
-    tx.rollback().await?;
+        .await?
+        .into_iter()
+        .map(view)
+        .collect();
     let next = (experts.len() as i64 == limit)
         .then(|| experts.last().map(|e| e.expert_id.clone()))
         .flatten();
@@ -219,11 +217,10 @@ pub async fn statistics(
     state: web::Data<AppState>,
     _: Authorized<may::ReadPoolStatistics>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut tx = state.store.read().await?;
-    let total = tx.count_experts().await?;
-    let by_region = tx
-        .expert_counts_by_region()
-        .await?
+    let counts = state.pool.statistics().await?;
+    let total = counts.total;
+    let by_region = counts
+        .by_region
         .into_iter()
         .map(|(region_code, status, experts)| RegionCount {
             region_code,
@@ -231,16 +228,14 @@ pub async fn statistics(
             experts,
         })
         .collect();
-    let by_specialty_class = tx
-        .expert_counts_by_top_specialty()
-        .await?
+    let by_specialty_class = counts
+        .by_specialty_class
         .into_iter()
         .map(|(specialty_class, experts)| SpecialtyCount {
             specialty_class,
             experts,
         })
         .collect();
-    tx.rollback().await?;
     Ok(HttpResponse::Ok().json(PoolStatistics {
         total,
         by_region,
@@ -267,9 +262,7 @@ pub async fn specialty_classification(
     state: web::Data<AppState>,
     _: Authorized<may::ReadPoolStatistics>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut tx = state.store.read().await?;
-    let codes = tx.specialty_codes().await?;
-    tx.rollback().await?;
+    let codes = state.pool.specialty_classification().await?;
     Ok(HttpResponse::Ok().json(
         codes
             .into_iter()
@@ -283,17 +276,15 @@ pub async fn specialty_classification(
 }
 
 async fn load_view(state: &AppState, id: &str) -> Result<ExpertView, ApiError> {
-    let mut tx = state.store.read().await?;
-    let row = tx
+    let found = state
+        .pool
         .expert(id)
         .await?
         .ok_or_else(|| ApiError::not_found("no such expert"))?;
-    let specialties = tx.expert_specialties(&row.id).await?;
-    tx.rollback().await?;
-    Ok(view(row, specialties))
+    Ok(view(found))
 }
 
-fn view(row: crate::store::pool::ExpertRow, specialties: Vec<String>) -> ExpertView {
+fn view(ExpertAttributes { row, specialties }: ExpertAttributes) -> ExpertView {
     ExpertView {
         expert_id: row.id,
         region_code: row.region_code,

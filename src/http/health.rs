@@ -6,7 +6,8 @@ use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 
 use super::{AppState, problem::ApiError};
-use crate::clock::{Clock, Millis};
+use crate::clock::{Clock, Millis, SharedClock};
+use crate::store::Store;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Status {
@@ -27,20 +28,7 @@ pub async fn healthz() -> HttpResponse {
 ))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let probe = async {
-        match tokio::time::timeout(Duration::from_secs(2), state.store.probe_writes()).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(error)) => {
-                tracing::warn!(cause = %error, "readiness check failed");
-                Err("the store cannot take writes")
-            }
-            Err(_) => {
-                tracing::warn!("readiness check timed out");
-                Err("the store did not answer in time")
-            }
-        }
-    };
-    match state.readiness.check(&*state.clock, probe).await {
+    match state.readiness.check().await {
         Ok(()) => Ok(HttpResponse::Ok().json(Status { status: "ready" })),
         Err(detail) => Err(ApiError::unavailable(detail)),
     }
@@ -50,12 +38,48 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 /// else: the route is public) poll, an instance probes its database at most once a second.
 const READINESS_FRESH_MS: Millis = 1_000;
 
+/// The readiness probe. It keeps a store handle of its own, the one exception to "handlers
+/// reach data only through services": what it asks is whether the store itself can take a
+/// write, which is no domain service's question, and it reads nothing.
+pub struct Readiness {
+    store: Store,
+    clock: SharedClock,
+    last: LastAnswer,
+}
+
+impl Readiness {
+    pub fn new(store: Store, clock: SharedClock) -> Self {
+        Self {
+            store,
+            clock,
+            last: LastAnswer::default(),
+        }
+    }
+
+    async fn check(&self) -> Result<(), &'static str> {
+        let probe = async {
+            match tokio::time::timeout(Duration::from_secs(2), self.store.probe_writes()).await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(error)) => {
+                    tracing::warn!(cause = %error, "readiness check failed");
+                    Err("the store cannot take writes")
+                }
+                Err(_) => {
+                    tracing::warn!("readiness check timed out");
+                    Err("the store did not answer in time")
+                }
+            }
+        };
+        self.last.check(&*self.clock, probe).await
+    }
+}
+
 /// The last readiness answer and when it was found. One probe runs at a time; polls that
 /// arrive meanwhile wait for it and share its answer.
 #[derive(Default)]
-pub struct Readiness(tokio::sync::Mutex<Option<(Millis, Result<(), &'static str>)>>);
+struct LastAnswer(tokio::sync::Mutex<Option<(Millis, Result<(), &'static str>)>>);
 
-impl Readiness {
+impl LastAnswer {
     async fn check(
         &self,
         clock: &dyn Clock,
@@ -92,7 +116,7 @@ mod tests {
 
     #[tokio::test]
     async fn polls_within_a_second_share_one_probe_and_later_ones_probe_again() {
-        let readiness = Readiness::default();
+        let readiness = LastAnswer::default();
         let clock = ManualClock::starting_at(1_000_000);
         let probes = AtomicUsize::new(0);
         let answers = futures_util::future::join_all(
@@ -113,7 +137,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_clock_set_back_does_not_keep_an_old_answer() {
-        let readiness = Readiness::default();
+        let readiness = LastAnswer::default();
         let probes = AtomicUsize::new(0);
         let clock = ManualClock::starting_at(1_000_000);
         let _ = readiness.check(&clock, counted(&probes, Err("down"))).await;

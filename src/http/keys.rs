@@ -64,22 +64,19 @@ pub async fn status(
         .filter_map(|line| line.split(' ').next())
         .filter(|name| !log_names.contains(name))
         .count();
+    let keys = state.key_inventory.ids();
     Ok(HttpResponse::Ok().json(KeyStatus {
-        suite: state.keys.suite(),
-        active_sealing_key: state.keys.active_sealing_key_id(),
-        sealing_keys: state.keys.sealing_key_ids(),
+        suite: keys.suite,
+        active_sealing_key: keys.active_sealing_key,
+        sealing_keys: keys.sealing_keys,
         log: LogKeyStatus {
             origin: state.audit.origin().to_owned(),
             checkpoint_size: checkpoint.size,
             checkpoint_cosignatures: cosignatures,
-            signing_keys: state
-                .keys
-                .log_keys()
-                .iter()
-                .map(|key| LogSigningKey {
-                    id: key.id.clone(),
-                    active: key.active,
-                })
+            signing_keys: keys
+                .log_keys
+                .into_iter()
+                .map(|(id, active)| LogSigningKey { id, active })
                 .collect(),
             verifier_keys,
         },

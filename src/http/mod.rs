@@ -40,17 +40,15 @@ pub use problem::ApiError;
 
 use crate::audit::AuditLog;
 use crate::auth::AuthService;
-use crate::clock::SharedClock;
-use crate::crypto::{KeyRing, Rng};
+use crate::crypto::KeyInventory;
 use crate::draw::service::DrawService;
 use crate::notify::NotifyService;
 use crate::notify::invitations::InvitationService;
 use crate::pool::PoolService;
-use crate::store::Store;
 
-/// Shared by every worker. Holds handles, never global state.
+/// Shared by every worker: the services, never the raw store or key ring, so that a handler
+/// reaches data only through a domain service. Holds handles, never global state.
 pub struct AppState {
-    pub store: Store,
     pub auth: AuthService,
     pub audit: Arc<AuditLog>,
     pub pool: PoolService,
@@ -59,9 +57,8 @@ pub struct AppState {
     pub publications: Arc<crate::publication::PublicationService>,
     pub notify: Arc<NotifyService>,
     pub sessions: Arc<crate::session::SessionService>,
-    pub clock: SharedClock,
-    pub rng: Rng,
-    pub keys: Arc<KeyRing>,
+    /// Which keys are in force, by id (`GET /api/v1/keys`).
+    pub key_inventory: KeyInventory,
     pub max_body_bytes: usize,
     pub readiness: health::Readiness,
 }

@@ -14,6 +14,7 @@ use crate::auth::Principal;
 use crate::clock::{Millis, SharedClock, to_rfc3339};
 use crate::crypto::seal::SealError;
 use crate::crypto::{KeyRing, Rng, constant_time_eq};
+use crate::deps::Deps;
 use crate::draw::filter::EvaluationMode;
 use crate::draw::service::{DrawService, DrawServiceError, PendingReplacement, SeatedHook};
 use crate::draw::{DrawToken, VacancyReason};
@@ -107,32 +108,12 @@ fn local(millis: Millis) -> String {
     }
 }
 
-/// Invites the expert behind a newly seated token, inside the caller's transaction: the
-/// invitation row, its outbox message and the audit entry commit together with the seat.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "invite_all's arguments for a single seat: the transaction, its handles, the seat"
-)]
-pub async fn invite(
-    tx: &mut Tx,
-    keys: &KeyRing,
-    rng: &Rng,
-    policy: &InvitationPolicy,
-    now: Millis,
-    draw: &DrawRow,
-    token: &DrawToken,
-    expert_id: &str,
-) -> Result<String, InvitationError> {
-    let seat = [(*token, expert_id.to_owned())];
-    let mut ids = invite_all(tx, keys, rng, policy, now, draw, &seat).await?;
-    ids.pop()
-        .ok_or_else(|| corrupt("an invitation was not written"))
-}
-
-/// [`invite`] for every seat of a draw's result at once: the codes checked, the recipients
-/// looked up and the invitation and outbox rows written in one statement each, instead of
-/// four per seat. The audit entries are those of one-at-a-time invitations, in the same order
-/// (each seat's `notify.queued`, then its `notify.invitation`). Returns the invitation ids.
+/// Invites the experts behind newly seated tokens, inside the caller's transaction: the
+/// invitation rows, their outbox messages and the audit entries commit together with the
+/// seats. The codes are checked, the recipients looked up and the invitation and outbox rows
+/// written in one statement each, instead of four per seat. The audit entries are those of
+/// one-at-a-time invitations, in the same order (each seat's `notify.queued`, then its
+/// `notify.invitation`). Returns the invitation ids.
 pub async fn invite_all(
     tx: &mut Tx,
     keys: &KeyRing,
@@ -216,8 +197,12 @@ pub struct Inviter {
 }
 
 impl Inviter {
-    pub fn new(keys: Arc<KeyRing>, rng: Rng, policy: InvitationPolicy) -> Self {
-        Self { keys, rng, policy }
+    pub fn new(deps: &Deps, policy: InvitationPolicy) -> Self {
+        Self {
+            keys: deps.keys.clone(),
+            rng: deps.rng.clone(),
+            policy,
+        }
     }
 }
 
@@ -329,13 +314,16 @@ pub struct InvitationService {
 
 impl InvitationService {
     pub fn new(
-        store: Store,
-        clock: SharedClock,
-        rng: Rng,
-        keys: Arc<KeyRing>,
+        deps: &Deps,
         draws: Arc<DrawService>,
         gateway_secret: Option<secrecy::SecretString>,
     ) -> Self {
+        let Deps {
+            store,
+            clock,
+            rng,
+            keys,
+        } = deps.clone();
         Self {
             store,
             clock,

@@ -28,8 +28,9 @@ use zeroize::Zeroize;
 use crate::audit::AuditError;
 use crate::clock::SharedClock;
 use crate::config::NotifySettings;
+use crate::crypto::KeyRing;
 use crate::crypto::seal::SealError;
-use crate::crypto::{KeyRing, Rng};
+use crate::deps::Deps;
 use crate::pool::{PoolError, PoolService};
 use crate::store::{Store, StoreError};
 
@@ -193,20 +194,13 @@ pub struct NotifyService {
 impl NotifyService {
     /// From `[notify]` settings (already validated). `data_dir` places the log gateway's file
     /// when none is configured.
-    pub fn new(
-        store: Store,
-        clock: SharedClock,
-        rng: Rng,
-        keys: Arc<KeyRing>,
-        settings: &NotifySettings,
-        data_dir: &Path,
-    ) -> anyhow::Result<Self> {
+    pub fn new(deps: &Deps, settings: &NotifySettings, data_dir: &Path) -> anyhow::Result<Self> {
         let gateway = Gateway::from_settings(settings, data_dir)?;
-        let pool = PoolService::new(store.clone(), clock.clone(), rng, keys.clone());
+        let pool = PoolService::new(deps);
         Ok(Self {
-            store,
-            clock,
-            keys,
+            store: deps.store.clone(),
+            clock: deps.clock.clone(),
+            keys: deps.keys.clone(),
             pool,
             gateway,
             settings: settings.clone(),

@@ -5,18 +5,20 @@
 //! ciphertext's associated data names the record, the field and the key id, so a value moved to
 //! another record or field does not open. Rotating the master key re-seals only data keys.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use serde::Serialize;
 use zeroize::Zeroizing;
 
 use super::import::ExpertInput;
+use super::own_record::ExpertStatus;
 use crate::audit::{self, Actor, AuditEntry};
 use crate::clock::SharedClock;
 use crate::crypto::seal::{SealError, SealingKey};
 use crate::crypto::{KeyRing, Rng, sha256};
-use crate::store::pool::{NewExpert, OrganisationTie};
+use crate::deps::Deps;
+use crate::store::pool::{ExpertRow, NewExpert, OrganisationTie};
 use crate::store::{Store, StoreError, Tx};
 
 /// The fields that only an approved unseal can read.
@@ -50,6 +52,21 @@ pub struct ImportSummary {
     pub updated: usize,
 }
 
+/// An expert's clear attributes and status with their specialty codes, as administrators and
+/// supervisors see them (the row holds no sealed field).
+pub struct ExpertAttributes {
+    pub row: ExpertRow,
+    pub specialties: Vec<String>,
+}
+
+/// The pool's counts (trading centers see these): by region and status, and by the first two
+/// levels of the specialty code.
+pub struct PoolCounts {
+    pub total: i64,
+    pub by_region: Vec<(String, ExpertStatus, i64)>,
+    pub by_specialty_class: Vec<(String, i64)>,
+}
+
 pub struct PoolService {
     store: Store,
     clock: SharedClock,
@@ -58,7 +75,13 @@ pub struct PoolService {
 }
 
 impl PoolService {
-    pub fn new(store: Store, clock: SharedClock, rng: Rng, keys: Arc<KeyRing>) -> Self {
+    pub fn new(deps: &Deps) -> Self {
+        let Deps {
+            store,
+            clock,
+            rng,
+            keys,
+        } = deps.clone();
         Self {
             store,
             clock,
@@ -181,6 +204,72 @@ impl PoolService {
         let count = tx.count_experts().await?;
         tx.rollback().await?;
         Ok(count == 0)
+    }
+
+    /// A page of experts in id order (after `after`, at most `limit`), with their specialty
+    /// codes: two queries whatever the page's size.
+    pub async fn expert_page(
+        &self,
+        region: Option<&str>,
+        specialty_prefix: Option<&str>,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<ExpertAttributes>, StoreError> {
+        let mut tx = self.store.read().await?;
+        let rows = tx
+            .list_experts(region, specialty_prefix, after, limit)
+            .await?;
+        let codes = tx
+            .list_expert_specialties(region, specialty_prefix, after, limit)
+            .await?;
+        tx.rollback().await?;
+        let mut specialties: HashMap<String, Vec<String>> = HashMap::new();
+        for (expert_id, code) in codes {
+            specialties.entry(expert_id).or_default().push(code);
+        }
+        Ok(rows
+            .into_iter()
+            .map(|row| ExpertAttributes {
+                specialties: specialties.remove(&row.id).unwrap_or_default(),
+                row,
+            })
+            .collect())
+    }
+
+    /// One expert's clear attributes, if there is such an expert.
+    pub async fn expert(&self, expert_id: &str) -> Result<Option<ExpertAttributes>, StoreError> {
+        let mut tx = self.store.read().await?;
+        let Some(row) = tx.expert(expert_id).await? else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        let specialties = tx.expert_specialties(&row.id).await?;
+        tx.rollback().await?;
+        Ok(Some(ExpertAttributes { row, specialties }))
+    }
+
+    /// The pool's counts: never a record.
+    pub async fn statistics(&self) -> Result<PoolCounts, StoreError> {
+        let mut tx = self.store.read().await?;
+        let total = tx.count_experts().await?;
+        let by_region = tx.expert_counts_by_region().await?;
+        let by_specialty_class = tx.expert_counts_by_top_specialty().await?;
+        tx.rollback().await?;
+        Ok(PoolCounts {
+            total,
+            by_region,
+            by_specialty_class,
+        })
+    }
+
+    /// The specialty classification in code order: (code, name, official).
+    pub async fn specialty_classification(
+        &self,
+    ) -> Result<Vec<(String, String, bool)>, StoreError> {
+        let mut tx = self.store.read().await?;
+        let codes = tx.specialty_codes().await?;
+        tx.rollback().await?;
+        Ok(codes)
     }
 
     /// Writes validated rows in one transaction with one audit entry: all or nothing.

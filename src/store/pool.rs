@@ -31,6 +31,13 @@ pub struct ExpertKeyRow {
     pub data_key: Vec<u8>,
 }
 
+/// A page of experts (`experts e`), one query's condition and order: $1 region, $2 specialty
+/// prefix, $3 the id to continue after, $4 the page size (each of the first three may be null).
+const EXPERT_PAGE: &str = "($1 IS NULL OR region_code = $1) \
+     AND ($2 IS NULL OR EXISTS (SELECT 1 FROM expert_specialties s WHERE s.expert_id = e.id \
+          AND s.code LIKE $2 || '%')) \
+     AND ($3 IS NULL OR id > $3) ORDER BY id LIMIT $4";
+
 impl Tx {
     /// Marks the pool's draw-relevant rows (experts' status, dates, region, specialties) as
     /// changed: every writer of those rows calls this in its transaction.
@@ -285,12 +292,7 @@ impl Tx {
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<ExpertRow>, StoreError> {
-        let sql = format!(
-            "SELECT {EXPERT_COLUMNS} FROM experts e WHERE ($1 IS NULL OR region_code = $1) \
-             AND ($2 IS NULL OR EXISTS (SELECT 1 FROM expert_specialties s WHERE s.expert_id = e.id \
-                  AND s.code LIKE $2 || '%')) \
-             AND ($3 IS NULL OR id > $3) ORDER BY id LIMIT $4"
-        );
+        let sql = format!("SELECT {EXPERT_COLUMNS} FROM experts e WHERE {EXPERT_PAGE}");
         Ok(on_conn!(self, conn => sqlx::query_as::<_, ExpertRow>(&sql)
             .bind(region)
             .bind(specialty_prefix)
@@ -298,6 +300,30 @@ impl Tx {
             .bind(limit)
             .fetch_all(conn)
             .await)?)
+    }
+
+    /// The specialty codes of every expert on the page [`Tx::list_experts`] returns for the
+    /// same arguments, in one query: (expert id, code), ordered by both.
+    pub async fn list_expert_specialties(
+        &mut self,
+        region: Option<&str>,
+        specialty_prefix: Option<&str>,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let sql = format!(
+            "SELECT expert_id, code FROM expert_specialties WHERE expert_id IN \
+             (SELECT id FROM experts e WHERE {EXPERT_PAGE}) ORDER BY expert_id, code"
+        );
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, (String, String)>(&sql)
+            .bind(region)
+            .bind(specialty_prefix)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(conn)
+            .await)?,
+        )
     }
 
     pub async fn expert(&mut self, id: &str) -> Result<Option<ExpertRow>, StoreError> {

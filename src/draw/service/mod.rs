@@ -27,6 +27,7 @@ use crate::clock::{Millis, SharedClock};
 use crate::config::DrawSettings;
 use crate::crypto::seal::SealError;
 use crate::crypto::{KeyRing, Rng};
+use crate::deps::Deps;
 use crate::store::draws::{CandidateSeatRow, DrawRow};
 use crate::store::{Store, StoreError, Tx};
 
@@ -351,14 +352,17 @@ struct DrawHeader {
 
 impl DrawService {
     pub fn new(
-        store: Store,
-        clock: SharedClock,
-        rng: Rng,
-        keys: Arc<KeyRing>,
+        deps: &Deps,
         audit: Arc<AuditLog>,
         settings: DrawSettings,
         on_seated: Arc<dyn SeatedHook>,
     ) -> Self {
+        let Deps {
+            store,
+            clock,
+            rng,
+            keys,
+        } = deps.clone();
         Self {
             on_seated,
             pool_cache: std::sync::Mutex::new(None),

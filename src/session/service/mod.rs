@@ -28,6 +28,7 @@ use crate::auth::{Principal, Role};
 use crate::clock::{Millis, SharedClock};
 use crate::config::SessionSettings;
 use crate::crypto::{KeyRing, Rng, sha256};
+use crate::deps::Deps;
 use crate::draw::service::{DrawService, PendingReplacement};
 use crate::draw::{CandidateState, VacancyReason};
 use crate::notify::invitations::expert_tag;
@@ -180,14 +181,17 @@ impl<'a> Writer<'a> {
 
 impl SessionService {
     pub fn new(
-        store: Store,
-        clock: SharedClock,
-        rng: Rng,
-        keys: Arc<KeyRing>,
+        deps: &Deps,
         draws: Arc<DrawService>,
         hub: Arc<Hub>,
         settings: SessionSettings,
     ) -> Self {
+        let Deps {
+            store,
+            clock,
+            rng,
+            keys,
+        } = deps.clone();
         Self {
             store,
             clock,
