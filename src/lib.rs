@@ -31,10 +31,12 @@
 //! | [`cli`]       | the `sealdraw` subcommands |
 //! | [`bench`]     | `sealdraw bench`: reproducible measurements beside the machine's raw limits |
 #![forbid(unsafe_code)]
+// `pub` only where another crate (the binary, the integration tests) can reach it; inside, `pub(crate)`.
+#![warn(unreachable_pub)]
 
 pub mod audit;
 pub mod auth;
-pub mod bench;
+pub(crate) mod bench;
 #[cfg(test)]
 mod boundaries;
 pub mod cli;
@@ -42,20 +44,20 @@ pub mod clock;
 pub mod config;
 pub mod console;
 pub mod crypto;
-pub mod deps;
+pub(crate) mod deps;
 pub mod draw;
 pub mod http;
 pub mod notify;
 pub mod pool;
-pub mod private_files;
-pub mod publication;
-pub mod rotation;
+pub(crate) mod private_files;
+pub(crate) mod publication;
+pub(crate) mod rotation;
 pub mod session;
 pub mod startup;
 pub mod store;
-pub mod tasks;
+pub(crate) mod tasks;
 pub mod telemetry;
 pub mod terminal;
-pub mod text;
+pub(crate) mod text;
 pub mod tls;
 pub mod web;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 /// Creates `dir` and any missing parents, each new one with mode 0700. Existing directories
 /// keep their mode: they are the operator's.
-pub fn create_dir_all(dir: &Path) -> io::Result<()> {
+pub(crate) fn create_dir_all(dir: &Path) -> io::Result<()> {
     let mut missing: Vec<PathBuf> = Vec::new();
     let mut at = Some(dir);
     while let Some(path) = at.filter(|p| !p.as_os_str().is_empty() && !p.exists()) {
@@ -29,7 +29,7 @@ pub fn create_dir_all(dir: &Path) -> io::Result<()> {
 
 /// Creates `file` empty with mode 0600 unless it exists; takes group and other permissions off
 /// it if it does (a file an older version left at 0644).
-pub fn create_file(file: &Path) -> io::Result<()> {
+pub(crate) fn create_file(file: &Path) -> io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -46,7 +46,7 @@ pub fn create_file(file: &Path) -> io::Result<()> {
 }
 
 /// Takes group and other permissions off `file` if it exists.
-pub fn restrict(file: &Path) -> io::Result<()> {
+pub(crate) fn restrict(file: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

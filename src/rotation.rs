@@ -14,7 +14,7 @@ use crate::store::{Store, StoreError};
 const BATCH: i64 = 500;
 
 #[derive(Debug, thiserror::Error)]
-pub enum RotationError {
+pub(crate) enum RotationError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("a sealed value does not open: {0}")]
@@ -22,7 +22,11 @@ pub enum RotationError {
 }
 
 /// Re-seals every master-sealed value not yet under the active key; returns how many.
-pub async fn reseal_all(store: &Store, keys: &KeyRing, rng: &Rng) -> Result<u64, RotationError> {
+pub(crate) async fn reseal_all(
+    store: &Store,
+    keys: &KeyRing,
+    rng: &Rng,
+) -> Result<u64, RotationError> {
     let mut resealed = 0;
     for kind in [
         MasterSealed::ExpertDataKeys,

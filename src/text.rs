@@ -13,14 +13,14 @@ use std::ops::RangeInclusive;
 /// Whether a text may span lines: a question or a dissent may hold newlines and tabs; a name
 /// or a reference may not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lines {
+pub(crate) enum Lines {
     One,
     Many,
 }
 
 /// `Ok` when every character of `text` is allowed; otherwise the problem, naming the first
 /// refused character by its code point (for a problem detail after the field's name).
-pub fn check(text: &str, lines: Lines) -> Result<(), String> {
+pub(crate) fn check(text: &str, lines: Lines) -> Result<(), String> {
     match text
         .chars()
         .find_map(|c| refusal(c, lines).map(|kind| (c, kind)))
@@ -34,7 +34,7 @@ pub fn check(text: &str, lines: Lines) -> Result<(), String> {
 /// The length is counted in characters of the trimmed text, which is what it holds: the text
 /// as it will be stored and shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BoundedText(String);
+pub(crate) struct BoundedText(String);
 
 /// Why a text is not a [`BoundedText`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,7 +68,7 @@ impl BoundedText {
     /// `text` trimmed, if every character of it is allowed and the trimmed text has a length
     /// in `chars`. The characters are checked first, so a refused one is named even in a text
     /// of the wrong length.
-    pub fn parse(
+    pub(crate) fn parse(
         text: &str,
         lines: Lines,
         chars: RangeInclusive<usize>,
@@ -87,11 +87,11 @@ impl BoundedText {
         }
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 
-    pub fn into_string(self) -> String {
+    pub(crate) fn into_string(self) -> String {
         self.0
     }
 }

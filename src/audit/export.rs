@@ -16,7 +16,7 @@ use super::tiles::{
 };
 
 #[derive(Debug, thiserror::Error)]
-pub enum ExportError {
+pub(crate) enum ExportError {
     #[error(transparent)]
     Audit(#[from] AuditError),
     #[error("cannot write {path}: {source}")]
@@ -48,20 +48,20 @@ pub enum ExportError {
 impl ExportError {
     /// Whether the export could not be checked at all (a file missing or unreadable), as
     /// opposed to checked and found wrong.
-    pub fn is_unreadable(&self) -> bool {
+    pub(crate) fn is_unreadable(&self) -> bool {
         matches!(self, Self::Read { .. })
     }
 }
 
 #[derive(Debug)]
-pub struct ExportSummary {
+pub(crate) struct ExportSummary {
     pub size: u64,
     pub files: u64,
 }
 
 /// Writes the latest checkpoint (signing pending entries first), the verifier keys, and every
 /// tile and entry bundle of that tree into `dir`.
-pub async fn export(audit: &AuditLog, dir: &Path) -> Result<ExportSummary, ExportError> {
+pub(crate) async fn export(audit: &AuditLog, dir: &Path) -> Result<ExportSummary, ExportError> {
     let checkpoint = audit.checkpoint_now().await?;
     write(&dir.join("checkpoint"), checkpoint.note.as_bytes())?;
     write(&dir.join("key"), audit.vkeys().as_bytes())?;
@@ -79,7 +79,7 @@ pub async fn export(audit: &AuditLog, dir: &Path) -> Result<ExportSummary, Expor
 }
 
 #[derive(Debug)]
-pub struct VerifyReport {
+pub(crate) struct VerifyReport {
     pub size: u64,
     pub entries: u64,
     pub hash_tiles: u64,
@@ -91,7 +91,7 @@ pub struct VerifyReport {
 /// Checks an export with nothing but the given keys: the checkpoint's signature (and witness
 /// quorum), every entry and tile against its root, and that it extends each saved checkpoint.
 /// The first broken entry index or tile path is named.
-pub fn verify_dir(
+pub(crate) fn verify_dir(
     dir: &Path,
     log_keys: &[NoteVerifier],
     witnesses: Option<&WitnessPolicy>,
@@ -146,7 +146,7 @@ pub fn verify_dir(
 }
 
 /// Every entry of a verified export (call [`verify_dir`] first: this only reads), in log order.
-pub fn read_entries(dir: &Path, size: u64) -> Result<Vec<Vec<u8>>, ExportError> {
+pub(crate) fn read_entries(dir: &Path, size: u64) -> Result<Vec<Vec<u8>>, ExportError> {
     let mut entries = Vec::with_capacity(usize::try_from(size).unwrap_or_default());
     for bundle in entry_bundles_for_tree(size) {
         let path = dir.join(bundle.to_string());
@@ -160,7 +160,7 @@ pub fn read_entries(dir: &Path, size: u64) -> Result<Vec<Vec<u8>>, ExportError> 
 
 /// Verifies a tlog-proof file. The entry comes from `--entry` or from the proof's extra data
 /// (where the server puts it); either way it is the proof that makes it trustworthy.
-pub fn verify_proof_file(
+pub(crate) fn verify_proof_file(
     text: &str,
     log_keys: &[NoteVerifier],
     witnesses: Option<WitnessPolicy>,

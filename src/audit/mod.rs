@@ -14,12 +14,12 @@
 
 pub mod checkpoint;
 pub mod entry;
-pub mod export;
+pub(crate) mod export;
 pub mod log;
 pub mod merkle;
 pub mod note;
 pub mod proof;
-pub mod tiles;
+pub(crate) mod tiles;
 pub mod witness;
 
 pub use entry::{Actor, AuditEntry};

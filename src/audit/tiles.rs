@@ -13,11 +13,11 @@ use std::str::FromStr;
 use super::merkle::{self, Frontier, HASH_LEN, Hash, MerkleError, NodeId, StoredHashes};
 
 /// Merkle levels spanned by one tile.
-pub const TILE_HEIGHT: u8 = 8;
+pub(crate) const TILE_HEIGHT: u8 = 8;
 /// Hashes in a full tile, entries in a full bundle.
-pub const TILE_WIDTH: u16 = 1 << TILE_HEIGHT;
+pub(crate) const TILE_WIDTH: u16 = 1 << TILE_HEIGHT;
 /// Longest entry an entry bundle can carry (uint16 length prefix).
-pub const MAX_ENTRY_LEN: usize = u16::MAX as usize;
+pub(crate) const MAX_ENTRY_LEN: usize = u16::MAX as usize;
 /// The spec's path syntax allows levels up to 63; only levels whose hashes
 /// cover at most 2^63 leaves can occur in a tree with a 64-bit size.
 const MAX_TILE_LEVEL: u8 = 63 / TILE_HEIGHT;
@@ -176,7 +176,7 @@ impl FromStr for TilePath {
 }
 
 /// The hash tiles that represent a tree of `size` leaves, level by level.
-pub fn hash_tiles_for_tree(size: u64) -> impl Iterator<Item = TilePath> {
+pub(crate) fn hash_tiles_for_tree(size: u64) -> impl Iterator<Item = TilePath> {
     (0..=MAX_TILE_LEVEL).flat_map(move |level| {
         let hashes = size >> (u32::from(level) * u32::from(TILE_HEIGHT));
         tiles_for_count(hashes, move |index, width| TilePath {
@@ -188,7 +188,7 @@ pub fn hash_tiles_for_tree(size: u64) -> impl Iterator<Item = TilePath> {
 }
 
 /// The entry bundles that hold the entries of a tree of `size` leaves.
-pub fn entry_bundles_for_tree(size: u64) -> impl Iterator<Item = TilePath> {
+pub(crate) fn entry_bundles_for_tree(size: u64) -> impl Iterator<Item = TilePath> {
     tiles_for_count(size, |index, width| TilePath {
         kind: TileKind::Entries,
         index,
@@ -213,7 +213,7 @@ fn tiles_for_count(
 }
 
 /// Stored node ids whose hashes make up a hash tile, in tile order.
-pub fn tile_needs(tile: &TilePath) -> Result<Vec<NodeId>, TileError> {
+pub(crate) fn tile_needs(tile: &TilePath) -> Result<Vec<NodeId>, TileError> {
     let TileKind::Hashes { level } = tile.kind else {
         return Err(TileError::NotAHashTile);
     };
@@ -225,7 +225,10 @@ pub fn tile_needs(tile: &TilePath) -> Result<Vec<NodeId>, TileError> {
 }
 
 /// The bytes of a hash tile: its hashes concatenated.
-pub fn build_hash_tile(tile: &TilePath, stored: &StoredHashes) -> Result<Vec<u8>, TileError> {
+pub(crate) fn build_hash_tile(
+    tile: &TilePath,
+    stored: &StoredHashes,
+) -> Result<Vec<u8>, TileError> {
     let mut bytes = Vec::with_capacity(usize::from(tile.width) * HASH_LEN);
     for (level, index) in tile_needs(tile)? {
         let hash = stored
@@ -237,7 +240,7 @@ pub fn build_hash_tile(tile: &TilePath, stored: &StoredHashes) -> Result<Vec<u8>
 }
 
 /// Encodes entries as a bundle: each as a big-endian u16 length, then bytes.
-pub fn encode_entry_bundle<'a>(
+pub(crate) fn encode_entry_bundle<'a>(
     entries: impl IntoIterator<Item = &'a [u8]>,
 ) -> Result<Vec<u8>, TileError> {
     let mut bundle = Vec::new();
@@ -256,7 +259,7 @@ pub fn encode_entry_bundle<'a>(
 }
 
 /// Splits a bundle into its entries, borrowing from `bundle`.
-pub fn decode_entry_bundle(bundle: &[u8]) -> Result<Vec<&[u8]>, TileError> {
+pub(crate) fn decode_entry_bundle(bundle: &[u8]) -> Result<Vec<&[u8]>, TileError> {
     let mut entries = Vec::new();
     let mut rest = bundle;
     while !rest.is_empty() {
@@ -279,7 +282,7 @@ pub fn decode_entry_bundle(bundle: &[u8]) -> Result<Vec<&[u8]>, TileError> {
 
 /// What an export verification covered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TileVerification {
+pub(crate) struct TileVerification {
     pub entries: u64,
     pub entry_bundles: u64,
     pub hash_tiles: u64,
@@ -291,7 +294,7 @@ pub struct TileVerification {
 /// if the level-0 tiles reproduce it, they are authentic and the first entry
 /// disagreeing with them is broken.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TileVerifyError {
+pub(crate) enum TileVerifyError {
     #[error("{0} is missing")]
     Missing(TilePath),
     #[error("{path} is malformed: {reason}")]
@@ -345,19 +348,12 @@ fn describe_disagreement(entry: Option<u64>, tile: Option<(TilePath, u16)>) -> S
 ///
 /// `fetch` returns a resource's bytes, or `None` if it is absent. Memory use is
 /// one bundle plus one tile per level, so exports of any size stream through.
-pub fn verify_tiles(
-    size: u64,
-    root: &Hash,
-    fetch: impl FnMut(&TilePath) -> Option<Vec<u8>>,
-) -> Result<TileVerification, TileVerifyError> {
-    verify_tiles_and_prefixes(size, root, &BTreeSet::new(), fetch).map(|(verified, _)| verified)
-}
-
-/// [`verify_tiles`], which also returns the root of the tree's first `n` entries for every `n`
+///
+/// It also returns the root of the tree's first `n` entries for every `n`
 /// in `prefixes` up to `size`, computed in the same pass from the same verified entries: what
 /// shows that the tree extends an earlier checkpoint of size `n`. A prefix may end anywhere,
 /// inside a bundle the tree holds only partly as well.
-pub fn verify_tiles_and_prefixes(
+pub(crate) fn verify_tiles_and_prefixes(
     size: u64,
     root: &Hash,
     prefixes: &BTreeSet<u64>,
@@ -408,7 +404,7 @@ pub fn verify_tiles_and_prefixes(
     check.finish(root)
 }
 
-/// The state of one [`verify_tiles`] run.
+/// The state of one [`verify_tiles_and_prefixes`] run.
 struct ExportCheck {
     size: u64,
     /// The tree recomputed from the entries.
@@ -648,6 +644,15 @@ mod tests {
 
     fn path(text: &str) -> TilePath {
         text.parse().unwrap()
+    }
+
+    /// The whole export verified, without prefixes.
+    fn verify_tiles(
+        size: u64,
+        root: &Hash,
+        fetch: impl FnMut(&TilePath) -> Option<Vec<u8>>,
+    ) -> Result<TileVerification, TileVerifyError> {
+        verify_tiles_and_prefixes(size, root, &BTreeSet::new(), fetch).map(|(verified, _)| verified)
     }
 
     struct Export {

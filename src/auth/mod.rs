@@ -1,9 +1,9 @@
 //! Who is calling and what they may do: argon2id passwords, opaque bearer tokens, TOTP, login
 //! throttling, client-certificate identities, and the one table of role permissions.
 
-pub mod password;
-pub mod service;
-pub mod token;
+pub(crate) mod password;
+pub(crate) mod service;
+pub(crate) mod token;
 pub mod totp;
 
 pub use service::{AuthError, AuthService, IssuedToken, LoginRequest, NewAccountRequest};

@@ -25,18 +25,18 @@ pub enum PasswordError {
 }
 
 #[derive(Clone)]
-pub struct PasswordHasher {
+pub(crate) struct PasswordHasher {
     params: Params,
     /// Verified against when the username is unknown, so that unknown users and wrong passwords
     /// cost the same time.
     dummy_hash: String,
 }
 
-pub const MAX_PASSWORD_BYTES: usize = 1024;
-pub const MIN_NEW_PASSWORD_CHARS: usize = 12;
+pub(crate) const MAX_PASSWORD_BYTES: usize = 1024;
+pub(crate) const MIN_NEW_PASSWORD_CHARS: usize = 12;
 
 impl PasswordHasher {
-    pub fn new(
+    pub(crate) fn new(
         memory_kib: u32,
         iterations: u32,
         parallelism: u32,
@@ -49,7 +49,11 @@ impl PasswordHasher {
         Ok(Self { params, dummy_hash })
     }
 
-    pub async fn hash(&self, password: SecretString, rng: &Rng) -> Result<String, PasswordError> {
+    pub(crate) async fn hash(
+        &self,
+        password: SecretString,
+        rng: &Rng,
+    ) -> Result<String, PasswordError> {
         let params = self.params.clone();
         let rng = rng.clone();
         let span = tracing::Span::current();
@@ -62,7 +66,7 @@ impl PasswordHasher {
 
     /// Verifies against `stored`, or against the dummy hash when there is no account, and
     /// answers `false` in that case whatever the password.
-    pub async fn verify(
+    pub(crate) async fn verify(
         &self,
         password: SecretString,
         stored: Option<String>,
@@ -98,7 +102,7 @@ fn hash_with(params: &Params, rng: &Rng, password: &[u8]) -> Result<String, Pass
 /// enough, and none that an attacker tries first: a commonly used password, one that contains
 /// the account's username, or one made by repeating or counting characters. The server never
 /// sees them again in clear.
-pub fn check_new_password(password: &str, username: &str) -> Result<(), String> {
+pub(crate) fn check_new_password(password: &str, username: &str) -> Result<(), String> {
     let chars = password.chars().count();
     if chars < MIN_NEW_PASSWORD_CHARS {
         return Err(format!(

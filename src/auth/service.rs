@@ -115,10 +115,10 @@ impl governor::clock::Clock for InjectedClock {
     }
 }
 
-pub const MAX_USERNAME_CHARS: usize = 64;
+pub(crate) const MAX_USERNAME_CHARS: usize = 64;
 
 /// How long an expert has to activate an issued login.
-pub const ACTIVATION_VALIDITY_MILLIS: i64 = 7 * 24 * 3_600_000;
+pub(crate) const ACTIVATION_VALIDITY_MILLIS: i64 = 7 * 24 * 3_600_000;
 
 /// An expert login as issued: shown once to the admin, who passes it on. No `Debug`.
 pub struct IssuedActivation {
@@ -765,7 +765,7 @@ fn could_exist(username: &str) -> Result<(), AuthError> {
     validate_username(username).map_err(|_| AuthError::NoSuchAccount(username.into()))
 }
 
-pub fn validate_username(username: &str) -> Result<(), AuthError> {
+pub(crate) fn validate_username(username: &str) -> Result<(), AuthError> {
     let chars = username.chars().count();
     let ok = (3..=MAX_USERNAME_CHARS).contains(&chars)
         && username
@@ -794,7 +794,7 @@ fn validate_center_name(name: &str) -> Result<(), AuthError> {
 }
 
 /// A six-digit administrative division code (GB/T 2260), e.g. 420100 for Wuhan.
-pub fn validate_region_code(code: &str) -> Result<(), AuthError> {
+pub(crate) fn validate_region_code(code: &str) -> Result<(), AuthError> {
     if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {

@@ -31,11 +31,11 @@ impl BearerToken {
 }
 
 /// The stored form of a presented token. Malformed tokens still hash, and simply match nothing.
-pub fn digest_of(presented: &str) -> [u8; 32] {
+pub(crate) fn digest_of(presented: &str) -> [u8; 32] {
     sha256(presented.as_bytes())
 }
 
-pub fn looks_like_token(presented: &str) -> bool {
+pub(crate) fn looks_like_token(presented: &str) -> bool {
     presented.len() == PREFIX.len() + 43
         && presented.starts_with(PREFIX)
         && presented[PREFIX.len()..]

@@ -51,7 +51,7 @@ const RAW_WINDOW: Duration = Duration::from_millis(400);
 /// The checkpoint text an Ed25519 signature covers is about this long.
 const NOTE_BYTES: usize = 100;
 
-pub struct AuditBenchOptions {
+pub(crate) struct AuditBenchOptions {
     /// Entries appended per timed run, for each B.
     pub entries: u64,
     /// Timed runs per figure; medians are reported.
@@ -71,7 +71,7 @@ pub struct AuditBenchOptions {
 }
 
 /// Runs the whole benchmark and returns the Markdown report.
-pub async fn audit(options: &AuditBenchOptions) -> anyhow::Result<String> {
+pub(crate) async fn audit(options: &AuditBenchOptions) -> anyhow::Result<String> {
     let BenchStart {
         started,
         started_at,
@@ -1357,7 +1357,7 @@ pub(super) fn thousands(value: f64) -> String {
 }
 
 /// `scheme://user:password@host/…` with the password replaced, for printing.
-pub fn redact_password(url: &str) -> String {
+pub(crate) fn redact_password(url: &str) -> String {
     let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
         return url.to_owned();
     };

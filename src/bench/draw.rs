@@ -44,8 +44,8 @@ use crate::startup::Application;
 use crate::store::scratch::ScratchDatabase;
 
 /// The pool size and client counts.
-pub const DEFAULT_EXPERTS: usize = 12_000;
-pub const DEFAULT_CLIENTS: [usize; 3] = [1, 8, 32];
+pub(crate) const DEFAULT_EXPERTS: usize = 12_000;
+pub(crate) const DEFAULT_CLIENTS: [usize; 3] = [1, 8, 32];
 /// The target: p99 of a whole draw at 8 concurrent clients on SQLite.
 const TARGET_P99_MS: f64 = 50.0;
 const TARGET_CLIENTS: usize = 8;
@@ -59,7 +59,7 @@ const AVOIDED: usize = 20;
 const AVOIDED_REGION: &str = "420100";
 const PASSWORD: &str = "bench draw center passphrase";
 
-pub struct DrawBenchOptions {
+pub(crate) struct DrawBenchOptions {
     pub experts: usize,
     pub clients: Vec<usize>,
     /// Timed draws per client count and run.
@@ -81,7 +81,7 @@ struct Level {
     entropy_p50_ms: Samples,
 }
 
-pub async fn draw(options: &DrawBenchOptions) -> anyhow::Result<String> {
+pub(crate) async fn draw(options: &DrawBenchOptions) -> anyhow::Result<String> {
     let start = BenchStart::begin(&options.dir)?;
     let certs = crate::tls::dev::generate(
         &start.scratch.path().join("certs"),

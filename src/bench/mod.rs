@@ -2,12 +2,12 @@
 //! runs on beside that machine's raw limits and prints a Markdown report. Benchmarks are
 //! commands, not timed tests.
 
-pub mod audit;
-pub mod draw;
-pub mod pool;
-pub mod sessions;
+pub(crate) mod audit;
+pub(crate) mod draw;
+pub(crate) mod pool;
+pub(crate) mod sessions;
 
-pub use audit::{AuditBenchOptions, audit, redact_password};
-pub use draw::{DrawBenchOptions, draw};
-pub use pool::{PoolBenchOptions, pool};
-pub use sessions::{SessionsBenchOptions, sessions};
+pub(crate) use audit::{AuditBenchOptions, audit, redact_password};
+pub(crate) use draw::{DrawBenchOptions, draw};
+pub(crate) use pool::{PoolBenchOptions, pool};
+pub(crate) use sessions::{SessionsBenchOptions, sessions};

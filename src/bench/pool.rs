@@ -19,9 +19,9 @@ use crate::deps::Deps;
 use crate::pool::{PoolService, demo};
 
 /// The sizes: today's pool and the pool the design must carry.
-pub const DEFAULT_SIZES: [usize; 2] = [12_000, 100_000];
+pub(crate) const DEFAULT_SIZES: [usize; 2] = [12_000, 100_000];
 
-pub struct PoolBenchOptions {
+pub(crate) struct PoolBenchOptions {
     pub sizes: Vec<usize>,
     pub runs: u64,
     pub postgres: Option<String>,
@@ -35,7 +35,7 @@ struct Row {
     seconds: Samples,
 }
 
-pub async fn pool(options: &PoolBenchOptions) -> anyhow::Result<String> {
+pub(crate) async fn pool(options: &PoolBenchOptions) -> anyhow::Result<String> {
     let start = BenchStart::begin(&options.dir)?;
     eprintln!("raw limits");
     let window = Duration::from_millis(400);

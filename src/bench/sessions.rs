@@ -54,8 +54,8 @@ use crate::store::scratch::ScratchDatabase;
 use crate::store::sessions::{SessionRow, TicketRow};
 use crate::terminal::client::{Endpoint, SessionClient};
 
-pub const DEFAULT_CONNECTIONS: usize = 5_000;
-pub const DEFAULT_SESSIONS_OF: usize = 5;
+pub(crate) const DEFAULT_CONNECTIONS: usize = 5_000;
+pub(crate) const DEFAULT_SESSIONS_OF: usize = 5;
 /// The targets.
 const TARGET_KIB_PER_CONNECTION: f64 = 64.0;
 const TARGET_P99_MS: f64 = 100.0;
@@ -72,7 +72,7 @@ const ECHO_ROUNDS: usize = 2_000;
 /// Bytes per echo: about a warning event's frame.
 const ECHO_BYTES: usize = 160;
 
-pub struct SessionsBenchOptions {
+pub(crate) struct SessionsBenchOptions {
     pub connections: usize,
     pub sessions_of: usize,
     pub postgres: Option<String>,
@@ -134,7 +134,7 @@ struct Loopback {
     tcp_p50_us: f64,
 }
 
-pub async fn sessions(options: &SessionsBenchOptions) -> anyhow::Result<String> {
+pub(crate) async fn sessions(options: &SessionsBenchOptions) -> anyhow::Result<String> {
     ensure!(
         options.sessions_of >= 2,
         "--sessions-of needs at least 2 (a supervisor who sends and one member who receives)"

@@ -55,7 +55,7 @@ struct SealingKeys {
 }
 
 /// How often sealing may notice a rotated key file.
-pub const RELOAD_CHECK_INTERVAL: Duration = Duration::from_secs(5);
+pub(crate) const RELOAD_CHECK_INTERVAL: Duration = Duration::from_secs(5);
 
 /// A log signing key as the key file lists it. Its seed stays inside the signer: the log signs
 /// through [`LogKey::signer`] and never sees the key itself.

@@ -4,10 +4,10 @@
 //! Primitives are grouped behind [`Suite`] so a national-crypto suite (SM2/SM3/SM4) can be added
 //! beside the international one without touching callers.
 
-pub mod keys;
-pub mod rng;
+pub(crate) mod keys;
+pub(crate) mod rng;
 pub mod seal;
-pub mod signing;
+pub(crate) mod signing;
 pub mod witness_key;
 
 pub use keys::{KeyInventory, KeyRing};

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use ring::hmac;
 use ring::rand::SecureRandom;
 
-pub trait RandomSource: Send + Sync + 'static {
+pub(crate) trait RandomSource: Send + Sync + 'static {
     fn fill(&self, dest: &mut [u8]) -> Result<(), RandomnessUnavailable>;
 }
 

@@ -7,9 +7,9 @@
 use ring::signature::{Ed25519KeyPair, KeyPair};
 
 /// RFC 8032: an Ed25519 private key is a 32-byte seed.
-pub const ED25519_SEED_LEN: usize = 32;
-pub const ED25519_PUBLIC_KEY_LEN: usize = 32;
-pub const ED25519_SIGNATURE_LEN: usize = 64;
+pub(crate) const ED25519_SEED_LEN: usize = 32;
+pub(crate) const ED25519_PUBLIC_KEY_LEN: usize = 32;
+pub(crate) const ED25519_SIGNATURE_LEN: usize = 64;
 
 #[derive(Debug, thiserror::Error)]
 #[error("not a valid Ed25519 private key")]

@@ -14,7 +14,7 @@ use crate::crypto::sha256;
 use crate::pool::Relation;
 use crate::pool::own_record::ExpertStatus;
 
-pub const FILTER_VERSION: &str = "sealdraw-filter-v1";
+pub(crate) const FILTER_VERSION: &str = "sealdraw-filter-v1";
 
 crate::store::text_enum::text_enum! {
     /// How the evaluation is held; cross-site sessions draw from outside the project's region.
@@ -54,7 +54,7 @@ pub struct ExcludedToken {
 /// The pool rules in force, copied from the settings so the filter hash commits to them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PoolRules {
+pub(crate) struct PoolRules {
     pub age_limit_years: i32,
     pub avoidance_years: i32,
     pub frequency_cap: u32,
@@ -66,7 +66,7 @@ pub struct PoolRules {
 /// reveal nothing about the (guessable) bidders behind it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DrawFilter {
+pub(crate) struct DrawFilter {
     pub version: String,
     pub salt: String,
     pub evaluation_start: Millis,
@@ -81,7 +81,7 @@ pub struct DrawFilter {
 }
 
 impl DrawFilter {
-    pub fn normalise(&mut self) {
+    pub(crate) fn normalise(&mut self) {
         for stratum in &mut self.strata {
             stratum.prefixes.sort_unstable();
             stratum.prefixes.dedup();
@@ -98,17 +98,17 @@ impl DrawFilter {
     }
 
     /// Canonical JSON (the audit log's form).
-    pub fn canonical_bytes(&self) -> Result<Vec<u8>, EntryError> {
+    pub(crate) fn canonical_bytes(&self) -> Result<Vec<u8>, EntryError> {
         // Serialising strings, integers and lists cannot fail; a Null would hash differently
         // and be caught when the filter is re-applied.
         canonical_json(&serde_json::to_value(self).unwrap_or_default())
     }
 
-    pub fn sha256(&self) -> Result<[u8; 32], EntryError> {
+    pub(crate) fn sha256(&self) -> Result<[u8; 32], EntryError> {
         Ok(sha256(&self.canonical_bytes()?))
     }
 
-    pub fn evaluation_end(&self) -> Millis {
+    pub(crate) fn evaluation_end(&self) -> Millis {
         self.evaluation_start + i64::from(self.evaluation_minutes) * 60_000
     }
 }
@@ -116,7 +116,7 @@ impl DrawFilter {
 /// Why an expert under a stratum's specialties was not eligible, checked in this order; each
 /// expert is counted under the first that applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Exclusion {
+pub(crate) enum Exclusion {
     NotActive,
     Suspended,
     AgeLimit,
@@ -129,7 +129,7 @@ pub enum Exclusion {
 }
 
 impl Exclusion {
-    pub fn code(self) -> &'static str {
+    pub(crate) fn code(self) -> &'static str {
         match self {
             Self::NotActive => "not_active",
             Self::Suspended => "suspended",
@@ -146,7 +146,7 @@ impl Exclusion {
 
 /// An expert as the rules see them.
 #[derive(Debug, Clone)]
-pub struct Candidate {
+pub(crate) struct Candidate {
     pub expert_id: String,
     pub status: ExpertStatus,
     pub suspended_until: Option<Millis>,
@@ -157,7 +157,7 @@ pub struct Candidate {
 
 /// Facts from the store about the candidates, by expert id.
 #[derive(Debug, Default)]
-pub struct PoolFacts {
+pub(crate) struct PoolFacts {
     pub on_leave: HashSet<String>,
     pub penalised: HashSet<String>,
     pub conflicted: HashSet<String>,
@@ -168,7 +168,7 @@ pub struct PoolFacts {
 /// Whether a tie to an avoided organisation is a conflict at the evaluation date: a current
 /// employer or a relative's employer always is; a past employer is when the tie ended within
 /// `years` before the evaluation (or its end is unknown).
-pub fn tie_is_conflict(
+pub(crate) fn tie_is_conflict(
     relation: Relation,
     to_date: Option<&str>,
     evaluation_date: NaiveDate,
@@ -193,7 +193,7 @@ pub fn tie_is_conflict(
 }
 
 /// The first rule that excludes `candidate`, or `None` when eligible.
-pub fn first_exclusion(
+pub(crate) fn first_exclusion(
     candidate: &Candidate,
     facts: &PoolFacts,
     filter: &DrawFilter,
@@ -252,7 +252,7 @@ pub fn first_exclusion(
 
 /// One stratum after the rules: eligible expert ids and exclusion counts by reason code.
 #[derive(Debug, Clone, Default)]
-pub struct StratumEligibility {
+pub(crate) struct StratumEligibility {
     pub eligible: Vec<String>,
     pub matched: u64,
     pub excluded: BTreeMap<&'static str, u64>,
@@ -260,7 +260,7 @@ pub struct StratumEligibility {
 
 /// Applies the rules to every stratum. `candidates` holds each expert once with all their
 /// specialties that fall under any requested prefix.
-pub fn apply(
+pub(crate) fn apply(
     candidates: &HashMap<String, Candidate>,
     facts: &PoolFacts,
     filter: &DrawFilter,

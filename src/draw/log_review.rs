@@ -14,7 +14,7 @@ use crate::audit::merkle;
 
 /// A root draw as the log shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RootDraw {
+pub(crate) struct RootDraw {
     pub draw_id: String,
     pub index: u64,
     pub time: String,
@@ -27,7 +27,7 @@ pub struct RootDraw {
 
 /// What the review found.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct DrawsInLog {
+pub(crate) struct DrawsInLog {
     pub root_draws: usize,
     pub linked_draws: usize,
     /// Tenders (by their tender commitment, §5) with more than one root draw, each listing them.
@@ -39,7 +39,7 @@ pub struct DrawsInLog {
 }
 
 impl DrawsInLog {
-    pub fn is_clean(&self) -> bool {
+    pub(crate) fn is_clean(&self) -> bool {
         self.redrawn_tenders.is_empty()
             && self.without_result.is_empty()
             && self.broken_families.is_empty()
@@ -49,7 +49,7 @@ impl DrawsInLog {
 /// Reviews `entries` (every entry of the log, in order, as a verified export holds them).
 /// Entries that are not JSON objects are skipped: the export's verification vouched for their
 /// bytes, and only draw entries concern this review.
-pub fn review(entries: &[Vec<u8>]) -> DrawsInLog {
+pub(crate) fn review(entries: &[Vec<u8>]) -> DrawsInLog {
     let mut found = DrawsInLog::default();
     let mut roots: Vec<RootDraw> = Vec::new();
     let mut results: HashMap<String, u64> = HashMap::new();

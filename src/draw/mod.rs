@@ -11,12 +11,12 @@
 //!    [`verify`] on it (or `integration/verifier/draw_verify.py`, written from the spec).
 
 pub mod algorithm;
-pub mod filter;
-pub mod log_review;
+pub(crate) mod filter;
+pub(crate) mod log_review;
 pub mod published;
-pub mod service;
-pub mod shape;
-pub mod states;
+pub(crate) mod service;
+pub(crate) mod shape;
+pub(crate) mod states;
 
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -1018,11 +1018,16 @@ fn compare_list(
 mod hex32 {
     use serde::{Deserialize, Deserializer, Serializer, de::Error};
 
-    pub fn serialize<S: Serializer>(bytes: &[u8; 32], serializer: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(
+        bytes: &[u8; 32],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&hex::encode(bytes))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<[u8; 32], D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<[u8; 32], D::Error> {
         let text = String::deserialize(deserializer)?;
         let mut out = [0u8; 32];
         super::decode_lower_hex(&text, &mut out).map_err(D::Error::custom)?;
@@ -1035,7 +1040,7 @@ mod hex32 {
 mod present {
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn serialize_hex32<S: Serializer>(
+    pub(super) fn serialize_hex32<S: Serializer>(
         bytes: &Option<[u8; 32]>,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
@@ -1045,11 +1050,13 @@ mod present {
         }
     }
 
-    pub fn hex32<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<[u8; 32]>, D::Error> {
+    pub(super) fn hex32<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<[u8; 32]>, D::Error> {
         super::hex32::deserialize(deserializer).map(Some)
     }
 
-    pub fn value<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    pub(super) fn value<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
         deserializer: D,
     ) -> Result<Option<T>, D::Error> {
         T::deserialize(deserializer).map(Some)
@@ -1060,7 +1067,10 @@ mod present {
 mod hex_list {
     use serde::{Deserialize, Deserializer, Serializer, de::Error, ser::SerializeSeq};
 
-    pub fn serialize<S: Serializer>(items: &[Vec<u8>], serializer: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(
+        items: &[Vec<u8>],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut seq = serializer.serialize_seq(Some(items.len()))?;
         for item in items {
             seq.serialize_element(&hex::encode(item))?;
@@ -1068,7 +1078,7 @@ mod hex_list {
         seq.end()
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Vec<Vec<u8>>, D::Error> {
         Vec::<String>::deserialize(deserializer)?

@@ -14,7 +14,7 @@ use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 use super::VerifyError;
 
 /// What a JSON value must look like.
-pub enum Shape {
+pub(crate) enum Shape {
     Object(&'static [Member]),
     Array(&'static Shape),
     String,
@@ -26,7 +26,7 @@ pub enum Shape {
     U64,
 }
 
-pub struct Member {
+pub(crate) struct Member {
     name: &'static str,
     shape: Shape,
     required: bool,
@@ -74,7 +74,7 @@ const FAMILY: Shape = Shape::Object(&[
 ]);
 
 /// The §9 verification record, in the order the spec lists its fields.
-pub const RECORD: Shape = Shape::Object(&[
+pub(crate) const RECORD: Shape = Shape::Object(&[
     required("algorithm", Shape::String),
     required("draw_id", Shape::String),
     required("pool_snapshot", Shape::String),
@@ -92,7 +92,7 @@ pub const RECORD: Shape = Shape::Object(&[
 ]);
 
 /// The §9a published record of a v1 draw.
-pub const PUBLISHED_V1: Shape = Shape::Object(&[
+pub(crate) const PUBLISHED_V1: Shape = Shape::Object(&[
     required("format", Shape::String),
     required("draw", RECORD),
     required("intent_proof", Shape::String),
@@ -101,7 +101,7 @@ pub const PUBLISHED_V1: Shape = Shape::Object(&[
 ]);
 
 /// The §9b record of a draw family.
-pub const FAMILY_RECORD: Shape = Shape::Object(&[
+pub(crate) const FAMILY_RECORD: Shape = Shape::Object(&[
     required("format", Shape::String),
     required("root_draw_id", Shape::String),
     required("draws", Shape::Array(&RECORD)),
@@ -111,7 +111,7 @@ pub const FAMILY_RECORD: Shape = Shape::Object(&[
 
 /// Parses `bytes` as JSON and walks it against `shape`; the first fault is `MALFORMED` at its
 /// path (`$` for the document itself).
-pub fn check(bytes: &[u8], shape: &Shape) -> Result<(), VerifyError> {
+pub(crate) fn check(bytes: &[u8], shape: &Shape) -> Result<(), VerifyError> {
     let node: Node = serde_json::from_slice(bytes)
         .map_err(|error| VerifyError::malformed("$", format!("not JSON: {error}")))?;
     walk(&node, shape, "$")

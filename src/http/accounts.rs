@@ -13,7 +13,7 @@ use crate::clock::to_rfc3339;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewAccountBody {
+pub(crate) struct NewAccountBody {
     pub username: String,
     pub role: Role,
     #[schema(value_type = String, format = Password)]
@@ -23,7 +23,7 @@ pub struct NewAccountBody {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct CreatedAccountResponse {
+pub(crate) struct CreatedAccountResponse {
     pub account_id: String,
     /// For roles that require TOTP: the base32 secret to enrol, shown this once.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -31,7 +31,7 @@ pub struct CreatedAccountResponse {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct AccountSummary {
+pub(crate) struct AccountSummary {
     pub account_id: String,
     pub username: String,
     #[schema(value_type = String)]
@@ -50,7 +50,7 @@ type Problem = super::problem::Problem;
     security(("bearer" = []))
 )]
 #[get("/api/v1/accounts")]
-pub async fn list(
+pub(crate) async fn list(
     state: web::Data<AppState>,
     _: Authorized<may::ManageAccounts>,
 ) -> Result<HttpResponse, ApiError> {
@@ -81,7 +81,7 @@ pub async fn list(
     security(("bearer" = []))
 )]
 #[post("/api/v1/accounts")]
-pub async fn create(
+pub(crate) async fn create(
     state: web::Data<AppState>,
     Checked {
         principal,
@@ -118,7 +118,7 @@ pub async fn create(
     security(("bearer" = []))
 )]
 #[post("/api/v1/accounts/{username}/disable")]
-pub async fn disable(
+pub(crate) async fn disable(
     state: web::Data<AppState>,
     Authorized { principal, .. }: Authorized<may::ManageAccounts>,
     username: web::Path<String>,
@@ -137,7 +137,7 @@ pub async fn disable(
     security(("bearer" = []))
 )]
 #[post("/api/v1/accounts/{username}/enable")]
-pub async fn enable(
+pub(crate) async fn enable(
     state: web::Data<AppState>,
     Authorized { principal, .. }: Authorized<may::ManageAccounts>,
     username: web::Path<String>,
@@ -150,7 +150,7 @@ pub async fn enable(
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct Revoked {
+pub(crate) struct Revoked {
     pub revoked: u64,
 }
 
@@ -161,7 +161,7 @@ pub struct Revoked {
     security(("bearer" = []))
 )]
 #[post("/api/v1/accounts/{username}/revoke-tokens")]
-pub async fn revoke_tokens(
+pub(crate) async fn revoke_tokens(
     state: web::Data<AppState>,
     Authorized { principal, .. }: Authorized<may::ManageAccounts>,
     username: web::Path<String>,

@@ -20,7 +20,7 @@ const NOTE: &str = "text/plain; charset=utf-8";
     security(("bearer" = []))
 )]
 #[get("/api/v1/audit/checkpoint")]
-pub async fn latest_checkpoint(
+pub(crate) async fn latest_checkpoint(
     state: web::Data<AppState>,
     _: Authorized<may::ReadAudit>,
 ) -> Result<HttpResponse, ApiError> {
@@ -34,7 +34,7 @@ pub async fn latest_checkpoint(
     security(("bearer" = []))
 )]
 #[post("/api/v1/audit/checkpoint")]
-pub async fn sign_checkpoint_now(
+pub(crate) async fn sign_checkpoint_now(
     state: web::Data<AppState>,
     _: Authorized<may::ReadAudit>,
 ) -> Result<HttpResponse, ApiError> {
@@ -48,7 +48,7 @@ pub async fn sign_checkpoint_now(
     security(("bearer" = []))
 )]
 #[get("/api/v1/audit/key")]
-pub async fn key(
+pub(crate) async fn key(
     state: web::Data<AppState>,
     _: Authorized<may::ReadAudit>,
 ) -> Result<HttpResponse, ApiError> {
@@ -64,7 +64,7 @@ pub async fn key(
     security(("bearer" = []))
 )]
 #[get("/api/v1/audit/entries/{index}")]
-pub async fn entry_by_index(
+pub(crate) async fn entry_by_index(
     state: web::Data<AppState>,
     _: Authorized<may::ReadAudit>,
     index: web::Path<String>,
@@ -83,7 +83,7 @@ pub async fn entry_by_index(
     security(("bearer" = []))
 )]
 #[get("/api/v1/audit/proof/{index}")]
-pub async fn proof_file(
+pub(crate) async fn proof_file(
     state: web::Data<AppState>,
     _: Authorized<may::ReadAudit>,
     index: web::Path<String>,
@@ -96,7 +96,7 @@ pub async fn proof_file(
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct ConsistencyQuery {
+pub(crate) struct ConsistencyQuery {
     /// The older tree size.
     pub old: String,
     /// The newer tree size, at most the latest checkpoint's.
@@ -104,7 +104,7 @@ pub struct ConsistencyQuery {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct ConsistencyProof {
+pub(crate) struct ConsistencyProof {
     pub old_size: u64,
     pub new_size: u64,
     /// Base64 SHA-256 hashes, RFC 9162 order.
@@ -118,7 +118,7 @@ pub struct ConsistencyProof {
     security(("bearer" = []))
 )]
 #[get("/api/v1/audit/consistency")]
-pub async fn consistency_proof(
+pub(crate) async fn consistency_proof(
     state: web::Data<AppState>,
     Checked { input: query, .. }: Checked<may::ReadAudit, web::Query<ConsistencyQuery>>,
 ) -> Result<HttpResponse, ApiError> {
@@ -142,7 +142,7 @@ pub async fn consistency_proof(
     security(("bearer" = []))
 )]
 #[get("/api/v1/audit/{path:tile/.+}")]
-pub async fn tile(
+pub(crate) async fn tile(
     state: web::Data<AppState>,
     _: Authorized<may::ReadAudit>,
     path: web::Path<String>,

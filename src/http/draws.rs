@@ -17,7 +17,7 @@ type Problem = super::problem::Problem;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct StratumBody {
+pub(crate) struct StratumBody {
     /// Specialty codes from the classification (e.g. `A01`, `A0102`); an expert qualifies with
     /// any specialty under any of them.
     pub specialty_prefixes: Vec<String>,
@@ -29,7 +29,7 @@ pub struct StratumBody {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct OrganisationBody {
+pub(crate) struct OrganisationBody {
     pub name: String,
     /// The 18-character unified social credit code (统一社会信用代码).
     pub credit_code: String,
@@ -37,7 +37,7 @@ pub struct OrganisationBody {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ExcludedExpertBody {
+pub(crate) struct ExcludedExpertBody {
     /// One of your earlier draws.
     pub draw_id: String,
     /// The expert's token in that draw (64 lowercase hex digits).
@@ -46,7 +46,7 @@ pub struct ExcludedExpertBody {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DrawRequestBody {
+pub(crate) struct DrawRequestBody {
     /// The tender's reference (招标编号). A tender (with its lot) has one draw: a second
     /// request for it is refused with 409, whoever makes it.
     pub tender_reference: String,
@@ -93,7 +93,7 @@ pub struct DrawRequestBody {
     security(("bearer" = []))
 )]
 #[post("/api/v1/draws")]
-pub async fn create(
+pub(crate) async fn create(
     state: web::Data<AppState>,
     Checked {
         principal,
@@ -154,7 +154,7 @@ pub async fn create(
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct ListQuery {
+pub(crate) struct ListQuery {
     /// 1 to 200, default 50.
     pub limit: Option<i64>,
 }
@@ -166,7 +166,7 @@ pub struct ListQuery {
     security(("bearer" = []))
 )]
 #[get("/api/v1/draws")]
-pub async fn list(
+pub(crate) async fn list(
     state: web::Data<AppState>,
     Checked {
         principal,
@@ -188,7 +188,7 @@ pub async fn list(
     security(("bearer" = []))
 )]
 #[get("/api/v1/draws/{draw_id}")]
-pub async fn show(
+pub(crate) async fn show(
     state: web::Data<AppState>,
     Authorized { principal, .. }: Authorized<may::ViewDraws>,
     draw_id: web::Path<String>,
@@ -198,7 +198,7 @@ pub async fn show(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct EntropyBody {
+pub(crate) struct EntropyBody {
     /// 16 to 1024 random bytes from your own CSPRNG, as hex.
     pub entropy: String,
 }
@@ -211,7 +211,7 @@ pub struct EntropyBody {
     security(("bearer" = []))
 )]
 #[post("/api/v1/draws/{draw_id}/entropy")]
-pub async fn contribute(
+pub(crate) async fn contribute(
     state: web::Data<AppState>,
     Checked {
         principal,
@@ -228,7 +228,7 @@ pub async fn contribute(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ReplacementBody {
+pub(crate) struct ReplacementBody {
     /// The token of the seat to vacate.
     pub token: String,
     /// declined, no_answer, recused or withdrew.
@@ -244,7 +244,7 @@ pub struct ReplacementBody {
     security(("bearer" = []))
 )]
 #[post("/api/v1/draws/{draw_id}/replacements")]
-pub async fn replace(
+pub(crate) async fn replace(
     state: web::Data<AppState>,
     Checked {
         principal,
@@ -269,7 +269,7 @@ pub async fn replace(
     security(("bearer" = []))
 )]
 #[get("/api/v1/draws/{draw_id}/record")]
-pub async fn record(
+pub(crate) async fn record(
     state: web::Data<AppState>,
     Authorized { principal, .. }: Authorized<may::ViewDraws>,
     draw_id: web::Path<String>,
@@ -281,7 +281,7 @@ pub async fn record(
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct FrequencyQuery {
+pub(crate) struct FrequencyQuery {
     /// The rolling window in days (default: the frequency cap's window).
     pub days: Option<i64>,
 }
@@ -293,7 +293,7 @@ pub struct FrequencyQuery {
     security(("bearer" = []))
 )]
 #[get("/api/v1/reports/draw-frequency")]
-pub async fn frequency_report(
+pub(crate) async fn frequency_report(
     state: web::Data<AppState>,
     Checked {
         principal,
@@ -313,7 +313,7 @@ pub async fn frequency_report(
     security(("bearer" = []))
 )]
 #[post("/api/v1/draws/{draw_id}/recheck")]
-pub async fn recheck(
+pub(crate) async fn recheck(
     state: web::Data<AppState>,
     Authorized { principal, .. }: Authorized<may::ReadDrawReports>,
     draw_id: web::Path<String>,

@@ -18,10 +18,10 @@ use crate::pool::validate::parse_specialty;
 type Problem = super::problem::Problem;
 
 /// Import files may be far larger than ordinary request bodies.
-pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
+pub(crate) const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
 
 #[derive(Serialize, ToSchema)]
-pub struct ExpertView {
+pub(crate) struct ExpertView {
     pub expert_id: String,
     pub region_code: String,
     pub specialties: Vec<String>,
@@ -42,7 +42,7 @@ pub struct ExpertView {
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct ListQuery {
+pub(crate) struct ListQuery {
     /// Six-digit region code.
     pub region: Option<String>,
     /// Specialty code prefix, e.g. A01.
@@ -54,7 +54,7 @@ pub struct ListQuery {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct ExpertPage {
+pub(crate) struct ExpertPage {
     pub experts: Vec<ExpertView>,
     /// Pass as `after` to get the next page; absent on the last page.
     pub next: Option<String>,
@@ -72,7 +72,7 @@ pub struct ExpertPage {
     security(("bearer" = []))
 )]
 #[post("/api/v1/experts/import")]
-pub async fn import_experts(
+pub(crate) async fn import_experts(
     request: HttpRequest,
     state: web::Data<AppState>,
     Authorized { principal, .. }: Authorized<may::ManagePool>,
@@ -135,7 +135,7 @@ pub async fn import_experts(
     security(("bearer" = []))
 )]
 #[get("/api/v1/experts")]
-pub async fn list_experts(
+pub(crate) async fn list_experts(
     state: web::Data<AppState>,
     Checked { input: query, .. }: Checked<may::ReadExpertRecords, web::Query<ListQuery>>,
 ) -> Result<HttpResponse, ApiError> {
@@ -177,7 +177,7 @@ pub async fn list_experts(
     security(("bearer" = []))
 )]
 #[get("/api/v1/experts/{expert_id}")]
-pub async fn expert(
+pub(crate) async fn expert(
     state: web::Data<AppState>,
     _: Authorized<may::ReadExpertRecords>,
     id: web::Path<String>,
@@ -186,7 +186,7 @@ pub async fn expert(
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct RegionCount {
+pub(crate) struct RegionCount {
     pub region_code: String,
     #[schema(value_type = String)]
     pub status: ExpertStatus,
@@ -194,14 +194,14 @@ pub struct RegionCount {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct SpecialtyCount {
+pub(crate) struct SpecialtyCount {
     /// The first two levels of the code, e.g. A01.
     pub specialty_class: String,
     pub experts: i64,
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct PoolStatistics {
+pub(crate) struct PoolStatistics {
     pub total: i64,
     pub by_region: Vec<RegionCount>,
     pub by_specialty_class: Vec<SpecialtyCount>,
@@ -213,7 +213,7 @@ pub struct PoolStatistics {
     security(("bearer" = []))
 )]
 #[get("/api/v1/pool/statistics")]
-pub async fn statistics(
+pub(crate) async fn statistics(
     state: web::Data<AppState>,
     _: Authorized<may::ReadPoolStatistics>,
 ) -> Result<HttpResponse, ApiError> {
@@ -244,7 +244,7 @@ pub async fn statistics(
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct Specialty {
+pub(crate) struct Specialty {
     /// A, A01, A0101 or A010101: each level extends its parent's code.
     pub code: String,
     pub name: String,
@@ -258,7 +258,7 @@ pub struct Specialty {
     security(("bearer" = []))
 )]
 #[get("/api/v1/specialties")]
-pub async fn specialty_classification(
+pub(crate) async fn specialty_classification(
     state: web::Data<AppState>,
     _: Authorized<may::ReadPoolStatistics>,
 ) -> Result<HttpResponse, ApiError> {
@@ -304,7 +304,7 @@ fn view(ExpertAttributes { row, specialties }: ExpertAttributes) -> ExpertView {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct StatusChange {
+pub(crate) struct StatusChange {
     pub status: crate::pool::own_record::ExpertStatus,
     /// Last day of a suspension (YYYY-MM-DD); only with status suspended.
     #[schema(value_type = Option<String>, format = Date)]
@@ -321,7 +321,7 @@ pub struct StatusChange {
     security(("bearer" = []))
 )]
 #[post("/api/v1/experts/{expert_id}/status")]
-pub async fn set_status(
+pub(crate) async fn set_status(
     state: web::Data<AppState>,
     Checked {
         principal,
@@ -346,7 +346,7 @@ pub async fn set_status(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PenaltyBody {
+pub(crate) struct PenaltyBody {
     /// A short lowercase code, e.g. `bid_rigging`, `absence`, `misconduct`.
     pub reason_code: String,
     /// Last day the penalty is in force (YYYY-MM-DD); omitted for an indefinite penalty.
@@ -355,7 +355,7 @@ pub struct PenaltyBody {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct PenaltyRecorded {
+pub(crate) struct PenaltyRecorded {
     pub penalty_id: String,
 }
 
@@ -367,7 +367,7 @@ pub struct PenaltyRecorded {
     security(("bearer" = []))
 )]
 #[post("/api/v1/experts/{expert_id}/penalties")]
-pub async fn record_penalty(
+pub(crate) async fn record_penalty(
     state: web::Data<AppState>,
     Checked {
         principal,

@@ -56,10 +56,10 @@ impl FromRequest for Principal {
 
 /// A JSON request body. Like `web::Json`, but a refusal names the field at fault by its path:
 /// serde_json alone says which value had the wrong type, not where it was.
-pub struct Json<T>(pub T);
+pub(crate) struct Json<T>(pub T);
 
 impl<T> Json<T> {
-    pub fn into_inner(self) -> T {
+    pub(crate) fn into_inner(self) -> T {
         self.0
     }
 }
@@ -159,20 +159,20 @@ fn bearer_token(value: &str) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-pub fn client_address(request: &HttpRequest) -> Option<std::net::IpAddr> {
+pub(crate) fn client_address(request: &HttpRequest) -> Option<std::net::IpAddr> {
     request.peer_addr().map(|address| address.ip())
 }
 
 /// What a route requires; one marker type per [`Permission`](crate::auth::Permission).
-pub trait Requires {
+pub(crate) trait Requires {
     const PERMISSION: crate::auth::Permission;
 }
 
 /// The markers: `Authorized<may::ReadAudit>` in a handler's arguments.
-pub mod may {
+pub(crate) mod may {
     macro_rules! markers {
         ($($name:ident),* $(,)?) => {$(
-            pub struct $name;
+            pub(crate) struct $name;
             impl super::Requires for $name {
                 const PERMISSION: crate::auth::Permission = crate::auth::Permission::$name;
             }
@@ -202,7 +202,7 @@ pub mod may {
 
 /// An authenticated caller whose role holds `P`'s permission. As an extractor it runs before
 /// any body is parsed, so a caller without the role learns nothing about the body's rules.
-pub struct Authorized<P> {
+pub(crate) struct Authorized<P> {
     pub principal: Principal,
     permission: std::marker::PhantomData<P>,
 }
@@ -227,7 +227,7 @@ impl<P: Requires + 'static> FromRequest for Authorized<P> {
 /// The permission check, and only then the body or query `T`: `Checked<may::X, Json<Body>>`.
 /// (actix runs a handler's extractors side by side and answers with the first that fails,
 /// so a separate body extractor could answer 400 to a caller who should get 403.)
-pub struct Checked<P, T> {
+pub(crate) struct Checked<P, T> {
     pub principal: Principal,
     pub input: T,
     permission: std::marker::PhantomData<P>,

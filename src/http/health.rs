@@ -10,14 +10,14 @@ use crate::clock::{Clock, Millis, SharedClock};
 use crate::store::Store;
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct Status {
+pub(crate) struct Status {
     pub status: &'static str,
 }
 
 /// The process is up.
 #[utoipa::path(responses((status = 200, body = Status)))]
 #[get("/healthz")]
-pub async fn healthz() -> HttpResponse {
+pub(crate) async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Status { status: "ok" })
 }
 
@@ -27,7 +27,7 @@ pub async fn healthz() -> HttpResponse {
     (status = 503, body = super::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/readyz")]
-pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     match state.readiness.check().await {
         Ok(()) => Ok(HttpResponse::Ok().json(Status { status: "ready" })),
         Err(detail) => Err(ApiError::unavailable(detail)),

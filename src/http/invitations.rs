@@ -21,7 +21,7 @@ type Problem = super::problem::Problem;
     security(("bearer" = []))
 )]
 #[get("/api/v1/me/invitations")]
-pub async fn mine(
+pub(crate) async fn mine(
     state: web::Data<AppState>,
     Authorized { principal, .. }: Authorized<may::AnswerInvitations>,
 ) -> Result<HttpResponse, ApiError> {
@@ -30,7 +30,7 @@ pub async fn mine(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AnswerBody {
+pub(crate) struct AnswerBody {
     pub accept: bool,
     /// With a decline: leave, conflict_of_interest, illness or other.
     #[serde(default)]
@@ -48,7 +48,7 @@ pub struct AnswerBody {
     security(("bearer" = []))
 )]
 #[post("/api/v1/invitations/{invitation_id}/answer")]
-pub async fn answer(
+pub(crate) async fn answer(
     state: web::Data<AppState>,
     Checked {
         principal,
@@ -79,7 +79,7 @@ pub async fn answer(
     responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")),
 )]
 #[post("/api/v1/gateway/answers")]
-pub async fn gateway_answer(
+pub(crate) async fn gateway_answer(
     state: web::Data<AppState>,
     request: HttpRequest,
     body: web::Bytes,
@@ -99,7 +99,7 @@ pub async fn gateway_answer(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PublicationBody {
+pub(crate) struct PublicationBody {
     /// Why the list is to be released (e.g. the result announcement), 10 to 500 characters.
     pub reason: String,
 }
@@ -112,7 +112,7 @@ pub struct PublicationBody {
     security(("bearer" = []))
 )]
 #[post("/api/v1/draws/{draw_id}/publication")]
-pub async fn request_publication(
+pub(crate) async fn request_publication(
     state: web::Data<AppState>,
     Checked {
         principal,
@@ -134,7 +134,7 @@ pub async fn request_publication(
     security(("bearer" = []))
 )]
 #[get("/api/v1/publications")]
-pub async fn publications(
+pub(crate) async fn publications(
     state: web::Data<AppState>,
     _: Authorized<may::ApprovePublication>,
 ) -> Result<HttpResponse, ApiError> {
@@ -148,7 +148,7 @@ pub async fn publications(
     security(("bearer" = []))
 )]
 #[post("/api/v1/draws/{draw_id}/publication/approve")]
-pub async fn approve_publication(
+pub(crate) async fn approve_publication(
     state: web::Data<AppState>,
     Authorized { principal, .. }: Authorized<may::ApprovePublication>,
     draw_id: web::Path<String>,
@@ -167,7 +167,7 @@ pub async fn approve_publication(
     security(("bearer" = []))
 )]
 #[get("/api/v1/draws/{draw_id}/committee")]
-pub async fn committee(
+pub(crate) async fn committee(
     state: web::Data<AppState>,
     Authorized { principal, .. }: Authorized<may::ViewDraws>,
     draw_id: web::Path<String>,

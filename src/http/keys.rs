@@ -10,7 +10,7 @@ use super::{AppState, problem::ApiError};
 type Problem = super::problem::Problem;
 
 #[derive(Serialize, ToSchema)]
-pub struct KeyStatus {
+pub(crate) struct KeyStatus {
     /// The cipher suite (e.g. `intl2024`: Ed25519, AES-256-GCM, HMAC-SHA256, SHA-256).
     #[schema(value_type = String)]
     pub suite: crate::crypto::Suite,
@@ -23,7 +23,7 @@ pub struct KeyStatus {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct LogKeyStatus {
+pub(crate) struct LogKeyStatus {
     pub origin: String,
     /// The log's verifier keys (signed-note vkey form); more than one during a rotation.
     pub verifier_keys: Vec<String>,
@@ -34,7 +34,7 @@ pub struct LogKeyStatus {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct LogSigningKey {
+pub(crate) struct LogSigningKey {
     pub id: String,
     /// False once retired: it no longer signs, but its old signatures still verify.
     pub active: bool,
@@ -46,7 +46,7 @@ pub struct LogSigningKey {
     security(("bearer" = []))
 )]
 #[get("/api/v1/keys")]
-pub async fn status(
+pub(crate) async fn status(
     state: web::Data<AppState>,
     _: Authorized<may::ReadAudit>,
 ) -> Result<HttpResponse, ApiError> {

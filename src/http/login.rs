@@ -17,7 +17,7 @@ use crate::clock::to_rfc3339;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct LoginBody {
+pub(crate) struct LoginBody {
     pub username: String,
     #[schema(value_type = String, format = Password)]
     pub password: SecretString,
@@ -26,7 +26,7 @@ pub struct LoginBody {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct LoginResponse {
+pub(crate) struct LoginResponse {
     /// Send as `Authorization: Bearer <token>`. Shown once; the server keeps only its hash.
     pub token: String,
     /// Absolute expiry (RFC 3339, UTC). The token also ends after a period without use.
@@ -34,7 +34,7 @@ pub struct LoginResponse {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct Me {
+pub(crate) struct Me {
     pub account_id: String,
     pub username: String,
     pub role: Role,
@@ -56,7 +56,7 @@ pub struct Me {
     )
 )]
 #[post("/api/v1/auth/login")]
-pub async fn login(
+pub(crate) async fn login(
     request: HttpRequest,
     state: web::Data<AppState>,
     body: Json<LoginBody>,
@@ -88,7 +88,7 @@ pub async fn login(
     security(("bearer" = []))
 )]
 #[post("/api/v1/auth/logout")]
-pub async fn logout(
+pub(crate) async fn logout(
     state: web::Data<AppState>,
     Authorized { principal, .. }: Authorized<may::Session>,
 ) -> Result<HttpResponse, ApiError> {
@@ -102,7 +102,7 @@ pub async fn logout(
     security(("bearer" = []))
 )]
 #[get("/api/v1/me")]
-pub async fn me(
+pub(crate) async fn me(
     Authorized { principal, .. }: Authorized<may::Session>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(Me {

@@ -6,20 +6,20 @@
 //! carries `#[utoipa::path]`, so the OpenAPI document is generated from the same registration
 //! and cannot miss a route.
 
-pub mod accounts;
-pub mod audit;
-pub mod draws;
-pub mod experts;
-pub mod extract;
-pub mod health;
-pub mod invitations;
-pub mod keys;
-pub mod login;
-pub mod own_record;
-pub mod problem;
-pub mod secured_stream;
-pub mod sessions;
-pub mod unseal;
+pub(crate) mod accounts;
+pub(crate) mod audit;
+pub(crate) mod draws;
+pub(crate) mod experts;
+pub(crate) mod extract;
+pub(crate) mod health;
+pub(crate) mod invitations;
+pub(crate) mod keys;
+pub(crate) mod login;
+pub(crate) mod own_record;
+pub(crate) mod problem;
+pub(crate) mod secured_stream;
+pub(crate) mod sessions;
+pub(crate) mod unseal;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -36,7 +36,7 @@ use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub use extract::PeerCertificate;
-pub use problem::ApiError;
+pub(crate) use problem::ApiError;
 
 use crate::audit::AuditLog;
 use crate::auth::AuthService;

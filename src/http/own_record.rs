@@ -14,7 +14,7 @@ use crate::pool::own_record::{OwnRecord, OwnRecordChanges};
 type Problem = super::problem::Problem;
 
 #[derive(Serialize, ToSchema)]
-pub struct IssuedLogin {
+pub(crate) struct IssuedLogin {
     /// Random; never the expert's name or ID number.
     pub username: String,
     /// Give this to the expert through a trusted channel; it is shown once.
@@ -29,7 +29,7 @@ pub struct IssuedLogin {
     security(("bearer" = []))
 )]
 #[post("/api/v1/experts/{expert_id}/login")]
-pub async fn issue_login(
+pub(crate) async fn issue_login(
     state: web::Data<AppState>,
     Authorized { principal, .. }: Authorized<may::ManagePool>,
     expert_id: web::Path<String>,
@@ -59,7 +59,7 @@ pub async fn issue_login(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Activation {
+pub(crate) struct Activation {
     pub username: String,
     pub code: String,
     #[schema(value_type = String, format = Password)]
@@ -72,7 +72,7 @@ pub struct Activation {
     responses((status = 204), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json")),
 )]
 #[post("/api/v1/auth/activate")]
-pub async fn activate(
+pub(crate) async fn activate(
     request: HttpRequest,
     state: web::Data<AppState>,
     body: Json<Activation>,
@@ -99,7 +99,7 @@ pub async fn activate(
     security(("bearer" = []))
 )]
 #[get("/api/v1/me/expert")]
-pub async fn own_record(
+pub(crate) async fn own_record(
     state: web::Data<AppState>,
     Authorized { principal, .. }: Authorized<may::OwnExpertRecord>,
 ) -> Result<HttpResponse, ApiError> {
@@ -113,7 +113,7 @@ pub async fn own_record(
     security(("bearer" = []))
 )]
 #[patch("/api/v1/me/expert")]
-pub async fn update_own_record(
+pub(crate) async fn update_own_record(
     state: web::Data<AppState>,
     Checked {
         principal,

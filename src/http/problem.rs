@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 
 use crate::auth::AuthError;
 use crate::store::StoreError;
-pub use crate::web::problem::{ApiError, Problem};
+pub(crate) use crate::web::problem::{ApiError, Problem};
 
 impl From<AuthError> for ApiError {
     fn from(error: AuthError) -> Self {
@@ -92,7 +92,7 @@ impl From<StoreError> for ApiError {
 
 /// Turns a JSON extraction failure into a problem that says what was wrong with the body, in
 /// serde's words about the client's own input, cut short so nothing large is echoed back.
-pub fn json_error(error: actix_web::error::JsonPayloadError) -> ApiError {
+pub(crate) fn json_error(error: actix_web::error::JsonPayloadError) -> ApiError {
     use actix_web::error::JsonPayloadError as E;
     match error {
         E::OverflowKnownLength { limit, .. } | E::Overflow { limit } => body_too_large(limit),
@@ -103,7 +103,7 @@ pub fn json_error(error: actix_web::error::JsonPayloadError) -> ApiError {
 }
 
 /// A body that did not parse into the expected type, naming the field at fault by its path.
-pub fn json_parse_error(
+pub(crate) fn json_parse_error(
     error: &serde_json::Error,
     path: Option<&serde_path_to_error::Path>,
 ) -> ApiError {
@@ -117,7 +117,7 @@ pub fn json_parse_error(
     invalid_json(error, field)
 }
 
-pub fn body_too_large(limit: usize) -> ApiError {
+pub(crate) fn body_too_large(limit: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "body-too-large",
@@ -126,7 +126,7 @@ pub fn body_too_large(limit: usize) -> ApiError {
     )
 }
 
-pub fn unsupported_media_type() -> ApiError {
+pub(crate) fn unsupported_media_type() -> ApiError {
     ApiError::new(
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
         "unsupported-media-type",
@@ -135,7 +135,7 @@ pub fn unsupported_media_type() -> ApiError {
     )
 }
 
-pub fn unreadable_body() -> ApiError {
+pub(crate) fn unreadable_body() -> ApiError {
     ApiError::new(
         StatusCode::BAD_REQUEST,
         "invalid-body",

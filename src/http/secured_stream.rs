@@ -13,21 +13,21 @@ use std::task::{Context, Poll, ready};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// A connection's byte stream that adds [`crate::web::SECURITY_HEADERS`] to bare answers.
-pub struct SecuredStream<T> {
+pub(crate) struct SecuredStream<T> {
     inner: T,
     /// A rewritten answer not yet fully written to `inner`.
     pending: Vec<u8>,
 }
 
 impl<T> SecuredStream<T> {
-    pub fn new(inner: T) -> Self {
+    pub(crate) fn new(inner: T) -> Self {
         Self {
             inner,
             pending: Vec::new(),
         }
     }
 
-    pub fn get_ref(&self) -> &T {
+    pub(crate) fn get_ref(&self) -> &T {
         &self.inner
     }
 }

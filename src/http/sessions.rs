@@ -20,7 +20,7 @@ type Problem = super::problem::Problem;
     security(("bearer" = []))
 )]
 #[post("/api/v1/sessions")]
-pub async fn create(
+pub(crate) async fn create(
     state: web::Data<AppState>,
     Checked {
         principal,
@@ -40,7 +40,7 @@ pub async fn create(
     security(("bearer" = []))
 )]
 #[get("/api/v1/sessions")]
-pub async fn list(
+pub(crate) async fn list(
     state: web::Data<AppState>,
     Authorized { principal, .. }: Authorized<may::JoinSessions>,
 ) -> Result<HttpResponse, ApiError> {
@@ -54,7 +54,7 @@ pub async fn list(
     security(("bearer" = []))
 )]
 #[get("/api/v1/sessions/{session_id}")]
-pub async fn show(
+pub(crate) async fn show(
     state: web::Data<AppState>,
     Authorized { principal, .. }: Authorized<may::JoinSessions>,
     session_id: web::Path<String>,
@@ -64,7 +64,7 @@ pub async fn show(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SessionEntropyBody {
+pub(crate) struct SessionEntropyBody {
     /// 16 to 1024 random bytes from your own CSPRNG, as hex.
     pub entropy: String,
 }
@@ -78,7 +78,7 @@ pub struct SessionEntropyBody {
     security(("bearer" = []))
 )]
 #[post("/api/v1/sessions/{session_id}/entropy")]
-pub async fn contribute(
+pub(crate) async fn contribute(
     state: web::Data<AppState>,
     Checked {
         principal,
@@ -104,7 +104,7 @@ pub async fn contribute(
     security(("bearer" = []))
 )]
 #[post("/api/v1/sessions/{session_id}/ticket")]
-pub async fn ticket(
+pub(crate) async fn ticket(
     state: web::Data<AppState>,
     Authorized { principal, .. }: Authorized<may::JoinSessions>,
     session_id: web::Path<String>,
@@ -119,7 +119,7 @@ pub async fn ticket(
     security(("bearer" = []))
 )]
 #[get("/api/v1/sessions/{session_id}/report")]
-pub async fn report(
+pub(crate) async fn report(
     state: web::Data<AppState>,
     Authorized { principal, .. }: Authorized<may::JoinSessions>,
     session_id: web::Path<String>,
@@ -129,7 +129,7 @@ pub async fn report(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RatingBody {
+pub(crate) struct RatingBody {
     /// The seat number ("Expert n") rated.
     pub seat: u32,
     /// 1 (poor) to 5 (exemplary).
@@ -146,7 +146,7 @@ pub struct RatingBody {
     security(("bearer" = []))
 )]
 #[post("/api/v1/sessions/{session_id}/ratings")]
-pub async fn rate(
+pub(crate) async fn rate(
     state: web::Data<AppState>,
     Checked {
         principal,
@@ -171,7 +171,7 @@ pub async fn rate(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct ConnectQuery {
+pub(crate) struct ConnectQuery {
     /// The single-use ticket from `POST …/ticket`.
     pub ticket: String,
     /// The last event number the client has seen; events after it are replayed first.
@@ -186,7 +186,7 @@ pub struct ConnectQuery {
     responses((status = 101, description = "Switching to the websocket protocol"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
 )]
 #[get("/api/v1/sessions/{session_id}/ws")]
-pub async fn connect(
+pub(crate) async fn connect(
     request: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,

@@ -12,7 +12,7 @@ type Problem = super::problem::Problem;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewUnsealRequest {
+pub(crate) struct NewUnsealRequest {
     /// 1 to 10 expert ids.
     pub expert_ids: Vec<String>,
     /// Any of name, id_number, phone, email, employer, employer_history.
@@ -30,7 +30,7 @@ pub struct NewUnsealRequest {
     security(("bearer" = []))
 )]
 #[post("/api/v1/unseal-requests")]
-pub async fn create(
+pub(crate) async fn create(
     state: web::Data<AppState>,
     Checked {
         principal,
@@ -58,7 +58,7 @@ pub async fn create(
     security(("bearer" = []))
 )]
 #[get("/api/v1/unseal-requests")]
-pub async fn list(
+pub(crate) async fn list(
     state: web::Data<AppState>,
     _: Authorized<may::RequestUnseal>,
 ) -> Result<HttpResponse, ApiError> {
@@ -72,7 +72,7 @@ pub async fn list(
     security(("bearer" = []))
 )]
 #[post("/api/v1/unseal-requests/{request_id}/approve")]
-pub async fn approve(
+pub(crate) async fn approve(
     state: web::Data<AppState>,
     Authorized { principal, .. }: Authorized<may::DecideUnseal>,
     id: web::Path<String>,
@@ -87,7 +87,7 @@ pub async fn approve(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Refusal {
+pub(crate) struct Refusal {
     /// Why (10 to 500 characters); the requester sees it, the audit log keeps its SHA-256.
     pub reason: String,
 }
@@ -100,7 +100,7 @@ pub struct Refusal {
     security(("bearer" = []))
 )]
 #[post("/api/v1/unseal-requests/{request_id}/refuse")]
-pub async fn refuse(
+pub(crate) async fn refuse(
     state: web::Data<AppState>,
     Checked {
         principal,
@@ -132,7 +132,7 @@ pub async fn refuse(
     security(("bearer" = []))
 )]
 #[get("/api/v1/unseal-requests/{request_id}/fields")]
-pub async fn read(
+pub(crate) async fn read(
     state: web::Data<AppState>,
     Authorized { principal, .. }: Authorized<may::RequestUnseal>,
     id: web::Path<String>,

@@ -26,15 +26,15 @@ use crate::text::{BoundedText, Lines, TextProblem};
 use super::{DeclineReason, InvitationState};
 
 /// The platform's template for an invitation: code, reply deadline, report window, hotline.
-pub const INVITATION_TEMPLATE: &str = "expert-invitation";
+pub(crate) const INVITATION_TEMPLATE: &str = "expert-invitation";
 
 /// A gateway callback's timestamp may be this far from the server's clock.
-pub const CALLBACK_WINDOW_SECS: i64 = 300;
-pub use super::gateway::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
+pub(crate) const CALLBACK_WINDOW_SECS: i64 = 300;
+pub(crate) use super::gateway::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
 
 /// What an invitation says and how long it stays open.
 #[derive(Debug, Clone)]
-pub struct InvitationPolicy {
+pub(crate) struct InvitationPolicy {
     pub answer_minutes: i64,
     pub hotline: String,
 }
@@ -77,7 +77,7 @@ fn corrupt(what: impl std::fmt::Display) -> InvitationError {
 }
 
 /// The tag that finds an expert's own invitations without naming them in the database.
-pub fn expert_tag(keys: &KeyRing, expert_id: &str) -> [u8; 32] {
+pub(crate) fn expert_tag(keys: &KeyRing, expert_id: &str) -> [u8; 32] {
     keys.token_mac(&[b"invitee\0", expert_id.as_bytes()])
 }
 
@@ -114,7 +114,7 @@ fn local(millis: Millis) -> String {
 /// written in one statement each, instead of four per seat. The audit entries are those of
 /// one-at-a-time invitations, in the same order (each seat's `notify.queued`, then its
 /// `notify.invitation`). Returns the invitation ids.
-pub async fn invite_all(
+pub(crate) async fn invite_all(
     tx: &mut Tx,
     keys: &KeyRing,
     rng: &Rng,
@@ -190,14 +190,14 @@ pub async fn invite_all(
 
 /// Invites the experts a draw seats, in the draw's own transaction: the draw's
 /// [`SeatedHook`], so the draw need not know how its experts are told.
-pub struct Inviter {
+pub(crate) struct Inviter {
     keys: Arc<KeyRing>,
     rng: Rng,
     policy: InvitationPolicy,
 }
 
 impl Inviter {
-    pub fn new(deps: &Deps, policy: InvitationPolicy) -> Self {
+    pub(crate) fn new(deps: &Deps, policy: InvitationPolicy) -> Self {
         Self {
             keys: deps.keys.clone(),
             rng: deps.rng.clone(),
@@ -293,7 +293,7 @@ pub struct InvitationView {
 /// A keypad answer relayed by the gateway.
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct GatewayAnswer {
+pub(crate) struct GatewayAnswer {
     /// The eight-digit one-time code from the message.
     pub code: String,
     /// "1" accepts, "2" declines.

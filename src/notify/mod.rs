@@ -14,9 +14,9 @@
 //! deduplicates.
 
 pub mod gateway;
-pub mod invitations;
-pub mod outbox;
-pub mod worker;
+pub(crate) mod invitations;
+pub(crate) mod outbox;
+pub(crate) mod worker;
 
 use std::collections::BTreeMap;
 use std::path::Path;

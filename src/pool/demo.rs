@@ -68,7 +68,7 @@ impl Draws<'_> {
 }
 
 /// `count` synthetic experts, numbered from `first_serial` so repeated runs add new people.
-pub fn generate(
+pub(crate) fn generate(
     rng: &Rng,
     count: usize,
     first_serial: usize,
@@ -166,7 +166,10 @@ pub fn generate(
 
 /// The credit code the generator gives employers: region and serial (0–399 current
 /// employers, 400–799 past employers), e.g. for choosing avoided organisations that match.
-pub fn demo_credit_code(region: &str, serial: usize) -> Result<CreditCode, RandomnessUnavailable> {
+pub(crate) fn demo_credit_code(
+    region: &str,
+    serial: usize,
+) -> Result<CreditCode, RandomnessUnavailable> {
     let code =
         complete_credit_code(&format!("91{region}MA4K{serial:05}")).ok_or(RandomnessUnavailable)?;
     CreditCode::parse(&code).map_err(|_| RandomnessUnavailable)

@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 use super::validate::{CreditCode, IdNumber, Phone, parse_email, parse_region, parse_specialty};
 use crate::text::{BoundedText, Lines, TextProblem};
 
-pub const REQUIRED_COLUMNS: [&str; 11] = [
+pub(crate) const REQUIRED_COLUMNS: [&str; 11] = [
     "name",
     "id_number",
     "phone",
@@ -24,11 +24,11 @@ pub const REQUIRED_COLUMNS: [&str; 11] = [
     "years",
     "birth_year",
 ];
-pub const OPTIONAL_COLUMNS: [&str; 1] = ["past_employers"];
-pub const MAX_IMPORT_ROWS: usize = 200_000;
+pub(crate) const OPTIONAL_COLUMNS: [&str; 1] = ["past_employers"];
+pub(crate) const MAX_IMPORT_ROWS: usize = 200_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct ImportProblem {
+pub(crate) struct ImportProblem {
     /// 1-based line in the file (the header is line 1 in CSV).
     pub line: usize,
     pub field: Option<String>,
@@ -59,14 +59,14 @@ pub struct ExpertInput {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     Csv,
     JsonLines,
 }
 
 impl Format {
     /// From a file name or a content type.
-    pub fn guess(hint: &str) -> Option<Self> {
+    pub(crate) fn guess(hint: &str) -> Option<Self> {
         let hint = hint.to_ascii_lowercase();
         if hint.ends_with(".csv") || hint.contains("text/csv") {
             Some(Self::Csv)
@@ -84,7 +84,7 @@ impl Format {
 
 /// Parses and validates a whole file against the known specialty codes. Either every row is
 /// valid, or the problems are returned and nothing may be written.
-pub fn parse_file(
+pub(crate) fn parse_file(
     bytes: &[u8],
     format: Format,
     known_specialties: &HashSet<String>,

@@ -1,11 +1,11 @@
 //! The province's expert pool (一个库): expert records whose identities are sealed, import,
 //! demo data, role-specific views and the dual-controlled unseal workflow.
 
-pub mod demo;
-pub mod import;
-pub mod own_record;
-pub mod service;
-pub mod unseal;
+pub(crate) mod demo;
+pub(crate) mod import;
+pub(crate) mod own_record;
+pub(crate) mod service;
+pub(crate) mod unseal;
 pub mod validate;
 
 pub use service::{PoolError, PoolService};

@@ -22,7 +22,7 @@ use crate::store::pool::{ExpertRow, NewExpert, OrganisationTie};
 use crate::store::{Store, StoreError, Tx};
 
 /// The fields that only an approved unseal can read.
-pub const SEALED_FIELDS: [&str; 6] = [
+pub(crate) const SEALED_FIELDS: [&str; 6] = [
     "name",
     "id_number",
     "phone",
@@ -435,11 +435,11 @@ fn to_array(key: &Zeroizing<Vec<u8>>) -> Zeroizing<[u8; 32]> {
     array
 }
 
-pub fn data_key_context(expert_id: &str) -> String {
+pub(crate) fn data_key_context(expert_id: &str) -> String {
     format!("expert/{expert_id}/data-key")
 }
 
-pub fn field_context(expert_id: &str, field: &str) -> String {
+pub(crate) fn field_context(expert_id: &str, field: &str) -> String {
     format!("expert/{expert_id}/{field}")
 }
 

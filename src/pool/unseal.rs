@@ -13,8 +13,8 @@ use crate::auth::{Principal, Role};
 use crate::store::pool::UnsealRow;
 use crate::text::{BoundedText, Lines, TextProblem};
 
-pub const MAX_EXPERTS_PER_REQUEST: usize = 10;
-pub const MAX_VALID_MINUTES: i32 = 24 * 60;
+pub(crate) const MAX_EXPERTS_PER_REQUEST: usize = 10;
+pub(crate) const MAX_VALID_MINUTES: i32 = 24 * 60;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UnsealError {

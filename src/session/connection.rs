@@ -35,7 +35,7 @@ impl Ending {
 }
 
 /// Runs the connection to its end.
-pub async fn run(
+pub(crate) async fn run(
     sessions: Arc<SessionService>,
     member: Member,
     after: i64,

@@ -26,7 +26,7 @@ use actix_ws::ProtocolError;
 use futures_util::Stream;
 
 /// The request payload of a websocket, cut at the first frame declared longer than `limit`.
-pub struct FrameLimit<S> {
+pub(crate) struct FrameLimit<S> {
     payload: S,
     limit: u64,
     state: State,
@@ -70,7 +70,7 @@ fn declared(header: &[u8]) -> Option<(usize, u64)> {
 }
 
 impl<S> FrameLimit<S> {
-    pub fn new(payload: S, limit: usize) -> Self {
+    pub(crate) fn new(payload: S, limit: usize) -> Self {
         Self {
             payload,
             limit: limit as u64,
@@ -159,7 +159,7 @@ where
 
 /// Whether actix-ws's error is [`FrameLimit`]'s refusal (it wraps payload errors in an I/O
 /// error).
-pub fn is_refusal(error: &ProtocolError) -> bool {
+pub(crate) fn is_refusal(error: &ProtocolError) -> bool {
     match error {
         ProtocolError::Io(io) => io
             .get_ref()

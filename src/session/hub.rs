@@ -441,7 +441,7 @@ fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// The seat an event vacates (its `seat_vacated`), whose member receives nothing after it.
-pub fn vacated_seat(row: &EventRow) -> Option<u32> {
+pub(crate) fn vacated_seat(row: &EventRow) -> Option<u32> {
     /// What is read of a `seat_vacated` event's data.
     #[derive(serde::Deserialize)]
     struct Vacated {
@@ -455,7 +455,7 @@ pub fn vacated_seat(row: &EventRow) -> Option<u32> {
 
 /// An event row as the frame clients receive. The body is stored as JSON text and goes out
 /// as it is, so serialising an event costs one string per event, not one per connection.
-pub fn stored_event(row: EventRow) -> StoredEvent {
+pub(crate) fn stored_event(row: EventRow) -> StoredEvent {
     let kind = serde_json::Value::from(row.kind.as_str()).to_string();
     let at = crate::clock::to_rfc3339(row.at);
     let frame = format!(

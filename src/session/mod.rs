@@ -7,15 +7,15 @@
 //!
 //! Experts appear as "Expert n" and their draw token; no message, event or entry names them.
 
-pub mod connection;
-pub mod events;
-pub mod frame_limit;
-pub mod hub;
+pub(crate) mod connection;
+pub(crate) mod events;
+pub(crate) mod frame_limit;
+pub(crate) mod hub;
 pub mod protocol;
 pub mod rules;
 mod service;
-pub mod slots;
-pub mod states;
+pub(crate) mod slots;
+pub(crate) mod states;
 
 pub use events::{Audience, EventKind, SessionEvent};
 pub use hub::Hub;

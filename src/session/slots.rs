@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-pub struct ConnectionSlots {
+pub(crate) struct ConnectionSlots {
     per_account: usize,
     held: Arc<Mutex<HashMap<String, usize>>>,
 }
@@ -23,19 +23,19 @@ pub struct ConnectionSlot {
 }
 
 impl ConnectionSlots {
-    pub fn new(per_account: usize) -> Self {
+    pub(crate) fn new(per_account: usize) -> Self {
         Self {
             per_account,
             held: Arc::default(),
         }
     }
 
-    pub fn per_account(&self) -> usize {
+    pub(crate) fn per_account(&self) -> usize {
         self.per_account
     }
 
     /// A slot for one more connection of `account_id`, or `None` when it holds them all.
-    pub fn take(&self, account_id: &str) -> Option<ConnectionSlot> {
+    pub(crate) fn take(&self, account_id: &str) -> Option<ConnectionSlot> {
         let mut held = lock(&self.held);
         let count = held.entry(account_id.to_owned()).or_default();
         if *count >= self.per_account {

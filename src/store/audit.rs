@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::{StoreError, Tx, on_conn};
 use crate::clock::Millis;
 
-pub type NodeId = (u8, u64);
+pub(crate) type NodeId = (u8, u64);
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CheckpointRow {

@@ -3,15 +3,15 @@
 //! with `$n` placeholders, which both accept, and run on whichever backend the URL selected.
 //! Each backend owns its migrations (`migrations/sqlite`, `migrations/postgres`).
 
-pub mod accounts;
-pub mod audit;
-pub mod draws;
-pub mod invitations;
+pub(crate) mod accounts;
+pub(crate) mod audit;
+pub(crate) mod draws;
+pub(crate) mod invitations;
 pub mod outbox;
-pub mod pool;
-pub mod scratch;
-pub mod sessions;
-pub mod text_enum;
+pub(crate) mod pool;
+pub(crate) mod scratch;
+pub(crate) mod sessions;
+pub(crate) mod text_enum;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -7,7 +7,7 @@ use super::{Store, StoreError};
 
 /// A PostgreSQL database created for one benchmark run. Drop it with
 /// [`ScratchDatabase::danger_drop`]; an interrupted run leaves a `sealdraw_bench_…` database behind.
-pub struct ScratchDatabase {
+pub(crate) struct ScratchDatabase {
     server_url: String,
     name: String,
     url: String,
@@ -16,7 +16,7 @@ pub struct ScratchDatabase {
 impl ScratchDatabase {
     /// Creates `name` on the server `server_url` points at (any database the user can connect to).
     /// `name` must be a plain identifier; it is refused otherwise because it is spliced into SQL.
-    pub async fn create(server_url: &str, name: &str) -> Result<Self, StoreError> {
+    pub(crate) async fn create(server_url: &str, name: &str) -> Result<Self, StoreError> {
         if name.is_empty()
             || !name
                 .bytes()
@@ -43,12 +43,12 @@ impl ScratchDatabase {
         })
     }
 
-    pub fn url(&self) -> &str {
+    pub(crate) fn url(&self) -> &str {
         &self.url
     }
 
     /// Deletes the database and everything in it. Close every pool on it first.
-    pub async fn danger_drop(self) -> Result<(), StoreError> {
+    pub(crate) async fn danger_drop(self) -> Result<(), StoreError> {
         let mut admin = PgConnection::connect(&self.server_url).await?;
         // sqlx 0.8's `Pool::close` can return while a connection it was handed back is still
         // open (sqlx issue #3217); DROP DATABASE would then wait and fail ("database is being

@@ -41,16 +41,16 @@ macro_rules! text_enum {
         }
 
         impl $name {
-            pub const ALL: [Self; [$($text),+].len()] = [$(Self::$variant),+];
-            pub const NAMES: &'static [&'static str] = &[$($text),+];
+            $vis const ALL: [Self; [$($text),+].len()] = [$(Self::$variant),+];
+            $vis const NAMES: &'static [&'static str] = &[$($text),+];
 
-            pub const fn as_str(self) -> &'static str {
+            $vis const fn as_str(self) -> &'static str {
                 match self {
                     $(Self::$variant => $text),+
                 }
             }
 
-            pub fn parse(text: &str) -> Option<Self> {
+            $vis fn parse(text: &str) -> Option<Self> {
                 match text {
                     $($text => Some(Self::$variant),)+
                     _ => None,
@@ -135,7 +135,7 @@ pub(crate) use text_column;
 
 /// What the serde check below needs of a [`text_enum!`] type.
 #[cfg(test)]
-pub trait TextEnum: Copy + std::fmt::Debug + PartialEq + 'static {
+pub(crate) trait TextEnum: Copy + std::fmt::Debug + PartialEq + 'static {
     fn variants() -> &'static [Self];
     fn text(self) -> &'static str;
 }
@@ -143,7 +143,7 @@ pub trait TextEnum: Copy + std::fmt::Debug + PartialEq + 'static {
 /// Every variant serialises as its stored text and deserialises from it, so views and events
 /// carry exactly the strings the columns hold.
 #[cfg(test)]
-pub fn assert_serde_is_text<T>()
+pub(crate) fn assert_serde_is_text<T>()
 where
     T: TextEnum + serde::Serialize + serde::de::DeserializeOwned,
 {

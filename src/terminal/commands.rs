@@ -13,7 +13,7 @@ use crate::session::rules::Phase;
 
 /// What one input line asks for.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Command {
+pub(crate) enum Command {
     /// A blank line or a `#` comment.
     Nothing,
     Help,
@@ -24,7 +24,7 @@ pub enum Command {
 /// A request ready to send: the frame's fields, with `v` always set and `id` when the user
 /// chose one.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Outgoing {
+pub(crate) struct Outgoing {
     pub request: Request,
     pub id: Option<String>,
     frame: Map<String, Value>,
@@ -32,7 +32,7 @@ pub struct Outgoing {
 
 impl Outgoing {
     /// The frame's text with `id`, which is the user's own id when they gave one.
-    pub fn frame(&self, id: &str) -> String {
+    pub(crate) fn frame(&self, id: &str) -> String {
         let mut frame = self.frame.clone();
         frame.insert("id".into(), id.into());
         Value::Object(frame).to_string()
@@ -51,13 +51,13 @@ impl Outgoing {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
-pub struct CommandError(pub String);
+pub(crate) struct CommandError(pub String);
 
 fn fail<T>(message: impl Into<String>) -> Result<T, CommandError> {
     Err(CommandError(message.into()))
 }
 
-pub const HELP: &str = "\
+pub(crate) const HELP: &str = "\
 commands (one per line; replies and events are printed as JSON lines):
   check-in CODE                      check in at your seat with the session's join code
   declare no-conflict | conflict     declare a conflict of interest (a conflict recuses you)
@@ -78,7 +78,7 @@ commands (one per line; replies and events are printed as JSON lines):
   quit                               leave once pending replies have arrived";
 
 /// Parses one line.
-pub fn parse(line: &str) -> Result<Command, CommandError> {
+pub(crate) fn parse(line: &str) -> Result<Command, CommandError> {
     let line = line.trim();
     if line.is_empty() || line.starts_with('#') {
         return Ok(Command::Nothing);

@@ -7,7 +7,11 @@ use zeroize::Zeroizing;
 use crate::crypto::Rng;
 
 /// 32 bytes from the operating system's generator, sent as hex; answers a one-line summary.
-pub fn contribute(draw_id: &str, server: &str, ca: &std::path::Path) -> anyhow::Result<String> {
+pub(crate) fn contribute(
+    draw_id: &str,
+    server: &str,
+    ca: &std::path::Path,
+) -> anyhow::Result<String> {
     let token = Zeroizing::new(
         std::env::var("SEALDRAW_TOKEN")
             .context("set SEALDRAW_TOKEN to your bearer token (from POST /api/v1/auth/login)")?,

@@ -10,6 +10,6 @@
 //! the server uses this module.
 
 pub mod client;
-pub mod commands;
-pub mod entropy;
-pub mod participant;
+pub(crate) mod commands;
+pub(crate) mod entropy;
+pub(crate) mod participant;

@@ -26,7 +26,7 @@ use crate::crypto::Rng;
 use crate::session::protocol::{PROTOCOL_VERSION, ServerFrame};
 
 /// What `sealdraw client` was asked to do.
-pub struct Options {
+pub(crate) struct Options {
     /// `https://HOST:PORT` of the server.
     pub server: String,
     /// The only CA trusted for the server; the platform's roots without it.
@@ -49,7 +49,7 @@ const SILENCE: Duration = Duration::from_secs(90);
 const RECONNECT_TRIES: u32 = 5;
 
 /// Runs the console until its input ends (or `quit`) and every request sent is answered.
-pub fn run(options: Options, token: Zeroizing<String>) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(options: Options, token: Zeroizing<String>) -> anyhow::Result<ExitCode> {
     let server = Server::new(&options, token)?;
     // A script is a file, or standard input that is not a terminal (a pipe or a here-doc):
     // its commands run one after another, each once the previous one is answered.

@@ -2,8 +2,8 @@
 //! the witness server (`audit::witness`): the security headers on every answer, request ids
 //! and deadlines, and the problem+json error type.
 
-pub mod problem;
-pub mod request_id;
+pub(crate) mod problem;
+pub(crate) mod request_id;
 
 use actix_web::middleware::DefaultHeaders;
 

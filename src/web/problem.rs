@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::request_id;
 
-pub const PROBLEM_JSON: &str = "application/problem+json";
+pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
 
 /// Boxed so that `Result<T, ApiError>` stays small on the happy path.
 #[derive(Debug)]
@@ -35,7 +35,7 @@ struct Details {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct Problem {
+pub(crate) struct Problem {
     /// A URN naming the kind of problem, stable across releases.
     #[serde(rename = "type")]
     pub kind: String,

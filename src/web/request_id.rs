@@ -16,20 +16,20 @@ use super::ApiError;
 #[derive(Debug, Clone, Copy)]
 pub struct RequestDeadline(pub Duration);
 
-pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
 
 tokio::task_local! {
     static REQUEST_ID: String;
 }
 
-pub fn current() -> Option<String> {
+pub(crate) fn current() -> Option<String> {
     REQUEST_ID.try_with(Clone::clone).ok()
 }
 
-pub const HEADER: &str = "x-request-id";
+pub(crate) const HEADER: &str = "x-request-id";
 
 /// Wraps every request: id, span, deadline, access log line and metrics.
-pub async fn middleware(
+pub(crate) async fn middleware(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {

@@ -537,7 +537,7 @@ fn tender_conflict(error: StoreError) -> DrawServiceError {
 }
 
 /// The pool's (expert, specialty) rows gathered per expert, as the rules take them.
-pub fn candidates_from_rows(
+pub(crate) fn candidates_from_rows(
     rows: Vec<crate::store::draws::CandidateRow>,
 ) -> HashMap<String, Candidate> {
     let mut candidates: HashMap<String, Candidate> = HashMap::new();
@@ -560,7 +560,7 @@ pub fn candidates_from_rows(
 
 /// Experts tied to one of the filter's avoided organisations in a way the rules count as a
 /// conflict at the evaluation date (matched by blind index; nothing is decrypted).
-pub async fn conflicted_experts(
+pub(crate) async fn conflicted_experts(
     tx: &mut Tx,
     keys: &KeyRing,
     filter: &DrawFilter,

@@ -8,7 +8,7 @@ mod replacement;
 mod result;
 mod views;
 
-pub use intent::{candidates_from_rows, conflicted_experts};
+pub(crate) use intent::{candidates_from_rows, conflicted_experts};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -36,10 +36,10 @@ const DAY_MILLIS: i64 = 86_400_000;
 const CHINA_OFFSET_MILLIS: i64 = 8 * 3_600_000;
 /// The smallest contribution accepted from a client: below 128 bits it would not be
 /// randomness worth the name (the spec allows 1 byte; the API is stricter).
-pub const MIN_CONTRIBUTION_LEN: usize = 16;
-pub const MAX_SEATS_PER_STRATUM: u32 = 50;
-pub const MAX_AVOIDED_ORGANISATIONS: usize = 200;
-pub const MAX_EXCLUDED_TOKENS: usize = 200;
+pub(crate) const MIN_CONTRIBUTION_LEN: usize = 16;
+pub(crate) const MAX_SEATS_PER_STRATUM: u32 = 50;
+pub(crate) const MAX_AVOIDED_ORGANISATIONS: usize = 200;
+pub(crate) const MAX_EXCLUDED_TOKENS: usize = 200;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DrawServiceError {
@@ -411,7 +411,10 @@ impl DrawService {
 
 /// Whether a root draw's committee is complete: every seat of every stratum confirmed, counting
 /// the seats linked draws filled. A linked draw is complete when its own seat is.
-pub async fn committee_complete(tx: &mut Tx, draw: &DrawRow) -> Result<bool, DrawServiceError> {
+pub(crate) async fn committee_complete(
+    tx: &mut Tx,
+    draw: &DrawRow,
+) -> Result<bool, DrawServiceError> {
     if draw.status != DrawStatus::Drawn {
         return Ok(false);
     }
@@ -496,7 +499,7 @@ async fn record_family_entry(
 /// The id a draw's tokens are derived under (spec §4): a v2 family shares its root's, so the
 /// same expert has the same token in every draw of one family and a linked draw can prove it
 /// excluded the family's experts; a v1 draw used its own.
-pub fn token_domain(draw: &DrawRow) -> &str {
+pub(crate) fn token_domain(draw: &DrawRow) -> &str {
     if draw.spec_version >= 2 {
         draw.root_id()
     } else {
@@ -508,7 +511,7 @@ pub fn token_domain(draw: &DrawRow) -> &str {
 /// without reading the draw: a v2 draw's token is derived under the root's id, a v1 draw's
 /// under its own (spec §4), and an HMAC under one cannot equal another expert's under the
 /// other except with negligible probability, so either match names the expert.
-pub fn is_experts_token(
+pub(crate) fn is_experts_token(
     keys: &KeyRing,
     root_id: &str,
     draw_id: &str,
