@@ -32,12 +32,7 @@ impl From<AuthError> for ApiError {
                 "Client certificate not registered",
                 "the client certificate is not registered to an active center account",
             ),
-            Forbidden => Self::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "Forbidden",
-                "your role may not do this",
-            ),
+            Forbidden => Self::forbidden("forbidden", "your role may not do this"),
             Throttled(wait) => Self::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "throttled",
@@ -46,22 +41,16 @@ impl From<AuthError> for ApiError {
             )
             .with_retry_after(wait),
             InvalidInput { field, problem } => Self::bad_request(field, problem),
-            DisablingSelf => Self::new(
-                StatusCode::CONFLICT,
+            DisablingSelf => Self::conflict(
                 "own-account",
-                "Conflict",
                 "an admin cannot disable their own account; another admin must do it",
             ),
-            LastAdmin => Self::new(
-                StatusCode::CONFLICT,
+            LastAdmin => Self::conflict(
                 "last-admin",
-                "Conflict",
                 "this is the last enabled admin account; enable or create another admin first",
             ),
-            UsernameTaken(name) => Self::new(
-                StatusCode::CONFLICT,
+            UsernameTaken(name) => Self::conflict(
                 "conflict",
-                "Conflict",
                 format!("an account named {name:?} already exists"),
             ),
             NoSuchAccount(name) => Self::not_found(format!("no account named {name:?}")),
@@ -76,10 +65,8 @@ impl From<AuthError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Conflict(what) => Self::new(
-                StatusCode::CONFLICT,
+            StoreError::Conflict(what) => Self::conflict(
                 "conflict",
-                "Conflict",
                 format!("a record with the same {what} already exists"),
             ),
             StoreError::Unavailable => {
@@ -202,20 +189,13 @@ impl From<crate::pool::PoolError> for ApiError {
 impl From<crate::pool::unseal::UnsealError> for ApiError {
     fn from(error: crate::pool::unseal::UnsealError) -> Self {
         use crate::pool::unseal::UnsealError::*;
-        let refuse =
-            |slug, detail: String| Self::new(StatusCode::FORBIDDEN, slug, "Forbidden", detail);
         match error {
             Invalid { field, problem } => Self::bad_request(field, problem),
             NotFound => Self::not_found("no such unseal request"),
-            AlreadyDecided => Self::new(
-                StatusCode::CONFLICT,
-                "already-decided",
-                "Conflict",
-                error.to_string(),
-            ),
-            SameOrWrongDecider => refuse("dual-control", error.to_string()),
+            AlreadyDecided => Self::conflict("already-decided", error.to_string()),
+            SameOrWrongDecider => Self::forbidden("dual-control", error.to_string()),
             NotRequester | NotApproved | WindowClosed => {
-                refuse("unseal-not-permitted", error.to_string())
+                Self::forbidden("unseal-not-permitted", error.to_string())
             }
             Pool(e) => e.into(),
         }
@@ -228,12 +208,7 @@ impl From<crate::pool::own_record::OwnRecordError> for ApiError {
         match error {
             NotLinked => Self::not_found("this account is not linked to an expert record"),
             NoSuchExpert => Self::not_found("no such expert"),
-            AlreadyLinked => Self::new(
-                StatusCode::CONFLICT,
-                "conflict",
-                "Conflict",
-                "that expert already has a login",
-            ),
+            AlreadyLinked => Self::conflict("conflict", "that expert already has a login"),
             Invalid { field, problem } => Self::bad_request(field, problem),
             Pool(e) => e.into(),
         }
@@ -243,8 +218,6 @@ impl From<crate::pool::own_record::OwnRecordError> for ApiError {
 impl From<crate::draw::service::DrawServiceError> for ApiError {
     fn from(error: crate::draw::service::DrawServiceError) -> Self {
         use crate::draw::service::DrawServiceError::*;
-        let conflict =
-            |slug, detail: String| Self::new(StatusCode::CONFLICT, slug, "Conflict", detail);
         match error {
             Invalid { field, problem } => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -270,15 +243,14 @@ impl From<crate::draw::service::DrawServiceError> for ApiError {
             .with_problems(strata),
             NotFound => Self::not_found("no such draw"),
             NoSuchExpert => Self::not_found("no such expert"),
-            AlreadyContributed => conflict("already-contributed", error.to_string()),
-            ContributionsClosed => conflict("contributions-closed", error.to_string()),
-            NotDrawn => conflict("not-drawn", error.to_string()),
-            NotSeated(_) => conflict("not-seated", error.to_string()),
-            NotConfirmed(_) => conflict("not-confirmed", error.to_string()),
-            EvaluationOver => conflict("evaluation-over", error.to_string()),
-            TenderTaken(detail) => {
-                conflict("tender-already-drawn", detail).with_field(Some("tender_reference".into()))
-            }
+            AlreadyContributed => Self::conflict("already-contributed", error.to_string()),
+            ContributionsClosed => Self::conflict("contributions-closed", error.to_string()),
+            NotDrawn => Self::conflict("not-drawn", error.to_string()),
+            NotSeated(_) => Self::conflict("not-seated", error.to_string()),
+            NotConfirmed(_) => Self::conflict("not-confirmed", error.to_string()),
+            EvaluationOver => Self::conflict("evaluation-over", error.to_string()),
+            TenderTaken(detail) => Self::conflict("tender-already-drawn", detail)
+                .with_field(Some("tender_reference".into())),
             Store(e) => e.into(),
             Audit(e) => e.into(),
             Randomness => Self::unavailable("randomness is unavailable; retry shortly"),
@@ -290,8 +262,6 @@ impl From<crate::draw::service::DrawServiceError> for ApiError {
 impl From<crate::notify::invitations::InvitationError> for ApiError {
     fn from(error: crate::notify::invitations::InvitationError) -> Self {
         use crate::notify::invitations::InvitationError::*;
-        let conflict =
-            |slug, detail: String| Self::new(StatusCode::CONFLICT, slug, "Conflict", detail);
         let unauthorised = |slug, detail: String| {
             Self::new(StatusCode::UNAUTHORIZED, slug, "Not authentic", detail)
         };
@@ -304,8 +274,8 @@ impl From<crate::notify::invitations::InvitationError> for ApiError {
             )
             .with_field(Some(field.to_owned())),
             NotFound => Self::not_found("no such invitation"),
-            Settled => conflict("already-answered", error.to_string()),
-            Late => conflict("answer-too-late", error.to_string()),
+            Settled => Self::conflict("already-answered", error.to_string()),
+            Late => Self::conflict("answer-too-late", error.to_string()),
             Forged => unauthorised("bad-signature", error.to_string()),
             Stale => unauthorised("stale-callback", error.to_string()),
             // No shared secret, so no callback can be authentic.
@@ -322,8 +292,6 @@ impl From<crate::notify::invitations::InvitationError> for ApiError {
 impl From<crate::publication::PublicationError> for ApiError {
     fn from(error: crate::publication::PublicationError) -> Self {
         use crate::publication::PublicationError::*;
-        let conflict =
-            |slug, detail: String| Self::new(StatusCode::CONFLICT, slug, "Conflict", detail);
         match error {
             // The slug publication shared with invitations' answers when it lived beside them.
             Invalid { field, problem } => Self::new(
@@ -334,15 +302,10 @@ impl From<crate::publication::PublicationError> for ApiError {
             )
             .with_field(Some(field.to_owned())),
             NoSuchDraw => Self::not_found("no such draw"),
-            Incomplete => conflict("committee-incomplete", error.to_string()),
-            AlreadyApproved => conflict("already-approved", error.to_string()),
-            EvaluationNotClosed(_) => conflict("evaluation-not-closed", error.to_string()),
-            NotPublished => Self::new(
-                StatusCode::FORBIDDEN,
-                "not-published",
-                "Forbidden",
-                error.to_string(),
-            ),
+            Incomplete => Self::conflict("committee-incomplete", error.to_string()),
+            AlreadyApproved => Self::conflict("already-approved", error.to_string()),
+            EvaluationNotClosed(_) => Self::conflict("evaluation-not-closed", error.to_string()),
+            NotPublished => Self::forbidden("not-published", error.to_string()),
             Draw(e) => e.into(),
             Store(e) => e.into(),
             Audit(e) => e.into(),
@@ -354,8 +317,6 @@ impl From<crate::publication::PublicationError> for ApiError {
 impl From<crate::session::SessionError> for ApiError {
     fn from(error: crate::session::SessionError) -> Self {
         use crate::session::SessionError::*;
-        let conflict =
-            |slug, detail: String| Self::new(StatusCode::CONFLICT, slug, "Conflict", detail);
         match error {
             Invalid { field, problem } => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -366,12 +327,12 @@ impl From<crate::session::SessionError> for ApiError {
             .with_field(Some(field)),
             NotFound => Self::not_found("no such session"),
             NoSuchDraw => Self::not_found("no such draw"),
-            Forbidden(detail) => Self::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail),
-            Conflict(detail) => conflict("conflict", detail),
-            WrongPhase { .. } => conflict("wrong-phase", error.to_string()),
+            Forbidden(detail) => Self::forbidden("forbidden", detail),
+            Conflict(detail) => Self::conflict("conflict", detail),
+            WrongPhase { .. } => Self::conflict("wrong-phase", error.to_string()),
             Preconditions { ref missing, .. } => {
                 let missing = missing.clone();
-                conflict("precondition-failed", error.to_string()).with_problems(missing)
+                Self::conflict("precondition-failed", error.to_string()).with_problems(missing)
             }
             BadTicket(detail) => Self::unauthenticated(detail),
             TooManyConnections { .. } => Self::new(
@@ -380,12 +341,7 @@ impl From<crate::session::SessionError> for ApiError {
                 "Too many connections",
                 error.to_string(),
             ),
-            WrongJoinCode => Self::new(
-                StatusCode::FORBIDDEN,
-                "wrong-join-code",
-                "Forbidden",
-                error.to_string(),
-            ),
+            WrongJoinCode => Self::forbidden("wrong-join-code", error.to_string()),
             Draw(e) => e.into(),
             Store(e) => e.into(),
             Audit(e) => e.into(),

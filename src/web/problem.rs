@@ -105,6 +105,15 @@ impl ApiError {
         .with_field(Some(field))
     }
 
+    /// The request contradicts what is already recorded; `slug` names which rule.
+    pub fn conflict(slug: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, slug, "Conflict", detail)
+    }
+
+    pub fn forbidden(slug: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, slug, "Forbidden", detail)
+    }
+
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
     }
