@@ -203,19 +203,25 @@ async fn a_checkpoint_signed_by_another_key_is_rejected() {
     );
 }
 
-#[tokio::test]
-async fn deleting_the_newest_entries_is_detected_by_a_saved_checkpoint() {
-    let app = spawn_app().await;
-    let (_, admin) = app.account_with_token("admin.one", Role::Admin).await;
-    make_entries(&app, &admin, 10).await;
+/// Signs a checkpoint now and keeps it in a file, as a supervisor would: its path and text.
+async fn save_a_checkpoint(app: &TestApp, admin: &str) -> (std::path::PathBuf, String) {
     let saved = app.dir.path().join("saved-checkpoint");
     let checkpoint = app
-        .post("/api/v1/audit/checkpoint", Some(&admin), &json!({}))
+        .post("/api/v1/audit/checkpoint", Some(admin), &json!({}))
         .await
         .text()
         .await
         .unwrap();
     std::fs::write(&saved, &checkpoint).unwrap();
+    (saved, checkpoint)
+}
+
+#[tokio::test]
+async fn deleting_the_newest_entries_is_detected_by_a_saved_checkpoint() {
+    let app = spawn_app().await;
+    let (_, admin) = app.account_with_token("admin.one", Role::Admin).await;
+    make_entries(&app, &admin, 10).await;
+    let (saved, _) = save_a_checkpoint(&app, &admin).await;
     let key = log_key(&app, &admin).await.to_string();
 
     // Roll the log back to 8 entries: entries, nodes, checkpoints and the head row.
@@ -262,14 +268,7 @@ async fn a_log_that_grew_within_its_last_tile_verifies_since_an_earlier_checkpoi
     let app = spawn_app().await;
     let (_, admin) = app.account_with_token("admin.one", Role::Admin).await;
     make_entries(&app, &admin, 10).await;
-    let saved = app.dir.path().join("saved-checkpoint");
-    let checkpoint = app
-        .post("/api/v1/audit/checkpoint", Some(&admin), &json!({}))
-        .await
-        .text()
-        .await
-        .unwrap();
-    std::fs::write(&saved, &checkpoint).unwrap();
+    let (saved, checkpoint) = save_a_checkpoint(&app, &admin).await;
     let saved_size: u64 = checkpoint.lines().nth(1).unwrap().parse().unwrap();
     let key = log_key(&app, &admin).await.to_string();
     // The log grows, its newest entries still in the same (partial) 256-entry tile.

@@ -126,12 +126,7 @@ impl PublicationService {
             .reference("draw", draw_id)
             .data("reason", reason.as_str());
         audit::append(&mut tx, &entry).await?;
-        let row = tx
-            .publication(draw_id)
-            .await?
-            .ok_or_else(|| corrupt("publication vanished"))?;
-        tx.commit().await?;
-        Ok(publication_view(row))
+        commit_with_view(tx, draw_id).await
     }
 
     /// Publication requests for supervisors to decide: pending ones first.
@@ -170,12 +165,7 @@ impl PublicationService {
             .reference("draw", draw_id)
             .data("requested_by", &row.requested_by);
         audit::append(&mut tx, &entry).await?;
-        let row = tx
-            .publication(draw_id)
-            .await?
-            .ok_or_else(|| corrupt("publication vanished"))?;
-        tx.commit().await?;
-        Ok(publication_view(row))
+        commit_with_view(tx, draw_id).await
     }
 
     /// The published committee: confirmed members' names, after approval only; each read is
@@ -272,6 +262,16 @@ async fn evaluation_closed(
          in phase {})",
         session.phase
     )))
+}
+
+/// Commits an act on a draw's publication and answers with the publication as it now stands.
+async fn commit_with_view(mut tx: Tx, draw_id: &str) -> Result<PublicationView, PublicationError> {
+    let row = tx
+        .publication(draw_id)
+        .await?
+        .ok_or_else(|| corrupt("publication vanished"))?;
+    tx.commit().await?;
+    Ok(publication_view(row))
 }
 
 fn publication_view(row: PublicationRow) -> PublicationView {
