@@ -87,14 +87,31 @@ impl DrawService {
     }
 
     /// Step 3: the result. Idempotent: returns false when the draw had already been executed,
-    /// by this or another instance, and changes nothing.
+    /// by this or another instance, and writes no second result.
+    ///
+    /// Either way, a linked draw of the family queued behind this one is started before it
+    /// returns. When another instance (or the periodic executor) won the claim, it starts that
+    /// draw too, but after its own commit: a caller answered here would otherwise see the
+    /// result and, for a moment, not the draw it released. The start is written once whoever
+    /// gets there first; the other finds the family changed and leaves it.
+    pub async fn execute(&self, draw_id: &str, actor: Actor) -> Result<bool, DrawServiceError> {
+        let executed = self.write_result(draw_id, actor).await?;
+        // With this result known, the queued draw's exclusions can be read. A failure leaves
+        // it to the periodic task.
+        if let Err(error) = self.start_pending_links().await {
+            tracing::error!(%error, "starting queued linked draws failed; they will be retried");
+        }
+        Ok(executed)
+    }
+
+    /// The result's write, once: false when it was already written.
     ///
     /// The ranking is computed before the write transaction: it is milliseconds of CPU (Merkle
     /// roots, one HMAC per eligible token), and on SQLite every writer of the database would
     /// wait behind it. It depends only on what the intent fixed and on the contributions, and
     /// the claim closes the contributions, so they are read again under the claim: one that
     /// arrived in between means ranking again, inside.
-    pub async fn execute(&self, draw_id: &str, actor: Actor) -> Result<bool, DrawServiceError> {
+    async fn write_result(&self, draw_id: &str, actor: Actor) -> Result<bool, DrawServiceError> {
         let now = self.clock.now_millis();
         let mut tx = self.store.read().await?;
         let draw = tx.draw(draw_id).await?.ok_or(DrawServiceError::NotFound)?;
@@ -136,11 +153,6 @@ impl DrawService {
         .await?;
         tx.commit().await?;
         metrics::counter!("sealdraw_draws_executed_total").increment(1);
-        // A linked draw of the family may have been queued behind this one: with this result
-        // known, its exclusions can be read. A failure leaves it to the periodic task.
-        if let Err(error) = self.start_pending_links().await {
-            tracing::error!(%error, "starting queued linked draws failed; they will be retried");
-        }
         Ok(true)
     }
 
