@@ -46,9 +46,9 @@ pub struct ServerSettings {
     pub request_timeout_secs: u64,
     /// Time allowed for a client to send its request head (cuts off slow-header clients).
     pub client_header_timeout_secs: u64,
-    pub keep_alive_secs: u64,
+    pub(crate) keep_alive_secs: u64,
     pub max_connections: usize,
-    pub shutdown_timeout_secs: u64,
+    pub(crate) shutdown_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -68,7 +68,7 @@ pub struct DatabaseSettings {
     /// `sqlite://PATH` (default, under the data directory) or `postgres://…`.
     pub url: Option<SecretString>,
     pub max_connections: u32,
-    pub acquire_timeout_secs: u64,
+    pub(crate) acquire_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -83,15 +83,15 @@ pub struct KeySettings {
 pub struct AuthSettings {
     pub token_idle_minutes: i64,
     pub token_absolute_hours: i64,
-    pub argon2_memory_kib: u32,
-    pub argon2_iterations: u32,
-    pub argon2_parallelism: u32,
+    pub(crate) argon2_memory_kib: u32,
+    pub(crate) argon2_iterations: u32,
+    pub(crate) argon2_parallelism: u32,
     /// Failed logins of one username from one client address (an IPv6 /64) before each further
     /// attempt from there waits (429 with `Retry-After`).
     pub failures_before_delay: u32,
     /// The first wait; each further failure from that address doubles it.
     pub failure_delay_secs: u64,
-    pub max_failure_delay_secs: u64,
+    pub(crate) max_failure_delay_secs: u64,
     /// Failed logins of one username from all addresses within `failure_window_secs` beyond which
     /// an attempt is judged only from an address that has logged in to the account within
     /// `known_address_days`, or with a one-time code (an account without TOTP then waits for
@@ -100,7 +100,7 @@ pub struct AuthSettings {
     /// How long failures count: the window of the per-username budget, and the quiet time after
     /// which an address starts again without delays.
     pub failure_window_secs: i64,
-    pub known_address_days: i64,
+    pub(crate) known_address_days: i64,
     /// Login attempts allowed per client address per minute, whatever the username.
     pub address_attempts_per_minute: u32,
 }
@@ -109,12 +109,12 @@ pub struct AuthSettings {
 #[serde(deny_unknown_fields, default)]
 pub struct TelemetrySettings {
     /// `json` (default) or `pretty`.
-    pub log_format: String,
-    pub log_filter: String,
+    pub(crate) log_format: String,
+    pub(crate) log_filter: String,
     /// Prometheus scrape address; empty disables metrics.
     pub metrics_address: String,
     /// Allows the metrics listener on a non-loopback address.
-    pub danger_metrics_on_public_address: bool,
+    pub(crate) danger_metrics_on_public_address: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -133,7 +133,7 @@ pub struct AuditSettings {
     /// witness client trusts. Required when witnesses are configured.
     pub witness_ca: Option<PathBuf>,
     /// How long one witness may take to answer before the log gives up on it for this checkpoint.
-    pub witness_timeout_secs: u64,
+    pub(crate) witness_timeout_secs: u64,
 }
 
 /// The draw's rules (DESIGN §5). Every value here is committed, through the filter hash or the
@@ -145,18 +145,18 @@ pub struct DrawSettings {
     /// narrowing conditions until few remain is naming experts indirectly.
     pub min_eligible_multiple: u32,
     /// A draw is accepted at most this long before the evaluation starts…
-    pub earliest_hours_before: i64,
+    pub(crate) earliest_hours_before: i64,
     /// …and at least this long before (linked replacement draws are exempt: a seat must be filled).
-    pub latest_minutes_before: i64,
+    pub(crate) latest_minutes_before: i64,
     /// How long contributions are accepted after the intent; then the draw runs with what came.
     pub contribution_timeout_secs: i64,
     /// When true the draw waits for a supervisor's contribution (or the timeout) even after the
     /// center has contributed; when false the center's contribution completes the draw at once.
     pub await_supervisor: bool,
     /// Experts this old or older in the evaluation year are not drawn.
-    pub age_limit_years: i32,
+    pub(crate) age_limit_years: i32,
     /// A past employer counts as a conflict if the tie ended within this many years.
-    pub avoidance_years: i32,
+    pub(crate) avoidance_years: i32,
     /// At most this many seats in the rolling window; 0 turns the cap off.
     pub frequency_cap: u32,
     pub frequency_window_days: i64,
@@ -195,7 +195,7 @@ pub enum NotifyGateway {
 pub struct NotifySettings {
     pub gateway: NotifyGateway,
     /// Where the `log` gateway appends; default `data_dir/notifications.jsonl`.
-    pub log_file: Option<PathBuf>,
+    pub(crate) log_file: Option<PathBuf>,
     /// The platform's endpoint; `https://` only.
     pub webhook_url: Option<String>,
     /// The HMAC-SHA256 key shared with the platform (at least 32 bytes).
@@ -218,7 +218,7 @@ pub struct NotifySettings {
     /// How often the worker looks for notifications that are due.
     pub poll_interval_ms: u64,
     /// How long an invited expert has to answer.
-    pub answer_deadline_minutes: i64,
+    pub(crate) answer_deadline_minutes: i64,
     /// The help line given in every message (template parameter `hotline`); empty for none.
     pub hotline: String,
 }
@@ -244,11 +244,11 @@ impl Default for NotifySettings {
 }
 
 /// The shortest webhook secret accepted: 256 bits, as much as the HMAC's output.
-pub const WEBHOOK_SECRET_MIN_BYTES: usize = 32;
+pub(crate) const WEBHOOK_SECRET_MIN_BYTES: usize = 32;
 
 impl NotifySettings {
     /// Where the `log` gateway writes.
-    pub fn log_path(&self, data_dir: &Path) -> PathBuf {
+    pub(crate) fn log_path(&self, data_dir: &Path) -> PathBuf {
         self.log_file
             .clone()
             .unwrap_or_else(|| data_dir.join("notifications.jsonl"))
@@ -324,7 +324,7 @@ impl NotifySettings {
 #[serde(deny_unknown_fields, default)]
 pub struct SessionSettings {
     /// How long a websocket ticket is valid (single use).
-    pub ticket_secs: i64,
+    pub(crate) ticket_secs: i64,
     /// Origins (`https://host[:port]`) whose pages may open session websockets. A request
     /// without an Origin header (a non-browser client) is accepted on its ticket alone.
     pub allowed_origins: Vec<String>,
@@ -333,17 +333,17 @@ pub struct SessionSettings {
     /// …and closes one it has heard nothing from (not even a pong) for this long.
     pub idle_timeout_secs: u64,
     /// The largest frame a client may send (refused by its declared length).
-    pub max_frame_bytes: usize,
+    pub(crate) max_frame_bytes: usize,
     /// Websocket connections one account may hold open on one instance at a time (tabs,
     /// devices); an upgrade beyond them is refused (429) without spending its ticket.
-    pub max_connections_per_account: usize,
+    pub(crate) max_connections_per_account: usize,
     /// Frames per second a client may send on average, and in a burst; a flood is cut off.
     pub messages_per_second: u32,
     pub message_burst: u32,
     /// Events, and bytes of them, queued for one connection. What does not fit the connection
     /// reads from the table once it has sent its queue, so these bound memory, not patience.
     pub outbound_queue: usize,
-    pub outbound_queue_bytes: usize,
+    pub(crate) outbound_queue_bytes: usize,
     /// The grace period of a slow reader: a connection whose socket takes no frame for this
     /// long is cut off (`too-slow`) and resumes on a new one.
     pub send_timeout_secs: u64,
@@ -352,14 +352,14 @@ pub struct SessionSettings {
     /// and is how instances sharing one SQLite file see each other).
     pub poll_interval_ms: u64,
     /// A sheet deviates when its total is further than this from the median (percent).
-    pub deviation_percent: u32,
+    pub(crate) deviation_percent: u32,
     /// The credit score is the mean of the expert's last `credit_window` ratings, once there
     /// are at least `credit_minimum_ratings`; below `credit_suspend_below` (0–100) the expert
     /// is suspended from draws for `credit_suspension_days`.
-    pub credit_window: i64,
+    pub(crate) credit_window: i64,
     pub credit_minimum_ratings: usize,
     pub credit_suspend_below: i64,
-    pub credit_suspension_days: i64,
+    pub(crate) credit_suspension_days: i64,
 }
 
 impl Default for SessionSettings {
@@ -550,7 +550,7 @@ impl Default for AuditSettings {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum SettingsError {
+pub(crate) enum SettingsError {
     #[error("cannot read settings: {0}")]
     Load(#[from] config::ConfigError),
     #[error("settings are not valid:\n  - {}", .0.join("\n  - "))]
@@ -558,12 +558,12 @@ pub enum SettingsError {
 }
 
 /// The minimum the argon2id parameters may be lowered to (OWASP's recommended floor).
-pub const ARGON2_MIN_MEMORY_KIB: u32 = 19 * 1024;
-pub const ARGON2_MIN_ITERATIONS: u32 = 2;
+pub(crate) const ARGON2_MIN_MEMORY_KIB: u32 = 19 * 1024;
+pub(crate) const ARGON2_MIN_ITERATIONS: u32 = 2;
 
 impl Settings {
     /// Defaults, then the file (if any), then `SEALDRAW__…` variables.
-    pub fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
+    pub(crate) fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
         let mut builder = config::Config::builder();
         if let Some(file) = file {
             builder = builder.add_source(config::File::from(file).required(true));
@@ -585,7 +585,7 @@ impl Settings {
         }
     }
 
-    pub fn key_file(&self) -> PathBuf {
+    pub(crate) fn key_file(&self) -> PathBuf {
         self.keys
             .file
             .clone()
@@ -593,7 +593,7 @@ impl Settings {
     }
 
     /// Where certificates come from: configured paths, or the dev profile's generated ones.
-    pub fn certificate_paths(&self) -> Option<(PathBuf, PathBuf)> {
+    pub(crate) fn certificate_paths(&self) -> Option<(PathBuf, PathBuf)> {
         match (&self.tls.cert, &self.tls.key, self.profile) {
             (Some(cert), Some(key), _) => Some((cert.clone(), key.clone())),
             (None, None, Profile::Dev) => Some((
@@ -605,7 +605,7 @@ impl Settings {
     }
 
     /// Only what `migrate` needs.
-    pub fn validate_database(&self) -> Result<(), SettingsError> {
+    pub(crate) fn validate_database(&self) -> Result<(), SettingsError> {
         let url = self.database_url();
         if url.starts_with("sqlite:")
             || url.starts_with("postgres://")
@@ -620,7 +620,7 @@ impl Settings {
     }
 
     /// Every problem at once, each naming the setting and what is expected.
-    pub fn validate(&self) -> Result<(), SettingsError> {
+    pub(crate) fn validate(&self) -> Result<(), SettingsError> {
         let mut problems = Vec::new();
         if self.server.address.parse::<SocketAddr>().is_err() {
             problems.push(format!(

@@ -12,7 +12,7 @@ use crate::store::Store;
 #[derive(Clone)]
 pub struct Deps {
     pub store: Store,
-    pub clock: SharedClock,
+    pub(crate) clock: SharedClock,
     pub rng: Rng,
     pub keys: Arc<KeyRing>,
 }

@@ -21,7 +21,7 @@ use crate::store::{Store, StoreError, Tx};
 use crate::text::{BoundedText, Lines};
 
 #[derive(Debug, thiserror::Error)]
-pub enum PublicationError {
+pub(crate) enum PublicationError {
     #[error("{field}: {problem}")]
     Invalid {
         field: &'static str,
@@ -57,30 +57,30 @@ fn corrupt(what: impl std::fmt::Display) -> PublicationError {
 
 /// A confirmed member as the published committee list names them.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct CommitteeMember {
-    pub stratum: usize,
+pub(crate) struct CommitteeMember {
+    pub(crate) stratum: usize,
     pub token: String,
     pub name: String,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct PublicationView {
+pub(crate) struct PublicationView {
     pub draw_id: String,
-    pub requested_by: String,
-    pub requested_at: String,
-    pub reason: String,
-    pub approved_by: Option<String>,
-    pub approved_at: Option<String>,
+    pub(crate) requested_by: String,
+    pub(crate) requested_at: String,
+    pub(crate) reason: String,
+    pub(crate) approved_by: Option<String>,
+    pub(crate) approved_at: Option<String>,
 }
 
-pub struct PublicationService {
+pub(crate) struct PublicationService {
     store: Store,
     clock: SharedClock,
     draws: Arc<DrawService>,
 }
 
 impl PublicationService {
-    pub fn new(deps: &Deps, draws: Arc<DrawService>) -> Self {
+    pub(crate) fn new(deps: &Deps, draws: Arc<DrawService>) -> Self {
         Self {
             store: deps.store.clone(),
             clock: deps.clock.clone(),
@@ -89,7 +89,7 @@ impl PublicationService {
     }
 
     /// The owning center asks to publish the committee list (for the result announcement).
-    pub async fn request_publication(
+    pub(crate) async fn request_publication(
         &self,
         center: &Principal,
         draw_id: &str,
@@ -130,7 +130,7 @@ impl PublicationService {
     }
 
     /// Publication requests for supervisors to decide: pending ones first.
-    pub async fn list(&self) -> Result<Vec<PublicationView>, PublicationError> {
+    pub(crate) async fn list(&self) -> Result<Vec<PublicationView>, PublicationError> {
         let mut tx = self.store.read().await?;
         let rows = tx.publications(200).await?;
         tx.rollback().await?;
@@ -138,7 +138,7 @@ impl PublicationService {
     }
 
     /// A supervisor approves the publication.
-    pub async fn approve_publication(
+    pub(crate) async fn approve_publication(
         &self,
         supervisor: &Principal,
         draw_id: &str,
@@ -170,7 +170,7 @@ impl PublicationService {
 
     /// The published committee: confirmed members' names, after approval only; each read is
     /// logged.
-    pub async fn committee(
+    pub(crate) async fn committee(
         &self,
         pool: &PoolService,
         who: &Principal,

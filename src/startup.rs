@@ -50,17 +50,17 @@ pub struct Application {
 }
 
 /// The one-time admin credential the dev profile creates on an empty database. No `Debug`.
-pub struct BootstrapAdmin {
+pub(crate) struct BootstrapAdmin {
     pub username: String,
     pub password: Zeroizing<String>,
     pub totp_secret: Zeroizing<Vec<u8>>,
 }
 
 /// The size of the synthetic pool the dev profile seeds into an empty database.
-pub const DEMO_POOL_SIZE: usize = 12_000;
+pub(crate) const DEMO_POOL_SIZE: usize = 12_000;
 
 /// Where the dev profile keeps generated certificates.
-pub const DEV_CERT_DIR: &str = "certs/dev";
+pub(crate) const DEV_CERT_DIR: &str = "certs/dev";
 
 impl Application {
     /// Builds the application listening on `server.address`.
@@ -255,7 +255,7 @@ impl Application {
         self.deps.clone()
     }
 
-    pub fn take_bootstrap_admin(&mut self) -> Option<BootstrapAdmin> {
+    pub(crate) fn take_bootstrap_admin(&mut self) -> Option<BootstrapAdmin> {
         self.bootstrap.take()
     }
 
@@ -444,7 +444,7 @@ fn record_peer_certificate(
     }
 }
 
-pub fn load_keys(settings: &Settings) -> anyhow::Result<KeyRing> {
+pub(crate) fn load_keys(settings: &Settings) -> anyhow::Result<KeyRing> {
     let path = settings.key_file();
     KeyRing::load(&path).with_context(|| {
         format!(
@@ -454,7 +454,7 @@ pub fn load_keys(settings: &Settings) -> anyhow::Result<KeyRing> {
     })
 }
 
-pub async fn connect_store(settings: &Settings) -> anyhow::Result<Store> {
+pub(crate) async fn connect_store(settings: &Settings) -> anyhow::Result<Store> {
     let store = Store::connect(
         &settings.database_url(),
         &ConnectOptions {
@@ -570,7 +570,7 @@ async fn bootstrap_admin(
 }
 
 /// What the dev profile prints once: where to connect and how to log in.
-pub fn print_dev_banner(address: SocketAddr, bootstrap: Option<&BootstrapAdmin>) {
+pub(crate) fn print_dev_banner(address: SocketAddr, bootstrap: Option<&BootstrapAdmin>) {
     println!();
     println!("sealdraw is running with the DEVELOPMENT profile (never use it for real data).");
     println!("  URL:      https://{address}");

@@ -39,7 +39,7 @@ where
 }
 
 /// The process-wide metrics recorder; installed once, rendered by every metrics listener.
-pub fn metrics_handle() -> PrometheusHandle {
+pub(crate) fn metrics_handle() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
@@ -57,7 +57,9 @@ pub fn metrics_handle() -> PrometheusHandle {
 
 /// Serves `GET /metrics` in plain HTTP on `address` (validated to be loopback unless the
 /// operator opted out). Returns the bound address and the server to run.
-pub fn metrics_server(address: &str) -> std::io::Result<(SocketAddr, actix_web::dev::Server)> {
+pub(crate) fn metrics_server(
+    address: &str,
+) -> std::io::Result<(SocketAddr, actix_web::dev::Server)> {
     let handle = metrics_handle();
     let server = actix_web::HttpServer::new(move || {
         let handle = handle.clone();

@@ -38,7 +38,7 @@ pub(crate) struct BoundedText(String);
 
 /// Why a text is not a [`BoundedText`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TextProblem {
+pub(crate) enum TextProblem {
     /// A refused character; the problem names it (see [`check`]).
     Character(String),
     /// Too short or too long: `chars` is the trimmed text's length (0 for a blank text).

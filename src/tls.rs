@@ -77,7 +77,7 @@ pub fn server_config(options: &TlsOptions<'_>) -> Result<ServerConfig, TlsError>
 
 /// A client configuration for calls the server makes itself (to witnesses): the same provider
 /// and protocol versions as the listener, trusting only the CAs in the PEM bundle `ca`.
-pub fn client_config(ca: &Path) -> Result<ClientConfig, TlsError> {
+pub(crate) fn client_config(ca: &Path) -> Result<ClientConfig, TlsError> {
     let mut roots = RootCertStore::empty();
     for certificate in read_certificates(ca, "CA bundle")? {
         roots
@@ -133,14 +133,14 @@ pub mod dev {
     pub const LEAF_DAYS: i64 = 365;
     pub const CA_DAYS: i64 = 730;
     /// Certificates with less than this left are renewed.
-    pub const RENEW_DAYS: i64 = 30;
+    pub(crate) const RENEW_DAYS: i64 = 30;
     /// The longest leaf lifetime browsers accept (CA/Browser Forum); a longer one is renewed.
     const MAX_LEAF_DAYS: i64 = 398;
     const CA_NAME: &str = "sealdraw development CA";
     const SERVER_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 
     pub struct DevCertificates {
-        pub dir: PathBuf,
+        pub(crate) dir: PathBuf,
     }
 
     impl DevCertificates {
@@ -489,7 +489,7 @@ pub mod dev {
 }
 
 /// SHA-256 of a certificate's DER: how a client certificate is registered to a center account.
-pub fn certificate_fingerprint(der: &[u8]) -> [u8; 32] {
+pub(crate) fn certificate_fingerprint(der: &[u8]) -> [u8; 32] {
     crate::crypto::sha256(der)
 }
 

@@ -36,7 +36,7 @@ pub struct Checkpoint {
     pub size: u64,
     pub root: Hash,
     /// Opaque, not covered by witnesses' statements; the spec discourages them.
-    pub extension_lines: Vec<String>,
+    pub(crate) extension_lines: Vec<String>,
 }
 
 impl Checkpoint {
@@ -51,7 +51,7 @@ impl Checkpoint {
 
     /// Parses a checkpoint body (a note's text) strictly, so that a given
     /// checkpoint has exactly one spelling.
-    pub fn parse(text: &str) -> Result<Self, CheckpointError> {
+    pub(crate) fn parse(text: &str) -> Result<Self, CheckpointError> {
         let body = text
             .strip_suffix('\n')
             .ok_or(CheckpointError::NotNewlineTerminated)?;
@@ -77,7 +77,7 @@ impl Checkpoint {
     }
 
     /// The checkpoint body, validated so that it parses back to `self`.
-    pub fn format(&self) -> Result<String, CheckpointError> {
+    pub(crate) fn format(&self) -> Result<String, CheckpointError> {
         let mut text = String::new();
         let lines = std::iter::once(self.origin.clone())
             .chain([self.size.to_string(), BASE64.encode(self.root)])

@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use crate::auth::{Principal, Role};
 use crate::clock::{Millis, to_rfc3339};
 
-pub const ENTRY_VERSION: u64 = 1;
+pub(crate) const ENTRY_VERSION: u64 = 1;
 
 /// Who caused an entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,7 +31,7 @@ pub enum Actor {
 }
 
 impl Actor {
-    pub fn of(principal: &Principal) -> Self {
+    pub(crate) fn of(principal: &Principal) -> Self {
         Self::Account {
             id: principal.account_id.clone(),
             role: principal.role,
@@ -95,11 +95,11 @@ impl AuditEntry {
         self.kind
     }
 
-    pub fn time(&self) -> Millis {
+    pub(crate) fn time(&self) -> Millis {
         self.time
     }
 
-    pub fn to_value(&self) -> Value {
+    pub(crate) fn to_value(&self) -> Value {
         serde_json::json!({
             "v": ENTRY_VERSION,
             "type": self.kind,

@@ -56,7 +56,7 @@ impl ExportError {
 #[derive(Debug)]
 pub(crate) struct ExportSummary {
     pub size: u64,
-    pub files: u64,
+    pub(crate) files: u64,
 }
 
 /// Writes the latest checkpoint (signing pending entries first), the verifier keys, and every
@@ -82,10 +82,10 @@ pub(crate) async fn export(audit: &AuditLog, dir: &Path) -> Result<ExportSummary
 pub(crate) struct VerifyReport {
     pub size: u64,
     pub entries: u64,
-    pub hash_tiles: u64,
+    pub(crate) hash_tiles: u64,
     pub witnesses: usize,
     /// Sizes of saved checkpoints the export was shown to extend.
-    pub extends: Vec<u64>,
+    pub(crate) extends: Vec<u64>,
 }
 
 /// Checks an export with nothing but the given keys: the checkpoint's signature (and witness

@@ -126,7 +126,7 @@ impl AuditLog {
     }
 
     /// Submits every new checkpoint to these witnesses (see [`AuditLog::checkpoint_now`]).
-    pub fn with_witnesses(mut self, witnesses: Option<WitnessPool>) -> Self {
+    pub(crate) fn with_witnesses(mut self, witnesses: Option<WitnessPool>) -> Self {
         self.witnesses = witnesses;
         self
     }
@@ -143,7 +143,7 @@ impl AuditLog {
     /// head, docs/DRAW-SPEC.md §9b) with every active log key. A statement's first line names
     /// its kind; a checkpoint's is the origin, so one that began with the origin is refused and
     /// the two can never be taken for each other.
-    pub fn sign_statement(&self, text: &str) -> Result<String, AuditError> {
+    pub(crate) fn sign_statement(&self, text: &str) -> Result<String, AuditError> {
         if text.split('\n').next() == Some(self.origin.as_str()) {
             return Err(AuditError::Signing(
                 "a statement may not begin like a checkpoint (with the log's origin)".into(),
@@ -455,7 +455,10 @@ impl AuditLog {
     /// checkpoint the previous holder signed whenever that entry had committed by then. Under
     /// load one signature (and one write transaction) serves every draw created meanwhile,
     /// instead of one each, queued behind each other (BENCHMARKS.md, Draws).
-    pub async fn checkpoint_covering(&self, index: u64) -> Result<SignedCheckpoint, AuditError> {
+    pub(crate) async fn checkpoint_covering(
+        &self,
+        index: u64,
+    ) -> Result<SignedCheckpoint, AuditError> {
         let latest = self.latest_checkpoint().await?;
         if index < latest.size {
             return Ok(latest);
@@ -488,14 +491,14 @@ impl AuditLog {
     }
 
     /// A tlog-proof file for the entry at `index` against a checkpoint that covers it.
-    pub async fn proof_file(&self, index: u64) -> Result<String, AuditError> {
+    pub(crate) async fn proof_file(&self, index: u64) -> Result<String, AuditError> {
         let checkpoint = self.checkpoint_covering(index).await?;
         self.proof_file_under(index, &checkpoint).await
     }
 
     /// A proof file of entry `index` under a given checkpoint (one of this log's, covering
     /// the entry): several proofs under one checkpoint agree with each other by construction.
-    pub async fn proof_file_under(
+    pub(crate) async fn proof_file_under(
         &self,
         index: u64,
         checkpoint: &SignedCheckpoint,
@@ -525,7 +528,11 @@ impl AuditLog {
     }
 
     /// A consistency proof between two tree sizes, both within the latest checkpoint.
-    pub async fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, AuditError> {
+    pub(crate) async fn consistency_proof(
+        &self,
+        old: u64,
+        new: u64,
+    ) -> Result<Vec<Hash>, AuditError> {
         let latest = self.latest_checkpoint().await?;
         if old > new || new > latest.size {
             return Err(AuditError::OutOfRange(format!(
@@ -547,13 +554,17 @@ impl AuditLog {
     }
 
     /// A hash tile or entry bundle, served only within the latest signed checkpoint.
-    pub async fn tile(&self, path: &TilePath) -> Result<Vec<u8>, AuditError> {
+    pub(crate) async fn tile(&self, path: &TilePath) -> Result<Vec<u8>, AuditError> {
         let latest = self.latest_checkpoint().await?;
         self.tile_within(path, latest.size).await
     }
 
     /// A hash tile or entry bundle of the tree of `size` leaves.
-    pub async fn tile_within(&self, path: &TilePath, size: u64) -> Result<Vec<u8>, AuditError> {
+    pub(crate) async fn tile_within(
+        &self,
+        path: &TilePath,
+        size: u64,
+    ) -> Result<Vec<u8>, AuditError> {
         let (_, end) = path.leaf_range();
         if end > size {
             return Err(AuditError::OutOfRange(format!(
@@ -585,7 +596,7 @@ impl AuditLog {
     }
 
     /// Signs pending entries every `interval` until `shutdown` fires.
-    pub async fn run_checkpointer(
+    pub(crate) async fn run_checkpointer(
         self: Arc<Self>,
         interval: Duration,
         mut shutdown: tokio::sync::watch::Receiver<bool>,
@@ -620,6 +631,6 @@ fn to_signed(row: &crate::store::audit::CheckpointRow) -> Result<SignedCheckpoin
 }
 
 /// Hashes in the base64 form the C2SP formats use.
-pub fn encode_hashes(hashes: &[Hash]) -> Vec<String> {
+pub(crate) fn encode_hashes(hashes: &[Hash]) -> Vec<String> {
     hashes.iter().map(|hash| BASE64.encode(hash)).collect()
 }

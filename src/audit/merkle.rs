@@ -18,16 +18,16 @@ use ring::digest;
 pub type Hash = [u8; 32];
 
 /// `(level, index)` of a complete subtree; see the module documentation.
-pub type NodeId = (u8, u64);
+pub(crate) type NodeId = (u8, u64);
 
 /// Stored complete-subtree hashes, as fetched for the ids a `*_needs` call named.
-pub type StoredHashes = HashMap<NodeId, Hash>;
+pub(crate) type StoredHashes = HashMap<NodeId, Hash>;
 
 /// A hash that must be persisted: `(level, index, hash)`.
-pub type NewNode = (u8, u64, Hash);
+pub(crate) type NewNode = (u8, u64, Hash);
 
 /// Length in bytes of every hash in this module.
-pub const HASH_LEN: usize = 32;
+pub(crate) const HASH_LEN: usize = 32;
 
 /// A tree holding `u64::MAX` leaves is full: one more leaf would make its size
 /// unrepresentable in a checkpoint.
@@ -69,7 +69,7 @@ pub fn leaf_hash(entry: &[u8]) -> Hash {
 }
 
 /// RFC 6962 interior node hash: SHA-256(0x01 ‖ left ‖ right).
-pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
+pub(crate) fn node_hash(left: &Hash, right: &Hash) -> Hash {
     let mut input = [0u8; 1 + 2 * HASH_LEN];
     input[0] = 0x01;
     input[1..1 + HASH_LEN].copy_from_slice(left);
@@ -81,7 +81,7 @@ pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
 /// pairs are hashed and a level's odd last node moves up unchanged, which builds exactly the
 /// tree whose left subtree is the largest power of two below the size. For a list held in
 /// memory (a draw's eligible tokens): no frontier, no per-leaf allocation.
-pub fn root_of_leaves(mut level: Vec<Hash>) -> Hash {
+pub(crate) fn root_of_leaves(mut level: Vec<Hash>) -> Hash {
     if level.is_empty() {
         return empty_root();
     }
@@ -101,7 +101,7 @@ pub fn root_of_leaves(mut level: Vec<Hash>) -> Hash {
 }
 
 /// Root of the empty tree: SHA-256 of the empty string (RFC 6962 §2.1).
-pub fn empty_root() -> Hash {
+pub(crate) fn empty_root() -> Hash {
     to_hash(digest::digest(&digest::SHA256, b""))
 }
 
@@ -125,7 +125,7 @@ pub struct Frontier {
 
 impl Frontier {
     /// The frontier of the empty tree.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
@@ -181,7 +181,7 @@ impl Frontier {
     }
 
     /// Inverse of [`Frontier::to_bytes`]; the length must match the size exactly.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, MerkleError> {
+    pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self, MerkleError> {
         let (size_bytes, hashes) =
             bytes
                 .split_first_chunk::<8>()
@@ -221,7 +221,7 @@ impl Frontier {
 }
 
 /// Node ids needed by [`inclusion_proof`].
-pub fn inclusion_proof_needs(index: u64, size: u64) -> Result<Vec<NodeId>, MerkleError> {
+pub(crate) fn inclusion_proof_needs(index: u64, size: u64) -> Result<Vec<NodeId>, MerkleError> {
     Ok(needs_of(&inclusion_spans(index, size)?))
 }
 
@@ -236,14 +236,17 @@ pub fn inclusion_proof(
 }
 
 /// Node ids needed by [`consistency_proof`].
-pub fn consistency_proof_needs(old_size: u64, new_size: u64) -> Result<Vec<NodeId>, MerkleError> {
+pub(crate) fn consistency_proof_needs(
+    old_size: u64,
+    new_size: u64,
+) -> Result<Vec<NodeId>, MerkleError> {
     Ok(needs_of(&consistency_spans(old_size, new_size)?))
 }
 
 /// RFC 6962 §2.1.2 consistency proof between tree sizes `old_size` and
 /// `new_size`. Empty when `old_size` is 0 or equals `new_size`, as there is
 /// nothing to prove.
-pub fn consistency_proof(
+pub(crate) fn consistency_proof(
     old_size: u64,
     new_size: u64,
     stored: &StoredHashes,
@@ -257,12 +260,12 @@ pub fn tree_root_needs(size: u64) -> Vec<NodeId> {
 }
 
 /// Root hash of the tree as it was at `size` leaves.
-pub fn tree_root(size: u64, stored: &StoredHashes) -> Result<Hash, MerkleError> {
+pub(crate) fn tree_root(size: u64, stored: &StoredHashes) -> Result<Hash, MerkleError> {
     Span::whole_tree(size).hash(stored)
 }
 
 /// Checks an inclusion proof as specified in RFC 9162 §2.1.3.2.
-pub fn verify_inclusion(
+pub(crate) fn verify_inclusion(
     leaf: &Hash,
     index: u64,
     size: u64,
@@ -310,7 +313,7 @@ pub fn verify_inclusion(
 /// tree with `old_root`, as specified in RFC 9162 §2.1.4.2. An empty old tree
 /// is consistent with everything and takes an empty proof; so does an
 /// unchanged tree, whose roots must then be equal.
-pub fn verify_consistency(
+pub(crate) fn verify_consistency(
     old_size: u64,
     new_size: u64,
     old_root: &Hash,
@@ -417,7 +420,7 @@ impl MemoryTree {
     }
 
     /// Appends an already computed leaf hash and returns its index.
-    pub fn append_leaf_hash(&mut self, leaf: Hash) -> Result<u64, MerkleError> {
+    pub(crate) fn append_leaf_hash(&mut self, leaf: Hash) -> Result<u64, MerkleError> {
         let index = self.frontier.size();
         for (level, node_index, hash) in self.frontier.append(leaf)? {
             let level = usize::from(level);
@@ -433,13 +436,13 @@ impl MemoryTree {
     }
 
     /// The stored hash of node `(level, index)`, if that subtree is complete.
-    pub fn node(&self, level: u8, index: u64) -> Option<Hash> {
+    pub(crate) fn node(&self, level: u8, index: u64) -> Option<Hash> {
         let row = self.levels.get(usize::from(level))?;
         row.get(usize::try_from(index).ok()?).copied()
     }
 
     /// What a database query for `needs` returns: the subset that exists.
-    pub fn lookup(&self, needs: &[NodeId]) -> StoredHashes {
+    pub(crate) fn lookup(&self, needs: &[NodeId]) -> StoredHashes {
         needs
             .iter()
             .filter_map(|&(level, index)| Some(((level, index), self.node(level, index)?)))

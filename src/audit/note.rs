@@ -20,13 +20,13 @@ use crate::crypto::signing::{ED25519_PUBLIC_KEY_LEN, ED25519_SIGNATURE_LEN, Ed25
 /// The spec requires accepting at least 16 signatures and warns that
 /// post-quantum ones approach 5 kB; these bounds leave ample room for that
 /// while capping the work an attacker-supplied note can cause.
-pub const MAX_NOTE_BYTES: usize = 256 * 1024;
-pub const MAX_SIGNATURES: usize = 100;
+pub(crate) const MAX_NOTE_BYTES: usize = 256 * 1024;
+pub(crate) const MAX_SIGNATURES: usize = 100;
 
 /// Signature type byte of plain Ed25519 note signatures (signed-note).
-pub const ALGORITHM_ED25519: u8 = 0x01;
+pub(crate) const ALGORITHM_ED25519: u8 = 0x01;
 /// Signature type byte of timestamped Ed25519 cosignatures (tlog-cosignature).
-pub const ALGORITHM_COSIGNATURE_V1: u8 = 0x04;
+pub(crate) const ALGORITHM_COSIGNATURE_V1: u8 = 0x04;
 
 /// U+2014 EM DASH and a space start every signature line.
 const SIGNATURE_LINE_PREFIX: &str = "\u{2014} ";
@@ -36,7 +36,7 @@ const TIMESTAMP_LEN: usize = 8;
 const MAX_COSIGNATURE_TIMESTAMP: u64 = i64::MAX as u64;
 
 /// The 32-bit key id that, together with the key name, selects a verifier.
-pub type KeyId = [u8; KEY_ID_LEN];
+pub(crate) type KeyId = [u8; KEY_ID_LEN];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NoteError {
@@ -81,7 +81,7 @@ pub enum NoteError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Note {
     /// The signed text, including its final newline.
-    pub text: String,
+    pub(crate) text: String,
     pub signatures: Vec<NoteSignature>,
 }
 
@@ -90,13 +90,13 @@ pub struct Note {
 pub struct NoteSignature {
     pub name: String,
     pub key_id: KeyId,
-    pub sig: Vec<u8>,
+    pub(crate) sig: Vec<u8>,
 }
 
 impl Note {
     /// Parses a note strictly: any deviation from the spec is an error, so
     /// that a note has exactly one byte representation.
-    pub fn parse(input: &str) -> Result<Self, NoteError> {
+    pub(crate) fn parse(input: &str) -> Result<Self, NoteError> {
         check_note_bytes(input)?;
         // The text may itself contain blank lines; the spec makes the last
         // one the separator, which works because signature lines are never
@@ -128,7 +128,7 @@ impl Note {
 
     /// Serialises the note, validating it as [`Note::parse`] would, so the
     /// output always parses back to `self`.
-    pub fn format(&self) -> Result<String, NoteError> {
+    pub(crate) fn format(&self) -> Result<String, NoteError> {
         check_text(&self.text)?;
         if self.signatures.is_empty() {
             return Err(NoteError::NoSignatures);
@@ -157,7 +157,7 @@ impl Note {
 
 impl NoteSignature {
     /// The signature line, newline included.
-    pub fn to_line(&self) -> String {
+    pub(crate) fn to_line(&self) -> String {
         let mut blob = Vec::with_capacity(KEY_ID_LEN + self.sig.len());
         blob.extend_from_slice(&self.key_id);
         blob.extend_from_slice(&self.sig);
@@ -196,7 +196,7 @@ pub struct VerifiedNote {
 
 impl VerifiedNote {
     /// The authenticated text.
-    pub fn text(&self) -> &str {
+    pub(crate) fn text(&self) -> &str {
         &self.note.text
     }
 
@@ -207,7 +207,8 @@ impl VerifiedNote {
     }
 
     /// The trusted keys whose signatures verified, without repetition.
-    pub fn verified_by(&self) -> &[NoteVerifier] {
+    #[cfg(test)]
+    pub(crate) fn verified_by(&self) -> &[NoteVerifier] {
         &self.verified_by
     }
 }
@@ -219,7 +220,7 @@ impl VerifiedNote {
 /// matches a trusted key but does not verify rejects the whole note, as it
 /// means tampering or a broken signer; and at least one trusted signature
 /// must verify.
-pub fn open(input: &str, verifiers: &[NoteVerifier]) -> Result<VerifiedNote, NoteError> {
+pub(crate) fn open(input: &str, verifiers: &[NoteVerifier]) -> Result<VerifiedNote, NoteError> {
     let keys: Vec<_> = verifiers
         .iter()
         .map(|v| (&v.identity, &v.public_key))
@@ -286,23 +287,12 @@ pub struct NoteVerifier {
 }
 
 impl NoteVerifier {
-    pub fn new(name: &str, public_key: [u8; ED25519_PUBLIC_KEY_LEN]) -> Result<Self, NoteError> {
-        Ok(Self {
-            identity: KeyIdentity::new(name, ALGORITHM_ED25519, &public_key)?,
-            public_key,
-        })
-    }
-
     pub fn name(&self) -> &str {
         &self.identity.name
     }
 
     pub fn key_id(&self) -> KeyId {
         self.identity.key_id
-    }
-
-    pub fn public_key(&self) -> &[u8; ED25519_PUBLIC_KEY_LEN] {
-        &self.public_key
     }
 
     fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
@@ -364,7 +354,7 @@ impl CosignatureSigner {
 
     /// Cosigns a checkpoint's note text at `timestamp` (POSIX seconds),
     /// returning the signature line to append to the checkpoint note.
-    pub fn cosign(&self, text: &str, timestamp: u64) -> Result<NoteSignature, NoteError> {
+    pub(crate) fn cosign(&self, text: &str, timestamp: u64) -> Result<NoteSignature, NoteError> {
         check_text(text)?;
         let message = cosigned_message(text, timestamp)?;
         let signature = self.key.signer.sign(&message);
@@ -387,7 +377,10 @@ pub struct CosignatureVerifier {
 }
 
 impl CosignatureVerifier {
-    pub fn new(name: &str, public_key: [u8; ED25519_PUBLIC_KEY_LEN]) -> Result<Self, NoteError> {
+    pub(crate) fn new(
+        name: &str,
+        public_key: [u8; ED25519_PUBLIC_KEY_LEN],
+    ) -> Result<Self, NoteError> {
         Ok(Self {
             identity: KeyIdentity::new(name, ALGORITHM_COSIGNATURE_V1, &public_key)?,
             public_key,
@@ -402,19 +395,19 @@ impl CosignatureVerifier {
         self.identity.key_id
     }
 
-    pub fn public_key(&self) -> &[u8; ED25519_PUBLIC_KEY_LEN] {
+    pub(crate) fn public_key(&self) -> &[u8; ED25519_PUBLIC_KEY_LEN] {
         &self.public_key
     }
 
     /// Whether a signature line claims to be from this witness.
-    pub fn matches(&self, signature: &NoteSignature) -> bool {
+    pub(crate) fn matches(&self, signature: &NoteSignature) -> bool {
         self.identity.matches(signature)
     }
 
     /// Verifies a cosignature line over `text` and returns its timestamp.
     /// The timestamp is not compared with any clock: callers that care about
     /// freshness or future timestamps must check it themselves.
-    pub fn verify(&self, text: &str, signature: &NoteSignature) -> Result<u64, NoteError> {
+    pub(crate) fn verify(&self, text: &str, signature: &NoteSignature) -> Result<u64, NoteError> {
         let bad = || NoteError::BadSignature {
             name: signature.name.clone(),
             key_id: signature.key_id,
@@ -472,7 +465,7 @@ pub struct WitnessPolicy {
 pub struct WitnessCosignature {
     pub name: String,
     pub key_id: KeyId,
-    pub timestamp: u64,
+    pub(crate) timestamp: u64,
 }
 
 impl WitnessPolicy {
@@ -513,15 +506,11 @@ impl WitnessPolicy {
         &self.witnesses
     }
 
-    pub fn quorum(&self) -> usize {
-        self.quorum
-    }
-
     /// Counts distinct trusted witnesses with a valid cosignature on the
     /// note's text. A cosignature that claims to be from a trusted witness
     /// but does not verify rejects the note, as [`open`] does for log keys.
     /// Returns one entry per counted witness (its latest timestamp).
-    pub fn check(&self, note: &VerifiedNote) -> Result<Vec<WitnessCosignature>, NoteError> {
+    pub(crate) fn check(&self, note: &VerifiedNote) -> Result<Vec<WitnessCosignature>, NoteError> {
         let mut counted: Vec<Option<u64>> = vec![None; self.witnesses.len()];
         for signature in &note.note.signatures {
             let Some(position) = self.witnesses.iter().position(|w| w.matches(signature)) else {

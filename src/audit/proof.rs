@@ -9,9 +9,9 @@ use super::merkle::{self, HASH_LEN, Hash, MerkleError};
 use super::note::{MAX_NOTE_BYTES, Note, NoteVerifier, WitnessPolicy};
 
 /// First line of every proof.
-pub const PROOF_HEADER: &str = "c2sp.org/tlog-proof@v1";
+pub(crate) const PROOF_HEADER: &str = "c2sp.org/tlog-proof@v1";
 /// A tree with a 64-bit size is at most 64 levels deep.
-pub const MAX_PROOF_HASHES: usize = 64;
+pub(crate) const MAX_PROOF_HASHES: usize = 64;
 /// Room for the header lines (with generous extra data) plus the note.
 const MAX_PROOF_BYTES: usize = MAX_NOTE_BYTES + 64 * 1024;
 
@@ -146,7 +146,7 @@ impl TlogProof {
     }
 
     /// Verifies that `entry` is in the log `trust` describes.
-    pub fn verify_entry(
+    pub(crate) fn verify_entry(
         &self,
         entry: &[u8],
         trust: &LogTrust,

@@ -23,7 +23,7 @@ pub(crate) const MAX_ENTRY_LEN: usize = u16::MAX as usize;
 const MAX_TILE_LEVEL: u8 = 63 / TILE_HEIGHT;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TileError {
+pub(crate) enum TileError {
     #[error("malformed tile path {path:?}: {reason}")]
     MalformedPath { path: String, reason: &'static str },
     #[error("tile width {0} is outside 1..=256")]
@@ -46,7 +46,7 @@ pub enum TileError {
 
 /// What a [`TilePath`] names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum TileKind {
+pub(crate) enum TileKind {
     /// A hash tile at this tile level (Merkle level `8·level`).
     Hashes { level: u8 },
     /// An entry bundle (the entries under the level-0 tile of the same index).
@@ -56,7 +56,7 @@ pub enum TileKind {
 /// A hash tile or entry bundle: `tile/<L>/<N>[.p/<W>]` or
 /// `tile/entries/<N>[.p/<W>]`. Always one that can exist in some tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TilePath {
+pub(crate) struct TilePath {
     kind: TileKind,
     index: u64,
     /// 1..=256; 256 is a full tile, anything less a partial one.
@@ -64,11 +64,13 @@ pub struct TilePath {
 }
 
 impl TilePath {
-    pub fn hashes(level: u8, index: u64, width: u16) -> Result<Self, TileError> {
+    #[cfg(test)]
+    pub(crate) fn hashes(level: u8, index: u64, width: u16) -> Result<Self, TileError> {
         Self::new(TileKind::Hashes { level }, index, width)
     }
 
-    pub fn entries(index: u64, width: u16) -> Result<Self, TileError> {
+    #[cfg(test)]
+    pub(crate) fn entries(index: u64, width: u16) -> Result<Self, TileError> {
         Self::new(TileKind::Entries, index, width)
     }
 
@@ -92,24 +94,26 @@ impl TilePath {
         Ok(tile)
     }
 
-    pub fn kind(&self) -> TileKind {
-        self.kind
-    }
-
-    pub fn index(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn index(&self) -> u64 {
         self.index
     }
 
-    pub fn width(&self) -> u16 {
+    #[cfg(test)]
+    pub(crate) fn width(&self) -> u16 {
         self.width
     }
 
-    pub fn is_partial(&self) -> bool {
+    pub(crate) fn kind(&self) -> TileKind {
+        self.kind
+    }
+
+    pub(crate) fn is_partial(&self) -> bool {
         self.width < TILE_WIDTH
     }
 
     /// The leaves `[start, end)` this tile's hashes (or entries) cover.
-    pub fn leaf_range(&self) -> (u64, u64) {
+    pub(crate) fn leaf_range(&self) -> (u64, u64) {
         let shift = self.leaves_per_hash_log2();
         let first = self.index * u64::from(TILE_WIDTH);
         (first << shift, (first + u64::from(self.width)) << shift)
@@ -284,8 +288,8 @@ pub(crate) fn decode_entry_bundle(bundle: &[u8]) -> Result<Vec<&[u8]>, TileError
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct TileVerification {
     pub entries: u64,
-    pub entry_bundles: u64,
-    pub hash_tiles: u64,
+    pub(crate) entry_bundles: u64,
+    pub(crate) hash_tiles: u64,
 }
 
 /// Why an export does not verify. Blame is assigned using the checkpoint's

@@ -39,11 +39,11 @@ use crate::store::{ConnectOptions, Store, StoreError};
 use crate::tls::{self, TlsOptions};
 
 /// tlog-witness: "The client MUST NOT send more than 63 consistency proof lines."
-pub const MAX_PROOF_LINES: usize = 63;
+pub(crate) const MAX_PROOF_LINES: usize = 63;
 /// A request is an old-size line, at most 63 proof lines of 45 bytes and a checkpoint note. A
 /// checkpoint with a few dozen signatures fits in a few kilobytes; this leaves ample room while
 /// bounding what an unauthenticated client can make the witness read.
-pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_REQUEST_BYTES: usize = 64 * 1024;
 /// The body of a 409 answer: the witness's latest cosigned size.
 pub const SIZE_CONTENT_TYPE: &str = "text/x.tlog.size";
 /// Cosignature lines from one witness; the log reads no more than this from an answer.
@@ -67,7 +67,7 @@ pub struct AddCheckpointRequest {
 
 /// Why a request body is malformed; each message says what is expected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RequestError {
+pub(crate) enum RequestError {
     #[error("the request body is larger than {MAX_REQUEST_BYTES} bytes")]
     TooLarge,
     #[error("the request body is not UTF-8 text")]
@@ -90,7 +90,7 @@ pub enum RequestError {
 impl AddCheckpointRequest {
     /// Parses a request body strictly: every line ends in a newline, sizes are canonical
     /// decimals and hashes canonical padded base64.
-    pub fn parse(body: &[u8]) -> Result<Self, RequestError> {
+    pub(crate) fn parse(body: &[u8]) -> Result<Self, RequestError> {
         if body.len() > MAX_REQUEST_BYTES {
             return Err(RequestError::TooLarge);
         }
@@ -189,7 +189,7 @@ impl FromStr for TrustedLog {
 /// Why the witness refused a request; [`AddCheckpointError::status`] is the tlog-witness
 /// status code for each.
 #[derive(Debug, thiserror::Error)]
-pub enum AddCheckpointError {
+pub(crate) enum AddCheckpointError {
     #[error("{0}")]
     Malformed(String),
     #[error("this witness does not follow the log {0:?}")]
@@ -207,7 +207,7 @@ pub enum AddCheckpointError {
 }
 
 impl AddCheckpointError {
-    pub fn status(&self) -> StatusCode {
+    pub(crate) fn status(&self) -> StatusCode {
         match self {
             Self::Malformed(_) => StatusCode::BAD_REQUEST,
             Self::UnknownOrigin(_) => StatusCode::NOT_FOUND,
@@ -253,7 +253,7 @@ pub struct Witness {
 }
 
 impl Witness {
-    pub fn new(
+    pub(crate) fn new(
         store: Store,
         clock: SharedClock,
         signer: CosignatureSigner,
@@ -287,7 +287,7 @@ impl Witness {
     }
 
     /// This witness's cosignature verifier key, for the logs' and verifiers' configuration.
-    pub fn verifier(&self) -> CosignatureVerifier {
+    pub(crate) fn verifier(&self) -> CosignatureVerifier {
         self.signer.verifier()
     }
 
@@ -296,7 +296,7 @@ impl Witness {
     /// The checks run in the order tlog-witness lists them. Reading the stored state, checking
     /// the request against it and storing the new state happen in one transaction that holds
     /// the state's lock, so two concurrent requests cannot roll the state back.
-    pub async fn add_checkpoint(&self, body: &[u8]) -> Result<String, AddCheckpointError> {
+    pub(crate) async fn add_checkpoint(&self, body: &[u8]) -> Result<String, AddCheckpointError> {
         let result = self.check_and_cosign(body).await;
         let outcome = match &result {
             Ok(_) => "cosigned",
@@ -417,7 +417,9 @@ impl WitnessState {
 
 /// Every log a witness database holds a cosigned checkpoint for, by origin: what the
 /// supervisory body compares with the checkpoint the log serves (`sealdraw witness show`).
-pub async fn stored_states(store: &Store) -> Result<Vec<(String, WitnessState)>, StoreError> {
+pub(crate) async fn stored_states(
+    store: &Store,
+) -> Result<Vec<(String, WitnessState)>, StoreError> {
     let mut tx = store.read().await?;
     let rows = tx.witness_states().await?;
     tx.rollback().await?;
@@ -583,7 +585,7 @@ async fn not_found() -> HttpResponse {
 // ---------------------------------------------------------------------------------------------
 
 /// One configured witness.
-pub struct RemoteWitness {
+pub(crate) struct RemoteWitness {
     verifier: CosignatureVerifier,
     /// The full `…/add-checkpoint` URL.
     endpoint: String,
@@ -594,36 +596,32 @@ pub struct RemoteWitness {
 }
 
 impl RemoteWitness {
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         self.verifier.name()
     }
 
-    pub fn verifier(&self) -> &CosignatureVerifier {
-        &self.verifier
-    }
-
-    pub fn known_size(&self) -> Option<u64> {
+    pub(crate) fn known_size(&self) -> Option<u64> {
         *self
             .known_size
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub fn set_known_size(&self, size: u64) {
+    pub(crate) fn set_known_size(&self, size: u64) {
         *self
             .known_size
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(size);
     }
 
-    pub fn last_failure(&self) -> Option<Millis> {
+    pub(crate) fn last_failure(&self) -> Option<Millis> {
         *self
             .last_failure
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub fn set_last_failure(&self, at: Option<Millis>) {
+    pub(crate) fn set_last_failure(&self, at: Option<Millis>) {
         *self
             .last_failure
             .lock()
@@ -633,7 +631,7 @@ impl RemoteWitness {
 
 /// Why a witness did not cosign.
 #[derive(Debug, thiserror::Error)]
-pub enum SubmitError {
+pub(crate) enum SubmitError {
     #[error("no answer within {0:?}")]
     Timeout(Duration),
     #[error("cannot reach the witness: {0}")]
@@ -650,7 +648,7 @@ pub enum SubmitError {
 
 impl SubmitError {
     /// A bounded label for metrics.
-    pub fn label(&self) -> &'static str {
+    pub(crate) fn label(&self) -> &'static str {
         match self {
             Self::Timeout(_) => "timeout",
             Self::Transport(_) => "transport",
@@ -663,7 +661,7 @@ impl SubmitError {
 }
 
 /// The witnesses a log submits its checkpoints to, with the HTTPS client that reaches them.
-pub struct WitnessPool {
+pub(crate) struct WitnessPool {
     client: reqwest::Client,
     witnesses: Vec<RemoteWitness>,
     quorum: usize,
@@ -672,7 +670,7 @@ pub struct WitnessPool {
 
 impl WitnessPool {
     /// From `[audit]` settings (already validated); `None` when no witness is configured.
-    pub fn from_settings(settings: &AuditSettings) -> anyhow::Result<Option<Self>> {
+    pub(crate) fn from_settings(settings: &AuditSettings) -> anyhow::Result<Option<Self>> {
         if settings.witnesses.is_empty() {
             return Ok(None);
         }
@@ -711,27 +709,27 @@ impl WitnessPool {
         }))
     }
 
-    pub fn witnesses(&self) -> &[RemoteWitness] {
+    pub(crate) fn witnesses(&self) -> &[RemoteWitness] {
         &self.witnesses
     }
 
-    pub fn quorum(&self) -> usize {
+    pub(crate) fn quorum(&self) -> usize {
         self.quorum
     }
 
-    pub fn timeout(&self) -> Duration {
+    pub(crate) fn timeout(&self) -> Duration {
         self.timeout
     }
 
     /// Whether `note` carries a signature line claiming to be from `witness` (verified when it
     /// was added).
-    pub fn has_cosigned(witness: &RemoteWitness, note: &Note) -> bool {
+    pub(crate) fn has_cosigned(witness: &RemoteWitness, note: &Note) -> bool {
         note.signatures.iter().any(|s| witness.verifier.matches(s))
     }
 
     /// One `add-checkpoint` call. Returns the witness's cosignatures on the checkpoint, each
     /// verified with the witness's key; lines from other keys are ignored, as the spec asks.
-    pub async fn add_checkpoint(
+    pub(crate) async fn add_checkpoint(
         &self,
         witness: &RemoteWitness,
         request: &AddCheckpointRequest,

@@ -1,9 +1,9 @@
 //! Who is calling and what they may do: argon2id passwords, opaque bearer tokens, TOTP, login
 //! throttling, client-certificate identities, and the one table of role permissions.
 
-pub(crate) mod password;
+pub mod password;
 pub(crate) mod service;
-pub(crate) mod token;
+pub mod token;
 pub mod totp;
 
 pub use service::{AuthError, AuthService, IssuedToken, LoginRequest, NewAccountRequest};
@@ -32,7 +32,7 @@ impl Role {
 
 /// Everything a caller can ask to do. Every route names exactly one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Permission {
+pub(crate) enum Permission {
     /// Own account, own session: every role.
     Session,
     /// Create, list, disable accounts and revoke their tokens.
@@ -72,7 +72,7 @@ pub enum Permission {
 }
 
 /// The single place that says which role may do what.
-pub fn permits(role: Role, permission: Permission) -> bool {
+pub(crate) fn permits(role: Role, permission: Permission) -> bool {
     use Permission::*;
     use Role::*;
     match permission {
@@ -98,25 +98,25 @@ pub fn permits(role: Role, permission: Permission) -> bool {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum AuthMethod {
+pub(crate) enum AuthMethod {
     BearerToken,
     ClientCertificate,
 }
 
 /// An authenticated caller. Carries the token digest (never the token) so logout can revoke it.
 #[derive(Debug, Clone)]
-pub struct Principal {
-    pub account_id: String,
+pub(crate) struct Principal {
+    pub(crate) account_id: String,
     pub username: String,
     pub role: Role,
     pub center_name: Option<String>,
     pub region_code: Option<String>,
-    pub method: AuthMethod,
-    pub token_digest: Option<[u8; 32]>,
+    pub(crate) method: AuthMethod,
+    pub(crate) token_digest: Option<[u8; 32]>,
 }
 
 impl Principal {
-    pub fn require(&self, permission: Permission) -> Result<(), AuthError> {
+    pub(crate) fn require(&self, permission: Permission) -> Result<(), AuthError> {
         if permits(self.role, permission) {
             Ok(())
         } else {

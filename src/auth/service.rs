@@ -65,14 +65,13 @@ pub enum AuthError {
 pub struct LoginRequest {
     pub username: String,
     pub password: SecretString,
-    pub totp: Option<String>,
+    pub(crate) totp: Option<String>,
     pub address: Option<IpAddr>,
 }
 
 pub struct IssuedToken {
     pub token: BearerToken,
-    pub expires_at: Millis,
-    pub principal: Principal,
+    pub(crate) expires_at: Millis,
 }
 
 pub struct NewAccountRequest {
@@ -85,7 +84,7 @@ pub struct NewAccountRequest {
 
 /// What account creation hands back once: the TOTP secret to enrol, for roles that need one.
 pub struct CreatedAccount {
-    pub account_id: String,
+    pub(crate) account_id: String,
     pub totp_secret: Option<Zeroizing<Vec<u8>>>,
 }
 
@@ -122,21 +121,21 @@ pub(crate) const ACTIVATION_VALIDITY_MILLIS: i64 = 7 * 24 * 3_600_000;
 
 /// An expert login as issued: shown once to the admin, who passes it on. No `Debug`.
 pub struct IssuedActivation {
-    pub account_id: String,
+    pub(crate) account_id: String,
     pub username: String,
     pub code: Zeroizing<String>,
-    pub expires_at: Millis,
+    pub(crate) expires_at: Millis,
 }
 
 /// An account as the administrators' list shows it: what it is, never how it logs in.
-pub struct AccountListing {
+pub(crate) struct AccountListing {
     pub id: String,
     pub username: String,
     pub role: Role,
     pub center_name: Option<String>,
     pub region_code: Option<String>,
-    pub disabled: bool,
-    pub created_at: Millis,
+    pub(crate) disabled: bool,
+    pub(crate) created_at: Millis,
 }
 
 const ADDRESS_LIMITER_PRUNE_AT: usize = 10_000;
@@ -146,7 +145,7 @@ const ADDRESS_LIMITER_PRUNE_AT: usize = 10_000;
 const LOGIN_CLAIM_MILLIS: i64 = 10_000;
 
 impl AuthService {
-    pub fn new(deps: &Deps, settings: AuthSettings) -> Result<Self, AuthError> {
+    pub(crate) fn new(deps: &Deps, settings: AuthSettings) -> Result<Self, AuthError> {
         let Deps {
             store,
             clock,
@@ -183,7 +182,7 @@ impl AuthService {
     /// account has logged in from before, or with a one-time code; per address, an allowance
     /// whatever the username. Throttle state is keyed by blind indexes and treats names that
     /// exist and names that do not alike.
-    pub async fn login(&self, request: LoginRequest) -> Result<IssuedToken, AuthError> {
+    pub(crate) async fn login(&self, request: LoginRequest) -> Result<IssuedToken, AuthError> {
         validate_username(&request.username)?;
         if request.password.expose_secret().len() > password::MAX_PASSWORD_BYTES {
             return Err(AuthError::InvalidInput {
@@ -284,11 +283,7 @@ impl AuthService {
         }
         tx.commit().await?;
         tracing::info!(account_id = %principal.account_id, role = principal.role.as_str(), "login");
-        Ok(IssuedToken {
-            token,
-            expires_at,
-            principal,
-        })
+        Ok(IssuedToken { token, expires_at })
     }
 
     /// The throttle's key for a username from all addresses.
@@ -355,7 +350,7 @@ impl AuthService {
     }
 
     /// Resolves a bearer token, enforcing idle and absolute expiry, revocation and disabling.
-    pub async fn authenticate_token(&self, presented: &str) -> Result<Principal, AuthError> {
+    pub(crate) async fn authenticate_token(&self, presented: &str) -> Result<Principal, AuthError> {
         if !token::looks_like_token(presented) {
             return Err(AuthError::TokenEnded);
         }
@@ -385,7 +380,7 @@ impl AuthService {
     }
 
     /// Resolves a verified client certificate (SHA-256 of its DER) to its center account.
-    pub async fn authenticate_certificate(
+    pub(crate) async fn authenticate_certificate(
         &self,
         fingerprint: &[u8; 32],
     ) -> Result<Principal, AuthError> {
@@ -400,7 +395,7 @@ impl AuthService {
         }
     }
 
-    pub async fn logout(&self, principal: &Principal) -> Result<(), AuthError> {
+    pub(crate) async fn logout(&self, principal: &Principal) -> Result<(), AuthError> {
         if let Some(digest) = principal.token_digest {
             let mut tx = self.store.write().await?;
             tx.revoke_token(&digest, self.clock.now_millis()).await?;
@@ -411,7 +406,7 @@ impl AuthService {
 
     /// Every account, oldest first, for the administrators' list: no password hash, no TOTP
     /// secret.
-    pub async fn list_accounts(&self) -> Result<Vec<AccountListing>, StoreError> {
+    pub(crate) async fn list_accounts(&self) -> Result<Vec<AccountListing>, StoreError> {
         let mut tx = self.store.read().await?;
         let accounts = tx.list_accounts().await?;
         tx.rollback().await?;
@@ -556,7 +551,7 @@ impl AuthService {
     }
 
     /// The expert chooses a password with the one-time code. Any mismatch gets the same answer.
-    pub async fn activate(
+    pub(crate) async fn activate(
         &self,
         username: &str,
         code: &str,
@@ -650,7 +645,11 @@ impl AuthService {
         Ok(())
     }
 
-    pub async fn revoke_all_tokens(&self, username: &str, actor: Actor) -> Result<u64, AuthError> {
+    pub(crate) async fn revoke_all_tokens(
+        &self,
+        username: &str,
+        actor: Actor,
+    ) -> Result<u64, AuthError> {
         let now = self.clock.now_millis();
         could_exist(username)?;
         let mut tx = self.store.write().await?;

@@ -13,7 +13,7 @@ const PREFIX: &str = "sdt_";
 pub struct BearerToken(Zeroizing<String>);
 
 impl BearerToken {
-    pub fn generate(rng: &Rng) -> Result<Self, RandomnessUnavailable> {
+    pub(crate) fn generate(rng: &Rng) -> Result<Self, RandomnessUnavailable> {
         let bytes = Zeroizing::new(rng.bytes::<32>()?);
         Ok(Self(Zeroizing::new(format!(
             "{PREFIX}{}",
@@ -21,11 +21,11 @@ impl BearerToken {
         ))))
     }
 
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 
-    pub fn digest(&self) -> [u8; 32] {
+    pub(crate) fn digest(&self) -> [u8; 32] {
         digest_of(&self.0)
     }
 }

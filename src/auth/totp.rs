@@ -7,12 +7,12 @@ use zeroize::Zeroizing;
 use crate::clock::Millis;
 use crate::crypto::constant_time_eq;
 
-pub const STEP_SECONDS: i64 = 30;
-pub const SECRET_BYTES: usize = 20;
+pub(crate) const STEP_SECONDS: i64 = 30;
+pub(crate) const SECRET_BYTES: usize = 20;
 
 /// Returns the time step the code belongs to (current, previous or next, to allow for clock
 /// drift), or `None`. The caller must reject steps already used.
-pub fn matching_step(secret: &Zeroizing<Vec<u8>>, code: &str, now: Millis) -> Option<i64> {
+pub(crate) fn matching_step(secret: &Zeroizing<Vec<u8>>, code: &str, now: Millis) -> Option<i64> {
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -36,7 +36,11 @@ pub fn current_code(secret: &[u8], now: Millis) -> Option<String> {
 }
 
 /// The provisioning URI that authenticator apps scan.
-pub fn provisioning_uri(secret: &[u8], issuer: &str, username: &str) -> Option<Zeroizing<String>> {
+pub(crate) fn provisioning_uri(
+    secret: &[u8],
+    issuer: &str,
+    username: &str,
+) -> Option<Zeroizing<String>> {
     let totp = TOTP::new(
         Algorithm::SHA1,
         6,

@@ -55,19 +55,19 @@ pub(crate) struct AuditBenchOptions {
     /// Entries appended per timed run, for each B.
     pub entries: u64,
     /// Timed runs per figure; medians are reported.
-    pub runs: u64,
+    pub(crate) runs: u64,
     /// A PostgreSQL server URL; a fresh database is created there and dropped at the end.
-    pub postgres: Option<String>,
-    pub skip_verify: bool,
+    pub(crate) postgres: Option<String>,
+    pub(crate) skip_verify: bool,
     /// Entries in the exported log that is verified.
-    pub verify_entries: u64,
+    pub(crate) verify_entries: u64,
     /// Where scratch databases and the export go; its filesystem decides what fsync costs.
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     pub origin: String,
     pub max_connections: u32,
     pub acquire_timeout: Duration,
     /// The command line that reproduces this run, as printed in the report.
-    pub command: String,
+    pub(crate) command: String,
 }
 
 /// Runs the whole benchmark and returns the Markdown report.

@@ -60,14 +60,14 @@ const AVOIDED_REGION: &str = "420100";
 const PASSWORD: &str = "bench draw center passphrase";
 
 pub(crate) struct DrawBenchOptions {
-    pub experts: usize,
-    pub clients: Vec<usize>,
+    pub(crate) experts: usize,
+    pub(crate) clients: Vec<usize>,
     /// Timed draws per client count and run.
     pub draws: u64,
-    pub runs: u64,
-    pub postgres: Option<String>,
-    pub dir: PathBuf,
-    pub command: String,
+    pub(crate) runs: u64,
+    pub(crate) postgres: Option<String>,
+    pub(crate) dir: PathBuf,
+    pub(crate) command: String,
 }
 
 /// One client count on one backend: per-run figures, reported as medians over runs.

@@ -22,11 +22,11 @@ use crate::pool::{PoolService, demo};
 pub(crate) const DEFAULT_SIZES: [usize; 2] = [12_000, 100_000];
 
 pub(crate) struct PoolBenchOptions {
-    pub sizes: Vec<usize>,
-    pub runs: u64,
-    pub postgres: Option<String>,
-    pub dir: PathBuf,
-    pub command: String,
+    pub(crate) sizes: Vec<usize>,
+    pub(crate) runs: u64,
+    pub(crate) postgres: Option<String>,
+    pub(crate) dir: PathBuf,
+    pub(crate) command: String,
 }
 
 struct Row {

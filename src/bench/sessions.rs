@@ -73,12 +73,12 @@ const ECHO_ROUNDS: usize = 2_000;
 const ECHO_BYTES: usize = 160;
 
 pub(crate) struct SessionsBenchOptions {
-    pub connections: usize,
-    pub sessions_of: usize,
-    pub postgres: Option<String>,
-    pub runs: u64,
-    pub dir: PathBuf,
-    pub command: String,
+    pub(crate) connections: usize,
+    pub(crate) sessions_of: usize,
+    pub(crate) postgres: Option<String>,
+    pub(crate) runs: u64,
+    pub(crate) dir: PathBuf,
+    pub(crate) command: String,
 }
 
 /// One arrangement of servers.

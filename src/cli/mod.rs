@@ -27,7 +27,7 @@ use crate::startup;
     version,
     about = "Secure expert draw and remote evaluation server"
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// TOML settings file (also SEALDRAW_CONFIG); SEALDRAW__SECTION__KEY variables override it.
     #[arg(long, global = true, env = "SEALDRAW_CONFIG")]
     config: Option<PathBuf>,

@@ -82,7 +82,7 @@ fn etag_of(bytes: &[u8]) -> String {
     format!("\"{}\"", hex::encode(&digest.as_ref()[..12]))
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(to_console))
         .route("/console", web::get().to(to_console))
         .route("/console/", web::get().to(index))

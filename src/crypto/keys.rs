@@ -61,7 +61,7 @@ pub(crate) const RELOAD_CHECK_INTERVAL: Duration = Duration::from_secs(5);
 /// through [`LogKey::signer`] and never sees the key itself.
 pub struct LogKey {
     pub id: String,
-    pub active: bool,
+    pub(crate) active: bool,
     pub signer: Arc<Ed25519Signer>,
 }
 
@@ -131,7 +131,7 @@ impl KeyRing {
 
     /// Starts a sealing-key rotation: a new master key becomes active for new values; the old
     /// ones stay so existing values open until they are re-sealed. Returns the new key id.
-    pub fn add_sealing_key(
+    pub(crate) fn add_sealing_key(
         path: &Path,
         rng: &Rng,
         created_at: &str,
@@ -149,7 +149,7 @@ impl KeyRing {
     }
 
     /// Re-reads the sealing keys from the key file.
-    pub fn reload_sealing_keys(&self) -> Result<(), KeyFileError> {
+    pub(crate) fn reload_sealing_keys(&self) -> Result<(), KeyFileError> {
         let Some(path) = &self.source else {
             return Ok(());
         };
@@ -188,7 +188,11 @@ impl KeyRing {
 
     /// Starts a log key rotation: adds a new active log signing key beside the current ones,
     /// so checkpoints carry both signatures until the old key is retired. Returns the new id.
-    pub fn add_log_key(path: &Path, rng: &Rng, created_at: &str) -> Result<String, KeyFileError> {
+    pub(crate) fn add_log_key(
+        path: &Path,
+        rng: &Rng,
+        created_at: &str,
+    ) -> Result<String, KeyFileError> {
         let mut file = read_key_file(path)?;
         let id = new_key_id("log", rng, created_at)?;
         let seed = Zeroizing::new(rng.bytes::<32>().map_err(|_| KeyFileError::Randomness)?);
@@ -202,7 +206,7 @@ impl KeyRing {
     }
 
     /// Ends a rotation: the key stops signing. Refuses to retire the last active key.
-    pub fn retire_log_key(path: &Path, id: &str) -> Result<(), KeyFileError> {
+    pub(crate) fn retire_log_key(path: &Path, id: &str) -> Result<(), KeyFileError> {
         let mut file = read_key_file(path)?;
         let active_others = file
             .log_signing
@@ -274,18 +278,18 @@ impl KeyRing {
         })
     }
 
-    pub fn suite(&self) -> Suite {
+    pub(crate) fn suite(&self) -> Suite {
         self.suite
     }
 
-    pub fn active_sealing_key_id(&self) -> String {
+    pub(crate) fn active_sealing_key_id(&self) -> String {
         self.sealing_key(None)
             .map(|k| k.id.clone())
             .unwrap_or_default()
     }
 
     /// Every sealing key the ring can open with, oldest first (ids only).
-    pub fn sealing_key_ids(&self) -> Vec<String> {
+    pub(crate) fn sealing_key_ids(&self) -> Vec<String> {
         self.sealing
             .read()
             .map(|keys| keys.keys.iter().map(|k| k.id.clone()).collect())
@@ -293,7 +297,12 @@ impl KeyRing {
     }
 
     /// Seals under the active master key (after noticing a rotation, at most every few seconds).
-    pub fn seal(&self, rng: &Rng, context: &str, plaintext: &[u8]) -> Result<Vec<u8>, SealError> {
+    pub(crate) fn seal(
+        &self,
+        rng: &Rng,
+        context: &str,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, SealError> {
         self.reload_now_and_then();
         let key = self
             .sealing_key(None)
@@ -322,7 +331,7 @@ impl KeyRing {
     /// One step of a sealing-key rotation: a value sealed under an older master key, sealed
     /// again for the same `context` under the active one; `None` if it is under the active key
     /// already. Walking the stored values is the caller's part (`rotation::reseal_all`).
-    pub fn reseal(
+    pub(crate) fn reseal(
         &self,
         rng: &Rng,
         context: &str,
@@ -344,12 +353,12 @@ impl KeyRing {
     }
 
     /// HMAC under the token key, for pseudonymous tokens.
-    pub fn token_mac(&self, parts: &[&[u8]]) -> [u8; 32] {
+    pub(crate) fn token_mac(&self, parts: &[&[u8]]) -> [u8; 32] {
         super::hmac_sha256(self.token_key.expose(), parts)
     }
 
     /// HMAC under the token key of many messages starting with `prefix` (see [`HmacPrefix`]).
-    pub fn token_macs(&self, prefix: &[u8]) -> super::HmacPrefix {
+    pub(crate) fn token_macs(&self, prefix: &[u8]) -> super::HmacPrefix {
         super::HmacPrefix::new(self.token_key.expose(), prefix)
     }
 
@@ -367,12 +376,12 @@ impl KeyRing {
 
 /// Which keys a ring holds, by id: what administrators and supervisors may see. No key
 /// material.
-pub struct KeyIds {
-    pub suite: Suite,
+pub(crate) struct KeyIds {
+    pub(crate) suite: Suite,
     /// The master key new values are sealed under.
-    pub active_sealing_key: String,
+    pub(crate) active_sealing_key: String,
     /// Every sealing key the ring can still open with.
-    pub sealing_keys: Vec<String>,
+    pub(crate) sealing_keys: Vec<String>,
     /// Every log key's id, and whether it still signs.
     pub log_keys: Vec<(String, bool)>,
 }
@@ -384,11 +393,11 @@ pub struct KeyIds {
 pub struct KeyInventory(Arc<KeyRing>);
 
 impl KeyInventory {
-    pub fn new(keys: Arc<KeyRing>) -> Self {
+    pub(crate) fn new(keys: Arc<KeyRing>) -> Self {
         Self(keys)
     }
 
-    pub fn ids(&self) -> KeyIds {
+    pub(crate) fn ids(&self) -> KeyIds {
         let keys = &self.0;
         KeyIds {
             suite: keys.suite(),

@@ -4,8 +4,8 @@
 //! Primitives are grouped behind [`Suite`] so a national-crypto suite (SM2/SM3/SM4) can be added
 //! beside the international one without touching callers.
 
-pub(crate) mod keys;
-pub(crate) mod rng;
+pub mod keys;
+pub mod rng;
 pub mod seal;
 pub(crate) mod signing;
 pub mod witness_key;
@@ -20,7 +20,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 /// The cipher suites a deployment can run. Only the international suite exists today.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Suite {
+pub(crate) enum Suite {
     /// Ed25519, AES-256-GCM, HMAC-SHA256, SHA-256.
     Intl2024,
 }
@@ -31,7 +31,7 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
     out
 }
 
-pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+pub(crate) fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
     let key = hmac::Key::new(hmac::HMAC_SHA256, key);
     let mut ctx = hmac::Context::with_key(&key);
     for part in parts {
@@ -48,17 +48,17 @@ pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
 /// per eligible token) and building the key per call was most of their cost (BENCHMARKS.md,
 /// Draws). `mac(parts)` equals [`hmac_sha256`]`(key, [prefix, parts…])`.
 #[derive(Clone)]
-pub struct HmacPrefix(hmac::Context);
+pub(crate) struct HmacPrefix(hmac::Context);
 
 impl HmacPrefix {
-    pub fn new(key: &[u8], prefix: &[u8]) -> Self {
+    pub(crate) fn new(key: &[u8], prefix: &[u8]) -> Self {
         let key = hmac::Key::new(hmac::HMAC_SHA256, key);
         let mut context = hmac::Context::with_key(&key);
         context.update(prefix);
         Self(context)
     }
 
-    pub fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
+    pub(crate) fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
         let mut context = self.0.clone();
         for part in parts {
             context.update(part);
@@ -70,7 +70,7 @@ impl HmacPrefix {
 }
 
 /// Comparison whose duration does not depend on where the inputs first differ.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
@@ -80,14 +80,14 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// Bytes that must never be printed and are wiped when dropped. Deliberately has no `Debug`,
 /// `Display` or `Serialize`.
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
-pub struct SecretBytes(Vec<u8>);
+pub(crate) struct SecretBytes(Vec<u8>);
 
 impl SecretBytes {
-    pub fn new(bytes: Vec<u8>) -> Self {
+    pub(crate) fn new(bytes: Vec<u8>) -> Self {
         Self(bytes)
     }
 
-    pub fn expose(&self) -> &[u8] {
+    pub(crate) fn expose(&self) -> &[u8] {
         &self.0
     }
 }

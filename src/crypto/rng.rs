@@ -13,7 +13,7 @@ pub(crate) trait RandomSource: Send + Sync + 'static {
 
 #[derive(Debug, thiserror::Error)]
 #[error("the system random number generator failed")]
-pub struct RandomnessUnavailable;
+pub(crate) struct RandomnessUnavailable;
 
 #[derive(Clone)]
 pub struct Rng(Arc<dyn RandomSource>);
@@ -23,7 +23,7 @@ impl Rng {
         clippy::disallowed_methods,
         reason = "the CSPRNG handle: the one place that creates the operating system's generator"
     )]
-    pub fn system() -> Self {
+    pub(crate) fn system() -> Self {
         Self(Arc::new(
             SystemRandomSource(ring::rand::SystemRandom::new()),
         ))
@@ -34,11 +34,11 @@ impl Rng {
         Self(Arc::new(HmacDrbg::new(seed)))
     }
 
-    pub fn fill(&self, dest: &mut [u8]) -> Result<(), RandomnessUnavailable> {
+    pub(crate) fn fill(&self, dest: &mut [u8]) -> Result<(), RandomnessUnavailable> {
         self.0.fill(dest)
     }
 
-    pub fn bytes<const N: usize>(&self) -> Result<[u8; N], RandomnessUnavailable> {
+    pub(crate) fn bytes<const N: usize>(&self) -> Result<[u8; N], RandomnessUnavailable> {
         let mut out = [0u8; N];
         self.fill(&mut out)?;
         Ok(out)

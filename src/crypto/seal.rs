@@ -24,13 +24,13 @@ pub enum SealError {
     DoesNotOpen,
 }
 
-pub struct SealingKey {
+pub(crate) struct SealingKey {
     pub(super) id: String,
     pub(super) key: LessSafeKey,
 }
 
 impl SealingKey {
-    pub fn new(id: String, key_bytes: &[u8; 32]) -> Self {
+    pub(crate) fn new(id: String, key_bytes: &[u8; 32]) -> Self {
         // Invariant: AES-256 keys are exactly 32 bytes, which the array type guarantees.
         let unbound = UnboundKey::new(&AES_256_GCM, key_bytes).expect("32-byte AES-256 key");
         Self {
@@ -39,11 +39,12 @@ impl SealingKey {
         }
     }
 
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
-    pub fn seal(&self, rng: &Rng, context: &str, plaintext: &[u8]) -> Result<Vec<u8>, SealError> {
+    pub(crate) fn seal(
+        &self,
+        rng: &Rng,
+        context: &str,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, SealError> {
         let nonce_bytes: [u8; NONCE_LEN] = rng.bytes().map_err(|_| SealError::Randomness)?;
         let mut in_out = plaintext.to_vec();
         self.key
@@ -63,7 +64,11 @@ impl SealingKey {
         Ok(out)
     }
 
-    pub fn open(&self, context: &str, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, SealError> {
+    pub(crate) fn open(
+        &self,
+        context: &str,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, SealError> {
         let parts = SealedParts::parse(sealed)?;
         if parts.key_id != self.id {
             return Err(SealError::UnknownKey(parts.key_id.to_owned()));

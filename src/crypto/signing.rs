@@ -41,7 +41,8 @@ impl Ed25519Signer {
 
     /// From a PKCS#8 v1 or v2 Ed25519 private key (DER), as written by
     /// `openssl genpkey -algorithm ed25519 -outform DER`.
-    pub fn from_pkcs8(pkcs8: &[u8]) -> Result<Self, InvalidSigningKey> {
+    #[cfg(test)]
+    pub(crate) fn from_pkcs8(pkcs8: &[u8]) -> Result<Self, InvalidSigningKey> {
         // v1 documents (what OpenSSL writes) carry no public key to check;
         // v2 documents do, and ring checks it against the private key.
         let key_pair =
@@ -49,7 +50,7 @@ impl Ed25519Signer {
         Ok(Self { key_pair })
     }
 
-    pub fn public_key(&self) -> [u8; ED25519_PUBLIC_KEY_LEN] {
+    pub(crate) fn public_key(&self) -> [u8; ED25519_PUBLIC_KEY_LEN] {
         let mut public_key = [0u8; ED25519_PUBLIC_KEY_LEN];
         // Cannot panic: ring's Ed25519 public keys are always 32 bytes.
         public_key.copy_from_slice(self.key_pair.public_key().as_ref());
@@ -57,7 +58,7 @@ impl Ed25519Signer {
     }
 
     /// The RFC 8032 signature of `message` (deterministic: the same message, the same bytes).
-    pub fn sign(&self, message: &[u8]) -> [u8; ED25519_SIGNATURE_LEN] {
+    pub(crate) fn sign(&self, message: &[u8]) -> [u8; ED25519_SIGNATURE_LEN] {
         let mut signature = [0u8; ED25519_SIGNATURE_LEN];
         // Cannot panic: Ed25519 signatures are always 64 bytes.
         signature.copy_from_slice(self.key_pair.sign(message).as_ref());

@@ -17,17 +17,17 @@ pub const ALGORITHM_ID: &str = "sealdraw-draw-v2";
 
 /// Domain-separation tags. Each is the first field of the input it separates, so no input of
 /// one kind can be read as an input of another.
-pub const TOKEN_TAG: &str = "sealdraw-draw-v1/token";
-pub const SECRET_COMMITMENT_TAG: &str = "sealdraw-draw-v1/secret-commitment";
-pub const SEED_TAG: &str = "sealdraw-draw-v1/seed";
-pub const RANK_TAG: &str = "sealdraw-draw-v1/rank";
+pub(crate) const TOKEN_TAG: &str = "sealdraw-draw-v1/token";
+pub(crate) const SECRET_COMMITMENT_TAG: &str = "sealdraw-draw-v1/secret-commitment";
+pub(crate) const SEED_TAG: &str = "sealdraw-draw-v1/seed";
+pub(crate) const RANK_TAG: &str = "sealdraw-draw-v1/rank";
 /// v2 adds one input kind; the computation tags above stay as v1 named them (they name the
 /// computation, which did not change).
-pub const TENDER_TAG: &str = "sealdraw-draw-v2/tender";
+pub(crate) const TENDER_TAG: &str = "sealdraw-draw-v2/tender";
 
 /// The longest tender reference and lot the server accepts, in characters (spec §5).
-pub const MAX_TENDER_REFERENCE_CHARS: usize = 100;
-pub const MAX_LOT_CHARS: usize = 50;
+pub(crate) const MAX_TENDER_REFERENCE_CHARS: usize = 100;
+pub(crate) const MAX_LOT_CHARS: usize = 50;
 
 /// The spec's `lp`/`u64` encoder: byte strings as `u64be(len) ‖ bytes`, integers as `u64be`.
 /// Every message starts with its tag, so the encoding of a message is injective.
@@ -63,7 +63,7 @@ pub fn token(token_key: &[u8], draw_id: &str, expert_id: &str) -> [u8; 32] {
 }
 
 /// The message a token is the HMAC of, for callers that hold the key behind an interface.
-pub fn token_message(draw_id: &str, expert_id: &str) -> Vec<u8> {
+pub(crate) fn token_message(draw_id: &str, expert_id: &str) -> Vec<u8> {
     let mut message = token_prefix(draw_id);
     message.extend_from_slice(&(expert_id.len() as u64).to_be_bytes());
     message.extend_from_slice(expert_id.as_bytes());
@@ -71,7 +71,7 @@ pub fn token_message(draw_id: &str, expert_id: &str) -> Vec<u8> {
 }
 
 /// The part of a token's message every expert of one draw shares: `lp(TOKEN_TAG) ‖ lp(draw_id)`.
-pub fn token_prefix(draw_id: &str) -> Vec<u8> {
+pub(crate) fn token_prefix(draw_id: &str) -> Vec<u8> {
     let mut message = Message::tagged(TOKEN_TAG);
     message.bytes(draw_id.as_bytes());
     message.0
@@ -79,7 +79,7 @@ pub fn token_prefix(draw_id: &str) -> Vec<u8> {
 
 /// A token from a MAC that has absorbed the token key and [`token_prefix`]`(draw_id)`: the
 /// rest of the message is `lp(expert_id)`. Equal to [`token`] for the same key and draw.
-pub fn token_after_prefix(macs: &HmacPrefix, expert_id: &str) -> [u8; 32] {
+pub(crate) fn token_after_prefix(macs: &HmacPrefix, expert_id: &str) -> [u8; 32] {
     macs.mac(&[
         &(expert_id.len() as u64).to_be_bytes(),
         expert_id.as_bytes(),
@@ -90,7 +90,7 @@ pub fn token_after_prefix(macs: &HmacPrefix, expert_id: &str) -> [u8; 32] {
 /// forms (U+FF01–U+FF5E) become ASCII, every whitespace character is dropped, ASCII letters
 /// become capitals. So `hbgg-2026-0001`, ` HBGG-2026-0001 ` and `ＨＢＧＧ－２０２６－０００１`
 /// are one tender, and a re-draw cannot hide behind a different spelling.
-pub fn tender_key(text: &str) -> String {
+pub(crate) fn tender_key(text: &str) -> String {
     text.chars()
         .filter(|c| !c.is_whitespace())
         .map(|c| match u32::from(c) {
@@ -112,7 +112,7 @@ pub fn tender_commitment(reference: &str, lot: &str) -> [u8; 32] {
 }
 
 /// `H(s) = SHA-256(lp(SECRET_COMMITMENT_TAG) ‖ lp(s))`.
-pub fn secret_commitment(secret: &[u8; 32]) -> [u8; 32] {
+pub(crate) fn secret_commitment(secret: &[u8; 32]) -> [u8; 32] {
     let mut message = Message::tagged(SECRET_COMMITMENT_TAG);
     message.bytes(secret);
     sha256(message.as_slice())
@@ -130,7 +130,7 @@ pub fn eligible_root<'a>(sorted_tokens: impl IntoIterator<Item = &'a DrawToken>)
 }
 
 /// `seed = HMAC-SHA256(s, lp(SEED_TAG) ‖ lp(intent_hash) ‖ u64(n) ‖ lp(c_1) ‖ … ‖ lp(c_n))`.
-pub fn seed(secret: &[u8; 32], intent_hash: &Hash, contributions: &[&[u8]]) -> [u8; 32] {
+pub(crate) fn seed(secret: &[u8; 32], intent_hash: &Hash, contributions: &[&[u8]]) -> [u8; 32] {
     let mut message = Message::tagged(SEED_TAG);
     message.bytes(intent_hash);
     message.integer(contributions.len() as u64);
@@ -140,8 +140,10 @@ pub fn seed(secret: &[u8; 32], intent_hash: &Hash, contributions: &[&[u8]]) -> [
     hmac_sha256(secret, &[message.as_slice()])
 }
 
-/// `score = HMAC-SHA256(seed, lp(RANK_TAG) ‖ u64(stratum_index) ‖ lp(token))`.
-pub fn rank_score(seed: &[u8; 32], stratum_index: u64, token: &DrawToken) -> [u8; 32] {
+/// `score = HMAC-SHA256(seed, lp(RANK_TAG) ‖ u64(stratum_index) ‖ lp(token))`: the spec's
+/// formula spelled out, which the tests hold [`rank`] to.
+#[cfg(test)]
+pub(crate) fn rank_score(seed: &[u8; 32], stratum_index: u64, token: &DrawToken) -> [u8; 32] {
     let mut message = Message::tagged(RANK_TAG);
     message.integer(stratum_index).bytes(token.as_bytes());
     hmac_sha256(seed, &[message.as_slice()])
@@ -150,7 +152,7 @@ pub fn rank_score(seed: &[u8; 32], stratum_index: u64, token: &DrawToken) -> [u8
 /// The tokens ordered by `(score, token)` ascending, both compared as unsigned bytes. The
 /// scores are [`rank_score`]'s, with the seed's key schedule and the message's common part
 /// (`lp(RANK_TAG) ‖ u64(stratum_index)`) absorbed once per stratum.
-pub fn rank<'a>(
+pub(crate) fn rank<'a>(
     seed: &[u8; 32],
     stratum_index: u64,
     tokens: impl IntoIterator<Item = &'a DrawToken>,
@@ -187,7 +189,7 @@ pub struct StratumResult {
 /// Strata are processed in request order. Stratum `j` ranks its eligible tokens, skips every
 /// token drawn or reserved by strata `0..j`, then takes the first `k` as drawn and the next `m`
 /// as reserves in rank order. `strata` is `(k, m, eligible tokens)` per stratum.
-pub fn select(seed: &[u8; 32], strata: &[(u32, u32, &[DrawToken])]) -> Vec<StratumResult> {
+pub(crate) fn select(seed: &[u8; 32], strata: &[(u32, u32, &[DrawToken])]) -> Vec<StratumResult> {
     let mut taken = std::collections::BTreeSet::new();
     let mut results = Vec::with_capacity(strata.len());
     for (index, &(k, m, tokens)) in strata.iter().enumerate() {
@@ -235,7 +237,7 @@ pub enum StratumRefusal {
 ///
 /// Each stratum's tokens must be sorted bytewise without duplicates (as an [`super::EligibleSet`]
 /// and a verified record hold them): the sets are compared by merging, in linear time.
-pub fn check_strata(
+pub(crate) fn check_strata(
     multiple: u32,
     strata: &[(u32, u32, &[DrawToken])],
 ) -> Result<(), StratumRefusal> {

@@ -20,7 +20,7 @@ crate::store::text_enum::text_enum! {
     /// How the evaluation is held; cross-site sessions draw from outside the project's region.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
     #[serde(rename_all = "snake_case")]
-    pub enum EvaluationMode {
+    pub(crate) enum EvaluationMode {
         OnSite = "on_site",
         CrossSite = "cross_site",
         Distributed = "distributed",
@@ -29,24 +29,24 @@ crate::store::text_enum::text_enum! {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FilterStratum {
-    pub prefixes: Vec<String>,
-    pub k: u32,
-    pub m: u32,
+pub(crate) struct FilterStratum {
+    pub(crate) prefixes: Vec<String>,
+    pub(crate) k: u32,
+    pub(crate) m: u32,
 }
 
 /// An avoided organisation: the name is recorded as given; matching is by credit code.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AvoidedOrganisation {
-    pub credit_code: String,
+pub(crate) struct AvoidedOrganisation {
+    pub(crate) credit_code: String,
     pub name: String,
 }
 
 /// An expert excluded by a token from an earlier draw (e.g. a recusal).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ExcludedToken {
+pub(crate) struct ExcludedToken {
     pub draw_id: String,
     pub token: String,
 }
@@ -55,8 +55,8 @@ pub struct ExcludedToken {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PoolRules {
-    pub age_limit_years: i32,
-    pub avoidance_years: i32,
+    pub(crate) age_limit_years: i32,
+    pub(crate) avoidance_years: i32,
     pub frequency_cap: u32,
     pub frequency_window_days: i64,
 }
@@ -67,17 +67,17 @@ pub(crate) struct PoolRules {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DrawFilter {
-    pub version: String,
-    pub salt: String,
-    pub evaluation_start: Millis,
-    pub evaluation_minutes: u32,
-    pub mode: EvaluationMode,
+    pub(crate) version: String,
+    pub(crate) salt: String,
+    pub(crate) evaluation_start: Millis,
+    pub(crate) evaluation_minutes: u32,
+    pub(crate) mode: EvaluationMode,
     pub strata: Vec<FilterStratum>,
-    pub avoid_organisations: Vec<AvoidedOrganisation>,
-    pub exclude_tokens: Vec<ExcludedToken>,
-    pub regions_exclude: Vec<String>,
-    pub regions_require: Vec<String>,
-    pub rules: PoolRules,
+    pub(crate) avoid_organisations: Vec<AvoidedOrganisation>,
+    pub(crate) exclude_tokens: Vec<ExcludedToken>,
+    pub(crate) regions_exclude: Vec<String>,
+    pub(crate) regions_require: Vec<String>,
+    pub(crate) rules: PoolRules,
 }
 
 impl DrawFilter {
@@ -148,21 +148,21 @@ impl Exclusion {
 #[derive(Debug, Clone)]
 pub(crate) struct Candidate {
     pub expert_id: String,
-    pub status: ExpertStatus,
-    pub suspended_until: Option<Millis>,
-    pub birth_year: i32,
+    pub(crate) status: ExpertStatus,
+    pub(crate) suspended_until: Option<Millis>,
+    pub(crate) birth_year: i32,
     pub region_code: String,
-    pub specialties: Vec<String>,
+    pub(crate) specialties: Vec<String>,
 }
 
 /// Facts from the store about the candidates, by expert id.
 #[derive(Debug, Default)]
 pub(crate) struct PoolFacts {
-    pub on_leave: HashSet<String>,
-    pub penalised: HashSet<String>,
-    pub conflicted: HashSet<String>,
+    pub(crate) on_leave: HashSet<String>,
+    pub(crate) penalised: HashSet<String>,
+    pub(crate) conflicted: HashSet<String>,
     pub excluded: HashSet<String>,
-    pub over_cap: HashSet<String>,
+    pub(crate) over_cap: HashSet<String>,
 }
 
 /// Whether a tie to an avoided organisation is a conflict at the evaluation date: a current
@@ -253,8 +253,8 @@ pub(crate) fn first_exclusion(
 /// One stratum after the rules: eligible expert ids and exclusion counts by reason code.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct StratumEligibility {
-    pub eligible: Vec<String>,
-    pub matched: u64,
+    pub(crate) eligible: Vec<String>,
+    pub(crate) matched: u64,
     pub excluded: BTreeMap<&'static str, u64>,
 }
 

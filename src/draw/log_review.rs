@@ -17,25 +17,25 @@ use crate::audit::merkle;
 pub(crate) struct RootDraw {
     pub draw_id: String,
     pub index: u64,
-    pub time: String,
-    pub tender_reference: String,
-    pub lot: String,
+    pub(crate) time: String,
+    pub(crate) tender_reference: String,
+    pub(crate) lot: String,
     /// The contribution deadline its intent entry announced (RFC 3339), when it did.
-    pub deadline: Option<String>,
-    pub result_index: Option<u64>,
+    pub(crate) deadline: Option<String>,
+    pub(crate) result_index: Option<u64>,
 }
 
 /// What the review found.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct DrawsInLog {
-    pub root_draws: usize,
-    pub linked_draws: usize,
+    pub(crate) root_draws: usize,
+    pub(crate) linked_draws: usize,
     /// Tenders (by their tender commitment, §5) with more than one root draw, each listing them.
-    pub redrawn_tenders: Vec<Vec<RootDraw>>,
+    pub(crate) redrawn_tenders: Vec<Vec<RootDraw>>,
     /// Root draws whose result is not in the log.
-    pub without_result: Vec<RootDraw>,
+    pub(crate) without_result: Vec<RootDraw>,
     /// v2 families whose entries in the log do not form an unbroken chain: (root, problem).
-    pub broken_families: Vec<(String, String)>,
+    pub(crate) broken_families: Vec<(String, String)>,
 }
 
 impl DrawsInLog {

@@ -29,15 +29,15 @@ pub use algorithm::{ALGORITHM_ID, ALGORITHM_V1, StratumRefusal, StratumResult};
 pub use states::{CandidateState, ContributorRole, DrawStatus, LinkState, VacancyReason};
 
 /// At most this many strata in one draw (keeps the intent well inside one audit entry).
-pub const MAX_STRATA: usize = 16;
+pub(crate) const MAX_STRATA: usize = 16;
 /// At most this many specialty prefixes per stratum, each at most [`MAX_PREFIX_LEN`] bytes.
-pub const MAX_PREFIXES: usize = 32;
-pub const MAX_PREFIX_LEN: usize = 64;
+pub(crate) const MAX_PREFIXES: usize = 32;
+pub(crate) const MAX_PREFIX_LEN: usize = 64;
 /// A draw id is 1 to this many bytes of UTF-8.
-pub const MAX_DRAW_ID_LEN: usize = 128;
+pub(crate) const MAX_DRAW_ID_LEN: usize = 128;
 /// At most this many contributions, each 1 to [`MAX_CONTRIBUTION_LEN`] bytes.
-pub const MAX_CONTRIBUTIONS: usize = 16;
-pub const MAX_CONTRIBUTION_LEN: usize = 1024;
+pub(crate) const MAX_CONTRIBUTIONS: usize = 16;
+pub(crate) const MAX_CONTRIBUTION_LEN: usize = 1024;
 
 /// A per-draw pseudonym for an expert: `HMAC-SHA256(token_key, tag ‖ draw_id ‖ expert_id)`,
 /// length-prefixed (spec §2). Tokens of one expert in two draws are unlinkable without the key.
@@ -46,7 +46,7 @@ pub struct DrawToken([u8; 32]);
 
 impl DrawToken {
     /// A token's length in bytes.
-    pub const LEN: usize = 32;
+    pub(crate) const LEN: usize = 32;
 
     /// `token_key` is the token key's bytes from the key ring; nothing else may be passed.
     pub fn derive(token_key: &[u8], draw_id: &str, expert_id: &str) -> Self {
@@ -54,22 +54,27 @@ impl DrawToken {
     }
 
     /// The same token, computed with the token key where it lives (the key ring).
-    pub fn derive_with_keys(keys: &crate::crypto::KeyRing, draw_id: &str, expert_id: &str) -> Self {
+    pub(crate) fn derive_with_keys(
+        keys: &crate::crypto::KeyRing,
+        draw_id: &str,
+        expert_id: &str,
+    ) -> Self {
         Self(keys.token_mac(&[&algorithm::token_message(draw_id, expert_id)]))
     }
 
     /// A deriver of many tokens of one draw: the same tokens as [`Self::derive_with_keys`],
     /// with the key schedule and the draw's part of the message computed once.
-    pub fn deriver(keys: &crate::crypto::KeyRing, draw_id: &str) -> TokenDeriver {
+    pub(crate) fn deriver(keys: &crate::crypto::KeyRing, draw_id: &str) -> TokenDeriver {
         TokenDeriver(keys.token_macs(&algorithm::token_prefix(draw_id)))
     }
 
-    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+    #[cfg(test)]
+    pub(crate) fn from_bytes(bytes: [u8; 32]) -> Self {
         Self(bytes)
     }
 
     /// A token as stored (a byte column); `None` unless exactly 32 bytes.
-    pub fn from_slice(bytes: &[u8]) -> Option<Self> {
+    pub(crate) fn from_slice(bytes: &[u8]) -> Option<Self> {
         bytes.try_into().ok().map(Self)
     }
 
@@ -80,7 +85,7 @@ impl DrawToken {
         Ok(Self(out))
     }
 
-    pub fn as_bytes(&self) -> &[u8; 32] {
+    pub(crate) fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
 
@@ -90,10 +95,10 @@ impl DrawToken {
 }
 
 /// Derives the tokens of one draw (see [`DrawToken::deriver`]).
-pub struct TokenDeriver(crate::crypto::HmacPrefix);
+pub(crate) struct TokenDeriver(crate::crypto::HmacPrefix);
 
 impl TokenDeriver {
-    pub fn token(&self, expert_id: &str) -> DrawToken {
+    pub(crate) fn token(&self, expert_id: &str) -> DrawToken {
         DrawToken(algorithm::token_after_prefix(&self.0, expert_id))
     }
 }
@@ -123,7 +128,7 @@ impl<'de> Deserialize<'de> for DrawToken {
 pub struct ServerSecret([u8; 32]);
 
 impl ServerSecret {
-    pub fn generate(rng: &Rng) -> Result<Self, RandomnessUnavailable> {
+    pub(crate) fn generate(rng: &Rng) -> Result<Self, RandomnessUnavailable> {
         rng.bytes().map(Self)
     }
 
@@ -131,12 +136,12 @@ impl ServerSecret {
         Self(bytes)
     }
 
-    pub fn expose(&self) -> &[u8; 32] {
+    pub(crate) fn expose(&self) -> &[u8; 32] {
         &self.0
     }
 
     /// `H(s)` (spec §3).
-    pub fn commitment(&self) -> [u8; 32] {
+    pub(crate) fn commitment(&self) -> [u8; 32] {
         algorithm::secret_commitment(&self.0)
     }
 }
@@ -202,16 +207,9 @@ impl Stratum {
         })
     }
 
-    pub fn specialty_prefixes(&self) -> &[String] {
+    #[cfg(test)]
+    pub(crate) fn specialty_prefixes(&self) -> &[String] {
         &self.specialty_prefixes
-    }
-
-    pub fn k(&self) -> u32 {
-        self.k
-    }
-
-    pub fn m(&self) -> u32 {
-        self.m
     }
 }
 
@@ -232,11 +230,11 @@ impl EligibleSet {
         &self.0
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.0.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
@@ -286,9 +284,9 @@ pub struct FamilyLink {
     pub root_stratum: u32,
     pub vacated_draw_id: String,
     pub vacated_token: DrawToken,
-    pub excluded_count: u64,
+    pub(crate) excluded_count: u64,
     #[serde(with = "hex32")]
-    pub excluded_root: Hash,
+    pub(crate) excluded_root: Hash,
 }
 
 /// [`FamilyLink`] as a record publishes it: with the excluded tokens behind the root.
@@ -301,15 +299,15 @@ pub struct RecordFamily {
     pub root_stratum: u32,
     pub vacated_draw_id: String,
     pub vacated_token: DrawToken,
-    pub excluded_count: u64,
+    pub(crate) excluded_count: u64,
     #[serde(with = "hex32")]
-    pub excluded_root: Hash,
+    pub(crate) excluded_root: Hash,
     /// Sorted bytewise, as eligible tokens are.
     pub excluded: Vec<DrawToken>,
 }
 
 impl RecordFamily {
-    pub fn link(&self) -> FamilyLink {
+    pub(crate) fn link(&self) -> FamilyLink {
         FamilyLink {
             root_draw_id: self.root_draw_id.clone(),
             root_intent_hash: self.root_intent_hash,
@@ -326,12 +324,12 @@ impl RecordFamily {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StratumIntent {
-    pub prefixes: Vec<String>,
-    pub k: u32,
-    pub m: u32,
-    pub eligible_count: u64,
+    pub(crate) prefixes: Vec<String>,
+    pub(crate) k: u32,
+    pub(crate) m: u32,
+    pub(crate) eligible_count: u64,
     #[serde(with = "hex32")]
-    pub eligible_root: Hash,
+    pub(crate) eligible_root: Hash,
 }
 
 /// The intent: logged before any randomness exists. Its canonical JSON (spec §5) is hashed as an
@@ -339,14 +337,14 @@ pub struct StratumIntent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DrawIntent {
-    pub algorithm: String,
+    pub(crate) algorithm: String,
     pub draw_id: String,
     pub pool_snapshot: String,
     #[serde(with = "hex32")]
     pub filter_sha256: [u8; 32],
     pub min_multiple: u32,
     #[serde(with = "hex32")]
-    pub secret_commitment: [u8; 32],
+    pub(crate) secret_commitment: [u8; 32],
     pub strata: Vec<StratumIntent>,
     /// v2: the tender this draw is for (spec §5). Absent in v1.
     #[serde(
@@ -367,14 +365,14 @@ pub struct DrawIntent {
 
 impl DrawIntent {
     /// Canonical JSON: sorted keys, no whitespace, integers only (the audit log's form).
-    pub fn canonical_bytes(&self) -> Result<Vec<u8>, EntryError> {
+    pub(crate) fn canonical_bytes(&self) -> Result<Vec<u8>, EntryError> {
         // Serialising plain strings, integers and hex into a Value cannot fail; a Null would
         // hash to a different intent and fail verification rather than pass silently.
         canonical_json(&serde_json::to_value(self).unwrap_or_default())
     }
 
     /// `intent_hash = SHA-256(0x00 ‖ canonical JSON)`, the RFC 6962 leaf hash.
-    pub fn hash(&self) -> Result<Hash, EntryError> {
+    pub(crate) fn hash(&self) -> Result<Hash, EntryError> {
         Ok(merkle::leaf_hash(&self.canonical_bytes()?))
     }
 }
@@ -504,7 +502,7 @@ impl DrawPlan {
 
     /// A plan rebuilt from a stored intent, its eligible sets and (for a linked draw) the
     /// family tokens it excluded, checking each against what the intent committed to.
-    pub fn from_parts(
+    pub(crate) fn from_parts(
         intent: DrawIntent,
         eligible: Vec<EligibleSet>,
         excluded: Vec<DrawToken>,
@@ -538,7 +536,7 @@ impl DrawPlan {
         })
     }
 
-    pub fn intent(&self) -> &DrawIntent {
+    pub(crate) fn intent(&self) -> &DrawIntent {
         &self.intent
     }
 
@@ -546,7 +544,7 @@ impl DrawPlan {
         self.intent_hash
     }
 
-    pub fn eligible(&self) -> &[EligibleSet] {
+    pub(crate) fn eligible(&self) -> &[EligibleSet] {
         &self.eligible
     }
 
@@ -582,7 +580,7 @@ impl DrawPlan {
 /// The seed and, per stratum in request order, the drawn and reserve tokens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DrawOutcome {
-    pub seed: [u8; 32],
+    pub(crate) seed: [u8; 32],
     pub strata: Vec<StratumResult>,
 }
 
@@ -590,12 +588,12 @@ pub struct DrawOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecordStratum {
-    pub prefixes: Vec<String>,
-    pub k: u32,
-    pub m: u32,
-    pub eligible_count: u64,
+    pub(crate) prefixes: Vec<String>,
+    pub(crate) k: u32,
+    pub(crate) m: u32,
+    pub(crate) eligible_count: u64,
     #[serde(with = "hex32")]
-    pub eligible_root: Hash,
+    pub(crate) eligible_root: Hash,
     pub tokens: Vec<DrawToken>,
 }
 
@@ -604,23 +602,23 @@ pub struct RecordStratum {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VerificationRecord {
-    pub algorithm: String,
+    pub(crate) algorithm: String,
     pub draw_id: String,
     pub pool_snapshot: String,
     #[serde(with = "hex32")]
     pub filter_sha256: [u8; 32],
     pub min_multiple: u32,
     #[serde(with = "hex32")]
-    pub secret_commitment: [u8; 32],
+    pub(crate) secret_commitment: [u8; 32],
     pub strata: Vec<RecordStratum>,
     #[serde(with = "hex32")]
     pub intent_hash: Hash,
     #[serde(with = "hex_list")]
     pub contributions: Vec<Vec<u8>>,
     #[serde(with = "hex32")]
-    pub secret: [u8; 32],
+    pub(crate) secret: [u8; 32],
     #[serde(with = "hex32")]
-    pub seed: [u8; 32],
+    pub(crate) seed: [u8; 32],
     pub result: Vec<StratumResult>,
     /// v2: as in the intent. Absent in v1.
     #[serde(
@@ -688,7 +686,8 @@ impl VerificationRecord {
     }
 
     /// Stage 1 of spec §9 (the shape walk), then the typed record.
-    pub fn from_json(bytes: &[u8]) -> Result<Self, VerifyError> {
+    #[cfg(test)]
+    pub(crate) fn from_json(bytes: &[u8]) -> Result<Self, VerifyError> {
         shape::check(bytes, &shape::RECORD)?;
         from_shaped_json(bytes)
     }
@@ -738,7 +737,7 @@ pub enum VerifyError {
 
 impl VerifyError {
     /// The same failure with its field as a path inside `prefix` (`$` becomes `prefix`).
-    pub fn within(self, prefix: &str) -> Self {
+    pub(crate) fn within(self, prefix: &str) -> Self {
         let nest = |field: String| {
             if field == "$" {
                 prefix.to_owned()

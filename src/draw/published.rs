@@ -15,11 +15,11 @@ use crate::audit::proof::{LogTrust, TlogProof};
 use crate::clock::Millis;
 
 /// The `format` every published record names.
-pub const PUBLISHED_FORMAT: &str = "sealdraw-draw-record-v1";
+pub(crate) const PUBLISHED_FORMAT: &str = "sealdraw-draw-record-v1";
 /// Audit entry types of a draw's life (the `type` of each entry).
-pub const INTENT_ENTRY: &str = "draw.intent";
-pub const RESULT_ENTRY: &str = "draw.result";
-pub const REPLACEMENT_ENTRY: &str = "draw.replacement";
+pub(crate) const INTENT_ENTRY: &str = "draw.intent";
+pub(crate) const RESULT_ENTRY: &str = "draw.result";
+pub(crate) const REPLACEMENT_ENTRY: &str = "draw.replacement";
 pub const CONTRIBUTION_ENTRY: &str = "draw.contribution";
 pub const LINK_REFUSED_ENTRY: &str = "draw.link_refused";
 
@@ -28,12 +28,12 @@ pub const LINK_REFUSED_ENTRY: &str = "draw.link_refused";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PublishedRecord {
-    pub format: String,
+    pub(crate) format: String,
     pub draw: VerificationRecord,
-    pub intent_proof: String,
-    pub result_proof: String,
+    pub(crate) intent_proof: String,
+    pub(crate) result_proof: String,
     /// One per `draw.replacement` entry, in log order.
-    pub replacement_proofs: Vec<String>,
+    pub(crate) replacement_proofs: Vec<String>,
 }
 
 impl PublishedRecord {
@@ -54,7 +54,7 @@ impl PublishedRecord {
 
     /// Parses the shape only (spec §9's stage 1), naming a malformed field by its JSON path
     /// (e.g. `draw.strata[0].tokens[2]`); [`verify_published`] checks everything else.
-    pub fn from_json(bytes: &[u8]) -> Result<Self, VerifyError> {
+    pub(crate) fn from_json(bytes: &[u8]) -> Result<Self, VerifyError> {
         super::shape::check(bytes, &super::shape::PUBLISHED_V1)?;
         super::from_shaped_json(bytes)
     }
@@ -64,7 +64,7 @@ impl PublishedRecord {
 /// `GET /api/v1/draws/{id}/record` answers and `sealdraw draw verify` reads.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
-pub enum AnyRecord {
+pub(crate) enum AnyRecord {
     /// A draw made before families were chained (spec §9a).
     V1(Box<PublishedRecord>),
     /// A draw family (spec §9b).
@@ -73,7 +73,7 @@ pub enum AnyRecord {
 
 impl AnyRecord {
     /// Parses the shape of whichever format the record names.
-    pub fn from_json(bytes: &[u8]) -> Result<Self, VerifyError> {
+    pub(crate) fn from_json(bytes: &[u8]) -> Result<Self, VerifyError> {
         #[derive(Deserialize)]
         struct Format {
             format: Option<Value>,
@@ -90,7 +90,7 @@ impl AnyRecord {
     }
 
     /// Verifies the record; on success, the one line a verifier prints.
-    pub fn verify(&self, verifiers: &[NoteVerifier]) -> Result<String, VerifyError> {
+    pub(crate) fn verify(&self, verifiers: &[NoteVerifier]) -> Result<String, VerifyError> {
         match self {
             Self::V1(record) => verify_published(record, verifiers).map(|s| s.to_string()),
             Self::Family(record) => family::verify_family(record, verifiers).map(|s| s.to_string()),
@@ -146,14 +146,14 @@ pub fn replacement_entry(
 
 /// What a verified published record shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PublishedSummary {
+pub(crate) struct PublishedSummary {
     pub draw_id: String,
     pub strata: usize,
     /// Drawn experts over all strata (before replacements).
     pub drawn: usize,
-    pub replacements: usize,
-    pub intent_index: u64,
-    pub result_index: u64,
+    pub(crate) replacements: usize,
+    pub(crate) intent_index: u64,
+    pub(crate) result_index: u64,
     /// The largest tree size among the proofs' checkpoints.
     pub checkpoint_size: u64,
 }
@@ -177,7 +177,7 @@ impl std::fmt::Display for PublishedSummary {
 /// Verifies a published record against the log's verifier keys, in the order of spec §9a, and
 /// names the first failure. The keys are the log's (named after its origin, so the first key's
 /// name is the origin every checkpoint must carry); several are given during a key rotation.
-pub fn verify_published(
+pub(crate) fn verify_published(
     record: &PublishedRecord,
     verifiers: &[NoteVerifier],
 ) -> Result<PublishedSummary, VerifyError> {

@@ -33,12 +33,7 @@ text_enum! {
     }
 }
 
-impl CandidateState {
-    /// Whether the candidate holds a seat (pending or confirmed).
-    pub fn holds_seat(self) -> bool {
-        matches!(self, Self::Seated | Self::Confirmed)
-    }
-}
+impl CandidateState {}
 
 text_enum! {
     /// A vacated seat whose stratum had no reserve left waits for a linked draw.
@@ -73,15 +68,15 @@ impl VacancyReason {
     /// The reasons a center (through the draw) or a session's host records for a confirmed
     /// member. Declines and silence come from the experts' own answers and deadlines, never
     /// from staff, so that nobody can vacate seats until they like the committee.
-    pub const RECORDED_BY_STAFF: [Self; 2] = [Self::Recused, Self::Withdrew];
+    pub(crate) const RECORDED_BY_STAFF: [Self; 2] = [Self::Recused, Self::Withdrew];
 
     /// A reason as staff give it, if it is one they may record.
-    pub fn recorded_by_staff(text: &str) -> Option<Self> {
+    pub(crate) fn recorded_by_staff(text: &str) -> Option<Self> {
         Self::parse(text).filter(|reason| Self::RECORDED_BY_STAFF.contains(reason))
     }
 
     /// The reasons staff may give, joined for a message ("recused, withdrew").
-    pub fn staff_names(separator: &str) -> String {
+    pub(crate) fn staff_names(separator: &str) -> String {
         Self::RECORDED_BY_STAFF.map(Self::as_str).join(separator)
     }
 }

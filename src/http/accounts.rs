@@ -24,7 +24,7 @@ pub(crate) struct NewAccountBody {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct CreatedAccountResponse {
-    pub account_id: String,
+    pub(crate) account_id: String,
     /// For roles that require TOTP: the base32 secret to enrol, shown this once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub totp_secret: Option<String>,
@@ -32,14 +32,14 @@ pub(crate) struct CreatedAccountResponse {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct AccountSummary {
-    pub account_id: String,
+    pub(crate) account_id: String,
     pub username: String,
     #[schema(value_type = String)]
     pub role: Role,
     pub center_name: Option<String>,
     pub region_code: Option<String>,
-    pub disabled: bool,
-    pub created_at: String,
+    pub(crate) disabled: bool,
+    pub(crate) created_at: String,
 }
 
 type Problem = super::problem::Problem;
@@ -151,7 +151,7 @@ pub(crate) async fn enable(
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct Revoked {
-    pub revoked: u64,
+    pub(crate) revoked: u64,
 }
 
 /// End every token of an account at once.

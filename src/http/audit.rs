@@ -98,15 +98,15 @@ pub(crate) async fn proof_file(
 #[into_params(parameter_in = Query)]
 pub(crate) struct ConsistencyQuery {
     /// The older tree size.
-    pub old: String,
+    pub(crate) old: String,
     /// The newer tree size, at most the latest checkpoint's.
-    pub new: String,
+    pub(crate) new: String,
 }
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct ConsistencyProof {
     pub old_size: u64,
-    pub new_size: u64,
+    pub(crate) new_size: u64,
     /// Base64 SHA-256 hashes, RFC 9162 order.
     pub proof: Vec<String>,
 }

@@ -20,9 +20,9 @@ type Problem = super::problem::Problem;
 pub(crate) struct StratumBody {
     /// Specialty codes from the classification (e.g. `A01`, `A0102`); an expert qualifies with
     /// any specialty under any of them.
-    pub specialty_prefixes: Vec<String>,
+    pub(crate) specialty_prefixes: Vec<String>,
     /// Experts to draw (k).
-    pub count: u32,
+    pub(crate) count: u32,
     /// Ordered reserves (m) that fill vacated seats in rank order.
     pub reserves: u32,
 }
@@ -32,7 +32,7 @@ pub(crate) struct StratumBody {
 pub(crate) struct OrganisationBody {
     pub name: String,
     /// The 18-character unified social credit code (统一社会信用代码).
-    pub credit_code: String,
+    pub(crate) credit_code: String,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -49,36 +49,36 @@ pub(crate) struct ExcludedExpertBody {
 pub(crate) struct DrawRequestBody {
     /// The tender's reference (招标编号). A tender (with its lot) has one draw: a second
     /// request for it is refused with 409, whoever makes it.
-    pub tender_reference: String,
+    pub(crate) tender_reference: String,
     /// The lot (标段) when the tender has several, each evaluated by its own committee.
     #[serde(default)]
-    pub lot: Option<String>,
-    pub tender_name: String,
+    pub(crate) lot: Option<String>,
+    pub(crate) tender_name: String,
     /// Where the committee reports (the main venue, 主场); omitted for a distributed evaluation.
     /// Experts see it only after accepting.
     #[serde(default)]
-    pub venue: Option<String>,
+    pub(crate) venue: Option<String>,
     /// RFC 3339, e.g. `2026-11-26T09:00:00+08:00`; within the configured window from now.
-    pub evaluation_start: String,
-    pub evaluation_minutes: u32,
-    pub mode: EvaluationMode,
+    pub(crate) evaluation_start: String,
+    pub(crate) evaluation_minutes: u32,
+    pub(crate) mode: EvaluationMode,
     /// The project's region code (cross-site draws exclude it; defaults to the center's region).
     #[serde(default)]
-    pub project_region: Option<String>,
+    pub(crate) project_region: Option<String>,
     pub strata: Vec<StratumBody>,
     /// Tenderer, bidders, agency: experts tied to them (now, within the avoidance years, or
     /// through a declared relative) are not drawn.
     #[serde(default)]
-    pub avoid_organisations: Vec<OrganisationBody>,
+    pub(crate) avoid_organisations: Vec<OrganisationBody>,
     /// Experts excluded by their token in one of your earlier draws (e.g. after a recusal).
     #[serde(default)]
-    pub exclude_experts: Vec<ExcludedExpertBody>,
+    pub(crate) exclude_experts: Vec<ExcludedExpertBody>,
     /// Region code prefixes whose experts are not drawn.
     #[serde(default)]
-    pub regions_exclude: Vec<String>,
+    pub(crate) regions_exclude: Vec<String>,
     /// If not empty, only experts in these region code prefixes are drawn.
     #[serde(default)]
-    pub regions_require: Vec<String>,
+    pub(crate) regions_require: Vec<String>,
 }
 
 /// Ask for a draw. Logs the intent (committing to the eligible sets and to the server's secret)
@@ -156,7 +156,7 @@ pub(crate) async fn create(
 #[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
     /// 1 to 200, default 50.
-    pub limit: Option<i64>,
+    pub(crate) limit: Option<i64>,
 }
 
 /// Draws, newest first: a center's own, or all for a supervisor.
@@ -200,7 +200,7 @@ pub(crate) async fn show(
 #[serde(deny_unknown_fields)]
 pub(crate) struct EntropyBody {
     /// 16 to 1024 random bytes from your own CSPRNG, as hex.
-    pub entropy: String,
+    pub(crate) entropy: String,
 }
 
 /// Contribute randomness after seeing the intent (the draw's center or a supervisor, once each).
@@ -232,7 +232,7 @@ pub(crate) struct ReplacementBody {
     /// The token of the seat to vacate.
     pub token: String,
     /// declined, no_answer, recused or withdrew.
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 /// Vacate a seat (补抽): the stratum's next reserve in rank order takes it; when none is left, a
@@ -283,7 +283,7 @@ pub(crate) async fn record(
 #[into_params(parameter_in = Query)]
 pub(crate) struct FrequencyQuery {
     /// The rolling window in days (default: the frequency cap's window).
-    pub days: Option<i64>,
+    pub(crate) days: Option<i64>,
 }
 
 /// Seats per expert over a rolling window, under stable pseudonyms, and their spread.

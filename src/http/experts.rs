@@ -24,19 +24,19 @@ pub(crate) const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
 pub(crate) struct ExpertView {
     pub expert_id: String,
     pub region_code: String,
-    pub specialties: Vec<String>,
+    pub(crate) specialties: Vec<String>,
     /// 1 中级, 2 副高级, 3 正高级.
-    pub title_level: i32,
-    pub years_in_field: i32,
-    pub birth_year: i32,
-    pub tier: i32,
+    pub(crate) title_level: i32,
+    pub(crate) years_in_field: i32,
+    pub(crate) birth_year: i32,
+    pub(crate) tier: i32,
     #[schema(value_type = String)]
-    pub status: ExpertStatus,
-    pub credit_score: i32,
+    pub(crate) status: ExpertStatus,
+    pub(crate) credit_score: i32,
     pub draws: i32,
-    pub attendances: i32,
-    pub declines: i32,
-    pub no_shows: i32,
+    pub(crate) attendances: i32,
+    pub(crate) declines: i32,
+    pub(crate) no_shows: i32,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -44,20 +44,20 @@ pub(crate) struct ExpertView {
 #[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
     /// Six-digit region code.
-    pub region: Option<String>,
+    pub(crate) region: Option<String>,
     /// Specialty code prefix, e.g. A01.
-    pub specialty: Option<String>,
+    pub(crate) specialty: Option<String>,
     /// Continue after this expert id (from the previous page's `next`).
-    pub after: Option<String>,
+    pub(crate) after: Option<String>,
     /// Page size, 1–100 (default 50).
-    pub limit: Option<i64>,
+    pub(crate) limit: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct ExpertPage {
-    pub experts: Vec<ExpertView>,
+    pub(crate) experts: Vec<ExpertView>,
     /// Pass as `after` to get the next page; absent on the last page.
-    pub next: Option<String>,
+    pub(crate) next: Option<String>,
 }
 
 /// Import experts from CSV (`text/csv`) or JSON Lines (`application/x-ndjson`). All rows are
@@ -189,22 +189,22 @@ pub(crate) async fn expert(
 pub(crate) struct RegionCount {
     pub region_code: String,
     #[schema(value_type = String)]
-    pub status: ExpertStatus,
-    pub experts: i64,
+    pub(crate) status: ExpertStatus,
+    pub(crate) experts: i64,
 }
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct SpecialtyCount {
     /// The first two levels of the code, e.g. A01.
-    pub specialty_class: String,
-    pub experts: i64,
+    pub(crate) specialty_class: String,
+    pub(crate) experts: i64,
 }
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct PoolStatistics {
-    pub total: i64,
-    pub by_region: Vec<RegionCount>,
-    pub by_specialty_class: Vec<SpecialtyCount>,
+    pub(crate) total: i64,
+    pub(crate) by_region: Vec<RegionCount>,
+    pub(crate) by_specialty_class: Vec<SpecialtyCount>,
 }
 
 /// Counts of the pool (trading centers, supervisors, admins): never a record.
@@ -249,7 +249,7 @@ pub(crate) struct Specialty {
     pub code: String,
     pub name: String,
     /// False for the bundled sample classification (development and tests).
-    pub official: bool,
+    pub(crate) official: bool,
 }
 
 /// The specialty classification, in code order, for choosing a draw's strata.
@@ -305,12 +305,12 @@ fn view(ExpertAttributes { row, specialties }: ExpertAttributes) -> ExpertView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct StatusChange {
-    pub status: crate::pool::own_record::ExpertStatus,
+    pub(crate) status: crate::pool::own_record::ExpertStatus,
     /// Last day of a suspension (YYYY-MM-DD); only with status suspended.
     #[schema(value_type = Option<String>, format = Date)]
-    pub suspended_until: Option<chrono::NaiveDate>,
+    pub(crate) suspended_until: Option<chrono::NaiveDate>,
     /// Why, as a short code (penalty, credit_score, request, age, …); recorded in the audit log.
-    pub reason_code: String,
+    pub(crate) reason_code: String,
 }
 
 /// Suspend, retire, remove or reinstate an expert (admin).
@@ -348,15 +348,15 @@ pub(crate) async fn set_status(
 #[serde(deny_unknown_fields)]
 pub(crate) struct PenaltyBody {
     /// A short lowercase code, e.g. `bid_rigging`, `absence`, `misconduct`.
-    pub reason_code: String,
+    pub(crate) reason_code: String,
     /// Last day the penalty is in force (YYYY-MM-DD); omitted for an indefinite penalty.
     #[schema(value_type = Option<String>, format = Date)]
-    pub until: Option<chrono::NaiveDate>,
+    pub(crate) until: Option<chrono::NaiveDate>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct PenaltyRecorded {
-    pub penalty_id: String,
+    pub(crate) penalty_id: String,
 }
 
 /// Record a penalty (违规记录) on an expert (admin). While in force, the expert is not drawn.

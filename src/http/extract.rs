@@ -11,7 +11,7 @@ use crate::auth::{AuthError, Principal};
 /// SHA-256 of the DER of a client certificate that rustls verified against the configured
 /// client CA, stored in the connection's extensions at accept time.
 #[derive(Debug, Clone, Copy)]
-pub struct PeerCertificate(pub [u8; 32]);
+pub(crate) struct PeerCertificate(pub [u8; 32]);
 
 impl FromRequest for Principal {
     type Error = ApiError;
@@ -203,7 +203,7 @@ pub(crate) mod may {
 /// An authenticated caller whose role holds `P`'s permission. As an extractor it runs before
 /// any body is parsed, so a caller without the role learns nothing about the body's rules.
 pub(crate) struct Authorized<P> {
-    pub principal: Principal,
+    pub(crate) principal: Principal,
     permission: std::marker::PhantomData<P>,
 }
 
@@ -228,8 +228,8 @@ impl<P: Requires + 'static> FromRequest for Authorized<P> {
 /// (actix runs a handler's extractors side by side and answers with the first that fails,
 /// so a separate body extractor could answer 400 to a caller who should get 403.)
 pub(crate) struct Checked<P, T> {
-    pub principal: Principal,
-    pub input: T,
+    pub(crate) principal: Principal,
+    pub(crate) input: T,
     permission: std::marker::PhantomData<P>,
 }
 

@@ -11,7 +11,7 @@ use crate::store::Store;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct Status {
-    pub status: &'static str,
+    pub(crate) status: &'static str,
 }
 
 /// The process is up.
@@ -41,14 +41,14 @@ const READINESS_FRESH_MS: Millis = 1_000;
 /// The readiness probe. It keeps a store handle of its own, the one exception to "handlers
 /// reach data only through services": what it asks is whether the store itself can take a
 /// write, which is no domain service's question, and it reads nothing.
-pub struct Readiness {
+pub(crate) struct Readiness {
     store: Store,
     clock: SharedClock,
     last: LastAnswer,
 }
 
 impl Readiness {
-    pub fn new(store: Store, clock: SharedClock) -> Self {
+    pub(crate) fn new(store: Store, clock: SharedClock) -> Self {
         Self {
             store,
             clock,

@@ -31,13 +31,13 @@ pub(crate) async fn mine(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AnswerBody {
-    pub accept: bool,
+    pub(crate) accept: bool,
     /// With a decline: leave, conflict_of_interest, illness or other.
     #[serde(default)]
-    pub reason: Option<String>,
+    pub(crate) reason: Option<String>,
     /// With conflict_of_interest: the declared relationship (kept sealed).
     #[serde(default)]
-    pub relationship: Option<String>,
+    pub(crate) relationship: Option<String>,
 }
 
 /// Accept or decline an invitation before its deadline. A decline seats the next reserve.
@@ -101,7 +101,7 @@ pub(crate) async fn gateway_answer(
 #[serde(deny_unknown_fields)]
 pub(crate) struct PublicationBody {
     /// Why the list is to be released (e.g. the result announcement), 10 to 500 characters.
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 /// Ask to publish a complete committee's names (the draw's center); a supervisor approves.

@@ -13,31 +13,31 @@ type Problem = super::problem::Problem;
 pub(crate) struct KeyStatus {
     /// The cipher suite (e.g. `intl2024`: Ed25519, AES-256-GCM, HMAC-SHA256, SHA-256).
     #[schema(value_type = String)]
-    pub suite: crate::crypto::Suite,
+    pub(crate) suite: crate::crypto::Suite,
     /// The master key new values are sealed under.
-    pub active_sealing_key: String,
+    pub(crate) active_sealing_key: String,
     /// Every sealing key this server can still open with; more than one while a rotation
     /// re-seals older values.
-    pub sealing_keys: Vec<String>,
-    pub log: LogKeyStatus,
+    pub(crate) sealing_keys: Vec<String>,
+    pub(crate) log: LogKeyStatus,
 }
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct LogKeyStatus {
     pub origin: String,
     /// The log's verifier keys (signed-note vkey form); more than one during a rotation.
-    pub verifier_keys: Vec<String>,
-    pub signing_keys: Vec<LogSigningKey>,
+    pub(crate) verifier_keys: Vec<String>,
+    pub(crate) signing_keys: Vec<LogSigningKey>,
     /// The latest signed checkpoint's tree size, and how many witness cosignatures it carries.
     pub checkpoint_size: u64,
-    pub checkpoint_cosignatures: usize,
+    pub(crate) checkpoint_cosignatures: usize,
 }
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct LogSigningKey {
     pub id: String,
     /// False once retired: it no longer signs, but its old signatures still verify.
-    pub active: bool,
+    pub(crate) active: bool,
 }
 
 /// Which keys are in force: ids, verifier keys and the latest checkpoint — never key material.

@@ -22,7 +22,7 @@ pub(crate) struct LoginBody {
     #[schema(value_type = String, format = Password)]
     pub password: SecretString,
     /// Six-digit code from the authenticator app; required for admins and supervisors.
-    pub totp: Option<String>,
+    pub(crate) totp: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -30,19 +30,19 @@ pub(crate) struct LoginResponse {
     /// Send as `Authorization: Bearer <token>`. Shown once; the server keeps only its hash.
     pub token: String,
     /// Absolute expiry (RFC 3339, UTC). The token also ends after a period without use.
-    pub expires_at: String,
+    pub(crate) expires_at: String,
 }
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct Me {
-    pub account_id: String,
+    pub(crate) account_id: String,
     pub username: String,
     pub role: Role,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub center_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub region_code: Option<String>,
-    pub authenticated_by: AuthMethod,
+    pub(crate) authenticated_by: AuthMethod,
 }
 
 /// Exchange username, password and (where required) a TOTP code for a bearer token.

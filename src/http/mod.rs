@@ -7,13 +7,13 @@
 //! and cannot miss a route.
 
 pub(crate) mod accounts;
-pub(crate) mod audit;
-pub(crate) mod draws;
+pub mod audit;
+pub mod draws;
 pub(crate) mod experts;
 pub(crate) mod extract;
 pub(crate) mod health;
-pub(crate) mod invitations;
-pub(crate) mod keys;
+pub mod invitations;
+pub mod keys;
 pub(crate) mod login;
 pub(crate) mod own_record;
 pub(crate) mod problem;
@@ -35,7 +35,7 @@ use actix_web::{HttpMessage as _, web};
 use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-pub use extract::PeerCertificate;
+pub(crate) use extract::PeerCertificate;
 pub(crate) use problem::ApiError;
 
 use crate::audit::AuditLog;
@@ -51,16 +51,16 @@ use crate::pool::PoolService;
 pub struct AppState {
     pub auth: AuthService,
     pub audit: Arc<AuditLog>,
-    pub pool: PoolService,
+    pub(crate) pool: PoolService,
     pub draws: Arc<DrawService>,
     pub invitations: Arc<InvitationService>,
-    pub publications: Arc<crate::publication::PublicationService>,
+    pub(crate) publications: Arc<crate::publication::PublicationService>,
     pub notify: Arc<NotifyService>,
-    pub sessions: Arc<crate::session::SessionService>,
+    pub(crate) sessions: Arc<crate::session::SessionService>,
     /// Which keys are in force, by id (`GET /api/v1/keys`).
-    pub key_inventory: KeyInventory,
+    pub(crate) key_inventory: KeyInventory,
     pub max_body_bytes: usize,
-    pub readiness: health::Readiness,
+    pub(crate) readiness: health::Readiness,
 }
 
 #[derive(OpenApi)]
@@ -73,7 +73,7 @@ pub struct AppState {
     components(schemas(problem::Problem)),
     modifiers(&BearerScheme),
 )]
-pub struct ApiDoc;
+pub(crate) struct ApiDoc;
 
 struct BearerScheme;
 
@@ -89,7 +89,7 @@ impl utoipa::Modify for BearerScheme {
 }
 
 /// Registers every route.
-pub fn configure(cfg: &mut ServiceConfig) {
+pub(crate) fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
         .service(login::login)
@@ -152,7 +152,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// HEAD is answered as GET would be, without the body (RFC 9110 §9.3.2): routes are registered
 /// for GET, so a HEAD request is routed as one. actix-http's codec remembers that the request
 /// was HEAD and writes the answer's head alone, with the length the body would have.
-pub async fn head_as_get(
+pub(crate) async fn head_as_get(
     mut request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
@@ -163,7 +163,7 @@ pub async fn head_as_get(
 }
 
 /// How much of an unread request body is read and discarded, as a multiple of the body limit.
-pub const DRAIN_FACTOR: usize = 4;
+pub(crate) const DRAIN_FACTOR: usize = 4;
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A request answered without its whole body being read (refused before the body was needed,
@@ -173,7 +173,7 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// client that reuses the connection fails its next request. So the rest of the body is read
 /// and discarded before answering, within a bound; past it, the answer says
 /// `Connection: close`.
-pub async fn drain_unread_body(
+pub(crate) async fn drain_unread_body(
     mut request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
@@ -266,14 +266,14 @@ async fn drain(body: &RefCell<SharedBody>, bound: usize) -> bool {
 }
 
 /// JSON bodies: size limit, and parse errors reported as problems naming what is wrong.
-pub fn json_config(limit: usize) -> web::JsonConfig {
+pub(crate) fn json_config(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(limit)
         .error_handler(|error, _request| problem::json_error(error).into())
 }
 
 /// Query strings: a refusal is a problem naming what was wrong, like bodies.
-pub fn query_config() -> web::QueryConfig {
+pub(crate) fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|error, _request| {
         let detail = match &error {
             actix_web::error::QueryPayloadError::Deserialize(e) => e.to_string(),
@@ -283,6 +283,6 @@ pub fn query_config() -> web::QueryConfig {
     })
 }
 
-pub async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
+pub(crate) async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
     Err(ApiError::not_found("no such resource"))
 }

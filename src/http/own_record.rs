@@ -18,8 +18,8 @@ pub(crate) struct IssuedLogin {
     /// Random; never the expert's name or ID number.
     pub username: String,
     /// Give this to the expert through a trusted channel; it is shown once.
-    pub activation_code: String,
-    pub expires_at: String,
+    pub(crate) activation_code: String,
+    pub(crate) expires_at: String,
 }
 
 /// Issue a login for an expert (admin). The expert activates it with the one-time code.

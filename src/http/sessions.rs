@@ -66,7 +66,7 @@ pub(crate) async fn show(
 #[serde(deny_unknown_fields)]
 pub(crate) struct SessionEntropyBody {
     /// 16 to 1024 random bytes from your own CSPRNG, as hex.
-    pub entropy: String,
+    pub(crate) entropy: String,
 }
 
 /// Adds randomness to a random seat assignment before check-in reveals it (the host and the
@@ -133,9 +133,9 @@ pub(crate) struct RatingBody {
     /// The seat number ("Expert n") rated.
     pub seat: u32,
     /// 1 (poor) to 5 (exemplary).
-    pub punctuality: u8,
-    pub diligence: u8,
-    pub discipline: u8,
+    pub(crate) punctuality: u8,
+    pub(crate) diligence: u8,
+    pub(crate) discipline: u8,
 }
 
 /// After closing, the host or a supervisor rates a member's conduct (once per seat).
@@ -173,10 +173,10 @@ pub(crate) async fn rate(
 #[into_params(parameter_in = Query)]
 pub(crate) struct ConnectQuery {
     /// The single-use ticket from `POST …/ticket`.
-    pub ticket: String,
+    pub(crate) ticket: String,
     /// The last event number the client has seen; events after it are replayed first.
     #[serde(default)]
-    pub after: i64,
+    pub(crate) after: i64,
 }
 
 /// The session's websocket (protocol in docs/PROTOCOL.md). Authenticated by the ticket; a

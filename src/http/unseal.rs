@@ -14,13 +14,13 @@ type Problem = super::problem::Problem;
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewUnsealRequest {
     /// 1 to 10 expert ids.
-    pub expert_ids: Vec<String>,
+    pub(crate) expert_ids: Vec<String>,
     /// Any of name, id_number, phone, email, employer, employer_history.
-    pub fields: Vec<String>,
+    pub(crate) fields: Vec<String>,
     /// Why, in 10 to 500 characters; kept with the request, committed to in the audit log.
-    pub reason: String,
+    pub(crate) reason: String,
     /// How long after approval the requester may read (1 to 1440 minutes).
-    pub valid_minutes: i32,
+    pub(crate) valid_minutes: i32,
 }
 
 /// Ask to unseal fields of named experts. Someone else must approve.
@@ -89,7 +89,7 @@ pub(crate) async fn approve(
 #[serde(deny_unknown_fields)]
 pub(crate) struct Refusal {
     /// Why (10 to 500 characters); the requester sees it, the audit log keeps its SHA-256.
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 /// Refuse a request made by someone else, saying why (supervisors only).

@@ -29,15 +29,15 @@ use crate::clock::{Millis, to_rfc3339};
 use crate::config::{NotifyGateway, NotifySettings};
 use crate::tls;
 
-pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+pub(crate) const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 pub const TIMESTAMP_HEADER: &str = "X-Sealdraw-Timestamp";
 pub const SIGNATURE_HEADER: &str = "X-Sealdraw-Signature";
 
 /// One message as the worker hands it to a gateway. No `Debug`: it holds the phone number.
-pub struct Message {
+pub(crate) struct Message {
     /// The outbox id: the idempotency key.
     pub id: String,
-    pub phone: Zeroizing<String>,
+    pub(crate) phone: Zeroizing<String>,
     pub template: String,
     pub params: TemplateParams,
 }
@@ -45,7 +45,7 @@ pub struct Message {
 /// Why a send did not succeed. Reasons are short and hold no secret (no phone, no parameter,
 /// no answer body): they go into the outbox row, the audit entry and the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SendError {
+pub(crate) enum SendError {
     /// Worth trying again later.
     Retry(String),
     /// The platform refused the message itself; trying again would not help.
@@ -53,7 +53,7 @@ pub enum SendError {
 }
 
 impl SendError {
-    pub fn reason(&self) -> &str {
+    pub(crate) fn reason(&self) -> &str {
         match self {
             Self::Retry(reason) | Self::Permanent(reason) => reason,
         }
@@ -73,7 +73,10 @@ pub enum Gateway {
 
 impl Gateway {
     /// From `[notify]` settings (already validated).
-    pub fn from_settings(settings: &NotifySettings, data_dir: &Path) -> anyhow::Result<Self> {
+    pub(crate) fn from_settings(
+        settings: &NotifySettings,
+        data_dir: &Path,
+    ) -> anyhow::Result<Self> {
         match settings.gateway {
             NotifyGateway::Log => Ok(Self::Log {
                 path: settings.log_path(data_dir),
@@ -119,7 +122,7 @@ impl Gateway {
     }
 
     /// Sends one message; `now` stamps the signature (webhook) or the line (log).
-    pub async fn send(&self, message: &Message, now: Millis) -> Result<(), SendError> {
+    pub(crate) async fn send(&self, message: &Message, now: Millis) -> Result<(), SendError> {
         match self {
             Self::Webhook {
                 url,
@@ -140,7 +143,7 @@ struct WebhookBody<'a> {
 }
 
 /// The signature over `timestamp` and `body` the platform checks, as lower-case hex.
-pub fn signature(secret: &[u8], timestamp: &str, body: &[u8]) -> String {
+pub(crate) fn signature(secret: &[u8], timestamp: &str, body: &[u8]) -> String {
     hex::encode(crate::crypto::hmac_sha256(
         secret,
         &[timestamp.as_bytes(), b".", body],
@@ -265,7 +268,7 @@ async fn append_line(path: &Path, message: &Message, now: Millis) -> Result<(), 
 }
 
 /// `*******1234`: only the last four digits stay.
-pub fn mask_phone(phone: &str) -> String {
+pub(crate) fn mask_phone(phone: &str) -> String {
     let count = phone.chars().count();
     phone
         .chars()

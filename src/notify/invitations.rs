@@ -30,12 +30,12 @@ pub(crate) const INVITATION_TEMPLATE: &str = "expert-invitation";
 
 /// A gateway callback's timestamp may be this far from the server's clock.
 pub(crate) const CALLBACK_WINDOW_SECS: i64 = 300;
-pub(crate) use super::gateway::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
+pub use super::gateway::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
 
 /// What an invitation says and how long it stays open.
 #[derive(Debug, Clone)]
 pub(crate) struct InvitationPolicy {
-    pub answer_minutes: i64,
+    pub(crate) answer_minutes: i64,
     pub hotline: String,
 }
 
@@ -266,25 +266,25 @@ async fn unused_codes(
 
 /// An invitation as its expert sees it: the tender only once accepted.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct InvitationView {
-    pub invitation_id: String,
+pub(crate) struct InvitationView {
+    pub(crate) invitation_id: String,
     /// pending, accepted, declined, expired or withdrawn.
     #[schema(value_type = String)]
     pub state: InvitationState,
-    pub reply_deadline: String,
-    pub answered_at: Option<String>,
+    pub(crate) reply_deadline: String,
+    pub(crate) answered_at: Option<String>,
     #[schema(value_type = Option<String>)]
-    pub decline_reason: Option<DeclineReason>,
+    pub(crate) decline_reason: Option<DeclineReason>,
     /// Only after accepting.
-    pub tender_reference: Option<String>,
-    pub tender_name: Option<String>,
-    pub venue: Option<String>,
-    pub evaluation_start: Option<String>,
-    pub evaluation_minutes: Option<u32>,
+    pub(crate) tender_reference: Option<String>,
+    pub(crate) tender_name: Option<String>,
+    pub(crate) venue: Option<String>,
+    pub(crate) evaluation_start: Option<String>,
+    pub(crate) evaluation_minutes: Option<u32>,
     #[schema(value_type = Option<String>)]
-    pub mode: Option<EvaluationMode>,
+    pub(crate) mode: Option<EvaluationMode>,
     /// For remote sessions, only after accepting: present it when joining the session.
-    pub session_join_code: Option<String>,
+    pub(crate) session_join_code: Option<String>,
     /// The evaluation session, once accepted and once the center has opened it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
@@ -297,10 +297,10 @@ pub(crate) struct GatewayAnswer {
     /// The eight-digit one-time code from the message.
     pub code: String,
     /// "1" accepts, "2" declines.
-    pub digit: String,
+    pub(crate) digit: String,
     /// With a decline: "1" leave, "2" conflict of interest, "3" illness, "4" other.
     #[serde(default)]
-    pub reason_digit: Option<String>,
+    pub(crate) reason_digit: Option<String>,
 }
 
 pub struct InvitationService {
@@ -313,7 +313,7 @@ pub struct InvitationService {
 }
 
 impl InvitationService {
-    pub fn new(
+    pub(crate) fn new(
         deps: &Deps,
         draws: Arc<DrawService>,
         gateway_secret: Option<secrecy::SecretString>,
@@ -343,7 +343,10 @@ impl InvitationService {
     }
 
     /// The expert's own invitations, newest first.
-    pub async fn mine(&self, expert: &Principal) -> Result<Vec<InvitationView>, InvitationError> {
+    pub(crate) async fn mine(
+        &self,
+        expert: &Principal,
+    ) -> Result<Vec<InvitationView>, InvitationError> {
         let mut tx = self.store.read().await?;
         let tag = self.own_tag(&mut tx, expert).await?;
         let rows = tx.invitations_of(&tag, 50).await?;
@@ -399,7 +402,7 @@ impl InvitationService {
     }
 
     /// The expert answers in the app.
-    pub async fn answer(
+    pub(crate) async fn answer(
         &self,
         expert: &Principal,
         invitation_id: &str,
@@ -426,7 +429,7 @@ impl InvitationService {
 
     /// The gateway relays a keypad answer: authenticated by the shared HMAC key over the
     /// timestamp and the body, refused outside the time window, each code good once.
-    pub async fn gateway_answer(
+    pub(crate) async fn gateway_answer(
         &self,
         timestamp: Option<&str>,
         signature: Option<&str>,
@@ -683,7 +686,7 @@ impl InvitationService {
     }
 
     /// Runs [`Self::expire_overdue`] every `interval` until `stop` turns true.
-    pub async fn run_deadlines(
+    pub(crate) async fn run_deadlines(
         self: Arc<Self>,
         interval: std::time::Duration,
         stop: tokio::sync::watch::Receiver<bool>,

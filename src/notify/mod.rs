@@ -14,7 +14,7 @@
 //! deduplicates.
 
 pub mod gateway;
-pub(crate) mod invitations;
+pub mod invitations;
 pub(crate) mod outbox;
 pub(crate) mod worker;
 
@@ -43,7 +43,7 @@ crate::store::text_enum::text_enum! {
     /// declines, or its deadline passes; a seat vacated meanwhile withdraws it.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "snake_case")]
-    pub enum InvitationState {
+    pub(crate) enum InvitationState {
         Pending = "pending",
         Accepted = "accepted",
         Declined = "declined",
@@ -57,7 +57,7 @@ crate::store::text_enum::text_enum! {
     /// Why an expert declines an invitation.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "snake_case")]
-    pub enum DeclineReason {
+    pub(crate) enum DeclineReason {
         Leave = "leave",
         /// Declared with the relationship, which is kept sealed.
         ConflictOfInterest = "conflict_of_interest",
@@ -90,9 +90,9 @@ pub enum NotifyError {
 pub struct TemplateParams(BTreeMap<String, String>);
 
 /// At most this many parameters per message…
-pub const MAX_PARAMS: usize = 16;
+pub(crate) const MAX_PARAMS: usize = 16;
 /// …each value at most this many characters.
-pub const MAX_PARAM_CHARS: usize = 256;
+pub(crate) const MAX_PARAM_CHARS: usize = 256;
 
 impl TemplateParams {
     pub fn new() -> Self {
@@ -111,20 +111,8 @@ impl TemplateParams {
         }
     }
 
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(String::as_str)
-    }
-
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.0.keys().map(String::as_str)
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 
     pub(crate) fn as_map(&self) -> &BTreeMap<String, String> {
@@ -194,7 +182,11 @@ pub struct NotifyService {
 impl NotifyService {
     /// From `[notify]` settings (already validated). `data_dir` places the log gateway's file
     /// when none is configured.
-    pub fn new(deps: &Deps, settings: &NotifySettings, data_dir: &Path) -> anyhow::Result<Self> {
+    pub(crate) fn new(
+        deps: &Deps,
+        settings: &NotifySettings,
+        data_dir: &Path,
+    ) -> anyhow::Result<Self> {
         let gateway = Gateway::from_settings(settings, data_dir)?;
         let pool = PoolService::new(deps);
         Ok(Self {
@@ -205,11 +197,6 @@ impl NotifyService {
             gateway,
             settings: settings.clone(),
         })
-    }
-
-    /// The settings the invitation code needs (answer deadline, hotline).
-    pub fn settings(&self) -> &NotifySettings {
-        &self.settings
     }
 
     pub fn gateway(&self) -> &Gateway {

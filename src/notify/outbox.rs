@@ -53,7 +53,7 @@ pub(crate) struct Queued {
     subject_kind: &'static str,
     subject_id: String,
     now: Millis,
-    pub entry: AuditEntry,
+    pub(crate) entry: AuditEntry,
 }
 
 /// Checks and seals `notifications`, looking their recipients up in one query.

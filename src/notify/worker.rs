@@ -28,8 +28,8 @@ const MAX_BATCH: u32 = 16;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DeliveryRound {
     pub delivered: u32,
-    pub retried: u32,
-    pub failed: u32,
+    pub(crate) retried: u32,
+    pub(crate) failed: u32,
     /// Outcomes not recorded because another worker had taken the row over.
     pub lost: u32,
 }
@@ -49,7 +49,7 @@ struct Claim {
 impl NotifyService {
     /// Delivers what is due every `interval` until `stop` changes. Stopping in the middle of a
     /// send drops it, as a crash would; the lease covers that.
-    pub async fn run_worker(
+    pub(crate) async fn run_worker(
         self: Arc<Self>,
         interval: Duration,
         mut stop: tokio::sync::watch::Receiver<bool>,
@@ -272,7 +272,7 @@ impl NotifyService {
     }
 
     /// The wait after failed attempt `attempt` (1-based): base · 2^(attempt−1), capped.
-    pub fn backoff(&self, attempt: i32) -> Millis {
+    pub(crate) fn backoff(&self, attempt: i32) -> Millis {
         backoff(
             self.settings.backoff_base_ms,
             self.settings.backoff_cap_secs,

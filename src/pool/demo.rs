@@ -146,7 +146,6 @@ pub(crate) fn generate(
             Vec::new()
         };
         experts.push(ExpertInput {
-            line: offset + 1,
             name: name.into(),
             email: Some(format!("expert{serial}@demo.sealdraw.invalid").into()),
             id_number,

@@ -30,32 +30,31 @@ pub(crate) const MAX_IMPORT_ROWS: usize = 200_000;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub(crate) struct ImportProblem {
     /// 1-based line in the file (the header is line 1 in CSV).
-    pub line: usize,
+    pub(crate) line: usize,
     pub field: Option<String>,
-    pub problem: String,
+    pub(crate) problem: String,
 }
 
-pub struct PastEmployer {
-    pub credit_code: CreditCode,
-    pub from: NaiveDate,
-    pub to: NaiveDate,
+pub(crate) struct PastEmployer {
+    pub(crate) credit_code: CreditCode,
+    pub(crate) from: NaiveDate,
+    pub(crate) to: NaiveDate,
 }
 
 /// One validated row. Deliberately without `Debug`.
-pub struct ExpertInput {
-    pub line: usize,
+pub(crate) struct ExpertInput {
     pub name: Zeroizing<String>,
-    pub id_number: IdNumber,
-    pub phone: Phone,
-    pub email: Option<Zeroizing<String>>,
-    pub employer: Zeroizing<String>,
-    pub employer_credit_code: CreditCode,
-    pub specialties: Vec<String>,
+    pub(crate) id_number: IdNumber,
+    pub(crate) phone: Phone,
+    pub(crate) email: Option<Zeroizing<String>>,
+    pub(crate) employer: Zeroizing<String>,
+    pub(crate) employer_credit_code: CreditCode,
+    pub(crate) specialties: Vec<String>,
     pub region_code: String,
-    pub title_level: i32,
-    pub years_in_field: i32,
-    pub birth_year: i32,
-    pub past_employers: Vec<PastEmployer>,
+    pub(crate) title_level: i32,
+    pub(crate) years_in_field: i32,
+    pub(crate) birth_year: i32,
+    pub(crate) past_employers: Vec<PastEmployer>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -353,7 +352,6 @@ fn validate_row(
             Ok(birth_year),
             Ok(past),
         ) if problems.is_empty() => Ok(ExpertInput {
-            line,
             name: Zeroizing::new(name.to_owned()),
             id_number,
             phone,
@@ -486,7 +484,6 @@ mod tests {
             .ok()
             .unwrap();
         assert_eq!(experts.len(), 2);
-        assert_eq!(experts[1].line, 3);
         assert_eq!(experts[0].specialties, ["A0101", "B0201"]);
         assert_eq!(experts[0].title_level, 3);
         assert_eq!(experts[0].past_employers.len(), 1);

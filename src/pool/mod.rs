@@ -16,7 +16,7 @@ crate::store::text_enum::text_enum! {
     /// How an expert is tied to an organisation, for the draw's avoidance rule.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "snake_case")]
-    pub enum Relation {
+    pub(crate) enum Relation {
         /// The current employer, from the pool record.
         Employer = "employer",
         /// An earlier employer, with the period (the rule looks back a few years).

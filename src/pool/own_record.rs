@@ -16,7 +16,7 @@ use crate::store::Tx;
 use crate::text::{BoundedText, Lines};
 
 #[derive(Debug, thiserror::Error)]
-pub enum OwnRecordError {
+pub(crate) enum OwnRecordError {
     #[error("this account is not linked to an expert record")]
     NotLinked,
     #[error("{field}: {problem}")]
@@ -52,52 +52,52 @@ impl From<crate::crypto::seal::SealError> for OwnRecordError {
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct LeavePeriod {
+pub(crate) struct LeavePeriod {
     /// First day away (YYYY-MM-DD).
     #[schema(value_type = String, format = Date)]
-    pub from: NaiveDate,
+    pub(crate) from: NaiveDate,
     /// Last day away (YYYY-MM-DD).
     #[schema(value_type = String, format = Date)]
-    pub to: NaiveDate,
+    pub(crate) to: NaiveDate,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct EmploymentPeriod {
-    pub credit_code: String,
+pub(crate) struct EmploymentPeriod {
+    pub(crate) credit_code: String,
     #[schema(value_type = String, format = Date)]
-    pub from: NaiveDate,
+    pub(crate) from: NaiveDate,
     #[schema(value_type = String, format = Date)]
-    pub to: NaiveDate,
+    pub(crate) to: NaiveDate,
 }
 
 /// What an expert may change about themselves; absent fields stay as they are.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct OwnRecordChanges {
-    pub phone: Option<String>,
-    pub email: Option<String>,
-    pub leave: Option<Vec<LeavePeriod>>,
+pub(crate) struct OwnRecordChanges {
+    pub(crate) phone: Option<String>,
+    pub(crate) email: Option<String>,
+    pub(crate) leave: Option<Vec<LeavePeriod>>,
     /// Unified social credit codes of relatives' employers (for conflict-of-interest avoidance).
-    pub relatives_employers: Option<Vec<String>>,
-    pub employer_history: Option<Vec<EmploymentPeriod>>,
+    pub(crate) relatives_employers: Option<Vec<String>>,
+    pub(crate) employer_history: Option<Vec<EmploymentPeriod>>,
     /// Postal address, up to 200 characters.
     pub address: Option<String>,
     /// Bank account number for evaluation fees: 12 to 30 digits.
-    pub bank_account: Option<String>,
+    pub(crate) bank_account: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct OwnRecord {
+pub(crate) struct OwnRecord {
     pub expert_id: String,
     pub region_code: String,
-    pub specialties: Vec<String>,
+    pub(crate) specialties: Vec<String>,
     #[schema(value_type = String)]
-    pub status: ExpertStatus,
+    pub(crate) status: ExpertStatus,
     /// The sealed fields, opened for their owner.
     #[schema(value_type = Object)]
-    pub identity: BTreeMap<String, String>,
-    pub leave: Vec<LeavePeriod>,
+    pub(crate) identity: BTreeMap<String, String>,
+    pub(crate) leave: Vec<LeavePeriod>,
 }
 
 const OWNER_READABLE: [&str; 6] = [
@@ -111,7 +111,7 @@ const OWNER_READABLE: [&str; 6] = [
 
 impl PoolService {
     /// Links an issued login to an expert record (once).
-    pub async fn link_login(
+    pub(crate) async fn link_login(
         &self,
         expert_id: &str,
         account_id: &str,
@@ -133,7 +133,7 @@ impl PoolService {
         Ok(())
     }
 
-    pub async fn expert_has_login(&self, expert_id: &str) -> Result<bool, OwnRecordError> {
+    pub(crate) async fn expert_has_login(&self, expert_id: &str) -> Result<bool, OwnRecordError> {
         let mut tx = self.store().read().await?;
         let linked = tx.expert_account(expert_id).await?;
         tx.rollback().await?;
@@ -143,7 +143,7 @@ impl PoolService {
         }
     }
 
-    pub async fn own_record(&self, owner: &Principal) -> Result<OwnRecord, OwnRecordError> {
+    pub(crate) async fn own_record(&self, owner: &Principal) -> Result<OwnRecord, OwnRecordError> {
         let now = self.clock().now_millis();
         let mut tx = self.store().write().await?;
         let expert_id = tx
@@ -187,7 +187,7 @@ impl PoolService {
     /// The expert changes their own record: every field is parsed first ([`CheckedChanges`]),
     /// then the changed ones are sealed, their blind indexes and lists replaced, and the
     /// change logged, naming the fields changed and nothing of their values.
-    pub async fn update_own_record(
+    pub(crate) async fn update_own_record(
         &self,
         owner: &Principal,
         changes: OwnRecordChanges,
@@ -434,7 +434,7 @@ crate::store::text_enum::text_enum! {
     /// An expert's standing in the pool, set by an admin.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
     #[serde(rename_all = "lowercase")]
-    pub enum ExpertStatus {
+    pub(crate) enum ExpertStatus {
         Active = "active",
         /// Not drawn until `suspended_until`.
         Suspended = "suspended",
@@ -444,7 +444,7 @@ crate::store::text_enum::text_enum! {
 }
 
 impl PoolService {
-    pub async fn set_status(
+    pub(crate) async fn set_status(
         &self,
         actor: &Principal,
         expert_id: &str,

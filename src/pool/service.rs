@@ -46,25 +46,25 @@ pub enum PoolError {
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ImportSummary {
-    pub rows: usize,
-    pub inserted: usize,
-    pub updated: usize,
+pub(crate) struct ImportSummary {
+    pub(crate) rows: usize,
+    pub(crate) inserted: usize,
+    pub(crate) updated: usize,
 }
 
 /// An expert's clear attributes and status with their specialty codes, as administrators and
 /// supervisors see them (the row holds no sealed field).
-pub struct ExpertAttributes {
-    pub row: ExpertRow,
-    pub specialties: Vec<String>,
+pub(crate) struct ExpertAttributes {
+    pub(crate) row: ExpertRow,
+    pub(crate) specialties: Vec<String>,
 }
 
 /// The pool's counts (trading centers see these): by region and status, and by the first two
 /// levels of the specialty code.
-pub struct PoolCounts {
-    pub total: i64,
-    pub by_region: Vec<(String, ExpertStatus, i64)>,
-    pub by_specialty_class: Vec<(String, i64)>,
+pub(crate) struct PoolCounts {
+    pub(crate) total: i64,
+    pub(crate) by_region: Vec<(String, ExpertStatus, i64)>,
+    pub(crate) by_specialty_class: Vec<(String, i64)>,
 }
 
 pub struct PoolService {
@@ -75,7 +75,7 @@ pub struct PoolService {
 }
 
 impl PoolService {
-    pub fn new(deps: &Deps) -> Self {
+    pub(crate) fn new(deps: &Deps) -> Self {
         let Deps {
             store,
             clock,
@@ -167,7 +167,7 @@ impl PoolService {
     }
 
     /// Seeds the bundled sample classification if no classification has been loaded.
-    pub async fn ensure_classification(&self) -> Result<(), PoolError> {
+    pub(crate) async fn ensure_classification(&self) -> Result<(), PoolError> {
         let mut tx = self.store.write().await?;
         if tx.specialty_codes().await?.is_empty() {
             tx.replace_specialty_codes(&sample_classification(), false)
@@ -177,7 +177,7 @@ impl PoolService {
         Ok(())
     }
 
-    pub async fn known_specialties(&self) -> Result<HashSet<String>, PoolError> {
+    pub(crate) async fn known_specialties(&self) -> Result<HashSet<String>, PoolError> {
         let mut tx = self.store.read().await?;
         let codes = tx.specialty_codes().await?;
         tx.rollback().await?;
@@ -185,7 +185,11 @@ impl PoolService {
     }
 
     /// Adds `count` synthetic experts (see [`super::demo`]), numbered after those present.
-    pub async fn seed_demo(&self, rng: &Rng, count: usize) -> Result<ImportSummary, PoolError> {
+    pub(crate) async fn seed_demo(
+        &self,
+        rng: &Rng,
+        count: usize,
+    ) -> Result<ImportSummary, PoolError> {
         let mut tx = self.store.read().await?;
         let present = tx.count_experts().await?;
         tx.rollback().await?;
@@ -199,7 +203,7 @@ impl PoolService {
         .await
     }
 
-    pub async fn is_empty(&self) -> Result<bool, PoolError> {
+    pub(crate) async fn is_empty(&self) -> Result<bool, PoolError> {
         let mut tx = self.store.read().await?;
         let count = tx.count_experts().await?;
         tx.rollback().await?;
@@ -208,7 +212,7 @@ impl PoolService {
 
     /// A page of experts in id order (after `after`, at most `limit`), with their specialty
     /// codes: two queries whatever the page's size.
-    pub async fn expert_page(
+    pub(crate) async fn expert_page(
         &self,
         region: Option<&str>,
         specialty_prefix: Option<&str>,
@@ -237,7 +241,10 @@ impl PoolService {
     }
 
     /// One expert's clear attributes, if there is such an expert.
-    pub async fn expert(&self, expert_id: &str) -> Result<Option<ExpertAttributes>, StoreError> {
+    pub(crate) async fn expert(
+        &self,
+        expert_id: &str,
+    ) -> Result<Option<ExpertAttributes>, StoreError> {
         let mut tx = self.store.read().await?;
         let Some(row) = tx.expert(expert_id).await? else {
             tx.rollback().await?;
@@ -249,7 +256,7 @@ impl PoolService {
     }
 
     /// The pool's counts: never a record.
-    pub async fn statistics(&self) -> Result<PoolCounts, StoreError> {
+    pub(crate) async fn statistics(&self) -> Result<PoolCounts, StoreError> {
         let mut tx = self.store.read().await?;
         let total = tx.count_experts().await?;
         let by_region = tx.expert_counts_by_region().await?;
@@ -263,7 +270,7 @@ impl PoolService {
     }
 
     /// The specialty classification in code order: (code, name, official).
-    pub async fn specialty_classification(
+    pub(crate) async fn specialty_classification(
         &self,
     ) -> Result<Vec<(String, String, bool)>, StoreError> {
         let mut tx = self.store.read().await?;
@@ -274,7 +281,7 @@ impl PoolService {
 
     /// Writes validated rows in one transaction with one audit entry: all or nothing.
     /// A person already in the pool (same ID number, matched by blind index) is updated.
-    pub async fn import(
+    pub(crate) async fn import(
         &self,
         experts: Vec<ExpertInput>,
         source: &[u8],

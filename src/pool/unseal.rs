@@ -17,7 +17,7 @@ pub(crate) const MAX_EXPERTS_PER_REQUEST: usize = 10;
 pub(crate) const MAX_VALID_MINUTES: i32 = 24 * 60;
 
 #[derive(Debug, thiserror::Error)]
-pub enum UnsealError {
+pub(crate) enum UnsealError {
     #[error("{field}: {problem}")]
     Invalid {
         field: &'static str,
@@ -52,28 +52,28 @@ impl From<audit::AuditError> for UnsealError {
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct UnsealRequestView {
-    pub request_id: String,
-    pub requester_id: String,
-    pub reason: String,
-    pub expert_ids: Vec<String>,
-    pub fields: Vec<String>,
-    pub valid_minutes: i32,
+pub(crate) struct UnsealRequestView {
+    pub(crate) request_id: String,
+    pub(crate) requester_id: String,
+    pub(crate) reason: String,
+    pub(crate) expert_ids: Vec<String>,
+    pub(crate) fields: Vec<String>,
+    pub(crate) valid_minutes: i32,
     /// pending, approved or refused.
     #[schema(value_type = String)]
-    pub status: UnsealStatus,
-    pub decided_by: Option<String>,
-    pub valid_until: Option<String>,
+    pub(crate) status: UnsealStatus,
+    pub(crate) decided_by: Option<String>,
+    pub(crate) valid_until: Option<String>,
     /// Why it was refused.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub decision_reason: Option<String>,
+    pub(crate) decision_reason: Option<String>,
 }
 
 crate::store::text_enum::text_enum! {
     /// Where an unseal request stands: decided once, by a supervisor other than its requester.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
     #[serde(rename_all = "snake_case")]
-    pub enum UnsealStatus {
+    pub(crate) enum UnsealStatus {
         Pending = "pending",
         Approved = "approved",
         Refused = "refused",
@@ -81,7 +81,7 @@ crate::store::text_enum::text_enum! {
 }
 
 /// A supervisor's decision on someone else's unseal request.
-pub enum Decision<'a> {
+pub(crate) enum Decision<'a> {
     Approve,
     Refuse { reason: &'a str },
 }
@@ -100,13 +100,13 @@ fn check_reason(reason: &str) -> Result<(), UnsealError> {
 
 /// One expert's unsealed fields. Deliberately without `Debug`.
 #[derive(Serialize)]
-pub struct UnsealedRecord {
+pub(crate) struct UnsealedRecord {
     pub expert_id: String,
-    pub fields: BTreeMap<String, String>,
+    pub(crate) fields: BTreeMap<String, String>,
 }
 
 impl PoolService {
-    pub async fn request_unseal(
+    pub(crate) async fn request_unseal(
         &self,
         requester: &Principal,
         expert_ids: Vec<String>,
@@ -151,7 +151,6 @@ impl PoolService {
             valid_minutes,
             status: UnsealStatus::Pending,
             decided_by: None,
-            decided_at: None,
             valid_until: None,
             created_at: now,
             decision_reason: None,
@@ -180,7 +179,7 @@ impl PoolService {
     }
 
     /// Approves (`Decision::Approve`) or refuses with a reason (`Decision::Refuse`).
-    pub async fn decide_unseal(
+    pub(crate) async fn decide_unseal(
         &self,
         decider: &Principal,
         request_id: &str,
@@ -247,7 +246,10 @@ impl PoolService {
         view(decided)
     }
 
-    pub async fn unseal_requests(&self, limit: i64) -> Result<Vec<UnsealRequestView>, UnsealError> {
+    pub(crate) async fn unseal_requests(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<UnsealRequestView>, UnsealError> {
         let mut tx = self.store().read().await?;
         let rows = tx.unseal_requests(limit).await?;
         tx.rollback().await?;
@@ -255,7 +257,7 @@ impl PoolService {
     }
 
     /// Opens the approved fields for the requester, inside the window, and records the read.
-    pub async fn read_unsealed(
+    pub(crate) async fn read_unsealed(
         &self,
         reader: &Principal,
         request_id: &str,
@@ -299,7 +301,7 @@ impl PoolService {
 
     /// Stable supervisor pseudonyms (DESIGN §3): the same expert always maps to the same value,
     /// which does not reveal the expert id or identity.
-    pub fn pseudonyms(&self, expert_ids: &[String]) -> Vec<String> {
+    pub(crate) fn pseudonyms(&self, expert_ids: &[String]) -> Vec<String> {
         expert_ids
             .iter()
             .map(|id| self.keys().expert_pseudonym(id))

@@ -8,14 +8,14 @@
 use zeroize::Zeroizing;
 
 /// A resident identity card number (GB 11643-1999): 17 digits and a check character.
-pub struct IdNumber(Zeroizing<String>);
+pub(crate) struct IdNumber(Zeroizing<String>);
 
 /// A mainland mobile number, 11 digits starting 13–19, without country code.
-pub struct Phone(Zeroizing<String>);
+pub(crate) struct Phone(Zeroizing<String>);
 
 /// A unified social credit code (GB 32100-2015) of an organisation. Not personal data.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct CreditCode(String);
+pub(crate) struct CreditCode(String);
 
 const ID_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const ID_CHECK: &[u8; 11] = b"10X98765432";
@@ -25,7 +25,7 @@ const CREDIT_WEIGHTS: [u32; 17] = [
 ];
 
 impl IdNumber {
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
         let value = Zeroizing::new(text.trim().to_ascii_uppercase());
         let bytes = value.as_bytes();
         if bytes.len() != 18 || !bytes[..17].iter().all(u8::is_ascii_digit) {
@@ -47,17 +47,17 @@ impl IdNumber {
         Ok(Self(value))
     }
 
-    pub fn birth_year(&self) -> u32 {
+    pub(crate) fn birth_year(&self) -> u32 {
         digits(&self.0.as_bytes()[6..10])
     }
 
-    pub fn normalised(&self) -> &str {
+    pub(crate) fn normalised(&self) -> &str {
         &self.0
     }
 }
 
 /// The check character of an ID number's first 17 digits.
-pub fn id_check_character(bytes: &[u8]) -> u8 {
+pub(crate) fn id_check_character(bytes: &[u8]) -> u8 {
     let sum: u32 = bytes[..17]
         .iter()
         .zip(ID_WEIGHTS)
@@ -91,7 +91,7 @@ pub fn complete_credit_code(first_17: &str) -> Option<String> {
 }
 
 impl Phone {
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
         let mut digits: Zeroizing<String> =
             Zeroizing::new(text.chars().filter(|c| !matches!(c, ' ' | '-')).collect());
         if let Some(rest) = digits.strip_prefix("+86") {
@@ -109,13 +109,13 @@ impl Phone {
         }
     }
 
-    pub fn normalised(&self) -> &str {
+    pub(crate) fn normalised(&self) -> &str {
         &self.0
     }
 }
 
 impl CreditCode {
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
         let value = text.trim().to_ascii_uppercase();
         let positions: Option<Vec<u32>> = value
             .chars()
@@ -138,14 +138,14 @@ impl CreditCode {
         Ok(Self(value))
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
 
 /// A specialty code of the national classification for public-resource evaluation experts:
 /// a letter, then up to three two-digit levels (A, A01, A0101, A010101). Draws match by prefix.
-pub fn parse_specialty(text: &str) -> Result<String, String> {
+pub(crate) fn parse_specialty(text: &str) -> Result<String, String> {
     let code = text.trim().to_ascii_uppercase();
     let bytes = code.as_bytes();
     let shaped = matches!(bytes.len(), 1 | 3 | 5 | 7)
@@ -160,7 +160,7 @@ pub fn parse_specialty(text: &str) -> Result<String, String> {
     }
 }
 
-pub fn parse_email(text: &str) -> Result<String, String> {
+pub(crate) fn parse_email(text: &str) -> Result<String, String> {
     let email = text.trim();
     crate::text::check(email, crate::text::Lines::One)?;
     let valid = email.len() <= 254
@@ -180,7 +180,7 @@ pub fn parse_email(text: &str) -> Result<String, String> {
 }
 
 /// The prefecture-level divisions of Hubei (GB/T 2260), bundled from the province's list.
-pub fn hubei_regions() -> &'static [(String, String)] {
+pub(crate) fn hubei_regions() -> &'static [(String, String)] {
     static REGIONS: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
     REGIONS.get_or_init(|| {
         include_str!("data/hubei-regions.csv")
@@ -194,7 +194,7 @@ pub fn hubei_regions() -> &'static [(String, String)] {
     })
 }
 
-pub fn parse_region(text: &str) -> Result<String, String> {
+pub(crate) fn parse_region(text: &str) -> Result<String, String> {
     let code = text.trim();
     if hubei_regions().iter().any(|(known, _)| known == code) {
         Ok(code.to_owned())

@@ -17,10 +17,10 @@ use crate::store::text_enum::{UnknownText, text_column, text_enum};
 
 /// Who is shown an event: everyone any of its recipients names.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Audience(Vec<Recipient>);
+pub(crate) struct Audience(Vec<Recipient>);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Recipient {
+pub(crate) enum Recipient {
     /// Every participant.
     All,
     /// The host, the venues' operators and the supervisors.
@@ -32,20 +32,20 @@ pub enum Recipient {
 }
 
 impl Audience {
-    pub fn all() -> Self {
+    pub(crate) fn all() -> Self {
         Self(vec![Recipient::All])
     }
 
-    pub fn staff() -> Self {
+    pub(crate) fn staff() -> Self {
         Self(vec![Recipient::Staff])
     }
 
-    pub fn seat(seat: u32) -> Self {
+    pub(crate) fn seat(seat: u32) -> Self {
         Self(vec![Recipient::Seat(seat)])
     }
 
     /// Staff and the experts in these seats.
-    pub fn staff_and(seats: impl IntoIterator<Item = u32>) -> Self {
+    pub(crate) fn staff_and(seats: impl IntoIterator<Item = u32>) -> Self {
         Self(
             std::iter::once(Recipient::Staff)
                 .chain(seats.into_iter().map(Recipient::Seat))
@@ -53,7 +53,7 @@ impl Audience {
         )
     }
 
-    pub fn recipients(&self) -> &[Recipient] {
+    pub(crate) fn recipients(&self) -> &[Recipient] {
         &self.0
     }
 }
@@ -105,7 +105,7 @@ text_column!(Audience);
 text_enum! {
     /// The kinds of event, as stored and as the frames' `kind` names them.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub enum EventKind {
+    pub(crate) enum EventKind {
         SessionCreated = "session_created",
         Contribution = "contribution",
         Presence = "presence",
@@ -134,7 +134,7 @@ text_enum! {
 /// the variant's fields.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", content = "data", rename_all = "snake_case")]
-pub enum SessionEvent {
+pub(crate) enum SessionEvent {
     /// Always event 1. A distributed session lists one placeholder venue 0 with no seats.
     SessionCreated {
         mode: SessionMode,
@@ -247,21 +247,21 @@ pub enum SessionEvent {
 
 /// A venue and its seats, as `session_created` lists it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct VenueSeats {
-    pub venue: i32,
+pub(crate) struct VenueSeats {
+    pub(crate) venue: i32,
     pub name: String,
-    pub seats: i32,
+    pub(crate) seats: i32,
 }
 
 /// Where a seat sits, as `seats_assigned` and its audit entry list it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Placement {
+pub(crate) struct Placement {
     pub seat: u32,
-    pub venue: u32,
+    pub(crate) venue: u32,
 }
 
 impl SessionEvent {
-    pub fn kind(&self) -> EventKind {
+    pub(crate) fn kind(&self) -> EventKind {
         match self {
             Self::SessionCreated { .. } => EventKind::SessionCreated,
             Self::Contribution { .. } => EventKind::Contribution,
@@ -289,7 +289,7 @@ impl SessionEvent {
 
     /// The data as stored and sent: JSON text with every object's keys sorted, as events have
     /// always been written (through `serde_json::Value`, whose objects keep their keys sorted).
-    pub fn data_json(&self) -> Result<String, serde_json::Error> {
+    pub(crate) fn data_json(&self) -> Result<String, serde_json::Error> {
         let mut tagged = serde_json::to_value(self)?;
         serde_json::to_string(&tagged["data"].take())
     }

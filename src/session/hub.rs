@@ -26,7 +26,7 @@ use crate::store::{Store, StoreError};
 /// Events read from the table per round trip.
 const FETCH_BATCH: i64 = 500;
 
-pub struct Hub {
+pub(crate) struct Hub {
     store: Store,
     queue: usize,
     queue_bytes: usize,
@@ -65,7 +65,7 @@ struct Lane {
 }
 
 /// What a connection does next ([`Subscription::next`]).
-pub enum Live {
+pub(crate) enum Live {
     /// Send this event (unless it was already sent from the table).
     Event(StoredEvent),
     /// Events were left out of the queue: send those after the last one sent from the table,
@@ -78,7 +78,7 @@ pub enum Live {
 }
 
 /// A connection's place in the hub; leaving it (dropping) unsubscribes.
-pub struct Subscription {
+pub(crate) struct Subscription {
     events: mpsc::Receiver<StoredEvent>,
     lane: Arc<Lane>,
     hub: Arc<Hub>,
@@ -89,7 +89,7 @@ pub struct Subscription {
 impl Subscription {
     /// Waits for what the connection must do next. Cancel-safe: dropping the future loses
     /// nothing (the queue and the flag keep their state), so it can race other work.
-    pub async fn next(&mut self) -> Live {
+    pub(crate) async fn next(&mut self) -> Live {
         loop {
             if self.lane.behind.swap(false, Ordering::SeqCst) {
                 return Live::Behind;
@@ -119,7 +119,7 @@ impl Drop for Subscription {
 }
 
 impl Hub {
-    pub fn new(store: Store, queue: usize, queue_bytes: usize) -> Self {
+    pub(crate) fn new(store: Store, queue: usize, queue_bytes: usize) -> Self {
         Self {
             store,
             queue: queue.max(1),
@@ -140,7 +140,7 @@ impl Hub {
     /// Subscribes a connection to a session's live events, from the session's current end:
     /// the connection reads its backlog from the table itself (and drops live events it has
     /// already sent by their numbers).
-    pub async fn subscribe(
+    pub(crate) async fn subscribe(
         self: &Arc<Self>,
         session_id: &str,
         role: SessionRole,
@@ -231,7 +231,7 @@ impl Hub {
     /// Offers a session's new events to its subscribers here. Cheap when nobody here follows
     /// the session. Errors are logged: the events stay in the table, and the next wake or a
     /// reconnect delivers them.
-    pub async fn publish(&self, session_id: &str) {
+    pub(crate) async fn publish(&self, session_id: &str) {
         let Some(channel) = self.lock_channels().get(session_id).cloned() else {
             return;
         };
@@ -319,7 +319,7 @@ impl Hub {
     /// Follows other instances' session events: on PostgreSQL through `LISTEN` (at once), and
     /// on every backend by a light poll every `poll` (one query for all followed sessions), which
     /// also covers notifications lost while the listener reconnects.
-    pub async fn listen(
+    pub(crate) async fn listen(
         self: Arc<Self>,
         poll: std::time::Duration,
         mut stop: tokio::sync::watch::Receiver<bool>,

@@ -17,10 +17,10 @@ mod service;
 pub(crate) mod slots;
 pub(crate) mod states;
 
-pub use events::{Audience, EventKind, SessionEvent};
-pub use hub::Hub;
-pub use service::SessionService;
-pub use states::{
+pub(crate) use events::{Audience, EventKind};
+pub(crate) use hub::Hub;
+pub(crate) use service::SessionService;
+pub(crate) use states::{
     Assignment, ClarificationState, RoleName, SeatState, SessionMode, SheetState, SignatureKind,
     VoidReason,
 };
@@ -36,7 +36,7 @@ use rules::{Criterion, Missing, Phase};
 
 /// Who someone is within one session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SessionRole {
+pub(crate) enum SessionRole {
     /// The main venue's operator: the center that asked for the draw.
     Host,
     /// A sub-venue's operator (another trading center), by venue number.
@@ -47,7 +47,7 @@ pub enum SessionRole {
 }
 
 impl SessionRole {
-    pub fn name(self) -> RoleName {
+    pub(crate) fn name(self) -> RoleName {
         match self {
             SessionRole::Host => RoleName::Host,
             SessionRole::Operator(_) => RoleName::Operator,
@@ -56,7 +56,7 @@ impl SessionRole {
         }
     }
 
-    pub fn seat(self) -> Option<u32> {
+    pub(crate) fn seat(self) -> Option<u32> {
         match self {
             SessionRole::Expert(seat) => Some(seat),
             _ => None,
@@ -65,7 +65,7 @@ impl SessionRole {
 
     /// Whether an event for `audience` reaches this role: staff are the host, the operators
     /// and the supervisors.
-    pub fn sees(self, audience: &Audience) -> bool {
+    pub(crate) fn sees(self, audience: &Audience) -> bool {
         audience
             .recipients()
             .iter()
@@ -78,7 +78,7 @@ impl SessionRole {
     }
 
     /// How the role appears to others ("Expert 3", "host", "operator of venue 2").
-    pub fn label(self) -> String {
+    pub(crate) fn label(self) -> String {
         match self {
             SessionRole::Host => "host".into(),
             SessionRole::Operator(venue) => format!("operator of venue {venue}"),
@@ -88,20 +88,20 @@ impl SessionRole {
     }
 }
 
-pub fn seat_label(seat: u32) -> String {
+pub(crate) fn seat_label(seat: u32) -> String {
     format!("Expert {seat}")
 }
 
 /// A connected (or ticketed) participant.
 #[derive(Debug, Clone)]
-pub struct Member {
+pub(crate) struct Member {
     pub session_id: String,
-    pub account_id: String,
+    pub(crate) account_id: String,
     pub role: SessionRole,
 }
 
 impl Member {
-    pub fn actor(&self) -> Actor {
+    pub(crate) fn actor(&self) -> Actor {
         Actor::Account {
             id: self.account_id.clone(),
             role: match self.role {
@@ -114,7 +114,7 @@ impl Member {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum SessionError {
+pub(crate) enum SessionError {
     #[error("{field}: {problem}")]
     Invalid { field: String, problem: String },
     #[error("no such session")]
@@ -172,7 +172,7 @@ fn summary(missing: &[Missing]) -> String {
 
 impl SessionError {
     /// The stable code a websocket reply and a problem document carry.
-    pub fn code(&self) -> &'static str {
+    pub(crate) fn code(&self) -> &'static str {
         match self {
             SessionError::Invalid { .. } => "invalid-request",
             SessionError::NotFound => "no-such-session",
@@ -191,7 +191,7 @@ impl SessionError {
     }
 
     /// Whether the error is the server's fault (logged with its cause, answered opaquely).
-    pub fn is_internal(&self) -> bool {
+    pub(crate) fn is_internal(&self) -> bool {
         matches!(
             self,
             SessionError::Store(_)
@@ -211,7 +211,7 @@ impl SessionError {
         )
     }
 
-    pub fn field(&self) -> Option<String> {
+    pub(crate) fn field(&self) -> Option<String> {
         match self {
             SessionError::Invalid { field, .. } => Some(field.clone()),
             SessionError::WrongJoinCode => Some("join_code".into()),
@@ -234,115 +234,115 @@ fn corrupt(what: impl std::fmt::Display) -> SessionError {
 /// A venue as the request names it: the first is the main venue (operated by the host).
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewVenue {
+pub(crate) struct NewVenue {
     pub name: String,
     /// The username of the trading center that operates a sub-venue; the main venue's
     /// operator is the host and may be omitted.
     #[serde(default)]
-    pub operator: Option<String>,
-    pub seats: u32,
+    pub(crate) operator: Option<String>,
+    pub(crate) seats: u32,
 }
 
 /// A center's request for a session, as parsed from the API.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewSession {
+pub(crate) struct NewSession {
     /// The completed root draw whose committee evaluates.
     pub draw_id: String,
     /// Cross-site: the main venue first, then at least one sub-venue. Distributed: none.
     #[serde(default)]
-    pub venues: Vec<NewVenue>,
+    pub(crate) venues: Vec<NewVenue>,
     /// Usernames of the supervisors attached to the session (at least one).
-    pub supervisors: Vec<String>,
+    pub(crate) supervisors: Vec<String>,
     /// The bidders' labels, as the evaluation refers to them.
-    pub bidders: Vec<String>,
+    pub(crate) bidders: Vec<String>,
     #[schema(value_type = Vec<Object>)]
-    pub criteria: Vec<Criterion>,
+    pub(crate) criteria: Vec<Criterion>,
     /// Cross-site: random (default) or in_order.
     #[serde(default)]
-    pub assignment: Option<Assignment>,
+    pub(crate) assignment: Option<Assignment>,
     /// A sheet deviates when its total is further than this percentage from the median.
     #[serde(default)]
-    pub deviation_percent: Option<u32>,
+    pub(crate) deviation_percent: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct VenueView {
-    pub venue: u32,
+pub(crate) struct VenueView {
+    pub(crate) venue: u32,
     pub name: String,
-    pub seats: u32,
-    pub main: bool,
+    pub(crate) seats: u32,
+    pub(crate) main: bool,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct SessionSeatView {
+pub(crate) struct SessionSeatView {
     pub seat: u32,
     /// "Expert n".
-    pub label: String,
-    pub venue: Option<u32>,
+    pub(crate) label: String,
+    pub(crate) venue: Option<u32>,
     /// active, or void once its member was replaced.
     #[schema(value_type = String)]
     pub state: SeatState,
     #[schema(value_type = Option<String>)]
-    pub void_reason: Option<VoidReason>,
+    pub(crate) void_reason: Option<VoidReason>,
     /// The draw still holds the member as confirmed (a successor awaits acceptance until then).
-    pub confirmed: bool,
-    pub checked_in: bool,
-    pub declared: bool,
+    pub(crate) confirmed: bool,
+    pub(crate) checked_in: bool,
+    pub(crate) declared: bool,
     #[schema(value_type = Option<String>)]
-    pub signed: Option<SignatureKind>,
+    pub(crate) signed: Option<SignatureKind>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct SessionView {
+pub(crate) struct SessionView {
     pub session_id: String,
     pub draw_id: String,
     #[schema(value_type = String)]
-    pub mode: SessionMode,
-    pub phase: Phase,
+    pub(crate) mode: SessionMode,
+    pub(crate) phase: Phase,
     #[schema(value_type = String)]
-    pub assignment: Assignment,
+    pub(crate) assignment: Assignment,
     /// For a random assignment: the commitment to the server's secret (hex), published at
     /// creation; the secret is revealed in the seat-assignment audit entry.
-    pub assignment_commitment: Option<String>,
+    pub(crate) assignment_commitment: Option<String>,
     pub contributions: u32,
-    pub venues: Vec<VenueView>,
-    pub supervisors: u32,
-    pub committee_size: u32,
-    pub seats: Vec<SessionSeatView>,
-    pub chair: Option<u32>,
-    pub bidders: Vec<String>,
+    pub(crate) venues: Vec<VenueView>,
+    pub(crate) supervisors: u32,
+    pub(crate) committee_size: u32,
+    pub(crate) seats: Vec<SessionSeatView>,
+    pub(crate) chair: Option<u32>,
+    pub(crate) bidders: Vec<String>,
     #[schema(value_type = Vec<Object>)]
-    pub criteria: Vec<Criterion>,
-    pub deviation_percent: u32,
+    pub(crate) criteria: Vec<Criterion>,
+    pub(crate) deviation_percent: u32,
     /// The report's SHA-256 once it is ready to sign, and as signed once closed.
-    pub report_sha256: Option<String>,
+    pub(crate) report_sha256: Option<String>,
     /// The caller's own role and seat in the session.
     #[schema(value_type = String)]
-    pub your_role: RoleName,
-    pub your_seat: Option<u32>,
+    pub(crate) your_role: RoleName,
+    pub(crate) your_seat: Option<u32>,
     /// The newest event number.
     pub last_seq: i64,
 }
 
 /// A ticket as issued. No `Debug`: the ticket is a credential until used.
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct IssuedTicket {
+pub(crate) struct IssuedTicket {
     /// Present as `?ticket=` when opening the websocket; single use, valid for `expires_in` s.
     #[schema(value_type = String)]
-    pub ticket: zeroize::Zeroizing<String>,
-    pub expires_in: i64,
+    pub(crate) ticket: zeroize::Zeroizing<String>,
+    pub(crate) expires_in: i64,
     #[schema(value_type = String)]
     pub role: RoleName,
     pub seat: Option<u32>,
     /// The websocket path to open with the ticket.
-    pub path: String,
+    pub(crate) path: String,
 }
 
 /// A session event as sent and stored.
 #[derive(Debug, Clone)]
-pub struct StoredEvent {
+pub(crate) struct StoredEvent {
     pub seq: i64,
-    pub audience: Audience,
-    pub frame: std::sync::Arc<str>,
+    pub(crate) audience: Audience,
+    pub(crate) frame: std::sync::Arc<str>,
 }

@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use super::rules::Phase;
 use super::states::{ClarificationState, SignatureKind};
 
-pub const PROTOCOL_VERSION: u32 = 1;
+pub(crate) const PROTOCOL_VERSION: u32 = 1;
 /// A client request id: 1 to 64 of `A–Z a–z 0–9 - _ . :`. Retrying with the same id is safe.
-pub const MAX_REQUEST_ID_LEN: usize = 64;
+pub(crate) const MAX_REQUEST_ID_LEN: usize = 64;
 
 /// What a client may ask, by `type`.
 /// On the wire a request is one object whose `type` names the variant (`{"type": "vote",
@@ -56,7 +56,7 @@ pub enum Request {
 
 impl Request {
     /// The request as a wire object: `type` and the variant's fields (no `v`, no `id`).
-    pub fn to_wire(&self) -> serde_json::Map<String, serde_json::Value> {
+    pub(crate) fn to_wire(&self) -> serde_json::Map<String, serde_json::Value> {
         let mut wire = serde_json::Map::new();
         wire.insert("type".into(), self.kind().into());
         if let Ok(serde_json::Value::Object(tagged)) = serde_json::to_value(self)
@@ -92,7 +92,7 @@ impl Request {
 pub struct JoinCode(zeroize::Zeroizing<String>);
 
 impl JoinCode {
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -117,21 +117,21 @@ impl std::fmt::Debug for JoinCode {
 
 /// A parsed client frame.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ClientFrame {
+pub(crate) struct ClientFrame {
     pub id: String,
-    pub request: Request,
+    pub(crate) request: Request,
 }
 
 /// Why a frame is refused, with the field at fault; the connection answers and is closed,
 /// because a client that sends such frames is broken or hostile.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FrameError {
+pub(crate) struct FrameError {
     pub field: String,
     pub detail: String,
 }
 
 /// Parses a text frame: a JSON object with `v` = 1, a request `id`, and a request by `type`.
-pub fn parse_frame(text: &str) -> Result<ClientFrame, FrameError> {
+pub(crate) fn parse_frame(text: &str) -> Result<ClientFrame, FrameError> {
     let fail = |field: &str, detail: String| FrameError {
         field: field.into(),
         detail,
@@ -207,7 +207,7 @@ fn valid_request_id(id: &str) -> bool {
 /// What the server sends.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub enum ServerFrame {
+pub(crate) enum ServerFrame {
     /// First frame of every connection.
     Welcome {
         v: u32,
@@ -270,7 +270,7 @@ pub struct ReplyError {
 /// §3.1). It is sent, and kept for retries, as the JSON object of the variant's fields.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// `check_in`: the seat, and whether it had already checked in.
     CheckedIn {
         seat: u32,
@@ -309,13 +309,13 @@ pub enum Outcome {
 
 /// A vacated seat and the seat its successor took: none while a linked draw fills it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Vacancy {
-    pub vacated: u32,
-    pub successor_seat: Option<u32>,
+pub(crate) struct Vacancy {
+    pub(crate) vacated: u32,
+    pub(crate) successor_seat: Option<u32>,
 }
 
 impl ServerFrame {
-    pub fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         // Serialising these plain types cannot fail: no maps with non-string keys, no floats
         // other than the JSON numbers they were parsed from.
         serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))

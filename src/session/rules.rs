@@ -10,16 +10,16 @@ use serde::{Deserialize, Serialize};
 use crate::crypto::sha256;
 
 /// The smallest committee the statute allows (招标投标法 §37); it must also be odd.
-pub const MIN_COMMITTEE: usize = 5;
+pub(crate) const MIN_COMMITTEE: usize = 5;
 /// At most this many bidders, criteria, and characters in free text.
-pub const MAX_BIDDERS: usize = 50;
-pub const MAX_CRITERIA: usize = 30;
-pub const MAX_LABEL_CHARS: usize = 100;
-pub const MAX_TEXT_CHARS: usize = 2_000;
+pub(crate) const MAX_BIDDERS: usize = 50;
+pub(crate) const MAX_CRITERIA: usize = 30;
+pub(crate) const MAX_LABEL_CHARS: usize = 100;
+pub(crate) const MAX_TEXT_CHARS: usize = 2_000;
 /// A dissent needs written reasons of at least this many characters.
-pub const MIN_DISSENT_CHARS: usize = 10;
+pub(crate) const MIN_DISSENT_CHARS: usize = 10;
 /// The highest a criterion may be worth, in points.
-pub const MAX_CRITERION_POINTS: u32 = 1_000;
+pub(crate) const MAX_CRITERION_POINTS: u32 = 1_000;
 
 crate::store::text_enum::text_enum! {
     /// The phases, in the only order a session moves through them.
@@ -42,7 +42,7 @@ crate::store::text_enum::text_enum! {
 
 impl Phase {
     /// The phase a host may move to from this one; none once closed.
-    pub fn next(self) -> Option<Self> {
+    pub(crate) fn next(self) -> Option<Self> {
         let position = Self::ALL.iter().position(|phase| *phase == self)?;
         Self::ALL.get(position + 1).copied()
     }
@@ -50,51 +50,51 @@ impl Phase {
 
 /// What a seat has done, as the rules need it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SeatFacts {
+pub(crate) struct SeatFacts {
     pub seat: u32,
     /// False once the member was replaced: their conclusions are void.
-    pub active: bool,
+    pub(crate) active: bool,
     /// The draw still holds the seat's expert as a confirmed member (a replacement's successor
     /// is pending until they accept their invitation).
-    pub confirmed: bool,
-    pub checked_in: bool,
-    pub declared_no_conflict: bool,
-    pub vote: Option<u32>,
+    pub(crate) confirmed: bool,
+    pub(crate) checked_in: bool,
+    pub(crate) declared_no_conflict: bool,
+    pub(crate) vote: Option<u32>,
     /// Bidders this seat has a live score sheet for.
-    pub sheets: BTreeSet<String>,
-    pub signature: Option<Signature>,
+    pub(crate) sheets: BTreeSet<String>,
+    pub(crate) signature: Option<Signature>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
-pub enum Signature {
+pub(crate) enum Signature {
     Agree,
     Dissent { reasons: String },
 }
 
 /// Everything a phase move's preconditions look at.
 #[derive(Debug, Clone)]
-pub struct SessionFacts {
-    pub phase: Phase,
+pub(crate) struct SessionFacts {
+    pub(crate) phase: Phase,
     /// Seats the draw's strata ask for: the committee's size.
-    pub committee_size: usize,
+    pub(crate) committee_size: usize,
     /// Members who are not drawn experts (the tenderer's representatives); 0 when every
     /// member comes from the pool.
-    pub non_expert_members: usize,
-    pub seats: Vec<SeatFacts>,
-    pub chair: Option<u32>,
-    pub bidders: Vec<String>,
+    pub(crate) non_expert_members: usize,
+    pub(crate) seats: Vec<SeatFacts>,
+    pub(crate) chair: Option<u32>,
+    pub(crate) bidders: Vec<String>,
     /// A random assignment waits for at least one contribution besides the server's secret.
-    pub assignment_needs_entropy: bool,
+    pub(crate) assignment_needs_entropy: bool,
 }
 
 /// One unmet precondition, in words a host can act on, with the seats concerned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Missing {
+pub(crate) struct Missing {
     pub code: &'static str,
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub seats: Vec<u32>,
+    pub(crate) seats: Vec<u32>,
 }
 
 impl Missing {
@@ -109,7 +109,7 @@ impl Missing {
 
 /// Why a move is refused outright (not a precondition that can still be met).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum MoveError {
+pub(crate) enum MoveError {
     #[error("a closed session stays closed")]
     Closed,
     #[error("its next phase is {next}, not {to}")]
@@ -122,7 +122,7 @@ pub enum MoveError {
 
 /// Whether the host may move from the current phase to `to`: phases go one step forward only.
 /// `Ok(list)` lists every unmet precondition (empty: the move may happen).
-pub fn check_move(facts: &SessionFacts, to: Phase) -> Result<Vec<Missing>, MoveError> {
+pub(crate) fn check_move(facts: &SessionFacts, to: Phase) -> Result<Vec<Missing>, MoveError> {
     let next = facts.phase.next().ok_or(MoveError::Closed)?;
     if to != next {
         return Err(MoveError::NotNext {
@@ -243,7 +243,7 @@ fn seats_where(seats: &[&SeatFacts], unmet: impl Fn(&SeatFacts) -> bool) -> Vec<
 }
 
 /// A committee of at least five, odd, with experts at least two thirds of it.
-pub fn committee_composition(size: usize, non_experts: usize) -> Result<(), String> {
+pub(crate) fn committee_composition(size: usize, non_experts: usize) -> Result<(), String> {
     if size < MIN_COMMITTEE {
         return Err(format!(
             "a committee has at least {MIN_COMMITTEE} members; this one has {size}"
@@ -265,7 +265,7 @@ pub fn committee_composition(size: usize, non_experts: usize) -> Result<(), Stri
 
 /// The member holding a strict majority of the active committee's votes, if any, and the
 /// number of votes cast. Void members' votes do not count, and neither do votes for them.
-pub fn elect_chair(seats: &[SeatFacts]) -> (Option<u32>, usize) {
+pub(crate) fn elect_chair(seats: &[SeatFacts]) -> (Option<u32>, usize) {
     let active: BTreeSet<u32> = seats.iter().filter(|s| s.active).map(|s| s.seat).collect();
     let mut tally: BTreeMap<u32, usize> = BTreeMap::new();
     let mut cast = 0;
@@ -284,26 +284,26 @@ pub fn elect_chair(seats: &[SeatFacts]) -> (Option<u32>, usize) {
 
 /// What a session evaluates: who bids, and the criteria each sheet scores.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Criterion {
+pub(crate) struct Criterion {
     pub name: String,
     /// The most points this criterion gives.
-    pub max_points: u32,
+    pub(crate) max_points: u32,
 }
 
 /// A validated score sheet: points per criterion in hundredths (integers, so that every
 /// server and the audit log's canonical JSON agree on them), and their total.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ScoreSheet {
-    pub bidder: String,
-    pub scores_centi: BTreeMap<String, i64>,
-    pub total_centi: i64,
+pub(crate) struct ScoreSheet {
+    pub(crate) bidder: String,
+    pub(crate) scores_centi: BTreeMap<String, i64>,
+    pub(crate) total_centi: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
+    pub(crate) comment: Option<String>,
 }
 
 /// Checks a submitted sheet against the session's bidders and criteria. Scores are numbers
 /// with at most two decimals, from 0 to the criterion's maximum; every criterion is scored.
-pub fn validate_sheet(
+pub(crate) fn validate_sheet(
     bidders: &[String],
     criteria: &[Criterion],
     bidder: &str,
@@ -387,7 +387,7 @@ fn to_centi(number: &serde_json::Number) -> Option<i64> {
 
 /// A label or free text: trimmed, not empty, within `max` characters, its characters allowed
 /// by [`crate::text::check`] (newlines and tabs included).
-pub fn check_text(field: &str, text: &str, max: usize) -> Result<(), (String, String)> {
+pub(crate) fn check_text(field: &str, text: &str, max: usize) -> Result<(), (String, String)> {
     if text.trim().is_empty() {
         return Err((field.into(), "must not be empty".into()));
     }
@@ -400,25 +400,25 @@ pub fn check_text(field: &str, text: &str, max: usize) -> Result<(), (String, St
 /// One sheet as the summary shows it, flagged when its total strays from the committee's
 /// median for the bidder by more than the session's tolerance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SummarySheet {
+pub(crate) struct SummarySheet {
     pub seat: u32,
     #[serde(flatten)]
-    pub sheet: ScoreSheet,
-    pub deviates: bool,
+    pub(crate) sheet: ScoreSheet,
+    pub(crate) deviates: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct BidderSummary {
-    pub bidder: String,
+pub(crate) struct BidderSummary {
+    pub(crate) bidder: String,
     /// The committee's median total, in hundredths (the lower median of an even count).
-    pub median_total_centi: i64,
-    pub sheets: Vec<SummarySheet>,
+    pub(crate) median_total_centi: i64,
+    pub(crate) sheets: Vec<SummarySheet>,
 }
 
 /// The summary: per bidder, every live sheet and the median of their totals; a sheet deviates
 /// when `|total − median| × 100 > tolerance_percent × median` (with a zero median, any
 /// non-zero total deviates).
-pub fn summarise(
+pub(crate) fn summarise(
     bidders: &[String],
     sheets: &[(u32, ScoreSheet)],
     tolerance_percent: u32,
@@ -454,13 +454,13 @@ pub fn summarise(
 }
 
 /// The SHA-256 of a report's canonical JSON: what members sign and the closing entry commits to.
-pub fn report_digest(canonical_json: &[u8]) -> [u8; 32] {
+pub(crate) fn report_digest(canonical_json: &[u8]) -> [u8; 32] {
     sha256(canonical_json)
 }
 
 /// Domain tag of the seat-assignment seed (docs/PROTOCOL.md, "Seat assignment").
-pub const ASSIGNMENT_TAG: &str = "sealdraw-session-v1/assignment";
-pub const ASSIGNMENT_COMMITMENT_TAG: &str = "sealdraw-session-v1/assignment-commitment";
+pub(crate) const ASSIGNMENT_TAG: &str = "sealdraw-session-v1/assignment";
+pub(crate) const ASSIGNMENT_COMMITMENT_TAG: &str = "sealdraw-session-v1/assignment-commitment";
 
 fn length_prefixed(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(&(bytes.len() as u64).to_be_bytes());
@@ -541,7 +541,7 @@ pub fn assign_venues(seed: &[u8; 32], seats: usize, capacities: &[u32]) -> Optio
 }
 
 /// The same placement without randomness: seats fill venue 0, then venue 1, … in order.
-pub fn assign_in_order(seats: usize, capacities: &[u32]) -> Option<Vec<u32>> {
+pub(crate) fn assign_in_order(seats: usize, capacities: &[u32]) -> Option<Vec<u32>> {
     let slots: Vec<u32> = capacities
         .iter()
         .enumerate()
@@ -553,14 +553,14 @@ pub fn assign_in_order(seats: usize, capacities: &[u32]) -> Option<Vec<u32>> {
 
 /// Conduct ratings, 1 (poor) to 5 (exemplary) each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Rating {
-    pub punctuality: u8,
-    pub diligence: u8,
-    pub discipline: u8,
+pub(crate) struct Rating {
+    pub(crate) punctuality: u8,
+    pub(crate) diligence: u8,
+    pub(crate) discipline: u8,
 }
 
 impl Rating {
-    pub fn validate(&self) -> Result<(), (String, String)> {
+    pub(crate) fn validate(&self) -> Result<(), (String, String)> {
         for (field, value) in [
             ("punctuality", self.punctuality),
             ("diligence", self.diligence),
@@ -574,7 +574,7 @@ impl Rating {
     }
 
     /// The rating as 0–100: 1 everywhere is 0, 5 everywhere is 100.
-    pub fn points(&self) -> i64 {
+    pub(crate) fn points(&self) -> i64 {
         let sum =
             i64::from(self.punctuality) + i64::from(self.diligence) + i64::from(self.discipline);
         (sum - 3) * 100 / 12
@@ -583,7 +583,7 @@ impl Rating {
 
 /// An expert's credit score: the mean of their most recent ratings' points (0–100), or `None`
 /// with fewer than `minimum` ratings (too few to judge anyone by).
-pub fn credit_score(recent_points: &[i64], minimum: usize) -> Option<i64> {
+pub(crate) fn credit_score(recent_points: &[i64], minimum: usize) -> Option<i64> {
     if recent_points.is_empty() || recent_points.len() < minimum.max(1) {
         return None;
     }

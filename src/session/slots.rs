@@ -17,7 +17,7 @@ pub(crate) struct ConnectionSlots {
 }
 
 /// One open (or opening) connection of an account; dropping it frees the slot.
-pub struct ConnectionSlot {
+pub(crate) struct ConnectionSlot {
     account_id: String,
     held: Arc<Mutex<HashMap<String, usize>>>,
 }

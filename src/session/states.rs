@@ -12,7 +12,7 @@ text_enum! {
     /// How a session's committee sits: the draw's mode, remote ones only.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "snake_case")]
-    pub enum SessionMode {
+    pub(crate) enum SessionMode {
         /// A main venue and sub-venues in other cities.
         CrossSite = "cross_site",
         /// Every expert at their own seat.
@@ -23,7 +23,7 @@ text_enum! {
 impl SessionMode {
     /// The session mode of a draw's evaluation; none for an on-site one, which a session does
     /// not coordinate.
-    pub fn of(mode: EvaluationMode) -> Option<Self> {
+    pub(crate) fn of(mode: EvaluationMode) -> Option<Self> {
         match mode {
             EvaluationMode::OnSite => None,
             EvaluationMode::CrossSite => Some(Self::CrossSite),
@@ -35,7 +35,7 @@ impl SessionMode {
 text_enum! {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
     #[serde(rename_all = "snake_case")]
-    pub enum Assignment {
+    pub(crate) enum Assignment {
         /// Seats are placed across venues by commit-then-reveal randomness.
         Random = "random",
         /// Seats fill the venues in order (Expert 1.. at the main venue first).
@@ -49,7 +49,7 @@ text_enum! {
     /// A session role without its seat or venue: what tickets keep and frames name.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "snake_case")]
-    pub enum RoleName {
+    pub(crate) enum RoleName {
         Host = "host",
         Operator = "operator",
         Supervisor = "supervisor",
@@ -61,7 +61,7 @@ text_enum! {
     /// A seat is active until its member is replaced; then it is void, with its conclusions.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "snake_case")]
-    pub enum SeatState {
+    pub(crate) enum SeatState {
         Active = "active",
         Void = "void",
     }
@@ -71,7 +71,7 @@ text_enum! {
     /// Why a seat is void.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "snake_case")]
-    pub enum VoidReason {
+    pub(crate) enum VoidReason {
         /// The member declared a conflict, or the host recorded a recusal.
         Recused = "recused",
         /// The host recorded that the member left.
@@ -96,7 +96,7 @@ text_enum! {
     /// A live sheet counts; a void one was its replaced member's.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "snake_case")]
-    pub enum SheetState {
+    pub(crate) enum SheetState {
         Live = "live",
         Void = "void",
     }
@@ -106,7 +106,7 @@ text_enum! {
     /// A clarification request, decided once by a supervisor.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "snake_case")]
-    pub enum ClarificationState {
+    pub(crate) enum ClarificationState {
         Pending = "pending",
         Approved = "approved",
         Refused = "refused",
@@ -117,7 +117,7 @@ text_enum! {
     /// How a member signed the report.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "snake_case")]
-    pub enum SignatureKind {
+    pub(crate) enum SignatureKind {
         Agree = "agree",
         /// With written reasons.
         Dissent = "dissent",

@@ -9,50 +9,51 @@ pub struct AccountRow {
     pub id: String,
     pub username: String,
     pub role: Role,
-    pub password_hash: String,
-    pub totp_sealed: Option<Vec<u8>>,
-    pub totp_last_step: i64,
+    pub(crate) password_hash: String,
+    pub(crate) totp_sealed: Option<Vec<u8>>,
     pub center_name: Option<String>,
     pub region_code: Option<String>,
-    pub client_cert_sha256: Option<String>,
-    pub disabled: bool,
-    pub created_at: i64,
+    pub(crate) disabled: bool,
+    pub(crate) created_at: i64,
 }
 
-pub struct NewAccount<'a> {
+pub(crate) struct NewAccount<'a> {
     pub id: &'a str,
     pub username: &'a str,
     pub role: Role,
-    pub password_hash: &'a str,
-    pub totp_sealed: Option<&'a [u8]>,
+    pub(crate) password_hash: &'a str,
+    pub(crate) totp_sealed: Option<&'a [u8]>,
     pub center_name: Option<&'a str>,
     pub region_code: Option<&'a str>,
-    pub created_at: Millis,
+    pub(crate) created_at: Millis,
 }
 
 /// What the throttle knows of one username at one client address.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct LoginSource {
+pub(crate) struct LoginSource {
     /// Failures since the last success, or since a quiet window.
-    pub failures: i64,
-    pub last_failure_at: Millis,
+    pub(crate) failures: i64,
+    pub(crate) last_failure_at: Millis,
     /// 0 if the account was never logged in to from this address.
-    pub last_success_at: Millis,
+    pub(crate) last_success_at: Millis,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TokenRow {
-    pub account_id: String,
-    pub last_used_at: i64,
-    pub expires_at: i64,
-    pub revoked_at: Option<i64>,
+    pub(crate) account_id: String,
+    pub(crate) last_used_at: i64,
+    pub(crate) expires_at: i64,
+    pub(crate) revoked_at: Option<i64>,
 }
 
 const ACCOUNT_COLUMNS: &str = "id, username, role, password_hash, totp_sealed, totp_last_step, \
      center_name, region_code, client_cert_sha256, disabled, created_at";
 
 impl Tx {
-    pub async fn insert_account(&mut self, account: &NewAccount<'_>) -> Result<(), StoreError> {
+    pub(crate) async fn insert_account(
+        &mut self,
+        account: &NewAccount<'_>,
+    ) -> Result<(), StoreError> {
         on_conn!(self, conn => sqlx::query(
             "INSERT INTO accounts (id, username, role, password_hash, totp_sealed, center_name, \
              region_code, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -83,7 +84,10 @@ impl Tx {
             .await)?)
     }
 
-    pub async fn account_by_id(&mut self, id: &str) -> Result<Option<AccountRow>, StoreError> {
+    pub(crate) async fn account_by_id(
+        &mut self,
+        id: &str,
+    ) -> Result<Option<AccountRow>, StoreError> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
         Ok(on_conn!(self, conn => sqlx::query_as::<_, AccountRow>(&sql)
             .bind(id)
@@ -91,7 +95,7 @@ impl Tx {
             .await)?)
     }
 
-    pub async fn account_by_certificate(
+    pub(crate) async fn account_by_certificate(
         &mut self,
         fingerprint_hex: &str,
     ) -> Result<Option<AccountRow>, StoreError> {
@@ -102,7 +106,7 @@ impl Tx {
             .await)?)
     }
 
-    pub async fn count_accounts_with_role(&mut self, role: Role) -> Result<i64, StoreError> {
+    pub(crate) async fn count_accounts_with_role(&mut self, role: Role) -> Result<i64, StoreError> {
         Ok(on_conn!(self, conn => sqlx::query_scalar::<_, i64>(
             "SELECT COUNT(*) FROM accounts WHERE role = $1")
             .bind(role)
@@ -120,7 +124,7 @@ impl Tx {
     /// Serialises the transactions that disable accounts, so that two admins disabling each
     /// other at the same moment cannot both see the other still enabled (SQLite's single
     /// writer already does).
-    pub async fn lock_admin_accounts(&mut self) -> Result<(), StoreError> {
+    pub(crate) async fn lock_admin_accounts(&mut self) -> Result<(), StoreError> {
         if let Tx::Postgres(tx) = self {
             sqlx::query("SELECT id FROM accounts WHERE role = 'admin' FOR UPDATE")
                 .fetch_all(&mut **tx)
@@ -130,7 +134,7 @@ impl Tx {
     }
 
     /// Returns whether an account with that username exists.
-    pub async fn set_account_disabled(
+    pub(crate) async fn set_account_disabled(
         &mut self,
         username: &str,
         disabled: bool,
@@ -145,7 +149,7 @@ impl Tx {
         Ok(result == 1)
     }
 
-    pub async fn bind_client_certificate(
+    pub(crate) async fn bind_client_certificate(
         &mut self,
         username: &str,
         fingerprint_hex: &str,
@@ -163,7 +167,7 @@ impl Tx {
 
     /// Accepts a TOTP time step only if it is later than any accepted before, atomically, so a
     /// code observed in transit cannot be replayed even by a concurrent request.
-    pub async fn advance_totp_step(
+    pub(crate) async fn advance_totp_step(
         &mut self,
         account_id: &str,
         step: i64,
@@ -178,7 +182,7 @@ impl Tx {
         Ok(result == 1)
     }
 
-    pub async fn insert_token(
+    pub(crate) async fn insert_token(
         &mut self,
         token_hash: &[u8],
         account_id: &str,
@@ -207,7 +211,11 @@ impl Tx {
             .await)?)
     }
 
-    pub async fn touch_token(&mut self, token_hash: &[u8], now: Millis) -> Result<(), StoreError> {
+    pub(crate) async fn touch_token(
+        &mut self,
+        token_hash: &[u8],
+        now: Millis,
+    ) -> Result<(), StoreError> {
         on_conn!(self, conn => sqlx::query(
             "UPDATE auth_tokens SET last_used_at = $1 WHERE token_hash = $2")
             .bind(now)
@@ -218,7 +226,7 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn revoke_token(
+    pub(crate) async fn revoke_token(
         &mut self,
         token_hash: &[u8],
         now: Millis,
@@ -233,7 +241,7 @@ impl Tx {
         Ok(result == 1)
     }
 
-    pub async fn revoke_tokens_of_account(
+    pub(crate) async fn revoke_tokens_of_account(
         &mut self,
         account_id: &str,
         now: Millis,
@@ -252,7 +260,7 @@ impl Tx {
     /// one has closed) and returns the attempts counted so far and when the window started.
     /// One statement, so that concurrent attempts each see their own count and none can slip
     /// under the limit together.
-    pub async fn count_login_attempt(
+    pub(crate) async fn count_login_attempt(
         &mut self,
         subject: &str,
         now: Millis,
@@ -275,7 +283,7 @@ impl Tx {
 
     /// Takes back one attempt counted by [`Self::count_login_attempt`] that turned out not to be
     /// a failure (it succeeded, or was never judged).
-    pub async fn uncount_login_attempt(&mut self, subject: &str) -> Result<(), StoreError> {
+    pub(crate) async fn uncount_login_attempt(&mut self, subject: &str) -> Result<(), StoreError> {
         on_conn!(self, conn => sqlx::query(
             "UPDATE login_throttle SET failures = failures - 1 WHERE subject = $1 AND failures > 0")
             .bind(subject)
@@ -289,7 +297,7 @@ impl Tx {
     /// still wait: `Ok` with what is known of the address, its attempt now held until
     /// `hold_until` (one guess in flight per address; [`Self::set_login_source`] ends the hold),
     /// or `Err` with the time it may try again.
-    pub async fn claim_login_attempt(
+    pub(crate) async fn claim_login_attempt(
         &mut self,
         subject: &str,
         now: Millis,
@@ -326,7 +334,7 @@ impl Tx {
     }
 
     /// Records the outcome of a claimed attempt (and so ends its hold).
-    pub async fn set_login_source(
+    pub(crate) async fn set_login_source(
         &mut self,
         subject: &str,
         source: &LoginSource,
@@ -348,7 +356,7 @@ impl Tx {
 }
 
 impl Tx {
-    pub async fn list_accounts(&mut self) -> Result<Vec<AccountRow>, StoreError> {
+    pub(crate) async fn list_accounts(&mut self) -> Result<Vec<AccountRow>, StoreError> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY created_at, username");
         Ok(on_conn!(self, conn => sqlx::query_as::<_, AccountRow>(&sql)
             .fetch_all(conn)

@@ -9,16 +9,15 @@ use crate::clock::Millis;
 pub(crate) type NodeId = (u8, u64);
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct CheckpointRow {
+pub(crate) struct CheckpointRow {
     pub size: i64,
     pub root: Vec<u8>,
     pub note: String,
-    pub signed_at: i64,
 }
 
 /// What a witness last cosigned for one log.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct WitnessStateRow {
+pub(crate) struct WitnessStateRow {
     pub size: i64,
     pub root: Vec<u8>,
     pub note: String,
@@ -30,13 +29,13 @@ pub struct WitnessStateRow {
 /// entry: a draw's result appends nineteen entries (BENCHMARKS.md, Draws). Nothing in a
 /// transaction reads the audit tables after appending to them, so nothing can miss the rows.
 #[derive(Debug, Default)]
-pub struct PendingAudit {
+pub(crate) struct PendingAudit {
     /// The head (serialised frontier) after the last append; `None` before the first.
-    pub head: Option<Vec<u8>>,
+    pub(crate) head: Option<Vec<u8>>,
     /// `(index, entry bytes, time)` in index order.
     pub entries: Vec<(u64, Vec<u8>, Millis)>,
     /// Merkle nodes the appends completed.
-    pub nodes: Vec<(u8, u64, [u8; 32])>,
+    pub(crate) nodes: Vec<(u8, u64, [u8; 32])>,
 }
 
 fn to_i64(value: u64) -> Result<i64, StoreError> {
@@ -47,7 +46,7 @@ impl Tx {
     /// Reads the head row, locking it until the transaction ends so appends are serialised
     /// across connections and instances. SQLite's `BEGIN IMMEDIATE` already holds the database
     /// write lock; PostgreSQL needs the row lock.
-    pub async fn lock_audit_head(&mut self) -> Result<Vec<u8>, StoreError> {
+    pub(crate) async fn lock_audit_head(&mut self) -> Result<Vec<u8>, StoreError> {
         Ok(match self {
             Tx::Sqlite(tx) => {
                 sqlx::query_scalar::<_, Vec<u8>>("SELECT frontier FROM audit_head WHERE id = 1")
@@ -64,7 +63,7 @@ impl Tx {
         })
     }
 
-    pub async fn audit_head(&mut self) -> Result<Vec<u8>, StoreError> {
+    pub(crate) async fn audit_head(&mut self) -> Result<Vec<u8>, StoreError> {
         Ok(on_conn!(self, conn => sqlx::query_scalar::<_, Vec<u8>>(
             "SELECT frontier FROM audit_head WHERE id = 1")
             .fetch_one(conn)
@@ -101,7 +100,7 @@ impl Tx {
     }
 
     /// The audit rows this transaction has appended so far.
-    pub fn pending_audit(&mut self) -> &mut PendingAudit {
+    pub(crate) fn pending_audit(&mut self) -> &mut PendingAudit {
         match self {
             Tx::Sqlite(tx) => &mut tx.pending_audit,
             Tx::Postgres(tx) => &mut tx.pending_audit,
@@ -193,7 +192,7 @@ impl Tx {
     }
 
     /// The nodes of one level in `[start, end)`, as hash tiles need.
-    pub async fn audit_node_range(
+    pub(crate) async fn audit_node_range(
         &mut self,
         level: u8,
         start: u64,
@@ -211,7 +210,7 @@ impl Tx {
             .collect()
     }
 
-    pub async fn audit_entries(
+    pub(crate) async fn audit_entries(
         &mut self,
         start: u64,
         end: u64,
@@ -232,14 +231,16 @@ impl Tx {
             .collect()
     }
 
-    pub async fn latest_audit_checkpoint(&mut self) -> Result<Option<CheckpointRow>, StoreError> {
+    pub(crate) async fn latest_audit_checkpoint(
+        &mut self,
+    ) -> Result<Option<CheckpointRow>, StoreError> {
         Ok(on_conn!(self, conn => sqlx::query_as::<_, CheckpointRow>(
             "SELECT size, root, note, signed_at FROM audit_checkpoints ORDER BY size DESC LIMIT 1")
             .fetch_optional(conn)
             .await)?)
     }
 
-    pub async fn audit_checkpoint_at(
+    pub(crate) async fn audit_checkpoint_at(
         &mut self,
         size: u64,
     ) -> Result<Option<CheckpointRow>, StoreError> {
@@ -252,7 +253,7 @@ impl Tx {
 
     /// Records a signed checkpoint; another instance may have signed the same size first, in
     /// which case theirs stands (both sign the same tree).
-    pub async fn insert_audit_checkpoint(
+    pub(crate) async fn insert_audit_checkpoint(
         &mut self,
         size: u64,
         root: &[u8; 32],
@@ -273,7 +274,7 @@ impl Tx {
     }
 
     /// Replaces the note of a checkpoint with one carrying more (witness) signatures.
-    pub async fn update_audit_checkpoint_note(
+    pub(crate) async fn update_audit_checkpoint_note(
         &mut self,
         size: u64,
         note: &str,
@@ -289,7 +290,7 @@ impl Tx {
 
     /// Reads a checkpoint for replacing its note, locking the row until the transaction ends so
     /// that two instances adding cosignatures do not drop each other's.
-    pub async fn lock_audit_checkpoint_at(
+    pub(crate) async fn lock_audit_checkpoint_at(
         &mut self,
         size: u64,
     ) -> Result<Option<CheckpointRow>, StoreError> {
@@ -321,7 +322,7 @@ impl Tx {
     /// inserted first, so that PostgreSQL has a row to lock; it persists only if the
     /// transaction commits, which it does only after a successful cosigning that replaces it.
     /// SQLite's `BEGIN IMMEDIATE` already holds the database write lock.
-    pub async fn lock_witness_state(
+    pub(crate) async fn lock_witness_state(
         &mut self,
         origin: &str,
         empty_root: &[u8; 32],
@@ -355,7 +356,7 @@ impl Tx {
     }
 
     /// The witness's state for `origin` without locking it, if it ever cosigned for that log.
-    pub async fn witness_state(
+    pub(crate) async fn witness_state(
         &mut self,
         origin: &str,
     ) -> Result<Option<WitnessStateRow>, StoreError> {
@@ -367,7 +368,9 @@ impl Tx {
     }
 
     /// Every log the witness has cosigned for, by origin.
-    pub async fn witness_states(&mut self) -> Result<Vec<(String, WitnessStateRow)>, StoreError> {
+    pub(crate) async fn witness_states(
+        &mut self,
+    ) -> Result<Vec<(String, WitnessStateRow)>, StoreError> {
         let rows = on_conn!(self, conn => sqlx::query_as::<_, (String, i64, Vec<u8>, String)>(
             "SELECT origin, size, root, note FROM witness_state ORDER BY origin")
             .fetch_all(conn)
@@ -380,7 +383,7 @@ impl Tx {
 
     /// Replaces the witness's state for `origin`; the row must have been locked by
     /// [`Tx::lock_witness_state`] in this transaction.
-    pub async fn set_witness_state(
+    pub(crate) async fn set_witness_state(
         &mut self,
         origin: &str,
         size: u64,

@@ -9,69 +9,69 @@ use crate::pool::own_record::ExpertStatus;
 
 /// One (expert, specialty) pair under a requested prefix, with what the pool rules look at.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct CandidateRow {
+pub(crate) struct CandidateRow {
     pub id: String,
-    pub status: ExpertStatus,
-    pub suspended_until: Option<i64>,
-    pub birth_year: i32,
+    pub(crate) status: ExpertStatus,
+    pub(crate) suspended_until: Option<i64>,
+    pub(crate) birth_year: i32,
     pub region_code: String,
     pub code: String,
 }
 
 /// A tie between an expert and one of the avoided organisations.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct TieRow {
+pub(crate) struct TieRow {
     pub expert_id: String,
-    pub relation: Relation,
-    pub to_date: Option<String>,
+    pub(crate) relation: Relation,
+    pub(crate) to_date: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DrawRow {
     pub id: String,
-    pub center_id: String,
-    pub parent_draw_id: Option<String>,
+    pub(crate) center_id: String,
+    pub(crate) parent_draw_id: Option<String>,
     /// The parent's stratum this linked draw fills a seat of.
-    pub parent_stratum: Option<i32>,
-    pub link_reason: Option<VacancyReason>,
-    pub tender_reference: String,
-    pub tender_name: String,
-    pub venue: Option<String>,
-    pub mode: EvaluationMode,
-    pub evaluation_start: i64,
-    pub evaluation_minutes: i32,
-    pub status: DrawStatus,
-    pub filter_json: String,
-    pub exclusions_json: String,
-    pub intent_json: String,
+    pub(crate) parent_stratum: Option<i32>,
+    pub(crate) link_reason: Option<VacancyReason>,
+    pub(crate) tender_reference: String,
+    pub(crate) tender_name: String,
+    pub(crate) venue: Option<String>,
+    pub(crate) mode: EvaluationMode,
+    pub(crate) evaluation_start: i64,
+    pub(crate) evaluation_minutes: i32,
+    pub(crate) status: DrawStatus,
+    pub(crate) filter_json: String,
+    pub(crate) exclusions_json: String,
+    pub(crate) intent_json: String,
     pub intent_hash: Vec<u8>,
-    pub intent_index: i64,
-    pub sealed_secret: Vec<u8>,
-    pub contribution_deadline: i64,
-    pub secret: Option<Vec<u8>>,
-    pub seed: Option<Vec<u8>>,
-    pub result_index: Option<i64>,
-    pub created_at: i64,
-    pub executed_at: Option<i64>,
+    pub(crate) intent_index: i64,
+    pub(crate) sealed_secret: Vec<u8>,
+    pub(crate) contribution_deadline: i64,
+    pub(crate) secret: Option<Vec<u8>>,
+    pub(crate) seed: Option<Vec<u8>>,
+    pub(crate) result_index: Option<i64>,
+    pub(crate) created_at: i64,
+    pub(crate) executed_at: Option<i64>,
     /// 1 for draws made before families were chained (intent `sealdraw-draw-v1`), 2 after.
-    pub spec_version: i32,
-    pub lot: String,
+    pub(crate) spec_version: i32,
+    pub(crate) lot: String,
     /// Hex of the v2 intent's tender commitment; `None` for v1 rows.
-    pub tender_key: Option<String>,
+    pub(crate) tender_key: Option<String>,
     /// A v2 linked draw's excluded family tokens, 32 bytes each, sorted.
-    pub family_excluded: Option<Vec<u8>>,
+    pub(crate) family_excluded: Option<Vec<u8>>,
 }
 
 impl DrawRow {
     /// The root of this draw's family: itself, or the draw it is linked to.
-    pub fn root_id(&self) -> &str {
+    pub(crate) fn root_id(&self) -> &str {
         self.parent_draw_id.as_deref().unwrap_or(&self.id)
     }
 }
 
 impl DrawRow {
     /// When the evaluation the draw is for is due to end.
-    pub fn evaluation_end(&self) -> i64 {
+    pub(crate) fn evaluation_end(&self) -> i64 {
         self.evaluation_start + i64::from(self.evaluation_minutes) * 60_000
     }
 }
@@ -84,73 +84,72 @@ const DRAW_COLUMNS: &str = "id, center_id, parent_draw_id, parent_stratum, link_
 
 /// See [`Tx::family_state`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FamilyState {
+pub(crate) struct FamilyState {
     pub draws: i64,
-    pub awaiting: i64,
-    pub candidates: i64,
+    pub(crate) awaiting: i64,
+    pub(crate) candidates: i64,
 }
 
 /// One audit entry of a v2 draw family, in log order.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct FamilyEntryRow {
+pub(crate) struct FamilyEntryRow {
     pub seq: i64,
     pub draw_id: String,
     pub kind: String,
-    pub log_index: i64,
-    pub leaf: Vec<u8>,
+    pub(crate) log_index: i64,
+    pub(crate) leaf: Vec<u8>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct StratumRow {
-    pub stratum: i32,
-    pub prefixes: String,
-    pub k: i32,
-    pub m: i32,
-    pub eligible_count: i64,
-    pub eligible_root: Vec<u8>,
+pub(crate) struct StratumRow {
+    pub(crate) stratum: i32,
+    pub(crate) prefixes: String,
+    pub(crate) k: i32,
+    pub(crate) m: i32,
+    pub(crate) eligible_count: i64,
+    pub(crate) eligible_root: Vec<u8>,
     pub tokens: Vec<u8>,
-    pub sealed_members: Vec<u8>,
+    pub(crate) sealed_members: Vec<u8>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ContributionRow {
-    pub position: i32,
-    pub contributor_id: String,
+    pub(crate) position: i32,
+    pub(crate) contributor_id: String,
     pub role: ContributorRole,
-    pub bytes: Vec<u8>,
-    pub received_at: i64,
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) received_at: i64,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CandidateSeatRow {
-    pub stratum: i32,
-    pub rank: i32,
+    pub(crate) stratum: i32,
+    pub(crate) rank: i32,
     pub token: Vec<u8>,
     pub sealed_expert: Vec<u8>,
     pub state: CandidateState,
-    pub replaced_reason: Option<VacancyReason>,
-    pub replaced_at: Option<i64>,
-    pub replaced_index: Option<i64>,
-    pub seated_at: Option<i64>,
-    pub link_state: Option<LinkState>,
-    pub linked_draw_id: Option<String>,
+    pub(crate) replaced_reason: Option<VacancyReason>,
+    pub(crate) replaced_index: Option<i64>,
+    pub(crate) seated_at: Option<i64>,
+    pub(crate) link_state: Option<LinkState>,
+    pub(crate) linked_draw_id: Option<String>,
 }
 
 const SEAT_COLUMNS: &str = "stratum, rank, token, sealed_expert, state, replaced_reason, \
      replaced_at, replaced_index, seated_at, link_state, linked_draw_id";
 
 /// A candidate row to insert when a draw is executed.
-pub struct NewCandidate {
-    pub stratum: i32,
-    pub rank: i32,
+pub(crate) struct NewCandidate {
+    pub(crate) stratum: i32,
+    pub(crate) rank: i32,
     pub token: Vec<u8>,
     pub sealed_expert: Vec<u8>,
-    pub seated: bool,
+    pub(crate) seated: bool,
 }
 
 impl Tx {
     /// Every (expert, specialty) pair of the pool, for the in-memory copy draws filter over.
-    pub async fn all_draw_candidates(&mut self) -> Result<Vec<CandidateRow>, StoreError> {
+    pub(crate) async fn all_draw_candidates(&mut self) -> Result<Vec<CandidateRow>, StoreError> {
         Ok(on_conn!(self, conn => sqlx::query_as::<_, CandidateRow>(
             "SELECT e.id, e.status, e.suspended_until, e.birth_year, e.region_code, s.code \
              FROM expert_specialties s JOIN experts e ON e.id = s.expert_id")
@@ -159,7 +158,7 @@ impl Tx {
     }
 
     /// Experts with leave overlapping `[from, to)`.
-    pub async fn experts_on_leave(
+    pub(crate) async fn experts_on_leave(
         &mut self,
         from: Millis,
         to: Millis,
@@ -173,7 +172,10 @@ impl Tx {
     }
 
     /// Experts with a penalty in force at `at`.
-    pub async fn experts_penalised(&mut self, at: Millis) -> Result<Vec<String>, StoreError> {
+    pub(crate) async fn experts_penalised(
+        &mut self,
+        at: Millis,
+    ) -> Result<Vec<String>, StoreError> {
         Ok(on_conn!(self, conn => sqlx::query_scalar::<_, String>(
             "SELECT DISTINCT expert_id FROM expert_penalties \
              WHERE imposed_at <= $1 AND (until_at IS NULL OR until_at > $1)")
@@ -183,7 +185,7 @@ impl Tx {
     }
 
     /// Ties of any expert to any of the organisations (by blind index).
-    pub async fn organisation_ties(
+    pub(crate) async fn organisation_ties(
         &mut self,
         org_indexes: &[[u8; 32]],
     ) -> Result<Vec<TieRow>, StoreError> {
@@ -206,7 +208,7 @@ impl Tx {
 
     /// Seats per expert since `since_day` (days since the epoch), for those with at least `min`
     /// (the frequency cap asks with the cap; the frequency report with 1).
-    pub async fn selection_counts(
+    pub(crate) async fn selection_counts(
         &mut self,
         since_day: i64,
         min: i64,
@@ -220,7 +222,7 @@ impl Tx {
             .await)?)
     }
 
-    pub async fn insert_selections(
+    pub(crate) async fn insert_selections(
         &mut self,
         expert_ids: &[String],
         day: i64,
@@ -254,7 +256,7 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn insert_penalty(
+    pub(crate) async fn insert_penalty(
         &mut self,
         id: &str,
         expert_id: &str,
@@ -276,7 +278,7 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn insert_draw(&mut self, row: &DrawRow) -> Result<(), StoreError> {
+    pub(crate) async fn insert_draw(&mut self, row: &DrawRow) -> Result<(), StoreError> {
         let sql = format!(
             "INSERT INTO draws ({DRAW_COLUMNS}) VALUES {}",
             values_placeholders(1, 28)
@@ -319,7 +321,7 @@ impl Tx {
 
     /// The root draw already made for a tender: by its v2 key, or (for draws made before
     /// keys existed) by the reference as it was stored, for a tender without lots.
-    pub async fn root_draw_for_tender(
+    pub(crate) async fn root_draw_for_tender(
         &mut self,
         tender_key: &str,
         legacy_reference: Option<&str>,
@@ -336,7 +338,7 @@ impl Tx {
     }
 
     /// A v2 family's entries so far, in order.
-    pub async fn family_entries(
+    pub(crate) async fn family_entries(
         &mut self,
         root_id: &str,
     ) -> Result<Vec<FamilyEntryRow>, StoreError> {
@@ -349,7 +351,7 @@ impl Tx {
     }
 
     /// The newest entry of a v2 family: its seq and leaf hash.
-    pub async fn family_head(
+    pub(crate) async fn family_head(
         &mut self,
         root_id: &str,
     ) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
@@ -361,7 +363,7 @@ impl Tx {
             .await)?)
     }
 
-    pub async fn insert_family_entry(
+    pub(crate) async fn insert_family_entry(
         &mut self,
         root_id: &str,
         entry: &FamilyEntryRow,
@@ -385,7 +387,7 @@ impl Tx {
     /// for their result, and how many draws and candidates it has. A linked draw is planned
     /// from one reading and written only if a second reading, under the family's writer
     /// order, is the same with nothing waiting.
-    pub async fn family_state(&mut self, root_id: &str) -> Result<FamilyState, StoreError> {
+    pub(crate) async fn family_state(&mut self, root_id: &str) -> Result<FamilyState, StoreError> {
         let (draws, awaiting) = on_conn!(self, conn => sqlx::query_as::<_, (i64, i64)>(
             "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'awaiting_entropy' THEN 1 ELSE 0 END), 0) \
              FROM draws WHERE id = $1 OR parent_draw_id = $1")
@@ -405,7 +407,7 @@ impl Tx {
         })
     }
 
-    pub async fn insert_draw_strata(
+    pub(crate) async fn insert_draw_strata(
         &mut self,
         draw_id: &str,
         strata: &[StratumRow],
@@ -441,7 +443,7 @@ impl Tx {
     /// that another holds while waiting for the head (a linked draw's insert takes a key-share
     /// lock on its root's row): taking the head before any draw row makes that cycle
     /// impossible, as on SQLite, where one writer holds the whole database.
-    pub async fn lock_draw(&mut self, id: &str) -> Result<(), StoreError> {
+    pub(crate) async fn lock_draw(&mut self, id: &str) -> Result<(), StoreError> {
         if let Tx::Postgres(_) = self {
             if self.pending_audit().head.is_none() {
                 let head = self.lock_audit_head().await?;
@@ -482,7 +484,10 @@ impl Tx {
             .await)?)
     }
 
-    pub async fn linked_draw_ids(&mut self, parent: &str) -> Result<Vec<String>, StoreError> {
+    pub(crate) async fn linked_draw_ids(
+        &mut self,
+        parent: &str,
+    ) -> Result<Vec<String>, StoreError> {
         Ok(on_conn!(self, conn => sqlx::query_scalar::<_, String>(
             "SELECT id FROM draws WHERE parent_draw_id = $1 ORDER BY created_at, id")
             .bind(parent)
@@ -492,7 +497,7 @@ impl Tx {
 
     /// `(draw id, contributor role)` of every contribution to a draw still without a result,
     /// grouped by draw. Few draws await contributions at a time, each with at most a handful.
-    pub async fn contributors_of_awaiting_draws(
+    pub(crate) async fn contributors_of_awaiting_draws(
         &mut self,
     ) -> Result<Vec<(String, ContributorRole)>, StoreError> {
         Ok(
@@ -506,7 +511,7 @@ impl Tx {
     }
 
     /// Draws whose contribution window has closed without a result.
-    pub async fn overdue_draws(
+    pub(crate) async fn overdue_draws(
         &mut self,
         now: Millis,
         limit: i64,
@@ -520,7 +525,10 @@ impl Tx {
             .await)?)
     }
 
-    pub async fn draw_strata(&mut self, draw_id: &str) -> Result<Vec<StratumRow>, StoreError> {
+    pub(crate) async fn draw_strata(
+        &mut self,
+        draw_id: &str,
+    ) -> Result<Vec<StratumRow>, StoreError> {
         Ok(on_conn!(self, conn => sqlx::query_as::<_, StratumRow>(
             "SELECT stratum, prefixes, k, m, eligible_count, eligible_root, tokens, sealed_members \
              FROM draw_strata WHERE draw_id = $1 ORDER BY stratum")
@@ -529,7 +537,7 @@ impl Tx {
             .await)?)
     }
 
-    pub async fn insert_contribution(
+    pub(crate) async fn insert_contribution(
         &mut self,
         draw_id: &str,
         contribution: &ContributionRow,
@@ -565,7 +573,7 @@ impl Tx {
     /// Moves a draw from awaiting entropy to drawn. False when it was not awaiting (someone
     /// else executed it first): the caller must then do nothing, which is what makes a draw
     /// impossible to execute twice, on one instance or several.
-    pub async fn claim_draw_for_execution(
+    pub(crate) async fn claim_draw_for_execution(
         &mut self,
         id: &str,
         now: Millis,
@@ -581,7 +589,7 @@ impl Tx {
         Ok(affected == 1)
     }
 
-    pub async fn set_draw_result(
+    pub(crate) async fn set_draw_result(
         &mut self,
         id: &str,
         secret: &[u8],
@@ -600,7 +608,7 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn insert_candidates(
+    pub(crate) async fn insert_candidates(
         &mut self,
         draw_id: &str,
         candidates: &[NewCandidate],
@@ -647,7 +655,7 @@ impl Tx {
         )
     }
 
-    pub async fn draw_seat(
+    pub(crate) async fn draw_seat(
         &mut self,
         draw_id: &str,
         token: &[u8],
@@ -665,7 +673,7 @@ impl Tx {
 
     /// Marks a seated or confirmed candidate replaced. False if it was not (a concurrent
     /// replacement got there first).
-    pub async fn mark_seat_replaced(
+    pub(crate) async fn mark_seat_replaced(
         &mut self,
         draw_id: &str,
         token: &[u8],
@@ -685,7 +693,7 @@ impl Tx {
         Ok(affected == 1)
     }
 
-    pub async fn set_replacement_index(
+    pub(crate) async fn set_replacement_index(
         &mut self,
         draw_id: &str,
         token: &[u8],
@@ -703,7 +711,7 @@ impl Tx {
     }
 
     /// Seats the stratum's first unused reserve in rank order, if any.
-    pub async fn seat_next_reserve(
+    pub(crate) async fn seat_next_reserve(
         &mut self,
         draw_id: &str,
         stratum: i32,
@@ -744,7 +752,7 @@ impl Tx {
 
     /// Marks a vacated seat as waiting for a linked draw, in the replacement's transaction, so
     /// the seat is filled even if the process stops before the linked draw starts.
-    pub async fn mark_link_pending(
+    pub(crate) async fn mark_link_pending(
         &mut self,
         draw_id: &str,
         token: &[u8],
@@ -760,7 +768,7 @@ impl Tx {
     }
 
     /// Seats waiting for a linked draw: (draw id, token).
-    pub async fn pending_links(
+    pub(crate) async fn pending_links(
         &mut self,
         limit: i64,
     ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
@@ -776,7 +784,7 @@ impl Tx {
 
     /// Settles a pending link (started with its draw, or refused). False if it was no longer
     /// pending: another instance got there first, and the caller must write nothing.
-    pub async fn settle_link(
+    pub(crate) async fn settle_link(
         &mut self,
         draw_id: &str,
         token: &[u8],
@@ -798,7 +806,10 @@ impl Tx {
 
     /// A root draw's committee across its family: per root stratum, the confirmed seats of the
     /// root and of every linked draw that fills a seat of that stratum.
-    pub async fn family_confirmed(&mut self, root_id: &str) -> Result<Vec<(i32, i64)>, StoreError> {
+    pub(crate) async fn family_confirmed(
+        &mut self,
+        root_id: &str,
+    ) -> Result<Vec<(i32, i64)>, StoreError> {
         Ok(on_conn!(self, conn => sqlx::query_as::<_, (i32, i64)>(
             "SELECT stratum, COUNT(*) FROM draw_candidates \
              WHERE draw_id = $1 AND state = 'confirmed' GROUP BY stratum \

@@ -5,48 +5,51 @@ use crate::clock::Millis;
 use crate::notify::{DeclineReason, InvitationState};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct InvitationRow {
+pub(crate) struct InvitationRow {
     pub id: String,
     pub draw_id: String,
     pub token: Vec<u8>,
-    pub expert_tag: Vec<u8>,
+    pub(crate) expert_tag: Vec<u8>,
     pub state: InvitationState,
-    pub code_index: Vec<u8>,
-    pub deadline: i64,
-    pub answered_at: Option<i64>,
-    pub channel: Option<String>,
-    pub decline_reason: Option<DeclineReason>,
-    pub sealed_relationship: Option<Vec<u8>>,
-    pub sealed_join_code: Option<Vec<u8>>,
-    pub created_at: i64,
+    pub(crate) code_index: Vec<u8>,
+    pub(crate) deadline: i64,
+    pub(crate) answered_at: Option<i64>,
+    pub(crate) channel: Option<String>,
+    pub(crate) decline_reason: Option<DeclineReason>,
+    pub(crate) sealed_relationship: Option<Vec<u8>>,
+    pub(crate) sealed_join_code: Option<Vec<u8>>,
+    pub(crate) created_at: i64,
 }
 
 const COLUMNS: &str = "id, draw_id, token, expert_tag, state, code_index, deadline, answered_at, \
      channel, decline_reason, sealed_relationship, sealed_join_code, created_at";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct PublicationRow {
+pub(crate) struct PublicationRow {
     pub draw_id: String,
-    pub requested_by: String,
-    pub requested_at: i64,
-    pub reason: String,
-    pub approved_by: Option<String>,
-    pub approved_at: Option<i64>,
+    pub(crate) requested_by: String,
+    pub(crate) requested_at: i64,
+    pub(crate) reason: String,
+    pub(crate) approved_by: Option<String>,
+    pub(crate) approved_at: Option<i64>,
 }
 
 /// How an invitation was settled.
-pub struct Answer<'a> {
+pub(crate) struct Answer<'a> {
     pub state: InvitationState,
-    pub channel: &'a str,
-    pub decline_reason: Option<DeclineReason>,
-    pub sealed_relationship: Option<&'a [u8]>,
-    pub sealed_join_code: Option<&'a [u8]>,
-    pub at: Millis,
+    pub(crate) channel: &'a str,
+    pub(crate) decline_reason: Option<DeclineReason>,
+    pub(crate) sealed_relationship: Option<&'a [u8]>,
+    pub(crate) sealed_join_code: Option<&'a [u8]>,
+    pub(crate) at: Millis,
 }
 
 impl Tx {
     /// Inserts invitations in one statement per 50 (a draw's result invites every seat).
-    pub async fn insert_invitations(&mut self, rows: &[InvitationRow]) -> Result<(), StoreError> {
+    pub(crate) async fn insert_invitations(
+        &mut self,
+        rows: &[InvitationRow],
+    ) -> Result<(), StoreError> {
         for chunk in rows.chunks(50) {
             let sql = format!(
                 "INSERT INTO invitations ({COLUMNS}) VALUES {}",
@@ -77,7 +80,10 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn invitation(&mut self, id: &str) -> Result<Option<InvitationRow>, StoreError> {
+    pub(crate) async fn invitation(
+        &mut self,
+        id: &str,
+    ) -> Result<Option<InvitationRow>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM invitations WHERE id = $1");
         Ok(
             on_conn!(self, conn => sqlx::query_as::<_, InvitationRow>(&sql)
@@ -87,7 +93,7 @@ impl Tx {
         )
     }
 
-    pub async fn invitation_by_code(
+    pub(crate) async fn invitation_by_code(
         &mut self,
         code_index: &[u8],
     ) -> Result<Option<InvitationRow>, StoreError> {
@@ -105,7 +111,7 @@ impl Tx {
     }
 
     /// Which of these codes (by blind index) an open invitation already uses.
-    pub async fn open_codes_in_use(
+    pub(crate) async fn open_codes_in_use(
         &mut self,
         code_indexes: &[Vec<u8>],
     ) -> Result<Vec<Vec<u8>>, StoreError> {
@@ -131,7 +137,7 @@ impl Tx {
 
     /// Withdraws a seat's invitation, whether pending or accepted: the seat is gone, so is
     /// any tender detail and join code its expert could see.
-    pub async fn withdraw_invitation(
+    pub(crate) async fn withdraw_invitation(
         &mut self,
         draw_id: &str,
         token: &[u8],
@@ -151,7 +157,7 @@ impl Tx {
     }
 
     /// Newest first.
-    pub async fn invitations_of(
+    pub(crate) async fn invitations_of(
         &mut self,
         expert_tag: &[u8],
         limit: i64,
@@ -170,7 +176,7 @@ impl Tx {
     }
 
     /// Pending invitations whose deadline has passed: (id, draw id).
-    pub async fn overdue_invitations(
+    pub(crate) async fn overdue_invitations(
         &mut self,
         now: Millis,
         limit: i64,
@@ -187,7 +193,7 @@ impl Tx {
     }
 
     /// Settles a pending invitation. False if it was no longer pending.
-    pub async fn settle_invitation(
+    pub(crate) async fn settle_invitation(
         &mut self,
         id: &str,
         answer: &Answer<'_>,
@@ -222,7 +228,7 @@ impl Tx {
         Ok(affected == 1)
     }
 
-    pub async fn publication(
+    pub(crate) async fn publication(
         &mut self,
         draw_id: &str,
     ) -> Result<Option<PublicationRow>, StoreError> {
@@ -235,7 +241,10 @@ impl Tx {
     }
 
     /// Publication requests, those awaiting a supervisor first, newest first.
-    pub async fn publications(&mut self, limit: i64) -> Result<Vec<PublicationRow>, StoreError> {
+    pub(crate) async fn publications(
+        &mut self,
+        limit: i64,
+    ) -> Result<Vec<PublicationRow>, StoreError> {
         Ok(on_conn!(self, conn => sqlx::query_as::<_, PublicationRow>(
             "SELECT draw_id, requested_by, requested_at, reason, approved_by, approved_at \
              FROM draw_publications \
@@ -246,7 +255,7 @@ impl Tx {
             .await)?)
     }
 
-    pub async fn request_publication(
+    pub(crate) async fn request_publication(
         &mut self,
         draw_id: &str,
         requested_by: &str,
@@ -268,7 +277,7 @@ impl Tx {
     }
 
     /// False if already approved.
-    pub async fn approve_publication(
+    pub(crate) async fn approve_publication(
         &mut self,
         draw_id: &str,
         approved_by: &str,

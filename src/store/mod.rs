@@ -4,9 +4,9 @@
 //! Each backend owns its migrations (`migrations/sqlite`, `migrations/postgres`).
 
 pub(crate) mod accounts;
-pub(crate) mod audit;
-pub(crate) mod draws;
-pub(crate) mod invitations;
+pub mod audit;
+pub mod draws;
+pub mod invitations;
 pub mod outbox;
 pub(crate) mod pool;
 pub(crate) mod scratch;
@@ -51,7 +51,7 @@ impl From<sqlx::Error> for StoreError {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
+pub(crate) enum Backend {
     Sqlite,
     Postgres,
 }
@@ -240,7 +240,7 @@ impl Store {
         ))
     }
 
-    pub fn backend(&self) -> Backend {
+    pub(crate) fn backend(&self) -> Backend {
         match self {
             Self::Sqlite(..) => Backend::Sqlite,
             Self::Postgres(..) => Backend::Postgres,
@@ -253,7 +253,7 @@ impl Store {
         }
     }
 
-    pub async fn migrate(&self) -> Result<(), StoreError> {
+    pub(crate) async fn migrate(&self) -> Result<(), StoreError> {
         match self {
             Self::Sqlite(pool, ..) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
             Self::Postgres(pool, _) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
@@ -292,7 +292,7 @@ impl Store {
 
     /// A read-only transaction that sees one consistent state of every table for its whole
     /// life (SQLite's read transactions already do; PostgreSQL needs REPEATABLE READ).
-    pub async fn snapshot(&self) -> Result<Tx, StoreError> {
+    pub(crate) async fn snapshot(&self) -> Result<Tx, StoreError> {
         Ok(match self {
             Self::Sqlite(pool, ..) => Tx::Sqlite(SqliteTx::reading(pool.begin().await?)),
             Self::Postgres(pool, _) => Tx::Postgres(PgTx::new(

@@ -5,22 +5,22 @@ use super::{StoreError, Tx, on_conn};
 use crate::clock::Millis;
 
 /// A row to insert; the recipient and the parameters are already sealed.
-pub struct NewOutboxRow<'a> {
+pub(crate) struct NewOutboxRow<'a> {
     pub id: &'a str,
-    pub sealed_recipient: &'a [u8],
+    pub(crate) sealed_recipient: &'a [u8],
     pub template: &'a str,
-    pub sealed_params: &'a [u8],
+    pub(crate) sealed_params: &'a [u8],
     pub subject_kind: &'a str,
     pub subject_id: &'a str,
-    pub now: Millis,
+    pub(crate) now: Millis,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OutboxRow {
     pub id: String,
-    pub sealed_recipient: Vec<u8>,
+    pub(crate) sealed_recipient: Vec<u8>,
     pub template: String,
-    pub sealed_params: Vec<u8>,
+    pub(crate) sealed_params: Vec<u8>,
     pub subject_kind: String,
     pub subject_id: String,
     pub state: String,
@@ -28,7 +28,6 @@ pub struct OutboxRow {
     pub next_attempt_at: i64,
     pub lease_until: Option<i64>,
     pub last_error: Option<String>,
-    pub created_at: i64,
     pub delivered_at: Option<i64>,
 }
 
@@ -52,7 +51,10 @@ const DUE: &str = "state = 'pending' AND next_attempt_at <= $1 \
 
 impl Tx {
     /// Inserts pending rows in one statement per 50.
-    pub async fn insert_outbox(&mut self, rows: &[NewOutboxRow<'_>]) -> Result<(), StoreError> {
+    pub(crate) async fn insert_outbox(
+        &mut self,
+        rows: &[NewOutboxRow<'_>],
+    ) -> Result<(), StoreError> {
         for chunk in rows.chunks(50) {
             let sql = format!(
                 "INSERT INTO outbox (id, sealed_recipient, template, sealed_params, subject_kind, \
@@ -83,7 +85,7 @@ impl Tx {
     }
 
     /// The first `limit` rows due at `now`, oldest first (candidates to claim; not yet claimed).
-    pub async fn due_outbox(
+    pub(crate) async fn due_outbox(
         &mut self,
         now: Millis,
         limit: u32,
@@ -101,7 +103,7 @@ impl Tx {
     /// Claims `seen.id` until `lease_until` and counts the attempt, only if it is still due and
     /// unchanged since it was read as `seen` (same attempts, same lease). Returns whether this
     /// caller won.
-    pub async fn claim_outbox(
+    pub(crate) async fn claim_outbox(
         &mut self,
         seen: &OutboxRow,
         now: Millis,
@@ -124,7 +126,7 @@ impl Tx {
     }
 
     /// Closes attempt `attempt` as accepted by the gateway. False if the claim was lost.
-    pub async fn mark_outbox_delivered(
+    pub(crate) async fn mark_outbox_delivered(
         &mut self,
         id: &str,
         attempt: i32,
@@ -144,7 +146,7 @@ impl Tx {
 
     /// Closes attempt `attempt` as failed: retried at `next_attempt_at`, or, when that is
     /// `None`, given up (`failed`). False if the claim was lost.
-    pub async fn mark_outbox_attempt_failed(
+    pub(crate) async fn mark_outbox_attempt_failed(
         &mut self,
         id: &str,
         attempt: i32,
@@ -180,23 +182,6 @@ impl Tx {
         Ok(on_conn!(self, conn => sqlx::query_as::<_, OutboxRow>(&sql)
             .bind(id)
             .fetch_optional(conn)
-            .await)?)
-    }
-
-    /// The rows written for one subject (e.g. one invitation), oldest first.
-    pub async fn outbox_for_subject(
-        &mut self,
-        subject_kind: &str,
-        subject_id: &str,
-    ) -> Result<Vec<OutboxRow>, StoreError> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM outbox WHERE subject_kind = $1 AND subject_id = $2 \
-             ORDER BY created_at, id"
-        );
-        Ok(on_conn!(self, conn => sqlx::query_as::<_, OutboxRow>(&sql)
-            .bind(subject_kind)
-            .bind(subject_id)
-            .fetch_all(conn)
             .await)?)
     }
 }

@@ -6,29 +6,29 @@ use crate::pool::Relation;
 use crate::pool::own_record::ExpertStatus;
 use crate::pool::unseal::UnsealStatus;
 
-pub struct NewExpert<'a> {
+pub(crate) struct NewExpert<'a> {
     pub id: &'a str,
-    pub id_number_index: &'a [u8],
-    pub phone_index: &'a [u8],
-    pub data_key: &'a [u8],
+    pub(crate) id_number_index: &'a [u8],
+    pub(crate) phone_index: &'a [u8],
+    pub(crate) data_key: &'a [u8],
     pub region_code: &'a str,
-    pub title_level: i32,
-    pub years_in_field: i32,
-    pub birth_year: i32,
-    pub now: Millis,
+    pub(crate) title_level: i32,
+    pub(crate) years_in_field: i32,
+    pub(crate) birth_year: i32,
+    pub(crate) now: Millis,
 }
 
-pub struct OrganisationTie<'a> {
-    pub org_index: &'a [u8],
-    pub relation: Relation,
-    pub from_date: Option<String>,
-    pub to_date: Option<String>,
+pub(crate) struct OrganisationTie<'a> {
+    pub(crate) org_index: &'a [u8],
+    pub(crate) relation: Relation,
+    pub(crate) from_date: Option<String>,
+    pub(crate) to_date: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ExpertKeyRow {
     pub id: String,
-    pub data_key: Vec<u8>,
+    pub(crate) data_key: Vec<u8>,
 }
 
 /// A page of experts (`experts e`), one query's condition and order: $1 region, $2 specialty
@@ -41,7 +41,7 @@ const EXPERT_PAGE: &str = "($1 IS NULL OR region_code = $1) \
 impl Tx {
     /// Marks the pool's draw-relevant rows (experts' status, dates, region, specialties) as
     /// changed: every writer of those rows calls this in its transaction.
-    pub async fn bump_pool_version(&mut self) -> Result<(), StoreError> {
+    pub(crate) async fn bump_pool_version(&mut self) -> Result<(), StoreError> {
         on_conn!(self, conn => sqlx::query("UPDATE pool_state SET version = version + 1 WHERE id = 1")
             .execute(conn)
             .await
@@ -49,14 +49,16 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn pool_version(&mut self) -> Result<i64, StoreError> {
+    pub(crate) async fn pool_version(&mut self) -> Result<i64, StoreError> {
         Ok(on_conn!(self, conn => sqlx::query_scalar::<_, i64>(
             "SELECT version FROM pool_state WHERE id = 1")
             .fetch_one(conn)
             .await)?)
     }
 
-    pub async fn specialty_codes(&mut self) -> Result<Vec<(String, String, bool)>, StoreError> {
+    pub(crate) async fn specialty_codes(
+        &mut self,
+    ) -> Result<Vec<(String, String, bool)>, StoreError> {
         Ok(
             on_conn!(self, conn => sqlx::query_as::<_, (String, String, bool)>(
             "SELECT code, name, official FROM specialty_codes ORDER BY code")
@@ -65,7 +67,7 @@ impl Tx {
         )
     }
 
-    pub async fn replace_specialty_codes(
+    pub(crate) async fn replace_specialty_codes(
         &mut self,
         codes: &[(String, String)],
         official: bool,
@@ -96,7 +98,7 @@ impl Tx {
             .await)?)
     }
 
-    pub async fn insert_expert(&mut self, expert: &NewExpert<'_>) -> Result<(), StoreError> {
+    pub(crate) async fn insert_expert(&mut self, expert: &NewExpert<'_>) -> Result<(), StoreError> {
         // The version row first, as every pool writer does, so writers lock in one order.
         self.bump_pool_version().await?;
         on_conn!(self, conn => sqlx::query(
@@ -120,7 +122,7 @@ impl Tx {
     }
 
     /// Updates the clear attributes an import carries; status and counters are kept.
-    pub async fn update_expert_attributes(
+    pub(crate) async fn update_expert_attributes(
         &mut self,
         expert: &NewExpert<'_>,
     ) -> Result<(), StoreError> {
@@ -143,7 +145,7 @@ impl Tx {
     }
 
     /// Sets an expert's specialty codes; `fresh` records have none to delete.
-    pub async fn replace_expert_specialties(
+    pub(crate) async fn replace_expert_specialties(
         &mut self,
         expert_id: &str,
         codes: &[String],
@@ -172,7 +174,7 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn upsert_sealed_field(
+    pub(crate) async fn upsert_sealed_field(
         &mut self,
         expert_id: &str,
         field: &str,
@@ -183,7 +185,7 @@ impl Tx {
     }
 
     /// Writes several sealed fields of one record in one statement.
-    pub async fn upsert_sealed_fields(
+    pub(crate) async fn upsert_sealed_fields(
         &mut self,
         expert_id: &str,
         fields: &[(&str, Vec<u8>)],
@@ -206,7 +208,7 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn sealed_field(
+    pub(crate) async fn sealed_field(
         &mut self,
         expert_id: &str,
         field: &str,
@@ -221,7 +223,7 @@ impl Tx {
 
     /// Sets an expert's employer ties (declared relatives' employers are kept); `fresh`
     /// records have none to delete.
-    pub async fn replace_expert_organisations(
+    pub(crate) async fn replace_expert_organisations(
         &mut self,
         expert_id: &str,
         ties: &[OrganisationTie<'_>],
@@ -254,7 +256,7 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn count_experts(&mut self) -> Result<i64, StoreError> {
+    pub(crate) async fn count_experts(&mut self) -> Result<i64, StoreError> {
         Ok(
             on_conn!(self, conn => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM experts")
             .fetch_one(conn)
@@ -264,20 +266,19 @@ impl Tx {
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ExpertRow {
+pub(crate) struct ExpertRow {
     pub id: String,
     pub region_code: String,
-    pub title_level: i32,
-    pub years_in_field: i32,
-    pub birth_year: i32,
-    pub tier: i32,
-    pub status: ExpertStatus,
-    pub suspended_until: Option<i64>,
-    pub credit_score: i32,
+    pub(crate) title_level: i32,
+    pub(crate) years_in_field: i32,
+    pub(crate) birth_year: i32,
+    pub(crate) tier: i32,
+    pub(crate) status: ExpertStatus,
+    pub(crate) credit_score: i32,
     pub draws: i32,
-    pub attendances: i32,
-    pub declines: i32,
-    pub no_shows: i32,
+    pub(crate) attendances: i32,
+    pub(crate) declines: i32,
+    pub(crate) no_shows: i32,
 }
 
 const EXPERT_COLUMNS: &str = "id, region_code, title_level, years_in_field, birth_year, tier, status, \
@@ -285,7 +286,7 @@ const EXPERT_COLUMNS: &str = "id, region_code, title_level, years_in_field, birt
 
 impl Tx {
     /// One page of experts by id, optionally in a region or under a specialty prefix.
-    pub async fn list_experts(
+    pub(crate) async fn list_experts(
         &mut self,
         region: Option<&str>,
         specialty_prefix: Option<&str>,
@@ -304,7 +305,7 @@ impl Tx {
 
     /// The specialty codes of every expert on the page [`Tx::list_experts`] returns for the
     /// same arguments, in one query: (expert id, code), ordered by both.
-    pub async fn list_expert_specialties(
+    pub(crate) async fn list_expert_specialties(
         &mut self,
         region: Option<&str>,
         specialty_prefix: Option<&str>,
@@ -326,7 +327,7 @@ impl Tx {
         )
     }
 
-    pub async fn expert(&mut self, id: &str) -> Result<Option<ExpertRow>, StoreError> {
+    pub(crate) async fn expert(&mut self, id: &str) -> Result<Option<ExpertRow>, StoreError> {
         let sql = format!("SELECT {EXPERT_COLUMNS} FROM experts WHERE id = $1");
         Ok(on_conn!(self, conn => sqlx::query_as::<_, ExpertRow>(&sql)
             .bind(id)
@@ -334,7 +335,7 @@ impl Tx {
             .await)?)
     }
 
-    pub async fn expert_specialties(&mut self, id: &str) -> Result<Vec<String>, StoreError> {
+    pub(crate) async fn expert_specialties(&mut self, id: &str) -> Result<Vec<String>, StoreError> {
         Ok(on_conn!(self, conn => sqlx::query_scalar::<_, String>(
             "SELECT code FROM expert_specialties WHERE expert_id = $1 ORDER BY code")
             .bind(id)
@@ -343,7 +344,7 @@ impl Tx {
     }
 
     /// (group, status, count) for the pool's aggregate view.
-    pub async fn expert_counts_by_region(
+    pub(crate) async fn expert_counts_by_region(
         &mut self,
     ) -> Result<Vec<(String, ExpertStatus, i64)>, StoreError> {
         Ok(
@@ -355,7 +356,7 @@ impl Tx {
         )
     }
 
-    pub async fn expert_counts_by_top_specialty(
+    pub(crate) async fn expert_counts_by_top_specialty(
         &mut self,
     ) -> Result<Vec<(String, i64)>, StoreError> {
         Ok(on_conn!(self, conn => sqlx::query_as::<_, (String, i64)>(
@@ -367,26 +368,28 @@ impl Tx {
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct UnsealRow {
+pub(crate) struct UnsealRow {
     pub id: String,
-    pub requester_id: String,
-    pub reason: String,
-    pub expert_ids: String,
-    pub fields: String,
-    pub valid_minutes: i32,
-    pub status: UnsealStatus,
-    pub decided_by: Option<String>,
-    pub decided_at: Option<i64>,
-    pub valid_until: Option<i64>,
-    pub created_at: i64,
-    pub decision_reason: Option<String>,
+    pub(crate) requester_id: String,
+    pub(crate) reason: String,
+    pub(crate) expert_ids: String,
+    pub(crate) fields: String,
+    pub(crate) valid_minutes: i32,
+    pub(crate) status: UnsealStatus,
+    pub(crate) decided_by: Option<String>,
+    pub(crate) valid_until: Option<i64>,
+    pub(crate) created_at: i64,
+    pub(crate) decision_reason: Option<String>,
 }
 
 const UNSEAL_COLUMNS: &str = "id, requester_id, reason, expert_ids, fields, valid_minutes, status, \
      decided_by, decided_at, valid_until, created_at, decision_reason";
 
 impl Tx {
-    pub async fn insert_unseal_request(&mut self, row: &UnsealRow) -> Result<(), StoreError> {
+    pub(crate) async fn insert_unseal_request(
+        &mut self,
+        row: &UnsealRow,
+    ) -> Result<(), StoreError> {
         on_conn!(self, conn => sqlx::query(
             "INSERT INTO unseal_requests (id, requester_id, reason, expert_ids, fields, valid_minutes, \
              status, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7)")
@@ -403,7 +406,10 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn unseal_request(&mut self, id: &str) -> Result<Option<UnsealRow>, StoreError> {
+    pub(crate) async fn unseal_request(
+        &mut self,
+        id: &str,
+    ) -> Result<Option<UnsealRow>, StoreError> {
         let sql = format!("SELECT {UNSEAL_COLUMNS} FROM unseal_requests WHERE id = $1");
         Ok(on_conn!(self, conn => sqlx::query_as::<_, UnsealRow>(&sql)
             .bind(id)
@@ -411,7 +417,10 @@ impl Tx {
             .await)?)
     }
 
-    pub async fn unseal_requests(&mut self, limit: i64) -> Result<Vec<UnsealRow>, StoreError> {
+    pub(crate) async fn unseal_requests(
+        &mut self,
+        limit: i64,
+    ) -> Result<Vec<UnsealRow>, StoreError> {
         let sql = format!(
             "SELECT {UNSEAL_COLUMNS} FROM unseal_requests ORDER BY created_at DESC LIMIT $1"
         );
@@ -423,7 +432,7 @@ impl Tx {
 
     /// Decides a pending request; returns false if it was no longer pending (decided by
     /// someone else meanwhile), so a request is decided exactly once.
-    pub async fn decide_unseal_request(
+    pub(crate) async fn decide_unseal_request(
         &mut self,
         id: &str,
         status: UnsealStatus,
@@ -448,7 +457,10 @@ impl Tx {
     }
 
     /// Which of these ids are pool records.
-    pub async fn experts_in_pool(&mut self, ids: &[&str]) -> Result<Vec<String>, StoreError> {
+    pub(crate) async fn experts_in_pool(
+        &mut self,
+        ids: &[&str],
+    ) -> Result<Vec<String>, StoreError> {
         let mut found = Vec::new();
         for chunk in ids.chunks(200) {
             let sql = format!(
@@ -469,7 +481,7 @@ impl Tx {
         Ok(found)
     }
 
-    pub async fn expert_data_key(
+    pub(crate) async fn expert_data_key(
         &mut self,
         expert_id: &str,
     ) -> Result<Option<Vec<u8>>, StoreError> {
@@ -483,7 +495,7 @@ impl Tx {
 
 /// Values sealed directly under a master key, by table: what a master-key rotation re-seals.
 #[derive(Debug, Clone, Copy)]
-pub enum MasterSealed {
+pub(crate) enum MasterSealed {
     ExpertDataKeys,
     AccountTotpSecrets,
     /// The notification outbox's sealed recipients and parameters (`notify`).
@@ -520,7 +532,7 @@ impl MasterSealed {
 }
 
 impl Tx {
-    pub async fn master_sealed_page(
+    pub(crate) async fn master_sealed_page(
         &mut self,
         kind: MasterSealed,
         after: &str,
@@ -535,7 +547,7 @@ impl Tx {
         )
     }
 
-    pub async fn set_master_sealed(
+    pub(crate) async fn set_master_sealed(
         &mut self,
         kind: MasterSealed,
         id: &str,
@@ -552,7 +564,7 @@ impl Tx {
 }
 
 impl Tx {
-    pub async fn expert_account(
+    pub(crate) async fn expert_account(
         &mut self,
         expert_id: &str,
     ) -> Result<Option<Option<String>>, StoreError> {
@@ -565,7 +577,7 @@ impl Tx {
         )
     }
 
-    pub async fn link_expert_account(
+    pub(crate) async fn link_expert_account(
         &mut self,
         expert_id: &str,
         account_id: &str,
@@ -579,7 +591,7 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn expert_of_account(
+    pub(crate) async fn expert_of_account(
         &mut self,
         account_id: &str,
     ) -> Result<Option<String>, StoreError> {
@@ -590,7 +602,7 @@ impl Tx {
             .await)?)
     }
 
-    pub async fn set_activation(
+    pub(crate) async fn set_activation(
         &mut self,
         account_id: &str,
         code_hash: &[u8],
@@ -607,7 +619,7 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn activation(
+    pub(crate) async fn activation(
         &mut self,
         username: &str,
     ) -> Result<Option<(String, Option<Vec<u8>>, Option<i64>)>, StoreError> {
@@ -621,7 +633,7 @@ impl Tx {
     }
 
     /// Sets the password and spends the code, only if the code is still the one presented.
-    pub async fn complete_activation(
+    pub(crate) async fn complete_activation(
         &mut self,
         account_id: &str,
         code_hash: &[u8],
@@ -639,7 +651,7 @@ impl Tx {
         Ok(updated == 1)
     }
 
-    pub async fn replace_expert_leave(
+    pub(crate) async fn replace_expert_leave(
         &mut self,
         expert_id: &str,
         periods: &[(Millis, Millis)],
@@ -659,7 +671,7 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn expert_leave(
+    pub(crate) async fn expert_leave(
         &mut self,
         expert_id: &str,
     ) -> Result<Vec<(Millis, Millis)>, StoreError> {
@@ -670,7 +682,7 @@ impl Tx {
             .await)?)
     }
 
-    pub async fn replace_expert_relatives(
+    pub(crate) async fn replace_expert_relatives(
         &mut self,
         expert_id: &str,
         org_indexes: &[[u8; 32]],
@@ -690,7 +702,7 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn set_expert_phone_index(
+    pub(crate) async fn set_expert_phone_index(
         &mut self,
         expert_id: &str,
         phone_index: &[u8],
@@ -708,7 +720,7 @@ impl Tx {
 }
 
 impl Tx {
-    pub async fn replace_expert_past_employers(
+    pub(crate) async fn replace_expert_past_employers(
         &mut self,
         expert_id: &str,
         periods: &[([u8; 32], String, String)],
@@ -733,7 +745,7 @@ impl Tx {
 }
 
 impl Tx {
-    pub async fn set_expert_status(
+    pub(crate) async fn set_expert_status(
         &mut self,
         expert_id: &str,
         status: ExpertStatus,

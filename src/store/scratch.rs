@@ -71,7 +71,7 @@ impl ScratchDatabase {
 impl Store {
     /// The settings that decide what a commit costs, as the server reports them, so that a
     /// benchmark states the durability it measured under.
-    pub async fn durability_settings(&self) -> Result<Vec<(String, String)>, StoreError> {
+    pub(crate) async fn durability_settings(&self) -> Result<Vec<(String, String)>, StoreError> {
         let mut facts = Vec::new();
         match self {
             Self::Sqlite(pool, ..) => {

@@ -16,12 +16,12 @@ const SESSION_EVENTS_CHANNEL: &str = "sealdraw_session_events";
 
 /// Hears other instances' session events as they commit, where the backend carries them
 /// between processes (PostgreSQL's `LISTEN`).
-pub struct SessionEventListener(sqlx::postgres::PgListener);
+pub(crate) struct SessionEventListener(sqlx::postgres::PgListener);
 
 impl SessionEventListener {
     /// The next session that has a new event (read the events themselves from the table). An
     /// error means the listener is lost: what was sent until a new one listens is not heard.
-    pub async fn next(&mut self) -> Result<String, StoreError> {
+    pub(crate) async fn next(&mut self) -> Result<String, StoreError> {
         let notification = self.0.recv().await?;
         let session_id = notification.payload().split(' ').next().unwrap_or_default();
         Ok(session_id.to_owned())
@@ -31,7 +31,9 @@ impl SessionEventListener {
 impl Store {
     /// Listens for the session events other instances commit; `None` when the backend has no
     /// other instances to hear (SQLite: one process writes them all and wakes its own hub).
-    pub async fn listen_session_events(&self) -> Result<Option<SessionEventListener>, StoreError> {
+    pub(crate) async fn listen_session_events(
+        &self,
+    ) -> Result<Option<SessionEventListener>, StoreError> {
         match self {
             Store::Sqlite(..) => Ok(None),
             Store::Postgres(pool, _) => {
@@ -47,21 +49,21 @@ impl Store {
 pub struct SessionRow {
     pub id: String,
     pub draw_id: String,
-    pub center_id: String,
-    pub mode: SessionMode,
-    pub phase: Phase,
-    pub assignment: Assignment,
-    pub sealed_secret: Option<Vec<u8>>,
-    pub secret_commitment: Option<Vec<u8>>,
-    pub bidders_json: String,
-    pub criteria_json: String,
-    pub deviation_percent: i32,
-    pub chair_seat: Option<i32>,
-    pub report_json: Option<String>,
-    pub report_sha256: Option<Vec<u8>>,
-    pub next_seq: i64,
-    pub created_at: i64,
-    pub closed_at: Option<i64>,
+    pub(crate) center_id: String,
+    pub(crate) mode: SessionMode,
+    pub(crate) phase: Phase,
+    pub(crate) assignment: Assignment,
+    pub(crate) sealed_secret: Option<Vec<u8>>,
+    pub(crate) secret_commitment: Option<Vec<u8>>,
+    pub(crate) bidders_json: String,
+    pub(crate) criteria_json: String,
+    pub(crate) deviation_percent: i32,
+    pub(crate) chair_seat: Option<i32>,
+    pub(crate) report_json: Option<String>,
+    pub(crate) report_sha256: Option<Vec<u8>>,
+    pub(crate) next_seq: i64,
+    pub(crate) created_at: i64,
+    pub(crate) closed_at: Option<i64>,
 }
 
 const SESSION_COLUMNS: &str = "id, draw_id, center_id, mode, phase, assignment, sealed_secret, \
@@ -69,70 +71,67 @@ const SESSION_COLUMNS: &str = "id, draw_id, center_id, mode, phase, assignment, 
      report_sha256, next_seq, created_at, closed_at";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct VenueRow {
-    pub venue: i32,
+pub(crate) struct VenueRow {
+    pub(crate) venue: i32,
     pub name: String,
-    pub operator_id: String,
-    pub seats: i32,
+    pub(crate) operator_id: String,
+    pub(crate) seats: i32,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SeatRow {
+pub(crate) struct SeatRow {
     pub seat: i32,
     pub draw_id: String,
     pub token: Vec<u8>,
-    pub venue: Option<i32>,
+    pub(crate) venue: Option<i32>,
     pub state: SeatState,
-    pub void_reason: Option<VoidReason>,
-    pub checked_in_at: Option<i64>,
-    pub declared_at: Option<i64>,
-    pub vote: Option<i32>,
-    pub signature: Option<SignatureKind>,
-    pub dissent_reasons: Option<String>,
-    pub signed_at: Option<i64>,
+    pub(crate) void_reason: Option<VoidReason>,
+    pub(crate) checked_in_at: Option<i64>,
+    pub(crate) declared_at: Option<i64>,
+    pub(crate) vote: Option<i32>,
+    pub(crate) signature: Option<SignatureKind>,
+    pub(crate) dissent_reasons: Option<String>,
 }
 
 const SEAT_COLUMNS: &str = "seat, draw_id, token, venue, state, void_reason, checked_in_at, \
      declared_at, vote, signature, dissent_reasons, signed_at";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SheetRow {
+pub(crate) struct SheetRow {
     pub seat: i32,
-    pub bidder: String,
-    pub sheet_json: String,
+    pub(crate) sheet_json: String,
     pub state: SheetState,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ClarificationRow {
-    pub number: i32,
+pub(crate) struct ClarificationRow {
     pub seat: i32,
-    pub bidder: String,
-    pub question: String,
+    pub(crate) bidder: String,
+    pub(crate) question: String,
     pub state: ClarificationState,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct EventRow {
+pub(crate) struct EventRow {
     pub seq: i64,
-    pub audience: Audience,
+    pub(crate) audience: Audience,
     pub kind: EventKind,
-    pub body: String,
-    pub at: i64,
+    pub(crate) body: String,
+    pub(crate) at: i64,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct TicketRow {
+pub(crate) struct TicketRow {
     pub session_id: String,
-    pub account_id: String,
+    pub(crate) account_id: String,
     pub role: RoleName,
     pub seat: Option<i32>,
-    pub expires_at: i64,
-    pub used_at: Option<i64>,
+    pub(crate) expires_at: i64,
+    pub(crate) used_at: Option<i64>,
 }
 
 /// A seat's recorded act (see [`Tx::set_seat_act`]).
-pub enum SeatAct<'a> {
+pub(crate) enum SeatAct<'a> {
     CheckedIn,
     Declared,
     Vote(i32),
@@ -143,7 +142,7 @@ pub enum SeatAct<'a> {
 }
 
 impl Tx {
-    pub async fn insert_session(&mut self, row: &SessionRow) -> Result<(), StoreError> {
+    pub(crate) async fn insert_session(&mut self, row: &SessionRow) -> Result<(), StoreError> {
         let sql = format!(
             "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES {}",
             values_placeholders(1, 17)
@@ -181,7 +180,10 @@ impl Tx {
             .await)?)
     }
 
-    pub async fn session_of_draw(&mut self, draw_id: &str) -> Result<Option<String>, StoreError> {
+    pub(crate) async fn session_of_draw(
+        &mut self,
+        draw_id: &str,
+    ) -> Result<Option<String>, StoreError> {
         Ok(on_conn!(self, conn => sqlx::query_scalar::<_, String>(
             "SELECT id FROM sessions WHERE draw_id = $1")
             .bind(draw_id)
@@ -192,7 +194,7 @@ impl Tx {
     /// Serialises writers of one session, like [`Tx::lock_draw`]: SQLite's writer already holds
     /// the database; PostgreSQL takes the session row, so two instances cannot number two
     /// events alike or move a phase twice.
-    pub async fn lock_session(&mut self, id: &str) -> Result<(), StoreError> {
+    pub(crate) async fn lock_session(&mut self, id: &str) -> Result<(), StoreError> {
         if let Tx::Postgres(tx) = self {
             sqlx::query("SELECT id FROM sessions WHERE id = $1 FOR UPDATE")
                 .bind(id)
@@ -203,7 +205,7 @@ impl Tx {
     }
 
     /// Sessions an account takes part in as host, venue operator or supervisor, newest first.
-    pub async fn sessions_of_account(
+    pub(crate) async fn sessions_of_account(
         &mut self,
         account_id: &str,
         limit: i64,
@@ -221,7 +223,11 @@ impl Tx {
             .await)?)
     }
 
-    pub async fn set_session_phase(&mut self, id: &str, phase: Phase) -> Result<(), StoreError> {
+    pub(crate) async fn set_session_phase(
+        &mut self,
+        id: &str,
+        phase: Phase,
+    ) -> Result<(), StoreError> {
         on_conn!(self, conn => sqlx::query("UPDATE sessions SET phase = $2 WHERE id = $1")
             .bind(id)
             .bind(phase)
@@ -231,7 +237,7 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn set_session_chair(
+    pub(crate) async fn set_session_chair(
         &mut self,
         id: &str,
         seat: Option<i32>,
@@ -246,7 +252,7 @@ impl Tx {
     }
 
     /// The report as signed (at the move to signing, `closed_at` none) or as closed.
-    pub async fn set_session_report(
+    pub(crate) async fn set_session_report(
         &mut self,
         id: &str,
         report_json: &str,
@@ -265,7 +271,7 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn insert_session_venues(
+    pub(crate) async fn insert_session_venues(
         &mut self,
         session_id: &str,
         venues: &[VenueRow],
@@ -286,7 +292,10 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn session_venues(&mut self, session_id: &str) -> Result<Vec<VenueRow>, StoreError> {
+    pub(crate) async fn session_venues(
+        &mut self,
+        session_id: &str,
+    ) -> Result<Vec<VenueRow>, StoreError> {
         Ok(on_conn!(self, conn => sqlx::query_as::<_, VenueRow>(
             "SELECT venue, name, operator_id, seats FROM session_venues \
              WHERE session_id = $1 ORDER BY venue")
@@ -295,7 +304,7 @@ impl Tx {
             .await)?)
     }
 
-    pub async fn insert_session_supervisor(
+    pub(crate) async fn insert_session_supervisor(
         &mut self,
         session_id: &str,
         account_id: &str,
@@ -310,7 +319,7 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn session_supervisors(
+    pub(crate) async fn session_supervisors(
         &mut self,
         session_id: &str,
     ) -> Result<Vec<String>, StoreError> {
@@ -323,7 +332,7 @@ impl Tx {
 
     /// Appends a contribution to a random seat assignment; `Conflict` if the account already
     /// contributed.
-    pub async fn insert_session_contribution(
+    pub(crate) async fn insert_session_contribution(
         &mut self,
         session_id: &str,
         contributor_id: &str,
@@ -355,7 +364,7 @@ impl Tx {
     }
 
     /// (contributor account, role, bytes) in the order received.
-    pub async fn session_contributions(
+    pub(crate) async fn session_contributions(
         &mut self,
         session_id: &str,
     ) -> Result<Vec<(String, RoleName, Vec<u8>)>, StoreError> {
@@ -369,7 +378,7 @@ impl Tx {
         )
     }
 
-    pub async fn insert_session_seat(
+    pub(crate) async fn insert_session_seat(
         &mut self,
         session_id: &str,
         seat: i32,
@@ -393,7 +402,10 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn session_seats(&mut self, session_id: &str) -> Result<Vec<SeatRow>, StoreError> {
+    pub(crate) async fn session_seats(
+        &mut self,
+        session_id: &str,
+    ) -> Result<Vec<SeatRow>, StoreError> {
         let sql =
             format!("SELECT {SEAT_COLUMNS} FROM session_seats WHERE session_id = $1 ORDER BY seat");
         Ok(on_conn!(self, conn => sqlx::query_as::<_, SeatRow>(&sql)
@@ -402,7 +414,7 @@ impl Tx {
             .await)?)
     }
 
-    pub async fn set_seat_venue(
+    pub(crate) async fn set_seat_venue(
         &mut self,
         session_id: &str,
         seat: i32,
@@ -420,7 +432,7 @@ impl Tx {
     }
 
     /// Records an act of an active seat.
-    pub async fn set_seat_act(
+    pub(crate) async fn set_seat_act(
         &mut self,
         session_id: &str,
         seat: i32,
@@ -472,7 +484,7 @@ impl Tx {
 
     /// Voids a seat: its member was replaced, so their conclusions (sheets, vote, signature)
     /// no longer count. False if it was already void.
-    pub async fn void_session_seat(
+    pub(crate) async fn void_session_seat(
         &mut self,
         session_id: &str,
         seat: i32,
@@ -500,7 +512,10 @@ impl Tx {
     }
 
     /// Clears every signature: the report they were given to no longer stands.
-    pub async fn clear_session_signatures(&mut self, session_id: &str) -> Result<(), StoreError> {
+    pub(crate) async fn clear_session_signatures(
+        &mut self,
+        session_id: &str,
+    ) -> Result<(), StoreError> {
         on_conn!(self, conn => sqlx::query(
             "UPDATE session_seats SET signature = NULL, dissent_reasons = NULL, signed_at = NULL \
              WHERE session_id = $1")
@@ -518,7 +533,7 @@ impl Tx {
     }
 
     /// A seat's sheet for a bidder: inserted, or replaced while the evaluation is open.
-    pub async fn upsert_sheet(
+    pub(crate) async fn upsert_sheet(
         &mut self,
         session_id: &str,
         seat: i32,
@@ -546,7 +561,10 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn session_sheets(&mut self, session_id: &str) -> Result<Vec<SheetRow>, StoreError> {
+    pub(crate) async fn session_sheets(
+        &mut self,
+        session_id: &str,
+    ) -> Result<Vec<SheetRow>, StoreError> {
         Ok(on_conn!(self, conn => sqlx::query_as::<_, SheetRow>(
             "SELECT seat, bidder, sheet_json, state FROM session_sheets \
              WHERE session_id = $1 ORDER BY seat, bidder")
@@ -555,7 +573,7 @@ impl Tx {
             .await)?)
     }
 
-    pub async fn insert_clarification(
+    pub(crate) async fn insert_clarification(
         &mut self,
         session_id: &str,
         seat: i32,
@@ -585,7 +603,7 @@ impl Tx {
         Ok(number)
     }
 
-    pub async fn clarification(
+    pub(crate) async fn clarification(
         &mut self,
         session_id: &str,
         number: i32,
@@ -602,7 +620,7 @@ impl Tx {
     }
 
     /// Decides a pending clarification request; false if it was no longer pending.
-    pub async fn decide_clarification(
+    pub(crate) async fn decide_clarification(
         &mut self,
         session_id: &str,
         number: i32,
@@ -625,7 +643,7 @@ impl Tx {
     }
 
     /// Appends an event with the session's next number. The caller holds the session's lock.
-    pub async fn append_session_event(
+    pub(crate) async fn append_session_event(
         &mut self,
         session_id: &str,
         audience: &Audience,
@@ -663,7 +681,7 @@ impl Tx {
     }
 
     /// The newest event number of each named session.
-    pub async fn session_heads(
+    pub(crate) async fn session_heads(
         &mut self,
         ids: &[String],
     ) -> Result<Vec<(String, i64)>, StoreError> {
@@ -685,7 +703,7 @@ impl Tx {
     }
 
     /// Events after `after`, in order, at most `limit`.
-    pub async fn session_events_after(
+    pub(crate) async fn session_events_after(
         &mut self,
         session_id: &str,
         after: i64,
@@ -702,7 +720,7 @@ impl Tx {
     }
 
     /// The stored answer to a client request already applied, if any.
-    pub async fn session_request_reply(
+    pub(crate) async fn session_request_reply(
         &mut self,
         session_id: &str,
         account_id: &str,
@@ -718,7 +736,7 @@ impl Tx {
             .await)?)
     }
 
-    pub async fn insert_session_request(
+    pub(crate) async fn insert_session_request(
         &mut self,
         session_id: &str,
         account_id: &str,
@@ -740,7 +758,7 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn insert_session_ticket(
+    pub(crate) async fn insert_session_ticket(
         &mut self,
         ticket_hash: &[u8],
         ticket: &TicketRow,
@@ -763,7 +781,7 @@ impl Tx {
 
     /// A ticket as stored, used or not: the caller checks `used_at` and `expires_at` before
     /// spending it.
-    pub async fn session_ticket(
+    pub(crate) async fn session_ticket(
         &mut self,
         ticket_hash: &[u8],
     ) -> Result<Option<TicketRow>, StoreError> {
@@ -777,7 +795,7 @@ impl Tx {
 
     /// Marks a ticket used; `false` when it already was. The update is one conditional
     /// statement, so two connections cannot both spend it.
-    pub async fn spend_session_ticket(
+    pub(crate) async fn spend_session_ticket(
         &mut self,
         ticket_hash: &[u8],
         now: Millis,
@@ -793,7 +811,10 @@ impl Tx {
     }
 
     /// Tickets expired before `before`: kept no longer than they could matter.
-    pub async fn delete_expired_tickets(&mut self, before: Millis) -> Result<u64, StoreError> {
+    pub(crate) async fn delete_expired_tickets(
+        &mut self,
+        before: Millis,
+    ) -> Result<u64, StoreError> {
         Ok(on_conn!(self, conn => sqlx::query(
             "DELETE FROM session_tickets WHERE expires_at < $1")
             .bind(before)
@@ -802,7 +823,7 @@ impl Tx {
             .map(|r| r.rows_affected()))?)
     }
 
-    pub async fn insert_rating(
+    pub(crate) async fn insert_rating(
         &mut self,
         session_id: &str,
         seat: i32,
@@ -828,7 +849,7 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn insert_conduct(
+    pub(crate) async fn insert_conduct(
         &mut self,
         expert_id: &str,
         points: i64,
@@ -846,7 +867,7 @@ impl Tx {
     }
 
     /// Whether the expert has a penalty for `reason` running at `now`.
-    pub async fn has_running_penalty(
+    pub(crate) async fn has_running_penalty(
         &mut self,
         expert_id: &str,
         reason: &str,
@@ -864,7 +885,7 @@ impl Tx {
     }
 
     /// An expert's most recent conduct points, newest first.
-    pub async fn recent_conduct(
+    pub(crate) async fn recent_conduct(
         &mut self,
         expert_id: &str,
         limit: i64,
@@ -880,7 +901,7 @@ impl Tx {
 
     /// Every seated, confirmed or replaced seat of a root draw's family (the root and its
     /// linked draws): (draw id, token, state, root stratum), in draw then rank order.
-    pub async fn family_seats(
+    pub(crate) async fn family_seats(
         &mut self,
         root_id: &str,
     ) -> Result<Vec<(String, Vec<u8>, CandidateState, i32)>, StoreError> {
@@ -898,7 +919,7 @@ impl Tx {
     }
 
     /// The accepted invitation of a seat: its id and sealed join code.
-    pub async fn accepted_invitation(
+    pub(crate) async fn accepted_invitation(
         &mut self,
         draw_id: &str,
         token: &[u8],
@@ -915,7 +936,7 @@ impl Tx {
     }
 
     /// Root draws in which an expert (by invitation tag) accepted a seat, newest first.
-    pub async fn accepted_root_draws(
+    pub(crate) async fn accepted_root_draws(
         &mut self,
         expert_tag: &[u8],
         limit: i64,

@@ -16,7 +16,7 @@ impl UnknownText {
     /// At most this much of the offending text is kept: corrupt data can be anything.
     const SHOWN_CHARS: usize = 64;
 
-    pub fn new(what: &'static str, text: &str) -> Self {
+    pub(crate) fn new(what: &'static str, text: &str) -> Self {
         Self {
             what,
             text: text.chars().take(Self::SHOWN_CHARS).collect(),
@@ -41,7 +41,10 @@ macro_rules! text_enum {
         }
 
         impl $name {
+            // Every type gets the whole vocabulary; not every one lists its values.
+            #[allow(dead_code, reason = "generated for every text enum, used by some")]
             $vis const ALL: [Self; [$($text),+].len()] = [$(Self::$variant),+];
+            #[allow(dead_code, reason = "generated for every text enum, used by some")]
             $vis const NAMES: &'static [&'static str] = &[$($text),+];
 
             $vis const fn as_str(self) -> &'static str {

@@ -39,7 +39,7 @@ pub enum ClientError {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub seq: i64,
-    pub at: String,
+    pub(crate) at: String,
     pub kind: String,
     pub data: Value,
 }
@@ -58,7 +58,7 @@ pub struct Endpoint {
 
 /// What [`SessionClient::next_incoming`] received.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Incoming {
+pub(crate) enum Incoming {
     Event(Event),
     /// The answer to the request with this id.
     Reply {
@@ -72,9 +72,9 @@ pub struct SessionClient {
     pub session_id: String,
     pub role: String,
     pub seat: Option<u32>,
-    pub phase_at_welcome: Phase,
+    pub(crate) phase_at_welcome: Phase,
     /// The newest event number the session had when this connection started.
-    pub last_seq_at_welcome: i64,
+    pub(crate) last_seq_at_welcome: i64,
     /// The newest event number received; resume from here.
     pub last_seq: i64,
     events: VecDeque<Event>,
@@ -84,7 +84,7 @@ pub struct SessionClient {
     request_prefix: String,
     next_request: u64,
     /// The server's last error frame, if it ended the connection.
-    pub server_error: Option<(String, String)>,
+    pub(crate) server_error: Option<(String, String)>,
     /// Whether the replay of missed events has ended (the server's `synced` frame arrived).
     pub synced: bool,
 }
@@ -239,7 +239,10 @@ impl SessionClient {
     /// The next event or reply, in the order they arrived (events already received first). For
     /// a client that reads its user's input while it listens, sending with
     /// [`SessionClient::send_text`]: [`SessionClient::request`] would hold it until the reply.
-    pub async fn next_incoming(&mut self, timeout: Duration) -> Result<Incoming, ClientError> {
+    pub(crate) async fn next_incoming(
+        &mut self,
+        timeout: Duration,
+    ) -> Result<Incoming, ClientError> {
         loop {
             if let Some(event) = self.events.pop_front() {
                 return Ok(Incoming::Event(event));

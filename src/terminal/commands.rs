@@ -25,7 +25,7 @@ pub(crate) enum Command {
 /// chose one.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Outgoing {
-    pub request: Request,
+    pub(crate) request: Request,
     pub id: Option<String>,
     frame: Map<String, Value>,
 }

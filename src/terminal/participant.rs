@@ -30,15 +30,15 @@ pub(crate) struct Options {
     /// `https://HOST:PORT` of the server.
     pub server: String,
     /// The only CA trusted for the server; the platform's roots without it.
-    pub ca: Option<PathBuf>,
+    pub(crate) ca: Option<PathBuf>,
     pub session: String,
     /// Resume after this event number (0: from the start).
-    pub after: i64,
+    pub(crate) after: i64,
     pub origin: Option<String>,
     /// Commands from this file instead of standard input.
-    pub script: Option<PathBuf>,
+    pub(crate) script: Option<PathBuf>,
     /// In a script, stop at the first refused request or bad line.
-    pub strict: bool,
+    pub(crate) strict: bool,
 }
 
 /// The server pings every connection (every 15 s by default) and every ping counts as heard,

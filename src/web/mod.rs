@@ -7,8 +7,8 @@ pub(crate) mod request_id;
 
 use actix_web::middleware::DefaultHeaders;
 
-pub use problem::ApiError;
-pub use request_id::RequestDeadline;
+pub(crate) use problem::ApiError;
+pub(crate) use request_id::RequestDeadline;
 
 /// Sent on every response, errors included.
 pub const SECURITY_HEADERS: &[(&str, &str)] = &[
@@ -27,7 +27,7 @@ pub const SECURITY_HEADERS: &[(&str, &str)] = &[
     ("cache-control", "no-store"),
 ];
 
-pub fn security_headers() -> DefaultHeaders {
+pub(crate) fn security_headers() -> DefaultHeaders {
     SECURITY_HEADERS
         .iter()
         .fold(DefaultHeaders::new(), |headers, (name, value)| {

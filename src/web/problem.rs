@@ -16,7 +16,7 @@ pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
 
 /// Boxed so that `Result<T, ApiError>` stays small on the happy path.
 #[derive(Debug)]
-pub struct ApiError(Box<Details>);
+pub(crate) struct ApiError(Box<Details>);
 
 #[derive(Debug)]
 struct Details {
@@ -39,22 +39,22 @@ pub(crate) struct Problem {
     /// A URN naming the kind of problem, stable across releases.
     #[serde(rename = "type")]
     pub kind: String,
-    pub title: String,
-    pub status: u16,
+    pub(crate) title: String,
+    pub(crate) status: u16,
     pub detail: String,
     /// The request field at fault, where there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     /// Quote this when reporting a problem; it finds the request in the server's logs.
-    pub request_id: String,
+    pub(crate) request_id: String,
     /// Itemised problems where there are several, e.g. `[{"line": 7, "field": "phone", "problem": "…"}]`.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
-    pub problems: Option<serde_json::Value>,
+    pub(crate) problems: Option<serde_json::Value>,
 }
 
 impl ApiError {
-    pub fn new(
+    pub(crate) fn new(
         status: StatusCode,
         slug: &'static str,
         title: &'static str,
@@ -73,17 +73,17 @@ impl ApiError {
         }))
     }
 
-    pub fn with_field(mut self, field: Option<String>) -> Self {
+    pub(crate) fn with_field(mut self, field: Option<String>) -> Self {
         self.0.field = field;
         self
     }
 
-    pub fn with_retry_after(mut self, wait: Duration) -> Self {
+    pub(crate) fn with_retry_after(mut self, wait: Duration) -> Self {
         self.0.retry_after = Some(wait);
         self
     }
 
-    pub fn with_problems(mut self, problems: impl Serialize) -> Self {
+    pub(crate) fn with_problems(mut self, problems: impl Serialize) -> Self {
         self.0.problems = serde_json::to_value(problems).ok();
         self
     }
@@ -93,7 +93,7 @@ impl ApiError {
         self
     }
 
-    pub fn bad_request(field: impl Into<String>, detail: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(field: impl Into<String>, detail: impl Into<String>) -> Self {
         let field = field.into();
         let detail = format!("{field}: {}", detail.into());
         Self::new(
@@ -106,19 +106,19 @@ impl ApiError {
     }
 
     /// The request contradicts what is already recorded; `slug` names which rule.
-    pub fn conflict(slug: &'static str, detail: impl Into<String>) -> Self {
+    pub(crate) fn conflict(slug: &'static str, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, slug, "Conflict", detail)
     }
 
-    pub fn forbidden(slug: &'static str, detail: impl Into<String>) -> Self {
+    pub(crate) fn forbidden(slug: &'static str, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, slug, "Forbidden", detail)
     }
 
-    pub fn not_found(detail: impl Into<String>) -> Self {
+    pub(crate) fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
     }
 
-    pub fn unauthenticated(detail: impl Into<String>) -> Self {
+    pub(crate) fn unauthenticated(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
             "unauthenticated",
@@ -128,7 +128,7 @@ impl ApiError {
     }
 
     /// A failure on our side: the client learns only that it happened and its request id.
-    pub fn internal(cause: impl std::fmt::Display) -> Self {
+    pub(crate) fn internal(cause: impl std::fmt::Display) -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
@@ -138,17 +138,13 @@ impl ApiError {
         .with_cause(cause.to_string())
     }
 
-    pub fn unavailable(detail: impl Into<String>) -> Self {
+    pub(crate) fn unavailable(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
             "Service unavailable",
             detail,
         )
-    }
-
-    pub fn status(&self) -> StatusCode {
-        self.0.status
     }
 }
 

@@ -14,7 +14,7 @@ use super::ApiError;
 /// How long a request may take before it is answered 503, as the server's application data;
 /// without it, [`DEFAULT_DEADLINE`].
 #[derive(Debug, Clone, Copy)]
-pub struct RequestDeadline(pub Duration);
+pub(crate) struct RequestDeadline(pub Duration);
 
 pub(crate) const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
 

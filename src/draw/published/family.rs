@@ -27,14 +27,14 @@ pub const FAMILY_FORMAT: &str = "sealdraw-draw-record-v2";
 /// The first line of the signed family head. A checkpoint's first line is the log's origin,
 /// which can never be this text (the server refuses such an origin), so the log key's two
 /// kinds of signed note cannot be taken for each other.
-pub const FAMILY_HEAD_KIND: &str = "sealdraw draw-family head v1";
+pub(crate) const FAMILY_HEAD_KIND: &str = "sealdraw draw-family head v1";
 
 /// What `GET /api/v1/draws/{id}/record` returns for a draw made since families were chained
 /// (any draw of the family answers with the whole family).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FamilyRecord {
-    pub format: String,
+pub(crate) struct FamilyRecord {
+    pub(crate) format: String,
     pub root_draw_id: String,
     /// The §9 record of every draw of the family whose result is under the head's checkpoint,
     /// the root first, then linked draws in the order of their intents.
@@ -43,12 +43,12 @@ pub struct FamilyRecord {
     /// checkpoint.
     pub entries: Vec<String>,
     /// A signed note by the log's key (see [`FamilyHead`]).
-    pub head: String,
+    pub(crate) head: String,
 }
 
 impl FamilyRecord {
     /// Parses the shape only (spec §9's stage 1), naming a malformed field by its JSON path.
-    pub fn from_json(bytes: &[u8]) -> Result<Self, VerifyError> {
+    pub(crate) fn from_json(bytes: &[u8]) -> Result<Self, VerifyError> {
         crate::draw::shape::check(bytes, &crate::draw::shape::FAMILY_RECORD)?;
         crate::draw::from_shaped_json(bytes)
     }
@@ -88,7 +88,7 @@ impl FamilyHead {
 
     /// Parses a note text strictly: exactly the lines of [`Self::to_text`], integers in plain
     /// decimal without leading zeroes, hashes as canonical base64 of 32 bytes.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
         let body = text
             .strip_suffix('\n')
             .ok_or("the text does not end in a newline")?;
@@ -151,20 +151,20 @@ fn hash_b64(text: &str) -> Result<Hash, String> {
 
 /// What a verified family record shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FamilySummary {
+pub(crate) struct FamilySummary {
     pub root_draw_id: String,
     pub draws: usize,
     pub entries: usize,
-    pub contributions_by_center: usize,
-    pub contributions_by_supervisors: usize,
-    pub replacements: usize,
+    pub(crate) contributions_by_center: usize,
+    pub(crate) contributions_by_supervisors: usize,
+    pub(crate) replacements: usize,
     /// Seats of the root's strata held now (after replacements and linked draws).
-    pub seats_held: usize,
-    pub seats: usize,
+    pub(crate) seats_held: usize,
+    pub(crate) seats: usize,
     /// Vacated seats with no reserve left whose linked draw has not been started yet.
-    pub seats_waiting: usize,
+    pub(crate) seats_waiting: usize,
     /// A linked draw whose intent is logged and whose result is not (yet).
-    pub draw_awaiting_result: Option<String>,
+    pub(crate) draw_awaiting_result: Option<String>,
     pub checkpoint_size: u64,
 }
 
@@ -197,7 +197,7 @@ impl std::fmt::Display for FamilySummary {
 
 /// Verifies a family record against the log's verifier keys, in the order of spec §9b, and
 /// names the first failure.
-pub fn verify_family(
+pub(crate) fn verify_family(
     record: &FamilyRecord,
     verifiers: &[NoteVerifier],
 ) -> Result<FamilySummary, VerifyError> {

@@ -27,7 +27,7 @@ use super::{
 
 impl DrawService {
     /// Step 1: validate, filter the pool at one snapshot, commit to `s`, log the intent.
-    pub async fn create(
+    pub(crate) async fn create(
         &self,
         center: &Principal,
         request: NewDraw,
@@ -470,7 +470,7 @@ impl DrawService {
     }
 
     /// Records a penalty (违规记录) against an expert; while it is in force the expert is not drawn.
-    pub async fn record_penalty(
+    pub(crate) async fn record_penalty(
         &self,
         admin: &Principal,
         expert_id: &str,

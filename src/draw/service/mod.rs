@@ -115,167 +115,167 @@ fn corrupt(what: impl std::fmt::Display) -> DrawServiceError {
 
 /// A center's request, as parsed from the API.
 #[derive(Debug, Clone)]
-pub struct NewDraw {
-    pub tender_reference: String,
+pub(crate) struct NewDraw {
+    pub(crate) tender_reference: String,
     /// The lot (标段) when a tender has several, each with its own committee; empty otherwise.
-    pub lot: String,
-    pub tender_name: String,
+    pub(crate) lot: String,
+    pub(crate) tender_name: String,
     /// Where the committee reports (the main venue); none for a distributed evaluation.
-    pub venue: Option<String>,
-    pub evaluation_start: Millis,
-    pub evaluation_minutes: u32,
-    pub mode: EvaluationMode,
-    pub project_region: Option<String>,
+    pub(crate) venue: Option<String>,
+    pub(crate) evaluation_start: Millis,
+    pub(crate) evaluation_minutes: u32,
+    pub(crate) mode: EvaluationMode,
+    pub(crate) project_region: Option<String>,
     pub strata: Vec<FilterStratum>,
-    pub avoid_organisations: Vec<AvoidedOrganisation>,
-    pub exclude_tokens: Vec<ExcludedToken>,
-    pub regions_exclude: Vec<String>,
-    pub regions_require: Vec<String>,
+    pub(crate) avoid_organisations: Vec<AvoidedOrganisation>,
+    pub(crate) exclude_tokens: Vec<ExcludedToken>,
+    pub(crate) regions_exclude: Vec<String>,
+    pub(crate) regions_require: Vec<String>,
 }
 
 /// Per stratum, what the center may see: counts, never who.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct StratumSummary {
-    pub stratum: usize,
-    pub specialty_prefixes: Vec<String>,
-    pub k: u32,
-    pub m: u32,
+    pub(crate) stratum: usize,
+    pub(crate) specialty_prefixes: Vec<String>,
+    pub(crate) k: u32,
+    pub(crate) m: u32,
     /// Experts with a specialty under the prefixes.
-    pub matched: u64,
-    pub eligible: u64,
+    pub(crate) matched: u64,
+    pub(crate) eligible: u64,
     /// Exclusions by reason code; each expert counted once, under the first rule that applies.
     #[schema(value_type = Object)]
     pub excluded: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct SeatView {
+pub(crate) struct SeatView {
     pub token: String,
-    pub stratum: usize,
+    pub(crate) stratum: usize,
     /// Position in the stratum's ranking: 0..k-1 were drawn, k.. are reserves.
-    pub rank: u32,
+    pub(crate) rank: u32,
     /// seated (awaiting confirmation), confirmed, replaced, or reserve (unused).
     #[schema(value_type = String)]
     pub state: CandidateState,
     #[schema(value_type = Option<String>)]
-    pub replaced_reason: Option<VacancyReason>,
+    pub(crate) replaced_reason: Option<VacancyReason>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct StratumProgress {
-    pub stratum: usize,
-    pub confirmed: u32,
-    pub pending: u32,
-    pub replaced: u32,
-    pub reserves_left: u32,
+pub(crate) struct StratumProgress {
+    pub(crate) stratum: usize,
+    pub(crate) confirmed: u32,
+    pub(crate) pending: u32,
+    pub(crate) replaced: u32,
+    pub(crate) reserves_left: u32,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ContributionView {
-    pub position: u32,
+pub(crate) struct ContributionView {
+    pub(crate) position: u32,
     #[schema(value_type = String)]
     pub role: ContributorRole,
-    pub received_at: String,
+    pub(crate) received_at: String,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct DrawView {
+pub(crate) struct DrawView {
     pub draw_id: String,
     /// awaiting_entropy, then drawn.
     #[schema(value_type = String)]
-    pub status: DrawStatus,
-    pub tender_reference: String,
-    pub tender_name: String,
-    pub venue: Option<String>,
-    pub mode: EvaluationMode,
-    pub evaluation_start: String,
-    pub evaluation_minutes: u32,
-    pub parent_draw_id: Option<String>,
+    pub(crate) status: DrawStatus,
+    pub(crate) tender_reference: String,
+    pub(crate) tender_name: String,
+    pub(crate) venue: Option<String>,
+    pub(crate) mode: EvaluationMode,
+    pub(crate) evaluation_start: String,
+    pub(crate) evaluation_minutes: u32,
+    pub(crate) parent_draw_id: Option<String>,
     #[schema(value_type = Option<String>)]
-    pub link_reason: Option<VacancyReason>,
-    pub linked_draws: Vec<String>,
+    pub(crate) link_reason: Option<VacancyReason>,
+    pub(crate) linked_draws: Vec<String>,
     #[schema(value_type = Object)]
-    pub intent: DrawIntent,
-    pub intent_index: u64,
-    pub contribution_deadline: String,
+    pub(crate) intent: DrawIntent,
+    pub(crate) intent_index: u64,
+    pub(crate) contribution_deadline: String,
     pub contributions: Vec<ContributionView>,
     pub strata: Vec<StratumSummary>,
-    pub result_index: Option<u64>,
-    pub seats: Vec<SeatView>,
-    pub progress: Vec<StratumProgress>,
+    pub(crate) result_index: Option<u64>,
+    pub(crate) seats: Vec<SeatView>,
+    pub(crate) progress: Vec<StratumProgress>,
     /// True when every seat of every stratum is confirmed.
-    pub complete: bool,
+    pub(crate) complete: bool,
 }
 
 /// The answer to a new draw: its view and the proof that its intent is in the signed log.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct CreatedDraw {
+pub(crate) struct CreatedDraw {
     #[serde(flatten)]
     pub draw: DrawView,
     /// A c2sp.org/tlog-proof of the intent entry, with the signed checkpoint covering it.
-    pub intent_proof: String,
+    pub(crate) intent_proof: String,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ReplacementOutcome {
-    pub replaced: String,
+pub(crate) struct ReplacementOutcome {
+    pub(crate) replaced: String,
     #[schema(value_type = String)]
-    pub reason: VacancyReason,
+    pub(crate) reason: VacancyReason,
     /// The reserve now seated, or none when the stratum's reserves are used up.
-    pub successor: Option<String>,
+    pub(crate) successor: Option<String>,
     /// The linked draw started because reserves ran out.
-    pub linked_draw: Option<String>,
+    pub(crate) linked_draw: Option<String>,
     /// Why no linked draw could be started (e.g. too few eligible experts remain).
-    pub linked_draw_refused: Option<String>,
+    pub(crate) linked_draw_refused: Option<String>,
     /// The seat's linked draw waits for another linked draw of the family to be drawn first
     /// (two drawn at once could seat one expert twice); it starts as soon as that one is.
-    pub linked_draw_queued: bool,
+    pub(crate) linked_draw_queued: bool,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct FrequencyEntry {
-    pub pseudonym: String,
-    pub seats: u64,
+pub(crate) struct FrequencyEntry {
+    pub(crate) pseudonym: String,
+    pub(crate) seats: u64,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct FrequencyReport {
-    pub window_days: i64,
-    pub since: String,
-    pub experts: Vec<FrequencyEntry>,
-    pub experts_with_seats: u64,
-    pub total_seats: u64,
-    pub min: u64,
-    pub max: u64,
-    pub mean: String,
-    pub standard_deviation: String,
+pub(crate) struct FrequencyReport {
+    pub(crate) window_days: i64,
+    pub(crate) since: String,
+    pub(crate) experts: Vec<FrequencyEntry>,
+    pub(crate) experts_with_seats: u64,
+    pub(crate) total_seats: u64,
+    pub(crate) min: u64,
+    pub(crate) max: u64,
+    pub(crate) mean: String,
+    pub(crate) standard_deviation: String,
     /// Seats → how many experts had that many.
     #[schema(value_type = Object)]
-    pub histogram: BTreeMap<u64, u64>,
+    pub(crate) histogram: BTreeMap<u64, u64>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct RecheckStratum {
-    pub stratum: usize,
-    pub committed: u64,
+pub(crate) struct RecheckStratum {
+    pub(crate) stratum: usize,
+    pub(crate) committed: u64,
     /// The sealed members re-derive exactly the committed tokens and Merkle root.
-    pub members_match_committed_root: bool,
+    pub(crate) members_match_committed_root: bool,
     /// The same filter applied to the pool as it is now.
-    pub eligible_today: u64,
+    pub(crate) eligible_today: u64,
     /// Committed members the rules exclude today (pool changes since, including the draw's
     /// own seats counting towards the frequency cap).
-    pub no_longer_eligible: u64,
+    pub(crate) no_longer_eligible: u64,
     /// Experts the rules admit today who were not in the committed set.
-    pub newly_eligible: u64,
+    pub(crate) newly_eligible: u64,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct RecheckReport {
+pub(crate) struct RecheckReport {
     pub draw_id: String,
     /// The stored filter hashes to the intent's `filter_sha256`.
-    pub filter_matches_commitment: bool,
-    pub snapshot_at_intent: String,
-    pub snapshot_now: String,
+    pub(crate) filter_matches_commitment: bool,
+    pub(crate) snapshot_at_intent: String,
+    pub(crate) snapshot_now: String,
     pub strata: Vec<RecheckStratum>,
 }
 
@@ -285,7 +285,7 @@ pub struct RecheckReport {
 /// depend on who it tells: its writes are done in the caller's transaction, and their audit
 /// entries come before the draw's own entry for the result or the replacement, as the record
 /// and its verifiers expect.
-pub trait SeatedHook: Send + Sync {
+pub(crate) trait SeatedHook: Send + Sync {
     /// `seats` are the newly seated tokens with their experts, in rank order.
     fn seated<'a>(
         &'a self,
@@ -351,7 +351,7 @@ struct DrawHeader {
 }
 
 impl DrawService {
-    pub fn new(
+    pub(crate) fn new(
         deps: &Deps,
         audit: Arc<AuditLog>,
         settings: DrawSettings,

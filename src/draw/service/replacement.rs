@@ -18,7 +18,7 @@ impl DrawService {
     /// silence come from the experts' answers and deadlines, never from the center, so a center
     /// cannot vacate seats until it likes the committee). The seat is filled by the stratum's
     /// next reserve in rank order; when none is left, a linked draw is started for it.
-    pub async fn replace(
+    pub(crate) async fn replace(
         &self,
         who: &Principal,
         draw_id: &str,
@@ -41,7 +41,7 @@ impl DrawService {
     }
 
     /// The replacement itself, for a person (checked against the draw's owner) or the system.
-    pub async fn replace_as(
+    pub(crate) async fn replace_as(
         &self,
         who: Option<&Principal>,
         actor: Actor,
@@ -151,7 +151,7 @@ impl DrawService {
     /// After the replacement committed: when the stratum had no reserve left, start the linked
     /// draw for the seat (its own transaction, its own intent). A failure here is logged, not
     /// returned: the seat stays marked and the periodic task starts the draw.
-    pub async fn after_replacement(
+    pub(crate) async fn after_replacement(
         &self,
         pending: PendingReplacement,
     ) -> Result<ReplacementOutcome, DrawServiceError> {

@@ -21,7 +21,7 @@ use super::{
 
 impl DrawService {
     /// Step 2: one contribution per account, center or supervisor, while the window is open.
-    pub async fn contribute(
+    pub(crate) async fn contribute(
         &self,
         who: &Principal,
         draw_id: &str,
@@ -94,7 +94,11 @@ impl DrawService {
     /// draw too, but after its own commit: a caller answered here would otherwise see the
     /// result and, for a moment, not the draw it released. The start is written once whoever
     /// gets there first; the other finds the family changed and leaves it.
-    pub async fn execute(&self, draw_id: &str, actor: Actor) -> Result<bool, DrawServiceError> {
+    pub(crate) async fn execute(
+        &self,
+        draw_id: &str,
+        actor: Actor,
+    ) -> Result<bool, DrawServiceError> {
         let executed = self.write_result(draw_id, actor).await?;
         // With this result known, the queued draw's exclusions can be read. A failure leaves
         // it to the periodic task.
@@ -241,7 +245,7 @@ impl DrawService {
     /// contribution that completed it commits before the execution, which a crash or a failed
     /// write can then prevent, and such a draw need not wait for its window to close. Start-up
     /// and the periodic executor run this. Returns how many it ran.
-    pub async fn execute_ready(&self) -> Result<usize, DrawServiceError> {
+    pub(crate) async fn execute_ready(&self) -> Result<usize, DrawServiceError> {
         let mut tx = self.store.read().await?;
         let contributors = tx.contributors_of_awaiting_draws().await?;
         tx.rollback().await?;
@@ -289,7 +293,7 @@ impl DrawService {
     /// every `interval` until `stop` turns true, so a draw whose contributors stay silent still
     /// gets its result, one whose execution failed gets it as soon as writes work again, and a
     /// seat whose reserves ran out still gets its linked draw (nothing is ever abandoned).
-    pub async fn run_executor(
+    pub(crate) async fn run_executor(
         self: Arc<Self>,
         interval: std::time::Duration,
         stop: tokio::sync::watch::Receiver<bool>,

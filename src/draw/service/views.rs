@@ -22,7 +22,11 @@ use super::{
 impl DrawService {
     /// The draw as its center or a supervisor sees it. A draw whose window has closed is
     /// executed first, so nobody ever sees an overdue draw still waiting.
-    pub async fn view(&self, who: &Principal, draw_id: &str) -> Result<DrawView, DrawServiceError> {
+    pub(crate) async fn view(
+        &self,
+        who: &Principal,
+        draw_id: &str,
+    ) -> Result<DrawView, DrawServiceError> {
         let mut tx = self.store.read().await?;
         let mut draw = self.visible_draw(&mut tx, who, draw_id).await?;
         tx.rollback().await?;
@@ -38,7 +42,7 @@ impl DrawService {
     }
 
     /// Newest first: a center's own draws, or every draw for a supervisor.
-    pub async fn list(
+    pub(crate) async fn list(
         &self,
         who: &Principal,
         limit: i64,
@@ -138,7 +142,7 @@ impl DrawService {
     /// family wrote, and the log's signed statement of its newest entry, all under one
     /// checkpoint. For an older draw: the draw alone with its intent, result and replacement
     /// proofs (spec §9a).
-    pub async fn record(
+    pub(crate) async fn record(
         &self,
         who: &Principal,
         draw_id: &str,
@@ -330,7 +334,7 @@ impl DrawService {
     /// A supervisor's check of the committed eligible sets: the sealed members behind each
     /// stratum must re-derive exactly the committed tokens and root, and the filter re-applied
     /// to today's pool is compared with them. Answers counts only; the check is logged.
-    pub async fn recheck(
+    pub(crate) async fn recheck(
         &self,
         supervisor: &Principal,
         draw_id: &str,
@@ -396,7 +400,7 @@ impl DrawService {
 
     /// Per-expert seats in the window under stable pseudonyms, and their spread. Viewing it is
     /// itself logged.
-    pub async fn frequency_report(
+    pub(crate) async fn frequency_report(
         &self,
         who: &Principal,
         window_days: Option<i64>,

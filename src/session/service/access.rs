@@ -12,7 +12,7 @@ use crate::store::sessions::TicketRow;
 
 impl SessionService {
     /// Mints a single-use websocket ticket for a participant.
-    pub async fn ticket(
+    pub(crate) async fn ticket(
         &self,
         who: &Principal,
         session_id: &str,
@@ -78,7 +78,7 @@ impl SessionService {
     /// Redeems a ticket for the websocket of `session_id`: once, before it expires, and only
     /// while its account holds fewer than `max_connections_per_account` connections here. The
     /// slot it returns is the connection's; a ticket refused for want of a slot is not spent.
-    pub async fn redeem(
+    pub(crate) async fn redeem(
         &self,
         session_id: &str,
         ticket: &str,
@@ -143,7 +143,7 @@ impl SessionService {
     }
 
     /// The phase and newest event number, for a connection's welcome.
-    pub async fn welcome(&self, member: &Member) -> Result<(Phase, i64), SessionError> {
+    pub(crate) async fn welcome(&self, member: &Member) -> Result<(Phase, i64), SessionError> {
         let mut tx = self.store.read().await?;
         let row = tx
             .session(&member.session_id)
@@ -154,7 +154,11 @@ impl SessionService {
     }
 
     /// Records that a participant connected or left, for the host and supervisors.
-    pub async fn presence(&self, member: &Member, connected: bool) -> Result<(), SessionError> {
+    pub(crate) async fn presence(
+        &self,
+        member: &Member,
+        connected: bool,
+    ) -> Result<(), SessionError> {
         let now = self.clock.now_millis();
         let mut tx = self.store.write().await?;
         tx.lock_session(&member.session_id).await?;

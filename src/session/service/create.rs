@@ -24,7 +24,7 @@ use crate::store::{StoreError, Tx};
 
 impl SessionService {
     /// A center opens a session for its completed draw.
-    pub async fn create(
+    pub(crate) async fn create(
         &self,
         host: &Principal,
         request: NewSession,
@@ -309,7 +309,7 @@ impl SessionService {
 
     /// The host or an attached supervisor adds entropy to a random seat assignment, before
     /// check-in reveals it.
-    pub async fn contribute(
+    pub(crate) async fn contribute(
         &self,
         who: &Principal,
         session_id: &str,

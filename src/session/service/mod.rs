@@ -40,7 +40,7 @@ const MAX_VENUE_SEATS: u32 = 50;
 const MAX_VENUES: usize = 20;
 const MAX_SUPERVISORS: usize = 10;
 
-pub struct SessionService {
+pub(crate) struct SessionService {
     store: Store,
     clock: SharedClock,
     rng: Rng,
@@ -59,12 +59,12 @@ struct StoredReply<R> {
 }
 
 /// What [`SessionService::events_after`] read.
-pub struct EventsAfter {
-    pub events: Vec<super::StoredEvent>,
+pub(crate) struct EventsAfter {
+    pub(crate) events: Vec<super::StoredEvent>,
     /// The number of the last event read, seen by the member or not.
-    pub last: i64,
+    pub(crate) last: i64,
     /// The last event read vacated the member's seat.
-    pub vacated: bool,
+    pub(crate) vacated: bool,
 }
 
 /// A session with everything a decision needs, read under its lock.
@@ -180,7 +180,7 @@ impl<'a> Writer<'a> {
 }
 
 impl SessionService {
-    pub fn new(
+    pub(crate) fn new(
         deps: &Deps,
         draws: Arc<DrawService>,
         hub: Arc<Hub>,
@@ -204,16 +204,16 @@ impl SessionService {
         }
     }
 
-    pub fn hub(&self) -> &Arc<Hub> {
+    pub(crate) fn hub(&self) -> &Arc<Hub> {
         &self.hub
     }
 
-    pub fn settings(&self) -> &SessionSettings {
+    pub(crate) fn settings(&self) -> &SessionSettings {
         &self.settings
     }
 
     /// The session as the caller may see it.
-    pub async fn view(
+    pub(crate) async fn view(
         &self,
         who: &Principal,
         session_id: &str,
@@ -229,7 +229,7 @@ impl SessionService {
     }
 
     /// Sessions the caller takes part in, newest first.
-    pub async fn list(&self, who: &Principal) -> Result<Vec<SessionView>, SessionError> {
+    pub(crate) async fn list(&self, who: &Principal) -> Result<Vec<SessionView>, SessionError> {
         let mut tx = self.store.read().await?;
         let ids: Vec<String> = if who.role == Role::Expert {
             let Some(expert_id) = tx.expert_of_account(&who.account_id).await? else {
@@ -344,7 +344,7 @@ impl SessionService {
 
     /// Handles one request from a connected participant and returns the reply frame. A request
     /// id already answered gets the stored answer again: retries never apply twice.
-    pub async fn handle(&self, member: &Member, frame: ClientFrame) -> ServerFrame {
+    pub(crate) async fn handle(&self, member: &Member, frame: ClientFrame) -> ServerFrame {
         let id = frame.id.clone();
         match self.apply(member, frame).await {
             Ok(result) => ServerFrame::Reply {
@@ -587,7 +587,7 @@ impl SessionService {
     /// Events after `after` that `member` may see, in order, from at most `limit` rows, and
     /// the number of the last row read. The rows end at the event that vacates the member's
     /// seat, if there is one: that is the last event the member receives.
-    pub async fn events_after(
+    pub(crate) async fn events_after(
         &self,
         member: &Member,
         after: i64,

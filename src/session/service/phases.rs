@@ -264,7 +264,7 @@ impl SessionService {
     }
 
     /// The report, to the committee, the host, operators and supervisors, once it exists.
-    pub async fn report_of(
+    pub(crate) async fn report_of(
         &self,
         who: &Principal,
         session_id: &str,

@@ -14,7 +14,7 @@ impl SessionService {
     /// After closing, the host and the session's supervisors rate a member's conduct once
     /// each. Ratings feed the expert's credit score; a score below the configured threshold
     /// suspends the expert from draws (a penalty the pool rules apply).
-    pub async fn rate(
+    pub(crate) async fn rate(
         &self,
         who: &Principal,
         session_id: &str,

@@ -205,7 +205,6 @@ impl SessionService {
                 vote: None,
                 signature: None,
                 dissent_reasons: None,
-                signed_at: None,
             });
             writer
                 .event(
