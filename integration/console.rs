@@ -1424,6 +1424,13 @@ mod session_room {
         expert
             .wait_for_text("#warnings", "请勿讨论投标人背景")
             .await;
+        // 实施条例 §48: this expert finds the time insufficient, and a second member of five
+        // makes more than a third: the page shows the extended end at once.
+        expert.click("#time-insufficient").await;
+        expert.wait_for("#time-insufficient[disabled]").await;
+        let (other, _) = clients.iter_mut().next().unwrap();
+        ok(other, Request::DeclareTimeInsufficient {}).await;
+        expert.wait_for_text("#time-ends", "已延长 1 次").await;
         expert.screenshot("session-scoring").await;
         supervisor
             .wait_for(&format!("#seat-{my_seat}[data-connected='true']"))

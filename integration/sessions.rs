@@ -1545,3 +1545,100 @@ async fn a_session_is_opened_only_by_its_center_for_a_complete_remote_committee(
         "{problem}"
     );
 }
+
+#[tokio::test]
+async fn more_than_a_third_of_the_members_asking_for_time_extends_the_evaluation_at_once() {
+    let committee = Committee::with(Mode::Distributed, 5, 1, |settings| {
+        settings.session.extension_minutes = 45;
+    })
+    .await;
+    let before = committee.view(&committee.fx.center).await;
+    assert_eq!(before["extensions"], 0);
+    let scheduled =
+        chrono::DateTime::parse_from_rfc3339(before["ends_at"].as_str().unwrap()).unwrap();
+    let mut clients = committee.everyone().await;
+    let seats: Vec<u32> = clients.experts.keys().copied().collect();
+
+    // Only during the evaluation, and only members ask.
+    let early = refused(
+        &mut clients.experts.get_mut(&seats[0]).unwrap().0,
+        Request::DeclareTimeInsufficient {},
+    )
+    .await;
+    assert_eq!(early.code, "wrong-phase", "{early:?}");
+    clients.open_evaluation().await;
+    let host = refused(&mut clients.host, Request::DeclareTimeInsufficient {}).await;
+    assert_eq!(host.code, "forbidden", "{host:?}");
+
+    // 1 of 5 is not more than a third; asking twice counts once.
+    let first = ok(
+        &mut clients.experts.get_mut(&seats[0]).unwrap().0,
+        Request::DeclareTimeInsufficient {},
+    )
+    .await;
+    assert_eq!(first["declared"], 1);
+    assert_eq!(first["members"], 5);
+    assert!(first.get("extended").is_none(), "{first}");
+    assert_eq!(first["ends_at"], before["ends_at"]);
+    let again = refused(
+        &mut clients.experts.get_mut(&seats[0]).unwrap().0,
+        Request::DeclareTimeInsufficient {},
+    )
+    .await;
+    assert_eq!(again.code, "conflict", "{again:?}");
+
+    // 2 of 5 is: the end moves 45 minutes at once, and the center's host hears it.
+    let second = ok(
+        &mut clients.experts.get_mut(&seats[1]).unwrap().0,
+        Request::DeclareTimeInsufficient {},
+    )
+    .await;
+    assert_eq!(second["extended"], 1, "{second}");
+    assert_eq!(second["declared"], 0, "declarations start afresh");
+    let extended = clients
+        .host
+        .wait_for("time_extended", |_| true, WAIT)
+        .await
+        .unwrap();
+    assert_eq!(extended.data["number"], 1);
+    assert_eq!(extended.data["minutes"], 45);
+    assert_eq!(extended.data["declared"], 2);
+    assert_eq!(extended.data["members"], 5);
+    let ends_at =
+        chrono::DateTime::parse_from_rfc3339(extended.data["ends_at"].as_str().unwrap()).unwrap();
+    assert_eq!(ends_at - scheduled, chrono::Duration::minutes(45));
+    let after = committee.view(&committee.fx.center).await;
+    assert_eq!(after["extensions"], 1);
+    assert_eq!(after["ends_at"], extended.data["ends_at"]);
+
+    // A second extension needs a new third: the first seat may ask again, and alone it is
+    // not enough.
+    let anew = ok(
+        &mut clients.experts.get_mut(&seats[0]).unwrap().0,
+        Request::DeclareTimeInsufficient {},
+    )
+    .await;
+    assert_eq!(anew["declared"], 1);
+    assert!(anew.get("extended").is_none(), "{anew}");
+    let third = ok(
+        &mut clients.experts.get_mut(&seats[2]).unwrap().0,
+        Request::DeclareTimeInsufficient {},
+    )
+    .await;
+    assert_eq!(third["extended"], 2, "{third}");
+    assert_eq!(committee.view(&committee.fx.center).await["extensions"], 2);
+
+    let entries = audit_entries(&committee.fx).await;
+    let declared = entries
+        .iter()
+        .filter(|e| e["type"] == "session.time_declared")
+        .count();
+    assert_eq!(declared, 4);
+    let extensions: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["type"] == "session.time_extended")
+        .collect();
+    assert_eq!(extensions.len(), 2);
+    assert_eq!(extensions[0]["data"]["minutes"], 45);
+    assert_eq!(extensions[1]["data"]["extension"], 2);
+}

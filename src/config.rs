@@ -360,6 +360,9 @@ pub struct SessionSettings {
     pub credit_minimum_ratings: usize,
     pub credit_suspend_below: i64,
     pub(crate) credit_suspension_days: i64,
+    /// How long the evaluation is extended when more than a third of the committee declares
+    /// the time insufficient (实施条例 §48).
+    pub extension_minutes: u32,
 }
 
 impl Default for SessionSettings {
@@ -382,6 +385,7 @@ impl Default for SessionSettings {
             credit_minimum_ratings: 3,
             credit_suspend_below: 40,
             credit_suspension_days: 180,
+            extension_minutes: 60,
         }
     }
 }
@@ -440,6 +444,9 @@ impl SessionSettings {
         if self.credit_window < 1 || self.credit_minimum_ratings < 1 {
             problems
                 .push("session.credit_window and credit_minimum_ratings must be at least 1".into());
+        }
+        if !(5..=1440).contains(&self.extension_minutes) {
+            problems.push("session.extension_minutes must be from 5 to 1440".into());
         }
         if !(0..=100).contains(&self.credit_suspend_below) || self.credit_suspension_days < 1 {
             problems.push(

@@ -33,6 +33,8 @@ function sessionView(changes = {}) {
     bidders: ['Bidder A', 'Bidder B'],
     criteria: [{ name: 'technical', max_points: 60 }, { name: 'price', max_points: 40 }],
     deviation_percent: 20,
+    ends_at: '2026-12-04T12:00:00Z',
+    extensions: 0,
     your_role: 'expert',
     your_seat: 3,
     last_seq: 0,
@@ -431,4 +433,19 @@ test('the report digest is PROTOCOL.md §10.3\'s for its example draft, and any 
   // A report holds integers only: a fraction is not a report this browser signs.
   altered.summary[0].sheets[4].total_centi = 64.5;
   await assert.rejects(reportDigest(altered));
+});
+
+test('time declarations count toward the next extension, which moves the end and starts afresh', () => {
+  let state = connected();
+  assert.equal(state.endsAt, '2026-12-04T12:00:00Z');
+  state = run(state, event(70, 'time_declared', { seat: 1, declared: 1, members: 5 }));
+  assert.equal(state.timeDeclared, 1);
+  assert.equal(state.myTimeDeclared, false, 'seat 1 is not this expert (seat 3)');
+  state = run(state, event(71, 'time_declared', { seat: 3, declared: 2, members: 5 }));
+  assert.equal(state.myTimeDeclared, true);
+  state = run(state, event(72, 'time_extended', { number: 1, minutes: 60, ends_at: '2026-12-04T13:00:00Z', declared: 2, members: 5 }));
+  assert.equal(state.endsAt, '2026-12-04T13:00:00Z');
+  assert.equal(state.extensions, 1);
+  assert.equal(state.timeDeclared, 0);
+  assert.equal(state.myTimeDeclared, false, 'this expert may ask again toward the next extension');
 });

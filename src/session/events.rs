@@ -127,6 +127,8 @@ text_enum! {
         Signed = "signed",
         Closed = "closed",
         PhaseChanged = "phase_changed",
+        TimeDeclared = "time_declared",
+        TimeExtended = "time_extended",
     }
 }
 
@@ -231,6 +233,21 @@ pub(crate) enum SessionEvent {
         signature: SignatureKind,
         reasons: Option<String>,
     },
+    /// A member declared the evaluation time insufficient: how many have toward the next
+    /// extension, and how many members the committee has.
+    TimeDeclared {
+        seat: u32,
+        declared: u32,
+        members: u32,
+    },
+    /// More than a third of the members declared: the evaluation ends `minutes` later.
+    TimeExtended {
+        number: u32,
+        minutes: u32,
+        ends_at: String,
+        declared: u32,
+        members: u32,
+    },
     /// The signed report's digest and the draft's it was signed as.
     Closed {
         report_sha256: String,
@@ -284,6 +301,8 @@ impl SessionEvent {
             Self::Signed { .. } => EventKind::Signed,
             Self::Closed { .. } => EventKind::Closed,
             Self::PhaseChanged { .. } => EventKind::PhaseChanged,
+            Self::TimeDeclared { .. } => EventKind::TimeDeclared,
+            Self::TimeExtended { .. } => EventKind::TimeExtended,
         }
     }
 
@@ -405,6 +424,18 @@ mod tests {
                 from: Phase::Summary,
                 to: Phase::Signing,
                 reason: None,
+            },
+            SessionEvent::TimeDeclared {
+                seat: 2,
+                declared: 1,
+                members: 5,
+            },
+            SessionEvent::TimeExtended {
+                number: 1,
+                minutes: 60,
+                ends_at: "2026-12-04T12:00:00Z".into(),
+                declared: 2,
+                members: 5,
             },
         ]
     }

@@ -317,6 +317,12 @@ pub(crate) struct SessionView {
     pub(crate) deviation_percent: u32,
     /// The report's SHA-256 once it is ready to sign, and as signed once closed.
     pub(crate) report_sha256: Option<String>,
+    /// When the evaluation is due to end (RFC 3339): the draw's evaluation window, moved later
+    /// by each extension.
+    pub(crate) ends_at: String,
+    /// Extensions granted because more than a third of the members declared the time
+    /// insufficient (实施条例 §48).
+    pub(crate) extensions: u32,
     /// The caller's own role and seat in the session.
     #[schema(value_type = String)]
     pub(crate) your_role: RoleName,

@@ -45,6 +45,9 @@ pub enum Request {
     Advance { to: Phase },
     /// The host records that a member recused or left; the seat goes to the next reserve.
     Replace { seat: u32, reason: String },
+    /// An expert declares the evaluation time insufficient (实施条例 §48); more than a third of
+    /// the members declaring extends it by `session.extension_minutes`.
+    DeclareTimeInsufficient {},
     /// An expert signs the report (by its SHA-256), or dissents with written reasons.
     Sign {
         report_sha256: String,
@@ -80,6 +83,7 @@ impl Request {
             Request::Warn { .. } => "warn",
             Request::Advance { .. } => "advance",
             Request::Replace { .. } => "replace",
+            Request::DeclareTimeInsufficient { .. } => "declare_time_insufficient",
             Request::Sign { .. } => "sign",
         }
     }
@@ -305,6 +309,15 @@ pub(crate) enum Outcome {
     Replaced(Vacancy),
     /// `sign`.
     Signed { signature: SignatureKind },
+    /// `declare_time_insufficient`: the declarations toward the next extension, the members,
+    /// and the extension this declaration made, if it made one.
+    TimeDeclared {
+        declared: u32,
+        members: u32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        extended: Option<u32>,
+        ends_at: String,
+    },
 }
 
 /// A vacated seat and the seat its successor took: none while a linked draw fills it.

@@ -48,6 +48,12 @@ impl Phase {
     }
 }
 
+/// Whether `declared` members asking for more time make an extension (实施条例 §48: more
+/// than a third of the committee's members; exactly a third is not enough).
+pub(crate) fn extension_due(declared: usize, members: usize) -> bool {
+    members > 0 && declared * 3 > members
+}
+
 /// What a seat has done, as the rules need it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SeatFacts {

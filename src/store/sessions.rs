@@ -96,6 +96,16 @@ pub(crate) struct SeatRow {
 const SEAT_COLUMNS: &str = "seat, draw_id, token, venue, state, void_reason, checked_in_at, \
      declared_at, vote, signature, dissent_reasons, signed_at";
 
+/// One extension of the evaluation's time (实施条例 §48): how many of how many members asked.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct ExtensionRow {
+    pub(crate) number: i32,
+    pub(crate) minutes: i32,
+    pub(crate) declared: i32,
+    pub(crate) members: i32,
+    pub(crate) extended_at: i64,
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct SheetRow {
     pub seat: i32,
@@ -376,6 +386,77 @@ impl Tx {
             .fetch_all(conn)
             .await)?,
         )
+    }
+
+    /// The seats that declared the time insufficient toward extension `round` (1 = the first).
+    pub(crate) async fn time_declarations(
+        &mut self,
+        session_id: &str,
+        round: i32,
+    ) -> Result<Vec<i32>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_scalar::<_, i32>(
+            "SELECT seat FROM session_time_declarations \
+             WHERE session_id = $1 AND round = $2 ORDER BY seat")
+            .bind(session_id)
+            .bind(round)
+            .fetch_all(conn)
+            .await)?)
+    }
+
+    pub(crate) async fn insert_time_declaration(
+        &mut self,
+        session_id: &str,
+        round: i32,
+        seat: i32,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO session_time_declarations (session_id, round, seat, declared_at) \
+             VALUES ($1, $2, $3, $4)")
+            .bind(session_id)
+            .bind(round)
+            .bind(seat)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))
+        .map_err(conflict_as("time declaration"))?;
+        Ok(())
+    }
+
+    /// The session's extensions, first first.
+    pub(crate) async fn session_extensions(
+        &mut self,
+        session_id: &str,
+    ) -> Result<Vec<ExtensionRow>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, ExtensionRow>(
+            "SELECT number, minutes, declared, members, extended_at FROM session_extensions \
+             WHERE session_id = $1 ORDER BY number")
+            .bind(session_id)
+            .fetch_all(conn)
+            .await)?)
+    }
+
+    pub(crate) async fn insert_session_extension(
+        &mut self,
+        session_id: &str,
+        row: &ExtensionRow,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO session_extensions \
+             (session_id, number, minutes, declared, members, extended_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(session_id)
+            .bind(row.number)
+            .bind(row.minutes)
+            .bind(row.declared)
+            .bind(row.members)
+            .bind(row.extended_at)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))
+        .map_err(conflict_as("extension"))?;
+        Ok(())
     }
 
     pub(crate) async fn insert_session_seat(

@@ -62,6 +62,8 @@ commands (one per line; replies and events are printed as JSON lines):
   check-in CODE                      check in at your seat with the session's join code
   declare no-conflict | conflict     declare a conflict of interest (a conflict recuses you)
   vote SEAT                          vote for a chair by seat number
+  more-time                          declare the evaluation time insufficient (more than a
+                                     third of the members extends it)
   score BIDDER name=value… [-- comment]
                                      submit a score sheet for a bidder; quote a name
                                      with spaces: score \"Bidder A\" price=30
@@ -100,6 +102,10 @@ pub(crate) fn parse(line: &str) -> Result<Command, CommandError> {
                 other => return fail(format!("declare {other:?}: say no-conflict or conflict")),
             },
         },
+        "more-time" => {
+            only(rest, Command::Nothing)?;
+            Request::DeclareTimeInsufficient {}
+        }
         "vote" => Request::Vote {
             seat: number(one_argument(rest, "vote SEAT")?, "seat")?,
         },
@@ -527,6 +533,17 @@ mod tests {
         assert_eq!(parse("   # a comment").unwrap(), Command::Nothing);
         assert_eq!(parse("help").unwrap(), Command::Help);
         assert_eq!(parse(" quit ").unwrap(), Command::Quit);
+    }
+
+    #[test]
+    fn more_time_declares_the_time_insufficient_and_takes_no_argument() {
+        let Command::Send(outgoing) = parse("more-time").unwrap() else {
+            panic!("not a request");
+        };
+        assert_eq!(outgoing.request, Request::DeclareTimeInsufficient {});
+        let frame: Value = serde_json::from_str(&outgoing.frame("c-1")).unwrap();
+        assert_eq!(frame["type"], "declare_time_insufficient");
+        assert!(error("more-time please").contains("no argument"));
     }
 
     #[test]

@@ -1285,3 +1285,13 @@ fn a_role_is_shown_by_label_never_by_name() {
     assert_eq!(SessionRole::Operator(2).name(), RoleName::Operator);
     assert_eq!(SessionRole::Operator(2).name().as_str(), "operator");
 }
+
+#[test]
+fn time_is_extended_when_more_than_a_third_of_the_members_ask_and_not_at_exactly_a_third() {
+    // (members, the fewest declarations that extend)
+    for (members, fewest) in [(5, 2), (6, 3), (7, 3), (9, 4), (3, 2)] {
+        assert!(!extension_due(fewest - 1, members), "{members} members");
+        assert!(extension_due(fewest, members), "{members} members");
+    }
+    assert!(!extension_due(0, 0), "no committee, no extension");
+}

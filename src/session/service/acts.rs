@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use super::{Loaded, SessionService, Writer, sheet_digest_input, wrong_phase};
 use crate::audit::{Actor, AuditEntry};
+use crate::clock::to_rfc3339;
 use crate::crypto::{constant_time_eq, sha256};
 use crate::draw::VacancyReason;
 use crate::draw::service::PendingReplacement;
@@ -15,7 +16,7 @@ use crate::session::{
     ClarificationState, Member, SeatState, SessionError, SignatureKind, corrupt, invalid,
     seat_label,
 };
-use crate::store::sessions::SeatAct;
+use crate::store::sessions::{ExtensionRow, SeatAct};
 
 impl SessionService {
     pub(super) async fn check_in(
@@ -446,6 +447,105 @@ impl SessionService {
             )
             .await?;
         Ok(Outcome::Clarification { number, state })
+    }
+
+    /// 实施条例 §48: a member declares the evaluation time insufficient. Once more than a third
+    /// of the committee's members have (toward this extension), the evaluation's end moves
+    /// `session.extension_minutes` later; the center cannot refuse it. Declarations then count
+    /// toward the next extension afresh.
+    pub(super) async fn declare_time_insufficient(
+        &self,
+        writer: &mut Writer<'_>,
+        loaded: &mut Loaded,
+        member: &Member,
+        seat: u32,
+    ) -> Result<Outcome, SessionError> {
+        if loaded.phase != Phase::Evaluation {
+            return Err(wrong_phase(
+                loaded.phase,
+                "the time is declared insufficient during the evaluation",
+            ));
+        }
+        self.active_seat(loaded, seat)?;
+        if loaded.time_declared.contains(&(seat as i32)) {
+            return Err(SessionError::Conflict(
+                "this seat has already declared the time insufficient; it counts until the \
+                 next extension"
+                    .into(),
+            ));
+        }
+        let round = loaded.time_round();
+        writer
+            .tx
+            .insert_time_declaration(&loaded.row.id, round, seat as i32, writer.now)
+            .await?;
+        loaded.time_declared.push(seat as i32);
+        let declared = loaded.time_declared.len();
+        let members = loaded.active_seats().count();
+        writer
+            .event(
+                &Audience::all(),
+                SessionEvent::TimeDeclared {
+                    seat,
+                    declared: declared as u32,
+                    members: members as u32,
+                },
+            )
+            .await?;
+        writer
+            .audit(
+                AuditEntry::new("session.time_declared", writer.now, member.actor())
+                    .data("seat", seat)
+                    .data("extension", round),
+            )
+            .await?;
+        let mut extended = None;
+        if rules::extension_due(declared, members) {
+            let minutes = self.settings.extension_minutes;
+            let extension = ExtensionRow {
+                number: round,
+                minutes: minutes as i32,
+                declared: declared as i32,
+                members: members as i32,
+                extended_at: writer.now,
+            };
+            writer
+                .tx
+                .insert_session_extension(&loaded.row.id, &extension)
+                .await?;
+            loaded.extensions.push(extension);
+            loaded.time_declared.clear();
+            let ends_at = to_rfc3339(loaded.ends_at());
+            writer
+                .event(
+                    &Audience::all(),
+                    SessionEvent::TimeExtended {
+                        number: round as u32,
+                        minutes,
+                        ends_at: ends_at.clone(),
+                        declared: declared as u32,
+                        members: members as u32,
+                    },
+                )
+                .await?;
+            writer
+                .audit(
+                    AuditEntry::new("session.time_extended", writer.now, Actor::System)
+                        .data("extension", round)
+                        .data("minutes", minutes)
+                        .data("declared", declared)
+                        .data("members", members)
+                        .data("ends_at", ends_at),
+                )
+                .await?;
+            extended = Some(round as u32);
+        }
+        Ok(Outcome::TimeDeclared {
+            declared: loaded.time_declared.len() as u32,
+            members: members as u32,
+            extended,
+            ends_at: to_rfc3339(loaded.ends_at()),
+        })
     }
 
     #[expect(

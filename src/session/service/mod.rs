@@ -25,14 +25,14 @@ use super::{
 };
 use crate::audit::{self, AuditEntry};
 use crate::auth::{Principal, Role};
-use crate::clock::{Millis, SharedClock};
+use crate::clock::{Millis, SharedClock, to_rfc3339};
 use crate::config::SessionSettings;
 use crate::crypto::{KeyRing, Rng, sha256};
 use crate::deps::Deps;
 use crate::draw::service::{DrawService, PendingReplacement};
 use crate::draw::{CandidateState, VacancyReason};
 use crate::notify::invitations::expert_tag;
-use crate::store::sessions::{SeatRow, SessionRow, VenueRow};
+use crate::store::sessions::{ExtensionRow, SeatRow, SessionRow, VenueRow};
 use crate::store::{Store, Tx};
 
 /// Seats a venue may have.
@@ -83,9 +83,29 @@ struct Loaded {
     sheets: BTreeMap<i32, Vec<ScoreSheet>>,
     /// Entropy contributions received for a random seat assignment.
     contributions: usize,
+    /// The end of the draw's evaluation window, before any extension.
+    scheduled_end: Millis,
+    extensions: Vec<ExtensionRow>,
+    /// Seats that declared the time insufficient toward the next extension.
+    time_declared: Vec<i32>,
 }
 
 impl Loaded {
+    /// When the evaluation is due to end, with every extension.
+    fn ends_at(&self) -> Millis {
+        self.scheduled_end
+            + self
+                .extensions
+                .iter()
+                .map(|e| i64::from(e.minutes) * 60_000)
+                .sum::<i64>()
+    }
+
+    /// The extension the next declarations count toward (1 = the first).
+    fn time_round(&self) -> i32 {
+        self.extensions.len() as i32 + 1
+    }
+
     fn seat(&self, seat: u32) -> Option<&SeatRow> {
         self.seats.iter().find(|s| s.seat as u32 == seat)
     }
@@ -305,6 +325,8 @@ impl SessionService {
             criteria: loaded.criteria.clone(),
             deviation_percent: loaded.row.deviation_percent as u32,
             report_sha256: loaded.row.report_sha256.as_ref().map(hex::encode),
+            ends_at: to_rfc3339(loaded.ends_at()),
+            extensions: loaded.extensions.len() as u32,
             your_role: role.name(),
             your_seat: role.seat(),
             last_seq: loaded.row.next_seq - 1,
@@ -477,6 +499,10 @@ impl SessionService {
             }
             (Request::Declare { conflict }, SessionRole::Expert(seat)) => {
                 self.declare(writer, loaded, member, seat, conflict, pending)
+                    .await
+            }
+            (Request::DeclareTimeInsufficient {}, SessionRole::Expert(seat)) => {
+                self.declare_time_insufficient(writer, loaded, member, seat)
                     .await
             }
             (Request::Vote { seat: choice }, SessionRole::Expert(seat)) => {
@@ -652,7 +678,19 @@ async fn load(tx: &mut Tx, session_id: &str) -> Result<Loaded, SessionError> {
         }
     }
     let contributions = tx.session_contributions(session_id).await?.len();
+    let scheduled_end = tx
+        .draw(&row.draw_id)
+        .await?
+        .ok_or_else(|| corrupt("a session without its draw"))?
+        .evaluation_end();
+    let extensions = tx.session_extensions(session_id).await?;
+    let time_declared = tx
+        .time_declarations(session_id, extensions.len() as i32 + 1)
+        .await?;
     Ok(Loaded {
+        scheduled_end,
+        extensions,
+        time_declared,
         contributions,
         bidders: serde_json::from_str(&row.bidders_json).map_err(corrupt)?,
         criteria: serde_json::from_str(&row.criteria_json).map_err(corrupt)?,

@@ -79,6 +79,31 @@ function declarePanel(room) {
     slot.node);
 }
 
+/** What `timePanel` depends on, so that its own region redraws without the sheets being typed. */
+export function timeKey(state) {
+  const me = state.mySeat ? state.seats.get(state.mySeat) : null;
+  return [state.role, state.phase, state.vacated, me?.state, me?.declared, state.timeDeclared, state.myTimeDeclared];
+}
+
+// 实施条例 §48: more than a third of the members finding the time insufficient extends it.
+// Its own region: an extension arriving while an expert types a sheet must not redraw the sheet.
+export function timePanel(room) {
+  const { state } = room;
+  const me = state.mySeat ? state.seats.get(state.mySeat) : null;
+  if (state.role !== 'expert' || state.phase !== 'evaluation' || state.vacated || !me || me.state === 'void' || !me.declared) return null;
+  const slot = errorSlot();
+  const ask = action(t('session.time.declare'), async () => {
+    await room.send('declare_time_insufficient', {});
+  }, { slot, id: 'time-insufficient' });
+  ask.disabled = state.myTimeDeclared;
+  return h('div', { class: 'panel', id: 'time-panel' },
+    h('h3', {}, t('session.time.heading')),
+    h('p', { class: 'hint' }, t('session.time.text')),
+    state.myTimeDeclared ? h('p', { class: 'ok' }, t('session.time.declared', { declared: state.timeDeclared })) : null,
+    h('div', { class: 'buttons' }, ask),
+    slot.node);
+}
+
 function votePanel(room, me) {
   const { state } = room;
   if (state.chair) return h('p', { class: 'ok', id: 'vote-result' }, t('session.vote.elected', { label: seatLabel(state.chair) }));

@@ -24,13 +24,13 @@
 
 import * as api from '../api.js';
 import { h, replace, toast } from '../dom.js';
-import { t } from '../i18n.js';
+import { t, formatTime } from '../i18n.js';
 import { initialState, reduce, LOG_LIMIT } from './state.js';
 import { ConnectionEnded, SessionConnection } from './connection.js';
 import { reportDigest } from './report-digest.js';
 import { phaseName, seatLabel } from './labels.js';
 import * as shared from './shared-panels.js';
-import { expertPanel } from './expert-panel.js';
+import { expertPanel, timePanel, timeKey } from './expert-panel.js';
 import { hostPanel } from './host-panel.js';
 import { supervisorPanel, clarificationDecision } from './supervisor-panel.js';
 
@@ -186,6 +186,9 @@ export class Room {
           h('dd', { id: 'own-seat' }, mySeat ? seatLabel(mySeat) : t(`session.role.${role}`)),
           h('dt', {}, t('session.room.chair')),
           h('dd', {}, region(null, () => [this.state.chair], () => h('span', { id: 'chair' }, this.state.chair ? seatLabel(this.state.chair) : t('session.room.no_chair')))),
+          h('dt', {}, t('session.room.ends')),
+          h('dd', {}, region(null, () => [this.state.endsAt, this.state.extensions], () => h('span', { id: 'time-ends', 'data-extensions': this.state.extensions },
+            t('session.time.ends', { at: formatTime(this.state.endsAt), extensions: this.state.extensions })))),
           h('dt', {}, t('session.room.connection')),
           h('dd', {},
             h('span', { id: 'connection-state', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' }),
@@ -195,7 +198,8 @@ export class Room {
         h('div', {},
           h('section', { class: 'card', 'aria-labelledby': 'actions-heading' },
             h('h2', { id: 'actions-heading' }, t('session.actions')),
-            region('actions', () => this.actionsKey(), () => (PANELS[this.state.role] || hostPanel)(this)))),
+            region('actions', () => this.actionsKey(), () => (PANELS[this.state.role] || hostPanel)(this)),
+            region('time', () => timeKey(this.state), () => timePanel(this)))),
         h('div', {},
           h('section', { class: 'card' }, h('h2', {}, t('session.committee')),
             region('committee', () => shared.committeeKey(this.state), () => shared.committee(this.state))),

@@ -27,6 +27,10 @@ export function initialState(view) {
     phase: view.phase,
     chair: view.chair,
     contributions: view.contributions,
+    endsAt: view.ends_at, // when the evaluation is due to end, moved by each extension
+    extensions: view.extensions || 0,
+    timeDeclared: 0, // declarations toward the next extension, as the last time_declared said
+    myTimeDeclared: false,
     seats: new Map(view.seats.map((seat) => [seat.seat, seatFrom(seat)])),
     live: false, // the replay is over: what arrives now is news
     lastSeq: 0,
@@ -115,6 +119,13 @@ const EVENTS = {
     seats: new Map(state.seats).set(data.seat, seatFrom({ seat: data.seat, label: data.label, venue: data.venue, state: 'active', confirmed: false })),
   }),
   chair_vacated: (state) => ({ ...state, chair: null }),
+  time_declared: (state, data) => ({
+    ...state,
+    timeDeclared: data.declared,
+    myTimeDeclared: state.myTimeDeclared || data.seat === state.mySeat,
+  }),
+  // Declarations count toward the next extension afresh.
+  time_extended: (state, data) => ({ ...state, endsAt: data.ends_at, extensions: data.number, timeDeclared: 0, myTimeDeclared: false }),
   vote_cast: (state, data) => withSeat(state, data.seat, { voted: true }),
   chair_elected: (state, data) => ({ ...state, chair: data.seat }),
   sheet_submitted: (state, data) => withSeat(state, data.seat, (seat) => ({ sheets: new Set(seat.sheets).add(data.bidder) })),
