@@ -1642,3 +1642,101 @@ async fn more_than_a_third_of_the_members_asking_for_time_extends_the_evaluation
     assert_eq!(extensions[0]["data"]["minutes"], 45);
     assert_eq!(extensions[1]["data"]["extension"], 2);
 }
+
+#[tokio::test]
+async fn a_member_who_neither_signs_nor_dissents_by_the_deadline_is_deemed_to_agree_at_closing() {
+    let committee = Committee::with(Mode::Distributed, 5, 1, |settings| {
+        settings.session.signing_minutes = 1;
+    })
+    .await;
+    let mut clients = committee.everyone().await;
+    clients.open_evaluation().await;
+    clients.score_all().await;
+    advance(&mut clients.host, Phase::Summary).await;
+    advance(&mut clients.host, Phase::Signing).await;
+    let ready = clients
+        .host
+        .wait_for("report_ready", |_| true, WAIT)
+        .await
+        .unwrap();
+    let draft = ready.data["report_sha256"].as_str().unwrap().to_owned();
+    let deadline = ready.data["signing_deadline"].as_str().unwrap().to_owned();
+    assert_eq!(
+        committee.view(&committee.fx.center).await["signing_deadline"],
+        deadline.as_str()
+    );
+    let seats: Vec<u32> = clients.experts.keys().copied().collect();
+    let silent = *seats.last().unwrap();
+    for seat in &seats[..3] {
+        let (client, _) = clients.experts.get_mut(seat).unwrap();
+        ok(
+            client,
+            Request::Sign {
+                report_sha256: draft.clone(),
+                agree: true,
+                reasons: None,
+            },
+        )
+        .await;
+    }
+    let (dissenter, _) = clients.experts.get_mut(&seats[3]).unwrap();
+    ok(
+        dissenter,
+        Request::Sign {
+            report_sha256: draft.clone(),
+            agree: false,
+            reasons: Some("价格分计算方法与招标文件第 5 条不一致".into()),
+        },
+    )
+    .await;
+
+    // Before the deadline the silent member holds the session open, by seat.
+    let early = refused(&mut clients.host, Request::Advance { to: Phase::Closed }).await;
+    assert_eq!(early.code, "precondition-failed", "{early:?}");
+    let missing = serde_json::to_value(&early.missing).unwrap();
+    assert_eq!(missing[0]["code"], "not-signed", "{missing}");
+    assert_eq!(missing[0]["seats"], json!([silent]), "{missing}");
+
+    // After it, closing records them as agreeing, in the report, the events and the log.
+    committee.fx.app.clock.advance(Duration::from_secs(61));
+    advance(&mut clients.host, Phase::Closed).await;
+    let (silent_client, _) = clients.experts.get_mut(&silent).unwrap();
+    let deemed = silent_client
+        .wait_for("signed", |d| d["seat"] == silent, WAIT)
+        .await
+        .unwrap();
+    assert_eq!(deemed.data["signature"], "deemed_agree");
+    let report = committee
+        .fx
+        .app
+        .get_json(
+            &format!("/api/v1/sessions/{}/report", committee.session_id),
+            Some(&committee.fx.center),
+        )
+        .await;
+    assert_eq!(report["final"], true);
+    let signatures: BTreeMap<u64, String> = report["report"]["seats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["seat"].as_u64().unwrap(),
+                s["signature"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(signatures[&u64::from(silent)], "deemed_agree", "{report}");
+    assert_eq!(signatures[&u64::from(seats[3])], "dissent");
+    assert_eq!(signatures[&u64::from(seats[0])], "agree");
+    let entries = audit_entries(&committee.fx).await;
+    let deemed: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["type"] == "session.deemed_agreement")
+        .collect();
+    assert_eq!(deemed.len(), 1);
+    assert_eq!(deemed[0]["data"]["seat"], silent);
+    assert_eq!(deemed[0]["data"]["report_sha256"], draft.as_str());
+    assert_eq!(deemed[0]["data"]["signing_deadline"], deadline.as_str());
+    assert_eq!(deemed[0]["actor"]["system"], "server", "{}", deemed[0]);
+}

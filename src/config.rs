@@ -363,6 +363,9 @@ pub struct SessionSettings {
     /// How long the evaluation is extended when more than a third of the committee declares
     /// the time insufficient (实施条例 §48).
     pub extension_minutes: u32,
+    /// How long members have to sign or dissent once the report is ready; whoever has done
+    /// neither by then is deemed to agree (实施条例 §53 ¶2) when the host closes the session.
+    pub signing_minutes: u32,
 }
 
 impl Default for SessionSettings {
@@ -386,6 +389,7 @@ impl Default for SessionSettings {
             credit_suspend_below: 40,
             credit_suspension_days: 180,
             extension_minutes: 60,
+            signing_minutes: 60,
         }
     }
 }
@@ -447,6 +451,9 @@ impl SessionSettings {
         }
         if !(5..=1440).contains(&self.extension_minutes) {
             problems.push("session.extension_minutes must be from 5 to 1440".into());
+        }
+        if !(1..=1440).contains(&self.signing_minutes) {
+            problems.push("session.signing_minutes must be from 1 to 1440".into());
         }
         if !(0..=100).contains(&self.credit_suspend_below) || self.credit_suspension_days < 1 {
             problems.push(

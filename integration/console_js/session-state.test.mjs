@@ -266,8 +266,8 @@ test('report_ready brings a draft to check here, and clears earlier signatures',
   let state = run(connected(sessionView({ phase: 'evaluation' })), event(61, 'signed', { seat: 1, signature: 'agree', reasons: null }));
   state = run(state, event(55, 'report_ready', { report_sha256: 'aa'.repeat(32), report: { format: 'sealdraw-session-report-v1' } }));
   assert.equal(state.report, null, 'an event numbered below the last one is not applied');
-  state = run(state, event(62, 'report_ready', { report_sha256: 'aa'.repeat(32), report: { format: 'sealdraw-session-report-v1' } }));
-  assert.deepEqual(state.report, { sha: 'aa'.repeat(32), report: { format: 'sealdraw-session-report-v1' }, verified: null });
+  state = run(state, event(62, 'report_ready', { report_sha256: 'aa'.repeat(32), report: { format: 'sealdraw-session-report-v1' }, signing_deadline: '2026-12-04T13:00:00Z' }));
+  assert.deepEqual(state.report, { sha: 'aa'.repeat(32), report: { format: 'sealdraw-session-report-v1' }, verified: null, signingDeadline: '2026-12-04T13:00:00Z' });
   assert.equal(seat(state, 1).signed, null);
   assert.equal(run(state, { type: 'report_checked', sha: 'aa'.repeat(32), verified: true }).report.verified, true);
   assert.equal(run(state, { type: 'report_checked', sha: 'aa'.repeat(32), verified: false }).report.verified, false);

@@ -18,3 +18,7 @@ CREATE TABLE session_extensions (
     extended_at BIGINT NOT NULL,
     PRIMARY KEY (session_id, number)
 );
+
+-- 实施条例 §53 ¶2: a member who neither signs nor dissents in writing by the signing deadline
+-- is deemed to agree. Set when the session enters signing; NULL outside it.
+ALTER TABLE sessions ADD COLUMN signing_deadline BIGINT;

@@ -227,6 +227,9 @@ pub(crate) enum SessionEvent {
     ReportReady {
         report_sha256: String,
         report: Value,
+        /// When members who have neither signed nor dissented are deemed to agree.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        signing_deadline: Option<String>,
     },
     Signed {
         seat: u32,
@@ -410,6 +413,7 @@ mod tests {
             SessionEvent::ReportReady {
                 report_sha256: "12".into(),
                 report: json!({}),
+                signing_deadline: Some("2026-12-04T13:00:00Z".into()),
             },
             SessionEvent::Signed {
                 seat: 5,

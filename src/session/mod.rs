@@ -323,6 +323,9 @@ pub(crate) struct SessionView {
     /// Extensions granted because more than a third of the members declared the time
     /// insufficient (实施条例 §48).
     pub(crate) extensions: u32,
+    /// While signing (RFC 3339): members who have neither signed nor dissented by then are
+    /// deemed to agree when the host closes the session (实施条例 §53 ¶2).
+    pub(crate) signing_deadline: Option<String>,
     /// The caller's own role and seat in the session.
     #[schema(value_type = String)]
     pub(crate) your_role: RoleName,

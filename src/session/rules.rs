@@ -92,6 +92,9 @@ pub(crate) struct SessionFacts {
     pub(crate) bidders: Vec<String>,
     /// A random assignment waits for at least one contribution besides the server's secret.
     pub(crate) assignment_needs_entropy: bool,
+    /// The signing deadline has passed: members who neither signed nor dissented are deemed to
+    /// agree (实施条例 §53 ¶2), so they no longer hold the session open.
+    pub(crate) signing_deadline_passed: bool,
 }
 
 /// One unmet precondition, in words a host can act on, with the seats concerned.
@@ -229,10 +232,11 @@ pub(crate) fn check_move(facts: &SessionFacts, to: Phase) -> Result<Vec<Missing>
     }
     if to == Phase::Closed {
         let unsigned = seats_where(&active, |s| s.signature.is_none());
-        if !unsigned.is_empty() {
+        if !unsigned.is_empty() && !facts.signing_deadline_passed {
             missing.push(Missing::new(
                 "not-signed",
-                "every member must sign the report or dissent with written reasons",
+                "every member must sign the report or dissent with written reasons (until the \
+                 signing deadline; then whoever has done neither is deemed to agree)",
                 unsigned,
             ));
         }

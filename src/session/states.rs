@@ -121,6 +121,8 @@ text_enum! {
         Agree = "agree",
         /// With written reasons.
         Dissent = "dissent",
+        /// Neither signed nor dissented by the signing deadline: deemed to agree (实施条例 §53 ¶2).
+        DeemedAgree = "deemed_agree",
     }
 }
 

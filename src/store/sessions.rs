@@ -247,6 +247,33 @@ impl Tx {
         Ok(())
     }
 
+    /// When members not yet signed are deemed to agree; `None` outside signing.
+    pub(crate) async fn set_signing_deadline(
+        &mut self,
+        id: &str,
+        deadline: Option<Millis>,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query("UPDATE sessions SET signing_deadline = $2 WHERE id = $1")
+            .bind(id)
+            .bind(deadline)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub(crate) async fn signing_deadline(
+        &mut self,
+        id: &str,
+    ) -> Result<Option<Millis>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_scalar::<_, Option<i64>>(
+            "SELECT signing_deadline FROM sessions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(conn)
+            .await)?
+        .flatten())
+    }
+
     pub(crate) async fn set_session_chair(
         &mut self,
         id: &str,

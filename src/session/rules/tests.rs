@@ -56,6 +56,7 @@ fn session(phase: Phase) -> SessionFacts {
         chair: Some(1),
         bidders: bidders(),
         assignment_needs_entropy: false,
+        signing_deadline_passed: false,
     }
 }
 

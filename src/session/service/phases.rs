@@ -6,12 +6,14 @@ use serde_json::{Value, json};
 use super::{Loaded, SessionService, Writer, is_session_id, load, secret_context};
 use crate::audit::{Actor, AuditEntry};
 use crate::auth::Principal;
+use crate::clock::to_rfc3339;
 use crate::session::events::{Audience, Placement, SessionEvent};
 use crate::session::protocol::Outcome;
 use crate::session::rules::{self, Phase, ScoreSheet};
 use crate::session::{
-    Assignment, Member, SeatState, SessionError, SessionMode, corrupt, seat_label,
+    Assignment, Member, SeatState, SessionError, SessionMode, SignatureKind, corrupt, seat_label,
 };
+use crate::store::sessions::SeatAct;
 
 impl SessionService {
     pub(super) async fn advance(
@@ -22,6 +24,9 @@ impl SessionService {
         to: Phase,
     ) -> Result<Outcome, SessionError> {
         let mut facts = loaded.facts();
+        facts.signing_deadline_passed = loaded
+            .signing_deadline
+            .is_some_and(|deadline| writer.now >= deadline);
         if to == Phase::CheckIn && loaded.row.assignment == Assignment::Random {
             facts.assignment_needs_entropy = writer
                 .tx
@@ -60,6 +65,12 @@ impl SessionService {
                     .set_session_report(&loaded.row.id, &text, &digest, None)
                     .await?;
                 loaded.row.report_sha256 = Some(digest.to_vec());
+                let deadline = writer.now + i64::from(self.settings.signing_minutes) * 60_000;
+                writer
+                    .tx
+                    .set_signing_deadline(&loaded.row.id, Some(deadline))
+                    .await?;
+                loaded.signing_deadline = Some(deadline);
                 let audience = loaded.committee_audience();
                 writer
                     .event(
@@ -67,12 +78,14 @@ impl SessionService {
                         SessionEvent::ReportReady {
                             report_sha256: hex::encode(digest),
                             report,
+                            signing_deadline: Some(to_rfc3339(deadline)),
                         },
                     )
                     .await?;
                 report_sha256 = Some(hex::encode(digest));
             }
             Phase::Closed => {
+                self.deem_agreement(writer, loaded).await?;
                 let report = self.report(loaded, true);
                 let bytes = crate::audit::entry::canonical_json(&report).map_err(corrupt)?;
                 let digest = rules::report_digest(&bytes);
@@ -132,6 +145,66 @@ impl SessionService {
             to,
             report_sha256,
         })
+    }
+
+    /// 实施条例 §53 ¶2: at closing, past the signing deadline (the move is refused before it),
+    /// every active member who has neither signed nor dissented is recorded as agreeing, each
+    /// with its event and audit entry, before the signed report is made.
+    async fn deem_agreement(
+        &self,
+        writer: &mut Writer<'_>,
+        loaded: &mut Loaded,
+    ) -> Result<(), SessionError> {
+        let unsigned: Vec<u32> = loaded
+            .active_seats()
+            .filter(|seat| seat.signature.is_none())
+            .map(|seat| seat.seat as u32)
+            .collect();
+        let draft = loaded
+            .row
+            .report_sha256
+            .as_ref()
+            .map(hex::encode)
+            .unwrap_or_default();
+        let deadline = loaded.signing_deadline.map(to_rfc3339).unwrap_or_default();
+        for seat in unsigned {
+            writer
+                .tx
+                .set_seat_act(
+                    &loaded.row.id,
+                    seat as i32,
+                    SeatAct::Signed {
+                        signature: SignatureKind::DeemedAgree,
+                        reasons: None,
+                    },
+                    writer.now,
+                )
+                .await?;
+            if let Some(row) = loaded.seats.iter_mut().find(|s| s.seat as u32 == seat) {
+                row.signature = Some(SignatureKind::DeemedAgree);
+            }
+            writer
+                .event(
+                    &Audience::all(),
+                    SessionEvent::Signed {
+                        seat,
+                        signature: SignatureKind::DeemedAgree,
+                        reasons: None,
+                    },
+                )
+                .await?;
+            writer
+                .audit(
+                    AuditEntry::new("session.deemed_agreement", writer.now, Actor::System)
+                        .data("seat", seat)
+                        .data("report_sha256", &draft)
+                        .data("signing_deadline", &deadline),
+                )
+                .await?;
+        }
+        writer.tx.set_signing_deadline(&loaded.row.id, None).await?;
+        loaded.signing_deadline = None;
+        Ok(())
     }
 
     /// Check-in opens: seats are placed in venues (random: the committed secret is revealed and

@@ -5,7 +5,7 @@
 // reasons.
 
 import { h, field, errorSlot, action, toast, markInvalid } from '../dom.js';
-import { t } from '../i18n.js';
+import { t, formatTime } from '../i18n.js';
 import { seatLabel, points } from './labels.js';
 
 export function expertPanel(room) {
@@ -212,7 +212,7 @@ function signPanel(room, me) {
   const { report } = room.state;
   if (me.signed) {
     return h('p', { class: 'ok', id: 'my-signature', 'data-signature': me.signed },
-      me.signed === 'agree' ? t('session.sign.done.agree') : t('session.sign.done.dissent', { reasons: me.reasons || '' }));
+      me.signed === 'dissent' ? t('session.sign.done.dissent', { reasons: me.reasons || '' }) : t(`session.sign.done.${me.signed}`));
   }
   if (!report) return h('p', { class: 'muted' }, t('session.report.checking'));
   const slot = errorSlot();
@@ -241,6 +241,7 @@ function signPanel(room, me) {
   return h('div', { class: 'panel' },
     h('h3', {}, t('session.sign.heading')),
     h('p', {}, t('session.report.sha'), ': ', h('code', {}, sha)),
+    report.signingDeadline ? h('p', { class: 'hint', id: 'signing-deadline' }, t('session.sign.deadline', { at: formatTime(report.signingDeadline) })) : null,
     h('p', { class: verified ? 'ok' : 'error' }, verified ? t('session.report.verified') : t('session.report.mismatch')),
     h('div', { class: 'buttons' }, sign),
     h('fieldset', { class: 'decline' },
