@@ -126,6 +126,8 @@ pub(crate) async fn create(
                 prefixes: s.specialty_prefixes,
                 k: s.count,
                 m: s.reserves,
+                regions_exclude: Vec::new(),
+                regions_require: Vec::new(),
             })
             .collect(),
         avoid_organisations: body
