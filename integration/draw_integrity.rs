@@ -38,7 +38,7 @@ async fn a_tender_is_drawn_once_whoever_asks_and_however_its_reference_is_spelle
         .concat(),
     );
     assert_eq!(sha, hex::encode(expected));
-    assert_eq!(first["intent"]["algorithm"], "sealdraw-draw-v2");
+    assert_eq!(first["intent"]["algorithm"], "sealdraw-draw-v3");
 
     // The same center again: refused, naming its own draw, and nothing is written.
     let (_, other) = fx.app.account_with_token("center.two", Role::Center).await;

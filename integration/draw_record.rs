@@ -472,3 +472,62 @@ fn a_forged_checkpoint_signature_is_refused_by_both() {
         "{out}"
     );
 }
+
+// ---- a record made before per-stratum region rules (DRAW-SPEC §12) ----
+
+/// A family record the server served before strata carried their own region rules: a v2 root
+/// draw (cross-site, a draw-level `regions_exclude`, two strata, a supervisor's and the
+/// center's contributions), a reserve taking a seat, and a linked draw filling the seat of the
+/// stratum without reserves. Made by the server at commit 7cf4dfb and kept as it was served.
+const OLD_FAMILY: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/integration/verifier/fixtures/v2-family-before-strata-regions.json"
+);
+const OLD_FAMILY_VKEY: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/integration/verifier/fixtures/v2-family-before-strata-regions.vkey"
+);
+const OLD_FAMILY_SUMMARY: &str = "OK draw family 01a24275-5e26-7583-af9e-c679aa98eeee: 2 draws, 9 \
+     entries complete under checkpoint size 25, contributions 2 by the center and 1 by \
+     supervisors, 2 replacements, 3/3 seats held";
+
+fn old_family_vkey() -> String {
+    std::fs::read_to_string(OLD_FAMILY_VKEY)
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+/// Both verifiers' first lines for `path` under the old record's key, each with its status.
+fn both_on(path: &str) -> [(Option<i32>, String); 2] {
+    let vkey = old_family_vkey();
+    [
+        sealdraw(&["draw", "verify", path, "--vkey", &vkey], None),
+        python(&["published", path, &vkey]),
+    ]
+    .map(|output| {
+        let line = text(&output).lines().next().unwrap_or_default().to_owned();
+        (output.status.code(), line)
+    })
+}
+
+#[test]
+fn a_family_record_made_before_per_stratum_regions_still_verifies_with_both_verifiers() {
+    for (status, line) in both_on(OLD_FAMILY) {
+        assert_eq!(status, Some(0), "{line}");
+        assert_eq!(line, OLD_FAMILY_SUMMARY);
+    }
+    // And it is still checked, not waved through: a changed specialty prefix in the root's
+    // first stratum no longer hashes to the logged intent, for both.
+    let mut record: Value = serde_json::from_slice(&std::fs::read(OLD_FAMILY).unwrap()).unwrap();
+    record["draws"][0]["strata"][0]["prefixes"] = json!(["A02"]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "tampered.json", &record);
+    for (status, line) in both_on(&path) {
+        assert_eq!(status, Some(1), "{line}");
+        assert!(
+            line.starts_with("MISMATCH draws[0].intent_hash: "),
+            "{line}"
+        );
+    }
+}

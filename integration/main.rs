@@ -34,6 +34,7 @@ mod resilience;
 mod session_client;
 mod sessions;
 mod storage;
+mod strata_regions;
 mod tls;
 mod websockets;
 mod witness;

@@ -30,7 +30,7 @@ use sealdraw::draw::published::{
 };
 use sealdraw::draw::{
     Contribution, DrawPlan, DrawRequest, DrawToken, EligibleSet, FamilyRequest, ServerSecret,
-    Stratum, VerificationRecord, algorithm,
+    Stratum, StratumRegions, VerificationRecord, algorithm,
 };
 use serde_json::{Value, json};
 
@@ -260,6 +260,32 @@ struct Flaws {
     /// The linked draw leaves the root's drawn expert of stratum 1 out of its excluded tokens,
     /// and so finds her eligible.
     forgets_a_family_token: bool,
+    /// A v3 family: each stratum commits its region rule (the linked draw the one of the root's
+    /// stratum 1, whose seat it fills).
+    v3: bool,
+    /// In a v3 family, the linked draw is a v2 draw (no region rule committed).
+    linked_v2: bool,
+}
+
+/// The region rules of a v3 family's root: stratum 0 from the province at large, stratum 1
+/// from Xiangyang (4206); Wuhan (4201, the project's city) excluded from both.
+const V3_RULES: [(&[&str], &[&str]); 2] = [(&["4201"], &[]), (&["4201"], &["4206"])];
+
+/// `stratum` with the region rule `rule` when `v3`.
+fn ruled(
+    (stratum, set): (Stratum, EligibleSet),
+    v3: bool,
+    (exclude, require): (&[&str], &[&str]),
+) -> (Stratum, EligibleSet) {
+    if !v3 {
+        return (stratum, set);
+    }
+    let list = |items: &[&str]| items.iter().map(|item| (*item).to_owned()).collect();
+    let regions = StratumRegions {
+        exclude: list(exclude),
+        require: list(require),
+    };
+    (stratum.with_regions(regions).unwrap(), set)
 }
 
 /// A family as the server would log it: the root, its linked draw and every entry, unchained.
@@ -288,8 +314,16 @@ fn history(flaws: &Flaws) -> History {
             filter_sha256: sealdraw::crypto::sha256(br#"{"prefixes":[["A01"],["B01"]]}"#),
             min_multiple: 3,
             strata: vec![
-                stratum(&["A01"], 2, 1, tokens(ROOT, "a", 0..12)),
-                stratum(&["B01"], 1, 0, tokens(ROOT, "b", 0..10)),
+                ruled(
+                    stratum(&["A01"], 2, 1, tokens(ROOT, "a", 0..12)),
+                    flaws.v3,
+                    V3_RULES[0],
+                ),
+                ruled(
+                    stratum(&["B01"], 1, 0, tokens(ROOT, "b", 0..10)),
+                    flaws.v3,
+                    V3_RULES[1],
+                ),
             ],
             tender_sha256: Some(tender),
             family: None,
@@ -316,7 +350,11 @@ fn history(flaws: &Flaws) -> History {
             pool_snapshot: "audit:52:root".to_owned(),
             filter_sha256: sealdraw::crypto::sha256(br#"{"prefixes":[["B01"]]}"#),
             min_multiple: 3,
-            strata: vec![stratum(&["B01"], 1, 1, eligible)],
+            strata: vec![ruled(
+                stratum(&["B01"], 1, 1, eligible),
+                flaws.v3 && !flaws.linked_v2,
+                V3_RULES[1],
+            )],
             tender_sha256: Some(tender),
             family: Some(FamilyRequest {
                 root_draw_id: ROOT.to_owned(),
@@ -603,7 +641,86 @@ fn generate() -> Vectors {
     let good = v1_cases(&mut v);
     shape_cases(&mut v, &good);
     family_cases(&mut v);
+    v3_family_cases(&mut v);
     v
+}
+
+/// v3 families (§5, §12): each stratum's region rule committed in the intent.
+fn v3_family_cases(v: &mut Vectors) {
+    let v3 = history(&Flaws {
+        v3: true,
+        ..Flaws::default()
+    });
+    let log = FamilyLog::new(chain(&v3.entries), None);
+    let both = [&v3.root, &v3.linked];
+    let good = log.record(&both, &log.all(), log.full_head());
+    v.add(
+        "a v3 family record verifies: each stratum's region rule committed in its intent",
+        "v3-family-good.json",
+        pretty(&good),
+        0,
+        &family_summary(
+            2,
+            &log,
+            "contributions 2 by the center and 1 by supervisors, 4 replacements, 2/3 seats held",
+        ),
+    );
+    let mut widened = good.clone();
+    widened["draws"][0]["strata"][1]["regions_require"] = json!([]);
+    v.add(
+        "a v3 stratum's region rule widened in the record after the intent was logged",
+        "v3-region-rule-widened.json",
+        pretty(&widened),
+        1,
+        "MISMATCH draws[0].intent_hash",
+    );
+    let mut without = good.clone();
+    without["draws"][0]["strata"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("regions_require");
+    v.add(
+        "a v3 stratum without its regions_require",
+        "v3-stratum-without-regions-require.json",
+        pretty(&without),
+        1,
+        "MALFORMED draws[0].strata[0].regions_require",
+    );
+    let mut spelled = good.clone();
+    spelled["draws"][0]["strata"][1]["regions_require"] = json!(["42", "4206"]);
+    v.add(
+        "a v3 region list with a prefix another already covers (one spelling per rule)",
+        "v3-region-prefix-covered.json",
+        pretty(&spelled),
+        1,
+        "MALFORMED draws[0].strata[1].regions_require",
+    );
+    let mut claimed = good.clone();
+    claimed["draws"][0]["algorithm"] = json!("sealdraw-draw-v2");
+    v.add(
+        "a v3 draw passed off as v2 still carries the rules v2 never committed",
+        "v3-draw-called-v2.json",
+        pretty(&claimed),
+        1,
+        "MALFORMED draws[0].strata[0].regions_exclude",
+    );
+    let mixed = history(&Flaws {
+        v3: true,
+        linked_v2: true,
+        ..Flaws::default()
+    });
+    let mixed_log = FamilyLog::new(chain(&mixed.entries), None);
+    v.add(
+        "a v2 linked draw in a v3 family (one family, one version)",
+        "v3-family-with-a-v2-linked-draw.json",
+        pretty(&mixed_log.record(
+            &[&mixed.root, &mixed.linked],
+            &mixed_log.all(),
+            mixed_log.full_head(),
+        )),
+        1,
+        "MISMATCH draws[1].algorithm",
+    );
 }
 
 /// v1 records (§9a): what verifies, the keys, the draw id's limit. Returns the good record.

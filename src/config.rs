@@ -153,6 +153,11 @@ pub struct DrawSettings {
     /// When true the draw waits for a supervisor's contribution (or the timeout) even after the
     /// center has contributed; when false the center's contribution completes the draw at once.
     pub await_supervisor: bool,
+    /// Whether a cross-site draw excludes the project's own city (the project region's first
+    /// four digits) from every stratum. True by default: cross-site evaluation exists to bring
+    /// experts from elsewhere. A deployment whose remote cross-site sessions seat some experts
+    /// in the project's own prefecture sets it false and names the regions per stratum instead.
+    pub exclude_project_region: bool,
     /// Experts this old or older in the evaluation year are not drawn.
     pub(crate) age_limit_years: i32,
     /// A past employer counts as a conflict if the tie ended within this many years.
@@ -170,6 +175,7 @@ impl Default for DrawSettings {
             latest_minutes_before: 30,
             contribution_timeout_secs: 120,
             await_supervisor: false,
+            exclude_project_region: true,
             age_limit_years: 70,
             avoidance_years: 3,
             frequency_cap: 8,

@@ -58,7 +58,7 @@ fn corrupt(what: impl std::fmt::Display) -> PublicationError {
 /// A confirmed member as the published committee list names them.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub(crate) struct CommitteeMember {
-    pub(crate) stratum: usize,
+    pub stratum: usize,
     pub token: String,
     pub name: String,
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent verifier for sealdraw draws ("sealdraw-draw-v2" and "-v1").
+"""Independent verifier for sealdraw draws ("sealdraw-draw-v3", "-v2" and "-v1").
 
 Written from docs/DRAW-SPEC.md alone, using only the Python standard library
 (hashlib, hmac, json, base64), so that a bug in the server's Rust implementation
@@ -37,6 +37,7 @@ import sys
 
 ALGORITHM_V1 = "sealdraw-draw-v1"
 ALGORITHM_V2 = "sealdraw-draw-v2"
+ALGORITHM_V3 = "sealdraw-draw-v3"
 TAG_TOKEN = b"sealdraw-draw-v1/token"
 TAG_SECRET_COMMITMENT = b"sealdraw-draw-v1/secret-commitment"
 TAG_SEED = b"sealdraw-draw-v1/seed"
@@ -46,6 +47,8 @@ MAX_DRAW_ID_BYTES = 128
 MAX_STRATA = 16
 MAX_PREFIXES = 32
 MAX_PREFIX_BYTES = 64
+MAX_REGIONS = 32
+REGION_LISTS = ("regions_exclude", "regions_require")
 MAX_CONTRIBUTIONS = 16
 MAX_CONTRIBUTION_LEN = 1024
 MAX_INTENT_LEN = 65535
@@ -301,6 +304,8 @@ STRATUM_SCHEMA = obj(
     ("eligible_count", U64),
     ("eligible_root", HEX32),
     ("tokens", arr(HEX32)),
+    ("regions_exclude", arr(STRING), OPTIONAL),
+    ("regions_require", arr(STRING), OPTIONAL),
 )
 RESULT_SCHEMA = obj(("drawn", arr(HEX32)), ("reserves", arr(HEX32)))
 FAMILY_LINK_MEMBERS = [
@@ -346,6 +351,8 @@ INTENT_SCHEMA = obj(
                 ("k", U32),
                 ("m", U32),
                 ("prefixes", arr(STRING)),
+                ("regions_exclude", arr(STRING), OPTIONAL),
+                ("regions_require", arr(STRING), OPTIONAL),
             )
         ),
     ),
@@ -458,6 +465,7 @@ def intent_of(record: dict) -> dict:
                 "k": s["k"],
                 "m": s["m"],
                 "prefixes": s["prefixes"],
+                **{name: s[name] for name in REGION_LISTS if name in s},
             }
             for s in record["strata"]
         ],
@@ -488,14 +496,41 @@ def compare_list(field: str, claimed: list[bytes], expected: list[bytes]) -> Non
 def check_version(record: dict) -> None:
     """Check 1: the algorithm, and the members its version has (and has not)."""
     algorithm = record["algorithm"]
-    if algorithm not in (ALGORITHM_V2, ALGORITHM_V1):
-        raise mismatch("algorithm", f"expected {ALGORITHM_V2!r} or {ALGORITHM_V1!r}")
-    if algorithm == ALGORITHM_V2 and "tender_sha256" not in record:
-        raise malformed("tender_sha256", f"a {ALGORITHM_V2} record needs tender_sha256")
+    if algorithm not in (ALGORITHM_V3, ALGORITHM_V2, ALGORITHM_V1):
+        raise mismatch(
+            "algorithm", f"expected {ALGORITHM_V3!r}, {ALGORITHM_V2!r} or {ALGORITHM_V1!r}"
+        )
+    if algorithm != ALGORITHM_V1 and "tender_sha256" not in record:
+        raise malformed("tender_sha256", f"a {algorithm} record needs tender_sha256")
     if algorithm == ALGORITHM_V1:
         for name in ("tender_sha256", "family"):
             if name in record:
                 raise malformed(name, f"a {ALGORITHM_V1} record has no {name}")
+    # A v3 stratum names its region rule; an older one cannot (its intent committed none).
+    v3 = algorithm == ALGORITHM_V3
+    for i, s in enumerate(record["strata"]):
+        for name in REGION_LISTS:
+            if (name in s) != v3:
+                detail = f"a {ALGORITHM_V3} stratum needs {name}" if v3 else (
+                    f"a {algorithm} stratum has no {name}"
+                )
+                raise malformed(f"strata[{i}].{name}", detail)
+
+
+def region_list_problem(prefixes: list[str]) -> str | None:
+    """Why a list of region prefixes is not in its canonical form (section 5), if it is not."""
+    if len(prefixes) > MAX_REGIONS:
+        return f"at most {MAX_REGIONS} region prefixes"
+    for p in prefixes:
+        if len(p) not in (2, 4, 6) or any(c not in "0123456789" for c in p):
+            return f"{p!r} is not a region prefix of 2, 4 or 6 digits"
+    for a, b in zip(prefixes, prefixes[1:]):
+        if a >= b:
+            return f"{b!r} does not come after {a!r}"
+    for a, b in zip(prefixes, prefixes[1:]):
+        if b.startswith(a):
+            return f"{b!r} is already covered by {a!r}"
+    return None
 
 
 def check_stratum(i: int, s: dict) -> None:
@@ -526,6 +561,10 @@ def check_stratum(i: int, s: dict) -> None:
         )
     if merkle_root(tokens) != bytes.fromhex(s["eligible_root"]):
         raise mismatch(f"strata[{i}].eligible_root", "is not the Merkle root of the tokens")
+    for name in REGION_LISTS:
+        problem = region_list_problem(s[name]) if name in s else None
+        if problem is not None:
+            raise malformed(f"strata[{i}].{name}", problem)
 
 
 def check_family_exclusion(record: dict) -> None:
@@ -613,7 +652,7 @@ def check_vector(n: int, vector: dict) -> None:
     where = f"vectors[{n}]"
     inputs, expected = vector["inputs"], vector["expected"]
     algorithm = vector["algorithm"]
-    if algorithm not in (ALGORITHM_V1, ALGORITHM_V2):
+    if algorithm not in (ALGORITHM_V1, ALGORITHM_V2, ALGORITHM_V3):
         raise mismatch(f"{where}.algorithm", f"unknown algorithm {algorithm!r}")
     token_key = bytes.fromhex(inputs["token_key"])
     draw_id = inputs["draw_id"]
@@ -634,12 +673,14 @@ def check_vector(n: int, vector: dict) -> None:
             expect(f"{where}.expected.tokens.{expert_id}", t.hex(), expected["tokens"][expert_id])
             tokens.append(t)
         prefixes = sorted(set(s["prefixes"]), key=lambda p: p.encode("utf-8"))
-        strata.append((prefixes, s["k"], s["m"], sorted(tokens)))
+        # v3: the region rule is committed as the vector gives it (its canonical form).
+        regions = {name: s[name] for name in REGION_LISTS if name in s}
+        strata.append((prefixes, s["k"], s["m"], sorted(tokens), regions))
     expect(f"{where}.expected.tokens", len(names), len(expected["tokens"]))
 
-    shapes = [(k, m, tokens) for (_, k, m, tokens) in strata]
+    shapes = [(k, m, tokens) for (_, k, m, tokens, _) in strata]
     check_strata(inputs["min_multiple"], shapes)
-    roots = [merkle_root(tokens) for (_, _, _, tokens) in strata]
+    roots = [merkle_root(tokens) for (_, _, _, tokens, _) in strata]
     expect(f"{where}.expected.eligible_roots", [r.hex() for r in roots], expected["eligible_roots"])
     commitment = secret_commitment(secret)
     expect(f"{where}.expected.secret_commitment", commitment.hex(), expected["secret_commitment"])
@@ -653,11 +694,11 @@ def check_vector(n: int, vector: dict) -> None:
         "secret_commitment": commitment.hex(),
         "strata": [
             {"eligible_count": len(tokens), "eligible_root": root.hex(), "k": k, "m": m,
-             "prefixes": prefixes}
-            for (prefixes, k, m, tokens), root in zip(strata, roots)
+             "prefixes": prefixes, **regions}
+            for (prefixes, k, m, tokens, regions), root in zip(strata, roots)
         ],
     }
-    if algorithm == ALGORITHM_V2:
+    if algorithm in (ALGORITHM_V2, ALGORITHM_V3):
         tender = inputs["tender"]
         intent["tender_sha256"] = tender_commitment(tender["reference"], tender["lot"]).hex()
         expect(f"{where}.expected.tender_sha256", intent["tender_sha256"],
@@ -665,7 +706,7 @@ def check_vector(n: int, vector: dict) -> None:
     if "family" in inputs:
         family = inputs["family"]
         excluded = sorted(token(token_key, domain, e) for e in family["excluded_expert_ids"])
-        if any(t in excluded for (_, _, _, tokens) in strata for t in tokens):
+        if any(t in excluded for (_, _, _, tokens, _) in strata for t in tokens):
             raise mismatch(f"{where}.inputs.family", "an excluded expert is eligible")
         intent["family"] = {
             "excluded_count": len(excluded),
@@ -683,7 +724,7 @@ def check_vector(n: int, vector: dict) -> None:
     seed = seed_of(secret, digest, contributions)
     expect(f"{where}.expected.seed", seed.hex(), expected["seed"])
 
-    for i, (_, _, _, tokens) in enumerate(strata):
+    for i, (_, _, _, tokens, _) in enumerate(strata):
         ranked = [{"token": t.hex(), "score": score(seed, i, t).hex()}
                   for t in ranking(seed, i, tokens)]
         expect(f"{where}.expected.ranking[{i}]", ranked, expected["ranking"][i])
@@ -704,7 +745,7 @@ def check_vector(n: int, vector: dict) -> None:
     expect(f"{where}.record.intent", intent_of(record), intent)
     expect(f"{where}.record.contributions", tokens_of(record["contributions"]), contributions)
     expect(f"{where}.record.tokens", [tokens_of(s["tokens"]) for s in record["strata"]],
-           [tokens for (_, _, _, tokens) in strata])
+           [tokens for (_, _, _, tokens, _) in strata])
 
 
 # --- RFC 8032 section 5.1: Ed25519 signature verification --------------------------
@@ -1453,10 +1494,10 @@ class Replay:
                 field, f"data.intent is not the intent of draws[{self.positions[d]}].intent_hash"
             )
         if (
-            intent["algorithm"] != ALGORITHM_V2
+            intent["algorithm"] != self.root["algorithm"]
             or intent.get("tender_sha256") != self.root["tender_sha256"]
         ):
-            raise mismatch(field, "the draw is not a v2 draw of the root's tender")
+            raise mismatch(field, "the draw is not a draw of the root's version and tender")
         if not self.has_result:
             if d != self.record["root_draw_id"] or "family" in intent:
                 raise mismatch(field, "the family's first entry is not its root draw's intent")
@@ -1628,8 +1669,15 @@ def verify_family(record: dict, keys: list[VerifierKey]) -> str:
     for j, draw in enumerate(record["draws"]):
         field = f"draws[{j}]"
         verify_within(draw, field)
-        if draw["algorithm"] != ALGORITHM_V2:
-            raise mismatch(f"{field}.algorithm", f"a family record holds {ALGORITHM_V2} draws only")
+        # One family, one version: a linked draw follows its root's (v2 or v3).
+        if draw["algorithm"] not in (ALGORITHM_V2, ALGORITHM_V3) or (
+            draw["algorithm"] != record["draws"][0]["algorithm"]
+        ):
+            raise mismatch(
+                f"{field}.algorithm",
+                f"a family record holds {ALGORITHM_V2} or {ALGORITHM_V3} draws, all of the root's "
+                "version",
+            )
         is_root = draw["draw_id"] == record["root_draw_id"]
         if is_root != (j == 0) or is_root == ("family" in draw):
             raise mismatch(

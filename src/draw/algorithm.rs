@@ -1,4 +1,4 @@
-//! The byte level of `sealdraw-draw-v1` and `-v2`, in the order `docs/DRAW-SPEC.md` gives it:
+//! The byte level of `sealdraw-draw-v1`, `-v2` and `-v3`, in the order `docs/DRAW-SPEC.md` gives it:
 //! encodings, tags, the token, the tender commitment, the secret commitment, the eligible-set
 //! root, the seed, the ranking and the rules for strata. Every function here is pure; the spec
 //! and this file should read side by side.
@@ -11,9 +11,13 @@ use super::DrawToken;
 /// The algorithm id of draws made before the intent committed to its tender and family
 /// (spec §12): still verified, no longer made.
 pub const ALGORITHM_V1: &str = "sealdraw-draw-v1";
-/// The algorithm id of every draw made now: v1's computation, with an intent that also commits
-/// to the tender and, for a linked draw, to its family (spec §5).
-pub const ALGORITHM_ID: &str = "sealdraw-draw-v2";
+/// The algorithm id of draws whose intent committed to the tender and, for a linked draw, to
+/// its family, but not to each stratum's region rule (spec §12): still verified, no longer made
+/// for a new family (a v2 family's linked draws stay v2).
+pub const ALGORITHM_V2: &str = "sealdraw-draw-v2";
+/// The algorithm id of every draw made now: v2, with an intent that also commits to the region
+/// rule each stratum applied (spec §5). The computation is v1's.
+pub const ALGORITHM_ID: &str = "sealdraw-draw-v3";
 
 /// Domain-separation tags. Each is the first field of the input it separates, so no input of
 /// one kind can be read as an input of another.

@@ -30,9 +30,129 @@ crate::store::text_enum::text_enum! {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FilterStratum {
-    pub(crate) prefixes: Vec<String>,
-    pub(crate) k: u32,
-    pub(crate) m: u32,
+    pub prefixes: Vec<String>,
+    pub k: u32,
+    pub m: u32,
+    /// The stratum's own region rule (region code prefixes), applied together with the draw's
+    /// (`DrawFilter::regions_*`), so it only ever narrows it. Left out of the canonical form
+    /// when empty: a filter made before strata had their own rules hashes as it did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions_exclude: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions_require: Vec<String>,
+}
+
+impl FilterStratum {
+    /// The stratum's own rule, without the draw's.
+    pub(crate) fn own_regions(&self) -> RegionRule {
+        RegionRule::new(self.regions_exclude.clone(), self.regions_require.clone())
+    }
+
+    fn has_own_regions(&self) -> bool {
+        !self.regions_exclude.is_empty() || !self.regions_require.is_empty()
+    }
+
+    /// Whether an expert with one of `specialties` qualifies for the stratum.
+    fn covers(&self, specialties: &[String]) -> bool {
+        specialties.iter().any(|code| {
+            self.prefixes
+                .iter()
+                .any(|prefix| code.starts_with(prefix.as_str()))
+        })
+    }
+}
+
+/// A rule over an expert's region code (GB/T 2260): never under one of the `exclude` prefixes
+/// and, when `require` is not empty, under one of its prefixes. Built by [`RegionRule::new`],
+/// which gives each rule one spelling: each list sorted, without duplicates, and without a
+/// prefix that a shorter one in the same list already covers (`4201` beside `42`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct RegionRule {
+    exclude: Vec<String>,
+    require: Vec<String>,
+}
+
+impl RegionRule {
+    pub(crate) fn new(exclude: Vec<String>, require: Vec<String>) -> Self {
+        Self {
+            exclude: reduced(exclude),
+            require: reduced(require),
+        }
+    }
+
+    pub(crate) fn exclude(&self) -> &[String] {
+        &self.exclude
+    }
+
+    pub(crate) fn require(&self) -> &[String] {
+        &self.require
+    }
+
+    pub(crate) fn admits(&self, region: &str) -> bool {
+        region_admits(&self.exclude, &self.require, region)
+    }
+
+    /// One rule that admits exactly the regions both admit: the exclusions of either, and the
+    /// regions both require. `None` when the two requirements share no region at all (a rule
+    /// whose `require` is empty would admit everything instead).
+    pub(crate) fn and(&self, other: &Self) -> Option<Self> {
+        let require = match (self.require.is_empty(), other.require.is_empty()) {
+            (true, _) => other.require.clone(),
+            (_, true) => self.require.clone(),
+            _ => {
+                // Prefixes either nest or are disjoint: where one lies under the other, the
+                // longer one is what both require there.
+                let both: Vec<String> = self
+                    .require
+                    .iter()
+                    .flat_map(|a| other.require.iter().map(move |b| (a, b)))
+                    .filter_map(|(a, b)| {
+                        if a.starts_with(b.as_str()) {
+                            Some(a.clone())
+                        } else if b.starts_with(a.as_str()) {
+                            Some(b.clone())
+                        } else {
+                            None
+                        }
+                    })
+                    .collect();
+                if both.is_empty() {
+                    return None;
+                }
+                both
+            }
+        };
+        let exclude = self.exclude.iter().chain(&other.exclude).cloned().collect();
+        Some(Self::new(exclude, require))
+    }
+}
+
+fn region_admits(exclude: &[String], require: &[String], region: &str) -> bool {
+    !exclude
+        .iter()
+        .any(|prefix| region.starts_with(prefix.as_str()))
+        && (require.is_empty()
+            || require
+                .iter()
+                .any(|prefix| region.starts_with(prefix.as_str())))
+}
+
+/// Sorted, unique, and without an entry under another entry's prefix. Sorted, an entry's
+/// extensions follow it before anything that does not extend it, so comparing each entry with
+/// the last one kept is enough.
+fn reduced(mut prefixes: Vec<String>) -> Vec<String> {
+    prefixes.sort_unstable();
+    prefixes.dedup();
+    let mut kept: Vec<String> = Vec::with_capacity(prefixes.len());
+    for prefix in prefixes {
+        if !kept
+            .last()
+            .is_some_and(|last| prefix.starts_with(last.as_str()))
+        {
+            kept.push(prefix);
+        }
+    }
+    kept
 }
 
 /// An avoided organisation: the name is recorded as given; matching is by credit code.
@@ -85,6 +205,10 @@ impl DrawFilter {
         for stratum in &mut self.strata {
             stratum.prefixes.sort_unstable();
             stratum.prefixes.dedup();
+            for list in [&mut stratum.regions_exclude, &mut stratum.regions_require] {
+                list.sort_unstable();
+                list.dedup();
+            }
         }
         self.avoid_organisations.sort_unstable();
         self.avoid_organisations
@@ -110,6 +234,17 @@ impl DrawFilter {
 
     pub(crate) fn evaluation_end(&self) -> Millis {
         self.evaluation_start + i64::from(self.evaluation_minutes) * 60_000
+    }
+
+    /// The draw-level rule, which applies to every stratum.
+    pub(crate) fn draw_regions(&self) -> RegionRule {
+        RegionRule::new(self.regions_exclude.clone(), self.regions_require.clone())
+    }
+
+    /// The rule stratum `i` applies: the draw's and its own at once (what a v3 intent commits
+    /// per stratum). `None` when the two requirements share no region, or no such stratum.
+    pub(crate) fn stratum_regions(&self, i: usize) -> Option<RegionRule> {
+        self.draw_regions().and(&self.strata.get(i)?.own_regions())
     }
 }
 
@@ -197,6 +332,7 @@ pub(crate) fn first_exclusion(
     candidate: &Candidate,
     facts: &PoolFacts,
     filter: &DrawFilter,
+    stratum: &FilterStratum,
     evaluation_year: i32,
 ) -> Option<Exclusion> {
     let id = candidate.expert_id.as_str();
@@ -232,15 +368,8 @@ pub(crate) fn first_exclusion(
         return Some(Exclusion::ExcludedByToken);
     }
     let region = candidate.region_code.as_str();
-    if filter
-        .regions_exclude
-        .iter()
-        .any(|prefix| region.starts_with(prefix.as_str()))
-        || (!filter.regions_require.is_empty()
-            && !filter
-                .regions_require
-                .iter()
-                .any(|prefix| region.starts_with(prefix.as_str())))
+    if !region_admits(&filter.regions_exclude, &filter.regions_require, region)
+        || !region_admits(&stratum.regions_exclude, &stratum.regions_require, region)
     {
         return Some(Exclusion::Region);
     }
@@ -271,22 +400,21 @@ pub(crate) fn apply(
         .iter()
         .map(|_| StratumEligibility::default())
         .collect();
-    // One pass over the pool: the rules run once per expert, and only for experts under some
-    // stratum's specialties.
+    // One pass over the pool: the rules run once per expert for the strata without a region
+    // rule of their own (they share one verdict), once per stratum for the others, and only
+    // for experts under some stratum's specialties.
     for candidate in candidates.values() {
-        let mut verdict = None;
+        let mut shared = None;
         for (stratum, out) in filter.strata.iter().zip(strata.iter_mut()) {
-            let matches = candidate.specialties.iter().any(|code| {
-                stratum
-                    .prefixes
-                    .iter()
-                    .any(|prefix| code.starts_with(prefix.as_str()))
-            });
-            if !matches {
+            if !stratum.covers(&candidate.specialties) {
                 continue;
             }
-            let exclusion = *verdict
-                .get_or_insert_with(|| first_exclusion(candidate, facts, filter, evaluation_year));
+            let verdict = || first_exclusion(candidate, facts, filter, stratum, evaluation_year);
+            let exclusion = if stratum.has_own_regions() {
+                verdict()
+            } else {
+                *shared.get_or_insert_with(verdict)
+            };
             out.matched += 1;
             match exclusion {
                 None => out.eligible.push(candidate.expert_id.clone()),
@@ -295,6 +423,54 @@ pub(crate) fn apply(
         }
     }
     strata
+}
+
+/// Which part of a stratum's region rule leaves none of the experts under its specialties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RegionMiss {
+    /// No expert under the specialties is in a required region.
+    Require,
+    /// Some are, and every one of them is in an excluded region.
+    Exclude,
+}
+
+/// Per stratum, whether its region rule (the draw's and its own) admits nobody under its
+/// specialties, whatever the other rules say: such a rule is a mistake to name, not an
+/// eligible set to count. A stratum nobody's specialties fall under is `None` (it is too
+/// small, which the minimum-eligible rule reports).
+pub(crate) fn region_misses(
+    candidates: &HashMap<String, Candidate>,
+    filter: &DrawFilter,
+) -> Vec<Option<RegionMiss>> {
+    let draw = filter.draw_regions();
+    filter
+        .strata
+        .iter()
+        .map(|stratum| {
+            let own = stratum.own_regions();
+            let requires = |region: &str| {
+                region_admits(&[], draw.require(), region)
+                    && region_admits(&[], own.require(), region)
+            };
+            let (mut matched, mut required) = (false, false);
+            for candidate in candidates.values() {
+                if !stratum.covers(&candidate.specialties) {
+                    continue;
+                }
+                matched = true;
+                let region = candidate.region_code.as_str();
+                if draw.admits(region) && own.admits(region) {
+                    return None;
+                }
+                required |= requires(region);
+            }
+            match (matched, required) {
+                (false, _) => None,
+                (true, false) => Some(RegionMiss::Require),
+                (true, true) => Some(RegionMiss::Exclude),
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -308,11 +484,7 @@ mod tests {
             evaluation_start: 1_800_000_000_000,
             evaluation_minutes: 240,
             mode: EvaluationMode::OnSite,
-            strata: vec![FilterStratum {
-                prefixes: vec!["A01".into()],
-                k: 1,
-                m: 0,
-            }],
+            strata: vec![stratum("A01")],
             avoid_organisations: vec![],
             exclude_tokens: vec![],
             regions_exclude: vec![],
@@ -323,6 +495,16 @@ mod tests {
                 frequency_cap: 0,
                 frequency_window_days: 30,
             },
+        }
+    }
+
+    fn stratum(prefix: &str) -> FilterStratum {
+        FilterStratum {
+            prefixes: vec![prefix.into()],
+            k: 1,
+            m: 0,
+            regions_exclude: vec![],
+            regions_require: vec![],
         }
     }
 
@@ -351,7 +533,8 @@ mod tests {
             excluded: HashSet::from(["token".to_owned()]),
             over_cap: HashSet::from(["cap".to_owned()]),
         };
-        let check = |c: Candidate, f: &DrawFilter| first_exclusion(&c, &facts, f, 2027);
+        let check =
+            |c: Candidate, f: &DrawFilter| first_exclusion(&c, &facts, f, &f.strata[0], 2027);
         assert_eq!(check(candidate("ok"), &f), None);
         assert_eq!(check(candidate("leave"), &f), Some(Exclusion::OnLeave));
         assert_eq!(check(candidate("penalty"), &f), Some(Exclusion::Penalty));
@@ -439,11 +622,7 @@ mod tests {
     #[test]
     fn counts_name_reasons_per_stratum_and_equal_filters_hash_equally() {
         let mut f = filter();
-        f.strata.push(FilterStratum {
-            prefixes: vec!["B".into()],
-            k: 1,
-            m: 0,
-        });
+        f.strata.push(stratum("B"));
         let mut candidates = HashMap::new();
         for (id, code) in [("a", "A0101"), ("b", "A0102"), ("c", "B01"), ("d", "C01")] {
             let mut c = candidate(id);
@@ -467,5 +646,208 @@ mod tests {
         assert_eq!(shuffled.sha256().unwrap(), f.sha256().unwrap());
         shuffled.salt = "11".repeat(32);
         assert_ne!(shuffled.sha256().unwrap(), f.sha256().unwrap());
+    }
+
+    fn list(items: &[&str]) -> Vec<String> {
+        items.iter().map(|item| (*item).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_strata_rule_applies_with_the_draws_and_only_to_its_own_stratum() {
+        let mut f = filter();
+        f.regions_exclude = list(&["4201"]);
+        f.strata.push(FilterStratum {
+            regions_require: list(&["4206"]),
+            ..stratum("A01")
+        });
+        f.strata.push(FilterStratum {
+            regions_exclude: list(&["4205"]),
+            ..stratum("A01")
+        });
+        let mut candidates = HashMap::new();
+        for (id, region) in [
+            ("wuhan", "420100"),
+            ("yichang", "420500"),
+            ("xiangyang", "420600"),
+            ("xiangyang-on-leave", "420600"),
+        ] {
+            let c = Candidate {
+                region_code: region.into(),
+                ..candidate(id)
+            };
+            candidates.insert(id.to_owned(), c);
+        }
+        let facts = PoolFacts {
+            on_leave: HashSet::from(["xiangyang-on-leave".to_owned()]),
+            ..PoolFacts::default()
+        };
+        let strata = apply(&candidates, &facts, &f, 2027);
+        let sorted = |mut ids: Vec<String>| {
+            ids.sort();
+            ids
+        };
+        // The draw's exclusion applies everywhere; each stratum's own rule only to itself;
+        // an expert is counted under the first rule that excludes them, in every stratum.
+        assert_eq!(
+            sorted(strata[0].eligible.clone()),
+            list(&["xiangyang", "yichang"])
+        );
+        assert_eq!(strata[0].excluded.get("region"), Some(&1));
+        assert_eq!(strata[1].eligible, list(&["xiangyang"]));
+        assert_eq!(strata[1].excluded.get("region"), Some(&2));
+        assert_eq!(strata[1].excluded.get("on_leave"), Some(&1));
+        assert_eq!(strata[2].eligible, list(&["xiangyang"]));
+        assert_eq!(strata[2].excluded.get("region"), Some(&2));
+
+        assert_eq!(
+            f.stratum_regions(1),
+            Some(RegionRule::new(list(&["4201"]), list(&["4206"])))
+        );
+        assert_eq!(
+            f.stratum_regions(2),
+            Some(RegionRule::new(list(&["4201", "4205"]), vec![]))
+        );
+    }
+
+    #[test]
+    fn a_rule_has_one_spelling_and_requirements_that_share_no_region_are_none() {
+        let rule = RegionRule::new(
+            list(&["420100", "4201", "42", "4205"]),
+            list(&["4206", "4206", "420600"]),
+        );
+        assert_eq!(rule.exclude(), ["42"]);
+        assert_eq!(rule.require(), ["4206"]);
+        let province = RegionRule::new(vec![], list(&["42"]));
+        let wuhan = RegionRule::new(vec![], list(&["4201"]));
+        let yichang = RegionRule::new(list(&["4207"]), list(&["4205", "420600"]));
+        assert_eq!(province.and(&wuhan), Some(wuhan.clone()));
+        assert_eq!(wuhan.and(&yichang), None);
+        assert_eq!(
+            province.and(&yichang),
+            Some(RegionRule::new(list(&["4207"]), list(&["4205", "420600"])))
+        );
+    }
+
+    /// `and` is the conjunction: over sampled pairs of rules from the prefixes a draw may name
+    /// and every region code of the pool, the one rule admits exactly what both admit.
+    #[test]
+    fn the_rule_of_both_admits_exactly_what_both_admit() {
+        let prefixes = [
+            "42", "4201", "4205", "4206", "4290", "420100", "420500", "420600", "429004",
+        ];
+        let regions: Vec<&str> = crate::pool::validate::hubei_regions()
+            .iter()
+            .map(|(code, _)| code.as_str())
+            .collect();
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut pick = || -> Vec<String> {
+            let count = next(3);
+            (0..count)
+                .map(|_| prefixes[next(prefixes.len())].to_owned())
+                .collect()
+        };
+        let (mut disjoint, mut joined) = (0, 0);
+        for _ in 0..3000 {
+            let a = RegionRule::new(pick(), pick());
+            let b = RegionRule::new(pick(), pick());
+            match a.and(&b) {
+                Some(both) => {
+                    joined += 1;
+                    for region in &regions {
+                        assert_eq!(
+                            both.admits(region),
+                            a.admits(region) && b.admits(region),
+                            "{a:?} and {b:?} at {region}: {both:?}"
+                        );
+                    }
+                    assert_eq!(
+                        both,
+                        RegionRule::new(both.exclude.clone(), both.require.clone())
+                    );
+                }
+                None => {
+                    disjoint += 1;
+                    assert!(!a.require.is_empty() && !b.require.is_empty());
+                    assert!(regions.iter().all(|r| !(a.admits(r) && b.admits(r))));
+                }
+            }
+        }
+        assert!(disjoint > 100 && joined > 1000, "{disjoint} {joined}");
+    }
+
+    #[test]
+    fn a_region_rule_that_admits_nobody_under_the_specialties_is_found_and_why() {
+        let mut f = filter();
+        f.regions_exclude = list(&["4201"]);
+        f.strata = vec![
+            stratum("A01"),
+            FilterStratum {
+                regions_require: list(&["4207"]),
+                ..stratum("A01")
+            },
+            FilterStratum {
+                regions_require: list(&["4201"]),
+                ..stratum("A01")
+            },
+            FilterStratum {
+                regions_exclude: list(&["4205"]),
+                ..stratum("B")
+            },
+            FilterStratum {
+                regions_require: list(&["4205"]),
+                ..stratum("C")
+            },
+        ];
+        let mut candidates = HashMap::new();
+        for (id, code, region) in [
+            ("a", "A0101", "420100"),
+            ("b", "A0101", "420500"),
+            ("c", "B01", "420500"),
+            ("d", "B01", "420100"),
+        ] {
+            let c = Candidate {
+                region_code: region.into(),
+                specialties: vec![code.into()],
+                ..candidate(id)
+            };
+            candidates.insert(id.to_owned(), c);
+        }
+        assert_eq!(
+            region_misses(&candidates, &f),
+            vec![
+                None,
+                Some(RegionMiss::Require),
+                Some(RegionMiss::Exclude),
+                Some(RegionMiss::Exclude),
+                None,
+            ]
+        );
+    }
+
+    #[test]
+    fn a_filter_without_stratum_rules_keeps_its_canonical_form() {
+        let f = filter();
+        let text = String::from_utf8(f.canonical_bytes().unwrap()).unwrap();
+        assert!(
+            text.contains(r#""strata":[{"k":1,"m":0,"prefixes":["A01"]}]"#),
+            "{text}"
+        );
+        let back: DrawFilter = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, f);
+        let mut own = f.clone();
+        own.strata[0].regions_require = list(&["4206", "4205", "4206"]);
+        own.normalise();
+        let text = String::from_utf8(own.canonical_bytes().unwrap()).unwrap();
+        assert!(
+            text.contains(r#""regions_require":["4205","4206"]"#),
+            "{text}"
+        );
+        assert_ne!(own.sha256().unwrap(), f.sha256().unwrap());
     }
 }

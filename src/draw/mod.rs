@@ -25,14 +25,17 @@ use crate::audit::entry::{EntryError, canonical_json};
 use crate::audit::merkle::{self, Hash};
 use crate::crypto::{Rng, constant_time_eq, rng::RandomnessUnavailable};
 
-pub use algorithm::{ALGORITHM_ID, ALGORITHM_V1, StratumRefusal, StratumResult};
+pub use algorithm::{ALGORITHM_ID, ALGORITHM_V1, ALGORITHM_V2, StratumRefusal, StratumResult};
 pub use states::{CandidateState, ContributorRole, DrawStatus, LinkState, VacancyReason};
 
 /// At most this many strata in one draw (keeps the intent well inside one audit entry).
 pub(crate) const MAX_STRATA: usize = 16;
 /// At most this many specialty prefixes per stratum, each at most [`MAX_PREFIX_LEN`] bytes.
-pub(crate) const MAX_PREFIXES: usize = 32;
-pub(crate) const MAX_PREFIX_LEN: usize = 64;
+pub const MAX_PREFIXES: usize = 32;
+pub const MAX_PREFIX_LEN: usize = 64;
+/// At most this many region prefixes in each list of a stratum's region rule (v3): every
+/// prefix of Hubei's divisions fits, and any other province's.
+pub const MAX_REGIONS: usize = 32;
 /// A draw id is 1 to this many bytes of UTF-8.
 pub(crate) const MAX_DRAW_ID_LEN: usize = 128;
 /// At most this many contributions, each 1 to [`MAX_CONTRIBUTION_LEN`] bytes.
@@ -177,11 +180,48 @@ impl std::fmt::Debug for Contribution {
 
 /// One group of the committee: experts whose specialty starts with one of the prefixes, `k`
 /// drawn and `m` ordered reserves. Prefixes are kept sorted and unique (their canonical form).
+/// A v3 stratum also names the region rule its eligible set was computed under.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stratum {
     specialty_prefixes: Vec<String>,
     k: u32,
     m: u32,
+    regions: Option<StratumRegions>,
+}
+
+/// The region rule a v3 stratum's eligible experts were chosen under (spec §5): none is in a
+/// region under an `exclude` prefix and, when `require` is not empty, each is under one of its
+/// prefixes. Each list is in its canonical form: region code prefixes of 2, 4 or 6 ASCII
+/// digits, strictly ascending, none under another (`4201` beside `42` is spelled `42`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StratumRegions {
+    pub exclude: Vec<String>,
+    pub require: Vec<String>,
+}
+
+/// Why a list of region prefixes is not in its canonical form, if it is not.
+fn region_list_problem(prefixes: &[String]) -> Option<String> {
+    if prefixes.len() > MAX_REGIONS {
+        return Some(format!("at most {MAX_REGIONS} region prefixes"));
+    }
+    if let Some(bad) = prefixes
+        .iter()
+        .find(|p| !matches!(p.len(), 2 | 4 | 6) || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Some(format!(
+            "{bad:?} is not a region prefix of 2, 4 or 6 digits"
+        ));
+    }
+    if let Some(pair) = prefixes.windows(2).find(|p| p[0] >= p[1]) {
+        return Some(format!("{:?} does not come after {:?}", pair[1], pair[0]));
+    }
+    if let Some(pair) = prefixes
+        .windows(2)
+        .find(|p| p[1].starts_with(p[0].as_str()))
+    {
+        return Some(format!("{:?} is already covered by {:?}", pair[1], pair[0]));
+    }
+    None
 }
 
 impl Stratum {
@@ -204,12 +244,37 @@ impl Stratum {
             specialty_prefixes,
             k,
             m,
+            regions: None,
         })
     }
 
-    #[cfg(test)]
-    pub(crate) fn specialty_prefixes(&self) -> &[String] {
+    /// The same stratum naming its region rule, which makes its draw a v3 draw. The lists must
+    /// already be in their canonical form: the caller's filter decides what the rule is, and
+    /// this only refuses a spelling the spec would not accept.
+    pub fn with_regions(mut self, regions: StratumRegions) -> Result<Self, DrawError> {
+        if let Some(problem) =
+            region_list_problem(&regions.exclude).or_else(|| region_list_problem(&regions.require))
+        {
+            return Err(DrawError::Regions(problem));
+        }
+        self.regions = Some(regions);
+        Ok(self)
+    }
+
+    pub fn specialty_prefixes(&self) -> &[String] {
         &self.specialty_prefixes
+    }
+
+    pub fn k(&self) -> u32 {
+        self.k
+    }
+
+    pub fn m(&self) -> u32 {
+        self.m
+    }
+
+    pub fn regions(&self) -> Option<&StratumRegions> {
+        self.regions.as_ref()
     }
 }
 
@@ -329,7 +394,20 @@ pub struct StratumIntent {
     pub(crate) m: u32,
     pub(crate) eligible_count: u64,
     #[serde(with = "hex32")]
-    pub(crate) eligible_root: Hash,
+    pub eligible_root: Hash,
+    /// v3: the region rule the eligible set was computed under. Absent in v1 and v2.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present::value"
+    )]
+    pub regions_exclude: Option<Vec<String>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present::value"
+    )]
+    pub regions_require: Option<Vec<String>>,
 }
 
 /// The intent: logged before any randomness exists. Its canonical JSON (spec §5) is hashed as an
@@ -408,6 +486,13 @@ pub enum DrawError {
     FamilyNeedsV2,
     #[error("token {0:?} is excluded by the family but eligible")]
     ExcludedTokenEligible(DrawToken),
+    #[error("stratum region rule: {0}")]
+    Regions(String),
+    #[error(
+        "every stratum of a v3 intent names its region rule, and only a v3 intent (one that \
+         names its tender) does"
+    )]
+    RegionsNeedV3,
 }
 
 /// An intent and the eligible sets it commits to: what the server keeps from intent to result.
@@ -441,6 +526,15 @@ impl DrawPlan {
         if request.family.is_some() && request.tender_sha256.is_none() {
             return Err(DrawError::FamilyNeedsV2);
         }
+        let with_regions = request
+            .strata
+            .iter()
+            .filter(|(stratum, _)| stratum.regions.is_some())
+            .count();
+        let v3 = with_regions == request.strata.len();
+        if with_regions > 0 && (!v3 || request.tender_sha256.is_none()) {
+            return Err(DrawError::RegionsNeedV3);
+        }
         if let Some(family) = &request.family
             && let Some(token) = request.strata.iter().find_map(|(_, set)| {
                 set.tokens()
@@ -459,6 +553,8 @@ impl DrawPlan {
                 m: stratum.m,
                 eligible_count: set.len() as u64,
                 eligible_root: set.root(),
+                regions_exclude: stratum.regions.as_ref().map(|r| r.exclude.clone()),
+                regions_require: stratum.regions.as_ref().map(|r| r.require.clone()),
             })
             .collect();
         let family = request.family.as_ref().map(|family| FamilyLink {
@@ -472,7 +568,8 @@ impl DrawPlan {
         });
         let intent = DrawIntent {
             algorithm: match request.tender_sha256 {
-                Some(_) => ALGORITHM_ID,
+                Some(_) if v3 => ALGORITHM_ID,
+                Some(_) => ALGORITHM_V2,
                 None => ALGORITHM_V1,
             }
             .to_owned(),
@@ -595,6 +692,19 @@ pub struct RecordStratum {
     #[serde(with = "hex32")]
     pub(crate) eligible_root: Hash,
     pub tokens: Vec<DrawToken>,
+    /// v3: as in the intent. Absent in v1 and v2.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present::value"
+    )]
+    pub regions_exclude: Option<Vec<String>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present::value"
+    )]
+    pub regions_require: Option<Vec<String>>,
 }
 
 /// Everything needed to check a draw offline, as claimed by whoever publishes it (spec §9).
@@ -664,6 +774,8 @@ impl VerificationRecord {
                     eligible_count: stratum.eligible_count,
                     eligible_root: stratum.eligible_root,
                     tokens: set.tokens().to_vec(),
+                    regions_exclude: stratum.regions_exclude.clone(),
+                    regions_require: stratum.regions_require.clone(),
                 })
                 .collect(),
             intent_hash: plan.intent_hash,
@@ -710,6 +822,8 @@ impl VerificationRecord {
                     m: s.m,
                     eligible_count: s.eligible_count,
                     eligible_root: s.eligible_root,
+                    regions_exclude: s.regions_exclude.clone(),
+                    regions_require: s.regions_require.clone(),
                 })
                 .collect(),
             tender_sha256: self.tender_sha256,
@@ -797,18 +911,37 @@ pub fn verify(record: &VerificationRecord) -> Result<DrawOutcome, VerifyError> {
                 "a sealdraw-draw-v1 record has no family",
             ));
         }
-        (ALGORITHM_ID, Some(_)) => {}
-        (ALGORITHM_ID, None) => {
+        (ALGORITHM_ID | ALGORITHM_V2, Some(_)) => {}
+        (ALGORITHM_ID | ALGORITHM_V2, None) => {
             return Err(VerifyError::malformed(
                 "tender_sha256",
-                "a sealdraw-draw-v2 record needs tender_sha256",
+                format!("a {} record needs tender_sha256", record.algorithm),
             ));
         }
         _ => {
             return Err(VerifyError::mismatch(
                 "algorithm",
-                format!("expected {ALGORITHM_ID:?} or {ALGORITHM_V1:?}"),
+                format!("expected {ALGORITHM_ID:?}, {ALGORITHM_V2:?} or {ALGORITHM_V1:?}"),
             ));
+        }
+    }
+    // A v3 stratum names its region rule; an older one cannot (its intent did not commit one).
+    let v3 = record.algorithm == ALGORITHM_ID;
+    for (i, stratum) in record.strata.iter().enumerate() {
+        for (name, list) in [
+            ("regions_exclude", &stratum.regions_exclude),
+            ("regions_require", &stratum.regions_require),
+        ] {
+            if list.is_some() != v3 {
+                return Err(VerifyError::malformed(
+                    format!("strata[{i}].{name}"),
+                    if v3 {
+                        format!("a {ALGORITHM_ID} stratum needs {name}")
+                    } else {
+                        format!("a {} stratum has no {name}", record.algorithm)
+                    },
+                ));
+            }
         }
     }
     if record.draw_id.is_empty() || record.draw_id.len() > MAX_DRAW_ID_LEN {
@@ -867,6 +1000,17 @@ pub fn verify(record: &VerificationRecord) -> Result<DrawOutcome, VerifyError> {
                 format!("strata[{i}].eligible_root"),
                 "is not the Merkle root of the tokens",
             ));
+        }
+        for (name, list) in [
+            ("regions_exclude", &stratum.regions_exclude),
+            ("regions_require", &stratum.regions_require),
+        ] {
+            if let Some(problem) = list.as_deref().and_then(region_list_problem) {
+                return Err(VerifyError::malformed(
+                    format!("strata[{i}].{name}"),
+                    problem,
+                ));
+            }
         }
     }
     if let Some(family) = &record.family {

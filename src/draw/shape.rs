@@ -55,6 +55,8 @@ const STRATUM: Shape = Shape::Object(&[
     required("eligible_count", Shape::U64),
     required("eligible_root", Shape::Hex32),
     required("tokens", Shape::Array(&Shape::Hex32)),
+    optional("regions_exclude", Shape::Array(&Shape::String)),
+    optional("regions_require", Shape::Array(&Shape::String)),
 ]);
 
 const STRATUM_RESULT: Shape = Shape::Object(&[

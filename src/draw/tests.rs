@@ -42,6 +42,31 @@ fn request(draw_id: &str, strata: Vec<(Vec<&str>, u32, u32, Vec<String>)>) -> Dr
     }
 }
 
+fn regions(exclude: &[&str], require: &[&str]) -> StratumRegions {
+    let list = |items: &[&str]| items.iter().map(|item| (*item).to_owned()).collect();
+    StratumRegions {
+        exclude: list(exclude),
+        require: list(require),
+    }
+}
+
+/// [`request`] as a v3 draw: a tender, and each stratum's region rule (in order).
+fn v3_request(
+    draw_id: &str,
+    strata: Vec<(Vec<&str>, u32, u32, Vec<String>)>,
+    rules: &[(&[&str], &[&str])],
+) -> DrawRequest {
+    let mut request = request(draw_id, strata);
+    request.tender_sha256 = Some([3; 32]);
+    for ((stratum, _), (exclude, require)) in request.strata.iter_mut().zip(rules) {
+        *stratum = stratum
+            .clone()
+            .with_regions(regions(exclude, require))
+            .unwrap();
+    }
+    request
+}
+
 fn thirty() -> DrawRequest {
     request("draw-1", vec![(vec!["A01"], 5, 2, experts(0..30))])
 }
@@ -774,6 +799,8 @@ struct VectorInput {
     /// v2 linked draws: the family's root (an earlier vector) and the root's stratum whose first
     /// drawn seat it fills; it excludes everyone the root drew or reserved.
     linked: Option<LinkedInput>,
+    /// v3: per stratum, the region rule (excluded, required prefixes) its intent commits.
+    regions: Vec<(&'static [&'static str], &'static [&'static str])>,
 }
 
 struct LinkedInput {
@@ -802,6 +829,7 @@ fn vector_inputs() -> Vec<VectorInput> {
             contributions: vec![counting(0x80).to_vec(), counting(0xc0)[..16].to_vec()],
             tender: None,
             linked: None,
+            regions: vec![],
         },
         VectorInput {
             name: "two overlapping strata, UTF-8 draw id, no contributions",
@@ -818,6 +846,7 @@ fn vector_inputs() -> Vec<VectorInput> {
             contributions: vec![],
             tender: None,
             linked: None,
+            regions: vec![],
         },
         VectorInput {
             name: "three short contributions, k = 1, m = 0",
@@ -831,6 +860,7 @@ fn vector_inputs() -> Vec<VectorInput> {
             contributions: vec![vec![0x01], vec![0x02, 0x03], vec![0x04; 32]],
             tender: None,
             linked: None,
+            regions: vec![],
         },
         VectorInput {
             name: "v2 root draw: the tender committed, its reference typed loosely",
@@ -844,6 +874,7 @@ fn vector_inputs() -> Vec<VectorInput> {
             contributions: vec![counting(0x90).to_vec()],
             tender: Some((" hbgg-2026-0004 ", "第１标段")),
             linked: None,
+            regions: vec![],
         },
         VectorInput {
             name: "v2 linked draw of vector 4: the family's tokens excluded, tokens under the root's id",
@@ -860,6 +891,25 @@ fn vector_inputs() -> Vec<VectorInput> {
                 root: 3,
                 root_stratum: 0,
             }),
+            regions: vec![],
+        },
+        VectorInput {
+            name: "v3 root draw: 2 from the province at large and 3 from one prefecture, each \
+                   stratum committing its region rule",
+            token_key: counting(0x00),
+            draw_id: "draw-0006",
+            pool_snapshot: "audit:140:root",
+            filter: r#"{"strata":[{"prefixes":["E01"]},{"prefixes":["E01"],"regions_require":["4206"]}],"regions_exclude":["4201"]}"#,
+            min_multiple: 3,
+            strata: vec![
+                (vec!["E01"], 2, 1, ids("g", 1..=30)),
+                (vec!["E01"], 3, 1, ids("g", 19..=30)),
+            ],
+            secret: counting(0x30),
+            contributions: vec![counting(0xb0).to_vec()],
+            tender: Some(("HBGG-2026-0006", "")),
+            linked: None,
+            regions: vec![(&["4201"], &[]), (&["4201"], &["4206"])],
         },
     ]
 }
@@ -911,7 +961,8 @@ fn vectors() -> Value {
         let strata = v
             .strata
             .iter()
-            .map(|(prefixes, k, m, ids)| {
+            .enumerate()
+            .map(|(i, (prefixes, k, m, ids))| {
                 let eligible: Vec<DrawToken> = ids
                     .iter()
                     .filter(|id| !excluded_ids.contains(id))
@@ -921,10 +972,11 @@ fn vectors() -> Value {
                     names.insert(token_of(id), id.clone());
                 }
                 let prefixes = prefixes.iter().map(|p| (*p).to_owned()).collect();
-                (
-                    Stratum::new(prefixes, *k, *m).unwrap(),
-                    EligibleSet::new(eligible).unwrap(),
-                )
+                let mut stratum = Stratum::new(prefixes, *k, *m).unwrap();
+                if let Some((exclude, require)) = v.regions.get(i) {
+                    stratum = stratum.with_regions(regions(exclude, require)).unwrap();
+                }
+                (stratum, EligibleSet::new(eligible).unwrap())
             })
             .collect();
         let s = ServerSecret::from_bytes(v.secret);
@@ -958,10 +1010,17 @@ fn vectors() -> Value {
             "pool_snapshot": v.pool_snapshot,
             "filter_canonical": v.filter,
             "min_multiple": v.min_multiple,
-            "strata": v.strata.iter().map(|(prefixes, k, m, ids)| json!({
-                "prefixes": prefixes, "k": k, "m": m,
-                "expert_ids": ids.iter().filter(|id| !excluded_ids.contains(id)).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
+            "strata": v.strata.iter().enumerate().map(|(i, (prefixes, k, m, ids))| {
+                let mut stratum = json!({
+                    "prefixes": prefixes, "k": k, "m": m,
+                    "expert_ids": ids.iter().filter(|id| !excluded_ids.contains(id)).collect::<Vec<_>>(),
+                });
+                if let Some((exclude, require)) = v.regions.get(i) {
+                    stratum["regions_exclude"] = json!(exclude);
+                    stratum["regions_require"] = json!(require);
+                }
+                stratum
+            }).collect::<Vec<_>>(),
             "secret": hex::encode(v.secret),
             "contributions": v.contributions.iter().map(hex::encode).collect::<Vec<_>>(),
         });
@@ -1120,7 +1179,7 @@ fn a_v2_intent_spells_its_tender_in_hex_and_reads_back_as_written() {
     let mut request = thirty();
     request.tender_sha256 = Some([9; 32]);
     let plan = DrawPlan::new(request, &ServerSecret::from_bytes([1; 32])).unwrap();
-    assert_eq!(plan.intent().algorithm, ALGORITHM_ID);
+    assert_eq!(plan.intent().algorithm, ALGORITHM_V2);
     let text = String::from_utf8(plan.intent().canonical_bytes().unwrap()).unwrap();
     assert!(
         text.ends_with(&format!(r#","tender_sha256":"{}"}}"#, "09".repeat(32))),
@@ -1131,4 +1190,168 @@ fn a_v2_intent_spells_its_tender_in_hex_and_reads_back_as_written() {
     // Absent is the only spelling of "no family": null is refused, not read as absent.
     let with_null = text.replace(r#","tender_sha256""#, r#","family":null,"tender_sha256""#);
     assert!(serde_json::from_str::<DrawIntent>(&with_null).is_err());
+}
+
+// ---- v3: each stratum's region rule in the intent (spec §5, §12) ----
+
+fn v3_record() -> VerificationRecord {
+    let s = secret(8);
+    let req = v3_request(
+        "d3",
+        vec![
+            (vec!["B01"], 2, 1, experts(0..20)),
+            (vec!["B01"], 3, 1, experts(8..20)),
+        ],
+        &[(&["4201"], &[]), (&["4201"], &["4206"])],
+    );
+    let plan = DrawPlan::new(req, &s).unwrap();
+    let c = contributions(&[b"center"]);
+    let outcome = plan.execute(&s, &c).unwrap();
+    VerificationRecord::new(&plan, &s, &c, &outcome)
+}
+
+#[test]
+fn a_v3_intent_commits_each_stratums_region_rule_and_reads_back_as_written() {
+    let record = v3_record();
+    assert_eq!(record.algorithm, ALGORITHM_ID);
+    verify(&record).unwrap();
+    let text = String::from_utf8(record.intent().canonical_bytes().unwrap()).unwrap();
+    assert!(
+        text.contains(
+            r#""prefixes":["B01"],"regions_exclude":["4201"],"regions_require":["4206"]}"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#""prefixes":["B01"],"regions_exclude":["4201"],"regions_require":[]}"#),
+        "{text}"
+    );
+    let back: DrawIntent = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, record.intent());
+    let bytes = serde_json::to_vec(&record).unwrap();
+    assert_eq!(VerificationRecord::from_json(&bytes).unwrap(), record);
+    // Absent is "no rule committed" (v1, v2); null is no spelling at all.
+    let with_null = text.replace(r#""regions_require":[]"#, r#""regions_require":null"#);
+    assert!(serde_json::from_str::<DrawIntent>(&with_null).is_err());
+}
+
+#[test]
+fn region_rules_are_all_or_nothing_and_need_a_tender() {
+    let mut some = v3_request(
+        "d",
+        vec![
+            (vec!["A01"], 1, 0, experts(0..3)),
+            (vec!["A02"], 1, 0, experts(3..6)),
+        ],
+        &[(&[], &["42"])],
+    );
+    assert_eq!(
+        DrawPlan::new(some.clone(), &secret(1)).unwrap_err(),
+        DrawError::RegionsNeedV3
+    );
+    some.strata.truncate(1);
+    DrawPlan::new(some.clone(), &secret(1)).unwrap();
+    some.tender_sha256 = None;
+    assert_eq!(
+        DrawPlan::new(some, &secret(1)).unwrap_err(),
+        DrawError::RegionsNeedV3
+    );
+    let stratum = || Stratum::new(vec!["A".into()], 1, 0).unwrap();
+    for (exclude, require) in [
+        (&["4201", "4201"][..], &[][..]),
+        (&["4205", "4201"], &[]),
+        (&[], &["42", "4201"]),
+        (&[], &["420"]),
+        (&["42x1"], &[]),
+    ] {
+        assert!(
+            matches!(
+                stratum().with_regions(regions(exclude, require)),
+                Err(DrawError::Regions(_))
+            ),
+            "{exclude:?} {require:?}"
+        );
+    }
+    let many: Vec<String> = (10..=42).map(|n| n.to_string()).collect();
+    let too_many = StratumRegions {
+        exclude: many,
+        require: vec![],
+    };
+    assert!(stratum().with_regions(too_many).is_err());
+}
+
+/// Each v3 tampering and the field both verifiers must name first.
+fn v3_tamperings() -> Vec<(&'static str, Tampering, &'static str)> {
+    vec![
+        (
+            "a region rule widened after the fact",
+            Box::new(|r: &mut VerificationRecord| r.strata[1].regions_require = Some(vec![])),
+            "intent_hash",
+        ),
+        (
+            "a region rule left out",
+            Box::new(|r| r.strata[1].regions_exclude = None),
+            "strata[1].regions_exclude",
+        ),
+        (
+            "a region list out of order",
+            Box::new(|r| {
+                r.strata[0].regions_exclude = Some(vec!["4205".into(), "4201".into()]);
+            }),
+            "strata[0].regions_exclude",
+        ),
+        (
+            "a region prefix covered by another",
+            Box::new(|r| {
+                r.strata[1].regions_require = Some(vec!["42".into(), "4206".into()]);
+            }),
+            "strata[1].regions_require",
+        ),
+        (
+            "a v3 draw passed off as v2",
+            Box::new(|r| r.algorithm = ALGORITHM_V2.into()),
+            "strata[0].regions_exclude",
+        ),
+    ]
+}
+
+#[test]
+fn both_verifiers_name_the_same_field_in_a_tampered_v3_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("record.json");
+    let path_text = path.to_str().unwrap();
+    std::fs::write(&path, serde_json::to_vec(&v3_record()).unwrap()).unwrap();
+    let output = python(&["record", path_text]);
+    assert!(output.status.success(), "{}", text(&output));
+    for (what, tamper, field) in v3_tamperings() {
+        let mut record = v3_record();
+        tamper(&mut record);
+        let rust = verify(&record).unwrap_err();
+        assert_eq!(rust.field(), field, "{what}: {rust}");
+        std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
+        let output = python(&["record", path_text]);
+        let out = text(&output);
+        assert_eq!(output.status.code(), Some(1), "{what}: {out}");
+        let kind = match rust {
+            VerifyError::Malformed { .. } => "MALFORMED",
+            VerifyError::Mismatch { .. } => "MISMATCH",
+        };
+        assert!(
+            out.starts_with(&format!("{kind} {field}: ")),
+            "{what}: python said {out:?}, rust said {rust}"
+        );
+    }
+    // An older record cannot claim a rule its intent never committed.
+    let mut older = serde_json::to_value(sample_record()).unwrap();
+    older["strata"][0]["regions_require"] = json!(["42"]);
+    let error = VerificationRecord::from_json(older.to_string().as_bytes())
+        .and_then(|record| verify(&record).map(drop))
+        .unwrap_err();
+    assert_eq!(error.field(), "strata[0].regions_require", "{error}");
+    std::fs::write(&path, older.to_string()).unwrap();
+    let out = text(&python(&["record", path_text]));
+    assert!(
+        out.starts_with("MALFORMED strata[0].regions_require: "),
+        "{out}"
+    );
 }

@@ -25,6 +25,19 @@ pub(crate) struct StratumBody {
     pub(crate) count: u32,
     /// Ordered reserves (m) that fill vacated seats in rank order.
     pub reserves: u32,
+    /// Region code prefixes (GB/T 2260: `42` the province, `4206` a prefecture, `420600` its
+    /// whole code; each must begin one of Hubei's divisions) whose experts this stratum does
+    /// not draw, besides the draw's `regions_exclude`, which applies to every stratum.
+    #[serde(default)]
+    #[schema(example = json!(["4205"]))]
+    pub regions_exclude: Vec<String>,
+    /// If not empty, this stratum draws only experts under one of these region prefixes. It
+    /// applies together with the draw's `regions_require`, so it can only narrow it: `4206`
+    /// under a draw that requires `42` draws from 4206; under one that requires `4201`, it is
+    /// refused (no region satisfies both).
+    #[serde(default)]
+    #[schema(example = json!(["4206"]))]
+    pub regions_require: Vec<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -59,10 +72,12 @@ pub(crate) struct DrawRequestBody {
     #[serde(default)]
     pub(crate) venue: Option<String>,
     /// RFC 3339, e.g. `2026-11-26T09:00:00+08:00`; within the configured window from now.
-    pub(crate) evaluation_start: String,
-    pub(crate) evaluation_minutes: u32,
-    pub(crate) mode: EvaluationMode,
-    /// The project's region code (cross-site draws exclude it; defaults to the center's region).
+    pub evaluation_start: String,
+    pub evaluation_minutes: u32,
+    pub mode: EvaluationMode,
+    /// The project's region code. A cross-site draw excludes its city (first four digits) from
+    /// every stratum where the deployment says so (`draw.exclude_project_region`, on by
+    /// default); defaults to the center's region.
     #[serde(default)]
     pub(crate) project_region: Option<String>,
     pub strata: Vec<StratumBody>,
@@ -72,11 +87,13 @@ pub(crate) struct DrawRequestBody {
     pub(crate) avoid_organisations: Vec<OrganisationBody>,
     /// Experts excluded by their token in one of your earlier draws (e.g. after a recusal).
     #[serde(default)]
-    pub(crate) exclude_experts: Vec<ExcludedExpertBody>,
-    /// Region code prefixes whose experts are not drawn.
+    pub exclude_experts: Vec<ExcludedExpertBody>,
+    /// Region code prefixes whose experts are not drawn, in any stratum (each must begin one
+    /// of Hubei's divisions; at most 32).
     #[serde(default)]
-    pub(crate) regions_exclude: Vec<String>,
-    /// If not empty, only experts in these region code prefixes are drawn.
+    pub regions_exclude: Vec<String>,
+    /// If not empty, only experts in these region code prefixes are drawn, in any stratum; a
+    /// stratum's own `regions_require` narrows it further.
     #[serde(default)]
     pub(crate) regions_require: Vec<String>,
 }
@@ -88,7 +105,7 @@ pub(crate) struct DrawRequestBody {
     responses(
         (status = 201, body = CreatedDraw),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "the tender (reference and lot) already has its draw (nothing drawn)"),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "invalid request, outside the timing window, or too few eligible experts (nothing drawn)"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "invalid request (naming the field: e.g. an unknown region, or `strata[1].regions_require` when a stratum's region rule admits no expert under its specialties), outside the timing window, or too few eligible experts (nothing drawn)"),
     ),
     security(("bearer" = []))
 )]
@@ -126,6 +143,8 @@ pub(crate) async fn create(
                 prefixes: s.specialty_prefixes,
                 k: s.count,
                 m: s.reserves,
+                regions_exclude: s.regions_exclude,
+                regions_require: s.regions_require,
             })
             .collect(),
         avoid_organisations: body

@@ -205,6 +205,28 @@ pub(crate) fn parse_region(text: &str) -> Result<String, String> {
     }
 }
 
+/// A region code prefix a draw may name (GB/T 2260): 2, 4 or 6 digits that begin one of
+/// Hubei's divisions in [`hubei_regions`] — the province `42`, a prefecture such as `4206`, or
+/// a division's whole code. The pool records an expert's region at that level, so a prefix
+/// that begins none of them (a county's code, another province) would match nobody.
+pub(crate) fn parse_region_prefix(text: &str) -> Result<String, String> {
+    let well_formed = matches!(text.len(), 2 | 4 | 6) && text.bytes().all(|b| b.is_ascii_digit());
+    if !well_formed {
+        return Err("must be a region code prefix of 2, 4 or 6 digits, e.g. 42 or 4201".into());
+    }
+    if hubei_regions()
+        .iter()
+        .any(|(code, _)| code.starts_with(text))
+    {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "{text:?} begins none of Hubei's region codes (42 the province, 4201 Wuhan, \
+             420600 Xiangyang, …; experts' regions are recorded at prefecture level)"
+        ))
+    }
+}
+
 fn digits(bytes: &[u8]) -> u32 {
     bytes.iter().fold(0, |n, b| n * 10 + u32::from(b - b'0'))
 }
@@ -271,6 +293,29 @@ mod tests {
         }
         for bad in ["", "AA", "A1", "A0101010", "1A"] {
             assert!(parse_specialty(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_region_prefix_must_begin_one_of_hubeis_divisions() {
+        for known in ["42", "4201", "4228", "4290", "420100", "429021"] {
+            assert_eq!(parse_region_prefix(known).as_deref(), Ok(known));
+        }
+        for unknown in ["11", "4204", "420102", "4299"] {
+            assert!(
+                parse_region_prefix(unknown)
+                    .unwrap_err()
+                    .contains("begins none"),
+                "{unknown}"
+            );
+        }
+        for malformed in ["4", "420", "4201x", "４２", " 42", "42010000"] {
+            assert!(
+                parse_region_prefix(malformed)
+                    .unwrap_err()
+                    .contains("2, 4 or 6 digits"),
+                "{malformed}"
+            );
         }
     }
 

@@ -102,7 +102,7 @@ pub(crate) struct FamilyEntryRow {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct StratumRow {
-    pub(crate) stratum: i32,
+    pub stratum: i32,
     pub(crate) prefixes: String,
     pub(crate) k: i32,
     pub(crate) m: i32,
@@ -123,7 +123,7 @@ pub struct ContributionRow {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CandidateSeatRow {
-    pub(crate) stratum: i32,
+    pub stratum: i32,
     pub(crate) rank: i32,
     pub token: Vec<u8>,
     pub sealed_expert: Vec<u8>,
@@ -140,7 +140,7 @@ const SEAT_COLUMNS: &str = "stratum, rank, token, sealed_expert, state, replaced
 
 /// A candidate row to insert when a draw is executed.
 pub(crate) struct NewCandidate {
-    pub(crate) stratum: i32,
+    pub stratum: i32,
     pub(crate) rank: i32,
     pub token: Vec<u8>,
     pub sealed_expert: Vec<u8>,

@@ -266,7 +266,7 @@ impl Tx {
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub(crate) struct ExpertRow {
+pub struct ExpertRow {
     pub id: String,
     pub region_code: String,
     pub(crate) title_level: i32,
@@ -327,7 +327,7 @@ impl Tx {
         )
     }
 
-    pub(crate) async fn expert(&mut self, id: &str) -> Result<Option<ExpertRow>, StoreError> {
+    pub async fn expert(&mut self, id: &str) -> Result<Option<ExpertRow>, StoreError> {
         let sql = format!("SELECT {EXPERT_COLUMNS} FROM experts WHERE id = $1");
         Ok(on_conn!(self, conn => sqlx::query_as::<_, ExpertRow>(&sql)
             .bind(id)

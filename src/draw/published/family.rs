@@ -18,7 +18,8 @@ use super::{
 use crate::audit::merkle::{self, Hash};
 use crate::audit::note::{self, NoteVerifier};
 use crate::draw::{
-    ALGORITHM_ID, DrawIntent, DrawToken, VerificationRecord, VerifyError, algorithm, verify,
+    ALGORITHM_ID, ALGORITHM_V2, DrawIntent, DrawToken, VerificationRecord, VerifyError, algorithm,
+    verify,
 };
 use crate::draw::{ContributorRole, VacancyReason};
 
@@ -211,10 +212,17 @@ pub(crate) fn verify_family(
     for (j, draw) in record.draws.iter().enumerate() {
         let field = format!("draws[{j}]");
         verify(draw).map_err(|error| error.within(&field))?;
-        if draw.algorithm != ALGORITHM_ID {
+        // One family, one version: a linked draw follows its root's (v2 or v3).
+        let root_algorithm = record.draws[0].algorithm.as_str();
+        if ![ALGORITHM_ID, ALGORITHM_V2].contains(&draw.algorithm.as_str())
+            || draw.algorithm != root_algorithm
+        {
             return Err(VerifyError::mismatch(
                 format!("{field}.algorithm"),
-                format!("a family record holds {ALGORITHM_ID:?} draws only"),
+                format!(
+                    "a family record holds {ALGORITHM_V2:?} or {ALGORITHM_ID:?} draws, all of \
+                     the root's version"
+                ),
             ));
         }
         let is_root = draw.draw_id == record.root_draw_id;
@@ -530,10 +538,9 @@ impl<'a> Replay<'a> {
                 self.records[draw_id.as_str()]
             )));
         }
-        if intent.algorithm != ALGORITHM_ID || intent.tender_sha256 != root.tender_sha256 {
-            return Err(
-                entry.mismatch("a draw of the family is not a v2 draw of the root's tender")
-            );
+        if intent.algorithm != root.algorithm || intent.tender_sha256 != root.tender_sha256 {
+            return Err(entry
+                .mismatch("a draw of the family is not a draw of the root's version and tender"));
         }
         if self.intents.is_empty() {
             if draw_id != self.record.root_draw_id || intent.family.is_some() {

@@ -3,9 +3,12 @@
 
 use std::collections::HashSet;
 
-use crate::draw::filter::{AvoidedOrganisation, EvaluationMode, ExcludedToken, FilterStratum};
-use crate::draw::{DrawToken, MAX_PREFIXES, MAX_STRATA, algorithm};
-use crate::pool::validate::{CreditCode, parse_specialty};
+use crate::draw::filter::{
+    AvoidedOrganisation, DrawFilter, EvaluationMode, ExcludedToken, FilterStratum, RegionMiss,
+    RegionRule,
+};
+use crate::draw::{DrawToken, MAX_PREFIXES, MAX_REGIONS, MAX_STRATA, algorithm};
+use crate::pool::validate::{CreditCode, parse_region_prefix, parse_specialty};
 use crate::text::{BoundedText, Lines};
 
 use super::{
@@ -151,7 +154,8 @@ pub(super) fn check_excluded_tokens(excluded: &[ExcludedToken]) -> Result<(), Dr
     Ok(())
 }
 
-/// A region code prefix (GB/T 2260): the province (2 digits), a city (4) or a county (6).
+/// A project region (GB/T 2260): the province (2 digits), a city (4) or a county (6). Only
+/// its form is checked: a county of the project is not a region experts are recorded under.
 fn region_prefix(field: String, code: &str) -> Result<String, DrawServiceError> {
     let ok = (2..=6).contains(&code.len())
         && code.len().is_multiple_of(2)
@@ -166,27 +170,119 @@ fn region_prefix(field: String, code: &str) -> Result<String, DrawServiceError> 
     }
 }
 
-/// A list of region prefixes, each named by its place in `field`.
+/// A list of region prefixes, each one that begins a division of Hubei's list and named by its
+/// place in `field`.
 pub(super) fn region_prefixes(
     field: &str,
     codes: &[String],
 ) -> Result<Vec<String>, DrawServiceError> {
+    if codes.len() > MAX_REGIONS {
+        return Err(invalid(
+            field,
+            format!("at most {MAX_REGIONS} region prefixes"),
+        ));
+    }
     codes
         .iter()
         .enumerate()
-        .map(|(i, code)| region_prefix(format!("{field}[{i}]"), code))
+        .map(|(i, code)| {
+            parse_region_prefix(code).map_err(|problem| invalid(format!("{field}[{i}]"), problem))
+        })
         .collect()
 }
 
-/// The region a cross-site draw must exclude: the project's city (a four-digit prefix, which
-/// the city's counties share), from the request or else the center's registered region. Other
-/// modes exclude nothing, but a project region they give must still be one.
+/// Each stratum's own region lists, checked as the draw's are, and each stratum's requirement
+/// against the draw's: a stratum's rule narrows the draw's, so one that requires only regions
+/// the draw's `regions_require` leaves out could admit nobody.
+pub(super) fn check_stratum_regions(
+    strata: &[FilterStratum],
+    draw_require: &[String],
+) -> Result<(), DrawServiceError> {
+    let draw = RegionRule::new(Vec::new(), draw_require.to_vec());
+    for (i, stratum) in strata.iter().enumerate() {
+        region_prefixes(
+            &format!("strata[{i}].regions_exclude"),
+            &stratum.regions_exclude,
+        )?;
+        region_prefixes(
+            &format!("strata[{i}].regions_require"),
+            &stratum.regions_require,
+        )?;
+        if draw.and(&stratum.own_regions()).is_none() {
+            return Err(invalid(
+                format!("strata[{i}].regions_require"),
+                "requires only regions outside the draw's regions_require: a stratum's region \
+                 rule applies with the draw's and can only narrow it",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The field to name for stratum `i`'s region rule admitting nobody under its specialties
+/// (`filter::region_misses`): the stratum's own field where it has one that can be at fault,
+/// else the draw's; `project_region` when the only exclusion is a cross-site draw's project
+/// city. `user_excludes` says whether the request's own `regions_exclude` named any.
+pub(super) fn region_miss(
+    filter: &DrawFilter,
+    i: usize,
+    miss: RegionMiss,
+    user_excludes: bool,
+) -> DrawServiceError {
+    let own = &filter.strata[i];
+    let own_field = |name: &str| format!("strata[{i}].{name}");
+    match miss {
+        // Some requirement is not empty, or every region would be required.
+        RegionMiss::Require => invalid(
+            if own.regions_require.is_empty() {
+                "regions_require".to_owned()
+            } else {
+                own_field("regions_require")
+            },
+            format!(
+                "no expert under stratum {i}'s specialties is in a region it requires: the rule \
+                 would draw nobody"
+            ),
+        ),
+        RegionMiss::Exclude => {
+            let field = if !own.regions_exclude.is_empty() {
+                own_field("regions_exclude")
+            } else if !own.regions_require.is_empty() {
+                own_field("regions_require")
+            } else if user_excludes {
+                "regions_exclude".to_owned()
+            } else if !filter.regions_require.is_empty() {
+                "regions_require".to_owned()
+            } else {
+                "project_region".to_owned()
+            };
+            let excluded = filter
+                .stratum_regions(i)
+                .map(|rule| rule.exclude().join(", "))
+                .unwrap_or_default();
+            invalid(
+                field,
+                format!(
+                    "every expert under stratum {i}'s specialties in the regions it requires is \
+                     in a region it excludes ({excluded}): the rule would draw nobody"
+                ),
+            )
+        }
+    }
+}
+
+/// The region a cross-site draw must exclude where the deployment says so
+/// (`draw.exclude_project_region`): the project's city (a four-digit prefix, which the city's
+/// counties share), from the request or else the center's registered region. Other modes, and
+/// deployments that do not exclude it, exclude nothing, but a project region they give must
+/// still be one.
 pub(super) fn project_exclusion(
     mode: EvaluationMode,
     project_region: Option<&str>,
     center_region: Option<&str>,
+    exclude_project_region: bool,
 ) -> Result<Option<String>, DrawServiceError> {
-    if mode != EvaluationMode::CrossSite {
+    if mode != EvaluationMode::CrossSite || !exclude_project_region {
         if let Some(project) = project_region {
             region_prefix("project_region".into(), project)?;
         }

@@ -14,7 +14,7 @@ use crate::crypto::KeyRing;
 use crate::draw::filter::{Candidate, DrawFilter, FILTER_VERSION, PoolFacts, PoolRules};
 use crate::draw::{
     DrawError, DrawPlan, DrawRequest, DrawStatus, DrawToken, EligibleSet, FamilyRequest, LinkState,
-    ServerSecret, Stratum, algorithm, filter, published,
+    ServerSecret, Stratum, StratumRegions, algorithm, filter, published,
 };
 use crate::store::draws::{DrawRow, StratumRow};
 use crate::store::{StoreError, Tx};
@@ -92,10 +92,13 @@ impl DrawService {
         let mut regions_exclude =
             checks::region_prefixes("regions_exclude", &request.regions_exclude)?;
         let regions_require = checks::region_prefixes("regions_require", &request.regions_require)?;
+        checks::check_stratum_regions(&request.strata, &regions_require)?;
+        let user_excludes = !regions_exclude.is_empty();
         if let Some(project) = checks::project_exclusion(
             request.mode,
             request.project_region.as_deref(),
             center.region_code.as_deref(),
+            self.settings.exclude_project_region,
         )? {
             regions_exclude.push(project);
         }
@@ -117,7 +120,40 @@ impl DrawService {
             rules: self.rules(),
         };
         filter.normalise();
+        self.check_region_rules_match(&filter, user_excludes)
+            .await?;
         Ok(filter)
+    }
+
+    /// Refuses, naming the field, a stratum whose region rule (the draw's and its own) admits
+    /// none of the experts under its specialties: a mistake in the request rather than a small
+    /// eligible set, and never a draw. Read at the pool's current version; the intent reads it
+    /// again at its own snapshot, where a stratum that shrank since is refused as too small.
+    async fn check_region_rules_match(
+        &self,
+        filter: &DrawFilter,
+        user_excludes: bool,
+    ) -> Result<(), DrawServiceError> {
+        let ruled = !filter.regions_exclude.is_empty()
+            || !filter.regions_require.is_empty()
+            || filter
+                .strata
+                .iter()
+                .any(|s| !s.regions_exclude.is_empty() || !s.regions_require.is_empty());
+        if !ruled {
+            return Ok(());
+        }
+        let mut tx = self.store.read().await?;
+        let candidates = self.pool_candidates(&mut tx).await?;
+        tx.rollback().await?;
+        match filter::region_misses(&candidates, filter)
+            .into_iter()
+            .enumerate()
+            .find_map(|(i, miss)| miss.map(|miss| (i, miss)))
+        {
+            Some((i, miss)) => Err(checks::region_miss(filter, i, miss, user_excludes)),
+            None => Ok(()),
+        }
     }
 
     pub(super) fn rules(&self) -> PoolRules {
@@ -199,7 +235,8 @@ impl DrawService {
             .collect();
         let mut strata = Vec::with_capacity(filter.strata.len());
         let mut members_by_stratum = Vec::with_capacity(filter.strata.len());
-        let spec_version = header.parent.as_ref().map_or(2, |link| link.spec_version);
+        // A root draw is v3; a linked draw keeps its family's version (spec §12).
+        let spec_version = header.parent.as_ref().map_or(3, |link| link.spec_version);
         // Spec §4: a v2 linked draw derives its tokens under its root's id, so the family's
         // tokens it excluded are comparable with its own.
         let token_domain = match &header.parent {
@@ -207,7 +244,7 @@ impl DrawService {
             _ => draw_id.as_str(),
         };
         let tokens = DrawToken::deriver(&self.keys, token_domain);
-        for (stratum, found) in filter.strata.iter().zip(eligibility) {
+        for (i, (stratum, found)) in filter.strata.iter().zip(eligibility).enumerate() {
             let mut pairs: Vec<(DrawToken, String)> = found
                 .eligible
                 .into_iter()
@@ -216,11 +253,22 @@ impl DrawService {
             pairs.sort_unstable_by_key(|a| a.0);
             let (tokens, members): (Vec<DrawToken>, Vec<String>) = pairs.into_iter().unzip();
             let set = EligibleSet::new(tokens).map_err(corrupt)?;
-            strata.push((
-                Stratum::new(stratum.prefixes.clone(), stratum.k, stratum.m)
-                    .map_err(|e| invalid("strata", e.to_string()))?,
-                set,
-            ));
+            let mut planned = Stratum::new(stratum.prefixes.clone(), stratum.k, stratum.m)
+                .map_err(|e| invalid("strata", e.to_string()))?;
+            // Spec §5: a v3 intent commits the rule the stratum applied, the draw's and its own
+            // as one (the request was refused if they share no region).
+            if spec_version >= 3 {
+                let rule = filter.stratum_regions(i).ok_or_else(|| {
+                    corrupt("a stratum's region rule shares no region with the draw's")
+                })?;
+                planned = planned
+                    .with_regions(StratumRegions {
+                        exclude: rule.exclude().to_vec(),
+                        require: rule.require().to_vec(),
+                    })
+                    .map_err(|e| invalid(format!("strata[{i}]"), e.to_string()))?;
+            }
+            strata.push((planned, set));
             members_by_stratum.push(members);
         }
         let filter_sha256 = filter.sha256().map_err(corrupt)?;

@@ -136,7 +136,7 @@ pub(crate) struct NewDraw {
 /// Per stratum, what the center may see: counts, never who.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct StratumSummary {
-    pub(crate) stratum: usize,
+    pub stratum: usize,
     pub(crate) specialty_prefixes: Vec<String>,
     pub(crate) k: u32,
     pub(crate) m: u32,
@@ -151,7 +151,7 @@ pub struct StratumSummary {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub(crate) struct SeatView {
     pub token: String,
-    pub(crate) stratum: usize,
+    pub stratum: usize,
     /// Position in the stratum's ranking: 0..k-1 were drawn, k.. are reserves.
     pub(crate) rank: u32,
     /// seated (awaiting confirmation), confirmed, replaced, or reserve (unused).
@@ -163,7 +163,7 @@ pub(crate) struct SeatView {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub(crate) struct StratumProgress {
-    pub(crate) stratum: usize,
+    pub stratum: usize,
     pub(crate) confirmed: u32,
     pub(crate) pending: u32,
     pub(crate) replaced: u32,
@@ -256,7 +256,7 @@ pub(crate) struct FrequencyReport {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub(crate) struct RecheckStratum {
-    pub(crate) stratum: usize,
+    pub stratum: usize,
     pub(crate) committed: u64,
     /// The sealed members re-derive exactly the committed tokens and Merkle root.
     pub(crate) members_match_committed_root: bool,

@@ -291,6 +291,8 @@ impl DrawService {
                 eligible_count: committed.eligible_count,
                 eligible_root: committed.eligible_root,
                 tokens: stratum_tokens(&stratum.tokens)?,
+                regions_exclude: committed.regions_exclude.clone(),
+                regions_require: committed.regions_require.clone(),
             });
             let ranked: Vec<DrawToken> = seats
                 .iter()
