@@ -436,6 +436,24 @@ mod tests {
         ));
     }
 
+    /// A filter as the server stored it before the statutory floor was committed (issue 15):
+    /// stored draws must still parse, keep their exact bytes (so their hash still matches the
+    /// intent's `filter_sha256`) and be applied with the rules they committed to.
+    const FILTER_BEFORE_THE_FLOOR: &str = r#"{"avoid_organisations":[{"credit_code":"91420100MA4K00001X","name":"某建设集团有限公司"}],"evaluation_minutes":240,"evaluation_start":1800000000000,"exclude_tokens":[{"draw_id":"0190f0a2-0000-7000-8000-000000000001","token":"abababababababababababababababababababababababababababababababab"}],"mode":"cross_site","regions_exclude":["4201"],"regions_require":["42"],"rules":{"age_limit_years":70,"avoidance_years":3,"frequency_cap":8,"frequency_window_days":30},"salt":"5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a","strata":[{"k":3,"m":2,"prefixes":["A01","A0201"]},{"k":2,"m":1,"prefixes":["C01"]}],"version":"sealdraw-filter-v1"}"#;
+
+    #[test]
+    fn a_filter_stored_before_the_floor_keeps_its_bytes_and_its_hash() {
+        let stored: DrawFilter = serde_json::from_str(FILTER_BEFORE_THE_FLOOR).unwrap();
+        assert_eq!(
+            stored.canonical_bytes().unwrap(),
+            FILTER_BEFORE_THE_FLOOR.as_bytes()
+        );
+        assert_eq!(
+            hex::encode(stored.sha256().unwrap()),
+            "483862d25ffd8949bb59b779b580224ad1c06a5b3d7e11180558c0736fade295"
+        );
+    }
+
     #[test]
     fn counts_name_reasons_per_stratum_and_equal_filters_hash_equally() {
         let mut f = filter();
