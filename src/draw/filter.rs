@@ -223,15 +223,16 @@ pub(crate) struct PoolFacts {
 }
 
 /// Whether a tie to an avoided organisation is a conflict at the evaluation date: a current
-/// employer or a relative's employer always is; a past employer is when the tie ended within
-/// `years` before the evaluation (or its end is unknown).
+/// employer or a relative's employer always is; a past employer, and a director's,
+/// supervisor's, shareholder's or actual controller's tie (政府采购法实施条例 §9), is while it
+/// holds and until `years` after it ended (or when its end is unknown).
 pub(crate) fn tie_is_conflict(
     relation: Relation,
     to_date: Option<&str>,
     evaluation_date: NaiveDate,
     years: i32,
 ) -> bool {
-    if relation != Relation::PastEmployer {
+    if matches!(relation, Relation::Employer | Relation::Relative) {
         return true;
     }
     let Some(ended) = to_date.and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()) else {
@@ -663,6 +664,23 @@ mod tests {
             strata: vec![floor(8, 3)],
         });
         assert_ne!(looser.sha256().unwrap(), f.sha256().unwrap());
+    }
+
+    #[test]
+    fn directors_supervisors_shareholders_and_controllers_conflict_while_tied_and_three_years_after()
+     {
+        let day = date("2027-03-15");
+        for relation in [
+            Relation::Director,
+            Relation::Supervisor,
+            Relation::Shareholder,
+            Relation::ActualController,
+        ] {
+            assert!(tie_is_conflict(relation, None, day, 3), "{relation}");
+            assert!(tie_is_conflict(relation, Some("2024-03-15"), day, 3));
+            assert!(!tie_is_conflict(relation, Some("2024-03-14"), day, 3));
+            assert!(tie_is_conflict(relation, Some("2024-03-14"), day, 4));
+        }
     }
 
     #[test]

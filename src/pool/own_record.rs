@@ -100,13 +100,14 @@ pub struct OwnRecord {
     pub leave: Vec<LeavePeriod>,
 }
 
-const OWNER_READABLE: [&str; 6] = [
+const OWNER_READABLE: [&str; 7] = [
     "name",
     "phone",
     "email",
     "employer",
     "employer_history",
     "relatives_employers",
+    "ties",
 ];
 
 impl PoolService {

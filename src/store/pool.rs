@@ -219,18 +219,30 @@ impl Tx {
             .await)?)
     }
 
-    /// Sets an expert's employer ties (declared relatives' employers are kept); `fresh`
-    /// records have none to delete.
+    /// Sets an expert's ties of the `replaced` relations to `ties` (ties of other relations are
+    /// kept); `fresh` records have none to delete.
     pub async fn replace_expert_organisations(
         &mut self,
         expert_id: &str,
+        replaced: &[Relation],
         ties: &[OrganisationTie<'_>],
         fresh: bool,
     ) -> Result<(), StoreError> {
-        if !fresh {
-            on_conn!(self, conn => sqlx::query(
-                "DELETE FROM expert_organisations WHERE expert_id = $1 AND relation <> 'relative'")
-                .bind(expert_id).execute(conn).await.map(|r| r.rows_affected()))?;
+        if !fresh && !replaced.is_empty() {
+            let sql = format!(
+                "DELETE FROM expert_organisations WHERE expert_id = $1 AND relation IN ({})",
+                (2..=replaced.len() + 1)
+                    .map(|n| format!("${n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            on_conn!(self, conn => {
+                let mut query = sqlx::query(&sql).bind(expert_id);
+                for relation in replaced {
+                    query = query.bind(*relation);
+                }
+                query.execute(conn).await.map(|r| r.rows_affected())
+            })?;
         }
         if ties.is_empty() {
             return Ok(());
