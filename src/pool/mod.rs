@@ -1,6 +1,7 @@
 //! The province's expert pool (一个库): expert records whose identities are sealed, import,
 //! demo data, role-specific views and the dual-controlled unseal workflow.
 
+pub(crate) mod change_request;
 pub(crate) mod demo;
 pub(crate) mod import;
 pub(crate) mod own_record;

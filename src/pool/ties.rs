@@ -52,6 +52,29 @@ impl Tie {
     }
 }
 
+/// Checks a list of ties; a problem names the entry (`[i].credit_code`, `[i].to`) under the
+/// caller's field.
+pub(crate) fn parse_entries(entries: &[TieEntry]) -> Result<Vec<Tie>, (String, String)> {
+    if entries.len() > MAX_TIES {
+        return Err((String::new(), format!("give at most {MAX_TIES} ties")));
+    }
+    entries
+        .iter()
+        .enumerate()
+        .map(|(i, entry)| {
+            let credit_code = CreditCode::parse(&entry.credit_code)
+                .map_err(|problem| (format!("[{i}].credit_code"), problem))?;
+            check_period(entry.from, entry.to).map_err(|problem| (format!("[{i}].to"), problem))?;
+            Ok(Tie {
+                kind: entry.kind,
+                credit_code,
+                from: entry.from,
+                to: entry.to,
+            })
+        })
+        .collect()
+}
+
 fn check_period(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<(), String> {
     match (from, to) {
         (Some(from), Some(to)) if from > to => Err("the tie ends before it starts".into()),
@@ -170,5 +193,24 @@ mod tests {
         assert!(backwards.unwrap_err().contains("ends before it starts"));
         assert!(parse_column(&format!("director:{}:1:2:3", code(1))).is_err());
         assert!(parse_column(&format!("director:{}:2020-13-01", code(1))).is_err());
+
+        let entry = |credit_code: &str, to: Option<NaiveDate>| TieEntry {
+            kind: TieKind::Director,
+            credit_code: credit_code.into(),
+            from: NaiveDate::from_ymd_opt(2020, 1, 1),
+            to,
+        };
+        let (field, _) = parse_entries(&[entry(&code(1), None), entry(&bad, None)]).unwrap_err();
+        assert_eq!(field, "[1].credit_code");
+        let (field, _) =
+            parse_entries(&[entry(&code(1), NaiveDate::from_ymd_opt(2019, 1, 1))]).unwrap_err();
+        assert_eq!(field, "[0].to");
+        let many = vec![entry(&code(1), None); MAX_TIES + 1];
+        assert_eq!(parse_entries(&many).unwrap_err().0, "");
+        let good = [entry(&code(1).to_lowercase(), None)];
+        assert_eq!(
+            parse_entries(&good).unwrap()[0].entry().credit_code,
+            code(1)
+        );
     }
 }
