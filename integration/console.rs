@@ -387,7 +387,7 @@ async fn an_admin_imports_with_line_errors_manages_accounts_and_reads_key_status
     let directory = tempfile::tempdir().unwrap();
     let bad = directory.path().join("experts.csv");
     let mut csv = crate::draws::pool_csv(&experts(2, "A0301"), 7);
-    csv.push_str("张三,110101199001011234,123,,某单位,bad,A0301,420100,2,10,1990,\n");
+    csv.push_str("张三,110101199001011234,123,,某单位,bad,A0301,420100,2,10,1990,,\n");
     std::fs::write(&bad, &csv).unwrap();
     browser.click(r#"nav a[data-route="admin/import"]"#).await;
     browser.fill("#import-file", bad.to_str().unwrap()).await;

@@ -212,7 +212,10 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/me/expert"),
     ("patch", "/api/v1/me/expert"),
     ("post", "/api/v1/me/expert/change-requests"),
-    ("post", "/api/v1/me/expert/change-requests/{request_id}/withdraw"),
+    (
+        "post",
+        "/api/v1/me/expert/change-requests/{request_id}/withdraw",
+    ),
     ("get", "/api/v1/change-requests"),
     ("get", "/api/v1/change-requests/{request_id}"),
     ("post", "/api/v1/change-requests/{request_id}/approve"),
