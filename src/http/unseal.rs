@@ -15,7 +15,7 @@ type Problem = super::problem::Problem;
 pub(crate) struct NewUnsealRequest {
     /// 1 to 10 expert ids.
     pub expert_ids: Vec<String>,
-    /// Any of name, id_number, phone, email, employer, employer_history.
+    /// Any of name, id_number, phone, email, employer, employer_history, ties.
     pub fields: Vec<String>,
     /// Why, in 10 to 500 characters; kept with the request, committed to in the audit log.
     pub reason: String,
