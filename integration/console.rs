@@ -387,7 +387,7 @@ async fn an_admin_imports_with_line_errors_manages_accounts_and_reads_key_status
     let directory = tempfile::tempdir().unwrap();
     let bad = directory.path().join("experts.csv");
     let mut csv = crate::draws::pool_csv(&experts(2, "A0301"), 7);
-    csv.push_str("张三,110101199001011234,123,,某单位,bad,A0301,420100,2,10,1990,\n");
+    csv.push_str("张三,110101199001011234,123,,某单位,bad,A0301,420100,2,10,1990,,\n");
     std::fs::write(&bad, &csv).unwrap();
     browser.click(r#"nav a[data-route="admin/import"]"#).await;
     browser.fill("#import-file", bad.to_str().unwrap()).await;
@@ -450,6 +450,183 @@ async fn an_admin_imports_with_line_errors_manages_accounts_and_reads_key_status
     assert!(shown.contains("intl2024"), "{shown}");
     browser.screenshot("admin-keys").await;
     assert_no_console_errors(&browser).await;
+}
+
+/// Sets a date input as a date picker would (typing into one depends on the locale).
+async fn pick_date(browser: &Browser, css: &str, day: &str) {
+    browser.wait_for(css).await;
+    browser
+        .execute(&format!(
+            "const e = document.querySelector('{css}'); e.value = '{day}'; e.dispatchEvent(new Event('input', {{ bubbles: true }}));"
+        ))
+        .await;
+}
+
+#[tokio::test]
+async fn an_expert_asks_to_change_employer_and_ties_and_an_admin_refuses_then_approves_in_the_console()
+ {
+    use crate::draws::{Expert, credit_code};
+    const BOARD: &str = "91420100MA4K00072";
+    const NEW_EMPLOYER: &str = "91420100MA4K00073";
+    let mut pool = experts(12, "A0301");
+    pool.push(Expert {
+        region: "420500",
+        ..Expert::plain("A0301")
+    });
+    let fx = DrawFixture::new(&pool).await;
+    let avoided = async |code: &str| {
+        let mut body =
+            fx.request(json!([{"specialty_prefixes": ["A03"], "count": 1, "reserves": 0}]));
+        body["avoid_organisations"] = json!([{"name": "投标人", "credit_code": credit_code(code)}]);
+        let created = fx.create_ok(&body).await;
+        created["strata"][0]["excluded"]["avoided_organisation"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let listed = fx
+        .app
+        .get_json("/api/v1/experts?region=420500", Some(&fx.admin))
+        .await;
+    let expert_id = listed["experts"][0]["expert_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let issued: serde_json::Value = fx
+        .app
+        .post(
+            &format!("/api/v1/experts/{expert_id}/login"),
+            Some(&fx.admin),
+            &json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let username = issued["username"].as_str().unwrap().to_owned();
+    let activated = fx
+        .app
+        .post(
+            "/api/v1/auth/activate",
+            None,
+            &json!({"username": username, "code": issued["activation_code"], "password": crate::helpers::PASSWORD}),
+        )
+        .await;
+    assert_eq!(activated.status(), reqwest::StatusCode::NO_CONTENT);
+
+    // The expert asks in the browser; a malformed code is marked before anything is sent.
+    let expert = Browser::start(&fx.app).await;
+    expert
+        .login(&fx.app, &account(&username, Role::Expert))
+        .await;
+    expert.open("/console/#/expert/record").await;
+    expert.wait_for("#change-form").await;
+    expert.click("#tie-add").await;
+    expert.select("#tie-kind-0", "supervisor").await;
+    expert.fill("#tie-code-0", &credit_code(BOARD)[..17]).await;
+    pick_date(&expert, "#tie-from-0", "2023-03-01").await;
+    expert.click("#change-submit").await;
+    expert.wait_for("#tie-code-0[aria-invalid=true]").await;
+    expert.fill("#tie-code-0", &credit_code(BOARD)).await;
+    expert.click("#change-submit").await;
+    expert
+        .wait_for("#change-requests [data-status=pending]")
+        .await;
+    expert.wait_for_text("#change-section", "待审核").await;
+    expert.screenshot("expert-change-request").await;
+    // Pending: not yet what draws see.
+    assert_eq!(avoided(BOARD).await, 0);
+
+    // The admin opens it (a logged read) and refuses it with a reason.
+    let admin_account = fx.app.create_account("console-admin", Role::Admin).await;
+    let admin = Browser::start(&fx.app).await;
+    admin.login(&fx.app, &admin_account).await;
+    admin.click(r#"nav a[data-route="admin/changes"]"#).await;
+    let pending = fx
+        .app
+        .get_json("/api/v1/change-requests?status=pending", Some(&fx.admin))
+        .await;
+    let first = pending[0]["request_id"].as_str().unwrap().to_owned();
+    admin.click(&format!("#change-open-{first}")).await;
+    admin
+        .wait_for_text("#change-detail", &credit_code(BOARD))
+        .await;
+    admin.fill("#change-refuse-reason", "太短").await;
+    admin.click("#change-refuse").await;
+    admin
+        .wait_for("#change-refuse-reason[aria-invalid=true]")
+        .await;
+    let reason = "任职文件与工商登记不一致，请补充材料";
+    admin.fill("#change-refuse-reason", reason).await;
+    admin.click("#change-refuse").await;
+    admin
+        .wait_for_text("#changes-list", "没有符合条件的申请")
+        .await;
+    assert_eq!(avoided(BOARD).await, 0);
+
+    // The expert reads why, and asks again with a new employer as well.
+    let reopen_record = async || {
+        expert
+            .click(r#"nav a[data-route="expert/invitations"]"#)
+            .await;
+        expert.wait_for("#invitations").await;
+        expert.click(r#"nav a[data-route="expert/record"]"#).await;
+    };
+    reopen_record().await;
+    expert.wait_for_text("#change-requests", reason).await;
+    expert.click("#tie-add").await;
+    expert.fill("#tie-code-0", &credit_code(BOARD)).await;
+    expert.click("#change-employer-toggle").await;
+    expert
+        .fill("#change-employer-name", "湖北某工程咨询有限公司")
+        .await;
+    expert
+        .fill("#change-employer-code", &credit_code(NEW_EMPLOYER))
+        .await;
+    pick_date(&expert, "#change-employer-since", "2026-01-05").await;
+    expert
+        .fill("#change-note", "任职文件已补交专家库管理处")
+        .await;
+    expert.click("#change-submit").await;
+    expert
+        .wait_for("#change-requests [data-status=pending]")
+        .await;
+
+    // Approved in the console, it is the record and what draws avoid.
+    admin.click(r#"nav a[data-route="admin/experts"]"#).await;
+    admin.click(r#"nav a[data-route="admin/changes"]"#).await;
+    let pending = fx
+        .app
+        .get_json("/api/v1/change-requests?status=pending", Some(&fx.admin))
+        .await;
+    let second = pending[0]["request_id"].as_str().unwrap().to_owned();
+    assert_ne!(first, second);
+    admin.click(&format!("#change-open-{second}")).await;
+    admin
+        .wait_for_text("#change-detail", &credit_code(NEW_EMPLOYER))
+        .await;
+    admin.screenshot("admin-change-request").await;
+    admin.click("#change-approve").await;
+    admin
+        .wait_for_text("#changes-list", "没有符合条件的申请")
+        .await;
+    assert_eq!(avoided(BOARD).await, 1);
+    assert_eq!(avoided(NEW_EMPLOYER).await, 1);
+    reopen_record().await;
+    expert
+        .wait_for_text("#current-ties", &credit_code(BOARD))
+        .await;
+    expert
+        .wait_for("#change-requests [data-status=approved]")
+        .await;
+    assert_eq!(
+        fx.app
+            .audit_entries_of("expert.change_request_opened")
+            .await
+            .len(),
+        2
+    );
+    assert_no_console_errors(&expert).await;
+    assert_no_console_errors(&admin).await;
 }
 
 #[tokio::test]

@@ -26,7 +26,7 @@ fn at(millis: i64) -> String {
 }
 
 /// The province's calendar day (UTC+8) of an instant.
-fn day_in_china(millis: i64) -> NaiveDate {
+pub fn day_in_china(millis: i64) -> NaiveDate {
     chrono::DateTime::from_timestamp_millis(millis + 8 * HOUR)
         .unwrap()
         .date_naive()
@@ -42,15 +42,15 @@ fn with(mut body: Value, key: &str, value: Value) -> Value {
     body
 }
 
-fn excluded(view: &Value, stratum: usize) -> BTreeMap<String, u64> {
+pub fn excluded(view: &Value, stratum: usize) -> BTreeMap<String, u64> {
     serde_json::from_value(view["strata"][stratum]["excluded"].clone()).unwrap()
 }
 
-fn counts(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
+pub fn counts(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
     pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
 }
 
-fn eligible(view: &Value, stratum: usize) -> u64 {
+pub fn eligible(view: &Value, stratum: usize) -> u64 {
     view["strata"][stratum]["eligible"].as_u64().unwrap()
 }
 
@@ -62,7 +62,7 @@ fn in_region(region: &'static str) -> Expert {
 }
 
 /// The ids of the experts registered in `region`, as an admin lists them.
-async fn expert_ids(fx: &DrawFixture, region: &str) -> Vec<String> {
+pub async fn expert_ids(fx: &DrawFixture, region: &str) -> Vec<String> {
     let response = fx
         .app
         .get(
@@ -111,7 +111,7 @@ async fn penalise(fx: &DrawFixture, admin: &str, id: &str, body: Value) {
 }
 
 /// Issues the expert a login, activates it and logs in: the expert's own bearer token.
-async fn expert_login(fx: &DrawFixture, expert_id: &str) -> String {
+pub async fn expert_login(fx: &DrawFixture, expert_id: &str) -> String {
     let issued = fx
         .app
         .post(
@@ -1024,7 +1024,7 @@ async fn only_centers_ask_for_draws_and_a_center_never_sees_another_centers_draw
 // ---------------------------------------------------------------------------------------------
 // 7. Bad input.
 
-async fn assert_client_error(response: reqwest::Response, field: Option<&str>, what: &str) {
+pub async fn assert_client_error(response: reqwest::Response, field: Option<&str>, what: &str) {
     let status = response.status();
     assert!(status.is_client_error(), "{what}: {status}");
     let problem = assert_problem(response, status).await;

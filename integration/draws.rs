@@ -8,7 +8,7 @@ use crate::helpers::*;
 use sealdraw::auth::Role;
 use sealdraw::pool::validate::{complete_credit_code, complete_id_number};
 
-const HEADER: &str = "name,id_number,phone,email,employer,employer_credit_code,specialties,region,title,years,birth_year,past_employers";
+const HEADER: &str = "name,id_number,phone,email,employer,employer_credit_code,specialties,region,title,years,birth_year,past_employers,ties";
 
 /// One synthetic expert for a test pool.
 #[derive(Clone)]
@@ -20,6 +20,12 @@ pub struct Expert {
     pub employer: String,
     /// `CODE17:from:to` entries.
     pub past: Vec<(String, &'static str, &'static str)>,
+    /// 中级, 副高级 or 正高级 (or 1-3).
+    pub title: &'static str,
+    pub years: u32,
+    /// Director, supervisor, shareholder or actual-controller ties: (kind, CODE17, from, to),
+    /// an empty date for one not known (an empty `to`: the tie holds).
+    pub ties: Vec<(&'static str, String, &'static str, &'static str)>,
 }
 
 impl Expert {
@@ -30,6 +36,9 @@ impl Expert {
             birth_year: 1975,
             employer: "91420100MA4K00001".into(),
             past: Vec::new(),
+            title: "正高级",
+            years: 10,
+            ties: Vec::new(),
         }
     }
 }
@@ -51,13 +60,21 @@ pub fn pool_csv(experts: &[Expert], seed: u32) -> String {
             .iter()
             .map(|(code, from, to)| format!("{}:{from}:{to}", credit_code(code)))
             .collect();
+        let ties: Vec<String> = e
+            .ties
+            .iter()
+            .map(|(kind, code, from, to)| format!("{kind}:{}:{from}:{to}", credit_code(code)))
+            .collect();
         text.push_str(&format!(
-            "专家{seed}-{i},{id_number},139{seed:02}{i:06},e{seed}x{i}@example.cn,某单位,{},{},{},正高级,10,{},{}\n",
+            "专家{seed}-{i},{id_number},139{seed:02}{i:06},e{seed}x{i}@example.cn,某单位,{},{},{},{},{},{},{},{}\n",
             credit_code(&e.employer),
             e.specialties,
             e.region,
+            e.title,
+            e.years,
             e.birth_year,
-            past.join(";")
+            past.join(";"),
+            ties.join(";")
         ));
     }
     text

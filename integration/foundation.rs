@@ -211,6 +211,15 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/auth/activate"),
     ("get", "/api/v1/me/expert"),
     ("patch", "/api/v1/me/expert"),
+    ("post", "/api/v1/me/expert/change-requests"),
+    (
+        "post",
+        "/api/v1/me/expert/change-requests/{request_id}/withdraw",
+    ),
+    ("get", "/api/v1/change-requests"),
+    ("get", "/api/v1/change-requests/{request_id}"),
+    ("post", "/api/v1/change-requests/{request_id}/approve"),
+    ("post", "/api/v1/change-requests/{request_id}/refuse"),
     ("post", "/api/v1/experts/{expert_id}/penalties"),
     ("post", "/api/v1/draws"),
     ("get", "/api/v1/draws"),
@@ -594,6 +603,7 @@ async fn too_large_header_blocks_and_too_slow_requests_are_answered_with_the_sec
 const QUERY_PARAMETERS: &[(&str, &[&str])] = &[
     ("/api/v1/audit/consistency", &["old", "new"]),
     ("/api/v1/draws", &["limit"]),
+    ("/api/v1/change-requests", &["status", "limit"]),
     ("/api/v1/reports/draw-frequency", &["days"]),
     (
         "/api/v1/experts",

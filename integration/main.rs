@@ -22,6 +22,7 @@ mod draw_integrity;
 mod draw_record;
 mod draw_rules;
 mod draws;
+mod eligibility;
 mod foundation;
 mod input;
 mod invitations;

@@ -165,6 +165,12 @@ pub struct DrawSettings {
     /// At most this many seats in the rolling window; 0 turns the cap off.
     pub frequency_cap: u32,
     pub frequency_window_days: i64,
+    /// 招标投标法 §37: at least this many years in the field. A stratum may ask for more, never
+    /// less.
+    pub min_years: u32,
+    /// 招标投标法 §37: at least this title rank (1 中级, 2 副高级, 3 正高级; the statute's
+    /// "senior title" is 2). A stratum may ask for more, never less.
+    pub min_title: u32,
 }
 
 impl Default for DrawSettings {
@@ -180,6 +186,8 @@ impl Default for DrawSettings {
             avoidance_years: 3,
             frequency_cap: 8,
             frequency_window_days: 30,
+            min_years: 8,
+            min_title: 2,
         }
     }
 }
@@ -802,6 +810,17 @@ impl DrawSettings {
         if !(1..=3660).contains(&self.frequency_window_days) {
             problems.push("draw.frequency_window_days must be from 1 to 3660".into());
         }
+        // The pool's own bounds (an import takes 0-70 years and titles 1-3): a floor outside
+        // them would exclude everyone or mean nothing.
+        if self.min_years > 70 {
+            problems.push("draw.min_years must be from 0 to 70".into());
+        }
+        if !(1..=3).contains(&self.min_title) {
+            problems.push(
+                "draw.min_title must be 1 (中级), 2 (副高级, the statute's senior title) or 3 (正高级)"
+                    .into(),
+            );
+        }
     }
 }
 
@@ -895,6 +914,23 @@ mod tests {
         assert!(err.contains("server.address"), "{err}");
         assert!(err.contains("argon2_memory_kib"), "{err}");
         assert!(err.contains("danger_metrics_on_public_address"), "{err}");
+    }
+
+    #[test]
+    fn the_statutory_floor_defaults_to_the_statute_and_stays_within_the_pools_bounds() {
+        let mut settings = Settings {
+            profile: Profile::Dev,
+            ..Settings::default()
+        };
+        assert_eq!((settings.draw.min_years, settings.draw.min_title), (8, 2));
+        settings.draw.min_years = 71;
+        settings.draw.min_title = 0;
+        let err = settings.validate().unwrap_err().to_string();
+        assert!(err.contains("draw.min_years"), "{err}");
+        assert!(err.contains("draw.min_title"), "{err}");
+        settings.draw.min_title = 4;
+        let err = settings.validate().unwrap_err().to_string();
+        assert!(err.contains("draw.min_title"), "{err}");
     }
 
     #[test]
@@ -1001,6 +1037,8 @@ mod tests {
             loaded.notify.answer_deadline_minutes,
             defaults.notify.answer_deadline_minutes
         );
+        assert_eq!(loaded.draw.min_years, defaults.draw.min_years);
+        assert_eq!(loaded.draw.min_title, defaults.draw.min_title);
         loaded.profile = Profile::Dev;
         loaded.validate().unwrap();
     }

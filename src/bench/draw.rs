@@ -33,7 +33,7 @@ use crate::crypto::{KeyRing, Rng};
 use crate::deps::Deps;
 use crate::draw::filter::{
     self, AvoidedOrganisation, DrawFilter, EvaluationMode, FILTER_VERSION, FilterStratum,
-    PoolFacts, PoolRules,
+    PoolFacts, PoolRules, Qualification,
 };
 use crate::draw::{
     Contribution, DrawPlan, DrawRequest, DrawToken, EligibleSet, ServerSecret, Stratum,
@@ -541,6 +541,11 @@ async fn in_process_floor(deps: &Deps, draws: u64) -> anyhow::Result<Floor> {
             avoidance_years: settings.avoidance_years,
             frequency_cap: 0,
             frequency_window_days: settings.frequency_window_days,
+            qualification: Some(Qualification {
+                min_years: settings.min_years,
+                min_title: settings.min_title,
+                strata: Vec::new(),
+            }),
         },
     };
     let evaluation_day = chrono::DateTime::from_timestamp_millis(filter.evaluation_start)

@@ -179,6 +179,55 @@ pub(crate) struct PoolRules {
     pub(crate) avoidance_years: i32,
     pub frequency_cap: u32,
     pub frequency_window_days: i64,
+    /// 招标投标法 §37's floor. Absent (not null) in filters made before it was applied, so a
+    /// stored filter keeps its bytes and its hash, and is applied with no floor, as committed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qualification: Option<Qualification>,
+}
+
+/// A floor of years in the field and title rank (1 中级, 2 副高级, 3 正高级).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Floor {
+    pub min_years: u32,
+    pub min_title: u32,
+}
+
+impl Floor {
+    /// The stricter of the two in each part.
+    pub(crate) fn tightest(self, other: Floor) -> Floor {
+        Floor {
+            min_years: self.min_years.max(other.min_years),
+            min_title: self.min_title.max(other.min_title),
+        }
+    }
+}
+
+/// The deployment's floor and, per stratum in request order, the floor in force for it (the
+/// deployment's, or tighter where the center asked).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Qualification {
+    pub min_years: u32,
+    pub min_title: u32,
+    pub strata: Vec<Floor>,
+}
+
+impl Qualification {
+    pub(crate) fn deployment(&self) -> Floor {
+        Floor {
+            min_years: self.min_years,
+            min_title: self.min_title,
+        }
+    }
+
+    /// The floor in force for stratum `index`: never below the deployment's, whatever the list
+    /// holds.
+    pub(crate) fn stratum(&self, index: usize) -> Floor {
+        self.strata
+            .get(index)
+            .map_or(self.deployment(), |floor| floor.tightest(self.deployment()))
+    }
 }
 
 /// Everything that decides who is eligible. Lists are sorted and deduplicated by
@@ -261,6 +310,10 @@ pub(crate) enum Exclusion {
     ExcludedByToken,
     Region,
     FrequencyCap,
+    /// Fewer years in the field than the stratum's floor (招标投标法 §37).
+    TooFewYears,
+    /// A title below the stratum's floor (招标投标法 §37).
+    TitleBelow,
 }
 
 impl Exclusion {
@@ -275,6 +328,8 @@ impl Exclusion {
             Self::ExcludedByToken => "excluded_by_token",
             Self::Region => "region",
             Self::FrequencyCap => "frequency_cap",
+            Self::TooFewYears => "too_few_years",
+            Self::TitleBelow => "title_below",
         }
     }
 }
@@ -286,6 +341,8 @@ pub(crate) struct Candidate {
     pub(crate) status: ExpertStatus,
     pub(crate) suspended_until: Option<Millis>,
     pub(crate) birth_year: i32,
+    pub(crate) title_level: i32,
+    pub(crate) years_in_field: i32,
     pub region_code: String,
     pub(crate) specialties: Vec<String>,
 }
@@ -301,15 +358,16 @@ pub(crate) struct PoolFacts {
 }
 
 /// Whether a tie to an avoided organisation is a conflict at the evaluation date: a current
-/// employer or a relative's employer always is; a past employer is when the tie ended within
-/// `years` before the evaluation (or its end is unknown).
+/// employer or a relative's employer always is; a past employer, and a director's,
+/// supervisor's, shareholder's or actual controller's tie (政府采购法实施条例 §9), is while it
+/// holds and until `years` after it ended (or when its end is unknown).
 pub(crate) fn tie_is_conflict(
     relation: Relation,
     to_date: Option<&str>,
     evaluation_date: NaiveDate,
     years: i32,
 ) -> bool {
-    if relation != Relation::PastEmployer {
+    if matches!(relation, Relation::Employer | Relation::Relative) {
         return true;
     }
     let Some(ended) = to_date.and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()) else {
@@ -379,6 +437,19 @@ pub(crate) fn first_exclusion(
     None
 }
 
+/// The statutory floor's verdict for one stratum: checked after every other rule, because it
+/// is the one rule that may differ between strata (each expert is still counted once per
+/// stratum, under the first rule that applies).
+pub(crate) fn below_floor(candidate: &Candidate, floor: Floor) -> Option<Exclusion> {
+    if i64::from(candidate.years_in_field) < i64::from(floor.min_years) {
+        Some(Exclusion::TooFewYears)
+    } else if i64::from(candidate.title_level) < i64::from(floor.min_title) {
+        Some(Exclusion::TitleBelow)
+    } else {
+        None
+    }
+}
+
 /// One stratum after the rules: eligible expert ids and exclusion counts by reason code.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct StratumEligibility {
@@ -405,16 +476,21 @@ pub(crate) fn apply(
     // for experts under some stratum's specialties.
     for candidate in candidates.values() {
         let mut shared = None;
-        for (stratum, out) in filter.strata.iter().zip(strata.iter_mut()) {
+        for (index, (stratum, out)) in filter.strata.iter().zip(strata.iter_mut()).enumerate() {
             if !stratum.covers(&candidate.specialties) {
                 continue;
             }
             let verdict = || first_exclusion(candidate, facts, filter, stratum, evaluation_year);
-            let exclusion = if stratum.has_own_regions() {
+            let ruled = if stratum.has_own_regions() {
                 verdict()
             } else {
                 *shared.get_or_insert_with(verdict)
             };
+            // The floor is the stratum's own, so it is checked per stratum after the rest.
+            let exclusion = ruled.or_else(|| {
+                let floor = filter.rules.qualification.as_ref()?.stratum(index);
+                below_floor(candidate, floor)
+            });
             out.matched += 1;
             match exclusion {
                 None => out.eligible.push(candidate.expert_id.clone()),
@@ -494,6 +570,7 @@ mod tests {
                 avoidance_years: 3,
                 frequency_cap: 0,
                 frequency_window_days: 30,
+                qualification: None,
             },
         }
     }
@@ -514,6 +591,8 @@ mod tests {
             status: ExpertStatus::Active,
             suspended_until: None,
             birth_year: 1970,
+            title_level: 3,
+            years_in_field: 20,
             region_code: "420102".into(),
             specialties: vec!["A0101".into()],
         }
@@ -617,6 +696,175 @@ mod tests {
             date("2028-02-29"),
             3
         ));
+    }
+
+    /// A filter as the server stored it before the statutory floor was committed (issue 15):
+    /// stored draws must still parse, keep their exact bytes (so their hash still matches the
+    /// intent's `filter_sha256`) and be applied with the rules they committed to.
+    const FILTER_BEFORE_THE_FLOOR: &str = r#"{"avoid_organisations":[{"credit_code":"91420100MA4K00001X","name":"某建设集团有限公司"}],"evaluation_minutes":240,"evaluation_start":1800000000000,"exclude_tokens":[{"draw_id":"0190f0a2-0000-7000-8000-000000000001","token":"abababababababababababababababababababababababababababababababab"}],"mode":"cross_site","regions_exclude":["4201"],"regions_require":["42"],"rules":{"age_limit_years":70,"avoidance_years":3,"frequency_cap":8,"frequency_window_days":30},"salt":"5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a","strata":[{"k":3,"m":2,"prefixes":["A01","A0201"]},{"k":2,"m":1,"prefixes":["C01"]}],"version":"sealdraw-filter-v1"}"#;
+
+    #[test]
+    fn a_filter_stored_before_the_floor_keeps_its_bytes_and_its_hash() {
+        let stored: DrawFilter = serde_json::from_str(FILTER_BEFORE_THE_FLOOR).unwrap();
+        assert_eq!(
+            stored.canonical_bytes().unwrap(),
+            FILTER_BEFORE_THE_FLOOR.as_bytes()
+        );
+        assert_eq!(
+            hex::encode(stored.sha256().unwrap()),
+            "483862d25ffd8949bb59b779b580224ad1c06a5b3d7e11180558c0736fade295"
+        );
+        // Applied as committed: no floor, so an expert below today's floor stays eligible.
+        assert_eq!(stored.rules.qualification, None);
+        let mut stored = stored;
+        stored.regions_exclude.clear();
+        stored.regions_require.clear();
+        let junior = Candidate {
+            title_level: 1,
+            years_in_field: 2,
+            ..candidate("j")
+        };
+        let candidates = HashMap::from([("j".to_owned(), junior)]);
+        let strata = apply(&candidates, &PoolFacts::default(), &stored, 2027);
+        assert_eq!(strata[0].eligible, ["j"]);
+    }
+
+    fn floor(min_years: u32, min_title: u32) -> Floor {
+        Floor {
+            min_years,
+            min_title,
+        }
+    }
+
+    #[test]
+    fn the_floor_excludes_too_few_years_before_a_low_title_and_each_stratum_its_own() {
+        assert_eq!(below_floor(&candidate("ok"), floor(8, 2)), None);
+        let seven_years = Candidate {
+            years_in_field: 7,
+            ..candidate("y")
+        };
+        assert_eq!(
+            below_floor(&seven_years, floor(8, 2)),
+            Some(Exclusion::TooFewYears)
+        );
+        assert_eq!(below_floor(&seven_years, floor(7, 2)), None);
+        let intermediate = Candidate {
+            title_level: 1,
+            ..candidate("t")
+        };
+        assert_eq!(
+            below_floor(&intermediate, floor(8, 2)),
+            Some(Exclusion::TitleBelow)
+        );
+        let both = Candidate {
+            title_level: 1,
+            years_in_field: 3,
+            ..candidate("b")
+        };
+        assert_eq!(
+            below_floor(&both, floor(8, 2)),
+            Some(Exclusion::TooFewYears)
+        );
+
+        // Two strata over the same specialties: the second asks 正高级 and 15 years.
+        let mut f = filter();
+        f.strata.push(f.strata[0].clone());
+        f.rules.qualification = Some(Qualification {
+            min_years: 8,
+            min_title: 2,
+            strata: vec![floor(8, 2), floor(15, 3)],
+        });
+        let mut candidates = HashMap::new();
+        for (id, title, years) in [
+            ("senior", 3, 20),
+            ("associate", 2, 20),
+            ("young", 3, 10),
+            ("junior", 1, 20),
+            ("new", 2, 5),
+        ] {
+            let c = Candidate {
+                title_level: title,
+                years_in_field: years,
+                ..candidate(id)
+            };
+            candidates.insert(id.to_owned(), c);
+        }
+        // An exclusion common to every stratum is counted first.
+        let facts = PoolFacts {
+            on_leave: HashSet::from(["new".to_owned()]),
+            ..PoolFacts::default()
+        };
+        let strata = apply(&candidates, &facts, &f, 2027);
+        let mut first = strata[0].eligible.clone();
+        first.sort();
+        assert_eq!(first, ["associate", "senior", "young"]);
+        assert_eq!(
+            strata[0].excluded,
+            BTreeMap::from([("on_leave", 1), ("title_below", 1)])
+        );
+        assert_eq!(strata[1].eligible, ["senior"]);
+        assert_eq!(
+            strata[1].excluded,
+            BTreeMap::from([("on_leave", 1), ("title_below", 2), ("too_few_years", 1)])
+        );
+        assert_eq!(strata[1].matched, 5);
+    }
+
+    #[test]
+    fn a_stratum_floor_is_never_below_the_deployments_and_a_missing_one_is_the_deployments() {
+        let rules = Qualification {
+            min_years: 8,
+            min_title: 2,
+            strata: vec![floor(5, 3), floor(12, 1)],
+        };
+        assert_eq!(rules.stratum(0), floor(8, 3));
+        assert_eq!(rules.stratum(1), floor(12, 2));
+        assert_eq!(rules.stratum(2), floor(8, 2));
+    }
+
+    #[test]
+    fn the_floor_is_committed_in_the_filters_bytes_and_changes_its_hash() {
+        let mut f = filter();
+        let before = f.canonical_bytes().unwrap();
+        assert!(!String::from_utf8_lossy(&before).contains("qualification"));
+        f.rules.qualification = Some(Qualification {
+            min_years: 8,
+            min_title: 2,
+            strata: vec![floor(10, 3)],
+        });
+        let text = String::from_utf8(f.canonical_bytes().unwrap()).unwrap();
+        assert!(
+            text.contains(
+                r#""qualification":{"min_title":2,"min_years":8,"strata":[{"min_title":3,"min_years":10}]}"#
+            ),
+            "{text}"
+        );
+        let parsed: DrawFilter = serde_json::from_str(&text).unwrap();
+        assert_eq!(parsed, f);
+        let mut looser = f.clone();
+        looser.rules.qualification = Some(Qualification {
+            min_years: 8,
+            min_title: 2,
+            strata: vec![floor(8, 3)],
+        });
+        assert_ne!(looser.sha256().unwrap(), f.sha256().unwrap());
+    }
+
+    #[test]
+    fn directors_supervisors_shareholders_and_controllers_conflict_while_tied_and_three_years_after()
+     {
+        let day = date("2027-03-15");
+        for relation in [
+            Relation::Director,
+            Relation::Supervisor,
+            Relation::Shareholder,
+            Relation::ActualController,
+        ] {
+            assert!(tie_is_conflict(relation, None, day, 3), "{relation}");
+            assert!(tie_is_conflict(relation, Some("2024-03-15"), day, 3));
+            assert!(!tie_is_conflict(relation, Some("2024-03-14"), day, 3));
+            assert!(tie_is_conflict(relation, Some("2024-03-14"), day, 4));
+        }
     }
 
     #[test]

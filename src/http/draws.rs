@@ -11,6 +11,7 @@ use crate::draw::filter::{AvoidedOrganisation, EvaluationMode, ExcludedToken, Fi
 use crate::draw::published::AnyRecord;
 use crate::draw::service::{
     CreatedDraw, DrawView, FrequencyReport, NewDraw, RecheckReport, ReplacementOutcome,
+    RequestedFloor,
 };
 
 type Problem = super::problem::Problem;
@@ -38,6 +39,14 @@ pub(crate) struct StratumBody {
     #[serde(default)]
     #[schema(example = json!(["4206"]))]
     pub regions_require: Vec<String>,
+    /// Years in the field this stratum requires (招标投标法 §37); at least the deployment's
+    /// `draw.min_years` (8), which applies when absent.
+    #[serde(default)]
+    pub min_years: Option<u32>,
+    /// Title rank this stratum requires: 1 中级, 2 副高级, 3 正高级; at least the deployment's
+    /// `draw.min_title` (2), which applies when absent.
+    #[serde(default)]
+    pub min_title: Option<u32>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -136,6 +145,14 @@ pub(crate) async fn create(
         evaluation_minutes: body.evaluation_minutes,
         mode: body.mode,
         project_region: body.project_region,
+        stratum_floors: body
+            .strata
+            .iter()
+            .map(|s| RequestedFloor {
+                min_years: s.min_years,
+                min_title: s.min_title,
+            })
+            .collect(),
         strata: body
             .strata
             .into_iter()

@@ -7,8 +7,9 @@
 //! and cannot miss a route.
 
 pub(crate) mod accounts;
-pub mod audit;
-pub mod draws;
+pub(crate) mod audit;
+pub(crate) mod change_requests;
+pub(crate) mod draws;
 pub(crate) mod experts;
 pub(crate) mod extract;
 pub(crate) mod health;
@@ -123,6 +124,12 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
         .service(own_record::activate)
         .service(own_record::own_record)
         .service(own_record::update_own_record)
+        .service(change_requests::create)
+        .service(change_requests::withdraw)
+        .service(change_requests::list)
+        .service(change_requests::open)
+        .service(change_requests::approve)
+        .service(change_requests::refuse)
         .service(experts::record_penalty)
         .service(draws::create)
         .service(draws::list)

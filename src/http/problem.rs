@@ -215,6 +215,20 @@ impl From<crate::pool::own_record::OwnRecordError> for ApiError {
     }
 }
 
+impl From<crate::pool::change_request::ChangeRequestError> for ApiError {
+    fn from(error: crate::pool::change_request::ChangeRequestError) -> Self {
+        use crate::pool::change_request::ChangeRequestError::*;
+        match error {
+            Invalid { field, problem } => Self::bad_request(field, problem),
+            NotLinked => Self::not_found("this account is not linked to an expert record"),
+            NotFound => Self::not_found("no such change request"),
+            AlreadyPending => Self::conflict("change-request-pending", error.to_string()),
+            AlreadySettled => Self::conflict("already-decided", error.to_string()),
+            Pool(e) => e.into(),
+        }
+    }
+}
+
 impl From<crate::draw::service::DrawServiceError> for ApiError {
     fn from(error: crate::draw::service::DrawServiceError) -> Self {
         use crate::draw::service::DrawServiceError::*;

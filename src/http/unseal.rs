@@ -14,9 +14,9 @@ type Problem = super::problem::Problem;
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewUnsealRequest {
     /// 1 to 10 expert ids.
-    pub(crate) expert_ids: Vec<String>,
-    /// Any of name, id_number, phone, email, employer, employer_history.
-    pub(crate) fields: Vec<String>,
+    pub expert_ids: Vec<String>,
+    /// Any of name, id_number, phone, email, employer, employer_history, ties.
+    pub fields: Vec<String>,
     /// Why, in 10 to 500 characters; kept with the request, committed to in the audit log.
     pub(crate) reason: String,
     /// How long after approval the requester may read (1 to 1440 minutes).

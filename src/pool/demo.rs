@@ -3,7 +3,9 @@
 //! towards Wuhan, and specialties from the bundled sample classification. Every value comes from
 //! the injected generator, so a seed reproduces a pool exactly. None of it is real.
 
+use super::TieKind;
 use super::import::{ExpertInput, PastEmployer};
+use super::ties::Tie;
 use super::validate::{
     CreditCode, IdNumber, Phone, complete_credit_code, complete_id_number, hubei_regions,
 };
@@ -145,6 +147,24 @@ pub(crate) fn generate(
         } else {
             Vec::new()
         };
+        // About one in eight sits on a board, holds shares or controls a firm (800–999); half
+        // of those ties have ended.
+        let ties = if draws.below(8)? == 0 {
+            let kind = TieKind::ALL[draws.below(TieKind::ALL.len() as u32)? as usize];
+            let from_year = 2012 + draws.below(8)? as i32;
+            let to_year = 2021 + draws.below(4)? as i32;
+            let ended = draws.below(2)? == 0;
+            vec![Tie {
+                kind,
+                credit_code: demo_credit_code(region, 800 + (serial % 200))?,
+                from: chrono::NaiveDate::from_ymd_opt(from_year, 1, 1),
+                to: ended
+                    .then(|| chrono::NaiveDate::from_ymd_opt(to_year, 12, 31))
+                    .flatten(),
+            }]
+        } else {
+            Vec::new()
+        };
         experts.push(ExpertInput {
             name: name.into(),
             email: Some(format!("expert{serial}@demo.sealdraw.invalid").into()),
@@ -154,17 +174,25 @@ pub(crate) fn generate(
             employer_credit_code: employer_code,
             specialties,
             region_code: region.to_owned(),
-            title_level: 1 + draws.below(3)? as i32,
-            years_in_field: 3 + draws.below(30)? as i32,
+            // Pools admit experts who meet 招标投标法 §37; a few admitted under older rules
+            // (中级, or fewer than 8 years) show the floor at work.
+            title_level: match draws.below(10)? {
+                0 => 1,
+                1..=6 => 2,
+                _ => 3,
+            },
+            years_in_field: 5 + draws.below(30)? as i32,
             birth_year,
             past_employers,
+            ties: Some(ties),
         });
     }
     Ok(experts)
 }
 
-/// The credit code the generator gives employers: region and serial (0–399 current
-/// employers, 400–799 past employers), e.g. for choosing avoided organisations that match.
+/// The credit code the generator gives organisations: region and serial (0–399 current
+/// employers, 400–799 past employers, 800–999 boards, shareholdings and control), e.g. for
+/// choosing avoided organisations that match.
 pub(crate) fn demo_credit_code(
     region: &str,
     serial: usize,
@@ -202,6 +230,19 @@ mod tests {
             assert!(IdNumber::parse(a.id_number.normalised()).is_ok());
             assert!(!a.specialties.is_empty());
         }
+        let tied = first
+            .iter()
+            .filter(|e| e.ties.as_ref().is_some_and(|ties| !ties.is_empty()))
+            .count();
+        assert!(
+            tied > 30 && tied < 100,
+            "about one in eight is tied: {tied}"
+        );
+        let qualified = first
+            .iter()
+            .filter(|e| e.title_level >= 2 && e.years_in_field >= 8)
+            .count();
+        assert!(qualified > 350, "most meet 招标投标法 §37: {qualified}");
         let wuhan = first.iter().filter(|e| e.region_code == "420100").count();
         assert!(
             wuhan > 100 && wuhan < 260,

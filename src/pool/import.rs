@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
+use super::ties::{self, Tie};
 use super::validate::{CreditCode, IdNumber, Phone, parse_email, parse_region, parse_specialty};
 use crate::text::{BoundedText, Lines, TextProblem};
 
@@ -24,7 +25,7 @@ pub(crate) const REQUIRED_COLUMNS: [&str; 11] = [
     "years",
     "birth_year",
 ];
-pub(crate) const OPTIONAL_COLUMNS: [&str; 1] = ["past_employers"];
+pub(crate) const OPTIONAL_COLUMNS: [&str; 2] = ["past_employers", "ties"];
 pub(crate) const MAX_IMPORT_ROWS: usize = 200_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -51,10 +52,13 @@ pub(crate) struct ExpertInput {
     pub(crate) employer_credit_code: CreditCode,
     pub(crate) specialties: Vec<String>,
     pub region_code: String,
-    pub(crate) title_level: i32,
-    pub(crate) years_in_field: i32,
-    pub(crate) birth_year: i32,
-    pub(crate) past_employers: Vec<PastEmployer>,
+    pub title_level: i32,
+    pub years_in_field: i32,
+    pub birth_year: i32,
+    pub past_employers: Vec<PastEmployer>,
+    /// Director, supervisor, shareholder and actual-controller ties; `None` when the file has
+    /// no `ties` column, which leaves a re-imported person's ties as they are.
+    pub(crate) ties: Option<Vec<Tie>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -327,6 +331,11 @@ fn validate_row(
         "past_employers",
         past.as_ref().map(|_| ()).map_err(Clone::clone),
     );
+    let ties = row
+        .contains_key("ties")
+        .then(|| ties::parse_column(value("ties")))
+        .transpose();
+    check("ties", ties.as_ref().map(|_| ()).map_err(Clone::clone));
 
     match (
         id_number,
@@ -339,6 +348,7 @@ fn validate_row(
         years,
         birth_year,
         past,
+        ties,
     ) {
         (
             Ok(id_number),
@@ -351,6 +361,7 @@ fn validate_row(
             Ok(years),
             Ok(birth_year),
             Ok(past),
+            Ok(ties),
         ) if problems.is_empty() => Ok(ExpertInput {
             name: Zeroizing::new(name.to_owned()),
             id_number,
@@ -364,6 +375,7 @@ fn validate_row(
             years_in_field: years,
             birth_year,
             past_employers: past,
+            ties,
         }),
         _ => Err(problems),
     }
@@ -560,6 +572,44 @@ mod tests {
         let problems = parse_file(&latin1, Format::Csv, &known()).err().unwrap();
         assert_eq!(problems[0].line, 2);
         assert!(problems[0].problem.contains("UTF-8"));
+    }
+
+    #[test]
+    fn the_ties_column_is_optional_and_an_unknown_kind_or_bad_code_is_named() {
+        let experts = parse(&format!("{HEADER}\n{}\n", row(1))).ok().unwrap();
+        assert!(
+            experts[0].ties.is_none(),
+            "no column: ties are left as they are"
+        );
+        let director = complete_credit_code("91420100MA4K00007").unwrap();
+        let with_ties = format!(
+            "{HEADER},ties\n{},director:{director}:2018-01-01\n{},\n",
+            row(1),
+            row(2)
+        );
+        let experts = parse(&with_ties).ok().unwrap();
+        let ties = experts[0].ties.as_ref().unwrap();
+        assert_eq!(ties.len(), 1);
+        assert_eq!(ties[0].kind, crate::pool::TieKind::Director);
+        assert_eq!(ties[0].to, None);
+        assert!(
+            experts[1].ties.as_ref().unwrap().is_empty(),
+            "an empty cell clears them"
+        );
+
+        let bad = format!(
+            "{HEADER},ties\n{},partner:{director}\n{},director:91420100MA4K000070\n",
+            row(1),
+            row(2)
+        );
+        let problems = parse(&bad).err().unwrap();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems.iter().all(|p| p.field.as_deref() == Some("ties")));
+        assert!(
+            problems[0].problem.contains("not a kind of tie"),
+            "{problems:?}"
+        );
+        assert_eq!((problems[0].line, problems[1].line), (2, 3));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::change_request::{ChangeRequestError, OpenedChangeRequest};
 use super::service::{PoolError, PoolService, field_context};
 use super::validate::{CreditCode, Phone, parse_email};
 use crate::audit::{self, Actor, AuditEntry};
@@ -96,17 +97,21 @@ pub(crate) struct OwnRecord {
     pub(crate) status: ExpertStatus,
     /// The sealed fields, opened for their owner.
     #[schema(value_type = Object)]
-    pub(crate) identity: BTreeMap<String, String>,
-    pub(crate) leave: Vec<LeavePeriod>,
+    pub identity: BTreeMap<String, String>,
+    pub leave: Vec<LeavePeriod>,
+    /// The latest requests to change the employer or ties (newest first), with what each
+    /// asked for; the record above holds only what was approved.
+    pub(crate) change_requests: Vec<OpenedChangeRequest>,
 }
 
-const OWNER_READABLE: [&str; 6] = [
+const OWNER_READABLE: [&str; 7] = [
     "name",
     "phone",
     "email",
     "employer",
     "employer_history",
     "relatives_employers",
+    "ties",
 ];
 
 impl PoolService {
@@ -168,6 +173,13 @@ impl PoolService {
                 to: day_of(to - 1),
             })
             .collect();
+        let change_requests = self
+            .own_change_requests(&mut tx, &expert_id)
+            .await
+            .map_err(|error| match error {
+                ChangeRequestError::Pool(error) => OwnRecordError::Pool(error),
+                _ => OwnRecordError::NotLinked,
+            })?;
         audit::append(
             &mut tx,
             &AuditEntry::new("expert.own_record_viewed", now, Actor::of(owner)),
@@ -181,6 +193,7 @@ impl PoolService {
             status: row.status,
             identity,
             leave,
+            change_requests,
         })
     }
 

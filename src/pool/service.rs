@@ -13,6 +13,8 @@ use zeroize::Zeroizing;
 
 use super::import::ExpertInput;
 use super::own_record::ExpertStatus;
+use super::ties::Tie;
+use super::{Relation, TieKind};
 use crate::audit::{self, Actor, AuditEntry};
 use crate::clock::SharedClock;
 use crate::crypto::seal::{SealError, SealingKey};
@@ -22,13 +24,14 @@ use crate::store::pool::{ExpertRow, NewExpert, OrganisationTie};
 use crate::store::{Store, StoreError, Tx};
 
 /// The fields that only an approved unseal can read.
-pub(crate) const SEALED_FIELDS: [&str; 6] = [
+pub(crate) const SEALED_FIELDS: [&str; 7] = [
     "name",
     "id_number",
     "phone",
     "email",
     "employer",
     "employer_history",
+    "ties",
 ];
 
 const DATA_KEY_ID: &str = "record-1";
@@ -400,9 +403,52 @@ impl PoolService {
             from_date: Some(from.clone()),
             to_date: Some(to.clone()),
         }));
-        tx.replace_expert_organisations(&expert_id, &ties, is_new)
+        let mut replaced = vec![super::Relation::Employer, super::Relation::PastEmployer];
+        let declared = expert
+            .ties
+            .as_deref()
+            .map(|declared| self.tie_rows(declared))
+            .unwrap_or_default();
+        if expert.ties.is_some() {
+            replaced.extend(TieKind::ALL.map(TieKind::relation));
+            ties.extend(declared.iter().map(TieRow::as_tie));
+        }
+        tx.replace_expert_organisations(&expert_id, &replaced, &ties, is_new)
             .await?;
         Ok(is_new)
+    }
+
+    /// Ties as the avoidance rule matches them: the blind index of each credit code.
+    pub(super) fn tie_rows(&self, ties: &[Tie]) -> Vec<TieRow> {
+        ties.iter()
+            .map(|tie| TieRow {
+                org_index: self
+                    .keys
+                    .blind_index("credit_code", tie.credit_code.as_str()),
+                relation: tie.kind.relation(),
+                from_date: tie.from.map(|day| day.to_string()),
+                to_date: tie.to.map(|day| day.to_string()),
+            })
+            .collect()
+    }
+}
+
+/// One tie's stored row, owned, for [`OrganisationTie`] to borrow.
+pub(super) struct TieRow {
+    pub(super) org_index: [u8; 32],
+    pub(super) relation: Relation,
+    pub(super) from_date: Option<String>,
+    pub(super) to_date: Option<String>,
+}
+
+impl TieRow {
+    pub(super) fn as_tie(&self) -> OrganisationTie<'_> {
+        OrganisationTie {
+            org_index: &self.org_index,
+            relation: self.relation,
+            from_date: self.from_date.clone(),
+            to_date: self.to_date.clone(),
+        }
     }
 }
 
@@ -431,6 +477,9 @@ fn sealed_values(expert: &ExpertInput) -> Vec<(&'static str, Zeroizing<String>)>
     ];
     if let Some(email) = &expert.email {
         values.push(("email", email.clone()));
+    }
+    if let Some(ties) = &expert.ties {
+        values.push(("ties", Zeroizing::new(super::ties::sealed_text(ties))));
     }
     values
 }

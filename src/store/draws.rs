@@ -11,9 +11,11 @@ use crate::pool::own_record::ExpertStatus;
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct CandidateRow {
     pub id: String,
-    pub(crate) status: ExpertStatus,
-    pub(crate) suspended_until: Option<i64>,
-    pub(crate) birth_year: i32,
+    pub status: ExpertStatus,
+    pub suspended_until: Option<i64>,
+    pub birth_year: i32,
+    pub title_level: i32,
+    pub years_in_field: i32,
     pub region_code: String,
     pub code: String,
 }
@@ -151,7 +153,8 @@ impl Tx {
     /// Every (expert, specialty) pair of the pool, for the in-memory copy draws filter over.
     pub(crate) async fn all_draw_candidates(&mut self) -> Result<Vec<CandidateRow>, StoreError> {
         Ok(on_conn!(self, conn => sqlx::query_as::<_, CandidateRow>(
-            "SELECT e.id, e.status, e.suspended_until, e.birth_year, e.region_code, s.code \
+            "SELECT e.id, e.status, e.suspended_until, e.birth_year, e.title_level, e.years_in_field, \
+             e.region_code, s.code \
              FROM expert_specialties s JOIN experts e ON e.id = s.expert_id")
             .fetch_all(conn)
             .await)?)

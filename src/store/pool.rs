@@ -3,6 +3,7 @@
 use super::{StoreError, Tx, on_conn};
 use crate::clock::Millis;
 use crate::pool::Relation;
+use crate::pool::change_request::ChangeStatus;
 use crate::pool::own_record::ExpertStatus;
 use crate::pool::unseal::UnsealStatus;
 
@@ -221,18 +222,30 @@ impl Tx {
             .await)?)
     }
 
-    /// Sets an expert's employer ties (declared relatives' employers are kept); `fresh`
-    /// records have none to delete.
+    /// Sets an expert's ties of the `replaced` relations to `ties` (ties of other relations are
+    /// kept); `fresh` records have none to delete.
     pub(crate) async fn replace_expert_organisations(
         &mut self,
         expert_id: &str,
+        replaced: &[Relation],
         ties: &[OrganisationTie<'_>],
         fresh: bool,
     ) -> Result<(), StoreError> {
-        if !fresh {
-            on_conn!(self, conn => sqlx::query(
-                "DELETE FROM expert_organisations WHERE expert_id = $1 AND relation <> 'relative'")
-                .bind(expert_id).execute(conn).await.map(|r| r.rows_affected()))?;
+        if !fresh && !replaced.is_empty() {
+            let sql = format!(
+                "DELETE FROM expert_organisations WHERE expert_id = $1 AND relation IN ({})",
+                (2..=replaced.len() + 1)
+                    .map(|n| format!("${n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            on_conn!(self, conn => {
+                let mut query = sqlx::query(&sql).bind(expert_id);
+                for relation in replaced {
+                    query = query.bind(*relation);
+                }
+                query.execute(conn).await.map(|r| r.rows_affected())
+            })?;
         }
         if ties.is_empty() {
             return Ok(());
@@ -764,5 +777,141 @@ impl Tx {
             .await
             .map(|r| r.rows_affected()))?;
         Ok(updated == 1)
+    }
+}
+
+/// An expert's request to change their employer or ties (`pool::change_request`).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ChangeRequestRow {
+    pub id: String,
+    pub expert_id: String,
+    pub requested_by: String,
+    /// JSON: what would change, without values.
+    pub parts: String,
+    /// The requested values, sealed under the record's data key.
+    pub sealed_values: Vec<u8>,
+    pub status: ChangeStatus,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<i64>,
+    pub decision_reason: Option<String>,
+    pub created_at: i64,
+}
+
+const CHANGE_COLUMNS: &str = "id, expert_id, requested_by, parts, sealed_values, status, \
+     decided_by, decided_at, decision_reason, created_at";
+
+impl Tx {
+    /// Stores a pending request; [`StoreError::Conflict`] if the expert already has one.
+    pub async fn insert_change_request(
+        &mut self,
+        row: &ChangeRequestRow,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO expert_change_requests (id, expert_id, requested_by, parts, sealed_values, \
+             status, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6)")
+            .bind(&row.id)
+            .bind(&row.expert_id)
+            .bind(&row.requested_by)
+            .bind(&row.parts)
+            .bind(row.sealed_values.as_slice())
+            .bind(row.created_at)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))
+        .map_err(super::conflict_as("change request"))?;
+        Ok(())
+    }
+
+    pub async fn change_request(
+        &mut self,
+        id: &str,
+    ) -> Result<Option<ChangeRequestRow>, StoreError> {
+        let sql = format!("SELECT {CHANGE_COLUMNS} FROM expert_change_requests WHERE id = $1");
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, ChangeRequestRow>(&sql)
+            .bind(id)
+            .fetch_optional(conn)
+            .await)?,
+        )
+    }
+
+    /// Requests newest first, of one status or all.
+    pub async fn change_requests(
+        &mut self,
+        status: Option<ChangeStatus>,
+        limit: i64,
+    ) -> Result<Vec<ChangeRequestRow>, StoreError> {
+        let sql = format!(
+            "SELECT {CHANGE_COLUMNS} FROM expert_change_requests WHERE ($1 IS NULL OR status = $1) \
+             ORDER BY created_at DESC, id DESC LIMIT $2"
+        );
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, ChangeRequestRow>(&sql)
+            .bind(status)
+            .bind(limit)
+            .fetch_all(conn)
+            .await)?,
+        )
+    }
+
+    /// One expert's requests, newest first.
+    pub async fn expert_change_requests(
+        &mut self,
+        expert_id: &str,
+        limit: i64,
+    ) -> Result<Vec<ChangeRequestRow>, StoreError> {
+        let sql = format!(
+            "SELECT {CHANGE_COLUMNS} FROM expert_change_requests WHERE expert_id = $1 \
+             ORDER BY created_at DESC, id DESC LIMIT $2"
+        );
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, ChangeRequestRow>(&sql)
+            .bind(expert_id)
+            .bind(limit)
+            .fetch_all(conn)
+            .await)?,
+        )
+    }
+
+    /// Settles a pending request; false if it was no longer pending (settled by someone else
+    /// meanwhile), so a request is settled exactly once.
+    pub async fn settle_change_request(
+        &mut self,
+        id: &str,
+        status: ChangeStatus,
+        decided_by: &str,
+        now: Millis,
+        reason: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let updated = on_conn!(self, conn => sqlx::query(
+            "UPDATE expert_change_requests SET status = $2, decided_by = $3, decided_at = $4, \
+             decision_reason = $5 WHERE id = $1 AND status = 'pending'")
+            .bind(id)
+            .bind(status)
+            .bind(decided_by)
+            .bind(now)
+            .bind(reason)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(updated == 1)
+    }
+
+    /// The current employer becomes a past one, its tie ending on `last_day` (ISO date): the
+    /// rows keep their blind index, so nothing is decrypted to move them.
+    pub async fn end_current_employment(
+        &mut self,
+        expert_id: &str,
+        last_day: &str,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "UPDATE expert_organisations SET relation = 'past_employer', to_date = $2 \
+             WHERE expert_id = $1 AND relation = 'employer'")
+            .bind(expert_id)
+            .bind(last_day)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
     }
 }

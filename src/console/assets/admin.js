@@ -1,14 +1,16 @@
 // Administrator screens: importing the pool (with every bad line listed), expert logins,
-// accounts, and which keys are in force.
+// experts' requests to change their employer and ties, accounts, and which keys are in force.
 //
 // Ids for tests: #import-file, #import-submit, #import-result, #import-problems; experts:
 // #experts-region, #experts-specialty, #experts-search, #issue-login-<expert id>, #issued-login;
 // accounts: #account-username, #account-role, #account-password, #account-center,
 // #account-region, #account-create, #account-created, buttons #disable-<username>,
-// #enable-<username>, #revoke-<username>; keys: #key-status.
+// #enable-<username>, #revoke-<username>; keys: #key-status; change requests: #changes-status,
+// #changes-list, per request ID #change-row-ID and #change-open-ID, the opened one
+// #change-detail with #change-approve, #change-refuse-reason and #change-refuse.
 
 import * as api from './api.js';
-import { h, replace, field, errorSlot, action, table, toast, section } from './dom.js';
+import { h, replace, field, errorSlot, action, table, toast, section, markInvalid } from './dom.js';
 import { t, formatTime } from './i18n.js';
 export { strings } from './strings/admin.js';
 
@@ -80,6 +82,93 @@ function renderExperts() {
     h('h1', {}, t('admin.experts.heading')),
     h('div', { class: 'inline card' }, field(t('admin.experts.region'), region), field(t('admin.experts.specialty'), specialty), search),
     slot.node, issued, list);
+}
+
+// ---- change requests ---------------------------------------------------------------------------
+
+const CHANGE_STATUSES = ['pending', 'approved', 'refused', 'withdrawn'];
+
+function changeParts(parts) {
+  const items = [];
+  if (parts.employer) items.push(t('admin.changes.part_employer'));
+  if (parts.ties) {
+    const counts = Object.entries(parts.ties).map(([kind, n]) => `${t(`admin.tie.${kind}`)} ${n}`);
+    items.push(`${t('admin.changes.part_ties')}（${counts.join('、') || t('common.none')}）`);
+  }
+  return items.join('；');
+}
+
+/** One opened request: the values asked for (reading them was logged) and the decision. */
+function changeDetail(request, slot, done) {
+  const facts = [];
+  const fact = (label, value) => { if (value) facts.push(h('dt', {}, t(label)), h('dd', {}, value)); };
+  fact('admin.col.expert', h('code', {}, request.expert_id));
+  fact('admin.changes.asked_at', formatTime(request.created_at));
+  if (request.employer) fact('admin.changes.employer', `${request.employer.name}（${request.employer.credit_code}），${t('admin.changes.since', { since: request.employer.since })}`);
+  if (request.ties) {
+    fact('admin.changes.ties', request.ties.length
+      ? h('ul', {}, request.ties.map((tie) => h('li', {}, `${t(`admin.tie.${tie.kind}`)} · ${tie.credit_code} · ${tie.from || '…'} – ${tie.to || t('admin.changes.holds')}`)))
+      : t('admin.changes.no_ties'));
+  }
+  fact('admin.changes.note', request.note);
+  fact('admin.changes.reason', request.decision_reason);
+  const parts = [h('h2', {}, t('admin.changes.detail')), h('p', { class: 'muted' }, t('admin.changes.logged')), h('dl', { class: 'facts' }, facts)];
+  if (request.status === 'pending') {
+    const reason = h('input', { id: 'change-refuse-reason', maxlength: 500, autocomplete: 'off' });
+    const path = `/api/v1/change-requests/${encodeURIComponent(request.request_id)}`;
+    const approve = action(t('admin.changes.approve'), async () => {
+      await api.post(`${path}/approve`);
+      toast(t('admin.changes.approved'));
+      await done();
+    }, { slot, id: 'change-approve' });
+    const refuse = action(t('admin.changes.refuse'), async () => {
+      const text = reason.value.trim();
+      const length = Array.from(text).length;
+      markInvalid(reason, length >= 10 && length <= 500 ? null : t('admin.changes.need_reason'));
+      if (length < 10 || length > 500) { reason.focus(); return; }
+      try {
+        await api.post(`${path}/refuse`, { reason: text });
+      } catch (error) {
+        if (error.field === 'reason') markInvalid(reason, error.detail);
+        throw error;
+      }
+      toast(t('admin.changes.refused'));
+      await done();
+    }, { slot, id: 'change-refuse', kind: 'danger' });
+    parts.push(h('div', { class: 'buttons' }, approve),
+      h('div', { class: 'inline' }, field(t('admin.changes.refuse_reason'), reason, t('admin.changes.refuse_hint')), refuse));
+  }
+  return h('section', { class: 'card', id: 'change-detail', 'data-status': request.status }, parts);
+}
+
+async function renderChanges() {
+  const slot = errorSlot();
+  const status = h('select', { id: 'changes-status' },
+    h('option', { value: '' }, t('admin.changes.all')),
+    CHANGE_STATUSES.map((s) => h('option', { value: s, selected: s === 'pending' }, t(`admin.changes.status.${s}`))));
+  const list = h('div', { id: 'changes-list' });
+  const detail = h('div');
+  const refresh = async () => {
+    const requests = await api.get(`/api/v1/change-requests${api.query({ status: status.value, limit: 100 })}`);
+    replace(list, table([
+      { label: t('admin.changes.asked_at'), value: (r) => formatTime(r.created_at) },
+      { label: t('admin.col.expert'), value: (r) => h('code', {}, r.expert_id) },
+      { label: t('admin.changes.parts'), value: (r) => changeParts(r.parts) },
+      { label: t('common.status'), value: (r) => h('span', { id: `change-row-${r.request_id}` }, t(`admin.changes.status.${r.status}`)) },
+      { label: t('common.actions'), value: (r) => action(t('admin.changes.open'), async () => {
+        const opened = await api.get(`/api/v1/change-requests/${encodeURIComponent(r.request_id)}`);
+        replace(detail, changeDetail(opened, slot, async () => { replace(detail); await refresh(); }));
+        document.getElementById('change-detail')?.scrollIntoView?.({ block: 'nearest' });
+      }, { slot, kind: '', id: `change-open-${r.request_id}` }) },
+    ], requests, { empty: t('admin.changes.none') }));
+  };
+  status.addEventListener('change', () => { replace(detail); refresh().catch((error) => slot.show(error)); });
+  await refresh();
+  return h('div', {},
+    h('h1', {}, t('admin.changes.heading')),
+    h('p', { class: 'muted' }, t('admin.changes.intro')),
+    h('div', { class: 'inline card' }, field(t('admin.changes.filter'), status)),
+    slot.node, list, detail);
 }
 
 // ---- accounts ----------------------------------------------------------------------------------
@@ -163,6 +252,7 @@ async function renderKeys() {
 export const views = {
   'admin/import': { roles: ['admin'], nav: 'admin.nav.import', render: async () => renderImport() },
   'admin/experts': { roles: ['admin'], nav: 'admin.nav.experts', render: async () => renderExperts() },
+  'admin/changes': { roles: ['admin'], nav: 'admin.nav.changes', render: renderChanges },
   'admin/accounts': { roles: ['admin'], nav: 'admin.nav.accounts', render: renderAccounts },
   'admin/keys': { roles: ['admin', 'supervisor'], nav: 'admin.nav.keys', render: renderKeys },
 };

@@ -1,11 +1,17 @@
 // The expert's own screens: their record (contact details, leave, declared relationships,
-// employer history) and their invitations (accept, or decline with a reason; the join code for a
+// employer history; requests to change the employer and ties, which an admin decides) and their
+// invitations (accept, or decline with a reason; the join code for a
 // remote session once accepted).
 //
 // Ids the end-to-end tests drive:
 //   record:      #record-phone #record-email #leave-add #leave-from-N #leave-to-N #leave-remove-N
 //                #relative-add #relative-N #relative-remove-N #history-add #history-code-N
 //                #history-from-N #history-to-N #history-remove-N #record-save #record-form
+//   changes:     #current-ties, #change-requests (per request ID: #change-request-ID with
+//                data-status, #change-withdraw-ID), #change-form, #change-employer-toggle,
+//                #change-employer-name #change-employer-code #change-employer-since, #tie-add,
+//                #tie-kind-N #tie-code-N #tie-from-N #tie-to-N #tie-remove-N, #change-note,
+//                #change-submit
 //   invitations: #invitations, per invitation ID: #invitation-ID (data-state), #accept-ID,
 //                #decline-reason-ID, #decline-relationship-ID, #decline-ID, #join-code-ID,
 //                #to-sessions (before the session is opened), #enter-session-ID (after)
@@ -234,7 +240,194 @@ async function renderRecord() {
       section(t('expert.record.history'), historyBox,
         add('history-add', t('expert.record.history_add'), state.history, () => ({ credit_code: '', from: '', to: '' }), drawHistory, (i) => `history-code-${i}`)),
       slot.node,
-      h('div', { class: 'buttons' }, save)));
+      h('div', { class: 'buttons' }, save)),
+    changeSection(record, identity));
+}
+
+// ---- Changes an admin decides: the current employer and ties ----
+
+const TIE_KINDS = ['director', 'supervisor', 'shareholder', 'actual_controller'];
+
+function tieText(tie) {
+  const period = tie.to
+    ? t('expert.change.period_ended', { from: tie.from || '…', to: tie.to })
+    : t('expert.change.period_holds', { from: tie.from || '…' });
+  return `${t(`expert.tie.${tie.kind}`)} · ${tie.credit_code} · ${period}`;
+}
+
+function partsText(parts) {
+  const items = [];
+  if (parts.employer) items.push(t('expert.change.part_employer'));
+  if (parts.ties) {
+    const counts = Object.entries(parts.ties).map(([kind, n]) => `${t(`expert.tie.${kind}`)} ${n}`);
+    items.push(counts.length ? `${t('expert.change.part_ties')}（${counts.join('、')}）` : t('expert.change.part_no_ties'));
+  }
+  return items.join('；');
+}
+
+const STATUS_TONE = { pending: 'warn', approved: 'good', refused: 'bad', withdrawn: '' };
+
+function changeRequestCard(request, refresh) {
+  const id = request.request_id;
+  const facts = [];
+  const fact = (label, value) => { if (value) facts.push(h('dt', {}, t(label)), h('dd', {}, value)); };
+  fact('expert.change.asked_at', formatTime(request.created_at));
+  fact('expert.change.parts', partsText(request.parts));
+  if (request.employer) fact('expert.change.new_employer', `${request.employer.name}（${request.employer.credit_code}），${t('expert.change.since_short', { since: request.employer.since })}`);
+  if (request.ties) fact('expert.change.new_ties', request.ties.length ? request.ties.map(tieText).join('；') : t('expert.record.none'));
+  fact('expert.change.note', request.note);
+  fact('expert.change.decided_at', request.decided_at ? formatTime(request.decided_at) : null);
+  fact('expert.change.reason', request.decision_reason);
+  const slot = errorSlot();
+  const withdraw = request.status === 'pending'
+    ? action(t('expert.change.withdraw'), async () => {
+      await api.post(`/api/v1/me/expert/change-requests/${encodeURIComponent(id)}/withdraw`);
+      toast(t('expert.change.withdrawn'));
+      await refresh();
+    }, { slot, id: `change-withdraw-${id}`, kind: 'danger' })
+    : null;
+  return h('div', { class: 'card', id: `change-request-${id}`, 'data-status': request.status },
+    h('p', {}, h('span', { class: `badge ${STATUS_TONE[request.status] || ''}` }, t(`expert.change.status.${request.status}`))),
+    h('dl', { class: 'facts' }, facts),
+    withdraw ? h('div', { class: 'buttons' }, withdraw) : null, slot.node);
+}
+
+/** The approved employer and ties, the latest requests, and a form to ask for a change. */
+function changeSection(record, identity) {
+  const box = h('div', { id: 'change-section' });
+  const draw = (requests, current) => {
+    const pending = requests.some((r) => r.status === 'pending');
+    replace(box, section(t('expert.change.heading'),
+      h('p', { class: 'hint' }, t('expert.change.intro')),
+      h('dl', { class: 'facts' },
+        h('dt', {}, t('expert.record.employer')), h('dd', {}, employerText(current.employer) || '—'),
+        h('dt', {}, t('expert.change.ties')),
+        h('dd', { id: 'current-ties' }, current.ties.length ? h('ul', {}, current.ties.map((tie) => h('li', {}, tieText(tie)))) : t('expert.record.none'))),
+      h('div', { id: 'change-requests' }, requests.map((r) => changeRequestCard(r, refresh))),
+      pending ? h('p', { class: 'muted' }, t('expert.change.one_pending')) : changeForm(current.ties, refresh)));
+  };
+  async function refresh() {
+    const fresh = await api.get('/api/v1/me/expert');
+    const id = fresh.identity || {};
+    draw(fresh.change_requests || [], { employer: id.employer, ties: parseList(id.ties) });
+  }
+  draw(record.change_requests || [], { employer: identity.employer, ties: parseList(identity.ties) });
+  return box;
+}
+
+function changeForm(currentTies, refresh) {
+  const slot = errorSlot();
+  const ties = currentTies.map((tie) => ({ kind: tie.kind, credit_code: tie.credit_code || '', from: tie.from || '', to: tie.to || '' }));
+  const original = JSON.stringify(ties);
+  const toggle = h('input', { id: 'change-employer-toggle', type: 'checkbox' });
+  const name = h('input', { id: 'change-employer-name', maxlength: 100, autocomplete: 'organization' });
+  const code = h('input', { id: 'change-employer-code', maxlength: 18, autocomplete: 'off', class: 'mono' });
+  const since = h('input', { id: 'change-employer-since', type: 'date' });
+  const employerBox = h('div', { class: 'inline' },
+    field(t('expert.change.employer_name'), name),
+    field(t('expert.change.employer_code'), code),
+    field(t('expert.change.employer_since'), since, t('expert.change.employer_since_hint')));
+  employerBox.hidden = true;
+  toggle.addEventListener('change', () => { employerBox.hidden = !toggle.checked; });
+  const note = h('textarea', { id: 'change-note', maxlength: 500, rows: 2 });
+
+  const tiesBox = h('div', { id: 'tie-list' });
+  const bound = (index, key, props) => h('input', {
+    ...props, value: ties[index][key],
+    on: { input: (event) => { ties[index][key] = event.target.value; } },
+  });
+  function drawTies() {
+    replace(tiesBox, ties.length ? ties.map((tie, i) => {
+      const kind = h('select', { id: `tie-kind-${i}`, on: { change: (event) => { ties[i].kind = event.target.value; } } },
+        TIE_KINDS.map((k) => h('option', { value: k, selected: k === tie.kind }, t(`expert.tie.${k}`))));
+      return h('div', { class: 'inline row' },
+        field(t('expert.change.tie_kind'), kind),
+        field(t('expert.change.tie_code'), bound(i, 'credit_code', { id: `tie-code-${i}`, maxlength: 18, autocomplete: 'off', class: 'mono' })),
+        field(t('expert.change.tie_from'), bound(i, 'from', { id: `tie-from-${i}`, type: 'date' })),
+        field(t('expert.change.tie_to'), bound(i, 'to', { id: `tie-to-${i}`, type: 'date' }), t('expert.change.tie_to_hint')),
+        h('button', {
+          type: 'button', class: 'danger', id: `tie-remove-${i}`,
+          'aria-label': t('expert.record.remove_row', { n: i + 1 }),
+          on: { click: () => { ties.splice(i, 1); drawTies(); } },
+        }, t('expert.record.remove')));
+    }) : h('p', { class: 'muted' }, t('expert.record.none')));
+  }
+  drawTies();
+  const add = h('button', {
+    type: 'button', id: 'tie-add',
+    on: { click: () => { ties.push({ kind: 'director', credit_code: '', from: '', to: '' }); drawTies(); document.getElementById(`tie-code-${ties.length - 1}`)?.focus(); } },
+  }, t('expert.change.tie_add'));
+
+  function validate() {
+    let ok = true;
+    const check = (control, message) => { markInvalid(control, message); if (message) ok = false; };
+    if (toggle.checked) {
+      check(name, name.value.trim() ? null : t('expert.invalid.required'));
+      check(code, validCreditCode(code.value) ? null : t('expert.invalid.credit'));
+      check(since, since.value ? null : t('expert.invalid.date'));
+    }
+    ties.forEach((tie, i) => {
+      check(document.getElementById(`tie-code-${i}`), validCreditCode(tie.credit_code) ? null : t('expert.invalid.credit'));
+      check(document.getElementById(`tie-to-${i}`), tie.from && tie.to && tie.to < tie.from ? t('expert.invalid.order') : null);
+    });
+    check(add, ties.length > 50 ? t('expert.invalid.too_many') : null);
+    return ok;
+  }
+
+  /** A problem the server names by field is shown at its control. */
+  function markServerProblem(error) {
+    const field = error.field || '';
+    const row = /^ties\[(\d+)\]\.(kind|credit_code|to)$/.exec(field);
+    const id = row
+      ? `tie-${{ kind: 'kind', credit_code: 'code', to: 'to' }[row[2]]}-${row[1]}`
+      : { 'employer.name': 'change-employer-name', 'employer.credit_code': 'change-employer-code', employer: 'change-employer-since', note: 'change-note', ties: 'tie-add' }[field];
+    const control = id && document.getElementById(id);
+    if (control) {
+      markInvalid(control, error.detail);
+      control.focus();
+    }
+  }
+
+  const submit = action(t('expert.change.submit'), async () => {
+    if (!validate()) {
+      slot.show({ title: t('common.error'), detail: t('expert.record.invalid') });
+      document.querySelector('#change-form [aria-invalid="true"]')?.focus();
+      return;
+    }
+    const body = {};
+    if (toggle.checked) body.employer = { name: name.value.trim(), credit_code: code.value.trim().toUpperCase(), since: since.value };
+    const list = ties.map((tie) => {
+      const entry = { kind: tie.kind, credit_code: tie.credit_code.trim().toUpperCase() };
+      if (tie.from) entry.from = tie.from;
+      if (tie.to) entry.to = tie.to;
+      return entry;
+    });
+    if (JSON.stringify(ties) !== original) body.ties = list;
+    if (!body.employer && !body.ties) {
+      toast(t('expert.record.nothing_changed'));
+      return;
+    }
+    if (note.value.trim()) body.note = note.value.trim();
+    try {
+      await api.post('/api/v1/me/expert/change-requests', body);
+    } catch (error) {
+      if (error.field) markServerProblem(error);
+      throw error;
+    }
+    toast(t('expert.change.sent'));
+    await refresh();
+  }, { slot, id: 'change-submit', type: 'submit' });
+
+  return h('form', { id: 'change-form', novalidate: true },
+    h('h3', {}, t('expert.change.ask')),
+    h('div', { class: 'field' }, h('label', {}, toggle, ' ', t('expert.change.employer_toggle'))),
+    employerBox,
+    h('h3', {}, t('expert.change.ties_after')),
+    h('p', { class: 'hint' }, t('expert.change.ties_hint')),
+    tiesBox, add,
+    field(t('expert.change.note_label'), note, t('expert.change.note_hint')),
+    slot.node,
+    h('div', { class: 'buttons' }, submit));
 }
 
 // ---- Invitations ----

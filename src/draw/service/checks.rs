@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 
 use crate::draw::filter::{
-    AvoidedOrganisation, DrawFilter, EvaluationMode, ExcludedToken, FilterStratum, RegionMiss,
-    RegionRule,
+    AvoidedOrganisation, DrawFilter, EvaluationMode, ExcludedToken, FilterStratum, Floor,
+    RegionMiss, RegionRule,
 };
 use crate::draw::{DrawToken, MAX_PREFIXES, MAX_REGIONS, MAX_STRATA, algorithm};
 use crate::pool::validate::{CreditCode, parse_region_prefix, parse_specialty};
@@ -13,7 +13,7 @@ use crate::text::{BoundedText, Lines};
 
 use super::{
     DrawServiceError, MAX_AVOIDED_ORGANISATIONS, MAX_EXCLUDED_TOKENS, MAX_SEATS_PER_STRATUM,
-    NewDraw, invalid, is_draw_id,
+    NewDraw, RequestedFloor, invalid, is_draw_id,
 };
 
 /// A label of one line, 1 to `max` characters once trimmed.
@@ -303,4 +303,126 @@ pub(super) fn project_exclusion(
         ));
     }
     Ok(Some(project.chars().take(4).collect()))
+}
+
+/// Each stratum's statutory floor (招标投标法 §37): the deployment's, or tighter where the
+/// center asks. A looser value would let the center draw experts the statute does not allow,
+/// so it is refused, naming the stratum's field, rather than raised silently.
+pub(super) fn stratum_floors(
+    strata: usize,
+    requested: &[RequestedFloor],
+    deployment: Floor,
+) -> Result<Vec<Floor>, DrawServiceError> {
+    if requested.len() > strata {
+        return Err(invalid("strata", "more floors than strata"));
+    }
+    (0..strata)
+        .map(|i| {
+            let asked = requested.get(i).copied().unwrap_or_default();
+            if let Some(years) = asked.min_years {
+                if years > 70 {
+                    return Err(invalid(
+                        format!("strata[{i}].min_years"),
+                        "must be at most 70 years",
+                    ));
+                }
+                if years < deployment.min_years {
+                    return Err(invalid(
+                        format!("strata[{i}].min_years"),
+                        format!(
+                            "must be at least {} (this deployment's floor, 招标投标法 §37): a \
+                             stratum may only tighten it",
+                            deployment.min_years
+                        ),
+                    ));
+                }
+            }
+            if let Some(title) = asked.min_title {
+                if !(1..=3).contains(&title) {
+                    return Err(invalid(
+                        format!("strata[{i}].min_title"),
+                        "must be 1 (中级), 2 (副高级) or 3 (正高级)",
+                    ));
+                }
+                if title < deployment.min_title {
+                    return Err(invalid(
+                        format!("strata[{i}].min_title"),
+                        format!(
+                            "must be at least {} (this deployment's floor, 招标投标法 §37): a \
+                             stratum may only tighten it",
+                            deployment.min_title
+                        ),
+                    ));
+                }
+            }
+            Ok(Floor {
+                min_years: asked.min_years.unwrap_or(deployment.min_years),
+                min_title: asked.min_title.unwrap_or(deployment.min_title),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEPLOYMENT: Floor = Floor {
+        min_years: 8,
+        min_title: 2,
+    };
+
+    fn asked(min_years: Option<u32>, min_title: Option<u32>) -> RequestedFloor {
+        RequestedFloor {
+            min_years,
+            min_title,
+        }
+    }
+
+    fn field_of(result: Result<Vec<Floor>, DrawServiceError>) -> String {
+        match result {
+            Err(DrawServiceError::Invalid { field, .. }) => field,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_stratum_may_tighten_the_floor_and_a_looser_one_is_refused_by_its_field() {
+        let floors = stratum_floors(
+            3,
+            &[asked(Some(12), None), asked(None, Some(3))],
+            DEPLOYMENT,
+        )
+        .unwrap();
+        assert_eq!(
+            floors,
+            [
+                Floor {
+                    min_years: 12,
+                    min_title: 2
+                },
+                Floor {
+                    min_years: 8,
+                    min_title: 3
+                },
+                DEPLOYMENT
+            ]
+        );
+        // The deployment's own values are not a loosening.
+        assert!(stratum_floors(1, &[asked(Some(8), Some(2))], DEPLOYMENT).is_ok());
+        for (request, field) in [
+            (asked(Some(7), None), "strata[1].min_years"),
+            (asked(Some(71), None), "strata[1].min_years"),
+            (asked(None, Some(1)), "strata[1].min_title"),
+            (asked(None, Some(4)), "strata[1].min_title"),
+            (asked(None, Some(0)), "strata[1].min_title"),
+        ] {
+            let result = stratum_floors(2, &[asked(None, None), request], DEPLOYMENT);
+            assert_eq!(field_of(result), field);
+        }
+        assert_eq!(
+            field_of(stratum_floors(1, &[asked(None, None); 2], DEPLOYMENT)),
+            "strata"
+        );
+    }
 }

@@ -11,7 +11,9 @@ use crate::audit::{self, Actor, AuditEntry};
 use crate::auth::Principal;
 use crate::clock::{Millis, to_rfc3339};
 use crate::crypto::KeyRing;
-use crate::draw::filter::{Candidate, DrawFilter, FILTER_VERSION, PoolFacts, PoolRules};
+use crate::draw::filter::{
+    Candidate, DrawFilter, FILTER_VERSION, Floor, PoolFacts, PoolRules, Qualification,
+};
 use crate::draw::{
     DrawError, DrawPlan, DrawRequest, DrawStatus, DrawToken, EligibleSet, FamilyRequest, LinkState,
     ServerSecret, Stratum, StratumRegions, algorithm, filter, published,
@@ -87,6 +89,11 @@ impl DrawService {
         checks::check_strata_count(&request.strata)?;
         let known = self.known_specialties().await?;
         checks::check_strata(&request.strata, &known)?;
+        let floors = checks::stratum_floors(
+            request.strata.len(),
+            &request.stratum_floors,
+            self.deployment_floor(),
+        )?;
         let avoid = checks::avoided_organisations(&request.avoid_organisations)?;
         checks::check_excluded_tokens(&request.exclude_tokens)?;
         let mut regions_exclude =
@@ -117,7 +124,7 @@ impl DrawService {
             exclude_tokens: request.exclude_tokens,
             regions_exclude,
             regions_require,
-            rules: self.rules(),
+            rules: self.rules(floors),
         };
         filter.normalise();
         self.check_region_rules_match(&filter, user_excludes)
@@ -156,12 +163,26 @@ impl DrawService {
         }
     }
 
-    pub(super) fn rules(&self) -> PoolRules {
+    /// The settings' rules, with `floors` (one per stratum, each at least the deployment's).
+    pub(super) fn rules(&self, floors: Vec<Floor>) -> PoolRules {
         PoolRules {
             age_limit_years: self.settings.age_limit_years,
             avoidance_years: self.settings.avoidance_years,
             frequency_cap: self.settings.frequency_cap,
             frequency_window_days: self.settings.frequency_window_days,
+            qualification: Some(Qualification {
+                min_years: self.settings.min_years,
+                min_title: self.settings.min_title,
+                strata: floors,
+            }),
+        }
+    }
+
+    /// 招标投标法 §37's floor as this deployment sets it.
+    pub(super) fn deployment_floor(&self) -> Floor {
+        Floor {
+            min_years: self.settings.min_years,
+            min_title: self.settings.min_title,
         }
     }
 
@@ -597,6 +618,8 @@ pub(crate) fn candidates_from_rows(
                 status: row.status,
                 suspended_until: row.suspended_until,
                 birth_year: row.birth_year,
+                title_level: row.title_level,
+                years_in_field: row.years_in_field,
                 region_code: row.region_code,
                 specialties: Vec::new(),
             })

@@ -127,10 +127,21 @@ pub(crate) struct NewDraw {
     pub(crate) mode: EvaluationMode,
     pub(crate) project_region: Option<String>,
     pub strata: Vec<FilterStratum>,
+    /// What each stratum asks of the statutory floor, in the order of `strata` (a missing
+    /// entry asks nothing beyond the deployment's).
+    pub(crate) stratum_floors: Vec<RequestedFloor>,
     pub(crate) avoid_organisations: Vec<AvoidedOrganisation>,
     pub(crate) exclude_tokens: Vec<ExcludedToken>,
     pub(crate) regions_exclude: Vec<String>,
     pub(crate) regions_require: Vec<String>,
+}
+
+/// A stratum's own floor (招标投标法 §37) as the center asked; an absent part is the
+/// deployment's. It may only tighten the deployment's floor.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct RequestedFloor {
+    pub(crate) min_years: Option<u32>,
+    pub(crate) min_title: Option<u32>,
 }
 
 /// Per stratum, what the center may see: counts, never who.

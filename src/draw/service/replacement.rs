@@ -276,7 +276,17 @@ impl DrawService {
                 .bytes::<32>()
                 .map_err(|_| DrawServiceError::Randomness)?,
         );
-        filter.rules = self.rules();
+        // The seat's stratum keeps the floor the center asked for it, and the deployment's
+        // floor as it is now (like the other rules) still holds beneath it.
+        let deployment = self.deployment_floor();
+        let floor = filter
+            .rules
+            .qualification
+            .as_ref()
+            .map_or(deployment, |rules| {
+                rules.stratum(root_stratum as usize).tightest(deployment)
+            });
+        filter.rules = self.rules(vec![floor]);
         filter.exclude_tokens.extend(excluded);
         filter.normalise();
         let header = DrawHeader {

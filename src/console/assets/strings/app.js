@@ -57,6 +57,7 @@ export const strings = {
     'problem.answer-too-late': '答复已超过截止时间',
     'problem.bad-signature': '签名无效',
     'problem.body-too-large': '提交的内容过大',
+    'problem.change-request-pending': '已有一项变更申请待审核',
     'problem.committee-incomplete': '评标委员会尚未全部确认',
     'problem.conflict': '与当前状态冲突',
     'problem.contributions-closed': '随机数贡献已截止',
