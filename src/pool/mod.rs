@@ -4,6 +4,7 @@
 pub(crate) mod demo;
 pub(crate) mod import;
 pub(crate) mod own_record;
+pub(crate) mod regions;
 pub(crate) mod service;
 pub(crate) mod unseal;
 pub mod validate;
