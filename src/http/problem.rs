@@ -342,6 +342,7 @@ impl From<crate::session::SessionError> for ApiError {
                 error.to_string(),
             ),
             WrongJoinCode => Self::forbidden("wrong-join-code", error.to_string()),
+            Venue(e) => e.into(),
             Draw(e) => e.into(),
             Store(e) => e.into(),
             Audit(e) => e.into(),
