@@ -35,5 +35,6 @@ mod session_client;
 mod sessions;
 mod storage;
 mod tls;
+mod venues;
 mod websockets;
 mod witness;
