@@ -29,7 +29,7 @@ CREATE TABLE venue_bookings (
     starts_at    BIGINT NOT NULL,
     ends_at      BIGINT NOT NULL,
     workstations INTEGER NOT NULL CHECK (workstations > 0),
-    state        TEXT NOT NULL CHECK (state IN ('held', 'cancelled', 'refused')),
+    state        TEXT NOT NULL CHECK (state IN ('held', 'released', 'cancelled', 'refused')),
     created_at   BIGINT NOT NULL,
     released_at  BIGINT,
     CHECK (starts_at < ends_at)

@@ -95,7 +95,7 @@ pub(crate) async fn update(
 pub(crate) struct RequestsQuery {
     /// requested, accepted, refused or withdrawn; all when omitted.
     #[param(value_type = Option<String>)]
-    pub state: Option<ConsentState>,
+    pub(crate) state: Option<ConsentState>,
 }
 
 /// Sub-venue consent requests, newest first: a center sees those about its venues and those it
@@ -141,7 +141,7 @@ pub(crate) async fn accept(
 #[serde(deny_unknown_fields)]
 pub(crate) struct ConsentRefusal {
     /// Why (2 to 500 characters); both centers see it, the audit log keeps its SHA-256.
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 /// The venue's center refuses, saying why: the booking is released.

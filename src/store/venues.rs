@@ -7,19 +7,19 @@ use crate::venue::{BookingState, ConsentState, HolderKind, VenueStatus};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct VenueRow {
-    pub id: String,
-    pub center_id: String,
-    pub name: String,
-    pub address: String,
-    pub region_code: String,
-    pub workstations: i32,
-    pub remote_capable: bool,
-    pub status: VenueStatus,
-    pub created_at: Millis,
-    pub updated_at: Millis,
+    pub(crate) id: String,
+    pub(crate) center_id: String,
+    pub(crate) name: String,
+    pub(crate) address: String,
+    pub(crate) region_code: String,
+    pub(crate) workstations: i32,
+    pub(crate) remote_capable: bool,
+    pub(crate) status: VenueStatus,
+    pub(crate) created_at: Millis,
+    pub(crate) updated_at: Millis,
     /// The owning center's username and name, from its account.
-    pub center_username: String,
-    pub center_name: Option<String>,
+    pub(crate) center_username: String,
+    pub(crate) center_name: Option<String>,
 }
 
 const VENUE_COLUMNS: &str = "v.id, v.center_id, v.name, v.address, v.region_code, \
@@ -31,25 +31,25 @@ const VENUE_FROM: &str = "venues v JOIN accounts a ON a.id = v.center_id";
 #[derive(Debug, Clone, Default)]
 pub(crate) struct VenueQuery<'a> {
     /// Digits the region code starts with.
-    pub region_prefix: Option<&'a str>,
-    pub status: Option<VenueStatus>,
-    pub remote_capable: Option<bool>,
-    pub center_id: Option<&'a str>,
+    pub(crate) region_prefix: Option<&'a str>,
+    pub(crate) status: Option<VenueStatus>,
+    pub(crate) remote_capable: Option<bool>,
+    pub(crate) center_id: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct BookingRow {
-    pub id: String,
-    pub venue_id: String,
-    pub center_id: String,
-    pub holder_kind: HolderKind,
-    pub holder_id: String,
-    pub starts_at: Millis,
-    pub ends_at: Millis,
-    pub workstations: i32,
-    pub state: BookingState,
-    pub created_at: Millis,
-    pub released_at: Option<Millis>,
+    pub(crate) id: String,
+    pub(crate) venue_id: String,
+    pub(crate) center_id: String,
+    pub(crate) holder_kind: HolderKind,
+    pub(crate) holder_id: String,
+    pub(crate) starts_at: Millis,
+    pub(crate) ends_at: Millis,
+    pub(crate) workstations: i32,
+    pub(crate) state: BookingState,
+    pub(crate) created_at: Millis,
+    pub(crate) released_at: Option<Millis>,
 }
 
 const BOOKING_COLUMNS: &str = "id, venue_id, center_id, holder_kind, holder_id, starts_at, \
@@ -58,37 +58,37 @@ const BOOKING_COLUMNS: &str = "id, venue_id, center_id, holder_kind, holder_id, 
 /// A consent request as written.
 #[derive(Debug, Clone)]
 pub(crate) struct NewConsent<'a> {
-    pub id: &'a str,
-    pub booking_id: &'a str,
-    pub venue_id: &'a str,
-    pub requester_id: &'a str,
-    pub holder_kind: HolderKind,
-    pub holder_id: &'a str,
-    pub created_at: Millis,
+    pub(crate) id: &'a str,
+    pub(crate) booking_id: &'a str,
+    pub(crate) venue_id: &'a str,
+    pub(crate) requester_id: &'a str,
+    pub(crate) holder_kind: HolderKind,
+    pub(crate) holder_id: &'a str,
+    pub(crate) created_at: Millis,
 }
 
 /// A consent request with what its readers need: the venue, the centers by username, the
 /// booking's window and workstations.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct ConsentRow {
-    pub id: String,
-    pub booking_id: String,
-    pub venue_id: String,
-    pub venue_name: String,
-    pub venue_center_id: String,
-    pub venue_center: String,
-    pub requester_id: String,
-    pub requester: String,
-    pub holder_kind: HolderKind,
-    pub holder_id: String,
-    pub starts_at: Millis,
-    pub ends_at: Millis,
-    pub workstations: i32,
-    pub state: ConsentState,
-    pub reason: Option<String>,
-    pub answered_by: Option<String>,
-    pub answered_at: Option<Millis>,
-    pub created_at: Millis,
+    pub(crate) id: String,
+    pub(crate) booking_id: String,
+    pub(crate) venue_id: String,
+    pub(crate) venue_name: String,
+    pub(crate) venue_center_id: String,
+    pub(crate) venue_center: String,
+    pub(crate) requester_id: String,
+    pub(crate) requester: String,
+    pub(crate) holder_kind: HolderKind,
+    pub(crate) holder_id: String,
+    pub(crate) starts_at: Millis,
+    pub(crate) ends_at: Millis,
+    pub(crate) workstations: i32,
+    pub(crate) state: ConsentState,
+    pub(crate) reason: Option<String>,
+    pub(crate) answered_by: Option<String>,
+    pub(crate) answered_at: Option<Millis>,
+    pub(crate) created_at: Millis,
 }
 
 const CONSENT_SELECT: &str = "SELECT c.id, c.booking_id, c.venue_id, v.name AS venue_name, \

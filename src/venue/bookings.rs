@@ -20,27 +20,27 @@ use crate::store::venues::{BookingRow, NewConsent, VenueRow};
 /// A catalogue venue that a holder asks for, and how the request named it.
 #[derive(Debug, Clone)]
 pub(crate) struct Claim {
-    pub venue_id: String,
-    pub workstations: u32,
+    pub(crate) venue_id: String,
+    pub(crate) workstations: u32,
     /// The main venue must be the requester's own; any venue may be a sub-venue, and another
     /// center's needs that center's consent.
-    pub main: bool,
+    pub(crate) main: bool,
     /// The venue must be able to host remote sessions (every venue of a cross-site session).
-    pub remote: bool,
+    pub(crate) remote: bool,
     /// The request fields that named the venue and the workstations (`venues[1].venue_id`,
     /// `venues[1].seats`), for problems.
-    pub venue_field: String,
-    pub count_field: String,
+    pub(crate) venue_field: String,
+    pub(crate) count_field: String,
 }
 
 /// A sub-venue whose center has not accepted (yet, or at all): what blocks a holder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct OutstandingConsent {
-    pub request_id: String,
-    pub venue_id: String,
-    pub venue_name: String,
+    pub(crate) request_id: String,
+    pub(crate) venue_id: String,
+    pub(crate) venue_name: String,
     /// The venue's center (username).
-    pub venue_center: String,
+    pub(crate) venue_center: String,
     /// requested (no answer yet) or refused.
     #[schema(value_type = String)]
     pub state: ConsentState,
@@ -213,14 +213,26 @@ pub(crate) async fn hold(
     Ok(())
 }
 
-/// Cancels every booking `holder` still holds and withdraws their unanswered consent
-/// requests; how many bookings were released. Each release is an audit entry.
-pub(crate) async fn cancel(
+/// Ends every booking `holder` still holds, as `released` (done with them) or `cancelled`,
+/// and withdraws their unanswered consent requests; how many bookings ended. Each is an audit
+/// entry.
+pub(crate) async fn release(
     tx: &mut Tx,
     actor: Actor,
     holder: &Holder,
+    state: BookingState,
     now: Millis,
 ) -> Result<usize, VenueError> {
+    let kind = match state {
+        BookingState::Released => "venue.booking_released",
+        BookingState::Cancelled => "venue.booking_cancelled",
+        BookingState::Held | BookingState::Refused => {
+            return Err(invalid(
+                "state",
+                "a holder releases or cancels its bookings; only the venue's center refuses",
+            ));
+        }
+    };
     let held: Vec<BookingRow> = tx
         .bookings_of_holder(holder.kind, &holder.id)
         .await?
@@ -232,14 +244,11 @@ pub(crate) async fn cancel(
     let consents = tx.consents_of_holder(holder.kind, &holder.id).await?;
     let mut released = 0;
     for booking in &held {
-        if !tx
-            .release_booking(&booking.id, BookingState::Cancelled, now)
-            .await?
-        {
+        if !tx.release_booking(&booking.id, state, now).await? {
             continue;
         }
         released += 1;
-        let mut entry = holder_entry("venue.booking_cancelled", now, actor.clone(), holder)
+        let mut entry = holder_entry(kind, now, actor.clone(), holder)
             .reference("venue", &booking.venue_id)
             .reference("booking", &booking.id);
         if let Some(consent) = consents.iter().find(|c| c.booking_id == booking.id)

@@ -35,7 +35,7 @@ text_enum! {
     /// Whether a venue takes bookings. Closing it keeps the bookings it holds.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "snake_case")]
-    pub enum VenueStatus {
+    pub(crate) enum VenueStatus {
         Open = "open",
         ClosedForMaintenance = "closed_for_maintenance",
     }
@@ -46,19 +46,21 @@ text_enum! {
     /// strata are bound to venues.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
     #[serde(rename_all = "snake_case")]
-    pub enum HolderKind {
+    pub(crate) enum HolderKind {
         Session = "session",
         Draw = "draw",
     }
 }
 
 text_enum! {
-    /// A booking holds its workstations until it is cancelled by its holder or refused by the
-    /// venue's center; both are final.
+    /// A booking holds its workstations until its holder is done with them (its session
+    /// closed), cancels them, or the venue's center refuses; each of those is final.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "snake_case")]
-    pub enum BookingState {
+    pub(crate) enum BookingState {
         Held = "held",
+        /// The holder is done: its evaluation ended before the window did.
+        Released = "released",
         Cancelled = "cancelled",
         Refused = "refused",
     }
@@ -82,8 +84,8 @@ text_enum! {
 pub struct Holder {
     /// session or draw.
     #[schema(value_type = String)]
-    pub kind: HolderKind,
-    pub id: String,
+    pub(crate) kind: HolderKind,
+    pub(crate) id: String,
 }
 
 impl Holder {
@@ -93,26 +95,19 @@ impl Holder {
             id: id.to_owned(),
         }
     }
-
-    pub fn draw(id: &str) -> Self {
-        Self {
-            kind: HolderKind::Draw,
-            id: id.to_owned(),
-        }
-    }
 }
 
 /// A half-open stretch of time, `[start, end)` in Unix milliseconds: two windows overlap when
 /// each starts before the other ends, so one session may start when another ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
-    pub start: Millis,
-    pub end: Millis,
+pub(crate) struct Window {
+    pub(crate) start: Millis,
+    pub(crate) end: Millis,
 }
 
 impl Window {
     /// `None` unless the window has a length.
-    pub fn new(start: Millis, end: Millis) -> Option<Self> {
+    pub(crate) fn new(start: Millis, end: Millis) -> Option<Self> {
         (start < end).then_some(Self { start, end })
     }
 
@@ -130,19 +125,19 @@ impl std::fmt::Display for Window {
 /// A booking refused because the room has too few free workstations somewhere in the window.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Full {
-    pub venue_id: String,
-    pub venue_name: String,
-    pub workstations: u32,
+    pub(crate) venue_id: String,
+    pub(crate) venue_name: String,
+    pub(crate) workstations: u32,
     /// What the refused booking asked for.
-    pub requested: u32,
+    pub(crate) requested: u32,
     /// What other bookings hold in the busiest stretch of the window.
-    pub held: u32,
+    pub(crate) held: u32,
     /// The busiest stretch: where the refused booking does not fit.
     #[serde(serialize_with = "window_json")]
-    pub window: Window,
+    pub(crate) window: Window,
     /// The request field that named the venue, where there is one (`venues[1].venue_id`).
     #[serde(skip)]
-    pub field: Option<String>,
+    pub(crate) field: Option<String>,
 }
 
 fn window_json<S: serde::Serializer>(window: &Window, serializer: S) -> Result<S::Ok, S::Error> {
@@ -187,7 +182,7 @@ pub enum VenueError {
 
 impl VenueError {
     /// The request field at fault, where there is one.
-    pub fn field(&self) -> Option<String> {
+    pub(crate) fn field(&self) -> Option<String> {
         match self {
             Self::Invalid { field, .. } => Some(field.clone()),
             Self::Full(full) => full.field.clone(),

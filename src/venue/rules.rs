@@ -54,8 +54,8 @@ pub(crate) fn parse_region_prefix(field: &str, text: &str) -> Result<String, Ven
 /// workstations are held, and how many.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Peak {
-    pub window: Window,
-    pub held: u32,
+    pub(crate) window: Window,
+    pub(crate) held: u32,
 }
 
 /// How busy a room is over `window`, given the bookings it holds (those outside the window
@@ -108,9 +108,9 @@ pub(crate) fn peak(window: Window, bookings: &[(Window, u32)]) -> Peak {
 
 /// What a booking needs to know of its venue.
 pub(crate) struct Room<'a> {
-    pub id: &'a str,
-    pub name: &'a str,
-    pub workstations: u32,
+    pub(crate) id: &'a str,
+    pub(crate) name: &'a str,
+    pub(crate) workstations: u32,
 }
 
 /// Whether `requested` more workstations fit in `room` over `window`, besides `bookings`;

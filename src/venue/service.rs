@@ -30,30 +30,30 @@ pub struct VenueService {
 /// A venue as the catalogue shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub(crate) struct CatalogueVenue {
-    pub venue_id: String,
+    pub(crate) venue_id: String,
     /// The owning trading center's username (a session names sub-venue operators by it).
-    pub center: String,
-    pub center_name: Option<String>,
-    pub name: String,
-    pub address: String,
+    pub(crate) center: String,
+    pub(crate) center_name: Option<String>,
+    pub(crate) name: String,
+    pub(crate) address: String,
     /// The county-level division (GB/T 2260) the venue is in.
-    pub region_code: String,
-    pub region_name: Option<String>,
+    pub(crate) region_code: String,
+    pub(crate) region_name: Option<String>,
     /// The prefecture-level division it belongs to, and the code prefix of that prefecture's
     /// regions (4 digits; 6 for a division the province administers directly).
-    pub prefecture_code: Option<String>,
-    pub prefecture_name: Option<String>,
-    pub prefecture_prefix: Option<String>,
-    pub workstations: u32,
-    pub remote_capable: bool,
+    pub(crate) prefecture_code: Option<String>,
+    pub(crate) prefecture_name: Option<String>,
+    pub(crate) prefecture_prefix: Option<String>,
+    pub(crate) workstations: u32,
+    pub(crate) remote_capable: bool,
     /// open or closed_for_maintenance.
     #[schema(value_type = String)]
-    pub status: VenueStatus,
+    pub(crate) status: VenueStatus,
     /// With a window in the query: the workstations no booking holds anywhere in it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub free_workstations: Option<u32>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub(crate) free_workstations: Option<u32>,
+    pub(crate) created_at: String,
+    pub(crate) updated_at: String,
 }
 
 /// A venue to register.
@@ -63,35 +63,35 @@ pub(crate) struct NewCatalogueVenue {
     /// The owning center's username: required of an admin; a center registers its own venues
     /// and may omit it.
     #[serde(default)]
-    pub center: Option<String>,
+    pub(crate) center: Option<String>,
     /// 1 to 100 characters, distinct among the center's venues.
-    pub name: String,
+    pub(crate) name: String,
     /// 1 to 200 characters.
-    pub address: String,
+    pub(crate) address: String,
     /// A county-level division of Hubei (GB/T 2260), such as 420117 (新洲区).
-    pub region_code: String,
+    pub(crate) region_code: String,
     /// Evaluation workstations, 1 to 200.
-    pub workstations: u32,
-    pub remote_capable: bool,
+    pub(crate) workstations: u32,
+    pub(crate) remote_capable: bool,
     /// open (default) or closed_for_maintenance.
     #[serde(default)]
     #[schema(value_type = Option<String>)]
-    pub status: Option<VenueStatus>,
+    pub(crate) status: Option<VenueStatus>,
 }
 
 /// Changes to a venue: the fields given, nothing else.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CatalogueVenueChanges {
-    pub name: Option<String>,
-    pub address: Option<String>,
-    pub region_code: Option<String>,
+    pub(crate) name: Option<String>,
+    pub(crate) address: Option<String>,
+    pub(crate) region_code: Option<String>,
     /// Not below what bookings hold in any window from now on.
-    pub workstations: Option<u32>,
-    pub remote_capable: Option<bool>,
+    pub(crate) workstations: Option<u32>,
+    pub(crate) remote_capable: Option<bool>,
     /// Closing a venue keeps its bookings; it takes no new ones.
     #[schema(value_type = Option<String>)]
-    pub status: Option<VenueStatus>,
+    pub(crate) status: Option<VenueStatus>,
 }
 
 /// Which venues a listing wants, as the query string says.
@@ -100,44 +100,44 @@ pub(crate) struct CatalogueVenueChanges {
 #[into_params(parameter_in = Query)]
 pub(crate) struct VenueFilter {
     /// Region code prefix, 2 to 6 digits: 42 (the province), 4206 (襄阳), 420626 (保康).
-    pub region: Option<String>,
+    pub(crate) region: Option<String>,
     /// open or closed_for_maintenance.
     #[param(value_type = Option<String>)]
-    pub status: Option<VenueStatus>,
-    pub remote_capable: Option<bool>,
+    pub(crate) status: Option<VenueStatus>,
+    pub(crate) remote_capable: Option<bool>,
     /// The owning center's username.
-    pub center: Option<String>,
+    pub(crate) center: Option<String>,
     /// With `free_until` (RFC 3339): report each venue's free workstations in that window.
-    pub free_from: Option<String>,
-    pub free_until: Option<String>,
+    pub(crate) free_from: Option<String>,
+    pub(crate) free_until: Option<String>,
 }
 
 /// A sub-venue consent request as its two centers, admins and supervisors see it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub(crate) struct ConsentRequestView {
-    pub request_id: String,
-    pub venue_id: String,
-    pub venue_name: String,
+    pub(crate) request_id: String,
+    pub(crate) venue_id: String,
+    pub(crate) venue_name: String,
     /// The venue's center (username): the one that answers.
-    pub venue_center: String,
+    pub(crate) venue_center: String,
     /// The center that named the venue as a sub-venue (username).
-    pub requesting_center: String,
+    pub(crate) requesting_center: String,
     /// What the venue is asked for: a session, or a draw.
-    pub holder: Holder,
-    pub window_start: String,
-    pub window_end: String,
-    pub workstations: u32,
+    pub(crate) holder: Holder,
+    pub(crate) window_start: String,
+    pub(crate) window_end: String,
+    pub(crate) workstations: u32,
     /// requested, accepted, refused, or withdrawn (the booking was cancelled first).
     #[schema(value_type = String)]
-    pub state: ConsentState,
+    pub(crate) state: ConsentState,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub(crate) reason: Option<String>,
     /// Who answered (username), and when.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub answered_by: Option<String>,
+    pub(crate) answered_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub answered_at: Option<String>,
-    pub created_at: String,
+    pub(crate) answered_at: Option<String>,
+    pub(crate) created_at: String,
 }
 
 /// The venue's center's answer to a consent request.
@@ -147,7 +147,7 @@ pub(crate) enum ConsentAnswer<'a> {
 }
 
 impl VenueService {
-    pub fn new(deps: &Deps) -> Self {
+    pub(crate) fn new(deps: &Deps) -> Self {
         Self {
             store: deps.store.clone(),
             clock: deps.clock.clone(),
@@ -503,22 +503,6 @@ impl VenueService {
         tx.rollback().await?;
         Ok(outstanding)
     }
-
-    /// Releases every booking `holder` holds (withdrawing unanswered consent requests): the
-    /// holder's own center, or an admin. How many were released.
-    pub async fn cancel(&self, who: &Principal, holder: &Holder) -> Result<usize, VenueError> {
-        let now = self.clock.now_millis();
-        let mut tx = self.store.write().await?;
-        let bookings = tx.bookings_of_holder(holder.kind, &holder.id).await?;
-        if who.role != Role::Admin && bookings.iter().any(|b| b.center_id != who.account_id) {
-            return Err(VenueError::Forbidden(
-                "only the center that booked, or an admin, cancels bookings".into(),
-            ));
-        }
-        let released = bookings::cancel(&mut tx, Actor::of(who), holder, now).await?;
-        tx.commit().await?;
-        Ok(released)
-    }
 }
 
 /// Whether `who` may change `venue`: admins any, a center its own.
@@ -669,5 +653,226 @@ fn request_view(row: ConsentRow) -> ConsentRequestView {
         answered_by: row.answered_by,
         answered_at: row.answered_at.map(to_rfc3339),
         created_at: to_rfc3339(row.created_at),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::auth::AuthMethod;
+    use crate::clock::ManualClock;
+    use crate::store::ConnectOptions;
+    use crate::store::accounts::NewAccount;
+    use crate::venue::HolderKind;
+    use crate::venue::bookings::Claim;
+
+    /// 2026-11-26T09:00:00+08:00, for four hours.
+    const WINDOW: Window = Window {
+        start: 1_795_654_800_000,
+        end: 1_795_669_200_000,
+    };
+
+    async fn service(dir: &tempfile::TempDir) -> VenueService {
+        let url = format!("sqlite://{}", dir.path().join("venues.db").display());
+        let options = ConnectOptions {
+            max_connections: 2,
+            acquire_timeout: Duration::from_secs(5),
+        };
+        let store = Store::connect(&url, &options).await.unwrap();
+        store.migrate().await.unwrap();
+        VenueService {
+            store,
+            clock: Arc::new(ManualClock::starting_at(WINDOW.start - 86_400_000)),
+        }
+    }
+
+    async fn center(service: &VenueService, username: &str) -> Principal {
+        let id = uuid::Uuid::now_v7().to_string();
+        let mut tx = service.store.write().await.unwrap();
+        tx.insert_account(&NewAccount {
+            id: &id,
+            username,
+            role: Role::Center,
+            password_hash: "not a hash: nobody logs in here",
+            totp_sealed: None,
+            center_name: Some("某交易中心"),
+            region_code: Some("420100"),
+            created_at: 0,
+        })
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        Principal {
+            account_id: id,
+            username: username.to_owned(),
+            role: Role::Center,
+            center_name: None,
+            region_code: None,
+            method: AuthMethod::BearerToken,
+            token_digest: None,
+        }
+    }
+
+    async fn room(service: &VenueService, owner: &Principal, name: &str, seats: u32) -> String {
+        let request = NewCatalogueVenue {
+            center: None,
+            name: name.into(),
+            address: "某路 1 号".into(),
+            region_code: "420626".into(),
+            workstations: seats,
+            remote_capable: true,
+            status: None,
+        };
+        service.create(owner, request).await.unwrap().venue_id
+    }
+
+    fn claim(venue_id: &str, workstations: u32, main: bool) -> Claim {
+        Claim {
+            venue_id: venue_id.to_owned(),
+            workstations,
+            main,
+            remote: true,
+            venue_field: "venue_id".into(),
+            count_field: "workstations".into(),
+        }
+    }
+
+    async fn hold(
+        service: &VenueService,
+        who: &Principal,
+        holder: &Holder,
+        claims: &[Claim],
+    ) -> Result<(), VenueError> {
+        let mut tx = service.store.write().await?;
+        bookings::hold(&mut tx, who, holder, WINDOW, claims, 0).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn free(service: &VenueService, venue_id: &str) -> u32 {
+        let filter = VenueFilter {
+            free_from: Some(to_rfc3339(WINDOW.start)),
+            free_until: Some(to_rfc3339(WINDOW.end)),
+            ..VenueFilter::default()
+        };
+        let list = service.list(&filter).await.unwrap();
+        let venue = list.iter().find(|v| v.venue_id == venue_id).unwrap();
+        venue.free_workstations.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_holder_releases_what_it_holds_and_its_unanswered_requests_are_withdrawn() {
+        let dir = tempfile::tempdir().unwrap();
+        let service = service(&dir).await;
+        let host = center(&service, "center-xinzhou").await;
+        let other = center(&service, "center-baokang").await;
+        let main = room(&service, &host, "新洲 远程评标室", 10).await;
+        let sub = room(&service, &other, "保康 远程评标室", 4).await;
+        let draw = Holder {
+            kind: HolderKind::Draw,
+            id: "0190c0de-0000-7000-8000-000000000001".into(),
+        };
+        hold(
+            &service,
+            &host,
+            &draw,
+            &[claim(&main, 3, true), claim(&sub, 2, false)],
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (free(&service, &main).await, free(&service, &sub).await),
+            (7, 2)
+        );
+        let outstanding = service.consent_outstanding(&draw).await.unwrap();
+        assert_eq!(outstanding.len(), 1);
+        assert_eq!(outstanding[0].state, ConsentState::Requested);
+        assert_eq!(
+            outstanding[0].to_string(),
+            "保康 远程评标室 (center-baokang) has not answered yet"
+        );
+
+        let mut tx = service.store.write().await.unwrap();
+        let refused = bookings::release(&mut tx, Actor::of(&host), &draw, BookingState::Refused, 0)
+            .await
+            .unwrap_err();
+        assert_eq!(refused.field().as_deref(), Some("state"));
+        let released =
+            bookings::release(&mut tx, Actor::of(&host), &draw, BookingState::Cancelled, 0)
+                .await
+                .unwrap();
+        assert_eq!(released, 2);
+        tx.commit().await.unwrap();
+        assert_eq!(
+            (free(&service, &main).await, free(&service, &sub).await),
+            (10, 4)
+        );
+        assert!(service.consent_outstanding(&draw).await.unwrap().is_empty());
+        let requests = service.requests(&other, None).await.unwrap();
+        assert_eq!(requests[0].state, ConsentState::Withdrawn);
+        // Nothing is left to release, and a withdrawn request is not answered.
+        let mut tx = service.store.write().await.unwrap();
+        let again = bookings::release(&mut tx, Actor::System, &draw, BookingState::Released, 0);
+        assert_eq!(again.await.unwrap(), 0);
+        tx.commit().await.unwrap();
+        let late = service
+            .answer(&other, &requests[0].request_id, ConsentAnswer::Accept)
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            late,
+            VenueError::AlreadyAnswered(ConsentState::Withdrawn)
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_hold_that_does_not_fit_everywhere_holds_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let service = service(&dir).await;
+        let host = center(&service, "center-xinzhou").await;
+        let other = center(&service, "center-baokang").await;
+        let main = room(&service, &host, "新洲 远程评标室", 10).await;
+        let sub = room(&service, &other, "保康 远程评标室", 4).await;
+        let first = Holder::session("0190c0de-0000-7000-8000-000000000001");
+        hold(&service, &host, &first, &[claim(&sub, 3, false)])
+            .await
+            .unwrap();
+        let second = Holder::session("0190c0de-0000-7000-8000-000000000002");
+        let refused = hold(
+            &service,
+            &host,
+            &second,
+            &[claim(&main, 5, true), claim(&sub, 2, false)],
+        )
+        .await
+        .unwrap_err();
+        let VenueError::Full(full) = refused else {
+            panic!("{refused:?}")
+        };
+        assert_eq!((full.held, full.requested, full.window), (3, 2, WINDOW));
+        assert_eq!(full.field.as_deref(), Some("venue_id"));
+        assert_eq!(free(&service, &main).await, 10, "the main venue was held");
+        assert!(
+            service
+                .consent_outstanding(&second)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // Another center's venue is never a main venue, and a venue is named once.
+        let main_elsewhere = hold(&service, &host, &second, &[claim(&sub, 1, true)]).await;
+        assert!(matches!(main_elsewhere, Err(VenueError::Invalid { .. })));
+        let twice = hold(
+            &service,
+            &host,
+            &second,
+            &[claim(&main, 1, true), claim(&main, 1, true)],
+        )
+        .await;
+        assert!(matches!(twice, Err(VenueError::Invalid { .. })));
     }
 }

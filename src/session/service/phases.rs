@@ -14,7 +14,7 @@ use crate::session::{
     Assignment, Member, SeatState, SessionError, SessionMode, SignatureKind, corrupt, seat_label,
 };
 use crate::store::sessions::SeatAct;
-use crate::venue::{Holder, bookings};
+use crate::venue::{BookingState, Holder, bookings};
 
 impl SessionService {
     pub(super) async fn advance(
@@ -126,6 +126,16 @@ impl SessionService {
                             .data("draft_sha256", draft),
                     )
                     .await?;
+                // The rooms are free for others once the evaluation is over, even if it ends
+                // before the window it booked.
+                bookings::release(
+                    writer.tx,
+                    member.actor(),
+                    &Holder::session(&loaded.row.id),
+                    BookingState::Released,
+                    writer.now,
+                )
+                .await?;
                 report_sha256 = Some(hex::encode(digest));
             }
             _ => {}
