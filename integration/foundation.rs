@@ -244,6 +244,13 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/sessions/{session_id}/report"),
     ("post", "/api/v1/sessions/{session_id}/ratings"),
     ("get", "/api/v1/sessions/{session_id}/ws"),
+    ("get", "/api/v1/venues"),
+    ("post", "/api/v1/venues"),
+    ("get", "/api/v1/venues/{venue_id}"),
+    ("patch", "/api/v1/venues/{venue_id}"),
+    ("get", "/api/v1/venue-requests"),
+    ("post", "/api/v1/venue-requests/{request_id}/accept"),
+    ("post", "/api/v1/venue-requests/{request_id}/refuse"),
 ];
 
 #[tokio::test]
@@ -289,6 +296,7 @@ async fn the_openapi_document_lists_exactly_the_live_operations() {
             .replace("{draw_id}", "someone")
             .replace("{invitation_id}", "someone")
             .replace("{session_id}", "someone")
+            .replace("{venue_id}", "someone")
             .replace("{path}", "tile/0/000");
         let response = app
             .request(method.to_uppercase().parse().unwrap(), &path, None)
@@ -610,6 +618,18 @@ const QUERY_PARAMETERS: &[(&str, &[&str])] = &[
         &["region", "specialty", "after", "limit"],
     ),
     ("/api/v1/sessions/{session_id}/ws", &["ticket", "after"]),
+    (
+        "/api/v1/venues",
+        &[
+            "region",
+            "status",
+            "remote_capable",
+            "center",
+            "free_from",
+            "free_until",
+        ],
+    ),
+    ("/api/v1/venue-requests", &["state"]),
 ];
 
 #[tokio::test]

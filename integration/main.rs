@@ -37,5 +37,6 @@ mod sessions;
 mod storage;
 mod strata_regions;
 mod tls;
+mod venues;
 mod websockets;
 mod witness;

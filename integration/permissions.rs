@@ -161,6 +161,33 @@ const ROUTES: &[(&str, &str, &[Role], u16)] = &[
         &[Center, Supervisor],
         400,
     ),
+    ("GET", "/api/v1/venues", &[Admin, Supervisor, Center], 200),
+    ("POST", "/api/v1/venues", &[Admin, Center], 400),
+    (
+        "GET",
+        "/api/v1/venues/nothing",
+        &[Admin, Supervisor, Center],
+        404,
+    ),
+    ("PATCH", "/api/v1/venues/nothing", &[Admin, Center], 404),
+    (
+        "GET",
+        "/api/v1/venue-requests",
+        &[Admin, Supervisor, Center],
+        200,
+    ),
+    (
+        "POST",
+        "/api/v1/venue-requests/nothing/accept",
+        &[Center],
+        404,
+    ),
+    (
+        "POST",
+        "/api/v1/venue-requests/nothing/refuse",
+        &[Center],
+        400,
+    ),
 ];
 
 #[tokio::test]

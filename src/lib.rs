@@ -22,6 +22,7 @@
 //! | [`notify`]    | reaching experts: outbox, gateways, delivery worker, invitations, answers, deadlines |
 //! | [`publication`] | the committee list's release (公示): request, approval, the logged read |
 //! | [`session`]   | evaluation sessions: venues, seats, phases, sheets, signatures, the protocol, the websocket hub |
+//! | [`venue`]     | the venue catalogue: centers' evaluation rooms, bookings of their workstations, sub-venue consent |
 //! | [`web`]       | what both HTTPS servers share: security headers, request ids and deadlines, problem+json |
 //! | [`http`]      | routes, domain errors as problems, body limits, OpenAPI |
 //! | [`tasks`]     | the loop of the periodic background tasks (overdue draws, invitation deadlines) |
@@ -60,4 +61,5 @@ pub mod telemetry;
 pub mod terminal;
 pub(crate) mod text;
 pub mod tls;
+pub mod venue;
 pub mod web;

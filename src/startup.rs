@@ -32,6 +32,7 @@ use crate::publication::PublicationService;
 use crate::session::{Hub, SessionService};
 use crate::store::{ConnectOptions, Store};
 use crate::tls::{self, TlsOptions};
+use crate::venue::VenueService;
 use crate::web::RequestDeadline;
 
 pub struct Application {
@@ -187,6 +188,7 @@ impl Application {
             publications,
             notify,
             sessions,
+            venues: Arc::new(VenueService::new(&deps)),
             key_inventory: KeyInventory::new(deps.keys.clone()),
             max_body_bytes: settings.server.max_body_bytes,
             readiness: http::health::Readiness::new(deps.store.clone(), deps.clock.clone()),

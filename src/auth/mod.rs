@@ -69,6 +69,12 @@ pub(crate) enum Permission {
     JoinSessions,
     /// Rate members' conduct after a session one hosted or supervised.
     RateConduct,
+    /// Read the venue catalogue and the sub-venue consent requests one may see.
+    ReadVenues,
+    /// Register and change venues: a center its own, an admin any.
+    ManageVenues,
+    /// Accept or refuse a request to use one's own venue as a sub-venue.
+    AnswerVenueRequests,
 }
 
 /// The single place that says which role may do what.
@@ -93,6 +99,9 @@ pub(crate) fn permits(role: Role, permission: Permission) -> bool {
         HostSessions => role == Center,
         JoinSessions => matches!(role, Center | Supervisor | Expert),
         RateConduct => matches!(role, Center | Supervisor),
+        ReadVenues => matches!(role, Admin | Center | Supervisor),
+        ManageVenues => matches!(role, Admin | Center),
+        AnswerVenueRequests => role == Center,
     }
 }
 

@@ -196,7 +196,10 @@ pub(crate) mod may {
         ApprovePublication,
         HostSessions,
         JoinSessions,
-        RateConduct
+        RateConduct,
+        ReadVenues,
+        ManageVenues,
+        AnswerVenueRequests
     );
 }
 

@@ -21,6 +21,7 @@ pub(crate) mod problem;
 pub(crate) mod secured_stream;
 pub(crate) mod sessions;
 pub(crate) mod unseal;
+pub(crate) mod venues;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -58,6 +59,8 @@ pub struct AppState {
     pub(crate) publications: Arc<crate::publication::PublicationService>,
     pub notify: Arc<NotifyService>,
     pub(crate) sessions: Arc<crate::session::SessionService>,
+    /// The integration tests reach `consent_outstanding` and `cancel`, which no route offers.
+    pub venues: Arc<crate::venue::VenueService>,
     /// Which keys are in force, by id (`GET /api/v1/keys`).
     pub(crate) key_inventory: KeyInventory,
     pub max_body_bytes: usize,
@@ -153,7 +156,14 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
         .service(sessions::ticket)
         .service(sessions::report)
         .service(sessions::rate)
-        .service(sessions::connect);
+        .service(sessions::connect)
+        .service(venues::list)
+        .service(venues::show)
+        .service(venues::create)
+        .service(venues::update)
+        .service(venues::requests)
+        .service(venues::accept)
+        .service(venues::refuse);
 }
 
 /// HEAD is answered as GET would be, without the body (RFC 9110 §9.3.2): routes are registered

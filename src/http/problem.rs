@@ -356,11 +356,38 @@ impl From<crate::session::SessionError> for ApiError {
                 error.to_string(),
             ),
             WrongJoinCode => Self::forbidden("wrong-join-code", error.to_string()),
+            Venue(e) => e.into(),
             Draw(e) => e.into(),
             Store(e) => e.into(),
             Audit(e) => e.into(),
             Randomness => Self::unavailable("randomness is unavailable; retry shortly"),
             other => Self::internal(other),
+        }
+    }
+}
+
+impl From<crate::venue::VenueError> for ApiError {
+    fn from(error: crate::venue::VenueError) -> Self {
+        use crate::venue::VenueError::*;
+        let field = error.field();
+        match error {
+            Invalid { field, problem } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-venue-request",
+                "Invalid venue request",
+                format!("{field}: {problem}"),
+            )
+            .with_field(Some(field)),
+            NotFound => Self::not_found("no such venue"),
+            NoSuchRequest => Self::not_found("no such sub-venue request"),
+            Forbidden(detail) => Self::forbidden("not-your-venue", detail),
+            Full(full) => Self::conflict("venue-full", full.to_string())
+                .with_field(field)
+                .with_problems([*full]),
+            Closed { .. } => Self::conflict("venue-closed", error.to_string()).with_field(field),
+            AlreadyAnswered(_) => Self::conflict("already-answered", error.to_string()),
+            Store(e) => e.into(),
+            Audit(e) => e.into(),
         }
     }
 }

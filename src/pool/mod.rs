@@ -5,6 +5,7 @@ pub(crate) mod change_request;
 pub(crate) mod demo;
 pub(crate) mod import;
 pub(crate) mod own_record;
+pub(crate) mod regions;
 pub(crate) mod service;
 pub(crate) mod ties;
 pub(crate) mod unseal;

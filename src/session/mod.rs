@@ -32,6 +32,7 @@ use crate::auth::Role;
 use crate::crypto::seal::SealError;
 use crate::draw::service::DrawServiceError;
 use crate::store::StoreError;
+use crate::venue::VenueError;
 use rules::{Criterion, Missing, Phase};
 
 /// Who someone is within one session.
@@ -141,6 +142,9 @@ pub(crate) enum SessionError {
     TooManyConnections { per_account: usize },
     #[error("the join code is wrong")]
     WrongJoinCode,
+    /// A catalogue venue refused the session's booking (closed, full, …).
+    #[error(transparent)]
+    Venue(VenueError),
     #[error(transparent)]
     Draw(#[from] DrawServiceError),
     #[error(transparent)]
@@ -185,6 +189,7 @@ impl SessionError {
             SessionError::TooManyConnections { .. } => "too-many-connections",
             SessionError::WrongJoinCode => "wrong-join-code",
             SessionError::Draw(_) => "draw-refused",
+            SessionError::Venue(_) => "venue-refused",
             SessionError::Randomness => "unavailable",
             _ => "internal-error",
         }
@@ -201,6 +206,9 @@ impl SessionError {
                 | SessionError::Randomness
         ) || matches!(
             self,
+            SessionError::Venue(VenueError::Store(_) | VenueError::Audit(_))
+        ) || matches!(
+            self,
             SessionError::Draw(
                 DrawServiceError::Store(_)
                     | DrawServiceError::Audit(_)
@@ -215,7 +223,18 @@ impl SessionError {
         match self {
             SessionError::Invalid { field, .. } => Some(field.clone()),
             SessionError::WrongJoinCode => Some("join_code".into()),
+            SessionError::Venue(error) => error.field(),
             _ => None,
+        }
+    }
+}
+
+/// A request field the catalogue refused is a field of the session's request like any other.
+impl From<VenueError> for SessionError {
+    fn from(error: VenueError) -> Self {
+        match error {
+            VenueError::Invalid { field, problem } => Self::Invalid { field, problem },
+            other => Self::Venue(other),
         }
     }
 }
@@ -235,9 +254,16 @@ fn corrupt(what: impl std::fmt::Display) -> SessionError {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewVenue {
+    /// A venue of the catalogue (docs/VENUES.md): the session holds `seats` of its
+    /// workstations for the draw's evaluation window, and another center's venue asks that
+    /// center's consent. Without it the venue is named by `name` and `operator` alone.
+    #[serde(default)]
+    pub(crate) venue_id: Option<String>,
+    /// Required without `venue_id`; with it, the catalogue's name when omitted.
+    #[serde(default)]
     pub name: String,
     /// The username of the trading center that operates a sub-venue; the main venue's
-    /// operator is the host and may be omitted.
+    /// operator is the host and may be omitted. With `venue_id`, the venue's center (omit it).
     #[serde(default)]
     pub(crate) operator: Option<String>,
     pub(crate) seats: u32,
@@ -272,6 +298,9 @@ pub(crate) struct VenueView {
     pub name: String,
     pub(crate) seats: u32,
     pub(crate) main: bool,
+    /// The catalogue venue whose workstations the session holds, when it named one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) venue_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -95,6 +95,9 @@ pub(crate) struct SessionFacts {
     /// The signing deadline has passed: members who neither signed nor dissented are deemed to
     /// agree (实施条例 §53 ¶2), so they no longer hold the session open.
     pub(crate) signing_deadline_passed: bool,
+    /// Catalogue sub-venues whose centers have not accepted (unanswered or refused), each in
+    /// words a host can act on: nobody is placed in a room its center has not agreed to lend.
+    pub(crate) venues_without_consent: Vec<String>,
 }
 
 /// One unmet precondition, in words a host can act on, with the seats concerned.
@@ -147,6 +150,13 @@ pub(crate) fn check_move(facts: &SessionFacts, to: Phase) -> Result<Vec<Missing>
                 "assignment-entropy",
                 "the random seat assignment needs at least one contribution (host or supervisor) \
                  before it is revealed",
+                Vec::new(),
+            ));
+        }
+        for venue in &facts.venues_without_consent {
+            missing.push(Missing::new(
+                "sub-venue-consent",
+                format!("the sub-venue {venue}"),
                 Vec::new(),
             ));
         }

@@ -12,6 +12,7 @@ pub(crate) mod pool;
 pub(crate) mod scratch;
 pub(crate) mod sessions;
 pub(crate) mod text_enum;
+pub(crate) mod venues;
 
 use std::str::FromStr;
 use std::time::Duration;

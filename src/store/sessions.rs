@@ -76,6 +76,8 @@ pub(crate) struct VenueRow {
     pub name: String,
     pub(crate) operator_id: String,
     pub(crate) seats: i32,
+    /// The catalogue venue the session holds workstations in, when it named one.
+    pub(crate) venue_id: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -315,13 +317,14 @@ impl Tx {
     ) -> Result<(), StoreError> {
         for venue in venues {
             on_conn!(self, conn => sqlx::query(
-                "INSERT INTO session_venues (session_id, venue, name, operator_id, seats) \
-                 VALUES ($1, $2, $3, $4, $5)")
+                "INSERT INTO session_venues (session_id, venue, name, operator_id, seats, venue_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6)")
                 .bind(session_id)
                 .bind(venue.venue)
                 .bind(&venue.name)
                 .bind(&venue.operator_id)
                 .bind(venue.seats)
+                .bind(&venue.venue_id)
                 .execute(conn)
                 .await
                 .map(|r| r.rows_affected()))?;
@@ -334,7 +337,7 @@ impl Tx {
         session_id: &str,
     ) -> Result<Vec<VenueRow>, StoreError> {
         Ok(on_conn!(self, conn => sqlx::query_as::<_, VenueRow>(
-            "SELECT venue, name, operator_id, seats FROM session_venues \
+            "SELECT venue, name, operator_id, seats, venue_id FROM session_venues \
              WHERE session_id = $1 ORDER BY venue")
             .bind(session_id)
             .fetch_all(conn)

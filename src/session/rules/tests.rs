@@ -57,6 +57,7 @@ fn session(phase: Phase) -> SessionFacts {
         bidders: bidders(),
         assignment_needs_entropy: false,
         signing_deadline_passed: false,
+        venues_without_consent: Vec::new(),
     }
 }
 
@@ -171,6 +172,25 @@ fn opening_check_in_waits_for_entropy_when_seats_are_assigned_at_random() {
     assert!(missing[0].seats.is_empty());
 
     facts.assignment_needs_entropy = false;
+    assert_eq!(check_move(&facts, Phase::CheckIn).unwrap(), NOTHING);
+}
+
+#[test]
+fn opening_check_in_waits_for_every_sub_venue_to_consent() {
+    let mut facts = session(Phase::Scheduled);
+    facts.venues_without_consent = vec![
+        "远程评标室 (center-b) has not answered yet".into(),
+        "保康 远程评标室 (center-c) refused: 设备检修".into(),
+    ];
+    let missing = check_move(&facts, Phase::CheckIn).unwrap();
+    assert_eq!(missing.len(), 2);
+    assert!(missing.iter().all(|m| m.code == "sub-venue-consent"));
+    assert_eq!(
+        missing[1].detail,
+        "the sub-venue 保康 远程评标室 (center-c) refused: 设备检修"
+    );
+
+    facts.venues_without_consent.clear();
     assert_eq!(check_move(&facts, Phase::CheckIn).unwrap(), NOTHING);
 }
 

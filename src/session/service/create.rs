@@ -21,6 +21,8 @@ use crate::session::{
 };
 use crate::store::sessions::{SessionRow, VenueRow};
 use crate::store::{StoreError, Tx};
+use crate::venue::bookings::{self, Claim};
+use crate::venue::{Holder, Window};
 
 impl SessionService {
     /// A center opens a session for its completed draw.
@@ -86,7 +88,7 @@ impl SessionService {
             }
             (_, Some(other)) => other,
         };
-        let venues = self
+        let (venues, claims) = self
             .validate_venues(&mut tx, host, mode, &request.venues, committee_size)
             .await?;
         let supervisors = validate_supervisors(&mut tx, &request.supervisors).await?;
@@ -135,6 +137,17 @@ impl SessionService {
         };
         tx.insert_session(&row).await?;
         tx.insert_session_venues(&id, &venues).await?;
+        if !claims.is_empty() {
+            // The catalogue venues' workstations are held for the draw's evaluation window;
+            // a full or closed venue refuses the whole session.
+            let window = Window::new(
+                draw.evaluation_start,
+                draw.evaluation_start
+                    .saturating_add(i64::from(draw.evaluation_minutes).saturating_mul(60_000)),
+            )
+            .ok_or_else(|| corrupt("the draw's evaluation window has no length"))?;
+            bookings::hold(&mut tx, host, &Holder::session(&id), window, &claims, now).await?;
+        }
         for supervisor in &supervisors {
             tx.insert_session_supervisor(&id, supervisor).await?;
         }
@@ -188,7 +201,13 @@ impl SessionService {
                 venues
                     .iter()
                     .filter(|v| v.seats > 0)
-                    .map(|v| json!({"venue": v.venue, "name": v.name, "operator": v.operator_id, "seats": v.seats}))
+                    .map(|v| {
+                        let mut venue = json!({"venue": v.venue, "name": v.name, "operator": v.operator_id, "seats": v.seats});
+                        if let Some(venue_id) = &v.venue_id {
+                            venue["venue_id"] = json!(venue_id);
+                        }
+                        venue
+                    })
                     .collect::<Vec<_>>(),
             )
             .data("supervisors", &supervisors)
@@ -214,7 +233,7 @@ impl SessionService {
         mode: SessionMode,
         venues: &[crate::session::NewVenue],
         committee_size: usize,
-    ) -> Result<Vec<VenueRow>, SessionError> {
+    ) -> Result<(Vec<VenueRow>, Vec<Claim>), SessionError> {
         if mode == SessionMode::Distributed {
             if !venues.is_empty() {
                 return Err(invalid(
@@ -222,12 +241,16 @@ impl SessionService {
                     "a distributed session has no venues: every expert is at their own seat",
                 ));
             }
-            return Ok(vec![VenueRow {
-                venue: 0,
-                name: "host".into(),
-                operator_id: host.account_id.clone(),
-                seats: 0,
-            }]);
+            return Ok((
+                vec![VenueRow {
+                    venue: 0,
+                    name: "host".into(),
+                    operator_id: host.account_id.clone(),
+                    seats: 0,
+                    venue_id: None,
+                }],
+                Vec::new(),
+            ));
         }
         if venues.len() < 2 || venues.len() > MAX_VENUES {
             return Err(invalid(
@@ -239,14 +262,23 @@ impl SessionService {
             ));
         }
         let mut rows = Vec::with_capacity(venues.len());
+        let mut claims = Vec::new();
         let mut operators = BTreeSet::new();
         let mut names = BTreeSet::new();
         for (index, venue) in venues.iter().enumerate() {
             let field = |name: &str| format!("venues[{index}].{name}");
-            rules::check_text(&field("name"), &venue.name, rules::MAX_LABEL_CHARS)
-                .map_err(|(f, p)| invalid(f, p))?;
-            if !names.insert(venue.name.trim().to_owned()) {
-                return Err(invalid(field("name"), "venue names must differ"));
+            // A venue named by its label is checked in the order it always was; a catalogue
+            // venue's label (its own, by default) once the venue is read.
+            let mut check_name = |name: &str| -> Result<(), SessionError> {
+                rules::check_text(&field("name"), name, rules::MAX_LABEL_CHARS)
+                    .map_err(|(f, p)| invalid(f, p))?;
+                if !names.insert(name.trim().to_owned()) {
+                    return Err(invalid(field("name"), "venue names must differ"));
+                }
+                Ok(())
+            };
+            if venue.venue_id.is_none() {
+                check_name(&venue.name)?;
             }
             if !(1..=MAX_VENUE_SEATS).contains(&venue.seats) {
                 return Err(invalid(
@@ -254,47 +286,90 @@ impl SessionService {
                     format!("must be from 1 to {MAX_VENUE_SEATS}"),
                 ));
             }
-            let operator_id = match (index, venue.operator.as_deref()) {
-                (0, None) => host.account_id.clone(),
-                (_, None) => {
-                    return Err(invalid(
-                        field("operator"),
-                        "a sub-venue names the trading center that operates it",
-                    ));
-                }
-                (_, Some(username)) => {
-                    let account = tx
-                        .account_by_username(username)
-                        .await?
-                        .filter(|a| a.role == Role::Center && !a.disabled)
-                        .ok_or_else(|| {
-                            invalid(
-                                field("operator"),
-                                "no active trading-center account has this username",
-                            )
-                        })?;
-                    if index == 0 && account.id != host.account_id {
+            let (name, operator_id, venue_id) = match venue.venue_id.as_deref() {
+                Some(venue_id) => {
+                    let claim = Claim {
+                        venue_id: venue_id.to_owned(),
+                        workstations: venue.seats,
+                        main: index == 0,
+                        remote: true,
+                        venue_field: field("venue_id"),
+                        count_field: field("seats"),
+                    };
+                    let catalogued = bookings::resolve(tx, host, &claim).await?;
+                    if venue
+                        .operator
+                        .as_deref()
+                        .is_some_and(|operator| operator.trim() != catalogued.center_username)
+                    {
                         return Err(invalid(
                             field("operator"),
-                            "the main venue is operated by the host (the draw's center)",
+                            format!(
+                                "a catalogue venue is operated by its center, {}; omit operator",
+                                catalogued.center_username
+                            ),
                         ));
                     }
-                    account.id
+                    let name = if venue.name.trim().is_empty() {
+                        catalogued.name.clone()
+                    } else {
+                        venue.name.clone()
+                    };
+                    check_name(&name)?;
+                    claims.push(claim);
+                    (name, catalogued.center_id, Some(catalogued.id))
+                }
+                None => {
+                    let operator_id = match (index, venue.operator.as_deref()) {
+                        (0, None) => host.account_id.clone(),
+                        (_, None) => {
+                            return Err(invalid(
+                                field("operator"),
+                                "a sub-venue names the trading center that operates it",
+                            ));
+                        }
+                        (_, Some(username)) => {
+                            let account = tx
+                                .account_by_username(username)
+                                .await?
+                                .filter(|a| a.role == Role::Center && !a.disabled)
+                                .ok_or_else(|| {
+                                    invalid(
+                                        field("operator"),
+                                        "no active trading-center account has this username",
+                                    )
+                                })?;
+                            if index == 0 && account.id != host.account_id {
+                                return Err(invalid(
+                                    field("operator"),
+                                    "the main venue is operated by the host (the draw's center)",
+                                ));
+                            }
+                            account.id
+                        }
+                    };
+                    (venue.name.clone(), operator_id, None)
                 }
             };
             if index > 0
                 && (operator_id == host.account_id || !operators.insert(operator_id.clone()))
             {
+                let at = if venue_id.is_some() {
+                    "venue_id"
+                } else {
+                    "operator"
+                };
                 return Err(invalid(
-                    field("operator"),
+                    field(at),
                     "each sub-venue is operated by a different center than the host's",
                 ));
             }
             rows.push(VenueRow {
                 venue: index as i32,
-                name: venue.name.trim().to_owned(),
+                name: name.trim().to_owned(),
                 operator_id,
                 seats: venue.seats as i32,
+                venue_id,
             });
         }
         let capacity: u32 = venues.iter().map(|v| v.seats).sum();
@@ -304,7 +379,7 @@ impl SessionService {
                 format!("the venues seat {capacity}; the committee has {committee_size} members"),
             ));
         }
-        Ok(rows)
+        Ok((rows, claims))
     }
 
     /// The host or an attached supervisor adds entropy to a random seat assignment, before

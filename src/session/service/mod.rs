@@ -157,6 +157,7 @@ impl Loaded {
             bidders: self.bidders.clone(),
             assignment_needs_entropy: false,
             signing_deadline_passed: false,
+            venues_without_consent: Vec::new(),
         }
     }
 
@@ -306,6 +307,7 @@ impl SessionService {
                     name: v.name.clone(),
                     seats: v.seats as u32,
                     main: v.venue == 0,
+                    venue_id: v.venue_id.clone(),
                 })
                 .collect(),
             supervisors: loaded.supervisors.len() as u32,

@@ -14,6 +14,7 @@ use crate::session::{
     Assignment, Member, SeatState, SessionError, SessionMode, SignatureKind, corrupt, seat_label,
 };
 use crate::store::sessions::SeatAct;
+use crate::venue::{BookingState, Holder, bookings};
 
 impl SessionService {
     pub(super) async fn advance(
@@ -33,6 +34,14 @@ impl SessionService {
                 .session_contributions(&loaded.row.id)
                 .await?
                 .is_empty();
+        }
+        if to == Phase::CheckIn {
+            facts.venues_without_consent =
+                bookings::consent_outstanding(writer.tx, &Holder::session(&loaded.row.id))
+                    .await?
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
         }
         let missing = rules::check_move(&facts, to).map_err(|e| SessionError::WrongPhase {
             phase: loaded.phase.as_str(),
@@ -117,6 +126,16 @@ impl SessionService {
                             .data("draft_sha256", draft),
                     )
                     .await?;
+                // The rooms are free for others once the evaluation is over, even if it ends
+                // before the window it booked.
+                bookings::release(
+                    writer.tx,
+                    member.actor(),
+                    &Holder::session(&loaded.row.id),
+                    BookingState::Released,
+                    writer.now,
+                )
+                .await?;
                 report_sha256 = Some(hex::encode(digest));
             }
             _ => {}
