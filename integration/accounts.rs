@@ -135,10 +135,12 @@ async fn unknown_users_and_wrong_passwords_take_the_same_time() {
         attempt("nobody.timing").await;
         attempt("expert.timing").await;
     }
-    // A real difference (say, no hash for unknown users) shows in every round; a burst of
-    // other work on the machine skews one round at most.
+    // A real difference (say, no hash for unknown users) shows in every round, and is large:
+    // the hash is nearly all of a login's time, so skipping it makes one kind many times faster.
+    // A burst of other work on a shared machine skews a round, so the margin is wide (one
+    // median at most half again the other) and one round in five that passes is enough.
     let mut rounds = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..5 {
         let (mut unknown, mut wrong) = (Vec::new(), Vec::new());
         // Alternating in the order unknown, wrong, wrong, unknown, so that neither kind always
         // follows the other (the server's threads take turns, and they do not all run alike).
@@ -154,12 +156,14 @@ async fn unknown_users_and_wrong_passwords_take_the_same_time() {
         let (unknown, wrong) = (median(unknown), median(wrong));
 
         let (slower, faster) = (unknown.max(wrong), unknown.min(wrong));
-        if (slower - faster).as_secs_f64() <= 0.2 * slower.as_secs_f64() {
+        if slower.as_secs_f64() <= 1.5 * faster.as_secs_f64() {
             return;
         }
         rounds.push((unknown, wrong));
     }
-    panic!("median times (unknown user, wrong password) differ by more than 20%: {rounds:?}");
+    panic!(
+        "median times (unknown user, wrong password) differ by more than half in every round: {rounds:?}"
+    );
 }
 
 #[tokio::test]

@@ -42,7 +42,7 @@ async fn a_tender_is_drawn_once_whoever_asks_and_however_its_reference_is_spelle
 
     // The same center again: refused, naming its own draw, and nothing is written.
     let (_, other) = fx.app.account_with_token("center.two", Role::Center).await;
-    let before = fx.app.audit_entries().await.len();
+    let before = fx.app.entries_written_by_requests().await;
     let again = assert_problem(fx.create(&body).await, StatusCode::CONFLICT).await;
     assert_eq!(again["field"], "tender_reference");
     assert!(again["detail"].as_str().unwrap().contains(id), "{again}");
@@ -66,7 +66,7 @@ async fn a_tender_is_drawn_once_whoever_asks_and_however_its_reference_is_spelle
         // Another center learns that the tender is drawn, not which draw it is.
         assert!(!refused["detail"].as_str().unwrap().contains(id));
     }
-    assert_eq!(fx.app.audit_entries().await.len(), before);
+    assert_eq!(fx.app.entries_written_by_requests().await, before);
 
     // Another lot of the same tender is another committee.
     let mut lot = body.clone();

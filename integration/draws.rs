@@ -744,14 +744,10 @@ async fn a_seat_marked_for_a_linked_draw_gets_one_even_if_the_first_attempt_neve
         .unwrap();
     tx.commit().await.unwrap();
     drop(pending);
-    assert!(
-        fx.view(&id).await["linked_draws"]
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
-    // The periodic task finds the marked seat and starts its linked draw, once.
-    assert_eq!(fx.app.state.draws.start_pending_links().await.unwrap(), 1);
+    // The periodic task finds the marked seat and starts its linked draw, once: this call or
+    // the server's own executor (every second) gets there first, and the other finds the seat
+    // settled.
+    assert!(fx.app.state.draws.start_pending_links().await.unwrap() <= 1);
     assert_eq!(fx.app.state.draws.start_pending_links().await.unwrap(), 0);
     assert_eq!(
         fx.view(&id).await["linked_draws"].as_array().unwrap().len(),

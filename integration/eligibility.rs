@@ -149,7 +149,7 @@ async fn the_floor_excludes_too_few_years_and_a_title_below_it_and_a_stratum_may
 #[tokio::test]
 async fn a_looser_or_malformed_stratum_floor_is_refused_naming_its_field_and_nothing_is_written() {
     let fx = DrawFixture::new(&floor_pool()).await;
-    let entries_before = fx.app.audit_entries().await.len();
+    let entries_before = fx.app.entries_written_by_requests().await;
     let stratum = |extra: Value| {
         let mut second = json!({ "specialty_prefixes": ["A01"], "count": 1, "reserves": 0 });
         for (key, value) in extra.as_object().unwrap() {
@@ -210,7 +210,7 @@ async fn a_looser_or_malformed_stratum_floor_is_refused_naming_its_field_and_not
     }
     let listed = fx.app.get_json("/api/v1/draws", Some(&fx.center)).await;
     assert_eq!(listed, json!([]));
-    assert_eq!(fx.app.audit_entries().await.len(), entries_before);
+    assert_eq!(fx.app.entries_written_by_requests().await, entries_before);
 }
 
 #[tokio::test]
@@ -330,7 +330,7 @@ async fn each_kind_of_tie_avoids_while_it_holds_and_for_three_years_after_it_end
 #[tokio::test]
 async fn an_import_with_an_unknown_tie_kind_or_a_malformed_credit_code_writes_nothing() {
     let fx = DrawFixture::new(&experts(3, "A0101")).await;
-    let entries_before = fx.app.audit_entries().await.len();
+    let entries_before = fx.app.entries_written_by_requests().await;
     let good = credit_code(TIED);
     let mut broken = good.clone();
     let last = broken.pop().unwrap();
@@ -373,7 +373,7 @@ async fn an_import_with_an_unknown_tie_kind_or_a_malformed_credit_code_writes_no
         .get_json("/api/v1/pool/statistics", Some(&fx.admin))
         .await;
     assert_eq!(statistics["total"], 3, "{statistics}");
-    assert_eq!(fx.app.audit_entries().await.len(), entries_before);
+    assert_eq!(fx.app.entries_written_by_requests().await, entries_before);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -535,7 +535,7 @@ async fn a_refused_or_withdrawn_change_never_reaches_a_draw_and_bad_requests_wri
     let fx = DrawFixture::new(&pool).await;
     let id = expert_ids(&fx, "420600").await.remove(0);
     let expert = expert_login(&fx, &id).await;
-    let entries_before = fx.app.audit_entries().await.len();
+    let entries_before = fx.app.entries_written_by_requests().await;
 
     let good = credit_code(BOARD);
     let mut broken = good.clone();
@@ -590,7 +590,7 @@ async fn a_refused_or_withdrawn_change_never_reaches_a_draw_and_bad_requests_wri
         .get_json("/api/v1/change-requests", Some(&fx.admin))
         .await;
     assert_eq!(none, json!([]));
-    assert_eq!(fx.app.audit_entries().await.len(), entries_before);
+    assert_eq!(fx.app.entries_written_by_requests().await, entries_before);
 
     // Refused, with a reason the expert reads; the record and draws stay as they were.
     let asked: Value = ask(&fx, &expert, &tie("shareholder", &good))

@@ -418,6 +418,22 @@ impl TestApp {
         entries
     }
 
+    /// How many audit entries requests have written: the log without what the server's
+    /// background tasks write whenever they run (deliveries and their failures, expired
+    /// invitations), so a test can say a refused request wrote nothing.
+    pub async fn entries_written_by_requests(&self) -> usize {
+        const BACKGROUND: [&str; 5] = [
+            "notify.delivered",
+            "notify.attempt_failed",
+            "notify.attempt_interrupted",
+            "notify.failed",
+            "notify.expired",
+        ];
+        let mut entries = self.audit_entries().await;
+        entries.retain(|entry| !BACKGROUND.iter().any(|kind| entry["type"] == *kind));
+        entries.len()
+    }
+
     /// Every audit entry of type `kind`, parsed.
     pub async fn audit_entries_of(&self, kind: &str) -> Vec<Value> {
         let mut entries = self.audit_entries().await;

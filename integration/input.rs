@@ -352,7 +352,7 @@ async fn invisible_and_direction_changing_characters_are_refused_in_every_text_f
     })
     .await;
     let app = &fx.app;
-    let entries_before = app.audit_entries().await.len();
+    let entries_before = app.entries_written_by_requests().await;
 
     let account = json!({"username": "center.rlo", "role": "center", "password": PASSWORD,
         "center_name": "武汉\u{202E}中心", "region_code": "420100"});
@@ -420,13 +420,13 @@ async fn invisible_and_direction_changing_characters_are_refused_in_every_text_f
     .await;
 
     assert_eq!(
-        app.audit_entries().await.len(),
+        app.entries_written_by_requests().await,
         entries_before,
         "a refusal wrote to the log"
     );
 
     let (_, expert) = crate::invitations::expert_logins(&fx).await.remove(0);
-    let entries_before = app.audit_entries().await.len();
+    let entries_before = app.entries_written_by_requests().await;
     let response = app
         .request(Method::PATCH, "/api/v1/me/expert", Some(&expert))
         .json(&json!({"address": "武汉市\u{200D}洪山区"}))
@@ -442,7 +442,7 @@ async fn invisible_and_direction_changing_characters_are_refused_in_every_text_f
         .unwrap();
     assert_character_refused(response, StatusCode::BAD_REQUEST, "email", "U+200B").await;
     assert_eq!(
-        app.audit_entries().await.len(),
+        app.entries_written_by_requests().await,
         entries_before,
         "a refusal wrote to the log"
     );
@@ -453,7 +453,7 @@ async fn invisible_and_direction_changing_characters_are_refused_in_every_text_f
     body["mode"] = json!("distributed");
     body.as_object_mut().unwrap().remove("venue");
     let draw = fx.drawn(&body).await;
-    let entries_before = app.audit_entries().await.len();
+    let entries_before = app.entries_written_by_requests().await;
     let session = |bidders: Value, criterion: &str| {
         json!({"draw_id": draw["draw_id"], "supervisors": ["supervisor"], "bidders": bidders,
             "criteria": [{"name": criterion, "max_points": 100}]})
@@ -475,7 +475,7 @@ async fn invisible_and_direction_changing_characters_are_refused_in_every_text_f
     }
 
     assert_eq!(
-        app.audit_entries().await.len(),
+        app.entries_written_by_requests().await,
         entries_before,
         "a refusal wrote to the log"
     );

@@ -74,7 +74,7 @@ fn regions(view: &Value, stratum: usize) -> (Value, Value) {
 async fn assert_nothing_written(fx: &DrawFixture, entries_before: usize) {
     let draws = fx.app.get_json("/api/v1/draws", Some(&fx.supervisor)).await;
     assert_eq!(draws, json!([]));
-    assert_eq!(fx.app.audit_entries().await.len(), entries_before);
+    assert_eq!(fx.app.entries_written_by_requests().await, entries_before);
 }
 
 #[tokio::test]
@@ -274,7 +274,7 @@ async fn whether_a_cross_site_draw_excludes_the_project_city_is_the_deployments_
     // By default (today's behaviour) the project's city is out of every stratum, so a stratum
     // that requires it admits nobody: refused, naming the stratum's field.
     let fx = DrawFixture::new(&four_prefectures()).await;
-    let entries = fx.app.audit_entries().await.len();
+    let entries = fx.app.entries_written_by_requests().await;
     let mut body = fx.request(json!([
         { "specialty_prefixes": ["A01"], "count": 1, "reserves": 0, "regions_require": ["4201"] },
     ]));
@@ -325,7 +325,7 @@ async fn whether_a_cross_site_draw_excludes_the_project_city_is_the_deployments_
 #[tokio::test]
 async fn bad_stratum_region_rules_get_a_4xx_naming_the_field_and_write_nothing() {
     let fx = DrawFixture::new(&four_prefectures()).await;
-    let entries = fx.app.audit_entries().await.len();
+    let entries = fx.app.entries_written_by_requests().await;
     let two = |rule: Value| {
         let mut second = json!({ "specialty_prefixes": ["A01"], "count": 1, "reserves": 0 });
         second
