@@ -321,12 +321,7 @@ impl PoolService {
             .reference("change_request", &row.id)
             .data("expert", self.pseudonyms(std::slice::from_ref(&expert_id)));
         audit::append(&mut tx, &entry).await?;
-        let settled = tx
-            .change_request(&row.id)
-            .await?
-            .ok_or(ChangeRequestError::NotFound)?;
-        tx.commit().await?;
-        view(settled)
+        commit_with_view(tx, &row.id).await
     }
 
     /// Requests newest first, without their values (admins).
@@ -409,12 +404,7 @@ impl PoolService {
             )
             .data("parts", change.parts());
         audit::append(&mut tx, &entry).await?;
-        let settled = tx
-            .change_request(&row.id)
-            .await?
-            .ok_or(ChangeRequestError::NotFound)?;
-        tx.commit().await?;
-        view(settled)
+        commit_with_view(tx, &row.id).await
     }
 
     /// Refuses a pending request, saying why; the record stays as it is.
@@ -455,12 +445,7 @@ impl PoolService {
                 hex::encode(crate::crypto::sha256(reason.as_str().as_bytes())),
             );
         audit::append(&mut tx, &entry).await?;
-        let settled = tx
-            .change_request(&row.id)
-            .await?
-            .ok_or(ChangeRequestError::NotFound)?;
-        tx.commit().await?;
-        view(settled)
+        commit_with_view(tx, &row.id).await
     }
 
     /// The expert's latest requests with their values, inside the caller's transaction (their
@@ -590,6 +575,16 @@ fn moved_to_history(
 /// another row does not open.
 fn values_context(expert_id: &str, request_id: &str) -> String {
     field_context(expert_id, &format!("change-request/{request_id}"))
+}
+
+/// Commits a decision on request `id` and answers the request as it now stands.
+async fn commit_with_view(mut tx: Tx, id: &str) -> Result<ChangeRequestView, ChangeRequestError> {
+    let settled = tx
+        .change_request(id)
+        .await?
+        .ok_or(ChangeRequestError::NotFound)?;
+    tx.commit().await?;
+    view(settled)
 }
 
 fn view(row: ChangeRequestRow) -> Result<ChangeRequestView, ChangeRequestError> {
