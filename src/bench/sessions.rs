@@ -986,6 +986,7 @@ async fn seed(store: &Store, sessions: usize, sessions_of: usize) -> anyhow::Res
             next_seq: 1,
             created_at: now,
             closed_at: None,
+            signing_deadline: None,
         })
         .await?;
         tx.insert_session_supervisor(&session_id, &supervisor_id)

@@ -64,11 +64,13 @@ pub struct SessionRow {
     pub(crate) next_seq: i64,
     pub(crate) created_at: i64,
     pub(crate) closed_at: Option<i64>,
+    /// While signing: when members who have neither signed nor dissented are deemed to agree.
+    pub(crate) signing_deadline: Option<i64>,
 }
 
 const SESSION_COLUMNS: &str = "id, draw_id, center_id, mode, phase, assignment, sealed_secret, \
      secret_commitment, bidders_json, criteria_json, deviation_percent, chair_seat, report_json, \
-     report_sha256, next_seq, created_at, closed_at";
+     report_sha256, next_seq, created_at, closed_at, signing_deadline";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct VenueRow {
@@ -157,7 +159,7 @@ impl Tx {
     pub(crate) async fn insert_session(&mut self, row: &SessionRow) -> Result<(), StoreError> {
         let sql = format!(
             "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES {}",
-            values_placeholders(1, 17)
+            values_placeholders(1, 18)
         );
         on_conn!(self, conn => sqlx::query(&sql)
             .bind(&row.id)
@@ -177,6 +179,7 @@ impl Tx {
             .bind(row.next_seq)
             .bind(row.created_at)
             .bind(row.closed_at)
+            .bind(row.signing_deadline)
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))
@@ -262,18 +265,6 @@ impl Tx {
             .await
             .map(|r| r.rows_affected()))?;
         Ok(())
-    }
-
-    pub(crate) async fn signing_deadline(
-        &mut self,
-        id: &str,
-    ) -> Result<Option<Millis>, StoreError> {
-        Ok(on_conn!(self, conn => sqlx::query_scalar::<_, Option<i64>>(
-            "SELECT signing_deadline FROM sessions WHERE id = $1")
-            .bind(id)
-            .fetch_optional(conn)
-            .await)?
-        .flatten())
     }
 
     pub(crate) async fn set_session_chair(

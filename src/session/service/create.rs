@@ -134,6 +134,7 @@ impl SessionService {
             next_seq: 1,
             created_at: now,
             closed_at: None,
+            signing_deadline: None,
         };
         tx.insert_session(&row).await?;
         tx.insert_session_venues(&id, &venues).await?;

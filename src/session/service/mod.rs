@@ -88,8 +88,6 @@ struct Loaded {
     extensions: Vec<ExtensionRow>,
     /// Seats that declared the time insufficient toward the next extension.
     time_declared: Vec<i32>,
-    /// While signing: when members who have neither signed nor dissented are deemed to agree.
-    signing_deadline: Option<Millis>,
 }
 
 impl Loaded {
@@ -334,7 +332,7 @@ impl SessionService {
             report_sha256: loaded.row.report_sha256.as_ref().map(hex::encode),
             ends_at: to_rfc3339(loaded.ends_at()),
             extensions: loaded.extensions.len() as u32,
-            signing_deadline: loaded.signing_deadline.map(to_rfc3339),
+            signing_deadline: loaded.row.signing_deadline.map(to_rfc3339),
             your_role: role.name(),
             your_seat: role.seat(),
             last_seq: loaded.row.next_seq - 1,
@@ -695,9 +693,7 @@ async fn load(tx: &mut Tx, session_id: &str) -> Result<Loaded, SessionError> {
     let time_declared = tx
         .time_declarations(session_id, extensions.len() as i32 + 1)
         .await?;
-    let signing_deadline = tx.signing_deadline(session_id).await?;
     Ok(Loaded {
-        signing_deadline,
         scheduled_end,
         extensions,
         time_declared,

@@ -26,6 +26,7 @@ impl SessionService {
     ) -> Result<Outcome, SessionError> {
         let mut facts = loaded.facts();
         facts.signing_deadline_passed = loaded
+            .row
             .signing_deadline
             .is_some_and(|deadline| writer.now >= deadline);
         if to == Phase::CheckIn && loaded.row.assignment == Assignment::Random {
@@ -79,7 +80,7 @@ impl SessionService {
                     .tx
                     .set_signing_deadline(&loaded.row.id, Some(deadline))
                     .await?;
-                loaded.signing_deadline = Some(deadline);
+                loaded.row.signing_deadline = Some(deadline);
                 let audience = loaded.committee_audience();
                 writer
                     .event(
@@ -185,7 +186,11 @@ impl SessionService {
             .as_ref()
             .map(hex::encode)
             .unwrap_or_default();
-        let deadline = loaded.signing_deadline.map(to_rfc3339).unwrap_or_default();
+        let deadline = loaded
+            .row
+            .signing_deadline
+            .map(to_rfc3339)
+            .unwrap_or_default();
         for seat in unsigned {
             writer
                 .tx
@@ -222,7 +227,7 @@ impl SessionService {
                 .await?;
         }
         writer.tx.set_signing_deadline(&loaded.row.id, None).await?;
-        loaded.signing_deadline = None;
+        loaded.row.signing_deadline = None;
         Ok(())
     }
 

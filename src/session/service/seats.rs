@@ -116,7 +116,7 @@ impl SessionService {
             writer.tx.clear_session_signatures(&loaded.row.id).await?;
             // A new report will get a new deadline.
             writer.tx.set_signing_deadline(&loaded.row.id, None).await?;
-            loaded.signing_deadline = None;
+            loaded.row.signing_deadline = None;
             writer
                 .tx
                 .set_session_phase(&loaded.row.id, Phase::Evaluation)
