@@ -5,7 +5,8 @@
 //
 // Ids for tests: #venue-requests-state (the filter), #venue-requests-incoming,
 // #venue-requests-outgoing, #venue-requests-all, rows #venue-request-<id> (data-state),
-// #venue-accept-<id>, #venue-reason-<id>, #venue-refuse-<id>.
+// #venue-accept-<id>, #venue-refuse-open-<id> (opens the refusal), #venue-reason-<id>,
+// #venue-refuse-<id>.
 
 import * as api from './api.js';
 import { h, replace, field, errorSlot, action, table, toast, section, markInvalid } from './dom.js';
