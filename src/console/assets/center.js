@@ -20,9 +20,7 @@ import { h, replace, field, errorSlot, action, table, toast, section, randomHex,
 import { t, formatTime } from './i18n.js';
 import { validCreditCode } from './validate.js';
 import { regionPicker, regionSelect, regionNames } from './region-picker.js';
-import {
-  VENUE_SCOPES, bindingProblems, drawRequest, evaluationWindow, sessionRequest, sessionVenueProblems,
-} from './draw-request.js';
+import { VENUE_SCOPES, bindingProblems, drawRequest, evaluationWindow, sessionRequest, sessionVenueProblems } from './draw-request.js';
 export { strings } from './strings/center.js';
 
 const MODES = ['on_site', 'cross_site', 'distributed'];
