@@ -384,6 +384,7 @@ function drawPage(ctx, draw, slot, refresh, regions) {
   const intent = section(t('center.draw.status'),
     h('p', {}, h('span', { id: 'draw-status' }, statusBadge(draw.status)), ' ', t(`center.mode.${draw.mode}`), ' · ', formatTime(draw.evaluation_start)),
     h('p', { class: 'muted' }, t('center.draw.intent', { index: draw.intent_index })),
+    draw.void ? h('p', { class: 'warning', role: 'status', id: 'draw-void' }, t('center.draw.void', { reason: draw.void.reason || '' })) : null,
     h('ul', { id: 'draw-strata' }, draw.strata.map((s) => h('li', { id: `draw-stratum-${s.stratum + 1}` },
       t('center.draw.eligible', { n: s.stratum + 1, prefixes: s.specialty_prefixes.join(', '), eligible: s.eligible, matched: s.matched, k: s.k, m: s.m }),
       stratumRegions(regions, draw.intent?.strata?.[s.stratum]),
