@@ -575,7 +575,7 @@ function renderSessionForm(ctx, draw, catalogue) {
     h('h1', {}, t('center.session.heading')),
     h('p', {}, t('center.session.for_draw', { reference: draw.tender_reference }), ' — ', t(`center.mode.${draw.mode}`)),
     venues ? venues.node : null,
-    crossSite ? field(t('center.session.assignment'), assignment) : null,
+    crossSite ? h('section', { class: 'card' }, field(t('center.session.assignment'), assignment)) : null,
     h('section', { class: 'card' },
       field(t('center.session.supervisors'), supervisors),
       field(t('center.session.bidders'), bidders),

@@ -167,7 +167,7 @@ export const strings = {
     'center.session.no_own': '本中心尚未在场地目录中登记开放且可远程评标的场地。',
     'center.session.no_others': '场地目录中暂无其他中心开放且可远程评标的场地。',
     'center.session.consent_hint': '会议创建后，须经该场地所属中心同意，会议才能开始签到。',
-    'center.session.catalogue_hint': '场地来自场地目录，括号内为评标时段内的空闲工位。',
+    'center.session.catalogue_hint': '场地来自场地目录，并显示评标时段内的空闲工位。',
     'regions.province': '全省',
     'regions.chosen': '已选：{names}',
     'regions.none_chosen': '尚未选择地区',
