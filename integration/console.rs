@@ -264,7 +264,7 @@ async fn offers(browser: &Browser, css: &str, needle: &str) {
 /// The draw form's per-stratum regions, chosen in the Hubei region picker (a prefecture found by
 /// one of its counties), and the project's county from the region list: the draw commits
 /// exactly those rules. The venue binding offers the catalogue's rooms with their free
-/// workstations, and a random sub-venue without regions is refused before anything is sent.
+/// workstations, and binding one stratum but not the other is refused before anything is sent.
 async fn the_draw_form_sets_each_stratums_regions_through_the_region_picker(firefox: bool) {
     let fx = DrawFixture::with(
         &pool_in(&[("420100", 6), ("420600", 10), ("420500", 6), ("421300", 4)]),
@@ -273,7 +273,7 @@ async fn the_draw_form_sets_each_stratums_regions_through_the_region_picker(fire
         },
     )
     .await;
-    catalogue_venue(&fx.app, &fx.center, "新洲 远程评标室", "420117", 12).await;
+    let xinzhou = catalogue_venue(&fx.app, &fx.center, "新洲 远程评标室", "420117", 12).await;
     let browser = if firefox {
         Browser::firefox(&fx.app).await
     } else {
@@ -327,13 +327,13 @@ async fn the_draw_form_sets_each_stratums_regions_through_the_region_picker(fire
         .wait_for_text("#stratum-2-require-summary", "已选：襄阳市（4206）")
         .await;
 
-    // The catalogue's room is offered for the stratum, with its free workstations; a random
-    // sub-venue needs regions, which the browser asks for before sending anything.
+    // The catalogue's room is offered for the stratum, with its free workstations; a draw binds
+    // every stratum or none, which the browser checks before sending anything.
     offers(&browser, "#stratum-2-venue", "空闲 12/12 个工位").await;
-    browser.select("#stratum-2-venue", "random").await;
+    browser.select("#stratum-2-venue", &xinzhou).await;
     browser.click("#draw-submit").await;
     browser
-        .wait_for_text("[role=alert]", "请至少选择一个地区")
+        .wait_for_text("[role=alert]", "每一组都须指定场地")
         .await;
     let draws = fx.app.get_json("/api/v1/draws", Some(&fx.center)).await;
     assert_eq!(draws, json!([]), "an invalid form sent a draw");

@@ -1,9 +1,11 @@
 // Unit tests of the requests the center's draw and session forms build
 // (src/console/assets/draw-request.js): per-stratum region rules, the venue binding of issue 15
 // (`venue_id` with `venue_scope`, or `venue_random`), left out where nothing was chosen so that a
-// plain request stays what the server has always taken; the checks made before sending (a room
-// without the free workstations the strata bound to it need, a random choice without regions);
-// and sessions naming catalogue venues by id alone, or none when the draw brings them.
+// plain request stays what the server has always taken; the checks made before sending (every
+// stratum bound or none, one room of the requester's own, one room per center, a room without
+// the free workstations the strata bound to it need, a random choice without regions); and
+// sessions naming catalogue venues by id alone, or none (and no placement) when the draw brings
+// them.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -64,14 +66,18 @@ test('each stratum carries its own regions, the project its county', () => {
 test('a stratum bound to a catalogue venue sends the venue and its scope, not its own requirement', () => {
   const body = drawRequest(form([
     stratum({ binding: { kind: 'venue', venueId: 'v-xinzhou', scope: 'prefecture' } }),
-    stratum({ count: '2', regionsRequire: ['4205'], regionsExclude: ['4203'], binding: { kind: 'venue', venueId: 'v-baokang', scope: 'county' } }),
+    stratum({ count: '2', regionsRequire: ['4205'], regionsExclude: ['4203'], binding: { kind: 'venue', venueId: 'v-baokang', scope: 'province' } }),
+    stratum({ binding: { kind: 'venue', venueId: 'v-baokang', scope: 'county' } }),
     stratum({ binding: { kind: 'venue', venueId: 'v-baokang', scope: 'nonsense' } }),
-  ]));
+  ], { venue: '' }));
   assert.deepEqual(body.strata[0], { specialty_prefixes: ['A03'], count: 3, reserves: 1, venue_id: 'v-xinzhou', venue_scope: 'prefecture' });
   assert.deepEqual(body.strata[1], {
-    specialty_prefixes: ['A03'], count: 2, reserves: 1, regions_exclude: ['4203'], venue_id: 'v-baokang', venue_scope: 'county',
+    specialty_prefixes: ['A03'], count: 2, reserves: 1, regions_exclude: ['4203'], venue_id: 'v-baokang', venue_scope: 'province',
   });
-  assert.equal(body.strata[2].venue_scope, 'prefecture', 'an unknown scope falls back to the default');
+  // A county scope would admit nobody (experts are recorded per prefecture): never sent.
+  assert.equal(body.strata[2].venue_scope, 'prefecture');
+  assert.equal(body.strata[3].venue_scope, 'prefecture', 'an unknown scope falls back to the default');
+  assert.equal('venue' in body, false, 'bound strata may leave the label to the main venue');
 });
 
 test('a random sub-venue sends its regions and no venue id', () => {
@@ -92,23 +98,43 @@ test('the form refuses more seats than a room has free, a vanished room and a ra
   assert.deepEqual(bindingProblems([
     stratum({ binding: { kind: 'venue', venueId: 'v-xinzhou' } }),
     stratum({ count: '2', binding: { kind: 'venue', venueId: 'v-baokang' } }),
-  ], [XINZHOU, BAOKANG]), []);
+  ], [XINZHOU, BAOKANG], 'center-wuhan'), []);
   // Two strata in one room count together.
   assert.deepEqual(bindingProblems([
+    stratum({ binding: { kind: 'venue', venueId: 'v-xinzhou' } }),
     stratum({ count: '2', binding: { kind: 'venue', venueId: 'v-baokang' } }),
     stratum({ count: '1', binding: { kind: 'venue', venueId: 'v-baokang' } }),
     stratum({ binding: { kind: 'venue', venueId: 'v-gone' } }),
     stratum({ binding: { kind: 'random', regions: [] } }),
-    stratum(),
-  ], [XINZHOU, BAOKANG]), [
-    { stratum: 2, field: 'venue', key: 'center.check.venue_gone' },
-    { stratum: 3, field: 'random', key: 'center.check.random_regions' },
-    { stratum: 0, field: 'venue', key: 'center.check.venue_room', vars: { name: '保康 远程评标室', free: 2, seats: 3 } },
+  ], [XINZHOU, BAOKANG], 'center-wuhan'), [
+    { stratum: 3, field: 'venue', key: 'center.check.venue_gone' },
+    { stratum: 4, field: 'random', key: 'center.check.random_regions' },
     { stratum: 1, field: 'venue', key: 'center.check.venue_room', vars: { name: '保康 远程评标室', free: 2, seats: 3 } },
+    { stratum: 2, field: 'venue', key: 'center.check.venue_room', vars: { name: '保康 远程评标室', free: 2, seats: 3 } },
   ]);
   // Read without a window, a room offers its workstations.
   const { free_workstations: _, ...unwindowed } = BAOKANG;
-  assert.deepEqual(bindingProblems([stratum({ count: '4', binding: { kind: 'venue', venueId: 'v-baokang' } })], [unwindowed]), []);
+  assert.deepEqual(bindingProblems([
+    stratum({ binding: { kind: 'venue', venueId: 'v-xinzhou' } }),
+    stratum({ count: '4', binding: { kind: 'venue', venueId: 'v-baokang' } }),
+  ], [XINZHOU, unwindowed], 'center-wuhan'), []);
+});
+
+test('a draw binds every stratum or none, one of them to a room of its own, and one room per center', () => {
+  assert.deepEqual(bindingProblems([stratum(), stratum()], [XINZHOU], 'center-wuhan'), [], 'none bound');
+  assert.deepEqual(bindingProblems([
+    stratum({ binding: { kind: 'venue', venueId: 'v-xinzhou' } }),
+    stratum(),
+  ], [XINZHOU, BAOKANG], 'center-wuhan'), [{ stratum: 1, field: 'venue', key: 'center.check.bind_all' }]);
+  assert.deepEqual(bindingProblems([
+    stratum({ count: '2', binding: { kind: 'venue', venueId: 'v-baokang' } }),
+  ], [XINZHOU, BAOKANG], 'center-wuhan'), [{ stratum: 0, field: 'venue', key: 'center.check.bind_own' }]);
+  const fangxian = { ...BAOKANG, venue_id: 'v-fangxian', name: '房县 远程评标室' };
+  assert.deepEqual(bindingProblems([
+    stratum({ binding: { kind: 'venue', venueId: 'v-xinzhou' } }),
+    stratum({ count: '1', binding: { kind: 'venue', venueId: 'v-baokang' } }),
+    stratum({ count: '1', binding: { kind: 'venue', venueId: 'v-fangxian' } }),
+  ], [XINZHOU, BAOKANG, fangxian], 'center-wuhan'), [{ stratum: 2, field: 'venue', key: 'center.check.one_room_per_center' }]);
 });
 
 test('times are Beijing time and the window is the evaluation', () => {
@@ -137,7 +163,7 @@ test('a session names catalogue venues by id alone', () => {
   });
   const bound = sessionRequest({ ...SESSION, venuesFromDraw: true });
   assert.equal('venues' in bound, false, 'a draw bound to venues brings them');
-  assert.equal(bound.assignment, 'random');
+  assert.equal('assignment' in bound, false, 'and seats each member at their stratum’s venue');
   const distributed = sessionRequest({ ...SESSION, crossSite: false });
   assert.equal('venues' in distributed, false);
   assert.equal('assignment' in distributed, false);

@@ -6,9 +6,14 @@
 // A stratum's venue binding follows the contract of issue 15 (docs/DRAWS.md): `venue_id` and
 // `venue_scope` for a catalogue venue, `venue_random: { regions }` for a sub-venue the server
 // chooses at random; a stratum with neither has its experts placed among the session's venues.
+// A draw binds every stratum or none, one of its venues is the requester's own (the main
+// venue), and a center lends it at most one room.
 
-/** Where a venue-bound stratum's experts come from: the default is the venue's prefecture. */
-export const VENUE_SCOPES = ['prefecture', 'county', 'province'];
+/**
+ * Where a venue-bound stratum's experts come from: the venue's prefecture (the default) or the
+ * whole province. (A county scope would admit nobody: experts' regions are prefecture-level.)
+ */
+export const VENUE_SCOPES = ['prefecture', 'province'];
 
 /** '2026-11-26T09:00' (a datetime-local value, Beijing time) → '2026-11-26T09:00:00+08:00'. */
 export function beijingTime(local) {
@@ -63,18 +68,26 @@ function stratumRequest(s, crossSite) {
   return out;
 }
 
+/** Whether any stratum is bound to a venue (chosen, or to be chosen at random). */
+export function anyBound(strata) {
+  return strata.some((s) => s.binding && s.binding.kind !== 'none');
+}
+
 /**
  * What is wrong with the strata's venue bindings, as [{ stratum, field, key, vars }] (stratum
- * from 0; field 'venue' or 'random'; key an i18n key): a venue that is no longer in the catalogue
- * as read, strata bound to one venue asking more seats than it has free over the window, a
- * random choice without regions. `catalogue` is GET /api/v1/venues's answer (with
- * free_workstations when read for the window).
+ * from 0; field 'venue' or 'random'; key an i18n key): some strata bound and others not, no
+ * venue of the requester's own (`host`, its username) among the chosen ones, two rooms of one
+ * center, a venue no longer in the catalogue as read, strata bound to one venue asking more
+ * seats than it has free over the window, a random choice without regions. `catalogue` is
+ * GET /api/v1/venues's answer (with free_workstations when read for the window).
  */
-export function bindingProblems(strata, catalogue) {
+export function bindingProblems(strata, catalogue, host) {
   const problems = [];
   const byVenue = new Map();
+  const bound = anyBound(strata);
   strata.forEach((s, i) => {
     const binding = s.binding || { kind: 'none' };
+    if (bound && binding.kind === 'none') problems.push({ stratum: i, field: 'venue', key: 'center.check.bind_all' });
     if (binding.kind === 'random' && !binding.regions?.length) {
       problems.push({ stratum: i, field: 'random', key: 'center.check.random_regions' });
     }
@@ -89,13 +102,22 @@ export function bindingProblems(strata, catalogue) {
     entry.strata.push(i);
     entry.seats += Number(s.count) || 0;
   });
-  for (const { venue, strata: bound, seats } of byVenue.values()) {
+  const centers = new Map();
+  for (const { venue, strata: onIt, seats } of byVenue.values()) {
     const free = venue.free_workstations ?? venue.workstations;
     if (seats > free) {
-      for (const i of bound) {
+      for (const i of onIt) {
         problems.push({ stratum: i, field: 'venue', key: 'center.check.venue_room', vars: { name: venue.name, free, seats } });
       }
     }
+    if (centers.has(venue.center)) {
+      for (const i of onIt) problems.push({ stratum: i, field: 'venue', key: 'center.check.one_room_per_center' });
+    }
+    centers.set(venue.center, venue.venue_id);
+  }
+  if (byVenue.size && !centers.has(host)) {
+    const first = strata.findIndex((s) => s.binding?.kind === 'venue');
+    problems.push({ stratum: first, field: 'venue', key: 'center.check.bind_own' });
   }
   return problems;
 }
@@ -105,7 +127,8 @@ export function bindingProblems(strata, catalogue) {
  * { drawId, crossSite, venuesFromDraw, venues: [{ venueId, seats }], assignment, supervisors,
  *   bidders, criteria: [{ name, max }], deviation }.
  * Catalogue venues are named by id alone: the catalogue gives the name and the operating center.
- * A draw whose strata are bound to venues brings its venues, so none are sent.
+ * A draw whose strata are bound to venues brings its venues and seats each member at their
+ * stratum's venue, so neither venues nor a placement are sent.
  */
 export function sessionRequest(form) {
   const body = {
@@ -115,8 +138,8 @@ export function sessionRequest(form) {
     criteria: form.criteria.map((c) => ({ name: c.name.trim(), max_points: Number(c.max) })),
     deviation_percent: Number(form.deviation),
   };
-  if (form.crossSite) {
-    if (!form.venuesFromDraw) body.venues = form.venues.map((v) => ({ venue_id: v.venueId, seats: Number(v.seats) }));
+  if (form.crossSite && !form.venuesFromDraw) {
+    body.venues = form.venues.map((v) => ({ venue_id: v.venueId, seats: Number(v.seats) }));
     body.assignment = form.assignment;
   }
   return body;
