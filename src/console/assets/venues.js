@@ -21,15 +21,17 @@ function stateBadge(request) {
     t(`venues.state.${request.state}`));
 }
 
-/** What the venue is asked for: a session (linked), or a draw's stratum. */
-function purpose(request) {
+/** What the venue is asked for: a session (linked), or a draw (linked for the center that asked). */
+function purpose(request, me) {
   const holder = request.holder || {};
   if (holder.kind === 'session') {
     return h('a', { href: `#/session/room?id=${encodeURIComponent(holder.id)}` }, t('venues.for_session', { id: holder.id.slice(-12) }));
   }
-  const what = request.tender_name || (holder.id || request.draw_id || '').slice(-12);
+  const id = holder.id || request.draw_id || '';
+  const what = request.tender_name || `…${id.slice(-12)}`;
   const stratum = Number.isInteger(request.stratum) ? t('venues.stratum', { n: request.stratum + 1 }) : '';
-  return `${t('venues.for_draw', { what })}${stratum}`;
+  const text = `${t('venues.for_draw', { what })}${stratum}`;
+  return request.requesting_center === me ? h('a', { href: `#/center/draw?id=${encodeURIComponent(id)}` }, text) : text;
 }
 
 function when(request) {
@@ -86,7 +88,7 @@ async function renderRequests(ctx) {
       ? { label: t('venues.col.requester'), value: (r) => r.requesting_center }
       : { label: t('venues.col.owner'), value: (r) => r.venue_center },
     side === 'all' ? { label: t('venues.col.requester'), value: (r) => r.requesting_center } : null,
-    { label: t('venues.col.purpose'), value: purpose },
+    { label: t('venues.col.purpose'), value: (r) => purpose(r, ctx.me.username) },
     { label: t('venues.col.window'), value: when },
     { label: t('venues.col.workstations'), value: (r) => String(r.workstations) },
     { label: t('common.status'), value: stateBadge },
