@@ -6,7 +6,7 @@ use sealdraw::auth::Role;
 use serde_json::json;
 
 use crate::browser::{Browser, Impostor};
-use crate::draws::{DrawFixture, experts};
+use crate::draws::{DrawFixture, Expert, experts};
 use crate::helpers::{TestAccount, spawn_app};
 use crate::invitations::{answer, expert_logins, invited};
 use crate::sessions::{Committee, Mode};
@@ -209,23 +209,201 @@ async fn a_center_requests_a_draw_contributes_randomness_watches_confirmations_a
     assert_no_console_errors(&browser).await;
 }
 
+/// `count` experts of A0301 in each region.
+fn pool_in(regions: &[(&'static str, usize)]) -> Vec<Expert> {
+    regions
+        .iter()
+        .flat_map(|&(region, count)| {
+            (0..count).map(move |_| Expert {
+                region,
+                ..Expert::plain("A0301")
+            })
+        })
+        .collect()
+}
+
+/// A remote-capable, open catalogue venue registered by `token`'s center: its id.
+async fn catalogue_venue(
+    app: &crate::helpers::TestApp,
+    token: &str,
+    name: &str,
+    region_code: &str,
+    workstations: u32,
+) -> String {
+    let response = app
+        .post(
+            "/api/v1/venues",
+            Some(token),
+            &json!({
+                "name": name,
+                "address": format!("{name} 地址 1 号"),
+                "region_code": region_code,
+                "workstations": workstations,
+                "remote_capable": true,
+            }),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let venue: serde_json::Value = response.json().await.unwrap();
+    venue["venue_id"].as_str().unwrap().to_owned()
+}
+
+/// Whether the select `css` offers an option whose text contains `needle` (a select's own
+/// text is not the same in every browser).
+async fn offers(browser: &Browser, css: &str, needle: &str) {
+    eventually(
+        browser,
+        &format!("{css} to offer {needle}"),
+        &format!(
+            "[...document.querySelectorAll('{css} option')].some((o) => o.textContent.includes('{needle}'))"
+        ),
+    )
+    .await;
+}
+
+/// The draw form's per-stratum regions, chosen in the Hubei region picker (a prefecture found by
+/// one of its counties), and the project's county from the region list: the draw commits
+/// exactly those rules. The venue binding offers the catalogue's rooms with their free
+/// workstations, and binding one stratum but not the other is refused before anything is sent.
+async fn the_draw_form_sets_each_stratums_regions_through_the_region_picker(firefox: bool) {
+    let fx = DrawFixture::with(
+        &pool_in(&[("420100", 6), ("420600", 10), ("420500", 6), ("421300", 4)]),
+        |settings| {
+            settings.auth.address_attempts_per_minute = 10_000;
+        },
+    )
+    .await;
+    let xinzhou = catalogue_venue(&fx.app, &fx.center, "新洲 远程评标室", "420117", 12).await;
+    let browser = if firefox {
+        Browser::firefox(&fx.app).await
+    } else {
+        Browser::start(&fx.app).await
+    };
+    browser
+        .login(&fx.app, &account("center", Role::Center))
+        .await;
+    browser
+        .click(r#"nav a[data-route="center/draw-new"]"#)
+        .await;
+    browser.fill("#draw-reference", "WHGG-2026-0015").await;
+    browser.fill("#draw-name", "新洲区某道路工程施工").await;
+    browser.select("#draw-mode", "cross_site").await;
+    browser
+        .fill("#draw-venue", "新洲区公共资源交易中心 远程评标室")
+        .await;
+    let start = beijing_start_in_two_hours(&fx.app);
+    browser
+        .execute(&format!(
+            "const start = document.querySelector('#draw-start'); start.value = '{start}'; \
+             start.dispatchEvent(new Event('change'));"
+        ))
+        .await;
+    // The project's county, from the region list: the cross-site draw leaves Wuhan's experts out.
+    browser.select("#draw-region", "420117").await;
+
+    // Two from the province at large, but not from Yichang…
+    browser.fill("#spec-1-filter", "水利").await;
+    browser.click("#spec-1-A03").await;
+    browser.fill("#stratum-1-count", "2").await;
+    browser.fill("#stratum-1-reserves", "0").await;
+    browser.click("#stratum-1-regions-summary").await;
+    browser.click("#stratum-1-exclude-4205").await;
+    browser
+        .wait_for_text("#stratum-1-exclude-summary", "宜昌市（4205）")
+        .await;
+    // …and three from 保康's area, found by the county's name.
+    browser.click("#add-stratum").await;
+    browser.fill("#spec-2-filter", "水利").await;
+    browser.click("#spec-2-A03").await;
+    browser.fill("#stratum-2-count", "3").await;
+    browser.fill("#stratum-2-reserves", "0").await;
+    browser.click("#stratum-2-regions-summary").await;
+    browser.fill("#stratum-2-require-filter", "保康").await;
+    browser
+        .wait_for_text("#stratum-2-require", "含 保康县")
+        .await;
+    browser.click("#stratum-2-require-4206").await;
+    browser
+        .wait_for_text("#stratum-2-require-summary", "已选：襄阳市（4206）")
+        .await;
+
+    // The catalogue's room is offered for the stratum, with its free workstations; a draw binds
+    // every stratum or none, which the browser checks before sending anything.
+    offers(&browser, "#stratum-2-venue", "空闲 12/12 个工位").await;
+    browser.select("#stratum-2-venue", &xinzhou).await;
+    browser.click("#draw-submit").await;
+    browser
+        .wait_for_text("[role=alert]", "每一组都须指定场地")
+        .await;
+    let draws = fx.app.get_json("/api/v1/draws", Some(&fx.center)).await;
+    assert_eq!(draws, json!([]), "an invalid form sent a draw");
+    browser.select("#stratum-2-venue", "").await;
+    browser
+        .screenshot(if firefox {
+            "firefox-center-draw-regions"
+        } else {
+            "center-draw-regions"
+        })
+        .await;
+    browser.click("#draw-submit").await;
+
+    browser.wait_for_text("#draw-status", "等待随机数").await;
+    browser
+        .wait_for_text("#draw-stratum-2", "只抽取：襄阳市（4206）")
+        .await;
+    browser
+        .wait_for_text("#draw-stratum-1", "不抽取：武汉市（4201）、宜昌市（4205）")
+        .await;
+    let draws = fx.app.get_json("/api/v1/draws", Some(&fx.center)).await;
+    let id = draws[0]["draw_id"].as_str().unwrap();
+    let draw = fx
+        .app
+        .get_json(&format!("/api/v1/draws/{id}"), Some(&fx.center))
+        .await;
+    assert_eq!(draw["mode"], "cross_site");
+    let committed = &draw["intent"]["strata"];
+    assert_eq!(committed[0]["regions_exclude"], json!(["4201", "4205"]));
+    assert_eq!(committed[0]["regions_require"], json!([]));
+    assert_eq!(committed[1]["regions_exclude"], json!(["4201"]));
+    assert_eq!(committed[1]["regions_require"], json!(["4206"]));
+    // Xiangyang and Suizhou for the first; Xiangyang alone for the second.
+    assert_eq!(draw["strata"][0]["eligible"], 14, "{draw}");
+    assert_eq!(draw["strata"][1]["eligible"], 10, "{draw}");
+    assert_no_console_errors(&browser).await;
+}
+
 #[tokio::test]
-async fn a_center_opens_a_cross_site_session_across_three_venues() {
+async fn the_draw_form_sets_each_stratums_regions_through_the_region_picker_in_chromium() {
+    the_draw_form_sets_each_stratums_regions_through_the_region_picker(false).await;
+}
+
+#[tokio::test]
+async fn the_draw_form_sets_each_stratums_regions_through_the_region_picker_in_firefox() {
+    the_draw_form_sets_each_stratums_regions_through_the_region_picker(true).await;
+}
+
+/// A cross-site session's venues come from the catalogue (the host's own room as the main
+/// venue, another center's as a sub-venue); that center sees the request on its sub-venue
+/// screen and refuses it with a reason, which frees the workstations; the host sees the refusal
+/// in the session room, where check-in waits for it, and on its own requests.
+#[tokio::test]
+async fn a_sub_venues_center_refuses_the_request_with_a_reason_and_the_host_sees_it() {
     let fx = DrawFixture::with(&experts(18, "A0301"), |settings| {
         settings.auth.address_attempts_per_minute = 10_000;
     })
     .await;
-    for operator in ["center-b", "center-c"] {
-        fx.app.account_with_token(operator, Role::Center).await;
-    }
+    let (_, baokang_center) = fx
+        .app
+        .account_with_token("center-baokang", Role::Center)
+        .await;
+    let xinzhou = catalogue_venue(&fx.app, &fx.center, "新洲 远程评标室", "420117", 12).await;
+    let baokang = catalogue_venue(&fx.app, &baokang_center, "保康 远程评标室", "420626", 4).await;
     let logins = expert_logins(&fx).await;
     let mut body = fx.request(json!([{"specialty_prefixes": ["A03"], "count": 5, "reserves": 1}]));
     body["mode"] = json!("cross_site");
     body["project_region"] = json!("420500");
-    let draw_id = fx.drawn(&body).await["draw_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let draw = fx.drawn(&body).await;
+    let draw_id = draw["draw_id"].as_str().unwrap().to_owned();
     for (bearer, invitation) in invited(&fx, &logins, "pending").await {
         assert_eq!(
             answer(&fx, &bearer, &invitation, json!({"accept": true}))
@@ -234,79 +412,144 @@ async fn a_center_opens_a_cross_site_session_across_three_venues() {
             200
         );
     }
+    let start =
+        chrono::DateTime::parse_from_rfc3339(draw["evaluation_start"].as_str().unwrap()).unwrap();
+    let end = start + chrono::Duration::minutes(draw["evaluation_minutes"].as_i64().unwrap());
+    let free_at_baokang = async || {
+        let path = format!(
+            "/api/v1/venues?center=center-baokang&free_from={}&free_until={}",
+            urlencoding(&start.to_rfc3339()),
+            urlencoding(&end.to_rfc3339())
+        );
+        let list = fx.app.get_json(&path, Some(&fx.center)).await;
+        list[0]["free_workstations"].as_u64().unwrap()
+    };
 
-    let browser = Browser::start(&fx.app).await;
-    browser
-        .login(&fx.app, &account("center", Role::Center))
+    // The host picks both rooms from the catalogue: no names, usernames or ids typed.
+    let host = Browser::start(&fx.app).await;
+    host.login(&fx.app, &account("center", Role::Center)).await;
+    host.open(&format!("/console/#/center/draw?id={draw_id}"))
         .await;
-    browser
-        .open(&format!("/console/#/center/draw?id={draw_id}"))
-        .await;
-    browser.click("#open-session-form").await;
-    // The main venue is the draw's; two sub-venues run by other centers.
-    browser.wait_for("#venue-1-name").await;
-    let main = browser
-        .execute("return document.querySelector('#venue-1-name').value;")
-        .await;
-    assert_eq!(main, body["venue"]);
-    browser.fill("#venue-1-seats", "1").await;
-    browser.fill("#venue-2-name", "武汉 副场").await;
-    browser.fill("#venue-2-operator", "center-b").await;
-    browser.fill("#venue-2-seats", "2").await;
-    browser.fill("#session-supervisors", "supervisor").await;
-    browser.fill("#session-bidders", "甲公司\n乙公司").await;
-    browser.fill("#criterion-1-name", "综合评分").await;
-    browser.fill("#criterion-1-points", "100").await;
-    // Three seats for a committee of five: refused in the browser.
-    browser.click("#session-submit").await;
-    browser
-        .wait_for_text("[role=alert]", "不得少于委员会人数 5")
-        .await;
-    browser.click("#add-venue").await;
-    browser.fill("#venue-3-name", "宜昌 副场").await;
-    browser.fill("#venue-3-operator", "center-c").await;
-    browser.fill("#venue-3-seats", "3").await;
-    browser.screenshot("center-cross-site-session-form").await;
-    browser.click("#session-submit").await;
+    host.click("#open-session-form").await;
+    offers(&host, "#venue-1-venue", "新洲 远程评标室").await;
+    offers(&host, "#venue-2-venue", "空闲 4/4 个工位").await;
+    host.select("#venue-1-venue", &xinzhou).await;
+    host.fill("#venue-1-seats", "3").await;
+    host.select("#venue-2-venue", &baokang).await;
+    host.fill("#venue-2-seats", "5").await;
+    host.fill("#session-supervisors", "supervisor").await;
+    host.fill("#session-bidders", "甲公司\n乙公司").await;
+    host.fill("#criterion-1-name", "综合评分").await;
+    host.fill("#criterion-1-points", "100").await;
+    // More seats than 保康 has free: refused in the browser.
+    host.click("#session-submit").await;
+    host.wait_for_text("[role=alert]", "空闲工位数 4").await;
+    host.fill("#venue-2-seats", "2").await;
+    host.screenshot("center-cross-site-session-form").await;
+    host.click("#session-submit").await;
     eventually(
-        &browser,
+        &host,
         "the session screen to open",
         "location.hash.startsWith('#/session/room')",
     )
     .await;
-
     let sessions = fx.app.get_json("/api/v1/sessions", Some(&fx.center)).await;
-    let session_id = sessions[0]["session_id"].as_str().unwrap();
+    let session_id = sessions[0]["session_id"].as_str().unwrap().to_owned();
     let view = fx
         .app
         .get_json(&format!("/api/v1/sessions/{session_id}"), Some(&fx.center))
         .await;
-    let venues: Vec<(String, u64, bool)> = view["venues"]
+    let venues: Vec<(&str, u64, bool, &str)> = view["venues"]
         .as_array()
         .unwrap()
         .iter()
         .map(|v| {
             (
-                v["name"].as_str().unwrap().to_owned(),
+                v["name"].as_str().unwrap(),
                 v["seats"].as_u64().unwrap(),
                 v["main"].as_bool().unwrap(),
+                v["venue_id"].as_str().unwrap(),
             )
         })
         .collect();
     assert_eq!(
         venues,
         [
-            (main.as_str().unwrap().to_owned(), 1, true),
-            ("武汉 副场".to_owned(), 2, false),
-            ("宜昌 副场".to_owned(), 3, false),
+            ("新洲 远程评标室", 3, true, xinzhou.as_str()),
+            ("保康 远程评标室", 2, false, baokang.as_str()),
         ]
     );
-    assert_eq!(view["bidders"], json!(["甲公司", "乙公司"]));
-    // The sub-venue operators can follow the session they run.
-    let operator = fx.app.login(&account("center-b", Role::Center)).await;
-    let theirs = fx.app.get_json("/api/v1/sessions", Some(&operator)).await;
-    assert_eq!(theirs[0]["session_id"], session_id);
-    assert_no_console_errors(&browser).await;
+    assert_eq!(free_at_baokang().await, 2);
+    host.wait_for_text("#venue-consents", "等待对方答复").await;
+
+    // 保康's center sees the request and refuses it, saying why (a one-letter reason is not one).
+    let requests = fx
+        .app
+        .get_json("/api/v1/venue-requests", Some(&baokang_center))
+        .await;
+    let request = requests[0]["request_id"].as_str().unwrap().to_owned();
+    let operator = Browser::start(&fx.app).await;
+    operator
+        .login(&fx.app, &account("center-baokang", Role::Center))
+        .await;
+    operator
+        .click(r#"nav a[data-route="venues/requests"]"#)
+        .await;
+    operator
+        .wait_for_text("#venue-requests-incoming", "保康 远程评标室")
+        .await;
+    operator
+        .wait_for(&format!("#venue-request-{request}[data-state='requested']"))
+        .await;
+    operator
+        .wait_for_text("#venue-requests-incoming", "center")
+        .await;
+    operator.screenshot("venue-requests-incoming").await;
+    operator
+        .click(&format!("#venue-refuse-open-{request}"))
+        .await;
+    operator
+        .fill(&format!("#venue-reason-{request}"), "修")
+        .await;
+    operator.click(&format!("#venue-refuse-{request}")).await;
+    operator.wait_for_text("[role=alert]", "2–500 个字符").await;
+    assert_eq!(free_at_baokang().await, 2, "nothing was sent");
+    operator
+        .fill(&format!("#venue-reason-{request}"), "设备检修，当天不可用")
+        .await;
+    operator.click(&format!("#venue-refuse-{request}")).await;
+    operator
+        .wait_for(&format!("#venue-request-{request}[data-state='refused']"))
+        .await;
+    operator.screenshot("venue-request-refused").await;
+
+    // The workstations are free again; the request says why.
+    assert_eq!(free_at_baokang().await, 4);
+    let answered = fx
+        .app
+        .get_json("/api/v1/venue-requests", Some(&fx.center))
+        .await;
+    assert_eq!(answered[0]["state"], "refused");
+    assert_eq!(answered[0]["reason"], "设备检修，当天不可用");
+    assert_eq!(answered[0]["answered_by"], "center-baokang");
+
+    // The host sees it in the room, where check-in now waits for it, and on its own requests.
+    host.click("#venue-consents-refresh").await;
+    host.wait_for_text("#venue-consents", "已拒绝：设备检修，当天不可用")
+        .await;
+    host.click("#next-phase").await;
+    host.wait_for_text("#advance-problems", "副场所属中心尚未同意")
+        .await;
+    host.screenshot("session-sub-venue-refused").await;
+    host.click(r#"nav a[data-route="venues/requests"]"#).await;
+    host.wait_for_text("#venue-requests-outgoing", "已拒绝：设备检修，当天不可用")
+        .await;
+    assert_no_console_errors(&host).await;
+    assert_no_console_errors(&operator).await;
+}
+
+fn urlencoding(text: &str) -> String {
+    text.replace('+', "%2B").replace(':', "%3A")
 }
 
 #[tokio::test]

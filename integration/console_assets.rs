@@ -6,7 +6,7 @@ use std::path::Path;
 
 use reqwest::{Method, StatusCode};
 use sealdraw::auth::Role;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::{assert_security_headers, spawn_app};
 
@@ -175,6 +175,44 @@ fn resolve(module: &str, specifier: &str) -> String {
         }
     }
     parts.join("/")
+}
+
+/// The draw form's region picker reads Hubei's divisions from the server, the list venues and
+/// region rules are checked against, rather than a copy of its own.
+#[tokio::test]
+async fn centers_read_hubeis_prefectures_with_their_counties_for_the_region_picker() {
+    let app = spawn_app().await;
+    let (_, center) = app.account_with_token("center.regions", Role::Center).await;
+    let (_, expert) = app.account_with_token("expert.regions", Role::Expert).await;
+
+    let regions = app.get_json("/api/v1/regions", Some(&center)).await;
+    let prefectures = regions.as_array().unwrap();
+    assert_eq!(prefectures.len(), 17);
+    let counties: usize = prefectures
+        .iter()
+        .map(|p| p["counties"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(counties, 103);
+    let xiangyang = prefectures.iter().find(|p| p["code"] == "420600").unwrap();
+    assert_eq!(xiangyang["name"], "襄阳市");
+    assert_eq!(xiangyang["prefix"], "4206");
+    assert!(
+        xiangyang["counties"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"code": "420626", "name": "保康县", "kind": "county"}))
+    );
+    // A division the province administers directly is its own prefecture, with its own
+    // six-digit prefix (4290 groups four of them).
+    let xiantao = prefectures.iter().find(|p| p["code"] == "429004").unwrap();
+    assert_eq!(xiantao["prefix"], "429004");
+    assert_eq!(
+        xiantao["counties"],
+        json!([{"code": "429004", "name": "仙桃市", "kind": "county-level city"}])
+    );
+
+    let refused = app.get("/api/v1/regions", Some(&expert)).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]

@@ -200,6 +200,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/experts/{expert_id}"),
     ("get", "/api/v1/pool/statistics"),
     ("get", "/api/v1/specialties"),
+    ("get", "/api/v1/regions"),
     ("get", "/api/v1/keys"),
     ("post", "/api/v1/unseal-requests"),
     ("get", "/api/v1/unseal-requests"),

@@ -48,6 +48,7 @@ const ROUTES: &[(&str, &str, &[Role], u16)] = &[
         &[Admin, Supervisor, Center],
         200,
     ),
+    ("GET", "/api/v1/regions", &[Admin, Supervisor, Center], 200),
     ("GET", "/api/v1/keys", &[Admin, Supervisor], 200),
     ("GET", "/api/v1/unseal-requests", &[Admin, Supervisor], 200),
     ("POST", "/api/v1/unseal-requests", &[Admin, Supervisor], 400),

@@ -275,6 +275,56 @@ pub(crate) async fn specialty_classification(
     ))
 }
 
+/// A prefecture-level division of Hubei with its county-level divisions.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct RegionPrefecture {
+    /// The 6-digit code (420600), as experts' regions are recorded.
+    pub code: String,
+    pub name: String,
+    /// The prefix a region rule names for this prefecture: four digits (4206), or all six for
+    /// a division the province administers directly (429004 仙桃), since 4290 groups four.
+    pub prefix: String,
+    pub counties: Vec<RegionCounty>,
+}
+
+/// A county-level division (a venue's place, a project's county).
+#[derive(Serialize, ToSchema)]
+pub(crate) struct RegionCounty {
+    /// The 6-digit code (420626).
+    pub code: String,
+    pub name: String,
+    /// district, county-level city, county, autonomous county or forestry district.
+    pub kind: &'static str,
+}
+
+/// Hubei's prefecture-level divisions in the list's order, each with its county-level
+/// divisions in code order (GB/T 2260): what a draw's region rules and a venue's county name.
+#[utoipa::path(
+    responses((status = 200, body = Vec<RegionPrefecture>), (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/regions")]
+pub(crate) async fn regions(_: Authorized<may::ReadPoolStatistics>) -> HttpResponse {
+    let list: Vec<RegionPrefecture> = crate::pool::regions::prefectures()
+        .iter()
+        .map(|prefecture| RegionPrefecture {
+            code: prefecture.code.clone(),
+            name: prefecture.name.clone(),
+            prefix: prefecture.prefix.clone(),
+            counties: crate::pool::regions::counties()
+                .iter()
+                .filter(|county| county.prefecture() == prefecture)
+                .map(|county| RegionCounty {
+                    code: county.code.clone(),
+                    name: county.name.clone(),
+                    kind: county.kind.as_str(),
+                })
+                .collect(),
+        })
+        .collect();
+    HttpResponse::Ok().json(list)
+}
+
 async fn load_view(state: &AppState, id: &str) -> Result<ExpertView, ApiError> {
     let found = state
         .pool

@@ -116,6 +116,7 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
         .service(experts::expert)
         .service(experts::statistics)
         .service(experts::specialty_classification)
+        .service(experts::regions)
         .service(keys::status)
         .service(experts::set_status)
         .service(unseal::create)

@@ -41,6 +41,17 @@ pub(crate) enum CountyKind {
 }
 
 impl CountyKind {
+    /// The list's spelling, which the API answers with too.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::District => "district",
+            Self::CountyLevelCity => "county-level city",
+            Self::County => "county",
+            Self::AutonomousCounty => "autonomous county",
+            Self::ForestryDistrict => "forestry district",
+        }
+    }
+
     fn parse(text: &str) -> Option<Self> {
         Some(match text {
             "district" => Self::District,
@@ -183,6 +194,13 @@ mod tests {
                 counties().iter().any(|c| c.prefecture() == prefecture),
                 "{prefecture:?}"
             );
+        }
+    }
+
+    #[test]
+    fn every_kind_is_spelled_as_the_list_spells_it() {
+        for county in counties() {
+            assert_eq!(CountyKind::parse(county.kind.as_str()), Some(county.kind));
         }
     }
 

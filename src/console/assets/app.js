@@ -18,8 +18,9 @@ import * as center from './center.js';
 import * as supervisor from './supervisor.js';
 import * as audit from './audit.js';
 import * as admin from './admin.js';
+import * as venues from './venues.js';
 
-const MODULES = [expert, center, session, supervisor, audit, admin];
+const MODULES = [expert, center, session, supervisor, audit, admin, venues];
 const views = {};
 for (const module of MODULES) {
   register(module.strings || {});

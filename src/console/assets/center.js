@@ -2,21 +2,31 @@
 // evaluation session. Hosting the session itself is the session screen (session.js).
 //
 // Ids for tests: draw form #draw-form, #draw-reference, #draw-name, #draw-mode, #draw-venue,
-// #draw-start, #draw-minutes, #draw-region, stratum n: #stratum-n-count, #stratum-n-reserves,
-// specialty checkboxes #spec-n-<CODE>, #add-stratum, avoided organisation n: #avoid-n-name,
-// #avoid-n-code, #add-avoid, #draw-submit. Draw page: #draw-status, #contribute-entropy,
-// #draw-progress, #download-record, #open-session-form. Session form: #session-form,
-// #venue-n-name, #venue-n-operator, #venue-n-seats, #add-venue, #session-supervisors,
-// #session-bidders, criterion n: #criterion-n-name, #criterion-n-points, #add-criterion,
-// #session-assignment, #session-deviation, #session-submit.
+// #draw-start, #draw-minutes, #draw-region (a select of a prefecture or a county), stratum n:
+// #stratum-n-count, #stratum-n-reserves, specialty checkboxes #spec-n-<CODE>, its regions
+// (#stratum-n-regions-summary opens them) #stratum-n-require-<PREFIX> and
+// #stratum-n-exclude-<PREFIX> with filters #stratum-n-require-filter and
+// #stratum-n-exclude-filter, its venue (cross-site) #stratum-n-venue (a venue id, 'random' or
+// ''), #stratum-n-scope, #stratum-n-random-<PREFIX>; #add-stratum, avoided organisation n:
+// #avoid-n-name, #avoid-n-code, #add-avoid, #draw-submit. Draw page: #draw-status,
+// #draw-stratum-n, #contribute-entropy, #draw-progress, #download-record, #open-session-form.
+// Session form: #session-form, #venue-n-venue (a catalogue venue id), #venue-n-seats,
+// #add-venue, #session-supervisors, #session-bidders, criterion n: #criterion-n-name,
+// #criterion-n-points, #add-criterion, #session-assignment, #session-deviation,
+// #session-submit.
 
 import * as api from './api.js';
 import { h, replace, field, errorSlot, action, table, toast, section, randomHex, markInvalid } from './dom.js';
 import { t, formatTime } from './i18n.js';
 import { validCreditCode } from './validate.js';
+import { regionPicker, regionSelect, regionNames } from './region-picker.js';
+import { VENUE_SCOPES, anyBound, bindingProblems, drawRequest, evaluationWindow, sessionRequest, sessionVenueProblems } from './draw-request.js';
 export { strings } from './strings/center.js';
 
 const MODES = ['on_site', 'cross_site', 'distributed'];
+// The random choice of a sub-venue (venue_random) is built and tested (draw-request.js) but not
+// offered until the server takes it: today it refuses the field (docs/DRAWS.md).
+const OFFER_RANDOM_SUB_VENUE = false;
 function statusBadge(status) {
   const tone = status === 'drawn' ? 'good' : 'warn';
   return h('span', { class: `badge ${tone}` }, t(`center.status.${status}`));
@@ -113,19 +123,86 @@ function specialtyTree(codes, prefix) {
   };
 }
 
-function renderDrawForm(ctx, codes) {
+/** A catalogue venue as one line: name — county (prefecture) · center · free of total. */
+function venueLabel(v) {
+  const place = v.region_name ? `${v.region_name}（${v.prefecture_name || ''}）` : v.region_code;
+  const free = v.free_workstations ?? v.workstations;
+  return `${v.name} — ${place} · ${v.center_name || v.center} · ${t('center.venue.free', { free, total: v.workstations })}`;
+}
+
+/**
+ * A stratum's venue binding (cross-site draws): none, a catalogue venue (the host's own is the
+ * main venue, another center's a sub-venue that needs its consent) with the area its experts
+ * come from, or a sub-venue the server chooses at random in chosen regions.
+ */
+function venueBinding(regions, n) {
+  const choice = h('select', { id: `stratum-${n}-venue` });
+  const scope = h('select', { id: `stratum-${n}-scope` },
+    VENUE_SCOPES.map((s) => h('option', { value: s }, t(`center.scope.${s}`))));
+  const scopeField = field(t('center.new.scope'), scope, t('center.new.scope_hint'));
+  const random = regionPicker(regions, { id: `stratum-${n}-random`, legend: t('center.new.random_regions'), hint: t('center.new.random_hint') });
+  const show = () => {
+    scopeField.hidden = !choice.value || choice.value === 'random';
+    random.node.hidden = choice.value !== 'random';
+  };
+  choice.addEventListener('change', show);
+  const box = h('fieldset', { class: 'binding' }, h('legend', {}, t('center.new.binding')),
+    field(t('center.new.venue_choice'), choice, t('center.new.venue_choice_hint')), scopeField, random.node);
+  return {
+    node: box,
+    choice,
+    random,
+    /** Lists the catalogue as read for the draw's window, keeping the choice where it still can. */
+    fill(catalogue, me) {
+      const before = choice.value;
+      const own = catalogue.filter((v) => v.center === me);
+      const others = catalogue.filter((v) => v.center !== me);
+      replace(choice,
+        h('option', { value: '' }, t('center.new.venue_none')),
+        own.length ? h('optgroup', { label: t('center.new.venue_own') }, own.map((v) => h('option', { value: v.venue_id }, venueLabel(v)))) : null,
+        others.length ? h('optgroup', { label: t('center.new.venue_other') }, others.map((v) => h('option', { value: v.venue_id }, venueLabel(v)))) : null,
+        OFFER_RANDOM_SUB_VENUE ? h('optgroup', { label: t('center.new.venue_random_group') }, h('option', { value: 'random' }, t('center.new.venue_random'))) : null);
+      choice.value = [...choice.options].some((o) => o.value === before) ? before : '';
+      show();
+    },
+    value() {
+      if (choice.value === 'random') return { kind: 'random', regions: random.chosen() };
+      if (choice.value) return { kind: 'venue', venueId: choice.value, scope: scope.value };
+      return { kind: 'none' };
+    },
+  };
+}
+
+function renderDrawForm(ctx, codes, regions) {
   const slot = errorSlot();
   const reference = h('input', { id: 'draw-reference', required: true, maxlength: 64 });
   const name = h('input', { id: 'draw-name', required: true, maxlength: 200 });
   const mode = h('select', { id: 'draw-mode' }, MODES.map((m) => h('option', { value: m }, t(`center.mode.${m}`))));
   const venue = h('input', { id: 'draw-venue', maxlength: 200 });
   const venueField = field(t('center.new.venue'), venue, t('center.new.venue_hint'));
-  mode.addEventListener('change', () => { venueField.hidden = mode.value === 'distributed'; });
   const start = h('input', { id: 'draw-start', type: 'datetime-local', required: true });
   const tomorrow = new Date(Date.now() + 24 * 3600 * 1000 + 8 * 3600 * 1000);
   start.value = `${tomorrow.toISOString().slice(0, 10)}T09:00`;
   const minutes = h('input', { id: 'draw-minutes', type: 'number', min: 30, max: 1440, value: '240' });
-  const region = h('input', { id: 'draw-region', inputmode: 'numeric', maxlength: 6, pattern: '[0-9]{6}' });
+  const region = regionSelect(regions, { id: 'draw-region', emptyLabel: t('center.new.region_default') });
+
+  // The catalogue, read for the evaluation window so each venue shows what is free then.
+  let catalogue = [];
+  const catalogueNote = h('p', { class: 'hint', id: 'catalogue-note', 'aria-live': 'polite' });
+  const loadCatalogue = async () => {
+    if (mode.value !== 'cross_site') return;
+    const span = evaluationWindow(start.value, minutes.value);
+    const query = { status: 'open', remote_capable: 'true' };
+    if (span) Object.assign(query, { free_from: span.from, free_until: span.until });
+    try {
+      catalogue = await api.get(`/api/v1/venues${api.query(query)}`);
+      replace(catalogueNote, catalogue.length ? t('center.new.catalogue', { n: catalogue.length }) : t('center.new.catalogue_empty'));
+    } catch (error) {
+      catalogue = [];
+      replace(catalogueNote, error.detail || error.message);
+    }
+    for (const s of strata) s.binding.fill(catalogue, ctx.me.username);
+  };
 
   const strata = [];
   const strataList = h('div');
@@ -134,17 +211,43 @@ function renderDrawForm(ctx, codes) {
     const tree = specialtyTree(codes, n);
     const count = h('input', { id: `stratum-${n}-count`, type: 'number', min: 1, max: 99, value: '5' });
     const reserves = h('input', { id: `stratum-${n}-reserves`, type: 'number', min: 0, max: 99, value: '2' });
+    const require = regionPicker(regions, { id: `stratum-${n}-require`, legend: t('center.new.require'), hint: t('center.new.require_hint') });
+    const exclude = regionPicker(regions, { id: `stratum-${n}-exclude`, legend: t('center.new.exclude'), hint: t('center.new.exclude_hint') });
+    const binding = venueBinding(regions, n);
+    binding.node.hidden = mode.value !== 'cross_site';
+    const boundNote = h('p', { class: 'hint', hidden: true }, t('center.new.bound_note'));
+    const regionsBox = h('details', { class: 'regions', id: `stratum-${n}-regions` },
+      h('summary', { id: `stratum-${n}-regions-summary` }, t('center.new.regions')),
+      boundNote, h('div', { class: 'columns' }, require.node, exclude.node));
+    // A bound stratum's area comes from its venue: its own requirement would not be sent.
+    binding.choice.addEventListener('change', () => {
+      const bound = Boolean(binding.choice.value);
+      require.setDisabled(bound);
+      boundNote.hidden = !bound;
+    });
     const box = h('fieldset', { class: 'card' }, h('legend', {}, t('center.new.stratum', { n })),
       h('p', { class: 'field-label' }, t('center.new.specialties')), tree.node,
-      h('div', { class: 'inline' }, field(t('center.new.count'), count), field(t('center.new.reserves'), reserves)));
-    const entry = { tree, count, reserves, box };
+      h('div', { class: 'inline' }, field(t('center.new.count'), count), field(t('center.new.reserves'), reserves)),
+      regionsBox, binding.node);
+    const entry = { tree, count, reserves, require, exclude, binding, box };
     if (n > 1) {
       box.append(h('button', { type: 'button', class: 'danger', on: { click: () => { strata.splice(strata.indexOf(entry), 1); box.remove(); } } }, t('center.new.remove')));
     }
+    binding.fill(catalogue, ctx.me.username);
     strata.push(entry);
     strataList.append(box);
   };
   addStratum();
+
+  mode.addEventListener('change', () => {
+    venueField.hidden = mode.value === 'distributed';
+    for (const s of strata) s.binding.node.hidden = mode.value !== 'cross_site';
+    catalogueNote.hidden = mode.value !== 'cross_site';
+    loadCatalogue();
+  });
+  start.addEventListener('change', loadCatalogue);
+  minutes.addEventListener('change', loadCatalogue);
+  catalogueNote.hidden = true;
 
   const avoided = [];
   const avoidList = h('div');
@@ -159,16 +262,45 @@ function renderDrawForm(ctx, codes) {
     avoidList.append(row);
   };
 
-  const validate = () => {
+  const formData = () => ({
+    reference: reference.value,
+    name: name.value,
+    mode: mode.value,
+    venue: venue.value,
+    start: start.value,
+    minutes: minutes.value,
+    projectRegion: region.value,
+    strata: strata.map((s) => ({
+      specialties: s.tree.chosen(),
+      count: s.count.value,
+      reserves: s.reserves.value,
+      regionsRequire: s.require.chosen(),
+      regionsExclude: s.exclude.chosen(),
+      binding: mode.value === 'cross_site' ? s.binding.value() : { kind: 'none' },
+    })),
+    avoid: avoided.map((a) => ({ name: a.orgName.value, code: a.orgCode.value })),
+  });
+
+  const validate = (data) => {
     let ok = true;
     ok = markInvalid(reference, reference.value.trim() ? null : t('center.check.required')) && ok;
     ok = markInvalid(name, name.value.trim() ? null : t('center.check.required')) && ok;
-    ok = markInvalid(venue, mode.value === 'distributed' || venue.value.trim() ? null : t('center.check.required')) && ok;
+    // Bound strata name the main venue themselves: the label is then the room's own name.
+    const labelNeeded = mode.value !== 'distributed' && !anyBound(data.strata);
+    ok = markInvalid(venue, !labelNeeded || venue.value.trim() ? null : t('center.check.required')) && ok;
     ok = markInvalid(start, start.value ? null : t('center.check.required')) && ok;
-    ok = markInvalid(region, !region.value || /^\d{6}$/.test(region.value) ? null : t('center.new.region_hint')) && ok;
     for (const s of strata) {
       ok = markInvalid(s.count, Number(s.count.value) >= 1 ? null : t('center.check.count')) && ok;
       ok = s.tree.require() && ok;
+      markInvalid(s.binding.choice, null);
+      s.binding.random.markInvalid(null);
+    }
+    for (const problem of bindingProblems(data.strata, catalogue, ctx.me.username)) {
+      const s = strata[problem.stratum];
+      const message = t(problem.key, problem.vars);
+      if (problem.field === 'random') s.binding.random.markInvalid(message);
+      else markInvalid(s.binding.choice, message);
+      ok = false;
     }
     for (const a of avoided) {
       ok = markInvalid(a.orgName, a.orgName.value.trim() ? null : t('center.check.required')) && ok;
@@ -178,19 +310,9 @@ function renderDrawForm(ctx, codes) {
   };
 
   const submit = action(t('center.new.submit'), async () => {
-    if (!validate()) throw new Error(t('center.check.fix'));
-    const body = {
-      tender_reference: reference.value.trim(),
-      tender_name: name.value.trim(),
-      evaluation_start: `${start.value.length === 16 ? `${start.value}:00` : start.value}+08:00`,
-      evaluation_minutes: Number(minutes.value),
-      mode: mode.value,
-      strata: strata.map((s) => ({ specialty_prefixes: s.tree.chosen(), count: Number(s.count.value), reserves: Number(s.reserves.value) })),
-      avoid_organisations: avoided.map((a) => ({ name: a.orgName.value.trim(), credit_code: a.orgCode.value.trim() })),
-    };
-    if (mode.value !== 'distributed' && venue.value.trim()) body.venue = venue.value.trim();
-    if (region.value) body.project_region = region.value;
-    const created = await api.post('/api/v1/draws', body);
+    const data = formData();
+    if (!validate(data)) throw new Error(t('center.check.fix'));
+    const created = await api.post('/api/v1/draws', drawRequest(data));
     toast(t('center.draw.intent', { index: created.intent_index }));
     ctx.go('center/draw', { id: created.draw_id });
   }, { slot, id: 'draw-submit', type: 'submit' });
@@ -202,6 +324,7 @@ function renderDrawForm(ctx, codes) {
         h('div', {}, field(t('center.new.reference'), reference), field(t('center.new.name'), name), field(t('center.new.mode'), mode), venueField),
         h('div', {}, field(t('center.new.start'), start), field(t('center.new.minutes'), minutes), field(t('center.new.region'), region, t('center.new.region_hint'))))),
     h('h2', {}, t('center.new.strata')),
+    catalogueNote,
     strataList,
     h('div', { class: 'buttons' }, h('button', { type: 'button', id: 'add-stratum', on: { click: addStratum } }, t('center.new.add_stratum'))),
     h('fieldset', { class: 'card' }, h('legend', {}, t('center.new.avoid')),
@@ -226,9 +349,10 @@ async function renderDraw(ctx) {
   const id = ctx.params.id;
   const page = h('div');
   const slot = errorSlot();
+  const regions = await api.get('/api/v1/regions');
   const refresh = async () => {
     const draw = await api.get(`/api/v1/draws/${encodeURIComponent(id)}`);
-    replace(page, drawPage(ctx, draw, slot, refresh));
+    replace(page, drawPage(ctx, draw, slot, refresh, regions));
     return draw;
   };
   const draw = await refresh();
@@ -236,13 +360,46 @@ async function renderDraw(ctx) {
   return h('div', {}, slot.node, page);
 }
 
-function drawPage(ctx, draw, slot, refresh) {
+/** A stratum's committed region rule (the v3 intent's), in words. */
+function stratumRegions(regions, committed) {
+  if (!committed) return null;
+  const require = committed.regions_require || [];
+  const exclude = committed.regions_exclude || [];
+  if (!require.length && !exclude.length) return null;
+  return h('div', { class: 'hint' },
+    require.length ? t('center.draw.regions_require', { names: regionNames(regions, require) }) : t('center.draw.regions_any'),
+    exclude.length ? `；${t('center.draw.regions_exclude', { names: regionNames(regions, exclude) })}` : '');
+}
+
+/** Why a draw is void, in words when the code is known. */
+function voidReason(code) {
+  const key = `center.void.${code}`;
+  return t(key) === key ? String(code || '') : t(key);
+}
+
+/** A stratum's venue, when it is bound to one (or to a sub-venue still to be chosen). */
+function stratumVenue(venue) {
+  if (!venue) return null;
+  const consent = venue.consent ? t(`center.consent.${venue.consent}`) : '';
+  if (!venue.venue_id) {
+    return h('div', { class: 'hint' }, t('center.draw.venue_random_pending', { n: venue.candidates ?? '?' }));
+  }
+  return h('div', { class: 'hint' },
+    t('center.draw.venue', { name: venue.name, role: t(`center.venue.role.${venue.role}`), scope: t(`center.scope.${venue.scope || 'prefecture'}`) }),
+    venue.chosen_at_random ? ` · ${t('center.draw.chosen_at_random')}` : '',
+    consent ? ` · ${consent}` : '');
+}
+
+function drawPage(ctx, draw, slot, refresh, regions) {
   const remote = draw.mode !== 'on_site';
   const intent = section(t('center.draw.status'),
     h('p', {}, h('span', { id: 'draw-status' }, statusBadge(draw.status)), ' ', t(`center.mode.${draw.mode}`), ' · ', formatTime(draw.evaluation_start)),
     h('p', { class: 'muted' }, t('center.draw.intent', { index: draw.intent_index })),
-    h('ul', {}, draw.strata.map((s) => h('li', {},
+    draw.void ? h('p', { class: 'warning', role: 'status', id: 'draw-void' }, t('center.draw.void', { reason: voidReason(draw.void.reason) })) : null,
+    h('ul', { id: 'draw-strata' }, draw.strata.map((s) => h('li', { id: `draw-stratum-${s.stratum + 1}` },
       t('center.draw.eligible', { n: s.stratum + 1, prefixes: s.specialty_prefixes.join(', '), eligible: s.eligible, matched: s.matched, k: s.k, m: s.m }),
+      stratumRegions(regions, draw.intent?.strata?.[s.stratum]),
+      stratumVenue(s.venue),
       Object.keys(s.excluded).length ? h('div', { class: 'hint' }, t('center.draw.excluded', { reasons: Object.entries(s.excluded).map(([r, n]) => `${t(`center.exclusion.${r}`)} ${n}`).join(', ') })) : null))));
 
   const contributions = draw.contributions.length
@@ -312,25 +469,76 @@ function vacateControl(draw, seat, slot, refresh) {
 
 // ---- a session for a draw ----------------------------------------------------------------------
 
-function renderSessionForm(ctx, draw) {
+/**
+ * A cross-site session's venues, chosen from the catalogue as read for the draw's evaluation
+ * window: the main venue one of the host's own, each sub-venue another center's (that center is
+ * then asked to consent). A draw whose strata are bound to venues brings its venues: they are
+ * shown, and none are sent.
+ */
+function sessionVenues(ctx, draw, catalogue, size) {
+  const fromDraw = draw.strata.some((s) => s.venue);
+  if (fromDraw) {
+    return {
+      fromDraw,
+      node: h('section', { class: 'card' }, h('h2', {}, t('center.session.venues')),
+        h('p', { class: 'hint' }, t('center.session.from_draw')),
+        h('ul', { id: 'session-draw-venues' }, draw.strata.filter((s) => s.venue).map((s) => h('li', {},
+          t('center.session.bound', { n: s.stratum + 1, name: s.venue.name || '—', k: s.k, role: t(`center.venue.role.${s.venue.role}`) }))))),
+      values: () => [],
+      check: () => true,
+    };
+  }
+  const own = catalogue.filter((v) => v.center === ctx.me.username);
+  const others = catalogue.filter((v) => v.center !== ctx.me.username);
+  const venues = [];
+  const list = h('div');
+  const addVenue = () => {
+    const n = venues.length + 1;
+    const main = n === 1;
+    const options = main ? own : others;
+    const choice = h('select', { id: `venue-${n}-venue` },
+      h('option', { value: '' }, t('center.session.choose')),
+      options.map((v) => h('option', { value: v.venue_id }, venueLabel(v))));
+    const seats = h('input', { id: `venue-${n}-seats`, type: 'number', min: 1, max: 200, value: '1' });
+    const box = h('fieldset', { class: 'card' }, h('legend', {}, main ? t('center.session.main') : t('center.session.venue', { n })),
+      main && !own.length ? h('p', { class: 'warning' }, t('center.session.no_own')) : null,
+      !main && !others.length ? h('p', { class: 'warning' }, t('center.session.no_others')) : null,
+      h('div', { class: 'inline' },
+        field(main ? t('center.session.main_choice') : t('center.session.sub_choice'), choice),
+        field(t('center.session.seats'), seats)),
+      main ? null : h('p', { class: 'hint' }, t('center.session.consent_hint')));
+    const entry = { choice, seats };
+    if (n > 2) box.append(h('button', { type: 'button', class: 'danger', on: { click: () => { venues.splice(venues.indexOf(entry), 1); box.remove(); } } }, t('center.new.remove')));
+    venues.push(entry);
+    list.append(box);
+  };
+  addVenue();
+  addVenue();
+  const values = () => venues.map((v) => ({ venueId: v.choice.value, seats: v.seats.value }));
+  return {
+    fromDraw,
+    node: h('section', {}, h('h2', {}, t('center.session.venues')),
+      h('p', { class: 'hint' }, t('center.session.seat_total', { n: size }), ' ', t('center.session.catalogue_hint')),
+      list,
+      h('button', { type: 'button', id: 'add-venue', on: { click: addVenue } }, t('center.session.add_venue'))),
+    values,
+    check() {
+      for (const v of venues) { markInvalid(v.choice, null); markInvalid(v.seats, null); }
+      const problems = sessionVenueProblems(values(), catalogue, ctx.me.username, size);
+      for (const problem of problems) {
+        const v = venues[problem.venue];
+        markInvalid(problem.field === 'seats' ? v.seats : v.choice, t(problem.key, problem.vars));
+      }
+      return !problems.length;
+    },
+  };
+}
+
+function renderSessionForm(ctx, draw, catalogue) {
   const slot = errorSlot();
   const size = draw.strata.reduce((sum, s) => sum + s.k, 0);
   const crossSite = draw.mode === 'cross_site';
-  const venues = [];
-  const venueList = h('div');
-  const addVenue = () => {
-    const n = venues.length + 1;
-    const name = h('input', { id: `venue-${n}-name`, maxlength: 200, value: n === 1 ? (draw.venue || '') : '' });
-    const operator = h('input', { id: `venue-${n}-operator`, autocomplete: 'off' });
-    const seats = h('input', { id: `venue-${n}-seats`, type: 'number', min: 1, max: 99, value: '1' });
-    const box = h('fieldset', { class: 'card' }, h('legend', {}, n === 1 ? t('center.session.main') : t('center.session.venue', { n })),
-      h('div', { class: 'inline' }, field(t('center.session.venue_name'), name), n === 1 ? null : field(t('center.session.operator'), operator), field(t('center.session.seats'), seats)));
-    const entry = { name, operator, seats, main: n === 1 };
-    if (n > 2) box.append(h('button', { type: 'button', class: 'danger', on: { click: () => { venues.splice(venues.indexOf(entry), 1); box.remove(); } } }, t('center.new.remove')));
-    venues.push(entry);
-    venueList.append(box);
-  };
-  if (crossSite) { addVenue(); addVenue(); }
+  const venues = crossSite ? sessionVenues(ctx, draw, catalogue, size) : null;
   const supervisors = h('input', { id: 'session-supervisors', autocomplete: 'off' });
   const bidders = h('textarea', { id: 'session-bidders', rows: 4 });
   const criteria = [];
@@ -352,12 +560,7 @@ function renderSessionForm(ctx, draw) {
 
   const submit = action(t('center.session.submit'), async () => {
     let ok = true;
-    if (crossSite) {
-      const total = venues.reduce((sum, v) => sum + Number(v.seats.value || 0), 0);
-      for (const v of venues) ok = markInvalid(v.name, v.name.value.trim() ? null : t('center.check.required')) && ok;
-      for (const v of venues.slice(1)) ok = markInvalid(v.operator, v.operator.value.trim() ? null : t('center.check.required')) && ok;
-      ok = markInvalid(venues[0].seats, total >= size ? null : t('center.session.seat_total', { n: size })) && ok;
-    }
+    if (venues) ok = venues.check() && ok;
     ok = markInvalid(supervisors, supervisors.value.trim() ? null : t('center.check.required')) && ok;
     ok = markInvalid(bidders, bidders.value.trim() ? null : t('center.check.required')) && ok;
     for (const c of criteria) {
@@ -365,29 +568,25 @@ function renderSessionForm(ctx, draw) {
       ok = markInvalid(c.max, Number(c.max.value) >= 1 ? null : t('center.check.count')) && ok;
     }
     if (!ok) throw new Error(t('center.check.fix'));
-    const body = {
-      draw_id: draw.draw_id,
-      supervisors: supervisors.value.split(/[,，\s]+/).map((s) => s.trim()).filter(Boolean),
-      bidders: bidders.value.split('\n').map((s) => s.trim()).filter(Boolean),
-      criteria: criteria.map((c) => ({ name: c.name.value.trim(), max_points: Number(c.max.value) })),
-      deviation_percent: Number(deviation.value),
-    };
-    if (crossSite) {
-      body.venues = venues.map((v) => (v.main
-        ? { name: v.name.value.trim(), seats: Number(v.seats.value) }
-        : { name: v.name.value.trim(), operator: v.operator.value.trim(), seats: Number(v.seats.value) }));
-      body.assignment = assignment.value;
-    }
-    const created = await api.post('/api/v1/sessions', body);
+    const created = await api.post('/api/v1/sessions', sessionRequest({
+      drawId: draw.draw_id,
+      crossSite,
+      venuesFromDraw: venues?.fromDraw,
+      venues: venues ? venues.values() : [],
+      assignment: assignment.value,
+      supervisors: supervisors.value,
+      bidders: bidders.value,
+      criteria: criteria.map((c) => ({ name: c.name.value, max: c.max.value })),
+      deviation: deviation.value,
+    }));
     ctx.go('session/room', { id: created.session_id });
   }, { slot, id: 'session-submit', type: 'submit' });
 
   return h('form', { id: 'session-form', novalidate: true },
     h('h1', {}, t('center.session.heading')),
     h('p', {}, t('center.session.for_draw', { reference: draw.tender_reference }), ' — ', t(`center.mode.${draw.mode}`)),
-    crossSite ? h('section', {}, h('h2', {}, t('center.session.venues')), h('p', { class: 'hint' }, t('center.session.seat_total', { n: size })), venueList,
-      h('button', { type: 'button', id: 'add-venue', on: { click: addVenue } }, t('center.session.add_venue')),
-      field(t('center.session.assignment'), assignment)) : null,
+    venues ? venues.node : null,
+    crossSite && !venues.fromDraw ? h('section', { class: 'card' }, field(t('center.session.assignment'), assignment)) : null,
     h('section', { class: 'card' },
       field(t('center.session.supervisors'), supervisors),
       field(t('center.session.bidders'), bidders),
@@ -403,11 +602,24 @@ export const views = {
   'center/draw-new': {
     roles: ['center'],
     nav: 'center.nav.new',
-    render: async (ctx) => renderDrawForm(ctx, await api.get('/api/v1/specialties')),
+    render: async (ctx) => {
+      const [codes, regions] = await Promise.all([api.get('/api/v1/specialties'), api.get('/api/v1/regions')]);
+      return renderDrawForm(ctx, codes, regions);
+    },
   },
   'center/draw': { roles: ['center'], render: renderDraw },
   'center/session-new': {
     roles: ['center'],
-    render: async (ctx) => renderSessionForm(ctx, await api.get(`/api/v1/draws/${encodeURIComponent(ctx.params.draw)}`)),
+    render: async (ctx) => {
+      const draw = await api.get(`/api/v1/draws/${encodeURIComponent(ctx.params.draw)}`);
+      let catalogue = [];
+      if (draw.mode === 'cross_site') {
+        const end = new Date(Date.parse(draw.evaluation_start) + draw.evaluation_minutes * 60000).toISOString();
+        catalogue = await api.get(`/api/v1/venues${api.query({
+          status: 'open', remote_capable: 'true', free_from: draw.evaluation_start, free_until: end,
+        })}`);
+      }
+      return renderSessionForm(ctx, draw, catalogue);
+    },
   },
 };

@@ -444,6 +444,7 @@ function invitationCard(invitation, redraw) {
   fact('expert.inv.answered_at', invitation.answered_at ? formatTime(invitation.answered_at) : null);
   if (invitation.tender_name) fact('expert.inv.tender', `${invitation.tender_name}${invitation.tender_reference ? `（${invitation.tender_reference}）` : ''}`);
   fact('expert.inv.venue', invitation.venue);
+  fact('expert.inv.venue_address', invitation.venue_address);
   fact('expert.inv.start', invitation.evaluation_start ? formatTime(invitation.evaluation_start) : null);
   fact('expert.inv.minutes', invitation.evaluation_minutes);
   fact('expert.inv.mode', invitation.mode ? t(`expert.inv.mode.${invitation.mode}`) : null);

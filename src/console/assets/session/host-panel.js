@@ -4,6 +4,7 @@
 // (a refused move lists every unmet condition with the seats concerned) and records a member's
 // recusal or departure.
 
+import * as api from '../api.js';
 import { h, replace, field, errorSlot, action, toast } from '../dom.js';
 import { t } from '../i18n.js';
 import { atOrAfter, nextPhase } from './state.js';
@@ -15,6 +16,8 @@ export function hostPanel(room) {
   const parts = [];
   if (state.role === 'host') {
     if (state.phase === 'scheduled' && state.view.assignment === 'random') parts.push(entropyPanel(room));
+    const consents = consentPanel(room);
+    if (consents) parts.push(consents);
     parts.push(...hostActions(room));
   }
   if (state.phase === 'closed') parts.push(h('p', { class: 'ok' }, t('session.closed_note')));
@@ -38,6 +41,7 @@ function hostActions(room) {
         } catch (error) {
           if (error.code === 'precondition-failed') {
             replace(problems, problemList(error));
+            if (room.consentBox) loadConsents(room);
             return;
           }
           throw error;
@@ -68,6 +72,39 @@ function hostActions(room) {
   return parts;
 }
 
+/**
+ * The consent of each catalogue sub-venue's center (docs/VENUES.md §4), read from the venue
+ * requests this center made for this session: check-in waits for every one, and a refusal
+ * gives its reason. The list is kept on the room and read again on demand and after a refused
+ * move, not on every redraw.
+ */
+function consentPanel(room) {
+  const subs = (room.state.view.venues || []).filter((v) => !v.main && v.venue_id);
+  if (!subs.length || room.state.phase !== 'scheduled') return null;
+  if (!room.consentBox) {
+    room.consentBox = h('div', { id: 'venue-consents', 'aria-live': 'polite' }, t('app.loading'));
+    loadConsents(room);
+  }
+  return h('div', { class: 'panel' }, h('h3', {}, t('session.consent.heading')), room.consentBox,
+    action(t('session.consent.refresh'), () => loadConsents(room), { kind: '', id: 'venue-consents-refresh' }));
+}
+
+async function loadConsents(room) {
+  let requests;
+  try {
+    requests = await api.get('/api/v1/venue-requests');
+  } catch (error) {
+    replace(room.consentBox, h('p', { class: 'error' }, error.detail || error.message));
+    return;
+  }
+  const mine = requests.filter((r) => r.holder?.kind === 'session' && r.holder.id === room.id);
+  replace(room.consentBox, mine.length
+    ? h('ul', { class: 'plain' }, mine.map((r) => h('li', { 'data-state': r.state, id: `venue-consent-${r.venue_id}` },
+      h('strong', {}, r.venue_name), ` (${r.venue_center})：`,
+      t(`session.consent.${r.state}`, { reason: r.reason || '' }))))
+    : h('p', { class: 'muted' }, t('common.none')));
+}
+
 /** A refused move: every unmet condition, with the seats concerned (PROTOCOL.md §3.2). */
 function problemList(error) {
   const missing = Array.isArray(error.missing) ? error.missing : [];
@@ -76,7 +113,8 @@ function problemList(error) {
     missing.length
       ? h('ul', {}, missing.map((m) => {
         const key = `session.missing.${m.code}`;
-        const text = t(key) === key ? m.detail : t(key);
+        // A sub-venue's consent names the venue and any refusal's reason: both are kept.
+        const text = t(key) === key ? m.detail : m.code === 'sub-venue-consent' ? `${t(key)}：${m.detail}` : t(key);
         return h('li', { 'data-code': m.code }, text, m.seats && m.seats.length ? `：${m.seats.map(seatLabel).join('、')}` : '');
       }))
       : h('p', {}, error.detail));

@@ -18,7 +18,8 @@
 //              #clarify-bidder, #clarify-question, #clarify-submit, #sign-report,
 //              #dissent-reasons, #dissent-submit, #my-signature
 //   host:      #next-phase (data-to), #advance-problems, #replace-seat, #replace-reason,
-//              #replace-confirm, #replace-submit, #contribute-entropy
+//              #replace-confirm, #replace-submit, #contribute-entropy, #venue-consents
+//              (li#venue-consent-<venue id>, data-state), #venue-consents-refresh
 //   supervisor: #warn-text, #warn-submit, #clarification-K-approve, #clarification-K-refuse,
 //              #contribute-entropy
 
