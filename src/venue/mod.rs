@@ -95,6 +95,14 @@ impl Holder {
             id: id.to_owned(),
         }
     }
+
+    /// A root draw whose strata are bound to venues.
+    pub fn draw(id: &str) -> Self {
+        Self {
+            kind: HolderKind::Draw,
+            id: id.to_owned(),
+        }
+    }
 }
 
 /// A half-open stretch of time, `[start, end)` in Unix milliseconds: two windows overlap when
