@@ -175,6 +175,16 @@ impl RegionRule {
     }
 }
 
+/// Whether a stratum's own rule (its lists and its venue's) admits `region`; a stratum without
+/// a venue is checked on its lists as they are, with nothing built per expert.
+fn stratum_admits(stratum: &FilterStratum, region: &str) -> bool {
+    if stratum.venue_require().is_empty() {
+        region_admits(&stratum.regions_exclude, &stratum.regions_require, region)
+    } else {
+        stratum.own_regions().admits(region)
+    }
+}
+
 fn region_admits(exclude: &[String], require: &[String], region: &str) -> bool {
     !exclude
         .iter()
@@ -475,7 +485,7 @@ pub(crate) fn first_exclusion(
     }
     let region = candidate.region_code.as_str();
     if !region_admits(&filter.regions_exclude, &filter.regions_require, region)
-        || !region_admits(&stratum.regions_exclude, &stratum.regions_require, region)
+        || !stratum_admits(stratum, region)
     {
         return Some(Exclusion::Region);
     }
