@@ -7,3 +7,5 @@ ALTER TABLE draws ADD COLUMN voided_at BIGINT;
 DROP INDEX draws_one_root_per_tender;
 CREATE UNIQUE INDEX draws_one_root_per_tender ON draws (tender_key)
     WHERE parent_draw_id IS NULL AND tender_key IS NOT NULL AND voided_at IS NULL;
+-- A new root draw for a tender looks for its void predecessors (to name the newest).
+CREATE INDEX draws_void_by_tender ON draws (tender_key) WHERE voided_at IS NOT NULL;

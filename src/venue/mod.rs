@@ -7,7 +7,7 @@
 //! - `rules`: the pure core: what a venue's fields may be, and how busy a room is over a
 //!   window (the peak of its held workstations, and where it is).
 //! - `bookings`: holding, releasing and asking consent inside a caller's transaction, so that a
-//!   session (today) or a draw (later) books its venues in the same transaction as its own
+//!   session or a draw bound to venues books its venues in the same transaction as its own
 //!   rows; the venue rows are locked first, so two bookings never overbook a room.
 //! - `service`: [`VenueService`]: the catalogue and the answers to consent requests over HTTPS.
 //!

@@ -129,11 +129,17 @@ impl DrawService {
             tx.rollback().await?;
             return Ok(false);
         }
-        if venue_gate(&mut tx, &draw).await? != Gate::Open {
-            // Waiting for a sub-venue's answer, or refused: the write below decides which
-            // (a refusal voids the draw there), under the draw's lock.
-            tx.rollback().await?;
-            return self.void_if_refused(draw_id).await.map(|_| false);
+        match venue_gate(&mut tx, &draw).await? {
+            Gate::Open => {}
+            // A sub-venue has not answered: the executor comes back once it has.
+            Gate::Waiting => {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            Gate::Refused(_) => {
+                tx.rollback().await?;
+                return self.void_if_refused(draw_id).await.map(|_| false);
+            }
         }
         let strata = tx.draw_strata(draw_id).await?;
         let read = tx.contributions(draw_id).await?;
@@ -143,7 +149,8 @@ impl DrawService {
         let mut tx = self.store.write().await?;
         // The log's writer order, then the draw's row, as every draw writer takes them.
         tx.lock_draw(draw_id).await?;
-        // A sub-venue may have refused since the read: the draw then waits or is void.
+        // A sub-venue may have refused since the read (an acceptance is final): the draw is
+        // then void instead.
         if venue_gate(&mut tx, &draw).await? != Gate::Open {
             tx.rollback().await?;
             return self.void_if_refused(draw_id).await.map(|_| false);
