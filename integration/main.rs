@@ -37,6 +37,7 @@ mod sessions;
 mod storage;
 mod strata_regions;
 mod tls;
+mod venue_strata;
 mod venues;
 mod websockets;
 mod witness;

@@ -49,6 +49,9 @@ MAX_PREFIXES = 32
 MAX_PREFIX_BYTES = 64
 MAX_REGIONS = 32
 REGION_LISTS = ("regions_exclude", "regions_require")
+# Section 5a: a venue-bound v3 stratum names its venue with these three, all or none.
+VENUE_FIELDS = ("venue_id", "venue_region", "venue_scope")
+VENUE_SCOPES = ("prefecture", "province")
 MAX_CONTRIBUTIONS = 16
 MAX_CONTRIBUTION_LEN = 1024
 MAX_INTENT_LEN = 65535
@@ -306,6 +309,9 @@ STRATUM_SCHEMA = obj(
     ("tokens", arr(HEX32)),
     ("regions_exclude", arr(STRING), OPTIONAL),
     ("regions_require", arr(STRING), OPTIONAL),
+    ("venue_id", STRING, OPTIONAL),
+    ("venue_region", STRING, OPTIONAL),
+    ("venue_scope", STRING, OPTIONAL),
 )
 RESULT_SCHEMA = obj(("drawn", arr(HEX32)), ("reserves", arr(HEX32)))
 FAMILY_LINK_MEMBERS = [
@@ -353,6 +359,9 @@ INTENT_SCHEMA = obj(
                 ("prefixes", arr(STRING)),
                 ("regions_exclude", arr(STRING), OPTIONAL),
                 ("regions_require", arr(STRING), OPTIONAL),
+                ("venue_id", STRING, OPTIONAL),
+                ("venue_region", STRING, OPTIONAL),
+                ("venue_scope", STRING, OPTIONAL),
             )
         ),
     ),
@@ -465,7 +474,7 @@ def intent_of(record: dict) -> dict:
                 "k": s["k"],
                 "m": s["m"],
                 "prefixes": s["prefixes"],
-                **{name: s[name] for name in REGION_LISTS if name in s},
+                **{name: s[name] for name in REGION_LISTS + VENUE_FIELDS if name in s},
             }
             for s in record["strata"]
         ],
@@ -513,6 +522,14 @@ def check_version(record: dict) -> None:
             if (name in s) != v3:
                 detail = f"a {ALGORITHM_V3} stratum needs {name}" if v3 else (
                     f"a {algorithm} stratum has no {name}"
+                )
+                raise malformed(f"strata[{i}].{name}", detail)
+        named = [name for name in VENUE_FIELDS if name in s]
+        for name in VENUE_FIELDS:
+            if named and (name not in s or not v3):
+                detail = (
+                    "a venue names venue_id, venue_region and venue_scope together" if v3
+                    else f"a {algorithm} stratum has no venue"
                 )
                 raise malformed(f"strata[{i}].{name}", detail)
 
@@ -565,6 +582,32 @@ def check_stratum(i: int, s: dict) -> None:
         problem = region_list_problem(s[name]) if name in s else None
         if problem is not None:
             raise malformed(f"strata[{i}].{name}", problem)
+    if "venue_id" in s:
+        found = venue_problem(s["venue_id"], s["venue_region"], s["venue_scope"],
+                              s.get("regions_require", []))
+        if found is not None:
+            raise malformed(f"strata[{i}].{found[0]}", found[1])
+
+
+def prefecture_prefix(county: str) -> str:
+    """Section 5a: the prefix naming a county's prefecture-level division: four digits, or all
+    six for a county the province administers directly (xx90xx)."""
+    return county if county[2:4] == "90" else county[:4]
+
+
+def venue_problem(venue_id: str, region: str, scope: str, require: list) -> tuple | None:
+    """Section 5a: why a stratum's committed venue does not fit its region rule, if it does not."""
+    if not 1 <= len(venue_id.encode("utf-8")) <= 64:
+        return ("venue_id", "must be 1 to 64 bytes")
+    if len(region) != 6 or any(c not in "0123456789" for c in region):
+        return ("venue_region", "must be a county's 6-digit region code")
+    if scope not in VENUE_SCOPES:
+        return ("venue_scope", "must be one of " + ", ".join(VENUE_SCOPES))
+    prefix = prefecture_prefix(region)
+    if scope == "prefecture" and (not require or any(not r.startswith(prefix) for r in require)):
+        return ("regions_require",
+                f"a prefecture-scoped venue requires regions under {prefix} only")
+    return None
 
 
 def check_family_exclusion(record: dict) -> None:

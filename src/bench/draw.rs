@@ -528,8 +528,7 @@ async fn in_process_floor(deps: &Deps, draws: u64) -> anyhow::Result<Floor> {
                 prefixes: vec![(*p).to_owned()],
                 k: K,
                 m: M,
-                regions_exclude: Vec::new(),
-                regions_require: Vec::new(),
+                ..FilterStratum::default()
             })
             .collect(),
         avoid_organisations: avoided_organisations(),

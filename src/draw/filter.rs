@@ -27,7 +27,7 @@ crate::store::text_enum::text_enum! {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FilterStratum {
     pub prefixes: Vec<String>,
@@ -40,16 +40,64 @@ pub(crate) struct FilterStratum {
     pub regions_exclude: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub regions_require: Vec<String>,
+    /// The catalogue venue the stratum's experts sit at (docs/VENUES.md), its county-level
+    /// region code as the catalogue had it when the draw was asked for, and the scope of the
+    /// region rule it brings (a prefecture scope requires the venue's prefecture), so that the
+    /// filter alone says what was applied. Left out when absent, so filters of unbound strata
+    /// hash as they did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub venue_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub venue_region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub venue_scope: Option<VenueScope>,
+}
+
+/// How far a venue-bound stratum draws from: the venue's prefecture (the default), or the
+/// whole province (no narrowing from the venue). A county scope is refused while experts'
+/// regions are recorded by prefecture (docs/DRAWS.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum VenueScope {
+    Prefecture,
+    County,
+    Province,
+}
+
+impl VenueScope {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Prefecture => "prefecture",
+            Self::County => "county",
+            Self::Province => "province",
+        }
+    }
 }
 
 impl FilterStratum {
-    /// The stratum's own rule, without the draw's.
+    /// The stratum's own rule, without the draw's: its own lists and its venue's requirement.
     pub(crate) fn own_regions(&self) -> RegionRule {
-        RegionRule::new(self.regions_exclude.clone(), self.regions_require.clone())
+        let own = RegionRule::new(self.regions_exclude.clone(), self.regions_require.clone());
+        // A request whose own requirement and venue share no region is refused before a
+        // filter is made (`checks::check_stratum_regions`), so `and` finds a common rule here.
+        own.and(&RegionRule::new(Vec::new(), self.venue_require()))
+            .unwrap_or(own)
+    }
+
+    /// What the stratum's venue requires: its prefecture, under a prefecture scope.
+    pub(crate) fn venue_require(&self) -> Vec<String> {
+        match (&self.venue_region, self.venue_scope) {
+            (Some(region), Some(VenueScope::Prefecture)) => {
+                vec![crate::draw::prefecture_prefix(region).to_owned()]
+            }
+            _ => Vec::new(),
+        }
     }
 
     fn has_own_regions(&self) -> bool {
-        !self.regions_exclude.is_empty() || !self.regions_require.is_empty()
+        !self.regions_exclude.is_empty()
+            || !self.regions_require.is_empty()
+            || !self.venue_require().is_empty()
     }
 
     /// Whether an expert with one of `specialties` qualifies for the stratum.
@@ -124,6 +172,16 @@ impl RegionRule {
         };
         let exclude = self.exclude.iter().chain(&other.exclude).cloned().collect();
         Some(Self::new(exclude, require))
+    }
+}
+
+/// Whether a stratum's own rule (its lists and its venue's) admits `region`; a stratum without
+/// a venue is checked on its lists as they are, with nothing built per expert.
+fn stratum_admits(stratum: &FilterStratum, region: &str) -> bool {
+    if stratum.venue_require().is_empty() {
+        region_admits(&stratum.regions_exclude, &stratum.regions_require, region)
+    } else {
+        stratum.own_regions().admits(region)
     }
 }
 
@@ -427,7 +485,7 @@ pub(crate) fn first_exclusion(
     }
     let region = candidate.region_code.as_str();
     if !region_admits(&filter.regions_exclude, &filter.regions_require, region)
-        || !region_admits(&stratum.regions_exclude, &stratum.regions_require, region)
+        || !stratum_admits(stratum, region)
     {
         return Some(Exclusion::Region);
     }
@@ -580,8 +638,7 @@ mod tests {
             prefixes: vec![prefix.into()],
             k: 1,
             m: 0,
-            regions_exclude: vec![],
-            regions_require: vec![],
+            ..FilterStratum::default()
         }
     }
 

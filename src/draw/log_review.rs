@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::Value;
 
 use super::algorithm;
-use super::published::{INTENT_ENTRY, RESULT_ENTRY};
+use super::published::{INTENT_ENTRY, RESULT_ENTRY, VOID_ENTRY};
 use crate::audit::merkle;
 
 /// A root draw as the log shows it.
@@ -36,6 +36,10 @@ pub(crate) struct DrawsInLog {
     pub(crate) without_result: Vec<RootDraw>,
     /// v2 families whose entries in the log do not form an unbroken chain: (root, problem).
     pub(crate) broken_families: Vec<(String, String)>,
+    /// Root draws made void before they executed because a sub-venue refused (a `draw.voided`
+    /// entry and no result): they drew nothing, so they are neither re-rolls nor abandoned,
+    /// and their tender's next root draw is not a second draw of it.
+    pub(crate) voided: Vec<RootDraw>,
 }
 
 impl DrawsInLog {
@@ -53,6 +57,7 @@ pub(crate) fn review(entries: &[Vec<u8>]) -> DrawsInLog {
     let mut found = DrawsInLog::default();
     let mut roots: Vec<RootDraw> = Vec::new();
     let mut results: HashMap<String, u64> = HashMap::new();
+    let mut voids: HashMap<String, u64> = HashMap::new();
     // Per family root: its chained entries, in log order.
     let mut chains: BTreeMap<String, Vec<ChainLink>> = BTreeMap::new();
     for (index, bytes) in entries.iter().enumerate() {
@@ -120,6 +125,9 @@ pub(crate) fn review(entries: &[Vec<u8>]) -> DrawsInLog {
             RESULT_ENTRY => {
                 results.entry(draw_id).or_insert(index as u64);
             }
+            VOID_ENTRY => {
+                voids.entry(draw_id).or_insert(index as u64);
+            }
             _ => {}
         }
     }
@@ -127,6 +135,11 @@ pub(crate) fn review(entries: &[Vec<u8>]) -> DrawsInLog {
     let mut by_tender: BTreeMap<[u8; 32], Vec<RootDraw>> = BTreeMap::new();
     for mut root in roots {
         root.result_index = results.get(&root.draw_id).copied();
+        // Void only if it never executed: a void entry beside a result is still a draw.
+        if root.result_index.is_none() && voids.contains_key(&root.draw_id) {
+            found.voided.push(root);
+            continue;
+        }
         if root.result_index.is_none() {
             found.without_result.push(root.clone());
         }
@@ -205,6 +218,13 @@ impl std::fmt::Display for DrawsInLog {
         for (root, problem) in &self.broken_families {
             writeln!(f, "BROKEN CHAIN family {root}: {problem}")?;
         }
+        for draw in &self.voided {
+            writeln!(
+                f,
+                "VOID (a sub-venue refused before it executed) {}",
+                describe(draw)
+            )?;
+        }
         write!(
             f,
             "{} {} root draws, {} linked draws: {} tenders drawn more than once, {} root draws \
@@ -215,7 +235,12 @@ impl std::fmt::Display for DrawsInLog {
             self.redrawn_tenders.len(),
             self.without_result.len(),
             self.broken_families.len()
-        )
+        )?;
+        // Said only when there are some, so a log without any reads as it always did.
+        if !self.voided.is_empty() {
+            write!(f, ", {} void root draws", self.voided.len())?;
+        }
+        Ok(())
     }
 }
 
@@ -295,5 +320,47 @@ mod tests {
         let gap = review(&[first, third]);
         assert_eq!(gap.broken_families.len(), 1, "{gap}");
         assert!(gap.broken_families[0].1.contains("says seq 2"));
+    }
+
+    #[test]
+    fn a_root_draw_void_before_it_executed_is_neither_a_redraw_nor_without_result() {
+        let log = vec![
+            entry(
+                "draw.intent",
+                "a",
+                json!({"tender_reference": "HBGG-7", "intent": {}}),
+            ),
+            entry("draw.voided", "a", json!({"reason": "venue_refused"})),
+            entry(
+                "draw.intent",
+                "b",
+                json!({"tender_reference": "HBGG-7", "intent": {}, "after_void": "a"}),
+            ),
+            entry("draw.result", "b", json!({})),
+        ];
+        let found = review(&log);
+        assert!(found.is_clean(), "{found}");
+        assert_eq!(found.voided.len(), 1);
+        assert!(
+            found.to_string().ends_with(", 1 void root draws"),
+            "{found}"
+        );
+        // A void entry does not excuse a draw that executed and then drew again.
+        let log = vec![
+            entry(
+                "draw.intent",
+                "a",
+                json!({"tender_reference": "HBGG-7", "intent": {}}),
+            ),
+            entry("draw.result", "a", json!({})),
+            entry("draw.voided", "a", json!({"reason": "venue_refused"})),
+            entry(
+                "draw.intent",
+                "b",
+                json!({"tender_reference": "HBGG-7", "intent": {}}),
+            ),
+            entry("draw.result", "b", json!({})),
+        ];
+        assert_eq!(review(&log).redrawn_tenders.len(), 1);
     }
 }

@@ -187,6 +187,66 @@ pub struct Stratum {
     k: u32,
     m: u32,
     regions: Option<StratumRegions>,
+    venue: Option<StratumVenue>,
+}
+
+/// The catalogue venue a v3 stratum's experts sit at, as its intent commits it (spec §5a): the
+/// venue's id, its county-level region code and the scope its region rule came from
+/// (`prefecture`: the stratum requires only regions inside the venue's prefecture; `province`:
+/// the venue narrows nothing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StratumVenue {
+    pub venue_id: String,
+    pub region_code: String,
+    pub scope: String,
+}
+
+/// The scopes a committed venue may name.
+pub(crate) const VENUE_SCOPES: [&str; 2] = ["prefecture", "province"];
+
+/// The region prefix that names a county's prefecture-level division (GB/T 2260): its first
+/// four digits, but all six for a county the province administers directly (`xx90xx`, e.g.
+/// 仙桃 429004), whose `xx90` groups several such counties rather than naming one prefecture.
+pub fn prefecture_prefix(county_code: &str) -> &str {
+    match county_code.get(2..4) {
+        Some("90") => county_code,
+        _ => county_code.get(..4).unwrap_or(county_code),
+    }
+}
+
+/// Why a stratum's committed venue does not fit its committed region rule (spec §5a), if it
+/// does not: the venue id is 1 to 64 bytes, the region a county's six digits, the scope one of
+/// [`VENUE_SCOPES`], and a prefecture scope requires regions inside the venue's prefecture
+/// only (at least one).
+pub(crate) fn venue_problem(
+    venue: &StratumVenue,
+    require: &[String],
+) -> Option<(&'static str, String)> {
+    if venue.venue_id.is_empty() || venue.venue_id.len() > 64 {
+        return Some(("venue_id", "must be 1 to 64 bytes".into()));
+    }
+    if venue.region_code.len() != 6 || !venue.region_code.bytes().all(|b| b.is_ascii_digit()) {
+        return Some((
+            "venue_region",
+            "must be a county's 6-digit region code".into(),
+        ));
+    }
+    if !VENUE_SCOPES.contains(&venue.scope.as_str()) {
+        return Some((
+            "venue_scope",
+            format!("must be one of {}", VENUE_SCOPES.join(", ")),
+        ));
+    }
+    let prefix = prefecture_prefix(&venue.region_code);
+    if venue.scope == "prefecture"
+        && (require.is_empty() || require.iter().any(|r| !r.starts_with(prefix)))
+    {
+        return Some((
+            "regions_require",
+            format!("a prefecture-scoped venue requires regions under {prefix} only"),
+        ));
+    }
+    None
 }
 
 /// The region rule a v3 stratum's eligible experts were chosen under (spec §5): none is in a
@@ -245,6 +305,7 @@ impl Stratum {
             k,
             m,
             regions: None,
+            venue: None,
         })
     }
 
@@ -258,6 +319,20 @@ impl Stratum {
             return Err(DrawError::Regions(problem));
         }
         self.regions = Some(regions);
+        Ok(self)
+    }
+
+    /// The same stratum naming its venue (a v3 stratum only: call after [`Self::with_regions`]).
+    pub fn with_venue(mut self, venue: StratumVenue) -> Result<Self, DrawError> {
+        let require = self
+            .regions
+            .as_ref()
+            .map(|r| r.require.as_slice())
+            .ok_or(DrawError::RegionsNeedV3)?;
+        if let Some((field, problem)) = venue_problem(&venue, require) {
+            return Err(DrawError::Regions(format!("{field}: {problem}")));
+        }
+        self.venue = Some(venue);
         Ok(self)
     }
 
@@ -408,6 +483,25 @@ pub struct StratumIntent {
         deserialize_with = "present::value"
     )]
     pub regions_require: Option<Vec<String>>,
+    /// v3, venue-bound strata only (spec §5a): the venue, its county and its scope.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present::value"
+    )]
+    pub venue_id: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present::value"
+    )]
+    pub venue_region: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present::value"
+    )]
+    pub venue_scope: Option<String>,
 }
 
 /// The intent: logged before any randomness exists. Its canonical JSON (spec §5) is hashed as an
@@ -555,6 +649,9 @@ impl DrawPlan {
                 eligible_root: set.root(),
                 regions_exclude: stratum.regions.as_ref().map(|r| r.exclude.clone()),
                 regions_require: stratum.regions.as_ref().map(|r| r.require.clone()),
+                venue_id: stratum.venue.as_ref().map(|v| v.venue_id.clone()),
+                venue_region: stratum.venue.as_ref().map(|v| v.region_code.clone()),
+                venue_scope: stratum.venue.as_ref().map(|v| v.scope.clone()),
             })
             .collect();
         let family = request.family.as_ref().map(|family| FamilyLink {
@@ -705,6 +802,25 @@ pub struct RecordStratum {
         deserialize_with = "present::value"
     )]
     pub regions_require: Option<Vec<String>>,
+    /// v3, venue-bound strata only (spec §5a): the venue, its county and its scope.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present::value"
+    )]
+    pub venue_id: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present::value"
+    )]
+    pub venue_region: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present::value"
+    )]
+    pub venue_scope: Option<String>,
 }
 
 /// Everything needed to check a draw offline, as claimed by whoever publishes it (spec §9).
@@ -776,6 +892,9 @@ impl VerificationRecord {
                     tokens: set.tokens().to_vec(),
                     regions_exclude: stratum.regions_exclude.clone(),
                     regions_require: stratum.regions_require.clone(),
+                    venue_id: stratum.venue_id.clone(),
+                    venue_region: stratum.venue_region.clone(),
+                    venue_scope: stratum.venue_scope.clone(),
                 })
                 .collect(),
             intent_hash: plan.intent_hash,
@@ -824,6 +943,9 @@ impl VerificationRecord {
                     eligible_root: s.eligible_root,
                     regions_exclude: s.regions_exclude.clone(),
                     regions_require: s.regions_require.clone(),
+                    venue_id: s.venue_id.clone(),
+                    venue_region: s.venue_region.clone(),
+                    venue_scope: s.venue_scope.clone(),
                 })
                 .collect(),
             tender_sha256: self.tender_sha256,
@@ -943,6 +1065,26 @@ pub fn verify(record: &VerificationRecord) -> Result<DrawOutcome, VerifyError> {
                 ));
             }
         }
+        // A venue is committed whole or not at all, and only by a v3 stratum (spec §5a).
+        let venue = [
+            ("venue_id", &stratum.venue_id),
+            ("venue_region", &stratum.venue_region),
+            ("venue_scope", &stratum.venue_scope),
+        ];
+        let named = venue.iter().filter(|(_, v)| v.is_some()).count();
+        if let Some((name, _)) = venue
+            .iter()
+            .find(|(_, v)| named > 0 && (v.is_none() || !v3))
+        {
+            return Err(VerifyError::malformed(
+                format!("strata[{i}].{name}"),
+                if v3 {
+                    "a venue names venue_id, venue_region and venue_scope together".to_owned()
+                } else {
+                    format!("a {} stratum has no venue", record.algorithm)
+                },
+            ));
+        }
     }
     if record.draw_id.is_empty() || record.draw_id.len() > MAX_DRAW_ID_LEN {
         return Err(VerifyError::malformed(
@@ -1006,6 +1148,24 @@ pub fn verify(record: &VerificationRecord) -> Result<DrawOutcome, VerifyError> {
             ("regions_require", &stratum.regions_require),
         ] {
             if let Some(problem) = list.as_deref().and_then(region_list_problem) {
+                return Err(VerifyError::malformed(
+                    format!("strata[{i}].{name}"),
+                    problem,
+                ));
+            }
+        }
+        if let (Some(venue_id), Some(region_code), Some(scope)) = (
+            &stratum.venue_id,
+            &stratum.venue_region,
+            &stratum.venue_scope,
+        ) {
+            let venue = StratumVenue {
+                venue_id: venue_id.clone(),
+                region_code: region_code.clone(),
+                scope: scope.clone(),
+            };
+            let require = stratum.regions_require.as_deref().unwrap_or_default();
+            if let Some((name, problem)) = venue_problem(&venue, require) {
                 return Err(VerifyError::malformed(
                     format!("strata[{i}].{name}"),
                     problem,

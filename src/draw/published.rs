@@ -19,6 +19,8 @@ pub(crate) const PUBLISHED_FORMAT: &str = "sealdraw-draw-record-v1";
 /// Audit entry types of a draw's life (the `type` of each entry).
 pub(crate) const INTENT_ENTRY: &str = "draw.intent";
 pub(crate) const RESULT_ENTRY: &str = "draw.result";
+/// An unexecuted root draw made void because a sub-venue refused (issue 15): no result follows.
+pub(crate) const VOID_ENTRY: &str = "draw.voided";
 pub(crate) const REPLACEMENT_ENTRY: &str = "draw.replacement";
 pub const CONTRIBUTION_ENTRY: &str = "draw.contribution";
 pub const LINK_REFUSED_ENTRY: &str = "draw.link_refused";

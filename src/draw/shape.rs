@@ -57,6 +57,9 @@ const STRATUM: Shape = Shape::Object(&[
     required("tokens", Shape::Array(&Shape::Hex32)),
     optional("regions_exclude", Shape::Array(&Shape::String)),
     optional("regions_require", Shape::Array(&Shape::String)),
+    optional("venue_id", Shape::String),
+    optional("venue_region", Shape::String),
+    optional("venue_scope", Shape::String),
 ]);
 
 const STRATUM_RESULT: Shape = Shape::Object(&[

@@ -1355,3 +1355,142 @@ fn both_verifiers_name_the_same_field_in_a_tampered_v3_record() {
         "{out}"
     );
 }
+
+/// [`v3_record`] with its second stratum bound to 保康's venue (420626, prefecture scope) and
+/// its first to a venue of 仙桃 (429004) drawing province-wide.
+fn venue_record() -> VerificationRecord {
+    let s = secret(9);
+    let mut req = v3_request(
+        "d4",
+        vec![
+            (vec!["B01"], 2, 1, experts(0..20)),
+            (vec!["B01"], 3, 1, experts(8..20)),
+        ],
+        &[(&["4201"], &[]), (&["4201"], &["4206"])],
+    );
+    for (i, (region, scope)) in [("429004", "province"), ("420626", "prefecture")]
+        .into_iter()
+        .enumerate()
+    {
+        req.strata[i].0 = req.strata[i]
+            .0
+            .clone()
+            .with_venue(StratumVenue {
+                venue_id: format!("venue-{i}"),
+                region_code: region.into(),
+                scope: scope.into(),
+            })
+            .unwrap();
+    }
+    let plan = DrawPlan::new(req, &s).unwrap();
+    let c = contributions(&[b"center"]);
+    let outcome = plan.execute(&s, &c).unwrap();
+    VerificationRecord::new(&plan, &s, &c, &outcome)
+}
+
+#[test]
+fn a_prefecture_prefix_is_four_digits_or_six_for_a_county_the_province_administers() {
+    assert_eq!(prefecture_prefix("420626"), "4206");
+    assert_eq!(prefecture_prefix("420117"), "4201");
+    for county in ["429004", "429005", "429006", "429021"] {
+        assert_eq!(prefecture_prefix(county), county);
+    }
+    let stratum = || {
+        Stratum::new(vec!["A".into()], 1, 0)
+            .unwrap()
+            .with_regions(regions(&[], &["4205"]))
+            .unwrap()
+    };
+    let venue = |region: &str, scope: &str| StratumVenue {
+        venue_id: "v".into(),
+        region_code: region.into(),
+        scope: scope.into(),
+    };
+    // A prefecture-scoped venue must lie around the rule: 宜昌's rule, 襄阳's venue, no.
+    assert!(stratum().with_venue(venue("420626", "prefecture")).is_err());
+    assert!(stratum().with_venue(venue("420502", "prefecture")).is_ok());
+    assert!(stratum().with_venue(venue("420626", "province")).is_ok());
+    assert!(stratum().with_venue(venue("420626", "county")).is_err());
+    assert!(stratum().with_venue(venue("4206", "province")).is_err());
+    // Only a v3 stratum (one with its rule) names a venue.
+    assert_eq!(
+        Stratum::new(vec!["A".into()], 1, 0)
+            .unwrap()
+            .with_venue(venue("420626", "province"))
+            .unwrap_err(),
+        DrawError::RegionsNeedV3
+    );
+}
+
+#[test]
+fn both_verifiers_check_a_committed_venue_and_name_the_same_field_when_it_is_tampered() {
+    let record = venue_record();
+    verify(&record).unwrap();
+    let intent = String::from_utf8(record.intent().canonical_bytes().unwrap()).unwrap();
+    assert!(
+        intent.contains(r#""regions_require":["4206"],"venue_id":"venue-1","venue_region":"420626","venue_scope":"prefecture"}"#),
+        "{intent}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("record.json");
+    let path_text = path.to_str().unwrap();
+    std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
+    let output = python(&["record", path_text]);
+    assert!(output.status.success(), "{}", text(&output));
+    let tamperings: Vec<(&str, Tampering, &str)> = vec![
+        (
+            "another venue claimed",
+            Box::new(|r: &mut VerificationRecord| r.strata[1].venue_id = Some("other".into())),
+            "intent_hash",
+        ),
+        (
+            "a venue without its scope",
+            Box::new(|r| r.strata[1].venue_scope = None),
+            "strata[1].venue_scope",
+        ),
+        (
+            "a venue in a v2 record",
+            Box::new(|r| {
+                r.algorithm = ALGORITHM_V2.into();
+                for s in &mut r.strata {
+                    s.regions_exclude = None;
+                    s.regions_require = None;
+                }
+            }),
+            "strata[0].venue_id",
+        ),
+        (
+            "a prefecture venue outside its rule",
+            Box::new(|r| r.strata[1].venue_region = Some("420502".into())),
+            "strata[1].regions_require",
+        ),
+        (
+            "a scope that is none",
+            Box::new(|r| r.strata[0].venue_scope = Some("county".into())),
+            "strata[0].venue_scope",
+        ),
+        (
+            "a region that is no county code",
+            Box::new(|r| r.strata[0].venue_region = Some("4290".into())),
+            "strata[0].venue_region",
+        ),
+    ];
+    for (what, tamper, field) in tamperings {
+        let mut record = venue_record();
+        tamper(&mut record);
+        let rust = verify(&record).unwrap_err();
+        assert_eq!(rust.field(), field, "{what}: {rust}");
+        std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
+        let output = python(&["record", path_text]);
+        let out = text(&output);
+        assert_eq!(output.status.code(), Some(1), "{what}: {out}");
+        let kind = match rust {
+            VerifyError::Malformed { .. } => "MALFORMED",
+            VerifyError::Mismatch { .. } => "MISMATCH",
+        };
+        assert!(
+            out.starts_with(&format!("{kind} {field}: ")),
+            "{what}: python said {out:?}, rust said {rust}"
+        );
+    }
+}

@@ -7,7 +7,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{Authorized, Checked, Json, may};
 use super::{AppState, problem::ApiError};
-use crate::draw::filter::{AvoidedOrganisation, EvaluationMode, ExcludedToken, FilterStratum};
+use crate::draw::filter::{
+    AvoidedOrganisation, EvaluationMode, ExcludedToken, FilterStratum, VenueScope,
+};
 use crate::draw::published::AnyRecord;
 use crate::draw::service::{
     CreatedDraw, DrawView, FrequencyReport, NewDraw, RecheckReport, ReplacementOutcome,
@@ -47,6 +49,16 @@ pub(crate) struct StratumBody {
     /// `draw.min_title` (2), which applies when absent.
     #[serde(default)]
     pub min_title: Option<u32>,
+    /// A catalogue venue (docs/VENUES.md) where this stratum's experts sit; their invitations
+    /// name it. Bind every stratum or none; one of them to a venue of your own (the main
+    /// venue). Another center's venue needs its consent before the draw executes.
+    #[serde(default)]
+    pub venue_id: Option<String>,
+    /// With `venue_id`: `prefecture` (default: experts of the venue's prefecture) or
+    /// `province` (no narrowing from the venue). `county` is refused (experts' regions are
+    /// prefecture-level).
+    #[serde(default)]
+    pub venue_scope: Option<VenueScope>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -162,6 +174,9 @@ pub(crate) async fn create(
                 m: s.reserves,
                 regions_exclude: s.regions_exclude,
                 regions_require: s.regions_require,
+                venue_id: s.venue_id.map(|id| id.trim().to_owned()),
+                venue_region: None,
+                venue_scope: s.venue_scope,
             })
             .collect(),
         avoid_organisations: body

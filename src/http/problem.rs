@@ -265,6 +265,8 @@ impl From<crate::draw::service::DrawServiceError> for ApiError {
             EvaluationOver => Self::conflict("evaluation-over", error.to_string()),
             TenderTaken(detail) => Self::conflict("tender-already-drawn", detail)
                 .with_field(Some("tender_reference".into())),
+            Venue(e) => e.into(),
+            Void => Self::conflict("draw-void", error.to_string()),
             Store(e) => e.into(),
             Audit(e) => e.into(),
             Randomness => Self::unavailable("randomness is unavailable; retry shortly"),

@@ -278,7 +278,12 @@ pub(crate) struct InvitationView {
     /// Only after accepting.
     pub(crate) tender_reference: Option<String>,
     pub(crate) tender_name: Option<String>,
+    /// Where the expert evaluates: their stratum's venue in a draw bound to venues (never
+    /// another), else the draw's main venue.
     pub(crate) venue: Option<String>,
+    /// The address of their stratum's venue, in a draw bound to venues.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) venue_address: Option<String>,
     pub(crate) evaluation_start: Option<String>,
     pub(crate) evaluation_minutes: Option<u32>,
     #[schema(value_type = Option<String>)]
@@ -363,7 +368,8 @@ impl InvitationService {
             } else {
                 None
             };
-            let mut view = self.view(row, &draw)?;
+            let venue = bound_venue(&mut tx, &row, &draw).await?;
+            let mut view = self.view(row, &draw, venue)?;
             view.session_id = session_id;
             views.push(view);
         }
@@ -371,7 +377,14 @@ impl InvitationService {
         Ok(views)
     }
 
-    fn view(&self, row: InvitationRow, draw: &DrawRow) -> Result<InvitationView, InvitationError> {
+    /// The invitation as its expert sees it; `bound` is the venue of the expert's stratum in
+    /// a draw bound to venues, which is named instead of the draw's main venue.
+    fn view(
+        &self,
+        row: InvitationRow,
+        draw: &DrawRow,
+        bound: Option<BoundVenue>,
+    ) -> Result<InvitationView, InvitationError> {
         let accepted = row.state == InvitationState::Accepted;
         let join_code = match (&row.sealed_join_code, accepted) {
             (Some(sealed), true) => Some(
@@ -390,7 +403,12 @@ impl InvitationService {
             decline_reason: row.decline_reason,
             tender_reference: accepted.then(|| draw.tender_reference.clone()),
             tender_name: accepted.then(|| draw.tender_name.clone()),
-            venue: if accepted { draw.venue.clone() } else { None },
+            venue: match (accepted, &bound) {
+                (false, _) => None,
+                (true, Some(bound)) => Some(bound.name.clone()),
+                (true, None) => draw.venue.clone(),
+            },
+            venue_address: bound.filter(|_| accepted).map(|bound| bound.address),
             evaluation_start: accepted.then(|| to_rfc3339(draw.evaluation_start)),
             evaluation_minutes: accepted.then_some(draw.evaluation_minutes as u32),
             mode: accepted.then_some(draw.mode),
@@ -608,8 +626,9 @@ impl InvitationService {
             .invitation(&row.id)
             .await?
             .ok_or(InvitationError::NotFound)?;
+        let venue = bound_venue(&mut tx, &updated, &draw).await?;
         tx.commit().await?;
-        Ok((self.view(updated, &draw)?, pending))
+        Ok((self.view(updated, &draw, venue)?, pending))
     }
 
     /// Every pending invitation past its deadline counts as a decline ("no_answer") and its seat
@@ -765,4 +784,36 @@ pub(crate) fn join_code_context(invitation_id: &str) -> String {
 
 fn relationship_context(invitation_id: &str) -> String {
     format!("invitation-relationship:{invitation_id}")
+}
+
+/// A catalogue venue as an invitation names it.
+struct BoundVenue {
+    name: String,
+    address: String,
+}
+
+/// The venue of the invited expert's stratum, when the draw binds its strata to venues (a
+/// linked draw's one stratum keeps its root stratum's venue).
+async fn bound_venue(
+    tx: &mut Tx,
+    row: &InvitationRow,
+    draw: &DrawRow,
+) -> Result<Option<BoundVenue>, InvitationError> {
+    let venues = crate::draw::service::stratum_venues(draw)?;
+    if venues.iter().all(Option::is_none) {
+        return Ok(None);
+    }
+    let Some(seat) = tx.draw_seat(&row.draw_id, &row.token).await? else {
+        return Ok(None);
+    };
+    let Some(Some(venue_id)) = usize::try_from(seat.stratum)
+        .ok()
+        .and_then(|i| venues.get(i))
+    else {
+        return Ok(None);
+    };
+    Ok(tx.venue(venue_id).await?.map(|venue| BoundVenue {
+        name: venue.name,
+        address: venue.address,
+    }))
 }

@@ -330,7 +330,7 @@ impl Tx {
         legacy_reference: Option<&str>,
     ) -> Result<Option<String>, StoreError> {
         Ok(on_conn!(self, conn => sqlx::query_scalar::<_, String>(
-            "SELECT id FROM draws WHERE parent_draw_id IS NULL \
+            "SELECT id FROM draws WHERE parent_draw_id IS NULL AND voided_at IS NULL \
              AND (tender_key = $1 OR (tender_key IS NULL AND $2 IS NOT NULL \
                   AND tender_reference = $2)) \
              ORDER BY created_at LIMIT 1")
@@ -506,7 +506,8 @@ impl Tx {
         Ok(
             on_conn!(self, conn => sqlx::query_as::<_, (String, ContributorRole)>(
             "SELECT c.draw_id, c.role FROM draw_contributions c \
-             JOIN draws d ON d.id = c.draw_id WHERE d.status = 'awaiting_entropy' \
+             JOIN draws d ON d.id = c.draw_id \
+             WHERE d.status = 'awaiting_entropy' AND d.voided_at IS NULL \
              ORDER BY c.draw_id, c.position")
             .fetch_all(conn)
             .await)?,
@@ -520,7 +521,8 @@ impl Tx {
         limit: i64,
     ) -> Result<Vec<String>, StoreError> {
         Ok(on_conn!(self, conn => sqlx::query_scalar::<_, String>(
-            "SELECT id FROM draws WHERE status = 'awaiting_entropy' AND contribution_deadline <= $1 \
+            "SELECT id FROM draws WHERE status = 'awaiting_entropy' AND voided_at IS NULL \
+             AND contribution_deadline <= $1 \
              ORDER BY contribution_deadline LIMIT $2")
             .bind(now)
             .bind(limit)
@@ -583,13 +585,74 @@ impl Tx {
     ) -> Result<bool, StoreError> {
         let affected = on_conn!(self, conn => sqlx::query(
             "UPDATE draws SET status = 'drawn', executed_at = $2 \
-             WHERE id = $1 AND status = 'awaiting_entropy'")
+             WHERE id = $1 AND status = 'awaiting_entropy' AND voided_at IS NULL")
             .bind(id)
             .bind(now)
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;
         Ok(affected == 1)
+    }
+
+    /// Makes an unexecuted draw void, freeing its tender for a new root draw: false when it
+    /// had executed or was void already.
+    pub(crate) async fn void_draw(
+        &mut self,
+        id: &str,
+        reason: &str,
+        now: Millis,
+    ) -> Result<bool, StoreError> {
+        let affected = on_conn!(self, conn => sqlx::query(
+            "UPDATE draws SET void_reason = $2, voided_at = $3 \
+             WHERE id = $1 AND status = 'awaiting_entropy' AND voided_at IS NULL")
+            .bind(id)
+            .bind(reason)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(affected == 1)
+    }
+
+    /// Unexecuted, not yet void draws one of whose sub-venues refused (issue 15): each is made
+    /// void by the executor.
+    pub(crate) async fn draws_refused_by_a_venue(&mut self) -> Result<Vec<String>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_scalar::<_, String>(
+            "SELECT DISTINCT d.id FROM draws d JOIN venue_consents c \
+             ON c.holder_kind = 'draw' AND c.holder_id = d.id \
+             WHERE d.status = 'awaiting_entropy' AND d.voided_at IS NULL \
+             AND c.state = 'refused' ORDER BY d.id")
+            .fetch_all(conn)
+            .await)?)
+    }
+
+    /// Why and when a draw became void, if it did.
+    pub(crate) async fn draw_void(
+        &mut self,
+        id: &str,
+    ) -> Result<Option<(String, Millis)>, StoreError> {
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, (String, Millis)>(
+            "SELECT void_reason, voided_at FROM draws \
+             WHERE id = $1 AND void_reason IS NOT NULL AND voided_at IS NOT NULL")
+            .bind(id)
+            .fetch_optional(conn)
+            .await)?,
+        )
+    }
+
+    /// The void root draws of a tender (by its tender commitment), newest first: a new root
+    /// draw for the tender names the newest.
+    pub(crate) async fn void_roots_of_tender(
+        &mut self,
+        tender_key: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_scalar::<_, String>(
+            "SELECT id FROM draws WHERE parent_draw_id IS NULL AND voided_at IS NOT NULL \
+             AND tender_key = $1 ORDER BY voided_at DESC, id DESC")
+            .bind(tender_key)
+            .fetch_all(conn)
+            .await)?)
     }
 
     pub(crate) async fn set_draw_result(

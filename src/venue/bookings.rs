@@ -1,7 +1,7 @@
 //! Holding a venue's workstations for a holder's window, releasing them, and the consent a
 //! sub-venue's center gives, inside the caller's transaction: a session books its venues in
-//! the transaction that creates it (a draw bound to venues will do the same), so a refusal
-//! writes nothing of either.
+//! the transaction that creates it (a draw bound to venues, in the one that logs its intent),
+//! so a refusal writes nothing of either.
 //!
 //! Every writer here locks the venues it touches first ([`Tx::lock_venues`]) and then reads
 //! what they hold, so two bookings racing for the last workstations are decided one after the

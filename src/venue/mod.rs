@@ -7,7 +7,7 @@
 //! - `rules`: the pure core: what a venue's fields may be, and how busy a room is over a
 //!   window (the peak of its held workstations, and where it is).
 //! - `bookings`: holding, releasing and asking consent inside a caller's transaction, so that a
-//!   session (today) or a draw (later) books its venues in the same transaction as its own
+//!   session or a draw bound to venues books its venues in the same transaction as its own
 //!   rows; the venue rows are locked first, so two bookings never overbook a room.
 //! - `service`: [`VenueService`]: the catalogue and the answers to consent requests over HTTPS.
 //!
@@ -92,6 +92,14 @@ impl Holder {
     pub fn session(id: &str) -> Self {
         Self {
             kind: HolderKind::Session,
+            id: id.to_owned(),
+        }
+    }
+
+    /// A root draw whose strata are bound to venues.
+    pub fn draw(id: &str) -> Self {
+        Self {
+            kind: HolderKind::Draw,
             id: id.to_owned(),
         }
     }

@@ -40,6 +40,8 @@ pub(super) fn check_labels(request: &NewDraw) -> Result<(), DrawServiceError> {
         )),
         (Some(venue), _) => label("venue", venue, 200).map(drop),
         (None, EvaluationMode::Distributed) => Ok(()),
+        // A draw bound to venues reports at its main venue, named by the catalogue.
+        (None, _) if request.strata.iter().any(|s| s.venue_id.is_some()) => Ok(()),
         (None, _) => Err(invalid(
             "venue",
             "where the committee reports (the main venue) is needed unless distributed",
@@ -208,6 +210,21 @@ pub(super) fn check_stratum_regions(
             &format!("strata[{i}].regions_require"),
             &stratum.regions_require,
         )?;
+        let own = RegionRule::new(
+            stratum.regions_exclude.clone(),
+            stratum.regions_require.clone(),
+        );
+        if own
+            .and(&RegionRule::new(Vec::new(), stratum.venue_require()))
+            .is_none()
+        {
+            return Err(invalid(
+                format!("strata[{i}].regions_require"),
+                "requires only regions outside the prefecture of the stratum's venue: with \
+                 venue_scope \"prefecture\" the venue's prefecture applies too (use \
+                 \"province\" to draw from elsewhere)",
+            ));
+        }
         if draw.and(&stratum.own_regions()).is_none() {
             return Err(invalid(
                 format!("strata[{i}].regions_require"),
@@ -234,10 +251,12 @@ pub(super) fn region_miss(
     match miss {
         // Some requirement is not empty, or every region would be required.
         RegionMiss::Require => invalid(
-            if own.regions_require.is_empty() {
-                "regions_require".to_owned()
-            } else {
+            if !own.regions_require.is_empty() {
                 own_field("regions_require")
+            } else if !own.venue_require().is_empty() {
+                own_field("venue_id")
+            } else {
+                "regions_require".to_owned()
             },
             format!(
                 "no expert under stratum {i}'s specialties is in a region it requires: the rule \
@@ -249,6 +268,8 @@ pub(super) fn region_miss(
                 own_field("regions_exclude")
             } else if !own.regions_require.is_empty() {
                 own_field("regions_require")
+            } else if !own.venue_require().is_empty() {
+                own_field("venue_id")
             } else if user_excludes {
                 "regions_exclude".to_owned()
             } else if !filter.regions_require.is_empty() {

@@ -12,19 +12,22 @@ use crate::auth::Principal;
 use crate::clock::{Millis, to_rfc3339};
 use crate::crypto::KeyRing;
 use crate::draw::filter::{
-    Candidate, DrawFilter, FILTER_VERSION, Floor, PoolFacts, PoolRules, Qualification,
+    Candidate, DrawFilter, EvaluationMode, FILTER_VERSION, FilterStratum, Floor, PoolFacts,
+    PoolRules, Qualification, VenueScope,
 };
 use crate::draw::{
     DrawError, DrawPlan, DrawRequest, DrawStatus, DrawToken, EligibleSet, FamilyRequest, LinkState,
-    ServerSecret, Stratum, StratumRegions, algorithm, filter, published,
+    ServerSecret, Stratum, StratumRegions, StratumVenue, algorithm, filter, published,
 };
 use crate::store::draws::{DrawRow, StratumRow};
 use crate::store::{StoreError, Tx};
+use crate::venue::bookings::{self, Claim};
+use crate::venue::{Holder, Window};
 
 use super::{
-    CHINA_OFFSET_MILLIS, CreatedDraw, DAY_MILLIS, DrawHeader, DrawService, DrawServiceError,
-    NewDraw, ParentLink, PoolCandidates, StratumSummary, chain_family_entry, checks, corrupt,
-    invalid, members_context, record_family_entry, seat_token, secret_context,
+    BoundVenues, CHINA_OFFSET_MILLIS, CreatedDraw, DAY_MILLIS, DrawHeader, DrawService,
+    DrawServiceError, NewDraw, ParentLink, PoolCandidates, StratumSummary, chain_family_entry,
+    checks, corrupt, invalid, members_context, record_family_entry, seat_token, secret_context,
 };
 
 impl DrawService {
@@ -36,15 +39,21 @@ impl DrawService {
     ) -> Result<CreatedDraw, DrawServiceError> {
         let now = self.clock.now_millis();
         self.check_timing(request.evaluation_start, now)?;
-        let header = DrawHeader {
+        let mut header = DrawHeader {
             center_id: center.account_id.clone(),
             tender_reference: request.tender_reference.trim().to_owned(),
             lot: request.lot.trim().to_owned(),
             tender_name: request.tender_name.trim().to_owned(),
             venue: request.venue.as_deref().map(str::trim).map(str::to_owned),
             parent: None,
+            bookings: None,
         };
-        let filter = self.filter_for(center, request).await?;
+        let (filter, bound) = self.filter_for(center, request).await?;
+        if let Some(bound) = bound {
+            // Where the committee reports: the main venue's name unless the request named it.
+            header.venue.get_or_insert_with(|| bound.main_venue.clone());
+            header.bookings = Some(bound);
+        }
         // Before the pool is read: a tender that has its draw gets the answer at once. The
         // unique index decides races (two requests at once, two instances) at the write.
         self.check_tender_free(center, &header).await?;
@@ -82,13 +91,16 @@ impl DrawService {
     async fn filter_for(
         &self,
         center: &Principal,
-        request: NewDraw,
-    ) -> Result<DrawFilter, DrawServiceError> {
+        mut request: NewDraw,
+    ) -> Result<(DrawFilter, Option<BoundVenues>), DrawServiceError> {
         checks::check_labels(&request)?;
         checks::check_evaluation_minutes(request.evaluation_minutes)?;
         checks::check_strata_count(&request.strata)?;
         let known = self.known_specialties().await?;
         checks::check_strata(&request.strata, &known)?;
+        let bound = self
+            .bind_venues(center, request.mode, &mut request.strata)
+            .await?;
         let floors = checks::stratum_floors(
             request.strata.len(),
             &request.stratum_floors,
@@ -129,7 +141,112 @@ impl DrawService {
         filter.normalise();
         self.check_region_rules_match(&filter, user_excludes)
             .await?;
-        Ok(filter)
+        Ok((filter, bound))
+    }
+
+    /// Binds each stratum that names a catalogue venue (docs/DRAWS.md, "Strata bound to
+    /// venues"): the venue read and checked as a booking would check it, its county and the
+    /// stratum's scope written into the stratum, whose region rule then includes the venue's.
+    /// Returns the workstations to hold, one claim per venue (strata sharing a venue add up),
+    /// or `None` when no stratum names a venue.
+    async fn bind_venues(
+        &self,
+        center: &Principal,
+        mode: EvaluationMode,
+        strata: &mut [FilterStratum],
+    ) -> Result<Option<BoundVenues>, DrawServiceError> {
+        if let Some(i) = strata
+            .iter()
+            .position(|s| s.venue_id.is_none() && s.venue_scope.is_some())
+        {
+            return Err(invalid(
+                format!("strata[{i}].venue_scope"),
+                "applies to a stratum bound to a venue: name its venue_id",
+            ));
+        }
+        let Some(first) = strata.iter().position(|s| s.venue_id.is_some()) else {
+            return Ok(None);
+        };
+        if mode == EvaluationMode::Distributed {
+            return Err(invalid(
+                format!("strata[{first}].venue_id"),
+                "a distributed evaluation has no venues: every expert sits at their own seat",
+            ));
+        }
+        // Each expert of a bound draw sits at their stratum's venue; a stratum without one
+        // would leave its experts' seats to chance among venues it does not name.
+        if let Some(i) = strata.iter().position(|s| s.venue_id.is_none()) {
+            return Err(invalid(
+                format!("strata[{i}].venue_id"),
+                "bind every stratum to a venue or none: in a draw bound to venues each expert                  sits at their stratum's venue (venue_scope \"province\" draws from the whole                  province)",
+            ));
+        }
+        let mut claims: Vec<Claim> = Vec::new();
+        for (i, stratum) in strata.iter().enumerate() {
+            let venue_id = stratum.venue_id.clone().unwrap_or_default();
+            match claims.iter_mut().find(|c| c.venue_id == venue_id) {
+                Some(claim) => claim.workstations = claim.workstations.saturating_add(stratum.k),
+                None => claims.push(Claim {
+                    venue_id,
+                    workstations: stratum.k,
+                    main: false,
+                    remote: mode == EvaluationMode::CrossSite,
+                    venue_field: format!("strata[{i}].venue_id"),
+                    count_field: format!("strata[{i}].count"),
+                }),
+            }
+        }
+        let mut tx = self.store.read().await?;
+        let mut venues = Vec::with_capacity(claims.len());
+        for claim in &claims {
+            venues.push(
+                bookings::resolve(&mut tx, center, claim)
+                    .await
+                    .map_err(DrawServiceError::from_venue)?,
+            );
+        }
+        tx.rollback().await?;
+        // One venue per center: a session knows a sub-venue's operator by its center.
+        for (i, venue) in venues.iter().enumerate() {
+            if venues[..i].iter().any(|v| v.center_id == venue.center_id) {
+                return Err(invalid(
+                    &claims[i].venue_field,
+                    format!(
+                        "{:?} is a second venue of {}: a draw's venues are one per center",
+                        venue.name, venue.center_username
+                    ),
+                ));
+            }
+        }
+        let main_venue = venues
+            .iter()
+            .find(|v| v.center_id == center.account_id)
+            .map(|v| v.name.clone())
+            .ok_or_else(|| {
+                invalid(
+                    format!("strata[{first}].venue_id"),
+                    "one stratum sits at the main venue (主场), one of your own venues;                      another center's venue is a sub-venue (副场)",
+                )
+            })?;
+        for (i, stratum) in strata.iter_mut().enumerate() {
+            let venue = venues
+                .iter()
+                .find(|v| Some(&v.id) == stratum.venue_id.as_ref())
+                .ok_or_else(|| corrupt("a bound stratum's venue was not resolved"))?;
+            let scope = *stratum.venue_scope.get_or_insert(VenueScope::Prefecture);
+            if scope == VenueScope::County {
+                return Err(invalid(
+                    format!("strata[{i}].venue_scope"),
+                    "county: experts' regions are recorded by prefecture (e.g. 420600), so a                      county's code admits none of them; use prefecture (the default) or                      province",
+                ));
+            }
+            stratum.venue_region = Some(venue.region_code.clone());
+        }
+        Ok(Some(BoundVenues {
+            requester: center.clone(),
+            claims,
+            main_venue,
+        }))
     }
 
     /// Refuses, naming the field, a stratum whose region rule (the draw's and its own) admits
@@ -252,6 +369,7 @@ impl DrawService {
                     .iter()
                     .map(|(code, count)| ((*code).to_owned(), *count))
                     .collect(),
+                venue: None,
             })
             .collect();
         let mut strata = Vec::with_capacity(filter.strata.len());
@@ -288,6 +406,19 @@ impl DrawService {
                         require: rule.require().to_vec(),
                     })
                     .map_err(|e| invalid(format!("strata[{i}]"), e.to_string()))?;
+                if let (Some(venue_id), Some(region_code), Some(scope)) = (
+                    &stratum.venue_id,
+                    &stratum.venue_region,
+                    stratum.venue_scope,
+                ) {
+                    planned = planned
+                        .with_venue(StratumVenue {
+                            venue_id: venue_id.clone(),
+                            region_code: region_code.clone(),
+                            scope: scope.as_str().to_owned(),
+                        })
+                        .map_err(|e| invalid(format!("strata[{i}].venue_id"), e.to_string()))?;
+                }
             }
             strata.push((planned, set));
             members_by_stratum.push(members);
@@ -401,8 +532,14 @@ impl DrawService {
                 .filter(|_| spec_version >= 2)
                 .map(|link| link.excluded.iter().flat_map(|t| *t.as_bytes()).collect()),
         };
-        self.write_intent(row, entry, &stratum_rows, header.parent.as_ref())
-            .await
+        self.write_intent(
+            row,
+            entry,
+            &stratum_rows,
+            header.parent.as_ref(),
+            header.bookings.as_ref(),
+        )
+        .await
     }
 
     async fn write_intent(
@@ -411,9 +548,19 @@ impl DrawService {
         entry: AuditEntry,
         strata: &[StratumRow],
         link: Option<&ParentLink>,
+        bound: Option<&BoundVenues>,
     ) -> Result<DrawRow, DrawServiceError> {
         let mut row = row;
+        let mut entry = entry;
         let mut tx = self.store.write().await?;
+        if link.is_none()
+            && let Some(key) = &row.tender_key
+            && let Some(void) = tx.void_roots_of_tender(key).await?.into_iter().next()
+        {
+            // A tender whose root draw was void (a sub-venue refused before it executed) is
+            // drawn anew; the new intent names the void one, so the log shows why there are two.
+            entry = entry.reference("after_void", &void);
+        }
         if let Some(link) = link {
             // The log's writer order first (as `Tx::lock_draw` takes it, before any row of a
             // draw): no other draw of the family can then be written or drawn between this
@@ -447,6 +594,25 @@ impl DrawService {
             tx.insert_draw(&row).await.map_err(tender_conflict)?;
             tx.insert_draw_strata(&row.id, strata).await?;
             record_family_entry(&mut tx, &root, &row.id, &entry, seq, index).await?;
+        }
+        if let Some(bound) = bound {
+            // The venues' workstations for the evaluation window, and other centers' consent
+            // asked, with the intent: a venue that is full refuses the draw, writing nothing.
+            let window = Window::new(
+                row.evaluation_start,
+                row.evaluation_start + i64::from(row.evaluation_minutes) * 60_000,
+            )
+            .ok_or_else(|| corrupt("the evaluation window has no length"))?;
+            bookings::hold(
+                &mut tx,
+                &bound.requester,
+                &Holder::draw(&row.id),
+                window,
+                &bound.claims,
+                row.created_at,
+            )
+            .await
+            .map_err(DrawServiceError::from_venue)?;
         }
         tx.commit().await?;
         Ok(row)

@@ -30,6 +30,8 @@ use crate::crypto::{KeyRing, Rng};
 use crate::deps::Deps;
 use crate::store::draws::{CandidateSeatRow, DrawRow};
 use crate::store::{Store, StoreError, Tx};
+use crate::venue::VenueError;
+use crate::venue::bookings::Claim;
 
 const DAY_MILLIS: i64 = 86_400_000;
 /// China Standard Time, the province's calendar: UTC+8, no daylight saving.
@@ -88,6 +90,14 @@ pub enum DrawServiceError {
     /// this one was planned: it is planned again once that one is drawn.
     #[error("another linked draw of this family is being drawn; this seat's draw follows it")]
     FamilyBusy,
+    /// A bound venue refused the booking (full, closed) or its consent is outstanding.
+    #[error(transparent)]
+    Venue(VenueError),
+    /// A sub-venue refused before the draw executed: the draw is void and never executes.
+    #[error(
+        "the draw is void: a sub-venue refused before it executed; its tender may be drawn anew"
+    )]
+    Void,
 }
 
 impl From<DrawError> for DrawServiceError {
@@ -100,6 +110,27 @@ impl From<DrawError> for DrawServiceError {
             other => Self::Corrupt(other.to_string()),
         }
     }
+}
+
+impl DrawServiceError {
+    /// A venue's refusal, with a venue field's problem as the draw's own (`invalid-draw-request`,
+    /// naming `strata[i].venue_id`), like every other field of the request.
+    pub(crate) fn from_venue(error: VenueError) -> Self {
+        match error {
+            VenueError::Invalid { field, problem } => Self::Invalid { field, problem },
+            VenueError::Store(e) => Self::Store(e),
+            VenueError::Audit(e) => Self::Audit(e),
+            other => Self::Venue(other),
+        }
+    }
+}
+
+/// Per stratum of `draw` (a root draw, or a linked draw's one stratum), the catalogue venue
+/// its experts sit at; all `None` when the draw is not bound to venues.
+pub(crate) fn stratum_venues(draw: &DrawRow) -> Result<Vec<Option<String>>, DrawServiceError> {
+    let filter: super::filter::DrawFilter =
+        serde_json::from_str(&draw.filter_json).map_err(corrupt)?;
+    Ok(filter.strata.into_iter().map(|s| s.venue_id).collect())
 }
 
 fn invalid(field: impl Into<String>, problem: impl Into<String>) -> DrawServiceError {
@@ -157,6 +188,39 @@ pub struct StratumSummary {
     /// Exclusions by reason code; each expert counted once, under the first rule that applies.
     #[schema(value_type = Object)]
     pub excluded: BTreeMap<String, u64>,
+    /// The catalogue venue the stratum's experts sit at, in a draw bound to venues. Added to
+    /// the view when it is read (the intent entry's counts never carry it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub venue: Option<StratumVenueView>,
+}
+
+/// A bound stratum's venue as the center sees it (docs/DRAWS.md, "Strata bound to venues").
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct StratumVenueView {
+    pub venue_id: String,
+    pub(crate) name: String,
+    pub(crate) address: String,
+    /// The venue's county-level region code (GB/T 2260).
+    pub(crate) region_code: String,
+    /// The code prefix of its prefecture (4 digits, or 6 for 仙桃, 潜江, 天门, 神农架).
+    pub(crate) prefecture_prefix: String,
+    /// The venue's center (username).
+    pub(crate) center: String,
+    /// prefecture or province: where the stratum's experts come from.
+    pub(crate) scope: String,
+    /// main (the requesting center's own venue) or sub (another center's).
+    pub role: String,
+    /// not_needed (main), pending, accepted, refused, or withdrawn (the draw released it).
+    pub consent: String,
+    /// Chosen by the server from the draw's randomness (not offered yet: always false).
+    pub(crate) chosen_at_random: bool,
+}
+
+/// Why a draw is void (a sub-venue refused before it executed), and when.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct VoidView {
+    pub(crate) reason: String,
+    pub(crate) voided_at: String,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -216,6 +280,9 @@ pub(crate) struct DrawView {
     pub(crate) progress: Vec<StratumProgress>,
     /// True when every seat of every stratum is confirmed.
     pub(crate) complete: bool,
+    /// Present when the draw is void: it never executes, and its tender may be drawn anew.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) void: Option<VoidView>,
 }
 
 /// The answer to a new draw: its view and the proof that its intent is in the signed log.
@@ -359,6 +426,18 @@ struct DrawHeader {
     venue: Option<String>,
     /// For a linked draw: the family it belongs to and the seat it fills.
     parent: Option<ParentLink>,
+    /// For a root draw bound to venues: the workstations it holds with its intent.
+    bookings: Option<BoundVenues>,
+}
+
+/// The venues a draw's strata are bound to, as the intent's transaction books them.
+#[derive(Debug, Clone)]
+struct BoundVenues {
+    requester: Principal,
+    /// One per venue, with the workstations of every stratum bound to it.
+    claims: Vec<Claim>,
+    /// The name of the requester's own venue, where the committee reports.
+    main_venue: String,
 }
 
 impl DrawService {

@@ -295,6 +295,7 @@ impl DrawService {
             lot: root.lot.clone(),
             tender_name: root.tender_name.clone(),
             venue: root.venue.clone(),
+            bookings: None,
             parent: Some(ParentLink {
                 root_id: root.id.clone(),
                 root_stratum,

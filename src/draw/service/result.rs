@@ -11,7 +11,10 @@ use crate::draw::{
     Contribution, ContributorRole, DrawIntent, DrawPlan, DrawStatus, DrawToken, EligibleSet,
     MAX_CONTRIBUTION_LEN, MAX_CONTRIBUTIONS, ServerSecret, VerificationRecord, published,
 };
+use crate::store::Tx;
 use crate::store::draws::{ContributionRow, DrawRow, NewCandidate, StratumRow};
+use crate::venue::bookings::{self, OutstandingConsent};
+use crate::venue::{BookingState, ConsentState, Holder};
 
 use super::{
     DAY_MILLIS, DrawService, DrawServiceError, DrawView, MIN_CONTRIBUTION_LEN, append_draw_entry,
@@ -45,6 +48,9 @@ impl DrawService {
         let draw = self.visible_draw(&mut tx, who, draw_id).await?;
         if draw.status != DrawStatus::AwaitingEntropy {
             return Err(DrawServiceError::ContributionsClosed);
+        }
+        if tx.draw_void(draw_id).await?.is_some() {
+            return Err(DrawServiceError::Void);
         }
         if now >= draw.contribution_deadline {
             tx.rollback().await?;
@@ -123,6 +129,18 @@ impl DrawService {
             tx.rollback().await?;
             return Ok(false);
         }
+        match venue_gate(&mut tx, &draw).await? {
+            Gate::Open => {}
+            // A sub-venue has not answered: the executor comes back once it has.
+            Gate::Waiting => {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            Gate::Refused(_) => {
+                tx.rollback().await?;
+                return self.void_if_refused(draw_id).await.map(|_| false);
+            }
+        }
         let strata = tx.draw_strata(draw_id).await?;
         let read = tx.contributions(draw_id).await?;
         tx.rollback().await?;
@@ -131,6 +149,12 @@ impl DrawService {
         let mut tx = self.store.write().await?;
         // The log's writer order, then the draw's row, as every draw writer takes them.
         tx.lock_draw(draw_id).await?;
+        // A sub-venue may have refused since the read (an acceptance is final): the draw is
+        // then void instead.
+        if venue_gate(&mut tx, &draw).await? != Gate::Open {
+            tx.rollback().await?;
+            return self.void_if_refused(draw_id).await.map(|_| false);
+        }
         if !tx.claim_draw_for_execution(draw_id, now).await? {
             tx.rollback().await?;
             return Ok(false);
@@ -158,6 +182,76 @@ impl DrawService {
         tx.commit().await?;
         metrics::counter!("sealdraw_draws_executed_total").increment(1);
         Ok(true)
+    }
+
+    /// Makes `draw_id` void if one of its sub-venues refused before it executed (issue 15):
+    /// its bookings are cancelled, the `draw.voided` entry logged, and its tender is free for a
+    /// new root draw. No result or secret of it was ever revealed, so nothing is re-rolled.
+    /// True when this call made it void.
+    pub(crate) async fn void_if_refused(&self, draw_id: &str) -> Result<bool, DrawServiceError> {
+        let now = self.clock.now_millis();
+        let mut tx = self.store.write().await?;
+        tx.lock_draw(draw_id).await?;
+        let Some(draw) = tx.draw(draw_id).await? else {
+            return Err(DrawServiceError::NotFound);
+        };
+        let Gate::Refused(refused) = venue_gate(&mut tx, &draw).await? else {
+            tx.rollback().await?;
+            return Ok(false);
+        };
+        if draw.status != DrawStatus::AwaitingEntropy
+            || !tx.void_draw(draw_id, VOID_VENUE_REFUSED, now).await?
+        {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        bookings::release(
+            &mut tx,
+            Actor::System,
+            &Holder::draw(draw_id),
+            BookingState::Cancelled,
+            now,
+        )
+        .await
+        .map_err(DrawServiceError::from_venue)?;
+        let entry = AuditEntry::new(published::VOID_ENTRY, now, Actor::System)
+            .reference("draw", draw_id)
+            .data("reason", VOID_VENUE_REFUSED)
+            .data(
+                "venue_requests",
+                refused
+                    .iter()
+                    .map(|c| c.request_id.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .data(
+                "venues",
+                refused
+                    .iter()
+                    .map(|c| c.venue_id.clone())
+                    .collect::<Vec<_>>(),
+            );
+        append_draw_entry(&mut tx, &draw, entry).await?;
+        tx.commit().await?;
+        tracing::info!(draw = %draw_id, "a sub-venue refused: the unexecuted draw is void");
+        Ok(true)
+    }
+
+    /// Voids every unexecuted draw whose sub-venue refused; how many. The executor runs it, so
+    /// a refusal frees the tender without waiting for the contributions.
+    pub(crate) async fn void_refused(&self) -> Result<usize, DrawServiceError> {
+        let mut tx = self.store.read().await?;
+        let refused = tx.draws_refused_by_a_venue().await?;
+        tx.rollback().await?;
+        let mut voided = 0;
+        for id in refused {
+            match self.void_if_refused(&id).await {
+                Ok(true) => voided += 1,
+                Ok(false) => {}
+                Err(error) => tracing::error!(%error, draw = %id, "voiding a refused draw failed"),
+            }
+        }
+        Ok(voided)
     }
 
     /// The result of `draw` with these contributions, and the rows that record it: no store.
@@ -301,6 +395,7 @@ impl DrawService {
         crate::tasks::every(interval, stop, "executing overdue draws", move || {
             let this = self.clone();
             async move {
+                this.void_refused().await?;
                 this.execute_ready().await?;
                 this.execute_overdue().await?;
                 this.start_pending_links().await.map(drop)
@@ -319,6 +414,40 @@ struct Ranked {
     seated: Vec<String>,
     /// Each drawn token with its expert, for the [`SeatedHook`].
     newly_seated: Vec<(DrawToken, String)>,
+}
+
+/// Why an unexecuted draw is void when a sub-venue refused (the `draw.voided` entry's reason).
+pub(crate) const VOID_VENUE_REFUSED: &str = "venue_refused";
+
+/// Whether a draw bound to venues may execute: every sub-venue's center has accepted (or the
+/// draw holds none), one has not answered yet, or one refused.
+#[derive(Debug, PartialEq, Eq)]
+enum Gate {
+    Open,
+    Waiting,
+    Refused(Vec<OutstandingConsent>),
+}
+
+async fn venue_gate(tx: &mut Tx, draw: &DrawRow) -> Result<Gate, DrawServiceError> {
+    // Only a root draw holds venues; its linked draws seat experts at the venues it holds.
+    if draw.parent_draw_id.is_some() {
+        return Ok(Gate::Open);
+    }
+    let outstanding = bookings::consent_outstanding(tx, &Holder::draw(&draw.id))
+        .await
+        .map_err(DrawServiceError::from_venue)?;
+    if outstanding.is_empty() {
+        return Ok(Gate::Open);
+    }
+    let refused: Vec<OutstandingConsent> = outstanding
+        .into_iter()
+        .filter(|c| c.state == ConsentState::Refused)
+        .collect();
+    Ok(if refused.is_empty() {
+        Gate::Waiting
+    } else {
+        Gate::Refused(refused)
+    })
 }
 
 /// Whether two reads of a draw's contributions list the same bytes in the same order.

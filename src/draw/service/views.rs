@@ -11,12 +11,13 @@ use crate::draw::{
     CandidateState, DrawIntent, DrawStatus, DrawToken, EligibleSet, VerificationRecord, published,
 };
 use crate::store::draws::DrawRow;
+use crate::venue::{ConsentState, HolderKind};
 
 use super::{
     ContributionView, DAY_MILLIS, DrawService, DrawServiceError, DrawView, FrequencyEntry,
     FrequencyReport, RecheckReport, RecheckStratum, SeatView, StratumProgress, StratumSummary,
-    committee_complete, corrupt, invalid, members_context, seat_token, stratum_tokens, to_hash,
-    token_domain,
+    StratumVenueView, VoidView, committee_complete, corrupt, invalid, members_context, seat_token,
+    stratum_tokens, to_hash, token_domain,
 };
 
 impl DrawService {
@@ -74,10 +75,58 @@ impl DrawService {
         let linked_draws = tx.linked_draw_ids(&draw.id).await?;
         // In the same snapshot as the seats, so `complete` and `progress` always agree.
         let complete = committee_complete(&mut tx, &draw).await?;
+        let void = tx.draw_void(&draw.id).await?.map(|(reason, at)| VoidView {
+            reason,
+            voided_at: to_rfc3339(at),
+        });
+        let filter: DrawFilter = serde_json::from_str(&draw.filter_json).map_err(corrupt)?;
+        let mut strata: Vec<StratumSummary> =
+            serde_json::from_str(&draw.exclusions_json).map_err(corrupt)?;
+        if filter.strata.iter().any(|s| s.venue_id.is_some()) {
+            let root = draw.parent_draw_id.as_deref().unwrap_or(&draw.id);
+            let consents = tx.consents_of_holder(HolderKind::Draw, root).await?;
+            for (summary, stratum) in strata.iter_mut().zip(&filter.strata) {
+                let Some(venue_id) = &stratum.venue_id else {
+                    continue;
+                };
+                let Some(venue) = tx.venue(venue_id).await? else {
+                    continue;
+                };
+                let main = venue.center_id == draw.center_id;
+                let consent = if main {
+                    "not_needed"
+                } else {
+                    match consents.iter().rev().find(|c| &c.venue_id == venue_id) {
+                        Some(c) => match c.state {
+                            ConsentState::Requested => "pending",
+                            other => other.as_str(),
+                        },
+                        None => "not_needed",
+                    }
+                };
+                let region_code = stratum
+                    .venue_region
+                    .clone()
+                    .unwrap_or_else(|| venue.region_code.clone());
+                summary.venue = Some(StratumVenueView {
+                    venue_id: venue.id,
+                    name: venue.name,
+                    address: venue.address,
+                    prefecture_prefix: crate::draw::prefecture_prefix(&region_code).to_owned(),
+                    region_code,
+                    center: venue.center_username,
+                    scope: stratum
+                        .venue_scope
+                        .map_or("prefecture", |s| s.as_str())
+                        .to_owned(),
+                    role: if main { "main" } else { "sub" }.to_owned(),
+                    consent: consent.to_owned(),
+                    chosen_at_random: false,
+                });
+            }
+        }
         tx.rollback().await?;
         let intent: DrawIntent = serde_json::from_str(&draw.intent_json).map_err(corrupt)?;
-        let strata: Vec<StratumSummary> =
-            serde_json::from_str(&draw.exclusions_json).map_err(corrupt)?;
         let mut progress: Vec<StratumProgress> = (0..strata.len())
             .map(|stratum| StratumProgress {
                 stratum,
@@ -133,6 +182,7 @@ impl DrawService {
                 .collect(),
             progress,
             complete,
+            void,
             draw_id: draw.id,
         })
     }
@@ -293,6 +343,9 @@ impl DrawService {
                 tokens: stratum_tokens(&stratum.tokens)?,
                 regions_exclude: committed.regions_exclude.clone(),
                 regions_require: committed.regions_require.clone(),
+                venue_id: committed.venue_id.clone(),
+                venue_region: committed.venue_region.clone(),
+                venue_scope: committed.venue_scope.clone(),
             });
             let ranked: Vec<DrawToken> = seats
                 .iter()

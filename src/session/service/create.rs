@@ -88,9 +88,36 @@ impl SessionService {
             }
             (_, Some(other)) => other,
         };
-        let (venues, claims) = self
-            .validate_venues(&mut tx, host, mode, &request.venues, committee_size)
-            .await?;
+        let bound = crate::draw::service::stratum_venues(&draw)?;
+        let (venues, claims) = if bound.iter().any(Option::is_some) {
+            if !request.venues.is_empty() {
+                return Err(invalid(
+                    "venues",
+                    "the draw's strata are bound to venues: the session's venues are the \
+                     draw's (it holds their workstations already); omit venues",
+                ));
+            }
+            if assignment == Assignment::Random && request.assignment.is_some() {
+                return Err(invalid(
+                    "assignment",
+                    "the draw's strata are bound to venues: each expert sits at their \
+                     stratum's venue and nothing is placed at random",
+                ));
+            }
+            (
+                venues_of_draw(&mut tx, host, &draw, &bound).await?,
+                Vec::new(),
+            )
+        } else {
+            self.validate_venues(&mut tx, host, mode, &request.venues, committee_size)
+                .await?
+        };
+        // A draw bound to venues places every seat by its stratum: no randomness to commit.
+        let assignment = if claims.is_empty() && bound.iter().any(Option::is_some) {
+            Assignment::InOrder
+        } else {
+            assignment
+        };
         let supervisors = validate_supervisors(&mut tx, &request.supervisors).await?;
 
         if !committee_complete(&mut tx, &draw).await? {
@@ -454,6 +481,56 @@ impl SessionService {
         self.hub.publish(session_id).await;
         Ok(position as u32)
     }
+}
+
+/// A session's venues from its draw's bound strata (docs/SESSIONS.md): the host's own venue
+/// first (the main venue), then the others in stratum order, each seating its strata's `k`.
+/// The draw holds their workstations for the window and its sub-venues have consented (it
+/// executed), so the session books nothing again.
+async fn venues_of_draw(
+    tx: &mut Tx,
+    host: &Principal,
+    draw: &crate::store::draws::DrawRow,
+    bound: &[Option<String>],
+) -> Result<Vec<VenueRow>, SessionError> {
+    let strata = tx.draw_strata(&draw.id).await?;
+    let mut seats: Vec<(String, i32)> = Vec::new();
+    for (stratum, venue_id) in strata.iter().zip(bound) {
+        let Some(venue_id) = venue_id else {
+            continue;
+        };
+        match seats.iter_mut().find(|(id, _)| id == venue_id) {
+            Some((_, n)) => *n += stratum.k,
+            None => seats.push((venue_id.clone(), stratum.k)),
+        }
+    }
+    let mut rows = Vec::with_capacity(seats.len());
+    for (venue_id, seats) in seats {
+        let venue = tx
+            .venue(&venue_id)
+            .await?
+            .ok_or_else(|| corrupt("a bound stratum's venue is not in the catalogue"))?;
+        rows.push(VenueRow {
+            venue: 0,
+            name: venue.name.trim().to_owned(),
+            operator_id: venue.center_id,
+            seats,
+            venue_id: Some(venue.id),
+        });
+    }
+    // The main venue is the host's own; the draw was refused without one.
+    rows.sort_by_key(|row| row.operator_id != host.account_id);
+    if rows.len() < 2 {
+        return Err(invalid(
+            "draw_id",
+            "the draw's strata are all bound to one venue: a cross-site session has a main \
+             venue and at least one sub-venue",
+        ));
+    }
+    for (number, row) in rows.iter_mut().enumerate() {
+        row.venue = number as i32;
+    }
+    Ok(rows)
 }
 
 fn validate_subject(

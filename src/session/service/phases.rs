@@ -137,6 +137,15 @@ impl SessionService {
                     writer.now,
                 )
                 .await?;
+                // A draw bound to venues holds them itself (the session took them from it).
+                bookings::release(
+                    writer.tx,
+                    member.actor(),
+                    &Holder::draw(&loaded.row.draw_id),
+                    BookingState::Released,
+                    writer.now,
+                )
+                .await?;
                 report_sha256 = Some(hex::encode(digest));
             }
             _ => {}
@@ -245,7 +254,19 @@ impl SessionService {
         let capacities: Vec<u32> = loaded.venues.iter().map(|v| v.seats as u32).collect();
         let mut entry = AuditEntry::new("session.seats_assigned", writer.now, Actor::System)
             .data("assignment", loaded.row.assignment.as_str());
-        let placement = if loaded.row.assignment == Assignment::Random {
+        let places = bound_places(writer.tx, loaded).await?;
+        let placement = if !places.is_empty() {
+            // A draw bound to venues: each member sits at their stratum's venue.
+            entry = entry.data("placed_by", "stratum_venue");
+            loaded
+                .active_seats()
+                .map(|s| {
+                    places
+                        .get(&(s.draw_id.clone(), s.token.clone()))
+                        .map(|venue| *venue as u32)
+                })
+                .collect::<Option<Vec<u32>>>()
+        } else if loaded.row.assignment == Assignment::Random {
             let sealed = loaded
                 .row
                 .sealed_secret
@@ -384,4 +405,35 @@ impl SessionService {
             "report": report,
         }))
     }
+}
+
+/// Where each member of a draw bound to venues sits: the session's venue number by (draw id,
+/// token), from the venue of the member's stratum (a linked draw's, its root's). Empty when the
+/// draw binds no stratum (seats are then placed as the session's assignment says).
+pub(super) async fn bound_places(
+    tx: &mut crate::store::Tx,
+    loaded: &Loaded,
+) -> Result<std::collections::HashMap<(String, Vec<u8>), i32>, SessionError> {
+    let mut places = std::collections::HashMap::new();
+    let draw = tx
+        .draw(&loaded.row.draw_id)
+        .await?
+        .ok_or_else(|| corrupt("a session without its draw"))?;
+    let venues = crate::draw::service::stratum_venues(&draw)?;
+    if venues.iter().all(Option::is_none) {
+        return Ok(places);
+    }
+    for (draw_id, token, _, stratum) in tx.family_seats(&loaded.row.draw_id).await? {
+        let Some(Some(venue_id)) = usize::try_from(stratum).ok().and_then(|i| venues.get(i)) else {
+            continue;
+        };
+        if let Some(venue) = loaded
+            .venues
+            .iter()
+            .find(|v| v.venue_id.as_deref() == Some(venue_id.as_str()))
+        {
+            places.insert((draw_id, token), venue.venue);
+        }
+    }
+    Ok(places)
 }

@@ -183,12 +183,20 @@ impl SessionService {
             .map(|(key, _)| key.clone())
             .collect();
         newcomers.sort();
+        let places = if newcomers.is_empty() {
+            Default::default()
+        } else {
+            super::phases::bound_places(writer.tx, loaded).await?
+        };
         for (draw_id, token) in newcomers {
             let seat = loaded.seats.iter().map(|s| s.seat).max().unwrap_or(0) + 1;
             let venue = if loaded.phase == Phase::Scheduled
                 || loaded.row.mode == SessionMode::Distributed
             {
                 None
+            } else if let Some(venue) = places.get(&(draw_id.clone(), token.clone())) {
+                // A successor in a stratum bound to a venue sits where their stratum sits.
+                Some(*venue)
             } else {
                 Some(self.roomiest_venue(loaded))
             };
