@@ -409,6 +409,26 @@ mod tests {
     }
 
     #[test]
+    fn a_sheet_without_an_evaluated_price_keeps_its_wire_form() {
+        // The retry digest (docs/PROTOCOL.md §6) of sheets sent before the field existed.
+        let frame =
+            parse_frame(r#"{"v":1,"id":"a","type":"submit_sheet","bidder":"A","scores":{"x":1}}"#)
+                .unwrap();
+        assert_eq!(
+            serde_json::Value::Object(frame.request.to_wire()).to_string(),
+            r#"{"bidder":"A","comment":null,"scores":{"x":1},"type":"submit_sheet"}"#
+        );
+        let priced = parse_frame(
+            r#"{"v":1,"id":"a","type":"submit_sheet","bidder":"A","scores":{"x":1},"evaluated_price":12.5}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            priced.request.to_wire()["evaluated_price"],
+            serde_json::json!(12.5)
+        );
+    }
+
+    #[test]
     fn a_request_goes_out_as_it_comes_in() {
         let request = Request::Sign {
             report_sha256: "ab".into(),
@@ -505,6 +525,17 @@ mod tests {
                     signature: SignatureKind::Dissent,
                 },
                 r#"{"signature":"dissent"}"#,
+            ),
+            (
+                Outcome::Rejection {
+                    proposal: 1,
+                    bidder: "Bidder C".into(),
+                    state: RejectionState::Open,
+                    votes_for: 1,
+                    votes_against: 0,
+                    members: 5,
+                },
+                r#"{"bidder":"Bidder C","members":5,"proposal":1,"state":"open","votes_against":0,"votes_for":1}"#,
             ),
         ];
         for (outcome, expected) in cases {
