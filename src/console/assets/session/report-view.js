@@ -62,7 +62,7 @@ export function reportDocument(report, { sha } = {}) {
 
 function simpleTable(id, headers, rows, empty) {
   if (!rows.length) return h('p', { id, class: 'muted' }, empty);
-  return h('div', { class: 'table-scroll' }, h('table', { id, class: 'compact' },
+  return h('div', { class: 'table-scroll' }, h('table', { id },
     h('thead', {}, h('tr', {}, headers.map((label) => h('th', { scope: 'col' }, label)))),
     h('tbody', {}, rows.map((row) => h('tr', row.attrs || {}, row.cells.map((cell) => h('td', {}, cell)))))));
 }
