@@ -594,6 +594,38 @@ mod tests {
     }
 
     #[test]
+    fn rejections_are_proposed_and_voted_on_and_a_sheet_may_carry_its_evaluated_price() {
+        assert_eq!(
+            request(r#"reject "Bidder C" price_out_of_bounds 报价低于成本 且不能说明"#),
+            Request::ProposeRejection {
+                bidder: "Bidder C".into(),
+                ground: "price_out_of_bounds".into(),
+                reasons: "报价低于成本 且不能说明".into(),
+            }
+        );
+        assert_eq!(
+            request("reject-vote 2 no"),
+            Request::VoteRejection {
+                proposal: 2,
+                reject: false
+            }
+        );
+        assert!(error("reject C not_qualified").contains("usage"));
+        assert!(error("reject-vote 2 maybe").contains("usage"));
+        let Request::SubmitSheet {
+            evaluated_price,
+            scores,
+            ..
+        } = request("score A technical=50 @price=1234567.89")
+        else {
+            panic!("not a sheet")
+        };
+        assert_eq!(evaluated_price.unwrap().to_string(), "1234567.89");
+        assert_eq!(scores.len(), 1, "@price is not a criterion");
+        assert!(error("score A technical=50 @price=-3").contains("@price"));
+    }
+
+    #[test]
     fn a_raw_request_gets_a_version_and_keeps_its_own_id() {
         let Command::Send(outgoing) = parse(r#"{"type":"vote","seat":2}"#).unwrap() else {
             panic!("not a request");
