@@ -1838,6 +1838,8 @@ mod session_room {
 
         // The host creates the session; the supervisor "supervisor-web" is attached.
         let mut session = bidders_and_criteria();
+        // A third bid, which the committee rejects (实施条例 §51).
+        session["bidders"] = json!(["Bidder A", "Bidder B", "Bidder C"]);
         session["draw_id"] = json!(draw_id);
         session["supervisors"] = json!(["supervisor", "supervisor-web"]);
         session["venues"] = json!([
@@ -1972,6 +1974,37 @@ mod session_room {
             .await;
         advance(&host, "evaluation").await;
 
+        // 实施条例 §51: the expert proposes rejecting Bidder C with a ground and written
+        // reasons (too short first); two more members of five make a majority, and the bid
+        // leaves the score sheets.
+        expert.click("#reject-panel > summary").await;
+        expert.select("#reject-bidder", "Bidder C").await;
+        expert.select("#reject-ground", "price_out_of_bounds").await;
+        expert.fill("#reject-reasons", "太低").await;
+        expert.click("#reject-submit").await;
+        expert
+            .wait_for("#reject-reasons[aria-invalid='true']")
+            .await;
+        expert
+            .fill("#reject-reasons", "投标报价低于成本，澄清后仍不能合理说明")
+            .await;
+        expert.click("#reject-submit").await;
+        host.wait_for("#rejection-1[data-state='open']").await;
+        for (client, _) in clients.iter_mut().take(2) {
+            ok(
+                client,
+                Request::VoteRejection {
+                    proposal: 1,
+                    reject: true,
+                },
+            )
+            .await;
+        }
+        expert
+            .wait_for("#rejection-1[data-state='rejected'][data-bidder='Bidder C']")
+            .await;
+        expert.wait_for("#sheet-2[data-rejected='true']").await;
+
         // Scoring: a score over the criterion's maximum is refused on the page.
         expert.fill("#score-0-0", "61").await;
         expert.fill("#score-0-1", "30").await;
@@ -2063,6 +2096,50 @@ mod session_room {
         advance(&host, "signing").await;
         expert
             .wait_for("#report-verified[data-verified='true']")
+            .await;
+        // The signing screen shows the report itself, not only its digest: the committee by
+        // seat label, the rejected bid with its ground and reasons, the ranking and the
+        // candidates.
+        expert.wait_for("#actions-region #report-document").await;
+        let committee_list = expert.text("#report-committee").await;
+        assert!(
+            committee_list.contains(&format!("专家 {my_seat}"))
+                && committee_list.contains("主任委员"),
+            "{committee_list}"
+        );
+        let rejected = expert
+            .text("#report-rejections [data-proposal='1'][data-state='rejected']")
+            .await;
+        assert!(
+            rejected.contains("Bidder C")
+                && rejected.contains("投标报价低于成本或者高于招标文件设定的最高投标限价")
+                && rejected.contains("澄清后仍不能合理说明"),
+            "{rejected}"
+        );
+        expert
+            .wait_for("#report-ranking tr[data-bidder='Bidder A']")
+            .await;
+        assert!(
+            expert
+                .text("#report-ranking")
+                .await
+                .find("Bidder C")
+                .is_none(),
+            "a rejected bid is not ranked"
+        );
+        let candidates = expert.text("#report-candidates").await;
+        assert!(
+            candidates.contains("Bidder A") && candidates.contains("Bidder B"),
+            "{candidates}"
+        );
+        expert.wait_for("#print-report").await;
+        expert
+            .execute("document.getElementById('report-rejections').scrollIntoView()")
+            .await;
+        expert.screenshot("session-signing-report").await;
+        // Staff read the same report in their room.
+        supervisor
+            .wait_for("#report #report-document #report-candidates")
             .await;
         expert.fill("#dissent-reasons", "太短").await;
         expert.click("#dissent-submit").await;

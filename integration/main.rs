@@ -33,6 +33,7 @@ mod pool;
 mod record_vectors;
 mod resilience;
 mod session_client;
+mod session_report;
 mod sessions;
 mod storage;
 mod strata_regions;

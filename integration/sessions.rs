@@ -75,6 +75,18 @@ impl Committee {
         reserves: usize,
         options: TestOptions,
     ) -> Self {
+        Self::with_subject(mode, size, reserves, options, bidders_and_criteria()).await
+    }
+
+    /// A committee whose session evaluates `subject`: its bidders, criteria and the other
+    /// fields of the session request it sets (`method`, …).
+    pub async fn with_subject(
+        mode: Mode,
+        size: usize,
+        reserves: usize,
+        options: TestOptions,
+        subject: Value,
+    ) -> Self {
         let customise = options.customise;
         let options = TestOptions {
             customise: Box::new(move |settings| {
@@ -90,7 +102,7 @@ impl Committee {
         let mut body = fx.request(
             json!([{ "specialty_prefixes": ["A03"], "count": size, "reserves": reserves }]),
         );
-        let mut session = bidders_and_criteria();
+        let mut session = subject;
         session["supervisors"] = json!(["supervisor"]);
         let mut operators = Vec::new();
         match mode {
@@ -254,6 +266,7 @@ pub fn sheet(bidder: &str, technical: &str, price: &str) -> Request {
             ("price".to_owned(), price.parse().unwrap()),
         ]),
         comment: None,
+        evaluated_price: None,
     }
 }
 

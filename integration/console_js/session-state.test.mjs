@@ -449,3 +449,38 @@ test('time declarations count toward the next extension, which moves the end and
   assert.equal(state.timeDeclared, 0);
   assert.equal(state.myTimeDeclared, false, 'this expert may ask again toward the next extension');
 });
+
+test('rejection proposals gather every vote and the decision; a rejected bidder is out of the scoring', async () => {
+  const { rejectedBidders } = await importAsset('session/state.js');
+  let state = connected(sessionView({ phase: 'evaluation', bidders: ['Bidder A', 'Bidder B', 'Bidder C'] }));
+  assert.equal(rejectedBidders(state).size, 0);
+  state = run(state,
+    event(80, 'rejection_proposed', { proposal: 1, seat: 1, bidder: 'Bidder C', ground: 'price_out_of_bounds', reasons: '报价低于成本且不能说明', members: 5 }),
+    event(81, 'rejection_voted', { proposal: 1, seat: 1, reject: true }),
+    event(82, 'rejection_voted', { proposal: 1, seat: 3, reject: false }));
+  const open = state.rejections.get(1);
+  assert.equal(open.state, 'open');
+  assert.equal(open.bidder, 'Bidder C');
+  assert.equal(open.votes.get(1), true);
+  assert.equal(open.votes.get(3), false, 'this expert (seat 3) has voted against');
+  assert.equal(rejectedBidders(state).size, 0, 'not before the decision');
+  state = run(state,
+    event(83, 'rejection_voted', { proposal: 1, seat: 2, reject: true }),
+    event(84, 'rejection_voted', { proposal: 1, seat: 4, reject: true }),
+    event(85, 'rejection_decided', { proposal: 1, bidder: 'Bidder C', ground: 'price_out_of_bounds', state: 'rejected', votes_for: 3, votes_against: 1, members: 5 }));
+  const decided = state.rejections.get(1);
+  assert.equal(decided.state, 'rejected');
+  assert.equal(decided.votesFor, 3);
+  assert.equal(decided.votes.size, 4, 'the votes stay on the record');
+  assert.deepEqual([...rejectedBidders(state)], ['Bidder C']);
+  // A proposal that fails leaves the bid in; a vote heard before its proposal (a resumed
+  // connection's replay starts later) still lands on it.
+  state = run(state,
+    event(86, 'rejection_voted', { proposal: 2, seat: 5, reject: false }),
+    event(87, 'rejection_decided', { proposal: 2, bidder: 'Bidder A', ground: 'not_responsive', state: 'not_rejected', votes_for: 1, votes_against: 3, members: 5 }));
+  assert.equal(state.rejections.get(2).state, 'not_rejected');
+  assert.equal(state.rejections.get(2).votes.get(5), false);
+  assert.deepEqual([...rejectedBidders(state)], ['Bidder C']);
+  // A repeated event changes nothing.
+  assert.equal(reduce(state, event(85, 'rejection_decided', { proposal: 1, state: 'not_rejected' })), state);
+});

@@ -987,6 +987,7 @@ async fn seed(store: &Store, sessions: usize, sessions_of: usize) -> anyhow::Res
             created_at: now,
             closed_at: None,
             signing_deadline: None,
+            method: crate::session::EvaluationMethod::Comprehensive,
         })
         .await?;
         tx.insert_session_supervisor(&session_id, &supervisor_id)

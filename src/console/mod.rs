@@ -54,6 +54,7 @@ static ASSETS: &[Asset] = assets![
     ("session/state.js", JS),
     ("session/labels.js", JS),
     ("session/report-digest.js", JS),
+    ("session/report-view.js", JS),
     ("session/shared-panels.js", JS),
     ("session/expert-panel.js", JS),
     ("session/host-panel.js", JS),

@@ -11,7 +11,8 @@ use serde_json::Value;
 
 use super::rules::{BidderSummary, Criterion, Phase, ScoreSheet};
 use super::states::{
-    Assignment, ClarificationState, RoleName, SessionMode, SignatureKind, VoidReason,
+    Assignment, ClarificationState, RejectionGround, RejectionState, RoleName, SessionMode,
+    SignatureKind, VoidReason,
 };
 use crate::store::text_enum::{UnknownText, text_column, text_enum};
 
@@ -129,6 +130,9 @@ text_enum! {
         PhaseChanged = "phase_changed",
         TimeDeclared = "time_declared",
         TimeExtended = "time_extended",
+        RejectionProposed = "rejection_proposed",
+        RejectionVoted = "rejection_voted",
+        RejectionDecided = "rejection_decided",
     }
 }
 
@@ -251,6 +255,31 @@ pub(crate) enum SessionEvent {
         declared: u32,
         members: u32,
     },
+    /// A member proposes rejecting a bid (实施条例 §51); the proposal is the proposer's vote.
+    RejectionProposed {
+        proposal: u32,
+        seat: u32,
+        bidder: String,
+        ground: RejectionGround,
+        reasons: String,
+        members: u32,
+    },
+    /// A member's vote on a rejection proposal: votes are on the record, unlike the chair's.
+    RejectionVoted {
+        proposal: u32,
+        seat: u32,
+        reject: bool,
+    },
+    /// A majority of the active members rejected the bid, or can no longer do so.
+    RejectionDecided {
+        proposal: u32,
+        bidder: String,
+        ground: RejectionGround,
+        state: RejectionState,
+        votes_for: u32,
+        votes_against: u32,
+        members: u32,
+    },
     /// The signed report's digest and the draft's it was signed as.
     Closed {
         report_sha256: String,
@@ -306,6 +335,9 @@ impl SessionEvent {
             Self::PhaseChanged { .. } => EventKind::PhaseChanged,
             Self::TimeDeclared { .. } => EventKind::TimeDeclared,
             Self::TimeExtended { .. } => EventKind::TimeExtended,
+            Self::RejectionProposed { .. } => EventKind::RejectionProposed,
+            Self::RejectionVoted { .. } => EventKind::RejectionVoted,
+            Self::RejectionDecided { .. } => EventKind::RejectionDecided,
         }
     }
 
@@ -332,6 +364,7 @@ mod tests {
             scores_centi: BTreeMap::from([("price".to_owned(), 2800)]),
             total_centi: 2800,
             comment: None,
+            evaluated_price_centi: None,
         };
         vec![
             SessionEvent::SessionCreated {
@@ -441,6 +474,28 @@ mod tests {
                 declared: 2,
                 members: 5,
             },
+            SessionEvent::RejectionProposed {
+                proposal: 1,
+                seat: 2,
+                bidder: "Bidder C".into(),
+                ground: RejectionGround::PriceOutOfBounds,
+                reasons: "报价低于成本且未能合理说明".into(),
+                members: 5,
+            },
+            SessionEvent::RejectionVoted {
+                proposal: 1,
+                seat: 3,
+                reject: true,
+            },
+            SessionEvent::RejectionDecided {
+                proposal: 1,
+                bidder: "Bidder C".into(),
+                ground: RejectionGround::PriceOutOfBounds,
+                state: RejectionState::Rejected,
+                votes_for: 3,
+                votes_against: 0,
+                members: 5,
+            },
         ]
     }
 
@@ -477,6 +532,7 @@ mod tests {
                 ]),
                 total_centi: 8200,
                 comment: None,
+                evaluated_price_centi: None,
             },
         };
         assert_eq!(

@@ -21,8 +21,8 @@ pub(crate) use events::{Audience, EventKind};
 pub(crate) use hub::Hub;
 pub(crate) use service::SessionService;
 pub(crate) use states::{
-    Assignment, ClarificationState, RoleName, SeatState, SessionMode, SheetState, SignatureKind,
-    VoidReason,
+    Assignment, ClarificationState, EvaluationMethod, RejectionGround, RejectionState, RoleName,
+    SeatState, SessionMode, SheetState, SignatureKind, VoidReason,
 };
 
 use serde::{Deserialize, Serialize};
@@ -290,6 +290,10 @@ pub(crate) struct NewSession {
     /// A sheet deviates when its total is further than this percentage from the median.
     #[serde(default)]
     pub(crate) deviation_percent: Option<u32>,
+    /// How the report ranks the bids: comprehensive (default) or lowest_price.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub(crate) method: Option<EvaluationMethod>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -344,6 +348,9 @@ pub(crate) struct SessionView {
     #[schema(value_type = Vec<Object>)]
     pub(crate) criteria: Vec<Criterion>,
     pub(crate) deviation_percent: u32,
+    /// How the report ranks the bids and names its candidates.
+    #[schema(value_type = String)]
+    pub(crate) method: EvaluationMethod,
     /// The report's SHA-256 once it is ready to sign, and as signed once closed.
     pub(crate) report_sha256: Option<String>,
     /// When the evaluation is due to end (RFC 3339): the draw's evaluation window, moved later

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::rules::Phase;
-use super::states::{ClarificationState, SignatureKind};
+use super::states::{ClarificationState, RejectionState, SignatureKind};
 
 pub(crate) const PROTOCOL_VERSION: u32 = 1;
 /// A client request id: 1 to 64 of `A–Z a–z 0–9 - _ . :`. Retrying with the same id is safe.
@@ -34,7 +34,21 @@ pub enum Request {
         scores: BTreeMap<String, serde_json::Number>,
         #[serde(default)]
         comment: Option<String>,
+        /// Lowest evaluated price sessions only: the bid's evaluated price in yuan (at most two
+        /// decimals). Left out of the request's wire form when absent, so that earlier
+        /// requests keep their digest (docs/PROTOCOL.md §6).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        evaluated_price: Option<serde_json::Number>,
     },
+    /// An expert proposes rejecting a bid (实施条例 §51) on one of the statute's grounds, with
+    /// written reasons; the proposal counts as the proposer's vote to reject.
+    ProposeRejection {
+        bidder: String,
+        ground: String,
+        reasons: String,
+    },
+    /// An expert votes on an open rejection proposal: `reject` true to reject the bid.
+    VoteRejection { proposal: u32, reject: bool },
     /// An expert asks for a bidder's clarification; it goes out once a supervisor approves.
     RequestClarification { bidder: String, question: String },
     /// A supervisor approves or refuses a clarification request.
@@ -78,6 +92,8 @@ impl Request {
             Request::Declare { .. } => "declare",
             Request::Vote { .. } => "vote",
             Request::SubmitSheet { .. } => "submit_sheet",
+            Request::ProposeRejection { .. } => "propose_rejection",
+            Request::VoteRejection { .. } => "vote_rejection",
             Request::RequestClarification { .. } => "request_clarification",
             Request::DecideClarification { .. } => "decide_clarification",
             Request::Warn { .. } => "warn",
@@ -309,6 +325,15 @@ pub(crate) enum Outcome {
     Replaced(Vacancy),
     /// `sign`.
     Signed { signature: SignatureKind },
+    /// `propose_rejection` and `vote_rejection`: where the proposal stands after the act.
+    Rejection {
+        proposal: u32,
+        bidder: String,
+        state: RejectionState,
+        votes_for: u32,
+        votes_against: u32,
+        members: u32,
+    },
     /// `declare_time_insufficient`: the declarations toward the next extension, the members,
     /// and the extension this declaration made, if it made one.
     TimeDeclared {
@@ -380,6 +405,26 @@ mod tests {
         assert_eq!(
             field(r#"{"v":1,"id":"a","type":"submit_sheet","bidder":"A","scores":{"x":"high"}}"#),
             "scores.x"
+        );
+    }
+
+    #[test]
+    fn a_sheet_without_an_evaluated_price_keeps_its_wire_form() {
+        // The retry digest (docs/PROTOCOL.md §6) of sheets sent before the field existed.
+        let frame =
+            parse_frame(r#"{"v":1,"id":"a","type":"submit_sheet","bidder":"A","scores":{"x":1}}"#)
+                .unwrap();
+        assert_eq!(
+            serde_json::Value::Object(frame.request.to_wire()).to_string(),
+            r#"{"bidder":"A","comment":null,"scores":{"x":1},"type":"submit_sheet"}"#
+        );
+        let priced = parse_frame(
+            r#"{"v":1,"id":"a","type":"submit_sheet","bidder":"A","scores":{"x":1},"evaluated_price":12.5}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            priced.request.to_wire()["evaluated_price"],
+            serde_json::json!(12.5)
         );
     }
 
@@ -480,6 +525,17 @@ mod tests {
                     signature: SignatureKind::Dissent,
                 },
                 r#"{"signature":"dissent"}"#,
+            ),
+            (
+                Outcome::Rejection {
+                    proposal: 1,
+                    bidder: "Bidder C".into(),
+                    state: RejectionState::Open,
+                    votes_for: 1,
+                    votes_against: 0,
+                    members: 5,
+                },
+                r#"{"bidder":"Bidder C","members":5,"proposal":1,"state":"open","votes_against":0,"votes_for":1}"#,
             ),
         ];
         for (outcome, expected) in cases {

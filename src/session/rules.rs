@@ -8,6 +8,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::sha256;
+use crate::session::states::EvaluationMethod;
+
+mod ranking;
+
+pub(crate) use ranking::{candidates, rank_bids, rejection_outcome};
 
 /// The smallest committee the statute allows (招标投标法 §37); it must also be odd.
 pub(crate) const MIN_COMMITTEE: usize = 5;
@@ -16,8 +21,11 @@ pub(crate) const MAX_BIDDERS: usize = 50;
 pub(crate) const MAX_CRITERIA: usize = 30;
 pub(crate) const MAX_LABEL_CHARS: usize = 100;
 pub(crate) const MAX_TEXT_CHARS: usize = 2_000;
-/// A dissent needs written reasons of at least this many characters.
+/// A dissent, and a proposal to reject a bid, need written reasons of at least this many
+/// characters.
 pub(crate) const MIN_DISSENT_CHARS: usize = 10;
+/// The highest evaluated price a sheet may state, in yuan (a trillion: above any tender).
+pub(crate) const MAX_EVALUATED_PRICE: i64 = 1_000_000_000_000;
 /// The highest a criterion may be worth, in points.
 pub(crate) const MAX_CRITERION_POINTS: u32 = 1_000;
 
@@ -89,7 +97,10 @@ pub(crate) struct SessionFacts {
     pub(crate) non_expert_members: usize,
     pub(crate) seats: Vec<SeatFacts>,
     pub(crate) chair: Option<u32>,
+    /// The bidders every member scores: the rejected ones are out of the scoring.
     pub(crate) bidders: Vec<String>,
+    /// Proposals to reject a bid that are still open: the summary waits for their decision.
+    pub(crate) undecided_rejections: Vec<UndecidedRejection>,
     /// A random assignment waits for at least one contribution besides the server's secret.
     pub(crate) assignment_needs_entropy: bool,
     /// The signing deadline has passed: members who neither signed nor dissented are deemed to
@@ -98,6 +109,13 @@ pub(crate) struct SessionFacts {
     /// Catalogue sub-venues whose centers have not accepted (unanswered or refused), each in
     /// words a host can act on: nobody is placed in a room its center has not agreed to lend.
     pub(crate) venues_without_consent: Vec<String>,
+}
+
+/// An open proposal to reject a bid, and the seats that have voted on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UndecidedRejection {
+    pub(crate) proposal: u32,
+    pub(crate) voted: BTreeSet<u32>,
 }
 
 /// One unmet precondition, in words a host can act on, with the seats concerned.
@@ -239,6 +257,16 @@ pub(crate) fn check_move(facts: &SessionFacts, to: Phase) -> Result<Vec<Missing>
                 incomplete,
             ));
         }
+        for open in &facts.undecided_rejections {
+            missing.push(Missing::new(
+                "rejection-undecided",
+                format!(
+                    "the committee has not yet decided rejection proposal {}",
+                    open.proposal
+                ),
+                seats_where(&active, |s| !open.voted.contains(&s.seat)),
+            ));
+        }
     }
     if to == Phase::Closed {
         let unsigned = seats_where(&active, |s| s.signature.is_none());
@@ -319,17 +347,31 @@ pub(crate) struct ScoreSheet {
     pub(crate) total_centi: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) comment: Option<String>,
+    /// Lowest evaluated price only: the bid's evaluated price in the member's judgement, in
+    /// hundredths of a yuan. Absent otherwise, so such sheets keep their bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) evaluated_price_centi: Option<i64>,
+}
+
+/// What a sheet is checked against: the session's bidders, criteria and method.
+pub(crate) struct SheetRules<'a> {
+    pub(crate) bidders: &'a [String],
+    pub(crate) criteria: &'a [Criterion],
+    pub(crate) method: EvaluationMethod,
 }
 
 /// Checks a submitted sheet against the session's bidders and criteria. Scores are numbers
 /// with at most two decimals, from 0 to the criterion's maximum; every criterion is scored.
+/// A lowest-evaluated-price session needs the bid's evaluated price (yuan, at most two
+/// decimals, above 0); any other refuses one.
 pub(crate) fn validate_sheet(
-    bidders: &[String],
-    criteria: &[Criterion],
+    rules: &SheetRules<'_>,
     bidder: &str,
     scores: &BTreeMap<String, serde_json::Number>,
     comment: Option<&str>,
+    evaluated_price: Option<&serde_json::Number>,
 ) -> Result<ScoreSheet, (String, String)> {
+    let (bidders, criteria) = (rules.bidders, rules.criteria);
     if !bidders.iter().any(|b| b == bidder) {
         return Err((
             "bidder".into(),
@@ -374,11 +416,42 @@ pub(crate) fn validate_sheet(
     if let Some(text) = comment {
         check_text("comment", text, MAX_TEXT_CHARS)?;
     }
+    let evaluated_price_centi = match (rules.method, evaluated_price) {
+        (EvaluationMethod::Comprehensive, None) => None,
+        (EvaluationMethod::Comprehensive, Some(_)) => {
+            return Err((
+                "evaluated_price".into(),
+                "only a lowest-evaluated-price session states evaluated prices".into(),
+            ));
+        }
+        (EvaluationMethod::LowestPrice, None) => {
+            return Err((
+                "evaluated_price".into(),
+                "a lowest-evaluated-price session needs the bid's evaluated price".into(),
+            ));
+        }
+        (EvaluationMethod::LowestPrice, Some(number)) => {
+            let centi = to_centi(number).ok_or_else(|| {
+                (
+                    "evaluated_price".to_string(),
+                    "must be a number with at most two decimals".to_string(),
+                )
+            })?;
+            if !(1..=MAX_EVALUATED_PRICE * 100).contains(&centi) {
+                return Err((
+                    "evaluated_price".into(),
+                    format!("must be above 0 and at most {MAX_EVALUATED_PRICE}"),
+                ));
+            }
+            Some(centi)
+        }
+    };
     Ok(ScoreSheet {
         bidder: bidder.to_owned(),
         total_centi: scores_centi.values().sum(),
         scores_centi,
         comment: comment.map(str::to_owned),
+        evaluated_price_centi,
     })
 }
 
@@ -432,6 +505,9 @@ pub(crate) struct BidderSummary {
     pub(crate) bidder: String,
     /// The committee's median total, in hundredths (the lower median of an even count).
     pub(crate) median_total_centi: i64,
+    /// Lowest evaluated price only: the median of the sheets' evaluated prices, likewise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) median_evaluated_price_centi: Option<i64>,
     pub(crate) sheets: Vec<SummarySheet>,
 }
 
@@ -455,6 +531,15 @@ pub(crate) fn summarise(
                 0 => 0,
                 n => totals[(n - 1) / 2],
             };
+            let mut prices: Vec<i64> = of_bidder
+                .iter()
+                .filter_map(|(_, s)| s.evaluated_price_centi)
+                .collect();
+            prices.sort_unstable();
+            let median_price = match prices.len() {
+                0 => None,
+                n => Some(prices[(n - 1) / 2]),
+            };
             let sheets = of_bidder
                 .into_iter()
                 .map(|(seat, sheet)| SummarySheet {
@@ -467,6 +552,7 @@ pub(crate) fn summarise(
             BidderSummary {
                 bidder: bidder.clone(),
                 median_total_centi: median,
+                median_evaluated_price_centi: median_price,
                 sheets,
             }
         })

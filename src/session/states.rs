@@ -126,6 +126,69 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// How the report ranks the bids and names its candidates.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub(crate) enum EvaluationMethod {
+        /// 综合评估法: by the committee's total score, highest first.
+        Comprehensive = "comprehensive",
+        /// 经评审的最低投标价法: by the evaluated price, lowest first, among compliant bids.
+        LowestPrice = "lowest_price",
+    }
+}
+
+text_enum! {
+    /// The grounds on which the committee rejects a bid (实施条例 §51, items 1–7, in order).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub(crate) enum RejectionGround {
+        UnsignedUnsealed = "unsigned_unsealed",
+        NoJointAgreement = "no_joint_agreement",
+        NotQualified = "not_qualified",
+        MultipleBids = "multiple_bids",
+        PriceOutOfBounds = "price_out_of_bounds",
+        NotResponsive = "not_responsive",
+        UnlawfulConduct = "unlawful_conduct",
+    }
+}
+
+impl RejectionGround {
+    /// The statute's own words for the ground (实施条例 §51), as the report quotes them.
+    pub(crate) const fn wording(self) -> &'static str {
+        match self {
+            Self::UnsignedUnsealed => "投标文件未经投标单位盖章和单位负责人签字",
+            Self::NoJointAgreement => "投标联合体没有提交共同投标协议",
+            Self::NotQualified => "投标人不符合国家或者招标文件规定的资格条件",
+            Self::MultipleBids => {
+                "同一投标人提交两个以上不同的投标文件或者投标报价，但招标文件要求提交备选投标的除外"
+            }
+            Self::PriceOutOfBounds => "投标报价低于成本或者高于招标文件设定的最高投标限价",
+            Self::NotResponsive => "投标文件没有对招标文件的实质性要求和条件作出响应",
+            Self::UnlawfulConduct => "投标人有串通投标、弄虚作假、行贿等违法行为",
+        }
+    }
+
+    /// The item of 实施条例 §51 the ground is (1–7).
+    pub(crate) fn item(self) -> usize {
+        Self::ALL.iter().position(|g| *g == self).unwrap_or(0) + 1
+    }
+}
+
+text_enum! {
+    /// A proposal to reject a bid: open until a majority of the active members can no longer
+    /// be reached either way.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub(crate) enum RejectionState {
+        Open = "open",
+        /// More than half of the active members voted to reject: the bid is out of the scoring.
+        Rejected = "rejected",
+        /// A majority to reject can no longer be reached (a tie included).
+        NotRejected = "not_rejected",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +204,9 @@ mod tests {
         assert_serde_is_text::<SheetState>();
         assert_serde_is_text::<ClarificationState>();
         assert_serde_is_text::<SignatureKind>();
+        assert_serde_is_text::<EvaluationMethod>();
+        assert_serde_is_text::<RejectionGround>();
+        assert_serde_is_text::<RejectionState>();
         assert_serde_is_text::<super::super::rules::Phase>();
     }
 

@@ -6,8 +6,8 @@ use crate::clock::Millis;
 use crate::draw::CandidateState;
 use crate::session::rules::Phase;
 use crate::session::{
-    Assignment, Audience, ClarificationState, EventKind, RoleName, SeatState, SessionMode,
-    SheetState, SignatureKind, VoidReason,
+    Assignment, Audience, ClarificationState, EvaluationMethod, EventKind, RejectionGround,
+    RejectionState, RoleName, SeatState, SessionMode, SheetState, SignatureKind, VoidReason,
 };
 
 /// The PostgreSQL channel on which a committed session event wakes every instance; its payload
@@ -66,11 +66,13 @@ pub struct SessionRow {
     pub(crate) closed_at: Option<i64>,
     /// While signing: when members who have neither signed nor dissented are deemed to agree.
     pub(crate) signing_deadline: Option<i64>,
+    /// How the report ranks the bids.
+    pub(crate) method: EvaluationMethod,
 }
 
 const SESSION_COLUMNS: &str = "id, draw_id, center_id, mode, phase, assignment, sealed_secret, \
      secret_commitment, bidders_json, criteria_json, deviation_percent, chair_seat, report_json, \
-     report_sha256, next_seq, created_at, closed_at, signing_deadline";
+     report_sha256, next_seq, created_at, closed_at, signing_deadline, method";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct VenueRow {
@@ -125,6 +127,43 @@ pub(crate) struct ClarificationRow {
     pub state: ClarificationState,
 }
 
+/// Every clarification request of a session, for the report.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct ClarificationListRow {
+    pub(crate) number: i32,
+    pub seat: i32,
+    pub(crate) bidder: String,
+    pub(crate) question: String,
+    pub state: ClarificationState,
+}
+
+/// A proposal to reject a bid (实施条例 §51); the tally is set when it is decided.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct RejectionRow {
+    pub(crate) number: i32,
+    pub(crate) bidder: String,
+    pub(crate) ground: RejectionGround,
+    pub(crate) reasons: String,
+    pub(crate) proposer_seat: i32,
+    pub state: RejectionState,
+    pub(crate) votes_for: Option<i32>,
+    pub(crate) votes_against: Option<i32>,
+    pub(crate) members: Option<i32>,
+    pub(crate) proposed_at: i64,
+    pub(crate) decided_at: Option<i64>,
+}
+
+const REJECTION_COLUMNS: &str = "number, bidder, ground, reasons, proposer_seat, state, \
+     votes_for, votes_against, members, proposed_at, decided_at";
+
+/// One member's vote on a rejection proposal.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct RejectionVoteRow {
+    pub(crate) number: i32,
+    pub seat: i32,
+    pub(crate) reject: bool,
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct EventRow {
     pub seq: i64,
@@ -159,7 +198,7 @@ impl Tx {
     pub(crate) async fn insert_session(&mut self, row: &SessionRow) -> Result<(), StoreError> {
         let sql = format!(
             "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES {}",
-            values_placeholders(1, 18)
+            values_placeholders(1, 19)
         );
         on_conn!(self, conn => sqlx::query(&sql)
             .bind(&row.id)
@@ -180,6 +219,7 @@ impl Tx {
             .bind(row.created_at)
             .bind(row.closed_at)
             .bind(row.signing_deadline)
+            .bind(row.method)
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))
@@ -742,6 +782,130 @@ impl Tx {
             .await
             .map(|r| r.rows_affected()))?;
         Ok(affected == 1)
+    }
+
+    /// Every clarification request of the session, in number order.
+    pub(crate) async fn session_clarifications(
+        &mut self,
+        session_id: &str,
+    ) -> Result<Vec<ClarificationListRow>, StoreError> {
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, ClarificationListRow>(
+            "SELECT number, seat, bidder, question, state FROM session_clarifications \
+             WHERE session_id = $1 ORDER BY number")
+            .bind(session_id)
+            .fetch_all(conn)
+            .await)?,
+        )
+    }
+
+    /// Every rejection proposal of the session, in number order.
+    pub(crate) async fn session_rejections(
+        &mut self,
+        session_id: &str,
+    ) -> Result<Vec<RejectionRow>, StoreError> {
+        let sql = format!(
+            "SELECT {REJECTION_COLUMNS} FROM session_rejections WHERE session_id = $1 \
+             ORDER BY number"
+        );
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, RejectionRow>(&sql)
+            .bind(session_id)
+            .fetch_all(conn)
+            .await)?,
+        )
+    }
+
+    /// Every vote cast on the session's rejection proposals, by proposal and seat.
+    pub(crate) async fn session_rejection_votes(
+        &mut self,
+        session_id: &str,
+    ) -> Result<Vec<RejectionVoteRow>, StoreError> {
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, RejectionVoteRow>(
+            "SELECT number, seat, reject FROM session_rejection_votes \
+             WHERE session_id = $1 ORDER BY number, seat")
+            .bind(session_id)
+            .fetch_all(conn)
+            .await)?,
+        )
+    }
+
+    /// Records a new open proposal; its number is the next of the session. The caller holds
+    /// the session's lock.
+    pub(crate) async fn insert_rejection(
+        &mut self,
+        session_id: &str,
+        row: &RejectionRow,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO session_rejections (session_id, {REJECTION_COLUMNS}) VALUES {}",
+            values_placeholders(1, 12)
+        );
+        on_conn!(self, conn => sqlx::query(&sql)
+            .bind(session_id)
+            .bind(row.number)
+            .bind(&row.bidder)
+            .bind(row.ground)
+            .bind(&row.reasons)
+            .bind(row.proposer_seat)
+            .bind(row.state)
+            .bind(row.votes_for)
+            .bind(row.votes_against)
+            .bind(row.members)
+            .bind(row.proposed_at)
+            .bind(row.decided_at)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))
+        .map_err(conflict_as("rejection proposal"))?;
+        Ok(())
+    }
+
+    pub(crate) async fn insert_rejection_vote(
+        &mut self,
+        session_id: &str,
+        number: i32,
+        seat: i32,
+        reject: bool,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO session_rejection_votes (session_id, number, seat, reject, voted_at) \
+             VALUES ($1, $2, $3, $4, $5)")
+            .bind(session_id)
+            .bind(number)
+            .bind(seat)
+            .bind(reject)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))
+        .map_err(conflict_as("rejection vote"))?;
+        Ok(())
+    }
+
+    /// Decides an open proposal with the tally that decided it.
+    pub(crate) async fn decide_rejection(
+        &mut self,
+        session_id: &str,
+        row: &RejectionRow,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "UPDATE session_rejections SET state = $3, votes_for = $4, votes_against = $5, \
+             members = $6, decided_at = $7 WHERE session_id = $1 AND number = $2 \
+             AND state = 'open'")
+            .bind(session_id)
+            .bind(row.number)
+            .bind(row.state)
+            .bind(row.votes_for)
+            .bind(row.votes_against)
+            .bind(row.members)
+            .bind(row.decided_at)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
     }
 
     /// Appends an event with the session's next number. The caller holds the session's lock.

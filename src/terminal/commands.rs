@@ -64,9 +64,15 @@ commands (one per line; replies and events are printed as JSON lines):
   vote SEAT                          vote for a chair by seat number
   more-time                          declare the evaluation time insufficient (more than a
                                      third of the members extends it)
-  score BIDDER name=value… [-- comment]
+  score BIDDER name=value… [@price=yuan] [-- comment]
                                      submit a score sheet for a bidder; quote a name
-                                     with spaces: score \"Bidder A\" price=30
+                                     with spaces: score \"Bidder A\" price=30; @price is
+                                     the evaluated price (lowest evaluated price only)
+  reject BIDDER GROUND reasons…      propose rejecting a bid on a ground of 实施条例 §51
+                                     (unsigned_unsealed, no_joint_agreement, not_qualified,
+                                     multiple_bids, price_out_of_bounds, not_responsive,
+                                     unlawful_conduct); it counts as your vote to reject
+  reject-vote N yes|no               vote on rejection proposal N (yes: reject the bid)
   clarify BIDDER question…           ask a bidder for a clarification (a supervisor approves)
   approve N | refuse N               decide clarification request N (supervisors)
   warn text…                         post a warning everyone sees (supervisors)
@@ -110,6 +116,35 @@ pub(crate) fn parse(line: &str) -> Result<Command, CommandError> {
             seat: number(one_argument(rest, "vote SEAT")?, "seat")?,
         },
         "score" => score(rest)?,
+        "reject" => {
+            const USAGE: &str = "usage: reject BIDDER GROUND reasons…";
+            let (bidder, rest) = split_name(rest, USAGE)?;
+            let (ground, reasons) = split_word(rest);
+            if bidder.is_empty() || ground.is_empty() || reasons.is_empty() {
+                return fail(USAGE);
+            }
+            Request::ProposeRejection {
+                bidder: bidder.into(),
+                ground: ground.into(),
+                reasons: reasons.into(),
+            }
+        }
+        "reject-vote" => {
+            const USAGE: &str = "usage: reject-vote N yes|no";
+            let (proposal, answer) = split_word(rest);
+            let (answer, extra) = split_word(answer);
+            if proposal.is_empty() || !extra.is_empty() {
+                return fail(USAGE);
+            }
+            Request::VoteRejection {
+                proposal: number(proposal, "proposal number")?,
+                reject: match answer {
+                    "yes" => true,
+                    "no" => false,
+                    _ => return fail(USAGE),
+                },
+            }
+        }
         "clarify" => {
             const USAGE: &str = "usage: clarify BIDDER question…";
             let (bidder, question) = split_name(rest, USAGE)?;
@@ -216,7 +251,7 @@ fn raw(line: &str) -> Result<Outgoing, CommandError> {
 
 /// `score BIDDER name=value [name=value…] [-- comment]`
 fn score(rest: &str) -> Result<Request, CommandError> {
-    const USAGE: &str = "usage: score BIDDER name=value [name=value…] [-- comment]";
+    const USAGE: &str = "usage: score BIDDER name=value [name=value…] [@price=yuan] [-- comment]";
     let (sheet, comment) = match split_comment(rest) {
         Some((_, "")) => return fail(format!("nothing after --; {USAGE}")),
         Some((sheet, comment)) => (sheet, Some(comment.to_owned())),
@@ -228,10 +263,19 @@ fn score(rest: &str) -> Result<Request, CommandError> {
     }
     let words = sheet.split_whitespace();
     let mut scores = BTreeMap::new();
+    let mut evaluated_price = None;
     for word in words {
         let Some((name, value)) = word.split_once('=') else {
             return fail(format!("{word:?} is not name=value; {USAGE}"));
         };
+        // `@price` cannot be a criterion's name: criteria are names, `@` marks the sheet's own
+        // field (lowest-evaluated-price sessions).
+        if name == "@price" {
+            evaluated_price = Some(points(value).ok_or_else(|| {
+                CommandError(format!("@price: {value:?} is not a price in yuan"))
+            })?);
+            continue;
+        }
         if name.is_empty() {
             return fail(format!("{word:?} has no criterion name"));
         }
@@ -248,6 +292,7 @@ fn score(rest: &str) -> Result<Request, CommandError> {
         bidder: bidder.into(),
         scores,
         comment,
+        evaluated_price,
     })
 }
 
@@ -361,6 +406,7 @@ mod tests {
             bidder,
             scores,
             comment,
+            ..
         } = request("score A technical=55.5 price=30 -- good")
         else {
             panic!("not a sheet");
@@ -378,6 +424,7 @@ mod tests {
             bidder,
             scores,
             comment,
+            ..
         } = request(r#"score "Bidder A" technical=55.5 -- as "agreed""#)
         else {
             panic!("not a sheet");
@@ -544,6 +591,38 @@ mod tests {
         let frame: Value = serde_json::from_str(&outgoing.frame("c-1")).unwrap();
         assert_eq!(frame["type"], "declare_time_insufficient");
         assert!(error("more-time please").contains("no argument"));
+    }
+
+    #[test]
+    fn rejections_are_proposed_and_voted_on_and_a_sheet_may_carry_its_evaluated_price() {
+        assert_eq!(
+            request(r#"reject "Bidder C" price_out_of_bounds 报价低于成本 且不能说明"#),
+            Request::ProposeRejection {
+                bidder: "Bidder C".into(),
+                ground: "price_out_of_bounds".into(),
+                reasons: "报价低于成本 且不能说明".into(),
+            }
+        );
+        assert_eq!(
+            request("reject-vote 2 no"),
+            Request::VoteRejection {
+                proposal: 2,
+                reject: false
+            }
+        );
+        assert!(error("reject C not_qualified").contains("usage"));
+        assert!(error("reject-vote 2 maybe").contains("usage"));
+        let Request::SubmitSheet {
+            evaluated_price,
+            scores,
+            ..
+        } = request("score A technical=50 @price=1234567.89")
+        else {
+            panic!("not a sheet")
+        };
+        assert_eq!(evaluated_price.unwrap().to_string(), "1234567.89");
+        assert_eq!(scores.len(), 1, "@price is not a criterion");
+        assert!(error("score A technical=50 @price=-3").contains("@price"));
     }
 
     #[test]

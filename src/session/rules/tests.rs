@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::*;
 use crate::crypto::sha256;
-use crate::session::{Audience, RoleName, SessionRole};
+use crate::session::{Audience, EvaluationMethod, RejectionState, RoleName, SessionRole};
 
 const BIDDERS: [&str; 2] = ["Bidder A", "Bidder B"];
 
@@ -47,8 +47,17 @@ fn void(seat: u32) -> SeatFacts {
 }
 
 /// A five-member committee, every seat complete, Expert 1 in the chair.
+fn comprehensive<'a>(bidders: &'a [String], criteria: &'a [Criterion]) -> SheetRules<'a> {
+    SheetRules {
+        bidders,
+        criteria,
+        method: EvaluationMethod::Comprehensive,
+    }
+}
+
 fn session(phase: Phase) -> SessionFacts {
     SessionFacts {
+        undecided_rejections: Vec::new(),
         phase,
         committee_size: 5,
         non_expert_members: 0,
@@ -552,7 +561,13 @@ fn scores(json: &str) -> BTreeMap<String, serde_json::Number> {
 }
 
 fn sheet(bidder: &str, json: &str) -> Result<ScoreSheet, (String, String)> {
-    validate_sheet(&bidders(), &criteria(), bidder, &scores(json), None)
+    validate_sheet(
+        &comprehensive(&bidders(), &criteria()),
+        bidder,
+        &scores(json),
+        None,
+        None,
+    )
 }
 
 /// The field a refused sheet names.
@@ -689,8 +704,15 @@ fn a_score_has_at_most_two_decimals() {
 #[test]
 fn a_comment_is_trimmed_dropped_when_empty_and_checked_as_text() {
     let full = scores(r#"{"technical": 1, "price": 1, "service": 1}"#);
-    let with =
-        |comment: &str| validate_sheet(&bidders(), &criteria(), "Bidder A", &full, Some(comment));
+    let with = |comment: &str| {
+        validate_sheet(
+            &comprehensive(&bidders(), &criteria()),
+            "Bidder A",
+            &full,
+            Some(comment),
+            None,
+        )
+    };
     assert_eq!(
         with("  solid method statement \n")
             .unwrap()
@@ -745,11 +767,11 @@ fn text_is_counted_in_characters_and_may_hold_newlines_and_tabs() {
 #[test]
 fn a_validated_sheet_serialises_as_the_events_carry_it() {
     let sheet = validate_sheet(
-        &bidders(),
-        &criteria(),
+        &comprehensive(&bidders(), &criteria()),
         "Bidder A",
         &scores(r#"{"technical": 50, "price": 25.5, "service": 8}"#),
         Some("ok"),
+        None,
     )
     .unwrap();
     assert_eq!(
@@ -777,6 +799,7 @@ fn totals(bidder: &str, totals: &[(u32, i64)]) -> Vec<(u32, ScoreSheet)> {
                     scores_centi: BTreeMap::from([("technical".to_owned(), *total)]),
                     total_centi: *total,
                     comment: None,
+                    evaluated_price_centi: None,
                 },
             )
         })
@@ -936,6 +959,7 @@ fn the_example_report_in_the_protocol_document_hashes_to_its_published_digest() 
                     ]),
                     total_centi: technical + price + service,
                     comment,
+                    evaluated_price_centi: None,
                 },
             ));
         }
@@ -1315,4 +1339,162 @@ fn time_is_extended_when_more_than_a_third_of_the_members_ask_and_not_at_exactly
         assert!(extension_due(fewest, members), "{members} members");
     }
     assert!(!extension_due(0, 0), "no committee, no extension");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rejected bids, the ranking and the candidates (实施条例 §51, §53)
+
+#[test]
+fn a_bid_is_rejected_by_more_than_half_of_the_active_members_and_a_tie_does_not_reject() {
+    use RejectionState::*;
+    // 5 members: 3 reject; 3 against can no longer be outvoted; 2 to 2 waits for the fifth.
+    assert_eq!(rejection_outcome(3, 0, 5), Rejected);
+    assert_eq!(rejection_outcome(2, 2, 5), Open);
+    assert_eq!(rejection_outcome(2, 3, 5), NotRejected);
+    assert_eq!(rejection_outcome(1, 0, 5), Open);
+    // 4 active members (a vacancy pending): 2 to 2 is a tie, which does not reject.
+    assert_eq!(rejection_outcome(2, 2, 4), NotRejected);
+    assert_eq!(rejection_outcome(2, 1, 4), Open);
+    assert_eq!(rejection_outcome(3, 1, 4), Rejected);
+    assert_eq!(rejection_outcome(4, 3, 7), Rejected);
+    assert_eq!(rejection_outcome(3, 4, 7), NotRejected);
+}
+
+#[test]
+fn the_summary_waits_for_every_rejection_proposal_naming_who_has_not_voted() {
+    let mut facts = session(Phase::Evaluation);
+    facts.undecided_rejections = vec![UndecidedRejection {
+        proposal: 2,
+        voted: BTreeSet::from([1, 3]),
+    }];
+    let missing = check_move(&facts, Phase::Summary).unwrap();
+    assert_eq!(missing.len(), 1, "{missing:?}");
+    assert_eq!(missing[0].code, "rejection-undecided");
+    assert!(missing[0].detail.contains("proposal 2"));
+    assert_eq!(missing[0].seats, vec![2, 4, 5]);
+}
+
+fn bid(bidder: &str, totals: &[i64], prices: &[i64]) -> BidderSummary {
+    let sheets: Vec<(u32, ScoreSheet)> = totals
+        .iter()
+        .enumerate()
+        .map(|(i, total)| {
+            (
+                i as u32 + 1,
+                ScoreSheet {
+                    bidder: bidder.to_owned(),
+                    scores_centi: BTreeMap::from([("technical".to_owned(), *total)]),
+                    total_centi: *total,
+                    comment: None,
+                    evaluated_price_centi: prices.get(i).copied(),
+                },
+            )
+        })
+        .collect();
+    summarise(&[bidder.to_owned()], &sheets, 20).remove(0)
+}
+
+fn order(ranking: &[ranking::RankedBid]) -> Vec<(&str, bool)> {
+    ranking
+        .iter()
+        .map(|r| (r.bidder.as_str(), r.tied_with_previous))
+        .collect()
+}
+
+#[test]
+fn comprehensive_scoring_ranks_by_median_total_then_by_the_sum_then_as_listed() {
+    let summary = vec![
+        bid("A", &[7000, 8000, 9000], &[]),
+        bid("B", &[8500, 8600, 8700], &[]),
+        // Median 8000 like A, higher sum: above A.
+        bid("C", &[8000, 8000, 9500], &[]),
+        // Exactly A's totals: tied, after A as listed.
+        bid("D", &[9000, 7000, 8000], &[]),
+        bid("E", &[1000, 1000, 1000], &[]),
+    ];
+    let ranking = rank_bids(EvaluationMethod::Comprehensive, &summary);
+    assert_eq!(
+        order(&ranking),
+        [
+            ("B", false),
+            ("C", false),
+            ("A", false),
+            ("D", true),
+            ("E", false)
+        ]
+    );
+    assert_eq!(
+        ranking.iter().map(|r| r.position).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5]
+    );
+    assert!(ranking.iter().all(|r| r.evaluated_price_centi.is_none()));
+    let named = candidates(&ranking);
+    assert_eq!(
+        named
+            .iter()
+            .map(|c| (c.position, c.bidder.as_str()))
+            .collect::<Vec<_>>(),
+        [(1, "B"), (2, "C"), (3, "A")]
+    );
+    assert_eq!(candidates(&ranking[..2]).len(), 2);
+}
+
+#[test]
+fn lowest_evaluated_price_ranks_by_median_price_then_by_total() {
+    let summary = vec![
+        bid("A", &[8000, 8000, 8000], &[1_000_000, 1_200_000, 990_000]),
+        bid("B", &[7000, 7000, 7000], &[900_000, 900_000, 900_000]),
+        // A's median price (1,000,000.00), a higher total: above A.
+        bid("C", &[9000, 9000, 9000], &[1_000_000, 1_000_000, 1_000_000]),
+        // C's price and totals: tied, after C as listed.
+        bid("D", &[9000, 9000, 9000], &[1_000_000, 1_000_000, 1_000_000]),
+    ];
+    assert_eq!(summary[0].median_evaluated_price_centi, Some(1_000_000));
+    let ranking = rank_bids(EvaluationMethod::LowestPrice, &summary);
+    assert_eq!(
+        order(&ranking),
+        [("B", false), ("C", false), ("D", true), ("A", false)]
+    );
+    assert_eq!(ranking[0].evaluated_price_centi, Some(900_000));
+}
+
+#[test]
+fn a_lowest_price_sheet_needs_its_evaluated_price_and_a_comprehensive_one_refuses_it() {
+    let criteria = criteria();
+    let bidders = bidders();
+    let full = scores(r#"{"technical": 50, "price": 25, "service": 8}"#);
+    let lowest = SheetRules {
+        bidders: &bidders,
+        criteria: &criteria,
+        method: EvaluationMethod::LowestPrice,
+    };
+    let price = |text: &str| serde_json::from_str::<serde_json::Number>(text).unwrap();
+    let sheet =
+        validate_sheet(&lowest, "Bidder A", &full, None, Some(&price("1234567.89"))).unwrap();
+    assert_eq!(sheet.evaluated_price_centi, Some(123_456_789));
+    assert_eq!(
+        serde_json::to_value(&sheet).unwrap()["evaluated_price_centi"],
+        123_456_789
+    );
+    for (price, why) in [
+        (None, "needs"),
+        (Some(price("0")), "above 0"),
+        (Some(price("1.234")), "two decimals"),
+        (Some(price("-5")), "above 0"),
+        (Some(price("1000000000000.01")), "at most"),
+    ] {
+        let (field, problem) =
+            validate_sheet(&lowest, "Bidder A", &full, None, price.as_ref()).unwrap_err();
+        assert_eq!(field, "evaluated_price");
+        assert!(problem.contains(why), "{problem}");
+    }
+    let (field, _) = validate_sheet(
+        &comprehensive(&bidders, &criteria),
+        "Bidder A",
+        &full,
+        None,
+        Some(&price("10")),
+    )
+    .unwrap_err();
+    assert_eq!(field, "evaluated_price");
 }

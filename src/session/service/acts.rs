@@ -261,6 +261,7 @@ impl SessionService {
         bidder: &str,
         scores: &BTreeMap<String, serde_json::Number>,
         comment: Option<&str>,
+        evaluated_price: Option<&serde_json::Number>,
     ) -> Result<Outcome, SessionError> {
         if loaded.phase != Phase::Evaluation {
             return Err(wrong_phase(
@@ -274,9 +275,24 @@ impl SessionService {
                 "declare (no conflict of interest) before scoring".into(),
             ));
         }
-        let sheet =
-            rules::validate_sheet(&loaded.bidders, &loaded.criteria, bidder, scores, comment)
-                .map_err(|(f, p)| invalid(f, p))?;
+        let sheet = rules::validate_sheet(
+            &rules::SheetRules {
+                bidders: &loaded.bidders,
+                criteria: &loaded.criteria,
+                method: loaded.row.method,
+            },
+            bidder,
+            scores,
+            comment,
+            evaluated_price,
+        )
+        .map_err(|(f, p)| invalid(f, p))?;
+        if loaded.rejected(&sheet.bidder) {
+            return Err(SessionError::Conflict(format!(
+                "the committee has rejected {}'s bid; it is out of the scoring",
+                sheet.bidder
+            )));
+        }
         let sheet_json = serde_json::to_string(&sheet).map_err(corrupt)?;
         writer
             .tx

@@ -17,7 +17,8 @@ use crate::draw::service::committee_complete;
 use crate::session::events::{Audience, SessionEvent, VenueSeats};
 use crate::session::rules::{self, Criterion, Phase};
 use crate::session::{
-    Assignment, NewSession, SessionError, SessionMode, SessionRole, SessionView, corrupt, invalid,
+    Assignment, EvaluationMethod, NewSession, SessionError, SessionMode, SessionRole, SessionView,
+    corrupt, invalid,
 };
 use crate::store::sessions::{SessionRow, VenueRow};
 use crate::store::{StoreError, Tx};
@@ -162,6 +163,7 @@ impl SessionService {
             created_at: now,
             closed_at: None,
             signing_deadline: None,
+            method: request.method.unwrap_or(EvaluationMethod::Comprehensive),
         };
         tx.insert_session(&row).await?;
         tx.insert_session_venues(&id, &venues).await?;
@@ -242,7 +244,8 @@ impl SessionService {
             .data("bidders", &bidders)
             .data("criteria", &criteria)
             .data("deviation_percent", deviation_percent)
-            .data("assignment", assignment.as_str());
+            .data("assignment", assignment.as_str())
+            .data("method", row.method.as_str());
         if let Some(commitment) = &commitment {
             entry = entry.data("assignment_commitment", hex::encode(commitment));
         }

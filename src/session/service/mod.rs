@@ -7,6 +7,7 @@ mod acts;
 mod create;
 mod phases;
 mod ratings;
+mod rejections;
 mod seats;
 
 use std::collections::{BTreeMap, HashMap};
@@ -32,7 +33,9 @@ use crate::deps::Deps;
 use crate::draw::service::{DrawService, PendingReplacement};
 use crate::draw::{CandidateState, VacancyReason};
 use crate::notify::invitations::expert_tag;
-use crate::store::sessions::{ExtensionRow, SeatRow, SessionRow, VenueRow};
+use crate::store::sessions::{
+    ExtensionRow, RejectionRow, RejectionVoteRow, SeatRow, SessionRow, VenueRow,
+};
 use crate::store::{Store, Tx};
 
 /// Seats a venue may have.
@@ -88,6 +91,9 @@ struct Loaded {
     extensions: Vec<ExtensionRow>,
     /// Seats that declared the time insufficient toward the next extension.
     time_declared: Vec<i32>,
+    /// Proposals to reject a bid (实施条例 §51), and every vote cast on them.
+    rejections: Vec<RejectionRow>,
+    rejection_votes: Vec<RejectionVoteRow>,
 }
 
 impl Loaded {
@@ -104,6 +110,39 @@ impl Loaded {
     /// The extension the next declarations count toward (1 = the first).
     fn time_round(&self) -> i32 {
         self.extensions.len() as i32 + 1
+    }
+
+    /// Bidders the committee has rejected: out of the scoring, the summary and the ranking.
+    fn rejected(&self, bidder: &str) -> bool {
+        self.rejections
+            .iter()
+            .any(|r| r.bidder == bidder && r.state == super::RejectionState::Rejected)
+    }
+
+    /// The bidders that are scored: every bidder but the rejected ones, in the listed order.
+    fn scored_bidders(&self) -> Vec<String> {
+        self.bidders
+            .iter()
+            .filter(|bidder| !self.rejected(bidder))
+            .cloned()
+            .collect()
+    }
+
+    /// The open proposals, each with the active seats that have voted on it.
+    fn undecided_rejections(&self) -> Vec<rules::UndecidedRejection> {
+        self.rejections
+            .iter()
+            .filter(|r| r.state == super::RejectionState::Open)
+            .map(|r| rules::UndecidedRejection {
+                proposal: r.number as u32,
+                voted: self
+                    .rejection_votes
+                    .iter()
+                    .filter(|v| v.number == r.number)
+                    .map(|v| v.seat as u32)
+                    .collect(),
+            })
+            .collect()
     }
 
     fn seat(&self, seat: u32) -> Option<&SeatRow> {
@@ -152,7 +191,8 @@ impl Loaded {
                 })
                 .collect(),
             chair: self.row.chair_seat.map(|c| c as u32),
-            bidders: self.bidders.clone(),
+            bidders: self.scored_bidders(),
+            undecided_rejections: self.undecided_rejections(),
             assignment_needs_entropy: false,
             signing_deadline_passed: false,
             venues_without_consent: Vec::new(),
@@ -329,6 +369,7 @@ impl SessionService {
             bidders: loaded.bidders.clone(),
             criteria: loaded.criteria.clone(),
             deviation_percent: loaded.row.deviation_percent as u32,
+            method: loaded.row.method,
             report_sha256: loaded.row.report_sha256.as_ref().map(hex::encode),
             ends_at: to_rfc3339(loaded.ends_at()),
             extensions: loaded.extensions.len() as u32,
@@ -519,6 +560,7 @@ impl SessionService {
                     bidder,
                     scores,
                     comment,
+                    evaluated_price,
                 },
                 SessionRole::Expert(seat),
             ) => {
@@ -530,8 +572,24 @@ impl SessionService {
                     &bidder,
                     &scores,
                     comment.as_deref(),
+                    evaluated_price.as_ref(),
                 )
                 .await
+            }
+            (
+                Request::ProposeRejection {
+                    bidder,
+                    ground,
+                    reasons,
+                },
+                SessionRole::Expert(seat),
+            ) => {
+                self.propose_rejection(writer, loaded, member, seat, &bidder, &ground, &reasons)
+                    .await
+            }
+            (Request::VoteRejection { proposal, reject }, SessionRole::Expert(seat)) => {
+                self.vote_rejection(writer, loaded, member, seat, proposal, reject)
+                    .await
             }
             (Request::RequestClarification { bidder, question }, SessionRole::Expert(seat)) => {
                 self.request_clarification(writer, loaded, member, seat, &bidder, &question)
@@ -693,7 +751,11 @@ async fn load(tx: &mut Tx, session_id: &str) -> Result<Loaded, SessionError> {
     let time_declared = tx
         .time_declarations(session_id, extensions.len() as i32 + 1)
         .await?;
+    let rejections = tx.session_rejections(session_id).await?;
+    let rejection_votes = tx.session_rejection_votes(session_id).await?;
     Ok(Loaded {
+        rejections,
+        rejection_votes,
         scheduled_end,
         extensions,
         time_declared,

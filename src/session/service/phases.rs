@@ -13,7 +13,11 @@ use crate::session::rules::{self, Phase, ScoreSheet};
 use crate::session::{
     Assignment, Member, SeatState, SessionError, SessionMode, SignatureKind, corrupt, seat_label,
 };
-use crate::store::sessions::SeatAct;
+use crate::store::sessions::{ClarificationListRow, SeatAct};
+
+/// The report's format: v2 adds the committee, rejected bids, ranking, candidates,
+/// clarifications and extensions to v1 (docs/PROTOCOL.md §10).
+const REPORT_FORMAT: &str = "sealdraw-session-report-v2";
 use crate::venue::{BookingState, Holder, bookings};
 
 impl SessionService {
@@ -66,7 +70,8 @@ impl SessionService {
                     .await?;
             }
             Phase::Signing => {
-                let report = self.report(loaded, false);
+                let clarifications = writer.tx.session_clarifications(&loaded.row.id).await?;
+                let report = self.report(loaded, &clarifications, false);
                 let bytes = crate::audit::entry::canonical_json(&report).map_err(corrupt)?;
                 let digest = rules::report_digest(&bytes);
                 let text = String::from_utf8(bytes).map_err(corrupt)?;
@@ -96,7 +101,8 @@ impl SessionService {
             }
             Phase::Closed => {
                 self.deem_agreement(writer, loaded).await?;
-                let report = self.report(loaded, true);
+                let clarifications = writer.tx.session_clarifications(&loaded.row.id).await?;
+                let report = self.report(loaded, &clarifications, true);
                 let bytes = crate::audit::entry::canonical_json(&report).map_err(corrupt)?;
                 let digest = rules::report_digest(&bytes);
                 let text = String::from_utf8(bytes).map_err(corrupt)?;
@@ -329,16 +335,24 @@ impl SessionService {
             })
             .flat_map(|(seat, sheets)| sheets.iter().map(move |s| (*seat as u32, s.clone())))
             .collect();
+        // A rejected bid is out of the scoring: its sheets stay on record but not here.
         rules::summarise(
-            &loaded.bidders,
+            &loaded.scored_bidders(),
             &sheets,
             loaded.row.deviation_percent as u32,
         )
     }
 
-    /// The evaluation report: committee, chair, every live sheet with the summary, void seats;
-    /// with `signed`, every member's signature or dissent and the draft it signed.
-    pub(super) fn report(&self, loaded: &Loaded, signed: bool) -> Value {
+    /// The evaluation report (docs/PROTOCOL.md §10): the committee, every seat, the rejected
+    /// bids and the proposals that failed with each member's vote, the summary of the bids
+    /// still scored, their ranking and the recommended candidates, the clarifications and the
+    /// extensions; with `signed`, every member's signature or dissent and the draft it signed.
+    pub(super) fn report(
+        &self,
+        loaded: &Loaded,
+        clarifications: &[ClarificationListRow],
+        signed: bool,
+    ) -> Value {
         let seats: Vec<Value> = loaded
             .seats
             .iter()
@@ -362,18 +376,92 @@ impl SessionService {
                 seat
             })
             .collect();
+        // Seat labels only: the report goes to the center too, and experts stay anonymous.
+        let committee: Vec<Value> = loaded
+            .active_seats()
+            .map(|s| {
+                json!({
+                    "seat": s.seat,
+                    "label": seat_label(s.seat as u32),
+                    "role": "expert",
+                    "chair": loaded.row.chair_seat == Some(s.seat),
+                })
+            })
+            .collect();
+        let rejections: Vec<Value> = loaded
+            .rejections
+            .iter()
+            .map(|r| {
+                let votes: Vec<Value> = loaded
+                    .rejection_votes
+                    .iter()
+                    .filter(|v| v.number == r.number)
+                    .map(|v| json!({"seat": v.seat, "reject": v.reject}))
+                    .collect();
+                json!({
+                    "proposal": r.number,
+                    "bidder": r.bidder,
+                    "ground": r.ground,
+                    "ground_item": r.ground.item(),
+                    "ground_text": r.ground.wording(),
+                    "reasons": r.reasons,
+                    "proposed_by": r.proposer_seat,
+                    "state": r.state,
+                    "votes": votes,
+                    "votes_for": r.votes_for,
+                    "votes_against": r.votes_against,
+                    "members": r.members,
+                })
+            })
+            .collect();
+        let summary = self.summary(loaded);
+        let ranking = rules::rank_bids(loaded.row.method, &summary);
+        let candidates = rules::candidates(&ranking);
+        let clarifications: Vec<Value> = clarifications
+            .iter()
+            .map(|c| {
+                json!({
+                    "number": c.number,
+                    "seat": c.seat,
+                    "bidder": c.bidder,
+                    "question": c.question,
+                    "state": c.state,
+                })
+            })
+            .collect();
+        let extensions: Vec<Value> = loaded
+            .extensions
+            .iter()
+            .map(|e| {
+                json!({
+                    "number": e.number,
+                    "minutes": e.minutes,
+                    "declared": e.declared,
+                    "members": e.members,
+                    "extended_at": to_rfc3339(e.extended_at),
+                })
+            })
+            .collect();
         let mut report = json!({
-            "format": "sealdraw-session-report-v1",
+            "format": REPORT_FORMAT,
             "session_id": loaded.row.id,
             "draw_id": loaded.row.draw_id,
             "mode": loaded.row.mode,
+            "method": loaded.row.method,
             "venues": loaded.venues.iter().filter(|v| v.seats > 0).map(|v| json!({"venue": v.venue, "name": v.name})).collect::<Vec<_>>(),
             "chair": loaded.row.chair_seat,
+            "committee": committee,
             "bidders": loaded.bidders,
             "criteria": loaded.criteria,
             "deviation_percent": loaded.row.deviation_percent,
             "seats": seats,
-            "summary": self.summary(loaded),
+            "rejections": rejections,
+            "summary": summary,
+            "ranking": ranking,
+            "candidates": candidates,
+            "clarifications": clarifications,
+            "extensions": extensions,
+            "ends_at": to_rfc3339(loaded.ends_at()),
         });
         if signed {
             report["draft_sha256"] = json!(loaded.row.report_sha256.as_ref().map(hex::encode));

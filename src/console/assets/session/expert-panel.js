@@ -7,6 +7,12 @@
 import { h, field, errorSlot, action, toast, markInvalid, confirmAct } from '../dom.js';
 import { t, formatTime } from '../i18n.js';
 import { seatLabel, points } from './labels.js';
+import { rejectedBidders } from './state.js';
+import { reportDocument } from './report-view.js';
+
+/** 实施条例 §51's grounds, in the statute's order (docs/PROTOCOL.md §3.2). */
+export const REJECTION_GROUNDS = ['unsigned_unsealed', 'no_joint_agreement', 'not_qualified', 'multiple_bids',
+  'price_out_of_bounds', 'not_responsive', 'unlawful_conduct'];
 
 export function expertPanel(room) {
   const { state } = room;
@@ -28,7 +34,7 @@ export function expertPanel(room) {
   parts.push(h('p', { class: 'ok' }, t('session.declare.done')));
   if (state.phase === 'recusal') parts.push(h('p', { class: 'muted' }, t('session.wait.generic')));
   if (state.phase === 'chair_election' || state.phase === 'evaluation') parts.push(votePanel(room, me));
-  if (state.phase === 'evaluation') parts.push(sheetsPanel(room), clarifyPanel(room));
+  if (state.phase === 'evaluation') parts.push(rejectionPanel(room), sheetsPanel(room), clarifyPanel(room));
   if (state.phase === 'summary') parts.push(h('p', { class: 'muted' }, t('session.wait.summary')));
   if (state.phase === 'signing') parts.push(signPanel(room, me));
   return parts;
@@ -134,11 +140,70 @@ function votePanel(room, me) {
     slot.node);
 }
 
+// 实施条例 §51: propose rejecting a bid on one of the statute's grounds with written reasons
+// (the proposal is the proposer's vote), and vote on the others' open proposals.
+function rejectionPanel(room) {
+  const { state } = room;
+  const rejected = rejectedBidders(state);
+  const open = [...state.rejections.values()].filter((r) => r.state === 'open').sort((a, b) => a.proposal - b.proposal);
+  const votes = open.map((r) => {
+    const slot = errorSlot();
+    const mine = r.votes?.get(state.mySeat);
+    return h('li', { id: `vote-rejection-${r.proposal}` },
+      t('session.rej.line', { n: r.proposal, bidder: r.bidder, ground: t(`session.ground.${r.ground}`), label: seatLabel(r.seat) }), ' ',
+      h('span', { class: 'reasons' }, r.reasons), ' ',
+      mine === undefined
+        ? h('span', { class: 'buttons' },
+          action(t('session.rej.vote_yes'), async () => { await room.send('vote_rejection', { proposal: r.proposal, reject: true }); },
+            { slot, id: `rejection-${r.proposal}-yes`, kind: 'danger' }),
+          action(t('session.rej.vote_no'), async () => { await room.send('vote_rejection', { proposal: r.proposal, reject: false }); },
+            { slot, id: `rejection-${r.proposal}-no`, kind: 'secondary' }))
+        : h('span', { class: 'ok' }, t('session.rej.voted', { vote: mine ? t('session.rej.yes') : t('session.rej.no') })),
+      slot.node);
+  });
+  const slot = errorSlot();
+  const candidates = state.view.bidders.filter((b) => !rejected.has(b) && !open.some((r) => r.bidder === b));
+  const bidder = h('select', { id: 'reject-bidder' }, candidates.map((b) => h('option', { value: b }, b)));
+  const ground = h('select', { id: 'reject-ground' },
+    h('option', { value: '' }, t('session.rej.choose_ground')),
+    REJECTION_GROUNDS.map((g, i) => h('option', { value: g }, `（${i + 1}）${t(`session.ground.${g}`)}`)));
+  const reasons = h('textarea', { id: 'reject-reasons', rows: 2, maxlength: 2000 });
+  return h('details', { class: 'panel', id: 'reject-panel', open: open.length > 0 ? true : null },
+    h('summary', {}, t('session.rej.heading')),
+    votes.length ? h('ul', { class: 'plain', id: 'open-rejections' }, votes) : null,
+    candidates.length ? [
+      field(t('session.rej.bidder'), bidder),
+      field(t('session.rej.ground'), ground),
+      field(t('session.rej.reasons'), reasons),
+      action(t('session.rej.submit'), async () => {
+        const text = reasons.value.trim();
+        const length = Array.from(text).length;
+        markInvalid(ground, ground.value ? null : t('session.rej.choose_ground'));
+        markInvalid(reasons, length >= 10 && length <= 2000 ? null : t('session.rej.reasons_short'));
+        if (!ground.value || length < 10 || length > 2000) return;
+        try {
+          await room.send('propose_rejection', { bidder: bidder.value, ground: ground.value, reasons: text });
+        } catch (error) {
+          if (error.field === 'reasons') markInvalid(reasons, error.detail);
+          if (error.field === 'ground') markInvalid(ground, error.detail);
+          throw error;
+        }
+        reasons.value = '';
+        toast(t('session.rej.sent'));
+      }, { slot, id: 'reject-submit', kind: 'danger' }),
+    ] : null,
+    slot.node);
+}
+
 function sheetsPanel(room) {
   const { bidders, criteria } = room.state.view;
+  const lowest = room.state.view.method === 'lowest_price';
+  const rejected = rejectedBidders(room.state);
   return h('div', { class: 'panel' },
     h('h3', {}, t('session.score.heading')),
     bidders.map((bidder, b) => {
+      // A rejected bid is out of the scoring (its index stays, so the ids do not move).
+      if (rejected.has(bidder)) return h('p', { class: 'muted', id: `sheet-${b}`, 'data-rejected': 'true' }, t('session.score.rejected', { bidder }));
       const recorded = room.state.mySheets.get(bidder);
       const slot = errorSlot();
       const inputs = criteria.map((criterion, c) => h('input', {
@@ -146,9 +211,14 @@ function sheetsPanel(room) {
         value: recorded ? points(recorded.scores_centi?.[criterion.name] ?? 0) : '',
       }));
       const comment = h('textarea', { id: `comment-${b}`, rows: 2, maxlength: 2000, value: recorded?.comment || '' });
+      const price = lowest ? h('input', {
+        id: `price-${b}`, inputmode: 'decimal', autocomplete: 'off', class: 'score',
+        value: recorded?.evaluated_price_centi != null ? points(recorded.evaluated_price_centi) : '',
+      }) : null;
       return h('fieldset', { class: 'sheet', id: `sheet-${b}` },
         h('legend', {}, bidder),
         h('div', { class: 'inline' }, criteria.map((criterion, c) => field(t('session.score.range', { name: criterion.name, max: criterion.max_points }), inputs[c]))),
+        price ? field(t('session.score.price'), price) : null,
         field(t('session.score.comment'), comment),
         h('div', { class: 'buttons' },
           action(t(recorded ? 'session.score.resubmit' : 'session.score.submit', { bidder }), async () => {
@@ -163,12 +233,18 @@ function sheetsPanel(room) {
             const text = comment.value.trim();
             const tooLong = Array.from(text).length > 2000;
             markInvalid(comment, tooLong ? t('session.score.comment_long') : null);
+            const priceValue = price ? parsePrice(price.value) : null;
+            if (price) {
+              markInvalid(price, priceValue === null ? t('session.score.price_invalid') : null);
+              if (priceValue === null) valid = false;
+            }
             if (!valid || tooLong) {
               slot.show({ title: t('common.error'), detail: t('session.score.fix') });
               return;
             }
             const request = { bidder, scores };
             if (text) request.comment = text;
+            if (price) request.evaluated_price = priceValue;
             try {
               await room.send('submit_sheet', request);
             } catch (error) {
@@ -176,6 +252,7 @@ function sheetsPanel(room) {
               const index = at ? criteria.findIndex((c) => c.name === at[1]) : -1;
               if (index >= 0) markInvalid(inputs[index], error.detail);
               if (error.field === 'comment') markInvalid(comment, error.detail);
+              if (price && error.field === 'evaluated_price') markInvalid(price, error.detail);
               throw error;
             }
             toast(t('session.score.sent'));
@@ -184,6 +261,14 @@ function sheetsPanel(room) {
             recorded ? t('session.score.recorded', { total: points(recorded.total_centi) }) : t('session.score.not_yet'))),
         slot.node);
     }));
+}
+
+/** An evaluated price in yuan: above 0, at most two decimals, else null. */
+function parsePrice(text) {
+  const value = String(text).trim().replace(/[,，]/g, '');
+  if (!/^[0-9]{1,13}(\.[0-9]{1,2})?$/.test(value)) return null;
+  const number = Number(value);
+  return number > 0 ? number : null;
 }
 
 /** A score as the protocol takes it: 0 to max with at most two decimals, else null. */
@@ -215,9 +300,12 @@ function clarifyPanel(room) {
 
 function signPanel(room, me) {
   const { report } = room.state;
+  // What a member signs is the report itself, drawn here from the very text whose digest this
+  // browser checks: never a bare hash.
+  const readable = report && report.verified !== false ? reportDocument(report.report, { sha: report.sha }) : null;
   if (me.signed) {
-    return h('p', { class: 'ok', id: 'my-signature', 'data-signature': me.signed },
-      me.signed === 'dissent' ? t('session.sign.done.dissent', { reasons: me.reasons || '' }) : t(`session.sign.done.${me.signed}`));
+    return [h('p', { class: 'ok', id: 'my-signature', 'data-signature': me.signed },
+      me.signed === 'dissent' ? t('session.sign.done.dissent', { reasons: me.reasons || '' }) : t(`session.sign.done.${me.signed}`)), readable];
   }
   if (!report) return h('p', { class: 'muted' }, t('session.report.checking'));
   const slot = errorSlot();
@@ -262,6 +350,7 @@ function signPanel(room, me) {
     h('p', {}, t('session.report.sha'), ': ', h('code', {}, sha)),
     report.signingDeadline ? h('p', { class: 'hint', id: 'signing-deadline' }, t('session.sign.deadline', { at: formatTime(report.signingDeadline) })) : null,
     h('p', { class: verified ? 'ok' : 'error' }, verified ? t('session.report.verified') : t('session.report.mismatch')),
+    readable,
     h('div', { class: 'buttons' }, sign),
     h('fieldset', { class: 'decline' },
       h('legend', {}, t('session.sign.dissent_heading')),

@@ -12,10 +12,13 @@
 //   room:      #connection-state (data-state connecting|connected|reconnecting|disconnected),
 //              #phase (data-phase), #own-seat, #chair, #committee (rows #seat-N, data-connected
 //              for staff), #event-log (li[data-seq]), #warnings, #summary, #report-sha256,
-//              #report-verified (data-verified true|false), #clarifications
+//              #report-verified (data-verified true|false), #clarifications, #rejections
+//              (li #rejection-K, data-state), #report-document (report-view.js)
 //   expert:    #join-code, #check-in, #declare-none, #declare-conflict-confirm, #declare-conflict,
 //              #vote-seat, #vote-submit, #score-B-C, #comment-B, #sheet-submit-B, #sheet-status-B,
-//              #clarify-bidder, #clarify-question, #clarify-submit, #sign-report,
+//              #clarify-bidder, #clarify-question, #clarify-submit, #reject-panel,
+//              #reject-bidder, #reject-ground, #reject-reasons, #reject-submit,
+//              #rejection-K-yes, #rejection-K-no (K = proposal), #price-B, #sign-report,
 //              #dissent-reasons, #dissent-submit, #my-signature
 //   host:      #next-phase (data-to), #advance-problems, #replace-seat, #replace-reason,
 //              #replace-confirm, #replace-submit, #contribute-entropy, #venue-consents
@@ -204,7 +207,8 @@ export class Room {
         h('div', {},
           h('section', { class: 'card' }, h('h2', {}, t('session.committee')),
             region('committee', () => shared.committeeKey(this.state), () => shared.committee(this.state))),
-          region('clarifications', () => [this.state.role, this.state.phase, [...this.state.clarifications.values()]], () => shared.clarifications(this.state, this.decider())))),
+          region('clarifications', () => [this.state.role, this.state.phase, [...this.state.clarifications.values()]], () => shared.clarifications(this.state, this.decider())),
+          region('rejections', () => [...this.state.rejections.values()].map((r) => [r.proposal, r.state, [...(r.votes || new Map()).entries()]]), () => shared.rejections(this.state)))),
       region('summary', () => [this.state.summary ? this.state.summary.length : null, this.state.phase], () => shared.summary(this.state)),
       region('report', () => [this.state.report?.sha, this.state.report?.verified, this.state.closed?.report_sha256], () => shared.report(this.state)),
       h('section', { class: 'card' }, h('h2', { id: 'log-heading' }, t('session.log')),
@@ -241,6 +245,7 @@ export class Room {
       me ? [me.checkedIn, me.declared, me.voted, me.signed, me.state] : null,
       [...s.mySheets.values()].map((sheet) => [sheet.bidder, sheet.total_centi]),
       [...s.seats.values()].map((seat) => [seat.seat, seat.state, seat.confirmed]),
+      [...s.rejections.values()].map((r) => [r.proposal, r.state, r.votes?.get(s.mySeat)]),
       s.report?.sha, s.report?.verified, s.advanceProblem?.detail, this.connection.ended !== null];
   }
 

@@ -8,6 +8,7 @@ import { h, errorSlot, action, toast, randomHex } from '../dom.js';
 import { t, formatTime } from '../i18n.js';
 import { atOrAfter, STAFF } from './state.js';
 import { seatLabel, points, whoLabel, describeEvent } from './labels.js';
+import { reportDocument } from './report-view.js';
 
 const isStaff = (state) => STAFF.includes(state.role);
 
@@ -85,6 +86,23 @@ export function clarifications(state, decide) {
     })));
 }
 
+/** Proposals to reject a bid (实施条例 §51), their votes and the committee's decisions. */
+export function rejections(state) {
+  const list = [...state.rejections.values()].sort((a, b) => a.proposal - b.proposal);
+  if (!list.length) return null;
+  return h('section', { class: 'card', id: 'rejections' },
+    h('h2', {}, t('session.rej.list_heading')),
+    h('ul', { class: 'plain' }, list.map((r) => h('li', { id: `rejection-${r.proposal}`, 'data-state': r.state, 'data-bidder': r.bidder },
+      h('span', { class: `badge ${r.state === 'rejected' ? 'bad' : r.state === 'open' ? 'warn' : 'good'}` }, t(`session.rej.${r.state}`)), ' ',
+      t('session.rej.line', { n: r.proposal, bidder: r.bidder, ground: t(`session.ground.${r.ground}`), label: seatLabel(r.seat) }), ' ',
+      h('span', { class: 'reasons' }, r.reasons || ''), ' ',
+      h('span', { class: 'muted' }, t('session.rej.tally', {
+        for: [...(r.votes || new Map()).values()].filter(Boolean).length,
+        against: [...(r.votes || new Map()).values()].filter((v) => !v).length,
+        members: r.members || '?',
+      }))))));
+}
+
 export function warnings(state) {
   if (!state.warnings.length) return null;
   return h('div', { class: 'warning', id: 'warnings', role: 'region', 'aria-label': t('session.warnings') },
@@ -125,6 +143,9 @@ export function report(state) {
       id: 'report-verified', 'data-verified': verified === null ? null : String(verified),
       class: verified === null ? 'muted' : verified ? 'ok' : 'error',
     }, verified === null ? t('session.report.checking') : verified ? t('session.report.verified') : t('session.report.mismatch')));
+    // Members read it on their signing screen; staff here. Only a report that matched its
+    // digest in this browser is drawn.
+    if (isStaff(state) && verified) parts.push(reportDocument(state.report.report, { sha: state.report.sha }));
   }
   if (state.closed) {
     parts.push(h('dl', { class: 'facts' },

@@ -42,6 +42,7 @@ export function initialState(view) {
     report: null, // { sha, report, verified: null until checked here, then true | false }
     closed: null,
     clarifications: new Map(), // number → clarification
+    rejections: new Map(), // proposal → { proposal, bidder, ground, reasons, seat, state, votes: Map seat → reject, votesFor, votesAgainst, members }
     warnings: [],
     myVote: null,
     vacated: false,
@@ -134,6 +135,14 @@ const EVENTS = {
     : state),
   clarification_requested: (state, data) => ({ ...state, clarifications: new Map(state.clarifications).set(data.number, { ...data, state: 'pending' }) }),
   clarification_decided: (state, data) => ({ ...state, clarifications: new Map(state.clarifications).set(data.number, { ...data }) }),
+  // 实施条例 §51: proposals to reject a bid, every member's vote, and the committee's decision.
+  rejection_proposed: (state, data) => withRejection(state, data.proposal, (known) => ({
+    bidder: data.bidder, ground: data.ground, reasons: data.reasons, seat: data.seat, members: data.members, state: known.state || 'open',
+  })),
+  rejection_voted: (state, data) => withRejection(state, data.proposal, (known) => ({ votes: new Map(known.votes).set(data.seat, data.reject) })),
+  rejection_decided: (state, data) => withRejection(state, data.proposal, () => ({
+    bidder: data.bidder, ground: data.ground, state: data.state, votesFor: data.votes_for, votesAgainst: data.votes_against, members: data.members,
+  })),
   warning: (state, data, event) => ({ ...state, warnings: [...state.warnings, { seq: event.seq, at: event.at, text: data.text }] }),
   sheets_revealed: (state, data) => ({ ...state, summary: data.bidders || [] }),
   report_ready: (state, data) => ({
@@ -196,6 +205,17 @@ function withSeat(state, n, change) {
   const seat = state.seats.get(n) || seatFrom({ seat: n, label: `Expert ${n}`, venue: null, state: 'active', confirmed: true });
   const fields = typeof change === 'function' ? change(seat) : change;
   return { ...state, seats: new Map(state.seats).set(n, { ...seat, ...fields }) };
+}
+
+/** `state` with rejection proposal `n` changed by `change(proposal)`, which gives the new fields. */
+function withRejection(state, n, change) {
+  const known = state.rejections.get(n) || { proposal: n, state: 'open', votes: new Map() };
+  return { ...state, rejections: new Map(state.rejections).set(n, { ...known, ...change(known) }) };
+}
+
+/** The bidders the committee has rejected: out of the scoring. */
+export function rejectedBidders(state) {
+  return new Set([...state.rejections.values()].filter((r) => r.state === 'rejected').map((r) => r.bidder));
 }
 
 function withoutSignatures(state) {
