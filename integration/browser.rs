@@ -29,6 +29,10 @@ use tempfile::TempDir;
 
 use crate::helpers::{PASSWORD, TestAccount, TestApp};
 
+/// The laptop the console is designed for, and the phone an expert may use instead.
+const LAPTOP: (u32, u32) = (1366, 768);
+const PHONE: (u32, u32) = (390, 844);
+
 /// How long a helper waits for the page before it fails the test.
 pub const TIMEOUT: Duration = Duration::from_secs(15);
 const POLL: Duration = Duration::from_millis(100);
@@ -53,9 +57,29 @@ impl Browser {
         .await
     }
 
+    /// A fresh Chromium (empty profile) on `app` with a phone's window, 390×844 pixels: the
+    /// screens experts use on their phones are tested at that size, and every screenshot it takes
+    /// also checks that controls are large enough to touch.
+    pub async fn phone(app: &TestApp) -> Browser {
+        Browser::trusting_phone(
+            &app.certs.server_cert(),
+            format!("https://127.0.0.1:{}", app.port),
+        )
+        .await
+    }
+
     /// A fresh Chromium that accepts only the certificate in `cert_pem`, with relative URLs on
     /// `base`.
     pub async fn trusting(cert_pem: &Path, base: String) -> Browser {
+        Browser::chromium(cert_pem, base, LAPTOP).await
+    }
+
+    /// [`Browser::phone`] with the certificate and base of [`Browser::trusting`].
+    pub async fn trusting_phone(cert_pem: &Path, base: String) -> Browser {
+        Browser::chromium(cert_pem, base, PHONE).await
+    }
+
+    async fn chromium(cert_pem: &Path, base: String, (width, height): (u32, u32)) -> Browser {
         let driver = Driver::start(Engine::Chromium).await;
         let profile = tempfile::tempdir().unwrap();
         let args = [
@@ -63,7 +87,7 @@ impl Browser {
             "--no-sandbox".to_owned(),
             "--disable-gpu".to_owned(),
             "--disable-background-networking".to_owned(),
-            "--window-size=1366,768".to_owned(),
+            format!("--window-size={width},{height}"),
             format!("--user-data-dir={}", profile.path().display()),
             // Accepts a chain holding this key despite the unknown CA, and nothing else: unlike
             // --ignore-certificate-errors, a different certificate is still refused.
@@ -72,9 +96,17 @@ impl Browser {
                 spki_sha256(cert_pem)
             ),
         ];
+        let mut options = json!({"args": args});
+        if (width, height) == PHONE {
+            // Headless Chromium keeps a window at least 500 pixels wide: a phone's 390 is
+            // emulated (its viewport, device-width and touch), as the browser's device mode does.
+            options["mobileEmulation"] = json!({
+                "deviceMetrics": {"width": width, "height": height, "pixelRatio": 1.0, "touch": true, "mobile": true},
+            });
+        }
         let capabilities = serde_json::from_value(json!({
             "browserName": "chrome",
-            "goog:chromeOptions": {"args": args},
+            "goog:chromeOptions": options,
             "goog:loggingPrefs": {"browser": "ALL"},
         }))
         .unwrap();
@@ -209,6 +241,15 @@ impl Browser {
         .await
     }
 
+    /// Waits until nothing that `css` selects is in the page (a dialog closed, say).
+    pub async fn wait_for_gone(&self, css: &str) {
+        self.until(&format!("`{css}` to be gone"), async || {
+            let found = self.client.find_all(Locator::Css(css)).await?;
+            Ok(found.is_empty().then_some(()))
+        })
+        .await
+    }
+
     /// The visible text of the first element that `css` selects and whose text contains
     /// `needle` (e.g. one of several `[role="alert"]`).
     pub async fn wait_for_text(&self, css: &str, needle: &str) -> String {
@@ -243,8 +284,9 @@ impl Browser {
     /// What a screen reader and a keyboard need from every screen the tests photograph: each
     /// form control has a name (a label, `aria-label` or `aria-labelledby`), each button and
     /// link has text, each image an `alt`, ids are unique (labels and `aria-*` point at them),
-    /// and the document says its language; and at the window's width (1366 pixels) nothing
-    /// scrolls sideways.
+    /// and the document says its language; and at the window's width (1366 pixels, or a phone's
+    /// 390) nothing scrolls sideways. On a phone, every visible control is also at least 44
+    /// pixels high and wide (a checkbox through its label), the smallest target a finger hits.
     pub async fn assert_accessible(&self, screen: &str) {
         let problems = self.execute(ACCESSIBILITY_CHECK).await;
         let problems: Vec<&str> = problems
@@ -748,8 +790,32 @@ for (const attribute of ['aria-describedby', 'aria-labelledby', 'aria-errormessa
   }
 }
 if (!document.documentElement.lang) problems.push('the document has no lang');
-// 1366 pixels wide is the laptop the console is made for: nothing may need sideways scrolling.
+// At the window's width (the 1366-pixel laptop, or a phone) nothing may need sideways scrolling.
 const root = document.documentElement;
-if (root.scrollWidth > root.clientWidth + 1) problems.push(`the page scrolls sideways: ${root.scrollWidth}px in ${root.clientWidth}px`);
+if (root.scrollWidth > root.clientWidth + 1) {
+  // Name the innermost elements that stick out, so a failure says what to fix.
+  const out = [...document.body.querySelectorAll('*')]
+    .filter((el) => el.getBoundingClientRect().right > root.clientWidth + 1 && ![...el.children].some((c) => c.getBoundingClientRect().right > root.clientWidth + 1))
+    .slice(0, 3).map((el) => `${describe(el)}.${el.className} (${Math.round(el.getBoundingClientRect().right)}px)`);
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node && out.length < 5; node = walker.nextNode()) {
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    const right = range.getBoundingClientRect().right;
+    if (right > root.clientWidth + 1) out.push(`text ${JSON.stringify(node.textContent.slice(0, 30))} in ${describe(node.parentElement)} (${Math.round(right)}px)`);
+  }
+  problems.push(`the page scrolls sideways: ${root.scrollWidth}px in ${root.clientWidth}px: ${out.join(', ')}`);
+}
+// A phone: what a finger must hit is at least 44 by 44 pixels (WCAG 2.5.5). Links inside running
+// text are exempt, as WCAG exempts them; a checkbox or radio counts by the label around it.
+if (root.clientWidth <= 480) {
+  for (const el of document.querySelectorAll('button, input:not([type=hidden]), select, textarea, summary, a.button-link, nav a')) {
+    const target = (el.type === 'checkbox' || el.type === 'radio') && el.closest('label') ? el.closest('label') : el;
+    const box = target.getBoundingClientRect();
+    if (box.width === 0 && box.height === 0) continue; // not shown
+    if (getComputedStyle(target).visibility === 'hidden') continue;
+    if (box.width < 43.5 || box.height < 43.5) problems.push(`too small to touch: ${describe(el)} is ${Math.round(box.width)}×${Math.round(box.height)}px`);
+  }
+}
 return problems;
 "#;

@@ -538,6 +538,7 @@ async fn a_sub_venues_center_refuses_the_request_with_a_reason_and_the_host_sees
     host.wait_for_text("#venue-consents", "已拒绝：设备检修，当天不可用")
         .await;
     host.click("#next-phase").await;
+    host.click("#confirm-yes").await;
     host.wait_for_text("#advance-problems", "副场所属中心尚未同意")
         .await;
     host.screenshot("session-sub-venue-refused").await;
@@ -571,7 +572,8 @@ async fn an_expert_declines_for_a_conflict_of_interest_and_the_next_reserve_is_i
     let expert = accounts.iter().find(|login| login.token == token).unwrap();
     let id = invitation["invitation_id"].as_str().unwrap();
 
-    let browser = Browser::start(&fx.app).await;
+    // On a phone: the invitation list and its decline form are checked at 390×844.
+    let browser = Browser::phone(&fx.app).await;
     browser
         .login(&fx.app, &account(&expert.username, Role::Expert))
         .await;
@@ -677,7 +679,18 @@ async fn an_admin_imports_with_line_errors_manages_accounts_and_reads_key_status
         .wait_for_text("#account-created", "supervisor.new")
         .await;
     assert!(created.contains("动态验证码密钥"), "{created}");
+    // Disabling asks first, saying what happens; cancelled, nothing changes.
     browser.click("#disable-supervisor\\.new").await;
+    browser.wait_for_text("#confirm-text", "立即停用").await;
+    browser.screenshot("admin-disable-confirm").await;
+    browser.click("#confirm-no").await;
+    browser.wait_for("#disable-supervisor\\.new").await;
+    let new = app
+        .listed_account(&app.login(&admin).await, "supervisor.new")
+        .await;
+    assert_eq!(new["disabled"], false, "a cancelled disable disabled");
+    browser.click("#disable-supervisor\\.new").await;
+    browser.click("#confirm-yes").await;
     browser.wait_for("#enable-supervisor\\.new").await;
     browser.screenshot("admin-accounts").await;
     let new = app
@@ -692,6 +705,123 @@ async fn an_admin_imports_with_line_errors_manages_accounts_and_reads_key_status
     let shown = browser.wait_for_text("#key-status", vkey.trim()).await;
     assert!(shown.contains("intl2024"), "{shown}");
     browser.screenshot("admin-keys").await;
+    assert_no_console_errors(&browser).await;
+}
+
+/// Issue 24 §3–§4 on the center's draw page and form: vacating a seat asks first, saying what
+/// will happen, and a cancelled confirmation changes nothing; the reason chosen survives the page's
+/// live refreshes; a server refusal naming a field marks that field, with the time it gives in
+/// Beijing time.
+#[tokio::test]
+async fn vacating_asks_first_the_reason_survives_refreshes_and_a_window_error_marks_the_start_in_beijing_time()
+ {
+    let fx = DrawFixture::with(&experts(12, "A0301"), |settings| {
+        settings.auth.address_attempts_per_minute = 10_000;
+    })
+    .await;
+    let logins = expert_logins(&fx).await;
+    let drawn = fx
+        .drawn(&fx.request(json!([{"specialty_prefixes": ["A03"], "count": 2, "reserves": 2}])))
+        .await;
+    let draw_id = drawn["draw_id"].as_str().unwrap().to_owned();
+    // One member confirms; the other has not answered, so the page keeps refreshing.
+    let (bearer, invitation) = invited(&fx, &logins, "pending").await.remove(0);
+    let accepted = answer(&fx, &bearer, &invitation, json!({"accept": true})).await;
+    assert_eq!(accepted.status(), 200);
+
+    let browser = Browser::start(&fx.app).await;
+    browser
+        .login(&fx.app, &account("center", Role::Center))
+        .await;
+    browser
+        .open(&format!("/console/#/center/draw?id={draw_id}"))
+        .await;
+    let select = browser.wait_for("select[id^='vacate-reason-']").await;
+    let select_id = select.attr("id").await.unwrap().unwrap();
+    let button = format!("#{}", select_id.replace("vacate-reason-", "vacate-"));
+    browser.select(&format!("#{select_id}"), "withdrew").await;
+    // The page redraws every four seconds: the select is a new element twice over, and the
+    // choice is still there.
+    browser
+        .execute(&format!(
+            "document.getElementById('{select_id}').dataset.drawnBefore = 'yes';"
+        ))
+        .await;
+    tokio::time::sleep(std::time::Duration::from_secs(9)).await;
+    let kept = browser
+        .execute(&format!(
+            "const e = document.getElementById('{select_id}'); return [e.value, e.dataset.drawnBefore || 'redrawn'];"
+        ))
+        .await;
+    assert_eq!(kept, json!(["withdrew", "redrawn"]));
+
+    // Vacating asks first, in words; cancelled, the seat stays.
+    browser.click(&button).await;
+    let text = browser.wait_for_text("#confirm-text", "候补").await;
+    assert!(text.contains("退出"), "{text}");
+    browser.screenshot("center-vacate-confirm").await;
+    browser.click("#confirm-no").await;
+    browser.wait_for_gone("#confirm-dialog").await;
+    let view = fx
+        .app
+        .get_json(&format!("/api/v1/draws/{draw_id}"), Some(&fx.center))
+        .await;
+    assert_eq!(
+        view["progress"][0]["replaced"], 0,
+        "a cancelled vacate vacated"
+    );
+    browser.click(&button).await;
+    browser.click("#confirm-yes").await;
+    browser.wait_for_text("#toast", "由候补递补").await;
+    let view = fx
+        .app
+        .get_json(&format!("/api/v1/draws/{draw_id}"), Some(&fx.center))
+        .await;
+    assert_eq!(view["progress"][0]["replaced"], 1);
+
+    // A draw whose evaluation starts in five minutes: the server refuses the window (30 minutes
+    // at least), naming evaluation_start, which the form marks with the earliest start in
+    // Beijing time.
+    let now = sealdraw::clock::Clock::now_millis(&fx.app.clock);
+    let beijing = |millis: i64, format: &str| {
+        chrono::DateTime::from_timestamp_millis(millis + 8 * 3_600_000)
+            .unwrap()
+            .format(format)
+            .to_string()
+    };
+    browser
+        .click(r#"nav a[data-route="center/draw-new"]"#)
+        .await;
+    browser.fill("#draw-reference", "XYGG-2026-0099").await;
+    browser.fill("#draw-name", "襄阳市窗口测试工程").await;
+    browser.select("#draw-mode", "distributed").await;
+    let start = beijing(now + 5 * 60_000, "%Y-%m-%dT%H:%M");
+    browser
+        .execute(&format!(
+            "document.querySelector('#draw-start').value = '{start}';"
+        ))
+        .await;
+    browser.fill("#spec-1-filter", "水利").await;
+    browser.click("#spec-1-A03").await;
+    browser.click("#draw-submit").await;
+    browser.wait_for("#draw-start[aria-invalid='true']").await;
+    let marked = browser.text("#draw-start-error").await;
+    let earliest: Vec<String> = [30, 31]
+        .iter()
+        .map(|m| beijing(now + m * 60_000, "%Y/%m/%d %H:%M"))
+        .collect();
+    assert!(
+        marked.contains("北京时间") && earliest.iter().any(|e| marked.contains(e.as_str())),
+        "{marked} should give {earliest:?}"
+    );
+    assert!(!marked.contains('Z'), "{marked}");
+    browser.screenshot("center-draw-window-refused").await;
+    let draws = fx.app.get_json("/api/v1/draws", Some(&fx.center)).await;
+    assert_eq!(
+        draws.as_array().unwrap().len(),
+        1,
+        "the refused draw was stored"
+    );
     assert_no_console_errors(&browser).await;
 }
 
@@ -757,7 +887,7 @@ async fn an_expert_asks_to_change_employer_and_ties_and_an_admin_refuses_then_ap
     assert_eq!(activated.status(), reqwest::StatusCode::NO_CONTENT);
 
     // The expert asks in the browser; a malformed code is marked before anything is sent.
-    let expert = Browser::start(&fx.app).await;
+    let expert = Browser::phone(&fx.app).await; // an expert's screen, checked at 390×844
     expert
         .login(&fx.app, &account(&username, Role::Expert))
         .await;
@@ -1442,6 +1572,11 @@ async fn a_second_supervisor_approves_unseal_requests_and_publications_in_the_co
         .click(&format!("#publication-approve-{draw_id}"))
         .await;
     browser
+        .wait_for_text("#confirm-text", "cannot be taken back")
+        .await;
+    browser.screenshot("supervisor-publication-confirm").await;
+    browser.click("#confirm-yes").await;
+    browser
         .wait_for_text("#publication-result", "approved")
         .await;
     browser.wait_for_text("#publications", "Approved (").await;
@@ -1541,6 +1676,15 @@ mod session_room {
         .unwrap()
     }
 
+    /// The host moves the session on to `phase`: the button, then the confirmation that says
+    /// what the move does.
+    async fn advance(host: &Browser, phase: &str) {
+        host.click(&format!("#next-phase[data-to='{phase}']")).await;
+        host.wait_for("#confirm-dialog #confirm-text").await;
+        host.click("#confirm-yes").await;
+        host.wait_for_gone("#confirm-dialog").await;
+    }
+
     /// The sequence numbers of the room's event log, newest first, as the page shows them.
     async fn shown_seqs(browser: &Browser) -> Vec<i64> {
         let seqs = browser
@@ -1620,8 +1764,9 @@ mod session_room {
             ));
         }
 
+        // The expert is on a phone (issue 24 §1): every screen below is checked at 390×844.
         let relay = Relay::start(relay_listener, fx.app.port);
-        let expert = Browser::trusting(
+        let expert = Browser::trusting_phone(
             &fx.app.certs.server_cert(),
             format!("https://127.0.0.1:{}", relay.port),
         )
@@ -1744,11 +1889,16 @@ mod session_room {
         host.click("#contribute-entropy").await;
         host.wait_for_text("#toast", "随机数").await;
         host.click("#next-phase[data-to='check_in']").await;
+        host.wait_for_text("#confirm-text", "签到").await;
+        host.screenshot("host-advance-confirm").await;
+        host.click("#confirm-yes").await;
         host.wait_for("#phase[data-phase='check_in']").await;
 
         // The expert opens the session from the list and checks in with the join code; a
         // wrong one is refused first.
         expert.open("/console/#/session/list").await;
+        expert.wait_for(&format!("#open-{session_id}")).await;
+        expert.screenshot("expert-session-list").await;
         expert.click(&format!("#open-{session_id}")).await;
         expert
             .wait_for("#connection-state[data-state='connected']")
@@ -1772,7 +1922,7 @@ mod session_room {
             let client = connect(&fx, &session_id, bearer).await;
             clients.push((client, code.clone()));
         }
-        host.click("#next-phase[data-to='recusal']").await;
+        advance(&host, "recusal").await;
         let problems = host
             .text("#advance-problems li[data-code='not-checked-in']")
             .await;
@@ -1792,10 +1942,14 @@ mod session_room {
             )
             .await;
         }
-        host.click("#next-phase[data-to='recusal']").await;
+        advance(&host, "recusal").await;
         host.wait_for("#phase[data-phase='recusal']").await;
 
-        // Declarations, then the chair election (everyone votes for the lowest seat).
+        // Declarations: the expert declares no conflict with the bidders listed beside the
+        // button; then the chair election (everyone votes for the lowest seat).
+        expert.wait_for_text("#declare-bidders", "Bidder A").await;
+        expert.wait_for_text("#declare-bidders", "Bidder B").await;
+        expert.screenshot("session-declare").await;
         expert.click("#declare-none").await;
         expert
             .wait_for_text("#actions-region", "您已声明无利害关系")
@@ -1803,7 +1957,7 @@ mod session_room {
         for (client, _) in clients.iter_mut() {
             ok(client, Request::Declare { conflict: false }).await;
         }
-        host.click("#next-phase[data-to='chair_election']").await;
+        advance(&host, "chair_election").await;
         let chair = clients
             .iter()
             .map(|(c, _)| c.seat.unwrap())
@@ -1818,7 +1972,7 @@ mod session_room {
         expert
             .wait_for_text("#chair", &format!("专家 {chair}"))
             .await;
-        host.click("#next-phase[data-to='evaluation']").await;
+        advance(&host, "evaluation").await;
 
         // 实施条例 §51: the expert proposes rejecting Bidder C with a ground and written
         // reasons (too short first); two more members of five make a majority, and the bid
@@ -1937,9 +2091,9 @@ mod session_room {
         expert.click("#lang-switch").await;
 
         // Summary and signing.
-        host.click("#next-phase[data-to='summary']").await;
+        advance(&host, "summary").await;
         expert.wait_for("#summary").await;
-        host.click("#next-phase[data-to='signing']").await;
+        advance(&host, "signing").await;
         expert
             .wait_for("#report-verified[data-verified='true']")
             .await;
@@ -1993,7 +2147,15 @@ mod session_room {
             .wait_for("#dissent-reasons[aria-invalid='true']")
             .await;
         expert.screenshot("session-signing").await;
+        // Signing asks first; cancelled, nothing is signed.
         expert.click("#sign-report").await;
+        expert.wait_for_text("#confirm-text", "不能撤回").await;
+        expert.screenshot("session-sign-confirm").await;
+        expert.click("#confirm-no").await;
+        expert.wait_for_gone("#confirm-dialog").await;
+        assert!(expert.execute("return document.querySelector('#my-signature') === null || document.querySelector('#my-signature').dataset.signature !== 'agree';").await.as_bool().unwrap());
+        expert.click("#sign-report").await;
+        expert.click("#confirm-yes").await;
         expert
             .wait_for("#my-signature[data-signature='agree']")
             .await;
@@ -2002,7 +2164,7 @@ mod session_room {
         host.wait_for_text(&format!("#seat-{my_seat}"), "同意")
             .await;
         host.screenshot("host-session-signing").await;
-        host.click("#next-phase[data-to='closed']").await;
+        advance(&host, "closed").await;
         expert.wait_for("#phase[data-phase='closed']").await;
         supervisor.wait_for("#final-report-sha256").await;
 

@@ -56,3 +56,17 @@ pub fn to_rfc3339(millis: Millis) -> String {
         .unwrap_or_default()
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
+
+/// A time in messages people read (problem details): RFC 3339 at Beijing's offset,
+/// `2026-12-05T10:00:00+08:00`, because the province reads its clocks in Beijing time and a
+/// `Z` time reads as eight hours wrong; still one instant that any parser takes.
+pub fn to_beijing_rfc3339(millis: Millis) -> String {
+    let time = DateTime::from_timestamp_millis(millis).unwrap_or_default();
+    match chrono::FixedOffset::east_opt(8 * 3600) {
+        Some(beijing) => time
+            .with_timezone(&beijing)
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        // Unreachable (eight hours is a valid offset); UTC is still the right instant.
+        None => time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    }
+}

@@ -10,7 +10,7 @@
 // #change-detail with #change-approve, #change-refuse-reason and #change-refuse.
 
 import * as api from './api.js';
-import { h, replace, field, errorSlot, action, table, toast, section, markInvalid } from './dom.js';
+import { h, replace, field, errorSlot, action, table, toast, section, markInvalid, confirmAct } from './dom.js';
 import { t, formatTime } from './i18n.js';
 export { strings } from './strings/admin.js';
 
@@ -221,6 +221,15 @@ async function renderAccounts() {
 function accountAction(account, kind, slot, refresh) {
   const path = { disable: 'disable', enable: 'enable', revoke: 'revoke-tokens' }[kind];
   return action(t(`admin.accounts.${kind}`), async () => {
+    // Disabling locks a person out at once (the server also refuses the last enabled admin).
+    if (kind === 'disable') {
+      const ok = await confirmAct({
+        heading: t(`admin.accounts.${kind}_heading`, { name: account.username }),
+        text: t(`admin.accounts.${kind}_confirm`, { name: account.username, role: t(`role.${account.role}`) }),
+        confirm: t(`admin.accounts.${kind}`),
+      });
+      if (!ok) return;
+    }
     await api.post(`/api/v1/accounts/${encodeURIComponent(account.username)}/${path}`);
     toast(t('admin.accounts.done'));
     await refresh();

@@ -9,15 +9,16 @@
 // #stratum-n-exclude-filter, its venue (cross-site) #stratum-n-venue (a venue id, 'random' or
 // ''), #stratum-n-scope, #stratum-n-random-<PREFIX>; #add-stratum, avoided organisation n:
 // #avoid-n-name, #avoid-n-code, #add-avoid, #draw-submit. Draw page: #draw-status,
-// #draw-stratum-n, #contribute-entropy, #draw-progress, #download-record, #open-session-form.
+// #draw-stratum-n, #contribute-entropy, #draw-progress, #download-record, #open-session-form,
+// per seat (T = the token's first 16 characters) #vacate-reason-T and #vacate-T.
 // Session form: #session-form, #venue-n-venue (a catalogue venue id), #venue-n-seats,
 // #add-venue, #session-supervisors, #session-bidders, criterion n: #criterion-n-name,
 // #criterion-n-points, #add-criterion, #session-assignment, #session-deviation,
 // #session-submit.
 
 import * as api from './api.js';
-import { h, replace, field, errorSlot, action, table, toast, section, randomHex, markInvalid } from './dom.js';
-import { t, formatTime } from './i18n.js';
+import { h, replace, field, errorSlot, action, table, toast, section, randomHex, markInvalid, confirmAct, redrawKeepingEdits } from './dom.js';
+import { t, formatTime, formatCountdown } from './i18n.js';
 import { validCreditCode } from './validate.js';
 import { regionPicker, regionSelect, regionNames } from './region-picker.js';
 import { VENUE_SCOPES, anyBound, bindingProblems, drawRequest, evaluationWindow, sessionRequest, sessionVenueProblems } from './draw-request.js';
@@ -175,16 +176,18 @@ function venueBinding(regions, n) {
 
 function renderDrawForm(ctx, codes, regions) {
   const slot = errorSlot();
-  const reference = h('input', { id: 'draw-reference', required: true, maxlength: 64 });
-  const name = h('input', { id: 'draw-name', required: true, maxlength: 200 });
-  const mode = h('select', { id: 'draw-mode' }, MODES.map((m) => h('option', { value: m }, t(`center.mode.${m}`))));
-  const venue = h('input', { id: 'draw-venue', maxlength: 200 });
+  const reference = h('input', { id: 'draw-reference', required: true, maxlength: 64, 'data-field': 'tender_reference' });
+  const name = h('input', { id: 'draw-name', required: true, maxlength: 200, 'data-field': 'tender_name' });
+  const mode = h('select', { id: 'draw-mode', 'data-field': 'mode' }, MODES.map((m) => h('option', { value: m }, t(`center.mode.${m}`))));
+  const venue = h('input', { id: 'draw-venue', maxlength: 200, 'data-field': 'venue' });
   const venueField = field(t('center.new.venue'), venue, t('center.new.venue_hint'));
-  const start = h('input', { id: 'draw-start', type: 'datetime-local', required: true });
+  const start = h('input', { id: 'draw-start', type: 'datetime-local', required: true, 'data-field': 'evaluation_start' });
   const tomorrow = new Date(Date.now() + 24 * 3600 * 1000 + 8 * 3600 * 1000);
   start.value = `${tomorrow.toISOString().slice(0, 10)}T09:00`;
-  const minutes = h('input', { id: 'draw-minutes', type: 'number', min: 30, max: 1440, value: '240' });
+  const minutes = h('input', { id: 'draw-minutes', type: 'number', min: 30, max: 1440, value: '240', 'data-field': 'evaluation_minutes' });
   const region = regionSelect(regions, { id: 'draw-region', emptyLabel: t('center.new.region_default') });
+  // A server refusal naming one of these fields marks it (dom.js markServerField).
+  region.dataset.field = 'project_region';
 
   // The catalogue, read for the evaluation window so each venue shows what is free then.
   let catalogue = [];
@@ -209,8 +212,8 @@ function renderDrawForm(ctx, codes, regions) {
   const addStratum = () => {
     const n = strata.length + 1;
     const tree = specialtyTree(codes, n);
-    const count = h('input', { id: `stratum-${n}-count`, type: 'number', min: 1, max: 99, value: '5' });
-    const reserves = h('input', { id: `stratum-${n}-reserves`, type: 'number', min: 0, max: 99, value: '2' });
+    const count = h('input', { id: `stratum-${n}-count`, type: 'number', min: 1, max: 99, value: '5', 'data-field': `strata[${n - 1}].count` });
+    const reserves = h('input', { id: `stratum-${n}-reserves`, type: 'number', min: 0, max: 99, value: '2', 'data-field': `strata[${n - 1}].reserves` });
     const require = regionPicker(regions, { id: `stratum-${n}-require`, legend: t('center.new.require'), hint: t('center.new.require_hint') });
     const exclude = regionPicker(regions, { id: `stratum-${n}-exclude`, legend: t('center.new.exclude'), hint: t('center.new.exclude_hint') });
     const binding = venueBinding(regions, n);
@@ -352,7 +355,8 @@ async function renderDraw(ctx) {
   const regions = await api.get('/api/v1/regions');
   const refresh = async () => {
     const draw = await api.get(`/api/v1/draws/${encodeURIComponent(id)}`);
-    replace(page, drawPage(ctx, draw, slot, refresh, regions));
+    // Every few seconds: a reason being chosen for vacating a seat must survive the redraw.
+    redrawKeepingEdits(page, drawPage(ctx, draw, slot, refresh, regions));
     return draw;
   };
   const draw = await refresh();
@@ -393,7 +397,8 @@ function stratumVenue(venue) {
 function drawPage(ctx, draw, slot, refresh, regions) {
   const remote = draw.mode !== 'on_site';
   const intent = section(t('center.draw.status'),
-    h('p', {}, h('span', { id: 'draw-status' }, statusBadge(draw.status)), ' ', t(`center.mode.${draw.mode}`), ' · ', formatTime(draw.evaluation_start)),
+    h('p', {}, h('span', { id: 'draw-status' }, statusBadge(draw.status)), ' ', t(`center.mode.${draw.mode}`), ' · ', formatTime(draw.evaluation_start),
+      new Date(draw.evaluation_start) > Date.now() ? h('span', { id: 'draw-countdown' }, ` （${formatCountdown(draw.evaluation_start)}）`) : null),
     h('p', { class: 'muted' }, t('center.draw.intent', { index: draw.intent_index })),
     draw.void ? h('p', { class: 'warning', role: 'status', id: 'draw-void' }, t('center.draw.void', { reason: voidReason(draw.void.reason) })) : null,
     h('ul', { id: 'draw-strata' }, draw.strata.map((s) => h('li', { id: `draw-stratum-${s.stratum + 1}` },
@@ -434,7 +439,9 @@ function drawPage(ctx, draw, slot, refresh, regions) {
       { label: t('center.draw.group'), value: (s) => String(s.stratum + 1) },
       { label: t('center.draw.rank'), value: (s) => String(s.rank + 1) },
       { label: t('center.draw.state'), value: (s) => t(`center.seat.${s.state}`) + (s.replaced_reason ? ` (${t(`center.reason.${s.replaced_reason}`)})` : '') },
-      { label: t('common.actions'), value: (s) => (s.state === 'seated' || s.state === 'confirmed') ? vacateControl(draw, s, slot, refresh) : '' },
+      // Staff vacate only a confirmed member's seat, for a reason of their own to record (the
+      // server's VacancyReason::RECORDED_BY_STAFF): declines and silence come from the experts.
+      { label: t('common.actions'), value: (s) => (s.state === 'confirmed' ? vacateControl(draw, s, slot, refresh) : '') },
     ], draw.seats.filter((s) => s.state !== 'reserve')));
   }
 
@@ -458,13 +465,29 @@ function drawPage(ctx, draw, slot, refresh, regions) {
 }
 
 function vacateControl(draw, seat, slot, refresh) {
-  const reason = h('select', { 'aria-label': t('center.draw.reason') },
-    ['no_answer', 'withdrew', 'declined', 'recused'].map((r) => h('option', { value: r }, t(`center.reason.${r}`))));
+  // No reason is preselected: a default would be sent unread.
+  const id = `vacate-reason-${seat.token.slice(0, 16)}`;
+  const reason = h('select', { id, 'aria-label': t('center.draw.reason'), 'data-field': 'reason' },
+    h('option', { value: '' }, t('center.draw.reason_choose')),
+    ['withdrew', 'recused'].map((r) => h('option', { value: r }, t(`center.reason.${r}`))));
   return h('span', { class: 'inline' }, reason, action(t('center.draw.vacate'), async () => {
-    await api.post(`/api/v1/draws/${encodeURIComponent(draw.draw_id)}/replacements`, { token: seat.token, reason: reason.value });
+    if (!markInvalid(reason, reason.value ? null : t('center.draw.reason_choose'))) return;
+    const ok = await confirmAct({
+      heading: t('center.draw.vacate_heading'),
+      text: t('center.draw.vacate_confirm', { token: `${seat.token.slice(0, 12)}…`, n: seat.stratum + 1, reason: t(`center.reason.${reason.value}`) }),
+      confirm: t('center.draw.vacate'),
+    });
+    if (!ok) return;
+    try {
+      await api.post(`/api/v1/draws/${encodeURIComponent(draw.draw_id)}/replacements`, { token: seat.token, reason: reason.value });
+    } catch (error) {
+      // The page may have been redrawn while the dialog was open: mark the reason now shown.
+      if (error.field === 'reason') markInvalid(document.getElementById(id) || reason, error.detail);
+      throw error;
+    }
     toast(t('center.draw.vacated'));
     await refresh();
-  }, { slot, kind: 'danger' }));
+  }, { slot, kind: 'danger', id: `vacate-${seat.token.slice(0, 16)}` }));
 }
 
 // ---- a session for a draw ----------------------------------------------------------------------

@@ -2,7 +2,7 @@
 // attribute, so nothing the server or a user sends can become script (the CSP's Trusted Types
 // would refuse it anyway).
 
-import { t, has } from './i18n.js';
+import { t, has, formatTime } from './i18n.js';
 import { hex } from './tlog.js';
 
 let nextId = 0;
@@ -73,7 +73,7 @@ export function field(label, control, hint) {
 export function errorBox(error) {
   if (!error) return h('div', { class: 'error-slot' });
   const lines = [];
-  if (error.detail) lines.push(error.detail);
+  if (error.detail) lines.push(localTimes(error.detail));
   else lines.push(error.message || String(error));
   const extra = [];
   if (error.field) extra.push(h('div', {}, t('common.field'), ': ', h('code', {}, error.field)));
@@ -141,6 +141,7 @@ export function action(label, run, { slot, kind = 'primary', id, type = 'button'
     try {
       await run(event);
     } catch (error) {
+      markServerField(button, error);
       if (slot) slot.show(error);
       else toast(error.detail || error.message || String(error), 'bad');
     } finally {
@@ -151,13 +152,116 @@ export function action(label, run, { slot, kind = 'primary', id, type = 'button'
   return button;
 }
 
-/** A table from column definitions [{ label, value: row => text|Node }]. */
+/**
+ * A server problem that names a field (`field` in the problem, e.g. `evaluation_start` or
+ * `strata[0].count`) marks the control that sends it, as the browser's own checks do: the
+ * control carries the field's name in `data-field`, looked for in the button's form, else on the
+ * page. A field no control sends is only named in the error box.
+ */
+export function markServerField(button, error) {
+  if (!error || !error.field) return;
+  const scope = button?.closest('form') || document.getElementById('main') || document;
+  const control = scope.querySelector(`[data-field="${CSS.escape(error.field)}"]`);
+  if (!control || !control.id) return;
+  const headline = error.code && has(`problem.${error.code}`) ? t(`problem.${error.code}`) : error.title;
+  markInvalid(control, [headline, localTimes(error.detail || '')].filter(Boolean).join('：'));
+}
+
+/**
+ * Asks before an irreversible act, in a modal dialog saying in words what will happen. Resolves
+ * true only on the confirm button; Escape and "cancel" resolve false. Ids for tests:
+ * #confirm-dialog, #confirm-text, #confirm-yes, #confirm-no.
+ */
+export function confirmAct({ heading, text, confirm, danger = true }) {
+  document.getElementById('confirm-dialog')?.remove();
+  return new Promise((resolve) => {
+    const finish = (answer) => { dialog.close(); dialog.remove(); resolve(answer); };
+    const dialog = h('dialog', { id: 'confirm-dialog', 'aria-labelledby': 'confirm-heading', 'aria-describedby': 'confirm-text' },
+      h('h2', { id: 'confirm-heading' }, heading),
+      h('p', { id: 'confirm-text' }, text),
+      h('p', { class: 'hint' }, t('common.irreversible')),
+      h('div', { class: 'buttons' },
+        h('button', { type: 'button', id: 'confirm-yes', class: danger ? 'primary danger-fill' : 'primary', on: { click: () => finish(true) } }, confirm),
+        h('button', { type: 'button', id: 'confirm-no', on: { click: () => finish(false) } }, t('common.cancel'))));
+    dialog.addEventListener('cancel', (event) => { event.preventDefault(); finish(false); });
+    document.body.append(dialog);
+    dialog.showModal();
+    // The safe choice has the focus: Enter alone does not do the irreversible thing.
+    dialog.querySelector('#confirm-no').focus();
+  });
+}
+
+/**
+ * What the user has typed, chosen or opened in `node`, and where the focus is, by element id:
+ * a live refresh redraws from the server's state and puts these back, so that nothing being
+ * edited jumps back (issue 24 §3: a choice in a select reset by the next refresh).
+ */
+export function snapshotEdits(node) {
+  const values = new Map();
+  for (const control of node.querySelectorAll('input[id], textarea[id], select[id]')) {
+    values.set(control.id, { value: control.value, checked: control.checked });
+  }
+  for (const details of node.querySelectorAll('details')) {
+    if (details.open) values.set(`open:${details.id || details.querySelector('summary')?.textContent}`, true);
+  }
+  const active = document.activeElement;
+  let focus = null;
+  if (active && active.id && node.contains(active)) {
+    focus = { id: active.id };
+    try { focus.start = active.selectionStart; focus.end = active.selectionEnd; } catch { /* not a text control */ }
+  }
+  return { values, focus };
+}
+
+export function restoreEdits(node, { values, focus }) {
+  for (const control of node.querySelectorAll('input[id], textarea[id], select[id]')) {
+    const kept = values.get(control.id);
+    if (!kept) continue;
+    if (control.type === 'checkbox' || control.type === 'radio') control.checked = kept.checked;
+    else if (kept.value !== '' || control.tagName === 'SELECT') {
+      if (control.tagName !== 'SELECT' || [...control.options].some((o) => o.value === kept.value)) control.value = kept.value;
+    }
+  }
+  for (const details of node.querySelectorAll('details')) {
+    if (values.get(`open:${details.id || details.querySelector('summary')?.textContent}`)) details.open = true;
+  }
+  if (focus) {
+    const target = node.querySelector(`#${CSS.escape(focus.id)}`);
+    if (target) {
+      target.focus();
+      try { if (focus.start !== undefined && focus.start !== null) target.setSelectionRange(focus.start, focus.end); } catch { /* not a text control */ }
+    }
+  }
+}
+
+/** Replaces `node`'s children by `children`, keeping what the user was editing (above). */
+export function redrawKeepingEdits(node, ...children) {
+  const kept = snapshotEdits(node);
+  replace(node, ...children);
+  restoreEdits(node, kept);
+  return node;
+}
+
+/**
+ * RFC 3339 times inside a server's sentence, in Beijing time as the rest of the console shows
+ * them: the server writes Beijing's offset, but an older message or another field's may be UTC.
+ */
+export function localTimes(text) {
+  return String(text).replace(/\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})/g,
+    (stamp) => `${formatTime(stamp)}（${t('common.beijing_time')}）`);
+}
+
+/**
+ * A table from column definitions [{ label, value: row => text|Node }]. Each cell carries its
+ * column's label, which a phone's narrow layout (style.css) shows beside it once rows reflow
+ * into blocks.
+ */
 export function table(columns, rows, { caption, empty } = {}) {
   if (!rows.length) return h('p', { class: 'muted' }, empty || t('common.none'));
   return h('table', {},
     caption ? h('caption', {}, caption) : null,
     h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c.label)))),
-    h('tbody', {}, rows.map((row) => h('tr', {}, columns.map((c) => h('td', {}, c.value(row)))))));
+    h('tbody', {}, rows.map((row) => h('tr', {}, columns.map((c) => h('td', { 'data-label': c.label }, c.value(row)))))));
 }
 
 /** A short message in the live region. */

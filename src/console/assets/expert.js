@@ -18,7 +18,7 @@
 
 import * as api from './api.js';
 import { h, replace, field, errorSlot, action, toast, section, markInvalid } from './dom.js';
-import { t, formatTime } from './i18n.js';
+import { t, formatTime, formatCountdown } from './i18n.js';
 import { validCreditCode } from './validate.js';
 export { strings } from './strings/expert.js';
 
@@ -440,12 +440,18 @@ function invitationCard(invitation, redraw) {
   const tone = { pending: 'warn', accepted: 'good', declined: 'bad', expired: 'bad', withdrawn: 'bad' }[state] || '';
   const facts = [];
   const fact = (label, value) => { if (value !== null && value !== undefined && value !== '') facts.push(h('dt', {}, t(label)), h('dd', {}, value)); };
-  fact('expert.inv.deadline', formatTime(invitation.reply_deadline));
+  // A pending invitation counts down to its reply deadline; an evaluation still ahead, to its start.
+  fact('expert.inv.deadline', state === 'pending'
+    ? h('span', { id: `deadline-${id}` }, formatTime(invitation.reply_deadline), ' ', h('strong', {}, `（${formatCountdown(invitation.reply_deadline)}）`))
+    : formatTime(invitation.reply_deadline));
   fact('expert.inv.answered_at', invitation.answered_at ? formatTime(invitation.answered_at) : null);
   if (invitation.tender_name) fact('expert.inv.tender', `${invitation.tender_name}${invitation.tender_reference ? `（${invitation.tender_reference}）` : ''}`);
   fact('expert.inv.venue', invitation.venue);
   fact('expert.inv.venue_address', invitation.venue_address);
-  fact('expert.inv.start', invitation.evaluation_start ? formatTime(invitation.evaluation_start) : null);
+  fact('expert.inv.start', invitation.evaluation_start
+    ? h('span', { id: `start-${id}` }, formatTime(invitation.evaluation_start),
+      state === 'accepted' && new Date(invitation.evaluation_start) > Date.now() ? ` （${formatCountdown(invitation.evaluation_start)}）` : '')
+    : null);
   fact('expert.inv.minutes', invitation.evaluation_minutes);
   fact('expert.inv.mode', invitation.mode ? t(`expert.inv.mode.${invitation.mode}`) : null);
   fact('expert.inv.reason_shown', invitation.decline_reason ? t(`expert.inv.reason.${invitation.decline_reason}`) : null);

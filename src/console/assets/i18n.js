@@ -51,6 +51,26 @@ export function formatTime(iso) {
   }).format(date);
 }
 
+/**
+ * How long until `iso`, in words ("还有 2 天 3 小时" / "in 2 d 3 h"), to the minute; a time
+ * passed says so. Countdowns sit beside the Beijing time they count to (reply deadlines, the
+ * evaluation's start), redrawn by each screen's own refresh.
+ */
+export function formatCountdown(iso, now = Date.now()) {
+  const at = new Date(iso).getTime();
+  if (!iso || Number.isNaN(at)) return '';
+  const minutes = Math.floor((at - now) / 60000);
+  if (minutes < 0) return t('common.countdown.passed');
+  const days = Math.floor(minutes / 1440);
+  const hours = Math.floor((minutes % 1440) / 60);
+  const rest = minutes % 60;
+  const parts = [];
+  if (days) parts.push(t('common.countdown.days', { n: days }));
+  if (days || hours) parts.push(t('common.countdown.hours', { n: hours }));
+  if (!days) parts.push(t('common.countdown.minutes', { n: rest }));
+  return t('common.countdown.in', { span: parts.join(' ') });
+}
+
 document.documentElement.lang = current === 'zh' ? 'zh-CN' : 'en';
 
 register(strings);

@@ -11,7 +11,7 @@
 //              rect.bar per seat count) #frequency-table #frequency-experts
 
 import * as api from './api.js';
-import { h, replace, field, errorSlot, action, table, section, toast, markInvalid } from './dom.js';
+import { h, replace, field, errorSlot, action, table, section, toast, markInvalid, confirmAct } from './dom.js';
 import { t, formatTime } from './i18n.js';
 export { strings } from './strings/supervisor.js';
 
@@ -174,6 +174,12 @@ async function renderOverview(ctx) {
       { label: t('common.actions'), value: (p) => (p.approved_by
         ? h('span', { class: 'badge good' }, t('supervisor.pub.approved_at', { time: formatTime(p.approved_at) }))
         : action(t('supervisor.pub.approve'), async () => {
+          const ok = await confirmAct({
+            heading: t('supervisor.pub.confirm_heading'),
+            text: t('supervisor.pub.confirm_text', { draw: reference(p.draw_id), reason: p.reason }),
+            confirm: t('supervisor.pub.approve'),
+          });
+          if (!ok) return;
           replace(publicationResult);
           const view = await api.post(`/api/v1/draws/${encodeURIComponent(p.draw_id)}/publication/approve`);
           replace(publicationResult, h('p', { class: 'ok', role: 'status' }, t('supervisor.pub.done', { id: reference(view.draw_id), reason: view.reason })));

@@ -9,7 +9,7 @@ use chrono::{DateTime, Datelike};
 
 use crate::audit::{self, Actor, AuditEntry};
 use crate::auth::Principal;
-use crate::clock::{Millis, to_rfc3339};
+use crate::clock::{Millis, to_beijing_rfc3339, to_rfc3339};
 use crate::crypto::KeyRing;
 use crate::draw::filter::{
     Candidate, DrawFilter, EvaluationMode, FILTER_VERSION, FilterStratum, Floor, PoolFacts,
@@ -70,16 +70,16 @@ impl DrawService {
         let latest = now + self.settings.earliest_hours_before * 3_600_000;
         if start < earliest {
             return Err(DrawServiceError::Timing(format!(
-                "the evaluation must start at least {} minutes after the draw (no earlier than {})",
+                "the evaluation must start at least {} minutes after the draw (no earlier than {}, Beijing time)",
                 self.settings.latest_minutes_before,
-                to_rfc3339(earliest)
+                to_beijing_rfc3339(earliest)
             )));
         }
         if start > latest {
             return Err(DrawServiceError::Timing(format!(
-                "a draw is accepted at most {} hours before the evaluation starts (no later than {})",
+                "a draw is accepted at most {} hours before the evaluation starts (no later than {}, Beijing time)",
                 self.settings.earliest_hours_before,
-                to_rfc3339(latest)
+                to_beijing_rfc3339(latest)
             )));
         }
         Ok(())

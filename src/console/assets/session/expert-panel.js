@@ -4,7 +4,7 @@
 // sign the report, but only once this browser has matched it to its digest, or dissent with
 // reasons.
 
-import { h, field, errorSlot, action, toast, markInvalid } from '../dom.js';
+import { h, field, errorSlot, action, toast, markInvalid, confirmAct } from '../dom.js';
 import { t, formatTime } from '../i18n.js';
 import { seatLabel, points } from './labels.js';
 import { rejectedBidders } from './state.js';
@@ -63,6 +63,7 @@ function checkInPanel(room) {
 }
 
 function declarePanel(room) {
+  const { state } = room;
   const slot = errorSlot();
   const confirm = h('input', { type: 'checkbox', id: 'declare-conflict-confirm' });
   const conflict = action(t('session.declare.conflict'), async () => {
@@ -74,6 +75,10 @@ function declarePanel(room) {
   return h('div', { class: 'panel' },
     h('h3', {}, t('session.declare.heading')),
     h('p', {}, t('session.declare.text')),
+    // The declaration is about these bidders: an expert must see whom they vouch for.
+    h('p', { class: 'field-label', id: 'declare-bidders-label' }, t('session.declare.bidders')),
+    h('ul', { id: 'declare-bidders', 'aria-labelledby': 'declare-bidders-label' },
+      (state.view.bidders || []).map((bidder) => h('li', {}, bidder))),
     h('div', { class: 'buttons' }, action(t('session.declare.none'), async () => {
       await room.send('declare', { conflict: false });
     }, { slot, id: 'declare-none' })),
@@ -308,6 +313,13 @@ function signPanel(room, me) {
   const sha = report.sha;
   const reasons = h('textarea', { id: 'dissent-reasons', rows: 3, maxlength: 2000 });
   const sign = action(t('session.sign.agree'), async () => {
+    const ok = await confirmAct({
+      heading: t('session.sign.confirm_heading'),
+      text: t('session.sign.confirm_text', { sha: `${sha.slice(0, 16)}…` }),
+      confirm: t('session.sign.agree'),
+      danger: false,
+    });
+    if (!ok) return;
     await room.send('sign', { report_sha256: sha, agree: true });
   }, { slot, id: 'sign-report' });
   const dissent = action(t('session.sign.dissent'), async () => {
@@ -316,6 +328,13 @@ function signPanel(room, me) {
     const ok = length >= 10 && length <= 2000;
     markInvalid(reasons, ok ? null : t('session.sign.reasons_short'));
     if (!ok) { reasons.focus(); return; }
+    const sure = await confirmAct({
+      heading: t('session.sign.dissent_heading'),
+      text: t('session.sign.dissent_text'),
+      confirm: t('session.sign.dissent'),
+      danger: false,
+    });
+    if (!sure) return;
     try {
       await room.send('sign', { report_sha256: sha, agree: false, reasons: text });
     } catch (error) {

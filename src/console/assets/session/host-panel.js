@@ -5,7 +5,7 @@
 // recusal or departure.
 
 import * as api from '../api.js';
-import { h, replace, field, errorSlot, action, toast } from '../dom.js';
+import { h, replace, field, errorSlot, action, toast, confirmAct } from '../dom.js';
 import { t } from '../i18n.js';
 import { atOrAfter, nextPhase } from './state.js';
 import { phaseName, seatLabel } from './labels.js';
@@ -35,6 +35,13 @@ function hostActions(room) {
     if (state.advanceProblem) replace(problems, problemList(state.advanceProblem));
     parts.push(h('div', { class: 'panel' },
       action(t('session.host.next', { phase: phaseName(next) }), async () => {
+        const ok = await confirmAct({
+          heading: t('session.host.next_heading', { phase: phaseName(next) }),
+          text: t(`session.host.next_confirm.${next}`, { from: phaseName(state.phase), phase: phaseName(next) }),
+          confirm: t('session.host.next', { phase: phaseName(next) }),
+          danger: false,
+        });
+        if (!ok) return;
         replace(problems);
         try {
           await room.send('advance', { to: next });

@@ -64,7 +64,7 @@ function simpleTable(id, headers, rows, empty) {
   if (!rows.length) return h('p', { id, class: 'muted' }, empty);
   return h('div', { class: 'table-scroll' }, h('table', { id },
     h('thead', {}, h('tr', {}, headers.map((label) => h('th', { scope: 'col' }, label)))),
-    h('tbody', {}, rows.map((row) => h('tr', row.attrs || {}, row.cells.map((cell) => h('td', {}, cell)))))));
+    h('tbody', {}, rows.map((row) => h('tr', row.attrs || {}, row.cells.map((cell, i) => h('td', { 'data-label': headers[i] }, cell)))))));
 }
 
 function committeeSection(report) {

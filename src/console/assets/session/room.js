@@ -27,7 +27,7 @@
 //              #contribute-entropy
 
 import * as api from '../api.js';
-import { h, replace, toast } from '../dom.js';
+import { h, replace, toast, snapshotEdits as snapshot, restoreEdits as restore } from '../dom.js';
 import { t, formatTime } from '../i18n.js';
 import { initialState, reduce, LOG_LIMIT } from './state.js';
 import { ConnectionEnded, SessionConnection } from './connection.js';
@@ -256,44 +256,5 @@ export class Room {
   prependLog(event) {
     this.logNode.insertBefore(shared.logItem(event), this.logNode.firstChild);
     while (this.logNode.childElementCount > LOG_LIMIT) this.logNode.lastElementChild.remove();
-  }
-}
-
-/** What the user has typed or ticked, and where the focus is, by element id. */
-function snapshot(node) {
-  const values = new Map();
-  for (const control of node.querySelectorAll('input[id], textarea[id], select[id]')) {
-    values.set(control.id, { value: control.value, checked: control.checked });
-  }
-  for (const details of node.querySelectorAll('details')) {
-    if (details.open) values.set(`open:${details.querySelector('summary')?.textContent}`, true);
-  }
-  const active = document.activeElement;
-  let focus = null;
-  if (active && active.id && node.contains(active)) {
-    focus = { id: active.id };
-    try { focus.start = active.selectionStart; focus.end = active.selectionEnd; } catch { /* not a text control */ }
-  }
-  return { values, focus };
-}
-
-function restore(node, { values, focus }) {
-  for (const control of node.querySelectorAll('input[id], textarea[id], select[id]')) {
-    const kept = values.get(control.id);
-    if (!kept) continue;
-    if (control.type === 'checkbox') control.checked = kept.checked;
-    else if (kept.value !== '' || control.tagName === 'SELECT') {
-      if (control.tagName !== 'SELECT' || [...control.options].some((o) => o.value === kept.value)) control.value = kept.value;
-    }
-  }
-  for (const details of node.querySelectorAll('details')) {
-    if (values.get(`open:${details.querySelector('summary')?.textContent}`)) details.open = true;
-  }
-  if (focus) {
-    const target = node.querySelector(`#${CSS.escape(focus.id)}`);
-    if (target) {
-      target.focus();
-      try { if (focus.start !== undefined && focus.start !== null) target.setSelectionRange(focus.start, focus.end); } catch { /* not a text control */ }
-    }
   }
 }

@@ -48,7 +48,7 @@ export function committee(state) {
       id: `seat-${s.seat}`, 'data-state': s.state,
       'data-connected': staff ? String(online(s)) : null,
       class: s.seat === state.mySeat ? 'mine' : null,
-    }, columns.map((c) => h('td', {}, c.value(s)))))));
+    }, columns.map((c) => h('td', { 'data-label': c.label }, c.value(s)))))));
   const connectedStaff = staff
     ? [...state.presence.values()].filter((p) => p.count > 0 && !p.data.seat)
     : [];
@@ -126,9 +126,9 @@ export function summary(state) {
           h('th', { scope: 'col' }, t('session.summary.comment')))),
         h('tbody', {}, (bidder.sheets || []).map((sheet) => h('tr', { class: sheet.deviates ? 'deviates' : null, 'data-deviates': String(Boolean(sheet.deviates)) },
           h('th', { scope: 'row' }, seatLabel(sheet.seat)),
-          criteria.map((name) => h('td', { class: 'num' }, points(sheet.scores_centi?.[name] ?? 0))),
-          h('td', { class: 'num' }, h('strong', {}, points(sheet.total_centi)), sheet.deviates ? [' ', h('span', { class: 'badge bad' }, t('session.summary.deviates'))] : null),
-          h('td', {}, sheet.comment || '')))))))));
+          criteria.map((name) => h('td', { class: 'num', 'data-label': name }, points(sheet.scores_centi?.[name] ?? 0))),
+          h('td', { class: 'num', 'data-label': t('session.summary.total') }, h('strong', {}, points(sheet.total_centi)), sheet.deviates ? [' ', h('span', { class: 'badge bad' }, t('session.summary.deviates'))] : null),
+          h('td', { 'data-label': t('session.summary.comment') }, sheet.comment || '')))))))));
 }
 
 export function report(state) {
