@@ -358,15 +358,7 @@ async fn a_family_record_with_an_entry_dropped_added_or_moved_does_not_verify() 
         .map(|s| s["token"].as_str().unwrap())
         .collect();
     for (token, reason) in seated.iter().zip(["withdrew", "recused"]) {
-        let response = fx
-            .app
-            .post(
-                &format!("/api/v1/draws/{id}/replacements"),
-                Some(&fx.center),
-                &json!({"token": token, "reason": reason}),
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::OK);
+        fx.vacate(&id, token, reason).await;
     }
     // A reason outside the closed list never reaches the log.
     assert_problem(

@@ -635,16 +635,7 @@ async fn the_frequency_cap_excludes_exactly_those_seated_and_reserves_are_consum
     assert_eq!(ranks, vec![0, 1, 2, 3, 4]);
     for (vacated, expected) in [(&seated[2], &reserves[0]), (&seated[0], &reserves[1])] {
         fx.confirm_all(id).await;
-        let response = fx
-            .app
-            .post(
-                &format!("/api/v1/draws/{id}/replacements"),
-                Some(&fx.center),
-                &json!({"token": vacated, "reason": "withdrew"}),
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::OK);
-        let outcome: Value = response.json().await.unwrap();
+        let outcome = fx.vacate(id, vacated, "withdrew").await;
         assert_eq!(outcome["successor"], expected.as_str());
     }
     let created = fx.create_ok(&one_stratum(&fx, 1, 0)).await;

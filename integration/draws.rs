@@ -243,6 +243,21 @@ impl DrawFixture {
             .await;
     }
 
+    /// Vacates `token`'s seat for `reason` (the center's replacement request), expecting it to be
+    /// taken; answers the outcome (successor or linked draw).
+    pub async fn vacate(&self, id: &str, token: &str, reason: &str) -> Value {
+        let response = self
+            .app
+            .post(
+                &format!("/api/v1/draws/{id}/replacements"),
+                Some(&self.center),
+                &json!({"token": token, "reason": reason}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
     pub async fn view(&self, id: &str) -> Value {
         let response = self
             .app

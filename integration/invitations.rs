@@ -644,15 +644,7 @@ async fn a_member_vacated_after_accepting_no_longer_sees_the_tender_or_the_join_
         .unwrap();
     assert!(accepted["session_join_code"].is_string());
     let seat = tokens(&fx.view(&id).await, "confirmed")[0].clone();
-    let response = fx
-        .app
-        .post(
-            &format!("/api/v1/draws/{id}/replacements"),
-            Some(&fx.center),
-            &json!({"token": seat, "reason": "recused"}),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
+    fx.vacate(&id, &seat, "recused").await;
     let mine: Value = fx
         .app
         .get_json("/api/v1/me/invitations", Some(&token))

@@ -1298,17 +1298,7 @@ async fn both_verifiers_accept_the_family_record_the_server_serves() {
     let id = view["draw_id"].as_str().unwrap();
     fx.confirm_all(id).await;
     let seat = tokens(&view, "seated")[0].clone();
-    let outcome: Value = fx
-        .app
-        .post(
-            &format!("/api/v1/draws/{id}/replacements"),
-            Some(&fx.center),
-            &json!({"token": seat, "reason": "withdrew"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let outcome = fx.vacate(id, &seat, "withdrew").await;
     let linked = outcome["linked_draw"].as_str().unwrap();
     let response = fx.contribute(&fx.center, linked).await;
     assert_eq!(response.status(), reqwest::StatusCode::OK);

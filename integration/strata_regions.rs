@@ -118,17 +118,7 @@ async fn two_from_the_province_and_three_from_one_prefecture_each_come_from_thei
     let mut linked = None;
     for token in &stratum_1[..2] {
         fx.confirm_all(&id).await;
-        let outcome: Value = fx
-            .app
-            .post(
-                &format!("/api/v1/draws/{id}/replacements"),
-                Some(&fx.center),
-                &json!({"token": token, "reason": "withdrew"}),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
+        let outcome = fx.vacate(&id, token, "withdrew").await;
         linked = outcome["linked_draw"].as_str().map(str::to_owned);
     }
     let linked = linked.expect("the second vacancy in stratum 1 starts a linked draw");

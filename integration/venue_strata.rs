@@ -281,16 +281,7 @@ async fn run_pattern(sites: &Sites, strata: Value, expect: &[Expect], refill: us
             .find(|s| s["stratum"] == refill && s["state"] == "confirmed")
             .unwrap()["token"]
             .clone();
-        let outcome: Value = app
-            .post(
-                &format!("/api/v1/draws/{id}/replacements"),
-                Some(&fx.center),
-                &json!({"token": token, "reason": "withdrew"}),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
+        let outcome = fx.vacate(&id, token.as_str().unwrap(), "withdrew").await;
         linked = outcome["linked_draw"].as_str().map(str::to_owned);
     }
     let linked = linked.expect("the second vacancy starts a linked draw");
