@@ -849,3 +849,406 @@ async fn bad_venue_bindings_get_a_4xx_naming_the_field_and_write_nothing() {
     assert_eq!(problem["field"], "strata[1].venue_id");
     assert_eq!(app.entries_written_by_requests().await, entries);
 }
+
+/// `draw`'s view once `done` holds: the executor acts on its own pass, which a busy machine
+/// may delay by seconds (at most 30 s here).
+async fn settled(fx: &DrawFixture, draw: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let mut view = fx.view(draw).await;
+    for _ in 0..300 {
+        if done(&view) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        view = fx.view(draw).await;
+    }
+    view
+}
+
+/// A stratum of `count` (reserves 1) under A01 whose sub-venue is chosen at random in
+/// `regions`.
+fn random_stratum(count: u32, regions: &[&str]) -> Value {
+    json!({"specialty_prefixes": ["A01"], "count": count, "reserves": 1,
+           "venue_random": {"regions": regions}})
+}
+
+/// The candidates' ids of `view`'s stratum `i`, each with its consent.
+fn candidate_consents(view: &Value, i: usize) -> Vec<(String, String)> {
+    view["strata"][i]["venue_random"]["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["venue_id"].as_str().unwrap().to_owned(),
+                c["consent"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_sub_venue_chosen_at_random_is_asked_with_the_intent_chosen_by_the_seed_and_recomputed_offline()
+ {
+    // Three venues of other centers in 宜昌 and 襄阳; one in 孝感 (outside the regions) and one
+    // in 襄阳 too small for the stratum are no candidates.
+    let sites = Sites::new(&[
+        ("center-yichang", "宜昌 远程评标室", "420502"),
+        ("center-xiangyang", "襄阳 远程评标室", "420602"),
+        ("center-zaoyang", "枣阳 远程评标室", "420683"),
+        ("center-xiaogan", "孝感 远程评标室", "420902"),
+    ])
+    .await;
+    let fx = &sites.fx;
+    let app = &fx.app;
+    let (_, small_bearer) = app.account_with_token("center-gucheng", Role::Center).await;
+    let small = register(app, &small_bearer, "谷城 评标室", "420625", 1).await;
+    let logins = expert_logins(fx).await;
+    let main = sites.main.clone();
+    let body = sites.request(json!([
+        stratum(&main, 3, None),
+        random_stratum(2, &["4205", "4206"])
+    ]));
+    let created = fx.create_ok(&body).await;
+    let id = created["draw_id"].as_str().unwrap().to_owned();
+
+    // The intent commits the candidates (by id) and the stratum's regions; no venue yet.
+    let mut expected: Vec<(String, &str)> = vec![
+        (sites.subs[0].id.clone(), "420502"),
+        (sites.subs[1].id.clone(), "420602"),
+        (sites.subs[2].id.clone(), "420683"),
+    ];
+    expected.sort();
+    let committed = &created["intent"]["strata"][1];
+    assert_eq!(
+        committed["venue_candidates"],
+        json!(
+            expected
+                .iter()
+                .map(|(id, region)| json!({"venue_id": id, "venue_region": region}))
+                .collect::<Vec<_>>()
+        )
+    );
+    assert_eq!(committed["regions_require"], json!(["4205", "4206"]));
+    assert_eq!(committed.get("venue_id"), None);
+    assert_eq!(created["strata"][1].get("venue"), None);
+    let random = &created["strata"][1]["venue_random"];
+    assert_eq!(random["regions"], json!(["4205", "4206"]));
+    assert_eq!(random.get("chosen"), None);
+    assert!(
+        candidate_consents(&created, 1)
+            .iter()
+            .all(|(_, consent)| consent == "pending")
+    );
+    // Each candidate holds the stratum's two workstations and its center is asked; the
+    // others are not.
+    for venue in &sites.subs[..3] {
+        assert_eq!(free(fx, venue, &created).await, 2, "{}", venue.name);
+    }
+    assert_eq!(free(fx, &sites.subs[3], &created).await, 4);
+    assert_eq!(free(fx, &small, &created).await, 1);
+    let requests = draw_requests(&sites, &id).await;
+    assert_eq!(requests.len(), 3);
+
+    // 宜昌 refuses; the others accept. Execution waits for every answer.
+    let response = fx.contribute(&fx.center, &id).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    for (bearer, request) in &requests {
+        let view = fx.view(&id).await;
+        assert_eq!(
+            view["status"], "awaiting_entropy",
+            "waits for every candidate"
+        );
+        if *bearer == sites.subs[0].center {
+            answer(
+                &sites,
+                bearer,
+                request,
+                "refuse",
+                json!({"reason": "当天已有评标"}),
+            )
+            .await;
+        } else {
+            answer(&sites, bearer, request, "accept", json!({})).await;
+        }
+    }
+    // The executor runs it on its next pass; a busy machine may take seconds to get there.
+    let view = settled(fx, &id, |view| view["status"] == "drawn").await;
+    assert_eq!(view.get("void"), None);
+
+    // The venue chosen is an accepting candidate, shown as chosen at random; the others'
+    // workstations are free again.
+    let chosen = view["strata"][1]["venue_random"]["chosen"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(
+        chosen, sites.subs[0].id,
+        "the refusing candidate is never chosen"
+    );
+    assert!(sites.subs[1..3].iter().any(|v| v.id == chosen));
+    let seated = &view["strata"][1]["venue"];
+    assert_eq!(seated["venue_id"], chosen.as_str());
+    assert_eq!(seated["chosen_at_random"], true);
+    assert_eq!(seated["role"], "sub");
+    assert_eq!(seated["consent"], "accepted");
+    let consents: HashMap<String, String> = candidate_consents(&view, 1).into_iter().collect();
+    assert_eq!(consents[&sites.subs[0].id], "refused");
+    for venue in &sites.subs[..3] {
+        let held = if venue.id == chosen { 2 } else { 4 };
+        assert_eq!(free(fx, venue, &view).await, held, "{}", venue.name);
+    }
+
+    // The record says which candidates accepted and which was chosen; both verifiers
+    // recompute the choice from the seed, and refuse a record claiming the other one.
+    let record: Value = app
+        .get_json(&format!("/api/v1/draws/{id}/record"), Some(&fx.supervisor))
+        .await;
+    let result = &record["draws"][0]["result"][1];
+    assert_eq!(result["venue_id"], chosen.as_str());
+    let mut accepted: Vec<String> = sites.subs[1..3].iter().map(|v| v.id.clone()).collect();
+    accepted.sort();
+    assert_eq!(result["venue_accepted"], json!(accepted));
+    assert_live_record_verifies(fx, &record, "0 replacements");
+    let other = accepted.iter().find(|a| **a != chosen).unwrap();
+    let mut moved = record.clone();
+    moved["draws"][0]["result"][1]["venue_id"] = json!(other);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("moved.json");
+    std::fs::write(&path, serde_json::to_vec(&moved).unwrap()).unwrap();
+    let path = path.to_str().unwrap();
+    let vkeys = app.state.audit.vkeys();
+    let vkey = vkeys.lines().next().unwrap();
+    for output in [
+        sealdraw(&["draw", "verify", path, "--vkey", vkey], None),
+        python(&["published", path, vkey]),
+    ] {
+        assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+        assert!(
+            text(&output).starts_with("MISMATCH draws[0].result[1].venue_id: "),
+            "{}",
+            text(&output)
+        );
+    }
+
+    // The stratum's experts come from its regions, their invitations name the chosen venue,
+    // and the session seats them there.
+    fx.confirm_all(&id).await;
+    let root = candidates(fx, &id).await;
+    let mut at_chosen = Vec::new();
+    for seat in view["seats"].as_array().unwrap() {
+        let (expert, region) = &root[seat["token"].as_str().unwrap()];
+        if seat["stratum"] == 1 {
+            assert!(
+                region.starts_with("4205") || region.starts_with("4206"),
+                "{region}"
+            );
+            if seat["state"] != "reserve" {
+                at_chosen.push(expert.clone());
+            }
+        }
+    }
+    assert_eq!(at_chosen.len(), 2);
+    let chosen_venue = sites.venue(&chosen).clone();
+    for expert in &at_chosen {
+        let bearer = &logins.iter().find(|(id, _)| id == expert).unwrap().1;
+        let mine = app.get_json("/api/v1/me/invitations", Some(bearer)).await;
+        let accepted: Vec<&Value> = mine
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["state"] == "accepted")
+            .collect();
+        assert_eq!(accepted.len(), 1, "{mine}");
+        assert_eq!(accepted[0]["venue"], chosen_venue.name.as_str());
+        assert_eq!(accepted[0]["venue_address"], chosen_venue.address.as_str());
+    }
+
+    // Seats vacated in the stratum go to its reserve, then to a linked draw: both at the
+    // chosen venue, from the stratum's regions.
+    let mut linked = None;
+    for _ in 0..2 {
+        fx.confirm_all(&id).await;
+        let view = fx.view(&id).await;
+        let token = view["seats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["stratum"] == 1 && s["state"] == "confirmed")
+            .unwrap()["token"]
+            .clone();
+        let outcome = fx.vacate(&id, token.as_str().unwrap(), "withdrew").await;
+        linked = outcome["linked_draw"].as_str().map(str::to_owned);
+    }
+    let linked = linked.expect("the second vacancy starts a linked draw");
+    let linked_view = fx.view(&linked).await;
+    assert_eq!(
+        linked_view["strata"][0]["venue"]["venue_id"],
+        chosen.as_str()
+    );
+    assert_eq!(linked_view["strata"][0]["venue"]["chosen_at_random"], true);
+    assert_eq!(
+        linked_view["intent"]["strata"][0]["regions_require"],
+        json!(["4205", "4206"])
+    );
+    assert_eq!(
+        fx.contribute(&fx.center, &linked).await.status(),
+        StatusCode::OK
+    );
+    fx.confirm_all(&id).await;
+    fx.confirm_all(&linked).await;
+    let extra = candidates(fx, &linked).await;
+    for seat in linked_view_seats(fx, &linked).await {
+        let (expert, region) = &extra[seat["token"].as_str().unwrap()];
+        assert!(
+            region.starts_with("4205") || region.starts_with("4206"),
+            "{region}"
+        );
+        if seat["state"] == "confirmed" {
+            let bearer = &logins.iter().find(|(id, _)| id == expert).unwrap().1;
+            let mine = app.get_json("/api/v1/me/invitations", Some(bearer)).await;
+            let venues: Vec<&Value> = mine
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|i| i["state"] == "accepted")
+                .map(|i| &i["venue"])
+                .collect();
+            assert_eq!(venues, vec![&json!(chosen_venue.name)], "{mine}");
+        }
+    }
+
+    let mut body = bidders_and_criteria();
+    body["draw_id"] = json!(id);
+    body["supervisors"] = json!(["supervisor"]);
+    let response = app.post("/api/v1/sessions", Some(&fx.center), &body).await;
+    let status = response.status();
+    let session: Value = response.json().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{session}");
+    let venues = session["venues"].as_array().unwrap();
+    assert_eq!(venues.len(), 2);
+    assert_eq!(venues[0]["venue_id"], main.id.as_str());
+    assert_eq!(venues[1]["venue_id"], chosen.as_str());
+    assert_eq!(venues[1]["seats"], 2);
+}
+
+#[tokio::test]
+async fn a_draw_whose_every_random_candidate_refused_is_void_and_bad_random_requests_are_refused() {
+    let sites = Sites::new(&[
+        ("center-yichang", "宜昌 远程评标室", "420502"),
+        ("center-xiangyang", "襄阳 远程评标室", "420602"),
+    ])
+    .await;
+    let fx = &sites.fx;
+    let app = &fx.app;
+    let main = sites.main.clone();
+    let entries = app.entries_written_by_requests().await;
+    let cases: Vec<(Value, &str)> = vec![
+        // A named venue and a random choice at once.
+        (
+            json!([stratum(&main, 3, None), {"specialty_prefixes": ["A01"], "count": 2,
+                   "reserves": 1, "venue_id": sites.subs[0].id,
+                   "venue_random": {"regions": ["4205"]}}]),
+            "strata[1].venue_random",
+        ),
+        // No region, a region that is not Hubei's, a region with no venue.
+        (
+            json!([stratum(&main, 3, None), random_stratum(2, &[])]),
+            "strata[1].venue_random.regions",
+        ),
+        (
+            json!([stratum(&main, 3, None), random_stratum(2, &["4299"])]),
+            "strata[1].venue_random.regions[0]",
+        ),
+        (
+            json!([stratum(&main, 3, None), random_stratum(2, &["4203"])]),
+            "strata[1].venue_random.regions",
+        ),
+        // More workstations than any candidate has.
+        (
+            json!([
+                stratum(&main, 3, None),
+                random_stratum(5, &["4205", "4206"])
+            ]),
+            "strata[1].venue_random.regions",
+        ),
+        // The main venue is never chosen at random: a draw needs one of the center's own.
+        (
+            json!([
+                random_stratum(3, &["4205"]),
+                stratum(&sites.subs[1], 2, None)
+            ]),
+            "strata[0].venue_random",
+        ),
+        // One random stratum per draw.
+        (
+            json!([
+                stratum(&main, 1, None),
+                random_stratum(1, &["4205"]),
+                random_stratum(1, &["4206"])
+            ]),
+            "strata[2].venue_random",
+        ),
+        // A scope belongs to a named venue.
+        (
+            json!([stratum(&main, 3, None), {"specialty_prefixes": ["A01"], "count": 2,
+                   "reserves": 1, "venue_scope": "province",
+                   "venue_random": {"regions": ["4205"]}}]),
+            "strata[1].venue_scope",
+        ),
+    ];
+    for (strata, field) in cases {
+        let response = fx.create(&sites.request(strata.clone())).await;
+        let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(problem["field"], field, "{strata}: {problem}");
+    }
+    assert_eq!(
+        app.get_json("/api/v1/draws", Some(&fx.center)).await,
+        json!([])
+    );
+    assert_eq!(app.entries_written_by_requests().await, entries);
+
+    // Both candidates refuse: the stratum can sit nowhere, so the unexecuted draw is void.
+    let created = fx
+        .create_ok(&sites.request(json!([
+            stratum(&main, 3, None),
+            random_stratum(2, &["4205", "4206"])
+        ])))
+        .await;
+    let id = created["draw_id"].as_str().unwrap().to_owned();
+    let requests = draw_requests(&sites, &id).await;
+    assert_eq!(requests.len(), 2);
+    assert_eq!(
+        fx.contribute(&fx.center, &id).await.status(),
+        StatusCode::OK
+    );
+    answer(
+        &sites,
+        &requests[0].0,
+        &requests[0].1,
+        "refuse",
+        json!({"reason": "设备检修"}),
+    )
+    .await;
+    let view = fx.view(&id).await;
+    assert_eq!(view.get("void"), None, "one has not answered");
+    assert_eq!(
+        view["strata"][1]["venue_random"]["candidates"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    answer(
+        &sites,
+        &requests[1].0,
+        &requests[1].1,
+        "refuse",
+        json!({"reason": "无空闲座席"}),
+    )
+    .await;
+    let view = settled(fx, &id, |view| view.get("void").is_some()).await;
+    assert_eq!(view["void"]["reason"], "venue_refused", "{view}");
+    assert_eq!(view["result_index"], Value::Null);
+    assert_eq!(app.audit_entries_of("draw.result").await.len(), 0);
+    assert_eq!(free(fx, &main, &created).await, 10);
+}

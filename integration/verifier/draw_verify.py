@@ -43,6 +43,7 @@ TAG_SECRET_COMMITMENT = b"sealdraw-draw-v1/secret-commitment"
 TAG_SEED = b"sealdraw-draw-v1/seed"
 TAG_RANK = b"sealdraw-draw-v1/rank"
 TAG_TENDER = b"sealdraw-draw-v2/tender"
+TAG_VENUE = b"sealdraw-draw-v3/venue"
 MAX_DRAW_ID_BYTES = 128
 MAX_STRATA = 16
 MAX_PREFIXES = 32
@@ -52,6 +53,8 @@ REGION_LISTS = ("regions_exclude", "regions_require")
 # Section 5a: a venue-bound v3 stratum names its venue with these three, all or none.
 VENUE_FIELDS = ("venue_id", "venue_region", "venue_scope")
 VENUE_SCOPES = ("prefecture", "province")
+# Sections 5 and 7a: a stratum whose sub-venue is chosen at random lists its candidates.
+MAX_VENUE_CANDIDATES = 32
 MAX_CONTRIBUTIONS = 16
 MAX_CONTRIBUTION_LEN = 1024
 MAX_INTENT_LEN = 65535
@@ -239,6 +242,14 @@ def ranking(seed: bytes, index: int, tokens: list[bytes]) -> list[bytes]:
     return sorted(tokens, key=lambda t: (score(seed, index, t), t))
 
 
+def venue_ranking(seed: bytes, index: int, venue_ids: list[str]) -> list[str]:
+    """Section 7a: candidate venues by (score, id), the order a stratum is seated in."""
+    def key(venue_id: str):
+        encoded = venue_id.encode("utf-8")
+        return (hmac_sha256(seed, lp(TAG_VENUE) + u64(index) + lp(encoded)), encoded)
+    return sorted(venue_ids, key=key)
+
+
 def select(seed: bytes, strata: list[tuple[int, int, list[bytes]]]) -> list[tuple[list, list]]:
     taken: set[bytes] = set()
     results = []
@@ -312,8 +323,14 @@ STRATUM_SCHEMA = obj(
     ("venue_id", STRING, OPTIONAL),
     ("venue_region", STRING, OPTIONAL),
     ("venue_scope", STRING, OPTIONAL),
+    ("venue_candidates", arr(obj(("venue_id", STRING), ("venue_region", STRING))), OPTIONAL),
 )
-RESULT_SCHEMA = obj(("drawn", arr(HEX32)), ("reserves", arr(HEX32)))
+RESULT_SCHEMA = obj(
+    ("drawn", arr(HEX32)),
+    ("reserves", arr(HEX32)),
+    ("venue_accepted", arr(STRING), OPTIONAL),
+    ("venue_id", STRING, OPTIONAL),
+)
 FAMILY_LINK_MEMBERS = [
     ("excluded_count", U64),
     ("excluded_root", HEX32),
@@ -362,6 +379,11 @@ INTENT_SCHEMA = obj(
                 ("venue_id", STRING, OPTIONAL),
                 ("venue_region", STRING, OPTIONAL),
                 ("venue_scope", STRING, OPTIONAL),
+                (
+                    "venue_candidates",
+                    arr(obj(("venue_id", STRING), ("venue_region", STRING))),
+                    OPTIONAL,
+                ),
             )
         ),
     ),
@@ -474,7 +496,11 @@ def intent_of(record: dict) -> dict:
                 "k": s["k"],
                 "m": s["m"],
                 "prefixes": s["prefixes"],
-                **{name: s[name] for name in REGION_LISTS + VENUE_FIELDS if name in s},
+                **{
+                    name: s[name]
+                    for name in REGION_LISTS + VENUE_FIELDS + ("venue_candidates",)
+                    if name in s
+                },
             }
             for s in record["strata"]
         ],
@@ -532,6 +558,12 @@ def check_version(record: dict) -> None:
                     else f"a {algorithm} stratum has no venue"
                 )
                 raise malformed(f"strata[{i}].{name}", detail)
+        if "venue_candidates" in s and (not v3 or named):
+            detail = (
+                "a stratum names its venue or candidates to choose one from, not both" if v3
+                else f"a {algorithm} stratum has no venue candidates"
+            )
+            raise malformed(f"strata[{i}].venue_candidates", detail)
 
 
 def region_list_problem(prefixes: list[str]) -> str | None:
@@ -587,6 +619,66 @@ def check_stratum(i: int, s: dict) -> None:
                               s.get("regions_require", []))
         if found is not None:
             raise malformed(f"strata[{i}].{found[0]}", found[1])
+    if "venue_candidates" in s:
+        found = candidates_problem(s["venue_candidates"], s.get("regions_exclude", []),
+                                   s.get("regions_require", []))
+        if found is not None:
+            raise malformed(f"strata[{i}].{found[0]}", found[1])
+
+
+def candidates_problem(candidates: list, exclude: list, require: list) -> tuple | None:
+    """Check 5h: why a stratum's candidate venues do not fit its region rule, if they do not."""
+    if not 1 <= len(candidates) <= MAX_VENUE_CANDIDATES:
+        return ("venue_candidates", f"must list 1 to {MAX_VENUE_CANDIDATES} venues")
+    if not require:
+        return ("regions_require",
+                "a stratum choosing its venue at random requires the regions it chooses from")
+    for j, c in enumerate(candidates):
+        venue_id = c["venue_id"].encode("utf-8")
+        if not 1 <= len(venue_id) <= 64:
+            return (f"venue_candidates[{j}].venue_id", "must be 1 to 64 bytes")
+        if j > 0 and candidates[j - 1]["venue_id"].encode("utf-8") >= venue_id:
+            return (f"venue_candidates[{j}].venue_id",
+                    "candidates must be in strictly ascending order of venue_id")
+        region = c["venue_region"]
+        if len(region) != 6 or any(ch not in "0123456789" for ch in region):
+            return (f"venue_candidates[{j}].venue_region", "must be a county's 6-digit region code")
+        if any(region.startswith(p) for p in exclude) or not any(
+            region.startswith(p) for p in require
+        ):
+            return (f"venue_candidates[{j}].venue_region",
+                    f"{region} is outside the stratum's region rule")
+    return None
+
+
+def check_venue_choice(i: int, s: dict, claimed: dict, seed: bytes) -> None:
+    """Check 14: the candidates that accepted, and the venue chosen among them (section 7a)."""
+    if "venue_candidates" not in s:
+        for name in ("venue_accepted", "venue_id"):
+            if name in claimed:
+                raise malformed(f"result[{i}].{name}",
+                                "only a stratum with venue_candidates chooses a venue")
+        return
+    if "venue_accepted" not in claimed:
+        raise malformed(f"result[{i}].venue_accepted",
+                        "a stratum with venue_candidates lists those that accepted")
+    if "venue_id" not in claimed:
+        raise malformed(f"result[{i}].venue_id",
+                        "a stratum with venue_candidates names the venue chosen")
+    accepted = claimed["venue_accepted"]
+    if not accepted:
+        raise malformed(f"result[{i}].venue_accepted",
+                        "at least one candidate accepted before the draw executed")
+    ids = [c["venue_id"] for c in s["venue_candidates"]]
+    for j, venue_id in enumerate(accepted):
+        if j > 0 and accepted[j - 1].encode("utf-8") >= venue_id.encode("utf-8"):
+            raise malformed(f"result[{i}].venue_accepted[{j}]", "must be in strictly ascending order")
+        if venue_id not in ids:
+            raise malformed(f"result[{i}].venue_accepted[{j}]",
+                            "is not one of the stratum's venue_candidates")
+    expected = next(v for v in venue_ranking(seed, i, ids) if v in accepted)
+    if claimed["venue_id"] != expected:
+        raise mismatch(f"result[{i}].venue_id", f"recomputed {expected}")
 
 
 def prefecture_prefix(county: str) -> str:
@@ -673,6 +765,7 @@ def verify_record(record: dict) -> tuple[bytes, list]:
     for i, (claimed, (drawn, reserves)) in enumerate(zip(record["result"], results)):
         compare_list(f"result[{i}].drawn", tokens_of(claimed["drawn"]), drawn)
         compare_list(f"result[{i}].reserves", tokens_of(claimed["reserves"]), reserves)
+        check_venue_choice(i, record["strata"][i], claimed, seed)
     return seed, results
 
 
@@ -717,7 +810,12 @@ def check_vector(n: int, vector: dict) -> None:
             tokens.append(t)
         prefixes = sorted(set(s["prefixes"]), key=lambda p: p.encode("utf-8"))
         # v3: the region rule is committed as the vector gives it (its canonical form).
-        regions = {name: s[name] for name in REGION_LISTS if name in s}
+        regions = {name: s[name] for name in REGION_LISTS + VENUE_FIELDS if name in s}
+        if "venue_candidates" in s:
+            # Section 5: the candidates in their one order, by the UTF-8 bytes of their ids.
+            regions["venue_candidates"] = sorted(
+                s["venue_candidates"], key=lambda c: c["venue_id"].encode("utf-8")
+            )
         strata.append((prefixes, s["k"], s["m"], sorted(tokens), regions))
     expect(f"{where}.expected.tokens", len(names), len(expected["tokens"]))
 
@@ -779,6 +877,20 @@ def check_vector(n: int, vector: dict) -> None:
            [{"drawn": [names[t] for t in d], "reserves": [names[t] for t in r]}
             for d, r in results],
            expected["result_experts"])
+    if "venue_ranking" in expected:
+        rankings, chosen = [], []
+        for i, s in enumerate(inputs["strata"]):
+            ids = [c["venue_id"] for c in s.get("venue_candidates", [])]
+            ranked = venue_ranking(seed, i, ids)
+            rankings.append([
+                {"venue_id": v, "score": hmac_sha256(
+                    seed, lp(TAG_VENUE) + u64(i) + lp(v.encode("utf-8"))).hex()}
+                for v in ranked
+            ])
+            accepted = s.get("venue_accepted", [])
+            chosen.append(next((v for v in ranked if v in accepted), None))
+        expect(f"{where}.expected.venue_ranking", rankings, expected["venue_ranking"])
+        expect(f"{where}.expected.venue_chosen", chosen, expected["venue_chosen"])
 
     # The vector's record must verify and must say exactly what the inputs give.
     record = walk(vector["record"], RECORD_SCHEMA, "$")

@@ -28,6 +28,8 @@ pub(crate) const RANK_TAG: &str = "sealdraw-draw-v1/rank";
 /// v2 adds one input kind; the computation tags above stay as v1 named them (they name the
 /// computation, which did not change).
 pub(crate) const TENDER_TAG: &str = "sealdraw-draw-v2/tender";
+/// Ranks the candidate venues of a stratum whose sub-venue the server chooses (spec §7a).
+pub(crate) const VENUE_TAG: &str = "sealdraw-draw-v3/venue";
 
 /// The longest tender reference and lot the server accepts, in characters (spec §5).
 pub(crate) const MAX_TENDER_REFERENCE_CHARS: usize = 100;
@@ -182,12 +184,62 @@ pub(super) fn order_by_score<'a>(
     scored.into_iter().map(|(_, token)| token).collect()
 }
 
-/// Drawn and reserve tokens of one stratum.
+/// `HMAC-SHA256(seed, lp(VENUE_TAG) ‖ u64(stratum_index) ‖ lp(venue_id))`: a candidate
+/// venue's score (spec §7a).
+pub(crate) fn venue_score(seed: &[u8; 32], stratum_index: u64, venue_id: &str) -> [u8; 32] {
+    let mut message = Message::tagged(VENUE_TAG);
+    message.integer(stratum_index).bytes(venue_id.as_bytes());
+    hmac_sha256(seed, &[message.as_slice()])
+}
+
+/// The candidate venue ids of stratum `stratum_index` ordered by `(score, id)` ascending, both
+/// compared as unsigned bytes (spec §7a): the order in which the server would seat the stratum.
+pub(crate) fn venue_ranking<'a>(
+    seed: &[u8; 32],
+    stratum_index: u64,
+    venue_ids: impl IntoIterator<Item = &'a str>,
+) -> Vec<String> {
+    let mut scored: Vec<([u8; 32], &str)> = venue_ids
+        .into_iter()
+        .map(|id| (venue_score(seed, stratum_index, id), id))
+        .collect();
+    scored.sort_unstable();
+    scored.into_iter().map(|(_, id)| id.to_owned()).collect()
+}
+
+/// The venue a chosen-at-random stratum sits at: the first of the ranking whose center
+/// accepted (spec §7a); `None` when none did.
+pub(crate) fn chosen_venue<'a>(
+    seed: &[u8; 32],
+    stratum_index: u64,
+    candidates: impl IntoIterator<Item = &'a str>,
+    accepted: &[String],
+) -> Option<String> {
+    venue_ranking(seed, stratum_index, candidates)
+        .into_iter()
+        .find(|id| accepted.iter().any(|a| a == id))
+}
+
+/// Drawn and reserve tokens of one stratum; for a stratum whose sub-venue was chosen at
+/// random (spec §7a), also the candidates whose centers accepted before the result and the
+/// venue chosen among them.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StratumResult {
     pub drawn: Vec<DrawToken>,
     pub reserves: Vec<DrawToken>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::present_value"
+    )]
+    pub venue_accepted: Option<Vec<String>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::present_value"
+    )]
+    pub venue_id: Option<String>,
 }
 
 /// Strata are processed in request order. Stratum `j` ranks its eligible tokens, skips every
@@ -203,7 +255,12 @@ pub(crate) fn select(seed: &[u8; 32], strata: &[(u32, u32, &[DrawToken])]) -> Ve
         let drawn: Vec<DrawToken> = order.by_ref().take(k as usize).collect();
         let reserves: Vec<DrawToken> = order.take(m as usize).collect();
         taken.extend(drawn.iter().chain(&reserves).copied());
-        results.push(StratumResult { drawn, reserves });
+        results.push(StratumResult {
+            drawn,
+            reserves,
+            venue_accepted: None,
+            venue_id: None,
+        });
     }
     results
 }

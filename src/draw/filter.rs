@@ -51,6 +51,19 @@ pub(crate) struct FilterStratum {
     pub venue_region: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub venue_scope: Option<VenueScope>,
+    /// Instead of `venue_id`: the stratum's sub-venue is chosen after the seed among other
+    /// centers' venues in these regions (DRAW-SPEC §7a), and its experts come from them.
+    /// Left out when absent, so other filters hash as they did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub venue_random: Option<VenueRandom>,
+}
+
+/// Where a stratum's sub-venue is chosen from at random (DRAWS.md, "A sub-venue chosen at
+/// random"): region code prefixes, each checked against Hubei's divisions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct VenueRandom {
+    pub regions: Vec<String>,
 }
 
 /// How far a venue-bound stratum draws from: the venue's prefecture (the default), or the
@@ -84,14 +97,32 @@ impl FilterStratum {
             .unwrap_or(own)
     }
 
-    /// What the stratum's venue requires: its prefecture, under a prefecture scope.
+    /// What the stratum's venue requires: its prefecture, under a prefecture scope; the
+    /// regions its venue is chosen from, when chosen at random.
     pub(crate) fn venue_require(&self) -> Vec<String> {
+        if let Some(random) = &self.venue_random {
+            return random.regions.clone();
+        }
         match (&self.venue_region, self.venue_scope) {
             (Some(region), Some(VenueScope::Prefecture)) => {
                 vec![crate::draw::prefecture_prefix(region).to_owned()]
             }
             _ => Vec::new(),
         }
+    }
+
+    /// The request field that brought the venue's requirement, for problems.
+    pub(crate) fn venue_field(&self) -> &'static str {
+        if self.venue_random.is_some() {
+            "venue_random.regions"
+        } else {
+            "venue_id"
+        }
+    }
+
+    /// Whether the stratum sits at a venue (named, or chosen at random).
+    pub(crate) fn is_bound(&self) -> bool {
+        self.venue_id.is_some() || self.venue_random.is_some()
     }
 
     fn has_own_regions(&self) -> bool {

@@ -188,6 +188,74 @@ pub struct Stratum {
     m: u32,
     regions: Option<StratumRegions>,
     venue: Option<StratumVenue>,
+    venue_candidates: Option<Vec<VenueCandidate>>,
+}
+
+/// One venue a v3 stratum's sub-venue may be chosen from (spec §5, §7a): its catalogue id and
+/// its county-level region code as the catalogue had it when the draw was asked for.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VenueCandidate {
+    pub venue_id: String,
+    pub venue_region: String,
+}
+
+/// How many candidate venues one stratum may commit (spec §5): each center asked must answer
+/// before the draw executes, so the list stays short enough to ask.
+pub const MAX_VENUE_CANDIDATES: usize = 32;
+
+/// Why a stratum's committed candidate venues do not fit its region rule (spec §5, check 5h),
+/// if they do not: the member named (`venue_candidates` or `venue_candidates[j]…`) and why.
+/// 1 to [`MAX_VENUE_CANDIDATES`] of them, ids of 1 to 64 bytes strictly ascending, each region
+/// a county's six digits that the stratum's own rule admits (so the stratum's experts come
+/// from where any candidate lies), and the rule requires regions (it names where to choose).
+pub(crate) fn candidates_problem(
+    candidates: &[VenueCandidate],
+    exclude: &[String],
+    require: &[String],
+) -> Option<(String, String)> {
+    if candidates.is_empty() || candidates.len() > MAX_VENUE_CANDIDATES {
+        return Some((
+            "venue_candidates".into(),
+            format!("must list 1 to {MAX_VENUE_CANDIDATES} venues"),
+        ));
+    }
+    if require.is_empty() {
+        return Some((
+            "regions_require".into(),
+            "a stratum choosing its venue at random requires the regions it chooses from".into(),
+        ));
+    }
+    for (j, candidate) in candidates.iter().enumerate() {
+        if candidate.venue_id.is_empty() || candidate.venue_id.len() > 64 {
+            return Some((
+                format!("venue_candidates[{j}].venue_id"),
+                "must be 1 to 64 bytes".into(),
+            ));
+        }
+        if j > 0 && candidates[j - 1].venue_id.as_bytes() >= candidate.venue_id.as_bytes() {
+            return Some((
+                format!("venue_candidates[{j}].venue_id"),
+                "candidates must be in strictly ascending order of venue_id".into(),
+            ));
+        }
+        let region = &candidate.venue_region;
+        if region.len() != 6 || !region.bytes().all(|b| b.is_ascii_digit()) {
+            return Some((
+                format!("venue_candidates[{j}].venue_region"),
+                "must be a county's 6-digit region code".into(),
+            ));
+        }
+        let excluded = exclude.iter().any(|p| region.starts_with(p.as_str()));
+        let required = require.iter().any(|p| region.starts_with(p.as_str()));
+        if excluded || !required {
+            return Some((
+                format!("venue_candidates[{j}].venue_region"),
+                format!("{region} is outside the stratum's region rule"),
+            ));
+        }
+    }
+    None
 }
 
 /// The catalogue venue a v3 stratum's experts sit at, as its intent commits it (spec §5a): the
@@ -306,6 +374,7 @@ impl Stratum {
             m,
             regions: None,
             venue: None,
+            venue_candidates: None,
         })
     }
 
@@ -333,6 +402,29 @@ impl Stratum {
             return Err(DrawError::Regions(format!("{field}: {problem}")));
         }
         self.venue = Some(venue);
+        Ok(self)
+    }
+
+    /// The same stratum naming the venues its sub-venue will be chosen from after the seed
+    /// (spec §7a; a v3 stratum without a venue only: call after [`Self::with_regions`]).
+    /// Candidates are kept in their one order, by venue id.
+    pub fn with_venue_candidates(
+        mut self,
+        mut candidates: Vec<VenueCandidate>,
+    ) -> Result<Self, DrawError> {
+        let regions = self.regions.as_ref().ok_or(DrawError::RegionsNeedV3)?;
+        if self.venue.is_some() {
+            return Err(DrawError::Regions(
+                "a stratum names its venue or candidates to choose one from, not both".into(),
+            ));
+        }
+        candidates.sort_unstable();
+        if let Some((field, problem)) =
+            candidates_problem(&candidates, &regions.exclude, &regions.require)
+        {
+            return Err(DrawError::Regions(format!("{field}: {problem}")));
+        }
+        self.venue_candidates = Some(candidates);
         Ok(self)
     }
 
@@ -502,6 +594,14 @@ pub struct StratumIntent {
         deserialize_with = "present::value"
     )]
     pub venue_scope: Option<String>,
+    /// v3, strata whose sub-venue is chosen at random only (spec §5, §7a): the venues it is
+    /// chosen from, by venue id.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present::value"
+    )]
+    pub venue_candidates: Option<Vec<VenueCandidate>>,
 }
 
 /// The intent: logged before any randomness exists. Its canonical JSON (spec §5) is hashed as an
@@ -587,6 +687,8 @@ pub enum DrawError {
          names its tender) does"
     )]
     RegionsNeedV3,
+    #[error("stratum {0} chooses its venue at random, and none of its candidates accepted")]
+    NoVenueAccepted(usize),
 }
 
 /// An intent and the eligible sets it commits to: what the server keeps from intent to result.
@@ -652,6 +754,7 @@ impl DrawPlan {
                 venue_id: stratum.venue.as_ref().map(|v| v.venue_id.clone()),
                 venue_region: stratum.venue.as_ref().map(|v| v.region_code.clone()),
                 venue_scope: stratum.venue.as_ref().map(|v| v.scope.clone()),
+                venue_candidates: stratum.venue_candidates.clone(),
             })
             .collect();
         let family = request.family.as_ref().map(|family| FamilyLink {
@@ -821,6 +924,14 @@ pub struct RecordStratum {
         deserialize_with = "present::value"
     )]
     pub venue_scope: Option<String>,
+    /// v3, strata whose sub-venue is chosen at random only (spec §5, §7a): the venues it is
+    /// chosen from, by venue id.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present::value"
+    )]
+    pub venue_candidates: Option<Vec<VenueCandidate>>,
 }
 
 /// Everything needed to check a draw offline, as claimed by whoever publishes it (spec §9).
@@ -895,6 +1006,7 @@ impl VerificationRecord {
                     venue_id: stratum.venue_id.clone(),
                     venue_region: stratum.venue_region.clone(),
                     venue_scope: stratum.venue_scope.clone(),
+                    venue_candidates: stratum.venue_candidates.clone(),
                 })
                 .collect(),
             intent_hash: plan.intent_hash,
@@ -914,6 +1026,37 @@ impl VerificationRecord {
                 excluded: plan.excluded.clone(),
             }),
         }
+    }
+
+    /// Writes each chosen-at-random stratum's venue into the result (spec §7a):
+    /// `accepted[i]` lists the candidates of stratum `i` whose centers accepted before the
+    /// result (ignored for a stratum without candidates). Refused when such a stratum has
+    /// none: the server executes only once one has.
+    pub(crate) fn choose_venues(&mut self, accepted: &[Vec<String>]) -> Result<(), DrawError> {
+        for (i, (stratum, result)) in self.strata.iter().zip(&mut self.result).enumerate() {
+            let Some(candidates) = &stratum.venue_candidates else {
+                continue;
+            };
+            let mut yes: Vec<String> = accepted
+                .get(i)
+                .into_iter()
+                .flatten()
+                .filter(|id| candidates.iter().any(|c| &c.venue_id == *id))
+                .cloned()
+                .collect();
+            yes.sort_unstable();
+            yes.dedup();
+            let chosen = algorithm::chosen_venue(
+                &self.seed,
+                i as u64,
+                candidates.iter().map(|c| c.venue_id.as_str()),
+                &yes,
+            )
+            .ok_or(DrawError::NoVenueAccepted(i))?;
+            result.venue_accepted = Some(yes);
+            result.venue_id = Some(chosen);
+        }
+        Ok(())
     }
 
     /// Stage 1 of spec §9 (the shape walk), then the typed record.
@@ -946,6 +1089,7 @@ impl VerificationRecord {
                     venue_id: s.venue_id.clone(),
                     venue_region: s.venue_region.clone(),
                     venue_scope: s.venue_scope.clone(),
+                    venue_candidates: s.venue_candidates.clone(),
                 })
                 .collect(),
             tender_sha256: self.tender_sha256,
@@ -1085,6 +1229,17 @@ pub fn verify(record: &VerificationRecord) -> Result<DrawOutcome, VerifyError> {
                 },
             ));
         }
+        if stratum.venue_candidates.is_some() && (!v3 || named > 0) {
+            return Err(VerifyError::malformed(
+                format!("strata[{i}].venue_candidates"),
+                if v3 {
+                    "a stratum names its venue or candidates to choose one from, not both"
+                        .to_owned()
+                } else {
+                    format!("a {} stratum has no venue candidates", record.algorithm)
+                },
+            ));
+        }
     }
     if record.draw_id.is_empty() || record.draw_id.len() > MAX_DRAW_ID_LEN {
         return Err(VerifyError::malformed(
@@ -1172,6 +1327,16 @@ pub fn verify(record: &VerificationRecord) -> Result<DrawOutcome, VerifyError> {
                 ));
             }
         }
+        if let Some(candidates) = &stratum.venue_candidates {
+            let exclude = stratum.regions_exclude.as_deref().unwrap_or_default();
+            let require = stratum.regions_require.as_deref().unwrap_or_default();
+            if let Some((name, problem)) = candidates_problem(candidates, exclude, require) {
+                return Err(VerifyError::malformed(
+                    format!("strata[{i}].{name}"),
+                    problem,
+                ));
+            }
+        }
     }
     if let Some(family) = &record.family {
         verify_family_exclusion(record, family)?;
@@ -1253,8 +1418,89 @@ pub fn verify(record: &VerificationRecord) -> Result<DrawOutcome, VerifyError> {
             &claimed.reserves,
             &expected.reserves,
         )?;
+        verify_venue_choice(i, &record.strata[i], claimed, &seed)?;
     }
+    // The venue choices were checked against the seed above; the outcome carries them.
+    let strata = strata
+        .into_iter()
+        .zip(&record.result)
+        .map(|(expected, claimed)| StratumResult {
+            venue_accepted: claimed.venue_accepted.clone(),
+            venue_id: claimed.venue_id.clone(),
+            ..expected
+        })
+        .collect();
     Ok(DrawOutcome { seed, strata })
+}
+
+/// Check 14 of spec §9 for stratum `i`: a stratum with candidate venues lists those whose
+/// centers accepted and the venue chosen among them by §7a; no other stratum lists either.
+fn verify_venue_choice(
+    i: usize,
+    stratum: &RecordStratum,
+    claimed: &StratumResult,
+    seed: &[u8; 32],
+) -> Result<(), VerifyError> {
+    let Some(candidates) = &stratum.venue_candidates else {
+        if claimed.venue_accepted.is_some() {
+            return Err(VerifyError::malformed(
+                format!("result[{i}].venue_accepted"),
+                "only a stratum with venue_candidates chooses a venue",
+            ));
+        }
+        if claimed.venue_id.is_some() {
+            return Err(VerifyError::malformed(
+                format!("result[{i}].venue_id"),
+                "only a stratum with venue_candidates chooses a venue",
+            ));
+        }
+        return Ok(());
+    };
+    let Some(accepted) = &claimed.venue_accepted else {
+        return Err(VerifyError::malformed(
+            format!("result[{i}].venue_accepted"),
+            "a stratum with venue_candidates lists those that accepted",
+        ));
+    };
+    let Some(venue_id) = &claimed.venue_id else {
+        return Err(VerifyError::malformed(
+            format!("result[{i}].venue_id"),
+            "a stratum with venue_candidates names the venue chosen",
+        ));
+    };
+    if accepted.is_empty() {
+        return Err(VerifyError::malformed(
+            format!("result[{i}].venue_accepted"),
+            "at least one candidate accepted before the draw executed",
+        ));
+    }
+    for (j, id) in accepted.iter().enumerate() {
+        if j > 0 && accepted[j - 1].as_bytes() >= id.as_bytes() {
+            return Err(VerifyError::malformed(
+                format!("result[{i}].venue_accepted[{j}]"),
+                "must be in strictly ascending order",
+            ));
+        }
+        if !candidates.iter().any(|c| &c.venue_id == id) {
+            return Err(VerifyError::malformed(
+                format!("result[{i}].venue_accepted[{j}]"),
+                "is not one of the stratum's venue_candidates",
+            ));
+        }
+    }
+    let expected = algorithm::chosen_venue(
+        seed,
+        i as u64,
+        candidates.iter().map(|c| c.venue_id.as_str()),
+        accepted,
+    );
+    if expected.as_deref() != Some(venue_id.as_str()) {
+        return Err(VerifyError::mismatch(
+            format!("result[{i}].venue_id"),
+            format!("recomputed {}", expected.unwrap_or_default()),
+        ));
+    }
+    Ok(())
 }
 
 /// Check 5 of spec §9 for a linked draw: the excluded tokens are well formed, are what the
@@ -1364,6 +1610,13 @@ mod present {
     ) -> Result<Option<T>, D::Error> {
         T::deserialize(deserializer).map(Some)
     }
+}
+
+/// [`present::value`] for the result's optional members, which `algorithm` declares.
+pub(crate) fn present_value<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    present::value(deserializer)
 }
 
 /// A list of byte strings, each as lowercase hex.

@@ -60,11 +60,19 @@ const STRATUM: Shape = Shape::Object(&[
     optional("venue_id", Shape::String),
     optional("venue_region", Shape::String),
     optional("venue_scope", Shape::String),
+    optional("venue_candidates", Shape::Array(&VENUE_CANDIDATE)),
+]);
+
+const VENUE_CANDIDATE: Shape = Shape::Object(&[
+    required("venue_id", Shape::String),
+    required("venue_region", Shape::String),
 ]);
 
 const STRATUM_RESULT: Shape = Shape::Object(&[
     required("drawn", Shape::Array(&Shape::Hex32)),
     required("reserves", Shape::Array(&Shape::Hex32)),
+    optional("venue_accepted", Shape::Array(&Shape::String)),
+    optional("venue_id", Shape::String),
 ]);
 
 const FAMILY: Shape = Shape::Object(&[

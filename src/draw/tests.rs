@@ -801,6 +801,14 @@ struct VectorInput {
     linked: Option<LinkedInput>,
     /// v3: per stratum, the region rule (excluded, required prefixes) its intent commits.
     regions: Vec<(&'static [&'static str], &'static [&'static str])>,
+    /// v3 with venues: per stratum, its named venue, or its candidate venues (id, county)
+    /// and those that accepted.
+    venues: Vec<VenueInput>,
+}
+
+enum VenueInput {
+    Named(&'static str, &'static str, &'static str),
+    Random(Vec<(&'static str, &'static str)>, Vec<&'static str>),
 }
 
 struct LinkedInput {
@@ -830,6 +838,7 @@ fn vector_inputs() -> Vec<VectorInput> {
             tender: None,
             linked: None,
             regions: vec![],
+            venues: vec![],
         },
         VectorInput {
             name: "two overlapping strata, UTF-8 draw id, no contributions",
@@ -847,6 +856,7 @@ fn vector_inputs() -> Vec<VectorInput> {
             tender: None,
             linked: None,
             regions: vec![],
+            venues: vec![],
         },
         VectorInput {
             name: "three short contributions, k = 1, m = 0",
@@ -861,6 +871,7 @@ fn vector_inputs() -> Vec<VectorInput> {
             tender: None,
             linked: None,
             regions: vec![],
+            venues: vec![],
         },
         VectorInput {
             name: "v2 root draw: the tender committed, its reference typed loosely",
@@ -875,6 +886,7 @@ fn vector_inputs() -> Vec<VectorInput> {
             tender: Some((" hbgg-2026-0004 ", "第１标段")),
             linked: None,
             regions: vec![],
+            venues: vec![],
         },
         VectorInput {
             name: "v2 linked draw of vector 4: the family's tokens excluded, tokens under the root's id",
@@ -892,6 +904,7 @@ fn vector_inputs() -> Vec<VectorInput> {
                 root_stratum: 0,
             }),
             regions: vec![],
+            venues: vec![],
         },
         VectorInput {
             name: "v3 root draw: 2 from the province at large and 3 from one prefecture, each \
@@ -910,8 +923,48 @@ fn vector_inputs() -> Vec<VectorInput> {
             tender: Some(("HBGG-2026-0006", "")),
             linked: None,
             regions: vec![(&["4201"], &[]), (&["4201"], &["4206"])],
+            venues: vec![],
+        },
+        VectorInput {
+            name: "v3 root draw with venues: 3 at the main venue from its prefecture, 2 at a \
+                   sub-venue chosen at random among three (two accepted)",
+            token_key: counting(0x00),
+            draw_id: "draw-0007",
+            pool_snapshot: "audit:160:root",
+            filter: r#"{"strata":[{"prefixes":["F01"],"venue_id":"venue-main"},{"prefixes":["F01"],"venue_random":{"regions":["4205","4206"]}}]}"#,
+            min_multiple: 3,
+            strata: vec![
+                (vec!["F01"], 3, 1, ids("h", 1..=12)),
+                (vec!["F01"], 2, 1, ids("h", 13..=21)),
+            ],
+            secret: counting(0x10),
+            contributions: vec![counting(0xd0).to_vec()],
+            tender: Some(("HBGG-2026-0007", "")),
+            linked: None,
+            regions: vec![(&[], &["4201"]), (&[], &["4205", "4206"])],
+            venues: vec![
+                VenueInput::Named("venue-main", "420117", "prefecture"),
+                VenueInput::Random(
+                    vec![
+                        ("venue-b", "420581"),
+                        ("venue-a", "420624"),
+                        ("venue-c", "420626"),
+                    ],
+                    vec!["venue-c", "venue-a"],
+                ),
+            ],
         },
     ]
+}
+
+fn venue_candidates(candidates: &[(&str, &str)]) -> Vec<VenueCandidate> {
+    candidates
+        .iter()
+        .map(|(id, region)| VenueCandidate {
+            venue_id: (*id).to_owned(),
+            venue_region: (*region).to_owned(),
+        })
+        .collect()
 }
 
 fn hex_list(tokens: &[DrawToken]) -> Vec<String> {
@@ -976,6 +1029,23 @@ fn vectors() -> Value {
                 if let Some((exclude, require)) = v.regions.get(i) {
                     stratum = stratum.with_regions(regions(exclude, require)).unwrap();
                 }
+                match v.venues.get(i) {
+                    Some(VenueInput::Named(id, region, scope)) => {
+                        stratum = stratum
+                            .with_venue(StratumVenue {
+                                venue_id: (*id).to_owned(),
+                                region_code: (*region).to_owned(),
+                                scope: (*scope).to_owned(),
+                            })
+                            .unwrap();
+                    }
+                    Some(VenueInput::Random(candidates, _)) => {
+                        stratum = stratum
+                            .with_venue_candidates(venue_candidates(candidates))
+                            .unwrap();
+                    }
+                    None => {}
+                }
                 (stratum, EligibleSet::new(eligible).unwrap())
             })
             .collect();
@@ -999,7 +1069,18 @@ fn vectors() -> Value {
             .map(|c| Contribution::new(c.clone()).unwrap())
             .collect();
         let outcome = plan.execute(&s, &c).unwrap();
-        let record = VerificationRecord::new(&plan, &s, &c, &outcome);
+        let mut record = VerificationRecord::new(&plan, &s, &c, &outcome);
+        let accepted: Vec<Vec<String>> = v
+            .venues
+            .iter()
+            .map(|venue| match venue {
+                VenueInput::Random(_, accepted) => {
+                    accepted.iter().map(|id| (*id).to_owned()).collect()
+                }
+                VenueInput::Named(..) => Vec::new(),
+            })
+            .collect();
+        record.choose_venues(&accepted).unwrap();
         verify(&record).unwrap();
         let named = |tokens: &[DrawToken]| -> Vec<String> {
             tokens.iter().map(|t| names[t].clone()).collect()
@@ -1018,6 +1099,20 @@ fn vectors() -> Value {
                 if let Some((exclude, require)) = v.regions.get(i) {
                     stratum["regions_exclude"] = json!(exclude);
                     stratum["regions_require"] = json!(require);
+                }
+                match v.venues.get(i) {
+                    Some(VenueInput::Named(id, region, scope)) => {
+                        stratum["venue_id"] = json!(id);
+                        stratum["venue_region"] = json!(region);
+                        stratum["venue_scope"] = json!(scope);
+                    }
+                    Some(VenueInput::Random(candidates, accepted)) => {
+                        stratum["venue_candidates"] = json!(candidates.iter()
+                            .map(|(id, region)| json!({"venue_id": id, "venue_region": region}))
+                            .collect::<Vec<_>>());
+                        stratum["venue_accepted"] = json!(accepted);
+                    }
+                    None => {}
                 }
                 stratum
             }).collect::<Vec<_>>(),
@@ -1063,6 +1158,24 @@ fn vectors() -> Value {
         });
         if let Some(tender) = tender_sha256 {
             expected["tender_sha256"] = json!(hex::encode(tender));
+        }
+        if !v.venues.is_empty() {
+            // Spec §7a: each random stratum's candidates by score, and the venue chosen.
+            expected["venue_ranking"] =
+                json!(plan.intent().strata.iter().enumerate().map(|(i, s)| {
+                let ids = s.venue_candidates.iter().flatten().map(|c| c.venue_id.as_str());
+                algorithm::venue_ranking(&outcome.seed, i as u64, ids).iter().map(|id| json!({
+                    "venue_id": id,
+                    "score": hex::encode(algorithm::venue_score(&outcome.seed, i as u64, id)),
+                })).collect::<Vec<_>>()
+            }).collect::<Vec<_>>());
+            expected["venue_chosen"] = json!(
+                record
+                    .result
+                    .iter()
+                    .map(|r| r.venue_id.clone())
+                    .collect::<Vec<_>>()
+            );
         }
         vectors.push(json!({
             "name": v.name,
@@ -1477,6 +1590,185 @@ fn both_verifiers_check_a_committed_venue_and_name_the_same_field_when_it_is_tam
     ];
     for (what, tamper, field) in tamperings {
         let mut record = venue_record();
+        tamper(&mut record);
+        let rust = verify(&record).unwrap_err();
+        assert_eq!(rust.field(), field, "{what}: {rust}");
+        std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
+        let output = python(&["record", path_text]);
+        let out = text(&output);
+        assert_eq!(output.status.code(), Some(1), "{what}: {out}");
+        let kind = match rust {
+            VerifyError::Malformed { .. } => "MALFORMED",
+            VerifyError::Mismatch { .. } => "MISMATCH",
+        };
+        assert!(
+            out.starts_with(&format!("{kind} {field}: ")),
+            "{what}: python said {out:?}, rust said {rust}"
+        );
+    }
+}
+
+// ---- a sub-venue chosen at random (spec §5, §7a, §9 check 14) ----
+
+/// Stratum 0 at its named venue; stratum 1's sub-venue chosen among three candidates, of which
+/// `accepted` accepted.
+fn random_venue_record(accepted: &[&str]) -> VerificationRecord {
+    let s = secret(10);
+    let mut req = v3_request(
+        "d5",
+        vec![
+            (vec!["B01"], 2, 1, experts(0..20)),
+            (vec!["B01"], 2, 1, experts(8..20)),
+        ],
+        &[(&[], &["4201"]), (&[], &["4205", "4206"])],
+    );
+    req.strata[0].0 = req.strata[0]
+        .0
+        .clone()
+        .with_venue(StratumVenue {
+            venue_id: "main".into(),
+            region_code: "420117".into(),
+            scope: "prefecture".into(),
+        })
+        .unwrap();
+    req.strata[1].0 = req.strata[1]
+        .0
+        .clone()
+        .with_venue_candidates(venue_candidates(&[
+            ("v-3", "420626"),
+            ("v-1", "420502"),
+            ("v-2", "420581"),
+        ]))
+        .unwrap();
+    let plan = DrawPlan::new(req, &s).unwrap();
+    let c = contributions(&[b"center"]);
+    let outcome = plan.execute(&s, &c).unwrap();
+    let mut record = VerificationRecord::new(&plan, &s, &c, &outcome);
+    let accepted: Vec<String> = accepted.iter().map(|a| (*a).to_owned()).collect();
+    record.choose_venues(&[Vec::new(), accepted]).unwrap();
+    record
+}
+
+#[test]
+fn a_random_sub_venue_is_the_first_accepting_candidate_by_the_seeds_ranking() {
+    let record = random_venue_record(&["v-1", "v-2", "v-3"]);
+    verify(&record).unwrap();
+    let ranking = algorithm::venue_ranking(&record.seed, 1, ["v-1", "v-2", "v-3"]);
+    assert_eq!(
+        record.result[1].venue_id.as_deref(),
+        Some(ranking[0].as_str())
+    );
+    // The ranking is the spec's formula, whatever order the candidates come in.
+    let mut by_formula = vec!["v-3", "v-1", "v-2"];
+    by_formula.sort_by_key(|id| (algorithm::venue_score(&record.seed, 1, id), *id));
+    assert_eq!(ranking, by_formula);
+    // The first refusing moves the seat to the next in that order, never a new ranking.
+    let without_first: Vec<&str> = ranking[1..].iter().map(String::as_str).collect();
+    let record = random_venue_record(&without_first);
+    verify(&record).unwrap();
+    assert_eq!(
+        record.result[1].venue_id.as_deref(),
+        Some(ranking[1].as_str())
+    );
+    assert_eq!(record.result[0].venue_id, None);
+    // Candidates commit in id order; the intent names them and the venue named by stratum 0.
+    let intent = String::from_utf8(record.intent().canonical_bytes().unwrap()).unwrap();
+    assert!(
+        intent.contains(r#""venue_candidates":[{"venue_id":"v-1","venue_region":"420502"},{"venue_id":"v-2","venue_region":"420581"},{"venue_id":"v-3","venue_region":"420626"}]"#),
+        "{intent}"
+    );
+    // Nobody accepted: no venue can be chosen, and the server never executes such a draw.
+    let mut none = random_venue_record(&["v-1"]);
+    assert_eq!(
+        none.choose_venues(&[Vec::new(), Vec::new()]).unwrap_err(),
+        DrawError::NoVenueAccepted(1)
+    );
+    // A candidate outside the stratum's rule, or a named venue beside candidates, is refused.
+    let stratum = || {
+        Stratum::new(vec!["A".into()], 1, 0)
+            .unwrap()
+            .with_regions(regions(&[], &["4205"]))
+            .unwrap()
+    };
+    assert!(
+        stratum()
+            .with_venue_candidates(venue_candidates(&[("v", "420626")]))
+            .is_err()
+    );
+    assert!(stratum().with_venue_candidates(Vec::new()).is_err());
+    assert!(
+        stratum()
+            .with_venue(StratumVenue {
+                venue_id: "v".into(),
+                region_code: "420502".into(),
+                scope: "province".into(),
+            })
+            .unwrap()
+            .with_venue_candidates(venue_candidates(&[("w", "420502")]))
+            .is_err()
+    );
+}
+
+#[test]
+fn both_verifiers_recompute_a_random_sub_venue_and_name_the_same_field_when_it_is_tampered() {
+    let record = random_venue_record(&["v-1", "v-3"]);
+    verify(&record).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("record.json");
+    let path_text = path.to_str().unwrap();
+    std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
+    let output = python(&["record", path_text]);
+    assert!(output.status.success(), "{}", text(&output));
+    let chosen = record.result[1].venue_id.clone().unwrap();
+    let other = if chosen == "v-1" { "v-3" } else { "v-1" };
+    let tamperings: Vec<(&str, Tampering, &str)> = vec![
+        (
+            "the other accepting venue claimed",
+            Box::new(move |r: &mut VerificationRecord| r.result[1].venue_id = Some(other.into())),
+            "result[1].venue_id",
+        ),
+        (
+            "a venue that was no candidate",
+            Box::new(|r| r.result[1].venue_accepted = Some(vec!["v-1".into(), "v-9".into()])),
+            "result[1].venue_accepted[1]",
+        ),
+        (
+            "no venue chosen",
+            Box::new(|r| r.result[1].venue_id = None),
+            "result[1].venue_id",
+        ),
+        (
+            "a choice for a stratum without candidates",
+            Box::new(|r| r.result[0].venue_id = Some("main".into())),
+            "result[0].venue_id",
+        ),
+        (
+            "a candidate set changed",
+            Box::new(|r| {
+                r.strata[1].venue_candidates.as_mut().unwrap()[0].venue_region = "420503".into()
+            }),
+            "intent_hash",
+        ),
+        (
+            "candidates out of order",
+            Box::new(|r| r.strata[1].venue_candidates.as_mut().unwrap().swap(0, 1)),
+            "strata[1].venue_candidates[1].venue_id",
+        ),
+        (
+            "a candidate outside the rule",
+            Box::new(|r| {
+                r.strata[1].venue_candidates.as_mut().unwrap()[0].venue_region = "420117".into()
+            }),
+            "strata[1].venue_candidates[0].venue_region",
+        ),
+        (
+            "candidates beside a named venue",
+            Box::new(|r| r.strata[0].venue_candidates = r.strata[1].venue_candidates.clone()),
+            "strata[0].venue_candidates",
+        ),
+    ];
+    for (what, tamper, field) in tamperings {
+        let mut record = random_venue_record(&["v-1", "v-3"]);
         tamper(&mut record);
         let rust = verify(&record).unwrap_err();
         assert_eq!(rust.field(), field, "{what}: {rust}");

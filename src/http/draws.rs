@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::extract::{Authorized, Checked, Json, may};
 use super::{AppState, problem::ApiError};
 use crate::draw::filter::{
-    AvoidedOrganisation, EvaluationMode, ExcludedToken, FilterStratum, VenueScope,
+    AvoidedOrganisation, EvaluationMode, ExcludedToken, FilterStratum, VenueRandom, VenueScope,
 };
 use crate::draw::published::AnyRecord;
 use crate::draw::service::{
@@ -59,6 +59,21 @@ pub(crate) struct StratumBody {
     /// prefecture-level).
     #[serde(default)]
     pub venue_scope: Option<VenueScope>,
+    /// Instead of `venue_id`, for a sub-venue: the server chooses it after the draw's seed is
+    /// known among other centers' open, remote-capable venues in `regions` with room for this
+    /// stratum in the window (docs/DRAWS.md, "A sub-venue chosen at random"); the stratum's
+    /// experts come from those regions. One such stratum per draw.
+    #[serde(default)]
+    pub venue_random: Option<VenueRandomBody>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct VenueRandomBody {
+    /// Region code prefixes (e.g. `4205` 宜昌, `4206` 襄阳) the sub-venue is chosen in and the
+    /// stratum's experts come from.
+    #[schema(example = json!(["4205", "4206"]))]
+    pub(crate) regions: Vec<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -177,6 +192,7 @@ pub(crate) async fn create(
                 venue_id: s.venue_id.map(|id| id.trim().to_owned()),
                 venue_region: None,
                 venue_scope: s.venue_scope,
+                venue_random: s.venue_random.map(|r| VenueRandom { regions: r.regions }),
             })
             .collect(),
         avoid_organisations: body

@@ -799,7 +799,7 @@ async fn bound_venue(
     row: &InvitationRow,
     draw: &DrawRow,
 ) -> Result<Option<BoundVenue>, InvitationError> {
-    let venues = crate::draw::service::stratum_venues(draw)?;
+    let venues = crate::draw::service::stratum_venues(tx, draw).await?;
     if venues.iter().all(Option::is_none) {
         return Ok(None);
     }

@@ -626,6 +626,46 @@ impl Tx {
             .await)?)
     }
 
+    /// Records the venue chosen for a stratum whose sub-venue the draw chose at random (spec
+    /// §7a), with the candidates that had accepted (their ids, sorted, as JSON).
+    pub(crate) async fn insert_venue_choice(
+        &mut self,
+        draw_id: &str,
+        stratum: i32,
+        venue_id: &str,
+        accepted_json: &str,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO draw_venue_choices (draw_id, stratum, venue_id, accepted_json, chosen_at) \
+             VALUES ($1, $2, $3, $4, $5)")
+            .bind(draw_id)
+            .bind(stratum)
+            .bind(venue_id)
+            .bind(accepted_json)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(drop))?;
+        Ok(())
+    }
+
+    /// A draw's venues chosen at random: `(stratum, venue id, accepted ids as JSON)`, by
+    /// stratum.
+    pub(crate) async fn venue_choices(
+        &mut self,
+        draw_id: &str,
+    ) -> Result<Vec<(i32, String, String)>, StoreError> {
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, (i32, String, String)>(
+            "SELECT stratum, venue_id, accepted_json FROM draw_venue_choices \
+             WHERE draw_id = $1 ORDER BY stratum")
+            .bind(draw_id)
+            .fetch_all(conn)
+            .await)?,
+        )
+    }
+
     /// Why and when a draw became void, if it did.
     pub(crate) async fn draw_void(
         &mut self,

@@ -15,7 +15,7 @@ use crate::audit::{self, Actor, AuditEntry};
 use crate::auth::Principal;
 use crate::clock::{Millis, to_rfc3339};
 use crate::store::Tx;
-use crate::store::venues::{BookingRow, NewConsent, VenueRow};
+use crate::store::venues::{BookingRow, NewConsent, VenueQuery, VenueRow};
 
 /// A catalogue venue that a holder asks for, and how the request named it.
 #[derive(Debug, Clone)]
@@ -213,6 +213,49 @@ pub(crate) async fn hold(
     Ok(())
 }
 
+/// The open, remote-capable venues `wanted` accepts that have `workstations` free over all of
+/// `window`, by id: what a stratum whose sub-venue is chosen at random is chosen from. Read
+/// without locks; [`hold`] checks each again under its lock.
+pub(crate) async fn available(
+    tx: &mut Tx,
+    window: Window,
+    workstations: u32,
+    wanted: impl Fn(&VenueRow) -> bool,
+) -> Result<Vec<VenueRow>, VenueError> {
+    let venues = tx
+        .venues(
+            &VenueQuery {
+                status: Some(VenueStatus::Open),
+                remote_capable: Some(true),
+                ..VenueQuery::default()
+            },
+            i64::from(u16::MAX),
+        )
+        .await?;
+    let mut free = Vec::new();
+    for venue in venues {
+        if !wanted(&venue) || i64::from(venue.workstations) < i64::from(workstations) {
+            continue;
+        }
+        let bookings: Vec<(Window, u32)> = tx
+            .held_bookings(&venue.id, window.start, window.end)
+            .await?
+            .iter()
+            .filter_map(held_window)
+            .collect();
+        let room = Room {
+            id: &venue.id,
+            name: &venue.name,
+            workstations: venue.workstations.max(0) as u32,
+        };
+        if rules::check_fits(&room, window, workstations, &bookings).is_ok() {
+            free.push(venue);
+        }
+    }
+    free.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    Ok(free)
+}
+
 /// Ends every booking `holder` still holds, as `released` (done with them) or `cancelled`,
 /// and withdraws their unanswered consent requests; how many bookings ended. Each is an audit
 /// entry.
@@ -222,6 +265,37 @@ pub(crate) async fn release(
     holder: &Holder,
     state: BookingState,
     now: Millis,
+) -> Result<usize, VenueError> {
+    release_of(tx, actor, holder, state, now, None).await
+}
+
+/// [`release`] for the bookings `holder` holds at `venue_ids` only: a draw's candidate venues
+/// that were not chosen.
+pub(crate) async fn release_venues(
+    tx: &mut Tx,
+    actor: Actor,
+    holder: &Holder,
+    venue_ids: &[String],
+    now: Millis,
+) -> Result<usize, VenueError> {
+    release_of(
+        tx,
+        actor,
+        holder,
+        BookingState::Released,
+        now,
+        Some(venue_ids),
+    )
+    .await
+}
+
+async fn release_of(
+    tx: &mut Tx,
+    actor: Actor,
+    holder: &Holder,
+    state: BookingState,
+    now: Millis,
+    only: Option<&[String]>,
 ) -> Result<usize, VenueError> {
     let kind = match state {
         BookingState::Released => "venue.booking_released",
@@ -238,6 +312,7 @@ pub(crate) async fn release(
         .await?
         .into_iter()
         .filter(|b| b.state == BookingState::Held)
+        .filter(|b| only.is_none_or(|ids| ids.contains(&b.venue_id)))
         .collect();
     let ids: Vec<&str> = held.iter().map(|b| b.venue_id.as_str()).collect();
     tx.lock_venues(&ids).await?;

@@ -41,7 +41,7 @@ pub(super) fn check_labels(request: &NewDraw) -> Result<(), DrawServiceError> {
         (Some(venue), _) => label("venue", venue, 200).map(drop),
         (None, EvaluationMode::Distributed) => Ok(()),
         // A draw bound to venues reports at its main venue, named by the catalogue.
-        (None, _) if request.strata.iter().any(|s| s.venue_id.is_some()) => Ok(()),
+        (None, _) if request.strata.iter().any(FilterStratum::is_bound) => Ok(()),
         (None, _) => Err(invalid(
             "venue",
             "where the committee reports (the main venue) is needed unless distributed",
@@ -254,7 +254,7 @@ pub(super) fn region_miss(
             if !own.regions_require.is_empty() {
                 own_field("regions_require")
             } else if !own.venue_require().is_empty() {
-                own_field("venue_id")
+                own_field(own.venue_field())
             } else {
                 "regions_require".to_owned()
             },
@@ -269,7 +269,7 @@ pub(super) fn region_miss(
             } else if !own.regions_require.is_empty() {
                 own_field("regions_require")
             } else if !own.venue_require().is_empty() {
-                own_field("venue_id")
+                own_field(own.venue_field())
             } else if user_excludes {
                 "regions_exclude".to_owned()
             } else if !filter.regions_require.is_empty() {

@@ -17,7 +17,8 @@ use crate::draw::filter::{
 };
 use crate::draw::{
     DrawError, DrawPlan, DrawRequest, DrawStatus, DrawToken, EligibleSet, FamilyRequest, LinkState,
-    ServerSecret, Stratum, StratumRegions, StratumVenue, algorithm, filter, published,
+    MAX_VENUE_CANDIDATES, ServerSecret, Stratum, StratumRegions, StratumVenue, VenueCandidate,
+    algorithm, filter, published,
 };
 use crate::store::draws::{DrawRow, StratumRow};
 use crate::store::{StoreError, Tx};
@@ -26,8 +27,9 @@ use crate::venue::{Holder, Window};
 
 use super::{
     BoundVenues, CHINA_OFFSET_MILLIS, CreatedDraw, DAY_MILLIS, DrawHeader, DrawService,
-    DrawServiceError, NewDraw, ParentLink, PoolCandidates, StratumSummary, chain_family_entry,
-    checks, corrupt, invalid, members_context, record_family_entry, seat_token, secret_context,
+    DrawServiceError, NewDraw, ParentLink, PoolCandidates, RandomStratum, StratumSummary,
+    chain_family_entry, checks, corrupt, invalid, members_context, record_family_entry, seat_token,
+    secret_context,
 };
 
 impl DrawService {
@@ -141,12 +143,18 @@ impl DrawService {
         filter.normalise();
         self.check_region_rules_match(&filter, user_excludes)
             .await?;
+        let mut bound = bound;
+        if let Some(bound) = &mut bound {
+            self.find_candidates(&filter, bound).await?;
+        }
         Ok((filter, bound))
     }
 
     /// Binds each stratum that names a catalogue venue (docs/DRAWS.md, "Strata bound to
     /// venues"): the venue read and checked as a booking would check it, its county and the
     /// stratum's scope written into the stratum, whose region rule then includes the venue's.
+    /// A stratum whose sub-venue is chosen at random has its regions checked here and its
+    /// candidates found once the draw's whole region rule is known ([`Self::find_candidates`]).
     /// Returns the workstations to hold, one claim per venue (strata sharing a venue add up),
     /// or `None` when no stratum names a venue.
     async fn bind_venues(
@@ -161,29 +169,70 @@ impl DrawService {
         {
             return Err(invalid(
                 format!("strata[{i}].venue_scope"),
-                "applies to a stratum bound to a venue: name its venue_id",
+                "applies to a stratum bound to a named venue: name its venue_id",
             ));
         }
-        let Some(first) = strata.iter().position(|s| s.venue_id.is_some()) else {
+        if let Some(i) = strata
+            .iter()
+            .position(|s| s.venue_id.is_some() && s.venue_random.is_some())
+        {
+            return Err(invalid(
+                format!("strata[{i}].venue_random"),
+                "name the stratum's venue (venue_id) or have it chosen at random \
+                 (venue_random), not both",
+            ));
+        }
+        let Some(first) = strata.iter().position(FilterStratum::is_bound) else {
             return Ok(None);
         };
+        let first_field = format!("strata[{first}].{}", bound_field(&strata[first]));
         if mode == EvaluationMode::Distributed {
             return Err(invalid(
-                format!("strata[{first}].venue_id"),
+                first_field,
                 "a distributed evaluation has no venues: every expert sits at their own seat",
             ));
         }
         // Each expert of a bound draw sits at their stratum's venue; a stratum without one
         // would leave its experts' seats to chance among venues it does not name.
-        if let Some(i) = strata.iter().position(|s| s.venue_id.is_none()) {
+        if let Some(i) = strata.iter().position(|s| !s.is_bound()) {
             return Err(invalid(
                 format!("strata[{i}].venue_id"),
-                "bind every stratum to a venue or none: in a draw bound to venues each expert                  sits at their stratum's venue (venue_scope \"province\" draws from the whole                  province)",
+                "bind every stratum to a venue or none: in a draw bound to venues each expert \
+                 sits at their stratum's venue (venue_scope \"province\" draws from the whole \
+                 province)",
             ));
+        }
+        let mut random = Vec::new();
+        for (i, stratum) in strata.iter_mut().enumerate() {
+            let Some(chosen) = &mut stratum.venue_random else {
+                continue;
+            };
+            if !random.is_empty() {
+                return Err(invalid(
+                    format!("strata[{i}].venue_random"),
+                    "one stratum per draw has its sub-venue chosen at random; name the other \
+                     sub-venues with venue_id",
+                ));
+            }
+            let field = format!("strata[{i}].venue_random.regions");
+            if chosen.regions.is_empty() {
+                return Err(invalid(
+                    field,
+                    "name the regions (e.g. 4205) the sub-venue is chosen in",
+                ));
+            }
+            chosen.regions = checks::region_prefixes(&field, &chosen.regions)?;
+            random.push(RandomStratum {
+                stratum: i,
+                k: stratum.k,
+                candidates: Vec::new(),
+            });
         }
         let mut claims: Vec<Claim> = Vec::new();
         for (i, stratum) in strata.iter().enumerate() {
-            let venue_id = stratum.venue_id.clone().unwrap_or_default();
+            let Some(venue_id) = stratum.venue_id.clone() else {
+                continue;
+            };
             match claims.iter_mut().find(|c| c.venue_id == venue_id) {
                 Some(claim) => claim.workstations = claim.workstations.saturating_add(stratum.k),
                 None => claims.push(Claim {
@@ -224,11 +273,16 @@ impl DrawService {
             .map(|v| v.name.clone())
             .ok_or_else(|| {
                 invalid(
-                    format!("strata[{first}].venue_id"),
-                    "one stratum sits at the main venue (主场), one of your own venues;                      another center's venue is a sub-venue (副场)",
+                    first_field,
+                    "one stratum sits at the main venue (主场), one of your own venues named by \
+                     venue_id; another center's venue is a sub-venue (副场), and only a \
+                     sub-venue is chosen at random",
                 )
             })?;
         for (i, stratum) in strata.iter_mut().enumerate() {
+            if stratum.venue_id.is_none() {
+                continue;
+            }
             let venue = venues
                 .iter()
                 .find(|v| Some(&v.id) == stratum.venue_id.as_ref())
@@ -237,7 +291,9 @@ impl DrawService {
             if scope == VenueScope::County {
                 return Err(invalid(
                     format!("strata[{i}].venue_scope"),
-                    "county: experts' regions are recorded by prefecture (e.g. 420600), so a                      county's code admits none of them; use prefecture (the default) or                      province",
+                    "county: experts' regions are recorded by prefecture (e.g. 420600), so a \
+                     county's code admits none of them; use prefecture (the default) or \
+                     province",
                 ));
             }
             stratum.venue_region = Some(venue.region_code.clone());
@@ -246,7 +302,81 @@ impl DrawService {
             requester: center.clone(),
             claims,
             main_venue,
+            named_centers: venues.into_iter().map(|v| v.center_id).collect(),
+            random,
         }))
+    }
+
+    /// The candidates of the stratum whose sub-venue is chosen at random (DRAW-SPEC §7a):
+    /// every open, remote-capable venue of a center the draw does not already use, in a
+    /// region the stratum's whole rule admits, with the stratum's workstations free over the
+    /// evaluation window. Each is held and asked, like a named sub-venue; the one seated is
+    /// chosen among those that accept, after the seed.
+    async fn find_candidates(
+        &self,
+        filter: &DrawFilter,
+        bound: &mut BoundVenues,
+    ) -> Result<(), DrawServiceError> {
+        let Some(window) = Window::new(filter.evaluation_start, filter.evaluation_end()) else {
+            return Err(corrupt("the evaluation window has no length"));
+        };
+        for random in &mut bound.random {
+            let i = random.stratum;
+            let field = format!("strata[{i}].venue_random.regions");
+            let rule = filter.stratum_regions(i).ok_or_else(|| {
+                corrupt("a stratum's region rule shares no region with the draw's")
+            })?;
+            let mut tx = self.store.read().await?;
+            let free = bookings::available(&mut tx, window, random.k, |venue| {
+                venue.center_id != bound.requester.account_id
+                    && !bound.named_centers.contains(&venue.center_id)
+                    && rule.admits(&venue.region_code)
+            })
+            .await
+            .map_err(DrawServiceError::from_venue)?;
+            tx.rollback().await?;
+            if free.is_empty() {
+                return Err(invalid(
+                    field,
+                    format!(
+                        "no open, remote-capable venue of another center in these regions has \
+                         {} free workstations from {} to {} (Beijing time)",
+                        random.k,
+                        to_beijing_rfc3339(window.start),
+                        to_beijing_rfc3339(window.end)
+                    ),
+                ));
+            }
+            if free.len() > MAX_VENUE_CANDIDATES {
+                return Err(invalid(
+                    field,
+                    format!(
+                        "{} venues qualify and every one is asked before the draw executes: \
+                         name fewer regions (at most {MAX_VENUE_CANDIDATES} venues)",
+                        free.len()
+                    ),
+                ));
+            }
+            for venue in &free {
+                bound.claims.push(Claim {
+                    venue_id: venue.id.clone(),
+                    workstations: random.k,
+                    main: false,
+                    remote: true,
+                    venue_field: field.clone(),
+                    count_field: format!("strata[{i}].count"),
+                });
+            }
+            random.candidates = free
+                .into_iter()
+                .map(|venue| VenueCandidate {
+                    venue_id: venue.id,
+                    venue_region: venue.region_code,
+                })
+                .collect();
+            random.candidates.sort_unstable();
+        }
+        Ok(())
     }
 
     /// Refuses, naming the field, a stratum whose region rule (the draw's and its own) admits
@@ -370,6 +500,7 @@ impl DrawService {
                     .map(|(code, count)| ((*code).to_owned(), *count))
                     .collect(),
                 venue: None,
+                venue_random: None,
             })
             .collect();
         let mut strata = Vec::with_capacity(filter.strata.len());
@@ -418,6 +549,17 @@ impl DrawService {
                             scope: scope.as_str().to_owned(),
                         })
                         .map_err(|e| invalid(format!("strata[{i}].venue_id"), e.to_string()))?;
+                }
+                if let Some(random) = header
+                    .bookings
+                    .as_ref()
+                    .and_then(|b| b.random.iter().find(|r| r.stratum == i))
+                {
+                    planned = planned
+                        .with_venue_candidates(random.candidates.clone())
+                        .map_err(|e| {
+                            invalid(format!("strata[{i}].venue_random.regions"), e.to_string())
+                        })?;
                 }
             }
             strata.push((planned, set));
@@ -760,6 +902,15 @@ fn tender_taken(own_draw: Option<&str>) -> DrawServiceError {
                  trading center: a tender is drawn once"
             .to_owned(),
     })
+}
+
+/// The request member that bound `stratum` to its venue, for problems.
+fn bound_field(stratum: &FilterStratum) -> &'static str {
+    if stratum.venue_random.is_some() {
+        "venue_random"
+    } else {
+        "venue_id"
+    }
 }
 
 /// Two requests for one tender raced past [`DrawService::check_tender_free`]: the unique

@@ -126,11 +126,24 @@ impl DrawServiceError {
 }
 
 /// Per stratum of `draw` (a root draw, or a linked draw's one stratum), the catalogue venue
-/// its experts sit at; all `None` when the draw is not bound to venues.
-pub(crate) fn stratum_venues(draw: &DrawRow) -> Result<Vec<Option<String>>, DrawServiceError> {
+/// its experts sit at: the one it named, or the one chosen at random at its result (`None`
+/// before); all `None` when the draw is not bound to venues.
+pub(crate) async fn stratum_venues(
+    tx: &mut Tx,
+    draw: &DrawRow,
+) -> Result<Vec<Option<String>>, DrawServiceError> {
     let filter: super::filter::DrawFilter =
         serde_json::from_str(&draw.filter_json).map_err(corrupt)?;
-    Ok(filter.strata.into_iter().map(|s| s.venue_id).collect())
+    let mut venues: Vec<Option<String>> = filter.strata.into_iter().map(|s| s.venue_id).collect();
+    for (stratum, venue_id, _) in tx.venue_choices(&draw.id).await? {
+        if let Some(slot) = usize::try_from(stratum)
+            .ok()
+            .and_then(|i| venues.get_mut(i))
+        {
+            *slot = Some(venue_id);
+        }
+    }
+    Ok(venues)
 }
 
 fn invalid(field: impl Into<String>, problem: impl Into<String>) -> DrawServiceError {
@@ -192,6 +205,36 @@ pub struct StratumSummary {
     /// the view when it is read (the intent entry's counts never carry it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub venue: Option<StratumVenueView>,
+    /// A stratum whose sub-venue is chosen at random: where, among which venues, and each
+    /// one's answer. Added when the view is read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub venue_random: Option<RandomVenueView>,
+}
+
+/// A stratum whose sub-venue the draw chooses at random (docs/DRAWS.md, "A sub-venue chosen
+/// at random"): the regions, the candidates asked (each with its center's answer, in id
+/// order) and, once the draw has executed, the one chosen (also in `venue`).
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct RandomVenueView {
+    pub(crate) regions: Vec<String>,
+    pub candidates: Vec<CandidateVenueView>,
+    /// The venue chosen after the seed: the first of the candidates, in the order the seed
+    /// ranks them, whose center accepted (DRAW-SPEC §7a). Absent before the result.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chosen: Option<String>,
+}
+
+/// One candidate venue and its center's answer.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct CandidateVenueView {
+    pub venue_id: String,
+    pub(crate) name: String,
+    pub(crate) region_code: String,
+    /// The venue's center (username).
+    pub(crate) center: String,
+    /// pending, accepted, refused, or withdrawn (the draw released it before an answer). An
+    /// accepted candidate that was not chosen stays accepted; its workstations are released.
+    pub consent: String,
 }
 
 /// A bound stratum's venue as the center sees it (docs/DRAWS.md, "Strata bound to venues").
@@ -212,8 +255,8 @@ pub struct StratumVenueView {
     pub role: String,
     /// not_needed (main), pending, accepted, refused, or withdrawn (the draw released it).
     pub consent: String,
-    /// Chosen by the server from the draw's randomness (not offered yet: always false).
-    pub(crate) chosen_at_random: bool,
+    /// Chosen by the server from the draw's randomness (DRAW-SPEC §7a).
+    pub chosen_at_random: bool,
 }
 
 /// Why a draw is void (a sub-venue refused before it executed), and when.
@@ -438,6 +481,20 @@ struct BoundVenues {
     claims: Vec<Claim>,
     /// The name of the requester's own venue, where the committee reports.
     main_venue: String,
+    /// The centers of the venues named by `venue_id` (the main venue's among them): a venue
+    /// chosen at random is another center's.
+    named_centers: Vec<String>,
+    /// The stratum whose sub-venue is chosen at random, if one is.
+    random: Vec<RandomStratum>,
+}
+
+/// A stratum whose sub-venue is chosen at random (DRAW-SPEC §7a), and the venues it is
+/// chosen from, sorted by id (committed in the intent).
+#[derive(Debug, Clone)]
+struct RandomStratum {
+    stratum: usize,
+    k: u32,
+    candidates: Vec<crate::draw::VenueCandidate>,
 }
 
 impl DrawService {

@@ -258,6 +258,7 @@ impl DrawService {
                 family_tokens.push(seat_token(&family_seat.token)?);
             }
         }
+        let root_venues = super::stratum_venues(&mut tx, &root).await?;
         tx.rollback().await?;
         // Sorted bytewise, as the intent's root and the stored list both take them.
         family_tokens.sort_unstable();
@@ -270,6 +271,12 @@ impl DrawService {
             .get(root_stratum as usize)
             .cloned()
             .ok_or_else(|| corrupt("replacement stratum outside the filter"))?;
+        let mut source = source;
+        if source.venue_random.is_some() {
+            // The seat is at the venue chosen for the stratum; its experts still come from the
+            // regions the choice was made in.
+            source.venue_id = root_venues.get(root_stratum as usize).cloned().flatten();
+        }
         filter.strata = vec![FilterStratum { k: 1, ..source }];
         filter.salt = hex::encode(
             self.rng

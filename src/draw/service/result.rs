@@ -14,7 +14,7 @@ use crate::draw::{
 use crate::store::Tx;
 use crate::store::draws::{ContributionRow, DrawRow, NewCandidate, StratumRow};
 use crate::venue::bookings::{self, OutstandingConsent};
-use crate::venue::{BookingState, ConsentState, Holder};
+use crate::venue::{BookingState, ConsentState, Holder, HolderKind};
 
 use super::{
     DAY_MILLIS, DrawService, DrawServiceError, DrawView, MIN_CONTRIBUTION_LEN, append_draw_entry,
@@ -130,7 +130,7 @@ impl DrawService {
             return Ok(false);
         }
         match venue_gate(&mut tx, &draw).await? {
-            Gate::Open => {}
+            Gate::Open(_) => {}
             // A sub-venue has not answered: the executor comes back once it has.
             Gate::Waiting => {
                 tx.rollback().await?;
@@ -151,10 +151,10 @@ impl DrawService {
         tx.lock_draw(draw_id).await?;
         // A sub-venue may have refused since the read (an acceptance is final): the draw is
         // then void instead.
-        if venue_gate(&mut tx, &draw).await? != Gate::Open {
+        let Gate::Open(accepted) = venue_gate(&mut tx, &draw).await? else {
             tx.rollback().await?;
             return self.void_if_refused(draw_id).await.map(|_| false);
-        }
+        };
         if !tx.claim_draw_for_execution(draw_id, now).await? {
             tx.rollback().await?;
             return Ok(false);
@@ -163,6 +163,11 @@ impl DrawService {
         if !same_contributions(&contributions, &read) {
             ranked = self.rank(&draw, &strata, &contributions)?;
         }
+        // Every candidate has answered and an acceptance is final, so the venue chosen here
+        // is the one any verifier recomputes from the record (spec §7a).
+        ranked.record.choose_venues(&accepted)?;
+        self.seat_chosen_venues(&mut tx, &draw, &ranked.record, actor.clone(), now)
+            .await?;
         tx.insert_candidates(draw_id, &ranked.candidates, now)
             .await?;
         tx.insert_selections(&ranked.seated, now.div_euclid(DAY_MILLIS))
@@ -182,6 +187,44 @@ impl DrawService {
         tx.commit().await?;
         metrics::counter!("sealdraw_draws_executed_total").increment(1);
         Ok(true)
+    }
+
+    /// Records each venue chosen at random (before the experts are invited, so their
+    /// invitations name it) and releases the candidates not chosen.
+    async fn seat_chosen_venues(
+        &self,
+        tx: &mut Tx,
+        draw: &DrawRow,
+        record: &VerificationRecord,
+        actor: Actor,
+        now: i64,
+    ) -> Result<(), DrawServiceError> {
+        for (i, (stratum, result)) in record.strata.iter().zip(&record.result).enumerate() {
+            let (Some(candidates), Some(venue_id), Some(accepted)) = (
+                &stratum.venue_candidates,
+                &result.venue_id,
+                &result.venue_accepted,
+            ) else {
+                continue;
+            };
+            tx.insert_venue_choice(
+                &draw.id,
+                i as i32,
+                venue_id,
+                &serde_json::to_string(accepted).map_err(corrupt)?,
+                now,
+            )
+            .await?;
+            let others: Vec<String> = candidates
+                .iter()
+                .filter(|c| &c.venue_id != venue_id)
+                .map(|c| c.venue_id.clone())
+                .collect();
+            bookings::release_venues(tx, actor.clone(), &Holder::draw(&draw.id), &others, now)
+                .await
+                .map_err(DrawServiceError::from_venue)?;
+        }
+        Ok(())
     }
 
     /// Makes `draw_id` void if one of its sub-venues refused before it executed (issue 15):
@@ -419,11 +462,14 @@ struct Ranked {
 /// Why an unexecuted draw is void when a sub-venue refused (the `draw.voided` entry's reason).
 pub(crate) const VOID_VENUE_REFUSED: &str = "venue_refused";
 
-/// Whether a draw bound to venues may execute: every sub-venue's center has accepted (or the
-/// draw holds none), one has not answered yet, or one refused.
+/// Whether a draw bound to venues may execute: every sub-venue's center has answered, no
+/// named sub-venue refused and some candidate of a stratum chosen at random accepted (or the
+/// draw holds none); one has not answered yet; or the draw cannot execute (a named sub-venue
+/// refused, or every candidate of a stratum did).
 #[derive(Debug, PartialEq, Eq)]
 enum Gate {
-    Open,
+    /// Per stratum, the candidate venues whose centers accepted (empty for the others).
+    Open(Vec<Vec<String>>),
     Waiting,
     Refused(Vec<OutstandingConsent>),
 }
@@ -431,23 +477,66 @@ enum Gate {
 async fn venue_gate(tx: &mut Tx, draw: &DrawRow) -> Result<Gate, DrawServiceError> {
     // Only a root draw holds venues; its linked draws seat experts at the venues it holds.
     if draw.parent_draw_id.is_some() {
-        return Ok(Gate::Open);
+        return Ok(Gate::Open(Vec::new()));
     }
+    let intent: DrawIntent = serde_json::from_str(&draw.intent_json).map_err(corrupt)?;
+    let candidates: Vec<Vec<String>> = intent
+        .strata
+        .iter()
+        .map(|s| {
+            s.venue_candidates
+                .iter()
+                .flatten()
+                .map(|c| c.venue_id.clone())
+                .collect()
+        })
+        .collect();
+    let is_candidate = |venue_id: &String| candidates.iter().flatten().any(|c| c == venue_id);
     let outstanding = bookings::consent_outstanding(tx, &Holder::draw(&draw.id))
         .await
         .map_err(DrawServiceError::from_venue)?;
-    if outstanding.is_empty() {
-        return Ok(Gate::Open);
-    }
-    let refused: Vec<OutstandingConsent> = outstanding
+    let (named, asked): (Vec<OutstandingConsent>, Vec<OutstandingConsent>) = outstanding
         .into_iter()
+        .partition(|c| !is_candidate(&c.venue_id));
+    let refused: Vec<OutstandingConsent> = named
+        .iter()
         .filter(|c| c.state == ConsentState::Refused)
+        .cloned()
         .collect();
-    Ok(if refused.is_empty() {
-        Gate::Waiting
-    } else {
-        Gate::Refused(refused)
-    })
+    if !refused.is_empty() {
+        return Ok(Gate::Refused(refused));
+    }
+    // A stratum every candidate of which refused can seat nobody: void, like a refusal.
+    for ids in candidates.iter().filter(|ids| !ids.is_empty()) {
+        let refusals: Vec<OutstandingConsent> = asked
+            .iter()
+            .filter(|c| c.state == ConsentState::Refused && ids.contains(&c.venue_id))
+            .cloned()
+            .collect();
+        if refusals.len() == ids.len() {
+            return Ok(Gate::Refused(refusals));
+        }
+    }
+    if named
+        .iter()
+        .chain(&asked)
+        .any(|c| c.state == ConsentState::Requested)
+    {
+        return Ok(Gate::Waiting);
+    }
+    let consents = tx.consents_of_holder(HolderKind::Draw, &draw.id).await?;
+    Ok(Gate::Open(
+        candidates
+            .iter()
+            .map(|ids| {
+                consents
+                    .iter()
+                    .filter(|c| c.state == ConsentState::Accepted && ids.contains(&c.venue_id))
+                    .map(|c| c.venue_id.clone())
+                    .collect()
+            })
+            .collect(),
+    ))
 }
 
 /// Whether two reads of a draw's contributions list the same bytes in the same order.

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use crate::audit::{self, Actor, AuditEntry};
 use crate::auth::{Principal, Role};
 use crate::clock::to_rfc3339;
-use crate::draw::filter::DrawFilter;
+use crate::draw::filter::{DrawFilter, FilterStratum};
 use crate::draw::{
     CandidateState, DrawIntent, DrawStatus, DrawToken, EligibleSet, VerificationRecord, published,
 };
@@ -14,10 +14,10 @@ use crate::store::draws::DrawRow;
 use crate::venue::{ConsentState, HolderKind};
 
 use super::{
-    ContributionView, DAY_MILLIS, DrawService, DrawServiceError, DrawView, FrequencyEntry,
-    FrequencyReport, RecheckReport, RecheckStratum, SeatView, StratumProgress, StratumSummary,
-    StratumVenueView, VoidView, committee_complete, corrupt, invalid, members_context, seat_token,
-    stratum_tokens, to_hash, token_domain,
+    CandidateVenueView, ContributionView, DAY_MILLIS, DrawService, DrawServiceError, DrawView,
+    FrequencyEntry, FrequencyReport, RandomVenueView, RecheckReport, RecheckStratum, SeatView,
+    StratumProgress, StratumSummary, StratumVenueView, VoidView, committee_complete, corrupt,
+    invalid, members_context, seat_token, stratum_tokens, to_hash, token_domain,
 };
 
 impl DrawService {
@@ -82,11 +82,45 @@ impl DrawService {
         let filter: DrawFilter = serde_json::from_str(&draw.filter_json).map_err(corrupt)?;
         let mut strata: Vec<StratumSummary> =
             serde_json::from_str(&draw.exclusions_json).map_err(corrupt)?;
-        if filter.strata.iter().any(|s| s.venue_id.is_some()) {
+        if filter.strata.iter().any(FilterStratum::is_bound) {
             let root = draw.parent_draw_id.as_deref().unwrap_or(&draw.id);
             let consents = tx.consents_of_holder(HolderKind::Draw, root).await?;
-            for (summary, stratum) in strata.iter_mut().zip(&filter.strata) {
-                let Some(venue_id) = &stratum.venue_id else {
+            let consent_of =
+                |venue_id: &str| match consents.iter().rev().find(|c| c.venue_id == venue_id) {
+                    Some(c) => match c.state {
+                        ConsentState::Requested => "pending",
+                        other => other.as_str(),
+                    },
+                    None => "not_needed",
+                };
+            let seated_at = super::stratum_venues(&mut tx, &draw).await?;
+            let intent: DrawIntent = serde_json::from_str(&draw.intent_json).map_err(corrupt)?;
+            for (i, (summary, stratum)) in strata.iter_mut().zip(&filter.strata).enumerate() {
+                if let Some(random) = &stratum.venue_random {
+                    let mut candidates = Vec::new();
+                    let committed = intent
+                        .strata
+                        .get(i)
+                        .and_then(|s| s.venue_candidates.as_ref());
+                    for candidate in committed.into_iter().flatten() {
+                        let Some(venue) = tx.venue(&candidate.venue_id).await? else {
+                            continue;
+                        };
+                        candidates.push(CandidateVenueView {
+                            consent: consent_of(&venue.id).to_owned(),
+                            venue_id: venue.id,
+                            name: venue.name,
+                            region_code: candidate.venue_region.clone(),
+                            center: venue.center_username,
+                        });
+                    }
+                    summary.venue_random = Some(RandomVenueView {
+                        regions: random.regions.clone(),
+                        candidates,
+                        chosen: seated_at.get(i).cloned().flatten(),
+                    });
+                }
+                let Some(Some(venue_id)) = seated_at.get(i) else {
                     continue;
                 };
                 let Some(venue) = tx.venue(venue_id).await? else {
@@ -96,18 +130,13 @@ impl DrawService {
                 let consent = if main {
                     "not_needed"
                 } else {
-                    match consents.iter().rev().find(|c| &c.venue_id == venue_id) {
-                        Some(c) => match c.state {
-                            ConsentState::Requested => "pending",
-                            other => other.as_str(),
-                        },
-                        None => "not_needed",
-                    }
+                    consent_of(venue_id)
                 };
                 let region_code = stratum
                     .venue_region
                     .clone()
                     .unwrap_or_else(|| venue.region_code.clone());
+                let chosen_at_random = stratum.venue_random.is_some();
                 summary.venue = Some(StratumVenueView {
                     venue_id: venue.id,
                     name: venue.name,
@@ -115,13 +144,15 @@ impl DrawService {
                     prefecture_prefix: crate::draw::prefecture_prefix(&region_code).to_owned(),
                     region_code,
                     center: venue.center_username,
-                    scope: stratum
-                        .venue_scope
-                        .map_or("prefecture", |s| s.as_str())
-                        .to_owned(),
+                    scope: if chosen_at_random {
+                        "regions"
+                    } else {
+                        stratum.venue_scope.map_or("prefecture", |s| s.as_str())
+                    }
+                    .to_owned(),
                     role: if main { "main" } else { "sub" }.to_owned(),
                     consent: consent.to_owned(),
-                    chosen_at_random: false,
+                    chosen_at_random,
                 });
             }
         }
@@ -326,6 +357,7 @@ impl DrawService {
         let strata = tx.draw_strata(&draw.id).await?;
         let contributions = tx.contributions(&draw.id).await?;
         let seats = tx.draw_seats(&draw.id).await?;
+        let choices = tx.venue_choices(&draw.id).await?;
         tx.rollback().await?;
         let (Some(secret), Some(seed)) = (&draw.secret, &draw.seed) else {
             return Err(DrawServiceError::NotDrawn);
@@ -346,6 +378,7 @@ impl DrawService {
                 venue_id: committed.venue_id.clone(),
                 venue_region: committed.venue_region.clone(),
                 venue_scope: committed.venue_scope.clone(),
+                venue_candidates: committed.venue_candidates.clone(),
             });
             let ranked: Vec<DrawToken> = seats
                 .iter()
@@ -353,9 +386,15 @@ impl DrawService {
                 .map(|seat| seat_token(&seat.token))
                 .collect::<Result<_, _>>()?;
             let k = (committed.k as usize).min(ranked.len());
+            let choice = choices.iter().find(|(i, _, _)| *i == stratum.stratum);
             result.push(crate::draw::StratumResult {
                 drawn: ranked[..k].to_vec(),
                 reserves: ranked[k..].to_vec(),
+                venue_accepted: choice
+                    .map(|(_, _, accepted)| serde_json::from_str(accepted))
+                    .transpose()
+                    .map_err(corrupt)?,
+                venue_id: choice.map(|(_, venue_id, _)| venue_id.clone()),
             });
         }
         let excluded = stratum_tokens(draw.family_excluded.as_deref().unwrap_or_default())?;

@@ -89,7 +89,7 @@ impl SessionService {
             }
             (_, Some(other)) => other,
         };
-        let bound = crate::draw::service::stratum_venues(&draw)?;
+        let bound = crate::draw::service::stratum_venues(&mut tx, &draw).await?;
         let (venues, claims) = if bound.iter().any(Option::is_some) {
             if !request.venues.is_empty() {
                 return Err(invalid(

@@ -507,7 +507,7 @@ pub(super) async fn bound_places(
         .draw(&loaded.row.draw_id)
         .await?
         .ok_or_else(|| corrupt("a session without its draw"))?;
-    let venues = crate::draw::service::stratum_venues(&draw)?;
+    let venues = crate::draw::service::stratum_venues(tx, &draw).await?;
     if venues.iter().all(Option::is_none) {
         return Ok(places);
     }
