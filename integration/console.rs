@@ -549,6 +549,187 @@ async fn a_sub_venues_center_refuses_the_request_with_a_reason_and_the_host_sees
     assert_no_console_errors(&operator).await;
 }
 
+/// A cross-site draw bound through the form end to end: its first stratum at the center's own
+/// room, its second at a sub-venue the server chooses at random in 宜昌 and 襄阳. The draw page
+/// lists both candidates awaiting their centers; one accepts on its 副场协作申请 screen, the
+/// other refuses; once the center contributes, the page shows the accepting one as chosen at
+/// random, and the server's record says the same.
+#[tokio::test]
+async fn a_draw_binds_the_main_room_and_a_sub_venue_chosen_at_random_through_the_form() {
+    let fx = DrawFixture::with(
+        &pool_in(&[("420100", 12), ("420500", 6), ("420600", 6)]),
+        |settings| {
+            settings.auth.address_attempts_per_minute = 10_000;
+        },
+    )
+    .await;
+    let (_, yichang_center) = fx
+        .app
+        .account_with_token("center-yichang", Role::Center)
+        .await;
+    let (_, xiangyang_center) = fx
+        .app
+        .account_with_token("center-xiangyang", Role::Center)
+        .await;
+    let xinzhou = catalogue_venue(&fx.app, &fx.center, "新洲 远程评标室", "420117", 12).await;
+    let yichang = catalogue_venue(&fx.app, &yichang_center, "宜昌 远程评标室", "420502", 4).await;
+    catalogue_venue(&fx.app, &xiangyang_center, "襄阳 远程评标室", "420602", 4).await;
+
+    let browser = Browser::start(&fx.app).await;
+    browser
+        .login(&fx.app, &account("center", Role::Center))
+        .await;
+    browser
+        .click(r#"nav a[data-route="center/draw-new"]"#)
+        .await;
+    browser.fill("#draw-reference", "WHGG-2026-0016").await;
+    browser.fill("#draw-name", "新洲区某泵站工程施工").await;
+    browser.select("#draw-mode", "cross_site").await;
+    let start = beijing_start_in_two_hours(&fx.app);
+    browser
+        .execute(&format!(
+            "const start = document.querySelector('#draw-start'); start.value = '{start}'; \
+             start.dispatchEvent(new Event('change'));"
+        ))
+        .await;
+    browser.select("#draw-region", "421102").await;
+    browser.fill("#spec-1-filter", "水利").await;
+    browser.click("#spec-1-A03").await;
+    browser.fill("#stratum-1-count", "3").await;
+    browser.fill("#stratum-1-reserves", "1").await;
+    offers(&browser, "#stratum-1-venue", "新洲 远程评标室").await;
+    browser.select("#stratum-1-venue", &xinzhou).await;
+    browser.click("#add-stratum").await;
+    browser.fill("#spec-2-filter", "水利").await;
+    browser.click("#spec-2-A03").await;
+    browser.fill("#stratum-2-count", "2").await;
+    browser.fill("#stratum-2-reserves", "1").await;
+    offers(
+        &browser,
+        "#stratum-2-venue",
+        "由系统在所选地区中随机选择一个副场",
+    )
+    .await;
+    browser.select("#stratum-2-venue", "random").await;
+    // Without regions the browser refuses before sending anything.
+    browser.click("#draw-submit").await;
+    browser
+        .wait_for_text("[role=alert]", "请至少选择一个地区")
+        .await;
+    assert_eq!(
+        fx.app.get_json("/api/v1/draws", Some(&fx.center)).await,
+        json!([])
+    );
+    browser.click("#stratum-2-random-4205").await;
+    browser.click("#stratum-2-random-4206").await;
+    browser
+        .wait_for_text("#stratum-2-random-summary", "襄阳市（4206）")
+        .await;
+    browser.screenshot("center-draw-random-sub-venue").await;
+    browser.click("#draw-submit").await;
+
+    // The draw page: the main room, and both candidates awaiting their centers.
+    browser.wait_for_text("#draw-status", "等待随机数").await;
+    browser
+        .wait_for_text("#draw-stratum-1", "新洲 远程评标室")
+        .await;
+    browser
+        .wait_for_text("#draw-stratum-2-random", "副场将在 2 个候选场地中随机选定")
+        .await;
+    browser
+        .wait_for_text(
+            "#draw-stratum-2-candidates",
+            "宜昌 远程评标室 · center-yichang · 等待对方同意",
+        )
+        .await;
+    let draws = fx.app.get_json("/api/v1/draws", Some(&fx.center)).await;
+    let id = draws[0]["draw_id"].as_str().unwrap().to_owned();
+    let draw = fx
+        .app
+        .get_json(&format!("/api/v1/draws/{id}"), Some(&fx.center))
+        .await;
+    assert_eq!(draw["intent"]["strata"][0]["venue_id"], xinzhou.as_str());
+    assert_eq!(
+        draw["intent"]["strata"][1]["regions_require"],
+        json!(["4205", "4206"])
+    );
+    assert_eq!(
+        draw["intent"]["strata"][1]["venue_candidates"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // 宜昌's center accepts on its screen; 襄阳's refuses.
+    let requests = fx
+        .app
+        .get_json("/api/v1/venue-requests", Some(&yichang_center))
+        .await;
+    let request = requests[0]["request_id"].as_str().unwrap().to_owned();
+    let operator = Browser::start(&fx.app).await;
+    operator
+        .login(&fx.app, &account("center-yichang", Role::Center))
+        .await;
+    operator
+        .click(r#"nav a[data-route="venues/requests"]"#)
+        .await;
+    operator
+        .wait_for(&format!("#venue-request-{request}[data-state='requested']"))
+        .await;
+    operator.click(&format!("#venue-accept-{request}")).await;
+    operator
+        .wait_for(&format!("#venue-request-{request}[data-state='accepted']"))
+        .await;
+    let refused = fx
+        .app
+        .get_json("/api/v1/venue-requests", Some(&xiangyang_center))
+        .await;
+    let refused = refused[0]["request_id"].as_str().unwrap();
+    let response = fx
+        .app
+        .post(
+            &format!("/api/v1/venue-requests/{refused}/refuse"),
+            Some(&xiangyang_center),
+            &json!({"reason": "当天已有评标"}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+
+    // The center contributes; the page shows 宜昌 chosen at random.
+    browser
+        .open(&format!("/console/#/center/draw?id={id}"))
+        .await;
+    browser
+        .wait_for_text(
+            "#draw-stratum-2-candidates",
+            "襄阳 远程评标室 · center-xiangyang · 对方已拒绝",
+        )
+        .await;
+    browser.click("#contribute-entropy").await;
+    browser.wait_for_text("#draw-status", "已抽取").await;
+    browser
+        .wait_for_text("#draw-stratum-2", "评标场地：宜昌 远程评标室（副场）")
+        .await;
+    browser
+        .wait_for_text(
+            "#draw-stratum-2-candidates",
+            "宜昌 远程评标室 · center-yichang · 对方已同意 · 随机选定",
+        )
+        .await;
+    browser
+        .screenshot("center-draw-random-sub-venue-chosen")
+        .await;
+    let draw = fx
+        .app
+        .get_json(&format!("/api/v1/draws/{id}"), Some(&fx.center))
+        .await;
+    assert_eq!(draw["strata"][1]["venue"]["venue_id"], yichang.as_str());
+    assert_eq!(draw["strata"][1]["venue"]["chosen_at_random"], true);
+    assert_no_console_errors(&browser).await;
+    assert_no_console_errors(&operator).await;
+}
+
 fn urlencoding(text: &str) -> String {
     text.replace('+', "%2B").replace(':', "%3A")
 }

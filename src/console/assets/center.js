@@ -25,9 +25,6 @@ import { VENUE_SCOPES, anyBound, bindingProblems, drawRequest, evaluationWindow,
 export { strings } from './strings/center.js';
 
 const MODES = ['on_site', 'cross_site', 'distributed'];
-// The random choice of a sub-venue (venue_random) is built and tested (draw-request.js) but not
-// offered until the server takes it: today it refuses the field (docs/DRAWS.md).
-const OFFER_RANDOM_SUB_VENUE = false;
 function statusBadge(status) {
   const tone = status === 'drawn' ? 'good' : 'warn';
   return h('span', { class: `badge ${tone}` }, t(`center.status.${status}`));
@@ -162,7 +159,7 @@ function venueBinding(regions, n) {
         h('option', { value: '' }, t('center.new.venue_none')),
         own.length ? h('optgroup', { label: t('center.new.venue_own') }, own.map((v) => h('option', { value: v.venue_id }, venueLabel(v)))) : null,
         others.length ? h('optgroup', { label: t('center.new.venue_other') }, others.map((v) => h('option', { value: v.venue_id }, venueLabel(v)))) : null,
-        OFFER_RANDOM_SUB_VENUE ? h('optgroup', { label: t('center.new.venue_random_group') }, h('option', { value: 'random' }, t('center.new.venue_random'))) : null);
+        h('optgroup', { label: t('center.new.venue_random_group') }, h('option', { value: 'random' }, t('center.new.venue_random'))));
       choice.value = [...choice.options].some((o) => o.value === before) ? before : '';
       show();
     },
@@ -381,17 +378,21 @@ function voidReason(code) {
   return t(key) === key ? String(code || '') : t(key);
 }
 
-/** A stratum's venue, when it is bound to one (or to a sub-venue still to be chosen). */
-function stratumVenue(venue) {
-  if (!venue) return null;
-  const consent = venue.consent ? t(`center.consent.${venue.consent}`) : '';
-  if (!venue.venue_id) {
-    return h('div', { class: 'hint' }, t('center.draw.venue_random_pending', { n: venue.candidates ?? '?' }));
-  }
-  return h('div', { class: 'hint' },
+/**
+ * A stratum's venue, when it is bound to one; for a sub-venue chosen at random, also the
+ * candidates asked, each center's answer, and which one the draw's seed chose.
+ */
+function stratumVenue(venue, random, n) {
+  const line = venue ? h('div', { class: 'hint' },
     t('center.draw.venue', { name: venue.name, role: t(`center.venue.role.${venue.role}`), scope: t(`center.scope.${venue.scope || 'prefecture'}`) }),
     venue.chosen_at_random ? ` · ${t('center.draw.chosen_at_random')}` : '',
-    consent ? ` · ${consent}` : '');
+    venue.consent ? ` · ${t(`center.consent.${venue.consent}`)}` : '') : null;
+  if (!random) return line;
+  return h('div', { id: `draw-stratum-${n}-random` },
+    line ?? h('div', { class: 'hint' }, t('center.draw.venue_random_pending', { n: random.candidates.length })),
+    h('ul', { class: 'hint', id: `draw-stratum-${n}-candidates` }, random.candidates.map((c) => h('li', {},
+      `${c.name} · ${c.center} · ${t(`center.consent.${c.consent}`)}`,
+      c.venue_id === random.chosen ? ` · ${t('center.draw.chosen_at_random')}` : ''))));
 }
 
 function drawPage(ctx, draw, slot, refresh, regions) {
@@ -404,7 +405,7 @@ function drawPage(ctx, draw, slot, refresh, regions) {
     h('ul', { id: 'draw-strata' }, draw.strata.map((s) => h('li', { id: `draw-stratum-${s.stratum + 1}` },
       t('center.draw.eligible', { n: s.stratum + 1, prefixes: s.specialty_prefixes.join(', '), eligible: s.eligible, matched: s.matched, k: s.k, m: s.m }),
       stratumRegions(regions, draw.intent?.strata?.[s.stratum]),
-      stratumVenue(s.venue),
+      stratumVenue(s.venue, s.venue_random, s.stratum + 1),
       Object.keys(s.excluded).length ? h('div', { class: 'hint' }, t('center.draw.excluded', { reasons: Object.entries(s.excluded).map(([r, n]) => `${t(`center.exclusion.${r}`)} ${n}`).join(', ') })) : null))));
 
   const contributions = draw.contributions.length
