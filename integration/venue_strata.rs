@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use reqwest::StatusCode;
 use sealdraw::auth::Role;
+use sealdraw::clock::Clock;
 use sealdraw::session::protocol::Request;
 use sealdraw::session::rules::Phase;
 use sealdraw::terminal::client::SessionClient;
@@ -1251,4 +1252,66 @@ async fn a_draw_whose_every_random_candidate_refused_is_void_and_bad_random_requ
     assert_eq!(view["result_index"], Value::Null);
     assert_eq!(app.audit_entries_of("draw.result").await.len(), 0);
     assert_eq!(free(fx, &main, &created).await, 10);
+}
+
+#[tokio::test]
+async fn a_draw_whose_sub_venue_has_not_answered_when_the_evaluation_is_due_is_void() {
+    let sites = Sites::new(&[("center-baokang", "保康 远程评标室", "420626")]).await;
+    let fx = &sites.fx;
+    let (main, baokang) = (sites.main.clone(), sites.subs[0].clone());
+    let created = fx
+        .create_ok(&sites.request(json!([stratum(&main, 3, None), stratum(&baokang, 2, None)])))
+        .await;
+    let id = created["draw_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        fx.contribute(&fx.center, &id).await.status(),
+        StatusCode::OK
+    );
+    let requests = draw_requests(&sites, &id).await;
+    assert_eq!(requests.len(), 1);
+
+    // Until the evaluation is due the draw waits for 保康's answer (the clock moves in steps a
+    // signed-in user's token outlives)…
+    let start = chrono::DateTime::parse_from_rfc3339(created["evaluation_start"].as_str().unwrap())
+        .unwrap()
+        .timestamp_millis();
+    while fx.app.clock.now_millis() + 10 * 60_000 < start {
+        fx.app
+            .clock
+            .advance(std::time::Duration::from_secs(10 * 60));
+        assert_eq!(fx.app.state.draws.execute_overdue().await.unwrap(), 0);
+        let view = fx.view(&id).await;
+        assert_eq!(view["status"], "awaiting_entropy");
+        assert_eq!(view.get("void"), None);
+        fx.app
+            .get_json("/api/v1/venues", Some(&baokang.center))
+            .await;
+    }
+
+    // …but once it is due nobody can be invited to it: the draw is void, its workstations
+    // free, and the late answer is refused.
+    fx.app
+        .clock
+        .advance(std::time::Duration::from_secs(10 * 60));
+    let view = settled(fx, &id, |view| view.get("void").is_some()).await;
+    assert_eq!(view["void"]["reason"], "venue_unanswered", "{view}");
+    assert_eq!(view["result_index"], Value::Null);
+    assert_eq!(view["strata"][1]["venue"]["consent"], "withdrawn");
+    assert_eq!(free(fx, &main, &created).await, 10);
+    assert_eq!(free(fx, &baokang, &created).await, 4);
+    let voided = fx.app.audit_entries_of("draw.voided").await;
+    assert_eq!(voided.len(), 1);
+    assert_eq!(voided[0]["data"]["reason"], "venue_unanswered");
+    assert_eq!(voided[0]["data"]["venues"], json!([baokang.id]));
+    let late = requests[0].1["request_id"].as_str().unwrap();
+    let response = fx
+        .app
+        .post(
+            &format!("/api/v1/venue-requests/{late}/accept"),
+            Some(&baokang.center),
+            &json!({}),
+        )
+        .await;
+    assert_problem(response, StatusCode::CONFLICT).await;
+    assert_eq!(fx.app.audit_entries_of("draw.result").await.len(), 0);
 }

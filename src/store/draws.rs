@@ -666,6 +666,22 @@ impl Tx {
         )
     }
 
+    /// Unexecuted, not yet void root draws whose evaluation starts at or before `now` while a
+    /// sub-venue's center has not answered: each is made void by the executor.
+    pub(crate) async fn draws_unanswered_at_start(
+        &mut self,
+        now: Millis,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_scalar::<_, String>(
+            "SELECT DISTINCT d.id FROM draws d JOIN venue_consents c \
+             ON c.holder_kind = 'draw' AND c.holder_id = d.id \
+             WHERE d.status = 'awaiting_entropy' AND d.voided_at IS NULL \
+             AND d.evaluation_start <= $1 AND c.state = 'requested' ORDER BY d.id")
+            .bind(now)
+            .fetch_all(conn)
+            .await)?)
+    }
+
     /// Why and when a draw became void, if it did.
     pub(crate) async fn draw_void(
         &mut self,

@@ -131,14 +131,15 @@ impl DrawService {
         }
         match venue_gate(&mut tx, &draw).await? {
             Gate::Open(_) => {}
-            // A sub-venue has not answered: the executor comes back once it has.
-            Gate::Waiting => {
+            // A sub-venue has not answered: the executor comes back once it has, unless the
+            // evaluation is due (then the draw is void).
+            Gate::Waiting(_) if now < draw.evaluation_start => {
                 tx.rollback().await?;
                 return Ok(false);
             }
-            Gate::Refused(_) => {
+            Gate::Waiting(_) | Gate::Refused(_) => {
                 tx.rollback().await?;
-                return self.void_if_refused(draw_id).await.map(|_| false);
+                return self.void_if_blocked(draw_id).await.map(|_| false);
             }
         }
         let strata = tx.draw_strata(draw_id).await?;
@@ -153,7 +154,7 @@ impl DrawService {
         // then void instead.
         let Gate::Open(accepted) = venue_gate(&mut tx, &draw).await? else {
             tx.rollback().await?;
-            return self.void_if_refused(draw_id).await.map(|_| false);
+            return self.void_if_blocked(draw_id).await.map(|_| false);
         };
         if !tx.claim_draw_for_execution(draw_id, now).await? {
             tx.rollback().await?;
@@ -227,23 +228,30 @@ impl DrawService {
         Ok(())
     }
 
-    /// Makes `draw_id` void if one of its sub-venues refused before it executed (issue 15):
-    /// its bookings are cancelled, the `draw.voided` entry logged, and its tender is free for a
-    /// new root draw. No result or secret of it was ever revealed, so nothing is re-rolled.
-    /// True when this call made it void.
-    pub(crate) async fn void_if_refused(&self, draw_id: &str) -> Result<bool, DrawServiceError> {
+    /// Makes `draw_id` void if it can no longer execute for its venues (issue 15): one of its
+    /// sub-venues refused (`venue_refused`), or its evaluation is due while a sub-venue has
+    /// still not answered (`venue_unanswered`: experts cannot be invited to an evaluation that
+    /// has begun). Its bookings are cancelled, the `draw.voided` entry logged, and its tender is
+    /// free for a new root draw. No result or secret of it was ever revealed, so nothing is
+    /// re-rolled. True when this call made it void.
+    pub(crate) async fn void_if_blocked(&self, draw_id: &str) -> Result<bool, DrawServiceError> {
         let now = self.clock.now_millis();
         let mut tx = self.store.write().await?;
         tx.lock_draw(draw_id).await?;
         let Some(draw) = tx.draw(draw_id).await? else {
             return Err(DrawServiceError::NotFound);
         };
-        let Gate::Refused(refused) = venue_gate(&mut tx, &draw).await? else {
-            tx.rollback().await?;
-            return Ok(false);
+        let (reason, refused) = match venue_gate(&mut tx, &draw).await? {
+            Gate::Refused(refused) => (VOID_VENUE_REFUSED, refused),
+            Gate::Waiting(unanswered) if now >= draw.evaluation_start => {
+                (VOID_VENUE_UNANSWERED, unanswered)
+            }
+            Gate::Open(_) | Gate::Waiting(_) => {
+                tx.rollback().await?;
+                return Ok(false);
+            }
         };
-        if draw.status != DrawStatus::AwaitingEntropy
-            || !tx.void_draw(draw_id, VOID_VENUE_REFUSED, now).await?
+        if draw.status != DrawStatus::AwaitingEntropy || !tx.void_draw(draw_id, reason, now).await?
         {
             tx.rollback().await?;
             return Ok(false);
@@ -259,7 +267,7 @@ impl DrawService {
         .map_err(DrawServiceError::from_venue)?;
         let entry = AuditEntry::new(published::VOID_ENTRY, now, Actor::System)
             .reference("draw", draw_id)
-            .data("reason", VOID_VENUE_REFUSED)
+            .data("reason", reason)
             .data(
                 "venue_requests",
                 refused
@@ -276,19 +284,24 @@ impl DrawService {
             );
         append_draw_entry(&mut tx, &draw, entry).await?;
         tx.commit().await?;
-        tracing::info!(draw = %draw_id, "a sub-venue refused: the unexecuted draw is void");
+        tracing::info!(draw = %draw_id, reason, "the unexecuted draw is void");
         Ok(true)
     }
 
-    /// Voids every unexecuted draw whose sub-venue refused; how many. The executor runs it, so
-    /// a refusal frees the tender without waiting for the contributions.
+    /// Voids every unexecuted draw whose sub-venue refused, or whose evaluation is due with a
+    /// sub-venue still silent; how many. The executor runs it, so a refusal frees the tender
+    /// without waiting for the contributions.
     pub(crate) async fn void_refused(&self) -> Result<usize, DrawServiceError> {
+        let now = self.clock.now_millis();
         let mut tx = self.store.read().await?;
-        let refused = tx.draws_refused_by_a_venue().await?;
+        let mut blocked = tx.draws_refused_by_a_venue().await?;
+        blocked.extend(tx.draws_unanswered_at_start(now).await?);
         tx.rollback().await?;
+        blocked.sort_unstable();
+        blocked.dedup();
         let mut voided = 0;
-        for id in refused {
-            match self.void_if_refused(&id).await {
+        for id in blocked {
+            match self.void_if_blocked(&id).await {
                 Ok(true) => voided += 1,
                 Ok(false) => {}
                 Err(error) => tracing::error!(%error, draw = %id, "voiding a refused draw failed"),
@@ -461,6 +474,8 @@ struct Ranked {
 
 /// Why an unexecuted draw is void when a sub-venue refused (the `draw.voided` entry's reason).
 pub(crate) const VOID_VENUE_REFUSED: &str = "venue_refused";
+/// Why an unexecuted draw is void when its evaluation was due before every sub-venue answered.
+pub(crate) const VOID_VENUE_UNANSWERED: &str = "venue_unanswered";
 
 /// Whether a draw bound to venues may execute: every sub-venue's center has answered, no
 /// named sub-venue refused and some candidate of a stratum chosen at random accepted (or the
@@ -470,7 +485,8 @@ pub(crate) const VOID_VENUE_REFUSED: &str = "venue_refused";
 enum Gate {
     /// Per stratum, the candidate venues whose centers accepted (empty for the others).
     Open(Vec<Vec<String>>),
-    Waiting,
+    /// The sub-venues that have not answered.
+    Waiting(Vec<OutstandingConsent>),
     Refused(Vec<OutstandingConsent>),
 }
 
@@ -517,12 +533,14 @@ async fn venue_gate(tx: &mut Tx, draw: &DrawRow) -> Result<Gate, DrawServiceErro
             return Ok(Gate::Refused(refusals));
         }
     }
-    if named
+    let unanswered: Vec<OutstandingConsent> = named
         .iter()
         .chain(&asked)
-        .any(|c| c.state == ConsentState::Requested)
-    {
-        return Ok(Gate::Waiting);
+        .filter(|c| c.state == ConsentState::Requested)
+        .cloned()
+        .collect();
+    if !unanswered.is_empty() {
+        return Ok(Gate::Waiting(unanswered));
     }
     let consents = tx.consents_of_holder(HolderKind::Draw, &draw.id).await?;
     Ok(Gate::Open(
