@@ -949,6 +949,10 @@ async fn a_sub_venue_chosen_at_random_is_asked_with_the_intent_chosen_by_the_see
     assert_eq!(free(fx, &small, &created).await, 1);
     let requests = draw_requests(&sites, &id).await;
     assert_eq!(requests.len(), 3);
+    // Each center asked is told which tender it would host.
+    for (_, request) in &requests {
+        assert_eq!(request["tender_name"], body["tender_name"], "{request}");
+    }
 
     // 宜昌 refuses; the others accept. Execution waits for every answer.
     let response = fx.contribute(&fx.center, &id).await;

@@ -89,19 +89,24 @@ pub(crate) struct ConsentRow {
     pub(crate) answered_by: Option<String>,
     pub(crate) answered_at: Option<Millis>,
     pub(crate) created_at: Millis,
+    /// The tender the holder (a draw, or a session's draw) is for.
+    pub(crate) tender_name: Option<String>,
 }
 
 const CONSENT_SELECT: &str = "SELECT c.id, c.booking_id, c.venue_id, v.name AS venue_name, \
      v.center_id AS venue_center_id, vc.username AS venue_center, c.requester_id, \
      rq.username AS requester, c.holder_kind, c.holder_id, b.starts_at, b.ends_at, \
      b.workstations, c.state, c.reason, ans.username AS answered_by, c.answered_at, \
-     c.created_at \
+     c.created_at, d.tender_name \
      FROM venue_consents c \
      JOIN venue_bookings b ON b.id = c.booking_id \
      JOIN venues v ON v.id = c.venue_id \
      JOIN accounts vc ON vc.id = v.center_id \
      JOIN accounts rq ON rq.id = c.requester_id \
-     LEFT JOIN accounts ans ON ans.id = c.answered_by";
+     LEFT JOIN accounts ans ON ans.id = c.answered_by \
+     LEFT JOIN sessions s ON c.holder_kind = 'session' AND s.id = c.holder_id \
+     LEFT JOIN draws d ON d.id = CASE WHEN c.holder_kind = 'draw' THEN c.holder_id \
+     ELSE s.draw_id END";
 
 impl Tx {
     /// Serialises the writers of a venue (bookings, changes, answers) until the transaction

@@ -138,6 +138,9 @@ pub(crate) struct ConsentRequestView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) answered_at: Option<String>,
     pub(crate) created_at: String,
+    /// The tender the draw or session is for, so the venue's center knows what it hosts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) tender_name: Option<String>,
 }
 
 /// The venue's center's answer to a consent request.
@@ -653,6 +656,7 @@ fn request_view(row: ConsentRow) -> ConsentRequestView {
         answered_by: row.answered_by,
         answered_at: row.answered_at.map(to_rfc3339),
         created_at: to_rfc3339(row.created_at),
+        tender_name: row.tender_name,
     }
 }
 
