@@ -26,6 +26,7 @@ mod eligibility;
 mod foundation;
 mod input;
 mod invitations;
+mod jurisdiction;
 mod migrations;
 mod notify;
 mod permissions;

@@ -11,6 +11,7 @@ use crate::audit::{self, Actor, AuditEntry};
 use crate::auth::{Principal, Role};
 use crate::clock::{Millis, SharedClock, to_rfc3339};
 use crate::deps::Deps;
+use crate::draw::service::in_jurisdiction;
 use crate::draw::service::{DrawService, DrawServiceError, committee_complete};
 use crate::draw::{CandidateState, DrawToken};
 use crate::pool::PoolService;
@@ -129,12 +130,25 @@ impl PublicationService {
         commit_with_view(tx, draw_id).await
     }
 
-    /// Publication requests for supervisors to decide: pending ones first.
-    pub(crate) async fn list(&self) -> Result<Vec<PublicationView>, PublicationError> {
+    /// Publication requests for supervisors to decide, within `who`'s jurisdiction: pending
+    /// ones first.
+    pub(crate) async fn list(
+        &self,
+        who: &Principal,
+    ) -> Result<Vec<PublicationView>, PublicationError> {
         let mut tx = self.store.read().await?;
         let rows = tx.publications(200).await?;
+        let mut mine = Vec::with_capacity(rows.len());
+        for row in rows {
+            let Some(draw) = tx.draw(&row.draw_id).await? else {
+                continue;
+            };
+            if in_jurisdiction(&mut tx, who, &draw).await? {
+                mine.push(publication_view(row));
+            }
+        }
         tx.rollback().await?;
-        Ok(rows.into_iter().map(publication_view).collect())
+        Ok(mine)
     }
 
     /// A supervisor approves the publication.
@@ -146,14 +160,15 @@ impl PublicationService {
         let now = self.clock.now_millis();
         let mut tx = self.store.write().await?;
         tx.lock_draw(draw_id).await?;
+        // Out of the supervisor's jurisdiction reads as no such draw.
+        let draw = match tx.draw(draw_id).await? {
+            Some(draw) if in_jurisdiction(&mut tx, supervisor, &draw).await? => draw,
+            _ => return Err(PublicationError::NoSuchDraw),
+        };
         let row = tx
             .publication(draw_id)
             .await?
             .ok_or(PublicationError::NotPublished)?;
-        let draw = tx
-            .draw(draw_id)
-            .await?
-            .ok_or_else(|| corrupt("a publication without its draw"))?;
         evaluation_closed(&mut tx, &draw, now).await?;
         if !tx
             .approve_publication(draw_id, &supervisor.account_id, now)
@@ -183,6 +198,9 @@ impl PublicationService {
             .await?
             .filter(|d| who.role == Role::Supervisor || d.center_id == who.account_id)
             .ok_or(PublicationError::NoSuchDraw)?;
+        if !in_jurisdiction(&mut tx, who, &draw).await? {
+            return Err(PublicationError::NoSuchDraw);
+        }
         let approved = tx
             .publication(&draw.id)
             .await?

@@ -1,6 +1,7 @@
 //! Who is calling and what they may do: argon2id passwords, opaque bearer tokens, TOTP, login
 //! throttling, client-certificate identities, and the one table of role permissions.
 
+pub mod jurisdiction;
 pub mod password;
 pub(crate) mod service;
 pub mod token;

@@ -645,6 +645,74 @@ impl AuthService {
         Ok(())
     }
 
+    /// Sets a supervisor's jurisdiction (issue 16 §5): regions (already checked against the
+    /// region list by the caller, which may consult it) and industry departments; both empty
+    /// is province-wide. Logged.
+    pub(crate) async fn set_scope(
+        &self,
+        username: &str,
+        scope: &super::jurisdiction::Scope,
+        actor: Actor,
+    ) -> Result<(), AuthError> {
+        let now = self.clock.now_millis();
+        could_exist(username)?;
+        if let Some(code) = scope
+            .industries
+            .iter()
+            .find(|code| !super::jurisdiction::is_industry(code))
+        {
+            return Err(AuthError::InvalidInput {
+                field: "industries",
+                problem: format!(
+                    "{code:?} is not an industry department code (GET /api/v1/industries)"
+                ),
+            });
+        }
+        let mut tx = self.store.write().await?;
+        let account = tx
+            .account_by_username(username)
+            .await?
+            .ok_or_else(|| AuthError::NoSuchAccount(username.into()))?;
+        if account.role != Role::Supervisor {
+            return Err(AuthError::InvalidInput {
+                field: "username",
+                problem: "only a supervisor has a jurisdiction".into(),
+            });
+        }
+        let encode = |list: &Vec<String>| serde_json::to_string(list).map_err(|_| corrupt("scope"));
+        tx.set_supervisor_scope(
+            &account.id,
+            &encode(&scope.regions)?,
+            &encode(&scope.industries)?,
+            now,
+        )
+        .await?;
+        let entry = AuditEntry::new("account.scope_set", now, actor)
+            .reference("account", account.id)
+            .data("regions", &scope.regions)
+            .data("industries", &scope.industries);
+        audit::append(&mut tx, &entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A supervisor's jurisdiction (province-wide for anyone without one).
+    pub(crate) async fn scope_of_account(
+        &self,
+        account_id: &str,
+    ) -> Result<Option<super::jurisdiction::Scope>, AuthError> {
+        let mut tx = self.store.read().await?;
+        let stored = tx.supervisor_scope(account_id).await?;
+        tx.rollback().await?;
+        Ok(match stored {
+            Some((regions, industries)) => Some(super::jurisdiction::Scope {
+                regions: serde_json::from_str(&regions).map_err(|_| corrupt("scope"))?,
+                industries: serde_json::from_str(&industries).map_err(|_| corrupt("scope"))?,
+            }),
+            None => None,
+        })
+    }
+
     pub(crate) async fn revoke_all_tokens(
         &self,
         username: &str,

@@ -1,6 +1,6 @@
 //! Account administration (admin only).
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, put, web};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use super::extract::{Authorized, Checked, may};
 use super::{AppState, extract::Json, problem::ApiError};
 use crate::audit::Actor;
+use crate::auth::jurisdiction::Scope;
 use crate::auth::{NewAccountRequest, Role, totp};
 use crate::clock::to_rfc3339;
 
@@ -40,6 +41,20 @@ pub(crate) struct AccountSummary {
     pub region_code: Option<String>,
     pub(crate) disabled: bool,
     pub(crate) created_at: String,
+    /// A supervisor's jurisdiction (absent: province-wide).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) scope: Option<Scope>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ScopeBody {
+    /// Region code prefixes (e.g. `4206` 襄阳 and its counties, `420626` 保康); empty: any region.
+    #[serde(default)]
+    pub(crate) regions: Vec<String>,
+    /// Industry department codes (`GET /api/v1/industries`); empty: any industry.
+    #[serde(default)]
+    pub(crate) industries: Vec<String>,
 }
 
 type Problem = super::problem::Problem;
@@ -55,9 +70,14 @@ pub(crate) async fn list(
     _: Authorized<may::ManageAccounts>,
 ) -> Result<HttpResponse, ApiError> {
     let accounts = state.auth.list_accounts().await?;
-    let summaries: Vec<AccountSummary> = accounts
-        .into_iter()
-        .map(|a| AccountSummary {
+    let mut summaries: Vec<AccountSummary> = Vec::with_capacity(accounts.len());
+    for a in accounts {
+        let scope = if a.role == Role::Supervisor {
+            state.auth.scope_of_account(&a.id).await?
+        } else {
+            None
+        };
+        summaries.push(AccountSummary {
             account_id: a.id,
             username: a.username,
             role: a.role,
@@ -65,8 +85,9 @@ pub(crate) async fn list(
             region_code: a.region_code,
             disabled: a.disabled,
             created_at: to_rfc3339(a.created_at),
-        })
-        .collect();
+            scope,
+        });
+    }
     Ok(HttpResponse::Ok().json(summaries))
 }
 
@@ -126,6 +147,65 @@ pub(crate) async fn disable(
     state
         .auth
         .set_disabled(&username, true, Actor::of(&principal))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Set a supervisor's jurisdiction (实施条例 §46 ¶4): the regions and industry departments
+/// whose draws, sessions, publications and unsealing they see and act on; both empty is
+/// province-wide. Logged (`account.scope_set`).
+#[utoipa::path(
+    params(("username" = String, Path)),
+    request_body = ScopeBody,
+    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[put("/api/v1/accounts/{username}/scope")]
+pub(crate) async fn set_scope(
+    state: web::Data<AppState>,
+    Checked {
+        principal,
+        input: body,
+        ..
+    }: Checked<may::ManageAccounts, Json<ScopeBody>>,
+    username: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let mut regions = Vec::with_capacity(body.regions.len());
+    for (i, code) in body.regions.iter().enumerate() {
+        let code = code.trim();
+        // A prefecture's prefix (or the province's), or one county's code.
+        let checked = crate::pool::validate::parse_region_prefix(code)
+            .or_else(|_| crate::pool::regions::parse_county(code).map(|c| c.code.clone()))
+            .map_err(|problem| ApiError::bad_request(format!("regions[{i}]"), problem))?;
+        regions.push(checked);
+    }
+    if body.regions.len() > 64 || body.industries.len() > 32 {
+        return Err(ApiError::bad_request(
+            "regions",
+            "at most 64 regions and 32 industries",
+        ));
+    }
+    regions.sort();
+    regions.dedup();
+    let mut industries: Vec<String> = body
+        .industries
+        .iter()
+        .map(|i| i.trim().to_owned())
+        .collect();
+    industries.sort();
+    industries.dedup();
+    state
+        .auth
+        .set_scope(
+            &username,
+            &Scope {
+                regions,
+                industries,
+            },
+            Actor::of(&principal),
+        )
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

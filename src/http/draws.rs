@@ -116,6 +116,15 @@ pub(crate) struct DrawRequestBody {
     /// default); defaults to the center's region.
     #[serde(default)]
     pub(crate) project_region: Option<String>,
+    /// The project's industry department (`GET /api/v1/industries`, e.g. `water`): with the
+    /// project's region it places the draw in supervisors' jurisdictions (docs/DRAWS.md,
+    /// "Jurisdiction").
+    #[serde(default)]
+    pub(crate) industry: Option<String>,
+    /// The project must be tendered by law (依法必须招标): the draw then waits for a
+    /// contribution from a supervisor in its jurisdiction (or for its window to close).
+    #[serde(default)]
+    pub(crate) statutory_tender: bool,
     pub strata: Vec<StratumBody>,
     /// Tenderer, bidders, agency: experts tied to them (now, within the avoidance years, or
     /// through a declared relative) are not drawn.
@@ -172,6 +181,8 @@ pub(crate) async fn create(
         evaluation_minutes: body.evaluation_minutes,
         mode: body.mode,
         project_region: body.project_region,
+        industry: body.industry,
+        statutory_tender: body.statutory_tender,
         stratum_floors: body
             .strata
             .iter()

@@ -325,6 +325,33 @@ pub(crate) async fn regions(_: Authorized<may::ReadPoolStatistics>) -> HttpRespo
     HttpResponse::Ok().json(list)
 }
 
+/// An industry department (行业主管部门) a draw can belong to and a supervisor can oversee.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct IndustryView {
+    /// The stable code a draw's `industry` and a scope's `industries` use.
+    pub code: &'static str,
+    pub name_zh: &'static str,
+    pub name_en: &'static str,
+}
+
+/// The industry departments, in a fixed order (docs/DRAWS.md, "Jurisdiction").
+#[utoipa::path(
+    responses((status = 200, body = Vec<IndustryView>), (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/industries")]
+pub(crate) async fn industries(_: Authorized<may::ReadPoolStatistics>) -> HttpResponse {
+    let list: Vec<IndustryView> = crate::auth::jurisdiction::INDUSTRIES
+        .iter()
+        .map(|&(code, name_zh, name_en)| IndustryView {
+            code,
+            name_zh,
+            name_en,
+        })
+        .collect();
+    HttpResponse::Ok().json(list)
+}
+
 async fn load_view(state: &AppState, id: &str) -> Result<ExpertView, ApiError> {
     let found = state
         .pool

@@ -136,9 +136,9 @@ pub(crate) async fn request_publication(
 #[get("/api/v1/publications")]
 pub(crate) async fn publications(
     state: web::Data<AppState>,
-    _: Authorized<may::ApprovePublication>,
+    Authorized { principal, .. }: Authorized<may::ApprovePublication>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(state.publications.list().await?))
+    Ok(HttpResponse::Ok().json(state.publications.list(&principal).await?))
 }
 
 /// Approve publishing the committee list (supervisors).

@@ -104,6 +104,8 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
         .service(accounts::disable)
         .service(accounts::enable)
         .service(accounts::revoke_tokens)
+        .service(accounts::set_scope)
+        .service(experts::industries)
         .service(audit::latest_checkpoint)
         .service(audit::sign_checkpoint_now)
         .service(audit::key)

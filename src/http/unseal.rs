@@ -60,9 +60,9 @@ pub(crate) async fn create(
 #[get("/api/v1/unseal-requests")]
 pub(crate) async fn list(
     state: web::Data<AppState>,
-    _: Authorized<may::RequestUnseal>,
+    Authorized { principal, .. }: Authorized<may::RequestUnseal>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(state.pool.unseal_requests(200).await?))
+    Ok(HttpResponse::Ok().json(state.pool.unseal_requests(&principal, 200).await?))
 }
 
 /// Approve a request made by someone else (supervisors only).

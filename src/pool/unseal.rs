@@ -105,6 +105,41 @@ pub(crate) struct UnsealedRecord {
     pub(crate) fields: BTreeMap<String, String>,
 }
 
+/// Whether `scope` covers the expert `expert_id`'s registered region (issue 16 §5: a
+/// supervisor oversees the experts of their jurisdiction's regions).
+async fn covers_expert(
+    tx: &mut crate::store::Tx,
+    scope: &crate::auth::jurisdiction::Scope,
+    expert_id: &str,
+) -> Result<bool, crate::store::StoreError> {
+    if scope.regions.is_empty() {
+        return Ok(true);
+    }
+    Ok(tx
+        .expert(expert_id)
+        .await?
+        .is_some_and(|expert| scope.covers_region(&expert.region_code)))
+}
+
+/// Whether every expert a request names lies within `who`'s jurisdiction.
+async fn covers_request(
+    tx: &mut crate::store::Tx,
+    who: &Principal,
+    row: &UnsealRow,
+) -> Result<bool, crate::store::StoreError> {
+    let scope = crate::auth::jurisdiction::scope_of(tx, who).await?;
+    if scope.regions.is_empty() {
+        return Ok(true);
+    }
+    let experts: Vec<String> = serde_json::from_str(&row.expert_ids).unwrap_or_default();
+    for id in &experts {
+        if !covers_expert(tx, &scope, id).await? {
+            return Ok(false);
+        }
+    }
+    Ok(!experts.is_empty())
+}
+
 impl PoolService {
     pub(crate) async fn request_unseal(
         &self,
@@ -156,8 +191,12 @@ impl PoolService {
             decision_reason: None,
         };
         let mut tx = self.store().write().await?;
+        let scope = crate::auth::jurisdiction::scope_of(&mut tx, requester).await?;
         for id in &expert_ids {
-            if tx.expert_data_key(id).await?.is_none() {
+            // An expert outside a supervisor's jurisdiction reads as no expert at all.
+            if tx.expert_data_key(id).await?.is_none()
+                || !covers_expert(&mut tx, &scope, id).await?
+            {
                 return Err(invalid("expert_ids", format!("{id:?} is not an expert")));
             }
         }
@@ -201,6 +240,10 @@ impl PoolService {
             .ok_or(UnsealError::NotFound)?;
         if decider.role != Role::Supervisor || decider.account_id == row.requester_id {
             return Err(UnsealError::SameOrWrongDecider);
+        }
+        // Out of the decider's jurisdiction reads as no such request.
+        if !covers_request(&mut tx, decider, &row).await? {
+            return Err(UnsealError::NotFound);
         }
         let (status, valid_until) = if approve {
             (
@@ -246,14 +289,23 @@ impl PoolService {
         view(decided)
     }
 
+    /// The unseal requests `who` may see: every one, or, for a supervisor within a
+    /// jurisdiction, those whose experts all lie in it.
     pub(crate) async fn unseal_requests(
         &self,
+        who: &Principal,
         limit: i64,
     ) -> Result<Vec<UnsealRequestView>, UnsealError> {
         let mut tx = self.store().read().await?;
         let rows = tx.unseal_requests(limit).await?;
+        let mut mine = Vec::with_capacity(rows.len());
+        for row in rows {
+            if covers_request(&mut tx, who, &row).await? {
+                mine.push(row);
+            }
+        }
         tx.rollback().await?;
-        rows.into_iter().map(view).collect()
+        mine.into_iter().map(view).collect()
     }
 
     /// Opens the approved fields for the requester, inside the window, and records the read.

@@ -50,6 +50,46 @@ const ACCOUNT_COLUMNS: &str = "id, username, role, password_hash, totp_sealed, t
      center_name, region_code, client_cert_sha256, disabled, created_at";
 
 impl Tx {
+    /// A supervisor's scope as stored (regions and industries as JSON lists); `None` for a
+    /// province-wide supervisor (no row).
+    pub(crate) async fn supervisor_scope(
+        &mut self,
+        account_id: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, (String, String)>(
+            "SELECT regions_json, industries_json FROM supervisor_scopes WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_optional(conn)
+            .await)?,
+        )
+    }
+
+    /// Sets a supervisor's scope (both lists empty: province-wide).
+    pub(crate) async fn set_supervisor_scope(
+        &mut self,
+        account_id: &str,
+        regions_json: &str,
+        industries_json: &str,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO supervisor_scopes (account_id, regions_json, industries_json, updated_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (account_id) DO UPDATE SET \
+             regions_json = excluded.regions_json, industries_json = excluded.industries_json, \
+             updated_at = excluded.updated_at")
+            .bind(account_id)
+            .bind(regions_json)
+            .bind(industries_json)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(drop))?;
+        Ok(())
+    }
+}
+
+impl Tx {
     pub(crate) async fn insert_account(
         &mut self,
         account: &NewAccount<'_>,

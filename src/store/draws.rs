@@ -84,6 +84,17 @@ const DRAW_COLUMNS: &str = "id, center_id, parent_draw_id, parent_stratum, link_
      contribution_deadline, secret, seed, result_index, created_at, executed_at, spec_version, \
      lot, tender_key, family_excluded";
 
+/// What places a root draw in a supervisor's jurisdiction (issue 16 §5).
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
+pub(crate) struct DrawJurisdiction {
+    /// The project's region, or the requesting center's when the request named none.
+    pub(crate) region: Option<String>,
+    /// One of `auth::jurisdiction::INDUSTRIES`.
+    pub(crate) industry: Option<String>,
+    /// The project must be tendered by law (依法必须招标): a supervisor's contribution is awaited.
+    pub(crate) statutory_tender: bool,
+}
+
 /// See [`Tx::family_state`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct FamilyState {
@@ -680,6 +691,39 @@ impl Tx {
             .bind(now)
             .fetch_all(conn)
             .await)?)
+    }
+
+    /// Places a root draw in a jurisdiction (issue 16 §5).
+    pub(crate) async fn insert_draw_jurisdiction(
+        &mut self,
+        draw_id: &str,
+        jurisdiction: &DrawJurisdiction,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO draw_jurisdictions (draw_id, region, industry, statutory_tender) \
+             VALUES ($1, $2, $3, $4)")
+            .bind(draw_id)
+            .bind(&jurisdiction.region)
+            .bind(&jurisdiction.industry)
+            .bind(jurisdiction.statutory_tender)
+            .execute(conn)
+            .await
+            .map(drop))?;
+        Ok(())
+    }
+
+    /// The jurisdiction of a root draw; `None` for a draw made before draws carried one.
+    pub(crate) async fn draw_jurisdiction(
+        &mut self,
+        root_draw_id: &str,
+    ) -> Result<Option<DrawJurisdiction>, StoreError> {
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, DrawJurisdiction>(
+            "SELECT region, industry, statutory_tender FROM draw_jurisdictions WHERE draw_id = $1")
+            .bind(root_draw_id)
+            .fetch_optional(conn)
+            .await)?,
+        )
     }
 
     /// Why and when a draw became void, if it did.

@@ -20,7 +20,7 @@ use crate::draw::{
     MAX_VENUE_CANDIDATES, ServerSecret, Stratum, StratumRegions, StratumVenue, VenueCandidate,
     algorithm, filter, published,
 };
-use crate::store::draws::{DrawRow, StratumRow};
+use crate::store::draws::{DrawJurisdiction, DrawRow, StratumRow};
 use crate::store::{StoreError, Tx};
 use crate::venue::bookings::{self, Claim};
 use crate::venue::{Holder, Window};
@@ -41,6 +41,7 @@ impl DrawService {
     ) -> Result<CreatedDraw, DrawServiceError> {
         let now = self.clock.now_millis();
         self.check_timing(request.evaluation_start, now)?;
+        let jurisdiction = jurisdiction_of(center, &request)?;
         let mut header = DrawHeader {
             center_id: center.account_id.clone(),
             tender_reference: request.tender_reference.trim().to_owned(),
@@ -49,6 +50,7 @@ impl DrawService {
             venue: request.venue.as_deref().map(str::trim).map(str::to_owned),
             parent: None,
             bookings: None,
+            jurisdiction: Some(jurisdiction),
         };
         let (filter, bound) = self.filter_for(center, request).await?;
         if let Some(bound) = bound {
@@ -626,6 +628,17 @@ impl DrawService {
             .data("evaluation_start", to_rfc3339(filter.evaluation_start))
             .data("contribution_deadline", to_rfc3339(deadline))
             .data("exclusions", &summaries);
+        if let Some(place) = &header.jurisdiction {
+            // Where the draw belongs among supervisors' jurisdictions, logged with its intent
+            // (not part of the intent: it decides who oversees the draw, not who is drawn).
+            entry = entry.data("statutory_tender", place.statutory_tender);
+            if let Some(region) = &place.region {
+                entry = entry.data("jurisdiction_region", region);
+            }
+            if let Some(industry) = &place.industry {
+                entry = entry.data("industry", industry);
+            }
+        }
         if let Some(link) = &header.parent {
             entry = entry
                 .reference("parent_draw", &link.root_id)
@@ -680,6 +693,7 @@ impl DrawService {
             &stratum_rows,
             header.parent.as_ref(),
             header.bookings.as_ref(),
+            header.jurisdiction.as_ref(),
         )
         .await
     }
@@ -691,6 +705,7 @@ impl DrawService {
         strata: &[StratumRow],
         link: Option<&ParentLink>,
         bound: Option<&BoundVenues>,
+        jurisdiction: Option<&DrawJurisdiction>,
     ) -> Result<DrawRow, DrawServiceError> {
         let mut row = row;
         let mut entry = entry;
@@ -736,6 +751,9 @@ impl DrawService {
             tx.insert_draw(&row).await.map_err(tender_conflict)?;
             tx.insert_draw_strata(&row.id, strata).await?;
             record_family_entry(&mut tx, &root, &row.id, &entry, seq, index).await?;
+        }
+        if let Some(place) = jurisdiction {
+            tx.insert_draw_jurisdiction(&row.id, place).await?;
         }
         if let Some(bound) = bound {
             // The venues' workstations for the evaluation window, and other centers' consent
@@ -901,6 +919,35 @@ fn tender_taken(own_draw: Option<&str>) -> DrawServiceError {
         None => "this tender (reference and lot) already has its draw, made by another \
                  trading center: a tender is drawn once"
             .to_owned(),
+    })
+}
+
+/// Where a root draw belongs among supervisors' jurisdictions: the project's region (the
+/// center's own when the request names none; an invalid one is refused with the filter), its
+/// industry department (checked against the list), and whether it must be tendered by law.
+fn jurisdiction_of(
+    center: &Principal,
+    request: &NewDraw,
+) -> Result<DrawJurisdiction, DrawServiceError> {
+    let industry = match request.industry.as_deref().map(str::trim) {
+        None => None,
+        Some(code) if crate::auth::jurisdiction::is_industry(code) => Some(code.to_owned()),
+        Some(_) => {
+            return Err(invalid(
+                "industry",
+                "is not an industry department code (GET /api/v1/industries lists them)",
+            ));
+        }
+    };
+    Ok(DrawJurisdiction {
+        region: request
+            .project_region
+            .as_deref()
+            .map(str::trim)
+            .map(str::to_owned)
+            .or_else(|| center.region_code.clone()),
+        industry,
+        statutory_tender: request.statutory_tender,
     })
 }
 

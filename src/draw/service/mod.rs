@@ -28,7 +28,7 @@ use crate::config::DrawSettings;
 use crate::crypto::seal::SealError;
 use crate::crypto::{KeyRing, Rng};
 use crate::deps::Deps;
-use crate::store::draws::{CandidateSeatRow, DrawRow};
+use crate::store::draws::{CandidateSeatRow, DrawJurisdiction, DrawRow};
 use crate::store::{Store, StoreError, Tx};
 use crate::venue::VenueError;
 use crate::venue::bookings::Claim;
@@ -170,6 +170,8 @@ pub(crate) struct NewDraw {
     pub(crate) evaluation_minutes: u32,
     pub(crate) mode: EvaluationMode,
     pub(crate) project_region: Option<String>,
+    pub(crate) industry: Option<String>,
+    pub(crate) statutory_tender: bool,
     pub strata: Vec<FilterStratum>,
     /// What each stratum asks of the statutory floor, in the order of `strata` (a missing
     /// entry asks nothing beyond the deployment's).
@@ -471,6 +473,8 @@ struct DrawHeader {
     parent: Option<ParentLink>,
     /// For a root draw bound to venues: the workstations it holds with its intent.
     bookings: Option<BoundVenues>,
+    /// For a root draw: where it belongs among supervisors' jurisdictions.
+    jurisdiction: Option<DrawJurisdiction>,
 }
 
 /// The venues a draw's strata are bound to, as the intent's transaction books them.
@@ -535,7 +539,8 @@ impl DrawService {
         }
         let draw = tx.draw(draw_id).await?.ok_or(DrawServiceError::NotFound)?;
         match who.role {
-            Role::Supervisor => Ok(draw),
+            // Out of the supervisor's jurisdiction reads as no such draw.
+            Role::Supervisor if in_jurisdiction(tx, who, &draw).await? => Ok(draw),
             Role::Center if draw.center_id == who.account_id => Ok(draw),
             _ => Err(DrawServiceError::NotFound),
         }
@@ -689,6 +694,23 @@ async fn lock_draw(tx: &mut Tx, draw_id: &str) -> Result<(), DrawServiceError> {
 /// refuses in text, or other control characters) is no draw, answered without a query.
 pub(crate) fn is_draw_id(text: &str) -> bool {
     !text.is_empty() && text.len() <= super::MAX_DRAW_ID_LEN && !text.chars().any(char::is_control)
+}
+
+/// Whether `draw` (by its root's jurisdiction) lies within supervisor `who`'s scope.
+pub(crate) async fn in_jurisdiction(
+    tx: &mut Tx,
+    who: &Principal,
+    draw: &DrawRow,
+) -> Result<bool, StoreError> {
+    let scope = crate::auth::jurisdiction::scope_of(tx, who).await?;
+    if scope.is_province_wide() {
+        return Ok(true);
+    }
+    let place = tx
+        .draw_jurisdiction(draw.root_id())
+        .await?
+        .unwrap_or_default();
+    Ok(scope.covers(place.region.as_deref(), place.industry.as_deref()))
 }
 
 /// Whether contributions from these roles complete a draw: the center's, and a supervisor's

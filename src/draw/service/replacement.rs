@@ -303,6 +303,7 @@ impl DrawService {
             tender_name: root.tender_name.clone(),
             venue: root.venue.clone(),
             bookings: None,
+            jurisdiction: None,
             parent: Some(ParentLink {
                 root_id: root.id.clone(),
                 root_stratum,

@@ -86,7 +86,10 @@ impl DrawService {
         append_draw_entry(&mut tx, &draw, entry).await?;
         tx.commit().await?;
         let roles = existing.iter().map(|c| c.role).chain([role]);
-        if contributions_complete(roles, self.settings.await_supervisor) {
+        let mut tx = self.store.read().await?;
+        let awaits = self.awaits_supervisor(&mut tx, &draw).await?;
+        tx.rollback().await?;
+        if contributions_complete(roles, awaits) {
             self.execute(draw_id, Actor::of(who)).await?;
         }
         self.view(who, draw_id).await
@@ -188,6 +191,22 @@ impl DrawService {
         tx.commit().await?;
         metrics::counter!("sealdraw_draws_executed_total").increment(1);
         Ok(true)
+    }
+
+    /// Whether `draw` waits for a supervisor's contribution: where the deployment asks it of
+    /// every draw (`draw.await_supervisor`), or for a project that must be tendered by law.
+    async fn awaits_supervisor(
+        &self,
+        tx: &mut Tx,
+        draw: &DrawRow,
+    ) -> Result<bool, DrawServiceError> {
+        if self.settings.await_supervisor {
+            return Ok(true);
+        }
+        Ok(tx
+            .draw_jurisdiction(draw.root_id())
+            .await?
+            .is_some_and(|place| place.statutory_tender))
     }
 
     /// Records each venue chosen at random (before the experts are invited, so their
@@ -406,11 +425,24 @@ impl DrawService {
                 _ => roles.push((draw_id, vec![role])),
             }
         }
-        let ready = roles.into_iter().filter(|(_, roles)| {
-            contributions_complete(roles.iter().copied(), self.settings.await_supervisor)
-        });
-        self.execute_each(ready.map(|(draw_id, _)| draw_id), "a ready")
-            .await
+        let mut ready = Vec::new();
+        let mut tx = self.store.read().await?;
+        for (draw_id, roles) in roles {
+            // Only a draw the center has contributed to can be ready; its jurisdiction is read
+            // for those alone.
+            if !contributions_complete(roles.iter().copied(), false) {
+                continue;
+            }
+            let Some(draw) = tx.draw(&draw_id).await? else {
+                continue;
+            };
+            let awaits = self.awaits_supervisor(&mut tx, &draw).await?;
+            if contributions_complete(roles.iter().copied(), awaits) {
+                ready.push(draw_id);
+            }
+        }
+        tx.rollback().await?;
+        self.execute_each(ready, "a ready").await
     }
 
     /// Executes every draw whose contribution window has closed. Returns how many it ran.

@@ -20,6 +20,11 @@ use super::{
     invalid, members_context, seat_token, stratum_tokens, to_hash, token_domain,
 };
 
+/// How many of the province's newest draws a supervisor with a jurisdiction has listed, theirs
+/// picked out: far more than one jurisdiction's draws over the days a list is read for. Older
+/// ones are reached by id.
+const JURISDICTION_WINDOW: i64 = 2_000;
+
 impl DrawService {
     /// The draw as its center or a supervisor sees it. A draw whose window has closed is
     /// executed first, so nobody ever sees an overdue draw still waiting.
@@ -42,15 +47,33 @@ impl DrawService {
         self.view_row(draw).await
     }
 
-    /// Newest first: a center's own draws, or every draw for a supervisor.
+    /// Newest first: a center's own draws, or every draw for a supervisor (within their
+    /// jurisdiction, among the province's [`JURISDICTION_WINDOW`] newest).
     pub(crate) async fn list(
         &self,
         who: &Principal,
         limit: i64,
     ) -> Result<Vec<DrawView>, DrawServiceError> {
         let center = (who.role != Role::Supervisor).then_some(who.account_id.as_str());
+        let limit = limit.clamp(1, 200);
         let mut tx = self.store.read().await?;
-        let rows = tx.draws(center, limit.clamp(1, 200)).await?;
+        let scope = crate::auth::jurisdiction::scope_of(&mut tx, who).await?;
+        let rows = if scope.is_province_wide() {
+            tx.draws(center, limit).await?
+        } else {
+            // A supervisor within a jurisdiction sees only its draws: the newest of the
+            // province's latest draws that lie in it.
+            let mut mine = Vec::new();
+            for row in tx.draws(None, JURISDICTION_WINDOW).await? {
+                if mine.len() as i64 == limit {
+                    break;
+                }
+                if super::in_jurisdiction(&mut tx, who, &row).await? {
+                    mine.push(row);
+                }
+            }
+            mine
+        };
         tx.rollback().await?;
         let mut views = Vec::with_capacity(rows.len());
         for mut row in rows {

@@ -119,7 +119,11 @@ impl SessionService {
         } else {
             assignment
         };
-        let supervisors = validate_supervisors(&mut tx, &request.supervisors).await?;
+        let place = tx
+            .draw_jurisdiction(draw.root_id())
+            .await?
+            .unwrap_or_default();
+        let supervisors = validate_supervisors(&mut tx, &request.supervisors, &place).await?;
 
         if !committee_complete(&mut tx, &draw).await? {
             return Err(SessionError::Conflict(
@@ -592,6 +596,7 @@ fn validate_subject(
 async fn validate_supervisors(
     tx: &mut Tx,
     usernames: &[String],
+    place: &crate::store::draws::DrawJurisdiction,
 ) -> Result<Vec<String>, SessionError> {
     if usernames.is_empty() || usernames.len() > MAX_SUPERVISORS {
         return Err(invalid(
@@ -613,6 +618,14 @@ async fn validate_supervisors(
             })?;
         if ids.contains(&account.id) {
             return Err(invalid(format!("supervisors[{index}]"), "named twice"));
+        }
+        // 实施条例 §46 ¶4: a session is supervised from within its draw's jurisdiction.
+        let scope = crate::auth::jurisdiction::scope_of_supervisor(tx, &account.id).await?;
+        if !scope.covers(place.region.as_deref(), place.industry.as_deref()) {
+            return Err(invalid(
+                format!("supervisors[{index}]"),
+                "this supervisor's jurisdiction does not cover the draw's region and industry",
+            ));
         }
         ids.push(account.id);
     }

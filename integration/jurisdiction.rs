@@ -1,0 +1,413 @@
+//! Supervisors within their jurisdiction (issue 16 §5, 实施条例 §46 ¶4; docs/DRAWS.md,
+//! "Jurisdiction"): a draw carries its project's region and industry department; a supervisor
+//! scoped to regions and industries sees and acts on the draws, sessions, publications and
+//! unsealing of their jurisdiction only (out of it: 404), a province-wide one on all; a
+//! project that must be tendered by law waits for a supervisor's contribution from within.
+
+use reqwest::StatusCode;
+use sealdraw::auth::Role;
+use serde_json::{Value, json};
+
+use crate::draw_rules::expert_ids;
+use crate::draws::{DrawFixture, Expert};
+use crate::helpers::*;
+use crate::sessions::bidders_and_criteria;
+
+fn pool() -> Vec<Expert> {
+    let mut pool = Vec::new();
+    for region in ["420600", "420500"] {
+        pool.extend((0..12).map(|_| Expert {
+            region,
+            ..Expert::plain("A0101")
+        }));
+    }
+    pool
+}
+
+/// A supervisor account with `scope` set by the admin: its bearer token.
+async fn scoped(fx: &DrawFixture, username: &str, scope: Value) -> String {
+    let (_, bearer) = fx.app.account_with_token(username, Role::Supervisor).await;
+    let response = fx
+        .app
+        .request(
+            reqwest::Method::PUT,
+            &format!("/api/v1/accounts/{username}/scope"),
+            Some(&fx.admin),
+        )
+        .json(&scope)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    bearer
+}
+
+/// A draw for a project in `region` of `industry`.
+fn project(fx: &DrawFixture, region: &str, industry: &str, statutory: bool) -> Value {
+    let mut body = fx.request(json!([{"specialty_prefixes": ["A01"], "count": 5, "reserves": 1}]));
+    body["project_region"] = json!(region);
+    body["industry"] = json!(industry);
+    body["statutory_tender"] = json!(statutory);
+    body
+}
+
+#[tokio::test]
+async fn a_supervisor_sees_and_acts_only_within_their_jurisdiction_and_a_province_wide_one_everywhere()
+ {
+    let fx = DrawFixture::new(&pool()).await;
+    let app = &fx.app;
+    let xiangyang_water = scoped(
+        &fx,
+        "sup-xiangyang-water",
+        json!({"regions": ["4206"], "industries": ["water"]}),
+    )
+    .await;
+    let yichang = scoped(&fx, "sup-yichang", json!({"regions": ["4205"]})).await;
+    let accounts = app.get_json("/api/v1/accounts", Some(&fx.admin)).await;
+    let listed = accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["username"] == "sup-xiangyang-water")
+        .unwrap();
+    assert_eq!(
+        listed["scope"],
+        json!({"regions": ["4206"], "industries": ["water"]})
+    );
+    let set = app.audit_entries_of("account.scope_set").await;
+    assert_eq!(set.len(), 2);
+    assert_eq!(set[0]["data"]["industries"], json!(["water"]));
+
+    // A water project in 保康 (襄阳) and a transport project in 宜昌.
+    let mut distributed = project(&fx, "420626", "water", false);
+    distributed["mode"] = json!("distributed");
+    distributed.as_object_mut().unwrap().remove("venue");
+    let baokang = fx.drawn(&distributed).await;
+    let baokang = baokang["draw_id"].as_str().unwrap().to_owned();
+    let created = fx
+        .create_ok(&project(&fx, "420502", "transport", false))
+        .await;
+    let yichang_draw = created["draw_id"].as_str().unwrap().to_owned();
+    let intent = app
+        .audit_entries_of("draw.intent")
+        .await
+        .into_iter()
+        .find(|e| e["refs"]["draw"] == baokang.as_str())
+        .unwrap();
+    assert_eq!(intent["data"]["industry"], "water");
+    assert_eq!(intent["data"]["jurisdiction_region"], "420626");
+    assert_eq!(intent["data"]["statutory_tender"], false);
+
+    // Reads: each sees their own; out of scope is 404, as for a draw that does not exist.
+    let ids = |list: Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["draw_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        ids(app.get_json("/api/v1/draws", Some(&xiangyang_water)).await),
+        [baokang.clone()]
+    );
+    assert_eq!(
+        ids(app.get_json("/api/v1/draws", Some(&yichang)).await),
+        [yichang_draw.clone()]
+    );
+    assert_eq!(
+        ids(app.get_json("/api/v1/draws", Some(&fx.supervisor)).await).len(),
+        2,
+        "a province-wide supervisor sees every draw"
+    );
+    for path in [
+        format!("/api/v1/draws/{yichang_draw}"),
+        format!("/api/v1/draws/{baokang}/record"),
+    ] {
+        let own = if path.contains(&baokang) {
+            &xiangyang_water
+        } else {
+            &yichang
+        };
+        let other = if path.contains(&baokang) {
+            &yichang
+        } else {
+            &xiangyang_water
+        };
+        assert_eq!(
+            app.get(&path, Some(own)).await.status(),
+            StatusCode::OK,
+            "{path}"
+        );
+        assert_eq!(
+            app.get(&path, Some(other)).await.status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    // Acts: a contribution and a recheck out of scope are refused as unknown draws.
+    let entropy = json!({"entropy": "ab".repeat(32)});
+    let path = format!("/api/v1/draws/{yichang_draw}/entropy");
+    assert_problem(
+        app.post(&path, Some(&xiangyang_water), &entropy).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_eq!(
+        app.post(&path, Some(&yichang), &entropy).await.status(),
+        StatusCode::OK
+    );
+    let recheck = format!("/api/v1/draws/{baokang}/recheck");
+    assert_problem(
+        app.post(&recheck, Some(&yichang), &json!({})).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_eq!(
+        app.post(&recheck, Some(&xiangyang_water), &json!({}))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    // A session is supervised from within: naming an out-of-scope supervisor is refused.
+    fx.confirm_all(&baokang).await;
+    let mut body = bidders_and_criteria();
+    body["draw_id"] = json!(baokang);
+    body["supervisors"] = json!(["sup-xiangyang-water", "sup-yichang"]);
+    let problem = assert_problem(
+        app.post("/api/v1/sessions", Some(&fx.center), &body).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(problem["field"], "supervisors[1]", "{problem}");
+
+    // Unsealing: a scoped supervisor may name only experts registered in their regions, and
+    // sees and decides only such requests.
+    let in_xiangyang = expert_ids(&fx, "420600").await;
+    let in_yichang = expert_ids(&fx, "420500").await;
+    let unseal = |experts: &[String]| {
+        json!({"expert_ids": experts, "fields": ["name"], "reason": "核查投诉所涉专家身份",
+               "valid_minutes": 30})
+    };
+    let problem = assert_problem(
+        app.post(
+            "/api/v1/unseal-requests",
+            Some(&yichang),
+            &unseal(&in_xiangyang[..1]),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(problem["field"], "expert_ids");
+    let response = app
+        .post(
+            "/api/v1/unseal-requests",
+            Some(&fx.supervisor),
+            &unseal(&in_yichang[..1]),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let request: Value = response.json().await.unwrap();
+    let request_id = request["request_id"].as_str().unwrap();
+    let listed = |list: Value| list.as_array().unwrap().len();
+    assert_eq!(
+        listed(
+            app.get_json("/api/v1/unseal-requests", Some(&xiangyang_water))
+                .await
+        ),
+        0
+    );
+    assert_eq!(
+        listed(
+            app.get_json("/api/v1/unseal-requests", Some(&yichang))
+                .await
+        ),
+        1
+    );
+    let approve = format!("/api/v1/unseal-requests/{request_id}/approve");
+    assert_problem(
+        app.post(&approve, Some(&xiangyang_water), &json!({})).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_eq!(
+        app.post(&approve, Some(&yichang), &json!({}))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    // Publication: once the evaluation's window has ended the center asks; only a supervisor
+    // in scope sees the request and approves it. (The clock moves in steps the signed-in
+    // users' tokens outlive.)
+    let view = fx.view(&baokang).await;
+    let end = chrono::DateTime::parse_from_rfc3339(view["evaluation_start"].as_str().unwrap())
+        .unwrap()
+        + chrono::Duration::minutes(view["evaluation_minutes"].as_i64().unwrap() + 1);
+    while chrono::DateTime::from_timestamp_millis(sealdraw::clock::Clock::now_millis(&app.clock))
+        .unwrap()
+        < end
+    {
+        app.clock.advance(std::time::Duration::from_secs(10 * 60));
+        for bearer in [&fx.center, &fx.supervisor, &xiangyang_water, &yichang] {
+            app.get("/api/v1/me", Some(bearer)).await;
+        }
+    }
+    let response = app
+        .post(
+            &format!("/api/v1/draws/{baokang}/publication"),
+            Some(&fx.center),
+            &json!({"reason": "中标候选人公示需要公布评标委员会名单"}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(
+        listed(app.get_json("/api/v1/publications", Some(&yichang)).await),
+        0
+    );
+    assert_eq!(
+        listed(
+            app.get_json("/api/v1/publications", Some(&xiangyang_water))
+                .await
+        ),
+        1
+    );
+    let approve = format!("/api/v1/draws/{baokang}/publication/approve");
+    assert_problem(
+        app.post(&approve, Some(&yichang), &json!({})).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_eq!(
+        app.post(&approve, Some(&xiangyang_water), &json!({}))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let committee = format!("/api/v1/draws/{baokang}/committee");
+    assert_problem(
+        app.get(&committee, Some(&yichang)).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_eq!(
+        app.get(&committee, Some(&xiangyang_water)).await.status(),
+        StatusCode::OK
+    );
+
+    // Audit log verification stays open to every supervisor.
+    assert_eq!(
+        app.get("/api/v1/audit/checkpoint", Some(&xiangyang_water))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_project_tendered_by_law_waits_for_a_supervisor_from_its_jurisdiction() {
+    let fx = DrawFixture::new(&pool()).await;
+    let app = &fx.app;
+    let yichang = scoped(&fx, "sup-yichang", json!({"regions": ["4205"]})).await;
+    let xiangyang = scoped(&fx, "sup-xiangyang", json!({"regions": ["4206"]})).await;
+    let created = fx.create_ok(&project(&fx, "420626", "water", true)).await;
+    let id = created["draw_id"].as_str().unwrap().to_owned();
+    // The center's contribution alone does not execute it.
+    let response = fx.contribute(&fx.center, &id).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let view: Value = response.json().await.unwrap();
+    assert_eq!(view["status"], "awaiting_entropy");
+    // A supervisor from elsewhere cannot contribute; one from within completes it.
+    assert_eq!(
+        fx.contribute(&yichang, &id).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let response = fx.contribute(&xiangyang, &id).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let view: Value = response.json().await.unwrap();
+    assert_eq!(view["status"], "drawn");
+    assert_eq!(view["contributions"].as_array().unwrap().len(), 2);
+
+    // A project not tendered by law executes on the center's contribution, as before.
+    let drawn = fx.drawn(&project(&fx, "420626", "water", false)).await;
+    assert_eq!(drawn["status"], "drawn");
+}
+
+#[tokio::test]
+async fn bad_jurisdiction_input_is_refused_naming_the_field_and_writes_nothing() {
+    let fx = DrawFixture::new(&pool()).await;
+    let app = &fx.app;
+    let (_, _) = app.account_with_token("sup-a", Role::Supervisor).await;
+    let entries = app.entries_written_by_requests().await;
+    let put = |username: &str, body: Value| {
+        app.request(
+            reqwest::Method::PUT,
+            &format!("/api/v1/accounts/{username}/scope"),
+            Some(&fx.admin),
+        )
+        .json(&body)
+        .send()
+    };
+    for (username, body, status, field) in [
+        (
+            "sup-a",
+            json!({"regions": ["4299"]}),
+            StatusCode::BAD_REQUEST,
+            "regions[0]",
+        ),
+        (
+            "sup-a",
+            json!({"regions": ["42062"]}),
+            StatusCode::BAD_REQUEST,
+            "regions[0]",
+        ),
+        (
+            "sup-a",
+            json!({"industries": ["roads"]}),
+            StatusCode::BAD_REQUEST,
+            "industries",
+        ),
+        (
+            "center",
+            json!({"regions": ["4206"]}),
+            StatusCode::BAD_REQUEST,
+            "username",
+        ),
+    ] {
+        let problem = assert_problem(put(username, body.clone()).await.unwrap(), status).await;
+        assert_eq!(problem["field"], field, "{body}: {problem}");
+    }
+    assert_problem(
+        put("nobody", json!({})).await.unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    // Only an admin sets a scope.
+    let response = app
+        .request(
+            reqwest::Method::PUT,
+            "/api/v1/accounts/sup-a/scope",
+            Some(&fx.supervisor),
+        )
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, StatusCode::FORBIDDEN).await;
+    // A draw naming an unknown industry.
+    let mut body = fx.request(json!([{"specialty_prefixes": ["A01"], "count": 3, "reserves": 1}]));
+    body["industry"] = json!("roads");
+    let problem = assert_problem(fx.create(&body).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(problem["field"], "industry");
+    assert_eq!(app.entries_written_by_requests().await, entries);
+    // The list of industries, for pickers.
+    let industries = app.get_json("/api/v1/industries", Some(&fx.center)).await;
+    assert!(
+        industries
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["code"] == "water" && i["name_zh"] == "水利")
+    );
+}
