@@ -108,11 +108,11 @@ async fn a_supervisor_sees_and_acts_only_within_their_jurisdiction_and_a_provinc
     };
     assert_eq!(
         ids(app.get_json("/api/v1/draws", Some(&xiangyang_water)).await),
-        [baokang.clone()]
+        std::slice::from_ref(&baokang)
     );
     assert_eq!(
         ids(app.get_json("/api/v1/draws", Some(&yichang)).await),
-        [yichang_draw.clone()]
+        std::slice::from_ref(&yichang_draw)
     );
     assert_eq!(
         ids(app.get_json("/api/v1/draws", Some(&fx.supervisor)).await).len(),
@@ -308,7 +308,6 @@ async fn a_supervisor_sees_and_acts_only_within_their_jurisdiction_and_a_provinc
 #[tokio::test]
 async fn a_project_tendered_by_law_waits_for_a_supervisor_from_its_jurisdiction() {
     let fx = DrawFixture::new(&pool()).await;
-    let app = &fx.app;
     let yichang = scoped(&fx, "sup-yichang", json!({"regions": ["4205"]})).await;
     let xiangyang = scoped(&fx, "sup-xiangyang", json!({"regions": ["4206"]})).await;
     let created = fx.create_ok(&project(&fx, "420626", "water", true)).await;
