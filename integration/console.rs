@@ -730,6 +730,107 @@ async fn a_draw_binds_the_main_room_and_a_sub_venue_chosen_at_random_through_the
     assert_no_console_errors(&operator).await;
 }
 
+/// Jurisdiction through the console: the center's draw form names the project's industry and
+/// that it must be tendered by law; the admin sets a supervisor's jurisdiction (a region in the
+/// picker, an industry department); that supervisor's overview then lists the draw in it and
+/// not the one outside.
+#[tokio::test]
+async fn an_admin_sets_a_supervisors_jurisdiction_and_the_supervisor_sees_only_its_draws() {
+    let fx = DrawFixture::with(&pool_in(&[("420600", 12), ("420500", 12)]), |settings| {
+        settings.auth.address_attempts_per_minute = 10_000;
+    })
+    .await;
+    // A transport project in 宜昌, drawn through the API.
+    let mut other = fx.request(json!([{"specialty_prefixes": ["A03"], "count": 3, "reserves": 1}]));
+    other["project_region"] = json!("420502");
+    other["industry"] = json!("transport");
+    fx.create_ok(&other).await;
+
+    // A water project in 保康, tendered by law, through the form.
+    let center = Browser::start(&fx.app).await;
+    center
+        .login(&fx.app, &account("center", Role::Center))
+        .await;
+    center.click(r#"nav a[data-route="center/draw-new"]"#).await;
+    center.fill("#draw-reference", "XYSL-2026-0021").await;
+    center.fill("#draw-name", "保康县某水库除险加固工程").await;
+    center
+        .fill("#draw-venue", "保康县公共资源交易中心 评标室")
+        .await;
+    let start = beijing_start_in_two_hours(&fx.app);
+    center
+        .execute(&format!(
+            "const start = document.querySelector('#draw-start'); start.value = '{start}'; \
+             start.dispatchEvent(new Event('change'));"
+        ))
+        .await;
+    center.select("#draw-region", "420626").await;
+    offers(&center, "#draw-industry", "水利").await;
+    center.select("#draw-industry", "water").await;
+    center.click("#draw-statutory").await;
+    center.fill("#spec-1-filter", "水利").await;
+    center.click("#spec-1-A03").await;
+    center.fill("#stratum-1-count", "3").await;
+    center.fill("#stratum-1-reserves", "1").await;
+    center.screenshot("center-draw-jurisdiction").await;
+    center.click("#draw-submit").await;
+    center.wait_for_text("#draw-status", "等待随机数").await;
+    let draws = fx.app.get_json("/api/v1/draws", Some(&fx.center)).await;
+    let water = draws
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["tender_reference"] == "XYSL-2026-0021")
+        .unwrap();
+    let intent = fx
+        .app
+        .audit_entries_of("draw.intent")
+        .await
+        .into_iter()
+        .find(|e| e["refs"]["draw"] == water["draw_id"])
+        .unwrap();
+    assert_eq!(intent["data"]["industry"], "water");
+    assert_eq!(intent["data"]["jurisdiction_region"], "420626");
+    assert_eq!(intent["data"]["statutory_tender"], true);
+
+    // The admin gives 襄阳's water supervisor a jurisdiction.
+    let (_, supervisor) = supervisor_in_browser(&fx, "sup-xiangyang").await;
+    let admin_account = fx.app.create_account("console-admin", Role::Admin).await;
+    let admin = Browser::start(&fx.app).await;
+    admin.login(&fx.app, &admin_account).await;
+    admin.click(r#"nav a[data-route="admin/accounts"]"#).await;
+    admin.wait_for_text("#scope-of-sup-xiangyang", "全省").await;
+    admin.click("#scope-sup-xiangyang").await;
+    admin.fill("#scope-regions-filter", "保康").await;
+    admin.click("#scope-regions-4206").await;
+    admin.click("#scope-industry-water").await;
+    admin.screenshot("admin-supervisor-scope").await;
+    admin.click("#scope-save").await;
+    admin
+        .wait_for_text("#scope-of-sup-xiangyang", "襄阳市（4206） · 水利")
+        .await;
+    let set = fx.app.audit_entries_of("account.scope_set").await;
+    assert_eq!(set[0]["data"]["regions"], json!(["4206"]));
+    assert_eq!(set[0]["data"]["industries"], json!(["water"]));
+
+    // The supervisor's overview lists the water project and not the transport one.
+    supervisor.open("/console/#/supervisor/overview").await;
+    supervisor.wait_for_text("#draws", "XYSL-2026-0021").await;
+    let listed: String = supervisor
+        .execute("return document.querySelector('#draws').textContent")
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        !listed.contains(other["tender_reference"].as_str().unwrap()),
+        "{listed}"
+    );
+    assert_no_console_errors(&center).await;
+    assert_no_console_errors(&admin).await;
+    assert_no_console_errors(&supervisor).await;
+}
+
 fn urlencoding(text: &str) -> String {
     text.replace('+', "%2B").replace(':', "%3A")
 }

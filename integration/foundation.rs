@@ -188,6 +188,8 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/accounts/{username}/disable"),
     ("post", "/api/v1/accounts/{username}/enable"),
     ("post", "/api/v1/accounts/{username}/revoke-tokens"),
+    ("put", "/api/v1/accounts/{username}/scope"),
+    ("get", "/api/v1/industries"),
     ("get", "/api/v1/audit/checkpoint"),
     ("post", "/api/v1/audit/checkpoint"),
     ("get", "/api/v1/audit/key"),

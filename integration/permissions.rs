@@ -49,6 +49,13 @@ const ROUTES: &[(&str, &str, &[Role], u16)] = &[
         200,
     ),
     ("GET", "/api/v1/regions", &[Admin, Supervisor, Center], 200),
+    (
+        "GET",
+        "/api/v1/industries",
+        &[Admin, Supervisor, Center],
+        200,
+    ),
+    ("PUT", "/api/v1/accounts/nobody/scope", &[Admin], 404),
     ("GET", "/api/v1/keys", &[Admin, Supervisor], 200),
     ("GET", "/api/v1/unseal-requests", &[Admin, Supervisor], 200),
     ("POST", "/api/v1/unseal-requests", &[Admin, Supervisor], 400),
@@ -117,7 +124,7 @@ const ROUTES: &[(&str, &str, &[Role], u16)] = &[
         "POST",
         "/api/v1/draws/nothing/publication/approve",
         &[Supervisor],
-        403,
+        404,
     ),
     (
         "GET",
@@ -207,7 +214,7 @@ async fn audit_pool_and_unseal_routes_answer_only_the_roles_granted_them() {
             let mut request = app.request(method.clone(), path, token);
             if path.ends_with("/import") {
                 request = request.header("content-type", "text/csv").body("");
-            } else if method == Method::POST || method == Method::PATCH {
+            } else if method == Method::POST || method == Method::PATCH || method == Method::PUT {
                 request = request.json(&json!({}));
             }
             request.send()

@@ -12,6 +12,7 @@
 import * as api from './api.js';
 import { h, replace, field, errorSlot, action, table, toast, section, markInvalid, confirmAct } from './dom.js';
 import { t, formatTime } from './i18n.js';
+import { regionPicker, regionNames } from './region-picker.js';
 export { strings } from './strings/admin.js';
 
 const ROLES = ['center', 'supervisor', 'admin', 'expert'];
@@ -173,22 +174,66 @@ async function renderChanges() {
 
 // ---- accounts ----------------------------------------------------------------------------------
 
+/** A supervisor's jurisdiction in words: regions by name, industry departments by name. */
+function scopeText(scope, regions, industries) {
+  if (!scope || (!scope.regions.length && !scope.industries.length)) return t('admin.scope.province_wide');
+  const where = scope.regions.length ? regionNames(regions, scope.regions) : t('admin.scope.any_region');
+  const what = scope.industries.length
+    ? scope.industries.map((code) => industries.find((i) => i.code === code)?.name_zh || code).join('、')
+    : t('admin.scope.any_industry');
+  return `${where} · ${what}`;
+}
+
+/**
+ * The jurisdiction of `account` (a supervisor): prefectures in the region picker and industry
+ * departments as checkboxes; both left empty is province-wide. Saving is an audited admin act.
+ */
+function scopeEditor(account, regions, industries, slot, done) {
+  const picker = regionPicker(regions, { id: 'scope-regions', legend: t('admin.scope.regions'), hint: t('admin.scope.regions_hint') });
+  picker.choose(account.scope?.regions || []);
+  const boxes = industries.map((i) => h('input', { type: 'checkbox', id: `scope-industry-${i.code}`, value: i.code,
+    checked: Boolean(account.scope?.industries?.includes(i.code)) }));
+  const list = h('fieldset', { id: 'scope-industries' }, h('legend', {}, t('admin.scope.industries')),
+    h('p', { class: 'hint' }, t('admin.scope.industries_hint')),
+    h('ul', { class: 'plain' }, industries.map((i, n) => h('li', {}, h('span', { class: 'choice' }, boxes[n], ' ',
+      h('label', { for: boxes[n].id }, i.name_zh))))));
+  return section(t('admin.scope.heading', { name: account.username }),
+    h('div', { id: 'scope-editor' }, picker.node, list,
+      action(t('admin.scope.save'), async () => {
+        await api.put(`/api/v1/accounts/${encodeURIComponent(account.username)}/scope`, {
+          regions: picker.chosen(),
+          industries: boxes.filter((b) => b.checked).map((b) => b.value),
+        });
+        toast(t('admin.scope.saved'));
+        await done();
+      }, { slot, id: 'scope-save' })));
+}
+
 async function renderAccounts() {
   const slot = errorSlot();
   const created = h('div', { id: 'account-created', 'aria-live': 'polite' });
   const list = h('div');
+  const editor = h('div');
+  const [regions, industries] = await Promise.all([api.get('/api/v1/regions'), api.get('/api/v1/industries')]);
   const refresh = async () => {
     const accounts = await api.get('/api/v1/accounts');
     replace(list, table([
       { label: t('admin.accounts.username'), value: (a) => a.username },
       { label: t('admin.accounts.role'), value: (a) => t(`role.${a.role}`) + (a.center_name ? ` · ${a.center_name}` : '') },
+      { label: t('admin.accounts.scope'), value: (a) => (a.role === 'supervisor' ? h('span', { id: `scope-of-${a.username}` }, scopeText(a.scope, regions, industries)) : '') },
       { label: t('common.status'), value: (a) => h('span', { class: `badge ${a.disabled ? 'bad' : 'good'}` }, t(a.disabled ? 'admin.accounts.disabled' : 'admin.accounts.active')) },
       { label: t('admin.accounts.created_at'), value: (a) => formatTime(a.created_at) },
       { label: t('common.actions'), value: (a) => h('span', { class: 'buttons' },
         a.disabled
           ? accountAction(a, 'enable', slot, refresh)
           : accountAction(a, 'disable', slot, refresh),
-        accountAction(a, 'revoke', slot, refresh)) },
+        accountAction(a, 'revoke', slot, refresh),
+        a.role === 'supervisor'
+          ? h('button', { type: 'button', id: `scope-${a.username}`, on: { click: () => {
+            replace(editor, scopeEditor(a, regions, industries, slot, async () => { replace(editor); await refresh(); }));
+            editor.scrollIntoView({ block: 'nearest' });
+          } } }, t('admin.scope.edit'))
+          : null) },
     ], Array.isArray(accounts) ? accounts : accounts.accounts || []));
   };
   const username = h('input', { id: 'account-username', autocomplete: 'off', required: true });
@@ -215,7 +260,7 @@ async function renderAccounts() {
         field(t('admin.accounts.password'), password, t('admin.accounts.password_hint')),
         field(t('admin.accounts.center'), center), field(t('admin.accounts.region'), region),
         slot.node, create, created)),
-      section(t('admin.accounts.heading'), list)));
+      h('div', {}, section(t('admin.accounts.heading'), list), editor)));
 }
 
 function accountAction(account, kind, slot, refresh) {

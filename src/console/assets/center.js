@@ -171,7 +171,7 @@ function venueBinding(regions, n) {
   };
 }
 
-function renderDrawForm(ctx, codes, regions) {
+function renderDrawForm(ctx, codes, regions, industries) {
   const slot = errorSlot();
   const reference = h('input', { id: 'draw-reference', required: true, maxlength: 64, 'data-field': 'tender_reference' });
   const name = h('input', { id: 'draw-name', required: true, maxlength: 200, 'data-field': 'tender_name' });
@@ -262,7 +262,17 @@ function renderDrawForm(ctx, codes, regions) {
     avoidList.append(row);
   };
 
+  // Where the draw belongs among supervisors' jurisdictions (docs/DRAWS.md, "Jurisdiction").
+  const industry = h('select', { id: 'draw-industry', 'data-field': 'industry' },
+    h('option', { value: '' }, t('center.new.industry_none')),
+    industries.map((i) => h('option', { value: i.code }, i.name_zh)));
+  const statutory = h('input', { type: 'checkbox', id: 'draw-statutory', 'data-field': 'statutory_tender' });
+  const statutoryField = h('p', { class: 'choice' }, statutory, ' ', h('label', { for: 'draw-statutory' }, t('center.new.statutory')),
+    h('span', { class: 'hint' }, ' ', t('center.new.statutory_hint')));
+
   const formData = () => ({
+    industry: industry.value,
+    statutory: statutory.checked,
     reference: reference.value,
     name: name.value,
     mode: mode.value,
@@ -322,7 +332,8 @@ function renderDrawForm(ctx, codes, regions) {
     h('fieldset', { class: 'card' }, h('legend', {}, t('center.new.tender')),
       h('div', { class: 'columns' },
         h('div', {}, field(t('center.new.reference'), reference), field(t('center.new.name'), name), field(t('center.new.mode'), mode), venueField),
-        h('div', {}, field(t('center.new.start'), start), field(t('center.new.minutes'), minutes), field(t('center.new.region'), region, t('center.new.region_hint'))))),
+        h('div', {}, field(t('center.new.start'), start), field(t('center.new.minutes'), minutes), field(t('center.new.region'), region, t('center.new.region_hint')),
+          field(t('center.new.industry'), industry, t('center.new.industry_hint')), statutoryField))),
     h('h2', {}, t('center.new.strata')),
     catalogueNote,
     strataList,
@@ -627,8 +638,8 @@ export const views = {
     roles: ['center'],
     nav: 'center.nav.new',
     render: async (ctx) => {
-      const [codes, regions] = await Promise.all([api.get('/api/v1/specialties'), api.get('/api/v1/regions')]);
-      return renderDrawForm(ctx, codes, regions);
+      const [codes, regions, industries] = await Promise.all([api.get('/api/v1/specialties'), api.get('/api/v1/regions'), api.get('/api/v1/industries')]);
+      return renderDrawForm(ctx, codes, regions, industries);
     },
   },
   'center/draw': { roles: ['center'], render: renderDraw },

@@ -51,6 +51,8 @@ export function drawRequest(form) {
   };
   if (form.mode !== 'distributed' && form.venue && form.venue.trim()) body.venue = form.venue.trim();
   if (form.projectRegion) body.project_region = form.projectRegion;
+  if (form.industry) body.industry = form.industry;
+  if (form.statutory) body.statutory_tender = true;
   return body;
 }
 

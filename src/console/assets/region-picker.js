@@ -73,6 +73,14 @@ export function regionPicker(regions, { id, legend, hint }) {
   return {
     node: group,
     chosen: () => [...chosen].sort(),
+    /** Ticks the prefectures whose prefixes are in `prefixes` (e.g. a stored choice). */
+    choose(prefixes) {
+      for (const { prefecture, box } of items) {
+        box.checked = prefixes.includes(prefecture.prefix);
+        if (box.checked) chosen.add(prefecture.prefix); else chosen.delete(prefecture.prefix);
+      }
+      update();
+    },
     setDisabled(disabled) {
       for (const { box } of items) box.disabled = disabled;
       filter.disabled = disabled;
