@@ -891,3 +891,31 @@ async fn weak_passwords_are_refused_naming_the_rule_wherever_a_password_is_set()
     );
     assert!(!app.usernames(&admin).await.contains(&"cli.weak".to_owned()));
 }
+
+#[tokio::test]
+async fn a_center_accounts_region_must_be_in_hubeis_list() {
+    let app = spawn_app().await;
+    let (_, admin) = app.account_with_token("admin.regions", Role::Admin).await;
+    let entries = app.entries_written_by_requests().await;
+    let center = |region: &str| {
+        json!({"username": format!("center.{region}"), "role": "center",
+               "password": "correct horse battery staple 1", "center_name": "某交易中心",
+               "region_code": region})
+    };
+    // 429999 has the shape of a code and names no division; 4206 is no six-digit code.
+    for region in ["429999", "420699", "4206"] {
+        let response = app
+            .post("/api/v1/accounts", Some(&admin), &center(region))
+            .await;
+        let problem = assert_problem(response, StatusCode::BAD_REQUEST).await;
+        assert_eq!(problem["field"], "region_code", "{region}: {problem}");
+    }
+    assert_eq!(app.entries_written_by_requests().await, entries);
+    // A prefecture's code and a county's are both accepted.
+    for region in ["420600", "420626"] {
+        let response = app
+            .post("/api/v1/accounts", Some(&admin), &center(region))
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "{region}");
+    }
+}

@@ -68,6 +68,10 @@ async fn user(settings: Settings, command: UserCommand) -> anyhow::Result<()> {
     let auth = AuthService::new(&deps, settings.auth.clone())?;
     match command {
         UserCommand::Add(add) => {
+            if let Some(region) = &add.region {
+                crate::pool::regions::parse_center_region(region)
+                    .map_err(|problem| anyhow::anyhow!("--region: {problem}"))?;
+            }
             let password = read_password()?;
             let created = auth
                 .create_account(

@@ -111,6 +111,12 @@ pub(crate) async fn create(
     }: Checked<may::ManageAccounts, Json<NewAccountBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
+    // Checked against the region list here (the accounts service cannot read it).
+    if let Some(region) = &body.region_code
+        && let Err(problem) = crate::pool::regions::parse_center_region(region)
+    {
+        return Err(ApiError::bad_request("region_code", problem));
+    }
     let created = state
         .auth
         .create_account(

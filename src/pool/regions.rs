@@ -147,6 +147,21 @@ pub(crate) fn parse_county(text: &str) -> Result<&'static County, String> {
     })
 }
 
+/// A trading center's region as a person typed it: a prefecture-level division's code
+/// (420600) or a county-level one's (420626), each in Hubei's list.
+pub(crate) fn parse_center_region(text: &str) -> Result<String, String> {
+    let code = text.trim();
+    if county(code).is_some() || super::validate::parse_region(code).is_ok() {
+        Ok(code.to_owned())
+    } else {
+        Err(format!(
+            "{:?} is not a region code of Hubei's list (GB/T 2260: a prefecture's such as \
+             420600, or a county's such as 420626)",
+            code.chars().take(16).collect::<String>()
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
