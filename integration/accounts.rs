@@ -919,3 +919,113 @@ async fn a_center_accounts_region_must_be_in_hubeis_list() {
         assert_eq!(response.status(), StatusCode::CREATED, "{region}");
     }
 }
+
+#[tokio::test]
+async fn an_admin_reissues_a_lost_activation_code_and_edits_a_centers_name_and_region() {
+    let app = spawn_app().await;
+    let (_, admin) = app.account_with_token("admin.reissue", Role::Admin).await;
+    let (_, expert_token) = app.account_with_token("expert.lost", Role::Expert).await;
+    let (_, center_token) = app.account_with_token("center.edit", Role::Center).await;
+
+    // A new code: the old logins end, the code sets a password once, and the log holds the
+    // act but not the code.
+    let response = app
+        .post(
+            "/api/v1/accounts/expert.lost/activation",
+            Some(&admin),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let issued: Value = response.json().await.unwrap();
+    let code = issued["activation_code"].as_str().unwrap().to_owned();
+    assert_eq!(issued["username"], "expert.lost");
+    assert_problem(
+        app.get("/api/v1/me", Some(&expert_token)).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    let activate = json!({"username": "expert.lost", "code": code,
+                          "password": "a brand new long passphrase 7"});
+    let response = app.post("/api/v1/auth/activate", None, &activate).await;
+    assert!(response.status().is_success(), "{}", response.status());
+    let again = app.post("/api/v1/auth/activate", None, &activate).await;
+    assert!(again.status().is_client_error(), "a code is used once");
+    let login = app
+        .post_login(
+            &json!({"username": "expert.lost", "password": "a brand new long passphrase 7"}),
+        )
+        .await;
+    assert_eq!(login.status(), StatusCode::OK);
+    let entries = app.audit_entries_of("account.activation_reissued").await;
+    assert_eq!(entries.len(), 1);
+    assert!(!entries[0].to_string().contains(&code));
+    // Only expert logins get codes; an unknown account is not found.
+    let refused = assert_problem(
+        app.post(
+            "/api/v1/accounts/center.edit/activation",
+            Some(&admin),
+            &json!({}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(refused["field"], "username");
+    assert_problem(
+        app.post(
+            "/api/v1/accounts/nobody.here/activation",
+            Some(&admin),
+            &json!({}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
+    // A center's name and region are edited; the region is checked against the list.
+    let patch = |username: &str, body: Value| {
+        app.request(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/accounts/{username}"),
+            Some(&admin),
+        )
+        .json(&body)
+        .send()
+    };
+    let before = app.entries_written_by_requests().await;
+    for (username, body, field) in [
+        (
+            "center.edit",
+            json!({"region_code": "429999"}),
+            "region_code",
+        ),
+        ("center.edit", json!({"center_name": ""}), "center_name"),
+        ("expert.lost", json!({"center_name": "某中心"}), "username"),
+    ] {
+        let problem = assert_problem(
+            patch(username, body.clone()).await.unwrap(),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+        assert_eq!(problem["field"], field, "{body}: {problem}");
+    }
+    assert_eq!(app.entries_written_by_requests().await, before);
+    let response = patch(
+        "center.edit",
+        json!({"center_name": "襄阳市公共资源交易中心", "region_code": "420600"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let listed = app.listed_account(&admin, "center.edit").await;
+    assert_eq!(listed["center_name"], "襄阳市公共资源交易中心");
+    assert_eq!(listed["region_code"], "420600");
+    let updated = app.audit_entries_of("account.updated").await;
+    assert_eq!(updated[0]["data"]["region_code"], "420600");
+    // The center's own logins are untouched.
+    assert_eq!(
+        app.get("/api/v1/me", Some(&center_token)).await.status(),
+        StatusCode::OK
+    );
+}

@@ -189,6 +189,8 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/accounts/{username}/enable"),
     ("post", "/api/v1/accounts/{username}/revoke-tokens"),
     ("put", "/api/v1/accounts/{username}/scope"),
+    ("post", "/api/v1/accounts/{username}/activation"),
+    ("patch", "/api/v1/accounts/{username}"),
     ("get", "/api/v1/industries"),
     ("get", "/api/v1/audit/checkpoint"),
     ("post", "/api/v1/audit/checkpoint"),

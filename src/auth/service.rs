@@ -550,6 +550,107 @@ impl AuthService {
         })
     }
 
+    /// Changes a center account's name (what other centers and supervisors read) and region
+    /// (the region is checked against the region list by the caller). Logged with what changed.
+    pub(crate) async fn update_center(
+        &self,
+        username: &str,
+        center_name: Option<&str>,
+        region_code: Option<&str>,
+        actor: Actor,
+    ) -> Result<(), AuthError> {
+        could_exist(username)?;
+        if let Some(name) = center_name {
+            validate_center_name(name)?;
+        }
+        if let Some(region) = region_code {
+            validate_region_code(region)?;
+        }
+        let now = self.clock.now_millis();
+        let mut tx = self.store.write().await?;
+        let account = tx
+            .account_by_username(username)
+            .await?
+            .ok_or_else(|| AuthError::NoSuchAccount(username.into()))?;
+        if account.role != Role::Center {
+            return Err(AuthError::InvalidInput {
+                field: "username",
+                problem: "only a center account has a center name and region".into(),
+            });
+        }
+        let name = center_name
+            .map(str::trim)
+            .map(str::to_owned)
+            .or(account.center_name.clone())
+            .unwrap_or_default();
+        let region = region_code
+            .map(str::to_owned)
+            .or(account.region_code.clone())
+            .unwrap_or_default();
+        tx.set_center_details(&account.id, &name, &region).await?;
+        let mut entry =
+            AuditEntry::new("account.updated", now, actor).reference("account", &account.id);
+        if account.center_name.as_deref() != Some(name.as_str()) {
+            entry = entry.data("center_name", &name);
+        }
+        if account.region_code.as_deref() != Some(region.as_str()) {
+            entry = entry.data("region_code", &region);
+        }
+        audit::append(&mut tx, &entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A new one-time activation code for an expert's login (issue 24 §5): the code was lost
+    /// before use, or the expert lost their password. The old code stops working, every login
+    /// of the account ends, and the password stays as it was until the new code sets one. An
+    /// audited admin act; the code is shown once and only its hash is stored.
+    pub(crate) async fn reissue_activation(
+        &self,
+        username: &str,
+        actor: Actor,
+    ) -> Result<IssuedActivation, AuthError> {
+        could_exist(username)?;
+        let mut buffer = [0u8; 10];
+        self.rng.fill(&mut buffer).map_err(|_| AuthError::Sealing)?;
+        let code = Zeroizing::new(totp::base32_secret(&buffer).to_lowercase());
+        let now = self.clock.now_millis();
+        let expires_at = now + ACTIVATION_VALIDITY_MILLIS;
+        let mut tx = self.store.write().await?;
+        let account = tx
+            .account_by_username(username)
+            .await?
+            .ok_or_else(|| AuthError::NoSuchAccount(username.into()))?;
+        if account.role != Role::Expert {
+            return Err(AuthError::InvalidInput {
+                field: "username",
+                problem: "activation codes are for expert logins; other accounts get a new \
+                          password from an admin"
+                    .into(),
+            });
+        }
+        if account.disabled {
+            return Err(AuthError::InvalidInput {
+                field: "username",
+                problem: "the account is disabled: enable it first".into(),
+            });
+        }
+        tx.set_activation(&account.id, &sha256(code.as_bytes()), expires_at)
+            .await?;
+        tx.revoke_tokens_of_account(&account.id, now).await?;
+        let entry = AuditEntry::new("account.activation_reissued", now, actor)
+            .reference("account", &account.id)
+            .data("expires_at", crate::clock::to_rfc3339(expires_at));
+        audit::append(&mut tx, &entry).await?;
+        tx.commit().await?;
+        Ok(IssuedActivation {
+            account_id: account.id,
+            username: account.username,
+            code,
+            expires_at,
+        })
+    }
+
     /// The expert chooses a password with the one-time code. Any mismatch gets the same answer.
     pub(crate) async fn activate(
         &self,

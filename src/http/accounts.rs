@@ -1,6 +1,6 @@
 //! Account administration (admin only).
 
-use actix_web::{HttpResponse, get, post, put, web};
+use actix_web::{HttpResponse, get, patch, post, put, web};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -214,6 +214,77 @@ pub(crate) async fn set_scope(
         )
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AccountChanges {
+    /// A center's name, as other centers and supervisors read it.
+    pub(crate) center_name: Option<String>,
+    /// A center's region: a prefecture's or county's code in Hubei's list.
+    pub(crate) region_code: Option<String>,
+}
+
+/// Change a center account's name or region (admin; logged with what changed).
+#[utoipa::path(
+    params(("username" = String, Path)),
+    request_body = AccountChanges,
+    responses((status = 204), (status = 400, body = Problem, content_type = "application/problem+json"),
+              (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[patch("/api/v1/accounts/{username}")]
+pub(crate) async fn update(
+    state: web::Data<AppState>,
+    Checked {
+        principal,
+        input: body,
+        ..
+    }: Checked<may::ManageAccounts, Json<AccountChanges>>,
+    username: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    if let Some(region) = &body.region_code
+        && let Err(problem) = crate::pool::regions::parse_center_region(region)
+    {
+        return Err(ApiError::bad_request("region_code", problem));
+    }
+    state
+        .auth
+        .update_center(
+            &username,
+            body.center_name.as_deref(),
+            body.region_code.as_deref().map(str::trim),
+            Actor::of(&principal),
+        )
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Reissue a lost activation code of an expert's login (admin; logged). The old code stops
+/// working and the account's logins end; the new code is shown once.
+#[utoipa::path(
+    params(("username" = String, Path)),
+    responses((status = 200, body = super::own_record::IssuedLogin),
+              (status = 400, body = Problem, content_type = "application/problem+json"),
+              (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/accounts/{username}/activation")]
+pub(crate) async fn reissue_activation(
+    state: web::Data<AppState>,
+    Authorized { principal, .. }: Authorized<may::ManageAccounts>,
+    username: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let issued = state
+        .auth
+        .reissue_activation(&username, Actor::of(&principal))
+        .await?;
+    Ok(HttpResponse::Ok().json(super::own_record::IssuedLogin {
+        username: issued.username,
+        activation_code: issued.code.to_string(),
+        expires_at: to_rfc3339(issued.expires_at),
+    }))
 }
 
 /// Enable a disabled account.

@@ -105,6 +105,8 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
         .service(accounts::enable)
         .service(accounts::revoke_tokens)
         .service(accounts::set_scope)
+        .service(accounts::reissue_activation)
+        .service(accounts::update)
         .service(experts::industries)
         .service(audit::latest_checkpoint)
         .service(audit::sign_checkpoint_now)

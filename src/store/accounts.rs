@@ -189,6 +189,24 @@ impl Tx {
         Ok(result == 1)
     }
 
+    /// A center account's name and region.
+    pub(crate) async fn set_center_details(
+        &mut self,
+        account_id: &str,
+        center_name: &str,
+        region_code: &str,
+    ) -> Result<bool, StoreError> {
+        let result = on_conn!(self, conn => sqlx::query(
+            "UPDATE accounts SET center_name = $2, region_code = $3 WHERE id = $1")
+            .bind(account_id)
+            .bind(center_name)
+            .bind(region_code)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(result == 1)
+    }
+
     pub(crate) async fn bind_client_certificate(
         &mut self,
         username: &str,
