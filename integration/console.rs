@@ -831,6 +831,70 @@ async fn an_admin_sets_a_supervisors_jurisdiction_and_the_supervisor_sees_only_i
     assert_no_console_errors(&supervisor).await;
 }
 
+/// The admin edits a center's name and region (its region from Hubei's list, not typed) and
+/// reissues a lost activation code of an expert's login after a confirmation; the new code is
+/// shown once and sets the expert's password.
+#[tokio::test]
+async fn an_admin_edits_a_center_and_reissues_an_experts_lost_activation_code() {
+    let app = spawn_app().await;
+    app.create_account("center-edit", Role::Center).await;
+    app.create_account("expert-lost", Role::Expert).await;
+    let admin_account = app.create_account("console-admin", Role::Admin).await;
+    let admin = Browser::start(&app).await;
+    admin.login(&app, &admin_account).await;
+    admin.click(r#"nav a[data-route="admin/accounts"]"#).await;
+    admin.click("#edit-center-edit").await;
+    admin
+        .fill("#edit-center-name", "襄阳市公共资源交易中心")
+        .await;
+    admin.select("#edit-center-region", "420626").await;
+    admin.screenshot("admin-center-edit").await;
+    admin.click("#edit-center-save").await;
+    eventually(
+        &admin,
+        "the edited name in the list",
+        "document.body.textContent.includes('襄阳市公共资源交易中心')",
+    )
+    .await;
+    let (_, token) = app.account_with_token("admin.check", Role::Admin).await;
+    let listed = app.listed_account(&token, "center-edit").await;
+    assert_eq!(listed["center_name"], "襄阳市公共资源交易中心");
+    assert_eq!(listed["region_code"], "420626");
+
+    admin.click("#reissue-expert-lost").await;
+    admin
+        .wait_for_text("#confirm-dialog", "原激活码随即失效")
+        .await;
+    admin.screenshot("admin-reissue-confirm").await;
+    admin.click("#confirm-yes").await;
+    admin
+        .wait_for_text("#reissued-code", "expert-lost 的新激活码")
+        .await;
+    let shown: String = admin
+        .execute("return document.querySelector('#reissued-code').textContent")
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let code = shown
+        .split('：')
+        .nth(1)
+        .and_then(|rest| rest.split('（').next())
+        .unwrap()
+        .trim()
+        .to_owned();
+    let response = app
+        .post(
+            "/api/v1/auth/activate",
+            None,
+            &json!({"username": "expert-lost", "code": code,
+                    "password": "a brand new long passphrase 7"}),
+        )
+        .await;
+    assert!(response.status().is_success(), "{}", response.status());
+    assert_no_console_errors(&admin).await;
+}
+
 fn urlencoding(text: &str) -> String {
     text.replace('+', "%2B").replace(':', "%3A")
 }

@@ -12,7 +12,7 @@
 import * as api from './api.js';
 import { h, replace, field, errorSlot, action, table, toast, section, markInvalid, confirmAct } from './dom.js';
 import { t, formatTime } from './i18n.js';
-import { regionPicker, regionNames } from './region-picker.js';
+import { regionPicker, regionNames, regionSelect } from './region-picker.js';
 export { strings } from './strings/admin.js';
 
 const ROLES = ['center', 'supervisor', 'admin', 'expert'];
@@ -209,6 +209,38 @@ function scopeEditor(account, regions, industries, slot, done) {
       }, { slot, id: 'scope-save' })));
 }
 
+/** A center's name and region (its region from Hubei's list). Saving is logged. */
+function centerEditor(account, regions, slot, done) {
+  const name = h('input', { id: 'edit-center-name', maxlength: 100, value: account.center_name || '', 'data-field': 'center_name' });
+  const region = regionSelect(regions, { id: 'edit-center-region', emptyLabel: t('admin.edit.region_keep') });
+  region.dataset.field = 'region_code';
+  region.value = account.region_code || '';
+  return section(t('admin.edit.heading', { name: account.username }),
+    h('div', { id: 'center-editor' }, field(t('admin.accounts.center'), name), field(t('admin.edit.region'), region),
+      action(t('admin.edit.save'), async () => {
+        const body = { center_name: name.value.trim() };
+        if (region.value) body.region_code = region.value;
+        await api.patch(`/api/v1/accounts/${encodeURIComponent(account.username)}`, body);
+        toast(t('admin.edit.saved'));
+        await done();
+      }, { slot, id: 'edit-center-save' })));
+}
+
+/** A lost activation code of an expert's login, replaced after saying what happens. */
+function reissueAction(account, slot, shown) {
+  return action(t('admin.reissue.button'), async () => {
+    const ok = await confirmAct({
+      heading: t('admin.reissue.heading', { name: account.username }),
+      text: t('admin.reissue.confirm', { name: account.username }),
+      confirm: t('admin.reissue.button'),
+    });
+    if (!ok) return;
+    const issued = await api.post(`/api/v1/accounts/${encodeURIComponent(account.username)}/activation`);
+    replace(shown, h('p', { class: 'warning', role: 'status', id: 'reissued-code' },
+      t('admin.reissue.issued', { username: issued.username, code: issued.activation_code, expires: formatTime(issued.expires_at) })));
+  }, { slot, kind: '', id: `reissue-${account.username}` });
+}
+
 async function renderAccounts() {
   const slot = errorSlot();
   const created = h('div', { id: 'account-created', 'aria-live': 'polite' });
@@ -228,6 +260,13 @@ async function renderAccounts() {
           ? accountAction(a, 'enable', slot, refresh)
           : accountAction(a, 'disable', slot, refresh),
         accountAction(a, 'revoke', slot, refresh),
+        a.role === 'expert' ? reissueAction(a, slot, created) : null,
+        a.role === 'center'
+          ? h('button', { type: 'button', id: `edit-${a.username}`, on: { click: () => {
+            replace(editor, centerEditor(a, regions, slot, async () => { replace(editor); await refresh(); }));
+            editor.scrollIntoView({ block: 'nearest' });
+          } } }, t('admin.edit.button'))
+          : null,
         a.role === 'supervisor'
           ? h('button', { type: 'button', id: `scope-${a.username}`, on: { click: () => {
             replace(editor, scopeEditor(a, regions, industries, slot, async () => { replace(editor); await refresh(); }));
