@@ -290,3 +290,28 @@ async fn centers_read_the_specialty_tree_and_staff_read_which_keys_are_in_force(
         "ids and state only: {status}"
     );
 }
+
+/// One term per concept in the console's Chinese (issue 24 §4): reserves are 候补 (never 备选),
+/// a draw's intent is 抽取意向 (never 意图), wherever a screen says them.
+#[test]
+fn the_chinese_strings_use_one_term_per_concept() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/console/assets/strings");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (avoided, preferred) in [("备选", "候补"), ("意图", "意向")] {
+            assert!(
+                !text.contains(avoided),
+                "{} says {avoided}; the console says {preferred}",
+                path.display()
+            );
+        }
+        checked += 1;
+    }
+    assert!(
+        checked >= 5,
+        "only {checked} string files found in {}",
+        dir.display()
+    );
+}

@@ -76,7 +76,7 @@ export const strings = {
     'audit.rec.id': '抽取编号',
     'audit.rec.verify': '获取记录并验证全部证明',
     'audit.rec.which': '证明',
-    'audit.rec.intent': '抽取意图',
+    'audit.rec.intent': '抽取意向',
     'audit.rec.result': '抽取结果',
     'audit.rec.replacement': '补抽 {n}',
     'audit.rec.verdict': '结论',

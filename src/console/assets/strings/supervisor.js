@@ -12,7 +12,7 @@ export const strings = {
     'supervisor.draws.tender': '项目',
     'supervisor.draws.start': '评标开始',
     'supervisor.draws.progress': '确认进度',
-    'supervisor.draws.progress_text': '已确认 {confirmed}/{seats}，待答复 {pending}，已替换 {replaced}，剩余备选 {reserves}',
+    'supervisor.draws.progress_text': '已确认 {confirmed}/{seats}，待答复 {pending}，已替换 {replaced}，剩余候补 {reserves}',
     'supervisor.draws.complete': '已齐',
     'supervisor.draws.verify': '验证记录',
     'supervisor.draws.verify_label': '在审计日志中验证抽取 {ref} 的记录',
