@@ -1239,6 +1239,8 @@ async fn an_expert_asks_to_change_employer_and_ties_and_an_admin_refuses_then_ap
         .await;
     expert.open("/console/#/expert/record").await;
     expert.wait_for("#change-form").await;
+    // States in words, not the API's codes.
+    expert.wait_for_text("#record-identity", "在库").await;
     expert.click("#tie-add").await;
     expert.select("#tie-kind-0", "supervisor").await;
     expert.fill("#tie-code-0", &credit_code(BOARD)[..17]).await;

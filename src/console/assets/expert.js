@@ -221,7 +221,7 @@ async function renderRecord() {
     ['expert.record.expert_id', record.expert_id],
     ['expert.record.region', record.region_code],
     ['expert.record.specialties', (record.specialties || []).join('、')],
-    ['expert.record.status', record.status],
+    ['expert.record.status', record.status ? t(`expert.status.${record.status}`) : ''],
   ];
   return h('div', {},
     h('h1', {}, t('expert.record.heading')),
