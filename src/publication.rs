@@ -138,12 +138,14 @@ impl PublicationService {
     ) -> Result<Vec<PublicationView>, PublicationError> {
         let mut tx = self.store.read().await?;
         let rows = tx.publications(200).await?;
+        let scope = crate::auth::jurisdiction::scope_of(&mut tx, who).await?;
         let mut mine = Vec::with_capacity(rows.len());
         for row in rows {
-            let Some(draw) = tx.draw(&row.draw_id).await? else {
-                continue;
-            };
-            if in_jurisdiction(&mut tx, who, &draw).await? {
+            // Publications are of root draws, whose own jurisdiction places them.
+            let place = tx.draw_jurisdiction(&row.draw_id).await?.unwrap_or_default();
+            if scope.is_province_wide()
+                || scope.covers(place.region.as_deref(), place.industry.as_deref())
+            {
                 mine.push(publication_view(row));
             }
         }
