@@ -141,12 +141,7 @@ pub(crate) async fn hold(
     for claim in claims {
         // Read again under the lock: the venue may have changed since it was resolved.
         let venue = resolve(tx, requester, claim).await?;
-        let bookings: Vec<(Window, u32)> = tx
-            .held_bookings(&venue.id, window.start, window.end)
-            .await?
-            .iter()
-            .filter_map(held_window)
-            .collect();
+        let bookings = held_in(tx, &venue.id, window).await?;
         rules::check_fits(
             &Room {
                 id: &venue.id,
@@ -234,21 +229,7 @@ pub(crate) async fn available(
         .await?;
     let mut free = Vec::new();
     for venue in venues {
-        if !wanted(&venue) || i64::from(venue.workstations) < i64::from(workstations) {
-            continue;
-        }
-        let bookings: Vec<(Window, u32)> = tx
-            .held_bookings(&venue.id, window.start, window.end)
-            .await?
-            .iter()
-            .filter_map(held_window)
-            .collect();
-        let room = Room {
-            id: &venue.id,
-            name: &venue.name,
-            workstations: venue.workstations.max(0) as u32,
-        };
-        if rules::check_fits(&room, window, workstations, &bookings).is_ok() {
+        if wanted(&venue) && free_workstations(tx, &venue, window).await? >= workstations {
             free.push(venue);
         }
     }
@@ -359,6 +340,31 @@ pub(crate) async fn consent_outstanding(
             reason: c.reason,
         })
         .collect())
+}
+
+/// What `venue_id`'s bookings hold over any part of `window`.
+async fn held_in(
+    tx: &mut Tx,
+    venue_id: &str,
+    window: Window,
+) -> Result<Vec<(Window, u32)>, VenueError> {
+    Ok(tx
+        .held_bookings(venue_id, window.start, window.end)
+        .await?
+        .iter()
+        .filter_map(held_window)
+        .collect())
+}
+
+/// The workstations of `venue` free over all of `window`: its own, less the busiest moment's
+/// bookings.
+pub(crate) async fn free_workstations(
+    tx: &mut Tx,
+    venue: &VenueRow,
+    window: Window,
+) -> Result<u32, VenueError> {
+    let busiest = rules::peak(window, &held_in(tx, &venue.id, window).await?);
+    Ok((venue.workstations.max(0) as u32).saturating_sub(busiest.held))
 }
 
 /// A booking's window and workstations; `None` for a row that breaks the table's own checks.

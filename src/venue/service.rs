@@ -202,7 +202,7 @@ impl VenueService {
         let mut views = Vec::with_capacity(rows.len());
         for row in rows {
             let free = match window {
-                Some(window) => Some(free_workstations(&mut tx, &row, window).await?),
+                Some(window) => Some(bookings::free_workstations(&mut tx, &row, window).await?),
                 None => None,
             };
             views.push(view(row, free));
@@ -539,20 +539,6 @@ async fn center_account(tx: &mut Tx, username: &str) -> Result<Option<String>, V
         .map(|a| a.id))
 }
 
-async fn free_workstations(
-    tx: &mut Tx,
-    venue: &VenueRow,
-    window: Window,
-) -> Result<u32, VenueError> {
-    let held: Vec<(Window, u32)> = tx
-        .held_bookings(&venue.id, window.start, window.end)
-        .await?
-        .iter()
-        .filter_map(held_window)
-        .collect();
-    let busiest = rules::peak(window, &held);
-    Ok((venue.workstations.max(0) as u32).saturating_sub(busiest.held))
-}
 
 fn parse_time(field: &str, text: &str) -> Result<Millis, VenueError> {
     chrono::DateTime::parse_from_rfc3339(text.trim())
