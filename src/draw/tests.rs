@@ -1430,30 +1430,10 @@ fn v3_tamperings() -> Vec<(&'static str, Tampering, &'static str)> {
 
 #[test]
 fn both_verifiers_name_the_same_field_in_a_tampered_v3_record() {
+    assert_both_verifiers_refuse(v3_record, v3_tamperings());
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("record.json");
     let path_text = path.to_str().unwrap();
-    std::fs::write(&path, serde_json::to_vec(&v3_record()).unwrap()).unwrap();
-    let output = python(&["record", path_text]);
-    assert!(output.status.success(), "{}", text(&output));
-    for (what, tamper, field) in v3_tamperings() {
-        let mut record = v3_record();
-        tamper(&mut record);
-        let rust = verify(&record).unwrap_err();
-        assert_eq!(rust.field(), field, "{what}: {rust}");
-        std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
-        let output = python(&["record", path_text]);
-        let out = text(&output);
-        assert_eq!(output.status.code(), Some(1), "{what}: {out}");
-        let kind = match rust {
-            VerifyError::Malformed { .. } => "MALFORMED",
-            VerifyError::Mismatch { .. } => "MISMATCH",
-        };
-        assert!(
-            out.starts_with(&format!("{kind} {field}: ")),
-            "{what}: python said {out:?}, rust said {rust}"
-        );
-    }
     // An older record cannot claim a rule its intent never committed.
     let mut older = serde_json::to_value(sample_record()).unwrap();
     older["strata"][0]["regions_require"] = json!(["42"]);
@@ -1544,12 +1524,6 @@ fn both_verifiers_check_a_committed_venue_and_name_the_same_field_when_it_is_tam
         intent.contains(r#""regions_require":["4206"],"venue_id":"venue-1","venue_region":"420626","venue_scope":"prefecture"}"#),
         "{intent}"
     );
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("record.json");
-    let path_text = path.to_str().unwrap();
-    std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
-    let output = python(&["record", path_text]);
-    assert!(output.status.success(), "{}", text(&output));
     let tamperings: Vec<(&str, Tampering, &str)> = vec![
         (
             "another venue claimed",
@@ -1588,24 +1562,7 @@ fn both_verifiers_check_a_committed_venue_and_name_the_same_field_when_it_is_tam
             "strata[0].venue_region",
         ),
     ];
-    for (what, tamper, field) in tamperings {
-        let mut record = venue_record();
-        tamper(&mut record);
-        let rust = verify(&record).unwrap_err();
-        assert_eq!(rust.field(), field, "{what}: {rust}");
-        std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
-        let output = python(&["record", path_text]);
-        let out = text(&output);
-        assert_eq!(output.status.code(), Some(1), "{what}: {out}");
-        let kind = match rust {
-            VerifyError::Malformed { .. } => "MALFORMED",
-            VerifyError::Mismatch { .. } => "MISMATCH",
-        };
-        assert!(
-            out.starts_with(&format!("{kind} {field}: ")),
-            "{what}: python said {out:?}, rust said {rust}"
-        );
-    }
+    assert_both_verifiers_refuse(venue_record, tamperings);
 }
 
 // ---- a sub-venue chosen at random (spec §5, §7a, §9 check 14) ----
@@ -1713,12 +1670,6 @@ fn a_random_sub_venue_is_the_first_accepting_candidate_by_the_seeds_ranking() {
 fn both_verifiers_recompute_a_random_sub_venue_and_name_the_same_field_when_it_is_tampered() {
     let record = random_venue_record(&["v-1", "v-3"]);
     verify(&record).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("record.json");
-    let path_text = path.to_str().unwrap();
-    std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
-    let output = python(&["record", path_text]);
-    assert!(output.status.success(), "{}", text(&output));
     let chosen = record.result[1].venue_id.clone().unwrap();
     let other = if chosen == "v-1" { "v-3" } else { "v-1" };
     let tamperings: Vec<(&str, Tampering, &str)> = vec![
@@ -1767,8 +1718,23 @@ fn both_verifiers_recompute_a_random_sub_venue_and_name_the_same_field_when_it_i
             "strata[0].venue_candidates",
         ),
     ];
+    assert_both_verifiers_refuse(|| random_venue_record(&["v-1", "v-3"]), tamperings);
+}
+
+/// Both verifiers accept `make()`'s record, and refuse each tampered copy naming the same field
+/// with the same kind of failure (MALFORMED or MISMATCH).
+fn assert_both_verifiers_refuse(
+    make: impl Fn() -> VerificationRecord,
+    tamperings: Vec<(&str, Tampering, &str)>,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("record.json");
+    let path_text = path.to_str().unwrap();
+    std::fs::write(&path, serde_json::to_vec(&make()).unwrap()).unwrap();
+    let output = python(&["record", path_text]);
+    assert!(output.status.success(), "{}", text(&output));
     for (what, tamper, field) in tamperings {
-        let mut record = random_venue_record(&["v-1", "v-3"]);
+        let mut record = make();
         tamper(&mut record);
         let rust = verify(&record).unwrap_err();
         assert_eq!(rust.field(), field, "{what}: {rust}");

@@ -539,7 +539,6 @@ async fn center_account(tx: &mut Tx, username: &str) -> Result<Option<String>, V
         .map(|a| a.id))
 }
 
-
 fn parse_time(field: &str, text: &str) -> Result<Millis, VenueError> {
     chrono::DateTime::parse_from_rfc3339(text.trim())
         .map(|time| time.timestamp_millis())
