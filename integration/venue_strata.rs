@@ -424,22 +424,23 @@ async fn run_pattern(sites: &Sites, strata: Value, expect: &[Expect], refill: us
     assert_live_record_verifies(fx, &record, "2 replacements");
     let mut moved = record.clone();
     moved["draws"][0]["strata"][0]["venue_id"] = json!(uuid::Uuid::now_v7().to_string());
+    both_verifiers_refuse(fx, &moved, "MISMATCH draws[0].intent_hash: ");
+}
+
+/// Both offline verifiers refuse the published `record`, their first line starting `failure`.
+fn both_verifiers_refuse(fx: &DrawFixture, record: &Value, failure: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("moved.json");
-    std::fs::write(&path, serde_json::to_vec(&moved).unwrap()).unwrap();
+    let path = dir.path().join("record.json");
+    std::fs::write(&path, serde_json::to_vec(record).unwrap()).unwrap();
     let path = path.to_str().unwrap();
-    let vkeys = app.state.audit.vkeys();
+    let vkeys = fx.app.state.audit.vkeys();
     let vkey = vkeys.lines().next().unwrap();
     for output in [
         sealdraw(&["draw", "verify", path, "--vkey", vkey], None),
         python(&["published", path, vkey]),
     ] {
         assert_eq!(output.status.code(), Some(1), "{}", text(&output));
-        assert!(
-            text(&output).starts_with("MISMATCH draws[0].intent_hash: "),
-            "{}",
-            text(&output)
-        );
+        assert!(text(&output).starts_with(failure), "{}", text(&output));
     }
 }
 
@@ -1017,23 +1018,7 @@ async fn a_sub_venue_chosen_at_random_is_asked_with_the_intent_chosen_by_the_see
     let other = accepted.iter().find(|a| **a != chosen).unwrap();
     let mut moved = record.clone();
     moved["draws"][0]["result"][1]["venue_id"] = json!(other);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("moved.json");
-    std::fs::write(&path, serde_json::to_vec(&moved).unwrap()).unwrap();
-    let path = path.to_str().unwrap();
-    let vkeys = app.state.audit.vkeys();
-    let vkey = vkeys.lines().next().unwrap();
-    for output in [
-        sealdraw(&["draw", "verify", path, "--vkey", vkey], None),
-        python(&["published", path, vkey]),
-    ] {
-        assert_eq!(output.status.code(), Some(1), "{}", text(&output));
-        assert!(
-            text(&output).starts_with("MISMATCH draws[0].result[1].venue_id: "),
-            "{}",
-            text(&output)
-        );
-    }
+    both_verifiers_refuse(fx, &moved, "MISMATCH draws[0].result[1].venue_id: ");
 
     // The stratum's experts come from its regions, their invitations name the chosen venue,
     // and the session seats them there.
