@@ -248,6 +248,30 @@ async fn catalogue_venue(
     venue["venue_id"].as_str().unwrap().to_owned()
 }
 
+/// The center's draw form, opened from the menu, with the tender, the mode and an evaluation
+/// start two hours ahead filled in.
+async fn open_draw_form(
+    browser: &Browser,
+    fx: &DrawFixture,
+    reference: &str,
+    name: &str,
+    mode: &str,
+) {
+    browser
+        .click(r#"nav a[data-route="center/draw-new"]"#)
+        .await;
+    browser.fill("#draw-reference", reference).await;
+    browser.fill("#draw-name", name).await;
+    browser.select("#draw-mode", mode).await;
+    let start = beijing_start_in_two_hours(&fx.app);
+    browser
+        .execute(&format!(
+            "const start = document.querySelector('#draw-start'); start.value = '{start}'; \
+             start.dispatchEvent(new Event('change'));"
+        ))
+        .await;
+}
+
 /// Whether the select `css` offers an option whose text contains `needle` (a select's own
 /// text is not the same in every browser).
 async fn offers(browser: &Browser, css: &str, needle: &str) {
@@ -282,21 +306,16 @@ async fn the_draw_form_sets_each_stratums_regions_through_the_region_picker(fire
     browser
         .login(&fx.app, &account("center", Role::Center))
         .await;
-    browser
-        .click(r#"nav a[data-route="center/draw-new"]"#)
-        .await;
-    browser.fill("#draw-reference", "WHGG-2026-0015").await;
-    browser.fill("#draw-name", "新洲区某道路工程施工").await;
-    browser.select("#draw-mode", "cross_site").await;
+    open_draw_form(
+        &browser,
+        &fx,
+        "WHGG-2026-0015",
+        "新洲区某道路工程施工",
+        "cross_site",
+    )
+    .await;
     browser
         .fill("#draw-venue", "新洲区公共资源交易中心 远程评标室")
-        .await;
-    let start = beijing_start_in_two_hours(&fx.app);
-    browser
-        .execute(&format!(
-            "const start = document.querySelector('#draw-start'); start.value = '{start}'; \
-             start.dispatchEvent(new Event('change'));"
-        ))
         .await;
     // The project's county, from the region list: the cross-site draw leaves Wuhan's experts out.
     browser.select("#draw-region", "420117").await;
@@ -579,19 +598,14 @@ async fn a_draw_binds_the_main_room_and_a_sub_venue_chosen_at_random_through_the
     browser
         .login(&fx.app, &account("center", Role::Center))
         .await;
-    browser
-        .click(r#"nav a[data-route="center/draw-new"]"#)
-        .await;
-    browser.fill("#draw-reference", "WHGG-2026-0016").await;
-    browser.fill("#draw-name", "新洲区某泵站工程施工").await;
-    browser.select("#draw-mode", "cross_site").await;
-    let start = beijing_start_in_two_hours(&fx.app);
-    browser
-        .execute(&format!(
-            "const start = document.querySelector('#draw-start'); start.value = '{start}'; \
-             start.dispatchEvent(new Event('change'));"
-        ))
-        .await;
+    open_draw_form(
+        &browser,
+        &fx,
+        "WHGG-2026-0016",
+        "新洲区某泵站工程施工",
+        "cross_site",
+    )
+    .await;
     browser.select("#draw-region", "421102").await;
     browser.fill("#spec-1-filter", "水利").await;
     browser.click("#spec-1-A03").await;
@@ -751,18 +765,16 @@ async fn an_admin_sets_a_supervisors_jurisdiction_and_the_supervisor_sees_only_i
     center
         .login(&fx.app, &account("center", Role::Center))
         .await;
-    center.click(r#"nav a[data-route="center/draw-new"]"#).await;
-    center.fill("#draw-reference", "XYSL-2026-0021").await;
-    center.fill("#draw-name", "保康县某水库除险加固工程").await;
+    open_draw_form(
+        &center,
+        &fx,
+        "XYSL-2026-0021",
+        "保康县某水库除险加固工程",
+        "on_site",
+    )
+    .await;
     center
         .fill("#draw-venue", "保康县公共资源交易中心 评标室")
-        .await;
-    let start = beijing_start_in_two_hours(&fx.app);
-    center
-        .execute(&format!(
-            "const start = document.querySelector('#draw-start'); start.value = '{start}'; \
-             start.dispatchEvent(new Event('change'));"
-        ))
         .await;
     center.select("#draw-region", "420626").await;
     offers(&center, "#draw-industry", "水利").await;
