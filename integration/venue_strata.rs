@@ -1169,14 +1169,14 @@ async fn a_draw_whose_every_random_candidate_refused_is_void_and_bad_random_requ
             ]),
             "strata[0].venue_random",
         ),
-        // One random stratum per draw.
+        // Two strata chosen at random among one center's rooms.
         (
             json!([
                 stratum(&main, 1, None),
                 random_stratum(1, &["4205"]),
-                random_stratum(1, &["4206"])
+                random_stratum(1, &["4205", "4206"])
             ]),
-            "strata[2].venue_random",
+            "strata[2].venue_random.regions",
         ),
         // A scope belongs to a named venue.
         (
@@ -1303,4 +1303,76 @@ async fn a_draw_whose_sub_venue_has_not_answered_when_the_evaluation_is_due_is_v
         .await;
     assert_problem(response, StatusCode::CONFLICT).await;
     assert_eq!(fx.app.audit_entries_of("draw.result").await.len(), 0);
+}
+
+#[tokio::test]
+async fn two_sub_venues_chosen_at_random_in_regions_of_different_centers_seat_3_1_and_1() {
+    let sites = Sites::new(&[
+        ("center-yichang", "宜昌 远程评标室", "420502"),
+        ("center-xiangyang", "襄阳 远程评标室", "420602"),
+    ])
+    .await;
+    let fx = &sites.fx;
+    let main = sites.main.clone();
+    let created = fx
+        .create_ok(&sites.request(json!([
+            stratum(&main, 3, None),
+            random_stratum(1, &["4205"]),
+            random_stratum(1, &["4206"])
+        ])))
+        .await;
+    let id = created["draw_id"].as_str().unwrap().to_owned();
+    for (i, venue) in [(1, &sites.subs[0]), (2, &sites.subs[1])] {
+        let committed = &created["intent"]["strata"][i]["venue_candidates"];
+        assert_eq!(committed[0]["venue_id"], venue.id.as_str(), "stratum {i}");
+        assert_eq!(committed.as_array().unwrap().len(), 1, "stratum {i}");
+    }
+    for (bearer, request) in draw_requests(&sites, &id).await {
+        answer(&sites, &bearer, &request, "accept", json!({})).await;
+    }
+    assert_eq!(
+        fx.contribute(&fx.center, &id).await.status(),
+        StatusCode::OK
+    );
+    let view = settled(fx, &id, |view| view["status"] == "drawn").await;
+    assert_eq!(view["status"], "drawn", "{view}");
+    for (i, venue) in [(1, &sites.subs[0]), (2, &sites.subs[1])] {
+        assert_eq!(view["strata"][i]["venue"]["venue_id"], venue.id.as_str());
+        assert_eq!(view["strata"][i]["venue"]["chosen_at_random"], true);
+    }
+    let record: Value = fx
+        .app
+        .get_json(&format!("/api/v1/draws/{id}/record"), Some(&fx.supervisor))
+        .await;
+    assert_live_record_verifies(fx, &record, "0 replacements");
+    fx.confirm_all(&id).await;
+    let mut body = bidders_and_criteria();
+    body["draw_id"] = json!(id);
+    body["supervisors"] = json!(["supervisor"]);
+    let response = fx
+        .app
+        .post("/api/v1/sessions", Some(&fx.center), &body)
+        .await;
+    let status = response.status();
+    let session: Value = response.json().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{session}");
+    let seats: Vec<(String, u64)> = session["venues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["venue_id"].as_str().unwrap().to_owned(),
+                v["seats"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seats,
+        [
+            (main.id.clone(), 3),
+            (sites.subs[0].id.clone(), 1),
+            (sites.subs[1].id.clone(), 1)
+        ]
+    );
 }

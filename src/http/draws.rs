@@ -62,7 +62,8 @@ pub(crate) struct StratumBody {
     /// Instead of `venue_id`, for a sub-venue: the server chooses it after the draw's seed is
     /// known among other centers' open, remote-capable venues in `regions` with room for this
     /// stratum in the window (docs/DRAWS.md, "A sub-venue chosen at random"); the stratum's
-    /// experts come from those regions. One such stratum per draw.
+    /// experts come from those regions. Several strata may be chosen at random, in regions of
+    /// different centers.
     #[serde(default)]
     pub venue_random: Option<VenueRandomBody>,
 }

@@ -209,13 +209,6 @@ impl DrawService {
             let Some(chosen) = &mut stratum.venue_random else {
                 continue;
             };
-            if !random.is_empty() {
-                return Err(invalid(
-                    format!("strata[{i}].venue_random"),
-                    "one stratum per draw has its sub-venue chosen at random; name the other \
-                     sub-venues with venue_id",
-                ));
-            }
             let field = format!("strata[{i}].venue_random.regions");
             if chosen.regions.is_empty() {
                 return Err(invalid(
@@ -309,7 +302,7 @@ impl DrawService {
         }))
     }
 
-    /// The candidates of the stratum whose sub-venue is chosen at random (DRAW-SPEC §7a):
+    /// The candidates of each stratum whose sub-venue is chosen at random (DRAW-SPEC §7a):
     /// every open, remote-capable venue of a center the draw does not already use, in a
     /// region the stratum's whole rule admits, with the stratum's workstations free over the
     /// evaluation window. Each is held and asked, like a named sub-venue; the one seated is
@@ -322,6 +315,7 @@ impl DrawService {
         let Some(window) = Window::new(filter.evaluation_start, filter.evaluation_end()) else {
             return Err(corrupt("the evaluation window has no length"));
         };
+        let mut taken_centers: Vec<(String, usize)> = Vec::new();
         for random in &mut bound.random {
             let i = random.stratum;
             let field = format!("strata[{i}].venue_random.regions");
@@ -369,6 +363,24 @@ impl DrawService {
                     count_field: format!("strata[{i}].count"),
                 });
             }
+            // Strata chosen at random choose among different centers: each stratum's choice is
+            // then its own, and no two can land on one center's rooms (a session knows a
+            // sub-venue by its center) once the seed is known, when nothing may fail.
+            if let Some(other) = free.iter().find_map(|venue| {
+                taken_centers
+                    .iter()
+                    .find(|(center, _)| *center == venue.center_id)
+            }) {
+                return Err(invalid(
+                    field,
+                    format!(
+                        "a center of these regions also has rooms among stratum {}'s candidates: \
+                         strata chosen at random choose in regions of different centers",
+                        other.1
+                    ),
+                ));
+            }
+            taken_centers.extend(free.iter().map(|venue| (venue.center_id.clone(), i)));
             random.candidates = free
                 .into_iter()
                 .map(|venue| VenueCandidate {

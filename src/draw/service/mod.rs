@@ -488,7 +488,7 @@ struct BoundVenues {
     /// The centers of the venues named by `venue_id` (the main venue's among them): a venue
     /// chosen at random is another center's.
     named_centers: Vec<String>,
-    /// The stratum whose sub-venue is chosen at random, if one is.
+    /// The strata whose sub-venues are chosen at random, in stratum order.
     random: Vec<RandomStratum>,
 }
 
