@@ -907,6 +907,100 @@ async fn an_admin_edits_a_center_and_reissues_an_experts_lost_activation_code() 
     assert_no_console_errors(&admin).await;
 }
 
+/// The center asks, on the draw's page, to publish the committee list once the evaluation's
+/// window has ended (a reason too short is marked first); after a supervisor approves, it reads
+/// the names on request, and the read is logged.
+#[tokio::test]
+async fn a_center_asks_to_publish_the_committee_and_reads_it_once_approved() {
+    let fx = DrawFixture::with(&experts(12, "A0301"), |settings| {
+        settings.auth.address_attempts_per_minute = 10_000;
+        // The clock jumps past the evaluation below; the browser's login must outlive it.
+        settings.auth.token_idle_minutes = 24 * 60;
+        settings.auth.token_absolute_hours = 24;
+    })
+    .await;
+    let drawn = fx
+        .drawn(&fx.request(json!([{"specialty_prefixes": ["A03"], "count": 3, "reserves": 1}])))
+        .await;
+    let id = drawn["draw_id"].as_str().unwrap().to_owned();
+    fx.confirm_all(&id).await;
+    fx.app
+        .clock
+        .advance(std::time::Duration::from_secs(2 * 3600 + 241 * 60));
+
+    let center = Browser::start(&fx.app).await;
+    center
+        .login(&fx.app, &account("center", Role::Center))
+        .await;
+    center
+        .open(&format!("/console/#/center/draw?id={id}"))
+        .await;
+    center.wait_for("#publication-request").await;
+    center.fill("#publication-reason", "公示").await;
+    center.click("#publication-request").await;
+    center
+        .wait_for("#publication-reason[aria-invalid=true]")
+        .await;
+    center
+        .fill(
+            "#publication-reason",
+            "中标候选人公示需要公布评标委员会名单",
+        )
+        .await;
+    center.click("#publication-request").await;
+    let mut requested = serde_json::Value::Null;
+    for _ in 0..100 {
+        requested = fx
+            .app
+            .get_json("/api/v1/publications", Some(&fx.supervisor))
+            .await;
+        if requested.as_array().is_some_and(|list| !list.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(requested[0]["draw_id"], id.as_str(), "{requested}");
+    assert_eq!(
+        requested[0]["reason"],
+        "中标候选人公示需要公布评标委员会名单"
+    );
+
+    // Before approval the list stays closed; after, the center reads it on request.
+    center.click("#committee-read").await;
+    center
+        .wait_for_text("[role=alert]", "has not been approved")
+        .await;
+    assert!(
+        fx.app
+            .audit_entries_of("draw.committee_read")
+            .await
+            .is_empty()
+    );
+    let response = fx
+        .app
+        .post(
+            &format!("/api/v1/draws/{id}/publication/approve"),
+            Some(&fx.supervisor),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    center.click("#committee-read").await;
+    center
+        .wait_for_text("#committee", "本次查看已记入审计日志")
+        .await;
+    let rows: serde_json::Value = center
+        .execute("return document.querySelectorAll('#committee tbody tr').length")
+        .await;
+    assert_eq!(rows, json!(3));
+    assert_eq!(
+        fx.app.audit_entries_of("draw.committee_read").await.len(),
+        1
+    );
+    center.screenshot("center-committee-published").await;
+    assert_no_console_errors(&center).await;
+}
+
 fn urlencoding(text: &str) -> String {
     text.replace('+', "%2B").replace(':', "%3A")
 }

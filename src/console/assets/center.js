@@ -473,7 +473,44 @@ function drawPage(ctx, draw, slot, refresh, regions) {
   return h('div', {},
     h('h1', {}, t('center.draw.heading', { reference: draw.tender_reference }), ' ', h('span', { class: 'muted' }, draw.tender_name)),
     h('div', { class: 'columns' }, intent, entropy || progress),
-    entropy ? progress : null, seats, tools);
+    entropy ? progress : null, seats, tools, publicationSection(draw, slot, refresh));
+}
+
+// The published committee as last read on this page, by draw: each read is an audit entry, so
+// the page reads it only when asked, and keeps it across its live redraws.
+const readCommittees = new Map();
+
+/**
+ * Publishing the committee list (公示) of a complete root draw: the request with its reason
+ * (a supervisor approves it once the evaluation has closed), and, once approved, reading the
+ * names — only on request, each read logged.
+ */
+function publicationSection(draw, slot, refresh) {
+  if (draw.status !== 'drawn' || draw.parent_draw_id || !draw.complete) return null;
+  const id = draw.draw_id;
+  const reason = h('textarea', { id: 'publication-reason', rows: 2, maxlength: 500, 'data-field': 'reason' });
+  const members = readCommittees.get(id);
+  return section(t('center.pub.heading'),
+    h('p', { class: 'hint' }, t('center.pub.hint')),
+    field(t('center.pub.reason'), reason, t('center.pub.reason_hint')),
+    h('div', { class: 'buttons' },
+      action(t('center.pub.request'), async () => {
+        const text = reason.value.trim();
+        if (!markInvalid(reason, [...text].length >= 10 && [...text].length <= 500 ? null : t('center.pub.reason_hint'))) {
+          throw new Error(t('center.pub.reason_hint'));
+        }
+        await api.post(`/api/v1/draws/${encodeURIComponent(id)}/publication`, { reason: text });
+        reason.value = '';
+        toast(t('center.pub.requested'));
+      }, { slot, id: 'publication-request' }),
+      action(t('center.pub.read'), async () => {
+        readCommittees.set(id, await api.get(`/api/v1/draws/${encodeURIComponent(id)}/committee`));
+        await refresh();
+      }, { slot, id: 'committee-read', kind: '' })),
+    members ? h('div', { id: 'committee' }, h('p', { class: 'hint' }, t('center.pub.logged')), table([
+      { label: t('center.pub.name'), value: (m) => m.name },
+      { label: t('center.draw.group'), value: (m) => String(m.stratum + 1) },
+    ], members)) : null);
 }
 
 function vacateControl(draw, seat, slot, refresh) {
