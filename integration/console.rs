@@ -1001,6 +1001,74 @@ async fn a_center_asks_to_publish_the_committee_and_reads_it_once_approved() {
     assert_no_console_errors(&center).await;
 }
 
+/// A supervisor asks in the console to unseal an expert's name (the form marks what is missing
+/// first), another supervisor approves, and the first reads the name on request, the read logged.
+#[tokio::test]
+async fn a_supervisor_asks_to_unseal_an_expert_and_reads_the_approved_field() {
+    let fx = DrawFixture::with(&experts(6, "A0301"), |settings| {
+        settings.auth.address_attempts_per_minute = 10_000;
+    })
+    .await;
+    let listed = fx
+        .app
+        .get_json("/api/v1/experts?limit=1", Some(&fx.admin))
+        .await;
+    let expert = listed["experts"][0]["expert_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, browser) = supervisor_in_browser(&fx, "sup-unseal").await;
+    browser
+        .click(r#"nav a[data-route="supervisor/unseal"]"#)
+        .await;
+    browser
+        .wait_for_text("#unseal-mine", "No requests yet")
+        .await;
+    browser.click("#unseal-field-name").await;
+    browser.click("#unseal-submit").await;
+    browser.wait_for("#unseal-experts[aria-invalid=true]").await;
+    browser.fill("#unseal-experts", &expert).await;
+    browser
+        .fill("#unseal-reason", "核查投诉所涉专家身份是否属实")
+        .await;
+    browser.screenshot("supervisor-unseal-form").await;
+    browser.click("#unseal-submit").await;
+    browser
+        .wait_for_text("#unseal-mine", "awaiting approval")
+        .await;
+    let requests = fx
+        .app
+        .get_json("/api/v1/unseal-requests", Some(&fx.supervisor))
+        .await;
+    let request = requests[0]["request_id"].as_str().unwrap().to_owned();
+    assert_eq!(requests[0]["expert_ids"], json!([expert]));
+    assert_eq!(requests[0]["fields"], json!(["name"]));
+    let response = fx
+        .app
+        .post(
+            &format!("/api/v1/unseal-requests/{request}/approve"),
+            Some(&fx.supervisor),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    browser
+        .click(r#"nav a[data-route="supervisor/overview"]"#)
+        .await;
+    browser
+        .click(r#"nav a[data-route="supervisor/unseal"]"#)
+        .await;
+    browser.click(&format!("#unseal-read-{request}")).await;
+    browser
+        .wait_for_text(&format!("#unsealed-{request}"), "This read is logged")
+        .await;
+    browser
+        .wait_for_text(&format!("#unsealed-{request}"), &expert)
+        .await;
+    assert_eq!(fx.app.audit_entries_of("unseal.read").await.len(), 1);
+    assert_no_console_errors(&browser).await;
+}
+
 fn urlencoding(text: &str) -> String {
     text.replace('+', "%2B").replace(':', "%3A")
 }

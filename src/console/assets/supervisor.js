@@ -20,7 +20,75 @@ const REFRESH_MS = 5000;
 export const views = {
   'supervisor/overview': { roles: ['supervisor'], nav: 'supervisor.nav.overview', render: renderOverview },
   'supervisor/frequency': { roles: ['supervisor'], nav: 'supervisor.nav.frequency', render: renderFrequency },
+  'supervisor/unseal': { roles: ['supervisor'], nav: 'supervisor.nav.unseal', render: renderUnseal },
 };
+
+const SEALED_FIELDS = ['name', 'id_number', 'phone', 'email', 'employer', 'employer_history', 'ties'];
+
+// --- asking to unseal, and reading what was approved --------------------------------------------
+//   #unseal-experts #unseal-field-<field> #unseal-reason #unseal-minutes #unseal-submit
+//   #unseal-mine, per request #unseal-read-<request_id>, the fields read #unsealed-<request_id>
+
+// What the supervisor read of an approved request on this page: each read is logged, so the page
+// reads only when asked, and keeps what it read across its redraws.
+const unsealedReads = new Map();
+
+async function renderUnseal(ctx) {
+  const slot = errorSlot();
+  const experts = h('textarea', { id: 'unseal-experts', rows: 3, 'data-field': 'expert_ids' });
+  const boxes = SEALED_FIELDS.map((f) => h('input', { type: 'checkbox', id: `unseal-field-${f}`, value: f }));
+  const reason = h('textarea', { id: 'unseal-reason', rows: 2, maxlength: 500, 'data-field': 'reason' });
+  const minutes = h('input', { id: 'unseal-minutes', type: 'number', min: 1, max: 1440, value: '30', 'data-field': 'valid_minutes' });
+  const mine = h('div', { id: 'unseal-mine' });
+  const refresh = async () => {
+    const all = await api.get('/api/v1/unseal-requests');
+    const own = all.filter((r) => r.requester_id === ctx.me.account_id);
+    replace(mine, own.length ? own.map((r) => {
+      const read = unsealedReads.get(r.request_id);
+      return h('div', { class: 'card', 'data-status': r.status, id: `unseal-request-${r.request_id}` },
+        h('p', {}, h('span', { class: 'badge' }, statusText(r.status)), ' ', r.reason),
+        h('p', { class: 'hint' }, t('supervisor.unseal.mine_line', { n: r.expert_ids.length, fields: fieldsText(r.fields), minutes: r.valid_minutes }),
+          r.valid_until ? ` · ${t('supervisor.unseal.until', { time: formatTime(r.valid_until) })}` : '',
+          r.decision_reason ? ` · ${r.decision_reason}` : ''),
+        r.status === 'approved'
+          ? action(t('supervisor.unseal.read'), async () => {
+            unsealedReads.set(r.request_id, await api.get(`/api/v1/unseal-requests/${encodeURIComponent(r.request_id)}/fields`));
+            await refresh();
+          }, { slot, id: `unseal-read-${r.request_id}`, kind: '' })
+          : null,
+        read ? h('div', { id: `unsealed-${r.request_id}` }, h('p', { class: 'hint' }, t('supervisor.unseal.read_logged')),
+          read.map((record) => h('dl', { class: 'facts' }, h('dt', {}, t('supervisor.unseal.expert')), h('dd', {}, h('code', {}, record.expert_id)),
+            Object.entries(record.fields).map(([name, value]) => [h('dt', {}, t(`supervisor.field.${name}`)), h('dd', {}, String(value))])))) : null);
+    }) : h('p', { class: 'muted' }, t('supervisor.unseal.mine_none')));
+  };
+  const submit = action(t('supervisor.unseal.submit'), async () => {
+    const ids = experts.value.split(/[\s,，]+/).map((s) => s.trim()).filter(Boolean);
+    const fields = boxes.filter((b) => b.checked).map((b) => b.value);
+    let ok = markInvalid(experts, ids.length ? null : t('supervisor.unseal.need_experts'));
+    const text = reason.value.trim();
+    ok = markInvalid(reason, [...text].length >= 10 ? null : t('supervisor.unseal.need_reason')) && ok;
+    if (!fields.length) { slot.show(new Error(t('supervisor.unseal.need_fields'))); return; }
+    if (!ok) throw new Error(t('supervisor.unseal.fix'));
+    await api.post('/api/v1/unseal-requests', { expert_ids: ids, fields, reason: text, valid_minutes: Number(minutes.value) });
+    experts.value = '';
+    reason.value = '';
+    toast(t('supervisor.unseal.submitted'));
+    await refresh();
+  }, { slot, id: 'unseal-submit', type: 'submit' });
+  await refresh();
+  return h('div', {},
+    h('h1', {}, t('supervisor.unseal.heading')),
+    h('p', { class: 'hint' }, t('supervisor.unseal.intro')),
+    h('div', { class: 'columns-1-2' },
+      section(t('supervisor.unseal.new'), h('form', { id: 'unseal-form', novalidate: true },
+        field(t('supervisor.unseal.experts_input'), experts, t('supervisor.unseal.experts_hint')),
+        h('fieldset', {}, h('legend', {}, t('supervisor.unseal.fields')),
+          h('ul', { class: 'plain' }, SEALED_FIELDS.map((f, n) => h('li', {}, h('span', { class: 'choice' }, boxes[n], ' ', h('label', { for: boxes[n].id }, t(`supervisor.field.${f}`))))))),
+        field(t('supervisor.unseal.reason'), reason, t('supervisor.unseal.reason_hint')),
+        field(t('supervisor.unseal.minutes'), minutes),
+        slot.node, submit)),
+      section(t('supervisor.unseal.mine'), mine)));
+}
 
 const short = (id) => (id ? `${String(id).slice(0, 8)}…` : '');
 const statusText = (status) => t(`supervisor.status.${status}`) === `supervisor.status.${status}` ? status : t(`supervisor.status.${status}`);
