@@ -1069,6 +1069,67 @@ async fn a_supervisor_asks_to_unseal_an_expert_and_reads_the_approved_field() {
     assert_no_console_errors(&browser).await;
 }
 
+/// The draw form leaves out an expert of an earlier draw by their seat (a draw, then one of its
+/// seats; no names): the new draw counts them under "指定排除".
+#[tokio::test]
+async fn the_draw_form_leaves_out_an_expert_of_an_earlier_draw_by_their_seat() {
+    let fx = DrawFixture::with(&experts(18, "A0301"), |settings| {
+        settings.auth.address_attempts_per_minute = 10_000;
+    })
+    .await;
+    let earlier = fx
+        .drawn(&fx.request(json!([{"specialty_prefixes": ["A03"], "count": 2, "reserves": 1}])))
+        .await;
+    let earlier_id = earlier["draw_id"].as_str().unwrap().to_owned();
+    let token = earlier["seats"][0]["token"].as_str().unwrap().to_owned();
+
+    let browser = Browser::start(&fx.app).await;
+    browser
+        .login(&fx.app, &account("center", Role::Center))
+        .await;
+    open_draw_form(
+        &browser,
+        &fx,
+        "WHGG-2026-0031",
+        "某学校教学楼建设工程",
+        "on_site",
+    )
+    .await;
+    browser
+        .fill("#draw-venue", "武汉市公共资源交易中心 3 号评标室")
+        .await;
+    browser.fill("#spec-1-filter", "水利").await;
+    browser.click("#spec-1-A03").await;
+    browser.fill("#stratum-1-count", "2").await;
+    browser.fill("#stratum-1-reserves", "1").await;
+    browser.click("#add-excluded").await;
+    offers(
+        &browser,
+        "#exclude-1-draw",
+        earlier["tender_reference"].as_str().unwrap(),
+    )
+    .await;
+    browser.select("#exclude-1-draw", &earlier_id).await;
+    offers(&browser, "#exclude-1-seat", &token[..12]).await;
+    browser.select("#exclude-1-seat", &token).await;
+    browser.screenshot("center-draw-exclude-expert").await;
+    browser.click("#draw-submit").await;
+    browser.wait_for_text("#draw-status", "等待随机数").await;
+    browser.wait_for_text("#draw-stratum-1", "指定排除 1").await;
+    let draws = fx.app.get_json("/api/v1/draws", Some(&fx.center)).await;
+    let new = draws
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["tender_reference"] == "WHGG-2026-0031")
+        .unwrap();
+    assert_eq!(
+        new["strata"][0]["excluded"]["excluded_by_token"], 1,
+        "{new}"
+    );
+    assert_no_console_errors(&browser).await;
+}
+
 fn urlencoding(text: &str) -> String {
     text.replace('+', "%2B").replace(':', "%3A")
 }

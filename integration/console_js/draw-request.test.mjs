@@ -86,6 +86,21 @@ test('a random sub-venue sends its regions and no venue id', () => {
   assert.equal('venue_id' in body.strata[0], false);
 });
 
+test('experts left out by their seat are sent as draw and token, unfinished rows not at all', () => {
+  const body = drawRequest(form([stratum()], {
+    excludeExperts: [{ drawId: 'd-1', token: 'ab'.repeat(32) }, { drawId: 'd-2', token: '' }],
+    industry: 'water',
+    statutory: true,
+  }));
+  assert.deepEqual(body.exclude_experts, [{ draw_id: 'd-1', token: 'ab'.repeat(32) }]);
+  assert.equal(body.industry, 'water');
+  assert.equal(body.statutory_tender, true);
+  const plain = drawRequest(form([stratum()]));
+  assert.equal('exclude_experts' in plain, false);
+  assert.equal('industry' in plain, false);
+  assert.equal('statutory_tender' in plain, false);
+});
+
 test('only a cross-site draw binds venues', () => {
   for (const mode of ['on_site', 'distributed']) {
     const body = drawRequest(form([stratum({ regionsRequire: ['4206'], binding: { kind: 'venue', venueId: 'v-xinzhou', scope: 'county' } })], { mode }));

@@ -249,6 +249,32 @@ function renderDrawForm(ctx, codes, regions, industries) {
   minutes.addEventListener('change', loadCatalogue);
   catalogueNote.hidden = true;
 
+  // Experts of the center's earlier draws left out by their seat (e.g. after a recusal): a draw,
+  // then one of its seats, never a name.
+  const excludedExperts = [];
+  const excludeList = h('div');
+  let earlierDraws = null;
+  const addExcluded = async () => {
+    earlierDraws ??= (await api.get('/api/v1/draws')).filter((d) => d.status === 'drawn');
+    const n = excludedExperts.length + 1;
+    const seat = h('select', { id: `exclude-${n}-seat`, 'data-field': `exclude_experts[${n - 1}]` },
+      h('option', { value: '' }, t('center.new.exclude_seat_choose')));
+    const draw = h('select', { id: `exclude-${n}-draw` },
+      h('option', { value: '' }, t('center.new.exclude_draw_choose')),
+      earlierDraws.map((d) => h('option', { value: d.draw_id }, `${d.tender_reference} ${d.tender_name}`)));
+    draw.addEventListener('change', async () => {
+      const chosen = draw.value ? await api.get(`/api/v1/draws/${encodeURIComponent(draw.value)}`) : null;
+      replace(seat, h('option', { value: '' }, t('center.new.exclude_seat_choose')),
+        (chosen?.seats || []).map((s) => h('option', { value: s.token },
+          t('center.new.exclude_seat', { n: s.stratum + 1, token: `${s.token.slice(0, 12)}…`, state: t(`center.seat.${s.state}`) }))));
+    });
+    const row = h('div', { class: 'inline' }, field(t('center.new.exclude_draw'), draw), field(t('center.new.exclude_seat_label'), seat));
+    const entry = { draw, seat, row };
+    row.append(h('button', { type: 'button', class: 'danger', on: { click: () => { excludedExperts.splice(excludedExperts.indexOf(entry), 1); row.remove(); } } }, t('center.new.remove')));
+    excludedExperts.push(entry);
+    excludeList.append(row);
+  };
+
   const avoided = [];
   const avoidList = h('div');
   const addAvoid = () => {
@@ -289,6 +315,7 @@ function renderDrawForm(ctx, codes, regions, industries) {
       binding: mode.value === 'cross_site' ? s.binding.value() : { kind: 'none' },
     })),
     avoid: avoided.map((a) => ({ name: a.orgName.value, code: a.orgCode.value })),
+    excludeExperts: excludedExperts.map((e) => ({ drawId: e.draw.value, token: e.seat.value })),
   });
 
   const validate = (data) => {
@@ -341,6 +368,9 @@ function renderDrawForm(ctx, codes, regions, industries) {
     h('fieldset', { class: 'card' }, h('legend', {}, t('center.new.avoid')),
       h('p', { class: 'hint' }, t('center.new.avoid_hint')), avoidList,
       h('button', { type: 'button', id: 'add-avoid', on: { click: addAvoid } }, t('center.new.add_avoid'))),
+    h('fieldset', { class: 'card' }, h('legend', {}, t('center.new.exclude_experts')),
+      h('p', { class: 'hint' }, t('center.new.exclude_experts_hint')), excludeList,
+      h('button', { type: 'button', id: 'add-excluded', on: { click: () => addExcluded().catch((error) => slot.show(error)) } }, t('center.new.add_excluded'))),
     slot.node,
     h('div', { class: 'buttons' }, submit));
 }

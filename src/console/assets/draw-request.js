@@ -52,6 +52,9 @@ export function drawRequest(form) {
   if (form.mode !== 'distributed' && form.venue && form.venue.trim()) body.venue = form.venue.trim();
   if (form.projectRegion) body.project_region = form.projectRegion;
   if (form.industry) body.industry = form.industry;
+  // Experts of earlier draws left out by their seat's token (e.g. after a recusal), chosen ones only.
+  const excluded = (form.excludeExperts || []).filter((e) => e.drawId && e.token);
+  if (excluded.length) body.exclude_experts = excluded.map((e) => ({ draw_id: e.drawId, token: e.token }));
   if (form.statutory) body.statutory_tender = true;
   return body;
 }
