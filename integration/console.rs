@@ -1130,6 +1130,32 @@ async fn the_draw_form_leaves_out_an_expert_of_an_earlier_draw_by_their_seat() {
     assert_no_console_errors(&browser).await;
 }
 
+/// A server refusal naming a field of the accounts form marks that control, as on the draw form:
+/// a center's region that is not in Hubei's list.
+#[tokio::test]
+async fn a_refused_region_code_marks_its_field_on_the_accounts_form() {
+    let app = spawn_app().await;
+    let admin_account = app.create_account("console-admin", Role::Admin).await;
+    let admin = Browser::start(&app).await;
+    admin.login(&app, &admin_account).await;
+    admin.click(r#"nav a[data-route="admin/accounts"]"#).await;
+    admin.fill("#account-username", "center-new").await;
+    admin.select("#account-role", "center").await;
+    admin
+        .fill("#account-password", "a long and unusual passphrase 9")
+        .await;
+    admin.fill("#account-center", "某市公共资源交易中心").await;
+    admin.fill("#account-region", "429999").await;
+    admin.click("#account-create").await;
+    admin.wait_for("#account-region[aria-invalid=true]").await;
+    admin.wait_for_text("[role=alert]", "429999").await;
+    admin.screenshot("admin-account-region-refused").await;
+    admin.fill("#account-region", "420600").await;
+    admin.click("#account-create").await;
+    admin.wait_for_text("#account-created", "center-new").await;
+    assert_no_console_errors(&admin).await;
+}
+
 fn urlencoding(text: &str) -> String {
     text.replace('+', "%2B").replace(':', "%3A")
 }

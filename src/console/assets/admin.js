@@ -275,11 +275,12 @@ async function renderAccounts() {
           : null) },
     ], Array.isArray(accounts) ? accounts : accounts.accounts || []));
   };
-  const username = h('input', { id: 'account-username', autocomplete: 'off', required: true });
-  const role = h('select', { id: 'account-role' }, ROLES.map((r) => h('option', { value: r }, t(`role.${r}`))));
-  const password = h('input', { id: 'account-password', type: 'password', autocomplete: 'new-password', minlength: 12 });
-  const center = h('input', { id: 'account-center' });
-  const region = h('input', { id: 'account-region', inputmode: 'numeric', maxlength: 6 });
+  // A server problem naming one of these fields marks it (dom.js markServerField).
+  const username = h('input', { id: 'account-username', autocomplete: 'off', required: true, 'data-field': 'username' });
+  const role = h('select', { id: 'account-role', 'data-field': 'role' }, ROLES.map((r) => h('option', { value: r }, t(`role.${r}`))));
+  const password = h('input', { id: 'account-password', type: 'password', autocomplete: 'new-password', minlength: 12, 'data-field': 'password' });
+  const center = h('input', { id: 'account-center', 'data-field': 'center_name' });
+  const region = h('input', { id: 'account-region', inputmode: 'numeric', maxlength: 6, 'data-field': 'region_code' });
   const create = action(t('admin.accounts.create'), async () => {
     const body = { username: username.value.trim(), role: role.value, password: password.value };
     if (center.value.trim()) body.center_name = center.value.trim();
