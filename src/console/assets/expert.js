@@ -80,8 +80,9 @@ async function renderRecord() {
   };
 
   const slot = errorSlot();
-  const phone = h('input', { id: 'record-phone', name: 'phone', type: 'tel', autocomplete: 'tel', value: identity.phone || '' });
-  const email = h('input', { id: 'record-email', name: 'email', type: 'email', autocomplete: 'email', value: identity.email || '' });
+  // A server problem naming one of these fields marks it (dom.js markServerField).
+  const phone = h('input', { id: 'record-phone', name: 'phone', type: 'tel', autocomplete: 'tel', value: identity.phone || '', 'data-field': 'phone' });
+  const email = h('input', { id: 'record-email', name: 'email', type: 'email', autocomplete: 'email', value: identity.email || '', 'data-field': 'email' });
 
   const leaveBox = h('div', { id: 'leave-list' });
   const relativesBox = h('div', { id: 'relative-list' });
@@ -320,8 +321,8 @@ function changeForm(currentTies, refresh) {
   const ties = currentTies.map((tie) => ({ kind: tie.kind, credit_code: tie.credit_code || '', from: tie.from || '', to: tie.to || '' }));
   const original = JSON.stringify(ties);
   const toggle = h('input', { id: 'change-employer-toggle', type: 'checkbox' });
-  const name = h('input', { id: 'change-employer-name', maxlength: 100, autocomplete: 'organization' });
-  const code = h('input', { id: 'change-employer-code', maxlength: 18, autocomplete: 'off', class: 'mono' });
+  const name = h('input', { id: 'change-employer-name', maxlength: 100, autocomplete: 'organization', 'data-field': 'employer.name' });
+  const code = h('input', { id: 'change-employer-code', maxlength: 18, autocomplete: 'off', class: 'mono', 'data-field': 'employer.credit_code' });
   const since = h('input', { id: 'change-employer-since', type: 'date' });
   const employerBox = h('div', { class: 'inline' },
     field(t('expert.change.employer_name'), name),
@@ -329,7 +330,7 @@ function changeForm(currentTies, refresh) {
     field(t('expert.change.employer_since'), since, t('expert.change.employer_since_hint')));
   employerBox.hidden = true;
   toggle.addEventListener('change', () => { employerBox.hidden = !toggle.checked; });
-  const note = h('textarea', { id: 'change-note', maxlength: 500, rows: 2 });
+  const note = h('textarea', { id: 'change-note', maxlength: 500, rows: 2, 'data-field': 'note' });
 
   const tiesBox = h('div', { id: 'tie-list' });
   const bound = (index, key, props) => h('input', {
@@ -342,7 +343,7 @@ function changeForm(currentTies, refresh) {
         TIE_KINDS.map((k) => h('option', { value: k, selected: k === tie.kind }, t(`expert.tie.${k}`))));
       return h('div', { class: 'inline row' },
         field(t('expert.change.tie_kind'), kind),
-        field(t('expert.change.tie_code'), bound(i, 'credit_code', { id: `tie-code-${i}`, maxlength: 18, autocomplete: 'off', class: 'mono' })),
+        field(t('expert.change.tie_code'), bound(i, 'credit_code', { id: `tie-code-${i}`, maxlength: 18, autocomplete: 'off', class: 'mono', 'data-field': `ties[${i}].credit_code` })),
         field(t('expert.change.tie_from'), bound(i, 'from', { id: `tie-from-${i}`, type: 'date' })),
         field(t('expert.change.tie_to'), bound(i, 'to', { id: `tie-to-${i}`, type: 'date' }), t('expert.change.tie_to_hint')),
         h('button', {

@@ -52,7 +52,7 @@ function answerOf(request) {
 /** Accept, or refuse with a reason of 2 to 500 characters, which both centers read. */
 function answerControls(request, slot, refresh) {
   const id = request.request_id;
-  const reason = h('textarea', { id: `venue-reason-${id}`, rows: 2, maxlength: 500 });
+  const reason = h('textarea', { id: `venue-reason-${id}`, rows: 2, maxlength: 500, 'data-field': 'reason' });
   return h('div', {},
     h('div', { class: 'buttons' }, action(t('venues.accept'), async () => {
       await api.post(`/api/v1/venue-requests/${encodeURIComponent(id)}/accept`);
