@@ -2976,4 +2976,41 @@ async fn the_console_works_in_firefox() {
         .wait_for_text("#verify-result.error", "Root mismatch")
         .await;
     browser.screenshot("firefox-audit-proof-refused").await;
+
+    // This session's new screens: the supervisor asks to unseal an expert's name…
+    let expert = fx
+        .app
+        .get_json("/api/v1/experts?limit=1", Some(&fx.admin))
+        .await["experts"][0]["expert_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    browser
+        .click(r#"nav a[data-route="supervisor/unseal"]"#)
+        .await;
+    browser.fill("#unseal-experts", &expert).await;
+    browser.click("#unseal-field-name").await;
+    browser
+        .fill("#unseal-reason", "核查投诉所涉专家身份是否属实")
+        .await;
+    browser.click("#unseal-submit").await;
+    browser
+        .wait_for_text("#unseal-mine", "awaiting approval")
+        .await;
+    browser.screenshot("firefox-supervisor-unseal").await;
+    browser.click("#logout").await;
+    // …and an admin reads and sets that supervisor's jurisdiction.
+    let admin = fx.app.create_account("firefox-admin", Role::Admin).await;
+    browser.login(&fx.app, &admin).await;
+    browser.click(r#"nav a[data-route="admin/accounts"]"#).await;
+    browser
+        .wait_for_text("#scope-of-firefox-auditor", "the whole province")
+        .await;
+    browser.click("#scope-firefox-auditor").await;
+    browser.click("#scope-regions-4206").await;
+    browser.click("#scope-save").await;
+    browser
+        .wait_for_text("#scope-of-firefox-auditor", "4206")
+        .await;
+    browser.screenshot("firefox-admin-supervisor-scope").await;
 }
