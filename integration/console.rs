@@ -85,10 +85,7 @@ fn account(username: &str, role: Role) -> crate::helpers::TestAccount {
 #[tokio::test]
 async fn a_center_requests_a_draw_contributes_randomness_watches_confirmations_and_opens_a_session()
 {
-    let fx = DrawFixture::with(&experts(18, "A0301"), |settings| {
-        settings.auth.address_attempts_per_minute = 10_000;
-    })
-    .await;
+    let fx = console_fixture(&experts(18, "A0301")).await;
     let logins = expert_logins(&fx).await;
     let browser = Browser::start(&fx.app).await;
     browser
@@ -248,6 +245,14 @@ async fn catalogue_venue(
     venue["venue_id"].as_str().unwrap().to_owned()
 }
 
+/// A draw fixture over `pool` whose many browser logins from one address are not throttled.
+async fn console_fixture(pool: &[Expert]) -> DrawFixture {
+    DrawFixture::with(pool, |settings| {
+        settings.auth.address_attempts_per_minute = 10_000;
+    })
+    .await
+}
+
 /// The center's draw form, opened from the menu, with the tender, the mode and an evaluation
 /// start two hours ahead filled in.
 async fn open_draw_form(
@@ -290,12 +295,12 @@ async fn offers(browser: &Browser, css: &str, needle: &str) {
 /// exactly those rules. The venue binding offers the catalogue's rooms with their free
 /// workstations, and binding one stratum but not the other is refused before anything is sent.
 async fn the_draw_form_sets_each_stratums_regions_through_the_region_picker(firefox: bool) {
-    let fx = DrawFixture::with(
-        &pool_in(&[("420100", 6), ("420600", 10), ("420500", 6), ("421300", 4)]),
-        |settings| {
-            settings.auth.address_attempts_per_minute = 10_000;
-        },
-    )
+    let fx = console_fixture(&pool_in(&[
+        ("420100", 6),
+        ("420600", 10),
+        ("420500", 6),
+        ("421300", 4),
+    ]))
     .await;
     let xinzhou = catalogue_venue(&fx.app, &fx.center, "新洲 远程评标室", "420117", 12).await;
     let browser = if firefox {
@@ -407,10 +412,7 @@ async fn the_draw_form_sets_each_stratums_regions_through_the_region_picker_in_f
 /// in the session room, where check-in waits for it, and on its own requests.
 #[tokio::test]
 async fn a_sub_venues_center_refuses_the_request_with_a_reason_and_the_host_sees_it() {
-    let fx = DrawFixture::with(&experts(18, "A0301"), |settings| {
-        settings.auth.address_attempts_per_minute = 10_000;
-    })
-    .await;
+    let fx = console_fixture(&experts(18, "A0301")).await;
     let (_, baokang_center) = fx
         .app
         .account_with_token("center-baokang", Role::Center)
@@ -575,13 +577,7 @@ async fn a_sub_venues_center_refuses_the_request_with_a_reason_and_the_host_sees
 /// random, and the server's record says the same.
 #[tokio::test]
 async fn a_draw_binds_the_main_room_and_a_sub_venue_chosen_at_random_through_the_form() {
-    let fx = DrawFixture::with(
-        &pool_in(&[("420100", 12), ("420500", 6), ("420600", 6)]),
-        |settings| {
-            settings.auth.address_attempts_per_minute = 10_000;
-        },
-    )
-    .await;
+    let fx = console_fixture(&pool_in(&[("420100", 12), ("420500", 6), ("420600", 6)])).await;
     let (_, yichang_center) = fx
         .app
         .account_with_token("center-yichang", Role::Center)
@@ -750,10 +746,7 @@ async fn a_draw_binds_the_main_room_and_a_sub_venue_chosen_at_random_through_the
 /// not the one outside.
 #[tokio::test]
 async fn an_admin_sets_a_supervisors_jurisdiction_and_the_supervisor_sees_only_its_draws() {
-    let fx = DrawFixture::with(&pool_in(&[("420600", 12), ("420500", 12)]), |settings| {
-        settings.auth.address_attempts_per_minute = 10_000;
-    })
-    .await;
+    let fx = console_fixture(&pool_in(&[("420600", 12), ("420500", 12)])).await;
     // A transport project in 宜昌, drawn through the API.
     let mut other = fx.request(json!([{"specialty_prefixes": ["A03"], "count": 3, "reserves": 1}]));
     other["project_region"] = json!("420502");
@@ -1005,10 +998,7 @@ async fn a_center_asks_to_publish_the_committee_and_reads_it_once_approved() {
 /// first), another supervisor approves, and the first reads the name on request, the read logged.
 #[tokio::test]
 async fn a_supervisor_asks_to_unseal_an_expert_and_reads_the_approved_field() {
-    let fx = DrawFixture::with(&experts(6, "A0301"), |settings| {
-        settings.auth.address_attempts_per_minute = 10_000;
-    })
-    .await;
+    let fx = console_fixture(&experts(6, "A0301")).await;
     let listed = fx
         .app
         .get_json("/api/v1/experts?limit=1", Some(&fx.admin))
@@ -1073,10 +1063,7 @@ async fn a_supervisor_asks_to_unseal_an_expert_and_reads_the_approved_field() {
 /// seats; no names): the new draw counts them under "指定排除".
 #[tokio::test]
 async fn the_draw_form_leaves_out_an_expert_of_an_earlier_draw_by_their_seat() {
-    let fx = DrawFixture::with(&experts(18, "A0301"), |settings| {
-        settings.auth.address_attempts_per_minute = 10_000;
-    })
-    .await;
+    let fx = console_fixture(&experts(18, "A0301")).await;
     let earlier = fx
         .drawn(&fx.request(json!([{"specialty_prefixes": ["A03"], "count": 2, "reserves": 1}])))
         .await;
@@ -1162,10 +1149,7 @@ fn urlencoding(text: &str) -> String {
 
 #[tokio::test]
 async fn an_expert_declines_for_a_conflict_of_interest_and_the_next_reserve_is_invited() {
-    let fx = DrawFixture::with(&experts(12, "A0301"), |settings| {
-        settings.auth.address_attempts_per_minute = 10_000;
-    })
-    .await;
+    let fx = console_fixture(&experts(12, "A0301")).await;
     let accounts = crate::invitations::expert_accounts(&fx).await;
     let logins: Vec<(String, String)> = accounts
         .iter()
@@ -1322,10 +1306,7 @@ async fn an_admin_imports_with_line_errors_manages_accounts_and_reads_key_status
 #[tokio::test]
 async fn vacating_asks_first_the_reason_survives_refreshes_and_a_window_error_marks_the_start_in_beijing_time()
  {
-    let fx = DrawFixture::with(&experts(12, "A0301"), |settings| {
-        settings.auth.address_attempts_per_minute = 10_000;
-    })
-    .await;
+    let fx = console_fixture(&experts(12, "A0301")).await;
     let logins = expert_logins(&fx).await;
     let drawn = fx
         .drawn(&fx.request(json!([{"specialty_prefixes": ["A03"], "count": 2, "reserves": 2}])))
