@@ -570,6 +570,136 @@ async fn a_sub_venues_center_refuses_the_request_with_a_reason_and_the_host_sees
     assert_no_console_errors(&operator).await;
 }
 
+/// A cross-site draw whose two strata are bound through the form to the center's own room and
+/// to another center's room: the draw page shows that center's consent pending (and the draw
+/// waiting for it even after the center contributed); that center accepts on its 副场协作申请
+/// screen, the draw page follows without a reload to show it accepted, and the draw executes.
+#[tokio::test]
+async fn a_draw_bound_to_the_main_room_and_another_centers_room_waits_for_its_consent_on_the_page()
+{
+    let fx = console_fixture(&pool_in(&[("420100", 12), ("420600", 9)])).await;
+    let (_, baokang_center) = fx
+        .app
+        .account_with_token("center-baokang", Role::Center)
+        .await;
+    let xinzhou = catalogue_venue(&fx.app, &fx.center, "新洲 远程评标室", "420117", 12).await;
+    let baokang = catalogue_venue(&fx.app, &baokang_center, "保康 远程评标室", "420626", 4).await;
+
+    let browser = Browser::start(&fx.app).await;
+    browser
+        .login(&fx.app, &account("center", Role::Center))
+        .await;
+    open_draw_form(
+        &browser,
+        &fx,
+        "WHGG-2026-0017",
+        "新洲区某排涝站工程施工",
+        "cross_site",
+    )
+    .await;
+    browser.select("#draw-region", "421102").await;
+    browser.fill("#spec-1-filter", "水利").await;
+    browser.click("#spec-1-A03").await;
+    browser.fill("#stratum-1-count", "3").await;
+    browser.fill("#stratum-1-reserves", "1").await;
+    offers(&browser, "#stratum-1-venue", "新洲 远程评标室").await;
+    browser.select("#stratum-1-venue", &xinzhou).await;
+    browser.click("#add-stratum").await;
+    browser.fill("#spec-2-filter", "水利").await;
+    browser.click("#spec-2-A03").await;
+    browser.fill("#stratum-2-count", "2").await;
+    browser.fill("#stratum-2-reserves", "1").await;
+    offers(&browser, "#stratum-2-venue", "保康 远程评标室").await;
+    browser.select("#stratum-2-venue", &baokang).await;
+    browser.click("#draw-submit").await;
+
+    // The draw page: the main room needs no consent, 保康's is pending.
+    browser.wait_for_text("#draw-status", "等待随机数").await;
+    browser
+        .wait_for_text("#draw-stratum-1", "评标场地：新洲 远程评标室（主场）")
+        .await;
+    browser.wait_for_text("#draw-stratum-1", "无需同意").await;
+    browser
+        .wait_for_text("#draw-stratum-2", "评标场地：保康 远程评标室（副场）")
+        .await;
+    browser
+        .wait_for_text("#draw-stratum-2", "等待对方同意")
+        .await;
+    let draws = fx.app.get_json("/api/v1/draws", Some(&fx.center)).await;
+    let id = draws[0]["draw_id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/draws/{id}");
+    let draw = fx.app.get_json(&path, Some(&fx.center)).await;
+    assert_eq!(draw["intent"]["strata"][0]["venue_id"], xinzhou.as_str());
+    assert_eq!(draw["intent"]["strata"][1]["venue_id"], baokang.as_str());
+    assert_eq!(draw["strata"][1]["venue"]["consent"], "pending");
+
+    // The center's randomness is in, but the draw waits for 保康.
+    browser.click("#contribute-entropy").await;
+    let mut draw = fx.app.get_json(&path, Some(&fx.center)).await;
+    for _ in 0..150 {
+        if draw["contributions"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty())
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        draw = fx.app.get_json(&path, Some(&fx.center)).await;
+    }
+    assert_eq!(draw["contributions"][0]["role"], "center", "{draw}");
+    assert_eq!(draw["status"], "awaiting_entropy", "{draw}");
+    browser
+        .wait_for_text("#draw-awaiting-venues", "副场所属中心尚未全部答复")
+        .await;
+    eventually(
+        &browser,
+        "the contribution to be listed",
+        "document.querySelector('main').textContent.includes('#0 center')",
+    )
+    .await;
+    browser.screenshot("center-draw-sub-venue-pending").await;
+
+    // 保康's center sees what it would host on its 副场协作申请 screen and accepts.
+    let requests = fx
+        .app
+        .get_json("/api/v1/venue-requests", Some(&baokang_center))
+        .await;
+    let request = requests[0]["request_id"].as_str().unwrap().to_owned();
+    assert_eq!(requests[0]["holder"]["id"], id.as_str());
+    let operator = Browser::start(&fx.app).await;
+    operator
+        .login(&fx.app, &account("center-baokang", Role::Center))
+        .await;
+    operator
+        .click(r#"nav a[data-route="venues/requests"]"#)
+        .await;
+    operator
+        .wait_for(&format!("#venue-request-{request}[data-state='requested']"))
+        .await;
+    operator
+        .wait_for_text("#venue-requests-incoming", "新洲区某排涝站工程施工")
+        .await;
+    operator.click(&format!("#venue-accept-{request}")).await;
+    operator
+        .wait_for(&format!("#venue-request-{request}[data-state='accepted']"))
+        .await;
+
+    // The host's page follows on its own: accepted, and the draw executes.
+    browser.wait_for_text("#draw-stratum-2", "对方已同意").await;
+    browser.wait_for_text("#draw-status", "已抽取").await;
+    browser
+        .wait_for_text("#draw-stratum-2", "评标场地：保康 远程评标室（副场）")
+        .await;
+    browser.screenshot("center-draw-sub-venue-accepted").await;
+    let draw = fx.app.get_json(&path, Some(&fx.center)).await;
+    assert_eq!(draw["status"], "drawn");
+    assert_eq!(draw["strata"][1]["venue"]["consent"], "accepted");
+    assert_eq!(draw["strata"][1]["venue"]["venue_id"], baokang.as_str());
+    assert_eq!(draw["strata"][1]["venue"]["chosen_at_random"], false);
+    assert_no_console_errors(&browser).await;
+    assert_no_console_errors(&operator).await;
+}
+
 /// A cross-site draw bound through the form end to end: its first stratum at the center's own
 /// room, its second at a sub-venue the server chooses at random in 宜昌 and 襄阳. The draw page
 /// lists both candidates awaiting their centers; one accepts on its 副场协作申请 screen, the

@@ -436,6 +436,15 @@ function stratumVenue(venue, random, n) {
       c.venue_id === random.chosen ? ` · ${t('center.draw.chosen_at_random')}` : ''))));
 }
 
+/**
+ * Whether a sub-venue's center (named, or a candidate of a random choice) has not answered yet:
+ * the draw executes only once they all have (docs/DRAWS.md), whatever randomness is in.
+ */
+function awaitingSubVenues(draw) {
+  return !draw.void && draw.strata.some((s) => s.venue?.consent === 'pending'
+    || (s.venue_random?.candidates ?? []).some((c) => c.consent === 'pending'));
+}
+
 function drawPage(ctx, draw, slot, refresh, regions) {
   const remote = draw.mode !== 'on_site';
   const intent = section(t('center.draw.status'),
@@ -455,6 +464,7 @@ function drawPage(ctx, draw, slot, refresh, regions) {
   const entropy = draw.status === 'awaiting_entropy'
     ? section(t('center.draw.entropy'),
       h('p', {}, t('center.draw.entropy_text', { deadline: formatTime(draw.contribution_deadline) })),
+      awaitingSubVenues(draw) ? h('p', { class: 'hint', id: 'draw-awaiting-venues' }, t('center.draw.awaiting_venues')) : null,
       action(t('center.draw.contribute'), async () => {
         await api.post(`/api/v1/draws/${encodeURIComponent(draw.draw_id)}/entropy`, { entropy: randomHex(32) });
         toast(t('center.draw.contributed'));
