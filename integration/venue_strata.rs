@@ -422,6 +422,8 @@ async fn run_pattern(sites: &Sites, strata: Value, expect: &[Expect], refill: us
         .get_json(&format!("/api/v1/draws/{id}/record"), Some(&fx.supervisor))
         .await;
     assert_live_record_verifies(fx, &record, "2 replacements");
+    // Every sub-venue's answer came before the result, the linked draw's included.
+    log_review_passes(fx, "export").await;
     let mut moved = record.clone();
     moved["draws"][0]["strata"][0]["venue_id"] = json!(uuid::Uuid::now_v7().to_string());
     both_verifiers_refuse(fx, &moved, "MISMATCH draws[0].intent_hash: ");
@@ -664,9 +666,19 @@ async fn a_refused_sub_venue_blocks_the_execution_and_voids_the_draw_whose_tende
     assert_eq!(fx.view(&second_id).await["status"], "drawn");
 
     // The log review counts the void draw apart: no re-roll, no root draw without a result.
+    let report = log_review_passes(fx, "export").await;
+    assert!(report.contains("OK 2 root draws"), "{report}");
+    assert!(report.contains("1 void root draws"), "{report}");
+}
+
+/// `sealdraw audit draws` over an export of the whole log (into `name` under the app's
+/// directory) finds nothing — among other things, that every result came after the answers
+/// of the sub-venues it relies on and lists exactly the random candidates that accepted. Its
+/// report.
+async fn log_review_passes(fx: &DrawFixture, name: &str) -> String {
     let key = fx.app.state.audit.vkeys();
     let key = key.lines().next().unwrap().to_owned();
-    let out = fx.app.dir.path().join("export");
+    let out = fx.app.dir.path().join(name);
     let export = run_cli(
         &fx.app,
         &["audit", "export", "--out", out.to_str().unwrap()],
@@ -680,8 +692,9 @@ async fn a_refused_sub_venue_blocks_the_execution_and_voids_the_draw_whose_tende
     );
     let report = stdout_of(&review);
     assert!(review.status.success(), "{report}");
-    assert!(report.contains("OK 2 root draws"), "{report}");
-    assert!(report.contains("1 void root draws"), "{report}");
+    let summary = report.lines().last().unwrap_or_default();
+    assert!(summary.starts_with("OK "), "{report}");
+    report
 }
 
 #[tokio::test]
@@ -1119,6 +1132,58 @@ async fn a_sub_venue_chosen_at_random_is_asked_with_the_intent_chosen_by_the_see
     assert_eq!(venues[0]["venue_id"], main.id.as_str());
     assert_eq!(venues[1]["venue_id"], chosen.as_str());
     assert_eq!(venues[1]["seats"], 2);
+
+    // The log bears the choice out: every candidate answered before the result, which lists
+    // exactly those that accepted (the linked draw at the chosen venue included).
+    let report = log_review_passes(fx, "export").await;
+    assert!(
+        report.contains("OK 1 root draws, 1 linked draws"),
+        "{report}"
+    );
+
+    // A result leaving out a candidate that accepted (which could move the choice) does not:
+    // the record alone cannot show it, the log's answers do.
+    let result = app.audit_entries_of("draw.result").await;
+    let result = result
+        .iter()
+        .find(|e| e["refs"]["draw"] == id.as_str())
+        .unwrap();
+    let mut data = result["data"].clone();
+    data["result"][1]["venue_accepted"] = json!([chosen]);
+    let mut forged = sealdraw::audit::AuditEntry::new(
+        "draw.result",
+        app.clock.now_millis(),
+        sealdraw::audit::Actor::System,
+    )
+    .reference("draw", &id);
+    for (name, value) in data.as_object().unwrap() {
+        forged = forged.data(name, value);
+    }
+    let mut tx = app.state.store.write().await.unwrap();
+    sealdraw::audit::append(&mut tx, &forged).await.unwrap();
+    tx.commit().await.unwrap();
+    let key = app.state.audit.vkeys();
+    let key = key.lines().next().unwrap().to_owned();
+    let out = app.dir.path().join("forged");
+    let export = run_cli(
+        app,
+        &["audit", "export", "--out", out.to_str().unwrap()],
+        None,
+    );
+    assert!(export.status.success(), "{}", stdout_of(&export));
+    let review = run_cli(
+        app,
+        &["audit", "draws", out.to_str().unwrap(), "--key", &key],
+        None,
+    );
+    let report = stdout_of(&review);
+    assert_eq!(review.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains(&format!(
+            "VENUE ANSWERS draw {id}: stratum 1: the result says venue_accepted"
+        )),
+        "{report}"
+    );
 }
 
 #[tokio::test]

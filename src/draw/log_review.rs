@@ -1,16 +1,23 @@
 //! A supervisor's review of every draw in a whole audit log (`sealdraw audit draws`,
 //! docs/DRAW-SPEC.md §9b): what a published record cannot show because it was chosen by whoever
 //! published it. From a verified export it lists every tender with more than one root draw (a
-//! re-roll), every root draw without its result (an abandoned draw, or one still waiting), and
-//! every v2 family whose chain of entries is broken in the log itself.
+//! re-roll), every root draw without its result (an abandoned draw, or one still waiting),
+//! every v2 family whose chain of entries is broken in the log itself, and every draw that
+//! executed without the sub-venue answers its result relies on (§7a): a record shows which
+//! candidates accepted, only the log shows that their centers said so before the seed existed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 
 use super::algorithm;
 use super::published::{INTENT_ENTRY, RESULT_ENTRY, VOID_ENTRY};
 use crate::audit::merkle;
+use crate::venue::{CONSENT_ACCEPTED_ENTRY, CONSENT_REFUSED_ENTRY};
+
+/// The audit entry of a consent request (`refs`: the holder and `venue`), logged with the
+/// booking it asks about.
+const CONSENT_REQUESTED_ENTRY: &str = "venue.consent_requested";
 
 /// A root draw as the log shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +47,11 @@ pub(crate) struct DrawsInLog {
     /// entry and no result): they drew nothing, so they are neither re-rolls nor abandoned,
     /// and their tender's next root draw is not a second draw of it.
     pub(crate) voided: Vec<RootDraw>,
+    /// Draws whose result the log's sub-venue answers do not bear out: (draw, problem). A
+    /// result needs every center asked for the draw to have answered before it, every named
+    /// sub-venue to have accepted, and a random stratum's `venue_accepted` to be exactly its
+    /// candidates whose centers accepted (DRAW-SPEC.md §7a).
+    pub(crate) venue_answers: Vec<(String, String)>,
 }
 
 impl DrawsInLog {
@@ -47,6 +59,7 @@ impl DrawsInLog {
         self.redrawn_tenders.is_empty()
             && self.without_result.is_empty()
             && self.broken_families.is_empty()
+            && self.venue_answers.is_empty()
     }
 }
 
@@ -60,6 +73,10 @@ pub(crate) fn review(entries: &[Vec<u8>]) -> DrawsInLog {
     let mut voids: HashMap<String, u64> = HashMap::new();
     // Per family root: its chained entries, in log order.
     let mut chains: BTreeMap<String, Vec<ChainLink>> = BTreeMap::new();
+    // Per draw: the sub-venues asked so far, and what they answered.
+    let mut consents: HashMap<String, Consents> = HashMap::new();
+    // Per draw: each stratum's random-choice candidates, as its intent committed them.
+    let mut candidates: HashMap<String, Vec<Option<Vec<String>>>> = HashMap::new();
     for (index, bytes) in entries.iter().enumerate() {
         let Ok(Value::Object(entry)) = serde_json::from_slice::<Value>(bytes) else {
             continue;
@@ -68,16 +85,37 @@ pub(crate) fn review(entries: &[Vec<u8>]) -> DrawsInLog {
             .get("type")
             .and_then(Value::as_str)
             .unwrap_or_default();
+        let reference = |name: &str| {
+            entry
+                .get("refs")
+                .and_then(|refs| refs.get(name))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        if matches!(
+            kind,
+            CONSENT_REQUESTED_ENTRY | CONSENT_ACCEPTED_ENTRY | CONSENT_REFUSED_ENTRY
+        ) {
+            // A session's requests name no draw; only a draw's concern its result.
+            if let (Some(draw), Some(venue)) = (reference("draw"), reference("venue")) {
+                let asked = consents.entry(draw).or_default();
+                if kind == CONSENT_REQUESTED_ENTRY {
+                    asked.requested.insert(venue);
+                } else {
+                    // An answer is final: the first one logged is the one that counts.
+                    asked
+                        .answers
+                        .entry(venue)
+                        .or_insert(kind == CONSENT_ACCEPTED_ENTRY);
+                }
+            }
+            continue;
+        }
         if !kind.starts_with("draw.") {
             continue;
         }
         let data = entry.get("data").cloned().unwrap_or(Value::Null);
-        let draw_id = entry
-            .get("refs")
-            .and_then(|refs| refs.get("draw"))
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
+        let draw_id = reference("draw").unwrap_or_default();
         if let Some(link) = data.get("family").and_then(Value::as_object)
             && let Some(root) = link.get("root").and_then(Value::as_str)
         {
@@ -90,6 +128,7 @@ pub(crate) fn review(entries: &[Vec<u8>]) -> DrawsInLog {
         match kind {
             INTENT_ENTRY => {
                 let intent = data.get("intent").cloned().unwrap_or(Value::Null);
+                candidates.insert(draw_id.clone(), committed_candidates(&intent));
                 let linked = intent.get("family").is_some()
                     || entry
                         .get("refs")
@@ -123,6 +162,16 @@ pub(crate) fn review(entries: &[Vec<u8>]) -> DrawsInLog {
                 });
             }
             RESULT_ENTRY => {
+                let problems = venue_answer_problems(
+                    candidates.get(&draw_id).map_or(&[][..], Vec::as_slice),
+                    consents.get(&draw_id),
+                    data.get("result"),
+                );
+                found.venue_answers.extend(
+                    problems
+                        .into_iter()
+                        .map(|problem| (draw_id.clone(), problem)),
+                );
                 results.entry(draw_id).or_insert(index as u64);
             }
             VOID_ENTRY => {
@@ -158,6 +207,105 @@ pub(crate) fn review(entries: &[Vec<u8>]) -> DrawsInLog {
         }
     }
     found
+}
+
+/// What the log says of one draw's sub-venues so far.
+#[derive(Debug, Default)]
+struct Consents {
+    /// Venues whose centers were asked.
+    requested: BTreeSet<String>,
+    /// Each answer: true when accepted.
+    answers: BTreeMap<String, bool>,
+}
+
+/// Each stratum's `venue_candidates` ids from an intent (`None` for a stratum without).
+fn committed_candidates(intent: &Value) -> Vec<Option<Vec<String>>> {
+    let Some(strata) = intent.get("strata").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    strata
+        .iter()
+        .map(|stratum| {
+            let list = stratum.get("venue_candidates")?.as_array()?;
+            Some(
+                list.iter()
+                    .filter_map(|c| c.get("venue_id").and_then(Value::as_str))
+                    .map(str::to_owned)
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// What a draw's result entry claims of its sub-venues that the answers logged before it do
+/// not bear out, each in words. `candidates` are the intent's, `result` the entry's.
+fn venue_answer_problems(
+    candidates: &[Option<Vec<String>>],
+    consents: Option<&Consents>,
+    result: Option<&Value>,
+) -> Vec<String> {
+    let empty = Consents::default();
+    let consents = consents.unwrap_or(&empty);
+    let mut problems = Vec::new();
+    for venue in &consents.requested {
+        match consents.answers.get(venue) {
+            None => problems.push(format!(
+                "executed before the center of venue {venue} answered"
+            )),
+            Some(false) if !candidates.iter().flatten().flatten().any(|c| c == venue) => {
+                problems.push(format!("executed although venue {venue} refused"));
+            }
+            _ => {}
+        }
+    }
+    let strata = result
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    for i in 0..candidates.len().max(strata.len()) {
+        let committed = candidates.get(i).and_then(Option::as_ref);
+        let claimed = strata
+            .get(i)
+            .and_then(|s| s.get("venue_accepted"))
+            .map(|list| {
+                list.as_array()
+                    .map_or(&[][..], Vec::as_slice)
+                    .iter()
+                    .map(|v| v.as_str().unwrap_or_default().to_owned())
+                    .collect::<Vec<_>>()
+            });
+        match (committed, claimed) {
+            (None, None) => {}
+            (None, Some(_)) => problems.push(format!(
+                "stratum {i}: the result lists venue_accepted, but the intent committed no \
+                 candidates"
+            )),
+            (Some(_), None) => problems.push(format!(
+                "stratum {i}: the intent committed candidates, but the result lists no \
+                 venue_accepted"
+            )),
+            (Some(committed), Some(claimed)) => {
+                for venue in committed {
+                    if !consents.requested.contains(venue) && !consents.answers.contains_key(venue)
+                    {
+                        problems.push(format!("stratum {i}: candidate {venue} was never asked"));
+                    }
+                }
+                let mut accepted: Vec<String> = committed
+                    .iter()
+                    .filter(|venue| consents.answers.get(*venue) == Some(&true))
+                    .cloned()
+                    .collect();
+                accepted.sort_unstable();
+                if claimed != accepted {
+                    problems.push(format!(
+                        "stratum {i}: the result says venue_accepted {claimed:?}, but before it \
+                         the log shows these candidates accepting: {accepted:?}"
+                    ));
+                }
+            }
+        }
+    }
+    problems
 }
 
 /// What one entry of a family says of its place in the chain: (seq, prev, its own leaf hash).
@@ -218,6 +366,9 @@ impl std::fmt::Display for DrawsInLog {
         for (root, problem) in &self.broken_families {
             writeln!(f, "BROKEN CHAIN family {root}: {problem}")?;
         }
+        for (draw, problem) in &self.venue_answers {
+            writeln!(f, "VENUE ANSWERS draw {draw}: {problem}")?;
+        }
         for draw in &self.voided {
             writeln!(
                 f,
@@ -239,6 +390,13 @@ impl std::fmt::Display for DrawsInLog {
         // Said only when there are some, so a log without any reads as it always did.
         if !self.voided.is_empty() {
             write!(f, ", {} void root draws", self.voided.len())?;
+        }
+        if !self.venue_answers.is_empty() {
+            write!(
+                f,
+                ", {} results the sub-venues' answers do not bear out",
+                self.venue_answers.len()
+            )?;
         }
         Ok(())
     }
@@ -362,5 +520,136 @@ mod tests {
             entry("draw.result", "b", json!({})),
         ];
         assert_eq!(review(&log).redrawn_tenders.len(), 1);
+    }
+    /// A consent entry of the venue service: `kind` for `venue` of draw `draw`.
+    fn consent(kind: &str, draw: &str, venue: &str) -> Vec<u8> {
+        crate::audit::entry::canonical_json(&json!({
+            "v": 1, "type": kind, "time": "2026-12-04T00:00:00.000Z",
+            "actor": {"account": "c"}, "refs": {"draw": draw, "venue": venue}, "data": {},
+        }))
+        .unwrap()
+    }
+
+    /// A draw whose stratum 0 sits at the main venue, stratum 1 at the named sub-venue `s`,
+    /// stratum 2 at one of `v1`–`v3` chosen at random: its intent, every request, and the
+    /// answers given (`v1` refuses), before the result claiming `accepted` for stratum 2.
+    fn random_draw(accepted: &[&str], answers_after_result: bool) -> Vec<Vec<u8>> {
+        let candidates: Vec<Value> = ["v1", "v2", "v3"]
+            .iter()
+            .map(|v| json!({"venue_id": v, "venue_region": "420502"}))
+            .collect();
+        let mut log = vec![entry(
+            "draw.intent",
+            "d",
+            json!({"tender_reference": "T", "intent": {"strata": [
+                {"venue_id": "main"}, {"venue_id": "s"}, {"venue_candidates": candidates},
+            ]}}),
+        )];
+        for venue in ["s", "v1", "v2", "v3"] {
+            log.push(consent("venue.consent_requested", "d", venue));
+        }
+        let answers = vec![
+            consent("venue.consent_accepted", "d", "s"),
+            consent("venue.consent_refused", "d", "v1"),
+            consent("venue.consent_accepted", "d", "v2"),
+            consent("venue.consent_accepted", "d", "v3"),
+        ];
+        let result = entry(
+            "draw.result",
+            "d",
+            json!({"result": [{}, {}, {"venue_accepted": accepted, "venue_id": accepted.first()}]}),
+        );
+        if answers_after_result {
+            log.push(result);
+            log.extend(answers);
+        } else {
+            log.extend(answers);
+            log.push(result);
+        }
+        log
+    }
+
+    #[test]
+    fn a_random_sub_venues_accepted_candidates_must_be_the_ones_the_log_shows_accepting() {
+        let found = review(&random_draw(&["v2", "v3"], false));
+        assert!(found.is_clean(), "{found}");
+        // A session's requests name no draw and are not a draw's concern.
+        let mut log = random_draw(&["v2", "v3"], false);
+        log.insert(
+            1,
+            crate::audit::entry::canonical_json(&json!({
+                "v": 1, "type": "venue.consent_requested", "time": "2026-12-04T00:00:00.000Z",
+                "actor": {"account": "c"}, "refs": {"session": "x", "venue": "v9"}, "data": {},
+            }))
+            .unwrap(),
+        );
+        assert!(review(&log).is_clean());
+
+        // One that accepted left out (which could move the choice to another), or one that
+        // refused put in.
+        for claimed in [&["v3"][..], &["v1", "v2", "v3"][..]] {
+            let found = review(&random_draw(claimed, false));
+            assert_eq!(found.venue_answers.len(), 1, "{found}");
+            assert_eq!(found.venue_answers[0].0, "d");
+            assert!(
+                found.venue_answers[0]
+                    .1
+                    .starts_with("stratum 2: the result says venue_accepted"),
+                "{found}"
+            );
+            assert!(!found.is_clean());
+            assert!(
+                found
+                    .to_string()
+                    .contains("VENUE ANSWERS draw d: stratum 2"),
+                "{found}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_result_before_every_answer_or_despite_a_named_sub_venues_refusal_is_found() {
+        let found = review(&random_draw(&["v2", "v3"], true));
+        let problems: Vec<&str> = found
+            .venue_answers
+            .iter()
+            .map(|(_, p)| p.as_str())
+            .collect();
+        assert!(problems.contains(&"executed before the center of venue s answered"));
+        assert!(problems.contains(&"executed before the center of venue v3 answered"));
+        assert!(
+            found
+                .to_string()
+                .ends_with("results the sub-venues' answers do not bear out"),
+            "{found}"
+        );
+
+        let mut log = random_draw(&["v2", "v3"], false);
+        let accepted = consent("venue.consent_accepted", "d", "s");
+        let at = log.iter().position(|e| *e == accepted).unwrap();
+        log[at] = consent("venue.consent_refused", "d", "s");
+        let found = review(&log);
+        assert_eq!(
+            found.venue_answers,
+            [(
+                "d".to_owned(),
+                "executed although venue s refused".to_owned()
+            )]
+        );
+
+        // A candidate the intent committed but nobody asked.
+        let mut log = random_draw(&["v2", "v3"], false);
+        log.retain(|e| {
+            *e != consent("venue.consent_requested", "d", "v1")
+                && *e != consent("venue.consent_refused", "d", "v1")
+        });
+        let found = review(&log);
+        assert_eq!(
+            found.venue_answers,
+            [(
+                "d".to_owned(),
+                "stratum 2: candidate v1 was never asked".to_owned()
+            )]
+        );
     }
 }

@@ -31,6 +31,12 @@ use crate::clock::{Millis, to_rfc3339};
 use crate::store::StoreError;
 use crate::store::text_enum::text_enum;
 
+/// The audit entry of a center accepting a consent request (`refs`: the holder — `draw` or
+/// `session` — and `venue`). `sealdraw audit draws` reads it back (DRAW-SPEC.md §7a).
+pub(crate) const CONSENT_ACCEPTED_ENTRY: &str = "venue.consent_accepted";
+/// The audit entry of a center refusing one, with the same `refs`.
+pub(crate) const CONSENT_REFUSED_ENTRY: &str = "venue.consent_refused";
+
 text_enum! {
     /// Whether a venue takes bookings. Closing it keeps the bookings it holds.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

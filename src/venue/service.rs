@@ -447,8 +447,8 @@ impl VenueService {
         }
         tx.lock_venues(&[request.venue_id.as_str()]).await?;
         let (state, kind) = match reason {
-            None => (ConsentState::Accepted, "venue.consent_accepted"),
-            Some(_) => (ConsentState::Refused, "venue.consent_refused"),
+            None => (ConsentState::Accepted, super::CONSENT_ACCEPTED_ENTRY),
+            Some(_) => (ConsentState::Refused, super::CONSENT_REFUSED_ENTRY),
         };
         if !tx
             .answer_consent(
