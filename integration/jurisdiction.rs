@@ -408,6 +408,11 @@ async fn bad_jurisdiction_input_is_refused_naming_the_field_and_writes_nothing()
     body["industry"] = json!("roads");
     let problem = assert_problem(fx.create(&body).await, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(problem["field"], "industry");
+    // The statutory flag is a boolean: a string is not taken for it.
+    body["industry"] = json!("water");
+    body["statutory_tender"] = json!("yes");
+    let problem = assert_problem(fx.create(&body).await, StatusCode::BAD_REQUEST).await;
+    assert_eq!(problem["field"], "statutory_tender");
     assert_eq!(app.entries_written_by_requests().await, entries);
     // The list of industries, for pickers.
     let industries = app.get_json("/api/v1/industries", Some(&fx.center)).await;
