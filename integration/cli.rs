@@ -111,6 +111,81 @@ async fn user_add_reads_the_password_from_stdin_prints_a_totp_secret_and_the_acc
 }
 
 #[tokio::test]
+async fn user_add_gives_a_supervisor_a_jurisdiction_and_refuses_one_that_cannot_be() {
+    let app = spawn_app().await;
+    let (_, admin) = app.account_with_token("cli.admin", Role::Admin).await;
+    let output = run(
+        sealdraw(&app).args([
+            "user",
+            "add",
+            "--role",
+            "supervisor",
+            "--username",
+            "cli.xiangyang",
+            "--scope-region",
+            "420600",
+            "--scope-region",
+            "420502",
+            "--scope-industry",
+            "water",
+        ]),
+        Some("a supervisor's own passphrase\n"),
+    )
+    .await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let accounts = app.get_json("/api/v1/accounts", Some(&admin)).await;
+    let created = accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["username"] == "cli.xiangyang")
+        .unwrap();
+    assert_eq!(
+        created["scope"],
+        serde_json::json!({"regions": ["420502", "4206"], "industries": ["water"]})
+    );
+    let set = app.audit_entries_of("account.scope_set").await;
+    assert_eq!(set.len(), 1);
+    assert_eq!(
+        set[0]["actor"],
+        serde_json::json!({"system": "command-line"})
+    );
+
+    for (args, named, username) in [
+        (
+            ["supervisor", "--scope-region", "42"],
+            "--scope-region",
+            "cli.province",
+        ),
+        (
+            ["supervisor", "--scope-industry", "roads"],
+            "--scope-industry",
+            "cli.roads",
+        ),
+        (
+            ["expert", "--scope-industry", "water"],
+            "scope",
+            "cli.expert",
+        ),
+    ] {
+        let output = run(
+            sealdraw(&app)
+                .args(["user", "add", "--username", username, "--role"])
+                .args(args),
+            Some("a supervisor's own passphrase\n"),
+        )
+        .await;
+        assert!(!output.status.success(), "{username}");
+        assert!(
+            text(&output.stderr).contains(named),
+            "{}",
+            text(&output.stderr)
+        );
+        assert!(!account_exists(&app, username).await);
+    }
+}
+
+#[tokio::test]
 async fn user_add_takes_no_password_from_arguments_and_none_from_empty_stdin() {
     let app = spawn_app().await;
     let output = run(

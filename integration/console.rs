@@ -930,6 +930,20 @@ async fn an_admin_sets_a_supervisors_jurisdiction_and_the_supervisor_sees_only_i
 
     // The admin gives 襄阳's water supervisor a jurisdiction.
     let (_, supervisor) = supervisor_in_browser(&fx, "sup-xiangyang").await;
+    // 保康's supervisor was given the one county through the API.
+    fx.app.create_account("sup-baokang", Role::Supervisor).await;
+    let response = fx
+        .app
+        .request(
+            reqwest::Method::PUT,
+            "/api/v1/accounts/sup-baokang/scope",
+            Some(&fx.admin),
+        )
+        .json(&json!({"regions": ["420626"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::NO_CONTENT);
     let admin_account = fx.app.create_account("console-admin", Role::Admin).await;
     let admin = Browser::start(&fx.app).await;
     admin.login(&fx.app, &admin_account).await;
@@ -945,8 +959,24 @@ async fn an_admin_sets_a_supervisors_jurisdiction_and_the_supervisor_sees_only_i
         .wait_for_text("#scope-of-sup-xiangyang", "襄阳市（4206） · 水利")
         .await;
     let set = fx.app.audit_entries_of("account.scope_set").await;
-    assert_eq!(set[0]["data"]["regions"], json!(["4206"]));
-    assert_eq!(set[0]["data"]["industries"], json!(["water"]));
+    assert_eq!(set[1]["data"]["regions"], json!(["4206"]));
+    assert_eq!(set[1]["data"]["industries"], json!(["water"]));
+
+    // The county is named, and the editor keeps it (the prefecture picker cannot show it).
+    admin
+        .wait_for_text("#scope-of-sup-baokang", "保康县（420626） · 各行业")
+        .await;
+    admin.click("#scope-sup-baokang").await;
+    admin
+        .wait_for_text("#scope-counties", "保康县（420626）")
+        .await;
+    admin.click("#scope-industry-water").await;
+    admin.click("#scope-save").await;
+    admin
+        .wait_for_text("#scope-of-sup-baokang", "保康县（420626） · 水利")
+        .await;
+    let set = fx.app.audit_entries_of("account.scope_set").await;
+    assert_eq!(set[2]["data"]["regions"], json!(["420626"]));
 
     // The supervisor's overview lists the water project and not the transport one.
     supervisor.open("/console/#/supervisor/overview").await;

@@ -463,6 +463,7 @@ impl TestApp {
                     password: SecretString::from(PASSWORD),
                     center_name,
                     region_code,
+                    scope: None,
                 },
                 sealdraw::audit::Actor::System,
             )

@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 use crate::draw_rules::expert_ids;
 use crate::draws::{DrawFixture, Expert};
 use crate::helpers::*;
-use crate::sessions::bidders_and_criteria;
+use crate::sessions::{Committee, Mode, bidders_and_criteria, refused, warn};
+use sealdraw::session::protocol::Request;
 
 fn pool() -> Vec<Expert> {
     let mut pool = Vec::new();
@@ -348,33 +349,41 @@ async fn bad_jurisdiction_input_is_refused_naming_the_field_and_writes_nothing()
         .json(&body)
         .send()
     };
-    for (username, body, status, field) in [
+    for (username, body, field) in [
+        ("sup-a", json!({"regions": ["4299"]}), "regions[0]"),
+        ("sup-a", json!({"regions": ["4206", "42062"]}), "regions[1]"),
+        // The province is no region to name (leave the list empty), nor is 4290, the group of
+        // the four divisions the province administers directly.
+        ("sup-a", json!({"regions": ["42"]}), "regions[0]"),
+        ("sup-a", json!({"regions": ["4290"]}), "regions[0]"),
         (
             "sup-a",
-            json!({"regions": ["4299"]}),
-            StatusCode::BAD_REQUEST,
-            "regions[0]",
+            json!({"industries": ["water", "roads"]}),
+            "industries[1]",
         ),
-        (
-            "sup-a",
-            json!({"regions": ["42062"]}),
-            StatusCode::BAD_REQUEST,
-            "regions[0]",
-        ),
-        (
-            "sup-a",
-            json!({"industries": ["roads"]}),
-            StatusCode::BAD_REQUEST,
-            "industries",
-        ),
-        (
-            "center",
-            json!({"regions": ["4206"]}),
-            StatusCode::BAD_REQUEST,
-            "username",
-        ),
+        ("center", json!({"regions": ["4206"]}), "username"),
     ] {
-        let problem = assert_problem(put(username, body.clone()).await.unwrap(), status).await;
+        let response = put(username, body.clone()).await.unwrap();
+        let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(problem["field"], field, "{body}: {problem}");
+    }
+    // Creating an account: a scope only for a supervisor, each value checked by its field.
+    for (role, scope, field) in [
+        (
+            "supervisor",
+            json!({"regions": ["429000"]}),
+            "scope.regions[0]",
+        ),
+        (
+            "supervisor",
+            json!({"industries": ["water", "Roads"]}),
+            "scope.industries[1]",
+        ),
+        ("admin", json!({"regions": ["4206"]}), "scope"),
+    ] {
+        let body = json!({"username": "sup-b", "role": role, "password": PASSWORD, "scope": scope});
+        let response = app.post("/api/v1/accounts", Some(&fx.admin), &body).await;
+        let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
         assert_eq!(problem["field"], field, "{body}: {problem}");
     }
     assert_problem(
@@ -399,6 +408,11 @@ async fn bad_jurisdiction_input_is_refused_naming_the_field_and_writes_nothing()
     body["industry"] = json!("roads");
     let problem = assert_problem(fx.create(&body).await, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(problem["field"], "industry");
+    // The statutory flag is a boolean: a string is not taken for it.
+    body["industry"] = json!("water");
+    body["statutory_tender"] = json!("yes");
+    let problem = assert_problem(fx.create(&body).await, StatusCode::BAD_REQUEST).await;
+    assert_eq!(problem["field"], "statutory_tender");
     assert_eq!(app.entries_written_by_requests().await, entries);
     // The list of industries, for pickers.
     let industries = app.get_json("/api/v1/industries", Some(&fx.center)).await;
@@ -409,4 +423,217 @@ async fn bad_jurisdiction_input_is_refused_naming_the_field_and_writes_nothing()
             .iter()
             .any(|i| i["code"] == "water" && i["name_zh"] == "水利")
     );
+}
+
+/// The admin sets `username`'s scope; the answer's status.
+async fn set_scope(fx: &DrawFixture, username: &str, scope: Value) -> StatusCode {
+    fx.app
+        .request(
+            reqwest::Method::PUT,
+            &format!("/api/v1/accounts/{username}/scope"),
+            Some(&fx.admin),
+        )
+        .json(&scope)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn a_supervisor_whose_jurisdiction_is_narrowed_past_a_session_no_longer_sees_or_acts_on_it() {
+    // A cross-site project in 宜昌 (420500), no industry named; the fixture's supervisor is
+    // attached to its session.
+    let committee = Committee::new(Mode::CrossSite, 5, 0).await;
+    let fx = &committee.fx;
+    let app = &fx.app;
+    let session = format!("/api/v1/sessions/{}", committee.session_id);
+    let listed = |list: Value| list.as_array().unwrap().len();
+    assert_eq!(
+        set_scope(fx, "supervisor", json!({"regions": ["420500"]})).await,
+        StatusCode::NO_CONTENT
+    );
+
+    // Within: the session, its list, a ticket, a connection and a warning, a contribution.
+    assert_eq!(
+        app.get(&session, Some(&fx.supervisor)).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        listed(app.get_json("/api/v1/sessions", Some(&fx.supervisor)).await),
+        1
+    );
+    let mut connected = committee.connect(&fx.supervisor).await;
+    warn(&mut connected, "请勿交头接耳").await;
+    let entropy = json!({"entropy": hex::encode([7u8; 32])});
+    assert_eq!(
+        app.post(
+            &format!("{session}/entropy"),
+            Some(&fx.supervisor),
+            &entropy
+        )
+        .await
+        .status(),
+        StatusCode::OK
+    );
+
+    // Narrowed to 襄阳: everything about the session reads as a session that does not exist,
+    // and the open connection's requests are refused the same way.
+    assert_eq!(
+        set_scope(fx, "supervisor", json!({"regions": ["4206"]})).await,
+        StatusCode::NO_CONTENT
+    );
+    let refusal = refused(
+        &mut connected,
+        Request::Warn {
+            text: "再次提醒".into(),
+        },
+    )
+    .await;
+    assert_eq!(refusal.code, "no-such-session", "{refusal:?}");
+    assert_problem(
+        app.get(&session, Some(&fx.supervisor)).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_eq!(
+        listed(app.get_json("/api/v1/sessions", Some(&fx.supervisor)).await),
+        0
+    );
+    assert_problem(
+        committee.ticket(&fx.supervisor).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_problem(
+        app.post(
+            &format!("{session}/entropy"),
+            Some(&fx.supervisor),
+            &entropy,
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_problem(
+        app.get(&format!("{session}/report"), Some(&fx.supervisor))
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_problem(
+        app.get(
+            &format!("/api/v1/draws/{}", committee.draw_id),
+            Some(&fx.supervisor),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    // The host is untouched.
+    assert_eq!(
+        app.get(&session, Some(&fx.center)).await.status(),
+        StatusCode::OK
+    );
+
+    // An industry-only scope does not cover a draw that named no industry; province-wide
+    // again, the supervisor is back.
+    assert_eq!(
+        set_scope(fx, "supervisor", json!({"industries": ["water"]})).await,
+        StatusCode::NO_CONTENT
+    );
+    assert_problem(
+        app.get(&session, Some(&fx.supervisor)).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_eq!(
+        set_scope(fx, "supervisor", json!({})).await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.get(&session, Some(&fx.supervisor)).await.status(),
+        StatusCode::OK
+    );
+    let mut again = committee.connect(&fx.supervisor).await;
+    warn(&mut again, "再次提醒").await;
+}
+
+#[tokio::test]
+async fn an_admin_creates_a_supervisor_with_a_jurisdiction_a_prefecture_covering_its_counties_and_a_county_only_itself()
+ {
+    let fx = DrawFixture::new(&pool()).await;
+    let app = &fx.app;
+    let body = json!({"username": "sup-xiangyang", "role": "supervisor", "password": PASSWORD,
+                      "scope": {"regions": ["420600", "4206"], "industries": ["water", "water"]}});
+    let response = app.post("/api/v1/accounts", Some(&fx.admin), &body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let created: Value = response.json().await.unwrap();
+    let secret = totp_rs::Secret::Encoded(created["totp_secret"].as_str().unwrap().to_owned())
+        .to_bytes()
+        .unwrap();
+    let xiangyang = app
+        .login(&TestAccount {
+            username: "sup-xiangyang".into(),
+            role: Role::Supervisor,
+            totp_secret: Some(secret),
+        })
+        .await;
+    // Stored as the prefecture's prefix, once each, and logged with the creation.
+    let accounts = app.get_json("/api/v1/accounts", Some(&fx.admin)).await;
+    let listed = accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["username"] == "sup-xiangyang")
+        .unwrap();
+    assert_eq!(
+        listed["scope"],
+        json!({"regions": ["4206"], "industries": ["water"]})
+    );
+    let set = app.audit_entries_of("account.scope_set").await;
+    assert_eq!(set.len(), 1);
+    assert_eq!(set[0]["refs"]["account"], created["account_id"]);
+    assert_eq!(set[0]["data"]["regions"], json!(["4206"]));
+    let baokang = scoped(&fx, "sup-baokang", json!({"regions": ["420626"]})).await;
+
+    // A water project of 保康 is the prefecture's and the county's; one of 襄阳 itself is the
+    // prefecture's only; another industry's is neither the prefecture's water supervisor's.
+    let in_baokang = fx.create_ok(&project(&fx, "420626", "water", false)).await;
+    let in_xiangyang = fx.create_ok(&project(&fx, "420600", "water", false)).await;
+    let transport = fx
+        .create_ok(&project(&fx, "420626", "transport", false))
+        .await;
+    let status = |id: &Value, bearer: &str| {
+        let path = format!("/api/v1/draws/{}", id.as_str().unwrap());
+        let bearer = bearer.to_owned();
+        async move { app.get(&path, Some(&bearer)).await.status() }
+    };
+    assert_eq!(
+        status(&in_baokang["draw_id"], &xiangyang).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        status(&in_xiangyang["draw_id"], &xiangyang).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        status(&transport["draw_id"], &xiangyang).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        status(&in_baokang["draw_id"], &baokang).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        status(&in_xiangyang["draw_id"], &baokang).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        status(&transport["draw_id"], &baokang).await,
+        StatusCode::OK
+    );
+    for id in [&in_baokang, &in_xiangyang, &transport] {
+        assert_eq!(status(&id["draw_id"], &fx.supervisor).await, StatusCode::OK);
+    }
 }

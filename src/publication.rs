@@ -142,13 +142,7 @@ impl PublicationService {
         let mut mine = Vec::with_capacity(rows.len());
         for row in rows {
             // Publications are of root draws, whose own jurisdiction places them.
-            let place = tx
-                .draw_jurisdiction(&row.draw_id)
-                .await?
-                .unwrap_or_default();
-            if scope.is_province_wide()
-                || scope.covers(place.region.as_deref(), place.industry.as_deref())
-            {
+            if scope.covers_draw(&mut tx, &row.draw_id).await? {
                 mine.push(publication_view(row));
             }
         }

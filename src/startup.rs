@@ -558,6 +558,7 @@ async fn bootstrap_admin(
                 password: SecretString::from(password.as_str()),
                 center_name: None,
                 region_code: None,
+                scope: None,
             },
             crate::audit::Actor::System,
         )

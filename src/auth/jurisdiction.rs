@@ -1,8 +1,11 @@
 //! Supervisors within their jurisdiction (实施条例 §46 ¶4; docs/DRAWS.md, "Jurisdiction"): the
-//! industry departments a draw can belong to, a supervisor's scope, and the one rule that says
-//! whether a scope covers a draw. Every supervisor read or act on a draw, its session, its
-//! publication or an expert's unsealing goes through [`Scope::covers`] or
-//! [`Scope::covers_region`]; checking the audit log stays open to every supervisor.
+//! industry departments a draw can belong to, a supervisor's scope, and the one check that says
+//! whether a supervisor may see and act on a draw: [`within_jurisdiction`]. Every supervisor
+//! read or act on a draw, its record and contributions, its session, its publication (and any
+//! later approval of a draw's or session's fate) goes through it, or, where a list reads the
+//! scope once for many draws, through the [`Scope::covers_draw`] it is made of. Unsealing is
+//! about experts, not draws: [`Scope::covers_expert_region`]. Checking the audit log stays open
+//! to every supervisor.
 
 use serde::{Deserialize, Serialize};
 
@@ -59,6 +62,39 @@ impl Scope {
         Self::default()
     }
 
+    /// A scope in the form it is stored and compared: industry codes checked against the list
+    /// (else the index of the first unknown one, as given, and why) and trimmed, both lists
+    /// sorted without repeats. Regions come already checked against the region list (by
+    /// `pool::regions::parse_scope_region`, which this module cannot read).
+    pub(crate) fn new(
+        mut regions: Vec<String>,
+        industries: &[String],
+    ) -> Result<Self, (usize, String)> {
+        let mut checked = Vec::with_capacity(industries.len());
+        for (i, code) in industries.iter().enumerate() {
+            let code = code.trim();
+            if !is_industry(code) {
+                return Err((
+                    i,
+                    format!(
+                        "{:?} is not an industry department code (GET /api/v1/industries lists \
+                         them)",
+                        code.chars().take(40).collect::<String>()
+                    ),
+                ));
+            }
+            checked.push(code.to_owned());
+        }
+        regions.sort();
+        regions.dedup();
+        checked.sort();
+        checked.dedup();
+        Ok(Self {
+            regions,
+            industries: checked,
+        })
+    }
+
     pub fn is_province_wide(&self) -> bool {
         self.regions.is_empty() && self.industries.is_empty()
     }
@@ -67,23 +103,58 @@ impl Scope {
     /// within the scope. A draw made before draws carried them has neither: only a
     /// province-wide supervisor sees it, as the scope cannot tell whose it is.
     pub fn covers(&self, region: Option<&str>, industry: Option<&str>) -> bool {
-        let region_ok = self.regions.is_empty() || region.is_some_and(|r| self.covers_region(r));
+        let region_ok = self.regions.is_empty()
+            || region.is_some_and(|r| self.regions.iter().any(|own| r.starts_with(own.as_str())));
         let industry_ok = self.industries.is_empty()
             || industry.is_some_and(|i| self.industries.iter().any(|own| own == i));
         region_ok && industry_ok
     }
 
-    /// Whether `region` (a county's or prefecture's code) lies under one of the scope's
-    /// regions; any region when the scope names none. A prefecture-level code (`420600`)
-    /// belongs to a county-level scope (`420626`) too: experts' regions are recorded by
-    /// prefecture, so a county's supervisor oversees its prefecture's experts.
-    pub fn covers_region(&self, region: &str) -> bool {
+    /// Whether the draw whose root is `root_draw_id` lies within the scope, by the place its
+    /// root was given when it was made ([`Scope::covers`]).
+    pub(crate) async fn covers_draw(
+        &self,
+        tx: &mut Tx,
+        root_draw_id: &str,
+    ) -> Result<bool, StoreError> {
+        if self.is_province_wide() {
+            return Ok(true);
+        }
+        let place = tx
+            .draw_jurisdiction(root_draw_id)
+            .await?
+            .unwrap_or_default();
+        Ok(self.covers(place.region.as_deref(), place.industry.as_deref()))
+    }
+
+    /// Whether an expert registered in `region` lies within the scope's regions (any region
+    /// when it names none). Experts' regions are recorded by prefecture (`420600`), so a
+    /// county's supervisor (`420626`) oversees its prefecture's experts too. A draw's place
+    /// is not widened so: a prefecture-level project is the prefecture's department's.
+    pub fn covers_expert_region(&self, region: &str) -> bool {
         self.regions.is_empty()
             || self.regions.iter().any(|own| {
                 region.starts_with(own.as_str())
-                    || (region.ends_with("00") && own.starts_with(region.trim_end_matches("00")))
+                    || (region.len() == 6
+                        && region.ends_with("00")
+                        && region
+                            .get(..4)
+                            .is_some_and(|prefix| own.starts_with(prefix)))
             })
     }
+}
+
+/// The jurisdiction check (实施条例 §46 ¶4): whether `who` may see and act on the draw whose
+/// root is `root_draw_id` (a linked draw belongs where its root does; a session's draw is a
+/// root). For a supervisor, whether their scope covers the draw's region and industry; anyone
+/// else passes, their own rules (a center's own draws) limiting them elsewhere. A caller answers
+/// `false` as it answers an unknown id, so a supervisor cannot learn what lies outside.
+pub(crate) async fn within_jurisdiction(
+    tx: &mut Tx,
+    who: &Principal,
+    root_draw_id: &str,
+) -> Result<bool, StoreError> {
+    scope_of(tx, who).await?.covers_draw(tx, root_draw_id).await
 }
 
 /// The scope of `who`: a supervisor's as stored (none stored: province-wide); anyone else's is
@@ -146,12 +217,22 @@ mod tests {
         let water = scope(&[], &["water"]);
         assert!(water.covers(None, Some("water")));
         assert!(Scope::province_wide().covers(None, None));
-        // A county's supervisor: its county, and its prefecture's experts (recorded as 420600).
+        // A county's supervisor: its county's projects, not its prefecture's; but its
+        // prefecture's experts (recorded as 420600).
         let baokang = scope(&["420626"], &[]);
-        assert!(baokang.covers_region("420626"));
-        assert!(baokang.covers_region("420600"));
-        assert!(!baokang.covers_region("420602"));
-        assert!(!baokang.covers_region("420500"));
+        assert!(baokang.covers(Some("420626"), None));
+        assert!(!baokang.covers(Some("420600"), None));
+        assert!(!baokang.covers(Some("420602"), None));
+        assert!(baokang.covers_expert_region("420626"));
+        assert!(baokang.covers_expert_region("420600"));
+        assert!(!baokang.covers_expert_region("420602"));
+        assert!(!baokang.covers_expert_region("420500"));
+        assert!(!baokang.covers_expert_region("420000"));
+        // A directly administered division is its own prefecture.
+        let xiantao = scope(&["429004"], &[]);
+        assert!(xiantao.covers(Some("429004"), None));
+        assert!(!xiantao.covers(Some("429005"), None));
+        assert!(!xiantao.covers_expert_region("429005"));
     }
 
     #[test]

@@ -48,6 +48,10 @@ pub enum AuthError {
         field: &'static str,
         problem: String,
     },
+    /// A supervisor's jurisdiction that cannot be (issue 16 §5): a value, not the request's
+    /// form, is wrong, so it is answered as the draw's own jurisdiction fields are (422).
+    #[error("{field}: {problem}")]
+    InvalidScope { field: String, problem: String },
     #[error("an account named {0:?} already exists")]
     UsernameTaken(String),
     #[error("no account named {0:?}")]
@@ -80,6 +84,9 @@ pub struct NewAccountRequest {
     pub password: SecretString,
     pub center_name: Option<String>,
     pub region_code: Option<String>,
+    /// A supervisor's jurisdiction from the start, its regions already checked against the
+    /// region list by the caller (`None`: province-wide, as every supervisor before scopes).
+    pub scope: Option<super::jurisdiction::Scope>,
 }
 
 /// What account creation hands back once: the TOTP secret to enrol, for roles that need one.
@@ -463,6 +470,15 @@ impl AuthService {
                 });
             }
         }
+        if let Some(scope) = &request.scope {
+            if request.role != Role::Supervisor {
+                return Err(AuthError::InvalidScope {
+                    field: "scope".into(),
+                    problem: "only a supervisor has a jurisdiction".into(),
+                });
+            }
+            check_industries(scope, "scope.")?;
+        }
         let account_id = uuid::Uuid::now_v7().to_string();
         let hash = self.hasher.hash(request.password, &self.rng).await?;
         let totp_secret = if request.role.requires_totp() {
@@ -500,13 +516,17 @@ impl AuthService {
             StoreError::Conflict(_) => AuthError::UsernameTaken(request.username.clone()),
             other => other.into(),
         })?;
-        let mut entry = AuditEntry::new("account.created", now, actor)
+        let mut entry = AuditEntry::new("account.created", now, actor.clone())
             .reference("account", account_id.as_str())
             .data("role", request.role.as_str());
         if let Some(region) = &request.region_code {
             entry = entry.data("region_code", region);
         }
         audit::append(&mut tx, &entry).await?;
+        if let Some(scope) = &request.scope {
+            // In the creating transaction: the supervisor is never province-wide in between.
+            store_scope(&mut tx, &account_id, scope, now, actor).await?;
+        }
         tx.commit().await?;
         Ok(CreatedAccount {
             account_id,
@@ -532,6 +552,7 @@ impl AuthService {
                     password: SecretString::from(unknowable.as_str()),
                     center_name: None,
                     region_code: None,
+                    scope: None,
                 },
                 actor,
             )
@@ -757,42 +778,19 @@ impl AuthService {
     ) -> Result<(), AuthError> {
         let now = self.clock.now_millis();
         could_exist(username)?;
-        if let Some(code) = scope
-            .industries
-            .iter()
-            .find(|code| !super::jurisdiction::is_industry(code))
-        {
-            return Err(AuthError::InvalidInput {
-                field: "industries",
-                problem: format!(
-                    "{code:?} is not an industry department code (GET /api/v1/industries)"
-                ),
-            });
-        }
+        check_industries(scope, "")?;
         let mut tx = self.store.write().await?;
         let account = tx
             .account_by_username(username)
             .await?
             .ok_or_else(|| AuthError::NoSuchAccount(username.into()))?;
         if account.role != Role::Supervisor {
-            return Err(AuthError::InvalidInput {
-                field: "username",
+            return Err(AuthError::InvalidScope {
+                field: "username".into(),
                 problem: "only a supervisor has a jurisdiction".into(),
             });
         }
-        let encode = |list: &Vec<String>| serde_json::to_string(list).map_err(|_| corrupt("scope"));
-        tx.set_supervisor_scope(
-            &account.id,
-            &encode(&scope.regions)?,
-            &encode(&scope.industries)?,
-            now,
-        )
-        .await?;
-        let entry = AuditEntry::new("account.scope_set", now, actor)
-            .reference("account", account.id)
-            .data("regions", &scope.regions)
-            .data("industries", &scope.industries);
-        audit::append(&mut tx, &entry).await?;
+        store_scope(&mut tx, &account.id, scope, now, actor).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -877,6 +875,41 @@ fn principal_from(
         method,
         token_digest,
     })
+}
+
+/// Every industry of a jurisdiction is one of the list's (`at` prefixes the field name): a
+/// scope made by `Scope::new` is, and one made otherwise is never stored.
+fn check_industries(scope: &super::jurisdiction::Scope, at: &str) -> Result<(), AuthError> {
+    super::jurisdiction::Scope::new(Vec::new(), &scope.industries)
+        .map(drop)
+        .map_err(|(i, problem)| AuthError::InvalidScope {
+            field: format!("{at}industries[{i}]"),
+            problem,
+        })
+}
+
+/// Stores a supervisor's jurisdiction, replacing any, with its audit entry.
+async fn store_scope(
+    tx: &mut Tx,
+    account_id: &str,
+    scope: &super::jurisdiction::Scope,
+    now: Millis,
+    actor: Actor,
+) -> Result<(), AuthError> {
+    let encode = |list: &Vec<String>| serde_json::to_string(list).map_err(|_| corrupt("scope"));
+    tx.set_supervisor_scope(
+        account_id,
+        &encode(&scope.regions)?,
+        &encode(&scope.industries)?,
+        now,
+    )
+    .await?;
+    let entry = AuditEntry::new("account.scope_set", now, actor)
+        .reference("account", account_id)
+        .data("regions", &scope.regions)
+        .data("industries", &scope.industries);
+    audit::append(tx, &entry).await?;
+    Ok(())
 }
 
 fn corrupt(what: &str) -> AuthError {

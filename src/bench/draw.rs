@@ -333,6 +333,7 @@ impl BenchServer {
                     password: SecretString::from(PASSWORD),
                     center_name: Some("bench trading center".into()),
                     region_code: Some(AVOIDED_REGION.into()),
+                    scope: None,
                 },
                 Actor::System,
             )

@@ -12,6 +12,7 @@ use zeroize::Zeroizing;
 
 use super::Installation;
 use crate::audit::Actor;
+use crate::auth::jurisdiction::Scope;
 use crate::auth::{AuthService, NewAccountRequest, Role, totp};
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
@@ -47,6 +48,15 @@ pub(super) struct UserAdd {
     /// Administrative division code, e.g. 420100 (center accounts only).
     #[arg(long)]
     region: Option<String>,
+    /// A supervisor's jurisdiction from the start: a prefecture (4206 or 420600) or a county
+    /// (420626) they oversee; repeat for several. Without it and --scope-industry the
+    /// supervisor is province-wide (docs/DRAWS.md, "Jurisdiction").
+    #[arg(long = "scope-region", value_name = "CODE")]
+    scope_regions: Vec<String>,
+    /// An industry department the supervisor oversees (e.g. water; GET /api/v1/industries);
+    /// repeat for several.
+    #[arg(long = "scope-industry", value_name = "CODE")]
+    scope_industries: Vec<String>,
 }
 
 pub(super) fn run(installation: Installation, command: UserCommand) -> anyhow::Result<()> {
@@ -72,6 +82,7 @@ async fn user(settings: Settings, command: UserCommand) -> anyhow::Result<()> {
                 crate::pool::regions::parse_center_region(region)
                     .map_err(|problem| anyhow::anyhow!("--region: {problem}"))?;
             }
+            let scope = scope_of(&add)?;
             let password = read_password()?;
             let created = auth
                 .create_account(
@@ -81,6 +92,7 @@ async fn user(settings: Settings, command: UserCommand) -> anyhow::Result<()> {
                         password: SecretString::from(password.as_str()),
                         center_name: add.center,
                         region_code: add.region,
+                        scope,
                     },
                     Actor::CommandLine,
                 )
@@ -122,6 +134,25 @@ async fn user(settings: Settings, command: UserCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The jurisdiction `--scope-region` and `--scope-industry` give, in the form the server stores
+/// (a prefecture by its prefix); none given: `None`, province-wide. Whether the role may have a
+/// scope is the accounts service's to say.
+fn scope_of(add: &UserAdd) -> anyhow::Result<Option<Scope>> {
+    if add.scope_regions.is_empty() && add.scope_industries.is_empty() {
+        return Ok(None);
+    }
+    let mut regions = Vec::with_capacity(add.scope_regions.len());
+    for code in &add.scope_regions {
+        regions.push(
+            crate::pool::regions::parse_scope_region(code)
+                .map_err(|problem| anyhow::anyhow!("--scope-region: {problem}"))?,
+        );
+    }
+    Scope::new(regions, &add.scope_industries)
+        .map(Some)
+        .map_err(|(_, problem)| anyhow::anyhow!("--scope-industry: {problem}"))
 }
 
 /// One line from standard input: typed at a terminal or piped from a secret store.

@@ -9,7 +9,7 @@ use super::extract::{Authorized, Checked, may};
 use super::{AppState, extract::Json, problem::ApiError};
 use crate::audit::Actor;
 use crate::auth::jurisdiction::Scope;
-use crate::auth::{NewAccountRequest, Role, totp};
+use crate::auth::{AuthError, NewAccountRequest, Role, totp};
 use crate::clock::to_rfc3339;
 
 #[derive(Deserialize, ToSchema)]
@@ -21,6 +21,10 @@ pub(crate) struct NewAccountBody {
     pub password: SecretString,
     pub center_name: Option<String>,
     pub region_code: Option<String>,
+    /// A supervisor's jurisdiction from the start (absent: province-wide); only for supervisors.
+    /// Set later with `PUT /api/v1/accounts/{username}/scope`.
+    #[serde(default)]
+    pub(crate) scope: Option<ScopeBody>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -49,7 +53,8 @@ pub(crate) struct AccountSummary {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ScopeBody {
-    /// Region code prefixes (e.g. `4206` 襄阳 and its counties, `420626` 保康); empty: any region.
+    /// Prefectures (`4206` or `420600`: 襄阳 and its counties) and counties (`420626` 保康);
+    /// empty: any region.
     #[serde(default)]
     pub(crate) regions: Vec<String>,
     /// Industry department codes (`GET /api/v1/industries`); empty: any industry.
@@ -91,13 +96,14 @@ pub(crate) async fn list(
     Ok(HttpResponse::Ok().json(summaries))
 }
 
-/// Create an account.
+/// Create an account; a supervisor's with its jurisdiction (`scope`) if given.
 #[utoipa::path(
     request_body = NewAccountBody,
     responses(
         (status = 201, body = CreatedAccountResponse),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -117,6 +123,11 @@ pub(crate) async fn create(
     {
         return Err(ApiError::bad_request("region_code", problem));
     }
+    // Whether the role may have one is the accounts service's to say.
+    let scope = body
+        .scope
+        .map(|scope| checked_scope(scope, "scope."))
+        .transpose()?;
     let created = state
         .auth
         .create_account(
@@ -126,6 +137,7 @@ pub(crate) async fn create(
                 password: body.password,
                 center_name: body.center_name,
                 region_code: body.region_code,
+                scope,
             },
             Actor::of(&principal),
         )
@@ -159,7 +171,9 @@ pub(crate) async fn disable(
 
 /// Set a supervisor's jurisdiction (实施条例 §46 ¶4): the regions and industry departments
 /// whose draws, sessions, publications and unsealing they see and act on; both empty is
-/// province-wide. Logged (`account.scope_set`).
+/// province-wide. Each region is a prefecture (its prefix `4206` or code `420600`, stored as the
+/// prefix) or one county (`420626`); a value that is none names its field (`422`). The whole
+/// scope is replaced. Logged (`account.scope_set`).
 #[utoipa::path(
     params(("username" = String, Path)),
     request_body = ScopeBody,
@@ -177,43 +191,37 @@ pub(crate) async fn set_scope(
     }: Checked<may::ManageAccounts, Json<ScopeBody>>,
     username: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let mut regions = Vec::with_capacity(body.regions.len());
-    for (i, code) in body.regions.iter().enumerate() {
-        let code = code.trim();
-        // A prefecture's prefix (or the province's), or one county's code.
-        let checked = crate::pool::validate::parse_region_prefix(code)
-            .or_else(|_| crate::pool::regions::parse_county(code).map(|c| c.code.clone()))
-            .map_err(|problem| ApiError::bad_request(format!("regions[{i}]"), problem))?;
-        regions.push(checked);
-    }
-    if body.regions.len() > 64 || body.industries.len() > 32 {
-        return Err(ApiError::bad_request(
-            "regions",
-            "at most 64 regions and 32 industries",
-        ));
-    }
-    regions.sort();
-    regions.dedup();
-    let mut industries: Vec<String> = body
-        .industries
-        .iter()
-        .map(|i| i.trim().to_owned())
-        .collect();
-    industries.sort();
-    industries.dedup();
+    let scope = checked_scope(body.into_inner(), "")?;
     state
         .auth
-        .set_scope(
-            &username,
-            &Scope {
-                regions,
-                industries,
-            },
-            Actor::of(&principal),
-        )
+        .set_scope(&username, &scope, Actor::of(&principal))
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// A scope as the admin gave it, checked field by field (`at` prefixes the field names: `scope.`
+/// in an account's creation) and put in the form the server stores and compares: each region a
+/// prefecture's prefix or a county's code, both lists sorted without repeats.
+fn checked_scope(body: ScopeBody, at: &str) -> Result<Scope, ApiError> {
+    let invalid =
+        |field: String, problem: String| ApiError::from(AuthError::InvalidScope { field, problem });
+    if body.regions.len() > 64 {
+        return Err(invalid(format!("{at}regions"), "at most 64 regions".into()));
+    }
+    if body.industries.len() > 32 {
+        return Err(invalid(
+            format!("{at}industries"),
+            "at most 32 industries".into(),
+        ));
+    }
+    let mut regions = Vec::with_capacity(body.regions.len());
+    for (i, code) in body.regions.iter().enumerate() {
+        let checked = crate::pool::regions::parse_scope_region(code)
+            .map_err(|problem| invalid(format!("{at}regions[{i}]"), problem))?;
+        regions.push(checked);
+    }
+    Scope::new(regions, &body.industries)
+        .map_err(|(i, problem)| invalid(format!("{at}industries[{i}]"), problem))
 }
 
 #[derive(Deserialize, ToSchema)]

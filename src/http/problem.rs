@@ -41,6 +41,13 @@ impl From<AuthError> for ApiError {
             )
             .with_retry_after(wait),
             InvalidInput { field, problem } => Self::bad_request(field, problem),
+            InvalidScope { field, problem } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-scope",
+                "Invalid jurisdiction",
+                format!("{field}: {problem}"),
+            )
+            .with_field(Some(field)),
             DisablingSelf => Self::conflict(
                 "own-account",
                 "an admin cannot disable their own account; another admin must do it",

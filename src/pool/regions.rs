@@ -162,11 +162,45 @@ pub(crate) fn parse_center_region(text: &str) -> Result<String, String> {
     }
 }
 
+/// One region of a supervisor's jurisdiction as an admin gave it, as the scope stores it: a
+/// prefecture by its prefix (`4206`) or its code (`420600`, stored as `4206`, so that it covers
+/// the prefecture's counties), or one county by its code (`420626`). Nothing else: a bare
+/// province (`42`: leave the regions empty) or a group that is no division (`4290`) is refused.
+pub(crate) fn parse_scope_region(text: &str) -> Result<String, String> {
+    let code = text.trim();
+    if let Some(prefecture) = prefectures()
+        .iter()
+        .find(|p| p.prefix == code || p.code == code)
+    {
+        return Ok(prefecture.prefix.clone());
+    }
+    if let Some(county) = county(code) {
+        return Ok(county.code.clone());
+    }
+    Err(format!(
+        "{:?} is neither a prefecture of Hubei's list (its prefix such as 4206 or its code such \
+         as 420600) nor one of its counties (such as 420626); leave the regions empty for the \
+         whole province",
+        code.chars().take(16).collect::<String>()
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
+
+    #[test]
+    fn a_scope_names_prefectures_by_prefix_and_counties_by_code() {
+        assert_eq!(parse_scope_region("4206").as_deref(), Ok("4206"));
+        assert_eq!(parse_scope_region(" 420600 ").as_deref(), Ok("4206"));
+        assert_eq!(parse_scope_region("420626").as_deref(), Ok("420626"));
+        assert_eq!(parse_scope_region("429004").as_deref(), Ok("429004"));
+        for refused in ["42", "4290", "429000", "420699", "4299", "", "４２０６"] {
+            assert!(parse_scope_region(refused).is_err(), "{refused:?}");
+        }
+    }
 
     #[test]
     fn every_line_of_the_list_is_a_county_of_a_known_prefecture() {

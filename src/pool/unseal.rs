@@ -118,7 +118,7 @@ async fn covers_expert(
     Ok(tx
         .expert(expert_id)
         .await?
-        .is_some_and(|expert| scope.covers_region(&expert.region_code)))
+        .is_some_and(|expert| scope.covers_expert_region(&expert.region_code)))
 }
 
 /// Whether every expert a request names lies within `who`'s jurisdiction.

@@ -12,7 +12,7 @@
 import * as api from './api.js';
 import { h, replace, field, errorSlot, action, table, toast, section, markInvalid, confirmAct } from './dom.js';
 import { t, formatTime } from './i18n.js';
-import { regionPicker, regionNames, regionSelect } from './region-picker.js';
+import { regionPicker, regionNames, regionSelect, countyOf } from './region-picker.js';
 export { strings } from './strings/admin.js';
 
 const ROLES = ['center', 'supervisor', 'admin', 'expert'];
@@ -191,6 +191,15 @@ function scopeText(scope, regions, industries) {
 function scopeEditor(account, regions, industries, slot, done) {
   const picker = regionPicker(regions, { id: 'scope-regions', legend: t('admin.scope.regions'), hint: t('admin.scope.regions_hint') });
   picker.choose(account.scope?.regions || []);
+  // Single counties (set through the API or `sealdraw user add`) are not in the prefecture
+  // picker: they are listed to keep or drop, so saving never loses one unseen.
+  const countyBoxes = (account.scope?.regions || []).filter((code) => countyOf(regions, code))
+    .map((code) => h('input', { type: 'checkbox', id: `scope-county-${code}`, value: code, checked: true }));
+  const counties = countyBoxes.length
+    ? h('fieldset', { id: 'scope-counties' }, h('legend', {}, t('admin.scope.counties')),
+      h('ul', { class: 'plain' }, countyBoxes.map((box) => h('li', {}, h('span', { class: 'choice' }, box, ' ',
+        h('label', { for: box.id }, regionNames(regions, [box.value])))))))
+    : null;
   const boxes = industries.map((i) => h('input', { type: 'checkbox', id: `scope-industry-${i.code}`, value: i.code,
     checked: Boolean(account.scope?.industries?.includes(i.code)) }));
   const list = h('fieldset', { id: 'scope-industries' }, h('legend', {}, t('admin.scope.industries')),
@@ -198,10 +207,10 @@ function scopeEditor(account, regions, industries, slot, done) {
     h('ul', { class: 'plain' }, industries.map((i, n) => h('li', {}, h('span', { class: 'choice' }, boxes[n], ' ',
       h('label', { for: boxes[n].id }, i.name_zh))))));
   return section(t('admin.scope.heading', { name: account.username }),
-    h('div', { id: 'scope-editor' }, picker.node, list,
+    h('div', { id: 'scope-editor' }, picker.node, counties, list,
       action(t('admin.scope.save'), async () => {
         await api.put(`/api/v1/accounts/${encodeURIComponent(account.username)}/scope`, {
-          regions: picker.chosen(),
+          regions: [...picker.chosen(), ...countyBoxes.filter((b) => b.checked).map((b) => b.value)],
           industries: boxes.filter((b) => b.checked).map((b) => b.value),
         });
         toast(t('admin.scope.saved'));

@@ -15,11 +15,25 @@ export function prefectureOf(regions, code) {
   return regions.find((p) => code.startsWith(p.prefix)) || null;
 }
 
-/** '襄阳市（4206）, 宜昌市（4205）' for a list of prefixes ('42' is the province). */
+/** The county whose code is `code`, or null. */
+export function countyOf(regions, code) {
+  for (const prefecture of regions) {
+    const county = prefecture.counties.find((c) => c.code === code);
+    if (county) return county;
+  }
+  return null;
+}
+
+/**
+ * '襄阳市（4206）, 宜昌市（4205）' for a list of prefixes ('42' is the province); a county's code
+ * (a supervisor's jurisdiction may name one) by the county's name.
+ */
 export function regionNames(regions, prefixes) {
   return prefixes.map((prefix) => {
     const prefecture = regions.find((p) => p.prefix === prefix || p.code === prefix);
     if (prefecture) return `${prefecture.name}（${prefix}）`;
+    const county = countyOf(regions, prefix);
+    if (county) return `${county.name}（${prefix}）`;
     return prefix === '42' ? `${t('regions.province')}（42）` : prefix;
   }).join('、');
 }

@@ -696,21 +696,13 @@ pub(crate) fn is_draw_id(text: &str) -> bool {
     !text.is_empty() && text.len() <= super::MAX_DRAW_ID_LEN && !text.chars().any(char::is_control)
 }
 
-/// Whether `draw` (by its root's jurisdiction) lies within supervisor `who`'s scope.
+/// [`crate::auth::jurisdiction::within_jurisdiction`] for a draw row in hand (by its root).
 pub(crate) async fn in_jurisdiction(
     tx: &mut Tx,
     who: &Principal,
     draw: &DrawRow,
 ) -> Result<bool, StoreError> {
-    let scope = crate::auth::jurisdiction::scope_of(tx, who).await?;
-    if scope.is_province_wide() {
-        return Ok(true);
-    }
-    let place = tx
-        .draw_jurisdiction(draw.root_id())
-        .await?
-        .unwrap_or_default();
-    Ok(scope.covers(place.region.as_deref(), place.industry.as_deref()))
+    crate::auth::jurisdiction::within_jurisdiction(tx, who, draw.root_id()).await
 }
 
 /// Whether contributions from these roles complete a draw: the center's, and a supervisor's

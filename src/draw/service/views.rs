@@ -68,11 +68,7 @@ impl DrawService {
                 if mine.len() as i64 == limit {
                     break;
                 }
-                let place = tx
-                    .draw_jurisdiction(row.root_id())
-                    .await?
-                    .unwrap_or_default();
-                if scope.covers(place.region.as_deref(), place.industry.as_deref()) {
+                if scope.covers_draw(&mut tx, row.root_id()).await? {
                     mine.push(row);
                 }
             }

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::{
     MAX_SUPERVISORS, MAX_VENUE_SEATS, MAX_VENUES, SessionService, Writer, load, secret_context,
-    staff_role,
+    staff_role_of,
 };
 use crate::audit::{Actor, AuditEntry};
 use crate::auth::{Principal, Role};
@@ -119,11 +119,8 @@ impl SessionService {
         } else {
             assignment
         };
-        let place = tx
-            .draw_jurisdiction(draw.root_id())
-            .await?
-            .unwrap_or_default();
-        let supervisors = validate_supervisors(&mut tx, &request.supervisors, &place).await?;
+        let supervisors =
+            validate_supervisors(&mut tx, &request.supervisors, draw.root_id()).await?;
 
         if !committee_complete(&mut tx, &draw).await? {
             return Err(SessionError::Conflict(
@@ -440,7 +437,7 @@ impl SessionService {
         let now = self.clock.now_millis();
         let mut tx = self.store.write().await?;
         let loaded = self.locked(&mut tx, session_id).await?;
-        let role = staff_role(&loaded, who).ok_or(SessionError::NotFound)?;
+        let role = staff_role_of(&mut tx, &loaded, who).await?;
         if !matches!(role, SessionRole::Host | SessionRole::Supervisor) {
             return Err(SessionError::Forbidden(
                 "only the host and the session's supervisors contribute".into(),
@@ -596,7 +593,7 @@ fn validate_subject(
 async fn validate_supervisors(
     tx: &mut Tx,
     usernames: &[String],
-    place: &crate::store::draws::DrawJurisdiction,
+    root_draw_id: &str,
 ) -> Result<Vec<String>, SessionError> {
     if usernames.is_empty() || usernames.len() > MAX_SUPERVISORS {
         return Err(invalid(
@@ -621,7 +618,7 @@ async fn validate_supervisors(
         }
         // 实施条例 §46 ¶4: a session is supervised from within its draw's jurisdiction.
         let scope = crate::auth::jurisdiction::scope_of_supervisor(tx, &account.id).await?;
-        if !scope.covers(place.region.as_deref(), place.industry.as_deref()) {
+        if !scope.covers_draw(tx, root_draw_id).await? {
             return Err(invalid(
                 format!("supervisors[{index}]"),
                 "this supervisor's jurisdiction does not cover the draw's region and industry",

@@ -408,7 +408,7 @@ impl SessionService {
                 .last()
                 .ok_or(SessionError::NotFound);
         }
-        staff_role(loaded, who).ok_or(SessionError::NotFound)
+        staff_role_of(tx, loaded, who).await
     }
 
     /// Handles one request from a connected participant and returns the reply frame. A request
@@ -480,6 +480,16 @@ impl SessionService {
             return Ok(stored.result);
         }
         let mut loaded = load(&mut tx, &member.session_id).await?;
+        // A supervisor connected before an admin narrowed their jurisdiction past the draw
+        // acts no more, as for a session that does not exist (see `staff_role_of`).
+        if member.role == SessionRole::Supervisor
+            && !crate::auth::jurisdiction::scope_of_supervisor(&mut tx, &member.account_id)
+                .await?
+                .covers_draw(&mut tx, &loaded.row.draw_id)
+                .await?
+        {
+            return Err(SessionError::NotFound);
+        }
         let mut writer = Writer::new(&mut tx, &member.session_id, now);
         self.sync_seats(&mut writer, &mut loaded).await?;
         let mut pending = Vec::new();
@@ -813,6 +823,24 @@ fn staff_role(loaded: &Loaded, who: &Principal) -> Option<SessionRole> {
         }
         _ => None,
     }
+}
+
+/// [`staff_role`], for a supervisor only within the jurisdiction of the session's draw: one
+/// attached before an admin narrowed their scope past it (实施条例 §46 ¶4) no longer sees or
+/// acts on the session, which reads as one that does not exist.
+async fn staff_role_of(
+    tx: &mut Tx,
+    loaded: &Loaded,
+    who: &Principal,
+) -> Result<SessionRole, SessionError> {
+    let role = staff_role(loaded, who).ok_or(SessionError::NotFound)?;
+    // A session's draw is a root draw.
+    if role == SessionRole::Supervisor
+        && !crate::auth::jurisdiction::within_jurisdiction(tx, who, &loaded.row.draw_id).await?
+    {
+        return Err(SessionError::NotFound);
+    }
+    Ok(role)
 }
 
 fn is_session_id(text: &str) -> bool {

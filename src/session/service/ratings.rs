@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{SessionService, Writer, is_session_id, staff_role, wrong_phase};
+use super::{SessionService, Writer, is_session_id, staff_role_of, wrong_phase};
 use crate::audit::{self, Actor, AuditEntry};
 use crate::auth::Principal;
 use crate::clock::to_rfc3339;
@@ -28,7 +28,7 @@ impl SessionService {
         let now = self.clock.now_millis();
         let mut tx = self.store.write().await?;
         let loaded = self.locked(&mut tx, session_id).await?;
-        let role = staff_role(&loaded, who).ok_or(SessionError::NotFound)?;
+        let role = staff_role_of(&mut tx, &loaded, who).await?;
         if !matches!(role, SessionRole::Host | SessionRole::Supervisor) {
             return Err(SessionError::Forbidden(
                 "the host and the session's supervisors rate members".into(),
