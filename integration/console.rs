@@ -1563,6 +1563,11 @@ async fn vacating_asks_first_the_reason_survives_refreshes_and_a_window_error_ma
         "{marked} should give {earliest:?}"
     );
     assert!(!marked.contains('Z'), "{marked}");
+    // The server's own sentence, in the reader's language under the Chinese headline.
+    assert!(
+        marked.contains("评标开始时间须在抽取后至少 30 分钟") && !marked.contains("must start"),
+        "{marked}"
+    );
     browser.screenshot("center-draw-window-refused").await;
     let draws = fx.app.get_json("/api/v1/draws", Some(&fx.center)).await;
     assert_eq!(

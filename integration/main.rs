@@ -27,6 +27,7 @@ mod foundation;
 mod input;
 mod invitations;
 mod jurisdiction;
+mod languages;
 mod migrations;
 mod notify;
 mod permissions;

@@ -35,7 +35,7 @@ const MAY_USE: &[(&str, &[&str])] = &[
     ("notify",        &["audit", "auth", "clock", "config", "crypto", "deps", "draw", "pool", "store", "tasks", "text", "tls"]),
     // The catalogue of venues and their bookings: below whatever books a venue.
     ("venue",         &["audit", "auth", "clock", "crypto", "deps", "pool", "store", "text"]),
-    ("session",       &["audit", "auth", "clock", "config", "crypto", "deps", "draw", "notify", "store", "text", "tls", "venue"]),
+    ("session",       &["audit", "auth", "clock", "config", "crypto", "deps", "draw", "notify", "store", "text", "tls", "venue", "web"]),
     // Releasing a committee list waits for its evaluation session to close.
     ("publication",   &["audit", "auth", "clock", "deps", "draw", "pool", "session", "store", "text"]),
     ("rotation",      &["auth", "crypto", "deps", "notify", "pool", "store"]),

@@ -10,6 +10,7 @@ use super::{AppState, problem::ApiError};
 use crate::session::frame_limit::FrameLimit;
 use crate::session::rules::Rating;
 use crate::session::{IssuedTicket, NewSession, SessionView};
+use crate::web::language::Language;
 
 type Problem = super::problem::Problem;
 
@@ -177,6 +178,10 @@ pub(crate) struct ConnectQuery {
     /// The last event number the client has seen; events after it are replayed first.
     #[serde(default)]
     pub(crate) after: i64,
+    /// The language of the connection's problem details, `zh` or `en`: a browser's websocket
+    /// carries the browser's `Accept-Language`, not the one the reader chose in the console.
+    #[serde(default)]
+    pub(crate) lang: Option<String>,
 }
 
 /// The session's websocket (protocol in docs/PROTOCOL.md). Authenticated by the ticket; a
@@ -217,6 +222,12 @@ pub(crate) async fn connect(
     if query.after < 0 {
         return Err(ApiError::bad_request("after", "must not be negative").into());
     }
+    let language = match query.lang.as_deref() {
+        None => crate::web::language::current(),
+        Some("zh") => Language::Chinese,
+        Some("en") => Language::English,
+        Some(_) => return Err(ApiError::bad_request("lang", "must be zh or en").into()),
+    };
     // Frames are refused by their declared length before their payload is buffered
     // (session::frame_limit explains why actix-ws's own limit is not enough).
     let limited = FrameLimit::new(
@@ -240,7 +251,7 @@ pub(crate) async fn connect(
     let sessions = state.sessions.clone();
     let after = query.after;
     actix_web::rt::spawn(async move {
-        crate::session::connection::run(sessions, member, after, socket, stream).await;
+        crate::session::connection::run(sessions, member, after, language, socket, stream).await;
         // The account's slot is free once the connection has ended.
         drop(slot);
     });

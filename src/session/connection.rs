@@ -10,6 +10,8 @@ use actix_ws::{CloseCode, CloseReason, Message, ProtocolError};
 
 use super::protocol::{self, PROTOCOL_VERSION, ServerFrame};
 use super::{Member, SessionService, frame_limit, hub};
+use crate::web::language::Language;
+use crate::web::problem_zh;
 
 /// Events read from the table at a time while catching up.
 const BACKLOG_BATCH: i64 = 500;
@@ -39,6 +41,7 @@ pub(crate) async fn run(
     sessions: Arc<SessionService>,
     member: Member,
     after: i64,
+    language: Language,
     mut socket: actix_ws::Session,
     stream: actix_ws::MessageStream,
 ) {
@@ -52,7 +55,10 @@ pub(crate) async fn run(
         after,
         &mut socket,
         &mut stream,
-        send_timeout,
+        Delivery {
+            send_timeout,
+            language,
+        },
         &mut announced,
     )
     .await;
@@ -60,7 +66,7 @@ pub(crate) async fn run(
         let frame = ServerFrame::Error {
             v: PROTOCOL_VERSION,
             code: ending.code.into(),
-            detail: ending.detail.clone(),
+            detail: in_language(&ending.detail, language),
             field: ending.field.clone(),
         };
         let _ = tokio::time::timeout(send_timeout, socket.text(frame.to_text())).await;
@@ -103,15 +109,27 @@ async fn linger(stream: &mut actix_ws::MessageStream) {
 }
 
 /// The connection's life; `Some` when the server ends it, `None` when the client did.
+/// How this connection's frames go out: how long a send may take, in which language problems
+/// are written.
+#[derive(Clone, Copy)]
+struct Delivery {
+    send_timeout: Duration,
+    language: Language,
+}
+
 async fn serve(
     sessions: &Arc<SessionService>,
     member: &Member,
     after: i64,
     socket: &mut actix_ws::Session,
     stream: &mut actix_ws::MessageStream,
-    send_timeout: Duration,
+    delivery: Delivery,
     announced: &mut bool,
 ) -> Option<Ending> {
+    let Delivery {
+        send_timeout,
+        language,
+    } = delivery;
     let settings = sessions.settings().clone();
     let mut subscription = match sessions
         .hub()
@@ -201,7 +219,10 @@ async fn serve(
                                 return Some(ending);
                             }
                         };
-                        let reply = sessions.handle(member, frame).await;
+                        let mut reply = sessions.handle(member, frame).await;
+                        if let ServerFrame::Reply { error: Some(error), .. } = &mut reply {
+                            error.detail = in_language(&error.detail, language);
+                        }
                         if let Err(error) = send(socket, reply.to_text(), send_timeout).await {
                             return ended(error, send_timeout);
                         }
@@ -305,6 +326,15 @@ fn seat_vacated() -> Ending {
 enum SendError {
     Closed,
     TimedOut,
+}
+
+/// A problem's detail in the connection's language (replies are stored for retries in
+/// English, as the code writes them; each connection reads them in its own).
+fn in_language(detail: &str, language: Language) -> String {
+    match language {
+        Language::Chinese => problem_zh::translate(detail).unwrap_or_else(|| detail.to_owned()),
+        Language::English => detail.to_owned(),
+    }
 }
 
 async fn send(

@@ -2,7 +2,9 @@
 //! the witness server (`audit::witness`): the security headers on every answer, request ids
 //! and deadlines, and the problem+json error type.
 
+pub(crate) mod language;
 pub(crate) mod problem;
+pub(crate) mod problem_zh;
 pub(crate) mod request_id;
 
 use actix_web::middleware::DefaultHeaders;

@@ -10,6 +10,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use super::language::{self, Language};
 use super::request_id;
 
 pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
@@ -32,6 +33,8 @@ struct Details {
     request_id: Option<String>,
     /// Itemised problems (e.g. one per bad line of an import), sent as `problems`.
     problems: Option<serde_json::Value>,
+    /// The reader's language, captured like the request id.
+    language: Language,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -70,6 +73,7 @@ impl ApiError {
             cause: None,
             request_id: request_id::current(),
             problems: None,
+            language: language::current(),
         }))
     }
 
@@ -177,14 +181,29 @@ impl ResponseError for ApiError {
         } else {
             tracing::info!(request_id = %request_id, problem = self.0.slug, status = self.0.status.as_u16(), "request refused");
         }
+        let chinese = self.0.language == Language::Chinese;
+        let in_language = |text: &str| {
+            chinese
+                .then(|| super::problem_zh::translate(text))
+                .flatten()
+                .unwrap_or_else(|| text.to_owned())
+        };
+        let mut problems = self.0.problems.clone();
+        if chinese && let Some(serde_json::Value::Array(items)) = problems.as_mut() {
+            for item in items {
+                if let Some(serde_json::Value::String(problem)) = item.get_mut("problem") {
+                    *problem = in_language(problem);
+                }
+            }
+        }
         let body = Problem {
             kind: format!("urn:sealdraw:problem:{}", self.0.slug),
             title: self.0.title.into(),
             status: self.0.status.as_u16(),
-            detail: self.0.detail.clone(),
+            detail: in_language(&self.0.detail),
             field: self.0.field.clone(),
             request_id: request_id.clone(),
-            problems: self.0.problems.clone(),
+            problems,
         };
         let mut response = HttpResponse::build(self.0.status);
         for (name, value) in super::SECURITY_HEADERS {
@@ -194,6 +213,8 @@ impl ResponseError for ApiError {
             response.insert_header((request_id::HEADER, value));
         }
         response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        response.insert_header((header::CONTENT_LANGUAGE, self.0.language.tag()));
+        response.insert_header((header::VARY, "accept-language"));
         if let Some(wait) = self.0.retry_after {
             response.insert_header((header::RETRY_AFTER, wait.as_secs().max(1).to_string()));
         }

@@ -50,31 +50,35 @@ pub(crate) async fn middleware(
         .uri()
         .path_and_query()
         .is_some_and(|target| target.as_str().contains("%00"));
+    let language = super::language::Language::negotiate(request.headers());
     let outcome = REQUEST_ID
-        .scope(id.clone(), async move {
-            if has_nul {
-                return Err(ApiError::bad_request(
-                    "path",
-                    "paths and query strings may not contain a NUL byte (%00)",
-                )
-                .into());
-            }
-            match tokio::time::timeout(timeout, next.call(request)).await {
-                Ok(result) => result,
-                // Built inside the scope, so the problem quotes the request id; it carries the
-                // security headers itself because outer middleware does not see errors.
-                Err(_elapsed) => Err(ApiError::new(
-                    actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-                    "timeout",
-                    "Request took too long",
-                    format!(
-                        "the request did not complete within {} s",
-                        timeout.as_secs()
-                    ),
-                )
-                .into()),
-            }
-        })
+        .scope(
+            id.clone(),
+            super::language::scope(language, async move {
+                if has_nul {
+                    return Err(ApiError::bad_request(
+                        "path",
+                        "paths and query strings may not contain a NUL byte (%00)",
+                    )
+                    .into());
+                }
+                match tokio::time::timeout(timeout, next.call(request)).await {
+                    Ok(result) => result,
+                    // Built inside the scope, so the problem quotes the request id; it carries the
+                    // security headers itself because outer middleware does not see errors.
+                    Err(_elapsed) => Err(ApiError::new(
+                        actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+                        "timeout",
+                        "Request took too long",
+                        format!(
+                            "the request did not complete within {} s",
+                            timeout.as_secs()
+                        ),
+                    )
+                    .into()),
+                }
+            }),
+        )
         .instrument(span.clone())
         .await;
     let mut response = match outcome {

@@ -2,7 +2,7 @@
 // sessionStorage so it ends with the tab (shared office computers) and is never in a cookie
 // (so no other site can make the browser use it).
 
-import { t } from './i18n.js';
+import { lang, t } from './i18n.js';
 
 const TOKEN_KEY = 'sealdraw.token';
 
@@ -43,7 +43,9 @@ export function clearToken() {
  */
 export async function request(method, path, body, { headers = {}, raw = false } = {}) {
   const token = sessionStorage.getItem(TOKEN_KEY);
-  const init = { method, headers: { accept: 'application/json, text/plain', ...headers }, cache: 'no-store', credentials: 'omit' };
+  // Problem details come back in the language the reader chose here, not the browser's.
+  const language = lang() === 'zh' ? 'zh-CN' : 'en';
+  const init = { method, headers: { accept: 'application/json, text/plain', 'accept-language': language, ...headers }, cache: 'no-store', credentials: 'omit' };
   if (token) init.headers.authorization = `Bearer ${token}`;
   if (body !== undefined) {
     if (typeof body === 'string' || body instanceof Blob) {

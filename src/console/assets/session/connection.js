@@ -16,6 +16,7 @@
 
 import * as api from '../api.js';
 import { randomHex } from '../dom.js';
+import { lang } from '../i18n.js';
 
 const MAX_BACKOFF_MS = 15000;
 
@@ -105,7 +106,8 @@ export class SessionConnection {
       return;
     }
     if (this.ended) return;
-    const url = `wss://${location.host}${ticket.path}?ticket=${encodeURIComponent(ticket.ticket)}&after=${this.resumeAfter()}`;
+    const url = `wss://${location.host}${ticket.path}?ticket=${encodeURIComponent(ticket.ticket)}&after=${this.resumeAfter()}&lang=${lang() === 'zh' ? 'zh' : 'en'}`;
+    // lang: the websocket cannot carry the reader's Accept-Language, so replies' details are asked for by name.
     let socket;
     try {
       socket = new WebSocket(url);

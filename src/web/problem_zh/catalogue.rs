@@ -1,0 +1,1179 @@
+//! Every problem detail the server writes, in English as the code writes it and in Simplified
+//! Chinese. In the English text `{}` stands for a value the code fills in (a field, a number, a
+//! name); the Chinese text places those values by position, `{0}` for the first. A value that
+//! is itself a sentence of this list (a refusal inside "…; nothing was drawn") is translated
+//! too. Grouped by the part of the server that writes them; keep a new problem's text here.
+
+pub(super) const CATALOGUE: &[(&str, &str)] = &[
+    // Requests and bodies (web, http).
+    ("no such resource", "没有这个资源"),
+    ("the query string could not be read", "无法读取查询字符串"),
+    (
+        "paths and query strings may not contain a NUL byte (%00)",
+        "路径和查询字符串不能包含 NUL 字节（%00）",
+    ),
+    (
+        "the request did not complete within {} s",
+        "请求未能在 {0} 秒内完成",
+    ),
+    (
+        "the request body exceeds the limit of {} bytes",
+        "提交的内容超过 {0} 字节的上限",
+    ),
+    (
+        "the request body must be sent as Content-Type: application/json",
+        "提交的内容须以 Content-Type: application/json 发送",
+    ),
+    ("the request body could not be read", "无法读取提交的内容"),
+    (
+        "the server could not complete the request; quote the request id to the operator",
+        "服务器未能完成请求；请向运维人员提供请求编号",
+    ),
+    (
+        "the server could not complete the request; retry with the same id",
+        "服务器未能完成请求；请用同一请求编号重试",
+    ),
+    (
+        "the database is not reachable; retry shortly",
+        "数据库暂时无法连接，请稍后重试",
+    ),
+    (
+        "a record with the same {} already exists",
+        "已存在相同{0}的记录",
+    ),
+    (
+        "randomness is unavailable; retry shortly",
+        "随机数暂不可用，请稍后重试",
+    ),
+    (
+        "may not contain the NUL character (\\u0000)",
+        "不能包含 NUL 字符（\\u0000）",
+    ),
+    ("must be hex digits", "须为十六进制数字"),
+    ("must not be negative", "不能为负数"),
+    ("must be a non-negative integer", "须为非负整数"),
+    ("must not exceed new", "不能大于 new"),
+    ("not a tile path: {}", "不是瓦片路径：{0}"),
+    (
+        "must be an RFC 3339 time such as 2026-11-26T09:00:00+08:00",
+        "须为 RFC 3339 时间，例如 2026-11-26T09:00:00+08:00",
+    ),
+    (
+        "this page's origin may not open session websockets",
+        "此页面来源不能连接评标会议",
+    ),
+    ("{} at line {} column {}", "{0}（第 {1} 行第 {2} 列）"),
+    (
+        "invalid type: {}, expected {}",
+        "类型不对：收到 {0}，应为 {1}",
+    ),
+    (
+        "invalid value: {}, expected {}",
+        "取值不对：收到 {0}，应为 {1}",
+    ),
+    ("invalid length {}, expected {}", "长度不对：{0}，应为 {1}"),
+    (
+        "unknown field `{}`, expected one of {}",
+        "未知字段 `{0}`，可用字段：{1}",
+    ),
+    (
+        "unknown field `{}`, expected `{}`",
+        "未知字段 `{0}`，应为 `{1}`",
+    ),
+    (
+        "unknown field `{}`, there are no fields",
+        "未知字段 `{0}`：此处不接受任何字段",
+    ),
+    (
+        "unknown variant `{}`, expected one of {}",
+        "未知取值 `{0}`，可选：{1}",
+    ),
+    (
+        "unknown variant `{}`, expected `{}`",
+        "未知取值 `{0}`，应为 `{1}`",
+    ),
+    ("missing field `{}`", "缺少字段 `{0}`"),
+    ("duplicate field `{}`", "字段 `{0}` 重复"),
+    ("EOF while parsing a value", "内容不完整"),
+    ("EOF while parsing an object", "对象不完整"),
+    ("EOF while parsing a list", "数组不完整"),
+    ("EOF while parsing a string", "字符串不完整"),
+    ("expected value", "此处应为一个值"),
+    ("trailing characters", "末尾有多余字符"),
+    ("trailing comma", "末尾有多余的逗号"),
+    ("key must be a string", "键须为字符串"),
+    ("invalid number", "数字无效"),
+    ("number out of range", "数字超出范围"),
+    (
+        "control character (\\u0000-\\u001F) found while parsing a string",
+        "字符串中含有控制字符",
+    ),
+    ("invalid escape", "转义字符无效"),
+    ("invalid unicode code point", "Unicode 码位无效"),
+    ("expected `,` or `}`", "此处应为 `,` 或 `}`"),
+    ("expected `,` or `]`", "此处应为 `,` 或 `]`"),
+    ("expected `:`", "此处应为 `:`"),
+    ("expected ident", "此处应为关键字"),
+    // Text a person typed (text.rs).
+    ("must not contain U+{} ({})", "不能包含字符 U+{0}（{1}）"),
+    ("a control character", "控制字符"),
+    (
+        "a character that changes the direction of text",
+        "改变文字方向的字符",
+    ),
+    ("a line or paragraph separator", "行或段落分隔符"),
+    ("an invisible character", "不可见字符"),
+    ("must be {} to {} characters", "须为 {0} 至 {1} 个字符"),
+    ("must be 1 to {} characters", "须为 1 至 {0} 个字符"),
+    ("must not be empty", "不能为空"),
+    ("must be at most {} characters", "最多 {0} 个字符"),
+    ("must be at least {} characters", "至少 {0} 个字符"),
+    ("must be at most {} bytes", "最多 {0} 字节"),
+    ("must be {} to {} bytes", "须为 {0} 至 {1} 字节"),
+    ("is required", "必填"),
+    ("is out of range", "超出范围"),
+    ("must be from 1 to {}", "须在 1 至 {0} 之间"),
+    ("must be from 0 to {}", "须在 0 至 {0} 之间"),
+    (
+        "must be a whole number from {} to {}",
+        "须为 {0} 至 {1} 之间的整数",
+    ),
+    ("must be one of {}", "须为以下之一：{0}"),
+    ("must be in the future", "须为将来的时间"),
+    // Logins and accounts (auth).
+    (
+        "username, password or one-time code is not correct",
+        "用户名、密码或动态验证码不正确",
+    ),
+    (
+        "send a bearer token in the Authorization header",
+        "请在 Authorization 请求头中发送令牌",
+    ),
+    (
+        "the Authorization header must be \"Bearer <token>\"",
+        "Authorization 请求头须为 \"Bearer <令牌>\"",
+    ),
+    (
+        "the token has expired or been revoked; log in again",
+        "登录已过期或已被撤销，请重新登录",
+    ),
+    (
+        "the client certificate is not registered to an active center account",
+        "客户端证书未登记到任何启用的交易中心账户",
+    ),
+    ("your role may not do this", "您的角色无权进行此操作"),
+    (
+        "too many attempts; retry after {} s",
+        "尝试次数过多，请 {0} 秒后重试",
+    ),
+    (
+        "an admin cannot disable their own account; another admin must do it",
+        "管理员不能停用自己的账户，须由另一位管理员停用",
+    ),
+    (
+        "this is the last enabled admin account; enable or create another admin first",
+        "这是最后一个启用的管理员账户；请先启用或创建另一个管理员",
+    ),
+    ("an account named {} already exists", "已有名为 {0} 的账户"),
+    ("no account named {}", "没有名为 {0} 的账户"),
+    ("must be a six-digit code", "须为六位数字验证码"),
+    ("is not an activation code", "不是有效的激活码"),
+    (
+        "password must have at least {} characters",
+        "密码至少须有 {0} 个字符",
+    ),
+    ("password must be at most {} bytes", "密码最多 {0} 字节"),
+    (
+        "password must not contain the username",
+        "密码不能包含用户名",
+    ),
+    (
+        "password is one of the most commonly used passwords; choose another",
+        "这是最常用的密码之一，请另选一个",
+    ),
+    (
+        "password must not be made by repeating or counting characters (like aaaaaaaaaaaa, abcabcabcabc or 123456789abc)",
+        "密码不能由重复或连续的字符组成（如 aaaaaaaaaaaa、abcabcabcabc 或 123456789abc）",
+    ),
+    (
+        "must be a six-digit administrative division code such as 420100",
+        "须为六位行政区划代码，例如 420100",
+    ),
+    (
+        "a center account needs a center name and a region code",
+        "交易中心账户须填写中心名称和行政区划代码",
+    ),
+    (
+        "only center accounts have a center name and region",
+        "只有交易中心账户有中心名称和地区",
+    ),
+    (
+        "only a center account has a center name and region",
+        "只有交易中心账户有中心名称和地区",
+    ),
+    (
+        "only a supervisor has a jurisdiction",
+        "只有监督人员账户有监管范围",
+    ),
+    (
+        "the account is disabled: enable it first",
+        "该账户已停用，请先启用",
+    ),
+    ("account {} is not valid", "账户{0}无效"),
+    (
+        "must be 3 to {} characters of letters, digits, '.', '_' or '-'",
+        "须为 3 至 {0} 个字母、数字、“.”、“_”或“-”",
+    ),
+    (
+        "activation codes are for expert logins; other accounts get a new password from an admin",
+        "激活码只用于专家登录；其他账户请由管理员重设密码",
+    ),
+    ("at most 64 regions", "最多 64 个地区"),
+    ("at most 32 industries", "最多 32 个行业"),
+    (
+        "{} is not an industry department code (GET /api/v1/industries lists them)",
+        "{0} 不是行业主管部门代码（GET /api/v1/industries 列出可用代码）",
+    ),
+    (
+        "is not an industry department code (GET /api/v1/industries lists them)",
+        "不是行业主管部门代码（GET /api/v1/industries 列出可用代码）",
+    ),
+    (
+        "{} is not a region code of Hubei's list (GB/T 2260: a prefecture's such as 420600, or a county's such as 420626)",
+        "{0} 不在湖北省行政区划代码表中（GB/T 2260：市级如 420600，县级如 420626）",
+    ),
+    (
+        "{} is neither a prefecture of Hubei's list (its prefix such as 4206 or its code such as 420600) nor one of its counties (such as 420626); leave the regions empty for the whole province",
+        "{0} 既不是湖北省的市（前缀如 4206 或代码如 420600），也不是其下的县（如 420626）；全省范围请留空",
+    ),
+    // Draws (draw).
+    ("no such draw", "找不到该抽取"),
+    (
+        "one stratum sits at the main venue (主场), one of your own venues named by venue_id; another center's venue is a sub-venue (副场), and only a sub-venue is chosen at random",
+        "一个分组在主场（本中心的场地，用 venue_id 指定）；其他中心的场地是副场，只有副场可以随机选择",
+    ),
+    (
+        "must be at least {} (this deployment's floor, 招标投标法 §37): a stratum may only tighten it",
+        "至少为 {0}（本系统的下限，招标投标法第三十七条）：分组只能提高要求",
+    ),
+    (
+        "must be 1 (中级), 2 (副高级) or 3 (正高级)",
+        "须为 1（中级）、2（副高级）或 3（正高级）",
+    ),
+    (
+        "{} is not a county-level division code of Hubei (GB/T 2260, e.g. 420117 新洲区)",
+        "{0} 不是湖北省的县级行政区划代码（GB/T 2260，例如 420117 新洲区）",
+    ),
+    (
+        "the committee list stays confidential until the evaluation has closed (招标投标法 §37); {}",
+        "评标结束前评标委员会名单保密（招标投标法第三十七条）；{0}",
+    ),
+    ("no such expert", "找不到该专家"),
+    ("is not a draw id", "不是抽取编号"),
+    (
+        "must be written in capitals, e.g. A01",
+        "须用大写字母，例如 A01",
+    ),
+    ("is not in the specialty classification", "不在专业分类中"),
+    (
+        "{} is not in the specialty classification",
+        "{0} 不在专业分类中",
+    ),
+    ("at most {} organisations", "最多 {0} 个单位"),
+    ("at most {} tokens", "最多 {0} 个标识"),
+    (
+        "must be a region code prefix of 2, 4 or 6 digits, e.g. 42 or 4201",
+        "须为 2、4 或 6 位行政区划代码前缀，例如 42 或 4201",
+    ),
+    ("at most {} region prefixes", "最多 {0} 个地区前缀"),
+    (
+        "a cross-site draw needs the project's region (4 or 6 digits)",
+        "跨地区远程评标的抽取须填写项目所在地区（4 或 6 位）",
+    ),
+    (
+        "must name a city or county (4 or 6 digits), not the whole province",
+        "须为一个市或县（4 或 6 位），不能是全省",
+    ),
+    ("more floors than strata", "下限数多于分组数"),
+    ("must be at most 70 years", "最多 70 年"),
+    (
+        "a distributed evaluation has no venue: every expert sits at their own seat",
+        "分散评标没有评标场地：每位专家在各自席位评标",
+    ),
+    (
+        "a distributed evaluation has no venues: every expert sits at their own seat",
+        "分散评标没有评标场地：每位专家在各自席位评标",
+    ),
+    (
+        "where the committee reports (the main venue) is needed unless distributed",
+        "须填写评标委员会报到地点（主场），分散评标除外",
+    ),
+    (
+        "must be from 30 to 10080 (one week)",
+        "须在 30 至 10080（一周）之间",
+    ),
+    ("must hold 1 to {} strata", "须有 1 至 {0} 个分组"),
+    (
+        "must hold 1 to 32 specialty codes",
+        "须有 1 至 32 个专业代码",
+    ),
+    (
+        "requires only regions outside the prefecture of the stratum's venue: with venue_scope \"prefecture\" the venue's prefecture applies too (use \"province\" to draw from elsewhere)",
+        "所要求的地区都在该分组场地所在市之外：venue_scope 为 \"prefecture\" 时同时限于场地所在市（要从其他地区抽取请用 \"province\"）",
+    ),
+    (
+        "requires only regions outside the draw's regions_require: a stratum's region rule applies with the draw's and can only narrow it",
+        "所要求的地区都在抽取的 regions_require 之外：分组的地区规则与抽取的规则同时适用，只能缩小范围",
+    ),
+    (
+        "no expert under stratum {}'s specialties is in a region it requires: the rule would draw nobody",
+        "分组 {0} 的专业下没有专家在其要求的地区：按此规则抽不到任何人",
+    ),
+    (
+        "every expert under stratum {}'s specialties in the regions it requires is in a region it excludes ({}): the rule would draw nobody",
+        "分组 {0} 的专业在其要求的地区内的专家都在其排除的地区（{1}）：按此规则抽不到任何人",
+    ),
+    (
+        "applies to a stratum bound to a named venue: name its venue_id",
+        "只适用于指定场地的分组：请填写其 venue_id",
+    ),
+    (
+        "name the stratum's venue (venue_id) or have it chosen at random (venue_random), not both",
+        "指定分组场地（venue_id）或随机选择（venue_random），不能同时填写",
+    ),
+    (
+        "bind every stratum to a venue or none: in a draw bound to venues each expert sits at their stratum's venue (venue_scope \"province\" draws from the whole province)",
+        "要么每个分组都指定场地，要么都不指定：指定场地的抽取中每位专家在其分组的场地评标（venue_scope 为 \"province\" 时从全省抽取）",
+    ),
+    (
+        "name the regions (e.g. 4205) the sub-venue is chosen in",
+        "请填写随机选择副场的地区（例如 4205）",
+    ),
+    (
+        "{} is a second venue of {}: a draw's venues are one per center",
+        "{0} 是 {1} 的第二个场地：一次抽取每个交易中心只能有一个场地",
+    ),
+    (
+        "county: experts' regions are recorded by prefecture (e.g. 420600), so a county's code admits none of them; use prefecture (the default) or province",
+        "county：专家地区按市登记（例如 420600），县级代码匹配不到任何专家；请用 prefecture（默认）或 province",
+    ),
+    (
+        "no open, remote-capable venue of another center in these regions has {} free workstations from {} to {} (Beijing time)",
+        "这些地区内没有其他交易中心的、开放且支持远程评标的场地在 {1} 至 {2}（北京时间）有 {0} 个空闲工位",
+    ),
+    (
+        "{} venues qualify and every one is asked before the draw executes: name fewer regions (at most {} venues)",
+        "有 {0} 个场地符合条件，抽取前须逐一征询：请减少地区（最多 {1} 个场地）",
+    ),
+    (
+        "a center of these regions also has rooms among stratum {}'s candidates: strata chosen at random choose in regions of different centers",
+        "这些地区的某个交易中心的场地也在分组 {0} 的候选中：随机选择场地的分组须在不同交易中心的地区中选择",
+    ),
+    ("the evaluation window has no length", "评标时间段长度为零"),
+    (
+        "a stratum's region rule shares no region with the draw's",
+        "分组的地区规则与抽取的地区规则没有共同地区",
+    ),
+    (
+        "the evaluation must start at least {} minutes after the draw (no earlier than {}, Beijing time)",
+        "评标开始时间须在抽取后至少 {0} 分钟（不早于北京时间 {1}）",
+    ),
+    (
+        "a draw is accepted at most {} hours before the evaluation starts (no later than {}, Beijing time)",
+        "抽取最早在评标开始前 {0} 小时受理（不晚于北京时间 {1}）",
+    ),
+    (
+        "is not a drawn or reserve token of one of your draws",
+        "不是您的抽取中的入选或候补标识",
+    ),
+    (
+        "must be a short lowercase code such as bid_rigging or absence",
+        "须为简短的小写代码，例如 bid_rigging 或 absence",
+    ),
+    (
+        "this tender (reference and lot) already has its draw, {}: a tender is drawn once; vacated seats are filled from its reserves and linked draws",
+        "该项目（编号和标段）已有抽取 {0}：一个项目只抽取一次；空缺席位由其候补和关联抽取补足",
+    ),
+    (
+        "this tender (reference and lot) already has its draw, made by another trading center: a tender is drawn once",
+        "该项目（编号和标段）已由另一个交易中心抽取：一个项目只抽取一次",
+    ),
+    (
+        "the tender (reference and lot) already has its draw (nothing drawn)",
+        "该项目（编号和标段）已有抽取（未进行抽取）",
+    ),
+    (
+        "the draw is void: a sub-venue refused before it executed; its tender may be drawn anew",
+        "该抽取已作废：执行前有副场拒绝；该项目可以重新抽取",
+    ),
+    ("{}; nothing was drawn", "{0}；未进行抽取"),
+    (
+        "stratum {}: {} eligible, fewer than {} × (k {} + m {}) = {}",
+        "分组 {0}：符合条件 {1} 人，少于 {2} ×（k {3} + m {4}）= {5}",
+    ),
+    (
+        "stratum {}: {} eligible, of whom {} are also eligible in earlier strata that take up to {}; fewer than k + m = {} might remain",
+        "分组 {0}：符合条件 {1} 人，其中 {2} 人在前面的分组中也符合条件（前面最多取 {3} 人）；剩余可能少于 k + m = {4}",
+    ),
+    (
+        "this account has already contributed to the draw",
+        "该账户已为此抽取贡献过随机数",
+    ),
+    (
+        "the draw no longer accepts contributions: its result has been drawn",
+        "抽取结果已产生，不再接受随机数贡献",
+    ),
+    ("the draw has no result yet", "该抽取尚无结果"),
+    (
+        "token {} is not a seated member of this draw",
+        "标识 {0} 不是本次抽取的在席成员",
+    ),
+    (
+        "token {} is not a confirmed member: only a confirmed member recuses or withdraws",
+        "标识 {0} 不是已确认的成员：只有已确认的成员才能回避或退出",
+    ),
+    (
+        "the evaluation is over; its committee can no longer change",
+        "评标已结束，评标委员会不能再变更",
+    ),
+    (
+        "the linked draw for this seat has already been started",
+        "该席位的关联抽取已经开始",
+    ),
+    (
+        "another linked draw of this family is being drawn; this seat's draw follows it",
+        "同一组的另一个关联抽取正在进行；该席位的抽取随后进行",
+    ),
+    (
+        "must be one of {} (declines and missed deadlines are recorded from the experts' own answers)",
+        "须为以下之一：{0}（拒绝和逾期未答复以专家本人的答复为准记录）",
+    ),
+    (
+        "refused: too few eligible experts remain (see the draw.link_refused audit entry)",
+        "未能抽取：剩余符合条件的专家不足（见审计记录 draw.link_refused）",
+    ),
+    ("must be from 1 to 3660", "须在 1 至 3660 之间"),
+    (
+        "must be {} to {} random bytes, not {}",
+        "须为 {0} 至 {1} 个随机字节，而不是 {2}",
+    ),
+    ("not JSON: {}", "不是 JSON：{0}"),
+    ("expected an object", "应为对象"),
+    ("member {} appears twice", "成员 {0} 出现两次"),
+    ("missing member {}", "缺少成员 {0}"),
+    ("unknown member {}", "未知成员 {0}"),
+    ("expected an array", "应为数组"),
+    ("expected a string", "应为字符串"),
+    ("expected lowercase hex", "应为小写十六进制"),
+    (
+        "expected 64 lowercase hex digits",
+        "应为 64 位小写十六进制数字",
+    ),
+    (
+        "expected an integer from 0 to {}",
+        "应为 0 至 {0} 之间的整数",
+    ),
+    (
+        "publication becomes possible at the end of the evaluation window, {}",
+        "评标时间段结束（{0}）后才能公布",
+    ),
+    (
+        "publication becomes possible once evaluation session {} has closed (it is now in phase {})",
+        "评标会议 {0} 结束后才能公布（当前阶段：{1}）",
+    ),
+    (
+        "publish the draw the center asked for; its linked draws are part of it",
+        "请公布交易中心申请的抽取；其关联抽取包含在内",
+    ),
+    (
+        "publication of this draw's committee has not been approved",
+        "此抽取的评标委员会名单尚未获准公布",
+    ),
+    ("the publication has already been approved", "公布已获批准"),
+    (
+        "the committee is not complete: every seat must be confirmed first",
+        "评标委员会尚未组齐：每个席位须先确认",
+    ),
+    // Invitations (notify).
+    ("no such invitation", "找不到该邀请"),
+    (
+        "the invitation has already been answered or has expired",
+        "该邀请已答复或已过期",
+    ),
+    (
+        "the reply deadline has passed; the seat goes to the next reserve",
+        "答复截止时间已过；该席位由下一位候补递补",
+    ),
+    ("the gateway callback is not authentic", "网关回调验证失败"),
+    (
+        "the gateway callback is outside the accepted time window",
+        "网关回调不在允许的时间范围内",
+    ),
+    ("gateway callbacks are not configured", "未配置网关回调"),
+    (
+        "must be 1 (accept) or 2 (decline)",
+        "须为 1（接受）或 2（拒绝）",
+    ),
+    (
+        "must be the eight-digit code from the message",
+        "须为消息中的八位数字码",
+    ),
+    ("only a decline gives a reason", "只有拒绝时才填写理由"),
+    ("a decline needs one of {}", "拒绝须选择以下理由之一：{0}"),
+    (
+        "a conflict of interest needs the declared relationship (2 to 200 characters)",
+        "利害关系须说明具体关系（2 至 200 个字符）",
+    ),
+    (
+        "only a conflict of interest declares a relationship",
+        "只有利害关系才需说明关系",
+    ),
+    ("at most {} template parameters", "最多 {0} 个模板参数"),
+    // The pool, experts' own records, unsealing (pool).
+    (
+        "this account is not linked to an expert record",
+        "该账户未关联专家记录",
+    ),
+    ("that expert already has a login", "该专家已有登录账户"),
+    ("no such change request", "找不到该变更申请"),
+    (
+        "a change request of this expert is already waiting for a decision",
+        "该专家已有一项变更申请待审核",
+    ),
+    (
+        "the change request has already been settled",
+        "该变更申请已处理",
+    ),
+    (
+        "name a new employer or the ties (or both)",
+        "请填写新的工作单位或利害关系单位（或两者）",
+    ),
+    ("change request: {}", "变更申请：{0}"),
+    (
+        "import files are limited to {} bytes; split the file",
+        "导入文件最大 {0} 字节，请拆分文件",
+    ),
+    (
+        "{} problem(s) in the file; nothing was imported",
+        "文件中有 {0} 处问题，未导入任何数据",
+    ),
+    ("must be from 1 to 100", "须在 1 至 100 之间"),
+    (
+        "send the file as text/csv or application/x-ndjson (JSON Lines)",
+        "请以 text/csv 或 application/x-ndjson（JSON Lines）格式上传文件",
+    ),
+    ("the upload was interrupted", "上传中断"),
+    ("the file is not UTF-8 text", "文件不是 UTF-8 文本"),
+    ("the file has no rows", "文件没有数据行"),
+    (
+        "the file has more than {} rows; split it",
+        "文件超过 {0} 行，请拆分",
+    ),
+    ("the same person as line {}", "与第 {0} 行是同一人"),
+    ("the header row cannot be read: {}", "无法读取表头：{0}"),
+    (
+        "the row does not have the header's number of columns",
+        "该行的列数与表头不一致",
+    ),
+    ("is not a JSON object", "不是 JSON 对象"),
+    ("this column is missing", "缺少此列"),
+    ("this column is not known", "未知的列"),
+    (
+        "does not match the birth date in the ID number",
+        "与身份证号中的出生日期不一致",
+    ),
+    (
+        "at least one specialty code is required",
+        "至少须有一个专业代码",
+    ),
+    (
+        "{} is not credit_code:YYYY-MM-DD:YYYY-MM-DD",
+        "{0} 不是 credit_code:YYYY-MM-DD:YYYY-MM-DD 格式",
+    ),
+    ("{} ends before it starts", "{0} 的结束早于开始"),
+    ("give at most 50 entries", "最多 50 条"),
+    ("a period ends before it starts", "时间段的结束早于开始"),
+    ("must be 12 to 30 digits", "须为 12 至 30 位数字"),
+    (
+        "give at most 50 periods, each ending on or after its first day",
+        "最多 50 个时间段，每段的结束不早于开始",
+    ),
+    ("a suspension needs an end date", "暂停须有结束日期"),
+    ("only a suspension has an end date", "只有暂停才有结束日期"),
+    (
+        "must be a short code such as penalty, credit_score, request, age",
+        "须为简短代码，例如 penalty、credit_score、request、age",
+    ),
+    (
+        "{} is not kind:credit_code[:from[:to]]",
+        "{0} 不是 kind:credit_code[:from[:to]] 格式",
+    ),
+    (
+        "{} is not a date YYYY-MM-DD",
+        "{0} 不是 YYYY-MM-DD 格式的日期",
+    ),
+    ("give at most {} ties", "最多 {0} 个利害关系单位"),
+    ("the tie ends before it starts", "关系的结束早于开始"),
+    (
+        "{} is not a kind of tie: director, supervisor, shareholder or actual_controller",
+        "{0} 不是关系类型：director、supervisor、shareholder 或 actual_controller",
+    ),
+    (
+        "name 1 to {} experts; bulk unsealing is not offered",
+        "请指定 1 至 {0} 位专家；不提供批量解密",
+    ),
+    ("names an expert twice", "同一专家出现两次"),
+    ("name one or more of {}", "请从以下选择一项或多项：{0}"),
+    ("{} is not an expert", "{0} 不是专家"),
+    (
+        "give a reason of 10 to 500 characters",
+        "请填写 10 至 500 个字符的理由",
+    ),
+    (
+        "give a reason of {} to {} characters",
+        "请填写 {0} 至 {1} 个字符的理由",
+    ),
+    ("no such unseal request", "找不到该解密申请"),
+    (
+        "only a supervisor other than the requester may decide this request",
+        "只有申请人以外的监督人员才能决定此申请",
+    ),
+    ("the request has already been decided", "该申请已有决定"),
+    (
+        "only the requester may read an unsealed request",
+        "只有申请人才能查看已解密的申请",
+    ),
+    ("the request has not been approved", "该申请未获批准"),
+    ("the request's window has closed", "该申请的有效期已过"),
+    (
+        "must be an 11-digit mainland mobile number such as 13800138000",
+        "须为 11 位中国大陆手机号，例如 13800138000",
+    ),
+    (
+        "must be 18 characters of digits and capital letters other than I, O, Z, S, V",
+        "须为 18 位数字和大写字母（不含 I、O、Z、S、V）",
+    ),
+    (
+        "the check character does not match (GB 32100)",
+        "校验码不符（GB 32100）",
+    ),
+    (
+        "{} is not a specialty code like A, A01, A0101 or A010101",
+        "{0} 不是专业代码（如 A、A01、A0101 或 A010101）",
+    ),
+    ("is not an email address", "不是电子邮箱地址"),
+    (
+        "{} is not a prefecture-level division code of Hubei (e.g. 420100 Wuhan)",
+        "{0} 不是湖北省的市级行政区划代码（例如 420100 武汉）",
+    ),
+    (
+        "{} begins none of Hubei's region codes (42 the province, 4201 Wuhan, 420600 Xiangyang, …; experts' regions are recorded at prefecture level)",
+        "{0} 不是湖北省任何行政区划代码的开头（42 全省，4201 武汉，420600 襄阳……；专家地区按市登记）",
+    ),
+    (
+        "must be 18 characters: 17 digits and a check digit or X",
+        "须为 18 位：17 位数字加一位校验码（数字或 X）",
+    ),
+    (
+        "the birth date in positions 7–14 is not a real date",
+        "第 7–14 位的出生日期不是有效日期",
+    ),
+    (
+        "the check digit does not match (GB 11643)",
+        "校验码不符（GB 11643）",
+    ),
+    // Venues (venue).
+    ("no such venue", "找不到该场地"),
+    ("no such sub-venue request", "找不到该副场协作申请"),
+    ("{} cannot host remote sessions", "{0} 不能承担远程评标"),
+    (
+        "must be from 1 to {}, the workstations of {}",
+        "须在 1 至 {0} 之间（{1} 的工位数）",
+    ),
+    ("names a venue twice", "同一场地出现两次"),
+    (
+        "a holder releases or cancels its bookings; only the venue's center refuses",
+        "预约方只能释放或取消预约；只有场地所属中心才能拒绝",
+    ),
+    ("{} ({}) refused: {}", "{0}（{1}）已拒绝：{2}"),
+    ("{} ({}) refused", "{0}（{1}）已拒绝"),
+    ("{} ({}) has not answered yet", "{0}（{1}）尚未答复"),
+    (
+        "no venue in the catalogue has this id",
+        "场地目录中没有此编号的场地",
+    ),
+    (
+        "{} is {}'s venue: the main venue is one of your own, and another center's venue can only be a sub-venue, with that center's consent",
+        "{0} 是 {1} 的场地：主场须是本中心的场地，其他中心的场地只能经其同意作为副场",
+    ),
+    (
+        "venue {} has {} workstations and {} of them are held from {}; {} more do not fit",
+        "场地 {0} 有 {1} 个工位，其中 {2} 个在 {3} 已被占用；再加 {4} 个容纳不下",
+    ),
+    (
+        "venue {} is closed for maintenance and takes no bookings",
+        "场地 {0} 正在维护，不接受预约",
+    ),
+    (
+        "the request has already been answered ({})",
+        "该申请已答复（{0}）",
+    ),
+    (
+        "must be 2 to 6 digits of a region code (42, 4206, 420626)",
+        "须为 2 至 6 位行政区划代码（42、4206、420626）",
+    ),
+    ("must be after free_from", "须晚于 free_from"),
+    ("give it with free_from", "须与 free_from 一起填写"),
+    ("give it with free_until", "须与 free_until 一起填写"),
+    (
+        "name the trading center (its username) that owns the venue",
+        "请填写场地所属的交易中心（其用户名）",
+    ),
+    (
+        "a trading center registers its own venues only",
+        "交易中心只能登记本中心的场地",
+    ),
+    (
+        "only admins and trading centers register venues",
+        "只有管理员和交易中心能登记场地",
+    ),
+    (
+        "the center already has a venue of this name",
+        "该中心已有同名场地",
+    ),
+    (
+        "bookings hold {} workstations from {}; cancel them before going below",
+        "预约在 {1} 占用了 {0} 个工位；请先取消预约再减少工位",
+    ),
+    (
+        "only the venue's center, {}, answers this request",
+        "只有场地所属中心 {0} 才能答复此申请",
+    ),
+    (
+        "{} is {}'s venue; a center changes its own venues only",
+        "{0} 是 {1} 的场地；交易中心只能修改本中心的场地",
+    ),
+    (
+        "only admins and trading centers change venues",
+        "只有管理员和交易中心能修改场地",
+    ),
+    // Evaluation sessions (session).
+    ("no such session", "找不到该评标会议"),
+    ("the session is closed", "评标会议已结束"),
+    ("the session is in {}: {}", "评标会议当前处于{0}阶段：{1}"),
+    (
+        "the move to {} is not possible yet: {}",
+        "还不能进入{0}阶段：{1}",
+    ),
+    (
+        "a closed session stays closed",
+        "已结束的评标会议不能再变更",
+    ),
+    ("its next phase is {}, not {}", "下一阶段是{0}，不是{1}"),
+    ("the join code is wrong", "入会码不正确"),
+    (
+        "this account already has {} session connections open on this server; close one (another tab or device) first",
+        "该账户在本服务器已有 {0} 个评标会议连接；请先关闭一个（其他标签页或设备）",
+    ),
+    (
+        "name the draw the center asked for; its linked draws are part of it",
+        "请指定交易中心申请的抽取；其关联抽取包含在内",
+    ),
+    ("the draw already has a session", "该抽取已有评标会议"),
+    (
+        "the draw's evaluation window has no length",
+        "该抽取的评标时间段长度为零",
+    ),
+    (
+        "the draw is for an on-site evaluation; sessions coordinate remote (cross_site or distributed) evaluations",
+        "该抽取为现场评标；评标会议只用于远程（跨地区或分散）评标",
+    ),
+    (
+        "the draw's strata are bound to venues: the session's venues are the draw's (it holds their workstations already); omit venues",
+        "抽取的分组已指定场地：评标会议的场地即抽取的场地（已占用其工位）；请不要填写 venues",
+    ),
+    (
+        "the draw's strata are bound to venues: each expert sits at their stratum's venue and nothing is placed at random",
+        "抽取的分组已指定场地：每位专家在其分组的场地评标，不随机安排",
+    ),
+    (
+        "the draw's strata are all bound to one venue: a cross-site session has a main venue and at least one sub-venue",
+        "抽取的分组都指定为同一场地：跨地区评标须有一个主场和至少一个副场",
+    ),
+    (
+        "a distributed session has no venues to assign",
+        "分散评标没有可安排的场地",
+    ),
+    (
+        "a cross-site session assigns seats: random or in_order",
+        "跨地区评标须安排席位：random 或 in_order",
+    ),
+    (
+        "a distributed session has no venues: every expert is at their own seat",
+        "分散评标没有场地：每位专家在各自席位评标",
+    ),
+    (
+        "a cross-site session has a main venue and 1 to {} sub-venues",
+        "跨地区评标有一个主场和 1 至 {0} 个副场",
+    ),
+    ("venue names must differ", "场地名称不能相同"),
+    (
+        "a catalogue venue is operated by its center, {}; omit operator",
+        "目录中的场地由其所属中心 {0} 运营；请不要填写 operator",
+    ),
+    (
+        "a sub-venue names the trading center that operates it",
+        "副场须填写运营它的交易中心",
+    ),
+    (
+        "no active trading-center account has this username",
+        "没有使用此用户名的启用中的交易中心账户",
+    ),
+    (
+        "the main venue is operated by the host (the draw's center)",
+        "主场由主办方（抽取的交易中心）运营",
+    ),
+    (
+        "each sub-venue is operated by a different center than the host's",
+        "每个副场须由主办方以外的交易中心运营",
+    ),
+    (
+        "the venues seat {}; the committee has {} members",
+        "场地共 {0} 个席位；评标委员会有 {1} 人",
+    ),
+    (
+        "the venues seat fewer than the committee",
+        "场地席位少于评标委员会人数",
+    ),
+    (
+        "only the host and the session's supervisors contribute",
+        "只有主办方和评标会议的监督人员能贡献随机数",
+    ),
+    (
+        "the session's seats are not assigned at random",
+        "评标会议的席位不是随机安排的",
+    ),
+    (
+        "contributions close when check-in opens",
+        "签到开始后不再接受随机数贡献",
+    ),
+    (
+        "this account has already contributed",
+        "该账户已经贡献过随机数",
+    ),
+    (
+        "a bound stratum's venue is not in the catalogue",
+        "分组指定的场地不在场地目录中",
+    ),
+    ("name 1 to {} bidders", "请填写 1 至 {0} 个投标人"),
+    ("bidders must differ", "投标人不能重复"),
+    ("name 1 to {} criteria", "请填写 1 至 {0} 项评分标准"),
+    ("must not contain '.'", "不能包含“.”"),
+    ("criteria must differ", "评分标准不能重复"),
+    ("attach 1 to {} supervisors", "请指定 1 至 {0} 名监督人员"),
+    (
+        "no active supervisor account has this username",
+        "没有使用此用户名的启用中的监督人员账户",
+    ),
+    ("named twice", "重复指定"),
+    (
+        "this supervisor's jurisdiction does not cover the draw's region and industry",
+        "该监督人员的监管范围不包括此抽取的地区和行业",
+    ),
+    (
+        "request id {} was already used for a different request; use a new id",
+        "请求编号 {0} 已用于另一个请求；请使用新编号",
+    ),
+    (
+        "before check-in, vacate a seat through the draw",
+        "签到前请通过抽取空出席位",
+    ),
+    (
+        "a session's {} cannot {}",
+        "评标会议的{0}不能进行此操作（{1}）",
+    ),
+    (
+        "{} has been replaced; its conclusions are void",
+        "{0} 已被替换，其评审结论作废",
+    ),
+    (
+        "{} was replaced; the successor evaluates afresh",
+        "{0} 已被替换；接替者重新评审",
+    ),
+    (
+        "the report is made when the session reaches signing",
+        "评标报告在进入签署阶段时生成",
+    ),
+    (
+        "the random seat assignment needs at least one contribution (host or supervisor) before it is revealed",
+        "随机席位安排公布前至少需要一份随机数贡献（主办方或监督人员）",
+    ),
+    ("the sub-venue {}", "副场 {0}"),
+    (
+        "a replacement has not yet accepted the seat",
+        "替补专家尚未接受席位",
+    ),
+    (
+        "{} of {} seats are held by confirmed members; vacated seats wait for their replacements",
+        "{1} 个席位中有 {0} 个由已确认的成员就座；空出的席位等待替补",
+    ),
+    ("every seat must be checked in", "每个席位都须签到"),
+    (
+        "every member must declare that they have no conflict of interest",
+        "每位成员都须声明与投标人无利害关系",
+    ),
+    (
+        "no member has a majority of the committee's votes ({} of {} cast)",
+        "没有成员获得评标委员会过半数票（已投 {0} 票，共 {1} 票）",
+    ),
+    (
+        "every member must submit a score sheet for every bidder",
+        "每位成员都须为每个投标人提交评分表",
+    ),
+    (
+        "the committee has not yet decided rejection proposal {}",
+        "评标委员会尚未对否决投标提议 {0} 作出决定",
+    ),
+    (
+        "every member must sign the report or dissent with written reasons (until the signing deadline; then whoever has done neither is deemed to agree)",
+        "每位成员都须签署报告或书面说明不同意见及理由（签署截止后，两者都未做的视为同意）",
+    ),
+    (
+        "a committee has at least {} members; this one has {}",
+        "评标委员会至少 {0} 人；本委员会 {1} 人",
+    ),
+    (
+        "a committee has an odd number of members; this one has {}",
+        "评标委员会人数须为单数；本委员会 {0} 人",
+    ),
+    (
+        "experts must be at least two thirds of the committee; {} of {} are",
+        "专家须占评标委员会成员总数的三分之二以上；{1} 人中专家 {0} 人",
+    ),
+    (
+        "not a bidder of this session (one of: {})",
+        "不是本次评标的投标人（可选：{0}）",
+    ),
+    ("not a bidder of this session", "不是本次评标的投标人"),
+    ("every criterion must be scored", "每项评分标准都须打分"),
+    (
+        "must be a number with at most two decimals",
+        "须为最多两位小数的数字",
+    ),
+    ("not a criterion of this session", "不是本次评标的评分标准"),
+    (
+        "only a lowest-evaluated-price session states evaluated prices",
+        "只有经评审的最低投标价法评标才填写评标价",
+    ),
+    (
+        "a lowest-evaluated-price session needs the bid's evaluated price",
+        "经评审的最低投标价法评标须填写评标价",
+    ),
+    ("must be above 0 and at most {}", "须大于 0 且不超过 {0}"),
+    ("must be from 1 to 5", "须在 1 至 5 之间"),
+    ("the ticket has expired", "入场凭证已过期"),
+    ("the ticket is not valid", "入场凭证无效"),
+    ("the ticket has already been used", "入场凭证已被使用"),
+    (
+        "the seat has been vacated; a replaced member does not rejoin",
+        "该席位已空出；被替换的成员不能重新加入",
+    ),
+    (
+        "accept the invitation before joining the session",
+        "请先接受邀请再加入评标会议",
+    ),
+    ("check-in has not opened yet", "签到尚未开始"),
+    (
+        "the seat's invitation is not accepted",
+        "该席位的邀请尚未接受",
+    ),
+    (
+        "an accepted remote seat has no join code",
+        "已接受的远程席位没有入会码",
+    ),
+    ("declarations open after check-in", "签到后才能声明"),
+    ("check in first", "请先签到"),
+    ("this seat has already declared", "该席位已经声明过"),
+    (
+        "votes are cast in the chair election",
+        "投票在推选组长阶段进行",
+    ),
+    ("a chair has been elected", "组长已选出"),
+    (
+        "declare (no conflict of interest) before voting",
+        "请先声明（无利害关系）再投票",
+    ),
+    (
+        "vote for an active member of the committee",
+        "请投票给评标委员会的在任成员",
+    ),
+    (
+        "score sheets are submitted during the evaluation",
+        "评分表在评审阶段提交",
+    ),
+    (
+        "declare (no conflict of interest) before scoring",
+        "请先声明（无利害关系）再评分",
+    ),
+    (
+        "the committee has rejected {}'s bid; it is out of the scoring",
+        "评标委员会已否决 {0} 的投标，不再评分",
+    ),
+    (
+        "clarifications are asked during the evaluation",
+        "澄清在评审阶段提出",
+    ),
+    (
+        "clarifications are decided during the evaluation",
+        "澄清在评审阶段决定",
+    ),
+    ("no such clarification request", "找不到该澄清请求"),
+    (
+        "clarification {} has already been decided ({})",
+        "澄清 {0} 已有决定（{1}）",
+    ),
+    (
+        "the time is declared insufficient during the evaluation",
+        "评审时间不够的声明在评审阶段提出",
+    ),
+    (
+        "this seat has already declared the time insufficient; it counts until the next extension",
+        "该席位已声明评审时间不够；在下次延长前有效",
+    ),
+    (
+        "the report is signed in the signing phase",
+        "评标报告在签署阶段签署",
+    ),
+    (
+        "is not the report's SHA-256 ({}); sign the report you were sent",
+        "不是评标报告的 SHA-256（{0}）；请签署发给您的报告",
+    ),
+    ("this seat has already signed", "该席位已经签署"),
+    ("only a dissent gives reasons", "只有不同意见才填写理由"),
+    ("a dissent needs written reasons", "不同意见须有书面理由"),
+    (
+        "the host and the session's supervisors rate members",
+        "由主办方和评标会议的监督人员评价成员",
+    ),
+    (
+        "members are rated after the session closes",
+        "评标会议结束后才能评价成员",
+    ),
+    ("no member served in this seat", "没有成员在此席位任职"),
+    ("you have already rated this seat", "您已评价过此席位"),
+    ("no such rejection proposal", "找不到该否决投标提议"),
+    (
+        "must be one of the grounds of 实施条例 §51: {}",
+        "须为实施条例第五十一条规定的情形之一：{0}",
+    ),
+    (
+        "proposal {} has already been decided ({})",
+        "提议 {0} 已有决定（{1}）",
+    ),
+    (
+        "{} has already voted on proposal {}",
+        "{0} 已对提议 {1} 投票",
+    ),
+    (
+        "bids are rejected during the evaluation",
+        "否决投标在评审阶段进行",
+    ),
+    (
+        "declare (no conflict of interest) before deciding on bids",
+        "请先声明（无利害关系）再对投标作出决定",
+    ),
+    (
+        "must be at least {} characters: a rejection needs written reasons",
+        "至少 {0} 个字符：否决投标须有书面理由",
+    ),
+    (
+        "the committee has already rejected {}'s bid",
+        "评标委员会已否决 {0} 的投标",
+    ),
+    (
+        "proposal {} to reject {}'s bid is still open; vote on it",
+        "否决 {1} 投标的提议 {0} 尚未决定；请投票",
+    ),
+    // The session protocol over the websocket (session::connection, session::protocol).
+    ("frames are limited to {} bytes", "每帧最多 {0} 字节"),
+    ("websocket protocol error: {}", "WebSocket 协议错误：{0}"),
+    ("more than {} frames per second", "每秒超过 {0} 帧"),
+    (
+        "the protocol uses JSON text frames only",
+        "协议只使用 JSON 文本帧",
+    ),
+    ("send each request in one frame", "每个请求请用一帧发送"),
+    (
+        "the server cannot follow the session now; reconnect",
+        "服务器暂时无法跟随评标会议；请重新连接",
+    ),
+    (
+        "the session cannot be read now; reconnect",
+        "暂时无法读取评标会议；请重新连接",
+    ),
+    (
+        "the server stopped following the session; reconnect",
+        "服务器已停止跟随评标会议；请重新连接",
+    ),
+    ("nothing heard for {} s", "{0} 秒内没有收到任何消息"),
+    (
+        "the session's events cannot be read now; reconnect",
+        "暂时无法读取评标会议事件；请重新连接",
+    ),
+    (
+        "your seat was vacated; a replaced member's conclusions are void",
+        "您的席位已空出；被替换成员的评审结论作废",
+    ),
+    (
+        "the connection took no frame for {} s; reconnect and resume from your last event",
+        "连接 {0} 秒未收到帧；请重新连接并从最后一个事件继续",
+    ),
+    ("must be a JSON object", "须为 JSON 对象"),
+    (
+        "this server speaks protocol version {}",
+        "本服务器使用协议版本 {0}",
+    ),
+    ("missing (the protocol version, 1)", "缺少（协议版本，1）"),
+    (
+        "must be 1 to {} characters of A-Z a-z 0-9 - _ . :",
+        "须为 1 至 {0} 个 A-Z a-z 0-9 - _ . : 字符",
+    ),
+    (
+        "missing (a request id of the client's choosing)",
+        "缺少（由客户端选定的请求编号）",
+    ),
+    (
+        "must be a string naming the request",
+        "须为表示请求类型的字符串",
+    ),
+    ("missing (the request's type)", "缺少（请求类型）"),
+];
+
+/// Words the server puts inside its sentences (phases, roles, seats): translated where a value
+/// is exactly one of them.
+pub(super) const WORDS: &[(&str, &str)] = &[
+    ("scheduled", "已安排"),
+    ("check_in", "签到"),
+    ("recusal", "回避声明"),
+    ("chair_election", "推选组长"),
+    ("evaluation", "评审"),
+    ("summary", "汇总"),
+    ("signing", "签署"),
+    ("closed", "已结束"),
+    ("expert", "专家"),
+    ("host", "主办方"),
+    ("supervisor", "监督人员"),
+    ("operator", "副场运营方"),
+    ("accepted", "已接受"),
+    ("refused", "已拒绝"),
+    ("rejected", "已否决"),
+    ("granted", "已同意"),
+    ("username", "用户名"),
+    ("name", "名称"),
+    ("tender reference", "项目编号"),
+    ("a string", "字符串"),
+    ("a boolean", "布尔值"),
+    ("a sequence", "数组"),
+    ("a map", "对象"),
+    ("an integer", "整数"),
+];
