@@ -164,7 +164,14 @@ async fn a_center_requests_a_draw_contributes_randomness_watches_confirmations_a
 
     // The session: bidders and criteria, the fixture's supervisor.
     browser.click("#open-session-form").await;
-    browser.fill("#session-supervisors", "supervisor").await;
+    // Supervisors are picked by name among those whose jurisdiction covers the draw; submitting
+    // without one marks the group.
+    browser.wait_for("#session-supervisor-supervisor").await;
+    browser.click("#session-submit").await;
+    browser
+        .wait_for("#session-supervisors[aria-invalid='true']")
+        .await;
+    browser.click("#session-supervisor-supervisor").await;
     browser
         .fill("#session-bidders", "甲建设集团\n乙路桥公司\n丙市政公司")
         .await;
@@ -458,7 +465,7 @@ async fn a_sub_venues_center_refuses_the_request_with_a_reason_and_the_host_sees
     host.fill("#venue-1-seats", "3").await;
     host.select("#venue-2-venue", &baokang).await;
     host.fill("#venue-2-seats", "5").await;
-    host.fill("#session-supervisors", "supervisor").await;
+    host.click("#session-supervisor-supervisor").await;
     host.fill("#session-bidders", "甲公司\n乙公司").await;
     host.fill("#criterion-1-name", "综合评分").await;
     host.fill("#criterion-1-points", "100").await;
@@ -961,6 +968,19 @@ async fn an_admin_sets_a_supervisors_jurisdiction_and_the_supervisor_sees_only_i
     let set = fx.app.audit_entries_of("account.scope_set").await;
     assert_eq!(set[1]["data"]["regions"], json!(["4206"]));
     assert_eq!(set[1]["data"]["industries"], json!(["water"]));
+
+    // The name centers pick the supervisor by (issue 24 §2), given here and logged.
+    admin.click("#name-sup-xiangyang").await;
+    admin
+        .fill("#edit-display-name", "赵敏（襄阳市水利局）")
+        .await;
+    admin.click("#edit-name-save").await;
+    admin.wait_for_text("#main", "赵敏（襄阳市水利局）").await;
+    let updated = fx.app.audit_entries_of("account.updated").await;
+    assert_eq!(
+        updated.last().unwrap()["data"]["display_name"],
+        "赵敏（襄阳市水利局）"
+    );
 
     // The county is named, and the editor keeps it (the prefecture picker cannot show it).
     admin
@@ -2230,6 +2250,19 @@ async fn a_second_supervisor_approves_unseal_requests_and_publications_in_the_co
             .unwrap();
         requests.push(created["request_id"].as_str().unwrap().to_owned());
     }
+    // The requester is shown by the display name an admin gave, not by an account id.
+    let named = fx
+        .app
+        .request(
+            reqwest::Method::PATCH,
+            "/api/v1/accounts/supervisor",
+            Some(&fx.admin),
+        )
+        .json(&json!({"display_name": "王芳（省公共资源交易监督局）"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(named.status(), reqwest::StatusCode::NO_CONTENT);
     let (approver, browser) = supervisor_in_browser(&fx, "second-pair").await;
     browser.open("/console/#/supervisor/overview").await;
     // The live view shows the draw with its confirmation progress.
@@ -2238,6 +2271,12 @@ async fn a_second_supervisor_approves_unseal_requests_and_publications_in_the_co
         .await;
 
     let (approve, refuse) = (&requests[0], &requests[1]);
+    browser
+        .wait_for_text(
+            &format!("#unseal-{approve}"),
+            "王芳（省公共资源交易监督局）",
+        )
+        .await;
     browser.click(&format!("#unseal-approve-{approve}")).await;
     browser
         .wait_for_text(
@@ -2250,6 +2289,9 @@ async fn a_second_supervisor_approves_unseal_requests_and_publications_in_the_co
         .await;
     browser.click(&format!("#unseal-confirm-{approve}")).await;
     browser.wait_for_text("#unseal-decided", "approved").await;
+    browser
+        .wait_for_text("#unseal-decided", "王芳（省公共资源交易监督局）")
+        .await;
     // A refusal says why: too short is refused in the page, then the reason goes with it.
     browser.click(&format!("#unseal-refuse-{refuse}")).await;
     browser

@@ -464,6 +464,7 @@ impl TestApp {
                     center_name,
                     region_code,
                     scope: None,
+                    display_name: None,
                 },
                 sealdraw::audit::Actor::System,
             )

@@ -637,3 +637,148 @@ async fn an_admin_creates_a_supervisor_with_a_jurisdiction_a_prefecture_covering
         assert_eq!(status(&id["draw_id"], &fx.supervisor).await, StatusCode::OK);
     }
 }
+
+/// The directory's usernames of `role`, as the `query` string lists them.
+async fn directory(fx: &DrawFixture, bearer: &str, query: &str) -> Vec<(String, String)> {
+    let listed = fx
+        .app
+        .get_json(&format!("/api/v1/accounts/directory{query}"), Some(bearer))
+        .await;
+    listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| {
+            (
+                entry["username"].as_str().unwrap().to_owned(),
+                entry["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn staff_are_picked_by_name_and_a_draws_session_offers_only_supervisors_of_its_jurisdiction()
+{
+    let fx = DrawFixture::new(&pool()).await;
+    let app = &fx.app;
+    // An admin gives names: at creation, and later (a change is logged; "" clears it).
+    let created = app
+        .post(
+            "/api/v1/accounts",
+            Some(&fx.admin),
+            &json!({"username": "sup-xy", "role": "supervisor", "password": PASSWORD,
+                    "display_name": "张伟（襄阳市水利局）",
+                    "scope": {"regions": ["4206"], "industries": ["water"]}}),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    scoped(&fx, "sup-yc", json!({"regions": ["4205"]})).await;
+    let renamed = app
+        .request(
+            reqwest::Method::PATCH,
+            "/api/v1/accounts/sup-yc",
+            Some(&fx.admin),
+        )
+        .json(&json!({"display_name": "李娜（宜昌市住建局）"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.status(), StatusCode::NO_CONTENT);
+    let updated = app.audit_entries_of("account.updated").await;
+    assert_eq!(
+        updated.last().unwrap()["data"]["display_name"],
+        "李娜（宜昌市住建局）"
+    );
+
+    // Centers, supervisors and admins read the directory; never experts' accounts.
+    let supervisors = directory(&fx, &fx.center, "?role=supervisor").await;
+    assert!(supervisors.contains(&("sup-xy".into(), "张伟（襄阳市水利局）".into())));
+    assert!(supervisors.contains(&("sup-yc".into(), "李娜（宜昌市住建局）".into())));
+    // A supervisor without a display name is shown by username.
+    assert!(supervisors.contains(&("supervisor".into(), "supervisor".into())));
+    let everyone = directory(&fx, &fx.supervisor, "").await;
+    assert!(
+        everyone
+            .iter()
+            .any(|(u, n)| u == "center" && n == "center trading center")
+    );
+    assert!(everyone.iter().all(|(u, _)| !u.starts_with("expert-")));
+    let (_, expert) = app.account_with_token("expert-like", Role::Expert).await;
+    let refused = app.get("/api/v1/accounts/directory", Some(&expert)).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+
+    // For a Xiangyang water project: the province-wide supervisor and Xiangyang's water one.
+    let mut body = fx.request(json!([{"specialty_prefixes": ["A01"], "count": 5, "reserves": 1}]));
+    body["project_region"] = json!("420600");
+    body["industry"] = json!("water");
+    let draw = fx.create_ok(&body).await;
+    let draw_id = draw["draw_id"].as_str().unwrap();
+    let offered = directory(&fx, &fx.center, &format!("?role=supervisor&draw={draw_id}")).await;
+    let usernames: Vec<&str> = offered.iter().map(|(u, _)| u.as_str()).collect();
+    assert_eq!(usernames, ["supervisor", "sup-xy"]);
+
+    // A disabled supervisor is offered nowhere.
+    let disabled = app
+        .post(
+            "/api/v1/accounts/sup-xy/disable",
+            Some(&fx.admin),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(disabled.status(), StatusCode::NO_CONTENT);
+    let supervisors = directory(&fx, &fx.center, "?role=supervisor").await;
+    assert!(supervisors.iter().all(|(u, _)| u != "sup-xy"));
+
+    // Bad input names the field; another center's draw does not exist for this one.
+    for (query, field) in [
+        ("?role=expert", "role"),
+        (&*format!("?draw={draw_id}"), "draw"),
+        ("?role=supervisor&colour=red", "query"),
+    ] {
+        let problem = assert_problem(
+            app.get(
+                &format!("/api/v1/accounts/directory{query}"),
+                Some(&fx.center),
+            )
+            .await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+        assert_eq!(problem["field"], field, "{query}: {problem}");
+    }
+    let (_, other_center) = app.account_with_token("center-b", Role::Center).await;
+    assert_problem(
+        app.get(
+            &format!("/api/v1/accounts/directory?role=supervisor&draw={draw_id}"),
+            Some(&other_center),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    // Names are for supervisors and admins: a center's is its center name.
+    for (username, body) in [
+        ("center", json!({"display_name": "某中心"})),
+        ("sup-yc", json!({"display_name": "x".repeat(65)})),
+        ("sup-yc", json!({"center_name": "某中心"})),
+    ] {
+        let problem = assert_problem(
+            app.request(
+                reqwest::Method::PATCH,
+                &format!("/api/v1/accounts/{username}"),
+                Some(&fx.admin),
+            )
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+        assert!(
+            problem["field"] == "display_name" || problem["field"] == "center_name",
+            "{problem}"
+        );
+    }
+}

@@ -58,6 +58,12 @@ const ROUTES: &[(&str, &str, &[Role], u16)] = &[
     ("PUT", "/api/v1/accounts/nobody/scope", &[Admin], 404),
     ("POST", "/api/v1/accounts/nobody/activation", &[Admin], 404),
     ("PATCH", "/api/v1/accounts/nobody", &[Admin], 404),
+    (
+        "GET",
+        "/api/v1/accounts/directory",
+        &[Admin, Supervisor, Center],
+        200,
+    ),
     ("GET", "/api/v1/keys", &[Admin, Supervisor], 200),
     ("GET", "/api/v1/unseal-requests", &[Admin, Supervisor], 200),
     ("POST", "/api/v1/unseal-requests", &[Admin, Supervisor], 400),

@@ -559,6 +559,7 @@ async fn bootstrap_admin(
                 center_name: None,
                 region_code: None,
                 scope: None,
+                display_name: None,
             },
             crate::audit::Actor::System,
         )

@@ -76,6 +76,8 @@ pub(crate) enum Permission {
     ManageVenues,
     /// Accept or refuse a request to use one's own venue as a sub-venue.
     AnswerVenueRequests,
+    /// Pick centers, supervisors and admins by name (never experts).
+    ReadDirectory,
 }
 
 /// The single place that says which role may do what.
@@ -103,6 +105,7 @@ pub(crate) fn permits(role: Role, permission: Permission) -> bool {
         ReadVenues => matches!(role, Admin | Center | Supervisor),
         ManageVenues => matches!(role, Admin | Center),
         AnswerVenueRequests => role == Center,
+        ReadDirectory => matches!(role, Admin | Center | Supervisor),
     }
 }
 

@@ -87,6 +87,8 @@ pub struct NewAccountRequest {
     /// A supervisor's jurisdiction from the start, its regions already checked against the
     /// region list by the caller (`None`: province-wide, as every supervisor before scopes).
     pub scope: Option<super::jurisdiction::Scope>,
+    /// A supervisor's or admin's name as others see and pick it.
+    pub display_name: Option<String>,
 }
 
 /// What account creation hands back once: the TOTP secret to enrol, for roles that need one.
@@ -141,8 +143,30 @@ pub(crate) struct AccountListing {
     pub role: Role,
     pub center_name: Option<String>,
     pub region_code: Option<String>,
+    pub display_name: Option<String>,
     pub(crate) disabled: bool,
     pub(crate) created_at: Millis,
+}
+
+/// One account of the staff directory ([`AuthService::directory`]).
+#[derive(Debug, Clone)]
+pub(crate) struct DirectoryEntry {
+    pub(crate) account_id: String,
+    pub(crate) username: String,
+    pub(crate) role: Role,
+    /// A center's name, a supervisor's or admin's display name, else the username.
+    pub(crate) name: String,
+    pub(crate) region_code: Option<String>,
+    /// A supervisor's jurisdiction (province-wide when it names nothing).
+    pub(crate) scope: Option<super::jurisdiction::Scope>,
+}
+
+/// What an admin changes of an account ([`AuthService::update_account`]); `None` keeps a value.
+#[derive(Debug, Default)]
+pub(crate) struct AccountChanges {
+    pub(crate) center_name: Option<String>,
+    pub(crate) region_code: Option<String>,
+    pub(crate) display_name: Option<String>,
 }
 
 const ADDRESS_LIMITER_PRUNE_AT: usize = 10_000;
@@ -425,6 +449,7 @@ impl AuthService {
                 role: account.role,
                 center_name: account.center_name,
                 region_code: account.region_code,
+                display_name: account.display_name,
                 disabled: account.disabled,
                 created_at: account.created_at,
             })
@@ -470,6 +495,9 @@ impl AuthService {
                 });
             }
         }
+        if let Some(name) = &request.display_name {
+            check_display_name(request.role, name)?;
+        }
         if let Some(scope) = &request.scope {
             if request.role != Role::Supervisor {
                 return Err(AuthError::InvalidScope {
@@ -509,6 +537,7 @@ impl AuthService {
             totp_sealed: totp_sealed.as_deref(),
             center_name: request.center_name.as_deref(),
             region_code: request.region_code.as_deref(),
+            display_name: request.display_name.as_deref().map(str::trim),
             created_at: now,
         })
         .await
@@ -521,6 +550,9 @@ impl AuthService {
             .data("role", request.role.as_str());
         if let Some(region) = &request.region_code {
             entry = entry.data("region_code", region);
+        }
+        if let Some(name) = &request.display_name {
+            entry = entry.data("display_name", name.trim());
         }
         audit::append(&mut tx, &entry).await?;
         if let Some(scope) = &request.scope {
@@ -553,6 +585,7 @@ impl AuthService {
                     center_name: None,
                     region_code: None,
                     scope: None,
+                    display_name: None,
                 },
                 actor,
             )
@@ -573,18 +606,20 @@ impl AuthService {
 
     /// Changes a center account's name (what other centers and supervisors read) and region
     /// (the region is checked against the region list by the caller). Logged with what changed.
-    pub(crate) async fn update_center(
+    /// Changes an account's details (admin, logged with what changed): a center's name and
+    /// region, a supervisor's or admin's display name (`Some("")` clears it). Fields another
+    /// role does not have are refused, naming them.
+    pub(crate) async fn update_account(
         &self,
         username: &str,
-        center_name: Option<&str>,
-        region_code: Option<&str>,
+        changes: &AccountChanges,
         actor: Actor,
     ) -> Result<(), AuthError> {
         could_exist(username)?;
-        if let Some(name) = center_name {
+        if let Some(name) = &changes.center_name {
             validate_center_name(name)?;
         }
-        if let Some(region) = region_code {
+        if let Some(region) = &changes.region_code {
             validate_region_code(region)?;
         }
         let now = self.clock.now_millis();
@@ -593,29 +628,54 @@ impl AuthService {
             .account_by_username(username)
             .await?
             .ok_or_else(|| AuthError::NoSuchAccount(username.into()))?;
+        let centers_only = |field| AuthError::InvalidInput {
+            field,
+            problem: "only a center account has a center name and region".into(),
+        };
         if account.role != Role::Center {
-            return Err(AuthError::InvalidInput {
-                field: "username",
-                problem: "only a center account has a center name and region".into(),
-            });
+            if changes.center_name.is_some() {
+                return Err(centers_only("center_name"));
+            }
+            if changes.region_code.is_some() {
+                return Err(centers_only("region_code"));
+            }
         }
-        let name = center_name
-            .map(str::trim)
-            .map(str::to_owned)
-            .or(account.center_name.clone())
-            .unwrap_or_default();
-        let region = region_code
-            .map(str::to_owned)
-            .or(account.region_code.clone())
-            .unwrap_or_default();
-        tx.set_center_details(&account.id, &name, &region).await?;
+        let display_name = match changes.display_name.as_deref().map(str::trim) {
+            Some("") => Some(None),
+            Some(name) => {
+                check_display_name(account.role, name)?;
+                Some(Some(name))
+            }
+            None => None,
+        };
         let mut entry =
             AuditEntry::new("account.updated", now, actor).reference("account", &account.id);
-        if account.center_name.as_deref() != Some(name.as_str()) {
-            entry = entry.data("center_name", &name);
+        if account.role == Role::Center {
+            let name = changes
+                .center_name
+                .as_deref()
+                .map(str::trim)
+                .map(str::to_owned)
+                .or(account.center_name.clone())
+                .unwrap_or_default();
+            let region = changes
+                .region_code
+                .clone()
+                .or(account.region_code.clone())
+                .unwrap_or_default();
+            tx.set_center_details(&account.id, &name, &region).await?;
+            if account.center_name.as_deref() != Some(name.as_str()) {
+                entry = entry.data("center_name", &name);
+            }
+            if account.region_code.as_deref() != Some(region.as_str()) {
+                entry = entry.data("region_code", &region);
+            }
         }
-        if account.region_code.as_deref() != Some(region.as_str()) {
-            entry = entry.data("region_code", &region);
+        if let Some(name) = display_name
+            && account.display_name.as_deref() != name
+        {
+            tx.set_display_name(&account.id, name).await?;
+            entry = entry.data("display_name", name.unwrap_or_default());
         }
         audit::append(&mut tx, &entry).await?;
         tx.commit().await?;
@@ -796,6 +856,57 @@ impl AuthService {
     }
 
     /// A supervisor's jurisdiction (province-wide for anyone without one).
+    /// The staff accounts others pick from (issue 24 §2): enabled centers, supervisors and
+    /// admins (never experts, who stay anonymous), each with the name it is shown by; of one
+    /// role if asked. With `covering_root_draw`, only supervisors whose jurisdiction covers
+    /// that draw (the ones a session of it may name).
+    pub(crate) async fn directory(
+        &self,
+        role: Option<Role>,
+        covering_root_draw: Option<&str>,
+    ) -> Result<Vec<DirectoryEntry>, AuthError> {
+        let mut tx = self.store.read().await?;
+        let accounts = tx.list_accounts().await?;
+        let mut entries = Vec::new();
+        for account in accounts {
+            if account.disabled
+                || !matches!(account.role, Role::Center | Role::Supervisor | Role::Admin)
+                || role.is_some_and(|wanted| wanted != account.role)
+            {
+                continue;
+            }
+            let scope = if account.role == Role::Supervisor {
+                let scope = super::jurisdiction::scope_of_supervisor(&mut tx, &account.id).await?;
+                if let Some(root) = covering_root_draw
+                    && !scope.covers_draw(&mut tx, root).await?
+                {
+                    continue;
+                }
+                Some(scope)
+            } else if covering_root_draw.is_some() {
+                continue;
+            } else {
+                None
+            };
+            let name = match account.role {
+                Role::Center => account.center_name.clone(),
+                _ => account.display_name.clone(),
+            }
+            .unwrap_or_else(|| account.username.clone());
+            entries.push(DirectoryEntry {
+                account_id: account.id,
+                username: account.username,
+                role: account.role,
+                name,
+                region_code: account.region_code,
+                scope,
+            });
+        }
+        tx.rollback().await?;
+        entries.sort_by(|a, b| (a.role.as_str(), &a.name).cmp(&(b.role.as_str(), &b.name)));
+        Ok(entries)
+    }
+
     pub(crate) async fn scope_of_account(
         &self,
         account_id: &str,
@@ -982,6 +1093,24 @@ pub(crate) fn validate_username(username: &str) -> Result<(), AuthError> {
             ),
         })
     }
+}
+
+/// A display name: one line of 1 to 64 characters, for supervisors and admins only (a
+/// center's name is its `center_name`; experts stay anonymous).
+fn check_display_name(role: Role, name: &str) -> Result<(), AuthError> {
+    let invalid = |problem| AuthError::InvalidInput {
+        field: "display_name",
+        problem,
+    };
+    if !matches!(role, Role::Supervisor | Role::Admin) {
+        return Err(invalid(
+            "only supervisor and admin accounts have a display name (a center's is its center_name)"
+                .into(),
+        ));
+    }
+    BoundedText::parse(name, Lines::One, 1..=64)
+        .map(drop)
+        .map_err(|problem| invalid(problem.into()))
 }
 
 fn validate_center_name(name: &str) -> Result<(), AuthError> {

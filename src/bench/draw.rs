@@ -334,6 +334,7 @@ impl BenchServer {
                     center_name: Some("bench trading center".into()),
                     region_code: Some(AVOIDED_REGION.into()),
                     scope: None,
+                    display_name: None,
                 },
                 Actor::System,
             )

@@ -929,6 +929,7 @@ async fn seed(store: &Store, sessions: usize, sessions_of: usize) -> anyhow::Res
             totp_sealed: None,
             center_name: (*role == Role::Center).then_some("bench center"),
             region_code: (*role == Role::Center).then_some("420100"),
+            display_name: None,
             created_at: now,
         })
         .await?;

@@ -57,6 +57,9 @@ pub(super) struct UserAdd {
     /// repeat for several.
     #[arg(long = "scope-industry", value_name = "CODE")]
     scope_industries: Vec<String>,
+    /// The name others see and pick a supervisor or admin by, e.g. "张伟（襄阳市住建局）".
+    #[arg(long = "display-name", value_name = "NAME")]
+    display_name: Option<String>,
 }
 
 pub(super) fn run(installation: Installation, command: UserCommand) -> anyhow::Result<()> {
@@ -93,6 +96,7 @@ async fn user(settings: Settings, command: UserCommand) -> anyhow::Result<()> {
                         center_name: add.center,
                         region_code: add.region,
                         scope,
+                        display_name: add.display_name,
                     },
                     Actor::CommandLine,
                 )

@@ -25,6 +25,10 @@ pub(crate) struct NewAccountBody {
     /// Set later with `PUT /api/v1/accounts/{username}/scope`.
     #[serde(default)]
     pub(crate) scope: Option<ScopeBody>,
+    /// A supervisor's or admin's name as others see and pick it (1–64 characters), e.g.
+    /// "张伟（襄阳市住建局）".
+    #[serde(default)]
+    pub(crate) display_name: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -43,6 +47,8 @@ pub(crate) struct AccountSummary {
     pub role: Role,
     pub center_name: Option<String>,
     pub region_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) display_name: Option<String>,
     pub(crate) disabled: bool,
     pub(crate) created_at: String,
     /// A supervisor's jurisdiction (absent: province-wide).
@@ -88,12 +94,97 @@ pub(crate) async fn list(
             role: a.role,
             center_name: a.center_name,
             region_code: a.region_code,
+            display_name: a.display_name,
             disabled: a.disabled,
             created_at: to_rfc3339(a.created_at),
             scope,
         });
     }
     Ok(HttpResponse::Ok().json(summaries))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DirectoryQuery {
+    /// `center`, `supervisor` or `admin`; absent: all three.
+    pub(crate) role: Option<String>,
+    /// Only supervisors whose jurisdiction covers this draw (one the caller may see): the ones
+    /// a session of it may name.
+    pub(crate) draw: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DirectoryEntryView {
+    pub(crate) account_id: String,
+    pub(crate) username: String,
+    #[schema(value_type = String)]
+    pub(crate) role: Role,
+    /// A center's name, a supervisor's or admin's display name, else the username.
+    pub(crate) name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) region_code: Option<String>,
+    /// A supervisor's jurisdiction (empty lists: province-wide).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) scope: Option<Scope>,
+}
+
+/// The staff accounts one picks from by name — trading centers, supervisors, admins; never
+/// experts — enabled ones only (issue 24 §2).
+#[utoipa::path(
+    params(DirectoryQuery),
+    responses((status = 200, body = Vec<DirectoryEntryView>),
+              (status = 400, body = Problem, content_type = "application/problem+json"),
+              (status = 403, body = Problem, content_type = "application/problem+json"),
+              (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/accounts/directory")]
+pub(crate) async fn directory(
+    state: web::Data<AppState>,
+    Authorized { principal, .. }: Authorized<may::ReadDirectory>,
+    query: web::Query<DirectoryQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let role = match query.role.as_deref() {
+        None => None,
+        Some("center") => Some(Role::Center),
+        Some("supervisor") => Some(Role::Supervisor),
+        Some("admin") => Some(Role::Admin),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "role",
+                "must be one of center, supervisor, admin",
+            ));
+        }
+    };
+    let root = match &query.draw {
+        None => None,
+        Some(draw_id) => {
+            if role != Some(Role::Supervisor) {
+                return Err(ApiError::bad_request(
+                    "draw",
+                    "only supervisors are listed by a draw's jurisdiction: add role=supervisor",
+                ));
+            }
+            // The caller's own rules decide whether the draw exists for them.
+            let view = state.draws.view(&principal, draw_id).await?;
+            Some(view.parent_draw_id.unwrap_or(view.draw_id))
+        }
+    };
+    let entries = state.auth.directory(role, root.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(
+        entries
+            .into_iter()
+            .map(|entry| DirectoryEntryView {
+                account_id: entry.account_id,
+                username: entry.username,
+                role: entry.role,
+                name: entry.name,
+                region_code: entry.region_code,
+                scope: entry.scope,
+            })
+            .collect::<Vec<_>>(),
+    ))
 }
 
 /// Create an account; a supervisor's with its jurisdiction (`scope`) if given.
@@ -138,6 +229,7 @@ pub(crate) async fn create(
                 center_name: body.center_name,
                 region_code: body.region_code,
                 scope,
+                display_name: body.display_name,
             },
             Actor::of(&principal),
         )
@@ -231,9 +323,12 @@ pub(crate) struct AccountChanges {
     pub(crate) center_name: Option<String>,
     /// A center's region: a prefecture's or county's code in Hubei's list.
     pub(crate) region_code: Option<String>,
+    /// A supervisor's or admin's display name (1–64 characters; `""` clears it).
+    pub(crate) display_name: Option<String>,
 }
 
-/// Change a center account's name or region (admin; logged with what changed).
+/// Change a center account's name or region, or a supervisor's or admin's display name
+/// (admin; logged with what changed).
 #[utoipa::path(
     params(("username" = String, Path)),
     request_body = AccountChanges,
@@ -257,14 +352,14 @@ pub(crate) async fn update(
     {
         return Err(ApiError::bad_request("region_code", problem));
     }
+    let changes = crate::auth::service::AccountChanges {
+        center_name: body.center_name,
+        region_code: body.region_code.map(|region| region.trim().to_owned()),
+        display_name: body.display_name,
+    };
     state
         .auth
-        .update_center(
-            &username,
-            body.center_name.as_deref(),
-            body.region_code.as_deref().map(str::trim),
-            Actor::of(&principal),
-        )
+        .update_account(&username, &changes, Actor::of(&principal))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

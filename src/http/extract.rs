@@ -199,7 +199,8 @@ pub(crate) mod may {
         RateConduct,
         ReadVenues,
         ManageVenues,
-        AnswerVenueRequests
+        AnswerVenueRequests,
+        ReadDirectory
     );
 }
 

@@ -100,6 +100,7 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
         .service(login::logout)
         .service(login::me)
         .service(accounts::list)
+        .service(accounts::directory)
         .service(accounts::create)
         .service(accounts::disable)
         .service(accounts::enable)

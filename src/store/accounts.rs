@@ -13,6 +13,8 @@ pub struct AccountRow {
     pub(crate) totp_sealed: Option<Vec<u8>>,
     pub center_name: Option<String>,
     pub region_code: Option<String>,
+    /// A supervisor's or admin's name as others see and pick it (issue 24 §2).
+    pub display_name: Option<String>,
     pub(crate) disabled: bool,
     pub(crate) created_at: i64,
 }
@@ -25,6 +27,7 @@ pub(crate) struct NewAccount<'a> {
     pub(crate) totp_sealed: Option<&'a [u8]>,
     pub center_name: Option<&'a str>,
     pub region_code: Option<&'a str>,
+    pub display_name: Option<&'a str>,
     pub(crate) created_at: Millis,
 }
 
@@ -47,7 +50,7 @@ pub struct TokenRow {
 }
 
 const ACCOUNT_COLUMNS: &str = "id, username, role, password_hash, totp_sealed, totp_last_step, \
-     center_name, region_code, client_cert_sha256, disabled, created_at";
+     center_name, region_code, display_name, client_cert_sha256, disabled, created_at";
 
 impl Tx {
     /// A supervisor's scope as stored (regions and industries as JSON lists); `None` for a
@@ -96,7 +99,7 @@ impl Tx {
     ) -> Result<(), StoreError> {
         on_conn!(self, conn => sqlx::query(
             "INSERT INTO accounts (id, username, role, password_hash, totp_sealed, center_name, \
-             region_code, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             region_code, display_name, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(account.id)
         .bind(account.username)
@@ -105,6 +108,7 @@ impl Tx {
         .bind(account.totp_sealed)
         .bind(account.center_name)
         .bind(account.region_code)
+        .bind(account.display_name)
         .bind(account.created_at)
         .execute(conn)
         .await
@@ -201,6 +205,21 @@ impl Tx {
             .bind(account_id)
             .bind(center_name)
             .bind(region_code)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(result == 1)
+    }
+
+    pub(crate) async fn set_display_name(
+        &mut self,
+        account_id: &str,
+        display_name: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let result = on_conn!(self, conn => sqlx::query(
+            "UPDATE accounts SET display_name = $2 WHERE id = $1")
+            .bind(account_id)
+            .bind(display_name)
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;

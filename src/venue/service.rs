@@ -689,6 +689,7 @@ mod tests {
             totp_sealed: None,
             center_name: Some("某交易中心"),
             region_code: Some("420100"),
+            display_name: None,
             created_at: 0,
         })
         .await

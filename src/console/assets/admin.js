@@ -235,6 +235,18 @@ function centerEditor(account, regions, slot, done) {
       }, { slot, id: 'edit-center-save' })));
 }
 
+/** A supervisor's or admin's display name, the name others pick them by. Saving is logged. */
+function nameEditor(account, slot, done) {
+  const name = h('input', { id: 'edit-display-name', maxlength: 64, value: account.display_name || '', 'data-field': 'display_name' });
+  return section(t('admin.edit.name_heading', { name: account.username }),
+    h('div', { id: 'name-editor' }, field(t('admin.accounts.display_name'), name, t('admin.accounts.display_name_hint')),
+      action(t('admin.edit.save'), async () => {
+        await api.patch(`/api/v1/accounts/${encodeURIComponent(account.username)}`, { display_name: name.value.trim() });
+        toast(t('admin.edit.saved'));
+        await done();
+      }, { slot, id: 'edit-name-save' })));
+}
+
 /** A lost activation code of an expert's login, replaced after saying what happens. */
 function reissueAction(account, slot, shown) {
   return action(t('admin.reissue.button'), async () => {
@@ -260,7 +272,7 @@ async function renderAccounts() {
     const accounts = await api.get('/api/v1/accounts');
     replace(list, table([
       { label: t('admin.accounts.username'), value: (a) => a.username },
-      { label: t('admin.accounts.role'), value: (a) => t(`role.${a.role}`) + (a.center_name ? ` · ${a.center_name}` : '') },
+      { label: t('admin.accounts.role'), value: (a) => t(`role.${a.role}`) + (a.center_name ? ` · ${a.center_name}` : '') + (a.display_name ? ` · ${a.display_name}` : '') },
       { label: t('admin.accounts.scope'), value: (a) => (a.role === 'supervisor' ? h('span', { id: `scope-of-${a.username}` }, scopeText(a.scope, regions, industries)) : '') },
       { label: t('common.status'), value: (a) => h('span', { class: `badge ${a.disabled ? 'bad' : 'good'}` }, t(a.disabled ? 'admin.accounts.disabled' : 'admin.accounts.active')) },
       { label: t('admin.accounts.created_at'), value: (a) => formatTime(a.created_at) },
@@ -276,6 +288,12 @@ async function renderAccounts() {
             editor.scrollIntoView({ block: 'nearest' });
           } } }, t('admin.edit.button'))
           : null,
+        a.role === 'supervisor' || a.role === 'admin'
+          ? h('button', { type: 'button', id: `name-${a.username}`, on: { click: () => {
+            replace(editor, nameEditor(a, slot, async () => { replace(editor); await refresh(); }));
+            editor.scrollIntoView({ block: 'nearest' });
+          } } }, t('admin.edit.name'))
+          : null,
         a.role === 'supervisor'
           ? h('button', { type: 'button', id: `scope-${a.username}`, on: { click: () => {
             replace(editor, scopeEditor(a, regions, industries, slot, async () => { replace(editor); await refresh(); }));
@@ -289,10 +307,12 @@ async function renderAccounts() {
   const role = h('select', { id: 'account-role', 'data-field': 'role' }, ROLES.map((r) => h('option', { value: r }, t(`role.${r}`))));
   const password = h('input', { id: 'account-password', type: 'password', autocomplete: 'new-password', minlength: 12, 'data-field': 'password' });
   const center = h('input', { id: 'account-center', 'data-field': 'center_name' });
+  const displayName = h('input', { id: 'account-display-name', maxlength: 64, 'data-field': 'display_name' });
   const region = h('input', { id: 'account-region', inputmode: 'numeric', maxlength: 6, 'data-field': 'region_code' });
   const create = action(t('admin.accounts.create'), async () => {
     const body = { username: username.value.trim(), role: role.value, password: password.value };
     if (center.value.trim()) body.center_name = center.value.trim();
+    if (displayName.value.trim()) body.display_name = displayName.value.trim();
     if (region.value.trim()) body.region_code = region.value.trim();
     const account = await api.post('/api/v1/accounts', body);
     password.value = '';
@@ -307,6 +327,7 @@ async function renderAccounts() {
       section(t('admin.accounts.new'), h('form', { id: 'account-form', novalidate: true },
         field(t('admin.accounts.username'), username), field(t('admin.accounts.role'), role),
         field(t('admin.accounts.password'), password, t('admin.accounts.password_hint')),
+        field(t('admin.accounts.display_name'), displayName, t('admin.accounts.display_name_hint')),
         field(t('admin.accounts.center'), center), field(t('admin.accounts.region'), region),
         slot.node, create, created)),
       h('div', {}, section(t('admin.accounts.heading'), list), editor)));

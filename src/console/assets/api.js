@@ -93,3 +93,23 @@ export function query(params) {
   const text = search.toString();
   return text ? `?${text}` : '';
 }
+
+// Staff accounts by id, for showing who requested or decided something by name instead of an id
+// (GET /api/v1/accounts/directory: centers, supervisors, admins; never experts). Read once per
+// page load; an account not listed (disabled since, or an expert) keeps its short id.
+let directory = null;
+
+export async function accountNames() {
+  if (!directory) {
+    directory = get('/api/v1/accounts/directory')
+      .then((entries) => new Map(entries.map((e) => [e.account_id, e])))
+      .catch(() => new Map());
+  }
+  return directory;
+}
+
+/** "张伟（襄阳市住建局）" for a listed account id, else the id's first characters. */
+export function accountName(names, id) {
+  if (!id) return '';
+  return names.get(id)?.name ?? `${String(id).slice(0, 8)}…`;
+}

@@ -17,7 +17,7 @@
 
 import * as api from './api.js';
 import { h, replace, field, errorSlot, action, table, section } from './dom.js';
-import { t, formatTime } from './i18n.js';
+import { t, has, formatTime } from './i18n.js';
 import * as tlog from './tlog.js';
 export { strings } from './strings/audit.js';
 
@@ -61,6 +61,7 @@ function verdictNode(id, verdict, okKey, extraVars = {}) {
 const noKeyVerdict = () => ({ ok: false, code: 'no-key', checked: {} });
 
 async function renderLog(ctx) {
+  names = await api.accountNames();
   // --- pinned key ---------------------------------------------------------------------------
   const keyInput = h('input', { id: 'pinned-key', class: 'mono', autocomplete: 'off', spellcheck: 'false', value: pinnedKeyText() });
   const keyInfo = h('div', { id: 'pinned-key-info', 'aria-live': 'polite' });
@@ -446,10 +447,14 @@ async function renderLog(ctx) {
       h('p', { class: 'muted' }, t('audit.rec.offline'))));
 }
 
+// Staff names by account id, read when the log screen opens.
+let names = new Map();
+
 function actorText(actor) {
   if (!actor) return '';
   if (actor.system) return actor.system;
-  return `${actor.role ?? ''} ${actor.account ? actor.account.slice(0, 13) + '…' : ''}`.trim();
+  const role = actor.role && has(`role.${actor.role}`) ? t(`role.${actor.role}`) : actor.role ?? '';
+  return `${role} ${actor.account ? api.accountName(names, actor.account) : ''}`.trim();
 }
 
 function refsText(refs) {

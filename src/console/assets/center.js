@@ -646,12 +646,33 @@ function sessionVenues(ctx, draw, catalogue, size) {
   };
 }
 
-function renderSessionForm(ctx, draw, catalogue) {
+/**
+ * The session's supervisors, picked by name among those the server offers for this draw: the
+ * enabled supervisors whose jurisdiction covers it (no usernames typed). Ids for tests:
+ * #session-supervisors (the group), #session-supervisor-USERNAME (dots and the like as "_").
+ */
+function supervisorPicker(offered) {
+  const boxes = offered.map((s) => h('input', {
+    type: 'checkbox', id: `session-supervisor-${s.username.replace(/[^A-Za-z0-9_-]/g, '_')}`, value: s.username,
+  }));
+  const group = h('fieldset', { id: 'session-supervisors', class: 'choices', 'data-field': 'supervisors', tabindex: '-1' },
+    h('legend', {}, t('center.session.supervisors')),
+    offered.length
+      ? offered.map((s, i) => h('label', { class: 'choice' }, boxes[i], ' ', s.name,
+        s.name !== s.username ? h('span', { class: 'muted' }, ` （${s.username}）`) : null))
+      : h('p', { class: 'warning', id: 'session-no-supervisors' }, t('center.session.no_supervisors')));
+  return {
+    node: group,
+    value: () => boxes.filter((b) => b.checked).map((b) => b.value).join(','),
+  };
+}
+
+function renderSessionForm(ctx, draw, catalogue, offeredSupervisors) {
   const slot = errorSlot();
   const size = draw.strata.reduce((sum, s) => sum + s.k, 0);
   const crossSite = draw.mode === 'cross_site';
   const venues = crossSite ? sessionVenues(ctx, draw, catalogue, size) : null;
-  const supervisors = h('input', { id: 'session-supervisors', autocomplete: 'off' });
+  const supervisors = supervisorPicker(offeredSupervisors);
   const bidders = h('textarea', { id: 'session-bidders', rows: 4 });
   const criteria = [];
   const criteriaList = h('div');
@@ -673,7 +694,7 @@ function renderSessionForm(ctx, draw, catalogue) {
   const submit = action(t('center.session.submit'), async () => {
     let ok = true;
     if (venues) ok = venues.check() && ok;
-    ok = markInvalid(supervisors, supervisors.value.trim() ? null : t('center.check.required')) && ok;
+    ok = markInvalid(supervisors.node, supervisors.value() ? null : t('center.session.pick_supervisor')) && ok;
     ok = markInvalid(bidders, bidders.value.trim() ? null : t('center.check.required')) && ok;
     for (const c of criteria) {
       ok = markInvalid(c.name, c.name.value.trim() ? null : t('center.check.required')) && ok;
@@ -686,7 +707,7 @@ function renderSessionForm(ctx, draw, catalogue) {
       venuesFromDraw: venues?.fromDraw,
       venues: venues ? venues.values() : [],
       assignment: assignment.value,
-      supervisors: supervisors.value,
+      supervisors: supervisors.value(),
       bidders: bidders.value,
       criteria: criteria.map((c) => ({ name: c.name.value, max: c.max.value })),
       deviation: deviation.value,
@@ -700,7 +721,7 @@ function renderSessionForm(ctx, draw, catalogue) {
     venues ? venues.node : null,
     crossSite && !venues.fromDraw ? h('section', { class: 'card' }, field(t('center.session.assignment'), assignment)) : null,
     h('section', { class: 'card' },
-      field(t('center.session.supervisors'), supervisors),
+      supervisors.node,
       field(t('center.session.bidders'), bidders),
       h('h3', {}, t('center.session.criteria')), criteriaList,
       h('button', { type: 'button', id: 'add-criterion', on: { click: () => addCriterion() } }, t('center.session.add_criterion')),
@@ -731,7 +752,8 @@ export const views = {
           status: 'open', remote_capable: 'true', free_from: draw.evaluation_start, free_until: end,
         })}`);
       }
-      return renderSessionForm(ctx, draw, catalogue);
+      const supervisors = await api.get(`/api/v1/accounts/directory${api.query({ role: 'supervisor', draw: draw.draw_id })}`);
+      return renderSessionForm(ctx, draw, catalogue, supervisors);
     },
   },
 };

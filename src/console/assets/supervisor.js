@@ -97,6 +97,7 @@ const fieldsText = (fields) => fields.map((f) => t(`supervisor.field.${f}`)).joi
 // --- overview -------------------------------------------------------------------------------
 
 async function renderOverview(ctx) {
+  const names = await api.accountNames();
   const updated = h('p', { id: 'overview-updated', class: 'muted' });
   const drawsNode = h('div', { id: 'draws' });
   const sessionsNode = h('div', { id: 'sessions' });
@@ -163,7 +164,7 @@ async function renderOverview(ctx) {
     return h('ul', { class: 'plain requests' }, pending.map((r) => {
       const own = r.requester_id === ctx.me.account_id;
       const facts = h('dl', { class: 'facts' },
-        h('dt', {}, t('supervisor.unseal.requester')), h('dd', {}, h('code', {}, r.requester_id)),
+        h('dt', {}, t('supervisor.unseal.requester')), h('dd', { title: r.requester_id }, api.accountName(names, r.requester_id)),
         h('dt', {}, t('supervisor.unseal.reason')), h('dd', {}, r.reason),
         h('dt', {}, t('supervisor.unseal.experts')), h('dd', {}, String(r.expert_ids.length)),
         h('dt', {}, t('supervisor.unseal.fields')), h('dd', {}, fieldsText(r.fields)),
@@ -219,11 +220,11 @@ async function renderOverview(ctx) {
 
   function decidedTable(requests) {
     return table([
-      { label: t('supervisor.unseal.requester'), value: (r) => h('code', { title: r.requester_id }, short(r.requester_id)) },
+      { label: t('supervisor.unseal.requester'), value: (r) => h('span', { title: r.requester_id }, api.accountName(names, r.requester_id)) },
       { label: t('supervisor.unseal.reason'), value: (r) => r.reason },
       { label: t('supervisor.unseal.fields'), value: (r) => fieldsText(r.fields) },
       { label: t('supervisor.unseal.status'), value: (r) => h('span', { class: `badge ${r.status === 'approved' ? 'warn' : ''}`, 'data-status': r.status }, t(`supervisor.unseal.status.${r.status}`)) },
-      { label: t('supervisor.unseal.decided_by'), value: (r) => h('code', { title: r.decided_by || '' }, short(r.decided_by)) },
+      { label: t('supervisor.unseal.decided_by'), value: (r) => h('span', { title: r.decided_by || '' }, api.accountName(names, r.decided_by)) },
       { label: t('supervisor.unseal.refusal_reason'), value: (r) => r.decision_reason || '' },
       { label: t('supervisor.unseal.valid_until'), value: (r) => formatTime(r.valid_until) },
     ], requests.filter((r) => r.status !== 'pending').slice(0, 20));
