@@ -183,6 +183,13 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/auth/login"),
     ("post", "/api/v1/auth/logout"),
     ("get", "/api/v1/me"),
+    ("get", "/api/v1/accounts/directory"),
+    ("get", "/api/v1/draws/{draw_id}/ratings"),
+    ("post", "/api/v1/draws/{draw_id}/ratings"),
+    ("get", "/api/v1/me/ratings"),
+    ("post", "/api/v1/me/ratings/{rating_id}/appeal"),
+    ("get", "/api/v1/rating-appeals"),
+    ("post", "/api/v1/rating-appeals/{appeal_id}/decision"),
     ("get", "/api/v1/accounts"),
     ("post", "/api/v1/accounts"),
     ("post", "/api/v1/accounts/{username}/disable"),
@@ -302,6 +309,8 @@ async fn the_openapi_document_lists_exactly_the_live_operations() {
             .replace("{invitation_id}", "someone")
             .replace("{session_id}", "someone")
             .replace("{venue_id}", "someone")
+            .replace("{rating_id}", "someone")
+            .replace("{appeal_id}", "someone")
             .replace("{path}", "tile/0/000");
         let response = app
             .request(method.to_uppercase().parse().unwrap(), &path, None)
@@ -622,7 +631,10 @@ const QUERY_PARAMETERS: &[(&str, &[&str])] = &[
         "/api/v1/experts",
         &["region", "specialty", "after", "limit"],
     ),
-    ("/api/v1/sessions/{session_id}/ws", &["ticket", "after"]),
+    (
+        "/api/v1/sessions/{session_id}/ws",
+        &["ticket", "after", "lang"],
+    ),
     (
         "/api/v1/venues",
         &[
@@ -635,6 +647,7 @@ const QUERY_PARAMETERS: &[(&str, &[&str])] = &[
         ],
     ),
     ("/api/v1/venue-requests", &["state"]),
+    ("/api/v1/accounts/directory", &["role", "draw"]),
 ];
 
 #[tokio::test]

@@ -32,6 +32,7 @@ mod migrations;
 mod notify;
 mod permissions;
 mod pool;
+mod ratings;
 mod record_vectors;
 mod resilience;
 mod session_client;

@@ -42,6 +42,7 @@ pub(crate) mod bench;
 mod boundaries;
 pub mod cli;
 pub mod clock;
+pub(crate) mod conduct;
 pub mod config;
 pub mod console;
 pub mod crypto;

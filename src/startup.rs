@@ -163,6 +163,16 @@ impl Application {
             settings.notify.webhook_secret.clone(),
         ));
         let publications = Arc::new(PublicationService::new(&deps, draws.clone()));
+        let conduct = Arc::new(crate::conduct::service::ConductService::new(
+            &deps,
+            draws.clone(),
+            crate::conduct::CreditPolicy {
+                window: settings.session.credit_window,
+                minimum_ratings: settings.session.credit_minimum_ratings,
+                suspend_below: settings.session.credit_suspend_below,
+                suspension_days: settings.session.credit_suspension_days,
+            },
+        ));
         let notify = Arc::new(NotifyService::new(
             &deps,
             &settings.notify,
@@ -186,6 +196,7 @@ impl Application {
             draws,
             invitations,
             publications,
+            conduct,
             notify,
             sessions,
             venues: Arc::new(VenueService::new(&deps)),

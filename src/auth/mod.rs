@@ -78,6 +78,8 @@ pub(crate) enum Permission {
     AnswerVenueRequests,
     /// Pick centers, supervisors and admins by name (never experts).
     ReadDirectory,
+    /// Decide experts' appeals of their ratings.
+    DecideAppeals,
 }
 
 /// The single place that says which role may do what.
@@ -106,6 +108,7 @@ pub(crate) fn permits(role: Role, permission: Permission) -> bool {
         ManageVenues => matches!(role, Admin | Center),
         AnswerVenueRequests => role == Center,
         ReadDirectory => matches!(role, Admin | Center | Supervisor),
+        DecideAppeals => role == Supervisor,
     }
 }
 

@@ -105,6 +105,7 @@ pub(crate) async fn list(
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct DirectoryQuery {
     /// `center`, `supervisor` or `admin`; absent: all three.
     pub(crate) role: Option<String>,

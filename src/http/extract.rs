@@ -200,7 +200,8 @@ pub(crate) mod may {
         ReadVenues,
         ManageVenues,
         AnswerVenueRequests,
-        ReadDirectory
+        ReadDirectory,
+        DecideAppeals
     );
 }
 

@@ -9,6 +9,7 @@
 pub(crate) mod accounts;
 pub(crate) mod audit;
 pub(crate) mod change_requests;
+pub(crate) mod conduct;
 pub(crate) mod draws;
 pub(crate) mod experts;
 pub(crate) mod extract;
@@ -57,6 +58,7 @@ pub struct AppState {
     pub draws: Arc<DrawService>,
     pub invitations: Arc<InvitationService>,
     pub(crate) publications: Arc<crate::publication::PublicationService>,
+    pub(crate) conduct: Arc<crate::conduct::service::ConductService>,
     pub notify: Arc<NotifyService>,
     pub(crate) sessions: Arc<crate::session::SessionService>,
     /// The integration tests reach `consent_outstanding` and `cancel`, which no route offers.
@@ -108,6 +110,12 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
         .service(accounts::set_scope)
         .service(accounts::reissue_activation)
         .service(accounts::update)
+        .service(conduct::draw_ratings)
+        .service(conduct::rate_draw_seat)
+        .service(conduct::own_ratings)
+        .service(conduct::appeal)
+        .service(conduct::appeals)
+        .service(conduct::decide)
         .service(experts::industries)
         .service(audit::latest_checkpoint)
         .service(audit::sign_checkpoint_now)

@@ -337,6 +337,30 @@ impl From<crate::publication::PublicationError> for ApiError {
     }
 }
 
+impl From<crate::conduct::service::ConductError> for ApiError {
+    fn from(error: crate::conduct::service::ConductError) -> Self {
+        use crate::conduct::service::ConductError::*;
+        match error {
+            Invalid { field, problem } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-request",
+                "Invalid request",
+                format!("{field}: {problem}"),
+            )
+            .with_field(Some(field.to_owned())),
+            NoSuchDraw => Self::not_found("no such draw"),
+            NoSuchRating => Self::not_found("no such rating"),
+            NoSuchAppeal => Self::not_found("no such appeal"),
+            NotAnExpert => Self::forbidden("not-an-expert", error.to_string()),
+            Conflict(detail) => Self::conflict("conflict", detail),
+            TooEarly(detail) => Self::conflict("evaluation-not-over", detail),
+            Store(e) => e.into(),
+            Audit(e) => e.into(),
+            other => Self::internal(other),
+        }
+    }
+}
+
 impl From<crate::session::SessionError> for ApiError {
     fn from(error: crate::session::SessionError) -> Self {
         use crate::session::SessionError::*;

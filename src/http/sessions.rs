@@ -7,8 +7,8 @@ use utoipa::ToSchema;
 
 use super::extract::{Authorized, Checked, Json, may};
 use super::{AppState, problem::ApiError};
+use crate::conduct::Rating;
 use crate::session::frame_limit::FrameLimit;
-use crate::session::rules::Rating;
 use crate::session::{IssuedTicket, NewSession, SessionView};
 use crate::web::language::Language;
 

@@ -657,44 +657,5 @@ pub(crate) fn assign_in_order(seats: usize, capacities: &[u32]) -> Option<Vec<u3
     (slots.len() == seats).then_some(slots)
 }
 
-/// Conduct ratings, 1 (poor) to 5 (exemplary) each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Rating {
-    pub(crate) punctuality: u8,
-    pub(crate) diligence: u8,
-    pub(crate) discipline: u8,
-}
-
-impl Rating {
-    pub(crate) fn validate(&self) -> Result<(), (String, String)> {
-        for (field, value) in [
-            ("punctuality", self.punctuality),
-            ("diligence", self.diligence),
-            ("discipline", self.discipline),
-        ] {
-            if !(1..=5).contains(&value) {
-                return Err((field.into(), "must be from 1 to 5".into()));
-            }
-        }
-        Ok(())
-    }
-
-    /// The rating as 0–100: 1 everywhere is 0, 5 everywhere is 100.
-    pub(crate) fn points(&self) -> i64 {
-        let sum =
-            i64::from(self.punctuality) + i64::from(self.diligence) + i64::from(self.discipline);
-        (sum - 3) * 100 / 12
-    }
-}
-
-/// An expert's credit score: the mean of their most recent ratings' points (0–100), or `None`
-/// with fewer than `minimum` ratings (too few to judge anyone by).
-pub(crate) fn credit_score(recent_points: &[i64], minimum: usize) -> Option<i64> {
-    if recent_points.is_empty() || recent_points.len() < minimum.max(1) {
-        return None;
-    }
-    Some(recent_points.iter().sum::<i64>() / recent_points.len() as i64)
-}
-
 #[cfg(test)]
 mod tests;

@@ -5,6 +5,7 @@
 
 pub(crate) mod accounts;
 pub mod audit;
+pub(crate) mod conduct;
 pub mod draws;
 pub mod invitations;
 pub mod outbox;

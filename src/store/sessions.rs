@@ -1115,23 +1115,6 @@ impl Tx {
         Ok(())
     }
 
-    pub(crate) async fn insert_conduct(
-        &mut self,
-        expert_id: &str,
-        points: i64,
-        now: Millis,
-    ) -> Result<(), StoreError> {
-        on_conn!(self, conn => sqlx::query(
-            "INSERT INTO expert_conduct (expert_id, points, rated_at) VALUES ($1, $2, $3)")
-            .bind(expert_id)
-            .bind(points)
-            .bind(now)
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(())
-    }
-
     /// Whether the expert has a penalty for `reason` running at `now`.
     pub(crate) async fn has_running_penalty(
         &mut self,
@@ -1148,21 +1131,6 @@ impl Tx {
             .fetch_one(conn)
             .await)?
             > 0)
-    }
-
-    /// An expert's most recent conduct points, newest first.
-    pub(crate) async fn recent_conduct(
-        &mut self,
-        expert_id: &str,
-        limit: i64,
-    ) -> Result<Vec<i64>, StoreError> {
-        Ok(on_conn!(self, conn => sqlx::query_scalar::<_, i64>(
-            "SELECT points FROM expert_conduct WHERE expert_id = $1 \
-             ORDER BY rated_at DESC LIMIT $2")
-            .bind(expert_id)
-            .bind(limit)
-            .fetch_all(conn)
-            .await)?)
     }
 
     /// Every seated, confirmed or replaced seat of a root draw's family (the root and its

@@ -1224,51 +1224,6 @@ fn in_order_placement_fills_the_main_venue_first() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Ratings and the credit score
-
-fn rating(punctuality: u8, diligence: u8, discipline: u8) -> Rating {
-    Rating {
-        punctuality,
-        diligence,
-        discipline,
-    }
-}
-
-#[test]
-fn a_rating_is_worth_0_to_100_points_rounded_down() {
-    assert_eq!(rating(1, 1, 1).points(), 0);
-    assert_eq!(rating(5, 5, 5).points(), 100);
-    assert_eq!(rating(3, 3, 3).points(), 50);
-    assert_eq!(rating(1, 1, 2).points(), 8); // 8.33
-    assert_eq!(rating(5, 5, 4).points(), 91); // 91.67
-    assert_eq!(rating(2, 3, 4).points(), 50);
-    assert_eq!(rating(1, 5, 1).points(), 33); // 33.33
-}
-
-#[test]
-fn each_rating_is_from_1_to_5_and_the_wrong_one_is_named() {
-    assert_eq!(rating(1, 5, 3).validate(), Ok(()));
-    assert_eq!(
-        rating(0, 3, 3).validate(),
-        Err(("punctuality".into(), "must be from 1 to 5".into()))
-    );
-    assert_eq!(rating(3, 6, 3).validate().unwrap_err().0, "diligence");
-    assert_eq!(rating(3, 3, 255).validate().unwrap_err().0, "discipline");
-}
-
-#[test]
-fn the_credit_score_is_the_mean_once_there_are_enough_ratings() {
-    assert_eq!(credit_score(&[], 3), None);
-    assert_eq!(credit_score(&[100, 100], 3), None);
-    assert_eq!(credit_score(&[100, 0, 50], 3), Some(50));
-    assert_eq!(credit_score(&[40, 41, 41], 3), Some(40)); // 40.67, rounded down
-    assert_eq!(credit_score(&[8, 8, 8, 8], 3), Some(8));
-    // A minimum of 0 still needs one rating.
-    assert_eq!(credit_score(&[], 0), None);
-    assert_eq!(credit_score(&[70], 0), Some(70));
-}
-
-// ---------------------------------------------------------------------------------------------
 // Who sees an event
 
 #[test]

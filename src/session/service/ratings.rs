@@ -3,14 +3,25 @@
 use serde_json::{Value, json};
 
 use super::{SessionService, Writer, is_session_id, staff_role_of, wrong_phase};
-use crate::audit::{self, Actor, AuditEntry};
+use crate::audit::{Actor, AuditEntry};
 use crate::auth::Principal;
-use crate::clock::to_rfc3339;
-use crate::session::rules::{self, Phase, Rating};
+use crate::conduct::Rating;
+use crate::conduct::{self, CreditPolicy, RaterRole};
+use crate::session::rules::Phase;
 use crate::session::{SessionError, SessionRole, corrupt, invalid};
 use crate::store::StoreError;
 
 impl SessionService {
+    /// The credit rules, as this deployment's session settings give them.
+    pub(crate) fn credit_policy(&self) -> CreditPolicy {
+        CreditPolicy {
+            window: self.settings.credit_window,
+            minimum_ratings: self.settings.credit_minimum_ratings,
+            suspend_below: self.settings.credit_suspend_below,
+            suspension_days: self.settings.credit_suspension_days,
+        }
+    }
+
     /// After closing, the host and the session's supervisors rate a member's conduct once
     /// each. Ratings feed the expert's credit score; a score below the configured threshold
     /// suspends the expert from draws (a penalty the pool rules apply).
@@ -68,51 +79,32 @@ impl SessionService {
             .await?
             .ok_or_else(|| corrupt("a session seat without its draw seat"))?;
         let expert_id = self.draws.open_seat_expert(&row.draw_id, &candidate)?;
-        tx.insert_conduct(&expert_id, rating.points(), now).await?;
-        let recent = tx
-            .recent_conduct(&expert_id, self.settings.credit_window)
-            .await?;
-        let credit = rules::credit_score(&recent, self.settings.credit_minimum_ratings);
+        let rater = if role == SessionRole::Host {
+            RaterRole::Host
+        } else {
+            RaterRole::Supervisor
+        };
+        let (rating_id, suspended) = conduct::record(
+            &mut tx,
+            &self.keys,
+            self.credit_policy(),
+            &expert_id,
+            rater,
+            rating,
+            now,
+        )
+        .await?;
         let mut writer = Writer::new(&mut tx, session_id, now);
         writer
             .audit(
                 AuditEntry::new("session.rating", now, Actor::of(who))
+                    .reference("rating", &rating_id)
                     .data("seat", seat)
                     .data("punctuality", rating.punctuality)
                     .data("diligence", rating.diligence)
                     .data("discipline", rating.discipline),
             )
             .await?;
-        let suspended = match credit {
-            // One running suspension at a time: further low ratings do not stack penalties.
-            Some(score)
-                if score < self.settings.credit_suspend_below
-                    && !writer
-                        .tx
-                        .has_running_penalty(&expert_id, "low_credit", now)
-                        .await? =>
-            {
-                let until = now + self.settings.credit_suspension_days * 86_400_000;
-                let penalty_id = uuid::Uuid::now_v7().to_string();
-                writer
-                    .tx
-                    .insert_penalty(&penalty_id, &expert_id, "low_credit", now, Some(until))
-                    .await?;
-                writer.tx.bump_pool_version().await?;
-                audit::append(
-                    writer.tx,
-                    &AuditEntry::new("expert.penalty", now, Actor::System)
-                        .reference("penalty", &penalty_id)
-                        .data("expert", self.keys.expert_pseudonym(&expert_id))
-                        .data("reason_code", "low_credit")
-                        .data("credit_score", score)
-                        .data("until", to_rfc3339(until)),
-                )
-                .await?;
-                true
-            }
-            _ => false,
-        };
         tx.commit().await?;
         Ok(json!({"seat": seat, "points": rating.points(), "suspended": suspended}))
     }
