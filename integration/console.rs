@@ -2965,6 +2965,21 @@ mod session_room {
         expert.wait_for("#phase[data-phase='closed']").await;
         supervisor.wait_for("#final-report-sha256").await;
 
+        // Closed: the host rates the browser expert's seat in the room (issue 16 §6).
+        let rate = format!("seat-{my_seat}");
+        host.wait_for("#session-ratings").await;
+        for mark in ["punctuality", "diligence", "discipline"] {
+            host.select(&format!("#rate-{rate}-{mark}"), "5").await;
+        }
+        host.click(&format!("#rate-{rate}-submit")).await;
+        host.click("#confirm-yes").await;
+        host.wait_for(&format!("#rate-{rate} [data-rated='true']"))
+            .await;
+        host.screenshot("host-session-ratings").await;
+        let rated = fx.app.audit_entries_of("session.rating").await;
+        assert_eq!(rated.len(), 1);
+        assert_eq!(rated[0]["data"]["seat"], my_seat);
+
         // The server's record: the report is signed by the browser expert's seat.
         let report = fx
             .app
@@ -3201,4 +3216,129 @@ async fn the_console_works_in_firefox() {
         .wait_for_text("#scope-of-firefox-auditor", "4206")
         .await;
     browser.screenshot("firefox-admin-supervisor-scope").await;
+}
+
+#[tokio::test]
+async fn a_center_rates_an_on_site_evaluation_the_expert_appeals_on_a_phone_and_a_supervisor_grants_it()
+ {
+    let fx = DrawFixture::with(&experts(18, "A0301"), |settings| {
+        settings.auth.address_attempts_per_minute = 10_000;
+        crate::invitations::outlive_the_evaluation(settings);
+    })
+    .await;
+    let accounts = crate::invitations::expert_accounts(&fx).await;
+    let drawn = fx
+        .drawn(&fx.request(json!([{"specialty_prefixes": ["A03"], "count": 3, "reserves": 1}])))
+        .await;
+    let draw_id = drawn["draw_id"].as_str().unwrap();
+    fx.confirm_all(draw_id).await;
+    let view = fx.view(draw_id).await;
+    let seat = crate::draws::tokens(&view, "confirmed")[0].clone();
+    let key = &seat[..16];
+    crate::invitations::past_the_evaluation_window(&fx, &view).await;
+
+    // The center rates a seat on the draw page, after saying what a rating means.
+    let center = Browser::start(&fx.app).await;
+    center
+        .login(&fx.app, &account("center", Role::Center))
+        .await;
+    center
+        .open(&format!("/console/#/center/draw?id={draw_id}"))
+        .await;
+    center.wait_for("#draw-ratings").await;
+    center.click(&format!("#rate-{key}-submit")).await;
+    center
+        .wait_for(&format!("#rate-{key}-punctuality[aria-invalid='true']"))
+        .await;
+    for mark in ["punctuality", "diligence", "discipline"] {
+        center.select(&format!("#rate-{key}-{mark}"), "2").await;
+    }
+    center.click(&format!("#rate-{key}-submit")).await;
+    center
+        .wait_for_text("#confirm-text", "不能修改或撤回")
+        .await;
+    center.screenshot("center-rating-confirm").await;
+    center.click("#confirm-yes").await;
+    center
+        .wait_for(&format!("#rate-{key} [data-rated='true']"))
+        .await;
+    center.screenshot("center-draw-ratings").await;
+    assert_eq!(fx.app.audit_entries_of("draw.rating").await.len(), 1);
+
+    // The expert holding the seat reads it on a phone — capacity and marks, no rater, no
+    // tender — and appeals.
+    let mut holder = None;
+    for login in &accounts {
+        let own = fx
+            .app
+            .get_json("/api/v1/me/ratings", Some(&login.token))
+            .await;
+        if let Some(rating) = own["ratings"].as_array().unwrap().first() {
+            holder = Some((login, rating["rating_id"].as_str().unwrap().to_owned()));
+        }
+    }
+    let (login, rating) = holder.expect("nobody holds the rated seat");
+    let expert = Browser::phone(&fx.app).await;
+    expert
+        .login(&fx.app, &account(&login.username, Role::Expert))
+        .await;
+    expert.open("/console/#/expert/ratings").await;
+    expert
+        .wait_for_text(&format!("#rating-{rating}"), "交易中心（招标人/代理机构）")
+        .await;
+    let card = expert.text(&format!("#rating-{rating}")).await;
+    assert!(card.contains("守时 2") && !card.contains("HBGG"), "{card}");
+    expert.click(&format!("#rating-{rating} summary")).await;
+    expert
+        .fill(&format!("#appeal-reason-{rating}"), "太短")
+        .await;
+    expert.click(&format!("#appeal-{rating}")).await;
+    expert
+        .wait_for(&format!("#appeal-reason-{rating}[aria-invalid='true']"))
+        .await;
+    expert
+        .fill(
+            &format!("#appeal-reason-{rating}"),
+            "评标当天全程按时到场，评价与签到记录不符",
+        )
+        .await;
+    expert.click(&format!("#appeal-{rating}")).await;
+    expert
+        .wait_for(&format!("#appeal-status-{rating}[data-status='pending']"))
+        .await;
+    expert.screenshot("expert-ratings").await;
+
+    // A supervisor grants it after a confirmation; the expert's page says so.
+    let (_, supervisor) = supervisor_in_browser(&fx, "sup-appeals").await;
+    supervisor.open("/console/#/supervisor/ratings").await;
+    let appeals = fx
+        .app
+        .get_json("/api/v1/rating-appeals", Some(&fx.supervisor))
+        .await;
+    let appeal = appeals[0]["appeal_id"].as_str().unwrap().to_owned();
+    supervisor
+        .wait_for_text(&format!("#appeal-{appeal}"), "评价与签到记录不符")
+        .await;
+    supervisor
+        .fill(
+            &format!("#appeal-reason-{appeal}"),
+            "Sign-in records confirm the expert was on time.",
+        )
+        .await;
+    supervisor.click(&format!("#appeal-grant-{appeal}")).await;
+    supervisor.click("#confirm-yes").await;
+    supervisor
+        .wait_for(&format!("#appeal-{appeal}[data-status='granted']"))
+        .await;
+    supervisor.screenshot("supervisor-appeals").await;
+    expert
+        .click(r#"nav a[data-route="expert/invitations"]"#)
+        .await;
+    expert.click(r#"nav a[data-route="expert/ratings"]"#).await;
+    expert
+        .wait_for(&format!("#appeal-status-{rating}[data-status='granted']"))
+        .await;
+    expert
+        .wait_for(&format!("#rating-{rating}[data-withdrawn='true']"))
+        .await;
 }

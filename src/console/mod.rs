@@ -67,6 +67,7 @@ static ASSETS: &[Asset] = assets![
     ("audit.js", JS),
     ("tlog.js", JS),
     ("admin.js", JS),
+    ("ratings.js", JS),
     ("strings/app.js", JS),
     ("strings/expert.js", JS),
     ("strings/session.js", JS),

@@ -17,6 +17,7 @@
 // #session-submit.
 
 import * as api from './api.js';
+import { drawRatings } from './ratings.js';
 import { h, replace, field, errorSlot, action, table, toast, section, randomHex, markInvalid, confirmAct, redrawKeepingEdits } from './dom.js';
 import { t, formatTime, formatCountdown } from './i18n.js';
 import { validCreditCode } from './validate.js';
@@ -399,7 +400,9 @@ async function renderDraw(ctx) {
   };
   const draw = await refresh();
   if (!draw.complete) ctx.every(4000, () => refresh().catch((error) => slot.show(error)));
-  return h('div', {}, slot.node, page);
+  // An on-site evaluation's ratings, once its committee is complete (issue 16 §6).
+  const ratings = draw.complete && !draw.parent_draw_id ? await drawRatings(id, slot) : null;
+  return h('div', {}, slot.node, page, ratings);
 }
 
 /** A stratum's committed region rule (the v3 intent's), in words. */

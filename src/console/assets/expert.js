@@ -15,11 +15,14 @@
 //   invitations: #invitations, per invitation ID: #invitation-ID (data-state), #accept-ID,
 //                #decline-reason-ID, #decline-relationship-ID, #decline-ID, #join-code-ID,
 //                #to-sessions (before the session is opened), #enter-session-ID (after)
+//   ratings:     #credit-score, #ratings, per rating ID: #rating-ID (data-withdrawn),
+//                #appeal-reason-ID, #appeal-ID, #appeal-status-ID
 
 import * as api from './api.js';
 import { h, replace, field, errorSlot, action, toast, section, markInvalid } from './dom.js';
 import { t, formatTime, formatCountdown } from './i18n.js';
 import { validCreditCode } from './validate.js';
+import { marksText } from './ratings.js';
 export { strings } from './strings/expert.js';
 
 // ---- Validation shared with the server's rules (src/pool/validate.rs) ----
@@ -534,6 +537,62 @@ async function renderInvitations() {
   return h('div', {}, h('h1', {}, t('expert.inv.heading')), list);
 }
 
+/**
+ * The expert's own ratings and credit score (issue 16 §6): when, in which capacity (host,
+ * center or supervisor; never who, never for which tender), the marks; an appeal of one, once,
+ * with a reason a supervisor reads; the decision and its reason once made.
+ */
+async function renderRatings() {
+  const slot = errorSlot();
+  const page = h('div');
+  const refresh = async () => {
+    const credit = await api.get('/api/v1/me/ratings');
+    replace(page,
+      h('h1', {}, t('expert.ratings.heading')),
+      section(t('expert.ratings.credit'),
+        h('p', { id: 'credit-score' }, credit.score === undefined || credit.score === null
+          ? t('expert.ratings.no_score', { n: credit.minimum_ratings })
+          : t('expert.ratings.score', { score: credit.score, window: credit.window })),
+        h('p', { class: 'hint' }, t('expert.ratings.rule', { below: credit.suspend_below }))),
+      section(t('expert.ratings.list'),
+        credit.ratings.length
+          ? h('ul', { class: 'plain', id: 'ratings' }, credit.ratings.map((rating) => ratingCard(rating, slot, refresh)))
+          : h('p', { class: 'muted', id: 'ratings' }, t('expert.ratings.none'))),
+      slot.node);
+  };
+  await refresh();
+  return page;
+}
+
+function ratingCard(rating, slot, refresh) {
+  const id = rating.rating_id;
+  const appeal = rating.appeal;
+  let appealPart;
+  if (appeal) {
+    appealPart = h('div', { id: `appeal-status-${id}`, 'data-status': appeal.status },
+      h('p', {}, h('span', { class: `badge ${appeal.status === 'granted' ? 'good' : appeal.status === 'upheld' ? 'bad' : 'warn'}` },
+        t(`expert.ratings.appeal.${appeal.status}`)), ' ', t('expert.ratings.appeal_filed', { at: formatTime(appeal.filed_at) })),
+      appeal.decision_reason ? h('p', { class: 'hint' }, t('expert.ratings.decision_reason', { reason: appeal.decision_reason })) : null);
+  } else {
+    const reason = h('textarea', { id: `appeal-reason-${id}`, rows: 3, maxlength: 1000, 'data-field': 'reason' });
+    appealPart = h('details', {},
+      h('summary', {}, t('expert.ratings.appeal')),
+      field(t('expert.ratings.appeal_reason'), reason, t('expert.ratings.appeal_hint')),
+      action(t('expert.ratings.appeal_submit'), async () => {
+        const text = reason.value.trim();
+        if (!markInvalid(reason, [...text].length >= 10 ? null : t('expert.ratings.appeal_hint'))) return;
+        await api.post(`/api/v1/me/ratings/${encodeURIComponent(id)}/appeal`, { reason: text });
+        toast(t('expert.ratings.appealed'));
+        await refresh();
+      }, { slot, id: `appeal-${id}` }));
+  }
+  return h('li', { class: 'card', id: `rating-${id}`, 'data-withdrawn': String(rating.withdrawn) },
+    h('p', {}, h('strong', {}, formatTime(rating.rated_at)), ' · ', t(`rating.role.${rating.rater_role}`)),
+    h('p', {}, marksText(rating), ' · ', t('expert.ratings.points', { points: rating.points }),
+      rating.withdrawn ? h('span', { class: 'badge good' }, ' ', t('expert.ratings.withdrawn')) : null),
+    appealPart);
+}
+
 export const views = {
   'expert/invitations': {
     roles: ['expert'],
@@ -544,5 +603,10 @@ export const views = {
     roles: ['expert'],
     nav: 'expert.nav.record',
     render: renderRecord,
+  },
+  'expert/ratings': {
+    roles: ['expert'],
+    nav: 'expert.nav.ratings',
+    render: renderRatings,
   },
 };

@@ -11,6 +11,7 @@
 //              rect.bar per seat count) #frequency-table #frequency-experts
 
 import * as api from './api.js';
+import { drawRatings, marksText } from './ratings.js';
 import { h, replace, field, errorSlot, action, table, section, toast, markInvalid, confirmAct } from './dom.js';
 import { t, formatTime } from './i18n.js';
 export { strings } from './strings/supervisor.js';
@@ -21,7 +22,79 @@ export const views = {
   'supervisor/overview': { roles: ['supervisor'], nav: 'supervisor.nav.overview', render: renderOverview },
   'supervisor/frequency': { roles: ['supervisor'], nav: 'supervisor.nav.frequency', render: renderFrequency },
   'supervisor/unseal': { roles: ['supervisor'], nav: 'supervisor.nav.unseal', render: renderUnseal },
+  'supervisor/ratings': { roles: ['supervisor'], nav: 'supervisor.nav.ratings', render: renderRatings },
 };
+
+// --- ratings of on-site evaluations, and experts' appeals (issue 16 §6) ----------------------
+//   #rate-draw (a draw of the jurisdiction whose evaluation ended), #draw-ratings (ratings.js),
+//   #appeals, per appeal ID: #appeal-ID (data-status), #appeal-reason-ID, #appeal-grant-ID,
+//   #appeal-uphold-ID
+
+async function renderRatings() {
+  const slot = errorSlot();
+  const names = await api.accountNames();
+  const draws = (await api.get('/api/v1/draws')).filter((d) => d.status === 'drawn' && !d.parent_draw_id && d.mode === 'on_site');
+  const picked = h('div');
+  const choose = h('select', { id: 'rate-draw' }, h('option', { value: '' }, t('supervisor.ratings.choose')),
+    draws.map((d) => h('option', { value: d.draw_id }, `${d.tender_reference} · ${d.tender_name} · ${formatTime(d.evaluation_start)}`)));
+  choose.addEventListener('change', async () => {
+    replace(picked);
+    slot.clear();
+    if (!choose.value) return;
+    try {
+      replace(picked, (await drawRatings(choose.value, slot)) || h('p', { class: 'muted' }, t('supervisor.ratings.none_to_rate')));
+    } catch (error) {
+      slot.show(error);
+    }
+  });
+  const appealsNode = h('div', { id: 'appeals' });
+  const refresh = async () => {
+    const appeals = await api.get('/api/v1/rating-appeals');
+    replace(appealsNode, appeals.length
+      ? h('ul', { class: 'plain' }, appeals.map((a) => appealCard(a, names, slot, refresh)))
+      : h('p', { class: 'muted' }, t('supervisor.appeals.none')));
+  };
+  await refresh();
+  return h('div', {},
+    h('h1', {}, t('supervisor.ratings.heading')),
+    section(t('supervisor.appeals.heading'), h('p', { class: 'hint' }, t('supervisor.appeals.hint')), appealsNode),
+    section(t('supervisor.ratings.onsite'), h('p', { class: 'hint' }, t('supervisor.ratings.onsite_hint')),
+      field(t('supervisor.ratings.draw'), choose), picked),
+    slot.node);
+}
+
+function appealCard(appeal, names, slot, refresh) {
+  const id = appeal.appeal_id;
+  const facts = h('dl', { class: 'facts' },
+    h('dt', {}, t('supervisor.appeals.expert')), h('dd', {}, h('code', {}, appeal.expert)),
+    h('dt', {}, t('supervisor.appeals.rating')), h('dd', {},
+      `${formatTime(appeal.rated_at)} · ${t(`rating.role.${appeal.rater_role}`)} · ${marksText(appeal)}`),
+    h('dt', {}, t('supervisor.appeals.reason')), h('dd', {}, appeal.reason),
+    h('dt', {}, t('supervisor.appeals.filed')), h('dd', {}, formatTime(appeal.filed_at)));
+  if (appeal.status !== 'pending') {
+    return h('li', { class: 'card', id: `appeal-${id}`, 'data-status': appeal.status }, facts,
+      h('p', {}, h('span', { class: 'badge' }, t(`supervisor.appeals.status.${appeal.status}`)), ' ',
+        appeal.decision_reason || '', ' — ', api.accountName(names, appeal.decided_by), ' ', formatTime(appeal.decided_at)));
+  }
+  const reason = h('textarea', { id: `appeal-reason-${id}`, rows: 2, maxlength: 1000, 'data-field': 'reason' });
+  const decide = (outcome) => action(t(`supervisor.appeals.${outcome}`), async () => {
+    const text = reason.value.trim();
+    if (!markInvalid(reason, [...text].length >= 10 ? null : t('supervisor.appeals.reason_hint'))) return;
+    const ok = await confirmAct({
+      heading: t(`supervisor.appeals.${outcome}`),
+      text: t(`supervisor.appeals.confirm.${outcome}`),
+      confirm: t(`supervisor.appeals.${outcome}`),
+      danger: outcome === 'granted',
+    });
+    if (!ok) return;
+    await api.post(`/api/v1/rating-appeals/${encodeURIComponent(id)}/decision`, { outcome, reason: text });
+    toast(t('supervisor.appeals.decided'));
+    await refresh();
+  }, { slot, id: `appeal-${outcome === 'granted' ? 'grant' : 'uphold'}-${id}`, kind: outcome === 'granted' ? 'primary' : '' });
+  return h('li', { class: 'card', id: `appeal-${id}`, 'data-status': 'pending' }, facts,
+    field(t('supervisor.appeals.decision_reason'), reason, t('supervisor.appeals.reason_hint')),
+    h('div', { class: 'buttons' }, decide('granted'), decide('upheld')));
+}
 
 const SEALED_FIELDS = ['name', 'id_number', 'phone', 'email', 'employer', 'employer_history', 'ties'];
 

@@ -9,7 +9,7 @@ import { h, replace, field, errorSlot, action, toast, confirmAct } from '../dom.
 import { t } from '../i18n.js';
 import { atOrAfter, nextPhase } from './state.js';
 import { phaseName, seatLabel } from './labels.js';
-import { entropyPanel } from './shared-panels.js';
+import { entropyPanel, ratingsPanel } from './shared-panels.js';
 
 export function hostPanel(room) {
   const { state } = room;
@@ -21,6 +21,7 @@ export function hostPanel(room) {
     parts.push(...hostActions(room));
   }
   if (state.phase === 'closed') parts.push(h('p', { class: 'ok' }, t('session.closed_note')));
+  if (state.phase === 'closed' && state.role === 'host') parts.push(ratingsPanel(room));
   if (!parts.length) parts.push(h('p', { class: 'muted' }, t('session.wait.generic')));
   return parts;
 }

@@ -61,6 +61,8 @@ function endMessage(ended) {
 export class Room {
   constructor(view) {
     this.id = view.session_id;
+    // Seats this reader has rated here once the session closed (the server refuses a second).
+    this.ratedSeats = new Set();
     this.state = initialState(view);
     this.status = 'connecting';
     this.endDetail = '';
@@ -246,7 +248,8 @@ export class Room {
       [...s.mySheets.values()].map((sheet) => [sheet.bidder, sheet.total_centi]),
       [...s.seats.values()].map((seat) => [seat.seat, seat.state, seat.confirmed]),
       [...s.rejections.values()].map((r) => [r.proposal, r.state, r.votes?.get(s.mySeat)]),
-      s.report?.sha, s.report?.verified, s.advanceProblem?.detail, this.connection.ended !== null];
+      s.report?.sha, s.report?.verified, s.advanceProblem?.detail, this.connection.ended !== null,
+      [...this.ratedSeats]];
   }
 
   drawLog() {

@@ -9,6 +9,7 @@ import { t, formatTime } from '../i18n.js';
 import { atOrAfter, STAFF } from './state.js';
 import { seatLabel, points, whoLabel, describeEvent } from './labels.js';
 import { reportDocument } from './report-view.js';
+import { ratingControl } from '../ratings.js';
 
 const isStaff = (state) => STAFF.includes(state.role);
 
@@ -171,5 +172,37 @@ export function entropyPanel(room) {
       const result = await api.post(`/api/v1/sessions/${encodeURIComponent(room.id)}/entropy`, { entropy: randomHex(32) });
       toast(t('session.entropy.done', { n: result.position }));
     }, { slot, id: 'contribute-entropy', kind: 'secondary' }),
+    slot.node);
+}
+
+/**
+ * Once the session has closed, its host and supervisors rate each member who served (checked
+ * in), once per seat (issue 16 §6). The marks go to the expert's credit file by seat; the
+ * expert reads them without learning who rated.
+ */
+export function ratingsPanel(room) {
+  const { state } = room;
+  if (state.phase !== 'closed' || !['host', 'supervisor'].includes(state.role)) return null;
+  const slot = errorSlot();
+  const served = [...state.seats.values()].filter((seat) => seat.checkedIn).sort((a, b) => a.seat - b.seat);
+  return h('div', { class: 'panel', id: 'session-ratings' },
+    h('h3', {}, t('session.rate.heading')),
+    h('p', { class: 'hint' }, t('session.rate.hint')),
+    h('ul', { class: 'plain ratings' }, served.map((seat) => ratingControl({
+      key: `seat-${seat.seat}`,
+      label: seatLabel(seat.seat),
+      rated: room.ratedSeats.has(seat.seat),
+      slot,
+      send: async (marks) => {
+        try {
+          await api.post(`/api/v1/sessions/${encodeURIComponent(room.id)}/ratings`, { seat: seat.seat, ...marks });
+          toast(t('session.rate.done', { seat: seatLabel(seat.seat) }));
+        } catch (error) {
+          if (error.status !== 409) throw error;
+        }
+        room.ratedSeats.add(seat.seat);
+        room.render(true);
+      },
+    }))),
     slot.node);
 }

@@ -5,13 +5,14 @@
 
 import { h, field, errorSlot, action, toast, markInvalid } from '../dom.js';
 import { t } from '../i18n.js';
-import { entropyPanel } from './shared-panels.js';
+import { entropyPanel, ratingsPanel } from './shared-panels.js';
 
 export function supervisorPanel(room) {
   const { state } = room;
   const parts = [];
   if (state.phase === 'scheduled' && state.view.assignment === 'random') parts.push(entropyPanel(room));
   parts.push(state.phase === 'closed' ? h('p', { class: 'ok' }, t('session.closed_note')) : warnPanel(room));
+  if (state.phase === 'closed') parts.push(ratingsPanel(room));
   return parts;
 }
 

@@ -3,6 +3,9 @@
 
 export const strings = {
   zh: {
+    'session.rate.heading': '评价评标专家',
+    'session.rate.hint': '评标结束后，主办交易中心和监督人员对每位参加评标的专家评价一次（守时、勤勉尽责、遵守纪律，各 1–5 分），计入专家信用记录。',
+    'session.rate.done': '已评价{seat}',
     'session.nav.list': '评标会议',
     'session.list.heading': '我的评标会议',
     'session.list.none': '目前没有您参加的评标会议。',
@@ -310,6 +313,9 @@ export const strings = {
     'session.consent.withdrawn': '已撤回',
   },
   en: {
+    'session.rate.heading': 'Rate the experts',
+    'session.rate.hint': 'After the evaluation the host trading center and the supervisors rate each expert who took part once (punctuality, diligence, discipline, 1–5 each); the marks go to the expert’s credit file.',
+    'session.rate.done': 'Rated {seat}',
     'session.nav.list': 'Evaluation sessions',
     'session.list.heading': 'My evaluation sessions',
     'session.list.none': 'You take part in no evaluation session.',
