@@ -1141,7 +1141,7 @@ async fn a_center_asks_to_publish_the_committee_and_reads_it_once_approved() {
     // Before approval the list stays closed; after, the center reads it on request.
     center.click("#committee-read").await;
     center
-        .wait_for_text("[role=alert]", "has not been approved")
+        .wait_for_text("[role=alert]", "尚未获准公布")
         .await;
     assert!(
         fx.app
@@ -2041,6 +2041,63 @@ async fn a_supervisor_verifies_an_entry_in_the_browser_against_the_pinned_key_an
     let verdict = browser
         .wait_for_text("#verify-result.ok", "Verified in this browser")
         .await;
+    // The whole log, verified in the browser with the pinned key, then exported as a tar that
+    // `sealdraw audit verify` accepts offline (issue 24 §4/§5).
+    browser.click("#whole-verify").await;
+    browser
+        .wait_for_text("#whole-verdict[data-code='ok']", "The whole log verifies")
+        .await;
+    browser
+        .execute(
+            "window.__exports = []; const make = URL.createObjectURL.bind(URL); \
+             URL.createObjectURL = (blob) => { window.__exports.push(blob); return make(blob); };",
+        )
+        .await;
+    browser.click("#whole-export").await;
+    browser.wait_for("#whole-exported").await;
+    browser.screenshot("audit-whole-log").await;
+    let encoded = browser
+        .execute(
+            "return new Promise((done) => { const reader = new FileReader(); \
+             reader.onload = () => done(reader.result.split(',')[1]); \
+             reader.readAsDataURL(window.__exports[0]); });",
+        )
+        .await;
+    let tar = base64::engine::general_purpose::STANDARD
+        .decode(encoded.as_str().unwrap())
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("export.tar");
+    std::fs::write(&archive, &tar).unwrap();
+    let unpacked = dir.path().join("export");
+    std::fs::create_dir(&unpacked).unwrap();
+    let untar = std::process::Command::new("tar")
+        .args([
+            "-xf",
+            archive.to_str().unwrap(),
+            "-C",
+            unpacked.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(untar.status.success(), "{untar:?}");
+    let verified = crate::helpers::run_cli(
+        &fx.app,
+        &[
+            "audit",
+            "verify",
+            unpacked.to_str().unwrap(),
+            "--key",
+            &vkey,
+        ],
+        None,
+    );
+    assert!(
+        verified.status.success(),
+        "the browser's export does not verify: {}",
+        crate::helpers::stdout_of(&verified)
+    );
+
     let proof = textarea_value(&browser, "#proof-text").await;
     let size: u64 = proof
         .split("\n\n")

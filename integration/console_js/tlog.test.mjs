@@ -294,3 +294,39 @@ test('malformed proofs are named as such', async () => {
     assert.equal(verdict.code, 'malformed', `${what}: ${verdict.message}`);
   }
 });
+
+test('tile paths are spelled as tlog-tiles and sealdraw audit export spell them', () => {
+  assert.equal(tlog.encodeTileIndex(0), '000');
+  assert.equal(tlog.encodeTileIndex(1234067), 'x001/x234/067');
+  assert.deepEqual(tlog.entryBundlesForTree(3n), ['tile/entries/000.p/3']);
+  assert.deepEqual(tlog.entryBundlesForTree(512n), ['tile/entries/000', 'tile/entries/001']);
+  assert.deepEqual(tlog.hashTilesForTree(300n), ['tile/0/000', 'tile/0/001.p/44', 'tile/1/000.p/1']);
+  assert.deepEqual(tlog.hashTilesForTree(5n), ['tile/0/000.p/5']);
+});
+
+test('entry bundles decode and a cut-off bundle is refused', () => {
+  const bundle = Uint8Array.of(0, 2, 0x61, 0x62, 0, 0, 0, 1, 0x63);
+  const entries = tlog.decodeEntryBundle(bundle);
+  assert.deepEqual(entries.map((e) => [...e]), [[0x61, 0x62], [], [0x63]]);
+  assert.throws(() => tlog.decodeEntryBundle(Uint8Array.of(0, 5, 1)), /cut off/);
+});
+
+test('the tree root of leaf hashes follows RFC 6962', async () => {
+  const leaves = await Promise.all([1, 2, 3].map((n) => tlog.leafHash(Uint8Array.of(n))));
+  const expected = await tlog.nodeHash(await tlog.nodeHash(leaves[0], leaves[1]), leaves[2]);
+  assert.deepEqual(await tlog.treeRoot(leaves), expected);
+  assert.deepEqual(await tlog.treeRoot(leaves.slice(0, 1)), leaves[0]);
+});
+
+test('a tar archive has ustar headers with valid checksums and 512-byte blocks', () => {
+  const tar = tlog.tarArchive([{ name: 'checkpoint', bytes: new TextEncoder().encode('abc\n') }]);
+  assert.equal(tar.length % 512, 0);
+  assert.equal(tar.length, 512 + 512 + 1024);
+  const header = tar.subarray(0, 512);
+  assert.equal(new TextDecoder().decode(header.subarray(257, 262)), 'ustar');
+  const stored = parseInt(new TextDecoder().decode(header.subarray(148, 154)), 8);
+  const copy = Uint8Array.from(header);
+  copy.fill(0x20, 148, 156);
+  assert.equal(copy.reduce((a, b) => a + b, 0), stored);
+  assert.equal(new TextDecoder().decode(tar.subarray(512, 516)), 'abc\n');
+});

@@ -406,6 +406,69 @@ async function renderLog(ctx) {
     initialSlot.show(error);
   }
 
+  // --- the whole log: export and full verification ----------------------------------------
+  const wholeProgress = h('p', { id: 'whole-progress', role: 'status', 'aria-live': 'polite', class: 'muted' });
+  const progressBar = h('progress', { id: 'whole-progress-bar', max: 1, value: 0, hidden: true, 'aria-label': t('audit.whole.progress_label') });
+  const wholeResult = h('div', { id: 'whole-result' });
+  const wholeSlot = errorSlot();
+
+  /** Signs pending entries, then reads the checkpoint, the key and every tile of its tree. */
+  async function fetchWholeLog() {
+    const checkpoint = String(await api.post('/api/v1/audit/checkpoint'));
+    const key = String(await api.get('/api/v1/audit/key'));
+    const { checkpoint: parsed } = tlog.readSignedCheckpoint(checkpoint);
+    const paths = [...tlog.entryBundlesForTree(parsed.size), ...tlog.hashTilesForTree(parsed.size)];
+    const files = [{ name: 'checkpoint', bytes: new TextEncoder().encode(checkpoint) }, { name: 'key', bytes: new TextEncoder().encode(key) }];
+    progressBar.hidden = false;
+    progressBar.max = paths.length || 1;
+    for (const [i, path] of paths.entries()) {
+      const response = await api.request('GET', `/api/v1/audit/${path}`, undefined, { raw: true });
+      files.push({ name: path, bytes: new Uint8Array(await response.arrayBuffer()) });
+      progressBar.value = i + 1;
+      replace(wholeProgress, t('audit.whole.fetched', { n: i + 1, total: paths.length, size: String(parsed.size) }));
+    }
+    return { checkpoint, size: parsed.size, files };
+  }
+
+  const exportButton = action(t('audit.whole.export'), async () => {
+    replace(wholeResult);
+    const { size, files } = await fetchWholeLog();
+    const tar = tlog.tarArchive(files);
+    const url = URL.createObjectURL(new Blob([tar], { type: 'application/x-tar' }));
+    const link = h('a', { href: url, download: `sealdraw-audit-${size}.tar` });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    replace(wholeResult, h('p', { class: 'ok', role: 'status', id: 'whole-exported', 'data-size': String(size) },
+      t('audit.whole.exported', { size: String(size), files: files.length })));
+  }, { slot: wholeSlot, kind: '', id: 'whole-export' });
+
+  const verifyWholeButton = action(t('audit.whole.verify'), async () => {
+    replace(wholeResult);
+    const pinned = pinnedKeyText();
+    if (!pinned) {
+      replace(wholeResult, verdictNode('whole-verdict', noKeyVerdict(), 'audit.whole.ok'));
+      return;
+    }
+    const { checkpoint, size, files } = await fetchWholeLog();
+    const signed = await tlog.verifyCheckpoint(checkpoint, pinned);
+    if (!signed.ok) {
+      replace(wholeResult, verdictNode('whole-verdict', signed, 'audit.whole.ok'));
+      return;
+    }
+    const leaves = [];
+    for (const file of files.filter((f) => f.name.startsWith('tile/entries/'))) {
+      for (const entry of tlog.decodeEntryBundle(file.bytes)) leaves.push(await tlog.leafHash(entry));
+      replace(wholeProgress, t('audit.whole.hashed', { n: leaves.length, size: String(size) }));
+    }
+    const root = tlog.base64Encode(await tlog.treeRoot(leaves));
+    const verdict = leaves.length === Number(size) && root === signed.checked.root
+      ? { ok: true, code: 'ok', checked: signed.checked }
+      : { ok: false, code: 'root-mismatch', message: t('audit.whole.mismatch', { n: leaves.length, size: String(size) }), checked: signed.checked };
+    replace(wholeResult, verdictNode('whole-verdict', verdict, 'audit.whole.ok', { entries: leaves.length }));
+  }, { slot: wholeSlot, id: 'whole-verify' });
+
   // Arriving from the overview's "verify record" link: check that draw straight away.
   if (ctx.params.draw && pinnedKeyText()) setTimeout(() => verifyRecordButton.click(), 0);
 
@@ -439,6 +502,12 @@ async function renderLog(ctx) {
       proofSlot.node,
       h('div', { class: 'buttons' }, verifyProofButton),
       verifyResult),
+    h('section', { class: 'card', id: 'whole-log' },
+      h('h2', {}, t('audit.whole.heading')),
+      h('p', { class: 'hint' }, t('audit.whole.hint')),
+      h('div', { class: 'buttons' }, verifyWholeButton, exportButton),
+      progressBar, wholeProgress, wholeSlot.node, wholeResult,
+      h('p', { class: 'muted' }, t('audit.whole.offline'))),
     section(t('audit.rec.heading'),
       h('div', { class: 'inline' }, field(t('audit.rec.id'), recordId), verifyRecordButton),
       recordSlot.node,

@@ -387,3 +387,103 @@ export async function verifyProof(proofText, pinnedKeyText, { origin, entry, ind
     return verdictOf(error, checked);
   }
 }
+
+// ---- Whole-log export and verification in the browser (issue 24 §4/§5) ---------------------
+// The same files `sealdraw audit export` writes (docs/AUDIT-LOG.md, C2SP tlog-tiles): the
+// checkpoint, the key, every entry bundle and hash tile of the tree.
+
+const TILE_HEIGHT = 8;
+const TILE_WIDTH = 1 << TILE_HEIGHT;
+const MAX_TILE_LEVEL = Math.floor(63 / TILE_HEIGHT);
+
+/** A tile index in tlog-tiles' spelling: 1234567 → "x001/x234/567". */
+export function encodeTileIndex(index) {
+  let rest = BigInt(index);
+  const groups = [rest % 1000n];
+  rest /= 1000n;
+  while (rest > 0n) {
+    groups.push(rest % 1000n);
+    rest /= 1000n;
+  }
+  return groups.reverse().map((group, i, all) => `${i < all.length - 1 ? 'x' : ''}${String(group).padStart(3, '0')}`).join('/');
+}
+
+function tilesForCount(count, prefix) {
+  const full = count / BigInt(TILE_WIDTH);
+  const partial = count % BigInt(TILE_WIDTH);
+  const paths = [];
+  for (let index = 0n; index < full; index += 1n) paths.push(`${prefix}${encodeTileIndex(index)}`);
+  if (partial > 0n) paths.push(`${prefix}${encodeTileIndex(full)}.p/${partial}`);
+  return paths;
+}
+
+/** The entry bundles of a tree of `size` leaves, in order. */
+export function entryBundlesForTree(size) {
+  return tilesForCount(BigInt(size), 'tile/entries/');
+}
+
+/** Every hash tile of a tree of `size` leaves, level by level. */
+export function hashTilesForTree(size) {
+  const paths = [];
+  for (let level = 0; level <= MAX_TILE_LEVEL; level += 1) {
+    paths.push(...tilesForCount(BigInt(size) >> BigInt(level * TILE_HEIGHT), `tile/${level}/`));
+  }
+  return paths;
+}
+
+/** An entry bundle's entries: each a two-byte big-endian length, then the bytes. */
+export function decodeEntryBundle(bytes) {
+  const entries = [];
+  let at = 0;
+  while (at < bytes.length) {
+    if (entries.length === TILE_WIDTH) fail('malformed', 'an entry bundle holds more than 256 entries');
+    if (at + 2 > bytes.length) fail('malformed', `an entry bundle is cut off at byte ${at}`);
+    const length = (bytes[at] << 8) | bytes[at + 1];
+    if (at + 2 + length > bytes.length) fail('malformed', `an entry bundle is cut off at byte ${at}`);
+    entries.push(bytes.subarray(at + 2, at + 2 + length));
+    at += 2 + length;
+  }
+  return entries;
+}
+
+/** The RFC 6962 Merkle tree hash of leaf hashes `leaves[from..to)`. */
+export async function treeRoot(leaves, from = 0, to = leaves.length) {
+  const n = to - from;
+  if (n === 0) return sha256(new Uint8Array(0));
+  if (n === 1) return leaves[from];
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return nodeHash(await treeRoot(leaves, from, from + k), await treeRoot(leaves, from + k, to));
+}
+
+/**
+ * A POSIX tar (ustar) archive of `files` ([{ name, bytes }], names under 100 bytes): what
+ * `tar -xf` unpacks into the directory `sealdraw audit verify` reads.
+ */
+export function tarArchive(files) {
+  const encoder = new TextEncoder();
+  const blocks = [];
+  const octal = (value, width) => String(value.toString(8)).padStart(width - 1, '0') + '\0';
+  for (const { name, bytes } of files) {
+    const header = new Uint8Array(512);
+    const put = (text, at) => header.set(encoder.encode(text), at);
+    put(name, 0);
+    put(octal(0o644, 8), 100);
+    put(octal(0, 8), 108);
+    put(octal(0, 8), 116);
+    put(octal(bytes.length, 12), 124);
+    put(octal(0, 12), 136);
+    put('        ', 148);
+    put('0', 156);
+    put('ustar\0', 257);
+    put('00', 263);
+    let sum = 0;
+    for (const byte of header) sum += byte;
+    put(String(sum.toString(8)).padStart(6, '0') + '\0 ', 148);
+    blocks.push(header, bytes);
+    const padding = (512 - (bytes.length % 512)) % 512;
+    if (padding) blocks.push(new Uint8Array(padding));
+  }
+  blocks.push(new Uint8Array(1024));
+  return concat(...blocks);
+}
