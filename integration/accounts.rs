@@ -1001,7 +1001,11 @@ async fn an_admin_reissues_a_lost_activation_code_and_edits_a_centers_name_and_r
             "region_code",
         ),
         ("center.edit", json!({"center_name": ""}), "center_name"),
-        ("expert.lost", json!({"center_name": "某中心"}), "center_name"),
+        (
+            "expert.lost",
+            json!({"center_name": "某中心"}),
+            "center_name",
+        ),
     ] {
         let problem = assert_problem(
             patch(username, body.clone()).await.unwrap(),

@@ -1140,9 +1140,7 @@ async fn a_center_asks_to_publish_the_committee_and_reads_it_once_approved() {
 
     // Before approval the list stays closed; after, the center reads it on request.
     center.click("#committee-read").await;
-    center
-        .wait_for_text("[role=alert]", "尚未获准公布")
-        .await;
+    center.wait_for_text("[role=alert]", "尚未获准公布").await;
     assert!(
         fx.app
             .audit_entries_of("draw.committee_read")
@@ -1436,6 +1434,10 @@ async fn an_admin_imports_with_line_errors_manages_accounts_and_reads_key_status
     browser.fill("#import-file", good.to_str().unwrap()).await;
     browser.click("#import-submit").await;
     browser.wait_for_text("#import-result", "新增 2").await;
+    // Progress for long work (issue 24 §4): the rows the server went through.
+    browser
+        .wait_for_text("#import-progress-text", "服务器已处理全部 2 行")
+        .await;
     browser.screenshot("admin-import-done").await;
 
     // A supervisor account: its TOTP secret is shown once; then disabled.
@@ -3398,4 +3400,48 @@ async fn a_center_rates_an_on_site_evaluation_the_expert_appeals_on_a_phone_and_
     expert
         .wait_for(&format!("#rating-{rating}[data-withdrawn='true']"))
         .await;
+}
+
+#[tokio::test]
+async fn a_root_draws_page_shows_its_replacement_draws_as_a_chain_of_seats() {
+    let fx = console_fixture(&experts(30, "B0101")).await;
+    let view = fx
+        .drawn(&fx.request(json!([{ "specialty_prefixes": ["B01"], "count": 2, "reserves": 1 }])))
+        .await;
+    let id = view["draw_id"].as_str().unwrap().to_owned();
+    let seated = crate::draws::tokens(&view, "seated");
+    let reserves = crate::draws::tokens(&view, "reserve");
+    // Two vacancies: the first takes the reserve, the second starts a linked draw.
+    for token in [&seated[0], &reserves[0]] {
+        fx.confirm_all(&id).await;
+        let response = fx
+            .app
+            .post(
+                &format!("/api/v1/draws/{id}/replacements"),
+                Some(&fx.center),
+                &json!({"token": token, "reason": "recused"}),
+            )
+            .await;
+        assert_eq!(response.status(), reqwest::StatusCode::OK);
+    }
+    let root = fx.view(&id).await;
+    let linked = root["linked_chain"][0]["draw_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let browser = Browser::start(&fx.app).await;
+    browser
+        .login(&fx.app, &account("center", Role::Center))
+        .await;
+    browser
+        .open(&format!("/console/#/center/draw?id={id}"))
+        .await;
+    browser
+        .wait_for_text(
+            &format!("#linked-{linked}"),
+            "第 1 组空缺席位的补充抽取（原因：回避",
+        )
+        .await;
+    browser.screenshot("center-draw-chain").await;
 }

@@ -387,6 +387,19 @@ async fn vacated_seats_take_reserves_in_rank_order_then_start_a_linked_draw() {
     let view = fx.view(id).await;
     assert_eq!(view["linked_draws"], json!([linked]));
     assert_eq!(view["progress"][0]["replaced"], 3);
+    // The root's page shows the link of its chain: the group it fills, why, and its seats.
+    let link = &view["linked_chain"][0];
+    assert_eq!(link["draw_id"], linked);
+    assert_eq!(link["stratum"], 0);
+    assert_eq!(link["reason"], "recused");
+    assert!(
+        link["seats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|seat| seat["state"] != "reserve"),
+        "{link}"
+    );
     let linked_view = fx.view(linked).await;
     assert_eq!(linked_view["parent_draw_id"], id);
     assert_eq!(linked_view["link_reason"], "recused");

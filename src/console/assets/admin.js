@@ -22,6 +22,8 @@ const ROLES = ['center', 'supervisor', 'admin', 'expert'];
 function renderImport() {
   const slot = errorSlot();
   const result = h('div', { id: 'import-result', 'aria-live': 'polite' });
+  const bar = h('progress', { id: 'import-progress', max: 1, value: 0, hidden: true, 'aria-label': t('admin.import.progress_label') });
+  const progress = h('p', { id: 'import-progress-text', class: 'muted', role: 'status', 'aria-live': 'polite' });
   const file = h('input', { id: 'import-file', type: 'file', accept: '.csv,.jsonl,.ndjson,text/csv,application/x-ndjson' });
   const submit = action(t('admin.import.submit'), async () => {
     replace(result);
@@ -30,11 +32,27 @@ function renderImport() {
     const name = chosen.name.toLowerCase();
     const type = name.endsWith('.csv') ? 'text/csv' : (name.endsWith('.jsonl') || name.endsWith('.ndjson')) ? 'application/x-ndjson' : null;
     if (!type) throw new Error(t('admin.import.type'));
+    // Rows counted here to say what the server is checking; the server counts for itself.
+    const text = await chosen.text();
+    const lines = text.split(/\r?\n/).filter((line) => line.trim()).length;
+    const rows = type === 'text/csv' ? Math.max(lines - 1, 0) : lines;
+    bar.hidden = false;
+    bar.max = chosen.size || 1;
+    bar.value = 0;
     try {
-      const summary = await api.post('/api/v1/experts/import', chosen, { headers: { 'content-type': type } });
+      const summary = await api.upload('/api/v1/experts/import', chosen, type, (sent, total) => {
+        bar.max = total || 1;
+        bar.value = sent;
+        replace(progress, sent >= total
+          ? t('admin.import.checking', { rows })
+          : t('admin.import.uploading', { sent: Math.round(sent / 1024), total: Math.round(total / 1024), rows }));
+      });
+      replace(progress, t('admin.import.processed', { rows }));
       replace(result, h('p', { class: 'ok', role: 'status' }, t('admin.import.done', summary)));
       toast(t('admin.import.done', summary));
     } catch (error) {
+      replace(progress);
+      bar.hidden = true;
       if (!Array.isArray(error.problems)) throw error;
       replace(result,
         h('p', { class: 'error', role: 'alert' }, t('admin.import.refused'), ' ', error.detail || ''),
@@ -47,7 +65,7 @@ function renderImport() {
   }, { slot, id: 'import-submit' });
   return h('div', {},
     h('h1', {}, t('admin.import.heading')),
-    section(t('admin.import.heading'), h('p', {}, t('admin.import.intro')), field(t('admin.import.file'), file), slot.node, h('div', { class: 'buttons' }, submit)),
+    section(t('admin.import.heading'), h('p', {}, t('admin.import.intro')), field(t('admin.import.file'), file), slot.node, h('div', { class: 'buttons' }, submit), bar, progress),
     result);
 }
 

@@ -462,7 +462,7 @@ function drawPage(ctx, draw, slot, refresh, regions) {
       Object.keys(s.excluded).length ? h('div', { class: 'hint' }, t('center.draw.excluded', { reasons: Object.entries(s.excluded).map(([r, n]) => `${t(`center.exclusion.${r}`)} ${n}`).join(', ') })) : null))));
 
   const contributions = draw.contributions.length
-    ? h('ul', {}, draw.contributions.map((c) => h('li', {}, `#${c.position} ${c.role} — ${formatTime(c.received_at)}`)))
+    ? h('ul', {}, draw.contributions.map((c) => h('li', {}, `#${c.position} ${t(`role.${c.role}`)} — ${formatTime(c.received_at)}`)))
     : h('p', { class: 'muted' }, t('common.none'));
   const entropy = draw.status === 'awaiting_entropy'
     ? section(t('center.draw.entropy'),
@@ -488,7 +488,7 @@ function drawPage(ctx, draw, slot, refresh, regions) {
             h('progress', { max: k || 1, value: p.confirmed, 'aria-label': t('center.draw.progress') }));
         }),
         draw.complete ? h('p', { class: 'ok', role: 'status' }, t('center.draw.complete')) : null),
-      draw.linked_draws.length ? h('p', {}, t('center.draw.linked'), ': ', draw.linked_draws.map((l) => h('a', { href: `#/center/draw?id=${encodeURIComponent(l)}` }, l, ' '))) : null);
+      linkedChain(draw));
     seats = section(t('center.draw.seats'), table([
       { label: t('center.draw.token'), value: (s) => h('code', { title: s.token }, `${s.token.slice(0, 12)}…`) },
       { label: t('center.draw.group'), value: (s) => String(s.stratum + 1) },
@@ -517,6 +517,27 @@ function drawPage(ctx, draw, slot, refresh, regions) {
     h('h1', {}, t('center.draw.heading', { reference: draw.tender_reference }), ' ', h('span', { class: 'muted' }, draw.tender_name)),
     h('div', { class: 'columns' }, intent, entropy || progress),
     entropy ? progress : null, seats, tools, publicationSection(draw, slot, refresh));
+}
+
+/**
+ * The root draw's replacement draws (补抽) as a chain of seats: each linked draw with the group
+ * whose seat it fills, why, its state and its own seats — one page for the whole committee
+ * (issue 24 §2). Ids: #draw-chain, #linked-ID.
+ */
+function linkedChain(draw) {
+  const chain = draw.linked_chain || [];
+  if (!chain.length) return null;
+  return h('div', { id: 'draw-chain' },
+    h('h3', {}, t('center.draw.linked')),
+    h('ol', { class: 'chain' }, chain.map((link) => h('li', { id: `linked-${link.draw_id}` },
+      h('p', {}, t('center.draw.chain_link', {
+        n: link.stratum + 1,
+        reason: link.reason ? t(`center.reason.${link.reason}`) : '—',
+        at: formatTime(link.created_at),
+      }), ' ', statusBadge(link.status), ' ',
+      h('a', { href: `#/center/draw?id=${encodeURIComponent(link.draw_id)}` }, t('center.draw.chain_open'))),
+      link.seats.length ? h('ul', { class: 'plain' }, link.seats.map((seat) => h('li', {},
+        h('code', { title: seat.token }, `${seat.token.slice(0, 12)}…`), ' ', t(`center.seat.${seat.state}`)))) : null))));
 }
 
 // The published committee as last read on this page, by draw: each read is an audit entry, so

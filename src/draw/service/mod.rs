@@ -281,6 +281,21 @@ pub(crate) struct SeatView {
     pub(crate) replaced_reason: Option<VacancyReason>,
 }
 
+/// A linked draw (补抽) as its root draw's page shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct LinkedDrawView {
+    pub(crate) draw_id: String,
+    /// The root's group whose seat it fills.
+    pub(crate) stratum: usize,
+    #[schema(value_type = Option<String>)]
+    pub(crate) reason: Option<VacancyReason>,
+    #[schema(value_type = String)]
+    pub(crate) status: DrawStatus,
+    pub(crate) created_at: String,
+    /// Its drawn seats (reserves left out).
+    pub(crate) seats: Vec<SeatView>,
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub(crate) struct StratumProgress {
     pub stratum: usize,
@@ -314,6 +329,8 @@ pub(crate) struct DrawView {
     #[schema(value_type = Option<String>)]
     pub(crate) link_reason: Option<VacancyReason>,
     pub(crate) linked_draws: Vec<String>,
+    /// The linked draws with what they fill, in the order they were made.
+    pub(crate) linked_chain: Vec<LinkedDrawView>,
     #[schema(value_type = Object)]
     pub(crate) intent: DrawIntent,
     pub(crate) intent_index: u64,

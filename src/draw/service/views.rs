@@ -15,9 +15,10 @@ use crate::venue::{ConsentState, HolderKind};
 
 use super::{
     CandidateVenueView, ContributionView, DAY_MILLIS, DrawService, DrawServiceError, DrawView,
-    FrequencyEntry, FrequencyReport, RandomVenueView, RecheckReport, RecheckStratum, SeatView,
-    StratumProgress, StratumSummary, StratumVenueView, VoidView, committee_complete, corrupt,
-    invalid, members_context, seat_token, stratum_tokens, to_hash, token_domain,
+    FrequencyEntry, FrequencyReport, LinkedDrawView, RandomVenueView, RecheckReport,
+    RecheckStratum, SeatView, StratumProgress, StratumSummary, StratumVenueView, VoidView,
+    committee_complete, corrupt, invalid, members_context, seat_token, stratum_tokens, to_hash,
+    token_domain,
 };
 
 /// How many of the province's newest draws a supervisor with a jurisdiction has listed, theirs
@@ -96,6 +97,27 @@ impl DrawService {
         let contributions = tx.contributions(&draw.id).await?;
         let seats = tx.draw_seats(&draw.id).await?;
         let linked_draws = tx.linked_draw_ids(&draw.id).await?;
+        // Each linked draw as a link of the root's chain: which group's seat it fills, why,
+        // and its own seats (issue 24 §2: one page for the whole committee).
+        let mut linked_chain = Vec::with_capacity(linked_draws.len());
+        for id in &linked_draws {
+            let Some(linked) = tx.draw(id).await? else {
+                continue;
+            };
+            let linked_seats = tx.draw_seats(id).await?;
+            linked_chain.push(LinkedDrawView {
+                draw_id: linked.id,
+                stratum: linked.parent_stratum.map_or(0, |s| s.max(0) as usize),
+                reason: linked.link_reason,
+                status: linked.status,
+                created_at: to_rfc3339(linked.created_at),
+                seats: linked_seats
+                    .into_iter()
+                    .filter(|seat| seat.state != CandidateState::Reserve)
+                    .map(seat_view)
+                    .collect(),
+            });
+        }
         // In the same snapshot as the seats, so `complete` and `progress` always agree.
         let complete = committee_complete(&mut tx, &draw).await?;
         let void = tx.draw_void(&draw.id).await?.map(|(reason, at)| VoidView {
@@ -211,6 +233,7 @@ impl DrawService {
             parent_draw_id: draw.parent_draw_id,
             link_reason: draw.link_reason,
             linked_draws,
+            linked_chain,
             intent,
             intent_index: draw.intent_index as u64,
             contribution_deadline: to_rfc3339(draw.contribution_deadline),
@@ -224,16 +247,7 @@ impl DrawService {
                 .collect(),
             strata,
             result_index: draw.result_index.map(|i| i as u64),
-            seats: seats
-                .into_iter()
-                .map(|seat| SeatView {
-                    token: hex::encode(&seat.token),
-                    stratum: seat.stratum as usize,
-                    rank: seat.rank as u32,
-                    state: seat.state,
-                    replaced_reason: seat.replaced_reason,
-                })
-                .collect(),
+            seats: seats.into_iter().map(seat_view).collect(),
             progress,
             complete,
             void,
@@ -571,5 +585,15 @@ impl DrawService {
             histogram,
             experts,
         })
+    }
+}
+
+fn seat_view(seat: crate::store::draws::CandidateSeatRow) -> SeatView {
+    SeatView {
+        token: hex::encode(&seat.token),
+        stratum: seat.stratum as usize,
+        rank: seat.rank as u32,
+        state: seat.state,
+        replaced_reason: seat.replaced_reason,
     }
 }

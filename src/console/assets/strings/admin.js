@@ -3,6 +3,10 @@
 
 export const strings = {
   zh: {
+    'admin.import.progress_label': '导入进度',
+    'admin.import.uploading': '正在上传：{sent} / {total} KB（{rows} 行）',
+    'admin.import.checking': '上传完成，服务器正在逐行校验 {rows} 行……',
+    'admin.import.processed': '服务器已处理全部 {rows} 行。',
     'admin.nav.import': '专家导入',
     'admin.nav.experts': '专家库',
     'admin.nav.accounts': '账户',
@@ -134,6 +138,10 @@ export const strings = {
     'admin.keys.checkpoint': '最新检查点：{size} 条记录，{cosignatures} 个见证人联署',
   },
   en: {
+    'admin.import.progress_label': 'Import progress',
+    'admin.import.uploading': 'Uploading: {sent} of {total} KB ({rows} rows)',
+    'admin.import.checking': 'Uploaded; the server is checking {rows} rows…',
+    'admin.import.processed': 'The server has processed all {rows} rows.',
     'admin.nav.import': 'Pool import',
     'admin.nav.experts': 'Pool',
     'admin.nav.accounts': 'Accounts',
