@@ -400,6 +400,15 @@ async fn vacated_seats_take_reserves_in_rank_order_then_start_a_linked_draw() {
             .all(|seat| seat["state"] != "reserve"),
         "{link}"
     );
+    // The group's progress counts the seats its linked draw fills.
+    let linked_seated = link["seats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|seat| seat["state"] == "seated")
+        .count();
+    assert_eq!(view["progress"][0]["pending_in_linked"], linked_seated);
+    assert_eq!(view["progress"][0]["filled_by_linked"], 0);
     let linked_view = fx.view(linked).await;
     assert_eq!(linked_view["parent_draw_id"], id);
     assert_eq!(linked_view["link_reason"], "recused");

@@ -484,8 +484,10 @@ function drawPage(ctx, draw, slot, refresh, regions) {
         draw.progress.map((p) => {
           const k = draw.strata[p.stratum]?.k ?? 0;
           return h('div', { class: 'field' },
-            h('span', {}, t('center.draw.stratum_progress', { n: p.stratum + 1, confirmed: p.confirmed, k, pending: p.pending, replaced: p.replaced, reserves: p.reserves_left })),
-            h('progress', { max: k || 1, value: p.confirmed, 'aria-label': t('center.draw.progress') }));
+            // Seats filled by linked draws (补抽) count toward the committee the center waits for.
+            h('span', {}, t('center.draw.stratum_progress', { n: p.stratum + 1, confirmed: p.confirmed + (p.filled_by_linked || 0), k, pending: p.pending + (p.pending_in_linked || 0), replaced: p.replaced, reserves: p.reserves_left }),
+              p.filled_by_linked || p.pending_in_linked ? ` ${t('center.draw.by_linked', { n: p.filled_by_linked, pending: p.pending_in_linked })}` : ''),
+            h('progress', { max: k || 1, value: p.confirmed + (p.filled_by_linked || 0), 'aria-label': t('center.draw.progress') }));
         }),
         draw.complete ? h('p', { class: 'ok', role: 'status' }, t('center.draw.complete')) : null),
       linkedChain(draw));

@@ -303,6 +303,10 @@ pub(crate) struct StratumProgress {
     pub(crate) pending: u32,
     pub(crate) replaced: u32,
     pub(crate) reserves_left: u32,
+    /// Seats of this group that linked draws (补抽) have filled with a confirmed member.
+    pub(crate) filled_by_linked: u32,
+    /// Seats of this group whose linked draw's member has not yet answered.
+    pub(crate) pending_in_linked: u32,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

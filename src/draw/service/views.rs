@@ -210,8 +210,23 @@ impl DrawService {
                 pending: 0,
                 replaced: 0,
                 reserves_left: 0,
+                filled_by_linked: 0,
+                pending_in_linked: 0,
             })
             .collect();
+        // Seats of this (root) draw's groups that its linked draws fill: the committee the
+        // center waits for counts them too.
+        for link in &linked_chain {
+            if let Some(p) = progress.get_mut(link.stratum) {
+                for seat in &link.seats {
+                    match seat.state {
+                        CandidateState::Confirmed => p.filled_by_linked += 1,
+                        CandidateState::Seated => p.pending_in_linked += 1,
+                        _ => {}
+                    }
+                }
+            }
+        }
         for seat in &seats {
             if let Some(p) = progress.get_mut(seat.stratum as usize) {
                 match seat.state {
