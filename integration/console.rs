@@ -3238,6 +3238,11 @@ async fn the_console_works_in_firefox() {
         .wait_for_text("#verify-result.error", "Root mismatch")
         .await;
     browser.screenshot("firefox-audit-proof-refused").await;
+    // The whole log, verified in Firefox too.
+    browser.click("#whole-verify").await;
+    browser
+        .wait_for_text("#whole-verdict[data-code='ok']", "The whole log verifies")
+        .await;
 
     // This session's new screens: the supervisor asks to unseal an expert's name…
     let expert = fx
@@ -3260,6 +3265,12 @@ async fn the_console_works_in_firefox() {
         .wait_for_text("#unseal-mine", "awaiting approval")
         .await;
     browser.screenshot("firefox-supervisor-unseal").await;
+    // Ratings and appeals: nothing to decide yet, on-site evaluations listed to rate.
+    browser
+        .click(r#"nav a[data-route="supervisor/ratings"]"#)
+        .await;
+    browser.wait_for_text("#appeals", "No appeals").await;
+    browser.wait_for("#rate-draw").await;
     browser.click("#logout").await;
     // …and an admin reads and sets that supervisor's jurisdiction.
     let admin = fx.app.create_account("firefox-admin", Role::Admin).await;
@@ -3275,6 +3286,13 @@ async fn the_console_works_in_firefox() {
         .wait_for_text("#scope-of-firefox-auditor", "4206")
         .await;
     browser.screenshot("firefox-admin-supervisor-scope").await;
+    // …and gives it the name centers pick it by.
+    browser.click("#name-firefox-auditor").await;
+    browser
+        .fill("#edit-display-name", "火狐审计（省监督局）")
+        .await;
+    browser.click("#edit-name-save").await;
+    browser.wait_for_text("#main", "火狐审计（省监督局）").await;
 }
 
 #[tokio::test]
