@@ -474,6 +474,14 @@ async fn a_sub_venues_center_refuses_the_request_with_a_reason_and_the_host_sees
     host.wait_for_text("[role=alert]", "空闲工位数 4").await;
     host.fill("#venue-2-seats", "2").await;
     host.screenshot("center-cross-site-session-form").await;
+    // A bidder named twice is the server's to refuse (bidders[1]): it marks the bidders' box,
+    // in Chinese, and nothing is opened.
+    host.fill("#session-bidders", "甲公司\n甲公司").await;
+    host.click("#session-submit").await;
+    host.wait_for("#session-bidders[aria-invalid='true']").await;
+    let marked = host.text("#session-bidders-error").await;
+    assert!(marked.contains("投标人不能重复"), "{marked}");
+    host.fill("#session-bidders", "甲公司\n乙公司").await;
     host.click("#session-submit").await;
     eventually(
         &host,

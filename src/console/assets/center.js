@@ -699,7 +699,7 @@ function renderSessionForm(ctx, draw, catalogue, offeredSupervisors) {
   const crossSite = draw.mode === 'cross_site';
   const venues = crossSite ? sessionVenues(ctx, draw, catalogue, size) : null;
   const supervisors = supervisorPicker(offeredSupervisors);
-  const bidders = h('textarea', { id: 'session-bidders', rows: 4 });
+  const bidders = h('textarea', { id: 'session-bidders', rows: 4, 'data-field': 'bidders' });
   const criteria = [];
   const criteriaList = h('div');
   const addCriterion = (nameText = '', points = '') => {
@@ -715,7 +715,7 @@ function renderSessionForm(ctx, draw, catalogue, offeredSupervisors) {
   addCriterion();
   const assignment = h('select', { id: 'session-assignment' },
     h('option', { value: 'random' }, t('center.session.random')), h('option', { value: 'in_order' }, t('center.session.in_order')));
-  const deviation = h('input', { id: 'session-deviation', type: 'number', min: 1, max: 100, value: '20' });
+  const deviation = h('input', { id: 'session-deviation', type: 'number', min: 1, max: 100, value: '20', 'data-field': 'deviation_percent' });
 
   const submit = action(t('center.session.submit'), async () => {
     let ok = true;
@@ -727,6 +727,11 @@ function renderSessionForm(ctx, draw, catalogue, offeredSupervisors) {
       ok = markInvalid(c.max, Number(c.max.value) >= 1 ? null : t('center.check.count')) && ok;
     }
     if (!ok) throw new Error(t('center.check.fix'));
+    // A server refusal names criteria by their place in the request, which removals shift.
+    criteria.forEach((c, i) => {
+      c.name.dataset.field = `criteria[${i}].name`;
+      c.max.dataset.field = `criteria[${i}].max_points`;
+    });
     const created = await api.post('/api/v1/sessions', sessionRequest({
       drawId: draw.draw_id,
       crossSite,

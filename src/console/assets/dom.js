@@ -161,7 +161,16 @@ export function action(label, run, { slot, kind = 'primary', id, type = 'button'
 export function markServerField(button, error) {
   if (!error || !error.field) return;
   const scope = button?.closest('form') || document.getElementById('main') || document;
-  const control = scope.querySelector(`[data-field="${CSS.escape(error.field)}"]`);
+  // The field itself, else the nearest enclosing one a control sends: `supervisors[1]` marks
+  // the supervisors' group, `criteria[0].max_points` that criterion's points if it has its own.
+  let control = null;
+  let name = error.field;
+  while (name && !control) {
+    control = scope.querySelector(`[data-field="${CSS.escape(name)}"]`);
+    const shorter = name.replace(/(\.[^.[\]]+|\[\d+\])$/, '');
+    if (shorter === name) break;
+    name = shorter;
+  }
   if (!control || !control.id) return;
   const headline = error.code && has(`problem.${error.code}`) ? t(`problem.${error.code}`) : error.title;
   markInvalid(control, [headline, localTimes(error.detail || '')].filter(Boolean).join('：'));
