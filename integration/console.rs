@@ -3471,3 +3471,61 @@ async fn a_root_draws_page_shows_its_replacement_draws_as_a_chain_of_seats() {
         .await;
     browser.screenshot("center-draw-chain").await;
 }
+
+#[tokio::test]
+async fn a_center_registers_and_changes_its_rooms_in_the_venue_catalogue() {
+    let fx = console_fixture(&experts(3, "A0301")).await;
+    let browser = Browser::start(&fx.app).await;
+    browser
+        .login(&fx.app, &account("center", Role::Center))
+        .await;
+    browser
+        .click(r#"nav a[data-route="venues/catalogue"]"#)
+        .await;
+    browser
+        .wait_for_text("#venue-list", "还没有登记评标室")
+        .await;
+    // Nothing filled: marked in the page, nothing sent.
+    browser.click("#venue-submit").await;
+    browser.wait_for("#venue-name[aria-invalid='true']").await;
+    let register = |name: &'static str| {
+        let browser = &browser;
+        async move {
+            browser.fill("#venue-name", name).await;
+            browser
+                .fill("#venue-address", "武汉市江岸区某路 1 号")
+                .await;
+            browser.select("#venue-region", "420117").await;
+            browser.fill("#venue-workstations", "8").await;
+            browser.click("#venue-submit").await;
+        }
+    };
+    register("江岸 1 号评标室").await;
+    browser
+        .wait_for_text("#venue-list", "江岸 1 号评标室")
+        .await;
+    // The same name again: the server refuses, marking the name in Chinese.
+    register("江岸 1 号评标室").await;
+    browser.wait_for("#venue-name[aria-invalid='true']").await;
+    let marked = browser.text("#venue-name-error").await;
+    assert!(marked.contains("该中心已有同名场地"), "{marked}");
+    browser.screenshot("center-venue-catalogue").await;
+
+    // Closed for maintenance, with fewer workstations.
+    let venues = fx.app.get_json("/api/v1/venues", Some(&fx.center)).await;
+    let id = venues[0]["venue_id"].as_str().unwrap().to_owned();
+    browser.click(&format!("#venue-edit-{id}")).await;
+    browser.fill("#venue-edit-workstations", "6").await;
+    browser
+        .select("#venue-edit-status", "closed_for_maintenance")
+        .await;
+    browser.click("#venue-edit-save").await;
+    browser.wait_for_text("#venue-list", "维护中").await;
+    let venue = fx
+        .app
+        .get_json(&format!("/api/v1/venues/{id}"), Some(&fx.center))
+        .await;
+    assert_eq!(venue["workstations"], 6);
+    assert_eq!(venue["status"], "closed_for_maintenance");
+    assert!(!fx.app.audit_entries_of("venue.updated").await.is_empty());
+}

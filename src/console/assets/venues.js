@@ -11,6 +11,7 @@
 import * as api from './api.js';
 import { h, replace, field, errorSlot, action, table, toast, section, markInvalid } from './dom.js';
 import { t, formatTime } from './i18n.js';
+import { regionSelect } from './region-picker.js';
 export { strings } from './strings/venues.js';
 
 const STATES = ['requested', 'accepted', 'refused', 'withdrawn'];
@@ -119,6 +120,120 @@ async function renderRequests(ctx) {
     center ? section(t('venues.outgoing'), outgoing) : section(t('venues.heading'), all));
 }
 
+// ---- the venue catalogue (docs/VENUES.md §1) --------------------------------------------------
+// A center registers and changes its own rooms, an admin any center's; everyone staff reads the
+// catalogue. Ids: #venue-form (#venue-center for admins, #venue-name, #venue-address,
+// #venue-region, #venue-workstations, #venue-remote, #venue-status, #venue-submit), #venue-list,
+// per venue ID: #venue-row-ID, #venue-edit-ID, and its editor #venue-edit-form (#venue-edit-*).
+
+async function renderCatalogue(ctx) {
+  const slot = errorSlot();
+  const admin = ctx.me.role === 'admin';
+  const [regions, centers] = await Promise.all([
+    api.get('/api/v1/regions'),
+    admin ? api.get('/api/v1/accounts/directory?role=center') : Promise.resolve([]),
+  ]);
+  const list = h('div', { id: 'venue-list' });
+  const editor = h('div');
+  const refresh = async () => {
+    const query = admin ? '' : api.query({ center: ctx.me.username });
+    const venues = await api.get(`/api/v1/venues${query}`);
+    replace(list, venues.length ? table([
+      { label: t('venues.cat.name'), value: (v) => h('span', { id: `venue-row-${v.venue_id}` }, v.name) },
+      admin ? { label: t('venues.cat.center'), value: (v) => v.center_name || v.center } : null,
+      { label: t('venues.cat.region'), value: (v) => `${v.prefecture_name || ''} ${v.region_name || v.region_code}`.trim() },
+      { label: t('venues.cat.workstations'), value: (v) => String(v.workstations) },
+      { label: t('venues.cat.remote'), value: (v) => t(v.remote_capable ? 'common.yes' : 'common.no') },
+      { label: t('common.status'), value: (v) => h('span', { class: `badge ${v.status === 'open' ? 'good' : 'warn'}` }, t(`venues.status.${v.status}`)) },
+      { label: t('common.actions'), value: (v) => h('button', { type: 'button', id: `venue-edit-${v.venue_id}`, on: { click: () => {
+        replace(editor, venueEditor(v, regions, slot, async () => { replace(editor); await refresh(); }));
+        editor.scrollIntoView({ block: 'nearest' });
+      } } }, t('venues.cat.edit')) },
+    ].filter(Boolean), venues) : h('p', { class: 'muted' }, t('venues.cat.none')));
+  };
+  await refresh();
+  const center = admin
+    ? h('select', { id: 'venue-center', 'data-field': 'center' }, h('option', { value: '' }, t('venues.cat.choose_center')),
+      centers.map((c) => h('option', { value: c.username }, `${c.name}（${c.username}）`)))
+    : null;
+  const name = h('input', { id: 'venue-name', maxlength: 100, 'data-field': 'name' });
+  const address = h('input', { id: 'venue-address', maxlength: 200, 'data-field': 'address' });
+  const region = regionSelect(regions, { id: 'venue-region', emptyLabel: t('venues.cat.choose_region') });
+  region.dataset.field = 'region_code';
+  const workstations = h('input', { id: 'venue-workstations', type: 'number', min: 1, max: 200, 'data-field': 'workstations' });
+  const remote = h('input', { id: 'venue-remote', type: 'checkbox', checked: true, 'data-field': 'remote_capable' });
+  const status = statusSelect('venue-status', 'open');
+  const submit = action(t('venues.cat.register'), async () => {
+    let ok = true;
+    if (center) ok = markInvalid(center, center.value ? null : t('venues.cat.choose_center')) && ok;
+    ok = markInvalid(name, name.value.trim() ? null : t('venues.cat.required')) && ok;
+    ok = markInvalid(address, address.value.trim() ? null : t('venues.cat.required')) && ok;
+    ok = markInvalid(region, region.value ? null : t('venues.cat.choose_region')) && ok;
+    const count = Number(workstations.value);
+    ok = markInvalid(workstations, Number.isInteger(count) && count >= 1 && count <= 200 ? null : t('venues.cat.workstations_hint')) && ok;
+    if (!ok) return;
+    const body = { name: name.value.trim(), address: address.value.trim(), region_code: region.value, workstations: count, remote_capable: remote.checked, status: status.value };
+    if (center) body.center = center.value;
+    await api.post('/api/v1/venues', body);
+    toast(t('venues.cat.registered', { name: body.name }));
+    name.value = '';
+    address.value = '';
+    await refresh();
+  }, { slot, id: 'venue-submit', type: 'submit' });
+  return h('div', {},
+    h('h1', {}, t('venues.cat.heading')),
+    h('p', { class: 'hint' }, t('venues.cat.intro')),
+    h('div', { class: 'columns' },
+      section(t('venues.cat.new'), h('form', { id: 'venue-form', novalidate: true },
+        center ? field(t('venues.cat.center'), center) : null,
+        field(t('venues.cat.name'), name), field(t('venues.cat.address'), address),
+        field(t('venues.cat.region'), region, t('venues.cat.region_hint')),
+        field(t('venues.cat.workstations'), workstations, t('venues.cat.workstations_hint')),
+        h('label', { class: 'check' }, remote, ' ', t('venues.cat.remote_label')),
+        field(t('common.status'), status),
+        slot.node, h('div', { class: 'buttons' }, submit))),
+      h('div', {}, section(t('venues.cat.list'), list), editor)));
+}
+
+function statusSelect(id, value) {
+  const select = h('select', { id, 'data-field': 'status' },
+    ['open', 'closed_for_maintenance'].map((s) => h('option', { value: s }, t(`venues.status.${s}`))));
+  select.value = value;
+  return select;
+}
+
+/** A venue's fields, changed in place (PATCH): what changed is logged by the server. */
+function venueEditor(venue, regions, slot, done) {
+  const name = h('input', { id: 'venue-edit-name', maxlength: 100, value: venue.name, 'data-field': 'name' });
+  const address = h('input', { id: 'venue-edit-address', maxlength: 200, value: venue.address, 'data-field': 'address' });
+  const region = regionSelect(regions, { id: 'venue-edit-region', emptyLabel: t('venues.cat.choose_region') });
+  region.dataset.field = 'region_code';
+  region.value = venue.region_code;
+  const workstations = h('input', { id: 'venue-edit-workstations', type: 'number', min: 1, max: 200, value: String(venue.workstations), 'data-field': 'workstations' });
+  const remote = h('input', { id: 'venue-edit-remote', type: 'checkbox', checked: venue.remote_capable, 'data-field': 'remote_capable' });
+  const status = statusSelect('venue-edit-status', venue.status);
+  return section(t('venues.cat.edit_heading', { name: venue.name }),
+    h('form', { id: 'venue-edit-form', novalidate: true },
+      field(t('venues.cat.name'), name), field(t('venues.cat.address'), address),
+      field(t('venues.cat.region'), region),
+      field(t('venues.cat.workstations'), workstations, t('venues.cat.workstations_edit_hint')),
+      h('label', { class: 'check' }, remote, ' ', t('venues.cat.remote_label')),
+      field(t('common.status'), status, t('venues.cat.status_hint')),
+      h('div', { class: 'buttons' }, action(t('venues.cat.save'), async () => {
+        const changes = {};
+        if (name.value.trim() !== venue.name) changes.name = name.value.trim();
+        if (address.value.trim() !== venue.address) changes.address = address.value.trim();
+        if (region.value && region.value !== venue.region_code) changes.region_code = region.value;
+        if (Number(workstations.value) !== venue.workstations) changes.workstations = Number(workstations.value);
+        if (remote.checked !== venue.remote_capable) changes.remote_capable = remote.checked;
+        if (status.value !== venue.status) changes.status = status.value;
+        await api.patch(`/api/v1/venues/${encodeURIComponent(venue.venue_id)}`, changes);
+        toast(t('venues.cat.saved'));
+        await done();
+      }, { slot, id: 'venue-edit-save', type: 'submit' }))));
+}
+
 export const views = {
+  'venues/catalogue': { roles: ['center', 'admin'], nav: 'venues.nav.catalogue', render: renderCatalogue },
   'venues/requests': { roles: ['center', 'supervisor', 'admin'], nav: 'venues.nav.requests', render: renderRequests },
 };
