@@ -669,7 +669,7 @@ async fn a_draw_bound_to_the_main_room_and_another_centers_room_waits_for_its_co
     eventually(
         &browser,
         "the contribution to be listed",
-        "document.querySelector('main').textContent.includes('#0 center')",
+        "document.querySelector('main').textContent.includes('#0 交易中心')",
     )
     .await;
     browser.screenshot("center-draw-sub-venue-pending").await;
@@ -1447,6 +1447,35 @@ async fn an_admin_imports_with_line_errors_manages_accounts_and_reads_key_status
         .wait_for_text("#import-progress-text", "服务器已处理全部 2 行")
         .await;
     browser.screenshot("admin-import-done").await;
+
+    // An expert's status and a penalty on record, each after a confirmation (issue 24 §5).
+    let listed = app
+        .get_json("/api/v1/experts?limit=1", Some(&supervisor))
+        .await;
+    let expert_id = listed["experts"][0]["expert_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    browser.click(r#"nav a[data-route="admin/experts"]"#).await;
+    browser.click(&format!("#manage-{expert_id}")).await;
+    browser.fill("#penalty-reason", "absence").await;
+    browser.click("#penalty-save").await;
+    browser.wait_for_text("#confirm-text", "不能撤销").await;
+    browser.click("#confirm-yes").await;
+    browser.wait_for_text("#toast", "违规已记录").await;
+    let penalties = app.audit_entries_of("expert.penalty").await;
+    assert_eq!(penalties.len(), 1);
+    assert_eq!(penalties[0]["data"]["reason_code"], "absence");
+    browser.click(&format!("#manage-{expert_id}")).await;
+    browser.select("#expert-status", "retired").await;
+    browser.fill("#expert-status-reason", "request").await;
+    browser.click("#expert-status-save").await;
+    browser.click("#confirm-yes").await;
+    browser.wait_for_text("#toast", "状态已更改").await;
+    let expert = app
+        .get_json(&format!("/api/v1/experts/{expert_id}"), Some(&supervisor))
+        .await;
+    assert_eq!(expert["status"], "retired");
 
     // A supervisor account: its TOTP secret is shown once; then disabled.
     browser.click(r#"nav a[data-route="admin/accounts"]"#).await;
@@ -2336,6 +2365,16 @@ async fn a_second_supervisor_approves_unseal_requests_and_publications_in_the_co
     browser
         .wait_for_text("#draws", "0/3 confirmed, 3 awaiting")
         .await;
+    // A recheck of the draw's eligible sets, in counts, kept below the live table.
+    browser.click(&format!("#recheck-{draw_id}")).await;
+    browser
+        .wait_for_text(
+            "#recheck-result",
+            "The stored filter matches the intent’s commitment.",
+        )
+        .await;
+    browser.wait_for_text("#recheck-result", "match").await;
+    assert_eq!(fx.app.audit_entries_of("draw.recheck").await.len(), 1);
 
     let (approve, refuse) = (&requests[0], &requests[1]);
     browser

@@ -330,6 +330,8 @@ pub(crate) struct SessionSeatView {
 pub(crate) struct SessionView {
     pub session_id: String,
     pub draw_id: String,
+    pub(crate) tender_reference: String,
+    pub(crate) tender_name: String,
     #[schema(value_type = String)]
     pub(crate) mode: SessionMode,
     pub(crate) phase: Phase,

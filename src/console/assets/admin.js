@@ -77,6 +77,7 @@ function renderExperts() {
   const region = h('input', { id: 'experts-region', inputmode: 'numeric', maxlength: 6 });
   const specialty = h('input', { id: 'experts-specialty', maxlength: 7 });
   const list = h('div');
+  const editor = h('div');
   let next = null;
   const load = async (after) => {
     const page = await api.get(`/api/v1/experts${api.query({ region: region.value.trim(), specialty: specialty.value.trim(), after, limit: 50 })}`);
@@ -89,10 +90,14 @@ function renderExperts() {
       { label: t('common.status'), value: (e) => t(`admin.status.${e.status}`) },
       { label: t('admin.col.credit'), value: (e) => String(e.credit_score) },
       { label: t('admin.col.draws'), value: (e) => `${e.draws}/${e.attendances}/${e.declines}/${e.no_shows}` },
-      { label: t('common.actions'), value: (e) => action(t('admin.experts.issue_login'), async () => {
+      { label: t('common.actions'), value: (e) => h('span', { class: 'buttons' }, action(t('admin.experts.issue_login'), async () => {
         const login = await api.post(`/api/v1/experts/${encodeURIComponent(e.expert_id)}/login`);
         replace(issued, h('p', { class: 'warning', role: 'status' }, t('admin.experts.issued', { username: login.username, code: login.activation_code, expires: formatTime(login.expires_at) })));
-      }, { slot, kind: '', id: `issue-login-${e.expert_id}` }) },
+      }, { slot, kind: '', id: `issue-login-${e.expert_id}` }),
+      h('button', { type: 'button', id: `manage-${e.expert_id}`, on: { click: () => {
+        replace(editor, expertEditor(e, slot, async () => { replace(editor); await load(); }));
+        editor.scrollIntoView({ block: 'nearest' });
+      } } }, t('admin.experts.manage'))) },
     ], page.experts), next ? h('button', { type: 'button', on: { click: () => load(next).catch((error) => slot.show(error)) } }, t('admin.experts.more')) : null);
   };
   const search = action(t('admin.experts.search'), () => load(), { slot, id: 'experts-search' });
@@ -100,7 +105,67 @@ function renderExperts() {
   return h('div', {},
     h('h1', {}, t('admin.experts.heading')),
     h('div', { class: 'inline card' }, field(t('admin.experts.region'), region), field(t('admin.experts.specialty'), specialty), search),
-    slot.node, issued, list);
+    slot.node, issued, editor, list);
+}
+
+const EXPERT_STATUSES = ['active', 'suspended', 'retired', 'removed'];
+
+/**
+ * An expert's status (suspend until a date, retire, remove, reinstate) and a penalty on
+ * record (违规记录): both with a reason code, after a confirmation; both logged, and both keep
+ * the expert out of draws while in force. Ids: #expert-editor, #expert-status, #expert-until,
+ * #expert-status-reason, #expert-status-save, #penalty-reason, #penalty-until, #penalty-save.
+ */
+function expertEditor(expert, slot, done) {
+  const status = h('select', { id: 'expert-status', 'data-field': 'status' },
+    EXPERT_STATUSES.map((s) => h('option', { value: s }, t(`admin.status.${s}`))));
+  status.value = expert.status;
+  const until = h('input', { id: 'expert-until', type: 'date', 'data-field': 'suspended_until' });
+  const statusReason = h('input', { id: 'expert-status-reason', maxlength: 40, 'data-field': 'reason_code', placeholder: 'request' });
+  const penaltyReason = h('input', { id: 'penalty-reason', maxlength: 40, 'data-field': 'reason_code', placeholder: 'absence' });
+  const penaltyUntil = h('input', { id: 'penalty-until', type: 'date', 'data-field': 'until' });
+  const code = /^[a-z][a-z0-9_]{1,39}$/;
+  return section(t('admin.expert.heading', { id: expert.expert_id.slice(0, 8) }),
+    h('div', { id: 'expert-editor' },
+      h('form', { id: 'expert-status-form', novalidate: true },
+        h('h3', {}, t('admin.expert.status')),
+        field(t('common.status'), status),
+        field(t('admin.expert.until'), until, t('admin.expert.until_hint')),
+        field(t('admin.expert.reason_code'), statusReason, t('admin.expert.reason_hint')),
+        action(t('admin.expert.status_save'), async () => {
+          if (!markInvalid(statusReason, code.test(statusReason.value.trim()) ? null : t('admin.expert.reason_hint'))) return;
+          if (!markInvalid(until, status.value !== 'suspended' || until.value ? null : t('admin.expert.until_hint'))) return;
+          const ok = await confirmAct({
+            heading: t('admin.expert.status'),
+            text: t('admin.expert.status_confirm', { status: t(`admin.status.${status.value}`) }),
+            confirm: t('admin.expert.status_save'),
+            danger: status.value !== 'active',
+          });
+          if (!ok) return;
+          const body = { status: status.value, reason_code: statusReason.value.trim() };
+          if (status.value === 'suspended') body.suspended_until = until.value;
+          await api.post(`/api/v1/experts/${encodeURIComponent(expert.expert_id)}/status`, body);
+          toast(t('admin.expert.saved'));
+          await done();
+        }, { slot, id: 'expert-status-save' })),
+      h('form', { id: 'penalty-form', novalidate: true },
+        h('h3', {}, t('admin.expert.penalty')),
+        field(t('admin.expert.reason_code'), penaltyReason, t('admin.expert.penalty_hint')),
+        field(t('admin.expert.penalty_until'), penaltyUntil, t('admin.expert.penalty_until_hint')),
+        action(t('admin.expert.penalty_save'), async () => {
+          if (!markInvalid(penaltyReason, code.test(penaltyReason.value.trim()) ? null : t('admin.expert.penalty_hint'))) return;
+          const ok = await confirmAct({
+            heading: t('admin.expert.penalty'),
+            text: t('admin.expert.penalty_confirm', { until: penaltyUntil.value || t('admin.expert.indefinite') }),
+            confirm: t('admin.expert.penalty_save'),
+          });
+          if (!ok) return;
+          const body = { reason_code: penaltyReason.value.trim() };
+          if (penaltyUntil.value) body.until = penaltyUntil.value;
+          await api.post(`/api/v1/experts/${encodeURIComponent(expert.expert_id)}/penalties`, body);
+          toast(t('admin.expert.penalty_saved'));
+          await done();
+        }, { slot, id: 'penalty-save', kind: 'danger' }))));
 }
 
 // ---- change requests ---------------------------------------------------------------------------

@@ -21,7 +21,7 @@ async function renderList(ctx) {
   async function load() {
     const sessions = await api.get('/api/v1/sessions');
     replace(box, table([
-      { label: t('session.list.session'), value: (s) => h('code', {}, s.session_id.slice(-12)) },
+      { label: t('session.list.session'), value: (s) => h('span', { title: s.session_id }, h('strong', {}, s.tender_reference || ''), ' ', s.tender_name || '') },
       { label: t('session.list.mode'), value: (s) => t(`session.mode.${s.mode}`) },
       { label: t('session.list.phase'), value: (s) => h('span', { class: `badge ${s.phase === 'closed' ? '' : 'good'}` }, phaseName(s.phase)) },
       { label: t('session.list.role'), value: (s) => `${t(`session.role.${s.your_role}`)}${s.your_seat ? ` · ${seatLabel(s.your_seat)}` : ''}` },
@@ -30,7 +30,7 @@ async function renderList(ctx) {
         label: t('common.actions'),
         value: (s) => h('button', {
           type: 'button', class: 'primary', id: `open-${s.session_id}`,
-          'aria-label': t('session.list.open_label', { id: s.session_id.slice(-12) }),
+          'aria-label': t('session.list.open_label', { id: s.tender_reference || s.session_id.slice(-12) }),
           on: { click: () => ctx.go('session/room', { id: s.session_id }) },
         }, t('session.list.open')),
       },

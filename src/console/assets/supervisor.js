@@ -12,6 +12,7 @@
 
 import * as api from './api.js';
 import { drawRatings, marksText } from './ratings.js';
+import { phaseName } from './session/labels.js';
 import { h, replace, field, errorSlot, action, table, section, toast, markInvalid, confirmAct } from './dom.js';
 import { t, formatTime } from './i18n.js';
 export { strings } from './strings/supervisor.js';
@@ -24,6 +25,27 @@ export const views = {
   'supervisor/unseal': { roles: ['supervisor'], nav: 'supervisor.nav.unseal', render: renderUnseal },
   'supervisor/ratings': { roles: ['supervisor'], nav: 'supervisor.nav.ratings', render: renderRatings },
 };
+
+/**
+ * A draw's recheck (docs/DRAWS.md §5): whether its committed eligible sets re-derive from their
+ * sealed members, and how today's pool differs, in counts only. The request is logged.
+ */
+function recheckView(draw, report) {
+  return h('div', { class: 'card', id: `recheck-${draw.draw_id}-result` },
+    h('h3', {}, t('supervisor.recheck.heading', { ref: draw.tender_reference })),
+    h('p', { class: report.filter_matches_commitment ? 'ok' : 'error' },
+      t(report.filter_matches_commitment ? 'supervisor.recheck.filter_ok' : 'supervisor.recheck.filter_bad')),
+    table([
+      { label: t('supervisor.recheck.group'), value: (r) => String(r.stratum + 1) },
+      { label: t('supervisor.recheck.committed'), value: (r) => String(r.committed) },
+      { label: t('supervisor.recheck.members'), value: (r) => h('span', { class: `badge ${r.members_match_committed_root ? 'good' : 'bad'}` },
+        t(r.members_match_committed_root ? 'supervisor.recheck.match' : 'supervisor.recheck.mismatch')) },
+      { label: t('supervisor.recheck.today'), value: (r) => String(r.eligible_today) },
+      { label: t('supervisor.recheck.gone'), value: (r) => String(r.no_longer_eligible) },
+      { label: t('supervisor.recheck.new'), value: (r) => String(r.newly_eligible) },
+    ], report.strata),
+    h('p', { class: 'muted' }, t('supervisor.recheck.snapshots', { then: formatTime(report.snapshot_at_intent), now: formatTime(report.snapshot_now) })));
+}
 
 // --- ratings of on-site evaluations, and experts' appeals (issue 16 §6) ----------------------
 //   #rate-draw (a draw of the jurisdiction whose evaluation ended), #draw-ratings (ratings.js),
@@ -173,6 +195,9 @@ async function renderOverview(ctx) {
   const names = await api.accountNames();
   const updated = h('p', { id: 'overview-updated', class: 'muted' });
   const drawsNode = h('div', { id: 'draws' });
+  // A recheck's answer, kept outside the live table so its redraws leave it.
+  const recheckNode = h('div', { id: 'recheck-result', 'aria-live': 'polite' });
+  const recheckSlot = errorSlot();
   const sessionsNode = h('div', { id: 'sessions' });
   const pendingNode = h('div', { id: 'unseal-pending' });
   const decidedNode = h('div', { id: 'unseal-decided' });
@@ -193,7 +218,8 @@ async function renderOverview(ctx) {
           if (d.status !== 'drawn') return '—';
           const sum = (key) => d.progress.reduce((n, p) => n + p[key], 0);
           const seats = d.strata.reduce((n, s) => n + s.k, 0);
-          const confirmed = sum('confirmed');
+          // Seats filled by replacement draws (补抽) count as filled.
+          const confirmed = sum('confirmed') + sum('filled_by_linked');
           return h('div', {},
             h('progress', { max: seats || 1, value: confirmed, 'aria-label': t('supervisor.draws.progress') }),
             h('div', {}, t('supervisor.draws.progress_text', {
@@ -204,7 +230,13 @@ async function renderOverview(ctx) {
       {
         label: t('common.actions'),
         value: (d) => (d.status === 'drawn'
-          ? h('a', { href: `#/audit/log?draw=${encodeURIComponent(d.draw_id)}`, 'aria-label': t('supervisor.draws.verify_label', { ref: d.tender_reference }) }, t('supervisor.draws.verify'))
+          ? h('span', { class: 'buttons' },
+            h('a', { href: `#/audit/log?draw=${encodeURIComponent(d.draw_id)}`, 'aria-label': t('supervisor.draws.verify_label', { ref: d.tender_reference }) }, t('supervisor.draws.verify')),
+            action(t('supervisor.recheck.button'), async () => {
+              const report = await api.post(`/api/v1/draws/${encodeURIComponent(d.draw_id)}/recheck`);
+              replace(recheckNode, recheckView(d, report));
+              recheckNode.scrollIntoView?.({ block: 'nearest' });
+            }, { slot: recheckSlot, kind: '', id: `recheck-${d.draw_id}`, attrs: { 'aria-label': t('supervisor.recheck.label', { ref: d.tender_reference }) } }))
           : ''),
       },
     ], draws);
@@ -212,9 +244,9 @@ async function renderOverview(ctx) {
 
   function sessionsTable(sessions) {
     return table([
-      { label: t('supervisor.sessions.session'), value: (s) => h('code', { title: s.session_id }, short(s.session_id)) },
-      { label: t('supervisor.sessions.phase'), value: (s) => h('span', { class: 'badge' }, String(s.phase)) },
-      { label: t('supervisor.sessions.mode'), value: (s) => s.mode },
+      { label: t('supervisor.sessions.session'), value: (s) => h('span', { title: s.session_id }, h('strong', {}, s.tender_reference || ''), ' ', s.tender_name || '') },
+      { label: t('supervisor.sessions.phase'), value: (s) => h('span', { class: 'badge' }, phaseName(s.phase)) },
+      { label: t('supervisor.sessions.mode'), value: (s) => t(`session.mode.${s.mode}`) },
       {
         label: t('supervisor.sessions.seats'),
         value: (s) => {
@@ -226,7 +258,7 @@ async function renderOverview(ctx) {
       },
       {
         label: t('common.actions'),
-        value: (s) => h('a', { href: `#/session/room?id=${encodeURIComponent(s.session_id)}`, 'aria-label': t('supervisor.sessions.open_label', { id: short(s.session_id) }) }, t('supervisor.sessions.open')),
+        value: (s) => h('a', { href: `#/session/room?id=${encodeURIComponent(s.session_id)}`, 'aria-label': t('supervisor.sessions.open_label', { id: s.tender_reference || short(s.session_id) }) }, t('supervisor.sessions.open')),
       },
     ], sessions);
   }
@@ -369,7 +401,7 @@ async function renderOverview(ctx) {
       section(t('supervisor.pub.heading'),
         h('p', { class: 'muted' }, t('supervisor.pub.hint')),
         publicationSlot.node, publicationResult, publicationsNode)),
-    section(t('supervisor.draws.heading'), drawsNode),
+    section(t('supervisor.draws.heading'), drawsNode, recheckSlot.node, recheckNode),
     section(t('supervisor.sessions.heading'), sessionsNode),
     section(t('supervisor.unseal.decided'), decidedNode));
 }

@@ -88,6 +88,10 @@ struct Loaded {
     contributions: usize,
     /// The end of the draw's evaluation window, before any extension.
     scheduled_end: Millis,
+    /// The tender the session evaluates, as everyone in it already knows it (the invitation
+    /// named it): shown instead of ids.
+    tender_reference: String,
+    tender_name: String,
     extensions: Vec<ExtensionRow>,
     /// Seats that declared the time insufficient toward the next extension.
     time_declared: Vec<i32>,
@@ -331,6 +335,8 @@ impl SessionService {
         SessionView {
             session_id: loaded.row.id.clone(),
             draw_id: loaded.row.draw_id.clone(),
+            tender_reference: loaded.tender_reference.clone(),
+            tender_name: loaded.tender_name.clone(),
             mode: loaded.row.mode,
             phase: loaded.phase,
             assignment: loaded.row.assignment,
@@ -752,11 +758,11 @@ async fn load(tx: &mut Tx, session_id: &str) -> Result<Loaded, SessionError> {
         }
     }
     let contributions = tx.session_contributions(session_id).await?.len();
-    let scheduled_end = tx
+    let draw = tx
         .draw(&row.draw_id)
         .await?
-        .ok_or_else(|| corrupt("a session without its draw"))?
-        .evaluation_end();
+        .ok_or_else(|| corrupt("a session without its draw"))?;
+    let scheduled_end = draw.evaluation_end();
     let extensions = tx.session_extensions(session_id).await?;
     let time_declared = tx
         .time_declarations(session_id, extensions.len() as i32 + 1)
@@ -767,6 +773,8 @@ async fn load(tx: &mut Tx, session_id: &str) -> Result<Loaded, SessionError> {
         rejections,
         rejection_votes,
         scheduled_end,
+        tender_reference: draw.tender_reference,
+        tender_name: draw.tender_name,
         extensions,
         time_declared,
         contributions,
