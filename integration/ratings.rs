@@ -40,13 +40,10 @@ async fn decide(fx: &DrawFixture, appeal: &str, body: Value) -> reqwest::Respons
         .await
 }
 
-fn marks(token: &str, all: u8) -> Value {
-    json!({"token": token, "punctuality": all, "diligence": all, "discipline": all})
-}
-
-#[tokio::test]
-async fn an_on_site_evaluation_is_rated_by_its_center_and_supervisor_and_an_appeal_is_decided_both_ways()
- {
+/// An on-site evaluation of five confirmed members, every pool expert with a login, one low
+/// rating enough to suspend (below 40 with a single rating): the fixture, the logins and the
+/// draw's view.
+async fn on_site_evaluation() -> (DrawFixture, Vec<(String, String)>, Value) {
     let fx = DrawFixture::with(&experts(20, "A0101"), |settings| {
         crate::invitations::outlive_the_evaluation(settings);
         settings.session.credit_minimum_ratings = 1;
@@ -54,7 +51,6 @@ async fn an_on_site_evaluation_is_rated_by_its_center_and_supervisor_and_an_appe
         settings.auth.address_attempts_per_minute = 10_000;
     })
     .await;
-    let app = &fx.app;
     let logins = expert_logins(&fx).await;
     let drawn = fx
         .drawn(&fx.request(json!([{"specialty_prefixes": ["A01"], "count": 5, "reserves": 1}])))
@@ -62,6 +58,19 @@ async fn an_on_site_evaluation_is_rated_by_its_center_and_supervisor_and_an_appe
     let draw_id = drawn["draw_id"].as_str().unwrap();
     fx.confirm_all(draw_id).await;
     let view = fx.view(draw_id).await;
+    (fx, logins, view)
+}
+
+fn marks(token: &str, all: u8) -> Value {
+    json!({"token": token, "punctuality": all, "diligence": all, "discipline": all})
+}
+
+#[tokio::test]
+async fn an_on_site_evaluation_is_rated_by_its_center_and_supervisor_and_an_appeal_is_decided_both_ways()
+ {
+    let (fx, logins, view) = on_site_evaluation().await;
+    let app = &fx.app;
+    let draw_id = view["draw_id"].as_str().unwrap();
     let confirmed = tokens(&view, "confirmed");
     assert_eq!(confirmed.len(), 5);
     let seat = &confirmed[0];
@@ -306,21 +315,9 @@ async fn an_on_site_evaluation_is_rated_by_its_center_and_supervisor_and_an_appe
 
 #[tokio::test]
 async fn a_granted_appeal_that_lifts_the_score_ends_the_suspension_it_caused() {
-    let fx = DrawFixture::with(&experts(20, "A0101"), |settings| {
-        crate::invitations::outlive_the_evaluation(settings);
-        settings.session.credit_minimum_ratings = 1;
-        settings.session.credit_suspend_below = 40;
-        settings.auth.address_attempts_per_minute = 10_000;
-    })
-    .await;
+    let (fx, logins, view) = on_site_evaluation().await;
     let app = &fx.app;
-    let logins = expert_logins(&fx).await;
-    let drawn = fx
-        .drawn(&fx.request(json!([{"specialty_prefixes": ["A01"], "count": 5, "reserves": 1}])))
-        .await;
-    let draw_id = drawn["draw_id"].as_str().unwrap();
-    fx.confirm_all(draw_id).await;
-    let view = fx.view(draw_id).await;
+    let draw_id = view["draw_id"].as_str().unwrap();
     let seat = tokens(&view, "confirmed")[0].clone();
     past_the_evaluation_window(&fx, &view).await;
     let rated: Value = rate(&fx, &fx.center, draw_id, marks(&seat, 1))
