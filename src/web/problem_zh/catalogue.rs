@@ -1094,6 +1094,39 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
         "proposal {} to reject {}'s bid is still open; vote on it",
         "否决 {1} 投标的提议 {0} 尚未决定；请投票",
     ),
+    // Ratings and appeals (conduct), the staff directory, the websocket's language.
+    ("no such rating", "找不到该评价"),
+    ("no such appeal", "找不到该申诉"),
+    ("this rating has already been appealed", "该评价已经申诉过"),
+    ("the appeal has already been decided", "该申诉已有决定"),
+    (
+        "this draw's evaluation ran as a session: rate its members in the session",
+        "该项目以评标会议方式评标：请在评标会议中评价成员",
+    ),
+    (
+        "an on-site evaluation is rated after its window ends, {}",
+        "现场评标在评标时间段结束（{0}）后才能评价",
+    ),
+    (
+        "no confirmed member of this draw holds this seat",
+        "该席位不属于本次抽取的已确认成员",
+    ),
+    ("must be a seat's token: 64 hex digits", "须为席位标识：64 位十六进制数字"),
+    (
+        "rate the draw the center asked for; its linked draws' members are among its seats",
+        "请评价交易中心申请的抽取；其关联抽取的成员包含在其席位中",
+    ),
+    ("must be upheld or granted", "须为 upheld（维持）或 granted（撤销）"),
+    ("must be one of center, supervisor, admin", "须为 center、supervisor 或 admin 之一"),
+    (
+        "only supervisors are listed by a draw's jurisdiction: add role=supervisor",
+        "只有监督人员按抽取的监管范围列出：请加上 role=supervisor",
+    ),
+    (
+        "only supervisor and admin accounts have a display name (a center's is its center_name)",
+        "只有监督人员和管理员账户有显示名称（交易中心的名称是 center_name）",
+    ),
+    ("must be zh or en", "须为 zh 或 en"),
     // The session protocol over the websocket (session::connection, session::protocol).
     ("frames are limited to {} bytes", "每帧最多 {0} 字节"),
     ("websocket protocol error: {}", "WebSocket 协议错误：{0}"),
