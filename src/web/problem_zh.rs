@@ -244,6 +244,23 @@ mod tests {
     }
 
     #[test]
+    fn the_logs_and_the_stores_problems_are_translated_too() {
+        assert_eq!(
+            zh("no audit entry at index 140"),
+            "没有序号为 140 的审计记录"
+        );
+        assert_eq!(
+            zh("tile/0/000 reaches past the latest checkpoint (size 2)"),
+            "tile/0/000 超出最新检查点（大小 2）"
+        );
+        assert_eq!(
+            zh("query: invalid digit found in string"),
+            "query：字符串中有无效的数字"
+        );
+        assert_eq!(zh("the store did not answer in time"), "数据库未能及时响应");
+    }
+
+    #[test]
     fn what_the_catalogue_lacks_stays_english() {
         assert_eq!(translate("something nobody wrote down"), None);
         assert_eq!(translate(""), None);

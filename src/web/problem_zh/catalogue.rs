@@ -114,6 +114,21 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
     ("expected `,` or `]`", "此处应为 `,` 或 `]`"),
     ("expected `:`", "此处应为 `:`"),
     ("expected ident", "此处应为关键字"),
+    ("no such console file", "找不到该控制台文件"),
+    ("invalid digit found in string", "字符串中有无效的数字"),
+    ("cannot parse integer from empty string", "整数不能为空"),
+    ("the store did not answer in time", "数据库未能及时响应"),
+    ("the store cannot take writes", "数据库暂时不能写入"),
+    // The audit log's reads (audit).
+    ("no audit entry at index {}", "没有序号为 {0} 的审计记录"),
+    (
+        "need old ≤ new ≤ {} (the latest checkpoint's size)",
+        "须满足 old ≤ new ≤ {0}（最新检查点的大小）",
+    ),
+    (
+        "{} reaches past the latest checkpoint (size {})",
+        "{0} 超出最新检查点（大小 {1}）",
+    ),
     // Text a person typed (text.rs).
     ("must not contain U+{} ({})", "不能包含字符 U+{0}（{1}）"),
     ("a control character", "控制字符"),
@@ -1111,13 +1126,22 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
         "no confirmed member of this draw holds this seat",
         "该席位不属于本次抽取的已确认成员",
     ),
-    ("must be a seat's token: 64 hex digits", "须为席位标识：64 位十六进制数字"),
+    (
+        "must be a seat's token: 64 hex digits",
+        "须为席位标识：64 位十六进制数字",
+    ),
     (
         "rate the draw the center asked for; its linked draws' members are among its seats",
         "请评价交易中心申请的抽取；其关联抽取的成员包含在其席位中",
     ),
-    ("must be upheld or granted", "须为 upheld（维持）或 granted（撤销）"),
-    ("must be one of center, supervisor, admin", "须为 center、supervisor 或 admin 之一"),
+    (
+        "must be upheld or granted",
+        "须为 upheld（维持）或 granted（撤销）",
+    ),
+    (
+        "must be one of center, supervisor, admin",
+        "须为 center、supervisor 或 admin 之一",
+    ),
     (
         "only supervisors are listed by a draw's jurisdiction: add role=supervisor",
         "只有监督人员按抽取的监管范围列出：请加上 role=supervisor",
