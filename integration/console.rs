@@ -2941,6 +2941,13 @@ mod session_room {
         let (other, _) = clients.iter_mut().next().unwrap();
         ok(other, Request::DeclareTimeInsufficient {}).await;
         expert.wait_for_text("#time-ends", "已延长 1 次").await;
+        // A countdown beside the end (against the browser's clock, which the test's server
+        // clock does not drive: "still to go" or "passed", either in words).
+        let countdown = expert.text("#time-countdown").await;
+        assert!(
+            countdown.contains("还有") || countdown.contains("已过"),
+            "{countdown}"
+        );
         expert.screenshot("session-scoring").await;
         supervisor
             .wait_for(&format!("#seat-{my_seat}[data-connected='true']"))

@@ -52,6 +52,8 @@ async function renderRoom(ctx) {
   room.start();
   ctx.onLeave(() => room.stop());
   ctx.relabel = () => room.build();
+  // The countdown to the evaluation's end moves by the minute, events or not.
+  ctx.every(30000, () => room.render());
   return room.root;
 }
 

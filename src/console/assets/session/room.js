@@ -28,7 +28,7 @@
 
 import * as api from '../api.js';
 import { h, replace, toast, snapshotEdits as snapshot, restoreEdits as restore } from '../dom.js';
-import { t, formatTime } from '../i18n.js';
+import { t, formatTime, formatCountdown } from '../i18n.js';
 import { initialState, reduce, LOG_LIMIT } from './state.js';
 import { ConnectionEnded, SessionConnection } from './connection.js';
 import { reportDigest } from './report-digest.js';
@@ -193,8 +193,9 @@ export class Room {
           h('dt', {}, t('session.room.chair')),
           h('dd', {}, region(null, () => [this.state.chair], () => h('span', { id: 'chair' }, this.state.chair ? seatLabel(this.state.chair) : t('session.room.no_chair')))),
           h('dt', {}, t('session.room.ends')),
-          h('dd', {}, region(null, () => [this.state.endsAt, this.state.extensions], () => h('span', { id: 'time-ends', 'data-extensions': this.state.extensions },
-            t('session.time.ends', { at: formatTime(this.state.endsAt), extensions: this.state.extensions })))),
+          h('dd', {}, region(null, () => [this.state.endsAt, this.state.extensions, this.state.phase, Math.floor(Date.now() / 60000)], () => h('span', { id: 'time-ends', 'data-extensions': this.state.extensions },
+            t('session.time.ends', { at: formatTime(this.state.endsAt), extensions: this.state.extensions }),
+            this.state.endsAt && this.state.phase !== 'closed' ? h('span', { id: 'time-countdown' }, ` （${formatCountdown(this.state.endsAt)}）`) : null))),
           h('dt', {}, t('session.room.connection')),
           h('dd', {},
             h('span', { id: 'connection-state', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' }),
