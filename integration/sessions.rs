@@ -744,6 +744,21 @@ async fn a_seven_member_distributed_session_runs_from_check_in_to_a_signed_repor
         .await
         .unwrap();
     assert_eq!(rated["suspended"], false, "already suspended: {rated}");
+    // Each rater's session view lists the seats they rated (the room greys them out); a
+    // member's lists none.
+    let session_path = format!("/api/v1/sessions/{}", committee.session_id);
+    let by_host = committee
+        .fx
+        .app
+        .get_json(&session_path, Some(&committee.fx.center))
+        .await;
+    assert_eq!(by_host["rated_by_you"], json!([seat]));
+    let by_member = committee
+        .fx
+        .app
+        .get_json(&session_path, Some(&member.bearer))
+        .await;
+    assert!(by_member.get("rated_by_you").is_none(), "{by_member}");
     let mut next = committee
         .fx
         .request(json!([{ "specialty_prefixes": ["A03"], "count": 1, "reserves": 0 }]));

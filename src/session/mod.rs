@@ -370,6 +370,9 @@ pub(crate) struct SessionView {
     pub(crate) your_seat: Option<u32>,
     /// The newest event number.
     pub last_seq: i64,
+    /// Once closed, for the host and supervisors: the seats the caller has rated (§6).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) rated_by_you: Vec<u32>,
 }
 
 /// A ticket as issued. No `Debug`: the ticket is a credential until used.

@@ -1115,6 +1115,20 @@ impl Tx {
         Ok(())
     }
 
+    /// The seats of a session that `rater_id` has rated.
+    pub(crate) async fn seats_rated_by(
+        &mut self,
+        session_id: &str,
+        rater_id: &str,
+    ) -> Result<Vec<i32>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_scalar::<_, i32>(
+            "SELECT seat FROM session_ratings WHERE session_id = $1 AND rater_id = $2 ORDER BY seat")
+            .bind(session_id)
+            .bind(rater_id)
+            .fetch_all(conn)
+            .await)?)
+    }
+
     /// Whether the expert has a penalty for `reason` running at `now`.
     pub(crate) async fn has_running_penalty(
         &mut self,

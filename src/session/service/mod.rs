@@ -292,8 +292,17 @@ impl SessionService {
         }
         let loaded = load(&mut tx, session_id).await?;
         let role = self.role_of(&mut tx, &loaded, who).await?;
+        let rated = if loaded.phase == Phase::Closed
+            && matches!(role, SessionRole::Host | SessionRole::Supervisor)
+        {
+            tx.seats_rated_by(session_id, &who.account_id).await?
+        } else {
+            Vec::new()
+        };
         tx.rollback().await?;
-        Ok(self.view_of(&loaded, role))
+        let mut view = self.view_of(&loaded, role);
+        view.rated_by_you = rated.into_iter().map(|seat| seat as u32).collect();
+        Ok(view)
     }
 
     /// Sessions the caller takes part in, newest first.
@@ -383,6 +392,7 @@ impl SessionService {
             your_role: role.name(),
             your_seat: role.seat(),
             last_seq: loaded.row.next_seq - 1,
+            rated_by_you: Vec::new(),
         }
     }
 

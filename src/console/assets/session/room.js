@@ -62,7 +62,7 @@ export class Room {
   constructor(view) {
     this.id = view.session_id;
     // Seats this reader has rated here once the session closed (the server refuses a second).
-    this.ratedSeats = new Set();
+    this.ratedSeats = new Set(view.rated_by_you || []);
     this.state = initialState(view);
     this.status = 'connecting';
     this.endDetail = '';
