@@ -127,6 +127,22 @@ impl Scope {
         Ok(self.covers(place.region.as_deref(), place.industry.as_deref()))
     }
 
+    /// Whether the expert `expert_id`, by their registered region, lies within the scope (a
+    /// supervisor oversees the experts of their jurisdiction's regions; [`Scope::covers_expert_region`]).
+    pub(crate) async fn covers_expert(
+        &self,
+        tx: &mut Tx,
+        expert_id: &str,
+    ) -> Result<bool, StoreError> {
+        if self.regions.is_empty() {
+            return Ok(true);
+        }
+        Ok(tx
+            .expert(expert_id)
+            .await?
+            .is_some_and(|expert| self.covers_expert_region(&expert.region_code)))
+    }
+
     /// Whether an expert registered in `region` lies within the scope's regions (any region
     /// when it names none). Experts' regions are recorded by prefecture (`420600`), so a
     /// county's supervisor (`420626`) oversees its prefecture's experts too. A draw's place

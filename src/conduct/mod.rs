@@ -23,14 +23,14 @@ pub(crate) struct Rating {
 }
 
 impl Rating {
-    pub(crate) fn validate(&self) -> Result<(), (String, String)> {
+    pub(crate) fn validate(&self) -> Result<(), (&'static str, String)> {
         for (field, value) in [
             ("punctuality", self.punctuality),
             ("diligence", self.diligence),
             ("discipline", self.discipline),
         ] {
             if !(1..=5).contains(&value) {
-                return Err((field.into(), "must be from 1 to 5".into()));
+                return Err((field, "must be from 1 to 5".into()));
             }
         }
         Ok(())
@@ -192,7 +192,7 @@ mod tests {
         assert_eq!(rating(1, 5, 3).validate(), Ok(()));
         assert_eq!(
             rating(0, 3, 3).validate(),
-            Err(("punctuality".into(), "must be from 1 to 5".into()))
+            Err(("punctuality", "must be from 1 to 5".into()))
         );
         assert_eq!(rating(3, 6, 3).validate().unwrap_err().0, "diligence");
         assert_eq!(rating(3, 3, 255).validate().unwrap_err().0, "discipline");

@@ -231,14 +231,7 @@ impl ConductService {
     ) -> Result<serde_json::Value, ConductError> {
         rating
             .validate()
-            .map_err(|(field, problem)| ConductError::Invalid {
-                field: match field.as_str() {
-                    "punctuality" => "punctuality",
-                    "diligence" => "diligence",
-                    _ => "discipline",
-                },
-                problem,
-            })?;
+            .map_err(|(field, problem)| ConductError::Invalid { field, problem })?;
         let token = hex::decode(token_hex)
             .ok()
             .filter(|t| t.len() == 32)
@@ -442,7 +435,7 @@ impl ConductService {
         let scope = crate::auth::jurisdiction::scope_of(&mut tx, who).await?;
         let mut found = Vec::new();
         for appeal in tx.appeals(None).await? {
-            if !self.covers(&mut tx, &scope, &appeal.expert_id).await? {
+            if !scope.covers_expert(&mut tx, &appeal.expert_id).await? {
                 continue;
             }
             let rating = tx
@@ -465,21 +458,6 @@ impl ConductService {
         Ok(found)
     }
 
-    async fn covers(
-        &self,
-        tx: &mut crate::store::Tx,
-        scope: &crate::auth::jurisdiction::Scope,
-        expert_id: &str,
-    ) -> Result<bool, StoreError> {
-        if scope.regions.is_empty() {
-            return Ok(true);
-        }
-        Ok(tx
-            .expert(expert_id)
-            .await?
-            .is_some_and(|expert| scope.covers_expert_region(&expert.region_code)))
-    }
-
     /// A supervisor within the expert's jurisdiction decides an appeal with a reason:
     /// upheld, the rating stands; granted, it is withdrawn from the credit score, and a
     /// suspension for low credit that the score no longer supports ends. Logged; the expert
@@ -497,7 +475,7 @@ impl ConductService {
         let mut tx = self.store.write().await?;
         let scope = crate::auth::jurisdiction::scope_of(&mut tx, who).await?;
         let appeal = match tx.appeal_by_id(appeal_id).await? {
-            Some(appeal) if self.covers(&mut tx, &scope, &appeal.expert_id).await? => appeal,
+            Some(appeal) if scope.covers_expert(&mut tx, &appeal.expert_id).await? => appeal,
             _ => return Err(ConductError::NoSuchAppeal),
         };
         if !tx

@@ -105,22 +105,6 @@ pub(crate) struct UnsealedRecord {
     pub(crate) fields: BTreeMap<String, String>,
 }
 
-/// Whether `scope` covers the expert `expert_id`'s registered region (issue 16 §5: a
-/// supervisor oversees the experts of their jurisdiction's regions).
-async fn covers_expert(
-    tx: &mut crate::store::Tx,
-    scope: &crate::auth::jurisdiction::Scope,
-    expert_id: &str,
-) -> Result<bool, crate::store::StoreError> {
-    if scope.regions.is_empty() {
-        return Ok(true);
-    }
-    Ok(tx
-        .expert(expert_id)
-        .await?
-        .is_some_and(|expert| scope.covers_expert_region(&expert.region_code)))
-}
-
 /// Whether every expert a request names lies within `who`'s jurisdiction.
 async fn covers_request(
     tx: &mut crate::store::Tx,
@@ -133,7 +117,7 @@ async fn covers_request(
     }
     let experts: Vec<String> = serde_json::from_str(&row.expert_ids).unwrap_or_default();
     for id in &experts {
-        if !covers_expert(tx, &scope, id).await? {
+        if !scope.covers_expert(tx, id).await? {
             return Ok(false);
         }
     }
@@ -194,9 +178,7 @@ impl PoolService {
         let scope = crate::auth::jurisdiction::scope_of(&mut tx, requester).await?;
         for id in &expert_ids {
             // An expert outside a supervisor's jurisdiction reads as no expert at all.
-            if tx.expert_data_key(id).await?.is_none()
-                || !covers_expert(&mut tx, &scope, id).await?
-            {
+            if tx.expert_data_key(id).await?.is_none() || !scope.covers_expert(&mut tx, id).await? {
                 return Err(invalid("expert_ids", format!("{id:?} is not an expert")));
             }
         }
