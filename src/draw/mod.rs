@@ -11,6 +11,7 @@
 //!    [`verify`] on it (or `integration/verifier/draw_verify.py`, written from the spec).
 
 pub mod algorithm;
+pub(crate) mod committee;
 pub(crate) mod filter;
 pub(crate) mod log_review;
 pub mod published;

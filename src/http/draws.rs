@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{Authorized, Checked, Json, may};
 use super::{AppState, problem::ApiError};
+use crate::draw::committee::PlannedCommittee;
 use crate::draw::filter::{
     AvoidedOrganisation, EvaluationMode, ExcludedToken, FilterStratum, VenueRandom, VenueScope,
 };
@@ -142,6 +143,12 @@ pub(crate) struct DrawRequestBody {
     /// stratum's own `regions_require` narrows it further.
     #[serde(default)]
     pub(crate) regions_require: Vec<String>,
+    /// The committee planned (招标投标法 §37), e.g. `{"experts": 5, "representatives": 2}`:
+    /// `experts` the strata's counts together, `representatives` the tenderer's, named when the
+    /// session opens. Checked before drawing: at least 5 members, odd, experts at least two
+    /// thirds. Omitted: the committee is the drawn experts alone.
+    #[serde(default)]
+    pub(crate) committee: Option<PlannedCommittee>,
 }
 
 /// Ask for a draw. Logs the intent (committing to the eligible sets and to the server's secret)
@@ -225,6 +232,7 @@ pub(crate) async fn create(
             .collect(),
         regions_exclude: body.regions_exclude,
         regions_require: body.regions_require,
+        committee: body.committee,
     };
     let created = state.draws.create(&principal, request).await?;
     Ok(HttpResponse::Created().json(created))

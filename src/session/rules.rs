@@ -14,8 +14,7 @@ mod ranking;
 
 pub(crate) use ranking::{candidates, rank_bids, rejection_outcome};
 
-/// The smallest committee the statute allows (招标投标法 §37); it must also be odd.
-pub(crate) const MIN_COMMITTEE: usize = 5;
+pub(crate) use crate::draw::committee::committee_composition;
 /// At most this many bidders, criteria, and characters in free text.
 pub(crate) const MAX_BIDDERS: usize = 50;
 pub(crate) const MAX_CRITERIA: usize = 30;
@@ -288,27 +287,6 @@ fn seats_where(seats: &[&SeatFacts], unmet: impl Fn(&SeatFacts) -> bool) -> Vec<
         .filter(|seat| unmet(seat))
         .map(|seat| seat.seat)
         .collect()
-}
-
-/// A committee of at least five, odd, with experts at least two thirds of it.
-pub(crate) fn committee_composition(size: usize, non_experts: usize) -> Result<(), String> {
-    if size < MIN_COMMITTEE {
-        return Err(format!(
-            "a committee has at least {MIN_COMMITTEE} members; this one has {size}"
-        ));
-    }
-    if size.is_multiple_of(2) {
-        return Err(format!(
-            "a committee has an odd number of members; this one has {size}"
-        ));
-    }
-    let experts = size.saturating_sub(non_experts);
-    if experts * 3 < size * 2 {
-        return Err(format!(
-            "experts must be at least two thirds of the committee; {experts} of {size} are"
-        ));
-    }
-    Ok(())
 }
 
 /// The member holding a strict majority of the active committee's votes, if any, and the

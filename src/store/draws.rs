@@ -712,6 +712,37 @@ impl Tx {
         Ok(())
     }
 
+    /// The committee a root draw's request planned (issue 16 §1).
+    pub(crate) async fn insert_draw_committee(
+        &mut self,
+        draw_id: &str,
+        experts: u32,
+        representatives: u32,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO draw_committees (draw_id, experts, representatives) VALUES ($1, $2, $3)")
+            .bind(draw_id)
+            .bind(experts as i32)
+            .bind(representatives as i32)
+            .execute(conn)
+            .await
+            .map(drop))?;
+        Ok(())
+    }
+
+    /// The committee a root draw's request planned, as (experts, representatives); `None` when
+    /// it planned none (its committee is its experts alone).
+    pub(crate) async fn draw_committee(
+        &mut self,
+        root_draw_id: &str,
+    ) -> Result<Option<(i32, i32)>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, (i32, i32)>(
+            "SELECT experts, representatives FROM draw_committees WHERE draw_id = $1")
+            .bind(root_draw_id)
+            .fetch_optional(conn)
+            .await)?)
+    }
+
     /// The jurisdiction of a root draw; `None` for a draw made before draws carried one.
     pub(crate) async fn draw_jurisdiction(
         &mut self,

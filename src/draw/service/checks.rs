@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use crate::draw::committee::{MAX_REPRESENTATIVES, PlannedCommittee, committee_composition};
 use crate::draw::filter::{
     AvoidedOrganisation, DrawFilter, EvaluationMode, ExcludedToken, FilterStratum, Floor,
     RegionMiss, RegionRule,
@@ -107,6 +108,34 @@ pub(super) fn check_strata(
         }
     }
     Ok(())
+}
+
+/// The committee the request plans, if it states one (招标投标法 §37): its experts are the
+/// strata's counts together, and with the tenderer's representatives it has at least five
+/// members, an odd number, experts at least two thirds. Checked before the pool is read, so a
+/// committee the statute forbids is refused before anything is drawn.
+pub(super) fn check_committee(
+    strata: &[FilterStratum],
+    committee: Option<&PlannedCommittee>,
+) -> Result<(), DrawServiceError> {
+    let Some(committee) = committee else {
+        return Ok(());
+    };
+    if committee.representatives > MAX_REPRESENTATIVES {
+        return Err(invalid(
+            "committee.representatives",
+            format!("must be from 0 to {MAX_REPRESENTATIVES}"),
+        ));
+    }
+    let drawn: u32 = strata.iter().map(|s| s.k).sum();
+    if committee.experts != drawn {
+        return Err(invalid(
+            "committee.experts",
+            format!("must equal the strata's counts together ({drawn})"),
+        ));
+    }
+    committee_composition(committee.size(), committee.representatives as usize)
+        .map_err(|problem| invalid("committee", problem))
 }
 
 /// The organisations to avoid, each with its name (trimmed) and its normalised credit code.

@@ -11,6 +11,7 @@ use crate::audit::{self, Actor, AuditEntry};
 use crate::auth::Principal;
 use crate::clock::{Millis, to_beijing_rfc3339, to_rfc3339};
 use crate::crypto::KeyRing;
+use crate::draw::committee::PlannedCommittee;
 use crate::draw::filter::{
     Candidate, DrawFilter, EvaluationMode, FILTER_VERSION, FilterStratum, Floor, PoolFacts,
     PoolRules, Qualification, VenueScope,
@@ -51,6 +52,7 @@ impl DrawService {
             parent: None,
             bookings: None,
             jurisdiction: Some(jurisdiction),
+            committee: request.committee,
         };
         let (filter, bound) = self.filter_for(center, request).await?;
         if let Some(bound) = bound {
@@ -102,6 +104,7 @@ impl DrawService {
         checks::check_strata_count(&request.strata)?;
         let known = self.known_specialties().await?;
         checks::check_strata(&request.strata, &known)?;
+        checks::check_committee(&request.strata, request.committee.as_ref())?;
         let bound = self
             .bind_venues(center, request.mode, &mut request.strata)
             .await?;
@@ -651,6 +654,11 @@ impl DrawService {
                 entry = entry.data("industry", industry);
             }
         }
+        if let Some(committee) = &header.committee {
+            // The committee planned, logged with the intent but not in it: representatives are
+            // named, not drawn, so they change nothing the draw computes (DRAW-SPEC §5).
+            entry = entry.data("committee", committee);
+        }
         if let Some(link) = &header.parent {
             entry = entry
                 .reference("parent_draw", &link.root_id)
@@ -706,6 +714,7 @@ impl DrawService {
             header.parent.as_ref(),
             header.bookings.as_ref(),
             header.jurisdiction.as_ref(),
+            header.committee.as_ref(),
         )
         .await
     }
@@ -718,6 +727,7 @@ impl DrawService {
         link: Option<&ParentLink>,
         bound: Option<&BoundVenues>,
         jurisdiction: Option<&DrawJurisdiction>,
+        committee: Option<&PlannedCommittee>,
     ) -> Result<DrawRow, DrawServiceError> {
         let mut row = row;
         let mut entry = entry;
@@ -766,6 +776,10 @@ impl DrawService {
         }
         if let Some(place) = jurisdiction {
             tx.insert_draw_jurisdiction(&row.id, place).await?;
+        }
+        if let Some(committee) = committee {
+            tx.insert_draw_committee(&row.id, committee.experts, committee.representatives)
+                .await?;
         }
         if let Some(bound) = bound {
             // The venues' workstations for the evaluation window, and other centers' consent

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use serde::Serialize;
 
+use super::committee::PlannedCommittee;
 use super::filter::{AvoidedOrganisation, Candidate, EvaluationMode, ExcludedToken, FilterStratum};
 use super::{
     CandidateState, ContributorRole, DrawError, DrawIntent, DrawStatus, DrawToken, StratumRefusal,
@@ -180,6 +181,9 @@ pub(crate) struct NewDraw {
     pub(crate) exclude_tokens: Vec<ExcludedToken>,
     pub(crate) regions_exclude: Vec<String>,
     pub(crate) regions_require: Vec<String>,
+    /// The committee planned (招标投标法 §37): its experts, the strata's counts together, and
+    /// the tenderer's representatives the session will name. None: the experts alone.
+    pub(crate) committee: Option<PlannedCommittee>,
 }
 
 /// A stratum's own floor (招标投标法 §37) as the center asked; an absent part is the
@@ -349,6 +353,10 @@ pub(crate) struct DrawView {
     /// Present when the draw is void: it never executes, and its tender may be drawn anew.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) void: Option<VoidView>,
+    /// The committee the request planned: the drawn experts and the tenderer's
+    /// representatives its session names. Absent when the request planned none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) committee: Option<PlannedCommittee>,
 }
 
 /// The answer to a new draw: its view and the proof that its intent is in the signed log.
@@ -496,6 +504,8 @@ struct DrawHeader {
     bookings: Option<BoundVenues>,
     /// For a root draw: where it belongs among supervisors' jurisdictions.
     jurisdiction: Option<DrawJurisdiction>,
+    /// For a root draw whose request planned its committee: experts and representatives.
+    committee: Option<PlannedCommittee>,
 }
 
 /// The venues a draw's strata are bound to, as the intent's transaction books them.

@@ -304,6 +304,7 @@ impl DrawService {
             venue: root.venue.clone(),
             bookings: None,
             jurisdiction: None,
+            committee: None,
             parent: Some(ParentLink {
                 root_id: root.id.clone(),
                 root_stratum,

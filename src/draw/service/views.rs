@@ -124,6 +124,15 @@ impl DrawService {
             reason,
             voided_at: to_rfc3339(at),
         });
+        let committee = tx
+            .draw_committee(&draw.id)
+            .await?
+            .map(
+                |(experts, representatives)| crate::draw::committee::PlannedCommittee {
+                    experts: experts.max(0) as u32,
+                    representatives: representatives.max(0) as u32,
+                },
+            );
         let filter: DrawFilter = serde_json::from_str(&draw.filter_json).map_err(corrupt)?;
         let mut strata: Vec<StratumSummary> =
             serde_json::from_str(&draw.exclusions_json).map_err(corrupt)?;
@@ -266,6 +275,7 @@ impl DrawService {
             progress,
             complete,
             void,
+            committee,
             draw_id: draw.id,
         })
     }
