@@ -34,6 +34,7 @@ mod permissions;
 mod pool;
 mod ratings;
 mod record_vectors;
+mod representatives;
 mod resilience;
 mod session_client;
 mod session_report;

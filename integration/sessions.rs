@@ -31,6 +31,11 @@ pub struct Committee {
     /// Sub-venue operators' bearer tokens (cross-site).
     pub operators: Vec<String>,
     pub endpoint: Endpoint,
+    /// The tenderer's representatives (also in `members`, after the experts), logged in
+    /// with the logins the session's creation handed out.
+    pub representatives: Vec<Member>,
+    /// The answer to the session's creation (the view, and the representatives' logins).
+    pub created: Value,
 }
 
 #[derive(Clone)]
@@ -87,6 +92,20 @@ impl Committee {
         options: TestOptions,
         subject: Value,
     ) -> Self {
+        Self::with_representatives(mode, size, 0, reserves, options, subject).await
+    }
+
+    /// A committee of `size` drawn experts and `representatives` of the tenderer (招标投标法
+    /// §37), planned in the draw's request and named when the session opens; each
+    /// representative activates the login the session's creation handed out and logs in.
+    pub async fn with_representatives(
+        mode: Mode,
+        size: usize,
+        representatives: usize,
+        reserves: usize,
+        options: TestOptions,
+        subject: Value,
+    ) -> Self {
         let customise = options.customise;
         let options = TestOptions {
             customise: Box::new(move |settings| {
@@ -104,6 +123,12 @@ impl Committee {
         );
         let mut session = subject;
         session["supervisors"] = json!(["supervisor"]);
+        if representatives > 0 {
+            body["committee"] = json!({"experts": size, "representatives": representatives});
+            session["representatives"] = (1..=representatives)
+                .map(|n| json!({"name": format!("招标人代表{n}"), "employer": "某医院", "title": "基建科科长"}))
+                .collect();
+        }
         let mut operators = Vec::new();
         match mode {
             Mode::CrossSite => {
@@ -113,7 +138,7 @@ impl Committee {
                     operators.push(fx.app.account_with_token(name, Role::Center).await.1);
                 }
                 session["venues"] = json!([
-                    {"name": "襄阳市公共资源交易中心 主场", "seats": 2},
+                    {"name": "襄阳市公共资源交易中心 主场", "seats": 2 + representatives},
                     {"name": "武汉 副场", "operator": "center-b", "seats": 2},
                     {"name": "宜昌 副场", "operator": "center-c", "seats": 2},
                 ]);
@@ -151,6 +176,15 @@ impl Committee {
         );
         let created: Value = response.json().await.unwrap();
         let session_id = created["session_id"].as_str().unwrap().to_owned();
+        let mut named = Vec::new();
+        for login in created["representatives"].as_array().into_iter().flatten() {
+            named.push(Member {
+                bearer: activate_representative(&fx.app, login).await,
+                join_code: login["join_code"].as_str().unwrap().to_owned(),
+            });
+        }
+        assert_eq!(named.len(), representatives);
+        members.extend(named.iter().cloned());
         let endpoint = fx.app.session_endpoint();
         Self {
             fx,
@@ -160,6 +194,8 @@ impl Committee {
             logins,
             operators,
             endpoint,
+            representatives: named,
+            created,
         }
     }
 
@@ -242,6 +278,29 @@ pub struct Clients {
     pub host: SessionClient,
     pub supervisor: SessionClient,
     pub experts: BTreeMap<u32, (SessionClient, Member)>,
+}
+
+/// A representative sets a password with the one-time code from the session's creation and
+/// logs in: the bearer token.
+pub async fn activate_representative(app: &TestApp, login: &Value) -> String {
+    let username = login["username"].as_str().unwrap();
+    let password = "the tenderer's own passphrase 7";
+    let response = app
+        .post(
+            "/api/v1/auth/activate",
+            None,
+            &json!({"username": username, "code": login["activation_code"], "password": password}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let response = app
+        .post_login(&json!({"username": username, "password": password}))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 pub async fn ok(client: &mut SessionClient, request: Request) -> Value {

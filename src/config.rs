@@ -380,6 +380,9 @@ pub struct SessionSettings {
     /// How long members have to sign or dissent once the report is ready; whoever has done
     /// neither by then is deemed to agree (实施条例 §53 ¶2) when the host closes the session.
     pub signing_minutes: u32,
+    /// Whether a tenderer's representative (招标人代表) may be elected the committee's chair;
+    /// by default only a drawn expert may, and a vote for a representative is refused.
+    pub representative_may_chair: bool,
 }
 
 impl Default for SessionSettings {
@@ -404,6 +407,7 @@ impl Default for SessionSettings {
             credit_suspension_days: 180,
             extension_minutes: 60,
             signing_minutes: 60,
+            representative_may_chair: false,
         }
     }
 }

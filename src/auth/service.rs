@@ -136,6 +136,19 @@ pub struct IssuedActivation {
     pub(crate) expires_at: Millis,
 }
 
+/// A login prepared for a committee member who has no pool record (a tenderer's
+/// representative, 招标人代表): an expert-role account whose password nobody knows until its
+/// holder activates it with the one-time code, like an expert's login. Its password hash is
+/// made beforehand (argon2 runs outside the caller's transaction); [`record_prepared_login`]
+/// writes it inside that transaction. Only the code's hash is stored. No `Debug`.
+pub(crate) struct PreparedLogin {
+    pub(crate) account_id: String,
+    pub(crate) username: String,
+    password_hash: String,
+    pub(crate) code: Zeroizing<String>,
+    pub(crate) expires_at: Millis,
+}
+
 /// An account as the administrators' list shows it: what it is, never how it logs in.
 pub(crate) struct AccountListing {
     pub id: String,
@@ -604,6 +617,39 @@ impl AuthService {
         })
     }
 
+    /// Prepares `count` logins for committee members without a pool record, each with a
+    /// random username starting `prefix` and a one-time activation code (see
+    /// [`PreparedLogin`]). Nothing is written.
+    pub(crate) async fn prepare_logins(
+        &self,
+        prefix: &str,
+        count: usize,
+    ) -> Result<Vec<PreparedLogin>, AuthError> {
+        let random = |bytes: usize| -> Result<String, AuthError> {
+            let mut buffer = vec![0u8; bytes];
+            self.rng.fill(&mut buffer).map_err(|_| AuthError::Sealing)?;
+            Ok(totp::base32_secret(&buffer).to_lowercase())
+        };
+        let mut logins = Vec::with_capacity(count);
+        for _ in 0..count {
+            let username = format!("{prefix}-{}", random(5)?);
+            validate_username(&username)?;
+            let unknowable = Zeroizing::new(format!("{}{}", random(20)?, random(20)?));
+            let password_hash = self
+                .hasher
+                .hash(SecretString::from(unknowable.as_str()), &self.rng)
+                .await?;
+            logins.push(PreparedLogin {
+                account_id: uuid::Uuid::now_v7().to_string(),
+                username,
+                password_hash,
+                code: Zeroizing::new(random(10)?),
+                expires_at: self.clock.now_millis() + ACTIVATION_VALIDITY_MILLIS,
+            });
+        }
+        Ok(logins)
+    }
+
     /// Changes a center account's name (what other centers and supervisors read) and region
     /// (the region is checked against the region list by the caller). Logged with what changed.
     /// Changes an account's details (admin, logged with what changed): a center's name and
@@ -970,6 +1016,38 @@ impl AuthService {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Writes a [`PreparedLogin`] inside the caller's transaction: the account (role expert, no
+/// usable password) and its pending activation. Returns the `account.created` entry for the
+/// caller to complete with what the login is for and append in the same transaction.
+pub(crate) async fn record_prepared_login(
+    tx: &mut Tx,
+    login: &PreparedLogin,
+    actor: Actor,
+    now: Millis,
+) -> Result<AuditEntry, StoreError> {
+    tx.insert_account(&NewAccount {
+        id: &login.account_id,
+        username: &login.username,
+        role: Role::Expert,
+        password_hash: &login.password_hash,
+        totp_sealed: None,
+        center_name: None,
+        region_code: None,
+        display_name: None,
+        created_at: now,
+    })
+    .await?;
+    tx.set_activation(
+        &login.account_id,
+        &sha256(login.code.as_bytes()),
+        login.expires_at,
+    )
+    .await?;
+    Ok(AuditEntry::new("account.created", now, actor)
+        .reference("account", login.account_id.as_str())
+        .data("role", Role::Expert.as_str()))
 }
 
 fn principal_from(

@@ -9,15 +9,16 @@ use super::extract::{Authorized, Checked, Json, may};
 use super::{AppState, problem::ApiError};
 use crate::conduct::Rating;
 use crate::session::frame_limit::FrameLimit;
-use crate::session::{IssuedTicket, NewSession, SessionView};
+use crate::session::{CreatedSession, IssuedTicket, NewSession, SessionView};
 use crate::web::language::Language;
 
 type Problem = super::problem::Problem;
 
-/// Opens the evaluation session of a completed draw (its center becomes the host).
+/// Opens the evaluation session of a completed draw (its center becomes the host), naming the
+/// tenderer's representatives the draw planned; their logins are in the answer, once.
 #[utoipa::path(
     request_body = NewSession,
-    responses((status = 201, body = SessionView), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses((status = 201, body = CreatedSession), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []))
 )]
 #[post("/api/v1/sessions")]
@@ -29,10 +30,20 @@ pub(crate) async fn create(
         ..
     }: Checked<may::HostSessions, Json<NewSession>>,
 ) -> Result<HttpResponse, ApiError> {
-    let view = state.sessions.create(&principal, body.into_inner()).await?;
+    let request = body.into_inner();
+    // Checked before any password is hashed for their logins.
+    let named = crate::session::SessionService::check_representatives(&request)?;
+    let logins = state
+        .auth
+        .prepare_logins("representative", named.len())
+        .await?;
+    let created = state.sessions.create(&principal, request, logins).await?;
     Ok(HttpResponse::Created()
-        .insert_header(("location", format!("/api/v1/sessions/{}", view.session_id)))
-        .json(view))
+        .insert_header((
+            "location",
+            format!("/api/v1/sessions/{}", created.view.session_id),
+        ))
+        .json(created))
 }
 
 /// Sessions the caller takes part in (as host, operator, supervisor or member), newest first.

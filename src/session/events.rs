@@ -149,6 +149,10 @@ pub(crate) enum SessionEvent {
         bidders: Vec<String>,
         criteria: Vec<Criterion>,
         assignment: Assignment,
+        /// The seats of the tenderer's representatives ("Representative n", protocol 1.4);
+        /// absent when the committee has none.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        representatives: Vec<u32>,
     },
     /// Entropy for a random assignment arrived (from the host or a supervisor).
     Contribution {
@@ -381,6 +385,7 @@ mod tests {
                     max_points: 30,
                 }],
                 assignment: Assignment::Random,
+                representatives: Vec::new(),
             },
             SessionEvent::Contribution {
                 position: 1,

@@ -93,6 +93,12 @@ pub(crate) fn seat_label(seat: u32) -> String {
     format!("Expert {seat}")
 }
 
+/// A tenderer's representative's seat (招标人代表): named, not drawn, and so labelled apart,
+/// which says nothing about the drawn experts, who stay "Expert n".
+pub(crate) fn representative_label(seat: u32) -> String {
+    format!("Representative {seat}")
+}
+
 /// A connected (or ticketed) participant.
 #[derive(Debug, Clone)]
 pub(crate) struct Member {
@@ -166,7 +172,11 @@ fn summary(missing: &[Missing]) -> String {
             if m.seats.is_empty() {
                 m.detail.clone()
             } else {
-                let seats: Vec<String> = m.seats.iter().map(|s| seat_label(*s)).collect();
+                let seats: Vec<String> = if m.labels.len() == m.seats.len() {
+                    m.labels.clone()
+                } else {
+                    m.seats.iter().map(|s| seat_label(*s)).collect()
+                };
                 format!("{} ({})", m.detail, seats.join(", "))
             }
         })
@@ -269,6 +279,21 @@ pub(crate) struct NewVenue {
     pub(crate) seats: u32,
 }
 
+/// A tenderer's representative (招标人代表, 招标投标法 §37) as the host names them when
+/// opening the session. Sealed once stored; never in an event, an entry or the report.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewRepresentative {
+    /// 1 to 50 characters, one line.
+    pub(crate) name: String,
+    /// Their employer (the tenderer, or the agency acting for it): 1 to 100 characters.
+    #[serde(default)]
+    pub(crate) employer: Option<String>,
+    /// Their position or professional title: 1 to 50 characters.
+    #[serde(default)]
+    pub(crate) title: Option<String>,
+}
+
 /// A center's request for a session, as parsed from the API.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -294,6 +319,11 @@ pub(crate) struct NewSession {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub(crate) method: Option<EvaluationMethod>,
+    /// The tenderer's representatives on the committee, as many as the draw's request
+    /// planned (`committee.representatives`; none when it planned none). Each gets a seat
+    /// ("Representative n") and a login activated with a one-time code.
+    #[serde(default)]
+    pub(crate) representatives: Vec<NewRepresentative>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -324,6 +354,9 @@ pub(crate) struct SessionSeatView {
     pub(crate) declared: bool,
     #[schema(value_type = Option<String>)]
     pub(crate) signed: Option<SignatureKind>,
+    /// A tenderer's representative's seat ("Representative n"); absent for a drawn expert's.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) representative: bool,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -373,6 +406,35 @@ pub(crate) struct SessionView {
     /// Once closed, for the host and supervisors: the seats the caller has rated (§6).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) rated_by_you: Vec<u32>,
+}
+
+/// A new session as its host first sees it: the view, and once only, the logins of the
+/// tenderer's representatives it named. No `Debug`: the codes are credentials until used.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct CreatedSession {
+    #[serde(flatten)]
+    pub view: SessionView,
+    /// Shown once: only the codes' hashes and sealed copies are kept. Absent without
+    /// representatives.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) representatives: Vec<RepresentativeLogin>,
+}
+
+/// A representative's login, for the host to hand over through a trusted channel.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct RepresentativeLogin {
+    pub(crate) seat: u32,
+    /// "Representative n", as the session shows the seat.
+    pub(crate) label: String,
+    pub(crate) name: String,
+    /// Random; the representative activates it (POST /api/v1/auth/activate) with the code.
+    pub(crate) username: String,
+    #[schema(value_type = String)]
+    pub(crate) activation_code: zeroize::Zeroizing<String>,
+    pub(crate) activation_expires_at: String,
+    /// What the representative presents at check-in, as an expert presents their invitation's.
+    #[schema(value_type = String)]
+    pub(crate) join_code: zeroize::Zeroizing<String>,
 }
 
 /// A ticket as issued. No `Debug`: the ticket is a credential until used.

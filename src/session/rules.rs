@@ -124,6 +124,10 @@ pub(crate) struct Missing {
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) seats: Vec<u32>,
+    /// The seats' labels for the problem's text, when the service knows them better than
+    /// "Expert n" (a representative's seat); empty: "Expert n".
+    #[serde(skip)]
+    pub(crate) labels: Vec<String>,
 }
 
 impl Missing {
@@ -132,6 +136,7 @@ impl Missing {
             code,
             detail: detail.into(),
             seats,
+            labels: Vec::new(),
         }
     }
 }

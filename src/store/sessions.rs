@@ -102,6 +102,17 @@ pub(crate) struct SeatRow {
 const SEAT_COLUMNS: &str = "seat, draw_id, token, venue, state, void_reason, checked_in_at, \
      declared_at, vote, signature, dissent_reasons, signed_at";
 
+/// A tenderer's representative (招标人代表) named for a session: the seat, the login, and the
+/// sealed identity and join code.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct RepresentativeRow {
+    pub(crate) seat: i32,
+    pub(crate) account_id: String,
+    pub(crate) sealed_identity: Vec<u8>,
+    pub(crate) sealed_join_code: Vec<u8>,
+    pub(crate) named_at: i64,
+}
+
 /// One extension of the evaluation's time (实施条例 §48): how many of how many members asked.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct ExtensionRow {
@@ -1164,6 +1175,54 @@ impl Tx {
             .fetch_all(conn)
             .await)?,
         )
+    }
+
+    pub(crate) async fn insert_session_representative(
+        &mut self,
+        session_id: &str,
+        row: &RepresentativeRow,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO session_representatives \
+             (session_id, seat, account_id, sealed_identity, sealed_join_code, named_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(session_id)
+            .bind(row.seat)
+            .bind(&row.account_id)
+            .bind(&row.sealed_identity)
+            .bind(&row.sealed_join_code)
+            .bind(row.named_at)
+            .execute(conn)
+            .await
+            .map(drop))?;
+        Ok(())
+    }
+
+    /// The representatives named for a session, by seat.
+    pub(crate) async fn session_representatives(
+        &mut self,
+        session_id: &str,
+    ) -> Result<Vec<RepresentativeRow>, StoreError> {
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, RepresentativeRow>(
+            "SELECT seat, account_id, sealed_identity, sealed_join_code, named_at \
+             FROM session_representatives WHERE session_id = $1 ORDER BY seat")
+            .bind(session_id)
+            .fetch_all(conn)
+            .await)?,
+        )
+    }
+
+    /// The session a representative's login was issued for (one login per representative).
+    pub(crate) async fn session_of_representative(
+        &mut self,
+        account_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_scalar::<_, String>(
+            "SELECT session_id FROM session_representatives WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_optional(conn)
+            .await)?)
     }
 
     /// The accepted invitation of a seat: its id and sealed join code.

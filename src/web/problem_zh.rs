@@ -105,14 +105,16 @@ fn value_text(value: &str, depth: usize) -> String {
     sentence(value, depth + 1).unwrap_or_else(|| value.to_owned())
 }
 
-/// A word of [`catalogue::WORDS`], or a seat's label ("Expert 3", as `session::seat_label`
-/// writes it), in Chinese.
+/// A word of [`catalogue::WORDS`], or a seat's label ("Expert 3", "Representative 6", as
+/// `session::seat_label` and `session::representative_label` write them), in Chinese.
 fn word(value: &str) -> Option<String> {
-    if let Some(seat) = value.strip_prefix("Expert ")
-        && !seat.is_empty()
-        && seat.chars().all(|c| c.is_ascii_digit())
-    {
-        return Some(format!("专家 {seat}"));
+    for (english, chinese) in [("Expert ", "专家"), ("Representative ", "招标人代表")] {
+        if let Some(seat) = value.strip_prefix(english)
+            && !seat.is_empty()
+            && seat.chars().all(|c| c.is_ascii_digit())
+        {
+            return Some(format!("{chinese} {seat}"));
+        }
     }
     catalogue::WORDS
         .iter()

@@ -719,6 +719,10 @@ impl DrawService {
         .await
     }
 
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the intent's row and entry and what the header adds, each written in turn"
+    )]
     async fn write_intent(
         &self,
         row: DrawRow,

@@ -162,12 +162,25 @@ impl SessionService {
         let now = self.clock.now_millis();
         let mut tx = self.store.write().await?;
         tx.lock_session(&member.session_id).await?;
+        // A representative's seat is named as such ("Representative n").
+        let who = match member.role.seat() {
+            Some(seat)
+                if tx
+                    .session_representatives(&member.session_id)
+                    .await?
+                    .iter()
+                    .any(|r| r.seat as u32 == seat) =>
+            {
+                crate::session::representative_label(seat)
+            }
+            _ => member.role.label(),
+        };
         let mut writer = Writer::new(&mut tx, &member.session_id, now);
         writer
             .event(
                 &Audience::staff(),
                 SessionEvent::Presence {
-                    who: member.role.label(),
+                    who,
                     role: member.role.name(),
                     seat: member.role.seat(),
                     connected,

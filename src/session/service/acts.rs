@@ -14,7 +14,6 @@ use crate::session::protocol::Outcome;
 use crate::session::rules::{self, Phase};
 use crate::session::{
     ClarificationState, Member, SeatState, SessionError, SignatureKind, corrupt, invalid,
-    seat_label,
 };
 use crate::store::sessions::{ExtensionRow, SeatAct};
 
@@ -31,18 +30,33 @@ impl SessionService {
             return Err(wrong_phase(loaded.phase, "check-in has not opened yet"));
         }
         let row = self.active_seat(loaded, seat)?.clone();
-        let (invitation_id, sealed) = writer
-            .tx
-            .accepted_invitation(&row.draw_id, &row.token)
-            .await?
-            .ok_or_else(|| {
-                SessionError::Forbidden("the seat's invitation is not accepted".into())
-            })?;
-        let sealed = sealed.ok_or_else(|| corrupt("an accepted remote seat has no join code"))?;
-        let expected = self.keys.open(
-            &crate::notify::invitations::join_code_context(&invitation_id),
-            &sealed,
-        )?;
+        let representative = loaded
+            .representatives
+            .iter()
+            .find(|r| r.seat as u32 == seat)
+            .cloned();
+        let expected = match &representative {
+            // A representative's join code was handed over with their login.
+            Some(named) => self.keys.open(
+                &super::create::representative_join_code_context(&loaded.row.id, seat),
+                &named.sealed_join_code,
+            )?,
+            None => {
+                let (invitation_id, sealed) = writer
+                    .tx
+                    .accepted_invitation(&row.draw_id, &row.token)
+                    .await?
+                    .ok_or_else(|| {
+                        SessionError::Forbidden("the seat's invitation is not accepted".into())
+                    })?;
+                let sealed =
+                    sealed.ok_or_else(|| corrupt("an accepted remote seat has no join code"))?;
+                self.keys.open(
+                    &crate::notify::invitations::join_code_context(&invitation_id),
+                    &sealed,
+                )?
+            }
+        };
         if join_code.len() > 64
             || !constant_time_eq(expected.as_slice(), join_code.trim().as_bytes())
         {
@@ -63,17 +77,19 @@ impl SessionService {
                 &Audience::all(),
                 SessionEvent::CheckedIn {
                     seat,
-                    label: seat_label(seat),
+                    label: loaded.label(seat),
                     venue: row.venue,
                 },
             )
             .await?;
+        let entry =
+            AuditEntry::new("session.checked_in", writer.now, member.actor()).data("seat", seat);
         writer
-            .audit(
-                AuditEntry::new("session.checked_in", writer.now, member.actor())
-                    .data("seat", seat)
-                    .data("token", hex::encode(&row.token)),
-            )
+            .audit(if representative.is_some() {
+                entry.data("representative", true)
+            } else {
+                entry.data("token", hex::encode(&row.token))
+            })
             .await?;
         Ok(Outcome::CheckedIn {
             seat,
@@ -188,6 +204,16 @@ impl SessionService {
                 "vote for an active member of the committee",
             ));
         }
+        if loaded.is_representative(choice) && !self.settings.representative_may_chair {
+            return Err(invalid(
+                "seat",
+                format!(
+                    "{} is a tenderer's representative, who may not chair the committee here \
+                     (session.representative_may_chair); vote for a drawn expert",
+                    loaded.label(choice)
+                ),
+            ));
+        }
         writer
             .tx
             .set_seat_act(
@@ -228,7 +254,7 @@ impl SessionService {
                     &Audience::all(),
                     SessionEvent::ChairElected {
                         seat: chair,
-                        label: seat_label(chair),
+                        label: loaded.label(chair),
                         votes,
                         cast,
                     },

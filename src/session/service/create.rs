@@ -10,28 +10,39 @@ use super::{
     staff_role_of,
 };
 use crate::audit::{Actor, AuditEntry};
+use crate::auth::service::PreparedLogin;
 use crate::auth::{Principal, Role};
+use crate::clock::{Millis, to_rfc3339};
 use crate::crypto::sha256;
 use crate::draw::CandidateState;
 use crate::draw::service::committee_complete;
 use crate::session::events::{Audience, SessionEvent, VenueSeats};
 use crate::session::rules::{self, Criterion, Phase};
 use crate::session::{
-    Assignment, EvaluationMethod, NewSession, SessionError, SessionMode, SessionRole, SessionView,
-    corrupt, invalid,
+    Assignment, CreatedSession, EvaluationMethod, NewSession, RepresentativeLogin, SessionError,
+    SessionMode, SessionRole, corrupt, invalid,
 };
-use crate::store::sessions::{SessionRow, VenueRow};
+use crate::store::sessions::{RepresentativeRow, SessionRow, VenueRow};
 use crate::store::{StoreError, Tx};
+use crate::text::{BoundedText, Lines};
 use crate::venue::bookings::{self, Claim};
 use crate::venue::{Holder, Window};
+use zeroize::Zeroizing;
 
 impl SessionService {
-    /// A center opens a session for its completed draw.
+    /// A center opens a session for its completed draw, naming the tenderer's representatives
+    /// the draw planned; `logins` are theirs, one per representative in the request's order
+    /// ([`Self::check_representatives`] first, then `AuthService::prepare_logins`).
     pub(crate) async fn create(
         &self,
         host: &Principal,
         request: NewSession,
-    ) -> Result<SessionView, SessionError> {
+        logins: Vec<PreparedLogin>,
+    ) -> Result<CreatedSession, SessionError> {
+        let named = Self::check_representatives(&request)?;
+        if logins.len() != named.len() {
+            return Err(corrupt("a login is needed for each representative"));
+        }
         let now = self.clock.now_millis();
         let mut tx = self.store.write().await?;
         if !crate::draw::service::is_draw_id(&request.draw_id) {
@@ -56,14 +67,31 @@ impl SessionService {
                  distributed) evaluations",
             ));
         };
-        let committee_size: usize = tx
+        let experts: usize = tx
             .draw_strata(&draw.id)
             .await?
             .iter()
             .map(|s| s.k.max(0) as usize)
             .sum();
-        rules::committee_composition(committee_size, 0)
+        // The tenderer's representatives, as many as the draw's request planned (招标投标法
+        // §37): the committee is the drawn experts and them.
+        let planned = tx
+            .draw_committee(&draw.id)
+            .await?
+            .map_or(0, |(_, representatives)| representatives.max(0) as usize);
+        let committee_size = experts + planned;
+        rules::committee_composition(committee_size, planned)
             .map_err(|problem| invalid("draw_id", problem))?;
+        if named.len() != planned {
+            return Err(invalid(
+                "representatives",
+                format!(
+                    "name the {planned} tenderer's representatives the draw's request planned \
+                     (committee.representatives); {} named",
+                    named.len()
+                ),
+            ));
+        }
 
         let (bidders, criteria) = validate_subject(&request.bidders, &request.criteria)?;
         let deviation_percent = request
@@ -105,13 +133,31 @@ impl SessionService {
                      stratum's venue and nothing is placed at random",
                 ));
             }
-            (
-                venues_of_draw(&mut tx, host, &draw, &bound).await?,
-                Vec::new(),
-            )
+            let mut venues = venues_of_draw(&mut tx, host, &draw, &bound).await?;
+            // The representatives sit at the main venue, the host's own, besides the experts
+            // its strata seat there.
+            if let Some(main) = venues.first_mut() {
+                main.seats += planned as i32;
+            }
+            (venues, Vec::new())
         } else {
-            self.validate_venues(&mut tx, host, mode, &request.venues, committee_size)
-                .await?
+            let (venues, claims) = self
+                .validate_venues(&mut tx, host, mode, &request.venues, committee_size)
+                .await?;
+            if mode == SessionMode::CrossSite
+                && venues
+                    .first()
+                    .is_some_and(|main| (main.seats as usize) < planned)
+            {
+                return Err(invalid(
+                    "venues[0].seats",
+                    format!(
+                        "the tenderer's {planned} representatives sit at the main venue: it \
+                         needs at least {planned} seats"
+                    ),
+                ));
+            }
+            (venues, claims)
         };
         // A draw bound to venues places every seat by its stratum: no randomness to commit.
         let assignment = if claims.is_empty() && bound.iter().any(Option::is_some) {
@@ -196,6 +242,27 @@ impl SessionService {
             tx.insert_session_seat(&id, number as i32 + 1, draw_id, token, None, now)
                 .await?;
         }
+        // The representatives' seats follow the experts', in the order the host named them.
+        let mut issued = Vec::with_capacity(named.len());
+        let mut account_entries = Vec::with_capacity(named.len());
+        for (index, (person, login)) in named.iter().zip(&logins).enumerate() {
+            let seat = (members.len() + index + 1) as u32;
+            let (join_code, entry) = self
+                .seat_representative(&mut tx, &id, &draw.id, seat, person, login, host, now)
+                .await?;
+            account_entries.push(entry);
+            issued.push(RepresentativeLogin {
+                seat,
+                label: crate::session::representative_label(seat),
+                name: person.name.clone(),
+                username: login.username.clone(),
+                activation_code: login.code.clone(),
+                activation_expires_at: to_rfc3339(login.expires_at),
+                join_code,
+            });
+        }
+        let representative_seats: Vec<u32> = issued.iter().map(|r| r.seat).collect();
+        let seat_count = members.len() + issued.len();
         let mut writer = Writer::new(&mut tx, &id, now);
         let venue_seats: Vec<VenueSeats> = venues
             .iter()
@@ -211,18 +278,19 @@ impl SessionService {
                 &Audience::all(),
                 SessionEvent::SessionCreated {
                     mode,
-                    seats: members.len(),
+                    seats: seat_count,
                     venues: venue_seats,
                     bidders: bidders.clone(),
                     criteria: criteria.clone(),
                     assignment,
+                    representatives: representative_seats.clone(),
                 },
             )
             .await?;
         let mut entry = AuditEntry::new("session.created", now, Actor::of(host))
             .reference("draw", &draw.id)
             .data("mode", mode.as_str())
-            .data("seats", members.len())
+            .data("seats", seat_count)
             .data(
                 "tokens",
                 members.iter().map(|(_, t)| hex::encode(t)).collect::<Vec<_>>(),
@@ -250,12 +318,133 @@ impl SessionService {
         if let Some(commitment) = &commitment {
             entry = entry.data("assignment_commitment", hex::encode(commitment));
         }
+        if !named.is_empty() {
+            // Seats and logins only: who they are stays sealed (DESIGN §4).
+            entry = entry.data(
+                "representatives",
+                issued
+                    .iter()
+                    .zip(&logins)
+                    .map(|(r, login)| json!({"seat": r.seat, "account": login.account_id}))
+                    .collect::<Vec<_>>(),
+            );
+        }
         writer.audit(entry).await?;
+        for entry in account_entries {
+            writer.audit(entry).await?;
+        }
         let loaded = load(&mut tx, &id).await?;
         let view = self.view_of(&loaded, SessionRole::Host);
         tx.commit().await?;
         self.hub.publish(&id).await;
-        Ok(view)
+        Ok(CreatedSession {
+            view,
+            representatives: issued,
+        })
+    }
+
+    /// The representatives a request names, each checked (招标投标法 §37: the tenderer's
+    /// representatives on the committee): a name of 1 to 50 characters, an employer of 1 to 100
+    /// and a title of 1 to 50 if given, each one line; at most
+    /// [`MAX_REPRESENTATIVES`](crate::draw::committee::MAX_REPRESENTATIVES). Whether their
+    /// number is the draw's plan is checked with the draw.
+    pub(crate) fn check_representatives(
+        request: &NewSession,
+    ) -> Result<Vec<Representative>, SessionError> {
+        let max = crate::draw::committee::MAX_REPRESENTATIVES as usize;
+        if request.representatives.len() > max {
+            return Err(invalid(
+                "representatives",
+                format!("at most {max} representatives"),
+            ));
+        }
+        let text = |field: String, value: &str, max: usize| {
+            BoundedText::parse(value, Lines::One, 1..=max)
+                .map(BoundedText::into_string)
+                .map_err(|problem| invalid(field, problem))
+        };
+        request
+            .representatives
+            .iter()
+            .enumerate()
+            .map(|(i, person)| {
+                let optional = |name: &str, value: &Option<String>, max: usize| match value
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                {
+                    Some(value) => {
+                        text(format!("representatives[{i}].{name}"), value, max).map(Some)
+                    }
+                    None => Ok(None),
+                };
+                Ok(Representative {
+                    name: text(format!("representatives[{i}].name"), &person.name, 50)?,
+                    employer: optional("employer", &person.employer, 100)?,
+                    title: optional("title", &person.title, 50)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Seats a representative: their login (from `login`, with its pending activation), the
+    /// seat, their sealed identity and a join code, sealed too and returned once. The seat
+    /// names the session's draw and, for want of a draw token, `representative:<seat>`.
+    /// Returns the join code and the login's `account.created` entry, to append with the
+    /// session's.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one seat's parts, each from a different source"
+    )]
+    pub(super) async fn seat_representative(
+        &self,
+        tx: &mut Tx,
+        session_id: &str,
+        draw_id: &str,
+        seat: u32,
+        person: &Representative,
+        login: &PreparedLogin,
+        host: &Principal,
+        now: Millis,
+    ) -> Result<(Zeroizing<String>, AuditEntry), SessionError> {
+        let entry = crate::auth::service::record_prepared_login(tx, login, Actor::of(host), now)
+            .await?
+            .data("representative_seat", seat);
+        tx.insert_session_seat(
+            session_id,
+            seat as i32,
+            draw_id,
+            representative_token(seat).as_bytes(),
+            None,
+            now,
+        )
+        .await?;
+        let join_code = Zeroizing::new(hex::encode(
+            self.rng
+                .bytes::<5>()
+                .map_err(|_| SessionError::Randomness)?,
+        ));
+        let identity = Zeroizing::new(serde_json::to_vec(person).map_err(corrupt)?);
+        tx.insert_session_representative(
+            session_id,
+            &RepresentativeRow {
+                seat: seat as i32,
+                account_id: login.account_id.clone(),
+                sealed_identity: self.keys.seal(
+                    &self.rng,
+                    &representative_identity_context(session_id, seat),
+                    &identity,
+                )?,
+                sealed_join_code: self.keys.seal(
+                    &self.rng,
+                    &representative_join_code_context(session_id, seat),
+                    join_code.as_bytes(),
+                )?,
+                named_at: now,
+            },
+        )
+        .await?;
+        Ok((join_code, entry))
     }
 
     pub(super) async fn validate_venues(
@@ -535,6 +724,32 @@ async fn venues_of_draw(
         row.venue = number as i32;
     }
     Ok(rows)
+}
+
+/// A representative as checked, before sealing: what the host named.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct Representative {
+    pub(crate) name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) employer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) title: Option<String>,
+}
+
+/// What a representative's seat holds instead of a draw token: never 32 bytes, so never a
+/// token.
+fn representative_token(seat: u32) -> String {
+    format!("representative:{seat}")
+}
+
+/// The sealing context of a representative's identity (name, employer, title).
+pub(crate) fn representative_identity_context(session_id: &str, seat: u32) -> String {
+    format!("session-representative:{session_id}:{seat}")
+}
+
+/// The sealing context of the join code a representative checks in with.
+pub(crate) fn representative_join_code_context(session_id: &str, seat: u32) -> String {
+    format!("session-representative-join-code:{session_id}:{seat}")
 }
 
 fn validate_subject(

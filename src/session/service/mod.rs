@@ -34,7 +34,7 @@ use crate::draw::service::{DrawService, PendingReplacement};
 use crate::draw::{CandidateState, VacancyReason};
 use crate::notify::invitations::expert_tag;
 use crate::store::sessions::{
-    ExtensionRow, RejectionRow, RejectionVoteRow, SeatRow, SessionRow, VenueRow,
+    ExtensionRow, RejectionRow, RejectionVoteRow, RepresentativeRow, SeatRow, SessionRow, VenueRow,
 };
 use crate::store::{Store, Tx};
 
@@ -98,6 +98,11 @@ struct Loaded {
     /// Proposals to reject a bid (实施条例 §51), and every vote cast on them.
     rejections: Vec<RejectionRow>,
     rejection_votes: Vec<RejectionVoteRow>,
+    /// The tenderer's representatives the host named, by seat (招标投标法 §37).
+    representatives: Vec<RepresentativeRow>,
+    /// How many representatives the draw's request planned: members of the committee who are
+    /// not drawn experts (0 when it planned none).
+    planned_representatives: usize,
 }
 
 impl Loaded {
@@ -157,17 +162,42 @@ impl Loaded {
         self.seats.iter().filter(|s| s.state == SeatState::Active)
     }
 
+    /// Whether the seat's member is confirmed: by the draw for a drawn expert; a
+    /// representative is a member from being named.
     fn confirmed(&self, seat: &SeatRow) -> bool {
-        self.family
-            .get(&(seat.draw_id.clone(), seat.token.clone()))
-            .is_some_and(|state| *state == CandidateState::Confirmed)
+        self.is_representative(seat.seat as u32)
+            || self
+                .family
+                .get(&(seat.draw_id.clone(), seat.token.clone()))
+                .is_some_and(|state| *state == CandidateState::Confirmed)
+    }
+
+    /// Whether a seat is a tenderer's representative's (named, not drawn).
+    fn is_representative(&self, seat: u32) -> bool {
+        self.representatives.iter().any(|r| r.seat as u32 == seat)
+    }
+
+    /// How the session shows a seat: "Expert n", or "Representative n" for a representative.
+    fn label(&self, seat: u32) -> String {
+        if self.is_representative(seat) {
+            super::representative_label(seat)
+        } else {
+            seat_label(seat)
+        }
+    }
+
+    /// Labels the seats a refusal names, so that its text names representatives as such.
+    fn label_missing(&self, missing: &mut [rules::Missing]) {
+        for item in missing {
+            item.labels = item.seats.iter().map(|seat| self.label(*seat)).collect();
+        }
     }
 
     fn facts(&self) -> SessionFacts {
         SessionFacts {
             phase: self.phase,
             committee_size: self.committee_size,
-            non_expert_members: 0,
+            non_expert_members: self.planned_representatives,
             seats: self
                 .seats
                 .iter()
@@ -310,7 +340,21 @@ impl SessionService {
         let mut tx = self.store.read().await?;
         let ids: Vec<String> = if who.role == Role::Expert {
             let Some(expert_id) = tx.expert_of_account(&who.account_id).await? else {
-                return Ok(Vec::new());
+                // A tenderer's representative's login serves the one session it was issued for.
+                let ids: Vec<String> = tx
+                    .session_of_representative(&who.account_id)
+                    .await?
+                    .into_iter()
+                    .collect();
+                let mut views = Vec::new();
+                for id in ids {
+                    let loaded = load(&mut tx, &id).await?;
+                    if let Ok(role) = self.role_of(&mut tx, &loaded, who).await {
+                        views.push(self.view_of(&loaded, role));
+                    }
+                }
+                tx.rollback().await?;
+                return Ok(views);
             };
             let tag = expert_tag(&self.keys, &expert_id);
             let mut ids = Vec::new();
@@ -369,8 +413,9 @@ impl SessionService {
                 .seats
                 .iter()
                 .map(|seat| SessionSeatView {
+                    representative: loaded.is_representative(seat.seat as u32),
                     seat: seat.seat as u32,
-                    label: seat_label(seat.seat as u32),
+                    label: loaded.label(seat.seat as u32),
                     venue: seat.venue.map(|v| v as u32),
                     state: seat.state,
                     void_reason: seat.void_reason,
@@ -404,10 +449,18 @@ impl SessionService {
         who: &Principal,
     ) -> Result<SessionRole, SessionError> {
         if who.role == Role::Expert {
-            let expert_id = tx
-                .expert_of_account(&who.account_id)
-                .await?
-                .ok_or(SessionError::NotFound)?;
+            let Some(expert_id) = tx.expert_of_account(&who.account_id).await? else {
+                // A login without a pool record: a tenderer's representative, at their seat
+                // while it is active.
+                return loaded
+                    .representatives
+                    .iter()
+                    .filter(|r| r.account_id == who.account_id)
+                    .filter_map(|r| loaded.seat(r.seat as u32))
+                    .find(|seat| seat.state == SeatState::Active)
+                    .map(|seat| SessionRole::Expert(seat.seat as u32))
+                    .ok_or(SessionError::NotFound);
+            };
             // The newest active seat whose token is this expert's in its draw.
             return loaded
                 .active_seats()
@@ -695,7 +748,7 @@ impl SessionService {
             .ok_or_else(|| {
                 SessionError::Forbidden(format!(
                     "{} has been replaced; its conclusions are void",
-                    seat_label(seat)
+                    loaded.label(seat)
                 ))
             })
     }
@@ -752,12 +805,18 @@ async fn load(tx: &mut Tx, session_id: &str) -> Result<Loaded, SessionError> {
     let supervisors = tx.session_supervisors(session_id).await?;
     let seats = tx.session_seats(session_id).await?;
     let family = family_states(tx, &row.draw_id).await?;
+    let planned_representatives = tx
+        .draw_committee(&row.draw_id)
+        .await?
+        .map_or(0, |(_, representatives)| representatives.max(0) as usize);
     let committee_size = tx
         .draw_strata(&row.draw_id)
         .await?
         .iter()
         .map(|s| s.k.max(0) as usize)
-        .sum();
+        .sum::<usize>()
+        + planned_representatives;
+    let representatives = tx.session_representatives(session_id).await?;
     let mut sheets: BTreeMap<i32, Vec<ScoreSheet>> = BTreeMap::new();
     for sheet in tx.session_sheets(session_id).await? {
         if sheet.state == SheetState::Live {
@@ -780,6 +839,8 @@ async fn load(tx: &mut Tx, session_id: &str) -> Result<Loaded, SessionError> {
     let rejections = tx.session_rejections(session_id).await?;
     let rejection_votes = tx.session_rejection_votes(session_id).await?;
     Ok(Loaded {
+        representatives,
+        planned_representatives,
         rejections,
         rejection_votes,
         scheduled_end,

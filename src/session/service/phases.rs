@@ -11,7 +11,7 @@ use crate::session::events::{Audience, Placement, SessionEvent};
 use crate::session::protocol::Outcome;
 use crate::session::rules::{self, Phase, ScoreSheet};
 use crate::session::{
-    Assignment, Member, SeatState, SessionError, SessionMode, SignatureKind, corrupt, seat_label,
+    Assignment, Member, SeatState, SessionError, SessionMode, SignatureKind, corrupt,
 };
 use crate::store::sessions::{ClarificationListRow, SeatAct};
 
@@ -48,11 +48,12 @@ impl SessionService {
                     .map(ToString::to_string)
                     .collect();
         }
-        let missing = rules::check_move(&facts, to).map_err(|e| SessionError::WrongPhase {
+        let mut missing = rules::check_move(&facts, to).map_err(|e| SessionError::WrongPhase {
             phase: loaded.phase.as_str(),
             detail: e.to_string(),
         })?;
         if !missing.is_empty() {
+            loaded.label_missing(&mut missing);
             return Err(SessionError::Preconditions {
                 to: to.as_str(),
                 missing,
@@ -256,8 +257,16 @@ impl SessionService {
         if loaded.row.mode == SessionMode::Distributed {
             return Ok(());
         }
-        let active: Vec<u32> = loaded.active_seats().map(|s| s.seat as u32).collect();
-        let capacities: Vec<u32> = loaded.venues.iter().map(|v| v.seats as u32).collect();
+        // The tenderer's representatives sit at the main venue, the host's (PROTOCOL.md §9):
+        // the drawn experts are placed in the seats left.
+        let (representatives, active): (Vec<u32>, Vec<u32>) = loaded
+            .active_seats()
+            .map(|s| s.seat as u32)
+            .partition(|seat| loaded.is_representative(*seat));
+        let mut capacities: Vec<u32> = loaded.venues.iter().map(|v| v.seats as u32).collect();
+        if let Some(main) = capacities.first_mut() {
+            *main = main.saturating_sub(representatives.len() as u32);
+        }
         let mut entry = AuditEntry::new("session.seats_assigned", writer.now, Actor::System)
             .data("assignment", loaded.row.assignment.as_str());
         let places = bound_places(writer.tx, loaded).await?;
@@ -266,6 +275,7 @@ impl SessionService {
             entry = entry.data("placed_by", "stratum_venue");
             loaded
                 .active_seats()
+                .filter(|s| !loaded.is_representative(s.seat as u32))
                 .map(|s| {
                     places
                         .get(&(s.draw_id.clone(), s.token.clone()))
@@ -300,7 +310,12 @@ impl SessionService {
         }
         .ok_or_else(|| corrupt("the venues seat fewer than the committee"))?;
         let mut assigned = Vec::new();
-        for (seat, venue) in active.iter().zip(&placement) {
+        let at_main = vec![0u32; representatives.len()];
+        for (seat, venue) in active
+            .iter()
+            .zip(&placement)
+            .chain(representatives.iter().zip(&at_main))
+        {
             writer
                 .tx
                 .set_seat_venue(&loaded.row.id, *seat as i32, *venue as i32)
@@ -359,11 +374,16 @@ impl SessionService {
             .map(|s| {
                 let mut seat = json!({
                     "seat": s.seat,
-                    "label": seat_label(s.seat as u32),
-                    "token": hex::encode(&s.token),
+                    "label": loaded.label(s.seat as u32),
                     "venue": s.venue,
                     "state": s.state,
                 });
+                // A representative has no draw token; their seat says what it is instead.
+                if loaded.is_representative(s.seat as u32) {
+                    seat["representative"] = json!(true);
+                } else {
+                    seat["token"] = json!(hex::encode(&s.token));
+                }
                 if s.state == SeatState::Void {
                     seat["void_reason"] = json!(s.void_reason);
                 }
@@ -382,8 +402,8 @@ impl SessionService {
             .map(|s| {
                 json!({
                     "seat": s.seat,
-                    "label": seat_label(s.seat as u32),
-                    "role": "expert",
+                    "label": loaded.label(s.seat as u32),
+                    "role": if loaded.is_representative(s.seat as u32) { "representative" } else { "expert" },
                     "chair": loaded.row.chair_seat == Some(s.seat),
                 })
             })

@@ -56,6 +56,13 @@ impl SessionService {
             .filter(|s| s.checked_in_at.is_some())
             .ok_or_else(|| invalid("seat", "no member served in this seat"))?
             .clone();
+        if loaded.is_representative(seat) {
+            return Err(invalid(
+                "seat",
+                "a tenderer's representative is not rated: ratings feed a pool expert's credit \
+                 score, and a representative has no pool record",
+            ));
+        }
         tx.insert_rating(
             session_id,
             seat as i32,

@@ -9,7 +9,7 @@ use crate::crypto::sha256;
 use crate::session::events::{Audience, SessionEvent};
 use crate::session::protocol::Outcome;
 use crate::session::rules::{self, Phase};
-use crate::session::{Member, RejectionGround, RejectionState, SessionError, invalid, seat_label};
+use crate::session::{Member, RejectionGround, RejectionState, SessionError, invalid};
 use crate::store::sessions::{RejectionRow, RejectionVoteRow};
 
 impl SessionService {
@@ -148,7 +148,7 @@ impl SessionService {
         {
             return Err(SessionError::Conflict(format!(
                 "{} has already voted on proposal {proposal}",
-                seat_label(seat)
+                loaded.label(seat)
             )));
         }
         self.record_rejection_vote(writer, loaded, member, seat, proposal as i32, reject)

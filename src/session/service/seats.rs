@@ -27,6 +27,16 @@ impl SessionService {
         pending: &mut Vec<PendingReplacement>,
     ) -> Result<Vacancy, SessionError> {
         let row = self.active_seat(loaded, seat)?.clone();
+        if loaded.is_representative(seat) {
+            // Named, not drawn: no reserve takes the seat. The host names the tenderer's new
+            // representative (`POST /api/v1/sessions/{id}/representatives`).
+            self.void_seat(writer, loaded, seat, reason.into(), actor)
+                .await?;
+            return Ok(Vacancy {
+                vacated: seat,
+                successor_seat: None,
+            });
+        }
         writer.tx.lock_draw(&row.draw_id).await?;
         let draw = writer
             .tx
@@ -70,10 +80,12 @@ impl SessionService {
         {
             return Ok(());
         }
-        let token = loaded
-            .seat(seat)
-            .map(|s| hex::encode(&s.token))
-            .unwrap_or_default();
+        let token = (!loaded.is_representative(seat)).then(|| {
+            loaded
+                .seat(seat)
+                .map(|s| hex::encode(&s.token))
+                .unwrap_or_default()
+        });
         if let Some(row) = loaded.seats.iter_mut().find(|s| s.seat as u32 == seat) {
             row.state = SeatState::Void;
             row.void_reason = Some(reason);
@@ -84,17 +96,20 @@ impl SessionService {
                 &Audience::all(),
                 SessionEvent::SeatVacated {
                     seat,
-                    label: seat_label(seat),
+                    label: loaded.label(seat),
                     reason,
                     voided_sheets,
                 },
             )
             .await?;
+        let entry = AuditEntry::new("session.seat_vacated", writer.now, actor).data("seat", seat);
+        let entry = match token {
+            Some(token) => entry.data("token", token),
+            None => entry.data("representative", true),
+        };
         writer
             .audit(
-                AuditEntry::new("session.seat_vacated", writer.now, actor)
-                    .data("seat", seat)
-                    .data("token", token)
+                entry
                     .data("reason", reason.as_str())
                     .data("voided_sheets", voided_sheets),
             )
@@ -130,7 +145,7 @@ impl SessionService {
                         to: Phase::Evaluation,
                         reason: Some(format!(
                             "{} was replaced; the successor evaluates afresh",
-                            seat_label(seat)
+                            loaded.label(seat)
                         )),
                     },
                 )

@@ -857,6 +857,19 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
         "场地共 {0} 个席位；评标委员会有 {1} 人",
     ),
     (
+        "name the {} tenderer's representatives the draw's request planned (committee.representatives); {} named",
+        "请填写抽取申请所计划的 {0} 名招标人代表（committee.representatives）；现填写 {1} 名",
+    ),
+    (
+        "the tenderer's {} representatives sit at the main venue: it needs at least {} seats",
+        "{0} 名招标人代表在主场就座：主场至少需要 {1} 个席位",
+    ),
+    ("at most {} representatives", "最多 {0} 名招标人代表"),
+    (
+        "must equal the strata's counts together ({})",
+        "须等于各组抽取人数之和（{0}）",
+    ),
+    (
         "the venues seat fewer than the committee",
         "场地席位少于评标委员会人数",
     ),
@@ -1023,6 +1036,10 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
         "请投票给评标委员会的在任成员",
     ),
     (
+        "{} is a tenderer's representative, who may not chair the committee here (session.representative_may_chair); vote for a drawn expert",
+        "{0}是招标人代表，本系统配置下不能担任评标委员会主任委员（session.representative_may_chair）；请投票给抽取的专家",
+    ),
+    (
         "score sheets are submitted during the evaluation",
         "评分表在评审阶段提交",
     ),
@@ -1075,6 +1092,10 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
         "评标会议结束后才能评价成员",
     ),
     ("no member served in this seat", "没有成员在此席位任职"),
+    (
+        "a tenderer's representative is not rated: ratings feed a pool expert's credit score, and a representative has no pool record",
+        "招标人代表不参与评价：评价计入专家库中专家的信用分，而招标人代表没有专家库记录",
+    ),
     ("you have already rated this seat", "您已评价过此席位"),
     ("no such rejection proposal", "找不到该否决投标提议"),
     (
