@@ -629,3 +629,127 @@ async fn a_deployment_may_let_a_representative_chair_the_committee() {
     assert_eq!(elected.data["label"], "Representative 6");
     advance(&mut clients.host, Phase::Evaluation).await;
 }
+
+#[tokio::test]
+async fn a_representative_who_recuses_is_succeeded_by_one_the_host_names() {
+    let committee = Committee::with_representatives(
+        Mode::Distributed,
+        5,
+        2,
+        0,
+        TestOptions::default(),
+        crate::sessions::bidders_and_criteria(),
+    )
+    .await;
+    let fx = &committee.fx;
+    let path = format!("/api/v1/sessions/{}/representatives", committee.session_id);
+    let mut clients = committee.everyone().await;
+    advance(&mut clients.host, Phase::CheckIn).await;
+    clients.check_in_all().await;
+    advance(&mut clients.host, Phase::Recusal).await;
+
+    // While both representatives hold their seats, nobody is named in addition.
+    let full = assert_problem(
+        fx.app
+            .post(&path, Some(&fx.center), &json!({"name": "赵六"}))
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(
+        full["detail"]
+            .as_str()
+            .unwrap()
+            .contains("2 tenderer's representatives")
+    );
+
+    // Representative 7 declares a conflict: the seat is void and no reserve takes it.
+    let declared = ok(member(&mut clients, 7), Request::Declare { conflict: true }).await;
+    assert_eq!(declared["recused"], true);
+    assert_eq!(declared["replacement"]["successor_seat"], Value::Null);
+    for seat in 1..=6 {
+        ok(
+            member(&mut clients, seat),
+            Request::Declare { conflict: false },
+        )
+        .await;
+    }
+    let held = refused(
+        &mut clients.host,
+        Request::Advance {
+            to: Phase::ChairElection,
+        },
+    )
+    .await;
+    assert!(held.detail.contains("6 of 7 seats"), "{held:?}");
+
+    // Only the host names the successor, with a name that passes the text rules.
+    let supervisor = fx
+        .app
+        .post(&path, Some(&fx.supervisor), &json!({"name": "赵六"}))
+        .await;
+    assert!(supervisor.status().is_client_error());
+    let bad = assert_problem(
+        fx.app
+            .post(&path, Some(&fx.center), &json!({"name": "赵\u{0007}六"}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(bad["field"], "name");
+    let response = fx
+        .app
+        .post(
+            &path,
+            Some(&fx.center),
+            &json!({"name": "赵六", "title": "副院长"}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let login: Value = response.json().await.unwrap();
+    assert_eq!(login["seat"], 8);
+    assert_eq!(login["label"], "Representative 8");
+    let added = clients
+        .host
+        .wait_for("seat_added", |d| d["seat"] == 8, WAIT)
+        .await
+        .unwrap();
+    assert_eq!(added.data["representative"], true);
+    assert_eq!(added.data["label"], "Representative 8");
+
+    // The successor activates their login, checks in, declares; the session moves on.
+    let bearer = crate::sessions::activate_representative(&fx.app, &login).await;
+    let mut successor = committee.connect(&bearer).await;
+    assert_eq!(successor.seat, Some(8));
+    ok(
+        &mut successor,
+        Request::CheckIn {
+            join_code: login["join_code"].as_str().unwrap().into(),
+        },
+    )
+    .await;
+    ok(&mut successor, Request::Declare { conflict: false }).await;
+    advance(&mut clients.host, Phase::ChairElection).await;
+    let view = committee.view(&fx.center).await;
+    let eight = view["seats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["seat"] == 8)
+        .unwrap()
+        .clone();
+    assert_eq!(eight["representative"], true);
+    let entries = audit_entries(fx).await;
+    let added = entries
+        .iter()
+        .find(|e| e["type"] == "session.seat_added" && e["data"]["seat"] == 8)
+        .unwrap();
+    assert_eq!(added["data"]["representative"], true);
+    let vacated = entries
+        .iter()
+        .find(|e| e["type"] == "session.seat_vacated")
+        .unwrap();
+    assert_eq!(vacated["data"]["seat"], 7);
+    assert_eq!(vacated["data"]["representative"], true);
+    assert!(vacated["data"].get("token").is_none());
+}

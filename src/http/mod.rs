@@ -167,6 +167,7 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
         .service(sessions::list)
         .service(sessions::show)
         .service(sessions::contribute)
+        .service(sessions::name_representative)
         .service(sessions::ticket)
         .service(sessions::report)
         .service(sessions::rate)

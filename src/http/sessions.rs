@@ -9,7 +9,9 @@ use super::extract::{Authorized, Checked, Json, may};
 use super::{AppState, problem::ApiError};
 use crate::conduct::Rating;
 use crate::session::frame_limit::FrameLimit;
-use crate::session::{CreatedSession, IssuedTicket, NewSession, SessionView};
+use crate::session::{
+    CreatedSession, IssuedTicket, NewRepresentative, NewSession, RepresentativeLogin, SessionView,
+};
 use crate::web::language::Language;
 
 type Problem = super::problem::Problem;
@@ -44,6 +46,38 @@ pub(crate) async fn create(
             format!("/api/v1/sessions/{}", created.view.session_id),
         ))
         .json(created))
+}
+
+/// Names a tenderer's representative in place of one whose seat is void (the host): a new
+/// seat, login and join code, in the answer once.
+#[utoipa::path(
+    params(("session_id" = String, Path)),
+    request_body = NewRepresentative,
+    responses((status = 201, body = RepresentativeLogin), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/sessions/{session_id}/representatives")]
+pub(crate) async fn name_representative(
+    state: web::Data<AppState>,
+    Checked {
+        principal,
+        input: body,
+        ..
+    }: Checked<may::HostSessions, Json<NewRepresentative>>,
+    session_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let person = body.into_inner();
+    // Checked before a password is hashed for the login.
+    crate::session::SessionService::check_representative(&person)?;
+    let logins = state.auth.prepare_logins("representative", 1).await?;
+    let login = logins
+        .first()
+        .ok_or_else(|| ApiError::internal("no login was prepared"))?;
+    let named = state
+        .sessions
+        .name_representative(&principal, &session_id, &person, login)
+        .await?;
+    Ok(HttpResponse::Created().json(named))
 }
 
 /// Sessions the caller takes part in (as host, operator, supervisor or member), newest first.

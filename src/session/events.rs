@@ -190,6 +190,10 @@ pub(crate) enum SessionEvent {
         seat: i32,
         label: String,
         venue: Option<i32>,
+        /// A tenderer's representative named in place of one who left (protocol 1.4);
+        /// absent for a drawn expert's successor.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        representative: bool,
     },
     ChairVacated {
         seat: u32,
@@ -419,6 +423,7 @@ mod tests {
                 seat: 6,
                 label: "Expert 6".into(),
                 venue: None,
+                representative: false,
             },
             SessionEvent::ChairVacated { seat: 2 },
             SessionEvent::VoteCast { seat: 3 },

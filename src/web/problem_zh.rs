@@ -228,6 +228,14 @@ mod tests {
     }
 
     #[test]
+    fn a_representatives_seat_is_named_as_one() {
+        assert_eq!(
+            zh("Representative 6 has already voted on proposal 2"),
+            "招标人代表 6 已对提议 2 投票"
+        );
+    }
+
+    #[test]
     fn sentences_inside_sentences_and_words_are_translated() {
         assert_eq!(
             zh("stratum 1: 3 eligible, fewer than 3 × (k 2 + m 1) = 9; nothing was drawn"),

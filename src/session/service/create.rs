@@ -19,8 +19,8 @@ use crate::draw::service::committee_complete;
 use crate::session::events::{Audience, SessionEvent, VenueSeats};
 use crate::session::rules::{self, Criterion, Phase};
 use crate::session::{
-    Assignment, CreatedSession, EvaluationMethod, NewSession, RepresentativeLogin, SessionError,
-    SessionMode, SessionRole, corrupt, invalid,
+    Assignment, CreatedSession, EvaluationMethod, NewRepresentative, NewSession,
+    RepresentativeLogin, SessionError, SessionMode, SessionRole, corrupt, invalid,
 };
 use crate::store::sessions::{RepresentativeRow, SessionRow, VenueRow};
 use crate::store::{StoreError, Tx};
@@ -358,33 +358,17 @@ impl SessionService {
                 format!("at most {max} representatives"),
             ));
         }
-        let text = |field: String, value: &str, max: usize| {
-            BoundedText::parse(value, Lines::One, 1..=max)
-                .map(BoundedText::into_string)
-                .map_err(|problem| invalid(field, problem))
-        };
         request
             .representatives
             .iter()
             .enumerate()
-            .map(|(i, person)| {
-                let optional = |name: &str, value: &Option<String>, max: usize| match value
-                    .as_deref()
-                    .map(str::trim)
-                    .filter(|v| !v.is_empty())
-                {
-                    Some(value) => {
-                        text(format!("representatives[{i}].{name}"), value, max).map(Some)
-                    }
-                    None => Ok(None),
-                };
-                Ok(Representative {
-                    name: text(format!("representatives[{i}].name"), &person.name, 50)?,
-                    employer: optional("employer", &person.employer, 100)?,
-                    title: optional("title", &person.title, 50)?,
-                })
-            })
+            .map(|(i, person)| check_person(person, &format!("representatives[{i}].")))
             .collect()
+    }
+
+    /// One representative named on their own (a successor), checked as at creation.
+    pub(crate) fn check_representative(person: &NewRepresentative) -> Result<(), SessionError> {
+        check_person(person, "").map(drop)
     }
 
     /// Seats a representative: their login (from `login`, with its pending activation), the
@@ -734,6 +718,31 @@ pub(crate) struct Representative {
     pub(crate) employer: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) title: Option<String>,
+}
+
+/// One representative as the host names them, each field checked and named under `prefix`.
+pub(crate) fn check_person(
+    person: &NewRepresentative,
+    prefix: &str,
+) -> Result<Representative, SessionError> {
+    let text = |name: &str, value: &str, max: usize| {
+        BoundedText::parse(value, Lines::One, 1..=max)
+            .map(BoundedText::into_string)
+            .map_err(|problem| invalid(format!("{prefix}{name}"), problem))
+    };
+    let optional = |name: &str, value: &Option<String>, max: usize| match value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    {
+        Some(value) => text(name, value, max).map(Some),
+        None => Ok(None),
+    };
+    Ok(Representative {
+        name: text("name", &person.name, 50)?,
+        employer: optional("employer", &person.employer, 100)?,
+        title: optional("title", &person.title, 50)?,
+    })
 }
 
 /// What a representative's seat holds instead of a draw token: never 32 bytes, so never a

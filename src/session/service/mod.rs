@@ -8,6 +8,7 @@ mod create;
 mod phases;
 mod ratings;
 mod rejections;
+mod representatives;
 mod seats;
 
 use std::collections::{BTreeMap, HashMap};

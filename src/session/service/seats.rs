@@ -239,6 +239,7 @@ impl SessionService {
                         seat,
                         label: seat_label(seat as u32),
                         venue,
+                        representative: false,
                     },
                 )
                 .await?;

@@ -866,6 +866,14 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
     ),
     ("at most {} representatives", "最多 {0} 名招标人代表"),
     (
+        "only the host names the tenderer's representatives",
+        "只有主办方可以填写招标人代表",
+    ),
+    (
+        "the committee has its {} tenderer's representatives: a successor is named only in place of one whose seat is void",
+        "评标委员会已有 {0} 名招标人代表：只有在某位代表的席位作废后才能补充填写",
+    ),
+    (
         "must equal the strata's counts together ({})",
         "须等于各组抽取人数之和（{0}）",
     ),
