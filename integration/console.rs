@@ -3575,3 +3575,138 @@ async fn a_center_registers_and_changes_its_rooms_in_the_venue_catalogue() {
     assert_eq!(venue["status"], "closed_for_maintenance");
     assert!(!fx.app.audit_entries_of("venue.updated").await.is_empty());
 }
+
+/// Issue 16 §1 in the console: the draw form plans a committee of five drawn experts and two
+/// tenderer's representatives (refusing an even one in the browser), the draw page shows the
+/// plan, the session form asks for the two by name and shows their logins once; a
+/// representative activates their login in the console, lands on their session (not an
+/// expert's invitations) and sees their seat named as a representative's.
+#[tokio::test]
+async fn a_center_plans_two_representatives_names_them_and_one_joins_through_the_console() {
+    let fx = console_fixture(&experts(18, "A0301")).await;
+    let logins = expert_logins(&fx).await;
+    let host = Browser::start(&fx.app).await;
+    host.login(&fx.app, &account("center", Role::Center)).await;
+    host.click(r#"nav a[data-route="center/draw-new"]"#).await;
+    host.fill("#draw-reference", "XYGG-2026-0077").await;
+    host.fill("#draw-name", "某水库除险加固工程").await;
+    host.select("#draw-mode", "distributed").await;
+    let start = beijing_start_in_two_hours(&fx.app);
+    host.execute(&format!(
+        "document.querySelector('#draw-start').value = '{start}';"
+    ))
+    .await;
+    host.fill("#stratum-1-count", "5").await;
+    host.fill("#stratum-1-reserves", "1").await;
+    host.fill("#spec-1-filter", "水利").await;
+    host.click("#spec-1-A03").await;
+    // Five experts and one representative make six: refused in the browser, nothing sent.
+    host.fill("#draw-representatives", "1").await;
+    host.wait_for_text("#draw-committee", "招标人代表 1 人")
+        .await;
+    host.click("#draw-submit").await;
+    host.wait_for_text("#draw-representatives-error", "须为单数")
+        .await;
+    let draws = fx.app.get_json("/api/v1/draws", Some(&fx.center)).await;
+    assert_eq!(
+        draws.as_array().unwrap().len(),
+        0,
+        "an even committee was sent"
+    );
+    host.fill("#draw-representatives", "2").await;
+    host.click("#draw-submit").await;
+    host.wait_for_text("#draw-status", "等待随机数").await;
+    host.wait_for_text("#draw-committee-planned", "抽取专家 5 人 + 招标人代表 2 人")
+        .await;
+    host.click("#contribute-entropy").await;
+    host.wait_for_text("#draw-status", "已抽取").await;
+    let draws = fx.app.get_json("/api/v1/draws", Some(&fx.center)).await;
+    assert_eq!(
+        draws[0]["committee"],
+        json!({"experts": 5, "representatives": 2})
+    );
+    for (bearer, invitation) in invited(&fx, &logins, "pending").await {
+        let response = answer(&fx, &bearer, &invitation, json!({"accept": true})).await;
+        assert_eq!(response.status(), 200);
+    }
+    host.wait_for_text("#draw-progress", "全部席位已确认").await;
+
+    // The session form asks for the two representatives by name; a missing name is marked.
+    host.click("#open-session-form").await;
+    host.wait_for("#session-representatives").await;
+    host.click("#session-supervisor-supervisor").await;
+    host.fill("#session-bidders", "甲公司\n乙公司\n丙公司")
+        .await;
+    host.fill("#criterion-1-name", "综合评分").await;
+    host.fill("#criterion-1-points", "100").await;
+    host.fill("#representative-1-name", "王五").await;
+    host.fill("#representative-1-employer", "某市水利局").await;
+    host.click("#session-submit").await;
+    host.wait_for("#representative-2-name[aria-invalid='true']")
+        .await;
+    host.fill("#representative-2-name", "赵六").await;
+    host.fill("#representative-2-title", "总工程师").await;
+    host.click("#session-submit").await;
+
+    // The logins, once: seats 6 and 7 after the five experts.
+    host.wait_for_text("#session-created", "只显示这一次").await;
+    host.screenshot("center-representative-logins").await;
+    let part = async |seat: u32, name: &str| {
+        host.text(&format!(
+            "#representative-login-{seat} [data-part='{name}']"
+        ))
+        .await
+    };
+    let username = part(6, "username").await;
+    let code = part(6, "activation_code").await;
+    let join_code = part(6, "join_code").await;
+    assert!(username.starts_with("representative-"), "{username}");
+    assert!(!code.is_empty() && !join_code.is_empty());
+    assert!(
+        host.text("#representative-login-7").await.contains("赵六"),
+        "the second representative's row names them"
+    );
+    host.click("#to-session-room").await;
+    eventually(
+        &host,
+        "the session room to open",
+        "location.hash.startsWith('#/session/room')",
+    )
+    .await;
+    let sessions = fx.app.get_json("/api/v1/sessions", Some(&fx.center)).await;
+    let session_id = sessions[0]["session_id"].as_str().unwrap().to_owned();
+    // The view names the seats; nobody's name is in it.
+    let view = fx
+        .app
+        .get_json(&format!("/api/v1/sessions/{session_id}"), Some(&fx.center))
+        .await;
+    assert!(!view.to_string().contains("王五"), "{view}");
+    host.wait_for_text("#main", "招标人代表 6").await;
+
+    // The representative activates their login in the console and lands on their session.
+    let representative = Browser::start(&fx.app).await;
+    representative.open("/console/#/activate").await;
+    representative.fill("#activate-username", &username).await;
+    representative.fill("#activate-code", &code).await;
+    representative
+        .fill("#activate-password", crate::helpers::PASSWORD)
+        .await;
+    representative.click("#activate-submit").await;
+    representative.wait_for("#login-form").await;
+    representative
+        .login(&fx.app, &account(&username, Role::Expert))
+        .await;
+    representative
+        .wait_for(&format!("#open-{session_id}"))
+        .await;
+    let nav = representative.text("nav").await;
+    assert!(
+        !nav.contains("邀请"),
+        "a representative has no invitations to read: {nav}"
+    );
+    representative.click(&format!("#open-{session_id}")).await;
+    representative.wait_for_text("#main", "招标人代表 6").await;
+    representative.screenshot("representative-room").await;
+    assert_no_console_errors(&host).await;
+    assert_no_console_errors(&representative).await;
+}

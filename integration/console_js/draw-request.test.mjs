@@ -13,6 +13,7 @@ import { importAsset } from './assets.mjs';
 
 const {
   drawRequest, bindingProblems, sessionRequest, sessionVenueProblems, evaluationWindow, beijingTime,
+  committeeProblem, plannedExperts,
 } = await importAsset('draw-request.js');
 
 function form(strata, changes = {}) {
@@ -49,6 +50,25 @@ test('a plain request carries no region or venue fields', () => {
     avoid_organisations: [],
     venue: '新洲区公共资源交易中心 远程评标室',
   });
+});
+
+test('a committee with the tenderer’s representatives is planned in the request; without them it is not stated', () => {
+  const strata = [stratum({ count: '3' }), stratum({ count: '2' })];
+  assert.equal(plannedExperts(strata), 5);
+  assert.deepEqual(drawRequest(form(strata, { representatives: '2' })).committee, { experts: 5, representatives: 2 });
+  assert.equal('committee' in drawRequest(form(strata, { representatives: '0' })), false);
+  assert.equal('committee' in drawRequest(form(strata)), false);
+});
+
+test('the committee rule: at least five, odd, experts at least two thirds', () => {
+  assert.equal(committeeProblem(5, 2), null);
+  assert.equal(committeeProblem(5, 0), null);
+  assert.equal(committeeProblem(7, 2), null);
+  assert.deepEqual(committeeProblem(3, 1), { key: 'center.check.committee_small', vars: { size: 4 } });
+  assert.deepEqual(committeeProblem(5, 1), { key: 'center.check.committee_odd', vars: { size: 6 } });
+  assert.deepEqual(committeeProblem(3, 2), { key: 'center.check.committee_experts', vars: { experts: 3, size: 5 } });
+  assert.equal(committeeProblem(6, 3), null, 'six of nine is exactly two thirds');
+  assert.deepEqual(committeeProblem(4, 3), { key: 'center.check.committee_experts', vars: { experts: 4, size: 7 } });
 });
 
 test('each stratum carries its own regions, the project its county', () => {
@@ -176,6 +196,14 @@ test('a session names catalogue venues by id alone', () => {
     venues: [{ venue_id: 'v-xinzhou', seats: 3 }, { venue_id: 'v-baokang', seats: 2 }],
     assignment: 'random',
   });
+  const named = sessionRequest({
+    ...SESSION,
+    representatives: [{ name: ' 王五 ', employer: ' 某建设单位 ', title: '' }, { name: '赵六', employer: '', title: '总工程师' }],
+  });
+  assert.deepEqual(named.representatives, [
+    { name: '王五', employer: '某建设单位' },
+    { name: '赵六', title: '总工程师' },
+  ], 'named representatives are sent trimmed, empty parts left out');
   const bound = sessionRequest({ ...SESSION, venuesFromDraw: true });
   assert.equal('venues' in bound, false, 'a draw bound to venues brings them');
   assert.equal('assignment' in bound, false, 'and seats each member at their stratum’s venue');

@@ -43,6 +43,11 @@ pub(crate) struct Me {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub region_code: Option<String>,
     pub(crate) authenticated_by: AuthMethod,
+    /// An expert-role login of a tenderer's representative (招标人代表), which has no pool
+    /// record: it serves the one session it was issued for, and the console shows that session
+    /// rather than an expert's invitations. Absent for everyone else.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) representative: bool,
 }
 
 /// Exchange username, password and (where required) a TOTP code for a bearer token.
@@ -103,9 +108,13 @@ pub(crate) async fn logout(
 )]
 #[get("/api/v1/me")]
 pub(crate) async fn me(
+    state: web::Data<AppState>,
     Authorized { principal, .. }: Authorized<may::Session>,
 ) -> Result<HttpResponse, ApiError> {
+    let representative =
+        principal.role == Role::Expert && state.sessions.is_representative(&principal).await?;
     Ok(HttpResponse::Ok().json(Me {
+        representative,
         account_id: principal.account_id,
         username: principal.username,
         role: principal.role,

@@ -29,6 +29,11 @@ for (const module of MODULES) {
 
 const HOME = { expert: 'expert/invitations', center: 'center/draws', supervisor: 'supervisor/overview', admin: 'admin/import' };
 
+// A tenderer's representative (招标人代表) logs in with the expert role but has no pool record:
+// their login serves one session, so the expert's own screens (invitations, record, ratings)
+// are not offered and they land on their sessions.
+const POOL_ONLY = (name) => name.startsWith('expert/');
+
 let me = null;
 let current = null; // { ctx, view, name }
 
@@ -63,7 +68,7 @@ async function route() {
     return;
   }
   let { name, params } = parseHash();
-  if (!name) name = HOME[me.role];
+  if (!name) name = me.representative ? 'session/list' : HOME[me.role];
   const view = views[name];
   renderHeader(name);
   if (!view) {
@@ -102,7 +107,7 @@ function renderHeader(active) {
   const nav = me
     ? h('nav', { 'aria-label': t('app.title') }, h('ul', {},
       Object.entries(views)
-        .filter(([, view]) => view.nav && view.roles.includes(me.role))
+        .filter(([name, view]) => view.nav && view.roles.includes(me.role) && !(me.representative && POOL_ONLY(name)))
         .map(([name, view]) => h('li', {}, h('a', {
           href: `#/${name}`, 'data-route': name, 'aria-current': name === active ? 'page' : null,
         }, t(view.nav))))))

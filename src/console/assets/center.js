@@ -22,7 +22,10 @@ import { h, replace, field, errorSlot, action, table, toast, section, randomHex,
 import { t, formatTime, formatCountdown } from './i18n.js';
 import { validCreditCode } from './validate.js';
 import { regionPicker, regionSelect, regionNames } from './region-picker.js';
-import { VENUE_SCOPES, anyBound, bindingProblems, drawRequest, evaluationWindow, sessionRequest, sessionVenueProblems } from './draw-request.js';
+import {
+  VENUE_SCOPES, anyBound, bindingProblems, committeeProblem, drawRequest, evaluationWindow, plannedExperts, sessionRequest, sessionVenueProblems,
+} from './draw-request.js';
+import { representativeLogins } from './session/host-panel.js';
 export { strings } from './strings/center.js';
 
 const MODES = ['on_site', 'cross_site', 'distributed'];
@@ -296,8 +299,20 @@ function renderDrawForm(ctx, codes, regions, industries) {
   const statutory = h('input', { type: 'checkbox', id: 'draw-statutory', 'data-field': 'statutory_tender' });
   const statutoryField = h('p', { class: 'choice' }, statutory, ' ', h('label', { for: 'draw-statutory' }, t('center.new.statutory')),
     h('span', { class: 'hint' }, ' ', t('center.new.statutory_hint')));
+  // The tenderer's representatives (招标人代表, 招标投标法 §37): counted in the committee the
+  // request plans, named when the session opens.
+  const representatives = h('input', { id: 'draw-representatives', type: 'number', min: 0, max: 25, value: '0', 'data-field': 'committee.representatives' });
+  const committeeNote = h('p', { class: 'hint', id: 'draw-committee', 'aria-live': 'polite' });
+  const showCommittee = () => {
+    const experts = plannedExperts(strata.map((x) => ({ count: x.count.value })));
+    replace(committeeNote, t('center.new.committee_total', { experts, representatives: Number(representatives.value) || 0 }));
+  };
+  representatives.addEventListener('input', showCommittee);
+  strataList.addEventListener('input', showCommittee);
+  showCommittee();
 
   const formData = () => ({
+    representatives: representatives.value,
     industry: industry.value,
     statutory: statutory.checked,
     reference: reference.value,
@@ -340,6 +355,13 @@ function renderDrawForm(ctx, codes, regions, industries) {
       else markInvalid(s.binding.choice, message);
       ok = false;
     }
+    const named = Number(representatives.value) || 0;
+    if (named > 0) {
+      const problem = committeeProblem(plannedExperts(data.strata), named);
+      ok = markInvalid(representatives, problem ? t(problem.key, problem.vars) : null) && ok;
+    } else {
+      markInvalid(representatives, null);
+    }
     for (const a of avoided) {
       ok = markInvalid(a.orgName, a.orgName.value.trim() ? null : t('center.check.required')) && ok;
       ok = markInvalid(a.orgCode, validCreditCode(a.orgCode.value.trim()) ? null : t('center.check.code')) && ok;
@@ -361,7 +383,8 @@ function renderDrawForm(ctx, codes, regions, industries) {
       h('div', { class: 'columns' },
         h('div', {}, field(t('center.new.reference'), reference), field(t('center.new.name'), name), field(t('center.new.mode'), mode), venueField),
         h('div', {}, field(t('center.new.start'), start), field(t('center.new.minutes'), minutes), field(t('center.new.region'), region, t('center.new.region_hint')),
-          field(t('center.new.industry'), industry, t('center.new.industry_hint')), statutoryField))),
+          field(t('center.new.industry'), industry, t('center.new.industry_hint')), statutoryField,
+          field(t('center.new.representatives'), representatives, t('center.new.representatives_hint')), committeeNote))),
     h('h2', {}, t('center.new.strata')),
     catalogueNote,
     strataList,
@@ -454,6 +477,7 @@ function drawPage(ctx, draw, slot, refresh, regions) {
     h('p', {}, h('span', { id: 'draw-status' }, statusBadge(draw.status)), ' ', t(`center.mode.${draw.mode}`), ' · ', formatTime(draw.evaluation_start),
       new Date(draw.evaluation_start) > Date.now() ? h('span', { id: 'draw-countdown' }, ` （${formatCountdown(draw.evaluation_start)}）`) : null),
     h('p', { class: 'muted' }, t('center.draw.intent', { index: draw.intent_index })),
+    draw.committee ? h('p', { id: 'draw-committee-planned' }, t('center.draw.committee', draw.committee)) : null,
     draw.void ? h('p', { class: 'warning', role: 'status', id: 'draw-void' }, t('center.draw.void', { reason: voidReason(draw.void.reason) })) : null,
     h('ul', { id: 'draw-strata' }, draw.strata.map((s) => h('li', { id: `draw-stratum-${s.stratum + 1}` },
       t('center.draw.eligible', { n: s.stratum + 1, prefixes: s.specialty_prefixes.join(', '), eligible: s.eligible, matched: s.matched, k: s.k, m: s.m }),
@@ -695,7 +719,9 @@ function supervisorPicker(offered) {
 
 function renderSessionForm(ctx, draw, catalogue, offeredSupervisors) {
   const slot = errorSlot();
-  const size = draw.strata.reduce((sum, s) => sum + s.k, 0);
+  const planned = draw.committee?.representatives || 0;
+  // The tenderer's representatives sit at the main venue with the drawn experts.
+  const size = draw.strata.reduce((sum, s) => sum + s.k, 0) + planned;
   const crossSite = draw.mode === 'cross_site';
   const venues = crossSite ? sessionVenues(ctx, draw, catalogue, size) : null;
   const supervisors = supervisorPicker(offeredSupervisors);
@@ -713,6 +739,16 @@ function renderSessionForm(ctx, draw, catalogue, offeredSupervisors) {
     criteriaList.append(row);
   };
   addCriterion();
+  // As many representatives as the draw planned, each by name (employer and title optional):
+  // sealed on arrival; the logins come back once.
+  const representatives = Array.from({ length: planned }, (_, i) => {
+    const n = i + 1;
+    const name = h('input', { id: `representative-${n}-name`, maxlength: 50, 'data-field': `representatives[${i}].name` });
+    const employer = h('input', { id: `representative-${n}-employer`, maxlength: 100, 'data-field': `representatives[${i}].employer` });
+    const title = h('input', { id: `representative-${n}-title`, maxlength: 50, 'data-field': `representatives[${i}].title` });
+    return { name, employer, title, row: h('div', { class: 'inline' },
+      field(t('center.session.rep_name_n', { n }), name), field(t('center.session.rep_employer'), employer), field(t('center.session.rep_title'), title)) };
+  });
   const assignment = h('select', { id: 'session-assignment' },
     h('option', { value: 'random' }, t('center.session.random')), h('option', { value: 'in_order' }, t('center.session.in_order')));
   const deviation = h('input', { id: 'session-deviation', type: 'number', min: 1, max: 100, value: '20', 'data-field': 'deviation_percent' });
@@ -726,6 +762,7 @@ function renderSessionForm(ctx, draw, catalogue, offeredSupervisors) {
       ok = markInvalid(c.name, c.name.value.trim() ? null : t('center.check.required')) && ok;
       ok = markInvalid(c.max, Number(c.max.value) >= 1 ? null : t('center.check.count')) && ok;
     }
+    for (const r of representatives) ok = markInvalid(r.name, r.name.value.trim() ? null : t('center.check.required')) && ok;
     if (!ok) throw new Error(t('center.check.fix'));
     // A server refusal names criteria by their place in the request, which removals shift.
     criteria.forEach((c, i) => {
@@ -742,11 +779,17 @@ function renderSessionForm(ctx, draw, catalogue, offeredSupervisors) {
       bidders: bidders.value,
       criteria: criteria.map((c) => ({ name: c.name.value, max: c.max.value })),
       deviation: deviation.value,
+      representatives: representatives.map((r) => ({ name: r.name.value, employer: r.employer.value, title: r.title.value })),
     }));
+    if (created.representatives?.length) {
+      // Shown once: the server keeps only the codes' hashes and sealed copies.
+      replace(form, loginsOnce(ctx, created));
+      return;
+    }
     ctx.go('session/room', { id: created.session_id });
   }, { slot, id: 'session-submit', type: 'submit' });
 
-  return h('form', { id: 'session-form', novalidate: true },
+  const form = h('form', { id: 'session-form', novalidate: true },
     h('h1', {}, t('center.session.heading')),
     h('p', {}, t('center.session.for_draw', { reference: draw.tender_reference }), ' — ', t(`center.mode.${draw.mode}`)),
     venues ? venues.node : null,
@@ -757,8 +800,27 @@ function renderSessionForm(ctx, draw, catalogue, offeredSupervisors) {
       h('h3', {}, t('center.session.criteria')), criteriaList,
       h('button', { type: 'button', id: 'add-criterion', on: { click: () => addCriterion() } }, t('center.session.add_criterion')),
       field(t('center.session.deviation'), deviation)),
+    planned ? h('section', { class: 'card', id: 'session-representatives' },
+      h('h2', {}, t('center.session.representatives', { n: planned })),
+      h('p', { class: 'hint' }, t('center.session.representatives_hint')),
+      representatives.map((r) => r.row)) : null,
     slot.node,
     h('div', { class: 'buttons' }, submit));
+  return form;
+}
+
+/**
+ * The new session's representatives' logins, shown once (the server keeps hashes and sealed
+ * copies only), with a way to print them and on to the session room.
+ */
+function loginsOnce(ctx, created) {
+  return h('div', { id: 'session-created' },
+    h('h1', {}, t('center.session.created')),
+    representativeLogins(created.representatives),
+    h('div', { class: 'buttons' },
+      h('button', { type: 'button', id: 'print-logins', on: { click: () => window.print() } }, t('center.session.print')),
+      h('button', { type: 'button', class: 'primary', id: 'to-session-room', on: { click: () => ctx.go('session/room', { id: created.session_id }) } },
+        t('center.session.to_room'))));
 }
 
 export const views = {

@@ -30,7 +30,7 @@ export function evaluationWindow(local, minutes) {
 
 /**
  * The body of POST /api/v1/draws from the form's data:
- * { reference, name, mode, venue, start, minutes, projectRegion,
+ * { reference, name, mode, venue, start, minutes, projectRegion, representatives,
  *   strata: [{ specialties, count, reserves, regionsRequire, regionsExclude,
  *              binding: { kind: 'none' } | { kind: 'venue', venueId, scope } | { kind: 'random', regions } }],
  *   avoid: [{ name, code }] }
@@ -56,7 +56,31 @@ export function drawRequest(form) {
   const excluded = (form.excludeExperts || []).filter((e) => e.drawId && e.token);
   if (excluded.length) body.exclude_experts = excluded.map((e) => ({ draw_id: e.drawId, token: e.token }));
   if (form.statutory) body.statutory_tender = true;
+  // The committee planned (招标投标法 §37), stated when the tenderer names representatives: the
+  // server checks it before drawing. Without them the committee is the drawn experts alone.
+  const representatives = Number(form.representatives) || 0;
+  if (representatives > 0) {
+    body.committee = { experts: plannedExperts(form.strata), representatives };
+  }
   return body;
+}
+
+/** The experts the strata draw together. */
+export function plannedExperts(strata) {
+  return strata.reduce((sum, s) => sum + (Number(s.count) || 0), 0);
+}
+
+/**
+ * What is wrong with a committee of `experts` drawn and `representatives` named (招标投标法
+ * §37: at least five members, an odd number, experts at least two thirds), as { key, vars } for
+ * i18n, or null. Mirrors the server's rule (src/draw/committee.rs) so the form says it first.
+ */
+export function committeeProblem(experts, representatives) {
+  const size = experts + representatives;
+  if (size < 5) return { key: 'center.check.committee_small', vars: { size } };
+  if (size % 2 === 0) return { key: 'center.check.committee_odd', vars: { size } };
+  if (experts * 3 < size * 2) return { key: 'center.check.committee_experts', vars: { experts, size } };
+  return null;
 }
 
 function stratumRequest(s, crossSite) {
@@ -143,6 +167,14 @@ export function sessionRequest(form) {
     criteria: form.criteria.map((c) => ({ name: c.name.trim(), max_points: Number(c.max) })),
     deviation_percent: Number(form.deviation),
   };
+  // The tenderer's representatives the draw planned, by name (employer and title if given).
+  const representatives = (form.representatives || []).map((r) => {
+    const person = { name: r.name.trim() };
+    if (r.employer?.trim()) person.employer = r.employer.trim();
+    if (r.title?.trim()) person.title = r.title.trim();
+    return person;
+  });
+  if (representatives.length) body.representatives = representatives;
   if (form.crossSite && !form.venuesFromDraw) {
     body.venues = form.venues.map((v) => ({ venue_id: v.venueId, seats: Number(v.seats) }));
     body.assignment = form.assignment;

@@ -337,6 +337,14 @@ impl SessionService {
     }
 
     /// Sessions the caller takes part in, newest first.
+    /// Whether a login is a tenderer's representative's (named for a session, no pool record).
+    pub(crate) async fn is_representative(&self, who: &Principal) -> Result<bool, SessionError> {
+        let mut tx = self.store.read().await?;
+        let session = tx.session_of_representative(&who.account_id).await?;
+        tx.rollback().await?;
+        Ok(session.is_some())
+    }
+
     pub(crate) async fn list(&self, who: &Principal) -> Result<Vec<SessionView>, SessionError> {
         let mut tx = self.store.read().await?;
         let ids: Vec<String> = if who.role == Role::Expert {

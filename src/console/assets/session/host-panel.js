@@ -5,8 +5,8 @@
 // recusal or departure.
 
 import * as api from '../api.js';
-import { h, replace, field, errorSlot, action, toast, confirmAct } from '../dom.js';
-import { t } from '../i18n.js';
+import { h, replace, field, errorSlot, action, toast, confirmAct, markInvalid } from '../dom.js';
+import { t, formatTime } from '../i18n.js';
 import { atOrAfter, nextPhase } from './state.js';
 import { phaseName, seatLabel } from './labels.js';
 import { entropyPanel, ratingsPanel } from './shared-panels.js';
@@ -77,7 +77,70 @@ function hostActions(room) {
       }, { slot, id: 'replace-submit', kind: 'danger' })),
       slot.node));
   }
+  const successor = representativeSuccessor(room);
+  if (successor) parts.push(successor);
   return parts;
+}
+
+/**
+ * A tenderer's representative whose seat is void is succeeded by one the host names (招标投标法
+ * §37: no reserve takes a representative's seat): name, employer, title; the new login, its
+ * activation code and join code are shown once, to hand over. Ids: #successor-name,
+ * #successor-employer, #successor-title, #successor-submit, #successor-login.
+ */
+function representativeSuccessor(room) {
+  const { state } = room;
+  const seats = [...state.seats.values()];
+  const vacated = seats.some((s) => s.representative && s.state === 'void');
+  if (!vacated || state.phase === 'closed') return null;
+  const slot = errorSlot();
+  const name = h('input', { id: 'successor-name', maxlength: 50, 'data-field': 'name' });
+  const employer = h('input', { id: 'successor-employer', maxlength: 100, 'data-field': 'employer' });
+  const title = h('input', { id: 'successor-title', maxlength: 50, 'data-field': 'title' });
+  // Kept on the room: the panel is redrawn as events arrive, and the login is shown only once.
+  const shown = h('div', { id: 'successor-login', 'aria-live': 'polite' },
+    room.successorLogins ? representativeLogins(room.successorLogins) : null);
+  return h('details', { class: 'panel', open: true },
+    h('summary', {}, t('session.host.successor_heading')),
+    h('p', { class: 'hint' }, t('session.host.successor_hint')),
+    h('div', { class: 'inline' }, field(t('center.session.rep_name'), name), field(t('center.session.rep_employer'), employer),
+      field(t('center.session.rep_title'), title)),
+    h('div', { class: 'buttons' }, action(t('session.host.successor_submit'), async () => {
+      if (!name.value.trim()) {
+        markInvalid(name, t('center.check.required'));
+        throw new Error(t('center.check.fix'));
+      }
+      markInvalid(name, null);
+      const body = { name: name.value.trim() };
+      if (employer.value.trim()) body.employer = employer.value.trim();
+      if (title.value.trim()) body.title = title.value.trim();
+      const login = await api.post(`/api/v1/sessions/${encodeURIComponent(room.id)}/representatives`, body);
+      name.value = '';
+      employer.value = '';
+      title.value = '';
+      room.successorLogins = [...(room.successorLogins || []), login];
+      replace(shown, representativeLogins(room.successorLogins));
+    }, { slot, id: 'successor-submit' })),
+    slot.node, shown);
+}
+
+/**
+ * The logins of tenderer's representatives as the server hands them over, once: seat, name,
+ * username, activation code (until when) and join code, to give each representative through a
+ * trusted channel. Shared with the center's session form.
+ */
+export function representativeLogins(logins) {
+  return h('div', { class: 'card once', role: 'status' },
+    h('p', { class: 'warning' }, t('center.session.logins_once')),
+    h('table', { class: 'data', id: 'representative-logins' },
+      h('thead', {}, h('tr', {}, ['rep_seat', 'rep_name', 'rep_username', 'rep_code', 'rep_expires', 'rep_join'].map((k) => h('th', { scope: 'col' }, t(`center.session.${k}`))))),
+      h('tbody', {}, logins.map((l) => h('tr', { id: `representative-login-${l.seat}` },
+        h('td', {}, t('session.representative_seat', { n: l.seat })), h('td', {}, l.name),
+        h('td', { class: 'mono', 'data-part': 'username' }, l.username),
+        h('td', { class: 'mono', 'data-part': 'activation_code' }, l.activation_code),
+        h('td', {}, formatTime(l.activation_expires_at)),
+        h('td', { class: 'mono', 'data-part': 'join_code' }, l.join_code))))),
+    h('p', { class: 'hint' }, t('center.session.logins_hint')));
 }
 
 /**

@@ -1,10 +1,18 @@
-// How the session room names things in the reader's language: phases, seats ("Expert n", never a
-// name), points, who a presence event is about, and one line per event for the session record.
+// How the session room names things in the reader's language: phases, seats ("Expert n" or
+// "Representative n", never a name), points, who a presence event is about, and one line per event for the session record.
 
 import { t } from '../i18n.js';
 
 export const phaseName = (phase) => t(`session.phase.${phase}`);
-export const seatLabel = (n) => t('session.seat', { n });
+// The seats of the tenderer's representatives (招标人代表) in the room being shown, which are
+// labelled apart ("Representative n"); the room notes them before each redraw.
+const representativeSeats = new Set();
+/** Notes which of the room's seats (session view seats, or the room state's) are representatives'. */
+export function noteRepresentatives(seats) {
+  representativeSeats.clear();
+  for (const seat of seats) if (seat.representative) representativeSeats.add(Number(seat.seat));
+}
+export const seatLabel = (n) => t(representativeSeats.has(Number(n)) ? 'session.representative_seat' : 'session.seat', { n });
 /** Hundredths, as the server sends points, shown as points with two decimals. */
 export const points = (centi) => (Number(centi) / 100).toFixed(2);
 
@@ -28,7 +36,7 @@ export function describeEvent(event) {
     case 'seat_vacated':
       return t('session.ev.seat_vacated', { label, reason: t(`session.void.${d.reason}`) });
     case 'seat_added':
-      return t('session.ev.seat_added', { label: seatLabel(d.seat) });
+      return t(d.representative ? 'session.ev.representative_added' : 'session.ev.seat_added', { label: seatLabel(d.seat) });
     case 'chair_elected':
       return t('session.ev.chair_elected', { label, votes: d.votes, cast: d.cast });
     case 'sheet_recorded':

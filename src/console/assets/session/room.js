@@ -32,7 +32,7 @@ import { t, formatTime, formatCountdown } from '../i18n.js';
 import { initialState, reduce, LOG_LIMIT } from './state.js';
 import { ConnectionEnded, SessionConnection } from './connection.js';
 import { reportDigest } from './report-digest.js';
-import { phaseName, seatLabel } from './labels.js';
+import { phaseName, seatLabel, noteRepresentatives } from './labels.js';
 import * as shared from './shared-panels.js';
 import { expertPanel, timePanel, timeKey } from './expert-panel.js';
 import { hostPanel } from './host-panel.js';
@@ -64,6 +64,7 @@ export class Room {
     // Seats this reader has rated here once the session closed (the server refuses a second).
     this.ratedSeats = new Set(view.rated_by_you || []);
     this.state = initialState(view);
+    noteRepresentatives(this.state.seats.values());
     this.status = 'connecting';
     this.endDetail = '';
     this.connection = new SessionConnection(this.id, {
@@ -96,6 +97,8 @@ export class Room {
     const next = reduce(this.state, input);
     const changed = next !== this.state;
     this.state = next;
+    // Labels in log lines and panels name a representative's seat as one.
+    if (changed) noteRepresentatives(next.seats.values());
     return changed;
   }
 

@@ -184,7 +184,8 @@ export function ratingsPanel(room) {
   const { state } = room;
   if (state.phase !== 'closed' || !['host', 'supervisor'].includes(state.role)) return null;
   const slot = errorSlot();
-  const served = [...state.seats.values()].filter((seat) => seat.checkedIn).sort((a, b) => a.seat - b.seat);
+  // A tenderer's representative has no pool record, so no credit file to rate into.
+  const served = [...state.seats.values()].filter((seat) => seat.checkedIn && !seat.representative).sort((a, b) => a.seat - b.seat);
   return h('div', { class: 'panel', id: 'session-ratings' },
     h('h3', {}, t('session.rate.heading')),
     h('p', { class: 'hint' }, t('session.rate.hint')),

@@ -117,7 +117,9 @@ const EVENTS = {
   },
   seat_added: (state, data) => ({
     ...state,
-    seats: new Map(state.seats).set(data.seat, seatFrom({ seat: data.seat, label: data.label, venue: data.venue, state: 'active', confirmed: false })),
+    seats: new Map(state.seats).set(data.seat, seatFrom({
+      seat: data.seat, label: data.label, venue: data.venue, state: 'active', confirmed: Boolean(data.representative), representative: data.representative,
+    })),
   }),
   chair_vacated: (state) => ({ ...state, chair: null }),
   time_declared: (state, data) => ({
@@ -196,6 +198,7 @@ function seatFrom(seat) {
     seat: seat.seat, label: seat.label, venue: seat.venue, state: seat.state,
     voidReason: seat.void_reason, confirmed: seat.confirmed, checkedIn: seat.checked_in,
     declared: seat.declared, voted: false, sheets: new Set(), signed: seat.signed, reasons: null,
+    representative: Boolean(seat.representative), // a tenderer's representative's seat (招标人代表)
   };
 }
 
