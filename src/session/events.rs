@@ -149,7 +149,7 @@ pub(crate) enum SessionEvent {
         bidders: Vec<String>,
         criteria: Vec<Criterion>,
         assignment: Assignment,
-        /// The seats of the tenderer's representatives ("Representative n", protocol 1.4);
+        /// The seats of the tenderer's representatives ("Representative n", protocol 1.3);
         /// absent when the committee has none.
         #[serde(skip_serializing_if = "Vec::is_empty")]
         representatives: Vec<u32>,
@@ -190,7 +190,7 @@ pub(crate) enum SessionEvent {
         seat: i32,
         label: String,
         venue: Option<i32>,
-        /// A tenderer's representative named in place of one who left (protocol 1.4);
+        /// A tenderer's representative named in place of one who left (protocol 1.3);
         /// absent for a drawn expert's successor.
         #[serde(skip_serializing_if = "std::ops::Not::not")]
         representative: bool,
