@@ -255,6 +255,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/sessions/{session_id}/ticket"),
     ("get", "/api/v1/sessions/{session_id}/report"),
     ("post", "/api/v1/sessions/{session_id}/ratings"),
+    ("post", "/api/v1/sessions/{session_id}/representatives"),
     ("get", "/api/v1/sessions/{session_id}/ws"),
     ("get", "/api/v1/venues"),
     ("post", "/api/v1/venues"),

@@ -22,9 +22,7 @@ import { h, replace, field, errorSlot, action, table, toast, section, randomHex,
 import { t, formatTime, formatCountdown } from './i18n.js';
 import { validCreditCode } from './validate.js';
 import { regionPicker, regionSelect, regionNames } from './region-picker.js';
-import {
-  VENUE_SCOPES, anyBound, bindingProblems, committeeProblem, drawRequest, evaluationWindow, plannedExperts, sessionRequest, sessionVenueProblems,
-} from './draw-request.js';
+import { VENUE_SCOPES, anyBound, bindingProblems, committeeProblem, drawRequest, evaluationWindow, plannedExperts, sessionRequest, sessionVenueProblems } from './draw-request.js';
 import { representativeLogins } from './session/host-panel.js';
 export { strings } from './strings/center.js';
 
