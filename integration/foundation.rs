@@ -256,6 +256,10 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/sessions/{session_id}/report"),
     ("post", "/api/v1/sessions/{session_id}/ratings"),
     ("post", "/api/v1/sessions/{session_id}/representatives"),
+    ("post", "/api/v1/draws/{draw_id}/interruptions"),
+    ("get", "/api/v1/draws/{draw_id}/interruptions"),
+    ("get", "/api/v1/interruptions"),
+    ("post", "/api/v1/interruptions/{interruption_id}/decision"),
     ("get", "/api/v1/sessions/{session_id}/ws"),
     ("get", "/api/v1/venues"),
     ("post", "/api/v1/venues"),
@@ -626,6 +630,7 @@ async fn too_large_header_blocks_and_too_slow_requests_are_answered_with_the_sec
 const QUERY_PARAMETERS: &[(&str, &[&str])] = &[
     ("/api/v1/audit/consistency", &["old", "new"]),
     ("/api/v1/draws", &["limit"]),
+    ("/api/v1/interruptions", &["state"]),
     ("/api/v1/change-requests", &["status", "limit"]),
     ("/api/v1/reports/draw-frequency", &["days"]),
     (

@@ -25,6 +25,7 @@ mod draws;
 mod eligibility;
 mod foundation;
 mod input;
+mod interruptions;
 mod invitations;
 mod jurisdiction;
 mod languages;

@@ -49,6 +49,7 @@ pub mod crypto;
 pub(crate) mod deps;
 pub mod draw;
 pub mod http;
+pub(crate) mod interruption;
 pub mod notify;
 pub mod pool;
 pub(crate) mod private_files;

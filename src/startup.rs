@@ -189,7 +189,13 @@ impl Application {
             hub,
             settings.session.clone(),
         ));
+        let interruptions = Arc::new(crate::interruption::InterruptionService::new(
+            &deps,
+            draws.clone(),
+            sessions.clone(),
+        ));
         let state = web::Data::new(AppState {
+            interruptions,
             auth,
             audit,
             pool,

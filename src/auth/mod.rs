@@ -80,6 +80,10 @@ pub(crate) enum Permission {
     ReadDirectory,
     /// Decide experts' appeals of their ratings.
     DecideAppeals,
+    /// Ask to suspend, resume or cancel one's own draw's evaluation.
+    RequestInterruption,
+    /// Approve or refuse such a request within one's jurisdiction.
+    DecideInterruption,
 }
 
 /// The single place that says which role may do what.
@@ -109,6 +113,8 @@ pub(crate) fn permits(role: Role, permission: Permission) -> bool {
         AnswerVenueRequests => role == Center,
         ReadDirectory => matches!(role, Admin | Center | Supervisor),
         DecideAppeals => role == Supervisor,
+        RequestInterruption => role == Center,
+        DecideInterruption => role == Supervisor,
     }
 }
 

@@ -27,7 +27,10 @@ use crate::audit::merkle::{self, Hash};
 use crate::crypto::{Rng, constant_time_eq, rng::RandomnessUnavailable};
 
 pub use algorithm::{ALGORITHM_ID, ALGORITHM_V1, ALGORITHM_V2, StratumRefusal, StratumResult};
-pub use states::{CandidateState, ContributorRole, DrawStatus, LinkState, VacancyReason};
+pub use states::{
+    CandidateState, ContributorRole, DrawHold, DrawStatus, InterruptionKind, InterruptionState,
+    LinkState, VacancyReason,
+};
 
 /// At most this many strata in one draw (keeps the intent well inside one audit entry).
 pub(crate) const MAX_STRATA: usize = 16;

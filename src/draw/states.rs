@@ -104,6 +104,9 @@ mod tests {
         assert_serde_is_text::<VacancyReason>();
         assert_serde_is_text::<ContributorRole>();
         assert_serde_is_text::<super::super::filter::EvaluationMode>();
+        assert_serde_is_text::<DrawHold>();
+        assert_serde_is_text::<InterruptionKind>();
+        assert_serde_is_text::<InterruptionState>();
     }
 
     #[test]
@@ -124,5 +127,42 @@ mod tests {
             VacancyReason::NAMES.join(", "),
             "declined, no_answer, recused, withdrew"
         );
+    }
+}
+
+text_enum! {
+    /// What holds a tender's evaluation back (issue 16 §4): set on the root draw, followed by its
+    /// linked draws and its session. No hold: the draw and session go on as usual.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum DrawHold {
+        /// Paused (a complaint under review, 实施条例 §62): nothing moves until it is resumed,
+        /// except what supervisors do.
+        Suspended = "suspended",
+        /// Terminated: the tender is cancelled (the tenderer ends it, or a complaint's decision
+        /// voids it). Final.
+        Cancelled = "cancelled",
+    }
+}
+
+text_enum! {
+    /// What a center asks of a supervisor about a draw's evaluation (issue 16 §4).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum InterruptionKind {
+        Suspend = "suspend",
+        Resume = "resume",
+        Cancel = "cancel",
+    }
+}
+
+text_enum! {
+    /// Where a request to interrupt an evaluation stands.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum InterruptionState {
+        Requested = "requested",
+        Approved = "approved",
+        Refused = "refused",
     }
 }

@@ -201,7 +201,9 @@ pub(crate) mod may {
         ManageVenues,
         AnswerVenueRequests,
         ReadDirectory,
-        DecideAppeals
+        DecideAppeals,
+        RequestInterruption,
+        DecideInterruption
     );
 }
 

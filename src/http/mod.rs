@@ -14,6 +14,7 @@ pub(crate) mod draws;
 pub(crate) mod experts;
 pub(crate) mod extract;
 pub(crate) mod health;
+pub(crate) mod interruptions;
 pub mod invitations;
 pub mod keys;
 pub(crate) mod login;
@@ -59,6 +60,7 @@ pub struct AppState {
     pub invitations: Arc<InvitationService>,
     pub(crate) publications: Arc<crate::publication::PublicationService>,
     pub(crate) conduct: Arc<crate::conduct::service::ConductService>,
+    pub(crate) interruptions: Arc<crate::interruption::InterruptionService>,
     pub notify: Arc<NotifyService>,
     pub(crate) sessions: Arc<crate::session::SessionService>,
     /// The integration tests reach `consent_outstanding` and `cancel`, which no route offers.
@@ -168,6 +170,10 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
         .service(sessions::show)
         .service(sessions::contribute)
         .service(sessions::name_representative)
+        .service(interruptions::request)
+        .service(interruptions::of_draw)
+        .service(interruptions::for_supervisor)
+        .service(interruptions::decide)
         .service(sessions::ticket)
         .service(sessions::report)
         .service(sessions::rate)

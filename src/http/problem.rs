@@ -274,6 +274,12 @@ impl From<crate::draw::service::DrawServiceError> for ApiError {
                 .with_field(Some("tender_reference".into())),
             Venue(e) => e.into(),
             Void => Self::conflict("draw-void", error.to_string()),
+            Held(crate::draw::DrawHold::Suspended) => {
+                Self::conflict("evaluation-suspended", error.to_string())
+            }
+            Held(crate::draw::DrawHold::Cancelled) => {
+                Self::conflict("evaluation-cancelled", error.to_string())
+            }
             Store(e) => e.into(),
             Audit(e) => e.into(),
             Randomness => Self::unavailable("randomness is unavailable; retry shortly"),
@@ -356,6 +362,31 @@ impl From<crate::conduct::service::ConductError> for ApiError {
             TooEarly(detail) => Self::conflict("evaluation-not-over", detail),
             Store(e) => e.into(),
             Audit(e) => e.into(),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<crate::interruption::InterruptionError> for ApiError {
+    fn from(error: crate::interruption::InterruptionError) -> Self {
+        use crate::interruption::InterruptionError::*;
+        match error {
+            Invalid { field, problem } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-request",
+                "Invalid request",
+                format!("{field}: {problem}"),
+            )
+            .with_field(Some(field.to_owned())),
+            NoSuchDraw => Self::not_found("no such draw"),
+            NotFound => Self::not_found("no such interruption request"),
+            Conflict(detail) => Self::conflict("conflict", detail),
+            Draw(e) => e.into(),
+            Session(e) => e.into(),
+            Venue(e) => e.into(),
+            Store(e) => e.into(),
+            Audit(e) => e.into(),
+            Randomness => Self::unavailable("randomness is unavailable; retry shortly"),
             other => Self::internal(other),
         }
     }

@@ -549,6 +549,9 @@ impl InvitationService {
         if row.state != InvitationState::Pending {
             return Err(InvitationError::Settled);
         }
+        // While the evaluation is suspended nothing of its draw moves, answers included (they
+        // would confirm seats or take reserves); a resumption moves the deadline on.
+        crate::draw::service::refuse_if_held(&mut tx, &draw).await?;
         if now >= row.deadline {
             return Err(InvitationError::Late);
         }

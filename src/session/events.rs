@@ -133,6 +133,9 @@ text_enum! {
         RejectionProposed = "rejection_proposed",
         RejectionVoted = "rejection_voted",
         RejectionDecided = "rejection_decided",
+        Suspended = "suspended",
+        Resumed = "resumed",
+        Cancelled = "cancelled",
     }
 }
 
@@ -288,6 +291,21 @@ pub(crate) enum SessionEvent {
         votes_against: u32,
         members: u32,
     },
+    /// A supervisor approved suspending the evaluation (protocol 1.4): until `resumed`, only
+    /// supervisors act. The request's reason stays with the request (it may name a complaint).
+    Suspended {
+        interruption: String,
+    },
+    /// A supervisor approved resuming it.
+    Resumed {
+        interruption: String,
+    },
+    /// A supervisor approved cancelling it: final, nobody acts any more. `retender`: the
+    /// tender will be tendered again (a new draw may follow).
+    Cancelled {
+        interruption: String,
+        retender: bool,
+    },
     /// The signed report's digest and the draft's it was signed as.
     Closed {
         report_sha256: String,
@@ -346,6 +364,9 @@ impl SessionEvent {
             Self::RejectionProposed { .. } => EventKind::RejectionProposed,
             Self::RejectionVoted { .. } => EventKind::RejectionVoted,
             Self::RejectionDecided { .. } => EventKind::RejectionDecided,
+            Self::Suspended { .. } => EventKind::Suspended,
+            Self::Resumed { .. } => EventKind::Resumed,
+            Self::Cancelled { .. } => EventKind::Cancelled,
         }
     }
 

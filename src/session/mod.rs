@@ -198,6 +198,12 @@ impl SessionError {
             SessionError::BadTicket(_) => "bad-ticket",
             SessionError::TooManyConnections { .. } => "too-many-connections",
             SessionError::WrongJoinCode => "wrong-join-code",
+            SessionError::Draw(DrawServiceError::Held(crate::draw::DrawHold::Suspended)) => {
+                "session-suspended"
+            }
+            SessionError::Draw(DrawServiceError::Held(crate::draw::DrawHold::Cancelled)) => {
+                "session-cancelled"
+            }
             SessionError::Draw(_) => "draw-refused",
             SessionError::Venue(_) => "venue-refused",
             SessionError::Randomness => "unavailable",
@@ -406,6 +412,10 @@ pub(crate) struct SessionView {
     /// Once closed, for the host and supervisors: the seats the caller has rated (§6).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) rated_by_you: Vec<u32>,
+    /// Present while the evaluation is suspended, and once cancelled (issue 16 §4).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub(crate) hold: Option<crate::draw::DrawHold>,
 }
 
 /// A new session as its host first sees it: the view, and once only, the logins of the

@@ -519,6 +519,8 @@ impl Tx {
             "SELECT c.draw_id, c.role FROM draw_contributions c \
              JOIN draws d ON d.id = c.draw_id \
              WHERE d.status = 'awaiting_entropy' AND d.voided_at IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM draws h WHERE h.hold IS NOT NULL \
+                             AND h.id = COALESCE(d.parent_draw_id, d.id)) \
              ORDER BY c.draw_id, c.position")
             .fetch_all(conn)
             .await)?,
@@ -532,9 +534,11 @@ impl Tx {
         limit: i64,
     ) -> Result<Vec<String>, StoreError> {
         Ok(on_conn!(self, conn => sqlx::query_scalar::<_, String>(
-            "SELECT id FROM draws WHERE status = 'awaiting_entropy' AND voided_at IS NULL \
-             AND contribution_deadline <= $1 \
-             ORDER BY contribution_deadline LIMIT $2")
+            "SELECT d.id FROM draws d WHERE d.status = 'awaiting_entropy' \
+             AND d.voided_at IS NULL AND d.contribution_deadline <= $1 \
+             AND NOT EXISTS (SELECT 1 FROM draws h WHERE h.hold IS NOT NULL \
+                             AND h.id = COALESCE(d.parent_draw_id, d.id)) \
+             ORDER BY d.contribution_deadline LIMIT $2")
             .bind(now)
             .bind(limit)
             .fetch_all(conn)

@@ -175,7 +175,26 @@ impl Tx {
         )
     }
 
-    /// Pending invitations whose deadline has passed: (id, draw id).
+    /// Moves the reply deadline of every pending invitation of a root draw's family `by`
+    /// later: a suspension's length, so that no expert's time to answer ran out while answers
+    /// were refused. Returns how many moved.
+    pub(crate) async fn extend_pending_invitations(
+        &mut self,
+        root_id: &str,
+        by: Millis,
+    ) -> Result<u64, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query(
+            "UPDATE invitations SET deadline = deadline + $2 WHERE state = 'pending' \
+             AND draw_id IN (SELECT id FROM draws WHERE id = $1 OR parent_draw_id = $1)")
+            .bind(root_id)
+            .bind(by)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?)
+    }
+
+    /// Pending invitations whose deadline has passed (never of a suspended or cancelled
+    /// evaluation's draw): (id, draw id).
     pub(crate) async fn overdue_invitations(
         &mut self,
         now: Millis,
@@ -183,8 +202,11 @@ impl Tx {
     ) -> Result<Vec<(String, String)>, StoreError> {
         Ok(
             on_conn!(self, conn => sqlx::query_as::<_, (String, String)>(
-            "SELECT id, draw_id FROM invitations WHERE state = 'pending' AND deadline <= $1 \
-             ORDER BY deadline LIMIT $2")
+            "SELECT i.id, i.draw_id FROM invitations i JOIN draws d ON d.id = i.draw_id \
+             WHERE i.state = 'pending' AND i.deadline <= $1 \
+             AND NOT EXISTS (SELECT 1 FROM draws h WHERE h.hold IS NOT NULL \
+                             AND h.id = COALESCE(d.parent_draw_id, d.id)) \
+             ORDER BY i.deadline LIMIT $2")
             .bind(now)
             .bind(limit)
             .fetch_all(conn)

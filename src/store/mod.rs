@@ -7,6 +7,7 @@ pub(crate) mod accounts;
 pub mod audit;
 pub(crate) mod conduct;
 pub mod draws;
+pub(crate) mod interruptions;
 pub mod invitations;
 pub mod outbox;
 pub(crate) mod pool;

@@ -741,8 +741,19 @@ impl DrawService {
             && let Some(void) = tx.void_roots_of_tender(key).await?.into_iter().next()
         {
             // A tender whose root draw was void (a sub-venue refused before it executed) is
-            // drawn anew; the new intent names the void one, so the log shows why there are two.
-            entry = entry.reference("after_void", &void);
+            // drawn anew, as is one re-tendered after a supervisor approved cancelling its
+            // evaluation; the new intent names the earlier draw, so the log shows why there are
+            // two.
+            let retendered = tx
+                .draw_void(&void)
+                .await?
+                .is_some_and(|(reason, _)| reason == super::RETENDER_VOID_REASON);
+            let name = if retendered {
+                "retender_of"
+            } else {
+                "after_void"
+            };
+            entry = entry.reference(name, &void);
         }
         if let Some(link) = link {
             // The log's writer order first (as `Tx::lock_draw` takes it, before any row of a

@@ -94,6 +94,10 @@ pub enum DrawServiceError {
     /// A bound venue refused the booking (full, closed) or its consent is outstanding.
     #[error(transparent)]
     Venue(VenueError),
+    /// The tender's evaluation is suspended or cancelled (issue 16 §4): nothing of the draw
+    /// moves until a supervisor resumes it (never, once cancelled).
+    #[error("{}", held_text(*.0))]
+    Held(super::DrawHold),
     /// A sub-venue refused before the draw executed: the draw is void and never executes.
     #[error(
         "the draw is void: a sub-venue refused before it executed; its tender may be drawn anew"
@@ -350,9 +354,14 @@ pub(crate) struct DrawView {
     pub(crate) progress: Vec<StratumProgress>,
     /// True when every seat of every stratum is confirmed.
     pub(crate) complete: bool,
-    /// Present when the draw is void: it never executes, and its tender may be drawn anew.
+    /// Present when the draw is void: it never executes, and its tender may be drawn anew
+    /// (reason `retendered`: its evaluation was cancelled and the tender is tendered again).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) void: Option<VoidView>,
+    /// Present while the evaluation is suspended, and once it is cancelled (issue 16 §4).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub(crate) hold: Option<super::DrawHold>,
     /// The committee the request planned: the drawn experts and the tenderer's
     /// representatives its session names. Absent when the request planned none.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -782,6 +791,33 @@ fn stratum_tokens(bytes: &[u8]) -> Result<Vec<DrawToken>, DrawServiceError> {
         return Err(corrupt("stored tokens are not whole 32-byte values"));
     }
     bytes.chunks_exact(32).map(seat_token).collect()
+}
+
+/// The `void_reason` of a root draw whose evaluation was cancelled for the tender to be
+/// tendered again (issue 16 §4): it frees the tender for one new root draw, whose intent entry
+/// names it as `retender_of`.
+pub(crate) const RETENDER_VOID_REASON: &str = "retendered";
+
+/// Why a held draw refuses an act, in words a center or expert reads.
+pub(crate) fn held_text(hold: super::DrawHold) -> &'static str {
+    match hold {
+        super::DrawHold::Suspended => {
+            "the evaluation is suspended: nothing of its draw or session moves until a supervisor \
+             resumes it"
+        }
+        super::DrawHold::Cancelled => {
+            "the evaluation is cancelled: its draw and session are closed"
+        }
+    }
+}
+
+/// Refuses an act on a draw whose tender's evaluation is suspended or cancelled: the hold is
+/// kept on the root draw, so a linked draw follows its root.
+pub(crate) async fn refuse_if_held(tx: &mut Tx, draw: &DrawRow) -> Result<(), DrawServiceError> {
+    match tx.draw_hold(draw.root_id()).await? {
+        Some(hold) => Err(DrawServiceError::Held(hold)),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

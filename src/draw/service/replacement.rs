@@ -94,6 +94,7 @@ impl DrawService {
         if draw.status != DrawStatus::Drawn {
             return Err(DrawServiceError::NotDrawn);
         }
+        super::refuse_if_held(tx, draw).await?;
         let seat = tx
             .draw_seat(draw_id, token.as_bytes())
             .await?

@@ -52,6 +52,7 @@ impl DrawService {
         if tx.draw_void(draw_id).await?.is_some() {
             return Err(DrawServiceError::Void);
         }
+        super::refuse_if_held(&mut tx, &draw).await?;
         if now >= draw.contribution_deadline {
             tx.rollback().await?;
             self.execute(draw_id, Actor::System).await?;
@@ -129,6 +130,11 @@ impl DrawService {
         let mut tx = self.store.read().await?;
         let draw = tx.draw(draw_id).await?.ok_or(DrawServiceError::NotFound)?;
         if draw.status != DrawStatus::AwaitingEntropy {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        // A suspended or cancelled evaluation's draw waits (executing after a resumption).
+        if tx.draw_hold(draw.root_id()).await?.is_some() {
             tx.rollback().await?;
             return Ok(false);
         }

@@ -60,6 +60,7 @@ impl SessionService {
                 "name the draw the center asked for; its linked draws are part of it",
             ));
         }
+        crate::draw::service::refuse_if_held(&mut tx, &draw).await?;
         let Some(mode) = SessionMode::of(draw.mode) else {
             return Err(invalid(
                 "draw_id",
@@ -619,6 +620,13 @@ impl SessionService {
         if loaded.row.assignment != Assignment::Random {
             return Err(SessionError::Conflict(
                 "the session's seats are not assigned at random".into(),
+            ));
+        }
+        if let Some(hold) = loaded.hold
+            && (hold == crate::draw::DrawHold::Cancelled || role != SessionRole::Supervisor)
+        {
+            return Err(SessionError::Draw(
+                crate::draw::service::DrawServiceError::Held(hold),
             ));
         }
         if loaded.phase != Phase::Scheduled {

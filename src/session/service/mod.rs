@@ -5,6 +5,7 @@
 mod access;
 mod acts;
 mod create;
+mod holds;
 mod phases;
 mod ratings;
 mod rejections;
@@ -104,6 +105,8 @@ struct Loaded {
     /// How many representatives the draw's request planned: members of the committee who are
     /// not drawn experts (0 when it planned none).
     planned_representatives: usize,
+    /// The evaluation's hold (suspended, cancelled), kept on the session's root draw.
+    hold: Option<crate::draw::DrawHold>,
 }
 
 impl Loaded {
@@ -447,6 +450,7 @@ impl SessionService {
             your_seat: role.seat(),
             last_seq: loaded.row.next_seq - 1,
             rated_by_you: Vec::new(),
+            hold: loaded.hold,
         }
     }
 
@@ -626,6 +630,15 @@ impl SessionService {
         let phase = loaded.phase;
         if phase == Phase::Closed {
             return Err(wrong_phase(phase, "the session is closed"));
+        }
+        // A suspended evaluation takes only its supervisors' acts (warnings, clarification
+        // decisions); a cancelled one takes none.
+        if let Some(hold) = loaded.hold
+            && (hold == crate::draw::DrawHold::Cancelled || member.role != SessionRole::Supervisor)
+        {
+            return Err(SessionError::Draw(
+                crate::draw::service::DrawServiceError::Held(hold),
+            ));
         }
         match (request, member.role) {
             (Request::CheckIn { join_code }, SessionRole::Expert(seat)) => {
@@ -826,6 +839,7 @@ async fn load(tx: &mut Tx, session_id: &str) -> Result<Loaded, SessionError> {
         .sum::<usize>()
         + planned_representatives;
     let representatives = tx.session_representatives(session_id).await?;
+    let hold = tx.draw_hold(&row.draw_id).await?;
     let mut sheets: BTreeMap<i32, Vec<ScoreSheet>> = BTreeMap::new();
     for sheet in tx.session_sheets(session_id).await? {
         if sheet.state == SheetState::Live {
@@ -848,6 +862,7 @@ async fn load(tx: &mut Tx, session_id: &str) -> Result<Loaded, SessionError> {
     let rejections = tx.session_rejections(session_id).await?;
     let rejection_votes = tx.session_rejection_votes(session_id).await?;
     Ok(Loaded {
+        hold,
         representatives,
         planned_representatives,
         rejections,

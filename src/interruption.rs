@@ -1,0 +1,625 @@
+//! Suspending, resuming and cancelling a tender's evaluation (issue 16 §4; 实施条例 §54, §62):
+//! the draw's center asks with a reason, a supervisor whose jurisdiction covers the draw
+//! approves or refuses, and only then does anything change. The hold is kept on the root
+//! draw, which its linked draws, its invitations and its session follow (`draw::service::
+//! refuse_if_held`). Every step is an audit entry; the experts whose seats are held are told.
+//!
+//! There is still no re-draw: a cancelled tender keeps its draw, so a new root draw for it is
+//! refused (`tender-already-drawn`) unless the supervisor's approval says the tender is
+//! re-tendered; then the cancelled draw releases the tender and the new draw's intent entry
+//! names it (`refs.retender_of`).
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{self, Actor, AuditEntry};
+use crate::auth::{Principal, Role};
+use crate::clock::{SharedClock, to_rfc3339};
+use crate::crypto::{KeyRing, Rng, sha256};
+use crate::deps::Deps;
+use crate::draw::service::{
+    DrawService, DrawServiceError, RETENDER_VOID_REASON, in_jurisdiction, is_draw_id,
+};
+use crate::draw::{CandidateState, DrawHold, InterruptionKind, InterruptionState};
+use crate::notify::TemplateParams;
+use crate::notify::outbox::{self, NewNotification};
+use crate::session::SessionService;
+use crate::session::events::SessionEvent;
+use crate::session::rules::Phase;
+use crate::store::draws::DrawRow;
+use crate::store::interruptions::InterruptionRow;
+use crate::store::{Store, StoreError, Tx};
+use crate::text::{BoundedText, Lines};
+use crate::venue::bookings;
+use crate::venue::{BookingState, Holder};
+
+/// The notices the experts whose seats are held receive (docs/NOTIFY.md).
+pub(crate) const SUSPENDED_TEMPLATE: &str = "evaluation-suspended";
+pub(crate) const RESUMED_TEMPLATE: &str = "evaluation-resumed";
+pub(crate) const CANCELLED_TEMPLATE: &str = "evaluation-cancelled";
+
+/// Reasons, a request's and a decision's: long enough to say something, short enough to read.
+const REASON_CHARS: std::ops::RangeInclusive<usize> = 10..=500;
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum InterruptionError {
+    #[error("{field}: {problem}")]
+    Invalid {
+        field: &'static str,
+        problem: String,
+    },
+    #[error("no such draw")]
+    NoSuchDraw,
+    #[error("no such interruption request")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Draw(#[from] DrawServiceError),
+    #[error(transparent)]
+    Session(#[from] crate::session::SessionError),
+    #[error(transparent)]
+    Venue(#[from] crate::venue::VenueError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Audit(#[from] audit::AuditError),
+    #[error("a sealed seat does not open")]
+    Sealing,
+    #[error("randomness unavailable")]
+    Randomness,
+    #[error("cannot queue a notice: {0}")]
+    Notify(String),
+}
+
+fn invalid(field: &'static str, problem: impl Into<String>) -> InterruptionError {
+    InterruptionError::Invalid {
+        field,
+        problem: problem.into(),
+    }
+}
+
+/// A center's request, as parsed from the API.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewInterruption {
+    /// `suspend`, `resume` or `cancel`.
+    #[schema(value_type = String)]
+    pub(crate) kind: InterruptionKind,
+    /// Why (10–500 characters): e.g. the complaint under review, or the tender's termination.
+    pub(crate) reason: String,
+}
+
+/// A supervisor's decision.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct InterruptionDecision {
+    pub(crate) approve: bool,
+    /// Why (10–500 characters), read by the center.
+    pub(crate) reason: String,
+    /// For approving a cancellation only: the tender will be tendered again, so one new root
+    /// draw for it is allowed, whose intent entry names this draw.
+    #[serde(default)]
+    pub(crate) retender: bool,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct InterruptionView {
+    pub(crate) interruption_id: String,
+    pub(crate) draw_id: String,
+    pub(crate) tender_reference: String,
+    pub(crate) tender_name: String,
+    #[schema(value_type = String)]
+    pub(crate) kind: InterruptionKind,
+    #[schema(value_type = String)]
+    pub(crate) state: InterruptionState,
+    pub(crate) reason: String,
+    /// The requesting center's name.
+    pub(crate) requested_by: String,
+    pub(crate) requested_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) decided_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) decided_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) decision_reason: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) retender: bool,
+    /// The draw's hold now: `suspended`, `cancelled`, or absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub(crate) hold: Option<DrawHold>,
+}
+
+pub(crate) struct InterruptionService {
+    store: Store,
+    clock: SharedClock,
+    keys: Arc<KeyRing>,
+    rng: Rng,
+    draws: Arc<DrawService>,
+    sessions: Arc<SessionService>,
+}
+
+impl InterruptionService {
+    pub(crate) fn new(deps: &Deps, draws: Arc<DrawService>, sessions: Arc<SessionService>) -> Self {
+        Self {
+            store: deps.store.clone(),
+            clock: deps.clock.clone(),
+            keys: deps.keys.clone(),
+            rng: deps.rng.clone(),
+            draws,
+            sessions,
+        }
+    }
+
+    /// The draw's center asks to suspend, resume or cancel its evaluation. One request of a
+    /// draw is open at a time; what it asks must fit the draw's hold.
+    pub(crate) async fn request(
+        &self,
+        center: &Principal,
+        draw_id: &str,
+        request: NewInterruption,
+    ) -> Result<InterruptionView, InterruptionError> {
+        let reason = checked_reason(&request.reason)?;
+        let now = self.clock.now_millis();
+        let mut tx = self.store.write().await?;
+        let draw = own_root_draw(&mut tx, center, draw_id).await?;
+        tx.lock_draw(&draw.id).await?;
+        let hold = tx.draw_hold(&draw.id).await?;
+        fits_hold(request.kind, hold)?;
+        if request.kind != InterruptionKind::Resume && evaluation_closed(&mut tx, &draw).await? {
+            return Err(InterruptionError::Conflict(
+                "the evaluation has closed: there is nothing left to suspend or cancel".into(),
+            ));
+        }
+        let row = InterruptionRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            draw_id: draw.id.clone(),
+            kind: request.kind,
+            state: InterruptionState::Requested,
+            reason,
+            requested_by: center.account_id.clone(),
+            requested_at: now,
+            decided_by: None,
+            decided_at: None,
+            decision_reason: None,
+            retender: false,
+        };
+        tx.insert_interruption(&row).await.map_err(|e| match e {
+            StoreError::Conflict(_) => InterruptionError::Conflict(
+                "a request about this draw is already waiting for a supervisor".into(),
+            ),
+            other => other.into(),
+        })?;
+        audit::append(
+            &mut tx,
+            &AuditEntry::new("draw.interruption_requested", now, Actor::of(center))
+                .reference("draw", &draw.id)
+                .reference("interruption", &row.id)
+                .data("kind", row.kind.as_str())
+                .data("reason_sha256", hex::encode(sha256(row.reason.as_bytes()))),
+        )
+        .await?;
+        let view = view_of(&mut tx, &row, &draw, hold).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// A supervisor within the draw's jurisdiction approves or refuses an open request. An
+    /// approval applies it in the same transaction: the hold, the session's event, the
+    /// notices, and for a cancellation the venues' bookings and the experts' open invitations.
+    pub(crate) async fn decide(
+        &self,
+        supervisor: &Principal,
+        interruption_id: &str,
+        decision: InterruptionDecision,
+    ) -> Result<InterruptionView, InterruptionError> {
+        let reason = checked_reason(&decision.reason)?;
+        let now = self.clock.now_millis();
+        let mut tx = self.store.write().await?;
+        let row = self
+            .in_scope(&mut tx, supervisor, interruption_id)
+            .await?
+            .ok_or(InterruptionError::NotFound)?;
+        if decision.retender && !(decision.approve && row.kind == InterruptionKind::Cancel) {
+            return Err(invalid(
+                "retender",
+                "only an approved cancellation can release the tender for re-tendering",
+            ));
+        }
+        tx.lock_draw(&row.draw_id).await?;
+        let draw = tx
+            .draw(&row.draw_id)
+            .await?
+            .ok_or(InterruptionError::NoSuchDraw)?;
+        let hold = tx.draw_hold(&draw.id).await?;
+        if row.state != InterruptionState::Requested {
+            return Err(InterruptionError::Conflict(
+                "this request has already been decided".into(),
+            ));
+        }
+        if decision.approve {
+            // The draw may have moved since the request (an evaluation that closed meanwhile).
+            fits_hold(row.kind, hold)?;
+        }
+        let state = if decision.approve {
+            InterruptionState::Approved
+        } else {
+            InterruptionState::Refused
+        };
+        if !tx
+            .decide_interruption(
+                &row.id,
+                state,
+                &supervisor.account_id,
+                now,
+                &reason,
+                decision.retender,
+            )
+            .await?
+        {
+            return Err(InterruptionError::Conflict(
+                "this request has already been decided".into(),
+            ));
+        }
+        let actor = Actor::of(supervisor);
+        let mut published = None;
+        let new_hold = if decision.approve {
+            let (new_hold, event, kind, template) = match row.kind {
+                InterruptionKind::Suspend => (
+                    Some(DrawHold::Suspended),
+                    SessionEvent::Suspended {
+                        interruption: row.id.clone(),
+                    },
+                    "draw.suspended",
+                    SUSPENDED_TEMPLATE,
+                ),
+                InterruptionKind::Resume => (
+                    None,
+                    SessionEvent::Resumed {
+                        interruption: row.id.clone(),
+                    },
+                    "draw.resumed",
+                    RESUMED_TEMPLATE,
+                ),
+                InterruptionKind::Cancel => (
+                    Some(DrawHold::Cancelled),
+                    SessionEvent::Cancelled {
+                        interruption: row.id.clone(),
+                        retender: decision.retender,
+                    },
+                    "draw.cancelled",
+                    CANCELLED_TEMPLATE,
+                ),
+            };
+            tx.set_draw_hold(&draw.id, new_hold).await?;
+            let mut entry = AuditEntry::new(kind, now, actor.clone())
+                .reference("draw", &draw.id)
+                .reference("interruption", &row.id)
+                .data("reason_sha256", hex::encode(sha256(reason.as_bytes())));
+            match row.kind {
+                InterruptionKind::Resume => {
+                    // No expert's time to answer ran out while answers were refused.
+                    let suspended_at = suspended_since(&mut tx, &draw.id).await?.unwrap_or(now);
+                    let moved = tx
+                        .extend_pending_invitations(&draw.id, (now - suspended_at).max(0))
+                        .await?;
+                    entry = entry
+                        .data("suspended_millis", (now - suspended_at).max(0))
+                        .data("invitations_extended", moved);
+                }
+                InterruptionKind::Cancel => {
+                    entry = entry.data("retender", decision.retender);
+                    let withdrawn = self.end_draw(&mut tx, supervisor, &draw, now).await?;
+                    entry = entry.data("invitations_withdrawn", withdrawn);
+                    if decision.retender {
+                        tx.release_tender(&draw.id, RETENDER_VOID_REASON, now)
+                            .await?;
+                    }
+                }
+                InterruptionKind::Suspend => {}
+            }
+            audit::append(&mut tx, &entry).await?;
+            published = self
+                .sessions
+                .record_hold(&mut tx, &draw.id, event, now)
+                .await?;
+            self.tell_members(&mut tx, &draw, template, &row.id, now)
+                .await?;
+            new_hold
+        } else {
+            audit::append(
+                &mut tx,
+                &AuditEntry::new("draw.interruption_refused", now, actor)
+                    .reference("draw", &draw.id)
+                    .reference("interruption", &row.id)
+                    .data("kind", row.kind.as_str())
+                    .data("reason_sha256", hex::encode(sha256(reason.as_bytes()))),
+            )
+            .await?;
+            hold
+        };
+        let decided = tx
+            .interruption(&row.id)
+            .await?
+            .ok_or(InterruptionError::NotFound)?;
+        let view = view_of(&mut tx, &decided, &draw, new_hold).await?;
+        tx.commit().await?;
+        if let Some(session_id) = published {
+            self.sessions.published(&session_id).await;
+        }
+        Ok(view)
+    }
+
+    /// A draw's requests, oldest first: for its center, or a supervisor within its jurisdiction.
+    pub(crate) async fn of_draw(
+        &self,
+        who: &Principal,
+        draw_id: &str,
+    ) -> Result<Vec<InterruptionView>, InterruptionError> {
+        let mut tx = self.store.read().await?;
+        let draw = visible_root_draw(&mut tx, who, draw_id).await?;
+        let hold = tx.draw_hold(&draw.id).await?;
+        let mut views = Vec::new();
+        for row in tx.interruptions_of_draw(&draw.id).await? {
+            views.push(view_of(&mut tx, &row, &draw, hold).await?);
+        }
+        tx.rollback().await?;
+        Ok(views)
+    }
+
+    /// The requests in `state` (default: waiting) that a supervisor may decide, newest first.
+    pub(crate) async fn for_supervisor(
+        &self,
+        supervisor: &Principal,
+        state: Option<InterruptionState>,
+    ) -> Result<Vec<InterruptionView>, InterruptionError> {
+        let mut tx = self.store.read().await?;
+        let rows = tx
+            .interruptions_in_state(state.unwrap_or(InterruptionState::Requested), 200)
+            .await?;
+        let mut views = Vec::new();
+        for row in rows {
+            let Some(draw) = tx.draw(&row.draw_id).await? else {
+                continue;
+            };
+            if !in_jurisdiction(&mut tx, supervisor, &draw).await? {
+                continue;
+            }
+            let hold = tx.draw_hold(&draw.id).await?;
+            views.push(view_of(&mut tx, &row, &draw, hold).await?);
+        }
+        tx.rollback().await?;
+        Ok(views)
+    }
+
+    async fn in_scope(
+        &self,
+        tx: &mut Tx,
+        supervisor: &Principal,
+        interruption_id: &str,
+    ) -> Result<Option<InterruptionRow>, InterruptionError> {
+        if supervisor.role != Role::Supervisor || !is_draw_id(interruption_id) {
+            return Ok(None);
+        }
+        let Some(row) = tx.interruption(interruption_id).await? else {
+            return Ok(None);
+        };
+        let Some(draw) = tx.draw(&row.draw_id).await? else {
+            return Ok(None);
+        };
+        // Out of the supervisor's jurisdiction reads as no such request.
+        Ok(in_jurisdiction(tx, supervisor, &draw).await?.then_some(row))
+    }
+
+    /// A cancelled evaluation's loose ends: the venues' workstations its draw and session held
+    /// are given back, and the experts' open invitations are withdrawn. How many invitations.
+    async fn end_draw(
+        &self,
+        tx: &mut Tx,
+        supervisor: &Principal,
+        draw: &DrawRow,
+        now: crate::clock::Millis,
+    ) -> Result<usize, InterruptionError> {
+        let actor = Actor::of(supervisor);
+        bookings::release(
+            tx,
+            actor.clone(),
+            &Holder::draw(&draw.id),
+            BookingState::Cancelled,
+            now,
+        )
+        .await?;
+        if let Some(session_id) = tx.session_of_draw(&draw.id).await? {
+            bookings::release(
+                tx,
+                actor,
+                &Holder::session(&session_id),
+                BookingState::Cancelled,
+                now,
+            )
+            .await?;
+        }
+        let mut withdrawn = 0;
+        for (seat_draw, token, state, _) in tx.family_seats(&draw.id).await? {
+            if state == CandidateState::Seated {
+                tx.withdraw_invitation(&seat_draw, &token, now).await?;
+                withdrawn += 1;
+            }
+        }
+        Ok(withdrawn)
+    }
+
+    /// Queues `template` for every expert holding a seat of the draw's family (invited or
+    /// confirmed); the notice names the tender, which their invitation already did.
+    async fn tell_members(
+        &self,
+        tx: &mut Tx,
+        draw: &DrawRow,
+        template: &'static str,
+        interruption_id: &str,
+        now: crate::clock::Millis,
+    ) -> Result<(), InterruptionError> {
+        for (seat_draw, token, state, _) in tx.family_seats(&draw.id).await? {
+            if !matches!(state, CandidateState::Seated | CandidateState::Confirmed) {
+                continue;
+            }
+            let Some(seat) = tx.draw_seat(&seat_draw, &token).await? else {
+                continue;
+            };
+            let expert_id = self
+                .draws
+                .open_seat_expert(&seat_draw, &seat)
+                .map_err(|_| InterruptionError::Sealing)?;
+            let notice = NewNotification {
+                expert_id,
+                template,
+                params: TemplateParams::new()
+                    .with("tender_reference", draw.tender_reference.as_str())
+                    .with(
+                        "evaluation_start",
+                        to_rfc3339(draw.evaluation_start).as_str(),
+                    ),
+                subject_kind: "interruption",
+                subject_id: interruption_id.to_owned(),
+            };
+            outbox::enqueue(tx, &self.keys, &self.rng, now, &notice)
+                .await
+                .map_err(|error| match error {
+                    crate::notify::NotifyError::Store(e) => InterruptionError::Store(e),
+                    crate::notify::NotifyError::Audit(e) => InterruptionError::Audit(e),
+                    crate::notify::NotifyError::Randomness => InterruptionError::Randomness,
+                    other => InterruptionError::Notify(other.to_string()),
+                })?;
+        }
+        Ok(())
+    }
+}
+
+fn checked_reason(text: &str) -> Result<String, InterruptionError> {
+    BoundedText::parse(text, Lines::Many, REASON_CHARS)
+        .map(BoundedText::into_string)
+        .map_err(|problem| invalid("reason", problem))
+}
+
+/// Whether `kind` can be asked (or applied) with the draw's hold as it is.
+fn fits_hold(kind: InterruptionKind, hold: Option<DrawHold>) -> Result<(), InterruptionError> {
+    let problem = match (kind, hold) {
+        (_, Some(DrawHold::Cancelled)) => "the evaluation is cancelled: that is final",
+        (InterruptionKind::Suspend, Some(DrawHold::Suspended)) => {
+            "the evaluation is already suspended"
+        }
+        (InterruptionKind::Resume, None) => "the evaluation is not suspended",
+        _ => return Ok(()),
+    };
+    Err(InterruptionError::Conflict(problem.into()))
+}
+
+/// The center's own root draw (a linked draw is part of its root's evaluation).
+async fn own_root_draw(
+    tx: &mut Tx,
+    center: &Principal,
+    draw_id: &str,
+) -> Result<DrawRow, InterruptionError> {
+    let draw = visible_root_draw(tx, center, draw_id).await?;
+    if center.role != Role::Center {
+        return Err(InterruptionError::NoSuchDraw);
+    }
+    Ok(draw)
+}
+
+/// A root draw the caller may see: its center's, or within a supervisor's jurisdiction.
+async fn visible_root_draw(
+    tx: &mut Tx,
+    who: &Principal,
+    draw_id: &str,
+) -> Result<DrawRow, InterruptionError> {
+    if !is_draw_id(draw_id) {
+        return Err(InterruptionError::NoSuchDraw);
+    }
+    let draw = tx
+        .draw(draw_id)
+        .await?
+        .ok_or(InterruptionError::NoSuchDraw)?;
+    let visible = match who.role {
+        Role::Center => draw.center_id == who.account_id,
+        Role::Supervisor => in_jurisdiction(tx, who, &draw).await?,
+        _ => false,
+    };
+    if !visible {
+        return Err(InterruptionError::NoSuchDraw);
+    }
+    if draw.parent_draw_id.is_some() {
+        return Err(invalid(
+            "draw_id",
+            "name the draw the center asked for; its linked draws are part of it",
+        ));
+    }
+    Ok(draw)
+}
+
+/// Whether the evaluation is over: its session closed.
+async fn evaluation_closed(tx: &mut Tx, draw: &DrawRow) -> Result<bool, StoreError> {
+    let Some(session_id) = tx.session_of_draw(&draw.id).await? else {
+        return Ok(false);
+    };
+    Ok(tx
+        .session(&session_id)
+        .await?
+        .is_some_and(|session| session.phase == Phase::Closed))
+}
+
+/// When the draw's current suspension was approved.
+async fn suspended_since(
+    tx: &mut Tx,
+    root_id: &str,
+) -> Result<Option<crate::clock::Millis>, StoreError> {
+    Ok(tx
+        .interruptions_of_draw(root_id)
+        .await?
+        .iter()
+        .rev()
+        .find(|row| {
+            row.kind == InterruptionKind::Suspend && row.state == InterruptionState::Approved
+        })
+        .and_then(|row| row.decided_at))
+}
+
+async fn view_of(
+    tx: &mut Tx,
+    row: &InterruptionRow,
+    draw: &DrawRow,
+    hold: Option<DrawHold>,
+) -> Result<InterruptionView, StoreError> {
+    let requested_by = name_of(tx, &row.requested_by).await?;
+    let decided_by = match &row.decided_by {
+        Some(account) => Some(name_of(tx, account).await?),
+        None => None,
+    };
+    Ok(InterruptionView {
+        interruption_id: row.id.clone(),
+        draw_id: row.draw_id.clone(),
+        tender_reference: draw.tender_reference.clone(),
+        tender_name: draw.tender_name.clone(),
+        kind: row.kind,
+        state: row.state,
+        reason: row.reason.clone(),
+        requested_by,
+        requested_at: to_rfc3339(row.requested_at),
+        decided_by,
+        decided_at: row.decided_at.map(to_rfc3339),
+        decision_reason: row.decision_reason.clone(),
+        retender: row.retender,
+        hold,
+    })
+}
+
+/// How people read an account: a center's name, a supervisor's display name, else its username.
+async fn name_of(tx: &mut Tx, account_id: &str) -> Result<String, StoreError> {
+    Ok(tx
+        .account_by_id(account_id)
+        .await?
+        .map(|a| a.center_name.or(a.display_name).unwrap_or(a.username))
+        .unwrap_or_default())
+}
