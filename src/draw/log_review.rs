@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::Value;
 
 use super::algorithm;
-use super::published::{INTENT_ENTRY, RESULT_ENTRY, VOID_ENTRY};
+use super::published::{CANCELLED_ENTRY, INTENT_ENTRY, RESULT_ENTRY, VOID_ENTRY};
 use crate::audit::merkle;
 use crate::venue::{CONSENT_ACCEPTED_ENTRY, CONSENT_REFUSED_ENTRY};
 
@@ -47,6 +47,11 @@ pub(crate) struct DrawsInLog {
     /// entry and no result): they drew nothing, so they are neither re-rolls nor abandoned,
     /// and their tender's next root draw is not a second draw of it.
     pub(crate) voided: Vec<RootDraw>,
+    /// Root draws whose evaluation a supervisor cancelled (a `draw.cancelled` entry): one
+    /// cancelled for a re-tender (`retender: true`) no longer holds its tender, so the next
+    /// root draw for it is not a second draw of it; a cancelled draw that never executed is
+    /// not one without a result either.
+    pub(crate) cancelled: Vec<(RootDraw, bool)>,
     /// Draws whose result the log's sub-venue answers do not bear out: (draw, problem). A
     /// result needs every center asked for the draw to have answered before it, every named
     /// sub-venue to have accepted, and a random stratum's `venue_accepted` to be exactly its
@@ -71,6 +76,8 @@ pub(crate) fn review(entries: &[Vec<u8>]) -> DrawsInLog {
     let mut roots: Vec<RootDraw> = Vec::new();
     let mut results: HashMap<String, u64> = HashMap::new();
     let mut voids: HashMap<String, u64> = HashMap::new();
+    // Per cancelled root draw: whether the cancellation released its tender (a re-tender).
+    let mut cancellations: HashMap<String, bool> = HashMap::new();
     // Per family root: its chained entries, in log order.
     let mut chains: BTreeMap<String, Vec<ChainLink>> = BTreeMap::new();
     // Per draw: the sub-venues asked so far, and what they answered.
@@ -177,6 +184,10 @@ pub(crate) fn review(entries: &[Vec<u8>]) -> DrawsInLog {
             VOID_ENTRY => {
                 voids.entry(draw_id).or_insert(index as u64);
             }
+            CANCELLED_ENTRY => {
+                let retender = data.get("retender").and_then(Value::as_bool) == Some(true);
+                cancellations.entry(draw_id).or_insert(retender);
+            }
             _ => {}
         }
     }
@@ -189,7 +200,12 @@ pub(crate) fn review(entries: &[Vec<u8>]) -> DrawsInLog {
             found.voided.push(root);
             continue;
         }
-        if root.result_index.is_none() {
+        if let Some(&retender) = cancellations.get(&root.draw_id) {
+            found.cancelled.push((root.clone(), retender));
+            if retender {
+                continue;
+            }
+        } else if root.result_index.is_none() {
             found.without_result.push(root.clone());
         }
         // The commitment from the clear reference and lot, so v1 draws (which committed to
@@ -376,6 +392,14 @@ impl std::fmt::Display for DrawsInLog {
                 describe(draw)
             )?;
         }
+        for (draw, retender) in &self.cancelled {
+            let why = if *retender {
+                "CANCELLED for a re-tender"
+            } else {
+                "CANCELLED"
+            };
+            writeln!(f, "{why} {}", describe(draw))?;
+        }
         write!(
             f,
             "{} {} root draws, {} linked draws: {} tenders drawn more than once, {} root draws \
@@ -390,6 +414,9 @@ impl std::fmt::Display for DrawsInLog {
         // Said only when there are some, so a log without any reads as it always did.
         if !self.voided.is_empty() {
             write!(f, ", {} void root draws", self.voided.len())?;
+        }
+        if !self.cancelled.is_empty() {
+            write!(f, ", {} cancelled evaluations", self.cancelled.len())?;
         }
         if !self.venue_answers.is_empty() {
             write!(
@@ -478,6 +505,46 @@ mod tests {
         let gap = review(&[first, third]);
         assert_eq!(gap.broken_families.len(), 1, "{gap}");
         assert!(gap.broken_families[0].1.contains("says seq 2"));
+    }
+
+    #[test]
+    fn a_tender_re_tendered_after_a_cancellation_is_drawn_again_and_one_merely_cancelled_is_not() {
+        let draws = |retender: bool| {
+            vec![
+                entry(
+                    "draw.intent",
+                    "a",
+                    json!({"tender_reference": "HBGG-8", "intent": {}}),
+                ),
+                entry("draw.result", "a", json!({})),
+                entry("draw.cancelled", "a", json!({"retender": retender})),
+                entry(
+                    "draw.intent",
+                    "b",
+                    json!({"tender_reference": "HBGG-8", "intent": {}}),
+                ),
+                entry("draw.result", "b", json!({})),
+            ]
+        };
+        let found = review(&draws(true));
+        assert!(found.is_clean(), "{found}");
+        assert_eq!(found.cancelled.len(), 1);
+        assert!(found.to_string().contains("CANCELLED for a re-tender"));
+        assert!(found.to_string().ends_with(", 1 cancelled evaluations"));
+        // Without the re-tender the second draw is a re-roll, whatever the cancellation says.
+        let found = review(&draws(false));
+        assert_eq!(found.redrawn_tenders.len(), 1, "{found}");
+        assert!(!found.is_clean());
+        // A draw cancelled before it executed is not one without a result.
+        let unexecuted = review(&[
+            entry(
+                "draw.intent",
+                "c",
+                json!({"tender_reference": "HBGG-9", "intent": {}}),
+            ),
+            entry("draw.cancelled", "c", json!({"retender": false})),
+        ]);
+        assert!(unexecuted.is_clean(), "{unexecuted}");
     }
 
     #[test]

@@ -21,6 +21,9 @@ pub(crate) const INTENT_ENTRY: &str = "draw.intent";
 pub(crate) const RESULT_ENTRY: &str = "draw.result";
 /// An unexecuted root draw made void because a sub-venue refused (issue 15): no result follows.
 pub(crate) const VOID_ENTRY: &str = "draw.voided";
+/// A supervisor approved cancelling a tender's evaluation (issue 16 §4); `data.retender`
+/// says whether the tender is tendered again, which lets one new root draw follow.
+pub(crate) const CANCELLED_ENTRY: &str = "draw.cancelled";
 pub(crate) const REPLACEMENT_ENTRY: &str = "draw.replacement";
 pub const CONTRIBUTION_ENTRY: &str = "draw.contribution";
 pub const LINK_REFUSED_ENTRY: &str = "draw.link_refused";

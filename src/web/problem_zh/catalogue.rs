@@ -1141,6 +1141,34 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
     // Ratings and appeals (conduct), the staff directory, the websocket's language.
     ("no such rating", "找不到该评价"),
     ("no such appeal", "找不到该申诉"),
+    ("no such interruption request", "找不到该暂停或终止申请"),
+    (
+        "the evaluation is suspended: nothing of its draw or session moves until a supervisor resumes it",
+        "评标已暂停：在监督人员批准恢复之前，抽取和评标会议均不能继续",
+    ),
+    (
+        "the evaluation is cancelled: its draw and session are closed",
+        "评标已终止：抽取和评标会议均已关闭",
+    ),
+    (
+        "the evaluation has closed: there is nothing left to suspend or cancel",
+        "评标已结束：没有可以暂停或终止的事项",
+    ),
+    (
+        "a request about this draw is already waiting for a supervisor",
+        "本次抽取已有一项申请在等待监督人员处理",
+    ),
+    (
+        "only an approved cancellation can release the tender for re-tendering",
+        "只有经批准的终止才能允许项目重新招标",
+    ),
+    ("this request has already been decided", "该申请已经处理"),
+    (
+        "the evaluation is cancelled: that is final",
+        "评标已终止，不能再变更",
+    ),
+    ("the evaluation is already suspended", "评标已处于暂停状态"),
+    ("the evaluation is not suspended", "评标未处于暂停状态"),
     ("this rating has already been appealed", "该评价已经申诉过"),
     ("the appeal has already been decided", "该申诉已有决定"),
     (
