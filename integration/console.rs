@@ -3710,3 +3710,126 @@ async fn a_center_plans_two_representatives_names_them_and_one_joins_through_the
     assert_no_console_errors(&host).await;
     assert_no_console_errors(&representative).await;
 }
+
+/// Issue 16 §4 in the console: the center asks on its draw's page to suspend the evaluation
+/// (with a reason and a confirmation), a supervisor approves on the "暂停与终止" screen, the
+/// session room says the evaluation is suspended and offers the host nothing; the same for
+/// resuming, then a cancellation approved for a re-tender, which the draw page shows.
+#[tokio::test]
+async fn a_center_asks_to_suspend_resume_and_cancel_and_a_supervisor_decides_in_the_console() {
+    let committee = Committee::new(Mode::Distributed, 5, 1).await;
+    let fx = &committee.fx;
+    let watcher = fx
+        .app
+        .create_account("supervisor-web", Role::Supervisor)
+        .await;
+    let host = Browser::start(&fx.app).await;
+    host.login(&fx.app, &account("center", Role::Center)).await;
+    let supervisor = Browser::start(&fx.app).await;
+    supervisor.login(&fx.app, &watcher).await;
+    let draw_page = format!("/console/#/center/draw?id={}", committee.draw_id);
+
+    // Ask: a short reason is marked in the page and nothing is sent.
+    let ask = async |kind: &str, reason: &str| {
+        host.open(&draw_page).await;
+        host.wait_for("#interruption-kind").await;
+        host.select("#interruption-kind", kind).await;
+        host.fill("#interruption-reason", reason).await;
+        host.click("#interruption-submit").await;
+        host.click("#confirm-yes").await;
+        host.wait_for_text("#interruptions", "待监督人员处理").await;
+    };
+    host.open(&draw_page).await;
+    host.wait_for("#interruption-kind").await;
+    host.fill("#interruption-reason", "投诉").await;
+    host.click("#interruption-submit").await;
+    host.wait_for("#interruption-reason[aria-invalid='true']")
+        .await;
+    let none = fx
+        .app
+        .get_json(
+            &format!("/api/v1/draws/{}/interruptions", committee.draw_id),
+            Some(&fx.center),
+        )
+        .await;
+    assert_eq!(none, json!([]), "a short reason was sent");
+    ask("suspend", "投标人甲提出投诉，监督部门正在核查").await;
+    host.screenshot("center-interruption-requested").await;
+
+    // Decide on the supervisor's screen.
+    let decide = async |reason: &str, retender: bool| {
+        // From another screen, so the list is read afresh.
+        supervisor.open("/console/#/session/list").await;
+        supervisor.wait_for("#sessions").await;
+        supervisor
+            .click(r#"nav a[data-route="supervisor/interruptions"]"#)
+            .await;
+        let pending = fx
+            .app
+            .get_json("/api/v1/interruptions", Some(&fx.supervisor))
+            .await;
+        let id = pending[0]["interruption_id"].as_str().unwrap().to_owned();
+        supervisor
+            .wait_for(&format!("#interruption-reason-{id}"))
+            .await;
+        supervisor
+            .fill(&format!("#interruption-reason-{id}"), reason)
+            .await;
+        if retender {
+            supervisor
+                .click(&format!("#interruption-retender-{id}"))
+                .await;
+        }
+        supervisor
+            .click(&format!("#interruption-approve-{id}"))
+            .await;
+        supervisor.click("#confirm-yes").await;
+        supervisor
+            .wait_for_text("#interruption-decided", "已批准")
+            .await;
+    };
+    decide("同意暂停评标，待投诉处理完毕后恢复", false).await;
+    supervisor.screenshot("supervisor-interruptions").await;
+
+    // The session room holds the host back; the draw page says so.
+    host.open(&format!(
+        "/console/#/session/room?id={}",
+        committee.session_id
+    ))
+    .await;
+    host.wait_for("#session-hold[data-hold='suspended']").await;
+    host.wait_for("#held-note").await;
+    host.screenshot("session-suspended").await;
+    host.open(&draw_page).await;
+    host.wait_for("#draw-hold[data-hold='suspended']").await;
+
+    ask("resume", "投诉已处理完毕，申请恢复评标").await;
+    decide("投诉处理完毕，同意恢复评标", false).await;
+    host.open(&format!(
+        "/console/#/session/room?id={}",
+        committee.session_id
+    ))
+    .await;
+    host.wait_for("#next-phase").await;
+    host.wait_for_gone("#session-hold").await;
+
+    ask("cancel", "投诉成立，招标人决定终止招标并重新招标").await;
+    decide("同意终止本次评标，项目重新招标", true).await;
+    // From another screen: the same address again would not draw the page anew.
+    host.open("/console/#/session/list").await;
+    host.wait_for("#sessions").await;
+    host.open(&draw_page).await;
+    host.wait_for("#draw-hold[data-hold='cancelled']").await;
+    host.wait_for_text("#draw-void", "重新招标").await;
+    let draw = fx
+        .app
+        .get_json(
+            &format!("/api/v1/draws/{}", committee.draw_id),
+            Some(&fx.center),
+        )
+        .await;
+    assert_eq!(draw["hold"], "cancelled");
+    assert_eq!(draw["void"]["reason"], "retendered");
+    assert_no_console_errors(&host).await;
+    assert_no_console_errors(&supervisor).await;
+}

@@ -484,3 +484,15 @@ test('rejection proposals gather every vote and the decision; a rejected bidder 
   // A repeated event changes nothing.
   assert.equal(reduce(state, event(85, 'rejection_decided', { proposal: 1, state: 'not_rejected' })), state);
 });
+
+test('a suspension holds the room until it is resumed; a cancellation for good; the view says so on opening', () => {
+  let state = connected();
+  assert.equal(state.hold, null);
+  state = run(state, event(80, 'suspended', { interruption: 'i-1' }));
+  assert.equal(state.hold, 'suspended');
+  state = run(state, event(81, 'resumed', { interruption: 'i-2' }));
+  assert.equal(state.hold, null);
+  state = run(state, event(82, 'cancelled', { interruption: 'i-3', retender: true }));
+  assert.equal(state.hold, 'cancelled');
+  assert.equal(initialState(sessionView({ hold: 'suspended' })).hold, 'suspended');
+});

@@ -49,6 +49,8 @@ static ASSETS: &[Asset] = assets![
     ("i18n.js", JS),
     ("expert.js", JS),
     ("session.js", JS),
+    ("interruptions.js", JS),
+    ("strings/interruptions.js", JS),
     ("session/room.js", JS),
     ("session/connection.js", JS),
     ("session/state.js", JS),

@@ -19,8 +19,9 @@ import * as supervisor from './supervisor.js';
 import * as audit from './audit.js';
 import * as admin from './admin.js';
 import * as venues from './venues.js';
+import * as interruptions from './interruptions.js';
 
-const MODULES = [expert, center, session, supervisor, audit, admin, venues];
+const MODULES = [expert, center, session, supervisor, interruptions, audit, admin, venues];
 const views = {};
 for (const module of MODULES) {
   register(module.strings || {});

@@ -24,6 +24,7 @@ import { validCreditCode } from './validate.js';
 import { regionPicker, regionSelect, regionNames } from './region-picker.js';
 import { VENUE_SCOPES, anyBound, bindingProblems, committeeProblem, drawRequest, evaluationWindow, plannedExperts, sessionRequest, sessionVenueProblems } from './draw-request.js';
 import { representativeLogins } from './session/host-panel.js';
+import { interruptionSection } from './interruptions.js';
 export { strings } from './strings/center.js';
 
 const MODES = ['on_site', 'cross_site', 'distributed'];
@@ -421,9 +422,17 @@ async function renderDraw(ctx) {
   };
   const draw = await refresh();
   if (!draw.complete) ctx.every(4000, () => refresh().catch((error) => slot.show(error)));
+  // Suspending, resuming, cancelling (issue 16 §4): apart from the live page, so a reason
+  // being typed survives its refreshes; read again after each request.
+  const holdNode = h('div');
+  const refreshHold = async () => {
+    const latest = await refresh();
+    replace(holdNode, await interruptionSection(latest, refreshHold));
+  };
+  replace(holdNode, await interruptionSection(draw, refreshHold));
   // An on-site evaluation's ratings, once its committee is complete (issue 16 §6).
   const ratings = draw.complete && !draw.parent_draw_id ? await drawRatings(id, slot) : null;
-  return h('div', {}, slot.node, page, ratings);
+  return h('div', {}, slot.node, page, holdNode, ratings);
 }
 
 /** A stratum's committed region rule (the v3 intent's), in words. */
@@ -476,7 +485,9 @@ function drawPage(ctx, draw, slot, refresh, regions) {
       new Date(draw.evaluation_start) > Date.now() ? h('span', { id: 'draw-countdown' }, ` （${formatCountdown(draw.evaluation_start)}）`) : null),
     h('p', { class: 'muted' }, t('center.draw.intent', { index: draw.intent_index })),
     draw.committee ? h('p', { id: 'draw-committee-planned' }, t('center.draw.committee', draw.committee)) : null,
-    draw.void ? h('p', { class: 'warning', role: 'status', id: 'draw-void' }, t('center.draw.void', { reason: voidReason(draw.void.reason) })) : null,
+    draw.void ? h('p', { class: 'warning', role: 'status', id: 'draw-void' }, draw.void.reason === 'retendered'
+      ? t('center.draw.retendered')
+      : t('center.draw.void', { reason: voidReason(draw.void.reason) })) : null,
     h('ul', { id: 'draw-strata' }, draw.strata.map((s) => h('li', { id: `draw-stratum-${s.stratum + 1}` },
       t('center.draw.eligible', { n: s.stratum + 1, prefixes: s.specialty_prefixes.join(', '), eligible: s.eligible, matched: s.matched, k: s.k, m: s.m }),
       stratumRegions(regions, draw.intent?.strata?.[s.stratum]),

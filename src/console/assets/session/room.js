@@ -52,6 +52,11 @@ class Refusal extends Error {
   }
 }
 
+/** A suspended evaluation takes only its supervisors' acts; a cancelled one nobody's. */
+function heldBack(state) {
+  return state.hold === 'cancelled' || (state.hold === 'suspended' && state.role !== 'supervisor');
+}
+
 function endMessage(ended) {
   if (ended.reason === 'seat-vacated') return t('session.conn.vacated');
   if (ended.reason === 'refused') return t('session.conn.refused', { detail: ended.detail });
@@ -203,12 +208,17 @@ export class Room {
           h('dd', {},
             h('span', { id: 'connection-state', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' }),
             ' ', h('span', { id: 'connection-detail', class: 'muted' }))),
-        region('warnings', () => this.state.warnings.map((w) => w.seq), () => shared.warnings(this.state))),
+        region('warnings', () => this.state.warnings.map((w) => w.seq), () => shared.warnings(this.state)),
+        region('hold', () => [this.state.hold], () => (this.state.hold
+          ? h('p', { class: 'warning', role: 'alert', id: 'session-hold', 'data-hold': this.state.hold }, t(`session.hold.${this.state.hold}`))
+          : null))),
       h('div', { class: 'columns session-columns' },
         h('div', {},
           h('section', { class: 'card', 'aria-labelledby': 'actions-heading' },
             h('h2', { id: 'actions-heading' }, t('session.actions')),
-            region('actions', () => this.actionsKey(), () => (PANELS[this.state.role] || hostPanel)(this)),
+            region('actions', () => this.actionsKey(), () => (heldBack(this.state)
+              ? h('p', { class: 'muted', id: 'held-note' }, t(`session.held.${this.state.hold}`))
+              : (PANELS[this.state.role] || hostPanel)(this))),
             region('time', () => timeKey(this.state), () => timePanel(this)))),
         h('div', {},
           h('section', { class: 'card' }, h('h2', {}, t('session.committee')),
@@ -247,7 +257,7 @@ export class Room {
   actionsKey() {
     const s = this.state;
     const me = s.mySeat ? s.seats.get(s.mySeat) : null;
-    return [s.role, s.phase, s.vacated, s.chair, s.myVote, s.contributions,
+    return [s.role, s.phase, s.hold, s.vacated, s.chair, s.myVote, s.contributions,
       me ? [me.checkedIn, me.declared, me.voted, me.signed, me.state] : null,
       [...s.mySheets.values()].map((sheet) => [sheet.bidder, sheet.total_centi]),
       [...s.seats.values()].map((seat) => [seat.seat, seat.state, seat.confirmed]),

@@ -47,6 +47,7 @@ export function initialState(view) {
     myVote: null,
     vacated: false,
     advanceProblem: null, // the refusal of the host's last move, with every unmet condition
+    hold: view.hold || null, // 'suspended' | 'cancelled' (issue 16 §4): members cannot act
   };
 }
 
@@ -153,6 +154,10 @@ const EVENTS = {
   }),
   signed: (state, data) => withSeat(state, data.seat, { signed: data.signature, reasons: data.reasons }),
   closed: (state, data) => ({ ...state, closed: data }),
+  // A supervisor approved suspending, resuming or cancelling the evaluation (PROTOCOL.md 1.4).
+  suspended: (state) => ({ ...state, hold: 'suspended' }),
+  resumed: (state) => ({ ...state, hold: null }),
+  cancelled: (state) => ({ ...state, hold: 'cancelled' }),
   phase_changed(state, data) {
     const next = { ...state, phase: data.to, advanceProblem: null };
     // A vacancy in summary or signing: the draft and every signature are void.
