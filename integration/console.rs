@@ -3716,7 +3716,8 @@ async fn a_center_plans_two_representatives_names_them_and_one_joins_through_the
 /// session room says the evaluation is suspended and offers the host nothing; the same for
 /// resuming, then a cancellation approved for a re-tender, which the draw page shows.
 #[tokio::test]
-async fn a_center_asks_to_suspend_resume_and_cancel_and_a_supervisor_decides_in_the_console() {
+async fn a_center_asks_to_suspend_resume_postpone_and_cancel_and_a_supervisor_decides_in_the_console()
+ {
     let committee = Committee::new(Mode::Distributed, 5, 1).await;
     let fx = &committee.fx;
     let watcher = fx
@@ -3731,6 +3732,9 @@ async fn a_center_asks_to_suspend_resume_and_cancel_and_a_supervisor_decides_in_
 
     // Ask: a short reason is marked in the page and nothing is sent.
     let ask = async |kind: &str, reason: &str| {
+        // From another screen: the same address again would not draw the page anew.
+        host.open("/console/#/session/list").await;
+        host.wait_for("#sessions").await;
         host.open(&draw_page).await;
         host.wait_for("#interruption-kind").await;
         host.select("#interruption-kind", kind).await;
@@ -3785,7 +3789,7 @@ async fn a_center_asks_to_suspend_resume_and_cancel_and_a_supervisor_decides_in_
             .await;
         supervisor.click("#confirm-yes").await;
         supervisor
-            .wait_for_text("#interruption-decided", "已批准")
+            .wait_for_text("#interruption-requests", "没有待处理的申请")
             .await;
     };
     decide("同意暂停评标，待投诉处理完毕后恢复", false).await;
@@ -3812,6 +3816,51 @@ async fn a_center_asks_to_suspend_resume_and_cancel_and_a_supervisor_decides_in_
     .await;
     host.wait_for("#next-phase").await;
     host.wait_for_gone("#session-hold").await;
+
+    // Postponed by a day: the new start is given in Beijing time.
+    host.open("/console/#/session/list").await;
+    host.wait_for("#sessions").await;
+    host.open(&draw_page).await;
+    host.wait_for("#interruption-kind").await;
+    host.select("#interruption-kind", "postpone").await;
+    let start = chrono::DateTime::parse_from_rfc3339(
+        fx.app
+            .get_json(
+                &format!("/api/v1/draws/{}", committee.draw_id),
+                Some(&fx.center),
+            )
+            .await["evaluation_start"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let later = (start + chrono::Duration::days(1))
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap());
+    host.execute(&format!(
+        "document.querySelector('#interruption-start').value = '{}';",
+        later.format("%Y-%m-%dT%H:%M")
+    ))
+    .await;
+    host.fill("#interruption-reason", "投诉处理需要时间，评标顺延一天")
+        .await;
+    host.click("#interruption-submit").await;
+    host.click("#confirm-yes").await;
+    host.wait_for_text("#interruptions", "待监督人员处理").await;
+    decide("同意评标顺延一天，请专家重新确认", false).await;
+    let moved = fx
+        .app
+        .get_json(
+            &format!("/api/v1/draws/{}", committee.draw_id),
+            Some(&fx.center),
+        )
+        .await;
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(moved["evaluation_start"].as_str().unwrap())
+            .unwrap()
+            .timestamp()
+            / 60,
+        later.timestamp() / 60
+    );
 
     ask("cancel", "投诉成立，招标人决定终止招标并重新招标").await;
     decide("同意终止本次评标，项目重新招标", true).await;

@@ -486,3 +486,143 @@ async fn a_re_tendered_cancellation_lets_one_new_draw_name_the_cancelled_one() {
     );
     assert_eq!(notices(&fx, "evaluation-cancelled").await, 5);
 }
+
+#[tokio::test]
+async fn a_postponed_evaluation_asks_every_member_again_and_a_decliner_is_replaced_from_the_reserves()
+ {
+    let committee = Committee::new(Mode::Distributed, 5, 1).await;
+    let fx = &committee.fx;
+    let mut clients = committee.everyone().await;
+    let draw = fx
+        .app
+        .get_json(
+            &format!("/api/v1/draws/{}", committee.draw_id),
+            Some(&fx.center),
+        )
+        .await;
+    let start =
+        chrono::DateTime::parse_from_rfc3339(draw["evaluation_start"].as_str().unwrap()).unwrap();
+    let later = (start + chrono::Duration::days(1)).to_rfc3339();
+    let postpone = |start: &str| json!({"kind": "postpone", "reason": "投诉处理需要时间，评标顺延一天", "evaluation_start": start});
+    let path = format!("/api/v1/draws/{}/interruptions", committee.draw_id);
+
+    // The new start must be later, well formed, and only a postponement names one.
+    let earlier = (start - chrono::Duration::minutes(10)).to_rfc3339();
+    for (body, field) in [
+        (postpone(&earlier), "evaluation_start"),
+        (postpone("明天上午九点"), "evaluation_start"),
+        (
+            json!({"kind": "suspend", "reason": "投诉处理需要时间，评标暂停", "evaluation_start": later}),
+            "evaluation_start",
+        ),
+        (
+            json!({"kind": "postpone", "reason": "投诉处理需要时间，评标顺延一天", "evaluation_start": later, "evaluation_minutes": 5}),
+            "evaluation_minutes",
+        ),
+    ] {
+        let problem = assert_problem(
+            fx.app.post(&path, Some(&fx.center), &body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(problem["field"], field, "{body}");
+    }
+    let response = fx
+        .app
+        .post(&path, Some(&fx.center), &postpone(&later))
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let request: Value = response.json().await.unwrap();
+    assert_eq!(request["kind"], "postpone");
+    let decided = approved(fx, &request, false).await;
+    assert_eq!(decided["evaluation_start"], request["evaluation_start"]);
+
+    // The draw moved; the room heard; every member answers again.
+    let moved = fx
+        .app
+        .get_json(
+            &format!("/api/v1/draws/{}", committee.draw_id),
+            Some(&fx.center),
+        )
+        .await;
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(moved["evaluation_start"].as_str().unwrap()).unwrap(),
+        start + chrono::Duration::days(1)
+    );
+    let event = clients
+        .host
+        .wait_for("postponed", |_| true, WAIT)
+        .await
+        .unwrap();
+    assert_eq!(event.data["interruption"], request["interruption_id"]);
+    assert_eq!(notices(fx, "evaluation-postponed").await, 5);
+    let entry = &fx.app.audit_entries_of("draw.postponed").await[0];
+    assert_eq!(entry["data"]["experts_asked_again"], 5);
+    let asked = crate::invitations::invited(fx, &committee.logins, "pending").await;
+    assert_eq!(asked.len(), 5, "every member answers again");
+    // Until they answer, no seat counts as confirmed (the move out of check-in waits for
+    // that, and check-in itself for an accepted invitation).
+    let view = committee.view(&fx.center).await;
+    assert!(
+        view["seats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|seat| seat["confirmed"] == false),
+        "{view}"
+    );
+
+    // One declines: the reserve takes the seat; the others accept again.
+    let (decliner, invitation) = &asked[0];
+    let declined = crate::invitations::answer(
+        fx,
+        decliner,
+        invitation,
+        json!({"accept": false, "reason": "other"}),
+    )
+    .await;
+    assert_eq!(
+        declined.status(),
+        StatusCode::OK,
+        "{}",
+        declined.text().await.unwrap()
+    );
+    for (bearer, invitation) in &asked[1..] {
+        let accepted =
+            crate::invitations::answer(fx, bearer, invitation, json!({"accept": true})).await;
+        assert_eq!(accepted.status(), StatusCode::OK);
+    }
+    for (bearer, invitation) in crate::invitations::invited(fx, &committee.logins, "pending").await
+    {
+        let accepted =
+            crate::invitations::answer(fx, &bearer, &invitation, json!({"accept": true})).await;
+        assert_eq!(accepted.status(), StatusCode::OK);
+    }
+    advance(&mut clients.host, Phase::CheckIn).await;
+    // The session seats the reserve in the decliner's place.
+    let view = committee.view(&fx.center).await;
+    let seats = view["seats"].as_array().unwrap();
+    assert_eq!(seats.len(), 6, "{view}");
+    assert_eq!(seats.iter().filter(|s| s["state"] == "void").count(), 1);
+    assert!(
+        seats
+            .iter()
+            .filter(|s| s["state"] == "active")
+            .all(|s| s["confirmed"] == true),
+        "{view}"
+    );
+
+    // Once the session has begun it can be suspended, not postponed.
+    let later_still = (start + chrono::Duration::days(2)).to_rfc3339();
+    let begun = assert_problem(
+        fx.app
+            .post(&path, Some(&fx.center), &postpone(&later_still))
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(
+        begun["detail"].as_str().unwrap().contains("not postponed"),
+        "{begun}"
+    );
+}

@@ -21,8 +21,9 @@ use crate::deps::Deps;
 use crate::draw::service::{
     DrawService, DrawServiceError, RETENDER_VOID_REASON, in_jurisdiction, is_draw_id,
 };
-use crate::draw::{CandidateState, DrawHold, InterruptionKind, InterruptionState};
+use crate::draw::{CandidateState, DrawHold, DrawToken, InterruptionKind, InterruptionState};
 use crate::notify::TemplateParams;
+use crate::notify::invitations::InvitationPolicy;
 use crate::notify::outbox::{self, NewNotification};
 use crate::session::SessionService;
 use crate::session::events::SessionEvent;
@@ -31,8 +32,8 @@ use crate::store::draws::DrawRow;
 use crate::store::interruptions::InterruptionRow;
 use crate::store::{Store, StoreError, Tx};
 use crate::text::{BoundedText, Lines};
-use crate::venue::bookings;
-use crate::venue::{BookingState, Holder};
+use crate::venue::bookings::{self, Claim};
+use crate::venue::{BookingState, Holder, Window};
 
 /// The notices the experts whose seats are held receive (docs/NOTIFY.md).
 pub(crate) const SUSPENDED_TEMPLATE: &str = "evaluation-suspended";
@@ -84,11 +85,18 @@ fn invalid(field: &'static str, problem: impl Into<String>) -> InterruptionError
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewInterruption {
-    /// `suspend`, `resume` or `cancel`.
+    /// `suspend`, `resume`, `postpone` or `cancel`.
     #[schema(value_type = String)]
     pub(crate) kind: InterruptionKind,
     /// Why (10–500 characters): e.g. the complaint under review, or the tender's termination.
     pub(crate) reason: String,
+    /// A postponement only: the evaluation's new start (RFC 3339, e.g.
+    /// `2026-12-10T09:00:00+08:00`), later than the present one.
+    #[serde(default)]
+    pub(crate) evaluation_start: Option<String>,
+    /// A postponement only: its new length in minutes (30–10080); the present one if omitted.
+    #[serde(default)]
+    pub(crate) evaluation_minutes: Option<u32>,
 }
 
 /// A supervisor's decision.
@@ -126,6 +134,11 @@ pub(crate) struct InterruptionView {
     pub(crate) decision_reason: Option<String>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub(crate) retender: bool,
+    /// A postponement's new start (RFC 3339) and length.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) evaluation_start: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) evaluation_minutes: Option<u32>,
     /// The draw's hold now: `suspended`, `cancelled`, or absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
@@ -139,10 +152,21 @@ pub(crate) struct InterruptionService {
     rng: Rng,
     draws: Arc<DrawService>,
     sessions: Arc<SessionService>,
+    /// How a postponement asks the experts again: the reply window and the hotline.
+    invitations: InvitationPolicy,
+    /// A postponed evaluation starts at least this long after the request, as a new draw's
+    /// must (`draw.latest_minutes_before`).
+    notice_minutes: i64,
 }
 
 impl InterruptionService {
-    pub(crate) fn new(deps: &Deps, draws: Arc<DrawService>, sessions: Arc<SessionService>) -> Self {
+    pub(crate) fn new(
+        deps: &Deps,
+        draws: Arc<DrawService>,
+        sessions: Arc<SessionService>,
+        invitations: InvitationPolicy,
+        notice_minutes: i64,
+    ) -> Self {
         Self {
             store: deps.store.clone(),
             clock: deps.clock.clone(),
@@ -150,6 +174,8 @@ impl InterruptionService {
             rng: deps.rng.clone(),
             draws,
             sessions,
+            invitations,
+            notice_minutes,
         }
     }
 
@@ -173,6 +199,10 @@ impl InterruptionService {
                 "the evaluation has closed: there is nothing left to suspend or cancel".into(),
             ));
         }
+        let schedule = self.new_schedule(&request, &draw, now)?;
+        if schedule.is_some() {
+            postponable(&mut tx, &draw).await?;
+        }
         let row = InterruptionRow {
             id: uuid::Uuid::now_v7().to_string(),
             draw_id: draw.id.clone(),
@@ -185,6 +215,8 @@ impl InterruptionService {
             decided_at: None,
             decision_reason: None,
             retender: false,
+            new_start: schedule.map(|(start, _)| start),
+            new_minutes: schedule.map(|(_, minutes)| minutes as i32),
         };
         tx.insert_interruption(&row).await.map_err(|e| match e {
             StoreError::Conflict(_) => InterruptionError::Conflict(
@@ -266,39 +298,20 @@ impl InterruptionService {
         let actor = Actor::of(supervisor);
         let mut published = None;
         let new_hold = if decision.approve {
-            let (new_hold, event, kind, template) = match row.kind {
-                InterruptionKind::Suspend => (
-                    Some(DrawHold::Suspended),
-                    SessionEvent::Suspended {
-                        interruption: row.id.clone(),
-                    },
-                    "draw.suspended",
-                    SUSPENDED_TEMPLATE,
-                ),
-                InterruptionKind::Resume => (
-                    None,
-                    SessionEvent::Resumed {
-                        interruption: row.id.clone(),
-                    },
-                    "draw.resumed",
-                    RESUMED_TEMPLATE,
-                ),
-                InterruptionKind::Cancel => (
-                    Some(DrawHold::Cancelled),
-                    SessionEvent::Cancelled {
-                        interruption: row.id.clone(),
-                        retender: decision.retender,
-                    },
-                    "draw.cancelled",
-                    CANCELLED_TEMPLATE,
-                ),
-            };
-            tx.set_draw_hold(&draw.id, new_hold).await?;
-            let mut entry = AuditEntry::new(kind, now, actor.clone())
+            let mut entry = AuditEntry::new(applied_entry(row.kind), now, actor.clone())
                 .reference("draw", &draw.id)
                 .reference("interruption", &row.id)
                 .data("reason_sha256", hex::encode(sha256(reason.as_bytes())));
-            match row.kind {
+            let interruption = row.id.clone();
+            let (new_hold, event) = match row.kind {
+                InterruptionKind::Suspend => {
+                    self.tell_members(&mut tx, &draw, SUSPENDED_TEMPLATE, &row.id, now)
+                        .await?;
+                    (
+                        Some(DrawHold::Suspended),
+                        SessionEvent::Suspended { interruption },
+                    )
+                }
                 InterruptionKind::Resume => {
                     // No expert's time to answer ran out while answers were refused.
                     let suspended_at = suspended_since(&mut tx, &draw.id).await?.unwrap_or(now);
@@ -308,8 +321,42 @@ impl InterruptionService {
                     entry = entry
                         .data("suspended_millis", (now - suspended_at).max(0))
                         .data("invitations_extended", moved);
+                    self.tell_members(&mut tx, &draw, RESUMED_TEMPLATE, &row.id, now)
+                        .await?;
+                    (None, SessionEvent::Resumed { interruption })
+                }
+                InterruptionKind::Postpone => {
+                    postponable(&mut tx, &draw).await?;
+                    let (start, minutes) = match (row.new_start, row.new_minutes) {
+                        (Some(start), Some(minutes)) => (start, minutes),
+                        _ => {
+                            return Err(InterruptionError::Conflict(
+                                "the postponement names no new start".into(),
+                            ));
+                        }
+                    };
+                    let (moved, asked) = self
+                        .postpone(&mut tx, supervisor, &draw, start, minutes, now)
+                        .await?;
+                    let end = start + i64::from(minutes) * 60_000;
+                    entry = entry
+                        .data("from", to_rfc3339(draw.evaluation_start))
+                        .data("to", to_rfc3339(start))
+                        .data("minutes", minutes)
+                        .data("bookings_moved", moved)
+                        .data("experts_asked_again", asked);
+                    (
+                        hold,
+                        SessionEvent::Postponed {
+                            interruption,
+                            evaluation_start: to_rfc3339(start),
+                            ends_at: to_rfc3339(end),
+                        },
+                    )
                 }
                 InterruptionKind::Cancel => {
+                    self.tell_members(&mut tx, &draw, CANCELLED_TEMPLATE, &row.id, now)
+                        .await?;
                     entry = entry.data("retender", decision.retender);
                     let withdrawn = self.end_draw(&mut tx, supervisor, &draw, now).await?;
                     entry = entry.data("invitations_withdrawn", withdrawn);
@@ -317,15 +364,22 @@ impl InterruptionService {
                         tx.release_tender(&draw.id, RETENDER_VOID_REASON, now)
                             .await?;
                     }
+                    (
+                        Some(DrawHold::Cancelled),
+                        SessionEvent::Cancelled {
+                            interruption,
+                            retender: decision.retender,
+                        },
+                    )
                 }
-                InterruptionKind::Suspend => {}
+            };
+            if new_hold != hold {
+                tx.set_draw_hold(&draw.id, new_hold).await?;
             }
             audit::append(&mut tx, &entry).await?;
             published = self
                 .sessions
                 .record_hold(&mut tx, &draw.id, event, now)
-                .await?;
-            self.tell_members(&mut tx, &draw, template, &row.id, now)
                 .await?;
             new_hold
         } else {
@@ -344,6 +398,11 @@ impl InterruptionService {
             .interruption(&row.id)
             .await?
             .ok_or(InterruptionError::NotFound)?;
+        // Read again: a postponement moved its window.
+        let draw = tx
+            .draw(&draw.id)
+            .await?
+            .ok_or(InterruptionError::NoSuchDraw)?;
         let view = view_of(&mut tx, &decided, &draw, new_hold).await?;
         tx.commit().await?;
         if let Some(session_id) = published {
@@ -411,6 +470,128 @@ impl InterruptionService {
         };
         // Out of the supervisor's jurisdiction reads as no such request.
         Ok(in_jurisdiction(tx, supervisor, &draw).await?.then_some(row))
+    }
+
+    /// A postponement's new start and length from the request, if it is one: later than the
+    /// present start, at least the notice a new draw needs from now; a length of 30 minutes to
+    /// a week (the present one if not given). Other requests name neither.
+    fn new_schedule(
+        &self,
+        request: &NewInterruption,
+        draw: &DrawRow,
+        now: crate::clock::Millis,
+    ) -> Result<Option<(i64, u32)>, InterruptionError> {
+        if request.kind != InterruptionKind::Postpone {
+            if request.evaluation_start.is_some() || request.evaluation_minutes.is_some() {
+                return Err(invalid(
+                    "evaluation_start",
+                    "only a postponement names a new start",
+                ));
+            }
+            return Ok(None);
+        }
+        let text = request
+            .evaluation_start
+            .as_deref()
+            .ok_or_else(|| invalid("evaluation_start", "a postponement names the new start"))?;
+        let start = chrono::DateTime::parse_from_rfc3339(text)
+            .map_err(|_| {
+                invalid(
+                    "evaluation_start",
+                    "must be an RFC 3339 time, e.g. 2026-12-10T09:00:00+08:00",
+                )
+            })?
+            .timestamp_millis();
+        if start <= draw.evaluation_start {
+            return Err(invalid(
+                "evaluation_start",
+                format!(
+                    "a postponement moves the start later than {}",
+                    crate::clock::to_beijing_rfc3339(draw.evaluation_start)
+                ),
+            ));
+        }
+        let earliest = now + self.notice_minutes * 60_000;
+        if start < earliest {
+            return Err(invalid(
+                "evaluation_start",
+                format!(
+                    "the new start must be at least {} minutes away (no earlier than {})",
+                    self.notice_minutes,
+                    crate::clock::to_beijing_rfc3339(earliest)
+                ),
+            ));
+        }
+        let minutes = request
+            .evaluation_minutes
+            .unwrap_or(draw.evaluation_minutes.max(0) as u32);
+        if !(30..=7 * 24 * 60).contains(&minutes) {
+            return Err(invalid(
+                "evaluation_minutes",
+                "must be from 30 to 10080 (one week)",
+            ));
+        }
+        Ok(Some((start, minutes)))
+    }
+
+    /// Moves the evaluation to its new window: the family's draws, the workstations the draw
+    /// and its session hold (released and held again for the new window, which a full venue
+    /// refuses, naming the conflict; another center's room asks its consent again), and every
+    /// seated expert, who is asked to answer again. Returns (bookings moved, experts asked).
+    async fn postpone(
+        &self,
+        tx: &mut Tx,
+        supervisor: &Principal,
+        draw: &DrawRow,
+        start: i64,
+        minutes: i32,
+        now: crate::clock::Millis,
+    ) -> Result<(usize, usize), InterruptionError> {
+        tx.reschedule_family(&draw.id, start, minutes).await?;
+        let moved_draw = tx
+            .draw(&draw.id)
+            .await?
+            .ok_or(InterruptionError::NoSuchDraw)?;
+        let window = Window::new(start, start + i64::from(minutes) * 60_000)
+            .ok_or_else(|| invalid("evaluation_minutes", "must be positive"))?;
+        let center = center_principal(tx, &draw.center_id).await?;
+        let mut moved = 0;
+        let mut holders = vec![Holder::draw(&draw.id)];
+        if let Some(session_id) = tx.session_of_draw(&draw.id).await? {
+            holders.push(Holder::session(&session_id));
+        }
+        for holder in holders {
+            moved += move_bookings(tx, supervisor, &center, &holder, window, now).await?;
+        }
+        let mut seats = Vec::new();
+        for (seat_draw, token, state, _) in tx.family_seats(&draw.id).await? {
+            if !matches!(state, CandidateState::Seated | CandidateState::Confirmed) {
+                continue;
+            }
+            let Some(seat) = tx.draw_seat(&seat_draw, &token).await? else {
+                continue;
+            };
+            let expert_id = self
+                .draws
+                .open_seat_expert(&seat_draw, &seat)
+                .map_err(|_| InterruptionError::Sealing)?;
+            let token = DrawToken::from_slice(&token).ok_or_else(|| {
+                InterruptionError::Notify("a seat without a 32-byte token".into())
+            })?;
+            seats.push((seat_draw, token, expert_id));
+        }
+        let asked = crate::notify::invitations::reinvite_all(
+            tx,
+            &self.keys,
+            &self.rng,
+            &self.invitations,
+            now,
+            &moved_draw,
+            &seats,
+        )
+        .await
+        .map_err(|error| InterruptionError::Notify(error.to_string()))?;
+        Ok((moved, asked))
     }
 
     /// A cancelled evaluation's loose ends: the venues' workstations its draw and session held
@@ -611,6 +792,8 @@ async fn view_of(
         decided_at: row.decided_at.map(to_rfc3339),
         decision_reason: row.decision_reason.clone(),
         retender: row.retender,
+        evaluation_start: row.new_start.map(to_rfc3339),
+        evaluation_minutes: row.new_minutes.map(|m| m.max(0) as u32),
         hold,
     })
 }
@@ -622,4 +805,91 @@ async fn name_of(tx: &mut Tx, account_id: &str) -> Result<String, StoreError> {
         .await?
         .map(|a| a.center_name.or(a.display_name).unwrap_or(a.username))
         .unwrap_or_default())
+}
+
+/// The audit entry an approval of `kind` writes.
+fn applied_entry(kind: InterruptionKind) -> &'static str {
+    match kind {
+        InterruptionKind::Suspend => "draw.suspended",
+        InterruptionKind::Resume => "draw.resumed",
+        InterruptionKind::Postpone => "draw.postponed",
+        InterruptionKind::Cancel => "draw.cancelled",
+    }
+}
+
+/// A postponement moves an evaluation that has not begun: its session, if it has one, still
+/// scheduled (once check-in has opened, suspend it instead).
+async fn postponable(tx: &mut Tx, draw: &DrawRow) -> Result<(), InterruptionError> {
+    let Some(session_id) = tx.session_of_draw(&draw.id).await? else {
+        return Ok(());
+    };
+    let started = tx
+        .session(&session_id)
+        .await?
+        .is_some_and(|session| session.phase != Phase::Scheduled);
+    if started {
+        return Err(InterruptionError::Conflict(
+            "the evaluation session has begun: it can be suspended, not postponed".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The draw's center as the one booking venues: the main venue must be its own.
+async fn center_principal(tx: &mut Tx, account_id: &str) -> Result<Principal, InterruptionError> {
+    let account = tx
+        .account_by_id(account_id)
+        .await?
+        .ok_or(InterruptionError::NoSuchDraw)?;
+    Ok(Principal {
+        account_id: account.id,
+        username: account.username,
+        role: Role::Center,
+        center_name: account.center_name,
+        region_code: account.region_code,
+        method: crate::auth::AuthMethod::BearerToken,
+        token_digest: None,
+    })
+}
+
+/// Moves the workstations `holder` holds to `window`: the same rooms and counts, released for
+/// the old window and held for the new one. How many bookings moved.
+async fn move_bookings(
+    tx: &mut Tx,
+    supervisor: &Principal,
+    center: &Principal,
+    holder: &Holder,
+    window: Window,
+    now: crate::clock::Millis,
+) -> Result<usize, InterruptionError> {
+    let held: Vec<_> = tx
+        .bookings_of_holder(holder.kind, &holder.id)
+        .await?
+        .into_iter()
+        .filter(|booking| booking.state == BookingState::Held)
+        .collect();
+    if held.is_empty() {
+        return Ok(0);
+    }
+    let claims: Vec<Claim> = held
+        .iter()
+        .map(|booking| Claim {
+            venue_id: booking.venue_id.clone(),
+            workstations: booking.workstations.max(0) as u32,
+            main: booking.center_id == center.account_id,
+            remote: holder.kind == crate::venue::HolderKind::Session,
+            venue_field: "evaluation_start".into(),
+            count_field: "evaluation_start".into(),
+        })
+        .collect();
+    bookings::release(
+        tx,
+        Actor::of(supervisor),
+        holder,
+        BookingState::Cancelled,
+        now,
+    )
+    .await?;
+    bookings::hold(tx, center, holder, window, &claims, now).await?;
+    Ok(held.len())
 }

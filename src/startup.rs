@@ -193,6 +193,11 @@ impl Application {
             &deps,
             draws.clone(),
             sessions.clone(),
+            InvitationPolicy {
+                answer_minutes: settings.notify.answer_deadline_minutes,
+                hotline: settings.notify.hotline.clone(),
+            },
+            settings.draw.latest_minutes_before,
         ));
         let state = web::Data::new(AppState {
             interruptions,

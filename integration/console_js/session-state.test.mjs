@@ -496,3 +496,9 @@ test('a suspension holds the room until it is resumed; a cancellation for good; 
   assert.equal(state.hold, 'cancelled');
   assert.equal(initialState(sessionView({ hold: 'suspended' })).hold, 'suspended');
 });
+
+test('a postponement moves the evaluation\'s end and holds nothing', () => {
+  const state = run(connected(), event(90, 'postponed', { interruption: 'i-4', evaluation_start: '2026-12-05T09:00:00Z', ends_at: '2026-12-05T13:00:00Z' }));
+  assert.equal(state.endsAt, '2026-12-05T13:00:00Z');
+  assert.equal(state.hold, null);
+});

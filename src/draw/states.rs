@@ -152,6 +152,8 @@ text_enum! {
     pub enum InterruptionKind {
         Suspend = "suspend",
         Resume = "resume",
+        /// A new evaluation start: every seated expert answers again.
+        Postpone = "postpone",
         Cancel = "cancel",
     }
 }

@@ -188,6 +188,79 @@ pub(crate) async fn invite_all(
     Ok(rows.into_iter().map(|row| row.id).collect())
 }
 
+/// The notice telling an expert their evaluation moved and asking them to answer again.
+pub(crate) const POSTPONED_TEMPLATE: &str = "evaluation-postponed";
+
+/// Asks every seated expert of a postponed evaluation to answer again, inside the caller's
+/// transaction (issue 16 §4): each seat (`(draw id, token, expert id)`, of the root draw or a
+/// linked one) goes back to seated, its invitation reopens with a new one-time code and reply
+/// deadline (an earlier acceptance and its join code are void), and the expert is sent the
+/// new window with the code, as an invitation is. `draw` is the root, already moved to its new
+/// window. Returns how many seats were asked again.
+pub(crate) async fn reinvite_all(
+    tx: &mut Tx,
+    keys: &KeyRing,
+    rng: &Rng,
+    policy: &InvitationPolicy,
+    now: Millis,
+    draw: &DrawRow,
+    seats: &[(String, DrawToken, String)],
+) -> Result<usize, InvitationError> {
+    let deadline = now + policy.answer_minutes * 60_000;
+    let codes = unused_codes(tx, keys, rng, seats.len()).await?;
+    let report_from = draw.evaluation_start - 30 * 60_000;
+    let mut asked = 0;
+    for ((seat_draw, token, expert_id), code) in seats.iter().zip(codes) {
+        tx.unconfirm_seat(seat_draw, token.as_bytes()).await?;
+        let Some(invitation_id) = tx
+            .reopen_invitation(
+                seat_draw,
+                token.as_bytes(),
+                &code_index(keys, &code),
+                deadline,
+            )
+            .await?
+        else {
+            continue;
+        };
+        let notice = super::outbox::NewNotification {
+            expert_id: expert_id.clone(),
+            template: POSTPONED_TEMPLATE,
+            params: super::TemplateParams::new()
+                .with("code", code)
+                .with("reply_deadline", local(deadline))
+                .with(
+                    "report_window",
+                    format!("{} – {}", local(report_from), local(draw.evaluation_start)),
+                )
+                .with("hotline", policy.hotline.clone()),
+            subject_kind: "invitation",
+            subject_id: invitation_id.clone(),
+        };
+        super::outbox::enqueue(tx, keys, rng, now, &notice)
+            .await
+            .map_err(|error| match error {
+                super::NotifyError::Store(e) => InvitationError::Store(e),
+                super::NotifyError::Audit(e) => InvitationError::Audit(e),
+                super::NotifyError::Sealing(e) => InvitationError::Sealing(e),
+                super::NotifyError::Randomness => InvitationError::Randomness,
+                other => corrupt(format!("cannot queue the notice: {other}")),
+            })?;
+        audit::append(
+            tx,
+            &AuditEntry::new("notify.invitation", now, Actor::System)
+                .reference("draw", seat_draw)
+                .reference("invitation", &invitation_id)
+                .data("token", token.to_hex())
+                .data("deadline", to_rfc3339(deadline))
+                .data("again", true),
+        )
+        .await?;
+        asked += 1;
+    }
+    Ok(asked)
+}
+
 /// Invites the experts a draw seats, in the draw's own transaction: the draw's
 /// [`SeatedHook`], so the draw need not know how its experts are told.
 pub(crate) struct Inviter {

@@ -136,6 +136,7 @@ text_enum! {
         Suspended = "suspended",
         Resumed = "resumed",
         Cancelled = "cancelled",
+        Postponed = "postponed",
     }
 }
 
@@ -300,6 +301,13 @@ pub(crate) enum SessionEvent {
     Resumed {
         interruption: String,
     },
+    /// A supervisor approved postponing the evaluation (protocol 1.4): it starts at
+    /// `evaluation_start` and ends at `ends_at`; every member answers their invitation again.
+    Postponed {
+        interruption: String,
+        evaluation_start: String,
+        ends_at: String,
+    },
     /// A supervisor approved cancelling it: final, nobody acts any more. `retender`: the
     /// tender will be tendered again (a new draw may follow).
     Cancelled {
@@ -367,6 +375,7 @@ impl SessionEvent {
             Self::Suspended { .. } => EventKind::Suspended,
             Self::Resumed { .. } => EventKind::Resumed,
             Self::Cancelled { .. } => EventKind::Cancelled,
+            Self::Postponed { .. } => EventKind::Postponed,
         }
     }
 

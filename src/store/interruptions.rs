@@ -18,10 +18,13 @@ pub(crate) struct InterruptionRow {
     pub(crate) decided_at: Option<i64>,
     pub(crate) decision_reason: Option<String>,
     pub(crate) retender: bool,
+    /// A postponement's new start and length.
+    pub(crate) new_start: Option<i64>,
+    pub(crate) new_minutes: Option<i32>,
 }
 
 const COLUMNS: &str = "id, draw_id, kind, state, reason, requested_by, requested_at, \
-     decided_by, decided_at, decision_reason, retender";
+     decided_by, decided_at, decision_reason, retender, new_start, new_minutes";
 
 impl Tx {
     /// A new request; a second open request for the same draw is a conflict.
@@ -31,7 +34,8 @@ impl Tx {
     ) -> Result<(), StoreError> {
         on_conn!(self, conn => sqlx::query(
             "INSERT INTO draw_interruptions (id, draw_id, kind, state, reason, requested_by, \
-             requested_at, retender) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+             requested_at, retender, new_start, new_minutes) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
             .bind(&row.id)
             .bind(&row.draw_id)
             .bind(row.kind)
@@ -40,6 +44,8 @@ impl Tx {
             .bind(&row.requested_by)
             .bind(row.requested_at)
             .bind(row.retender)
+            .bind(row.new_start)
+            .bind(row.new_minutes)
             .execute(conn)
             .await
             .map(drop))
@@ -169,5 +175,65 @@ impl Tx {
             .await
             .map(drop))?;
         Ok(())
+    }
+
+    /// Moves a root draw's family (the root and its linked draws) to a new evaluation window.
+    pub(crate) async fn reschedule_family(
+        &mut self,
+        root_id: &str,
+        start: Millis,
+        minutes: i32,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "UPDATE draws SET evaluation_start = $2, evaluation_minutes = $3 \
+             WHERE id = $1 OR parent_draw_id = $1")
+            .bind(root_id)
+            .bind(start)
+            .bind(minutes)
+            .execute(conn)
+            .await
+            .map(drop))?;
+        Ok(())
+    }
+
+    /// A confirmed member answers again (a postponement): their seat goes back to seated.
+    pub(crate) async fn unconfirm_seat(
+        &mut self,
+        draw_id: &str,
+        token: &[u8],
+    ) -> Result<bool, StoreError> {
+        let affected = on_conn!(self, conn => sqlx::query(
+            "UPDATE draw_candidates SET state = 'seated' \
+             WHERE draw_id = $1 AND token = $2 AND state = 'confirmed'")
+            .bind(draw_id)
+            .bind(token)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(affected == 1)
+    }
+
+    /// Opens a seat's invitation again with a new one-time code and deadline, its earlier
+    /// answer (and join code) cleared: the expert answers anew. False if the seat has no
+    /// invitation that was pending or accepted.
+    pub(crate) async fn reopen_invitation(
+        &mut self,
+        draw_id: &str,
+        token: &[u8],
+        code_index: &[u8],
+        deadline: Millis,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_scalar::<_, String>(
+            "UPDATE invitations SET state = 'pending', code_index = $3, deadline = $4, \
+             answered_at = NULL, channel = NULL, decline_reason = NULL, \
+             sealed_relationship = NULL, sealed_join_code = NULL \
+             WHERE draw_id = $1 AND token = $2 AND state IN ('pending', 'accepted') \
+             RETURNING id")
+            .bind(draw_id)
+            .bind(token)
+            .bind(code_index)
+            .bind(deadline)
+            .fetch_optional(conn)
+            .await)?)
     }
 }

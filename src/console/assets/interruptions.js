@@ -11,14 +11,15 @@
 import * as api from './api.js';
 import { h, replace, field, errorSlot, action, toast, section, markInvalid, confirmAct } from './dom.js';
 import { t, formatTime } from './i18n.js';
+import { beijingTime } from './draw-request.js';
 
 export { strings } from './strings/interruptions.js';
 
 /** What a center may ask with the draw's hold as it is (the server checks the same). */
 export function kindsFor(hold) {
   if (hold === 'cancelled') return [];
-  if (hold === 'suspended') return ['resume', 'cancel'];
-  return ['suspend', 'cancel'];
+  if (hold === 'suspended') return ['resume', 'postpone', 'cancel'];
+  return ['suspend', 'postpone', 'cancel'];
 }
 
 const enough = (text) => [...text.trim()].length >= 10;
@@ -29,6 +30,7 @@ function requestLine(r) {
     h('p', {}, h('strong', {}, t(`interruption.kind.${r.kind}`)), ' · ',
       h('span', { class: `badge ${r.state === 'approved' ? 'good' : r.state === 'refused' ? 'bad' : 'warn'}` }, t(`interruption.state.${r.state}`)),
       ' · ', formatTime(r.requested_at)),
+    r.evaluation_start ? h('p', {}, t('interruption.new_start', { start: formatTime(r.evaluation_start), minutes: r.evaluation_minutes })) : null,
     h('p', {}, t('interruption.reason_line', { reason: r.reason })),
     r.decided_at ? h('p', { class: 'hint' }, t('interruption.decided_line', {
       who: r.decided_by, time: formatTime(r.decided_at), reason: r.decision_reason || '',
@@ -54,11 +56,20 @@ export async function interruptionSection(draw, refresh) {
   } else if (kinds.length) {
     const kind = h('select', { id: 'interruption-kind', 'data-field': 'kind' }, kinds.map((k) => h('option', { value: k }, t(`interruption.kind.${k}`))));
     const reason = h('textarea', { id: 'interruption-reason', rows: 3, maxlength: 500, 'data-field': 'reason' });
+    // A postponement's new start (Beijing time) and length.
+    const start = h('input', { id: 'interruption-start', type: 'datetime-local', 'data-field': 'evaluation_start' });
+    const minutes = h('input', { id: 'interruption-minutes', type: 'number', min: 30, max: 10080, value: String(draw.evaluation_minutes), 'data-field': 'evaluation_minutes' });
+    const schedule = h('div', { class: 'inline', hidden: true },
+      field(t('interruption.start'), start, t('interruption.start_hint')), field(t('interruption.minutes'), minutes));
+    kind.addEventListener('change', () => { schedule.hidden = kind.value !== 'postpone'; });
     form = h('form', { novalidate: true, class: 'stack' },
       field(t('interruption.kind_label'), kind),
+      schedule,
       field(t('interruption.reason'), reason, t('interruption.reason_hint')),
       action(t('interruption.submit'), async () => {
         if (!markInvalid(reason, enough(reason.value) ? null : t('interruption.reason_hint'))) return;
+        const postpone = kind.value === 'postpone';
+        if (postpone && !markInvalid(start, start.value ? null : t('interruption.start_needed'))) return;
         const ok = await confirmAct({
           heading: t(`interruption.kind.${kind.value}`),
           text: t(`interruption.confirm.${kind.value}`, { reference: draw.tender_reference }),
@@ -66,7 +77,9 @@ export async function interruptionSection(draw, refresh) {
           danger: kind.value === 'cancel',
         });
         if (!ok) return;
-        await api.post(`/api/v1/draws/${encodeURIComponent(draw.draw_id)}/interruptions`, { kind: kind.value, reason: reason.value.trim() });
+        const body = { kind: kind.value, reason: reason.value.trim() };
+        if (postpone) Object.assign(body, { evaluation_start: beijingTime(start.value), evaluation_minutes: Number(minutes.value) });
+        await api.post(`/api/v1/draws/${encodeURIComponent(draw.draw_id)}/interruptions`, body);
         toast(t('interruption.sent'));
         await refresh();
       }, { slot, id: 'interruption-submit', type: 'submit', kind: kind.value === 'cancel' ? 'danger' : '' }));

@@ -1164,6 +1164,34 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
     ),
     ("this request has already been decided", "该申请已经处理"),
     (
+        "only a postponement names a new start",
+        "只有推迟评标的申请才填写新的开始时间",
+    ),
+    (
+        "a postponement names the new start",
+        "推迟评标须填写新的开始时间",
+    ),
+    (
+        "must be an RFC 3339 time, e.g. 2026-12-10T09:00:00+08:00",
+        "须为 RFC 3339 时间，例如 2026-12-10T09:00:00+08:00",
+    ),
+    (
+        "a postponement moves the start later than {}",
+        "推迟后的开始时间须晚于 {0}",
+    ),
+    (
+        "the new start must be at least {} minutes away (no earlier than {})",
+        "新的开始时间须在 {0} 分钟之后（不早于 {1}）",
+    ),
+    (
+        "the postponement names no new start",
+        "该推迟申请没有新的开始时间",
+    ),
+    (
+        "the evaluation session has begun: it can be suspended, not postponed",
+        "评标会议已经开始：只能暂停，不能推迟",
+    ),
+    (
         "the evaluation is cancelled: that is final",
         "评标已终止，不能再变更",
     ),

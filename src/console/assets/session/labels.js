@@ -1,7 +1,7 @@
 // How the session room names things in the reader's language: phases, seats ("Expert n" or
 // "Representative n", never a name), points, who a presence event is about, and one line per event for the session record.
 
-import { t } from '../i18n.js';
+import { t, formatTime } from '../i18n.js';
 
 export const phaseName = (phase) => t(`session.phase.${phase}`);
 // The seats of the tenderer's representatives (招标人代表) in the room being shown, which are
@@ -45,6 +45,8 @@ export function describeEvent(event) {
       return t('session.ev.clarification_decided', { number: d.number, state: t(`session.clar.${d.state}`) });
     case 'signed':
       return t('session.ev.signed', { label, signature: t(`session.signed.${d.signature}`) });
+    case 'postponed':
+      return t('session.ev.postponed', { ends: formatTime(d.ends_at) });
     case 'phase_changed':
       if (d.reason) return t('session.ev.phase_returned');
       return t('session.ev.phase_changed', { from: phaseName(d.from), to: phaseName(d.to) });

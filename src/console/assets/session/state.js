@@ -158,6 +158,8 @@ const EVENTS = {
   suspended: (state) => ({ ...state, hold: 'suspended' }),
   resumed: (state) => ({ ...state, hold: null }),
   cancelled: (state) => ({ ...state, hold: 'cancelled' }),
+  // The evaluation moved to a new window; the members answer their invitations again.
+  postponed: (state, data) => ({ ...state, endsAt: data.ends_at || state.endsAt }),
   phase_changed(state, data) {
     const next = { ...state, phase: data.to, advanceProblem: null };
     // A vacancy in summary or signing: the draft and every signature are void.
