@@ -456,6 +456,21 @@ mod tests {
                 representative: false,
             },
             SessionEvent::ChairVacated { seat: 2 },
+            SessionEvent::Suspended {
+                interruption: "i-1".into(),
+            },
+            SessionEvent::Resumed {
+                interruption: "i-2".into(),
+            },
+            SessionEvent::Postponed {
+                interruption: "i-3".into(),
+                evaluation_start: "2026-12-06T01:00:00Z".into(),
+                ends_at: "2026-12-06T05:00:00Z".into(),
+            },
+            SessionEvent::Cancelled {
+                interruption: "i-4".into(),
+                retender: true,
+            },
             SessionEvent::VoteCast { seat: 3 },
             SessionEvent::ChairElected {
                 seat: 2,
