@@ -259,6 +259,8 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/draws/{draw_id}/interruptions"),
     ("get", "/api/v1/draws/{draw_id}/interruptions"),
     ("get", "/api/v1/interruptions"),
+    ("get", "/api/v1/reports/remote-share"),
+    ("get", "/api/v1/reports/remote-share/projects"),
     ("post", "/api/v1/interruptions/{interruption_id}/decision"),
     ("get", "/api/v1/sessions/{session_id}/ws"),
     ("get", "/api/v1/venues"),
@@ -631,6 +633,11 @@ const QUERY_PARAMETERS: &[(&str, &[&str])] = &[
     ("/api/v1/audit/consistency", &["old", "new"]),
     ("/api/v1/draws", &["limit"]),
     ("/api/v1/interruptions", &["state"]),
+    ("/api/v1/reports/remote-share", &["year", "month", "format"]),
+    (
+        "/api/v1/reports/remote-share/projects",
+        &["year", "month", "prefecture", "format"],
+    ),
     ("/api/v1/change-requests", &["status", "limit"]),
     ("/api/v1/reports/draw-frequency", &["days"]),
     (

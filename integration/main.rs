@@ -12,6 +12,7 @@ mod browser;
 mod helpers;
 
 mod accounts;
+mod analytics;
 mod audit;
 mod cli;
 mod console;

@@ -40,18 +40,19 @@ const MAY_USE: &[(&str, &[&str])] = &[
     ("session",       &["audit", "auth", "clock", "conduct", "config", "crypto", "deps", "draw", "notify", "store", "text", "tls", "venue", "web"]),
     // Releasing a committee list waits for its evaluation session to close.
     ("publication",   &["audit", "auth", "clock", "deps", "draw", "pool", "session", "store", "text"]),
+    ("analytics",     &["auth", "clock", "config", "deps", "draw", "pool", "store"]),
     ("interruption",  &["audit", "auth", "clock", "crypto", "deps", "draw", "notify", "session", "store", "text", "venue"]),
     ("rotation",      &["auth", "crypto", "deps", "notify", "pool", "store"]),
     // The surfaces.
-    ("http",          &["audit", "auth", "clock", "conduct", "config", "crypto", "draw", "interruption", "notify", "pool", "publication", "session", "store", "text", "venue", "web"]),
+    ("http",          &["analytics", "audit", "auth", "clock", "conduct", "config", "crypto", "draw", "interruption", "notify", "pool", "publication", "session", "store", "text", "venue", "web"]),
     ("console",       &["web"]),
     // The assembly and the tools sit on top: each may use everything below it.
-    ("startup",       &["audit", "auth", "clock", "conduct", "config", "console", "crypto", "deps", "draw", "http", "interruption", "notify", "pool", "private_files", "publication", "rotation", "session", "store", "tasks", "telemetry", "text", "tls", "venue", "web"]),
+    ("startup",       &["analytics", "audit", "auth", "clock", "conduct", "config", "console", "crypto", "deps", "draw", "http", "interruption", "notify", "pool", "private_files", "publication", "rotation", "session", "store", "tasks", "telemetry", "text", "tls", "venue", "web"]),
     // The participant's side of a session, outside the server: it speaks the server's
     // protocol (`session::protocol`) and nothing of the server uses it.
     ("terminal",      &["crypto", "draw", "session", "tls"]),
-    ("bench",         &["audit", "auth", "clock", "conduct", "config", "console", "crypto", "deps", "draw", "http", "interruption", "notify", "pool", "private_files", "publication", "rotation", "session", "startup", "store", "tasks", "telemetry", "terminal", "text", "tls", "venue", "web"]),
-    ("cli",           &["audit", "auth", "bench", "clock", "conduct", "config", "console", "crypto", "deps", "draw", "http", "interruption", "notify", "pool", "private_files", "publication", "rotation", "session", "startup", "store", "tasks", "telemetry", "terminal", "text", "tls", "venue", "web"]),
+    ("bench",         &["analytics", "audit", "auth", "clock", "conduct", "config", "console", "crypto", "deps", "draw", "http", "interruption", "notify", "pool", "private_files", "publication", "rotation", "session", "startup", "store", "tasks", "telemetry", "terminal", "text", "tls", "venue", "web"]),
+    ("cli",           &["analytics", "audit", "auth", "bench", "clock", "conduct", "config", "console", "crypto", "deps", "draw", "http", "interruption", "notify", "pool", "private_files", "publication", "rotation", "session", "startup", "store", "tasks", "telemetry", "terminal", "text", "tls", "venue", "web"]),
 ];
 
 /// Crates that belong to one module: no other module may name them.

@@ -33,6 +33,47 @@ pub struct Settings {
     pub draw: DrawSettings,
     pub notify: NotifySettings,
     pub session: SessionSettings,
+    pub analytics: AnalyticsSettings,
+}
+
+/// Supervision's statistics (issue 21; docs/ANALYTICS.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AnalyticsSettings {
+    /// The province's goal for the share of qualifying projects evaluated remotely (远程异地评标)
+    /// in each prefecture and year, in percent.
+    pub remote_share_target_percent: u32,
+    /// Prefectures (four-digit region codes) the goal does not apply to: Wuhan (4201) in the
+    /// province's plan. They are still counted and shown.
+    pub remote_share_excluded_prefectures: Vec<String>,
+}
+
+impl Default for AnalyticsSettings {
+    fn default() -> Self {
+        Self {
+            remote_share_target_percent: 20,
+            remote_share_excluded_prefectures: vec!["4201".into()],
+        }
+    }
+}
+
+impl AnalyticsSettings {
+    fn validate(&self, problems: &mut Vec<String>) {
+        if !(1..=100).contains(&self.remote_share_target_percent) {
+            problems.push("analytics.remote_share_target_percent must be from 1 to 100".into());
+        }
+        for code in &self.remote_share_excluded_prefectures {
+            if code.len() != 4
+                || !code.starts_with("42")
+                || !code.chars().all(|c| c.is_ascii_digit())
+            {
+                problems.push(format!(
+                    "analytics.remote_share_excluded_prefectures: {code:?} is not a Hubei \
+                     prefecture's four-digit code, such as \"4201\""
+                ));
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -509,6 +550,7 @@ impl Default for Settings {
             draw: DrawSettings::default(),
             notify: NotifySettings::default(),
             session: SessionSettings::default(),
+            analytics: AnalyticsSettings::default(),
         }
     }
 }
@@ -779,6 +821,7 @@ impl Settings {
         self.draw.validate(&mut problems);
         self.notify.validate(&mut problems);
         self.session.validate(&mut problems);
+        self.analytics.validate(&mut problems);
         if problems.is_empty() {
             Ok(())
         } else {

@@ -35,6 +35,7 @@
 // `pub` only where another crate (the binary, the integration tests) can reach it; inside, `pub(crate)`.
 #![warn(unreachable_pub)]
 
+pub(crate) mod analytics;
 pub mod audit;
 pub mod auth;
 pub(crate) mod bench;

@@ -199,7 +199,12 @@ impl Application {
             },
             settings.draw.latest_minutes_before,
         ));
+        let analytics = Arc::new(crate::analytics::service::AnalyticsService::new(
+            &deps,
+            settings.analytics.clone(),
+        ));
         let state = web::Data::new(AppState {
+            analytics,
             interruptions,
             auth,
             audit,

@@ -14,6 +14,7 @@ pub mod algorithm;
 pub(crate) mod committee;
 pub(crate) mod filter;
 pub(crate) mod log_review;
+pub(crate) mod project;
 pub mod published;
 pub(crate) mod service;
 pub(crate) mod shape;

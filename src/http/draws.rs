@@ -127,6 +127,21 @@ pub(crate) struct DrawRequestBody {
     /// contribution from a supervisor in its jurisdiction (or for its window to close).
     #[serde(default)]
     pub(crate) statutory_tender: bool,
+    /// For supervision's statistics (docs/ANALYTICS.md), all optional: `works` (工程),
+    /// `goods` (货物) or `services` (服务).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub(crate) project_category: Option<crate::draw::project::ProjectCategory>,
+    /// Whether government money pays for the project (政府投资).
+    #[serde(default)]
+    pub(crate) government_invested: Option<bool>,
+    /// The estimated value's band: `under_4m`, `4m_to_10m`, `10m_to_100m`, `100m_and_above`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub(crate) value_band: Option<crate::draw::project::ValueBand>,
+    /// The national transaction code (交易项目编号): 10–40 capitals, digits and hyphens.
+    #[serde(default)]
+    pub(crate) transaction_code: Option<String>,
     pub strata: Vec<StratumBody>,
     /// Tenderer, bidders, agency: experts tied to them (now, within the avoidance years, or
     /// through a declared relative) are not drawn.
@@ -191,6 +206,12 @@ pub(crate) async fn create(
         project_region: body.project_region,
         industry: body.industry,
         statutory_tender: body.statutory_tender,
+        project: crate::draw::project::ProjectFacts {
+            category: body.project_category,
+            government_invested: body.government_invested,
+            value_band: body.value_band,
+            transaction_code: body.transaction_code,
+        },
         stratum_floors: body
             .strata
             .iter()

@@ -7,6 +7,7 @@
 //! and cannot miss a route.
 
 pub(crate) mod accounts;
+pub(crate) mod analytics;
 pub(crate) mod audit;
 pub(crate) mod change_requests;
 pub(crate) mod conduct;
@@ -61,6 +62,7 @@ pub struct AppState {
     pub(crate) publications: Arc<crate::publication::PublicationService>,
     pub(crate) conduct: Arc<crate::conduct::service::ConductService>,
     pub(crate) interruptions: Arc<crate::interruption::InterruptionService>,
+    pub(crate) analytics: Arc<crate::analytics::service::AnalyticsService>,
     pub notify: Arc<NotifyService>,
     pub(crate) sessions: Arc<crate::session::SessionService>,
     /// The integration tests reach `consent_outstanding` and `cancel`, which no route offers.
@@ -170,6 +172,8 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
         .service(sessions::show)
         .service(sessions::contribute)
         .service(sessions::name_representative)
+        .service(analytics::remote_share)
+        .service(analytics::remote_share_projects)
         .service(interruptions::request)
         .service(interruptions::of_draw)
         .service(interruptions::for_supervisor)

@@ -367,6 +367,22 @@ impl From<crate::conduct::service::ConductError> for ApiError {
     }
 }
 
+impl From<crate::analytics::service::AnalyticsError> for ApiError {
+    fn from(error: crate::analytics::service::AnalyticsError) -> Self {
+        use crate::analytics::service::AnalyticsError::*;
+        match error {
+            Invalid { field, problem } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-request",
+                "Invalid request",
+                format!("{field}: {problem}"),
+            )
+            .with_field(Some(field.to_owned())),
+            Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<crate::interruption::InterruptionError> for ApiError {
     fn from(error: crate::interruption::InterruptionError) -> Self {
         use crate::interruption::InterruptionError::*;

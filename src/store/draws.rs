@@ -734,6 +734,55 @@ impl Tx {
         Ok(())
     }
 
+    /// What a root draw's request said of its project (issue 21 §1).
+    pub(crate) async fn insert_draw_project(
+        &mut self,
+        draw_id: &str,
+        project: &crate::draw::project::ProjectFacts,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO draw_projects (draw_id, category, government_invested, value_band, \
+             transaction_code) VALUES ($1, $2, $3, $4, $5)")
+            .bind(draw_id)
+            .bind(project.category)
+            .bind(project.government_invested)
+            .bind(project.value_band)
+            .bind(&project.transaction_code)
+            .execute(conn)
+            .await
+            .map(drop))?;
+        Ok(())
+    }
+
+    /// What a root draw's request said of its project; `None` when it said nothing.
+    pub(crate) async fn draw_project(
+        &mut self,
+        draw_id: &str,
+    ) -> Result<Option<crate::draw::project::ProjectFacts>, StoreError> {
+        type Row = (
+            Option<crate::draw::project::ProjectCategory>,
+            Option<bool>,
+            Option<crate::draw::project::ValueBand>,
+            Option<String>,
+        );
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, Row>(
+            "SELECT category, government_invested, value_band, transaction_code \
+             FROM draw_projects WHERE draw_id = $1")
+            .bind(draw_id)
+            .fetch_optional(conn)
+            .await)?
+        .map(
+            |(category, government_invested, value_band, transaction_code)| {
+                crate::draw::project::ProjectFacts {
+                    category,
+                    government_invested,
+                    value_band,
+                    transaction_code,
+                }
+            },
+        ))
+    }
+
     /// The committee a root draw's request planned, as (experts, representatives); `None` when
     /// it planned none (its committee is its experts alone).
     pub(crate) async fn draw_committee(

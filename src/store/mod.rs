@@ -4,6 +4,7 @@
 //! Each backend owns its migrations (`migrations/sqlite`, `migrations/postgres`).
 
 pub(crate) mod accounts;
+pub(crate) mod analytics;
 pub mod audit;
 pub(crate) mod conduct;
 pub mod draws;

@@ -43,6 +43,7 @@ impl DrawService {
         let now = self.clock.now_millis();
         self.check_timing(request.evaluation_start, now)?;
         let jurisdiction = jurisdiction_of(center, &request)?;
+        let project = project_of(&request)?;
         let mut header = DrawHeader {
             center_id: center.account_id.clone(),
             tender_reference: request.tender_reference.trim().to_owned(),
@@ -53,6 +54,7 @@ impl DrawService {
             bookings: None,
             jurisdiction: Some(jurisdiction),
             committee: request.committee,
+            project,
         };
         let (filter, bound) = self.filter_for(center, request).await?;
         if let Some(bound) = bound {
@@ -654,6 +656,11 @@ impl DrawService {
                 entry = entry.data("industry", industry);
             }
         }
+        if let Some(project) = &header.project {
+            // For supervision's statistics, logged with the intent but not in it: nothing of
+            // it decides who is drawn.
+            entry = entry.data("project", project);
+        }
         if let Some(committee) = &header.committee {
             // The committee planned, logged with the intent but not in it: representatives are
             // named, not drawn, so they change nothing the draw computes (DRAW-SPEC §5).
@@ -715,6 +722,7 @@ impl DrawService {
             header.bookings.as_ref(),
             header.jurisdiction.as_ref(),
             header.committee.as_ref(),
+            header.project.as_ref(),
         )
         .await
     }
@@ -732,6 +740,7 @@ impl DrawService {
         bound: Option<&BoundVenues>,
         jurisdiction: Option<&DrawJurisdiction>,
         committee: Option<&PlannedCommittee>,
+        project: Option<&super::super::project::ProjectFacts>,
     ) -> Result<DrawRow, DrawServiceError> {
         let mut row = row;
         let mut entry = entry;
@@ -795,6 +804,9 @@ impl DrawService {
         if let Some(committee) = committee {
             tx.insert_draw_committee(&row.id, committee.experts, committee.representatives)
                 .await?;
+        }
+        if let Some(project) = project {
+            tx.insert_draw_project(&row.id, project).await?;
         }
         if let Some(bound) = bound {
             // The venues' workstations for the evaluation window, and other centers' consent
@@ -961,6 +973,21 @@ fn tender_taken(own_draw: Option<&str>) -> DrawServiceError {
                  trading center: a tender is drawn once"
             .to_owned(),
     })
+}
+
+/// What the request says of its project, its transaction code checked; `None` when it says
+/// nothing.
+fn project_of(
+    request: &NewDraw,
+) -> Result<Option<super::super::project::ProjectFacts>, DrawServiceError> {
+    let mut project = request.project.clone();
+    project.transaction_code = project
+        .transaction_code
+        .as_deref()
+        .map(super::super::project::transaction_code)
+        .transpose()
+        .map_err(|problem| invalid("transaction_code", problem))?;
+    Ok((!project.is_empty()).then_some(project))
 }
 
 /// Where a root draw belongs among supervisors' jurisdictions: the project's region (the

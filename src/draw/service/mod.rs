@@ -177,6 +177,9 @@ pub(crate) struct NewDraw {
     pub(crate) project_region: Option<String>,
     pub(crate) industry: Option<String>,
     pub(crate) statutory_tender: bool,
+    /// What the request says of its project (issue 21 §1); the transaction code not yet
+    /// checked.
+    pub(crate) project: super::project::ProjectFacts,
     pub strata: Vec<FilterStratum>,
     /// What each stratum asks of the statutory floor, in the order of `strata` (a missing
     /// entry asks nothing beyond the deployment's).
@@ -366,6 +369,9 @@ pub(crate) struct DrawView {
     /// representatives its session names. Absent when the request planned none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) committee: Option<PlannedCommittee>,
+    /// What the request said of its project (issue 21 §1), if anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) project: Option<super::project::ProjectFacts>,
 }
 
 /// The answer to a new draw: its view and the proof that its intent is in the signed log.
@@ -515,6 +521,8 @@ struct DrawHeader {
     jurisdiction: Option<DrawJurisdiction>,
     /// For a root draw whose request planned its committee: experts and representatives.
     committee: Option<PlannedCommittee>,
+    /// For a root draw: what its request said of its project, if anything.
+    project: Option<super::project::ProjectFacts>,
 }
 
 /// The venues a draw's strata are bound to, as the intent's transaction books them.

@@ -306,6 +306,7 @@ impl DrawService {
             bookings: None,
             jurisdiction: None,
             committee: None,
+            project: None,
             parent: Some(ParentLink {
                 root_id: root.id.clone(),
                 root_stratum,

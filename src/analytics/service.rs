@@ -1,0 +1,217 @@
+//! The statistics as supervisors ask for them: a window of time, within their jurisdiction.
+
+use serde::Serialize;
+
+use super::{
+    PrefectureName, PrefectureShare, QualifyingProject, Share, prefecture_of, remote_shares,
+};
+use crate::auth::Principal;
+use crate::auth::jurisdiction::scope_of_supervisor;
+use crate::clock::{Millis, to_rfc3339};
+use crate::config::AnalyticsSettings;
+use crate::deps::Deps;
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum AnalyticsError {
+    #[error("{field}: {problem}")]
+    Invalid {
+        field: &'static str,
+        problem: String,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn invalid(field: &'static str, problem: impl Into<String>) -> AnalyticsError {
+    AnalyticsError::Invalid {
+        field,
+        problem: problem.into(),
+    }
+}
+
+/// A year, or one month of it, in Beijing time.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Period {
+    pub(crate) year: i32,
+    pub(crate) month: Option<u32>,
+}
+
+impl Period {
+    /// Checks the year (2000–2100) and month (1–12).
+    pub(crate) fn new(year: i32, month: Option<u32>) -> Result<Self, AnalyticsError> {
+        if !(2000..=2100).contains(&year) {
+            return Err(invalid("year", "must be from 2000 to 2100"));
+        }
+        if month.is_some_and(|m| !(1..=12).contains(&m)) {
+            return Err(invalid("month", "must be from 1 to 12"));
+        }
+        Ok(Self { year, month })
+    }
+
+    /// `[from, until)` in milliseconds: Beijing midnight of the first day to that of the next
+    /// period's.
+    fn window(self) -> Result<(Millis, Millis), AnalyticsError> {
+        let beijing = chrono::FixedOffset::east_opt(8 * 3600)
+            .ok_or_else(|| invalid("year", "no Beijing offset"))?;
+        let midnight = |year: i32, month: u32| {
+            chrono::NaiveDate::from_ymd_opt(year, month, 1)
+                .and_then(|day| day.and_hms_opt(0, 0, 0))
+                .and_then(|time| time.and_local_timezone(beijing).single())
+                .map(|time| time.timestamp_millis())
+                .ok_or_else(|| invalid("year", "is out of range"))
+        };
+        Ok(match self.month {
+            None => (midnight(self.year, 1)?, midnight(self.year + 1, 1)?),
+            Some(12) => (midnight(self.year, 12)?, midnight(self.year + 1, 1)?),
+            Some(month) => (midnight(self.year, month)?, midnight(self.year, month + 1)?),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct RemoteShareReport {
+    pub(crate) year: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) month: Option<u32>,
+    /// The window counted, RFC 3339: evaluations starting from `from` and before `until`
+    /// (those already drawn for later in a period not yet over included).
+    pub(crate) from: String,
+    pub(crate) until: String,
+    pub(crate) target_percent: u32,
+    /// Every prefecture of the province, in the region list's order.
+    pub(crate) prefectures: Vec<PrefectureShare>,
+    /// The prefectures the goal applies to, together.
+    pub(crate) province: Share,
+    /// Whether the report covers the whole province or the supervisor's jurisdiction only.
+    pub(crate) province_wide: bool,
+}
+
+/// A qualifying project, as the drill-down lists it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct ProjectLine {
+    pub(crate) draw_id: String,
+    pub(crate) tender_reference: String,
+    pub(crate) tender_name: String,
+    pub(crate) evaluation_start: String,
+    pub(crate) mode: String,
+    pub(crate) remote: bool,
+    pub(crate) prefecture: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) industry: Option<String>,
+}
+
+pub(crate) struct AnalyticsService {
+    store: Store,
+    settings: AnalyticsSettings,
+}
+
+impl AnalyticsService {
+    pub(crate) fn new(deps: &Deps, settings: AnalyticsSettings) -> Self {
+        Self {
+            store: deps.store.clone(),
+            settings,
+        }
+    }
+
+    /// The qualifying projects of the period that the supervisor's jurisdiction covers.
+    async fn projects(
+        &self,
+        supervisor: &Principal,
+        period: Period,
+    ) -> Result<(Vec<QualifyingProject>, Millis, Millis, bool), AnalyticsError> {
+        let (from, until) = period.window()?;
+        let mut tx = self.store.read().await?;
+        let scope = scope_of_supervisor(&mut tx, &supervisor.account_id).await?;
+        let rows = tx.qualifying_projects(from, until).await?;
+        tx.rollback().await?;
+        let projects = rows
+            .into_iter()
+            .filter(|row| scope.covers(row.region.as_deref(), row.industry.as_deref()))
+            .map(|row| QualifyingProject {
+                draw_id: row.id,
+                tender_reference: row.tender_reference,
+                tender_name: row.tender_name,
+                mode: row.mode,
+                evaluation_start: row.evaluation_start,
+                region: row.region,
+                industry: row.industry,
+            })
+            .collect();
+        Ok((projects, from, until, scope.is_province_wide()))
+    }
+
+    /// Remote evaluations' share per prefecture against the goal (issue 21 §2).
+    pub(crate) async fn remote_share(
+        &self,
+        supervisor: &Principal,
+        period: Period,
+    ) -> Result<RemoteShareReport, AnalyticsError> {
+        let (projects, from, until, province_wide) = self.projects(supervisor, period).await?;
+        let (prefectures, province) = remote_shares(
+            &projects,
+            &prefecture_names(),
+            self.settings.remote_share_target_percent,
+            &self.settings.remote_share_excluded_prefectures,
+        );
+        Ok(RemoteShareReport {
+            year: period.year,
+            month: period.month,
+            from: to_rfc3339(from),
+            until: to_rfc3339(until),
+            target_percent: self.settings.remote_share_target_percent,
+            prefectures,
+            province,
+            province_wide,
+        })
+    }
+
+    /// The projects behind a prefecture's figure (or every prefecture's), by start.
+    pub(crate) async fn remote_share_projects(
+        &self,
+        supervisor: &Principal,
+        period: Period,
+        prefecture: Option<&str>,
+    ) -> Result<Vec<ProjectLine>, AnalyticsError> {
+        let names = prefecture_names();
+        if let Some(code) = prefecture
+            && !names.iter().any(|p| p.prefix == code)
+        {
+            return Err(invalid(
+                "prefecture",
+                "is not a prefecture's code prefix (4206, or 429004 for a division the \
+                 province runs directly)",
+            ));
+        }
+        let (projects, ..) = self.projects(supervisor, period).await?;
+        Ok(projects
+            .into_iter()
+            .filter_map(|project| {
+                let place = prefecture_of(project.region.as_deref()?, &names)?;
+                if prefecture.is_some_and(|code| code != place.prefix) {
+                    return None;
+                }
+                Some(ProjectLine {
+                    remote: project.remote(),
+                    draw_id: project.draw_id,
+                    tender_reference: project.tender_reference,
+                    tender_name: project.tender_name,
+                    evaluation_start: to_rfc3339(project.evaluation_start),
+                    mode: project.mode.as_str().to_owned(),
+                    prefecture: place.prefix.clone(),
+                    industry: project.industry,
+                })
+            })
+            .collect())
+    }
+}
+
+fn prefecture_names() -> Vec<PrefectureName> {
+    crate::pool::regions::prefectures()
+        .iter()
+        .map(|p| PrefectureName {
+            prefix: p.prefix.clone(),
+            name: p.name.clone(),
+        })
+        .collect()
+}

@@ -1,0 +1,189 @@
+//! Supervision's statistics (issue 21; docs/ANALYTICS.md): JSON, or CSV to open in a
+//! spreadsheet (`format=csv`).
+
+use actix_web::{HttpResponse, get, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::extract::{Checked, may};
+use super::{AppState, problem::ApiError};
+use crate::analytics::service::{Period, ProjectLine, RemoteShareReport};
+
+type Problem = super::problem::Problem;
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct RemoteShareQuery {
+    /// The year (Beijing time), 2000–2100.
+    pub(crate) year: i32,
+    /// One month of it (1–12); the whole year if omitted. Evaluations are counted by their
+    /// start, those already drawn for later in the period included.
+    pub(crate) month: Option<u32>,
+    /// `csv` for a spreadsheet; JSON otherwise.
+    pub(crate) format: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct RemoteProjectsQuery {
+    pub(crate) year: i32,
+    pub(crate) month: Option<u32>,
+    /// A prefecture's code prefix (4206; 429004 for a division the province runs directly);
+    /// every prefecture if omitted.
+    pub(crate) prefecture: Option<String>,
+    pub(crate) format: Option<String>,
+}
+
+fn wants_csv(format: Option<&str>) -> Result<bool, ApiError> {
+    match format {
+        None | Some("json") => Ok(false),
+        Some("csv") => Ok(true),
+        Some(_) => Err(ApiError::new(
+            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-request",
+            "Invalid request",
+            "format: must be json or csv",
+        )
+        .with_field(Some("format".into()))),
+    }
+}
+
+/// CSV with a byte-order mark, so that spreadsheet programs read the Chinese names as UTF-8.
+fn csv_response(name: &str, rows: Vec<Vec<String>>) -> Result<HttpResponse, ApiError> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        writer
+            .write_record(&row)
+            .map_err(|e| ApiError::internal(format!("writing CSV: {e}")))?;
+    }
+    let mut body = "\u{feff}".as_bytes().to_vec();
+    body.extend(
+        writer
+            .into_inner()
+            .map_err(|e| ApiError::internal(format!("writing CSV: {e}")))?,
+    );
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "content-disposition",
+            format!("attachment; filename=\"{name}.csv\""),
+        ))
+        .body(body))
+}
+
+/// The share of qualifying projects (government-invested works) evaluated remotely, per
+/// prefecture and for the province without the excluded prefectures, against the goal;
+/// within the supervisor's jurisdiction.
+#[utoipa::path(
+    params(RemoteShareQuery),
+    responses((status = 200, body = RemoteShareReport), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/reports/remote-share")]
+pub(crate) async fn remote_share(
+    state: web::Data<AppState>,
+    Checked {
+        principal,
+        input: query,
+        ..
+    }: Checked<may::ReadDrawReports, web::Query<RemoteShareQuery>>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let csv = wants_csv(query.format.as_deref())?;
+    let period = Period::new(query.year, query.month)?;
+    let report = state.analytics.remote_share(&principal, period).await?;
+    if !csv {
+        return Ok(HttpResponse::Ok().json(report));
+    }
+    let mut rows = vec![
+        [
+            "prefecture",
+            "name",
+            "target_applies",
+            "projects",
+            "remote",
+            "share_percent",
+            "meets_target",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    ];
+    let text = |value: Option<bool>| value.map(|v| v.to_string()).unwrap_or_default();
+    for line in &report.prefectures {
+        rows.push(vec![
+            line.prefecture.clone(),
+            line.name.clone(),
+            line.target_applies.to_string(),
+            line.share.projects.to_string(),
+            line.share.remote.to_string(),
+            line.share.share_percent.clone().unwrap_or_default(),
+            text(line.share.meets_target),
+        ]);
+    }
+    rows.push(vec![
+        "province".into(),
+        "全省（不含目标不适用的地区）".into(),
+        "true".into(),
+        report.province.projects.to_string(),
+        report.province.remote.to_string(),
+        report.province.share_percent.clone().unwrap_or_default(),
+        text(report.province.meets_target),
+    ]);
+    csv_response(&format!("remote-share-{}", query.year), rows)
+}
+
+/// The qualifying projects behind the remote share, by start: a prefecture's, or all.
+#[utoipa::path(
+    params(RemoteProjectsQuery),
+    responses((status = 200, body = Vec<ProjectLine>), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/reports/remote-share/projects")]
+pub(crate) async fn remote_share_projects(
+    state: web::Data<AppState>,
+    Checked {
+        principal,
+        input: query,
+        ..
+    }: Checked<may::ReadDrawReports, web::Query<RemoteProjectsQuery>>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let csv = wants_csv(query.format.as_deref())?;
+    let period = Period::new(query.year, query.month)?;
+    let lines = state
+        .analytics
+        .remote_share_projects(&principal, period, query.prefecture.as_deref())
+        .await?;
+    if !csv {
+        return Ok(HttpResponse::Ok().json(lines));
+    }
+    let mut rows = vec![
+        [
+            "draw_id",
+            "tender_reference",
+            "tender_name",
+            "evaluation_start",
+            "mode",
+            "remote",
+            "prefecture",
+            "industry",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    ];
+    for line in lines {
+        rows.push(vec![
+            line.draw_id,
+            line.tender_reference,
+            line.tender_name,
+            line.evaluation_start,
+            line.mode,
+            line.remote.to_string(),
+            line.prefecture,
+            line.industry.unwrap_or_default(),
+        ]);
+    }
+    csv_response(&format!("remote-share-projects-{}", query.year), rows)
+}
