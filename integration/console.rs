@@ -3882,3 +3882,92 @@ async fn a_center_asks_to_suspend_resume_postpone_and_cancel_and_a_supervisor_de
     assert_no_console_errors(&host).await;
     assert_no_console_errors(&supervisor).await;
 }
+
+/// Issue 21 §1–§2 in the console: the draw form states the project (category, government
+/// money, value band, transaction code, a malformed code marked in the page), and a
+/// supervisor's "远程评标占比" screen counts the remote share per prefecture as a chart and a
+/// table, drills down to a prefecture's projects and exports CSV.
+#[tokio::test]
+async fn a_center_states_its_project_and_a_supervisor_reads_the_remote_share_per_prefecture() {
+    let fx = console_fixture(&experts(30, "A0301")).await;
+    let host = Browser::start(&fx.app).await;
+    host.login(&fx.app, &account("center", Role::Center)).await;
+    host.click(r#"nav a[data-route="center/draw-new"]"#).await;
+    host.fill("#draw-reference", "XYGG-2026-0100").await;
+    host.fill("#draw-name", "襄阳市某道路改造工程").await;
+    host.select("#draw-mode", "distributed").await;
+    let start = beijing_start_in_two_hours(&fx.app);
+    host.execute(&format!(
+        "document.querySelector('#draw-start').value = '{start}';"
+    ))
+    .await;
+    host.fill("#stratum-1-count", "1").await;
+    host.fill("#stratum-1-reserves", "0").await;
+    host.fill("#spec-1-filter", "水利").await;
+    host.click("#spec-1-A03").await;
+    host.select("#draw-region", "420600").await;
+    host.click("#draw-project summary").await;
+    host.select("#draw-category", "works").await;
+    host.select("#draw-government", "yes").await;
+    host.select("#draw-value-band", "10m_to_100m").await;
+    host.fill("#draw-transaction-code", "E42_0600").await;
+    host.click("#draw-submit").await;
+    host.wait_for("#draw-transaction-code[aria-invalid='true']")
+        .await;
+    host.fill("#draw-transaction-code", "e4206000001000123001")
+        .await;
+    host.click("#draw-submit").await;
+    host.wait_for_text("#draw-status", "等待随机数").await;
+    let draws = fx.app.get_json("/api/v1/draws", Some(&fx.center)).await;
+    assert_eq!(
+        draws[0]["project"],
+        json!({"category": "works", "government_invested": true, "value_band": "10m_to_100m", "transaction_code": "E4206000001000123001"})
+    );
+    // Two more in 襄阳 by the API: one on site, one distributed.
+    for mode in ["on_site", "distributed"] {
+        let mut body =
+            fx.request(json!([{"specialty_prefixes": ["A03"], "count": 1, "reserves": 0}]));
+        body["project_region"] = json!("420606");
+        body["mode"] = json!(mode);
+        if mode == "distributed" {
+            body.as_object_mut().unwrap().remove("venue");
+        }
+        body["project_category"] = json!("works");
+        body["government_invested"] = json!(true);
+        fx.create_ok(&body).await;
+    }
+
+    let watcher = fx
+        .app
+        .create_account("supervisor-web", Role::Supervisor)
+        .await;
+    let supervisor = Browser::start(&fx.app).await;
+    supervisor.login(&fx.app, &watcher).await;
+    supervisor
+        .click(r#"nav a[data-route="supervisor/remote-share"]"#)
+        .await;
+    let year = chrono::DateTime::parse_from_rfc3339(draws[0]["evaluation_start"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+        .format("%Y")
+        .to_string();
+    supervisor.fill("#share-year", &year).await;
+    supervisor.click("#share-load").await;
+    supervisor.wait_for_text("#share-row-4206", "66.7%").await;
+    supervisor.wait_for("#share-chart title").await;
+    supervisor.wait_for_text("#share-province", "2/3").await;
+    supervisor.screenshot("supervisor-remote-share").await;
+    supervisor.click("#share-projects-4206").await;
+    supervisor
+        .wait_for_text("#share-projects", "XYGG-2026-0100")
+        .await;
+    let rows = supervisor
+        .execute("return document.querySelectorAll('#share-projects tbody tr').length;")
+        .await;
+    assert_eq!(rows, json!(3));
+    supervisor
+        .assert_accessible("supervisor-remote-share")
+        .await;
+    assert_no_console_errors(&host).await;
+    assert_no_console_errors(&supervisor).await;
+}

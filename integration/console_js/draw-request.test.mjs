@@ -60,6 +60,17 @@ test('a committee with the tenderer’s representatives is planned in the reques
   assert.equal('committee' in drawRequest(form(strata)), false);
 });
 
+test('the project facts are sent as chosen, and left out when not stated', () => {
+  const stated = drawRequest(form([stratum()], { category: 'works', governmentInvested: 'yes', valueBand: '10m_to_100m', transactionCode: ' e4206000001000123001 ' }));
+  assert.equal(stated.project_category, 'works');
+  assert.equal(stated.government_invested, true);
+  assert.equal(stated.value_band, '10m_to_100m');
+  assert.equal(stated.transaction_code, 'E4206000001000123001');
+  assert.equal(drawRequest(form([stratum()], { governmentInvested: 'no' })).government_invested, false);
+  const silent = drawRequest(form([stratum()], { category: '', governmentInvested: '', valueBand: '', transactionCode: '' }));
+  for (const key of ['project_category', 'government_invested', 'value_band', 'transaction_code']) assert.equal(key in silent, false, key);
+});
+
 test('the committee rule: at least five, odd, experts at least two thirds', () => {
   assert.equal(committeeProblem(5, 2), null);
   assert.equal(committeeProblem(5, 0), null);

@@ -50,6 +50,8 @@ static ASSETS: &[Asset] = assets![
     ("expert.js", JS),
     ("session.js", JS),
     ("interruptions.js", JS),
+    ("analytics.js", JS),
+    ("strings/analytics.js", JS),
     ("strings/interruptions.js", JS),
     ("session/room.js", JS),
     ("session/connection.js", JS),

@@ -20,8 +20,9 @@ import * as audit from './audit.js';
 import * as admin from './admin.js';
 import * as venues from './venues.js';
 import * as interruptions from './interruptions.js';
+import * as analytics from './analytics.js';
 
-const MODULES = [expert, center, session, supervisor, interruptions, audit, admin, venues];
+const MODULES = [expert, center, session, supervisor, interruptions, analytics, audit, admin, venues];
 const views = {};
 for (const module of MODULES) {
   register(module.strings || {});

@@ -310,7 +310,26 @@ function renderDrawForm(ctx, codes, regions, industries) {
   strataList.addEventListener('input', showCommittee);
   showCommittee();
 
+  // What the project is, for supervision's statistics (docs/ANALYTICS.md).
+  const category = h('select', { id: 'draw-category', 'data-field': 'project_category' },
+    ['', 'works', 'goods', 'services'].map((c) => h('option', { value: c }, t(c ? `center.new.category.${c}` : 'center.new.unstated'))));
+  const invested = h('select', { id: 'draw-government', 'data-field': 'government_invested' },
+    ['', 'yes', 'no'].map((c) => h('option', { value: c }, t(c ? `common.${c}` : 'center.new.unstated'))));
+  const valueBand = h('select', { id: 'draw-value-band', 'data-field': 'value_band' },
+    ['', 'under_4m', '4m_to_10m', '10m_to_100m', '100m_and_above'].map((c) => h('option', { value: c }, t(c ? `center.new.band.${c}` : 'center.new.unstated'))));
+  const transactionCode = h('input', { id: 'draw-transaction-code', maxlength: 40, autocapitalize: 'characters', 'data-field': 'transaction_code' });
+  const projectBox = h('details', { class: 'card', id: 'draw-project' },
+    h('summary', {}, t('center.new.project')),
+    h('p', { class: 'hint' }, t('center.new.project_hint')),
+    h('div', { class: 'columns' },
+      h('div', {}, field(t('center.new.category'), category), field(t('center.new.government'), invested)),
+      h('div', {}, field(t('center.new.value_band'), valueBand), field(t('center.new.transaction_code'), transactionCode, t('center.new.transaction_code_hint')))));
+
   const formData = () => ({
+    category: category.value,
+    governmentInvested: invested.value,
+    valueBand: valueBand.value,
+    transactionCode: transactionCode.value,
     representatives: representatives.value,
     industry: industry.value,
     statutory: statutory.checked,
@@ -361,6 +380,9 @@ function renderDrawForm(ctx, codes, regions, industries) {
     } else {
       markInvalid(representatives, null);
     }
+    const code = transactionCode.value.trim();
+    ok = markInvalid(transactionCode, !code || /^[A-Za-z0-9-]{10,40}$/.test(code) ? null : t('center.check.transaction_code')) && ok;
+    if (code && transactionCode.getAttribute('aria-invalid') === 'true') projectBox.open = true;
     for (const a of avoided) {
       ok = markInvalid(a.orgName, a.orgName.value.trim() ? null : t('center.check.required')) && ok;
       ok = markInvalid(a.orgCode, validCreditCode(a.orgCode.value.trim()) ? null : t('center.check.code')) && ok;
@@ -384,6 +406,7 @@ function renderDrawForm(ctx, codes, regions, industries) {
         h('div', {}, field(t('center.new.start'), start), field(t('center.new.minutes'), minutes), field(t('center.new.region'), region, t('center.new.region_hint')),
           field(t('center.new.industry'), industry, t('center.new.industry_hint')), statutoryField,
           field(t('center.new.representatives'), representatives, t('center.new.representatives_hint')), committeeNote))),
+    projectBox,
     h('h2', {}, t('center.new.strata')),
     catalogueNote,
     strataList,

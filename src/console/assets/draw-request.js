@@ -56,6 +56,11 @@ export function drawRequest(form) {
   const excluded = (form.excludeExperts || []).filter((e) => e.drawId && e.token);
   if (excluded.length) body.exclude_experts = excluded.map((e) => ({ draw_id: e.drawId, token: e.token }));
   if (form.statutory) body.statutory_tender = true;
+  // What the project is, for supervision's statistics (docs/ANALYTICS.md): only what was chosen.
+  if (form.category) body.project_category = form.category;
+  if (form.governmentInvested === 'yes' || form.governmentInvested === 'no') body.government_invested = form.governmentInvested === 'yes';
+  if (form.valueBand) body.value_band = form.valueBand;
+  if (form.transactionCode?.trim()) body.transaction_code = form.transactionCode.trim().toUpperCase();
   // The committee planned (招标投标法 §37), stated when the tenderer names representatives: the
   // server checks it before drawing. Without them the committee is the drawn experts alone.
   const representatives = Number(form.representatives) || 0;

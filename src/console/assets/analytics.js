@@ -1,0 +1,141 @@
+// Supervision's statistics (issue 21; docs/ANALYTICS.md): the remote-evaluation share per
+// prefecture against the province's goal, within the supervisor's jurisdiction, as an
+// accessible SVG chart with the table beside it, a drill-down to the projects behind a
+// prefecture's figure, and every figure as CSV.
+// Ids for tests: #share-year, #share-month, #share-load, #share-table, per prefecture
+// #share-row-PREFIX and #share-projects-PREFIX (drill-down), #share-chart, #share-province,
+// #share-csv, #share-projects (the drill-down's table), #share-projects-csv.
+
+import * as api from './api.js';
+import { h, replace, field, errorSlot, action, section, table } from './dom.js';
+import { t, formatTime } from './i18n.js';
+
+export { strings } from './strings/analytics.js';
+
+/** Saves `text` as a file the browser downloads. */
+function saveFile(name, text, type) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const link = h('a', { href: url, download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+/** The year now in Beijing time. */
+function beijingYear() {
+  return new Date(Date.now() + 8 * 3600 * 1000).getUTCFullYear();
+}
+
+const shareText = (share) => (share.share_percent === undefined ? '—' : `${share.share_percent}%`);
+
+function verdict(share, applies) {
+  if (!applies) return h('span', { class: 'badge' }, t('analytics.share.not_applicable'));
+  if (share.meets_target === undefined) return h('span', { class: 'muted' }, t('analytics.share.no_projects'));
+  return h('span', { class: `badge ${share.meets_target ? 'good' : 'bad'}` },
+    t(share.meets_target ? 'analytics.share.meets' : 'analytics.share.below'));
+}
+
+/** Horizontal bars, one per prefecture, with the goal as a line; the table repeats the data. */
+function shareChart(report) {
+  const rows = report.prefectures;
+  const width = 640;
+  const left = 120;
+  const right = 60;
+  const rowH = 22;
+  const top = 24;
+  const height = top + rows.length * rowH + 28;
+  const plotW = width - left - right;
+  const x = (percent) => left + (Math.min(100, percent) / 100) * plotW;
+  const title = t('analytics.share.chart_title', { year: report.year, target: report.target_percent });
+  return h('svg', {
+    id: 'share-chart', class: 'chart', viewBox: `0 0 ${width} ${height}`, role: 'img',
+    'aria-labelledby': 'share-chart-title', 'aria-describedby': 'share-table', focusable: 'false',
+  },
+  h('title', { id: 'share-chart-title' }, title),
+  rows.map((row, i) => {
+    const percent = Number(row.share_percent || 0);
+    const y = top + i * rowH;
+    return h('g', {},
+      h('text', { x: left - 6, y: y + 15, 'text-anchor': 'end' }, row.name),
+      h('rect', {
+        class: 'bar', x: left, y: y + 3, width: (x(percent) - left).toFixed(1), height: rowH - 6,
+        'data-prefecture': row.prefecture, opacity: row.target_applies ? 1 : 0.45,
+      }, h('title', {}, `${row.name}：${shareText(row)}（${row.remote}/${row.projects}）`)),
+      h('text', { x: x(percent) + 4, y: y + 15 }, shareText(row)));
+  }),
+  h('line', { x1: x(report.target_percent), x2: x(report.target_percent), y1: top - 6, y2: top + rows.length * rowH, class: 'target' }),
+  h('text', { x: x(report.target_percent), y: top - 10, 'text-anchor': 'middle' }, t('analytics.share.goal', { target: report.target_percent })));
+}
+
+async function renderRemoteShare() {
+  const slot = errorSlot();
+  const year = h('input', { id: 'share-year', type: 'number', min: 2000, max: 2100, value: String(beijingYear()), inputmode: 'numeric', 'data-field': 'year' });
+  const month = h('select', { id: 'share-month', 'data-field': 'month' },
+    h('option', { value: '' }, t('analytics.share.whole_year')),
+    Array.from({ length: 12 }, (_, i) => h('option', { value: String(i + 1) }, t('analytics.share.month', { n: i + 1 }))));
+  const output = h('div', { id: 'share-output', 'aria-live': 'polite' });
+  const drill = h('div', { id: 'share-drill', 'aria-live': 'polite' });
+  const params = () => {
+    const q = { year: year.value.trim() };
+    if (month.value) q.month = month.value;
+    return q;
+  };
+  const showProjects = async (row) => {
+    const q = { ...params(), prefecture: row.prefecture };
+    const lines = await api.get(`/api/v1/reports/remote-share/projects${api.query(q)}`);
+    replace(drill, section(t('analytics.share.projects_heading', { name: row.name }),
+      table([
+        { label: t('analytics.share.col.tender'), value: (l) => h('span', {}, h('strong', {}, l.tender_reference), ' ', l.tender_name) },
+        { label: t('analytics.share.col.start'), value: (l) => formatTime(l.evaluation_start) },
+        { label: t('analytics.share.col.mode'), value: (l) => t(`analytics.mode.${l.mode}`) },
+        { label: t('analytics.share.col.remote'), value: (l) => (l.remote ? t('common.yes') : t('common.no')) },
+      ], lines, { caption: t('analytics.share.projects_heading', { name: row.name }), empty: t('analytics.share.no_projects') }),
+      h('div', { class: 'buttons' }, action(t('analytics.csv'), async () => {
+        saveFile(`remote-share-projects-${q.year}-${row.prefecture}.csv`,
+          await api.get(`/api/v1/reports/remote-share/projects${api.query({ ...q, format: 'csv' })}`, { headers: { accept: 'text/csv' } }), 'text/csv');
+      }, { slot, id: 'share-projects-csv', kind: '' }))));
+    drill.querySelector('table')?.setAttribute('id', 'share-projects');
+  };
+  const load = action(t('analytics.share.load'), async () => {
+    replace(drill);
+    const report = await api.get(`/api/v1/reports/remote-share${api.query(params())}`);
+    const province = report.province;
+    replace(output,
+      h('p', { id: 'share-province', class: 'lead' },
+        t('analytics.share.province', { remote: province.remote, projects: province.projects, share: shareText(province), target: report.target_percent }), ' ',
+        verdict(province, true)),
+      report.province_wide ? null : h('p', { class: 'hint' }, t('analytics.share.scoped')),
+      h('div', { class: 'columns' },
+        h('section', { class: 'card' }, shareChart(report)),
+        h('section', { class: 'card' },
+          table([
+            { label: t('analytics.share.col.prefecture'), value: (r) => r.name },
+            { label: t('analytics.share.col.projects'), value: (r) => String(r.projects) },
+            { label: t('analytics.share.col.remote_count'), value: (r) => String(r.remote) },
+            { label: t('analytics.share.col.share'), value: (r) => shareText(r) },
+            { label: t('analytics.share.col.goal'), value: (r) => verdict(r, r.target_applies) },
+            { label: t('common.actions'), value: (r) => (r.projects
+              ? h('button', { type: 'button', class: 'link', id: `share-projects-${r.prefecture}`, on: { click: () => showProjects(r).catch((e) => slot.show(e)) } }, t('analytics.share.details'))
+              : '') },
+          ], report.prefectures, { caption: t('analytics.share.chart_title', { year: report.year, target: report.target_percent }) }))),
+      h('div', { class: 'buttons' }, action(t('analytics.csv'), async () => {
+        saveFile(`remote-share-${report.year}.csv`,
+          await api.get(`/api/v1/reports/remote-share${api.query({ ...params(), format: 'csv' })}`, { headers: { accept: 'text/csv' } }), 'text/csv');
+      }, { slot, id: 'share-csv', kind: '' })));
+    output.querySelector('table')?.setAttribute('id', 'share-table');
+    for (const tr of output.querySelectorAll('#share-table tbody tr')) {
+      const index = [...tr.parentNode.children].indexOf(tr);
+      tr.id = `share-row-${report.prefectures[index].prefecture}`;
+    }
+  }, { slot, id: 'share-load', type: 'submit' });
+  return h('div', { class: 'supervisor' },
+    h('h1', {}, t('analytics.share.heading')),
+    h('p', { class: 'hint' }, t('analytics.share.intro')),
+    h('form', { class: 'inline card', novalidate: true }, field(t('analytics.share.year'), year), field(t('analytics.share.month_label'), month), load),
+    slot.node, output, drill);
+}
+
+export const views = {
+  'supervisor/remote-share': { roles: ['supervisor'], nav: 'analytics.nav.share', render: renderRemoteShare },
+};
