@@ -3,7 +3,6 @@
 //! project facts draw requests carry for it.
 
 use reqwest::StatusCode;
-use sealdraw::auth::Role;
 use serde_json::{Value, json};
 
 use crate::draws::{DrawFixture, experts};
@@ -196,22 +195,9 @@ async fn the_remote_share_counts_government_invested_works_per_prefecture_within
     assert!(text.contains("province,"), "{text}");
 
     // A supervisor of 宜昌 sees 宜昌's only.
-    let (_, yichang_supervisor) = fx
-        .app
-        .account_with_token("supervisor-yichang", Role::Supervisor)
+    let yichang_supervisor = fx
+        .scoped_supervisor("supervisor-yichang", json!({"regions": ["4205"]}))
         .await;
-    let scoped = fx
-        .app
-        .request(
-            reqwest::Method::PUT,
-            "/api/v1/accounts/supervisor-yichang/scope",
-            Some(&fx.admin),
-        )
-        .json(&json!({"regions": ["4205"]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(scoped.status(), StatusCode::NO_CONTENT);
     let theirs = fx
         .app
         .get_json(

@@ -64,6 +64,34 @@ async fn the_harness_logs_in_through_the_console_form() {
     assert!(errors.is_empty(), "the console logged errors: {errors:#?}");
 }
 
+/// Opens the draw form and fills a distributed evaluation two hours ahead of one A03 stratum
+/// of `(count, reserves)`, leaving it unsent.
+async fn distributed_draw_form(
+    browser: &Browser,
+    app: &crate::helpers::TestApp,
+    (reference, name): (&str, &str),
+    (count, reserves): (u32, u32),
+) {
+    browser
+        .click(r#"nav a[data-route="center/draw-new"]"#)
+        .await;
+    browser.fill("#draw-reference", reference).await;
+    browser.fill("#draw-name", name).await;
+    browser.select("#draw-mode", "distributed").await;
+    let start = beijing_start_in_two_hours(app);
+    browser
+        .execute(&format!(
+            "document.querySelector('#draw-start').value = '{start}';"
+        ))
+        .await;
+    browser.fill("#stratum-1-count", &count.to_string()).await;
+    browser
+        .fill("#stratum-1-reserves", &reserves.to_string())
+        .await;
+    browser.fill("#spec-1-filter", "水利").await;
+    browser.click("#spec-1-A03").await;
+}
+
 /// The evaluation start two hours from the server's clock, as a Beijing-time
 /// `datetime-local` value (the form's own zone).
 fn beijing_start_in_two_hours(app: &crate::helpers::TestApp) -> String {
@@ -3587,19 +3615,13 @@ async fn a_center_plans_two_representatives_names_them_and_one_joins_through_the
     let logins = expert_logins(&fx).await;
     let host = Browser::start(&fx.app).await;
     host.login(&fx.app, &account("center", Role::Center)).await;
-    host.click(r#"nav a[data-route="center/draw-new"]"#).await;
-    host.fill("#draw-reference", "XYGG-2026-0077").await;
-    host.fill("#draw-name", "某水库除险加固工程").await;
-    host.select("#draw-mode", "distributed").await;
-    let start = beijing_start_in_two_hours(&fx.app);
-    host.execute(&format!(
-        "document.querySelector('#draw-start').value = '{start}';"
-    ))
+    distributed_draw_form(
+        &host,
+        &fx.app,
+        ("XYGG-2026-0077", "某水库除险加固工程"),
+        (5, 1),
+    )
     .await;
-    host.fill("#stratum-1-count", "5").await;
-    host.fill("#stratum-1-reserves", "1").await;
-    host.fill("#spec-1-filter", "水利").await;
-    host.click("#spec-1-A03").await;
     // Five experts and one representative make six: refused in the browser, nothing sent.
     host.fill("#draw-representatives", "1").await;
     host.wait_for_text("#draw-committee", "招标人代表 1 人")
@@ -3892,19 +3914,13 @@ async fn a_center_states_its_project_and_a_supervisor_reads_the_remote_share_per
     let fx = console_fixture(&experts(30, "A0301")).await;
     let host = Browser::start(&fx.app).await;
     host.login(&fx.app, &account("center", Role::Center)).await;
-    host.click(r#"nav a[data-route="center/draw-new"]"#).await;
-    host.fill("#draw-reference", "XYGG-2026-0100").await;
-    host.fill("#draw-name", "襄阳市某道路改造工程").await;
-    host.select("#draw-mode", "distributed").await;
-    let start = beijing_start_in_two_hours(&fx.app);
-    host.execute(&format!(
-        "document.querySelector('#draw-start').value = '{start}';"
-    ))
+    distributed_draw_form(
+        &host,
+        &fx.app,
+        ("XYGG-2026-0100", "襄阳市某道路改造工程"),
+        (1, 0),
+    )
     .await;
-    host.fill("#stratum-1-count", "1").await;
-    host.fill("#stratum-1-reserves", "0").await;
-    host.fill("#spec-1-filter", "水利").await;
-    host.click("#spec-1-A03").await;
     host.select("#draw-region", "420600").await;
     host.click("#draw-project summary").await;
     host.select("#draw-category", "works").await;

@@ -148,6 +148,27 @@ impl DrawFixture {
     }
 
     /// A request for a tender not drawn before (HBGG-2026-0001, then -0002, …).
+    /// A supervisor account whose jurisdiction the admin sets to `scope`: its bearer token.
+    pub async fn scoped_supervisor(&self, username: &str, scope: Value) -> String {
+        let (_, bearer) = self
+            .app
+            .account_with_token(username, Role::Supervisor)
+            .await;
+        let response = self
+            .app
+            .request(
+                reqwest::Method::PUT,
+                &format!("/api/v1/accounts/{username}/scope"),
+                Some(&self.admin),
+            )
+            .json(&scope)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NO_CONTENT);
+        bearer
+    }
+
     pub fn request(&self, strata: Value) -> Value {
         let tender = self
             .tenders

@@ -6,7 +6,6 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use sealdraw::auth::Role;
 use sealdraw::session::protocol::Request;
 use sealdraw::session::rules::Phase;
 use serde_json::{Value, json};
@@ -19,23 +18,8 @@ const WAIT: Duration = Duration::from_secs(20);
 
 /// A supervisor whose jurisdiction (宜昌, 4205) does not cover the fixtures' draws (武汉).
 async fn far_supervisor(fx: &DrawFixture) -> String {
-    let (_, bearer) = fx
-        .app
-        .account_with_token("supervisor-yichang", Role::Supervisor)
-        .await;
-    let response = fx
-        .app
-        .request(
-            reqwest::Method::PUT,
-            "/api/v1/accounts/supervisor-yichang/scope",
-            Some(&fx.admin),
-        )
-        .json(&json!({"regions": ["4205"]}))
-        .send()
+    fx.scoped_supervisor("supervisor-yichang", json!({"regions": ["4205"]}))
         .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    bearer
 }
 
 async fn ask(fx: &DrawFixture, draw_id: &str, kind: &str, reason: &str) -> reqwest::Response {

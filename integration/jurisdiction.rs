@@ -27,20 +27,7 @@ fn pool() -> Vec<Expert> {
 
 /// A supervisor account with `scope` set by the admin: its bearer token.
 async fn scoped(fx: &DrawFixture, username: &str, scope: Value) -> String {
-    let (_, bearer) = fx.app.account_with_token(username, Role::Supervisor).await;
-    let response = fx
-        .app
-        .request(
-            reqwest::Method::PUT,
-            &format!("/api/v1/accounts/{username}/scope"),
-            Some(&fx.admin),
-        )
-        .json(&scope)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    bearer
+    fx.scoped_supervisor(username, scope).await
 }
 
 /// A draw for a project in `region` of `industry`.
