@@ -564,17 +564,7 @@ impl InterruptionService {
             moved += move_bookings(tx, supervisor, &center, &holder, window, now).await?;
         }
         let mut seats = Vec::new();
-        for (seat_draw, token, state, _) in tx.family_seats(&draw.id).await? {
-            if !matches!(state, CandidateState::Seated | CandidateState::Confirmed) {
-                continue;
-            }
-            let Some(seat) = tx.draw_seat(&seat_draw, &token).await? else {
-                continue;
-            };
-            let expert_id = self
-                .draws
-                .open_seat_expert(&seat_draw, &seat)
-                .map_err(|_| InterruptionError::Sealing)?;
+        for (seat_draw, token, expert_id) in self.seated_experts(tx, draw).await? {
             let token = DrawToken::from_slice(&token).ok_or_else(|| {
                 InterruptionError::Notify("a seat without a 32-byte token".into())
             })?;
@@ -632,16 +622,14 @@ impl InterruptionService {
         Ok(withdrawn)
     }
 
-    /// Queues `template` for every expert holding a seat of the draw's family (invited or
-    /// confirmed); the notice names the tender, which their invitation already did.
-    async fn tell_members(
+    /// Every seat of the draw's family an expert holds, invited or confirmed: (draw, token,
+    /// the expert opened from the seat's sealed value).
+    async fn seated_experts(
         &self,
         tx: &mut Tx,
         draw: &DrawRow,
-        template: &'static str,
-        interruption_id: &str,
-        now: crate::clock::Millis,
-    ) -> Result<(), InterruptionError> {
+    ) -> Result<Vec<(String, Vec<u8>, String)>, InterruptionError> {
+        let mut seated = Vec::new();
         for (seat_draw, token, state, _) in tx.family_seats(&draw.id).await? {
             if !matches!(state, CandidateState::Seated | CandidateState::Confirmed) {
                 continue;
@@ -653,6 +641,22 @@ impl InterruptionService {
                 .draws
                 .open_seat_expert(&seat_draw, &seat)
                 .map_err(|_| InterruptionError::Sealing)?;
+            seated.push((seat_draw, token, expert_id));
+        }
+        Ok(seated)
+    }
+
+    /// Queues `template` for every expert holding a seat of the draw's family (invited or
+    /// confirmed); the notice names the tender, which their invitation already did.
+    async fn tell_members(
+        &self,
+        tx: &mut Tx,
+        draw: &DrawRow,
+        template: &'static str,
+        interruption_id: &str,
+        now: crate::clock::Millis,
+    ) -> Result<(), InterruptionError> {
+        for (_, _, expert_id) in self.seated_experts(tx, draw).await? {
             let notice = NewNotification {
                 expert_id,
                 template,
