@@ -303,3 +303,94 @@ async fn a_draw_request_states_its_project_facts_which_are_checked_logged_and_sh
     assert_eq!(problem["field"], "project_category", "{problem}");
     assert_eq!(fx.app.audit_entries().await.len(), before);
 }
+
+#[tokio::test]
+async fn the_supply_report_ranks_a_specialty_that_ran_short_first_and_counts_declines() {
+    let mut pool = experts(30, "A0301");
+    pool.extend(experts(9, "B0101"));
+    let fx = crate::draws::DrawFixture::with(&pool, |settings| {
+        settings.auth.address_attempts_per_minute = 10_000;
+    })
+    .await;
+    let logins = crate::invitations::expert_logins(&fx).await;
+    // A03: two seats and a reserve, drawn; one invited expert declines and the reserve is
+    // invited in their place.
+    let drawn = fx
+        .drawn(&fx.request(json!([{"specialty_prefixes": ["A03"], "count": 2, "reserves": 1}])))
+        .await;
+    assert_eq!(drawn["status"], "drawn");
+    let invited = crate::invitations::invited(&fx, &logins, "pending").await;
+    assert_eq!(invited.len(), 2);
+    let declined = crate::invitations::answer(
+        &fx,
+        &invited[0].0,
+        &invited[0].1,
+        json!({"accept": false, "reason": "other"}),
+    )
+    .await;
+    assert_eq!(declined.status(), StatusCode::OK);
+    // B01: four needed of nine, refused (9 < 3 × 4): counted, nothing drawn.
+    assert_problem(
+        fx.create(&fx.request(json!([{"specialty_prefixes": ["B01"], "count": 2, "reserves": 2}])))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(
+        fx.app.audit_entries_of("draw.intent").await.len() == 1,
+        "the refusal drew nothing"
+    );
+
+    let year = chrono::DateTime::parse_from_rfc3339(drawn["evaluation_start"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+        .format("%Y")
+        .to_string();
+    let report = fx
+        .app
+        .get_json(
+            &format!("/api/v1/reports/supply?year={year}"),
+            Some(&fx.supervisor),
+        )
+        .await;
+    let lines = report["specialties"].as_array().unwrap();
+    assert_eq!(lines.len(), 2, "{report}");
+    assert_eq!(lines[0]["specialty_prefixes"], json!(["B01"]));
+    assert_eq!(lines[0]["rank"], 1);
+    assert_eq!(lines[0]["refusals"], 1);
+    assert_eq!(lines[0]["min_eligible"], 9);
+    assert_eq!(lines[0]["tightest_multiple"], "2.3");
+    let a03 = &lines[1];
+    assert_eq!(a03["specialty_prefixes"], json!(["A03"]));
+    assert_eq!(a03["strata"], 1);
+    assert_eq!(a03["median_eligible"], 30);
+    assert_eq!(a03["tightest_multiple"], "10.0");
+    assert_eq!(
+        (a03["invited"].as_u64(), a03["declined"].as_u64()),
+        (Some(3), Some(1))
+    );
+    assert_eq!(a03["decline_percent"], "33.3");
+    assert_eq!(a03["replacement_percent"], "33.3");
+
+    // As CSV; and nothing for a supervisor whose jurisdiction is elsewhere.
+    let csv = fx
+        .app
+        .get(
+            &format!("/api/v1/reports/supply?year={year}&format=csv"),
+            Some(&fx.supervisor),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains("1,B01,0,1,9,9,2.3"), "{csv}");
+    let far = fx
+        .scoped_supervisor("supervisor-yichang", json!({"regions": ["4205"]}))
+        .await;
+    let theirs = fx
+        .app
+        .get_json(&format!("/api/v1/reports/supply?year={year}"), Some(&far))
+        .await;
+    assert_eq!(theirs["specialties"], json!([]));
+    assert_eq!(theirs["province_wide"], false);
+}

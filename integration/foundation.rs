@@ -261,6 +261,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/interruptions"),
     ("get", "/api/v1/reports/remote-share"),
     ("get", "/api/v1/reports/remote-share/projects"),
+    ("get", "/api/v1/reports/supply"),
     ("post", "/api/v1/interruptions/{interruption_id}/decision"),
     ("get", "/api/v1/sessions/{session_id}/ws"),
     ("get", "/api/v1/venues"),
@@ -634,6 +635,7 @@ const QUERY_PARAMETERS: &[(&str, &[&str])] = &[
     ("/api/v1/draws", &["limit"]),
     ("/api/v1/interruptions", &["state"]),
     ("/api/v1/reports/remote-share", &["year", "month", "format"]),
+    ("/api/v1/reports/supply", &["year", "month", "format"]),
     (
         "/api/v1/reports/remote-share/projects",
         &["year", "month", "prefecture", "format"],

@@ -137,6 +137,157 @@ pub(crate) fn remote_shares(
     (shares, Share::of(province.0, province.1, target_percent))
 }
 
+/// One drawn stratum, as the supply report counts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StratumFacts {
+    /// The stratum's specialty prefixes, sorted: the specialty it asked for.
+    pub(crate) prefixes: Vec<String>,
+    /// k + m: the seats and reserves it needed.
+    pub(crate) need: u64,
+    pub(crate) eligible: u64,
+    pub(crate) invited: u64,
+    pub(crate) declined: u64,
+    pub(crate) no_answer: u64,
+    pub(crate) departed: u64,
+}
+
+/// The stratum that made a draw refused for too few eligible experts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RefusedStratum {
+    pub(crate) prefixes: Vec<String>,
+    pub(crate) need: u64,
+    pub(crate) eligible: u64,
+}
+
+/// A specialty's supply over a period (issue 21 §2): how large its eligible sets were against
+/// what the draws needed, how often it ran short, and how its experts answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub(crate) struct SpecialtySupply {
+    /// 1 = the specialty most in need of recruiting.
+    pub(crate) rank: usize,
+    pub(crate) specialty_prefixes: Vec<String>,
+    /// Strata drawn for it.
+    pub(crate) strata: u64,
+    /// Draws refused because too few of its experts were eligible.
+    pub(crate) refusals: u64,
+    /// The eligible sets' sizes, drawn and refused together: the median (the lower middle
+    /// one) and the smallest.
+    pub(crate) median_eligible: u64,
+    pub(crate) min_eligible: u64,
+    /// The smallest eligible set against what its draw needed (k + m), one decimal: "2.5"
+    /// means two and a half experts eligible per seat or reserve.
+    pub(crate) tightest_multiple: String,
+    pub(crate) invited: u64,
+    pub(crate) declined: u64,
+    pub(crate) no_answer: u64,
+    /// Confirmed members who recused or withdrew.
+    pub(crate) departed: u64,
+    /// Declines and silences per invitation, in percent (absent without invitations).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) decline_percent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) no_answer_percent: Option<String>,
+    /// Seats vacated for any reason per invitation, in percent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) replacement_percent: Option<String>,
+}
+
+/// Every specialty asked for, most in need first: the most refusals, then the tightest
+/// eligible set against its need, then the highest share of declines and silences.
+pub(crate) fn supply(strata: &[StratumFacts], refused: &[RefusedStratum]) -> Vec<SpecialtySupply> {
+    use std::collections::BTreeMap;
+    #[derive(Default)]
+    struct Totals {
+        strata: u64,
+        refusals: u64,
+        sizes: Vec<u64>,
+        // The tightest (eligible, need) pair, compared by cross-multiplying.
+        tightest: Option<(u64, u64)>,
+        invited: u64,
+        declined: u64,
+        no_answer: u64,
+        departed: u64,
+    }
+    let mut by_key: BTreeMap<Vec<String>, Totals> = BTreeMap::new();
+    let tighten = |totals: &mut Totals, eligible: u64, need: u64| {
+        totals.sizes.push(eligible);
+        let need = need.max(1);
+        if totals.tightest.is_none_or(|(e, n)| {
+            u128::from(eligible) * u128::from(n) < u128::from(e) * u128::from(need)
+        }) {
+            totals.tightest = Some((eligible, need));
+        }
+    };
+    for s in strata {
+        let totals = by_key.entry(s.prefixes.clone()).or_default();
+        totals.strata += 1;
+        totals.invited += s.invited;
+        totals.declined += s.declined;
+        totals.no_answer += s.no_answer;
+        totals.departed += s.departed;
+        tighten(totals, s.eligible, s.need);
+    }
+    for r in refused {
+        let totals = by_key.entry(r.prefixes.clone()).or_default();
+        totals.refusals += 1;
+        tighten(totals, r.eligible, r.need);
+    }
+    let rate = |part: u64, whole: u64| (whole > 0).then(|| percent_text(part, whole));
+    let mut lines: Vec<(SpecialtySupply, (u64, u64))> = by_key
+        .into_iter()
+        .map(|(prefixes, mut t)| {
+            t.sizes.sort_unstable();
+            let (eligible, need) = t.tightest.unwrap_or((0, 1));
+            let tenths = (u128::from(eligible) * 20 + u128::from(need)) / (u128::from(need) * 2);
+            (
+                SpecialtySupply {
+                    rank: 0,
+                    specialty_prefixes: prefixes,
+                    strata: t.strata,
+                    refusals: t.refusals,
+                    median_eligible: t
+                        .sizes
+                        .get((t.sizes.len().max(1) - 1) / 2)
+                        .copied()
+                        .unwrap_or(0),
+                    min_eligible: t.sizes.first().copied().unwrap_or(0),
+                    tightest_multiple: format!("{}.{}", tenths / 10, tenths % 10),
+                    invited: t.invited,
+                    declined: t.declined,
+                    no_answer: t.no_answer,
+                    departed: t.departed,
+                    decline_percent: rate(t.declined, t.invited),
+                    no_answer_percent: rate(t.no_answer, t.invited),
+                    replacement_percent: rate(t.declined + t.no_answer + t.departed, t.invited),
+                },
+                (eligible, need),
+            )
+        })
+        .collect();
+    lines.sort_by(|(a, (ae, an)), (b, (be, bn))| {
+        b.refusals
+            .cmp(&a.refusals)
+            .then_with(|| {
+                (u128::from(*ae) * u128::from(*bn)).cmp(&(u128::from(*be) * u128::from(*an)))
+            })
+            .then_with(|| {
+                // More declines and silences per invitation first: a/b > c/d ⇔ a·d > c·b.
+                let lost = |s: &SpecialtySupply| (s.declined + s.no_answer, s.invited.max(1));
+                let ((ap, aw), (bp, bw)) = (lost(a), lost(b));
+                (u128::from(bp) * u128::from(aw)).cmp(&(u128::from(ap) * u128::from(bw)))
+            })
+            .then_with(|| a.specialty_prefixes.cmp(&b.specialty_prefixes))
+    });
+    lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, (mut line, _))| {
+            line.rank = i + 1;
+            line
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,5 +354,58 @@ mod tests {
         assert_eq!(percent_text(2, 3), "66.7");
         assert_eq!(percent_text(1, 8), "12.5");
         assert_eq!(percent_text(1, 16), "6.3");
+    }
+
+    fn stratum(prefix: &str, need: u64, eligible: u64, outcomes: [u64; 4]) -> StratumFacts {
+        StratumFacts {
+            prefixes: vec![prefix.into()],
+            need,
+            eligible,
+            invited: outcomes[0],
+            declined: outcomes[1],
+            no_answer: outcomes[2],
+            departed: outcomes[3],
+        }
+    }
+
+    #[test]
+    fn the_supply_report_puts_refused_and_tight_specialties_first() {
+        let strata = [
+            stratum("A01", 6, 60, [5, 1, 0, 0]),
+            stratum("A01", 6, 30, [6, 2, 1, 1]),
+            stratum("B02", 4, 13, [4, 0, 0, 0]),
+            stratum("C03", 4, 40, [4, 0, 0, 0]),
+        ];
+        let refused = [RefusedStratum {
+            prefixes: vec!["D04".into()],
+            need: 5,
+            eligible: 9,
+        }];
+        let lines = supply(&strata, &refused);
+        let order: Vec<&str> = lines
+            .iter()
+            .map(|l| l.specialty_prefixes[0].as_str())
+            .collect();
+        // D04 was refused; B02's tightest is 13/4 = 3.25; A01's 30/6 = 5; C03's 40/4 = 10.
+        assert_eq!(order, ["D04", "B02", "A01", "C03"]);
+        assert_eq!(lines[0].refusals, 1);
+        assert_eq!(lines[0].tightest_multiple, "1.8");
+        assert_eq!(lines[1].tightest_multiple, "3.3");
+        let a01 = &lines[2];
+        assert_eq!(
+            (a01.strata, a01.median_eligible, a01.min_eligible),
+            (2, 30, 30)
+        );
+        assert_eq!(
+            (a01.invited, a01.declined, a01.no_answer, a01.departed),
+            (11, 3, 1, 1)
+        );
+        assert_eq!(a01.decline_percent.as_deref(), Some("27.3"));
+        assert_eq!(a01.replacement_percent.as_deref(), Some("45.5"));
+        assert_eq!(lines[0].decline_percent, None, "no invitations, no rate");
+        assert_eq!(
+            lines.iter().map(|l| l.rank).collect::<Vec<_>>(),
+            [1, 2, 3, 4]
+        );
     }
 }

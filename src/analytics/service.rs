@@ -3,7 +3,8 @@
 use serde::Serialize;
 
 use super::{
-    PrefectureName, PrefectureShare, QualifyingProject, Share, prefecture_of, remote_shares,
+    PrefectureName, PrefectureShare, QualifyingProject, RefusedStratum, Share, SpecialtySupply,
+    StratumFacts, prefecture_of, remote_shares, supply,
 };
 use crate::auth::Principal;
 use crate::auth::jurisdiction::scope_of_supervisor;
@@ -203,6 +204,80 @@ impl AnalyticsService {
                 })
             })
             .collect())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct SupplyReport {
+    pub(crate) year: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) month: Option<u32>,
+    /// Draws requested from `from` and before `until` (RFC 3339), Beijing time.
+    pub(crate) from: String,
+    pub(crate) until: String,
+    pub(crate) province_wide: bool,
+    /// Every specialty asked for, the one most in need of recruiting first.
+    pub(crate) specialties: Vec<SpecialtySupply>,
+}
+
+impl AnalyticsService {
+    /// Which specialties run short (issue 21 §2): eligible-set sizes against need, draws
+    /// refused for too few eligible experts, and how invited experts answered; by the draws
+    /// requested in the period, within the supervisor's jurisdiction.
+    pub(crate) async fn supply(
+        &self,
+        supervisor: &Principal,
+        period: Period,
+    ) -> Result<SupplyReport, AnalyticsError> {
+        let (from, until) = period.window()?;
+        let mut tx = self.store.read().await?;
+        let scope = scope_of_supervisor(&mut tx, &supervisor.account_id).await?;
+        let outcomes = tx.stratum_outcomes(from, until).await?;
+        let refusals = tx.draw_refusals(from, until).await?;
+        tx.rollback().await?;
+        let prefixes = |json: &str| -> Vec<String> {
+            let mut list: Vec<String> = serde_json::from_str(json).unwrap_or_default();
+            list.sort();
+            list
+        };
+        let strata: Vec<StratumFacts> = outcomes
+            .iter()
+            .filter(|row| scope.covers(row.region.as_deref(), row.industry.as_deref()))
+            .map(|row| StratumFacts {
+                prefixes: prefixes(&row.prefixes),
+                need: (row.k.max(0) + row.m.max(0)) as u64,
+                eligible: row.eligible_count.max(0) as u64,
+                invited: row.invited.max(0) as u64,
+                declined: row.declined.max(0) as u64,
+                no_answer: row.no_answer.max(0) as u64,
+                departed: row.departed.max(0) as u64,
+            })
+            .collect();
+        let refused: Vec<RefusedStratum> = refusals
+            .iter()
+            .filter(|row| scope.covers(row.region.as_deref(), row.industry.as_deref()))
+            .filter_map(|row| {
+                let strata: Vec<serde_json::Value> = serde_json::from_str(&row.strata).ok()?;
+                let short = strata.get(usize::try_from(row.refused_stratum).ok()?)?;
+                let number = |name: &str| short.get(name).and_then(serde_json::Value::as_u64);
+                let mut list: Vec<String> =
+                    serde_json::from_value(short.get("specialty_prefixes")?.clone()).ok()?;
+                list.sort();
+                Some(RefusedStratum {
+                    prefixes: list,
+                    need: number("k")? + number("m")?,
+                    eligible: number("eligible")?,
+                })
+            })
+            .collect();
+        Ok(SupplyReport {
+            year: period.year,
+            month: period.month,
+            from: to_rfc3339(from),
+            until: to_rfc3339(until),
+            province_wide: scope.is_province_wide(),
+            specialties: supply(&strata, &refused),
+        })
     }
 }
 

@@ -292,6 +292,15 @@ pub enum StratumRefusal {
     },
 }
 
+impl StratumRefusal {
+    /// The stratum that fell short (from 0).
+    pub fn stratum(&self) -> usize {
+        match self {
+            Self::BelowMinimum { stratum, .. } | Self::MayRunShort { stratum, .. } => *stratum,
+        }
+    }
+}
+
 /// The rules checked before any randomness exists, on `(k, m, sorted eligible tokens)` per
 /// stratum: (1) `eligible ≥ multiple × (k + m)`; (2) even if earlier strata took every token
 /// they could from this one, `k + m` remain, so a draw never fails once its seed is known.

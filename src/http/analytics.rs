@@ -7,7 +7,7 @@ use utoipa::IntoParams;
 
 use super::extract::{Checked, may};
 use super::{AppState, problem::ApiError};
-use crate::analytics::service::{Period, ProjectLine, RemoteShareReport};
+use crate::analytics::service::{Period, ProjectLine, RemoteShareReport, SupplyReport};
 
 type Problem = super::problem::Problem;
 
@@ -186,4 +186,68 @@ pub(crate) async fn remote_share_projects(
         ]);
     }
     csv_response(&format!("remote-share-projects-{}", query.year), rows)
+}
+
+/// Which specialties run short, the one most in need of recruiting first (issue 21 §2; docs/
+/// ANALYTICS.md §3): by the draws requested in the period, within the jurisdiction.
+#[utoipa::path(
+    params(RemoteShareQuery),
+    responses((status = 200, body = SupplyReport), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/reports/supply")]
+pub(crate) async fn supply(
+    state: web::Data<AppState>,
+    Checked {
+        principal,
+        input: query,
+        ..
+    }: Checked<may::ReadDrawReports, web::Query<RemoteShareQuery>>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let csv = wants_csv(query.format.as_deref())?;
+    let period = Period::new(query.year, query.month)?;
+    let report = state.analytics.supply(&principal, period).await?;
+    if !csv {
+        return Ok(HttpResponse::Ok().json(report));
+    }
+    let mut rows = vec![
+        [
+            "rank",
+            "specialty_prefixes",
+            "strata",
+            "refusals",
+            "median_eligible",
+            "min_eligible",
+            "tightest_multiple",
+            "invited",
+            "declined",
+            "no_answer",
+            "departed",
+            "decline_percent",
+            "no_answer_percent",
+            "replacement_percent",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    ];
+    for line in report.specialties {
+        rows.push(vec![
+            line.rank.to_string(),
+            line.specialty_prefixes.join(" "),
+            line.strata.to_string(),
+            line.refusals.to_string(),
+            line.median_eligible.to_string(),
+            line.min_eligible.to_string(),
+            line.tightest_multiple,
+            line.invited.to_string(),
+            line.declined.to_string(),
+            line.no_answer.to_string(),
+            line.departed.to_string(),
+            line.decline_percent.unwrap_or_default(),
+            line.no_answer_percent.unwrap_or_default(),
+            line.replacement_percent.unwrap_or_default(),
+        ]);
+    }
+    csv_response(&format!("supply-{}", query.year), rows)
 }

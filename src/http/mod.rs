@@ -174,6 +174,7 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
         .service(sessions::name_representative)
         .service(analytics::remote_share)
         .service(analytics::remote_share_projects)
+        .service(analytics::supply)
         .service(interruptions::request)
         .service(interruptions::of_draw)
         .service(interruptions::for_supervisor)

@@ -65,12 +65,61 @@ impl DrawService {
         // Before the pool is read: a tender that has its draw gets the answer at once. The
         // unique index decides races (two requests at once, two instances) at the write.
         self.check_tender_free(center, &header).await?;
-        let row = self
-            .commit_intent(header, Actor::of(center), filter)
-            .await?;
+        let place = header.jurisdiction.clone().unwrap_or_default();
+        let row = match self.commit_intent(header, Actor::of(center), filter).await {
+            Err(DrawServiceError::Refused { refusal, strata }) => {
+                // Counted for the supply report (issue 21 §2): which specialties run short.
+                // Counts only; a failure to count does not change the answer.
+                if let Err(error) = self
+                    .count_refusal(center, &place, &refusal, &strata, now)
+                    .await
+                {
+                    tracing::warn!(%error, "a refused draw could not be counted");
+                }
+                return Err(DrawServiceError::Refused { refusal, strata });
+            }
+            other => other?,
+        };
         let intent_proof = self.audit.proof_file(row.intent_index as u64).await?;
         let draw = self.view_row(row).await?;
         Ok(CreatedDraw { draw, intent_proof })
+    }
+
+    /// Stores a refusal's counts for the supply report: the strata's specialties, k, m and
+    /// eligible-set sizes, which one fell short, and where the project belongs.
+    async fn count_refusal(
+        &self,
+        center: &Principal,
+        place: &DrawJurisdiction,
+        refusal: &crate::draw::StratumRefusal,
+        strata: &[StratumSummary],
+        now: Millis,
+    ) -> Result<(), DrawServiceError> {
+        let counts: Vec<serde_json::Value> = strata
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "specialty_prefixes": s.specialty_prefixes,
+                    "k": s.k,
+                    "m": s.m,
+                    "matched": s.matched,
+                    "eligible": s.eligible,
+                })
+            })
+            .collect();
+        let mut tx = self.store.write().await?;
+        tx.insert_draw_refusal(&crate::store::analytics::RefusalRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            center_id: center.account_id.clone(),
+            refused_at: now,
+            region: place.region.clone(),
+            industry: place.industry.clone(),
+            strata: serde_json::to_string(&counts).map_err(corrupt)?,
+            refused_stratum: refusal.stratum() as i32,
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     fn check_timing(&self, start: Millis, now: Millis) -> Result<(), DrawServiceError> {
