@@ -3984,6 +3984,15 @@ async fn a_center_states_its_project_and_a_supervisor_reads_the_remote_share_per
     supervisor
         .assert_accessible("supervisor-remote-share")
         .await;
+
+    // The scarce specialties: A03, drawn three times.
+    supervisor
+        .click(r#"nav a[data-route="supervisor/supply"]"#)
+        .await;
+    supervisor.fill("#supply-year", &year).await;
+    supervisor.click("#supply-load").await;
+    supervisor.wait_for_text("#supply-row-1", "A03").await;
+    supervisor.assert_accessible("supervisor-supply").await;
     assert_no_console_errors(&host).await;
     assert_no_console_errors(&supervisor).await;
 }

@@ -136,6 +136,52 @@ async function renderRemoteShare() {
     slot.node, output, drill);
 }
 
+/**
+ * Which specialties need recruiting (docs/ANALYTICS.md §3): ranked, each with its name from the
+ * classification. Ids: #supply-year, #supply-month, #supply-load, #supply-table (rows
+ * #supply-row-RANK), #supply-csv.
+ */
+async function renderSupply() {
+  const slot = errorSlot();
+  const names = new Map((await api.get('/api/v1/specialties')).map((c) => [c.code, c.name]));
+  const year = h('input', { id: 'supply-year', type: 'number', min: 2000, max: 2100, value: String(beijingYear()), inputmode: 'numeric', 'data-field': 'year' });
+  const month = h('select', { id: 'supply-month', 'data-field': 'month' },
+    h('option', { value: '' }, t('analytics.share.whole_year')),
+    Array.from({ length: 12 }, (_, i) => h('option', { value: String(i + 1) }, t('analytics.share.month', { n: i + 1 }))));
+  const output = h('div', { id: 'supply-output', 'aria-live': 'polite' });
+  const params = () => (month.value ? { year: year.value.trim(), month: month.value } : { year: year.value.trim() });
+  const specialty = (prefixes) => prefixes.map((code) => (names.has(code) ? `${code} ${names.get(code)}` : code)).join('、');
+  const percent = (value) => (value === undefined ? '—' : `${value}%`);
+  const load = action(t('analytics.share.load'), async () => {
+    const report = await api.get(`/api/v1/reports/supply${api.query(params())}`);
+    replace(output,
+      report.province_wide ? null : h('p', { class: 'hint' }, t('analytics.share.scoped')),
+      h('section', { class: 'card' }, table([
+        { label: t('analytics.supply.col.rank'), value: (l) => String(l.rank) },
+        { label: t('analytics.supply.col.specialty'), value: (l) => specialty(l.specialty_prefixes) },
+        { label: t('analytics.supply.col.refusals'), value: (l) => (l.refusals ? h('span', { class: 'badge bad' }, String(l.refusals)) : '0') },
+        { label: t('analytics.supply.col.strata'), value: (l) => String(l.strata) },
+        { label: t('analytics.supply.col.eligible'), value: (l) => t('analytics.supply.eligible', { median: l.median_eligible, min: l.min_eligible }) },
+        { label: t('analytics.supply.col.tightest'), value: (l) => `${l.tightest_multiple}×` },
+        { label: t('analytics.supply.col.declines'), value: (l) => percent(l.decline_percent) },
+        { label: t('analytics.supply.col.no_answer'), value: (l) => percent(l.no_answer_percent) },
+        { label: t('analytics.supply.col.replacements'), value: (l) => percent(l.replacement_percent) },
+      ], report.specialties, { caption: t('analytics.supply.caption', { year: report.year }), empty: t('analytics.supply.none') })),
+      h('div', { class: 'buttons' }, action(t('analytics.csv'), async () => {
+        saveFile(`supply-${report.year}.csv`,
+          await api.get(`/api/v1/reports/supply${api.query({ ...params(), format: 'csv' })}`, { headers: { accept: 'text/csv' } }), 'text/csv');
+      }, { slot, id: 'supply-csv', kind: '' })));
+    output.querySelector('table')?.setAttribute('id', 'supply-table');
+    output.querySelectorAll('#supply-table tbody tr').forEach((tr, i) => { tr.id = `supply-row-${i + 1}`; });
+  }, { slot, id: 'supply-load', type: 'submit' });
+  return h('div', { class: 'supervisor' },
+    h('h1', {}, t('analytics.supply.heading')),
+    h('p', { class: 'hint' }, t('analytics.supply.intro')),
+    h('form', { class: 'inline card', novalidate: true }, field(t('analytics.share.year'), year), field(t('analytics.share.month_label'), month), load),
+    slot.node, output);
+}
+
 export const views = {
   'supervisor/remote-share': { roles: ['supervisor'], nav: 'analytics.nav.share', render: renderRemoteShare },
+  'supervisor/supply': { roles: ['supervisor'], nav: 'analytics.nav.supply', render: renderSupply },
 };
