@@ -290,7 +290,7 @@ async fn a_draw_request_states_its_project_facts_which_are_checked_logged_and_sh
     );
 
     // Wrong values are refused naming the field, and nothing is drawn.
-    let before = fx.app.audit_entries().await.len();
+    let before = fx.app.entries_written_by_requests().await;
     let mut body = fx.request(json!([{"specialty_prefixes": ["A03"], "count": 1, "reserves": 0}]));
     body["transaction_code"] = json!("E42_bad");
     let problem = assert_problem(fx.create(&body).await, StatusCode::UNPROCESSABLE_ENTITY).await;
@@ -301,7 +301,7 @@ async fn a_draw_request_states_its_project_facts_which_are_checked_logged_and_sh
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let problem: Value = response.json().await.unwrap();
     assert_eq!(problem["field"], "project_category", "{problem}");
-    assert_eq!(fx.app.audit_entries().await.len(), before);
+    assert_eq!(fx.app.entries_written_by_requests().await, before);
 }
 
 #[tokio::test]

@@ -86,7 +86,7 @@ async fn a_suspended_session_takes_only_the_supervisors_acts_until_a_supervisor_
     advance(&mut clients.host, Phase::CheckIn).await;
     clients.check_in_all().await;
     advance(&mut clients.host, Phase::Recusal).await;
-    let entries_before = fx.app.audit_entries().await.len();
+    let entries_before = fx.app.entries_written_by_requests().await;
 
     // Bad requests are refused, naming the field, and write nothing.
     let short = assert_problem(
@@ -130,7 +130,7 @@ async fn a_suspended_session_takes_only_the_supervisors_acts_until_a_supervisor_
         )
         .await;
     assert_eq!(by_expert.status(), StatusCode::FORBIDDEN);
-    assert_eq!(fx.app.audit_entries().await.len(), entries_before);
+    assert_eq!(fx.app.entries_written_by_requests().await, entries_before);
 
     // The center asks; one request at a time; nothing changes before a supervisor decides.
     let request = asked(

@@ -58,6 +58,28 @@ pub(crate) struct ProjectFacts {
     pub(crate) transaction_code: Option<String>,
 }
 
+impl From<crate::store::draws::DrawProjectRow> for ProjectFacts {
+    fn from(row: crate::store::draws::DrawProjectRow) -> Self {
+        Self {
+            category: row.category,
+            government_invested: row.government_invested,
+            value_band: row.value_band,
+            transaction_code: row.transaction_code,
+        }
+    }
+}
+
+impl From<&ProjectFacts> for crate::store::draws::DrawProjectRow {
+    fn from(facts: &ProjectFacts) -> Self {
+        Self {
+            category: facts.category,
+            government_invested: facts.government_invested,
+            value_band: facts.value_band,
+            transaction_code: facts.transaction_code.clone(),
+        }
+    }
+}
+
 impl ProjectFacts {
     /// Whether the request said anything of its project.
     pub(crate) fn is_empty(&self) -> bool {

@@ -3,6 +3,7 @@
 use super::{StoreError, Tx, conflict_as, on_conn, values_placeholders};
 use crate::clock::Millis;
 use crate::draw::filter::EvaluationMode;
+use crate::draw::project::{ProjectCategory, ValueBand};
 use crate::draw::{CandidateState, ContributorRole, DrawStatus, LinkState, VacancyReason};
 use crate::pool::Relation;
 use crate::pool::own_record::ExpertStatus;
@@ -83,6 +84,15 @@ const DRAW_COLUMNS: &str = "id, center_id, parent_draw_id, parent_stratum, link_
      exclusions_json, intent_json, intent_hash, intent_index, sealed_secret, \
      contribution_deadline, secret, seed, result_index, created_at, executed_at, spec_version, \
      lot, tender_key, family_excluded";
+
+/// What a root draw's request said of its project (issue 21 §1), as stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
+pub(crate) struct DrawProjectRow {
+    pub(crate) category: Option<ProjectCategory>,
+    pub(crate) government_invested: Option<bool>,
+    pub(crate) value_band: Option<ValueBand>,
+    pub(crate) transaction_code: Option<String>,
+}
 
 /// What places a root draw in a supervisor's jurisdiction (issue 16 §5).
 #[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
@@ -738,7 +748,7 @@ impl Tx {
     pub(crate) async fn insert_draw_project(
         &mut self,
         draw_id: &str,
-        project: &crate::draw::project::ProjectFacts,
+        project: &DrawProjectRow,
     ) -> Result<(), StoreError> {
         on_conn!(self, conn => sqlx::query(
             "INSERT INTO draw_projects (draw_id, category, government_invested, value_band, \
@@ -758,29 +768,13 @@ impl Tx {
     pub(crate) async fn draw_project(
         &mut self,
         draw_id: &str,
-    ) -> Result<Option<crate::draw::project::ProjectFacts>, StoreError> {
-        type Row = (
-            Option<crate::draw::project::ProjectCategory>,
-            Option<bool>,
-            Option<crate::draw::project::ValueBand>,
-            Option<String>,
-        );
-        Ok(on_conn!(self, conn => sqlx::query_as::<_, Row>(
+    ) -> Result<Option<DrawProjectRow>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, DrawProjectRow>(
             "SELECT category, government_invested, value_band, transaction_code \
              FROM draw_projects WHERE draw_id = $1")
             .bind(draw_id)
             .fetch_optional(conn)
-            .await)?
-        .map(
-            |(category, government_invested, value_band, transaction_code)| {
-                crate::draw::project::ProjectFacts {
-                    category,
-                    government_invested,
-                    value_band,
-                    transaction_code,
-                }
-            },
-        ))
+            .await)?)
     }
 
     /// The committee a root draw's request planned, as (experts, representatives); `None` when

@@ -855,7 +855,7 @@ impl DrawService {
                 .await?;
         }
         if let Some(project) = project {
-            tx.insert_draw_project(&row.id, project).await?;
+            tx.insert_draw_project(&row.id, &project.into()).await?;
         }
         if let Some(bound) = bound {
             // The venues' workstations for the evaluation window, and other centers' consent

@@ -121,7 +121,7 @@ impl DrawService {
         // In the same snapshot as the seats, so `complete` and `progress` always agree.
         let complete = committee_complete(&mut tx, &draw).await?;
         let hold = tx.draw_hold(draw.root_id()).await?;
-        let project = tx.draw_project(draw.root_id()).await?;
+        let project = tx.draw_project(draw.root_id()).await?.map(Into::into);
         let void = tx.draw_void(&draw.id).await?.map(|(reason, at)| VoidView {
             reason,
             voided_at: to_rfc3339(at),
