@@ -14,7 +14,7 @@ type Problem = super::problem::Problem;
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub(crate) struct RemoteShareQuery {
+pub(crate) struct PeriodQuery {
     /// The year (Beijing time), 2000–2100.
     pub(crate) year: i32,
     /// One month of it (1–12); the whole year if omitted. Evaluations are counted by their
@@ -34,6 +34,19 @@ pub(crate) struct RemoteProjectsQuery {
     /// every prefecture if omitted.
     pub(crate) prefecture: Option<String>,
     pub(crate) format: Option<String>,
+}
+
+impl PeriodQuery {
+    /// The period asked for, and whether as CSV.
+    fn parse(&self) -> Result<(Period, bool), ApiError> {
+        let csv = wants_csv(self.format.as_deref())?;
+        Ok((Period::new(self.year, self.month)?, csv))
+    }
+}
+
+/// A CSV header row.
+fn header(names: &[&str]) -> Vec<String> {
+    names.iter().map(|name| (*name).to_owned()).collect()
 }
 
 fn wants_csv(format: Option<&str>) -> Result<bool, ApiError> {
@@ -77,7 +90,7 @@ fn csv_response(name: &str, rows: Vec<Vec<String>>) -> Result<HttpResponse, ApiE
 /// prefecture and for the province without the excluded prefectures, against the goal;
 /// within the supervisor's jurisdiction.
 #[utoipa::path(
-    params(RemoteShareQuery),
+    params(PeriodQuery),
     responses((status = 200, body = RemoteShareReport), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []))
 )]
@@ -88,28 +101,22 @@ pub(crate) async fn remote_share(
         principal,
         input: query,
         ..
-    }: Checked<may::ReadDrawReports, web::Query<RemoteShareQuery>>,
+    }: Checked<may::ReadDrawReports, web::Query<PeriodQuery>>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = query.into_inner();
-    let csv = wants_csv(query.format.as_deref())?;
-    let period = Period::new(query.year, query.month)?;
+    let (period, csv) = query.parse()?;
     let report = state.analytics.remote_share(&principal, period).await?;
     if !csv {
         return Ok(HttpResponse::Ok().json(report));
     }
-    let mut rows = vec![
-        [
-            "prefecture",
-            "name",
-            "target_applies",
-            "projects",
-            "remote",
-            "share_percent",
-            "meets_target",
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-    ];
+    let mut rows = vec![header(&[
+        "prefecture",
+        "name",
+        "target_applies",
+        "projects",
+        "remote",
+        "share_percent",
+        "meets_target",
+    ])];
     let text = |value: Option<bool>| value.map(|v| v.to_string()).unwrap_or_default();
     for line in &report.prefectures {
         rows.push(vec![
@@ -131,7 +138,7 @@ pub(crate) async fn remote_share(
         report.province.share_percent.clone().unwrap_or_default(),
         text(report.province.meets_target),
     ]);
-    csv_response(&format!("remote-share-{}", query.year), rows)
+    csv_response(&format!("remote-share-{}", period.year), rows)
 }
 
 /// The qualifying projects behind the remote share, by start: a prefecture's, or all.
@@ -159,20 +166,16 @@ pub(crate) async fn remote_share_projects(
     if !csv {
         return Ok(HttpResponse::Ok().json(lines));
     }
-    let mut rows = vec![
-        [
-            "draw_id",
-            "tender_reference",
-            "tender_name",
-            "evaluation_start",
-            "mode",
-            "remote",
-            "prefecture",
-            "industry",
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-    ];
+    let mut rows = vec![header(&[
+        "draw_id",
+        "tender_reference",
+        "tender_name",
+        "evaluation_start",
+        "mode",
+        "remote",
+        "prefecture",
+        "industry",
+    ])];
     for line in lines {
         rows.push(vec![
             line.draw_id,
@@ -191,7 +194,7 @@ pub(crate) async fn remote_share_projects(
 /// Which specialties run short, the one most in need of recruiting first (issue 21 §2; docs/
 /// ANALYTICS.md §3): by the draws requested in the period, within the jurisdiction.
 #[utoipa::path(
-    params(RemoteShareQuery),
+    params(PeriodQuery),
     responses((status = 200, body = SupplyReport), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []))
 )]
@@ -202,35 +205,29 @@ pub(crate) async fn supply(
         principal,
         input: query,
         ..
-    }: Checked<may::ReadDrawReports, web::Query<RemoteShareQuery>>,
+    }: Checked<may::ReadDrawReports, web::Query<PeriodQuery>>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = query.into_inner();
-    let csv = wants_csv(query.format.as_deref())?;
-    let period = Period::new(query.year, query.month)?;
+    let (period, csv) = query.parse()?;
     let report = state.analytics.supply(&principal, period).await?;
     if !csv {
         return Ok(HttpResponse::Ok().json(report));
     }
-    let mut rows = vec![
-        [
-            "rank",
-            "specialty_prefixes",
-            "strata",
-            "refusals",
-            "median_eligible",
-            "min_eligible",
-            "tightest_multiple",
-            "invited",
-            "declined",
-            "no_answer",
-            "departed",
-            "decline_percent",
-            "no_answer_percent",
-            "replacement_percent",
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-    ];
+    let mut rows = vec![header(&[
+        "rank",
+        "specialty_prefixes",
+        "strata",
+        "refusals",
+        "median_eligible",
+        "min_eligible",
+        "tightest_multiple",
+        "invited",
+        "declined",
+        "no_answer",
+        "departed",
+        "decline_percent",
+        "no_answer_percent",
+        "replacement_percent",
+    ])];
     for line in report.specialties {
         rows.push(vec![
             line.rank.to_string(),
@@ -249,5 +246,5 @@ pub(crate) async fn supply(
             line.replacement_percent.unwrap_or_default(),
         ]);
     }
-    csv_response(&format!("supply-{}", query.year), rows)
+    csv_response(&format!("supply-{}", period.year), rows)
 }
