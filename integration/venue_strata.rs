@@ -640,6 +640,22 @@ async fn a_refused_sub_venue_blocks_the_execution_and_voids_the_draw_whose_tende
     )
     .await;
     assert_eq!(again["type"], "urn:sealdraw:problem:draw-void");
+    // Nor is there an evaluation of its own to suspend, postpone or cancel.
+    let interrupted = assert_problem(
+        fx.app
+            .post(
+                &format!("/api/v1/draws/{id}/interruptions"),
+                Some(&fx.center),
+                &json!({"kind": "suspend", "reason": "有投诉正在处理，需暂停评标"}),
+            )
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(
+        interrupted["detail"].as_str().unwrap().contains("void"),
+        "{interrupted}"
+    );
     let voided = fx.app.audit_entries_of("draw.voided").await;
     assert_eq!(voided.len(), 1);
     assert_eq!(voided[0]["refs"]["draw"], id.as_str());

@@ -194,6 +194,13 @@ impl InterruptionService {
         tx.lock_draw(&draw.id).await?;
         let hold = tx.draw_hold(&draw.id).await?;
         fits_hold(request.kind, hold)?;
+        // A void draw never executes and its tender may already have a new draw: there is no
+        // evaluation of its own left to interrupt.
+        if tx.draw_void(&draw.id).await?.is_some() {
+            return Err(InterruptionError::Conflict(
+                "the draw is void: it has no evaluation to suspend, postpone or cancel".into(),
+            ));
+        }
         if request.kind != InterruptionKind::Resume && evaluation_closed(&mut tx, &draw).await? {
             return Err(InterruptionError::Conflict(
                 "the evaluation has closed: there is nothing left to suspend or cancel".into(),

@@ -1143,6 +1143,10 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
     ("no such appeal", "找不到该申诉"),
     ("no such interruption request", "找不到该暂停或终止申请"),
     (
+        "the draw is void: it has no evaluation to suspend, postpone or cancel",
+        "该抽取已作废：没有可以暂停、推迟或终止的评标",
+    ),
+    (
         "the evaluation is suspended: nothing of its draw or session moves until a supervisor resumes it",
         "评标已暂停：在监督人员批准恢复之前，抽取和评标会议均不能继续",
     ),
