@@ -852,3 +852,88 @@ async fn concurrent_sessions_never_overbook_a_venue() {
     );
     assert_eq!(app.audit_entries_of("session.created").await.len(), 2);
 }
+
+/// Issue 16 §4: postponing a cross-site session moves its catalogue bookings to the new window
+/// (the old window's workstations are free again) and asks the sub-venue's center to consent
+/// anew; check-in waits for that consent as it did for the first.
+#[tokio::test]
+async fn a_postponed_session_holds_its_venues_for_the_new_window_and_asks_consent_again() {
+    let fx = DrawFixture::new(&experts(60, "A0301")).await;
+    let app = &fx.app;
+    let (_, baokang_center) = app.account_with_token("center-baokang", Role::Center).await;
+    let main = register(app, &fx.center, &venue("新洲 远程评标室", "420117", 10)).await;
+    let main_id = main["venue_id"].as_str().unwrap().to_owned();
+    let sub = register(app, &baokang_center, &venue("保康 远程评标室", "420626", 4)).await;
+    let sub_id = sub["venue_id"].as_str().unwrap().to_owned();
+    let draw = completed_draw(&fx).await;
+    created(
+        &fx,
+        &session(
+            &draw,
+            json!([{"venue_id": main_id, "seats": 3}, {"venue_id": sub_id, "seats": 3}]),
+        ),
+    )
+    .await;
+    let first = requests(app, &baokang_center, "?state=requested").await;
+    assert_eq!(first.len(), 1);
+    let (from, until) = (
+        first[0]["window_start"].as_str().unwrap().to_owned(),
+        first[0]["window_end"].as_str().unwrap().to_owned(),
+    );
+    assert_eq!(free(app, &fx.center, &sub_id, &from, &until).await, 1);
+
+    // Postponed by a day, approved by the supervisor.
+    let start = chrono::DateTime::parse_from_rfc3339(&from).unwrap();
+    let later = (start + chrono::Duration::days(1)).to_rfc3339();
+    let request: Value = app
+        .post(
+            &format!("/api/v1/draws/{draw}/interruptions"),
+            Some(&fx.center),
+            &json!({"kind": "postpone", "reason": "投诉处理需要时间，评标顺延一天", "evaluation_start": later}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let approved = app
+        .post(
+            &format!(
+                "/api/v1/interruptions/{}/decision",
+                request["interruption_id"].as_str().unwrap()
+            ),
+            Some(&fx.supervisor),
+            &json!({"approve": true, "reason": "同意评标顺延一天，请各方重新确认"}),
+        )
+        .await;
+    assert_eq!(
+        approved.status(),
+        StatusCode::OK,
+        "{}",
+        approved.text().await.unwrap()
+    );
+
+    // The old window is free again; the new one holds the same workstations, and 保康 is asked
+    // again for it (the first request withdrawn unanswered).
+    assert_eq!(free(app, &fx.center, &sub_id, &from, &until).await, 4);
+    assert_eq!(free(app, &fx.center, &main_id, &from, &until).await, 10);
+    let asked = requests(app, &baokang_center, "?state=requested").await;
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert_ne!(asked[0]["request_id"], first[0]["request_id"]);
+    let new_start =
+        chrono::DateTime::parse_from_rfc3339(asked[0]["window_start"].as_str().unwrap()).unwrap();
+    assert_eq!(new_start, start + chrono::Duration::days(1));
+    let (new_from, new_until) = (
+        asked[0]["window_start"].as_str().unwrap().to_owned(),
+        asked[0]["window_end"].as_str().unwrap().to_owned(),
+    );
+    assert_eq!(
+        free(app, &fx.center, &sub_id, &new_from, &new_until).await,
+        1
+    );
+    assert_eq!(
+        free(app, &fx.center, &main_id, &new_from, &new_until).await,
+        7
+    );
+    let entry = &app.audit_entries_of("draw.postponed").await[0];
+    assert_eq!(entry["data"]["bookings_moved"], 2);
+}

@@ -884,11 +884,14 @@ async fn move_bookings(
     }
     let claims: Vec<Claim> = held
         .iter()
+        // The same rooms the creation checked (the main venue the center's own, every room
+        // open and remote-capable then): held again as they are, so neither rule is asked
+        // again, while a room full or closed in the new window still refuses.
         .map(|booking| Claim {
             venue_id: booking.venue_id.clone(),
             workstations: booking.workstations.max(0) as u32,
-            main: booking.center_id == center.account_id,
-            remote: holder.kind == crate::venue::HolderKind::Session,
+            main: false,
+            remote: false,
             venue_field: "evaluation_start".into(),
             count_field: "evaluation_start".into(),
         })
