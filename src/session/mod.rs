@@ -286,8 +286,9 @@ pub(crate) struct NewVenue {
 }
 
 /// A tenderer's representative (招标人代表, 招标投标法 §37) as the host names them when
-/// opening the session. Sealed once stored; never in an event, an entry or the report.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+/// opening the session. Sealed once stored; never in an event, an entry or the report. No
+/// `Debug`: who they are must not reach a log.
+#[derive(Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewRepresentative {
     /// 1 to 50 characters, one line.
@@ -300,8 +301,9 @@ pub(crate) struct NewRepresentative {
     pub(crate) title: Option<String>,
 }
 
-/// A center's request for a session, as parsed from the API.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+/// A center's request for a session, as parsed from the API. No `Debug`: it names the
+/// tenderer's representatives.
+#[derive(Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewSession {
     /// The completed root draw whose committee evaluates.

@@ -718,8 +718,8 @@ async fn venues_of_draw(
     Ok(rows)
 }
 
-/// A representative as checked, before sealing: what the host named.
-#[derive(Debug, Clone, serde::Serialize)]
+/// A representative as checked, before sealing: what the host named. No `Debug`.
+#[derive(Clone, serde::Serialize)]
 pub(crate) struct Representative {
     pub(crate) name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
