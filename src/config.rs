@@ -46,6 +46,11 @@ pub struct AnalyticsSettings {
     /// Prefectures (four-digit region codes) the goal does not apply to: Wuhan (4201) in the
     /// province's plan. They are still counted and shown.
     pub remote_share_excluded_prefectures: Vec<String>,
+    /// How far back the signal run reads (root draws created within), in days: five years.
+    pub signal_window_days: u32,
+    /// How often the server runs the signals by itself, in hours; 0 leaves it to admins
+    /// (`POST /api/v1/signal-runs`).
+    pub signal_run_interval_hours: u32,
 }
 
 impl Default for AnalyticsSettings {
@@ -53,6 +58,8 @@ impl Default for AnalyticsSettings {
         Self {
             remote_share_target_percent: 20,
             remote_share_excluded_prefectures: vec!["4201".into()],
+            signal_window_days: 1827,
+            signal_run_interval_hours: 24,
         }
     }
 }
@@ -61,6 +68,13 @@ impl AnalyticsSettings {
     fn validate(&self, problems: &mut Vec<String>) {
         if !(1..=100).contains(&self.remote_share_target_percent) {
             problems.push("analytics.remote_share_target_percent must be from 1 to 100".into());
+        }
+        if !(1..=5500).contains(&self.signal_window_days) {
+            problems
+                .push("analytics.signal_window_days must be from 1 to 5500 (fifteen years)".into());
+        }
+        if self.signal_run_interval_hours > 24 * 31 {
+            problems.push("analytics.signal_run_interval_hours must be from 0 to 744".into());
         }
         for code in &self.remote_share_excluded_prefectures {
             if code.len() != 4

@@ -320,6 +320,12 @@ impl Application {
                 .clone()
                 .run_deadlines(Duration::from_secs(1), stopped.clone()),
         );
+        let signals = tokio::spawn(
+            self.state
+                .analytics
+                .clone()
+                .run_scheduled(Duration::from_secs(300), stopped.clone()),
+        );
         let notifier = tokio::spawn(
             self.state
                 .notify
@@ -338,6 +344,7 @@ impl Application {
         let _ = invitation_deadlines.await;
         let _ = session_listener.await;
         let _ = notifier.await;
+        let _ = signals.await;
         if let Err(error) = self.state.audit.checkpoint_now().await {
             tracing::error!(%error, "could not sign the final audit checkpoint");
         }

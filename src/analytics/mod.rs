@@ -8,7 +8,10 @@
 //! `government_invested`, that was neither void nor cancelled; it was evaluated remotely when
 //! its draw was `cross_site` or `distributed`.
 
+pub(crate) mod alerts;
 pub(crate) mod service;
+pub(crate) mod signals;
+pub(crate) mod stats;
 
 use serde::Serialize;
 

@@ -20,11 +20,25 @@ pub(crate) enum AnalyticsError {
         field: &'static str,
         problem: String,
     },
+    #[error("{field}: {problem}")]
+    InvalidField { field: String, problem: String },
+    #[error("{0}")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("a stored analytics record is unreadable: {0}")]
+    Corrupt(String),
+    #[error("sealing failed")]
+    Sealing,
+    #[error("the unseal request could not be filed: {0}")]
+    Unseal(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
 }
 
-fn invalid(field: &'static str, problem: impl Into<String>) -> AnalyticsError {
+pub(crate) fn invalid(field: &'static str, problem: impl Into<String>) -> AnalyticsError {
     AnalyticsError::Invalid {
         field,
         problem: problem.into(),
@@ -103,8 +117,13 @@ pub(crate) struct ProjectLine {
 }
 
 pub(crate) struct AnalyticsService {
-    store: Store,
-    settings: AnalyticsSettings,
+    pub(super) store: Store,
+    pub(super) settings: AnalyticsSettings,
+    pub(super) keys: std::sync::Arc<crate::crypto::KeyRing>,
+    pub(super) rng: crate::crypto::Rng,
+    clock: crate::clock::SharedClock,
+    /// Files a case's unseal request through the one dual-controlled path.
+    pub(super) pool: crate::pool::PoolService,
 }
 
 impl AnalyticsService {
@@ -112,7 +131,15 @@ impl AnalyticsService {
         Self {
             store: deps.store.clone(),
             settings,
+            keys: deps.keys.clone(),
+            rng: deps.rng.clone(),
+            clock: deps.clock.clone(),
+            pool: crate::pool::PoolService::new(deps),
         }
+    }
+
+    pub(super) fn clock(&self) -> &crate::clock::SharedClock {
+        &self.clock
     }
 
     /// The qualifying projects of the period that the supervisor's jurisdiction covers.

@@ -84,6 +84,12 @@ pub(crate) enum Permission {
     RequestInterruption,
     /// Approve or refuse such a request within one's jurisdiction.
     DecideInterruption,
+    /// Set the alert rules and run the signals now.
+    ConfigureAlerts,
+    /// Read the alert rules in force.
+    ReadAlertRules,
+    /// Read the alerts within one's jurisdiction and work their cases.
+    HandleAlerts,
 }
 
 /// The single place that says which role may do what.
@@ -115,6 +121,9 @@ pub(crate) fn permits(role: Role, permission: Permission) -> bool {
         DecideAppeals => role == Supervisor,
         RequestInterruption => role == Center,
         DecideInterruption => role == Supervisor,
+        ConfigureAlerts => role == Admin,
+        ReadAlertRules => matches!(role, Admin | Supervisor),
+        HandleAlerts => role == Supervisor,
     }
 }
 

@@ -203,7 +203,10 @@ pub(crate) mod may {
         ReadDirectory,
         DecideAppeals,
         RequestInterruption,
-        DecideInterruption
+        DecideInterruption,
+        ConfigureAlerts,
+        ReadAlertRules,
+        HandleAlerts
     );
 }
 

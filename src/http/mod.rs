@@ -7,6 +7,7 @@
 //! and cannot miss a route.
 
 pub(crate) mod accounts;
+pub(crate) mod alerts;
 pub(crate) mod analytics;
 pub(crate) mod audit;
 pub(crate) mod change_requests;
@@ -175,6 +176,16 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
         .service(analytics::remote_share)
         .service(analytics::remote_share_projects)
         .service(analytics::supply)
+        .service(alerts::rules)
+        .service(alerts::create_rule)
+        .service(alerts::retire_rule)
+        .service(alerts::run_signals)
+        .service(alerts::alerts)
+        .service(alerts::alert)
+        .service(alerts::open_case)
+        .service(alerts::add_note)
+        .service(alerts::request_unseal)
+        .service(alerts::close_case)
         .service(interruptions::request)
         .service(interruptions::of_draw)
         .service(interruptions::for_supervisor)

@@ -378,7 +378,18 @@ impl From<crate::analytics::service::AnalyticsError> for ApiError {
                 format!("{field}: {problem}"),
             )
             .with_field(Some(field.to_owned())),
+            InvalidField { field, problem } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-request",
+                "Invalid request",
+                format!("{field}: {problem}"),
+            )
+            .with_field(Some(field)),
+            NotFound(what) => Self::not_found(what),
+            Conflict(detail) => Self::conflict("conflict", detail),
             Store(e) => e.into(),
+            Audit(e) => e.into(),
+            other => Self::internal(other),
         }
     }
 }

@@ -8,6 +8,7 @@
 //! Experts appear as "Expert n" and their draw token; no message, event or entry names them.
 
 pub(crate) mod connection;
+pub(crate) mod credit_code;
 pub(crate) mod events;
 pub(crate) mod frame_limit;
 pub(crate) mod hub;
@@ -315,6 +316,10 @@ pub(crate) struct NewSession {
     pub(crate) supervisors: Vec<String>,
     /// The bidders' labels, as the evaluation refers to them.
     pub(crate) bidders: Vec<String>,
+    /// Each bidder's unified social credit code (GB 32100), in the order of `bidders`, so
+    /// supervision can follow a company across projects; none, or one per bidder.
+    #[serde(default)]
+    pub(crate) bidder_credit_codes: Vec<String>,
     #[schema(value_type = Vec<Object>)]
     pub(crate) criteria: Vec<Criterion>,
     /// Cross-site: random (default) or in_order.

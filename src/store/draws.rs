@@ -246,6 +246,25 @@ impl Tx {
             .await)?)
     }
 
+    /// The strata of the draws executed since `since` (linked ones too), each with its sealed
+    /// members and how many of its candidates were ever seated, for the fairness test.
+    pub(crate) async fn strata_seated_since(
+        &mut self,
+        since: i64,
+    ) -> Result<Vec<(String, i32, Vec<u8>, i64)>, StoreError> {
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, (String, i32, Vec<u8>, i64)>(
+            "SELECT s.draw_id, s.stratum, s.sealed_members, \
+             (SELECT COUNT(*) FROM draw_candidates c WHERE c.draw_id = s.draw_id \
+                 AND c.stratum = s.stratum AND c.state IN ('seated', 'confirmed', 'replaced')) \
+             FROM draw_strata s JOIN draws d ON d.id = s.draw_id \
+             WHERE d.executed_at >= $1 ORDER BY s.draw_id, s.stratum")
+            .bind(since)
+            .fetch_all(conn)
+            .await)?,
+        )
+    }
+
     pub(crate) async fn insert_selections(
         &mut self,
         expert_ids: &[String],

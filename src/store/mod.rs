@@ -14,6 +14,7 @@ pub mod outbox;
 pub(crate) mod pool;
 pub(crate) mod scratch;
 pub(crate) mod sessions;
+pub(crate) mod signals;
 pub(crate) mod text_enum;
 pub(crate) mod venues;
 

@@ -352,6 +352,24 @@ impl Tx {
         Ok(())
     }
 
+    pub(crate) async fn insert_session_bidder(
+        &mut self,
+        session_id: &str,
+        label: &str,
+        credit_code: &str,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO session_bidders (session_id, label, credit_code) VALUES ($1, $2, $3)",
+        )
+            .bind(session_id)
+            .bind(label)
+            .bind(credit_code)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
     pub(crate) async fn insert_session_venues(
         &mut self,
         session_id: &str,

@@ -403,6 +403,31 @@ pub(crate) struct ReplacementOutcome {
 pub(crate) struct FrequencyEntry {
     pub(crate) pseudonym: String,
     pub(crate) seats: u64,
+    /// The seats a uniform draw would have given this expert over the window, from the sealed
+    /// eligible sets of the strata they belonged to (two decimals).
+    pub(crate) expected: String,
+}
+
+/// Whether seats went as uniform draws from the eligible sets predict (issue 21 §2; docs/
+/// ANALYTICS.md §2): Pearson's χ² over every expert who was eligible in the window, the
+/// never-drawn included.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct FairnessTest {
+    /// Experts eligible for at least one stratum drawn in the window.
+    pub(crate) eligible_experts: u64,
+    /// Of those, how many got no seat.
+    pub(crate) never_drawn: u64,
+    /// How many of them a uniform draw would have left without a seat (Σ of each expert's
+    /// chance of none, by the Poisson approximation), two decimals.
+    pub(crate) never_drawn_expected: String,
+    pub(crate) chi_square: String,
+    pub(crate) degrees_of_freedom: u64,
+    /// P(χ² at least this large) if the draws were fair: small values (below 0.001, say) mean
+    /// seats concentrate more than chance explains. Text in scientific notation.
+    pub(crate) p_value: String,
+    /// Seats the test could not place (an expert seated but in no eligible set read, e.g. a
+    /// stratum drawn before the window): they are left out of the statistic.
+    pub(crate) unplaced_seats: u64,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -419,6 +444,7 @@ pub(crate) struct FrequencyReport {
     /// Seats → how many experts had that many.
     #[schema(value_type = Object)]
     pub(crate) histogram: BTreeMap<u64, u64>,
+    pub(crate) fairness: FairnessTest,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -1,7 +1,7 @@
 //! What people read: a draw's view and list, the published record, a supervisor's recheck of
 //! the committed eligible sets, and the frequency report.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::audit::{self, Actor, AuditEntry};
 use crate::auth::{Principal, Role};
@@ -15,7 +15,7 @@ use crate::venue::{ConsentState, HolderKind};
 
 use super::{
     CandidateVenueView, ContributionView, DAY_MILLIS, DrawService, DrawServiceError, DrawView,
-    FrequencyEntry, FrequencyReport, LinkedDrawView, RandomVenueView, RecheckReport,
+    FairnessTest, FrequencyEntry, FrequencyReport, LinkedDrawView, RandomVenueView, RecheckReport,
     RecheckStratum, SeatView, StratumProgress, StratumSummary, StratumVenueView, VoidView,
     committee_complete, corrupt, invalid, members_context, seat_token, stratum_tokens, to_hash,
     token_domain,
@@ -573,16 +573,35 @@ impl DrawService {
         let since_day = now.div_euclid(DAY_MILLIS) - window_days + 1;
         let mut tx = self.store.write().await?;
         let counts = tx.selection_counts(since_day, 1).await?;
+        let strata = tx.strata_seated_since(since_day * DAY_MILLIS).await?;
         let entry = AuditEntry::new("report.draw_frequency", now, Actor::of(who))
             .data("window_days", window_days)
             .data("experts", counts.len());
         audit::append(&mut tx, &entry).await?;
         tx.commit().await?;
+        // Each expert's expected seats: Σ over the strata whose sealed eligible set holds them
+        // of the stratum's seats over the set's size.
+        let mut expected: HashMap<String, f64> = HashMap::new();
+        for (draw_id, stratum, sealed, seated) in &strata {
+            let opened = self
+                .keys
+                .open(&members_context(draw_id, *stratum as usize), sealed)?;
+            let members: Vec<String> = serde_json::from_slice(&opened).map_err(corrupt)?;
+            if members.is_empty() {
+                continue;
+            }
+            let chance = (*seated).max(0) as f64 / members.len() as f64;
+            for id in members {
+                *expected.entry(id).or_default() += chance;
+            }
+        }
+        let fairness = fairness_test(&counts, &expected);
         let mut experts: Vec<FrequencyEntry> = counts
             .into_iter()
             .map(|(id, seats)| FrequencyEntry {
                 pseudonym: self.keys.expert_pseudonym(&id),
                 seats: seats.max(0) as u64,
+                expected: format!("{:.2}", expected.get(&id).copied().unwrap_or(0.0)),
             })
             .collect();
         experts.sort_unstable_by(|a, b| b.seats.cmp(&a.seats).then(a.pseudonym.cmp(&b.pseudonym)));
@@ -613,7 +632,49 @@ impl DrawService {
             standard_deviation: format!("{:.3}", variance.sqrt()),
             histogram,
             experts,
+            fairness,
         })
+    }
+}
+
+/// Pearson's χ² of observed against expected seats over every expert with an expectation.
+fn fairness_test(counts: &[(String, i64)], expected: &HashMap<String, f64>) -> FairnessTest {
+    let observed: HashMap<&str, f64> = counts
+        .iter()
+        .map(|(id, seats)| (id.as_str(), (*seats).max(0) as f64))
+        .collect();
+    let mut statistic = 0.0;
+    let mut never_drawn = 0;
+    let mut never_drawn_expected = 0.0;
+    for (id, mean) in expected {
+        let seats = observed.get(id.as_str()).copied().unwrap_or(0.0);
+        if seats == 0.0 {
+            never_drawn += 1;
+        }
+        never_drawn_expected += (-mean).exp();
+        if *mean > 0.0 {
+            statistic += (seats - mean).powi(2) / mean;
+        }
+    }
+    let unplaced_seats = counts
+        .iter()
+        .filter(|(id, _)| !expected.contains_key(id))
+        .map(|(_, seats)| (*seats).max(0) as u64)
+        .sum();
+    let degrees = (expected.len() as u64).saturating_sub(1);
+    let p_value = crate::analytics::stats::chi_square_upper(statistic, degrees);
+    FairnessTest {
+        eligible_experts: expected.len() as u64,
+        never_drawn,
+        never_drawn_expected: format!("{never_drawn_expected:.2}"),
+        chi_square: format!("{statistic:.2}"),
+        degrees_of_freedom: degrees,
+        p_value: if p_value == 0.0 {
+            "0".into()
+        } else {
+            format!("{p_value:.2e}")
+        },
+        unplaced_seats,
     }
 }
 

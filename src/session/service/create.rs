@@ -95,6 +95,7 @@ impl SessionService {
         }
 
         let (bidders, criteria) = validate_subject(&request.bidders, &request.criteria)?;
+        let credit_codes = validate_credit_codes(&bidders, &request.bidder_credit_codes)?;
         let deviation_percent = request
             .deviation_percent
             .unwrap_or(self.settings.deviation_percent);
@@ -214,6 +215,9 @@ impl SessionService {
             method: request.method.unwrap_or(EvaluationMethod::Comprehensive),
         };
         tx.insert_session(&row).await?;
+        for (label, code) in bidders.iter().zip(&credit_codes) {
+            tx.insert_session_bidder(&id, label, code).await?;
+        }
         tx.insert_session_venues(&id, &venues).await?;
         if !claims.is_empty() {
             // The catalogue venues' workstations are held for the draw's evaluation window;
@@ -316,6 +320,9 @@ impl SessionService {
             .data("deviation_percent", deviation_percent)
             .data("assignment", assignment.as_str())
             .data("method", row.method.as_str());
+        if !credit_codes.is_empty() {
+            entry = entry.data("bidder_credit_codes", &credit_codes);
+        }
         if let Some(commitment) = &commitment {
             entry = entry.data("assignment_commitment", hex::encode(commitment));
         }
@@ -767,6 +774,38 @@ pub(crate) fn representative_identity_context(session_id: &str, seat: u32) -> St
 /// The sealing context of the join code a representative checks in with.
 pub(crate) fn representative_join_code_context(session_id: &str, seat: u32) -> String {
     format!("session-representative-join-code:{session_id}:{seat}")
+}
+
+/// The bidders' credit codes: none, or one valid and distinct code per bidder.
+fn validate_credit_codes(
+    bidders: &[String],
+    codes: &[String],
+) -> Result<Vec<String>, SessionError> {
+    if codes.is_empty() {
+        return Ok(Vec::new());
+    }
+    if codes.len() != bidders.len() {
+        return Err(invalid(
+            "bidder_credit_codes",
+            format!(
+                "give one code per bidder, in the order of bidders ({} bidders, {} codes)",
+                bidders.len(),
+                codes.len()
+            ),
+        ));
+    }
+    let mut seen = BTreeSet::new();
+    let mut clean = Vec::with_capacity(codes.len());
+    for (index, code) in codes.iter().enumerate() {
+        let field = format!("bidder_credit_codes[{index}]");
+        let code = crate::session::credit_code::check(code)
+            .map_err(|problem| invalid(field.clone(), problem))?;
+        if !seen.insert(code.clone()) {
+            return Err(invalid(field, "two bidders cannot share a credit code"));
+        }
+        clean.push(code);
+    }
+    Ok(clean)
 }
 
 fn validate_subject(
