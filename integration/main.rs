@@ -41,6 +41,7 @@ mod resilience;
 mod session_client;
 mod session_report;
 mod sessions;
+mod signals;
 mod storage;
 mod strata_regions;
 mod tls;

@@ -1589,6 +1589,22 @@ async fn a_session_is_opened_only_by_its_center_for_a_complete_remote_committee(
         ),
         ("venues", json!([{"name": "主场", "seats": 5}]), "venues"),
         ("deviation_percent", json!(0), "deviation_percent"),
+        // Credit codes (GB 32100): one per bidder, each with its check character.
+        (
+            "bidder_credit_codes",
+            json!(["91350100M000100Y43"]),
+            "bidder_credit_codes",
+        ),
+        (
+            "bidder_credit_codes",
+            json!(["91350100M000100Y43", "91350100M000100Y44"]),
+            "bidder_credit_codes[1]",
+        ),
+        (
+            "bidder_credit_codes",
+            json!(["91350100M000100Y43", "91350100m000100y43"]),
+            "bidder_credit_codes[1]",
+        ),
     ] {
         let mut bad = body.clone();
         bad[field] = value;

@@ -310,17 +310,11 @@ impl AnalyticsService {
         let started_at = self.clock().now_millis();
         let window_from = started_at - i64::from(self.settings.signal_window_days) * DAY_MILLIS;
         let window_until = started_at + 1;
+        let (history, id_of_tag) = self.load_history(window_from, window_until).await?;
         let mut tx = self.store.read().await?;
-        let roots = tx.signal_committees(window_from, window_until).await?;
-        let strata = tx.signal_strata(window_from, window_until).await?;
-        let seats = tx.signal_seats(window_from, window_until).await?;
-        let sheets = tx.signal_sheets(window_from, window_until).await?;
         let rules = tx.alert_rules().await?;
         let supervisors = tx.supervisor_scopes().await?;
-        let expert_ids = tx.all_expert_ids().await?;
         tx.rollback().await?;
-
-        let history = assemble(roots, strata, seats, sheets);
         let findings = signals::run(&history.committees, &self.signal_settings());
         let mut per_signal: BTreeMap<String, u64> = Signal::ALL
             .iter()
@@ -331,11 +325,6 @@ impl AnalyticsService {
                 .entry(finding.signal.as_str().to_owned())
                 .or_default() += 1;
         }
-        // Tags back to pool ids, for the sealed list behind each alert (one HMAC per expert).
-        let id_of_tag: HashMap<[u8; 32], String> = expert_ids
-            .into_iter()
-            .map(|id| (crate::notify::invitations::expert_tag(&self.keys, &id), id))
-            .collect();
         let scopes: Vec<(String, Scope)> = supervisors
             .into_iter()
             .map(|row| {
@@ -430,6 +419,58 @@ impl AnalyticsService {
             findings: per_signal,
             alerts_raised: raised,
         })
+    }
+
+    /// The window's committees as the tests take them, and each expert tag's pool id.
+    async fn load_history(
+        &self,
+        window_from: Millis,
+        window_until: Millis,
+    ) -> Result<(History, HashMap<[u8; 32], String>), AnalyticsError> {
+        let mut tx = self.store.read().await?;
+        let roots = tx.signal_committees(window_from, window_until).await?;
+        let strata = tx.signal_strata(window_from, window_until).await?;
+        let seats = tx.signal_seats(window_from, window_until).await?;
+        let sheets = tx.signal_sheets(window_from, window_until).await?;
+        let expert_ids = tx.all_expert_ids().await?;
+        tx.rollback().await?;
+        // Tags back to pool ids, for the sealed list behind each alert (one HMAC per expert).
+        let id_of_tag = expert_ids
+            .into_iter()
+            .map(|id| (crate::notify::invitations::expert_tag(&self.keys, &id), id))
+            .collect();
+        Ok((assemble(roots, strata, seats, sheets), id_of_tag))
+    }
+
+    /// Every finding of the configured window with the pool ids of its experts, for the
+    /// detection benchmark (it knows what it planted, by pool id). Not offered over HTTP.
+    pub(crate) async fn findings_with_experts(
+        &self,
+    ) -> Result<Vec<(Finding, Vec<String>)>, AnalyticsError> {
+        let now = self.clock().now_millis();
+        let window_from = now - i64::from(self.settings.signal_window_days) * DAY_MILLIS;
+        let (history, id_of_tag) = self.load_history(window_from, now + 1).await?;
+        let findings = signals::run(&history.committees, &self.signal_settings());
+        let id_of = |key: ExpertKey| -> String {
+            history
+                .tags
+                .get(key as usize)
+                .and_then(|tag| <[u8; 32]>::try_from(tag.as_slice()).ok())
+                .and_then(|tag| id_of_tag.get(&tag).cloned())
+                .unwrap_or_default()
+        };
+        Ok(findings
+            .into_iter()
+            .map(|finding| {
+                let experts = match &finding.subject {
+                    Subject::Experts(keys) => keys.iter().map(|k| id_of(*k)).collect(),
+                    Subject::ExpertAndBidder(key, _) => vec![id_of(*key)],
+                    Subject::MembersOf(_, pair) => pair.iter().map(|k| id_of(*k)).collect(),
+                    Subject::Center(_) => Vec::new(),
+                };
+                (finding, experts)
+            })
+            .collect())
     }
 
     /// Writes one alert (unless the rule already raised one on the same subject) and its audit

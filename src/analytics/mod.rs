@@ -12,6 +12,7 @@ pub(crate) mod alerts;
 pub(crate) mod service;
 pub(crate) mod signals;
 pub(crate) mod stats;
+pub(crate) mod synthetic;
 
 use serde::Serialize;
 

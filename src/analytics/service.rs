@@ -142,6 +142,21 @@ impl AnalyticsService {
         &self.clock
     }
 
+    /// Writes a synthetic history into this service's store (`sealdraw demo history`, the
+    /// detection benchmark and the signals' integration tests).
+    pub(crate) async fn write_history(
+        &self,
+        plan: &super::synthetic::HistoryPlan,
+    ) -> Result<super::synthetic::HistorySummary, super::synthetic::HistoryError> {
+        let deps = Deps {
+            store: self.store.clone(),
+            clock: self.clock.clone(),
+            rng: self.rng.clone(),
+            keys: self.keys.clone(),
+        };
+        super::synthetic::write_history(&deps, plan).await
+    }
+
     /// The qualifying projects of the period that the supervisor's jurisdiction covers.
     async fn projects(
         &self,

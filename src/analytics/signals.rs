@@ -415,10 +415,15 @@ fn bidder_favour(committees: &[CommitteeFact], settings: &SignalSettings) -> Vec
             }
         }
     }
-    let tests = meetings.len();
-    let tested = meetings
+    // Pairs that met too rarely are left out of the count of tests: which pairs are tested
+    // depends on how often they met, not on how the expert scored (independent filtering).
+    let tested_pairs: Vec<_> = meetings
         .into_iter()
         .filter(|(_, m)| m.chances.len() as u64 >= settings.min_shared_evaluations)
+        .collect();
+    let tests = tested_pairs.len();
+    let tested = tested_pairs
+        .into_iter()
         .map(|((expert, code), m)| Tested {
             p: poisson_binomial_upper(m.favoured as usize, &m.chances),
             expected: m.chances.iter().sum(),
@@ -449,8 +454,8 @@ fn identical_sheets(committees: &[CommitteeFact]) -> Vec<Finding> {
                     .insert((sheet.bidder.as_str(), criterion.as_str()), *score);
             }
         }
-        if items.len() < 4 {
-            continue; // two to compare and at least two others to learn the spread from
+        if items.len() < 5 {
+            continue; // two to compare and at least three others to learn the spread from
         }
         let experts: Vec<ExpertKey> = items.keys().copied().collect();
         for (i, a) in experts.iter().enumerate() {
@@ -469,7 +474,7 @@ fn identical_sheets(committees: &[CommitteeFact]) -> Vec<Finding> {
                             others += 1.0;
                         }
                     }
-                    if others < 2.0 {
+                    if others < 3.0 {
                         continue;
                     }
                     let chance: f64 = values.values().map(|n| (n / others).powi(2)).sum();
@@ -533,10 +538,14 @@ fn rate_tests<K: Ord>(
         return Vec::new();
     }
     let rate = hits as f64 / trials as f64;
-    let tests = counts.len();
-    let tested = counts
+    // As for expert–bidder pairs: subjects with too few chances are not tests.
+    let tested_subjects: Vec<_> = counts
         .into_iter()
         .filter(|(_, c)| c.trials >= settings.min_trials)
+        .collect();
+    let tests = tested_subjects.len();
+    let tested = tested_subjects
+        .into_iter()
         .map(|(key, c)| Tested {
             p: binomial_upper(c.hits, c.trials, rate),
             expected: c.trials as f64 * rate,
@@ -550,7 +559,7 @@ fn rate_tests<K: Ord>(
 }
 
 /// Experts whose totals deviate from the committee's median for a bidder (by more than the
-/// session's deviation threshold) more often than everyone's rate.
+/// session's deviation threshold) in more evaluations than everyone's rate.
 fn score_outliers(committees: &[CommitteeFact], settings: &SignalSettings) -> Vec<Finding> {
     let mut counts: BTreeMap<ExpertKey, RateCounts> = BTreeMap::new();
     for committee in committees {
@@ -564,6 +573,10 @@ fn score_outliers(committees: &[CommitteeFact], settings: &SignalSettings) -> Ve
         for totals in by_bidder.values_mut() {
             totals.sort_unstable();
         }
+        // One chance per member and evaluation (a member's sheets in one evaluation share
+        // their mood, so counting sheets would count one lenient day many times): the member
+        // is an outlier there when at least half of their sheets deviate.
+        let mut per_member: BTreeMap<ExpertKey, (u32, u32)> = BTreeMap::new();
         for sheet in &committee.sheets {
             let totals = &by_bidder[sheet.bidder.as_str()];
             if totals.len() < 3 {
@@ -572,10 +585,15 @@ fn score_outliers(committees: &[CommitteeFact], settings: &SignalSettings) -> Ve
             let median = median_of_sorted(totals);
             let deviates = (sheet.total as f64 - median).abs() * 100.0
                 > f64::from(committee.deviation_percent) * median.abs();
+            let entry = per_member.entry(sheet.expert).or_default();
+            entry.0 += u32::from(deviates);
+            entry.1 += 1;
+        }
+        for (expert, (deviating, sheets)) in per_member {
             counts
-                .entry(sheet.expert)
+                .entry(expert)
                 .or_insert_with(RateCounts::new)
-                .count(deviates, committee);
+                .count(deviating * 2 >= sheets, committee);
         }
     }
     rate_tests(

@@ -88,6 +88,15 @@ impl PasswordHasher {
     }
 }
 
+/// A well-formed hash of a random password nobody knows, cheap to make: for accounts that
+/// exist only as names (the synthetic history's centers), which are also disabled.
+pub(crate) fn unusable_hash(rng: &Rng) -> Result<String, PasswordError> {
+    let params =
+        Params::new(8, 1, 1, None).map_err(|e| PasswordError::Parameters(e.to_string()))?;
+    let password: [u8; 32] = rng.bytes().map_err(|_| PasswordError::Randomness)?;
+    hash_with(&params, rng, &password)
+}
+
 fn hash_with(params: &Params, rng: &Rng, password: &[u8]) -> Result<String, PasswordError> {
     let salt_bytes: [u8; 16] = rng.bytes().map_err(|_| PasswordError::Randomness)?;
     let salt = SaltString::encode_b64(&salt_bytes)

@@ -74,6 +74,33 @@ pub struct AppState {
     pub(crate) readiness: health::Readiness,
 }
 
+impl AppState {
+    /// A synthetic history of `years` × `draws_per_year` draws (with the planted patterns when
+    /// `planted`) written into the server's database, the same choices on every run, and its
+    /// summary as JSON (what was planted, by pool id): for the signals' integration tests.
+    /// Never on a real installation.
+    pub async fn write_synthetic_history(
+        &self,
+        years: u32,
+        draws_per_year: u32,
+        planted: bool,
+    ) -> Result<serde_json::Value, String> {
+        let plan = crate::analytics::synthetic::HistoryPlan {
+            years,
+            draws_per_year,
+            planted,
+            seed: Some(b"sealdraw synthetic history".to_vec()),
+            ..Default::default()
+        };
+        let summary = self
+            .analytics
+            .write_history(&plan)
+            .await
+            .map_err(|error| error.to_string())?;
+        serde_json::to_value(summary).map_err(|error| error.to_string())
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(

@@ -8,7 +8,6 @@
 //! Experts appear as "Expert n" and their draw token; no message, event or entry names them.
 
 pub(crate) mod connection;
-pub(crate) mod credit_code;
 pub(crate) mod events;
 pub(crate) mod frame_limit;
 pub(crate) mod hub;

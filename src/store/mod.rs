@@ -15,6 +15,7 @@ pub(crate) mod pool;
 pub(crate) mod scratch;
 pub(crate) mod sessions;
 pub(crate) mod signals;
+pub(crate) mod synthetic;
 pub(crate) mod text_enum;
 pub(crate) mod venues;
 

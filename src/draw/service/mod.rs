@@ -802,11 +802,11 @@ fn secret_context(draw_id: &str) -> String {
     format!("draw-secret:{draw_id}")
 }
 
-fn members_context(draw_id: &str, stratum: usize) -> String {
+pub(crate) fn members_context(draw_id: &str, stratum: usize) -> String {
     format!("draw-members:{draw_id}:{stratum}")
 }
 
-fn candidate_context(draw_id: &str, token_hex: &str) -> String {
+pub(crate) fn candidate_context(draw_id: &str, token_hex: &str) -> String {
     format!("draw-candidate:{draw_id}:{token_hex}")
 }
 

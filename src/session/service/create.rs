@@ -798,8 +798,10 @@ fn validate_credit_codes(
     let mut clean = Vec::with_capacity(codes.len());
     for (index, code) in codes.iter().enumerate() {
         let field = format!("bidder_credit_codes[{index}]");
-        let code = crate::session::credit_code::check(code)
-            .map_err(|problem| invalid(field.clone(), problem))?;
+        let code = crate::pool::validate::CreditCode::parse(code)
+            .map_err(|problem| invalid(field.clone(), problem))?
+            .as_str()
+            .to_owned();
         if !seen.insert(code.clone()) {
             return Err(invalid(field, "two bidders cannot share a credit code"));
         }

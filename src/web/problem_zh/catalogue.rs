@@ -1142,6 +1142,42 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
     ("no such rating", "找不到该评价"),
     ("no such appeal", "找不到该申诉"),
     ("no such interruption request", "找不到该暂停或终止申请"),
+    // Supervision's signals, alerts and cases (analytics::alerts); bidders' credit codes.
+    (
+        "give one code per bidder, in the order of bidders ({} bidders, {} codes)",
+        "请按投标人顺序为每个投标人填写一个统一社会信用代码（{0} 个投标人，{1} 个代码）",
+    ),
+    (
+        "two bidders cannot share a credit code",
+        "两个投标人不能使用同一个统一社会信用代码",
+    ),
+    (
+        "must be above 0 and at most 0.1 (a tenth of the alerts false alarms at worst)",
+        "须大于 0 且不超过 0.1（最坏情况下十分之一的预警为误报）",
+    ),
+    ("must be at least 0.000001", "不得小于 0.000001"),
+    ("no such active alert rule", "没有这个生效中的预警规则"),
+    ("no such alert", "没有这个预警"),
+    ("no such case", "没有这个案件"),
+    ("a case is already open on this alert", "该预警已经立案"),
+    ("the case is closed", "该案件已结案"),
+    ("the case is closed already", "该案件已经结案"),
+    (
+        "this case has filed its unseal request already; see its decision",
+        "该案件已提出解封申请，请查看审批结果",
+    ),
+    (
+        "this alert is about a trading center, not about experts: there is nothing to unseal",
+        "该预警针对交易中心而非专家，没有可解封的信息",
+    ),
+    (
+        "an expert of this alert is registered outside your jurisdiction; a supervisor whose jurisdiction covers them must file the request",
+        "该预警涉及的专家登记在您的管辖范围之外，须由管辖该专家的监督人员提出申请",
+    ),
+    (
+        "the case changed meanwhile; reload it",
+        "案件已被他人更改，请刷新后重试",
+    ),
     (
         "the draw is void: it has no evaluation to suspend, postpone or cancel",
         "该抽取已作废：没有可以暂停、推迟或终止的评标",
