@@ -109,3 +109,28 @@ async fn with_the_frequency_cap_on_repeated_draws_spread_seats_evenly_and_the_re
     // Only supervisors read it.
     assert_problem(report(&fx, &fx.center).await, StatusCode::FORBIDDEN).await;
 }
+
+/// One draw of one seat among twelve: each expert expected 1/12 of a seat. The fairness test
+/// over all twelve: χ² = (1 − 1/12)² ÷ (1/12) + 11 × (1/12) = 11 on 11 degrees of freedom,
+/// eleven never drawn where 12 × e^(−1/12) ≈ 11.04 were expected: nothing unusual.
+#[tokio::test]
+async fn the_report_tests_fairness_over_every_eligible_expert_never_drawn_ones_included() {
+    let fx = DrawFixture::with(&experts(EXPERTS, "A0101"), |settings| {
+        settings.draw.min_eligible_multiple = 1;
+    })
+    .await;
+    let body = fx.request(json!([{ "specialty_prefixes": ["A01"], "count": 1, "reserves": 0 }]));
+    fx.drawn(&body).await;
+    let report: Value = report(&fx, &fx.supervisor).await.json().await.unwrap();
+    let fairness = &report["fairness"];
+    assert_eq!(fairness["eligible_experts"], 12);
+    assert_eq!(fairness["never_drawn"], 11);
+    assert_eq!(fairness["never_drawn_expected"], "11.04");
+    assert_eq!(fairness["chi_square"], "11.00");
+    assert_eq!(fairness["degrees_of_freedom"], 11);
+    assert_eq!(fairness["unplaced_seats"], 0);
+    let p: f64 = fairness["p_value"].as_str().unwrap().parse().unwrap();
+    assert!((0.40..0.50).contains(&p), "{fairness}");
+    assert_eq!(report["experts"][0]["seats"], 1);
+    assert_eq!(report["experts"][0]["expected"], "0.08");
+}

@@ -178,6 +178,16 @@ async fn unknown_paths_and_methods_get_a_404_problem() {
 
 /// Every operation the API has; the OpenAPI document must list exactly these.
 const OPERATIONS: &[(&str, &str)] = &[
+    ("get", "/api/v1/alert-rules"),
+    ("post", "/api/v1/alert-rules"),
+    ("delete", "/api/v1/alert-rules/{rule_id}"),
+    ("post", "/api/v1/signal-runs"),
+    ("get", "/api/v1/alerts"),
+    ("get", "/api/v1/alerts/{alert_id}"),
+    ("post", "/api/v1/alerts/{alert_id}/case"),
+    ("post", "/api/v1/cases/{case_id}/notes"),
+    ("post", "/api/v1/cases/{case_id}/unseal-request"),
+    ("post", "/api/v1/cases/{case_id}/close"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("post", "/api/v1/auth/login"),

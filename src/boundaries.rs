@@ -37,10 +37,12 @@ const MAY_USE: &[(&str, &[&str])] = &[
     ("venue",         &["audit", "auth", "clock", "crypto", "deps", "pool", "store", "text"]),
     // Ratings and the credit score, for sessions and on-site evaluations alike.
     ("conduct",       &["audit", "auth", "clock", "crypto", "deps", "draw", "notify", "store", "text"]),
-    ("session",       &["audit", "auth", "clock", "conduct", "config", "crypto", "deps", "draw", "notify", "store", "text", "tls", "venue", "web"]),
+    ("session",       &["audit", "auth", "clock", "conduct", "config", "crypto", "deps", "draw", "notify", "pool", "store", "text", "tls", "venue", "web"]),
     // Releasing a committee list waits for its evaluation session to close.
     ("publication",   &["audit", "auth", "clock", "deps", "draw", "pool", "session", "store", "text"]),
-    ("analytics",     &["auth", "clock", "config", "deps", "draw", "pool", "store"]),
+    // Supervision's statistics and signals read every part of the history; alerts are logged,
+    // their experts sealed, a case's unseal request filed through the pool.
+    ("analytics",     &["audit", "auth", "clock", "config", "crypto", "deps", "draw", "notify", "pool", "session", "store", "tasks", "text"]),
     ("interruption",  &["audit", "auth", "clock", "crypto", "deps", "draw", "notify", "session", "store", "text", "venue"]),
     ("rotation",      &["auth", "crypto", "deps", "notify", "pool", "store"]),
     // The surfaces.

@@ -1,7 +1,7 @@
 //! Tail probabilities and the correction for many tests, for the signals (docs/ANALYTICS.md §4).
 //! The distributions come from `statrs`; what is ours is which one answers which question.
 
-use statrs::distribution::{Binomial, ChiSquared, ContinuousCDF, DiscreteCDF, Poisson};
+use statrs::distribution::{Binomial, DiscreteCDF, Poisson};
 
 /// P(X ≥ x) for X ~ Binomial(n, p): how surprising x successes in n tries are.
 pub(crate) fn binomial_upper(x: u64, n: u64, p: f64) -> f64 {
@@ -57,17 +57,6 @@ pub(crate) fn poisson_binomial_upper(x: usize, chances: &[f64]) -> f64 {
         }
     }
     distribution[x..].iter().sum::<f64>().clamp(0.0, 1.0)
-}
-
-/// P(χ² ≥ statistic) with `degrees` degrees of freedom.
-pub(crate) fn chi_square_upper(statistic: f64, degrees: u64) -> f64 {
-    if degrees == 0 {
-        return 1.0;
-    }
-    match ChiSquared::new(degrees as f64) {
-        Ok(chi) => chi.sf(statistic.max(0.0)).clamp(0.0, 1.0),
-        Err(_) => 1.0,
-    }
 }
 
 /// Benjamini–Hochberg adjusted p-values ("q-values") for `p_values`, as if `tests` tests were
@@ -137,13 +126,6 @@ mod tests {
         }
         // Two sure things and one coin: at least 3 successes half the time.
         assert!(close(poisson_binomial_upper(3, &[1.0, 1.0, 0.5]), 0.5));
-    }
-
-    #[test]
-    fn chi_square_tail_at_known_points() {
-        // The 5 % critical values of the tables.
-        assert!((chi_square_upper(3.841_458_8, 1) - 0.05).abs() < 1e-6);
-        assert!((chi_square_upper(18.307_038, 10) - 0.05).abs() < 1e-6);
     }
 
     #[test]

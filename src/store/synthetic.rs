@@ -44,6 +44,9 @@ pub(crate) struct SyntheticSheet {
     pub(crate) total_centi: i64,
 }
 
+/// A seat number and the draw token of the member on it.
+pub(crate) type SessionSeat = (i32, Vec<u8>);
+
 pub(crate) struct SyntheticSession {
     pub(crate) id: String,
     pub(crate) mode: &'static str,
@@ -51,8 +54,7 @@ pub(crate) struct SyntheticSession {
     pub(crate) criteria_json: String,
     pub(crate) deviation_percent: i32,
     pub(crate) closed_at: i64,
-    /// Seat number and the draw token of the member on it.
-    pub(crate) seats: Vec<(i32, Vec<u8>)>,
+    pub(crate) seats: Vec<SessionSeat>,
     pub(crate) sheets: Vec<SyntheticSheet>,
     /// Label and credit code.
     pub(crate) bidders: Vec<(String, String)>,
@@ -278,7 +280,7 @@ impl Tx {
                 .bind(row.0.evaluation_start)
                 .bind(row.1.closed_at)
         );
-        let seats: Vec<(&SyntheticDraw, &SyntheticSession, &(i32, Vec<u8>))> = sessions
+        let seats: Vec<(&SyntheticDraw, &SyntheticSession, &SessionSeat)> = sessions
             .iter()
             .flat_map(|(d, s)| s.seats.iter().map(move |seat| (*d, *s, seat)))
             .collect();

@@ -662,15 +662,23 @@ fn fairness_test(counts: &[(String, i64)], expected: &HashMap<String, f64>) -> F
         .map(|(_, seats)| (*seats).max(0) as u64)
         .sum();
     let degrees = (expected.len() as u64).saturating_sub(1);
-    let p_value = crate::analytics::stats::chi_square_upper(statistic, degrees);
+    // P(χ² ≥ statistic); no degrees of freedom (one expert or none) is no evidence at all.
+    let p_value = if degrees == 0 {
+        1.0
+    } else {
+        use statrs::distribution::ContinuousCDF;
+        statrs::distribution::ChiSquared::new(degrees as f64)
+            .map(|chi| chi.sf(statistic).clamp(0.0, 1.0))
+            .unwrap_or(1.0)
+    };
     FairnessTest {
         eligible_experts: expected.len() as u64,
         never_drawn,
         never_drawn_expected: format!("{never_drawn_expected:.2}"),
         chi_square: format!("{statistic:.2}"),
         degrees_of_freedom: degrees,
-        p_value: if p_value == 0.0 {
-            "0".into()
+        p_value: if p_value >= 0.001 {
+            format!("{p_value:.3}")
         } else {
             format!("{p_value:.2e}")
         },
@@ -685,5 +693,34 @@ fn seat_view(seat: crate::store::draws::CandidateSeatRow) -> SeatView {
         rank: seat.rank as u32,
         state: seat.state,
         replaced_reason: seat.replaced_reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seats_as_expected_are_fair_and_seats_on_few_experts_are_not() {
+        // Four experts, each expected to sit twice: exactly that is χ² = 0.
+        let expected: HashMap<String, f64> =
+            ["a", "b", "c", "d"].map(|id| (id.to_owned(), 2.0)).into();
+        let even: Vec<(String, i64)> = ["a", "b", "c", "d"].map(|id| (id.to_owned(), 2)).into();
+        let fair = fairness_test(&even, &expected);
+        assert_eq!(fair.chi_square, "0.00");
+        assert_eq!(fair.p_value, "1.000");
+        assert_eq!((fair.eligible_experts, fair.never_drawn), (4, 0));
+        // All eight seats on one expert: χ² = 36/2 + 3 × 4/2 = 24 on 3 degrees of freedom,
+        // p ≈ 2.5e-5; the other three never drawn where e^-2 × 4 ≈ 0.54 were expected.
+        let one = vec![("a".to_owned(), 8)];
+        let unfair = fairness_test(&one, &expected);
+        assert_eq!(unfair.chi_square, "24.00");
+        assert_eq!(unfair.degrees_of_freedom, 3);
+        assert_eq!(unfair.p_value, "2.50e-5");
+        assert_eq!(unfair.never_drawn, 3);
+        assert_eq!(unfair.never_drawn_expected, "0.54");
+        // A seat in no eligible set read is counted apart, not in the statistic.
+        let stray = vec![("a".to_owned(), 2), ("z".to_owned(), 5)];
+        assert_eq!(fairness_test(&stray, &expected).unplaced_seats, 5);
     }
 }
