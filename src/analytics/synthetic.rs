@@ -282,8 +282,10 @@ pub(crate) async fn write_history(
     for n in 0..total {
         let created_at = start + (span as i128 * i128::from(n) / i128::from(total.max(1))) as i64;
         let center = dice.below(CENTERS.len() as u32)? as usize;
-        // Groups by size, so that every expert has about the same chance of a seat.
-        let group = weighted_group(&dice, &groups)?;
+        // Demand does not follow supply: every specialty is asked for about as often, so the
+        // experts of small ones sit far more often (the scarce specialties of the supply
+        // report, where capture is also easiest).
+        let group = dice.below(groups.len() as u32)? as usize;
         let members = &groups[group].members;
         let draw_id = dice.id()?;
         // A narrowing center leaves a fifth more than it needs in six draws of ten; everyone
@@ -496,19 +498,6 @@ pub(crate) async fn write_history(
     flush(deps, &mut batch).await?;
     summary.planted = planted;
     Ok(summary)
-}
-
-/// A group, chosen in proportion to its size.
-fn weighted_group(dice: &Dice<'_>, groups: &[Group]) -> Result<usize, RandomnessUnavailable> {
-    let in_groups: usize = groups.iter().map(|g| g.members.len()).sum();
-    let mut point = dice.below(in_groups as u32)? as usize;
-    for (index, group) in groups.iter().enumerate() {
-        if point < group.members.len() {
-            return Ok(index);
-        }
-        point -= group.members.len();
-    }
-    Ok(groups.len() - 1)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -2,6 +2,7 @@
 //! runs on beside that machine's raw limits and prints a Markdown report. Benchmarks are
 //! commands, not timed tests.
 
+pub(crate) mod analytics;
 pub(crate) mod audit;
 pub(crate) mod draw;
 pub(crate) mod pool;

@@ -23,6 +23,31 @@ pub(super) enum BenchCommand {
     /// server memory per idle connection, fan-out latency and events/s, on one instance and
     /// (with --postgres) two, beside a raw loopback round trip.
     Sessions(SessionsBenchArgs),
+    /// Supervision's reports and signals on a five-year synthetic history with planted
+    /// patterns (and a clean one): each report's time over HTTPS beside a round trip, the
+    /// signal run's, each pattern's rank, and the false alarms.
+    Analytics(AnalyticsBenchArgs),
+}
+
+#[derive(Args)]
+pub(super) struct AnalyticsBenchArgs {
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=15))]
+    years: u32,
+    #[arg(long, default_value_t = 6_000, value_parser = clap::value_parser!(u32).range(1..))]
+    draws_per_year: u32,
+    /// Experts in the synthetic demo pool.
+    #[arg(long, default_value_t = crate::bench::analytics::DEFAULT_EXPERTS)]
+    experts: usize,
+    /// Timed requests per report; the report gives medians.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
+    runs: u64,
+    /// Also measure on PostgreSQL: a server URL; fresh databases are created and dropped.
+    #[arg(long, env = "SEALDRAW_BENCH_POSTGRES")]
+    postgres: Option<String>,
+    /// Where scratch databases, keys and certificates go (default: the system temporary
+    /// directory).
+    #[arg(long)]
+    dir: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -120,6 +145,7 @@ async fn bench(settings: Settings, command: BenchCommand) -> anyhow::Result<()> 
         BenchCommand::Pool(args) => return bench_pool(args).await,
         BenchCommand::Draw(args) => return bench_draw(args).await,
         BenchCommand::Sessions(args) => return bench_sessions(args).await,
+        BenchCommand::Analytics(args) => return bench_analytics(args).await,
     };
     let mut reproduce = format!(
         "sealdraw bench audit --entries {} --runs {} --verify-entries {}",
@@ -190,6 +216,25 @@ async fn bench_sessions(args: SessionsBenchArgs) -> anyhow::Result<()> {
         command: reproduce,
     };
     print!("{}", crate::bench::sessions(&options).await?);
+    Ok(())
+}
+
+async fn bench_analytics(args: AnalyticsBenchArgs) -> anyhow::Result<()> {
+    let mut reproduce = format!(
+        "sealdraw bench analytics --years {} --draws-per-year {} --experts {} --runs {}",
+        args.years, args.draws_per_year, args.experts, args.runs
+    );
+    push_postgres(&mut reproduce, args.postgres.as_deref());
+    let options = crate::bench::analytics::AnalyticsBenchOptions {
+        years: args.years,
+        draws_per_year: args.draws_per_year,
+        experts: args.experts,
+        runs: args.runs,
+        postgres: args.postgres,
+        dir: args.dir.unwrap_or_else(std::env::temp_dir),
+        command: reproduce,
+    };
+    print!("{}", crate::bench::analytics::analytics(&options).await?);
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 mod audit;
 mod bench;
 mod client;
+mod demo;
 mod draw;
 mod keys;
 mod pool;
@@ -67,6 +68,9 @@ enum Command {
     /// The expert pool.
     #[command(subcommand)]
     Pool(pool::PoolCommand),
+    /// Demonstration data beyond the pool: a synthetic history for supervision's signals.
+    #[command(subcommand)]
+    Demo(demo::DemoCommand),
     /// Run a witness (c2sp.org/tlog-witness) for an independent body, or manage its key.
     #[command(subcommand)]
     Witness(witness::WitnessCommand),
@@ -102,6 +106,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Keys(command) => keys::run(installation()?, command),
         Command::Audit(command) => return audit::run(installation()?, command),
         Command::Pool(command) => pool::run(installation()?, command),
+        Command::Demo(command) => demo::run(installation()?, command),
         Command::Witness(command) => witness::run(installation()?, command),
         Command::Bench(command) => bench::run(installation()?, command),
         // A draw is verified by people without a server, its settings or its keys…
