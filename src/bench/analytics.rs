@@ -263,7 +263,8 @@ pub(crate) async fn analytics(options: &AnalyticsBenchOptions) -> anyhow::Result
         .use_preconfigured_tls(tls)
         .timeout(Duration::from_secs(1800))
         .build()?;
-    let year = chrono::Utc::now().year() - 1;
+    let year = chrono::DateTime::from_timestamp_millis(start.clock.now_millis())
+        .map_or(2025, |now| now.year() - 1);
     let plan = |planted: bool| HistoryPlan {
         years: options.years,
         draws_per_year: options.draws_per_year,
