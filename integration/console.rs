@@ -3996,3 +3996,94 @@ async fn a_center_states_its_project_and_a_supervisor_reads_the_remote_share_per
     assert_no_console_errors(&host).await;
     assert_no_console_errors(&supervisor).await;
 }
+
+/// Issue 21 §3 and §5 in the console: an admin sets a rule and runs the signals; a supervisor
+/// opens the alert inbox, reads an alert's evidence, opens a case, adds a note, asks to see the
+/// expert (the dual-controlled request) and closes the case; the frequency report shows its
+/// fairness test.
+#[tokio::test]
+async fn an_admin_sets_a_rule_and_a_supervisor_works_an_alert_into_a_closed_case() {
+    let fx = console_fixture(&experts(60, "A0301")).await;
+    fx.app
+        .state
+        .write_synthetic_history(1, 400, true)
+        .await
+        .unwrap();
+    let admin_account = fx.app.create_account("admin-web", Role::Admin).await;
+    let admin = Browser::start(&fx.app).await;
+    admin.login(&fx.app, &admin_account).await;
+    admin
+        .click(r#"nav a[data-route="admin/alert-rules"]"#)
+        .await;
+    admin.select("#rule-signal", "declines").await;
+    admin.fill("#rule-q", "0.5").await;
+    admin.click("#rule-add").await;
+    admin.wait_for("#rule-q[aria-invalid='true']").await;
+    admin.fill("#rule-q", "0.001").await;
+    admin.click("#rule-add").await;
+    admin.wait_for_text("#rules", "专家谢绝偏多").await;
+    admin.click("#signals-run").await;
+    admin
+        .wait_for_text("#signals-result", "新产生 1 条预警")
+        .await;
+    admin.assert_accessible("admin-alert-rules").await;
+
+    let watcher = fx
+        .app
+        .create_account("supervisor-web", Role::Supervisor)
+        .await;
+    let supervisor = Browser::start(&fx.app).await;
+    supervisor.login(&fx.app, &watcher).await;
+    supervisor
+        .click(r#"nav a[data-route="supervisor/alerts"]"#)
+        .await;
+    supervisor.wait_for_text("#alerts", "专家谢绝偏多").await;
+    supervisor.click("#alerts button").await;
+    supervisor
+        .wait_for_text("#alert-detail", "谢绝邀请的比例")
+        .await;
+    supervisor.click("#alert-open-case").await;
+    supervisor.wait_for("#case-state[data-state='open']").await;
+    supervisor.click("#case-note-add").await;
+    supervisor.wait_for("#case-note[aria-invalid='true']").await;
+    supervisor
+        .fill("#case-note", "调取该专家近一年的邀请记录。")
+        .await;
+    supervisor.click("#case-note-add").await;
+    supervisor
+        .wait_for_text("#case-notes", "调取该专家近一年的邀请记录")
+        .await;
+    supervisor
+        .fill("#case-unseal-reason", "核查异常拒绝邀请的专家身份")
+        .await;
+    supervisor.click("#case-unseal").await;
+    supervisor.click("#confirm-yes").await;
+    supervisor
+        .wait_for_text("#case-state", "已提出解封申请")
+        .await;
+    supervisor.assert_accessible("supervisor-alert-case").await;
+    supervisor
+        .fill(
+            "#case-conclusion",
+            "经核查，该专家长期外派，建议暂停入库资格。",
+        )
+        .await;
+    supervisor.click("#case-close").await;
+    supervisor
+        .wait_for("#case-state[data-state='closed']")
+        .await;
+    supervisor
+        .wait_for_text("#case-conclusion-text", "长期外派")
+        .await;
+    assert_eq!(fx.app.audit_entries_of("case.closed").await.len(), 1);
+    assert_eq!(fx.app.audit_entries_of("unseal.requested").await.len(), 1);
+
+    // The frequency report carries its fairness test.
+    supervisor
+        .click(r#"nav a[data-route="supervisor/frequency"]"#)
+        .await;
+    supervisor.click("#frequency-load").await;
+    supervisor.wait_for_text("#frequency-fairness", "χ²").await;
+    assert_no_console_errors(&admin).await;
+    assert_no_console_errors(&supervisor).await;
+}

@@ -330,8 +330,18 @@ pub(crate) async fn write_history(
         } else {
             EvaluationMode::Distributed
         };
+        let (filter_json, intent_json) = draw_texts(
+            &draw_id,
+            &groups[group].specialty,
+            plan,
+            mode,
+            created_at + 2 * DAY,
+            eligible.len(),
+        );
         let mut draw = SyntheticDraw {
             id: draw_id.clone(),
+            filter_json,
+            intent_json,
             center_id: centers[center].0.clone(),
             tender_reference: format!("HIST-{}-{n:06}", CENTERS[center].0.to_uppercase()),
             tender_name: format!("合成历史项目 {n}"),
@@ -498,6 +508,45 @@ pub(crate) async fn write_history(
     flush(deps, &mut batch).await?;
     summary.planted = planted;
     Ok(summary)
+}
+
+/// The filter and intent the draw views read, in their real shapes, with zeros where a real
+/// draw has hashes: the console shows a synthetic draw like any other, and nothing verifies.
+fn draw_texts(
+    draw_id: &str,
+    specialty: &str,
+    plan: &HistoryPlan,
+    mode: EvaluationMode,
+    evaluation_start: i64,
+    eligible: usize,
+) -> (String, String) {
+    let zeros = "0".repeat(64);
+    let filter = serde_json::json!({
+        "version": crate::draw::filter::FILTER_VERSION,
+        "salt": zeros,
+        "evaluation_start": evaluation_start,
+        "evaluation_minutes": 240,
+        "mode": mode.as_str(),
+        "strata": [{"prefixes": [specialty], "k": plan.seats, "m": plan.reserves}],
+        "avoid_organisations": [],
+        "exclude_tokens": [],
+        "regions_exclude": [],
+        "regions_require": [],
+        "rules": {"age_limit_years": 70, "avoidance_years": 3, "frequency_cap": 0, "frequency_window_days": 30},
+    });
+    let intent = serde_json::json!({
+        "algorithm": "synthetic-history",
+        "draw_id": draw_id,
+        "pool_snapshot": "synthetic",
+        "filter_sha256": zeros,
+        "min_multiple": 1,
+        "secret_commitment": zeros,
+        "strata": [{
+            "prefixes": [specialty], "k": plan.seats, "m": plan.reserves,
+            "eligible_count": eligible, "eligible_root": zeros,
+        }],
+    });
+    (filter.to_string(), intent.to_string())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -688,6 +737,22 @@ async fn ensure_centers(deps: &Deps) -> Result<Vec<(String, String)>, HistoryErr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_synthetic_draws_filter_and_intent_read_as_real_ones() {
+        let (filter, intent) = draw_texts(
+            "0192a000-0000-7000-8000-000000000000",
+            "A0301",
+            &HistoryPlan::default(),
+            EvaluationMode::Distributed,
+            1_800_000_000_000,
+            40,
+        );
+        let filter: crate::draw::filter::DrawFilter = serde_json::from_str(&filter).unwrap();
+        assert_eq!(filter.strata[0].k, 5);
+        let intent: crate::draw::DrawIntent = serde_json::from_str(&intent).unwrap();
+        assert_eq!(intent.strata.len(), 1);
+    }
 
     #[test]
     fn a_sample_is_distinct_and_within_bounds() {

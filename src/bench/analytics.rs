@@ -197,10 +197,13 @@ fn detection(findings: &[(Finding, Vec<String>)], planted: &Planted) -> Vec<(Str
             .position(|(finding, experts)| is_it(finding, experts))
         {
             Some(at) => format!(
-                "rank {} of {} (q = {:.1e}; {} seen, {:.1} by chance)",
+                "rank {} of {} (q {}; {} seen, {:.1} by chance)",
                 at + 1,
                 of_signal.len(),
-                of_signal[at].0.q,
+                match of_signal[at].0.q {
+                    0.0 => "below 1e-300".to_owned(),
+                    q => format!("= {q:.1e}"),
+                },
                 of_signal[at].0.observed,
                 of_signal[at].0.expected
             ),

@@ -62,6 +62,9 @@ pub(crate) struct SyntheticSession {
 
 pub(crate) struct SyntheticDraw {
     pub(crate) id: String,
+    /// The filter and intent as the draw views read them (not verifiable: no real hashes).
+    pub(crate) filter_json: String,
+    pub(crate) intent_json: String,
     pub(crate) center_id: String,
     pub(crate) tender_reference: String,
     pub(crate) tender_name: String,
@@ -139,9 +142,9 @@ impl Tx {
                 .bind(d.evaluation_start)
                 .bind(240)
                 .bind("drawn")
-                .bind("{\"synthetic\":true}")
+                .bind(&d.filter_json)
                 .bind("[]")
-                .bind("{\"synthetic\":true}")
+                .bind(&d.intent_json)
                 .bind(vec![0u8; 32])
                 .bind(-1i64)
                 .bind(Vec::<u8>::new())

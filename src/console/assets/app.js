@@ -20,9 +20,10 @@ import * as audit from './audit.js';
 import * as admin from './admin.js';
 import * as venues from './venues.js';
 import * as interruptions from './interruptions.js';
+import * as alerts from './alerts.js';
 import * as analytics from './analytics.js';
 
-const MODULES = [expert, center, session, supervisor, interruptions, analytics, audit, admin, venues];
+const MODULES = [expert, center, session, supervisor, interruptions, analytics, alerts, audit, admin, venues];
 const views = {};
 for (const module of MODULES) {
   register(module.strings || {});

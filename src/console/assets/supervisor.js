@@ -441,7 +441,13 @@ function reportView(report) {
     h('dt', {}, t('supervisor.freq.min')), h('dd', {}, String(report.min)),
     h('dt', {}, t('supervisor.freq.max')), h('dd', {}, String(report.max)),
     h('dt', {}, t('supervisor.freq.mean')), h('dd', { id: 'frequency-mean' }, report.mean),
-    h('dt', {}, t('supervisor.freq.sd')), h('dd', { id: 'frequency-sd' }, report.standard_deviation));
+    h('dt', {}, t('supervisor.freq.sd')), h('dd', { id: 'frequency-sd' }, report.standard_deviation),
+    // The fairness test (docs/ANALYTICS.md §4): χ² of seats against uniform draws.
+    h('dt', {}, t('supervisor.freq.fairness')),
+    h('dd', { id: 'frequency-fairness' }, t('supervisor.freq.fairness_text', {
+      chi: report.fairness.chi_square, df: report.fairness.degrees_of_freedom, p: report.fairness.p_value,
+      eligible: report.fairness.eligible_experts, never: report.fairness.never_drawn, never_expected: report.fairness.never_drawn_expected,
+    })));
   if (!report.experts_with_seats) {
     return h('div', {}, section(t('supervisor.freq.figures'), figures), h('p', { class: 'muted', id: 'frequency-empty' }, t('supervisor.freq.empty')));
   }
@@ -460,6 +466,7 @@ function reportView(report) {
     section(t('supervisor.freq.top'), h('div', { id: 'frequency-experts' }, table([
       { label: t('supervisor.freq.pseudonym'), value: (e) => h('code', {}, e.pseudonym) },
       { label: t('supervisor.freq.seats'), value: (e) => String(e.seats) },
+      { label: t('supervisor.freq.expected'), value: (e) => e.expected },
     ], report.experts.slice(0, 20)))));
 }
 
