@@ -310,6 +310,8 @@ async fn the_supply_report_ranks_a_specialty_that_ran_short_first_and_counts_dec
     pool.extend(experts(9, "B0101"));
     let fx = crate::draws::DrawFixture::with(&pool, |settings| {
         settings.auth.address_attempts_per_minute = 10_000;
+        // The clock moves ten minutes while experts answer.
+        settings.auth.token_idle_minutes = 60;
     })
     .await;
     let logins = crate::invitations::expert_logins(&fx).await;
@@ -329,6 +331,16 @@ async fn the_supply_report_ranks_a_specialty_that_ran_short_first_and_counts_dec
     )
     .await;
     assert_eq!(declined.status(), StatusCode::OK);
+    // Ten minutes later (within the answer deadline) the other invited expert and the reserve
+    // accept: A03's stratum is confirmed 10 minutes after the request.
+    fx.app
+        .clock
+        .advance(std::time::Duration::from_secs(10 * 60));
+    for (login, invitation) in crate::invitations::invited(&fx, &logins, "pending").await {
+        let accepted =
+            crate::invitations::answer(&fx, &login, &invitation, json!({"accept": true})).await;
+        assert_eq!(accepted.status(), StatusCode::OK);
+    }
     // B01: four needed of nine, refused (9 < 3 × 4): counted, nothing drawn.
     assert_problem(
         fx.create(&fx.request(json!([{"specialty_prefixes": ["B01"], "count": 2, "reserves": 2}])))
@@ -371,6 +383,8 @@ async fn the_supply_report_ranks_a_specialty_that_ran_short_first_and_counts_dec
     );
     assert_eq!(a03["decline_percent"], "33.3");
     assert_eq!(a03["replacement_percent"], "33.3");
+    assert_eq!(a03["strata_confirmed"], 1);
+    assert_eq!(a03["median_minutes_to_confirmed"], 10);
 
     // As CSV; and nothing for a supervisor whose jurisdiction is elsewhere.
     let csv = fx

@@ -3984,6 +3984,24 @@ async fn a_center_states_its_project_and_a_supervisor_reads_the_remote_share_per
     supervisor
         .assert_accessible("supervisor-remote-share")
         .await;
+    // The month-by-month trend of the year, as a line and a table: 2 of 3 in 襄阳's month.
+    supervisor.click("#trend-load").await;
+    supervisor.wait_for("#trend-chart circle").await;
+    let month =
+        chrono::DateTime::parse_from_rfc3339(draws[0]["evaluation_start"].as_str().unwrap())
+            .unwrap()
+            .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+            .format("%-m")
+            .to_string();
+    supervisor
+        .wait_for_text(
+            &format!("#trend-table tbody tr:nth-child({month})"),
+            "66.7%",
+        )
+        .await;
+    supervisor
+        .assert_accessible("supervisor-remote-share-trend")
+        .await;
 
     // The scarce specialties: A03, drawn three times.
     supervisor

@@ -153,6 +153,8 @@ pub(crate) struct StratumFacts {
     pub(crate) declined: u64,
     pub(crate) no_answer: u64,
     pub(crate) departed: u64,
+    /// Minutes from the request to the last of its k seats confirmed; `None` until then.
+    pub(crate) minutes_to_confirmed: Option<u64>,
 }
 
 /// The stratum that made a draw refused for too few eligible experts.
@@ -194,6 +196,11 @@ pub(crate) struct SpecialtySupply {
     /// Seats vacated for any reason per invitation, in percent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) replacement_percent: Option<String>,
+    /// Strata whose every seat was confirmed, and the median (lower middle) minutes from the
+    /// request until the last of them accepted (absent when none was).
+    pub(crate) strata_confirmed: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) median_minutes_to_confirmed: Option<u64>,
 }
 
 /// Every specialty asked for, most in need first: the most refusals, then the tightest
@@ -211,6 +218,7 @@ pub(crate) fn supply(strata: &[StratumFacts], refused: &[RefusedStratum]) -> Vec
         declined: u64,
         no_answer: u64,
         departed: u64,
+        confirm_minutes: Vec<u64>,
     }
     let mut by_key: BTreeMap<Vec<String>, Totals> = BTreeMap::new();
     let tighten = |totals: &mut Totals, eligible: u64, need: u64| {
@@ -229,6 +237,7 @@ pub(crate) fn supply(strata: &[StratumFacts], refused: &[RefusedStratum]) -> Vec
         totals.declined += s.declined;
         totals.no_answer += s.no_answer;
         totals.departed += s.departed;
+        totals.confirm_minutes.extend(s.minutes_to_confirmed);
         tighten(totals, s.eligible, s.need);
     }
     for r in refused {
@@ -241,6 +250,7 @@ pub(crate) fn supply(strata: &[StratumFacts], refused: &[RefusedStratum]) -> Vec
         .into_iter()
         .map(|(prefixes, mut t)| {
             t.sizes.sort_unstable();
+            t.confirm_minutes.sort_unstable();
             let (eligible, need) = t.tightest.unwrap_or((0, 1));
             let tenths = (u128::from(eligible) * 20 + u128::from(need)) / (u128::from(need) * 2);
             (
@@ -263,6 +273,11 @@ pub(crate) fn supply(strata: &[StratumFacts], refused: &[RefusedStratum]) -> Vec
                     decline_percent: rate(t.declined, t.invited),
                     no_answer_percent: rate(t.no_answer, t.invited),
                     replacement_percent: rate(t.declined + t.no_answer + t.departed, t.invited),
+                    strata_confirmed: t.confirm_minutes.len() as u64,
+                    median_minutes_to_confirmed: t
+                        .confirm_minutes
+                        .get((t.confirm_minutes.len().max(1) - 1) / 2)
+                        .copied(),
                 },
                 (eligible, need),
             )
@@ -369,13 +384,18 @@ mod tests {
             declined: outcomes[1],
             no_answer: outcomes[2],
             departed: outcomes[3],
+            minutes_to_confirmed: None,
         }
     }
 
     #[test]
     fn the_supply_report_puts_refused_and_tight_specialties_first() {
+        let confirmed = |minutes| StratumFacts {
+            minutes_to_confirmed: Some(minutes),
+            ..stratum("A01", 6, 60, [5, 1, 0, 0])
+        };
         let strata = [
-            stratum("A01", 6, 60, [5, 1, 0, 0]),
+            confirmed(90),
             stratum("A01", 6, 30, [6, 2, 1, 1]),
             stratum("B02", 4, 13, [4, 0, 0, 0]),
             stratum("C03", 4, 40, [4, 0, 0, 0]),
@@ -407,6 +427,12 @@ mod tests {
         assert_eq!(a01.decline_percent.as_deref(), Some("27.3"));
         assert_eq!(a01.replacement_percent.as_deref(), Some("45.5"));
         assert_eq!(lines[0].decline_percent, None, "no invitations, no rate");
+        // One A01 stratum confirmed after 90 minutes; the other not yet.
+        assert_eq!(
+            (a01.strata_confirmed, a01.median_minutes_to_confirmed),
+            (1, Some(90))
+        );
+        assert_eq!(lines[1].median_minutes_to_confirmed, None);
         assert_eq!(
             lines.iter().map(|l| l.rank).collect::<Vec<_>>(),
             [1, 2, 3, 4]

@@ -293,6 +293,10 @@ impl AnalyticsService {
                 declined: row.declined.max(0) as u64,
                 no_answer: row.no_answer.max(0) as u64,
                 departed: row.departed.max(0) as u64,
+                minutes_to_confirmed: (row.confirmed >= i64::from(row.k) && row.k > 0)
+                    .then_some(row.last_confirmed_at)
+                    .flatten()
+                    .map(|at| ((at - row.created_at).max(0) / 60_000) as u64),
             })
             .collect();
         let refused: Vec<RefusedStratum> = refusals

@@ -227,6 +227,8 @@ pub(crate) async fn supply(
         "decline_percent",
         "no_answer_percent",
         "replacement_percent",
+        "strata_confirmed",
+        "median_minutes_to_confirmed",
     ])];
     for line in report.specialties {
         rows.push(vec![
@@ -244,6 +246,10 @@ pub(crate) async fn supply(
             line.decline_percent.unwrap_or_default(),
             line.no_answer_percent.unwrap_or_default(),
             line.replacement_percent.unwrap_or_default(),
+            line.strata_confirmed.to_string(),
+            line.median_minutes_to_confirmed
+                .map(|m| m.to_string())
+                .unwrap_or_default(),
         ]);
     }
     csv_response(&format!("supply-{}", period.year), rows)

@@ -46,6 +46,10 @@ pub(crate) struct StratumOutcomeRow {
     pub(crate) no_answer: i64,
     /// Recusals and departures of confirmed members.
     pub(crate) departed: i64,
+    pub(crate) created_at: i64,
+    pub(crate) confirmed: i64,
+    /// When the last of the confirmed members accepted.
+    pub(crate) last_confirmed_at: Option<i64>,
 }
 
 impl Tx {
@@ -94,13 +98,18 @@ impl Tx {
              COUNT(c.token) AS invited, \
              COALESCE(SUM(CASE WHEN c.replaced_reason = 'declined' THEN 1 ELSE 0 END), 0) AS declined, \
              COALESCE(SUM(CASE WHEN c.replaced_reason = 'no_answer' THEN 1 ELSE 0 END), 0) AS no_answer, \
-             COALESCE(SUM(CASE WHEN c.replaced_reason IN ('recused', 'withdrew') THEN 1 ELSE 0 END), 0) AS departed \
+             COALESCE(SUM(CASE WHEN c.replaced_reason IN ('recused', 'withdrew') THEN 1 ELSE 0 END), 0) AS departed, \
+             d.created_at, \
+             COALESCE(SUM(CASE WHEN c.state = 'confirmed' THEN 1 ELSE 0 END), 0) AS confirmed, \
+             MAX(CASE WHEN c.state = 'confirmed' THEN i.answered_at END) AS last_confirmed_at \
              FROM draw_strata s JOIN draws d ON d.id = s.draw_id \
              LEFT JOIN draw_jurisdictions j ON j.draw_id = COALESCE(d.parent_draw_id, d.id) \
              LEFT JOIN draw_candidates c ON c.draw_id = s.draw_id AND c.stratum = s.stratum \
                  AND c.state IN ('seated', 'confirmed', 'replaced') \
+             LEFT JOIN invitations i ON i.draw_id = c.draw_id AND i.token = c.token \
              WHERE d.created_at >= $1 AND d.created_at < $2 \
-             GROUP BY s.draw_id, s.stratum, s.prefixes, s.k, s.m, s.eligible_count, j.region, j.industry \
+             GROUP BY s.draw_id, s.stratum, s.prefixes, s.k, s.m, s.eligible_count, j.region, j.industry, \
+                 d.created_at \
              ORDER BY s.draw_id, s.stratum")
             .bind(from)
             .bind(until)

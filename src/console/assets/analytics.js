@@ -68,6 +68,63 @@ function shareChart(report) {
   h('text', { x: x(report.target_percent), y: top - 10, 'text-anchor': 'middle' }, t('analytics.share.goal', { target: report.target_percent })));
 }
 
+/**
+ * The province's remote share month by month through a year, against the goal: a line over
+ * the months with projects, the goal as a dashed line; the table beside repeats the data.
+ * Ids: #trend-chart, #trend-table, #trend-csv.
+ */
+function trendChart(year, target, months) {
+  const width = 640;
+  const left = 48;
+  const right = 16;
+  const top = 20;
+  const plotH = 180;
+  const height = top + plotH + 36;
+  const step = (width - left - right) / 11;
+  const x = (i) => left + i * step;
+  const y = (percent) => top + plotH - (Math.min(100, percent) / 100) * plotH;
+  const points = months
+    .map((m, i) => (m.share.share_percent === undefined ? null : [x(i), y(Number(m.share.share_percent)), m]))
+    .filter(Boolean);
+  const title = t('analytics.trend.title', { year, target });
+  return h('svg', {
+    id: 'trend-chart', class: 'chart', viewBox: `0 0 ${width} ${height}`, role: 'img',
+    'aria-labelledby': 'trend-chart-title', 'aria-describedby': 'trend-table', focusable: 'false',
+  },
+  h('title', { id: 'trend-chart-title' }, title),
+  [0, 25, 50, 75, 100].map((p) => h('text', { x: left - 6, y: y(p) + 4, 'text-anchor': 'end' }, `${p}%`)),
+  months.map((m, i) => h('text', { x: x(i), y: top + plotH + 18, 'text-anchor': 'middle' }, String(m.month))),
+  h('line', { x1: left, x2: width - right, y1: y(target), y2: y(target), class: 'target' }),
+  points.length > 1 ? h('polyline', { class: 'trend', fill: 'none', points: points.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(' ') }) : null,
+  points.map(([px, py, m]) => h('circle', { cx: px.toFixed(1), cy: py.toFixed(1), r: 4, class: 'bar' },
+    h('title', {}, `${t('analytics.share.month', { n: m.month })}：${shareText(m.share)}（${m.share.remote}/${m.share.projects}）`))));
+}
+
+async function showTrend(node, year, slot) {
+  const months = [];
+  let target = 20;
+  for (let month = 1; month <= 12; month += 1) {
+    const report = await api.get(`/api/v1/reports/remote-share${api.query({ year, month: String(month) })}`);
+    target = report.target_percent;
+    months.push({ month, share: report.province });
+  }
+  const rows = [['month', 'projects', 'remote', 'share_percent', 'meets_target']].concat(months.map((m) => [
+    String(m.month), String(m.share.projects), String(m.share.remote), m.share.share_percent ?? '', m.share.meets_target === undefined ? '' : String(m.share.meets_target)]));
+  replace(node, section(t('analytics.trend.heading'),
+    h('div', { class: 'columns' },
+      h('div', {}, trendChart(year, target, months)),
+      h('div', {}, table([
+        { label: t('analytics.share.month_label'), value: (m) => t('analytics.share.month', { n: m.month }) },
+        { label: t('analytics.share.col.projects'), value: (m) => String(m.share.projects) },
+        { label: t('analytics.share.col.remote_count'), value: (m) => String(m.share.remote) },
+        { label: t('analytics.share.col.share'), value: (m) => shareText(m.share) },
+      ], months, { caption: t('analytics.trend.title', { year, target }) }))),
+    h('div', { class: 'buttons' }, action(t('analytics.csv'), async () => {
+      saveFile(`remote-share-trend-${year}.csv`, `\ufeff${rows.map((r) => r.join(',')).join('\r\n')}\r\n`, 'text/csv');
+    }, { slot, id: 'trend-csv', kind: '' }))));
+  node.querySelector('table')?.setAttribute('id', 'trend-table');
+}
+
 async function renderRemoteShare() {
   const slot = errorSlot();
   const year = h('input', { id: 'share-year', type: 'number', min: 2000, max: 2100, value: String(beijingYear()), inputmode: 'numeric', 'data-field': 'year' });
@@ -76,6 +133,7 @@ async function renderRemoteShare() {
     Array.from({ length: 12 }, (_, i) => h('option', { value: String(i + 1) }, t('analytics.share.month', { n: i + 1 }))));
   const output = h('div', { id: 'share-output', 'aria-live': 'polite' });
   const drill = h('div', { id: 'share-drill', 'aria-live': 'polite' });
+  const trend = h('div', { id: 'share-trend', 'aria-live': 'polite' });
   const params = () => {
     const q = { year: year.value.trim() };
     if (month.value) q.month = month.value;
@@ -99,6 +157,7 @@ async function renderRemoteShare() {
   };
   const load = action(t('analytics.share.load'), async () => {
     replace(drill);
+    replace(trend);
     const report = await api.get(`/api/v1/reports/remote-share${api.query(params())}`);
     const province = report.province;
     replace(output,
@@ -133,7 +192,9 @@ async function renderRemoteShare() {
     h('h1', {}, t('analytics.share.heading')),
     h('p', { class: 'hint' }, t('analytics.share.intro')),
     h('form', { class: 'inline card', novalidate: true }, field(t('analytics.share.year'), year), field(t('analytics.share.month_label'), month), load),
-    slot.node, output, drill);
+    slot.node, output, drill,
+    h('div', { class: 'buttons' }, action(t('analytics.trend.load'), () => showTrend(trend, year.value.trim(), slot), { slot, id: 'trend-load', kind: '' })),
+    trend);
 }
 
 /**
@@ -166,6 +227,7 @@ async function renderSupply() {
         { label: t('analytics.supply.col.declines'), value: (l) => percent(l.decline_percent) },
         { label: t('analytics.supply.col.no_answer'), value: (l) => percent(l.no_answer_percent) },
         { label: t('analytics.supply.col.replacements'), value: (l) => percent(l.replacement_percent) },
+        { label: t('analytics.supply.col.confirmed'), value: (l) => (l.median_minutes_to_confirmed === undefined ? '—' : t('analytics.supply.hours', { hours: (l.median_minutes_to_confirmed / 60).toFixed(1) })) },
       ], report.specialties, { caption: t('analytics.supply.caption', { year: report.year }), empty: t('analytics.supply.none') })),
       h('div', { class: 'buttons' }, action(t('analytics.csv'), async () => {
         saveFile(`supply-${report.year}.csv`,
