@@ -7,7 +7,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::draws::{DrawFixture, experts};
-use crate::helpers::assert_problem;
+use sealdraw::store::Store;
+
+use crate::helpers::{assert_problem, run_cli, stdout_of};
 
 const SIGNALS: [&str; 8] = [
     "co_sitting",
@@ -238,6 +240,27 @@ async fn a_case_is_opened_noted_unsealed_under_dual_control_and_closed_in_the_lo
         .await;
     let alert = &alerts[0];
     assert_eq!(alert["signal"], "declines");
+    // A master-key rotation re-seals the ids behind the alert's labels; the case below still
+    // opens them.
+    let sealed_key = |blob: &[u8]| {
+        sealdraw::crypto::seal::SealedParts::parse(blob)
+            .unwrap()
+            .key_id
+            .to_owned()
+    };
+    let sql = "SELECT sealed_experts FROM alerts";
+    let sealed = || async {
+        let blobs: Vec<Vec<u8>> = match &fx.app.state.store {
+            Store::Sqlite(pool, ..) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
+            Store::Postgres(pool, _) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
+        };
+        blobs
+    };
+    let before = sealed().await;
+    let output = run_cli(&fx.app, &["keys", "rotate"], None);
+    assert!(output.status.success(), "{}", stdout_of(&output));
+    let after = sealed().await;
+    assert_ne!(sealed_key(&before[0]), sealed_key(&after[0]));
     let alert_id = alert["id"].as_str().unwrap();
 
     // Only supervisors work alerts.

@@ -44,7 +44,7 @@ const MAY_USE: &[(&str, &[&str])] = &[
     // their experts sealed, a case's unseal request filed through the pool.
     ("analytics",     &["audit", "auth", "clock", "config", "crypto", "deps", "draw", "notify", "pool", "session", "store", "tasks", "text"]),
     ("interruption",  &["audit", "auth", "clock", "crypto", "deps", "draw", "notify", "session", "store", "text", "venue"]),
-    ("rotation",      &["auth", "crypto", "deps", "notify", "pool", "store"]),
+    ("rotation",      &["analytics", "auth", "crypto", "deps", "notify", "pool", "store"]),
     // The surfaces.
     ("http",          &["analytics", "audit", "auth", "clock", "conduct", "config", "crypto", "draw", "interruption", "notify", "pool", "publication", "session", "store", "text", "venue", "web"]),
     ("console",       &["web"]),

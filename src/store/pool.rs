@@ -514,6 +514,8 @@ pub(crate) enum MasterSealed {
     /// The notification outbox's sealed recipients and parameters (`notify`).
     OutboxRecipients,
     OutboxParams,
+    /// The pool ids behind an alert's labels (`analytics::alerts`).
+    AlertExperts,
 }
 
 impl MasterSealed {
@@ -531,6 +533,9 @@ impl MasterSealed {
             Self::OutboxParams => {
                 "SELECT id, sealed_params FROM outbox WHERE id > $1 ORDER BY id LIMIT $2"
             }
+            Self::AlertExperts => {
+                "SELECT id, sealed_experts FROM alerts WHERE id > $1 AND sealed_experts IS NOT NULL ORDER BY id LIMIT $2"
+            }
         }
     }
 
@@ -540,6 +545,7 @@ impl MasterSealed {
             Self::AccountTotpSecrets => "UPDATE accounts SET totp_sealed = $2 WHERE id = $1",
             Self::OutboxRecipients => "UPDATE outbox SET sealed_recipient = $2 WHERE id = $1",
             Self::OutboxParams => "UPDATE outbox SET sealed_params = $2 WHERE id = $1",
+            Self::AlertExperts => "UPDATE alerts SET sealed_experts = $2 WHERE id = $1",
         }
     }
 }
