@@ -178,6 +178,7 @@ async fn unknown_paths_and_methods_get_a_404_problem() {
 
 /// Every operation the API has; the OpenAPI document must list exactly these.
 const OPERATIONS: &[(&str, &str)] = &[
+    ("put", "/api/v1/accounts/{username}/contact"),
     ("get", "/api/v1/alert-rules"),
     ("post", "/api/v1/alert-rules"),
     ("delete", "/api/v1/alert-rules/{rule_id}"),

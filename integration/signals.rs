@@ -52,24 +52,42 @@ fn of_signal<'a>(alerts: &'a [Value], signal: &str) -> Vec<&'a Value> {
 
 #[tokio::test]
 async fn planted_patterns_raise_alerts_for_the_supervisors_in_scope_and_only_once() {
-    // 60 experts of one specialty; a year of 400 draws with the planted patterns.
+    // 60 experts of one specialty; two years of 400 draws with the planted patterns (one year
+    // leaves the colluding pair, arranged onto one committee in eight, at the edge of
+    // significance once the test conditions on their own inflated seat counts).
     let fx = DrawFixture::new(&experts(60, "A0301")).await;
     let summary = fx
         .app
         .state
-        .write_synthetic_history(1, 400, true)
+        .write_synthetic_history(2, 400, true)
         .await
         .unwrap();
-    assert_eq!(summary["draws"], 400);
+    assert_eq!(summary["draws"], 800);
     let planted = &summary["planted"];
     rules_for_every_signal(&fx).await;
     let yichang = fx
         .scoped_supervisor("yichang-supervisor", json!({"regions": ["4205"]}))
         .await;
+    // The province-wide supervisor has a mobile number on record; Yichang's has none.
+    let set = fx
+        .app
+        .request(
+            Method::PUT,
+            "/api/v1/accounts/supervisor/contact",
+            Some(&fx.admin),
+        )
+        .json(&json!({"phone": "139 0000 4321"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), StatusCode::NO_CONTENT);
 
     let first = run(&fx).await;
-    assert_eq!(first["committees"], 400);
-    assert!(first["alerts_raised"].as_u64().unwrap() >= 5, "{first}");
+    assert_eq!(first["committees"], 800);
+    assert!(
+        first["alerts_raised"].as_u64().unwrap() >= 5,
+        "{first} {summary}"
+    );
     let alerts: Vec<Value> = fx
         .app
         .get_json("/api/v1/alerts", Some(&fx.supervisor))
@@ -181,6 +199,60 @@ async fn planted_patterns_raise_alerts_for_the_supervisors_in_scope_and_only_onc
         raised
             .iter()
             .all(|entry| entry["data"]["supervisors_in_scope"].as_u64().unwrap() >= 1)
+    );
+
+    // Each alert also went to the supervisor with a number, through the outbox: the message
+    // names the signal, never an expert, and the number is masked in the log gateway's file.
+    let queued: Vec<Value> = fx
+        .app
+        .audit_entries_of("notify.queued")
+        .await
+        .into_iter()
+        .filter(|e| e["data"]["template"] == "supervision-alert")
+        .collect();
+    assert_eq!(queued.len(), alerts.len());
+    assert!(
+        raised
+            .iter()
+            .all(|e| e["data"]["supervisors_messaged"] == 1)
+    );
+    let file = fx.app.dir.path().join("notifications.jsonl");
+    let mut lines = Vec::new();
+    for _ in 0..200 {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        lines = text
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|l| l["template"] == "supervision-alert")
+            .collect();
+        if lines.len() == alerts.len() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(lines.len(), alerts.len(), "{lines:?}");
+    assert!(lines.iter().all(|l| l["phone"] == "*******4321"));
+    assert!(
+        lines
+            .iter()
+            .all(|l| SIGNALS.contains(&l["params"]["signal"].as_str().unwrap()))
+    );
+    // A malformed number is named, as the accounts API names its fields (400).
+    let bad = fx
+        .app
+        .request(
+            Method::PUT,
+            "/api/v1/accounts/supervisor/contact",
+            Some(&fx.admin),
+        )
+        .json(&json!({"phone": "12345"}))
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(bad, StatusCode::BAD_REQUEST).await;
+    assert!(
+        problem["detail"].as_str().unwrap().starts_with("phone"),
+        "{problem}"
     );
 
     // The same findings again raise nothing new.

@@ -1,6 +1,6 @@
 //! Master sealing-key rotation while servers run: a new key becomes active, then every value
 //! sealed directly under a master key (records' data keys, TOTP secrets, the outbox's sealed
-//! recipients and parameters, alerts' experts) is re-sealed under it in small transactions. Servers notice the
+//! recipients and parameters, alerts' experts, staff phones) is re-sealed under it in small transactions. Servers notice the
 //! new key file within seconds, and open values under either key meanwhile.
 //!
 //! `crypto` re-seals one value ([`KeyRing::reseal`]); this module walks the tables and names
@@ -34,6 +34,7 @@ pub(crate) async fn reseal_all(
         MasterSealed::OutboxRecipients,
         MasterSealed::OutboxParams,
         MasterSealed::AlertExperts,
+        MasterSealed::AccountPhones,
     ] {
         let mut after = String::new();
         loop {
@@ -50,6 +51,7 @@ pub(crate) async fn reseal_all(
                     MasterSealed::AlertExperts => {
                         crate::analytics::alerts::alert_experts_context(id)
                     }
+                    MasterSealed::AccountPhones => crate::auth::service::staff_phone_context(id),
                 };
                 if let Some(again) = keys.reseal(rng, &context, sealed)? {
                     tx.set_master_sealed(kind, id, &again).await?;

@@ -583,10 +583,34 @@ impl AnalyticsService {
         if !tx.insert_alert(&row).await? {
             return Ok(false);
         }
-        let recipients = scopes
+        // Each supervisor in scope sees it in the console; those with a mobile number on
+        // record also get a message through the outbox, naming the signal only.
+        let mut recipients = 0;
+        let mut messaged = 0;
+        for (account_id, _) in scopes
             .iter()
             .filter(|(_, scope)| covers_any(scope, &evidence.committees))
-            .count();
+        {
+            recipients += 1;
+            let notice = crate::notify::outbox::NewNotification {
+                expert_id: String::new(),
+                template: "supervision-alert",
+                params: crate::notify::TemplateParams::new()
+                    .with("signal", finding.signal.as_str())
+                    .with("raised_at", to_rfc3339(now).as_str()),
+                subject_kind: "alert",
+                subject_id: id.clone(),
+            };
+            if crate::notify::outbox::enqueue_for_account(
+                tx, &self.keys, &self.rng, now, account_id, notice,
+            )
+            .await
+            .map_err(|error| AnalyticsError::Notify(error.to_string()))?
+            .is_some()
+            {
+                messaged += 1;
+            }
+        }
         let entry = AuditEntry::new("alert.raised", now, Actor::System)
             .reference("alert", id.as_str())
             .reference("alert_rule", rule.id.as_str())
@@ -597,7 +621,8 @@ impl AnalyticsService {
             .data("expected", &evidence.expected)
             .data("q", &evidence.q)
             .data("tests", finding.tests)
-            .data("supervisors_in_scope", recipients);
+            .data("supervisors_in_scope", recipients)
+            .data("supervisors_messaged", messaged);
         audit::append(tx, &entry).await?;
         Ok(true)
     }

@@ -32,6 +32,8 @@ pub(crate) enum AnalyticsError {
     Sealing,
     #[error("the unseal request could not be filed: {0}")]
     Unseal(String),
+    #[error("the alert's message could not be queued: {0}")]
+    Notify(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

@@ -901,6 +901,44 @@ impl AuthService {
         Ok(())
     }
 
+    /// Sets a staff account's mobile number (already checked as one), sealed, for messages
+    /// that concern it (an alert within a supervisor's jurisdiction). Experts' numbers live in
+    /// their pool records. Logged (`account.contact_set`) without the number.
+    pub(crate) async fn set_staff_phone(
+        &self,
+        username: &str,
+        phone: &str,
+        actor: Actor,
+    ) -> Result<(), AuthError> {
+        could_exist(username)?;
+        let now = self.clock.now_millis();
+        let mut tx = self.store.write().await?;
+        let account = tx
+            .account_by_username(username)
+            .await?
+            .ok_or_else(|| AuthError::NoSuchAccount(username.into()))?;
+        if account.role == Role::Expert {
+            return Err(AuthError::InvalidInput {
+                field: "username",
+                problem: "an expert's phone number is in their pool record".into(),
+            });
+        }
+        let sealed = self
+            .keys
+            .seal(
+                &self.rng,
+                &staff_phone_context(&account.id),
+                phone.as_bytes(),
+            )
+            .map_err(|_| AuthError::Sealing)?;
+        tx.set_account_contact(&account.id, &sealed, now).await?;
+        let entry =
+            AuditEntry::new("account.contact_set", now, actor).reference("account", &account.id);
+        audit::append(&mut tx, &entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// A supervisor's jurisdiction (province-wide for anyone without one).
     /// The staff accounts others pick from (issue 24 §2): enabled centers, supervisors and
     /// admins (never experts, who stay anonymous), each with the name it is shown by; of one
@@ -1103,6 +1141,11 @@ async fn store_scope(
 
 fn corrupt(what: &str) -> AuthError {
     AuthError::Store(StoreError::Corrupt(format!("account {what} is not valid")))
+}
+
+/// The sealing context of a staff account's mobile number.
+pub(crate) fn staff_phone_context(account_id: &str) -> String {
+    format!("account/{account_id}/phone")
 }
 
 pub(crate) fn totp_context(account_id: &str) -> String {

@@ -292,6 +292,50 @@ pub(crate) async fn set_scope(
     Ok(HttpResponse::NoContent().finish())
 }
 
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ContactBody {
+    /// A mainland mobile number (11 digits; spaces, hyphens and +86 are taken away).
+    #[schema(value_type = String)]
+    pub(crate) phone: secrecy::SecretString,
+}
+
+/// Set a staff account's mobile number (admin): what concerns the account, an alert within a
+/// supervisor's jurisdiction, is also sent there through the notification outbox. Sealed;
+/// logged (`account.contact_set`) without the number. Not for experts, whose number is in their
+/// pool record.
+#[utoipa::path(
+    params(("username" = String, Path)),
+    request_body = ContactBody,
+    responses((status = 204), (status = 400, body = Problem, content_type = "application/problem+json"),
+              (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[put("/api/v1/accounts/{username}/contact")]
+pub(crate) async fn set_contact(
+    state: web::Data<AppState>,
+    Checked {
+        principal,
+        input: body,
+        ..
+    }: Checked<may::ManageAccounts, Json<ContactBody>>,
+    username: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    use secrecy::ExposeSecret;
+    let phone =
+        crate::pool::validate::Phone::parse(body.0.phone.expose_secret()).map_err(|problem| {
+            ApiError::from(AuthError::InvalidInput {
+                field: "phone",
+                problem,
+            })
+        })?;
+    state
+        .auth
+        .set_staff_phone(&username, phone.normalised(), Actor::of(&principal))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 /// A scope as the admin gave it, checked field by field (`at` prefixes the field names: `scope.`
 /// in an account's creation) and put in the form the server stores and compares: each region a
 /// prefecture's prefix or a county's code, both lists sorted without repeats.

@@ -140,6 +140,7 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
         .service(accounts::enable)
         .service(accounts::revoke_tokens)
         .service(accounts::set_scope)
+        .service(accounts::set_contact)
         .service(accounts::reissue_activation)
         .service(accounts::update)
         .service(conduct::draw_ratings)

@@ -77,6 +77,48 @@ pub(crate) async fn seal_all(
             "the recipient is not in the pool".into(),
         ));
     }
+    seal_checked(keys, rng, now, notifications)
+}
+
+/// Queues a message to a staff account (`account:<id>` as the sealed recipient; the worker
+/// opens the account's sealed number just before sending), with its `notify.queued` entry.
+/// `None`, and nothing written, when the account has no number: what concerns it is in the
+/// console anyway.
+pub(crate) async fn enqueue_for_account(
+    tx: &mut Tx,
+    keys: &KeyRing,
+    rng: &Rng,
+    now: Millis,
+    account_id: &str,
+    notification: NewNotification,
+) -> Result<Option<String>, NotifyError> {
+    if tx.account_contact(account_id).await?.is_none() {
+        return Ok(None);
+    }
+    let notification = NewNotification {
+        expert_id: format!("{ACCOUNT_RECIPIENT}{account_id}"),
+        ..notification
+    };
+    check(&notification)?;
+    let mut queued = seal_checked(keys, rng, now, std::slice::from_ref(&notification))?;
+    insert_all(tx, &queued).await?;
+    let queued = queued
+        .pop()
+        .ok_or(NotifyError::Invalid("nothing queued".into()))?;
+    audit::append(tx, &queued.entry).await?;
+    metrics::counter!("notify_queued_total").increment(1);
+    Ok(Some(queued.id))
+}
+
+/// A sealed recipient naming a staff account rather than a pool record.
+pub(crate) const ACCOUNT_RECIPIENT: &str = "account:";
+
+fn seal_checked(
+    keys: &KeyRing,
+    rng: &Rng,
+    now: Millis,
+    notifications: &[NewNotification],
+) -> Result<Vec<Queued>, NotifyError> {
     let mut queued = Vec::with_capacity(notifications.len());
     for notification in notifications {
         let id = new_id(rng, now)?;

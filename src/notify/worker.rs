@@ -11,6 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::gateway::{Message, SendError, short};
+use zeroize::Zeroizing;
+
 use super::outbox::{open_params, open_recipient};
 use super::{NotifyError, NotifyService};
 use crate::audit::{self, Actor, AuditEntry};
@@ -157,6 +159,26 @@ impl NotifyService {
         Ok((claims, lost))
     }
 
+    /// A staff account's mobile number, opened from its sealed contact (`None` without one).
+    async fn staff_phone(
+        &self,
+        account_id: &str,
+    ) -> Result<Option<Zeroizing<String>>, NotifyError> {
+        let mut tx = self.store.read().await?;
+        let sealed = tx.account_contact(account_id).await?;
+        tx.rollback().await?;
+        let Some(sealed) = sealed else {
+            return Ok(None);
+        };
+        let plain = self.keys.open(
+            &crate::auth::service::staff_phone_context(account_id),
+            &sealed,
+        )?;
+        let phone = std::str::from_utf8(&plain)
+            .map_err(|_| NotifyError::Invalid("a staff phone number is not text".into()))?;
+        Ok(Some(Zeroizing::new(phone.to_owned())))
+    }
+
     /// Opens the recipient and parameters and, last, the phone number.
     async fn prepare(&self, row: &OutboxRow) -> Result<Message, SendError> {
         let local = |what: &str, error: NotifyError| {
@@ -170,12 +192,18 @@ impl NotifyService {
         if !self.settings.hotline.is_empty() && params.get("hotline").is_none() {
             params.insert("hotline", self.settings.hotline.clone());
         }
-        let phone = self
-            .pool
-            .phone_for_delivery(&expert_id)
-            .await
-            .map_err(|e| local("phone number", e.into()))?
-            .ok_or_else(|| SendError::Permanent("the recipient has no phone number".into()))?;
+        let phone = match expert_id.strip_prefix(super::outbox::ACCOUNT_RECIPIENT) {
+            Some(account_id) => self
+                .staff_phone(account_id)
+                .await
+                .map_err(|e| local("phone number", e))?,
+            None => self
+                .pool
+                .phone_for_delivery(&expert_id)
+                .await
+                .map_err(|e| local("phone number", e.into()))?,
+        }
+        .ok_or_else(|| SendError::Permanent("the recipient has no phone number".into()))?;
         Ok(Message {
             id: row.id.clone(),
             phone,

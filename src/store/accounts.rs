@@ -439,4 +439,36 @@ impl Tx {
             .fetch_all(conn)
             .await)?)
     }
+
+    /// Sets (or replaces) a staff account's sealed mobile number.
+    pub(crate) async fn set_account_contact(
+        &mut self,
+        account_id: &str,
+        sealed_phone: &[u8],
+        at: Millis,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO account_contacts (account_id, sealed_phone, updated_at) \
+             VALUES ($1, $2, $3) ON CONFLICT (account_id) DO UPDATE SET \
+             sealed_phone = excluded.sealed_phone, updated_at = excluded.updated_at")
+            .bind(account_id)
+            .bind(sealed_phone)
+            .bind(at)
+            .execute(conn)
+            .await
+            .map(drop))?;
+        Ok(())
+    }
+
+    /// A staff account's sealed mobile number, if one is set.
+    pub(crate) async fn account_contact(
+        &mut self,
+        account_id: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_scalar::<_, Vec<u8>>(
+            "SELECT sealed_phone FROM account_contacts WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_optional(conn)
+            .await)?)
+    }
 }

@@ -516,6 +516,8 @@ pub(crate) enum MasterSealed {
     OutboxParams,
     /// The pool ids behind an alert's labels (`analytics::alerts`).
     AlertExperts,
+    /// Staff accounts' mobile numbers (`notify::staff`).
+    AccountPhones,
 }
 
 impl MasterSealed {
@@ -536,6 +538,9 @@ impl MasterSealed {
             Self::AlertExperts => {
                 "SELECT id, sealed_experts FROM alerts WHERE id > $1 AND sealed_experts IS NOT NULL ORDER BY id LIMIT $2"
             }
+            Self::AccountPhones => {
+                "SELECT account_id, sealed_phone FROM account_contacts WHERE account_id > $1 ORDER BY account_id LIMIT $2"
+            }
         }
     }
 
@@ -546,6 +551,9 @@ impl MasterSealed {
             Self::OutboxRecipients => "UPDATE outbox SET sealed_recipient = $2 WHERE id = $1",
             Self::OutboxParams => "UPDATE outbox SET sealed_params = $2 WHERE id = $1",
             Self::AlertExperts => "UPDATE alerts SET sealed_experts = $2 WHERE id = $1",
+            Self::AccountPhones => {
+                "UPDATE account_contacts SET sealed_phone = $2 WHERE account_id = $1"
+            }
         }
     }
 }

@@ -1179,6 +1179,10 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
         "案件已被他人更改，请刷新后重试",
     ),
     (
+        "an expert's phone number is in their pool record",
+        "专家的手机号码登记在其专家库记录中",
+    ),
+    (
         "the draw is void: it has no evaluation to suspend, postpone or cancel",
         "该抽取已作废：没有可以暂停、推迟或终止的评标",
     ),
