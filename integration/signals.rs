@@ -11,9 +11,10 @@ use sealdraw::store::Store;
 
 use crate::helpers::{assert_problem, run_cli, stdout_of};
 
-const SIGNALS: [&str; 8] = [
+const SIGNALS: [&str; 9] = [
     "co_sitting",
     "bidder_favour",
+    "wins_with",
     "identical_sheets",
     "score_outliers",
     "narrow_filters",

@@ -24,6 +24,8 @@ text_enum! {
         /// An expert gives the same bidder their largest boost over the rest of the committee
         /// more often than chance.
         BidderFavour = "bidder_favour",
+        /// A bidder wins where an expert sits far more often than it wins elsewhere.
+        WinsWith = "wins_with",
         /// Two members' sheets in one evaluation agree item by item more than the committee's
         /// spread of scores explains.
         IdenticalSheets = "identical_sheets",
@@ -168,6 +170,7 @@ pub(crate) fn run(committees: &[CommitteeFact], settings: &SignalSettings) -> Ve
     let mut findings = Vec::new();
     findings.extend(co_sitting(committees, settings));
     findings.extend(bidder_favour(committees, settings));
+    findings.extend(wins_with(committees, settings));
     findings.extend(identical_sheets(committees));
     findings.extend(score_outliers(committees, settings));
     findings.extend(narrow_filters(committees, settings));
@@ -434,6 +437,101 @@ fn bidder_favour(committees: &[CommitteeFact], settings: &SignalSettings) -> Vec
         })
         .collect();
     corrected(Signal::BidderFavour, tested, tests)
+}
+
+/// The bidder each committee placed first: the highest mean total (credit-coded bidders only;
+/// none on a tie), with every credit-coded bidder that took part.
+fn winners(committee: &CommitteeFact) -> Option<(String, Vec<String>)> {
+    let mut totals: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    for sheet in &committee.sheets {
+        let Some(code) = sheet.credit_code.as_deref() else {
+            continue;
+        };
+        let entry = totals.entry(code).or_default();
+        entry.0 += sheet.total;
+        entry.1 += 1;
+    }
+    if totals.len() < 2 {
+        return None;
+    }
+    // Compared as fractions: a/b > c/d when a·d > c·b.
+    let mut best: Option<(&str, (i64, i64))> = None;
+    let mut tied = false;
+    for (code, (sum, count)) in &totals {
+        match best {
+            None => best = Some((code, (*sum, *count))),
+            Some((_, (b_sum, b_count))) => {
+                let (left, right) = (
+                    i128::from(*sum) * i128::from(b_count),
+                    i128::from(b_sum) * i128::from(*count),
+                );
+                if left > right {
+                    best = Some((code, (*sum, *count)));
+                    tied = false;
+                } else if left == right {
+                    tied = true;
+                }
+            }
+        }
+    }
+    let (winner, _) = best?;
+    (!tied).then(|| {
+        (
+            winner.to_owned(),
+            totals.keys().map(|c| (*c).to_owned()).collect(),
+        )
+    })
+}
+
+/// A bidder that keeps winning where an expert sits. Null model: where the expert sits, the
+/// bidder wins as often as it wins in the evaluations it bid in without that expert (with one
+/// win and one loss added, so that a bidder never seen without the expert counts as even).
+/// Binomial upper tail over the evaluations they shared (at least 3).
+fn wins_with(committees: &[CommitteeFact], settings: &SignalSettings) -> Vec<Finding> {
+    // Per bidder: evaluations and wins, in all; per (expert, bidder): shared ones.
+    let mut bidder_totals: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let mut shared: BTreeMap<(ExpertKey, String), (u64, u64, Vec<String>)> = BTreeMap::new();
+    for committee in committees {
+        let Some((winner, bidders)) = winners(committee) else {
+            continue;
+        };
+        let seated: BTreeSet<ExpertKey> = committee.sheets.iter().map(|s| s.expert).collect();
+        for bidder in &bidders {
+            let won = *bidder == winner;
+            let entry = bidder_totals.entry(bidder.clone()).or_default();
+            entry.0 += 1;
+            entry.1 += u64::from(won);
+            for expert in &seated {
+                let pair = shared.entry((*expert, bidder.clone())).or_default();
+                pair.0 += 1;
+                pair.1 += u64::from(won);
+                if won {
+                    push_evidence(&mut pair.2, &committee.id);
+                }
+            }
+        }
+    }
+    let tested_pairs: Vec<_> = shared
+        .into_iter()
+        .filter(|(_, (n, _, _))| *n >= settings.min_shared_evaluations)
+        .collect();
+    let tests = tested_pairs.len();
+    let tested = tested_pairs
+        .into_iter()
+        .map(|((expert, bidder), (n, wins, evidence))| {
+            let (all, all_wins) = bidder_totals.get(&bidder).copied().unwrap_or_default();
+            let rate = ((all_wins - wins) as f64 + 1.0) / ((all - n) as f64 + 2.0);
+            Tested {
+                p: binomial_upper(wins, n, rate),
+                expected: n as f64 * rate,
+                subject: Subject::ExpertAndBidder(expert, bidder),
+                observed: wins,
+                trials: n,
+                committees: evidence,
+            }
+        })
+        .collect();
+    corrected(Signal::WinsWith, tested, tests)
 }
 
 /// Two members of one committee whose sheets agree item by item more than the committee's own

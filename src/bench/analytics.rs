@@ -433,7 +433,7 @@ pub(crate) async fn analytics(options: &AnalyticsBenchOptions) -> anyhow::Result
         }
         let _ = writeln!(
             out,
-            "| {} | the whole signal run (8 signals, alerts) | {:.1} s | {:.1}–{:.1} s | |",
+            "| {} | the whole signal run (9 signals, alerts) | {:.1} s | {:.1}–{:.1} s | |",
             m.backend,
             m.signal_run_s.median(),
             m.signal_run_s.min(),

@@ -299,3 +299,40 @@ fn declines_no_shows_and_departures_each_name_their_subject() {
 fn an_empty_history_has_no_findings() {
     assert!(run(&[], &SignalSettings::default()).is_empty());
 }
+
+#[test]
+fn a_bidder_that_wins_wherever_one_expert_sits_is_found() {
+    let settings = SignalSettings::default();
+    // Bidder 1 wins where expert 3 sits (its sheets lifted by every member there), and
+    // otherwise as often as the others.
+    let rigged = scored(71, 200, 3, |_, _, _, _| {});
+    let mut rigged = rigged;
+    for committee in &mut rigged {
+        if !committee.sheets.iter().any(|s| s.expert == 3) {
+            continue;
+        }
+        for sheet in committee
+            .sheets
+            .iter_mut()
+            .filter(|s| s.bidder == "Bidder 1")
+        {
+            sheet.total += 3000;
+        }
+    }
+    let found = of(&run(&rigged, &settings), Signal::WinsWith)
+        .into_iter()
+        .map(|f| f.subject.clone())
+        .collect::<Vec<_>>();
+    assert_eq!(
+        found.first(),
+        Some(&Subject::ExpertAndBidder(3, "CODE-1".into())),
+        "{found:?}"
+    );
+    assert!(
+        of(
+            &run(&scored(71, 200, 3, |_, _, _, _| {}), &settings),
+            Signal::WinsWith
+        )
+        .is_empty()
+    );
+}

@@ -12,7 +12,7 @@ import { t, formatTime } from './i18n.js';
 
 export { strings } from './strings/alerts.js';
 
-const SIGNALS = ['co_sitting', 'bidder_favour', 'identical_sheets', 'score_outliers', 'narrow_filters', 'committee_departures', 'declines', 'no_shows'];
+const SIGNALS = ['co_sitting', 'bidder_favour', 'wins_with', 'identical_sheets', 'score_outliers', 'narrow_filters', 'committee_departures', 'declines', 'no_shows'];
 
 /** Who an alert is about, in words. */
 function subjectText(subject) {
