@@ -21,14 +21,13 @@ use anyhow::Context;
 use chrono::Datelike;
 use secrecy::SecretString;
 
-use super::audit::{BenchStart, Samples, fresh_database};
+use super::audit::{BenchStart, Samples};
 use crate::analytics::signals::{Finding, Signal, Subject};
 use crate::analytics::synthetic::{HistoryPlan, HistorySummary, Planted};
 use crate::audit::Actor;
 use crate::auth::{NewAccountRequest, Role, service::LoginRequest, totp};
-use crate::clock::{Clock, SharedClock, SystemClock, to_rfc3339};
-use crate::config::{Profile, Settings};
-use crate::crypto::{KeyRing, Rng};
+use crate::clock::{Clock, SharedClock, SystemClock};
+use crate::crypto::Rng;
 use crate::http::AppState;
 use crate::startup::Application;
 use crate::store::scratch::ScratchDatabase;
@@ -80,23 +79,15 @@ impl Server {
         certs: &crate::tls::dev::DevCertificates,
         experts: usize,
     ) -> anyhow::Result<Self> {
-        let dir = start.scratch.path().join(label);
-        std::fs::create_dir_all(&dir)?;
         let rng = Rng::system();
-        let key_file = dir.join("keys.json");
-        KeyRing::init_file(&key_file, &rng, &to_rfc3339(SystemClock.now_millis()))?;
-        let (url, database) = fresh_database(server_url, &dir.join("sealdraw.db"), label).await?;
-        let mut settings = Settings {
-            profile: Profile::Production,
-            data_dir: dir.clone(),
-            ..Settings::default()
-        };
-        settings.server.address = "127.0.0.1:0".into();
-        settings.telemetry.metrics_address = String::new();
-        settings.tls.cert = Some(certs.server_cert());
-        settings.tls.key = Some(certs.server_key());
-        settings.keys.file = Some(key_file);
-        settings.database.url = Some(SecretString::from(url));
+        let (mut settings, database) = super::draw::production_server_settings(
+            start.scratch.path(),
+            label,
+            server_url,
+            certs,
+            &rng,
+        )
+        .await?;
         settings.analytics.signal_run_interval_hours = 0;
         let clock: SharedClock = Arc::new(SystemClock);
         let application = Application::build(settings, clock, rng.clone()).await?;

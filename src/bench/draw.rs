@@ -294,23 +294,9 @@ impl BenchServer {
         certs: &crate::tls::dev::DevCertificates,
         experts: usize,
     ) -> anyhow::Result<Self> {
-        let dir = scratch.join(label);
-        std::fs::create_dir_all(&dir)?;
         let rng = Rng::system();
-        let key_file = dir.join("keys.json");
-        KeyRing::init_file(&key_file, &rng, &to_rfc3339(SystemClock.now_millis()))?;
-        let (url, database) = fresh_database(server_url, &dir.join("sealdraw.db"), label).await?;
-        let mut settings = Settings {
-            profile: Profile::Production,
-            data_dir: dir.clone(),
-            ..Settings::default()
-        };
-        settings.server.address = "127.0.0.1:0".into();
-        settings.telemetry.metrics_address = String::new();
-        settings.tls.cert = Some(certs.server_cert());
-        settings.tls.key = Some(certs.server_key());
-        settings.keys.file = Some(key_file);
-        settings.database.url = Some(SecretString::from(url));
+        let (mut settings, database) =
+            production_server_settings(scratch, label, server_url, certs, &rng).await?;
         // Seats in the window would otherwise exclude the busiest experts draw after draw.
         settings.draw.frequency_cap = 0;
         let clock: SharedClock = Arc::new(SystemClock);
@@ -729,6 +715,35 @@ async fn server_spans(
             median(proof),
         ),
     ])
+}
+
+/// The settings of a benchmark's server: production profile, a fresh key file and database
+/// (SQLite under `scratch/label`, or a scratch database on `server_url`), TLS from `certs`, on
+/// a free loopback port, metrics off.
+pub(super) async fn production_server_settings(
+    scratch: &Path,
+    label: &str,
+    server_url: Option<&str>,
+    certs: &crate::tls::dev::DevCertificates,
+    rng: &Rng,
+) -> anyhow::Result<(Settings, Option<ScratchDatabase>)> {
+    let dir = scratch.join(label);
+    std::fs::create_dir_all(&dir)?;
+    let key_file = dir.join("keys.json");
+    KeyRing::init_file(&key_file, rng, &to_rfc3339(SystemClock.now_millis()))?;
+    let (url, database) = fresh_database(server_url, &dir.join("sealdraw.db"), label).await?;
+    let mut settings = Settings {
+        profile: Profile::Production,
+        data_dir: dir.clone(),
+        ..Settings::default()
+    };
+    settings.server.address = "127.0.0.1:0".into();
+    settings.telemetry.metrics_address = String::new();
+    settings.tls.cert = Some(certs.server_cert());
+    settings.tls.key = Some(certs.server_key());
+    settings.keys.file = Some(key_file);
+    settings.database.url = Some(SecretString::from(url));
+    Ok((settings, database))
 }
 
 #[cfg(test)]
