@@ -4056,6 +4056,7 @@ async fn an_admin_sets_a_rule_and_a_supervisor_works_an_alert_into_a_closed_case
         .click(r#"nav a[data-route="supervisor/alerts"]"#)
         .await;
     supervisor.wait_for_text("#alerts", "专家谢绝偏多").await;
+    supervisor.click("#alerts-csv").await;
     supervisor.click("#alerts button").await;
     supervisor
         .wait_for_text("#alert-detail", "谢绝邀请的比例")
@@ -4102,6 +4103,8 @@ async fn an_admin_sets_a_rule_and_a_supervisor_works_an_alert_into_a_closed_case
         .await;
     supervisor.click("#frequency-load").await;
     supervisor.wait_for_text("#frequency-fairness", "χ²").await;
+    // Every figure leaves as CSV, the frequency report's too.
+    supervisor.click("#frequency-csv").await;
     assert_no_console_errors(&admin).await;
     assert_no_console_errors(&supervisor).await;
 }

@@ -7,7 +7,7 @@
 // #rule-ID, retire buttons #rule-retire-ID), #signals-run, #signals-result.
 
 import * as api from './api.js';
-import { h, replace, field, errorSlot, action, section, table, markInvalid, confirmAct, toast } from './dom.js';
+import { h, replace, field, errorSlot, action, section, table, markInvalid, confirmAct, toast, saveCsv } from './dom.js';
 import { t, formatTime } from './i18n.js';
 
 export { strings } from './strings/alerts.js';
@@ -56,6 +56,11 @@ async function renderInbox(ctx) {
       { label: t('alert.col.case'), value: (a) => caseState(a) },
       { label: '', value: (a) => action(t('alert.open'), () => show(a.id), { slot, kind: '', id: `alert-show-${a.id}` }) },
     ], alerts, { caption: t('alert.caption'), empty: t('alert.none') }));
+    list.append(h('div', { class: 'buttons' }, action(t('alert.csv'), () => saveCsv('alerts.csv', [
+      ['raised_at', 'signal', 'subject', 'observed', 'trials', 'expected', 'p', 'q', 'tests', 'case'],
+      ...alerts.map((a) => [a.raised_at, a.signal, subjectText(a.subject), a.evidence.observed, a.evidence.trials ?? '',
+        a.evidence.expected, a.evidence.p, a.evidence.q, a.evidence.tests, a.case?.state ?? '']),
+    ]), { slot, id: 'alerts-csv', kind: '' })));
     list.querySelector('table')?.setAttribute('id', 'alerts');
     list.querySelectorAll('#alerts tbody tr').forEach((tr, i) => { if (alerts[i]) tr.id = `alert-${alerts[i].id}`; });
   };

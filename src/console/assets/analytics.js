@@ -7,20 +7,10 @@
 // #share-csv, #share-projects (the drill-down's table), #share-projects-csv.
 
 import * as api from './api.js';
-import { h, replace, field, errorSlot, action, section, table } from './dom.js';
+import { h, replace, field, errorSlot, action, section, table, saveFile, saveCsv } from './dom.js';
 import { t, formatTime } from './i18n.js';
 
 export { strings } from './strings/analytics.js';
-
-/** Saves `text` as a file the browser downloads. */
-function saveFile(name, text, type) {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const link = h('a', { href: url, download: name });
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10000);
-}
 
 /** The year now in Beijing time. */
 function beijingYear() {
@@ -120,7 +110,7 @@ async function showTrend(node, year, slot) {
         { label: t('analytics.share.col.share'), value: (m) => shareText(m.share) },
       ], months, { caption: t('analytics.trend.title', { year, target }) }))),
     h('div', { class: 'buttons' }, action(t('analytics.csv'), async () => {
-      saveFile(`remote-share-trend-${year}.csv`, `\ufeff${rows.map((r) => r.join(',')).join('\r\n')}\r\n`, 'text/csv');
+      saveCsv(`remote-share-trend-${year}.csv`, rows);
     }, { slot, id: 'trend-csv', kind: '' }))));
   node.querySelector('table')?.setAttribute('id', 'trend-table');
 }

@@ -293,3 +293,26 @@ export function randomHex(bytes) {
   crypto.getRandomValues(buffer);
   return hex(buffer);
 }
+
+/** Saves `text` as a file the browser downloads. */
+export function saveFile(name, text, type) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const link = h('a', { href: url, download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+/**
+ * Saves rows (arrays of strings) as CSV made in the page, with a byte-order mark so that
+ * spreadsheet programs read the Chinese as UTF-8, as the server's own CSV has.
+ */
+export function saveCsv(name, rows) {
+  const cell = (value) => {
+    const text = String(value ?? '');
+    return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  };
+  saveFile(name, `\ufeff${rows.map((row) => row.map(cell).join(',')).join('\r\n')}\r\n`, 'text/csv');
+}
+

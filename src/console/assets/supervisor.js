@@ -13,7 +13,7 @@
 import * as api from './api.js';
 import { drawRatings, marksText } from './ratings.js';
 import { phaseName } from './session/labels.js';
-import { h, replace, field, errorSlot, action, table, section, toast, markInvalid, confirmAct } from './dom.js';
+import { h, replace, field, errorSlot, action, table, section, toast, markInvalid, confirmAct, saveCsv } from './dom.js';
 import { t, formatTime } from './i18n.js';
 export { strings } from './strings/supervisor.js';
 
@@ -467,7 +467,15 @@ function reportView(report) {
       { label: t('supervisor.freq.pseudonym'), value: (e) => h('code', {}, e.pseudonym) },
       { label: t('supervisor.freq.seats'), value: (e) => String(e.seats) },
       { label: t('supervisor.freq.expected'), value: (e) => e.expected },
-    ], report.experts.slice(0, 20)))));
+    ], report.experts.slice(0, 20))),
+    h('div', { class: 'buttons' }, action(t('supervisor.freq.csv'), () => saveCsv(`draw-frequency-${report.window_days}d.csv`, [
+      ['pseudonym', 'seats', 'expected'],
+      ...report.experts.map((e) => [e.pseudonym, e.seats, e.expected]),
+      [],
+      ['chi_square', 'degrees_of_freedom', 'p_value', 'eligible_experts', 'never_drawn', 'never_drawn_expected'],
+      [report.fairness.chi_square, report.fairness.degrees_of_freedom, report.fairness.p_value,
+        report.fairness.eligible_experts, report.fairness.never_drawn, report.fairness.never_drawn_expected],
+    ]), { id: 'frequency-csv', kind: '' }))));
 }
 
 /** An SVG bar chart; each bar carries its value as a title, the table below repeats the data. */

@@ -4,6 +4,7 @@
 export const strings = {
   zh: {
     'alert.nav': '预警与案件',
+    'alert.csv': '导出 CSV',
     'alert.heading': '预警与案件',
     'alert.intro': '系统每日按管理员设定的预警规则检验专家共同评标、评分倾向、雷同评分表、异常偏离、交易中心筛选条件、回避与退出、谢绝和未答复等信号，对照随机情况下应有的水平，并对多重检验作了校正。预警只是核查的线索，不是结论。这里只显示涉及您监管范围内评标的预警；专家以仅在本条预警内有效的代号显示。',
     'alert.caption': '预警（最新的在前）',
@@ -88,6 +89,7 @@ export const strings = {
   },
   en: {
     'alert.nav': 'Alerts and cases',
+    'alert.csv': 'Export CSV',
     'alert.heading': 'Alerts and cases',
     'alert.intro': "Every day the signals (experts sitting together, favouring a bidder, copied sheets, outlying scores, narrow filters, recusals and departures, declines and silences) are tested against chance, corrected for the many tests made, and the admins' rules raise alerts. An alert is a reason to look, not a conclusion. Only alerts about evaluations within your jurisdiction are shown; experts appear by labels valid within one alert.",
     'alert.caption': 'Alerts, newest first',
