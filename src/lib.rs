@@ -21,11 +21,14 @@
 //! | [`draw`]      | the verifiable draw: pool rules, commit → contribute → result, replacements, records |
 //! | [`notify`]    | reaching experts: outbox, gateways, delivery worker, invitations, answers, deadlines |
 //! | [`publication`] | the committee list's release (公示): request, approval, the logged read |
+//! | [`conduct`]   | ratings of members' conduct, appeals, and the credit score they feed |
+//! | [`interruption`] | suspending, resuming, postponing and cancelling an evaluation, under a supervisor's approval |
+//! | [`analytics`] | supervision's statistics and signals: remote share, supply, alerts and cases, the synthetic history |
 //! | [`session`]   | evaluation sessions: venues, seats, phases, sheets, signatures, the protocol, the websocket hub |
 //! | [`venue`]     | the venue catalogue: centers' evaluation rooms, bookings of their workstations, sub-venue consent |
 //! | [`web`]       | what both HTTPS servers share: security headers, request ids and deadlines, problem+json |
 //! | [`http`]      | routes, domain errors as problems, body limits, OpenAPI |
-//! | [`tasks`]     | the loop of the periodic background tasks (overdue draws, invitation deadlines) |
+//! | [`tasks`]     | the loop of the periodic background tasks (overdue draws, invitation deadlines, the daily signals) |
 //! | [`text`]      | the one rule for the characters of typed text (names, references, reasons) |
 //! | [`console`]   | the web console: embedded ES modules and their content security policy |
 //! | [`terminal`]  | the participant's side, outside the server: the session client, `sealdraw client`, entropy |
