@@ -786,8 +786,7 @@ impl AnalyticsService {
     ) -> Result<AlertView, AnalyticsError> {
         let mut tx = self.store.read().await?;
         let (row, mut view) = self.alert_in_scope(&mut tx, supervisor, alert_id).await?;
-        let cases = tx.cases().await?;
-        if let Some(case) = cases.into_iter().find(|c| c.alert_id == row.id) {
+        if let Some(case) = tx.case_of_alert(&row.id).await? {
             let notes = tx.case_notes(&case.id).await?;
             view.case = Some(case_view(case, notes));
         }

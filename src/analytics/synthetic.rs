@@ -62,6 +62,8 @@ pub(crate) enum HistoryError {
     Store(#[from] StoreError),
     #[error("sealing failed")]
     Sealing,
+    #[error("a synthetic value could not be written as JSON")]
+    Encoding,
 }
 
 impl From<RandomnessUnavailable> for HistoryError {
@@ -267,7 +269,7 @@ pub(crate) async fn write_history(
             max_points: *max,
         })
         .collect();
-    let criteria_json = serde_json::to_string(&criteria).map_err(|_| HistoryError::Sealing)?;
+    let criteria_json = serde_json::to_string(&criteria).map_err(|_| HistoryError::Encoding)?;
     let mut summary = HistorySummary {
         draws: 0,
         strata: 0,
@@ -373,7 +375,7 @@ pub(crate) async fn write_history(
         };
         let sealed_members = if created_at >= now - 90 * DAY {
             let ids: Vec<&str> = eligible.iter().map(|e| pool[*e].id.as_str()).collect();
-            let plain = serde_json::to_vec(&ids).map_err(|_| HistoryError::Sealing)?;
+            let plain = serde_json::to_vec(&ids).map_err(|_| HistoryError::Encoding)?;
             deps.keys
                 .seal(&deps.rng, &members_context(&draw_id, 0), &plain)
                 .map_err(|_| HistoryError::Sealing)?
@@ -383,7 +385,7 @@ pub(crate) async fn write_history(
         draw.strata.push(SyntheticStratum {
             stratum: 0,
             prefixes: serde_json::to_string(&[&groups[group].specialty])
-                .map_err(|_| HistoryError::Sealing)?,
+                .map_err(|_| HistoryError::Encoding)?,
             k: plan.seats as i32,
             m: plan.reserves as i32,
             eligible_count: eligible.len() as i64,
@@ -668,7 +670,7 @@ fn score_session(
             sheets.push(SyntheticSheet {
                 seat,
                 bidder: label.clone(),
-                sheet_json: serde_json::to_string(&sheet).map_err(|_| HistoryError::Sealing)?,
+                sheet_json: serde_json::to_string(&sheet).map_err(|_| HistoryError::Encoding)?,
                 total_centi: total,
             });
         }
@@ -680,7 +682,7 @@ fn score_session(
         } else {
             "distributed"
         },
-        bidders_json: serde_json::to_string(&labels).map_err(|_| HistoryError::Sealing)?,
+        bidders_json: serde_json::to_string(&labels).map_err(|_| HistoryError::Encoding)?,
         criteria_json: criteria_json.to_owned(),
         deviation_percent: 20,
         closed_at: draw.evaluation_start + 4 * 3_600_000,

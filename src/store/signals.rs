@@ -383,6 +383,20 @@ impl Tx {
         )
     }
 
+    /// The case opened on an alert, if any (at most one: `alert_id` is unique).
+    pub(crate) async fn case_of_alert(
+        &mut self,
+        alert_id: &str,
+    ) -> Result<Option<CaseRow>, StoreError> {
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, CaseRow>(&format!(
+            "SELECT {CASE_COLUMNS} FROM alert_cases WHERE alert_id = $1"))
+            .bind(alert_id)
+            .fetch_optional(conn)
+            .await)?,
+        )
+    }
+
     pub(crate) async fn case(&mut self, id: &str) -> Result<Option<CaseRow>, StoreError> {
         Ok(
             on_conn!(self, conn => sqlx::query_as::<_, CaseRow>(&format!(
