@@ -996,9 +996,8 @@ mod tests {
 
     #[test]
     fn witness_settings_are_checked() {
-        let vkey = crate::audit::note::CosignatureVerifier::new("w1.example", [3; 32])
-            .unwrap()
-            .to_string();
+        // A cosignature verifier key (type 0x04) for the public key 03…03, written out.
+        let vkey = "w1.example+a6090492+BAMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMD".to_owned();
         let witness = |name: &str, url: &str, vkey: &str| WitnessSettings {
             name: name.into(),
             url: url.into(),

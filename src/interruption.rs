@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::audit::{self, Actor, AuditEntry};
 use crate::auth::{Principal, Role};
 use crate::clock::{SharedClock, to_rfc3339};
-use crate::crypto::{KeyRing, Rng, sha256};
+use crate::crypto::{KeyRing, Rng};
 use crate::deps::Deps;
 use crate::draw::service::{
     DrawService, DrawServiceError, RETENDER_VOID_REASON, in_jurisdiction, is_draw_id,
@@ -237,7 +237,7 @@ impl InterruptionService {
                 .reference("draw", &draw.id)
                 .reference("interruption", &row.id)
                 .data("kind", row.kind.as_str())
-                .data("reason_sha256", hex::encode(sha256(row.reason.as_bytes()))),
+                .data(&self.keys.suite().digest_field("reason"), self.keys.suite().hex_hash(row.reason.as_bytes())),
         )
         .await?;
         let view = view_of(&mut tx, &row, &draw, hold).await?;
@@ -308,7 +308,7 @@ impl InterruptionService {
             let mut entry = AuditEntry::new(applied_entry(row.kind), now, actor.clone())
                 .reference("draw", &draw.id)
                 .reference("interruption", &row.id)
-                .data("reason_sha256", hex::encode(sha256(reason.as_bytes())));
+                .data(&self.keys.suite().digest_field("reason"), self.keys.suite().hex_hash(reason.as_bytes()));
             let interruption = row.id.clone();
             let (new_hold, event) = match row.kind {
                 InterruptionKind::Suspend => {
@@ -396,7 +396,7 @@ impl InterruptionService {
                     .reference("draw", &draw.id)
                     .reference("interruption", &row.id)
                     .data("kind", row.kind.as_str())
-                    .data("reason_sha256", hex::encode(sha256(reason.as_bytes()))),
+                    .data(&self.keys.suite().digest_field("reason"), self.keys.suite().hex_hash(reason.as_bytes())),
             )
             .await?;
             hold

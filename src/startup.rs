@@ -20,7 +20,7 @@ use crate::audit::witness::WitnessPool;
 use crate::auth::{AuthService, NewAccountRequest, Role, totp};
 use crate::clock::SharedClock;
 use crate::config::{Profile, ServerSettings, Settings};
-use crate::crypto::{KeyInventory, KeyRing, Rng};
+use crate::crypto::{KeyInventory, KeyRing, Rng, Suite};
 use crate::deps::Deps;
 use crate::draw::service::DrawService;
 use crate::http::secured_stream::SecuredStream;
@@ -490,13 +490,17 @@ pub(crate) fn load_keys(settings: &Settings) -> anyhow::Result<KeyRing> {
     })
 }
 
+/// Connects to the deployment's database, migrates it, and checks that it was made under the
+/// key file's suite (recording it on the first start).
 pub(crate) async fn connect_store(settings: &Settings) -> anyhow::Result<Store> {
+    let suite = load_keys(settings)?.suite();
     let store = Store::connect(
         &settings.database_url(),
         &ConnectOptions {
             max_connections: settings.database.max_connections,
             acquire_timeout: Duration::from_secs(settings.database.acquire_timeout_secs),
         },
+        suite,
     )
     .await
     .context("cannot connect to the database")?;
@@ -504,7 +508,29 @@ pub(crate) async fn connect_store(settings: &Settings) -> anyhow::Result<Store> 
         .migrate()
         .await
         .context("cannot apply database migrations")?;
+    check_suite(
+        &store,
+        suite,
+        crate::clock::Clock::now_millis(&crate::clock::SystemClock),
+    )
+    .await?;
     Ok(store)
+}
+
+/// Refuses a key file of another suite than the database's: its log would append leaves of
+/// one hash to a tree of the other, and every record it sealed would be unreadable to the
+/// deployment's other instances.
+pub(crate) async fn check_suite(store: &Store, suite: Suite, now: i64) -> anyhow::Result<()> {
+    let mut tx = store.write().await?;
+    let recorded = tx.record_deployment_suite(suite, now).await?;
+    tx.commit().await?;
+    match recorded {
+        Some(recorded) if recorded != suite => anyhow::bail!(
+            "the database was made for the {recorded} suite but the key file is {suite}; a \
+             deployment's suite is chosen once, at `sealdraw keys init --suite`"
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// The dev profile makes what a newcomer lacks: certificates and a key file. It never replaces
@@ -532,6 +558,7 @@ fn prepare_dev_profile(settings: &Settings, rng: &Rng, clock: &SharedClock) -> a
             &key_file,
             rng,
             &crate::clock::to_rfc3339(clock.now_millis()),
+            Suite::Intl2024,
         )?;
         tracing::warn!(file = %key_file.display(), "generated development keys");
     }

@@ -490,7 +490,7 @@ pub mod dev {
 
 /// SHA-256 of a certificate's DER: how a client certificate is registered to a center account.
 pub(crate) fn certificate_fingerprint(der: &[u8]) -> [u8; 32] {
-    crate::crypto::sha256(der)
+    crate::crypto::certificate_fingerprint(der)
 }
 
 pub fn fingerprint_of_pem_file(path: &Path) -> Result<[u8; 32], TlsError> {

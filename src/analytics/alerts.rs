@@ -885,8 +885,8 @@ impl AnalyticsService {
             .reference("case", case.id.as_str())
             .data("note", number)
             .data(
-                "text_sha256",
-                hex::encode(crate::crypto::sha256(text.as_bytes())),
+                &tx.suite().digest_field("text"),
+                tx.suite().hex_hash(text.as_bytes()),
             );
         audit::append(&mut tx, &entry).await?;
         tx.commit().await?;
@@ -987,8 +987,8 @@ impl AnalyticsService {
             .reference("case", case.id.as_str())
             .reference("alert", alert.id.as_str())
             .data(
-                "conclusion_sha256",
-                hex::encode(crate::crypto::sha256(conclusion.as_bytes())),
+                &tx.suite().digest_field("conclusion"),
+                tx.suite().hex_hash(conclusion.as_bytes()),
             );
         audit::append(&mut tx, &entry).await?;
         tx.commit().await?;

@@ -178,6 +178,7 @@ fn parse_root(text: &str) -> Result<Hash, CheckpointError> {
 
 #[cfg(test)]
 mod tests {
+    use crate::crypto::Suite;
     use super::*;
     use crate::audit::merkle::empty_root;
     use crate::audit::note::CosignatureSigner;
@@ -188,7 +189,7 @@ mod tests {
     fn log_signer() -> NoteSigner {
         NoteSigner::new(
             "sealdraw.example/log",
-            crate::crypto::Ed25519Signer::from_seed(&[7; 32]).unwrap(),
+            crate::crypto::Signer::from_seed(Suite::Intl2024, &[7; 32]).unwrap(),
         )
         .unwrap()
     }
@@ -208,7 +209,7 @@ mod tests {
 
     #[test]
     fn extension_lines_and_empty_trees_round_trip() {
-        let mut checkpoint = Checkpoint::new("o", 0, empty_root());
+        let mut checkpoint = Checkpoint::new("o", 0, empty_root(Suite::Intl2024));
         checkpoint.extension_lines = vec!["ext one".into(), "ext two".into()];
         let text = checkpoint.format().unwrap();
         assert_eq!(Checkpoint::parse(&text).unwrap(), checkpoint);
@@ -267,7 +268,7 @@ mod tests {
         ));
         let stranger = NoteSigner::new(
             "sealdraw.example/log",
-            crate::crypto::Ed25519Signer::from_seed(&[8; 32]).unwrap(),
+            crate::crypto::Signer::from_seed(Suite::Intl2024, &[8; 32]).unwrap(),
         )
         .unwrap();
         assert!(matches!(
@@ -282,7 +283,7 @@ mod tests {
 
         let witness = CosignatureSigner::new(
             "w.example",
-            crate::crypto::Ed25519Signer::from_seed(&[9; 32]).unwrap(),
+            crate::crypto::Signer::from_seed(Suite::Intl2024, &[9; 32]).unwrap(),
         )
         .unwrap();
         let policy = WitnessPolicy::new(vec![witness.verifier()], 1).unwrap();

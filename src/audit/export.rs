@@ -80,6 +80,8 @@ pub(crate) async fn export(audit: &AuditLog, dir: &Path) -> Result<ExportSummary
 
 #[derive(Debug)]
 pub(crate) struct VerifyReport {
+    /// The log's suite, as its keys tell it.
+    pub(crate) suite: crate::crypto::Suite,
     pub size: u64,
     pub entries: u64,
     pub(crate) hash_tiles: u64,
@@ -98,6 +100,13 @@ pub(crate) fn verify_dir(
     saved_checkpoints: &[String],
 ) -> Result<VerifyReport, ExportError> {
     let origin = origin_of(log_keys)?;
+    let suite = crate::audit::proof::LogTrust {
+        origin: origin.clone(),
+        log_keys: log_keys.to_vec(),
+        witnesses: None,
+    }
+    .suite()
+    .map_err(|e| ExportError::Checkpoint(e.to_string()))?;
     let note = read_text(&dir.join("checkpoint"))?;
     let checkpoint = open_checkpoint(&note, &origin, log_keys, witnesses)
         .map_err(|e| ExportError::Checkpoint(e.to_string()))?;
@@ -123,7 +132,7 @@ pub(crate) fn verify_dir(
             .map_err(|source| unreadable = Some(ExportError::Read { path, source }))
             .ok()
     };
-    let verified = tiles::verify_tiles_and_prefixes(size, &root, &prefixes, fetch);
+    let verified = tiles::verify_tiles_and_prefixes(suite, size, &root, &prefixes, fetch);
     let (verified, prefix_roots) = match (verified, unreadable) {
         (Ok(verified), _) => verified,
         (Err(tiles::TileVerifyError::Missing(_)), Some(unreadable)) => return Err(unreadable),
@@ -137,6 +146,7 @@ pub(crate) fn verify_dir(
         extends.push(saved_size);
     }
     Ok(VerifyReport {
+        suite,
         size,
         entries: verified.entries,
         hash_tiles: verified.hash_tiles,
@@ -214,6 +224,7 @@ fn read_text(path: &Path) -> Result<String, ExportError> {
 
 #[cfg(test)]
 mod tests {
+    use crate::crypto::Suite;
     use proptest::prelude::*;
 
     use super::*;
@@ -236,11 +247,11 @@ mod tests {
             let mut log = Self {
                 signer: NoteSigner::new(
                     ORIGIN,
-                    crate::crypto::Ed25519Signer::from_seed(&[7; 32]).unwrap(),
+                    crate::crypto::Signer::from_seed(Suite::Intl2024, &[7; 32]).unwrap(),
                 )
                 .unwrap(),
                 entries: Vec::new(),
-                tree: MemoryTree::new(),
+                tree: MemoryTree::new(Suite::Intl2024),
             };
             for index in 0..entries {
                 let entry = format!("entry {index} of log {seed}").into_bytes();

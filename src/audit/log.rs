@@ -50,9 +50,10 @@ pub async fn append(tx: &mut Tx, entry: &AuditEntry) -> Result<u64, AuditError> 
         Some(head) => head.clone(),
         None => tx.lock_audit_head().await?,
     };
-    let mut frontier = Frontier::from_bytes(&head)?;
+    let suite = tx.suite();
+    let mut frontier = Frontier::from_bytes(suite, &head)?;
     let index = frontier.size();
-    let nodes = frontier.append(merkle::leaf_hash(&bytes))?;
+    let nodes = frontier.append(merkle::leaf_hash(suite, &bytes))?;
     let pending = tx.pending_audit();
     pending.entries.push((index, bytes, entry.time()));
     pending.nodes.extend(nodes);
@@ -112,6 +113,15 @@ impl AuditLog {
                 NoteSigner::new(origin, key.signer.clone())
                     .map_err(|e| AuditError::Signing(e.to_string()))?,
             );
+        }
+        // The log's keys and its hashes are one suite's: a gm2024 database signed with an
+        // Ed25519 key would publish checkpoints no verifier can check.
+        if let Some(signer) = signers.iter().find(|s| s.suite() != store.suite()) {
+            return Err(AuditError::Signing(format!(
+                "a {} log key cannot sign for a {} log",
+                signer.suite(),
+                store.suite()
+            )));
         }
         let verifiers = signers.iter().map(NoteSigner::verifier).collect();
         Ok(Self {
@@ -178,7 +188,8 @@ impl AuditLog {
         _signing: &tokio::sync::MutexGuard<'_, ()>,
     ) -> Result<SignedCheckpoint, AuditError> {
         let mut tx = self.store.read().await?;
-        let frontier = Frontier::from_bytes(&tx.audit_head().await?)?;
+        let suite = self.store.suite();
+        let frontier = Frontier::from_bytes(suite, &tx.audit_head().await?)?;
         let latest = tx.latest_audit_checkpoint().await?;
         let (size, root) = (frontier.size(), frontier.root());
         if let Some(latest) = &latest {
@@ -195,8 +206,8 @@ impl AuditLog {
             }
             let needs = merkle::consistency_proof_needs(latest.size, size)?;
             let stored = tx.audit_nodes(&needs).await?;
-            let proven = merkle::consistency_proof(latest.size, size, &stored).and_then(|proof| {
-                merkle::verify_consistency(latest.size, size, &latest.root, &root, &proof)
+            let proven = merkle::consistency_proof(suite, latest.size, size, &stored).and_then(|proof| {
+                merkle::verify_consistency(suite, latest.size, size, &latest.root, &root, &proof)
             });
             // A missing node counts the same as a wrong one: the extension is not proven.
             if let Err(e) = proven {
@@ -208,7 +219,7 @@ impl AuditLog {
         }
         // The head row must agree with the stored nodes it summarises.
         let stored = tx.audit_nodes(&merkle::tree_root_needs(size)).await?;
-        if merkle::tree_root(size, &stored)? != root {
+        if merkle::tree_root(suite, size, &stored)? != root {
             return Err(AuditError::Inconsistent(
                 "the head row does not match the stored tree".into(),
             ));
@@ -519,7 +530,12 @@ impl AuditLog {
             // The entry travels with its proof, so the file alone is enough to verify it.
             extra: entry,
             index,
-            inclusion_proof: merkle::inclusion_proof(index, checkpoint.size, &stored)?,
+            inclusion_proof: merkle::inclusion_proof(
+                self.store.suite(),
+                index,
+                checkpoint.size,
+                &stored,
+            )?,
             checkpoint: checkpoint.note.clone(),
         };
         proof
@@ -550,7 +566,12 @@ impl AuditLog {
             .audit_nodes(&merkle::consistency_proof_needs(old, new)?)
             .await?;
         tx.rollback().await?;
-        Ok(merkle::consistency_proof(old, new, &stored)?)
+        Ok(merkle::consistency_proof(
+            self.store.suite(),
+            old,
+            new,
+            &stored,
+        )?)
     }
 
     /// A hash tile or entry bundle, served only within the latest signed checkpoint.

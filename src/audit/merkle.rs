@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 
-use ring::digest;
+use crate::crypto::Suite;
 
 /// A SHA-256 output: leaf hash, interior node hash or tree root.
 pub type Hash = [u8; 32];
@@ -59,36 +59,37 @@ pub enum MerkleError {
     NewRootMismatch,
 }
 
-/// RFC 6962 leaf hash: SHA-256(0x00 ‖ entry). The prefix keeps a leaf from
-/// ever being confused with an interior node (second-preimage resistance).
-pub fn leaf_hash(entry: &[u8]) -> Hash {
-    let mut context = digest::Context::new(&digest::SHA256);
-    context.update(&[0x00]);
-    context.update(entry);
-    to_hash(context.finish())
+/// RFC 6962 leaf hash: H(0x00 ‖ entry), H the suite's hash (SHA-256, or SM3 in the national
+/// suite). The prefix keeps a leaf from ever being confused with an interior node
+/// (second-preimage resistance).
+pub fn leaf_hash(suite: Suite, entry: &[u8]) -> Hash {
+    let mut hasher = suite.hasher();
+    hasher.update(&[0x00]);
+    hasher.update(entry);
+    hasher.finish()
 }
 
-/// RFC 6962 interior node hash: SHA-256(0x01 ‖ left ‖ right).
-pub(crate) fn node_hash(left: &Hash, right: &Hash) -> Hash {
+/// RFC 6962 interior node hash: H(0x01 ‖ left ‖ right).
+pub(crate) fn node_hash(suite: Suite, left: &Hash, right: &Hash) -> Hash {
     let mut input = [0u8; 1 + 2 * HASH_LEN];
     input[0] = 0x01;
     input[1..1 + HASH_LEN].copy_from_slice(left);
     input[1 + HASH_LEN..].copy_from_slice(right);
-    to_hash(digest::digest(&digest::SHA256, &input))
+    suite.hash(&input)
 }
 
 /// RFC 6962 Merkle Tree Hash of a whole list of leaf hashes, in one pass per level: adjacent
 /// pairs are hashed and a level's odd last node moves up unchanged, which builds exactly the
 /// tree whose left subtree is the largest power of two below the size. For a list held in
 /// memory (a draw's eligible tokens): no frontier, no per-leaf allocation.
-pub(crate) fn root_of_leaves(mut level: Vec<Hash>) -> Hash {
+pub(crate) fn root_of_leaves(suite: Suite, mut level: Vec<Hash>) -> Hash {
     if level.is_empty() {
-        return empty_root();
+        return empty_root(suite);
     }
     while level.len() > 1 {
         let pairs = level.len() / 2;
         for i in 0..pairs {
-            level[i] = node_hash(&level[2 * i], &level[2 * i + 1]);
+            level[i] = node_hash(suite, &level[2 * i], &level[2 * i + 1]);
         }
         if level.len() % 2 == 1 {
             level[pairs] = level[level.len() - 1];
@@ -100,24 +101,18 @@ pub(crate) fn root_of_leaves(mut level: Vec<Hash>) -> Hash {
     level[0]
 }
 
-/// Root of the empty tree: SHA-256 of the empty string (RFC 6962 §2.1).
-pub(crate) fn empty_root() -> Hash {
-    to_hash(digest::digest(&digest::SHA256, b""))
-}
-
-fn to_hash(digest: digest::Digest) -> Hash {
-    let mut hash = [0u8; HASH_LEN];
-    // Cannot panic: a SHA-256 digest is always exactly 32 bytes.
-    hash.copy_from_slice(digest.as_ref());
-    hash
+/// Root of the empty tree: the hash of the empty string (RFC 6962 §2.1).
+pub(crate) fn empty_root(suite: Suite) -> Hash {
+    suite.hash(b"")
 }
 
 /// The right edge of a tree: the roots of the complete subtrees a tree of
 /// `size` leaves decomposes into, one per set bit of `size`, largest first.
 /// It is all the state needed to append a leaf and to compute the root, so the
 /// log can keep it in a single row instead of re-reading the tree.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frontier {
+    suite: Suite,
     size: u64,
     /// `subtree_roots[k]` has the level of the k-th highest set bit of `size`.
     subtree_roots: Vec<Hash>,
@@ -125,8 +120,12 @@ pub struct Frontier {
 
 impl Frontier {
     /// The frontier of the empty tree.
-    pub(crate) fn new() -> Self {
-        Self::default()
+    pub(crate) fn new(suite: Suite) -> Self {
+        Self {
+            suite,
+            size: 0,
+            subtree_roots: Vec::new(),
+        }
     }
 
     /// Number of leaves in the tree.
@@ -136,7 +135,7 @@ impl Frontier {
 
     /// Root hash of the current tree (RFC 6962 MTH).
     pub fn root(&self) -> Hash {
-        fold_subtree_roots(&self.subtree_roots)
+        fold_subtree_roots(self.suite, &self.subtree_roots)
     }
 
     /// Appends a leaf hash and returns every node the append completed, leaf
@@ -159,7 +158,7 @@ impl Frontier {
                     "fewer subtree roots than set bits in the size",
                 ));
             };
-            carried = node_hash(&left, &carried);
+            carried = node_hash(self.suite, &left, &carried);
             // `leaf_index` < u64::MAX has at most 63 trailing ones, so the
             // shift stays in range.
             completed.push((level as u8, leaf_index >> level, carried));
@@ -180,8 +179,9 @@ impl Frontier {
         bytes
     }
 
-    /// Inverse of [`Frontier::to_bytes`]; the length must match the size exactly.
-    pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self, MerkleError> {
+    /// Inverse of [`Frontier::to_bytes`]; the length must match the size exactly. The suite
+    /// is the log's, not stored with each frontier.
+    pub(crate) fn from_bytes(suite: Suite, bytes: &[u8]) -> Result<Self, MerkleError> {
         let (size_bytes, hashes) =
             bytes
                 .split_first_chunk::<8>()
@@ -203,6 +203,7 @@ impl Frontier {
             })
             .collect();
         Ok(Self {
+            suite,
             size,
             subtree_roots,
         })
@@ -211,9 +212,14 @@ impl Frontier {
     /// Rebuilds the frontier of an earlier (or the current) tree size from
     /// stored nodes, e.g. to cross-check the frontier row against the node
     /// table. Fetch [`tree_root_needs`]`(size)` first.
-    pub fn from_stored(size: u64, stored: &StoredHashes) -> Result<Self, MerkleError> {
+    pub fn from_stored(
+        suite: Suite,
+        size: u64,
+        stored: &StoredHashes,
+    ) -> Result<Self, MerkleError> {
         let subtree_roots = lookup_all(Span::whole_tree(size).complete_subtrees(), stored)?;
         Ok(Self {
+            suite,
             size,
             subtree_roots,
         })
@@ -228,11 +234,12 @@ pub(crate) fn inclusion_proof_needs(index: u64, size: u64) -> Result<Vec<NodeId>
 /// RFC 6962 §2.1.1 audit path for leaf `index` in the tree of `size` leaves,
 /// ordered from the leaf's sibling up to the root's child.
 pub fn inclusion_proof(
+    suite: Suite,
     index: u64,
     size: u64,
     stored: &StoredHashes,
 ) -> Result<Vec<Hash>, MerkleError> {
-    hashes_of(&inclusion_spans(index, size)?, stored)
+    hashes_of(suite, &inclusion_spans(index, size)?, stored)
 }
 
 /// Node ids needed by [`consistency_proof`].
@@ -247,11 +254,12 @@ pub(crate) fn consistency_proof_needs(
 /// `new_size`. Empty when `old_size` is 0 or equals `new_size`, as there is
 /// nothing to prove.
 pub(crate) fn consistency_proof(
+    suite: Suite,
     old_size: u64,
     new_size: u64,
     stored: &StoredHashes,
 ) -> Result<Vec<Hash>, MerkleError> {
-    hashes_of(&consistency_spans(old_size, new_size)?, stored)
+    hashes_of(suite, &consistency_spans(old_size, new_size)?, stored)
 }
 
 /// Node ids needed by [`tree_root`].
@@ -260,12 +268,17 @@ pub fn tree_root_needs(size: u64) -> Vec<NodeId> {
 }
 
 /// Root hash of the tree as it was at `size` leaves.
-pub(crate) fn tree_root(size: u64, stored: &StoredHashes) -> Result<Hash, MerkleError> {
-    Span::whole_tree(size).hash(stored)
+pub(crate) fn tree_root(
+    suite: Suite,
+    size: u64,
+    stored: &StoredHashes,
+) -> Result<Hash, MerkleError> {
+    Span::whole_tree(size).hash(suite, stored)
 }
 
 /// Checks an inclusion proof as specified in RFC 9162 §2.1.3.2.
 pub(crate) fn verify_inclusion(
+    suite: Suite,
     leaf: &Hash,
     index: u64,
     size: u64,
@@ -285,7 +298,7 @@ pub(crate) fn verify_inclusion(
             return Err(MerkleError::ProofTooLong);
         }
         if position & 1 == 1 || position == last {
-            running = node_hash(sibling, &running);
+            running = node_hash(suite, sibling, &running);
             // The last node of a level, if it is a left child, has no
             // sibling: it is promoted unchanged until it becomes a right
             // child, where `sibling` is its left sibling. The promotions add
@@ -295,7 +308,7 @@ pub(crate) fn verify_inclusion(
                 last >>= 1;
             }
         } else {
-            running = node_hash(&running, sibling);
+            running = node_hash(suite, &running, sibling);
         }
         position >>= 1;
         last >>= 1;
@@ -314,6 +327,7 @@ pub(crate) fn verify_inclusion(
 /// is consistent with everything and takes an empty proof; so does an
 /// unchanged tree, whose roots must then be equal.
 pub(crate) fn verify_consistency(
+    suite: Suite,
     old_size: u64,
     new_size: u64,
     old_root: &Hash,
@@ -328,7 +342,7 @@ pub(crate) fn verify_consistency(
             return Err(MerkleError::ProofTooLong);
         }
         let expected_old_root = if old_size == 0 {
-            empty_root()
+            empty_root(suite)
         } else {
             *new_root
         };
@@ -363,14 +377,14 @@ pub(crate) fn verify_consistency(
             return Err(MerkleError::ProofTooLong);
         }
         if position & 1 == 1 || position == last {
-            old_running = node_hash(sibling, &old_running);
-            new_running = node_hash(sibling, &new_running);
+            old_running = node_hash(suite, sibling, &old_running);
+            new_running = node_hash(suite, sibling, &new_running);
             while position & 1 == 0 && position != 0 {
                 position >>= 1;
                 last >>= 1;
             }
         } else {
-            new_running = node_hash(&new_running, sibling);
+            new_running = node_hash(suite, &new_running, sibling);
         }
         position >>= 1;
         last >>= 1;
@@ -390,7 +404,7 @@ pub(crate) fn verify_consistency(
 /// An in-memory log holding every complete subtree hash, for tests,
 /// benchmarks and offline verification. It goes through the same frontier
 /// and stored-hash proof functions as the database-backed log.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct MemoryTree {
     frontier: Frontier,
     /// `levels[l][i]` is node `(l, i)`.
@@ -398,8 +412,15 @@ pub struct MemoryTree {
 }
 
 impl MemoryTree {
-    pub fn new() -> Self {
-        Self::default()
+    pub fn new(suite: Suite) -> Self {
+        Self {
+            frontier: Frontier::new(suite),
+            levels: Vec::new(),
+        }
+    }
+
+    pub fn suite(&self) -> Suite {
+        self.frontier.suite
     }
 
     pub fn size(&self) -> u64 {
@@ -416,7 +437,7 @@ impl MemoryTree {
 
     /// Appends an entry and returns its index.
     pub fn append(&mut self, entry: &[u8]) -> Result<u64, MerkleError> {
-        self.append_leaf_hash(leaf_hash(entry))
+        self.append_leaf_hash(leaf_hash(self.suite(), entry))
     }
 
     /// Appends an already computed leaf hash and returns its index.
@@ -451,13 +472,13 @@ impl MemoryTree {
 
     pub fn root_at(&self, size: u64) -> Result<Hash, MerkleError> {
         self.check_size(size)?;
-        tree_root(size, &self.lookup(&tree_root_needs(size)))
+        tree_root(self.suite(), size, &self.lookup(&tree_root_needs(size)))
     }
 
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, MerkleError> {
         self.check_size(size)?;
         let needs = inclusion_proof_needs(index, size)?;
-        inclusion_proof(index, size, &self.lookup(&needs))
+        inclusion_proof(self.suite(), index, size, &self.lookup(&needs))
     }
 
     pub fn consistency_proof(
@@ -467,7 +488,7 @@ impl MemoryTree {
     ) -> Result<Vec<Hash>, MerkleError> {
         self.check_size(new_size)?;
         let needs = consistency_proof_needs(old_size, new_size)?;
-        consistency_proof(old_size, new_size, &self.lookup(&needs))
+        consistency_proof(self.suite(), old_size, new_size, &self.lookup(&needs))
     }
 
     fn check_size(&self, size: u64) -> Result<(), MerkleError> {
@@ -483,12 +504,12 @@ impl MemoryTree {
 
 /// Root hash of consecutive complete subtrees given largest first, as RFC 6962
 /// splits a tree: each subtree is the left child of everything to its right.
-fn fold_subtree_roots(roots: &[Hash]) -> Hash {
+fn fold_subtree_roots(suite: Suite, roots: &[Hash]) -> Hash {
     let mut rest = roots.iter().rev();
     let Some(last) = rest.next() else {
-        return empty_root();
+        return empty_root(suite);
     };
-    rest.fold(*last, |right, left| node_hash(left, &right))
+    rest.fold(*last, |right, left| node_hash(suite, left, &right))
 }
 
 /// The leaves `[start, end)` of a subtree that RFC 6962's recursion produces.
@@ -529,8 +550,10 @@ impl Span {
         })
     }
 
-    fn hash(self, stored: &StoredHashes) -> Result<Hash, MerkleError> {
-        Ok(fold_subtree_roots(&lookup_all(
+    fn hash(self, suite: Suite, stored: &StoredHashes) -> Result<Hash, MerkleError> {
+        Ok(fold_subtree_roots(
+            suite,
+            &lookup_all(
             self.complete_subtrees(),
             stored,
         )?))
@@ -618,8 +641,12 @@ fn needs_of(spans: &[Span]) -> Vec<NodeId> {
         .collect()
 }
 
-fn hashes_of(spans: &[Span], stored: &StoredHashes) -> Result<Vec<Hash>, MerkleError> {
-    spans.iter().map(|span| span.hash(stored)).collect()
+fn hashes_of(
+    suite: Suite,
+    spans: &[Span],
+    stored: &StoredHashes,
+) -> Result<Vec<Hash>, MerkleError> {
+    spans.iter().map(|span| span.hash(suite, stored)).collect()
 }
 
 fn lookup_all(
@@ -653,11 +680,11 @@ mod tests {
 
     fn reference_root(leaves: &[Hash]) -> Hash {
         match leaves.len() {
-            0 => empty_root(),
+            0 => empty_root(Suite::Intl2024),
             1 => leaves[0],
             n => {
                 let k = reference_split(n);
-                node_hash(&reference_root(&leaves[..k]), &reference_root(&leaves[k..]))
+                node_hash(Suite::Intl2024, &reference_root(&leaves[..k]), &reference_root(&leaves[k..]))
             }
         }
     }
@@ -762,7 +789,7 @@ mod tests {
     ];
 
     fn rfc6962_tree() -> MemoryTree {
-        let mut tree = MemoryTree::new();
+        let mut tree = MemoryTree::new(Suite::Intl2024);
         for entry in RFC6962_ENTRIES {
             tree.append(&hex(entry)).unwrap();
         }
@@ -772,7 +799,7 @@ mod tests {
     #[test]
     fn rfc6962_roots_for_every_size() {
         let tree = rfc6962_tree();
-        let leaves: Vec<Hash> = RFC6962_ENTRIES.iter().map(|e| leaf_hash(&hex(e))).collect();
+        let leaves: Vec<Hash> = RFC6962_ENTRIES.iter().map(|e| leaf_hash(Suite::Intl2024, &hex(e))).collect();
         for (size, expected) in RFC6962_ROOTS.iter().enumerate() {
             let expected = hash_hex(expected);
             assert_eq!(tree.root_at(size as u64).unwrap(), expected, "size {size}");
@@ -818,9 +845,9 @@ mod tests {
             let expected: Vec<Hash> = expected.iter().map(|h| hash_hex(h)).collect();
             let proof = tree.inclusion_proof(index, size).unwrap();
             assert_eq!(proof, expected, "inclusion ({index}, {size})");
-            let leaf = leaf_hash(&hex(RFC6962_ENTRIES[index as usize]));
+            let leaf = leaf_hash(Suite::Intl2024, &hex(RFC6962_ENTRIES[index as usize]));
             let root = hash_hex(RFC6962_ROOTS[size as usize]);
-            verify_inclusion(&leaf, index, size, &proof, &root).unwrap();
+            verify_inclusion(Suite::Intl2024, &leaf, index, size, &proof, &root).unwrap();
         }
     }
 
@@ -869,7 +896,7 @@ mod tests {
             assert_eq!(proof, expected, "consistency ({old}, {new})");
             let old_root = hash_hex(RFC6962_ROOTS[old as usize]);
             let new_root = hash_hex(RFC6962_ROOTS[new as usize]);
-            verify_consistency(old, new, &old_root, &new_root, &proof).unwrap();
+            verify_consistency(Suite::Intl2024, old, new, &old_root, &new_root, &proof).unwrap();
         }
     }
 
@@ -877,32 +904,32 @@ mod tests {
     fn trivial_consistency_needs_empty_proof_and_matching_roots() {
         let tree = rfc6962_tree();
         let root = tree.root();
-        let empty = empty_root();
-        verify_consistency(0, 8, &empty, &root, &[]).unwrap();
-        verify_consistency(8, 8, &root, &root, &[]).unwrap();
-        verify_consistency(0, 0, &empty, &empty, &[]).unwrap();
+        let empty = empty_root(Suite::Intl2024);
+        verify_consistency(Suite::Intl2024, 0, 8, &empty, &root, &[]).unwrap();
+        verify_consistency(Suite::Intl2024, 8, 8, &root, &root, &[]).unwrap();
+        verify_consistency(Suite::Intl2024, 0, 0, &empty, &empty, &[]).unwrap();
         assert_eq!(
-            verify_consistency(0, 8, &root, &root, &[]),
+            verify_consistency(Suite::Intl2024, 0, 8, &root, &root, &[]),
             Err(MerkleError::OldRootMismatch)
         );
         assert_eq!(
-            verify_consistency(8, 8, &root, &empty, &[]),
+            verify_consistency(Suite::Intl2024, 8, 8, &root, &empty, &[]),
             Err(MerkleError::OldRootMismatch)
         );
         assert_eq!(
-            verify_consistency(8, 8, &root, &root, &[root]),
+            verify_consistency(Suite::Intl2024, 8, 8, &root, &root, &[root]),
             Err(MerkleError::ProofTooLong)
         );
         assert_eq!(
-            verify_consistency(0, 8, &empty, &root, &[root]),
+            verify_consistency(Suite::Intl2024, 0, 8, &empty, &root, &[root]),
             Err(MerkleError::ProofTooLong)
         );
         assert_eq!(
-            verify_consistency(3, 8, &root, &root, &[]),
+            verify_consistency(Suite::Intl2024, 3, 8, &root, &root, &[]),
             Err(MerkleError::ProofTooShort)
         );
         assert_eq!(
-            verify_consistency(9, 8, &root, &root, &[]),
+            verify_consistency(Suite::Intl2024, 9, 8, &root, &root, &[]),
             Err(MerkleError::SizesOutOfOrder {
                 old_size: 9,
                 new_size: 8
@@ -914,9 +941,9 @@ mod tests {
 
     #[test]
     fn inclusion_rejects_index_outside_tree() {
-        let leaf = leaf_hash(b"x");
+        let leaf = leaf_hash(Suite::Intl2024, b"x");
         assert_eq!(
-            verify_inclusion(&leaf, 0, 0, &[], &empty_root()),
+            verify_inclusion(Suite::Intl2024, &leaf, 0, 0, &[], &empty_root(Suite::Intl2024)),
             Err(MerkleError::IndexOutOfRange { index: 0, size: 0 })
         );
         assert_eq!(
@@ -924,7 +951,7 @@ mod tests {
             Err(MerkleError::IndexOutOfRange { index: 5, size: 5 })
         );
         assert_eq!(
-            verify_inclusion(&leaf, 0, 1, &[], &leaf),
+            verify_inclusion(Suite::Intl2024, &leaf, 0, 1, &[], &leaf),
             Ok(()),
             "a single leaf is its own root"
         );
@@ -934,7 +961,7 @@ mod tests {
     fn missing_stored_node_is_reported() {
         let needs = inclusion_proof_needs(5, 8).unwrap();
         assert_eq!(needs, vec![(0, 4), (1, 3), (2, 0)]);
-        let err = inclusion_proof(5, 8, &StoredHashes::new()).unwrap_err();
+        let err = inclusion_proof(Suite::Intl2024, 5, 8, &StoredHashes::new()).unwrap_err();
         assert_eq!(err, MerkleError::MissingNode { level: 0, index: 4 });
     }
 
@@ -957,38 +984,38 @@ mod tests {
 
     #[test]
     fn frontier_round_trips_and_rejects_bad_encodings() {
-        let mut frontier = Frontier::new();
+        let mut frontier = Frontier::new(Suite::Intl2024);
         assert_eq!(
-            Frontier::from_bytes(&frontier.to_bytes()).unwrap(),
+            Frontier::from_bytes(Suite::Intl2024, &frontier.to_bytes()).unwrap(),
             frontier
         );
         for i in 0..77u64 {
-            frontier.append(leaf_hash(&i.to_be_bytes())).unwrap();
+            frontier.append(leaf_hash(Suite::Intl2024, &i.to_be_bytes())).unwrap();
             let bytes = frontier.to_bytes();
             assert_eq!(bytes.len(), 8 + 32 * (i + 1).count_ones() as usize);
-            assert_eq!(Frontier::from_bytes(&bytes).unwrap(), frontier);
+            assert_eq!(Frontier::from_bytes(Suite::Intl2024, &bytes).unwrap(), frontier);
         }
         let bytes = frontier.to_bytes();
-        assert!(Frontier::from_bytes(&bytes[..bytes.len() - 1]).is_err());
-        assert!(Frontier::from_bytes(&[bytes.as_slice(), &[0u8; 32]].concat()).is_err());
-        assert!(Frontier::from_bytes(&bytes[..7]).is_err());
+        assert!(Frontier::from_bytes(Suite::Intl2024, &bytes[..bytes.len() - 1]).is_err());
+        assert!(Frontier::from_bytes(Suite::Intl2024, &[bytes.as_slice(), &[0u8; 32]].concat()).is_err());
+        assert!(Frontier::from_bytes(Suite::Intl2024, &bytes[..7]).is_err());
         let mut wrong_size = bytes.clone();
         wrong_size[7] = 79; // 0b1001111: five set bits, the data holds four hashes
-        assert!(Frontier::from_bytes(&wrong_size).is_err());
+        assert!(Frontier::from_bytes(Suite::Intl2024, &wrong_size).is_err());
     }
 
     #[test]
     fn full_frontier_refuses_to_grow() {
         let mut bytes = u64::MAX.to_be_bytes().to_vec();
         bytes.extend(std::iter::repeat_n(7u8, 64 * 32));
-        let mut frontier = Frontier::from_bytes(&bytes).unwrap();
+        let mut frontier = Frontier::from_bytes(Suite::Intl2024, &bytes).unwrap();
         assert_eq!(frontier.append([0; 32]), Err(MerkleError::TreeFull));
     }
 
     #[test]
     fn frontier_emits_each_complete_node_once_with_its_hash() {
-        let leaves: Vec<Hash> = (0..100u64).map(|i| leaf_hash(&i.to_le_bytes())).collect();
-        let mut frontier = Frontier::new();
+        let leaves: Vec<Hash> = (0..100u64).map(|i| leaf_hash(Suite::Intl2024, &i.to_le_bytes())).collect();
+        let mut frontier = Frontier::new(Suite::Intl2024);
         let mut emitted = Vec::new();
         for leaf in &leaves {
             emitted.extend(frontier.append(*leaf).unwrap());
@@ -1009,11 +1036,11 @@ mod tests {
     fn big_tree() -> &'static (MemoryTree, Vec<Hash>) {
         static TREE: OnceLock<(MemoryTree, Vec<Hash>)> = OnceLock::new();
         TREE.get_or_init(|| {
-            let mut tree = MemoryTree::new();
+            let mut tree = MemoryTree::new(Suite::Intl2024);
             let mut leaves = Vec::new();
             for i in 0..BIG {
                 let entry = format!("entry {i}");
-                leaves.push(leaf_hash(entry.as_bytes()));
+                leaves.push(leaf_hash(Suite::Intl2024, entry.as_bytes()));
                 tree.append(entry.as_bytes()).unwrap();
             }
             (tree, leaves)
@@ -1030,15 +1057,15 @@ mod tests {
 
     #[test]
     fn the_root_of_a_leaf_list_is_the_frontier_root_for_every_size_up_to_300() {
-        let mut frontier = Frontier::new();
+        let mut frontier = Frontier::new(Suite::Intl2024);
         let mut leaves = Vec::new();
-        assert_eq!(root_of_leaves(Vec::new()), frontier.root());
+        assert_eq!(root_of_leaves(Suite::Intl2024, Vec::new()), frontier.root());
         for i in 0u32..300 {
-            let leaf = leaf_hash(&i.to_be_bytes());
+            let leaf = leaf_hash(Suite::Intl2024, &i.to_be_bytes());
             frontier.append(leaf).unwrap();
             leaves.push(leaf);
             assert_eq!(
-                root_of_leaves(leaves.clone()),
+                root_of_leaves(Suite::Intl2024, leaves.clone()),
                 frontier.root(),
                 "size {}",
                 i + 1
@@ -1054,7 +1081,7 @@ mod tests {
             let (tree, leaves) = big_tree();
             let root = tree.root_at(size).unwrap();
             prop_assert_eq!(root, reference_root(&leaves[..size as usize]));
-            let frontier = Frontier::from_stored(size, &tree.lookup(&tree_root_needs(size))).unwrap();
+            let frontier = Frontier::from_stored(Suite::Intl2024, size, &tree.lookup(&tree_root_needs(size))).unwrap();
             prop_assert_eq!(frontier.size(), size);
             prop_assert_eq!(frontier.root(), root);
         }
@@ -1065,7 +1092,7 @@ mod tests {
             let proof = tree.inclusion_proof(index, size).unwrap();
             prop_assert_eq!(&proof, &reference_path(index as usize, &leaves[..size as usize]));
             let root = tree.root_at(size).unwrap();
-            prop_assert_eq!(verify_inclusion(&leaves[index as usize], index, size, &proof, &root), Ok(()));
+            prop_assert_eq!(verify_inclusion(Suite::Intl2024, &leaves[index as usize], index, size, &proof, &root), Ok(()));
         }
 
         #[test]
@@ -1082,25 +1109,25 @@ mod tests {
             if !proof.is_empty() {
                 let mut flipped = proof.clone();
                 flipped[pick.index(proof.len())][bit / 8] ^= 1 << (bit % 8);
-                prop_assert!(verify_inclusion(&leaf, index, size, &flipped, &root).is_err());
+                prop_assert!(verify_inclusion(Suite::Intl2024, &leaf, index, size, &flipped, &root).is_err());
                 prop_assert_eq!(
-                    verify_inclusion(&leaf, index, size, &proof[..proof.len() - 1], &root),
+                    verify_inclusion(Suite::Intl2024, &leaf, index, size, &proof[..proof.len() - 1], &root),
                     Err(MerkleError::ProofTooShort)
                 );
             }
             let mut longer = proof.clone();
             longer.push(root);
-            prop_assert!(verify_inclusion(&leaf, index, size, &longer, &root).is_err());
+            prop_assert!(verify_inclusion(Suite::Intl2024, &leaf, index, size, &longer, &root).is_err());
 
             let mut wrong_root = root;
             wrong_root[bit / 8] ^= 1 << (bit % 8);
             prop_assert_eq!(
-                verify_inclusion(&leaf, index, size, &proof, &wrong_root),
+                verify_inclusion(Suite::Intl2024, &leaf, index, size, &proof, &wrong_root),
                 Err(MerkleError::RootMismatch)
             );
             let mut wrong_leaf = leaf;
             wrong_leaf[bit / 8] ^= 1 << (bit % 8);
-            prop_assert!(verify_inclusion(&wrong_leaf, index, size, &proof, &root).is_err());
+            prop_assert!(verify_inclusion(Suite::Intl2024, &wrong_leaf, index, size, &proof, &root).is_err());
         }
 
         #[test]
@@ -1119,21 +1146,21 @@ mod tests {
             // same root, so a changed claim can only pass if it keeps the
             // exact shape; anything else would be a SHA-256 collision.
             if other_index != index {
-                let accepted = verify_inclusion(&leaf, other_index, size, &proof, &root).is_ok();
+                let accepted = verify_inclusion(Suite::Intl2024, &leaf, other_index, size, &proof, &root).is_ok();
                 let same_shape = other_index < size
                     && reference_path_shape(other_index as usize, size as usize) == shape;
                 prop_assert_eq!(accepted, same_shape);
                 prop_assert!(!same_shape, "distinct leaves have distinct paths");
             }
             if other_size != size {
-                let accepted = verify_inclusion(&leaf, index, other_size, &proof, &root).is_ok();
+                let accepted = verify_inclusion(Suite::Intl2024, &leaf, index, other_size, &proof, &root).is_ok();
                 let same_shape = index < other_size
                     && reference_path_shape(index as usize, other_size as usize) == shape;
                 prop_assert_eq!(accepted, same_shape);
                 // Against the real tree of the other size it must always fail.
                 if other_size <= BIG {
                     let other_root = tree.root_at(other_size).unwrap();
-                    prop_assert!(verify_inclusion(&leaf, index, other_size, &proof, &other_root).is_err());
+                    prop_assert!(verify_inclusion(Suite::Intl2024, &leaf, index, other_size, &proof, &other_root).is_err());
                 }
             }
         }
@@ -1145,7 +1172,7 @@ mod tests {
             prop_assert_eq!(&proof, &reference_consistency(old as usize, &leaves[..new as usize]));
             let old_root = tree.root_at(old).unwrap();
             let new_root = tree.root_at(new).unwrap();
-            prop_assert_eq!(verify_consistency(old, new, &old_root, &new_root, &proof), Ok(()));
+            prop_assert_eq!(verify_consistency(Suite::Intl2024, old, new, &old_root, &new_root, &proof), Ok(()));
         }
 
         #[test]
@@ -1164,38 +1191,38 @@ mod tests {
             if !proof.is_empty() {
                 let mut flipped = proof.clone();
                 flipped[pick.index(proof.len())][bit / 8] ^= 1 << (bit % 8);
-                prop_assert!(verify_consistency(old, new, &old_root, &new_root, &flipped).is_err());
-                prop_assert!(verify_consistency(old, new, &old_root, &new_root, &proof[1..]).is_err());
+                prop_assert!(verify_consistency(Suite::Intl2024, old, new, &old_root, &new_root, &flipped).is_err());
+                prop_assert!(verify_consistency(Suite::Intl2024, old, new, &old_root, &new_root, &proof[1..]).is_err());
                 prop_assert!(
-                    verify_consistency(old, new, &old_root, &new_root, &proof[..proof.len() - 1]).is_err()
+                    verify_consistency(Suite::Intl2024, old, new, &old_root, &new_root, &proof[..proof.len() - 1]).is_err()
                 );
             }
             let mut longer = proof.clone();
             longer.push(new_root);
-            prop_assert!(verify_consistency(old, new, &old_root, &new_root, &longer).is_err());
+            prop_assert!(verify_consistency(Suite::Intl2024, old, new, &old_root, &new_root, &longer).is_err());
 
             let mut wrong = old_root;
             wrong[bit / 8] ^= 1 << (bit % 8);
-            prop_assert!(verify_consistency(old, new, &wrong, &new_root, &proof).is_err());
+            prop_assert!(verify_consistency(Suite::Intl2024, old, new, &wrong, &new_root, &proof).is_err());
             let mut wrong = new_root;
             wrong[bit / 8] ^= 1 << (bit % 8);
             // Every tree extends the empty tree, so only then is the new
             // root unconstrained.
             if old != new && old != 0 {
-                prop_assert!(verify_consistency(old, new, &old_root, &wrong, &proof).is_err());
+                prop_assert!(verify_consistency(Suite::Intl2024, old, new, &old_root, &wrong, &proof).is_err());
             }
 
             // A proof only vouches for the sizes it was made for: claiming it
             // for other sizes (with their true roots) fails unless those sizes
             // happen to have the very same proof.
             if other_old != old && other_old <= new {
-                let accepted = verify_consistency(
+                let accepted = verify_consistency(Suite::Intl2024, 
                     other_old, new, &tree.root_at(other_old).unwrap(), &new_root, &proof,
                 ).is_ok();
                 prop_assert_eq!(accepted, tree.consistency_proof(other_old, new).unwrap() == proof);
             }
             if other_new != new && old <= other_new {
-                let accepted = verify_consistency(
+                let accepted = verify_consistency(Suite::Intl2024, 
                     old, other_new, &old_root, &tree.root_at(other_new).unwrap(), &proof,
                 ).is_ok();
                 prop_assert_eq!(accepted, tree.consistency_proof(old, other_new).unwrap() == proof);

@@ -1,6 +1,7 @@
-//! C2SP signed notes (c2sp.org/signed-note) with Ed25519 log signatures, and
-//! timestamped Ed25519 witness cosignatures (c2sp.org/tlog-cosignature,
-//! `cosignature/v1`).
+//! C2SP signed notes (c2sp.org/signed-note) with log signatures, and timestamped
+//! witness cosignatures (c2sp.org/tlog-cosignature, `cosignature/v1`), in either suite:
+//! Ed25519 (signature types 0x01 and 0x04) or SM2 with SM3 under the extension type 0xff
+//! (docs/AUDIT-LOG.md, "The national suite").
 //!
 //! A note is trusted only through [`open`], which returns a [`VerifiedNote`];
 //! that type cannot be built any other way, so code holding one knows a
@@ -12,10 +13,8 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use ring::digest;
-use ring::signature::{ED25519, UnparsedPublicKey};
-
-use crate::crypto::signing::{ED25519_PUBLIC_KEY_LEN, ED25519_SIGNATURE_LEN, Ed25519Signer};
+use crate::crypto::signing::SIGNATURE_LEN;
+use crate::crypto::{PublicKey, SignatureAlgorithm, Signer, Suite};
 
 /// The spec requires accepting at least 16 signatures and warns that
 /// post-quantum ones approach 5 kB; these bounds leave ample room for that
@@ -27,6 +26,14 @@ pub(crate) const MAX_SIGNATURES: usize = 100;
 pub(crate) const ALGORITHM_ED25519: u8 = 0x01;
 /// Signature type byte of timestamped Ed25519 cosignatures (tlog-cosignature).
 pub(crate) const ALGORITHM_COSIGNATURE_V1: u8 = 0x04;
+/// signed-note's byte for signature types it assigns no byte to, to be followed by "a longer
+/// identifier that is unlikely to collide".
+pub(crate) const ALGORITHM_EXTENDED: u8 = 0xff;
+/// The identifiers after 0xff for SM2 log signatures and SM2 cosignatures. Each is followed by
+/// 0x00, the SM2 distinguishing identifier and 0x00, so a verifier key names everything a
+/// verifier needs (the identifier enters the signed digest Z_A) and the key id covers it.
+const SM2_NOTE_IDENTIFIER: &[u8] = b"sealdraw.gm/sm2-sm3";
+const SM2_COSIGNATURE_IDENTIFIER: &[u8] = b"sealdraw.gm/sm2-sm3-cosignature/v1";
 
 /// U+2014 EM DASH and a space start every signature line.
 const SIGNATURE_LINE_PREFIX: &str = "\u{2014} ";
@@ -248,18 +255,22 @@ pub(crate) fn open(input: &str, verifiers: &[NoteVerifier]) -> Result<VerifiedNo
     Ok(VerifiedNote { note, verified_by })
 }
 
-/// A log signing key (Ed25519, signature type 0x01) under its key name: the
-/// private key stays in `crypto` ([`Ed25519Signer`]), which signs for it.
-/// Deliberately neither `Debug` nor `Display` nor `Clone`.
+/// A log signing key (Ed25519, signature type 0x01; or SM2, type 0xff) under its key name:
+/// the private key stays in `crypto` ([`Signer`]), which signs for it. Deliberately neither
+/// `Debug` nor `Display` nor `Clone`.
 pub struct NoteSigner {
     key: SigningKey,
 }
 
 impl NoteSigner {
-    pub fn new(name: &str, key: impl Into<Arc<Ed25519Signer>>) -> Result<Self, NoteError> {
+    pub fn new(name: &str, key: impl Into<Arc<Signer>>) -> Result<Self, NoteError> {
         Ok(Self {
-            key: SigningKey::new(name, ALGORITHM_ED25519, key.into())?,
+            key: SigningKey::new(name, Role::Note, key.into())?,
         })
+    }
+
+    pub fn suite(&self) -> Suite {
+        self.key.public_key.algorithm().suite()
     }
 
     pub fn name(&self) -> &str {
@@ -273,17 +284,17 @@ impl NoteSigner {
     pub fn verifier(&self) -> NoteVerifier {
         NoteVerifier {
             identity: self.key.identity.clone(),
-            public_key: self.key.public_key(),
+            public_key: self.key.public_key.clone(),
         }
     }
 }
 
-/// A trusted log public key (Ed25519, signature type 0x01), written as a
-/// verifier key `name+hexkeyid+base64(0x01 ‖ public key)`.
+/// A trusted log public key, written as a verifier key `name+hexkeyid+base64(type ‖ public
+/// key)`: type 0x01 for Ed25519, `0xff ‖ "sealdraw.gm/sm2-sm3" ‖ 0x00 ‖ id ‖ 0x00` for SM2.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoteVerifier {
     identity: KeyIdentity,
-    public_key: [u8; ED25519_PUBLIC_KEY_LEN],
+    public_key: PublicKey,
 }
 
 impl NoteVerifier {
@@ -295,10 +306,13 @@ impl NoteVerifier {
         self.identity.key_id
     }
 
+    /// The suite of the log this key signs for: its hashes are the suite's.
+    pub fn suite(&self) -> Suite {
+        self.public_key.algorithm().suite()
+    }
+
     fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
-        UnparsedPublicKey::new(&ED25519, &self.public_key)
-            .verify(message, signature)
-            .is_ok()
+        self.public_key.verifies(message, signature)
     }
 }
 
@@ -306,7 +320,7 @@ impl FromStr for NoteVerifier {
     type Err = NoteError;
 
     fn from_str(vkey: &str) -> Result<Self, NoteError> {
-        let (identity, public_key) = parse_verifier_key(vkey, ALGORITHM_ED25519)?;
+        let (identity, public_key) = parse_verifier_key(vkey, Role::Note)?;
         Ok(Self {
             identity,
             public_key,
@@ -318,22 +332,22 @@ impl fmt::Display for NoteVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&format_verifier_key(
             &self.identity,
-            ALGORITHM_ED25519,
+            Role::Note,
             &self.public_key,
         ))
     }
 }
 
-/// A witness cosigning key (Ed25519, `cosignature/v1`, signature type 0x04).
-/// Neither `Debug` nor `Display` nor `Clone`, like [`NoteSigner`].
+/// A witness cosigning key (`cosignature/v1`: Ed25519 with signature type 0x04, or SM2 with
+/// the extension type). Neither `Debug` nor `Display` nor `Clone`, like [`NoteSigner`].
 pub struct CosignatureSigner {
     key: SigningKey,
 }
 
 impl CosignatureSigner {
-    pub fn new(name: &str, key: impl Into<Arc<Ed25519Signer>>) -> Result<Self, NoteError> {
+    pub fn new(name: &str, key: impl Into<Arc<Signer>>) -> Result<Self, NoteError> {
         Ok(Self {
-            key: SigningKey::new(name, ALGORITHM_COSIGNATURE_V1, key.into())?,
+            key: SigningKey::new(name, Role::Cosignature, key.into())?,
         })
     }
 
@@ -345,10 +359,14 @@ impl CosignatureSigner {
         self.key.identity.key_id
     }
 
+    pub fn suite(&self) -> Suite {
+        self.key.public_key.algorithm().suite()
+    }
+
     pub fn verifier(&self) -> CosignatureVerifier {
         CosignatureVerifier {
             identity: self.key.identity.clone(),
-            public_key: self.key.public_key(),
+            public_key: self.key.public_key.clone(),
         }
     }
 
@@ -358,7 +376,7 @@ impl CosignatureSigner {
         check_text(text)?;
         let message = cosigned_message(text, timestamp)?;
         let signature = self.key.signer.sign(&message);
-        let mut sig = Vec::with_capacity(TIMESTAMP_LEN + ED25519_SIGNATURE_LEN);
+        let mut sig = Vec::with_capacity(TIMESTAMP_LEN + SIGNATURE_LEN);
         sig.extend_from_slice(&timestamp.to_be_bytes());
         sig.extend_from_slice(&signature);
         Ok(NoteSignature {
@@ -369,20 +387,19 @@ impl CosignatureSigner {
     }
 }
 
-/// A trusted witness public key, written as a verifier key with type 0x04.
+/// A trusted witness public key, written as a verifier key with type 0x04 (Ed25519) or the
+/// SM2 cosignature extension type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CosignatureVerifier {
     identity: KeyIdentity,
-    public_key: [u8; ED25519_PUBLIC_KEY_LEN],
+    public_key: PublicKey,
 }
 
 impl CosignatureVerifier {
-    pub(crate) fn new(
-        name: &str,
-        public_key: [u8; ED25519_PUBLIC_KEY_LEN],
-    ) -> Result<Self, NoteError> {
+    #[cfg(test)]
+    pub(crate) fn new(name: &str, public_key: PublicKey) -> Result<Self, NoteError> {
         Ok(Self {
-            identity: KeyIdentity::new(name, ALGORITHM_COSIGNATURE_V1, &public_key)?,
+            identity: KeyIdentity::new(name, Role::Cosignature, &public_key)?,
             public_key,
         })
     }
@@ -395,7 +412,7 @@ impl CosignatureVerifier {
         self.identity.key_id
     }
 
-    pub(crate) fn public_key(&self) -> &[u8; ED25519_PUBLIC_KEY_LEN] {
+    pub(crate) fn public_key(&self) -> &PublicKey {
         &self.public_key
     }
 
@@ -415,18 +432,18 @@ impl CosignatureVerifier {
         if !self.matches(signature) {
             return Err(bad());
         }
-        let (timestamp, ed25519_signature) = signature
+        let (timestamp, key_signature) = signature
             .sig
             .split_first_chunk::<TIMESTAMP_LEN>()
             .ok_or_else(bad)?;
-        if ed25519_signature.len() != ED25519_SIGNATURE_LEN {
+        if key_signature.len() != SIGNATURE_LEN {
             return Err(bad());
         }
         let timestamp = u64::from_be_bytes(*timestamp);
         let message = cosigned_message(text, timestamp).map_err(|_| bad())?;
-        UnparsedPublicKey::new(&ED25519, &self.public_key)
-            .verify(&message, ed25519_signature)
-            .map_err(|_| bad())?;
+        if !self.public_key.verifies(&message, key_signature) {
+            return Err(bad());
+        }
         Ok(timestamp)
     }
 }
@@ -435,7 +452,7 @@ impl FromStr for CosignatureVerifier {
     type Err = NoteError;
 
     fn from_str(vkey: &str) -> Result<Self, NoteError> {
-        let (identity, public_key) = parse_verifier_key(vkey, ALGORITHM_COSIGNATURE_V1)?;
+        let (identity, public_key) = parse_verifier_key(vkey, Role::Cosignature)?;
         Ok(Self {
             identity,
             public_key,
@@ -447,7 +464,7 @@ impl fmt::Display for CosignatureVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&format_verifier_key(
             &self.identity,
-            ALGORITHM_COSIGNATURE_V1,
+            Role::Cosignature,
             &self.public_key,
         ))
     }
@@ -550,11 +567,11 @@ struct KeyIdentity {
 }
 
 impl KeyIdentity {
-    fn new(name: &str, algorithm: u8, public_key: &[u8]) -> Result<Self, NoteError> {
+    fn new(name: &str, role: Role, public_key: &PublicKey) -> Result<Self, NoteError> {
         check_key_name(name)?;
         Ok(Self {
             name: name.to_owned(),
-            key_id: key_id(name, algorithm, public_key),
+            key_id: key_id(name, role, public_key),
         })
     }
 
@@ -565,17 +582,97 @@ impl KeyIdentity {
     }
 }
 
-/// SHA-256(name ‖ 0x0A ‖ algorithm ‖ public key)[:4], per signed-note.
-fn key_id(name: &str, algorithm: u8, public_key: &[u8]) -> KeyId {
-    let mut context = digest::Context::new(&digest::SHA256);
-    context.update(name.as_bytes());
-    context.update(b"\n");
-    context.update(&[algorithm]);
-    context.update(public_key);
-    let digest = context.finish();
+/// What a key signs: log notes, or witness cosignatures. The signature type differs, so one
+/// public key never answers to both under the same id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Note,
+    Cosignature,
+}
+
+/// The signature type bytes of a key: 0x01 / 0x04 for Ed25519, and for SM2
+/// `0xff ‖ identifier ‖ 0x00 ‖ distinguishing id ‖ 0x00`.
+fn signature_type(role: Role, algorithm: &SignatureAlgorithm) -> Vec<u8> {
+    match (role, algorithm) {
+        (Role::Note, SignatureAlgorithm::Ed25519) => vec![ALGORITHM_ED25519],
+        (Role::Cosignature, SignatureAlgorithm::Ed25519) => vec![ALGORITHM_COSIGNATURE_V1],
+        (role, SignatureAlgorithm::Sm2 { distinguishing_id }) => {
+            let identifier = match role {
+                Role::Note => SM2_NOTE_IDENTIFIER,
+                Role::Cosignature => SM2_COSIGNATURE_IDENTIFIER,
+            };
+            let mut bytes = vec![ALGORITHM_EXTENDED];
+            bytes.extend_from_slice(identifier);
+            bytes.push(0);
+            bytes.extend_from_slice(distinguishing_id.as_bytes());
+            bytes.push(0);
+            bytes
+        }
+    }
+}
+
+/// Splits a verifier key's data into its algorithm and public key, refusing a key of the other
+/// role.
+fn parse_signature_type(
+    role: Role,
+    key_data: &[u8],
+) -> Result<(SignatureAlgorithm, &[u8]), NoteError> {
+    let wrong_type = || NoteError::MalformedVerifierKey("key is not of the expected signature type");
+    let Some((&first, rest)) = key_data.split_first() else {
+        return Err(NoteError::MalformedVerifierKey("key data is empty"));
+    };
+    match (role, first) {
+        (Role::Note, ALGORITHM_ED25519) | (Role::Cosignature, ALGORITHM_COSIGNATURE_V1) => {
+            Ok((SignatureAlgorithm::Ed25519, rest))
+        }
+        (_, ALGORITHM_EXTENDED) => {
+            let identifier = match role {
+                Role::Note => SM2_NOTE_IDENTIFIER,
+                Role::Cosignature => SM2_COSIGNATURE_IDENTIFIER,
+            };
+            let rest = rest
+                .strip_prefix(identifier)
+                .and_then(|rest| rest.strip_prefix(&[0]))
+                .ok_or_else(wrong_type)?;
+            let end = rest
+                .iter()
+                .position(|&b| b == 0)
+                .ok_or(NoteError::MalformedVerifierKey(
+                    "the SM2 distinguishing identifier is not terminated",
+                ))?;
+            let id = std::str::from_utf8(&rest[..end])
+                .ok()
+                .filter(|id| {
+                    !id.is_empty()
+                        && id.len() <= crate::crypto::suite::MAX_SM2_ID_LEN
+                        && id.is_ascii()
+                })
+                .ok_or(NoteError::MalformedVerifierKey(
+                    "the SM2 distinguishing identifier is not 1 to 64 ASCII characters",
+                ))?;
+            Ok((
+                SignatureAlgorithm::Sm2 {
+                    distinguishing_id: id.to_owned(),
+                },
+                &rest[end + 1..],
+            ))
+        }
+        _ => Err(wrong_type()),
+    }
+}
+
+/// H(name ‖ 0x0A ‖ signature type ‖ public key)[:4], per signed-note, with H the key's suite
+/// hash: SHA-256 for Ed25519 keys as the spec recommends, SM3 for SM2 keys, so a national-suite
+/// verifier needs no international primitive.
+fn key_id(name: &str, role: Role, public_key: &PublicKey) -> KeyId {
+    let mut hasher = public_key.algorithm().suite().hasher();
+    hasher.update(name.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(&signature_type(role, public_key.algorithm()));
+    hasher.update(public_key.as_bytes());
+    let digest = hasher.finish();
     let mut id = [0u8; KEY_ID_LEN];
-    // Cannot panic: a SHA-256 digest is 32 bytes, longer than a key id.
-    id.copy_from_slice(&digest.as_ref()[..KEY_ID_LEN]);
+    id.copy_from_slice(&digest[..KEY_ID_LEN]);
     id
 }
 
@@ -583,17 +680,19 @@ fn key_id(name: &str, algorithm: u8, public_key: &[u8]) -> KeyId {
 /// signer share.
 struct SigningKey {
     identity: KeyIdentity,
-    signer: Arc<Ed25519Signer>,
+    public_key: PublicKey,
+    signer: Arc<Signer>,
 }
 
 impl SigningKey {
-    fn new(name: &str, algorithm: u8, signer: Arc<Ed25519Signer>) -> Result<Self, NoteError> {
-        let identity = KeyIdentity::new(name, algorithm, &signer.public_key())?;
-        Ok(Self { identity, signer })
-    }
-
-    fn public_key(&self) -> [u8; ED25519_PUBLIC_KEY_LEN] {
-        self.signer.public_key()
+    fn new(name: &str, role: Role, signer: Arc<Signer>) -> Result<Self, NoteError> {
+        let public_key = signer.public_key();
+        let identity = KeyIdentity::new(name, role, &public_key)?;
+        Ok(Self {
+            identity,
+            public_key,
+            signer,
+        })
     }
 
     fn signature(&self, text: &[u8]) -> NoteSignature {
@@ -647,10 +746,7 @@ fn parse_signature_line(line: &str, number: usize) -> Result<NoteSignature, Note
     })
 }
 
-fn parse_verifier_key(
-    vkey: &str,
-    algorithm: u8,
-) -> Result<(KeyIdentity, [u8; ED25519_PUBLIC_KEY_LEN]), NoteError> {
+fn parse_verifier_key(vkey: &str, role: Role) -> Result<(KeyIdentity, PublicKey), NoteError> {
     // Names cannot contain '+', base64 can: split on the first two only.
     let mut parts = vkey.splitn(3, '+');
     let (Some(name), Some(id_hex), Some(key_data)) = (parts.next(), parts.next(), parts.next())
@@ -664,18 +760,14 @@ fn parse_verifier_key(
     let key_data = BASE64
         .decode(key_data)
         .map_err(|_| NoteError::MalformedVerifierKey("key data is not canonical base64"))?;
-    let Some((&key_algorithm, public_key)) = key_data.split_first() else {
-        return Err(NoteError::MalformedVerifierKey("key data is empty"));
-    };
-    if key_algorithm != algorithm {
-        return Err(NoteError::MalformedVerifierKey(
-            "key is not of the expected signature type",
-        ));
-    }
-    let public_key: [u8; ED25519_PUBLIC_KEY_LEN] = public_key
-        .try_into()
-        .map_err(|_| NoteError::MalformedVerifierKey("Ed25519 public key is not 32 bytes"))?;
-    let identity = KeyIdentity::new(name, algorithm, &public_key)?;
+    let (algorithm, public_key) = parse_signature_type(role, &key_data)?;
+    let public_key = PublicKey::new(algorithm, public_key).map_err(|_| match role {
+        _ if key_data[0] == ALGORITHM_EXTENDED => {
+            NoteError::MalformedVerifierKey("SM2 public key is not a 65-byte point on the curve")
+        }
+        _ => NoteError::MalformedVerifierKey("Ed25519 public key is not 32 bytes"),
+    })?;
+    let identity = KeyIdentity::new(name, role, &public_key)?;
     // The id is derivable, so a mismatch means a corrupted or spliced key.
     if identity.key_id != declared_id {
         return Err(NoteError::MalformedVerifierKey(
@@ -685,10 +777,9 @@ fn parse_verifier_key(
     Ok((identity, public_key))
 }
 
-fn format_verifier_key(identity: &KeyIdentity, algorithm: u8, public_key: &[u8]) -> String {
-    let mut key_data = Vec::with_capacity(1 + public_key.len());
-    key_data.push(algorithm);
-    key_data.extend_from_slice(public_key);
+fn format_verifier_key(identity: &KeyIdentity, role: Role, public_key: &PublicKey) -> String {
+    let mut key_data = signature_type(role, public_key.algorithm());
+    key_data.extend_from_slice(public_key.as_bytes());
     format!(
         "{}+{}+{}",
         identity.name,
@@ -712,9 +803,7 @@ fn hex_key_id(key_id: &KeyId) -> String {
 
 /// Two trusted keys answering to the same (name, key id) would make it
 /// arbitrary which one checks a signature.
-fn check_unambiguous(
-    keys: &[(&KeyIdentity, &[u8; ED25519_PUBLIC_KEY_LEN])],
-) -> Result<(), NoteError> {
+fn check_unambiguous(keys: &[(&KeyIdentity, &PublicKey)]) -> Result<(), NoteError> {
     for (position, (identity, public_key)) in keys.iter().enumerate() {
         let clash = keys[..position]
             .iter()
@@ -729,7 +818,7 @@ fn check_unambiguous(
     Ok(())
 }
 
-fn check_key_name(name: &str) -> Result<(), NoteError> {
+pub(crate) fn check_key_name(name: &str) -> Result<(), NoteError> {
     let valid = !name.is_empty()
         && !name
             .chars()
@@ -796,8 +885,8 @@ U7WM79jrzyhGZ5/GUBTpM7NzwdyfFx61t3RovgcC4Ro=
         NoteSigner::new("PeterNeumann", key(&key_data[1..])).unwrap()
     }
 
-    fn key(seed: &[u8]) -> Ed25519Signer {
-        Ed25519Signer::from_seed(seed).unwrap()
+    fn key(seed: &[u8]) -> Signer {
+        Signer::from_seed(Suite::Intl2024, seed).unwrap()
     }
 
     fn signer(name: &str, seed_byte: u8) -> NoteSigner {
@@ -1031,7 +1120,7 @@ U7WM79jrzyhGZ5/GUBTpM7NzwdyfFx61t3RovgcC4Ro=
         );
         assert_eq!(sign("x\n", &[]), Err(NoteError::NoSigners));
         assert!(NoteSigner::new("bad name", key(&[1; 32])).is_err());
-        assert!(Ed25519Signer::from_seed(&[1; 31]).is_err());
+        assert!(Signer::from_seed(Suite::Intl2024, &[1; 31]).is_err());
         assert!(NoteSigner::new("", key(&[1; 32])).is_err());
     }
 
@@ -1047,9 +1136,11 @@ U7WM79jrzyhGZ5/GUBTpM7NzwdyfFx61t3RovgcC4Ro=
 
         // Independently rebuild the signed message from the spec's wording.
         let message = format!("cosignature/v1\ntime 1700000000\n{text}");
-        UnparsedPublicKey::new(&ED25519, w1.verifier().public_key())
-            .verify(message.as_bytes(), &cosignature.sig[8..])
-            .unwrap();
+        assert!(
+            w1.verifier()
+                .public_key()
+                .verifies(message.as_bytes(), &cosignature.sig[8..])
+        );
 
         assert!(w1.verifier().verify("other\n", &cosignature).is_err());
         let mut shifted = cosignature.clone();
@@ -1111,7 +1202,7 @@ U7WM79jrzyhGZ5/GUBTpM7NzwdyfFx61t3RovgcC4Ro=
     #[test]
     fn witness_policy_refuses_double_counting_configurations() {
         let w = witness("w.example", 5).verifier();
-        let alias = CosignatureVerifier::new("alias.example", *w.public_key()).unwrap();
+        let alias = CosignatureVerifier::new("alias.example", w.public_key().clone()).unwrap();
         assert!(WitnessPolicy::new(vec![w.clone(), alias], 2).is_err());
         assert!(WitnessPolicy::new(vec![w.clone()], 0).is_err());
         assert!(WitnessPolicy::new(vec![w.clone()], 2).is_err());

@@ -7,6 +7,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use super::checkpoint::{Checkpoint, CheckpointError, VerifiedCheckpoint, open_checkpoint};
 use super::merkle::{self, HASH_LEN, Hash, MerkleError};
 use super::note::{MAX_NOTE_BYTES, Note, NoteVerifier, WitnessPolicy};
+use crate::crypto::Suite;
 
 /// First line of every proof.
 pub(crate) const PROOF_HEADER: &str = "c2sp.org/tlog-proof@v1";
@@ -25,6 +26,10 @@ pub enum ProofError {
     Checkpoint(#[from] CheckpointError),
     #[error("inclusion proof does not verify against the checkpoint: {0}")]
     Inclusion(#[from] MerkleError),
+    #[error("the trusted log keys are of two suites ({0} and {1}); a log has one")]
+    MixedSuites(Suite, Suite),
+    #[error("no trusted log key is given")]
+    NoLogKey,
 }
 
 /// A parsed proof; nothing in it is trusted until [`TlogProof::verify`].
@@ -46,6 +51,18 @@ pub struct LogTrust {
     pub log_keys: Vec<NoteVerifier>,
     /// Required witness cosignatures, if any.
     pub witnesses: Option<WitnessPolicy>,
+}
+
+impl LogTrust {
+    /// The log's suite, as its keys tell it: Ed25519 keys sign SHA-256 trees, SM2 keys SM3
+    /// ones. A verifier is never told the suite separately, so it cannot be told a wrong one.
+    pub fn suite(&self) -> Result<Suite, ProofError> {
+        let first = self.log_keys.first().ok_or(ProofError::NoLogKey)?.suite();
+        match self.log_keys.iter().find(|key| key.suite() != first) {
+            Some(other) => Err(ProofError::MixedSuites(first, other.suite())),
+            None => Ok(first),
+        }
+    }
 }
 
 /// A proof that verified: the entry is at `index` in the tree the checkpoint
@@ -151,7 +168,7 @@ impl TlogProof {
         entry: &[u8],
         trust: &LogTrust,
     ) -> Result<VerifiedProof, ProofError> {
-        self.verify(&merkle::leaf_hash(entry), trust)
+        self.verify(&merkle::leaf_hash(trust.suite()?, entry), trust)
     }
 
     /// Verifies the checkpoint (log signature, origin, witness quorum) and
@@ -164,7 +181,14 @@ impl TlogProof {
             trust.witnesses.as_ref(),
         )?;
         let Checkpoint { size, root, .. } = checkpoint.checkpoint();
-        merkle::verify_inclusion(leaf_hash, self.index, *size, &self.inclusion_proof, root)?;
+        merkle::verify_inclusion(
+            trust.suite()?,
+            leaf_hash,
+            self.index,
+            *size,
+            &self.inclusion_proof,
+            root,
+        )?;
         Ok(VerifiedProof {
             checkpoint,
             index: self.index,
@@ -226,15 +250,15 @@ mod tests {
     fn fixture(index: u64, size: u64) -> Fixture {
         let log = NoteSigner::new(
             ORIGIN,
-            crate::crypto::Ed25519Signer::from_seed(&[1; 32]).unwrap(),
+            crate::crypto::Signer::from_seed(Suite::Intl2024, &[1; 32]).unwrap(),
         )
         .unwrap();
         let witness = CosignatureSigner::new(
             "witness.example",
-            crate::crypto::Ed25519Signer::from_seed(&[2; 32]).unwrap(),
+            crate::crypto::Signer::from_seed(Suite::Intl2024, &[2; 32]).unwrap(),
         )
         .unwrap();
-        let mut tree = MemoryTree::new();
+        let mut tree = MemoryTree::new(Suite::Intl2024);
         for i in 0..size {
             tree.append(&entry(i)).unwrap();
         }
@@ -319,7 +343,7 @@ mod tests {
         ));
         let stranger = NoteSigner::new(
             ORIGIN,
-            crate::crypto::Ed25519Signer::from_seed(&[3; 32]).unwrap(),
+            crate::crypto::Signer::from_seed(Suite::Intl2024, &[3; 32]).unwrap(),
         )
         .unwrap();
         let wrong_key = LogTrust {

@@ -11,6 +11,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::merkle::{self, Frontier, HASH_LEN, Hash, MerkleError, NodeId, StoredHashes};
+use crate::crypto::Suite;
 
 /// Merkle levels spanned by one tile.
 pub(crate) const TILE_HEIGHT: u8 = 8;
@@ -358,12 +359,13 @@ fn describe_disagreement(entry: Option<u64>, tile: Option<(TilePath, u16)>) -> S
 /// shows that the tree extends an earlier checkpoint of size `n`. A prefix may end anywhere,
 /// inside a bundle the tree holds only partly as well.
 pub(crate) fn verify_tiles_and_prefixes(
+    suite: Suite,
     size: u64,
     root: &Hash,
     prefixes: &BTreeSet<u64>,
     mut fetch: impl FnMut(&TilePath) -> Option<Vec<u8>>,
 ) -> Result<(TileVerification, BTreeMap<u64, Hash>), TileVerifyError> {
-    let mut check = ExportCheck::new(size, prefixes);
+    let mut check = ExportCheck::new(suite, size, prefixes);
     for bundle in entry_bundles_for_tree(size) {
         let bundle_bytes = fetch(&bundle).ok_or(TileVerifyError::Missing(bundle))?;
         let entries =
@@ -393,7 +395,7 @@ pub(crate) fn verify_tiles_and_prefixes(
             .zip(leaf_tile_bytes.chunks_exact(HASH_LEN))
             .enumerate()
         {
-            let entry_hash = merkle::leaf_hash(entry);
+            let entry_hash = merkle::leaf_hash(suite, entry);
             if entry_hash != tile_hash {
                 let index = first_index + position as u64;
                 check.first_entry_mismatch.get_or_insert((index, leaf_tile));
@@ -430,8 +432,8 @@ struct ExportCheck {
 }
 
 impl ExportCheck {
-    fn new(size: u64, prefixes: &BTreeSet<u64>) -> Self {
-        let entries_tree = Frontier::new();
+    fn new(suite: Suite, size: u64, prefixes: &BTreeSet<u64>) -> Self {
+        let entries_tree = Frontier::new(suite);
         let prefix_roots = prefixes
             .contains(&0)
             .then(|| (0, entries_tree.root()))
@@ -656,7 +658,7 @@ mod tests {
         root: &Hash,
         fetch: impl FnMut(&TilePath) -> Option<Vec<u8>>,
     ) -> Result<TileVerification, TileVerifyError> {
-        verify_tiles_and_prefixes(size, root, &BTreeSet::new(), fetch).map(|(verified, _)| verified)
+        verify_tiles_and_prefixes(Suite::Intl2024, size, root, &BTreeSet::new(), fetch).map(|(verified, _)| verified)
     }
 
     struct Export {
@@ -670,7 +672,7 @@ mod tests {
             let entries: Vec<Vec<u8>> = (0..size)
                 .map(|i| format!("entry number {i}").into_bytes())
                 .collect();
-            let mut tree = MemoryTree::new();
+            let mut tree = MemoryTree::new(Suite::Intl2024);
             for entry in &entries {
                 tree.append(entry).unwrap();
             }
@@ -847,7 +849,7 @@ mod tests {
             };
             let span = 256usize.pow(u32::from(level));
             let start = (tile.index() as usize * 256 + hash_index) * span;
-            let mut subtree = MemoryTree::new();
+            let mut subtree = MemoryTree::new(Suite::Intl2024);
             for entry in &export.entries[start..start + span] {
                 subtree.append(entry).unwrap();
             }
@@ -1026,7 +1028,7 @@ mod tests {
         let (bundle, offset) = export.entry_offset(300);
         export.flip(&bundle, offset);
         let forged_leaf =
-            merkle::leaf_hash(decode_entry_bundle(&export.files[&bundle]).unwrap()[44]);
+            merkle::leaf_hash(Suite::Intl2024, decode_entry_bundle(&export.files[&bundle]).unwrap()[44]);
         export.files.get_mut("tile/0/001").unwrap()[44 * 32..45 * 32].copy_from_slice(&forged_leaf);
         let error = export.verify().unwrap_err();
         assert_eq!(

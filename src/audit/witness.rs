@@ -324,6 +324,14 @@ impl Witness {
             },
         )?;
         let checkpoint = verified.checkpoint();
+        // The log's suite is its key's: SM2-signed logs hash with SM3.
+        let suite = crate::audit::proof::LogTrust {
+            origin: origin.to_owned(),
+            log_keys: keys.clone(),
+            witnesses: None,
+        }
+        .suite()
+        .map_err(|e| AddCheckpointError::Malformed(e.to_string()))?;
         let (old, new) = (request.old_size, checkpoint.size);
         if old > new {
             return Err(AddCheckpointError::Malformed(format!(
@@ -337,7 +345,7 @@ impl Witness {
         }
 
         let mut tx = self.store.write().await?;
-        let state = tx.lock_witness_state(origin, &merkle::empty_root()).await?;
+        let state = tx.lock_witness_state(origin, &merkle::empty_root(suite)).await?;
         let stored_size = u64::try_from(state.size)
             .map_err(|_| StoreError::Corrupt("negative witness state size".into()))?;
         let stored_root: Hash = state
@@ -359,7 +367,14 @@ impl Witness {
             return Err(AddCheckpointError::Conflict { size: stored_size });
         }
         if let Err(error) =
-            merkle::verify_consistency(old, new, &stored_root, &checkpoint.root, &request.proof)
+            merkle::verify_consistency(
+                suite,
+                old,
+                new,
+                &stored_root,
+                &checkpoint.root,
+                &request.proof,
+            )
         {
             // Keep the evidence: the log signed a tree that does not extend what it showed before.
             tracing::warn!(
@@ -473,6 +488,9 @@ impl WitnessServer {
                 max_connections: 8,
                 acquire_timeout: Duration::from_secs(5),
             },
+            // The witness appends nothing to a log of its own; each checkpoint is hashed in
+            // its log's suite (above).
+            signer.suite(),
         )
         .await
         .context("cannot connect to the witness database")?;

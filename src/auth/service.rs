@@ -17,7 +17,7 @@ use super::{AuthMethod, Principal, Role, totp};
 use crate::audit::{self, Actor, AuditEntry};
 use crate::clock::{Millis, SharedClock};
 use crate::config::AuthSettings;
-use crate::crypto::{KeyRing, Rng, sha256};
+use crate::crypto::{KeyRing, Rng};
 use crate::deps::Deps;
 use crate::store::accounts::{AccountRow, LoginSource, NewAccount};
 use crate::store::{Store, StoreError, Tx};
@@ -317,9 +317,9 @@ impl AuthService {
         tx.uncount_login_attempt(&name).await?;
         let token = BearerToken::generate(&self.rng).map_err(|_| AuthError::Sealing)?;
         let expires_at = now + self.settings.token_absolute_hours * 3_600_000;
-        tx.insert_token(&token.digest(), &account.id, now, expires_at)
+        tx.insert_token(&token.digest(self.keys.suite()), &account.id, now, expires_at)
             .await?;
-        let principal = principal_from(account, AuthMethod::BearerToken, Some(token.digest()))?;
+        let principal = principal_from(account, AuthMethod::BearerToken, Some(token.digest(self.keys.suite())))?;
         if principal.role.requires_totp() {
             // Privileged sessions are part of the record; the login fails if it cannot be logged.
             let entry = AuditEntry::new("auth.login", now, Actor::of(&principal));
@@ -398,7 +398,7 @@ impl AuthService {
         if !token::looks_like_token(presented) {
             return Err(AuthError::TokenEnded);
         }
-        let digest = token::digest_of(presented);
+        let digest = token::digest_of(self.keys.suite(), presented);
         let now = self.clock.now_millis();
         let idle = self.settings.token_idle_minutes * 60_000;
         let mut tx = self.store.read().await?;
@@ -606,7 +606,7 @@ impl AuthService {
         let code = Zeroizing::new(random(10)?);
         let expires_at = self.clock.now_millis() + ACTIVATION_VALIDITY_MILLIS;
         let mut tx = self.store.write().await?;
-        tx.set_activation(&created.account_id, &sha256(code.as_bytes()), expires_at)
+        tx.set_activation(&created.account_id, &self.keys.suite().hash(code.as_bytes()), expires_at)
             .await?;
         tx.commit().await?;
         Ok(IssuedActivation {
@@ -762,7 +762,7 @@ impl AuthService {
                 problem: "the account is disabled: enable it first".into(),
             });
         }
-        tx.set_activation(&account.id, &sha256(code.as_bytes()), expires_at)
+        tx.set_activation(&account.id, &self.keys.suite().hash(code.as_bytes()), expires_at)
             .await?;
         tx.revoke_tokens_of_account(&account.id, now).await?;
         let entry = AuditEntry::new("account.activation_reissued", now, actor)
@@ -795,7 +795,7 @@ impl AuthService {
         })?;
         self.check_address(address)?;
         let now = self.clock.now_millis();
-        let presented = sha256(code.trim().to_lowercase().as_bytes());
+        let presented = self.keys.suite().hash(code.trim().to_lowercase().as_bytes());
         let mut tx = self.store.read().await?;
         let pending = tx.activation(username).await?;
         tx.rollback().await?;
@@ -1077,9 +1077,10 @@ pub(crate) async fn record_prepared_login(
         created_at: now,
     })
     .await?;
+    let code_digest = tx.suite().hash(login.code.as_bytes());
     tx.set_activation(
         &login.account_id,
-        &sha256(login.code.as_bytes()),
+        &code_digest,
         login.expires_at,
     )
     .await?;

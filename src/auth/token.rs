@@ -5,7 +5,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use zeroize::Zeroizing;
 
-use crate::crypto::{Rng, rng::RandomnessUnavailable, sha256};
+use crate::crypto::{Rng, Suite, rng::RandomnessUnavailable};
 
 const PREFIX: &str = "sdt_";
 
@@ -25,14 +25,14 @@ impl BearerToken {
         &self.0
     }
 
-    pub(crate) fn digest(&self) -> [u8; 32] {
-        digest_of(&self.0)
+    pub(crate) fn digest(&self, suite: Suite) -> [u8; 32] {
+        digest_of(suite, &self.0)
     }
 }
 
 /// The stored form of a presented token. Malformed tokens still hash, and simply match nothing.
-pub(crate) fn digest_of(presented: &str) -> [u8; 32] {
-    sha256(presented.as_bytes())
+pub(crate) fn digest_of(suite: Suite, presented: &str) -> [u8; 32] {
+    suite.hash(presented.as_bytes())
 }
 
 pub(crate) fn looks_like_token(presented: &str) -> bool {
@@ -55,6 +55,6 @@ mod tests {
         assert_ne!(a.expose(), b.expose());
         assert!(looks_like_token(a.expose()));
         assert!(!looks_like_token("sdt_short"));
-        assert_eq!(a.digest(), digest_of(a.expose()));
+        assert_eq!(a.digest(Suite::Gm2024), digest_of(Suite::Gm2024, a.expose()));
     }
 }

@@ -27,7 +27,7 @@ use crate::audit::proof::TlogProof;
 use crate::audit::{self, Actor, AuditEntry, AuditError, AuditLog, export};
 use crate::auth::Role;
 use crate::clock::{Clock, SharedClock, SystemClock, to_rfc3339};
-use crate::crypto::{KeyRing, Rng};
+use crate::crypto::{KeyRing, Rng, Suite};
 use crate::store::scratch::ScratchDatabase;
 use crate::store::{Backend, ConnectOptions, Store};
 
@@ -90,6 +90,7 @@ pub(crate) async fn audit(options: &AuditBenchOptions) -> anyhow::Result<String>
         &key_file,
         &Rng::danger_deterministic(b"sealdraw bench audit"),
         &started_at,
+        Suite::Intl2024,
     )?;
     let keys = KeyRing::load(&key_file)?;
     let bench = Bench {
@@ -532,7 +533,7 @@ impl BenchDatabase {
                 (database.url().to_owned(), None, Some(database))
             }
         };
-        let store = match Store::connect(&url, &connect).await {
+        let store = match Store::connect(&url, &connect, Suite::Intl2024).await {
             Ok(store) => store,
             Err(error) => {
                 if let Some(database) = postgres {
@@ -1042,7 +1043,7 @@ pub(super) async fn migrated_store(url: &str, max_connections: u32) -> anyhow::R
         max_connections,
         acquire_timeout: Duration::from_secs(30),
     };
-    let store = Store::connect(url, &connect).await?;
+    let store = Store::connect(url, &connect, Suite::Intl2024).await?;
     store.migrate().await?;
     Ok(store)
 }
@@ -1383,7 +1384,7 @@ mod tests {
 
     #[test]
     fn proof_length_formulas_match_real_proofs() {
-        let mut tree = MemoryTree::new();
+        let mut tree = MemoryTree::new(Suite::Intl2024);
         for i in 0..70_u32 {
             tree.append(&i.to_be_bytes()).unwrap();
         }

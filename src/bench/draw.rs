@@ -29,7 +29,7 @@ use crate::audit::Actor;
 use crate::auth::{NewAccountRequest, Role, service::LoginRequest};
 use crate::clock::{Clock, SharedClock, SystemClock, to_rfc3339};
 use crate::config::{Profile, Settings};
-use crate::crypto::{KeyRing, Rng};
+use crate::crypto::{KeyRing, Rng, Suite};
 use crate::deps::Deps;
 use crate::draw::filter::{
     self, AvoidedOrganisation, DrawFilter, EvaluationMode, FILTER_VERSION, FilterStratum,
@@ -585,12 +585,13 @@ async fn in_process_floor(deps: &Deps, draws: u64) -> anyhow::Result<Floor> {
         let tokens_done = timer.elapsed();
         let plan = DrawPlan::new(
             DrawRequest {
+                suite: Suite::Intl2024,
                 draw_id,
                 pool_snapshot: "bench".into(),
-                filter_sha256: filter.sha256()?,
+                filter_sha256: filter.digest(Suite::Intl2024)?,
                 min_multiple: settings.min_eligible_multiple,
                 strata,
-                tender_sha256: Some(crate::draw::algorithm::tender_commitment("BENCH", "")),
+                tender_sha256: Some(crate::draw::algorithm::tender_commitment(Suite::Intl2024, "BENCH", "")),
                 family: None,
             },
             &secret,
@@ -730,7 +731,12 @@ pub(super) async fn production_server_settings(
     let dir = scratch.join(label);
     std::fs::create_dir_all(&dir)?;
     let key_file = dir.join("keys.json");
-    KeyRing::init_file(&key_file, rng, &to_rfc3339(SystemClock.now_millis()))?;
+    KeyRing::init_file(
+        &key_file,
+        rng,
+        &to_rfc3339(SystemClock.now_millis()),
+        Suite::Intl2024,
+    )?;
     let (url, database) = fresh_database(server_url, &dir.join("sealdraw.db"), label).await?;
     let mut settings = Settings {
         profile: Profile::Production,

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use super::audit::{BenchStart, Samples, fresh_database, migrated_store, ops_per_sec, thousands};
 use crate::audit::Actor;
 use crate::crypto::seal::SealingKey;
-use crate::crypto::{KeyRing, Rng, hmac_sha256};
+use crate::crypto::{KeyRing, Rng, Suite};
 use crate::deps::Deps;
 use crate::pool::{PoolService, demo};
 
@@ -39,7 +39,7 @@ pub(crate) async fn pool(options: &PoolBenchOptions) -> anyhow::Result<String> {
     let start = BenchStart::begin(&options.dir)?;
     eprintln!("raw limits");
     let window = Duration::from_millis(400);
-    let key = SealingKey::new("bench".into(), &[7; 32]);
+    let key = SealingKey::new(Suite::Intl2024, "bench".into(), &[7; 32])?;
     let rng = Rng::danger_deterministic(b"sealdraw bench pool");
     let seal_rate = Samples::collect(options.runs.max(3), || {
         ops_per_sec(window, || {
@@ -52,7 +52,7 @@ pub(crate) async fn pool(options: &PoolBenchOptions) -> anyhow::Result<String> {
     });
     let hmac_rate = Samples::collect(options.runs.max(3), || {
         ops_per_sec(window, || {
-            let _ = hmac_sha256(
+            let _ = Suite::Intl2024.mac(
                 b"0123456789abcdef0123456789abcdef",
                 &[b"id_number\0", b"42010619700101001X"],
             );
@@ -62,7 +62,7 @@ pub(crate) async fn pool(options: &PoolBenchOptions) -> anyhow::Result<String> {
     let crypto_floor_rows = 1.0 / (8.0 / seal_rate.median() + 4.0 / hmac_rate.median());
 
     let key_file = start.scratch.path().join("keys.json");
-    KeyRing::init_file(&key_file, &rng, &start.started_at)?;
+    KeyRing::init_file(&key_file, &rng, &start.started_at, Suite::Intl2024)?;
     let keys = Arc::new(KeyRing::load(&key_file)?);
     let mut rows = Vec::new();
     let mut targets: Vec<(&'static str, Option<&str>)> = vec![("SQLite", None)];

@@ -42,7 +42,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use super::audit::{BenchStart, Samples, fresh_database, migrated_store, percentile, thousands};
 use crate::auth::Role;
 use crate::clock::{Clock, SystemClock};
-use crate::crypto::{Rng, sha256};
+use crate::crypto::Rng;
 use crate::draw::DrawStatus;
 use crate::draw::filter::EvaluationMode;
 use crate::session::protocol::Request;
@@ -1012,8 +1012,9 @@ async fn seed(store: &Store, sessions: usize, sessions_of: usize) -> anyhow::Res
                 .map_err(|_| anyhow::anyhow!("randomness unavailable"))?;
             let ticket =
                 base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, ticket);
+            let ticket_digest = tx.suite().hash(ticket.as_bytes());
             tx.insert_session_ticket(
-                &sha256(ticket.as_bytes()),
+                &ticket_digest,
                 &TicketRow {
                     session_id: session_id.clone(),
                     account_id,

@@ -131,7 +131,7 @@ async fn audit(settings: Settings, command: AuditCommand) -> anyhow::Result<Exit
             let report =
                 export::verify_dir(&dir, &trust.log_keys()?, trust.policy()?.as_ref(), &[])?;
             let entries = export::read_entries(&dir, report.size)?;
-            let review = crate::draw::log_review::review(&entries);
+            let review = crate::draw::log_review::review(report.suite, &entries);
             println!("{review}");
             if !review.is_clean() {
                 anyhow::bail!("the review of the log's draws found the problems listed above");

@@ -9,7 +9,7 @@ use super::audit::command_line_log;
 use crate::audit::Actor;
 use crate::clock::{Clock, SystemClock, to_rfc3339};
 use crate::config::Settings;
-use crate::crypto::{KeyRing, Rng};
+use crate::crypto::{KeyRing, Rng, Suite};
 use crate::startup;
 
 #[derive(Subcommand)]
@@ -18,6 +18,11 @@ pub(super) enum KeysCommand {
     Init {
         #[arg(long)]
         file: Option<PathBuf>,
+        /// The deployment's cipher suite, chosen once: `intl` (Ed25519, AES-256-GCM,
+        /// HMAC-SHA256, SHA-256) or `gm` (SM2, SM4-GCM, HMAC-SM3, SM3). The database made with
+        /// these keys remembers it, and a server refuses a key file of the other suite.
+        #[arg(long, default_value = "intl", value_parser = super::parse_suite)]
+        suite: Suite,
     },
     /// Rotate the master sealing key while servers run: a new key becomes active and every
     /// value sealed under an older one is re-sealed.
@@ -31,11 +36,16 @@ pub(super) enum KeysCommand {
 pub(super) fn run(installation: Installation, command: KeysCommand) -> anyhow::Result<()> {
     let Installation { settings, runtime } = installation;
     match command {
-        KeysCommand::Init { file } => {
+        KeysCommand::Init { file, suite } => {
             let path = file.unwrap_or_else(|| settings.key_file());
-            KeyRing::init_file(&path, &Rng::system(), &to_rfc3339(SystemClock.now_millis()))?;
+            KeyRing::init_file(
+                &path,
+                &Rng::system(),
+                &to_rfc3339(SystemClock.now_millis()),
+                suite,
+            )?;
             println!(
-                "created key file {} (mode 0600); keep it away from database backups",
+                "created {suite} key file {} (mode 0600); keep it away from database backups",
                 path.display()
             );
             Ok(())

@@ -147,3 +147,8 @@ fn vkey_text(argument: &str) -> anyhow::Result<String> {
     }
     Ok(argument.to_owned())
 }
+
+/// `--suite intl|gm`.
+fn parse_suite(name: &str) -> Result<crate::crypto::Suite, String> {
+    crate::crypto::Suite::from_name(name).ok_or_else(|| format!("{name:?} is not a suite: use intl or gm"))
+}

@@ -22,6 +22,9 @@ pub(super) enum WitnessCommand {
         /// The witness's key name, e.g. witness.supervisor.example/w1.
         #[arg(long)]
         name: String,
+        /// The suite of the logs it witnesses: `intl` (Ed25519 cosignatures) or `gm` (SM2).
+        #[arg(long, default_value = "intl", value_parser = super::parse_suite)]
+        suite: crate::crypto::Suite,
     },
     /// Print the witness's cosignature verifier key (vkey), for logs and verifiers to trust.
     Key {
@@ -72,17 +75,17 @@ pub(super) struct WitnessServe {
 }
 
 pub(super) fn run(installation: Installation, command: WitnessCommand) -> anyhow::Result<()> {
-    use crate::audit::note::{CosignatureSigner, CosignatureVerifier};
+    use crate::audit::note::CosignatureSigner;
     use crate::audit::witness::{WitnessServer, WitnessServerSettings};
     use crate::crypto::witness_key;
     let Installation { settings, runtime } = installation;
     match command {
-        WitnessCommand::Init { key, name } => {
+        WitnessCommand::Init { key, name, suite } => {
             // Check the name before a key file exists that could not be used with it.
-            CosignatureVerifier::new(&name, [0; 32])?;
+            crate::audit::note::check_key_name(&name)?;
             let signer = CosignatureSigner::new(
                 &name,
-                witness_key::init_witness_key(&key, &Rng::system())?,
+                witness_key::init_witness_key(&key, &Rng::system(), suite)?,
             )?;
             eprintln!(
                 "created witness key {} (mode 0600); keep a copy offline: a lost key is a new \
@@ -104,6 +107,8 @@ pub(super) fn run(installation: Installation, command: WitnessCommand) -> anyhow
                     max_connections: 1,
                     acquire_timeout: std::time::Duration::from_secs(5),
                 },
+                // Only reads the stored states: nothing is hashed, so the suite is not used.
+                crate::crypto::Suite::Intl2024,
             )
             .await
             .context("cannot open the witness database")?;

@@ -412,13 +412,14 @@ impl ConductService {
             other => other.into(),
         })?;
         // The reason may name people; the log keeps its digest, the appeal its text.
+        let suite = self.keys.suite();
         audit::append(
             &mut tx,
             &AuditEntry::new("expert.rating_appealed", now, Actor::of(who))
                 .reference("appeal", &appeal.id)
                 .reference("rating", &rating.id)
                 .data("expert", self.keys.expert_pseudonym(&expert_id))
-                .data("reason_sha256", sha256_hex(reason.as_str())),
+                .data(&suite.digest_field("reason"), suite.hex_hash(reason.as_str().as_bytes())),
         )
         .await?;
         tx.commit().await?;
@@ -508,6 +509,7 @@ impl ConductService {
                 lifted = true;
             }
         }
+        let suite = self.keys.suite();
         audit::append(
             &mut tx,
             &AuditEntry::new("expert.rating_appeal_decided", now, Actor::of(who))
@@ -515,7 +517,7 @@ impl ConductService {
                 .reference("rating", &appeal.conduct_id)
                 .data("expert", pseudonym)
                 .data("outcome", outcome.as_str())
-                .data("reason_sha256", sha256_hex(reason.as_str()))
+                .data(&suite.digest_field("reason"), suite.hex_hash(reason.as_str().as_bytes()))
                 .data("suspension_lifted", lifted),
         )
         .await?;
@@ -543,9 +545,6 @@ impl ConductService {
     }
 }
 
-fn sha256_hex(text: &str) -> String {
-    hex::encode(crate::crypto::sha256(text.as_bytes()))
-}
 
 fn appeal_view(row: &AppealRow) -> AppealView {
     AppealView {

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::seal::{SealError, SealingKey};
-use super::{Ed25519Signer, Rng, SecretBytes, Suite};
+use super::signing::SignatureAlgorithm;
+use super::{MacPrefix, Rng, SecretBytes, Signer, Suite};
 
 const FORMAT: &str = "sealdraw-keys/v1";
 
@@ -62,7 +63,7 @@ pub(crate) const RELOAD_CHECK_INTERVAL: Duration = Duration::from_secs(5);
 pub struct LogKey {
     pub id: String,
     pub(crate) active: bool,
-    pub signer: Arc<Ed25519Signer>,
+    pub signer: Arc<Signer>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -70,6 +71,10 @@ pub struct LogKey {
 struct KeyFile {
     format: String,
     suite: Suite,
+    /// The national suite's SM2 distinguishing identifier for the log's signatures, when the
+    /// deployment agreed on another than GB/T 35276's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sm2_distinguishing_id: Option<String>,
     sealing: Vec<KeyFileEntry>,
     active_sealing: String,
     index_key: Zeroizing<String>,
@@ -93,30 +98,34 @@ struct KeyFileLogKey {
 }
 
 impl KeyRing {
-    /// Creates a new key file; refuses to replace an existing one, since losing the sealing key
-    /// makes every sealed record unreadable.
-    pub fn init_file(path: &Path, rng: &Rng, created_at: &str) -> Result<(), KeyFileError> {
+    /// Creates a new key file for `suite`; refuses to replace an existing one, since losing the
+    /// sealing key makes every sealed record unreadable. The suite is chosen here once: every
+    /// key in the file is of its algorithms, and the database remembers it (startup refuses a
+    /// key file of another suite).
+    pub fn init_file(
+        path: &Path,
+        rng: &Rng,
+        created_at: &str,
+        suite: Suite,
+    ) -> Result<(), KeyFileError> {
         if path.exists() {
             return Err(KeyFileError::Exists(path.display().to_string()));
         }
-        let fresh = |rng: &Rng| -> Result<Zeroizing<String>, KeyFileError> {
-            let bytes = Zeroizing::new(rng.bytes::<32>().map_err(|_| KeyFileError::Randomness)?);
-            Ok(Zeroizing::new(B64.encode(*bytes)))
-        };
         let sealing_id = new_key_id("seal", rng, created_at)?;
         let file = KeyFile {
             format: FORMAT.into(),
-            suite: Suite::Intl2024,
+            suite,
+            sm2_distinguishing_id: None,
             sealing: vec![KeyFileEntry {
                 id: sealing_id.clone(),
-                key: fresh(rng)?,
+                key: fresh_key(rng, suite.sealing_key_len())?,
             }],
             active_sealing: sealing_id,
-            index_key: fresh(rng)?,
-            token_key: fresh(rng)?,
+            index_key: fresh_key(rng, MAC_KEY_LEN)?,
+            token_key: fresh_key(rng, MAC_KEY_LEN)?,
             log_signing: vec![KeyFileLogKey {
                 id: new_key_id("log", rng, created_at)?,
-                seed: fresh(rng)?,
+                seed: fresh_signing_seed(rng, suite)?,
                 active: true,
             }],
         };
@@ -138,10 +147,9 @@ impl KeyRing {
     ) -> Result<String, KeyFileError> {
         let mut file = read_key_file(path)?;
         let id = new_key_id("seal", rng, created_at)?;
-        let key = Zeroizing::new(rng.bytes::<32>().map_err(|_| KeyFileError::Randomness)?);
         file.sealing.push(KeyFileEntry {
             id: id.clone(),
-            key: Zeroizing::new(B64.encode(*key)),
+            key: fresh_key(rng, file.suite.sealing_key_len())?,
         });
         file.active_sealing = id.clone();
         replace_private_file(path, &file)?;
@@ -195,10 +203,9 @@ impl KeyRing {
     ) -> Result<String, KeyFileError> {
         let mut file = read_key_file(path)?;
         let id = new_key_id("log", rng, created_at)?;
-        let seed = Zeroizing::new(rng.bytes::<32>().map_err(|_| KeyFileError::Randomness)?);
         file.log_signing.push(KeyFileLogKey {
             id: id.clone(),
-            seed: Zeroizing::new(B64.encode(*seed)),
+            seed: fresh_signing_seed(rng, file.suite)?,
             active: true,
         });
         replace_private_file(path, &file)?;
@@ -234,11 +241,33 @@ impl KeyRing {
                 file.format
             )));
         }
+        let suite = file.suite;
         let mut sealing = Vec::with_capacity(file.sealing.len());
         for entry in &file.sealing {
-            let key = decode_key(&entry.key, &entry.id)?;
-            sealing.push(Arc::new(SealingKey::new(entry.id.clone(), &key)));
+            let key = decode_key(&entry.key, &entry.id, suite.sealing_key_len())?;
+            let key = SealingKey::new(suite, entry.id.clone(), &key)
+                .map_err(|e| KeyFileError::Invalid(format!("sealing key {}: {e}", entry.id)))?;
+            sealing.push(Arc::new(key));
         }
+        let signing_algorithm = match (suite, &file.sm2_distinguishing_id) {
+            (Suite::Gm2024, Some(id)) => {
+                if id.is_empty() || id.len() > super::suite::MAX_SM2_ID_LEN || !id.is_ascii() {
+                    return Err(KeyFileError::Invalid(format!(
+                        "sm2_distinguishing_id must be 1 to {} ASCII characters",
+                        super::suite::MAX_SM2_ID_LEN
+                    )));
+                }
+                SignatureAlgorithm::Sm2 {
+                    distinguishing_id: id.clone(),
+                }
+            }
+            (Suite::Intl2024, Some(_)) => {
+                return Err(KeyFileError::Invalid(
+                    "sm2_distinguishing_id is for the gm2024 suite only".into(),
+                ));
+            }
+            (_, None) => SignatureAlgorithm::of(suite),
+        };
         let active_sealing = sealing
             .iter()
             .position(|k| k.id == file.active_sealing)
@@ -252,7 +281,8 @@ impl KeyRing {
             .log_signing
             .iter()
             .map(|k| {
-                let signer = Ed25519Signer::from_seed(&*decode_key(&k.seed, &k.id)?)
+                let seed = decode_key(&k.seed, &k.id, super::signing::SEED_LEN)?;
+                let signer = Signer::with_algorithm(&signing_algorithm, &seed)
                     .map_err(|e| KeyFileError::Invalid(format!("log key {}: {e}", k.id)))?;
                 Ok(LogKey {
                     id: k.id.clone(),
@@ -265,15 +295,19 @@ impl KeyRing {
             return Err(KeyFileError::Invalid("no active log signing key".into()));
         }
         Ok(Self {
-            suite: file.suite,
+            suite,
             sealing: RwLock::new(SealingKeys {
                 keys: sealing,
                 active: active_sealing,
             }),
             source: None,
             last_checked: Mutex::new(None),
-            index_key: SecretBytes::new(decode_key(&file.index_key, "index_key")?.to_vec()),
-            token_key: SecretBytes::new(decode_key(&file.token_key, "token_key")?.to_vec()),
+            index_key: SecretBytes::new(
+                decode_key(&file.index_key, "index_key", MAC_KEY_LEN)?.to_vec(),
+            ),
+            token_key: SecretBytes::new(
+                decode_key(&file.token_key, "token_key", MAC_KEY_LEN)?.to_vec(),
+            ),
             log_signing,
         })
     }
@@ -344,22 +378,54 @@ impl KeyRing {
         self.seal(rng, context, &plain).map(Some)
     }
 
-    /// HMAC under the blind-index key, for matching values without decrypting them.
+    /// The suite's HMAC under the blind-index key, for matching values without decrypting
+    /// them.
     pub fn blind_index(&self, domain: &str, normalised: &str) -> [u8; 32] {
-        super::hmac_sha256(
+        self.suite.mac(
             self.index_key.expose(),
             &[domain.as_bytes(), b"\0", normalised.as_bytes()],
         )
     }
 
-    /// HMAC under the token key, for pseudonymous tokens.
+    /// The suite's HMAC under the token key, for pseudonymous tokens.
     pub(crate) fn token_mac(&self, parts: &[&[u8]]) -> [u8; 32] {
-        super::hmac_sha256(self.token_key.expose(), parts)
+        self.suite.mac(self.token_key.expose(), parts)
     }
 
-    /// HMAC under the token key of many messages starting with `prefix` (see [`HmacPrefix`]).
-    pub(crate) fn token_macs(&self, prefix: &[u8]) -> super::HmacPrefix {
-        super::HmacPrefix::new(self.token_key.expose(), prefix)
+    /// The suite's HMAC under the token key of many messages starting with `prefix` (see
+    /// [`MacPrefix`]).
+    pub(crate) fn token_macs(&self, prefix: &[u8]) -> MacPrefix {
+        MacPrefix::new(self.suite, self.token_key.expose(), prefix)
+    }
+
+    /// A fresh data key for one record (envelope sealing: the record's fields are sealed under
+    /// it, and it is sealed under the master key for `context`). Returns the key to seal with
+    /// and its sealed form to store; the plain key never leaves this module.
+    pub(crate) fn new_data_key(
+        &self,
+        rng: &Rng,
+        context: &str,
+        data_key_id: &str,
+    ) -> Result<(SealingKey, Vec<u8>), SealError> {
+        let mut plain = Zeroizing::new(vec![0u8; self.suite.sealing_key_len()]);
+        rng.fill(&mut plain).map_err(|_| SealError::Randomness)?;
+        let sealed = self.seal(rng, context, &plain)?;
+        let key = SealingKey::new(self.suite, data_key_id.to_owned(), &plain)
+            .map_err(|_| SealError::Malformed)?;
+        Ok((key, sealed))
+    }
+
+    /// The data key sealed for `context` by [`KeyRing::new_data_key`], ready to open or seal
+    /// the record's fields.
+    pub(crate) fn open_data_key(
+        &self,
+        context: &str,
+        sealed: &[u8],
+        data_key_id: &str,
+    ) -> Result<SealingKey, SealError> {
+        let plain = self.open(context, sealed)?;
+        SealingKey::new(self.suite, data_key_id.to_owned(), &plain)
+            .map_err(|_| SealError::Malformed)
     }
 
     /// An expert's stable supervisor pseudonym (DESIGN §3): the same expert always maps to the
@@ -412,17 +478,30 @@ impl KeyInventory {
     }
 }
 
-fn decode_key(encoded: &str, name: &str) -> Result<Zeroizing<[u8; 32]>, KeyFileError> {
+/// HMAC keys (blind index, tokens) are 32 bytes in both suites: SHA-256's and SM3's output
+/// length, as RFC 2104 recommends.
+const MAC_KEY_LEN: usize = 32;
+
+fn decode_key(encoded: &str, name: &str, len: usize) -> Result<Zeroizing<Vec<u8>>, KeyFileError> {
     let bytes = Zeroizing::new(
         B64.decode(encoded.as_bytes())
             .map_err(|_| KeyFileError::Invalid(format!("key {name} is not base64")))?,
     );
-    let mut key = Zeroizing::new([0u8; 32]);
-    if bytes.len() != 32 {
-        return Err(KeyFileError::Invalid(format!("key {name} is not 32 bytes")));
+    if bytes.len() != len {
+        return Err(KeyFileError::Invalid(format!("key {name} is not {len} bytes")));
     }
-    key.copy_from_slice(&bytes);
-    Ok(key)
+    Ok(bytes)
+}
+
+fn fresh_key(rng: &Rng, len: usize) -> Result<Zeroizing<String>, KeyFileError> {
+    let mut bytes = Zeroizing::new(vec![0u8; len]);
+    rng.fill(&mut bytes).map_err(|_| KeyFileError::Randomness)?;
+    Ok(Zeroizing::new(B64.encode(&*bytes)))
+}
+
+fn fresh_signing_seed(rng: &Rng, suite: Suite) -> Result<Zeroizing<String>, KeyFileError> {
+    let seed = Signer::generate_seed(suite, rng).map_err(|_| KeyFileError::Randomness)?;
+    Ok(Zeroizing::new(B64.encode(*seed)))
 }
 
 /// `<prefix>-<YYYYMMDD>-<6 hex>`: sortable by creation day, unique in practice, and telling the
@@ -492,12 +571,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("keys.json");
         let rng = Rng::danger_deterministic(b"keys");
-        KeyRing::init_file(&path, &rng, "2026-11-25T00:00:00Z").unwrap();
+        KeyRing::init_file(&path, &rng, "2026-11-25T00:00:00Z", Suite::Intl2024).unwrap();
         let ring = KeyRing::load(&path).unwrap();
         let sealed = ring.seal(&rng, "ctx", b"x").unwrap();
         assert_eq!(&*ring.open("ctx", &sealed).unwrap(), b"x");
         assert!(matches!(
-            KeyRing::init_file(&path, &rng, "2026-11-25T00:00:00Z"),
+            KeyRing::init_file(&path, &rng, "2026-11-25T00:00:00Z", Suite::Intl2024),
             Err(KeyFileError::Exists(_))
         ));
         #[cfg(unix)]
@@ -513,7 +592,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("keys.json");
         let rng = Rng::danger_deterministic(b"keys");
-        KeyRing::init_file(&path, &rng, "2026").unwrap();
+        KeyRing::init_file(&path, &rng, "2026", Suite::Intl2024).unwrap();
         let old = KeyRing::load(&path).unwrap().log_keys()[0].id.clone();
         let new = KeyRing::add_log_key(&path, &rng, "2027").unwrap();
         let ring = KeyRing::load(&path).unwrap();
@@ -543,7 +622,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("keys.json");
         let rng = Rng::danger_deterministic(b"keys");
-        KeyRing::init_file(&path, &rng, "2026").unwrap();
+        KeyRing::init_file(&path, &rng, "2026", Suite::Intl2024).unwrap();
         let before = KeyRing::load(&path).unwrap();
         let old_id = before.active_sealing_key_id();
         let sealed = before.seal(&rng, "expert/1/data-key", b"data key").unwrap();
@@ -586,12 +665,77 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("keys.json");
         let rng = Rng::danger_deterministic(b"keys");
-        KeyRing::init_file(&path, &rng, "2026").unwrap();
+        KeyRing::init_file(&path, &rng, "2026", Suite::Intl2024).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
         json["active_sealing"] = "nope".into();
         std::fs::write(&path, json.to_string()).unwrap();
         let err = KeyRing::load(&path).err().unwrap().to_string();
         assert!(err.contains("active sealing key"), "{err}");
+    }
+
+    #[test]
+    fn a_gm_key_file_seals_with_sm4_macs_with_sm3_and_signs_with_sm2() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys.json");
+        let rng = Rng::danger_deterministic(b"keys");
+        KeyRing::init_file(&path, &rng, "2026", Suite::Gm2024).unwrap();
+        let ring = KeyRing::load(&path).unwrap();
+        assert_eq!(ring.suite(), Suite::Gm2024);
+        let sealed = ring.seal(&rng, "ctx", b"x").unwrap();
+        assert_eq!(&*ring.open("ctx", &sealed).unwrap(), b"x");
+        let (data_key, sealed_data_key) = ring.new_data_key(&rng, "expert/1", "dk").unwrap();
+        let field = data_key.seal(&rng, "expert/1/name", b"name").unwrap();
+        let reopened = ring.open_data_key("expert/1", &sealed_data_key, "dk").unwrap();
+        assert_eq!(&*reopened.open("expert/1/name", &field).unwrap(), b"name");
+        let signer = &ring.log_keys()[0].signer;
+        assert_eq!(signer.algorithm(), SignatureAlgorithm::of(Suite::Gm2024));
+        assert!(signer.public_key().verifies(b"m", &signer.sign(b"m")));
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(json["suite"], "gm2024");
+        let sealing_key = json["sealing"][0]["key"].as_str().unwrap();
+        assert_eq!(B64.decode(sealing_key).unwrap().len(), 16, "an SM4 key");
+
+        // A key added by a rotation is of the file's suite.
+        KeyRing::add_sealing_key(&path, &rng, "2027").unwrap();
+        KeyRing::add_log_key(&path, &rng, "2027").unwrap();
+        let ring = KeyRing::load(&path).unwrap();
+        assert!(
+            ring.log_keys()
+                .iter()
+                .all(|k| k.signer.algorithm().suite() == Suite::Gm2024)
+        );
+        assert_eq!(&*ring.open("ctx", &sealed).unwrap(), b"x");
+    }
+
+    #[test]
+    fn a_configured_sm2_identifier_signs_and_is_refused_for_the_other_suite() {
+        let dir = tempfile::tempdir().unwrap();
+        let rng = Rng::danger_deterministic(b"keys");
+        for (suite, id, ok) in [
+            (Suite::Gm2024, "sealdraw@example.gov.cn", true),
+            (Suite::Gm2024, "", false),
+            (Suite::Intl2024, "1234567812345678", false),
+        ] {
+            let path = dir.path().join(format!("{suite}-{}.json", id.len()));
+            KeyRing::init_file(&path, &rng, "2026", suite).unwrap();
+            let mut json: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            json["sm2_distinguishing_id"] = id.into();
+            std::fs::write(&path, json.to_string()).unwrap();
+            match KeyRing::load(&path) {
+                Ok(ring) => {
+                    assert!(ok, "{suite} {id:?} loaded");
+                    assert_eq!(
+                        ring.log_keys()[0].signer.algorithm(),
+                        SignatureAlgorithm::Sm2 {
+                            distinguishing_id: id.into()
+                        }
+                    );
+                }
+                Err(error) => assert!(!ok, "{suite} {id:?}: {error}"),
+            }
+        }
     }
 }

@@ -1,14 +1,18 @@
-//! Sealing: AES-256-GCM with a fresh random nonce per value. The associated data binds each
-//! ciphertext to where it lives (for example `account/<id>/totp`) and to the id of the key that
-//! sealed it, so a ciphertext copied to another row or field, or relabelled with another key
-//! id, fails to open. Every ciphertext names its key id so keys can be rotated.
+//! Sealing: AES-256-GCM (international suite) or SM4-GCM (national suite, RFC 8998) with a
+//! fresh random nonce per value. The associated data binds each ciphertext to where it lives
+//! (for example `account/<id>/totp`) and to the id of the key that sealed it, so a ciphertext
+//! copied to another row or field, or relabelled with another key id, fails to open. Every
+//! ciphertext names its key id so keys can be rotated.
 //!
-//! Layout: `0x01 ‖ key id length (1 byte) ‖ key id ‖ nonce (12) ‖ ciphertext ‖ tag (16)`.
+//! Layout: `0x01 ‖ key id length (1 byte) ‖ key id ‖ nonce (12) ‖ ciphertext ‖ tag (16)`, the
+//! same in both suites: the key id says which key, and the key knows its cipher.
 
+use aes_gcm::aead::consts::U12;
+use aes_gcm::aead::{AeadInOut, KeyInit};
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use zeroize::Zeroizing;
 
-use super::Rng;
+use super::{Rng, Suite};
 
 const FORMAT_VERSION: u8 = 1;
 
@@ -26,17 +30,44 @@ pub enum SealError {
 
 pub(crate) struct SealingKey {
     pub(super) id: String,
-    pub(super) key: LessSafeKey,
+    key: Cipher,
+}
+
+enum Cipher {
+    Aes256Gcm(LessSafeKey),
+    // Boxed: the expanded SM4 key schedule is 128 bytes; zeroised on drop (the crate's
+    // `zeroize` feature).
+    Sm4Gcm(Box<aes_gcm::AesGcm<sm4::Sm4, U12>>),
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("a {suite} sealing key is {expected} bytes, not {actual}")]
+pub struct WrongKeyLength {
+    suite: Suite,
+    expected: usize,
+    actual: usize,
 }
 
 impl SealingKey {
-    pub(crate) fn new(id: String, key_bytes: &[u8; 32]) -> Self {
-        // Invariant: AES-256 keys are exactly 32 bytes, which the array type guarantees.
-        let unbound = UnboundKey::new(&AES_256_GCM, key_bytes).expect("32-byte AES-256 key");
-        Self {
-            id,
-            key: LessSafeKey::new(unbound),
+    /// A key of `suite`'s sealing cipher: 32 bytes for AES-256-GCM, 16 for SM4-GCM.
+    pub(crate) fn new(suite: Suite, id: String, key_bytes: &[u8]) -> Result<Self, WrongKeyLength> {
+        let wrong = || WrongKeyLength {
+            suite,
+            expected: suite.sealing_key_len(),
+            actual: key_bytes.len(),
+        };
+        if key_bytes.len() != suite.sealing_key_len() {
+            return Err(wrong());
         }
+        let key = match suite {
+            Suite::Intl2024 => Cipher::Aes256Gcm(LessSafeKey::new(
+                UnboundKey::new(&AES_256_GCM, key_bytes).map_err(|_| wrong())?,
+            )),
+            Suite::Gm2024 => Cipher::Sm4Gcm(Box::new(
+                aes_gcm::AesGcm::<sm4::Sm4, U12>::new_from_slice(key_bytes).map_err(|_| wrong())?,
+            )),
+        };
+        Ok(Self { id, key })
     }
 
     pub(crate) fn seal(
@@ -47,13 +78,19 @@ impl SealingKey {
     ) -> Result<Vec<u8>, SealError> {
         let nonce_bytes: [u8; NONCE_LEN] = rng.bytes().map_err(|_| SealError::Randomness)?;
         let mut in_out = plaintext.to_vec();
-        self.key
-            .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(nonce_bytes),
-                Aad::from(associated_data(context, &self.id)),
-                &mut in_out,
-            )
-            .map_err(|_| SealError::Malformed)?;
+        let aad = associated_data(context, &self.id);
+        match &self.key {
+            Cipher::Aes256Gcm(key) => key
+                .seal_in_place_append_tag(
+                    Nonce::assume_unique_for_key(nonce_bytes),
+                    Aad::from(aad),
+                    &mut in_out,
+                )
+                .map_err(|_| SealError::Malformed)?,
+            Cipher::Sm4Gcm(key) => key
+                .encrypt_in_place(&nonce_bytes.into(), &aad, &mut in_out)
+                .map_err(|_| SealError::Malformed)?,
+        }
         let id = self.id.as_bytes();
         let mut out = Vec::with_capacity(2 + id.len() + NONCE_LEN + in_out.len());
         out.push(FORMAT_VERSION);
@@ -74,16 +111,25 @@ impl SealingKey {
             return Err(SealError::UnknownKey(parts.key_id.to_owned()));
         }
         let mut in_out = Zeroizing::new(parts.ciphertext.to_vec());
-        let plain_len = self
-            .key
-            .open_in_place(
-                Nonce::assume_unique_for_key(parts.nonce),
-                Aad::from(associated_data(context, &self.id)),
-                &mut in_out,
-            )
-            .map_err(|_| SealError::DoesNotOpen)?
-            .len();
-        in_out.truncate(plain_len);
+        let aad = associated_data(context, &self.id);
+        match &self.key {
+            Cipher::Aes256Gcm(key) => {
+                let plain_len = key
+                    .open_in_place(
+                        Nonce::assume_unique_for_key(parts.nonce),
+                        Aad::from(aad),
+                        &mut in_out,
+                    )
+                    .map_err(|_| SealError::DoesNotOpen)?
+                    .len();
+                in_out.truncate(plain_len);
+            }
+            // Decrypts in place and truncates the tag; on failure the buffer is left as it was
+            // (ciphertext only), and is wiped on drop either way.
+            Cipher::Sm4Gcm(key) => key
+                .decrypt_in_place(&parts.nonce.into(), &aad, &mut *in_out)
+                .map_err(|_| SealError::DoesNotOpen)?,
+        }
         Ok(in_out)
     }
 }
@@ -132,7 +178,72 @@ mod tests {
     use super::*;
 
     fn key(id: &str, byte: u8) -> SealingKey {
-        SealingKey::new(id.into(), &[byte; 32])
+        SealingKey::new(Suite::Intl2024, id.into(), &[byte; 32]).unwrap()
+    }
+
+    fn sm4_key(id: &str, byte: u8) -> SealingKey {
+        SealingKey::new(Suite::Gm2024, id.into(), &[byte; 16]).unwrap()
+    }
+
+    #[test]
+    fn sm4_gcm_matches_rfc_8998_appendix_a_1() {
+        let key = SealingKey::new(
+            Suite::Gm2024,
+            "k".into(),
+            &hex::decode("0123456789abcdeffedcba9876543210").unwrap(),
+        )
+        .unwrap();
+        let Cipher::Sm4Gcm(cipher) = &key.key else {
+            panic!("an SM4 key");
+        };
+        let nonce: [u8; 12] = hex::decode("00001234567800000000abcd")
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let aad = hex::decode("feedfacedeadbeeffeedfacedeadbeefabaddad2").unwrap();
+        let mut in_out = hex::decode(
+            "aaaaaaaaaaaaaaaabbbbbbbbbbbbbbbbccccccccccccccccdddddddddddddddd\
+             eeeeeeeeeeeeeeeeffffffffffffffffeeeeeeeeeeeeeeeeaaaaaaaaaaaaaaaa",
+        )
+        .unwrap();
+        cipher
+            .encrypt_in_place(&nonce.into(), &aad, &mut in_out)
+            .unwrap();
+        assert_eq!(
+            hex::encode(&in_out),
+            "17f399f08c67d5ee19d0dc9969c4bb7d5fd46fd3756489069157b282bb200735\
+             d82710ca5c22f0ccfa7cbf93d496ac15a56834cbcf98c397b4024a2691233b8d\
+             83de3541e4c2b58177e065a9bf7b62ec"
+        );
+    }
+
+    #[test]
+    fn sm4_sealed_values_open_only_in_their_context_and_detect_tampering() {
+        let rng = Rng::danger_deterministic(b"seal");
+        let k = sm4_key("k1", 3);
+        let sealed = k.seal(&rng, "user/1/totp", b"secret").unwrap();
+        assert_eq!(&*k.open("user/1/totp", &sealed).unwrap(), b"secret");
+        assert_eq!(k.open("user/2/totp", &sealed), Err(SealError::DoesNotOpen));
+        assert_eq!(
+            sm4_key("k1", 4).open("user/1/totp", &sealed),
+            Err(SealError::DoesNotOpen)
+        );
+        for i in 0..sealed.len() {
+            let mut copy = sealed.clone();
+            copy[i] ^= 0x40;
+            assert!(k.open("user/1/totp", &copy).is_err(), "byte {i}");
+        }
+        // An AES key under the same id does not open an SM4 ciphertext, nor the reverse.
+        assert_eq!(
+            key("k1", 3).open("user/1/totp", &sealed),
+            Err(SealError::DoesNotOpen)
+        );
+    }
+
+    #[test]
+    fn keys_of_the_wrong_length_for_their_suite_are_refused() {
+        assert!(SealingKey::new(Suite::Gm2024, "k".into(), &[1; 32]).is_err());
+        assert!(SealingKey::new(Suite::Intl2024, "k".into(), &[1; 16]).is_err());
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The witness's own key file: one Ed25519 seed, for `sealdraw witness`. It is separate from the
+//! The witness's own key file: one private key (an Ed25519 seed, or an SM2 scalar for a
+//! national-suite log's witness), for `sealdraw witness`. It is separate from the
 //! server's key ring because a witness is run by a different body (a supervisor), on a different
 //! machine, and must never share a key with the log it watches.
 
@@ -11,23 +12,27 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::keys::KeyFileError;
-use super::{Ed25519Signer, Rng};
+use super::{Rng, Signer, Suite};
 
 const FORMAT: &str = "sealdraw-witness-key/v1";
-const SEED_LEN: usize = super::signing::ED25519_SEED_LEN;
+const SEED_LEN: usize = super::signing::SEED_LEN;
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct WitnessKeyFile {
     format: String,
-    /// Base64 of the 32-byte Ed25519 seed (RFC 8032 private key).
+    /// Which suite's signatures the witness makes; files written before the national suite
+    /// existed have none and are Ed25519.
+    #[serde(default = "international")]
+    suite: Suite,
+    /// Base64 of the 32-byte private key (Ed25519 seed per RFC 8032, or SM2 scalar).
     seed: Zeroizing<String>,
 }
 
 /// Creates a new witness key file (mode 0600) and returns its key. Refuses to replace an
 /// existing file: a witness that loses its key loses its identity, and every verifier's policy
 /// names that key.
-pub fn init_witness_key(path: &Path, rng: &Rng) -> Result<Ed25519Signer, KeyFileError> {
+pub fn init_witness_key(path: &Path, rng: &Rng, suite: Suite) -> Result<Signer, KeyFileError> {
     let write_err = |source| KeyFileError::Write {
         path: path.display().to_string(),
         source,
@@ -35,12 +40,10 @@ pub fn init_witness_key(path: &Path, rng: &Rng) -> Result<Ed25519Signer, KeyFile
     if path.exists() {
         return Err(KeyFileError::Exists(path.display().to_string()));
     }
-    let seed = Zeroizing::new(
-        rng.bytes::<SEED_LEN>()
-            .map_err(|_| KeyFileError::Randomness)?,
-    );
+    let seed = Signer::generate_seed(suite, rng).map_err(|_| KeyFileError::Randomness)?;
     let file = WitnessKeyFile {
         format: FORMAT.into(),
+        suite,
         seed: Zeroizing::new(B64.encode(*seed)),
     };
     let text = Zeroizing::new(
@@ -66,11 +69,15 @@ pub fn init_witness_key(path: &Path, rng: &Rng) -> Result<Ed25519Signer, KeyFile
     handle.write_all(text.as_bytes()).map_err(write_err)?;
     handle.write_all(b"\n").map_err(write_err)?;
     handle.sync_all().map_err(write_err)?;
-    signer(&*seed)
+    signer(suite, &*seed)
+}
+
+fn international() -> Suite {
+    Suite::Intl2024
 }
 
 /// Reads the key from a file made by [`init_witness_key`].
-pub fn load_witness_key(path: &Path) -> Result<Ed25519Signer, KeyFileError> {
+pub fn load_witness_key(path: &Path) -> Result<Signer, KeyFileError> {
     let text =
         Zeroizing::new(
             std::fs::read_to_string(path).map_err(|source| KeyFileError::Read {
@@ -100,11 +107,11 @@ pub fn load_witness_key(path: &Path) -> Result<Ed25519Signer, KeyFileError> {
             "the witness seed is not {SEED_LEN} bytes"
         )));
     }
-    signer(&seed)
+    signer(file.suite, &seed)
 }
 
-fn signer(seed: &[u8]) -> Result<Ed25519Signer, KeyFileError> {
-    Ed25519Signer::from_seed(seed)
+fn signer(suite: Suite, seed: &[u8]) -> Result<Signer, KeyFileError> {
+    Signer::from_seed(suite, seed)
         .map_err(|e| KeyFileError::Invalid(format!("the witness seed: {e}")))
 }
 
@@ -117,12 +124,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("witness.key");
         let rng = Rng::danger_deterministic(b"witness");
-        let created = init_witness_key(&path, &rng).unwrap();
+        let created = init_witness_key(&path, &rng, Suite::Intl2024).unwrap();
         let loaded = load_witness_key(&path).unwrap();
         assert_eq!(created.public_key(), loaded.public_key());
         assert_eq!(created.sign(b"m"), loaded.sign(b"m"));
         assert!(matches!(
-            init_witness_key(&path, &rng),
+            init_witness_key(&path, &rng, Suite::Intl2024),
             Err(KeyFileError::Exists(_))
         ));
         assert_eq!(
@@ -165,5 +172,26 @@ mod tests {
             load_witness_key(&dir.path().join("missing")),
             Err(KeyFileError::Read { .. })
         ));
+    }
+
+    #[test]
+    fn a_national_suite_witness_key_signs_with_sm2_and_older_files_are_ed25519() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("witness.key");
+        let rng = Rng::danger_deterministic(b"witness");
+        let created = init_witness_key(&path, &rng, Suite::Gm2024).unwrap();
+        let loaded = load_witness_key(&path).unwrap();
+        assert_eq!(loaded.algorithm().suite(), Suite::Gm2024);
+        assert_eq!(created.public_key(), loaded.public_key());
+        let older = dir.path().join("older.key");
+        std::fs::write(
+            &older,
+            format!(r#"{{"format":"{FORMAT}","seed":"{}"}}"#, B64.encode([5u8; 32])),
+        )
+        .unwrap();
+        assert_eq!(
+            load_witness_key(&older).unwrap().algorithm().suite(),
+            Suite::Intl2024
+        );
     }
 }

@@ -4,7 +4,7 @@
 //! and this file should read side by side.
 
 use crate::audit::merkle::{self, Hash};
-use crate::crypto::{HmacPrefix, hmac_sha256, sha256};
+use crate::crypto::{MacPrefix, Suite};
 
 use super::DrawToken;
 
@@ -63,9 +63,10 @@ impl Message {
     }
 }
 
-/// `HMAC-SHA256(token_key, lp(TOKEN_TAG) ‖ lp(draw_id) ‖ lp(expert_id))`.
-pub fn token(token_key: &[u8], draw_id: &str, expert_id: &str) -> [u8; 32] {
-    hmac_sha256(token_key, &[&token_message(draw_id, expert_id)])
+/// `HMAC(token_key, lp(TOKEN_TAG) ‖ lp(draw_id) ‖ lp(expert_id))`, HMAC the suite's
+/// (HMAC-SHA256, or HMAC-SM3 in a `gm2024` draw; spec §3).
+pub fn token(suite: Suite, token_key: &[u8], draw_id: &str, expert_id: &str) -> [u8; 32] {
+    suite.mac(token_key, &[&token_message(draw_id, expert_id)])
 }
 
 /// The message a token is the HMAC of, for callers that hold the key behind an interface.
@@ -85,7 +86,7 @@ pub(crate) fn token_prefix(draw_id: &str) -> Vec<u8> {
 
 /// A token from a MAC that has absorbed the token key and [`token_prefix`]`(draw_id)`: the
 /// rest of the message is `lp(expert_id)`. Equal to [`token`] for the same key and draw.
-pub(crate) fn token_after_prefix(macs: &HmacPrefix, expert_id: &str) -> [u8; 32] {
+pub(crate) fn token_after_prefix(macs: &MacPrefix, expert_id: &str) -> [u8; 32] {
     macs.mac(&[
         &(expert_id.len() as u64).to_be_bytes(),
         expert_id.as_bytes(),
@@ -107,65 +108,80 @@ pub(crate) fn tender_key(text: &str) -> String {
         .collect()
 }
 
-/// `SHA-256(lp(TENDER_TAG) ‖ lp(tender_key(reference)) ‖ lp(tender_key(lot)))`: what a v2
-/// intent commits to, and the key that makes a tender's root draw unique.
-pub fn tender_commitment(reference: &str, lot: &str) -> [u8; 32] {
+/// `H(lp(TENDER_TAG) ‖ lp(tender_key(reference)) ‖ lp(tender_key(lot)))`, H the suite's
+/// hash: what a v2 intent commits to, and the key that makes a tender's root draw unique.
+pub fn tender_commitment(suite: Suite, reference: &str, lot: &str) -> [u8; 32] {
     let mut message = Message::tagged(TENDER_TAG);
     message
         .bytes(tender_key(reference).as_bytes())
         .bytes(tender_key(lot).as_bytes());
-    sha256(message.as_slice())
+    suite.hash(message.as_slice())
 }
 
-/// `H(s) = SHA-256(lp(SECRET_COMMITMENT_TAG) ‖ lp(s))`.
-pub(crate) fn secret_commitment(secret: &[u8; 32]) -> [u8; 32] {
+/// `H(lp(SECRET_COMMITMENT_TAG) ‖ lp(s))`.
+pub(crate) fn secret_commitment(suite: Suite, secret: &[u8; 32]) -> [u8; 32] {
     let mut message = Message::tagged(SECRET_COMMITMENT_TAG);
     message.bytes(secret);
-    sha256(message.as_slice())
+    suite.hash(message.as_slice())
 }
 
 /// RFC 6962 Merkle Tree Hash over the tokens in the order given (callers pass them sorted
-/// bytewise); each leaf is the 32 raw token bytes, hashed as `SHA-256(0x00 ‖ token)`.
-pub fn eligible_root<'a>(sorted_tokens: impl IntoIterator<Item = &'a DrawToken>) -> Hash {
+/// bytewise); each leaf is the 32 raw token bytes, hashed as `H(0x00 ‖ token)`.
+pub fn eligible_root<'a>(
+    suite: Suite,
+    sorted_tokens: impl IntoIterator<Item = &'a DrawToken>,
+) -> Hash {
     merkle::root_of_leaves(
+        suite,
         sorted_tokens
             .into_iter()
-            .map(|token| merkle::leaf_hash(token.as_bytes()))
+            .map(|token| merkle::leaf_hash(suite, token.as_bytes()))
             .collect(),
     )
 }
 
-/// `seed = HMAC-SHA256(s, lp(SEED_TAG) ‖ lp(intent_hash) ‖ u64(n) ‖ lp(c_1) ‖ … ‖ lp(c_n))`.
-pub(crate) fn seed(secret: &[u8; 32], intent_hash: &Hash, contributions: &[&[u8]]) -> [u8; 32] {
+/// `seed = HMAC(s, lp(SEED_TAG) ‖ lp(intent_hash) ‖ u64(n) ‖ lp(c_1) ‖ … ‖ lp(c_n))`.
+pub(crate) fn seed(
+    suite: Suite,
+    secret: &[u8; 32],
+    intent_hash: &Hash,
+    contributions: &[&[u8]],
+) -> [u8; 32] {
     let mut message = Message::tagged(SEED_TAG);
     message.bytes(intent_hash);
     message.integer(contributions.len() as u64);
     for contribution in contributions {
         message.bytes(contribution);
     }
-    hmac_sha256(secret, &[message.as_slice()])
+    suite.mac(secret, &[message.as_slice()])
 }
 
-/// `score = HMAC-SHA256(seed, lp(RANK_TAG) ‖ u64(stratum_index) ‖ lp(token))`: the spec's
-/// formula spelled out, which the tests hold [`rank`] to.
+/// `score = HMAC(seed, lp(RANK_TAG) ‖ u64(stratum_index) ‖ lp(token))`: the spec's formula
+/// spelled out, which the tests hold [`rank`] to.
 #[cfg(test)]
-pub(crate) fn rank_score(seed: &[u8; 32], stratum_index: u64, token: &DrawToken) -> [u8; 32] {
+pub(crate) fn rank_score(
+    suite: Suite,
+    seed: &[u8; 32],
+    stratum_index: u64,
+    token: &DrawToken,
+) -> [u8; 32] {
     let mut message = Message::tagged(RANK_TAG);
     message.integer(stratum_index).bytes(token.as_bytes());
-    hmac_sha256(seed, &[message.as_slice()])
+    suite.mac(seed, &[message.as_slice()])
 }
 
 /// The tokens ordered by `(score, token)` ascending, both compared as unsigned bytes. The
 /// scores are [`rank_score`]'s, with the seed's key schedule and the message's common part
 /// (`lp(RANK_TAG) ‖ u64(stratum_index)`) absorbed once per stratum.
 pub(crate) fn rank<'a>(
+    suite: Suite,
     seed: &[u8; 32],
     stratum_index: u64,
     tokens: impl IntoIterator<Item = &'a DrawToken>,
 ) -> Vec<DrawToken> {
     let mut prefix = Message::tagged(RANK_TAG);
     prefix.integer(stratum_index);
-    let macs = HmacPrefix::new(seed, prefix.as_slice());
+    let macs = MacPrefix::new(suite, seed, prefix.as_slice());
     let token_len = (DrawToken::LEN as u64).to_be_bytes();
     order_by_score(tokens, |token| macs.mac(&[&token_len, token.as_bytes()]))
 }
@@ -184,24 +200,30 @@ pub(super) fn order_by_score<'a>(
     scored.into_iter().map(|(_, token)| token).collect()
 }
 
-/// `HMAC-SHA256(seed, lp(VENUE_TAG) ‖ u64(stratum_index) ‖ lp(venue_id))`: a candidate
-/// venue's score (spec §7a).
-pub(crate) fn venue_score(seed: &[u8; 32], stratum_index: u64, venue_id: &str) -> [u8; 32] {
+/// `HMAC(seed, lp(VENUE_TAG) ‖ u64(stratum_index) ‖ lp(venue_id))`: a candidate venue's
+/// score (spec §7a).
+pub(crate) fn venue_score(
+    suite: Suite,
+    seed: &[u8; 32],
+    stratum_index: u64,
+    venue_id: &str,
+) -> [u8; 32] {
     let mut message = Message::tagged(VENUE_TAG);
     message.integer(stratum_index).bytes(venue_id.as_bytes());
-    hmac_sha256(seed, &[message.as_slice()])
+    suite.mac(seed, &[message.as_slice()])
 }
 
 /// The candidate venue ids of stratum `stratum_index` ordered by `(score, id)` ascending, both
 /// compared as unsigned bytes (spec §7a): the order in which the server would seat the stratum.
 pub(crate) fn venue_ranking<'a>(
+    suite: Suite,
     seed: &[u8; 32],
     stratum_index: u64,
     venue_ids: impl IntoIterator<Item = &'a str>,
 ) -> Vec<String> {
     let mut scored: Vec<([u8; 32], &str)> = venue_ids
         .into_iter()
-        .map(|id| (venue_score(seed, stratum_index, id), id))
+        .map(|id| (venue_score(suite, seed, stratum_index, id), id))
         .collect();
     scored.sort_unstable();
     scored.into_iter().map(|(_, id)| id.to_owned()).collect()
@@ -210,12 +232,13 @@ pub(crate) fn venue_ranking<'a>(
 /// The venue a chosen-at-random stratum sits at: the first of the ranking whose center
 /// accepted (spec §7a); `None` when none did.
 pub(crate) fn chosen_venue<'a>(
+    suite: Suite,
     seed: &[u8; 32],
     stratum_index: u64,
     candidates: impl IntoIterator<Item = &'a str>,
     accepted: &[String],
 ) -> Option<String> {
-    venue_ranking(seed, stratum_index, candidates)
+    venue_ranking(suite, seed, stratum_index, candidates)
         .into_iter()
         .find(|id| accepted.iter().any(|a| a == id))
 }
@@ -245,11 +268,15 @@ pub struct StratumResult {
 /// Strata are processed in request order. Stratum `j` ranks its eligible tokens, skips every
 /// token drawn or reserved by strata `0..j`, then takes the first `k` as drawn and the next `m`
 /// as reserves in rank order. `strata` is `(k, m, eligible tokens)` per stratum.
-pub(crate) fn select(seed: &[u8; 32], strata: &[(u32, u32, &[DrawToken])]) -> Vec<StratumResult> {
+pub(crate) fn select(
+    suite: Suite,
+    seed: &[u8; 32],
+    strata: &[(u32, u32, &[DrawToken])],
+) -> Vec<StratumResult> {
     let mut taken = std::collections::BTreeSet::new();
     let mut results = Vec::with_capacity(strata.len());
     for (index, &(k, m, tokens)) in strata.iter().enumerate() {
-        let mut order = rank(seed, index as u64, tokens)
+        let mut order = rank(suite, seed, index as u64, tokens)
             .into_iter()
             .filter(|token| !taken.contains(token));
         let drawn: Vec<DrawToken> = order.by_ref().take(k as usize).collect();

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::entry::{EntryError, canonical_json};
 use crate::clock::Millis;
-use crate::crypto::sha256;
+use crate::crypto::Suite;
 use crate::pool::Relation;
 use crate::pool::own_record::ExpertStatus;
 
@@ -366,8 +366,8 @@ impl DrawFilter {
         canonical_json(&serde_json::to_value(self).unwrap_or_default())
     }
 
-    pub(crate) fn sha256(&self) -> Result<[u8; 32], EntryError> {
-        Ok(sha256(&self.canonical_bytes()?))
+    pub(crate) fn digest(&self, suite: Suite) -> Result<[u8; 32], EntryError> {
+        Ok(suite.hash(&self.canonical_bytes()?))
     }
 
     pub(crate) fn evaluation_end(&self) -> Millis {
@@ -799,7 +799,7 @@ mod tests {
             FILTER_BEFORE_THE_FLOOR.as_bytes()
         );
         assert_eq!(
-            hex::encode(stored.sha256().unwrap()),
+            hex::encode(stored.digest(Suite::Intl2024).unwrap()),
             "483862d25ffd8949bb59b779b580224ad1c06a5b3d7e11180558c0736fade295"
         );
         // Applied as committed: no floor, so an expert below today's floor stays eligible.
@@ -935,7 +935,7 @@ mod tests {
             min_title: 2,
             strata: vec![floor(8, 3)],
         });
-        assert_ne!(looser.sha256().unwrap(), f.sha256().unwrap());
+        assert_ne!(looser.digest(Suite::Intl2024).unwrap(), f.digest(Suite::Intl2024).unwrap());
     }
 
     #[test]
@@ -979,9 +979,9 @@ mod tests {
         shuffled.regions_exclude = vec!["4202".into(), "4201".into(), "4202".into()];
         f.regions_exclude = vec!["4201".into(), "4202".into()];
         shuffled.normalise();
-        assert_eq!(shuffled.sha256().unwrap(), f.sha256().unwrap());
+        assert_eq!(shuffled.digest(Suite::Intl2024).unwrap(), f.digest(Suite::Intl2024).unwrap());
         shuffled.salt = "11".repeat(32);
-        assert_ne!(shuffled.sha256().unwrap(), f.sha256().unwrap());
+        assert_ne!(shuffled.digest(Suite::Intl2024).unwrap(), f.digest(Suite::Intl2024).unwrap());
     }
 
     fn list(items: &[&str]) -> Vec<String> {
@@ -1184,6 +1184,6 @@ mod tests {
             text.contains(r#""regions_require":["4205","4206"]"#),
             "{text}"
         );
-        assert_ne!(own.sha256().unwrap(), f.sha256().unwrap());
+        assert_ne!(own.digest(Suite::Intl2024).unwrap(), f.digest(Suite::Intl2024).unwrap());
     }
 }

@@ -71,7 +71,7 @@ impl DrawsInLog {
 /// Reviews `entries` (every entry of the log, in order, as a verified export holds them).
 /// Entries that are not JSON objects are skipped: the export's verification vouched for their
 /// bytes, and only draw entries concern this review.
-pub(crate) fn review(entries: &[Vec<u8>]) -> DrawsInLog {
+pub(crate) fn review(suite: crate::crypto::Suite, entries: &[Vec<u8>]) -> DrawsInLog {
     let mut found = DrawsInLog::default();
     let mut roots: Vec<RootDraw> = Vec::new();
     let mut results: HashMap<String, u64> = HashMap::new();
@@ -129,7 +129,7 @@ pub(crate) fn review(entries: &[Vec<u8>]) -> DrawsInLog {
             chains.entry(root.to_owned()).or_default().push((
                 link.get("seq").and_then(Value::as_u64),
                 link.get("prev").and_then(Value::as_str).map(str::to_owned),
-                merkle::leaf_hash(bytes),
+                merkle::leaf_hash(suite, bytes),
             ));
         }
         match kind {
@@ -210,7 +210,7 @@ pub(crate) fn review(entries: &[Vec<u8>]) -> DrawsInLog {
         }
         // The commitment from the clear reference and lot, so v1 draws (which committed to
         // neither) are compared with v2 ones under the same normalisation.
-        let key = algorithm::tender_commitment(&root.tender_reference, &root.lot);
+        let key = algorithm::tender_commitment(suite, &root.tender_reference, &root.lot);
         by_tender.entry(key).or_default().push(root);
     }
     found.redrawn_tenders = by_tender
@@ -431,6 +431,7 @@ impl std::fmt::Display for DrawsInLog {
 
 #[cfg(test)]
 mod tests {
+    use crate::crypto::Suite;
     use super::*;
     use serde_json::json;
 
@@ -469,7 +470,7 @@ mod tests {
                 json!({"tender_reference": "HBGG-1", "intent": {"family": {}}}),
             ),
         ];
-        let found = review(&log);
+        let found = review(Suite::Intl2024, &log);
         assert_eq!((found.root_draws, found.linked_draws), (3, 1));
         assert_eq!(found.redrawn_tenders.len(), 1);
         let ids: Vec<&str> = found.redrawn_tenders[0]
@@ -489,7 +490,7 @@ mod tests {
 
     #[test]
     fn a_family_chain_with_a_gap_is_broken_and_an_unbroken_one_is_not() {
-        let link = |seq: u64, prev: Option<&[u8]>| json!({"root": "r", "seq": seq, "prev": prev.map(|b| hex::encode(merkle::leaf_hash(b)))});
+        let link = |seq: u64, prev: Option<&[u8]>| json!({"root": "r", "seq": seq, "prev": prev.map(|b| hex::encode(merkle::leaf_hash(Suite::Intl2024, b)))});
         let first = entry(
             "draw.intent",
             "r",
@@ -501,8 +502,8 @@ mod tests {
             "r",
             json!({"family": link(2, Some(&second))}),
         );
-        assert!(review(&[first.clone(), second.clone(), third.clone()]).is_clean());
-        let gap = review(&[first, third]);
+        assert!(review(Suite::Intl2024, &[first.clone(), second.clone(), third.clone()]).is_clean());
+        let gap = review(Suite::Intl2024, &[first, third]);
         assert_eq!(gap.broken_families.len(), 1, "{gap}");
         assert!(gap.broken_families[0].1.contains("says seq 2"));
     }
@@ -526,17 +527,17 @@ mod tests {
                 entry("draw.result", "b", json!({})),
             ]
         };
-        let found = review(&draws(true));
+        let found = review(Suite::Intl2024, &draws(true));
         assert!(found.is_clean(), "{found}");
         assert_eq!(found.cancelled.len(), 1);
         assert!(found.to_string().contains("CANCELLED for a re-tender"));
         assert!(found.to_string().ends_with(", 1 cancelled evaluations"));
         // Without the re-tender the second draw is a re-roll, whatever the cancellation says.
-        let found = review(&draws(false));
+        let found = review(Suite::Intl2024, &draws(false));
         assert_eq!(found.redrawn_tenders.len(), 1, "{found}");
         assert!(!found.is_clean());
         // A draw cancelled before it executed is not one without a result.
-        let unexecuted = review(&[
+        let unexecuted = review(Suite::Intl2024, &[
             entry(
                 "draw.intent",
                 "c",
@@ -563,7 +564,7 @@ mod tests {
             ),
             entry("draw.result", "b", json!({})),
         ];
-        let found = review(&log);
+        let found = review(Suite::Intl2024, &log);
         assert!(found.is_clean(), "{found}");
         assert_eq!(found.voided.len(), 1);
         assert!(
@@ -586,7 +587,7 @@ mod tests {
             ),
             entry("draw.result", "b", json!({})),
         ];
-        assert_eq!(review(&log).redrawn_tenders.len(), 1);
+        assert_eq!(review(Suite::Intl2024, &log).redrawn_tenders.len(), 1);
     }
     /// A consent entry of the venue service: `kind` for `venue` of draw `draw`.
     fn consent(kind: &str, draw: &str, venue: &str) -> Vec<u8> {
@@ -638,7 +639,7 @@ mod tests {
 
     #[test]
     fn a_random_sub_venues_accepted_candidates_must_be_the_ones_the_log_shows_accepting() {
-        let found = review(&random_draw(&["v2", "v3"], false));
+        let found = review(Suite::Intl2024, &random_draw(&["v2", "v3"], false));
         assert!(found.is_clean(), "{found}");
         // A session's requests name no draw and are not a draw's concern.
         let mut log = random_draw(&["v2", "v3"], false);
@@ -650,12 +651,12 @@ mod tests {
             }))
             .unwrap(),
         );
-        assert!(review(&log).is_clean());
+        assert!(review(Suite::Intl2024, &log).is_clean());
 
         // One that accepted left out (which could move the choice to another), or one that
         // refused put in.
         for claimed in [&["v3"][..], &["v1", "v2", "v3"][..]] {
-            let found = review(&random_draw(claimed, false));
+            let found = review(Suite::Intl2024, &random_draw(claimed, false));
             assert_eq!(found.venue_answers.len(), 1, "{found}");
             assert_eq!(found.venue_answers[0].0, "d");
             assert!(
@@ -676,7 +677,7 @@ mod tests {
 
     #[test]
     fn a_result_before_every_answer_or_despite_a_named_sub_venues_refusal_is_found() {
-        let found = review(&random_draw(&["v2", "v3"], true));
+        let found = review(Suite::Intl2024, &random_draw(&["v2", "v3"], true));
         let problems: Vec<&str> = found
             .venue_answers
             .iter()
@@ -695,7 +696,7 @@ mod tests {
         let accepted = consent("venue.consent_accepted", "d", "s");
         let at = log.iter().position(|e| *e == accepted).unwrap();
         log[at] = consent("venue.consent_refused", "d", "s");
-        let found = review(&log);
+        let found = review(Suite::Intl2024, &log);
         assert_eq!(
             found.venue_answers,
             [(
@@ -710,7 +711,7 @@ mod tests {
             *e != consent("venue.consent_requested", "d", "v1")
                 && *e != consent("venue.consent_refused", "d", "v1")
         });
-        let found = review(&log);
+        let found = review(Suite::Intl2024, &log);
         assert_eq!(
             found.venue_answers,
             [(

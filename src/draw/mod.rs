@@ -25,7 +25,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::audit::entry::{EntryError, canonical_json};
 use crate::audit::merkle::{self, Hash};
-use crate::crypto::{Rng, constant_time_eq, rng::RandomnessUnavailable};
+use crate::crypto::{Rng, Suite, constant_time_eq, rng::RandomnessUnavailable};
 
 pub use algorithm::{ALGORITHM_ID, ALGORITHM_V1, ALGORITHM_V2, StratumRefusal, StratumResult};
 pub use states::{
@@ -47,8 +47,8 @@ pub(crate) const MAX_DRAW_ID_LEN: usize = 128;
 pub(crate) const MAX_CONTRIBUTIONS: usize = 16;
 pub(crate) const MAX_CONTRIBUTION_LEN: usize = 1024;
 
-/// A per-draw pseudonym for an expert: `HMAC-SHA256(token_key, tag ‖ draw_id ‖ expert_id)`,
-/// length-prefixed (spec §2). Tokens of one expert in two draws are unlinkable without the key.
+/// A per-draw pseudonym for an expert: `HMAC(token_key, tag ‖ draw_id ‖ expert_id)` in the
+/// suite's HMAC, length-prefixed (spec §2). Tokens of one expert in two draws are unlinkable without the key.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DrawToken([u8; 32]);
 
@@ -57,8 +57,8 @@ impl DrawToken {
     pub(crate) const LEN: usize = 32;
 
     /// `token_key` is the token key's bytes from the key ring; nothing else may be passed.
-    pub fn derive(token_key: &[u8], draw_id: &str, expert_id: &str) -> Self {
-        Self(algorithm::token(token_key, draw_id, expert_id))
+    pub fn derive(suite: Suite, token_key: &[u8], draw_id: &str, expert_id: &str) -> Self {
+        Self(algorithm::token(suite, token_key, draw_id, expert_id))
     }
 
     /// The same token, computed with the token key where it lives (the key ring).
@@ -103,7 +103,7 @@ impl DrawToken {
 }
 
 /// Derives the tokens of one draw (see [`DrawToken::deriver`]).
-pub(crate) struct TokenDeriver(crate::crypto::HmacPrefix);
+pub(crate) struct TokenDeriver(crate::crypto::MacPrefix);
 
 impl TokenDeriver {
     pub(crate) fn token(&self, expert_id: &str) -> DrawToken {
@@ -149,8 +149,8 @@ impl ServerSecret {
     }
 
     /// `H(s)` (spec §3).
-    pub(crate) fn commitment(&self) -> [u8; 32] {
-        algorithm::secret_commitment(&self.0)
+    pub(crate) fn commitment(&self, suite: Suite) -> [u8; 32] {
+        algorithm::secret_commitment(suite, &self.0)
     }
 }
 
@@ -476,8 +476,8 @@ impl EligibleSet {
     }
 
     /// RFC 6962 root over the sorted tokens (spec §4).
-    pub fn root(&self) -> Hash {
-        algorithm::eligible_root(&self.0)
+    pub fn root(&self, suite: Suite) -> Hash {
+        algorithm::eligible_root(suite, &self.0)
     }
 }
 
@@ -486,6 +486,8 @@ impl EligibleSet {
 /// computed from (e.g. the audit log's size and root at that moment).
 #[derive(Debug, Clone)]
 pub struct DrawRequest {
+    /// The deployment's suite: every hash and MAC of the draw is its.
+    pub suite: Suite,
     pub draw_id: String,
     pub pool_snapshot: String,
     pub filter_sha256: [u8; 32],
@@ -615,6 +617,10 @@ pub struct StratumIntent {
 #[serde(deny_unknown_fields)]
 pub struct DrawIntent {
     pub(crate) algorithm: String,
+    /// The suite of every hash and MAC in the draw (spec §1a). Absent means `intl2024`, so
+    /// records made before the national suite existed keep their bytes.
+    #[serde(default = "international", skip_serializing_if = "is_international")]
+    pub suite: Suite,
     pub draw_id: String,
     pub pool_snapshot: String,
     #[serde(with = "hex32")]
@@ -648,10 +654,18 @@ impl DrawIntent {
         canonical_json(&serde_json::to_value(self).unwrap_or_default())
     }
 
-    /// `intent_hash = SHA-256(0x00 ‖ canonical JSON)`, the RFC 6962 leaf hash.
+    /// `intent_hash = H(0x00 ‖ canonical JSON)`, the RFC 6962 leaf hash in the draw's suite.
     pub(crate) fn hash(&self) -> Result<Hash, EntryError> {
-        Ok(merkle::leaf_hash(&self.canonical_bytes()?))
+        Ok(merkle::leaf_hash(self.suite, &self.canonical_bytes()?))
     }
+}
+
+fn international() -> Suite {
+    Suite::Intl2024
+}
+
+fn is_international(suite: &Suite) -> bool {
+    *suite == Suite::Intl2024
 }
 
 /// Why a draw cannot be planned or executed.
@@ -753,7 +767,7 @@ impl DrawPlan {
                 k: stratum.k,
                 m: stratum.m,
                 eligible_count: set.len() as u64,
-                eligible_root: set.root(),
+                eligible_root: set.root(request.suite),
                 regions_exclude: stratum.regions.as_ref().map(|r| r.exclude.clone()),
                 regions_require: stratum.regions.as_ref().map(|r| r.require.clone()),
                 venue_id: stratum.venue.as_ref().map(|v| v.venue_id.clone()),
@@ -769,7 +783,7 @@ impl DrawPlan {
             vacated_draw_id: family.vacated_draw_id.clone(),
             vacated_token: family.vacated_token,
             excluded_count: family.excluded.len() as u64,
-            excluded_root: family.excluded.root(),
+            excluded_root: family.excluded.root(request.suite),
         });
         let intent = DrawIntent {
             algorithm: match request.tender_sha256 {
@@ -778,11 +792,12 @@ impl DrawPlan {
                 None => ALGORITHM_V1,
             }
             .to_owned(),
+            suite: request.suite,
             draw_id: request.draw_id,
             pool_snapshot: request.pool_snapshot,
             filter_sha256: request.filter_sha256,
             min_multiple: request.min_multiple,
-            secret_commitment: secret.commitment(),
+            secret_commitment: secret.commitment(request.suite),
             strata,
             tender_sha256: request.tender_sha256,
             family,
@@ -811,7 +826,7 @@ impl DrawPlan {
     ) -> Result<Self, DrawError> {
         if intent.strata.len() != eligible.len()
             || intent.strata.iter().zip(&eligible).any(|(s, set)| {
-                s.eligible_count != set.len() as u64 || s.eligible_root != set.root()
+                s.eligible_count != set.len() as u64 || s.eligible_root != set.root(intent.suite)
             })
         {
             return Err(DrawError::EligibleSetMismatch);
@@ -820,7 +835,7 @@ impl DrawPlan {
         let excluded_matches = match &intent.family {
             Some(family) => {
                 family.excluded_count == excluded.len() as u64
-                    && family.excluded_root == excluded.root()
+                    && family.excluded_root == excluded.root(intent.suite)
             }
             None => excluded.is_empty(),
         };
@@ -857,14 +872,15 @@ impl DrawPlan {
         secret: &ServerSecret,
         contributions: &[Contribution],
     ) -> Result<DrawOutcome, DrawError> {
-        if !constant_time_eq(&secret.commitment(), &self.intent.secret_commitment) {
+        let suite = self.intent.suite;
+        if !constant_time_eq(&secret.commitment(suite), &self.intent.secret_commitment) {
             return Err(DrawError::SecretMismatch);
         }
         if contributions.len() > MAX_CONTRIBUTIONS {
             return Err(DrawError::TooManyContributions(contributions.len()));
         }
         let parts: Vec<&[u8]> = contributions.iter().map(Contribution::as_bytes).collect();
-        let seed = algorithm::seed(secret.expose(), &self.intent_hash, &parts);
+        let seed = algorithm::seed(suite, secret.expose(), &self.intent_hash, &parts);
         let shapes: Vec<(u32, u32, &[DrawToken])> = self
             .intent
             .strata
@@ -874,7 +890,7 @@ impl DrawPlan {
             .collect();
         Ok(DrawOutcome {
             seed,
-            strata: algorithm::select(&seed, &shapes),
+            strata: algorithm::select(suite, &seed, &shapes),
         })
     }
 }
@@ -945,6 +961,9 @@ pub struct RecordStratum {
 #[serde(deny_unknown_fields)]
 pub struct VerificationRecord {
     pub(crate) algorithm: String,
+    /// As in the intent.
+    #[serde(default = "international", skip_serializing_if = "is_international")]
+    pub suite: Suite,
     pub draw_id: String,
     pub pool_snapshot: String,
     #[serde(with = "hex32")]
@@ -990,6 +1009,7 @@ impl VerificationRecord {
         let intent = &plan.intent;
         Self {
             algorithm: intent.algorithm.clone(),
+            suite: intent.suite,
             draw_id: intent.draw_id.clone(),
             pool_snapshot: intent.pool_snapshot.clone(),
             filter_sha256: intent.filter_sha256,
@@ -1052,6 +1072,7 @@ impl VerificationRecord {
             yes.sort_unstable();
             yes.dedup();
             let chosen = algorithm::chosen_venue(
+                self.suite,
                 &self.seed,
                 i as u64,
                 candidates.iter().map(|c| c.venue_id.as_str()),
@@ -1075,6 +1096,7 @@ impl VerificationRecord {
     pub fn intent(&self) -> DrawIntent {
         DrawIntent {
             algorithm: self.algorithm.clone(),
+            suite: self.suite,
             draw_id: self.draw_id.clone(),
             pool_snapshot: self.pool_snapshot.clone(),
             filter_sha256: self.filter_sha256,
@@ -1297,7 +1319,7 @@ pub fn verify(record: &VerificationRecord) -> Result<DrawOutcome, VerifyError> {
                 format!("claims {}, tokens list {count}", stratum.eligible_count),
             ));
         }
-        if algorithm::eligible_root(&stratum.tokens) != stratum.eligible_root {
+        if algorithm::eligible_root(record.suite, &stratum.tokens) != stratum.eligible_root {
             return Err(VerifyError::mismatch(
                 format!("strata[{i}].eligible_root"),
                 "is not the Merkle root of the tokens",
@@ -1361,7 +1383,7 @@ pub fn verify(record: &VerificationRecord) -> Result<DrawOutcome, VerifyError> {
             refusal.to_string(),
         ));
     }
-    if algorithm::secret_commitment(&record.secret) != record.secret_commitment {
+    if algorithm::secret_commitment(record.suite, &record.secret) != record.secret_commitment {
         return Err(VerifyError::mismatch(
             "secret_commitment",
             "is not H(secret)",
@@ -1394,14 +1416,14 @@ pub fn verify(record: &VerificationRecord) -> Result<DrawOutcome, VerifyError> {
         ));
     }
     let parts: Vec<&[u8]> = record.contributions.iter().map(Vec::as_slice).collect();
-    let seed = algorithm::seed(&record.secret, &intent_hash, &parts);
+    let seed = algorithm::seed(record.suite, &record.secret, &intent_hash, &parts);
     if seed != record.seed {
         return Err(VerifyError::mismatch(
             "seed",
             format!("recomputed {}", hex::encode(seed)),
         ));
     }
-    let strata = algorithm::select(&seed, &shapes);
+    let strata = algorithm::select(record.suite, &seed, &shapes);
     if record.result.len() != strata.len() {
         return Err(VerifyError::mismatch(
             "result",
@@ -1423,7 +1445,7 @@ pub fn verify(record: &VerificationRecord) -> Result<DrawOutcome, VerifyError> {
             &claimed.reserves,
             &expected.reserves,
         )?;
-        verify_venue_choice(i, &record.strata[i], claimed, &seed)?;
+        verify_venue_choice(record.suite, i, &record.strata[i], claimed, &seed)?;
     }
     // The venue choices were checked against the seed above; the outcome carries them.
     let strata = strata
@@ -1441,6 +1463,7 @@ pub fn verify(record: &VerificationRecord) -> Result<DrawOutcome, VerifyError> {
 /// Check 14 of spec §9 for stratum `i`: a stratum with candidate venues lists those whose
 /// centers accepted and the venue chosen among them by §7a; no other stratum lists either.
 fn verify_venue_choice(
+    suite: Suite,
     i: usize,
     stratum: &RecordStratum,
     claimed: &StratumResult,
@@ -1494,6 +1517,7 @@ fn verify_venue_choice(
         }
     }
     let expected = algorithm::chosen_venue(
+        suite,
         seed,
         i as u64,
         candidates.iter().map(|c| c.venue_id.as_str()),
@@ -1527,7 +1551,7 @@ fn verify_family_exclusion(
             format!("claims {}, excluded lists {count}", family.excluded_count),
         ));
     }
-    if algorithm::eligible_root(&family.excluded) != family.excluded_root {
+    if algorithm::eligible_root(record.suite, &family.excluded) != family.excluded_root {
         return Err(VerifyError::mismatch(
             "family.excluded_root",
             "is not the Merkle root of the excluded tokens",

@@ -13,6 +13,7 @@ use crate::audit::merkle;
 use crate::audit::note::NoteVerifier;
 use crate::audit::proof::{LogTrust, TlogProof};
 use crate::clock::Millis;
+use crate::crypto::Suite;
 
 /// The `format` every published record names.
 pub(crate) const PUBLISHED_FORMAT: &str = "sealdraw-draw-record-v1";
@@ -208,6 +209,7 @@ pub(crate) fn verify_published(
     super::verify(&record.draw).map_err(|error| error.within("draw"))?;
 
     let trust = log_trust(verifiers);
+    check_suite("draw.suite", record.draw.suite, log_suite(&trust)?)?;
     let intent = open_entry("intent_proof".to_owned(), &record.intent_proof, &trust)?;
     let result = open_entry("result_proof".to_owned(), &record.result_proof, &trust)?;
     let replacements = record
@@ -366,12 +368,30 @@ fn open_entry(field: String, text: &str, trust: &LogTrust) -> Result<LoggedEntry
         index: verified.index(),
         checkpoint_size: checkpoint.size,
         checkpoint_root: checkpoint.root,
-        leaf: merkle::leaf_hash(entry),
+        leaf: merkle::leaf_hash(log_suite(trust)?, entry),
         kind,
         actor,
         refs,
         data,
     })
+}
+
+/// The suite of the log the keys sign for (told by the keys, never by the record).
+fn log_suite(trust: &LogTrust) -> Result<Suite, VerifyError> {
+    trust
+        .suite()
+        .map_err(|error| VerifyError::malformed("log key", error.to_string()))
+}
+
+/// A draw is made in its log's suite: a record claiming another was not made by this log.
+fn check_suite(field: &str, claimed: Suite, log: Suite) -> Result<(), VerifyError> {
+    if claimed == log {
+        return Ok(());
+    }
+    Err(VerifyError::mismatch(
+        field,
+        format!("the draw claims suite {claimed}, but the log's keys are {log}"),
+    ))
 }
 
 /// Step 4: the intent entry commits to exactly the record's intent.
@@ -380,7 +400,7 @@ fn check_intent(entry: &LoggedEntry, draw: &VerificationRecord) -> Result<(), Ve
     let logged = entry.data_field("intent")?;
     // The entry as a whole is canonical and within an entry's size, so its part is too.
     let bytes = canonical_json(logged).map_err(|error| entry.malformed(error.to_string()))?;
-    if merkle::leaf_hash(&bytes) != draw.intent_hash {
+    if merkle::leaf_hash(draw.suite, &bytes) != draw.intent_hash {
         return Err(entry.mismatch("data.intent is not the intent of draw.intent_hash"));
     }
     Ok(())

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use super::algorithm::{self, order_by_score, rank, rank_score};
 use super::*;
-use crate::crypto::sha256;
+use crate::crypto::Suite;
 
 const TOKEN_KEY: [u8; 32] = [7; 32];
 
@@ -15,7 +15,7 @@ fn experts(range: std::ops::Range<u32>) -> Vec<String> {
 fn eligible(draw_id: &str, ids: &[String]) -> EligibleSet {
     EligibleSet::new(
         ids.iter()
-            .map(|id| DrawToken::derive(&TOKEN_KEY, draw_id, id))
+            .map(|id| DrawToken::derive(Suite::Intl2024, &TOKEN_KEY, draw_id, id))
             .collect(),
     )
     .unwrap()
@@ -23,9 +23,10 @@ fn eligible(draw_id: &str, ids: &[String]) -> EligibleSet {
 
 fn request(draw_id: &str, strata: Vec<(Vec<&str>, u32, u32, Vec<String>)>) -> DrawRequest {
     DrawRequest {
+        suite: Suite::Intl2024,
         draw_id: draw_id.to_owned(),
         pool_snapshot: "pool@1".to_owned(),
-        filter_sha256: sha256(b"filter"),
+        filter_sha256: Suite::Intl2024.hash(b"filter"),
         min_multiple: 3,
         strata: strata
             .into_iter()
@@ -89,19 +90,19 @@ fn run(request: DrawRequest, s: &ServerSecret, c: &[Contribution]) -> DrawOutcom
 #[test]
 fn tokens_and_scores_from_an_absorbed_prefix_are_the_one_call_ones() {
     for draw_id in ["draw-0001", "抽取-2025-0002", ""] {
-        let macs = crate::crypto::HmacPrefix::new(&TOKEN_KEY, &algorithm::token_prefix(draw_id));
+        let macs = crate::crypto::MacPrefix::new(Suite::Intl2024, &TOKEN_KEY, &algorithm::token_prefix(draw_id));
         for expert in experts(0..40).iter().chain([&String::new()]) {
             assert_eq!(
                 algorithm::token_after_prefix(&macs, expert),
-                algorithm::token(&TOKEN_KEY, draw_id, expert)
+                algorithm::token(Suite::Intl2024, &TOKEN_KEY, draw_id, expert)
             );
         }
     }
     let tokens = eligible("draw-0001", &experts(0..200));
     for (stratum, seed) in [(0, [1u8; 32]), (1, [2; 32]), (u64::MAX, [3; 32])] {
         assert_eq!(
-            rank(&seed, stratum, tokens.tokens()),
-            order_by_score(tokens.tokens(), |t| rank_score(&seed, stratum, t))
+            rank(Suite::Intl2024, &seed, stratum, tokens.tokens()),
+            order_by_score(tokens.tokens(), |t| rank_score(Suite::Intl2024, &seed, stratum, t))
         );
     }
 }
@@ -153,7 +154,7 @@ fn every_input_changes_the_seed_and_the_outcome() {
     variants.push(("filter hash", run(filter, &secret(1), &c)));
     let mut token = thirty();
     let mut tokens = token.strata[0].1.tokens().to_vec();
-    tokens[17] = DrawToken::derive(&TOKEN_KEY, "draw-1", "someone-else");
+    tokens[17] = DrawToken::derive(Suite::Intl2024, &TOKEN_KEY, "draw-1", "someone-else");
     token.strata[0].1 = EligibleSet::new(tokens).unwrap();
     variants.push(("one eligible token", run(token, &secret(1), &c)));
     let mut snapshot = thirty();
@@ -185,12 +186,12 @@ fn reserves_are_the_next_m_in_rank_order() {
     let s = secret(3);
     let plan = DrawPlan::new(thirty(), &s).unwrap();
     let outcome = plan.execute(&s, &contributions(&[b"x"])).unwrap();
-    let order = rank(&outcome.seed, 0, plan.eligible()[0].tokens());
+    let order = rank(Suite::Intl2024, &outcome.seed, 0, plan.eligible()[0].tokens());
     assert_eq!(outcome.strata[0].drawn, order[..5]);
     assert_eq!(outcome.strata[0].reserves, order[5..7]);
     let scores: Vec<_> = order
         .iter()
-        .map(|t| rank_score(&outcome.seed, 0, t))
+        .map(|t| rank_score(Suite::Intl2024, &outcome.seed, 0, t))
         .collect();
     assert!(scores.windows(2).all(|w| w[0] < w[1]));
 }
@@ -201,7 +202,7 @@ fn ranking_ignores_the_order_tokens_are_given_in() {
     let seed = [9; 32];
     let mut reversed = set.tokens().to_vec();
     reversed.reverse();
-    assert_eq!(rank(&seed, 0, set.tokens()), rank(&seed, 0, &reversed));
+    assert_eq!(rank(Suite::Intl2024, &seed, 0, set.tokens()), rank(Suite::Intl2024, &seed, 0, &reversed));
 }
 
 #[test]
@@ -293,7 +294,7 @@ fn strata_never_share_an_expert() {
             .copied()
             .collect();
         assert!(second.iter().all(|t| !first.contains(t)));
-        let expected: Vec<_> = rank(&outcome.seed, 1, plan.eligible()[1].tokens())
+        let expected: Vec<_> = rank(Suite::Intl2024, &outcome.seed, 1, plan.eligible()[1].tokens())
             .into_iter()
             .filter(|t| !first.contains(t))
             .take(4)
@@ -373,13 +374,13 @@ fn invalid_requests_are_refused() {
 
 #[test]
 fn encodings_are_unambiguous() {
-    let a = DrawToken::derive(&TOKEN_KEY, "ab", "c");
-    let b = DrawToken::derive(&TOKEN_KEY, "a", "bc");
+    let a = DrawToken::derive(Suite::Intl2024, &TOKEN_KEY, "ab", "c");
+    let b = DrawToken::derive(Suite::Intl2024, &TOKEN_KEY, "a", "bc");
     assert_ne!(a, b);
     // The pseudonym MAC under the same key has a different first field.
-    let pseudonym = crate::crypto::hmac_sha256(&TOKEN_KEY, &[b"pseudonym", b"c"]);
+    let pseudonym = Suite::Intl2024.mac(&TOKEN_KEY, &[b"pseudonym", b"c"]);
     assert_ne!(
-        DrawToken::derive(&TOKEN_KEY, "", "c").as_bytes(),
+        DrawToken::derive(Suite::Intl2024, &TOKEN_KEY, "", "c").as_bytes(),
         &pseudonym
     );
     let s = [1; 32];
@@ -392,7 +393,7 @@ fn encodings_are_unambiguous() {
         vec![&b"a"[..], &b"b"[..], &b"c"[..]],
     ]
     .iter()
-    .map(|parts| algorithm::seed(&s, &h, parts))
+    .map(|parts| algorithm::seed(Suite::Intl2024, &s, &h, parts))
     .collect();
     assert_eq!(seeds.len(), 5);
 }
@@ -606,7 +607,7 @@ fn selection_counts_over_many_draws_fit_the_uniform_expectation() {
         let by_token: HashMap<DrawToken, usize> = ids
             .iter()
             .enumerate()
-            .map(|(e, id)| (DrawToken::derive(&TOKEN_KEY, &draw_id, id), e))
+            .map(|(e, id)| (DrawToken::derive(Suite::Intl2024, &TOKEN_KEY, &draw_id, id), e))
             .collect();
         let outcome = run(
             request(&draw_id, vec![(vec!["A01"], K, 0, ids.clone())]),
@@ -661,13 +662,13 @@ fn the_first_reserve_is_uniform_over_experts_and_token_positions() {
         let outcome = plan.execute(&s, &c).unwrap();
         let reserve = outcome.strata[0].reserves[0];
         let sorted = plan.eligible()[0].tokens();
-        let ranking = rank(&outcome.seed, 0, sorted);
+        let ranking = rank(Suite::Intl2024, &outcome.seed, 0, sorted);
         assert_eq!(ranking[K as usize], reserve, "draw {i}");
         assert_eq!(&ranking[..K as usize], outcome.strata[0].drawn.as_slice());
         by_position[sorted.binary_search(&reserve).unwrap()] += 1;
         let expert = ids
             .iter()
-            .position(|id| DrawToken::derive(&TOKEN_KEY, &draw_id, id) == reserve)
+            .position(|id| DrawToken::derive(Suite::Intl2024, &TOKEN_KEY, &draw_id, id) == reserve)
             .unwrap();
         by_expert[expert] += 1;
     }
@@ -728,7 +729,7 @@ fn tamperings() -> Vec<(&'static str, Tampering)> {
             "eligible token and root",
             Box::new(|r| {
                 r.strata[0].tokens[0] = DrawToken::from_bytes([0; 32]);
-                r.strata[0].eligible_root = algorithm::eligible_root(&r.strata[0].tokens);
+                r.strata[0].eligible_root = algorithm::eligible_root(Suite::Intl2024, &r.strata[0].tokens);
             }),
         ),
         ("drawn", Box::new(|r| r.result[1].drawn.swap(0, 1))),
@@ -986,7 +987,7 @@ fn vectors() -> Value {
                     root_input.strata[..]
                         .iter()
                         .flat_map(|(_, _, _, ids)| ids)
-                        .find(|id| DrawToken::derive(&v.token_key, root_id, id) == *t)
+                        .find(|id| DrawToken::derive(Suite::Intl2024, &v.token_key, root_id, id) == *t)
                         .unwrap()
                         .clone()
                 };
@@ -1009,7 +1010,7 @@ fn vectors() -> Value {
             }
             None => (v.draw_id, None, Vec::new()),
         };
-        let token_of = |id: &str| DrawToken::derive(&v.token_key, domain, id);
+        let token_of = |id: &str| DrawToken::derive(Suite::Intl2024, &v.token_key, domain, id);
         let mut names = BTreeMap::new();
         let strata = v
             .strata
@@ -1052,11 +1053,12 @@ fn vectors() -> Value {
         let s = ServerSecret::from_bytes(v.secret);
         let tender_sha256 = v
             .tender
-            .map(|(reference, lot)| algorithm::tender_commitment(reference, lot));
+            .map(|(reference, lot)| algorithm::tender_commitment(Suite::Intl2024, reference, lot));
         let request = DrawRequest {
+            suite: Suite::Intl2024,
             draw_id: v.draw_id.to_owned(),
             pool_snapshot: v.pool_snapshot.to_owned(),
-            filter_sha256: sha256(v.filter.as_bytes()),
+            filter_sha256: Suite::Intl2024.hash(v.filter.as_bytes()),
             min_multiple: v.min_multiple,
             strata,
             tender_sha256,
@@ -1144,9 +1146,9 @@ fn vectors() -> Value {
             "intent_hash": hex::encode(plan.intent_hash()),
             "seed": hex::encode(outcome.seed),
             "ranking": plan.eligible().iter().enumerate().map(|(i, set)| {
-                rank(&outcome.seed, i as u64, set.tokens()).iter().map(|t| json!({
+                rank(Suite::Intl2024, &outcome.seed, i as u64, set.tokens()).iter().map(|t| json!({
                     "token": t.to_hex(),
-                    "score": hex::encode(rank_score(&outcome.seed, i as u64, t)),
+                    "score": hex::encode(rank_score(Suite::Intl2024, &outcome.seed, i as u64, t)),
                 })).collect::<Vec<_>>()
             }).collect::<Vec<_>>(),
             "result": outcome.strata.iter().map(|r| json!({
@@ -1164,9 +1166,9 @@ fn vectors() -> Value {
             expected["venue_ranking"] =
                 json!(plan.intent().strata.iter().enumerate().map(|(i, s)| {
                 let ids = s.venue_candidates.iter().flatten().map(|c| c.venue_id.as_str());
-                algorithm::venue_ranking(&outcome.seed, i as u64, ids).iter().map(|id| json!({
+                algorithm::venue_ranking(Suite::Intl2024, &outcome.seed, i as u64, ids).iter().map(|id| json!({
                     "venue_id": id,
-                    "score": hex::encode(algorithm::venue_score(&outcome.seed, i as u64, id)),
+                    "score": hex::encode(algorithm::venue_score(Suite::Intl2024, &outcome.seed, i as u64, id)),
                 })).collect::<Vec<_>>()
             }).collect::<Vec<_>>());
             expected["venue_chosen"] = json!(
@@ -1610,14 +1612,14 @@ fn random_venue_record(accepted: &[&str]) -> VerificationRecord {
 fn a_random_sub_venue_is_the_first_accepting_candidate_by_the_seeds_ranking() {
     let record = random_venue_record(&["v-1", "v-2", "v-3"]);
     verify(&record).unwrap();
-    let ranking = algorithm::venue_ranking(&record.seed, 1, ["v-1", "v-2", "v-3"]);
+    let ranking = algorithm::venue_ranking(Suite::Intl2024, &record.seed, 1, ["v-1", "v-2", "v-3"]);
     assert_eq!(
         record.result[1].venue_id.as_deref(),
         Some(ranking[0].as_str())
     );
     // The ranking is the spec's formula, whatever order the candidates come in.
     let mut by_formula = vec!["v-3", "v-1", "v-2"];
-    by_formula.sort_by_key(|id| (algorithm::venue_score(&record.seed, 1, id), *id));
+    by_formula.sort_by_key(|id| (algorithm::venue_score(Suite::Intl2024, &record.seed, 1, id), *id));
     assert_eq!(ranking, by_formula);
     // The first refusing moves the seat to the next in that order, never a new ranking.
     let without_first: Vec<&str> = ranking[1..].iter().map(String::as_str).collect();

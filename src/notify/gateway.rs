@@ -144,7 +144,7 @@ struct WebhookBody<'a> {
 
 /// The signature over `timestamp` and `body` the platform checks, as lower-case hex.
 pub(crate) fn signature(secret: &[u8], timestamp: &str, body: &[u8]) -> String {
-    hex::encode(crate::crypto::hmac_sha256(
+    hex::encode(crate::crypto::interop_hmac_sha256(
         secret,
         &[timestamp.as_bytes(), b".", body],
     ))
@@ -296,7 +296,7 @@ mod tests {
         assert_ne!(one, signature(&secret, "1764000000", b"{ }"));
         assert_eq!(
             one,
-            hex::encode(crate::crypto::hmac_sha256(&secret, &[b"1764000000.{}"]))
+            hex::encode(crate::crypto::interop_hmac_sha256(&secret, &[b"1764000000.{}"]))
         );
     }
 }

@@ -441,8 +441,8 @@ impl PoolService {
                 self.pseudonyms(std::slice::from_ref(&row.expert_id)),
             )
             .data(
-                "reason_sha256",
-                hex::encode(crate::crypto::sha256(reason.as_str().as_bytes())),
+                &tx.suite().digest_field("reason"),
+                tx.suite().hex_hash(reason.as_str().as_bytes()),
             );
         audit::append(&mut tx, &entry).await?;
         commit_with_view(tx, &row.id).await

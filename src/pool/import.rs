@@ -125,7 +125,7 @@ pub(crate) fn parse_file(
     for (line, row) in rows {
         match validate_row(line, &row, known_specialties) {
             Ok(expert) => {
-                let key = crate::crypto::sha256(expert.id_number.normalised().as_bytes());
+                let key = crate::crypto::untrusted_digest(expert.id_number.normalised().as_bytes());
                 if let Some(first) = seen.insert(key, line) {
                     problems.push(problem(
                         line,

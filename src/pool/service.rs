@@ -18,7 +18,7 @@ use super::{Relation, TieKind};
 use crate::audit::{self, Actor, AuditEntry};
 use crate::clock::SharedClock;
 use crate::crypto::seal::{SealError, SealingKey};
-use crate::crypto::{KeyRing, Rng, sha256};
+use crate::crypto::{KeyRing, Rng};
 use crate::deps::Deps;
 use crate::store::pool::{ExpertRow, NewExpert, OrganisationTie};
 use crate::store::{Store, StoreError, Tx};
@@ -165,8 +165,9 @@ impl PoolService {
         expert_id: &str,
         sealed: &[u8],
     ) -> Result<SealingKey, PoolError> {
-        let key = self.keys.open(&data_key_context(expert_id), sealed)?;
-        Ok(SealingKey::new(DATA_KEY_ID.into(), &to_array(&key)))
+        Ok(self
+            .keys
+            .open_data_key(&data_key_context(expert_id), sealed, DATA_KEY_ID)?)
     }
 
     /// Seeds the bundled sample classification if no classification has been loaded.
@@ -305,7 +306,7 @@ impl PoolService {
             .data("inserted", inserted)
             .data("updated", updated)
             // The file's hash lets an auditor match the entry to the file the center keeps.
-            .data("file_sha256", hex::encode(sha256(source)));
+            .data(&self.keys.suite().digest_field("file"), self.keys.suite().hex_hash(source));
         audit::append(&mut tx, &entry).await?;
         tx.commit().await?;
         tracing::info!(rows = experts.len(), inserted, updated, "pool import");
@@ -329,25 +330,29 @@ impl PoolService {
         let phone_index = self.keys.blind_index("phone", expert.phone.normalised());
         let existing = tx.expert_by_id_number_index(&id_index).await?;
         let is_new = existing.is_none();
-        let (expert_id, data_key) = match existing {
+        // Envelope sealing: the record's fields under its own data key, the data key sealed
+        // under the master key. The plain data key stays inside `crypto`.
+        let (expert_id, field_key, sealed_data_key) = match existing {
             Some(row) => {
-                let key = self.keys.open(&data_key_context(&row.id), &row.data_key)?;
-                (row.id, key)
+                let context = data_key_context(&row.id);
+                let key = self
+                    .keys
+                    .open_data_key(&context, &row.data_key, DATA_KEY_ID)?;
+                // Sealed again under the active master key, as every write of the record does.
+                let sealed = self
+                    .keys
+                    .reseal(&self.rng, &context, &row.data_key)?
+                    .unwrap_or(row.data_key);
+                (row.id, key, sealed)
             }
             None => {
                 let id = uuid::Uuid::now_v7().to_string();
-                let key = Zeroizing::new(
-                    self.rng
-                        .bytes::<32>()
-                        .map_err(|_| PoolError::Randomness)?
-                        .to_vec(),
-                );
-                (id, key)
+                let (key, sealed) =
+                    self.keys
+                        .new_data_key(&self.rng, &data_key_context(&id), DATA_KEY_ID)?;
+                (id, key, sealed)
             }
         };
-        let sealed_data_key =
-            self.keys
-                .seal(&self.rng, &data_key_context(&expert_id), &data_key)?;
         let record = NewExpert {
             id: &expert_id,
             id_number_index: &id_index,
@@ -364,7 +369,6 @@ impl PoolService {
         } else {
             tx.update_expert_attributes(&record).await?;
         }
-        let field_key = SealingKey::new(DATA_KEY_ID.into(), &to_array(&data_key));
         let mut sealed = Vec::with_capacity(SEALED_FIELDS.len());
         for (field, value) in sealed_values(expert) {
             let ciphertext = field_key.seal(
@@ -482,13 +486,6 @@ fn sealed_values(expert: &ExpertInput) -> Vec<(&'static str, Zeroizing<String>)>
         values.push(("ties", Zeroizing::new(super::ties::sealed_text(ties))));
     }
     values
-}
-
-fn to_array(key: &Zeroizing<Vec<u8>>) -> Zeroizing<[u8; 32]> {
-    let mut array = Zeroizing::new([0u8; 32]);
-    let len = key.len().min(32);
-    array[..len].copy_from_slice(&key[..len]);
-    array
 }
 
 pub(crate) fn data_key_context(expert_id: &str) -> String {

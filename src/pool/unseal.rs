@@ -191,8 +191,8 @@ impl PoolService {
             // The reason is free text a person typed; the log keeps its commitment, the
             // request row keeps the text.
             .data(
-                "reason_sha256",
-                hex::encode(crate::crypto::sha256(row.reason.as_bytes())),
+                &tx.suite().digest_field("reason"),
+                tx.suite().hex_hash(row.reason.as_bytes()),
             );
         audit::append(&mut tx, &entry).await?;
         tx.commit().await?;
@@ -258,8 +258,8 @@ impl PoolService {
         if let Some(reason) = refusal {
             // Free text a person typed: the log commits to it, the request row keeps it.
             entry = entry.data(
-                "reason_sha256",
-                hex::encode(crate::crypto::sha256(reason.as_bytes())),
+                &tx.suite().digest_field("reason"),
+                tx.suite().hex_hash(reason.as_bytes()),
             );
         }
         audit::append(&mut tx, &entry).await?;

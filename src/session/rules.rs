@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::sha256;
+use crate::crypto::Suite;
 use crate::session::states::EvaluationMethod;
 
 mod ranking;
@@ -542,9 +542,10 @@ pub(crate) fn summarise(
         .collect()
 }
 
-/// The SHA-256 of a report's canonical JSON: what members sign and the closing entry commits to.
-pub(crate) fn report_digest(canonical_json: &[u8]) -> [u8; 32] {
-    sha256(canonical_json)
+/// The suite's digest of a report's canonical JSON: what members sign and the closing entry
+/// commits to.
+pub(crate) fn report_digest(suite: Suite, canonical_json: &[u8]) -> [u8; 32] {
+    suite.hash(canonical_json)
 }
 
 /// Domain tag of the seat-assignment seed (docs/PROTOCOL.md, "Seat assignment").
@@ -556,18 +557,24 @@ fn length_prefixed(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
-/// `SHA-256(lp(tag) ‖ lp(session_id) ‖ lp(secret))`: published when the session is created,
-/// before anyone contributes, so the secret cannot be chosen afterwards.
-pub fn assignment_commitment(session_id: &str, secret: &[u8]) -> [u8; 32] {
+/// `H(lp(tag) ‖ lp(session_id) ‖ lp(secret))`, H the suite's hash (SHA-256 or SM3): published
+/// when the session is created, before anyone contributes, so the secret cannot be chosen
+/// afterwards.
+pub fn assignment_commitment(suite: Suite, session_id: &str, secret: &[u8]) -> [u8; 32] {
     let mut message = Vec::new();
     length_prefixed(&mut message, ASSIGNMENT_COMMITMENT_TAG.as_bytes());
     length_prefixed(&mut message, session_id.as_bytes());
     length_prefixed(&mut message, secret);
-    sha256(&message)
+    suite.hash(&message)
 }
 
-/// `SHA-256(lp(tag) ‖ lp(session_id) ‖ lp(secret) ‖ u64(n) ‖ lp(c1) ‖ … ‖ lp(cn))`.
-pub fn assignment_seed(session_id: &str, secret: &[u8], contributions: &[Vec<u8>]) -> [u8; 32] {
+/// `H(lp(tag) ‖ lp(session_id) ‖ lp(secret) ‖ u64(n) ‖ lp(c1) ‖ … ‖ lp(cn))`.
+pub fn assignment_seed(
+    suite: Suite,
+    session_id: &str,
+    secret: &[u8],
+    contributions: &[Vec<u8>],
+) -> [u8; 32] {
     let mut message = Vec::new();
     length_prefixed(&mut message, ASSIGNMENT_TAG.as_bytes());
     length_prefixed(&mut message, session_id.as_bytes());
@@ -576,12 +583,13 @@ pub fn assignment_seed(session_id: &str, secret: &[u8], contributions: &[Vec<u8>
     for contribution in contributions {
         length_prefixed(&mut message, contribution);
     }
-    sha256(&message)
+    suite.hash(&message)
 }
 
-/// Uniform integers below a bound from a seed: block `i` is `SHA-256(seed ‖ u64(i))`, read as
-/// a big-endian u64, rejected at or above the largest multiple of the bound (no modulo bias).
+/// Uniform integers below a bound from a seed: block `i` is `H(seed ‖ u64(i))`, read as a
+/// big-endian u64, rejected at or above the largest multiple of the bound (no modulo bias).
 struct SeedStream {
+    suite: Suite,
     seed: [u8; 32],
     counter: u64,
 }
@@ -593,7 +601,7 @@ impl SeedStream {
             let mut block = self.seed.to_vec();
             block.extend_from_slice(&self.counter.to_be_bytes());
             self.counter += 1;
-            let digest = sha256(&block);
+            let digest = self.suite.hash(&block);
             let mut first = [0u8; 8];
             first.copy_from_slice(&digest[..8]);
             let value = u64::from_be_bytes(first);
@@ -608,7 +616,12 @@ impl SeedStream {
 /// slots first, then venue 1's, …) are shuffled by Fisher–Yates from the last position down,
 /// swapping position `i` with `below(i + 1)`, and seat `j` (in seat-number order) takes slot
 /// `j`. `None` when the venues have fewer seats than the committee.
-pub fn assign_venues(seed: &[u8; 32], seats: usize, capacities: &[u32]) -> Option<Vec<u32>> {
+pub fn assign_venues(
+    suite: Suite,
+    seed: &[u8; 32],
+    seats: usize,
+    capacities: &[u32],
+) -> Option<Vec<u32>> {
     let mut slots: Vec<u32> = capacities
         .iter()
         .enumerate()
@@ -618,6 +631,7 @@ pub fn assign_venues(seed: &[u8; 32], seats: usize, capacities: &[u32]) -> Optio
         return None;
     }
     let mut stream = SeedStream {
+        suite,
         seed: *seed,
         counter: 0,
     };

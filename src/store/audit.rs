@@ -28,14 +28,27 @@ pub(crate) struct WitnessStateRow {
 /// one multi-row statement per table and one head update, instead of four statements per
 /// entry: a draw's result appends nineteen entries (BENCHMARKS.md, Draws). Nothing in a
 /// transaction reads the audit tables after appending to them, so nothing can miss the rows.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct PendingAudit {
+    /// The deployment's suite: the hash of every leaf and node appended.
+    pub(crate) suite: crate::crypto::Suite,
     /// The head (serialised frontier) after the last append; `None` before the first.
     pub(crate) head: Option<Vec<u8>>,
     /// `(index, entry bytes, time)` in index order.
     pub entries: Vec<(u64, Vec<u8>, Millis)>,
     /// Merkle nodes the appends completed.
     pub(crate) nodes: Vec<(u8, u64, [u8; 32])>,
+}
+
+impl PendingAudit {
+    pub(crate) fn new(suite: crate::crypto::Suite) -> Self {
+        Self {
+            suite,
+            head: None,
+            entries: Vec::new(),
+            nodes: Vec::new(),
+        }
+    }
 }
 
 fn to_i64(value: u64) -> Result<i64, StoreError> {
@@ -61,6 +74,35 @@ impl Tx {
                 .await?
             }
         })
+    }
+
+    /// The suite this database was made under, and records `suite` if none is recorded yet
+    /// (the first start after migration 0034, or of a new deployment). Returns the suite that
+    /// was recorded before, if any; the caller refuses to go on when it differs.
+    pub(crate) async fn record_deployment_suite(
+        &mut self,
+        suite: crate::crypto::Suite,
+        now: Millis,
+    ) -> Result<Option<crate::crypto::Suite>, StoreError> {
+        let recorded = on_conn!(self, conn => sqlx::query_scalar::<_, String>(
+            "SELECT suite FROM deployment WHERE id = 1")
+            .fetch_optional(conn)
+            .await)?;
+        match recorded {
+            Some(name) => crate::crypto::Suite::from_name(&name)
+                .map(Some)
+                .ok_or_else(|| StoreError::Corrupt(format!("unknown suite {name:?} recorded"))),
+            None => {
+                on_conn!(self, conn => sqlx::query(
+                    "INSERT INTO deployment (id, suite, recorded_at) VALUES (1, $1, $2)")
+                    .bind(suite.name())
+                    .bind(now)
+                    .execute(conn)
+                    .await
+                    .map(|r| r.rows_affected()))?;
+                Ok(None)
+            }
+        }
     }
 
     pub(crate) async fn audit_head(&mut self) -> Result<Vec<u8>, StoreError> {
@@ -99,6 +141,11 @@ impl Tx {
         Ok(())
     }
 
+    /// The deployment's cipher suite.
+    pub(crate) fn suite(&mut self) -> crate::crypto::Suite {
+        self.pending_audit().suite
+    }
+
     /// The audit rows this transaction has appended so far.
     pub(crate) fn pending_audit(&mut self) -> &mut PendingAudit {
         match self {
@@ -109,7 +156,8 @@ impl Tx {
 
     /// Writes the pending audit rows (see [`PendingAudit`]); a no-op when there are none.
     pub(super) async fn write_pending_audit(&mut self) -> Result<(), StoreError> {
-        let pending = std::mem::take(self.pending_audit());
+        let suite = self.suite();
+        let pending = std::mem::replace(self.pending_audit(), PendingAudit::new(suite));
         let Some(head) = pending.head else {
             return Ok(());
         };

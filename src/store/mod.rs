@@ -28,6 +28,8 @@ use sqlx::sqlite::{
 };
 use sqlx::{Postgres, Sqlite, Transaction};
 
+use crate::crypto::Suite;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("a record with the same {0} already exists")]
@@ -63,9 +65,11 @@ pub(crate) enum Backend {
 }
 
 #[derive(Clone)]
+/// The deployment's cipher suite travels with the store: the audit log's hashes are computed
+/// where entries are appended, inside a transaction.
 pub enum Store {
-    Sqlite(SqlitePool, WriterQueue, WriteHealth),
-    Postgres(PgPool, WriteHealth),
+    Sqlite(SqlitePool, WriterQueue, WriteHealth, Suite),
+    Postgres(PgPool, WriteHealth, Suite),
 }
 
 /// SQLite has one writer at a time. Writers of this process wait for it here, in arrival
@@ -126,11 +130,15 @@ pub struct PgTx {
 }
 
 impl PgTx {
-    fn new(transaction: Transaction<'static, Postgres>, health: Option<WriteHealth>) -> Self {
+    fn new(
+        transaction: Transaction<'static, Postgres>,
+        health: Option<WriteHealth>,
+        suite: Suite,
+    ) -> Self {
         Self {
             transaction,
             health,
-            pending_audit: audit::PendingAudit::default(),
+            pending_audit: audit::PendingAudit::new(suite),
         }
     }
 }
@@ -164,12 +172,12 @@ impl std::ops::DerefMut for SqliteTx {
 }
 
 impl SqliteTx {
-    fn reading(transaction: Transaction<'static, Sqlite>) -> Self {
+    fn reading(transaction: Transaction<'static, Sqlite>, suite: Suite) -> Self {
         Self {
             transaction,
             _turn: None,
             health: None,
-            pending_audit: audit::PendingAudit::default(),
+            pending_audit: audit::PendingAudit::new(suite),
         }
     }
 }
@@ -197,14 +205,20 @@ pub struct ConnectOptions {
 }
 
 impl Store {
-    pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Self, StoreError> {
+    /// Connects to the database of a deployment whose cipher suite is `suite` (the key file's;
+    /// startup checks that the database was made under the same one).
+    pub async fn connect(
+        url: &str,
+        options: &ConnectOptions,
+        suite: Suite,
+    ) -> Result<Self, StoreError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(options.max_connections)
                 .acquire_timeout(options.acquire_timeout)
                 .connect(url)
                 .await?;
-            return Ok(Self::Postgres(pool, WriteHealth::default()));
+            return Ok(Self::Postgres(pool, WriteHealth::default(), suite));
         }
         let connect = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
@@ -243,6 +257,7 @@ impl Store {
             pool,
             WriterQueue::default(),
             WriteHealth::default(),
+            suite,
         ))
     }
 
@@ -255,14 +270,21 @@ impl Store {
 
     fn health(&self) -> &WriteHealth {
         match self {
-            Self::Sqlite(_, _, health) | Self::Postgres(_, health) => health,
+            Self::Sqlite(_, _, health, _) | Self::Postgres(_, health, _) => health,
+        }
+    }
+
+    /// The deployment's cipher suite.
+    pub fn suite(&self) -> Suite {
+        match self {
+            Self::Sqlite(.., suite) | Self::Postgres(.., suite) => *suite,
         }
     }
 
     pub(crate) async fn migrate(&self) -> Result<(), StoreError> {
         match self {
             Self::Sqlite(pool, ..) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
-            Self::Postgres(pool, _) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+            Self::Postgres(pool, ..) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
         Ok(())
     }
@@ -271,7 +293,7 @@ impl Store {
     /// so that two writers never deadlock upgrading read locks.
     pub async fn write(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Self::Sqlite(pool, queue, health) => {
+            Self::Sqlite(pool, queue, health, suite) => {
                 let turn = tokio::time::timeout(WRITER_WAIT, queue.0.clone().lock_owned())
                     .await
                     .map_err(|_| StoreError::Unavailable)?;
@@ -279,20 +301,26 @@ impl Store {
                     transaction: pool.begin_with("BEGIN IMMEDIATE").await?,
                     _turn: Some(turn),
                     health: Some(health.clone()),
-                    pending_audit: audit::PendingAudit::default(),
+                    pending_audit: audit::PendingAudit::new(*suite),
                 })
             }
-            Self::Postgres(pool, health) => {
-                Tx::Postgres(PgTx::new(pool.begin().await?, Some(health.clone())))
-            }
+            Self::Postgres(pool, health, suite) => Tx::Postgres(PgTx::new(
+                pool.begin().await?,
+                Some(health.clone()),
+                *suite,
+            )),
         })
     }
 
     /// A transaction that only reads: a consistent snapshot that does not block writers.
     pub async fn read(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Self::Sqlite(pool, ..) => Tx::Sqlite(SqliteTx::reading(pool.begin().await?)),
-            Self::Postgres(pool, _) => Tx::Postgres(PgTx::new(pool.begin().await?, None)),
+            Self::Sqlite(pool, .., suite) => {
+                Tx::Sqlite(SqliteTx::reading(pool.begin().await?, *suite))
+            }
+            Self::Postgres(pool, _, suite) => {
+                Tx::Postgres(PgTx::new(pool.begin().await?, None, *suite))
+            }
         })
     }
 
@@ -300,11 +328,14 @@ impl Store {
     /// life (SQLite's read transactions already do; PostgreSQL needs REPEATABLE READ).
     pub(crate) async fn snapshot(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Self::Sqlite(pool, ..) => Tx::Sqlite(SqliteTx::reading(pool.begin().await?)),
-            Self::Postgres(pool, _) => Tx::Postgres(PgTx::new(
+            Self::Sqlite(pool, .., suite) => {
+                Tx::Sqlite(SqliteTx::reading(pool.begin().await?, *suite))
+            }
+            Self::Postgres(pool, _, suite) => Tx::Postgres(PgTx::new(
                 pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     .await?,
                 None,
+                *suite,
             )),
         })
     }
@@ -330,7 +361,7 @@ impl Store {
     pub async fn close(&self) {
         match self {
             Self::Sqlite(pool, ..) => pool.close().await,
-            Self::Postgres(pool, _) => pool.close().await,
+            Self::Postgres(pool, ..) => pool.close().await,
         }
     }
 }
@@ -475,7 +506,7 @@ mod tests {
             max_connections: 2,
             acquire_timeout: std::time::Duration::from_secs(5),
         };
-        let store = super::Store::connect(&url, &options).await.unwrap();
+        let store = super::Store::connect(&url, &options, crate::crypto::Suite::Intl2024).await.unwrap();
         store.migrate().await.unwrap();
         store
     }

@@ -95,7 +95,7 @@ impl Store {
                 facts.push(("journal_mode".into(), journal));
                 facts.push(("synchronous".into(), synchronous));
             }
-            Self::Postgres(pool, _) => {
+            Self::Postgres(pool, ..) => {
                 for setting in [
                     "server_version",
                     "fsync",

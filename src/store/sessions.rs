@@ -36,7 +36,7 @@ impl Store {
     ) -> Result<Option<SessionEventListener>, StoreError> {
         match self {
             Store::Sqlite(..) => Ok(None),
-            Store::Postgres(pool, _) => {
+            Store::Postgres(pool, ..) => {
                 let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
                 listener.listen(SESSION_EVENTS_CHANNEL).await?;
                 Ok(Some(SessionEventListener(listener)))

@@ -481,8 +481,8 @@ impl VenueService {
             // Free text a person typed: the log commits to it, the request row keeps it.
             entry = entry
                 .data(
-                    "reason_sha256",
-                    hex::encode(crate::crypto::sha256(reason.as_bytes())),
+                    &tx.suite().digest_field("reason"),
+                    tx.suite().hex_hash(reason.as_bytes()),
                 )
                 .data("booking_released", released);
         }
@@ -670,7 +670,7 @@ mod tests {
             max_connections: 2,
             acquire_timeout: Duration::from_secs(5),
         };
-        let store = Store::connect(&url, &options).await.unwrap();
+        let store = Store::connect(&url, &options, crate::crypto::Suite::Intl2024).await.unwrap();
         store.migrate().await.unwrap();
         VenueService {
             store,

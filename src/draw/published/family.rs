@@ -17,6 +17,7 @@ use super::{
 };
 use crate::audit::merkle::{self, Hash};
 use crate::audit::note::{self, NoteVerifier};
+use crate::crypto::Suite;
 use crate::draw::{
     ALGORITHM_ID, ALGORITHM_V2, DrawIntent, DrawToken, VerificationRecord, VerifyError, algorithm,
     verify,
@@ -247,6 +248,10 @@ pub(crate) fn verify_family(
     }
 
     let trust = log_trust(verifiers);
+    let suite = super::log_suite(&trust)?;
+    for (i, draw) in record.draws.iter().enumerate() {
+        super::check_suite(&format!("draws[{i}].suite"), draw.suite, suite)?;
+    }
     let entries = record
         .entries
         .iter()
@@ -257,7 +262,7 @@ pub(crate) fn verify_family(
     check_head(&head, record, &entries)?;
     check_chain(&entries, &record.root_draw_id)?;
 
-    let mut replay = Replay::new(record, records);
+    let mut replay = Replay::new(suite, record, records);
     for entry in &entries {
         replay.apply(entry)?;
     }
@@ -398,12 +403,13 @@ struct Holder {
 
 /// The family's state as its entries are replayed in order (spec §9b, step 6).
 struct Replay<'a> {
+    suite: Suite,
     record: &'a FamilyRecord,
     /// Draw id → its index in `record.draws`.
     records: HashMap<&'a str, usize>,
     /// Draws whose intent has been seen, and whether their result has.
     intents: HashMap<String, bool>,
-    /// Per draw: the SHA-256 of each contribution logged, in position order.
+    /// Per draw: the digest of each contribution logged, in position order.
     contributions: HashMap<String, Vec<String>>,
     by_center: usize,
     by_supervisors: usize,
@@ -421,9 +427,10 @@ struct Replay<'a> {
 }
 
 impl<'a> Replay<'a> {
-    fn new(record: &'a FamilyRecord, records: HashMap<&'a str, usize>) -> Self {
+    fn new(suite: Suite, record: &'a FamilyRecord, records: HashMap<&'a str, usize>) -> Self {
         let root_strata = record.draws[0].strata.len();
         Self {
+            suite,
             record,
             records,
             intents: HashMap::new(),
@@ -459,7 +466,7 @@ impl<'a> Replay<'a> {
                     .map_err(|error| entry.malformed(format!("data.intent: {error}")))?;
                 let bytes = crate::audit::entry::canonical_json(logged)
                     .map_err(|error| entry.malformed(error.to_string()))?;
-                self.intent(entry, draw_id, intent, merkle::leaf_hash(&bytes))
+                self.intent(entry, draw_id, intent, merkle::leaf_hash(self.suite, &bytes))
             }
             CONTRIBUTION_ENTRY => {
                 let position = entry.data_field("position")?.as_u64().ok_or_else(|| {
@@ -471,7 +478,7 @@ impl<'a> Replay<'a> {
                     .ok_or_else(|| entry.malformed("data.role is not a string"))?
                     .to_owned();
                 let sha = entry
-                    .data_field("sha256")?
+                    .data_field(&self.suite.digest_field(""))?
                     .as_str()
                     .filter(|text| {
                         text.len() == 64
@@ -583,7 +590,7 @@ impl<'a> Replay<'a> {
             self.vacancies.remove(at);
             let taken: Vec<DrawToken> = self.taken.iter().copied().collect();
             if family.excluded_count != taken.len() as u64
-                || family.excluded_root != algorithm::eligible_root(&taken)
+                || family.excluded_root != algorithm::eligible_root(self.suite, &taken)
             {
                 return Err(entry.mismatch(format!(
                     "the draw excluded {} tokens, the family had drawn or reserved {}: it did not \
@@ -655,7 +662,7 @@ impl<'a> Replay<'a> {
         let used: Vec<String> = record
             .contributions
             .iter()
-            .map(|c| hex::encode(crate::crypto::sha256(c)))
+            .map(|c| self.suite.hex_hash(c))
             .collect();
         if logged != used {
             return Err(entry.mismatch(format!(

@@ -1,3 +1,4 @@
+use crate::crypto::Suite;
 use super::*;
 use crate::audit::checkpoint::{Checkpoint, sign_checkpoint};
 use crate::audit::merkle::MemoryTree;
@@ -12,7 +13,7 @@ const TIME: Millis = 1_764_000_000_000;
 fn log_key() -> NoteSigner {
     NoteSigner::new(
         ORIGIN,
-        crate::crypto::Ed25519Signer::from_seed(&[9; 32]).unwrap(),
+        crate::crypto::Signer::from_seed(Suite::Intl2024, &[9; 32]).unwrap(),
     )
     .unwrap()
 }
@@ -21,12 +22,13 @@ fn sample_draw() -> VerificationRecord {
     let tokens = |range: std::ops::Range<u32>| {
         EligibleSet::new(
             range
-                .map(|i| DrawToken::derive(&[7; 32], "draw-7", &format!("expert-{i:02}")))
+                .map(|i| DrawToken::derive(Suite::Intl2024, &[7; 32], "draw-7", &format!("expert-{i:02}")))
                 .collect(),
         )
         .unwrap()
     };
     let request = DrawRequest {
+        suite: Suite::Intl2024,
         draw_id: "draw-7".to_owned(),
         pool_snapshot: "pool@1".to_owned(),
         filter_sha256: [3; 32],
@@ -92,7 +94,7 @@ fn sample_replacements(draw: &VerificationRecord) -> Vec<Vec<u8>> {
 /// Appends the entries to a log with unrelated entries around them, signs one checkpoint,
 /// and returns each entry's proof text, in the given order.
 fn prove(entries: &[Vec<u8>], signer: &NoteSigner) -> Vec<String> {
-    let mut tree = MemoryTree::new();
+    let mut tree = MemoryTree::new(Suite::Intl2024);
     tree.append(b"account.created").unwrap();
     let mut indexes = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
@@ -160,7 +162,7 @@ fn a_published_record_verifies_and_round_trips() {
     // A rotation: the new key listed first, the signing one second.
     let other = NoteSigner::new(
         ORIGIN,
-        crate::crypto::Ed25519Signer::from_seed(&[10; 32]).unwrap(),
+        crate::crypto::Signer::from_seed(Suite::Intl2024, &[10; 32]).unwrap(),
     )
     .unwrap();
     verify_published(&record, &[other.verifier(), log_key().verifier()]).unwrap();
@@ -239,7 +241,7 @@ fn a_checkpoint_not_signed_by_the_given_key_fails() {
     let record = sample();
     let stranger = NoteSigner::new(
         ORIGIN,
-        crate::crypto::Ed25519Signer::from_seed(&[11; 32]).unwrap(),
+        crate::crypto::Signer::from_seed(Suite::Intl2024, &[11; 32]).unwrap(),
     )
     .unwrap();
     let error = verify_published(&record, &[stranger.verifier()]).unwrap_err();
@@ -260,7 +262,7 @@ fn a_checkpoint_not_signed_by_the_given_key_fails() {
     // And a key for another log (another origin) is not this log's key.
     let elsewhere = NoteSigner::new(
         "other.example/log",
-        crate::crypto::Ed25519Signer::from_seed(&[9; 32]).unwrap(),
+        crate::crypto::Signer::from_seed(Suite::Intl2024, &[9; 32]).unwrap(),
     )
     .unwrap();
     let error = verify_published(&sample(), &[elsewhere.verifier()]).unwrap_err();

@@ -509,6 +509,7 @@ impl DrawService {
         header: &DrawHeader,
     ) -> Result<(), DrawServiceError> {
         let key = hex::encode(algorithm::tender_commitment(
+            self.keys.suite(),
             &header.tender_reference,
             &header.lot,
         ));
@@ -633,10 +634,12 @@ impl DrawService {
             strata.push((planned, set));
             members_by_stratum.push(members);
         }
-        let filter_sha256 = filter.sha256().map_err(corrupt)?;
+        let filter_sha256 = filter.digest(self.keys.suite()).map_err(corrupt)?;
         let secret = ServerSecret::generate(&self.rng).map_err(|_| DrawServiceError::Randomness)?;
         let tender_sha256 = (spec_version >= 2)
-            .then(|| algorithm::tender_commitment(&header.tender_reference, &header.lot));
+            .then(|| {
+                algorithm::tender_commitment(self.keys.suite(), &header.tender_reference, &header.lot)
+            });
         let family = match &header.parent {
             Some(link) if spec_version >= 2 => Some(FamilyRequest {
                 root_draw_id: link.root_id.clone(),
@@ -650,6 +653,7 @@ impl DrawService {
         };
         let plan = DrawPlan::new(
             DrawRequest {
+                suite: self.keys.suite(),
                 draw_id: draw_id.clone(),
                 pool_snapshot: snapshot,
                 filter_sha256,
@@ -897,7 +901,7 @@ impl DrawService {
             .date_naive();
         let mut tx = self.store.snapshot().await?;
         let head = tx.audit_head().await?;
-        let frontier = crate::audit::merkle::Frontier::from_bytes(&head).map_err(corrupt)?;
+        let frontier = crate::audit::merkle::Frontier::from_bytes(tx.suite(), &head).map_err(corrupt)?;
         let snapshot = format!("{}:{}", frontier.size(), hex::encode(frontier.root()));
         let candidates = self.pool_candidates(&mut tx).await?;
         let conflicted = conflicted_experts(&mut tx, &self.keys, filter, evaluation_day).await?;

@@ -707,7 +707,8 @@ async fn record_family_entry(
     seq: i64,
     index: u64,
 ) -> Result<(), DrawServiceError> {
-    let leaf = crate::audit::merkle::leaf_hash(&entry.canonical_bytes().map_err(corrupt)?);
+    let leaf =
+        crate::audit::merkle::leaf_hash(tx.suite(), &entry.canonical_bytes().map_err(corrupt)?);
     tx.insert_family_entry(
         root_id,
         &crate::store::draws::FamilyEntryRow {

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use crate::audit::{Actor, AuditEntry};
 use crate::auth::Principal;
-use crate::crypto::sha256;
 use crate::draw::{
     Contribution, ContributorRole, DrawIntent, DrawPlan, DrawStatus, DrawToken, EligibleSet,
     MAX_CONTRIBUTION_LEN, MAX_CONTRIBUTIONS, ServerSecret, VerificationRecord, published,
@@ -83,7 +82,7 @@ impl DrawService {
             .reference("draw", draw_id)
             .data("position", position)
             .data("role", role.as_str())
-            .data("sha256", hex::encode(sha256(contribution.as_bytes())));
+            .data(&tx.suite().digest_field(""), tx.suite().hex_hash(contribution.as_bytes()));
         append_draw_entry(&mut tx, &draw, entry).await?;
         tx.commit().await?;
         let roles = existing.iter().map(|c| c.role).chain([role]);

@@ -466,6 +466,7 @@ impl DrawService {
         let excluded = stratum_tokens(draw.family_excluded.as_deref().unwrap_or_default())?;
         Ok(VerificationRecord {
             algorithm: intent.algorithm.clone(),
+            suite: intent.suite,
             draw_id: intent.draw_id.clone(),
             pool_snapshot: intent.pool_snapshot.clone(),
             filter_sha256: intent.filter_sha256,
@@ -504,7 +505,7 @@ impl DrawService {
         let strata = tx.draw_strata(draw_id).await?;
         tx.rollback().await?;
         let filter: DrawFilter = serde_json::from_str(&draw.filter_json).map_err(corrupt)?;
-        let filter_matches = filter.sha256().map_err(corrupt)?.to_vec()
+        let filter_matches = filter.digest(self.keys.suite()).map_err(corrupt)?.to_vec()
             == serde_json::from_str::<DrawIntent>(&draw.intent_json)
                 .map_err(corrupt)?
                 .filter_sha256
@@ -523,7 +524,7 @@ impl DrawService {
             let committed = stratum_tokens(&stratum.tokens)?;
             let root_matches = rederived == committed
                 && EligibleSet::new(rederived)
-                    .map(|set| set.root().to_vec() == stratum.eligible_root)
+                    .map(|set| set.root(self.keys.suite()).to_vec() == stratum.eligible_root)
                     .unwrap_or(false);
             let committed_ids: HashSet<&String> = members.iter().collect();
             let today_ids: HashSet<&String> = today.eligible.iter().collect();

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::*;
-use crate::crypto::sha256;
+use crate::crypto::Suite;
 use crate::session::{Audience, EvaluationMethod, RejectionState, RoleName, SessionRole};
 
 const BIDDERS: [&str; 2] = ["Bidder A", "Bidder B"];
@@ -915,7 +915,7 @@ fn a_summary_sheet_serialises_flat_with_its_seat_and_flag() {
 #[test]
 fn the_report_digest_is_the_sha_256_of_its_canonical_bytes() {
     let bytes = br#"{"format":"sealdraw-session-report-v1"}"#;
-    assert_eq!(report_digest(bytes), sha256(bytes));
+    assert_eq!(report_digest(Suite::Intl2024, bytes), Suite::Intl2024.hash(bytes));
 }
 
 #[test]
@@ -986,7 +986,7 @@ fn the_example_report_in_the_protocol_document_hashes_to_its_published_digest() 
     });
     let bytes = crate::audit::entry::canonical_json(&draft).unwrap();
     assert_eq!(
-        hex::encode(report_digest(&bytes)),
+        hex::encode(report_digest(Suite::Intl2024, &bytes)),
         "1270401a679f12edebcb7861ed65238ec0db8b8a16df537bac50ea1919e24d61"
     );
 }
@@ -1011,11 +1011,11 @@ fn hex32(text: &str) -> [u8; 32] {
 #[test]
 fn the_commitment_and_the_seed_match_the_independent_vector() {
     assert_eq!(
-        hex::encode(assignment_commitment(VECTOR_SESSION, &vector_secret())),
+        hex::encode(assignment_commitment(Suite::Intl2024, VECTOR_SESSION, &vector_secret())),
         "98769d78724eca03cce30a97ef33848d746cc059dd5bcfdf57fb09677799f83e"
     );
     assert_eq!(
-        hex::encode(assignment_seed(
+        hex::encode(assignment_seed(Suite::Intl2024, 
             VECTOR_SESSION,
             &vector_secret(),
             &vector_contributions()
@@ -1023,7 +1023,7 @@ fn the_commitment_and_the_seed_match_the_independent_vector() {
         "61b77bca993bbf827f1e83a196368bcaffea89b632a25dc758bc5b0b715e6815"
     );
     assert_eq!(
-        hex::encode(assignment_seed(VECTOR_SESSION, &vector_secret(), &[])),
+        hex::encode(assignment_seed(Suite::Intl2024, VECTOR_SESSION, &vector_secret(), &[])),
         "b3501bfe4da7bc05ec07ce08f7bceb31744730f848538f844d5fd89074c89760"
     );
 }
@@ -1032,19 +1032,19 @@ fn the_commitment_and_the_seed_match_the_independent_vector() {
 fn the_placement_matches_the_independent_vector() {
     let seed = hex32("61b77bca993bbf827f1e83a196368bcaffea89b632a25dc758bc5b0b715e6815");
     assert_eq!(
-        assign_venues(&seed, 5, &[2, 3, 2]),
+        assign_venues(Suite::Intl2024, &seed, 5, &[2, 3, 2]),
         Some(vec![0, 1, 1, 2, 2])
     );
     assert_eq!(
-        assign_venues(&seed, 7, &[1; 7]),
+        assign_venues(Suite::Intl2024, &seed, 7, &[1; 7]),
         Some(vec![0, 3, 2, 5, 6, 4, 1])
     );
     assert_eq!(
-        assign_venues(&seed, 7, &[3, 2, 4]),
+        assign_venues(Suite::Intl2024, &seed, 7, &[3, 2, 4]),
         Some(vec![2, 2, 0, 1, 1, 2, 0])
     );
     assert_eq!(
-        assign_venues(&[0; 32], 5, &[2, 3, 2]),
+        assign_venues(Suite::Intl2024, &[0; 32], 5, &[2, 3, 2]),
         Some(vec![2, 1, 1, 0, 0])
     );
 }
@@ -1052,6 +1052,7 @@ fn the_placement_matches_the_independent_vector() {
 #[test]
 fn the_seed_stream_matches_the_independent_vector() {
     let mut stream = SeedStream {
+        suite: Suite::Intl2024,
         seed: [0; 32],
         counter: 0,
     };
@@ -1062,16 +1063,16 @@ fn the_seed_stream_matches_the_independent_vector() {
 #[test]
 fn the_commitment_binds_the_session_and_the_secret() {
     let secret = vector_secret();
-    let commitment = assignment_commitment(VECTOR_SESSION, &secret);
+    let commitment = assignment_commitment(Suite::Intl2024, VECTOR_SESSION, &secret);
     assert_ne!(
-        assignment_commitment("another-session", &secret),
+        assignment_commitment(Suite::Intl2024, "another-session", &secret),
         commitment
     );
     let mut other = secret.clone();
     other[31] ^= 1;
-    assert_ne!(assignment_commitment(VECTOR_SESSION, &other), commitment);
+    assert_ne!(assignment_commitment(Suite::Intl2024, VECTOR_SESSION, &other), commitment);
     // The commitment is not the seed: a different tag separates them.
-    assert_ne!(assignment_seed(VECTOR_SESSION, &secret, &[]), commitment);
+    assert_ne!(assignment_seed(Suite::Intl2024, VECTOR_SESSION, &secret, &[]), commitment);
 }
 
 #[test]
@@ -1082,7 +1083,7 @@ fn every_input_of_the_seed_changes_it_and_boundaries_between_contributions_count
             .iter()
             .map(|c| c.as_bytes().to_vec())
             .collect();
-        assignment_seed(session, secret, &owned)
+        assignment_seed(Suite::Intl2024, session, secret, &owned)
     };
     let base = seed(VECTOR_SESSION, &secret, &["ab", "c"]);
     let variants = [
@@ -1107,19 +1108,19 @@ fn every_input_of_the_seed_changes_it_and_boundaries_between_contributions_count
 
 /// A fixed list of seeds, as unrelated to each other as SHA-256 makes them.
 fn seeds(count: u32) -> impl Iterator<Item = [u8; 32]> {
-    (0..count).map(|i| sha256(format!("sealdraw test seed {i}").as_bytes()))
+    (0..count).map(|i| Suite::Intl2024.hash(format!("sealdraw test seed {i}").as_bytes()))
 }
 
 #[test]
 fn the_placement_is_a_function_of_the_seed() {
     for seed in seeds(50) {
         assert_eq!(
-            assign_venues(&seed, 7, &[3, 2, 4]),
-            assign_venues(&seed, 7, &[3, 2, 4])
+            assign_venues(Suite::Intl2024, &seed, 7, &[3, 2, 4]),
+            assign_venues(Suite::Intl2024, &seed, 7, &[3, 2, 4])
         );
     }
     let distinct: HashSet<Vec<u32>> = seeds(50)
-        .filter_map(|seed| assign_venues(&seed, 7, &[3, 2, 4]))
+        .filter_map(|seed| assign_venues(Suite::Intl2024, &seed, 7, &[3, 2, 4]))
         .collect();
     assert!(distinct.len() > 20, "only {} placements", distinct.len());
 }
@@ -1127,7 +1128,7 @@ fn the_placement_is_a_function_of_the_seed() {
 #[test]
 fn the_placement_never_exceeds_a_venues_seats_and_fills_them_all_when_full() {
     for seed in seeds(500) {
-        let placement = assign_venues(&seed, 7, &[4, 1, 0, 5]).unwrap();
+        let placement = assign_venues(Suite::Intl2024, &seed, 7, &[4, 1, 0, 5]).unwrap();
         assert_eq!(placement.len(), 7);
         let mut count: HashMap<u32, u32> = HashMap::new();
         for venue in &placement {
@@ -1138,7 +1139,7 @@ fn the_placement_never_exceeds_a_venues_seats_and_fills_them_all_when_full() {
         assert_eq!(count.get(&2), None, "a venue without seats gets nobody");
         assert!(count.get(&3).copied().unwrap_or(0) <= 5);
 
-        let mut full = assign_venues(&seed, 7, &[2, 3, 2]).unwrap();
+        let mut full = assign_venues(Suite::Intl2024, &seed, 7, &[2, 3, 2]).unwrap();
         full.sort_unstable();
         assert_eq!(full, [0, 0, 1, 1, 1, 2, 2]);
     }
@@ -1146,10 +1147,10 @@ fn the_placement_never_exceeds_a_venues_seats_and_fills_them_all_when_full() {
 
 #[test]
 fn a_placement_needs_as_many_seats_as_members() {
-    assert_eq!(assign_venues(&[1; 32], 8, &[2, 3, 2]), None);
-    assert_eq!(assign_venues(&[1; 32], 1, &[]), None);
-    assert_eq!(assign_venues(&[1; 32], 0, &[]), Some(vec![]));
-    assert_eq!(assign_venues(&[1; 32], 1, &[1]), Some(vec![0]));
+    assert_eq!(assign_venues(Suite::Intl2024, &[1; 32], 8, &[2, 3, 2]), None);
+    assert_eq!(assign_venues(Suite::Intl2024, &[1; 32], 1, &[]), None);
+    assert_eq!(assign_venues(Suite::Intl2024, &[1; 32], 0, &[]), Some(vec![]));
+    assert_eq!(assign_venues(Suite::Intl2024, &[1; 32], 1, &[1]), Some(vec![0]));
 }
 
 #[test]
@@ -1160,7 +1161,7 @@ fn every_order_of_four_members_in_four_single_seats_is_reachable_and_about_equal
     let mut counts: HashMap<Vec<u32>, u32> = HashMap::new();
     for seed in seeds(2_400) {
         *counts
-            .entry(assign_venues(&seed, 4, &[1, 1, 1, 1]).unwrap())
+            .entry(assign_venues(Suite::Intl2024, &seed, 4, &[1, 1, 1, 1]).unwrap())
             .or_default() += 1;
     }
     assert_eq!(counts.len(), 24, "every permutation occurs");
@@ -1177,7 +1178,7 @@ fn every_seat_lands_in_a_venue_in_proportion_to_its_seats() {
     // expected. Two degrees of freedom; 13.8 is the 0.1 % critical value.
     let mut counts = [[0u32; 3]; 5];
     for seed in seeds(7_000) {
-        for (seat, venue) in assign_venues(&seed, 5, &[2, 3, 2])
+        for (seat, venue) in assign_venues(Suite::Intl2024, &seed, 5, &[2, 3, 2])
             .unwrap()
             .into_iter()
             .enumerate()
@@ -1198,6 +1199,7 @@ fn every_seat_lands_in_a_venue_in_proportion_to_its_seats() {
 #[test]
 fn the_seed_stream_stays_below_its_bound_and_one_is_always_zero() {
     let mut stream = SeedStream {
+        suite: Suite::Intl2024,
         seed: [3; 32],
         counter: 0,
     };

@@ -3,7 +3,6 @@
 
 use super::{SessionService, Writer, is_session_id, load};
 use crate::auth::Principal;
-use crate::crypto::sha256;
 use crate::session::events::{Audience, SessionEvent};
 use crate::session::rules::Phase;
 use crate::session::slots::ConnectionSlot;
@@ -46,7 +45,7 @@ impl SessionService {
             ticket.as_slice(),
         ));
         tx.insert_session_ticket(
-            &sha256(text.as_bytes()),
+            &self.keys.suite().hash(text.as_bytes()),
             &TicketRow {
                 session_id: session_id.into(),
                 account_id: who.account_id.clone(),
@@ -86,7 +85,7 @@ impl SessionService {
         if ticket.is_empty() || ticket.len() > 64 {
             return Err(SessionError::BadTicket("the ticket is not valid"));
         }
-        let hash = sha256(ticket.as_bytes());
+        let hash = self.keys.suite().hash(ticket.as_bytes());
         let now = self.clock.now_millis();
         let mut tx = self.store.write().await?;
         let row = tx

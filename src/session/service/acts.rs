@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::{Loaded, SessionService, Writer, sheet_digest_input, wrong_phase};
 use crate::audit::{Actor, AuditEntry};
 use crate::clock::to_rfc3339;
-use crate::crypto::{constant_time_eq, sha256};
+use crate::crypto::constant_time_eq;
 use crate::draw::VacancyReason;
 use crate::draw::service::PendingReplacement;
 use crate::session::events::{Audience, SessionEvent};
@@ -356,7 +356,10 @@ impl SessionService {
                 AuditEntry::new("session.sheet", writer.now, member.actor())
                     .data("seat", seat)
                     .data("bidder", &sheet.bidder)
-                    .data("sha256", hex::encode(sha256(&sheet_digest_input(&sheet)?))),
+                    .data(
+                        &self.keys.suite().digest_field(""),
+                        self.keys.suite().hex_hash(&sheet_digest_input(&sheet)?),
+                    ),
             )
             .await?;
         Ok(Outcome::SheetRecorded {
@@ -412,7 +415,10 @@ impl SessionService {
                 .data("number", number)
                 .data("seat", seat)
                 .data("bidder", bidder)
-                .data("sha256", hex::encode(sha256(question.as_bytes()))),
+                .data(
+                    &self.keys.suite().digest_field(""),
+                    self.keys.suite().hex_hash(question.as_bytes()),
+                ),
             )
             .await?;
         Ok(Outcome::Clarification {
@@ -670,10 +676,13 @@ impl SessionService {
             .await?;
         let mut entry = AuditEntry::new("session.signature", writer.now, member.actor())
             .data("seat", seat)
-            .data("report_sha256", &current)
+            .data(&self.keys.suite().digest_field("report"), &current)
             .data("signature", signature.as_str());
         if let Some(reasons) = reasons {
-            entry = entry.data("reasons_sha256", hex::encode(sha256(reasons.as_bytes())));
+            entry = entry.data(
+                &self.keys.suite().digest_field("reasons"),
+                self.keys.suite().hex_hash(reasons.as_bytes()),
+            );
         }
         writer.audit(entry).await?;
         Ok(Outcome::Signed { signature })

@@ -13,7 +13,6 @@ use crate::audit::{Actor, AuditEntry};
 use crate::auth::service::PreparedLogin;
 use crate::auth::{Principal, Role};
 use crate::clock::{Millis, to_rfc3339};
-use crate::crypto::sha256;
 use crate::draw::CandidateState;
 use crate::draw::service::committee_complete;
 use crate::session::events::{Audience, SessionEvent, VenueSeats};
@@ -187,7 +186,7 @@ impl SessionService {
                 .rng
                 .bytes::<32>()
                 .map_err(|_| SessionError::Randomness)?;
-            let commitment = rules::assignment_commitment(&id, &secret);
+            let commitment = rules::assignment_commitment(self.keys.suite(), &id, &secret);
             let sealed = self.keys.seal(&self.rng, &secret_context(&id), &secret)?;
             (Some(sealed), Some(commitment.to_vec()))
         } else {
@@ -666,7 +665,7 @@ impl SessionService {
                 AuditEntry::new("session.contribution", now, Actor::of(who))
                     .data("position", position)
                     .data("role", role.name().as_str())
-                    .data("sha256", hex::encode(sha256(bytes))),
+                    .data(&self.keys.suite().digest_field(""), self.keys.suite().hex_hash(bytes)),
             )
             .await?;
         tx.commit().await?;

@@ -30,7 +30,7 @@ use crate::audit::{self, AuditEntry};
 use crate::auth::{Principal, Role};
 use crate::clock::{Millis, SharedClock, to_rfc3339};
 use crate::config::SessionSettings;
-use crate::crypto::{KeyRing, Rng, sha256};
+use crate::crypto::{KeyRing, Rng};
 use crate::deps::Deps;
 use crate::draw::service::{DrawService, PendingReplacement};
 use crate::draw::{CandidateState, VacancyReason};
@@ -540,7 +540,7 @@ impl SessionService {
         let now = self.clock.now_millis();
         // A retry repeats the same request; the same id with another request is a client bug
         // that must not be answered as if it had been applied.
-        let request_digest = hex::encode(sha256(
+        let request_digest = hex::encode(self.keys.suite().hash(
             Value::Object(frame.request.to_wire())
                 .to_string()
                 .as_bytes(),
@@ -704,14 +704,14 @@ impl SessionService {
                 rules::check_text("text", &text, rules::MAX_TEXT_CHARS)
                     .map_err(|(f, p)| invalid(f, p))?;
                 let text = text.trim().to_owned();
-                let sha256 = hex::encode(sha256(text.as_bytes()));
+                let text_digest = self.keys.suite().hex_hash(text.as_bytes());
                 writer
                     .event(&Audience::all(), SessionEvent::Warning { text })
                     .await?;
                 writer
                     .audit(
                         AuditEntry::new("session.warning", writer.now, member.actor())
-                            .data("sha256", sha256),
+                            .data(&self.keys.suite().digest_field(""), text_digest),
                     )
                     .await?;
                 Ok(Outcome::Warned {})

@@ -74,7 +74,7 @@ impl SessionService {
                 let clarifications = writer.tx.session_clarifications(&loaded.row.id).await?;
                 let report = self.report(loaded, &clarifications, false);
                 let bytes = crate::audit::entry::canonical_json(&report).map_err(corrupt)?;
-                let digest = rules::report_digest(&bytes);
+                let digest = rules::report_digest(self.keys.suite(), &bytes);
                 let text = String::from_utf8(bytes).map_err(corrupt)?;
                 writer
                     .tx
@@ -105,7 +105,7 @@ impl SessionService {
                 let clarifications = writer.tx.session_clarifications(&loaded.row.id).await?;
                 let report = self.report(loaded, &clarifications, true);
                 let bytes = crate::audit::entry::canonical_json(&report).map_err(corrupt)?;
-                let digest = rules::report_digest(&bytes);
+                let digest = rules::report_digest(self.keys.suite(), &bytes);
                 let text = String::from_utf8(bytes).map_err(corrupt)?;
                 let draft = loaded
                     .row
@@ -296,7 +296,7 @@ impl SessionService {
                 .into_iter()
                 .map(|(_, _, bytes)| bytes)
                 .collect();
-            let seed = rules::assignment_seed(&loaded.row.id, &secret, &contributions);
+            let seed = rules::assignment_seed(self.keys.suite(), &loaded.row.id, &secret, &contributions);
             entry = entry
                 .data("secret", hex::encode(secret.as_slice()))
                 .data(
@@ -304,7 +304,7 @@ impl SessionService {
                     contributions.iter().map(hex::encode).collect::<Vec<_>>(),
                 )
                 .data("seed", hex::encode(seed));
-            rules::assign_venues(&seed, active.len(), &capacities)
+            rules::assign_venues(self.keys.suite(), &seed, active.len(), &capacities)
         } else {
             rules::assign_in_order(active.len(), &capacities)
         }

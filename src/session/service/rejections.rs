@@ -5,7 +5,6 @@
 
 use super::{Loaded, SessionService, Writer, wrong_phase};
 use crate::audit::{Actor, AuditEntry};
-use crate::crypto::sha256;
 use crate::session::events::{Audience, SessionEvent};
 use crate::session::protocol::Outcome;
 use crate::session::rules::{self, Phase};
@@ -110,7 +109,10 @@ impl SessionService {
                     .data("seat", seat)
                     .data("bidder", bidder)
                     .data("ground", ground.as_str())
-                    .data("reasons_sha256", hex::encode(sha256(reasons.as_bytes()))),
+                    .data(
+                        &self.keys.suite().digest_field("reasons"),
+                        self.keys.suite().hex_hash(reasons.as_bytes()),
+                    ),
             )
             .await?;
         // Proposing is voting to reject: the proposer is not asked again.
