@@ -57,10 +57,16 @@ async fn account_changes_are_logged_and_provable_against_a_signed_checkpoint() {
         log_keys: vec![key],
         witnesses: None,
     };
-    proof.verify(&leaf_hash(entry.as_bytes()), &trust).unwrap();
+    proof
+        .verify(&leaf_hash(suite(), entry.as_bytes()), &trust)
+        .unwrap();
     let mut tampered = entry.clone().into_bytes();
     tampered[10] ^= 1;
-    assert!(proof.verify(&leaf_hash(&tampered), &trust).is_err());
+    assert!(
+        proof
+            .verify(&leaf_hash(suite(), &tampered), &trust)
+            .is_err()
+    );
 
     let missing = app.get("/api/v1/audit/entries/999", Some(&admin)).await;
     assert_problem(missing, StatusCode::NOT_FOUND).await;
@@ -183,7 +189,7 @@ async fn a_checkpoint_signed_by_another_key_is_rejected() {
     let dir = export(&app, "export");
     let stranger = sealdraw::audit::note::NoteSigner::new(
         &app.settings.audit.origin,
-        sealdraw::crypto::Ed25519Signer::from_seed(&[9; 32]).unwrap(),
+        sealdraw::crypto::Signer::from_seed(suite(), &[9; 32]).unwrap(),
     )
     .unwrap()
     .verifier()
@@ -225,7 +231,7 @@ async fn deleting_the_newest_entries_is_detected_by_a_saved_checkpoint() {
     let key = log_key(&app, &admin).await.to_string();
 
     // Roll the log back to 8 entries: entries, nodes, checkpoints and the head row.
-    let mut tree = sealdraw::audit::merkle::MemoryTree::new();
+    let mut tree = sealdraw::audit::merkle::MemoryTree::new(suite());
     for index in 0..8 {
         let entry = app
             .get(&format!("/api/v1/audit/entries/{index}"), Some(&admin))
@@ -522,7 +528,7 @@ async fn the_log_refuses_to_sign_a_tree_inconsistent_with_its_last_checkpoint() 
         .unwrap();
 
     // Rewrite history: a head row describing a different tree of a larger size.
-    let mut forged = sealdraw::audit::merkle::MemoryTree::new();
+    let mut forged = sealdraw::audit::merkle::MemoryTree::new(suite());
     for i in 0..9 {
         forged.append(format!("forged {i}").as_bytes()).unwrap();
     }

@@ -457,7 +457,7 @@ fn certificate_exception(host_port: &str, cert_pem: &Path) -> String {
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject;
     let der = CertificateDer::from_pem_file(cert_pem).unwrap();
-    let fingerprint = sealdraw::crypto::sha256(der.as_ref())
+    let fingerprint = sealdraw::crypto::certificate_fingerprint(der.as_ref())
         .iter()
         .map(|byte| format!("{byte:02X}"))
         .collect::<Vec<_>>()
@@ -482,7 +482,7 @@ fn spki_sha256(cert_pem: &Path) -> String {
     use rustls::pki_types::pem::PemObject;
     let der = CertificateDer::from_pem_file(cert_pem).unwrap();
     let cert = webpki::EndEntityCert::try_from(&der).unwrap();
-    let digest = sealdraw::crypto::sha256(cert.subject_public_key_info().as_ref());
+    let digest = sealdraw::crypto::Suite::Intl2024.hash(cert.subject_public_key_info().as_ref());
     base64::engine::general_purpose::STANDARD.encode(digest)
 }
 

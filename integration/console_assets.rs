@@ -153,8 +153,14 @@ fn imports(source: &str) -> impl Iterator<Item = &str> {
     source
         .lines()
         .filter(|line| line.starts_with("import ") || line.starts_with("export "))
-        .filter_map(|line| line.split_once(" from '"))
-        .filter_map(|(_, rest)| rest.split_once('\''))
+        // `import … from '…'`, and `import '…';` for a module loaded for its effect (sm.js
+        // loads the vendored SM library, which sets a global).
+        .filter_map(|line| {
+            line.split_once(" from '")
+                .map(|(_, rest)| rest)
+                .or_else(|| line.strip_prefix("import '"))
+        })
+        .filter_map(|rest| rest.split_once('\''))
         .map(|(specifier, _)| specifier)
 }
 

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::draw_record::{python, sealdraw, text};
 use crate::draws::{DrawFixture, experts};
-use crate::helpers::{assert_problem, run_cli, stdout_of};
+use crate::helpers::{assert_problem, run_cli, stdout_of, suite};
 
 fn intents_for(entries: &[Value], reference: &str) -> usize {
     entries
@@ -29,7 +29,7 @@ async fn a_tender_is_drawn_once_whoever_asks_and_however_its_reference_is_spelle
     let sha = first["intent"]["tender_sha256"].as_str().unwrap();
     // The intent commits to the tender (spec §5), computed here from the spec's definition.
     let lp = |bytes: &[u8]| [(bytes.len() as u64).to_be_bytes().as_slice(), bytes].concat();
-    let expected = sealdraw::crypto::sha256(
+    let expected = suite().hash(
         &[
             lp(b"sealdraw-draw-v2/tender"),
             lp(reference.to_uppercase().as_bytes()),

@@ -30,7 +30,7 @@ const VERIFIER: &str = concat!(
 fn log_key() -> NoteSigner {
     NoteSigner::new(
         ORIGIN,
-        sealdraw::crypto::Ed25519Signer::from_seed(&[21; 32]).unwrap(),
+        sealdraw::crypto::Signer::from_seed(sealdraw::crypto::Suite::Intl2024, &[21; 32]).unwrap(),
     )
     .unwrap()
 }
@@ -43,12 +43,20 @@ fn draw() -> VerificationRecord {
     let eligible = |range: std::ops::Range<u32>| {
         EligibleSet::new(
             range
-                .map(|i| DrawToken::derive(&[1; 32], "抽取-9", &format!("e{i:02}")))
+                .map(|i| {
+                    DrawToken::derive(
+                        sealdraw::crypto::Suite::Intl2024,
+                        &[1; 32],
+                        "抽取-9",
+                        &format!("e{i:02}"),
+                    )
+                })
                 .collect(),
         )
         .unwrap()
     };
     let request = DrawRequest {
+        suite: sealdraw::crypto::Suite::Intl2024,
         draw_id: "抽取-9".to_owned(),
         pool_snapshot: "audit:7:root".to_owned(),
         filter_sha256: [4; 32],
@@ -120,7 +128,7 @@ fn publish(
         result,
     ];
     entries.extend(replacements);
-    let mut tree = MemoryTree::new();
+    let mut tree = MemoryTree::new(sealdraw::crypto::Suite::Intl2024);
     for i in 0..5 {
         tree.append(format!("before {i}").as_bytes()).unwrap();
     }
@@ -212,7 +220,7 @@ fn both_verifiers_accept_a_published_record() {
     // the record from standard input.
     let other = NoteSigner::new(
         ORIGIN,
-        sealdraw::crypto::Ed25519Signer::from_seed(&[22; 32]).unwrap(),
+        sealdraw::crypto::Signer::from_seed(sealdraw::crypto::Suite::Intl2024, &[22; 32]).unwrap(),
     )
     .unwrap()
     .verifier();
@@ -280,7 +288,7 @@ fn tamperings() -> Vec<(&'static str, Tamper, Option<String>, &'static str)> {
     let (s0, s1) = (d.result[0].clone(), d.result[1].clone());
     let stranger = NoteSigner::new(
         ORIGIN,
-        sealdraw::crypto::Ed25519Signer::from_seed(&[23; 32]).unwrap(),
+        sealdraw::crypto::Signer::from_seed(sealdraw::crypto::Suite::Intl2024, &[23; 32]).unwrap(),
     )
     .unwrap()
     .verifier();

@@ -291,7 +291,7 @@ impl DrawFixture {
 
 /// Test randomness: distinct per draw and contributor, reproducible.
 fn rand_bytes(draw_id: &str, who: &str) -> [u8; 32] {
-    sealdraw::crypto::sha256(format!("{draw_id}/{who}").as_bytes())
+    sealdraw::crypto::Suite::Intl2024.hash(format!("{draw_id}/{who}").as_bytes())
 }
 
 pub fn experts(count: usize, specialties: &'static str) -> Vec<Expert> {

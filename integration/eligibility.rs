@@ -621,7 +621,13 @@ async fn a_refused_or_withdrawn_change_never_reaches_a_draw_and_bad_requests_wri
     assert_eq!(record["identity"]["ties"], "[]", "{record}");
     let entry = &fx.app.audit_entries_of("expert.change_refused").await[0];
     assert!(!entry.to_string().contains(reason));
-    assert_eq!(entry["data"]["reason_sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(
+        entry["data"][suite().digest_field("reason")]
+            .as_str()
+            .unwrap()
+            .len(),
+        64
+    );
 
     // Withdrawn while it waits: it cannot be approved after.
     let asked: Value = ask(&fx, &expert, &tie("actual_controller", &good))

@@ -850,7 +850,7 @@ async fn the_data_directory_and_the_sqlite_files_are_readable_by_the_server_alon
         max_connections: 1,
         acquire_timeout: Duration::from_secs(5),
     };
-    let store = sealdraw::store::Store::connect(&url, &options)
+    let store = sealdraw::store::Store::connect(&url, &options, suite())
         .await
         .unwrap();
     store.probe_writes().await.unwrap();
@@ -868,6 +868,7 @@ async fn the_data_directory_and_the_sqlite_files_are_readable_by_the_server_alon
         &key_dir.join("keys.json"),
         &sealdraw::crypto::Rng::danger_deterministic(b"modes"),
         "2026-11-25T00:00:00Z",
+        suite(),
     )
     .unwrap();
     assert_eq!(mode(&key_dir), 0o700);

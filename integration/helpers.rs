@@ -119,6 +119,17 @@ impl Default for TestOptions {
     }
 }
 
+/// The cipher suite every spawned server runs under: `SEALDRAW_TEST_SUITE=gm` runs the whole
+/// suite against national-suite deployments (the test command runs it both ways). Tests that
+/// recompute what the server hashed use this suite; fixed published vectors name theirs.
+pub fn suite() -> sealdraw::crypto::Suite {
+    match std::env::var("SEALDRAW_TEST_SUITE").as_deref() {
+        Err(_) | Ok("") | Ok("intl") | Ok("intl2024") => sealdraw::crypto::Suite::Intl2024,
+        Ok("gm") | Ok("gm2024") => sealdraw::crypto::Suite::Gm2024,
+        Ok(other) => panic!("SEALDRAW_TEST_SUITE={other:?} is not intl or gm"),
+    }
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(TestOptions::default()).await
 }
@@ -132,7 +143,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     let foreign_certs = dev::generate(&dir.path().join("foreign"), &["intruder"], now).unwrap();
     let key_file = dir.path().join("keys.json");
     let rng = Rng::danger_deterministic(dir.path().to_string_lossy().as_bytes());
-    KeyRing::init_file(&key_file, &rng, "2026-11-25T00:00:00Z").unwrap();
+    KeyRing::init_file(&key_file, &rng, "2026-11-25T00:00:00Z", suite()).unwrap();
 
     let database_url = fresh_database_url(&dir).await;
     let mut settings = Settings {

@@ -699,7 +699,7 @@ async fn sealed_key_ids(app: &TestApp) -> Vec<String> {
     let sql = "SELECT sealed_recipient FROM outbox UNION ALL SELECT sealed_params FROM outbox";
     let blobs: Vec<Vec<u8>> = match &app.state.store {
         Store::Sqlite(pool, ..) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
-        Store::Postgres(pool, _) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
+        Store::Postgres(pool, ..) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
     };
     blobs
         .iter()
@@ -881,6 +881,7 @@ async fn outbox_row_after_kill(app: &TestApp, id: &str) -> (String, i32) {
             max_connections: 1,
             acquire_timeout: Duration::from_secs(5),
         },
+        suite(),
     )
     .await
     .unwrap();

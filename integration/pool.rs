@@ -519,10 +519,8 @@ async fn a_refused_unseal_never_opens_and_bulk_or_malformed_requests_are_refused
     let entries = app.audit_entries_of("unseal.refused").await;
     assert_eq!(entries.len(), 1);
     assert_eq!(
-        entries[0]["data"]["reason_sha256"],
-        hex::encode(sealdraw::crypto::sha256(
-            "投诉材料不足以支持查看身份".as_bytes()
-        ))
+        entries[0]["data"][suite().digest_field("reason")],
+        suite().hex_hash("投诉材料不足以支持查看身份".as_bytes())
     );
     assert!(!entries[0].to_string().contains("投诉材料"));
     assert_problem(

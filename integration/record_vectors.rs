@@ -53,7 +53,8 @@ fn log_key() -> NoteSigner {
         .map(|seed| {
             NoteSigner::new(
                 ORIGIN,
-                sealdraw::crypto::Ed25519Signer::from_seed(&[seed; 32]).unwrap(),
+                sealdraw::crypto::Signer::from_seed(sealdraw::crypto::Suite::Intl2024, &[seed; 32])
+                    .unwrap(),
             )
             .unwrap()
         })
@@ -91,7 +92,14 @@ fn account(id: &str, role: Role) -> Actor {
 /// Tokens of the experts `prefix00`, `prefix01`, … in the token domain `domain` (spec §4).
 fn tokens(domain: &str, prefix: &str, range: std::ops::Range<u32>) -> Vec<DrawToken> {
     range
-        .map(|i| DrawToken::derive(&TOKEN_KEY, domain, &format!("{prefix}{i:02}")))
+        .map(|i| {
+            DrawToken::derive(
+                sealdraw::crypto::Suite::Intl2024,
+                &TOKEN_KEY,
+                domain,
+                &format!("{prefix}{i:02}"),
+            )
+        })
         .collect()
 }
 
@@ -134,7 +142,7 @@ struct Signed {
 
 impl Log {
     fn new() -> Self {
-        let mut tree = MemoryTree::new();
+        let mut tree = MemoryTree::new(sealdraw::crypto::Suite::Intl2024);
         for i in 0..3 {
             tree.append(format!("account.created {i}").as_bytes())
                 .unwrap();
@@ -172,9 +180,11 @@ impl Log {
 /// supervisor.
 fn v1_draw(draw_id: &str) -> VerificationRecord {
     let request = DrawRequest {
+        suite: sealdraw::crypto::Suite::Intl2024,
         draw_id: draw_id.to_owned(),
         pool_snapshot: "audit:7:root".to_owned(),
-        filter_sha256: sealdraw::crypto::sha256(br#"{"prefixes":[["B01","B02"],["C"]]}"#),
+        filter_sha256: sealdraw::crypto::Suite::Intl2024
+            .hash(br#"{"prefixes":[["B01","B02"],["C"]]}"#),
         min_multiple: 3,
         strata: vec![
             stratum(&["B02", "B01"], 2, 2, tokens(draw_id, "e", 0..14)),
@@ -306,12 +316,15 @@ struct History {
 fn history(flaws: &Flaws) -> History {
     let center = account("acct-center", Role::Center);
     let supervisor = account("acct-supervisor", Role::Supervisor);
-    let tender = algorithm::tender_commitment("HBGG-2026-0001", "");
+    let tender =
+        algorithm::tender_commitment(sealdraw::crypto::Suite::Intl2024, "HBGG-2026-0001", "");
     let (root, root_contributions) = draw(
         DrawRequest {
+            suite: sealdraw::crypto::Suite::Intl2024,
             draw_id: ROOT.to_owned(),
             pool_snapshot: "audit:40:root".to_owned(),
-            filter_sha256: sealdraw::crypto::sha256(br#"{"prefixes":[["A01"],["B01"]]}"#),
+            filter_sha256: sealdraw::crypto::Suite::Intl2024
+                .hash(br#"{"prefixes":[["A01"],["B01"]]}"#),
             min_multiple: 3,
             strata: vec![
                 ruled(
@@ -346,9 +359,10 @@ fn history(flaws: &Flaws) -> History {
         .collect();
     let (linked, linked_contributions) = draw(
         DrawRequest {
+            suite: sealdraw::crypto::Suite::Intl2024,
             draw_id: LINKED.to_owned(),
             pool_snapshot: "audit:52:root".to_owned(),
-            filter_sha256: sealdraw::crypto::sha256(br#"{"prefixes":[["B01"]]}"#),
+            filter_sha256: sealdraw::crypto::Suite::Intl2024.hash(br#"{"prefixes":[["B01"]]}"#),
             min_multiple: 3,
             strata: vec![ruled(
                 stratum(&["B01"], 1, 1, eligible),
@@ -379,7 +393,7 @@ fn history(flaws: &Flaws) -> History {
             .data("role", role)
             .data(
                 "sha256",
-                hex::encode(sealdraw::crypto::sha256(bytes.as_bytes())),
+                hex::encode(sealdraw::crypto::Suite::Intl2024.hash(bytes.as_bytes())),
             )
     };
     let replacement = |draw_id: &str,
@@ -441,7 +455,7 @@ fn chain_with(entries: &[AuditEntry], tweak: impl Fn(usize, &mut Value)) -> Vec<
     for (seq, entry) in entries.iter().enumerate() {
         let prev = chained
             .last()
-            .map(|bytes| hex::encode(merkle::leaf_hash(bytes)));
+            .map(|bytes| hex::encode(merkle::leaf_hash(sealdraw::crypto::Suite::Intl2024, bytes)));
         let mut link = json!({"root": ROOT, "seq": seq, "prev": prev});
         tweak(seq, &mut link);
         chained.push(entry_bytes(&entry.clone().data("family", link)));
@@ -495,7 +509,7 @@ impl FamilyLog {
             root_draw_id: root.to_owned(),
             entries: count as u64,
             last_index: self.indexes[last],
-            last_leaf: merkle::leaf_hash(&self.entries[last]),
+            last_leaf: merkle::leaf_hash(sealdraw::crypto::Suite::Intl2024, &self.entries[last]),
             checkpoint_size: self.checkpoint.size,
             checkpoint_root: self.checkpoint.root,
         };
@@ -1031,7 +1045,10 @@ fn family_cases(v: &mut Vectors) {
     let family = &mut eligible_excluded["draws"][1]["family"];
     family["excluded"] = json!(excluded);
     family["excluded_count"] = json!(excluded.len());
-    family["excluded_root"] = json!(hex::encode(algorithm::eligible_root(&excluded)));
+    family["excluded_root"] = json!(hex::encode(algorithm::eligible_root(
+        sealdraw::crypto::Suite::Intl2024,
+        &excluded
+    )));
     v.add(
         "a linked draw's record excludes a token it holds eligible (§9 check 6)",
         "family-excluded-token-eligible.json",
@@ -1099,7 +1116,7 @@ fn family_cases(v: &mut Vectors) {
     );
     // A contribution's SHA-256 is 64 lowercase hex digits: anything else is malformed there.
     let mut upper = honest.entries.clone();
-    let sha = hex::encode(sealdraw::crypto::sha256(&[0x5a; 32])).to_uppercase();
+    let sha = hex::encode(sealdraw::crypto::Suite::Intl2024.hash(&[0x5a; 32])).to_uppercase();
     upper[1] = upper[1].clone().data("sha256", sha);
     let upper = FamilyLog::new(chain(&upper), None);
     v.add(

@@ -566,7 +566,9 @@ async fn representatives_sit_at_the_main_venue_of_a_cross_site_session() {
         .unwrap()
         .try_into()
         .unwrap();
-    let experts = sealdraw::session::rules::assign_venues(&seed, 5, &[2, 2, 2]).unwrap();
+    let experts =
+        sealdraw::session::rules::assign_venues(crate::helpers::suite(), &seed, 5, &[2, 2, 2])
+            .unwrap();
     let placed: Vec<u32> = (1..=5).map(|seat| placement[&seat] as u32).collect();
     assert_eq!(placed, experts);
 }

@@ -12,7 +12,7 @@ use sealdraw::session::rules::Phase;
 use sealdraw::terminal::client::SessionClient;
 use serde_json::{Value, json};
 
-use crate::helpers::TestOptions;
+use crate::helpers::{TestOptions, suite};
 use crate::sessions::{Clients, Committee, Mode, advance, audit_entries, ok, refused, sheet};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -331,7 +331,7 @@ async fn a_committee_rejects_a_bid_by_majority_ranks_the_rest_and_names_three_ca
     assert_eq!(draft["extensions"][0]["number"], 1);
     assert_eq!(draft["extensions"][0]["declared"], 2);
     let canonical = sealdraw::audit::entry::canonical_json(draft).unwrap();
-    assert_eq!(hex::encode(sealdraw::crypto::sha256(&canonical)), draft_sha);
+    assert_eq!(suite().hex_hash(&canonical), draft_sha);
 
     // Three agree, one dissents, one stays silent past the deadline: deemed to agree.
     for seat in [s1, s2, s3] {
@@ -389,8 +389,8 @@ async fn a_committee_rejects_a_bid_by_majority_ranks_the_rest_and_names_three_ca
     assert_eq!(proposals.len(), 3);
     assert_eq!(proposals[0]["data"]["ground"], "price_out_of_bounds");
     assert_eq!(
-        proposals[0]["data"]["reasons_sha256"],
-        hex::encode(sealdraw::crypto::sha256(reasons.as_bytes()))
+        proposals[0]["data"][suite().digest_field("reasons")],
+        suite().hex_hash(reasons.as_bytes())
     );
     let votes = of("session.rejection_vote");
     assert_eq!(votes.len(), 4 + 4 + 4);

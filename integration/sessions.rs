@@ -558,7 +558,7 @@ pub async fn run_to_signed_report(committee: &Committee, clients: &mut Clients) 
     assert_eq!(report["final"], true);
     assert_eq!(report["report_sha256"], digest.as_str());
     let canonical = sealdraw::audit::entry::canonical_json(&report["report"]).unwrap();
-    assert_eq!(hex::encode(sealdraw::crypto::sha256(&canonical)), digest);
+    assert_eq!(suite().hex_hash(&canonical), digest);
     let seats = report["report"]["seats"].as_array().unwrap();
     let dissent = seats.iter().find(|s| s["seat"] == last).unwrap();
     assert_eq!(dissent["signature"], "dissent");
@@ -577,7 +577,10 @@ pub async fn run_to_signed_report(committee: &Committee, clients: &mut Clients) 
         .iter()
         .find(|e| e["type"] == "session.closed")
         .expect("a closing entry");
-    assert_eq!(closing["data"]["report_sha256"], digest.as_str());
+    assert_eq!(
+        closing["data"][suite().digest_field("report")],
+        digest.as_str()
+    );
     for kind in [
         "session.created",
         "session.phase",
@@ -687,6 +690,7 @@ async fn a_five_member_cross_site_session_over_three_venues_runs_from_check_in_t
     let secret = hex::decode(assigned["data"]["secret"].as_str().unwrap()).unwrap();
     assert_eq!(
         hex::encode(sealdraw::session::rules::assignment_commitment(
+            suite(),
             &committee.session_id,
             &secret
         )),
@@ -699,9 +703,13 @@ async fn a_five_member_cross_site_session_over_three_venues_runs_from_check_in_t
         .map(|c| hex::decode(c.as_str().unwrap()).unwrap())
         .collect();
     assert_eq!(contributions.len(), 2);
-    let seed =
-        sealdraw::session::rules::assignment_seed(&committee.session_id, &secret, &contributions);
-    let placement = sealdraw::session::rules::assign_venues(&seed, 5, &[2, 2, 2]).unwrap();
+    let seed = sealdraw::session::rules::assignment_seed(
+        suite(),
+        &committee.session_id,
+        &secret,
+        &contributions,
+    );
+    let placement = sealdraw::session::rules::assign_venues(suite(), &seed, 5, &[2, 2, 2]).unwrap();
     let recorded: Vec<u64> = assigned["data"]["placement"]
         .as_array()
         .unwrap()
@@ -1839,7 +1847,10 @@ async fn a_member_who_neither_signs_nor_dissents_by_the_deadline_is_deemed_to_ag
         .collect();
     assert_eq!(deemed.len(), 1);
     assert_eq!(deemed[0]["data"]["seat"], silent);
-    assert_eq!(deemed[0]["data"]["report_sha256"], draft.as_str());
+    assert_eq!(
+        deemed[0]["data"][suite().digest_field("report")],
+        draft.as_str()
+    );
     assert_eq!(deemed[0]["data"]["signing_deadline"], deadline.as_str());
     assert_eq!(deemed[0]["actor"]["system"], "server", "{}", deemed[0]);
 }

@@ -325,7 +325,7 @@ async fn a_case_is_opened_noted_unsealed_under_dual_control_and_closed_in_the_lo
     let sealed = || async {
         let blobs: Vec<Vec<u8>> = match &fx.app.state.store {
             Store::Sqlite(pool, ..) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
-            Store::Postgres(pool, _) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
+            Store::Postgres(pool, ..) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
         };
         blobs
     };

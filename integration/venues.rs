@@ -693,8 +693,8 @@ async fn a_session_holds_its_venues_a_full_venue_refuses_the_next_and_a_refused_
     assert_eq!(refused_entries.len(), 1);
     assert_eq!(refused_entries[0]["data"]["booking_released"], true);
     assert_eq!(
-        refused_entries[0]["data"]["reason_sha256"],
-        hex::encode(sealdraw::crypto::sha256("设备检修".as_bytes()))
+        refused_entries[0]["data"][suite().digest_field("reason")],
+        suite().hex_hash("设备检修".as_bytes())
     );
     assert!(!refused_entries[0].to_string().contains("设备检修"));
     let session_entry = &app.audit_entries_of("session.created").await[0];

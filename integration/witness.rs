@@ -72,7 +72,7 @@ async fn spawn_witness(certs: &DevCertificates, name: &str, logs: Vec<TrustedLog
     init_logs();
     let dir = tempfile::tempdir().unwrap();
     let key = dir.path().join("witness.key");
-    init_witness_key(&key, &Rng::danger_deterministic(name.as_bytes())).unwrap();
+    init_witness_key(&key, &Rng::danger_deterministic(name.as_bytes()), suite()).unwrap();
     let database_url = fresh_database_url_in(dir.path(), "witness.db").await;
     let tls = (certs.server_cert(), certs.server_key());
     let running = start_witness("127.0.0.1:0", name, &key, &database_url, &tls, &logs).await;
@@ -170,7 +170,7 @@ impl LogKeys {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("log-keys.json");
         let rng = Rng::danger_deterministic(dir.path().to_string_lossy().as_bytes());
-        KeyRing::init_file(&file, &rng, "2026-11-25T00:00:00Z").unwrap();
+        KeyRing::init_file(&file, &rng, "2026-11-25T00:00:00Z", suite()).unwrap();
         Self { file, _dir: dir }
     }
 
@@ -322,7 +322,7 @@ async fn a_witness_refuses_a_fork_signed_with_the_log_key_and_keeps_its_state() 
 
     // Someone holding the log key signs a different history of the same origin.
     let log_signer = keys.signer();
-    let mut fork = MemoryTree::new();
+    let mut fork = MemoryTree::new(suite());
     for n in 0..genuine.size + 3 {
         fork.append(format!("forged entry {n}").as_bytes()).unwrap();
     }
@@ -503,7 +503,7 @@ async fn rewind_log(store: &Store, size: u64) {
                 }
                 query.execute(pool).await.unwrap();
             }
-            Store::Postgres(pool, _) => {
+            Store::Postgres(pool, ..) => {
                 let mut query = sqlx::query(&sql);
                 for bind in binds {
                     query = query.bind(bind);
@@ -518,7 +518,7 @@ async fn rewind_log(store: &Store, size: u64) {
         .audit_nodes(&merkle::tree_root_needs(size))
         .await
         .unwrap();
-    let frontier = Frontier::from_stored(size, &nodes).unwrap();
+    let frontier = Frontier::from_stored(suite(), size, &nodes).unwrap();
     tx.set_audit_head(&frontier.to_bytes()).await.unwrap();
     tx.commit().await.unwrap();
 }
@@ -529,7 +529,7 @@ async fn a_checkpoint_signed_by_another_key_is_refused_by_the_witness_and_by_ver
     let certs = witness_certs(&shared);
     let log = NoteSigner::new(
         ORIGIN,
-        sealdraw::crypto::Ed25519Signer::from_seed(&[1; 32]).unwrap(),
+        sealdraw::crypto::Signer::from_seed(suite(), &[1; 32]).unwrap(),
     )
     .unwrap();
     let witness = spawn_witness(
@@ -541,7 +541,7 @@ async fn a_checkpoint_signed_by_another_key_is_refused_by_the_witness_and_by_ver
         }],
     )
     .await;
-    let mut tree = MemoryTree::new();
+    let mut tree = MemoryTree::new(suite());
     for n in 0..5u8 {
         tree.append(&[n]).unwrap();
     }
@@ -558,7 +558,7 @@ async fn a_checkpoint_signed_by_another_key_is_refused_by_the_witness_and_by_ver
     // Same origin and key name, another key: an impostor.
     let impostor = NoteSigner::new(
         ORIGIN,
-        sealdraw::crypto::Ed25519Signer::from_seed(&[2; 32]).unwrap(),
+        sealdraw::crypto::Signer::from_seed(suite(), &[2; 32]).unwrap(),
     )
     .unwrap();
     let forged = sign_checkpoint(&checkpoint, &[&impostor]).unwrap();
@@ -585,7 +585,7 @@ async fn a_checkpoint_signed_by_another_key_is_refused_by_the_witness_and_by_ver
         &other,
         &[&NoteSigner::new(
             "other.example/log",
-            sealdraw::crypto::Ed25519Signer::from_seed(&[1; 32]).unwrap(),
+            sealdraw::crypto::Signer::from_seed(suite(), &[1; 32]).unwrap(),
         )
         .unwrap()],
     )
@@ -612,7 +612,7 @@ async fn garbage_bodies_get_400_and_never_500() {
     let certs = witness_certs(&shared);
     let log = NoteSigner::new(
         ORIGIN,
-        sealdraw::crypto::Ed25519Signer::from_seed(&[1; 32]).unwrap(),
+        sealdraw::crypto::Signer::from_seed(suite(), &[1; 32]).unwrap(),
     )
     .unwrap();
     let witness = spawn_witness(
@@ -624,7 +624,7 @@ async fn garbage_bodies_get_400_and_never_500() {
         }],
     )
     .await;
-    let mut tree = MemoryTree::new();
+    let mut tree = MemoryTree::new(suite());
     for n in 0..5u8 {
         tree.append(&[n]).unwrap();
     }
@@ -711,7 +711,7 @@ async fn concurrent_submissions_cannot_roll_a_witness_back() {
     let certs = witness_certs(&shared);
     let log = NoteSigner::new(
         ORIGIN,
-        sealdraw::crypto::Ed25519Signer::from_seed(&[1; 32]).unwrap(),
+        sealdraw::crypto::Signer::from_seed(suite(), &[1; 32]).unwrap(),
     )
     .unwrap();
     let witness = spawn_witness(
@@ -723,7 +723,7 @@ async fn concurrent_submissions_cannot_roll_a_witness_back() {
         }],
     )
     .await;
-    let mut tree = MemoryTree::new();
+    let mut tree = MemoryTree::new(suite());
     for n in 0..16u8 {
         tree.append(&[n]).unwrap();
     }

@@ -237,7 +237,10 @@ impl InterruptionService {
                 .reference("draw", &draw.id)
                 .reference("interruption", &row.id)
                 .data("kind", row.kind.as_str())
-                .data(&self.keys.suite().digest_field("reason"), self.keys.suite().hex_hash(row.reason.as_bytes())),
+                .data(
+                    &self.keys.suite().digest_field("reason"),
+                    self.keys.suite().hex_hash(row.reason.as_bytes()),
+                ),
         )
         .await?;
         let view = view_of(&mut tx, &row, &draw, hold).await?;
@@ -308,7 +311,10 @@ impl InterruptionService {
             let mut entry = AuditEntry::new(applied_entry(row.kind), now, actor.clone())
                 .reference("draw", &draw.id)
                 .reference("interruption", &row.id)
-                .data(&self.keys.suite().digest_field("reason"), self.keys.suite().hex_hash(reason.as_bytes()));
+                .data(
+                    &self.keys.suite().digest_field("reason"),
+                    self.keys.suite().hex_hash(reason.as_bytes()),
+                );
             let interruption = row.id.clone();
             let (new_hold, event) = match row.kind {
                 InterruptionKind::Suspend => {
@@ -396,7 +402,10 @@ impl InterruptionService {
                     .reference("draw", &draw.id)
                     .reference("interruption", &row.id)
                     .data("kind", row.kind.as_str())
-                    .data(&self.keys.suite().digest_field("reason"), self.keys.suite().hex_hash(reason.as_bytes())),
+                    .data(
+                        &self.keys.suite().digest_field("reason"),
+                        self.keys.suite().hex_hash(reason.as_bytes()),
+                    ),
             )
             .await?;
             hold

@@ -267,7 +267,7 @@ test('report_ready brings a draft to check here, and clears earlier signatures',
   state = run(state, event(55, 'report_ready', { report_sha256: 'aa'.repeat(32), report: { format: 'sealdraw-session-report-v1' } }));
   assert.equal(state.report, null, 'an event numbered below the last one is not applied');
   state = run(state, event(62, 'report_ready', { report_sha256: 'aa'.repeat(32), report: { format: 'sealdraw-session-report-v1' }, signing_deadline: '2026-12-04T13:00:00Z' }));
-  assert.deepEqual(state.report, { sha: 'aa'.repeat(32), report: { format: 'sealdraw-session-report-v1' }, verified: null, signingDeadline: '2026-12-04T13:00:00Z' });
+  assert.deepEqual(state.report, { sha: 'aa'.repeat(32), suite: 'intl2024', report: { format: 'sealdraw-session-report-v1' }, verified: null, signingDeadline: '2026-12-04T13:00:00Z' });
   assert.equal(seat(state, 1).signed, null);
   assert.equal(run(state, { type: 'report_checked', sha: 'aa'.repeat(32), verified: true }).report.verified, true);
   assert.equal(run(state, { type: 'report_checked', sha: 'aa'.repeat(32), verified: false }).report.verified, false);

@@ -330,3 +330,40 @@ test('a tar archive has ustar headers with valid checksums and 512-byte blocks',
   assert.equal(copy.reduce((a, b) => a + b, 0), stored);
   assert.equal(new TextDecoder().decode(tar.subarray(512, 516)), 'abc\n');
 });
+
+// The national suite (gm2024): SM3 and SM2 from the vendored library, and an SM2 verifier key
+// as the log writes it (docs/AUDIT-LOG.md): 0xff ‖ "sealdraw.gm/sm2-sm3" ‖ 0x00 ‖ id ‖ 0x00 ‖
+// the point, its key id SM3(name ‖ 0x0a ‖ key data)[:4].
+const sm = await importAsset('sm.js');
+const SM2_PUBLIC = Uint8Array.from(Buffer.from(
+    '0409f9df311e5421a150dd7d161e4bc5c672179fad1833fc076bb08ff356f35020'
+    + 'ccea490ce26775a52dc6ea718cc1aa600aed05fbf35e084a6632f6072da9ad13', 'hex'));
+const SM2_SIGNATURE = Uint8Array.from(Buffer.from(
+  'f5a03b0648d2c4630eeac513e1bb81a15944da3827d5b74143ac7eaceee720b3'
+  + 'b1b6aa29df212fd8763182bc0d421ca1bb9038fd1f7f42d4840b69c485bbc1aa', 'hex'));
+
+test('SM3 and SM2 reproduce the standards\' examples (GB/T 32905, GB/T 32918.5)', () => {
+  assert.equal(tlog.hex(sm.sm3(new TextEncoder().encode('abc'))), '66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0');
+  const message = new TextEncoder().encode('message digest');
+  assert.equal(sm.sm2Verify(SM2_PUBLIC, '1234567812345678', message, SM2_SIGNATURE), true);
+  assert.equal(sm.sm2Verify(SM2_PUBLIC, '1234567812345678', new TextEncoder().encode('message digesT'), SM2_SIGNATURE), false);
+  assert.equal(sm.sm2Verify(SM2_PUBLIC, 'ALICE123@YAHOO.COM', message, SM2_SIGNATURE), false, 'the identifier is signed');
+});
+
+test('an SM2 verifier key parses with an SM3 key id, and a wrong id or a cut point is refused', async () => {
+  const name = 'sealdraw.example/log';
+  const data = new Uint8Array([0xff, ...new TextEncoder().encode('sealdraw.gm/sm2-sm3'), 0,
+    ...new TextEncoder().encode('1234567812345678'), 0, ...SM2_PUBLIC]);
+  const id = sm.sm3(new Uint8Array([...new TextEncoder().encode(`${name}\n`), ...data])).slice(0, 4);
+  const vkey = `${name}+${tlog.hex(id)}+${tlog.base64Encode(data)}`;
+  const key = await tlog.parseVerifierKey(vkey);
+  assert.equal(key.suite, 'gm2024');
+  assert.equal(key.distinguishingId, '1234567812345678');
+  assert.deepEqual(key.publicKey, SM2_PUBLIC);
+  await assert.rejects(tlog.parseVerifierKey(`${name}+00000000+${tlog.base64Encode(data)}`), { code: 'bad-key' });
+  await assert.rejects(tlog.parseVerifierKey(`${name}+${tlog.hex(id)}+${tlog.base64Encode(data.slice(0, -1))}`), { code: 'bad-key' });
+  // The suite's hashes: SM3 leaves and nodes.
+  const leaf = await tlog.leafHash(new Uint8Array([1, 2]), 'gm2024');
+  assert.deepEqual(leaf, sm.sm3(new Uint8Array([0, 1, 2])));
+  assert.notDeepEqual(leaf, await tlog.leafHash(new Uint8Array([1, 2])));
+});

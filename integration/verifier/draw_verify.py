@@ -2,8 +2,9 @@
 """Independent verifier for sealdraw draws ("sealdraw-draw-v3", "-v2" and "-v1").
 
 Written from docs/DRAW-SPEC.md alone, using only the Python standard library
-(hashlib, hmac, json, base64), so that a bug in the server's Rust implementation
-is not silently shared by its verifier. The published records' log proofs are
+(hashlib, hmac, json, base64) and, for draws of the national suite (gm2024:
+SM3, HMAC-SM3, SM2-signed logs), `gmssl` through gm.py, so that a bug in the
+server's Rust implementation is not silently shared by its verifier. The published records' log proofs are
 checked from the public specifications too: Ed25519 from RFC 8032 section 5.1,
 C2SP signed-note, tlog-checkpoint and tlog-proof, RFC 6962/9162 inclusion.
 
@@ -34,6 +35,8 @@ import hashlib
 import hmac
 import json
 import sys
+
+import gm
 
 ALGORITHM_V1 = "sealdraw-draw-v1"
 ALGORITHM_V2 = "sealdraw-draw-v2"
@@ -101,12 +104,34 @@ def lp(data: bytes) -> bytes:
     return u64(len(data)) + data
 
 
-def sha256(data: bytes) -> bytes:
+SUITES = ("intl2024", "gm2024")
+# The suite of the record being verified (spec section 1a), and of the log whose keys were
+# given (set by main; a published record's draws must be of it).
+CURRENT = {"suite": "intl2024", "log": None}
+
+
+def use_suite(name: str) -> None:
+    CURRENT["suite"] = name
+
+
+def H(data: bytes) -> bytes:
+    """The suite's hash: SHA-256, or SM3 in gm2024."""
+    if CURRENT["suite"] == "gm2024":
+        return gm.sm3(data)
     return hashlib.sha256(data).digest()
 
 
-def hmac_sha256(key: bytes, message: bytes) -> bytes:
+def MAC(key: bytes, message: bytes) -> bytes:
+    """The suite's HMAC: HMAC-SHA256, or HMAC-SM3 in gm2024."""
+    if CURRENT["suite"] == "gm2024":
+        return gm.hmac_sm3(key, message)
     return hmac.new(key, message, hashlib.sha256).digest()
+
+
+def digest_field(what: str) -> str:
+    """An audit entry's digest field: `sha256`/`reasons_sha256`, or `sm3`/`reasons_sm3`."""
+    name = "sm3" if CURRENT["suite"] == "gm2024" else "sha256"
+    return f"{what}_{name}" if what else name
 
 
 def canonical_json(value) -> bytes:
@@ -169,7 +194,7 @@ def read_json(raw: bytes):
 
 def token(token_key: bytes, domain: str, expert_id: str) -> bytes:
     message = lp(TAG_TOKEN) + lp(domain.encode("utf-8")) + lp(expert_id.encode("utf-8"))
-    return hmac_sha256(token_key, message)
+    return MAC(token_key, message)
 
 
 # Unicode's White_Space property (PropList.txt), which tender_key removes (section 5). Python's
@@ -196,7 +221,7 @@ def tender_key(text: str) -> str:
 
 
 def tender_commitment(reference: str, lot: str) -> bytes:
-    return sha256(lp(TAG_TENDER) + lp(tender_key(reference).encode("utf-8"))
+    return H(lp(TAG_TENDER) + lp(tender_key(reference).encode("utf-8"))
                   + lp(tender_key(lot).encode("utf-8")))
 
 
@@ -204,24 +229,24 @@ def merkle_root(leaves: list[bytes]) -> bytes:
     """RFC 6962 Merkle Tree Hash over raw leaf entries."""
     n = len(leaves)
     if n == 0:
-        return sha256(b"")
+        return H(b"")
     if n == 1:
-        return sha256(b"\x00" + leaves[0])
+        return H(b"\x00" + leaves[0])
     k = 1
     while k * 2 < n:
         k *= 2
-    return sha256(b"\x01" + merkle_root(leaves[:k]) + merkle_root(leaves[k:]))
+    return H(b"\x01" + merkle_root(leaves[:k]) + merkle_root(leaves[k:]))
 
 
 # --- section 5: the intent -----------------------------------------------------
 
 
 def secret_commitment(secret: bytes) -> bytes:
-    return sha256(lp(TAG_SECRET_COMMITMENT) + lp(secret))
+    return H(lp(TAG_SECRET_COMMITMENT) + lp(secret))
 
 
 def intent_hash(intent: dict) -> bytes:
-    return sha256(b"\x00" + canonical_json(intent))
+    return H(b"\x00" + canonical_json(intent))
 
 
 # --- sections 6 and 7: seed and ranking ------------------------------------------
@@ -231,11 +256,11 @@ def seed_of(secret: bytes, intent_digest: bytes, contributions: list[bytes]) -> 
     message = lp(TAG_SEED) + lp(intent_digest) + u64(len(contributions))
     for contribution in contributions:
         message += lp(contribution)
-    return hmac_sha256(secret, message)
+    return MAC(secret, message)
 
 
 def score(seed: bytes, index: int, tok: bytes) -> bytes:
-    return hmac_sha256(seed, lp(TAG_RANK) + u64(index) + lp(tok))
+    return MAC(seed, lp(TAG_RANK) + u64(index) + lp(tok))
 
 
 def ranking(seed: bytes, index: int, tokens: list[bytes]) -> list[bytes]:
@@ -246,7 +271,7 @@ def venue_ranking(seed: bytes, index: int, venue_ids: list[str]) -> list[str]:
     """Section 7a: candidate venues by (score, id), the order a stratum is seated in."""
     def key(venue_id: str):
         encoded = venue_id.encode("utf-8")
-        return (hmac_sha256(seed, lp(TAG_VENUE) + u64(index) + lp(encoded)), encoded)
+        return (MAC(seed, lp(TAG_VENUE) + u64(index) + lp(encoded)), encoded)
     return sorted(venue_ids, key=key)
 
 
@@ -342,6 +367,7 @@ FAMILY_LINK_MEMBERS = [
 ]
 RECORD_SCHEMA = obj(
     ("algorithm", STRING),
+    ("suite", STRING, OPTIONAL),
     ("draw_id", STRING),
     ("pool_snapshot", STRING),
     ("filter_sha256", HEX32),
@@ -387,6 +413,7 @@ INTENT_SCHEMA = obj(
             )
         ),
     ),
+    ("suite", STRING, OPTIONAL),
     ("tender_sha256", HEX32, OPTIONAL),
 )
 
@@ -507,6 +534,8 @@ def intent_of(record: dict) -> dict:
     }
     if "tender_sha256" in record:
         intent["tender_sha256"] = record["tender_sha256"]
+    if "suite" in record:
+        intent["suite"] = record["suite"]
     if "family" in record:
         intent["family"] = {k: v for k, v in record["family"].items() if k != "excluded"}
     return intent
@@ -728,6 +757,13 @@ def verify_record(record: dict) -> tuple[bytes, list]:
 
     Returns (seed, [(drawn, reserves)]).
     """
+    suite = record.get("suite", "intl2024")
+    if suite not in SUITES or ("suite" in record and suite == "intl2024"):
+        # The default is written by leaving the member out: one spelling per record.
+        raise malformed("suite", f"must be absent (intl2024) or \"gm2024\", not {suite!r}")
+    if CURRENT["log"] is not None and suite != CURRENT["log"]:
+        raise mismatch("suite", f"the draw claims suite {suite}, but the log's keys are {CURRENT['log']}")
+    use_suite(suite)
     check_version(record)
     if not 1 <= len(record["draw_id"].encode("utf-8")) <= MAX_DRAW_ID_BYTES:
         raise malformed("draw_id", f"must be 1 to {MAX_DRAW_ID_BYTES} bytes")
@@ -796,7 +832,7 @@ def check_vector(n: int, vector: dict) -> None:
     domain = inputs.get("token_domain", draw_id)
     secret = bytes.fromhex(inputs["secret"])
     contributions = [bytes.fromhex(c) for c in inputs["contributions"]]
-    filter_sha256 = sha256(inputs["filter_canonical"].encode("utf-8"))
+    filter_sha256 = H(inputs["filter_canonical"].encode("utf-8"))
     expect(f"{where}.expected.filter_sha256", filter_sha256.hex(), expected["filter_sha256"])
 
     names = {}
@@ -883,7 +919,7 @@ def check_vector(n: int, vector: dict) -> None:
             ids = [c["venue_id"] for c in s.get("venue_candidates", [])]
             ranked = venue_ranking(seed, i, ids)
             rankings.append([
-                {"venue_id": v, "score": hmac_sha256(
+                {"venue_id": v, "score": MAC(
                     seed, lp(TAG_VENUE) + u64(i) + lp(v.encode("utf-8"))).hex()}
                 for v in ranked
             ])
@@ -1111,13 +1147,13 @@ def valid_key_name(name: str) -> bool:
     return bool(name) and not any(c.isspace() or c == "+" or c < " " for c in name)
 
 
-def key_id(name: str, key_type: int, public_key: bytes) -> bytes:
-    """signed-note: SHA-256(name || 0x0A || type || public key)[:4]."""
-    return sha256(name.encode("utf-8") + b"\n" + bytes([key_type]) + public_key)[:4]
+SM2_NOTE_IDENTIFIER = b"sealdraw.gm/sm2-sm3"
 
 
 class VerifierKey:
-    """A log's Ed25519 verifier key, `name+hex key id+base64(0x01 || public key)`."""
+    """A log's verifier key, `name+hex key id+base64(type || public key)`: Ed25519 (type
+    0x01, key id by SHA-256) or SM2 (0xff || "sealdraw.gm/sm2-sm3" || 0x00 || id || 0x00,
+    then the 65-byte point; key id by SM3), per docs/AUDIT-LOG.md."""
 
     def __init__(self, vkey: str):
         parts = vkey.split("+", 2)
@@ -1132,11 +1168,24 @@ class VerifierKey:
             data = canonical_b64(key_data, "the key data")
         except ProofSyntax as error:
             raise ValueError(str(error)) from None
-        if len(data) != 33 or data[0] != ED25519_TYPE:
-            raise ValueError("not an Ed25519 key (type 0x01 and 32 bytes)")
+        hashed = name.encode("utf-8") + b"\n" + data
+        if len(data) == 33 and data[0] == ED25519_TYPE:
+            public_key = data[1:]
+            self.suite = "intl2024"
+            self.verify = lambda message, signature: ed25519_verify(public_key, message, signature)
+            self.key_id = hashlib.sha256(hashed).digest()[:4]
+        elif data[:1] == b"\xff" and data[1:].startswith(SM2_NOTE_IDENTIFIER + b"\x00"):
+            rest = data[2 + len(SM2_NOTE_IDENTIFIER) :]
+            end = rest.find(b"\x00")
+            if end <= 0 or len(rest) != end + 1 + 65 or not rest[:end].isascii():
+                raise ValueError("a malformed SM2 key")
+            ident, point = rest[:end].decode("ascii"), rest[end + 1 :]
+            self.suite = "gm2024"
+            self.verify = lambda message, signature: gm.sm2_verify(point, ident, message, signature)
+            self.key_id = gm.sm3(hashed)[:4]
+        else:
+            raise ValueError("neither an Ed25519 key (type 0x01) nor an SM2 key (type 0xff)")
         self.name = name
-        self.public_key = data[1:]
-        self.key_id = key_id(name, ED25519_TYPE, self.public_key)
         if self.key_id != bytes.fromhex(id_hex):
             raise ValueError("the key id does not match the name and public key")
 
@@ -1233,7 +1282,7 @@ def open_note(note: str, keys: list[VerifierKey], what: str) -> str:
     for name, kid, signature in signatures:
         for key in keys:
             if key.name == name and key.key_id == kid:
-                if not ed25519_verify(key.public_key, text.encode("utf-8"), signature):
+                if not key.verify(text.encode("utf-8"), signature):
                     raise ProofInvalid(f"the {what} signature by {name} does not verify")
                 verified = True
     if not verified:
@@ -1258,12 +1307,12 @@ def root_from_inclusion_proof(index: int, size: int, leaf: bytes, path: list[byt
         if sn == 0:
             raise ProofInvalid("the inclusion proof is too long")
         if fn & 1 or fn == sn:
-            r = sha256(b"\x01" + p + r)
+            r = H(b"\x01" + p + r)
             while not fn & 1 and fn != 0:
                 fn >>= 1
                 sn >>= 1
         else:
-            r = sha256(b"\x01" + r + p)
+            r = H(b"\x01" + r + p)
         fn >>= 1
         sn >>= 1
     if sn != 0:
@@ -1313,7 +1362,7 @@ def open_entry(field: str, text: str, keys: list[VerifierKey]) -> dict:
         raise malformed(field, str(error)) from None
     try:
         size, root = open_checkpoint(proof["note"], keys)
-        leaf = sha256(b"\x00" + proof["extra"])
+        leaf = H(b"\x00" + proof["extra"])
         if root_from_inclusion_proof(proof["index"], size, leaf, proof["path"]) != root:
             raise ProofInvalid("the inclusion proof does not lead to the checkpoint's root")
     except ProofInvalid as error:
@@ -1425,7 +1474,7 @@ def verify_published_v1(record: dict, keys: list[VerifierKey]) -> str:
     # 4: the intent entry commits to exactly this draw's intent.
     check_header(intent, "draw.intent", draw_id, None)
     logged = data_field(intent, "intent")
-    if sha256(b"\x00" + canonical_json(logged)).hex() != draw["intent_hash"]:
+    if H(b"\x00" + canonical_json(logged)).hex() != draw["intent_hash"]:
         raise mismatch("intent_proof", "data.intent is not the intent of draw.intent_hash")
 
     # 5: the result entry, after the intent, says what the record says.
@@ -1643,7 +1692,7 @@ class Replay:
         if d in self.has_result or intent["draw_id"] != d:
             raise mismatch(field, f"the intent of draw {d!r} is not its first and only one")
         record = self.draw(d)
-        digest = sha256(b"\x00" + canonical_json(logged)).hex()
+        digest = H(b"\x00" + canonical_json(logged)).hex()
         if record is not None and digest != record["intent_hash"]:
             raise mismatch(
                 field, f"data.intent is not the intent of draws[{self.positions[d]}].intent_hash"
@@ -1701,9 +1750,10 @@ class Replay:
         role = data_field(entry, "role")
         if not isinstance(role, str):
             raise malformed(field, "data.role is not a string")
-        digest = data_field(entry, "sha256")
+        name = digest_field("")
+        digest = data_field(entry, name)
         if not is_hex(digest, 32):
-            raise malformed(field, "data.sha256 is not 64 lowercase hex digits")
+            raise malformed(field, f"data.{name} is not 64 lowercase hex digits")
         if self.has_result.get(d) is not False:
             raise mismatch(
                 field,
@@ -1740,7 +1790,7 @@ class Replay:
         for name, value in data.items():
             if value != record[name]:
                 raise mismatch(field, f"data.{name} differs from the draw's record")
-        used = [sha256(c).hex() for c in tokens_of(record["contributions"])]
+        used = [H(c).hex() for c in tokens_of(record["contributions"])]
         logged = self.logged.pop(d, [])
         if logged != used:
             raise mismatch(
@@ -1915,6 +1965,13 @@ def main(argv: list[str]) -> int:
         except ValueError as error:
             print(f"unusable verifier key {vkey}: {error}", file=sys.stderr)
             return 2
+    if keys:
+        # The log's suite is its keys': an SM2-signed log hashes with SM3.
+        if len({key.suite for key in keys}) > 1:
+            print("the verifier keys are of two suites; a log has one", file=sys.stderr)
+            return 2
+        CURRENT["log"] = keys[0].suite
+        use_suite(keys[0].suite)
     try:
         if command == "record":
             seed, _ = verify_record(walk(document, RECORD_SCHEMA, "$"))

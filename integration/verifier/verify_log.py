@@ -4,7 +4,9 @@
 Written from the specifications alone -- C2SP signed-note, tlog-checkpoint,
 tlog-tiles and tlog-proof, and RFC 6962 section 2.1 -- so that a bug in the
 log's own (Rust) implementation is not silently shared by its verifier.
-Only the Python standard library and the `cryptography` package are used.
+Only the Python standard library, the `cryptography` package (Ed25519) and, for
+logs of the national suite (gm2024: SM2 keys, SM3 trees), `gmssl` (gm.py) are
+used. The suite is the trusted key's: an SM2 key means SM3 hashing throughout.
 
 Commands:
   verify-dir DIR --key VKEY [--origin ORIGIN]
@@ -32,8 +34,12 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+import gm
+
 EM_DASH = "\u2014"
 ED25519_TYPE = 0x01
+EXTENDED_TYPE = 0xFF
+SM2_NOTE_IDENTIFIER = b"sealdraw.gm/sm2-sm3"
 TILE_WIDTH = 256
 TILE_HEIGHT = 8
 HASH_SIZE = 32
@@ -75,12 +81,24 @@ def decimal(text: str, what: str) -> int:
 # --- RFC 6962 hashing --------------------------------------------------------
 
 
+# The log's hash: SHA-256, or SM3 for a gm2024 log; chosen once, from the trusted key.
+HASH = {"digest": lambda data: hashlib.sha256(data).digest()}
+
+
+def use_suite(suite: str) -> None:
+    HASH["digest"] = gm.sm3 if suite == "gm2024" else (lambda data: hashlib.sha256(data).digest())
+
+
+def digest(data: bytes) -> bytes:
+    return HASH["digest"](data)
+
+
 def leaf_hash(entry: bytes) -> bytes:
-    return hashlib.sha256(b"\x00" + entry).digest()
+    return digest(b"\x00" + entry)
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:
-    return hashlib.sha256(b"\x01" + left + right).digest()
+    return digest(b"\x01" + left + right)
 
 
 def largest_power_of_two_below(n: int) -> int:
@@ -105,7 +123,7 @@ class Tree:
         """RFC 6962 MTH(D[start:end]) for the ranges its recursion produces."""
         n = end - start
         if n == 0:
-            return hashlib.sha256(b"").digest()
+            return digest(b"")
         if n & (n - 1) == 0 and start % n == 0:
             return self.levels[n.bit_length() - 1][start // n]
         k = largest_power_of_two_below(n)
@@ -146,7 +164,8 @@ def valid_key_name(name: str) -> bool:
 class VerifierKey:
     name: str
     key_id: bytes
-    public_key: Ed25519PublicKey
+    suite: str
+    verify: object  # (signature, message) -> bool
 
     @staticmethod
     def parse(text: str) -> "VerifierKey":
@@ -162,18 +181,46 @@ class VerifierKey:
             key_data = strict_b64decode(key_b64, "verifier key data")
         except VerifyError as error:
             raise InputError(str(error)) from None
-        if len(key_data) != 33 or key_data[0] != ED25519_TYPE:
-            raise InputError("verifier key is not an Ed25519 (type 0x01) key")
-        expected_id = hashlib.sha256(name.encode() + b"\n" + key_data).digest()[:4]
+        if len(key_data) == 33 and key_data[0] == ED25519_TYPE:
+            public = Ed25519PublicKey.from_public_bytes(key_data[1:])
+
+            def verify_ed25519(signature: bytes, message: bytes) -> bool:
+                try:
+                    public.verify(signature, message)
+                    return True
+                except InvalidSignature:
+                    return False
+
+            suite, verify, expected_id = (
+                "intl2024",
+                verify_ed25519,
+                hashlib.sha256(name.encode() + b"\n" + key_data).digest()[:4],
+            )
+        elif key_data[:1] == bytes([EXTENDED_TYPE]) and key_data[1:].startswith(SM2_NOTE_IDENTIFIER + b"\x00"):
+            # 0xff ‖ identifier ‖ 0x00 ‖ distinguishing id ‖ 0x00 ‖ 65-byte SEC 1 point.
+            rest = key_data[1 + len(SM2_NOTE_IDENTIFIER) + 1 :]
+            end = rest.find(b"\x00")
+            if end <= 0 or len(rest) != end + 1 + 65 or not rest[:end].isascii():
+                raise InputError("SM2 verifier key is malformed")
+            distinguishing_id, point = rest[:end].decode("ascii"), rest[end + 1 :]
+            suite, verify, expected_id = (
+                "gm2024",
+                lambda signature, message: gm.sm2_verify(point, distinguishing_id, message, signature),
+                gm.sm3(name.encode() + b"\n" + key_data)[:4],
+            )
+        else:
+            raise InputError("verifier key is neither Ed25519 (type 0x01) nor SM2 (type 0xff sealdraw.gm/sm2-sm3)")
         if expected_id != bytes.fromhex(key_id_hex):
             raise InputError("verifier key id does not match its name and public key")
-        return VerifierKey(name, expected_id, Ed25519PublicKey.from_public_bytes(key_data[1:]))
+        return VerifierKey(name, expected_id, suite, verify)
 
 
 def load_key(argument: str) -> VerifierKey:
     path = Path(argument)
     text = path.read_text(encoding="utf-8") if path.is_file() else argument
-    return VerifierKey.parse(text)
+    key = VerifierKey.parse(text)
+    use_suite(key.suite)
+    return key
 
 
 def open_note(data: bytes, key: VerifierKey, what: str) -> str:
@@ -207,10 +254,8 @@ def open_note(data: bytes, key: VerifierKey, what: str) -> str:
             raise VerifyError(f"{what} signature line {number} is too short")
         if name != key.name or blob[:4] != key.key_id:
             continue
-        try:
-            key.public_key.verify(blob[4:], text.encode("utf-8"))
-        except InvalidSignature:
-            raise VerifyError(f"{what} signature by {name} does not verify") from None
+        if not key.verify(blob[4:], text.encode("utf-8")):
+            raise VerifyError(f"{what} signature by {name} does not verify")
         trusted_signatures += 1
     if trusted_signatures == 0:
         raise VerifyError(f"{what} carries no signature by the trusted key {key.name}")

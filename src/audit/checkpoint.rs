@@ -178,10 +178,10 @@ fn parse_root(text: &str) -> Result<Hash, CheckpointError> {
 
 #[cfg(test)]
 mod tests {
-    use crate::crypto::Suite;
     use super::*;
     use crate::audit::merkle::empty_root;
     use crate::audit::note::CosignatureSigner;
+    use crate::crypto::Suite;
 
     const SPEC_EXAMPLE: &str =
         "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";

@@ -206,9 +206,17 @@ impl AuditLog {
             }
             let needs = merkle::consistency_proof_needs(latest.size, size)?;
             let stored = tx.audit_nodes(&needs).await?;
-            let proven = merkle::consistency_proof(suite, latest.size, size, &stored).and_then(|proof| {
-                merkle::verify_consistency(suite, latest.size, size, &latest.root, &root, &proof)
-            });
+            let proven =
+                merkle::consistency_proof(suite, latest.size, size, &stored).and_then(|proof| {
+                    merkle::verify_consistency(
+                        suite,
+                        latest.size,
+                        size,
+                        &latest.root,
+                        &root,
+                        &proof,
+                    )
+                });
             // A missing node counts the same as a wrong one: the extension is not proven.
             if let Err(e) = proven {
                 return Err(AuditError::Inconsistent(format!(

@@ -553,10 +553,8 @@ impl Span {
     fn hash(self, suite: Suite, stored: &StoredHashes) -> Result<Hash, MerkleError> {
         Ok(fold_subtree_roots(
             suite,
-            &lookup_all(
-            self.complete_subtrees(),
-            stored,
-        )?))
+            &lookup_all(self.complete_subtrees(), stored)?,
+        ))
     }
 }
 
@@ -684,7 +682,11 @@ mod tests {
             1 => leaves[0],
             n => {
                 let k = reference_split(n);
-                node_hash(Suite::Intl2024, &reference_root(&leaves[..k]), &reference_root(&leaves[k..]))
+                node_hash(
+                    Suite::Intl2024,
+                    &reference_root(&leaves[..k]),
+                    &reference_root(&leaves[k..]),
+                )
             }
         }
     }
@@ -799,7 +801,10 @@ mod tests {
     #[test]
     fn rfc6962_roots_for_every_size() {
         let tree = rfc6962_tree();
-        let leaves: Vec<Hash> = RFC6962_ENTRIES.iter().map(|e| leaf_hash(Suite::Intl2024, &hex(e))).collect();
+        let leaves: Vec<Hash> = RFC6962_ENTRIES
+            .iter()
+            .map(|e| leaf_hash(Suite::Intl2024, &hex(e)))
+            .collect();
         for (size, expected) in RFC6962_ROOTS.iter().enumerate() {
             let expected = hash_hex(expected);
             assert_eq!(tree.root_at(size as u64).unwrap(), expected, "size {size}");
@@ -943,7 +948,14 @@ mod tests {
     fn inclusion_rejects_index_outside_tree() {
         let leaf = leaf_hash(Suite::Intl2024, b"x");
         assert_eq!(
-            verify_inclusion(Suite::Intl2024, &leaf, 0, 0, &[], &empty_root(Suite::Intl2024)),
+            verify_inclusion(
+                Suite::Intl2024,
+                &leaf,
+                0,
+                0,
+                &[],
+                &empty_root(Suite::Intl2024)
+            ),
             Err(MerkleError::IndexOutOfRange { index: 0, size: 0 })
         );
         assert_eq!(
@@ -990,14 +1002,22 @@ mod tests {
             frontier
         );
         for i in 0..77u64 {
-            frontier.append(leaf_hash(Suite::Intl2024, &i.to_be_bytes())).unwrap();
+            frontier
+                .append(leaf_hash(Suite::Intl2024, &i.to_be_bytes()))
+                .unwrap();
             let bytes = frontier.to_bytes();
             assert_eq!(bytes.len(), 8 + 32 * (i + 1).count_ones() as usize);
-            assert_eq!(Frontier::from_bytes(Suite::Intl2024, &bytes).unwrap(), frontier);
+            assert_eq!(
+                Frontier::from_bytes(Suite::Intl2024, &bytes).unwrap(),
+                frontier
+            );
         }
         let bytes = frontier.to_bytes();
         assert!(Frontier::from_bytes(Suite::Intl2024, &bytes[..bytes.len() - 1]).is_err());
-        assert!(Frontier::from_bytes(Suite::Intl2024, &[bytes.as_slice(), &[0u8; 32]].concat()).is_err());
+        assert!(
+            Frontier::from_bytes(Suite::Intl2024, &[bytes.as_slice(), &[0u8; 32]].concat())
+                .is_err()
+        );
         assert!(Frontier::from_bytes(Suite::Intl2024, &bytes[..7]).is_err());
         let mut wrong_size = bytes.clone();
         wrong_size[7] = 79; // 0b1001111: five set bits, the data holds four hashes
@@ -1014,7 +1034,9 @@ mod tests {
 
     #[test]
     fn frontier_emits_each_complete_node_once_with_its_hash() {
-        let leaves: Vec<Hash> = (0..100u64).map(|i| leaf_hash(Suite::Intl2024, &i.to_le_bytes())).collect();
+        let leaves: Vec<Hash> = (0..100u64)
+            .map(|i| leaf_hash(Suite::Intl2024, &i.to_le_bytes()))
+            .collect();
         let mut frontier = Frontier::new(Suite::Intl2024);
         let mut emitted = Vec::new();
         for leaf in &leaves {
@@ -1216,13 +1238,13 @@ mod tests {
             // for other sizes (with their true roots) fails unless those sizes
             // happen to have the very same proof.
             if other_old != old && other_old <= new {
-                let accepted = verify_consistency(Suite::Intl2024, 
+                let accepted = verify_consistency(Suite::Intl2024,
                     other_old, new, &tree.root_at(other_old).unwrap(), &new_root, &proof,
                 ).is_ok();
                 prop_assert_eq!(accepted, tree.consistency_proof(other_old, new).unwrap() == proof);
             }
             if other_new != new && old <= other_new {
-                let accepted = verify_consistency(Suite::Intl2024, 
+                let accepted = verify_consistency(Suite::Intl2024,
                     old, other_new, &old_root, &tree.root_at(other_new).unwrap(), &proof,
                 ).is_ok();
                 prop_assert_eq!(accepted, tree.consistency_proof(old, other_new).unwrap() == proof);

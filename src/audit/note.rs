@@ -11,10 +11,10 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use crate::crypto::signing::SIGNATURE_LEN;
 use crate::crypto::{PublicKey, SignatureAlgorithm, Signer, Suite};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 
 /// The spec requires accepting at least 16 signatures and warns that
 /// post-quantum ones approach 5 kB; these bounds leave ample room for that
@@ -617,7 +617,8 @@ fn parse_signature_type(
     role: Role,
     key_data: &[u8],
 ) -> Result<(SignatureAlgorithm, &[u8]), NoteError> {
-    let wrong_type = || NoteError::MalformedVerifierKey("key is not of the expected signature type");
+    let wrong_type =
+        || NoteError::MalformedVerifierKey("key is not of the expected signature type");
     let Some((&first, rest)) = key_data.split_first() else {
         return Err(NoteError::MalformedVerifierKey("key data is empty"));
     };

@@ -658,7 +658,8 @@ mod tests {
         root: &Hash,
         fetch: impl FnMut(&TilePath) -> Option<Vec<u8>>,
     ) -> Result<TileVerification, TileVerifyError> {
-        verify_tiles_and_prefixes(Suite::Intl2024, size, root, &BTreeSet::new(), fetch).map(|(verified, _)| verified)
+        verify_tiles_and_prefixes(Suite::Intl2024, size, root, &BTreeSet::new(), fetch)
+            .map(|(verified, _)| verified)
     }
 
     struct Export {
@@ -1027,8 +1028,10 @@ mod tests {
         // pins down which 256 entries are affected.
         let (bundle, offset) = export.entry_offset(300);
         export.flip(&bundle, offset);
-        let forged_leaf =
-            merkle::leaf_hash(Suite::Intl2024, decode_entry_bundle(&export.files[&bundle]).unwrap()[44]);
+        let forged_leaf = merkle::leaf_hash(
+            Suite::Intl2024,
+            decode_entry_bundle(&export.files[&bundle]).unwrap()[44],
+        );
         export.files.get_mut("tile/0/001").unwrap()[44 * 32..45 * 32].copy_from_slice(&forged_leaf);
         let error = export.verify().unwrap_err();
         assert_eq!(

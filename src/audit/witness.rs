@@ -345,7 +345,9 @@ impl Witness {
         }
 
         let mut tx = self.store.write().await?;
-        let state = tx.lock_witness_state(origin, &merkle::empty_root(suite)).await?;
+        let state = tx
+            .lock_witness_state(origin, &merkle::empty_root(suite))
+            .await?;
         let stored_size = u64::try_from(state.size)
             .map_err(|_| StoreError::Corrupt("negative witness state size".into()))?;
         let stored_root: Hash = state
@@ -366,16 +368,14 @@ impl Witness {
             );
             return Err(AddCheckpointError::Conflict { size: stored_size });
         }
-        if let Err(error) =
-            merkle::verify_consistency(
-                suite,
-                old,
-                new,
-                &stored_root,
-                &checkpoint.root,
-                &request.proof,
-            )
-        {
+        if let Err(error) = merkle::verify_consistency(
+            suite,
+            old,
+            new,
+            &stored_root,
+            &checkpoint.root,
+            &request.proof,
+        ) {
             // Keep the evidence: the log signed a tree that does not extend what it showed before.
             tracing::warn!(
                 origin,

@@ -317,9 +317,18 @@ impl AuthService {
         tx.uncount_login_attempt(&name).await?;
         let token = BearerToken::generate(&self.rng).map_err(|_| AuthError::Sealing)?;
         let expires_at = now + self.settings.token_absolute_hours * 3_600_000;
-        tx.insert_token(&token.digest(self.keys.suite()), &account.id, now, expires_at)
-            .await?;
-        let principal = principal_from(account, AuthMethod::BearerToken, Some(token.digest(self.keys.suite())))?;
+        tx.insert_token(
+            &token.digest(self.keys.suite()),
+            &account.id,
+            now,
+            expires_at,
+        )
+        .await?;
+        let principal = principal_from(
+            account,
+            AuthMethod::BearerToken,
+            Some(token.digest(self.keys.suite())),
+        )?;
         if principal.role.requires_totp() {
             // Privileged sessions are part of the record; the login fails if it cannot be logged.
             let entry = AuditEntry::new("auth.login", now, Actor::of(&principal));
@@ -606,8 +615,12 @@ impl AuthService {
         let code = Zeroizing::new(random(10)?);
         let expires_at = self.clock.now_millis() + ACTIVATION_VALIDITY_MILLIS;
         let mut tx = self.store.write().await?;
-        tx.set_activation(&created.account_id, &self.keys.suite().hash(code.as_bytes()), expires_at)
-            .await?;
+        tx.set_activation(
+            &created.account_id,
+            &self.keys.suite().hash(code.as_bytes()),
+            expires_at,
+        )
+        .await?;
         tx.commit().await?;
         Ok(IssuedActivation {
             account_id: created.account_id,
@@ -762,8 +775,12 @@ impl AuthService {
                 problem: "the account is disabled: enable it first".into(),
             });
         }
-        tx.set_activation(&account.id, &self.keys.suite().hash(code.as_bytes()), expires_at)
-            .await?;
+        tx.set_activation(
+            &account.id,
+            &self.keys.suite().hash(code.as_bytes()),
+            expires_at,
+        )
+        .await?;
         tx.revoke_tokens_of_account(&account.id, now).await?;
         let entry = AuditEntry::new("account.activation_reissued", now, actor)
             .reference("account", &account.id)
@@ -795,7 +812,10 @@ impl AuthService {
         })?;
         self.check_address(address)?;
         let now = self.clock.now_millis();
-        let presented = self.keys.suite().hash(code.trim().to_lowercase().as_bytes());
+        let presented = self
+            .keys
+            .suite()
+            .hash(code.trim().to_lowercase().as_bytes());
         let mut tx = self.store.read().await?;
         let pending = tx.activation(username).await?;
         tx.rollback().await?;
@@ -1078,12 +1098,8 @@ pub(crate) async fn record_prepared_login(
     })
     .await?;
     let code_digest = tx.suite().hash(login.code.as_bytes());
-    tx.set_activation(
-        &login.account_id,
-        &code_digest,
-        login.expires_at,
-    )
-    .await?;
+    tx.set_activation(&login.account_id, &code_digest, login.expires_at)
+        .await?;
     Ok(AuditEntry::new("account.created", now, actor)
         .reference("account", login.account_id.as_str())
         .data("role", Role::Expert.as_str()))

@@ -55,6 +55,9 @@ mod tests {
         assert_ne!(a.expose(), b.expose());
         assert!(looks_like_token(a.expose()));
         assert!(!looks_like_token("sdt_short"));
-        assert_eq!(a.digest(Suite::Gm2024), digest_of(Suite::Gm2024, a.expose()));
+        assert_eq!(
+            a.digest(Suite::Gm2024),
+            digest_of(Suite::Gm2024, a.expose())
+        );
     }
 }

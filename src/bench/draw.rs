@@ -591,7 +591,11 @@ async fn in_process_floor(deps: &Deps, draws: u64) -> anyhow::Result<Floor> {
                 filter_sha256: filter.digest(Suite::Intl2024)?,
                 min_multiple: settings.min_eligible_multiple,
                 strata,
-                tender_sha256: Some(crate::draw::algorithm::tender_commitment(Suite::Intl2024, "BENCH", "")),
+                tender_sha256: Some(crate::draw::algorithm::tender_commitment(
+                    Suite::Intl2024,
+                    "BENCH",
+                    "",
+                )),
                 family: None,
             },
             &secret,

@@ -150,5 +150,6 @@ fn vkey_text(argument: &str) -> anyhow::Result<String> {
 
 /// `--suite intl|gm`.
 fn parse_suite(name: &str) -> Result<crate::crypto::Suite, String> {
-    crate::crypto::Suite::from_name(name).ok_or_else(|| format!("{name:?} is not a suite: use intl or gm"))
+    crate::crypto::Suite::from_name(name)
+        .ok_or_else(|| format!("{name:?} is not a suite: use intl or gm"))
 }

@@ -419,7 +419,10 @@ impl ConductService {
                 .reference("appeal", &appeal.id)
                 .reference("rating", &rating.id)
                 .data("expert", self.keys.expert_pseudonym(&expert_id))
-                .data(&suite.digest_field("reason"), suite.hex_hash(reason.as_str().as_bytes())),
+                .data(
+                    &suite.digest_field("reason"),
+                    suite.hex_hash(reason.as_str().as_bytes()),
+                ),
         )
         .await?;
         tx.commit().await?;
@@ -517,7 +520,10 @@ impl ConductService {
                 .reference("rating", &appeal.conduct_id)
                 .data("expert", pseudonym)
                 .data("outcome", outcome.as_str())
-                .data(&suite.digest_field("reason"), suite.hex_hash(reason.as_str().as_bytes()))
+                .data(
+                    &suite.digest_field("reason"),
+                    suite.hex_hash(reason.as_str().as_bytes()),
+                )
                 .data("suspension_lifted", lifted),
         )
         .await?;
@@ -544,7 +550,6 @@ impl ConductService {
         Ok(appeal_view(&decided))
     }
 }
-
 
 fn appeal_view(row: &AppealRow) -> AppealView {
     AppealView {

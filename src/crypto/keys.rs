@@ -488,7 +488,9 @@ fn decode_key(encoded: &str, name: &str, len: usize) -> Result<Zeroizing<Vec<u8>
             .map_err(|_| KeyFileError::Invalid(format!("key {name} is not base64")))?,
     );
     if bytes.len() != len {
-        return Err(KeyFileError::Invalid(format!("key {name} is not {len} bytes")));
+        return Err(KeyFileError::Invalid(format!(
+            "key {name} is not {len} bytes"
+        )));
     }
     Ok(bytes)
 }
@@ -686,7 +688,9 @@ mod tests {
         assert_eq!(&*ring.open("ctx", &sealed).unwrap(), b"x");
         let (data_key, sealed_data_key) = ring.new_data_key(&rng, "expert/1", "dk").unwrap();
         let field = data_key.seal(&rng, "expert/1/name", b"name").unwrap();
-        let reopened = ring.open_data_key("expert/1", &sealed_data_key, "dk").unwrap();
+        let reopened = ring
+            .open_data_key("expert/1", &sealed_data_key, "dk")
+            .unwrap();
         assert_eq!(&*reopened.open("expert/1/name", &field).unwrap(), b"name");
         let signer = &ring.log_keys()[0].signer;
         assert_eq!(signer.algorithm(), SignatureAlgorithm::of(Suite::Gm2024));

@@ -33,10 +33,11 @@ pub(crate) struct SealingKey {
     key: Cipher,
 }
 
+/// Both boxed: a key ring holds a few of them behind `Arc`s, and the expanded key schedules
+/// (AES's over 500 bytes) need not sit inline. SM4's is zeroised on drop (its crate's `zeroize`
+/// feature).
 enum Cipher {
-    Aes256Gcm(LessSafeKey),
-    // Boxed: the expanded SM4 key schedule is 128 bytes; zeroised on drop (the crate's
-    // `zeroize` feature).
+    Aes256Gcm(Box<LessSafeKey>),
     Sm4Gcm(Box<aes_gcm::AesGcm<sm4::Sm4, U12>>),
 }
 
@@ -60,9 +61,9 @@ impl SealingKey {
             return Err(wrong());
         }
         let key = match suite {
-            Suite::Intl2024 => Cipher::Aes256Gcm(LessSafeKey::new(
+            Suite::Intl2024 => Cipher::Aes256Gcm(Box::new(LessSafeKey::new(
                 UnboundKey::new(&AES_256_GCM, key_bytes).map_err(|_| wrong())?,
-            )),
+            ))),
             Suite::Gm2024 => Cipher::Sm4Gcm(Box::new(
                 aes_gcm::AesGcm::<sm4::Sm4, U12>::new_from_slice(key_bytes).map_err(|_| wrong())?,
             )),

@@ -41,6 +41,8 @@ pub const DEFAULT_SM2_ID: &str = "1234567812345678";
 pub const MAX_SM2_ID_LEN: usize = 64;
 
 impl Suite {
+    pub const ALL: [Suite; 2] = [Suite::Intl2024, Suite::Gm2024];
+
     /// The suite of a command line's `--suite intl|gm` (the serialised names work too).
     pub fn from_name(name: &str) -> Option<Self> {
         match name {
@@ -107,6 +109,17 @@ impl Suite {
             Self::Gm2024 => 16,
         }
     }
+}
+
+/// For serde: records that predate the national suite name none, and mean `intl2024`.
+pub fn international() -> Suite {
+    Suite::Intl2024
+}
+
+/// For serde: the default suite is written by leaving the member out, so records of the
+/// international suite keep the bytes they had before the national suite existed.
+pub fn is_international(suite: &Suite) -> bool {
+    *suite == Suite::Intl2024
 }
 
 impl std::fmt::Display for Suite {

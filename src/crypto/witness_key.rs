@@ -186,7 +186,10 @@ mod tests {
         let older = dir.path().join("older.key");
         std::fs::write(
             &older,
-            format!(r#"{{"format":"{FORMAT}","seed":"{}"}}"#, B64.encode([5u8; 32])),
+            format!(
+                r#"{{"format":"{FORMAT}","seed":"{}"}}"#,
+                B64.encode([5u8; 32])
+            ),
         )
         .unwrap();
         assert_eq!(

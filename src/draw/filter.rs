@@ -935,7 +935,10 @@ mod tests {
             min_title: 2,
             strata: vec![floor(8, 3)],
         });
-        assert_ne!(looser.digest(Suite::Intl2024).unwrap(), f.digest(Suite::Intl2024).unwrap());
+        assert_ne!(
+            looser.digest(Suite::Intl2024).unwrap(),
+            f.digest(Suite::Intl2024).unwrap()
+        );
     }
 
     #[test]
@@ -979,9 +982,15 @@ mod tests {
         shuffled.regions_exclude = vec!["4202".into(), "4201".into(), "4202".into()];
         f.regions_exclude = vec!["4201".into(), "4202".into()];
         shuffled.normalise();
-        assert_eq!(shuffled.digest(Suite::Intl2024).unwrap(), f.digest(Suite::Intl2024).unwrap());
+        assert_eq!(
+            shuffled.digest(Suite::Intl2024).unwrap(),
+            f.digest(Suite::Intl2024).unwrap()
+        );
         shuffled.salt = "11".repeat(32);
-        assert_ne!(shuffled.digest(Suite::Intl2024).unwrap(), f.digest(Suite::Intl2024).unwrap());
+        assert_ne!(
+            shuffled.digest(Suite::Intl2024).unwrap(),
+            f.digest(Suite::Intl2024).unwrap()
+        );
     }
 
     fn list(items: &[&str]) -> Vec<String> {
@@ -1184,6 +1193,9 @@ mod tests {
             text.contains(r#""regions_require":["4205","4206"]"#),
             "{text}"
         );
-        assert_ne!(own.digest(Suite::Intl2024).unwrap(), f.digest(Suite::Intl2024).unwrap());
+        assert_ne!(
+            own.digest(Suite::Intl2024).unwrap(),
+            f.digest(Suite::Intl2024).unwrap()
+        );
     }
 }

@@ -431,8 +431,8 @@ impl std::fmt::Display for DrawsInLog {
 
 #[cfg(test)]
 mod tests {
-    use crate::crypto::Suite;
     use super::*;
+    use crate::crypto::Suite;
     use serde_json::json;
 
     fn entry(kind: &str, draw: &str, data: Value) -> Vec<u8> {
@@ -502,7 +502,13 @@ mod tests {
             "r",
             json!({"family": link(2, Some(&second))}),
         );
-        assert!(review(Suite::Intl2024, &[first.clone(), second.clone(), third.clone()]).is_clean());
+        assert!(
+            review(
+                Suite::Intl2024,
+                &[first.clone(), second.clone(), third.clone()]
+            )
+            .is_clean()
+        );
         let gap = review(Suite::Intl2024, &[first, third]);
         assert_eq!(gap.broken_families.len(), 1, "{gap}");
         assert!(gap.broken_families[0].1.contains("says seq 2"));
@@ -537,14 +543,17 @@ mod tests {
         assert_eq!(found.redrawn_tenders.len(), 1, "{found}");
         assert!(!found.is_clean());
         // A draw cancelled before it executed is not one without a result.
-        let unexecuted = review(Suite::Intl2024, &[
-            entry(
-                "draw.intent",
-                "c",
-                json!({"tender_reference": "HBGG-9", "intent": {}}),
-            ),
-            entry("draw.cancelled", "c", json!({"retender": false})),
-        ]);
+        let unexecuted = review(
+            Suite::Intl2024,
+            &[
+                entry(
+                    "draw.intent",
+                    "c",
+                    json!({"tender_reference": "HBGG-9", "intent": {}}),
+                ),
+                entry("draw.cancelled", "c", json!({"retender": false})),
+            ],
+        );
         assert!(unexecuted.is_clean(), "{unexecuted}");
     }
 

@@ -619,7 +619,10 @@ pub struct DrawIntent {
     pub(crate) algorithm: String,
     /// The suite of every hash and MAC in the draw (spec §1a). Absent means `intl2024`, so
     /// records made before the national suite existed keep their bytes.
-    #[serde(default = "international", skip_serializing_if = "is_international")]
+    #[serde(
+        default = "crate::crypto::suite::international",
+        skip_serializing_if = "crate::crypto::suite::is_international"
+    )]
     pub suite: Suite,
     pub draw_id: String,
     pub pool_snapshot: String,
@@ -658,14 +661,6 @@ impl DrawIntent {
     pub(crate) fn hash(&self) -> Result<Hash, EntryError> {
         Ok(merkle::leaf_hash(self.suite, &self.canonical_bytes()?))
     }
-}
-
-fn international() -> Suite {
-    Suite::Intl2024
-}
-
-fn is_international(suite: &Suite) -> bool {
-    *suite == Suite::Intl2024
 }
 
 /// Why a draw cannot be planned or executed.
@@ -962,7 +957,10 @@ pub struct RecordStratum {
 pub struct VerificationRecord {
     pub(crate) algorithm: String,
     /// As in the intent.
-    #[serde(default = "international", skip_serializing_if = "is_international")]
+    #[serde(
+        default = "crate::crypto::suite::international",
+        skip_serializing_if = "crate::crypto::suite::is_international"
+    )]
     pub suite: Suite,
     pub draw_id: String,
     pub pool_snapshot: String,

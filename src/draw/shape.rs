@@ -18,6 +18,8 @@ pub(crate) enum Shape {
     Object(&'static [Member]),
     Array(&'static Shape),
     String,
+    /// A cipher suite other than the default: `gm2024`.
+    Suite,
     /// Lowercase hex of exactly 32 bytes.
     Hex32,
     /// Lowercase hex of any whole number of bytes.
@@ -89,6 +91,7 @@ const FAMILY: Shape = Shape::Object(&[
 /// The §9 verification record, in the order the spec lists its fields.
 pub(crate) const RECORD: Shape = Shape::Object(&[
     required("algorithm", Shape::String),
+    optional("suite", Shape::Suite),
     required("draw_id", Shape::String),
     required("pool_snapshot", Shape::String),
     required("filter_sha256", Shape::Hex32),
@@ -263,6 +266,13 @@ fn walk(node: &Node, shape: &Shape, path: &str) -> Result<(), VerifyError> {
         Shape::String => match node {
             Node::String(_) => Ok(()),
             _ => malformed("expected a string"),
+        },
+        Shape::Suite => match node {
+            // The default suite is written by leaving the member out: one spelling per record.
+            Node::String(name) if name == crate::crypto::Suite::Gm2024.name() => Ok(()),
+            _ => malformed(
+                "expected \"gm2024\" (intl2024, the default, is written by leaving it out)",
+            ),
         },
         Shape::Hex32 | Shape::Hex => {
             let Node::String(text) = node else {

@@ -90,7 +90,11 @@ fn run(request: DrawRequest, s: &ServerSecret, c: &[Contribution]) -> DrawOutcom
 #[test]
 fn tokens_and_scores_from_an_absorbed_prefix_are_the_one_call_ones() {
     for draw_id in ["draw-0001", "抽取-2025-0002", ""] {
-        let macs = crate::crypto::MacPrefix::new(Suite::Intl2024, &TOKEN_KEY, &algorithm::token_prefix(draw_id));
+        let macs = crate::crypto::MacPrefix::new(
+            Suite::Intl2024,
+            &TOKEN_KEY,
+            &algorithm::token_prefix(draw_id),
+        );
         for expert in experts(0..40).iter().chain([&String::new()]) {
             assert_eq!(
                 algorithm::token_after_prefix(&macs, expert),
@@ -102,7 +106,12 @@ fn tokens_and_scores_from_an_absorbed_prefix_are_the_one_call_ones() {
     for (stratum, seed) in [(0, [1u8; 32]), (1, [2; 32]), (u64::MAX, [3; 32])] {
         assert_eq!(
             rank(Suite::Intl2024, &seed, stratum, tokens.tokens()),
-            order_by_score(tokens.tokens(), |t| rank_score(Suite::Intl2024, &seed, stratum, t))
+            order_by_score(tokens.tokens(), |t| rank_score(
+                Suite::Intl2024,
+                &seed,
+                stratum,
+                t
+            ))
         );
     }
 }
@@ -186,7 +195,12 @@ fn reserves_are_the_next_m_in_rank_order() {
     let s = secret(3);
     let plan = DrawPlan::new(thirty(), &s).unwrap();
     let outcome = plan.execute(&s, &contributions(&[b"x"])).unwrap();
-    let order = rank(Suite::Intl2024, &outcome.seed, 0, plan.eligible()[0].tokens());
+    let order = rank(
+        Suite::Intl2024,
+        &outcome.seed,
+        0,
+        plan.eligible()[0].tokens(),
+    );
     assert_eq!(outcome.strata[0].drawn, order[..5]);
     assert_eq!(outcome.strata[0].reserves, order[5..7]);
     let scores: Vec<_> = order
@@ -202,7 +216,10 @@ fn ranking_ignores_the_order_tokens_are_given_in() {
     let seed = [9; 32];
     let mut reversed = set.tokens().to_vec();
     reversed.reverse();
-    assert_eq!(rank(Suite::Intl2024, &seed, 0, set.tokens()), rank(Suite::Intl2024, &seed, 0, &reversed));
+    assert_eq!(
+        rank(Suite::Intl2024, &seed, 0, set.tokens()),
+        rank(Suite::Intl2024, &seed, 0, &reversed)
+    );
 }
 
 #[test]
@@ -294,11 +311,16 @@ fn strata_never_share_an_expert() {
             .copied()
             .collect();
         assert!(second.iter().all(|t| !first.contains(t)));
-        let expected: Vec<_> = rank(Suite::Intl2024, &outcome.seed, 1, plan.eligible()[1].tokens())
-            .into_iter()
-            .filter(|t| !first.contains(t))
-            .take(4)
-            .collect();
+        let expected: Vec<_> = rank(
+            Suite::Intl2024,
+            &outcome.seed,
+            1,
+            plan.eligible()[1].tokens(),
+        )
+        .into_iter()
+        .filter(|t| !first.contains(t))
+        .take(4)
+        .collect();
         assert_eq!(second, expected);
     }
 }
@@ -607,7 +629,12 @@ fn selection_counts_over_many_draws_fit_the_uniform_expectation() {
         let by_token: HashMap<DrawToken, usize> = ids
             .iter()
             .enumerate()
-            .map(|(e, id)| (DrawToken::derive(Suite::Intl2024, &TOKEN_KEY, &draw_id, id), e))
+            .map(|(e, id)| {
+                (
+                    DrawToken::derive(Suite::Intl2024, &TOKEN_KEY, &draw_id, id),
+                    e,
+                )
+            })
             .collect();
         let outcome = run(
             request(&draw_id, vec![(vec!["A01"], K, 0, ids.clone())]),
@@ -729,7 +756,8 @@ fn tamperings() -> Vec<(&'static str, Tampering)> {
             "eligible token and root",
             Box::new(|r| {
                 r.strata[0].tokens[0] = DrawToken::from_bytes([0; 32]);
-                r.strata[0].eligible_root = algorithm::eligible_root(Suite::Intl2024, &r.strata[0].tokens);
+                r.strata[0].eligible_root =
+                    algorithm::eligible_root(Suite::Intl2024, &r.strata[0].tokens);
             }),
         ),
         ("drawn", Box::new(|r| r.result[1].drawn.swap(0, 1))),
@@ -987,7 +1015,9 @@ fn vectors() -> Value {
                     root_input.strata[..]
                         .iter()
                         .flat_map(|(_, _, _, ids)| ids)
-                        .find(|id| DrawToken::derive(Suite::Intl2024, &v.token_key, root_id, id) == *t)
+                        .find(|id| {
+                            DrawToken::derive(Suite::Intl2024, &v.token_key, root_id, id) == *t
+                        })
                         .unwrap()
                         .clone()
                 };
@@ -1619,7 +1649,12 @@ fn a_random_sub_venue_is_the_first_accepting_candidate_by_the_seeds_ranking() {
     );
     // The ranking is the spec's formula, whatever order the candidates come in.
     let mut by_formula = vec!["v-3", "v-1", "v-2"];
-    by_formula.sort_by_key(|id| (algorithm::venue_score(Suite::Intl2024, &record.seed, 1, id), *id));
+    by_formula.sort_by_key(|id| {
+        (
+            algorithm::venue_score(Suite::Intl2024, &record.seed, 1, id),
+            *id,
+        )
+    });
     assert_eq!(ranking, by_formula);
     // The first refusing moves the seat to the next in that order, never a new ranking.
     let without_first: Vec<&str> = ranking[1..].iter().map(String::as_str).collect();

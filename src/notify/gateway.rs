@@ -296,7 +296,10 @@ mod tests {
         assert_ne!(one, signature(&secret, "1764000000", b"{ }"));
         assert_eq!(
             one,
-            hex::encode(crate::crypto::interop_hmac_sha256(&secret, &[b"1764000000.{}"]))
+            hex::encode(crate::crypto::interop_hmac_sha256(
+                &secret,
+                &[b"1764000000.{}"]
+            ))
         );
     }
 }

@@ -306,7 +306,10 @@ impl PoolService {
             .data("inserted", inserted)
             .data("updated", updated)
             // The file's hash lets an auditor match the entry to the file the center keeps.
-            .data(&self.keys.suite().digest_field("file"), self.keys.suite().hex_hash(source));
+            .data(
+                &self.keys.suite().digest_field("file"),
+                self.keys.suite().hex_hash(source),
+            );
         audit::append(&mut tx, &entry).await?;
         tx.commit().await?;
         tracing::info!(rows = experts.len(), inserted, updated, "pool import");

@@ -242,6 +242,12 @@ pub(crate) enum SessionEvent {
     },
     ReportReady {
         report_sha256: String,
+        /// Whose hash `report_sha256` is: absent for SHA-256 (intl2024), `gm2024` for SM3.
+        #[serde(
+            default = "crate::crypto::suite::international",
+            skip_serializing_if = "crate::crypto::suite::is_international"
+        )]
+        suite: crate::crypto::Suite,
         report: Value,
         /// When members who have neither signed nor dissented are deemed to agree.
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -500,6 +506,7 @@ mod tests {
             SessionEvent::SheetsRevealed { bidders: vec![] },
             SessionEvent::ReportReady {
                 report_sha256: "12".into(),
+                suite: crate::crypto::Suite::Gm2024,
                 report: json!({}),
                 signing_deadline: Some("2026-12-04T13:00:00Z".into()),
             },

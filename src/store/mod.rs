@@ -304,11 +304,9 @@ impl Store {
                     pending_audit: audit::PendingAudit::new(*suite),
                 })
             }
-            Self::Postgres(pool, health, suite) => Tx::Postgres(PgTx::new(
-                pool.begin().await?,
-                Some(health.clone()),
-                *suite,
-            )),
+            Self::Postgres(pool, health, suite) => {
+                Tx::Postgres(PgTx::new(pool.begin().await?, Some(health.clone()), *suite))
+            }
         })
     }
 
@@ -506,7 +504,9 @@ mod tests {
             max_connections: 2,
             acquire_timeout: std::time::Duration::from_secs(5),
         };
-        let store = super::Store::connect(&url, &options, crate::crypto::Suite::Intl2024).await.unwrap();
+        let store = super::Store::connect(&url, &options, crate::crypto::Suite::Intl2024)
+            .await
+            .unwrap();
         store.migrate().await.unwrap();
         store
     }

@@ -670,7 +670,9 @@ mod tests {
             max_connections: 2,
             acquire_timeout: Duration::from_secs(5),
         };
-        let store = Store::connect(&url, &options, crate::crypto::Suite::Intl2024).await.unwrap();
+        let store = Store::connect(&url, &options, crate::crypto::Suite::Intl2024)
+            .await
+            .unwrap();
         store.migrate().await.unwrap();
         VenueService {
             store,

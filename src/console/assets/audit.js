@@ -365,7 +365,7 @@ async function renderLog(ctx) {
       row.problems = [];
       if (row.verdict.ok) {
         const link = entry?.data?.family;
-        const leaf = tlog.hex(await tlog.leafHash(row.verdict.checked.entry));
+        const leaf = tlog.hex(await tlog.leafHash(row.verdict.checked.entry, row.verdict.checked.suite));
         const expectedPrev = previous ? previous.leaf : null;
         if (link?.root !== record.root_draw_id || link?.seq !== i || (link?.prev ?? null) !== expectedPrev) {
           row.problems.push(t('audit.rec.chain_broken', { detail: `#${i}` }));
@@ -383,7 +383,7 @@ async function renderLog(ctx) {
     const headRow = { which: t('audit.rec.head'), text: record.head, verdict: head, problems: [], note: true };
     if (head.ok) {
       const last = rows[rows.length - 1];
-      const lastLeaf = last?.verdict.ok ? tlog.base64Encode(await tlog.leafHash(last.verdict.checked.entry)) : null;
+      const lastLeaf = last?.verdict.ok ? tlog.base64Encode(await tlog.leafHash(last.verdict.checked.entry, last.verdict.checked.suite)) : null;
       if (head.checked.rootDraw !== record.root_draw_id) headRow.problems.push(t('audit.rec.head_mismatch', { detail: head.checked.rootDraw }));
       if (head.checked.entries !== BigInt(rows.length)) headRow.problems.push(t('audit.rec.head_mismatch', { detail: `${head.checked.entries} ≠ ${rows.length}` }));
       if (!last || head.checked.lastIndex !== last.verdict.checked.index || head.checked.lastLeaf !== lastLeaf) {
@@ -459,10 +459,10 @@ async function renderLog(ctx) {
     }
     const leaves = [];
     for (const file of files.filter((f) => f.name.startsWith('tile/entries/'))) {
-      for (const entry of tlog.decodeEntryBundle(file.bytes)) leaves.push(await tlog.leafHash(entry));
+      for (const entry of tlog.decodeEntryBundle(file.bytes)) leaves.push(await tlog.leafHash(entry, signed.checked.suite));
       replace(wholeProgress, t('audit.whole.hashed', { n: leaves.length, size: String(size) }));
     }
-    const root = tlog.base64Encode(await tlog.treeRoot(leaves));
+    const root = tlog.base64Encode(await tlog.treeRoot(leaves, signed.checked.suite));
     const verdict = leaves.length === Number(size) && root === signed.checked.root
       ? { ok: true, code: 'ok', checked: signed.checked }
       : { ok: false, code: 'root-mismatch', message: t('audit.whole.mismatch', { n: leaves.length, size: String(size) }), checked: signed.checked };

@@ -1,6 +1,7 @@
 // Transparency-log verification in the browser: signed notes, checkpoints and tlog-proof files
-// (C2SP signed-note, tlog-checkpoint, tlog-proof) with RFC 6962 hashing, checked with WebCrypto
-// against a verifier key the caller pins. Nothing here reads the page or the network, so the
+// (C2SP signed-note, tlog-checkpoint, tlog-proof) with RFC 6962 hashing, checked against a
+// verifier key the caller pins. The key tells the suite: an Ed25519 key (type 0x01) means
+// SHA-256 and WebCrypto, an SM2 key (type 0xff, docs/AUDIT-LOG.md) means SM3 and SM2 (sm.js). Nothing here reads the page or the network, so the
 // verdict depends only on the text given and the key the supervisor pasted, never on what the
 // server says about itself. Node runs the same file in integration/console_js/.
 //
@@ -14,11 +15,17 @@
 //   wrong-index         the proof is for another index than the entry it is checked against
 //   entry-mismatch      the proof's extra data is not the entry it is checked against
 //   root-mismatch       the inclusion path does not lead to the signed root
-//   unsupported         this browser's WebCrypto has no Ed25519
+//   unsupported         this browser's WebCrypto has no Ed25519 (SM2 needs no WebCrypto)
 // verifyCheckpoint and verifyProof never throw: they return a verdict object.
+
+import { sm2Verify, sm3 } from './sm.js';
 
 const EM_DASH = '\u2014';
 const ED25519 = 0x01;
+const EXTENDED = 0xff;
+const SM2_NOTE_IDENTIFIER = 'sealdraw.gm/sm2-sm3';
+export const INTL = 'intl2024';
+export const GM = 'gm2024';
 const HASH_SIZE = 32;
 const MAX_SIGNATURES = 100;
 const PROOF_HEADER = 'c2sp.org/tlog-proof@v1';
@@ -110,10 +117,15 @@ export async function sha256(bytes) {
   return new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
 }
 
+/** The suite's hash: SHA-256 (intl2024) or SM3 (gm2024). */
+export async function digest(bytes, suite = INTL) {
+  return suite === GM ? sm3(bytes) : sha256(bytes);
+}
+
 // --- RFC 6962 hashing -----------------------------------------------------------------------
 
-export const leafHash = (entry) => sha256(concat(Uint8Array.of(0), entry));
-export const nodeHash = (left, right) => sha256(concat(Uint8Array.of(1), left, right));
+export const leafHash = (entry, suite = INTL) => digest(concat(Uint8Array.of(0), entry), suite);
+export const nodeHash = (left, right, suite = INTL) => digest(concat(Uint8Array.of(1), left, right), suite);
 
 function largestPowerOfTwoBelow(n) {
   let k = 1n;
@@ -125,7 +137,7 @@ function largestPowerOfTwoBelow(n) {
  * The root from an RFC 6962 PATH(index, D[0:size]), siblings listed from the leaf upwards: the
  * last hash is a child of the root, so the recursion walks the path from its end.
  */
-export async function rootFromInclusionPath(index, size, leaf, path) {
+export async function rootFromInclusionPath(index, size, leaf, path, suite = INTL) {
   index = BigInt(index);
   size = BigInt(size);
   if (index >= size) fail('index-outside-tree', `index ${index} is outside a tree of ${size}`);
@@ -139,8 +151,8 @@ export async function rootFromInclusionPath(index, size, leaf, path) {
     const lower = hashes.slice(0, -1);
     const sibling = hashes[hashes.length - 1];
     return i < k
-      ? nodeHash(await walk(i, k, lower), sibling)
-      : nodeHash(sibling, await walk(i - k, n - k, lower));
+      ? nodeHash(await walk(i, k, lower), sibling, suite)
+      : nodeHash(sibling, await walk(i - k, n - k, lower), suite);
   };
   return walk(index, size, path);
 }
@@ -153,8 +165,10 @@ function validKeyName(name) {
 }
 
 /**
- * `name+keyid+base64(0x01 || public key)` → { name, keyId, keyIdHex, publicKey, text }, after
- * checking that the key id is SHA-256(name || 0x0A || 0x01 || public key)[:4].
+ * `name+keyid+base64(type || public key)` → { name, keyId, keyIdHex, publicKey, suite,
+ * distinguishingId, text }, after checking that the key id is H(name || 0x0A || type || public
+ * key)[:4]: type 0x01 and SHA-256 for Ed25519, and for SM2 the type
+ * 0xff || "sealdraw.gm/sm2-sm3" || 0x00 || distinguishing id || 0x00 with SM3.
  */
 export async function parseVerifierKey(text) {
   if (typeof text !== 'string') fail('bad-key', 'no verifier key given');
@@ -174,10 +188,30 @@ export async function parseVerifierKey(text) {
   } catch (error) {
     fail('bad-key', error.message);
   }
-  if (keyData.length !== 33 || keyData[0] !== ED25519) fail('bad-key', 'this is not an Ed25519 (type 0x01) verifier key');
-  const keyId = (await sha256(concat(utf8(name), Uint8Array.of(0x0a), keyData))).slice(0, 4);
+  let suite;
+  let publicKey;
+  let distinguishingId = null;
+  if (keyData.length === 33 && keyData[0] === ED25519) {
+    suite = INTL;
+    publicKey = keyData.slice(1);
+  } else if (keyData[0] === EXTENDED) {
+    const identifier = utf8(SM2_NOTE_IDENTIFIER);
+    const rest = keyData.slice(1);
+    const named = rest.length > identifier.length && equalBytes(rest.slice(0, identifier.length), identifier) && rest[identifier.length] === 0;
+    const tail = named ? rest.slice(identifier.length + 1) : new Uint8Array(0);
+    const end = tail.indexOf(0);
+    if (!named || end <= 0 || tail.length !== end + 1 + 65 || tail.slice(0, end).some((b) => b > 0x7f)) {
+      fail('bad-key', 'this is not an SM2 (type 0xff sealdraw.gm/sm2-sm3) verifier key');
+    }
+    suite = GM;
+    distinguishingId = new TextDecoder().decode(tail.slice(0, end));
+    publicKey = tail.slice(end + 1);
+  } else {
+    fail('bad-key', 'this is neither an Ed25519 (type 0x01) nor an SM2 (type 0xff) verifier key');
+  }
+  const keyId = (await digest(concat(utf8(name), Uint8Array.of(0x0a), keyData), suite)).slice(0, 4);
   if (hex(keyId) !== keyIdHex.toLowerCase()) fail('bad-key', 'the key id does not match the key name and public key');
-  return { name, keyId, keyIdHex: hex(keyId), publicKey: keyData.slice(1), text: trimmed };
+  return { name, keyId, keyIdHex: hex(keyId), publicKey, suite, distinguishingId, text: trimmed };
 }
 
 /**
@@ -223,14 +257,16 @@ async function importEd25519(publicKey) {
  * one must verify. Returns how many signatures by the pinned key verified.
  */
 export async function verifyNoteSignatures(note, key, what = 'note') {
-  const publicKey = await importEd25519(key.publicKey);
+  const publicKey = key.suite === GM ? null : await importEd25519(key.publicKey);
   const message = utf8(note.text);
   let verified = 0;
   for (const line of note.signatures) {
     if (line.name !== key.name || !equalBytes(line.keyId, key.keyId)) continue;
     let good = false;
     try {
-      good = await crypto.subtle.verify('Ed25519', publicKey, line.signature, message);
+      good = key.suite === GM
+        ? sm2Verify(key.publicKey, key.distinguishingId, message, line.signature)
+        : await crypto.subtle.verify('Ed25519', publicKey, line.signature, message);
     } catch {
       good = false;
     }
@@ -298,7 +334,7 @@ export async function verifyCheckpoint(checkpointText, pinnedKeyText, { origin }
   const checked = {};
   try {
     const key = await parseVerifierKey(pinnedKeyText);
-    Object.assign(checked, { keyName: key.name, keyId: key.keyIdHex });
+    Object.assign(checked, { keyName: key.name, keyId: key.keyIdHex, suite: key.suite });
     const { note, checkpoint } = readSignedCheckpoint(checkpointText);
     Object.assign(checked, { origin: checkpoint.origin, size: checkpoint.size, root: checkpoint.rootBase64 });
     checked.signatures = await verifyNoteSignatures(note, key, 'checkpoint');
@@ -354,7 +390,7 @@ export async function verifyProof(proofText, pinnedKeyText, { origin, entry, ind
   const checked = {};
   try {
     const key = await parseVerifierKey(pinnedKeyText);
-    Object.assign(checked, { keyName: key.name, keyId: key.keyIdHex });
+    Object.assign(checked, { keyName: key.name, keyId: key.keyIdHex, suite: key.suite });
     const proof = parseProof(proofText);
     Object.assign(checked, { index: proof.index, hashes: proof.hashes.length });
     const { note, checkpoint } = readSignedCheckpoint(proof.checkpointNote);
@@ -378,7 +414,7 @@ export async function verifyProof(proofText, pinnedKeyText, { origin, entry, ind
     }
     checked.entry = bytes;
     if (proof.index >= checkpoint.size) fail('index-outside-tree', `the proof index ${proof.index} is outside the checkpoint's tree of ${checkpoint.size}`);
-    const root = await rootFromInclusionPath(proof.index, checkpoint.size, await leafHash(bytes), proof.hashes);
+    const root = await rootFromInclusionPath(proof.index, checkpoint.size, await leafHash(bytes, key.suite), proof.hashes, key.suite);
     if (!equalBytes(root, checkpoint.root)) {
       fail('root-mismatch', `the inclusion proof for entry ${proof.index} does not lead to the signed root (the entry or a proof hash was altered)`);
     }
@@ -446,14 +482,14 @@ export function decodeEntryBundle(bytes) {
   return entries;
 }
 
-/** The RFC 6962 Merkle tree hash of leaf hashes `leaves[from..to)`. */
-export async function treeRoot(leaves, from = 0, to = leaves.length) {
+/** The RFC 6962 Merkle tree hash of leaf hashes `leaves[from..to)` in `suite`'s hash. */
+export async function treeRoot(leaves, suite = INTL, from = 0, to = leaves.length) {
   const n = to - from;
-  if (n === 0) return sha256(new Uint8Array(0));
+  if (n === 0) return digest(new Uint8Array(0), suite);
   if (n === 1) return leaves[from];
   let k = 1;
   while (k * 2 < n) k *= 2;
-  return nodeHash(await treeRoot(leaves, from, from + k), await treeRoot(leaves, from + k, to));
+  return nodeHash(await treeRoot(leaves, suite, from, from + k), await treeRoot(leaves, suite, from + k, to), suite);
 }
 
 /**

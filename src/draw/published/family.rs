@@ -466,7 +466,12 @@ impl<'a> Replay<'a> {
                     .map_err(|error| entry.malformed(format!("data.intent: {error}")))?;
                 let bytes = crate::audit::entry::canonical_json(logged)
                     .map_err(|error| entry.malformed(error.to_string()))?;
-                self.intent(entry, draw_id, intent, merkle::leaf_hash(self.suite, &bytes))
+                self.intent(
+                    entry,
+                    draw_id,
+                    intent,
+                    merkle::leaf_hash(self.suite, &bytes),
+                )
             }
             CONTRIBUTION_ENTRY => {
                 let position = entry.data_field("position")?.as_u64().ok_or_else(|| {

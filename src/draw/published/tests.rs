@@ -1,8 +1,8 @@
-use crate::crypto::Suite;
 use super::*;
 use crate::audit::checkpoint::{Checkpoint, sign_checkpoint};
 use crate::audit::merkle::MemoryTree;
 use crate::audit::note::NoteSigner;
+use crate::crypto::Suite;
 use crate::draw::{
     Contribution, DrawPlan, DrawRequest, DrawToken, EligibleSet, ServerSecret, Stratum,
 };
@@ -22,7 +22,14 @@ fn sample_draw() -> VerificationRecord {
     let tokens = |range: std::ops::Range<u32>| {
         EligibleSet::new(
             range
-                .map(|i| DrawToken::derive(Suite::Intl2024, &[7; 32], "draw-7", &format!("expert-{i:02}")))
+                .map(|i| {
+                    DrawToken::derive(
+                        Suite::Intl2024,
+                        &[7; 32],
+                        "draw-7",
+                        &format!("expert-{i:02}"),
+                    )
+                })
                 .collect(),
         )
         .unwrap()

@@ -636,10 +636,9 @@ impl DrawService {
         }
         let filter_sha256 = filter.digest(self.keys.suite()).map_err(corrupt)?;
         let secret = ServerSecret::generate(&self.rng).map_err(|_| DrawServiceError::Randomness)?;
-        let tender_sha256 = (spec_version >= 2)
-            .then(|| {
-                algorithm::tender_commitment(self.keys.suite(), &header.tender_reference, &header.lot)
-            });
+        let tender_sha256 = (spec_version >= 2).then(|| {
+            algorithm::tender_commitment(self.keys.suite(), &header.tender_reference, &header.lot)
+        });
         let family = match &header.parent {
             Some(link) if spec_version >= 2 => Some(FamilyRequest {
                 root_draw_id: link.root_id.clone(),
@@ -901,7 +900,8 @@ impl DrawService {
             .date_naive();
         let mut tx = self.store.snapshot().await?;
         let head = tx.audit_head().await?;
-        let frontier = crate::audit::merkle::Frontier::from_bytes(tx.suite(), &head).map_err(corrupt)?;
+        let frontier =
+            crate::audit::merkle::Frontier::from_bytes(tx.suite(), &head).map_err(corrupt)?;
         let snapshot = format!("{}:{}", frontier.size(), hex::encode(frontier.root()));
         let candidates = self.pool_candidates(&mut tx).await?;
         let conflicted = conflicted_experts(&mut tx, &self.keys, filter, evaluation_day).await?;

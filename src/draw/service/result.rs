@@ -82,7 +82,10 @@ impl DrawService {
             .reference("draw", draw_id)
             .data("position", position)
             .data("role", role.as_str())
-            .data(&tx.suite().digest_field(""), tx.suite().hex_hash(contribution.as_bytes()));
+            .data(
+                &tx.suite().digest_field(""),
+                tx.suite().hex_hash(contribution.as_bytes()),
+            );
         append_draw_entry(&mut tx, &draw, entry).await?;
         tx.commit().await?;
         let roles = existing.iter().map(|c| c.role).chain([role]);

@@ -915,7 +915,10 @@ fn a_summary_sheet_serialises_flat_with_its_seat_and_flag() {
 #[test]
 fn the_report_digest_is_the_sha_256_of_its_canonical_bytes() {
     let bytes = br#"{"format":"sealdraw-session-report-v1"}"#;
-    assert_eq!(report_digest(Suite::Intl2024, bytes), Suite::Intl2024.hash(bytes));
+    assert_eq!(
+        report_digest(Suite::Intl2024, bytes),
+        Suite::Intl2024.hash(bytes)
+    );
 }
 
 #[test]
@@ -1011,11 +1014,16 @@ fn hex32(text: &str) -> [u8; 32] {
 #[test]
 fn the_commitment_and_the_seed_match_the_independent_vector() {
     assert_eq!(
-        hex::encode(assignment_commitment(Suite::Intl2024, VECTOR_SESSION, &vector_secret())),
+        hex::encode(assignment_commitment(
+            Suite::Intl2024,
+            VECTOR_SESSION,
+            &vector_secret()
+        )),
         "98769d78724eca03cce30a97ef33848d746cc059dd5bcfdf57fb09677799f83e"
     );
     assert_eq!(
-        hex::encode(assignment_seed(Suite::Intl2024, 
+        hex::encode(assignment_seed(
+            Suite::Intl2024,
             VECTOR_SESSION,
             &vector_secret(),
             &vector_contributions()
@@ -1023,7 +1031,12 @@ fn the_commitment_and_the_seed_match_the_independent_vector() {
         "61b77bca993bbf827f1e83a196368bcaffea89b632a25dc758bc5b0b715e6815"
     );
     assert_eq!(
-        hex::encode(assignment_seed(Suite::Intl2024, VECTOR_SESSION, &vector_secret(), &[])),
+        hex::encode(assignment_seed(
+            Suite::Intl2024,
+            VECTOR_SESSION,
+            &vector_secret(),
+            &[]
+        )),
         "b3501bfe4da7bc05ec07ce08f7bceb31744730f848538f844d5fd89074c89760"
     );
 }
@@ -1070,9 +1083,15 @@ fn the_commitment_binds_the_session_and_the_secret() {
     );
     let mut other = secret.clone();
     other[31] ^= 1;
-    assert_ne!(assignment_commitment(Suite::Intl2024, VECTOR_SESSION, &other), commitment);
+    assert_ne!(
+        assignment_commitment(Suite::Intl2024, VECTOR_SESSION, &other),
+        commitment
+    );
     // The commitment is not the seed: a different tag separates them.
-    assert_ne!(assignment_seed(Suite::Intl2024, VECTOR_SESSION, &secret, &[]), commitment);
+    assert_ne!(
+        assignment_seed(Suite::Intl2024, VECTOR_SESSION, &secret, &[]),
+        commitment
+    );
 }
 
 #[test]
@@ -1147,10 +1166,19 @@ fn the_placement_never_exceeds_a_venues_seats_and_fills_them_all_when_full() {
 
 #[test]
 fn a_placement_needs_as_many_seats_as_members() {
-    assert_eq!(assign_venues(Suite::Intl2024, &[1; 32], 8, &[2, 3, 2]), None);
+    assert_eq!(
+        assign_venues(Suite::Intl2024, &[1; 32], 8, &[2, 3, 2]),
+        None
+    );
     assert_eq!(assign_venues(Suite::Intl2024, &[1; 32], 1, &[]), None);
-    assert_eq!(assign_venues(Suite::Intl2024, &[1; 32], 0, &[]), Some(vec![]));
-    assert_eq!(assign_venues(Suite::Intl2024, &[1; 32], 1, &[1]), Some(vec![0]));
+    assert_eq!(
+        assign_venues(Suite::Intl2024, &[1; 32], 0, &[]),
+        Some(vec![])
+    );
+    assert_eq!(
+        assign_venues(Suite::Intl2024, &[1; 32], 1, &[1]),
+        Some(vec![0])
+    );
 }
 
 #[test]

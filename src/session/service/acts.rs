@@ -626,7 +626,7 @@ impl SessionService {
         if report_sha256 != current {
             return Err(invalid(
                 "report_sha256",
-                format!("is not the report's SHA-256 ({current}); sign the report you were sent"),
+                format!("is not the report's digest ({current}); sign the report you were sent"),
             ));
         }
         if row.signature.is_some() {

@@ -665,7 +665,10 @@ impl SessionService {
                 AuditEntry::new("session.contribution", now, Actor::of(who))
                     .data("position", position)
                     .data("role", role.name().as_str())
-                    .data(&self.keys.suite().digest_field(""), self.keys.suite().hex_hash(bytes)),
+                    .data(
+                        &self.keys.suite().digest_field(""),
+                        self.keys.suite().hex_hash(bytes),
+                    ),
             )
             .await?;
         tx.commit().await?;

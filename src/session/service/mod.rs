@@ -540,11 +540,13 @@ impl SessionService {
         let now = self.clock.now_millis();
         // A retry repeats the same request; the same id with another request is a client bug
         // that must not be answered as if it had been applied.
-        let request_digest = hex::encode(self.keys.suite().hash(
-            Value::Object(frame.request.to_wire())
-                .to_string()
-                .as_bytes(),
-        ));
+        let request_digest = hex::encode(
+            self.keys.suite().hash(
+                Value::Object(frame.request.to_wire())
+                    .to_string()
+                    .as_bytes(),
+            ),
+        );
         let mut tx = self.store.write().await?;
         tx.lock_session(&member.session_id).await?;
         if let Some(reply) = tx

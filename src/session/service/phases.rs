@@ -93,6 +93,7 @@ impl SessionService {
                         &audience,
                         SessionEvent::ReportReady {
                             report_sha256: hex::encode(digest),
+                            suite: self.keys.suite(),
                             report,
                             signing_deadline: Some(to_rfc3339(deadline)),
                         },
@@ -130,8 +131,11 @@ impl SessionService {
                     .audit(
                         AuditEntry::new("session.closed", writer.now, member.actor())
                             .reference("draw", &loaded.row.draw_id)
-                            .data("report_sha256", hex::encode(digest))
-                            .data("draft_sha256", draft),
+                            .data(
+                                &self.keys.suite().digest_field("report"),
+                                hex::encode(digest),
+                            )
+                            .data(&self.keys.suite().digest_field("draft"), draft),
                     )
                     .await?;
                 // The rooms are free for others once the evaluation is over, even if it ends
@@ -237,7 +241,7 @@ impl SessionService {
                 .audit(
                     AuditEntry::new("session.deemed_agreement", writer.now, Actor::System)
                         .data("seat", seat)
-                        .data("report_sha256", &draft)
+                        .data(&self.keys.suite().digest_field("report"), &draft)
                         .data("signing_deadline", &deadline),
                 )
                 .await?;
@@ -296,7 +300,8 @@ impl SessionService {
                 .into_iter()
                 .map(|(_, _, bytes)| bytes)
                 .collect();
-            let seed = rules::assignment_seed(self.keys.suite(), &loaded.row.id, &secret, &contributions);
+            let seed =
+                rules::assignment_seed(self.keys.suite(), &loaded.row.id, &secret, &contributions);
             entry = entry
                 .data("secret", hex::encode(secret.as_slice()))
                 .data(
@@ -509,6 +514,7 @@ impl SessionService {
         Ok(json!({
             "phase": loaded.phase,
             "report_sha256": loaded.row.report_sha256.as_ref().map(hex::encode),
+            "suite": self.keys.suite(),
             "final": loaded.phase == Phase::Closed,
             "report": report,
         }))

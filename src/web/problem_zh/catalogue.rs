@@ -1085,8 +1085,8 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
         "评标报告在签署阶段签署",
     ),
     (
-        "is not the report's SHA-256 ({}); sign the report you were sent",
-        "不是评标报告的 SHA-256（{0}）；请签署发给您的报告",
+        "is not the report's digest ({}); sign the report you were sent",
+        "不是评标报告的摘要（{0}）；请签署发给您的报告",
     ),
     ("this seat has already signed", "该席位已经签署"),
     ("only a dissent gives reasons", "只有不同意见才填写理由"),

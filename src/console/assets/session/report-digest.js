@@ -1,14 +1,15 @@
-// The report's digest, recomputed here rather than trusted (docs/PROTOCOL.md §10.4): SHA-256 of
-// the audit log's canonical JSON of the report. An expert signs only a report whose digest
+// The report's digest, recomputed here rather than trusted (docs/PROTOCOL.md §10.4): the
+// deployment suite's hash (SHA-256, or SM3 for gm2024) of the audit log's canonical JSON of the
+// report. An expert signs only a report whose digest
 // matches the one the server asks them to sign.
 
-import { hex, sha256 } from '../tlog.js';
+import { digest, hex } from '../tlog.js';
 
 const encoder = new TextEncoder();
 
-/** The report's SHA-256 as lowercase hex. */
-export async function reportDigest(report) {
-  return hex(await sha256(encoder.encode(canonicalJson(report))));
+/** The report's digest in `suite` ('intl2024' or 'gm2024') as lowercase hex. */
+export async function reportDigest(report, suite) {
+  return hex(await digest(encoder.encode(canonicalJson(report)), suite));
 }
 
 /** The audit log's canonical JSON: sorted keys, no whitespace, integers only. */

@@ -149,7 +149,7 @@ export class Room {
   async checkReport(report) {
     let verified;
     try {
-      verified = await reportDigest(report.report) === report.sha;
+      verified = await reportDigest(report.report, report.suite) === report.sha;
     } catch {
       verified = false;
     }

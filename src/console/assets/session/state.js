@@ -150,7 +150,7 @@ const EVENTS = {
   sheets_revealed: (state, data) => ({ ...state, summary: data.bidders || [] }),
   report_ready: (state, data) => ({
     ...withoutSignatures(state),
-    report: { sha: data.report_sha256, report: data.report, verified: null, signingDeadline: data.signing_deadline },
+    report: { sha: data.report_sha256, suite: data.suite || 'intl2024', report: data.report, verified: null, signingDeadline: data.signing_deadline },
   }),
   signed: (state, data) => withSeat(state, data.seat, { signed: data.signature, reasons: data.reasons }),
   closed: (state, data) => ({ ...state, closed: data }),
