@@ -3,6 +3,8 @@
 //! above it sees opaque handles and asks the suite, never a primitive.
 
 pub mod keys;
+#[cfg(test)]
+mod openssl_crosscheck;
 pub mod rng;
 pub mod seal;
 pub(crate) mod signing;
