@@ -44,6 +44,7 @@ mod sessions;
 mod signals;
 mod storage;
 mod strata_regions;
+mod suites;
 mod tls;
 mod venue_strata;
 mod venues;
