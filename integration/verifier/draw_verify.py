@@ -826,6 +826,11 @@ def check_vector(n: int, vector: dict) -> None:
     algorithm = vector["algorithm"]
     if algorithm not in (ALGORITHM_V1, ALGORITHM_V2, ALGORITHM_V3):
         raise mismatch(f"{where}.algorithm", f"unknown algorithm {algorithm!r}")
+    suite = inputs.get("suite", "intl2024")
+    if suite not in SUITES:
+        raise malformed(f"{where}.inputs.suite", f"unknown suite {suite!r}")
+    # Section 1a: every hash and MAC of the vector is in its suite.
+    use_suite(suite)
     token_key = bytes.fromhex(inputs["token_key"])
     draw_id = inputs["draw_id"]
     # Section 4: a v2 linked draw's tokens are under its root's id.
@@ -875,6 +880,8 @@ def check_vector(n: int, vector: dict) -> None:
             for (prefixes, k, m, tokens, regions), root in zip(strata, roots)
         ],
     }
+    if suite != "intl2024":
+        intent["suite"] = suite
     if algorithm in (ALGORITHM_V2, ALGORITHM_V3):
         tender = inputs["tender"]
         intent["tender_sha256"] = tender_commitment(tender["reference"], tender["lot"]).hex()

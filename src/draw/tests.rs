@@ -813,7 +813,10 @@ fn malformed_records_name_the_field() {
 
 // ---- test vectors (docs/DRAW-SPEC.md §11, integration/verifier/draw-vectors.json) ----
 
+#[derive(Clone)]
 struct VectorInput {
+    /// The suite every hash and MAC of the vector is in (spec §1a).
+    suite: Suite,
     name: &'static str,
     token_key: [u8; 32],
     draw_id: &'static str,
@@ -835,11 +838,13 @@ struct VectorInput {
     venues: Vec<VenueInput>,
 }
 
+#[derive(Clone)]
 enum VenueInput {
     Named(&'static str, &'static str, &'static str),
     Random(Vec<(&'static str, &'static str)>, Vec<&'static str>),
 }
 
+#[derive(Clone)]
 struct LinkedInput {
     root: usize,
     root_stratum: u32,
@@ -853,8 +858,9 @@ fn vector_inputs() -> Vec<VectorInput> {
     let ids = |prefix: &str, range: std::ops::RangeInclusive<u32>| -> Vec<String> {
         range.map(|i| format!("{prefix}{i:02}")).collect()
     };
-    vec![
+    let international = vec![
         VectorInput {
+            suite: Suite::Intl2024,
             name: "one stratum, center and supervisor contributions",
             token_key: counting(0x00),
             draw_id: "draw-0001",
@@ -870,6 +876,7 @@ fn vector_inputs() -> Vec<VectorInput> {
             venues: vec![],
         },
         VectorInput {
+            suite: Suite::Intl2024,
             name: "two overlapping strata, UTF-8 draw id, no contributions",
             token_key: counting(0x00),
             draw_id: "抽取-2025-0002",
@@ -888,6 +895,7 @@ fn vector_inputs() -> Vec<VectorInput> {
             venues: vec![],
         },
         VectorInput {
+            suite: Suite::Intl2024,
             name: "three short contributions, k = 1, m = 0",
             token_key: [0xaa; 32],
             draw_id: "d",
@@ -903,6 +911,7 @@ fn vector_inputs() -> Vec<VectorInput> {
             venues: vec![],
         },
         VectorInput {
+            suite: Suite::Intl2024,
             name: "v2 root draw: the tender committed, its reference typed loosely",
             token_key: counting(0x00),
             draw_id: "draw-0004",
@@ -918,6 +927,7 @@ fn vector_inputs() -> Vec<VectorInput> {
             venues: vec![],
         },
         VectorInput {
+            suite: Suite::Intl2024,
             name: "v2 linked draw of vector 4: the family's tokens excluded, tokens under the root's id",
             token_key: counting(0x00),
             draw_id: "draw-0005",
@@ -936,6 +946,7 @@ fn vector_inputs() -> Vec<VectorInput> {
             venues: vec![],
         },
         VectorInput {
+            suite: Suite::Intl2024,
             name: "v3 root draw: 2 from the province at large and 3 from one prefecture, each \
                    stratum committing its region rule",
             token_key: counting(0x00),
@@ -955,6 +966,7 @@ fn vector_inputs() -> Vec<VectorInput> {
             venues: vec![],
         },
         VectorInput {
+            suite: Suite::Intl2024,
             name: "v3 root draw with venues: 3 at the main venue from its prefecture, 2 at a \
                    sub-venue chosen at random among three (two accepted)",
             token_key: counting(0x00),
@@ -983,7 +995,14 @@ fn vector_inputs() -> Vec<VectorInput> {
                 ),
             ],
         },
-    ]
+    ];
+    // The national suite (gm2024, spec §1a): vectors 1 and 6 again, every hash SM3 and every
+    // MAC HMAC-SM3.
+    let national = [0, 5].map(|i| VectorInput {
+        suite: Suite::Gm2024,
+        ..international[i].clone()
+    });
+    international.into_iter().chain(national).collect()
 }
 
 fn venue_candidates(candidates: &[(&str, &str)]) -> Vec<VenueCandidate> {
@@ -1016,7 +1035,7 @@ fn vectors() -> Value {
                         .iter()
                         .flat_map(|(_, _, _, ids)| ids)
                         .find(|id| {
-                            DrawToken::derive(Suite::Intl2024, &v.token_key, root_id, id) == *t
+                            DrawToken::derive(v.suite, &v.token_key, root_id, id) == *t
                         })
                         .unwrap()
                         .clone()
@@ -1040,7 +1059,7 @@ fn vectors() -> Value {
             }
             None => (v.draw_id, None, Vec::new()),
         };
-        let token_of = |id: &str| DrawToken::derive(Suite::Intl2024, &v.token_key, domain, id);
+        let token_of = |id: &str| DrawToken::derive(v.suite, &v.token_key, domain, id);
         let mut names = BTreeMap::new();
         let strata = v
             .strata
@@ -1083,12 +1102,12 @@ fn vectors() -> Value {
         let s = ServerSecret::from_bytes(v.secret);
         let tender_sha256 = v
             .tender
-            .map(|(reference, lot)| algorithm::tender_commitment(Suite::Intl2024, reference, lot));
+            .map(|(reference, lot)| algorithm::tender_commitment(v.suite, reference, lot));
         let request = DrawRequest {
-            suite: Suite::Intl2024,
+            suite: v.suite,
             draw_id: v.draw_id.to_owned(),
             pool_snapshot: v.pool_snapshot.to_owned(),
-            filter_sha256: Suite::Intl2024.hash(v.filter.as_bytes()),
+            filter_sha256: v.suite.hash(v.filter.as_bytes()),
             min_multiple: v.min_multiple,
             strata,
             tender_sha256,
@@ -1154,6 +1173,9 @@ fn vectors() -> Value {
         if let Some((reference, lot)) = v.tender {
             inputs["tender"] = json!({"reference": reference, "lot": lot});
         }
+        if v.suite != Suite::Intl2024 {
+            inputs["suite"] = json!(v.suite);
+        }
         if let Some((family, vacated_expert)) = &family {
             inputs["token_domain"] = json!(domain);
             inputs["family"] = json!({
@@ -1176,9 +1198,9 @@ fn vectors() -> Value {
             "intent_hash": hex::encode(plan.intent_hash()),
             "seed": hex::encode(outcome.seed),
             "ranking": plan.eligible().iter().enumerate().map(|(i, set)| {
-                rank(Suite::Intl2024, &outcome.seed, i as u64, set.tokens()).iter().map(|t| json!({
+                rank(v.suite, &outcome.seed, i as u64, set.tokens()).iter().map(|t| json!({
                     "token": t.to_hex(),
-                    "score": hex::encode(rank_score(Suite::Intl2024, &outcome.seed, i as u64, t)),
+                    "score": hex::encode(rank_score(v.suite, &outcome.seed, i as u64, t)),
                 })).collect::<Vec<_>>()
             }).collect::<Vec<_>>(),
             "result": outcome.strata.iter().map(|r| json!({
@@ -1196,9 +1218,9 @@ fn vectors() -> Value {
             expected["venue_ranking"] =
                 json!(plan.intent().strata.iter().enumerate().map(|(i, s)| {
                 let ids = s.venue_candidates.iter().flatten().map(|c| c.venue_id.as_str());
-                algorithm::venue_ranking(Suite::Intl2024, &outcome.seed, i as u64, ids).iter().map(|id| json!({
+                algorithm::venue_ranking(v.suite, &outcome.seed, i as u64, ids).iter().map(|id| json!({
                     "venue_id": id,
-                    "score": hex::encode(algorithm::venue_score(Suite::Intl2024, &outcome.seed, i as u64, id)),
+                    "score": hex::encode(algorithm::venue_score(v.suite, &outcome.seed, i as u64, id)),
                 })).collect::<Vec<_>>()
             }).collect::<Vec<_>>());
             expected["venue_chosen"] = json!(
