@@ -1210,3 +1210,64 @@ U7WM79jrzyhGZ5/GUBTpM7NzwdyfFx61t3RovgcC4Ro=
         assert!(WitnessPolicy::new(vec![w], 1).is_ok());
     }
 }
+
+#[cfg(test)]
+mod gm_vectors {
+    use super::*;
+    use crate::audit::checkpoint::{Checkpoint, sign_checkpoint};
+    use crate::audit::merkle::{empty_root, leaf_hash};
+
+    /// The worked example of docs/AUDIT-LOG.md, "The national suite": GB/T 32918.5's example
+    /// private key as the log key, one entry, a checkpoint and a witness's cosignature. SM2
+    /// signatures here are deterministic (the crate's RFC 6979-style nonce), so the bytes are
+    /// fixed; any SM2 verifier accepts them.
+    #[test]
+    fn the_documented_national_suite_example_is_what_the_code_writes() {
+        let seed = hex::decode("3945208f7b2144b13f36e38ac6d39f95889393692860b51a42fb81ef4df7c5b8")
+            .unwrap();
+        let log = NoteSigner::new(
+            "sealdraw.example/log",
+            Signer::from_seed(Suite::Gm2024, &seed).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            log.verifier().to_string(),
+            "sealdraw.example/log+32aa5c83+/3NlYWxkcmF3LmdtL3NtMi1zbTMAMTIzNDU2NzgxMjM0NTY3OAAECfnfMR5UIaFQ3X0WHkvFxnIXn60YM/wHa7CP81bzUCDM6kkM4md1pS3G6nGMwapgCu0F+/NeCEpmMvYHLamtEw=="
+        );
+        let leaf = leaf_hash(Suite::Gm2024, br#"{"a":1}"#);
+        assert_eq!(
+            hex::encode(leaf),
+            "b576ac05ff6e3fcbab0a1d44e86c2af434c2e01b62c2772d45f97551c3ee7ff5"
+        );
+        assert_eq!(
+            hex::encode(empty_root(Suite::Gm2024)),
+            "1ab21d8355cfa17f8e61194831e81a8f22bec8c728fefb747ed035eb5082aa2b"
+        );
+        let note =
+            sign_checkpoint(&Checkpoint::new("sealdraw.example/log", 1, leaf), &[&log]).unwrap();
+        assert_eq!(
+            note,
+            "sealdraw.example/log\n1\ntXasBf9uP8urCh1E6Gwq9DTC4BtiwnctRfl1UcPuf/U=\n\n\
+             \u{2014} sealdraw.example/log MqpcgyFdgi8nTZUtVR1rJcN5ZBR7QFw2x2xenJKI/PUiYu0wqyKLpImzCB9MEnSxdueOVXxFhipMLwcMTijqKdCQZjY=\n"
+        );
+        let witness = CosignatureSigner::new(
+            "witness.example/w1",
+            Signer::from_seed(Suite::Gm2024, &[9; 32]).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            witness.verifier().to_string(),
+            "witness.example/w1+f3bd9749+/3NlYWxkcmF3LmdtL3NtMi1zbTMtY29zaWduYXR1cmUvdjEAMTIzNDU2NzgxMjM0NTY3OAAE90ornMZPA8gHCXy20VpVM4M2mN4Wmitqfb6hGbNSMBfoI2sIop8sN+eGe8ApbadcOPzfAXQ8g3K1srP330kVLg=="
+        );
+        let text = "sealdraw.example/log\n1\ntXasBf9uP8urCh1E6Gwq9DTC4BtiwnctRfl1UcPuf/U=\n";
+        let cosignature = witness.cosign(text, 1_700_000_000).unwrap();
+        assert_eq!(
+            cosignature.to_line(),
+            "\u{2014} witness.example/w1 872XSQAAAABlU/EAEP7J+/VvIfvH72hKFZaHNU0Z42toVAiOgKEX8wdSzn81HuWcDJH72wsfPeLt9n438eHOmxTuS1KLhWsE/o1q6g==\n"
+        );
+        assert_eq!(
+            witness.verifier().verify(text, &cosignature),
+            Ok(1_700_000_000)
+        );
+    }
+}

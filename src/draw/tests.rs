@@ -1034,9 +1034,7 @@ fn vectors() -> Value {
                     root_input.strata[..]
                         .iter()
                         .flat_map(|(_, _, _, ids)| ids)
-                        .find(|id| {
-                            DrawToken::derive(v.suite, &v.token_key, root_id, id) == *t
-                        })
+                        .find(|id| DrawToken::derive(v.suite, &v.token_key, root_id, id) == *t)
                         .unwrap()
                         .clone()
                 };
