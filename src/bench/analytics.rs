@@ -86,6 +86,7 @@ impl Server {
             server_url,
             certs,
             &rng,
+            crate::crypto::Suite::Intl2024,
         )
         .await?;
         settings.analytics.signal_run_interval_hours = 0;

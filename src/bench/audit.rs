@@ -21,7 +21,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
-use ring::signature::{self, Ed25519KeyPair, KeyPair};
 
 use crate::audit::proof::TlogProof;
 use crate::audit::{self, Actor, AuditEntry, AuditError, AuditLog, export};
@@ -68,6 +67,8 @@ pub(crate) struct AuditBenchOptions {
     pub acquire_timeout: Duration,
     /// The command line that reproduces this run, as printed in the report.
     pub(crate) command: String,
+    /// The suite of the log (its hashes and signatures) and of the raw limits beside it.
+    pub(crate) suite: Suite,
 }
 
 /// Runs the whole benchmark and returns the Markdown report.
@@ -81,7 +82,7 @@ pub(crate) async fn audit(options: &AuditBenchOptions) -> anyhow::Result<String>
     } = BenchStart::begin(&options.dir)?;
 
     progress("raw limits");
-    let raw = RawLimits::measure(options.runs, RAW_WINDOW, scratch.path())?;
+    let raw = RawLimits::measure(options.suite, options.runs, RAW_WINDOW, scratch.path())?;
 
     // Keys made from a fixed seed: the benchmark's log is thrown away, and fixed keys make the
     // proof files the same size on every run.
@@ -90,7 +91,7 @@ pub(crate) async fn audit(options: &AuditBenchOptions) -> anyhow::Result<String>
         &key_file,
         &Rng::danger_deterministic(b"sealdraw bench audit"),
         &started_at,
-        Suite::Intl2024,
+        options.suite,
     )?;
     let keys = KeyRing::load(&key_file)?;
     let bench = Bench {
@@ -147,7 +148,8 @@ fn progress(step: &str) {
 // ---------------------------------------------------------------------------------------------
 
 struct RawLimits {
-    /// Input length and hashes/s per sample.
+    suite: Suite,
+    /// Input length and hashes/s per sample, in the suite's hash.
     sha256: Vec<(usize, Samples)>,
     sign: Samples,
     verify: Samples,
@@ -161,24 +163,21 @@ impl RawLimits {
     /// compression blocks).
     const SHA256_LENGTHS: [usize; 3] = [32, 65, 300];
 
-    fn measure(runs: u64, window: Duration, dir: &Path) -> anyhow::Result<Self> {
+    fn measure(suite: Suite, runs: u64, window: Duration, dir: &Path) -> anyhow::Result<Self> {
         let mut sha256 = Vec::new();
         for length in Self::SHA256_LENGTHS {
             let input = vec![0x5a_u8; length];
             let samples = Samples::collect(runs, || {
                 ops_per_sec(window, || {
-                    std::hint::black_box(ring::digest::digest(
-                        &ring::digest::SHA256,
-                        std::hint::black_box(&input),
-                    ));
+                    std::hint::black_box(suite.hash(std::hint::black_box(&input)));
                 })
             });
             sha256.push((length, samples));
         }
 
         // A throwaway key from a constant seed, used for nothing but timing the primitive.
-        let pair = Ed25519KeyPair::from_seed_unchecked(&[7; 32])
-            .map_err(|_| anyhow::anyhow!("ring refused a 32-byte Ed25519 seed"))?;
+        let pair = crate::crypto::Signer::from_seed(suite, &[7; 32])?;
+        let public = pair.public_key();
         let message = vec![b'c'; NOTE_BYTES];
         let sign = Samples::collect(runs, || {
             ops_per_sec(window, || {
@@ -186,19 +185,17 @@ impl RawLimits {
             })
         });
         let signed = pair.sign(&message);
-        let public = signature::UnparsedPublicKey::new(&signature::ED25519, pair.public_key());
         let mut all_verified = true;
         let verify = Samples::collect(runs, || {
             ops_per_sec(window, || {
-                all_verified &= public
-                    .verify(std::hint::black_box(&message), signed.as_ref())
-                    .is_ok();
+                all_verified &= public.verifies(std::hint::black_box(&message), &signed);
             })
         });
-        ensure!(all_verified, "a valid Ed25519 signature failed to verify");
+        ensure!(all_verified, "a valid signature failed to verify");
 
         let fsync = fsync_rate(runs, window, &dir.join("fsync-probe"))?;
         Ok(Self {
+            suite,
             sha256,
             sign,
             verify,
@@ -533,7 +530,7 @@ impl BenchDatabase {
                 (database.url().to_owned(), None, Some(database))
             }
         };
-        let store = match Store::connect(&url, &connect, Suite::Intl2024).await {
+        let store = match Store::connect(&url, &connect, bench.options.suite).await {
             Ok(store) => store,
             Err(error) => {
                 if let Some(database) = postgres {
@@ -1114,7 +1111,7 @@ impl Report<'_> {
 
     fn render_machine(&self, out: &mut String) {
         let m = &self.machine;
-        let _ = writeln!(out, "# sealdraw bench audit\n");
+        let _ = writeln!(out, "# sealdraw bench audit ({})\n", self.options.suite);
         let _ = writeln!(out, "Command: `{}`  ", self.command);
         let _ = writeln!(
             out,
@@ -1161,21 +1158,27 @@ impl Report<'_> {
             out,
             "## 1. Raw limits of this machine (one thread)\n\n| primitive | median | min – max |\n|---|---|---|"
         );
+        let (hash, signature) = primitive_names(raw.suite);
         for (length, samples) in &raw.sha256 {
             let what = match length {
-                32 => "SHA-256 (ring), 32-byte input",
-                65 => "SHA-256 (ring), 65-byte input (an RFC 6962 node hash)",
-                _ => "SHA-256 (ring), 300-byte input (a leaf hash of a ~250-byte entry)",
+                32 => format!("{hash}, 32-byte input"),
+                65 => format!("{hash}, 65-byte input (an RFC 6962 node hash)"),
+                _ => format!("{hash}, 300-byte input (a leaf hash of a ~250-byte entry)"),
             };
-            row_rate(out, what, samples, "hashes/s");
+            row_rate(out, &what, samples, "hashes/s");
         }
         row_rate(
             out,
-            &format!("Ed25519 sign (ring), {NOTE_BYTES}-byte message"),
+            &format!("{signature} sign, {NOTE_BYTES}-byte message"),
             &raw.sign,
             "signatures/s",
         );
-        row_rate(out, "Ed25519 verify (ring)", &raw.verify, "verifications/s");
+        row_rate(
+            out,
+            &format!("{signature} verify"),
+            &raw.verify,
+            "verifications/s",
+        );
         row_rate(
             out,
             "4 KiB write + fsync in the scratch directory (a SQLite commit's floor)",
@@ -1206,7 +1209,7 @@ impl Report<'_> {
         );
         let _ = writeln!(
             out,
-            "| backend | B | entries/s | min – max | commits/s (SQLite: share of the raw fsync rate) | ratio to SHA-256 (300 B) | checkpoints signed per run | signing checkpoint_now, median | target ≥ {} entries/s |\n|---|---|---|---|---|---|---|---|---|",
+            "| backend | B | entries/s | min – max | commits/s (SQLite: share of the raw fsync rate) | ratio to the raw hash (300 B) | checkpoints signed per run | signing checkpoint_now, median | target ≥ {} entries/s |\n|---|---|---|---|---|---|---|---|---|",
             thousands(TARGET_APPENDS_PER_SEC)
         );
         for append in &self.appends {
@@ -1289,7 +1292,7 @@ impl Report<'_> {
         );
         let _ = writeln!(
             out,
-            "| hashing floor: {} leaf (300 B) + {} node (65 B) SHA-256 at the rates above | {:.2} s | `verify_dir` takes {:.1}× the floor |\n",
+            "| hashing floor: {} leaf (300 B) + {} node (65 B) hashes at the rates above | {:.2} s | `verify_dir` takes {:.1}× the floor |\n",
             thousands(verify.entries as f64),
             thousands(verify.entries.saturating_sub(1) as f64),
             verify.floor_secs,
@@ -1358,6 +1361,14 @@ pub(super) fn thousands(value: f64) -> String {
 }
 
 /// `scheme://user:password@host/…` with the password replaced, for printing.
+/// What the report calls the suite's hash and signature, with the crate that implements them.
+pub(super) fn primitive_names(suite: Suite) -> (&'static str, &'static str) {
+    match suite {
+        Suite::Intl2024 => ("SHA-256 (ring)", "Ed25519 (ring)"),
+        Suite::Gm2024 => ("SM3 (RustCrypto sm3)", "SM2 with SM3 (RustCrypto sm2)"),
+    }
+}
+
 pub(crate) fn redact_password(url: &str) -> String {
     let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
         return url.to_owned();

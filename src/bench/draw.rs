@@ -68,6 +68,8 @@ pub(crate) struct DrawBenchOptions {
     pub(crate) postgres: Option<String>,
     pub(crate) dir: PathBuf,
     pub(crate) command: String,
+    /// The servers' suite (their key files are made in it).
+    pub(crate) suite: Suite,
 }
 
 /// One client count on one backend: per-run figures, reported as medians over runs.
@@ -127,6 +129,7 @@ pub(crate) async fn draw(options: &DrawBenchOptions) -> anyhow::Result<String> {
                 server_url,
                 &certs,
                 options.experts,
+                options.suite,
             )
             .await?;
             if backend == "SQLite" {
@@ -293,10 +296,11 @@ impl BenchServer {
         server_url: Option<&str>,
         certs: &crate::tls::dev::DevCertificates,
         experts: usize,
+        suite: Suite,
     ) -> anyhow::Result<Self> {
         let rng = Rng::system();
         let (mut settings, database) =
-            production_server_settings(scratch, label, server_url, certs, &rng).await?;
+            production_server_settings(scratch, label, server_url, certs, &rng, suite).await?;
         // Seats in the window would otherwise exclude the busiest experts draw after draw.
         settings.draw.frequency_cap = 0;
         let clock: SharedClock = Arc::new(SystemClock);
@@ -585,14 +589,14 @@ async fn in_process_floor(deps: &Deps, draws: u64) -> anyhow::Result<Floor> {
         let tokens_done = timer.elapsed();
         let plan = DrawPlan::new(
             DrawRequest {
-                suite: Suite::Intl2024,
+                suite: deps.keys.suite(),
                 draw_id,
                 pool_snapshot: "bench".into(),
-                filter_sha256: filter.digest(Suite::Intl2024)?,
+                filter_sha256: filter.digest(deps.keys.suite())?,
                 min_multiple: settings.min_eligible_multiple,
                 strata,
                 tender_sha256: Some(crate::draw::algorithm::tender_commitment(
-                    Suite::Intl2024,
+                    deps.keys.suite(),
                     "BENCH",
                     "",
                 )),
@@ -731,16 +735,12 @@ pub(super) async fn production_server_settings(
     server_url: Option<&str>,
     certs: &crate::tls::dev::DevCertificates,
     rng: &Rng,
+    suite: Suite,
 ) -> anyhow::Result<(Settings, Option<ScratchDatabase>)> {
     let dir = scratch.join(label);
     std::fs::create_dir_all(&dir)?;
     let key_file = dir.join("keys.json");
-    KeyRing::init_file(
-        &key_file,
-        rng,
-        &to_rfc3339(SystemClock.now_millis()),
-        Suite::Intl2024,
-    )?;
+    KeyRing::init_file(&key_file, rng, &to_rfc3339(SystemClock.now_millis()), suite)?;
     let (url, database) = fresh_database(server_url, &dir.join("sealdraw.db"), label).await?;
     let mut settings = Settings {
         profile: Profile::Production,

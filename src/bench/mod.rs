@@ -4,11 +4,13 @@
 
 pub(crate) mod analytics;
 pub(crate) mod audit;
+pub(crate) mod crypto;
 pub(crate) mod draw;
 pub(crate) mod pool;
 pub(crate) mod sessions;
 
 pub(crate) use audit::{AuditBenchOptions, audit, redact_password};
+pub(crate) use crypto::{CryptoBenchOptions, crypto};
 pub(crate) use draw::{DrawBenchOptions, draw};
 pub(crate) use pool::{PoolBenchOptions, pool};
 pub(crate) use sessions::{SessionsBenchOptions, sessions};

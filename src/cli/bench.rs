@@ -27,6 +27,16 @@ pub(super) enum BenchCommand {
     /// patterns (and a clean one): each report's time over HTTPS beside a round trip, the
     /// signal run's, each pattern's rank, and the false alarms.
     Analytics(AnalyticsBenchArgs),
+    /// The two cipher suites' primitives side by side through the server's own `crypto`
+    /// interface: hashes, HMACs, sealing, signatures, with the national ÷ international ratio.
+    Crypto(CryptoBenchArgs),
+}
+
+#[derive(Args)]
+pub(super) struct CryptoBenchArgs {
+    /// Samples per figure; the report gives medians.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    runs: u64,
 }
 
 #[derive(Args)]
@@ -93,6 +103,9 @@ pub(super) struct DrawBenchArgs {
     /// directory).
     #[arg(long)]
     dir: Option<PathBuf>,
+    /// The servers' suite: intl or gm.
+    #[arg(long, default_value = "intl", value_parser = super::parse_suite)]
+    suite: crate::crypto::Suite,
 }
 
 #[derive(Args)]
@@ -132,6 +145,9 @@ pub(super) struct AuditBenchArgs {
     /// its filesystem decides what a durable commit costs.
     #[arg(long)]
     dir: Option<PathBuf>,
+    /// The log's suite (and the raw limits beside it): intl or gm.
+    #[arg(long, default_value = "intl", value_parser = super::parse_suite)]
+    suite: crate::crypto::Suite,
 }
 
 pub(super) fn run(installation: Installation, command: BenchCommand) -> anyhow::Result<()> {
@@ -146,6 +162,14 @@ async fn bench(settings: Settings, command: BenchCommand) -> anyhow::Result<()> 
         BenchCommand::Draw(args) => return bench_draw(args).await,
         BenchCommand::Sessions(args) => return bench_sessions(args).await,
         BenchCommand::Analytics(args) => return bench_analytics(args).await,
+        BenchCommand::Crypto(args) => {
+            let options = crate::bench::CryptoBenchOptions {
+                runs: args.runs,
+                command: format!("sealdraw bench crypto --runs {}", args.runs),
+            };
+            print!("{}", crate::bench::crypto(&options)?);
+            return Ok(());
+        }
     };
     let mut reproduce = format!(
         "sealdraw bench audit --entries {} --runs {} --verify-entries {}",
@@ -158,6 +182,9 @@ async fn bench(settings: Settings, command: BenchCommand) -> anyhow::Result<()> 
     if let Some(dir) = &args.dir {
         reproduce.push_str(&format!(" --dir {}", dir.display()));
     }
+    if args.suite != crate::crypto::Suite::Intl2024 {
+        reproduce.push_str(" --suite gm");
+    }
     let options = crate::bench::AuditBenchOptions {
         entries: args.entries,
         runs: args.runs,
@@ -169,6 +196,7 @@ async fn bench(settings: Settings, command: BenchCommand) -> anyhow::Result<()> 
         max_connections: settings.database.max_connections,
         acquire_timeout: std::time::Duration::from_secs(settings.database.acquire_timeout_secs),
         command: reproduce,
+        suite: args.suite,
     };
     print!("{}", crate::bench::audit(&options).await?);
     Ok(())
@@ -188,6 +216,9 @@ async fn bench_draw(args: DrawBenchArgs) -> anyhow::Result<()> {
         args.runs
     );
     push_postgres(&mut reproduce, args.postgres.as_deref());
+    if args.suite != crate::crypto::Suite::Intl2024 {
+        reproduce.push_str(" --suite gm");
+    }
     let options = crate::bench::DrawBenchOptions {
         experts: args.experts,
         clients: args.clients,
@@ -196,6 +227,7 @@ async fn bench_draw(args: DrawBenchArgs) -> anyhow::Result<()> {
         postgres: args.postgres,
         dir: args.dir.unwrap_or_else(std::env::temp_dir),
         command: reproduce,
+        suite: args.suite,
     };
     print!("{}", crate::bench::draw(&options).await?);
     Ok(())
