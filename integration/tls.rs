@@ -464,3 +464,83 @@ async fn development_certificates_are_renewed_before_they_end_and_when_they_fail
     );
     verify_leaf(&certs.ca(), &certs.server_cert(), true, much_later).unwrap();
 }
+
+/// A national-algorithm (TLCP) gateway terminates its clients' connections and forwards to the
+/// server over mutual TLS with its own certificate (SECURITY.md, "Transport"). Only a
+/// connection authenticated with a configured gateway's certificate may name another client's
+/// certificate; anyone else who tries is refused, never silently ignored.
+#[tokio::test]
+async fn only_a_configured_gateway_may_forward_its_clients_certificate() {
+    let app = spawn_app_with(mutual_tls()).await;
+    app.create_account("center-a", Role::Center).await;
+    let center_cert = app.certs.client_cert("center-a");
+    let fingerprint = sealdraw::tls::fingerprint_of_pem_file(&center_cert).unwrap();
+    app.state
+        .auth
+        .bind_certificate("center-a", &fingerprint, sealdraw::audit::Actor::System)
+        .await
+        .unwrap();
+    // center-b's certificate stands in for the gateway's.
+    let gateway_cert = app.certs.client_cert("center-b");
+    let gateway = hex::encode(sealdraw::tls::fingerprint_of_pem_file(&gateway_cert).unwrap());
+    let app = app
+        .restart(move |settings| settings.tls.gateways = vec![gateway])
+        .await;
+    let forwarded = percent_encoding::utf8_percent_encode(
+        &std::fs::read_to_string(&center_cert).unwrap(),
+        percent_encoding::NON_ALPHANUMERIC,
+    )
+    .to_string();
+    let me = |client: &reqwest::Client, header: Option<&str>| {
+        let mut request = client.get(app.url("/api/v1/me"));
+        if let Some(value) = header {
+            request = request.header("X-Forwarded-Client-Cert", value);
+        }
+        request.send()
+    };
+
+    // Through the gateway, the forwarded certificate is the caller.
+    let through_gateway = app.client_with(
+        Some((&gateway_cert, &app.certs.client_key("center-b"))),
+        ALL_VERSIONS,
+    );
+    let response = me(&through_gateway, Some(&forwarded)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["username"], "center-a");
+    assert_eq!(body["authenticated_by"], "client_certificate");
+    // The gateway alone is nobody: its certificate is bound to no account.
+    let response = me(&through_gateway, None).await.unwrap();
+    let problem = assert_problem(response, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(problem["type"], "urn:sealdraw:problem:unknown-certificate");
+    // A malformed forwarded value is refused by name.
+    for bad in [
+        "not a certificate",
+        "-----BEGIN%20CERTIFICATE-----%0AAAAA%0A-----END%20CERTIFICATE-----",
+    ] {
+        let response = me(&through_gateway, Some(bad)).await.unwrap();
+        let problem = assert_problem(response, StatusCode::BAD_REQUEST).await;
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("X-Forwarded-Client-Cert")
+        );
+    }
+
+    // A trusted client that is not a gateway, or a client with no certificate, may not name
+    // anyone, not even itself.
+    let direct = app.client_with(
+        Some((&center_cert, &app.certs.client_key("center-a"))),
+        ALL_VERSIONS,
+    );
+    let anonymous = app.client_with(None, ALL_VERSIONS);
+    for client in [&direct, &anonymous] {
+        let response = me(client, Some(&forwarded)).await.unwrap();
+        let problem = assert_problem(response, StatusCode::FORBIDDEN).await;
+        assert_eq!(problem["type"], "urn:sealdraw:problem:forwarded-identity");
+    }
+    // Without the header, the direct client is itself, as before.
+    let response = me(&direct, None).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}

@@ -115,6 +115,11 @@ pub struct TlsSettings {
     pub tls13_only: bool,
     /// PEM bundle of the CAs that issue trading-center client certificates. Enables mutual TLS.
     pub client_ca: Option<PathBuf>,
+    /// The national-algorithm (TLCP, GB/T 38636) gateways in front of the server, by the
+    /// SHA-256 fingerprint (64 lowercase hex digits) of the client certificate each presents
+    /// here over mutual TLS. Only a connection authenticated with one of these may forward its
+    /// own client's certificate (`X-Forwarded-Client-Cert`); SECURITY.md, "Transport".
+    pub gateways: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -763,6 +768,23 @@ impl Settings {
             && !ca.is_file()
         {
             problems.push(format!("tls.client_ca: {} does not exist", ca.display()));
+        }
+        if !self.tls.gateways.is_empty() && self.tls.client_ca.is_none() {
+            problems.push(
+                "tls.gateways: a gateway is known by its client certificate; set tls.client_ca"
+                    .into(),
+            );
+        }
+        for (i, gateway) in self.tls.gateways.iter().enumerate() {
+            if gateway.len() != 64
+                || !gateway
+                    .bytes()
+                    .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            {
+                problems.push(format!(
+                    "tls.gateways[{i}]: must be a certificate's SHA-256 fingerprint, 64 lowercase hex digits"
+                ));
+            }
         }
         let url = self.database_url();
         if !(url.starts_with("sqlite:")

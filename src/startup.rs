@@ -218,6 +218,19 @@ impl Application {
             venues: Arc::new(VenueService::new(&deps)),
             key_inventory: KeyInventory::new(deps.keys.clone()),
             max_body_bytes: settings.server.max_body_bytes,
+            gateways: std::sync::Arc::new(
+                settings
+                    .tls
+                    .gateways
+                    .iter()
+                    .filter_map(|hex_text| {
+                        let mut fingerprint = [0u8; 32];
+                        // Checked by `Settings::validate` before start-up gets here.
+                        hex::decode_to_slice(hex_text, &mut fingerprint).ok()?;
+                        Some(fingerprint)
+                    })
+                    .collect(),
+            ),
             readiness: http::health::Readiness::new(deps.store.clone(), deps.clock.clone()),
         });
         let listeners = match listener {

@@ -493,6 +493,19 @@ pub(crate) fn certificate_fingerprint(der: &[u8]) -> [u8; 32] {
     crate::crypto::certificate_fingerprint(der)
 }
 
+/// The fingerprint of the one X.509 certificate in `pem` (a gateway's forwarded client
+/// certificate); `None` unless it holds exactly one certificate that parses as X.509. The
+/// certificate's key may be SM2: its chain was checked by the gateway, under its own CAs.
+pub(crate) fn fingerprint_of_pem(pem: &[u8]) -> Option<[u8; 32]> {
+    let mut certificates = CertificateDer::pem_slice_iter(pem);
+    let first = certificates.next()?.ok()?;
+    if certificates.next().is_some() {
+        return None;
+    }
+    webpki::EndEntityCert::try_from(&first).ok()?;
+    Some(certificate_fingerprint(first.as_ref()))
+}
+
 pub fn fingerprint_of_pem_file(path: &Path) -> Result<[u8; 32], TlsError> {
     let certificates = read_certificates(path, "certificate")?;
     Ok(certificate_fingerprint(certificates[0].as_ref()))

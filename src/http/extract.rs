@@ -20,6 +20,10 @@ impl FromRequest for Principal {
     fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let state = request.app_data::<web::Data<AppState>>().cloned();
         let certificate = request.conn_data::<PeerCertificate>().copied();
+        let forwarded = request
+            .headers()
+            .get(FORWARDED_CLIENT_CERT)
+            .map(|value| value.as_bytes().to_vec());
         let bearer = request
             .headers()
             .get(header::AUTHORIZATION)
@@ -27,6 +31,10 @@ impl FromRequest for Principal {
             .map(|value| bearer_token(value).map(str::to_owned));
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+            let certificate = match forwarded {
+                None => certificate,
+                Some(value) => Some(forwarded_certificate(&state, certificate, &value)?),
+            };
             let principal = match (certificate, bearer) {
                 // A certificate alone is a center's system; with a token as well, both must
                 // name the same account.
@@ -52,6 +60,41 @@ impl FromRequest for Principal {
             Ok(principal)
         })
     }
+}
+
+/// The header a TLCP gateway forwards its client's certificate in: the PEM, percent-encoded as
+/// nginx's `$ssl_client_escaped_cert` writes it (docs/OPERATIONS notes in SECURITY.md).
+const FORWARDED_CLIENT_CERT: &str = "x-forwarded-client-cert";
+
+/// The identity a configured gateway vouches for: the fingerprint of the certificate its own
+/// client presented to it over TLCP. Anyone else who sends the header is refused, never
+/// ignored, so a misrouted or forged identity is visible; a malformed value is refused too.
+fn forwarded_certificate(
+    state: &AppState,
+    connection: Option<PeerCertificate>,
+    value: &[u8],
+) -> Result<PeerCertificate, ApiError> {
+    let from_gateway = connection.is_some_and(|peer| state.gateways.contains(&peer.0));
+    if !from_gateway {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "forwarded-identity",
+            "Forwarded identity refused",
+            "a forwarded client certificate is accepted only from a configured gateway",
+        ));
+    }
+    let malformed = || {
+        ApiError::new(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            "forwarded-identity",
+            "Forwarded identity refused",
+            "X-Forwarded-Client-Cert must hold one percent-encoded PEM certificate",
+        )
+    };
+    let pem: Vec<u8> = percent_encoding::percent_decode(value).collect();
+    crate::tls::fingerprint_of_pem(&pem)
+        .map(PeerCertificate)
+        .ok_or_else(malformed)
 }
 
 /// A JSON request body. Like `web::Json`, but a refusal names the field at fault by its path:

@@ -71,6 +71,8 @@ pub struct AppState {
     /// Which keys are in force, by id (`GET /api/v1/keys`).
     pub(crate) key_inventory: KeyInventory,
     pub max_body_bytes: usize,
+    /// The TLCP gateways' client-certificate fingerprints (`tls.gateways`).
+    pub(crate) gateways: std::sync::Arc<Vec<[u8; 32]>>,
     pub(crate) readiness: health::Readiness,
 }
 

@@ -1089,6 +1089,14 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
         "不是评标报告的摘要（{0}）；请签署发给您的报告",
     ),
     ("this seat has already signed", "该席位已经签署"),
+    (
+        "a forwarded client certificate is accepted only from a configured gateway",
+        "只接受已配置的国密网关转发的客户端证书",
+    ),
+    (
+        "X-Forwarded-Client-Cert must hold one percent-encoded PEM certificate",
+        "X-Forwarded-Client-Cert 须为一个百分号编码的 PEM 证书",
+    ),
     ("only a dissent gives reasons", "只有不同意见才填写理由"),
     ("a dissent needs written reasons", "不同意见须有书面理由"),
     (
