@@ -87,6 +87,18 @@ pub(crate) fn crypto(options: &CryptoBenchOptions) -> anyhow::Result<String> {
             })
         },
     );
+    // A draw's sealed members list: tens of kilobytes in one value (BENCHMARKS.md, Draws).
+    let bulk = vec![0x62_u8; 64 * 1024];
+    add(
+        "seal a 64 KiB value (a stratum's members list)".into(),
+        "seals/s",
+        &|suite| {
+            let key = sealing_key(suite);
+            ops_per_sec(WINDOW, || {
+                std::hint::black_box(key.seal(&rng, context, std::hint::black_box(&bulk)).ok());
+            })
+        },
+    );
     add("open a 32-byte field".into(), "opens/s", &|suite| {
         let key = sealing_key(suite);
         let sealed = key.seal(&rng, context, &field).unwrap_or_default();

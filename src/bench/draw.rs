@@ -207,9 +207,9 @@ pub(crate) async fn draw(options: &DrawBenchOptions) -> anyhow::Result<String> {
     );
     for (name, part) in [
         "  `filter::apply` (rules over every matched expert)",
-        "  tokens: one HMAC-SHA256 per eligible expert, sorted",
+        "  tokens: one HMAC (the suite's) per eligible expert, sorted",
         "  `DrawPlan::new`: Merkle roots of the eligible sets, intent hash",
-        "  `execute`: one HMAC-SHA256 score per eligible token, sorted",
+        "  `execute`: one HMAC (the suite's) score per eligible token, sorted",
     ]
     .iter()
     .zip(&floor_parts)
