@@ -100,13 +100,8 @@ pub(crate) fn verify_dir(
     saved_checkpoints: &[String],
 ) -> Result<VerifyReport, ExportError> {
     let origin = origin_of(log_keys)?;
-    let suite = crate::audit::proof::LogTrust {
-        origin: origin.clone(),
-        log_keys: log_keys.to_vec(),
-        witnesses: None,
-    }
-    .suite()
-    .map_err(|e| ExportError::Checkpoint(e.to_string()))?;
+    let suite = crate::audit::proof::suite_of(log_keys)
+        .map_err(|e| ExportError::Checkpoint(e.to_string()))?;
     let note = read_text(&dir.join("checkpoint"))?;
     let checkpoint = open_checkpoint(&note, &origin, log_keys, witnesses)
         .map_err(|e| ExportError::Checkpoint(e.to_string()))?;

@@ -57,11 +57,16 @@ impl LogTrust {
     /// The log's suite, as its keys tell it: Ed25519 keys sign SHA-256 trees, SM2 keys SM3
     /// ones. A verifier is never told the suite separately, so it cannot be told a wrong one.
     pub fn suite(&self) -> Result<Suite, ProofError> {
-        let first = self.log_keys.first().ok_or(ProofError::NoLogKey)?.suite();
-        match self.log_keys.iter().find(|key| key.suite() != first) {
-            Some(other) => Err(ProofError::MixedSuites(first, other.suite())),
-            None => Ok(first),
-        }
+        suite_of(&self.log_keys)
+    }
+}
+
+/// The suite of the log these keys sign for; refused when they are of two suites or none.
+pub fn suite_of(log_keys: &[NoteVerifier]) -> Result<Suite, ProofError> {
+    let first = log_keys.first().ok_or(ProofError::NoLogKey)?.suite();
+    match log_keys.iter().find(|key| key.suite() != first) {
+        Some(other) => Err(ProofError::MixedSuites(first, other.suite())),
+        None => Ok(first),
     }
 }
 
@@ -236,6 +241,29 @@ mod tests {
     use crate::audit::note::{CosignatureSigner, NoteError, NoteSigner};
 
     const ORIGIN: &str = "sealdraw.example/log";
+
+    #[test]
+    fn a_logs_suite_is_its_keys_and_keys_of_two_suites_are_refused() {
+        let key = |suite: Suite, byte: u8| {
+            NoteSigner::new(
+                ORIGIN,
+                crate::crypto::Signer::from_seed(suite, &[byte; 32]).unwrap(),
+            )
+            .unwrap()
+            .verifier()
+        };
+        let gm = [key(Suite::Gm2024, 3), key(Suite::Gm2024, 4)];
+        assert_eq!(suite_of(&gm).unwrap(), Suite::Gm2024);
+        assert_eq!(
+            suite_of(&[key(Suite::Intl2024, 3)]).unwrap(),
+            Suite::Intl2024
+        );
+        assert!(matches!(
+            suite_of(&[key(Suite::Intl2024, 3), key(Suite::Gm2024, 3)]),
+            Err(ProofError::MixedSuites(Suite::Intl2024, Suite::Gm2024))
+        ));
+        assert!(matches!(suite_of(&[]), Err(ProofError::NoLogKey)));
+    }
 
     struct Fixture {
         log: NoteSigner,

@@ -325,13 +325,8 @@ impl Witness {
         )?;
         let checkpoint = verified.checkpoint();
         // The log's suite is its key's: SM2-signed logs hash with SM3.
-        let suite = crate::audit::proof::LogTrust {
-            origin: origin.to_owned(),
-            log_keys: keys.clone(),
-            witnesses: None,
-        }
-        .suite()
-        .map_err(|e| AddCheckpointError::Malformed(e.to_string()))?;
+        let suite = crate::audit::proof::suite_of(keys)
+            .map_err(|e| AddCheckpointError::Malformed(e.to_string()))?;
         let (old, new) = (request.old_size, checkpoint.size);
         if old > new {
             return Err(AddCheckpointError::Malformed(format!(
