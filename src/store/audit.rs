@@ -84,25 +84,26 @@ impl Tx {
         suite: crate::crypto::Suite,
         now: Millis,
     ) -> Result<Option<crate::crypto::Suite>, StoreError> {
-        let recorded = on_conn!(self, conn => sqlx::query_scalar::<_, String>(
-            "SELECT suite FROM deployment WHERE id = 1")
-            .fetch_optional(conn)
-            .await)?;
-        match recorded {
-            Some(name) => crate::crypto::Suite::from_name(&name)
-                .map(Some)
-                .ok_or_else(|| StoreError::Corrupt(format!("unknown suite {name:?} recorded"))),
-            None => {
-                on_conn!(self, conn => sqlx::query(
-                    "INSERT INTO deployment (id, suite, recorded_at) VALUES (1, $1, $2)")
-                    .bind(suite.name())
-                    .bind(now)
-                    .execute(conn)
-                    .await
-                    .map(|r| r.rows_affected()))?;
-                Ok(None)
-            }
+        // Instances starting together on a new database race to record it: the first insert
+        // wins, the others insert nothing and read what it recorded.
+        let inserted = on_conn!(self, conn => sqlx::query(
+            "INSERT INTO deployment (id, suite, recorded_at) VALUES (1, $1, $2) \
+             ON CONFLICT (id) DO NOTHING")
+            .bind(suite.name())
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if inserted == 1 {
+            return Ok(None);
         }
+        let name = on_conn!(self, conn => sqlx::query_scalar::<_, String>(
+            "SELECT suite FROM deployment WHERE id = 1")
+            .fetch_one(conn)
+            .await)?;
+        crate::crypto::Suite::from_name(&name)
+            .map(Some)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown suite {name:?} recorded")))
     }
 
     pub(crate) async fn audit_head(&mut self) -> Result<Vec<u8>, StoreError> {
