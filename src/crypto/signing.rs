@@ -126,10 +126,13 @@ pub struct Signer {
     key: SignerKey,
 }
 
+/// Neither ring's Ed25519 key pair nor the `sm2` crate's signing key wipes its private half
+/// when dropped; both are held for the process's life (the log's keys, a witness's key), so
+/// the memory is released only at exit. An HSM backend (issue 18 §3) keeps them out of the
+/// process altogether.
 enum SignerKey {
     Ed25519(Ed25519KeyPair),
-    // Boxed: the key with its precomputed verifying key is several hundred bytes. The scalar
-    // inside is zeroised on drop by `elliptic-curve`.
+    // Boxed: the signing key with its precomputed verifying key is several hundred bytes.
     Sm2(Box<sm2::dsa::SigningKey>),
 }
 
