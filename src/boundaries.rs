@@ -46,7 +46,7 @@ const MAY_USE: &[(&str, &[&str])] = &[
     ("interruption",  &["audit", "auth", "clock", "crypto", "deps", "draw", "notify", "session", "store", "text", "venue"]),
     ("rotation",      &["analytics", "auth", "crypto", "deps", "notify", "pool", "store"]),
     // The surfaces.
-    ("http",          &["analytics", "audit", "auth", "clock", "conduct", "config", "crypto", "draw", "interruption", "notify", "pool", "publication", "session", "store", "text", "venue", "web"]),
+    ("http",          &["analytics", "audit", "auth", "clock", "conduct", "config", "crypto", "draw", "interruption", "notify", "pool", "publication", "session", "store", "text", "tls", "venue", "web"]),
     ("console",       &["crypto", "web"]),
     // The assembly and the tools sit on top: each may use everything below it.
     ("startup",       &["analytics", "audit", "auth", "clock", "conduct", "config", "console", "crypto", "deps", "draw", "http", "interruption", "notify", "pool", "private_files", "publication", "rotation", "session", "store", "tasks", "telemetry", "text", "tls", "venue", "web"]),
