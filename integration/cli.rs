@@ -33,6 +33,10 @@ fn bare_sealdraw(dir: &Path) -> Command {
         .current_dir(dir)
         .stdin(Stdio::null())
         .kill_on_drop(true);
+    // SoftHSM2 finds its tokens through this variable, as a deployment's unit sets it.
+    if let Some(conf) = std::env::var_os("SOFTHSM2_CONF") {
+        command.env("SOFTHSM2_CONF", conf);
+    }
     command
 }
 

@@ -105,6 +105,8 @@ pub struct TestOptions {
     pub tls13_only: bool,
     /// Run while no other test of this process runs (for timing measurements).
     pub measures_time: bool,
+    /// Hold the server's keys in a SoftHSM2 token whatever `SEALDRAW_TEST_KEYS` says.
+    pub keys_in_module: bool,
     pub customise: Box<dyn FnOnce(&mut Settings)>,
 }
 
@@ -114,6 +116,7 @@ impl Default for TestOptions {
             mutual_tls: false,
             tls13_only: false,
             measures_time: false,
+            keys_in_module: false,
             customise: Box::new(|_| {}),
         }
     }
@@ -130,6 +133,79 @@ pub fn suite() -> sealdraw::crypto::Suite {
     }
 }
 
+/// Whether spawned servers hold their keys in a PKCS#11 module: `SEALDRAW_TEST_KEYS=pkcs11`
+/// runs the whole suite so (the test command does it once, on SoftHSM2).
+pub fn keys_in_module_by_default() -> bool {
+    match std::env::var("SEALDRAW_TEST_KEYS").as_deref() {
+        Err(_) | Ok("") | Ok("file") => false,
+        Ok("pkcs11") => true,
+        Ok(other) => panic!("SEALDRAW_TEST_KEYS={other:?} is not file or pkcs11"),
+    }
+}
+
+/// Makes a server's keys: in a key file, or in this process's SoftHSM2 token.
+pub fn init_test_keys(key_file: &std::path::Path, rng: &Rng, in_module: bool) {
+    if in_module || keys_in_module_by_default() {
+        KeyRing::init_module_file(
+            key_file,
+            rng,
+            "2026-11-25T00:00:00Z",
+            sealdraw::crypto::Suite::Intl2024,
+            &softhsm_token().config,
+        )
+        .unwrap();
+    } else {
+        KeyRing::init_file(key_file, rng, "2026-11-25T00:00:00Z", suite()).unwrap();
+    }
+}
+
+/// A SoftHSM2 token of this test process (nextest runs each test in its own process), made
+/// with Debian's `softhsm2-util` in the token directory of `SOFTHSM2_CONF` (the test command
+/// points it at a temporary directory) or of SoftHSM2's own configuration.
+pub struct SoftHsmToken {
+    pub config: sealdraw::crypto::module::ModuleConfig,
+    pub so_pin: String,
+    _dir: tempfile::TempDir,
+}
+
+pub const SOFTHSM_LIBRARY: &str = "/usr/lib/softhsm/libsofthsm2.so";
+
+pub fn softhsm_token() -> &'static SoftHsmToken {
+    static TOKEN: std::sync::OnceLock<SoftHsmToken> = std::sync::OnceLock::new();
+    TOKEN.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let label = format!(
+            "sealdraw-{}-{}",
+            std::process::id(),
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        // A throwaway token's PINs: fixtures, not secrets.
+        let pin = "sealdraw-test-user".to_owned();
+        let so_pin = "sealdraw-test-so".to_owned();
+        let made = std::process::Command::new("softhsm2-util")
+            .args(["--init-token", "--free", "--label", &label, "--pin", &pin])
+            .args(["--so-pin", &so_pin])
+            .output()
+            .expect("softhsm2-util runs (Debian package softhsm2; the test command installs it)");
+        assert!(
+            made.status.success(),
+            "softhsm2-util --init-token: {}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+        let pin_file = dir.path().join("pin");
+        std::fs::write(&pin_file, &pin).unwrap();
+        SoftHsmToken {
+            config: sealdraw::crypto::module::ModuleConfig {
+                library: SOFTHSM_LIBRARY.into(),
+                token: label,
+                pin_file,
+            },
+            so_pin,
+            _dir: dir,
+        }
+    })
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(TestOptions::default()).await
 }
@@ -143,7 +219,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     let foreign_certs = dev::generate(&dir.path().join("foreign"), &["intruder"], now).unwrap();
     let key_file = dir.path().join("keys.json");
     let rng = Rng::danger_deterministic(dir.path().to_string_lossy().as_bytes());
-    KeyRing::init_file(&key_file, &rng, "2026-11-25T00:00:00Z", suite()).unwrap();
+    init_test_keys(&key_file, &rng, options.keys_in_module);
 
     let database_url = fresh_database_url(&dir).await;
     let mut settings = Settings {

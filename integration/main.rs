@@ -25,6 +25,7 @@ mod draw_rules;
 mod draws;
 mod eligibility;
 mod foundation;
+mod hsm;
 mod input;
 mod interruptions;
 mod invitations;

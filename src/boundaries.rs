@@ -70,6 +70,7 @@ const OWNED_CRATES: &[(&str, &[&str])] = &[
     ("sm4",     &["crypto"]),
     ("aes_gcm", &["crypto"]),
     ("hmac",    &["crypto"]),
+    ("cryptoki", &["crypto"]),
 ];
 
 /// Known exceptions (none since issue 23 removed the last four). Each would let code under the

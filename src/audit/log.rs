@@ -38,6 +38,9 @@ pub enum AuditError {
     Inconsistent(String),
     #[error("signing failed: {0}")]
     Signing(String),
+    /// A log key in a module could not sign: no checkpoint is signed.
+    #[error("{0}")]
+    KeyModule(String),
 }
 
 /// Appends `entry` within `tx` and returns its index. The head row lock, taken at a
@@ -240,8 +243,12 @@ impl AuditLog {
 
         let checkpoint = Checkpoint::new(self.origin.clone(), size, root);
         let signer_refs: Vec<&NoteSigner> = self.signers.iter().collect();
-        let note = sign_checkpoint(&checkpoint, &signer_refs)
-            .map_err(|e| AuditError::Signing(e.to_string()))?;
+        let note = sign_checkpoint(&checkpoint, &signer_refs).map_err(|e| match e {
+            super::checkpoint::CheckpointError::Note(super::note::NoteError::SigningFailed(
+                cause,
+            )) => AuditError::KeyModule(cause),
+            other => AuditError::Signing(other.to_string()),
+        })?;
         let mut tx = self.store.write().await?;
         tx.insert_audit_checkpoint(size, &root, &note, self.clock.now_millis())
             .await?;

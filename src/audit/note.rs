@@ -59,6 +59,9 @@ pub enum NoteError {
     MissingSeparator,
     #[error("note has no signature lines")]
     NoSignatures,
+    /// A key in a module could not sign; nothing is signed in its place.
+    #[error("the note could not be signed: {0}")]
+    SigningFailed(String),
     #[error("signature line {line} is malformed: {reason}")]
     MalformedSignatureLine { line: usize, reason: &'static str },
     #[error("invalid key name {0:?}: it must be non-empty, without spaces or '+'")]
@@ -186,7 +189,7 @@ pub fn sign(text: &str, signers: &[&NoteSigner]) -> Result<String, NoteError> {
     let signatures = signers
         .iter()
         .map(|signer| signer.key.signature(text.as_bytes()))
-        .collect();
+        .collect::<Result<_, _>>()?;
     Note {
         text: text.to_owned(),
         signatures,
@@ -375,7 +378,11 @@ impl CosignatureSigner {
     pub(crate) fn cosign(&self, text: &str, timestamp: u64) -> Result<NoteSignature, NoteError> {
         check_text(text)?;
         let message = cosigned_message(text, timestamp)?;
-        let signature = self.key.signer.sign(&message);
+        let signature = self
+            .key
+            .signer
+            .sign(&message)
+            .map_err(|e| NoteError::SigningFailed(e.to_string()))?;
         let mut sig = Vec::with_capacity(TIMESTAMP_LEN + SIGNATURE_LEN);
         sig.extend_from_slice(&timestamp.to_be_bytes());
         sig.extend_from_slice(&signature);
@@ -696,12 +703,16 @@ impl SigningKey {
         })
     }
 
-    fn signature(&self, text: &[u8]) -> NoteSignature {
-        NoteSignature {
+    fn signature(&self, text: &[u8]) -> Result<NoteSignature, NoteError> {
+        Ok(NoteSignature {
             name: self.identity.name.clone(),
             key_id: self.identity.key_id,
-            sig: self.signer.sign(text).to_vec(),
-        }
+            sig: self
+                .signer
+                .sign(text)
+                .map_err(|e| NoteError::SigningFailed(e.to_string()))?
+                .to_vec(),
+        })
     }
 }
 

@@ -62,8 +62,20 @@ pub enum AuthError {
     Password(#[from] PasswordError),
     #[error("sealing failed")]
     Sealing,
+    /// The key module (HSM) failed: nothing was sealed or opened in software instead.
+    #[error("{0}")]
+    KeyModule(String),
     #[error(transparent)]
     Audit(#[from] audit::AuditError),
+}
+
+impl AuthError {
+    fn from_seal(error: crate::crypto::seal::SealError) -> Self {
+        match error {
+            crate::crypto::seal::SealError::Module(e) => Self::KeyModule(e.to_string()),
+            _ => Self::Sealing,
+        }
+    }
 }
 
 pub struct LoginRequest {
@@ -395,7 +407,7 @@ impl AuthService {
         let secret = self
             .keys
             .open(&totp_context(&account.id), sealed)
-            .map_err(|_| AuthError::Sealing)?;
+            .map_err(AuthError::from_seal)?;
         match totp::matching_step(&secret, code, now) {
             Some(step) => Ok(tx.advance_totp_step(&account.id, step).await?),
             None => Ok(false),
@@ -545,7 +557,7 @@ impl AuthService {
             Some(secret) => Some(
                 self.keys
                     .seal(&self.rng, &totp_context(&account_id), secret)
-                    .map_err(|_| AuthError::Sealing)?,
+                    .map_err(AuthError::from_seal)?,
             ),
             None => None,
         };
@@ -950,7 +962,7 @@ impl AuthService {
                 &staff_phone_context(&account.id),
                 phone.as_bytes(),
             )
-            .map_err(|_| AuthError::Sealing)?;
+            .map_err(AuthError::from_seal)?;
         tx.set_account_contact(&account.id, &sealed, now).await?;
         let entry =
             AuditEntry::new("account.contact_set", now, actor).reference("account", &account.id);

@@ -181,10 +181,10 @@ impl RawLimits {
         let message = vec![b'c'; NOTE_BYTES];
         let sign = Samples::collect(runs, || {
             ops_per_sec(window, || {
-                std::hint::black_box(pair.sign(std::hint::black_box(&message)));
+                let _ = std::hint::black_box(pair.sign(std::hint::black_box(&message)));
             })
         });
-        let signed = pair.sign(&message);
+        let signed = pair.sign(&message)?;
         let mut all_verified = true;
         let verify = Samples::collect(runs, || {
             ops_per_sec(window, || {

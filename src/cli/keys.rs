@@ -9,6 +9,7 @@ use super::audit::command_line_log;
 use crate::audit::Actor;
 use crate::clock::{Clock, SystemClock, to_rfc3339};
 use crate::config::Settings;
+use crate::crypto::module::ModuleConfig;
 use crate::crypto::{KeyRing, Rng, Suite};
 use crate::startup;
 
@@ -23,7 +24,21 @@ pub(super) enum KeysCommand {
         /// these keys remembers it, and a server refuses a key file of the other suite.
         #[arg(long, default_value = "intl", value_parser = super::parse_suite)]
         suite: Suite,
+        /// Keep the keys in a PKCS#11 module (an HSM) instead: the master sealing key and the
+        /// log key are generated in the token and never leave it; the file then names the
+        /// module and the keys' object ids. `intl` suite only (docs/CRYPTO.md).
+        #[arg(long, requires_all = ["pkcs11_token", "pkcs11_pin_file"])]
+        pkcs11_library: Option<PathBuf>,
+        /// The label of the module's token that holds the keys.
+        #[arg(long, requires = "pkcs11_library")]
+        pkcs11_token: Option<String>,
+        /// A file holding the token's user PIN (read at each login; keep it mode 0600).
+        #[arg(long, requires = "pkcs11_library")]
+        pkcs11_pin_file: Option<PathBuf>,
     },
+    /// Say where each key is held; for keys in a PKCS#11 module, what the module reports of
+    /// each (sensitive, never extractable, generated inside). Fails if any key could leave it.
+    Check,
     /// Rotate the master sealing key while servers run: a new key becomes active and every
     /// value sealed under an older one is re-sealed.
     Rotate,
@@ -36,24 +51,77 @@ pub(super) enum KeysCommand {
 pub(super) fn run(installation: Installation, command: KeysCommand) -> anyhow::Result<()> {
     let Installation { settings, runtime } = installation;
     match command {
-        KeysCommand::Init { file, suite } => {
+        KeysCommand::Init {
+            file,
+            suite,
+            pkcs11_library,
+            pkcs11_token,
+            pkcs11_pin_file,
+        } => {
             let path = file.unwrap_or_else(|| settings.key_file());
-            KeyRing::init_file(
-                &path,
-                &Rng::system(),
-                &to_rfc3339(SystemClock.now_millis()),
-                suite,
-            )?;
-            println!(
-                "created {suite} key file {} (mode 0600); keep it away from database backups",
-                path.display()
-            );
+            let created_at = to_rfc3339(SystemClock.now_millis());
+            match (pkcs11_library, pkcs11_token, pkcs11_pin_file) {
+                (Some(library), Some(token), Some(pin_file)) => {
+                    let module = ModuleConfig {
+                        library,
+                        token,
+                        pin_file,
+                    };
+                    KeyRing::init_module_file(&path, &Rng::system(), &created_at, suite, &module)?;
+                    println!(
+                        "created {suite} keys in token {:?}; the key file {} names them \
+                         (no key material is in it)",
+                        module.token,
+                        path.display()
+                    );
+                }
+                _ => {
+                    KeyRing::init_file(&path, &Rng::system(), &created_at, suite)?;
+                    println!(
+                        "created {suite} key file {} (mode 0600); keep it away from database \
+                         backups",
+                        path.display()
+                    );
+                }
+            }
             Ok(())
         }
+        KeysCommand::Check => check_custody(&settings),
         KeysCommand::Rotate => runtime.block_on(rotate_sealing_key(settings)),
         KeysCommand::RotateLog => runtime.block_on(rotate_log_key(settings, None)),
         KeysCommand::RetireLog { id } => runtime.block_on(rotate_log_key(settings, Some(id))),
     }
+}
+
+fn check_custody(settings: &Settings) -> anyhow::Result<()> {
+    let path = settings.key_file();
+    let Some(keys) = KeyRing::custody(&path)? else {
+        // Loads them, so a broken file fails here too.
+        startup::load_keys(settings)?;
+        println!("the keys are in the key file {}", path.display());
+        return Ok(());
+    };
+    let mut leaky = Vec::new();
+    for (id, custody) in &keys {
+        println!(
+            "{id}: sensitive={} never_extractable={} generated_in_module={} extractable={}",
+            custody.sensitive,
+            custody.never_extractable,
+            custody.generated_inside,
+            custody.extractable
+        );
+        if !custody.sensitive || custody.extractable || !custody.never_extractable {
+            leaky.push(id.as_str());
+        }
+    }
+    if !leaky.is_empty() {
+        anyhow::bail!("these keys could leave the module: {}", leaky.join(", "));
+    }
+    println!(
+        "all {} keys are held in the module and cannot leave it",
+        keys.len()
+    );
+    Ok(())
 }
 
 async fn rotate_sealing_key(settings: Settings) -> anyhow::Result<()> {

@@ -12,11 +12,16 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use super::module::{Custody, Module, ModuleConfig, ModuleError, OBJECT_ID_LEN};
 use super::seal::{SealError, SealingKey};
 use super::signing::SignatureAlgorithm;
 use super::{MacPrefix, Rng, SecretBytes, Signer, Suite};
 
 const FORMAT: &str = "sealdraw-keys/v1";
+const MODULE_FORMAT: &str = "sealdraw-keys-pkcs11/v1";
+/// Where the MAC keys of a module key file are sealed (the associated data of their envelope).
+const INDEX_KEY_CONTEXT: &str = "keys/index_key";
+const TOKEN_KEY_CONTEXT: &str = "keys/token_key";
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyFileError {
@@ -36,6 +41,8 @@ pub enum KeyFileError {
     Invalid(String),
     #[error("randomness unavailable")]
     Randomness,
+    #[error(transparent)]
+    Module(#[from] ModuleError),
 }
 
 pub struct KeyRing {
@@ -66,6 +73,13 @@ pub struct LogKey {
     pub signer: Arc<Signer>,
 }
 
+impl LogKey {
+    /// Whether the key still signs (a retired one is kept only to name old signatures).
+    pub fn is_active(&self) -> bool {
+        self.active
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct KeyFile {
@@ -80,6 +94,50 @@ struct KeyFile {
     index_key: Zeroizing<String>,
     token_key: Zeroizing<String>,
     log_signing: Vec<KeyFileLogKey>,
+}
+
+/// The key file of a deployment whose keys are in a PKCS#11 module: it names the module and
+/// the keys' object ids, never key material. The MAC keys (blind index, tokens), which the
+/// server needs in memory for its bulk work, are here sealed under a master key of the module
+/// (envelope), so the file is useless without the module.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModuleKeyFile {
+    format: String,
+    suite: Suite,
+    module: ModuleConfig,
+    sealing: Vec<ModuleKeyEntry>,
+    active_sealing: String,
+    index_key: String,
+    token_key: String,
+    log_signing: Vec<ModuleLogKey>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModuleKeyEntry {
+    id: String,
+    /// The key's `CKA_ID` in the token, hex.
+    object: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModuleLogKey {
+    id: String,
+    object: String,
+    active: bool,
+}
+
+/// Either kind of key file, told apart by its `format`.
+enum AnyKeyFile {
+    InFile(KeyFile),
+    InModule(ModuleKeyFile),
+}
+
+#[derive(Deserialize)]
+struct FormatProbe {
+    format: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -129,13 +187,83 @@ impl KeyRing {
                 active: true,
             }],
         };
-        write_private_file(path, &file)
+        write_private_file(path, &AnyKeyFile::InFile(file))
+    }
+
+    /// Creates a key file whose keys are generated in, and never leave, the PKCS#11 module
+    /// `module` (see [`super::module`]). PKCS#11 defines no SM mechanisms, so this backend
+    /// holds `intl2024` keys; docs/CRYPTO.md says how a certified module with SM algorithms
+    /// plugs into the same seam.
+    pub fn init_module_file(
+        path: &Path,
+        rng: &Rng,
+        created_at: &str,
+        suite: Suite,
+        module: &ModuleConfig,
+    ) -> Result<(), KeyFileError> {
+        if suite != Suite::Intl2024 {
+            return Err(KeyFileError::Invalid(format!(
+                "a PKCS#11 module holds {} keys; the {suite} suite needs a module with SM \
+                 mechanisms behind its vendor's interface (docs/CRYPTO.md)",
+                Suite::Intl2024
+            )));
+        }
+        if path.exists() {
+            return Err(KeyFileError::Exists(path.display().to_string()));
+        }
+        let token = Module::open(module)?;
+        let sealing = new_module_sealing_key(&token, rng, created_at)?;
+        let master = SealingKey::in_module(
+            sealing.id.clone(),
+            token.clone(),
+            decode_object_id(&sealing.object)?,
+        );
+        let seal_mac_key = |context| -> Result<String, KeyFileError> {
+            let key = Zeroizing::new(
+                rng.bytes::<MAC_KEY_LEN>()
+                    .map_err(|_| KeyFileError::Randomness)?,
+            );
+            let sealed = master
+                .seal(rng, context, &*key)
+                .map_err(|e| KeyFileError::Invalid(format!("cannot seal the MAC keys: {e}")))?;
+            Ok(B64.encode(sealed))
+        };
+        let file = ModuleKeyFile {
+            format: MODULE_FORMAT.into(),
+            suite,
+            module: module.clone(),
+            active_sealing: sealing.id.clone(),
+            index_key: seal_mac_key(INDEX_KEY_CONTEXT)?,
+            token_key: seal_mac_key(TOKEN_KEY_CONTEXT)?,
+            sealing: vec![sealing],
+            log_signing: vec![new_module_log_key(&token, rng, created_at)?],
+        };
+        write_private_file(path, &AnyKeyFile::InModule(file))
     }
 
     pub fn load(path: &Path) -> Result<Self, KeyFileError> {
-        let mut ring = Self::from_file(read_key_file(path)?)?;
+        let mut ring = Self::from_any(read_key_file(path)?)?;
         ring.source = Some(path.to_path_buf());
         Ok(ring)
+    }
+
+    /// Where each key is held, for `sealdraw keys check`: the module's account of every key's
+    /// custody, or `None` for keys in the file.
+    pub(crate) fn custody(path: &Path) -> Result<Option<Vec<(String, Custody)>>, KeyFileError> {
+        let AnyKeyFile::InModule(file) = read_key_file(path)? else {
+            return Ok(None);
+        };
+        let token = Module::open(&file.module)?;
+        let mut keys = Vec::new();
+        for entry in &file.sealing {
+            let custody = token.custody(&decode_object_id(&entry.object)?, true)?;
+            keys.push((entry.id.clone(), custody));
+        }
+        for entry in &file.log_signing {
+            let custody = token.custody(&decode_object_id(&entry.object)?, false)?;
+            keys.push((entry.id.clone(), custody));
+        }
+        Ok(Some(keys))
     }
 
     /// Starts a sealing-key rotation: a new master key becomes active for new values; the old
@@ -145,14 +273,26 @@ impl KeyRing {
         rng: &Rng,
         created_at: &str,
     ) -> Result<String, KeyFileError> {
-        let mut file = read_key_file(path)?;
-        let id = new_key_id("seal", rng, created_at)?;
-        file.sealing.push(KeyFileEntry {
-            id: id.clone(),
-            key: fresh_key(rng, file.suite.sealing_key_len())?,
-        });
-        file.active_sealing = id.clone();
-        replace_private_file(path, &file)?;
+        let id = match read_key_file(path)? {
+            AnyKeyFile::InFile(mut file) => {
+                let id = new_key_id("seal", rng, created_at)?;
+                file.sealing.push(KeyFileEntry {
+                    id: id.clone(),
+                    key: fresh_key(rng, file.suite.sealing_key_len())?,
+                });
+                file.active_sealing = id.clone();
+                replace_private_file(path, &AnyKeyFile::InFile(file))?;
+                id
+            }
+            AnyKeyFile::InModule(mut file) => {
+                let entry = new_module_sealing_key(&*Module::open(&file.module)?, rng, created_at)?;
+                let id = entry.id.clone();
+                file.sealing.push(entry);
+                file.active_sealing = id.clone();
+                replace_private_file(path, &AnyKeyFile::InModule(file))?;
+                id
+            }
+        };
         Ok(id)
     }
 
@@ -161,7 +301,7 @@ impl KeyRing {
         let Some(path) = &self.source else {
             return Ok(());
         };
-        let fresh = Self::from_file(read_key_file(path)?)?;
+        let fresh = Self::from_any(read_key_file(path)?)?;
         let keys = fresh
             .sealing
             .into_inner()
@@ -201,37 +341,135 @@ impl KeyRing {
         rng: &Rng,
         created_at: &str,
     ) -> Result<String, KeyFileError> {
-        let mut file = read_key_file(path)?;
-        let id = new_key_id("log", rng, created_at)?;
-        file.log_signing.push(KeyFileLogKey {
-            id: id.clone(),
-            seed: fresh_signing_seed(rng, file.suite)?,
-            active: true,
-        });
-        replace_private_file(path, &file)?;
-        Ok(id)
+        match read_key_file(path)? {
+            AnyKeyFile::InFile(mut file) => {
+                let id = new_key_id("log", rng, created_at)?;
+                file.log_signing.push(KeyFileLogKey {
+                    id: id.clone(),
+                    seed: fresh_signing_seed(rng, file.suite)?,
+                    active: true,
+                });
+                replace_private_file(path, &AnyKeyFile::InFile(file))?;
+                Ok(id)
+            }
+            AnyKeyFile::InModule(mut file) => {
+                let entry = new_module_log_key(&*Module::open(&file.module)?, rng, created_at)?;
+                let id = entry.id.clone();
+                file.log_signing.push(entry);
+                replace_private_file(path, &AnyKeyFile::InModule(file))?;
+                Ok(id)
+            }
+        }
     }
 
     /// Ends a rotation: the key stops signing. Refuses to retire the last active key.
     pub(crate) fn retire_log_key(path: &Path, id: &str) -> Result<(), KeyFileError> {
         let mut file = read_key_file(path)?;
-        let active_others = file
-            .log_signing
+        let mut keys: Vec<(&str, &mut bool)> = match &mut file {
+            AnyKeyFile::InFile(file) => file
+                .log_signing
+                .iter_mut()
+                .map(|k| (k.id.as_str(), &mut k.active))
+                .collect(),
+            AnyKeyFile::InModule(file) => file
+                .log_signing
+                .iter_mut()
+                .map(|k| (k.id.as_str(), &mut k.active))
+                .collect(),
+        };
+        let active_others = keys
             .iter()
-            .filter(|k| k.active && k.id != id)
+            .filter(|(key, active)| **active && *key != id)
             .count();
-        let key = file
-            .log_signing
+        let active = keys
             .iter_mut()
-            .find(|k| k.id == id && k.active)
+            .find(|(key, active)| *key == id && **active)
+            .map(|(_, active)| active)
             .ok_or_else(|| KeyFileError::Invalid(format!("no active log key {id:?}")))?;
         if active_others == 0 {
             return Err(KeyFileError::Invalid(format!(
                 "{id:?} is the only active log key; add its successor first"
             )));
         }
-        key.active = false;
+        **active = false;
+        drop(keys);
         replace_private_file(path, &file)
+    }
+
+    fn from_any(file: AnyKeyFile) -> Result<Self, KeyFileError> {
+        match file {
+            AnyKeyFile::InFile(file) => Self::from_file(file),
+            AnyKeyFile::InModule(file) => Self::from_module_file(file),
+        }
+    }
+
+    fn from_module_file(file: ModuleKeyFile) -> Result<Self, KeyFileError> {
+        if file.suite != Suite::Intl2024 {
+            return Err(KeyFileError::Invalid(format!(
+                "a PKCS#11 key file holds {} keys, not {}",
+                Suite::Intl2024,
+                file.suite
+            )));
+        }
+        let token = Module::open(&file.module)?;
+        let sealing = file
+            .sealing
+            .iter()
+            .map(|entry| {
+                let object = decode_object_id(&entry.object)?;
+                Ok(Arc::new(SealingKey::in_module(
+                    entry.id.clone(),
+                    token.clone(),
+                    object,
+                )))
+            })
+            .collect::<Result<Vec<_>, KeyFileError>>()?;
+        let active_sealing = position_of_active(&sealing, &file.active_sealing)?;
+        let open_mac_key = |name: &str, context: &str, sealed: &str| {
+            let sealed = B64
+                .decode(sealed.as_bytes())
+                .map_err(|_| KeyFileError::Invalid(format!("key {name} is not base64")))?;
+            let key_id = super::seal::SealedParts::parse(&sealed)
+                .map_err(|e| KeyFileError::Invalid(format!("key {name}: {e}")))?
+                .key_id;
+            let master = sealing.iter().find(|k| k.id == key_id).ok_or_else(|| {
+                KeyFileError::Invalid(format!(
+                    "key {name} is sealed under {key_id:?}, not in the file"
+                ))
+            })?;
+            let plain = master.open(context, &sealed).map_err(|e| match e {
+                SealError::Module(e) => KeyFileError::Module(e),
+                other => KeyFileError::Invalid(format!("key {name}: {other}")),
+            })?;
+            if plain.len() != MAC_KEY_LEN {
+                return Err(KeyFileError::Invalid(format!(
+                    "key {name} is not {MAC_KEY_LEN} bytes"
+                )));
+            }
+            Ok(SecretBytes::new(plain.to_vec()))
+        };
+        let index_key = open_mac_key("index_key", INDEX_KEY_CONTEXT, &file.index_key)?;
+        let token_key = open_mac_key("token_key", TOKEN_KEY_CONTEXT, &file.token_key)?;
+        let log_signing = file
+            .log_signing
+            .iter()
+            .map(|k| {
+                let signer = Signer::in_module(token.clone(), decode_object_id(&k.object)?)?;
+                Ok(LogKey {
+                    id: k.id.clone(),
+                    active: k.active,
+                    signer: Arc::new(signer),
+                })
+            })
+            .collect::<Result<Vec<_>, KeyFileError>>()?;
+        Self::assemble(
+            file.suite,
+            sealing,
+            active_sealing,
+            index_key,
+            token_key,
+            log_signing,
+        )
     }
 
     fn from_file(file: KeyFile) -> Result<Self, KeyFileError> {
@@ -268,15 +506,7 @@ impl KeyRing {
             }
             (_, None) => SignatureAlgorithm::of(suite),
         };
-        let active_sealing = sealing
-            .iter()
-            .position(|k| k.id == file.active_sealing)
-            .ok_or_else(|| {
-                KeyFileError::Invalid(format!(
-                    "active sealing key {:?} is not in the file",
-                    file.active_sealing
-                ))
-            })?;
+        let active_sealing = position_of_active(&sealing, &file.active_sealing)?;
         let log_signing = file
             .log_signing
             .iter()
@@ -291,6 +521,24 @@ impl KeyRing {
                 })
             })
             .collect::<Result<Vec<_>, KeyFileError>>()?;
+        Self::assemble(
+            suite,
+            sealing,
+            active_sealing,
+            SecretBytes::new(decode_key(&file.index_key, "index_key", MAC_KEY_LEN)?.to_vec()),
+            SecretBytes::new(decode_key(&file.token_key, "token_key", MAC_KEY_LEN)?.to_vec()),
+            log_signing,
+        )
+    }
+
+    fn assemble(
+        suite: Suite,
+        sealing: Vec<Arc<SealingKey>>,
+        active_sealing: usize,
+        index_key: SecretBytes,
+        token_key: SecretBytes,
+        log_signing: Vec<LogKey>,
+    ) -> Result<Self, KeyFileError> {
         if !log_signing.iter().any(|k| k.active) {
             return Err(KeyFileError::Invalid("no active log signing key".into()));
         }
@@ -302,12 +550,8 @@ impl KeyRing {
             }),
             source: None,
             last_checked: Mutex::new(None),
-            index_key: SecretBytes::new(
-                decode_key(&file.index_key, "index_key", MAC_KEY_LEN)?.to_vec(),
-            ),
-            token_key: SecretBytes::new(
-                decode_key(&file.token_key, "token_key", MAC_KEY_LEN)?.to_vec(),
-            ),
+            index_key,
+            token_key,
             log_signing,
         })
     }
@@ -518,7 +762,57 @@ fn new_key_id(prefix: &str, rng: &Rng, created_at: &str) -> Result<String, KeyFi
     Ok(format!("{prefix}-{day}-{suffix}"))
 }
 
-fn read_key_file(path: &Path) -> Result<KeyFile, KeyFileError> {
+fn position_of_active(sealing: &[Arc<SealingKey>], active: &str) -> Result<usize, KeyFileError> {
+    sealing.iter().position(|k| k.id == active).ok_or_else(|| {
+        KeyFileError::Invalid(format!("active sealing key {active:?} is not in the file"))
+    })
+}
+
+fn decode_object_id(hex_id: &str) -> Result<Vec<u8>, KeyFileError> {
+    hex::decode(hex_id)
+        .ok()
+        .filter(|id| id.len() == OBJECT_ID_LEN)
+        .ok_or_else(|| {
+            KeyFileError::Invalid(format!(
+                "object id {hex_id:?} is not {OBJECT_ID_LEN} bytes of hex"
+            ))
+        })
+}
+
+fn new_module_sealing_key(
+    token: &Module,
+    rng: &Rng,
+    created_at: &str,
+) -> Result<ModuleKeyEntry, KeyFileError> {
+    let id = new_key_id("seal", rng, created_at)?;
+    let object = rng
+        .bytes::<OBJECT_ID_LEN>()
+        .map_err(|_| KeyFileError::Randomness)?;
+    token.generate_sealing_key(&id, object)?;
+    Ok(ModuleKeyEntry {
+        id,
+        object: hex::encode(object),
+    })
+}
+
+fn new_module_log_key(
+    token: &Module,
+    rng: &Rng,
+    created_at: &str,
+) -> Result<ModuleLogKey, KeyFileError> {
+    let id = new_key_id("log", rng, created_at)?;
+    let object = rng
+        .bytes::<OBJECT_ID_LEN>()
+        .map_err(|_| KeyFileError::Randomness)?;
+    token.generate_signing_key(&id, object)?;
+    Ok(ModuleLogKey {
+        id,
+        object: hex::encode(object),
+        active: true,
+    })
+}
+
+fn read_key_file(path: &Path) -> Result<AnyKeyFile, KeyFileError> {
     let text =
         Zeroizing::new(
             std::fs::read_to_string(path).map_err(|source| KeyFileError::Read {
@@ -526,12 +820,24 @@ fn read_key_file(path: &Path) -> Result<KeyFile, KeyFileError> {
                 source,
             })?,
         );
-    serde_json::from_str(&text).map_err(|e| KeyFileError::Invalid(e.to_string()))
+    let invalid = |e: serde_json::Error| KeyFileError::Invalid(e.to_string());
+    let probe: FormatProbe = serde_json::from_str(&text).map_err(invalid)?;
+    match probe.format.as_str() {
+        FORMAT => Ok(AnyKeyFile::InFile(
+            serde_json::from_str(&text).map_err(invalid)?,
+        )),
+        MODULE_FORMAT => Ok(AnyKeyFile::InModule(
+            serde_json::from_str(&text).map_err(invalid)?,
+        )),
+        other => Err(KeyFileError::Invalid(format!(
+            "format {other:?} is neither {FORMAT} nor {MODULE_FORMAT}"
+        ))),
+    }
 }
 
 /// Writes beside the file and renames over it, so a crash leaves the old or the new file,
 /// never a torn one.
-fn replace_private_file(path: &Path, file: &KeyFile) -> Result<(), KeyFileError> {
+fn replace_private_file(path: &Path, file: &AnyKeyFile) -> Result<(), KeyFileError> {
     let staging = path.with_extension("new");
     let _ = std::fs::remove_file(&staging);
     write_private_file(&staging, file)?;
@@ -541,7 +847,7 @@ fn replace_private_file(path: &Path, file: &KeyFile) -> Result<(), KeyFileError>
     })
 }
 
-fn write_private_file(path: &Path, file: &KeyFile) -> Result<(), KeyFileError> {
+fn write_private_file(path: &Path, file: &AnyKeyFile) -> Result<(), KeyFileError> {
     let write_err = |source| KeyFileError::Write {
         path: path.display().to_string(),
         source,
@@ -549,9 +855,11 @@ fn write_private_file(path: &Path, file: &KeyFile) -> Result<(), KeyFileError> {
     if let Some(parent) = path.parent() {
         crate::private_files::create_dir_all(parent).map_err(write_err)?;
     }
-    let text = Zeroizing::new(
-        serde_json::to_string_pretty(file).map_err(|e| KeyFileError::Invalid(e.to_string()))?,
-    );
+    let text = match file {
+        AnyKeyFile::InFile(file) => serde_json::to_string_pretty(file),
+        AnyKeyFile::InModule(file) => serde_json::to_string_pretty(file),
+    };
+    let text = Zeroizing::new(text.map_err(|e| KeyFileError::Invalid(e.to_string()))?);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -694,7 +1002,11 @@ mod tests {
         assert_eq!(&*reopened.open("expert/1/name", &field).unwrap(), b"name");
         let signer = &ring.log_keys()[0].signer;
         assert_eq!(signer.algorithm(), SignatureAlgorithm::of(Suite::Gm2024));
-        assert!(signer.public_key().verifies(b"m", &signer.sign(b"m")));
+        assert!(
+            signer
+                .public_key()
+                .verifies(b"m", &signer.sign(b"m").unwrap())
+        );
         let json: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         assert_eq!(json["suite"], "gm2024");

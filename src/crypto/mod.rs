@@ -3,6 +3,7 @@
 //! above it sees opaque handles and asks the suite, never a primitive.
 
 pub mod keys;
+pub mod module;
 #[cfg(test)]
 mod openssl_crosscheck;
 pub mod rng;

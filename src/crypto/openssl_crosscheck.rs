@@ -167,7 +167,7 @@ fn sm2_signatures_verify_across_both_implementations_under_each_identifier() {
         std::fs::write(path("ours.pub.der"), spki_der(ours.public_key().as_bytes())).unwrap();
         std::fs::write(
             path("ours.sig"),
-            signature_der(&ours.sign(message.as_bytes())),
+            signature_der(&ours.sign(message.as_bytes()).unwrap()),
         )
         .unwrap();
         let verified = openssl(

@@ -10,8 +10,11 @@
 use aes_gcm::aead::consts::U12;
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use std::sync::Arc;
+
 use zeroize::Zeroizing;
 
+use super::module::Module;
 use super::{Rng, Suite};
 
 const FORMAT_VERSION: u8 = 1;
@@ -26,6 +29,10 @@ pub enum SealError {
     UnknownKey(String),
     #[error("sealed value does not open: wrong key, wrong context or tampered")]
     DoesNotOpen,
+    /// The master key is in a module that failed: the value is neither sealed nor opened (no
+    /// software fallback).
+    #[error(transparent)]
+    Module(#[from] super::module::ModuleError),
 }
 
 pub(crate) struct SealingKey {
@@ -39,6 +46,11 @@ pub(crate) struct SealingKey {
 enum Cipher {
     Aes256Gcm(Box<LessSafeKey>),
     Sm4Gcm(Box<aes_gcm::AesGcm<sm4::Sm4, U12>>),
+    /// AES-256-GCM inside a PKCS#11 module: the key is the token's object, named by its id.
+    InModule {
+        module: Arc<Module>,
+        object_id: Vec<u8>,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +83,16 @@ impl SealingKey {
         Ok(Self { id, key })
     }
 
+    /// A master key held in `module` under `object_id`: it seals and opens there, in the
+    /// international suite's layout (AES-256-GCM, 96-bit nonce, 128-bit tag), so a value reads
+    /// the same whichever backend sealed it.
+    pub(crate) fn in_module(id: String, module: Arc<Module>, object_id: Vec<u8>) -> Self {
+        Self {
+            id,
+            key: Cipher::InModule { module, object_id },
+        }
+    }
+
     pub(crate) fn seal(
         &self,
         rng: &Rng,
@@ -91,6 +113,9 @@ impl SealingKey {
             Cipher::Sm4Gcm(key) => key
                 .encrypt_in_place(&nonce_bytes.into(), &aad, &mut in_out)
                 .map_err(|_| SealError::Malformed)?,
+            Cipher::InModule { module, object_id } => {
+                in_out = module.encrypt(object_id, &nonce_bytes, &aad, plaintext)?;
+            }
         }
         let id = self.id.as_bytes();
         let mut out = Vec::with_capacity(2 + id.len() + NONCE_LEN + in_out.len());
@@ -130,6 +155,11 @@ impl SealingKey {
             Cipher::Sm4Gcm(key) => key
                 .decrypt_in_place(&parts.nonce.into(), &aad, &mut *in_out)
                 .map_err(|_| SealError::DoesNotOpen)?,
+            Cipher::InModule { module, object_id } => {
+                in_out = module
+                    .decrypt(object_id, &parts.nonce, &aad, parts.ciphertext)?
+                    .ok_or(SealError::DoesNotOpen)?;
+            }
         }
         Ok(in_out)
     }

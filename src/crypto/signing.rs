@@ -9,7 +9,10 @@ use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 use sm2::dsa::signature::{Signer as _, Verifier as _};
 use zeroize::Zeroizing;
 
+use std::sync::Arc;
+
 use super::Suite;
+use super::module::{Module, ModuleError};
 
 /// Both suites keep their private keys as 32 bytes: an Ed25519 seed (RFC 8032) or an SM2
 /// private scalar (big-endian, 1 ≤ d < n − 1).
@@ -132,6 +135,12 @@ pub struct Signer {
 /// process altogether.
 enum SignerKey {
     Ed25519(Ed25519KeyPair),
+    /// An Ed25519 key pair in a PKCS#11 module: it signs there; the public half is read once.
+    InModule {
+        module: Arc<Module>,
+        object_id: Vec<u8>,
+        public_key: Vec<u8>,
+    },
     // Boxed: the signing key with its precomputed verifying key is several hundred bytes.
     Sm2(Box<sm2::dsa::SigningKey>),
 }
@@ -172,6 +181,18 @@ impl Signer {
         Ok(Self { key })
     }
 
+    /// The Ed25519 key pair `object_id` of `module`: signs inside the module.
+    pub(crate) fn in_module(module: Arc<Module>, object_id: Vec<u8>) -> Result<Self, ModuleError> {
+        let public_key = module.public_key(&object_id)?;
+        Ok(Self {
+            key: SignerKey::InModule {
+                module,
+                object_id,
+                public_key,
+            },
+        })
+    }
+
     /// A fresh 32-byte private key for `suite`, valid for it (an SM2 scalar in range).
     pub(crate) fn generate_seed(
         suite: Suite,
@@ -201,7 +222,7 @@ impl Signer {
 
     pub fn algorithm(&self) -> SignatureAlgorithm {
         match &self.key {
-            SignerKey::Ed25519(_) => SignatureAlgorithm::Ed25519,
+            SignerKey::Ed25519(_) | SignerKey::InModule { .. } => SignatureAlgorithm::Ed25519,
             SignerKey::Sm2(key) => SignatureAlgorithm::Sm2 {
                 distinguishing_id: key.distid().to_owned(),
             },
@@ -213,6 +234,7 @@ impl Signer {
         let bytes = match &self.key {
             SignerKey::Ed25519(pair) => pair.public_key().as_ref().to_vec(),
             SignerKey::Sm2(key) => key.verifying_key().to_sec1_bytes().to_vec(),
+            SignerKey::InModule { public_key, .. } => public_key.clone(),
         };
         PublicKey {
             algorithm: self.algorithm(),
@@ -223,8 +245,8 @@ impl Signer {
     /// The signature of `message`: RFC 8032 for Ed25519; for SM2, GB/T 32918.2 over
     /// SM3(Z_A ‖ message) with a deterministic nonce (RFC 6979 style, as the crate does), which
     /// verifies like any other SM2 signature. Both are deterministic: the same message, the same
-    /// bytes.
-    pub(crate) fn sign(&self, message: &[u8]) -> [u8; SIGNATURE_LEN] {
+    /// bytes. Only a key in a module can fail to sign (the module's error, no fallback).
+    pub(crate) fn sign(&self, message: &[u8]) -> Result<[u8; SIGNATURE_LEN], ModuleError> {
         let mut signature = [0u8; SIGNATURE_LEN];
         match &self.key {
             // Cannot panic: Ed25519 signatures are always 64 bytes.
@@ -234,8 +256,20 @@ impl Signer {
                 let signed: sm2::dsa::Signature = key.sign(message);
                 signature.copy_from_slice(&signed.to_bytes());
             }
+            SignerKey::InModule {
+                module, object_id, ..
+            } => {
+                let signed = module.sign(object_id, message)?;
+                if signed.len() != SIGNATURE_LEN {
+                    return Err(ModuleError::Unavailable(format!(
+                        "the module returned a {}-byte Ed25519 signature",
+                        signed.len()
+                    )));
+                }
+                signature.copy_from_slice(&signed);
+            }
         }
-        signature
+        Ok(signature)
     }
 }
 
@@ -253,7 +287,7 @@ mod tests {
     fn a_signer_from_a_seed_matches_rfc_8032() {
         let signer = Signer::from_seed(Suite::Intl2024, &hex::decode(SEED).unwrap()).unwrap();
         assert_eq!(hex::encode(signer.public_key().as_bytes()), PUBLIC_KEY);
-        assert_eq!(hex::encode(signer.sign(&[0x72])), SIGNATURE);
+        assert_eq!(hex::encode(signer.sign(&[0x72]).unwrap()), SIGNATURE);
     }
 
     #[test]
@@ -279,11 +313,15 @@ mod tests {
         let from_seed = Signer::from_seed(Suite::Intl2024, &seed).unwrap();
         let from_v1 = Signer::from_pkcs8(&v1).unwrap();
         assert_eq!(from_v1.public_key(), from_seed.public_key());
-        assert_eq!(from_v1.sign(b"m"), from_seed.sign(b"m"));
+        assert_eq!(from_v1.sign(b"m").unwrap(), from_seed.sign(b"m").unwrap());
         // PKCS#8 v2 as ring writes it: with the public key, which ring checks.
         let v2 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).unwrap();
         let from_v2 = Signer::from_pkcs8(v2.as_ref()).unwrap();
-        assert!(from_v2.public_key().verifies(b"m", &from_v2.sign(b"m")));
+        assert!(
+            from_v2
+                .public_key()
+                .verifies(b"m", &from_v2.sign(b"m").unwrap())
+        );
         assert!(Signer::from_pkcs8(&v1[..20]).is_err());
     }
 
@@ -305,9 +343,13 @@ mod tests {
         assert!(public.verifies(b"message digest", &published));
         assert!(!public.verifies(b"message digesT", &published));
         // Ours differs from the example's (its nonce was fixed by hand) but verifies the same.
-        let ours = signer.sign(b"message digest");
+        let ours = signer.sign(b"message digest").unwrap();
         assert!(public.verifies(b"message digest", &ours));
-        assert_eq!(ours, signer.sign(b"message digest"), "deterministic");
+        assert_eq!(
+            ours,
+            signer.sign(b"message digest").unwrap(),
+            "deterministic"
+        );
         // Another identifier is another Z_A: the same bytes no longer verify.
         let other = PublicKey::new(
             SignatureAlgorithm::Sm2 {
@@ -339,7 +381,11 @@ mod tests {
             let seed = Signer::generate_seed(suite, &rng).unwrap();
             let signer = Signer::from_seed(suite, &*seed).unwrap();
             assert_eq!(signer.algorithm().suite(), suite);
-            assert!(signer.public_key().verifies(b"m", &signer.sign(b"m")));
+            assert!(
+                signer
+                    .public_key()
+                    .verifies(b"m", &signer.sign(b"m").unwrap())
+            );
         }
     }
 }

@@ -64,6 +64,7 @@ impl From<AuthError> for ApiError {
             Store(e) => e.into(),
             Password(e) => Self::internal(e),
             Sealing => Self::internal("sealing failed"),
+            KeyModule(cause) => Self::key_module_unavailable(cause),
             Audit(e) => e.into(),
         }
     }
@@ -178,6 +179,16 @@ impl From<crate::audit::AuditError> for ApiError {
                 detail,
             ),
             Store(e) => e.into(),
+            KeyModule(cause) => Self::key_module_unavailable(cause),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<crate::crypto::seal::SealError> for ApiError {
+    fn from(error: crate::crypto::seal::SealError) -> Self {
+        match error {
+            crate::crypto::seal::SealError::Module(e) => Self::key_module_unavailable(e),
             other => Self::internal(other),
         }
     }
@@ -188,6 +199,7 @@ impl From<crate::pool::PoolError> for ApiError {
         match error {
             crate::pool::PoolError::Store(e) => e.into(),
             crate::pool::PoolError::Audit(e) => e.into(),
+            crate::pool::PoolError::Sealing(e) => e.into(),
             other => Self::internal(other),
         }
     }
@@ -283,6 +295,7 @@ impl From<crate::draw::service::DrawServiceError> for ApiError {
             Store(e) => e.into(),
             Audit(e) => e.into(),
             Randomness => Self::unavailable("randomness is unavailable; retry shortly"),
+            crate::draw::service::DrawServiceError::Sealing(e) => e.into(),
             other => Self::internal(other),
         }
     }
@@ -313,6 +326,7 @@ impl From<crate::notify::invitations::InvitationError> for ApiError {
             Store(e) => e.into(),
             Audit(e) => e.into(),
             Randomness => Self::unavailable("randomness is unavailable; retry shortly"),
+            crate::notify::invitations::InvitationError::Sealing(e) => e.into(),
             other => Self::internal(other),
         }
     }
@@ -452,6 +466,7 @@ impl From<crate::session::SessionError> for ApiError {
             Store(e) => e.into(),
             Audit(e) => e.into(),
             Randomness => Self::unavailable("randomness is unavailable; retry shortly"),
+            crate::session::SessionError::Sealing(e) => e.into(),
             other => Self::internal(other),
         }
     }

@@ -142,6 +142,19 @@ impl ApiError {
         .with_cause(cause.to_string())
     }
 
+    /// The key module (HSM) failed: the request was refused before anything was written, and
+    /// nothing fell back to software keys. The module's error goes to the log, not the client.
+    pub(crate) fn key_module_unavailable(cause: impl std::fmt::Display) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "key-module-unavailable",
+            "Key module unavailable",
+            "the key module (HSM) is unavailable, so nothing was done; try again once the \
+             operator has restored it",
+        )
+        .with_cause(cause.to_string())
+    }
+
     pub(crate) fn unavailable(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -26,6 +26,10 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
     ),
     ("the request body could not be read", "无法读取提交的内容"),
     (
+        "the key module (HSM) is unavailable, so nothing was done; try again once the operator has restored it",
+        "密码模块（HSM）不可用，本次操作未执行；请待运维人员恢复后重试",
+    ),
+    (
         "the server could not complete the request; quote the request id to the operator",
         "服务器未能完成请求；请向运维人员提供请求编号",
     ),
