@@ -81,6 +81,29 @@ pub struct TestApp {
     /// The server's `run_until_stopped`, to wait for a complete stop.
     pub running: tokio::task::JoinHandle<std::io::Result<()>>,
     _cpu: CpuShare,
+    /// Last, so that the server's state is gone when the module is finalised.
+    _module_use: ModuleUse,
+}
+
+/// Counts the apps of this process alive; when the last one goes, the PKCS#11 libraries the
+/// process loaded are finalised before the process exits (`crypto::module::finalize_all`).
+pub struct ModuleUse(());
+
+static APPS_ALIVE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+impl ModuleUse {
+    fn new() -> Self {
+        APPS_ALIVE.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Self(())
+    }
+}
+
+impl Drop for ModuleUse {
+    fn drop(&mut self) {
+        if APPS_ALIVE.fetch_sub(1, std::sync::atomic::Ordering::SeqCst) == 1 {
+            sealdraw::crypto::module::finalize_all();
+        }
+    }
 }
 
 /// Tests that measure time run alone in this process: every other test holds the CPU lock
@@ -268,6 +291,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         dir,
         running,
         _cpu: cpu,
+        _module_use: ModuleUse::new(),
     }
 }
 

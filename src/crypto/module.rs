@@ -463,12 +463,37 @@ fn library(path: &Path) -> Result<Pkcs11, ModuleError> {
 
 fn find_token(context: &Pkcs11, label: &str) -> Result<Slot, ModuleError> {
     for slot in context.get_slots_with_token().map_err(unavailable)? {
-        let info = context.get_token_info(slot).map_err(unavailable)?;
+        // Another token of the module may be unreadable (being made by another application,
+        // or faulty); that is not a reason to refuse ours.
+        let Ok(info) = context.get_token_info(slot) else {
+            continue;
+        };
         if info.label().trim_end() == label {
             return Ok(slot);
         }
     }
     Err(ModuleError::TokenNotFound(label.to_owned()))
+}
+
+/// Closes every session and finalises every PKCS#11 library this process loaded: what a
+/// process does before it exits, once nothing uses the module any more. Without it, some
+/// modules (SoftHSM2 over OpenSSL 3 among them) tear down their state in exit-time destructors
+/// in an order that can crash the exiting process. A key ring still held afterwards fails
+/// closed (the module answers nothing), and a new [`Module::open`] initialises it again.
+pub fn finalize_all() {
+    if let Ok(mut tokens) = tokens().lock() {
+        for module in tokens.values() {
+            module.forget_sessions_and_handles();
+        }
+        tokens.clear();
+    }
+    if let Ok(mut libraries) = libraries().lock() {
+        for (_, context) in libraries.drain() {
+            if let Err(error) = context.finalize() {
+                tracing::warn!(%error, "could not finalise a PKCS#11 library");
+            }
+        }
+    }
 }
 
 fn read_pin(path: &Path) -> Result<AuthPin, ModuleError> {
