@@ -108,13 +108,7 @@ async fn keys_made_in_the_module_seal_open_and_sign_there_and_cannot_be_read_out
     // Sealing and opening in the module: an admin's TOTP secret is sealed when the account is
     // made and opened at each login.
     let (_, admin) = app.account_with_token("admin.hsm", Role::Admin).await;
-    let created = app
-        .post(
-            "/api/v1/accounts",
-            Some(&admin),
-            &json!({"username": "supervisor.hsm", "role": "supervisor", "password": PASSWORD}),
-        )
-        .await;
+    let created = create_supervisor(&app, &admin).await;
     assert_eq!(created.status(), StatusCode::CREATED);
 
     // Signing in the module: the checkpoint verifies under the published key, which is the
@@ -254,13 +248,7 @@ async fn a_module_that_stops_answering_fails_closed_and_the_server_recovers_with
     session.logout().unwrap();
 
     // Sealing a new admin's TOTP secret needs the module: refused, nothing written.
-    let created = app
-        .post(
-            "/api/v1/accounts",
-            Some(&admin),
-            &json!({"username": "supervisor.hsm", "role": "supervisor", "password": PASSWORD}),
-        )
-        .await;
+    let created = create_supervisor(&app, &admin).await;
     let problem = assert_problem(created, StatusCode::SERVICE_UNAVAILABLE).await;
     assert_eq!(
         problem["type"], "urn:sealdraw:problem:key-module-unavailable",
@@ -298,13 +286,7 @@ async fn a_module_that_stops_answering_fails_closed_and_the_server_recovers_with
 
     // The module answers again: the same requests succeed, with no restart.
     std::fs::rename(&parked, pin_file).unwrap();
-    let created = app
-        .post(
-            "/api/v1/accounts",
-            Some(&admin),
-            &json!({"username": "supervisor.hsm", "role": "supervisor", "password": PASSWORD}),
-        )
-        .await;
+    let created = create_supervisor(&app, &admin).await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let signed = app
         .post("/api/v1/audit/checkpoint", Some(&admin), &json!({}))
@@ -372,6 +354,16 @@ async fn a_key_file_naming_a_missing_token_or_key_is_refused_at_start() {
     .unwrap()
     .to_string();
     assert!(refused.contains("SM mechanisms"), "{refused}");
+}
+
+/// An admin makes a supervisor account, whose TOTP secret is sealed under the master key.
+async fn create_supervisor(app: &TestApp, admin: &str) -> reqwest::Response {
+    app.post(
+        "/api/v1/accounts",
+        Some(admin),
+        &json!({"username": "supervisor.hsm", "role": "supervisor", "password": PASSWORD}),
+    )
+    .await
 }
 
 fn base64_decode(text: &str) -> Vec<u8> {
