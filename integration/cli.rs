@@ -339,3 +339,115 @@ async fn dev_certs_writes_a_ca_and_a_server_certificate_with_a_private_key() {
     })
     .unwrap();
 }
+
+/// Split custody for recovery (issue 20 §3): any threshold of the shares rebuild the key file,
+/// byte for byte, and a server runs on the rebuilt one; one share fewer, a damaged share or a
+/// share of another split is refused by name and writes nothing.
+#[tokio::test]
+async fn keys_split_into_shares_any_threshold_rebuild_the_key_file_and_fewer_are_refused() {
+    let app = spawn_app().await;
+    let admin = app.create_account("admin.custody", Role::Admin).await;
+    let key_file = app.settings.keys.file.clone().unwrap();
+    let shares_dir = app.dir.path().join("shares");
+    let split = run_cli(
+        &app,
+        &["keys", "split", "--shares", "5", "--threshold", "3"]
+            .into_iter()
+            .chain(["--out", shares_dir.to_str().unwrap()])
+            .collect::<Vec<_>>(),
+        None,
+    );
+    let stdout = stdout_of(&split);
+    assert!(split.status.success(), "{stdout}");
+    let share = |i: usize| shares_dir.join(format!("keys.share-{i}-of-5.json"));
+    for i in 1..=5 {
+        assert!(stdout.contains(share(i).to_str().unwrap()), "{stdout}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(share(i)).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "share {i} is readable by others");
+        }
+    }
+    let recover = |shares: &[std::path::PathBuf], out: &Path| {
+        let mut args = vec!["keys".to_owned(), "recover".to_owned()];
+        args.extend(shares.iter().map(|p| p.display().to_string()));
+        args.extend(["--out".to_owned(), out.display().to_string()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_cli(&app, &args, None)
+    };
+
+    // Any three: the same bytes as the key file.
+    let rebuilt = app.dir.path().join("rebuilt.json");
+    let output = recover(&[share(2), share(4), share(5)], &rebuilt);
+    assert!(output.status.success(), "{}", stdout_of(&output));
+    assert_eq!(
+        std::fs::read(&rebuilt).unwrap(),
+        std::fs::read(&key_file).unwrap()
+    );
+
+    // Two: refused, nothing written.
+    let refused = app.dir.path().join("refused.json");
+    let output = recover(&[share(1), share(3)], &refused);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        stderr.contains("this split needs 3 different shares; 2 given"),
+        "{stderr}"
+    );
+    assert!(!refused.exists());
+
+    // A share with one changed character is named.
+    let damaged = app.dir.path().join("damaged.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(share(3)).unwrap()).unwrap();
+    let text = json["share"].as_str().unwrap().to_owned();
+    let flipped = if text.starts_with('A') { "B" } else { "A" };
+    json["share"] = format!("{flipped}{}", &text[1..]).into();
+    std::fs::write(&damaged, json.to_string()).unwrap();
+    let output = recover(&[share(1), share(2), damaged.clone()], &refused);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains(&format!(
+            "{}: its checksum does not match its contents",
+            damaged.display()
+        )),
+        "{stderr}"
+    );
+
+    // A share of another split is named too.
+    let other_dir = app.dir.path().join("other");
+    let output = run_cli(
+        &app,
+        &[
+            "keys",
+            "split",
+            "--shares",
+            "3",
+            "--threshold",
+            "2",
+            "--out",
+        ]
+        .into_iter()
+        .chain([other_dir.to_str().unwrap()])
+        .collect::<Vec<_>>(),
+        None,
+    );
+    assert!(output.status.success());
+    let foreign = other_dir.join("keys.share-1-of-3.json");
+    let output = recover(&[share(1), share(2), foreign.clone()], &refused);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains(&format!("{} is a share of split", foreign.display())),
+        "{stderr}"
+    );
+    assert!(!refused.exists());
+
+    // A server on the rebuilt key file opens what the old one sealed (the admin's TOTP secret).
+    let app = app
+        .restart(|settings| settings.keys.file = Some(rebuilt))
+        .await;
+    app.login(&admin).await;
+}

@@ -71,6 +71,8 @@ const OWNED_CRATES: &[(&str, &[&str])] = &[
     ("aes_gcm", &["crypto"]),
     ("hmac",    &["crypto"]),
     ("cryptoki", &["crypto"]),
+    ("blahaj",  &["crypto"]),
+    ("rand",    &["crypto"]),
 ];
 
 /// Known exceptions (none since issue 23 removed the last four). Each would let code under the

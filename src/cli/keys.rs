@@ -9,6 +9,7 @@ use super::audit::command_line_log;
 use crate::audit::Actor;
 use crate::clock::{Clock, SystemClock, to_rfc3339};
 use crate::config::Settings;
+use crate::crypto::custody;
 use crate::crypto::module::ModuleConfig;
 use crate::crypto::{KeyRing, Rng, Suite};
 use crate::startup;
@@ -35,6 +36,27 @@ pub(super) enum KeysCommand {
         /// A file holding the token's user PIN (read at each login; keep it mode 0600).
         #[arg(long, requires = "pkcs11_library")]
         pkcs11_pin_file: Option<PathBuf>,
+    },
+    /// Split the key file into share files for split custody: any THRESHOLD of the SHARES
+    /// rebuild it (`keys recover`), fewer reveal nothing. Give each share to its own holder
+    /// and keep none beside the database's backups.
+    Split {
+        #[arg(long)]
+        shares: usize,
+        #[arg(long)]
+        threshold: usize,
+        /// Where to write the share files (mode 0600); default: beside the key file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Rebuild a key file from share files made by `keys split`.
+    Recover {
+        /// The share files: at least the split's threshold of them.
+        #[arg(required = true)]
+        shares: Vec<PathBuf>,
+        /// Where to write the rebuilt key file (never over an existing file).
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Say where each key is held; for keys in a PKCS#11 module, what the module reports of
     /// each (sensitive, never extractable, generated inside). Fails if any key could leave it.
@@ -87,6 +109,37 @@ pub(super) fn run(installation: Installation, command: KeysCommand) -> anyhow::R
             Ok(())
         }
         KeysCommand::Check => check_custody(&settings),
+        KeysCommand::Split {
+            shares,
+            threshold,
+            out,
+        } => {
+            let key_file = settings.key_file();
+            let out = out.unwrap_or_else(|| {
+                key_file
+                    .parent()
+                    .map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf)
+            });
+            let written =
+                custody::split_key_file(&key_file, &out, shares, threshold, &Rng::system())?;
+            println!(
+                "split {} into {shares} shares; any {threshold} rebuild it:",
+                key_file.display()
+            );
+            for path in written {
+                println!("  {}", path.display());
+            }
+            Ok(())
+        }
+        KeysCommand::Recover { shares, out } => {
+            custody::recover_key_file(&shares, &out)?;
+            println!(
+                "rebuilt the key file {} from {} shares",
+                out.display(),
+                shares.len()
+            );
+            Ok(())
+        }
         KeysCommand::Rotate => runtime.block_on(rotate_sealing_key(settings)),
         KeysCommand::RotateLog => runtime.block_on(rotate_log_key(settings, None)),
         KeysCommand::RetireLog { id } => runtime.block_on(rotate_log_key(settings, Some(id))),

@@ -784,15 +784,10 @@ fn new_module_sealing_key(
     rng: &Rng,
     created_at: &str,
 ) -> Result<ModuleKeyEntry, KeyFileError> {
-    let id = new_key_id("seal", rng, created_at)?;
-    let object = rng
-        .bytes::<OBJECT_ID_LEN>()
-        .map_err(|_| KeyFileError::Randomness)?;
-    token.generate_sealing_key(&id, object)?;
-    Ok(ModuleKeyEntry {
-        id,
-        object: hex::encode(object),
-    })
+    let (id, object) = new_module_key("seal", rng, created_at, |label, object| {
+        token.generate_sealing_key(label, object)
+    })?;
+    Ok(ModuleKeyEntry { id, object })
 }
 
 fn new_module_log_key(
@@ -800,16 +795,29 @@ fn new_module_log_key(
     rng: &Rng,
     created_at: &str,
 ) -> Result<ModuleLogKey, KeyFileError> {
-    let id = new_key_id("log", rng, created_at)?;
+    let (id, object) = new_module_key("log", rng, created_at, |label, object| {
+        token.generate_signing_key(label, object).map(|_| ())
+    })?;
+    Ok(ModuleLogKey {
+        id,
+        object,
+        active: true,
+    })
+}
+
+/// A new key id and object id, and the key made in the module under them by `generate`.
+fn new_module_key(
+    prefix: &str,
+    rng: &Rng,
+    created_at: &str,
+    generate: impl FnOnce(&str, [u8; OBJECT_ID_LEN]) -> Result<(), ModuleError>,
+) -> Result<(String, String), KeyFileError> {
+    let id = new_key_id(prefix, rng, created_at)?;
     let object = rng
         .bytes::<OBJECT_ID_LEN>()
         .map_err(|_| KeyFileError::Randomness)?;
-    token.generate_signing_key(&id, object)?;
-    Ok(ModuleLogKey {
-        id,
-        object: hex::encode(object),
-        active: true,
-    })
+    generate(&id, object)?;
+    Ok((id, hex::encode(object)))
 }
 
 fn read_key_file(path: &Path) -> Result<AnyKeyFile, KeyFileError> {
@@ -820,14 +828,24 @@ fn read_key_file(path: &Path) -> Result<AnyKeyFile, KeyFileError> {
                 source,
             })?,
         );
+    parse_key_file(&text)
+}
+
+/// Whether `text` is a key file of either format (its keys are not loaded).
+pub(super) fn check_key_file_text(text: &str) -> Result<(), KeyFileError> {
+    parse_key_file(text).map(|_| ())
+}
+
+/// A key file's text, of either format.
+fn parse_key_file(text: &str) -> Result<AnyKeyFile, KeyFileError> {
     let invalid = |e: serde_json::Error| KeyFileError::Invalid(e.to_string());
-    let probe: FormatProbe = serde_json::from_str(&text).map_err(invalid)?;
+    let probe: FormatProbe = serde_json::from_str(text).map_err(invalid)?;
     match probe.format.as_str() {
         FORMAT => Ok(AnyKeyFile::InFile(
-            serde_json::from_str(&text).map_err(invalid)?,
+            serde_json::from_str(text).map_err(invalid)?,
         )),
         MODULE_FORMAT => Ok(AnyKeyFile::InModule(
-            serde_json::from_str(&text).map_err(invalid)?,
+            serde_json::from_str(text).map_err(invalid)?,
         )),
         other => Err(KeyFileError::Invalid(format!(
             "format {other:?} is neither {FORMAT} nor {MODULE_FORMAT}"
@@ -848,6 +866,17 @@ fn replace_private_file(path: &Path, file: &AnyKeyFile) -> Result<(), KeyFileErr
 }
 
 fn write_private_file(path: &Path, file: &AnyKeyFile) -> Result<(), KeyFileError> {
+    let text = match file {
+        AnyKeyFile::InFile(file) => serde_json::to_string_pretty(file),
+        AnyKeyFile::InModule(file) => serde_json::to_string_pretty(file),
+    };
+    let text = Zeroizing::new(text.map_err(|e| KeyFileError::Invalid(e.to_string()))?);
+    write_new_private_file(path, text.as_bytes())
+}
+
+/// Writes `bytes` to a new file of mode 0600 (its directory made 0700 if missing), synced;
+/// refuses to replace an existing file.
+pub(super) fn write_new_private_file(path: &Path, bytes: &[u8]) -> Result<(), KeyFileError> {
     let write_err = |source| KeyFileError::Write {
         path: path.display().to_string(),
         source,
@@ -855,11 +884,6 @@ fn write_private_file(path: &Path, file: &AnyKeyFile) -> Result<(), KeyFileError
     if let Some(parent) = path.parent() {
         crate::private_files::create_dir_all(parent).map_err(write_err)?;
     }
-    let text = match file {
-        AnyKeyFile::InFile(file) => serde_json::to_string_pretty(file),
-        AnyKeyFile::InModule(file) => serde_json::to_string_pretty(file),
-    };
-    let text = Zeroizing::new(text.map_err(|e| KeyFileError::Invalid(e.to_string()))?);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -867,8 +891,11 @@ fn write_private_file(path: &Path, file: &AnyKeyFile) -> Result<(), KeyFileError
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut handle = options.open(path).map_err(write_err)?;
-    handle.write_all(text.as_bytes()).map_err(write_err)?;
+    let mut handle = options.open(path).map_err(|source| match source.kind() {
+        std::io::ErrorKind::AlreadyExists => KeyFileError::Exists(path.display().to_string()),
+        _ => write_err(source),
+    })?;
+    handle.write_all(bytes).map_err(write_err)?;
     handle.sync_all().map_err(write_err)
 }
 
