@@ -253,6 +253,22 @@ async fn deleting_the_newest_entries_is_detected_by_a_saved_checkpoint() {
     ))
     .await;
 
+    // Online: the server's own copy of its newest checkpoint, outside the database, shows
+    // what is missing, and the log signs nothing over the shrunk tree.
+    let refused = app
+        .post("/api/v1/audit/checkpoint", Some(&admin), &json!({}))
+        .await;
+    assert_problem(refused, StatusCode::INTERNAL_SERVER_ERROR).await;
+    let logs = captured_logs();
+    assert!(
+        logs.contains("the log holds 8 entries but the checkpoint saved outside the database")
+            && logs.contains("entries 8 to 11 are missing"),
+        "{logs}"
+    );
+    // Offline: on a machine rebuilt from the backup alone (no such copy), the shrunk log
+    // signs, and the verifier holding the saved checkpoint detects it.
+    std::fs::remove_file(app.dir.path().join("audit").join("latest-checkpoint")).unwrap();
+
     let dir = export(&app, "rolled-back");
     let alone = verify(&app, &dir, &key, &[]);
     assert!(

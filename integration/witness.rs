@@ -410,6 +410,28 @@ async fn deleting_the_newest_entries_is_detected_by_a_witness() {
     let kept = early.size;
     rewind_log(&app.state.store, kept).await;
     append_entries(&app, "rewritten", cosigned.size - kept + 3).await;
+    // The server's own copy of its newest checkpoint, outside the database, stops it first…
+    let refused = app
+        .state
+        .audit
+        .checkpoint_now()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains(&format!(
+            "does not extend the checkpoint saved outside the database ({}) of size {}",
+            app.dir
+                .path()
+                .join("audit")
+                .join("latest-checkpoint")
+                .display(),
+            cosigned.size
+        )),
+        "{refused}"
+    );
+    // …but the operator has shell access too and removes it: the witness is what remains.
+    std::fs::remove_file(app.dir.path().join("audit").join("latest-checkpoint")).unwrap();
     let rewritten = sign(&app).await;
     assert_eq!(rewritten.size, cosigned.size + 3);
 

@@ -678,6 +678,12 @@ impl Settings {
         }
     }
 
+    /// Where the server keeps a copy of the newest checkpoint it signed, outside the database
+    /// (`audit::AuditLog`): a restored database cannot carry it back in time.
+    pub(crate) fn checkpoint_copy(&self) -> PathBuf {
+        self.data_dir.join("audit").join("latest-checkpoint")
+    }
+
     pub(crate) fn key_file(&self) -> PathBuf {
         self.keys
             .file

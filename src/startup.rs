@@ -109,7 +109,8 @@ impl Application {
                 &deps.keys,
                 &settings.audit.origin,
             )?
-            .with_witnesses(WitnessPool::from_settings(&settings.audit)?),
+            .with_witnesses(WitnessPool::from_settings(&settings.audit)?)
+            .with_checkpoint_copy(settings.checkpoint_copy()),
         );
 
         let bootstrap = if settings.profile == Profile::Dev {

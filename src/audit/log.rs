@@ -5,6 +5,7 @@
 //! never produces a checkpoint inconsistent with the last one signed. Each new checkpoint is then
 //! submitted to the configured witnesses, whose cosignatures are added to the stored note.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -77,6 +78,49 @@ pub async fn hold(tx: &mut Tx) -> Result<(), AuditError> {
     Ok(())
 }
 
+/// Refuses unless the tree of `size` entries with `root` extends the checkpoint
+/// (`signed_size`, `signed_root`) found in `source`: a log that lost entries since (a restore
+/// from an older backup, rows deleted) would otherwise sign a different history at sizes
+/// already signed — a fork.
+async fn extends(
+    tx: &mut Tx,
+    size: u64,
+    root: &Hash,
+    signed_size: u64,
+    signed_root: &Hash,
+    source: &str,
+) -> Result<(), AuditError> {
+    if signed_size > size {
+        return Err(AuditError::Inconsistent(format!(
+            "the log holds {size} entries but {source} was signed for {signed_size}: entries \
+             {size} to {} are missing (restored from an older backup?); restore them before \
+             the log signs again",
+            signed_size - 1
+        )));
+    }
+    if signed_size == size {
+        return if signed_root == root {
+            Ok(())
+        } else {
+            Err(AuditError::Inconsistent(format!(
+                "the log's tree of size {size} is not the one {source} signed"
+            )))
+        };
+    }
+    let suite = tx.suite();
+    let needs = merkle::consistency_proof_needs(signed_size, size)?;
+    let stored = tx.audit_nodes(&needs).await?;
+    let proven = merkle::consistency_proof(suite, signed_size, size, &stored).and_then(|proof| {
+        merkle::verify_consistency(suite, signed_size, size, signed_root, root, &proof)
+    });
+    // A missing node counts the same as a wrong one: the extension is not proven.
+    proven.map_err(|e| {
+        AuditError::Inconsistent(format!(
+            "tree of size {size} does not extend {source} of size {signed_size}: {e}"
+        ))
+    })
+}
+
 /// A signed checkpoint as stored.
 #[derive(Debug, Clone)]
 pub struct SignedCheckpoint {
@@ -96,6 +140,10 @@ pub struct AuditLog {
     /// primary key. Also keeps submissions to witnesses in tree-size order.
     signing: tokio::sync::Mutex<()>,
     witnesses: Option<WitnessPool>,
+    /// A copy of the newest checkpoint this server signed, kept outside the database: a
+    /// database restored from an older backup brings its own older checkpoints with it, and
+    /// only a copy it does not contain shows that signed history is missing.
+    checkpoint_copy: Option<PathBuf>,
 }
 
 /// A witness that failed is asked again about an unchanged checkpoint only after this long, so
@@ -135,12 +183,20 @@ impl AuditLog {
             verifiers,
             signing: tokio::sync::Mutex::new(()),
             witnesses: None,
+            checkpoint_copy: None,
         })
     }
 
     /// Submits every new checkpoint to these witnesses (see [`AuditLog::checkpoint_now`]).
     pub(crate) fn with_witnesses(mut self, witnesses: Option<WitnessPool>) -> Self {
         self.witnesses = witnesses;
+        self
+    }
+
+    /// Keeps a copy of each checkpoint it signs at `path` and refuses to sign a tree that does
+    /// not extend the copy (see [`AuditLog::checkpoint_copy`]).
+    pub(crate) fn with_checkpoint_copy(mut self, path: PathBuf) -> Self {
+        self.checkpoint_copy = Some(path);
         self
     }
 
@@ -201,32 +257,24 @@ impl AuditLog {
                 tx.rollback().await?;
                 return Ok(self.resubmit_to_witnesses(latest).await);
             }
-            if latest.size > size {
-                return Err(AuditError::Inconsistent(format!(
-                    "the log holds {size} entries but a checkpoint for {} was signed",
-                    latest.size
-                )));
-            }
-            let needs = merkle::consistency_proof_needs(latest.size, size)?;
-            let stored = tx.audit_nodes(&needs).await?;
-            let proven =
-                merkle::consistency_proof(suite, latest.size, size, &stored).and_then(|proof| {
-                    merkle::verify_consistency(
-                        suite,
-                        latest.size,
-                        size,
-                        &latest.root,
-                        &root,
-                        &proof,
-                    )
-                });
-            // A missing node counts the same as a wrong one: the extension is not proven.
-            if let Err(e) = proven {
-                return Err(AuditError::Inconsistent(format!(
-                    "tree of size {size} does not extend checkpoint {}: {e}",
-                    latest.size
-                )));
-            }
+            extends(
+                &mut tx,
+                size,
+                &root,
+                latest.size,
+                &latest.root,
+                "a checkpoint",
+            )
+            .await?;
+        }
+        if let Some(copy) = self.saved_copy()? {
+            let source = format!(
+                "the checkpoint saved outside the database ({})",
+                self.checkpoint_copy
+                    .as_ref()
+                    .map_or_else(String::new, |p| p.display().to_string())
+            );
+            extends(&mut tx, size, &root, copy.size, &copy.root, &source).await?;
         }
         // The head row must agree with the stored nodes it summarises.
         let stored = tx.audit_nodes(&merkle::tree_root_needs(size)).await?;
@@ -257,6 +305,7 @@ impl AuditLog {
             .await?
             .ok_or_else(|| AuditError::Signing("checkpoint vanished".into()))?;
         tx.commit().await?;
+        self.save_copy(&stored.note, size)?;
         metrics::gauge!("audit_checkpoint_size").set(size as f64);
         tracing::info!(size, "signed audit checkpoint");
         let signed = to_signed(&stored)?;
@@ -268,6 +317,59 @@ impl AuditLog {
             }
             None => signed,
         })
+    }
+
+    /// The checkpoint in the copy outside the database, if there is one.
+    fn saved_copy(&self) -> Result<Option<Checkpoint>, AuditError> {
+        let Some(path) = &self.checkpoint_copy else {
+            return Ok(None);
+        };
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(AuditError::Inconsistent(format!(
+                    "cannot read the saved checkpoint {}: {e}",
+                    path.display()
+                )));
+            }
+        };
+        // Not verified against the log's keys: a retired key may have signed it, and whoever
+        // could write a forged copy here could only make the log refuse to sign.
+        let unreadable = |e: &dyn std::fmt::Display| {
+            AuditError::Inconsistent(format!(
+                "the saved checkpoint {} is unreadable: {e}",
+                path.display()
+            ))
+        };
+        let note = Note::parse(&text).map_err(|e| unreadable(&e))?;
+        Checkpoint::parse(&note.text)
+            .map(Some)
+            .map_err(|e| unreadable(&e))
+    }
+
+    /// Replaces the copy outside the database with `note` unless it already holds a larger
+    /// checkpoint (another instance's).
+    fn save_copy(&self, note: &str, size: u64) -> Result<(), AuditError> {
+        let Some(path) = &self.checkpoint_copy else {
+            return Ok(());
+        };
+        if self.saved_copy()?.is_some_and(|copy| copy.size > size) {
+            return Ok(());
+        }
+        let failed = |e: std::io::Error| {
+            AuditError::Signing(format!(
+                "cannot save the checkpoint to {}: {e}",
+                path.display()
+            ))
+        };
+        // A checkpoint is public: its directory needs no narrower mode than the umask gives.
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(failed)?;
+        }
+        let staging = path.with_extension(format!("{}.new", std::process::id()));
+        std::fs::write(&staging, note).map_err(failed)?;
+        std::fs::rename(&staging, path).map_err(failed)
     }
 
     /// Asks the witnesses whose cosignature `latest` lacks, unless they failed recently.

@@ -105,7 +105,8 @@ pub(super) fn command_line_log(
         Arc::new(SystemClock),
         &keys,
         &settings.audit.origin,
-    )?)
+    )?
+    .with_checkpoint_copy(settings.checkpoint_copy()))
 }
 
 async fn audit(settings: Settings, command: AuditCommand) -> anyhow::Result<ExitCode> {
