@@ -18,6 +18,7 @@ mod cli;
 mod console;
 mod console_assets;
 mod console_js;
+mod deployment;
 mod draw_fairness;
 mod draw_integrity;
 mod draw_record;
