@@ -817,3 +817,51 @@ async fn a_witness_that_was_down_cosigns_the_unchanged_checkpoint_when_it_is_bac
     assert_eq!(served.note, later.note);
     assert_eq!(witness.state().await.unwrap().size, later.size);
 }
+
+/// Issue 20 §1: a server started on a database restored from an older backup, without its
+/// own copy of its newest checkpoint (a machine rebuilt from the backup), learns from the
+/// witnesses how far the log had gone and signs nothing until the missing entries are back.
+#[tokio::test]
+async fn after_a_restore_the_witnesses_newest_size_stops_the_log_from_signing() {
+    let shared = tempfile::tempdir().unwrap();
+    let certs = witness_certs(&shared);
+    let keys = LogKeys::new();
+    let witness = spawn_witness(&certs, "w1.supervisor.example", keys.trusted()).await;
+    let app = spawn_log(&keys, &certs.ca(), &[&witness], 1).await;
+    append_entries(&app, "early", 5).await;
+    let early = sign(&app).await;
+    append_entries(&app, "later", 4).await;
+    let cosigned = sign(&app).await;
+    assert_eq!(witness.state().await.unwrap().size, cosigned.size);
+
+    rewind_log(&app.state.store, early.size).await;
+    std::fs::remove_file(app.dir.path().join("audit").join("latest-checkpoint")).unwrap();
+    let app = app.restart(|_| {}).await;
+    append_entries(&app, "after the restore", 2).await;
+
+    let refused = app
+        .state
+        .audit
+        .checkpoint_now()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains(&format!(
+            "the log holds {} entries but witness",
+            early.size + 2
+        )) && refused.contains(&format!(
+            "has cosigned {}: entries {} to {} are missing",
+            cosigned.size,
+            early.size + 2,
+            cosigned.size - 1
+        )),
+        "{refused}"
+    );
+    let served = app.state.audit.latest_checkpoint().await.unwrap();
+    assert_eq!(
+        served.size, early.size,
+        "nothing was signed over the restored log"
+    );
+    assert_eq!(witness.state().await.unwrap().size, cosigned.size);
+}

@@ -284,6 +284,10 @@ impl AuditLog {
             ));
         }
         tx.rollback().await?;
+        if let Some(latest) = &latest {
+            self.learn_witness_sizes(to_signed(latest)?).await;
+        }
+        self.refuse_if_a_witness_holds_more(size)?;
         let previous_size = latest.as_ref().map_or(Ok(0), |row| {
             u64::try_from(row.size)
                 .map_err(|_| StoreError::Corrupt("negative checkpoint size".into()))
@@ -317,6 +321,51 @@ impl AuditLog {
             }
             None => signed,
         })
+    }
+
+    /// Asks each witness whose size this process does not know yet (after a start, perhaps on
+    /// a restored database) by resubmitting the newest stored checkpoint: a witness that holds
+    /// another size answers with it (409), one that holds this one cosigns it again.
+    async fn learn_witness_sizes(&self, latest: SignedCheckpoint) {
+        let Some(pool) = &self.witnesses else {
+            return;
+        };
+        let now = self.clock.now_millis();
+        let unknown: Vec<&RemoteWitness> = pool
+            .witnesses()
+            .iter()
+            .filter(|w| w.known_size().is_none())
+            .filter(|w| {
+                w.last_failure()
+                    .is_none_or(|at| now.saturating_sub(at) >= WITNESS_RETRY_MILLIS)
+            })
+            .collect();
+        if !unknown.is_empty() {
+            let size = latest.size;
+            self.gather_cosignatures(pool, latest, size, &unknown).await;
+        }
+    }
+
+    /// Refuses to sign a tree smaller than one a witness has cosigned: entries it saw are gone.
+    fn refuse_if_a_witness_holds_more(&self, size: u64) -> Result<(), AuditError> {
+        let Some(pool) = &self.witnesses else {
+            return Ok(());
+        };
+        match pool
+            .witnesses()
+            .iter()
+            .filter_map(|w| w.known_size().map(|known| (w, known)))
+            .find(|(_, known)| *known > size)
+        {
+            Some((witness, known)) => Err(AuditError::Inconsistent(format!(
+                "the log holds {size} entries but witness {} has cosigned {known}: entries \
+                 {size} to {} are missing (restored from an older backup?); restore them before \
+                 the log signs again",
+                witness.name(),
+                known - 1
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// The checkpoint in the copy outside the database, if there is one.
