@@ -267,7 +267,7 @@ async fn deleting_the_newest_entries_is_detected_by_a_saved_checkpoint() {
     );
     // Offline: on a machine rebuilt from the backup alone (no such copy), the shrunk log
     // signs, and the verifier holding the saved checkpoint detects it.
-    std::fs::remove_file(app.dir.path().join("audit").join("latest-checkpoint")).unwrap();
+    std::fs::remove_file(app.checkpoint_copy()).unwrap();
 
     let dir = export(&app, "rolled-back");
     let alone = verify(&app, &dir, &key, &[]);

@@ -334,6 +334,13 @@ pub fn console_origins(port: u16) -> [String; 2] {
 }
 
 impl TestApp {
+    /// Where the server keeps its newest signed checkpoint outside the database
+    /// (`<data_dir>/audit/latest-checkpoint`); a test removes it to stand for a machine
+    /// rebuilt from a database backup alone.
+    pub fn checkpoint_copy(&self) -> PathBuf {
+        self.dir.path().join("audit").join("latest-checkpoint")
+    }
+
     /// Stops this server as SIGTERM does (background work in flight is dropped, as in a crash
     /// of that task) and waits until it has closed its store, then starts a new server on the
     /// same database, key file, certificates and clock: a restart. `customise` adjusts the

@@ -113,11 +113,7 @@ async fn keys_made_in_the_module_seal_open_and_sign_there_and_cannot_be_read_out
 
     // Signing in the module: the checkpoint verifies under the published key, which is the
     // public half of the token's key pair.
-    let signed = app
-        .post("/api/v1/audit/checkpoint", Some(&admin), &json!({}))
-        .await;
-    assert_eq!(signed.status(), StatusCode::OK);
-    let note = signed.text().await.unwrap();
+    let note = signed_checkpoint(&app, &admin).await;
     let verifier = log_key(&app, &admin).await;
     open_checkpoint(
         &note,
@@ -209,11 +205,7 @@ async fn keys_rotate_and_rotate_log_make_their_new_keys_in_the_module() {
     // A restarted server signs with both keys of the module.
     let app = app.restart(|_| {}).await;
     let admin = app.login(&admin_account).await;
-    let signed = app
-        .post("/api/v1/audit/checkpoint", Some(&admin), &json!({}))
-        .await;
-    assert_eq!(signed.status(), StatusCode::OK);
-    let note = signed.text().await.unwrap();
+    let note = signed_checkpoint(&app, &admin).await;
     let vkeys = text(&app, "/api/v1/audit/key", &admin).await;
     assert_eq!(vkeys.lines().count(), 2, "{vkeys}");
     for line in vkeys.lines() {
@@ -288,11 +280,7 @@ async fn a_module_that_stops_answering_fails_closed_and_the_server_recovers_with
     std::fs::rename(&parked, pin_file).unwrap();
     let created = create_supervisor(&app, &admin).await;
     assert_eq!(created.status(), StatusCode::CREATED);
-    let signed = app
-        .post("/api/v1/audit/checkpoint", Some(&admin), &json!({}))
-        .await;
-    assert_eq!(signed.status(), StatusCode::OK);
-    assert_ne!(signed.text().await.unwrap(), before);
+    assert_ne!(signed_checkpoint(&app, &admin).await, before);
 }
 
 #[tokio::test]
@@ -364,6 +352,15 @@ async fn create_supervisor(app: &TestApp, admin: &str) -> reqwest::Response {
         &json!({"username": "supervisor.hsm", "role": "supervisor", "password": PASSWORD}),
     )
     .await
+}
+
+/// Signs a checkpoint now (the log key signs in the module) and returns its note.
+async fn signed_checkpoint(app: &TestApp, admin: &str) -> String {
+    let signed = app
+        .post("/api/v1/audit/checkpoint", Some(admin), &json!({}))
+        .await;
+    assert_eq!(signed.status(), StatusCode::OK);
+    signed.text().await.unwrap()
 }
 
 fn base64_decode(text: &str) -> Vec<u8> {

@@ -238,6 +238,16 @@ async fn sign(app: &TestApp) -> SignedCheckpoint {
     app.state.audit.checkpoint_now().await.unwrap()
 }
 
+/// Why the log refused to sign now (it must refuse).
+async fn refusal_to_sign(app: &TestApp) -> String {
+    app.state
+        .audit
+        .checkpoint_now()
+        .await
+        .unwrap_err()
+        .to_string()
+}
+
 fn witness_certs(dir: &TempDir) -> DevCertificates {
     dev::generate(
         &dir.path().join("witness-certs"),
@@ -411,27 +421,17 @@ async fn deleting_the_newest_entries_is_detected_by_a_witness() {
     rewind_log(&app.state.store, kept).await;
     append_entries(&app, "rewritten", cosigned.size - kept + 3).await;
     // The server's own copy of its newest checkpoint, outside the database, stops it first…
-    let refused = app
-        .state
-        .audit
-        .checkpoint_now()
-        .await
-        .unwrap_err()
-        .to_string();
+    let refused = refusal_to_sign(&app).await;
     assert!(
         refused.contains(&format!(
             "does not extend the checkpoint saved outside the database ({}) of size {}",
-            app.dir
-                .path()
-                .join("audit")
-                .join("latest-checkpoint")
-                .display(),
+            app.checkpoint_copy().display(),
             cosigned.size
         )),
         "{refused}"
     );
     // …but the operator has shell access too and removes it: the witness is what remains.
-    std::fs::remove_file(app.dir.path().join("audit").join("latest-checkpoint")).unwrap();
+    std::fs::remove_file(app.checkpoint_copy()).unwrap();
     let rewritten = sign(&app).await;
     assert_eq!(rewritten.size, cosigned.size + 3);
 
@@ -835,17 +835,11 @@ async fn after_a_restore_the_witnesses_newest_size_stops_the_log_from_signing() 
     assert_eq!(witness.state().await.unwrap().size, cosigned.size);
 
     rewind_log(&app.state.store, early.size).await;
-    std::fs::remove_file(app.dir.path().join("audit").join("latest-checkpoint")).unwrap();
+    std::fs::remove_file(app.checkpoint_copy()).unwrap();
     let app = app.restart(|_| {}).await;
     append_entries(&app, "after the restore", 2).await;
 
-    let refused = app
-        .state
-        .audit
-        .checkpoint_now()
-        .await
-        .unwrap_err()
-        .to_string();
+    let refused = refusal_to_sign(&app).await;
     assert!(
         refused.contains(&format!(
             "the log holds {} entries but witness",
