@@ -205,11 +205,17 @@ pub fn softhsm_token() -> &'static SoftHsmToken {
         // A throwaway token's PINs: fixtures, not secrets.
         let pin = "sealdraw-test-user".to_owned();
         let so_pin = "sealdraw-test-so".to_owned();
+        // `softhsm2-util --init-token` reads every token's info first and fails on one that
+        // another test process is making at that moment: test processes make theirs in turn.
+        let lock =
+            std::fs::File::create(std::env::temp_dir().join("sealdraw-softhsm-init.lock")).unwrap();
+        lock.lock().unwrap();
         let made = std::process::Command::new("softhsm2-util")
             .args(["--init-token", "--free", "--label", &label, "--pin", &pin])
             .args(["--so-pin", &so_pin])
             .output()
             .expect("softhsm2-util runs (Debian package softhsm2; the test command installs it)");
+        drop(lock);
         assert!(
             made.status.success(),
             "softhsm2-util --init-token: {}",
