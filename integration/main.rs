@@ -14,6 +14,7 @@ mod helpers;
 mod accounts;
 mod analytics;
 mod audit;
+mod backup;
 mod cli;
 mod console;
 mod console_assets;

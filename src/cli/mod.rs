@@ -3,6 +3,7 @@
 //! own, with its arguments and what it does.
 
 mod audit;
+mod backup;
 mod bench;
 mod client;
 mod demo;
@@ -48,6 +49,13 @@ enum Command {
     Migrate,
     /// Validate the settings and explain every problem.
     CheckConfig,
+    /// Copy the embedded SQLite database while the server runs and verify the copy's audit
+    /// log (PostgreSQL is backed up with pgBackRest: docs/OPERATIONS.md).
+    Backup {
+        /// The backup file to write (mode 0600); it must not exist.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Manage accounts.
     #[command(subcommand)]
     User(user::UserCommand),
@@ -97,6 +105,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Serve { dev } => server::serve(installation()?, dev),
         Command::Migrate => server::migrate(installation()?),
         Command::CheckConfig => server::check_config(installation()?),
+        Command::Backup { out } => backup::run(installation()?, &out),
         Command::User(command) => user::run(installation()?, command),
         // The certificates need none of the settings, but the command has always loaded them.
         Command::DevCerts { out, clients } => {

@@ -1,5 +1,6 @@
-//! Throwaway databases and durability facts for `sealdraw bench`. Kept here because this module
-//! is the only code that knows SQL; nothing in the server calls it.
+//! Databases beside the server's own: throwaway ones and durability facts for `sealdraw bench`,
+//! and the online copy `sealdraw backup` makes. Kept here because this module is the only code
+//! that knows SQL; nothing in the server calls it.
 
 use sqlx::{Connection, Executor, PgConnection};
 
@@ -69,6 +70,27 @@ impl ScratchDatabase {
 }
 
 impl Store {
+    /// Writes a consistent copy of the SQLite database into `file`, which must be empty (made
+    /// beforehand with the mode the copy keeps). `VACUUM INTO` reads one snapshot in a read
+    /// transaction, so the server keeps writing meanwhile and the copy holds every transaction
+    /// committed before it began and none after. PostgreSQL has no such statement: its copies
+    /// are pgBackRest's, which also archives the WAL between them.
+    pub(crate) async fn copy_sqlite_into(&self, file: &std::path::Path) -> Result<(), StoreError> {
+        let Self::Sqlite(pool, ..) = self else {
+            return Err(StoreError::Corrupt(
+                "only the embedded SQLite database can be copied online by sealdraw".into(),
+            ));
+        };
+        let path = file.to_str().ok_or_else(|| {
+            StoreError::Corrupt(format!("{} is not a UTF-8 path", file.display()))
+        })?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(path)
+            .execute(pool)
+            .await?;
+        Ok(())
+    }
+
     /// The settings that decide what a commit costs, as the server reports them, so that a
     /// benchmark states the durability it measured under.
     pub(crate) async fn durability_settings(&self) -> Result<Vec<(String, String)>, StoreError> {
