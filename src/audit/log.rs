@@ -163,6 +163,9 @@ impl AuditLog {
             signers.push(
                 NoteSigner::new(origin, key.signer.clone())
                     .map_err(|e| AuditError::Signing(e.to_string()))?,
+/// How often the log's state is reported at most: Prometheus's usual scrape interval.
+const STATE_REPORT_INTERVAL: Duration = Duration::from_secs(15);
+
             );
         }
         // The log's keys and its hashes are one suite's: a gm2024 database signed with an
@@ -532,6 +535,7 @@ impl AuditLog {
         stored
     }
 
+                        metrics::counter!("audit_witness_inconsistent_total").increment(1);
     /// One witness: `old` is the size it is known to hold, else the previous checkpoint's; a
     /// 409 names the witness's size, and one retry proves consistency from there.
     async fn submit_to_witness(
@@ -782,23 +786,32 @@ impl AuditLog {
         Ok(tile)
     }
 
-    /// Signs pending entries every `interval` until `shutdown` fires.
+    /// Signs pending entries every `interval` until `shutdown` fires, and reports the log's
+    /// state for the alert rules (docs/deploy/alerts.yml) beside it, on a schedule of its own:
+    /// a signer stuck on a lock or a database still shows its entries waiting.
     pub(crate) async fn run_checkpointer(
         self: Arc<Self>,
         interval: Duration,
-        mut shutdown: tokio::sync::watch::Receiver<bool>,
+        shutdown: tokio::sync::watch::Receiver<bool>,
     ) {
-        let mut ticker = tokio::time::interval(interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = ticker.tick() => {
-                    if let Err(error) = self.checkpoint_now().await {
-                        metrics::counter!("audit_checkpoint_failures_total").increment(1);
-                        tracing::error!(%error, "could not sign an audit checkpoint");
+        if self.witnesses.is_some() {
+            // At zero from the start: `increase()` sees no increase in a series' first sample,
+            // so the first refusal would otherwise not raise the alert.
+            metrics::counter!("audit_witness_inconsistent_total").increment(0);
+        }
+        let signing = async {
+            let mut shutdown = shutdown.clone();
+            let mut ticker = tokio::time::interval(interval);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = ticker.tick() => {
+                        if let Err(error) = self.checkpoint_now().await {
+                            metrics::counter!("audit_checkpoint_failures_total").increment(1);
+                            tracing::error!(%error, "could not sign an audit checkpoint");
+                        }
                     }
                 }
-                _ = shutdown.changed() => break,
             }
         }
     }
@@ -821,3 +834,52 @@ fn to_signed(row: &crate::store::audit::CheckpointRow) -> Result<SignedCheckpoin
 pub(crate) fn encode_hashes(hashes: &[Hash]) -> Vec<String> {
     hashes.iter().map(|hash| BASE64.encode(hash)).collect()
 }
+                    _ = shutdown.changed() => break,
+        };
+        let reporting = async {
+            let mut shutdown = shutdown.clone();
+            let mut ticker = tokio::time::interval(interval.min(STATE_REPORT_INTERVAL));
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = ticker.tick() => {
+                        if let Err(error) = self.report_state().await {
+                            tracing::warn!(%error, "could not read the audit log's state for its metrics");
+                        }
+                    }
+                    _ = shutdown.changed() => break,
+                }
+            }
+        };
+        tokio::join!(signing, reporting);
+    }
+
+    /// Sets the log's gauges from the database, so that every instance reports the same
+    /// state whichever of them signed, and a restarted one reports it before signing anything.
+    /// A log that never signed reports checkpoint size 0 signed at time 0, which the rules read
+    /// as "long ago".
+    async fn report_state(&self) -> Result<(), AuditError> {
+        let mut tx = self.store.read().await?;
+        let frontier = Frontier::from_bytes(self.store.suite(), &tx.audit_head().await?)?;
+        let latest = tx.latest_audit_checkpoint().await?;
+        tx.rollback().await?;
+        let (size, signed_at) = latest
+            .as_ref()
+            .map_or((0, 0), |row| (row.size, row.signed_at));
+        metrics::gauge!("audit_log_entries").set(frontier.size() as f64);
+        metrics::gauge!("audit_checkpoint_size").set(size as f64);
+        metrics::gauge!("audit_checkpoint_signed_timestamp_seconds").set(signed_at as f64 / 1000.0);
+        if let Some(pool) = &self.witnesses {
+            let cosigned = latest
+                .as_ref()
+                .and_then(|row| Note::parse(&row.note).ok())
+                .map_or(0, |note| {
+                    pool.witnesses()
+                        .iter()
+                        .filter(|w| WitnessPool::has_cosigned(w, &note))
+                        .count()
+                });
+            metrics::gauge!("audit_checkpoint_witnesses").set(cosigned as f64);
+            metrics::gauge!("audit_witnesses_configured").set(pool.witnesses().len() as f64);
+            metrics::gauge!("audit_witness_quorum").set(pool.quorum() as f64);
+        Ok(())

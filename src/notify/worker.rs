@@ -25,6 +25,8 @@ const MAX_PER_ROUND: u32 = 100;
 const MAX_LOST_CLAIMS: u32 = 10;
 /// At most this many claims per write transaction.
 const MAX_BATCH: u32 = 16;
+/// How often the backlog is reported at most: Prometheus's usual scrape interval.
+const BACKLOG_REPORT_INTERVAL: Duration = Duration::from_secs(15);
 
 /// What one round did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -51,25 +53,62 @@ struct Claim {
 impl NotifyService {
     /// Delivers what is due every `interval` until `stop` changes. Stopping in the middle of a
     /// send drops it, as a crash would; the lease covers that.
+    ///
+    /// Beside it, the backlog is reported for the alert rules (docs/deploy/alerts.yml) on a
+    /// schedule of its own: a round of slow sends takes minutes, and a backlog is exactly when
+    /// its size matters.
     pub(crate) async fn run_worker(
         self: Arc<Self>,
         interval: Duration,
-        mut stop: tokio::sync::watch::Receiver<bool>,
+        stop: tokio::sync::watch::Receiver<bool>,
     ) {
-        loop {
-            tokio::select! {
-                result = self.deliver_due() => {
-                    if let Err(error) = result {
-                        tracing::error!(%error, "notification delivery round failed");
-                    }
-                }
-                _ = stop.changed() => return,
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(interval) => {}
-                _ = stop.changed() => return,
-            }
+        let gateway = self.gateway.name();
+        for outcome in [
+            "notify_delivered_total",
+            "notify_retries_total",
+            "notify_failed_total",
+        ] {
+            // At zero from the start: `increase()` sees no increase in a series' first sample,
+            // so the first failure would otherwise not raise the alert.
+            metrics::counter!(outcome, "gateway" => gateway).increment(0);
         }
+        let delivering = async {
+            let mut stop = stop.clone();
+            loop {
+                tokio::select! {
+                    result = self.deliver_due() => {
+                        if let Err(error) = result {
+                            tracing::error!(%error, "notification delivery round failed");
+                        }
+                    }
+                    _ = stop.changed() => return,
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(interval) => {}
+                    _ = stop.changed() => return,
+                }
+            }
+        };
+        let reporting = crate::tasks::every(
+            interval.min(BACKLOG_REPORT_INTERVAL),
+            stop.clone(),
+            "reading the notification backlog",
+            || self.report_backlog(),
+        );
+        tokio::join!(delivering, reporting);
+    }
+
+    /// Sets the backlog gauges: notifications not yet delivered or given up, and when the
+    /// oldest was queued (0 when there is none). Every instance reports the same shared
+    /// outbox.
+    async fn report_backlog(&self) -> Result<(), NotifyError> {
+        let mut tx = self.store.read().await?;
+        let (pending, oldest) = tx.outbox_backlog().await?;
+        tx.rollback().await?;
+        metrics::gauge!("notify_outbox_pending").set(pending as f64);
+        metrics::gauge!("notify_outbox_oldest_pending_timestamp_seconds")
+            .set(oldest.unwrap_or(0) as f64 / 1000.0);
+        Ok(())
     }
 
     /// One round: claims due notifications a few at a time, sends them one by one, and records

@@ -13,6 +13,7 @@ pub(crate) struct CheckpointRow {
     pub size: i64,
     pub root: Vec<u8>,
     pub note: String,
+    pub signed_at: i64,
 }
 
 /// What a witness last cosigned for one log.

@@ -177,6 +177,16 @@ impl Tx {
         Ok(changed == 1)
     }
 
+    /// How many notifications are not yet delivered or given up (due, claimed, or waiting for
+    /// a retry), and when the oldest of them was queued.
+    pub(crate) async fn outbox_backlog(&mut self) -> Result<(i64, Option<Millis>), StoreError> {
+        let backlog = on_conn!(self, conn => sqlx::query_as::<_, (i64, Option<i64>)>(
+            "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE state = 'pending'")
+            .fetch_one(conn)
+            .await)?;
+        Ok(backlog)
+    }
+
     pub async fn outbox_row(&mut self, id: &str) -> Result<Option<OutboxRow>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM outbox WHERE id = $1");
         Ok(on_conn!(self, conn => sqlx::query_as::<_, OutboxRow>(&sql)
