@@ -150,6 +150,9 @@ pub struct AuditLog {
 /// an unreachable witness does not slow every checkpoint request down by its timeout.
 const WITNESS_RETRY_MILLIS: i64 = 60_000;
 
+/// How often the log's state is reported at most: Prometheus's usual scrape interval.
+const STATE_REPORT_INTERVAL: Duration = Duration::from_secs(15);
+
 impl AuditLog {
     /// Every active log key signs; during a rotation the old and new keys both do.
     pub fn new(
@@ -163,9 +166,6 @@ impl AuditLog {
             signers.push(
                 NoteSigner::new(origin, key.signer.clone())
                     .map_err(|e| AuditError::Signing(e.to_string()))?,
-/// How often the log's state is reported at most: Prometheus's usual scrape interval.
-const STATE_REPORT_INTERVAL: Duration = Duration::from_secs(15);
-
             );
         }
         // The log's keys and its hashes are one suite's: a gm2024 database signed with an
@@ -488,6 +488,7 @@ const STATE_REPORT_INTERVAL: Duration = Duration::from_secs(15);
                     .increment(1);
                     witness.set_last_failure(Some(self.clock.now_millis()));
                     if matches!(error, SubmitError::Refused { status: 422, .. }) {
+                        metrics::counter!("audit_witness_inconsistent_total").increment(1);
                         tracing::error!(
                             witness = witness.name(),
                             size = checkpoint.size,
@@ -535,7 +536,6 @@ const STATE_REPORT_INTERVAL: Duration = Duration::from_secs(15);
         stored
     }
 
-                        metrics::counter!("audit_witness_inconsistent_total").increment(1);
     /// One witness: `old` is the size it is known to hold, else the previous checkpoint's; a
     /// 409 names the witness's size, and one retry proves consistency from there.
     async fn submit_to_witness(
@@ -811,30 +811,9 @@ const STATE_REPORT_INTERVAL: Duration = Duration::from_secs(15);
                             tracing::error!(%error, "could not sign an audit checkpoint");
                         }
                     }
+                    _ = shutdown.changed() => break,
                 }
             }
-        }
-    }
-}
-
-fn to_signed(row: &crate::store::audit::CheckpointRow) -> Result<SignedCheckpoint, AuditError> {
-    Ok(SignedCheckpoint {
-        size: u64::try_from(row.size)
-            .map_err(|_| StoreError::Corrupt("negative checkpoint size".into()))?,
-        root: row
-            .root
-            .as_slice()
-            .try_into()
-            .map_err(|_| StoreError::Corrupt("checkpoint root is not 32 bytes".into()))?,
-        note: row.note.clone(),
-    })
-}
-
-/// Hashes in the base64 form the C2SP formats use.
-pub(crate) fn encode_hashes(hashes: &[Hash]) -> Vec<String> {
-    hashes.iter().map(|hash| BASE64.encode(hash)).collect()
-}
-                    _ = shutdown.changed() => break,
         };
         let reporting = async {
             let mut shutdown = shutdown.clone();
@@ -882,4 +861,25 @@ pub(crate) fn encode_hashes(hashes: &[Hash]) -> Vec<String> {
             metrics::gauge!("audit_checkpoint_witnesses").set(cosigned as f64);
             metrics::gauge!("audit_witnesses_configured").set(pool.witnesses().len() as f64);
             metrics::gauge!("audit_witness_quorum").set(pool.quorum() as f64);
+        }
         Ok(())
+    }
+}
+
+fn to_signed(row: &crate::store::audit::CheckpointRow) -> Result<SignedCheckpoint, AuditError> {
+    Ok(SignedCheckpoint {
+        size: u64::try_from(row.size)
+            .map_err(|_| StoreError::Corrupt("negative checkpoint size".into()))?,
+        root: row
+            .root
+            .as_slice()
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("checkpoint root is not 32 bytes".into()))?,
+        note: row.note.clone(),
+    })
+}
+
+/// Hashes in the base64 form the C2SP formats use.
+pub(crate) fn encode_hashes(hashes: &[Hash]) -> Vec<String> {
+    hashes.iter().map(|hash| BASE64.encode(hash)).collect()
+}
