@@ -194,6 +194,9 @@ pub struct AuditSettings {
     pub witness_ca: Option<PathBuf>,
     /// How long one witness may take to answer before the log gives up on it for this checkpoint.
     pub(crate) witness_timeout_secs: u64,
+    /// PostgreSQL with a standby: sign a checkpoint only over entries a synchronous standby has
+    /// replayed, so that no failover can lose signed entries (docs/OPERATIONS.md, "Failover").
+    pub require_sync_standby: bool,
 }
 
 /// The draw's rules (DESIGN §5). Every value here is committed, through the filter hash or the
@@ -638,6 +641,7 @@ impl Default for AuditSettings {
             witness_quorum: 0,
             witness_ca: None,
             witness_timeout_secs: 5,
+            require_sync_standby: false,
         }
     }
 }
@@ -793,6 +797,13 @@ impl Settings {
             }
         }
         let url = self.database_url();
+        if self.audit.require_sync_standby && url.starts_with("sqlite:") {
+            problems.push(
+                "audit.require_sync_standby needs PostgreSQL with a synchronous standby; SQLite \
+                 has no standby"
+                    .into(),
+            );
+        }
         if !(url.starts_with("sqlite:")
             || url.starts_with("postgres://")
             || url.starts_with("postgresql://"))
@@ -987,6 +998,21 @@ mod tests {
         let err = settings.validate().unwrap_err().to_string();
         assert!(err.contains("tls.cert and tls.key are required"), "{err}");
         settings.profile = Profile::Dev;
+        settings.validate().unwrap();
+    }
+
+    #[test]
+    fn waiting_for_a_synchronous_standby_needs_postgresql() {
+        let mut settings = Settings {
+            profile: Profile::Dev,
+            ..Settings::default()
+        };
+        settings.audit.require_sync_standby = true;
+        let err = settings.validate().unwrap_err().to_string();
+        assert!(err.contains("audit.require_sync_standby"), "{err}");
+        settings.database.url = Some(SecretString::from(
+            "postgres://sealdraw@db-a:5432,db-b:5432/sealdraw?target_session_attrs=read-write",
+        ));
         settings.validate().unwrap();
     }
 

@@ -110,7 +110,8 @@ impl Application {
                 &settings.audit.origin,
             )?
             .with_witnesses(WitnessPool::from_settings(&settings.audit)?)
-            .with_checkpoint_copy(settings.checkpoint_copy()),
+            .with_checkpoint_copy(settings.checkpoint_copy())
+            .requiring_sync_standby(settings.audit.require_sync_standby),
         );
 
         let bootstrap = if settings.profile == Profile::Dev {

@@ -42,6 +42,9 @@ pub enum AuditError {
     /// A log key in a module could not sign: no checkpoint is signed.
     #[error("{0}")]
     KeyModule(String),
+    /// No synchronous standby holds the tree yet: not signed now, signed once one does.
+    #[error("refusing to sign for now: {0}")]
+    NoSyncStandby(String),
 }
 
 /// Appends `entry` within `tx` and returns its index. The head row lock, taken at a
@@ -144,7 +147,17 @@ pub struct AuditLog {
     /// database restored from an older backup brings its own older checkpoints with it, and
     /// only a copy it does not contain shows that signed history is missing.
     checkpoint_copy: Option<PathBuf>,
+    /// Sign only a tree that a synchronous standby has replayed (`audit.require_sync_standby`):
+    /// entries only the primary holds could be lost in a failover, and the log would then sign
+    /// a different tree at the same size, a fork.
+    require_sync_standby: bool,
 }
+
+/// How long signing waits for a synchronous standby to replay the tree's entries. With
+/// `synchronous_commit = remote_apply` it already has them; the wait covers a standby that is
+/// catching up after Patroni dropped and restored synchronous replication.
+const STANDBY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+const STANDBY_POLL: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// A witness that failed is asked again about an unchanged checkpoint only after this long, so
 /// an unreachable witness does not slow every checkpoint request down by its timeout.
@@ -187,12 +200,19 @@ impl AuditLog {
             signing: tokio::sync::Mutex::new(()),
             witnesses: None,
             checkpoint_copy: None,
+            require_sync_standby: false,
         })
     }
 
     /// Submits every new checkpoint to these witnesses (see [`AuditLog::checkpoint_now`]).
     pub(crate) fn with_witnesses(mut self, witnesses: Option<WitnessPool>) -> Self {
         self.witnesses = witnesses;
+        self
+    }
+
+    /// Signs only trees a synchronous standby has replayed (see the field).
+    pub(crate) fn requiring_sync_standby(mut self, required: bool) -> Self {
+        self.require_sync_standby = required;
         self
     }
 
@@ -286,7 +306,13 @@ impl AuditLog {
                 "the head row does not match the stored tree".into(),
             ));
         }
+        let position = tx.wal_position().await?;
         tx.rollback().await?;
+        if self.require_sync_standby
+            && let Some(position) = position
+        {
+            self.wait_for_standby(size, &position).await?;
+        }
         if let Some(latest) = &latest {
             self.learn_witness_sizes(to_signed(latest)?).await;
         }
@@ -324,6 +350,27 @@ impl AuditLog {
             }
             None => signed,
         })
+    }
+
+    /// Waits until a synchronous standby has replayed the WAL up to `position` (past the
+    /// tree's entries), or refuses to sign.
+    async fn wait_for_standby(&self, size: u64, position: &str) -> Result<(), AuditError> {
+        let deadline = tokio::time::Instant::now() + STANDBY_WAIT;
+        loop {
+            if self.store.standby_has_replayed(position).await? {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                metrics::counter!("audit_checkpoint_standby_refusals_total").increment(1);
+                return Err(AuditError::NoSyncStandby(format!(
+                    "no synchronous standby has replayed the log's {size} entries (WAL position \
+                     {position}), so a failover could lose them; the checkpoint is signed once \
+                     one has (check `patronictl list`, and that the server's database role has \
+                     pg_monitor to read pg_stat_replication)"
+                )));
+            }
+            tokio::time::sleep(STANDBY_POLL).await;
+        }
     }
 
     /// Asks each witness whose size this process does not know yet (after a start, perhaps on

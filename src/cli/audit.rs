@@ -106,7 +106,8 @@ pub(super) fn command_line_log(
         &keys,
         &settings.audit.origin,
     )?
-    .with_checkpoint_copy(settings.checkpoint_copy()))
+    .with_checkpoint_copy(settings.checkpoint_copy())
+    .requiring_sync_standby(settings.audit.require_sync_standby))
 }
 
 async fn audit(settings: Settings, command: AuditCommand) -> anyhow::Result<ExitCode> {

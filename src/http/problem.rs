@@ -77,8 +77,10 @@ impl From<StoreError> for ApiError {
                 "conflict",
                 format!("a record with the same {what} already exists"),
             ),
+            // Nothing was committed, so the request can be sent again as it was.
             StoreError::Unavailable => {
                 Self::unavailable("the database is not reachable; retry shortly")
+                    .with_retry_after(std::time::Duration::from_secs(1))
             }
             other => Self::internal(format!("{other}: {:?}", other)),
         }
@@ -180,6 +182,12 @@ impl From<crate::audit::AuditError> for ApiError {
             ),
             Store(e) => e.into(),
             KeyModule(cause) => Self::key_module_unavailable(cause),
+            NoSyncStandby(cause) => Self::unavailable(
+                "no synchronous standby holds the log's newest entries yet, so no checkpoint \
+                 was signed; retry shortly",
+            )
+            .with_cause(cause)
+            .with_retry_after(std::time::Duration::from_secs(5)),
             other => Self::internal(other),
         }
     }

@@ -107,6 +107,15 @@ impl Tx {
             .ok_or_else(|| StoreError::Corrupt(format!("unknown suite {name:?} recorded")))
     }
 
+    /// PostgreSQL's WAL position now, which covers every transaction committed before this one
+    /// began; `None` on SQLite, which has no standby.
+    pub(crate) async fn wal_position(&mut self) -> Result<Option<String>, StoreError> {
+        Ok(match self {
+            Tx::Sqlite(_) => None,
+            Tx::Postgres(tx) => Some(super::primary::current_wal_position(tx).await?),
+        })
+    }
+
     pub(crate) async fn audit_head(&mut self) -> Result<Vec<u8>, StoreError> {
         Ok(on_conn!(self, conn => sqlx::query_scalar::<_, Vec<u8>>(
             "SELECT frontier FROM audit_head WHERE id = 1")

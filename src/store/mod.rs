@@ -12,6 +12,7 @@ pub(crate) mod interruptions;
 pub mod invitations;
 pub mod outbox;
 pub(crate) mod pool;
+pub(crate) mod primary;
 pub(crate) mod scratch;
 pub(crate) mod sessions;
 pub(crate) mod signals;
@@ -53,9 +54,28 @@ impl From<sqlx::Error> for StoreError {
         match error {
             sqlx::Error::ColumnDecode { .. } => StoreError::Corrupt(error.to_string()),
             sqlx::Error::PoolTimedOut => StoreError::Unavailable,
+            // The connection broke (the database stopped, or a failover is under way) or the
+            // server is not accepting work now: a retry on a new connection may succeed. The
+            // transaction rolled back, unless the break came during its COMMIT, whose outcome
+            // is then unknown (docs/OPERATIONS.md, "Failover": requests carry their own ids).
+            sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => {
+                StoreError::Unavailable
+            }
+            sqlx::Error::Database(ref database) if is_transient(database.code().as_deref()) => {
+                StoreError::Unavailable
+            }
             other => StoreError::Database(other),
         }
     }
+}
+
+/// PostgreSQL's answers that mean "not now" rather than "never": a connection exception
+/// (class 08), the server shutting down or starting (57P01–57P03), a standby refusing a write
+/// after a demotion (25006), too many connections (53300).
+fn is_transient(sqlstate: Option<&str>) -> bool {
+    sqlstate.is_some_and(|code| {
+        code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "25006" | "53300")
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,11 +233,17 @@ impl Store {
         suite: Suite,
     ) -> Result<Self, StoreError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let candidates = primary::candidates(url)?;
+            // At start the primary is looked for among all hosts; none answering as one is a
+            // failed start (the service manager retries), not a server that cannot write.
+            let current = primary::find_primary(&candidates).await.unwrap_or(0);
             let pool = PgPoolOptions::new()
                 .max_connections(options.max_connections)
                 .acquire_timeout(options.acquire_timeout)
-                .connect(url)
+                .after_connect(|connection, _| Box::pin(primary::refuse_standby(connection)))
+                .connect_with(candidates[current].clone())
                 .await?;
+            tokio::spawn(primary::follow(pool.clone(), candidates, current));
             return Ok(Self::Postgres(pool, WriteHealth::default(), suite));
         }
         let connect = SqliteConnectOptions::from_str(url)?
@@ -356,6 +382,18 @@ impl Store {
         }
     }
 
+    /// Whether a synchronous standby has replayed the WAL up to `position`
+    /// ([`Tx::wal_position`]); always true on SQLite, which has no standby.
+    pub(crate) async fn standby_has_replayed(&self, position: &str) -> Result<bool, StoreError> {
+        match self {
+            Self::Sqlite(..) => Ok(true),
+            Self::Postgres(pool, ..) => {
+                let mut connection = pool.acquire().await?;
+                Ok(primary::standby_has_replayed(&mut connection, position).await?)
+            }
+        }
+    }
+
     pub async fn close(&self) {
         match self {
             Self::Sqlite(pool, ..) => pool.close().await,
@@ -471,6 +509,23 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .filter(|name| name.ends_with(".sql"))
             .collect()
+    }
+
+    #[test]
+    fn a_broken_connection_or_a_server_not_taking_work_now_is_retryable() {
+        let broken = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        assert!(matches!(
+            super::StoreError::from(sqlx::Error::Io(broken)),
+            super::StoreError::Unavailable
+        ));
+        for code in ["08006", "08001", "57P01", "57P03", "25006", "53300"] {
+            assert!(super::is_transient(Some(code)), "{code}");
+        }
+        // A constraint or a syntax error is not cured by retrying.
+        for code in ["23505", "42601", "40001"] {
+            assert!(!super::is_transient(Some(code)), "{code}");
+        }
+        assert!(!super::is_transient(None));
     }
 
     #[test]

@@ -92,7 +92,7 @@ impl ApiError {
         self
     }
 
-    fn with_cause(mut self, cause: String) -> Self {
+    pub(crate) fn with_cause(mut self, cause: String) -> Self {
         self.0.cause = Some(cause);
         self
     }

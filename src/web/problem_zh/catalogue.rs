@@ -42,6 +42,10 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
         "数据库暂时无法连接，请稍后重试",
     ),
     (
+        "no synchronous standby holds the log's newest entries yet, so no checkpoint was signed; retry shortly",
+        "同步备库尚未保存日志的最新条目，本次未签署检查点；请稍后重试",
+    ),
+    (
         "a record with the same {} already exists",
         "已存在相同{0}的记录",
     ),
