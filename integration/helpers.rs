@@ -130,6 +130,8 @@ pub struct TestOptions {
     pub measures_time: bool,
     /// Hold the server's keys in a SoftHSM2 token whatever `SEALDRAW_TEST_KEYS` says.
     pub keys_in_module: bool,
+    /// A database made elsewhere (a drill's own PostgreSQL cluster) instead of a fresh one.
+    pub database_url: Option<String>,
     pub customise: Box<dyn FnOnce(&mut Settings)>,
 }
 
@@ -140,6 +142,7 @@ impl Default for TestOptions {
             tls13_only: false,
             measures_time: false,
             keys_in_module: false,
+            database_url: None,
             customise: Box::new(|_| {}),
         }
     }
@@ -250,7 +253,10 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     let rng = Rng::danger_deterministic(dir.path().to_string_lossy().as_bytes());
     init_test_keys(&key_file, &rng, options.keys_in_module);
 
-    let database_url = fresh_database_url(&dir).await;
+    let database_url = match options.database_url {
+        Some(url) => url,
+        None => fresh_database_url(&dir).await,
+    };
     let mut settings = Settings {
         profile: Profile::Production,
         data_dir: dir.path().to_path_buf(),

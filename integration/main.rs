@@ -25,6 +25,7 @@ mod draw_integrity;
 mod draw_record;
 mod draw_rules;
 mod draws;
+mod drills;
 mod eligibility;
 mod foundation;
 mod hsm;

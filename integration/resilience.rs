@@ -294,7 +294,7 @@ async fn a_reader_that_stops_reading_for_a_while_catches_up_on_the_same_connecti
 }
 
 /// Host and supervisor on the first instance, the members alternately on both.
-async fn split_clients(committee: &Committee, second_port: u16) -> Clients {
+pub(crate) async fn split_clients(committee: &Committee, second_port: u16) -> Clients {
     let host = committee.connect(&committee.fx.center).await;
     let supervisor = committee
         .connect_to(second_port, &committee.fx.supervisor, 0)

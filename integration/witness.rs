@@ -29,7 +29,7 @@ use sealdraw::tls::dev::{self, DevCertificates};
 
 const ORIGIN: &str = "sealdraw.example/log";
 
-struct TestWitness {
+pub struct TestWitness {
     url: String,
     port: u16,
     witness: actix_web::web::Data<Witness>,
@@ -54,11 +54,11 @@ impl TestWitness {
             .unwrap()
     }
 
-    async fn state(&self) -> Option<WitnessState> {
+    pub async fn state(&self) -> Option<WitnessState> {
         self.witness.state(ORIGIN).await.unwrap()
     }
 
-    fn settings(&self) -> WitnessSettings {
+    pub fn settings(&self) -> WitnessSettings {
         WitnessSettings {
             name: self.verifier.name().to_owned(),
             url: self.url.clone(),
@@ -68,7 +68,11 @@ impl TestWitness {
 }
 
 /// A witness as `sealdraw witness init` and `serve` set one up, following `logs`.
-async fn spawn_witness(certs: &DevCertificates, name: &str, logs: Vec<TrustedLog>) -> TestWitness {
+pub async fn spawn_witness(
+    certs: &DevCertificates,
+    name: &str,
+    logs: Vec<TrustedLog>,
+) -> TestWitness {
     init_logs();
     let dir = tempfile::tempdir().unwrap();
     let key = dir.path().join("witness.key");
@@ -160,13 +164,13 @@ impl TestWitness {
 }
 
 /// The log's key file, made before the log starts so witnesses can be told its key.
-struct LogKeys {
-    file: PathBuf,
+pub struct LogKeys {
+    pub file: PathBuf,
     _dir: TempDir,
 }
 
 impl LogKeys {
-    fn new() -> Self {
+    pub fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("log-keys.json");
         let rng = Rng::danger_deterministic(dir.path().to_string_lossy().as_bytes());
@@ -184,7 +188,7 @@ impl LogKeys {
         self.signer().verifier()
     }
 
-    fn trusted(&self) -> Vec<TrustedLog> {
+    pub fn trusted(&self) -> Vec<TrustedLog> {
         vec![TrustedLog {
             origin: ORIGIN.into(),
             key: self.verifier(),
@@ -248,7 +252,7 @@ async fn refusal_to_sign(app: &TestApp) -> String {
         .to_string()
 }
 
-fn witness_certs(dir: &TempDir) -> DevCertificates {
+pub fn witness_certs(dir: &TempDir) -> DevCertificates {
     dev::generate(
         &dir.path().join("witness-certs"),
         &[],
