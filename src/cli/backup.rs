@@ -48,9 +48,10 @@ async fn backup(settings: Settings, out: &Path) -> anyhow::Result<()> {
     let result = copy_and_verify(&settings, &staging, saved.as_deref()).await;
     let finished = result.and_then(|report| {
         let copy = staging.join("sealdraw.db");
-        // The copy's write-ahead log is merged when its last connection closes; one left
-        // behind would hold committed pages the main file lacks.
-        if companion(&copy, "-wal").exists() {
+        // A write-ahead log left with pages in it would hold committed pages the main file
+        // lacks, and would not travel with it.
+        let wal = companion(&copy, "-wal");
+        if std::fs::metadata(&wal).is_ok_and(|metadata| metadata.len() > 0) {
             bail!("the copy's write-ahead log was not merged into it; the copy is incomplete");
         }
         std::fs::File::open(&copy)
@@ -146,8 +147,10 @@ async fn copy_and_verify(
     let exported = export::export(&log, &staging.join("export")).await;
     let verifiers = log.verifiers().to_vec();
     drop(log);
+    let merged = store.merge_sqlite_wal().await;
     store.close().await;
     exported.context("the copy's audit log does not check out")?;
+    merged.context("cannot merge the copy's write-ahead log into it")?;
     let saved: Vec<String> = saved.map(str::to_owned).into_iter().collect();
     export::verify_dir(&staging.join("export"), &verifiers, None, &saved)
         .context("the copy's audit log does not verify")

@@ -91,6 +91,24 @@ impl Store {
         Ok(())
     }
 
+    /// Moves everything in the SQLite write-ahead log into the database file and empties the
+    /// log, so that the file alone is the whole database (a copy about to be moved away from its
+    /// `-wal`). Closing the pool would do the same, but only if no connection outlives the
+    /// close, which sqlx 0.8 does not promise (sqlx issue #3217). Fails if a reader kept it
+    /// from completing.
+    pub(crate) async fn merge_sqlite_wal(&self) -> Result<(), StoreError> {
+        let Self::Sqlite(pool, ..) = self else {
+            return Ok(());
+        };
+        let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(pool)
+            .await?;
+        if busy != 0 {
+            return Err(StoreError::Unavailable);
+        }
+        Ok(())
+    }
+
     /// The settings that decide what a commit costs, as the server reports them, so that a
     /// benchmark states the durability it measured under.
     pub(crate) async fn durability_settings(&self) -> Result<Vec<(String, String)>, StoreError> {
