@@ -73,6 +73,8 @@ const OWNED_CRATES: &[(&str, &[&str])] = &[
     ("cryptoki", &["crypto"]),
     ("blahaj",  &["crypto"]),
     ("rand",    &["crypto"]),
+    ("p256",    &["crypto"]),
+    ("pkcs8",   &["crypto"]),
 ];
 
 /// Known exceptions (none since issue 23 removed the last four). Each would let code under the

@@ -1,0 +1,308 @@
+//! Committee members' signing keys (issue 19 §1): ECDSA P-256 with SHA-256, the one algorithm
+//! every member's device can hold — a browser's WebCrypto, a key file of `sealdraw client`, a
+//! PKCS#11 token, an outside CA's certificate — so that the server verifies them all one way.
+//!
+//! The server only ever holds public keys ([`MemberPublicKey`]): it checks that an enrolled key
+//! is a point on the curve, fingerprints it and verifies signatures in the fixed `r ‖ s` form
+//! (IEEE P1363) that WebCrypto produces. The private half ([`MemberSigningKey`]) lives on the
+//! member's side only; `sealdraw client` keeps it in a PKCS#8 file encrypted under a
+//! passphrase (PBES2: scrypt and AES-256-CBC, which OpenSSL reads too).
+//!
+//! The algorithm is fixed whatever the deployment's [`Suite`](super::Suite): it is the
+//! member's device that decides what it can sign with, and the national suite's SM2 keys are
+//! their own kind when that suite's issue adds them.
+
+use base64::Engine as _;
+use p256::pkcs8::{DecodePrivateKey as _, DecodePublicKey as _, EncodePrivateKey as _};
+use p256::pkcs8::{EncodePublicKey as _, LineEnding};
+use zeroize::Zeroizing;
+
+use super::Rng;
+
+/// The length of a signature in the fixed form: `r ‖ s`, 32 bytes each.
+pub const SIGNATURE_LEN: usize = 64;
+/// The shortest passphrase a new key file may be encrypted under.
+pub const MIN_PASSPHRASE_CHARS: usize = 10;
+/// The algorithm's name as stored beside a key and shown to its owner.
+pub const ALGORITHM: &str = "ecdsa-p256-sha256";
+const PEM_LABEL: &str = "ENCRYPTED PRIVATE KEY";
+/// scrypt's cost for a new key file: 2^15 × 8 × 128 bytes = 32 MiB, about a tenth of a second.
+const SCRYPT_LOG_N: u8 = 15;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum MemberKeyError {
+    #[error("is neither a PEM public key nor base64 of a DER SubjectPublicKeyInfo")]
+    NotEncoded,
+    #[error("is not an ECDSA P-256 public key (a SubjectPublicKeyInfo of a point on P-256)")]
+    NotP256,
+    #[error("the key file is not an encrypted PKCS#8 P-256 key, or the passphrase is wrong")]
+    KeyFile,
+    #[error("the passphrase must be at least {MIN_PASSPHRASE_CHARS} characters")]
+    ShortPassphrase,
+    #[error("randomness unavailable")]
+    Randomness,
+}
+
+/// A member's public key, normalised: the DER SubjectPublicKeyInfo with the uncompressed point,
+/// whatever form it was enrolled in, so that one key has one fingerprint.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MemberPublicKey {
+    spki_der: Vec<u8>,
+    point: Vec<u8>,
+}
+
+impl MemberPublicKey {
+    /// A key as a member sends it: PEM (`-----BEGIN PUBLIC KEY-----`) or base64 of the DER
+    /// SubjectPublicKeyInfo (what WebCrypto's `exportKey("spki")` gives).
+    pub fn parse(text: &str) -> Result<Self, MemberKeyError> {
+        let text = text.trim();
+        if text.starts_with("-----BEGIN") {
+            let key =
+                p256::PublicKey::from_public_key_pem(text).map_err(|_| MemberKeyError::NotP256)?;
+            return Self::from_key(&key);
+        }
+        let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(compact)
+            .map_err(|_| MemberKeyError::NotEncoded)?;
+        Self::from_spki_der(&der)
+    }
+
+    /// A key as it is stored: DER SubjectPublicKeyInfo.
+    pub fn from_spki_der(der: &[u8]) -> Result<Self, MemberKeyError> {
+        let key = p256::PublicKey::from_public_key_der(der).map_err(|_| MemberKeyError::NotP256)?;
+        Self::from_key(&key)
+    }
+
+    fn from_key(key: &p256::PublicKey) -> Result<Self, MemberKeyError> {
+        let document = key
+            .to_public_key_der()
+            .map_err(|_| MemberKeyError::NotP256)?;
+        let spki_der = document.as_bytes().to_vec();
+        let info = p256::pkcs8::SubjectPublicKeyInfoRef::try_from(spki_der.as_slice())
+            .map_err(|_| MemberKeyError::NotP256)?;
+        let point = info
+            .subject_public_key
+            .as_bytes()
+            .ok_or(MemberKeyError::NotP256)?
+            .to_vec();
+        // ring verifies uncompressed points only; the encoder writes them so.
+        if point.len() != 65 || point[0] != 0x04 {
+            return Err(MemberKeyError::NotP256);
+        }
+        Ok(Self { spki_der, point })
+    }
+
+    pub fn spki_der(&self) -> &[u8] {
+        &self.spki_der
+    }
+
+    /// SHA-256 of the DER SubjectPublicKeyInfo, in hex: what `openssl pkey -pubin -outform DER
+    /// | sha256sum` prints, so a member can compare it on their own device.
+    pub fn fingerprint(&self) -> String {
+        hex::encode(ring::digest::digest(&ring::digest::SHA256, &self.spki_der))
+    }
+
+    /// Base64 of the DER SubjectPublicKeyInfo: the form enrolment accepts.
+    pub fn to_base64(&self) -> String {
+        base64::engine::general_purpose::STANDARD.encode(&self.spki_der)
+    }
+
+    /// Whether `signature` (`r ‖ s`) is this key's ECDSA P-256 SHA-256 signature of `message`.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        ring::signature::UnparsedPublicKey::new(
+            &ring::signature::ECDSA_P256_SHA256_FIXED,
+            &self.point,
+        )
+        .verify(message, signature)
+        .is_ok()
+    }
+}
+
+impl std::fmt::Debug for MemberPublicKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MemberPublicKey({})", self.fingerprint())
+    }
+}
+
+/// A passphrase that protects a key file. Never printed; wiped when dropped.
+pub struct Passphrase(Zeroizing<String>);
+
+impl Passphrase {
+    /// The passphrase as typed or read from a file: one trailing line break is not part of it.
+    pub fn new(text: String) -> Self {
+        let mut text = Zeroizing::new(text);
+        while text.ends_with('\n') || text.ends_with('\r') {
+            text.pop();
+        }
+        Self(text)
+    }
+
+    fn bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+/// A member's private key, as `sealdraw client` holds it. No `Debug`, no `Display`; the key
+/// wipes itself when dropped (p256's `SigningKey` zeroises its scalar).
+pub struct MemberSigningKey(p256::ecdsa::SigningKey);
+
+impl MemberSigningKey {
+    /// A new key from the injected generator: 32 random bytes taken as the scalar, drawn again
+    /// in the negligible case that they are zero or not below the group order.
+    pub fn generate(rng: &Rng) -> Result<Self, MemberKeyError> {
+        for _ in 0..16 {
+            let bytes = Zeroizing::new(rng.bytes::<32>().map_err(|_| MemberKeyError::Randomness)?);
+            if let Ok(key) = p256::ecdsa::SigningKey::from_slice(bytes.as_slice()) {
+                return Ok(Self(key));
+            }
+        }
+        Err(MemberKeyError::Randomness)
+    }
+
+    /// The key as a PEM `ENCRYPTED PRIVATE KEY` (PKCS#8, PBES2 with scrypt and AES-256-CBC),
+    /// salt and IV from the injected generator.
+    pub fn to_encrypted_pem(
+        &self,
+        passphrase: &Passphrase,
+        rng: &Rng,
+    ) -> Result<Zeroizing<String>, MemberKeyError> {
+        if passphrase.0.chars().count() < MIN_PASSPHRASE_CHARS {
+            return Err(MemberKeyError::ShortPassphrase);
+        }
+        let salt = rng.bytes::<16>().map_err(|_| MemberKeyError::Randomness)?;
+        let iv = rng.bytes::<16>().map_err(|_| MemberKeyError::Randomness)?;
+        let cost = p256::pkcs8::pkcs5::scrypt::Params::new(SCRYPT_LOG_N, 8, 1)
+            .map_err(|_| MemberKeyError::KeyFile)?;
+        let parameters =
+            p256::pkcs8::pkcs5::pbes2::Parameters::generate_scrypt_aes256cbc(cost, &salt, iv)
+                .map_err(|_| MemberKeyError::KeyFile)?;
+        let secret = p256::SecretKey::from(self.0.as_nonzero_scalar());
+        let plain = secret.to_pkcs8_der().map_err(|_| MemberKeyError::KeyFile)?;
+        let info = p256::pkcs8::PrivateKeyInfoRef::try_from(plain.as_bytes())
+            .map_err(|_| MemberKeyError::KeyFile)?;
+        info.encrypt_with_params(parameters, passphrase.bytes())
+            .and_then(|document| {
+                document
+                    .to_pem(PEM_LABEL, LineEnding::LF)
+                    .map_err(Into::into)
+            })
+            .map_err(|_| MemberKeyError::KeyFile)
+    }
+
+    /// A key file's key. A wrong passphrase and a damaged file read alike: the file's
+    /// encryption cannot tell them apart.
+    pub fn from_encrypted_pem(pem: &str, passphrase: &Passphrase) -> Result<Self, MemberKeyError> {
+        let secret = p256::SecretKey::from_pkcs8_encrypted_pem(pem, passphrase.bytes())
+            .map_err(|_| MemberKeyError::KeyFile)?;
+        Ok(Self(p256::ecdsa::SigningKey::from(secret)))
+    }
+
+    pub fn public_key(&self) -> MemberPublicKey {
+        let key = p256::PublicKey::from(self.0.verifying_key());
+        // A key of ours always encodes: it is a point on the curve by construction.
+        MemberPublicKey::from_key(&key).unwrap_or_else(|_| MemberPublicKey {
+            spki_der: Vec::new(),
+            point: Vec::new(),
+        })
+    }
+
+    /// The ECDSA P-256 SHA-256 signature of `message`, `r ‖ s`. The nonce is RFC 6979's
+    /// deterministic one, so signing needs no randomness of its own.
+    pub fn sign(&self, message: &[u8]) -> [u8; SIGNATURE_LEN] {
+        use p256::ecdsa::signature::Signer as _;
+        let signature: p256::ecdsa::Signature = self.0.sign(message);
+        let mut out = [0u8; SIGNATURE_LEN];
+        out.copy_from_slice(signature.to_bytes().as_slice());
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> MemberSigningKey {
+        MemberSigningKey::generate(&Rng::danger_deterministic(b"member key")).unwrap()
+    }
+
+    #[test]
+    fn signing_key_signatures_verify_with_ring_and_nothing_else_does() {
+        let key = key();
+        let public = key.public_key();
+        let signature = key.sign(b"the report");
+        assert!(public.verify(b"the report", &signature));
+        assert!(!public.verify(b"another report", &signature));
+        let mut tampered = signature;
+        tampered[10] ^= 1;
+        assert!(!public.verify(b"the report", &tampered));
+        assert!(!public.verify(b"the report", &signature[..63]));
+        let other = MemberSigningKey::generate(&Rng::danger_deterministic(b"other")).unwrap();
+        assert!(!other.public_key().verify(b"the report", &signature));
+    }
+
+    #[test]
+    fn signing_key_file_round_trips_under_its_passphrase_only() {
+        let rng = Rng::danger_deterministic(b"file");
+        let key = key();
+        let passphrase = Passphrase::new("correct horse battery\n".into());
+        let pem = key.to_encrypted_pem(&passphrase, &rng).unwrap();
+        assert!(
+            pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"),
+            "{}",
+            *pem
+        );
+        let read = MemberSigningKey::from_encrypted_pem(
+            &pem,
+            &Passphrase::new("correct horse battery".into()),
+        )
+        .unwrap();
+        assert_eq!(read.public_key(), key.public_key());
+        assert_eq!(
+            MemberSigningKey::from_encrypted_pem(
+                &pem,
+                &Passphrase::new("wrong horse battery".into())
+            )
+            .err(),
+            Some(MemberKeyError::KeyFile)
+        );
+        assert_eq!(
+            key.to_encrypted_pem(&Passphrase::new("short".into()), &rng)
+                .err(),
+            Some(MemberKeyError::ShortPassphrase)
+        );
+    }
+
+    #[test]
+    fn signing_key_enrolment_accepts_pem_and_base64_and_refuses_other_keys() {
+        let public = key().public_key();
+        let base64 = public.to_base64();
+        let parsed = MemberPublicKey::parse(&base64).unwrap();
+        assert_eq!(parsed, public);
+        assert_eq!(parsed.fingerprint().len(), 64);
+        let pem = format!(
+            "-----BEGIN PUBLIC KEY-----\n{}\n{}\n-----END PUBLIC KEY-----\n",
+            &base64[..64],
+            &base64[64..]
+        );
+        assert_eq!(MemberPublicKey::parse(&pem).unwrap(), public);
+        assert_eq!(
+            MemberPublicKey::parse("not base64!").err(),
+            Some(MemberKeyError::NotEncoded)
+        );
+        // An Ed25519 SubjectPublicKeyInfo is well-formed DER but not a P-256 key.
+        let ed25519 = "MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=";
+        assert_eq!(
+            MemberPublicKey::parse(ed25519).err(),
+            Some(MemberKeyError::NotP256)
+        );
+        // A point off the curve: the last coordinate byte changed.
+        let mut der = public.spki_der().to_vec();
+        let last = der.len() - 1;
+        der[last] ^= 1;
+        assert_eq!(
+            MemberPublicKey::from_spki_der(&der).err(),
+            Some(MemberKeyError::NotP256)
+        );
+    }
+}
