@@ -16,6 +16,7 @@ pub(crate) mod primary;
 pub(crate) mod scratch;
 pub(crate) mod sessions;
 pub(crate) mod signals;
+pub(crate) mod signing_keys;
 pub(crate) mod synthetic;
 pub(crate) mod text_enum;
 pub(crate) mod venues;
@@ -122,6 +123,11 @@ impl WriteHealth {
 
     fn commit_failed(&self) -> bool {
         self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Alive while any clone of its store is: lets a background task end with the store.
+    fn watch(&self) -> std::sync::Weak<std::sync::atomic::AtomicBool> {
+        std::sync::Arc::downgrade(&self.0)
     }
 }
 
@@ -243,8 +249,14 @@ impl Store {
                 .after_connect(|connection, _| Box::pin(primary::refuse_standby(connection)))
                 .connect_with(candidates[current].clone())
                 .await?;
-            tokio::spawn(primary::follow(pool.clone(), candidates, current));
-            return Ok(Self::Postgres(pool, WriteHealth::default(), suite));
+            let health = WriteHealth::default();
+            tokio::spawn(primary::follow(
+                pool.clone(),
+                candidates,
+                current,
+                health.watch(),
+            ));
+            return Ok(Self::Postgres(pool, health, suite));
         }
         let connect = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)

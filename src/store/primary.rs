@@ -115,13 +115,23 @@ pub(crate) async fn find_primary(candidates: &[PgConnectOptions]) -> Option<usiz
 }
 
 /// Keeps `pool`'s new connections going to the primary among `candidates` (starting at
-/// `current`) and samples replication for the metrics, until the pool closes.
-pub(crate) async fn follow(pool: PgPool, candidates: Vec<PgConnectOptions>, mut current: usize) {
+/// `current`) and samples replication for the metrics, until the pool closes or its store is
+/// gone (`store_alive` no longer upgrades; this task's own clone must not keep the pool open).
+pub(crate) async fn follow(
+    pool: PgPool,
+    candidates: Vec<PgConnectOptions>,
+    mut current: usize,
+    store_alive: std::sync::Weak<std::sync::atomic::AtomicBool>,
+) {
     let mut ticks = tokio::time::interval(FOLLOW_INTERVAL);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
         if pool.is_closed() {
+            return;
+        }
+        if store_alive.strong_count() == 0 {
+            pool.close().await;
             return;
         }
         if candidates.len() > 1 && !is_primary(&candidates[current]).await {
