@@ -347,6 +347,7 @@ async fn five_experts_and_two_representatives_reject_a_bid_rank_name_three_candi
                 report_sha256: draft_sha.clone(),
                 agree: true,
                 reasons: None,
+                signature: None,
             },
         )
         .await;

@@ -341,6 +341,7 @@ async fn a_committee_rejects_a_bid_by_majority_ranks_the_rest_and_names_three_ca
                 report_sha256: draft_sha.clone(),
                 agree: true,
                 reasons: None,
+                signature: None,
             },
         )
         .await;
@@ -351,6 +352,7 @@ async fn a_committee_rejects_a_bid_by_majority_ranks_the_rest_and_names_three_ca
             report_sha256: draft_sha.clone(),
             agree: false,
             reasons: Some("Bidder C 的报价经澄清已说明成本构成，不应否决".into()),
+            signature: None,
         },
     )
     .await;

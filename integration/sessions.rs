@@ -345,6 +345,7 @@ pub async fn all_agree(signers: impl IntoIterator<Item = &mut SessionClient>, re
             report_sha256: report_sha256.to_owned(),
             agree: true,
             reasons: None,
+            signature: None,
         };
         ok(signer, request).await;
     }
@@ -486,12 +487,14 @@ pub async fn run_to_signed_report(committee: &Committee, clients: &mut Clients) 
                 report_sha256: draft.clone(),
                 agree: false,
                 reasons: Some("价格分计算方法与招标文件第 5 条不一致".into()),
+                signature: None,
             }
         } else {
             Request::Sign {
                 report_sha256: draft.clone(),
                 agree: true,
                 reasons: None,
+                signature: None,
             }
         };
         ok(client, request).await;
@@ -966,6 +969,7 @@ async fn a_refused_move_names_every_unmet_precondition_and_the_seats_concerned()
             report_sha256: "00".repeat(32),
             agree: true,
             reasons: None,
+            signature: None,
         },
     )
     .await;
@@ -976,6 +980,7 @@ async fn a_refused_move_names_every_unmet_precondition_and_the_seats_concerned()
             report_sha256: draft.clone(),
             agree: false,
             reasons: None,
+            signature: None,
         },
     )
     .await;
@@ -986,6 +991,7 @@ async fn a_refused_move_names_every_unmet_precondition_and_the_seats_concerned()
             report_sha256: draft,
             agree: true,
             reasons: None,
+            signature: None,
         },
     )
     .await;
@@ -1786,6 +1792,7 @@ async fn a_member_who_neither_signs_nor_dissents_by_the_deadline_is_deemed_to_ag
                 report_sha256: draft.clone(),
                 agree: true,
                 reasons: None,
+                signature: None,
             },
         )
         .await;
@@ -1797,6 +1804,7 @@ async fn a_member_who_neither_signs_nor_dissents_by_the_deadline_is_deemed_to_ag
             report_sha256: draft.clone(),
             agree: false,
             reasons: Some("价格分计算方法与招标文件第 5 条不一致".into()),
+            signature: None,
         },
     )
     .await;

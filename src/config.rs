@@ -446,6 +446,9 @@ pub struct SessionSettings {
     /// Whether a tenderer's representative (招标人代表) may be elected the committee's chair;
     /// by default only a drawn expert may, and a vote for a representative is refused.
     pub representative_may_chair: bool,
+    /// Whether a member's agreement or dissent must carry their signature with an enrolled
+    /// key (issue 19 §1); off by default, when a signature is optional but checked if sent.
+    pub require_member_signatures: bool,
 }
 
 impl Default for SessionSettings {
@@ -471,6 +474,7 @@ impl Default for SessionSettings {
             extension_minutes: 60,
             signing_minutes: 60,
             representative_may_chair: false,
+            require_member_signatures: false,
         }
     }
 }

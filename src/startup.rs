@@ -217,6 +217,7 @@ impl Application {
             conduct,
             notify,
             sessions,
+            signing_keys: Arc::new(crate::auth::signing_keys::SigningKeyService::new(&deps)),
             venues: Arc::new(VenueService::new(&deps)),
             key_inventory: KeyInventory::new(deps.keys.clone()),
             max_body_bytes: settings.server.max_body_bytes,

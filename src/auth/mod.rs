@@ -4,6 +4,7 @@
 pub mod jurisdiction;
 pub mod password;
 pub(crate) mod service;
+pub mod signing_keys;
 pub mod token;
 pub mod totp;
 
@@ -90,6 +91,12 @@ pub(crate) enum Permission {
     ReadAlertRules,
     /// Read the alerts within one's jurisdiction and work their cases.
     HandleAlerts,
+    /// Enrol and list one's own keys for signing evaluation reports (committee members).
+    EnrolSigningKeys,
+    /// Put a member's further signing key in force (a new device after a lost one).
+    ApproveSigningKeys,
+    /// End a signing key: a member their own, an admin anyone's.
+    RevokeSigningKeys,
 }
 
 /// The single place that says which role may do what.
@@ -124,6 +131,9 @@ pub(crate) fn permits(role: Role, permission: Permission) -> bool {
         ConfigureAlerts => role == Admin,
         ReadAlertRules => matches!(role, Admin | Supervisor),
         HandleAlerts => role == Supervisor,
+        EnrolSigningKeys => role == Expert,
+        ApproveSigningKeys => role == Admin,
+        RevokeSigningKeys => matches!(role, Expert | Admin),
     }
 }
 

@@ -26,8 +26,9 @@ pub const MIN_PASSPHRASE_CHARS: usize = 10;
 /// The algorithm's name as stored beside a key and shown to its owner.
 pub const ALGORITHM: &str = "ecdsa-p256-sha256";
 const PEM_LABEL: &str = "ENCRYPTED PRIVATE KEY";
-/// scrypt's cost for a new key file: 2^15 × 8 × 128 bytes = 32 MiB, about a tenth of a second.
-const SCRYPT_LOG_N: u8 = 15;
+/// scrypt's cost for a new key file: 2^14 × 8 × 128 bytes = 16 MiB, OpenSSL's own choice for
+/// `-scrypt`; 2^15 passes OpenSSL's default 32 MiB memory limit, and it could not read the file.
+const SCRYPT_LOG_N: u8 = 14;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum MemberKeyError {
@@ -41,6 +42,14 @@ pub enum MemberKeyError {
     ShortPassphrase,
     #[error("randomness unavailable")]
     Randomness,
+}
+
+/// SHA-256, the member algorithm's digest: of a signed statement and of a signature, as the
+/// audit log names them, whatever the deployment's suite.
+pub fn digest(data: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, data).as_ref());
+    out
 }
 
 /// A member's public key, normalised: the DER SubjectPublicKeyInfo with the uncompressed point,
@@ -216,6 +225,23 @@ impl MemberSigningKey {
         out.copy_from_slice(signature.to_bytes().as_slice());
         out
     }
+}
+
+/// Writes a new key file with mode 0600 (never wider, not even for a moment); refuses to
+/// replace an existing file, which may be the only copy of a key.
+pub fn write_key_file(path: &std::path::Path, pem: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(pem.as_bytes())?;
+    file.sync_all()?;
+    crate::private_files::restrict(path)
 }
 
 #[cfg(test)]

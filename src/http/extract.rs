@@ -249,7 +249,10 @@ pub(crate) mod may {
         DecideInterruption,
         ConfigureAlerts,
         ReadAlertRules,
-        HandleAlerts
+        HandleAlerts,
+        EnrolSigningKeys,
+        ApproveSigningKeys,
+        RevokeSigningKeys
     );
 }
 

@@ -24,6 +24,7 @@ pub(crate) mod own_record;
 pub(crate) mod problem;
 pub(crate) mod secured_stream;
 pub(crate) mod sessions;
+pub(crate) mod signing_keys;
 pub(crate) mod unseal;
 pub(crate) mod venues;
 
@@ -66,6 +67,8 @@ pub struct AppState {
     pub(crate) analytics: Arc<crate::analytics::service::AnalyticsService>,
     pub notify: Arc<NotifyService>,
     pub(crate) sessions: Arc<crate::session::SessionService>,
+    /// Committee members' keys for signing evaluation reports.
+    pub(crate) signing_keys: Arc<crate::auth::signing_keys::SigningKeyService>,
     /// The integration tests reach `consent_outstanding` and `cancel`, which no route offers.
     pub venues: Arc<crate::venue::VenueService>,
     /// Which keys are in force, by id (`GET /api/v1/keys`).
@@ -145,6 +148,10 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
         .service(accounts::set_contact)
         .service(accounts::reissue_activation)
         .service(accounts::update)
+        .service(signing_keys::enrol)
+        .service(signing_keys::own)
+        .service(signing_keys::approve)
+        .service(signing_keys::revoke)
         .service(conduct::draw_ratings)
         .service(conduct::rate_draw_seat)
         .service(conduct::own_ratings)

@@ -505,3 +505,34 @@ impl From<crate::venue::VenueError> for ApiError {
         }
     }
 }
+
+impl From<crate::auth::signing_keys::SigningKeyError> for ApiError {
+    fn from(error: crate::auth::signing_keys::SigningKeyError) -> Self {
+        use crate::auth::signing_keys::SigningKeyError::*;
+        match error {
+            Invalid { field, problem } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-request",
+                "Invalid request",
+                format!("{field}: {problem}"),
+            )
+            .with_field(Some(field.to_owned())),
+            NotFound => Self::not_found("no such signing key"),
+            AlreadyEnrolled => Self::conflict("already-enrolled", "this key is already enrolled"),
+            NotPending(status) => Self::conflict(
+                "not-pending",
+                format!("the signing key is {status}, not pending"),
+            ),
+            AlreadyRevoked => {
+                Self::conflict("already-revoked", "the signing key is already revoked")
+            }
+            NotAMember => Self::forbidden(
+                "forbidden",
+                "only committee members (expert accounts) enrol signing keys",
+            ),
+            Store(e) => e.into(),
+            Audit(e) => e.into(),
+            other => Self::internal(other),
+        }
+    }
+}

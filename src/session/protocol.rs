@@ -62,13 +62,54 @@ pub enum Request {
     /// An expert declares the evaluation time insufficient (实施条例 §48); more than a third of
     /// the members declaring extends it by `session.extension_minutes`.
     DeclareTimeInsufficient {},
-    /// An expert signs the report (by its SHA-256), or dissents with written reasons.
+    /// An expert signs the report (by its SHA-256), or dissents with written reasons;
+    /// optionally (or, with `session.require_member_signatures`, necessarily) with their
+    /// signature over [`signed_decision`] by an enrolled key.
     Sign {
         report_sha256: String,
         agree: bool,
         #[serde(default)]
         reasons: Option<String>,
+        /// Left out of the request's wire form when absent, so that earlier requests keep
+        /// their digest (docs/PROTOCOL.md §6).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signature: Option<MemberSignature>,
     },
+}
+
+/// A member's signature of their decision (issue 19 §1): the id of a signing key enrolled
+/// for their account and the ECDSA P-256 SHA-256 signature, base64 of `r ‖ s` (64 bytes, the
+/// form WebCrypto produces), over the bytes of [`signed_decision`].
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MemberSignature {
+    pub key_id: String,
+    pub value: String,
+}
+
+/// What a member signs: the canonical JSON (RFC 8785, as the report and the audit log are
+/// written) of `{"agree", "reasons", "report_sha256", "seat", "session"}`, `reasons` as the
+/// server records them (trimmed; null for an agreement). Binding the session and the seat
+/// keeps a signature from being replayed in another session or for another seat; the report's
+/// digest binds everything the report says.
+pub fn signed_decision(
+    session_id: &str,
+    seat: u32,
+    report_sha256: &str,
+    agree: bool,
+    reasons: Option<&str>,
+) -> Vec<u8> {
+    let reasons = reasons.map(str::trim).filter(|r| !r.is_empty());
+    let statement = serde_json::json!({
+        "session": session_id,
+        "seat": seat,
+        "report_sha256": report_sha256,
+        "agree": agree,
+        "reasons": reasons,
+    });
+    // Strings, a boolean and an integer: canonical JSON refuses only floats and entries
+    // larger than a tile, and the request's frame limit keeps a decision far below that.
+    crate::audit::entry::canonical_json(&statement).unwrap_or_default()
 }
 
 impl Request {
@@ -434,6 +475,7 @@ mod tests {
             report_sha256: "ab".into(),
             agree: false,
             reasons: Some("because".into()),
+            signature: None,
         };
         let mut wire = request.to_wire();
         assert_eq!(wire["type"], "sign");

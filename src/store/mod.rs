@@ -16,7 +16,7 @@ pub(crate) mod primary;
 pub(crate) mod scratch;
 pub(crate) mod sessions;
 pub(crate) mod signals;
-pub(crate) mod signing_keys;
+pub mod signing_keys;
 pub(crate) mod synthetic;
 pub(crate) mod text_enum;
 pub(crate) mod venues;

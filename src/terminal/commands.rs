@@ -38,6 +38,50 @@ impl Outgoing {
         Value::Object(frame).to_string()
     }
 
+    /// Signs a `sign` request (agreement or dissent) with the member's key file, over the
+    /// decision as the server will check it; other requests, and a `sign` that already
+    /// carries a signature, are left as they are.
+    pub(crate) fn sign_with(
+        &mut self,
+        key: &crate::crypto::member_key::MemberSigningKey,
+        key_id: &str,
+        session_id: &str,
+        seat: Option<u32>,
+    ) {
+        let Request::Sign {
+            report_sha256,
+            agree,
+            reasons,
+            signature,
+        } = &mut self.request
+        else {
+            return;
+        };
+        let Some(seat) = seat.filter(|_| signature.is_none()) else {
+            return;
+        };
+        let statement = crate::session::protocol::signed_decision(
+            session_id,
+            seat,
+            report_sha256,
+            *agree,
+            reasons.as_deref(),
+        );
+        let value = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            key.sign(&statement),
+        );
+        let member_signature = crate::session::protocol::MemberSignature {
+            key_id: key_id.to_owned(),
+            value,
+        };
+        self.frame.insert(
+            "signature".into(),
+            serde_json::json!({"key_id": member_signature.key_id, "value": member_signature.value}),
+        );
+        *signature = Some(member_signature);
+    }
+
     fn from_request(request: Request) -> Result<Self, CommandError> {
         let mut frame = request.to_wire();
         frame.insert("v".into(), PROTOCOL_VERSION.into());
@@ -199,6 +243,7 @@ pub(crate) fn parse(line: &str) -> Result<Command, CommandError> {
             report_sha256: digest(one_argument(rest, "sign SHA256")?)?,
             agree: true,
             reasons: None,
+            signature: None,
         },
         "dissent" => {
             let (sha, reasons) = split_word(rest);
@@ -209,6 +254,7 @@ pub(crate) fn parse(line: &str) -> Result<Command, CommandError> {
                 report_sha256: digest(sha)?,
                 agree: false,
                 reasons: Some(reasons.into()),
+                signature: None,
             }
         }
         other => {
@@ -541,7 +587,8 @@ mod tests {
             Request::Sign {
                 report_sha256: "ab".repeat(32),
                 agree: true,
-                reasons: None
+                reasons: None,
+                signature: None,
             }
         );
         assert_eq!(
@@ -551,7 +598,8 @@ mod tests {
             Request::Sign {
                 report_sha256: "ab".repeat(32),
                 agree: false,
-                reasons: Some("the price scores ignore the tender's rule 4".into())
+                reasons: Some("the price scores ignore the tender's rule 4".into()),
+                signature: None,
             }
         );
     }

@@ -39,6 +39,9 @@ pub(crate) struct Options {
     pub(crate) script: Option<PathBuf>,
     /// In a script, stop at the first refused request or bad line.
     pub(crate) strict: bool,
+    /// The member's signing key (from a key file) and its enrolled id: `sign` and `dissent`
+    /// then carry the member's signature.
+    pub(crate) signer: Option<(crate::crypto::member_key::MemberSigningKey, String)>,
 }
 
 /// The server pings every connection (every 15 s by default) and every ping counts as heard,
@@ -73,6 +76,7 @@ pub(crate) fn run(options: Options, token: Zeroizing<String>) -> anyhow::Result<
             ids: RequestIds::new()?,
             scripted,
             strict: options.strict && scripted,
+            signer: options.signer,
         };
         console.welcome()?;
         if !scripted {
@@ -91,6 +95,7 @@ struct Console {
     ids: RequestIds,
     scripted: bool,
     strict: bool,
+    signer: Option<(crate::crypto::member_key::MemberSigningKey, String)>,
 }
 
 impl Console {
@@ -117,7 +122,10 @@ impl Console {
                         Ok(Command::Nothing) => {}
                         Ok(Command::Help) => eprintln!("{}", commands::HELP),
                         Ok(Command::Quit) => reading = false,
-                        Ok(Command::Send(outgoing)) => {
+                        Ok(Command::Send(mut outgoing)) => {
+                            if let Some((key, key_id)) = &self.signer {
+                                outgoing.sign_with(key, key_id, &self.client.session_id, self.client.seat);
+                            }
                             let id = outgoing.id.clone().unwrap_or_else(|| self.ids.next());
                             let frame = outgoing.frame(&id);
                             self.pending.push((id, frame.clone()));

@@ -10,12 +10,14 @@ use crate::crypto::constant_time_eq;
 use crate::draw::VacancyReason;
 use crate::draw::service::PendingReplacement;
 use crate::session::events::{Audience, SessionEvent};
-use crate::session::protocol::Outcome;
+use crate::session::protocol::{MemberSignature, Outcome};
 use crate::session::rules::{self, Phase};
 use crate::session::{
     ClarificationState, Member, SeatState, SessionError, SignatureKind, corrupt, invalid,
 };
 use crate::store::sessions::{ExtensionRow, SeatAct};
+use crate::store::signing_keys::MemberSignatureRow;
+use base64::Engine as _;
 
 impl SessionService {
     pub(super) async fn check_in(
@@ -596,20 +598,20 @@ impl SessionService {
         })
     }
 
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one request's fields, passed as they were parsed"
-    )]
     pub(super) async fn sign(
         &self,
         writer: &mut Writer<'_>,
         loaded: &mut Loaded,
         member: &Member,
         seat: u32,
-        report_sha256: &str,
-        agree: bool,
-        reasons: Option<&str>,
+        decision: Decision<'_>,
     ) -> Result<Outcome, SessionError> {
+        let Decision {
+            report_sha256,
+            agree,
+            reasons,
+            signature: member_signature,
+        } = decision;
         if loaded.phase != Phase::Signing {
             return Err(wrong_phase(
                 loaded.phase,
@@ -655,6 +657,28 @@ impl SessionService {
                 (SignatureKind::Dissent, Some(reasons))
             }
         };
+        let verified = match member_signature {
+            Some(member_signature) => Some(
+                self.verify_member_signature(
+                    writer,
+                    member,
+                    seat,
+                    &current,
+                    agree,
+                    reasons,
+                    member_signature,
+                )
+                .await?,
+            ),
+            None if self.settings.require_member_signatures => {
+                return Err(invalid(
+                    "signature",
+                    "this server requires each member to sign their decision with an enrolled \
+                     signing key (session.require_member_signatures)",
+                ));
+            }
+            None => None,
+        };
         writer
             .tx
             .set_seat_act(
@@ -664,6 +688,21 @@ impl SessionService {
                 writer.now,
             )
             .await?;
+        if let Some(verified) = &verified {
+            writer
+                .tx
+                .insert_member_signature(&MemberSignatureRow {
+                    session_id: loaded.row.id.clone(),
+                    seat: seat as i32,
+                    report_sha256: loaded.row.report_sha256.clone().unwrap_or_default(),
+                    key_id: verified.key_id.clone(),
+                    key_fingerprint: verified.fingerprint.clone(),
+                    signature: verified.value.clone(),
+                    signed_sha256: verified.signed_sha256.to_vec(),
+                    signed_at: writer.now,
+                })
+                .await?;
+        }
         writer
             .event(
                 &Audience::all(),
@@ -684,7 +723,97 @@ impl SessionService {
                 self.keys.suite().hex_hash(reasons.as_bytes()),
             );
         }
+        if let Some(verified) = verified {
+            // The fingerprint and both digests are SHA-256 whatever the deployment's suite:
+            // they are the member's algorithm, which a verifier recomputes with the key.
+            entry = entry
+                .reference("signing_key", verified.key_id)
+                .data("signing_key_fingerprint", verified.fingerprint)
+                .data(
+                    "member_signature_sha256",
+                    hex::encode(verified.value_sha256),
+                )
+                .data("signed_sha256", hex::encode(verified.signed_sha256));
+        }
         writer.audit(entry).await?;
         Ok(Outcome::Signed { signature })
     }
+
+    /// Checks a member's signature of their decision against a key of theirs in force now:
+    /// refused, naming the field, for another's key, a pending or revoked one, a value that is
+    /// no signature, or one over anything but this decision.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the decision's parts, each named"
+    )]
+    async fn verify_member_signature(
+        &self,
+        writer: &mut Writer<'_>,
+        member: &Member,
+        seat: u32,
+        report_sha256: &str,
+        agree: bool,
+        reasons: Option<&str>,
+        member_signature: &MemberSignature,
+    ) -> Result<VerifiedSignature, SessionError> {
+        let key = crate::auth::signing_keys::key_for_signing(
+            writer.tx,
+            &member.account_id,
+            &member_signature.key_id,
+        )
+        .await
+        .map_err(|e| match e {
+            crate::auth::signing_keys::SigningKeyError::Store(e) => SessionError::Store(e),
+            other => corrupt(other),
+        })?
+        .map_err(|refusal| invalid("signature.key_id", refusal.detail()))?;
+        let value = base64::engine::general_purpose::STANDARD
+            .decode(member_signature.value.trim())
+            .ok()
+            .filter(|bytes| bytes.len() == crate::crypto::member_key::SIGNATURE_LEN)
+            .ok_or_else(|| {
+                invalid(
+                    "signature.value",
+                    "must be base64 of a 64-byte ECDSA P-256 signature (r and s, as WebCrypto \
+                     produces it)",
+                )
+            })?;
+        let signed = crate::session::protocol::signed_decision(
+            &member.session_id,
+            seat,
+            report_sha256,
+            agree,
+            reasons,
+        );
+        if !key.public_key.verify(&signed, &value) {
+            return Err(invalid(
+                "signature.value",
+                "does not verify with this key over the session, seat, report digest and \
+                 decision (docs/PROTOCOL.md, sign)",
+            ));
+        }
+        Ok(VerifiedSignature {
+            key_id: key.id,
+            fingerprint: key.fingerprint,
+            value_sha256: crate::crypto::member_key::digest(&value),
+            signed_sha256: crate::crypto::member_key::digest(&signed),
+            value,
+        })
+    }
+}
+
+/// A member's decision as the `sign` request carries it.
+pub(super) struct Decision<'a> {
+    pub(super) report_sha256: &'a str,
+    pub(super) agree: bool,
+    pub(super) reasons: Option<&'a str>,
+    pub(super) signature: Option<&'a MemberSignature>,
+}
+
+struct VerifiedSignature {
+    key_id: String,
+    fingerprint: String,
+    value: Vec<u8>,
+    value_sha256: [u8; 32],
+    signed_sha256: [u8; 32],
 }

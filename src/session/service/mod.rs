@@ -743,6 +743,7 @@ impl SessionService {
                     report_sha256,
                     agree,
                     reasons,
+                    signature,
                 },
                 SessionRole::Expert(seat),
             ) => {
@@ -751,9 +752,12 @@ impl SessionService {
                     loaded,
                     member,
                     seat,
-                    &report_sha256,
-                    agree,
-                    reasons.as_deref(),
+                    acts::Decision {
+                        report_sha256: &report_sha256,
+                        agree,
+                        reasons: reasons.as_deref(),
+                        signature: signature.as_ref(),
+                    },
                 )
                 .await
             }
