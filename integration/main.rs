@@ -34,6 +34,7 @@ mod interruptions;
 mod invitations;
 mod jurisdiction;
 mod languages;
+mod member_signatures;
 mod migrations;
 mod notify;
 mod permissions;

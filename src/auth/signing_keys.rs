@@ -34,7 +34,7 @@ crate::store::text_enum::text_enum! {
 }
 
 crate::store::text_enum::text_enum! {
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
     #[serde(rename_all = "snake_case")]
     pub enum SigningKeyStatus {
         /// Enrolled beside a key already in force: waits for an admin.
