@@ -1107,6 +1107,48 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
     ),
     ("only a dissent gives reasons", "只有不同意见才填写理由"),
     ("a dissent needs written reasons", "不同意见须有书面理由"),
+    // Members' signing keys (auth::signing_keys, session signatures).
+    (
+        "this server requires each member to sign their decision with an enrolled signing key (session.require_member_signatures)",
+        "本系统要求每位成员以已登记的签名密钥对其意见签名（session.require_member_signatures）",
+    ),
+    (
+        "is not a signing key enrolled for your account",
+        "不是为您的账户登记的签名密钥",
+    ),
+    (
+        "is waiting for an admin's approval and cannot sign yet",
+        "正在等待管理员批准，暂不能签名",
+    ),
+    ("has been revoked and cannot sign", "已被吊销，不能签名"),
+    (
+        "must be base64 of a 64-byte ECDSA P-256 signature (r and s, as WebCrypto produces it)",
+        "须为 64 字节 ECDSA P-256 签名（r 与 s，即 WebCrypto 生成的格式）的 base64 编码",
+    ),
+    (
+        "does not verify with this key over the session, seat, report digest and decision (docs/PROTOCOL.md, sign)",
+        "用此密钥对会话、席位、报告摘要和意见验证签名未通过（见 docs/PROTOCOL.md 的 sign）",
+    ),
+    (
+        "is neither a PEM public key nor base64 of a DER SubjectPublicKeyInfo",
+        "既不是 PEM 格式的公钥，也不是 DER 格式 SubjectPublicKeyInfo 的 base64 编码",
+    ),
+    (
+        "is not an ECDSA P-256 public key (a SubjectPublicKeyInfo of a point on P-256)",
+        "不是 ECDSA P-256 公钥（须为 P-256 曲线上一点的 SubjectPublicKeyInfo）",
+    ),
+    (
+        "certificates from an outside CA cannot be enrolled yet; enrol a webcrypto, key_file or pkcs11 key",
+        "暂不能登记外部 CA 颁发的证书；请登记 webcrypto、key_file 或 pkcs11 密钥",
+    ),
+    ("no such signing key", "没有这个签名密钥"),
+    ("this key is already enrolled", "该密钥已登记"),
+    ("the signing key is {}, not pending", "该签名密钥的状态为 {0}，并非待批准"),
+    ("the signing key is already revoked", "该签名密钥已被吊销"),
+    (
+        "only committee members (expert accounts) enrol signing keys",
+        "只有评标委员会成员（专家账户）可以登记签名密钥",
+    ),
     (
         "the host and the session's supervisors rate members",
         "由主办方和评标会议的监督人员评价成员",
