@@ -1143,7 +1143,10 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
     ),
     ("no such signing key", "没有这个签名密钥"),
     ("this key is already enrolled", "该密钥已登记"),
-    ("the signing key is {}, not pending", "该签名密钥的状态为 {0}，并非待批准"),
+    (
+        "the signing key is {}, not pending",
+        "该签名密钥的状态为 {0}，并非待批准",
+    ),
     ("the signing key is already revoked", "该签名密钥已被吊销"),
     (
         "only committee members (expert accounts) enrol signing keys",
