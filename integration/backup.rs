@@ -13,7 +13,7 @@ use crate::helpers::*;
 use sealdraw::auth::Role;
 
 /// `count` audited acts: accounts created by an admin.
-async fn create_accounts(app: &TestApp, admin: &str, count: usize) {
+pub(crate) async fn create_accounts(app: &TestApp, admin: &str, count: usize) {
     for _ in 0..count {
         let response = app
             .post(
@@ -28,7 +28,7 @@ async fn create_accounts(app: &TestApp, admin: &str, count: usize) {
 
 /// Has the server sign a checkpoint now; saves it in `file` as a supervisor would and returns
 /// its size.
-async fn sign_checkpoint(app: &TestApp, admin: &str, file: &Path) -> u64 {
+pub(crate) async fn sign_checkpoint(app: &TestApp, admin: &str, file: &Path) -> u64 {
     let response = app
         .post("/api/v1/audit/checkpoint", Some(admin), &json!({}))
         .await;

@@ -15,7 +15,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{Instance, is_postgres};
 use crate::sessions::{
-    Clients, Committee, Mode, advance, all_agree, assert_no_names, presence_change,
+    Clients, Committee, Mode, advance, assert_no_names, finish_from_recusal, presence_change,
     run_to_signed_report, warn,
 };
 
@@ -373,17 +373,7 @@ async fn an_instance_killed_mid_session_loses_nothing_and_its_clients_finish_on_
         .connect_after(&committee.fx.supervisor, supervisor_last)
         .await;
     // The session goes on to its end on the remaining instance.
-    clients.declare_all().await;
-    advance(&mut clients.host, Phase::ChairElection).await;
-    let chair = *clients.experts.keys().next().unwrap();
-    clients.elect(chair).await;
-    advance(&mut clients.host, Phase::Evaluation).await;
-    clients.score_all().await;
-    advance(&mut clients.host, Phase::Summary).await;
-    let signing = advance(&mut clients.host, Phase::Signing).await;
-    let draft = signing["report_sha256"].as_str().unwrap().to_owned();
-    all_agree(clients.experts.values_mut().map(|(c, _)| c), &draft).await;
-    let closed = advance(&mut clients.host, Phase::Closed).await;
+    let closed = finish_from_recusal(&mut clients).await;
     // Each member's events across both connections are exactly what a fresh replay shows.
     for (seat, (client, member)) in clients.experts.iter_mut() {
         let mut seen = histories.remove(seat).unwrap();

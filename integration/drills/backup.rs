@@ -16,6 +16,7 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use super::{DrillDir, as_postgres, assert_success, free_port, pg_bin};
+use crate::backup::{create_accounts, sign_checkpoint};
 use crate::helpers::*;
 use sealdraw::auth::Role;
 
@@ -157,32 +158,6 @@ fn pgbackrest(config: &Path, args: &[&str]) -> Duration {
     started.elapsed()
 }
 
-/// `count` audited acts: accounts created by an admin.
-async fn create_accounts(app: &TestApp, admin: &str, count: usize) {
-    for _ in 0..count {
-        let response = app
-            .post(
-                "/api/v1/accounts",
-                Some(admin),
-                &json!({"username": format!("expert.{}", uuid::Uuid::new_v4().simple()), "role": "expert", "password": PASSWORD}),
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::CREATED);
-    }
-}
-
-/// Has the server sign a checkpoint now and keeps it in `file`, as a supervisor would; returns
-/// its size.
-async fn save_checkpoint(app: &TestApp, admin: &str, file: &Path) -> u64 {
-    let response = app
-        .post("/api/v1/audit/checkpoint", Some(admin), &json!({}))
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let note = response.text().await.unwrap();
-    std::fs::write(file, &note).unwrap();
-    note.lines().nth(1).unwrap().parse().unwrap()
-}
-
 async fn sql(url: &str, statement: &str) {
     use sqlx::Connection;
     let mut connection = sqlx::PgConnection::connect(url).await.unwrap();
@@ -252,15 +227,15 @@ async fn a_point_in_time_restore_into_a_fresh_cluster_holds_the_log_signed_up_to
     let saved = |name: &str| saved_dir.join(name);
 
     create_accounts(&app, &admin, 5).await;
-    let first = save_checkpoint(&app, &admin, &saved("checkpoint-1")).await;
+    let first = sign_checkpoint(&app, &admin, &saved("checkpoint-1")).await;
     let full = pgbackrest(&config, &["--type=full", "backup"]);
 
     create_accounts(&app, &admin, 5).await;
-    let second = save_checkpoint(&app, &admin, &saved("checkpoint-2")).await;
+    let second = sign_checkpoint(&app, &admin, &saved("checkpoint-2")).await;
     let incremental = pgbackrest(&config, &["--type=incr", "backup"]);
 
     create_accounts(&app, &admin, 5).await;
-    let target = save_checkpoint(&app, &admin, &saved("checkpoint-at-target")).await;
+    let target = sign_checkpoint(&app, &admin, &saved("checkpoint-at-target")).await;
     sql(
         &site_a.url("postgres"),
         &format!("SELECT pg_create_restore_point('{RESTORE_POINT}')"),
@@ -269,7 +244,7 @@ async fn a_point_in_time_restore_into_a_fresh_cluster_holds_the_log_signed_up_to
 
     // The damage: acts after the target, signed, and archived before the site is lost.
     create_accounts(&app, &admin, 5).await;
-    let damaged = save_checkpoint(&app, &admin, &saved("checkpoint-after-target")).await;
+    let damaged = sign_checkpoint(&app, &admin, &saved("checkpoint-after-target")).await;
     assert!(first < second && second < target && target < damaged);
     // `check` switches to a new WAL segment and waits until the old one is archived.
     pgbackrest(&config, &["check"]);
