@@ -655,3 +655,137 @@ async fn a_member_vacated_after_accepting_no_longer_sees_the_tender_or_the_join_
     assert_eq!(withdrawn["venue"], Value::Null);
     assert_eq!(withdrawn["session_join_code"], Value::Null);
 }
+
+/// An expert's record's counters as an admin reads them: (attendances, declines, no-shows).
+pub(crate) async fn record_counters(fx: &DrawFixture, expert_id: &str) -> (i64, i64, i64) {
+    let record = fx
+        .app
+        .get_json(&format!("/api/v1/experts/{expert_id}"), Some(&fx.admin))
+        .await;
+    (
+        record["attendances"].as_i64().unwrap(),
+        record["declines"].as_i64().unwrap(),
+        record["no_shows"].as_i64().unwrap(),
+    )
+}
+
+/// The expert behind the one pending invitation, with its bearer token and the invitation.
+async fn the_pending_expert(
+    fx: &DrawFixture,
+    logins: &[(String, String)],
+) -> (String, String, Value) {
+    let mut pending = invited(fx, logins, "pending").await;
+    assert_eq!(pending.len(), 1);
+    let (token, invitation) = pending.remove(0);
+    let expert_id = logins.iter().find(|(_, t)| *t == token).unwrap().0.clone();
+    (expert_id, token, invitation)
+}
+
+#[tokio::test]
+async fn a_decline_counts_as_a_decline_and_a_lapse_or_leaving_after_accepting_as_a_no_show() {
+    let fx = DrawFixture::new(&experts(12, "B0101")).await;
+    let logins = expert_logins(&fx).await;
+    let mut body =
+        fx.request(json!([{ "specialty_prefixes": ["B01"], "count": 1, "reserves": 3 }]));
+    body["mode"] = json!("distributed");
+    body.as_object_mut().unwrap().remove("venue");
+    let id = fx.drawn(&body).await["draw_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Accepted, then left: a no-show.
+    let (left, token, invitation) = the_pending_expert(&fx, &logins).await;
+    let accepted = answer(&fx, &token, &invitation, json!({"accept": true})).await;
+    assert_eq!(accepted.status(), StatusCode::OK);
+    let seat = tokens(&fx.view(&id).await, "confirmed")[0].clone();
+    fx.vacate(&id, &seat, "withdrew").await;
+    assert_eq!(record_counters(&fx, &left).await, (0, 0, 1));
+
+    // Accepted, then recused for a conflict of interest, as the rules ask: nothing counted.
+    let (recused, token, invitation) = the_pending_expert(&fx, &logins).await;
+    let accepted = answer(&fx, &token, &invitation, json!({"accept": true})).await;
+    assert_eq!(accepted.status(), StatusCode::OK);
+    let seat = tokens(&fx.view(&id).await, "confirmed")[0].clone();
+    fx.vacate(&id, &seat, "recused").await;
+    assert_eq!(record_counters(&fx, &recused).await, (0, 0, 0));
+
+    let (declined, token, invitation) = the_pending_expert(&fx, &logins).await;
+    let answered = answer(
+        &fx,
+        &token,
+        &invitation,
+        json!({"accept": false, "reason": "illness"}),
+    )
+    .await;
+    assert_eq!(answered.status(), StatusCode::OK);
+    assert_eq!(record_counters(&fx, &declined).await, (0, 1, 0));
+
+    // Silence past the deadline: a no-show.
+    let (silent, _, _) = the_pending_expert(&fx, &logins).await;
+    fx.app
+        .clock
+        .advance(std::time::Duration::from_secs(15 * 60 + 1));
+    assert_eq!(fx.app.state.invitations.expire_overdue().await.unwrap(), 1);
+    assert_eq!(record_counters(&fx, &silent).await, (0, 0, 1));
+
+    // Each event counted once, against its own expert only.
+    assert_eq!(record_counters(&fx, &left).await, (0, 0, 1));
+    assert_eq!(record_counters(&fx, &declined).await, (0, 1, 0));
+    let untouched = logins
+        .iter()
+        .filter(|(e, _)| ![&left, &recused, &declined, &silent].contains(&e))
+        .count();
+    let mut zero = 0;
+    for (expert, _) in &logins {
+        if record_counters(&fx, expert).await == (0, 0, 0) {
+            zero += 1;
+        }
+    }
+    assert_eq!(
+        zero,
+        untouched + 1,
+        "the recused expert and the undrawn count nothing"
+    );
+}
+
+#[tokio::test]
+async fn every_member_of_a_closed_session_has_one_attendance_on_record() {
+    let committee = Committee::new(Mode::Distributed, 5, 1).await;
+    let fx = &committee.fx;
+    let members: Vec<String> = committee
+        .logins
+        .iter()
+        .filter(|(_, token)| committee.members.iter().any(|m| &m.bearer == token))
+        .map(|(expert, _)| expert.clone())
+        .collect();
+    assert_eq!(members.len(), 5);
+    for expert in &members {
+        assert_eq!(record_counters(fx, expert).await, (0, 0, 0));
+    }
+
+    let mut clients = committee.everyone().await;
+    run_to_signed_report(&committee, &mut clients).await;
+    let session = fx
+        .app
+        .get_json(
+            &format!("/api/v1/sessions/{}", committee.session_id),
+            Some(&fx.center),
+        )
+        .await;
+    assert_eq!(session["phase"], "closed", "{session}");
+    for expert in &members {
+        assert_eq!(record_counters(fx, expert).await, (1, 0, 0));
+    }
+    for (expert, _) in committee
+        .logins
+        .iter()
+        .filter(|(e, _)| !members.contains(e))
+    {
+        assert_eq!(
+            record_counters(fx, expert).await.0,
+            0,
+            "an expert who did not sit attended nothing"
+        );
+    }
+}

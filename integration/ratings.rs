@@ -327,16 +327,23 @@ async fn a_granted_appeal_that_lifts_the_score_ends_the_suspension_it_caused() {
         .unwrap();
     assert_eq!(rated["suspended"], true);
     let mut found = None;
-    for (_, bearer) in &logins {
+    for (expert_id, bearer) in &logins {
         let own = app.get_json("/api/v1/me/ratings", Some(bearer)).await;
         if let Some(rating) = own["ratings"].as_array().unwrap().first() {
             found = Some((
+                expert_id.clone(),
                 bearer.clone(),
                 rating["rating_id"].as_str().unwrap().to_owned(),
             ));
         }
     }
-    let (expert, rating) = found.unwrap();
+    let (expert_id, expert, rating) = found.unwrap();
+    let record = format!("/api/v1/experts/{expert_id}");
+    let on_record = app.get_json(&record, Some(&fx.admin)).await;
+    assert_eq!(
+        on_record["credit_score"], 0,
+        "the record holds the score the rating gave: {on_record}"
+    );
     let filed: Value = app
         .post(
             &format!("/api/v1/me/ratings/{rating}/appeal"),
@@ -364,5 +371,10 @@ async fn a_granted_appeal_that_lifts_the_score_ends_the_suspension_it_caused() {
     assert!(
         own.get("score").is_none(),
         "no rating counts any more: {own}"
+    );
+    let on_record = app.get_json(&record, Some(&fx.admin)).await;
+    assert_eq!(
+        on_record["credit_score"], 100,
+        "with no rating that counts the record is back to full credit: {on_record}"
     );
 }

@@ -130,6 +130,7 @@ async fn apply_credit(
     now: Millis,
 ) -> Result<bool, audit::AuditError> {
     let score = current_score(tx, policy, expert_id).await?;
+    record_score(tx, expert_id, score).await?;
     let Some(score) = score.filter(|score| *score < policy.suspend_below) else {
         return Ok(false);
     };
@@ -152,6 +153,21 @@ async fn apply_credit(
     )
     .await?;
     Ok(true)
+}
+
+/// What an expert's record holds before the ratings judge them: the column's default, full
+/// credit, since too few ratings are no ground to mark anyone down.
+pub(crate) const UNJUDGED_SCORE: i64 = 100;
+
+/// Keeps the record's `credit_score` in step with the ratings, in the transaction that changed
+/// them, so that an admin reading the record sees what the rules now say.
+pub(crate) async fn record_score(
+    tx: &mut Tx,
+    expert_id: &str,
+    score: Option<i64>,
+) -> Result<(), StoreError> {
+    tx.set_credit_score(expert_id, score.unwrap_or(UNJUDGED_SCORE))
+        .await
 }
 
 /// The expert's credit score by the ratings that count now.

@@ -501,6 +501,7 @@ impl ConductService {
         if outcome == Outcome::Granted {
             tx.withdraw_conduct(&appeal.conduct_id, now).await?;
             let score = current_score(&mut tx, self.policy, &appeal.expert_id).await?;
+            super::record_score(&mut tx, &appeal.expert_id, score).await?;
             let supported = score.is_some_and(|score| score < self.policy.suspend_below);
             if !supported
                 && tx

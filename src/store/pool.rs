@@ -929,3 +929,65 @@ impl Tx {
         Ok(())
     }
 }
+
+/// An event of an expert's record that one of its counters counts (docs/POOL.md, "Counters").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ExpertCounter {
+    /// Sat on a committee whose evaluation session closed.
+    Attendances,
+    /// Declined an invitation.
+    Declines,
+    /// Let an invitation lapse, or left a committee after confirming.
+    NoShows,
+}
+
+impl ExpertCounter {
+    /// One statement per counter, so that no column name is ever built from a value.
+    fn increment_sql(self) -> &'static str {
+        match self {
+            ExpertCounter::Attendances => {
+                "UPDATE experts SET attendances = attendances + 1 WHERE id = $1"
+            }
+            ExpertCounter::Declines => "UPDATE experts SET declines = declines + 1 WHERE id = $1",
+            ExpertCounter::NoShows => "UPDATE experts SET no_shows = no_shows + 1 WHERE id = $1",
+        }
+    }
+}
+
+impl Tx {
+    /// Counts one event for each expert, inside the event's own transaction. Rows are updated
+    /// in id order, as the draws' counter is: concurrent writers then take the row locks in the
+    /// same order and cannot deadlock on PostgreSQL.
+    pub(crate) async fn count_expert_event(
+        &mut self,
+        expert_ids: &[String],
+        counter: ExpertCounter,
+    ) -> Result<(), StoreError> {
+        let mut sorted: Vec<&String> = expert_ids.iter().collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        for id in sorted {
+            on_conn!(self, conn => sqlx::query(counter.increment_sql())
+                .bind(id)
+                .execute(conn)
+                .await
+                .map(|r| r.rows_affected()))?;
+        }
+        Ok(())
+    }
+
+    /// Records the credit score the conduct rules give the expert now.
+    pub(crate) async fn set_credit_score(
+        &mut self,
+        expert_id: &str,
+        score: i64,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query("UPDATE experts SET credit_score = $2 WHERE id = $1")
+            .bind(expert_id)
+            .bind(score)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}

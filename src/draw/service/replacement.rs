@@ -7,6 +7,7 @@ use crate::draw::filter::{DrawFilter, ExcludedToken, FilterStratum};
 use crate::draw::{CandidateState, DrawStatus, DrawToken, LinkState, VacancyReason, published};
 use crate::store::Tx;
 use crate::store::draws::DrawRow;
+use crate::store::pool::ExpertCounter;
 
 use super::{
     DAY_MILLIS, DrawHeader, DrawService, DrawServiceError, ParentLink, PendingReplacement,
@@ -107,6 +108,14 @@ impl DrawService {
         }
         tx.withdraw_invitation(draw_id, token.as_bytes(), now)
             .await?;
+        // Counted here, where every vacancy passes with its reason, so that no path that
+        // vacates a seat can leave the expert's record behind; before the log entry below,
+        // in the order every writer takes pool rows and the log's head.
+        if let Some(counter) = vacancy_counter(reason) {
+            let expert = self.open_seat_expert(draw_id, &seat)?;
+            tx.count_expert_event(std::slice::from_ref(&expert), counter)
+                .await?;
+        }
         let successor = tx.seat_next_reserve(draw_id, seat.stratum, now).await?;
         if let Some(next) = &successor {
             let expert = self.open_seat_expert(draw_id, next)?;
@@ -356,4 +365,15 @@ enum LinkOutcome {
     AlreadySettled,
     /// Another linked draw of the family goes first; this one starts after its result.
     Queued,
+}
+
+/// Which of the vacated expert's counters a vacancy moves. Recusing is what the rules ask of a
+/// member with a conflict, so it counts against nobody; leaving after confirming counts with a
+/// lapsed invitation as a no-show, as supervision's `no_shows` signal counts them.
+fn vacancy_counter(reason: VacancyReason) -> Option<ExpertCounter> {
+    match reason {
+        VacancyReason::Declined => Some(ExpertCounter::Declines),
+        VacancyReason::NoAnswer | VacancyReason::Withdrew => Some(ExpertCounter::NoShows),
+        VacancyReason::Recused => None,
+    }
 }

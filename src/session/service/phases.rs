@@ -13,6 +13,7 @@ use crate::session::rules::{self, Phase, ScoreSheet};
 use crate::session::{
     Assignment, Member, SeatState, SessionError, SessionMode, SignatureKind, corrupt,
 };
+use crate::store::pool::ExpertCounter;
 use crate::store::sessions::{ClarificationListRow, SeatAct};
 
 /// The report's format: v2 adds the committee, rejected bids, ranking, candidates,
@@ -102,6 +103,9 @@ impl SessionService {
                 report_sha256 = Some(hex::encode(digest));
             }
             Phase::Closed => {
+                // Before any log entry of this move, in the order every writer takes pool
+                // rows and the log's head.
+                self.count_attendances(writer, loaded).await?;
                 self.deem_agreement(writer, loaded).await?;
                 let clarifications = writer.tx.session_clarifications(&loaded.row.id).await?;
                 let report = self.report(loaded, &clarifications, true);
@@ -190,6 +194,33 @@ impl SessionService {
     /// 实施条例 §53 ¶2: at closing, past the signing deadline (the move is refused before it),
     /// every active member who has neither signed nor dissented is recorded as agreeing, each
     /// with its event and audit entry, before the signed report is made.
+    /// Every drawn expert who sat through the evaluation attended it: the seats still active
+    /// at closing, all checked in (the session moved past check-in only once they were). A
+    /// tenderer's representative has no pool record to count on.
+    async fn count_attendances(
+        &self,
+        writer: &mut Writer<'_>,
+        loaded: &Loaded,
+    ) -> Result<(), SessionError> {
+        let mut experts = Vec::new();
+        for row in loaded.active_seats() {
+            if row.checked_in_at.is_none() || loaded.is_representative(row.seat as u32) {
+                continue;
+            }
+            let candidate = writer
+                .tx
+                .draw_seat(&row.draw_id, &row.token)
+                .await?
+                .ok_or_else(|| corrupt("a session seat without its draw seat"))?;
+            experts.push(self.draws.open_seat_expert(&row.draw_id, &candidate)?);
+        }
+        writer
+            .tx
+            .count_expert_event(&experts, ExpertCounter::Attendances)
+            .await?;
+        Ok(())
+    }
+
     async fn deem_agreement(
         &self,
         writer: &mut Writer<'_>,
