@@ -36,6 +36,7 @@ node_config() { # name pg_port api_port
         -e "s|ttl: 30|ttl: 10|" -e "s|loop_wait: 10|loop_wait: 1|" -e "s|retry_timeout: 10|retry_timeout: 3|" \
         -e "s|hostssl|host|" -e "s|scram-sha-256|trust|" -e "s|peer|trust|" \
         -e 's|archive_mode: "on"|archive_mode: "off"|' -e 's|ssl: "on"|ssl: "off"|' \
+        -e 's|pgbackrest --stanza=sealdraw archive-get %f "%p"|/bin/false|' \
         "$here/docs/deploy/patroni.yml" > "$work/$1.yml"
 }
 node_config site1 25432 28008

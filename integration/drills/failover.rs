@@ -267,6 +267,11 @@ fn patroni_config(node: &Node, etcd_port: u16, dir: &Path) -> String {
         .replace("peer", "trust")
         .replace("archive_mode: \"on\"", "archive_mode: \"off\"")
         .replace("ssl: \"on\"", "ssl: \"off\"")
+        .replace(
+            "pgbackrest --stanza=sealdraw archive-get %f \"%p\"",
+            // Not `false`: YAML would read a boolean and PostgreSQL run "False".
+            "/bin/false",
+        )
         .replace("loop_wait: 10", "loop_wait: 1")
         .replace("retry_timeout: 10", "retry_timeout: 3")
 }
