@@ -210,14 +210,28 @@ pub fn softhsm_token() -> &'static SoftHsmToken {
         let so_pin = "sealdraw-test-so".to_owned();
         // `softhsm2-util --init-token` reads every token's info first and fails on one that
         // another test process is making at that moment: test processes make theirs in turn.
+        // It also fails on a token whose object file a running server is rewriting (making
+        // its keys), which no lock of ours covers: then it is asked again.
         let lock =
             std::fs::File::create(std::env::temp_dir().join("sealdraw-softhsm-init.lock")).unwrap();
         lock.lock().unwrap();
-        let made = std::process::Command::new("softhsm2-util")
-            .args(["--init-token", "--free", "--label", &label, "--pin", &pin])
-            .args(["--so-pin", &so_pin])
-            .output()
-            .expect("softhsm2-util runs (Debian package softhsm2; the test command installs it)");
+        let init = || {
+            std::process::Command::new("softhsm2-util")
+                .args(["--init-token", "--free", "--label", &label, "--pin", &pin])
+                .args(["--so-pin", &so_pin])
+                .output()
+                .expect(
+                    "softhsm2-util runs (Debian package softhsm2; the test command installs it)",
+                )
+        };
+        let mut made = init();
+        for _ in 0..10 {
+            if made.status.success() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            made = init();
+        }
         drop(lock);
         assert!(
             made.status.success(),
