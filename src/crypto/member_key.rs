@@ -274,7 +274,7 @@ mod tests {
         let passphrase = Passphrase::new("correct horse battery\n".into());
         let pem = key.to_encrypted_pem(&passphrase, &rng).unwrap();
         assert!(
-            pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"),
+            pem.starts_with(&format!("-----BEGIN {PEM_LABEL}-----")),
             "{}",
             *pem
         );
