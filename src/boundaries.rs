@@ -43,18 +43,20 @@ const MAY_USE: &[(&str, &[&str])] = &[
     // Supervision's statistics and signals read every part of the history; alerts are logged,
     // their experts sealed, a case's unseal request filed through the pool.
     ("analytics",     &["audit", "auth", "clock", "config", "crypto", "deps", "draw", "notify", "pool", "session", "store", "tasks", "text"]),
+    // The evaluation archive gathers a closed evaluation's record from every part of it.
+    ("archive",       &["audit", "auth", "clock", "config", "crypto", "deps", "draw", "pool", "publication", "session", "store", "tasks", "text"]),
     ("interruption",  &["audit", "auth", "clock", "crypto", "deps", "draw", "notify", "session", "store", "text", "venue"]),
     ("rotation",      &["analytics", "auth", "crypto", "deps", "notify", "pool", "store"]),
     // The surfaces.
-    ("http",          &["analytics", "audit", "auth", "clock", "conduct", "config", "crypto", "draw", "interruption", "notify", "pool", "publication", "session", "store", "text", "tls", "venue", "web"]),
+    ("http",          &["analytics", "archive", "audit", "auth", "clock", "conduct", "config", "crypto", "draw", "interruption", "notify", "pool", "publication", "session", "store", "text", "tls", "venue", "web"]),
     ("console",       &["crypto", "web"]),
     // The assembly and the tools sit on top: each may use everything below it.
-    ("startup",       &["analytics", "audit", "auth", "clock", "conduct", "config", "console", "crypto", "deps", "draw", "http", "interruption", "notify", "pool", "private_files", "publication", "rotation", "session", "store", "tasks", "telemetry", "text", "tls", "venue", "web"]),
+    ("startup",       &["analytics", "archive", "audit", "auth", "clock", "conduct", "config", "console", "crypto", "deps", "draw", "http", "interruption", "notify", "pool", "private_files", "publication", "rotation", "session", "store", "tasks", "telemetry", "text", "tls", "venue", "web"]),
     // The participant's side of a session, outside the server: it speaks the server's
     // protocol (`session::protocol`) and nothing of the server uses it.
     ("terminal",      &["crypto", "draw", "session", "tls"]),
-    ("bench",         &["analytics", "audit", "auth", "clock", "conduct", "config", "console", "crypto", "deps", "draw", "http", "interruption", "notify", "pool", "private_files", "publication", "rotation", "session", "startup", "store", "tasks", "telemetry", "terminal", "text", "tls", "venue", "web"]),
-    ("cli",           &["analytics", "audit", "auth", "bench", "clock", "conduct", "config", "console", "crypto", "deps", "draw", "http", "interruption", "notify", "pool", "private_files", "publication", "rotation", "session", "startup", "store", "tasks", "telemetry", "terminal", "text", "tls", "venue", "web"]),
+    ("bench",         &["analytics", "archive", "audit", "auth", "clock", "conduct", "config", "console", "crypto", "deps", "draw", "http", "interruption", "notify", "pool", "private_files", "publication", "rotation", "session", "startup", "store", "tasks", "telemetry", "terminal", "text", "tls", "venue", "web"]),
+    ("cli",           &["analytics", "archive", "audit", "auth", "bench", "clock", "conduct", "config", "console", "crypto", "deps", "draw", "http", "interruption", "notify", "pool", "private_files", "publication", "rotation", "session", "startup", "store", "tasks", "telemetry", "terminal", "text", "tls", "venue", "web"]),
 ];
 
 /// Crates that belong to one module: no other module may name them. The cryptographic crates

@@ -39,6 +39,7 @@
 #![warn(unreachable_pub)]
 
 pub(crate) mod analytics;
+pub mod archive;
 pub mod audit;
 pub mod auth;
 pub(crate) mod bench;
