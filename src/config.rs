@@ -34,6 +34,37 @@ pub struct Settings {
     pub notify: NotifySettings,
     pub session: SessionSettings,
     pub analytics: AnalyticsSettings,
+    pub archive: ArchiveSettings,
+}
+
+/// The evaluation archive (issue 19 §2; docs/ARCHIVE.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ArchiveSettings {
+    /// The CJK font the readable report is typeset in (face 0 of a TrueType collection is
+    /// used): Debian's fonts-wqy-microhei by default. The verifier renders the report again and
+    /// compares bytes, so a package verifies only with the font it was made with.
+    pub font: PathBuf,
+}
+
+impl Default for ArchiveSettings {
+    fn default() -> Self {
+        Self {
+            font: PathBuf::from("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+        }
+    }
+}
+
+impl ArchiveSettings {
+    fn validate(&self, problems: &mut Vec<String>) {
+        if let Err(error) = std::fs::File::open(&self.font) {
+            problems.push(format!(
+                "archive.font: cannot read {} ({error}); install fonts-wqy-microhei or name \
+                 another CJK font",
+                self.font.display()
+            ));
+        }
+    }
 }
 
 /// Supervision's statistics (issue 21; docs/ANALYTICS.md).
@@ -577,6 +608,7 @@ impl Default for Settings {
             notify: NotifySettings::default(),
             session: SessionSettings::default(),
             analytics: AnalyticsSettings::default(),
+            archive: ArchiveSettings::default(),
         }
     }
 }
@@ -879,6 +911,7 @@ impl Settings {
         self.notify.validate(&mut problems);
         self.session.validate(&mut problems);
         self.analytics.validate(&mut problems);
+        self.archive.validate(&mut problems);
         if problems.is_empty() {
             Ok(())
         } else {
@@ -1003,6 +1036,20 @@ mod tests {
         assert!(err.contains("tls.cert and tls.key are required"), "{err}");
         settings.profile = Profile::Dev;
         settings.validate().unwrap();
+    }
+
+    #[test]
+    fn the_readable_reports_font_must_be_readable() {
+        let mut settings = Settings {
+            profile: Profile::Dev,
+            ..Settings::default()
+        };
+        settings.archive.font = PathBuf::from("/nonexistent/sealdraw-test-font.ttc");
+        let err = settings.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("archive.font: cannot read /nonexistent"),
+            "{err}"
+        );
     }
 
     #[test]
