@@ -200,6 +200,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/me/ratings"),
     ("post", "/api/v1/me/signing-keys"),
     ("get", "/api/v1/me/signing-keys"),
+    ("get", "/api/v1/signing-keys"),
     ("post", "/api/v1/signing-keys/{key_id}/approve"),
     ("post", "/api/v1/signing-keys/{key_id}/revoke"),
     ("post", "/api/v1/me/ratings/{rating_id}/appeal"),

@@ -12,7 +12,7 @@ use crate::auth::{Principal, Role};
 use crate::clock::{SharedClock, to_rfc3339};
 use crate::crypto::member_key::{self, MemberKeyError, MemberPublicKey};
 use crate::deps::Deps;
-use crate::store::signing_keys::{NewSigningKey, SigningKeyRow};
+use crate::store::signing_keys::{AccountSigningKeyRow, NewSigningKey, SigningKeyRow};
 use crate::store::{Store, StoreError};
 use crate::text::{BoundedText, Lines};
 
@@ -101,9 +101,19 @@ pub struct SigningKeyView {
     pub revoked_by: Option<String>,
 }
 
+/// A key not yet revoked and whose it is, as admins list them to approve or revoke.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AccountSigningKeyView {
+    pub account_id: String,
+    pub username: String,
+    #[serde(flatten)]
+    pub key: SigningKeyView,
+}
+
 /// A key that may sign now, as the session's signing step needs it.
 pub(crate) struct SigningKeyInForce {
     pub(crate) id: String,
+    pub(crate) kind: SigningKeyKind,
     pub(crate) fingerprint: String,
     pub(crate) public_key: MemberPublicKey,
 }
@@ -147,8 +157,11 @@ pub(crate) async fn key_for_signing(
     }
     let public_key = MemberPublicKey::from_spki_der(&row.public_key)
         .map_err(|e| SigningKeyError::Corrupt(e.to_string()))?;
+    let kind = SigningKeyKind::parse(&row.kind)
+        .ok_or_else(|| SigningKeyError::Corrupt(format!("kind {:?}", row.kind)))?;
     Ok(Ok(SigningKeyInForce {
         id: row.id,
+        kind,
         fingerprint: row.fingerprint,
         public_key,
     }))
@@ -251,6 +264,23 @@ impl SigningKeyService {
         let rows = tx.signing_keys_of(&principal.account_id).await?;
         tx.rollback().await?;
         rows.into_iter().map(view).collect()
+    }
+
+    /// Every member's keys not yet revoked, pending ones first: an admin's list to approve
+    /// and revoke from.
+    pub(crate) async fn unrevoked(&self) -> Result<Vec<AccountSigningKeyView>, SigningKeyError> {
+        let mut tx = self.store.read().await?;
+        let rows = tx.unrevoked_signing_keys().await?;
+        tx.rollback().await?;
+        rows.into_iter()
+            .map(|AccountSigningKeyRow { key, username }| {
+                Ok(AccountSigningKeyView {
+                    account_id: key.account_id.clone(),
+                    username,
+                    key: view(key)?,
+                })
+            })
+            .collect()
     }
 
     /// An admin puts a pending key in force. Logged (`signing_key.approved`).

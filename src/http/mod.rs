@@ -150,6 +150,7 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
         .service(accounts::update)
         .service(signing_keys::enrol)
         .service(signing_keys::own)
+        .service(signing_keys::unrevoked)
         .service(signing_keys::approve)
         .service(signing_keys::revoke)
         .service(conduct::draw_ratings)

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::extract::{Authorized, Checked, Json, may};
 use super::{AppState, problem::ApiError};
-use crate::auth::signing_keys::{Enrolment, SigningKeyKind, SigningKeyView};
+use crate::auth::signing_keys::{AccountSigningKeyView, Enrolment, SigningKeyKind, SigningKeyView};
 
 type Problem = super::problem::Problem;
 
@@ -71,6 +71,21 @@ pub(crate) async fn own(
     Authorized { principal, .. }: Authorized<may::EnrolSigningKeys>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(state.signing_keys.own(&principal).await?))
+}
+
+/// Every member's signing keys not yet revoked, pending ones first, with whose they are: what
+/// an admin approves or revokes.
+#[utoipa::path(
+    responses((status = 200, body = Vec<AccountSigningKeyView>),
+              (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/signing-keys")]
+pub(crate) async fn unrevoked(
+    state: web::Data<AppState>,
+    Authorized { .. }: Authorized<may::ApproveSigningKeys>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.signing_keys.unrevoked().await?))
 }
 
 /// An admin puts a member's pending key in force. Logged (`signing_key.approved`).

@@ -16,6 +16,15 @@ use super::states::{
 };
 use crate::store::text_enum::{UnknownText, text_column, text_enum};
 
+/// The enrolled key a member's signature verified with (issue 19 §1), as the `signed` event
+/// names it: which key, of what kind, and its fingerprint (SHA-256 of its public key).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct SignedWith {
+    pub(crate) key_id: String,
+    pub(crate) kind: crate::auth::signing_keys::SigningKeyKind,
+    pub(crate) fingerprint: String,
+}
+
 /// Who is shown an event: everyone any of its recipients names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Audience(Vec<Recipient>);
@@ -257,6 +266,11 @@ pub(crate) enum SessionEvent {
         seat: u32,
         signature: SignatureKind,
         reasons: Option<String>,
+        /// The enrolled key the member's signature verified with; absent for a decision
+        /// without one (and in events written before members signed), so earlier events read
+        /// as they were.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        signing_key: Option<SignedWith>,
     },
     /// A member declared the evaluation time insufficient: how many have toward the next
     /// extension, and how many members the committee has.
@@ -514,6 +528,7 @@ mod tests {
                 seat: 5,
                 signature: SignatureKind::Dissent,
                 reasons: Some("no safety plan".into()),
+                signing_key: None,
             },
             SessionEvent::Closed {
                 report_sha256: "d0".into(),
@@ -623,10 +638,25 @@ mod tests {
             seat: 1,
             signature: SignatureKind::Agree,
             reasons: None,
+            signing_key: None,
         };
         assert_eq!(
             signed.data_json().unwrap(),
             r#"{"reasons":null,"seat":1,"signature":"agree"}"#
+        );
+        let verified = SessionEvent::Signed {
+            seat: 2,
+            signature: SignatureKind::Agree,
+            reasons: None,
+            signing_key: Some(SignedWith {
+                key_id: "k-1".into(),
+                kind: crate::auth::signing_keys::SigningKeyKind::Webcrypto,
+                fingerprint: "ab".into(),
+            }),
+        };
+        assert_eq!(
+            verified.data_json().unwrap(),
+            r#"{"reasons":null,"seat":2,"signature":"agree","signing_key":{"fingerprint":"ab","key_id":"k-1","kind":"webcrypto"}}"#
         );
     }
 

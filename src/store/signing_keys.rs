@@ -20,6 +20,14 @@ pub(crate) struct SigningKeyRow {
     pub(crate) revoked_at: Option<i64>,
 }
 
+/// A key with its account's username, as admins list them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct AccountSigningKeyRow {
+    #[sqlx(flatten)]
+    pub(crate) key: SigningKeyRow,
+    pub(crate) username: String,
+}
+
 pub(crate) struct NewSigningKey<'a> {
     pub(crate) id: &'a str,
     pub(crate) account_id: &'a str,
@@ -100,6 +108,23 @@ impl Tx {
         Ok(
             on_conn!(self, conn => sqlx::query_as::<_, SigningKeyRow>(&sql)
             .bind(account_id)
+            .fetch_all(conn)
+            .await)?,
+        )
+    }
+
+    /// Every key not yet revoked, with its account's username, pending ones first and then
+    /// oldest first: what an admin approves or revokes.
+    pub(crate) async fn unrevoked_signing_keys(
+        &mut self,
+    ) -> Result<Vec<AccountSigningKeyRow>, StoreError> {
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, AccountSigningKeyRow>(
+            "SELECT k.id, k.account_id, k.kind, k.algorithm, k.public_key, k.fingerprint, \
+             k.label, k.status, k.enrolled_at, k.approved_by, k.approved_at, k.revoked_by, \
+             k.revoked_at, a.username FROM member_signing_keys k \
+             JOIN accounts a ON a.id = k.account_id WHERE k.status <> 'revoked' \
+             ORDER BY CASE k.status WHEN 'pending' THEN 0 ELSE 1 END, k.enrolled_at, k.id")
             .fetch_all(conn)
             .await)?,
         )

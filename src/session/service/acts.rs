@@ -9,7 +9,7 @@ use crate::clock::to_rfc3339;
 use crate::crypto::constant_time_eq;
 use crate::draw::VacancyReason;
 use crate::draw::service::PendingReplacement;
-use crate::session::events::{Audience, SessionEvent};
+use crate::session::events::{Audience, SessionEvent, SignedWith};
 use crate::session::protocol::{MemberSignature, Outcome};
 use crate::session::rules::{self, Phase};
 use crate::session::{
@@ -710,6 +710,11 @@ impl SessionService {
                     seat,
                     signature,
                     reasons: reasons.map(str::to_owned),
+                    signing_key: verified.as_ref().map(|verified| SignedWith {
+                        key_id: verified.key_id.clone(),
+                        kind: verified.kind,
+                        fingerprint: verified.fingerprint.clone(),
+                    }),
                 },
             )
             .await?;
@@ -794,6 +799,7 @@ impl SessionService {
         }
         Ok(VerifiedSignature {
             key_id: key.id,
+            kind: key.kind,
             fingerprint: key.fingerprint,
             value_sha256: crate::crypto::member_key::digest(&value),
             signed_sha256: crate::crypto::member_key::digest(&signed),
@@ -812,6 +818,7 @@ pub(super) struct Decision<'a> {
 
 struct VerifiedSignature {
     key_id: String,
+    kind: crate::auth::signing_keys::SigningKeyKind,
     fingerprint: String,
     value: Vec<u8>,
     value_sha256: [u8; 32],

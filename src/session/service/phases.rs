@@ -265,6 +265,7 @@ impl SessionService {
                         seat,
                         signature: SignatureKind::DeemedAgree,
                         reasons: None,
+                        signing_key: None,
                     },
                 )
                 .await?;
