@@ -203,6 +203,9 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/signing-keys"),
     ("post", "/api/v1/signing-keys/{key_id}/approve"),
     ("post", "/api/v1/signing-keys/{key_id}/revoke"),
+    ("get", "/api/v1/archives"),
+    ("get", "/api/v1/archives/{id}"),
+    ("delete", "/api/v1/archives/{package_id}"),
     ("post", "/api/v1/me/ratings/{rating_id}/appeal"),
     ("get", "/api/v1/rating-appeals"),
     ("post", "/api/v1/rating-appeals/{appeal_id}/decision"),
@@ -649,6 +652,7 @@ async fn too_large_header_blocks_and_too_slow_requests_are_answered_with_the_sec
 const QUERY_PARAMETERS: &[(&str, &[&str])] = &[
     ("/api/v1/audit/consistency", &["old", "new"]),
     ("/api/v1/draws", &["limit"]),
+    ("/api/v1/archives", &["limit", "before"]),
     ("/api/v1/interruptions", &["state"]),
     ("/api/v1/reports/remote-share", &["year", "month", "format"]),
     ("/api/v1/reports/supply", &["year", "month", "format"]),

@@ -13,6 +13,7 @@ mod helpers;
 
 mod accounts;
 mod analytics;
+mod archive;
 mod audit;
 mod backup;
 mod cli;

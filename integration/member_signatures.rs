@@ -13,11 +13,11 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 use crate::sessions::{Committee, Mode, advance, ok, refused};
 
-fn new_key(seed: &str) -> MemberSigningKey {
+pub fn new_key(seed: &str) -> MemberSigningKey {
     MemberSigningKey::generate(&Rng::danger_deterministic(seed.as_bytes())).unwrap()
 }
 
-async fn enrol(app: &TestApp, bearer: &str, key: &MemberSigningKey, kind: &str) -> Value {
+pub async fn enrol(app: &TestApp, bearer: &str, key: &MemberSigningKey, kind: &str) -> Value {
     let response = app
         .post(
             "/api/v1/me/signing-keys",
@@ -30,7 +30,7 @@ async fn enrol(app: &TestApp, bearer: &str, key: &MemberSigningKey, kind: &str) 
 }
 
 /// A `sign` request for `client`'s seat, signed with `key` enrolled as `key_id`.
-fn signed(
+pub fn signed(
     client: &SessionClient,
     report: &str,
     agree: bool,
@@ -62,7 +62,7 @@ fn base64_of(bytes: &[u8]) -> String {
 }
 
 /// The committee's session up to signing: the clients and the draft's digest.
-async fn to_signing(committee: &Committee) -> (crate::sessions::Clients, String) {
+pub async fn to_signing(committee: &Committee) -> (crate::sessions::Clients, String) {
     let mut clients = committee.everyone().await;
     clients.open_evaluation().await;
     clients.score_all().await;

@@ -45,18 +45,55 @@ pub struct ArchiveSettings {
     /// used): Debian's fonts-wqy-microhei by default. The verifier renders the report again and
     /// compares bytes, so a package verifies only with the font it was made with.
     pub font: PathBuf,
+    /// Where packages are kept, one directory per package named by its id; default
+    /// `data_dir/archive`.
+    pub dir: Option<PathBuf>,
+    /// How long a package is kept before an admin may delete it: procurement files are kept at
+    /// least fifteen years (政府采购法 §42).
+    pub retention_years: u32,
 }
 
 impl Default for ArchiveSettings {
     fn default() -> Self {
         Self {
             font: PathBuf::from("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+            dir: None,
+            retention_years: 15,
         }
     }
 }
 
 impl ArchiveSettings {
+    /// Where packages are kept under `data_dir`.
+    pub fn dir_in(&self, data_dir: &Path) -> PathBuf {
+        self.dir
+            .clone()
+            .unwrap_or_else(|| data_dir.join("archive"))
+    }
+
     fn validate(&self, problems: &mut Vec<String>) {
+        if self.retention_years < 15 {
+            problems.push(format!(
+                "archive.retention_years: {} is below the 15 years procurement files are kept \
+                 (政府采购法 §42)",
+                self.retention_years
+            ));
+        }
+        if self.retention_years > 100 {
+            problems.push(format!(
+                "archive.retention_years: {} is more than 100 years",
+                self.retention_years
+            ));
+        }
+        if let Some(dir) = &self.dir
+            && dir.exists()
+            && !dir.is_dir()
+        {
+            problems.push(format!(
+                "archive.dir: {} exists and is not a directory",
+                dir.display()
+            ));
+        }
         if let Err(error) = std::fs::File::open(&self.font) {
             problems.push(format!(
                 "archive.font: cannot read {} ({error}); install fonts-wqy-microhei or name \

@@ -205,8 +205,16 @@ impl Application {
             &deps,
             settings.analytics.clone(),
         ));
+        let archives = Arc::new(crate::archive::service::ArchiveService::new(
+            &deps,
+            audit.clone(),
+            draws.clone(),
+            &settings.archive,
+            &settings.data_dir,
+        ));
         let state = web::Data::new(AppState {
             analytics,
+            archives,
             interruptions,
             auth,
             audit,

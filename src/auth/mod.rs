@@ -97,6 +97,11 @@ pub(crate) enum Permission {
     ApproveSigningKeys,
     /// End a signing key: a member their own, an admin anyone's.
     RevokeSigningKeys,
+    /// Export and list evaluation archive packages: an admin any, a supervisor those within
+    /// their jurisdiction (docs/ARCHIVE.md §10).
+    ReadArchives,
+    /// Delete an archive package once its retention period has passed.
+    DeleteArchives,
 }
 
 /// The single place that says which role may do what.
@@ -134,6 +139,8 @@ pub(crate) fn permits(role: Role, permission: Permission) -> bool {
         EnrolSigningKeys => role == Expert,
         ApproveSigningKeys => role == Admin,
         RevokeSigningKeys => matches!(role, Expert | Admin),
+        ReadArchives => matches!(role, Admin | Supervisor),
+        DeleteArchives => role == Admin,
     }
 }
 

@@ -2,6 +2,7 @@
 //! declares the commands and dispatches them, once; each group of commands is a module of its
 //! own, with its arguments and what it does.
 
+mod archive;
 mod audit;
 mod backup;
 mod bench;
@@ -85,6 +86,9 @@ enum Command {
     /// Reproducible benchmarks; they print a Markdown report.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Evaluation archive packages: export one, or verify one offline.
+    #[command(subcommand)]
+    Archive(archive::ArchiveCommand),
     /// Draws: offline verification of a published draw record.
     #[command(subcommand)]
     Draw(draw::DrawCommand),
@@ -114,6 +118,8 @@ pub fn run() -> anyhow::Result<ExitCode> {
         }
         Command::Keys(command) => keys::run(installation()?, command),
         Command::Audit(command) => return audit::run(installation()?, command),
+        // Exporting needs the installation; verifying a package needs none of it.
+        Command::Archive(command) => return archive::run(cli.config.as_deref(), command),
         Command::Pool(command) => pool::run(installation()?, command),
         Command::Demo(command) => demo::run(installation()?, command),
         Command::Witness(command) => witness::run(installation()?, command),

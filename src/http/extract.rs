@@ -252,7 +252,9 @@ pub(crate) mod may {
         HandleAlerts,
         EnrolSigningKeys,
         ApproveSigningKeys,
-        RevokeSigningKeys
+        RevokeSigningKeys,
+        ReadArchives,
+        DeleteArchives
     );
 }
 

@@ -9,6 +9,7 @@
 pub(crate) mod accounts;
 pub(crate) mod alerts;
 pub(crate) mod analytics;
+pub(crate) mod archives;
 pub(crate) mod audit;
 pub(crate) mod change_requests;
 pub(crate) mod conduct;
@@ -65,6 +66,8 @@ pub struct AppState {
     pub(crate) conduct: Arc<crate::conduct::service::ConductService>,
     pub(crate) interruptions: Arc<crate::interruption::InterruptionService>,
     pub(crate) analytics: Arc<crate::analytics::service::AnalyticsService>,
+    /// Evaluation archive packages (docs/ARCHIVE.md).
+    pub(crate) archives: Arc<crate::archive::service::ArchiveService>,
     pub notify: Arc<NotifyService>,
     pub(crate) sessions: Arc<crate::session::SessionService>,
     /// Committee members' keys for signing evaluation reports.
@@ -232,6 +235,9 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
         .service(sessions::report)
         .service(sessions::rate)
         .service(sessions::connect)
+        .service(archives::export)
+        .service(archives::list)
+        .service(archives::remove)
         .service(venues::list)
         .service(venues::show)
         .service(venues::create)

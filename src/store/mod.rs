@@ -5,6 +5,7 @@
 
 pub(crate) mod accounts;
 pub(crate) mod analytics;
+pub(crate) mod archives;
 pub mod audit;
 pub(crate) mod conduct;
 pub mod draws;

@@ -780,6 +780,37 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
         "only admins and trading centers change venues",
         "只有管理员和交易中心能修改场地",
     ),
+    // The evaluation archive (archive::service, http::archives).
+    ("no such session or draw", "找不到该评标会议或抽取"),
+    ("no such archive package", "找不到该归档包"),
+    (
+        "the session is not closed; its archive is made once it closes",
+        "评标会议尚未结束；结束后才生成其归档包",
+    ),
+    (
+        "the draw was evaluated in session {}; its archive is the session's",
+        "该抽取已在评标会议 {0} 中评标；请使用该评标会议的归档包",
+    ),
+    (
+        "the draw has no result yet; its archive is made once it is drawn",
+        "该抽取尚无结果；抽取完成后才生成其归档包",
+    ),
+    (
+        "the session's closing entry is not under a signed checkpoint yet; retry shortly",
+        "评标会议的结束记录尚未被已签名的检查点覆盖；请稍后重试",
+    ),
+    (
+        "the package was deleted after its retention period",
+        "该归档包已在保存期满后删除",
+    ),
+    (
+        "the package is kept until {} (archive.retention_years); nothing was deleted",
+        "该归档包须保存至 {0}（archive.retention_years），未删除任何内容",
+    ),
+    (
+        "the archive's readable report cannot be rendered on this server (archive.font, or the renderer); nothing was kept",
+        "本服务器无法生成归档包的可读报告（archive.font 或渲染程序），未保存任何内容",
+    ),
     // Evaluation sessions (session).
     ("no such session", "找不到该评标会议"),
     ("the session is closed", "评标会议已结束"),

@@ -1,0 +1,478 @@
+//! The evaluation archive (issue 19 §2; docs/ARCHIVE.md): a closed session's package over
+//! HTTP and the command line, verified offline by `sealdraw archive verify`, and failing with
+//! the file and field named for each tamper; who may read, list and delete packages; the
+//! retention period.
+
+use std::path::Path;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use sealdraw::archive::package::{MANIFEST, Package, REPORT_JSON, REPORT_PDF};
+use sealdraw::audit::entry::canonical_json;
+use sealdraw::auth::Role;
+use sealdraw::session::rules::Phase;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+use crate::member_signatures::{enrol, new_key, signed, to_signing};
+use crate::sessions::{Committee, Mode, advance, all_agree, ok};
+
+const DISSENT: &str = "价格分计算方法与招标文件第 5 条不一致";
+
+/// A closed session whose members signed with their own keys (the first seat dissenting),
+/// and the package of it the supervisor fetched, unpacked into a directory.
+struct Archived {
+    committee: Committee,
+    package: Package,
+    id: String,
+    dir: tempfile::TempDir,
+    vkey_file: std::path::PathBuf,
+}
+
+async fn archived_session() -> Archived {
+    let committee = Committee::new(Mode::Distributed, 5, 1).await;
+    let app = &committee.fx.app;
+    let (mut clients, draft) = to_signing(&committee).await;
+
+    // Before it closes there is nothing to archive.
+    let early = app
+        .get(
+            &format!("/api/v1/archives/{}", committee.session_id),
+            Some(&committee.fx.supervisor),
+        )
+        .await;
+    let problem = assert_problem(early, StatusCode::CONFLICT).await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("the session is not closed"),
+        "{problem}"
+    );
+
+    let seats: Vec<u32> = clients.experts.keys().copied().collect();
+    for (n, seat) in seats.iter().enumerate() {
+        let key = new_key(&format!("archive member {n}"));
+        let bearer = clients.experts[seat].1.bearer.clone();
+        let key_id = enrol(app, &bearer, &key, "key_file").await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let client = &mut clients.experts.get_mut(seat).unwrap().0;
+        let request = if n == 0 {
+            signed(client, &draft, false, Some(DISSENT), &key, &key_id)
+        } else {
+            signed(client, &draft, true, None, &key, &key_id)
+        };
+        ok(client, request).await;
+    }
+    advance(&mut clients.host, Phase::Closed).await;
+
+    let response = app
+        .get(
+            &format!("/api/v1/archives/{}", committee.session_id),
+            Some(&committee.fx.supervisor),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/zip");
+    let id = response.headers()["sealdraw-archive-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let package = Package::from_zip(&response.bytes().await.unwrap()).unwrap();
+    assert_eq!(package.id(), id);
+
+    let dir = tempfile::tempdir().unwrap();
+    package.write_to(dir.path()).unwrap();
+    let vkey = app
+        .get_text("/api/v1/audit/key", Some(&committee.fx.supervisor))
+        .await;
+    let vkey_file = dir.path().with_extension("vkey");
+    std::fs::write(&vkey_file, vkey).unwrap();
+    Archived {
+        committee,
+        package,
+        id,
+        dir,
+        vkey_file,
+    }
+}
+
+impl Archived {
+    fn app(&self) -> &TestApp {
+        &self.committee.fx.app
+    }
+
+    /// `sealdraw archive verify` of `dir`: its exit code and what it printed.
+    fn verify(&self, dir: &Path) -> (Option<i32>, String) {
+        let output = run_cli(
+            self.app(),
+            &[
+                "archive",
+                "verify",
+                dir.to_str().unwrap(),
+                "--key",
+                self.vkey_file.to_str().unwrap(),
+            ],
+            None,
+        );
+        (output.status.code(), stdout_of(&output))
+    }
+
+    /// A copy of the package to tamper with.
+    fn copy(&self) -> tempfile::TempDir {
+        let copy = tempfile::tempdir().unwrap();
+        self.package.write_to(copy.path()).unwrap();
+        copy
+    }
+
+    /// Verifying `dir` fails (exit 1) with a line naming `file` and `field`.
+    fn assert_fails(&self, dir: &Path, file: &str, field: &str) -> String {
+        let (code, printed) = self.verify(dir);
+        assert_eq!(code, Some(1), "{printed}");
+        let expected = if field.is_empty() {
+            format!("{file}: ")
+        } else {
+            format!("{file}: {field}: ")
+        };
+        assert!(
+            printed.starts_with(&expected),
+            "expected {expected:?}: {printed}"
+        );
+        printed
+    }
+}
+
+fn read_json(dir: &Path, name: &str) -> Value {
+    serde_json::from_slice(&std::fs::read(dir.join(name)).unwrap()).unwrap()
+}
+
+fn write_canonical(dir: &Path, name: &str, value: &Value) {
+    std::fs::write(dir.join(name), canonical_json(value).unwrap()).unwrap();
+}
+
+/// The manifest made to match the files as they are now, as a tamperer who knows the format
+/// would: every file's SHA-256 listed, removed files unlisted.
+fn fix_manifest(dir: &Path) {
+    let mut manifest = read_json(dir, MANIFEST);
+    let package = Package::read_from(dir).unwrap();
+    let files: serde_json::Map<String, Value> = package
+        .files()
+        .iter()
+        .filter(|(name, _)| name.as_str() != MANIFEST)
+        .map(|(name, bytes)| {
+            (
+                name.clone(),
+                json!(sealdraw::archive::package::sha256_hex(bytes)),
+            )
+        })
+        .collect();
+    manifest["files"] = Value::Object(files);
+    write_canonical(dir, MANIFEST, &manifest);
+}
+
+#[tokio::test]
+async fn a_closed_sessions_archive_verifies_offline_and_each_tamper_is_named_by_file_and_field() {
+    let archived = archived_session().await;
+    let app = archived.app();
+    let session_id = &archived.committee.session_id;
+
+    // The package verifies, signatures and all.
+    let (code, printed) = archived.verify(archived.dir.path());
+    assert_eq!(code, Some(0), "{printed}");
+    assert!(
+        printed.starts_with(&format!(
+            "OK archive {}: session {session_id}, 5 signatures,",
+            archived.id
+        )),
+        "{printed}"
+    );
+    // It holds the report the closing entry digests, each member's signature, the draw's
+    // record and the closing entry's proof; and no name of anyone.
+    let closed = app.audit_entries_of("session.closed").await.pop().unwrap();
+    let report = archived.package.file(REPORT_JSON).unwrap();
+    assert_eq!(
+        closed["data"][suite().digest_field("report")],
+        suite().hex_hash(report)
+    );
+    let names: Vec<&String> = archived.package.files().keys().collect();
+    for seat in 1..=5 {
+        assert!(
+            names.contains(&&format!("signatures/seat-{seat}.json")),
+            "{names:?}"
+        );
+    }
+    assert!(names.iter().any(|n| n.starts_with("draws/")), "{names:?}");
+    assert!(archived.package.file(REPORT_PDF).is_some());
+
+    // The command line exports the same kept package.
+    let out = tempfile::tempdir().unwrap();
+    let exported = out.path().join("package");
+    let output = run_cli(
+        app,
+        &[
+            "archive",
+            "export",
+            session_id,
+            "--out",
+            exported.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(output.status.success(), "{}", stdout_of(&output));
+    assert_eq!(Package::read_from(&exported).unwrap(), archived.package);
+    // …and the zip verifies as well as the directory.
+    let zip = out.path().join("package.zip");
+    std::fs::write(&zip, archived.package.to_zip().unwrap()).unwrap();
+    assert_eq!(archived.verify(&zip).0, Some(0));
+
+    // A changed score: the manifest's hash first…
+    let copy = archived.copy();
+    let mut changed = read_json(copy.path(), REPORT_JSON);
+    let total = changed["summary"][0]["median_total_centi"]
+        .as_i64()
+        .unwrap();
+    changed["summary"][0]["median_total_centi"] = json!(total + 500);
+    write_canonical(copy.path(), REPORT_JSON, &changed);
+    archived.assert_fails(copy.path(), REPORT_JSON, "sha256");
+    // …and with the manifest made to match, the closing entry's digest.
+    fix_manifest(copy.path());
+    let printed = archived.assert_fails(copy.path(), REPORT_JSON, "digest");
+    assert!(printed.contains("(the closing entry)"), "{printed}");
+
+    // Seat 1's signature file with seat 2's signature value.
+    let copy = archived.copy();
+    let mut first = read_json(copy.path(), "signatures/seat-1.json");
+    let second = read_json(copy.path(), "signatures/seat-2.json");
+    first["signature"] = second["signature"].clone();
+    write_canonical(copy.path(), "signatures/seat-1.json", &first);
+    fix_manifest(copy.path());
+    archived.assert_fails(copy.path(), "signatures/seat-1.json", "signature");
+
+    // A member removed: their signature file deleted and the manifest fixed up to match.
+    let copy = archived.copy();
+    std::fs::remove_file(copy.path().join("signatures/seat-2.json")).unwrap();
+    fix_manifest(copy.path());
+    let printed = archived.assert_fails(copy.path(), "signatures/seat-2.json", "");
+    assert!(printed.contains("missing"), "{printed}");
+
+    // The closing entry's proof replaced by another entry's.
+    let copy = archived.copy();
+    let manifest = read_json(copy.path(), MANIFEST);
+    let indexes: Vec<u64> = manifest["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["index"].as_u64().unwrap())
+        .collect();
+    let closing = manifest["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "session.closed")
+        .unwrap()["index"]
+        .as_u64()
+        .unwrap();
+    let other = indexes.iter().find(|i| **i != closing).unwrap();
+    std::fs::copy(
+        copy.path().join(format!("proofs/{other}.proof")),
+        copy.path().join(format!("proofs/{closing}.proof")),
+    )
+    .unwrap();
+    fix_manifest(copy.path());
+    archived.assert_fails(copy.path(), &format!("proofs/{closing}.proof"), "index");
+
+    // A PDF that is not this report's: one rendered from another session's report.
+    let copy = archived.copy();
+    let font = sealdraw::archive::pdf::FontFile::load(&app.settings.archive.font, 0).unwrap();
+    let mut other_report: Value = serde_json::from_slice(report).unwrap();
+    other_report["session_id"] = json!("another-session");
+    let other_bytes = canonical_json(&other_report).unwrap();
+    let other_digest = suite().hex_hash(&other_bytes);
+    let checkpoint = std::fs::read_to_string(copy.path().join("checkpoint")).unwrap();
+    let other_pdf = sealdraw::archive::pdf::render(
+        &sealdraw::archive::pdf::ReadableReport {
+            report: &other_report,
+            report_sha256: &other_digest,
+            signatures: &[],
+            names: None,
+            checkpoint: &checkpoint,
+        },
+        &font,
+    )
+    .unwrap();
+    std::fs::write(copy.path().join(REPORT_PDF), other_pdf).unwrap();
+    fix_manifest(copy.path());
+    archived.assert_fails(copy.path(), REPORT_PDF, "embedded digest");
+
+    // A file added, and a file listed but gone, are named too.
+    let copy = archived.copy();
+    std::fs::write(copy.path().join("notes.txt"), "added").unwrap();
+    archived.assert_fails(copy.path(), "notes.txt", "");
+    // The wrong log key cannot vouch for it; an unreadable key is "cannot verify" (2).
+    let output = run_cli(
+        app,
+        &[
+            "archive",
+            "verify",
+            archived.dir.path().to_str().unwrap(),
+            "--key",
+            "not a key",
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stdout_of(&output));
+}
+
+#[tokio::test]
+async fn archives_are_for_supervisors_in_jurisdiction_and_admins_and_kept_until_they_expire() {
+    // The report's font is a copy the test can take away and put back.
+    let fonts = tempfile::tempdir().unwrap();
+    let font = fonts.path().join("report-font.ttc");
+    std::fs::copy(sealdraw::config::ArchiveSettings::default().font, &font).unwrap();
+    let configured = font.clone();
+    let committee = Committee::with(Mode::Distributed, 5, 1, move |settings| {
+        settings.archive.font = configured;
+    })
+    .await;
+    let fx = &committee.fx;
+    let app = &fx.app;
+    let path = format!("/api/v1/archives/{}", committee.session_id);
+
+    // Decisions without member keys, and the session closed.
+    let (mut clients, draft) = to_signing(&committee).await;
+    all_agree(clients.experts.values_mut().map(|(c, _)| c), &draft).await;
+    advance(&mut clients.host, Phase::Closed).await;
+
+    // A trading center may not (its operators may not see the committee's keys and
+    // decisions gathered like this), nor an expert, nor a supervisor outside jurisdiction,
+    // who is answered as for an unknown id.
+    assert_problem(
+        app.get(&path, Some(&fx.center)).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let expert = &committee.members[0].bearer;
+    assert_problem(app.get(&path, Some(expert)).await, StatusCode::FORBIDDEN).await;
+    let (_, outsider) = app
+        .account_with_token("sup-elsewhere", Role::Supervisor)
+        .await;
+    let scoped = app
+        .request(
+            reqwest::Method::PUT,
+            "/api/v1/accounts/sup-elsewhere/scope",
+            Some(&fx.admin),
+        )
+        .json(&json!({"regions": ["420500"]}))
+        .send()
+        .await
+        .unwrap();
+    assert!(scoped.status().is_success(), "{}", scoped.status());
+    assert_problem(app.get(&path, Some(&outsider)).await, StatusCode::NOT_FOUND).await;
+    assert_problem(
+        app.get("/api/v1/archives/no-such-session", Some(&fx.admin))
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert!(app.audit_entries_of("archive.stored").await.is_empty());
+
+    // Without its font the server cannot render the readable report: a clear 503, and
+    // nothing is kept.
+    let kept_font = std::fs::read(&font).unwrap();
+    std::fs::remove_file(&font).unwrap();
+    let unrendered = assert_problem(
+        app.get(&path, Some(&fx.admin)).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+    )
+    .await;
+    assert!(
+        unrendered["detail"]
+            .as_str()
+            .unwrap()
+            .contains("readable report cannot be rendered"),
+        "{unrendered}"
+    );
+    assert!(app.audit_entries_of("archive.stored").await.is_empty());
+    let archive_dir = app.settings.archive.dir_in(&app.settings.data_dir);
+    assert!(
+        !archive_dir.exists() || std::fs::read_dir(&archive_dir).unwrap().next().is_none(),
+        "a package was kept without its PDF"
+    );
+    std::fs::write(&font, kept_font).unwrap();
+
+    // An admin's request builds and keeps it, once.
+    let response = app.get(&path, Some(&fx.admin)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let id = response.headers()["sealdraw-archive-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let again = app.get(&path, Some(&fx.supervisor)).await;
+    assert_eq!(again.headers()["sealdraw-archive-id"], id.as_str());
+    let stored = app.audit_entries_of("archive.stored").await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0]["refs"]["archive"], id.as_str());
+    let kept = archive_dir.join(&id);
+    assert!(kept.join(MANIFEST).is_file());
+
+    // The listing: the supervisor in jurisdiction sees it, the one outside does not, a
+    // center may not list.
+    let listed = app.get_json("/api/v1/archives", Some(&fx.supervisor)).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed[0]["id"], id.as_str());
+    assert_eq!(listed[0]["subject_id"], committee.session_id.as_str());
+    let expires = listed[0]["expires_at"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.get_json("/api/v1/archives", Some(&outsider)).await,
+        json!([])
+    );
+    assert_problem(
+        app.get("/api/v1/archives", Some(&fx.center)).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let after_last = app
+        .get_json(&format!("/api/v1/archives?before={id}"), Some(&fx.admin))
+        .await;
+    assert_eq!(after_last, json!([]));
+
+    // Deleting before the retention period ends is refused and changes nothing; a
+    // supervisor may never delete.
+    let delete = |bearer: &str| {
+        app.request(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/archives/{id}"),
+            Some(bearer),
+        )
+        .send()
+    };
+    assert_problem(delete(&fx.supervisor).await.unwrap(), StatusCode::FORBIDDEN).await;
+    let early = assert_problem(delete(&fx.admin).await.unwrap(), StatusCode::CONFLICT).await;
+    assert!(
+        early["detail"].as_str().unwrap().contains(&expires),
+        "{early}"
+    );
+    assert!(kept.join(MANIFEST).is_file());
+    assert!(app.audit_entries_of("archive.deleted").await.is_empty());
+
+    // Fifteen years on (and a day), an admin deletes it: audited, its files gone, and it is
+    // neither listed nor made again.
+    app.clock
+        .advance(Duration::from_secs((15 * 366 + 1) * 24 * 3600));
+    let (_, admin) = app.account_with_token("archivist", Role::Admin).await;
+    let response = delete(&admin).await.unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let deleted = app.audit_entries_of("archive.deleted").await;
+    assert_eq!(deleted.len(), 1);
+    assert_eq!(deleted[0]["refs"]["archive"], id.as_str());
+    assert_eq!(deleted[0]["actor"]["role"], "admin");
+    assert!(!kept.exists());
+    assert_eq!(
+        app.get_json("/api/v1/archives", Some(&admin)).await,
+        json!([])
+    );
+    assert_problem(app.get(&path, Some(&admin)).await, StatusCode::GONE).await;
+    assert_problem(delete(&admin).await.unwrap(), StatusCode::GONE).await;
+}
