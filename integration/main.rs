@@ -20,6 +20,7 @@ mod cli;
 mod console;
 mod console_assets;
 mod console_js;
+mod console_signing;
 mod deployment;
 mod draw_fairness;
 mod draw_integrity;

@@ -409,6 +409,9 @@ pub(crate) struct SessionView {
     /// While signing (RFC 3339): members who have neither signed nor dissented by then are
     /// deemed to agree when the host closes the session (实施条例 §53 ¶2).
     pub(crate) signing_deadline: Option<String>,
+    /// Whether each member must sign their decision with an enrolled signing key
+    /// (`session.require_member_signatures`), so that a console can say so before signing.
+    pub(crate) member_signatures_required: bool,
     /// The caller's own role and seat in the session.
     #[schema(value_type = String)]
     pub(crate) your_role: RoleName,

@@ -22,8 +22,9 @@ import * as venues from './venues.js';
 import * as interruptions from './interruptions.js';
 import * as alerts from './alerts.js';
 import * as analytics from './analytics.js';
+import * as signing from './signing.js';
 
-const MODULES = [expert, center, session, supervisor, interruptions, analytics, alerts, audit, admin, venues];
+const MODULES = [expert, center, session, supervisor, interruptions, analytics, alerts, audit, admin, venues, signing];
 const views = {};
 for (const module of MODULES) {
   register(module.strings || {});

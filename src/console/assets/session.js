@@ -49,6 +49,8 @@ async function renderRoom(ctx) {
   }
   const view = await api.get(`/api/v1/sessions/${encodeURIComponent(id)}`);
   const room = new Room(view);
+  // Whose signing key on this device signs the member's decision (signing-key.js).
+  room.accountId = ctx.me.account_id;
   room.start();
   ctx.onLeave(() => room.stop());
   ctx.relabel = () => room.build();

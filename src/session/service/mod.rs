@@ -446,6 +446,7 @@ impl SessionService {
             ends_at: to_rfc3339(loaded.ends_at()),
             extensions: loaded.extensions.len() as u32,
             signing_deadline: loaded.row.signing_deadline.map(to_rfc3339),
+            member_signatures_required: self.settings.require_member_signatures,
             your_role: role.name(),
             your_seat: role.seat(),
             last_seq: loaded.row.next_seq - 1,

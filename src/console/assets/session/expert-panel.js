@@ -2,13 +2,15 @@
 // declare no conflict (or recuse), vote for the chair, fill a score sheet per bidder (each
 // score checked against its criterion's maximum before sending), ask for a clarification, and
 // sign the report, but only once this browser has matched it to its digest, or dissent with
-// reasons.
+// reasons, either signed with this device's signing key when it has one (signing-key.js).
 
 import { h, field, errorSlot, action, toast, markInvalid, confirmAct } from '../dom.js';
 import { t, formatTime } from '../i18n.js';
 import { seatLabel, points } from './labels.js';
 import { rejectedBidders } from './state.js';
 import { reportDocument } from './report-view.js';
+import * as api from '../api.js';
+import { deviceKey, signDecision } from '../signing-key.js';
 
 /** 实施条例 §51's grounds, in the statute's order (docs/PROTOCOL.md §3.2). */
 export const REJECTION_GROUNDS = ['unsigned_unsealed', 'no_joint_agreement', 'not_qualified', 'multiple_bids',
@@ -320,7 +322,7 @@ function signPanel(room, me) {
       danger: false,
     });
     if (!ok) return;
-    await room.send('sign', { report_sha256: sha, agree: true });
+    await sendSigned(room, me, { report_sha256: sha, agree: true });
   }, { slot, id: 'sign-report' });
   const dissent = action(t('session.sign.dissent'), async () => {
     const text = reasons.value.trim();
@@ -336,7 +338,7 @@ function signPanel(room, me) {
     });
     if (!sure) return;
     try {
-      await room.send('sign', { report_sha256: sha, agree: false, reasons: text });
+      await sendSigned(room, me, { report_sha256: sha, agree: false, reasons: text });
     } catch (error) {
       if (error.field === 'reasons') markInvalid(reasons, error.detail);
       throw error;
@@ -345,8 +347,11 @@ function signPanel(room, me) {
   // Only a report this computer has matched to its digest is signed.
   sign.disabled = !verified;
   dissent.disabled = !verified;
+  const keyNote = h('div', { id: 'signing-key-note' });
+  showSigningKey(room, keyNote, [sign, dissent]);
   return h('div', { class: 'panel' },
     h('h3', {}, t('session.sign.heading')),
+    keyNote,
     h('p', {}, t('session.report.sha'), ': ', h('code', {}, sha)),
     report.signingDeadline ? h('p', { class: 'hint', id: 'signing-deadline' }, t('session.sign.deadline', { at: formatTime(report.signingDeadline) })) : null,
     h('p', { class: verified ? 'ok' : 'error' }, verified ? t('session.report.verified') : t('session.report.mismatch')),
@@ -357,4 +362,68 @@ function signPanel(room, me) {
       field(t('session.sign.reasons'), reasons),
       dissent),
     slot.node);
+}
+
+/**
+ * Says which key on this device will sign (issue 19 §1), or that none will; where the server
+ * requires members' signatures and the device has no key, says what to do and holds the
+ * buttons back rather than sending a decision the server must refuse.
+ */
+async function showSigningKey(room, node, buttons) {
+  const required = Boolean(room.state.view.member_signatures_required);
+  let key = null;
+  let keys = [];
+  try {
+    key = await deviceKey(room.accountId);
+    if (key) keys = await api.get('/api/v1/me/signing-keys');
+  } catch {
+    key = null;
+  }
+  const toKeys = h('a', { href: '#/signing/keys', id: 'to-signing-keys' }, t('signing.session.to_keys'));
+  if (!key) {
+    node.dataset.state = 'none';
+    if (required) {
+      for (const button of buttons) button.disabled = true;
+      node.replaceChildren(h('p', { class: 'error', role: 'alert' }, t('signing.session.no_key_required'), ' ', toKeys));
+    } else {
+      node.replaceChildren(h('p', { class: 'muted' }, t('signing.session.no_key'), ' ', toKeys));
+    }
+    return;
+  }
+  const enrolled = keys.find((k) => k.id === key.keyId);
+  node.dataset.state = enrolled ? enrolled.status : 'unknown';
+  const fingerprint = (enrolled?.fingerprint || key.fingerprint || '').slice(0, 16);
+  const line = h('p', { class: 'ok' }, t('signing.session.key', { label: enrolled?.label || key.keyId, fingerprint }));
+  if (enrolled?.status === 'active') {
+    node.replaceChildren(line);
+    return;
+  }
+  // A pending or revoked key still signs here: the server's refusal names why (and a key
+  // approved or revoked a moment ago is judged as it stands then, not as this page saw it).
+  const state = enrolled ? t(`signing.status.${enrolled.status}`) : '—';
+  const hint = enrolled?.status === 'pending' ? t('signing.device.pending_note') : t('signing.device.revoked_note');
+  node.replaceChildren(line, h('p', { class: 'warning' }, t('signing.session.key_not_ready', { state, hint }), ' ', toKeys));
+}
+
+/** Sends `sign`, signed with this device's key when it has one. */
+async function sendSigned(room, me, fields) {
+  const key = await deviceKey(room.accountId).catch(() => null);
+  if (!key) {
+    if (room.state.view.member_signatures_required) throw new Error(t('signing.session.no_key_required'));
+    await room.send('sign', fields);
+    return;
+  }
+  const signature = await signDecision(key, {
+    session: room.id, seat: me.seat, reportSha256: fields.report_sha256, agree: fields.agree, reasons: fields.reasons,
+  });
+  try {
+    await room.send('sign', { ...fields, signature });
+  } catch (error) {
+    if (typeof error.field === 'string' && error.field.startsWith('signature')) {
+      const refusal = new Error(t('signing.session.refused', { detail: error.detail || error.message }));
+      refusal.code = error.code;
+      throw refusal;
+    }
+    throw error;
+  }
 }

@@ -13,13 +13,15 @@
 //              #phase (data-phase), #own-seat, #chair, #committee (rows #seat-N, data-connected
 //              for staff), #event-log (li[data-seq]), #warnings, #summary, #report-sha256,
 //              #report-verified (data-verified true|false), #clarifications, #rejections
-//              (li #rejection-K, data-state), #report-document (report-view.js)
+//              (li #rejection-K, data-state), #report-document (report-view.js),
+//              #signature-status (signature-status.js)
 //   expert:    #join-code, #check-in, #declare-none, #declare-conflict-confirm, #declare-conflict,
 //              #vote-seat, #vote-submit, #score-B-C, #comment-B, #sheet-submit-B, #sheet-status-B,
 //              #clarify-bidder, #clarify-question, #clarify-submit, #reject-panel,
 //              #reject-bidder, #reject-ground, #reject-reasons, #reject-submit,
 //              #rejection-K-yes, #rejection-K-no (K = proposal), #price-B, #sign-report,
-//              #dissent-reasons, #dissent-submit, #my-signature
+//              #dissent-reasons, #dissent-submit, #my-signature, #signing-key-note (data-state
+//              none|active|pending|revoked|unknown), #to-signing-keys
 //   host:      #next-phase (data-to), #advance-problems, #replace-seat, #replace-reason,
 //              #replace-confirm, #replace-submit, #contribute-entropy, #venue-consents
 //              (li#venue-consent-<venue id>, data-state), #venue-consents-refresh
@@ -33,6 +35,7 @@ import { initialState, reduce, LOG_LIMIT } from './state.js';
 import { ConnectionEnded, SessionConnection } from './connection.js';
 import { reportDigest } from './report-digest.js';
 import { phaseName, seatLabel, noteRepresentatives } from './labels.js';
+import { signatureStatusKey } from './signature-status.js';
 import * as shared from './shared-panels.js';
 import { expertPanel, timePanel, timeKey } from './expert-panel.js';
 import { hostPanel } from './host-panel.js';
@@ -226,7 +229,7 @@ export class Room {
           region('clarifications', () => [this.state.role, this.state.phase, [...this.state.clarifications.values()]], () => shared.clarifications(this.state, this.decider())),
           region('rejections', () => [...this.state.rejections.values()].map((r) => [r.proposal, r.state, [...(r.votes || new Map()).entries()]]), () => shared.rejections(this.state)))),
       region('summary', () => [this.state.summary ? this.state.summary.length : null, this.state.phase], () => shared.summary(this.state)),
-      region('report', () => [this.state.report?.sha, this.state.report?.verified, this.state.closed?.report_sha256], () => shared.report(this.state)),
+      region('report', () => [this.state.report?.sha, this.state.report?.verified, this.state.closed?.report_sha256, this.state.phase, signatureStatusKey(this.state)], () => shared.report(this.state)),
       h('section', { class: 'card' }, h('h2', { id: 'log-heading' }, t('session.log')),
         h('div', { class: 'event-log-box', tabindex: '0', role: 'region', 'aria-labelledby': 'log-heading' }, this.logNode)));
     this.showStatus(this.status);

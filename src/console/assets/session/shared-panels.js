@@ -9,6 +9,7 @@ import { t, formatTime } from '../i18n.js';
 import { atOrAfter, STAFF } from './state.js';
 import { seatLabel, points, whoLabel, describeEvent } from './labels.js';
 import { reportDocument } from './report-view.js';
+import { signatureStatus } from './signature-status.js';
 import { ratingControl } from '../ratings.js';
 
 const isStaff = (state) => STAFF.includes(state.role);
@@ -144,9 +145,11 @@ export function report(state) {
       id: 'report-verified', 'data-verified': verified === null ? null : String(verified),
       class: verified === null ? 'muted' : verified ? 'ok' : 'error',
     }, verified === null ? t('session.report.checking') : verified ? t('session.report.verified') : t('session.report.mismatch')));
-    // Members read it on their signing screen; staff here. Only a report that matched its
-    // digest in this browser is drawn.
-    if (isStaff(state) && verified) parts.push(reportDocument(state.report.report, { sha: state.report.sha }));
+    // Members read it on their signing screen while signing; staff here, and everyone once
+    // the session has closed. Only a report that matched its digest in this browser is drawn.
+    if ((isStaff(state) || state.phase === 'closed') && verified) parts.push(reportDocument(state.report.report, { sha: state.report.sha }));
+    // Who has signed, and with what, as the decisions come in (issue 19 §1).
+    parts.push(signatureStatus(state));
   }
   if (state.closed) {
     parts.push(h('dl', { class: 'facts' },

@@ -152,7 +152,8 @@ const EVENTS = {
     ...withoutSignatures(state),
     report: { sha: data.report_sha256, suite: data.suite || 'intl2024', report: data.report, verified: null, signingDeadline: data.signing_deadline },
   }),
-  signed: (state, data) => withSeat(state, data.seat, { signed: data.signature, reasons: data.reasons }),
+  // `signing_key` (protocol 1.5): the enrolled key the member's signature verified with.
+  signed: (state, data) => withSeat(state, data.seat, { signed: data.signature, reasons: data.reasons, signingKey: data.signing_key || null }),
   closed: (state, data) => ({ ...state, closed: data }),
   // A supervisor approved suspending, resuming or cancelling the evaluation (PROTOCOL.md 1.4).
   suspended: (state) => ({ ...state, hold: 'suspended' }),
@@ -204,7 +205,7 @@ function seatFrom(seat) {
   return {
     seat: seat.seat, label: seat.label, venue: seat.venue, state: seat.state,
     voidReason: seat.void_reason, confirmed: seat.confirmed, checkedIn: seat.checked_in,
-    declared: seat.declared, voted: false, sheets: new Set(), signed: seat.signed, reasons: null,
+    declared: seat.declared, voted: false, sheets: new Set(), signed: seat.signed, reasons: null, signingKey: null,
     representative: Boolean(seat.representative), // a tenderer's representative's seat (招标人代表)
   };
 }
@@ -230,6 +231,6 @@ export function rejectedBidders(state) {
 
 function withoutSignatures(state) {
   const seats = new Map();
-  for (const [n, seat] of state.seats) seats.set(n, { ...seat, signed: null, reasons: null });
+  for (const [n, seat] of state.seats) seats.set(n, { ...seat, signed: null, reasons: null, signingKey: null });
   return { ...state, seats };
 }
