@@ -36,6 +36,7 @@ mod interruptions;
 mod invitations;
 mod jurisdiction;
 mod languages;
+mod member_certificates;
 mod member_signatures;
 mod migrations;
 mod notify;

@@ -299,7 +299,7 @@ async fn a_further_signing_key_waits_for_an_admins_approval() {
         ),
         (
             json!({"kind": "certificate", "public_key": new_key("c").public_key().to_base64(), "label": "x"}),
-            "kind",
+            "certificate_chain",
         ),
         (
             json!({"kind": "key_file", "public_key": new_key("l").public_key().to_base64(), "label": ""}),

@@ -35,6 +35,50 @@ pub struct Settings {
     pub session: SessionSettings,
     pub analytics: AnalyticsSettings,
     pub archive: ArchiveSettings,
+    pub signing_keys: SigningKeySettings,
+}
+
+/// Members' signing keys (issue 19 §1; docs/CRYPTO.md, "Members' certificates").
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SigningKeySettings {
+    /// The outside CAs (CA互认) whose certificates members may enrol as signing keys; none by
+    /// default, when only bare keys are enrolled.
+    pub trusted_cas: Vec<TrustedCaSettings>,
+}
+
+/// One trusted CA: its root certificate (PEM or DER) and the file of its CRLs, which admins
+/// replace as the CA publishes new ones (read again whenever it changes).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustedCaSettings {
+    /// How admins and refusals name it ("某省数字证书认证中心").
+    pub name: String,
+    pub root: PathBuf,
+    /// One or more PEM `X509 CRL` blocks (the root's, and those of intermediates under it that
+    /// issue members' certificates), or one DER CRL.
+    pub crl: PathBuf,
+}
+
+impl SigningKeySettings {
+    /// The names; the files themselves are read by `check-config` and at start-up
+    /// (`crypto::member_certificate`), where they are parsed.
+    fn validate(&self, problems: &mut Vec<String>) {
+        let mut names = std::collections::BTreeSet::new();
+        for ca in &self.trusted_cas {
+            if ca.name.trim().is_empty() || ca.name.chars().count() > 100 {
+                problems.push(
+                    "signing_keys.trusted_cas: each CA needs a name of 1–100 characters".into(),
+                );
+            }
+            if !names.insert(ca.name.as_str()) {
+                problems.push(format!(
+                    "signing_keys.trusted_cas: the name {:?} is used twice",
+                    ca.name
+                ));
+            }
+        }
+    }
 }
 
 /// The evaluation archive (issue 19 §2; docs/ARCHIVE.md).
@@ -646,6 +690,7 @@ impl Default for Settings {
             session: SessionSettings::default(),
             analytics: AnalyticsSettings::default(),
             archive: ArchiveSettings::default(),
+            signing_keys: SigningKeySettings::default(),
         }
     }
 }
@@ -949,6 +994,7 @@ impl Settings {
         self.session.validate(&mut problems);
         self.analytics.validate(&mut problems);
         self.archive.validate(&mut problems);
+        self.signing_keys.validate(&mut problems);
         if problems.is_empty() {
             Ok(())
         } else {

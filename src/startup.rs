@@ -185,12 +185,11 @@ impl Application {
             settings.session.outbound_queue,
             settings.session.outbound_queue_bytes,
         ));
-        let sessions = Arc::new(SessionService::new(
-            &deps,
-            draws.clone(),
-            hub,
-            settings.session.clone(),
-        ));
+        let certificate_authorities = Arc::new(member_certificate_authorities(&settings)?);
+        let sessions = Arc::new(
+            SessionService::new(&deps, draws.clone(), hub, settings.session.clone())
+                .with_certificate_authorities(certificate_authorities.clone()),
+        );
         let interruptions = Arc::new(crate::interruption::InterruptionService::new(
             &deps,
             draws.clone(),
@@ -225,7 +224,10 @@ impl Application {
             conduct,
             notify,
             sessions,
-            signing_keys: Arc::new(crate::auth::signing_keys::SigningKeyService::new(&deps)),
+            signing_keys: Arc::new(
+                crate::auth::signing_keys::SigningKeyService::new(&deps)
+                    .with_certificate_authorities(certificate_authorities),
+            ),
             venues: Arc::new(VenueService::new(&deps)),
             key_inventory: KeyInventory::new(deps.keys.clone()),
             max_body_bytes: settings.server.max_body_bytes,
@@ -512,6 +514,26 @@ pub(crate) fn load_keys(settings: &Settings) -> anyhow::Result<KeyRing> {
             path.display()
         )
     })
+}
+
+/// The CAs members' certificates may come from (`signing_keys.trusted_cas`), every root and
+/// CRL read now: a mistake in one stops the start (and `check-config`), not a member's
+/// enrolment later.
+pub fn member_certificate_authorities(
+    settings: &Settings,
+) -> anyhow::Result<crate::crypto::member_certificate::MemberCertificateAuthorities> {
+    let sources: Vec<_> = settings
+        .signing_keys
+        .trusted_cas
+        .iter()
+        .map(|ca| crate::crypto::member_certificate::CaSource {
+            name: &ca.name,
+            root: &ca.root,
+            crl: &ca.crl,
+        })
+        .collect();
+    crate::crypto::member_certificate::MemberCertificateAuthorities::load(&sources)
+        .map_err(anyhow::Error::msg)
 }
 
 /// Connects to the deployment's database, migrates it, and checks that it was made under the

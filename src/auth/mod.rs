@@ -2,6 +2,7 @@
 //! throttling, client-certificate identities, and the one table of role permissions.
 
 pub mod jurisdiction;
+pub(crate) mod member_certificates;
 pub mod password;
 pub(crate) mod service;
 pub mod signing_keys;

@@ -17,8 +17,8 @@ use crate::store::{Store, StoreError};
 use crate::text::{BoundedText, Lines};
 
 crate::store::text_enum::text_enum! {
-    /// Where the private half lives. Only the kinds that enrol a bare public key are accepted
-    /// today; `certificate` (an outside CA's, with its chain and revocation) is reserved.
+    /// Where the private half lives. A `certificate` key is enrolled with its chain from a
+    /// trusted CA, which is checked again at every signature (`auth::member_certificates`).
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
     #[serde(rename_all = "snake_case")]
     pub enum SigningKeyKind {
@@ -28,7 +28,7 @@ crate::store::text_enum::text_enum! {
         KeyFile = "key_file",
         /// A key on a PKCS#11 token.
         Pkcs11 = "pkcs11",
-        /// A certificate from an outside CA (not yet accepted).
+        /// A certificate from an outside CA the settings trust (CA互认).
         Certificate = "certificate",
     }
 }
@@ -71,11 +71,13 @@ pub enum SigningKeyError {
     Corrupt(String),
 }
 
-/// An enrolment as the member sends it.
+/// An enrolment as the member sends it: a public key, or for kind `certificate` the PEM chain
+/// of a certificate from a trusted CA (its key is the one enrolled).
 #[derive(Debug)]
 pub struct Enrolment {
     pub kind: SigningKeyKind,
-    pub public_key: String,
+    pub public_key: Option<String>,
+    pub certificate_chain: Option<String>,
     pub label: String,
 }
 
@@ -170,6 +172,8 @@ pub(crate) async fn key_for_signing(
 pub(crate) struct SigningKeyService {
     store: Store,
     clock: SharedClock,
+    certificate_authorities:
+        std::sync::Arc<crate::crypto::member_certificate::MemberCertificateAuthorities>,
 }
 
 impl SigningKeyService {
@@ -177,7 +181,20 @@ impl SigningKeyService {
         Self {
             store: deps.store.clone(),
             clock: deps.clock.clone(),
+            certificate_authorities: std::sync::Arc::default(),
         }
+    }
+
+    /// The CAs whose certificates members may enrol (`signing_keys.trusted_cas`); none
+    /// unless given.
+    pub(crate) fn with_certificate_authorities(
+        mut self,
+        authorities: std::sync::Arc<
+            crate::crypto::member_certificate::MemberCertificateAuthorities,
+        >,
+    ) -> Self {
+        self.certificate_authorities = authorities;
+        self
     }
 
     /// Enrols a key for the caller: in force at once if it is their first (no key of theirs
@@ -191,28 +208,52 @@ impl SigningKeyService {
         if principal.role != Role::Expert {
             return Err(SigningKeyError::NotAMember);
         }
-        if enrolment.kind == SigningKeyKind::Certificate {
-            return Err(SigningKeyError::Invalid {
-                field: "kind",
-                problem: "certificates from an outside CA cannot be enrolled yet; enrol a \
-                          webcrypto, key_file or pkcs11 key"
-                    .into(),
-            });
-        }
-        let public_key = MemberPublicKey::parse(&enrolment.public_key).map_err(|e| match e {
-            MemberKeyError::NotEncoded | MemberKeyError::NotP256 => SigningKeyError::Invalid {
-                field: "public_key",
-                problem: e.to_string(),
-            },
-            other => SigningKeyError::Corrupt(other.to_string()),
-        })?;
+        let now = self.clock.now_millis();
+        let certificate = match (
+            enrolment.kind,
+            enrolment.public_key.as_deref(),
+            enrolment.certificate_chain.as_deref(),
+        ) {
+            (SigningKeyKind::Certificate, None, Some(chain)) => Some(
+                super::member_certificates::enrol(&self.certificate_authorities, chain, now)?,
+            ),
+            (SigningKeyKind::Certificate, _, _) => {
+                return Err(SigningKeyError::Invalid {
+                    field: "certificate_chain",
+                    problem: "a certificate key is enrolled with its certificate chain (PEM), \
+                              and no public_key"
+                        .into(),
+                });
+            }
+            (_, Some(_), None) => None,
+            (_, _, _) => {
+                return Err(SigningKeyError::Invalid {
+                    field: "public_key",
+                    problem: "a webcrypto, key_file or pkcs11 key is enrolled with its public \
+                              key, and no certificate_chain"
+                        .into(),
+                });
+            }
+        };
+        let public_key = match &certificate {
+            Some(certificate) => certificate.public_key().clone(),
+            None => MemberPublicKey::parse(enrolment.public_key.as_deref().unwrap_or_default())
+                .map_err(|e| match e {
+                    MemberKeyError::NotEncoded | MemberKeyError::NotP256 => {
+                        SigningKeyError::Invalid {
+                            field: "public_key",
+                            problem: e.to_string(),
+                        }
+                    }
+                    other => SigningKeyError::Corrupt(other.to_string()),
+                })?,
+        };
         let label = BoundedText::parse(&enrolment.label, Lines::One, 1..=100).map_err(|p| {
             SigningKeyError::Invalid {
                 field: "label",
                 problem: p.to_string(),
             }
         })?;
-        let now = self.clock.now_millis();
         let fingerprint = public_key.fingerprint();
         let id = uuid::Uuid::now_v7().to_string();
         let mut tx = self.store.write().await?;
@@ -239,13 +280,38 @@ impl SigningKeyService {
             StoreError::Conflict(_) => SigningKeyError::AlreadyEnrolled,
             other => other.into(),
         })?;
-        let entry = AuditEntry::new("signing_key.enrolled", now, Actor::of(principal))
+        if let Some(certificate) = &certificate {
+            tx.set_signing_key_certificate(
+                &id,
+                certificate.chain.leaf_der(),
+                &certificate.chain.to_pem(),
+                &certificate.verified.authority,
+            )
+            .await?;
+        }
+        let mut entry = AuditEntry::new("signing_key.enrolled", now, Actor::of(principal))
             .reference("account", principal.account_id.clone())
             .reference("signing_key", id.clone())
             .data("kind", enrolment.kind.as_str())
             .data("algorithm", member_key::ALGORITHM)
             .data("fingerprint", fingerprint.clone())
             .data("status", status.as_str());
+        if let Some(certificate) = &certificate {
+            // The certificate's own fingerprint (what `openssl x509 -fingerprint -sha256`
+            // prints) and the CA's name as the settings give it: public, and what an admin
+            // looks up when the CA revokes a certificate.
+            entry = entry
+                .data(
+                    "certificate_sha256",
+                    hex::encode(crate::crypto::certificate_fingerprint(
+                        certificate.chain.leaf_der(),
+                    )),
+                )
+                .data(
+                    "certificate_authority",
+                    certificate.verified.authority.clone(),
+                );
+        }
         audit::append(&mut tx, &entry).await?;
         let row = tx
             .signing_key(&id)

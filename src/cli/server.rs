@@ -54,6 +54,7 @@ pub(super) fn migrate(installation: Installation) -> anyhow::Result<()> {
 pub(super) fn check_config(installation: Installation) -> anyhow::Result<()> {
     let settings = installation.settings;
     settings.validate()?;
+    crate::startup::member_certificate_authorities(&settings)?;
     println!(
         "settings are valid (profile {:?}, database {})",
         settings.profile,

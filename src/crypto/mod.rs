@@ -4,6 +4,7 @@
 
 pub mod custody;
 pub mod keys;
+pub mod member_certificate;
 pub mod member_key;
 pub mod module;
 #[cfg(test)]

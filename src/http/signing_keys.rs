@@ -11,15 +11,23 @@ use crate::auth::signing_keys::{AccountSigningKeyView, Enrolment, SigningKeyKind
 
 type Problem = super::problem::Problem;
 
-/// A key to enrol: its kind, the public key and a label for the member's own list.
+/// A key to enrol: its kind, the public key (or a certificate's chain) and a label for the
+/// member's own list.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EnrolmentBody {
-    /// `webcrypto`, `key_file` or `pkcs11` (`certificate` is not accepted yet).
+    /// `webcrypto`, `key_file`, `pkcs11`, or `certificate` (a certificate from a CA the server
+    /// trusts, `signing_keys.trusted_cas`).
     kind: SigningKeyKind,
-    /// The ECDSA P-256 public key: PEM (`-----BEGIN PUBLIC KEY-----`) or base64 of the DER
-    /// SubjectPublicKeyInfo (WebCrypto's `exportKey("spki")`).
-    public_key: String,
+    /// For every kind but `certificate`: the ECDSA P-256 public key, PEM (`-----BEGIN PUBLIC
+    /// KEY-----`) or base64 of the DER SubjectPublicKeyInfo (WebCrypto's `exportKey("spki")`).
+    #[serde(default)]
+    public_key: Option<String>,
+    /// For kind `certificate`: the PEM chain, the member's certificate first, then any
+    /// intermediates (not the root). Checked for chain, validity, key usage
+    /// (digitalSignature or nonRepudiation) and the CA's CRL now and at every signature.
+    #[serde(default)]
+    certificate_chain: Option<String>,
     /// 1–100 characters naming the device ("office laptop").
     label: String,
 }
@@ -51,6 +59,7 @@ pub(crate) async fn enrol(
             Enrolment {
                 kind: body.kind,
                 public_key: body.public_key,
+                certificate_chain: body.certificate_chain,
                 label: body.label,
             },
         )

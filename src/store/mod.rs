@@ -17,6 +17,7 @@ pub(crate) mod primary;
 pub(crate) mod scratch;
 pub(crate) mod sessions;
 pub(crate) mod signals;
+pub(crate) mod member_certificates;
 pub mod signing_keys;
 pub(crate) mod synthetic;
 pub(crate) mod text_enum;

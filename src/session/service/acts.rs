@@ -772,6 +772,21 @@ impl SessionService {
             other => corrupt(other),
         })?
         .map_err(|refusal| invalid("signature.key_id", refusal.detail()))?;
+        // A certificate key signs only while its CA still vouches for it: chain, validity and
+        // the CA's CRL as they are now (a certificate revoked since enrolment stops here).
+        if let Some(refusal) = crate::auth::member_certificates::refusal_at_signing(
+            writer.tx,
+            &self.certificate_authorities,
+            &member_signature.key_id,
+            writer.now,
+        )
+        .await
+        .map_err(|e| match e {
+            crate::auth::signing_keys::SigningKeyError::Store(e) => SessionError::Store(e),
+            other => corrupt(other),
+        })? {
+            return Err(invalid("signature.key_id", refusal));
+        }
         let value = base64::engine::general_purpose::STANDARD
             .decode(member_signature.value.trim())
             .ok()

@@ -54,6 +54,8 @@ pub(crate) struct SessionService {
     hub: Arc<Hub>,
     slots: ConnectionSlots,
     settings: SessionSettings,
+    /// The CAs that vouch for members' certificate keys, checked again at every signature.
+    certificate_authorities: Arc<crate::crypto::member_certificate::MemberCertificateAuthorities>,
 }
 
 /// A request's answer as kept for its retries: bound to the request it answered.
@@ -303,7 +305,18 @@ impl SessionService {
             hub,
             slots: ConnectionSlots::new(settings.max_connections_per_account),
             settings,
+            certificate_authorities: Arc::default(),
         }
+    }
+
+    /// The CAs of members' certificate keys (`signing_keys.trusted_cas`); none unless given,
+    /// when a certificate key signs nothing.
+    pub(crate) fn with_certificate_authorities(
+        mut self,
+        authorities: Arc<crate::crypto::member_certificate::MemberCertificateAuthorities>,
+    ) -> Self {
+        self.certificate_authorities = authorities;
+        self
     }
 
     pub(crate) fn hub(&self) -> &Arc<Hub> {

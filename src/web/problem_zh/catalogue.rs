@@ -1168,9 +1168,62 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
         "is not an ECDSA P-256 public key (a SubjectPublicKeyInfo of a point on P-256)",
         "不是 ECDSA P-256 公钥（须为 P-256 曲线上一点的 SubjectPublicKeyInfo）",
     ),
+    // Members' certificates from outside CAs (auth::member_certificates,
+    // crypto::member_certificate).
     (
-        "certificates from an outside CA cannot be enrolled yet; enrol a webcrypto, key_file or pkcs11 key",
-        "暂不能登记外部 CA 颁发的证书；请登记 webcrypto、key_file 或 pkcs11 密钥",
+        "a certificate key is enrolled with its certificate chain (PEM), and no public_key",
+        "证书类密钥须以其证书链（PEM）登记，不另附 public_key",
+    ),
+    (
+        "a webcrypto, key_file or pkcs11 key is enrolled with its public key, and no certificate_chain",
+        "webcrypto、key_file 或 pkcs11 密钥须以其公钥登记，不附 certificate_chain",
+    ),
+    (
+        "is not a PEM certificate chain (-----BEGIN CERTIFICATE----- blocks, the member's certificate first)",
+        "不是 PEM 格式的证书链（若干 -----BEGIN CERTIFICATE----- 块，成员本人的证书在前）",
+    ),
+    ("holds more than {} certificates", "包含的证书超过 {0} 张"),
+    (
+        "holds a certificate that is not well-formed X.509",
+        "包含格式不正确的 X.509 证书",
+    ),
+    (
+        "the certificate's key is not an ECDSA P-256 key",
+        "证书中的密钥不是 ECDSA P-256 密钥",
+    ),
+    (
+        "no CA is trusted for members' certificates on this server (signing_keys.trusted_cas)",
+        "本系统未配置可信任的成员证书 CA（signing_keys.trusted_cas）",
+    ),
+    (
+        "is not issued by a CA this server trusts (signing_keys.trusted_cas)",
+        "不是由本系统信任的 CA 签发（signing_keys.trusted_cas）",
+    ),
+    ("the certificate has expired", "证书已过期"),
+    ("the certificate is not valid yet", "证书尚未生效"),
+    (
+        "the certificate's key usage allows neither digitalSignature nor nonRepudiation (an encryption certificate cannot sign)",
+        "证书的密钥用法既不含 digitalSignature 也不含 nonRepudiation（加密证书不能用于签名）",
+    ),
+    (
+        "the certificate has been revoked: the CRL of {} lists it",
+        "证书已被吊销：{0} 的证书吊销列表（CRL）中列有此证书",
+    ),
+    (
+        "the CRL of {} is out of date (past its nextUpdate); an admin must install a current one before its certificates can be checked",
+        "{0} 的证书吊销列表（CRL）已过期（超过其 nextUpdate）；须由管理员安装最新的 CRL 后才能核验该 CA 的证书",
+    ),
+    (
+        "the CRL file of {} cannot be read, or holds no CRL this CA signed; an admin must replace it",
+        "{0} 的证书吊销列表（CRL）文件无法读取，或其中没有该 CA 签发的 CRL；须由管理员更换",
+    ),
+    (
+        "no CRL of {} covers a certificate of this chain; an admin must add its issuer's CRL",
+        "{0} 的证书吊销列表（CRL）未覆盖此证书链中的某张证书；须由管理员添加其签发者的 CRL",
+    ),
+    (
+        "does not verify up to {}: a signature, a validity period or a constraint in the chain fails",
+        "无法验证至 {0}：证书链中的签名、有效期或约束未通过",
     ),
     ("no such signing key", "没有这个签名密钥"),
     ("this key is already enrolled", "该密钥已登记"),

@@ -1,0 +1,420 @@
+//! Members' certificates from outside CAs (CA互认, issue 19 §1): a member enrols the chain of a
+//! certificate a CA the province recognises issued to them, and signs with its key like any
+//! other member key ([`MemberPublicKey`]). What the certificate adds is the CA's word that the
+//! key is this person's, and the CA's power to take that word back: so the chain is checked at
+//! enrolment and again at every signature, against the CA's current CRL.
+//!
+//! Chains and CRLs are verified with `webpki` (rustls' own verifier, already in the tree for
+//! TLS): path building to a configured root, signatures, validity, basic constraints, and CRLs
+//! whose own signatures, issuers and `nextUpdate` it checks. It ignores an end-entity's key
+//! usage (browsers do), and that is the one extension a signing certificate stands or falls
+//! by here, so `x509-cert` reads it: a chain is accepted only if the member's certificate
+//! carries a key usage with `digitalSignature` or `nonRepudiation` (see [`SIGNING_USAGES`]).
+//!
+//! A CRL file is read again whenever its content changes (an admin replaces it; nothing
+//! restarts), and a CRL past its `nextUpdate` refuses every certificate of its CA until a
+//! current one is installed: a stale list cannot show a revocation made after it, and a
+//! signature with legal weight should not rest on the hope that there was none.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rustls_pki_types::pem::PemObject as _;
+use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, TrustAnchor, UnixTime};
+use x509_cert::der::Decode as _;
+
+use super::member_key::{MemberKeyError, MemberPublicKey};
+
+/// The longest chain a member may enrol: their certificate and up to three intermediates
+/// (the root is the server's, from the settings, and is not sent).
+pub const MAX_CHAIN_CERTIFICATES: usize = 4;
+
+/// What a member certificate's key usage must allow, either of them. RFC 5280 gives
+/// `digitalSignature` to signatures in general and `nonRepudiation` (`contentCommitment`) to
+/// signatures that commit their signer to content — a member's decision is the latter, but
+/// Chinese CAs issue signing certificates with either or both (GM/T 0015), so either is enough.
+/// The point of the check is what it refuses: the encryption certificate of China's dual
+/// certificates (双证书) has only `keyEncipherment`/`dataEncipherment`, and its private key is
+/// escrowed with the CA's key management centre — it is not under the member's sole control,
+/// so a signature with it would not be theirs alone (电子签名法 §13). A certificate without a
+/// key usage extension is refused too: RFC 5280 reads its absence as "any use", which a
+/// signature with legal weight should not rest on.
+pub const SIGNING_USAGES: &str = "digitalSignature or nonRepudiation";
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum CertificateError {
+    #[error(
+        "is not a PEM certificate chain (-----BEGIN CERTIFICATE----- blocks, the member's \
+         certificate first)"
+    )]
+    NotPem,
+    #[error("holds more than {MAX_CHAIN_CERTIFICATES} certificates")]
+    TooLong,
+    #[error("holds a certificate that is not well-formed X.509")]
+    Malformed,
+    #[error("the certificate's key is not an ECDSA P-256 key")]
+    NotP256,
+    #[error("no CA is trusted for members' certificates on this server (signing_keys.trusted_cas)")]
+    NoTrustedCa,
+    #[error("is not issued by a CA this server trusts (signing_keys.trusted_cas)")]
+    UnknownCa,
+    #[error("the certificate has expired")]
+    Expired,
+    #[error("the certificate is not valid yet")]
+    NotYetValid,
+    #[error(
+        "the certificate's key usage allows neither digitalSignature nor nonRepudiation (an \
+         encryption certificate cannot sign)"
+    )]
+    KeyUsage,
+    #[error("the certificate has been revoked: the CRL of {0} lists it")]
+    Revoked(String),
+    #[error(
+        "the CRL of {0} is out of date (past its nextUpdate); an admin must install a current \
+         one before its certificates can be checked"
+    )]
+    StaleCrl(String),
+    #[error(
+        "the CRL file of {0} cannot be read, or holds no CRL this CA signed; an admin must \
+         replace it"
+    )]
+    UnreadableCrl(String),
+    #[error("no CRL of {0} covers a certificate of this chain; an admin must add its issuer's CRL")]
+    NoCrlFor(String),
+    #[error(
+        "does not verify up to {0}: a signature, a validity period or a constraint in the chain fails"
+    )]
+    Invalid(String),
+}
+
+impl CertificateError {
+    /// Whether the fault is the server's CA configuration rather than the member's chain.
+    pub fn is_configuration(&self) -> bool {
+        matches!(
+            self,
+            Self::NoTrustedCa | Self::StaleCrl(_) | Self::UnreadableCrl(_) | Self::NoCrlFor(_)
+        )
+    }
+}
+
+/// A CA the settings trust: its name as admins call it, its root certificate, and the file of
+/// its CRLs (one or more PEM `X509 CRL` blocks, or one DER CRL: the root's and those of the
+/// intermediates under it that issue members' certificates).
+pub struct CaSource<'a> {
+    pub name: &'a str,
+    pub root: &'a Path,
+    pub crl: &'a Path,
+}
+
+/// The CAs whose members' certificates this server accepts.
+#[derive(Default)]
+pub struct MemberCertificateAuthorities {
+    authorities: Vec<TrustedCa>,
+}
+
+struct TrustedCa {
+    name: String,
+    anchor: TrustAnchor<'static>,
+    crl_path: PathBuf,
+    /// The CRLs last read, by the digest of the file they were read from.
+    crls: Mutex<Option<([u8; 32], Arc<Vec<webpki::CertRevocationList<'static>>>)>>,
+}
+
+/// A chain as a member enrols it: their certificate first, then the intermediates.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MemberCertificateChain {
+    certificates: Vec<CertificateDer<'static>>,
+}
+
+/// A chain that verified: which CA vouches for it and the key it certifies.
+#[derive(Debug)]
+pub struct VerifiedCertificate {
+    pub authority: String,
+    pub public_key: MemberPublicKey,
+}
+
+impl MemberCertificateAuthorities {
+    /// Reads every CA's root and CRL file now, so that a mistake in either stops the server
+    /// (and `check-config`) instead of the first member who enrols.
+    pub fn load(sources: &[CaSource<'_>]) -> Result<Self, String> {
+        let mut authorities = Vec::with_capacity(sources.len());
+        for source in sources {
+            let problem =
+                |what: String| format!("signing_keys.trusted_cas {:?}: {what}", source.name);
+            let bytes = std::fs::read(source.root).map_err(|e| {
+                problem(format!("cannot read root {} ({e})", source.root.display()))
+            })?;
+            let root = first_certificate(&bytes).ok_or_else(|| {
+                problem(format!(
+                    "{} holds no PEM or DER certificate",
+                    source.root.display()
+                ))
+            })?;
+            let anchor = webpki::anchor_from_trusted_cert(&root)
+                .map_err(|_| {
+                    problem(format!(
+                        "{} is not an X.509 v3 CA certificate",
+                        source.root.display()
+                    ))
+                })?
+                .to_owned();
+            let authority = TrustedCa {
+                name: source.name.to_owned(),
+                anchor,
+                crl_path: source.crl.to_path_buf(),
+                crls: Mutex::new(None),
+            };
+            let crls = authority.current_crls().map_err(|_| {
+                problem(format!(
+                    "{} holds no CRL (PEM X509 CRL blocks or one DER CRL)",
+                    source.crl.display()
+                ))
+            })?;
+            if !crls
+                .iter()
+                .any(|crl| crl.issuer() == authority.anchor.subject.as_ref())
+            {
+                return Err(problem(format!(
+                    "{} holds no CRL issued by the root {}",
+                    source.crl.display(),
+                    source.root.display()
+                )));
+            }
+            authorities.push(authority);
+        }
+        Ok(Self { authorities })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.authorities.is_empty()
+    }
+
+    /// Checks `chain` at `now_millis` against each trusted CA in turn and its CRLs as they are
+    /// now on disk. The first CA the chain leads to decides: its refusal names it.
+    pub fn verify(
+        &self,
+        chain: &MemberCertificateChain,
+        now_millis: i64,
+    ) -> Result<VerifiedCertificate, CertificateError> {
+        if self.authorities.is_empty() {
+            return Err(CertificateError::NoTrustedCa);
+        }
+        let leaf = chain.certificates.first().ok_or(CertificateError::NotPem)?;
+        let public_key = chain.public_key()?;
+        check_key_usage(leaf)?;
+        let end_entity =
+            webpki::EndEntityCert::try_from(leaf).map_err(|_| CertificateError::Malformed)?;
+        let time = UnixTime::since_unix_epoch(std::time::Duration::from_millis(
+            u64::try_from(now_millis).unwrap_or(0),
+        ));
+        for authority in &self.authorities {
+            let anchors = [authority.anchor.clone()];
+            // Whether the chain leads to this CA at all, before its CRLs are read: another
+            // CA's member should not be refused because of this one's stale list.
+            match end_entity.verify_for_usage(
+                webpki::ALL_VERIFICATION_ALGS,
+                &anchors,
+                &chain.certificates[1..],
+                time,
+                AnyExtendedKeyUsage,
+                None,
+                None,
+            ) {
+                Err(webpki::Error::UnknownIssuer) => continue,
+                Err(error) => return Err(refusal(error, &authority.name)),
+                Ok(_) => {}
+            }
+            let crls = authority
+                .current_crls()
+                .map_err(|()| CertificateError::UnreadableCrl(authority.name.clone()))?;
+            let crl_refs: Vec<&webpki::CertRevocationList<'_>> = crls.iter().collect();
+            let revocation = webpki::RevocationOptionsBuilder::new(&crl_refs)
+                .map_err(|_| CertificateError::UnreadableCrl(authority.name.clone()))?
+                .with_depth(webpki::RevocationCheckDepth::Chain)
+                .with_status_policy(webpki::UnknownStatusPolicy::Deny)
+                .with_expiration_policy(webpki::ExpirationPolicy::Enforce)
+                .build();
+            return end_entity
+                .verify_for_usage(
+                    webpki::ALL_VERIFICATION_ALGS,
+                    &anchors,
+                    &chain.certificates[1..],
+                    time,
+                    AnyExtendedKeyUsage,
+                    Some(revocation),
+                    None,
+                )
+                .map(|_| VerifiedCertificate {
+                    authority: authority.name.clone(),
+                    public_key,
+                })
+                .map_err(|error| refusal(error, &authority.name));
+        }
+        Err(CertificateError::UnknownCa)
+    }
+}
+
+impl TrustedCa {
+    /// The CA's CRLs as its file holds them now: parsed again only when the file's content
+    /// changed since the last read. A file that cannot be read or holds no CRL is an error,
+    /// never "no revocations".
+    fn current_crls(&self) -> Result<Arc<Vec<webpki::CertRevocationList<'static>>>, ()> {
+        let bytes = std::fs::read(&self.crl_path).map_err(drop)?;
+        let digest = super::untrusted_digest(&bytes);
+        // A poisoned lock only means another check panicked mid-way; the cache is rebuilt.
+        let mut cached = self
+            .crls
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((seen, crls)) = cached.as_ref()
+            && *seen == digest
+        {
+            return Ok(crls.clone());
+        }
+        let crls = Arc::new(parse_crls(&bytes)?);
+        *cached = Some((digest, crls.clone()));
+        Ok(crls)
+    }
+}
+
+impl MemberCertificateChain {
+    /// The chain as a member sends it: PEM certificates, theirs first. Text around the blocks
+    /// (what `openssl x509 -text` prints) is ignored.
+    pub fn parse_pem(text: &str) -> Result<Self, CertificateError> {
+        let mut certificates = Vec::new();
+        for certificate in CertificateDer::pem_slice_iter(text.as_bytes()) {
+            let certificate = certificate.map_err(|_| CertificateError::NotPem)?;
+            if x509_cert::Certificate::from_der(certificate.as_ref()).is_err() {
+                return Err(CertificateError::Malformed);
+            }
+            certificates.push(certificate);
+            if certificates.len() > MAX_CHAIN_CERTIFICATES {
+                return Err(CertificateError::TooLong);
+            }
+        }
+        if certificates.is_empty() {
+            return Err(CertificateError::NotPem);
+        }
+        Ok(Self { certificates })
+    }
+
+    /// The chain as it is stored and handed on (the archive): PEM, the member's certificate
+    /// first, nothing but the blocks.
+    pub fn to_pem(&self) -> String {
+        use base64::Engine as _;
+        let mut out = String::new();
+        for certificate in &self.certificates {
+            out.push_str("-----BEGIN CERTIFICATE-----\n");
+            let encoded = base64::engine::general_purpose::STANDARD.encode(certificate.as_ref());
+            for line in encoded.as_bytes().chunks(64) {
+                // Base64 is ASCII, so every chunk is valid UTF-8.
+                out.push_str(std::str::from_utf8(line).unwrap_or_default());
+                out.push('\n');
+            }
+            out.push_str("-----END CERTIFICATE-----\n");
+        }
+        out
+    }
+
+    /// The member's own certificate, DER.
+    pub fn leaf_der(&self) -> &[u8] {
+        self.certificates.first().map_or(&[], |c| c.as_ref())
+    }
+
+    /// The key the member's certificate certifies.
+    pub fn public_key(&self) -> Result<MemberPublicKey, CertificateError> {
+        let leaf = x509_cert::Certificate::from_der(self.leaf_der())
+            .map_err(|_| CertificateError::Malformed)?;
+        let spki = x509_cert::der::Encode::to_der(leaf.tbs_certificate().subject_public_key_info())
+            .map_err(|_| CertificateError::Malformed)?;
+        MemberPublicKey::from_spki_der(&spki).map_err(|e| match e {
+            MemberKeyError::NotP256 | MemberKeyError::NotEncoded => CertificateError::NotP256,
+            _ => CertificateError::Malformed,
+        })
+    }
+}
+
+impl std::fmt::Debug for MemberCertificateChain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "MemberCertificateChain({} certificates, leaf {})",
+            self.certificates.len(),
+            hex::encode(super::certificate_fingerprint(self.leaf_der()))
+        )
+    }
+}
+
+/// Extended key usage is the CA's business here, not the server's: members' signing
+/// certificates come with clientAuth, emailProtection, documentSigning or none, and key usage
+/// ([`SIGNING_USAGES`]) is what says a key may sign.
+struct AnyExtendedKeyUsage;
+
+impl webpki::ExtendedKeyUsageValidator for AnyExtendedKeyUsage {
+    fn validate(&self, iter: webpki::KeyPurposeIdIter<'_, '_>) -> Result<(), webpki::Error> {
+        // Still read to the end, so that a malformed extension is refused.
+        for purpose in iter {
+            purpose?;
+        }
+        Ok(())
+    }
+}
+
+fn check_key_usage(leaf: &CertificateDer<'_>) -> Result<(), CertificateError> {
+    let certificate =
+        x509_cert::Certificate::from_der(leaf.as_ref()).map_err(|_| CertificateError::Malformed)?;
+    let usage = certificate
+        .tbs_certificate()
+        .get_extension::<x509_cert::ext::pkix::KeyUsage>()
+        .map_err(|_| CertificateError::Malformed)?;
+    match usage {
+        Some((_, usage)) if usage.digital_signature() || usage.non_repudiation() => Ok(()),
+        _ => Err(CertificateError::KeyUsage),
+    }
+}
+
+/// webpki's verdict in the member's terms; its own text (a third party's) never reaches them.
+fn refusal(error: webpki::Error, authority: &str) -> CertificateError {
+    use webpki::Error as E;
+    match error {
+        E::CertExpired { .. } => CertificateError::Expired,
+        E::CertNotValidYet { .. } => CertificateError::NotYetValid,
+        E::CertRevoked => CertificateError::Revoked(authority.to_owned()),
+        E::CrlExpired { .. } => CertificateError::StaleCrl(authority.to_owned()),
+        E::UnknownRevocationStatus => CertificateError::NoCrlFor(authority.to_owned()),
+        // A CRL in the CA's file that the CA did not sign, or signed with a key its
+        // certificate may not sign CRLs with: the file is wrong, not the member's chain.
+        E::InvalidCrlSignatureForPublicKey | E::IssuerNotCrlSigner => {
+            CertificateError::UnreadableCrl(authority.to_owned())
+        }
+        E::UnknownIssuer => CertificateError::UnknownCa,
+        _ => CertificateError::Invalid(authority.to_owned()),
+    }
+}
+
+fn first_certificate(bytes: &[u8]) -> Option<CertificateDer<'static>> {
+    match CertificateDer::from_pem_slice(bytes) {
+        Ok(certificate) => Some(certificate),
+        Err(_) if x509_cert::Certificate::from_der(bytes).is_ok() => {
+            Some(CertificateDer::from(bytes.to_vec()))
+        }
+        Err(_) => None,
+    }
+}
+
+fn parse_crls(bytes: &[u8]) -> Result<Vec<webpki::CertRevocationList<'static>>, ()> {
+    let mut ders: Vec<CertificateRevocationListDer<'static>> = Vec::new();
+    for crl in CertificateRevocationListDer::pem_slice_iter(bytes) {
+        ders.push(crl.map_err(drop)?);
+    }
+    if ders.is_empty() {
+        ders.push(CertificateRevocationListDer::from(bytes.to_vec()));
+    }
+    ders.iter()
+        .map(|der| {
+            webpki::OwnedCertRevocationList::from_der(der.as_ref())
+                .map(webpki::CertRevocationList::from)
+                .map_err(drop)
+        })
+        .collect()
+}
