@@ -4,7 +4,7 @@
 
 use reqwest::StatusCode;
 use sealdraw::crypto::Rng;
-use sealdraw::crypto::member_key::{MemberSigningKey, Passphrase};
+use sealdraw::crypto::member_key::{MemberPublicKey, MemberSigningKey, Passphrase};
 use sealdraw::session::protocol::{MemberSignature, Request, signed_decision};
 use sealdraw::session::rules::Phase;
 use sealdraw::terminal::client::SessionClient;
@@ -437,4 +437,176 @@ async fn member_signatures_can_be_required_and_a_cli_key_file_signs() {
         entry["data"]["signing_key_fingerprint"],
         printed["fingerprint"]
     );
+}
+
+/// Runs `sealdraw client` for the member `bearer` with `script`, signing with `signing_key`
+/// (a key file or `pkcs11:…`) enrolled as `key_id`, the passphrase or PIN in `env`; `--strict`,
+/// so that a refused request fails the run.
+async fn client_signing(
+    committee: &Committee,
+    bearer: &str,
+    script: &str,
+    signing_key: &str,
+    key_id: &str,
+    env: &[(&str, &str)],
+) -> std::process::Output {
+    let app = &committee.fx.app;
+    let file = app
+        .dir
+        .path()
+        .join(format!("script-{}.txt", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&file, script).unwrap();
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_sealdraw"));
+    command
+        .args(["client", "--server", &app.address, "--ca"])
+        .arg(app.certs.ca())
+        .args(["--session", &committee.session_id, "--strict", "--script"])
+        .arg(&file)
+        .args(["--signing-key", signing_key, "--signing-key-id", key_id])
+        .args(["--pkcs11-library", SOFTHSM_LIBRARY])
+        .env_clear()
+        .env("SEALDRAW_TOKEN", bearer)
+        .envs(env.iter().copied())
+        .current_dir(app.dir.path())
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    // SoftHSM2 finds its tokens through the test command's configuration.
+    if let Some(conf) = std::env::var_os("SOFTHSM2_CONF") {
+        command.env("SOFTHSM2_CONF", conf);
+    }
+    tokio::time::timeout(std::time::Duration::from_secs(120), command.output())
+        .await
+        .expect("sealdraw client did not finish")
+        .unwrap()
+}
+
+#[tokio::test]
+async fn sealdraw_client_signs_the_report_with_a_key_file_and_with_a_pkcs11_token_key() {
+    let committee = Committee::with(Mode::Distributed, 5, 1, |settings| {
+        settings.session.require_member_signatures = true;
+    })
+    .await;
+    let app = &committee.fx.app;
+    let (clients, draft) = to_signing(&committee).await;
+    let seats: Vec<u32> = clients.experts.keys().copied().collect();
+    let bearer = |seat: u32| clients.experts[&seat].1.bearer.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let softhsm_env = |command: &mut std::process::Command| {
+        if let Some(conf) = std::env::var_os("SOFTHSM2_CONF") {
+            command.env("SOFTHSM2_CONF", conf);
+        }
+    };
+
+    // A key file, made by `signing-key init` and enrolled.
+    let file = dir.path().join("member.key");
+    let passphrase_file = dir.path().join("passphrase");
+    std::fs::write(&passphrase_file, "correct horse battery staple\n").unwrap();
+    let output = run_cli(
+        app,
+        &[
+            "client",
+            "signing-key",
+            "init",
+            "--out",
+            file.to_str().unwrap(),
+            "--passphrase-file",
+            passphrase_file.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(output.status.success(), "{output:?}");
+    let file_key: Value = serde_json::from_str(stdout_of(&output).trim()).unwrap();
+
+    // A key generated on the member's PKCS#11 token, the PIN from the environment; asked
+    // again, the token's key of that label is the same key.
+    let token = &softhsm_token().config;
+    let pin = std::fs::read_to_string(&token.pin_file).unwrap();
+    let address = format!("pkcs11:{}/member signing key", token.token);
+    let init_on_token = |pin: &str| {
+        let mut command = app.sealdraw_command();
+        command
+            .args(["client", "signing-key", "init", "--pkcs11", &address])
+            .args(["--pkcs11-library", SOFTHSM_LIBRARY])
+            .env("SEALDRAW_PKCS11_PIN", pin);
+        softhsm_env(&mut command);
+        command.output().unwrap()
+    };
+    let output = init_on_token(&pin);
+    assert!(output.status.success(), "{output:?}");
+    let token_key: Value =
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {output:?}"));
+    assert_eq!(token_key["kind"], "pkcs11");
+    let output = init_on_token(&pin);
+    assert!(output.status.success(), "{output:?}");
+    let again: Value =
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {output:?}"));
+    assert_eq!(again["public_key"], token_key["public_key"]);
+    // A wrong PIN opens nothing, and says so.
+    let output = init_on_token("not the pin");
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("refused the login"),
+        "{output:?}"
+    );
+
+    let mut ids = Vec::new();
+    for (seat, printed, kind) in [
+        (seats[0], &file_key, "key_file"),
+        (seats[1], &token_key, "pkcs11"),
+    ] {
+        let view = app
+            .post(
+                "/api/v1/me/signing-keys",
+                Some(&bearer(seat)),
+                &json!({"kind": kind, "public_key": printed["public_key"], "label": "sealdraw client"}),
+            )
+            .await;
+        assert_eq!(view.status(), StatusCode::CREATED);
+        let view: Value = view.json().await.unwrap();
+        assert_eq!(view["fingerprint"], printed["fingerprint"]);
+        ids.push(view["id"].as_str().unwrap().to_owned());
+    }
+
+    // The real client signs each member's agreement: with the key file (its passphrase from
+    // the environment) and inside the token (its PIN from the environment).
+    let script = format!("sign {draft}\n");
+    let output = client_signing(
+        &committee,
+        &bearer(seats[0]),
+        &script,
+        file.to_str().unwrap(),
+        &ids[0],
+        &[(
+            "SEALDRAW_SIGNING_KEY_PASSPHRASE",
+            "correct horse battery staple",
+        )],
+    )
+    .await;
+    assert!(output.status.success(), "{output:?}");
+    let output = client_signing(
+        &committee,
+        &bearer(seats[1]),
+        &script,
+        &address,
+        &ids[1],
+        &[("SEALDRAW_PKCS11_PIN", &pin)],
+    )
+    .await;
+    assert!(output.status.success(), "{output:?}");
+
+    // The server verified and stored both, each under its key.
+    let mut tx = app.state.store.read().await.unwrap();
+    let stored = tx.member_signatures(&committee.session_id).await.unwrap();
+    tx.rollback().await.unwrap();
+    assert_eq!(stored.len(), 2, "{stored:?}");
+    for (seat, printed, id) in [
+        (seats[0], &file_key, &ids[0]),
+        (seats[1], &token_key, &ids[1]),
+    ] {
+        let row = stored.iter().find(|row| row.seat as u32 == seat).unwrap();
+        assert_eq!(&row.key_id, id);
+        let public = MemberPublicKey::parse(printed["public_key"].as_str().unwrap()).unwrap();
+        let statement = signed_decision(&committee.session_id, seat, &draft, true, None);
+        assert!(public.verify(&statement, &row.signature));
+    }
 }

@@ -1,5 +1,6 @@
 //! `sealdraw client`: the arguments; the client itself is [`crate::terminal::participant`].
-//! `sealdraw client signing-key init` makes a member's key file (issue 19 §1).
+//! `sealdraw client signing-key init` makes a member's key file, or a key on their PKCS#11
+//! token (issue 19 §1).
 
 use std::io::{BufRead as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -10,7 +11,14 @@ use clap::{Args, Subcommand};
 use zeroize::Zeroizing;
 
 use crate::crypto::Rng;
-use crate::crypto::member_key::{MemberSigningKey, Passphrase};
+use crate::crypto::member_key::{MemberPublicKey, MemberSigningKey, Passphrase};
+use crate::crypto::member_token::{MemberSigner, MemberTokenKey, TokenKeyAddress};
+
+/// Where a key file's passphrase may be given to a script instead of typed.
+const PASSPHRASE_VARIABLE: &str = "SEALDRAW_SIGNING_KEY_PASSPHRASE";
+/// Where a token's user PIN may be given to a script instead of typed (never an argument,
+/// which every user of the machine can read in the process list).
+const PIN_VARIABLE: &str = "SEALDRAW_PKCS11_PIN";
 
 #[derive(Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -40,14 +48,20 @@ pub(super) struct ClientArgs {
     /// With a script: exit with status 1 at the first refused request or bad line.
     #[arg(long)]
     strict: bool,
-    /// Sign `sign` and `dissent` with this key file (from `signing-key init`).
+    /// Sign `sign` and `dissent` with this key file (from `signing-key init`), or with the
+    /// key on a PKCS#11 token named `pkcs11:<token label>/<key label>` (its PIN from
+    /// SEALDRAW_PKCS11_PIN, or asked for).
     #[arg(long, requires = "signing_key_id")]
-    signing_key: Option<PathBuf>,
+    signing_key: Option<String>,
+    /// The token's PKCS#11 library (its vendor's module), for a `pkcs11:` signing key.
+    #[arg(long, env = "SEALDRAW_PKCS11_LIBRARY")]
+    pkcs11_library: Option<PathBuf>,
     /// The id the server gave the key file's public key at enrolment
     /// (POST /api/v1/me/signing-keys).
     #[arg(long, requires = "signing_key")]
     signing_key_id: Option<String>,
-    /// Read the key file's passphrase from this file (its first line) instead of asking.
+    /// Read the key file's passphrase from this file (its first line) instead of asking
+    /// (or SEALDRAW_SIGNING_KEY_PASSPHRASE).
     #[arg(long, requires = "signing_key")]
     passphrase_file: Option<PathBuf>,
 }
@@ -61,14 +75,22 @@ enum ClientCommand {
 
 #[derive(Subcommand)]
 enum SigningKeyCommand {
-    /// Make a new ECDSA P-256 key in a passphrase-protected PKCS#8 file (mode 0600) and print
-    /// its public key and fingerprint, to enrol with POST /api/v1/me/signing-keys.
+    /// Make a new ECDSA P-256 key in a passphrase-protected PKCS#8 file (mode 0600), or on a
+    /// PKCS#11 token (or take the token's key of that label), and print its public key and
+    /// fingerprint, to enrol with POST /api/v1/me/signing-keys.
     Init {
         /// The key file to write; an existing file is never overwritten.
+        #[arg(long, required_unless_present = "pkcs11", conflicts_with = "pkcs11")]
+        out: Option<PathBuf>,
+        /// The token key instead, `pkcs11:<token label>/<key label>` (the PIN from
+        /// SEALDRAW_PKCS11_PIN, or asked for).
         #[arg(long)]
-        out: PathBuf,
+        pkcs11: Option<String>,
+        /// The token's PKCS#11 library.
+        #[arg(long, env = "SEALDRAW_PKCS11_LIBRARY", requires = "pkcs11")]
+        pkcs11_library: Option<PathBuf>,
         /// Read the passphrase from this file (its first line) instead of asking twice.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "pkcs11")]
         passphrase_file: Option<PathBuf>,
     },
     /// Print a key file's public key and fingerprint (asks for its passphrase).
@@ -83,15 +105,42 @@ enum SigningKeyCommand {
 pub(super) fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         Some(ClientCommand::SigningKey(SigningKeyCommand::Init {
-            out,
+            out: Some(out),
             passphrase_file,
+            ..
         })) => return init_key_file(&out, passphrase_file.as_deref(), &Rng::system()),
+        Some(ClientCommand::SigningKey(SigningKeyCommand::Init {
+            pkcs11: Some(address),
+            pkcs11_library,
+            ..
+        })) => {
+            let address = token_address(&address)?;
+            let library = pkcs11_library.context(
+                "name the token's PKCS#11 library with --pkcs11-library or SEALDRAW_PKCS11_LIBRARY",
+            )?;
+            let (key, generated) = MemberTokenKey::open_or_generate(
+                &library,
+                &address,
+                token_pin(&address)?,
+                &Rng::system(),
+            )?;
+            if !generated {
+                eprintln!("the token already holds {address}; its public key:");
+            }
+            print_public_key("pkcs11", key.public_key())?;
+            drop(key);
+            crate::crypto::module::finalize_all();
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(ClientCommand::SigningKey(SigningKeyCommand::Init { .. })) => {
+            anyhow::bail!("name the key file (--out) or the token key (--pkcs11)")
+        }
         Some(ClientCommand::SigningKey(SigningKeyCommand::Show {
             file,
             passphrase_file,
         })) => {
             let key = read_key_file(&file, passphrase_file.as_deref())?;
-            print_public_key(&key)?;
+            print_public_key("key_file", &key.public_key())?;
             return Ok(ExitCode::SUCCESS);
         }
         None => {}
@@ -101,10 +150,28 @@ pub(super) fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
             .context("set SEALDRAW_TOKEN to your bearer token (from POST /api/v1/auth/login)")?,
     );
     let signer = match (&args.signing_key, args.signing_key_id) {
-        (Some(file), Some(id)) => Some((read_key_file(file, args.passphrase_file.as_deref())?, id)),
+        (Some(key), Some(id)) => match TokenKeyAddress::parse(key) {
+            Some(address) => {
+                let address = address.map_err(anyhow::Error::msg)?;
+                let library = args.pkcs11_library.clone().context(
+                    "name the token's PKCS#11 library with --pkcs11-library or \
+                     SEALDRAW_PKCS11_LIBRARY",
+                )?;
+                let key = MemberTokenKey::open(&library, &address, token_pin(&address)?)?;
+                Some((MemberSigner::Token(key), id))
+            }
+            None => Some((
+                MemberSigner::KeyFile(read_key_file(
+                    Path::new(key),
+                    args.passphrase_file.as_deref(),
+                )?),
+                id,
+            )),
+        },
         _ => None,
     };
-    crate::terminal::participant::run(
+    let uses_token = matches!(signer, Some((MemberSigner::Token(_), _)));
+    let outcome = crate::terminal::participant::run(
         crate::terminal::participant::Options {
             server: args.server.context("--server is required")?,
             ca: args.ca,
@@ -116,7 +183,30 @@ pub(super) fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
             signer,
         },
         token,
-    )
+    );
+    if uses_token {
+        // The token's sessions are closed before the process exits (module.rs says why).
+        crate::crypto::module::finalize_all();
+    }
+    outcome
+}
+
+fn token_address(text: &str) -> anyhow::Result<TokenKeyAddress> {
+    TokenKeyAddress::parse(text)
+        .unwrap_or_else(|| Err(format!("{text:?} is not pkcs11:<token label>/<key label>")))
+        .map_err(anyhow::Error::msg)
+}
+
+/// The token's user PIN: from SEALDRAW_PKCS11_PIN, or typed on the terminal.
+fn token_pin(address: &TokenKeyAddress) -> anyhow::Result<Zeroizing<String>> {
+    if let Ok(pin) = std::env::var(PIN_VARIABLE) {
+        return Ok(Zeroizing::new(pin));
+    }
+    let mut pin = prompt(&format!("user PIN of token {:?}: ", address.token))?;
+    while pin.ends_with('\n') || pin.ends_with('\r') {
+        pin.pop();
+    }
+    Ok(pin)
 }
 
 fn init_key_file(
@@ -142,7 +232,7 @@ fn init_key_file(
     let pem = key.to_encrypted_pem(&passphrase, rng)?;
     crate::crypto::member_key::write_key_file(out, &pem)
         .with_context(|| format!("cannot write {}", out.display()))?;
-    print_public_key(&key)?;
+    print_public_key("key_file", &key.public_key())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -152,18 +242,20 @@ fn read_key_file(file: &Path, passphrase_file: Option<&Path>) -> anyhow::Result<
     );
     let passphrase = match passphrase_file {
         Some(source) => passphrase_from_file(source)?,
-        None => {
-            Passphrase::new(prompt(&format!("passphrase of {}: ", file.display()))?.to_string())
-        }
+        None => match std::env::var(PASSPHRASE_VARIABLE) {
+            Ok(passphrase) => Passphrase::new(passphrase),
+            Err(_) => {
+                Passphrase::new(prompt(&format!("passphrase of {}: ", file.display()))?.to_string())
+            }
+        },
     };
     Ok(MemberSigningKey::from_encrypted_pem(&pem, &passphrase)?)
 }
 
 /// The public half as enrolment takes it, on one JSON line.
-fn print_public_key(key: &MemberSigningKey) -> anyhow::Result<()> {
-    let public = key.public_key();
+fn print_public_key(kind: &str, public: &MemberPublicKey) -> anyhow::Result<()> {
     let line = serde_json::json!({
-        "kind": "key_file",
+        "kind": kind,
         "algorithm": crate::crypto::member_key::ALGORITHM,
         "public_key": public.to_base64(),
         "fingerprint": public.fingerprint(),

@@ -77,6 +77,12 @@ impl MemberPublicKey {
         Self::from_spki_der(&der)
     }
 
+    /// A key as a PKCS#11 token gives it: the uncompressed point (`04 ‖ x ‖ y`).
+    pub fn from_uncompressed_point(point: &[u8]) -> Result<Self, MemberKeyError> {
+        let key = p256::PublicKey::from_sec1_bytes(point).map_err(|_| MemberKeyError::NotP256)?;
+        Self::from_key(&key)
+    }
+
     /// A key as it is stored: DER SubjectPublicKeyInfo.
     pub fn from_spki_der(der: &[u8]) -> Result<Self, MemberKeyError> {
         let key = p256::PublicKey::from_public_key_der(der).map_err(|_| MemberKeyError::NotP256)?;

@@ -6,6 +6,7 @@ pub mod custody;
 pub mod keys;
 pub mod member_certificate;
 pub mod member_key;
+pub mod member_token;
 pub mod module;
 #[cfg(test)]
 mod openssl_crosscheck;

@@ -59,6 +59,8 @@ const GCM_TAG_BITS: usize = 128;
 /// 3.0 and SoftHSM2 accept.
 const ED25519_PARAMS: [u8; 5] = [0x06, 0x03, 0x2b, 0x65, 0x70];
 pub(crate) const OBJECT_ID_LEN: usize = 16;
+/// The DER encoding of P-256's OID (prime256v1, 1.2.840.10045.3.1.7) for `CKA_EC_PARAMS`.
+const P256_PARAMS: [u8; 10] = [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
 
 /// One token of one module, shared by every key ring of the process: PKCS#11 libraries are
 /// initialised once per process, and a token's login is shared by all its sessions.
@@ -69,6 +71,9 @@ pub(crate) struct Module {
     /// Sessions not in use. A session is used by one thread at a time (it is not `Sync`).
     idle: Mutex<Vec<Session>>,
     handles: Mutex<HashMap<(ObjectKind, Vec<u8>), ObjectHandle>>,
+    /// A PIN typed by a person (a member's token, `sealdraw client`), kept for the process's
+    /// logins instead of the PIN file the server's modules read at each login.
+    typed_pin: Option<Zeroizing<String>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -128,12 +133,134 @@ impl Module {
             slot,
             idle: Mutex::new(Vec::new()),
             handles: Mutex::new(HashMap::new()),
+            typed_pin: None,
         });
         // Logs in now, so a wrong PIN or a missing token stops the start, not the first request.
         let session = module.new_session()?;
         module.put_back(session);
         tokens.insert(config.clone(), module.clone());
         Ok(module)
+    }
+
+    /// A member's own token (`sealdraw client`), logged in with the PIN they typed or set in
+    /// the environment; not shared with the process's other modules.
+    pub(crate) fn open_with_typed_pin(
+        library: &Path,
+        token: &str,
+        pin: Zeroizing<String>,
+    ) -> Result<Arc<Self>, ModuleError> {
+        let context = self::library(library)?;
+        let slot = find_token(&context, token)?;
+        let module = Arc::new(Self {
+            config: ModuleConfig {
+                library: library.to_path_buf(),
+                token: token.to_owned(),
+                pin_file: PathBuf::new(),
+            },
+            context,
+            slot,
+            idle: Mutex::new(Vec::new()),
+            handles: Mutex::new(HashMap::new()),
+            typed_pin: Some(pin),
+        });
+        let session = module.new_session()?;
+        module.put_back(session);
+        Ok(module)
+    }
+
+    /// Generates an ECDSA P-256 key pair inside the token (a member's signing key): the
+    /// private half sensitive, never extractable, signing only. Returns the public point
+    /// (uncompressed, 65 bytes).
+    pub(crate) fn generate_p256_key(
+        &self,
+        label: &str,
+        object_id: [u8; OBJECT_ID_LEN],
+    ) -> Result<Vec<u8>, ModuleError> {
+        let public = [
+            Attribute::Token(true),
+            Attribute::Private(false),
+            Attribute::Verify(true),
+            Attribute::EcParams(P256_PARAMS.to_vec()),
+            Attribute::Label(label.as_bytes().to_vec()),
+            Attribute::Id(object_id.to_vec()),
+        ];
+        let private = [
+            Attribute::Token(true),
+            Attribute::Private(true),
+            Attribute::Sensitive(true),
+            Attribute::Extractable(false),
+            Attribute::Sign(true),
+            Attribute::Decrypt(false),
+            Attribute::Derive(false),
+            Attribute::Label(label.as_bytes().to_vec()),
+            Attribute::Id(object_id.to_vec()),
+        ];
+        self.with_session(|session| {
+            session
+                .generate_key_pair(&Mechanism::EccKeyPairGen, &public, &private)
+                .map(|_| ())
+        })?;
+        self.p256_point(&object_id)
+    }
+
+    /// The object id of the EC private key labelled `label`, if the token holds one.
+    pub(crate) fn ec_key_labelled(&self, label: &str) -> Result<Option<Vec<u8>>, ModuleError> {
+        let ids = self.with_session(|session| {
+            let template = [
+                Attribute::Class(ObjectClass::PRIVATE_KEY),
+                Attribute::KeyType(KeyType::EC),
+                Attribute::Label(label.as_bytes().to_vec()),
+            ];
+            let mut ids = Vec::new();
+            for handle in session.find_objects(&template)? {
+                if let Some(Attribute::Id(id)) = session
+                    .get_attributes(handle, &[AttributeType::Id])?
+                    .into_iter()
+                    .next()
+                {
+                    ids.push(id);
+                }
+            }
+            Ok(ids)
+        })?;
+        match ids.as_slice() {
+            [] => Ok(None),
+            [id] => Ok(Some(id.clone())),
+            _ => Err(unavailable(format!(
+                "the token holds more than one key labelled {label:?}"
+            ))),
+        }
+    }
+
+    /// The public point of the P-256 key pair `object_id` (uncompressed, 65 bytes).
+    pub(crate) fn p256_point(&self, object_id: &[u8]) -> Result<Vec<u8>, ModuleError> {
+        let point = self.with_object(ObjectKind::Verifying, object_id, |session, key| {
+            session.get_attributes(key, &[AttributeType::EcPoint])
+        })?;
+        let Some(Attribute::EcPoint(point)) = point.into_iter().next() else {
+            return Err(ModuleError::KeyNotFound {
+                kind: "public key",
+                id: hex::encode(object_id),
+            });
+        };
+        // PKCS#11 has the point as a DER OCTET STRING; some modules give it bare.
+        match point.as_slice() {
+            [0x04, 65, rest @ ..] if rest.len() == 65 => Ok(rest.to_vec()),
+            bare if bare.len() == 65 && bare[0] == 0x04 => Ok(bare.to_vec()),
+            _ => Err(unavailable("the module's P-256 public key is malformed")),
+        }
+    }
+
+    /// An ECDSA signature made inside the token over `digest` (CKM_ECDSA signs a digest
+    /// computed outside it): `r ‖ s`, as PKCS#11 gives it.
+    pub(crate) fn sign_ecdsa_digest(
+        &self,
+        object_id: &[u8],
+        digest: &[u8],
+    ) -> Result<Vec<u8>, ModuleError> {
+        self.with_object(ObjectKind::Signing, object_id, |session, key| {
+            session.sign(&Mechanism::Ecdsa, key, digest)
+        })
     }
 
     /// Generates a master sealing key inside the token: AES-256, sensitive, never extractable,
@@ -367,7 +494,10 @@ impl Module {
             .context
             .open_rw_session(self.slot)
             .map_err(|e| self.failure(e))?;
-        let pin = read_pin(&self.config.pin_file)?;
+        let pin = match &self.typed_pin {
+            Some(pin) => AuthPin::from(pin.as_str().to_owned()),
+            None => read_pin(&self.config.pin_file)?,
+        };
         match session.login(UserType::User, Some(&pin)) {
             Ok(()) | Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => Ok(session),
             Err(CkError::Pkcs11(

@@ -38,16 +38,17 @@ impl Outgoing {
         Value::Object(frame).to_string()
     }
 
-    /// Signs a `sign` request (agreement or dissent) with the member's key file, over the
-    /// decision as the server will check it; other requests, and a `sign` that already
-    /// carries a signature, are left as they are.
+    /// Signs a `sign` request (agreement or dissent) with the member's key file or token key,
+    /// over the decision as the server will check it; other requests, and a `sign` that
+    /// already carries a signature, are left as they are. A token that fails to sign (removed,
+    /// locked) fails the command, which is then not sent.
     pub(crate) fn sign_with(
         &mut self,
-        key: &crate::crypto::member_key::MemberSigningKey,
+        key: &crate::crypto::member_token::MemberSigner,
         key_id: &str,
         session_id: &str,
         seat: Option<u32>,
-    ) {
+    ) -> Result<(), CommandError> {
         let Request::Sign {
             report_sha256,
             agree,
@@ -55,10 +56,10 @@ impl Outgoing {
             signature,
         } = &mut self.request
         else {
-            return;
+            return Ok(());
         };
         let Some(seat) = seat.filter(|_| signature.is_none()) else {
-            return;
+            return Ok(());
         };
         let statement = crate::session::protocol::signed_decision(
             session_id,
@@ -69,7 +70,8 @@ impl Outgoing {
         );
         let value = base64::Engine::encode(
             &base64::engine::general_purpose::STANDARD,
-            key.sign(&statement),
+            key.sign(&statement)
+                .map_err(|e| CommandError(format!("could not sign: {e}")))?,
         );
         let member_signature = crate::session::protocol::MemberSignature {
             key_id: key_id.to_owned(),
@@ -80,6 +82,7 @@ impl Outgoing {
             serde_json::json!({"key_id": member_signature.key_id, "value": member_signature.value}),
         );
         *signature = Some(member_signature);
+        Ok(())
     }
 
     fn from_request(request: Request) -> Result<Self, CommandError> {

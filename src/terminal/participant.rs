@@ -41,7 +41,7 @@ pub(crate) struct Options {
     pub(crate) strict: bool,
     /// The member's signing key (from a key file) and its enrolled id: `sign` and `dissent`
     /// then carry the member's signature.
-    pub(crate) signer: Option<(crate::crypto::member_key::MemberSigningKey, String)>,
+    pub(crate) signer: Option<(crate::crypto::member_token::MemberSigner, String)>,
 }
 
 /// The server pings every connection (every 15 s by default) and every ping counts as heard,
@@ -95,7 +95,7 @@ struct Console {
     ids: RequestIds,
     scripted: bool,
     strict: bool,
-    signer: Option<(crate::crypto::member_key::MemberSigningKey, String)>,
+    signer: Option<(crate::crypto::member_token::MemberSigner, String)>,
 }
 
 impl Console {
@@ -123,8 +123,12 @@ impl Console {
                         Ok(Command::Help) => eprintln!("{}", commands::HELP),
                         Ok(Command::Quit) => reading = false,
                         Ok(Command::Send(mut outgoing)) => {
-                            if let Some((key, key_id)) = &self.signer {
-                                outgoing.sign_with(key, key_id, &self.client.session_id, self.client.seat);
+                            if let Some((key, key_id)) = &self.signer
+                                && let Err(error) = outgoing.sign_with(key, key_id, &self.client.session_id, self.client.seat)
+                            {
+                                emit(&json!({"type": "client_error", "code": "signing-failed",
+                                             "line": line_number, "detail": error.0}))?;
+                                continue;
                             }
                             let id = outgoing.id.clone().unwrap_or_else(|| self.ids.next());
                             let frame = outgoing.frame(&id);
