@@ -486,7 +486,9 @@ fn spki_sha256(cert_pem: &Path) -> String {
     base64::engine::general_purpose::STANDARD.encode(digest)
 }
 
-fn save_screenshot(name: &str, png: &[u8]) -> PathBuf {
+/// Saves `png` as `<name>.png` in the screenshot directory, for a picture taken without
+/// [`Browser::screenshot`]'s checks of the console's pages (a PDF in the browser's viewer).
+pub fn save_screenshot(name: &str, png: &[u8]) -> PathBuf {
     let dir = screenshot_dir();
     std::fs::create_dir_all(&dir).unwrap();
     static ANNOUNCED: Once = Once::new();

@@ -14,6 +14,7 @@ mod helpers;
 mod accounts;
 mod analytics;
 mod archive;
+mod archive_pdf;
 mod audit;
 mod backup;
 mod cli;

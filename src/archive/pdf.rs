@@ -427,6 +427,14 @@ impl<'m, 'f> Typesetter<'m, 'f> {
         Ok(())
     }
 
+    /// Starts a new page unless `points` more fit on this one: keeps a caption with the
+    /// beginning of what it introduces.
+    fn keep(&mut self, points: f32) {
+        if self.y + points > BODY_BOTTOM && self.y > MARGIN_TOP {
+            self.new_page();
+        }
+    }
+
     /// Wrapped text, continuing on the next page where the page ends.
     fn paragraph(&mut self, text: &str, indent: f32, size: f32) -> Result<(), PdfError> {
         let line_height = size * LEADING;
@@ -821,6 +829,7 @@ fn rejections(sheet: &mut Typesetter<'_, '_>, report: &Value) -> Result<(), PdfE
             Some("not_rejected") => "不否决".to_owned(),
             other => text_of(other.map(|s| Value::String(s.into())).as_ref()),
         };
+        sheet.keep(BODY_SIZE * LEADING + 3.0 * (TABLE_SIZE * LEADING + 2.0 * CELL_PADDING));
         sheet.paragraph(
             &format!(
                 "提议 {}：投标人 {} —— 表决结果：{}",
@@ -916,6 +925,8 @@ fn scores(sheet: &mut Typesetter<'_, '_>, report: &Value) -> Result<(), PdfError
                 centi(entry.get("median_evaluated_price_centi"))
             ));
         }
+        // The bidder's line, the table's header and its first rows together.
+        sheet.keep(BODY_SIZE * LEADING + 4.0 * (TABLE_SIZE * LEADING + 2.0 * CELL_PADDING));
         sheet.paragraph(&line, 0.0, BODY_SIZE)?;
         let sheets = array(entry, "sheets");
         let rows: Vec<Vec<String>> = sheets

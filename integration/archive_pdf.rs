@@ -1,0 +1,250 @@
+//! The readable report looked at as a person would (issue 19 §2): the PDF of a session driven
+//! to its close is opened in a headless Firefox (its built-in PDF viewer, pdf.js), the screen
+//! is photographed, and OCR (tesseract with its simplified Chinese data) must read the Chinese
+//! labels and the report digest off the picture. The text layer is also checked with poppler's
+//! pdftotext: the Chinese must be extractable (search and copy), not only drawn.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use sealdraw::archive::pdf::{self, FontFile, ReadableReport, SignatureLine};
+use sealdraw::session::protocol::Request;
+use sealdraw::session::rules::Phase;
+use serde_json::Value;
+
+use crate::browser::{Browser, save_screenshot};
+use crate::sessions::{Committee, Mode, advance, ok};
+
+const FONT: &str = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc";
+const DISSENT: &str = "价格分计算方法与招标文件第五条不一致，应重新计算";
+/// How long pdf.js may take to lay the first page out on a busy machine.
+const RENDERING: Duration = Duration::from_secs(60);
+
+/// The closed session's report, its digest and the checkpoint, and the PDF of them.
+struct Readable {
+    report: Value,
+    report_sha256: String,
+    pdf: Vec<u8>,
+}
+
+/// A five-member session scored, signed (the first seat dissenting in writing) and closed.
+async fn closed_session() -> Committee {
+    let committee = Committee::new(Mode::Distributed, 5, 1).await;
+    let mut clients = committee.everyone().await;
+    clients.open_evaluation().await;
+    clients.score_all().await;
+    advance(&mut clients.host, Phase::Summary).await;
+    let reply = advance(&mut clients.host, Phase::Signing).await;
+    let draft = reply["report_sha256"].as_str().unwrap().to_owned();
+    for (n, (client, _)) in clients.experts.values_mut().enumerate() {
+        let request = Request::Sign {
+            report_sha256: draft.clone(),
+            agree: n != 0,
+            reasons: (n == 0).then(|| DISSENT.to_owned()),
+            signature: None,
+        };
+        ok(client, request).await;
+    }
+    advance(&mut clients.host, Phase::Closed).await;
+    committee
+}
+
+/// The readable report of the closed session, rendered from the server's own report, its
+/// digest and checkpoint, with each seat's decision.
+async fn readable_report(committee: &Committee) -> Readable {
+    let app = &committee.fx.app;
+    let supervisor = Some(committee.fx.supervisor.as_str());
+    let answer: Value = app
+        .get(
+            &format!("/api/v1/sessions/{}/report", committee.session_id),
+            supervisor,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["final"], true, "{answer}");
+    let report = answer["report"].clone();
+    let report_sha256 = answer["report_sha256"].as_str().unwrap().to_owned();
+    let checkpoint = app.get_text("/api/v1/audit/checkpoint", supervisor).await;
+    let signatures: Vec<SignatureLine> = report["seats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|seat| seat["state"] == "active")
+        .map(|seat| SignatureLine {
+            seat: seat["seat"].as_u64().unwrap() as u32,
+            agree: seat["signature"] != "dissent",
+            reasons: seat["dissent_reasons"].as_str().map(str::to_owned),
+            key_kind: None,
+            key_fingerprint: None,
+            signature_sha256: None,
+        })
+        .collect();
+    let font = FontFile::load(Path::new(FONT), 0).unwrap();
+    let pdf = pdf::render(
+        &ReadableReport {
+            report: &report,
+            report_sha256: &report_sha256,
+            signatures: &signatures,
+            names: None,
+            checkpoint: &checkpoint,
+        },
+        &font,
+    )
+    .unwrap();
+    Readable {
+        report,
+        report_sha256,
+        pdf,
+    }
+}
+
+#[tokio::test]
+async fn the_readable_report_of_a_closed_session_is_legible_chinese_in_a_browser() {
+    let committee = closed_session().await;
+    let readable = readable_report(&committee).await;
+    assert_eq!(
+        pdf::embedded_report_sha256(&readable.pdf).as_deref(),
+        Some(readable.report_sha256.as_str())
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.pdf");
+    std::fs::write(&file, &readable.pdf).unwrap();
+
+    // The text layer: every label, value and the digest can be searched and copied.
+    let extracted = run("pdftotext", &["-layout", file.to_str().unwrap(), "-"]);
+    let flat: String = extracted.split_whitespace().collect();
+    for expected in [
+        "评标报告",
+        "基本信息",
+        "评标委员会",
+        "评分汇总",
+        "签署情况",
+        "不同意见",
+        "验证信息",
+        "未签名",
+        DISSENT,
+        committee.session_id.as_str(),
+        readable.report_sha256.as_str(),
+    ] {
+        assert!(
+            flat.contains(expected),
+            "{expected:?} cannot be extracted from the PDF:\n{extracted}"
+        );
+    }
+    let bidder: String = readable.report["bidders"][0]
+        .as_str()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert!(flat.contains(&bidder), "{bidder:?} missing:\n{extracted}");
+
+    // The picture: Firefox's viewer draws the first page across a tall window, and OCR reads
+    // the title, the section labels and the digest's first characters (in the page footer).
+    let browser = Browser::firefox(&committee.fx.app).await;
+    browser
+        .webdriver()
+        .set_window_size(1400, 2000)
+        .await
+        .unwrap();
+    let url = format!("file://{}#page=1&zoom=page-width", file.display());
+    browser.webdriver().goto(&url).await.unwrap();
+    wait_until_drawn(&browser).await;
+    let png = browser.webdriver().screenshot().await.unwrap();
+    let screenshot = save_screenshot("archive-readable-report", &png);
+
+    let read = ocr(&screenshot);
+    let read_flat: String = read.split_whitespace().collect();
+    for label in ["评标报告", "基本信息", "评标会话编号", "评标委员会"] {
+        assert!(
+            read_flat.contains(label),
+            "OCR did not read {label:?} in {} (it read:\n{read})",
+            screenshot.display()
+        );
+    }
+    let digest_start = unconfused(&readable.report_sha256[..10]);
+    assert!(
+        unconfused(&read_flat).contains(&digest_start),
+        "OCR did not read the digest's first characters {} in {} (it read:\n{read})",
+        &readable.report_sha256[..10],
+        screenshot.display()
+    );
+}
+
+/// Waits until pdf.js has drawn the first page and laid its text out.
+async fn wait_until_drawn(browser: &Browser) {
+    let started = Instant::now();
+    loop {
+        let drawn = browser
+            .webdriver()
+            .execute(
+                "const page = document.querySelector('.page[data-page-number=\"1\"]');
+                 return !!page && page.getAttribute('data-loaded') === 'true'
+                     && !!page.querySelector('canvas')
+                     && page.querySelectorAll('.textLayer span').length > 10
+                     && !document.querySelector('#loadingBar:not(.hidden) .progress');",
+                vec![],
+            )
+            .await
+            .unwrap_or(Value::Bool(false));
+        if drawn == Value::Bool(true) {
+            // The canvas is painted in the frame after the page is marked loaded.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            return;
+        }
+        if started.elapsed() > RENDERING {
+            let png = browser.webdriver().screenshot().await.unwrap();
+            let path = save_screenshot("archive-readable-report-not-drawn", &png);
+            panic!(
+                "Firefox's PDF viewer did not draw the report within {RENDERING:?}: {}",
+                path.display()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// What tesseract reads in the picture, in simplified Chinese and Latin.
+fn ocr(png: &Path) -> String {
+    run(
+        "tesseract",
+        &[
+            png.to_str().unwrap(),
+            "-",
+            "-l",
+            "chi_sim+eng",
+            "--psm",
+            "3",
+        ],
+    )
+}
+
+/// Latin letters OCR confuses with digits, made one, so that a digest read as `1O7l` still
+/// compares equal to `107l`'s hexadecimal (the other hex letters are not confused).
+fn unconfused(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            'o' | 'O' => '0',
+            'l' | 'I' | 'i' | '|' => '1',
+            other => other.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
+fn run(program: &str, args: &[&str]) -> String {
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|error| {
+            panic!("{program} cannot run ({error}); .ci/run installs it (poppler-utils, tesseract-ocr-chi-sim)")
+        });
+    assert!(
+        output.status.success(),
+        "{program} {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
