@@ -341,6 +341,20 @@ async fn three_members_sign_the_report_with_webcrypto_keys_in_chromium_and_firef
         "a revoked key is not listed for review"
     );
     assert_eq!(app.audit_entries_of("signing_key.approved").await.len(), 1);
+    // The list is the admins': a member asking for it is refused.
+    let listed = app.get("/api/v1/signing-keys", Some(&b.bearer)).await;
+    assert_eq!(listed.status(), reqwest::StatusCode::FORBIDDEN);
+    let listed = app
+        .get_json("/api/v1/signing-keys", Some(&committee.fx.admin))
+        .await;
+    let listed_b = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["id"] == second_b_id.as_str())
+        .unwrap();
+    assert_eq!(listed_b["account_id"], b.account_id.as_str());
+    assert_eq!(listed_b["status"], "active");
 
     // B signs with the approved key.
     b.open_room(&committee.session_id).await;
