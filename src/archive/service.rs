@@ -730,3 +730,28 @@ fn expiry(now: Millis, years: u32) -> Result<Millis, ArchiveError> {
         .map(|time| time.timestamp_millis())
         .ok_or_else(|| corrupt("the expiry is out of range"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_package_expires_whole_calendar_years_after_it_is_made() {
+        let made = chrono::DateTime::parse_from_rfc3339("2026-02-28T10:00:00Z")
+            .unwrap()
+            .timestamp_millis();
+        assert_eq!(
+            to_rfc3339(expiry(made, 15).unwrap()),
+            to_rfc3339(
+                chrono::DateTime::parse_from_rfc3339("2041-02-28T10:00:00Z")
+                    .unwrap()
+                    .timestamp_millis()
+            )
+        );
+        // A leap day expires on the last day of February of a common year.
+        let leap = chrono::DateTime::parse_from_rfc3339("2028-02-29T00:00:00Z")
+            .unwrap()
+            .timestamp_millis();
+        assert!(to_rfc3339(expiry(leap, 15).unwrap()).starts_with("2043-02-28"));
+    }
+}

@@ -898,3 +898,49 @@ pub(crate) fn signature_lines(
     };
     check_signatures(package, session_id, suite, &checked, &entries)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_layouts_paths_have_a_place_in_a_package() {
+        for path in [
+            "manifest.json",
+            "report.json",
+            "report.pdf",
+            "events.json",
+            "checkpoint",
+            "signatures/seat-3.json",
+            "entries/0.json",
+            "proofs/120.proof",
+            "draws/0192-abc.json",
+        ] {
+            assert!(is_package_path(path), "{path}");
+        }
+        for path in [
+            "notes.txt",
+            "signatures/seat-03.json",
+            "signatures/seat-x.json",
+            "entries/12.proof",
+            "proofs/007.proof",
+            "draws/.json",
+            "draws/a/b.json",
+            "report.json.bak",
+        ] {
+            assert!(!is_package_path(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn a_failure_names_the_file_and_the_field_when_there_is_one() {
+        assert_eq!(
+            fail("signatures/seat-1.json", "signature", "does not verify").to_string(),
+            "signatures/seat-1.json: signature: does not verify"
+        );
+        assert_eq!(
+            fail("notes.txt", "", "not listed in manifest.json files").to_string(),
+            "notes.txt: not listed in manifest.json files"
+        );
+    }
+}
