@@ -1,14 +1,16 @@
 //! The readable report looked at as a person would (issue 19 §2): the PDF of a session driven
 //! to its close is opened in a headless Firefox (its built-in PDF viewer, pdf.js), the screen
 //! is photographed, and OCR (tesseract with its simplified Chinese data) must read the Chinese
-//! labels and the report digest off the picture. The text layer is also checked with poppler's
+//! labels and the report digest off the picture. The PDF is the one in the session's archive
+//! package, fetched over the API. The text layer is also checked with poppler's
 //! pdftotext: the Chinese must be extractable (search and copy), not only drawn.
 
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use sealdraw::archive::pdf::{self, FontFile, ReadableReport, SignatureLine};
+use sealdraw::archive::package::{MANIFEST, Package, REPORT_JSON, REPORT_PDF};
+use sealdraw::archive::pdf;
 use sealdraw::session::protocol::Request;
 use sealdraw::session::rules::Phase;
 use serde_json::Value;
@@ -16,12 +18,11 @@ use serde_json::Value;
 use crate::browser::{Browser, save_screenshot};
 use crate::sessions::{Committee, Mode, advance, ok};
 
-const FONT: &str = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc";
 const DISSENT: &str = "价格分计算方法与招标文件第五条不一致，应重新计算";
 /// How long pdf.js may take to lay the first page out on a busy machine.
 const RENDERING: Duration = Duration::from_secs(60);
 
-/// The closed session's report, its digest and the checkpoint, and the PDF of them.
+/// The closed session's report, its digest, and the PDF of them.
 struct Readable {
     report: Value,
     report_sha256: String,
@@ -50,54 +51,24 @@ async fn closed_session() -> Committee {
     committee
 }
 
-/// The readable report of the closed session, rendered from the server's own report, its
-/// digest and checkpoint, with each seat's decision.
+/// The readable report in the closed session's archive package, as a supervisor fetches it
+/// (`GET /api/v1/archives/{id}`), with the report it was rendered from and its digest.
 async fn readable_report(committee: &Committee) -> Readable {
     let app = &committee.fx.app;
-    let supervisor = Some(committee.fx.supervisor.as_str());
-    let answer: Value = app
+    let response = app
         .get(
-            &format!("/api/v1/sessions/{}/report", committee.session_id),
-            supervisor,
+            &format!("/api/v1/archives/{}", committee.session_id),
+            Some(committee.fx.supervisor.as_str()),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(answer["final"], true, "{answer}");
-    let report = answer["report"].clone();
-    let report_sha256 = answer["report_sha256"].as_str().unwrap().to_owned();
-    let checkpoint = app.get_text("/api/v1/audit/checkpoint", supervisor).await;
-    let signatures: Vec<SignatureLine> = report["seats"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|seat| seat["state"] == "active")
-        .map(|seat| SignatureLine {
-            seat: seat["seat"].as_u64().unwrap() as u32,
-            agree: seat["signature"] != "dissent",
-            reasons: seat["dissent_reasons"].as_str().map(str::to_owned),
-            key_kind: None,
-            key_fingerprint: None,
-            signature_sha256: None,
-        })
-        .collect();
-    let font = FontFile::load(Path::new(FONT), 0).unwrap();
-    let pdf = pdf::render(
-        &ReadableReport {
-            report: &report,
-            report_sha256: &report_sha256,
-            signatures: &signatures,
-            names: None,
-            checkpoint: &checkpoint,
-        },
-        &font,
-    )
-    .unwrap();
+        .await;
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    let package = Package::from_zip(&response.bytes().await.unwrap()).unwrap();
+    let manifest: Value = serde_json::from_slice(package.file(MANIFEST).unwrap()).unwrap();
+    let report: Value = serde_json::from_slice(package.file(REPORT_JSON).unwrap()).unwrap();
     Readable {
         report,
-        report_sha256,
-        pdf,
+        report_sha256: manifest["report_digest"].as_str().unwrap().to_owned(),
+        pdf: package.file(REPORT_PDF).unwrap().to_vec(),
     }
 }
 

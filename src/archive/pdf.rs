@@ -46,7 +46,8 @@ pub struct ReadableReport<'a> {
     /// The canonical report, as the session closed it (docs/SESSIONS.md).
     pub report: &'a serde_json::Value,
     /// SHA-256 of the report's canonical bytes, lowercase hex: the digest the members signed
-    /// and the closing audit entry records.
+    /// and the closing audit entry records (SM3 under the national suite: the deployment's
+    /// hash, which is why the PDF calls it the report digest and names no algorithm).
     pub report_sha256: &'a str,
     pub signatures: &'a [SignatureLine],
     /// Seat → name, only for a reader allowed to see names after publication; `None` shows
@@ -102,7 +103,7 @@ pub enum PdfError {
 
 /// The Info dictionary's `/Keywords` (and XMP's `pdf:Keywords`) carry the report digest after
 /// this prefix; [`embedded_report_sha256`] reads it back from there and nowhere else.
-const DIGEST_KEYWORD: &str = "sealdraw-report-sha256:";
+const DIGEST_KEYWORD: &str = "sealdraw-report-digest:";
 
 /// Renders the report. The same input gives the same bytes.
 pub fn render(input: &ReadableReport<'_>, font: &FontFile) -> Result<Vec<u8>, PdfError> {
@@ -545,7 +546,7 @@ impl<'m, 'f> Typesetter<'m, 'f> {
         let count = self.pages.len();
         let session = text_of(input.report.get("session_id"));
         let left = format!(
-            "评标报告 {session} · SHA-256 {}…",
+            "评标报告 {session} · 报告摘要 {}…",
             &input.report_sha256[..16]
         );
         for (index, page) in self.pages.iter_mut().enumerate() {
@@ -591,9 +592,9 @@ fn compose(sheet: &mut Typesetter<'_, '_>, input: &ReadableReport<'_>) -> Result
     let signed = report.get("draft_sha256").is_some_and(|d| !d.is_null());
     sheet.paragraph(
         if signed {
-            "本报告为评标委员会签署后的最终报告。报告以规范化 JSON 为准，本文件供阅读；二者以下文所列 SHA-256 摘要相互对应。"
+            "本报告为评标委员会签署后的最终报告。报告以规范化 JSON 为准，本文件供阅读；二者以下文所列报告摘要相互对应。"
         } else {
-            "本报告为待签署的报告草稿。报告以规范化 JSON 为准，本文件供阅读；二者以下文所列 SHA-256 摘要相互对应。"
+            "本报告为待签署的报告草稿。报告以规范化 JSON 为准，本文件供阅读；二者以下文所列报告摘要相互对应。"
         },
         0.0,
         BODY_SIZE,
@@ -1150,7 +1151,7 @@ fn signature_table(
             ("意见", 0.9),
             ("密钥类型", 1.0),
             ("密钥指纹（SHA-256）", 2.35),
-            ("签名摘要（SHA-256）", 2.35),
+            ("签名值摘要", 2.35),
         ]),
         &rows,
     )
@@ -1165,13 +1166,10 @@ fn verification(
     let origin = lines.next().unwrap_or_default();
     let size = lines.next().unwrap_or_default();
     let root = lines.next().unwrap_or_default();
-    let mut rows = vec![vec![
-        "报告 SHA-256".to_owned(),
-        input.report_sha256.to_owned(),
-    ]];
+    let mut rows = vec![vec!["报告摘要".to_owned(), input.report_sha256.to_owned()]];
     if let Some(draft) = input.report.get("draft_sha256").filter(|d| !d.is_null()) {
         rows.push(vec![
-            "签署所依据的草稿 SHA-256".to_owned(),
+            "签署所依据的草稿摘要".to_owned(),
             text_of(Some(draft)),
         ]);
     }
@@ -1182,7 +1180,7 @@ fn verification(
     ]);
     sheet.table(&columns(&[("项目", 1.3), ("值", 3.7)]), &rows)?;
     sheet.paragraph(
-        "核验方法：按规范化 JSON（RFC 8785）计算 report.json 的 SHA-256，应与上列报告摘要一致；其审计日志条目在上述检查点下的包含证明随归档包提供，可用 sealdraw archive verify 离线核验。",
+        "核验方法：按规范化 JSON（RFC 8785）计算 report.json 的摘要（部署所用密码套件的哈希：SHA-256，或国密套件的 SM3），应与上列报告摘要一致；其审计日志条目在上述检查点下的包含证明随归档包提供，可用 sealdraw archive verify 离线核验。",
         0.0,
         BODY_SIZE,
     )
