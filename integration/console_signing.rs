@@ -466,6 +466,27 @@ async fn three_members_sign_the_report_with_webcrypto_keys_in_chromium_and_firef
         .execute("document.getElementById('signature-status').scrollIntoView()")
         .await;
     a.browser.screenshot("session-signature-status").await;
+    // The session's supervisor reads the same, beside the report (the admin's browser, now
+    // with the supervisor's login).
+    admin
+        .execute(&format!(
+            "sessionStorage.setItem('sealdraw.token', '{}'); location.hash = '#/session/room?id={}'; location.reload();",
+            committee.fx.supervisor, committee.session_id
+        ))
+        .await;
+    admin
+        .wait_for("#report #report-document #report-ranking")
+        .await;
+    admin
+        .wait_for(&format!(
+            "{}[data-decision='dissent'][data-signed='true'][data-fingerprint='{}']",
+            row(seat_c),
+            key_c["fingerprint"].as_str().unwrap()
+        ))
+        .await;
+    admin
+        .wait_for(&format!("{}[data-decision='undecided']", row(seat_e)))
+        .await;
 
     // E agrees and the host closes: the members read the report and its signatures.
     let e = &mut clients.experts.get_mut(&seat_e).unwrap().0;
