@@ -476,3 +476,120 @@ async fn archives_are_for_supervisors_in_jurisdiction_and_admins_and_kept_until_
     assert_problem(app.get(&path, Some(&admin)).await, StatusCode::GONE).await;
     assert_problem(delete(&admin).await.unwrap(), StatusCode::GONE).await;
 }
+
+#[tokio::test]
+async fn an_on_site_evaluations_draw_is_archived_with_its_replacements_and_verifies() {
+    let fx = crate::draws::DrawFixture::new(&crate::draws::experts(12, "A0301")).await;
+    let app = &fx.app;
+    let body = fx.request(json!([{ "specialty_prefixes": ["A03"], "count": 2, "reserves": 2 }]));
+    let id = fx.drawn(&body).await["draw_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    fx.confirm_all(&id).await;
+    let view = fx.view(&id).await;
+    let seated = view["seats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["state"] == "confirmed")
+        .unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    fx.vacate(&id, &seated, "withdrew").await;
+
+    let response = app
+        .get(&format!("/api/v1/archives/{id}"), Some(&fx.supervisor))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let package = Package::from_zip(&response.bytes().await.unwrap()).unwrap();
+    let manifest: Value = serde_json::from_slice(package.file(MANIFEST).unwrap()).unwrap();
+    assert_eq!(manifest["subject"], json!({"kind": "draw", "draw_id": id}));
+    let kinds: Vec<&str> = manifest["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"draw.intent"), "{kinds:?}");
+    assert!(kinds.contains(&"draw.replacement"), "{kinds:?}");
+    assert!(package.file(REPORT_JSON).is_none());
+
+    let dir = tempfile::tempdir().unwrap();
+    package.write_to(dir.path()).unwrap();
+    let vkey_file = dir.path().with_extension("vkey");
+    std::fs::write(
+        &vkey_file,
+        app.get_text("/api/v1/audit/key", Some(&fx.supervisor))
+            .await,
+    )
+    .unwrap();
+    let verify = |dir: &Path| {
+        run_cli(
+            app,
+            &[
+                "archive",
+                "verify",
+                dir.to_str().unwrap(),
+                "--key",
+                vkey_file.to_str().unwrap(),
+            ],
+            None,
+        )
+    };
+    let output = verify(dir.path());
+    assert_eq!(output.status.code(), Some(0), "{}", stdout_of(&output));
+    assert!(
+        stdout_of(&output).starts_with(&format!("OK archive {}: draw {id},", package.id())),
+        "{}",
+        stdout_of(&output)
+    );
+
+    // The replacement's entry removed from the package (and its manifest fixed up) is caught
+    // by the draw record's own chain of entries… and the record changed is named as a file.
+    let copy = tempfile::tempdir().unwrap();
+    package.write_to(copy.path()).unwrap();
+    let record_path = package
+        .files()
+        .keys()
+        .find(|name| name.starts_with("draws/"))
+        .unwrap()
+        .clone();
+    let mut record = read_json(copy.path(), &record_path);
+    record["entries"].as_array_mut().unwrap().pop();
+    std::fs::write(
+        copy.path().join(&record_path),
+        serde_json::to_vec(&record).unwrap(),
+    )
+    .unwrap();
+    fix_manifest(copy.path());
+    let output = verify(copy.path());
+    assert_eq!(output.status.code(), Some(1), "{}", stdout_of(&output));
+    assert!(
+        stdout_of(&output).starts_with(&format!("{record_path}: ")),
+        "{}",
+        stdout_of(&output)
+    );
+
+    // A draw not yet drawn has nothing to archive yet.
+    let created = fx
+        .create_ok(
+            &fx.request(json!([{ "specialty_prefixes": ["A03"], "count": 2, "reserves": 0 }])),
+        )
+        .await;
+    let waiting = created["draw_id"].as_str().unwrap();
+    let problem = assert_problem(
+        app.get(&format!("/api/v1/archives/{waiting}"), Some(&fx.supervisor))
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no result yet"),
+        "{problem}"
+    );
+}
