@@ -117,8 +117,11 @@ struct TrustedCa {
     anchor: TrustAnchor<'static>,
     crl_path: PathBuf,
     /// The CRLs last read, by the digest of the file they were read from.
-    crls: Mutex<Option<([u8; 32], Arc<Vec<webpki::CertRevocationList<'static>>>)>>,
+    crls: Mutex<Option<([u8; 32], Crls)>>,
 }
+
+/// A CA's CRLs as last parsed, shared by the checks that use them.
+type Crls = Arc<Vec<webpki::CertRevocationList<'static>>>;
 
 /// A chain as a member enrols it: their certificate first, then the intermediates.
 #[derive(Clone, PartialEq, Eq)]
@@ -258,7 +261,7 @@ impl TrustedCa {
     /// The CA's CRLs as its file holds them now: parsed again only when the file's content
     /// changed since the last read. A file that cannot be read or holds no CRL is an error,
     /// never "no revocations".
-    fn current_crls(&self) -> Result<Arc<Vec<webpki::CertRevocationList<'static>>>, ()> {
+    fn current_crls(&self) -> Result<Crls, ()> {
         let bytes = std::fs::read(&self.crl_path).map_err(drop)?;
         let digest = super::untrusted_digest(&bytes);
         // A poisoned lock only means another check panicked mid-way; the cache is rebuilt.
@@ -417,4 +420,169 @@ fn parse_crls(bytes: &[u8]) -> Result<Vec<webpki::CertRevocationList<'static>>, 
                 .map_err(drop)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_780_000_000_000; // 2026-05-28
+    const YEAR: i32 = 2026;
+
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "rcgen makes keys only from ring's system generator; these are a test CA's"
+    )]
+    fn test_key() -> rcgen::KeyPair {
+        rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap()
+    }
+
+    struct Ca {
+        certificate: rcgen::Certificate,
+        key: rcgen::KeyPair,
+    }
+
+    fn ca(name: &str, issuer: Option<&Ca>) -> Ca {
+        let key = test_key();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.key_usages = vec![
+            rcgen::KeyUsagePurpose::KeyCertSign,
+            rcgen::KeyUsagePurpose::CrlSign,
+        ];
+        params.not_before = rcgen::date_time_ymd(YEAR - 1, 1, 1);
+        params.not_after = rcgen::date_time_ymd(YEAR + 5, 1, 1);
+        let certificate = match issuer {
+            None => params.self_signed(&key).unwrap(),
+            Some(issuer) => params
+                .signed_by(&key, &issuer.certificate, &issuer.key)
+                .unwrap(),
+        };
+        Ca { certificate, key }
+    }
+
+    fn member(issuer: &Ca, serial: u64) -> rcgen::Certificate {
+        let key = test_key();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "member");
+        params.serial_number = Some(rcgen::SerialNumber::from(serial));
+        params.key_usages = vec![rcgen::KeyUsagePurpose::ContentCommitment];
+        // rcgen writes a key usage only beside another extension.
+        params.use_authority_key_identifier_extension = true;
+        params.not_before = rcgen::date_time_ymd(YEAR - 1, 1, 1);
+        params.not_after = rcgen::date_time_ymd(YEAR + 1, 1, 1);
+        params
+            .signed_by(&key, &issuer.certificate, &issuer.key)
+            .unwrap()
+    }
+
+    fn crl(issuer: &Ca, revoked: &[u64]) -> String {
+        rcgen::CertificateRevocationListParams {
+            this_update: rcgen::date_time_ymd(YEAR, 1, 1),
+            next_update: rcgen::date_time_ymd(YEAR + 1, 1, 1),
+            crl_number: rcgen::SerialNumber::from(1u64),
+            issuing_distribution_point: None,
+            revoked_certs: revoked
+                .iter()
+                .map(|serial| rcgen::RevokedCertParams {
+                    serial_number: rcgen::SerialNumber::from(*serial),
+                    revocation_time: rcgen::date_time_ymd(YEAR, 2, 1),
+                    reason_code: None,
+                    invalidity_date: None,
+                })
+                .collect(),
+            key_identifier_method: rcgen::KeyIdMethod::Sha256,
+        }
+        .signed_by(&issuer.certificate, &issuer.key)
+        .unwrap()
+        .pem()
+        .unwrap()
+    }
+
+    fn authorities(dir: &Path, root: &Ca, crls: &str) -> MemberCertificateAuthorities {
+        std::fs::write(dir.join("root.pem"), root.certificate.pem()).unwrap();
+        std::fs::write(dir.join("crl.pem"), crls).unwrap();
+        MemberCertificateAuthorities::load(&[CaSource {
+            name: "CA",
+            root: &dir.join("root.pem"),
+            crl: &dir.join("crl.pem"),
+        }])
+        .unwrap()
+    }
+
+    #[test]
+    fn member_certificate_under_an_intermediate_needs_both_crls_and_is_refused_once_either_revokes()
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let root = ca("root", None);
+        let intermediate = ca("intermediate", Some(&root));
+        let leaf = member(&intermediate, 7);
+        let chain = MemberCertificateChain::parse_pem(&format!(
+            "{}{}",
+            leaf.pem(),
+            intermediate.certificate.pem()
+        ))
+        .unwrap();
+
+        // Only the root's CRL: nothing says whether the intermediate revoked the member.
+        let cas = authorities(dir.path(), &root, &crl(&root, &[]));
+        assert_eq!(
+            cas.verify(&chain, NOW).err(),
+            Some(CertificateError::NoCrlFor("CA".into()))
+        );
+
+        // Both: accepted, and the key is the member certificate's.
+        let both = format!("{}{}", crl(&root, &[]), crl(&intermediate, &[]));
+        std::fs::write(dir.path().join("crl.pem"), &both).unwrap();
+        let verified = cas.verify(&chain, NOW).unwrap();
+        assert_eq!(verified.authority, "CA");
+        assert_eq!(verified.public_key, chain.public_key().unwrap());
+
+        // The file replaced: the intermediate revokes the member — read without a restart.
+        let revoked = format!("{}{}", crl(&root, &[]), crl(&intermediate, &[7]));
+        std::fs::write(dir.path().join("crl.pem"), &revoked).unwrap();
+        assert_eq!(
+            cas.verify(&chain, NOW).err(),
+            Some(CertificateError::Revoked("CA".into()))
+        );
+        // Checked at another time: before the member's certificate was valid.
+        std::fs::write(dir.path().join("crl.pem"), &both).unwrap();
+        assert_eq!(
+            cas.verify(&chain, NOW - 2 * 365 * 24 * 3600 * 1000).err(),
+            Some(CertificateError::NotYetValid)
+        );
+    }
+
+    #[test]
+    fn member_certificate_chain_round_trips_through_its_stored_pem_and_refuses_other_text() {
+        let root = ca("root", None);
+        let leaf = member(&root, 1);
+        let chain =
+            MemberCertificateChain::parse_pem(&format!("subject=…\n{}", leaf.pem())).unwrap();
+        assert_eq!(
+            MemberCertificateChain::parse_pem(&chain.to_pem()).unwrap(),
+            chain
+        );
+        assert_eq!(chain.leaf_der(), leaf.der().as_ref());
+        assert_eq!(
+            MemberCertificateChain::parse_pem("no certificate").err(),
+            Some(CertificateError::NotPem)
+        );
+        let five = leaf.pem().repeat(5);
+        assert_eq!(
+            MemberCertificateChain::parse_pem(&five).err(),
+            Some(CertificateError::TooLong)
+        );
+        assert_eq!(
+            MemberCertificateAuthorities::default()
+                .verify(&chain, NOW)
+                .err(),
+            Some(CertificateError::NoTrustedCa)
+        );
+    }
 }

@@ -172,3 +172,31 @@ impl MemberSigner {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_key_addresses_name_a_token_and_a_key_and_nothing_else() {
+        assert_eq!(
+            TokenKeyAddress::parse("pkcs11:my token/member key"),
+            Some(Ok(TokenKeyAddress {
+                token: "my token".into(),
+                key: "member key".into()
+            }))
+        );
+        assert_eq!(TokenKeyAddress::parse("/home/member/member.key"), None);
+        for bad in [
+            "pkcs11:",
+            "pkcs11:token",
+            "pkcs11:/key",
+            "pkcs11:token/",
+            "pkcs11:a/b/c",
+        ] {
+            assert!(matches!(TokenKeyAddress::parse(bad), Some(Err(_))), "{bad}");
+        }
+        let address = TokenKeyAddress::parse("pkcs11:t/k").unwrap().unwrap();
+        assert_eq!(address.to_string(), "pkcs11:t/k");
+    }
+}
