@@ -93,13 +93,6 @@ export async function signDecision(key, decision) {
   return { key_id: key.keyId, value: base64(value) };
 }
 
-/** SHA-256 of the DER SubjectPublicKeyInfo, hex: the server's fingerprint of a key. */
-export async function fingerprint(publicKey) {
-  const spki = new Uint8Array(await crypto.subtle.exportKey('spki', publicKey));
-  return [...new Uint8Array(await crypto.subtle.digest('SHA-256', spki))]
-    .map((b) => b.toString(16).padStart(2, '0')).join('');
-}
-
 function base64(bytes) {
   let binary = '';
   for (const b of bytes) binary += String.fromCharCode(b);

@@ -371,14 +371,9 @@ function signPanel(room, me) {
  */
 async function showSigningKey(room, node, buttons) {
   const required = Boolean(room.state.view.member_signatures_required);
-  let key = null;
-  let keys = [];
-  try {
-    key = await deviceKey(room.accountId);
-    if (key) keys = await api.get('/api/v1/me/signing-keys');
-  } catch {
-    key = null;
-  }
+  const key = await deviceKey(room.accountId).catch(() => null);
+  // Without the list the key's state is unknown here; the server still judges the signature.
+  const keys = key ? await api.get('/api/v1/me/signing-keys').catch(() => []) : [];
   const toKeys = h('a', { href: '#/signing/keys', id: 'to-signing-keys' }, t('signing.session.to_keys'));
   if (!key) {
     node.dataset.state = 'none';
@@ -401,7 +396,7 @@ async function showSigningKey(room, node, buttons) {
   // A pending or revoked key still signs here: the server's refusal names why (and a key
   // approved or revoked a moment ago is judged as it stands then, not as this page saw it).
   const state = enrolled ? t(`signing.status.${enrolled.status}`) : '—';
-  const hint = enrolled?.status === 'pending' ? t('signing.device.pending_note') : t('signing.device.revoked_note');
+  const hint = t({ pending: 'signing.device.pending_note', revoked: 'signing.device.revoked_note' }[enrolled?.status] || 'signing.device.unknown');
   node.replaceChildren(line, h('p', { class: 'warning' }, t('signing.session.key_not_ready', { state, hint }), ' ', toKeys));
 }
 
