@@ -32,6 +32,10 @@ use crate::store::{Store, StoreError};
 
 /// Entries are read from the log in batches of this many while looking for a session's.
 const SCAN_BATCH: u64 = 512;
+/// Entries are appended in commit order, each stamped with its transaction's time: one an hour
+/// older than the entries around it would need a transaction an hour long, which the store's
+/// timeouts end long before.
+const SCAN_PAST_CLOSING_MILLIS: Millis = 60 * 60 * 1000;
 
 /// Who asks for a package.
 #[derive(Clone, Copy)]
@@ -375,14 +379,22 @@ impl ArchiveService {
         let mut checkpoint = self.audit.checkpoint_covering(last).await?;
         let mut report = None;
         if let Some(session_id) = &resolved.subject.session_id {
+            let closed_at = {
+                let mut tx = self.store.read().await?;
+                let session = tx.session(session_id).await?;
+                tx.rollback().await?;
+                session
+                    .and_then(|session| session.closed_at)
+                    .ok_or_else(|| corrupt("a closed session without its closing time"))?
+            };
             let mut found = self
-                .session_entries(session_id, first, checkpoint.size)
+                .session_entries(session_id, closed_at, first, checkpoint.size)
                 .await?;
             if !found.iter().any(|(_, kind)| kind == verify::CLOSED_ENTRY) {
                 // Closed after the latest checkpoint: sign one now, as the draw record does.
                 checkpoint = self.audit.checkpoint_now().await?;
                 found = self
-                    .session_entries(session_id, first, checkpoint.size)
+                    .session_entries(session_id, closed_at, first, checkpoint.size)
                     .await?;
                 if !found.iter().any(|(_, kind)| kind == verify::CLOSED_ENTRY) {
                     return Err(ArchiveError::Conflict(
@@ -477,10 +489,15 @@ impl ArchiveService {
         Ok(package)
     }
 
-    /// The indexes and types of the session's entries in `[from, to)`.
+    /// The indexes and types of the session's entries in `[from, to)` written up to its
+    /// closing (docs/ARCHIVE.md §3a): what came after (ratings of the members' conduct) is not
+    /// the evaluation's record, and leaving it out makes the package the same whenever it is
+    /// built. The scan ends once the log is past the closing by more than any transaction
+    /// lasts, so a package built years later does not read the years in between.
     async fn session_entries(
         &self,
         session_id: &str,
+        closed_at: Millis,
         from: u64,
         to: u64,
     ) -> Result<Vec<(u64, String)>, ArchiveError> {
@@ -493,7 +510,18 @@ impl ArchiveService {
             tx.rollback().await?;
             for (index, bytes) in rows {
                 let value: Value = serde_json::from_slice(&bytes).map_err(corrupt)?;
-                if value.pointer("/refs/session").and_then(Value::as_str) == Some(session_id) {
+                let time = value
+                    .get("time")
+                    .and_then(Value::as_str)
+                    .and_then(|text| chrono::DateTime::parse_from_rfc3339(text).ok())
+                    .map(|time| time.timestamp_millis())
+                    .ok_or_else(|| corrupt(format!("audit entry {index} has no time")))?;
+                if time > closed_at.saturating_add(SCAN_PAST_CLOSING_MILLIS) {
+                    return Ok(found);
+                }
+                if time <= closed_at
+                    && value.pointer("/refs/session").and_then(Value::as_str) == Some(session_id)
+                {
                     let kind = value
                         .get("type")
                         .and_then(Value::as_str)
