@@ -499,11 +499,52 @@ async fn an_on_site_evaluations_draw_is_archived_with_its_replacements_and_verif
         .to_owned();
     fx.vacate(&id, &seated, "withdrew").await;
 
+    // The command line builds and keeps it (an operator's act in the log); the API answers
+    // the kept package.
+    let out = tempfile::tempdir().unwrap();
+    let exported = out.path().join("package");
+    let output = run_cli(
+        app,
+        &[
+            "archive",
+            "export",
+            &id,
+            "--out",
+            exported.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(output.status.success(), "{}", stdout_of(&output));
+    let stored = app.audit_entries_of("archive.stored").await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0]["actor"], json!({"system": "command-line"}));
+    assert_eq!(stored[0]["refs"]["draw"], id.as_str());
+    // A directory that is not empty is refused and left as it was.
+    let output = run_cli(
+        app,
+        &[
+            "archive",
+            "export",
+            &id,
+            "--out",
+            exported.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(!output.status.success());
+    assert!(
+        stdout_of(&output).contains("is not empty"),
+        "{}",
+        stdout_of(&output)
+    );
+
     let response = app
         .get(&format!("/api/v1/archives/{id}"), Some(&fx.supervisor))
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     let package = Package::from_zip(&response.bytes().await.unwrap()).unwrap();
+    assert_eq!(Package::read_from(&exported).unwrap(), package);
+    assert_eq!(app.audit_entries_of("archive.stored").await.len(), 1);
     let manifest: Value = serde_json::from_slice(package.file(MANIFEST).unwrap()).unwrap();
     assert_eq!(manifest["subject"], json!({"kind": "draw", "draw_id": id}));
     let kinds: Vec<&str> = manifest["entries"]
