@@ -104,8 +104,38 @@ impl Archived {
         &self.committee.fx.app
     }
 
-    /// `sealdraw archive verify` of `dir`: its exit code and what it printed.
+    /// `sealdraw archive verify` of `dir`: its exit code and what it printed. A directory is
+    /// also given to the independent `verify_archive.py` (written from docs/ARCHIVE.md), which
+    /// must reach the same verdict and, on a failure, name the same file.
     fn verify(&self, dir: &Path) -> (Option<i32>, String) {
+        let (code, printed) = self.verify_with_cli(dir);
+        if dir.is_dir() {
+            let (python_code, python_printed) = self.verify_with_python(dir);
+            assert_eq!(
+                python_code, code,
+                "verify_archive.py disagrees with sealdraw archive verify:\n{python_printed}\n{printed}"
+            );
+            if code == Some(1) {
+                let file = printed.split(": ").next().unwrap_or_default();
+                assert!(
+                    python_printed.starts_with(&format!("FAIL {file}: ")),
+                    "verify_archive.py names another file than {file}: {python_printed}"
+                );
+            } else if code == Some(0) {
+                assert!(
+                    python_printed.starts_with(&format!("OK archive {}:", self.id)),
+                    "{python_printed}"
+                );
+            }
+        }
+        (code, printed)
+    }
+
+    fn verify_with_python(&self, dir: &Path) -> (Option<i32>, String) {
+        verify_with_python(self.app(), dir, &self.vkey_file)
+    }
+
+    fn verify_with_cli(&self, dir: &Path) -> (Option<i32>, String) {
         let output = run_cli(
             self.app(),
             &[
@@ -142,6 +172,25 @@ impl Archived {
         );
         printed
     }
+}
+
+/// The independent `verify_archive.py` of the package in `dir`: its exit code and what it
+/// printed.
+fn verify_with_python(app: &TestApp, dir: &Path, vkey_file: &Path) -> (Option<i32>, String) {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/integration/verifier/verify_archive.py"
+    );
+    let output = std::process::Command::new("python3")
+        .arg(script)
+        .arg(dir)
+        .arg("--key")
+        .arg(vkey_file)
+        .arg("--font")
+        .arg(&app.settings.archive.font)
+        .output()
+        .unwrap();
+    (output.status.code(), stdout_of(&output))
 }
 
 fn read_json(dir: &Path, name: &str) -> Value {
@@ -305,6 +354,84 @@ async fn a_closed_sessions_archive_verifies_offline_and_each_tamper_is_named_by_
     std::fs::write(copy.path().join(REPORT_PDF), other_pdf).unwrap();
     fix_manifest(copy.path());
     archived.assert_fails(copy.path(), REPORT_PDF, "embedded digest");
+
+    // Names: only after publication, only for a supervisor, rendered on request and never
+    // kept (the kept package is unchanged, and still nameless).
+    let draw_id = &archived.committee.draw_id;
+    let fx = &archived.committee.fx;
+    let named = format!("/api/v1/archives/{session_id}/named-report");
+    assert_problem(
+        app.get(&named, Some(&fx.supervisor)).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let requested = app
+        .post(
+            &format!("/api/v1/draws/{draw_id}/publication"),
+            Some(&fx.center),
+            &json!({"reason": "中标候选人公示需要公布评标委员会名单"}),
+        )
+        .await;
+    assert_eq!(requested.status(), StatusCode::CREATED);
+    let approved = app
+        .post(
+            &format!("/api/v1/draws/{draw_id}/publication/approve"),
+            Some(&fx.supervisor),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(approved.status(), StatusCode::OK);
+    assert_problem(
+        app.get(&named, Some(&fx.admin)).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let reads = app.audit_entries_of("draw.committee_read").await.len();
+    let response = app.get(&named, Some(&fx.supervisor)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    let pdf = response.bytes().await.unwrap();
+    assert_eq!(
+        app.audit_entries_of("draw.committee_read").await.len(),
+        reads + 1
+    );
+    let members = app
+        .get_json(
+            &format!("/api/v1/draws/{draw_id}/committee"),
+            Some(&fx.supervisor),
+        )
+        .await;
+    let pdf_file = out.path().join("named.pdf");
+    std::fs::write(&pdf_file, &pdf).unwrap();
+    let text = std::process::Command::new("pdftotext")
+        .args([pdf_file.to_str().unwrap(), "-"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    let first_name = members[0]["name"].as_str().unwrap();
+    assert!(
+        text.contains(first_name),
+        "{first_name} not in the named report"
+    );
+    let kept = app
+        .get(
+            &format!("/api/v1/archives/{session_id}"),
+            Some(&fx.supervisor),
+        )
+        .await;
+    let kept = Package::from_zip(&kept.bytes().await.unwrap()).unwrap();
+    assert_eq!(kept, archived.package);
+    for (name, bytes) in kept.files() {
+        assert!(
+            !String::from_utf8_lossy(bytes).contains(first_name),
+            "{name} holds a member's name"
+        );
+    }
+    let unnamed = std::process::Command::new("pdftotext")
+        .args([exported.join(REPORT_PDF).to_str().unwrap(), "-"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&unnamed.stdout).contains(first_name));
 
     // A file added, and a file listed but gone, are named too.
     let copy = archived.copy();
@@ -586,6 +713,12 @@ async fn an_on_site_evaluations_draw_is_archived_with_its_replacements_and_verif
         "{}",
         stdout_of(&output)
     );
+    let (code, printed) = verify_with_python(app, dir.path(), &vkey_file);
+    assert_eq!(code, Some(0), "{printed}");
+    assert!(
+        printed.starts_with(&format!("OK archive {}: draw {id},", package.id())),
+        "{printed}"
+    );
 
     // The replacement's entry removed from the package (and its manifest fixed up) is caught
     // by the draw record's own chain of entries… and the record changed is named as a file.
@@ -611,6 +744,12 @@ async fn an_on_site_evaluations_draw_is_archived_with_its_replacements_and_verif
         stdout_of(&output).starts_with(&format!("{record_path}: ")),
         "{}",
         stdout_of(&output)
+    );
+    let (code, printed) = verify_with_python(app, copy.path(), &vkey_file);
+    assert_eq!(code, Some(1), "{printed}");
+    assert!(
+        printed.starts_with(&format!("FAIL {record_path}: ")),
+        "{printed}"
     );
 
     // A draw not yet drawn has nothing to archive yet.
