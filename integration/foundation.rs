@@ -205,6 +205,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/signing-keys/{key_id}/revoke"),
     ("get", "/api/v1/archives"),
     ("get", "/api/v1/archives/{id}"),
+    ("get", "/api/v1/archives/{id}/named-report"),
     ("delete", "/api/v1/archives/{package_id}"),
     ("post", "/api/v1/me/ratings/{rating_id}/appeal"),
     ("get", "/api/v1/rating-appeals"),

@@ -67,6 +67,10 @@ pub(crate) enum ArchiveError {
     Audit(#[from] AuditError),
     #[error(transparent)]
     Draw(#[from] DrawServiceError),
+    #[error(transparent)]
+    Publication(#[from] crate::publication::PublicationError),
+    #[error("{0}")]
+    Forbidden(String),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
 }
@@ -174,6 +178,77 @@ impl ArchiveService {
             }
             Err(error) => Err(error),
         }
+    }
+
+    /// The readable report with the committee's names, for a supervisor once the committee
+    /// list is published: the names are read through the publication (which checks it and logs
+    /// the read), rendered now and never kept; the kept package stays nameless.
+    pub(crate) async fn named_report(
+        &self,
+        who: &Principal,
+        id: &str,
+        publications: &crate::publication::PublicationService,
+        pool: &crate::pool::PoolService,
+    ) -> Result<Vec<u8>, ArchiveError> {
+        if who.role != Role::Supervisor {
+            return Err(ArchiveError::Forbidden(
+                "the committee's names are read by supervisors, once the list is published".into(),
+            ));
+        }
+        let (_, package) = self.package(Reader::Account(who), id).await?;
+        let manifest: Manifest =
+            serde_json::from_slice(package.file(MANIFEST).unwrap_or_default()).map_err(corrupt)?;
+        let Some(session_id) = &manifest.subject.session_id else {
+            return Err(ArchiveError::Conflict(
+                "an on-site evaluation's package has no report to name".into(),
+            ));
+        };
+        let members = publications
+            .committee(pool, who, &manifest.subject.draw_id)
+            .await?;
+        let report: Value = serde_json::from_slice(package.file(REPORT_JSON).unwrap_or_default())
+            .map_err(corrupt)?;
+        let mut names = BTreeMap::new();
+        for seat in report
+            .get("seats")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let (Some(number), Some(token)) = (
+                seat.get("seat").and_then(Value::as_u64),
+                seat.get("token").and_then(Value::as_str),
+            ) else {
+                continue; // A representative's seat: named by its label, not from the pool.
+            };
+            if let Some(member) = members.iter().find(|m| m.token == token) {
+                names.insert(u32::try_from(number).map_err(corrupt)?, member.name.clone());
+            }
+        }
+        let suite = self.store.suite();
+        let draft = report
+            .get("draft_sha256")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let lines = verify::signature_lines(&package, session_id, suite, &report, draft)
+            .map_err(ArchiveError::SelfCheck)?;
+        let digest = manifest
+            .report_digest
+            .clone()
+            .ok_or_else(|| corrupt("a session's package without its report digest"))?;
+        let checkpoint = String::from_utf8(package.file(CHECKPOINT).unwrap_or_default().to_vec())
+            .map_err(corrupt)?;
+        let font = FontFile::load(&self.settings.font, 0)?;
+        Ok(pdf::render(
+            &ReadableReport {
+                report: &report,
+                report_sha256: &digest,
+                signatures: &lines,
+                names: Some(&names),
+                checkpoint: &checkpoint,
+            },
+            &font,
+        )?)
     }
 
     /// The kept packages the reader may see, newest first, before the package `before`.

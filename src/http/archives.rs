@@ -20,6 +20,8 @@ impl From<ArchiveError> for ApiError {
             ArchiveError::NoPackage => Self::not_found("no such archive package"),
             ArchiveError::Conflict(detail) => Self::conflict("conflict", detail),
             ArchiveError::Gone(detail) => Self::new(StatusCode::GONE, "gone", "Gone", detail),
+            ArchiveError::Forbidden(detail) => Self::forbidden("forbidden", detail),
+            ArchiveError::Publication(e) => e.into(),
             ArchiveError::Store(e) => e.into(),
             ArchiveError::Audit(e) => e.into(),
             ArchiveError::Draw(e) => e.into(),
@@ -67,6 +69,31 @@ pub(crate) async fn export(
             format!("attachment; filename=\"archive-{}.zip\"", view.id),
         ))
         .body(zip))
+}
+
+/// The readable report with the committee's names, for a supervisor within jurisdiction once
+/// the committee list is published (each read logged): rendered on request, never kept.
+#[utoipa::path(
+    params(("id" = String, Path, description = "a closed session's id")),
+    responses(
+        (status = 200, content_type = "application/pdf", description = "the named readable report"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json")
+    ),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/archives/{id}/named-report")]
+pub(crate) async fn named_report(
+    state: web::Data<AppState>,
+    Authorized { principal, .. }: Authorized<may::ReadArchives>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let pdf = state
+        .archives
+        .named_report(&principal, &id, &state.publications, &state.pool)
+        .await?;
+    Ok(HttpResponse::Ok().content_type("application/pdf").body(pdf))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -236,6 +236,7 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
         .service(sessions::rate)
         .service(sessions::connect)
         .service(archives::export)
+        .service(archives::named_report)
         .service(archives::list)
         .service(archives::remove)
         .service(venues::list)

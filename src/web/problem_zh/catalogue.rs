@@ -784,6 +784,14 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
     ("no such session or draw", "找不到该评标会议或抽取"),
     ("no such archive package", "找不到该归档包"),
     (
+        "the committee's names are read by supervisors, once the list is published",
+        "评标委员会名单仅由监督人员在公示后查阅",
+    ),
+    (
+        "an on-site evaluation's package has no report to name",
+        "现场评标的归档包没有可署名的评标报告",
+    ),
+    (
         "the session is not closed; its archive is made once it closes",
         "评标会议尚未结束；结束后才生成其归档包",
     ),
