@@ -7,6 +7,7 @@ pub(crate) mod audit;
 pub(crate) mod crypto;
 pub(crate) mod draw;
 pub(crate) mod pool;
+pub(crate) mod report_pdf;
 pub(crate) mod sessions;
 
 pub(crate) use audit::{AuditBenchOptions, audit, redact_password};

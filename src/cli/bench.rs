@@ -30,6 +30,25 @@ pub(super) enum BenchCommand {
     /// The two cipher suites' primitives side by side through the server's own `crypto`
     /// interface: hashes, HMACs, sealing, signatures, with the national ÷ international ratio.
     Crypto(CryptoBenchArgs),
+    /// The archive's readable report: rendering the PDF of a large evaluation (ten members,
+    /// twenty bidders by default) on one thread, its size and pages.
+    ReportPdf(ReportPdfBenchArgs),
+}
+
+#[derive(Args)]
+pub(super) struct ReportPdfBenchArgs {
+    /// Committee members scoring every bidder.
+    #[arg(long, default_value_t = crate::bench::report_pdf::DEFAULT_MEMBERS, value_parser = clap::value_parser!(u32).range(1..=50))]
+    members: u32,
+    /// Bidders (two of them rejected).
+    #[arg(long, default_value_t = crate::bench::report_pdf::DEFAULT_BIDDERS, value_parser = clap::value_parser!(u32).range(3..=500))]
+    bidders: u32,
+    /// Renderings timed; the report gives medians.
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..))]
+    runs: u64,
+    /// The CJK font (default: the settings' archive.font).
+    #[arg(long)]
+    font: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -162,6 +181,24 @@ async fn bench(settings: Settings, command: BenchCommand) -> anyhow::Result<()> 
         BenchCommand::Draw(args) => return bench_draw(args).await,
         BenchCommand::Sessions(args) => return bench_sessions(args).await,
         BenchCommand::Analytics(args) => return bench_analytics(args).await,
+        BenchCommand::ReportPdf(args) => {
+            let font = args.font.unwrap_or_else(|| settings.archive.font.clone());
+            let options = crate::bench::report_pdf::ReportPdfBenchOptions {
+                members: args.members,
+                bidders: args.bidders,
+                runs: args.runs,
+                command: format!(
+                    "sealdraw bench report-pdf --members {} --bidders {} --runs {} --font {}",
+                    args.members,
+                    args.bidders,
+                    args.runs,
+                    font.display()
+                ),
+                font,
+            };
+            print!("{}", crate::bench::report_pdf::report_pdf(&options)?);
+            return Ok(());
+        }
         BenchCommand::Crypto(args) => {
             let options = crate::bench::CryptoBenchOptions {
                 runs: args.runs,
