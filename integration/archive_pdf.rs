@@ -136,9 +136,19 @@ async fn the_readable_report_of_a_closed_session_is_legible_chinese_in_a_browser
             screenshot.display()
         );
     }
-    let digest_start = unconfused(&readable.report_sha256[..10]);
+    // Ten hexadecimal digits, of which OCR may misread one (`8` for `B`, `5` for `S`): the
+    // chance that random text matches nine of ten is negligible.
+    let digest_start: Vec<char> = unconfused(&readable.report_sha256[..10]).chars().collect();
+    let read_chars: Vec<char> = unconfused(&read_flat).chars().collect();
     assert!(
-        unconfused(&read_flat).contains(&digest_start),
+        read_chars.windows(digest_start.len()).any(|window| {
+            window
+                .iter()
+                .zip(&digest_start)
+                .filter(|(a, b)| a != b)
+                .count()
+                <= 1
+        }),
         "OCR did not read the digest's first characters {} in {} (it read:\n{read})",
         &readable.report_sha256[..10],
         screenshot.display()
