@@ -545,6 +545,7 @@ impl<'m, 'f> Typesetter<'m, 'f> {
     fn finish(mut self, input: &ReadableReport<'_>) -> Result<Vec<Vec<Mark>>, PdfError> {
         let count = self.pages.len();
         let session = text_of(input.report.get("session_id"));
+        // `render` has checked that the digest is 64 hexadecimal digits.
         let left = format!(
             "评标报告 {session} · 报告摘要 {}…",
             &input.report_sha256[..16]
@@ -1299,7 +1300,7 @@ fn draw(pages: &[Vec<Mark>], font: &FontFile, report_sha256: &str) -> Result<Vec
         page.finish();
     }
     // No creation date, and an identifier derived from the digest: the same report gives the
-    // same file.
+    // same file. (`render` has checked that the digest is 64 hexadecimal digits.)
     document.set_metadata(
         Metadata::new()
             .title(format!("评标报告 {}", &report_sha256[..16]))
