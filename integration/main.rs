@@ -39,6 +39,7 @@ mod jurisdiction;
 mod languages;
 mod member_certificates;
 mod member_signatures;
+mod member_sm2;
 mod migrations;
 mod notify;
 mod permissions;

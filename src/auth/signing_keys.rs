@@ -10,7 +10,8 @@ use serde::Serialize;
 use crate::audit::{self, Actor, AuditEntry};
 use crate::auth::{Principal, Role};
 use crate::clock::{SharedClock, to_rfc3339};
-use crate::crypto::member_key::{self, MemberKeyError, MemberPublicKey};
+use crate::crypto::Suite;
+use crate::crypto::member_key::{MemberKeyAlgorithm, MemberKeyError, MemberPublicKey};
 use crate::deps::Deps;
 use crate::store::signing_keys::{AccountSigningKeyRow, NewSigningKey, SigningKeyRow};
 use crate::store::{Store, StoreError};
@@ -86,7 +87,7 @@ pub struct Enrolment {
 pub struct SigningKeyView {
     pub id: String,
     pub kind: SigningKeyKind,
-    /// `ecdsa-p256-sha256`.
+    /// `ecdsa-p256-sha256`, or `sm2-sm3` (national-suite deployments only).
     pub algorithm: String,
     /// SHA-256 of the DER SubjectPublicKeyInfo, hex.
     pub fingerprint: String,
@@ -159,6 +160,14 @@ pub(crate) async fn key_for_signing(
     }
     let public_key = MemberPublicKey::from_spki_der(&row.public_key)
         .map_err(|e| SigningKeyError::Corrupt(e.to_string()))?;
+    // The stored name is what the archive carries; the key must be of that algorithm.
+    if public_key.algorithm().name() != row.algorithm {
+        return Err(SigningKeyError::Corrupt(format!(
+            "algorithm {:?} of a {} key",
+            row.algorithm,
+            public_key.algorithm().name()
+        )));
+    }
     let kind = SigningKeyKind::parse(&row.kind)
         .ok_or_else(|| SigningKeyError::Corrupt(format!("kind {:?}", row.kind)))?;
     Ok(Ok(SigningKeyInForce {
@@ -169,9 +178,21 @@ pub(crate) async fn key_for_signing(
     }))
 }
 
+/// Whether a deployment of `suite` accepts members' keys of `algorithm` (docs/CRYPTO.md):
+/// P-256 everywhere, since a browser's WebCrypto has nothing else; SM2 only under the national
+/// suite, so that an international deployment's records, and the verifiers of its archives,
+/// need no national algorithm.
+fn accepts(suite: Suite, algorithm: MemberKeyAlgorithm) -> bool {
+    match algorithm {
+        MemberKeyAlgorithm::EcdsaP256Sha256 => true,
+        MemberKeyAlgorithm::Sm2Sm3 => suite == Suite::Gm2024,
+    }
+}
+
 pub(crate) struct SigningKeyService {
     store: Store,
     clock: SharedClock,
+    suite: Suite,
     certificate_authorities:
         std::sync::Arc<crate::crypto::member_certificate::MemberCertificateAuthorities>,
 }
@@ -181,6 +202,7 @@ impl SigningKeyService {
         Self {
             store: deps.store.clone(),
             clock: deps.clock.clone(),
+            suite: deps.keys.suite(),
             certificate_authorities: std::sync::Arc::default(),
         }
     }
@@ -239,15 +261,29 @@ impl SigningKeyService {
             Some(certificate) => certificate.public_key().clone(),
             None => MemberPublicKey::parse(enrolment.public_key.as_deref().unwrap_or_default())
                 .map_err(|e| match e {
-                    MemberKeyError::NotEncoded | MemberKeyError::NotP256 => {
-                        SigningKeyError::Invalid {
-                            field: "public_key",
-                            problem: e.to_string(),
-                        }
-                    }
+                    MemberKeyError::NotEncoded
+                    | MemberKeyError::NotP256
+                    | MemberKeyError::NotMemberKey => SigningKeyError::Invalid {
+                        field: "public_key",
+                        problem: e.to_string(),
+                    },
                     other => SigningKeyError::Corrupt(other.to_string()),
                 })?,
         };
+        if !accepts(self.suite, public_key.algorithm()) {
+            return Err(SigningKeyError::Invalid {
+                field: if certificate.is_some() {
+                    "certificate_chain"
+                } else {
+                    "public_key"
+                },
+                problem: format!(
+                    "is an SM2 key, which only a deployment of the national suite (gm2024) \
+                     accepts; this server runs {}",
+                    self.suite.name()
+                ),
+            });
+        }
         let label = BoundedText::parse(&enrolment.label, Lines::One, 1..=100).map_err(|p| {
             SigningKeyError::Invalid {
                 field: "label",
@@ -267,7 +303,7 @@ impl SigningKeyService {
             id: &id,
             account_id: &principal.account_id,
             kind: enrolment.kind.as_str(),
-            algorithm: member_key::ALGORITHM,
+            algorithm: public_key.algorithm().name(),
             public_key: public_key.spki_der(),
             fingerprint: &fingerprint,
             label: label.as_str(),
@@ -293,7 +329,7 @@ impl SigningKeyService {
             .reference("account", principal.account_id.clone())
             .reference("signing_key", id.clone())
             .data("kind", enrolment.kind.as_str())
-            .data("algorithm", member_key::ALGORITHM)
+            .data("algorithm", public_key.algorithm().name())
             .data("fingerprint", fingerprint.clone())
             .data("status", status.as_str());
         if let Some(certificate) = &certificate {

@@ -11,6 +11,13 @@
 //! by here, so `x509-cert` reads it: a chain is accepted only if the member's certificate
 //! carries a key usage with `digitalSignature` or `nonRepudiation` (see [`SIGNING_USAGES`]).
 //!
+//! `webpki` has no SM2, so a CA whose root holds an SM2 key (the national suite's CAs) is
+//! checked by this module's own path ([`sm2_path`]) with `x509-cert` and the `sm2` crate: the
+//! same steps — issuer by issuer up to the root, SM2-with-SM3 signatures (GM/T 0015's default
+//! identifier), validity at the check's time, CA basic constraints on issuers, CRLs signed by
+//! the issuer, stale CRLs and serials — ending in the same refusals. Its intermediates must
+//! follow the member's certificate in order, each issued by the next.
+//!
 //! A CRL file is read again whenever its content changes (an admin replaces it; nothing
 //! restarts), and a CRL past its `nextUpdate` refuses every certificate of its CA until a
 //! current one is installed: a stale list cannot show a revocation made after it, and a
@@ -52,7 +59,7 @@ pub enum CertificateError {
     TooLong,
     #[error("holds a certificate that is not well-formed X.509")]
     Malformed,
-    #[error("the certificate's key is not an ECDSA P-256 key")]
+    #[error("the certificate's key is neither an ECDSA P-256 nor an SM2 key")]
     NotP256,
     #[error("no CA is trusted for members' certificates on this server (signing_keys.trusted_cas)")]
     NoTrustedCa,
@@ -114,14 +121,54 @@ pub struct MemberCertificateAuthorities {
 
 struct TrustedCa {
     name: String,
-    anchor: TrustAnchor<'static>,
+    root: Root,
     crl_path: PathBuf,
     /// The CRLs last read, by the digest of the file they were read from.
     crls: Mutex<Option<([u8; 32], Crls)>>,
 }
 
+/// A CA's root, as the path that checks its chains needs it.
+enum Root {
+    /// Checked by webpki.
+    Webpki(TrustAnchor<'static>),
+    /// An SM2 root, checked by [`sm2_path`] (boxed: a parsed certificate is large).
+    Sm2(Box<Sm2Issuer>),
+}
+
+/// An SM2 issuer: its certificate's subject, key and constraints, as they check what it signed.
+struct Sm2Issuer {
+    der: Vec<u8>,
+    certificate: x509_cert::Certificate,
+    key: MemberPublicKey,
+}
+
 /// A CA's CRLs as last parsed, shared by the checks that use them.
-type Crls = Arc<Vec<webpki::CertRevocationList<'static>>>;
+type Crls = Arc<ParsedCrls>;
+
+enum ParsedCrls {
+    Webpki(Vec<webpki::CertRevocationList<'static>>),
+    Sm2(Vec<Sm2Crl>),
+}
+
+/// An SM2 CA's CRL: its parsed list and what its signature covers.
+struct Sm2Crl {
+    list: x509_cert::crl::CertificateList,
+    signed: SignedParts,
+}
+
+/// Why a chain fails, in the terms both paths share; [`ChainFault::refusal`] says it to the
+/// member.
+#[derive(Debug)]
+enum ChainFault {
+    UnknownIssuer,
+    Expired,
+    NotYetValid,
+    Revoked,
+    StaleCrl,
+    NoCrl,
+    BadCrl,
+    Invalid,
+}
 
 /// A chain as a member enrols it: their certificate first, then the intermediates.
 #[derive(Clone, PartialEq, Eq)]
@@ -153,17 +200,23 @@ impl MemberCertificateAuthorities {
                     source.root.display()
                 ))
             })?;
-            let anchor = webpki::anchor_from_trusted_cert(&root)
-                .map_err(|_| {
-                    problem(format!(
-                        "{} is not an X.509 v3 CA certificate",
-                        source.root.display()
-                    ))
-                })?
-                .to_owned();
+            let not_ca = || {
+                problem(format!(
+                    "{} is not an X.509 v3 CA certificate",
+                    source.root.display()
+                ))
+            };
+            let root = match Sm2Issuer::parse(root.as_ref()) {
+                Some(issuer) => Root::Sm2(Box::new(issuer)),
+                None => Root::Webpki(
+                    webpki::anchor_from_trusted_cert(&root)
+                        .map_err(|_| not_ca())?
+                        .to_owned(),
+                ),
+            };
             let authority = TrustedCa {
                 name: source.name.to_owned(),
-                anchor,
+                root,
                 crl_path: source.crl.to_path_buf(),
                 crls: Mutex::new(None),
             };
@@ -173,10 +226,7 @@ impl MemberCertificateAuthorities {
                     source.crl.display()
                 ))
             })?;
-            if !crls
-                .iter()
-                .any(|crl| crl.issuer() == authority.anchor.subject.as_ref())
-            {
+            if !authority.root_signed_a_crl(&crls) {
                 return Err(problem(format!(
                     "{} holds no CRL issued by the root {}",
                     source.crl.display(),
@@ -205,59 +255,66 @@ impl MemberCertificateAuthorities {
         let leaf = chain.certificates.first().ok_or(CertificateError::NotPem)?;
         let public_key = chain.public_key()?;
         check_key_usage(leaf)?;
-        let end_entity =
-            webpki::EndEntityCert::try_from(leaf).map_err(|_| CertificateError::Malformed)?;
-        let time = UnixTime::since_unix_epoch(std::time::Duration::from_millis(
-            u64::try_from(now_millis).unwrap_or(0),
-        ));
         for authority in &self.authorities {
-            let anchors = [authority.anchor.clone()];
             // Whether the chain leads to this CA at all, before its CRLs are read: another
             // CA's member should not be refused because of this one's stale list.
-            match end_entity.verify_for_usage(
-                webpki::ALL_VERIFICATION_ALGS,
-                &anchors,
-                &chain.certificates[1..],
-                time,
-                AnyExtendedKeyUsage,
-                None,
-                None,
-            ) {
-                Err(webpki::Error::UnknownIssuer) => continue,
-                Err(error) => return Err(refusal(error, &authority.name)),
-                Ok(_) => {}
+            match authority.check(chain, now_millis, None) {
+                Err(ChainFault::UnknownIssuer) => continue,
+                Err(fault) => return Err(fault.refusal(&authority.name)),
+                Ok(()) => {}
             }
             let crls = authority
                 .current_crls()
                 .map_err(|()| CertificateError::UnreadableCrl(authority.name.clone()))?;
-            let crl_refs: Vec<&webpki::CertRevocationList<'_>> = crls.iter().collect();
-            let revocation = webpki::RevocationOptionsBuilder::new(&crl_refs)
-                .map_err(|_| CertificateError::UnreadableCrl(authority.name.clone()))?
-                .with_depth(webpki::RevocationCheckDepth::Chain)
-                .with_status_policy(webpki::UnknownStatusPolicy::Deny)
-                .with_expiration_policy(webpki::ExpirationPolicy::Enforce)
-                .build();
-            return end_entity
-                .verify_for_usage(
-                    webpki::ALL_VERIFICATION_ALGS,
-                    &anchors,
-                    &chain.certificates[1..],
-                    time,
-                    AnyExtendedKeyUsage,
-                    Some(revocation),
-                    None,
-                )
-                .map(|_| VerifiedCertificate {
+            return authority
+                .check(chain, now_millis, Some(&crls))
+                .map(|()| VerifiedCertificate {
                     authority: authority.name.clone(),
                     public_key,
                 })
-                .map_err(|error| refusal(error, &authority.name));
+                .map_err(|fault| fault.refusal(&authority.name));
         }
         Err(CertificateError::UnknownCa)
     }
 }
 
 impl TrustedCa {
+    /// The chain checked up to this CA's root at `now_millis`, against `crls` if given (without
+    /// them, only whether it leads here and holds together).
+    fn check(
+        &self,
+        chain: &MemberCertificateChain,
+        now_millis: i64,
+        crls: Option<&ParsedCrls>,
+    ) -> Result<(), ChainFault> {
+        match (&self.root, crls) {
+            (Root::Sm2(root), None) => sm2_path(root, &chain.certificates, now_millis, None),
+            (Root::Sm2(root), Some(ParsedCrls::Sm2(crls))) => {
+                sm2_path(root, &chain.certificates, now_millis, Some(crls))
+            }
+            (Root::Webpki(anchor), crls) => {
+                let crls = match crls {
+                    None => None,
+                    Some(ParsedCrls::Webpki(crls)) => Some(crls),
+                    Some(ParsedCrls::Sm2(_)) => return Err(ChainFault::BadCrl),
+                };
+                webpki_path(anchor, &chain.certificates, now_millis, crls)
+            }
+            (Root::Sm2(_), Some(ParsedCrls::Webpki(_))) => Err(ChainFault::BadCrl),
+        }
+    }
+
+    /// Whether one of `crls` is the root's own (a file of another CA's lists is a mistake).
+    fn root_signed_a_crl(&self, crls: &ParsedCrls) -> bool {
+        match (&self.root, crls) {
+            (Root::Webpki(anchor), ParsedCrls::Webpki(crls)) => crls
+                .iter()
+                .any(|crl| crl.issuer() == anchor.subject.as_ref()),
+            (Root::Sm2(root), ParsedCrls::Sm2(crls)) => crls.iter().any(|crl| root.signed_crl(crl)),
+            _ => false,
+        }
+    }
+
     /// The CA's CRLs as its file holds them now: parsed again only when the file's content
     /// changed since the last read. A file that cannot be read or holds no CRL is an error,
     /// never "no revocations".
@@ -274,7 +331,10 @@ impl TrustedCa {
         {
             return Ok(crls.clone());
         }
-        let crls = Arc::new(parse_crls(&bytes)?);
+        let crls = Arc::new(match self.root {
+            Root::Webpki(_) => ParsedCrls::Webpki(parse_crls(&bytes)?),
+            Root::Sm2(_) => ParsedCrls::Sm2(parse_sm2_crls(&bytes)?),
+        });
         *cached = Some((digest, crls.clone()));
         Ok(crls)
     }
@@ -376,23 +436,302 @@ fn check_key_usage(leaf: &CertificateDer<'_>) -> Result<(), CertificateError> {
     }
 }
 
-/// webpki's verdict in the member's terms; its own text (a third party's) never reaches them.
-fn refusal(error: webpki::Error, authority: &str) -> CertificateError {
-    use webpki::Error as E;
-    match error {
-        E::CertExpired { .. } => CertificateError::Expired,
-        E::CertNotValidYet { .. } => CertificateError::NotYetValid,
-        E::CertRevoked => CertificateError::Revoked(authority.to_owned()),
-        E::CrlExpired { .. } => CertificateError::StaleCrl(authority.to_owned()),
-        E::UnknownRevocationStatus => CertificateError::NoCrlFor(authority.to_owned()),
-        // A CRL in the CA's file that the CA did not sign, or signed with a key its
-        // certificate may not sign CRLs with: the file is wrong, not the member's chain.
-        E::InvalidCrlSignatureForPublicKey | E::IssuerNotCrlSigner => {
-            CertificateError::UnreadableCrl(authority.to_owned())
+/// The chain checked by webpki up to `anchor`, against `crls` if given.
+fn webpki_path(
+    anchor: &TrustAnchor<'static>,
+    certificates: &[CertificateDer<'static>],
+    now_millis: i64,
+    crls: Option<&Vec<webpki::CertRevocationList<'static>>>,
+) -> Result<(), ChainFault> {
+    let leaf = certificates.first().ok_or(ChainFault::Invalid)?;
+    let end_entity = webpki::EndEntityCert::try_from(leaf).map_err(|_| ChainFault::Invalid)?;
+    let time = UnixTime::since_unix_epoch(std::time::Duration::from_millis(
+        u64::try_from(now_millis).unwrap_or(0),
+    ));
+    let anchors = [anchor.clone()];
+    let crl_refs: Vec<&webpki::CertRevocationList<'_>> =
+        crls.map(|crls| crls.iter().collect()).unwrap_or_default();
+    let revocation = match crls {
+        None => None,
+        Some(_) => Some(
+            webpki::RevocationOptionsBuilder::new(&crl_refs)
+                .map_err(|_| ChainFault::BadCrl)?
+                .with_depth(webpki::RevocationCheckDepth::Chain)
+                .with_status_policy(webpki::UnknownStatusPolicy::Deny)
+                .with_expiration_policy(webpki::ExpirationPolicy::Enforce)
+                .build(),
+        ),
+    };
+    end_entity
+        .verify_for_usage(
+            webpki::ALL_VERIFICATION_ALGS,
+            &anchors,
+            &certificates[1..],
+            time,
+            AnyExtendedKeyUsage,
+            revocation,
+            None,
+        )
+        .map(drop)
+        .map_err(ChainFault::of_webpki)
+}
+
+impl ChainFault {
+    /// webpki's verdict in the shared terms; its own text (a third party's) never reaches
+    /// the member.
+    fn of_webpki(error: webpki::Error) -> Self {
+        use webpki::Error as E;
+        match error {
+            E::CertExpired { .. } => Self::Expired,
+            E::CertNotValidYet { .. } => Self::NotYetValid,
+            E::CertRevoked => Self::Revoked,
+            E::CrlExpired { .. } => Self::StaleCrl,
+            E::UnknownRevocationStatus => Self::NoCrl,
+            // A CRL in the CA's file that the CA did not sign, or signed with a key its
+            // certificate may not sign CRLs with: the file is wrong, not the member's chain.
+            E::InvalidCrlSignatureForPublicKey | E::IssuerNotCrlSigner => Self::BadCrl,
+            E::UnknownIssuer => Self::UnknownIssuer,
+            _ => Self::Invalid,
         }
-        E::UnknownIssuer => CertificateError::UnknownCa,
-        _ => CertificateError::Invalid(authority.to_owned()),
     }
+
+    /// The fault in the member's terms, naming the CA.
+    fn refusal(self, authority: &str) -> CertificateError {
+        let authority = authority.to_owned();
+        match self {
+            Self::UnknownIssuer => CertificateError::UnknownCa,
+            Self::Expired => CertificateError::Expired,
+            Self::NotYetValid => CertificateError::NotYetValid,
+            Self::Revoked => CertificateError::Revoked(authority),
+            Self::StaleCrl => CertificateError::StaleCrl(authority),
+            Self::NoCrl => CertificateError::NoCrlFor(authority),
+            Self::BadCrl => CertificateError::UnreadableCrl(authority),
+            Self::Invalid => CertificateError::Invalid(authority),
+        }
+    }
+}
+
+/// GM/T 0006's OID of SM2 signatures over SM3 (`SM2-with-SM3`), on SM2 CAs' certificates and
+/// CRLs.
+const SM2_WITH_SM3: x509_cert::der::oid::ObjectIdentifier =
+    x509_cert::der::oid::ObjectIdentifier::new_unwrap("1.2.156.10197.1.501");
+
+/// What a signature of a certificate or CRL covers and what it is: the to-be-signed bytes as
+/// they were sent (not re-encoded), the algorithm and the signature in the fixed `r ‖ s` form.
+struct SignedParts {
+    tbs: Vec<u8>,
+    algorithm: x509_cert::der::oid::ObjectIdentifier,
+    signature: Option<[u8; 64]>,
+}
+
+impl SignedParts {
+    /// The parts of a DER certificate or CRL: both are SEQUENCE { tbs, algorithm, BIT STRING }.
+    fn of(der: &[u8]) -> Option<Self> {
+        use x509_cert::der::Reader as _;
+        let mut reader = x509_cert::der::SliceReader::new(der).ok()?;
+        let (tbs, algorithm, signature) = reader
+            .sequence(|body| {
+                let tbs = body.tlv_bytes()?;
+                let algorithm = x509_cert::spki::AlgorithmIdentifierRef::decode(body)?;
+                let signature = x509_cert::der::asn1::BitStringRef::decode(body)?;
+                Ok::<_, x509_cert::der::Error>((tbs, algorithm.oid, signature.as_bytes()))
+            })
+            .ok()?;
+        Some(Self {
+            tbs: tbs.to_vec(),
+            algorithm,
+            signature: signature.and_then(sm2_fixed_signature),
+        })
+    }
+
+    /// Whether `issuer` signed these parts with SM2 over SM3.
+    fn signed_by(&self, issuer: &MemberPublicKey) -> bool {
+        self.algorithm == SM2_WITH_SM3
+            && issuer.algorithm() == super::member_key::MemberKeyAlgorithm::Sm2Sm3
+            && self
+                .signature
+                .is_some_and(|signature| issuer.verify(&self.tbs, &signature))
+    }
+}
+
+/// An X.509 SM2 signature (DER SEQUENCE { r, s }) as `r ‖ s`, 32 bytes each.
+fn sm2_fixed_signature(der: &[u8]) -> Option<[u8; 64]> {
+    use x509_cert::der::Reader as _;
+    let mut reader = x509_cert::der::SliceReader::new(der).ok()?;
+    let (r, s) = reader
+        .sequence(|body| {
+            let r = x509_cert::der::asn1::UintRef::decode(body)?;
+            let s = x509_cert::der::asn1::UintRef::decode(body)?;
+            Ok::<_, x509_cert::der::Error>((r.as_bytes(), s.as_bytes()))
+        })
+        .ok()?;
+    let mut fixed = [0u8; 64];
+    for (half, value) in [(0, r), (32, s)] {
+        if value.len() > 32 {
+            return None;
+        }
+        fixed[half + 32 - value.len()..half + 32].copy_from_slice(value);
+    }
+    Some(fixed)
+}
+
+impl Sm2Issuer {
+    /// A certificate whose key is SM2, as an issuer of others; None for any other key.
+    fn parse(der: &[u8]) -> Option<Self> {
+        let certificate = x509_cert::Certificate::from_der(der).ok()?;
+        let spki =
+            x509_cert::der::Encode::to_der(certificate.tbs_certificate().subject_public_key_info())
+                .ok()?;
+        let key = MemberPublicKey::from_spki_der(&spki).ok()?;
+        (key.algorithm() == super::member_key::MemberKeyAlgorithm::Sm2Sm3).then(|| Self {
+            der: der.to_vec(),
+            certificate,
+            key,
+        })
+    }
+
+    fn subject(&self) -> &x509_cert::name::Name {
+        self.certificate.tbs_certificate().subject()
+    }
+
+    /// Whether this issuer's key may sign the kind of thing `usage` allows (RFC 5280 §4.2.1.3:
+    /// no key usage extension allows all).
+    fn may(&self, usage: x509_cert::ext::pkix::KeyUsages) -> bool {
+        match self
+            .certificate
+            .tbs_certificate()
+            .get_extension::<x509_cert::ext::pkix::KeyUsage>()
+        {
+            Ok(Some((_, usages))) => usages.0.contains(usage),
+            Ok(None) => true,
+            Err(_) => false,
+        }
+    }
+
+    fn signed_crl(&self, crl: &Sm2Crl) -> bool {
+        crl.list.tbs_cert_list.issuer == *self.subject() && crl.signed.signed_by(&self.key)
+    }
+}
+
+/// An SM2 CA's chain checked by hand, step for step what webpki does for the others: each
+/// certificate issued (name and SM2 signature) by the next and the last by `root`, every one
+/// valid at `now_millis`, each issuer a CA, and with `crls` each certificate's issuer's CRL —
+/// signed by that issuer, current, not listing its serial.
+fn sm2_path(
+    root: &Sm2Issuer,
+    certificates: &[CertificateDer<'static>],
+    now_millis: i64,
+    crls: Option<&[Sm2Crl]>,
+) -> Result<(), ChainFault> {
+    // A member who sends the root too sends nothing the server needs.
+    let chain: Vec<&CertificateDer<'static>> = certificates
+        .iter()
+        .filter(|certificate| certificate.as_ref() != root.der.as_slice())
+        .collect();
+    let now = std::time::Duration::from_millis(u64::try_from(now_millis).unwrap_or(0));
+    let mut intermediates = Vec::with_capacity(chain.len());
+    for certificate in chain.iter().skip(1) {
+        let issuer = Sm2Issuer::parse(certificate.as_ref()).ok_or(ChainFault::Invalid)?;
+        let is_ca = issuer
+            .certificate
+            .tbs_certificate()
+            .get_extension::<x509_cert::ext::pkix::BasicConstraints>()
+            .ok()
+            .flatten()
+            .is_some_and(|(_, constraints)| constraints.ca);
+        if !is_ca || !issuer.may(x509_cert::ext::pkix::KeyUsages::KeyCertSign) {
+            return Err(ChainFault::Invalid);
+        }
+        intermediates.push(issuer);
+    }
+    let issuers: Vec<&Sm2Issuer> = intermediates.iter().chain([root]).collect();
+    for (index, certificate) in chain.iter().enumerate() {
+        let parsed = x509_cert::Certificate::from_der(certificate.as_ref())
+            .map_err(|_| ChainFault::Invalid)?;
+        let tbs = parsed.tbs_certificate();
+        let issuer = issuers[index];
+        if tbs.issuer() != issuer.subject() {
+            // The end of the chain names another root: not this CA's member.
+            return Err(if index + 1 == chain.len() {
+                ChainFault::UnknownIssuer
+            } else {
+                ChainFault::Invalid
+            });
+        }
+        let signed = SignedParts::of(certificate.as_ref()).ok_or(ChainFault::Invalid)?;
+        if !signed.signed_by(&issuer.key) {
+            return Err(ChainFault::Invalid);
+        }
+        let validity = tbs.validity();
+        if now < validity.not_before.to_unix_duration() {
+            return Err(ChainFault::NotYetValid);
+        }
+        if now > validity.not_after.to_unix_duration() {
+            return Err(ChainFault::Expired);
+        }
+    }
+    let Some(crls) = crls else {
+        return Ok(());
+    };
+    for (index, certificate) in chain.iter().enumerate() {
+        let parsed = x509_cert::Certificate::from_der(certificate.as_ref())
+            .map_err(|_| ChainFault::Invalid)?;
+        let issuer = issuers[index];
+        let of_issuer: Vec<&Sm2Crl> = crls
+            .iter()
+            .filter(|crl| crl.list.tbs_cert_list.issuer == *issuer.subject())
+            .collect();
+        if of_issuer.is_empty() {
+            return Err(ChainFault::NoCrl);
+        }
+        // A list under the issuer's name that it did not sign, or may not sign: the file is
+        // wrong, as webpki says of the other CAs'.
+        if !issuer.may(x509_cert::ext::pkix::KeyUsages::CRLSign)
+            || of_issuer
+                .iter()
+                .any(|crl| !crl.signed.signed_by(&issuer.key))
+        {
+            return Err(ChainFault::BadCrl);
+        }
+        // The newest list decides; one without nextUpdate cannot say it is current.
+        let newest = of_issuer
+            .iter()
+            .max_by_key(|crl| crl.list.tbs_cert_list.this_update.to_unix_duration())
+            .ok_or(ChainFault::NoCrl)?;
+        let current = newest
+            .list
+            .tbs_cert_list
+            .next_update
+            .is_some_and(|next| now <= next.to_unix_duration());
+        if !current {
+            return Err(ChainFault::StaleCrl);
+        }
+        let serial = parsed.tbs_certificate().serial_number();
+        let listed = newest
+            .list
+            .tbs_cert_list
+            .revoked_certificates
+            .iter()
+            .flatten()
+            .any(|revoked| revoked.serial_number == *serial);
+        if listed {
+            return Err(ChainFault::Revoked);
+        }
+    }
+    Ok(())
+}
+
+/// An SM2 CA's CRL file: PEM `X509 CRL` blocks or one DER CRL, as for the others.
+fn parse_sm2_crls(bytes: &[u8]) -> Result<Vec<Sm2Crl>, ()> {
+    crl_ders(bytes)?
+        .iter()
+        .map(|der| {
+            Ok(Sm2Crl {
+                list: x509_cert::crl::CertificateList::from_der(der.as_ref()).map_err(drop)?,
+                signed: SignedParts::of(der.as_ref()).ok_or(())?,
+            })
+        })
+        .collect()
 }
 
 fn first_certificate(bytes: &[u8]) -> Option<CertificateDer<'static>> {
@@ -405,7 +744,8 @@ fn first_certificate(bytes: &[u8]) -> Option<CertificateDer<'static>> {
     }
 }
 
-fn parse_crls(bytes: &[u8]) -> Result<Vec<webpki::CertRevocationList<'static>>, ()> {
+/// A CRL file's lists: PEM `X509 CRL` blocks, or the whole file as one DER CRL.
+fn crl_ders(bytes: &[u8]) -> Result<Vec<CertificateRevocationListDer<'static>>, ()> {
     let mut ders: Vec<CertificateRevocationListDer<'static>> = Vec::new();
     for crl in CertificateRevocationListDer::pem_slice_iter(bytes) {
         ders.push(crl.map_err(drop)?);
@@ -413,7 +753,12 @@ fn parse_crls(bytes: &[u8]) -> Result<Vec<webpki::CertRevocationList<'static>>, 
     if ders.is_empty() {
         ders.push(CertificateRevocationListDer::from(bytes.to_vec()));
     }
-    ders.iter()
+    Ok(ders)
+}
+
+fn parse_crls(bytes: &[u8]) -> Result<Vec<webpki::CertRevocationList<'static>>, ()> {
+    crl_ders(bytes)?
+        .iter()
         .map(|der| {
             webpki::OwnedCertRevocationList::from_der(der.as_ref())
                 .map(webpki::CertRevocationList::from)

@@ -8,9 +8,11 @@
 //! member's side only; `sealdraw client` keeps it in a PKCS#8 file encrypted under a
 //! passphrase (PBES2: scrypt and AES-256-CBC, which OpenSSL reads too).
 //!
-//! The algorithm is fixed whatever the deployment's [`Suite`](super::Suite): it is the
-//! member's device that decides what it can sign with, and the national suite's SM2 keys are
-//! their own kind when that suite's issue adds them.
+//! An enrolled key may also be SM2 (GB/T 32918.2: a signature over SM3(Z_A ‖ M), Z_A from the
+//! default distinguishing identifier `1234567812345678`), for members whose token or CA
+//! certificate holds an SM2 key; [`MemberPublicKey`] tells the two apart by the SPKI's curve
+//! and verifies each its own way. Which of them a deployment accepts is `auth`'s decision
+//! (docs/CRYPTO.md). Keys `sealdraw client` makes itself are P-256.
 
 use base64::Engine as _;
 use p256::pkcs8::{DecodePrivateKey as _, DecodePublicKey as _, EncodePrivateKey as _};
@@ -23,8 +25,15 @@ use super::Rng;
 pub const SIGNATURE_LEN: usize = 64;
 /// The shortest passphrase a new key file may be encrypted under.
 pub const MIN_PASSPHRASE_CHARS: usize = 10;
-/// The algorithm's name as stored beside a key and shown to its owner.
-pub const ALGORITHM: &str = "ecdsa-p256-sha256";
+/// The algorithm's name as stored beside a key and shown to its owner: the P-256 keys
+/// `sealdraw client` makes; an enrolled key's own is [`MemberPublicKey::algorithm`].
+pub const ALGORITHM: &str = MemberKeyAlgorithm::EcdsaP256Sha256.name();
+/// GM/T 0006's OID of the SM2 curve, the `namedCurve` of an SM2 key's SubjectPublicKeyInfo
+/// (whose algorithm is id-ecPublicKey, as for P-256).
+const SM2_CURVE: x509_cert::der::oid::ObjectIdentifier =
+    x509_cert::der::oid::ObjectIdentifier::new_unwrap("1.2.156.10197.1.301");
+const EC_PUBLIC_KEY: x509_cert::der::oid::ObjectIdentifier =
+    x509_cert::der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
 const PEM_LABEL: &str = "ENCRYPTED PRIVATE KEY";
 /// scrypt's cost for a new key file: 2^14 × 8 × 128 bytes = 16 MiB, OpenSSL's own choice for
 /// `-scrypt`; 2^15 passes OpenSSL's default 32 MiB memory limit, and it could not read the file.
@@ -36,6 +45,11 @@ pub enum MemberKeyError {
     NotEncoded,
     #[error("is not an ECDSA P-256 public key (a SubjectPublicKeyInfo of a point on P-256)")]
     NotP256,
+    #[error(
+        "is neither an ECDSA P-256 nor an SM2 public key (a SubjectPublicKeyInfo of a point on \
+         either curve)"
+    )]
+    NotMemberKey,
     #[error("the key file is not an encrypted PKCS#8 P-256 key, or the passphrase is wrong")]
     KeyFile,
     #[error("the passphrase must be at least {MIN_PASSPHRASE_CHARS} characters")]
@@ -52,10 +66,37 @@ pub fn digest(data: &[u8]) -> [u8; 32] {
     out
 }
 
+/// The signature algorithms of members' keys. Both sign `r ‖ s`, 64 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberKeyAlgorithm {
+    /// ECDSA on P-256 over SHA-256 of the message.
+    EcdsaP256Sha256,
+    /// SM2 over SM3(Z_A ‖ M), Z_A from the default distinguishing identifier.
+    Sm2Sm3,
+}
+
+impl MemberKeyAlgorithm {
+    /// The name stored beside a key (`member_signing_keys.algorithm`), shown to its owner and
+    /// carried into archive packages.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::EcdsaP256Sha256 => "ecdsa-p256-sha256",
+            Self::Sm2Sm3 => "sm2-sm3",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::EcdsaP256Sha256, Self::Sm2Sm3]
+            .into_iter()
+            .find(|algorithm| algorithm.name() == name)
+    }
+}
+
 /// A member's public key, normalised: the DER SubjectPublicKeyInfo with the uncompressed point,
 /// whatever form it was enrolled in, so that one key has one fingerprint.
 #[derive(Clone, PartialEq, Eq)]
 pub struct MemberPublicKey {
+    algorithm: MemberKeyAlgorithm,
     spki_der: Vec<u8>,
     point: Vec<u8>,
 }
@@ -64,11 +105,12 @@ impl MemberPublicKey {
     /// A key as a member sends it: PEM (`-----BEGIN PUBLIC KEY-----`) or base64 of the DER
     /// SubjectPublicKeyInfo (what WebCrypto's `exportKey("spki")` gives).
     pub fn parse(text: &str) -> Result<Self, MemberKeyError> {
+        use rustls_pki_types::pem::PemObject as _;
         let text = text.trim();
         if text.starts_with("-----BEGIN") {
-            let key =
-                p256::PublicKey::from_public_key_pem(text).map_err(|_| MemberKeyError::NotP256)?;
-            return Self::from_key(&key);
+            let der = rustls_pki_types::SubjectPublicKeyInfoDer::from_pem_slice(text.as_bytes())
+                .map_err(|_| MemberKeyError::NotMemberKey)?;
+            return Self::from_spki_der(der.as_ref());
         }
         let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
         let der = base64::engine::general_purpose::STANDARD
@@ -83,10 +125,48 @@ impl MemberPublicKey {
         Self::from_key(&key)
     }
 
-    /// A key as it is stored: DER SubjectPublicKeyInfo.
+    /// A key as it is stored: DER SubjectPublicKeyInfo, of a P-256 or an SM2 key (told apart
+    /// by the curve it names).
     pub fn from_spki_der(der: &[u8]) -> Result<Self, MemberKeyError> {
-        let key = p256::PublicKey::from_public_key_der(der).map_err(|_| MemberKeyError::NotP256)?;
+        use x509_cert::der::Decode as _;
+        let info = x509_cert::spki::SubjectPublicKeyInfoRef::from_der(der)
+            .map_err(|_| MemberKeyError::NotMemberKey)?;
+        if info.algorithm.oid == EC_PUBLIC_KEY && info.algorithm.parameters_oid() == Ok(SM2_CURVE) {
+            let point = info
+                .subject_public_key
+                .as_bytes()
+                .ok_or(MemberKeyError::NotMemberKey)?;
+            return Self::from_sm2_point(point);
+        }
+        let key =
+            p256::PublicKey::from_public_key_der(der).map_err(|_| MemberKeyError::NotMemberKey)?;
         Self::from_key(&key)
+    }
+
+    /// An SM2 key from its SEC 1 point, checked on the curve and re-encoded uncompressed in
+    /// the SubjectPublicKeyInfo OpenSSL writes for it.
+    fn from_sm2_point(point: &[u8]) -> Result<Self, MemberKeyError> {
+        use x509_cert::der::Encode as _;
+        let key = sm2::dsa::VerifyingKey::from_sec1_bytes(super::suite::DEFAULT_SM2_ID, point)
+            .map_err(|_| MemberKeyError::NotMemberKey)?;
+        let point = key.to_sec1_bytes().to_vec();
+        if point.len() != 65 || point[0] != 0x04 {
+            return Err(MemberKeyError::NotMemberKey);
+        }
+        let info = x509_cert::spki::SubjectPublicKeyInfoOwned {
+            algorithm: x509_cert::spki::AlgorithmIdentifierOwned {
+                oid: EC_PUBLIC_KEY,
+                parameters: Some(SM2_CURVE.into()),
+            },
+            subject_public_key: x509_cert::der::asn1::BitString::from_bytes(&point)
+                .map_err(|_| MemberKeyError::NotMemberKey)?,
+        };
+        let spki_der = info.to_der().map_err(|_| MemberKeyError::NotMemberKey)?;
+        Ok(Self {
+            algorithm: MemberKeyAlgorithm::Sm2Sm3,
+            spki_der,
+            point,
+        })
     }
 
     fn from_key(key: &p256::PublicKey) -> Result<Self, MemberKeyError> {
@@ -105,7 +185,15 @@ impl MemberPublicKey {
         if point.len() != 65 || point[0] != 0x04 {
             return Err(MemberKeyError::NotP256);
         }
-        Ok(Self { spki_der, point })
+        Ok(Self {
+            algorithm: MemberKeyAlgorithm::EcdsaP256Sha256,
+            spki_der,
+            point,
+        })
+    }
+
+    pub fn algorithm(&self) -> MemberKeyAlgorithm {
+        self.algorithm
     }
 
     pub fn spki_der(&self) -> &[u8] {
@@ -123,14 +211,23 @@ impl MemberPublicKey {
         base64::engine::general_purpose::STANDARD.encode(&self.spki_der)
     }
 
-    /// Whether `signature` (`r ‖ s`) is this key's ECDSA P-256 SHA-256 signature of `message`.
+    /// Whether `signature` (`r ‖ s`) is this key's signature of `message`: ECDSA P-256 over
+    /// SHA-256, or SM2 over SM3(Z_A ‖ M) with the default distinguishing identifier (the
+    /// server's own SM2 verification, `crypto::signing`).
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        ring::signature::UnparsedPublicKey::new(
-            &ring::signature::ECDSA_P256_SHA256_FIXED,
-            &self.point,
-        )
-        .verify(message, signature)
-        .is_ok()
+        match self.algorithm {
+            MemberKeyAlgorithm::EcdsaP256Sha256 => ring::signature::UnparsedPublicKey::new(
+                &ring::signature::ECDSA_P256_SHA256_FIXED,
+                &self.point,
+            )
+            .verify(message, signature)
+            .is_ok(),
+            MemberKeyAlgorithm::Sm2Sm3 => super::signing::PublicKey::new(
+                super::signing::SignatureAlgorithm::of(super::Suite::Gm2024),
+                &self.point,
+            )
+            .is_ok_and(|key| key.verifies(message, signature)),
+        }
     }
 }
 
@@ -217,6 +314,7 @@ impl MemberSigningKey {
         let key = p256::PublicKey::from(self.0.verifying_key());
         // A key of ours always encodes: it is a point on the curve by construction.
         MemberPublicKey::from_key(&key).unwrap_or_else(|_| MemberPublicKey {
+            algorithm: MemberKeyAlgorithm::EcdsaP256Sha256,
             spki_der: Vec::new(),
             point: Vec::new(),
         })
@@ -326,7 +424,7 @@ mod tests {
         let ed25519 = "MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=";
         assert_eq!(
             MemberPublicKey::parse(ed25519).err(),
-            Some(MemberKeyError::NotP256)
+            Some(MemberKeyError::NotMemberKey)
         );
         // A point off the curve: the last coordinate byte changed.
         let mut der = public.spki_der().to_vec();
@@ -334,7 +432,64 @@ mod tests {
         der[last] ^= 1;
         assert_eq!(
             MemberPublicKey::from_spki_der(&der).err(),
-            Some(MemberKeyError::NotP256)
+            Some(MemberKeyError::NotMemberKey)
+        );
+    }
+
+    fn sm2_key(distinguishing_id: &str) -> sm2::dsa::SigningKey {
+        sm2::dsa::SigningKey::from_slice(distinguishing_id, &[7u8; 32]).unwrap()
+    }
+
+    fn sm2_sign(key: &sm2::dsa::SigningKey, message: &[u8]) -> Vec<u8> {
+        use sm2::dsa::signature::Signer as _;
+        let signature: sm2::dsa::Signature = key.sign(message);
+        signature.to_bytes().to_vec()
+    }
+
+    #[test]
+    fn sm2_key_is_told_by_its_curve_and_verifies_sm2_signatures_under_the_default_id_only() {
+        let signing = sm2_key(crate::crypto::suite::DEFAULT_SM2_ID);
+        let point = signing.verifying_key().to_sec1_bytes();
+        let public = MemberPublicKey::from_sm2_point(&point).unwrap();
+        assert_eq!(public.algorithm(), MemberKeyAlgorithm::Sm2Sm3);
+        assert_eq!(public.algorithm().name(), "sm2-sm3");
+        assert_eq!(
+            MemberKeyAlgorithm::from_name("sm2-sm3"),
+            Some(MemberKeyAlgorithm::Sm2Sm3)
+        );
+        // Enrolled as base64 or PEM, it reads back as the same key of the same algorithm.
+        let parsed = MemberPublicKey::parse(&public.to_base64()).unwrap();
+        assert_eq!(parsed, public);
+        let pem = format!(
+            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+            public.to_base64()
+        );
+        assert_eq!(MemberPublicKey::parse(&pem).unwrap(), public);
+
+        let signature = sm2_sign(&signing, b"the report");
+        assert_eq!(signature.len(), SIGNATURE_LEN);
+        assert!(public.verify(b"the report", &signature));
+        assert!(!public.verify(b"another report", &signature));
+        // The same private key under another identifier: another Z_A, so another digest.
+        let other_id = sm2_sign(&sm2_key("ALICE123@YAHOO.COM"), b"the report");
+        assert!(!public.verify(b"the report", &other_id));
+        // A P-256 key's signature is no SM2 signature, and the other way round.
+        let p256 = key();
+        assert!(!public.verify(b"the report", &p256.sign(b"the report")));
+        assert!(!p256.public_key().verify(b"the report", &signature));
+        assert_eq!(
+            p256.public_key().algorithm(),
+            MemberKeyAlgorithm::EcdsaP256Sha256
+        );
+        assert_eq!(p256.public_key().algorithm().name(), ALGORITHM);
+
+        // The SM2 curve named over a point that is not on it.
+        let mut der = public.spki_der().to_vec();
+        let last = der.len() - 1;
+        der[last] ^= 1;
+        assert_eq!(
+            MemberPublicKey::from_spki_der(&der).err(),
+            Some(MemberKeyError::NotMemberKey)
         );
     }
 }

@@ -794,8 +794,8 @@ impl SessionService {
             .ok_or_else(|| {
                 invalid(
                     "signature.value",
-                    "must be base64 of a 64-byte ECDSA P-256 signature (r and s, as WebCrypto \
-                     produces it)",
+                    "must be base64 of a 64-byte signature, r and s (ECDSA P-256 as WebCrypto \
+                     produces it, or SM2)",
                 )
             })?;
         let signed = crate::session::protocol::signed_decision(

@@ -1161,8 +1161,8 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
     ),
     ("has been revoked and cannot sign", "已被吊销，不能签名"),
     (
-        "must be base64 of a 64-byte ECDSA P-256 signature (r and s, as WebCrypto produces it)",
-        "须为 64 字节 ECDSA P-256 签名（r 与 s，即 WebCrypto 生成的格式）的 base64 编码",
+        "must be base64 of a 64-byte signature, r and s (ECDSA P-256 as WebCrypto produces it, or SM2)",
+        "须为 64 字节签名（r 与 s：WebCrypto 生成的 ECDSA P-256 签名，或 SM2 签名）的 base64 编码",
     ),
     (
         "does not verify with this key over the session, seat, report digest and decision (docs/PROTOCOL.md, sign)",
@@ -1175,6 +1175,14 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
     (
         "is not an ECDSA P-256 public key (a SubjectPublicKeyInfo of a point on P-256)",
         "不是 ECDSA P-256 公钥（须为 P-256 曲线上一点的 SubjectPublicKeyInfo）",
+    ),
+    (
+        "is neither an ECDSA P-256 nor an SM2 public key (a SubjectPublicKeyInfo of a point on either curve)",
+        "既不是 ECDSA P-256 公钥也不是 SM2 公钥（须为其中一条曲线上一点的 SubjectPublicKeyInfo）",
+    ),
+    (
+        "is an SM2 key, which only a deployment of the national suite (gm2024) accepts; this server runs {}",
+        "是 SM2 密钥，仅采用国密套件（gm2024）的部署接受此类密钥；本系统采用 {0}",
     ),
     // Members' certificates from outside CAs (auth::member_certificates,
     // crypto::member_certificate).
@@ -1196,8 +1204,8 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
         "包含格式不正确的 X.509 证书",
     ),
     (
-        "the certificate's key is not an ECDSA P-256 key",
-        "证书中的密钥不是 ECDSA P-256 密钥",
+        "the certificate's key is neither an ECDSA P-256 nor an SM2 key",
+        "证书中的密钥既不是 ECDSA P-256 密钥也不是 SM2 密钥",
     ),
     (
         "no CA is trusted for members' certificates on this server (signing_keys.trusted_cas)",
