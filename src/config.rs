@@ -110,9 +110,7 @@ impl Default for ArchiveSettings {
 impl ArchiveSettings {
     /// Where packages are kept under `data_dir`.
     pub fn dir_in(&self, data_dir: &Path) -> PathBuf {
-        self.dir
-            .clone()
-            .unwrap_or_else(|| data_dir.join("archive"))
+        self.dir.clone().unwrap_or_else(|| data_dir.join("archive"))
     }
 
     fn validate(&self, problems: &mut Vec<String>) {
