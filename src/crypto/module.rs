@@ -176,30 +176,7 @@ impl Module {
         label: &str,
         object_id: [u8; OBJECT_ID_LEN],
     ) -> Result<Vec<u8>, ModuleError> {
-        let public = [
-            Attribute::Token(true),
-            Attribute::Private(false),
-            Attribute::Verify(true),
-            Attribute::EcParams(P256_PARAMS.to_vec()),
-            Attribute::Label(label.as_bytes().to_vec()),
-            Attribute::Id(object_id.to_vec()),
-        ];
-        let private = [
-            Attribute::Token(true),
-            Attribute::Private(true),
-            Attribute::Sensitive(true),
-            Attribute::Extractable(false),
-            Attribute::Sign(true),
-            Attribute::Decrypt(false),
-            Attribute::Derive(false),
-            Attribute::Label(label.as_bytes().to_vec()),
-            Attribute::Id(object_id.to_vec()),
-        ];
-        self.with_session(|session| {
-            session
-                .generate_key_pair(&Mechanism::EccKeyPairGen, &public, &private)
-                .map(|_| ())
-        })?;
+        self.generate_signing_pair(label, object_id, &P256_PARAMS, Mechanism::EccKeyPairGen)?;
         self.p256_point(&object_id)
     }
 
@@ -302,11 +279,30 @@ impl Module {
         label: &str,
         object_id: [u8; OBJECT_ID_LEN],
     ) -> Result<Vec<u8>, ModuleError> {
+        self.generate_signing_pair(
+            label,
+            object_id,
+            &ED25519_PARAMS,
+            Mechanism::EccEdwardsKeyPairGen,
+        )?;
+        self.public_key(&object_id)
+    }
+
+    /// Generates a key pair of the curve `params` names inside the token: the public half for
+    /// verifying, the private half sensitive, never extractable and signing only, both under
+    /// `label` and `object_id`.
+    fn generate_signing_pair(
+        &self,
+        label: &str,
+        object_id: [u8; OBJECT_ID_LEN],
+        params: &[u8],
+        mechanism: Mechanism<'_>,
+    ) -> Result<(), ModuleError> {
         let public = [
             Attribute::Token(true),
             Attribute::Private(false),
             Attribute::Verify(true),
-            Attribute::EcParams(ED25519_PARAMS.to_vec()),
+            Attribute::EcParams(params.to_vec()),
             Attribute::Label(label.as_bytes().to_vec()),
             Attribute::Id(object_id.to_vec()),
         ];
@@ -323,10 +319,9 @@ impl Module {
         ];
         self.with_session(|session| {
             session
-                .generate_key_pair(&Mechanism::EccEdwardsKeyPairGen, &public, &private)
+                .generate_key_pair(&mechanism, &public, &private)
                 .map(|_| ())
-        })?;
-        self.public_key(&object_id)
+        })
     }
 
     /// An Ed25519 public key in the token, as 32 bytes.
