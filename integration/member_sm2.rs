@@ -148,7 +148,12 @@ struct Issued {
 
 impl Sm2Ca {
     fn new(parent: &Path, name: &str) -> Self {
-        let dir = parent.join(name);
+        Self::new_in(&parent.join(name), name)
+    }
+
+    /// A CA named `name` whose files are in `dir`: two CAs may share a name, not a key.
+    fn new_in(dir: &Path, name: &str) -> Self {
+        let dir = dir.to_path_buf();
         std::fs::create_dir_all(dir.join("certs")).unwrap();
         std::fs::write(dir.join("index.txt"), "").unwrap();
         std::fs::write(dir.join("serial"), "1000\n").unwrap();
@@ -286,19 +291,23 @@ impl Sm2Ca {
     }
 
     fn publish_crl(&self) {
-        openssl(
-            &self.dir,
-            &[
-                "ca",
-                "-config",
-                "ca.cnf",
-                "-gencrl",
-                "-sigopt",
-                &format!("distid:{DEFAULT_ID}"),
-                "-out",
-                "crl.new",
-            ],
-        );
+        self.publish_crl_dated(None);
+    }
+
+    /// Installs a CRL whose nextUpdate has passed, as when the CA's new lists stop arriving.
+    fn let_crl_go_stale(&self) {
+        self.publish_crl_dated(Some(("20240101000000Z", "20240201000000Z")));
+    }
+
+    fn publish_crl_dated(&self, dates: Option<(&str, &str)>) {
+        let distid = format!("distid:{DEFAULT_ID}");
+        let mut args = vec![
+            "ca", "-config", "ca.cnf", "-gencrl", "-sigopt", &distid, "-out", "crl.new",
+        ];
+        if let Some((last, next)) = dates {
+            args.extend(["-crl_lastupdate", last, "-crl_nextupdate", next]);
+        }
+        openssl(&self.dir, &args);
         // Renamed over, as an admin replaces the file.
         std::fs::rename(self.dir.join("crl.new"), &self.crl).unwrap();
     }
@@ -420,6 +429,9 @@ async fn member_certificates_of_an_sm2_ca_sign_and_bad_ones_are_refused_at_enrol
     let dir = tempfile::tempdir().unwrap();
     let ca = Sm2Ca::new(dir.path(), "国密测试认证中心");
     let stranger = Sm2Ca::new(dir.path(), "unknown-sm2-ca");
+    // An impostor: the trusted CA's name on another SM2 key, so only the signature tells them
+    // apart.
+    let impostor = Sm2Ca::new_in(&dir.path().join("impostor"), "国密测试认证中心");
     let trusted = ca.trusted();
     let committee = Committee::with(Mode::Distributed, 5, 1, move |settings| {
         settings.signing_keys.trusted_cas = vec![trusted];
@@ -428,7 +440,12 @@ async fn member_certificates_of_an_sm2_ca_sign_and_bad_ones_are_refused_at_enrol
     let app = &committee.fx.app;
     let (mut clients, draft) = to_signing(&committee).await;
     let seats: Vec<u32> = clients.experts.keys().copied().collect();
-    let bearer = |seat: u32| clients.experts[&seat].1.bearer.clone();
+    let bearers: std::collections::BTreeMap<u32, String> = clients
+        .experts
+        .iter()
+        .map(|(seat, (_, member))| (*seat, member.bearer.clone()))
+        .collect();
+    let bearer = |seat: u32| bearers[&seat].clone();
     let certificate = |chain: &str| json!({"kind": "certificate", "certificate_chain": chain, "label": "CA 证书"});
     // The member's key is SM2 where the deployment takes SM2, P-256 elsewhere: the SM2 CA's
     // chain is checked the same way under both.
@@ -459,6 +476,10 @@ async fn member_certificates_of_an_sm2_ca_sign_and_bad_ones_are_refused_at_enrol
             "neither digitalSignature nor nonRepudiation",
         ),
         (revoked_early, "has been revoked"),
+        (
+            impostor.issue("impostor", sm2, Usage::Signing, None),
+            "does not verify up to 国密测试认证中心",
+        ),
     ];
     let before = app.entries_written_by_requests().await;
     for (issued, expected) in &refusals {
@@ -534,4 +555,17 @@ async fn member_certificates_of_an_sm2_ca_sign_and_bad_ones_are_refused_at_enrol
     assert!(error.detail.contains("has been revoked"), "{error:?}");
     assert!(error.detail.contains("国密测试认证中心"), "{error:?}");
     assert_eq!(app.entries_written_by_requests().await, before);
+
+    // A CRL past its nextUpdate refuses the CA's certificates until a current one is there.
+    ca.let_crl_go_stale();
+    let third = ca.issue("third", sm2, Usage::Signing, None);
+    let response = enrol(app, &bearer(seats[2]), certificate(&third.chain_pem)).await;
+    let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("out of date"),
+        "{problem}"
+    );
+    ca.publish_crl();
+    let response = enrol(app, &bearer(seats[2]), certificate(&third.chain_pem)).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
 }
