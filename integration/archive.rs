@@ -27,6 +27,8 @@ struct Archived {
     id: String,
     dir: tempfile::TempDir,
     vkey_file: std::path::PathBuf,
+    /// The CA roots the verifiers are given (`--ca`).
+    cas: Vec<std::path::PathBuf>,
 }
 
 async fn archived_session() -> Archived {
@@ -67,7 +69,13 @@ async fn archived_session() -> Archived {
         ok(client, request).await;
     }
     advance(&mut clients.host, Phase::Closed).await;
+    fetched(committee, Vec::new()).await
+}
 
+/// The package of `committee`'s closed session as the supervisor fetches it, unpacked into a
+/// directory, to be verified with the CA roots `cas`.
+async fn fetched(committee: Committee, cas: Vec<std::path::PathBuf>) -> Archived {
+    let app = &committee.fx.app;
     let response = app
         .get(
             &format!("/api/v1/archives/{}", committee.session_id),
@@ -96,6 +104,7 @@ async fn archived_session() -> Archived {
         id,
         dir,
         vkey_file,
+        cas,
     }
 }
 
@@ -132,21 +141,21 @@ impl Archived {
     }
 
     fn verify_with_python(&self, dir: &Path) -> (Option<i32>, String) {
-        verify_with_python(self.app(), dir, &self.vkey_file)
+        verify_with_python(self.app(), dir, &self.vkey_file, &self.cas)
     }
 
     fn verify_with_cli(&self, dir: &Path) -> (Option<i32>, String) {
-        let output = run_cli(
-            self.app(),
-            &[
-                "archive",
-                "verify",
-                dir.to_str().unwrap(),
-                "--key",
-                self.vkey_file.to_str().unwrap(),
-            ],
-            None,
-        );
+        let mut args = vec![
+            "archive",
+            "verify",
+            dir.to_str().unwrap(),
+            "--key",
+            self.vkey_file.to_str().unwrap(),
+        ];
+        for ca in &self.cas {
+            args.extend(["--ca", ca.to_str().unwrap()]);
+        }
+        let output = run_cli(self.app(), &args, None);
         (output.status.code(), stdout_of(&output))
     }
 
@@ -176,7 +185,12 @@ impl Archived {
 
 /// The independent `verify_archive.py` of the package in `dir`: its exit code and what it
 /// printed.
-fn verify_with_python(app: &TestApp, dir: &Path, vkey_file: &Path) -> (Option<i32>, String) {
+fn verify_with_python(
+    app: &TestApp,
+    dir: &Path,
+    vkey_file: &Path,
+    cas: &[std::path::PathBuf],
+) -> (Option<i32>, String) {
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/integration/verifier/verify_archive.py"
@@ -188,6 +202,10 @@ fn verify_with_python(app: &TestApp, dir: &Path, vkey_file: &Path) -> (Option<i3
         .arg(vkey_file)
         .arg("--font")
         .arg(&app.settings.archive.font)
+        .args(
+            cas.iter()
+                .flat_map(|ca| [std::ffi::OsStr::new("--ca"), ca.as_os_str()]),
+        )
         .output()
         .unwrap();
     (output.status.code(), stdout_of(&output))
@@ -221,61 +239,12 @@ fn fix_manifest(dir: &Path) {
     write_canonical(dir, MANIFEST, &manifest);
 }
 
-#[tokio::test]
-async fn a_closed_sessions_archive_verifies_offline_and_each_tamper_is_named_by_file_and_field() {
-    let archived = archived_session().await;
+/// The tampers of docs/ARCHIVE.md each fail with the file and the field named, by both
+/// verifiers: a changed score, a swapped signature, a removed member, a replaced proof, a PDF
+/// not matching the report. Seats 1 and 2 signed with member keys.
+fn assert_tampers_fail(archived: &Archived) {
     let app = archived.app();
-    let session_id = &archived.committee.session_id;
-
-    // The package verifies, signatures and all.
-    let (code, printed) = archived.verify(archived.dir.path());
-    assert_eq!(code, Some(0), "{printed}");
-    assert!(
-        printed.starts_with(&format!(
-            "OK archive {}: session {session_id}, 5 signatures,",
-            archived.id
-        )),
-        "{printed}"
-    );
-    // It holds the report the closing entry digests, each member's signature, the draw's
-    // record and the closing entry's proof; and no name of anyone.
-    let closed = app.audit_entries_of("session.closed").await.pop().unwrap();
     let report = archived.package.file(REPORT_JSON).unwrap();
-    assert_eq!(
-        closed["data"][suite().digest_field("report")],
-        suite().hex_hash(report)
-    );
-    let names: Vec<&String> = archived.package.files().keys().collect();
-    for seat in 1..=5 {
-        assert!(
-            names.contains(&&format!("signatures/seat-{seat}.json")),
-            "{names:?}"
-        );
-    }
-    assert!(names.iter().any(|n| n.starts_with("draws/")), "{names:?}");
-    assert!(archived.package.file(REPORT_PDF).is_some());
-
-    // The command line exports the same kept package.
-    let out = tempfile::tempdir().unwrap();
-    let exported = out.path().join("package");
-    let output = run_cli(
-        app,
-        &[
-            "archive",
-            "export",
-            session_id,
-            "--out",
-            exported.to_str().unwrap(),
-        ],
-        None,
-    );
-    assert!(output.status.success(), "{}", stdout_of(&output));
-    assert_eq!(Package::read_from(&exported).unwrap(), archived.package);
-    // …and the zip verifies as well as the directory.
-    let zip = out.path().join("package.zip");
-    std::fs::write(&zip, archived.package.to_zip().unwrap()).unwrap();
-    assert_eq!(archived.verify(&zip).0, Some(0));
-
     // A changed score: the manifest's hash first…
     let copy = archived.copy();
     let mut changed = read_json(copy.path(), REPORT_JSON);
@@ -354,6 +323,64 @@ async fn a_closed_sessions_archive_verifies_offline_and_each_tamper_is_named_by_
     std::fs::write(copy.path().join(REPORT_PDF), other_pdf).unwrap();
     fix_manifest(copy.path());
     archived.assert_fails(copy.path(), REPORT_PDF, "embedded digest");
+}
+
+#[tokio::test]
+async fn a_closed_sessions_archive_verifies_offline_and_each_tamper_is_named_by_file_and_field() {
+    let archived = archived_session().await;
+    let app = archived.app();
+    let session_id = &archived.committee.session_id;
+
+    // The package verifies, signatures and all.
+    let (code, printed) = archived.verify(archived.dir.path());
+    assert_eq!(code, Some(0), "{printed}");
+    assert!(
+        printed.starts_with(&format!(
+            "OK archive {}: session {session_id}, 5 signatures,",
+            archived.id
+        )),
+        "{printed}"
+    );
+    // It holds the report the closing entry digests, each member's signature, the draw's
+    // record and the closing entry's proof; and no name of anyone.
+    let closed = app.audit_entries_of("session.closed").await.pop().unwrap();
+    let report = archived.package.file(REPORT_JSON).unwrap();
+    assert_eq!(
+        closed["data"][suite().digest_field("report")],
+        suite().hex_hash(report)
+    );
+    let names: Vec<&String> = archived.package.files().keys().collect();
+    for seat in 1..=5 {
+        assert!(
+            names.contains(&&format!("signatures/seat-{seat}.json")),
+            "{names:?}"
+        );
+    }
+    assert!(names.iter().any(|n| n.starts_with("draws/")), "{names:?}");
+    assert!(archived.package.file(REPORT_PDF).is_some());
+
+    // The command line exports the same kept package.
+    let out = tempfile::tempdir().unwrap();
+    let exported = out.path().join("package");
+    let output = run_cli(
+        app,
+        &[
+            "archive",
+            "export",
+            session_id,
+            "--out",
+            exported.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(output.status.success(), "{}", stdout_of(&output));
+    assert_eq!(Package::read_from(&exported).unwrap(), archived.package);
+    // …and the zip verifies as well as the directory.
+    let zip = out.path().join("package.zip");
+    std::fs::write(&zip, archived.package.to_zip().unwrap()).unwrap();
+    assert_eq!(archived.verify(&zip).0, Some(0));
+
+    assert_tampers_fail(&archived);
 
     // Names: only after publication, only for a supervisor, rendered on request and never
     // kept (the kept package is unchanged, and still nameless).
@@ -713,7 +740,7 @@ async fn an_on_site_evaluations_draw_is_archived_with_its_replacements_and_verif
         "{}",
         stdout_of(&output)
     );
-    let (code, printed) = verify_with_python(app, dir.path(), &vkey_file);
+    let (code, printed) = verify_with_python(app, dir.path(), &vkey_file, &[]);
     assert_eq!(code, Some(0), "{printed}");
     assert!(
         printed.starts_with(&format!("OK archive {}: draw {id},", package.id())),
@@ -745,7 +772,7 @@ async fn an_on_site_evaluations_draw_is_archived_with_its_replacements_and_verif
         "{}",
         stdout_of(&output)
     );
-    let (code, printed) = verify_with_python(app, copy.path(), &vkey_file);
+    let (code, printed) = verify_with_python(app, copy.path(), &vkey_file, &[]);
     assert_eq!(code, Some(1), "{printed}");
     assert!(
         printed.starts_with(&format!("FAIL {record_path}: ")),
@@ -772,4 +799,229 @@ async fn an_on_site_evaluations_draw_is_archived_with_its_replacements_and_verif
             .contains("no result yet"),
         "{problem}"
     );
+}
+
+/// Issue 19's "Done when": one distributed session whose five members sign every way there
+/// is — three with WebCrypto keys made in the console (two Chromium, one Firefox), one with
+/// the real `sealdraw client` and a key file, one with a certificate from a test CA (a revoked
+/// certificate refused at enrolment first) — closes, and its archive verifies with both
+/// verifiers given the CA's root, fails each tamper with the right message, and keeps the
+/// certificate's signature valid when the CA revokes the certificate after the signature.
+#[tokio::test]
+async fn one_evaluation_signed_in_browsers_by_the_client_and_with_a_certificate_verifies_archived()
+{
+    use crate::browser::Browser;
+    use crate::console_signing::WebMember;
+    use crate::member_certificates::TestCa;
+
+    let ca_dir = tempfile::tempdir().unwrap();
+    let mut ca = TestCa::new(ca_dir.path(), "测试数字证书认证中心");
+    let trusted = ca.trusted();
+    let committee = Committee::with(Mode::Distributed, 5, 1, move |settings| {
+        settings.signing_keys.trusted_cas = vec![trusted];
+    })
+    .await;
+    let app = &committee.fx.app;
+    let (mut clients, draft) = to_signing(&committee).await;
+    let seats: Vec<u32> = clients.experts.keys().copied().collect();
+    let bearer = |seat: u32| clients.experts[&seat].1.bearer.clone();
+
+    // (a) Three members make keys on their devices in the console: a phone, a Chromium
+    // laptop and a Firefox laptop.
+    let mut browsers = Vec::new();
+    for (n, browser) in [
+        Browser::phone(app).await,
+        Browser::start(app).await,
+        Browser::firefox(app).await,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let member = WebMember::log_in(browser, &committee, &bearer(seats[n]), seats[n]).await;
+        let key = member.make_key(&committee, &format!("设备 {n}")).await;
+        assert_eq!(key["status"], "active");
+        browsers.push(member);
+    }
+
+    // (b) One signs with `sealdraw client` and a key file it made.
+    let key_dir = tempfile::tempdir().unwrap();
+    let key_file = key_dir.path().join("member.key");
+    let passphrase = "correct horse battery staple";
+    let passphrase_file = key_dir.path().join("passphrase");
+    std::fs::write(&passphrase_file, format!("{passphrase}\n")).unwrap();
+    let output = run_cli(
+        app,
+        &[
+            "client",
+            "signing-key",
+            "init",
+            "--out",
+            key_file.to_str().unwrap(),
+            "--passphrase-file",
+            passphrase_file.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(output.status.success(), "{output:?}");
+    let printed: Value = serde_json::from_str(stdout_of(&output).trim()).unwrap();
+    let enrolled = app
+        .post(
+            "/api/v1/me/signing-keys",
+            Some(&bearer(seats[3])),
+            &json!({"kind": "key_file", "public_key": printed["public_key"], "label": "sealdraw client"}),
+        )
+        .await;
+    assert_eq!(enrolled.status(), StatusCode::CREATED);
+    let file_key_id = enrolled.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // (c) One enrols a certificate from the CA, after a revoked one is refused.
+    ca.revoke(99);
+    let enrol_certificate = |chain: String| {
+        let bearer = bearer(seats[4]);
+        async move {
+            app.post(
+                "/api/v1/me/signing-keys",
+                Some(&bearer),
+                &json!({"kind": "certificate", "certificate_chain": chain, "label": "CA 证书"}),
+            )
+            .await
+        }
+    };
+    let revoked = ca.issue_for_signing(99);
+    let problem = assert_problem(
+        enrol_certificate(revoked.chain_pem.clone()).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("has been revoked"),
+        "{problem}"
+    );
+    let issued = ca.issue_for_signing(7);
+    let response = enrol_certificate(issued.chain_pem.clone()).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let certificate_key_id = response.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Everyone signs: in the browsers, with the client, with the certificate's key.
+    for member in &browsers {
+        member.open_room(&committee.session_id).await;
+        member.agree().await;
+    }
+    let output = crate::member_signatures::client_signing(
+        &committee,
+        &bearer(seats[3]),
+        &format!("sign {draft}\n"),
+        key_file.to_str().unwrap(),
+        &file_key_id,
+        &[("SEALDRAW_SIGNING_KEY_PASSPHRASE", passphrase)],
+    )
+    .await;
+    assert!(output.status.success(), "{output:?}");
+    let client = &mut clients.experts.get_mut(&seats[4]).unwrap().0;
+    let request = issued.sign(client, &draft, &certificate_key_id);
+    ok(client, request).await;
+    advance(&mut clients.host, Phase::Closed).await;
+
+    // The CA revokes the certificate after the signature (its CRL dates the revocation next
+    // year): the server's CRL now lists it, and the archive must still hold the signature.
+    ca.revoke_later(7);
+    drop(browsers);
+    let archived = fetched(committee, vec![ca.root.clone()]).await;
+    let session_id = &archived.committee.session_id;
+    let (code, printed) = archived.verify(archived.dir.path());
+    assert_eq!(code, Some(0), "{printed}");
+    assert!(
+        printed.starts_with(&format!(
+            "OK archive {}: session {session_id}, 5 signatures,",
+            archived.id
+        )),
+        "{printed}"
+    );
+    let kinds: Vec<String> = (1..=5)
+        .map(|seat| {
+            read_json(archived.dir.path(), &format!("signatures/seat-{seat}.json"))["key_kind"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    for kind in ["webcrypto", "key_file", "certificate"] {
+        assert!(kinds.iter().any(|k| k == kind), "{kinds:?}");
+    }
+    let certificate_seat = seats[4];
+    let certificate_file = format!("signatures/seat-{certificate_seat}.json");
+    let signature = read_json(archived.dir.path(), &certificate_file);
+    assert_eq!(signature["certificate_authority"], "测试数字证书认证中心");
+    assert_eq!(signature["certificate_chain"].as_array().unwrap().len(), 1);
+    let crls: Vec<String> = archived
+        .package
+        .files()
+        .keys()
+        .filter(|name| name.starts_with("crls/"))
+        .cloned()
+        .collect();
+    assert_eq!(crls.len(), 1, "{crls:?}");
+
+    // Without a CA root to anchor it, the certificate's signature does not verify.
+    let unanchored = Archived {
+        cas: Vec::new(),
+        ..archived
+    };
+    let printed = unanchored.assert_fails(
+        unanchored.dir.path(),
+        &certificate_file,
+        "certificate_chain",
+    );
+    assert!(printed.contains("--ca"), "{printed}");
+    let archived = Archived {
+        cas: vec![ca.root.clone()],
+        ..unanchored
+    };
+
+    assert_tampers_fail(&archived);
+
+    // The member's certificate swapped for another the CA issued.
+    let copy = archived.copy();
+    let mut tampered = read_json(copy.path(), &certificate_file);
+    let other = sealdraw::crypto::archived_certificate::certificates_from_file(
+        revoked.chain_pem.as_bytes(),
+    )
+    .unwrap();
+    {
+        use base64::Engine as _;
+        tampered["certificate_chain"][0] =
+            json!(base64::engine::general_purpose::STANDARD.encode(&other[0]));
+    }
+    write_canonical(copy.path(), &certificate_file, &tampered);
+    fix_manifest(copy.path());
+    let printed = archived.assert_fails(copy.path(), &certificate_file, "certificate_chain[0]");
+    assert!(printed.contains("another key"), "{printed}");
+
+    // The CRL replaced by the CA's own later one dating the revocation before the signature.
+    ca.revoke(7);
+    let copy = archived.copy();
+    for name in &crls {
+        std::fs::remove_file(copy.path().join(name)).unwrap();
+    }
+    let crl =
+        sealdraw::crypto::archived_certificate::crls_from_file(&std::fs::read(&ca.crl).unwrap())
+            .unwrap()
+            .remove(0);
+    std::fs::write(
+        copy.path().join(sealdraw::archive::package::crl_path(&crl)),
+        &crl,
+    )
+    .unwrap();
+    fix_manifest(copy.path());
+    let printed = archived.assert_fails(copy.path(), &certificate_file, "certificate_chain[0]");
+    assert!(printed.contains("was revoked at"), "{printed}");
 }

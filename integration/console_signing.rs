@@ -45,7 +45,7 @@ fn the_console_signs_the_bytes_the_server_builds_for_awkward_reasons() {
 }
 
 /// A member of the committee as a browser sees them.
-struct WebMember {
+pub(crate) struct WebMember {
     browser: Browser,
     bearer: String,
     account_id: String,
@@ -54,7 +54,12 @@ struct WebMember {
 
 impl WebMember {
     /// Logs `bearer`'s account in through the console's form.
-    async fn log_in(browser: Browser, committee: &Committee, bearer: &str, seat: u32) -> Self {
+    pub(crate) async fn log_in(
+        browser: Browser,
+        committee: &Committee,
+        bearer: &str,
+        seat: u32,
+    ) -> Self {
         let me = committee.fx.app.get_json("/api/v1/me", Some(bearer)).await;
         let account = TestAccount {
             username: me["username"].as_str().unwrap().to_owned(),
@@ -71,7 +76,7 @@ impl WebMember {
     }
 
     /// Makes a key on the device in the console; the server's view of it.
-    async fn make_key(&self, committee: &Committee, label: &str) -> Value {
+    pub(crate) async fn make_key(&self, committee: &Committee, label: &str) -> Value {
         self.browser.open("/console/#/signing/keys").await;
         self.browser
             .wait_for("#device-key[data-state='none']")
@@ -140,7 +145,7 @@ impl WebMember {
             .to_owned()
     }
 
-    async fn open_room(&self, session_id: &str) {
+    pub(crate) async fn open_room(&self, session_id: &str) {
         self.browser
             .open(&format!("/console/#/session/room?id={session_id}"))
             .await;
@@ -149,7 +154,7 @@ impl WebMember {
             .await;
     }
 
-    async fn agree(&self) {
+    pub(crate) async fn agree(&self) {
         self.browser.click("#sign-report").await;
         self.browser.click("#confirm-yes").await;
         self.browser.wait_for_gone("#confirm-dialog").await;

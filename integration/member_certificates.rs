@@ -25,7 +25,8 @@ pub struct TestCa {
     key: rcgen::KeyPair,
     pub root: PathBuf,
     pub crl: PathBuf,
-    revoked: Vec<u64>,
+    /// Each revoked serial and the year (from this one) of its revocation date.
+    revoked: Vec<(u64, i32)>,
 }
 
 /// A member's certificate and the key it certifies.
@@ -123,7 +124,17 @@ impl TestCa {
 
     /// Adds `serial` to the CA's CRL and replaces the file, as an admin installs a new CRL.
     pub fn revoke(&mut self, serial: u64) {
-        self.revoked.push(serial);
+        // The CA's latest word on a serial is the one its CRL carries.
+        self.revoked.retain(|(revoked, _)| *revoked != serial);
+        self.revoked.push((serial, -1));
+        self.publish_crl(false);
+    }
+
+    /// Adds `serial` to the CRL with a revocation date next year: revoked after anything
+    /// signed today, as the archive's verifier must tell apart from a revocation before.
+    pub fn revoke_later(&mut self, serial: u64) {
+        self.revoked.retain(|(revoked, _)| *revoked != serial);
+        self.revoked.push((serial, 1));
         self.publish_crl(false);
     }
 
@@ -146,9 +157,9 @@ impl TestCa {
             revoked_certs: self
                 .revoked
                 .iter()
-                .map(|serial| rcgen::RevokedCertParams {
+                .map(|(serial, year)| rcgen::RevokedCertParams {
                     serial_number: rcgen::SerialNumber::from(*serial),
-                    revocation_time: rcgen::date_time_ymd(this_year() - 1, 6, 1),
+                    revocation_time: rcgen::date_time_ymd(this_year() + year, 6, 1),
                     reason_code: Some(rcgen::RevocationReason::KeyCompromise),
                     invalidity_date: None,
                 })

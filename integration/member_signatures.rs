@@ -442,7 +442,7 @@ async fn member_signatures_can_be_required_and_a_cli_key_file_signs() {
 /// Runs `sealdraw client` for the member `bearer` with `script`, signing with `signing_key`
 /// (a key file or `pkcs11:…`) enrolled as `key_id`, the passphrase or PIN in `env`; `--strict`,
 /// so that a refused request fails the run.
-async fn client_signing(
+pub(crate) async fn client_signing(
     committee: &Committee,
     bearer: &str,
     script: &str,

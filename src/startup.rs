@@ -209,6 +209,7 @@ impl Application {
             audit.clone(),
             draws.clone(),
             &settings.archive,
+            &settings.signing_keys.trusted_cas,
             &settings.data_dir,
         ));
         let state = web::Data::new(AppState {

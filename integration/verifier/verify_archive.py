@@ -9,11 +9,13 @@ written from the public specifications. Member signatures are checked with the
 `cryptography` package (ECDSA P-256) or, for SM2 keys, gm.py.
 
 Usage:
-  verify_archive.py DIR --key VKEY [--font FONT]
+  verify_archive.py DIR --key VKEY [--font FONT] [--ca ROOT]...
 
 VKEY is the log's verifier key (`name+keyid+base64key`) or a file holding it.
 FONT is the font the readable report was rendered in; when given, its SHA-256
-must be the manifest's `font_sha256`.
+must be the manifest's `font_sha256`. Each ROOT is a CA root certificate (PEM
+or DER) that anchors members' certificate chains; a signature made with a
+certificate key verifies only up to one of them (section 5a).
 
 The checks follow docs/ARCHIVE.md section 9 in order and stop at the first
 failure. Where this verifier does less than the reference one, it says so:
@@ -36,6 +38,9 @@ import re
 import sys
 from pathlib import Path
 
+from datetime import datetime
+
+from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -73,6 +78,7 @@ SIGNATURE_FIELDS = {
     "signed_at": str,
     "entry_index": int,
 }
+CERTIFICATE_FIELDS = {"certificate_chain": list, "certificate_authority": str}
 KEY_KINDS = ("webcrypto", "key_file", "pkcs11", "certificate")
 SM2_DEFAULT_ID = "1234567812345678"
 DECIMAL = re.compile(r"0|[1-9][0-9]*")
@@ -80,6 +86,7 @@ SEAT_FILE = re.compile(r"signatures/seat-(0|[1-9][0-9]*)\.json")
 ENTRY_FILE = re.compile(r"entries/(0|[1-9][0-9]*)\.json")
 PROOF_FILE = re.compile(r"proofs/(0|[1-9][0-9]*)\.proof")
 DRAW_FILE = re.compile(r"draws/([^/]+)\.json")
+CRL_FILE = re.compile(r"crls/([0-9a-f]{64})\.crl")
 
 
 class Fail(Exception):
@@ -198,8 +205,14 @@ def check_files(directory: Path, manifest: dict) -> None:
             or ENTRY_FILE.fullmatch(path)
             or PROOF_FILE.fullmatch(path)
             or DRAW_FILE.fullmatch(path)
+            or CRL_FILE.fullmatch(path)
         ):
             raise Fail(path, "", "is not a file a package may hold")
+        crl = CRL_FILE.fullmatch(path)
+        if crl and crl.group(1) != sha256_hex((directory / path).read_bytes()):
+            raise Fail(path, "", "is not named by the SHA-256 of its bytes")
+        if crl and manifest["subject"]["kind"] != "session":
+            raise Fail(path, "", "a draw's package holds no session files")
 
 
 def check_checkpoint(directory: Path, manifest: dict, key) -> tuple[bytes, verify_log.Checkpoint]:
@@ -369,7 +382,9 @@ def public_key_verifier(path: str, algorithm: str, spki: bytes):
     raise Fail(path, "algorithm", f"{algorithm!r} is not an algorithm this verifier knows")
 
 
-def check_signatures(directory: Path, manifest: dict, report: dict, entries: dict[int, dict]) -> int:
+def check_signatures(
+    directory: Path, manifest: dict, report: dict, entries: dict[int, dict], roots: list
+) -> int:
     subject, suite = manifest["subject"], manifest["log"]["suite"]
     session_id, draft = subject["session_id"], report.get("draft_sha256")
     report_field = digest_name(suite, "report")
@@ -421,7 +436,8 @@ def check_signatures(directory: Path, manifest: dict, report: dict, entries: dic
         path = f"signatures/seat-{number}.json"
         if number not in seat_files:
             raise Fail(path, "missing", f"the session.signature entry {index} records a member signature")
-        check_member_signature(directory, path, number, decision, seat, index, entry, session_id, draft)
+        record = check_member_signature(directory, path, number, decision, seat, index, entry, session_id, draft)
+        check_certificate_chain(directory, manifest, path, record, roots)
         signed += 1
         del seat_files[number]
     for number, path in sorted(seat_files.items()):
@@ -431,7 +447,8 @@ def check_signatures(directory: Path, manifest: dict, report: dict, entries: dic
 
 def check_member_signature(directory, path, number, decision, seat, index, entry, session_id, draft) -> None:
     record = read_canonical(directory, path)
-    check_fields(path, record, SIGNATURE_FIELDS)
+    optional = {name: kind for name, kind in CERTIFICATE_FIELDS.items() if name in record}
+    check_fields(path, record, {**SIGNATURE_FIELDS, **optional})
     data, refs = entry.get("data") or {}, entry.get("refs") or {}
     expected = {"session": session_id, "seat": number, "report_sha256": draft, "entry_index": index}
     for field, value in expected.items():
@@ -443,6 +460,8 @@ def check_member_signature(directory, path, number, decision, seat, index, entry
         raise Fail(path, "reasons", f"does not match report.json's dissent_reasons for seat {number}")
     if record["key_kind"] not in KEY_KINDS:
         raise Fail(path, "key_kind", f"{record['key_kind']!r} is not a kind of signing key")
+    if record["signed_at"] != entry.get("time"):
+        raise Fail(path, "signed_at", f"is not entries/{index}.json time (when the log recorded it)")
     if record["key_id"] != refs.get("signing_key"):
         raise Fail(path, "key_id", f"is not entries/{index}.json refs.signing_key")
     try:
@@ -470,6 +489,103 @@ def check_member_signature(directory, path, number, decision, seat, index, entry
     verify = public_key_verifier(path, record["algorithm"], spki)
     if not verify(value, message):
         raise Fail(path, "signature", "does not verify with public_key over the signed decision")
+    return record
+
+
+def load_roots(paths: list[Path]) -> list:
+    roots = []
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise Unusable(f"cannot read the CA root {path}: {error}") from None
+        try:
+            roots += x509.load_pem_x509_certificates(data) if b"-----BEGIN" in data else [x509.load_der_x509_certificate(data)]
+        except ValueError:
+            raise Unusable(f"{path} holds no X.509 certificate") from None
+    return roots
+
+
+def issued_by(certificate, issuer) -> bool:
+    try:
+        certificate.verify_directly_issued_by(issuer)
+        return True
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+
+
+def check_certificate_chain(directory: Path, manifest: dict, path: str, record: dict, roots: list) -> None:
+    """Section 5a: a certificate key's chain, as of signed_at, up to a root given with --ca."""
+    if record["key_kind"] != "certificate":
+        if "certificate_chain" in record or "certificate_authority" in record:
+            raise Fail(path, "certificate_chain", f"a {record['key_kind']} key's signature carries no chain")
+        return
+    if "certificate_chain" not in record or "certificate_authority" not in record:
+        raise Fail(path, "certificate_chain", "missing: a certificate key's signature carries it")
+    if not record["certificate_chain"]:
+        raise Fail(path, "certificate_chain", "is empty")
+    chain = []
+    for k, text in enumerate(record["certificate_chain"]):
+        try:
+            chain.append(x509.load_der_x509_certificate(base64.b64decode(text, validate=True)))
+        except (binascii.Error, ValueError, TypeError):
+            raise Fail(path, f"certificate_chain[{k}]", "is not a base64 DER X.509 certificate") from None
+    try:
+        at = datetime.fromisoformat(record["signed_at"].replace("Z", "+00:00"))
+    except ValueError:
+        raise Fail(path, "signed_at", "is not an RFC 3339 time") from None
+    leaf = chain[0]
+    spki = base64.b64decode(record["public_key"])
+    if leaf.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo) != spki:
+        raise Fail(path, "certificate_chain[0]", "certifies another key than public_key")
+    try:
+        usage = leaf.extensions.get_extension_for_class(x509.KeyUsage).value
+        signs = usage.digital_signature or usage.content_commitment
+    except x509.ExtensionNotFound:
+        signs = False
+    if not signs:
+        raise Fail(path, "certificate_chain[0]", "key usage allows neither digitalSignature nor nonRepudiation")
+    for k, certificate in enumerate(chain):
+        if not certificate.not_valid_before_utc <= at <= certificate.not_valid_after_utc:
+            raise Fail(path, f"certificate_chain[{k}]", "was not valid at signed_at")
+    for k in range(1, len(chain)):
+        try:
+            ca = chain[k].extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+        except x509.ExtensionNotFound:
+            ca = False
+        if not ca:
+            raise Fail(path, f"certificate_chain[{k}]", "is not a CA certificate")
+        if not issued_by(chain[k - 1], chain[k]):
+            raise Fail(path, f"certificate_chain[{k - 1}]", f"is not signed by certificate_chain[{k}]")
+    last = len(chain) - 1
+    if not roots:
+        raise Fail(path, "certificate_chain", "no CA root was given to anchor it (--ca)")
+    root = next((root for root in roots if issued_by(chain[last], root)), None)
+    if root is None:
+        raise Fail(path, f"certificate_chain[{last}]", "is not issued by any CA root given (--ca)")
+    if not root.not_valid_before_utc <= at <= root.not_valid_after_utc:
+        raise Fail(path, f"certificate_chain[{last}]", "its issuer's root was not valid at signed_at")
+    crls = []
+    for name in sorted(manifest["files"]):
+        if CRL_FILE.fullmatch(name):
+            try:
+                crls.append((name, x509.load_der_x509_crl((directory / name).read_bytes())))
+            except ValueError:
+                raise Fail(name, "", "is not a DER X.509 CRL") from None
+    for k, certificate in enumerate(chain):
+        issuer = chain[k + 1] if k + 1 < len(chain) else root
+        covered = False
+        for name, crl in crls:
+            if crl.issuer != issuer.subject:
+                continue
+            if not crl.is_signature_valid(issuer.public_key()):
+                raise Fail(name, "signature", f"is not the signature of certificate_chain[{k}]'s issuer")
+            covered = True
+            revoked = crl.get_revoked_certificate_by_serial_number(certificate.serial_number)
+            if revoked is not None and revoked.revocation_date_utc <= at:
+                raise Fail(path, f"certificate_chain[{k}]", f"was revoked at {revoked.revocation_date_utc} ({name}), at or before signed_at")
+        if not covered:
+            raise Fail(path, f"certificate_chain[{k}]", "no CRL of its issuer is in the package (crls/)")
 
 
 # --- steps 7 to 9: draw records, events, the readable report -------------------------------
@@ -573,7 +689,7 @@ def check_pdf(directory: Path, manifest: dict, font: Path | None) -> None:
         raise Fail("report.pdf", "embedded digest", "is not report.json's digest: the PDF is of another report")
 
 
-def verify(directory: Path, vkey_text: str, font: Path | None) -> str:
+def verify(directory: Path, vkey_text: str, font: Path | None, ca_paths: list[Path] = ()) -> str:
     if not directory.is_dir():
         raise Unusable(f"{directory} is not a directory")
     try:
@@ -581,6 +697,7 @@ def verify(directory: Path, vkey_text: str, font: Path | None) -> str:
     except verify_log.InputError as error:
         raise Unusable(f"unusable log key: {error}") from None
     verify_log.use_suite(key.suite)
+    roots = load_roots(list(ca_paths))
     manifest = check_manifest(directory, key)
     check_files(directory, manifest)
     checkpoint_raw, checkpoint = check_checkpoint(directory, manifest, key)
@@ -589,7 +706,7 @@ def verify(directory: Path, vkey_text: str, font: Path | None) -> str:
     signed = 0
     if manifest["subject"]["kind"] == "session":
         report, _ = check_report(directory, manifest, entries)
-        signed = check_signatures(directory, manifest, report, entries)
+        signed = check_signatures(directory, manifest, report, entries, roots)
     check_draws(directory, manifest, vkey_text)
     if manifest["subject"]["kind"] == "session":
         check_events(directory, manifest)
@@ -605,11 +722,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("dir", type=Path)
     parser.add_argument("--key", required=True, help="the log's verifier key, or a file holding it")
     parser.add_argument("--font", type=Path, help="the font the readable report was rendered in")
+    parser.add_argument("--ca", type=Path, action="append", default=[], help="a CA root anchoring members' certificates")
     arguments = parser.parse_args(argv)
     key_path = Path(arguments.key)
     try:
         vkey_text = key_path.read_text(encoding="utf-8").strip() if key_path.is_file() else arguments.key
-        print(verify(arguments.dir, vkey_text, arguments.font))
+        print(verify(arguments.dir, vkey_text, arguments.font, arguments.ca))
     except Fail as failure:
         print(f"FAIL {failure}")
         return 1

@@ -20,6 +20,7 @@ pub(crate) const SIGNATURES_DIR: &str = "signatures/";
 pub(crate) const ENTRIES_DIR: &str = "entries/";
 pub(crate) const PROOFS_DIR: &str = "proofs/";
 pub(crate) const DRAWS_DIR: &str = "draws/";
+pub(crate) const CRLS_DIR: &str = "crls/";
 
 /// A package holds one evaluation's record, not a log export: a bound on what is read keeps a
 /// hostile directory or zip from exhausting memory.
@@ -36,6 +37,12 @@ pub fn entry_path(index: u64) -> String {
 
 pub fn proof_path(index: u64) -> String {
     format!("{PROOFS_DIR}{index}.proof")
+}
+
+/// A CRL's file: named by the SHA-256 of its DER, so that the CRL of a CA two signatures share
+/// is carried once and no CA name has to become a file name.
+pub fn crl_path(der: &[u8]) -> String {
+    format!("{CRLS_DIR}{}.crl", sha256_hex(der))
 }
 
 pub fn draw_path(root_draw_id: &str) -> String {
@@ -103,6 +110,13 @@ pub struct SignatureFile {
     pub signature: String,
     pub signed_at: String,
     pub entry_index: u64,
+    /// For a key of kind `certificate`: the chain as enrolled (base64 DER, the member's
+    /// certificate first), checked as of `signed_at` (§5a).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_chain: Option<Vec<String>>,
+    /// For a key of kind `certificate`: the name of the trusted CA it verified up to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_authority: Option<String>,
 }
 
 /// `events.json` (§6).

@@ -22,7 +22,8 @@ use crate::audit::proof::TlogProof;
 use crate::audit::{Actor, AuditEntry, AuditError, AuditLog};
 use crate::auth::{Principal, Role};
 use crate::clock::{Millis, SharedClock, to_rfc3339};
-use crate::config::ArchiveSettings;
+use crate::config::{ArchiveSettings, TrustedCaSettings};
+use crate::crypto::archived_certificate;
 use crate::deps::Deps;
 use crate::draw::published::AnyRecord;
 use crate::draw::service::{DrawService, DrawServiceError};
@@ -117,6 +118,9 @@ pub(crate) struct ArchiveService {
     audit: Arc<AuditLog>,
     draws: Arc<DrawService>,
     settings: ArchiveSettings,
+    /// The CAs of members' certificates: their CRLs go into the packages of signatures made
+    /// with their certificates, and their roots anchor those chains in the self-check.
+    trusted_cas: Vec<TrustedCaSettings>,
     dir: PathBuf,
 }
 
@@ -132,6 +136,7 @@ impl ArchiveService {
         audit: Arc<AuditLog>,
         draws: Arc<DrawService>,
         settings: &ArchiveSettings,
+        trusted_cas: &[TrustedCaSettings],
         data_dir: &Path,
     ) -> Self {
         Self {
@@ -140,6 +145,7 @@ impl ArchiveService {
             audit,
             draws,
             settings: settings.clone(),
+            trusted_cas: trusted_cas.to_vec(),
             dir: settings.dir_in(data_dir),
         }
     }
@@ -559,8 +565,13 @@ impl ArchiveService {
             Some(font) => font,
             None => FontFile::load(&self.settings.font, 0)?,
         };
-        verify::verify(&package, self.audit.verifiers(), &check_font)
-            .map_err(ArchiveError::SelfCheck)?;
+        verify::verify(
+            &package,
+            self.audit.verifiers(),
+            &check_font,
+            &self.ca_roots()?,
+        )
+        .map_err(ArchiveError::SelfCheck)?;
         Ok(package)
     }
 
@@ -722,11 +733,82 @@ impl ArchiveService {
                 signature: base64::engine::general_purpose::STANDARD.encode(&signature.signature),
                 signed_at: to_rfc3339(signature.signed_at),
                 entry_index: *entry_index,
+                certificate_chain: None,
+                certificate_authority: None,
+            };
+            let file = if key.kind == verify::CERTIFICATE_KIND {
+                self.with_certificate(&mut tx, file, files).await?
+            } else {
+                file
             };
             files.insert(package::signature_path(seat), package::canonical(&file)?);
         }
         tx.rollback().await?;
         Ok(())
+    }
+
+    /// A certificate key's signature file with the chain as enrolled and its CA's name, and the
+    /// CA's CRLs as the server holds them now in the package (§5a): what lets a reader years
+    /// later see that the certificate was not revoked when the member signed.
+    async fn with_certificate(
+        &self,
+        tx: &mut crate::store::Tx,
+        mut file: SignatureFile,
+        files: &mut BTreeMap<String, Vec<u8>>,
+    ) -> Result<SignatureFile, ArchiveError> {
+        let (chain_pem, authority) = tx
+            .signing_key_certificate(&file.key_id)
+            .await?
+            .ok_or_else(|| corrupt("a certificate key without its chain"))?;
+        let chain = archived_certificate::certificates_from_file(chain_pem.as_bytes())
+            .map_err(|problem| corrupt(format!("a stored certificate chain {problem}")))?;
+        let ca = self
+            .trusted_cas
+            .iter()
+            .find(|ca| ca.name == authority)
+            .ok_or_else(|| {
+                ArchiveError::Conflict(format!(
+                    "the CA {authority} of a member's certificate is no longer trusted \
+                     (signing_keys.trusted_cas), so its CRL cannot go into the package; nothing \
+                     was kept"
+                ))
+            })?;
+        let unreadable = || {
+            ArchiveError::Conflict(format!(
+                "the CRL file of {authority} cannot be read or holds no CRL; nothing was kept"
+            ))
+        };
+        let crl_file = std::fs::read(&ca.crl).map_err(|_| unreadable())?;
+        let crls = archived_certificate::crls_from_file(&crl_file).map_err(|_| unreadable())?;
+        for crl in crls {
+            files.insert(package::crl_path(&crl), crl);
+        }
+        file.certificate_chain = Some(
+            chain
+                .iter()
+                .map(|der| base64::engine::general_purpose::STANDARD.encode(der))
+                .collect(),
+        );
+        file.certificate_authority = Some(authority);
+        Ok(file)
+    }
+
+    /// The roots of the trusted CAs, which anchor the chains the self-check verifies.
+    fn ca_roots(&self) -> Result<Vec<Vec<u8>>, ArchiveError> {
+        let mut roots = Vec::new();
+        for ca in &self.trusted_cas {
+            let bytes = std::fs::read(&ca.root).map_err(|_| {
+                ArchiveError::Conflict(format!(
+                    "the root of {} cannot be read; nothing was kept",
+                    ca.name
+                ))
+            })?;
+            roots.extend(
+                archived_certificate::certificates_from_file(&bytes)
+                    .map_err(|problem| corrupt(format!("the root of {:?} {problem}", ca.name)))?,
+            );
+        }
+        Ok(roots)
     }
 
     /// Writes the package under its id and records it, with its audit entry, in one

@@ -8,9 +8,9 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::package::{
-    self, CHECKPOINT, DRAWS_DIR, ENTRIES_DIR, EVENTS, EventsFile, MANIFEST, Manifest, PROOFS_DIR,
-    Package, REPORT_JSON, REPORT_PDF, SIGNATURES_DIR, SUBJECT_DRAW, SUBJECT_SESSION, SignatureFile,
-    Subject,
+    self, CHECKPOINT, CRLS_DIR, DRAWS_DIR, ENTRIES_DIR, EVENTS, EventsFile, MANIFEST, Manifest,
+    PROOFS_DIR, Package, REPORT_JSON, REPORT_PDF, SIGNATURES_DIR, SUBJECT_DRAW, SUBJECT_SESSION,
+    SignatureFile, Subject,
 };
 use super::pdf::{self, FontFile, ReadableReport, SignatureLine};
 use crate::audit::checkpoint::open_checkpoint;
@@ -18,6 +18,7 @@ use crate::audit::merkle;
 use crate::audit::note::NoteVerifier;
 use crate::audit::proof::{LogTrust, TlogProof, suite_of};
 use crate::crypto::Suite;
+use crate::crypto::archived_certificate::{self, ArchivedChainProblem, ArchivedCrl};
 use crate::crypto::member_key::{self, MemberPublicKey};
 
 pub(crate) const CLOSED_ENTRY: &str = "session.closed";
@@ -95,12 +96,18 @@ impl Entry {
     }
 }
 
+/// The key kind whose signature files carry a certificate chain (§5a).
+pub(crate) const CERTIFICATE_KIND: &str = "certificate";
+
 /// Verifies `package` against the log's verifier key(s) (the first key's name is the log's
-/// origin) and the font its readable report was rendered with.
+/// origin), the font its readable report was rendered with, and the CA roots (DER) that
+/// anchor members' certificate chains: a certificate key's signature verifies only up to one
+/// of them, never up to a root the package might hold.
 pub fn verify(
     package: &Package,
     log_keys: &[NoteVerifier],
     font: &FontFile,
+    ca_roots: &[Vec<u8>],
 ) -> Result<Verified, Failure> {
     // 1. The manifest.
     let manifest_bytes = package
@@ -185,7 +192,14 @@ pub fn verify(
         // 5. The closing entry and the report.
         let checked = check_report(package, &manifest, session_id, suite, &entries)?;
         // 6. The signatures.
-        let lines = check_signatures(package, session_id, suite, &checked, &entries)?;
+        let lines = check_signatures(
+            package,
+            session_id,
+            suite,
+            &checked,
+            &entries,
+            Some(ca_roots),
+        )?;
         signatures = lines.iter().filter(|l| l.key_fingerprint.is_some()).count();
         // 7. The draw record.
         check_draws(package, &manifest.subject, log_keys)?;
@@ -253,6 +267,15 @@ fn is_package_path(path: &str) -> bool {
         || numbered(path, ENTRIES_DIR, ".json")
         || numbered(path, PROOFS_DIR, ".proof")
         || path
+            .strip_prefix(CRLS_DIR)
+            .and_then(|r| r.strip_suffix(".crl"))
+            .is_some_and(|digest| {
+                digest.len() == 64
+                    && digest
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            })
+        || path
             .strip_prefix(DRAWS_DIR)
             .and_then(|r| r.strip_suffix(".json"))
             .is_some_and(|id| !id.is_empty() && !id.contains('/'))
@@ -282,6 +305,9 @@ fn check_files(package: &Package, manifest: &Manifest, session: bool) -> Result<
             .get(path)
             .ok_or_else(|| fail(path, "", "not listed in manifest.json files"))?;
         let actual = package::sha256_hex(bytes);
+        if path.starts_with(CRLS_DIR) && *path != package::crl_path(bytes) {
+            return Err(fail(path, "", "is not named by the SHA-256 of its bytes"));
+        }
         if &actual != listed {
             return Err(fail(
                 path,
@@ -313,7 +339,7 @@ fn check_files(package: &Package, manifest: &Manifest, session: bool) -> Result<
         if let Some(path) = package
             .files()
             .keys()
-            .find(|p| p.starts_with(SIGNATURES_DIR))
+            .find(|p| p.starts_with(SIGNATURES_DIR) || p.starts_with(CRLS_DIR))
         {
             return Err(fail(path, "", "a draw's package holds no session files"));
         }
@@ -525,12 +551,15 @@ fn signature_entries<'e>(
         .collect()
 }
 
+/// The signature lines of the report, each signature file checked; certificate chains too when
+/// `ca_roots` is given (the verifier), not when only the table is wanted (the renderer).
 fn check_signatures(
     package: &Package,
     session_id: &str,
     suite: Suite,
     checked: &CheckedReport,
     entries: &BTreeMap<u64, Entry>,
+    ca_roots: Option<&[Vec<u8>]>,
 ) -> Result<Vec<SignatureLine>, Failure> {
     let by_seat = signature_entries(session_id, suite, &checked.draft, entries);
     let seats = checked
@@ -596,6 +625,9 @@ fn check_signatures(
         }
         if let Some(value_sha256) = entry.text("/data/member_signature_sha256") {
             let file = check_signature_file(package, session_id, number, checked, &line, entry)?;
+            if let Some(ca_roots) = ca_roots {
+                check_certificate_chain(package, number, &file, ca_roots)?;
+            }
             with_files.insert(number);
             line.key_kind = Some(file.key_kind);
             line.key_fingerprint = Some(file.key_fingerprint);
@@ -683,6 +715,15 @@ fn check_signature_file(
             ),
         );
     }
+    if Some(file.signed_at.as_str()) != entry.text("/time") {
+        return mismatch(
+            "signed_at",
+            format!(
+                "is not {} time (when the log recorded the signature)",
+                entry.path()
+            ),
+        );
+    }
     if Some(file.key_id.as_str()) != entry.text("/refs/signing_key") {
         return mismatch(
             "key_id",
@@ -742,6 +783,65 @@ fn check_signature_file(
         );
     }
     Ok(file)
+}
+
+/// A certificate key's chain, as of the signature's time (§5a): a signature file of any other
+/// kind carries none, and one of kind `certificate` carries its chain and CA.
+fn check_certificate_chain(
+    package: &Package,
+    seat: u32,
+    file: &SignatureFile,
+    ca_roots: &[Vec<u8>],
+) -> Result<(), Failure> {
+    let path = package::signature_path(seat);
+    if file.key_kind != CERTIFICATE_KIND {
+        if file.certificate_chain.is_some() || file.certificate_authority.is_some() {
+            return Err(fail(
+                &path,
+                "certificate_chain",
+                format!("a {} key's signature carries no chain", file.key_kind),
+            ));
+        }
+        return Ok(());
+    }
+    let (Some(encoded), Some(_)) = (&file.certificate_chain, &file.certificate_authority) else {
+        return Err(fail(
+            &path,
+            "certificate_chain",
+            "missing: a certificate key's signature carries its chain and certificate_authority",
+        ));
+    };
+    let chain = encoded
+        .iter()
+        .enumerate()
+        .map(|(k, text)| {
+            decode_base64(text)
+                .ok_or_else(|| fail(&path, format!("certificate_chain[{k}]"), "is not base64"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let signed_at = chrono::DateTime::parse_from_rfc3339(&file.signed_at)
+        .map_err(|_| fail(&path, "signed_at", "is not an RFC 3339 time"))?
+        .timestamp_millis();
+    let public_key = decode_base64(&file.public_key).unwrap_or_default();
+    let crls: Vec<ArchivedCrl<'_>> = package
+        .files()
+        .iter()
+        .filter(|(name, _)| name.starts_with(CRLS_DIR))
+        .map(|(name, der)| ArchivedCrl { name, der })
+        .collect();
+    archived_certificate::verify_as_of(&chain, &public_key, signed_at, ca_roots, &crls).map_err(
+        |problem| match problem {
+            ArchivedChainProblem::Certificate {
+                index: Some(k),
+                detail,
+            } => fail(&path, format!("certificate_chain[{k}]"), detail),
+            ArchivedChainProblem::Certificate {
+                index: None,
+                detail,
+            } => fail(&path, "certificate_chain", detail),
+            ArchivedChainProblem::Crl { name, detail } => fail(&name, "", detail),
+        },
+    )
 }
 
 fn decode_base64(text: &str) -> Option<Vec<u8>> {
@@ -896,7 +996,7 @@ pub(crate) fn signature_lines(
         digest: String::new(),
         draft: draft.to_owned(),
     };
-    check_signatures(package, session_id, suite, &checked, &entries)
+    check_signatures(package, session_id, suite, &checked, &entries, None)
 }
 
 #[cfg(test)]

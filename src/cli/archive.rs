@@ -47,6 +47,10 @@ pub(super) enum ArchiveCommand {
         /// The font the readable report was rendered with (face 0).
         #[arg(long, default_value_os_t = ArchiveSettings::default().font)]
         font: PathBuf,
+        /// A CA root (PEM or DER) that anchors members' certificate chains; repeat for each
+        /// CA. Without one, a signature made with a certificate key does not verify.
+        #[arg(long = "ca")]
+        cas: Vec<PathBuf>,
     },
 }
 
@@ -61,7 +65,8 @@ pub(super) fn run(config: Option<&Path>, command: ArchiveCommand) -> anyhow::Res
             package,
             keys,
             font,
-        } => Ok(verify(&package, &keys, &font)),
+            cas,
+        } => Ok(verify(&package, &keys, &font, &cas)),
     }
 }
 
@@ -98,7 +103,14 @@ async fn export(settings: Settings, id: &str, out: &Path) -> anyhow::Result<()> 
         settings.draw.clone(),
         Arc::new(inviter),
     ));
-    let archives = ArchiveService::new(&deps, audit, draws, &settings.archive, &settings.data_dir);
+    let archives = ArchiveService::new(
+        &deps,
+        audit,
+        draws,
+        &settings.archive,
+        &settings.signing_keys.trusted_cas,
+        &settings.data_dir,
+    );
     let (view, package) = archives.package(Reader::CommandLine, id).await?;
     package.write_to(out)?;
     println!(
@@ -115,8 +127,9 @@ async fn export(settings: Settings, id: &str, out: &Path) -> anyhow::Result<()> 
 }
 
 /// `sealdraw archive verify`, with the exit codes of the other verify commands.
-fn verify(path: &Path, keys: &[String], font: &Path) -> ExitCode {
-    let inputs = || -> anyhow::Result<(Package, Vec<NoteVerifier>, FontFile)> {
+fn verify(path: &Path, keys: &[String], font: &Path, cas: &[PathBuf]) -> ExitCode {
+    type Inputs = (Package, Vec<NoteVerifier>, FontFile, Vec<Vec<u8>>);
+    let inputs = || -> anyhow::Result<Inputs> {
         let package = if path.is_dir() {
             Package::read_from(path)?
         } else {
@@ -133,16 +146,25 @@ fn verify(path: &Path, keys: &[String], font: &Path) -> ExitCode {
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         let font = FontFile::load(font, 0)?;
-        Ok((package, keys, font))
+        let mut roots = Vec::new();
+        for ca in cas {
+            let bytes =
+                std::fs::read(ca).with_context(|| format!("cannot read {}", ca.display()))?;
+            roots.extend(
+                crate::crypto::archived_certificate::certificates_from_file(&bytes)
+                    .map_err(|problem| anyhow::anyhow!("{}: {problem}", ca.display()))?,
+            );
+        }
+        Ok((package, keys, font, roots))
     };
-    let (package, keys, font) = match inputs() {
+    let (package, keys, font, roots) = match inputs() {
         Ok(inputs) => inputs,
         Err(error) => {
             eprintln!("cannot verify: {error:#}");
             return ExitCode::from(EXIT_UNUSABLE_INPUT);
         }
     };
-    match crate::archive::verify::verify(&package, &keys, &font) {
+    match crate::archive::verify::verify(&package, &keys, &font, &roots) {
         Ok(verified) => {
             println!("{verified}");
             ExitCode::SUCCESS

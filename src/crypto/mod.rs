@@ -2,6 +2,7 @@
 //! deployment's cipher [`Suite`] (hashing, MACs, sealing, signatures), and the keys. Everything
 //! above it sees opaque handles and asks the suite, never a primitive.
 
+pub mod archived_certificate;
 pub mod custody;
 pub mod keys;
 pub mod member_certificate;

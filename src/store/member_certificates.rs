@@ -37,4 +37,21 @@ impl Tx {
             .fetch_optional(conn)
             .await)?)
     }
+
+    /// The enrolled chain (PEM) of a certificate key and the trusted CA it verified up to, as
+    /// an archive package carries them.
+    pub(crate) async fn signing_key_certificate(
+        &mut self,
+        key_id: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, (String, String)>(
+            "SELECT certificate_chain_pem, certificate_authority FROM member_signing_keys \
+             WHERE id = $1 AND certificate_chain_pem IS NOT NULL \
+             AND certificate_authority IS NOT NULL")
+            .bind(key_id)
+            .fetch_optional(conn)
+            .await)?,
+        )
+    }
 }

@@ -819,6 +819,18 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
         "the archive's readable report cannot be rendered on this server (archive.font, or the renderer); nothing was kept",
         "本服务器无法生成归档包的可读报告（archive.font 或渲染程序），未保存任何内容",
     ),
+    (
+        "the CA {} of a member's certificate is no longer trusted (signing_keys.trusted_cas), so its CRL cannot go into the package; nothing was kept",
+        "成员证书的签发机构 {0} 已不再受信任（signing_keys.trusted_cas），其证书吊销列表无法放入归档包，未保存任何内容",
+    ),
+    (
+        "the CRL file of {} cannot be read or holds no CRL; nothing was kept",
+        "{0} 的证书吊销列表文件无法读取或不含吊销列表，未保存任何内容",
+    ),
+    (
+        "the root of {} cannot be read; nothing was kept",
+        "{0} 的根证书无法读取，未保存任何内容",
+    ),
     // Evaluation sessions (session).
     ("no such session", "找不到该评标会议"),
     ("the session is closed", "评标会议已结束"),
