@@ -153,23 +153,10 @@ impl Sm2Ca {
 
     /// A CA named `name` whose files are in `dir`: two CAs may share a name, not a key.
     fn new_in(dir: &Path, name: &str) -> Self {
-        let dir = dir.to_path_buf();
-        std::fs::create_dir_all(dir.join("certs")).unwrap();
-        std::fs::write(dir.join("index.txt"), "").unwrap();
-        std::fs::write(dir.join("serial"), "1000\n").unwrap();
-        std::fs::write(dir.join("crlnumber"), "01\n").unwrap();
-        std::fs::write(
-            dir.join("ca.cnf"),
-            "[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\nnew_certs_dir = certs\n\
-             serial = serial\ncrlnumber = crlnumber\ncertificate = root.pem\n\
-             private_key = root.key\ndefault_md = sm3\ndefault_days = 365\n\
-             default_crl_days = 30\npolicy = any\nunique_subject = no\n\
-             [any]\ncommonName = supplied\n",
-        )
-        .unwrap();
-        openssl(&dir, &["genpkey", "-algorithm", "SM2", "-out", "root.key"]);
+        Self::prepare(dir);
+        openssl(dir, &["genpkey", "-algorithm", "SM2", "-out", "root.key"]);
         openssl(
-            &dir,
+            dir,
             &[
                 "req",
                 "-x509",
@@ -191,14 +178,102 @@ impl Sm2Ca {
                 "root.pem",
             ],
         );
+        Self::ready(dir, name)
+    }
+
+    /// An intermediate CA this CA certifies (`is_ca` false: a certificate without CA basic
+    /// constraints, which may issue nothing), its own certificate in its `root.pem`.
+    fn intermediate(&self, name: &str, is_ca: bool) -> Self {
+        let dir = self.dir.join(name);
+        Self::prepare(&dir);
+        let distid = format!("distid:{DEFAULT_ID}");
+        openssl(&dir, &["genpkey", "-algorithm", "SM2", "-out", "root.key"]);
+        openssl(
+            &dir,
+            &[
+                "req",
+                "-new",
+                "-key",
+                "root.key",
+                "-sm3",
+                "-sigopt",
+                &distid,
+                "-subj",
+                &format!("/CN={name}"),
+                "-out",
+                "ca.csr",
+            ],
+        );
+        std::fs::write(
+            dir.join("ca.ext"),
+            if is_ca {
+                "basicConstraints=critical,CA:TRUE
+keyUsage=critical,keyCertSign,cRLSign
+"
+            } else {
+                "basicConstraints=critical,CA:FALSE
+keyUsage=critical,keyCertSign,cRLSign
+"
+            },
+        )
+        .unwrap();
+        let parent_root = self.root.to_str().unwrap();
+        let parent_key = self.dir.join("root.key");
+        openssl(
+            &dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "ca.csr",
+                "-CA",
+                parent_root,
+                "-CAkey",
+                parent_key.to_str().unwrap(),
+                "-sm3",
+                "-sigopt",
+                &distid,
+                "-vfyopt",
+                &distid,
+                "-set_serial",
+                "77",
+                "-days",
+                "3650",
+                "-extfile",
+                "ca.ext",
+                "-out",
+                "root.pem",
+            ],
+        );
+        Self::ready(&dir, name)
+    }
+
+    fn ready(dir: &Path, name: &str) -> Self {
         let ca = Self {
             name: name.to_owned(),
             root: dir.join("root.pem"),
             crl: dir.join("crl.pem"),
-            dir,
+            dir: dir.to_path_buf(),
         };
         ca.publish_crl();
         ca
+    }
+
+    /// The files `openssl ca` keeps.
+    fn prepare(dir: &Path) {
+        std::fs::create_dir_all(dir.join("certs")).unwrap();
+        std::fs::write(dir.join("index.txt"), "").unwrap();
+        std::fs::write(dir.join("serial"), "1000\n").unwrap();
+        std::fs::write(dir.join("crlnumber"), "01\n").unwrap();
+        std::fs::write(
+            dir.join("ca.cnf"),
+            "[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\nnew_certs_dir = certs\n\
+             serial = serial\ncrlnumber = crlnumber\ncertificate = root.pem\n\
+             private_key = root.key\ndefault_md = sm3\ndefault_days = 365\n\
+             default_crl_days = 30\npolicy = any\nunique_subject = no\n\
+             [any]\ncommonName = supplied\n",
+        )
+        .unwrap();
     }
 
     fn trusted(&self) -> sealdraw::config::TrustedCaSettings {
@@ -567,5 +642,67 @@ async fn member_certificates_of_an_sm2_ca_sign_and_bad_ones_are_refused_at_enrol
     );
     ca.publish_crl();
     let response = enrol(app, &bearer(seats[2]), certificate(&third.chain_pem)).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn member_certificates_under_an_sm2_intermediate_need_its_crl_and_its_ca_constraint() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Sm2Ca::new(dir.path(), "国密根 CA");
+    let intermediate = root.intermediate("国密二级 CA", true);
+    let not_a_ca = root.intermediate("not-a-ca", false);
+    // The file the server reads holds the root's CRL only, at first.
+    let crls = dir.path().join("crls.pem");
+    let install = |cas: &[&Sm2Ca]| {
+        let text: String = cas
+            .iter()
+            .map(|ca| std::fs::read_to_string(&ca.crl).unwrap())
+            .collect();
+        std::fs::write(&crls, text).unwrap();
+    };
+    install(&[&root]);
+    let mut trusted = root.trusted();
+    trusted.crl = crls.clone();
+    let committee = Committee::with(Mode::Distributed, 5, 1, move |settings| {
+        settings.signing_keys.trusted_cas = vec![trusted];
+    })
+    .await;
+    let app = &committee.fx.app;
+    let (clients, _) = to_signing(&committee).await;
+    let seat = *clients.experts.keys().next().unwrap();
+    let bearer = clients.experts[&seat].1.bearer.clone();
+    let sm2 = suite() == Suite::Gm2024;
+    let chain = |issued: &Issued, issuer: &Sm2Ca| {
+        let intermediate = std::fs::read_to_string(&issuer.root).unwrap();
+        json!({"kind": "certificate", "certificate_chain": format!("{}{intermediate}", issued.chain_pem), "label": "UKey"})
+    };
+    let member = intermediate.issue("member", sm2, Usage::Signing, None);
+
+    // Nothing says whether the intermediate revoked the member.
+    let response = enrol(app, &bearer, chain(&member, &intermediate)).await;
+    let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no CRL of 国密根 CA covers a certificate of this chain"),
+        "{problem}"
+    );
+    install(&[&root, &intermediate, &not_a_ca]);
+
+    // An issuer without CA basic constraints issues nothing.
+    let stray = not_a_ca.issue("stray", sm2, Usage::Signing, None);
+    let response = enrol(app, &bearer, chain(&stray, &not_a_ca)).await;
+    let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("does not verify up to 国密根 CA"),
+        "{problem}"
+    );
+
+    // With both CRLs, the member's chain verifies.
+    let response = enrol(app, &bearer, chain(&member, &intermediate)).await;
     assert_eq!(response.status(), StatusCode::CREATED);
 }
