@@ -54,6 +54,14 @@ async fn archived_session() -> Archived {
 
     let seats: Vec<u32> = clients.experts.keys().copied().collect();
     for (n, seat) in seats.iter().enumerate() {
+        // Under the national suite the last member's key is SM2 (a token's, say), so that the
+        // package carries and both verifiers check an sm2-sm3 signature.
+        if n == seats.len() - 1 && suite() == sealdraw::crypto::Suite::Gm2024 {
+            let bearer = clients.experts[seat].1.bearer.clone();
+            let client = &mut clients.experts.get_mut(seat).unwrap().0;
+            sign_with_sm2(app, &bearer, client, &draft).await;
+            continue;
+        }
         let key = new_key(&format!("archive member {n}"));
         let bearer = clients.experts[seat].1.bearer.clone();
         let key_id = enrol(app, &bearer, &key, "key_file").await["id"]
@@ -70,6 +78,53 @@ async fn archived_session() -> Archived {
     }
     advance(&mut clients.host, Phase::Closed).await;
     fetched(committee, Vec::new()).await
+}
+
+/// Enrols an SM2 key for `client`'s member and signs their agreement with it (SM2 over SM3
+/// with the default identifier, as the national suite's tokens sign).
+async fn sign_with_sm2(
+    app: &TestApp,
+    bearer: &str,
+    client: &mut sealdraw::terminal::client::SessionClient,
+    draft: &str,
+) {
+    use base64::Engine as _;
+    use sm2::dsa::signature::Signer as _;
+    let signing = sm2::dsa::SigningKey::from_slice("1234567812345678", &[7u8; 32]).unwrap();
+    let point = signing.verifying_key().to_sec1_bytes();
+    assert_eq!(point.len(), 65, "an uncompressed SM2 point");
+    // SubjectPublicKeyInfo { id-ecPublicKey, the SM2 curve (1.2.156.10197.1.301) }, the point.
+    let mut spki = hex::decode("3059301306072a8648ce3d020106082a811ccf5501822d034200").unwrap();
+    spki.extend_from_slice(&point);
+    let encode = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let enrolled = app
+        .post(
+            "/api/v1/me/signing-keys",
+            Some(bearer),
+            &json!({"kind": "pkcs11", "public_key": encode(&spki), "label": "SM2 令牌"}),
+        )
+        .await;
+    assert_eq!(enrolled.status(), StatusCode::CREATED);
+    let key: Value = enrolled.json().await.unwrap();
+    assert_eq!(key["algorithm"], "sm2-sm3", "{key}");
+    let statement = sealdraw::session::protocol::signed_decision(
+        &client.session_id,
+        client.seat.unwrap(),
+        draft,
+        true,
+        None,
+    );
+    let signature: sm2::dsa::Signature = signing.sign(&statement);
+    let request = sealdraw::session::protocol::Request::Sign {
+        report_sha256: draft.to_owned(),
+        agree: true,
+        reasons: None,
+        signature: Some(sealdraw::session::protocol::MemberSignature {
+            key_id: key["id"].as_str().unwrap().to_owned(),
+            value: encode(&signature.to_bytes()),
+        }),
+    };
+    ok(client, request).await;
 }
 
 /// The package of `committee`'s closed session as the supervisor fetches it, unpacked into a

@@ -730,13 +730,20 @@ fn check_signature_file(
             format!("is not {} refs.signing_key", entry.path()),
         );
     }
-    if file.algorithm != member_key::ALGORITHM {
-        return mismatch("algorithm", format!("is not {}", member_key::ALGORITHM));
-    }
     let spki = decode_base64(&file.public_key)
         .ok_or_else(|| fail(&path, "public_key", "is not base64"))?;
     let key = MemberPublicKey::from_spki_der(&spki)
         .map_err(|e| fail(&path, "public_key", e.to_string()))?;
+    // The key's curve decides how it verifies; the name beside it must say the same.
+    if file.algorithm != key.algorithm().name() {
+        return mismatch(
+            "algorithm",
+            format!(
+                "is not {}, the algorithm of public_key",
+                key.algorithm().name()
+            ),
+        );
+    }
     if key.fingerprint() != file.key_fingerprint {
         return mismatch("key_fingerprint", "is not the SHA-256 of public_key".into());
     }
