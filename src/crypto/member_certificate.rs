@@ -930,4 +930,23 @@ mod tests {
             Some(CertificateError::NoTrustedCa)
         );
     }
+
+    #[test]
+    fn sm2_der_signatures_become_r_and_s_left_padded_to_32_bytes_each() {
+        // r with DER's leading zero (its top bit set), s short (its top bytes zero).
+        let mut der = vec![0x30, 0x27, 0x02, 0x21, 0x00];
+        der.extend([0x80; 32]);
+        der.extend([0x02, 0x02, 0x01, 0x02]);
+        let fixed = sm2_fixed_signature(&der).unwrap();
+        assert_eq!(&fixed[..32], &[0x80; 32]);
+        assert_eq!(&fixed[32..62], &[0; 30]);
+        assert_eq!(&fixed[62..], &[0x01, 0x02]);
+        // An integer longer than the curve's order is no SM2 signature.
+        let mut long = vec![0x30, 0x28, 0x02, 0x22, 0x01];
+        long.extend([0x80; 33]);
+        long.extend([0x02, 0x02, 0x01, 0x02]);
+        assert_eq!(sm2_fixed_signature(&long), None);
+        assert_eq!(sm2_fixed_signature(b"not DER"), None);
+        assert!(SignedParts::of(b"not DER").is_none());
+    }
 }
