@@ -1080,3 +1080,108 @@ async fn one_evaluation_signed_in_browsers_by_the_client_and_with_a_certificate_
     let printed = archived.assert_fails(copy.path(), &certificate_file, "certificate_chain[0]");
     assert!(printed.contains("was revoked at"), "{printed}");
 }
+
+/// A member's certificate from a CA with an SM2 root (the national suite's CAs sign with SM2
+/// over SM3): the package carries its chain and the CA's CRL, and both verifiers check the
+/// SM2 signatures on them as of the signing time (a revocation after it is the P-256 test's:
+/// OpenSSL dates revocations by the wall clock, the test server's clock is its own). The
+/// member's key is SM2 under the national suite, P-256 otherwise.
+#[tokio::test]
+async fn a_certificate_of_an_sm2_ca_is_archived_and_verified_as_of_its_signing() {
+    use crate::member_sm2::{Sm2Ca, Usage};
+
+    let ca_dir = tempfile::tempdir().unwrap();
+    let ca = Sm2Ca::new(ca_dir.path(), "国密测试认证中心");
+    let trusted = ca.trusted();
+    let committee = Committee::with(Mode::Distributed, 5, 1, move |settings| {
+        settings.signing_keys.trusted_cas = vec![trusted];
+    })
+    .await;
+    let app = &committee.fx.app;
+    let (mut clients, draft) = to_signing(&committee).await;
+    let seats: Vec<u32> = clients.experts.keys().copied().collect();
+    let sm2_key = suite() == sealdraw::crypto::Suite::Gm2024;
+    let issued = ca.issue("member", sm2_key, Usage::Signing, None);
+    let bearer = clients.experts[&seats[0]].1.bearer.clone();
+    let response = app
+        .post(
+            "/api/v1/me/signing-keys",
+            Some(&bearer),
+            &json!({"kind": "certificate", "certificate_chain": issued.chain_pem, "label": "国密证书"}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let key_id = response.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let client = &mut clients.experts.get_mut(&seats[0]).unwrap().0;
+    let statement = sealdraw::session::protocol::signed_decision(
+        &client.session_id,
+        client.seat.unwrap(),
+        &draft,
+        true,
+        None,
+    );
+    let request = sealdraw::session::protocol::Request::Sign {
+        report_sha256: draft.clone(),
+        agree: true,
+        reasons: None,
+        signature: Some(sealdraw::session::protocol::MemberSignature {
+            key_id,
+            value: {
+                use base64::Engine as _;
+                base64::engine::general_purpose::STANDARD.encode(issued.key.sign(&statement))
+            },
+        }),
+    };
+    ok(client, request).await;
+    all_agree(
+        clients
+            .experts
+            .iter_mut()
+            .filter(|(seat, _)| **seat != seats[0])
+            .map(|(_, (client, _))| client),
+        &draft,
+    )
+    .await;
+    advance(&mut clients.host, Phase::Closed).await;
+
+    let archived = fetched(committee, vec![ca.root.clone()]).await;
+    let (code, printed) = archived.verify(archived.dir.path());
+    assert_eq!(code, Some(0), "{printed}");
+    let file = format!("signatures/seat-{}.json", seats[0]);
+    let signature = read_json(archived.dir.path(), &file);
+    assert_eq!(signature["key_kind"], "certificate");
+    assert_eq!(
+        signature["algorithm"],
+        if sm2_key {
+            "sm2-sm3"
+        } else {
+            "ecdsa-p256-sha256"
+        }
+    );
+    assert_eq!(signature["certificate_authority"], "国密测试认证中心");
+
+    // The CA's CRL re-signed by another SM2 key under the same name does not count.
+    let impostor_dir = tempfile::tempdir().unwrap();
+    let impostor = Sm2Ca::new(impostor_dir.path(), "国密测试认证中心");
+    let copy = archived.copy();
+    let crl = archived
+        .package
+        .files()
+        .keys()
+        .find(|name| name.starts_with("crls/"))
+        .unwrap()
+        .clone();
+    std::fs::remove_file(copy.path().join(&crl)).unwrap();
+    let forged = sealdraw::crypto::archived_certificate::crls_from_file(
+        &std::fs::read(&impostor.trusted().crl).unwrap(),
+    )
+    .unwrap()
+    .remove(0);
+    let forged_path = sealdraw::archive::package::crl_path(&forged);
+    std::fs::write(copy.path().join(&forged_path), &forged).unwrap();
+    fix_manifest(copy.path());
+    archived.assert_fails(copy.path(), &forged_path, "signature");
+}

@@ -38,7 +38,7 @@ fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
 }
 
 /// A key OpenSSL made for a member: SM2 or P-256.
-struct MemberKey {
+pub(crate) struct MemberKey {
     dir: PathBuf,
     path: PathBuf,
     sm2: bool,
@@ -100,7 +100,7 @@ impl MemberKey {
         fixed_signature(&openssl(&self.dir, &args))
     }
 
-    fn sign(&self, message: &[u8]) -> Vec<u8> {
+    pub(crate) fn sign(&self, message: &[u8]) -> Vec<u8> {
         self.sign_with_id(message, DEFAULT_ID)
     }
 }
@@ -124,30 +124,30 @@ fn fixed_signature(der: &[u8]) -> Vec<u8> {
 
 /// An SM2 CA as `openssl ca` runs one: a root whose SM2 key signs certificates and CRLs with
 /// SM3 under the default identifier.
-struct Sm2Ca {
+pub(crate) struct Sm2Ca {
     name: String,
     dir: PathBuf,
-    root: PathBuf,
+    pub(crate) root: PathBuf,
     crl: PathBuf,
 }
 
 /// What a certificate's key usage says.
 #[derive(Clone, Copy)]
-enum Usage {
+pub(crate) enum Usage {
     Signing,
     Encryption,
     None,
 }
 
 /// A certificate the CA issued and the member's key it certifies.
-struct Issued {
-    key: MemberKey,
-    chain_pem: String,
+pub(crate) struct Issued {
+    pub(crate) key: MemberKey,
+    pub(crate) chain_pem: String,
     path: PathBuf,
 }
 
 impl Sm2Ca {
-    fn new(parent: &Path, name: &str) -> Self {
+    pub(crate) fn new(parent: &Path, name: &str) -> Self {
         Self::new_in(&parent.join(name), name)
     }
 
@@ -276,7 +276,7 @@ keyUsage=critical,keyCertSign,cRLSign
         .unwrap();
     }
 
-    fn trusted(&self) -> sealdraw::config::TrustedCaSettings {
+    pub(crate) fn trusted(&self) -> sealdraw::config::TrustedCaSettings {
         sealdraw::config::TrustedCaSettings {
             name: self.name.clone(),
             root: self.root.clone(),
@@ -286,7 +286,13 @@ keyUsage=critical,keyCertSign,cRLSign
 
     /// A certificate for a new member key, valid from `start` to `end` (`YYYYMMDDHHMMSSZ`) or
     /// for a year from now.
-    fn issue(&self, name: &str, sm2: bool, usage: Usage, dates: Option<(&str, &str)>) -> Issued {
+    pub(crate) fn issue(
+        &self,
+        name: &str,
+        sm2: bool,
+        usage: Usage,
+        dates: Option<(&str, &str)>,
+    ) -> Issued {
         let key = MemberKey::new(&self.dir, name, sm2);
         let csr = format!("{name}.csr");
         let mut request = vec![
@@ -348,7 +354,7 @@ keyUsage=critical,keyCertSign,cRLSign
     }
 
     /// Revokes `issued` and installs the CA's new CRL, as an admin replaces the file.
-    fn revoke(&self, issued: &Issued) {
+    pub(crate) fn revoke(&self, issued: &Issued) {
         let path = issued.path.to_str().unwrap();
         openssl(
             &self.dir,

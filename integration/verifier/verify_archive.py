@@ -506,11 +506,69 @@ def load_roots(paths: list[Path]) -> list:
     return roots
 
 
+SM2_WITH_SM3 = "1.2.156.10197.1.501"
+
+
+def der_elements(data: bytes) -> list[bytes]:
+    """The TLVs (whole) one after another in `data`: enough DER to find a certificate's SPKI."""
+    elements, offset = [], 0
+    while offset < len(data):
+        length, header = data[offset + 1], 2
+        if length & 0x80:
+            count = length & 0x7F
+            length = int.from_bytes(data[offset + 2 : offset + 2 + count], "big")
+            header += count
+        elements.append(data[offset : offset + header + length])
+        offset += header + length
+    return elements
+
+
+def der_content(element: bytes) -> bytes:
+    length = element[1]
+    return element[2 + (length & 0x7F if length & 0x80 else 0) :]
+
+
+def certificate_spki(certificate) -> bytes:
+    """The SubjectPublicKeyInfo DER of a certificate, whatever its key (cryptography reads no
+    SM2 key): the seventh field of the TBSCertificate, counting the explicit version."""
+    tbs = der_elements(der_content(certificate.tbs_certificate_bytes))
+    if tbs[0][0] != 0xA0:
+        tbs = [b""] + tbs
+    return tbs[6]
+
+
+def sm2_fixed(signature: bytes) -> bytes:
+    """An X.509 SM2 signature, DER SEQUENCE { r, s }, as r ‖ s."""
+    r, s = (der_content(element) for element in der_elements(der_content(signature)))
+    return b"".join(value[-32:].rjust(32, b"\0") for value in (r, s))
+
+
+def sm2_signed(issuer, tbs: bytes, signature: bytes) -> bool:
+    point = certificate_spki(issuer)[-65:]
+    try:
+        return gm.sm2_verify(point, SM2_DEFAULT_ID, tbs, sm2_fixed(signature))
+    except (IndexError, ValueError):
+        return False
+
+
 def issued_by(certificate, issuer) -> bool:
+    if certificate.issuer != issuer.subject:
+        return False
+    if certificate.signature_algorithm_oid.dotted_string == SM2_WITH_SM3:
+        return sm2_signed(issuer, certificate.tbs_certificate_bytes, certificate.signature)
     try:
         certificate.verify_directly_issued_by(issuer)
         return True
     except (ValueError, TypeError, InvalidSignature):
+        return False
+
+
+def crl_signed_by(crl, issuer) -> bool:
+    if crl.signature_algorithm_oid.dotted_string == SM2_WITH_SM3:
+        return sm2_signed(issuer, crl.tbs_certlist_bytes, crl.signature)
+    try:
+        return crl.is_signature_valid(issuer.public_key())
+    except (ValueError, TypeError):
         return False
 
 
@@ -536,7 +594,7 @@ def check_certificate_chain(directory: Path, manifest: dict, path: str, record: 
         raise Fail(path, "signed_at", "is not an RFC 3339 time") from None
     leaf = chain[0]
     spki = base64.b64decode(record["public_key"])
-    if leaf.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo) != spki:
+    if certificate_spki(leaf) != spki:
         raise Fail(path, "certificate_chain[0]", "certifies another key than public_key")
     try:
         usage = leaf.extensions.get_extension_for_class(x509.KeyUsage).value
@@ -578,7 +636,7 @@ def check_certificate_chain(directory: Path, manifest: dict, path: str, record: 
         for name, crl in crls:
             if crl.issuer != issuer.subject:
                 continue
-            if not crl.is_signature_valid(issuer.public_key()):
+            if not crl_signed_by(crl, issuer):
                 raise Fail(name, "signature", f"is not the signature of certificate_chain[{k}]'s issuer")
             covered = True
             revoked = crl.get_revoked_certificate_by_serial_number(certificate.serial_number)

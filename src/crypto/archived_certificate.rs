@@ -29,6 +29,8 @@ const P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
 const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
 const ECDSA_WITH_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
 const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
+/// GM/T 0006's SM2-with-SM3, what the national suite's CAs sign with (GM/T 0015).
+const SM2_WITH_SM3: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.156.10197.1.501");
 
 /// What is wrong with an archived chain, named as the package's files name it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -277,7 +279,8 @@ fn crl_signed_by(list: &CertificateList, issuer: &Certificate) -> bool {
 }
 
 /// An X.509 signature (a certificate's or a CRL's) by the key `spki`, for the algorithms the
-/// CAs of members' certificates use: ECDSA on P-256 or P-384 and RSA PKCS#1 with SHA-256.
+/// CAs of members' certificates use: ECDSA on P-256 or P-384, RSA PKCS#1 with SHA-256, and
+/// SM2 with SM3 under the default identifier (the national suite's CAs).
 fn verify_signature(
     spki: &SubjectPublicKeyInfoOwned,
     algorithm: &ObjectIdentifier,
@@ -285,6 +288,19 @@ fn verify_signature(
     signature: &[u8],
 ) -> bool {
     use ring::signature as sig;
+    if *algorithm == SM2_WITH_SM3 {
+        let issuer = spki
+            .to_der()
+            .ok()
+            .and_then(|der| super::member_key::MemberPublicKey::from_spki_der(&der).ok());
+        return match (issuer, sm2_fixed_signature(signature)) {
+            (Some(issuer), Some(fixed)) => {
+                issuer.algorithm() == super::member_key::MemberKeyAlgorithm::Sm2Sm3
+                    && issuer.verify(message, &fixed)
+            }
+            _ => false,
+        };
+    }
     let curve = spki
         .algorithm
         .parameters
@@ -301,6 +317,28 @@ fn verify_signature(
     sig::UnparsedPublicKey::new(verifier, spki.subject_public_key.raw_bytes())
         .verify(message, signature)
         .is_ok()
+}
+
+/// An X.509 SM2 signature (DER `SEQUENCE { r, s }`) as `r ‖ s`, 32 bytes each, the form
+/// members' SM2 keys verify.
+fn sm2_fixed_signature(der: &[u8]) -> Option<[u8; 64]> {
+    use x509_cert::der::Reader as _;
+    let mut reader = x509_cert::der::SliceReader::new(der).ok()?;
+    let (r, s) = reader
+        .sequence(|body| {
+            let r = x509_cert::der::asn1::UintRef::decode(body)?;
+            let s = x509_cert::der::asn1::UintRef::decode(body)?;
+            Ok::<_, x509_cert::der::Error>((r.as_bytes(), s.as_bytes()))
+        })
+        .ok()?;
+    let mut fixed = [0u8; 64];
+    for (half, value) in [(0, r), (32, s)] {
+        if value.len() > 32 {
+            return None;
+        }
+        fixed[half + 32 - value.len()..half + 32].copy_from_slice(value);
+    }
+    Some(fixed)
 }
 
 #[cfg(test)]
