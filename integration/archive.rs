@@ -986,6 +986,34 @@ async fn one_evaluation_signed_in_browsers_by_the_client_and_with_a_certificate_
     ok(client, request).await;
     advance(&mut clients.host, Phase::Closed).await;
 
+    // Were the CA to date the revocation before the signature (a backdated revocation), the
+    // package could not verify: the server says so and keeps nothing.
+    ca.revoke(7);
+    let refused = committee
+        .fx
+        .app
+        .get(
+            &format!("/api/v1/archives/{}", committee.session_id),
+            Some(&committee.fx.supervisor),
+        )
+        .await;
+    let problem = assert_problem(refused, StatusCode::CONFLICT).await;
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("the package would not verify, so nothing was kept: signatures/seat-")
+            && detail.contains("certificate_chain")
+            && detail.contains("was revoked at"),
+        "{problem}"
+    );
+    assert!(
+        committee
+            .fx
+            .app
+            .audit_entries_of("archive.stored")
+            .await
+            .is_empty()
+    );
+
     // The CA revokes the certificate after the signature (its CRL dates the revocation next
     // year): the server's CRL now lists it, and the archive must still hold the signature.
     ca.revoke_later(7);

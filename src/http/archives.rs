@@ -32,6 +32,19 @@ impl From<ArchiveError> for ApiError {
                      (archive.font, or the renderer); nothing was kept",
             )
             .with_cause(cause.to_string()),
+            // The CA's CRL as the server holds it now dates a certificate's revocation at or
+            // before a signature the server accepted (a backdated revocation): the record and
+            // the CA disagree, which is for people to resolve, not a fault of this server.
+            ArchiveError::SelfCheck(failure) if failure.field.starts_with("certificate_chain") => {
+                Self::conflict(
+                    "conflict",
+                    format!(
+                        "the package would not verify, so nothing was kept: {failure}; the CA's \
+                         revocation list contradicts a signature accepted earlier, which an admin \
+                         must take up with the CA"
+                    ),
+                )
+            }
             other => Self::internal(other),
         }
     }

@@ -816,6 +816,10 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
         "该归档包须保存至 {0}（archive.retention_years），未删除任何内容",
     ),
     (
+        "the package would not verify, so nothing was kept: {}; the CA's revocation list contradicts a signature accepted earlier, which an admin must take up with the CA",
+        "归档包无法通过核验，未保存任何内容：{0}；证书认证机构的吊销列表与此前已接受的签名相矛盾，须由管理员与该机构核实",
+    ),
+    (
         "the archive's readable report cannot be rendered on this server (archive.font, or the renderer); nothing was kept",
         "本服务器无法生成归档包的可读报告（archive.font 或渲染程序），未保存任何内容",
     ),
