@@ -900,25 +900,9 @@ async fn one_evaluation_signed_in_browsers_by_the_client_and_with_a_certificate_
 
     // (b) One signs with `sealdraw client` and a key file it made.
     let key_dir = tempfile::tempdir().unwrap();
-    let key_file = key_dir.path().join("member.key");
-    let passphrase = "correct horse battery staple";
-    let passphrase_file = key_dir.path().join("passphrase");
-    std::fs::write(&passphrase_file, format!("{passphrase}\n")).unwrap();
-    let output = run_cli(
-        app,
-        &[
-            "client",
-            "signing-key",
-            "init",
-            "--out",
-            key_file.to_str().unwrap(),
-            "--passphrase-file",
-            passphrase_file.to_str().unwrap(),
-        ],
-        None,
-    );
-    assert!(output.status.success(), "{output:?}");
-    let printed: Value = serde_json::from_str(stdout_of(&output).trim()).unwrap();
+    let passphrase = crate::member_signatures::KEY_FILE_PASSPHRASE;
+    let (key_file, _, printed) =
+        crate::member_signatures::key_file_made_by_the_client(app, key_dir.path());
     let enrolled = app
         .post(
             "/api/v1/me/signing-keys",

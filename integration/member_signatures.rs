@@ -13,6 +13,45 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 use crate::sessions::{Committee, Mode, advance, ok, refused};
 
+/// The passphrase the tests' key files are made with.
+pub(crate) const KEY_FILE_PASSPHRASE: &str = "correct horse battery staple";
+
+/// `sealdraw client signing-key init` as a member runs it: a key file `member.key` in `dir`
+/// under [`KEY_FILE_PASSPHRASE`] (read from the file `passphrase` beside it). Returns the key
+/// file, the passphrase file and what the command printed (the public key to enrol).
+pub(crate) fn key_file_made_by_the_client(
+    app: &TestApp,
+    dir: &std::path::Path,
+) -> (std::path::PathBuf, std::path::PathBuf, Value) {
+    let file = dir.join("member.key");
+    let passphrase_file = dir.join("passphrase");
+    std::fs::write(&passphrase_file, format!("{KEY_FILE_PASSPHRASE}\n")).unwrap();
+    let output = init_key_file(app, &file, &passphrase_file);
+    assert!(output.status.success(), "{output:?}");
+    let printed: Value = serde_json::from_str(stdout_of(&output).trim()).unwrap();
+    (file, passphrase_file, printed)
+}
+
+fn init_key_file(
+    app: &TestApp,
+    file: &std::path::Path,
+    passphrase_file: &std::path::Path,
+) -> std::process::Output {
+    run_cli(
+        app,
+        &[
+            "client",
+            "signing-key",
+            "init",
+            "--out",
+            file.to_str().unwrap(),
+            "--passphrase-file",
+            passphrase_file.to_str().unwrap(),
+        ],
+        None,
+    )
+}
+
 pub fn new_key(seed: &str) -> MemberSigningKey {
     MemberSigningKey::generate(&Rng::danger_deterministic(seed.as_bytes())).unwrap()
 }
@@ -351,24 +390,7 @@ async fn member_signatures_can_be_required_and_a_cli_key_file_signs() {
     // `sealdraw client signing-key init` writes a key file only its owner can read and prints
     // the public key to enrol.
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("member.key");
-    let passphrase = dir.path().join("passphrase");
-    std::fs::write(&passphrase, "correct horse battery staple\n").unwrap();
-    let output = run_cli(
-        app,
-        &[
-            "client",
-            "signing-key",
-            "init",
-            "--out",
-            file.to_str().unwrap(),
-            "--passphrase-file",
-            passphrase.to_str().unwrap(),
-        ],
-        None,
-    );
-    assert!(output.status.success(), "{output:?}");
-    let printed: Value = serde_json::from_str(stdout_of(&output).trim()).unwrap();
+    let (file, passphrase, printed) = key_file_made_by_the_client(app, dir.path());
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
@@ -380,19 +402,7 @@ async fn member_signatures_can_be_required_and_a_cli_key_file_signs() {
     let label = concat!("ENCRYPTED ", "PRIVATE KEY");
     assert!(pem.starts_with(&format!("-----BEGIN {label}-----")));
     // It is never overwritten.
-    let again = run_cli(
-        app,
-        &[
-            "client",
-            "signing-key",
-            "init",
-            "--out",
-            file.to_str().unwrap(),
-            "--passphrase-file",
-            passphrase.to_str().unwrap(),
-        ],
-        None,
-    );
+    let again = init_key_file(app, &file, &passphrase);
     assert!(!again.status.success());
     assert_eq!(std::fs::read_to_string(&file).unwrap(), pem);
 
@@ -412,11 +422,9 @@ async fn member_signatures_can_be_required_and_a_cli_key_file_signs() {
         MemberSigningKey::from_encrypted_pem(&pem, &Passphrase::new("wrong passphrase".into()))
             .is_err()
     );
-    let key = MemberSigningKey::from_encrypted_pem(
-        &pem,
-        &Passphrase::new("correct horse battery staple".into()),
-    )
-    .unwrap();
+    let key =
+        MemberSigningKey::from_encrypted_pem(&pem, &Passphrase::new(KEY_FILE_PASSPHRASE.into()))
+            .unwrap();
     let client = &mut clients.experts.get_mut(&seat).unwrap().0;
     let reasons = "价格分计算方法与招标文件第 5 条不一致";
     let request = signed(
@@ -498,24 +506,7 @@ async fn sealdraw_client_signs_the_report_with_a_key_file_and_with_a_pkcs11_toke
     };
 
     // A key file, made by `signing-key init` and enrolled.
-    let file = dir.path().join("member.key");
-    let passphrase_file = dir.path().join("passphrase");
-    std::fs::write(&passphrase_file, "correct horse battery staple\n").unwrap();
-    let output = run_cli(
-        app,
-        &[
-            "client",
-            "signing-key",
-            "init",
-            "--out",
-            file.to_str().unwrap(),
-            "--passphrase-file",
-            passphrase_file.to_str().unwrap(),
-        ],
-        None,
-    );
-    assert!(output.status.success(), "{output:?}");
-    let file_key: Value = serde_json::from_str(stdout_of(&output).trim()).unwrap();
+    let (file, _, file_key) = key_file_made_by_the_client(app, dir.path());
 
     // A key generated on the member's PKCS#11 token, the PIN from the environment; asked
     // again, the token's key of that label is the same key.
@@ -576,10 +567,7 @@ async fn sealdraw_client_signs_the_report_with_a_key_file_and_with_a_pkcs11_toke
         &script,
         file.to_str().unwrap(),
         &ids[0],
-        &[(
-            "SEALDRAW_SIGNING_KEY_PASSPHRASE",
-            "correct horse battery staple",
-        )],
+        &[("SEALDRAW_SIGNING_KEY_PASSPHRASE", KEY_FILE_PASSPHRASE)],
     )
     .await;
     assert!(output.status.success(), "{output:?}");
