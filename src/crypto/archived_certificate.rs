@@ -293,7 +293,10 @@ fn verify_signature(
             .to_der()
             .ok()
             .and_then(|der| super::member_key::MemberPublicKey::from_spki_der(&der).ok());
-        return match (issuer, sm2_fixed_signature(signature)) {
+        return match (
+            issuer,
+            super::member_certificate::sm2_fixed_signature(signature),
+        ) {
             (Some(issuer), Some(fixed)) => {
                 issuer.algorithm() == super::member_key::MemberKeyAlgorithm::Sm2Sm3
                     && issuer.verify(message, &fixed)
@@ -317,28 +320,6 @@ fn verify_signature(
     sig::UnparsedPublicKey::new(verifier, spki.subject_public_key.raw_bytes())
         .verify(message, signature)
         .is_ok()
-}
-
-/// An X.509 SM2 signature (DER `SEQUENCE { r, s }`) as `r ‖ s`, 32 bytes each, the form
-/// members' SM2 keys verify.
-fn sm2_fixed_signature(der: &[u8]) -> Option<[u8; 64]> {
-    use x509_cert::der::Reader as _;
-    let mut reader = x509_cert::der::SliceReader::new(der).ok()?;
-    let (r, s) = reader
-        .sequence(|body| {
-            let r = x509_cert::der::asn1::UintRef::decode(body)?;
-            let s = x509_cert::der::asn1::UintRef::decode(body)?;
-            Ok::<_, x509_cert::der::Error>((r.as_bytes(), s.as_bytes()))
-        })
-        .ok()?;
-    let mut fixed = [0u8; 64];
-    for (half, value) in [(0, r), (32, s)] {
-        if value.len() > 32 {
-            return None;
-        }
-        fixed[half + 32 - value.len()..half + 32].copy_from_slice(value);
-    }
-    Some(fixed)
 }
 
 #[cfg(test)]

@@ -554,8 +554,9 @@ impl SignedParts {
     }
 }
 
-/// An X.509 SM2 signature (DER SEQUENCE { r, s }) as `r ‖ s`, 32 bytes each.
-fn sm2_fixed_signature(der: &[u8]) -> Option<[u8; 64]> {
+/// An X.509 SM2 signature (DER SEQUENCE { r, s }) as `r ‖ s`, 32 bytes each, the form
+/// SM2 keys verify (certificates' and CRLs' signatures, at enrolment and in archives).
+pub(super) fn sm2_fixed_signature(der: &[u8]) -> Option<[u8; 64]> {
     use x509_cert::der::Reader as _;
     let mut reader = x509_cert::der::SliceReader::new(der).ok()?;
     let (r, s) = reader
