@@ -141,19 +141,7 @@ impl Application {
                 "seeded a synthetic demo pool"
             );
         }
-        let inviter = Inviter::new(
-            &deps,
-            InvitationPolicy {
-                answer_minutes: settings.notify.answer_deadline_minutes,
-                hotline: settings.notify.hotline.clone(),
-            },
-        );
-        let draws = Arc::new(DrawService::new(
-            &deps,
-            audit.clone(),
-            settings.draw.clone(),
-            Arc::new(inviter),
-        ));
+        let draws = draw_service(&deps, audit.clone(), &settings);
         // A draw completed by a contribution just before the last stop is executed now, before
         // anyone is served, rather than when its window closes.
         if let Err(error) = draws.execute_ready().await {
@@ -194,10 +182,7 @@ impl Application {
             &deps,
             draws.clone(),
             sessions.clone(),
-            InvitationPolicy {
-                answer_minutes: settings.notify.answer_deadline_minutes,
-                hotline: settings.notify.hotline.clone(),
-            },
+            invitation_policy(&settings),
             settings.draw.latest_minutes_before,
         ));
         let analytics = Arc::new(crate::analytics::service::AnalyticsService::new(
@@ -505,6 +490,31 @@ fn record_peer_certificate(
     if let Some(leaf) = session.peer_certificates().and_then(|chain| chain.first()) {
         extensions.insert(PeerCertificate(tls::certificate_fingerprint(leaf.as_ref())));
     }
+}
+
+/// How invitations are answered, from the deployment's settings: one reading for the server
+/// and the command-line tools that build a draw service.
+pub(crate) fn invitation_policy(settings: &Settings) -> InvitationPolicy {
+    InvitationPolicy {
+        answer_minutes: settings.notify.answer_deadline_minutes,
+        hotline: settings.notify.hotline.clone(),
+    }
+}
+
+/// The draw service as the deployment's settings make it, for the server and the
+/// command-line tools alike.
+pub(crate) fn draw_service(
+    deps: &Deps,
+    audit: Arc<AuditLog>,
+    settings: &Settings,
+) -> Arc<DrawService> {
+    let inviter = Inviter::new(deps, invitation_policy(settings));
+    Arc::new(DrawService::new(
+        deps,
+        audit,
+        settings.draw.clone(),
+        Arc::new(inviter),
+    ))
 }
 
 pub(crate) fn load_keys(settings: &Settings) -> anyhow::Result<KeyRing> {

@@ -19,8 +19,6 @@ use crate::clock::SystemClock;
 use crate::config::{ArchiveSettings, Settings};
 use crate::crypto::Rng;
 use crate::deps::Deps;
-use crate::draw::service::DrawService;
-use crate::notify::invitations::{InvitationPolicy, Inviter};
 use crate::startup;
 
 #[derive(Subcommand)]
@@ -90,19 +88,7 @@ async fn export(settings: Settings, id: &str, out: &Path) -> anyhow::Result<()> 
     };
     let audit = Arc::new(super::audit::command_line_log(&settings, &deps.store)?);
     // The draw service only reads here (the published record); its seating hook never runs.
-    let inviter = Inviter::new(
-        &deps,
-        InvitationPolicy {
-            answer_minutes: settings.notify.answer_deadline_minutes,
-            hotline: settings.notify.hotline.clone(),
-        },
-    );
-    let draws = Arc::new(DrawService::new(
-        &deps,
-        audit.clone(),
-        settings.draw.clone(),
-        Arc::new(inviter),
-    ));
+    let draws = startup::draw_service(&deps, audit.clone(), &settings);
     let archives = ArchiveService::new(
         &deps,
         audit,
