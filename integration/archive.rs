@@ -214,6 +214,17 @@ impl Archived {
         (output.status.code(), stdout_of(&output))
     }
 
+    /// Both verifiers accept the package as fetched, with `signatures` member signatures.
+    fn assert_verifies_with_signatures(&self, signatures: usize) {
+        let (code, printed) = self.verify(self.dir.path());
+        assert_eq!(code, Some(0), "{printed}");
+        let expected = format!(
+            "OK archive {}: session {}, {signatures} signatures,",
+            self.id, self.committee.session_id
+        );
+        assert!(printed.starts_with(&expected), "{printed}");
+    }
+
     /// A copy of the package to tamper with.
     fn copy(&self) -> tempfile::TempDir {
         let copy = tempfile::tempdir().unwrap();
@@ -387,15 +398,7 @@ async fn a_closed_sessions_archive_verifies_offline_and_each_tamper_is_named_by_
     let session_id = &archived.committee.session_id;
 
     // The package verifies, signatures and all.
-    let (code, printed) = archived.verify(archived.dir.path());
-    assert_eq!(code, Some(0), "{printed}");
-    assert!(
-        printed.starts_with(&format!(
-            "OK archive {}: session {session_id}, 5 signatures,",
-            archived.id
-        )),
-        "{printed}"
-    );
+    archived.assert_verifies_with_signatures(5);
     // It holds the report the closing entry digests, each member's signature, the draw's
     // record and the closing entry's proof; and no name of anyone.
     let closed = app.audit_entries_of("session.closed").await.pop().unwrap();
@@ -1003,16 +1006,7 @@ async fn one_evaluation_signed_in_browsers_by_the_client_and_with_a_certificate_
     ca.revoke_later(7);
     drop(browsers);
     let archived = fetched(committee, vec![ca.root.clone()]).await;
-    let session_id = &archived.committee.session_id;
-    let (code, printed) = archived.verify(archived.dir.path());
-    assert_eq!(code, Some(0), "{printed}");
-    assert!(
-        printed.starts_with(&format!(
-            "OK archive {}: session {session_id}, 5 signatures,",
-            archived.id
-        )),
-        "{printed}"
-    );
+    archived.assert_verifies_with_signatures(5);
     let kinds: Vec<String> = (1..=5)
         .map(|seat| {
             read_json(archived.dir.path(), &format!("signatures/seat-{seat}.json"))["key_kind"]
