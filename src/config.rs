@@ -36,6 +36,110 @@ pub struct Settings {
     pub analytics: AnalyticsSettings,
     pub archive: ArchiveSettings,
     pub signing_keys: SigningKeySettings,
+    pub pool: PoolSettings,
+}
+
+/// The pool's management rules (issue 22 §2; docs/POOL.md, "Training, assessment and tiers").
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PoolSettings {
+    pub training: TrainingSettings,
+    pub assessment: AssessmentSettings,
+}
+
+/// Continuing training (培训).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainingSettings {
+    /// Hours an expert completes in any twelve months to stay current (draws may require it:
+    /// `draw.require_training_current`), and the annual assessment's training target.
+    pub required_hours_per_year: u32,
+}
+
+impl Default for TrainingSettings {
+    fn default() -> Self {
+        Self {
+            required_hours_per_year: 8,
+        }
+    }
+}
+
+/// The annual assessment's formula (年度考核): weights, deductions and tier thresholds, all in
+/// points of a 0-100 score (docs/POOL.md gives the formula).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AssessmentSettings {
+    /// The weights of the year's mean rating and of training done against the requirement in
+    /// the base score (their weighted mean).
+    pub rating_weight: u32,
+    pub training_weight: u32,
+    /// Added per attendance, up to `attendance_bonus_cap` in all.
+    pub attendance_points: u32,
+    pub attendance_bonus_cap: u32,
+    /// Taken off per decline, per no-show and per penalty imposed in the year.
+    pub decline_points: u32,
+    pub no_show_points: u32,
+    pub penalty_points: u32,
+    /// A score of at least `tier_a_from` proposes tier A, at least `tier_b_from` B, else C.
+    pub tier_a_from: u32,
+    pub tier_b_from: u32,
+}
+
+impl Default for AssessmentSettings {
+    fn default() -> Self {
+        Self {
+            rating_weight: 80,
+            training_weight: 20,
+            attendance_points: 1,
+            attendance_bonus_cap: 5,
+            decline_points: 2,
+            no_show_points: 5,
+            penalty_points: 10,
+            tier_a_from: 90,
+            tier_b_from: 70,
+        }
+    }
+}
+
+impl PoolSettings {
+    fn validate(&self, problems: &mut Vec<String>) {
+        if !(1..=200).contains(&self.training.required_hours_per_year) {
+            problems.push("pool.training.required_hours_per_year must be from 1 to 200".into());
+        }
+        let a = &self.assessment;
+        if a.rating_weight + a.training_weight == 0
+            || a.rating_weight > 100
+            || a.training_weight > 100
+        {
+            problems.push(
+                "pool.assessment.rating_weight and training_weight must each be from 0 to 100, \
+                 not both 0"
+                    .into(),
+            );
+        }
+        if [
+            a.attendance_points,
+            a.attendance_bonus_cap,
+            a.decline_points,
+            a.no_show_points,
+            a.penalty_points,
+        ]
+        .iter()
+        .any(|points| *points > 100)
+        {
+            problems.push(
+                "pool.assessment's attendance, decline, no-show and penalty points must be from \
+                 0 to 100"
+                    .into(),
+            );
+        }
+        if !(a.tier_b_from < a.tier_a_from && a.tier_a_from <= 100) {
+            problems.push(
+                "pool.assessment.tier_b_from must be below tier_a_from, and tier_a_from at most 100"
+                    .into(),
+            );
+        }
+    }
 }
 
 /// Members' signing keys (issue 19 §1; docs/CRYPTO.md, "Members' certificates").
@@ -344,6 +448,10 @@ pub struct DrawSettings {
     /// 招标投标法 §37: at least this title rank (1 中级, 2 副高级, 3 正高级; the statute's
     /// "senior title" is 2). A stratum may ask for more, never less.
     pub min_title: u32,
+    /// Whether draws exclude experts behind on training (`training_behind`; docs/POOL.md). Off
+    /// by default: a deployment has no training on record when it upgrades, and would
+    /// otherwise exclude every expert of more than a year the day it does.
+    pub require_training_current: bool,
 }
 
 impl Default for DrawSettings {
@@ -361,6 +469,7 @@ impl Default for DrawSettings {
             frequency_window_days: 30,
             min_years: 8,
             min_title: 2,
+            require_training_current: false,
         }
     }
 }
@@ -547,6 +656,11 @@ pub struct SessionSettings {
     pub credit_minimum_ratings: usize,
     pub credit_suspend_below: i64,
     pub(crate) credit_suspension_days: i64,
+    /// Credit repair (docs/POOL.md): a rating below `credit_repair_below` points (0–100) is a
+    /// negative item its expert may ask to have repaired, once `credit_repair_wait_days` have
+    /// passed since it was given.
+    pub credit_repair_below: i64,
+    pub credit_repair_wait_days: i64,
     /// How long the evaluation is extended when more than a third of the committee declares
     /// the time insufficient (实施条例 §48).
     pub extension_minutes: u32,
@@ -581,6 +695,8 @@ impl Default for SessionSettings {
             credit_minimum_ratings: 3,
             credit_suspend_below: 40,
             credit_suspension_days: 180,
+            credit_repair_below: 60,
+            credit_repair_wait_days: 180,
             extension_minutes: 60,
             signing_minutes: 60,
             representative_may_chair: false,
@@ -656,6 +772,12 @@ impl SessionSettings {
                     .into(),
             );
         }
+        if !(0..=100).contains(&self.credit_repair_below) || self.credit_repair_wait_days < 0 {
+            problems.push(
+                "session.credit_repair_below must be 0-100 and credit_repair_wait_days at least 0"
+                    .into(),
+            );
+        }
     }
 }
 
@@ -689,6 +811,7 @@ impl Default for Settings {
             analytics: AnalyticsSettings::default(),
             archive: ArchiveSettings::default(),
             signing_keys: SigningKeySettings::default(),
+            pool: PoolSettings::default(),
         }
     }
 }
@@ -993,6 +1116,7 @@ impl Settings {
         self.analytics.validate(&mut problems);
         self.archive.validate(&mut problems);
         self.signing_keys.validate(&mut problems);
+        self.pool.validate(&mut problems);
         if problems.is_empty() {
             Ok(())
         } else {
