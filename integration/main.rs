@@ -12,6 +12,7 @@ mod browser;
 mod helpers;
 
 mod accounts;
+mod admission;
 mod analytics;
 mod archive;
 mod archive_pdf;

@@ -38,6 +38,7 @@
 // `pub` only where another crate (the binary, the integration tests) can reach it; inside, `pub(crate)`.
 #![warn(unreachable_pub)]
 
+pub(crate) mod admission;
 pub(crate) mod analytics;
 pub mod archive;
 pub mod audit;

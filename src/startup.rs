@@ -198,6 +198,7 @@ impl Application {
             &settings.data_dir,
         ));
         let state = web::Data::new(AppState {
+            admission: Arc::new(crate::admission::AdmissionService::new(&deps)),
             analytics,
             archives,
             interruptions,

@@ -56,6 +56,8 @@ pub(crate) enum Permission {
     OwnExpertRecord,
     /// Ask for a draw (and record replacements in one's own draws).
     RequestDraw,
+    /// Nominate a person for the pool: an application filed in the center's name.
+    NominateExperts,
     /// Send random bytes to a draw after its intent (its center, or a supervisor).
     ContributeEntropy,
     /// See draws' progress and verification records: one's own as a center, all as a supervisor.
@@ -120,6 +122,7 @@ pub(crate) fn permits(role: Role, permission: Permission) -> bool {
         DecideUnseal => role == Supervisor,
         OwnExpertRecord => role == Expert,
         RequestDraw => role == Center,
+        NominateExperts => role == Center,
         ContributeEntropy | ViewDraws => matches!(role, Center | Supervisor),
         ReadDrawReports => role == Supervisor,
         AnswerInvitations => role == Expert,

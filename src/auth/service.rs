@@ -370,7 +370,8 @@ impl AuthService {
     }
 
     /// Counts an attempt from `address` (login or activation) against its per-minute allowance.
-    fn check_address(&self, address: Option<IpAddr>) -> Result<(), AuthError> {
+    /// Also what limits the unauthenticated application form (`POST /api/v1/applications`).
+    pub(crate) fn check_address(&self, address: Option<IpAddr>) -> Result<(), AuthError> {
         let Some(address) = address else {
             return Ok(());
         };

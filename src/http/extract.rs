@@ -134,25 +134,32 @@ impl<T: serde::de::DeserializeOwned + 'static> FromRequest for Json<T> {
                     _ => problem::unreadable_body(),
                 }
             })?;
-            let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
-            let value = serde_path_to_error::deserialize(&mut deserializer)
-                .map_err(|error| problem::json_parse_error(error.inner(), Some(error.path())))?;
-            deserializer
-                .end()
-                .map_err(|error| problem::json_parse_error(&error, None))?;
-            // PostgreSQL cannot store NUL in text, and no field of ours has a use for one.
-            if contains_escaped_nul(&bytes)
-                && let Some(field) = serde_json::from_slice(&bytes)
-                    .ok()
-                    .and_then(|json| nul_string_path(&json, String::new()))
-            {
-                return Err(ApiError::bad_request(
-                    field,
-                    "may not contain the NUL character (\\u0000)",
-                ));
-            }
-            Ok(Json(value))
+            Self::parse(&bytes).map(Json)
         })
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> Json<T> {
+    /// A body already read (within its route's limit), parsed and checked as the extractor does.
+    pub(crate) fn parse(bytes: &[u8]) -> Result<T, ApiError> {
+        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+        let value = serde_path_to_error::deserialize(&mut deserializer)
+            .map_err(|error| problem::json_parse_error(error.inner(), Some(error.path())))?;
+        deserializer
+            .end()
+            .map_err(|error| problem::json_parse_error(&error, None))?;
+        // PostgreSQL cannot store NUL in text, and no field of ours has a use for one.
+        if contains_escaped_nul(bytes)
+            && let Some(field) = serde_json::from_slice(bytes)
+                .ok()
+                .and_then(|json| nul_string_path(&json, String::new()))
+        {
+            return Err(ApiError::bad_request(
+                field,
+                "may not contain the NUL character (\\u0000)",
+            ));
+        }
+        Ok(value)
     }
 }
 
@@ -232,6 +239,7 @@ pub(crate) mod may {
         DecideUnseal,
         OwnExpertRecord,
         RequestDraw,
+        NominateExperts,
         ContributeEntropy,
         ViewDraws,
         ReadDrawReports,

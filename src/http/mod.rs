@@ -7,6 +7,7 @@
 //! and cannot miss a route.
 
 pub(crate) mod accounts;
+pub(crate) mod applications;
 pub(crate) mod alerts;
 pub(crate) mod analytics;
 pub(crate) mod archives;
@@ -60,6 +61,8 @@ pub struct AppState {
     pub auth: AuthService,
     pub audit: Arc<AuditLog>,
     pub(crate) pool: PoolService,
+    /// Applications to join the pool and recruiting calls.
+    pub(crate) admission: Arc<crate::admission::AdmissionService>,
     pub draws: Arc<DrawService>,
     pub invitations: Arc<InvitationService>,
     pub(crate) publications: Arc<crate::publication::PublicationService>,
@@ -193,6 +196,18 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
         .service(change_requests::open)
         .service(change_requests::approve)
         .service(change_requests::refuse)
+        .service(applications::submit)
+        .service(applications::list)
+        .service(applications::follow)
+        .service(applications::supplement)
+        .service(applications::withdraw)
+        .service(applications::open)
+        .service(applications::approve)
+        .service(applications::request_more)
+        .service(applications::refuse)
+        .service(applications::publish_call)
+        .service(applications::calls)
+        .service(applications::close_call)
         .service(experts::record_penalty)
         .service(draws::create)
         .service(draws::list)

@@ -145,7 +145,8 @@ pub(crate) fn parse_file(
     }
 }
 
-type Row = BTreeMap<String, Zeroizing<String>>;
+/// One row's fields by column name, as a file's line or an application's body gives them.
+pub(crate) type Row = BTreeMap<String, Zeroizing<String>>;
 
 fn csv_rows(text: &str) -> Result<Vec<(usize, Row)>, Vec<ImportProblem>> {
     let mut reader = csv::ReaderBuilder::new()
@@ -268,7 +269,8 @@ fn check_columns(columns: &[String], line: usize) -> Result<(), Vec<ImportProble
     }
 }
 
-fn validate_row(
+/// Checks one row as an import does (applications go through the same checks).
+pub(crate) fn validate_row(
     line: usize,
     row: &Row,
     known_specialties: &HashSet<String>,

@@ -160,7 +160,7 @@ impl PoolService {
     }
 
     /// The record's field key, opened from its sealed data key.
-    pub(super) fn open_data_key(
+    pub(crate) fn open_data_key(
         &self,
         expert_id: &str,
         sealed: &[u8],
@@ -330,7 +330,6 @@ impl PoolService {
         let id_index = self
             .keys
             .blind_index("id_number", expert.id_number.normalised());
-        let phone_index = self.keys.blind_index("phone", expert.phone.normalised());
         let existing = tx.expert_by_id_number_index(&id_index).await?;
         let is_new = existing.is_none();
         // Envelope sealing: the record's fields under its own data key, the data key sealed
@@ -356,11 +355,76 @@ impl PoolService {
                 (id, key, sealed)
             }
         };
+        self.write_record(
+            tx,
+            expert,
+            now,
+            is_new,
+            &expert_id,
+            &field_key,
+            &sealed_data_key,
+        )
+        .await?;
+        Ok(is_new)
+    }
+
+    /// Writes a new record whose id and data key were decided earlier (an application's, on
+    /// arrival), exactly as an import writes one.
+    pub(crate) async fn write_new_expert(
+        &self,
+        tx: &mut Tx,
+        expert: &ExpertInput,
+        now: i64,
+        expert_id: &str,
+        sealed_data_key: &[u8],
+    ) -> Result<(), PoolError> {
+        let context = data_key_context(expert_id);
+        let field_key = self
+            .keys
+            .open_data_key(&context, sealed_data_key, DATA_KEY_ID)?;
+        // Sealed again under the active master key, as every write of the record does.
+        let sealed = self
+            .keys
+            .reseal(&self.rng, &context, sealed_data_key)?
+            .unwrap_or_else(|| sealed_data_key.to_vec());
+        self.write_record(tx, expert, now, true, expert_id, &field_key, &sealed)
+            .await
+    }
+
+    /// A new data key for a record yet to be written: the key to seal with and its sealed form.
+    pub(crate) fn new_record_key(
+        &self,
+        expert_id: &str,
+    ) -> Result<(SealingKey, Vec<u8>), PoolError> {
+        Ok(self
+            .keys
+            .new_data_key(&self.rng, &data_key_context(expert_id), DATA_KEY_ID)?)
+    }
+
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one record's parts, each needed once"
+    )]
+    async fn write_record(
+        &self,
+        tx: &mut Tx,
+        expert: &ExpertInput,
+        now: i64,
+        is_new: bool,
+        expert_id: &str,
+        field_key: &SealingKey,
+        sealed_data_key: &[u8],
+    ) -> Result<(), PoolError> {
+        let expert_id = expert_id.to_owned();
+        let id_index = self
+            .keys
+            .blind_index("id_number", expert.id_number.normalised());
+        let phone_index = self.keys.blind_index("phone", expert.phone.normalised());
         let record = NewExpert {
             id: &expert_id,
             id_number_index: &id_index,
             phone_index: &phone_index,
-            data_key: &sealed_data_key,
+            data_key: sealed_data_key,
             region_code: &expert.region_code,
             title_level: expert.title_level,
             years_in_field: expert.years_in_field,
@@ -422,7 +486,7 @@ impl PoolService {
         }
         tx.replace_expert_organisations(&expert_id, &replaced, &ties, is_new)
             .await?;
-        Ok(is_new)
+        Ok(())
     }
 
     /// Ties as the avoidance rule matches them: the blind index of each credit code.

@@ -4,6 +4,7 @@
 //! Each backend owns its migrations (`migrations/sqlite`, `migrations/postgres`).
 
 pub(crate) mod accounts;
+pub(crate) mod admission;
 pub(crate) mod analytics;
 pub(crate) mod archives;
 pub mod audit;

@@ -572,6 +572,41 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
         "请填写新的工作单位或利害关系单位（或两者）",
     ),
     ("change request: {}", "变更申请：{0}"),
+    // Applications to join the pool and recruiting calls (admission).
+    (
+        "{} problem(s) in the application; nothing was written",
+        "申请中有 {0} 处问题；未写入任何内容",
+    ),
+    ("no such application", "找不到该入库申请"),
+    (
+        "a person with this ID number is already in the pool",
+        "该身份证号码的人员已在专家库中",
+    ),
+    (
+        "an application with this ID number is already open",
+        "该身份证号码已有一份正在办理的入库申请",
+    ),
+    (
+        "an application that is {} cannot be moved by {}",
+        "处于 {0} 状态的申请不能执行 {1}",
+    ),
+    ("no such recruiting call", "找不到该招募公告"),
+    (
+        "the recruiting call is already closed",
+        "该招募公告已关闭",
+    ),
+    ("names no open recruiting call", "没有对应的进行中的招募公告"),
+    ("the call's last day has passed", "招募截止日期已过"),
+    ("give 1 to 20 specialty codes", "请填写 1 至 20 个专业代码"),
+    ("give 1 to 500 characters", "请填写 1 至 500 个字符"),
+    ("give 10 to 500 characters", "请填写 10 至 500 个字符"),
+    ("give at most {} specialties", "最多 {0} 个专业"),
+    ("must be true", "必须为 true（须确认）"),
+    (
+        "send the application's access code in the X-Application-Code header",
+        "请在 X-Application-Code 请求头中提供申请的查询码",
+    ),
+    ("application: {}", "入库申请：{0}"),
     (
         "import files are limited to {} bytes; split the file",
         "导入文件最大 {0} 字节，请拆分文件",
