@@ -31,6 +31,7 @@ mod draw_rules;
 mod draws;
 mod drills;
 mod eligibility;
+mod fees;
 mod foundation;
 mod hsm;
 mod input;

@@ -47,18 +47,21 @@ const MAY_USE: &[(&str, &[&str])] = &[
     ("archive",       &["audit", "auth", "clock", "config", "crypto", "deps", "draw", "pool", "publication", "session", "store", "tasks", "text"]),
     ("interruption",  &["audit", "auth", "clock", "crypto", "deps", "draw", "notify", "session", "store", "text", "venue"]),
     ("rotation",      &["analytics", "auth", "crypto", "deps", "notify", "pool", "store"]),
+    // Experts' fees: settlements read a closed session's seats and open each seat's expert
+    // through the draw, to pay them by pseudonym.
+    ("fees",          &["audit", "auth", "clock", "config", "crypto", "deps", "draw", "pool", "session", "store", "text"]),
     // Joining the pool: an approval writes a record through the pool and sends its login.
     ("admission",     &["audit", "auth", "clock", "crypto", "deps", "notify", "pool", "store", "text"]),
     // The surfaces.
-    ("http",          &["admission", "analytics", "archive", "audit", "auth", "clock", "conduct", "config", "crypto", "draw", "interruption", "notify", "pool", "publication", "session", "store", "text", "tls", "venue", "web"]),
+    ("http",          &["admission", "analytics", "archive", "audit", "auth", "clock", "conduct", "config", "crypto", "draw", "fees", "interruption", "notify", "pool", "publication", "session", "store", "text", "tls", "venue", "web"]),
     ("console",       &["crypto", "web"]),
     // The assembly and the tools sit on top: each may use everything below it.
-    ("startup",       &["admission", "analytics", "archive", "audit", "auth", "clock", "conduct", "config", "console", "crypto", "deps", "draw", "http", "interruption", "notify", "pool", "private_files", "publication", "rotation", "session", "store", "tasks", "telemetry", "text", "tls", "venue", "web"]),
+    ("startup",       &["admission", "analytics", "archive", "audit", "auth", "clock", "conduct", "config", "console", "crypto", "deps", "draw", "fees", "http", "interruption", "notify", "pool", "private_files", "publication", "rotation", "session", "store", "tasks", "telemetry", "text", "tls", "venue", "web"]),
     // The participant's side of a session, outside the server: it speaks the server's
     // protocol (`session::protocol`) and nothing of the server uses it.
     ("terminal",      &["crypto", "draw", "session", "tls"]),
-    ("bench",         &["admission", "analytics", "archive", "audit", "auth", "clock", "conduct", "config", "console", "crypto", "deps", "draw", "http", "interruption", "notify", "pool", "private_files", "publication", "rotation", "session", "startup", "store", "tasks", "telemetry", "terminal", "text", "tls", "venue", "web"]),
-    ("cli",           &["admission", "analytics", "archive", "audit", "auth", "bench", "clock", "conduct", "config", "console", "crypto", "deps", "draw", "http", "interruption", "notify", "pool", "private_files", "publication", "rotation", "session", "startup", "store", "tasks", "telemetry", "terminal", "text", "tls", "venue", "web"]),
+    ("bench",         &["admission", "analytics", "archive", "audit", "auth", "clock", "conduct", "config", "console", "crypto", "deps", "draw", "fees", "http", "interruption", "notify", "pool", "private_files", "publication", "rotation", "session", "startup", "store", "tasks", "telemetry", "terminal", "text", "tls", "venue", "web"]),
+    ("cli",           &["admission", "analytics", "archive", "audit", "auth", "bench", "clock", "conduct", "config", "console", "crypto", "deps", "draw", "fees", "http", "interruption", "notify", "pool", "private_files", "publication", "rotation", "session", "startup", "store", "tasks", "telemetry", "terminal", "text", "tls", "venue", "web"]),
 ];
 
 /// Crates that belong to one module: no other module may name them. The cryptographic crates

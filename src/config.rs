@@ -37,6 +37,7 @@ pub struct Settings {
     pub archive: ArchiveSettings,
     pub signing_keys: SigningKeySettings,
     pub pool: PoolSettings,
+    pub fees: FeeSettings,
 }
 
 /// The pool's management rules (issue 22 §2; docs/POOL.md, "Training, assessment and tiers").
@@ -138,6 +139,58 @@ impl PoolSettings {
                 "pool.assessment.tier_b_from must be below tier_a_from, and tier_a_from at most 100"
                     .into(),
             );
+        }
+    }
+}
+
+/// The deployment's fee standard for evaluation experts (评审费, docs/FEES.md): rates and caps
+/// in fen (integers: money is never a float). `fees` checks it (`check-config` and the start
+/// name every bad value) and publishes it with its digest.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FeeSettings {
+    /// The length of a half day, in hours: a member's time is counted in started blocks of
+    /// this length, two blocks making a day.
+    pub half_day_hours: i64,
+    /// The rates wherever no region of `regions` applies.
+    pub default_rates: FeeRateSettings,
+    /// Rates of particular prefectures (six-digit prefecture-level codes of Hubei).
+    pub regions: Vec<RegionFeeRateSettings>,
+    /// The most a member's transport to and from an evaluation may be reimbursed.
+    pub transport_cap_fen: i64,
+    /// The most one night's accommodation may be reimbursed.
+    pub accommodation_night_cap_fen: i64,
+    /// The most nights of accommodation one evaluation may pay for.
+    pub max_nights: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeeRateSettings {
+    pub half_day_fen: i64,
+    pub day_fen: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionFeeRateSettings {
+    pub region: String,
+    pub half_day_fen: i64,
+    pub day_fen: i64,
+}
+
+impl Default for FeeSettings {
+    fn default() -> Self {
+        Self {
+            half_day_hours: 4,
+            default_rates: FeeRateSettings {
+                half_day_fen: 40_000,
+                day_fen: 70_000,
+            },
+            regions: Vec::new(),
+            transport_cap_fen: 100_000,
+            accommodation_night_cap_fen: 40_000,
+            max_nights: 3,
         }
     }
 }
@@ -811,6 +864,7 @@ impl Default for Settings {
             analytics: AnalyticsSettings::default(),
             archive: ArchiveSettings::default(),
             signing_keys: SigningKeySettings::default(),
+            fees: FeeSettings::default(),
             pool: PoolSettings::default(),
         }
     }

@@ -54,6 +54,7 @@ pub mod console;
 pub mod crypto;
 pub(crate) mod deps;
 pub mod draw;
+pub(crate) mod fees;
 pub mod http;
 pub(crate) mod interruption;
 pub mod notify;

@@ -197,7 +197,14 @@ impl Application {
             &settings.signing_keys.trusted_cas,
             &settings.data_dir,
         ));
+        let fees = Arc::new(crate::fees::service::FeesService::new(
+            &deps,
+            draws.clone(),
+            fee_standard(&settings)?,
+        ));
+        fees.record_standard().await?;
         let state = web::Data::new(AppState {
+            fees,
             admission: Arc::new(crate::admission::AdmissionService::new(&deps)),
             analytics,
             archives,
@@ -546,6 +553,17 @@ pub fn member_certificate_authorities(
         .collect();
     crate::crypto::member_certificate::MemberCertificateAuthorities::load(&sources)
         .map_err(anyhow::Error::msg)
+}
+
+/// The deployment's fee standard (`fees`), every problem with it named: a mistake stops the
+/// start (and `check-config`), not a settlement later.
+pub(crate) fn fee_standard(settings: &Settings) -> anyhow::Result<crate::fees::FeeStandard> {
+    crate::fees::FeeStandard::parse(&settings.fees).map_err(|problems| {
+        anyhow::anyhow!(
+            "the fee standard is not valid:\n  - {}",
+            problems.join("\n  - ")
+        )
+    })
 }
 
 /// Connects to the deployment's database, migrates it, and checks that it was made under the

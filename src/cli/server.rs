@@ -55,6 +55,7 @@ pub(super) fn check_config(installation: Installation) -> anyhow::Result<()> {
     let settings = installation.settings;
     settings.validate()?;
     crate::startup::member_certificate_authorities(&settings)?;
+    crate::startup::fee_standard(&settings)?;
     println!(
         "settings are valid (profile {:?}, database {})",
         settings.profile,

@@ -16,6 +16,7 @@ pub(crate) mod change_requests;
 pub(crate) mod conduct;
 pub(crate) mod draws;
 pub(crate) mod experts;
+pub(crate) mod fees;
 pub(crate) mod extract;
 pub(crate) mod health;
 pub(crate) mod interruptions;
@@ -73,6 +74,8 @@ pub struct AppState {
     pub(crate) archives: Arc<crate::archive::service::ArchiveService>,
     pub notify: Arc<NotifyService>,
     pub(crate) sessions: Arc<crate::session::SessionService>,
+    /// Experts' fee standard and settlements (docs/FEES.md).
+    pub(crate) fees: Arc<crate::fees::service::FeesService>,
     /// Committee members' keys for signing evaluation reports.
     pub(crate) signing_keys: Arc<crate::auth::signing_keys::SigningKeyService>,
     /// The integration tests reach `consent_outstanding` and `cancel`, which no route offers.
@@ -250,6 +253,13 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
         .service(sessions::report)
         .service(sessions::rate)
         .service(sessions::connect)
+        .service(fees::standards)
+        .service(fees::settle)
+        .service(fees::of_session)
+        .service(fees::approve)
+        .service(fees::export_csv)
+        .service(fees::add_travel)
+        .service(fees::own)
         .service(archives::export)
         .service(archives::named_report)
         .service(archives::list)

@@ -10,6 +10,7 @@ pub(crate) mod archives;
 pub mod audit;
 pub(crate) mod conduct;
 pub mod draws;
+pub(crate) mod fees;
 pub(crate) mod interruptions;
 pub mod invitations;
 pub(crate) mod member_certificates;
