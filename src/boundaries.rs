@@ -30,7 +30,7 @@ const MAY_USE: &[(&str, &[&str])] = &[
     // The domain: below the surfaces, never reaching up into them.
     ("auth",          &["audit", "clock", "config", "crypto", "deps", "store", "text"]),
     ("audit",         &["auth", "clock", "config", "crypto", "deps", "store", "tls", "web"]),
-    ("pool",          &["audit", "auth", "clock", "crypto", "deps", "store", "text"]),
+    ("pool",          &["audit", "auth", "clock", "config", "crypto", "deps", "store", "text"]),
     ("draw",          &["audit", "auth", "clock", "config", "crypto", "deps", "pool", "store", "tasks", "text", "venue"]),
     ("notify",        &["audit", "auth", "clock", "config", "crypto", "deps", "draw", "pool", "store", "tasks", "text", "tls"]),
     // The catalogue of venues and their bookings: below whatever books a venue.

@@ -57,6 +57,12 @@ pub fn to_rfc3339(millis: Millis) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// Days since 1970-01-01 in the province's calendar (UTC+8): the day a dated count (a
+/// selection, a counted event) belongs to, as people in the province would date it.
+pub(crate) fn province_day(millis: Millis) -> i64 {
+    (millis + 8 * 3_600_000).div_euclid(86_400_000)
+}
+
 /// A time in messages people read (problem details): RFC 3339 at Beijing's offset,
 /// `2026-12-05T10:00:00+08:00`, because the province reads its clocks in Beijing time and a
 /// `Z` time reads as eight hours wrong; still one instant that any parser takes.

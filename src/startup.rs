@@ -227,6 +227,10 @@ impl Application {
             max_body_bytes: settings.server.max_body_bytes,
             gateways: std::sync::Arc::new(
                 settings
+            training: Arc::new(crate::pool::training::TrainingService::new(
+                &deps,
+                settings.pool.clone(),
+            )),
                     .tls
                     .gateways
                     .iter()
@@ -517,12 +521,10 @@ pub(crate) fn draw_service(
     settings: &Settings,
 ) -> Arc<DrawService> {
     let inviter = Inviter::new(deps, invitation_policy(settings));
-    Arc::new(DrawService::new(
-        deps,
-        audit,
-        settings.draw.clone(),
-        Arc::new(inviter),
-    ))
+    Arc::new(
+        DrawService::new(deps, audit, settings.draw.clone(), Arc::new(inviter))
+            .with_required_training_hours(settings.pool.training.required_hours_per_year),
+    )
 }
 
 pub(crate) fn load_keys(settings: &Settings) -> anyhow::Result<KeyRing> {

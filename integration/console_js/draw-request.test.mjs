@@ -5,7 +5,7 @@
 // stratum bound or none, one room of the requester's own, one room per center, a room without
 // the free workstations the strata bound to it need, a random choice without regions); and
 // sessions naming catalogue venues by id alone, or none (and no placement) when the draw brings
-// them.
+// them; a stratum's lowest tier (issue 22), sent only when chosen.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -50,6 +50,12 @@ test('a plain request carries no region or venue fields', () => {
     avoid_organisations: [],
     venue: '新洲区公共资源交易中心 远程评标室',
   });
+});
+
+test('a stratum’s lowest tier is sent as A or B, and left out for any tier', () => {
+  const body = drawRequest(form([stratum({ minTier: 'A' }), stratum({ minTier: 'B' }), stratum({ minTier: '' }), stratum({ minTier: 'C' })]));
+  assert.deepEqual(body.strata.map((s) => s.min_tier), ['A', 'B', undefined, undefined]);
+  assert.equal('min_tier' in body.strata[2], false);
 });
 
 test('a committee with the tenderer’s representatives is planned in the request; without them it is not stated', () => {

@@ -537,6 +537,8 @@ async fn in_process_floor(deps: &Deps, draws: u64) -> anyhow::Result<Floor> {
                 min_title: settings.min_title,
                 strata: Vec::new(),
             }),
+            tiers: None,
+            training: None,
         },
     };
     let evaluation_day = chrono::DateTime::from_timestamp_millis(filter.evaluation_start)

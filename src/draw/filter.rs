@@ -12,6 +12,7 @@ use crate::audit::entry::{EntryError, canonical_json};
 use crate::clock::Millis;
 use crate::crypto::Suite;
 use crate::pool::Relation;
+use crate::pool::assessment::Tier;
 use crate::pool::own_record::ExpertStatus;
 
 pub(crate) const FILTER_VERSION: &str = "sealdraw-filter-v1";
@@ -272,6 +273,37 @@ pub(crate) struct PoolRules {
     /// stored filter keeps its bytes and its hash, and is applied with no floor, as committed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub qualification: Option<Qualification>,
+    /// The tier each stratum requires (issue 22 §2), in request order. Absent when no stratum
+    /// asks for one, so a filter without tiers keeps the bytes and hash it had before them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tiers: Option<TierFloors>,
+    /// The training currency rule, present when the deployment applied it
+    /// (`draw.require_training_current`); absent, nobody is excluded for training.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training: Option<TrainingRule>,
+}
+
+/// Per stratum in request order, the lowest tier it draws: `C` draws every tier, `B` B and
+/// A, `A` only A. A missing entry is `C`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TierFloors {
+    pub strata: Vec<Tier>,
+}
+
+impl TierFloors {
+    /// The tier stratum `index` requires.
+    pub(crate) fn stratum(&self, index: usize) -> Tier {
+        self.strata.get(index).copied().unwrap_or(Tier::C)
+    }
+}
+
+/// Experts with fewer hours of training than this in the twelve months before the draw
+/// (docs/POOL.md, "Training currency") are not drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TrainingRule {
+    pub required_hours_per_year: u32,
 }
 
 /// A floor of years in the field and title rank (1 中级, 2 副高级, 3 正高级).
@@ -403,6 +435,10 @@ pub(crate) enum Exclusion {
     TooFewYears,
     /// A title below the stratum's floor (招标投标法 §37).
     TitleBelow,
+    /// Behind on required training, where the deployment requires it to be current.
+    TrainingBehind,
+    /// A tier below the one the stratum requires.
+    TierBelow,
 }
 
 impl Exclusion {
@@ -419,6 +455,8 @@ impl Exclusion {
             Self::FrequencyCap => "frequency_cap",
             Self::TooFewYears => "too_few_years",
             Self::TitleBelow => "title_below",
+            Self::TrainingBehind => "training_behind",
+            Self::TierBelow => "tier_below",
         }
     }
 }
@@ -434,6 +472,7 @@ pub(crate) struct Candidate {
     pub(crate) years_in_field: i32,
     pub region_code: String,
     pub(crate) specialties: Vec<String>,
+    pub(crate) tier: Tier,
 }
 
 /// Facts from the store about the candidates, by expert id.
@@ -444,6 +483,8 @@ pub(crate) struct PoolFacts {
     pub(crate) conflicted: HashSet<String>,
     pub excluded: HashSet<String>,
     pub(crate) over_cap: HashSet<String>,
+    /// Behind on training at the draw (read only when the filter's rules apply training).
+    pub(crate) training_behind: HashSet<String>,
 }
 
 /// Whether a tie to an avoided organisation is a conflict at the evaluation date: a current
@@ -523,7 +564,16 @@ pub(crate) fn first_exclusion(
     if facts.over_cap.contains(id) {
         return Some(Exclusion::FrequencyCap);
     }
+    if filter.rules.training.is_some() && facts.training_behind.contains(id) {
+        return Some(Exclusion::TrainingBehind);
+    }
     None
+}
+
+/// The stratum's tier verdict, checked last, after the statutory floor: like the floor it may
+/// differ between strata.
+pub(crate) fn below_tier(candidate: &Candidate, floor: Tier) -> Option<Exclusion> {
+    (!candidate.tier.meets(floor)).then_some(Exclusion::TierBelow)
 }
 
 /// The statutory floor's verdict for one stratum: checked after every other rule, because it
@@ -575,11 +625,17 @@ pub(crate) fn apply(
             } else {
                 *shared.get_or_insert_with(verdict)
             };
-            // The floor is the stratum's own, so it is checked per stratum after the rest.
-            let exclusion = ruled.or_else(|| {
-                let floor = filter.rules.qualification.as_ref()?.stratum(index);
-                below_floor(candidate, floor)
-            });
+            // The floor and the tier are the stratum's own, so they are checked per stratum
+            // after the rest.
+            let exclusion = ruled
+                .or_else(|| {
+                    let floor = filter.rules.qualification.as_ref()?.stratum(index);
+                    below_floor(candidate, floor)
+                })
+                .or_else(|| {
+                    let tier = filter.rules.tiers.as_ref()?.stratum(index);
+                    below_tier(candidate, tier)
+                });
             out.matched += 1;
             match exclusion {
                 None => out.eligible.push(candidate.expert_id.clone()),
@@ -660,6 +716,8 @@ mod tests {
                 frequency_cap: 0,
                 frequency_window_days: 30,
                 qualification: None,
+                tiers: None,
+                training: None,
             },
         }
     }
@@ -683,6 +741,7 @@ mod tests {
             years_in_field: 20,
             region_code: "420102".into(),
             specialties: vec!["A0101".into()],
+            tier: Tier::B,
         }
     }
 
@@ -699,6 +758,7 @@ mod tests {
             conflicted: HashSet::from(["conflict".to_owned()]),
             excluded: HashSet::from(["token".to_owned()]),
             over_cap: HashSet::from(["cap".to_owned()]),
+            training_behind: HashSet::from(["untrained".to_owned()]),
         };
         let check =
             |c: Candidate, f: &DrawFilter| first_exclusion(&c, &facts, f, &f.strata[0], 2027);
@@ -896,6 +956,80 @@ mod tests {
             BTreeMap::from([("on_leave", 1), ("title_below", 2), ("too_few_years", 1)])
         );
         assert_eq!(strata[1].matched, 5);
+    }
+
+    #[test]
+    fn training_counts_only_under_its_rule_and_each_stratum_holds_its_own_tier_last() {
+        let mut f = filter();
+        f.strata.push(f.strata[0].clone());
+        let mut candidates = HashMap::new();
+        for (id, tier) in [
+            ("a", Tier::A),
+            ("b", Tier::B),
+            ("c", Tier::C),
+            ("late", Tier::A),
+        ] {
+            candidates.insert(
+                id.to_owned(),
+                Candidate {
+                    tier,
+                    ..candidate(id)
+                },
+            );
+        }
+        let facts = PoolFacts {
+            training_behind: HashSet::from(["late".to_owned(), "c".to_owned()]),
+            ..PoolFacts::default()
+        };
+        // Neither rule committed: the facts are not read, and every tier is drawn.
+        let strata = apply(&candidates, &facts, &f, 2027);
+        assert_eq!(strata[0].eligible.len(), 4);
+        // Training applies to every stratum and comes before the tier; the first stratum
+        // draws B and above, the second A only.
+        f.rules.training = Some(TrainingRule {
+            required_hours_per_year: 8,
+        });
+        f.rules.tiers = Some(TierFloors {
+            strata: vec![Tier::B, Tier::A],
+        });
+        let strata = apply(&candidates, &facts, &f, 2027);
+        let sorted = |mut ids: Vec<String>| {
+            ids.sort();
+            ids
+        };
+        assert_eq!(sorted(strata[0].eligible.clone()), ["a", "b"]);
+        assert_eq!(strata[0].excluded, BTreeMap::from([("training_behind", 2)]));
+        assert_eq!(strata[1].eligible, ["a"]);
+        assert_eq!(
+            strata[1].excluded,
+            BTreeMap::from([("tier_below", 1), ("training_behind", 2)])
+        );
+        // A missing entry draws every tier.
+        assert_eq!(f.rules.tiers.as_ref().unwrap().stratum(2), Tier::C);
+    }
+
+    #[test]
+    fn tiers_and_training_are_committed_only_when_they_apply() {
+        let mut f = filter();
+        let before = f.digest(Suite::Intl2024).unwrap();
+        let text = String::from_utf8(f.canonical_bytes().unwrap()).unwrap();
+        assert!(
+            !text.contains("tiers") && !text.contains("training"),
+            "{text}"
+        );
+        f.rules.tiers = Some(TierFloors {
+            strata: vec![Tier::A],
+        });
+        f.rules.training = Some(TrainingRule {
+            required_hours_per_year: 8,
+        });
+        let text = String::from_utf8(f.canonical_bytes().unwrap()).unwrap();
+        assert!(
+            text.contains(r#""tiers":{"strata":["A"]},"training":{"required_hours_per_year":8}"#),
+            "{text}"
+        );
+        assert_eq!(serde_json::from_str::<DrawFilter>(&text).unwrap(), f);
+        assert_ne!(f.digest(Suite::Intl2024).unwrap(), before);
     }
 
     #[test]

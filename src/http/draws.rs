@@ -50,6 +50,11 @@ pub(crate) struct StratumBody {
     /// `draw.min_title` (2), which applies when absent.
     #[serde(default)]
     pub min_title: Option<u32>,
+    /// The lowest tier this stratum draws, from the experts' confirmed annual assessment
+    /// (docs/POOL.md): `A` (A only) or `B` (A and B). Absent: every tier. Experts below are
+    /// excluded as `tier_below`.
+    #[serde(default)]
+    pub min_tier: Option<crate::pool::assessment::Tier>,
     /// A catalogue venue (docs/VENUES.md) where this stratum's experts sit; their invitations
     /// name it. Bind every stratum or none; one of them to a venue of your own (the main
     /// venue). Another center's venue needs its consent before the draw executes.
@@ -218,6 +223,7 @@ pub(crate) async fn create(
             .map(|s| RequestedFloor {
                 min_years: s.min_years,
                 min_title: s.min_title,
+                min_tier: s.min_tier,
             })
             .collect(),
         strata: body

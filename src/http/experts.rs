@@ -29,7 +29,8 @@ pub(crate) struct ExpertView {
     pub(crate) title_level: i32,
     pub(crate) years_in_field: i32,
     pub(crate) birth_year: i32,
-    pub(crate) tier: i32,
+    /// A, B or C: the tier of the last confirmed annual assessment (B until one is).
+    pub(crate) tier: crate::pool::assessment::Tier,
     #[schema(value_type = String)]
     pub(crate) status: ExpertStatus,
     pub(crate) credit_score: i32,

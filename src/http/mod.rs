@@ -28,6 +28,7 @@ pub(crate) mod problem;
 pub(crate) mod secured_stream;
 pub(crate) mod sessions;
 pub(crate) mod signing_keys;
+pub(crate) mod training;
 pub(crate) mod unseal;
 pub(crate) mod venues;
 
@@ -81,6 +82,8 @@ pub struct AppState {
     /// The integration tests reach `consent_outstanding` and `cancel`, which no route offers.
     pub venues: Arc<crate::venue::VenueService>,
     /// Which keys are in force, by id (`GET /api/v1/keys`).
+    /// Training records and the annual assessment (docs/POOL.md).
+    pub(crate) training: Arc<crate::pool::training::TrainingService>,
     pub(crate) key_inventory: KeyInventory,
     pub max_body_bytes: usize,
     /// The TLCP gateways' client-certificate fingerprints (`tls.gateways`).
@@ -219,6 +222,14 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
         .service(draws::replace)
         .service(draws::record)
         .service(draws::recheck)
+        .service(training::record)
+        .service(training::of_expert)
+        .service(training::void)
+        .service(training::own)
+        .service(training::compute)
+        .service(training::results)
+        .service(training::adjust)
+        .service(training::confirm)
         .service(draws::frequency_report)
         .service(invitations::mine)
         .service(invitations::answer)

@@ -1,12 +1,14 @@
 //! The province's expert pool (一个库): expert records whose identities are sealed, import,
 //! demo data, role-specific views and the dual-controlled unseal workflow.
 
+pub(crate) mod assessment;
 pub(crate) mod change_request;
 pub(crate) mod demo;
 pub(crate) mod import;
 pub(crate) mod own_record;
 pub(crate) mod regions;
 pub(crate) mod service;
+pub(crate) mod training;
 pub(crate) mod ties;
 pub(crate) mod unseal;
 pub mod validate;

@@ -19,6 +19,7 @@ pub(crate) struct CandidateRow {
     pub years_in_field: i32,
     pub region_code: String,
     pub code: String,
+    pub(crate) tier: crate::pool::assessment::Tier,
 }
 
 /// A tie between an expert and one of the avoided organisations.
@@ -175,7 +176,7 @@ impl Tx {
     pub(crate) async fn all_draw_candidates(&mut self) -> Result<Vec<CandidateRow>, StoreError> {
         Ok(on_conn!(self, conn => sqlx::query_as::<_, CandidateRow>(
             "SELECT e.id, e.status, e.suspended_until, e.birth_year, e.title_level, e.years_in_field, \
-             e.region_code, s.code \
+             e.region_code, s.code, e.tier \
              FROM expert_specialties s JOIN experts e ON e.id = s.expert_id")
             .fetch_all(conn)
             .await)?)

@@ -22,6 +22,7 @@ pub(crate) mod sessions;
 pub(crate) mod signals;
 pub mod signing_keys;
 pub(crate) mod synthetic;
+pub(crate) mod training;
 pub(crate) mod text_enum;
 pub(crate) mod venues;
 

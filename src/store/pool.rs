@@ -285,7 +285,7 @@ pub struct ExpertRow {
     pub(crate) title_level: i32,
     pub(crate) years_in_field: i32,
     pub(crate) birth_year: i32,
-    pub(crate) tier: i32,
+    pub(crate) tier: crate::pool::assessment::Tier,
     pub(crate) status: ExpertStatus,
     pub(crate) credit_score: i32,
     pub draws: i32,
@@ -942,6 +942,16 @@ pub(crate) enum ExpertCounter {
 }
 
 impl ExpertCounter {
+    /// The kind of its dated event (`expert_counted_events`), which the annual assessment
+    /// counts by year.
+    fn event_kind(self) -> &'static str {
+        match self {
+            ExpertCounter::Attendances => "attendance",
+            ExpertCounter::Declines => "decline",
+            ExpertCounter::NoShows => "no_show",
+        }
+    }
+
     /// One statement per counter, so that no column name is ever built from a value.
     fn increment_sql(self) -> &'static str {
         match self {
@@ -955,17 +965,22 @@ impl ExpertCounter {
 }
 
 impl Tx {
-    /// Counts one event for each expert, inside the event's own transaction. Rows are updated
+    /// Counts one event for each expert, inside the event's own transaction, and records it
+    /// with its day (the province's calendar) for the annual assessment. Rows are updated
     /// in id order, as the draws' counter is: concurrent writers then take the row locks in the
     /// same order and cannot deadlock on PostgreSQL.
     pub(crate) async fn count_expert_event(
         &mut self,
         expert_ids: &[String],
         counter: ExpertCounter,
+        at: Millis,
     ) -> Result<(), StoreError> {
         let mut sorted: Vec<&String> = expert_ids.iter().collect();
         sorted.sort_unstable();
         sorted.dedup();
+        let day = crate::clock::province_day(at);
+        self.insert_counted_events(&sorted, counter.event_kind(), day)
+            .await?;
         for id in sorted {
             on_conn!(self, conn => sqlx::query(counter.increment_sql())
                 .bind(id)

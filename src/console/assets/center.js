@@ -214,6 +214,11 @@ function renderDrawForm(ctx, codes, regions, industries) {
     const tree = specialtyTree(codes, n);
     const count = h('input', { id: `stratum-${n}-count`, type: 'number', min: 1, max: 99, value: '5', 'data-field': `strata[${n - 1}].count` });
     const reserves = h('input', { id: `stratum-${n}-reserves`, type: 'number', min: 0, max: 99, value: '2', 'data-field': `strata[${n - 1}].reserves` });
+    // The lowest tier drawn (the experts' confirmed annual assessment); empty draws every tier.
+    const minTier = h('select', { id: `stratum-${n}-min-tier`, 'data-field': `strata[${n - 1}].min_tier` },
+      h('option', { value: '' }, t('center.new.min_tier_any')),
+      h('option', { value: 'B' }, t('center.new.min_tier_b')),
+      h('option', { value: 'A' }, t('center.new.min_tier_a')));
     const require = regionPicker(regions, { id: `stratum-${n}-require`, legend: t('center.new.require'), hint: t('center.new.require_hint') });
     const exclude = regionPicker(regions, { id: `stratum-${n}-exclude`, legend: t('center.new.exclude'), hint: t('center.new.exclude_hint') });
     const binding = venueBinding(regions, n);
@@ -230,9 +235,10 @@ function renderDrawForm(ctx, codes, regions, industries) {
     });
     const box = h('fieldset', { class: 'card' }, h('legend', {}, t('center.new.stratum', { n })),
       h('p', { class: 'field-label' }, t('center.new.specialties')), tree.node,
-      h('div', { class: 'inline' }, field(t('center.new.count'), count), field(t('center.new.reserves'), reserves)),
+      h('div', { class: 'inline' }, field(t('center.new.count'), count), field(t('center.new.reserves'), reserves),
+        field(t('center.new.min_tier'), minTier)),
       regionsBox, binding.node);
-    const entry = { tree, count, reserves, require, exclude, binding, box };
+    const entry = { tree, count, reserves, minTier, require, exclude, binding, box };
     if (n > 1) {
       box.append(h('button', { type: 'button', class: 'danger', on: { click: () => { strata.splice(strata.indexOf(entry), 1); box.remove(); } } }, t('center.new.remove')));
     }
@@ -344,6 +350,7 @@ function renderDrawForm(ctx, codes, regions, industries) {
       specialties: s.tree.chosen(),
       count: s.count.value,
       reserves: s.reserves.value,
+      minTier: s.minTier.value,
       regionsRequire: s.require.chosen(),
       regionsExclude: s.exclude.chosen(),
       binding: mode.value === 'cross_site' ? s.binding.value() : { kind: 'none' },

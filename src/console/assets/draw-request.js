@@ -90,6 +90,7 @@ export function committeeProblem(experts, representatives) {
 
 function stratumRequest(s, crossSite) {
   const out = { specialty_prefixes: [...s.specialties], count: Number(s.count), reserves: Number(s.reserves) };
+  if (s.minTier === 'A' || s.minTier === 'B') out.min_tier = s.minTier;
   const binding = (crossSite && s.binding) || { kind: 'none' };
   if (binding.kind === 'none' && s.regionsRequire?.length) out.regions_require = [...s.regionsRequire];
   if (s.regionsExclude?.length) out.regions_exclude = [...s.regionsExclude];

@@ -6,9 +6,10 @@ use std::collections::HashSet;
 use crate::draw::committee::{MAX_REPRESENTATIVES, PlannedCommittee, committee_composition};
 use crate::draw::filter::{
     AvoidedOrganisation, DrawFilter, EvaluationMode, ExcludedToken, FilterStratum, Floor,
-    RegionMiss, RegionRule,
+    RegionMiss, RegionRule, TierFloors,
 };
 use crate::draw::{DrawToken, MAX_PREFIXES, MAX_REGIONS, MAX_STRATA, algorithm};
+use crate::pool::assessment::Tier;
 use crate::pool::validate::{CreditCode, parse_region_prefix, parse_specialty};
 use crate::text::{BoundedText, Lines};
 
@@ -413,9 +414,51 @@ pub(super) fn stratum_floors(
         .collect()
 }
 
+/// Each stratum's tier floor (issue 22 §2), or `None` when no stratum asks for one (the
+/// filter then carries no tier rule, and hashes as before tiers). A stratum asks for A or B:
+/// C is every tier, which asking for nothing already means.
+pub(super) fn stratum_tiers(
+    requested: &[RequestedFloor],
+) -> Result<Option<TierFloors>, DrawServiceError> {
+    if let Some(i) = requested.iter().position(|r| r.min_tier == Some(Tier::C)) {
+        return Err(invalid(
+            format!("strata[{i}].min_tier"),
+            "must be A or B (every tier is drawn when it is absent)",
+        ));
+    }
+    if requested.iter().all(|r| r.min_tier.is_none()) {
+        return Ok(None);
+    }
+    Ok(Some(TierFloors {
+        strata: requested
+            .iter()
+            .map(|r| r.min_tier.unwrap_or(Tier::C))
+            .collect(),
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stratum_asks_for_tier_a_or_b_and_none_asking_leaves_no_rule() {
+        let asked = |min_tier| RequestedFloor {
+            min_tier,
+            ..RequestedFloor::default()
+        };
+        assert_eq!(stratum_tiers(&[asked(None), asked(None)]).unwrap(), None);
+        assert_eq!(
+            stratum_tiers(&[asked(None), asked(Some(Tier::A))]).unwrap(),
+            Some(TierFloors {
+                strata: vec![Tier::C, Tier::A]
+            })
+        );
+        assert_eq!(
+            field_of(stratum_tiers(&[asked(Some(Tier::B)), asked(Some(Tier::C))])),
+            "strata[1].min_tier"
+        );
+    }
 
     const DEPLOYMENT: Floor = Floor {
         min_years: 8,
@@ -426,10 +469,11 @@ mod tests {
         RequestedFloor {
             min_years,
             min_title,
+            min_tier: None,
         }
     }
 
-    fn field_of(result: Result<Vec<Floor>, DrawServiceError>) -> String {
+    fn field_of<T: std::fmt::Debug>(result: Result<T, DrawServiceError>) -> String {
         match result {
             Err(DrawServiceError::Invalid { field, .. }) => field,
             other => panic!("{other:?}"),

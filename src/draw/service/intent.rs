@@ -14,7 +14,7 @@ use crate::crypto::KeyRing;
 use crate::draw::committee::PlannedCommittee;
 use crate::draw::filter::{
     Candidate, DrawFilter, EvaluationMode, FILTER_VERSION, FilterStratum, Floor, PoolFacts,
-    PoolRules, Qualification, VenueScope,
+    PoolRules, Qualification, TierFloors, TrainingRule, VenueScope,
 };
 use crate::draw::{
     DrawError, DrawPlan, DrawRequest, DrawStatus, DrawToken, EligibleSet, FamilyRequest, LinkState,
@@ -164,6 +164,7 @@ impl DrawService {
             &request.stratum_floors,
             self.deployment_floor(),
         )?;
+        let tiers = checks::stratum_tiers(&request.stratum_floors)?;
         let avoid = checks::avoided_organisations(&request.avoid_organisations)?;
         checks::check_excluded_tokens(&request.exclude_tokens)?;
         let mut regions_exclude =
@@ -194,7 +195,7 @@ impl DrawService {
             exclude_tokens: request.exclude_tokens,
             regions_exclude,
             regions_require,
-            rules: self.rules(floors),
+            rules: self.rules(floors, tiers),
         };
         filter.normalise();
         self.check_region_rules_match(&filter, user_excludes)
@@ -478,8 +479,9 @@ impl DrawService {
         }
     }
 
-    /// The settings' rules, with `floors` (one per stratum, each at least the deployment's).
-    pub(super) fn rules(&self, floors: Vec<Floor>) -> PoolRules {
+    /// The settings' rules, with `floors` (one per stratum, each at least the deployment's)
+    /// and the strata's tiers, if any asks for one.
+    pub(super) fn rules(&self, floors: Vec<Floor>, tiers: Option<TierFloors>) -> PoolRules {
         PoolRules {
             age_limit_years: self.settings.age_limit_years,
             avoidance_years: self.settings.avoidance_years,
@@ -490,6 +492,13 @@ impl DrawService {
                 min_title: self.settings.min_title,
                 strata: floors,
             }),
+            tiers,
+            training: self
+                .settings
+                .require_training_current
+                .then_some(TrainingRule {
+                    required_hours_per_year: self.required_training_hours,
+                }),
         }
     }
 
@@ -938,12 +947,26 @@ impl DrawService {
                 .ok_or_else(unknown)?;
             excluded.insert(self.open_seat_expert(&wanted.draw_id, &seat)?);
         }
+        // Training is current or not as of today (the injected clock), as the frequency
+        // cap's window is.
+        let training_behind = match filter.rules.training {
+            Some(rule) => crate::pool::training::TrainingService::behind(
+                &mut tx,
+                self.clock.now_millis(),
+                rule.required_hours_per_year,
+            )
+            .await?
+            .into_iter()
+            .collect(),
+            None => HashSet::new(),
+        };
         let facts = PoolFacts {
             on_leave: tx.experts_on_leave(start, end).await?.into_iter().collect(),
             penalised: tx.experts_penalised(start).await?.into_iter().collect(),
             conflicted,
             excluded,
             over_cap,
+            training_behind,
         };
         tx.rollback().await?;
         Ok((
@@ -1107,6 +1130,7 @@ pub(crate) fn candidates_from_rows(
                 years_in_field: row.years_in_field,
                 region_code: row.region_code,
                 specialties: Vec::new(),
+                tier: row.tier,
             })
             .specialties
             .push(row.code);

@@ -199,6 +199,8 @@ pub(crate) struct NewDraw {
 pub(crate) struct RequestedFloor {
     pub(crate) min_years: Option<u32>,
     pub(crate) min_title: Option<u32>,
+    /// The lowest tier the stratum draws (issue 22 §2): A or B; absent, every tier.
+    pub(crate) min_tier: Option<crate::pool::assessment::Tier>,
 }
 
 /// Per stratum, what the center may see: counts, never who.
@@ -499,6 +501,9 @@ pub struct DrawService {
     keys: Arc<KeyRing>,
     audit: Arc<AuditLog>,
     settings: DrawSettings,
+    /// `pool.training.required_hours_per_year`, committed in a filter's training rule when
+    /// `draw.require_training_current` applies it.
+    required_training_hours: u32,
 }
 
 /// Every expert of the pool as the draw's rules see them, by expert id.
@@ -597,7 +602,15 @@ impl DrawService {
             keys,
             audit,
             settings,
+            required_training_hours: crate::config::TrainingSettings::default()
+                .required_hours_per_year,
         }
+    }
+
+    /// The training requirement the deployment sets (`pool.training.required_hours_per_year`).
+    pub(crate) fn with_required_training_hours(mut self, hours: u32) -> Self {
+        self.required_training_hours = hours;
+        self
     }
 
     /// A center sees only its own draws; supervisors see all. Anything else is "no such draw",

@@ -3,7 +3,7 @@
 
 use crate::audit::{Actor, AuditEntry};
 use crate::auth::{Principal, Role};
-use crate::draw::filter::{DrawFilter, ExcludedToken, FilterStratum};
+use crate::draw::filter::{DrawFilter, ExcludedToken, FilterStratum, TierFloors};
 use crate::draw::{CandidateState, DrawStatus, DrawToken, LinkState, VacancyReason, published};
 use crate::store::Tx;
 use crate::store::draws::DrawRow;
@@ -113,7 +113,7 @@ impl DrawService {
         // in the order every writer takes pool rows and the log's head.
         if let Some(counter) = vacancy_counter(reason) {
             let expert = self.open_seat_expert(draw_id, &seat)?;
-            tx.count_expert_event(std::slice::from_ref(&expert), counter)
+            tx.count_expert_event(std::slice::from_ref(&expert), counter, now)
                 .await?;
         }
         let successor = tx.seat_next_reserve(draw_id, seat.stratum, now).await?;
@@ -303,7 +303,11 @@ impl DrawService {
             .map_or(deployment, |rules| {
                 rules.stratum(root_stratum as usize).tightest(deployment)
             });
-        filter.rules = self.rules(vec![floor]);
+        // Its tier likewise (the tier rule as committed, re-read for this stratum alone).
+        let tiers = filter.rules.tiers.as_ref().map(|tiers| TierFloors {
+            strata: vec![tiers.stratum(root_stratum as usize)],
+        });
+        filter.rules = self.rules(vec![floor], tiers);
         filter.exclude_tokens.extend(excluded);
         filter.normalise();
         let header = DrawHeader {

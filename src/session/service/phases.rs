@@ -216,7 +216,7 @@ impl SessionService {
         }
         writer
             .tx
-            .count_expert_event(&experts, ExpertCounter::Attendances)
+            .count_expert_event(&experts, ExpertCounter::Attendances, writer.now)
             .await?;
         Ok(())
     }

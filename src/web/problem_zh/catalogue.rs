@@ -559,6 +559,31 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
     ),
     ("that expert already has a login", "该专家已有登录账户"),
     ("no such change request", "找不到该变更申请"),
+    // Training records and the annual assessment (pool::training).
+    ("no such training record", "找不到该培训记录"),
+    ("the training record is already void", "该培训记录已作废"),
+    ("is not a record of this expert", "不是该专家的记录"),
+    ("is already void", "已作废"),
+    (
+        "must be from 0.5 to 200, in half hours",
+        "须在 0.5 至 200 之间，以半小时为单位",
+    ),
+    ("must be a date, YYYY-MM-DD", "须为 YYYY-MM-DD 格式的日期"),
+    ("must not be in the future", "不能是将来的日期"),
+    ("must be in {} or later", "须在 {0} 年或之后"),
+    ("must be a year, e.g. 2026", "须为年份，例如 2026"),
+    ("must be from {} to {}", "须在 {0} 至 {1} 之间"),
+    ("must be from 1 to 1000", "须在 1 至 1000 之间"),
+    ("no assessment has been computed for {}", "{0} 年度尚未计算考核"),
+    (
+        "the assessment of {} is confirmed and final; a change needs a new assessment",
+        "{0} 年度考核已确认，结果为最终结果；如需变更须另行考核",
+    ),
+    ("the expert is not in the assessment of {}", "该专家不在 {0} 年度考核之中"),
+    (
+        "must be A or B (every tier is drawn when it is absent)",
+        "须为 A 或 B（不填则不限分级）",
+    ),
     (
         "a change request of this expert is already waiting for a decision",
         "该专家已有一项变更申请待审核",
