@@ -24,6 +24,7 @@ mod console;
 mod console_assets;
 mod console_js;
 mod console_signing;
+mod credit_file;
 mod deployment;
 mod draw_fairness;
 mod draw_integrity;

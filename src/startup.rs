@@ -162,7 +162,11 @@ impl Application {
                 suspend_below: settings.session.credit_suspend_below,
                 suspension_days: settings.session.credit_suspension_days,
             },
-        ));
+        )
+        .with_repair_policy(crate::conduct::RepairPolicy {
+            below: settings.session.credit_repair_below,
+            wait_days: settings.session.credit_repair_wait_days,
+        }));
         let notify = Arc::new(NotifyService::new(
             &deps,
             &settings.notify,

@@ -4,6 +4,7 @@
 //! supervisor decides. A rating names its seat, never the expert: the server opens the seat to
 //! find whose credit it touches, and the conduct table keeps no link to the tender.
 
+pub(crate) mod credit_file;
 pub(crate) mod service;
 
 use serde::{Deserialize, Serialize};
@@ -90,6 +91,24 @@ pub(crate) struct CreditPolicy {
     pub(crate) minimum_ratings: usize,
     pub(crate) suspend_below: i64,
     pub(crate) suspension_days: i64,
+}
+
+/// Which ratings an expert may ask to have repaired (docs/POOL.md, "Credit repair"): those
+/// below `below` points, once `wait_days` have passed since they were given.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RepairPolicy {
+    pub(crate) below: i64,
+    pub(crate) wait_days: i64,
+}
+
+impl Default for RepairPolicy {
+    /// The settings' defaults (`session.credit_repair_below`, `credit_repair_wait_days`).
+    fn default() -> Self {
+        Self {
+            below: 60,
+            wait_days: 180,
+        }
+    }
 }
 
 /// The penalty reason a low credit score imposes.

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::{CreditPolicy, LOW_CREDIT, RaterRole, Rating, current_score};
+use super::{CreditPolicy, LOW_CREDIT, RaterRole, Rating, RepairPolicy, current_score};
 use crate::audit::{self, Actor, AuditEntry};
 use crate::auth::{Principal, Role};
 use crate::clock::{SharedClock, to_rfc3339};
@@ -34,6 +34,8 @@ pub(crate) enum ConductError {
     NoSuchRating,
     #[error("no such appeal")]
     NoSuchAppeal,
+    #[error("{0}")]
+    NotFound(&'static str),
     #[error("this account is not linked to an expert record")]
     NotAnExpert,
     #[error("{0}")]
@@ -166,12 +168,13 @@ impl Outcome {
 }
 
 pub(crate) struct ConductService {
-    store: Store,
-    clock: SharedClock,
-    keys: Arc<KeyRing>,
+    pub(super) store: Store,
+    pub(super) clock: SharedClock,
+    pub(super) keys: Arc<KeyRing>,
     rng: Rng,
     draws: Arc<DrawService>,
-    policy: CreditPolicy,
+    pub(super) policy: CreditPolicy,
+    pub(super) repair: RepairPolicy,
 }
 
 impl ConductService {
@@ -183,7 +186,14 @@ impl ConductService {
             rng: deps.rng.clone(),
             draws,
             policy,
+            repair: RepairPolicy::default(),
         }
+    }
+
+    /// Which ratings may be repaired, and when (the settings'; the defaults otherwise).
+    pub(crate) fn with_repair_policy(mut self, repair: RepairPolicy) -> Self {
+        self.repair = repair;
+        self
     }
 
     /// An on-site evaluation's seats for its raters: the draw's center and supervisors within

@@ -14,6 +14,7 @@ pub(crate) mod archives;
 pub(crate) mod audit;
 pub(crate) mod change_requests;
 pub(crate) mod conduct;
+pub(crate) mod credit;
 pub(crate) mod draws;
 pub(crate) mod experts;
 pub(crate) mod fees;
@@ -171,6 +172,12 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
         .service(conduct::appeal)
         .service(conduct::appeals)
         .service(conduct::decide)
+        .service(credit::own_credit_file)
+        .service(credit::expert_credit_file)
+        .service(credit::request_repair)
+        .service(credit::repairs)
+        .service(credit::grant_repair)
+        .service(credit::refuse_repair)
         .service(experts::industries)
         .service(audit::latest_checkpoint)
         .service(audit::sign_checkpoint_now)

@@ -379,6 +379,7 @@ impl From<crate::conduct::service::ConductError> for ApiError {
             NoSuchDraw => Self::not_found("no such draw"),
             NoSuchRating => Self::not_found("no such rating"),
             NoSuchAppeal => Self::not_found("no such appeal"),
+            NotFound(what) => Self::not_found(what),
             NotAnExpert => Self::forbidden("not-an-expert", error.to_string()),
             Conflict(detail) => Self::conflict("conflict", detail),
             TooEarly(detail) => Self::conflict("evaluation-not-over", detail),

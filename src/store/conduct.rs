@@ -64,8 +64,8 @@ impl Tx {
         Ok(())
     }
 
-    /// An expert's most recent conduct points that still count (not withdrawn on appeal),
-    /// newest first.
+    /// An expert's most recent conduct points that still count (not withdrawn on appeal nor
+    /// repaired), newest first.
     pub(crate) async fn recent_conduct(
         &mut self,
         expert_id: &str,
@@ -73,7 +73,7 @@ impl Tx {
     ) -> Result<Vec<i64>, StoreError> {
         Ok(on_conn!(self, conn => sqlx::query_scalar::<_, i64>(
             "SELECT points FROM expert_conduct WHERE expert_id = $1 AND withdrawn_at IS NULL \
-             ORDER BY rated_at DESC LIMIT $2")
+             AND repaired_at IS NULL ORDER BY rated_at DESC LIMIT $2")
             .bind(expert_id)
             .bind(limit)
             .fetch_all(conn)

@@ -9,6 +9,7 @@ pub(crate) mod analytics;
 pub(crate) mod archives;
 pub mod audit;
 pub(crate) mod conduct;
+pub(crate) mod credit;
 pub mod draws;
 pub(crate) mod fees;
 pub(crate) mod interruptions;

@@ -1480,6 +1480,37 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
     ("the evaluation is not suspended", "评标未处于暂停状态"),
     ("this rating has already been appealed", "该评价已经申诉过"),
     ("the appeal has already been decided", "该申诉已有决定"),
+    // Credit file and credit repair (conduct::credit_file).
+    ("no such item on your credit file", "您的信用档案中没有该事项"),
+    ("no such credit repair request", "找不到该信用修复申请"),
+    (
+        "must be a rating's entry id from your credit file (rating:…); only ratings can be repaired",
+        "须为您信用档案中一项评价的编号（rating:…）；只有评价可以申请信用修复",
+    ),
+    (
+        "only a rating below {} points can be repaired",
+        "只有低于 {0} 分的评价可以申请信用修复",
+    ),
+    (
+        "the rating was withdrawn on appeal and no longer counts",
+        "该评价已因申诉撤销，不再计入信用分",
+    ),
+    ("the item has already been repaired", "该事项已经完成信用修复"),
+    ("this item can be repaired from {}", "该事项自 {0} 起可以申请信用修复"),
+    (
+        "an appeal of this rating is waiting for a decision; ask for repair after it",
+        "该评价的申诉尚待决定；请在决定后再申请信用修复",
+    ),
+    (
+        "a repair of this item is already waiting for a decision",
+        "该事项已有一项信用修复申请等待决定",
+    ),
+    ("the repair request has already been decided", "该信用修复申请已有决定"),
+    ("nobody decides their own repair request", "任何人不得决定自己的信用修复申请"),
+    (
+        "you decided an earlier repair request for this item; another supervisor decides this one",
+        "您已决定过该事项此前的信用修复申请；本次申请须由另一位监督人员决定",
+    ),
     (
         "this draw's evaluation ran as a session: rate its members in the session",
         "该项目以评标会议方式评标：请在评标会议中评价成员",
