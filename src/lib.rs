@@ -26,6 +26,7 @@
 //! | [`analytics`] | supervision's statistics and signals: remote share, supply, alerts and cases, the synthetic history |
 //! | [`session`]   | evaluation sessions: venues, seats, phases, sheets, signatures, the protocol, the websocket hub |
 //! | [`venue`]     | the venue catalogue: centers' evaluation rooms, bookings of their workstations, sub-venue consent |
+//! | [`fees`]      | experts' fees: the published standard, settlements from a session's real times, the payment file |
 //! | [`web`]       | what both HTTPS servers share: security headers, request ids and deadlines, problem+json |
 //! | [`http`]      | routes, domain errors as problems, body limits, OpenAPI |
 //! | [`tasks`]     | the loop of the periodic background tasks (overdue draws, invitation deadlines, the daily signals) |

@@ -49,6 +49,8 @@ static ASSETS: &[Asset] = assets![
     ("i18n.js", JS),
     ("expert.js", JS),
     ("session.js", JS),
+    ("fees.js", JS),
+    ("strings/fees.js", JS),
     ("signing.js", JS),
     ("signing-key.js", JS),
     ("strings/signing.js", JS),

@@ -1548,6 +1548,41 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
         "只有监督人员和管理员账户有显示名称（交易中心的名称是 center_name）",
     ),
     ("must be zh or en", "须为 zh 或 en"),
+    // Experts' fees and their settlements (fees).
+    (
+        "fees are settled once the session has closed",
+        "评审费须在会议结束后结算",
+    ),
+    (
+        "this session's fees are already settled; change a record by adding travel or a correction to it",
+        "本次会议的评审费已结算；如需变更，请对记录添加差旅费用或更正",
+    ),
+    ("exceeds the standard's cap of {} fen", "超过标准上限 {0} 分"),
+    (
+        "exceeds the standard's cap of {} fen for {} nights",
+        "超过标准规定的 {1} 晚上限 {0} 分",
+    ),
+    (
+        "this record has been superseded; change the current one",
+        "该记录已被取代；请变更现行记录",
+    ),
+    (
+        "an approved record is corrected only with the reason for the correction",
+        "已审核的记录只能附更正理由进行更正",
+    ),
+    (
+        "no record of this session awaits approval (settle the session first)",
+        "本次会议没有待审核的记录（请先结算）",
+    ),
+    (
+        "no approved record to export: approve the session's settlements first",
+        "没有可导出的已审核记录：请先审核本次会议的结算",
+    ),
+    (
+        "the record was changed meanwhile; reload and try again",
+        "记录已被他人变更；请刷新后重试",
+    ),
+    ("no such settlement", "没有这条结算记录"),
     // The session protocol over the websocket (session::connection, session::protocol).
     ("frames are limited to {} bytes", "每帧最多 {0} 字节"),
     ("websocket protocol error: {}", "WebSocket 协议错误：{0}"),

@@ -10,6 +10,7 @@ import { t, formatTime } from '../i18n.js';
 import { atOrAfter, nextPhase } from './state.js';
 import { phaseName, seatLabel } from './labels.js';
 import { entropyPanel, ratingsPanel } from './shared-panels.js';
+import { settlementPanel } from '../fees.js';
 
 export function hostPanel(room) {
   const { state } = room;
@@ -22,6 +23,7 @@ export function hostPanel(room) {
   }
   if (state.phase === 'closed') parts.push(h('p', { class: 'ok' }, t('session.closed_note')));
   if (state.phase === 'closed' && state.role === 'host') parts.push(ratingsPanel(room));
+  if (state.phase === 'closed' && state.role === 'host') parts.push(settlementPanel(room.id));
   if (!parts.length) parts.push(h('p', { class: 'muted' }, t('session.wait.generic')));
   return parts;
 }
