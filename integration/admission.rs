@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 use sealdraw::auth::Role;
+use sealdraw::clock::Clock as _;
 use sealdraw::pool::validate::{complete_credit_code, complete_id_number};
 
 const CODE_HEADER: &str = "x-application-code";
@@ -586,4 +587,182 @@ async fn a_center_nominates_an_applicant_and_a_recruiting_call_is_published_answ
     ] {
         assert_eq!(app.audit_entries_of(kind).await.len(), 1, "{kind}");
     }
+}
+
+/// A server whose tokens outlive the years a test moves its clock by.
+async fn long_lived_app() -> TestApp {
+    spawn_app_with(TestOptions {
+        customise: Box::new(|settings| {
+            settings.auth.token_idle_minutes = 800 * 24 * 60;
+            settings.auth.token_absolute_hours = 800 * 24;
+        }),
+        ..TestOptions::default()
+    })
+    .await
+}
+
+const YEAR_AND_A_DAY: std::time::Duration = std::time::Duration::from_secs(366 * 24 * 3600);
+
+/// The status-change SMSes delivered so far for `reason`.
+async fn status_messages(app: &TestApp, reason: &str, expected: usize) -> Vec<Value> {
+    let mut messages = sent(app, "expert-status-changed", expected).await;
+    messages.retain(|message| message["params"]["reason"] == reason);
+    messages
+}
+
+#[tokio::test]
+async fn a_term_that_ends_without_renewal_retires_the_expert_with_an_sms_and_an_audit_entry() {
+    let app = long_lived_app().await;
+    let admin = admin(&app).await;
+    let (id, _) = filed(&app, &application(&applicant(9))).await;
+    act(&app, &admin, &id, "open", &json!({})).await;
+    let approved: Value = act(&app, &admin, &id, "approve", &json!({"term_years": 1}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let expert_id = approved["expert_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.state.apply_exit_rules().await.unwrap(),
+        0,
+        "the term runs"
+    );
+
+    app.clock.advance(YEAR_AND_A_DAY);
+    assert_eq!(app.state.apply_exit_rules().await.unwrap(), 1);
+    assert_eq!(app.state.apply_exit_rules().await.unwrap(), 0, "once only");
+    let record: Value = app
+        .get_json(&format!("/api/v1/experts/{expert_id}"), Some(&admin))
+        .await;
+    assert_eq!(record["status"], "retired");
+    let entries = app.audit_entries_of("expert.status_changed").await;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["data"]["reason_code"], "term_ended");
+    assert_eq!(entries[0]["data"]["from"], "active");
+    assert_eq!(entries[0]["actor"], json!({"system": "server"}));
+    let messages = status_messages(&app, "term_ended", 1).await;
+    assert_eq!(messages.len(), 1);
+    assert!(
+        messages[0]["params"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("聘期")
+    );
+}
+
+#[tokio::test]
+async fn an_expert_who_reaches_the_age_limit_retires_and_a_lapsed_suspension_ends() {
+    let app = long_lived_app().await;
+    let admin = admin(&app).await;
+    let employer = complete_credit_code("91420100MA4K00041").unwrap();
+    // Born in 1957 and 1980; the draw's age limit is 70, reached in 2027.
+    let older_id_number = complete_id_number("42010619570101001");
+    let older = &older_id_number;
+    let younger = complete_id_number("42010619800101002");
+    let csv = format!(
+        "{}\n年长专家,{older},13900000001,,某公司,{employer},A0101,420100,3,30,1957,\n\
+         年轻专家,{younger},13900000002,,某公司,{employer},A0101,420100,2,10,1980,\n",
+        crate::pool::CSV_HEADER
+    );
+    let imported = crate::pool::import(&app, &admin, csv, "text/csv").await;
+    assert_eq!(imported.status(), StatusCode::OK);
+    let listed: Value = app.get_json("/api/v1/experts", Some(&admin)).await;
+    let id_of = |year: i64| {
+        listed["experts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["birth_year"] == year)
+            .unwrap()["expert_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (older_id, younger_id) = (id_of(1957), id_of(1980));
+
+    // The younger one is suspended for a week.
+    let today = chrono::DateTime::from_timestamp_millis(app.clock.now_millis() + 8 * 3_600_000)
+        .unwrap()
+        .date_naive();
+    let until = today + chrono::Days::new(7);
+    let suspended = app
+        .post(
+            &format!("/api/v1/experts/{younger_id}/status"),
+            Some(&admin),
+            &json!({"status": "suspended", "suspended_until": until.to_string(), "reason_code": "request"}),
+        )
+        .await;
+    assert_eq!(
+        suspended.status(),
+        StatusCode::OK,
+        "{}",
+        suspended.text().await.unwrap()
+    );
+    let imported_year = today.format("%Y").to_string().parse::<i32>().unwrap();
+    let expected_now = usize::from(imported_year - 1957 >= 70);
+    assert_eq!(app.state.apply_exit_rules().await.unwrap(), expected_now);
+
+    app.clock.advance(YEAR_AND_A_DAY);
+    assert_eq!(
+        app.state.apply_exit_rules().await.unwrap(),
+        2 - expected_now
+    );
+    let older: Value = app
+        .get_json(&format!("/api/v1/experts/{older_id}"), Some(&admin))
+        .await;
+    assert_eq!(older["status"], "retired");
+    let younger: Value = app
+        .get_json(&format!("/api/v1/experts/{younger_id}"), Some(&admin))
+        .await;
+    assert_eq!(younger["status"], "active", "imported records have no term");
+    let reasons: Vec<Value> = app
+        .audit_entries_of("expert.status_changed")
+        .await
+        .iter()
+        .filter(|e| e["actor"] == json!({"system": "server"}))
+        .map(|e| e["data"]["reason_code"].clone())
+        .collect();
+    assert!(reasons.contains(&json!("age_limit")), "{reasons:?}");
+    assert!(reasons.contains(&json!("suspension_ended")), "{reasons:?}");
+    assert_eq!(status_messages(&app, "age_limit", 1).await.len(), 1);
+    assert_eq!(status_messages(&app, "suspension_ended", 1).await.len(), 1);
+    let logs = captured_logs();
+    assert!(!logs.contains(older_id_number.as_str()) && !logs.contains("13900000001"));
+}
+
+#[tokio::test]
+async fn an_admin_moves_an_expert_only_along_the_documented_transitions() {
+    let app = spawn_app().await;
+    let admin = admin(&app).await;
+    let (id, _) = filed(&app, &application(&applicant(10))).await;
+    act(&app, &admin, &id, "open", &json!({})).await;
+    let approved: Value = act(&app, &admin, &id, "approve", &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let path = format!(
+        "/api/v1/experts/{}/status",
+        approved["expert_id"].as_str().unwrap()
+    );
+    let to = |status: &str| json!({"status": status, "reason_code": "request"});
+    assert_eq!(
+        app.post(&path, Some(&admin), &to("retired")).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.post(&path, Some(&admin), &to("removed")).await.status(),
+        StatusCode::OK
+    );
+    let back = app.post(&path, Some(&admin), &to("active")).await;
+    let problem = assert_problem(back, StatusCode::CONFLICT).await;
+    assert_eq!(problem["type"], "urn:sealdraw:problem:status-transition");
+    assert_eq!(
+        problem["detail"],
+        "an expert who is removed cannot become active"
+    );
+    let entries = app.audit_entries_of("expert.status_changed").await;
+    assert_eq!(entries.len(), 2, "the refused change wrote nothing");
+    assert_eq!(entries[1]["data"]["from"], "retired");
+    assert_eq!(entries[1]["data"]["status"], "removed");
 }

@@ -209,7 +209,14 @@ impl Application {
         fees.record_standard().await?;
         let state = web::Data::new(AppState {
             fees,
-            admission: Arc::new(crate::admission::AdmissionService::new(&deps)),
+            admission: Arc::new(crate::admission::AdmissionService::new(
+                &deps,
+                crate::admission::exit::ExitRules {
+                    age_limit_years: settings.draw.age_limit_years,
+                    removal_credit_threshold:
+                        crate::admission::exit::DEFAULT_REMOVAL_CREDIT_THRESHOLD,
+                },
+            )),
             analytics,
             archives,
             interruptions,
@@ -227,14 +234,14 @@ impl Application {
                     .with_certificate_authorities(certificate_authorities),
             ),
             venues: Arc::new(VenueService::new(&deps)),
-            key_inventory: KeyInventory::new(deps.keys.clone()),
-            max_body_bytes: settings.server.max_body_bytes,
-            gateways: std::sync::Arc::new(
-                settings
             training: Arc::new(crate::pool::training::TrainingService::new(
                 &deps,
                 settings.pool.clone(),
             )),
+            key_inventory: KeyInventory::new(deps.keys.clone()),
+            max_body_bytes: settings.server.max_body_bytes,
+            gateways: std::sync::Arc::new(
+                settings
                     .tls
                     .gateways
                     .iter()
@@ -354,6 +361,13 @@ impl Application {
                 .clone()
                 .run_scheduled(Duration::from_secs(300), stopped.clone()),
         );
+        // Hourly: the rules change a standing by the day, and a sweep changes nothing twice.
+        let exit_rules = tokio::spawn(
+            self.state
+                .admission
+                .clone()
+                .run_exit_rules(Duration::from_secs(3600), stopped.clone()),
+        );
         let notifier = tokio::spawn(
             self.state
                 .notify
@@ -372,6 +386,7 @@ impl Application {
         let _ = invitation_deadlines.await;
         let _ = session_listener.await;
         let _ = notifier.await;
+        let _ = exit_rules.await;
         let _ = signals.await;
         if let Err(error) = self.state.audit.checkpoint_now().await {
             tracing::error!(%error, "could not sign the final audit checkpoint");

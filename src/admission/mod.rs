@@ -9,6 +9,7 @@
 
 pub(crate) mod body;
 pub(crate) mod calls;
+pub(crate) mod exit;
 pub(crate) mod service;
 
 use serde::{Deserialize, Serialize};

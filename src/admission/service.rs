@@ -15,6 +15,7 @@ use super::body::{
     ApplicationBody, Declarations, EmployerEntry, FieldProblem, SealedApplication,
     SpecialtyEvidence,
 };
+use super::exit::ExitRules;
 use super::{ApplicationAct, ApplicationStatus};
 use crate::audit::{self, Actor, AuditEntry};
 use crate::auth::Principal;
@@ -144,8 +145,9 @@ pub(crate) struct OpenedApplication {
 }
 
 impl AdmissionService {
-    pub(crate) fn new(deps: &Deps) -> Self {
+    pub(crate) fn new(deps: &Deps, exit_rules: ExitRules) -> Self {
         Self {
+            exit_rules,
             pool: PoolService::new(deps),
             store: deps.store.clone(),
             clock: deps.clock.clone(),
@@ -156,6 +158,7 @@ impl AdmissionService {
 }
 
 pub(crate) struct AdmissionService {
+    exit_rules: ExitRules,
     pool: PoolService,
     store: Store,
     clock: SharedClock,
@@ -174,6 +177,18 @@ impl AdmissionService {
 
     pub(super) fn pool(&self) -> &PoolService {
         &self.pool
+    }
+
+    pub(super) fn keys(&self) -> &KeyRing {
+        &self.keys
+    }
+
+    pub(super) fn rng(&self) -> &Rng {
+        &self.rng
+    }
+
+    pub(super) fn exit_rules(&self) -> ExitRules {
+        self.exit_rules
     }
 
     /// Files an application: checked as an import line is, sealed at once, answered with an

@@ -387,3 +387,14 @@ async fn read_json<T: serde::de::DeserializeOwned>(
     }
     Json::<T>::parse(&bytes)
 }
+
+impl AppState {
+    /// Applies the pool's exit rules now, as the hourly task does (an operator's drill, the
+    /// integration tests on a clock they move): how many experts' standing changed.
+    pub async fn apply_exit_rules(&self) -> Result<usize, String> {
+        self.admission
+            .apply_exit_rules()
+            .await
+            .map_err(|error| error.to_string())
+    }
+}

@@ -236,6 +236,7 @@ impl From<crate::pool::own_record::OwnRecordError> for ApiError {
             NotLinked => Self::not_found("this account is not linked to an expert record"),
             NoSuchExpert => Self::not_found("no such expert"),
             AlreadyLinked => Self::conflict("conflict", "that expert already has a login"),
+            Transition { .. } => Self::conflict("status-transition", error.to_string()),
             Invalid { field, problem } => Self::bad_request(field, problem),
             Pool(e) => e.into(),
         }

@@ -29,6 +29,11 @@ pub(crate) enum OwnRecordError {
     AlreadyLinked,
     #[error("no such expert")]
     NoSuchExpert,
+    #[error("an expert who is {from} cannot become {to}")]
+    Transition {
+        from: ExpertStatus,
+        to: ExpertStatus,
+    },
     #[error(transparent)]
     Pool(#[from] PoolError),
 }
@@ -456,6 +461,21 @@ crate::store::text_enum::text_enum! {
     }
 }
 
+impl ExpertStatus {
+    /// Whether an admin may move an expert from this standing to `to` (docs/POOL.md, "Joining
+    /// and leaving the pool"): a suspension may be changed or lifted; a retired expert may be
+    /// reinstated; removal is final.
+    pub(crate) const fn may_become(self, to: Self) -> bool {
+        use ExpertStatus::*;
+        matches!(
+            (self, to),
+            (Active, Suspended | Retired | Removed)
+                | (Suspended, Active | Suspended | Retired | Removed)
+                | (Retired, Active | Removed)
+        )
+    }
+}
+
 impl PoolService {
     pub(crate) async fn set_status(
         &self,
@@ -494,11 +514,20 @@ impl PoolService {
         }
         let now = self.clock().now_millis();
         let mut tx = self.store().write().await?;
+        let from = tx
+            .expert(expert_id)
+            .await?
+            .ok_or(OwnRecordError::NoSuchExpert)?
+            .status;
+        if !from.may_become(status) {
+            return Err(OwnRecordError::Transition { from, to: status });
+        }
         if !tx.set_expert_status(expert_id, status, until, now).await? {
             return Err(OwnRecordError::NoSuchExpert);
         }
         let entry = AuditEntry::new("expert.status_changed", now, Actor::of(actor))
             .data("expert", self.pseudonyms(&[expert_id.to_owned()]))
+            .data("from", from.as_str())
             .data("status", status.as_str())
             .data("reason_code", reason_code);
         audit::append(&mut tx, &entry).await?;

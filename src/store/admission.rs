@@ -3,6 +3,7 @@
 use super::{StoreError, Tx, on_conn};
 use crate::admission::ApplicationStatus;
 use crate::clock::Millis;
+use crate::pool::own_record::ExpertStatus;
 
 #[derive(Clone, sqlx::FromRow)]
 pub(crate) struct ApplicationRow {
@@ -65,7 +66,64 @@ pub(crate) struct RecruitingCallRow {
 const CALL_COLUMNS: &str =
     "id, specialties, regions, until_date, note, created_by, created_at, closed_at";
 
+/// An expert whose standing the exit rules may change.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct ExitCandidate {
+    pub(crate) id: String,
+    pub(crate) status: ExpertStatus,
+    pub(crate) suspended_until: Option<Millis>,
+    pub(crate) term_end: Option<String>,
+    pub(crate) birth_year: i32,
+    pub(crate) credit_score: i32,
+}
+
 impl Tx {
+    /// Active or suspended experts whose term ended before `today`, born in `born_by` or
+    /// earlier, with a credit score below `credit_below`, or whose suspension ended by `now`.
+    pub(crate) async fn exit_candidates(
+        &mut self,
+        today: &str,
+        born_by: i32,
+        credit_below: i32,
+        now: Millis,
+    ) -> Result<Vec<ExitCandidate>, StoreError> {
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, ExitCandidate>(
+            "SELECT id, status, suspended_until, term_end, birth_year, credit_score FROM experts \
+             WHERE status IN ('active', 'suspended') AND (term_end < $1 OR birth_year <= $2 \
+             OR credit_score < $3 OR (status = 'suspended' AND suspended_until <= $4)) \
+             ORDER BY id")
+            .bind(today)
+            .bind(born_by)
+            .bind(credit_below)
+            .bind(now)
+            .fetch_all(conn)
+            .await)?)
+    }
+
+    /// Moves an expert from `from` to `to` (a suspension's end date cleared); false when the
+    /// standing is no longer `from`.
+    pub(crate) async fn move_expert_status(
+        &mut self,
+        expert_id: &str,
+        from: ExpertStatus,
+        to: ExpertStatus,
+        now: Millis,
+    ) -> Result<bool, StoreError> {
+        // The version row first, as every pool writer does, so writers lock in one order.
+        self.bump_pool_version().await?;
+        let updated = on_conn!(self, conn => sqlx::query(
+            "UPDATE experts SET status = $3, suspended_until = NULL, updated_at = $4 \
+             WHERE id = $1 AND status = $2")
+            .bind(expert_id)
+            .bind(from)
+            .bind(to)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(updated == 1)
+    }
+
     pub(crate) async fn insert_application(
         &mut self,
         row: &ApplicationRow,

@@ -278,3 +278,27 @@ impl Tx {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The store's half of "records are never edited": no statement here may change or remove
+    /// a settlement or an approval once written (the integration tests check the service's
+    /// half, that a correction leaves the approved record as it was).
+    #[test]
+    fn no_statement_updates_or_deletes_a_settlement_or_an_approval() {
+        let source = include_str!("fees.rs");
+        let code = &source[..source.find("#[cfg(test)]").unwrap()];
+        let statements = code.to_uppercase();
+        for forbidden in [
+            "UPDATE FEE_SETTLEMENTS",
+            "UPDATE FEE_SETTLEMENT_APPROVALS",
+            "DELETE FROM FEE_SETTLEMENTS",
+            "DELETE FROM FEE_SETTLEMENT_APPROVALS",
+            "ON CONFLICT (ID)",
+            "INSERT OR REPLACE",
+        ] {
+            assert!(!statements.contains(forbidden), "{forbidden}");
+        }
+        assert!(statements.contains("INSERT INTO FEE_SETTLEMENTS"));
+    }
+}

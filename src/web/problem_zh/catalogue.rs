@@ -633,6 +633,10 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
     ),
     ("application: {}", "入库申请：{0}"),
     (
+        "an expert who is {} cannot become {}",
+        "处于 {0} 状态的专家不能变为 {1}",
+    ),
+    (
         "import files are limited to {} bytes; split the file",
         "导入文件最大 {0} 字节，请拆分文件",
     ),
