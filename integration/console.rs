@@ -2728,9 +2728,17 @@ mod session_room {
         set_date(&expert, "#history-to-0", "2020-06-30").await;
         expert.screenshot("expert-record").await;
         expert.click("#record-save").await;
-        expert.wait_for_text("#toast", "已保存").await;
+        // The new phone waits for an admin as a change request; the rest is saved at once.
+        expert.wait_for_text("#toast", "待管理员审核").await;
+        expert
+            .wait_for("#change-requests [data-status=pending]")
+            .await;
         let record = fx.app.get_json("/api/v1/me/expert", Some(&web.token)).await;
-        assert_eq!(record["identity"]["phone"], "13912345678");
+        assert_ne!(record["identity"]["phone"], "13912345678");
+        assert_eq!(
+            record["change_requests"][0]["contact"]["phone"],
+            "13912345678"
+        );
         assert_eq!(
             record["leave"],
             json!([{"from": "2027-01-10", "to": "2027-01-20"}])

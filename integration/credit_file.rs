@@ -660,3 +660,124 @@ async fn a_granted_repair_that_lifts_the_score_ends_the_suspension_it_caused() {
         .await;
     assert_eq!(record["credit_score"], 100, "{record}");
 }
+
+/// Asks `body` as the expert's change request; answers the response.
+async fn ask_change(app: &TestApp, bearer: &str, body: Value) -> reqwest::Response {
+    app.post("/api/v1/me/expert/change-requests", Some(bearer), &body)
+        .await
+}
+
+#[tokio::test]
+async fn specialties_and_contact_change_by_an_approved_request_and_draws_use_only_approved_specialties()
+ {
+    let fx = DrawFixture::with(&experts(20, "A0101"), |settings| {
+        settings.draw.min_eligible_multiple = 1;
+        settings.auth.address_attempts_per_minute = 10_000;
+    })
+    .await;
+    let app = &fx.app;
+    let logins = expert_logins(&fx).await;
+    let (expert_id, expert) = logins[0].clone();
+    let stratum = |prefix: &str| {
+        fx.request(json!([{"specialty_prefixes": [prefix], "count": 1, "reserves": 0}]))
+    };
+    let eligible = |created: &Value| created["strata"][0]["eligible"].as_u64().unwrap();
+    assert_eq!(eligible(&fx.create_ok(&stratum("A01")).await), 20);
+
+    // Bad values name their field and write nothing; the PATCH no longer takes contact data.
+    let entries = app.entries_written_by_requests().await;
+    for (body, field) in [
+        (json!({"specialties": []}), "specialties"),
+        (json!({"specialties": ["A0101", "Z9901"]}), "specialties[1]"),
+        (json!({"specialties": ["not a code"]}), "specialties[0]"),
+        (json!({"contact": {}}), "contact"),
+        (json!({"contact": {"phone": "12"}}), "contact.phone"),
+        (
+            json!({"contact": {"email": "not-an-address"}}),
+            "contact.email",
+        ),
+        (
+            json!({"relatives_employers": ["X"]}),
+            "relatives_employers[0]",
+        ),
+        (json!({}), "employer"),
+    ] {
+        let problem = assert_problem(
+            ask_change(app, &expert, body).await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+        assert_eq!(problem["field"], field, "{problem}");
+    }
+    let patched = app
+        .request(reqwest::Method::PATCH, "/api/v1/me/expert", Some(&expert))
+        .json(&json!({"phone": "13712345678"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        assert_problem(patched, StatusCode::BAD_REQUEST).await["field"],
+        "phone"
+    );
+    assert_eq!(app.entries_written_by_requests().await, entries);
+
+    // The expert asks for a specialty of another class only, and a new phone.
+    let asked = ask_change(
+        app,
+        &expert,
+        json!({"specialties": ["B0201"], "contact": {"phone": "137 1234 5678"}}),
+    )
+    .await;
+    assert_eq!(
+        asked.status(),
+        StatusCode::CREATED,
+        "{}",
+        asked.text().await.unwrap()
+    );
+    let asked: Value = asked.json().await.unwrap();
+    assert_eq!(asked["parts"]["specialties"], 1);
+    assert_eq!(asked["parts"]["contact"], json!(["phone"]));
+    let request_id = asked["request_id"].as_str().unwrap().to_owned();
+    let listed = app
+        .get_json("/api/v1/change-requests?status=pending", Some(&fx.admin))
+        .await;
+    assert!(!listed.to_string().contains("13712345678"), "{listed}");
+
+    // Pending: draws and the record are as before.
+    assert_eq!(eligible(&fx.create_ok(&stratum("A01")).await), 20);
+    let record = app.get_json("/api/v1/me/expert", Some(&expert)).await;
+    assert_ne!(record["identity"]["phone"], "13712345678");
+    assert_eq!(record["specialties"], json!(["A0101"]));
+
+    let opened = app
+        .get_json(
+            &format!("/api/v1/change-requests/{request_id}"),
+            Some(&fx.admin),
+        )
+        .await;
+    assert_eq!(opened["specialties"], json!(["B0201"]));
+    assert_eq!(opened["contact"]["phone"], "13712345678");
+    let approved = app
+        .post(
+            &format!("/api/v1/change-requests/{request_id}/approve"),
+            Some(&fx.admin),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(approved.status(), StatusCode::OK);
+
+    // Approved: the draw sees the new list only.
+    assert_eq!(eligible(&fx.create_ok(&stratum("A01")).await), 19);
+    assert_eq!(eligible(&fx.create_ok(&stratum("B02")).await), 1);
+    let record = app.get_json("/api/v1/me/expert", Some(&expert)).await;
+    assert_eq!(record["identity"]["phone"], "13712345678");
+    assert_eq!(record["specialties"], json!(["B0201"]));
+    let by_admin = app
+        .get_json(&format!("/api/v1/experts/{expert_id}"), Some(&fx.admin))
+        .await;
+    assert_eq!(by_admin["specialties"], json!(["B0201"]), "{by_admin}");
+    let logged = app.audit_entries_of("expert.change_approved").await;
+    assert_eq!(logged[0]["data"]["parts"]["specialties"], 1);
+    assert!(!logged[0].to_string().contains("13712345678"));
+    assert!(!logged[0].to_string().contains("B0201"));
+}

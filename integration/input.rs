@@ -434,13 +434,15 @@ async fn invisible_and_direction_changing_characters_are_refused_in_every_text_f
         .await
         .unwrap();
     assert_character_refused(response, StatusCode::BAD_REQUEST, "address", "U+200D").await;
+    // A new e-mail address is asked for by a change request.
     let response = app
-        .request(Method::PATCH, "/api/v1/me/expert", Some(&expert))
-        .json(&json!({"email": "li\u{200B}@example.cn"}))
-        .send()
-        .await
-        .unwrap();
-    assert_character_refused(response, StatusCode::BAD_REQUEST, "email", "U+200B").await;
+        .post(
+            "/api/v1/me/expert/change-requests",
+            Some(&expert),
+            &json!({"contact": {"email": "li\u{200B}@example.cn"}}),
+        )
+        .await;
+    assert_character_refused(response, StatusCode::BAD_REQUEST, "contact.email", "U+200B").await;
     assert_eq!(
         app.entries_written_by_requests().await,
         entries_before,

@@ -1463,8 +1463,47 @@ mod tests {
         );
         assert_eq!(loaded.draw.min_years, defaults.draw.min_years);
         assert_eq!(loaded.draw.min_title, defaults.draw.min_title);
+        assert_eq!(
+            loaded.draw.require_training_current,
+            defaults.draw.require_training_current
+        );
+        assert_eq!(
+            loaded.pool.training.required_hours_per_year,
+            defaults.pool.training.required_hours_per_year
+        );
+        assert_eq!(
+            loaded.pool.assessment.tier_a_from,
+            defaults.pool.assessment.tier_a_from
+        );
+        assert_eq!(
+            loaded.pool.assessment.penalty_points,
+            defaults.pool.assessment.penalty_points
+        );
         loaded.profile = Profile::Dev;
         loaded.validate().unwrap();
+    }
+
+    #[test]
+    fn the_assessment_settings_are_checked_and_training_is_not_required_by_default() {
+        let mut settings = Settings {
+            profile: Profile::Dev,
+            ..Settings::default()
+        };
+        settings.validate().unwrap();
+        assert!(!settings.draw.require_training_current);
+        assert_eq!(settings.pool.training.required_hours_per_year, 8);
+        settings.pool.training.required_hours_per_year = 0;
+        settings.pool.assessment.tier_b_from = 95;
+        settings.pool.assessment.rating_weight = 0;
+        settings.pool.assessment.training_weight = 0;
+        let err = settings.validate().unwrap_err().to_string();
+        for named in [
+            "pool.training.required_hours_per_year",
+            "pool.assessment.tier_b_from",
+            "pool.assessment.rating_weight",
+        ] {
+            assert!(err.contains(named), "{named}: {err}");
+        }
     }
 
     #[test]

@@ -1,6 +1,8 @@
-//! Changes an expert may not make alone: their current employer and their ties to
-//! organisations (director, supervisor, shareholder, actual controller). Both decide whom a draw
-//! avoids, so an expert could otherwise drop a tie just before a tender they are tied to. The
+//! Changes an expert may not make alone: their current employer, their ties to organisations
+//! (director, supervisor, shareholder, actual controller) and their relatives' employers, which
+//! decide whom a draw avoids (an expert could otherwise drop a tie just before a tender they are
+//! tied to); their specialties, which decide which draws they are eligible for; and their
+//! contact data, by which invitations and their answers travel. The
 //! expert asks (the values sealed under their record's data key); an admin opens the request
 //! (a logged read), then approves it, which writes it into the record, or refuses it with a
 //! reason. Draws read only the record, so nothing pending or refused ever applies. Every step is
@@ -14,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::TieKind;
 use super::service::{PoolError, PoolService, field_context};
 use super::ties::{self, Tie, TieEntry};
-use super::validate::CreditCode;
+use super::validate::{CreditCode, Phone, parse_email, parse_specialty};
 use crate::audit::{self, Actor, AuditEntry};
 use crate::auth::Principal;
 use crate::clock::to_rfc3339;
@@ -91,7 +93,17 @@ pub(crate) struct EmployerChange {
     pub(crate) since: NaiveDate,
 }
 
-/// What an expert asks to change; at least one of `employer` and `ties`.
+/// New contact data: a mobile phone, an e-mail address, or both.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ContactChange {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) email: Option<String>,
+}
+
+/// What an expert asks to change; at least one part.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ChangeRequestBody {
@@ -100,6 +112,12 @@ pub(crate) struct ChangeRequestBody {
     /// stays listed with its last day: it still avoids for `draw.avoidance_years`).
     #[schema(value_type = Option<Vec<Object>>)]
     pub(crate) ties: Option<Vec<TieEntry>>,
+    /// The whole list of specialty codes after the change, each in the classification (as on
+    /// import).
+    pub(crate) specialties: Option<Vec<String>>,
+    pub(crate) contact: Option<ContactChange>,
+    /// The whole list of relatives' employers (credit codes) after the change.
+    pub(crate) relatives_employers: Option<Vec<String>>,
     /// For the reviewer (e.g. where the supporting documents were sent), up to 500 characters.
     pub(crate) note: Option<String>,
 }
@@ -113,6 +131,12 @@ struct RequestedValues {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ties: Option<Vec<TieEntry>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    specialties: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    contact: Option<ContactChange>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    relatives_employers: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     note: Option<String>,
 }
 
@@ -125,6 +149,15 @@ pub(crate) struct ChangeParts {
     /// When the ties change: how many of each kind the new list holds.
     #[schema(value_type = Option<Object>)]
     pub(crate) ties: Option<BTreeMap<TieKind, usize>>,
+    /// When the specialties change: how many the new list holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) specialties: Option<usize>,
+    /// Which contact fields change (`phone`, `email`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) contact: Vec<String>,
+    /// When the relatives' employers change: how many the new list holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) relatives_employers: Option<usize>,
 }
 
 /// A change request as an admin lists it: no values.
@@ -150,23 +183,43 @@ pub(crate) struct OpenedChangeRequest {
     pub(crate) employer: Option<EmployerChange>,
     #[schema(value_type = Option<Vec<Object>>)]
     pub(crate) ties: Option<Vec<TieEntry>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) specialties: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) contact: Option<ContactChange>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) relatives_employers: Option<Vec<String>>,
     pub(crate) note: Option<String>,
 }
+
+/// At most this many specialties or relatives' employers in one request.
+const MAX_LIST_ENTRIES: usize = 50;
 
 /// A request's values, each parsed.
 struct CheckedChange {
     employer: Option<(BoundedText, CreditCode, NaiveDate)>,
     ties: Option<Vec<Tie>>,
+    /// Codes well-formed and without repeats; whether the classification holds them is
+    /// checked against the database ([`PoolService::check_specialties`]).
+    specialties: Option<Vec<String>>,
+    phone: Option<Phone>,
+    email: Option<String>,
+    relatives: Option<Vec<CreditCode>>,
     note: Option<BoundedText>,
 }
 
 impl CheckedChange {
     /// Parses each part in turn; the first problem is the answer, naming its field.
     fn parse(body: ChangeRequestBody) -> Result<Self, ChangeRequestError> {
-        if body.employer.is_none() && body.ties.is_none() {
+        if body.employer.is_none()
+            && body.ties.is_none()
+            && body.specialties.is_none()
+            && body.contact.is_none()
+            && body.relatives_employers.is_none()
+        {
             return Err(invalid(
                 "employer",
-                "name a new employer or the ties (or both)",
+                "name what changes: employer, ties, specialties, contact or relatives_employers",
             ));
         }
         let employer = body
@@ -185,6 +238,74 @@ impl CheckedChange {
             .map(ties::parse_entries)
             .transpose()
             .map_err(|(at, problem)| invalid(format!("ties{at}"), problem))?;
+        let specialties = body
+            .specialties
+            .as_deref()
+            .map(|codes| {
+                if codes.is_empty() {
+                    return Err(invalid(
+                        "specialties",
+                        "at least one specialty code is required",
+                    ));
+                }
+                if codes.len() > MAX_LIST_ENTRIES {
+                    return Err(invalid("specialties", "give at most 50 entries"));
+                }
+                let mut parsed = Vec::with_capacity(codes.len());
+                for (at, code) in codes.iter().enumerate() {
+                    let code = parse_specialty(code)
+                        .map_err(|problem| invalid(format!("specialties[{at}]"), problem))?;
+                    if !parsed.contains(&code) {
+                        parsed.push(code);
+                    }
+                }
+                Ok(parsed)
+            })
+            .transpose()?;
+        let (phone, email) = match &body.contact {
+            None => (None, None),
+            Some(ContactChange {
+                phone: None,
+                email: None,
+            }) => {
+                return Err(invalid(
+                    "contact",
+                    "name a new phone, e-mail address or both",
+                ));
+            }
+            Some(contact) => (
+                contact
+                    .phone
+                    .as_deref()
+                    .map(Phone::parse)
+                    .transpose()
+                    .map_err(|problem| invalid("contact.phone", problem))?,
+                contact
+                    .email
+                    .as_deref()
+                    .map(parse_email)
+                    .transpose()
+                    .map_err(|problem| invalid("contact.email", problem))?,
+            ),
+        };
+        let relatives = body
+            .relatives_employers
+            .as_deref()
+            .map(|codes| {
+                if codes.len() > MAX_LIST_ENTRIES {
+                    return Err(invalid("relatives_employers", "give at most 50 entries"));
+                }
+                codes
+                    .iter()
+                    .enumerate()
+                    .map(|(at, code)| {
+                        CreditCode::parse(code).map_err(|problem| {
+                            invalid(format!("relatives_employers[{at}]"), problem)
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?;
         let note = body
             .note
             .as_deref()
@@ -197,6 +318,10 @@ impl CheckedChange {
         Ok(Self {
             employer,
             ties,
+            specialties,
+            phone,
+            email,
+            relatives,
             note,
         })
     }
@@ -211,6 +336,16 @@ impl CheckedChange {
                 }
                 counts
             }),
+            specialties: self.specialties.as_ref().map(Vec::len),
+            contact: [
+                self.phone.as_ref().map(|_| "phone"),
+                self.email.as_ref().map(|_| "email"),
+            ]
+            .into_iter()
+            .flatten()
+            .map(str::to_owned)
+            .collect(),
+            relatives_employers: self.relatives.as_ref().map(Vec::len),
         }
     }
 
@@ -228,7 +363,31 @@ impl CheckedChange {
                 .ties
                 .as_ref()
                 .map(|ties| ties.iter().map(Tie::entry).collect()),
+            specialties: self.specialties.clone(),
+            contact: (self.phone.is_some() || self.email.is_some()).then(|| ContactChange {
+                phone: self
+                    .phone
+                    .as_ref()
+                    .map(|phone| phone.normalised().to_owned()),
+                email: self.email.clone(),
+            }),
+            relatives_employers: self
+                .relatives
+                .as_ref()
+                .map(|codes| codes.iter().map(|code| code.as_str().to_owned()).collect()),
             note: self.note.as_ref().map(|note| note.as_str().to_owned()),
+        }
+    }
+
+    /// The request's values as a body again, for checking once more before they are applied.
+    fn body_of(values: RequestedValues) -> ChangeRequestBody {
+        ChangeRequestBody {
+            employer: values.employer,
+            ties: values.ties,
+            specialties: values.specialties,
+            contact: values.contact,
+            relatives_employers: values.relatives_employers,
+            note: None,
         }
     }
 }
@@ -255,6 +414,7 @@ impl PoolService {
             .expert_of_account(&owner.account_id)
             .await?
             .ok_or(ChangeRequestError::NotLinked)?;
+        check_specialties(&mut tx, &change).await?;
         let pending = tx.expert_change_requests(&expert_id, 1).await?;
         if pending
             .first()
@@ -378,11 +538,8 @@ impl PoolService {
         let values = self.open_values(&mut tx, &row).await?;
         // The stored values were checked when asked for; checked again, so a value a later
         // rule refuses is never written into the record.
-        let change = CheckedChange::parse(ChangeRequestBody {
-            employer: values.employer,
-            ties: values.ties,
-            note: None,
-        })?;
+        let change = CheckedChange::parse(CheckedChange::body_of(values))?;
+        check_specialties(&mut tx, &change).await?;
         if !tx
             .settle_change_request(
                 &row.id,
@@ -395,7 +552,8 @@ impl PoolService {
         {
             return Err(ChangeRequestError::AlreadySettled);
         }
-        self.apply_change(&mut tx, &row.expert_id, &change).await?;
+        self.apply_change(&mut tx, &row.expert_id, &change, now)
+            .await?;
         let entry = AuditEntry::new("expert.change_approved", now, Actor::of(admin))
             .reference("change_request", &row.id)
             .data(
@@ -473,9 +631,34 @@ impl PoolService {
         tx: &mut Tx,
         expert_id: &str,
         change: &CheckedChange,
+        now: crate::clock::Millis,
     ) -> Result<(), ChangeRequestError> {
         let field_key = self.record_key(tx, expert_id).await?;
         let mut sealed = Vec::new();
+        if let Some(codes) = &change.specialties {
+            tx.replace_expert_specialties(expert_id, codes, false)
+                .await?;
+        }
+        if let Some(phone) = &change.phone {
+            sealed.push(("phone", phone.normalised().to_owned()));
+            let index = self.keys().blind_index("phone", phone.normalised());
+            tx.set_expert_phone_index(expert_id, &index, now).await?;
+        }
+        if let Some(email) = &change.email {
+            sealed.push(("email", email.clone()));
+        }
+        if let Some(codes) = &change.relatives {
+            let list: Vec<&str> = codes.iter().map(CreditCode::as_str).collect();
+            sealed.push((
+                "relatives_employers",
+                serde_json::to_string(&list).map_err(corrupt)?,
+            ));
+            let indexes: Vec<[u8; 32]> = codes
+                .iter()
+                .map(|code| self.keys().blind_index("credit_code", code.as_str()))
+                .collect();
+            tx.replace_expert_relatives(expert_id, &indexes).await?;
+        }
         if let Some((name, code, since)) = &change.employer {
             let previous = self
                 .open_fields(tx, expert_id, &["employer", "employer_history"])
@@ -550,6 +733,26 @@ impl PoolService {
     }
 }
 
+/// Refuses a specialty the classification does not hold, naming its place in the list.
+async fn check_specialties(tx: &mut Tx, change: &CheckedChange) -> Result<(), ChangeRequestError> {
+    let Some(codes) = &change.specialties else {
+        return Ok(());
+    };
+    let known: std::collections::HashSet<String> = tx
+        .specialty_codes()
+        .await?
+        .into_iter()
+        .map(|(code, _, _)| code)
+        .collect();
+    match codes.iter().position(|code| !known.contains(code)) {
+        Some(at) => Err(invalid(
+            format!("specialties[{at}]"),
+            format!("{} is not in the specialty classification", codes[at]),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The employer history with the employer on record appended as ended on `last_day`, unless
 /// it is the new employer itself or the record holds no readable employer.
 fn moved_to_history(
@@ -607,6 +810,9 @@ fn opened(
         request: view(row)?,
         employer: values.employer,
         ties: values.ties,
+        specialties: values.specialties,
+        contact: values.contact,
+        relatives_employers: values.relatives_employers,
         note: values.note,
     })
 }
@@ -713,6 +919,7 @@ mod tests {
                 tie(TieKind::ActualController),
             ]),
             note: Some("证明已寄交专家库管理处".into()),
+            ..ChangeRequestBody::default()
         })
         .ok()
         .unwrap();
@@ -727,6 +934,46 @@ mod tests {
             values.contains(&code(1)) && values.contains("证明"),
             "{values}"
         );
+    }
+
+    #[test]
+    fn specialties_contact_and_relatives_are_checked_and_their_parts_carry_no_value() {
+        let body = |value: serde_json::Value| -> ChangeRequestBody {
+            serde_json::from_value(value).unwrap()
+        };
+        assert_eq!(
+            field_of(CheckedChange::parse(body(
+                serde_json::json!({"specialties": ["A01", "A0101X"]})
+            ))),
+            "specialties[1]"
+        );
+        assert_eq!(
+            field_of(CheckedChange::parse(body(
+                serde_json::json!({"contact": {}})
+            ))),
+            "contact"
+        );
+        assert_eq!(
+            field_of(CheckedChange::parse(body(
+                serde_json::json!({"relatives_employers": [code(1), "X"]})
+            ))),
+            "relatives_employers[1]"
+        );
+        let change = CheckedChange::parse(body(serde_json::json!({
+            "specialties": ["A0101", "B0201", "A0101"],
+            "contact": {"phone": "137 1234 5678", "email": "li@example.cn"},
+            "relatives_employers": [code(4)],
+        })))
+        .ok()
+        .unwrap();
+        let parts = serde_json::to_string(&change.parts()).unwrap();
+        assert_eq!(
+            parts,
+            r#"{"employer":false,"ties":null,"specialties":2,"contact":["phone","email"],"relatives_employers":1}"#
+        );
+        let values = serde_json::to_value(change.values()).unwrap();
+        assert_eq!(values["contact"]["phone"], "13712345678");
+        assert_eq!(values["specialties"], serde_json::json!(["A0101", "B0201"]));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! An expert's own record: the one place an identity is shown without an unseal, to the person
-//! it belongs to, and recorded like any other read. Experts keep their contact details, leave
-//! periods, declared relatives' employers and employer history up to date here.
+//! it belongs to, and recorded like any other read. Experts keep their leave periods, employer
+//! history, address and bank account up to date here, and may declare more relatives'
+//! employers; contact data, and dropping a relative's employer, go through a change request an
+//! admin approves (docs/POOL.md).
 
 use std::collections::BTreeMap;
 
@@ -9,10 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use super::change_request::{ChangeRequestError, OpenedChangeRequest};
 use super::service::{PoolError, PoolService, field_context};
-use super::validate::{CreditCode, Phone, parse_email};
+use super::validate::CreditCode;
 use crate::audit::{self, Actor, AuditEntry};
 use crate::auth::Principal;
-use crate::clock::Millis;
 use crate::store::Tx;
 use crate::text::{BoundedText, Lines};
 
@@ -81,10 +82,14 @@ pub(crate) struct EmploymentPeriod {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct OwnRecordChanges {
+    /// Refused: a new phone goes through a change request (`contact`), which an admin approves.
     pub(crate) phone: Option<String>,
+    /// Refused: a new e-mail address goes through a change request (`contact`).
     pub(crate) email: Option<String>,
     pub(crate) leave: Option<Vec<LeavePeriod>>,
-    /// Unified social credit codes of relatives' employers (for conflict-of-interest avoidance).
+    /// Unified social credit codes of relatives' employers (for conflict-of-interest
+    /// avoidance): the whole new list, which must keep every code on record — dropping one
+    /// lowers avoidance, so it goes through a change request.
     pub(crate) relatives_employers: Option<Vec<String>>,
     pub(crate) employer_history: Option<Vec<EmploymentPeriod>>,
     /// Postal address, up to 200 characters.
@@ -222,6 +227,25 @@ impl PoolService {
             .await?
             .ok_or(OwnRecordError::NotLinked)?;
         let field_key = self.open_data_key(&expert_id, &sealed_key)?;
+        if let Some(codes) = &changes.relatives {
+            let on_record = self
+                .open_fields(&mut tx, &expert_id, &["relatives_employers"])
+                .await?
+                .unwrap_or_default();
+            let on_record: Vec<String> = on_record
+                .get("relatives_employers")
+                .and_then(|text| serde_json::from_str(text).ok())
+                .unwrap_or_default();
+            if on_record
+                .iter()
+                .any(|kept| !codes.iter().any(|code| code.as_str() == kept))
+            {
+                return Err(invalid(
+                    "relatives_employers",
+                    "dropping a relative's employer lowers avoidance: ask for it by a change request (POST /api/v1/me/expert/change-requests)".into(),
+                ));
+            }
+        }
         let mut changed = Vec::new();
         let mut sealed = Vec::new();
         for (field, value) in changes.sealed_values() {
@@ -239,7 +263,7 @@ impl PoolService {
             tx.upsert_sealed_field(&expert_id, field, ciphertext)
                 .await?;
         }
-        self.write_own_indexes(&mut tx, &expert_id, &changes, now)
+        self.write_own_indexes(&mut tx, &expert_id, &changes)
             .await?;
         let entry = AuditEntry::new("expert.own_record_updated", now, Actor::of(owner))
             .data("fields", &changed);
@@ -248,21 +272,16 @@ impl PoolService {
         self.own_record(owner).await
     }
 
-    /// What the changes mean besides their sealed values: the phone's blind index, the
-    /// relatives' and past employers' indexes the avoidance rules match, the leave periods.
+    /// What the changes mean besides their sealed values: the relatives' and past employers'
+    /// indexes the avoidance rules match, the leave periods.
     async fn write_own_indexes(
         &self,
         tx: &mut Tx,
         expert_id: &str,
         changes: &CheckedChanges,
-        now: Millis,
     ) -> Result<(), OwnRecordError> {
         let credit_index =
             |code: &CreditCode| self.keys().blind_index("credit_code", code.as_str());
-        if let Some(phone) = &changes.phone {
-            let index = self.keys().blind_index("phone", phone.normalised());
-            tx.set_expert_phone_index(expert_id, &index, now).await?;
-        }
         if let Some(codes) = &changes.relatives {
             let indexes: Vec<[u8; 32]> = codes.iter().map(credit_index).collect();
             tx.replace_expert_relatives(expert_id, &indexes).await?;
@@ -291,8 +310,6 @@ const MAX_LIST_ENTRIES: usize = 50;
 
 /// An own-record update with every field parsed; `None` leaves a field as it is.
 struct CheckedChanges {
-    phone: Option<Phone>,
-    email: Option<String>,
     relatives: Option<Vec<CreditCode>>,
     /// Past employers with the first and last day of each period.
     history: Option<Vec<(CreditCode, NaiveDate, NaiveDate)>>,
@@ -315,8 +332,16 @@ impl CheckedChanges {
                 .transpose()
                 .map_err(|problem| invalid(name, problem))
         }
-        let phone = field("phone", changes.phone.as_deref(), Phone::parse)?;
-        let email = field("email", changes.email.as_deref(), parse_email)?;
+        // Invitations and their answers travel by these, so a new one is an admin's to
+        // approve, as the issue asks; the console sends them as a change request.
+        for (name, value) in [("phone", &changes.phone), ("email", &changes.email)] {
+            if value.is_some() {
+                return Err(invalid(
+                    name,
+                    "changes by a change request an admin approves (POST /api/v1/me/expert/change-requests, contact)".into(),
+                ));
+            }
+        }
         let relatives = field(
             "relatives_employers",
             changes.relatives_employers.as_deref(),
@@ -345,8 +370,6 @@ impl CheckedChanges {
             }
         }
         Ok(Self {
-            phone,
-            email,
             relatives,
             history,
             address,
@@ -359,12 +382,6 @@ impl CheckedChanges {
     /// them.
     fn sealed_values(&self) -> Vec<(&'static str, String)> {
         let mut values = Vec::new();
-        if let Some(phone) = &self.phone {
-            values.push(("phone", phone.normalised().to_owned()));
-        }
-        if let Some(email) = &self.email {
-            values.push(("email", email.clone()));
-        }
         if let Some(codes) = &self.relatives {
             let list: Vec<&str> = codes.iter().map(CreditCode::as_str).collect();
             let json = serde_json::to_string(&list).unwrap_or_default();

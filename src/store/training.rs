@@ -1,7 +1,7 @@
 //! Training records, the dated events behind the experts' counters, and the annual assessment
 //! (issue 22 §2; docs/POOL.md, "Training, assessment and tiers").
 
-use super::{StoreError, Tx, on_conn};
+use super::{StoreError, Tx, on_conn, values_placeholders};
 use crate::clock::Millis;
 use crate::pool::assessment::Tier;
 
@@ -80,9 +80,9 @@ pub(crate) struct YearFacts {
     pub(crate) training: Vec<(String, i64)>,
 }
 
-/// Rows per INSERT when results are written: 12 values each, well within both backends' limits
-/// on bound parameters.
-const RESULTS_PER_INSERT: usize = 500;
+/// Rows per INSERT when results are written: 12 values each, about 900 values a statement, as
+/// the other bulk writes bind them.
+const RESULTS_PER_INSERT: usize = 75;
 
 impl Tx {
     pub(crate) async fn insert_training(
@@ -324,35 +324,17 @@ impl Tx {
             .await
             .map(drop))?;
         for chunk in results.chunks(RESULTS_PER_INSERT) {
-            let mut sql = String::from(
+            let sql = format!(
                 "INSERT INTO assessment_results (year, expert_id, ratings, rating_points, \
                  attendances, declines, no_shows, penalties, training_half_hours, score_centi, \
-                 proposed_tier, tier) VALUES ",
+                 proposed_tier, tier) VALUES {}",
+                values_placeholders(chunk.len(), 12)
             );
-            for i in 0..chunk.len() {
-                let base = i * 11 + 2;
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!(
-                    "($1, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    base,
-                    base + 1,
-                    base + 2,
-                    base + 3,
-                    base + 4,
-                    base + 5,
-                    base + 6,
-                    base + 7,
-                    base + 8,
-                    base + 9,
-                    base + 10
-                ));
-            }
             on_conn!(self, conn => {
-                let mut query = sqlx::query(&sql).bind(row.year);
+                let mut query = sqlx::query(&sql);
                 for r in chunk {
                     query = query
+                        .bind(row.year)
                         .bind(&r.expert_id)
                         .bind(r.ratings)
                         .bind(r.rating_points)

@@ -164,15 +164,24 @@ async function renderRecord() {
     return ok;
   }
 
+  /** `relatives_employers[N]` (a change request's problem) names relative row N. */
+  const relativeRow = (name) => {
+    const row = /^relatives_employers\[(\d+)\]$/.exec(name || '');
+    return row ? `relative-${row[1]}` : null;
+  };
+
   /** A problem the server names by field is shown at that field's first control. */
   function markServerProblem(error) {
     const first = {
       phone: 'record-phone',
       email: 'record-email',
+      'contact.phone': 'record-phone',
+      'contact.email': 'record-email',
+      contact: 'record-phone',
       leave: 'leave-from-0',
       relatives_employers: 'relative-0',
       employer_history: 'history-code-0',
-    }[error.field];
+    }[error.field] || relativeRow(error.field);
     const control = document.getElementById(first) || document.getElementById({
       leave: 'leave-add', relatives_employers: 'relative-add', employer_history: 'history-add',
     }[error.field]);
@@ -188,28 +197,42 @@ async function renderRecord() {
       document.querySelector('#record-form [aria-invalid="true"]')?.focus();
       return;
     }
+    // Contact data, and dropping a relative's employer (it lowers avoidance), go to an admin as
+    // a change request; the rest is saved at once.
     const changes = {};
-    if (phone.value.trim() !== original.phone) changes.phone = phone.value.trim();
-    if (email.value.trim() !== original.email) changes.email = email.value.trim();
+    const request = {};
+    const contact = {};
+    if (phone.value.trim() !== original.phone) contact.phone = phone.value.trim();
+    if (email.value.trim() !== original.email) contact.email = email.value.trim();
+    if (Object.keys(contact).length) request.contact = contact;
     const leave = state.leave.map((p) => ({ from: p.from, to: p.to }));
     if (JSON.stringify(leave) !== original.leave) changes.leave = leave;
     const relatives = state.relatives.map((c) => c.trim().toUpperCase());
-    if (JSON.stringify(state.relatives) !== original.relatives) changes.relatives_employers = relatives;
+    if (JSON.stringify(state.relatives) !== original.relatives) {
+      const dropped = JSON.parse(original.relatives).some((code) => !relatives.includes(code));
+      if (dropped) request.relatives_employers = relatives;
+      else changes.relatives_employers = relatives;
+    }
     const history = state.history.map((p) => ({ credit_code: p.credit_code.trim().toUpperCase(), from: p.from, to: p.to }));
     if (JSON.stringify(state.history) !== original.history) changes.employer_history = history;
-    if (!Object.keys(changes).length) {
+    if (!Object.keys(changes).length && !Object.keys(request).length) {
       toast(t('expert.record.nothing_changed'));
       return;
     }
     try {
-      await api.patch('/api/v1/me/expert', changes);
+      if (Object.keys(changes).length) await api.patch('/api/v1/me/expert', changes);
+      if (Object.keys(request).length) await api.post('/api/v1/me/expert/change-requests', request);
     } catch (error) {
       if (error.field) markServerProblem(error);
       throw error;
     }
-    toast(t('expert.record.saved'));
-    original.phone = phone.value.trim();
-    original.email = email.value.trim();
+    toast(Object.keys(request).length ? t('expert.change.sent') : t('expert.record.saved'));
+    if (Object.keys(request).length) {
+      // The record shows approved data only: the asked-for values wait in the request below.
+      phone.value = original.phone;
+      email.value = original.email;
+      await document.getElementById('change-section')?.refresh?.();
+    }
     original.leave = JSON.stringify(leave);
     state.relatives = relatives;
     original.relatives = JSON.stringify(relatives);
@@ -266,6 +289,9 @@ function partsText(parts) {
     const counts = Object.entries(parts.ties).map(([kind, n]) => `${t(`expert.tie.${kind}`)} ${n}`);
     items.push(counts.length ? `${t('expert.change.part_ties')}（${counts.join('、')}）` : t('expert.change.part_no_ties'));
   }
+  if (parts.specialties) items.push(t('expert.change.part_specialties', { n: parts.specialties }));
+  for (const key of parts.contact || []) items.push(t(`expert.change.part_${key}`));
+  if (parts.relatives_employers != null) items.push(t('expert.change.part_relatives', { n: parts.relatives_employers }));
   return items.join('；');
 }
 
@@ -279,6 +305,9 @@ function changeRequestCard(request, refresh) {
   fact('expert.change.parts', partsText(request.parts));
   if (request.employer) fact('expert.change.new_employer', `${request.employer.name}（${request.employer.credit_code}），${t('expert.change.since_short', { since: request.employer.since })}`);
   if (request.ties) fact('expert.change.new_ties', request.ties.length ? request.ties.map(tieText).join('；') : t('expert.record.none'));
+  if (request.specialties) fact('expert.change.new_specialties', request.specialties.join('、'));
+  if (request.contact) fact('expert.change.new_contact', [request.contact.phone, request.contact.email].filter(Boolean).join('，'));
+  if (request.relatives_employers) fact('expert.change.new_relatives', request.relatives_employers.length ? request.relatives_employers.join('、') : t('expert.record.none'));
   fact('expert.change.note', request.note);
   fact('expert.change.decided_at', request.decided_at ? formatTime(request.decided_at) : null);
   fact('expert.change.reason', request.decision_reason);
@@ -316,6 +345,7 @@ function changeSection(record, identity) {
     draw(fresh.change_requests || [], { employer: id.employer, ties: parseList(id.ties) });
   }
   draw(record.change_requests || [], { employer: identity.employer, ties: parseList(identity.ties) });
+  box.refresh = refresh;
   return box;
 }
 

@@ -593,8 +593,20 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
         "该变更申请已处理",
     ),
     (
-        "name a new employer or the ties (or both)",
-        "请填写新的工作单位或利害关系单位（或两者）",
+        "name what changes: employer, ties, specialties, contact or relatives_employers",
+        "请填写要变更的内容：工作单位、利害关系、专业、联系方式或亲属工作单位",
+    ),
+    (
+        "name a new phone, e-mail address or both",
+        "请填写新的手机号码、电子邮箱或两者",
+    ),
+    (
+        "changes by a change request an admin approves (POST /api/v1/me/expert/change-requests, contact)",
+        "须通过变更申请修改，由管理员审批（POST /api/v1/me/expert/change-requests，contact）",
+    ),
+    (
+        "dropping a relative's employer lowers avoidance: ask for it by a change request (POST /api/v1/me/expert/change-requests)",
+        "删除亲属工作单位会减少回避：请通过变更申请提出（POST /api/v1/me/expert/change-requests）",
     ),
     ("change request: {}", "变更申请：{0}"),
     // Applications to join the pool and recruiting calls (admission).
@@ -635,6 +647,21 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
     (
         "an expert who is {} cannot become {}",
         "处于 {0} 状态的专家不能变为 {1}",
+    ),
+    ("an expert who is {} cannot renew", "处于 {0} 状态的专家不能续聘"),
+    (
+        "the record has no term to renew; an admin sets one",
+        "该专家没有聘期可续；请由管理员设定聘期",
+    ),
+    ("a renewal may be asked from {} to {}", "续聘申请须在 {0} 至 {1} 之间提出"),
+    ("no such renewal request", "找不到该续聘申请"),
+    (
+        "the renewal request has already been decided",
+        "该续聘申请已处理",
+    ),
+    (
+        "a renewal request of this expert is already waiting for a decision",
+        "该专家已有一份待处理的续聘申请",
     ),
     (
         "import files are limited to {} bytes; split the file",
