@@ -11,23 +11,10 @@ import * as api from './api.js';
 import { h, replace, errorSlot, action, toast, confirmAct, markInvalid, saveFile, table } from './dom.js';
 import { t, register, formatTime } from './i18n.js';
 import { strings } from './strings/fees.js';
+import { yuan, fenOf } from './money.js';
 
-export { strings };
+export { strings, yuan, fenOf };
 register(strings);
-
-/** Fen as yuan, "1580.00", by integer arithmetic. */
-export function yuan(fen) {
-  const sign = fen < 0 ? '-' : '';
-  const abs = Math.abs(fen);
-  return `${sign}${Math.trunc(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
-}
-
-/** Yuan as typed ("350", "350.5", "350.50") to fen, or null. */
-export function fenOf(text) {
-  const match = /^\s*(\d{1,9})(?:\.(\d{1,2}))?\s*$/.exec(text ?? '');
-  if (!match) return null;
-  return Number(match[1]) * 100 + Number((match[2] || '0').padEnd(2, '0'));
-}
 
 const kindName = (kind) => t(`fees.kind.${kind}`);
 const regionName = (region) => (region === 'default' ? t('fees.region.default') : region);
