@@ -350,8 +350,8 @@ impl TrainingService {
             .map(|row| i64::from(row.half_hours))
             .sum();
         let required = self.settings.training.required_hours_per_year;
-        let behind = created_at <= province_midnight(after) + DAY_MILLIS - 1
-            && done < i64::from(required) * 2;
+        let behind =
+            created_at < province_midnight(after) + DAY_MILLIS && done < i64::from(required) * 2;
         TrainingSummary {
             hours_last_12_months: done as f64 / 2.0,
             required_hours: required,
