@@ -766,3 +766,125 @@ async fn an_admin_moves_an_expert_only_along_the_documented_transitions() {
     assert_eq!(entries[1]["data"]["from"], "retired");
     assert_eq!(entries[1]["data"]["status"], "removed");
 }
+
+/// Activates the login the approval's SMS carried and logs in: the expert's token.
+async fn expert_token(app: &TestApp) -> String {
+    let message = sent(app, "expert-admitted", 1).await.remove(0);
+    let username = message["params"]["username"].as_str().unwrap();
+    let code = message["params"]["code"].as_str().unwrap();
+    let activated = app
+        .post(
+            "/api/v1/auth/activate",
+            None,
+            &json!({"username": username, "code": code, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(activated.status(), StatusCode::NO_CONTENT);
+    let login: Value = app
+        .post_login(&json!({"username": username, "password": PASSWORD}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    login["token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn an_expert_renews_in_the_window_before_the_term_ends_and_stays_past_it() {
+    let app = long_lived_app().await;
+    let admin = admin(&app).await;
+    let (id, _) = filed(&app, &application(&applicant(11))).await;
+    act(&app, &admin, &id, "open", &json!({})).await;
+    let approved: Value = act(&app, &admin, &id, "approve", &json!({"term_years": 1}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let term_end: chrono::NaiveDate = approved["term_end"].as_str().unwrap().parse().unwrap();
+    let expert = expert_token(&app).await;
+
+    // Too early: the window opens 90 days before the last day.
+    let early = app
+        .post("/api/v1/me/expert/renewal", Some(&expert), &json!({}))
+        .await;
+    let problem = assert_problem(early, StatusCode::CONFLICT).await;
+    assert_eq!(problem["type"], "urn:sealdraw:problem:renewal-not-open");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&term_end.to_string())
+    );
+
+    app.clock
+        .advance(std::time::Duration::from_secs(300 * 24 * 3600));
+    let asked = app
+        .post("/api/v1/me/expert/renewal", Some(&expert), &json!({}))
+        .await;
+    assert_eq!(asked.status(), StatusCode::CREATED);
+    let asked: Value = asked.json().await.unwrap();
+    assert_eq!(asked["status"], "pending");
+    let twice = app
+        .post("/api/v1/me/expert/renewal", Some(&expert), &json!({}))
+        .await;
+    assert_problem(twice, StatusCode::CONFLICT).await;
+    let listed: Value = app
+        .get_json("/api/v1/renewals?status=pending", Some(&admin))
+        .await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+
+    let renewal = asked["renewal_id"].as_str().unwrap();
+    let decided: Value = app
+        .post(
+            &format!("/api/v1/renewals/{renewal}/approve"),
+            Some(&admin),
+            &json!({"term_years": 2}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(decided["status"], "approved");
+    let new_end = term(term_end.succ_opt().unwrap(), 2);
+    assert_eq!(decided["new_term_end"], new_end.to_string());
+    let again = app
+        .post(
+            &format!("/api/v1/renewals/{renewal}/refuse"),
+            Some(&admin),
+            &json!({"reason": "该申请已经处理过，不再重复审批"}),
+        )
+        .await;
+    assert_problem(again, StatusCode::CONFLICT).await;
+    let entries = app.audit_entries_of("expert.renewal_approved").await;
+    assert_eq!(entries[0]["data"]["new_term_end"], new_end.to_string());
+    assert_eq!(
+        app.audit_entries_of("expert.renewal_requested").await.len(),
+        1
+    );
+    let messages = sent(&app, "expert-renewal-decided", 1).await;
+    assert_eq!(messages[0]["params"]["term_end"], new_end.to_string());
+
+    // Past the old term's end the expert stays: the sweep finds nothing to do.
+    app.clock
+        .advance(std::time::Duration::from_secs(100 * 24 * 3600));
+    assert_eq!(app.state.apply_exit_rules().await.unwrap(), 0);
+    let record: Value = app
+        .get_json(
+            &format!(
+                "/api/v1/experts/{}",
+                approved["expert_id"].as_str().unwrap()
+            ),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(record["status"], "active");
+}
+
+/// The last day of a term of `years` from `start`, as the server counts it.
+fn term(start: chrono::NaiveDate, years: u32) -> chrono::NaiveDate {
+    start
+        .checked_add_months(chrono::Months::new(12 * years))
+        .unwrap()
+        .pred_opt()
+        .unwrap()
+}

@@ -270,6 +270,10 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/recruiting-calls"),
     ("get", "/api/v1/recruiting-calls"),
     ("post", "/api/v1/recruiting-calls/{call_id}/close"),
+    ("post", "/api/v1/me/expert/renewal"),
+    ("get", "/api/v1/renewals"),
+    ("post", "/api/v1/renewals/{renewal_id}/approve"),
+    ("post", "/api/v1/renewals/{renewal_id}/refuse"),
     ("post", "/api/v1/experts/{expert_id}/penalties"),
     ("post", "/api/v1/experts/{expert_id}/training"),
     ("get", "/api/v1/experts/{expert_id}/training"),
@@ -696,6 +700,7 @@ const QUERY_PARAMETERS: &[(&str, &[&str])] = &[
     ),
     ("/api/v1/change-requests", &["status", "limit"]),
     ("/api/v1/applications", &["status", "limit"]),
+    ("/api/v1/renewals", &["status", "limit"]),
     ("/api/v1/assessments/{year}", &["after", "limit"]),
     ("/api/v1/reports/draw-frequency", &["days"]),
     (

@@ -48,3 +48,20 @@ CREATE TABLE recruiting_calls (
     created_at  BIGINT NOT NULL,
     closed_at   BIGINT
 );
+
+-- An expert's request to renew their term, before it ends; an admin approves (a new term from
+-- the old one's end) or refuses it with a reason.
+CREATE TABLE expert_renewals (
+    id              TEXT PRIMARY KEY,
+    expert_id       TEXT NOT NULL REFERENCES experts (id),
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'refused')),
+    term_end        TEXT NOT NULL,
+    new_term_end    TEXT,
+    decision_reason TEXT,
+    decided_by      TEXT REFERENCES accounts (id),
+    decided_at      BIGINT,
+    created_at      BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX expert_renewals_one_pending ON expert_renewals (expert_id)
+    WHERE status = 'pending';
+CREATE INDEX expert_renewals_by_status ON expert_renewals (status, created_at);

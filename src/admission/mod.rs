@@ -10,6 +10,7 @@
 pub(crate) mod body;
 pub(crate) mod calls;
 pub(crate) mod exit;
+pub(crate) mod renewal;
 pub(crate) mod service;
 
 use serde::{Deserialize, Serialize};

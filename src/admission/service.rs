@@ -59,6 +59,17 @@ pub(crate) enum AdmissionError {
         from: ApplicationStatus,
         act: &'static str,
     },
+    #[error("this account is not linked to an expert record")]
+    NotAnExpert,
+    /// Why a renewal cannot be asked now.
+    #[error("{0}")]
+    Renewal(String),
+    #[error("no such renewal request")]
+    RenewalNotFound,
+    #[error("the renewal request has already been decided")]
+    RenewalSettled,
+    #[error("a renewal request of this expert is already waiting for a decision")]
+    RenewalPending,
     #[error("no such recruiting call")]
     CallNotFound,
     #[error("the recruiting call is already closed")]
@@ -74,6 +85,7 @@ impl From<StoreError> for AdmissionError {
         match error {
             StoreError::Conflict("open application") => Self::AlreadyOpen,
             StoreError::Conflict("ID number") => Self::AlreadyInPool,
+            StoreError::Conflict("renewal") => Self::RenewalPending,
             other => Self::Pool(other.into()),
         }
     }

@@ -14,6 +14,7 @@ use super::extract::{Authorized, Checked, Json, Requires, client_address, may};
 use super::{AppState, problem, problem::ApiError};
 use crate::admission::body::ApplicationBody;
 use crate::admission::calls::{CallView, NewCall};
+use crate::admission::renewal::{RenewalStatus, RenewalView};
 use crate::admission::service::{ApplicationSummary, OpenedApplication, SubmittedApplication};
 use crate::admission::{AdmissionError, ApplicationStatus};
 use crate::auth::Principal;
@@ -48,6 +49,11 @@ impl From<AdmissionError> for ApiError {
             AlreadyOpen => Self::conflict("application-open", detail),
             WrongState { .. } => Self::conflict("application-state", detail),
             CallClosed => Self::conflict("call-closed", detail),
+            NotAnExpert => Self::not_found(detail),
+            Renewal(_) => Self::conflict("renewal-not-open", detail),
+            RenewalNotFound => Self::not_found(detail),
+            RenewalSettled => Self::conflict("already-decided", detail),
+            RenewalPending => Self::conflict("renewal-pending", detail),
             Pool(e) => e.into(),
             Notify(e) => Self::internal(e),
         }
@@ -344,6 +350,99 @@ pub(crate) async fn close_call(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(state.admission.close_call(&principal, &id).await?))
+}
+
+/// Ask to renew one's term, within 90 days before its last day (experts). An admin decides.
+#[utoipa::path(
+    responses((status = 201, body = RenewalView), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json", description = "outside the window, no term, not active, or a request already waits")),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/me/expert/renewal")]
+pub(crate) async fn request_renewal(
+    state: web::Data<AppState>,
+    Authorized { principal, .. }: Authorized<may::OwnExpertRecord>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Created().json(state.admission.request_renewal(&principal).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct RenewalQuery {
+    /// pending, approved or refused; all when absent.
+    #[param(value_type = Option<String>)]
+    pub status: Option<RenewalStatus>,
+    /// 1 to 200, default 50.
+    pub limit: Option<i64>,
+}
+
+/// Renewal requests, newest first (admins).
+#[utoipa::path(
+    params(RenewalQuery),
+    responses((status = 200, body = Vec<RenewalView>), (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/renewals")]
+pub(crate) async fn renewals(
+    state: web::Data<AppState>,
+    Checked { input: query, .. }: Checked<may::ManagePool, web::Query<RenewalQuery>>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(
+        state
+            .admission
+            .renewals(query.status, query.limit.unwrap_or(50))
+            .await?,
+    ))
+}
+
+/// Approve a renewal (admins): a new term from the day after the old one's last day.
+#[utoipa::path(
+    params(("renewal_id" = String, Path)),
+    request_body = Approval,
+    responses((status = 200, body = RenewalView), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/renewals/{renewal_id}/approve")]
+pub(crate) async fn approve_renewal(
+    state: web::Data<AppState>,
+    Checked {
+        principal,
+        input: approval,
+        ..
+    }: Checked<may::ManagePool, Json<Approval>>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(
+        state
+            .admission
+            .approve_renewal(&principal, &id, approval.into_inner().term_years)
+            .await?,
+    ))
+}
+
+/// Refuse a renewal, saying why (admins); the term ends as it was.
+#[utoipa::path(
+    params(("renewal_id" = String, Path)),
+    request_body = Refusal,
+    responses((status = 200, body = RenewalView), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/renewals/{renewal_id}/refuse")]
+pub(crate) async fn refuse_renewal(
+    state: web::Data<AppState>,
+    Checked {
+        principal,
+        input: refusal,
+        ..
+    }: Checked<may::ManagePool, Json<Refusal>>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(
+        state
+            .admission
+            .refuse_renewal(&principal, &id, &refusal.into_inner().reason)
+            .await?,
+    ))
 }
 
 fn access_code(request: &HttpRequest) -> Result<String, ApiError> {

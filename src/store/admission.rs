@@ -2,6 +2,7 @@
 
 use super::{StoreError, Tx, on_conn};
 use crate::admission::ApplicationStatus;
+use crate::admission::renewal::RenewalStatus;
 use crate::clock::Millis;
 use crate::pool::own_record::ExpertStatus;
 
@@ -321,5 +322,103 @@ impl Tx {
             .await
             .map(|r| r.rows_affected()))?;
         Ok(updated == 1)
+    }
+}
+
+/// An expert's request to renew their term (`admission::renewal`).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct RenewalRow {
+    pub(crate) id: String,
+    pub(crate) expert_id: String,
+    pub(crate) status: RenewalStatus,
+    /// The term's last day when the request was made.
+    pub(crate) term_end: String,
+    pub(crate) new_term_end: Option<String>,
+    pub(crate) decision_reason: Option<String>,
+    pub(crate) decided_at: Option<Millis>,
+    pub(crate) created_at: Millis,
+}
+
+const RENEWAL_COLUMNS: &str =
+    "id, expert_id, status, term_end, new_term_end, decision_reason, decided_at, created_at";
+
+impl Tx {
+    pub(crate) async fn insert_renewal(&mut self, row: &RenewalRow) -> Result<(), StoreError> {
+        on_conn!(self, conn => sqlx::query(
+            "INSERT INTO expert_renewals (id, expert_id, status, term_end, created_at) \
+             VALUES ($1, $2, $3, $4, $5)")
+            .bind(&row.id)
+            .bind(&row.expert_id)
+            .bind(row.status)
+            .bind(&row.term_end)
+            .bind(row.created_at)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))
+        .map_err(super::conflict_as("renewal"))?;
+        Ok(())
+    }
+
+    pub(crate) async fn renewal(&mut self, id: &str) -> Result<Option<RenewalRow>, StoreError> {
+        let sql = format!("SELECT {RENEWAL_COLUMNS} FROM expert_renewals WHERE id = $1");
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, RenewalRow>(&sql)
+            .bind(id)
+            .fetch_optional(conn)
+            .await)?)
+    }
+
+    pub(crate) async fn renewals(
+        &mut self,
+        status: Option<RenewalStatus>,
+        limit: i64,
+    ) -> Result<Vec<RenewalRow>, StoreError> {
+        let sql = format!(
+            "SELECT {RENEWAL_COLUMNS} FROM expert_renewals WHERE ($1 IS NULL OR status = $1) \
+             ORDER BY created_at DESC, id DESC LIMIT $2"
+        );
+        Ok(on_conn!(self, conn => sqlx::query_as::<_, RenewalRow>(&sql)
+            .bind(status)
+            .bind(limit)
+            .fetch_all(conn)
+            .await)?)
+    }
+
+    /// Settles a pending renewal; false when it was no longer pending.
+    pub(crate) async fn settle_renewal(
+        &mut self,
+        id: &str,
+        status: RenewalStatus,
+        new_term_end: Option<&str>,
+        reason: Option<&str>,
+        decided_by: &str,
+        now: Millis,
+    ) -> Result<bool, StoreError> {
+        let updated = on_conn!(self, conn => sqlx::query(
+            "UPDATE expert_renewals SET status = $2, new_term_end = $3, decision_reason = $4, \
+             decided_by = $5, decided_at = $6 WHERE id = $1 AND status = 'pending'")
+            .bind(id)
+            .bind(status)
+            .bind(new_term_end)
+            .bind(reason)
+            .bind(decided_by)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(updated == 1)
+    }
+
+    /// An expert's standing and term: (status, term_start, term_end).
+    pub(crate) async fn expert_standing(
+        &mut self,
+        expert_id: &str,
+    ) -> Result<Option<(ExpertStatus, Option<String>, Option<String>)>, StoreError> {
+        Ok(
+            on_conn!(self, conn => sqlx::query_as::<_, (ExpertStatus, Option<String>, Option<String>)>(
+            "SELECT status, term_start, term_end FROM experts WHERE id = $1")
+            .bind(expert_id)
+            .fetch_optional(conn)
+            .await)?,
+        )
     }
 }
