@@ -23,6 +23,7 @@ mod cli;
 mod console;
 mod console_assets;
 mod console_js;
+mod console_self_service;
 mod console_signing;
 mod credit_file;
 mod deployment;

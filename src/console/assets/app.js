@@ -23,8 +23,9 @@ import * as interruptions from './interruptions.js';
 import * as alerts from './alerts.js';
 import * as analytics from './analytics.js';
 import * as signing from './signing.js';
+import * as selfService from './self-service.js';
 
-const MODULES = [expert, center, session, supervisor, interruptions, analytics, alerts, audit, admin, venues, signing];
+const MODULES = [expert, selfService, center, session, supervisor, interruptions, analytics, alerts, audit, admin, venues, signing];
 const views = {};
 for (const module of MODULES) {
   register(module.strings || {});
