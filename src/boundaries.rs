@@ -51,7 +51,7 @@ const MAY_USE: &[(&str, &[&str])] = &[
     // through the draw, to pay them by pseudonym.
     ("fees",          &["audit", "auth", "clock", "config", "crypto", "deps", "draw", "pool", "session", "store", "text"]),
     // Joining the pool: an approval writes a record through the pool and sends its login.
-    ("admission",     &["audit", "auth", "clock", "crypto", "deps", "notify", "pool", "store", "text"]),
+    ("admission",     &["audit", "auth", "clock", "crypto", "deps", "notify", "pool", "store", "tasks", "text"]),
     // The surfaces.
     ("http",          &["admission", "analytics", "archive", "audit", "auth", "clock", "conduct", "config", "crypto", "draw", "fees", "interruption", "notify", "pool", "publication", "session", "store", "text", "tls", "venue", "web"]),
     ("console",       &["crypto", "web"]),
