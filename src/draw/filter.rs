@@ -439,6 +439,9 @@ pub(crate) enum Exclusion {
     TrainingBehind,
     /// A tier below the one the stratum requires.
     TierBelow,
+    /// A term whose last day is before the evaluation's day, even before the pool's hourly
+    /// sweep has retired the expert (docs/POOL.md, "Joining and leaving the pool").
+    TermEnded,
 }
 
 impl Exclusion {
@@ -457,6 +460,7 @@ impl Exclusion {
             Self::TitleBelow => "title_below",
             Self::TrainingBehind => "training_behind",
             Self::TierBelow => "tier_below",
+            Self::TermEnded => "term_ended",
         }
     }
 }
@@ -473,6 +477,8 @@ pub(crate) struct Candidate {
     pub region_code: String,
     pub(crate) specialties: Vec<String>,
     pub(crate) tier: Tier,
+    /// The term's last day (YYYY-MM-DD); none for a record without a term.
+    pub(crate) term_end: Option<String>,
 }
 
 /// Facts from the store about the candidates, by expert id.
@@ -540,6 +546,13 @@ pub(crate) fn first_exclusion(
     ) {
         return Some(Exclusion::NotActive);
     }
+    if candidate
+        .term_end
+        .as_deref()
+        .is_some_and(|last_day| last_day < evaluation_day(filter.evaluation_start).as_str())
+    {
+        return Some(Exclusion::TermEnded);
+    }
     if evaluation_year - candidate.birth_year >= filter.rules.age_limit_years {
         return Some(Exclusion::AgeLimit);
     }
@@ -595,6 +608,12 @@ pub(crate) struct StratumEligibility {
     pub(crate) eligible: Vec<String>,
     pub(crate) matched: u64,
     pub excluded: BTreeMap<&'static str, u64>,
+}
+
+/// The evaluation's calendar day in Beijing (YYYY-MM-DD), as terms are counted.
+fn evaluation_day(evaluation_start: Millis) -> String {
+    chrono::DateTime::from_timestamp_millis(evaluation_start + 8 * 3_600_000)
+        .map_or_else(String::new, |at| at.date_naive().to_string())
 }
 
 /// Applies the rules to every stratum. `candidates` holds each expert once with all their
@@ -742,6 +761,7 @@ mod tests {
             region_code: "420102".into(),
             specialties: vec!["A0101".into()],
             tier: Tier::B,
+            term_end: None,
         }
     }
 
@@ -810,6 +830,18 @@ mod tests {
             ..candidate("y")
         };
         assert_eq!(check(just_under, &f), None);
+        // A term counts to its last day, in Beijing, whether or not the sweep has run.
+        let day = evaluation_day(f.evaluation_start);
+        let last_day_today = Candidate {
+            term_end: Some(day.clone()),
+            ..candidate("t")
+        };
+        assert_eq!(check(last_day_today, &f), None);
+        let ended = Candidate {
+            term_end: Some(date(&day).pred_opt().unwrap().to_string()),
+            ..candidate("t")
+        };
+        assert_eq!(check(ended, &f), Some(Exclusion::TermEnded));
         let mut regional = f.clone();
         regional.regions_exclude = vec!["4201".into()];
         assert_eq!(check(candidate("x"), &regional), Some(Exclusion::Region));

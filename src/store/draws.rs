@@ -20,6 +20,7 @@ pub(crate) struct CandidateRow {
     pub region_code: String,
     pub code: String,
     pub(crate) tier: crate::pool::assessment::Tier,
+    pub(crate) term_end: Option<String>,
 }
 
 /// A tie between an expert and one of the avoided organisations.
@@ -176,7 +177,7 @@ impl Tx {
     pub(crate) async fn all_draw_candidates(&mut self) -> Result<Vec<CandidateRow>, StoreError> {
         Ok(on_conn!(self, conn => sqlx::query_as::<_, CandidateRow>(
             "SELECT e.id, e.status, e.suspended_until, e.birth_year, e.title_level, e.years_in_field, \
-             e.region_code, s.code, e.tier \
+             e.region_code, s.code, e.tier, e.term_end \
              FROM expert_specialties s JOIN experts e ON e.id = s.expert_id")
             .fetch_all(conn)
             .await)?)

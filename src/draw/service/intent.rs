@@ -1131,6 +1131,7 @@ pub(crate) fn candidates_from_rows(
                 region_code: row.region_code,
                 specialties: Vec::new(),
                 tier: row.tier,
+                term_end: row.term_end,
             })
             .specialties
             .push(row.code);
