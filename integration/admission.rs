@@ -12,13 +12,13 @@ use sealdraw::pool::validate::{complete_credit_code, complete_id_number};
 const CODE_HEADER: &str = "x-application-code";
 
 /// A person who applies, with values the test searches logs and storage for.
-struct Applicant {
+pub(crate) struct Applicant {
     name: String,
     id_number: String,
     phone: String,
 }
 
-fn applicant(serial: u32) -> Applicant {
+pub(crate) fn applicant(serial: u32) -> Applicant {
     Applicant {
         name: format!("申请人秘密{serial}号"),
         id_number: complete_id_number(&format!("42010619780304{serial:03}")),
@@ -26,7 +26,7 @@ fn applicant(serial: u32) -> Applicant {
     }
 }
 
-fn application(person: &Applicant) -> Value {
+pub(crate) fn application(person: &Applicant) -> Value {
     json!({
         "name": person.name,
         "id_number": person.id_number,
@@ -48,7 +48,7 @@ async fn submit(app: &TestApp, token: Option<&str>, body: &Value) -> reqwest::Re
 }
 
 /// Files `body` and answers (application id, access code).
-async fn filed(app: &TestApp, body: &Value) -> (String, String) {
+pub(crate) async fn filed(app: &TestApp, body: &Value) -> (String, String) {
     let response = submit(app, None, body).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let answer: Value = response.json().await.unwrap();
@@ -82,7 +82,13 @@ async fn admin(app: &TestApp) -> String {
     app.account_with_token("pool-admin", Role::Admin).await.1
 }
 
-async fn act(app: &TestApp, token: &str, id: &str, act: &str, body: &Value) -> reqwest::Response {
+pub(crate) async fn act(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    act: &str,
+    body: &Value,
+) -> reqwest::Response {
     app.post(
         &format!("/api/v1/applications/{id}/{act}"),
         Some(token),
@@ -99,7 +105,7 @@ async fn application_count(app: &TestApp) -> usize {
 }
 
 /// The messages the `log` gateway wrote with `template`, once there are `expected`.
-async fn sent(app: &TestApp, template: &str, expected: usize) -> Vec<Value> {
+pub(crate) async fn sent(app: &TestApp, template: &str, expected: usize) -> Vec<Value> {
     let give_up = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
         app.state.notify.deliver_due().await.unwrap();
@@ -887,4 +893,36 @@ fn term(start: chrono::NaiveDate, years: u32) -> chrono::NaiveDate {
         .unwrap()
         .pred_opt()
         .unwrap()
+}
+
+#[tokio::test]
+async fn a_term_that_ended_is_excluded_from_a_draw_as_term_ended_before_the_sweep_runs() {
+    let fx = crate::draws::DrawFixture::with(&crate::draws::experts(12, "A0101"), |settings| {
+        settings.auth.token_idle_minutes = 800 * 24 * 60;
+        settings.auth.token_absolute_hours = 800 * 24;
+    })
+    .await;
+    let app = &fx.app;
+    let (id, _) = filed(app, &application(&applicant(12))).await;
+    act(app, &fx.admin, &id, "open", &json!({})).await;
+    let approved = act(app, &fx.admin, &id, "approve", &json!({"term_years": 1})).await;
+    assert_eq!(approved.status(), StatusCode::OK);
+    let strata = json!([{ "specialty_prefixes": ["A01"], "count": 1, "reserves": 0 }]);
+    let before = fx.create_ok(&fx.request(strata.clone())).await;
+    let excluded_before = crate::draw_rules::excluded(&before, 0);
+    assert!(
+        !excluded_before.contains_key("term_ended"),
+        "{excluded_before:?}"
+    );
+
+    app.clock.advance(YEAR_AND_A_DAY);
+    let after = fx.create_ok(&fx.request(strata)).await;
+    let excluded_after = crate::draw_rules::excluded(&after, 0);
+    assert_eq!(
+        excluded_after.get("term_ended"),
+        Some(&1),
+        "{excluded_after:?}"
+    );
+    // The sweep then retires the expert; the draw counts them as not active from then on.
+    assert_eq!(app.state.apply_exit_rules().await.unwrap(), 1);
 }
