@@ -96,6 +96,9 @@ static ASSETS: &[Asset] = assets![
     ("strings/supervisor.js", JS),
     ("strings/audit.js", JS),
     ("strings/admin.js", JS),
+    ("assessment.js", JS),
+    ("strings/assessment.js", JS),
+    ("training-input.js", JS),
 ];
 
 /// Content hashes, computed once: the browser revalidates on every load (`no-cache`) and gets

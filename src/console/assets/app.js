@@ -18,6 +18,7 @@ import * as center from './center.js';
 import * as supervisor from './supervisor.js';
 import * as audit from './audit.js';
 import * as admin from './admin.js';
+import * as assessment from './assessment.js';
 import * as venues from './venues.js';
 import * as interruptions from './interruptions.js';
 import * as alerts from './alerts.js';
@@ -25,7 +26,7 @@ import * as analytics from './analytics.js';
 import * as signing from './signing.js';
 import * as selfService from './self-service.js';
 
-const MODULES = [expert, selfService, center, session, supervisor, interruptions, analytics, alerts, audit, admin, venues, signing];
+const MODULES = [expert, selfService, center, session, supervisor, interruptions, analytics, alerts, audit, admin, assessment, venues, signing];
 const views = {};
 for (const module of MODULES) {
   register(module.strings || {});
