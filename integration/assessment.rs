@@ -13,7 +13,7 @@ use crate::draw_rules::{
 use crate::draws::{DrawFixture, Expert, assert_live_record_verifies, experts, tokens};
 use crate::helpers::*;
 
-fn this_year(fx: &DrawFixture) -> i32 {
+pub(crate) fn this_year(fx: &DrawFixture) -> i32 {
     use chrono::Datelike;
     day_in_china(sealdraw::clock::Clock::now_millis(&fx.app.clock)).year()
 }
@@ -25,7 +25,7 @@ fn in_region(region: &'static str, specialties: &'static str) -> Expert {
     }
 }
 
-async fn train(fx: &DrawFixture, expert: &str, hours: f64) {
+pub(crate) async fn train(fx: &DrawFixture, expert: &str, hours: f64) {
     let now = sealdraw::clock::Clock::now_millis(&fx.app.clock);
     let response = fx
         .app
@@ -55,7 +55,7 @@ async fn penalise(fx: &DrawFixture, expert: &str) {
     assert_eq!(response.status(), StatusCode::CREATED);
 }
 
-async fn post_ok(fx: &DrawFixture, path: &str, body: &Value) -> Value {
+pub(crate) async fn post_ok(fx: &DrawFixture, path: &str, body: &Value) -> Value {
     let response = fx.app.post(path, Some(&fx.admin), body).await;
     assert_eq!(
         response.status(),
@@ -93,7 +93,12 @@ async fn one(fx: &DrawFixture, region: &str) -> String {
     ids[0].clone()
 }
 
-async fn adjust(fx: &DrawFixture, year: i32, expert: &str, tier: &str) -> reqwest::Response {
+pub(crate) async fn adjust(
+    fx: &DrawFixture,
+    year: i32,
+    expert: &str,
+    tier: &str,
+) -> reqwest::Response {
     fx.app
         .post(
             &format!("/api/v1/assessments/{year}/experts/{expert}/tier"),

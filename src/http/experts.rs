@@ -38,6 +38,12 @@ pub(crate) struct ExpertView {
     pub(crate) attendances: i32,
     pub(crate) declines: i32,
     pub(crate) no_shows: i32,
+    /// The last day of a suspension (YYYY-MM-DD), while suspended.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub(crate) suspended_until: Option<chrono::NaiveDate>,
+    /// The term of appointment, first and last day; absent for records imported before terms.
+    pub(crate) term_start: Option<String>,
+    pub(crate) term_end: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -377,6 +383,11 @@ fn view(ExpertAttributes { row, specialties }: ExpertAttributes) -> ExpertView {
         attendances: row.attendances,
         declines: row.declines,
         no_shows: row.no_shows,
+        suspended_until: row
+            .suspended_until
+            .map(crate::pool::own_record::last_day_before),
+        term_start: row.term_start,
+        term_end: row.term_end,
     }
 }
 

@@ -105,6 +105,16 @@ pub(crate) struct OwnRecord {
     pub(crate) specialties: Vec<String>,
     #[schema(value_type = String)]
     pub(crate) status: ExpertStatus,
+    /// The last day of a suspension, while suspended.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub(crate) suspended_until: Option<NaiveDate>,
+    /// The term of appointment, first and last day (YYYY-MM-DD); absent for a record imported
+    /// before terms.
+    pub(crate) term_start: Option<String>,
+    pub(crate) term_end: Option<String>,
+    /// A, B or C, from the last confirmed annual assessment.
+    #[schema(value_type = String)]
+    pub(crate) tier: crate::pool::assessment::Tier,
     /// The sealed fields, opened for their owner.
     #[schema(value_type = Object)]
     pub identity: BTreeMap<String, String>,
@@ -180,7 +190,7 @@ impl PoolService {
             .into_iter()
             .map(|(from, to)| LeavePeriod {
                 from: day_of(from),
-                to: day_of(to - 1),
+                to: last_day_before(to),
             })
             .collect();
         let change_requests = self
@@ -201,6 +211,10 @@ impl PoolService {
             region_code: row.region_code,
             specialties,
             status: row.status,
+            suspended_until: row.suspended_until.map(last_day_before),
+            term_start: row.term_start,
+            term_end: row.term_end,
+            tier: row.tier,
             identity,
             leave,
             change_requests,
@@ -458,6 +472,12 @@ fn start_of(day: NaiveDate) -> i64 {
     day.and_hms_opt(0, 0, 0)
         .map_or(0, |t| t.and_utc().timestamp_millis())
         - 8 * 3_600_000
+}
+
+/// The province's day before the instant `end`: the last day of a period stored, as
+/// suspensions and leave are, by its exclusive end.
+pub(crate) fn last_day_before(end: crate::clock::Millis) -> NaiveDate {
+    day_of(end - 1)
 }
 
 fn day_of(millis: i64) -> NaiveDate {

@@ -292,10 +292,16 @@ pub struct ExpertRow {
     pub(crate) attendances: i32,
     pub(crate) declines: i32,
     pub(crate) no_shows: i32,
+    /// The day a suspension ends (exclusive), in milliseconds; set only while suspended.
+    pub(crate) suspended_until: Option<i64>,
+    /// The term of appointment (docs/POOL.md, "Joining and leaving the pool"): both `None` for
+    /// a record imported before terms, which keeps its place until an admin sets one.
+    pub(crate) term_start: Option<String>,
+    pub(crate) term_end: Option<String>,
 }
 
 const EXPERT_COLUMNS: &str = "id, region_code, title_level, years_in_field, birth_year, tier, status, \
-     suspended_until, credit_score, draws, attendances, declines, no_shows";
+     suspended_until, credit_score, draws, attendances, declines, no_shows, term_start, term_end";
 
 impl Tx {
     /// One page of experts by id, optionally in a region or under a specialty prefix.
