@@ -28,8 +28,8 @@ pub(crate) mod own_record;
 pub(crate) mod problem;
 pub(crate) mod secured_stream;
 pub(crate) mod sessions;
-pub(crate) mod signing_keys;
 pub(crate) mod training;
+pub(crate) mod signing_keys;
 pub(crate) mod unseal;
 pub(crate) mod venues;
 
@@ -82,9 +82,9 @@ pub struct AppState {
     pub(crate) signing_keys: Arc<crate::auth::signing_keys::SigningKeyService>,
     /// The integration tests reach `consent_outstanding` and `cancel`, which no route offers.
     pub venues: Arc<crate::venue::VenueService>,
-    /// Which keys are in force, by id (`GET /api/v1/keys`).
     /// Training records and the annual assessment (docs/POOL.md).
     pub(crate) training: Arc<crate::pool::training::TrainingService>,
+    /// Which keys are in force, by id (`GET /api/v1/keys`).
     pub(crate) key_inventory: KeyInventory,
     pub max_body_bytes: usize,
     /// The TLCP gateways' client-certificate fingerprints (`tls.gateways`).
@@ -226,13 +226,6 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
         .service(applications::approve_renewal)
         .service(applications::refuse_renewal)
         .service(experts::record_penalty)
-        .service(draws::create)
-        .service(draws::list)
-        .service(draws::show)
-        .service(draws::contribute)
-        .service(draws::replace)
-        .service(draws::record)
-        .service(draws::recheck)
         .service(training::record)
         .service(training::of_expert)
         .service(training::void)
@@ -241,6 +234,13 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
         .service(training::results)
         .service(training::adjust)
         .service(training::confirm)
+        .service(draws::create)
+        .service(draws::list)
+        .service(draws::show)
+        .service(draws::contribute)
+        .service(draws::replace)
+        .service(draws::record)
+        .service(draws::recheck)
         .service(draws::frequency_report)
         .service(invitations::mine)
         .service(invitations::answer)

@@ -22,8 +22,8 @@ pub(crate) mod scratch;
 pub(crate) mod sessions;
 pub(crate) mod signals;
 pub mod signing_keys;
-pub(crate) mod synthetic;
 pub(crate) mod training;
+pub(crate) mod synthetic;
 pub(crate) mod text_enum;
 pub(crate) mod venues;
 

@@ -663,21 +663,6 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
         "a renewal request of this expert is already waiting for a decision",
         "该专家已有一份待处理的续聘申请",
     ),
-    ("an expert who is {} cannot renew", "处于 {0} 状态的专家不能续聘"),
-    (
-        "the record has no term to renew; an admin sets one",
-        "该专家没有聘期可续；请由管理员设定聘期",
-    ),
-    ("a renewal may be asked from {} to {}", "续聘申请须在 {0} 至 {1} 之间提出"),
-    ("no such renewal request", "找不到该续聘申请"),
-    (
-        "the renewal request has already been decided",
-        "该续聘申请已处理",
-    ),
-    (
-        "a renewal request of this expert is already waiting for a decision",
-        "该专家已有一份待处理的续聘申请",
-    ),
     (
         "import files are limited to {} bytes; split the file",
         "导入文件最大 {0} 字节，请拆分文件",
