@@ -21,6 +21,7 @@ mod audit;
 mod backup;
 mod cli;
 mod console;
+mod console_admission;
 mod console_assets;
 mod console_js;
 mod console_self_service;

@@ -99,6 +99,10 @@ static ASSETS: &[Asset] = assets![
     ("assessment.js", JS),
     ("strings/assessment.js", JS),
     ("training-input.js", JS),
+    ("apply.js", JS),
+    ("strings/apply.js", JS),
+    ("applications.js", JS),
+    ("strings/applications.js", JS),
 ];
 
 /// Content hashes, computed once: the browser revalidates on every load (`no-cache`) and gets

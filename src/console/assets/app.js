@@ -25,8 +25,10 @@ import * as alerts from './alerts.js';
 import * as analytics from './analytics.js';
 import * as signing from './signing.js';
 import * as selfService from './self-service.js';
+import * as apply from './apply.js';
+import * as applications from './applications.js';
 
-const MODULES = [expert, selfService, center, session, supervisor, interruptions, analytics, alerts, audit, admin, assessment, venues, signing];
+const MODULES = [expert, selfService, center, session, supervisor, interruptions, analytics, alerts, audit, admin, assessment, applications, venues, signing, apply];
 const views = {};
 for (const module of MODULES) {
   register(module.strings || {});
@@ -69,7 +71,8 @@ async function route() {
   const main = document.getElementById('main');
   if (!me) {
     const { name } = parseHash();
-    replace(main, name === 'activate' ? activationView() : loginView());
+    const page = { activate: activationView, apply: apply.applyView }[name] || loginView;
+    replace(main, page());
     renderHeader();
     return;
   }
@@ -164,7 +167,8 @@ function loginView() {
   return h('section', { class: 'card narrow' },
     h('h1', {}, t('login.heading')),
     loginForm('login', async (account) => { me = account; route(); }),
-    h('p', {}, h('a', { href: '#/activate' }, t('login.activate_link'))));
+    h('p', {}, h('a', { href: '#/activate' }, t('login.activate_link'))),
+    h('p', {}, h('a', { href: '#/apply', id: 'apply-link' }, t('apply.link'))));
 }
 
 function activationView() {

@@ -19,6 +19,9 @@ export { strings } from './strings/self-service.js';
 register(feeStrings);
 
 /** The entry id as an element id: `rating:0193…` → `rating-0193…`. */
+/** How many days before a term's last day a renewal may be asked (the server's window). */
+const RENEWAL_WINDOW_DAYS = 90;
+
 const domId = (entryId) => entryId.replace(/[^A-Za-z0-9_-]/g, '-');
 
 function statusPart(record) {
@@ -32,9 +35,35 @@ function statusPart(record) {
   fact('me-tier', 'me.tier', record.tier);
   fact('me-specialties', 'me.specialties', (record.specialties || []).join('、'));
   return section(t('me.standing'), h('dl', { class: 'facts' }, facts),
+    renewalPart(record),
     h('p', { class: 'buttons' },
       h('a', { href: '#/expert/record', id: 'me-to-record', class: 'button-link' }, t('me.to_record')),
       h('a', { href: '#/expert/ratings', id: 'me-to-ratings', class: 'button-link' }, t('me.to_ratings'))));
+}
+
+/** Days from today in Beijing to `day` (YYYY-MM-DD); the server's window is counted the same way. */
+function daysUntil(day) {
+  const today = new Date().toLocaleDateString('en-CA', { timeZone: 'Asia/Shanghai' });
+  return Math.round((Date.parse(`${day}T00:00:00Z`) - Date.parse(`${today}T00:00:00Z`)) / 86_400_000);
+}
+
+/**
+ * 申请续聘, offered in the 90 days up to the term's last day. The server decides (409 outside the
+ * window or while one waits); the button only saves asking when it would certainly be refused.
+ */
+function renewalPart(record) {
+  if (!record.term_end) return null;
+  const left = daysUntil(record.term_end);
+  if (!(left >= 0 && left <= RENEWAL_WINDOW_DAYS)) return null;
+  const slot = errorSlot();
+  const answer = h('p', { id: 'me-renewal', role: 'status' });
+  return h('div', {},
+    h('p', { class: 'hint' }, t('me.renewal.window', { day: record.term_end, n: left })),
+    slot.node, answer,
+    h('p', { class: 'buttons' }, action(t('me.renewal.ask'), async () => {
+      const renewal = await api.post('/api/v1/me/expert/renewal');
+      replace(answer, t(`me.renewal.status.${renewal.status}`));
+    }, { slot, id: 'me-renew' })));
 }
 
 function eventText(event) {

@@ -57,6 +57,11 @@ export const strings = {
     'me.no_history': '暂无记录。',
     'me.training': '培训',
     'me.training_hours': '最近 12 个月 {hours} 学时，要求 {required} 学时',
+    'me.renewal.window': '聘期至 {day}，还有 {n} 天；可以申请续聘。',
+    'me.renewal.ask': '申请续聘',
+    'me.renewal.status.pending': '续聘申请已提交，等待管理员审核。',
+    'me.renewal.status.approved': '续聘已同意。',
+    'me.renewal.status.refused': '续聘未同意。',
   },
   en: {
     'me.nav': 'Me',
@@ -113,5 +118,10 @@ export const strings = {
     'me.no_history': 'None yet.',
     'me.training': 'Training',
     'me.training_hours': '{hours} hours in the last 12 months, {required} required',
+    'me.renewal.window': 'Your term ends {day}, in {n} days: you may ask to renew it.',
+    'me.renewal.ask': 'Ask to renew my term',
+    'me.renewal.status.pending': 'Your renewal request is sent and waits for an administrator.',
+    'me.renewal.status.approved': 'Your renewal is approved.',
+    'me.renewal.status.refused': 'Your renewal was refused.',
   },
 };
