@@ -103,6 +103,7 @@ static ASSETS: &[Asset] = assets![
     ("strings/apply.js", JS),
     ("applications.js", JS),
     ("strings/applications.js", JS),
+    ("renewal-window.js", JS),
 ];
 
 /// Content hashes, computed once: the browser revalidates on every load (`no-cache`) and gets

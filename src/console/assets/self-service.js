@@ -8,20 +8,20 @@
 // Ids the end-to-end tests drive: #me-status, #me-term, #me-tier, #credit-file-score,
 // #credit-events (per entry: #credit-event-ENTRY with data-kind), #repair-statement-ENTRY,
 // #repair-evidence-ENTRY, #repair-ask-ENTRY, #credit-repairs (per request #repair-ID with
-// data-status), #me-history, #me-training, #me-fees, #me-to-record, #me-to-ratings.
+// data-status), #me-renew and #me-renewal (申请续聘), #me-history, #me-training, #me-fees,
+// #me-to-record, #me-to-ratings.
 
 import * as api from './api.js';
 import { h, replace, field, errorSlot, action, toast, section, markInvalid } from './dom.js';
 import { t, register, formatTime } from './i18n.js';
 import { feeStatementsSection, strings as feeStrings } from './fees.js';
+import { renewalDaysLeft } from './renewal-window.js';
+import { provinceToday } from './training-input.js';
 export { strings } from './strings/self-service.js';
 
 register(feeStrings);
 
 /** The entry id as an element id: `rating:0193…` → `rating-0193…`. */
-/** How many days before a term's last day a renewal may be asked (the server's window). */
-const RENEWAL_WINDOW_DAYS = 90;
-
 const domId = (entryId) => entryId.replace(/[^A-Za-z0-9_-]/g, '-');
 
 function statusPart(record) {
@@ -41,20 +41,13 @@ function statusPart(record) {
       h('a', { href: '#/expert/ratings', id: 'me-to-ratings', class: 'button-link' }, t('me.to_ratings'))));
 }
 
-/** Days from today in Beijing to `day` (YYYY-MM-DD); the server's window is counted the same way. */
-function daysUntil(day) {
-  const today = new Date().toLocaleDateString('en-CA', { timeZone: 'Asia/Shanghai' });
-  return Math.round((Date.parse(`${day}T00:00:00Z`) - Date.parse(`${today}T00:00:00Z`)) / 86_400_000);
-}
-
 /**
  * 申请续聘, offered in the 90 days up to the term's last day. The server decides (409 outside the
  * window or while one waits); the button only saves asking when it would certainly be refused.
  */
 function renewalPart(record) {
-  if (!record.term_end) return null;
-  const left = daysUntil(record.term_end);
-  if (!(left >= 0 && left <= RENEWAL_WINDOW_DAYS)) return null;
+  const left = renewalDaysLeft(record.term_end, provinceToday());
+  if (left === null) return null;
   const slot = errorSlot();
   const answer = h('p', { id: 'me-renewal', role: 'status' });
   return h('div', {},
