@@ -1,7 +1,8 @@
 //! Joining the pool through the console (issue 22 §1): an applicant on a 390-pixel-wide phone,
 //! logged out, applies from the sign-in screen, is shown the access code once and follows the
-//! application with it; an admin opens that application in 入库审核 and approves it with a
-//! two-year term, and the record exists, active, with that term.
+//! application with it; an admin opens that application in 入库审核, asks a question the
+//! applicant answers on the phone, and approves it with a two-year term, and the record exists,
+//! active, with that term.
 
 use reqwest::StatusCode;
 use sealdraw::auth::Role;
@@ -127,6 +128,39 @@ async fn an_applicant_on_a_phone_applies_and_follows_and_an_admin_approves_with_
         !shown.contains(&id_number) && !shown.contains("申请人甲"),
         "{shown}"
     );
+
+    // A question first: the applicant reads it where they follow the application and answers.
+    admin
+        .fill(
+            "#application-question",
+            "请补充正高级工程师证书的发证机关名称",
+        )
+        .await;
+    admin.click("#application-request-more").await;
+    admin.wait_for_gone("#application-detail").await;
+    phone.click("#follow-submit").await;
+    phone
+        .wait_for("#follow-status[data-status=more_requested]")
+        .await;
+    phone
+        .wait_for_text("#follow-question", "发证机关名称")
+        .await;
+    phone
+        .fill("#supplement-answer", "湖北省人力资源和社会保障厅")
+        .await;
+    phone.click("#supplement-submit").await;
+    phone
+        .wait_for("#follow-status[data-status=under_review]")
+        .await;
+    assert!(document_width(&phone).await <= 390);
+
+    admin.select("#applications-status", "under_review").await;
+    admin
+        .click(&format!("#application-open-{application_id}"))
+        .await;
+    admin
+        .wait_for_text("#application-supplement", "人力资源和社会保障厅")
+        .await;
     admin.fill("#application-term", "2").await;
     admin.click("#application-approve").await;
     admin.wait_for_gone("#application-detail").await;
