@@ -153,20 +153,22 @@ impl Application {
             settings.notify.webhook_secret.clone(),
         ));
         let publications = Arc::new(PublicationService::new(&deps, draws.clone()));
-        let conduct = Arc::new(crate::conduct::service::ConductService::new(
-            &deps,
-            draws.clone(),
-            crate::conduct::CreditPolicy {
-                window: settings.session.credit_window,
-                minimum_ratings: settings.session.credit_minimum_ratings,
-                suspend_below: settings.session.credit_suspend_below,
-                suspension_days: settings.session.credit_suspension_days,
-            },
-        )
-        .with_repair_policy(crate::conduct::RepairPolicy {
-            below: settings.session.credit_repair_below,
-            wait_days: settings.session.credit_repair_wait_days,
-        }));
+        let conduct = Arc::new(
+            crate::conduct::service::ConductService::new(
+                &deps,
+                draws.clone(),
+                crate::conduct::CreditPolicy {
+                    window: settings.session.credit_window,
+                    minimum_ratings: settings.session.credit_minimum_ratings,
+                    suspend_below: settings.session.credit_suspend_below,
+                    suspension_days: settings.session.credit_suspension_days,
+                },
+            )
+            .with_repair_policy(crate::conduct::RepairPolicy {
+                below: settings.session.credit_repair_below,
+                wait_days: settings.session.credit_repair_wait_days,
+            }),
+        );
         let notify = Arc::new(NotifyService::new(
             &deps,
             &settings.notify,

@@ -12,11 +12,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::audit::{BenchStart, Samples, fresh_database, migrated_store, ops_per_sec, thousands};
+use chrono::Datelike as _;
+
 use crate::audit::Actor;
+use crate::auth::{AuthMethod, Principal, Role};
+use crate::config::PoolSettings;
 use crate::crypto::seal::SealingKey;
 use crate::crypto::{KeyRing, Rng, Suite};
 use crate::deps::Deps;
+use crate::pool::training::{TrainingService, province_date};
 use crate::pool::{PoolService, demo};
+use crate::store::accounts::NewAccount;
 
 /// The sizes: today's pool and the pool the design must carry.
 pub(crate) const DEFAULT_SIZES: [usize; 2] = [12_000, 100_000];
@@ -33,6 +39,21 @@ struct Row {
     backend: &'static str,
     size: usize,
     seconds: Samples,
+    /// The annual assessment over the imported pool: computed, then confirmed into tiers.
+    assessment: Samples,
+}
+
+/// The admin on whose behalf the assessment is computed and confirmed (its audit entries).
+fn bench_admin() -> Principal {
+    Principal {
+        account_id: "bench-admin".into(),
+        username: "bench-admin".into(),
+        role: Role::Admin,
+        center_name: None,
+        region_code: None,
+        method: AuthMethod::BearerToken,
+        token_digest: None,
+    }
 }
 
 pub(crate) async fn pool(options: &PoolBenchOptions) -> anyhow::Result<String> {
@@ -73,6 +94,7 @@ pub(crate) async fn pool(options: &PoolBenchOptions) -> anyhow::Result<String> {
         for &size in &options.sizes {
             let experts_rng = Rng::danger_deterministic(format!("pool {size}").as_bytes());
             let mut seconds = Vec::new();
+            let mut assessment = Vec::new();
             for run in 0..options.runs {
                 eprintln!("{backend}: importing {size} experts, run {}", run + 1);
                 let label = format!("pool_{size}_{run}");
@@ -96,6 +118,39 @@ pub(crate) async fn pool(options: &PoolBenchOptions) -> anyhow::Result<String> {
                     "imported {} of {size}",
                     summary.inserted
                 );
+                eprintln!("{backend}: assessing {size} experts, run {}", run + 1);
+                let deps = Deps {
+                    store: store.clone(),
+                    clock: start.clock.clone(),
+                    rng: rng.clone(),
+                    keys: keys.clone(),
+                };
+                // The assessment names the admin who computed it: an account must exist.
+                let mut tx = store.write().await?;
+                tx.insert_account(&NewAccount {
+                    id: "bench-admin",
+                    username: "bench-admin",
+                    role: Role::Admin,
+                    password_hash: "!",
+                    totp_sealed: None,
+                    center_name: None,
+                    region_code: None,
+                    display_name: None,
+                    created_at: start.clock.now_millis(),
+                })
+                .await?;
+                tx.commit().await?;
+                let training = TrainingService::new(&deps, PoolSettings::default());
+                let year = province_date(start.clock.now_millis()).year();
+                let timer = Instant::now();
+                let computed = training.compute(&bench_admin(), year).await?;
+                training.confirm(&bench_admin(), year).await?;
+                assessment.push(timer.elapsed().as_secs_f64());
+                anyhow::ensure!(
+                    computed.experts == size as i64,
+                    "assessed {} of {size}",
+                    computed.experts
+                );
                 store.close().await;
                 if let Some(database) = database {
                     database.danger_drop().await?;
@@ -105,6 +160,7 @@ pub(crate) async fn pool(options: &PoolBenchOptions) -> anyhow::Result<String> {
                 backend,
                 size,
                 seconds: Samples(seconds),
+                assessment: Samples(assessment),
             });
         }
     }
@@ -147,6 +203,24 @@ pub(crate) async fn pool(options: &PoolBenchOptions) -> anyhow::Result<String> {
             row.seconds.max(),
             thousands(rate),
             100.0 * rate / crypto_floor_rows
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n| backend | experts | annual assessment, computed and confirmed (median) | min–max | experts/s | against the import |\n|---|---:|---:|---:|---:|---:|"
+    );
+    for row in &rows {
+        let median = row.assessment.median();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.2} s | {:.2}–{:.2} s | {} | {:.0}% of its time |",
+            row.backend,
+            thousands(row.size as f64),
+            median,
+            row.assessment.min(),
+            row.assessment.max(),
+            thousands(row.size as f64 / median),
+            100.0 * median / row.seconds.median()
         );
     }
     Ok(out)

@@ -7,9 +7,9 @@
 //! and cannot miss a route.
 
 pub(crate) mod accounts;
-pub(crate) mod applications;
 pub(crate) mod alerts;
 pub(crate) mod analytics;
+pub(crate) mod applications;
 pub(crate) mod archives;
 pub(crate) mod audit;
 pub(crate) mod change_requests;
@@ -17,8 +17,8 @@ pub(crate) mod conduct;
 pub(crate) mod credit;
 pub(crate) mod draws;
 pub(crate) mod experts;
-pub(crate) mod fees;
 pub(crate) mod extract;
+pub(crate) mod fees;
 pub(crate) mod health;
 pub(crate) mod interruptions;
 pub mod invitations;
@@ -28,8 +28,8 @@ pub(crate) mod own_record;
 pub(crate) mod problem;
 pub(crate) mod secured_stream;
 pub(crate) mod sessions;
-pub(crate) mod training;
 pub(crate) mod signing_keys;
+pub(crate) mod training;
 pub(crate) mod unseal;
 pub(crate) mod venues;
 

@@ -8,8 +8,8 @@ pub(crate) mod import;
 pub(crate) mod own_record;
 pub(crate) mod regions;
 pub(crate) mod service;
-pub(crate) mod training;
 pub(crate) mod ties;
+pub(crate) mod training;
 pub(crate) mod unseal;
 pub mod validate;
 

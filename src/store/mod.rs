@@ -22,9 +22,9 @@ pub(crate) mod scratch;
 pub(crate) mod sessions;
 pub(crate) mod signals;
 pub mod signing_keys;
-pub(crate) mod training;
 pub(crate) mod synthetic;
 pub(crate) mod text_enum;
+pub(crate) mod training;
 pub(crate) mod venues;
 
 use std::str::FromStr;
@@ -151,6 +151,7 @@ pub struct SqliteTx {
     /// Where a write transaction reports whether it committed; `None` for reads.
     health: Option<WriteHealth>,
     pending_audit: audit::PendingAudit,
+    pool_version_bumped: bool,
 }
 
 /// A PostgreSQL transaction.
@@ -159,6 +160,11 @@ pub struct PgTx {
     /// Where a write transaction reports whether it committed; `None` for reads.
     health: Option<WriteHealth>,
     pending_audit: audit::PendingAudit,
+    /// Whether this transaction has counted a change of the pool already
+    /// ([`Tx::bump_pool_version`]): once is enough, and once per row made an import of
+    /// 100,000 experts update one PostgreSQL row 100,000 times in a transaction, each update
+    /// walking the dead versions before it.
+    pool_version_bumped: bool,
 }
 
 impl PgTx {
@@ -171,6 +177,7 @@ impl PgTx {
             transaction,
             health,
             pending_audit: audit::PendingAudit::new(suite),
+            pool_version_bumped: false,
         }
     }
 }
@@ -210,6 +217,7 @@ impl SqliteTx {
             _turn: None,
             health: None,
             pending_audit: audit::PendingAudit::new(suite),
+            pool_version_bumped: false,
         }
     }
 }
@@ -346,6 +354,7 @@ impl Store {
                     _turn: Some(turn),
                     health: Some(health.clone()),
                     pending_audit: audit::PendingAudit::new(*suite),
+                    pool_version_bumped: false,
                 })
             }
             Self::Postgres(pool, health, suite) => {

@@ -41,12 +41,25 @@ const EXPERT_PAGE: &str = "($1 IS NULL OR region_code = $1) \
 
 impl Tx {
     /// Marks the pool's draw-relevant rows (experts' status, dates, region, specialties) as
-    /// changed: every writer of those rows calls this in its transaction.
+    /// changed: every writer of those rows calls this in its transaction, before its writes,
+    /// so that writers take the version row's lock first and in one order. The version moves
+    /// once per transaction, which is all a reader comparing versions needs.
     pub(crate) async fn bump_pool_version(&mut self) -> Result<(), StoreError> {
+        let bumped = match self {
+            Tx::Sqlite(tx) => &mut tx.pool_version_bumped,
+            Tx::Postgres(tx) => &mut tx.pool_version_bumped,
+        };
+        if *bumped {
+            return Ok(());
+        }
         on_conn!(self, conn => sqlx::query("UPDATE pool_state SET version = version + 1 WHERE id = 1")
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;
+        match self {
+            Tx::Sqlite(tx) => tx.pool_version_bumped = true,
+            Tx::Postgres(tx) => tx.pool_version_bumped = true,
+        }
         Ok(())
     }
 

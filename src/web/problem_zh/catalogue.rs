@@ -574,12 +574,18 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
     ("must be a year, e.g. 2026", "须为年份，例如 2026"),
     ("must be from {} to {}", "须在 {0} 至 {1} 之间"),
     ("must be from 1 to 1000", "须在 1 至 1000 之间"),
-    ("no assessment has been computed for {}", "{0} 年度尚未计算考核"),
+    (
+        "no assessment has been computed for {}",
+        "{0} 年度尚未计算考核",
+    ),
     (
         "the assessment of {} is confirmed and final; a change needs a new assessment",
         "{0} 年度考核已确认，结果为最终结果；如需变更须另行考核",
     ),
-    ("the expert is not in the assessment of {}", "该专家不在 {0} 年度考核之中"),
+    (
+        "the expert is not in the assessment of {}",
+        "该专家不在 {0} 年度考核之中",
+    ),
     (
         "must be A or B (every tier is drawn when it is absent)",
         "须为 A 或 B（不填则不限分级）",
@@ -628,11 +634,11 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
         "处于 {0} 状态的申请不能执行 {1}",
     ),
     ("no such recruiting call", "找不到该招募公告"),
+    ("the recruiting call is already closed", "该招募公告已关闭"),
     (
-        "the recruiting call is already closed",
-        "该招募公告已关闭",
+        "names no open recruiting call",
+        "没有对应的进行中的招募公告",
     ),
-    ("names no open recruiting call", "没有对应的进行中的招募公告"),
     ("the call's last day has passed", "招募截止日期已过"),
     ("give 1 to 20 specialty codes", "请填写 1 至 20 个专业代码"),
     ("give 1 to 500 characters", "请填写 1 至 500 个字符"),
@@ -648,12 +654,18 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
         "an expert who is {} cannot become {}",
         "处于 {0} 状态的专家不能变为 {1}",
     ),
-    ("an expert who is {} cannot renew", "处于 {0} 状态的专家不能续聘"),
+    (
+        "an expert who is {} cannot renew",
+        "处于 {0} 状态的专家不能续聘",
+    ),
     (
         "the record has no term to renew; an admin sets one",
         "该专家没有聘期可续；请由管理员设定聘期",
     ),
-    ("a renewal may be asked from {} to {}", "续聘申请须在 {0} 至 {1} 之间提出"),
+    (
+        "a renewal may be asked from {} to {}",
+        "续聘申请须在 {0} 至 {1} 之间提出",
+    ),
     ("no such renewal request", "找不到该续聘申请"),
     (
         "the renewal request has already been decided",
@@ -1512,7 +1524,10 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
     ("this rating has already been appealed", "该评价已经申诉过"),
     ("the appeal has already been decided", "该申诉已有决定"),
     // Credit file and credit repair (conduct::credit_file).
-    ("no such item on your credit file", "您的信用档案中没有该事项"),
+    (
+        "no such item on your credit file",
+        "您的信用档案中没有该事项",
+    ),
     ("no such credit repair request", "找不到该信用修复申请"),
     (
         "must be a rating's entry id from your credit file (rating:…); only ratings can be repaired",
@@ -1526,8 +1541,14 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
         "the rating was withdrawn on appeal and no longer counts",
         "该评价已因申诉撤销，不再计入信用分",
     ),
-    ("the item has already been repaired", "该事项已经完成信用修复"),
-    ("this item can be repaired from {}", "该事项自 {0} 起可以申请信用修复"),
+    (
+        "the item has already been repaired",
+        "该事项已经完成信用修复",
+    ),
+    (
+        "this item can be repaired from {}",
+        "该事项自 {0} 起可以申请信用修复",
+    ),
     (
         "an appeal of this rating is waiting for a decision; ask for repair after it",
         "该评价的申诉尚待决定；请在决定后再申请信用修复",
@@ -1536,8 +1557,14 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
         "a repair of this item is already waiting for a decision",
         "该事项已有一项信用修复申请等待决定",
     ),
-    ("the repair request has already been decided", "该信用修复申请已有决定"),
-    ("nobody decides their own repair request", "任何人不得决定自己的信用修复申请"),
+    (
+        "the repair request has already been decided",
+        "该信用修复申请已有决定",
+    ),
+    (
+        "nobody decides their own repair request",
+        "任何人不得决定自己的信用修复申请",
+    ),
     (
         "you decided an earlier repair request for this item; another supervisor decides this one",
         "您已决定过该事项此前的信用修复申请；本次申请须由另一位监督人员决定",
@@ -1588,7 +1615,10 @@ pub(super) const CATALOGUE: &[(&str, &str)] = &[
         "this session's fees are already settled; change a record by adding travel or a correction to it",
         "本次会议的评审费已结算；如需变更，请对记录添加差旅费用或更正",
     ),
-    ("exceeds the standard's cap of {} fen", "超过标准上限 {0} 分"),
+    (
+        "exceeds the standard's cap of {} fen",
+        "超过标准上限 {0} 分",
+    ),
     (
         "exceeds the standard's cap of {} fen for {} nights",
         "超过标准规定的 {1} 晚上限 {0} 分",
