@@ -321,3 +321,69 @@ async fn renew(fx: &DrawFixture, bearer: &str) -> chrono::NaiveDate {
     assert_eq!(approved["status"], "approved", "{approved}");
     approved["new_term_end"].as_str().unwrap().parse().unwrap()
 }
+
+/// A credit score under the removal threshold removes the expert for good; one between the
+/// two thresholds only keeps the expert out of draws for a while.
+#[tokio::test]
+async fn a_score_below_the_removal_threshold_removes_the_expert_with_an_sms_and_one_above_only_penalises()
+ {
+    let fx = DrawFixture::with(&experts(12, "A0101"), |settings| {
+        settings.auth.token_idle_minutes = 24 * 60;
+        settings.session.credit_minimum_ratings = 1;
+    })
+    .await;
+    let app = &fx.app;
+    let drawn = fx
+        .drawn(&fx.request(json!([{ "specialty_prefixes": ["A01"], "count": 2, "reserves": 0 }])))
+        .await;
+    let draw_id = drawn["draw_id"].as_str().unwrap().to_owned();
+    fx.confirm_all(&draw_id).await;
+    let view = fx.view(&draw_id).await;
+    past_the_evaluation_window(&fx, &view).await;
+    let seats = tokens(&view, "confirmed");
+    // 1 everywhere is 0 points (below 20: removed); 2 everywhere is 25 (below 40: a penalty).
+    for (seat, marks) in seats.iter().zip([1, 2]) {
+        let rated = app
+            .post(
+                &format!("/api/v1/draws/{draw_id}/ratings"),
+                Some(&fx.center),
+                &json!({"token": seat, "punctuality": marks, "diligence": marks, "discipline": marks}),
+            )
+            .await;
+        assert_eq!(rated.status(), StatusCode::CREATED);
+    }
+    let before = app.audit_entries_of("expert.status_changed").await.len();
+    assert_eq!(app.state.apply_exit_rules().await.unwrap(), 1);
+    assert_eq!(app.state.apply_exit_rules().await.unwrap(), 0, "once only");
+    let changes = app.audit_entries_of("expert.status_changed").await;
+    assert_eq!(changes.len(), before + 1);
+    let removal = changes.last().unwrap();
+    assert_eq!(removal["data"]["reason_code"], "low_credit");
+    assert_eq!(removal["data"]["status"], "removed");
+    let mut statuses = Vec::new();
+    for id in expert_ids(&fx, "420100").await {
+        statuses.push(
+            status_of(&fx, &id).await["status"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    statuses.sort();
+    let expected: Vec<String> = std::iter::repeat_n("active".to_owned(), 11)
+        .chain(["removed".to_owned()])
+        .collect();
+    assert_eq!(statuses, expected);
+    // The other is kept out of draws by the low score's penalty (a suspension from draws that
+    // credit repair can lift), not removed.
+    assert_eq!(
+        exclusions(&fx, None).await,
+        counts(&[("not_active", 1), ("penalty", 1)])
+    );
+    let told: Vec<Value> = sent(app, "expert-status-changed", 1)
+        .await
+        .into_iter()
+        .filter(|m| m["params"]["reason"] == "low_credit")
+        .collect();
+    assert_eq!(told.len(), 1);
+}

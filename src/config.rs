@@ -709,6 +709,10 @@ pub struct SessionSettings {
     pub credit_minimum_ratings: usize,
     pub credit_suspend_below: i64,
     pub(crate) credit_suspension_days: i64,
+    /// Below `credit_remove_below` (0–100, and below `credit_suspend_below`) the pool's hourly
+    /// sweep removes the expert for good (docs/POOL.md, "Exit on the rules"): removal is final,
+    /// so it sits well under the suspension that comes first and that credit repair can lift.
+    pub credit_remove_below: i64,
     /// Credit repair (docs/POOL.md): a rating below `credit_repair_below` points (0–100) is a
     /// negative item its expert may ask to have repaired, once `credit_repair_wait_days` have
     /// passed since it was given.
@@ -748,6 +752,7 @@ impl Default for SessionSettings {
             credit_minimum_ratings: 3,
             credit_suspend_below: 40,
             credit_suspension_days: 180,
+            credit_remove_below: 20,
             credit_repair_below: 60,
             credit_repair_wait_days: 180,
             extension_minutes: 60,
@@ -822,6 +827,14 @@ impl SessionSettings {
         if !(0..=100).contains(&self.credit_suspend_below) || self.credit_suspension_days < 1 {
             problems.push(
                 "session.credit_suspend_below must be 0-100 and credit_suspension_days at least 1"
+                    .into(),
+            );
+        }
+        if !(0..=100).contains(&self.credit_remove_below)
+            || self.credit_remove_below >= self.credit_suspend_below.max(1)
+        {
+            problems.push(
+                "session.credit_remove_below must be 0-100 and below credit_suspend_below: removal is final, a suspension comes first"
                     .into(),
             );
         }

@@ -215,8 +215,9 @@ impl Application {
                 &deps,
                 crate::admission::exit::ExitRules {
                     age_limit_years: settings.draw.age_limit_years,
-                    removal_credit_threshold:
-                        crate::admission::exit::DEFAULT_REMOVAL_CREDIT_THRESHOLD,
+                    removal_credit_threshold: i32::try_from(settings.session.credit_remove_below)
+                        // check-config and the start hold it to 0–100.
+                        .unwrap_or(0),
                 },
             )),
             analytics,

@@ -19,16 +19,13 @@ use crate::store::admission::ExitCandidate;
 
 /// The SMS template that tells an expert their standing changed.
 pub(crate) const STATUS_TEMPLATE: &str = "expert-status-changed";
-/// The credit score below which the sweep removes an expert (`pool.removal_credit_threshold`).
-pub(crate) const DEFAULT_REMOVAL_CREDIT_THRESHOLD: i32 = 60;
-
 /// The rules the sweep applies.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ExitRules {
     /// The draw's age limit (`draw.age_limit_years`): an expert who reaches it this year
     /// retires, as a draw already excludes them.
     pub(crate) age_limit_years: i32,
-    /// A credit score below this removes the expert.
+    /// A credit score below this removes the expert (`session.credit_remove_below`).
     pub(crate) removal_credit_threshold: i32,
 }
 
@@ -218,7 +215,7 @@ mod tests {
 
     const RULES: ExitRules = ExitRules {
         age_limit_years: 70,
-        removal_credit_threshold: 60,
+        removal_credit_threshold: 20,
     };
 
     #[test]
@@ -239,7 +236,13 @@ mod tests {
             RULES.reason(&expert, today, now),
             Some(ExitReason::AgeLimit)
         );
-        expert.credit_score = 59;
+        expert.credit_score = 20;
+        assert_eq!(
+            RULES.reason(&expert, today, now),
+            Some(ExitReason::AgeLimit),
+            "at the threshold: still in"
+        );
+        expert.credit_score = 19;
         assert_eq!(
             RULES.reason(&expert, today, now),
             Some(ExitReason::LowCredit)
