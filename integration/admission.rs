@@ -219,25 +219,10 @@ async fn an_applicant_is_reviewed_approved_with_a_term_and_logs_in_with_the_code
             .ends_with(&person.phone[7..]),
         "{message}"
     );
-    let username = message["params"]["username"].as_str().unwrap();
     let activation = message["params"]["code"].as_str().unwrap();
     assert_eq!(message["params"]["term_end"], end);
-    let activated = app
-        .post(
-            "/api/v1/auth/activate",
-            None,
-            &json!({"username": username, "code": activation, "password": PASSWORD}),
-        )
-        .await;
-    assert_eq!(activated.status(), StatusCode::NO_CONTENT);
-    let login: Value = app
-        .post_login(&json!({"username": username, "password": PASSWORD}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap();
-    let own: Value = app.get_json("/api/v1/me/expert", Some(token)).await;
+    let token = logged_in_from(&app, message).await;
+    let own: Value = app.get_json("/api/v1/me/expert", Some(&token)).await;
     assert_eq!(own["identity"]["name"], person.name.as_str(), "{own}");
     assert_eq!(own["identity"]["phone"], person.phone.as_str());
 
@@ -776,6 +761,12 @@ async fn an_admin_moves_an_expert_only_along_the_documented_transitions() {
 /// Activates the login the approval's SMS carried and logs in: the expert's token.
 async fn expert_token(app: &TestApp) -> String {
     let message = sent(app, "expert-admitted", 1).await.remove(0);
+    logged_in_from(app, &message).await
+}
+
+/// Activates the login an `expert-admitted` message carries, sets a password and logs in: the
+/// expert's token.
+pub(crate) async fn logged_in_from(app: &TestApp, message: &Value) -> String {
     let username = message["params"]["username"].as_str().unwrap();
     let code = message["params"]["code"].as_str().unwrap();
     let activated = app

@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::admission::{act, application, filed, sent};
+use crate::admission::{act, application, filed, logged_in_from, sent};
 use crate::assessment::{adjust, post_ok, this_year, train};
 use crate::draw_rules::{counts, day_in_china, excluded, expert_ids};
 use crate::draws::{DrawFixture, experts, tokens};
@@ -98,25 +98,7 @@ async fn an_applicant_walks_from_application_through_renewal_suspension_training
     let expert = approved["expert_id"].as_str().unwrap().to_owned();
     let term_end: chrono::NaiveDate = approved["term_end"].as_str().unwrap().parse().unwrap();
     let message = sent(app, "expert-admitted", 1).await.remove(0);
-    let activated = app
-        .post(
-            "/api/v1/auth/activate",
-            None,
-            &json!({
-                "username": message["params"]["username"],
-                "code": message["params"]["code"],
-                "password": PASSWORD,
-            }),
-        )
-        .await;
-    assert_eq!(activated.status(), StatusCode::NO_CONTENT);
-    let login: Value = app
-        .post_login(&json!({"username": message["params"]["username"], "password": PASSWORD}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let bearer = login["token"].as_str().unwrap().to_owned();
+    let bearer = logged_in_from(app, &message).await;
     let own: Value = app.get_json("/api/v1/me/expert", Some(&bearer)).await;
     assert_eq!(own["status"], "active", "{own}");
     assert_eq!(own["term_end"], term_end.to_string(), "{own}");
